@@ -1,0 +1,77 @@
+/**
+ * The one error type of Ingot. Every failure a user can see carries a stable code
+ * (`INGOT_…`), a message that says what to do next, and optional structured details.
+ * `api/` maps codes to HTTP statuses in one place (src/api/errors.ts).
+ */
+export const ErrorCode = {
+  /** Input failed validation; `details.field` names the field. */
+  Validation: 'INGOT_VALIDATION',
+  NotFound: 'INGOT_NOT_FOUND',
+  MachineNotFound: 'INGOT_MACHINE_NOT_FOUND',
+  SubnetNotFound: 'INGOT_SUBNET_NOT_FOUND',
+  TokenNotFound: 'INGOT_TOKEN_NOT_FOUND',
+  JobNotFound: 'INGOT_JOB_NOT_FOUND',
+  /** A resource with the same unique key (MAC, hostname, CIDR) exists. */
+  Conflict: 'INGOT_CONFLICT',
+  /** The machine's state forbids the action; `details` has state and allowed actions. */
+  InvalidTransition: 'INGOT_INVALID_TRANSITION',
+  /** A compare-and-set lost a race; the caller should re-read and retry. */
+  ConcurrentUpdate: 'INGOT_CONCURRENT_UPDATE',
+  Unauthenticated: 'INGOT_UNAUTHENTICATED',
+  Forbidden: 'INGOT_FORBIDDEN',
+  /** IP address management: no free address in the range. */
+  IpExhausted: 'INGOT_IP_EXHAUSTED',
+  BmcUnsupported: 'INGOT_BMC_UNSUPPORTED',
+  BmcUnreachable: 'INGOT_BMC_UNREACHABLE',
+  BmcAuth: 'INGOT_BMC_AUTH',
+  BmcError: 'INGOT_BMC_ERROR',
+  AgentError: 'INGOT_AGENT_ERROR',
+  /** A workflow step failed for good (retries exhausted or not retryable). */
+  StepFailed: 'INGOT_STEP_FAILED',
+  Timeout: 'INGOT_TIMEOUT',
+  Config: 'INGOT_CONFIG',
+  Store: 'INGOT_STORE',
+  Internal: 'INGOT_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface IngotErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** Whether retrying the same operation later may succeed (network blips, 5xx). */
+  retryable?: boolean;
+}
+
+export class IngotError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: IngotErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IngotError';
+    this.code = code;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? false;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A validation error naming the field path, e.g. `bmc.address`. */
+export function invalid(field: string, message: string, details: Record<string, unknown> = {}): IngotError {
+  return new IngotError(ErrorCode.Validation, `${field}: ${message}`, { details: { field, ...details } });
+}
+
+export function isIngotError(e: unknown, code?: ErrorCode): e is IngotError {
+  return e instanceof IngotError && (code === undefined || e.code === code);
+}
+
+/** Wraps anything thrown into an IngotError without losing the cause. */
+export function toIngotError(e: unknown): IngotError {
+  if (e instanceof IngotError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new IngotError(ErrorCode.Internal, message, { cause: e });
+}

@@ -1,0 +1,253 @@
+/**
+ * Lifecycle transitions and durable jobs. Every transition is a compare-and-set on the
+ * machine's state; every job write after the claim is fenced on the lease owner, so a worker
+ * that lost its lease (paused, partitioned, presumed dead) can no longer change anything.
+ */
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { Job, JobStep } from '../core/job.ts';
+import type { Machine } from '../core/machine.ts';
+import type { Db, SqlValue } from './db.ts';
+import { newId } from './ids.ts';
+import { getMachineRow } from './machines-sql.ts';
+import { jobFromRow, ms } from './rows.ts';
+import { insertEvents, placeholders } from './sql-util.ts';
+import type { ClaimOptions, JobFinish, JobProgress, NewJob, TransitionRequest } from './store.ts';
+
+const ACTIVE = "status IN ('queued', 'running')";
+
+function initialSteps(names: readonly string[]): JobStep[] {
+  return names.map((name) => ({ name, startedAt: null, endedAt: null, attempts: 0, error: null }));
+}
+
+async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, now: number): Promise<Job> {
+  const id = newId('j', now);
+  await db.run(
+    `INSERT INTO jobs (id, machine_id, kind, status, steps, step_index, run_after, lease_owner, lease_expires_at,
+      rack, bmc_host, error, params, scratch, actor, created_at, updated_at, finished_at)
+     VALUES (?, ?, ?, 'queued', ?, 0, ?, NULL, NULL, ?, ?, NULL, ?, '{}', ?, ?, ?, NULL)`,
+    [
+      id,
+      machine.id,
+      job.kind,
+      JSON.stringify(initialSteps(job.steps)),
+      now,
+      machine.rack,
+      machine.bmc ? hostOf(machine.bmc.address) : '',
+      JSON.stringify(job.params ?? {}),
+      actor,
+      now,
+      now,
+    ],
+  );
+  await insertEvents(
+    db,
+    [
+      {
+        type: 'job.queued',
+        machineId: machine.id,
+        jobId: id,
+        actor,
+        message: `${job.kind} queued: ${job.steps.join(' → ')}`,
+        data: { kind: job.kind, steps: job.steps },
+      },
+    ],
+    now,
+  );
+  return jobFromRow((await db.query('SELECT * FROM jobs WHERE id = ?', [id]))[0]);
+}
+
+function hostOf(address: string): string {
+  try {
+    return new URL(address).host;
+  } catch {
+    return address;
+  }
+}
+
+async function cancelActiveJobs(db: Db, machineId: string, reason: string, actor: string, now: number): Promise<void> {
+  const active = await db.query<{ id: string; kind: string }>(`SELECT id, kind FROM jobs WHERE machine_id = ? AND ${ACTIVE}`, [
+    machineId,
+  ]);
+  if (active.length === 0) return;
+  await db.run(
+    `UPDATE jobs SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, error = ?, finished_at = ?, updated_at = ?
+     WHERE machine_id = ? AND ${ACTIVE}`,
+    [reason, now, now, machineId],
+  );
+  await insertEvents(
+    db,
+    active.map((j) => ({
+      type: 'job.cancelled',
+      level: 'warning' as const,
+      machineId,
+      jobId: j.id,
+      actor,
+      message: `${j.kind} cancelled: ${reason}`,
+    })),
+    now,
+  );
+}
+
+export async function transition(db: Db, req: TransitionRequest): Promise<{ machine: Machine; job: Job | null }> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const sets = ['state = ?', 'state_reason = ?', 'state_entered_at = ?', 'updated_at = ?', 'version = version + 1'];
+    const params: SqlValue[] = [req.to, req.reason, now, now];
+    if (req.set?.owner !== undefined) {
+      sets.push('owner = ?');
+      params.push(req.set.owner);
+    }
+    if (req.set?.rescueFrom !== undefined) {
+      sets.push('rescue_from = ?');
+      params.push(req.set.rescueFrom);
+    }
+    if (req.set?.commissionedAt !== undefined) {
+      sets.push('commissioned_at = ?');
+      params.push(ms(req.set.commissionedAt));
+    }
+    const changed = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
+      ...params,
+      req.machineId,
+      req.from,
+    ]);
+    if (changed === 0) {
+      const current = await getMachineRow(t, req.machineId); // throws not-found
+      throw new IngotError(
+        ErrorCode.ConcurrentUpdate,
+        `machine ${current.hostname} is ${current.state}, not ${req.from}: another change won the race; re-read and retry`,
+        { details: { id: req.machineId, expected: req.from, state: current.state } },
+      );
+    }
+    // At most one active job per machine: a new workflow, abort or watchdog ends the previous one.
+    if (req.cancelJobs || req.job) await cancelActiveJobs(t, req.machineId, req.reason, req.actor, now);
+    await insertEvents(
+      t,
+      [
+        {
+          type: 'machine.transition',
+          level: req.to.startsWith('failed_') || req.to === 'broken' ? 'error' : 'info',
+          machineId: req.machineId,
+          actor: req.actor,
+          message: `${req.from} → ${req.to}: ${req.reason}`,
+          data: { from: req.from, to: req.to, reason: req.reason, ...req.data },
+        },
+      ],
+      now,
+    );
+    const machine = await getMachineRow(t, req.machineId);
+    const job = req.job ? await insertJob(t, machine, req.job, req.actor, now) : null;
+    return { machine, job };
+  });
+}
+
+export async function enqueueJob(db: Db, machineId: string, job: NewJob, actor: string): Promise<Job> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const machine = await getMachineRow(t, machineId);
+    await cancelActiveJobs(t, machineId, `superseded by ${job.kind}`, actor, now);
+    return insertJob(t, machine, job, actor, now);
+  });
+}
+
+export async function claimJobs(db: Db, opts: ClaimOptions): Promise<Job[]> {
+  const now = Date.now();
+  const candidates = await db.query<{ id: string; rack: string; bmc_host: string; kind: string }>(
+    `SELECT id, rack, bmc_host, kind FROM jobs
+     WHERE ${ACTIVE} AND run_after <= ? AND (lease_owner IS NULL OR lease_expires_at < ?)
+     ORDER BY run_after, id LIMIT ?`,
+    [now, now, Math.max(opts.limit * 4, 16)],
+  );
+  const chosen: string[] = [];
+  for (const c of candidates) {
+    if (chosen.length >= opts.limit) break;
+    if (!opts.accept || opts.accept({ id: c.id, rack: c.rack, bmcHost: c.bmc_host, kind: c.kind as Job['kind'] })) {
+      chosen.push(c.id);
+    }
+  }
+  if (chosen.length === 0) return [];
+  // The same condition again, now as a compare-and-set: of two regions racing, one wins each job.
+  const rows = await db.query(
+    `UPDATE jobs SET lease_owner = ?, lease_expires_at = ?, status = 'running', updated_at = ?
+     WHERE id IN (${placeholders(chosen.length)}) AND ${ACTIVE} AND (lease_owner IS NULL OR lease_expires_at < ?)
+     RETURNING *`,
+    [opts.owner, now + opts.leaseMs, now, ...chosen, now],
+  );
+  return rows.map(jobFromRow);
+}
+
+export async function heartbeat(db: Db, owner: string, leaseMs: number): Promise<number> {
+  return db.run("UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND status = 'running'", [
+    Date.now() + leaseMs,
+    owner,
+  ]);
+}
+
+export async function saveJobProgress(db: Db, jobId: string, owner: string, p: JobProgress): Promise<boolean> {
+  const n = await db.run(
+    `UPDATE jobs SET step_index = ?, steps = ?, run_after = ?, scratch = ?, updated_at = ?
+     WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+    [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
+  );
+  return n === 1;
+}
+
+export async function finishJob(db: Db, jobId: string, owner: string, f: JobFinish): Promise<boolean> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const n = await t.run(
+      `UPDATE jobs SET status = ?, error = ?, steps = ?, step_index = ?, finished_at = ?, updated_at = ?,
+        lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      [f.status, f.error, JSON.stringify(f.steps), f.stepIndex, now, now, jobId, owner],
+    );
+    if (n === 0) return false;
+    const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
+    const events = [...f.events];
+    if (f.transition) {
+      const tr = f.transition;
+      const sets = ['state = ?', 'state_reason = ?', 'state_entered_at = ?', 'updated_at = ?', 'version = version + 1'];
+      const params: SqlValue[] = [tr.to, tr.reason, now, now];
+      if (tr.set?.owner !== undefined) {
+        sets.push('owner = ?');
+        params.push(tr.set.owner);
+      }
+      if (tr.set?.commissionedAt !== undefined) {
+        sets.push('commissioned_at = ?');
+        params.push(ms(tr.set.commissionedAt));
+      }
+      const moved = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
+        ...params,
+        job.machineId,
+        tr.from,
+      ]);
+      events.push(
+        moved === 1
+          ? {
+              type: 'machine.transition',
+              level: tr.to.startsWith('failed_') ? 'error' : 'info',
+              machineId: job.machineId,
+              jobId,
+              actor: `engine:${owner}`,
+              message: `${tr.from} → ${tr.to}: ${tr.reason}`,
+              data: { from: tr.from, to: tr.to, reason: tr.reason },
+            }
+          : {
+              type: 'machine.transition.skipped',
+              level: 'warning',
+              machineId: job.machineId,
+              jobId,
+              actor: `engine:${owner}`,
+              message: `${job.kind} ended but the machine had left ${tr.from}; its state was not changed`,
+            },
+      );
+    }
+    await insertEvents(t, events, now);
+    return true;
+  });
+}
+
+export async function releaseLeases(db: Db, owner: string): Promise<number> {
+  return db.run("UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ? AND status = 'running'", [
+    owner,
+  ]);
+}

@@ -1,0 +1,188 @@
+/**
+ * The Store: every durable fact of a region. One interface, one SQL implementation
+ * (sql-store.ts) over two backends (node:sqlite, PostgreSQL) sharing one migration set.
+ * Every mutation that concerns a machine writes its event in the same transaction.
+ */
+import type { ApiToken, Role } from '../core/auth.ts';
+import type { IngotEvent, NewEvent } from '../core/event.ts';
+import type { Job, JobStatus, JobStep } from '../core/job.ts';
+import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
+import type { Arch, Cpu, Disk, Machine, Nic, PowerState } from '../core/machine.ts';
+import type { DhcpMode, IpRange, Subnet } from '../core/subnet.ts';
+
+export interface NewMachine {
+  hostname: string;
+  arch: Arch;
+  bmc: { address: string; username: string; password: string } | null;
+  nics: Nic[];
+  tags: string[];
+  zone: string;
+  rack: string;
+  pool: string;
+  state?: MachineState;
+  stateReason?: string;
+}
+
+/** Fields an operator or the agent may change directly (never the state: use transition()). */
+export interface MachinePatch {
+  hostname?: string;
+  arch?: Arch;
+  /** `password` omitted keeps the stored one. */
+  bmc?: { address: string; username: string; password?: string } | null;
+  nics?: Nic[];
+  disks?: Disk[];
+  cpu?: Cpu | null;
+  memoryBytes?: number | null;
+  tags?: string[];
+  zone?: string;
+  rack?: string;
+  pool?: string;
+  powerState?: PowerState;
+}
+
+export interface MachineFilter {
+  state?: MachineState[];
+  tag?: string[];
+  zone?: string;
+  rack?: string;
+  pool?: string;
+  owner?: string;
+  /** Substring of the hostname or exact MAC. */
+  q?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page; null on the last page. */
+  next: string | null;
+  /** Number of items matching the filter, across all pages. */
+  total: number;
+}
+
+export interface NewJob {
+  kind: WorkflowKind;
+  steps: string[];
+  params?: Record<string, unknown>;
+}
+
+export interface TransitionRequest {
+  machineId: string;
+  /** Compare-and-set: the write happens only if the machine is still in this state. */
+  from: MachineState;
+  to: MachineState;
+  reason: string;
+  actor: string;
+  /** Extra machine fields written in the same transaction. */
+  set?: { owner?: string; rescueFrom?: MachineState | null; commissionedAt?: string | null };
+  /** A job to enqueue in the same transaction. */
+  job?: NewJob;
+  /** Cancel the machine's unfinished jobs in the same transaction (abort, watchdog). */
+  cancelJobs?: boolean;
+  data?: Record<string, unknown>;
+}
+
+export interface JobProgress {
+  stepIndex: number;
+  steps: JobStep[];
+  runAfter: number;
+  scratch: Record<string, unknown>;
+}
+
+export interface JobFinish {
+  status: Extract<JobStatus, 'done' | 'failed'>;
+  error: string | null;
+  steps: JobStep[];
+  stepIndex: number;
+  /** Machine transition committed atomically with the job's end, compare-and-set on `from`. */
+  transition?: { from: MachineState; to: MachineState; reason: string; set?: TransitionRequest['set'] };
+  events: NewEvent[];
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  /** Return false to skip a candidate (concurrency limits); it stays available to others. */
+  accept?: (candidate: { id: string; rack: string; bmcHost: string; kind: WorkflowKind }) => boolean;
+}
+
+export interface IpAllocation {
+  subnetId: string;
+  ip: string;
+  machineId: string | null;
+  mac: string | null;
+  kind: 'static' | 'dhcp';
+  expiresAt: string | null;
+}
+
+export interface NewSubnet {
+  name: string;
+  cidr: string;
+  gateway: string | null;
+  dns: string[];
+  vlan: number | null;
+  dhcpMode: DhcpMode;
+  autoEnlist: boolean;
+  ranges: IpRange[];
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+
+  // machines
+  createMachine(input: NewMachine, actor: string): Promise<Machine>;
+  getMachine(id: string): Promise<Machine>;
+  findMachineByMac(mac: string): Promise<Machine | null>;
+  listMachines(filter: MachineFilter, limit: number, cursor?: string | null): Promise<Page<Machine>>;
+  /** Compare-and-set on `expectedVersion` when given. */
+  updateMachine(id: string, patch: MachinePatch, actor: string, expectedVersion?: number): Promise<Machine>;
+  deleteMachine(id: string, actor: string): Promise<void>;
+  countMachinesByState(): Promise<Partial<Record<MachineState, number>>>;
+  /** Reads the BMC password: only drivers call this, never the API. */
+  bmcPassword(machine: Machine): Promise<string>;
+  transition(req: TransitionRequest): Promise<{ machine: Machine; job: Job | null }>;
+  /** Machines in `states` that entered them before `enteredBefore` (ms): watchdog candidates. */
+  machinesStuck(states: MachineState[], enteredBefore: number, limit: number): Promise<Machine[]>;
+
+  // jobs
+  enqueueJob(machineId: string, job: NewJob, actor: string): Promise<Job>;
+  getJob(id: string): Promise<Job>;
+  listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]>;
+  claimJobs(opts: ClaimOptions): Promise<Job[]>;
+  /** Extends every lease `owner` holds; returns how many jobs it still holds. */
+  heartbeat(owner: string, leaseMs: number): Promise<number>;
+  /** Fenced on the lease: returns false when `owner` no longer holds the job. */
+  saveJobProgress(jobId: string, owner: string, progress: JobProgress): Promise<boolean>;
+  /** Fenced on the lease; false when the lease was lost (another worker will finish it). */
+  finishJob(jobId: string, owner: string, finish: JobFinish): Promise<boolean>;
+  /** Gives back the leases `owner` holds (clean shutdown) so others take over at once. */
+  releaseLeases(owner: string): Promise<number>;
+
+  // events
+  appendEvents(events: NewEvent[]): Promise<void>;
+  listEvents(filter: { machineId?: string; jobId?: string; afterId?: number; limit: number; newestFirst?: boolean }): Promise<IngotEvent[]>;
+
+  // secrets
+  putSecret(purpose: string, plaintext: string): Promise<string>;
+  getSecret(id: string): Promise<string>;
+  deleteSecret(id: string): Promise<void>;
+
+  // subnets and IPAM
+  createSubnet(input: NewSubnet, actor: string): Promise<Subnet>;
+  getSubnet(idOrName: string): Promise<Subnet>;
+  listSubnets(): Promise<Subnet[]>;
+  updateSubnet(id: string, patch: Partial<NewSubnet>, actor: string): Promise<Subnet>;
+  deleteSubnet(id: string, actor: string): Promise<void>;
+  /** Assigns the lowest free address of the subnet's dynamic ranges (or `ip` when given). */
+  allocateIp(subnetId: string, req: { machineId?: string; mac?: string; ip?: string; kind: 'static' | 'dhcp'; ttlMs?: number }): Promise<IpAllocation>;
+  releaseIp(subnetId: string, ip: string): Promise<void>;
+  listIps(subnetId: string): Promise<IpAllocation[]>;
+
+  // tokens
+  createToken(t: { name: string; role: Role; hash: string; expiresAt: string | null }): Promise<ApiToken>;
+  findTokenByHash(hash: string): Promise<ApiToken | null>;
+  listTokens(): Promise<ApiToken[]>;
+  revokeToken(id: string): Promise<void>;
+  touchToken(id: string): Promise<void>;
+}
