@@ -225,6 +225,20 @@ export function workflowSuccessState(kind: WorkflowKind, ctx: ActionContext): Ma
   }
 }
 
+/** The state a machine is in while a workflow of this kind drives it (null: any idle state). */
+export function workflowRunningState(kind: WorkflowKind): MachineState | null {
+  switch (kind) {
+    case WorkflowKind.Commission:
+      return S.Commissioning;
+    case WorkflowKind.Deploy:
+      return S.Deploying;
+    case WorkflowKind.Release:
+      return S.Releasing;
+    default:
+      return null;
+  }
+}
+
 /** Where a workflow lands when it fails for good: the failed twin of its in-progress state. */
 export function workflowFailureState(state: MachineState): MachineState | null {
   return IN_PROGRESS[state]?.failed ?? null;

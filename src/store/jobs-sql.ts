@@ -3,6 +3,7 @@
  * machine's state; every job write after the claim is fenced on the lease owner, so a worker
  * that lost its lease (paused, partitioned, presumed dead) can no longer change anything.
  */
+import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
@@ -182,13 +183,17 @@ export async function heartbeat(db: Db, owner: string, leaseMs: number): Promise
   ]);
 }
 
-export async function saveJobProgress(db: Db, jobId: string, owner: string, p: JobProgress): Promise<boolean> {
-  const n = await db.run(
-    `UPDATE jobs SET step_index = ?, steps = ?, run_after = ?, scratch = ?, updated_at = ?
-     WHERE id = ? AND lease_owner = ? AND status = 'running'`,
-    [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
-  );
-  return n === 1;
+export async function saveJobProgress(db: Db, jobId: string, owner: string, p: JobProgress, events: readonly NewEvent[] = []): Promise<boolean> {
+  const write = async (t: Db) => {
+    const n = await t.run(
+      `UPDATE jobs SET step_index = ?, steps = ?, run_after = ?, scratch = ?, updated_at = ?
+       WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
+    );
+    if (n === 1 && events.length > 0) await insertEvents(t, events);
+    return n === 1;
+  };
+  return events.length > 0 ? db.tx(write) : write(db);
 }
 
 export async function finishJob(db: Db, jobId: string, owner: string, f: JobFinish): Promise<boolean> {

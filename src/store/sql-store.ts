@@ -140,8 +140,8 @@ export class SqlStore implements Store {
   heartbeat(owner: string, leaseMs: number): Promise<number> {
     return jobs.heartbeat(this.#db, owner, leaseMs);
   }
-  saveJobProgress(jobId: string, owner: string, progress: JobProgress): Promise<boolean> {
-    return jobs.saveJobProgress(this.#db, jobId, owner, progress);
+  saveJobProgress(jobId: string, owner: string, progress: JobProgress, events?: NewEvent[]): Promise<boolean> {
+    return jobs.saveJobProgress(this.#db, jobId, owner, progress, events);
   }
   finishJob(jobId: string, owner: string, finish: JobFinish): Promise<boolean> {
     return jobs.finishJob(this.#db, jobId, owner, finish);

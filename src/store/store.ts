@@ -153,7 +153,7 @@ export interface Store {
   /** Extends every lease `owner` holds; returns how many jobs it still holds. */
   heartbeat(owner: string, leaseMs: number): Promise<number>;
   /** Fenced on the lease: returns false when `owner` no longer holds the job. */
-  saveJobProgress(jobId: string, owner: string, progress: JobProgress): Promise<boolean>;
+  saveJobProgress(jobId: string, owner: string, progress: JobProgress, events?: NewEvent[]): Promise<boolean>;
   /** Fenced on the lease; false when the lease was lost (another worker will finish it). */
   finishJob(jobId: string, owner: string, finish: JobFinish): Promise<boolean>;
   /** Gives back the leases `owner` holds (clean shutdown) so others take over at once. */

@@ -1,0 +1,119 @@
+/**
+ * A region: the store, the engine (worker + watchdog) and the HTTP API in one process.
+ * `ingot serve` starts one; several can share one PostgreSQL.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import '../bmc/fake.ts';
+import '../bmc/index.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { AgentPort } from '../engine/agent-port.ts';
+import { Engine } from '../engine/engine.ts';
+import { FakeAgent } from '../engine/fake-agent.ts';
+import { POLL } from '../engine/steps.ts';
+import { createMetrics } from '../observe/metrics.ts';
+import { openStore } from '../store/open.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { hashToken, newTokenSecret } from './auth.ts';
+import { buildServer } from './server.ts';
+
+export interface RegionOptions {
+  dataDir: string;
+  /** `HOST:PORT`. @default 127.0.0.1:8080 */
+  listen?: string;
+  database?: string;
+  secretKeyFile?: string;
+  /** @default 30 seconds */
+  leaseMs?: number;
+  /** Delay of the simulated agent's tasks (until the real agent is wired in). @default 2000 ms */
+  simulatedAgentDelayMs?: number;
+  agentPollMs?: number;
+  limits?: { global?: number; perRack?: number; perBmc?: number };
+  logLevel?: string;
+  logger?: Logger;
+  agent?: AgentPort;
+}
+
+export interface Region {
+  readonly store: SqlStore;
+  readonly engine: Engine;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  /** Set when this start created the first admin token. */
+  readonly adminTokenFile: string | null;
+  stop(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  const port = Number(m?.[2]);
+  if (!m || !m[1] || port > 65535) {
+    throw new IngotError(ErrorCode.Config, `--listen: "${listen}" is not HOST:PORT; write it like 127.0.0.1:8080`, { details: { field: 'listen' } });
+  }
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** Creates the first admin token when the store has none, and writes it to the data dir. */
+async function bootstrapAdmin(store: SqlStore, dataDir: string): Promise<string | null> {
+  if ((await store.listTokens()).length > 0) return null;
+  const secret = newTokenSecret();
+  await store.createToken({ name: 'admin', role: 'admin', hash: hashToken(secret), expiresAt: null });
+  const file = join(dataDir, 'admin.token');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return file;
+}
+
+export async function startRegion(o: RegionOptions): Promise<Region> {
+  const logger = o.logger ?? pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.password', '*.secret'] });
+  const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
+  const store = await openStore({ dataDir: o.dataDir, database: o.database, secretKeyFile: o.secretKeyFile });
+  const adminTokenFile = await bootstrapAdmin(store, o.dataDir);
+  if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
+  const metrics = createMetrics(store);
+  const engine = new Engine({
+    store,
+    agent: o.agent ?? new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 }),
+    leaseMs: o.leaseMs,
+    limits: o.limits,
+    hooks: metrics.hooks,
+  });
+  const app = await buildServer({ store, engine, metrics, logger });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    await store.close();
+    const err = e as NodeJS.ErrnoException;
+    throw new IngotError(
+      ErrorCode.Config,
+      err.code === 'EADDRINUSE' ? `--listen: ${host}:${port} is in use; stop the other process or pick another port` : `cannot listen on ${host}:${port}: ${err.message}`,
+      { details: { field: 'listen' } },
+    );
+  }
+  engine.start();
+  const addr = app.server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  let stopped = false;
+  return {
+    store,
+    engine,
+    app,
+    url,
+    adminTokenFile,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await engine.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export function adminTokenPath(dataDir: string): string | null {
+  const f = join(dataDir, 'admin.token');
+  return existsSync(f) ? f : null;
+}

@@ -1,0 +1,85 @@
+/**
+ * The HTTP API of a region: Fastify, schemas from TypeBox, OpenAPI 3.1 from @fastify/swagger,
+ * bearer auth on every route but /healthz, one error handler.
+ */
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Type } from 'typebox';
+import type { Engine } from '../engine/engine.ts';
+import type { RegionMetrics } from '../observe/metrics.ts';
+import type { Store } from '../store/store.ts';
+import { authHook } from './auth.ts';
+import { errorHandler } from './errors.ts';
+import { EventTail } from './event-stream.ts';
+import { eventRoutes } from './routes/events.ts';
+import { machineRoutes } from './routes/machines.ts';
+import { subnetRoutes } from './routes/subnets.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+
+export interface ServerDeps {
+  store: Store;
+  engine: Engine;
+  metrics: RegionMetrics;
+  logger?: Logger | false;
+  version?: string;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as unknown as FastifyBaseLogger } : { logger: false }),
+    // Never log headers: they carry bearer tokens.
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Ingot region API', version: deps.version ?? '0.1.0', description: 'Bare-metal machines, their lifecycle, subnets and tokens.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ code: 'INGOT_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}; see /api/v1/openapi.json`, details: {} });
+  });
+  app.addHook('onRequest', authHook(deps.store));
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/healthz', { config: { role: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { config: { role: 'viewer' }, schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  const tail = new EventTail(deps.store);
+  app.addHook('onClose', async () => tail.stop());
+  await app.register(
+    async (v1) => {
+      v1.get('/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
+      v1.get('/version', { config: { role: 'viewer' }, schema: { tags: ['system'], response: { 200: Type.Object({ version: Type.String(), store: Type.String(), region: Type.String() }) } } }, async () => ({
+        version: deps.version ?? '0.1.0',
+        store: deps.store.kind,
+        region: deps.engine.owner,
+      }));
+      await v1.register(machineRoutes(deps.store, deps.engine));
+      await v1.register(subnetRoutes(deps.store));
+      await v1.register(tokenRoutes(deps.store));
+      await v1.register(eventRoutes(deps.store, tail));
+    },
+    { prefix: '/api/v1' },
+  );
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,53 @@
+/**
+ * The `ingot` command. Every command but `serve` (and the standalone tools: `bmc emulate`,
+ * offline `cluster plan|render`) talks to a region over HTTP like any other client.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError, Exit } from './client.ts';
+import { registerMachine } from './commands/machine.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerSubnet } from './commands/subnet.ts';
+import { registerToken } from './commands/token.ts';
+import { registerExtensions } from './extensions.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('ingot')
+    .description('Ingot: bare-metal Kubernetes from powered-off servers')
+    .version('0.1.0')
+    .option('--url <url>', 'region URL (env INGOT_URL; default http://127.0.0.1:8080)')
+    .option('--token <token>', 'bearer token (env INGOT_TOKEN, or `ingot login`)')
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServe(program);
+  registerMachine(program);
+  registerSubnet(program);
+  registerToken(program);
+  registerExtensions(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Exit.Ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? Exit.Ok : Exit.Usage;
+    }
+    if (e instanceof CliError) {
+      if (!e.details.silent) process.stderr.write(`ingot: ${e.message}${e.code !== 'INGOT_CLI' ? ` [${e.code}]` : ''}\n`);
+      return e.exitCode;
+    }
+    const err = e as { code?: string; message?: string };
+    process.stderr.write(`ingot: ${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}\n`);
+    return err.code === 'INGOT_VALIDATION' || err.code === 'INGOT_CONFIG' ? Exit.Usage : Exit.Error;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv);
+  // `serve` keeps running; everything else exits with its code.
+  if (!process.argv.slice(2).some((a) => a === 'serve' || a === 'emulate')) process.exit(code);
+  else if (code !== Exit.Ok) process.exit(code);
+}

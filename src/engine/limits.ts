@@ -1,0 +1,64 @@
+/**
+ * Concurrency limits: so commissioning 1,000 machines at once neither overruns a BMC nor
+ * floods a rack's network with boots.
+ * - global: jobs one worker runs at once;
+ * - perRack: boot-heavy workflows (commission, deploy, release, rescue) at once in one rack;
+ * - perBmc: calls in flight to one BMC host (a chassis manager may front many systems).
+ * Limits are per region process; several regions on one PostgreSQL each apply their own.
+ */
+import type { WorkflowKind } from '../core/lifecycle.ts';
+
+export interface Limits {
+  /** @default 1000 */
+  global: number;
+  /** @default 100 */
+  perRack: number;
+  /** @default 4 */
+  perBmc: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { global: 1000, perRack: 100, perBmc: 4 };
+
+const HEAVY: ReadonlySet<WorkflowKind> = new Set(['commission', 'deploy', 'release', 'rescue']);
+export const isBootHeavy = (kind: WorkflowKind): boolean => HEAVY.has(kind);
+
+/** A counting semaphore with FIFO waiters. */
+export class Semaphore {
+  #free: number;
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#free++;
+  }
+
+  get idle(): boolean {
+    return this.#waiters.length === 0;
+  }
+}
+
+/** Counts per key (racks), so the claim loop can skip jobs of full racks. */
+export class KeyedCounter {
+  readonly #counts = new Map<string, number>();
+  get(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+  add(key: string, n: number): void {
+    const v = this.get(key) + n;
+    if (v <= 0) this.#counts.delete(key);
+    else this.#counts.set(key, v);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The step handlers. A handler never writes the machine's lifecycle state: it returns an
+ * outcome (done, wait and ask again, fail) and the worker persists it — the metal3 habit.
+ * Handlers must be idempotent: after a crash the step that was running runs again.
+ * Throwing an IngotError with `retryable: true` (BMC unreachable, 5xx) means "retry with backoff".
+ */
+import type { BmcDriver } from '../bmc/driver.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { Job } from '../core/job.ts';
+import type { Machine, PowerState } from '../core/machine.ts';
+import type { Store } from '../store/store.ts';
+import { type AgentPort, AgentTask, type HardwareInventory } from './agent-port.ts';
+
+export type StepOutcome =
+  | { kind: 'done'; message?: string }
+  | { kind: 'wait'; ms: number; message?: string }
+  | { kind: 'fail'; reason: string };
+
+export interface StepContext {
+  readonly machine: Machine;
+  readonly job: Job;
+  readonly store: Store;
+  readonly agent: AgentPort;
+  readonly actor: string;
+  bmc(): Promise<BmcDriver>;
+  /** Records the power state the BMC reported (not an audit event). */
+  setPower(state: PowerState): Promise<void>;
+}
+
+export interface StepDef {
+  /** Holds a per-BMC concurrency slot while it runs. */
+  readonly usesBmc: boolean;
+  /** For steps that wait: how long before the wait is a failure. */
+  readonly timeoutMs?: number;
+  run(ctx: StepContext): Promise<StepOutcome>;
+}
+
+/** How often a waiting step asks again. Overridable for tests and benchmarks. */
+export const POLL = { agentMs: 2_000 };
+
+function agentStep(task: AgentTask, timeoutMs: number, onDone?: (ctx: StepContext, result: unknown) => Promise<string | undefined>): StepDef {
+  return {
+    usesBmc: false,
+    timeoutMs,
+    async run(ctx) {
+      const r = await ctx.agent.task(ctx.machine, ctx.job.id, task, ctx.job.params);
+      if (r.status === 'pending') return { kind: 'wait', ms: POLL.agentMs, message: r.lastMessage };
+      if (r.status === 'failed') return { kind: 'fail', reason: `agent ${task} failed: ${r.reason}` };
+      const message = onDone ? await onDone(ctx, r.result) : undefined;
+      return { kind: 'done', message };
+    },
+  };
+}
+
+const min = 60_000;
+
+export const STEPS: Readonly<Record<string, StepDef>> = {
+  'set-boot-network': {
+    usesBmc: true,
+    async run(ctx) {
+      await (await ctx.bmc()).setBootDevice({ device: 'network', persistent: false });
+      return { kind: 'done', message: 'next boot: network (once)' };
+    },
+  },
+  'set-boot-disk': {
+    usesBmc: true,
+    async run(ctx) {
+      await (await ctx.bmc()).setBootDevice({ device: 'disk', persistent: true });
+      return { kind: 'done', message: 'boot device: disk (persistent)' };
+    },
+  },
+  /** Power on, or reset a machine that is already on so it boots what was just set. */
+  boot: {
+    usesBmc: true,
+    async run(ctx) {
+      const bmc = await ctx.bmc();
+      const state = await bmc.powerState();
+      await bmc.power(state === 'on' ? 'cycle' : 'on');
+      await ctx.setPower('on');
+      return { kind: 'done', message: state === 'on' ? 'was on: power-cycled' : 'powered on' };
+    },
+  },
+  'power-on': {
+    usesBmc: true,
+    async run(ctx) {
+      const bmc = await ctx.bmc();
+      if ((await bmc.powerState()) !== 'on') await bmc.power('on');
+      await ctx.setPower('on');
+      return { kind: 'done', message: 'powered on' };
+    },
+  },
+  'power-off': {
+    usesBmc: true,
+    async run(ctx) {
+      const bmc = await ctx.bmc();
+      if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
+      await ctx.setPower('off');
+      return { kind: 'done', message: 'powered off' };
+    },
+  },
+  'power-cycle': {
+    usesBmc: true,
+    async run(ctx) {
+      const bmc = await ctx.bmc();
+      const state = await bmc.powerState();
+      await bmc.power(state === 'on' ? 'cycle' : 'on');
+      await ctx.setPower('on');
+      return { kind: 'done', message: state === 'on' ? 'power-cycled' : 'was off: powered on' };
+    },
+  },
+  'wait-agent': agentStep(AgentTask.Hello, 15 * min),
+  inventory: agentStep(AgentTask.Inventory, 10 * min, async (ctx, result) => {
+    const inv = result as HardwareInventory | undefined;
+    if (!inv) throw new IngotError(ErrorCode.AgentError, 'the agent reported an empty inventory');
+    // Keep the operator's boot-NIC choice; take everything else the hardware says.
+    const boot = new Set(ctx.machine.nics.filter((n) => n.boot).map((n) => n.mac));
+    const nics = inv.nics.map((n) => ({ ...n, boot: boot.has(n.mac) }));
+    await ctx.store.updateMachine(ctx.machine.id, { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics }, ctx.actor);
+    return `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs`;
+  }),
+  'hardware-tests': agentStep(AgentTask.Tests, 60 * min),
+  'write-image': agentStep(AgentTask.WriteImage, 30 * min),
+  'wipe-disks': agentStep(AgentTask.Wipe, 60 * min),
+  'wait-os': agentStep(AgentTask.OsBooted, 20 * min),
+};
+
+export function stepDef(name: string): StepDef {
+  const d = STEPS[name];
+  if (!d) throw new IngotError(ErrorCode.Internal, `unknown workflow step "${name}"`);
+  return d;
+}

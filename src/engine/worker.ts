@@ -1,0 +1,357 @@
+/**
+ * The job worker: claims runnable jobs with a lease, runs their steps in order, heartbeats
+ * its leases, retries failed steps with capped exponential backoff, and commits each job's
+ * end together with the machine's transition. Every write after the claim is fenced on the
+ * lease, so if this process stalls past its lease and another region takes a job over, this
+ * one's writes are refused and it drops the job. After kill -9, the jobs it held are taken
+ * over when their leases expire and resume at the first unfinished step.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { BmcDriver } from '../bmc/driver.ts';
+import { createBmcDriver } from '../bmc/registry.ts';
+import type { NewEvent } from '../core/event.ts';
+import { type IngotError, toIngotError } from '../core/errors.ts';
+import { backoffMs, type Job, type JobStep } from '../core/job.ts';
+import { type MachineState, workflowFailureState, workflowRunningState, workflowSuccessState } from '../core/lifecycle.ts';
+import type { Machine } from '../core/machine.ts';
+import type { JobFinish, Store } from '../store/store.ts';
+import type { AgentPort } from './agent-port.ts';
+import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, type Limits, Semaphore } from './limits.ts';
+import { type StepContext, type StepOutcome, stepDef } from './steps.ts';
+
+export interface RetryPolicy {
+  /** @default 1000 */
+  baseMs: number;
+  /** @default 60000 */
+  capMs: number;
+  /** Attempts per step before the job fails. @default 5 */
+  maxAttempts: number;
+}
+
+export interface EngineHooks {
+  /** Called after a transition was committed. */
+  transition?(from: MachineState, to: MachineState): void;
+  step?(name: string, outcome: 'done' | 'retry' | 'failed', ms: number): void;
+  jobFinished?(kind: string, status: 'done' | 'failed'): void;
+}
+
+export type BmcFactory = (machine: Machine, password: string) => BmcDriver;
+
+export interface WorkerOptions {
+  store: Store;
+  agent: AgentPort;
+  /** Lease owner id; unique per process. @default host:pid:random */
+  owner?: string;
+  /** @default 30 seconds */
+  leaseMs?: number;
+  /** How often to look for new work when idle. @default 500 ms */
+  pollMs?: number;
+  limits?: Partial<Limits>;
+  retry?: Partial<RetryPolicy>;
+  bmcFactory?: BmcFactory;
+  hooks?: EngineHooks;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+const nowIso = () => new Date().toISOString();
+
+export class Worker {
+  readonly owner: string;
+  readonly #o: Required<Omit<WorkerOptions, 'owner' | 'limits' | 'retry' | 'hooks'>> & { hooks: EngineHooks };
+  readonly #limits: Limits;
+  readonly #retry: RetryPolicy;
+  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #racks = new KeyedCounter();
+  readonly #bmcs = new Map<string, Semaphore>();
+  #abort = new AbortController();
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(o: WorkerOptions) {
+    this.owner = o.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.#o = {
+      store: o.store,
+      agent: o.agent,
+      leaseMs: o.leaseMs ?? 30_000,
+      pollMs: o.pollMs ?? 500,
+      bmcFactory: o.bmcFactory ?? ((m, password) => createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password })),
+      hooks: o.hooks ?? {},
+    };
+    this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
+    this.#retry = { baseMs: 1000, capMs: 60_000, maxAttempts: 5, ...o.retry };
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#abort = new AbortController();
+    this.#loop = this.#run();
+    this.#heartbeat = setInterval(() => {
+      this.#o.store.heartbeat(this.owner, this.#o.leaseMs).catch(() => undefined);
+    }, Math.max(50, Math.floor(this.#o.leaseMs / 3)));
+  }
+
+  /** Looks for work now instead of at the next poll (called after a job was queued). */
+  nudge(): void {
+    this.#wake?.();
+  }
+
+  /** Stops claiming, gives back held leases so another region continues at once, waits for steps to stop. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    await this.#loop;
+    this.#loop = null;
+    await Promise.allSettled([...this.#inflight.values()]);
+    await this.#o.store.releaseLeases(this.owner).catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      let claimed = 0;
+      try {
+        claimed = await this.#claim();
+      } catch {
+        // Store unreachable: try again at the next poll; held jobs keep running on their own.
+      }
+      if (signal.aborted) break;
+      if (claimed > 0 && this.#inflight.size < this.#limits.global) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.#o.pollMs);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
+  }
+
+  async #claim(): Promise<number> {
+    const room = this.#limits.global - this.#inflight.size;
+    if (room <= 0) return 0;
+    const pending = new KeyedCounter();
+    const jobs = await this.#o.store.claimJobs({
+      owner: this.owner,
+      leaseMs: this.#o.leaseMs,
+      limit: Math.min(room, 200),
+      accept: (c) => {
+        if (this.#inflight.has(c.id)) return false;
+        if (!isBootHeavy(c.kind)) return true;
+        if (this.#racks.get(c.rack) + pending.get(c.rack) >= this.#limits.perRack) return false;
+        pending.add(c.rack, 1);
+        return true;
+      },
+    });
+    for (const job of jobs) {
+      const heavy = isBootHeavy(job.kind);
+      if (heavy) this.#racks.add(job.rack, 1);
+      const p = this.#runJob(job)
+        .catch(() => undefined)
+        .finally(() => {
+          this.#inflight.delete(job.id);
+          if (heavy) this.#racks.add(job.rack, -1);
+          this.nudge();
+        });
+      this.#inflight.set(job.id, p);
+    }
+    return jobs.length;
+  }
+
+  async #withBmcSlot<T>(host: string, fn: () => Promise<T>): Promise<T> {
+    let sem = this.#bmcs.get(host);
+    if (!sem) {
+      sem = new Semaphore(this.#limits.perBmc);
+      this.#bmcs.set(host, sem);
+    }
+    await sem.acquire();
+    try {
+      return await fn();
+    } finally {
+      sem.release();
+      if (sem.idle) this.#bmcs.delete(host);
+    }
+  }
+
+  async #runJob(job: Job): Promise<void> {
+    const { store, hooks } = this.#o;
+    const signal = this.#abort.signal;
+    const actor = `engine:${this.owner}`;
+    const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
+    let idx = job.stepIndex;
+    const scratch = { ...job.scratch };
+    const ev = (e: Omit<NewEvent, 'actor' | 'machineId' | 'jobId'>): NewEvent => ({ ...e, actor, machineId: job.machineId, jobId: job.id });
+    const pendingEvents: NewEvent[] = [];
+    if (idx < steps.length && steps[idx].startedAt !== null) {
+      pendingEvents.push(ev({ type: 'job.resumed', level: 'warning', message: `${job.kind} resumed at step ${steps[idx].name} by ${this.owner}` }));
+    }
+    let driver: BmcDriver | null = null;
+    try {
+      while (idx < steps.length) {
+        if (signal.aborted) return;
+        const machine = await store.getMachine(job.machineId);
+        const step = steps[idx];
+        const def = stepDef(step.name);
+        if (step.startedAt === null) {
+          step.startedAt = nowIso();
+          pendingEvents.push(ev({ type: 'step.started', message: `${step.name} started`, data: { step: step.name, index: idx } }));
+        }
+        step.attempts++;
+        const ctx: StepContext = {
+          machine,
+          job,
+          store,
+          agent: this.#o.agent,
+          actor,
+          bmc: async () => {
+            if (!driver) driver = this.#o.bmcFactory(machine, await store.bmcPassword(machine));
+            return driver;
+          },
+          setPower: async (power) => {
+            if (machine.powerState !== power) await store.updateMachine(machine.id, { powerState: power }, actor);
+          },
+        };
+        const t0 = Date.now();
+        let outcome: StepOutcome;
+        let error: IngotError | null = null;
+        try {
+          outcome = def.usesBmc ? await this.#withBmcSlot(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
+        } catch (e) {
+          error = toIngotError(e);
+          outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
+        }
+
+        if (error?.retryable) {
+          hooks.step?.(step.name, 'retry', Date.now() - t0);
+          if (step.attempts >= this.#retry.maxAttempts) {
+            outcome = { kind: 'fail', reason: `${error.message} (gave up after ${step.attempts} attempts)` };
+          } else {
+            const delay = backoffMs(step.attempts, this.#retry.baseMs, this.#retry.capMs, Math.random());
+            step.error = error.message;
+            pendingEvents.push(
+              ev({
+                type: 'step.retry',
+                level: 'warning',
+                message: `${step.name} attempt ${step.attempts}/${this.#retry.maxAttempts} failed: ${error.message}; retrying in ${Math.round(delay / 100) / 10} s`,
+                data: { step: step.name, attempt: step.attempts, code: error.code },
+              }),
+            );
+            if (!(await this.#save(job, idx, steps, Date.now() + delay, scratch, pendingEvents))) return;
+            await sleep(delay, signal);
+            continue;
+          }
+        }
+
+        if (outcome.kind === 'wait') {
+          step.attempts--; // waiting for the agent is not a failed attempt
+          const waited = Date.now() - Date.parse(step.startedAt);
+          if (def.timeoutMs !== undefined && waited > def.timeoutMs) {
+            outcome = {
+              kind: 'fail',
+              reason: `${step.name} timed out after ${Math.round(waited / 1000)} s${outcome.message ? ` (last: ${outcome.message})` : ''}; check the boot steps on the timeline and the console`,
+            };
+          } else {
+            if (outcome.message && outcome.message !== scratch.lastMessage) {
+              scratch.lastMessage = outcome.message;
+              pendingEvents.push(ev({ type: 'step.progress', message: `${step.name}: ${outcome.message}`, data: { step: step.name } }));
+            }
+            if (pendingEvents.length > 0 && !(await this.#save(job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))) return;
+            await sleep(outcome.ms, signal);
+            continue;
+          }
+        }
+
+        if (outcome.kind === 'fail') {
+          hooks.step?.(step.name, 'failed', Date.now() - t0);
+          step.error = outcome.reason;
+          step.endedAt = nowIso();
+          pendingEvents.push(
+            ev({ type: 'step.failed', level: 'error', message: `${step.name} failed: ${outcome.reason}`, data: { step: step.name, code: error?.code } }),
+          );
+          await this.#finish(job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
+          return;
+        }
+
+        // done
+        hooks.step?.(step.name, 'done', Date.now() - t0);
+        step.endedAt = nowIso();
+        step.error = null;
+        delete scratch.lastMessage;
+        pendingEvents.push(
+          ev({
+            type: 'step.completed',
+            message: `${step.name} done${outcome.message ? `: ${outcome.message}` : ''}`,
+            data: { step: step.name, ms: Date.parse(step.endedAt) - Date.parse(step.startedAt) },
+          }),
+        );
+        idx++;
+        if (idx === steps.length) {
+          await this.#finish(job, machine, 'done', null, steps, idx, pendingEvents);
+          return;
+        }
+        steps[idx].startedAt = nowIso();
+        pendingEvents.push(ev({ type: 'step.started', message: `${steps[idx].name} started`, data: { step: steps[idx].name, index: idx } }));
+        if (!(await this.#save(job, idx, steps, Date.now(), scratch, pendingEvents))) return;
+      }
+    } finally {
+      await (driver as BmcDriver | null)?.close().catch(() => undefined);
+    }
+  }
+
+  /** Persists progress with the events gathered so far; false means the lease is gone. */
+  async #save(job: Job, idx: number, steps: JobStep[], runAfter: number, scratch: Record<string, unknown>, events: NewEvent[]): Promise<boolean> {
+    const ok = await this.#o.store.saveJobProgress(job.id, this.owner, { stepIndex: idx, steps, runAfter, scratch }, events.splice(0));
+    return ok;
+  }
+
+  async #finish(job: Job, machine: Machine, status: 'done' | 'failed', error: string | null, steps: JobStep[], idx: number, events: NewEvent[]): Promise<void> {
+    const running = workflowRunningState(job.kind);
+    const ctx = { state: machine.state, rescueFrom: machine.rescueFrom, commissioned: machine.commissionedAt !== null, hasBmc: machine.bmc !== null };
+    let transition: JobFinish['transition'];
+    if (running !== null && machine.state === running) {
+      if (status === 'done') {
+        const to = workflowSuccessState(job.kind, ctx)!;
+        transition = {
+          from: running,
+          to,
+          reason: `${job.kind} finished`,
+          set: job.kind === 'commission' ? { commissionedAt: nowIso() } : job.kind === 'release' ? { owner: '' } : undefined,
+        };
+      } else {
+        transition = { from: running, to: workflowFailureState(running)!, reason: error ?? `${job.kind} failed` };
+      }
+    }
+    events.push({
+      type: status === 'done' ? 'job.done' : 'job.failed',
+      level: status === 'done' ? 'info' : 'error',
+      actor: `engine:${this.owner}`,
+      machineId: job.machineId,
+      jobId: job.id,
+      message: status === 'done' ? `${job.kind} finished` : `${job.kind} failed: ${error}`,
+      data: { kind: job.kind },
+    });
+    const ok = await this.#o.store.finishJob(job.id, this.owner, { status, error, steps, stepIndex: idx, transition, events });
+    if (ok) {
+      this.#o.hooks.jobFinished?.(job.kind, status);
+      if (transition) this.#o.hooks.transition?.(transition.from, transition.to);
+    }
+  }
+}
