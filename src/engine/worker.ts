@@ -76,6 +76,7 @@ export class Worker {
   readonly #racks = new KeyedCounter();
   readonly #bmcs = new Map<string, Semaphore>();
   #abort = new AbortController();
+  #halted = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -110,6 +111,20 @@ export class Worker {
   /** Looks for work now instead of at the next poll (called after a job was queued). */
   nudge(): void {
     this.#wake?.();
+  }
+
+  /**
+   * Stops dead, as a crash would: no more writes, leases left to expire (tests and chaos
+   * drills; a region shuts down with stop()).
+   */
+  async halt(): Promise<void> {
+    this.#halted = true;
+    this.#abort.abort();
+    this.#wake?.();
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    await this.#loop;
+    this.#loop = null;
+    await Promise.allSettled([...this.#inflight.values()]);
   }
 
   /** Stops claiming, gives back held leases so another region continues at once, waits for steps to stop. */
@@ -318,11 +333,13 @@ export class Worker {
 
   /** Persists progress with the events gathered so far; false means the lease is gone. */
   async #save(job: Job, idx: number, steps: JobStep[], runAfter: number, scratch: Record<string, unknown>, events: NewEvent[]): Promise<boolean> {
+    if (this.#halted) return false;
     const ok = await this.#o.store.saveJobProgress(job.id, this.owner, { stepIndex: idx, steps, runAfter, scratch }, events.splice(0));
     return ok;
   }
 
   async #finish(job: Job, machine: Machine, status: 'done' | 'failed', error: string | null, steps: JobStep[], idx: number, events: NewEvent[]): Promise<void> {
+    if (this.#halted) return;
     const running = workflowRunningState(job.kind);
     const ctx = { state: machine.state, rescueFrom: machine.rescueFrom, commissioned: machine.commissionedAt !== null, hasBmc: machine.bmc !== null };
     let transition: JobFinish['transition'];

@@ -1,0 +1,102 @@
+/**
+ * Every (state, action) pair of the lifecycle table, through the real store: allowed actions
+ * commit the documented state and workflow; forbidden ones are refused with the state and
+ * the allowed actions, and change nothing.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import { ACTION_RULES, ACTIONS, allowedActions, MACHINE_STATES, type MachineState } from '../core/lifecycle.ts';
+import { openStore } from '../store/open.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { machineInput } from '../store/store-contract.ts';
+import { requestAction } from './actions.ts';
+import { WORKFLOWS } from './workflows.ts';
+
+// Where each allowed action lands from a state (with the machine commissioned, no rescue origin).
+const EXPECTED: Record<string, MachineState | 'same'> = {
+  commission: 'commissioning',
+  allocate: 'allocated',
+  deploy: 'deploying',
+  release: 'releasing',
+  'power-on': 'same',
+  'power-off': 'same',
+  'power-cycle': 'same',
+  rescue: 'rescue',
+  'exit-rescue': 'ready',
+  'mark-broken': 'broken',
+  'mark-fixed': 'ready',
+  abort: 'same', // checked separately: failed twin
+  retire: 'retired',
+};
+const ABORT_TARGET: Record<string, MachineState> = {
+  commissioning: 'failed_commissioning',
+  deploying: 'failed_deploying',
+  releasing: 'failed_releasing',
+};
+
+describe('every transition of the lifecycle table, through the store', () => {
+  let store: SqlStore;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ingot-actions-'));
+    store = await openStore({ dataDir: dir });
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function machineIn(state: MachineState) {
+    const m = await store.createMachine(machineInput({ state, stateReason: 'test fixture' }), 'test');
+    // Commissioned machines: mark-fixed goes to ready.
+    await store.db.run('UPDATE machines SET commissioned_at = ? WHERE id = ?', [Date.now(), m.id]);
+    return store.getMachine(m.id);
+  }
+
+  for (const state of MACHINE_STATES) {
+    for (const action of ACTIONS) {
+      const allowed = ACTION_RULES[action].from.includes(state);
+      it(`${allowed ? 'allows' : 'refuses'} ${action} in ${state}`, async () => {
+        const m = await machineIn(state);
+        const eventsBefore = (await store.listEvents({ machineId: m.id, limit: 1000 })).length;
+        if (!allowed) {
+          await assert.rejects(requestAction(store, { machineId: m.id, action, actor: 'user:t' }), (e: unknown) => {
+            assert.ok(e instanceof IngotError);
+            assert.equal(e.code, ErrorCode.InvalidTransition);
+            assert.equal(e.details.state, state);
+            assert.deepEqual(e.details.allowed, allowedActions(state));
+            return true;
+          });
+          const after = await store.getMachine(m.id);
+          assert.equal(after.state, state);
+          assert.equal(after.version, m.version);
+          assert.equal((await store.listEvents({ machineId: m.id, limit: 1000 })).length, eventsBefore);
+          assert.equal((await store.listJobs({ machineId: m.id }, 10)).length, 0);
+          return;
+        }
+        const r = await requestAction(store, { machineId: m.id, action, actor: 'user:t' });
+        const want = action === 'abort' ? ABORT_TARGET[state] : EXPECTED[action] === 'same' ? state : EXPECTED[action];
+        assert.equal(r.machine.state, want);
+        const stored = await store.getMachine(m.id);
+        assert.equal(stored.state, want, 'the store holds the new state');
+        const wf = ACTION_RULES[action].workflow;
+        const jobs = await store.listJobs({ machineId: m.id, status: ['queued'] }, 10);
+        assert.equal(jobs.length, wf ? 1 : 0);
+        if (wf) assert.deepEqual(jobs[0].steps.map((s) => s.name), WORKFLOWS[wf]);
+        if (want !== state) {
+          const events = await store.listEvents({ machineId: m.id, limit: 1000 });
+          const t = events.find((e) => e.type === 'machine.transition');
+          assert.ok(t, 'the transition is on the timeline');
+          assert.equal(t.data.from, state);
+          assert.equal(t.data.to, want);
+          assert.match(stored.stateReason, new RegExp(action === 'abort' ? 'aborted by user:t' : `${action} requested by user:t`));
+        }
+      });
+    }
+  }
+});

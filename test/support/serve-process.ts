@@ -1,0 +1,51 @@
+/** `ingot serve` as a real child process, for crash tests: start, wait healthy, kill -9. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './postgres.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface ServeProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly token: string;
+  /** Output so far, for failure messages. */
+  log(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function startServe(dataDir: string, extra: string[] = [], port?: number): Promise<ServeProcess> {
+  const p = port ?? (await freePort());
+  const child = spawn(join(ROOT, 'bin/ingot'), ['serve', '--data', dataDir, '--listen', `127.0.0.1:${p}`, '--log-level', 'warn', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, INGOT_DATABASE: '' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${p}`;
+  const end = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ingot serve exited with ${child.exitCode}:\n${out}`);
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    if (Date.now() > end) {
+      child.kill('SIGKILL');
+      throw new Error(`ingot serve did not become healthy:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    log: () => out,
+    kill: (signal) =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
