@@ -34,8 +34,8 @@ export function writeConfig(t: CliTarget): string {
 
 export function resolveTarget(flags: { url?: string; token?: string }): CliTarget {
   const cfg = readConfig();
-  const url = flags.url ?? process.env.INGOT_URL ?? cfg.url ?? 'http://127.0.0.1:8080';
-  let token = flags.token ?? process.env.INGOT_TOKEN ?? cfg.token ?? null;
+  const url = flags.url || process.env.INGOT_URL || cfg.url || 'http://127.0.0.1:8080';
+  let token = flags.token || process.env.INGOT_TOKEN || cfg.token || null;
   if (!token) {
     const local = join(process.env.INGOT_DATA ?? '.ingot', 'admin.token');
     if (existsSync(local)) token = readFileSync(local, 'utf8').trim();

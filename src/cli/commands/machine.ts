@@ -261,16 +261,14 @@ async function runAction(cmd: Command, refs: string[], action: string, o: { wait
   );
   if (!printData(results, format)) {
     for (const r of results) {
-      process.stdout.write(r.ok ? `${r.machine}: ${action} ${o.wait ? 'done' : 'accepted'} (${r.state})\n` : `${r.machine}: ${action} failed: ${r.error}\n`);
+      if (r.ok) process.stdout.write(`${r.machine}: ${action} ${o.wait ? 'done' : 'accepted'} (${r.state})\n`);
+      else process.stderr.write(`ingot: ${refs.length > 1 ? `${r.machine}: ` : ''}${r.error}\n`);
     }
   }
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    throw new CliError(
-      refs.length > 1 ? `${action} failed for ${failed.length} of ${refs.length} machines` : failed[0].error!,
-      (failed[0].exit ?? Exit.Error) as Exit,
-      'INGOT_CLI',
-      { silent: refs.length === 1 },
-    );
+    throw new CliError(`${action} failed for ${failed.length} of ${refs.length} machines`, (failed[0].exit ?? Exit.Error) as Exit, 'INGOT_CLI', {
+      silent: refs.length === 1 || format !== 'table',
+    });
   }
 }
