@@ -14,9 +14,21 @@ describe('the ingot CLI', () => {
   });
   after(async () => r?.stop());
 
-  function ingot(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  function ingot(
+    args: string[],
+    env: Record<string, string> = {},
+    stdin?: string,
+  ): Promise<{ code: number; out: string; err: string }> {
     return new Promise((resolve) => {
-      const child = spawn(BIN, args, { env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, XDG_CONFIG_HOME: r.dataDir, ...env } });
+      const child = spawn(BIN, args, {
+        env: {
+          ...process.env,
+          INGOT_URL: r.url,
+          INGOT_TOKEN: r.adminToken,
+          XDG_CONFIG_HOME: r.dataDir,
+          ...env,
+        },
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -27,7 +39,23 @@ describe('the ingot CLI', () => {
   }
 
   it('enrols a machine with the password from the environment and prints its id', async () => {
-    const res = await ingot(['machine', 'add', '--bmc', 'fake://cli-1', '--bmc-user', 'admin', '--mac', '52:54:00:cc:00:01', '--hostname', 'cli-1', '--rack', 'r1'], { INGOT_BMC_PASSWORD: 'cli-secret' });
+    const res = await ingot(
+      [
+        'machine',
+        'add',
+        '--bmc',
+        'fake://cli-1',
+        '--bmc-user',
+        'admin',
+        '--mac',
+        '52:54:00:cc:00:01',
+        '--hostname',
+        'cli-1',
+        '--rack',
+        'r1',
+      ],
+      { INGOT_BMC_PASSWORD: 'cli-secret' },
+    );
     assert.equal(res.code, 0, res.err);
     assert.match(res.out.trim(), /^m-[0-9a-z]{26}$/);
     assert.match(res.err, /next: ingot machine commission cli-1/);
@@ -35,13 +63,32 @@ describe('the ingot CLI', () => {
   });
 
   it('refuses to enrol without a password source, with exit code 2', async () => {
-    const res = await ingot(['machine', 'add', '--bmc', 'fake://cli-2', '--bmc-user', 'admin', '--mac', '52:54:00:cc:00:02'], { INGOT_BMC_PASSWORD: '' });
+    const res = await ingot(
+      ['machine', 'add', '--bmc', 'fake://cli-2', '--bmc-user', 'admin', '--mac', '52:54:00:cc:00:02'],
+      { INGOT_BMC_PASSWORD: '' },
+    );
     assert.equal(res.code, 2);
     assert.match(res.err, /passwords never go on the command line/);
   });
 
   it('reads the password from stdin with --bmc-password-stdin', async () => {
-    const res = await ingot(['machine', 'add', '--bmc', 'fake://cli-3', '--bmc-user', 'admin', '--mac', '52:54:00:cc:00:03', '--hostname', 'cli-3', '--bmc-password-stdin'], { INGOT_BMC_PASSWORD: '' }, 'from-stdin\n');
+    const res = await ingot(
+      [
+        'machine',
+        'add',
+        '--bmc',
+        'fake://cli-3',
+        '--bmc-user',
+        'admin',
+        '--mac',
+        '52:54:00:cc:00:03',
+        '--hostname',
+        'cli-3',
+        '--bmc-password-stdin',
+      ],
+      { INGOT_BMC_PASSWORD: '' },
+      'from-stdin\n',
+    );
     assert.equal(res.code, 0, res.err);
   });
 
@@ -52,8 +99,14 @@ describe('the ingot CLI', () => {
     assert.match(table.out, /cli-1\s+new/);
     const json = await ingot(['-o', 'json', 'machine', 'ls', '--rack', 'r1']);
     const parsed = JSON.parse(json.out) as { items: { hostname: string }[]; total: number };
-    assert.deepEqual(parsed.items.map((m) => m.hostname), ['cli-1']);
-    const yaml = parse((await ingot(['-o', 'yaml', 'machine', 'show', 'cli-1'])).out) as { hostname: string; state: string };
+    assert.deepEqual(
+      parsed.items.map((m) => m.hostname),
+      ['cli-1'],
+    );
+    const yaml = parse((await ingot(['-o', 'yaml', 'machine', 'show', 'cli-1'])).out) as {
+      hostname: string;
+      state: string;
+    };
     assert.equal(yaml.hostname, 'cli-1');
   });
 
@@ -94,7 +147,18 @@ describe('the ingot CLI', () => {
   });
 
   it('adds a subnet with ranges and lists it', async () => {
-    const add = await ingot(['subnet', 'add', 'rack1', '10.44.0.0/24', '--gateway', '10.44.0.1', '--dhcp', 'full', '--dynamic', '10.44.0.100-10.44.0.200']);
+    const add = await ingot([
+      'subnet',
+      'add',
+      'rack1',
+      '10.44.0.0/24',
+      '--gateway',
+      '10.44.0.1',
+      '--dhcp',
+      'full',
+      '--dynamic',
+      '10.44.0.100-10.44.0.200',
+    ]);
     assert.equal(add.code, 0, add.err);
     const ls = await ingot(['subnet', 'ls']);
     assert.match(ls.out, /rack1\s+10\.44\.0\.0\/24\s+10\.44\.0\.1/);

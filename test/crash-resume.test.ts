@@ -41,7 +41,11 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
           api<{ id: string }>(serve!, 'POST', '/api/v1/machines', {
             hostname: `crash-${i + k}`,
             bmc: { address: `fake://crash-${i + k}`, username: 'admin', password: 'pw' },
-            nics: [{ mac: `02:00:00:00:${((i + k) >> 8).toString(16).padStart(2, '0')}:${((i + k) & 255).toString(16).padStart(2, '0')}` }],
+            nics: [
+              {
+                mac: `02:00:00:00:${((i + k) >> 8).toString(16).padStart(2, '0')}:${((i + k) & 255).toString(16).padStart(2, '0')}`,
+              },
+            ],
           }),
         ),
       );
@@ -51,7 +55,11 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     // Kill in the middle: steps under way, no workflow finished yet.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const events = await api<{ type: string }[]>(serve, 'GET', `/api/v1/machines/${ids[N - 1]}/events?limit=1000`);
+      const events = await api<{ type: string }[]>(
+        serve,
+        'GET',
+        `/api/v1/machines/${ids[N - 1]}/events?limit=1000`,
+      );
       if (events.some((e) => e.type === 'step.completed')) break;
       if (Date.now() > deadline) throw new Error(`no progress before the kill:\n${serve.log()}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -63,17 +71,30 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     for (;;) {
       const page = await api<{ total: number }>(s, 'GET', '/api/v1/machines?state=ready&limit=1');
       if (page.total === N) break;
-      if (Date.now() > end) throw new Error(`only ${page.total} of ${N} machines ready after restart:\n${s.log()}`);
+      if (Date.now() > end)
+        throw new Error(`only ${page.total} of ${N} machines ready after restart:\n${s.log()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     let resumed = 0;
     for (const id of ids) {
-      const events = await api<{ type: string; data: Record<string, unknown> }[]>(s, 'GET', `/api/v1/machines/${id}/events?limit=1000`);
+      const events = await api<{ type: string; data: Record<string, unknown> }[]>(
+        s,
+        'GET',
+        `/api/v1/machines/${id}/events?limit=1000`,
+      );
       assert.equal(events.filter((e) => e.type === 'job.done').length, 1, `${id}: job.done once`);
-      assert.equal(events.filter((e) => e.type === 'machine.transition' && e.data.to === 'ready').length, 1, `${id}: ready once`);
+      assert.equal(
+        events.filter((e) => e.type === 'machine.transition' && e.data.to === 'ready').length,
+        1,
+        `${id}: ready once`,
+      );
       resumed += events.filter((e) => e.type === 'job.resumed').length;
       const jobs = await api<{ status: string }[]>(s, 'GET', `/api/v1/machines/${id}/jobs`);
-      assert.deepEqual(jobs.map((j) => j.status), ['done'], `${id}: one job, done`);
+      assert.deepEqual(
+        jobs.map((j) => j.status),
+        ['done'],
+        `${id}: one job, done`,
+      );
     }
     assert.ok(resumed > 0, 'the kill interrupted workflows that were then resumed');
   } finally {
@@ -84,6 +105,14 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
 }
 
 describe('crash safety', () => {
-  it('finishes all 100 workflows exactly once after kill -9 of the region on SQLite', { timeout: 150_000 }, () => runCrash('sqlite'));
-  it('finishes all 100 workflows exactly once after kill -9 of the region on PostgreSQL', { timeout: 150_000 }, () => runCrash('postgres'));
+  it(
+    'finishes all 100 workflows exactly once after kill -9 of the region on SQLite',
+    { timeout: 150_000 },
+    () => runCrash('sqlite'),
+  );
+  it(
+    'finishes all 100 workflows exactly once after kill -9 of the region on PostgreSQL',
+    { timeout: 150_000 },
+    () => runCrash('postgres'),
+  );
 });

@@ -24,7 +24,9 @@ describe('two regions on one PostgreSQL', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('share 40 workflows, and the survivor finishes the dead region’s jobs exactly once', { timeout: 60_000 }, async () => {
+  it('share 40 workflows, and the survivor finishes the dead region’s jobs exactly once', {
+    timeout: 60_000,
+  }, async () => {
     const database = await pg.freshDatabase();
     const keyDir = mkdtempSync(join(tmpdir(), 'ingot-key-'));
     dirs.push(keyDir);
@@ -48,7 +50,11 @@ describe('two regions on one PostgreSQL', () => {
     const b = await start();
     const token = readFileSync(join(a.adminTokenFile ?? join(dirs[1], 'admin.token')), 'utf8').trim();
     const api = async <T>(r: Region, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${r.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(`${r.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       assert.ok(res.ok, `${method} ${path}: ${res.status}`);
       return (await res.json()) as T;
     };
@@ -74,12 +80,21 @@ describe('two regions on one PostgreSQL', () => {
     const owners = new Set<string>();
     let resumedByB = 0;
     for (const id of ids) {
-      const events = await api<{ type: string; actor: string; message: string }[]>(b, 'GET', `/api/v1/machines/${id}/events?limit=1000`);
+      const events = await api<{ type: string; actor: string; message: string }[]>(
+        b,
+        'GET',
+        `/api/v1/machines/${id}/events?limit=1000`,
+      );
       for (const e of events) if (e.actor.startsWith('engine:')) owners.add(e.actor);
       assert.equal(events.filter((e) => e.type === 'job.done').length, 1, `${id}: finished once`);
-      resumedByB += events.filter((e) => e.type === 'job.resumed' && e.message.includes(b.engine.owner)).length;
+      resumedByB += events.filter(
+        (e) => e.type === 'job.resumed' && e.message.includes(b.engine.owner),
+      ).length;
     }
-    assert.ok(owners.has(`engine:${a.engine.owner}`) && owners.has(`engine:${b.engine.owner}`), 'both regions took work');
+    assert.ok(
+      owners.has(`engine:${a.engine.owner}`) && owners.has(`engine:${b.engine.owner}`),
+      'both regions took work',
+    );
     assert.ok(resumedByB > 0, 'region B took over jobs region A held when it died');
   });
 });

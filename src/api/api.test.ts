@@ -12,6 +12,8 @@ interface M {
   cpu: { cores: number } | null;
   disks: unknown[];
 }
+// biome-ignore lint/suspicious/noExplicitAny: request bodies are mutated into invalid shapes on purpose
+type Body = Record<string, any>;
 interface E {
   code: string;
   message: string;
@@ -39,14 +41,22 @@ describe('region API', () => {
   });
 
   it('refuses every documented route without a token with 401 INGOT_UNAUTHENTICATED', async () => {
-    const doc = await r.api<{ openapi: string; paths: Record<string, Record<string, unknown>> }>('GET', '/api/v1/openapi.json');
+    const doc = await r.api<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      'GET',
+      '/api/v1/openapi.json',
+    );
     assert.equal(doc.body.openapi, '3.1.0');
     const paths = Object.entries(doc.body.paths);
     assert.ok(paths.length >= 10, 'the OpenAPI document lists the routes');
     for (const [path, ops] of paths) {
       for (const method of Object.keys(ops)) {
         const concrete = path.replace('{id}', 'm-x').replace('{action}', 'commission');
-        const res = await r.api<E>(method.toUpperCase(), concrete, method === 'get' || method === 'delete' ? undefined : {}, null);
+        const res = await r.api<E>(
+          method.toUpperCase(),
+          concrete,
+          method === 'get' || method === 'delete' ? undefined : {},
+          null,
+        );
         assert.equal(res.status, 401, `${method} ${path}`);
         assert.equal(res.body.code, 'INGOT_UNAUTHENTICATED');
       }
@@ -56,7 +66,13 @@ describe('region API', () => {
   });
 
   it('takes the documented create contract and returns the machine with its id, never the password', async () => {
-    const body = newMachineBody({ hostname: 'Node-A1', tags: ['gpu'], zone: 'z1', rack: 'r7', pool: 'batch' });
+    const body = newMachineBody({
+      hostname: 'Node-A1',
+      tags: ['gpu'],
+      zone: 'z1',
+      rack: 'r7',
+      pool: 'batch',
+    });
     const res = await r.api<M & Record<string, unknown>>('POST', '/api/v1/machines', body);
     assert.equal(res.status, 201);
     assert.match(res.body.id, /^m-/);
@@ -77,24 +93,33 @@ describe('region API', () => {
     assert.equal(denied.body.code, 'INGOT_FORBIDDEN');
     const made = await r.api<M>('POST', '/api/v1/machines', newMachineBody(), operator);
     assert.equal(made.status, 201);
-    assert.equal((await r.api('POST', `/api/v1/machines/${made.body.id}/actions/commission`, {}, viewer)).status, 403);
-    assert.equal((await r.api('POST', `/api/v1/machines/${made.body.id}/actions/mark-broken`, {}, operator)).status, 202);
+    assert.equal(
+      (await r.api('POST', `/api/v1/machines/${made.body.id}/actions/commission`, {}, viewer)).status,
+      403,
+    );
+    assert.equal(
+      (await r.api('POST', `/api/v1/machines/${made.body.id}/actions/mark-broken`, {}, operator)).status,
+      202,
+    );
     assert.equal((await r.api('POST', '/api/v1/tokens', { name: 'x', role: 'admin' }, operator)).status, 403);
-    assert.equal((await r.api('POST', '/api/v1/subnets', { name: 'n', cidr: '10.9.0.0/24' }, operator)).status, 403);
+    assert.equal(
+      (await r.api('POST', '/api/v1/subnets', { name: 'n', cidr: '10.9.0.0/24' }, operator)).status,
+      403,
+    );
     assert.equal((await r.api('GET', '/metrics', undefined, viewer)).status, 200);
   });
 
   for (const [name, mutate, field] of [
-    ['a missing BMC password', (b: Record<string, any>) => delete b.bmc.password, 'bmc.password'],
-    ['a malformed MAC', (b: Record<string, any>) => (b.nics = [{ mac: 'zz:zz' }]), 'nics[0].mac'],
-    ['an unknown BMC scheme', (b: Record<string, any>) => (b.bmc.address = 'telnet://10.0.0.1'), 'bmc.address'],
-    ['an unknown field', (b: Record<string, any>) => (b.colour = 'red'), 'colour'],
-    ['an invalid hostname', (b: Record<string, any>) => (b.hostname = 'bad_name!'), 'hostname'],
-    ['no NICs', (b: Record<string, any>) => (b.nics = []), 'nics'],
+    ['a missing BMC password', (b: Body) => delete b.bmc.password, 'bmc.password'],
+    ['a malformed MAC', (b: Body) => (b.nics = [{ mac: 'zz:zz' }]), 'nics[0].mac'],
+    ['an unknown BMC scheme', (b: Body) => (b.bmc.address = 'telnet://10.0.0.1'), 'bmc.address'],
+    ['an unknown field', (b: Body) => (b.colour = 'red'), 'colour'],
+    ['an invalid hostname', (b: Body) => (b.hostname = 'bad_name!'), 'hostname'],
+    ['no NICs', (b: Body) => (b.nics = []), 'nics'],
   ] as const) {
     it(`rejects ${name} with 400 naming ${field}, and creates nothing`, async () => {
       const before = await count();
-      const body = newMachineBody() as Record<string, any>;
+      const body = newMachineBody() as Body;
       mutate(body);
       const res = await r.api<E>('POST', '/api/v1/machines', body);
       assert.equal(res.status, 400, JSON.stringify(res.body));
@@ -125,7 +150,10 @@ describe('region API', () => {
     assert.match(res.body.message, /while it is new; allowed actions: commission/);
     const after = (await r.api<M>('GET', `/api/v1/machines/${m.id}`)).body;
     assert.equal(after.state, 'new');
-    assert.equal((await r.api<unknown[]>('GET', `/api/v1/machines/${m.id}/events`)).body.length, eventsBefore);
+    assert.equal(
+      (await r.api<unknown[]>('GET', `/api/v1/machines/${m.id}/events`)).body.length,
+      eventsBefore,
+    );
   });
 
   it('answers an unknown action with 400 listing the valid ones', async () => {
@@ -140,33 +168,63 @@ describe('region API', () => {
     const m = (await r.api<M>('POST', '/api/v1/machines', newMachineBody())).body;
     const state = async () => (await r.api<M>('GET', `/api/v1/machines/${m.id}`)).body;
     assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/commission`, {})).status, 202);
-    const ready = await eventually(async () => ((await state()).state === 'ready' ? state() : null), 10_000, 'ready');
+    const ready = await eventually(
+      async () => ((await state()).state === 'ready' ? state() : null),
+      10_000,
+      'ready',
+    );
     assert.equal(ready.cpu?.cores, 8, 'the inventory was stored');
     assert.equal(ready.disks.length, 1);
     assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/deploy`, {}, operator)).status, 202);
     assert.equal((await state()).owner, 'o');
     await eventually(async () => (await state()).state === 'deployed', 10_000, 'deployed');
     assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/release`, {})).status, 202);
-    const released = await eventually(async () => ((await state()).state === 'ready' ? state() : null), 10_000, 'released');
+    const released = await eventually(
+      async () => ((await state()).state === 'ready' ? state() : null),
+      10_000,
+      'released',
+    );
     assert.equal(released.owner, '');
-    const events = (await r.api<{ type: string; message: string }[]>('GET', `/api/v1/machines/${m.id}/events?limit=1000`)).body;
-    const transitions = events.filter((e) => e.type === 'machine.transition').map((e) => e.message.split(':')[0]);
-    assert.deepEqual(transitions, ['new → commissioning', 'commissioning → ready', 'ready → deploying', 'deploying → deployed', 'deployed → releasing', 'releasing → ready']);
+    const events = (
+      await r.api<{ type: string; message: string }[]>('GET', `/api/v1/machines/${m.id}/events?limit=1000`)
+    ).body;
+    const transitions = events
+      .filter((e) => e.type === 'machine.transition')
+      .map((e) => e.message.split(':')[0]);
+    assert.deepEqual(transitions, [
+      'new → commissioning',
+      'commissioning → ready',
+      'ready → deploying',
+      'deploying → deployed',
+      'deployed → releasing',
+      'releasing → ready',
+    ]);
     const steps = events.filter((e) => e.type === 'step.completed').map((e) => e.message.split(' ')[0]);
-    assert.deepEqual(steps.slice(0, 6), ['set-boot-network', 'boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off']);
+    assert.deepEqual(steps.slice(0, 6), [
+      'set-boot-network',
+      'boot',
+      'wait-agent',
+      'inventory',
+      'hardware-tests',
+      'power-off',
+    ]);
   });
 
   it('streams events over SSE as they happen', async () => {
     const m = (await r.api<M>('POST', '/api/v1/machines', newMachineBody())).body;
     const ac = new AbortController();
-    const res = await fetch(`${r.url}/api/v1/events?machine=${m.id}`, { headers: { authorization: `Bearer ${viewer}` }, signal: ac.signal });
+    const res = await fetch(`${r.url}/api/v1/events?machine=${m.id}`, {
+      headers: { authorization: `Bearer ${viewer}` },
+      signal: ac.signal,
+    });
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const seen: string[] = [];
     const reading = (async () => {
       const dec = new TextDecoder();
       try {
         for await (const chunk of res.body!) {
-          for (const line of dec.decode(chunk as Uint8Array).split('\n')) if (line.startsWith('event: ')) seen.push(line.slice(7));
+          for (const line of dec.decode(chunk as Uint8Array).split('\n'))
+            if (line.startsWith('event: ')) seen.push(line.slice(7));
         }
       } catch {
         // aborted
@@ -187,12 +245,23 @@ describe('region API', () => {
   });
 
   it('creates subnets, validates ranges and hands out addresses', async () => {
-    const bad = await r.api<E>('POST', '/api/v1/subnets', { name: 'lab', cidr: '10.77.0.0/24', ranges: [{ kind: 'dynamic', start: '10.77.1.1', end: '10.77.1.9' }] });
+    const bad = await r.api<E>('POST', '/api/v1/subnets', {
+      name: 'lab',
+      cidr: '10.77.0.0/24',
+      ranges: [{ kind: 'dynamic', start: '10.77.1.1', end: '10.77.1.9' }],
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.details.field, 'ranges[0]');
-    const s = await r.api<{ id: string }>('POST', '/api/v1/subnets', { name: 'lab', cidr: '10.77.0.0/24', gateway: '10.77.0.1', ranges: [{ kind: 'dynamic', start: '10.77.0.10', end: '10.77.0.20' }] });
+    const s = await r.api<{ id: string }>('POST', '/api/v1/subnets', {
+      name: 'lab',
+      cidr: '10.77.0.0/24',
+      gateway: '10.77.0.1',
+      ranges: [{ kind: 'dynamic', start: '10.77.0.10', end: '10.77.0.20' }],
+    });
     assert.equal(s.status, 201);
-    const a = await r.api<{ ip: string }>('POST', `/api/v1/subnets/${s.body.id}/addresses`, { mac: '02:00:00:00:00:01' });
+    const a = await r.api<{ ip: string }>('POST', `/api/v1/subnets/${s.body.id}/addresses`, {
+      mac: '02:00:00:00:00:01',
+    });
     assert.equal(a.body.ip, '10.77.0.10');
     assert.equal((await r.api<unknown[]>('GET', '/api/v1/subnets/lab/addresses')).body.length, 1);
   });

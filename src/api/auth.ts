@@ -35,18 +35,32 @@ export function authHook(store: Store) {
     if (need === 'public') return;
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const secret = m?.[1] ?? (typeof (req.query as Record<string, unknown>)?.access_token === 'string' ? String((req.query as Record<string, unknown>).access_token) : null);
+    const secret =
+      m?.[1] ??
+      (typeof (req.query as Record<string, unknown>)?.access_token === 'string'
+        ? String((req.query as Record<string, unknown>).access_token)
+        : null);
     if (!secret) {
-      throw new IngotError(ErrorCode.Unauthenticated, 'missing bearer token: send `Authorization: Bearer <token>` (the admin token is in the data dir, admin.token)');
+      throw new IngotError(
+        ErrorCode.Unauthenticated,
+        'missing bearer token: send `Authorization: Bearer <token>` (the admin token is in the data dir, admin.token)',
+      );
     }
     const token = await store.findTokenByHash(hashToken(secret));
     if (!token || token.revoked || (token.expiresAt && Date.parse(token.expiresAt) < Date.now())) {
-      throw new IngotError(ErrorCode.Unauthenticated, 'the bearer token is unknown, revoked or expired; create a new one with `ingot token create`');
+      throw new IngotError(
+        ErrorCode.Unauthenticated,
+        'the bearer token is unknown, revoked or expired; create a new one with `ingot token create`',
+      );
     }
     if (!roleAllows(token.role, need)) {
-      throw new IngotError(ErrorCode.Forbidden, `this needs the ${need} role; token ${token.name} has ${token.role}`, {
-        details: { need, have: token.role },
-      });
+      throw new IngotError(
+        ErrorCode.Forbidden,
+        `this needs the ${need} role; token ${token.name} has ${token.role}`,
+        {
+          details: { need, have: token.role },
+        },
+      );
     }
     req.token = token;
     // Record use at most once a minute per token, not on every request.

@@ -43,7 +43,11 @@ function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> },
   return full || context;
 }
 
-export function errorHandler(error: FastifyError | IngotError | Error, req: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(
+  error: FastifyError | IngotError | Error,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
   if (error instanceof IngotError) {
     reply.status(STATUS[error.code] ?? 500).send(error.toJSON());
     return;
@@ -68,9 +72,15 @@ export function errorHandler(error: FastifyError | IngotError | Error, req: Fast
     return;
   }
   if (fe.statusCode && fe.statusCode < 500) {
-    reply.status(fe.statusCode).send({ code: ErrorCode.Validation, message: fe.message, details: { fastify: fe.code } });
+    reply
+      .status(fe.statusCode)
+      .send({ code: ErrorCode.Validation, message: fe.message, details: { fastify: fe.code } });
     return;
   }
   req.log.error({ err: error }, 'unhandled error');
-  reply.status(500).send({ code: ErrorCode.Internal, message: 'internal error; the region log has the details', details: {} });
+  reply.status(500).send({
+    code: ErrorCode.Internal,
+    message: 'internal error; the region log has the details',
+    details: {},
+  });
 }

@@ -13,6 +13,15 @@ export function presentMachine(m: Machine) {
 }
 
 export function presentJob(j: Job) {
-  const { leaseOwner: _o, leaseExpiresAt: _e, runAfter: _r, rack: _rack, bmcHost: _b, params: _p, scratch: _s, ...rest } = j;
+  const {
+    leaseOwner: _o,
+    leaseExpiresAt: _e,
+    runAfter: _r,
+    rack: _rack,
+    bmcHost: _b,
+    params: _p,
+    scratch: _s,
+    ...rest
+  } = j;
   return rest;
 }

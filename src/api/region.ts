@@ -49,8 +49,12 @@ export interface Region {
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(listen);
   const port = Number(m?.[2]);
-  if (!m || !m[1] || port > 65535) {
-    throw new IngotError(ErrorCode.Config, `--listen: "${listen}" is not HOST:PORT; write it like 127.0.0.1:8080`, { details: { field: 'listen' } });
+  if (!m?.[1] || port > 65535) {
+    throw new IngotError(
+      ErrorCode.Config,
+      `--listen: "${listen}" is not HOST:PORT; write it like 127.0.0.1:8080`,
+      { details: { field: 'listen' } },
+    );
   }
   return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
@@ -66,7 +70,9 @@ async function bootstrapAdmin(store: SqlStore, dataDir: string): Promise<string 
 }
 
 export async function startRegion(o: RegionOptions): Promise<Region> {
-  const logger = o.logger ?? pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.password', '*.secret'] });
+  const logger =
+    o.logger ??
+    pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.password', '*.secret'] });
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const store = await openStore({ dataDir: o.dataDir, database: o.database, secretKeyFile: o.secretKeyFile });
   const adminTokenFile = await bootstrapAdmin(store, o.dataDir);
@@ -88,7 +94,9 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     const err = e as NodeJS.ErrnoException;
     throw new IngotError(
       ErrorCode.Config,
-      err.code === 'EADDRINUSE' ? `--listen: ${host}:${port} is in use; stop the other process or pick another port` : `cannot listen on ${host}:${port}: ${err.message}`,
+      err.code === 'EADDRINUSE'
+        ? `--listen: ${host}:${port} is in use; stop the other process or pick another port`
+        : `cannot listen on ${host}:${port}: ${err.message}`,
       { details: { field: 'listen' } },
     );
   }

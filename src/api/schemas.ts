@@ -25,7 +25,10 @@ export const MachineStateT = Lit(MACHINE_STATES);
 export const ActionT = Lit(ACTIONS);
 export const RoleT = Lit(ROLES);
 
-const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$', description: 'MAC address, e.g. 52:54:00:12:34:56' });
+const Mac = Type.String({
+  pattern: '^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$',
+  description: 'MAC address, e.g. 52:54:00:12:34:56',
+});
 const Label = Type.String({ maxLength: 63, pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$' });
 
 export const NicT = Type.Object({
@@ -56,7 +59,13 @@ export const MachineT = Type.Object(
         rotational: Type.Optional(Type.Boolean()),
       }),
     ),
-    cpu: Nullable(Type.Object({ model: Type.Optional(Type.String()), cores: Type.Number(), threads: Type.Optional(Type.Number()) })),
+    cpu: Nullable(
+      Type.Object({
+        model: Type.Optional(Type.String()),
+        cores: Type.Number(),
+        threads: Type.Optional(Type.Number()),
+      }),
+    ),
     memoryBytes: Nullable(Type.Number()),
     tags: Type.Array(Type.String()),
     zone: Type.String(),
@@ -74,7 +83,11 @@ export const MachineT = Type.Object(
 
 export const BmcInput = Type.Object(
   {
-    address: Type.String({ minLength: 1, description: 'redfish+https://host[:port][/redfish/v1/Systems/ID], redfish+http://…, ipmi://host[:port]' }),
+    address: Type.String({
+      minLength: 1,
+      description:
+        'redfish+https://host[:port][/redfish/v1/Systems/ID], redfish+http://…, ipmi://host[:port]',
+    }),
     username: Type.String({ minLength: 1 }),
     password: Type.String({ minLength: 1, writeOnly: true, description: 'Stored encrypted; never returned' }),
   },
@@ -86,7 +99,10 @@ export const CreateMachineBody = Type.Object(
     hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
     arch: Type.Optional(Lit(['amd64', 'arm64'])),
     bmc: BmcInput,
-    nics: Type.Array(Type.Object({ mac: Mac, boot: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), { minItems: 1 }),
+    nics: Type.Array(
+      Type.Object({ mac: Mac, boot: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      { minItems: 1 },
+    ),
     tags: Type.Optional(Type.Array(Label, { maxItems: 64 })),
     zone: Type.Optional(Label),
     rack: Type.Optional(Label),
@@ -101,16 +117,29 @@ export const UpdateMachineBody = Type.Object(
     hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
     bmc: Type.Optional(
       Type.Object(
-        { address: Type.String({ minLength: 1 }), username: Type.String({ minLength: 1 }), password: Type.Optional(Type.String({ minLength: 1, writeOnly: true })) },
+        {
+          address: Type.String({ minLength: 1 }),
+          username: Type.String({ minLength: 1 }),
+          password: Type.Optional(Type.String({ minLength: 1, writeOnly: true })),
+        },
         { additionalProperties: false },
       ),
     ),
-    nics: Type.Optional(Type.Array(Type.Object({ mac: Mac, boot: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), { minItems: 1 })),
+    nics: Type.Optional(
+      Type.Array(
+        Type.Object({ mac: Mac, boot: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        { minItems: 1 },
+      ),
+    ),
     tags: Type.Optional(Type.Array(Label, { maxItems: 64 })),
     zone: Type.Optional(Label),
     rack: Type.Optional(Label),
     pool: Type.Optional(Label),
-    version: Type.Optional(Type.Integer({ description: 'Expected version: the update fails with 409 if the machine changed since' })),
+    version: Type.Optional(
+      Type.Integer({
+        description: 'Expected version: the update fails with 409 if the machine changed since',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

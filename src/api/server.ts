@@ -18,6 +18,7 @@ import { machineRoutes } from './routes/machines.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
+import { registerUi } from './ui.ts';
 
 export interface ServerDeps {
   store: Store;
@@ -39,7 +40,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Ingot region API', version: deps.version ?? '0.1.0', description: 'Bare-metal machines, their lifecycle, subnets and tokens.' },
+      info: {
+        title: 'Ingot region API',
+        version: deps.version ?? '0.1.0',
+        description: 'Bare-metal machines, their lifecycle, subnets and tokens.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -48,7 +53,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ code: 'INGOT_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}; see /api/v1/openapi.json`, details: {} });
+    reply.status(404).send({
+      code: 'INGOT_NOT_FOUND',
+      message: `no route ${req.method} ${req.url.split('?')[0]}; see /api/v1/openapi.json`,
+      details: {},
+    });
   });
   app.addHook('onRequest', authHook(deps.store));
   app.addHook('onResponse', async (req, reply) => {
@@ -68,12 +77,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => tail.stop());
   await app.register(
     async (v1) => {
-      v1.get('/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
-      v1.get('/version', { config: { role: 'viewer' }, schema: { tags: ['system'], response: { 200: Type.Object({ version: Type.String(), store: Type.String(), region: Type.String() }) } } }, async () => ({
-        version: deps.version ?? '0.1.0',
-        store: deps.store.kind,
-        region: deps.engine.owner,
-      }));
+      v1.get('/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () =>
+        app.swagger(),
+      );
+      v1.get(
+        '/version',
+        {
+          config: { role: 'viewer' },
+          schema: {
+            tags: ['system'],
+            response: {
+              200: Type.Object({ version: Type.String(), store: Type.String(), region: Type.String() }),
+            },
+          },
+        },
+        async () => ({
+          version: deps.version ?? '0.1.0',
+          store: deps.store.kind,
+          region: deps.engine.owner,
+        }),
+      );
       await v1.register(machineRoutes(deps.store, deps.engine));
       await v1.register(subnetRoutes(deps.store));
       await v1.register(tokenRoutes(deps.store));
@@ -81,5 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  // The web console (ui/dist) at `/`; src/api/ui.ts.
+  await registerUi(app as unknown as FastifyInstance);
   return app as unknown as FastifyInstance;
 }

@@ -5,7 +5,13 @@
  */
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { PowerState } from '../core/machine.ts';
-import { BmcCapability, type BmcDriver, type BmcInventory, type BootOverride, type PowerAction } from './driver.ts';
+import {
+  BmcCapability,
+  type BmcDriver,
+  type BmcInventory,
+  type BootOverride,
+  type PowerAction,
+} from './driver.ts';
 import { registerDriver } from './registry.ts';
 
 export interface FakeBmcState {
@@ -50,7 +56,9 @@ export class FakeBmc implements BmcDriver {
   async #call(op: string): Promise<void> {
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
     if (this.#failRate > 0 && this.#rand() < this.#failRate) {
-      throw new IngotError(ErrorCode.BmcError, `${op} on ${this.target} failed: injected fault (HTTP 500)`, { retryable: true });
+      throw new IngotError(ErrorCode.BmcError, `${op} on ${this.target} failed: injected fault (HTTP 500)`, {
+        retryable: true,
+      });
     }
     this.#state.calls.push(op);
   }

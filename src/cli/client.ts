@@ -69,7 +69,12 @@ export class Client {
     }
     if (!res.ok) {
       const err = (json ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new CliError(err.message ?? `HTTP ${res.status}`, exitFor(res.status), err.code ?? `HTTP_${res.status}`, err.details ?? {});
+      throw new CliError(
+        err.message ?? `HTTP ${res.status}`,
+        exitFor(res.status),
+        err.code ?? `HTTP_${res.status}`,
+        err.details ?? {},
+      );
     }
     return json as T;
   }
@@ -88,13 +93,24 @@ export class Client {
   }
 
   /** Follows the SSE stream, calling `onEvent` for each event until `signal` aborts. */
-  async stream(path: string, onEvent: (e: { id: number; type: string } & Record<string, unknown>) => void, signal: AbortSignal): Promise<void> {
-    const res = await fetch(`${this.target.url}${path}`, { headers: { ...this.headers(), accept: 'text/event-stream' }, signal }).catch((e) => {
+  async stream(
+    path: string,
+    onEvent: (e: { id: number; type: string } & Record<string, unknown>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const res = await fetch(`${this.target.url}${path}`, {
+      headers: { ...this.headers(), accept: 'text/event-stream' },
+      signal,
+    }).catch((e) => {
       if (signal.aborted) return null;
-      throw new CliError(`cannot reach the region at ${this.target.url}: ${(e as Error).message}`, Exit.Unreachable);
+      throw new CliError(
+        `cannot reach the region at ${this.target.url}: ${(e as Error).message}`,
+        Exit.Unreachable,
+      );
     });
     if (!res) return;
-    if (!res.ok || !res.body) throw new CliError(`event stream refused: HTTP ${res.status}`, exitFor(res.status));
+    if (!res.ok || !res.body)
+      throw new CliError(`event stream refused: HTTP ${res.status}`, exitFor(res.status));
     const decoder = new TextDecoder();
     let buf = '';
     try {

@@ -36,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? Exit.Ok : Exit.Usage;
     }
     if (e instanceof CliError) {
-      if (!e.details.silent) process.stderr.write(`ingot: ${e.message}${e.code !== 'INGOT_CLI' ? ` [${e.code}]` : ''}\n`);
+      if (!e.details.silent)
+        process.stderr.write(`ingot: ${e.message}${e.code !== 'INGOT_CLI' ? ` [${e.code}]` : ''}\n`);
       return e.exitCode;
     }
     const err = e as { code?: string; message?: string };

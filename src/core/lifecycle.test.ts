@@ -40,7 +40,12 @@ describe('the lifecycle table', () => {
   });
 
   it('refuses BMC actions on a machine without a BMC, naming the reason', () => {
-    const p = planAction('commission', { state: 'new', rescueFrom: null, commissioned: false, hasBmc: false });
+    const p = planAction('commission', {
+      state: 'new',
+      rescueFrom: null,
+      commissioned: false,
+      hasBmc: false,
+    });
     assert.equal(p.ok, false);
     assert.equal(!p.ok && p.reason, 'no-bmc');
   });
@@ -55,7 +60,12 @@ describe('the lifecycle table', () => {
   });
 
   it('sends exit-rescue back to the state the machine came from', () => {
-    const p = planAction('exit-rescue', { state: 'rescue', rescueFrom: 'deployed', commissioned: true, hasBmc: true });
+    const p = planAction('exit-rescue', {
+      state: 'rescue',
+      rescueFrom: 'deployed',
+      commissioned: true,
+      hasBmc: true,
+    });
     assert.ok(p.ok);
     assert.equal(p.ok && p.to, 'deployed');
   });

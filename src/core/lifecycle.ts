@@ -61,12 +61,13 @@ export type WorkflowKind = (typeof WorkflowKind)[keyof typeof WorkflowKind];
 const S = MachineState;
 
 /** States in which a workflow is driving the machine; each has a failed twin and a watchdog. */
-export const IN_PROGRESS: Readonly<Partial<Record<MachineState, { failed: MachineState; watchdogMs: number }>>> =
-  {
-    [S.Commissioning]: { failed: S.FailedCommissioning, watchdogMs: 20 * 60_000 },
-    [S.Deploying]: { failed: S.FailedDeploying, watchdogMs: 40 * 60_000 },
-    [S.Releasing]: { failed: S.FailedReleasing, watchdogMs: 10 * 60_000 },
-  };
+export const IN_PROGRESS: Readonly<
+  Partial<Record<MachineState, { failed: MachineState; watchdogMs: number }>>
+> = {
+  [S.Commissioning]: { failed: S.FailedCommissioning, watchdogMs: 20 * 60_000 },
+  [S.Deploying]: { failed: S.FailedDeploying, watchdogMs: 40 * 60_000 },
+  [S.Releasing]: { failed: S.FailedReleasing, watchdogMs: 10 * 60_000 },
+};
 
 export function isInProgress(state: MachineState): boolean {
   return IN_PROGRESS[state] !== undefined;
@@ -207,8 +208,8 @@ export const ACTION_RULES: Readonly<Record<Action, ActionRule>> = {
   },
 };
 
-/** Where each workflow lands when it succeeds, given the state it runs in. */
-export function workflowSuccessState(kind: WorkflowKind, ctx: ActionContext): MachineState | null {
+/** Where each workflow lands when it succeeds (from its running state). */
+export function workflowSuccessState(kind: WorkflowKind): MachineState | null {
   switch (kind) {
     case WorkflowKind.Commission:
       return S.Ready;
@@ -250,14 +251,22 @@ export function allowedActions(state: MachineState): Action[] {
 }
 
 export type Plan =
-  | { ok: true; action: Action; to: MachineState | null; workflow: WorkflowKind | null; owner?: 'set' | 'clear' }
+  | {
+      ok: true;
+      action: Action;
+      to: MachineState | null;
+      workflow: WorkflowKind | null;
+      owner?: 'set' | 'clear';
+    }
   | { ok: false; reason: 'state' | 'no-bmc'; allowed: Action[] };
 
 /** Decides what an action does to a machine in a given context. Pure. */
 export function planAction(action: Action, ctx: ActionContext): Plan {
   const rule = ACTION_RULES[action];
-  if (!rule.from.includes(ctx.state)) return { ok: false, reason: 'state', allowed: allowedActions(ctx.state) };
-  if (rule.needsBmc && !ctx.hasBmc) return { ok: false, reason: 'no-bmc', allowed: allowedActions(ctx.state) };
+  if (!rule.from.includes(ctx.state))
+    return { ok: false, reason: 'state', allowed: allowedActions(ctx.state) };
+  if (rule.needsBmc && !ctx.hasBmc)
+    return { ok: false, reason: 'no-bmc', allowed: allowedActions(ctx.state) };
   return { ok: true, action, to: rule.to(ctx), workflow: rule.workflow, owner: rule.owner };
 }
 

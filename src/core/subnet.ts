@@ -55,7 +55,14 @@ export function parseCidr(cidr: string, field = 'cidr'): Cidr {
   const [ip, p, ...rest] = cidr.split('/');
   const addr = parseIpv4(ip ?? '');
   const prefix = Number(p);
-  if (addr === null || rest.length > 0 || p === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
+  if (
+    addr === null ||
+    rest.length > 0 ||
+    p === undefined ||
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > 32
+  ) {
     throw invalid(field, `"${cidr}" is not an IPv4 CIDR; write it like 10.0.0.0/24`);
   }
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
@@ -78,7 +85,11 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
  * Checks a subnet definition: ranges inside the CIDR, start ≤ end, no two ranges overlapping,
  * gateway inside the CIDR and outside dynamic ranges. Throws the first problem, naming its field.
  */
-export function validateSubnetShape(s: { cidr: string; gateway?: string | null; ranges?: readonly IpRange[] }): void {
+export function validateSubnetShape(s: {
+  cidr: string;
+  gateway?: string | null;
+  ranges?: readonly IpRange[];
+}): void {
   const c = parseCidr(s.cidr);
   if (s.gateway) {
     const g = parseIpv4(s.gateway);
@@ -100,7 +111,8 @@ export function validateSubnetShape(s: { cidr: string; gateway?: string | null; 
     }
     if (s.gateway && r.kind === 'dynamic') {
       const g = parseIpv4(s.gateway)!;
-      if (g >= start && g <= end) throw invalid(`ranges[${i}]`, `dynamic range contains the gateway ${s.gateway}`);
+      if (g >= start && g <= end)
+        throw invalid(`ranges[${i}]`, `dynamic range contains the gateway ${s.gateway}`);
     }
     spans.push({ start, end, i });
   });

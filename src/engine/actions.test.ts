@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { ACTION_RULES, ACTIONS, allowedActions, MACHINE_STATES, type MachineState } from '../core/lifecycle.ts';
+import {
+  ACTION_RULES,
+  ACTIONS,
+  allowedActions,
+  MACHINE_STATES,
+  type MachineState,
+} from '../core/lifecycle.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/store-contract.ts';
@@ -65,13 +71,16 @@ describe('every transition of the lifecycle table, through the store', () => {
         const m = await machineIn(state);
         const eventsBefore = (await store.listEvents({ machineId: m.id, limit: 1000 })).length;
         if (!allowed) {
-          await assert.rejects(requestAction(store, { machineId: m.id, action, actor: 'user:t' }), (e: unknown) => {
-            assert.ok(e instanceof IngotError);
-            assert.equal(e.code, ErrorCode.InvalidTransition);
-            assert.equal(e.details.state, state);
-            assert.deepEqual(e.details.allowed, allowedActions(state));
-            return true;
-          });
+          await assert.rejects(
+            requestAction(store, { machineId: m.id, action, actor: 'user:t' }),
+            (e: unknown) => {
+              assert.ok(e instanceof IngotError);
+              assert.equal(e.code, ErrorCode.InvalidTransition);
+              assert.equal(e.details.state, state);
+              assert.deepEqual(e.details.allowed, allowedActions(state));
+              return true;
+            },
+          );
           const after = await store.getMachine(m.id);
           assert.equal(after.state, state);
           assert.equal(after.version, m.version);
@@ -80,21 +89,29 @@ describe('every transition of the lifecycle table, through the store', () => {
           return;
         }
         const r = await requestAction(store, { machineId: m.id, action, actor: 'user:t' });
-        const want = action === 'abort' ? ABORT_TARGET[state] : EXPECTED[action] === 'same' ? state : EXPECTED[action];
+        const want =
+          action === 'abort' ? ABORT_TARGET[state] : EXPECTED[action] === 'same' ? state : EXPECTED[action];
         assert.equal(r.machine.state, want);
         const stored = await store.getMachine(m.id);
         assert.equal(stored.state, want, 'the store holds the new state');
         const wf = ACTION_RULES[action].workflow;
         const jobs = await store.listJobs({ machineId: m.id, status: ['queued'] }, 10);
         assert.equal(jobs.length, wf ? 1 : 0);
-        if (wf) assert.deepEqual(jobs[0].steps.map((s) => s.name), WORKFLOWS[wf]);
+        if (wf)
+          assert.deepEqual(
+            jobs[0].steps.map((s) => s.name),
+            WORKFLOWS[wf],
+          );
         if (want !== state) {
           const events = await store.listEvents({ machineId: m.id, limit: 1000 });
           const t = events.find((e) => e.type === 'machine.transition');
           assert.ok(t, 'the transition is on the timeline');
           assert.equal(t.data.from, state);
           assert.equal(t.data.to, want);
-          assert.match(stored.stateReason, new RegExp(action === 'abort' ? 'aborted by user:t' : `${action} requested by user:t`));
+          assert.match(
+            stored.stateReason,
+            new RegExp(action === 'abort' ? 'aborted by user:t' : `${action} requested by user:t`),
+          );
         }
       });
     }

@@ -38,9 +38,13 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
   });
   if (!plan.ok) {
     if (plan.reason === 'no-bmc') {
-      throw new IngotError(ErrorCode.InvalidTransition, `${req.action} needs a BMC, and machine ${m.hostname} has none; set one with \`ingot machine set ${m.id} --bmc URL\``, {
-        details: { state: m.state, action: req.action, allowed: plan.allowed },
-      });
+      throw new IngotError(
+        ErrorCode.InvalidTransition,
+        `${req.action} needs a BMC, and machine ${m.hostname} has none; set one with \`ingot machine set ${m.id} --bmc URL\``,
+        {
+          details: { state: m.state, action: req.action, allowed: plan.allowed },
+        },
+      );
     }
     throw new IngotError(
       ErrorCode.InvalidTransition,
@@ -49,7 +53,9 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     );
   }
   const why = req.comment ? `: ${req.comment}` : '';
-  const job = plan.workflow ? { kind: plan.workflow, steps: [...WORKFLOWS[plan.workflow]], params: req.params ?? {} } : undefined;
+  const job = plan.workflow
+    ? { kind: plan.workflow, steps: [...WORKFLOWS[plan.workflow]], params: req.params ?? {} }
+    : undefined;
   if (plan.to === null) {
     // Power actions keep the lifecycle state: only a job.
     return { machine: m, job: await store.enqueueJob(m.id, job!, req.actor), from: m.state };

@@ -32,5 +32,10 @@ export type AgentResult =
 
 export interface AgentPort {
   /** Asks for `task` (with `params`) in job `jobId`; answers without blocking. */
-  task(machine: Machine, jobId: string, task: AgentTask, params?: Record<string, unknown>): Promise<AgentResult>;
+  task(
+    machine: Machine,
+    jobId: string,
+    task: AgentTask,
+    params?: Record<string, unknown>,
+  ): Promise<AgentResult>;
 }

@@ -30,7 +30,8 @@ export class FakeAgent implements AgentPort {
       this.#first.set(key, now);
       this.started.push({ machineId: machine.id, jobId, task });
     }
-    if (now - this.#first.get(key)! < (this.options.delayMs ?? 0)) return { status: 'pending', lastMessage: `${task} running` };
+    if (now - this.#first.get(key)! < (this.options.delayMs ?? 0))
+      return { status: 'pending', lastMessage: `${task} running` };
     const failure = this.options.failTasks?.[task];
     if (failure) return { status: 'failed', reason: failure };
     if (task === AgentTask.Inventory) return { status: 'done', result: fakeInventory(machine) };
@@ -42,7 +43,15 @@ export function fakeInventory(machine: Machine): HardwareInventory {
   return {
     cpu: { model: 'Fake CPU @ 2.0GHz', cores: 8, threads: 16 },
     memoryBytes: 32 * 2 ** 30,
-    disks: [{ name: 'sda', sizeBytes: 480 * 10 ** 9, model: 'FAKE SSD', serial: `S-${machine.id.slice(-6)}`, rotational: false }],
+    disks: [
+      {
+        name: 'sda',
+        sizeBytes: 480 * 10 ** 9,
+        model: 'FAKE SSD',
+        serial: `S-${machine.id.slice(-6)}`,
+        rotational: false,
+      },
+    ],
     nics: machine.nics.map((n) => ({ ...n, driver: 'virtio_net', speedMbps: 10_000 })),
   };
 }

@@ -38,7 +38,11 @@ export interface StepDef {
 /** How often a waiting step asks again. Overridable for tests and benchmarks. */
 export const POLL = { agentMs: 2_000 };
 
-function agentStep(task: AgentTask, timeoutMs: number, onDone?: (ctx: StepContext, result: unknown) => Promise<string | undefined>): StepDef {
+function agentStep(
+  task: AgentTask,
+  timeoutMs: number,
+  onDone?: (ctx: StepContext, result: unknown) => Promise<string | undefined>,
+): StepDef {
   return {
     usesBmc: false,
     timeoutMs,
@@ -115,7 +119,11 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
     // Keep the operator's boot-NIC choice; take everything else the hardware says.
     const boot = new Set(ctx.machine.nics.filter((n) => n.boot).map((n) => n.mac));
     const nics = inv.nics.map((n) => ({ ...n, boot: boot.has(n.mac) }));
-    await ctx.store.updateMachine(ctx.machine.id, { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics }, ctx.actor);
+    await ctx.store.updateMachine(
+      ctx.machine.id,
+      { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics },
+      ctx.actor,
+    );
     return `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs`;
   }),
   'hardware-tests': agentStep(AgentTask.Tests, 60 * min),

@@ -6,7 +6,11 @@
 import { IN_PROGRESS, type MachineState, type WatchdogLimits, watchdogFor } from '../core/lifecycle.ts';
 import type { Store } from '../store/store.ts';
 
-export async function sweepWatchdog(store: Store, overrides: WatchdogLimits = {}, now = Date.now()): Promise<number> {
+export async function sweepWatchdog(
+  store: Store,
+  overrides: WatchdogLimits = {},
+  now = Date.now(),
+): Promise<number> {
   let moved = 0;
   for (const state of Object.keys(IN_PROGRESS) as MachineState[]) {
     const limit = watchdogFor(state, overrides)!;
@@ -14,7 +18,9 @@ export async function sweepWatchdog(store: Store, overrides: WatchdogLimits = {}
     for (const m of stuck) {
       const [job] = await store.listJobs({ machineId: m.id, status: ['queued', 'running'] }, 1);
       const step = job?.steps[job.stepIndex];
-      const last = step ? `; it was at step ${step.name}${job.scratch.lastMessage ? ` (${job.scratch.lastMessage})` : ''}` : '';
+      const last = step
+        ? `; it was at step ${step.name}${job.scratch.lastMessage ? ` (${job.scratch.lastMessage})` : ''}`
+        : '';
       try {
         await store.transition({
           machineId: m.id,

@@ -20,13 +20,29 @@ import { Worker, type WorkerOptions } from './worker.ts';
 /** A fake BMC with some methods replaced (FakeBmc's private fields need the real `this`). */
 function bmcWith(real: FakeBmc, over: Partial<BmcDriver>): BmcDriver {
   const bound: Record<string, unknown> = { driver: real.driver, target: real.target };
-  for (const k of ['capabilities', 'powerState', 'power', 'setBootDevice', 'insertVirtualMedia', 'ejectVirtualMedia', 'inventory', 'sensors', 'eventLog', 'firmware', 'close'] as const) {
+  for (const k of [
+    'capabilities',
+    'powerState',
+    'power',
+    'setBootDevice',
+    'insertVirtualMedia',
+    'ejectVirtualMedia',
+    'inventory',
+    'sensors',
+    'eventLog',
+    'firmware',
+    'close',
+  ] as const) {
     bound[k] = (real[k] as (...a: unknown[]) => unknown).bind(real);
   }
   return { ...bound, ...over } as BmcDriver;
 }
 
-async function until<T>(f: () => Promise<T | null | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+async function until<T>(
+  f: () => Promise<T | null | undefined | false>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -55,7 +71,13 @@ describe('the job worker', () => {
   });
 
   const worker = (o: Partial<WorkerOptions> = {}) => {
-    const w = new Worker({ store, agent: new FakeAgent(), pollMs: 10, retry: { baseMs: 5, capMs: 20, maxAttempts: 4 }, ...o });
+    const w = new Worker({
+      store,
+      agent: new FakeAgent(),
+      pollMs: 10,
+      retry: { baseMs: 5, capMs: 20, maxAttempts: 4 },
+      ...o,
+    });
     workers.push(w);
     w.start();
     return w;
@@ -63,7 +85,10 @@ describe('the job worker', () => {
   const stateOf = async (id: string) => (await store.getMachine(id)).state;
 
   it('commissions a machine: BMC boot override and power, agent inventory stored, ends ready and off', async () => {
-    const m = await store.createMachine(machineInput({ bmc: { address: 'fake://c1', username: 'u', password: 'p' } }), 't');
+    const m = await store.createMachine(
+      machineInput({ bmc: { address: 'fake://c1', username: 'u', password: 'p' } }),
+      't',
+    );
     worker();
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
     await until(async () => (await stateOf(m.id)) === 'ready', 5000, 'ready');
@@ -85,7 +110,10 @@ describe('the job worker', () => {
       const real = new FakeBmc(machine.bmc!.address);
       return bmcWith(real, {
         setBootDevice: async (b) => {
-          if (failures-- > 0) throw new IngotError(ErrorCode.BmcUnreachable, 'BMC fake://x did not answer in 10 s', { retryable: true });
+          if (failures-- > 0)
+            throw new IngotError(ErrorCode.BmcUnreachable, 'BMC fake://x did not answer in 10 s', {
+              retryable: true,
+            });
           return real.setBootDevice(b);
         },
       });
@@ -104,7 +132,9 @@ describe('the job worker', () => {
     const bmcFactory = (): BmcDriver =>
       bmcWith(new FakeBmc('fake://dead'), {
         setBootDevice: async () => {
-          throw new IngotError(ErrorCode.BmcUnreachable, 'BMC fake://dead refused the connection', { retryable: true });
+          throw new IngotError(ErrorCode.BmcUnreachable, 'BMC fake://dead refused the connection', {
+            retryable: true,
+          });
         },
       });
     worker({ bmcFactory });
@@ -119,10 +149,15 @@ describe('the job worker', () => {
 
   it('fails at once, without retries, when the agent reports a failed hardware test', async () => {
     const m = await store.createMachine(machineInput(), 't');
-    worker({ agent: new FakeAgent({ failTasks: { tests: 'smart-short: /dev/sda reallocated sectors 1203' } }) });
+    worker({
+      agent: new FakeAgent({ failTasks: { tests: 'smart-short: /dev/sda reallocated sectors 1203' } }),
+    });
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
     await until(async () => (await stateOf(m.id)) === 'failed_commissioning', 5000, 'failed');
-    assert.match((await store.getMachine(m.id)).stateReason, /agent tests failed: smart-short: \/dev\/sda reallocated sectors 1203/);
+    assert.match(
+      (await store.getMachine(m.id)).stateReason,
+      /agent tests failed: smart-short: \/dev\/sda reallocated sectors 1203/,
+    );
   });
 
   it('keeps at most perBmc calls in flight to one BMC host', async () => {
@@ -142,31 +177,48 @@ describe('the job worker', () => {
             inflight--;
           }
         };
-      return bmcWith(real, { setBootDevice: wrap(real.setBootDevice), powerState: wrap(real.powerState), power: wrap(real.power) });
+      return bmcWith(real, {
+        setBootDevice: wrap(real.setBootDevice),
+        powerState: wrap(real.powerState),
+        power: wrap(real.power),
+      });
     };
-    const ms = [];
+    const ms: Machine[] = [];
     for (let i = 0; i < 12; i++) {
-      ms.push(await store.createMachine(machineInput({ bmc: { address: `fake://chassis-1/system-${i}`, username: 'u', password: 'p' } }), 't'));
+      ms.push(
+        await store.createMachine(
+          machineInput({ bmc: { address: `fake://chassis-1/system-${i}`, username: 'u', password: 'p' } }),
+          't',
+        ),
+      );
     }
     worker({ bmcFactory, limits: { perBmc: 2 } });
-    for (const m of ms) await requestAction(store, { machineId: m.id, action: 'power-cycle', actor: 'user:t' });
-    await until(async () => (await store.listJobs({ status: ['queued', 'running'] }, 100)).length === 0, 10_000, 'all power cycles');
+    for (const m of ms)
+      await requestAction(store, { machineId: m.id, action: 'power-cycle', actor: 'user:t' });
+    await until(
+      async () => (await store.listJobs({ status: ['queued', 'running'] }, 100)).length === 0,
+      10_000,
+      'all power cycles',
+    );
     assert.ok(peak >= 2, `peak ${peak}: the limit was never reached, the test proves nothing`);
     assert.ok(peak <= 2, `peak ${peak} calls in flight to one BMC`);
   });
 
   it('runs at most perRack boot-heavy workflows at once in one rack', async () => {
     const rack = `rack-${Date.now()}`;
-    const ms = [];
+    const ms: Machine[] = [];
     for (let i = 0; i < 8; i++) ms.push(await store.createMachine(machineInput({ rack }), 't'));
     const agent = new FakeAgent({ delayMs: 60 });
     worker({ agent, limits: { perRack: 3 } });
-    for (const m of ms) await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
+    for (const m of ms)
+      await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
     let peak = 0;
     await until(
       async () => {
         const states = await Promise.all(ms.map((m) => stateOf(m.id)));
-        const running = (await store.listJobs({ status: ['running'] }, 100)).filter((j) => j.rack === rack).length;
+        const running = (await store.listJobs({ status: ['running'] }, 100)).filter(
+          (j) => j.rack === rack,
+        ).length;
         peak = Math.max(peak, running);
         return states.every((s) => s === 'ready');
       },
@@ -180,7 +232,11 @@ describe('the job worker', () => {
     const m = await store.createMachine(machineInput(), 't');
     const dead = worker({ owner: 'region-a', leaseMs: 300, agent: new FakeAgent({ delayMs: 150 }) });
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
-    await until(async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.stepIndex >= 2, 5000, 'job under way');
+    await until(
+      async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.stepIndex >= 2,
+      5000,
+      'job under way',
+    );
     await dead.halt();
     worker({ owner: 'region-b', leaseMs: 300 });
     await until(async () => (await stateOf(m.id)) === 'ready', 10_000, 'ready after takeover');
@@ -196,12 +252,19 @@ describe('the job worker', () => {
     const m = await store.createMachine(machineInput(), 't');
     worker({ agent: new FakeAgent({ delayMs: 60_000 }) });
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
-    await until(async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.steps[2].startedAt, 5000, 'waiting for agent');
+    await until(
+      async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.steps[2].startedAt,
+      5000,
+      'waiting for agent',
+    );
     assert.equal(await sweepWatchdog(store, { commissioning: 60_000 }), 0, 'not yet stuck');
     assert.equal(await sweepWatchdog(store, { commissioning: 1 }, Date.now() + 10), 1);
     const after = await store.getMachine(m.id);
     assert.equal(after.state, 'failed_commissioning');
-    assert.match(after.stateReason, /watchdog: commissioning did not finish within 0 min; it was at step wait-agent/);
+    assert.match(
+      after.stateReason,
+      /watchdog: commissioning did not finish within 0 min; it was at step wait-agent/,
+    );
     const [job] = await store.listJobs({ machineId: m.id }, 1);
     assert.equal(job.status, 'cancelled');
   });

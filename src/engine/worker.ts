@@ -13,7 +13,12 @@ import { createBmcDriver } from '../bmc/registry.ts';
 import type { NewEvent } from '../core/event.ts';
 import { type IngotError, toIngotError } from '../core/errors.ts';
 import { backoffMs, type Job, type JobStep } from '../core/job.ts';
-import { type MachineState, workflowFailureState, workflowRunningState, workflowSuccessState } from '../core/lifecycle.ts';
+import {
+  type MachineState,
+  workflowFailureState,
+  workflowRunningState,
+  workflowSuccessState,
+} from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { JobFinish, Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
@@ -88,7 +93,9 @@ export class Worker {
       agent: o.agent,
       leaseMs: o.leaseMs ?? 30_000,
       pollMs: o.pollMs ?? 500,
-      bmcFactory: o.bmcFactory ?? ((m, password) => createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password })),
+      bmcFactory:
+        o.bmcFactory ??
+        ((m, password) => createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password })),
       hooks: o.hooks ?? {},
     };
     this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -103,9 +110,12 @@ export class Worker {
     if (this.#loop) return;
     this.#abort = new AbortController();
     this.#loop = this.#run();
-    this.#heartbeat = setInterval(() => {
-      this.#o.store.heartbeat(this.owner, this.#o.leaseMs).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.#o.leaseMs / 3)));
+    this.#heartbeat = setInterval(
+      () => {
+        this.#o.store.heartbeat(this.owner, this.#o.leaseMs).catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.#o.leaseMs / 3)),
+    );
   }
 
   /** Looks for work now instead of at the next poll (called after a job was queued). */
@@ -213,10 +223,21 @@ export class Worker {
     const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
     let idx = job.stepIndex;
     const scratch = { ...job.scratch };
-    const ev = (e: Omit<NewEvent, 'actor' | 'machineId' | 'jobId'>): NewEvent => ({ ...e, actor, machineId: job.machineId, jobId: job.id });
+    const ev = (e: Omit<NewEvent, 'actor' | 'machineId' | 'jobId'>): NewEvent => ({
+      ...e,
+      actor,
+      machineId: job.machineId,
+      jobId: job.id,
+    });
     const pendingEvents: NewEvent[] = [];
     if (idx < steps.length && steps[idx].startedAt !== null) {
-      pendingEvents.push(ev({ type: 'job.resumed', level: 'warning', message: `${job.kind} resumed at step ${steps[idx].name} by ${this.owner}` }));
+      pendingEvents.push(
+        ev({
+          type: 'job.resumed',
+          level: 'warning',
+          message: `${job.kind} resumed at step ${steps[idx].name} by ${this.owner}`,
+        }),
+      );
     }
     let driver: BmcDriver | null = null;
     try {
@@ -227,7 +248,13 @@ export class Worker {
         const def = stepDef(step.name);
         if (step.startedAt === null) {
           step.startedAt = nowIso();
-          pendingEvents.push(ev({ type: 'step.started', message: `${step.name} started`, data: { step: step.name, index: idx } }));
+          pendingEvents.push(
+            ev({
+              type: 'step.started',
+              message: `${step.name} started`,
+              data: { step: step.name, index: idx },
+            }),
+          );
         }
         step.attempts++;
         const ctx: StepContext = {
@@ -241,14 +268,16 @@ export class Worker {
             return driver;
           },
           setPower: async (power) => {
-            if (machine.powerState !== power) await store.updateMachine(machine.id, { powerState: power }, actor);
+            if (machine.powerState !== power) await store.setPowerState(machine.id, power);
           },
         };
         const t0 = Date.now();
         let outcome: StepOutcome;
         let error: IngotError | null = null;
         try {
-          outcome = def.usesBmc ? await this.#withBmcSlot(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
+          outcome = def.usesBmc
+            ? await this.#withBmcSlot(job.bmcHost, () => def.run(ctx))
+            : await def.run(ctx);
         } catch (e) {
           error = toIngotError(e);
           outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
@@ -286,9 +315,19 @@ export class Worker {
           } else {
             if (outcome.message && outcome.message !== scratch.lastMessage) {
               scratch.lastMessage = outcome.message;
-              pendingEvents.push(ev({ type: 'step.progress', message: `${step.name}: ${outcome.message}`, data: { step: step.name } }));
+              pendingEvents.push(
+                ev({
+                  type: 'step.progress',
+                  message: `${step.name}: ${outcome.message}`,
+                  data: { step: step.name },
+                }),
+              );
             }
-            if (pendingEvents.length > 0 && !(await this.#save(job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))) return;
+            if (
+              pendingEvents.length > 0 &&
+              !(await this.#save(job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))
+            )
+              return;
             await sleep(outcome.ms, signal);
             continue;
           }
@@ -299,7 +338,12 @@ export class Worker {
           step.error = outcome.reason;
           step.endedAt = nowIso();
           pendingEvents.push(
-            ev({ type: 'step.failed', level: 'error', message: `${step.name} failed: ${outcome.reason}`, data: { step: step.name, code: error?.code } }),
+            ev({
+              type: 'step.failed',
+              level: 'error',
+              message: `${step.name} failed: ${outcome.reason}`,
+              data: { step: step.name, code: error?.code },
+            }),
           );
           await this.#finish(job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
           return;
@@ -323,7 +367,13 @@ export class Worker {
           return;
         }
         steps[idx].startedAt = nowIso();
-        pendingEvents.push(ev({ type: 'step.started', message: `${steps[idx].name} started`, data: { step: steps[idx].name, index: idx } }));
+        pendingEvents.push(
+          ev({
+            type: 'step.started',
+            message: `${steps[idx].name} started`,
+            data: { step: steps[idx].name, index: idx },
+          }),
+        );
         if (!(await this.#save(job, idx, steps, Date.now(), scratch, pendingEvents))) return;
       }
     } finally {
@@ -332,28 +382,56 @@ export class Worker {
   }
 
   /** Persists progress with the events gathered so far; false means the lease is gone. */
-  async #save(job: Job, idx: number, steps: JobStep[], runAfter: number, scratch: Record<string, unknown>, events: NewEvent[]): Promise<boolean> {
+  async #save(
+    job: Job,
+    idx: number,
+    steps: JobStep[],
+    runAfter: number,
+    scratch: Record<string, unknown>,
+    events: NewEvent[],
+  ): Promise<boolean> {
     if (this.#halted) return false;
-    const ok = await this.#o.store.saveJobProgress(job.id, this.owner, { stepIndex: idx, steps, runAfter, scratch }, events.splice(0));
+    const ok = await this.#o.store.saveJobProgress(
+      job.id,
+      this.owner,
+      { stepIndex: idx, steps, runAfter, scratch },
+      events.splice(0),
+    );
     return ok;
   }
 
-  async #finish(job: Job, machine: Machine, status: 'done' | 'failed', error: string | null, steps: JobStep[], idx: number, events: NewEvent[]): Promise<void> {
+  async #finish(
+    job: Job,
+    machine: Machine,
+    status: 'done' | 'failed',
+    error: string | null,
+    steps: JobStep[],
+    idx: number,
+    events: NewEvent[],
+  ): Promise<void> {
     if (this.#halted) return;
     const running = workflowRunningState(job.kind);
-    const ctx = { state: machine.state, rescueFrom: machine.rescueFrom, commissioned: machine.commissionedAt !== null, hasBmc: machine.bmc !== null };
     let transition: JobFinish['transition'];
     if (running !== null && machine.state === running) {
       if (status === 'done') {
-        const to = workflowSuccessState(job.kind, ctx)!;
+        const to = workflowSuccessState(job.kind)!;
         transition = {
           from: running,
           to,
           reason: `${job.kind} finished`,
-          set: job.kind === 'commission' ? { commissionedAt: nowIso() } : job.kind === 'release' ? { owner: '' } : undefined,
+          set:
+            job.kind === 'commission'
+              ? { commissionedAt: nowIso() }
+              : job.kind === 'release'
+                ? { owner: '' }
+                : undefined,
         };
       } else {
-        transition = { from: running, to: workflowFailureState(running)!, reason: error ?? `${job.kind} failed` };
+        transition = {
+          from: running,
+          to: workflowFailureState(running)!,
+          reason: error ?? `${job.kind} failed`,
+        };
       }
     }
     events.push({
@@ -365,7 +443,14 @@ export class Worker {
       message: status === 'done' ? `${job.kind} finished` : `${job.kind} failed: ${error}`,
       data: { kind: job.kind },
     });
-    const ok = await this.#o.store.finishJob(job.id, this.owner, { status, error, steps, stepIndex: idx, transition, events });
+    const ok = await this.#o.store.finishJob(job.id, this.owner, {
+      status,
+      error,
+      steps,
+      stepIndex: idx,
+      transition,
+      events,
+    });
     if (ok) {
       this.#o.hooks.jobFinished?.(job.kind, status);
       if (transition) this.#o.hooks.transition?.(transition.from, transition.to);

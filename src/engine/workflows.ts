@@ -5,8 +5,23 @@
 import { WorkflowKind } from '../core/lifecycle.ts';
 
 export const WORKFLOWS: Readonly<Record<WorkflowKind, readonly string[]>> = {
-  [WorkflowKind.Commission]: ['set-boot-network', 'boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off'],
-  [WorkflowKind.Deploy]: ['set-boot-network', 'boot', 'wait-agent', 'write-image', 'set-boot-disk', 'power-cycle', 'wait-os'],
+  [WorkflowKind.Commission]: [
+    'set-boot-network',
+    'boot',
+    'wait-agent',
+    'inventory',
+    'hardware-tests',
+    'power-off',
+  ],
+  [WorkflowKind.Deploy]: [
+    'set-boot-network',
+    'boot',
+    'wait-agent',
+    'write-image',
+    'set-boot-disk',
+    'power-cycle',
+    'wait-os',
+  ],
   [WorkflowKind.Release]: ['set-boot-network', 'boot', 'wait-agent', 'wipe-disks', 'power-off'],
   [WorkflowKind.PowerOn]: ['power-on'],
   [WorkflowKind.PowerOff]: ['power-off'],

@@ -29,7 +29,12 @@ export function createMetrics(store: Store): RegionMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
     registers: [registry],
   });
-  const jobs = new Counter({ name: 'ingot_jobs_finished_total', help: 'Jobs finished', labelNames: ['kind', 'status'], registers: [registry] });
+  const jobs = new Counter({
+    name: 'ingot_jobs_finished_total',
+    help: 'Jobs finished',
+    labelNames: ['kind', 'status'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'ingot_machines',
     help: 'Machines by lifecycle state',

@@ -65,10 +65,17 @@ function hostOf(address: string): string {
   }
 }
 
-async function cancelActiveJobs(db: Db, machineId: string, reason: string, actor: string, now: number): Promise<void> {
-  const active = await db.query<{ id: string; kind: string }>(`SELECT id, kind FROM jobs WHERE machine_id = ? AND ${ACTIVE}`, [
-    machineId,
-  ]);
+async function cancelActiveJobs(
+  db: Db,
+  machineId: string,
+  reason: string,
+  actor: string,
+  now: number,
+): Promise<void> {
+  const active = await db.query<{ id: string; kind: string }>(
+    `SELECT id, kind FROM jobs WHERE machine_id = ? AND ${ACTIVE}`,
+    [machineId],
+  );
   if (active.length === 0) return;
   await db.run(
     `UPDATE jobs SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, error = ?, finished_at = ?, updated_at = ?
@@ -89,10 +96,19 @@ async function cancelActiveJobs(db: Db, machineId: string, reason: string, actor
   );
 }
 
-export async function transition(db: Db, req: TransitionRequest): Promise<{ machine: Machine; job: Job | null }> {
+export async function transition(
+  db: Db,
+  req: TransitionRequest,
+): Promise<{ machine: Machine; job: Job | null }> {
   return db.tx(async (t) => {
     const now = Date.now();
-    const sets = ['state = ?', 'state_reason = ?', 'state_entered_at = ?', 'updated_at = ?', 'version = version + 1'];
+    const sets = [
+      'state = ?',
+      'state_reason = ?',
+      'state_entered_at = ?',
+      'updated_at = ?',
+      'version = version + 1',
+    ];
     const params: SqlValue[] = [req.to, req.reason, now, now];
     if (req.set?.owner !== undefined) {
       sets.push('owner = ?');
@@ -161,7 +177,10 @@ export async function claimJobs(db: Db, opts: ClaimOptions): Promise<Job[]> {
   const chosen: string[] = [];
   for (const c of candidates) {
     if (chosen.length >= opts.limit) break;
-    if (!opts.accept || opts.accept({ id: c.id, rack: c.rack, bmcHost: c.bmc_host, kind: c.kind as Job['kind'] })) {
+    if (
+      !opts.accept ||
+      opts.accept({ id: c.id, rack: c.rack, bmcHost: c.bmc_host, kind: c.kind as Job['kind'] })
+    ) {
       chosen.push(c.id);
     }
   }
@@ -183,7 +202,13 @@ export async function heartbeat(db: Db, owner: string, leaseMs: number): Promise
   ]);
 }
 
-export async function saveJobProgress(db: Db, jobId: string, owner: string, p: JobProgress, events: readonly NewEvent[] = []): Promise<boolean> {
+export async function saveJobProgress(
+  db: Db,
+  jobId: string,
+  owner: string,
+  p: JobProgress,
+  events: readonly NewEvent[] = [],
+): Promise<boolean> {
   const write = async (t: Db) => {
     const n = await t.run(
       `UPDATE jobs SET step_index = ?, steps = ?, run_after = ?, scratch = ?, updated_at = ?
@@ -210,7 +235,13 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     const events = [...f.events];
     if (f.transition) {
       const tr = f.transition;
-      const sets = ['state = ?', 'state_reason = ?', 'state_entered_at = ?', 'updated_at = ?', 'version = version + 1'];
+      const sets = [
+        'state = ?',
+        'state_reason = ?',
+        'state_entered_at = ?',
+        'updated_at = ?',
+        'version = version + 1',
+      ];
       const params: SqlValue[] = [tr.to, tr.reason, now, now];
       if (tr.set?.owner !== undefined) {
         sets.push('owner = ?');
@@ -252,7 +283,8 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
 }
 
 export async function releaseLeases(db: Db, owner: string): Promise<number> {
-  return db.run("UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ? AND status = 'running'", [
-    owner,
-  ]);
+  return db.run(
+    "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ? AND status = 'running'",
+    [owner],
+  );
 }

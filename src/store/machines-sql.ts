@@ -29,14 +29,23 @@ function bmcHost(address: string | undefined | null): string {
 export async function getMachineRow(db: Db, id: string): Promise<Machine> {
   const rows = await db.query('SELECT * FROM machines WHERE id = ?', [id]);
   if (rows.length === 0) {
-    throw new IngotError(ErrorCode.MachineNotFound, `machine ${id} does not exist; list machines with \`ingot machine ls\``, {
-      details: { id },
-    });
+    throw new IngotError(
+      ErrorCode.MachineNotFound,
+      `machine ${id} does not exist; list machines with \`ingot machine ls\``,
+      {
+        details: { id },
+      },
+    );
   }
   return machineFromRow(rows[0]);
 }
 
-export async function createMachine(db: Db, seal: SealFn, input: NewMachine, actor: string): Promise<Machine> {
+export async function createMachine(
+  db: Db,
+  seal: SealFn,
+  input: NewMachine,
+  actor: string,
+): Promise<Machine> {
   const now = Date.now();
   const id = newId('m', now);
   try {
@@ -68,7 +77,8 @@ export async function createMachine(db: Db, seal: SealFn, input: NewMachine, act
           now,
         ],
       );
-      for (const nic of input.nics) await t.run('INSERT INTO machine_macs (mac, machine_id) VALUES (?, ?)', [nic.mac, id]);
+      for (const nic of input.nics)
+        await t.run('INSERT INTO machine_macs (mac, machine_id) VALUES (?, ?)', [nic.mac, id]);
       for (const tag of new Set(input.tags)) {
         await t.run('INSERT INTO machine_tags (machine_id, tag) VALUES (?, ?)', [id, tag]);
       }
@@ -111,7 +121,9 @@ function where(filter: MachineFilter): { sql: string; params: SqlValue[] } {
     params.push(tag);
   }
   if (filter.q) {
-    clauses.push("(hostname LIKE ? ESCAPE '\\' OR id IN (SELECT machine_id FROM machine_macs WHERE mac = ?) OR id = ?)");
+    clauses.push(
+      "(hostname LIKE ? ESCAPE '\\' OR id IN (SELECT machine_id FROM machine_macs WHERE mac = ?) OR id = ?)",
+    );
     params.push(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, filter.q.toLowerCase(), filter.q);
   }
   return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params };
@@ -185,9 +197,13 @@ export async function updateMachine(
             }
             set('bmc_secret_id', await seal(t, `bmc:${id}`, patch.bmc.password));
           } else if (!current.bmc) {
-            throw new IngotError(ErrorCode.Validation, 'bmc.password: required when adding a BMC to a machine', {
-              details: { field: 'bmc.password' },
-            });
+            throw new IngotError(
+              ErrorCode.Validation,
+              'bmc.password: required when adding a BMC to a machine',
+              {
+                details: { field: 'bmc.password' },
+              },
+            );
           }
         }
       }
@@ -232,15 +248,20 @@ export async function updateMachine(
 export async function deleteMachine(db: Db, id: string, actor: string): Promise<void> {
   await db.tx(async (t) => {
     const m = await getMachineRow(t, id);
-    await t.run("UPDATE jobs SET status = 'cancelled', lease_owner = NULL, finished_at = ?, error = ? WHERE machine_id = ? AND status IN ('queued', 'running')", [
-      Date.now(),
-      'machine deleted',
-      id,
-    ]);
+    await t.run(
+      "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, finished_at = ?, error = ? WHERE machine_id = ? AND status IN ('queued', 'running')",
+      [Date.now(), 'machine deleted', id],
+    );
     await t.run('DELETE FROM machines WHERE id = ?', [id]);
     if (m.bmc?.passwordSecretId) await t.run('DELETE FROM secrets WHERE id = ?', [m.bmc.passwordSecretId]);
     await insertEvents(t, [
-      { type: 'machine.deleted', machineId: id, actor, message: `machine ${m.hostname} deleted`, data: { hostname: m.hostname } },
+      {
+        type: 'machine.deleted',
+        machineId: id,
+        actor,
+        message: `machine ${m.hostname} deleted`,
+        data: { hostname: m.hostname },
+      },
     ]);
   });
 }

@@ -28,9 +28,13 @@ export async function openStore(opts: OpenStoreOptions): Promise<SqlStore> {
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     db = new PostgresDb(url);
   } else {
-    throw new IngotError(ErrorCode.Config, `--database: "${url}" is not supported; use postgres://user@host/db or leave it empty for SQLite`, {
-      details: { field: 'database' },
-    });
+    throw new IngotError(
+      ErrorCode.Config,
+      `--database: "${url}" is not supported; use postgres://user@host/db or leave it empty for SQLite`,
+      {
+        details: { field: 'database' },
+      },
+    );
   }
   try {
     await migrate(db);

@@ -14,7 +14,9 @@ storeContract('PostgreSQL', async () => {
     store,
     // Every row of every table, as PostgreSQL renders it as text.
     dump: async () => {
-      const tables = await store.db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'");
+      const tables = await store.db.query<{ t: string }>(
+        "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'",
+      );
       let out = '';
       for (const { t } of tables) {
         const rows = await store.db.query<{ r: string }>(`SELECT x::text AS r FROM ${t} x`);

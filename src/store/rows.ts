@@ -11,7 +11,8 @@ export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
 export const ms = (isoText: string | null | undefined): number | null =>
   isoText === null || isoText === undefined ? null : Date.parse(isoText);
-const json = <T>(v: unknown, fallback: T): T => (typeof v === 'string' && v.length > 0 ? (JSON.parse(v) as T) : fallback);
+const json = <T>(v: unknown, fallback: T): T =>
+  typeof v === 'string' && v.length > 0 ? (JSON.parse(v) as T) : fallback;
 
 export function machineFromRow(r: Row): Machine {
   return {

@@ -7,7 +7,7 @@ import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
-import type { Machine } from '../core/machine.ts';
+import type { Machine, PowerState } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db, SqlValue } from './db.ts';
@@ -55,14 +55,10 @@ export class SqlStore implements Store {
   #seal = async (db: Db, purpose: string, plaintext: string): Promise<string> => {
     const id = newId('sec');
     const s = this.#box.seal(plaintext, id);
-    await db.run('INSERT INTO secrets (id, purpose, nonce, tag, ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      id,
-      purpose,
-      s.nonce,
-      s.tag,
-      s.ciphertext,
-      Date.now(),
-    ]);
+    await db.run(
+      'INSERT INTO secrets (id, purpose, nonce, tag, ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [id, purpose, s.nonce, s.tag, s.ciphertext, Date.now()],
+    );
     return id;
   };
 
@@ -74,7 +70,10 @@ export class SqlStore implements Store {
     return machines.getMachineRow(this.#db, id);
   }
   async findMachineByMac(mac: string): Promise<Machine | null> {
-    const rows = await this.#db.query('SELECT m.* FROM machines m JOIN machine_macs x ON x.machine_id = m.id WHERE x.mac = ?', [mac]);
+    const rows = await this.#db.query(
+      'SELECT m.* FROM machines m JOIN machine_macs x ON x.machine_id = m.id WHERE x.mac = ?',
+      [mac],
+    );
     return rows.length ? machineFromRow(rows[0]) : null;
   }
   listMachines(filter: MachineFilter, limit: number, cursor?: string | null): Promise<Page<Machine>> {
@@ -86,13 +85,25 @@ export class SqlStore implements Store {
   deleteMachine(id: string, actor: string): Promise<void> {
     return machines.deleteMachine(this.#db, id, actor);
   }
+  async setPowerState(id: string, power: PowerState): Promise<void> {
+    await this.#db.run('UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> ?', [
+      power,
+      id,
+      power,
+    ]);
+  }
   async countMachinesByState(): Promise<Partial<Record<MachineState, number>>> {
-    const rows = await this.#db.query<{ state: MachineState; n: number }>('SELECT state, COUNT(*) AS n FROM machines GROUP BY state');
+    const rows = await this.#db.query<{ state: MachineState; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM machines GROUP BY state',
+    );
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
   async bmcPassword(machine: Machine): Promise<string> {
     if (!machine.bmc) {
-      throw new IngotError(ErrorCode.Validation, `machine ${machine.hostname} has no BMC; set one with \`ingot machine set --bmc\``);
+      throw new IngotError(
+        ErrorCode.Validation,
+        `machine ${machine.hostname} has no BMC; set one with \`ingot machine set --bmc\``,
+      );
     }
     return this.getSecret(machine.bmc.passwordSecretId);
   }
@@ -114,7 +125,8 @@ export class SqlStore implements Store {
   }
   async getJob(id: string): Promise<Job> {
     const rows = await this.#db.query('SELECT * FROM jobs WHERE id = ?', [id]);
-    if (!rows.length) throw new IngotError(ErrorCode.JobNotFound, `job ${id} does not exist`, { details: { id } });
+    if (!rows.length)
+      throw new IngotError(ErrorCode.JobNotFound, `job ${id} does not exist`, { details: { id } });
     return jobFromRow(rows[0]);
   }
   async listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]> {
@@ -140,7 +152,12 @@ export class SqlStore implements Store {
   heartbeat(owner: string, leaseMs: number): Promise<number> {
     return jobs.heartbeat(this.#db, owner, leaseMs);
   }
-  saveJobProgress(jobId: string, owner: string, progress: JobProgress, events?: NewEvent[]): Promise<boolean> {
+  saveJobProgress(
+    jobId: string,
+    owner: string,
+    progress: JobProgress,
+    events?: NewEvent[],
+  ): Promise<boolean> {
     return jobs.saveJobProgress(this.#db, jobId, owner, progress, events);
   }
   finishJob(jobId: string, owner: string, finish: JobFinish): Promise<boolean> {
@@ -154,7 +171,13 @@ export class SqlStore implements Store {
   appendEvents(events: NewEvent[]): Promise<void> {
     return this.#db.tx((t) => insertEvents(t, events));
   }
-  async listEvents(f: { machineId?: string; jobId?: string; afterId?: number; limit: number; newestFirst?: boolean }): Promise<IngotEvent[]> {
+  async listEvents(f: {
+    machineId?: string;
+    jobId?: string;
+    afterId?: number;
+    limit: number;
+    newestFirst?: boolean;
+  }): Promise<IngotEvent[]> {
     const clauses: string[] = [];
     const params: SqlValue[] = [];
     if (f.machineId) {
@@ -181,7 +204,10 @@ export class SqlStore implements Store {
     return this.#seal(this.#db, purpose, plaintext);
   }
   async getSecret(id: string): Promise<string> {
-    const rows = await this.#db.query<{ nonce: string; tag: string; ciphertext: string }>('SELECT nonce, tag, ciphertext FROM secrets WHERE id = ?', [id]);
+    const rows = await this.#db.query<{ nonce: string; tag: string; ciphertext: string }>(
+      'SELECT nonce, tag, ciphertext FROM secrets WHERE id = ?',
+      [id],
+    );
     if (!rows.length) throw new IngotError(ErrorCode.NotFound, `secret ${id} does not exist`);
     return this.#box.open(rows[0], id);
   }
@@ -206,7 +232,10 @@ export class SqlStore implements Store {
   deleteSubnet(id: string, actor: string): Promise<void> {
     return subnets.deleteSubnet(this.#db, id, actor);
   }
-  allocateIp(subnetId: string, req: { machineId?: string; mac?: string; ip?: string; kind: 'static' | 'dhcp'; ttlMs?: number }): Promise<IpAllocation> {
+  allocateIp(
+    subnetId: string,
+    req: { machineId?: string; mac?: string; ip?: string; kind: 'static' | 'dhcp'; ttlMs?: number },
+  ): Promise<IpAllocation> {
     return subnets.allocateIp(this.#db, subnetId, req);
   }
   releaseIp(subnetId: string, ip: string): Promise<void> {
@@ -217,20 +246,32 @@ export class SqlStore implements Store {
   }
 
   // tokens
-  async createToken(t: { name: string; role: Role; hash: string; expiresAt: string | null }): Promise<ApiToken> {
+  async createToken(t: {
+    name: string;
+    role: Role;
+    hash: string;
+    expiresAt: string | null;
+  }): Promise<ApiToken> {
     const id = newId('t');
     const now = Date.now();
     try {
       await this.#db.tx(async (d) => {
-        await d.run('INSERT INTO tokens (id, name, role, hash, created_at, expires_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?, NULL, 0)', [
-          id,
-          t.name,
-          t.role,
-          t.hash,
+        await d.run(
+          'INSERT INTO tokens (id, name, role, hash, created_at, expires_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?, NULL, 0)',
+          [id, t.name, t.role, t.hash, now, t.expiresAt ? Date.parse(t.expiresAt) : null],
+        );
+        await insertEvents(
+          d,
+          [
+            {
+              type: 'token.created',
+              actor: 'system',
+              message: `token ${t.name} (${t.role}) created`,
+              data: { id, role: t.role },
+            },
+          ],
           now,
-          t.expiresAt ? Date.parse(t.expiresAt) : null,
-        ]);
-        await insertEvents(d, [{ type: 'token.created', actor: 'system', message: `token ${t.name} (${t.role}) created`, data: { id, role: t.role } }], now);
+        );
       });
     } catch (e) {
       mapUniqueViolation(e, { 'tokens.name': 'name', tokens_name: 'name' });
@@ -246,7 +287,11 @@ export class SqlStore implements Store {
   }
   async revokeToken(id: string): Promise<void> {
     const n = await this.#db.run('UPDATE tokens SET revoked = 1 WHERE id = ? OR name = ?', [id, id]);
-    if (n === 0) throw new IngotError(ErrorCode.TokenNotFound, `token ${id} does not exist; list tokens with \`ingot token ls\``);
+    if (n === 0)
+      throw new IngotError(
+        ErrorCode.TokenNotFound,
+        `token ${id} does not exist; list tokens with \`ingot token ls\``,
+      );
   }
   async touchToken(id: string): Promise<void> {
     await this.#db.run('UPDATE tokens SET last_used_at = ? WHERE id = ?', [Date.now(), id]);

@@ -7,7 +7,16 @@ export async function insertEvents(db: Db, events: readonly NewEvent[], now = Da
   for (const e of events) {
     await db.run(
       'INSERT INTO events (at, type, level, machine_id, job_id, actor, message, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [now, e.type, e.level ?? 'info', e.machineId ?? null, e.jobId ?? null, e.actor, e.message, JSON.stringify(e.data ?? {})],
+      [
+        now,
+        e.type,
+        e.level ?? 'info',
+        e.machineId ?? null,
+        e.jobId ?? null,
+        e.actor,
+        e.message,
+        JSON.stringify(e.data ?? {}),
+      ],
     );
   }
 }

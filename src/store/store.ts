@@ -138,6 +138,8 @@ export interface Store {
   /** Compare-and-set on `expectedVersion` when given. */
   updateMachine(id: string, patch: MachinePatch, actor: string, expectedVersion?: number): Promise<Machine>;
   deleteMachine(id: string, actor: string): Promise<void>;
+  /** Records the power state a BMC reported: one UPDATE, no version bump, no audit event. */
+  setPowerState(id: string, power: PowerState): Promise<void>;
   countMachinesByState(): Promise<Partial<Record<MachineState, number>>>;
   /** Reads the BMC password: only drivers call this, never the API. */
   bmcPassword(machine: Machine): Promise<string>;
@@ -161,7 +163,13 @@ export interface Store {
 
   // events
   appendEvents(events: NewEvent[]): Promise<void>;
-  listEvents(filter: { machineId?: string; jobId?: string; afterId?: number; limit: number; newestFirst?: boolean }): Promise<IngotEvent[]>;
+  listEvents(filter: {
+    machineId?: string;
+    jobId?: string;
+    afterId?: number;
+    limit: number;
+    newestFirst?: boolean;
+  }): Promise<IngotEvent[]>;
 
   // secrets
   putSecret(purpose: string, plaintext: string): Promise<string>;
@@ -175,7 +183,10 @@ export interface Store {
   updateSubnet(id: string, patch: Partial<NewSubnet>, actor: string): Promise<Subnet>;
   deleteSubnet(id: string, actor: string): Promise<void>;
   /** Assigns the lowest free address of the subnet's dynamic ranges (or `ip` when given). */
-  allocateIp(subnetId: string, req: { machineId?: string; mac?: string; ip?: string; kind: 'static' | 'dhcp'; ttlMs?: number }): Promise<IpAllocation>;
+  allocateIp(
+    subnetId: string,
+    req: { machineId?: string; mac?: string; ip?: string; kind: 'static' | 'dhcp'; ttlMs?: number },
+  ): Promise<IpAllocation>;
   releaseIp(subnetId: string, ip: string): Promise<void>;
   listIps(subnetId: string): Promise<IpAllocation[]>;
 

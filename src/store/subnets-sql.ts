@@ -1,6 +1,13 @@
 /** Subnets and IP address management. An address is a primary key per subnet: never handed out twice. */
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
-import { cidrContains, formatIpv4, parseCidr, parseIpv4, type Subnet, validateSubnetShape } from '../core/subnet.ts';
+import {
+  cidrContains,
+  formatIpv4,
+  parseCidr,
+  parseIpv4,
+  type Subnet,
+  validateSubnetShape,
+} from '../core/subnet.ts';
 import type { Db } from './db.ts';
 import { newId } from './ids.ts';
 import { iso, subnetFromRow } from './rows.ts';
@@ -12,9 +19,13 @@ const UNIQUE = { 'subnets.name': 'name', subnets_name: 'name', 'subnets.cidr': '
 export async function getSubnet(db: Db, idOrName: string): Promise<Subnet> {
   const rows = await db.query('SELECT * FROM subnets WHERE id = ? OR name = ?', [idOrName, idOrName]);
   if (rows.length === 0) {
-    throw new IngotError(ErrorCode.SubnetNotFound, `subnet ${idOrName} does not exist; list subnets with \`ingot subnet ls\``, {
-      details: { id: idOrName },
-    });
+    throw new IngotError(
+      ErrorCode.SubnetNotFound,
+      `subnet ${idOrName} does not exist; list subnets with \`ingot subnet ls\``,
+      {
+        details: { id: idOrName },
+      },
+    );
   }
   return subnetFromRow(rows[0]);
 }
@@ -30,15 +41,34 @@ export async function createSubnet(db: Db, s: NewSubnet, actor: string): Promise
       for (const o of others) {
         const c = parseCidr(o.cidr);
         if (mine.first <= c.last && c.first <= mine.last) {
-          throw invalid('cidr', `${s.cidr} overlaps subnet ${o.name} (${o.cidr}); pick a range that does not overlap`);
+          throw invalid(
+            'cidr',
+            `${s.cidr} overlaps subnet ${o.name} (${o.cidr}); pick a range that does not overlap`,
+          );
         }
       }
       await t.run(
         `INSERT INTO subnets (id, name, cidr, gateway, dns, vlan, dhcp_mode, auto_enlist, ranges, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [id, s.name, s.cidr, s.gateway, JSON.stringify(s.dns), s.vlan, s.dhcpMode, s.autoEnlist ? 1 : 0, JSON.stringify(s.ranges), now, now],
+        [
+          id,
+          s.name,
+          s.cidr,
+          s.gateway,
+          JSON.stringify(s.dns),
+          s.vlan,
+          s.dhcpMode,
+          s.autoEnlist ? 1 : 0,
+          JSON.stringify(s.ranges),
+          now,
+          now,
+        ],
       );
-      await insertEvents(t, [{ type: 'subnet.created', actor, message: `subnet ${s.name} (${s.cidr}) created`, data: { id } }], now);
+      await insertEvents(
+        t,
+        [{ type: 'subnet.created', actor, message: `subnet ${s.name} (${s.cidr}) created`, data: { id } }],
+        now,
+      );
       return getSubnet(t, id);
     });
   } catch (e) {
@@ -46,19 +76,46 @@ export async function createSubnet(db: Db, s: NewSubnet, actor: string): Promise
   }
 }
 
-export async function updateSubnet(db: Db, id: string, patch: Partial<NewSubnet>, actor: string): Promise<Subnet> {
+export async function updateSubnet(
+  db: Db,
+  id: string,
+  patch: Partial<NewSubnet>,
+  actor: string,
+): Promise<Subnet> {
   try {
     return await db.tx(async (t) => {
       const cur = await getSubnet(t, id);
       const next = { ...cur, ...patch };
-      if (patch.cidr !== undefined && patch.cidr !== cur.cidr) throw invalid('cidr', 'cannot be changed; create a new subnet');
+      if (patch.cidr !== undefined && patch.cidr !== cur.cidr)
+        throw invalid('cidr', 'cannot be changed; create a new subnet');
       validateSubnetShape(next);
       const now = Date.now();
       await t.run(
         'UPDATE subnets SET name = ?, gateway = ?, dns = ?, vlan = ?, dhcp_mode = ?, auto_enlist = ?, ranges = ?, updated_at = ? WHERE id = ?',
-        [next.name, next.gateway, JSON.stringify(next.dns), next.vlan, next.dhcpMode, next.autoEnlist ? 1 : 0, JSON.stringify(next.ranges), now, cur.id],
+        [
+          next.name,
+          next.gateway,
+          JSON.stringify(next.dns),
+          next.vlan,
+          next.dhcpMode,
+          next.autoEnlist ? 1 : 0,
+          JSON.stringify(next.ranges),
+          now,
+          cur.id,
+        ],
       );
-      await insertEvents(t, [{ type: 'subnet.updated', actor, message: `subnet ${next.name} updated`, data: { id: cur.id, fields: Object.keys(patch) } }], now);
+      await insertEvents(
+        t,
+        [
+          {
+            type: 'subnet.updated',
+            actor,
+            message: `subnet ${next.name} updated`,
+            data: { id: cur.id, fields: Object.keys(patch) },
+          },
+        ],
+        now,
+      );
       return getSubnet(t, cur.id);
     });
   } catch (e) {
@@ -70,7 +127,9 @@ export async function deleteSubnet(db: Db, id: string, actor: string): Promise<v
   await db.tx(async (t) => {
     const s = await getSubnet(t, id);
     await t.run('DELETE FROM subnets WHERE id = ?', [s.id]);
-    await insertEvents(t, [{ type: 'subnet.deleted', actor, message: `subnet ${s.name} deleted`, data: { id: s.id } }]);
+    await insertEvents(t, [
+      { type: 'subnet.deleted', actor, message: `subnet ${s.name} deleted`, data: { id: s.id } },
+    ]);
   });
 }
 
@@ -97,7 +156,10 @@ export async function allocateIp(
     if (t.dialect === 'postgres') await t.query('SELECT id FROM subnets WHERE id = ? FOR UPDATE', [s.id]);
     const now = Date.now();
     const expires = req.ttlMs ? now + req.ttlMs : null;
-    await t.run('DELETE FROM ip_addresses WHERE subnet_id = ? AND expires_at IS NOT NULL AND expires_at < ?', [s.id, now]);
+    await t.run(
+      'DELETE FROM ip_addresses WHERE subnet_id = ? AND expires_at IS NOT NULL AND expires_at < ?',
+      [s.id, now],
+    );
     // Idempotent: the same machine/MAC asking again keeps its address (renewing a lease).
     if (req.mac || req.machineId) {
       const mine = await t.query(
@@ -105,7 +167,11 @@ export async function allocateIp(
         [s.id, req.mac ?? '', req.machineId ?? ''],
       );
       if (mine.length > 0 && (!req.ip || mine[0].ip === req.ip)) {
-        await t.run('UPDATE ip_addresses SET expires_at = ? WHERE subnet_id = ? AND ip_num = ?', [expires, s.id, mine[0].ip_num]);
+        await t.run('UPDATE ip_addresses SET expires_at = ? WHERE subnet_id = ? AND ip_num = ?', [
+          expires,
+          s.id,
+          mine[0].ip_num,
+        ]);
         return allocationFromRow({ ...mine[0], expires_at: expires });
       }
     }
@@ -113,16 +179,20 @@ export async function allocateIp(
     let pick: number | null = null;
     if (req.ip) {
       pick = parseIpv4(req.ip);
-      if (pick === null || !cidrContains(cidr, pick)) throw invalid('ip', `${req.ip} is not inside ${s.cidr}`);
+      if (pick === null || !cidrContains(cidr, pick))
+        throw invalid('ip', `${req.ip} is not inside ${s.cidr}`);
     } else {
       const gw = s.gateway ? parseIpv4(s.gateway) : null;
       for (const r of s.ranges.filter((x) => x.kind === 'dynamic')) {
         const start = parseIpv4(r.start)!;
         const end = parseIpv4(r.end)!;
         const used = new Set(
-          (await t.query<{ ip_num: number }>('SELECT ip_num FROM ip_addresses WHERE subnet_id = ? AND ip_num BETWEEN ? AND ?', [s.id, start, end])).map(
-            (x) => Number(x.ip_num),
-          ),
+          (
+            await t.query<{ ip_num: number }>(
+              'SELECT ip_num FROM ip_addresses WHERE subnet_id = ? AND ip_num BETWEEN ? AND ?',
+              [s.id, start, end],
+            )
+          ).map((x) => Number(x.ip_num)),
         );
         for (let n = start; n <= end; n++) {
           if (!used.has(n) && n !== gw && n !== cidr.first && n !== cidr.last) {
@@ -133,9 +203,13 @@ export async function allocateIp(
         if (pick !== null) break;
       }
       if (pick === null) {
-        throw new IngotError(ErrorCode.IpExhausted, `subnet ${s.name} has no free address in its dynamic ranges; add a range or release addresses`, {
-          details: { subnet: s.name },
-        });
+        throw new IngotError(
+          ErrorCode.IpExhausted,
+          `subnet ${s.name} has no free address in its dynamic ranges; add a range or release addresses`,
+          {
+            details: { subnet: s.name },
+          },
+        );
       }
     }
     try {
@@ -146,7 +220,14 @@ export async function allocateIp(
     } catch (e) {
       mapUniqueViolation(e, { ip_addresses: 'ip' });
     }
-    return { subnetId: s.id, ip: formatIpv4(pick), machineId: req.machineId ?? null, mac: req.mac ?? null, kind: req.kind, expiresAt: iso(expires) };
+    return {
+      subnetId: s.id,
+      ip: formatIpv4(pick),
+      machineId: req.machineId ?? null,
+      mac: req.mac ?? null,
+      kind: req.kind,
+      expiresAt: iso(expires),
+    };
   });
 }
 
@@ -158,5 +239,7 @@ export async function releaseIp(db: Db, subnetId: string, ip: string): Promise<v
 
 export async function listIps(db: Db, subnetId: string): Promise<IpAllocation[]> {
   const s = await getSubnet(db, subnetId);
-  return (await db.query('SELECT * FROM ip_addresses WHERE subnet_id = ? ORDER BY ip_num', [s.id])).map(allocationFromRow);
+  return (await db.query('SELECT * FROM ip_addresses WHERE subnet_id = ? ORDER BY ip_num', [s.id])).map(
+    allocationFromRow,
+  );
 }

@@ -88,10 +88,21 @@ set_working_mc 0x20
   );
   fs.writeFileSync(
     path.join(dir, 'bmc.emu'),
-    ['mc_setbmc 0x20', 'mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr', 'sel_enable 0x20 1000 0x0a', ...(opts.extraEmu ?? []), 'mc_enable 0x20', ''].join('\n'),
+    [
+      'mc_setbmc 0x20',
+      'mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr',
+      'sel_enable 0x20 1000 0x0a',
+      ...(opts.extraEmu ?? []),
+      'mc_enable 0x20',
+      '',
+    ].join('\n'),
   );
   fs.mkdirSync(path.join(dir, 'state'));
-  const proc: ChildProcess = spawn('ipmi_sim', ['-c', path.join(dir, 'lan.conf'), '-f', path.join(dir, 'bmc.emu'), '-s', path.join(dir, 'state'), '-n'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    'ipmi_sim',
+    ['-c', path.join(dir, 'lan.conf'), '-f', path.join(dir, 'bmc.emu'), '-s', path.join(dir, 'state'), '-n'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => {
     stderr += c.toString();
@@ -108,7 +119,29 @@ set_working_mc 0x20
   const run = promisify(execFile);
   for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`ipmi_sim exited: ${stderr}`);
-    const ok = await run('ipmitool', ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port), '-U', username, '-E', '-C', '3', '-N', '1', '-R', '0', 'mc', 'info'], { env: { ...process.env, IPMI_PASSWORD: password } }).then(
+    const ok = await run(
+      'ipmitool',
+      [
+        '-I',
+        'lanplus',
+        '-H',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        username,
+        '-E',
+        '-C',
+        '3',
+        '-N',
+        '1',
+        '-R',
+        '1',
+        'mc',
+        'info',
+      ],
+      { env: { ...process.env, IPMI_PASSWORD: password } },
+    ).then(
       () => true,
       () => false,
     );
@@ -119,6 +152,16 @@ set_working_mc 0x20
     }
     await sleep(100);
   }
-  const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').trim() : '');
-  return { port, dir, username, password, power: () => read('power'), boot: () => read('boot'), sets: () => read('sets').split('\n').filter(Boolean), stop };
+  const read = (f: string) =>
+    fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').trim() : '';
+  return {
+    port,
+    dir,
+    username,
+    password,
+    power: () => read('power'),
+    boot: () => read('boot'),
+    sets: () => read('sets').split('\n').filter(Boolean),
+    stop,
+  };
 }

@@ -21,7 +21,9 @@ export interface TestPostgres {
 function pgBin(): string {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) {
-    throw new Error('PostgreSQL is not installed: run `apt-get install -y postgresql` (the README quick start does)');
+    throw new Error(
+      'PostgreSQL is not installed: run `apt-get install -y postgresql` (the README quick start does)',
+    );
   }
   const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
   return join(root, version, 'bin');
@@ -54,7 +56,8 @@ async function createDb(adminUrl: string): Promise<string> {
   return u.toString();
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** `durable: true` keeps fsync on (benchmarks); tests run with fsync=off for speed. */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<TestPostgres> {
   const external = process.env.INGOT_TEST_PG_URL;
   if (external) {
     return { url: external, freshDatabase: () => createDb(external), stop: async () => undefined };
@@ -62,7 +65,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   const bin = pgBin();
   const dir = mkdtempSync(join(tmpdir(), 'ingot-pg-'));
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+  if (asRoot)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    );
   const run = (cmd: string, args: string[]) => {
     const full = asRoot ? ['-u', 'postgres', '--', join(bin, cmd), ...args] : args;
     const r = spawnSync(asRoot ? 'runuser' : join(bin, cmd), full, { encoding: 'utf8' });
@@ -78,7 +86,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     join(dir, 'log'),
     '-w',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${opts.durable ? 'on' : 'off'} -c max_connections=200`,
     'start',
   ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

@@ -61,6 +61,8 @@ class FileBmc(bmc.Bmc):
 
 
 server = FileBmc({user: password}, port=0, address='127.0.0.1')
+# pyghmi routes sessions by the port it was given, so record the port the kernel picked.
+server.port = server.serversocket.getsockname()[1]
 save()
-print('port', server.serversocket.getsockname()[1], flush=True)
+print('port', server.port, flush=True)
 server.listen()

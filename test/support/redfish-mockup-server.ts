@@ -29,7 +29,10 @@ export interface MockupOptions {
   readonly transform?: (path: string, body: Json) => Json;
 }
 
-export const RACKMOUNT1 = path.resolve(import.meta.dirname, '../../../shared/fixtures/redfish/dmtf-public-rackmount1');
+export const RACKMOUNT1 = path.resolve(
+  import.meta.dirname,
+  '../../../shared/fixtures/redfish/dmtf-public-rackmount1',
+);
 
 export async function startMockupServer(dir: string, opts: MockupOptions = {}): Promise<MockupServer> {
   const store = new Map<string, Json>();
@@ -64,7 +67,11 @@ export async function startMockupServer(dir: string, opts: MockupOptions = {}): 
     const rel = full.slice('/redfish/v1'.length).replace(/^\//, '');
     if (req.method === 'POST' && rel === 'SessionService/Sessions') {
       const id = `S${++sessions}`;
-      return send(201, { Id: id }, { 'X-Auth-Token': `token-${id}`, Location: `/redfish/v1/SessionService/Sessions/${id}` });
+      return send(
+        201,
+        { Id: id },
+        { 'X-Auth-Token': `token-${id}`, Location: `/redfish/v1/SessionService/Sessions/${id}` },
+      );
     }
     if (req.method === 'DELETE') return send(204);
     const reset = /^Systems\/([^/]+)\/Actions\/ComputerSystem\.Reset$/.exec(rel);
@@ -77,7 +84,8 @@ export async function startMockupServer(dir: string, opts: MockupOptions = {}): 
     }
     if (req.method === 'POST') return send(204);
     const resource = load(rel);
-    if (!resource) return send(404, { error: { code: 'Base.1.8.ResourceMissingAtURI', message: `${full} not found` } });
+    if (!resource)
+      return send(404, { error: { code: 'Base.1.8.ResourceMissingAtURI', message: `${full} not found` } });
     if (req.method === 'PATCH') {
       merge(resource, body as Json);
       return send(204);
@@ -99,7 +107,8 @@ export async function startMockupServer(dir: string, opts: MockupOptions = {}): 
 
 function merge(into: Json, patch: Json): void {
   for (const [k, v] of Object.entries(patch ?? {})) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object') merge(into[k] as Json, v as Json);
+    if (v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object')
+      merge(into[k] as Json, v as Json);
     else into[k] = v;
   }
 }

@@ -15,12 +15,20 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServe(dataDir: string, extra: string[] = [], port?: number): Promise<ServeProcess> {
+export async function startServe(
+  dataDir: string,
+  extra: string[] = [],
+  port?: number,
+): Promise<ServeProcess> {
   const p = port ?? (await freePort());
-  const child = spawn(join(ROOT, 'bin/ingot'), ['serve', '--data', dataDir, '--listen', `127.0.0.1:${p}`, '--log-level', 'warn', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, INGOT_DATABASE: '' },
-  });
+  const child = spawn(
+    join(ROOT, 'bin/ingot'),
+    ['serve', '--data', dataDir, '--listen', `127.0.0.1:${p}`, '--log-level', 'warn', ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, INGOT_DATABASE: '' },
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -28,7 +36,9 @@ export async function startServe(dataDir: string, extra: string[] = [], port?: n
   const end = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ingot serve exited with ${child.exitCode}:\n${out}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${url}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) break;
     if (Date.now() > end) {
       child.kill('SIGKILL');

@@ -11,9 +11,14 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
       schema: {
         tags: ['events'],
         summary: 'Server-sent event stream of every event (or one machine’s)',
-        description: 'text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.',
+        description:
+          'text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.',
         querystring: Type.Object(
-          { machine: Type.Optional(Type.String()), after: Type.Optional(Type.Integer({ minimum: 0 })), access_token: Type.Optional(Type.String()) },
+          {
+            machine: Type.Optional(Type.String()),
+            after: Type.Optional(Type.Integer({ minimum: 0 })),
+            access_token: Type.Optional(Type.String()),
+          },
           { additionalProperties: false },
         ),
         response: { ...errorResponses },
@@ -24,7 +29,12 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
         let after = req.query.after ?? (Number.isFinite(lastHeader) ? lastHeader : undefined);
         reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
         res.write(': connected\n\n');
         const send = (e: { id: number; type: string; machineId: string | null }) => {
           if (machine && e.machineId !== machine) return;
@@ -34,7 +44,8 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
         };
         const unsubscribe = tail.subscribe(send);
         if (after !== undefined) {
-          for (const e of await store.listEvents({ machineId: machine, afterId: after, limit: 1000 })) send(e);
+          for (const e of await store.listEvents({ machineId: machine, afterId: after, limit: 1000 }))
+            send(e);
         }
         const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
         req.raw.on('close', () => {

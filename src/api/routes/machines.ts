@@ -28,7 +28,8 @@ function nicsFrom(input: { mac: string; boot?: boolean }[], field = 'nics'): Nic
   const seen = new Set<string>();
   const nics = input.map((n, i) => {
     const mac = normalizeMac(n.mac);
-    if (!mac) throw invalid(`${field}[${i}].mac`, `"${n.mac}" is not a MAC address; write it like 52:54:00:12:34:56`);
+    if (!mac)
+      throw invalid(`${field}[${i}].mac`, `"${n.mac}" is not a MAC address; write it like 52:54:00:12:34:56`);
     if (seen.has(mac)) throw invalid(`${field}[${i}].mac`, `${mac} is listed twice`);
     seen.add(mac);
     return { mac, boot: n.boot ?? false };
@@ -42,13 +43,21 @@ function nicsFrom(input: { mac: string; boot?: boolean }[], field = 'nics'): Nic
 function checkHostname(h: string): string {
   const lower = h.toLowerCase();
   if (!isValidHostname(lower)) {
-    throw invalid('hostname', `"${h}" is not a valid hostname: use 1-63 letters, digits and hyphens, starting and ending with a letter or digit`);
+    throw invalid(
+      'hostname',
+      `"${h}" is not a valid hostname: use 1-63 letters, digits and hyphens, starting and ending with a letter or digit`,
+    );
   }
   return lower;
 }
 
 function csv(v: string | undefined): string[] | undefined {
-  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncTypebox {
@@ -57,7 +66,12 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.post('/machines', {
       config: { role: 'operator' },
-      schema: { tags, summary: 'Enrol a machine by its BMC and NICs', body: CreateMachineBody, response: { 201: Type.Ref('Machine'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Enrol a machine by its BMC and NICs',
+        body: CreateMachineBody,
+        response: { 201: Type.Ref('Machine'), ...errorResponses },
+      },
       handler: async (req, reply) => {
         const b = req.body;
         validateBmcAddress(b.bmc.address);
@@ -65,15 +79,30 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
         for (const [i, nic] of nics.entries()) {
           const owner = await store.findMachineByMac(nic.mac);
           if (owner) {
-            throw new IngotError(ErrorCode.Conflict, `nics[${i}].mac: ${nic.mac} already belongs to machine ${owner.hostname} (${owner.id})`, {
-              details: { field: `nics[${i}].mac`, machine: owner.id },
-            });
+            throw new IngotError(
+              ErrorCode.Conflict,
+              `nics[${i}].mac: ${nic.mac} already belongs to machine ${owner.hostname} (${owner.id})`,
+              {
+                details: { field: `nics[${i}].mac`, machine: owner.id },
+              },
+            );
           }
         }
         const bootMac = nics.find((n) => n.boot)!.mac;
-        const hostname = b.hostname ? checkHostname(b.hostname) : `node-${bootMac.replace(/:/g, '').slice(6)}`;
+        const hostname = b.hostname
+          ? checkHostname(b.hostname)
+          : `node-${bootMac.replace(/:/g, '').slice(6)}`;
         const m = await store.createMachine(
-          { hostname, arch: b.arch ?? 'amd64', bmc: b.bmc, nics, tags: b.tags ?? [], zone: b.zone ?? 'default', rack: b.rack ?? 'default', pool: b.pool ?? 'default' },
+          {
+            hostname,
+            arch: b.arch ?? 'amd64',
+            bmc: b.bmc,
+            nics,
+            tags: b.tags ?? [],
+            zone: b.zone ?? 'default',
+            rack: b.rack ?? 'default',
+            pool: b.pool ?? 'default',
+          },
           actorOf(req),
         );
         reply.status(201);
@@ -83,14 +112,28 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.get('/machines', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'List machines with filters and keyset pagination', querystring: ListMachinesQuery, response: { 200: MachinePage, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'List machines with filters and keyset pagination',
+        querystring: ListMachinesQuery,
+        response: { 200: MachinePage, ...errorResponses },
+      },
       handler: async (req) => {
         const q = req.query;
         const state = csv(q.state);
         const bad = state?.find((s) => !MACHINE_STATES.includes(s as MachineState));
-        if (bad) throw invalid('state', `"${bad}" is not a machine state; use one of ${MACHINE_STATES.join(', ')}`);
+        if (bad)
+          throw invalid('state', `"${bad}" is not a machine state; use one of ${MACHINE_STATES.join(', ')}`);
         const page = await store.listMachines(
-          { state: state as MachineState[] | undefined, tag: csv(q.tag), zone: q.zone, rack: q.rack, pool: q.pool, owner: q.owner, q: q.q },
+          {
+            state: state as MachineState[] | undefined,
+            tag: csv(q.tag),
+            zone: q.zone,
+            rack: q.rack,
+            pool: q.pool,
+            owner: q.owner,
+            q: q.q,
+          },
           q.limit ?? 100,
           q.cursor,
         );
@@ -100,13 +143,24 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.get('/machines/:id', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'Get a machine', params: IdParams, response: { 200: Type.Ref('Machine'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Get a machine',
+        params: IdParams,
+        response: { 200: Type.Ref('Machine'), ...errorResponses },
+      },
       handler: async (req) => presentMachine(await store.getMachine(req.params.id)),
     });
 
     app.patch('/machines/:id', {
       config: { role: 'operator' },
-      schema: { tags, summary: 'Change a machine’s hostname, BMC, NICs, tags or location', params: IdParams, body: UpdateMachineBody, response: { 200: Type.Ref('Machine'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Change a machine’s hostname, BMC, NICs, tags or location',
+        params: IdParams,
+        body: UpdateMachineBody,
+        response: { 200: Type.Ref('Machine'), ...errorResponses },
+      },
       handler: async (req) => {
         const { version, ...b } = req.body;
         if (b.bmc) validateBmcAddress(b.bmc.address);
@@ -121,13 +175,22 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.delete('/machines/:id', {
       config: { role: 'operator' },
-      schema: { tags, summary: 'Delete a machine (only when no hardware is in use)', params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Delete a machine (only when no hardware is in use)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
       handler: async (req, reply) => {
         const m = await store.getMachine(req.params.id);
         if (!DELETABLE.includes(m.state)) {
-          throw new IngotError(ErrorCode.InvalidTransition, `cannot delete machine ${m.hostname} while it is ${m.state}; release or abort it first`, {
-            details: { state: m.state, deletableIn: DELETABLE },
-          });
+          throw new IngotError(
+            ErrorCode.InvalidTransition,
+            `cannot delete machine ${m.hostname} while it is ${m.state}; release or abort it first`,
+            {
+              details: { state: m.state, deletableIn: DELETABLE },
+            },
+          );
         }
         await store.deleteMachine(m.id, actorOf(req));
         reply.status(204);
@@ -140,7 +203,8 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
       schema: {
         tags,
         summary: 'Run a lifecycle or power action',
-        description: 'commission, allocate, deploy, release, power-on, power-off, power-cycle, rescue, exit-rescue, mark-broken, mark-fixed, abort, retire. 409 names the state and the allowed actions.',
+        description:
+          'commission, allocate, deploy, release, power-on, power-off, power-cycle, rescue, exit-rescue, mark-broken, mark-fixed, abort, retire. 409 names the state and the allowed actions.',
         params: ActionParams,
         body: Type.Optional(ActionBody),
         response: { 202: ActionResultT, ...errorResponses },
@@ -160,16 +224,31 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.get('/machines/:id/events', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'A machine’s timeline, oldest first', params: IdParams, querystring: EventsQuery, response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'A machine’s timeline, oldest first',
+        params: IdParams,
+        querystring: EventsQuery,
+        response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
+      },
       handler: async (req) => {
         await store.getMachine(req.params.id);
-        return store.listEvents({ machineId: req.params.id, afterId: req.query.after, limit: req.query.limit ?? 200 });
+        return store.listEvents({
+          machineId: req.params.id,
+          afterId: req.query.after,
+          limit: req.query.limit ?? 200,
+        });
       },
     });
 
     app.get('/machines/:id/jobs', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'A machine’s jobs, newest first', params: IdParams, response: { 200: Type.Array(JobT), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'A machine’s jobs, newest first',
+        params: IdParams,
+        response: { 200: Type.Array(JobT), ...errorResponses },
+      },
       handler: async (req) => {
         await store.getMachine(req.params.id);
         return (await store.listJobs({ machineId: req.params.id }, 50)).map(presentJob);
@@ -178,7 +257,12 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
 
     app.get('/jobs/:id', {
       config: { role: 'viewer' },
-      schema: { tags: ['jobs'], summary: 'Get a job with its steps', params: IdParams, response: { 200: JobT, ...errorResponses } },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Get a job with its steps',
+        params: IdParams,
+        response: { 200: JobT, ...errorResponses },
+      },
       handler: async (req) => presentJob(await store.getJob(req.params.id)),
     });
   };

@@ -9,7 +9,12 @@ export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
     const tags = ['subnets'];
     app.post('/subnets', {
       config: { role: 'admin' },
-      schema: { tags, summary: 'Create a subnet with its dynamic and reserved ranges', body: CreateSubnetBody, response: { 201: Type.Ref('Subnet'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Create a subnet with its dynamic and reserved ranges',
+        body: CreateSubnetBody,
+        response: { 201: Type.Ref('Subnet'), ...errorResponses },
+      },
       handler: async (req, reply) => {
         const b = req.body;
         const s = await store.createSubnet(
@@ -31,22 +36,43 @@ export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
     });
     app.get('/subnets', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'List subnets', response: { 200: Type.Array(Type.Ref('Subnet')), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'List subnets',
+        response: { 200: Type.Array(Type.Ref('Subnet')), ...errorResponses },
+      },
       handler: async () => store.listSubnets(),
     });
     app.get('/subnets/:id', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'Get a subnet by id or name', params: IdParams, response: { 200: Type.Ref('Subnet'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Get a subnet by id or name',
+        params: IdParams,
+        response: { 200: Type.Ref('Subnet'), ...errorResponses },
+      },
       handler: async (req) => store.getSubnet(req.params.id),
     });
     app.patch('/subnets/:id', {
       config: { role: 'admin' },
-      schema: { tags, summary: 'Change a subnet', params: IdParams, body: UpdateSubnetBody, response: { 200: Type.Ref('Subnet'), ...errorResponses } },
-      handler: async (req) => store.updateSubnet((await store.getSubnet(req.params.id)).id, req.body, actorOf(req)),
+      schema: {
+        tags,
+        summary: 'Change a subnet',
+        params: IdParams,
+        body: UpdateSubnetBody,
+        response: { 200: Type.Ref('Subnet'), ...errorResponses },
+      },
+      handler: async (req) =>
+        store.updateSubnet((await store.getSubnet(req.params.id)).id, req.body, actorOf(req)),
     });
     app.delete('/subnets/:id', {
       config: { role: 'admin' },
-      schema: { tags, summary: 'Delete a subnet', params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Delete a subnet',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
       handler: async (req, reply) => {
         await store.deleteSubnet(req.params.id, actorOf(req));
         reply.status(204);
@@ -55,7 +81,12 @@ export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
     });
     app.get('/subnets/:id/addresses', {
       config: { role: 'viewer' },
-      schema: { tags, summary: 'Addresses in use (leases and static assignments)', params: IdParams, response: { 200: Type.Array(IpAllocationT), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Addresses in use (leases and static assignments)',
+        params: IdParams,
+        response: { 200: Type.Array(IpAllocationT), ...errorResponses },
+      },
       handler: async (req) => store.listIps(req.params.id),
     });
     app.post('/subnets/:id/addresses', {
@@ -64,7 +95,14 @@ export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
         tags,
         summary: 'Assign an address: the given one, or the lowest free one of the dynamic ranges',
         params: IdParams,
-        body: Type.Object({ ip: Type.Optional(Type.String()), machineId: Type.Optional(Type.String()), mac: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            ip: Type.Optional(Type.String()),
+            machineId: Type.Optional(Type.String()),
+            mac: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: IpAllocationT, ...errorResponses },
       },
       handler: async (req, reply) => {

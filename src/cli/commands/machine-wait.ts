@@ -6,10 +6,20 @@ interface JobView {
   kind: string;
   status: string;
   error: string | null;
-  steps: { name: string; startedAt: string | null; endedAt: string | null; attempts: number; error: string | null }[];
+  steps: {
+    name: string;
+    startedAt: string | null;
+    endedAt: string | null;
+    attempts: number;
+    error: string | null;
+  }[];
 }
 
-export async function waitForJob(client: Client, jobId: string, opts: { timeoutMs: number; quiet: boolean; label: string }): Promise<JobView> {
+export async function waitForJob(
+  client: Client,
+  jobId: string,
+  opts: { timeoutMs: number; quiet: boolean; label: string },
+): Promise<JobView> {
   const deadline = Date.now() + opts.timeoutMs;
   const seen = new Map<string, string>();
   const say = (s: string) => {
@@ -22,15 +32,25 @@ export async function waitForJob(client: Client, jobId: string, opts: { timeoutM
       const key = `${phase}:${st.attempts}`;
       if (phase !== 'pending' && seen.get(st.name) !== key) {
         seen.set(st.name, key);
-        say(`${st.name} ${phase}${st.attempts > 1 ? ` (attempt ${st.attempts})` : ''}${st.error ? `: ${st.error}` : ''}`);
+        say(
+          `${st.name} ${phase}${st.attempts > 1 ? ` (attempt ${st.attempts})` : ''}${st.error ? `: ${st.error}` : ''}`,
+        );
       }
     }
     if (job.status === 'done') return job;
     if (job.status === 'failed' || job.status === 'cancelled') {
-      throw new CliError(`${job.kind} ${job.status}${job.error ? `: ${job.error}` : ''}`, Exit.ActionFailed, 'INGOT_STEP_FAILED', { job: job.id });
+      throw new CliError(
+        `${job.kind} ${job.status}${job.error ? `: ${job.error}` : ''}`,
+        Exit.ActionFailed,
+        'INGOT_STEP_FAILED',
+        { job: job.id },
+      );
     }
     if (Date.now() > deadline) {
-      throw new CliError(`gave up waiting after ${Math.round(opts.timeoutMs / 1000)} s; the job goes on: \`ingot machine events\` shows its progress`, Exit.Timeout);
+      throw new CliError(
+        `gave up waiting after ${Math.round(opts.timeoutMs / 1000)} s; the job goes on: \`ingot machine events\` shows its progress`,
+        Exit.Timeout,
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -37,9 +37,18 @@ interface Event {
 /** Accepts a machine id (`m-…`) or a hostname. */
 async function resolveId(client: Client, ref: string): Promise<string> {
   if (/^m-[0-9a-z]{26}$/.test(ref)) return ref;
-  const page = await client.get<{ items: Machine[] }>(`/api/v1/machines?q=${encodeURIComponent(ref)}&limit=50`);
-  const hit = page.items.find((m) => m.hostname === ref.toLowerCase() || m.nics.some((n) => n.mac === ref.toLowerCase()));
-  if (!hit) throw new CliError(`no machine named ${ref}; list them with \`ingot machine ls\``, Exit.NotFound, 'INGOT_MACHINE_NOT_FOUND');
+  const page = await client.get<{ items: Machine[] }>(
+    `/api/v1/machines?q=${encodeURIComponent(ref)}&limit=50`,
+  );
+  const hit = page.items.find(
+    (m) => m.hostname === ref.toLowerCase() || m.nics.some((n) => n.mac === ref.toLowerCase()),
+  );
+  if (!hit)
+    throw new CliError(
+      `no machine named ${ref}; list them with \`ingot machine ls\``,
+      Exit.NotFound,
+      'INGOT_MACHINE_NOT_FOUND',
+    );
   return hit.id;
 }
 
@@ -49,7 +58,8 @@ function readPassword(o: { bmcPasswordFile?: string; bmcPasswordStdin?: boolean 
   return process.env.INGOT_BMC_PASSWORD;
 }
 
-const eventLine = (e: Event) => `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
+const eventLine = (e: Event) =>
+  `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
 
 function printMachine(m: Machine): void {
   const rows: [string, string][] = [
@@ -75,7 +85,9 @@ export function registerMachine(program: Command): void {
 
   machine
     .command('add')
-    .description('enrol a machine by its BMC and boot NIC (password from INGOT_BMC_PASSWORD, --bmc-password-file or --bmc-password-stdin)')
+    .description(
+      'enrol a machine by its BMC and boot NIC (password from INGOT_BMC_PASSWORD, --bmc-password-file or --bmc-password-stdin)',
+    )
     .requiredOption('--bmc <url>', 'BMC address: redfish+https://host, redfish+http://host:port, ipmi://host')
     .requiredOption('--bmc-user <name>', 'BMC user name')
     .option('--bmc-password-file <file>', 'read the BMC password from a file')
@@ -90,7 +102,11 @@ export function registerMachine(program: Command): void {
     .action(async (o, cmd) => {
       const { client, format } = ctx(cmd);
       const password = readPassword(o);
-      if (!password) throw new CliError('--bmc-password-file, --bmc-password-stdin or INGOT_BMC_PASSWORD is required (passwords never go on the command line)', Exit.Usage);
+      if (!password)
+        throw new CliError(
+          '--bmc-password-file, --bmc-password-stdin or INGOT_BMC_PASSWORD is required (passwords never go on the command line)',
+          Exit.Usage,
+        );
       const m = await client.post<Machine>('/api/v1/machines', {
         hostname: o.hostname,
         arch: o.arch,
@@ -102,7 +118,9 @@ export function registerMachine(program: Command): void {
         pool: o.pool,
       });
       if (!printData(m, format)) process.stdout.write(`${m.id}\n`);
-      process.stderr.write(`machine ${m.hostname} enrolled (${m.state}); next: ingot machine commission ${m.hostname}\n`);
+      process.stderr.write(
+        `machine ${m.hostname} enrolled (${m.state}); next: ingot machine commission ${m.hostname}\n`,
+      );
     });
 
   machine
@@ -128,7 +146,9 @@ export function registerMachine(program: Command): void {
       let cursor: string | null = null;
       do {
         if (cursor) qs.set('cursor', cursor);
-        const page: { items: Machine[]; next: string | null; total: number } = await client.get(`/api/v1/machines?${qs}`);
+        const page: { items: Machine[]; next: string | null; total: number } = await client.get(
+          `/api/v1/machines?${qs}`,
+        );
         items.push(...page.items);
         total = page.total;
         cursor = o.all ? page.next : null;
@@ -137,10 +157,22 @@ export function registerMachine(program: Command): void {
       process.stdout.write(
         table(
           ['ID', 'HOSTNAME', 'STATE', 'POWER', 'ZONE', 'RACK', 'POOL', 'CPU', 'MEMORY', 'TAGS'],
-          items.map((m) => [m.id, m.hostname, m.state, m.powerState, m.zone, m.rack, m.pool, m.cpu?.cores, bytes(m.memoryBytes), m.tags.join(',')]),
+          items.map((m) => [
+            m.id,
+            m.hostname,
+            m.state,
+            m.powerState,
+            m.zone,
+            m.rack,
+            m.pool,
+            m.cpu?.cores,
+            bytes(m.memoryBytes),
+            m.tags.join(','),
+          ]),
         ),
       );
-      if (items.length < total) process.stderr.write(`${items.length} of ${total} machines shown; --all fetches every page\n`);
+      if (items.length < total)
+        process.stderr.write(`${items.length} of ${total} machines shown; --all fetches every page\n`);
     });
 
   machine
@@ -167,10 +199,20 @@ export function registerMachine(program: Command): void {
     .action(async (ref, o, cmd) => {
       const { client, format } = ctx(cmd);
       const id = await resolveId(client, ref);
-      const body: Record<string, unknown> = { hostname: o.hostname, zone: o.zone, rack: o.rack, pool: o.pool, tags: o.tag };
+      const body: Record<string, unknown> = {
+        hostname: o.hostname,
+        zone: o.zone,
+        rack: o.rack,
+        pool: o.pool,
+        tags: o.tag,
+      };
       if (o.bmc || o.bmcUser) {
         const cur = await client.get<Machine>(`/api/v1/machines/${id}`);
-        body.bmc = { address: o.bmc ?? cur.bmc?.address, username: o.bmcUser ?? cur.bmc?.username, password: readPassword(o) };
+        body.bmc = {
+          address: o.bmc ?? cur.bmc?.address,
+          username: o.bmcUser ?? cur.bmc?.username,
+          password: readPassword(o),
+        };
       }
       const m = await client.patch<Machine>(`/api/v1/machines/${id}`, body);
       if (!printData(m, format)) printMachine(m);
@@ -212,7 +254,8 @@ export function registerMachine(program: Command): void {
     .option('--wait', 'wait until done')
     .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 600)
     .action(async (op: string, refs: string[], o, cmd) => {
-      if (!['on', 'off', 'cycle'].includes(op)) throw new CliError(`power: "${op}" is not on, off or cycle`, Exit.Usage);
+      if (!['on', 'off', 'cycle'].includes(op))
+        throw new CliError(`power: "${op}" is not on, off or cycle`, Exit.Usage);
       await runAction(cmd, refs, `power-${op}`, o);
     });
 
@@ -226,30 +269,58 @@ export function registerMachine(program: Command): void {
       const id = await resolveId(client, ref);
       const events = await client.get<Event[]>(`/api/v1/machines/${id}/events?limit=${o.limit}`);
       if (!o.follow && printData(events, format)) return;
-      const emit = (e: Event) => (format === 'table' ? process.stdout.write(eventLine(e)) : process.stdout.write(`${JSON.stringify(e)}\n`));
+      const emit = (e: Event) =>
+        format === 'table'
+          ? process.stdout.write(eventLine(e))
+          : process.stdout.write(`${JSON.stringify(e)}\n`);
       for (const e of events) emit(e);
       if (!o.follow) return;
       const abort = new AbortController();
       process.on('SIGINT', () => abort.abort());
       const last = events.at(-1)?.id ?? 0;
-      await client.stream(`/api/v1/events?machine=${id}&after=${last}`, (e) => emit(e as unknown as Event), abort.signal);
+      await client.stream(
+        `/api/v1/events?machine=${id}&after=${last}`,
+        (e) => emit(e as unknown as Event),
+        abort.signal,
+      );
     });
 }
 
-async function runAction(cmd: Command, refs: string[], action: string, o: { wait?: boolean; timeout: number; comment?: string; param?: string[] }): Promise<void> {
+async function runAction(
+  cmd: Command,
+  refs: string[],
+  action: string,
+  o: { wait?: boolean; timeout: number; comment?: string; param?: string[] },
+): Promise<void> {
   const { client, format } = ctx(cmd);
-  const params = Object.fromEntries((o.param ?? []).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]));
-  const results: { machine: string; ok: boolean; state?: string; job?: string | null; error?: string; exit?: number }[] = [];
+  const params = Object.fromEntries(
+    (o.param ?? []).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]),
+  );
+  const results: {
+    machine: string;
+    ok: boolean;
+    state?: string;
+    job?: string | null;
+    error?: string;
+    exit?: number;
+  }[] = [];
   await Promise.all(
     refs.map(async (ref) => {
       try {
         const id = await resolveId(client, ref);
-        const r = await client.post<{ machine: Machine; job: { id: string } | null }>(`/api/v1/machines/${id}/actions/${action}`, {
-          comment: o.comment,
-          params: Object.keys(params).length ? params : undefined,
-        });
+        const r = await client.post<{ machine: Machine; job: { id: string } | null }>(
+          `/api/v1/machines/${id}/actions/${action}`,
+          {
+            comment: o.comment,
+            params: Object.keys(params).length ? params : undefined,
+          },
+        );
         if (o.wait && r.job) {
-          await waitForJob(client, r.job.id, { timeoutMs: o.timeout * 1000, quiet: format !== 'table', label: r.machine.hostname });
+          await waitForJob(client, r.job.id, {
+            timeoutMs: o.timeout * 1000,
+            quiet: format !== 'table',
+            label: r.machine.hostname,
+          });
         }
         const now = o.wait ? await client.get<Machine>(`/api/v1/machines/${id}`) : r.machine;
         results.push({ machine: r.machine.hostname, ok: true, state: now.state, job: r.job?.id ?? null });
@@ -261,14 +332,20 @@ async function runAction(cmd: Command, refs: string[], action: string, o: { wait
   );
   if (!printData(results, format)) {
     for (const r of results) {
-      if (r.ok) process.stdout.write(`${r.machine}: ${action} ${o.wait ? 'done' : 'accepted'} (${r.state})\n`);
+      if (r.ok)
+        process.stdout.write(`${r.machine}: ${action} ${o.wait ? 'done' : 'accepted'} (${r.state})\n`);
       else process.stderr.write(`ingot: ${refs.length > 1 ? `${r.machine}: ` : ''}${r.error}\n`);
     }
   }
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    throw new CliError(`${action} failed for ${failed.length} of ${refs.length} machines`, (failed[0].exit ?? Exit.Error) as Exit, 'INGOT_CLI', {
-      silent: refs.length === 1 || format !== 'table',
-    });
+    throw new CliError(
+      `${action} failed for ${failed.length} of ${refs.length} machines`,
+      (failed[0].exit ?? Exit.Error) as Exit,
+      'INGOT_CLI',
+      {
+        silent: refs.length === 1 || format !== 'table',
+      },
+    );
   }
 }

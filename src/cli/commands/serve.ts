@@ -4,12 +4,28 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run a region: store, lifecycle engine and HTTP API in one process')
-    .option('--data <dir>', 'data dir (SQLite file, secret key, admin token)', process.env.INGOT_DATA ?? './.ingot')
+    .option(
+      '--data <dir>',
+      'data dir (SQLite file, secret key, admin token)',
+      process.env.INGOT_DATA ?? './.ingot',
+    )
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:8080')
-    .option('--database <url>', 'postgres://… to use PostgreSQL (default: SQLite in the data dir)', process.env.INGOT_DATABASE)
-    .option('--secret-key <file>', 'AES-256 key file for secrets at rest; regions sharing a PostgreSQL must share it (default: DATA/secret.key)')
+    .option(
+      '--database <url>',
+      'postgres://… to use PostgreSQL (default: SQLite in the data dir)',
+      process.env.INGOT_DATABASE,
+    )
+    .option(
+      '--secret-key <file>',
+      'AES-256 key file for secrets at rest; regions sharing a PostgreSQL must share it (default: DATA/secret.key)',
+    )
     .option('--lease <ms>', 'job lease duration in ms', (v) => Number(v), 30_000)
-    .option('--simulated-agent-delay <ms>', 'how long each simulated agent task takes', (v) => Number(v), 2000)
+    .option(
+      '--simulated-agent-delay <ms>',
+      'how long each simulated agent task takes',
+      (v) => Number(v),
+      2000,
+    )
     .option('--agent-poll <ms>', 'how often a waiting step asks the agent again', (v) => Number(v))
     .option('--max-jobs <n>', 'jobs this region runs at once', (v) => Number(v), 1000)
     .option('--max-per-rack <n>', 'boot-heavy workflows at once per rack', (v) => Number(v), 100)
@@ -32,9 +48,14 @@ export function registerServe(program: Command): void {
       const log = region.app.log;
       log.info({ url: region.url, store: region.store.kind, region: region.engine.owner }, 'region ready');
       if (region.adminTokenFile) {
-        log.info({ file: region.adminTokenFile }, 'first start: admin token written (mode 0600); use it as the bearer token or run `ingot login`');
+        log.info(
+          { file: region.adminTokenFile },
+          'first start: admin token written (mode 0600); use it as the bearer token or run `ingot login`',
+        );
       }
-      process.stderr.write(`ingot: serving ${region.url} (store: ${region.store.kind}); admin token in ${o.data}/admin.token\n`);
+      process.stderr.write(
+        `ingot: serving ${region.url} (store: ${region.store.kind}); admin token in ${o.data}/admin.token\n`,
+      );
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

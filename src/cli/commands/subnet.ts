@@ -16,7 +16,8 @@ interface Subnet {
 
 function range(kind: string, v: string) {
   const [start, end] = v.split('-');
-  if (!start || !end) throw new CliError(`--${kind}: "${v}" is not START-END (e.g. 10.0.0.100-10.0.0.200)`, Exit.Usage);
+  if (!start || !end)
+    throw new CliError(`--${kind}: "${v}" is not START-END (e.g. 10.0.0.100-10.0.0.200)`, Exit.Usage);
   return { kind, start, end };
 }
 
@@ -34,8 +35,20 @@ export function registerSubnet(program: Command): void {
     .option('--reserved <start-end>', 'reserved range; repeat for more', collect)
     .action(async (name, cidr, o, cmd) => {
       const { client, format } = ctx(cmd);
-      const ranges = [...(o.dynamic ?? []).map((v: string) => range('dynamic', v)), ...(o.reserved ?? []).map((v: string) => range('reserved', v))];
-      const s = await client.post<Subnet>('/api/v1/subnets', { name, cidr, gateway: o.gateway, dns: o.dns, vlan: o.vlan, dhcpMode: o.dhcp, autoEnlist: !!o.autoEnlist, ranges });
+      const ranges = [
+        ...(o.dynamic ?? []).map((v: string) => range('dynamic', v)),
+        ...(o.reserved ?? []).map((v: string) => range('reserved', v)),
+      ];
+      const s = await client.post<Subnet>('/api/v1/subnets', {
+        name,
+        cidr,
+        gateway: o.gateway,
+        dns: o.dns,
+        vlan: o.vlan,
+        dhcpMode: o.dhcp,
+        autoEnlist: !!o.autoEnlist,
+        ranges,
+      });
       if (!printData(s, format)) process.stdout.write(`${s.id}\n`);
     });
   subnet
@@ -48,7 +61,14 @@ export function registerSubnet(program: Command): void {
         process.stdout.write(
           table(
             ['NAME', 'CIDR', 'GATEWAY', 'VLAN', 'DHCP', 'RANGES'],
-            list.map((s) => [s.name, s.cidr, s.gateway, s.vlan, s.dhcpMode + (s.autoEnlist ? '+enlist' : ''), s.ranges.map((r) => `${r.kind}:${r.start}-${r.end}`).join(' ')]),
+            list.map((s) => [
+              s.name,
+              s.cidr,
+              s.gateway,
+              s.vlan,
+              s.dhcpMode + (s.autoEnlist ? '+enlist' : ''),
+              s.ranges.map((r) => `${r.kind}:${r.start}-${r.end}`).join(' '),
+            ]),
           ),
         );
       }
@@ -59,10 +79,17 @@ export function registerSubnet(program: Command): void {
     .action(async (ref, _o, cmd) => {
       const { client, format } = ctx(cmd);
       const s = await client.get<Subnet>(`/api/v1/subnets/${encodeURIComponent(ref)}`);
-      const ips = await client.get<{ ip: string; kind: string; mac: string | null; machineId: string | null; expiresAt: string | null }[]>(`/api/v1/subnets/${s.id}/addresses`);
+      const ips = await client.get<
+        { ip: string; kind: string; mac: string | null; machineId: string | null; expiresAt: string | null }[]
+      >(`/api/v1/subnets/${s.id}/addresses`);
       if (printData({ ...s, addresses: ips }, format)) return;
       process.stdout.write(`${s.name} ${s.cidr} gateway ${s.gateway ?? '-'} dhcp ${s.dhcpMode}\n`);
-      process.stdout.write(table(['IP', 'KIND', 'MAC', 'MACHINE', 'EXPIRES'], ips.map((a) => [a.ip, a.kind, a.mac, a.machineId, a.expiresAt])));
+      process.stdout.write(
+        table(
+          ['IP', 'KIND', 'MAC', 'MACHINE', 'EXPIRES'],
+          ips.map((a) => [a.ip, a.kind, a.mac, a.machineId, a.expiresAt]),
+        ),
+      );
     });
   subnet
     .command('rm <subnet>')

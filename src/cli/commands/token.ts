@@ -24,9 +24,15 @@ export function registerToken(program: Command): void {
     .option('--expires-days <n>', 'days until it expires', (v) => Number(v))
     .action(async (name, o, cmd) => {
       const { client, format } = ctx(cmd);
-      const r = await client.post<{ token: Token; secret: string }>('/api/v1/tokens', { name, role: o.role, expiresInDays: o.expiresDays });
+      const r = await client.post<{ token: Token; secret: string }>('/api/v1/tokens', {
+        name,
+        role: o.role,
+        expiresInDays: o.expiresDays,
+      });
       if (!printData(r, format)) process.stdout.write(`${r.secret}\n`);
-      process.stderr.write(`token ${r.token.name} (${r.token.role}) created; the secret above is shown only once\n`);
+      process.stderr.write(
+        `token ${r.token.name} (${r.token.role}) created; the secret above is shown only once\n`,
+      );
     });
   token
     .command('ls')
@@ -35,7 +41,19 @@ export function registerToken(program: Command): void {
       const { client, format } = ctx(cmd);
       const list = await client.get<Token[]>('/api/v1/tokens');
       if (!printData(list, format)) {
-        process.stdout.write(table(['NAME', 'ROLE', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'], list.map((t) => [t.name, t.role, ago(t.createdAt), ago(t.lastUsedAt), t.expiresAt ?? 'never', t.revoked ? 'yes' : 'no'])));
+        process.stdout.write(
+          table(
+            ['NAME', 'ROLE', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'],
+            list.map((t) => [
+              t.name,
+              t.role,
+              ago(t.createdAt),
+              ago(t.lastUsedAt),
+              t.expiresAt ?? 'never',
+              t.revoked ? 'yes' : 'no',
+            ]),
+          ),
+        );
       }
     });
   token
@@ -55,7 +73,11 @@ export function registerToken(program: Command): void {
       let secret = flags.token ?? process.env.INGOT_TOKEN;
       if (o.tokenFile) secret = readFileSync(o.tokenFile, 'utf8').trim();
       if (!secret && !process.stdin.isTTY) secret = readFileSync(0, 'utf8').trim();
-      if (!secret) throw new CliError('no token: pass --token-file FILE, pipe it on stdin, or set INGOT_TOKEN', Exit.Usage);
+      if (!secret)
+        throw new CliError(
+          'no token: pass --token-file FILE, pipe it on stdin, or set INGOT_TOKEN',
+          Exit.Usage,
+        );
       const target = { ...resolveTarget({ url, token: secret }) };
       const me = await new Client(target).get<Token>('/api/v1/whoami');
       const path = writeConfig(target);

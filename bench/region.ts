@@ -1,0 +1,163 @@
+/**
+ * Region benchmark (issue 2): against a real `ingot serve` child process, on SQLite and on
+ * PostgreSQL:
+ *  - enrol 10,000 machines through the API;
+ *  - p50/p99 of listing a filtered page of 500 (state + rack filter) through the API;
+ *  - 1,000 concurrent commission workflows with the fake BMC and simulated agent:
+ *    lifecycle transitions committed per second;
+ *  - the server's peak RSS (VmHWM).
+ * Usage: node bench/region.ts [--stores sqlite,postgres] [--machines 10000] [--workflows 1000]
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startPostgres } from '../test/support/postgres.ts';
+import { type ServeProcess, startServe } from '../test/support/serve-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    stores: { type: 'string', default: 'sqlite,postgres' },
+    machines: { type: 'string', default: '10000' },
+    workflows: { type: 'string', default: '1000' },
+  },
+});
+const MACHINES = Number(values.machines);
+const WORKFLOWS = Number(values.workflows);
+
+async function api<T>(s: ServeProcess, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function pool<T>(n: number, concurrency: number, f: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await f(i);
+      }
+    }),
+  );
+  return out;
+}
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const hwm = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function run(store: 'sqlite' | 'postgres') {
+  const dir = mkdtempSync(join(tmpdir(), `ingot-bench-${store}-`));
+  const pg = store === 'postgres' ? await startPostgres({ durable: true }) : null;
+  const extra = [
+    '--simulated-agent-delay',
+    '0',
+    '--agent-poll',
+    '20',
+    '--max-per-rack',
+    '1000',
+    '--max-per-bmc',
+    '8',
+  ];
+  if (pg) extra.push('--database', await pg.freshDatabase());
+  const s = await startServe(dir, extra);
+  try {
+    const racks = 20;
+    const t0 = performance.now();
+    const ids = await pool(
+      MACHINES,
+      16,
+      async (i) =>
+        (
+          await api<{ id: string }>(s, 'POST', '/api/v1/machines', {
+            hostname: `n${i}`,
+            bmc: { address: `fake://bench-${i}`, username: 'admin', password: 'pw' },
+            nics: [
+              {
+                mac: `02:${[i >> 24, i >> 16, i >> 8, i].map((b) => (b & 255).toString(16).padStart(2, '0')).join(':')}:01`,
+              },
+            ],
+            rack: `r${i % racks}`,
+            zone: `z${i % 4}`,
+            tags: i % 3 === 0 ? ['gpu'] : [],
+          })
+        ).id,
+    );
+    const enrolPerSec = MACHINES / ((performance.now() - t0) / 1000);
+
+    // Filtered page of 500: every machine is `new`, rack r3 holds MACHINES/20 of them.
+    const lat: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const a = performance.now();
+      const page = await api<{ items: unknown[] }>(
+        s,
+        'GET',
+        `/api/v1/machines?state=new,ready&rack=r${i % racks}&limit=500`,
+      );
+      lat.push(performance.now() - a);
+      if (page.items.length !== Math.min(500, MACHINES / racks))
+        throw new Error(`page had ${page.items.length} items`);
+    }
+    const tagLat: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const a = performance.now();
+      await api(s, 'GET', '/api/v1/machines?tag=gpu&zone=z0&limit=500');
+      tagLat.push(performance.now() - a);
+    }
+
+    // 1,000 concurrent commission workflows.
+    const chosen = ids.slice(0, WORKFLOWS);
+    const w0 = performance.now();
+    await pool(chosen.length, 32, (i) =>
+      api(s, 'POST', `/api/v1/machines/${chosen[i]}/actions/commission`, {}),
+    );
+    let ready = 0;
+    while (ready < chosen.length) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = (await api<{ total: number }>(s, 'GET', '/api/v1/machines?state=ready&limit=1')).total;
+    }
+    const wfSeconds = (performance.now() - w0) / 1000;
+    const transitions = chosen.length * 2; // new → commissioning, commissioning → ready
+    const metrics = await (
+      await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
+    ).text();
+    const counted = [...metrics.matchAll(/^ingot_machine_transitions_total\{[^}]*\} (\d+)/gm)].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    );
+    return {
+      store,
+      machines: MACHINES,
+      enrolPerSec: Math.round(enrolPerSec),
+      listP50ms: +pct(lat, 50).toFixed(1),
+      listP99ms: +pct(lat, 99).toFixed(1),
+      tagListP99ms: +pct(tagLat, 99).toFixed(1),
+      workflows: chosen.length,
+      steps: 6,
+      workflowSeconds: +wfSeconds.toFixed(2),
+      transitionsPerSec: Math.round(transitions / wfSeconds),
+      transitionsCounted: counted,
+      peakRssMiB: Math.round(hwm(s.child.pid!)),
+    };
+  } finally {
+    await s.kill('SIGKILL');
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+for (const store of values.stores.split(',') as ('sqlite' | 'postgres')[]) results.push(await run(store));
+console.log(
+  `# region bench ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+);
+console.table(results);
+console.log(JSON.stringify(results));
