@@ -35,6 +35,16 @@ describe('region API', () => {
 
   const count = async () => (await r.api<{ total: number }>('GET', '/api/v1/machines?limit=1')).body.total;
 
+  it('records who created a token on the audit log, readable by admins only', async () => {
+    const audit = await r.api<{ type: string; actor: string; message: string }[]>(
+      'GET',
+      '/api/v1/audit?limit=1000',
+    );
+    const created = audit.body.find((e) => e.type === 'token.created' && e.message.startsWith('token o '));
+    assert.equal(created?.actor, 'user:admin');
+    assert.equal((await r.api('GET', '/api/v1/audit', undefined, operator)).status, 403);
+  });
+
   it('serves /healthz without a token', async () => {
     const res = await fetch(`${r.url}/healthz`);
     assert.equal(res.status, 200);

@@ -3,6 +3,10 @@
  * new rows out to subscribers. Tailing the table (rather than an in-process bus) means a
  * client sees events written by every region sharing the store, and can resume after a
  * disconnect from `Last-Event-ID`.
+ *
+ * On PostgreSQL, ids come from a sequence and concurrent transactions may commit out of id
+ * order: a row with a smaller id can appear after a larger one was read. Each poll therefore
+ * re-reads a window below the last id and drops ids already sent.
  */
 import type { IngotEvent } from '../core/event.ts';
 import type { Store } from '../store/store.ts';
@@ -14,6 +18,9 @@ export class EventTail {
   readonly #listeners = new Set<Listener>();
   readonly #intervalMs: number;
   #last = -1;
+  readonly #sent = new Set<number>();
+  /** How far below the last id each poll looks again for late commits. */
+  static readonly LOOKBACK = 256;
   #timer: NodeJS.Timeout | null = null;
   #busy = false;
 
@@ -44,14 +51,19 @@ export class EventTail {
         this.#last = newest?.id ?? 0;
         return;
       }
+      let from = Math.max(0, this.#last - EventTail.LOOKBACK);
       for (;;) {
-        const batch = await this.#store.listEvents({ afterId: this.#last, limit: 500 });
+        const batch = await this.#store.listEvents({ afterId: from, limit: 500 });
         for (const e of batch) {
-          this.#last = e.id;
+          from = e.id;
+          if (this.#sent.has(e.id) || e.id <= this.#last - EventTail.LOOKBACK) continue;
+          this.#sent.add(e.id);
+          this.#last = Math.max(this.#last, e.id);
           for (const fn of this.#listeners) fn(e);
         }
         if (batch.length < 500) break;
       }
+      for (const id of this.#sent) if (id <= this.#last - EventTail.LOOKBACK) this.#sent.delete(id);
     } catch {
       // The store is briefly unavailable: the next tick catches up from the last id.
     } finally {
@@ -63,5 +75,6 @@ export class EventTail {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#last = -1;
+    this.#sent.clear();
   }
 }

@@ -246,12 +246,10 @@ export class SqlStore implements Store {
   }
 
   // tokens
-  async createToken(t: {
-    name: string;
-    role: Role;
-    hash: string;
-    expiresAt: string | null;
-  }): Promise<ApiToken> {
+  async createToken(
+    t: { name: string; role: Role; hash: string; expiresAt: string | null },
+    actor = 'system',
+  ): Promise<ApiToken> {
     const id = newId('t');
     const now = Date.now();
     try {
@@ -265,7 +263,7 @@ export class SqlStore implements Store {
           [
             {
               type: 'token.created',
-              actor: 'system',
+              actor,
               message: `token ${t.name} (${t.role}) created`,
               data: { id, role: t.role },
             },
@@ -285,13 +283,23 @@ export class SqlStore implements Store {
   async listTokens(): Promise<ApiToken[]> {
     return (await this.#db.query('SELECT * FROM tokens ORDER BY created_at, id')).map(tokenFromRow);
   }
-  async revokeToken(id: string): Promise<void> {
-    const n = await this.#db.run('UPDATE tokens SET revoked = 1 WHERE id = ? OR name = ?', [id, id]);
-    if (n === 0)
-      throw new IngotError(
-        ErrorCode.TokenNotFound,
-        `token ${id} does not exist; list tokens with \`ingot token ls\``,
+  async revokeToken(id: string, actor = 'system'): Promise<void> {
+    await this.#db.tx(async (d) => {
+      const rows = await d.query<{ id: string; name: string }>(
+        'SELECT id, name FROM tokens WHERE id = ? OR name = ?',
+        [id, id],
       );
+      if (rows.length === 0) {
+        throw new IngotError(
+          ErrorCode.TokenNotFound,
+          `token ${id} does not exist; list tokens with \`ingot token ls\``,
+        );
+      }
+      await d.run('UPDATE tokens SET revoked = 1 WHERE id = ?', [rows[0].id]);
+      await insertEvents(d, [
+        { type: 'token.revoked', actor, message: `token ${rows[0].name} revoked`, data: { id: rows[0].id } },
+      ]);
+    });
   }
   async touchToken(id: string): Promise<void> {
     await this.#db.run('UPDATE tokens SET last_used_at = ? WHERE id = ?', [Date.now(), id]);

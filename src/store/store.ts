@@ -191,9 +191,12 @@ export interface Store {
   listIps(subnetId: string): Promise<IpAllocation[]>;
 
   // tokens
-  createToken(t: { name: string; role: Role; hash: string; expiresAt: string | null }): Promise<ApiToken>;
+  createToken(
+    t: { name: string; role: Role; hash: string; expiresAt: string | null },
+    actor?: string,
+  ): Promise<ApiToken>;
   findTokenByHash(hash: string): Promise<ApiToken | null>;
   listTokens(): Promise<ApiToken[]>;
-  revokeToken(id: string): Promise<void>;
+  revokeToken(id: string, actor?: string): Promise<void>;
   touchToken(id: string): Promise<void>;
 }

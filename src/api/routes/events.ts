@@ -6,6 +6,23 @@ import { errorResponses } from '../schemas.ts';
 
 export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTypebox {
   return async (app) => {
+    app.get('/audit', {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['events'],
+        summary: 'The audit log: every event (machines, subnets, tokens), oldest first',
+        querystring: Type.Object(
+          {
+            after: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
+      },
+      handler: async (req) => store.listEvents({ afterId: req.query.after, limit: req.query.limit ?? 200 }),
+    });
+
     app.get('/events', {
       config: { role: 'viewer' },
       schema: {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
-import { hashToken, newTokenSecret } from '../auth.ts';
+import { actorOf, hashToken, newTokenSecret } from '../auth.ts';
 import { CreatedTokenT, CreateTokenBody, errorResponses, IdParams } from '../schemas.ts';
 
 export function tokenRoutes(store: Store): FastifyPluginAsyncTypebox {
@@ -48,7 +48,7 @@ export function tokenRoutes(store: Store): FastifyPluginAsyncTypebox {
         response: { 204: Type.Null(), ...errorResponses },
       },
       handler: async (req, reply) => {
-        await store.revokeToken(req.params.id);
+        await store.revokeToken(req.params.id, actorOf(req));
         reply.status(204);
         return null;
       },
