@@ -20,12 +20,15 @@ export function tokenRoutes(store: Store): FastifyPluginAsyncTypebox {
         const expiresAt = req.body.expiresInDays
           ? new Date(Date.now() + req.body.expiresInDays * 86_400_000).toISOString()
           : null;
-        const token = await store.createToken({
-          name: req.body.name,
-          role: req.body.role,
-          hash: hashToken(secret),
-          expiresAt,
-        });
+        const token = await store.createToken(
+          {
+            name: req.body.name,
+            role: req.body.role,
+            hash: hashToken(secret),
+            expiresAt,
+          },
+          actorOf(req),
+        );
         reply.status(201);
         return { token, secret };
       },
