@@ -1,0 +1,160 @@
+import { KeyObject, randomBytes } from 'node:crypto';
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect polyfill first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { type CertExpiry, type ClusterTokens, keyFileOf, PKI_FILES, type PkiMaterial } from './types.ts';
+
+// Node's WebCrypto is what @peculiar/x509 expects; the cast only bridges the DOM-style typings.
+x509.cryptoProvider.set(globalThis.crypto as never);
+
+type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
+
+const RSA = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+};
+const DAY = 86_400_000;
+/** kubeadm's defaults: CAs live 10 years, leaf certificates 1 year. */
+export const CA_DAYS = 3650;
+export const LEAF_DAYS = 365;
+
+async function rsaKeys(): Promise<KeyPair> {
+  return (await crypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as KeyPair;
+}
+
+/** PKCS#1 PEM: the format kubeadm, k3s and RKE2 all write for RSA keys. */
+function keyPem(key: CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs1', format: 'pem' }).toString();
+}
+
+interface Issued {
+  readonly cert: x509.X509Certificate;
+  readonly keys: KeyPair;
+}
+
+async function ca(cn: string, now: Date): Promise<Issued> {
+  const keys = await rsaKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
+    name: `CN=${cn}`,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + CA_DAYS * DAY),
+    keys,
+    signingAlgorithm: RSA,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert, keys };
+}
+
+async function clientCert(issuer: Issued, subject: string, now: Date): Promise<Issued> {
+  const keys = await rsaKeys();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
+    subject,
+    issuer: issuer.cert.subject,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + LEAF_DAYS * DAY),
+    publicKey: keys.publicKey,
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: RSA,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+    ],
+  });
+  return { cert, keys };
+}
+
+const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+function tokenPart(n: number): string {
+  // Rejection-free mapping: 252 = 7 × 36, so bytes ≥ 252 are skipped to keep it uniform.
+  let out = '';
+  while (out.length < n)
+    for (const b of randomBytes(n)) if (b < 252 && out.length < n) out += TOKEN_CHARS[b % 36];
+  return out;
+}
+
+export function generateTokens(): ClusterTokens {
+  return {
+    bootstrapToken: `${tokenPart(6)}.${tokenPart(16)}`,
+    clusterToken: randomBytes(32).toString('hex'),
+    encryptionKey: randomBytes(32).toString('base64'),
+  };
+}
+
+export function expiryOf(files: Readonly<Record<string, string>>): CertExpiry[] {
+  return Object.keys(files)
+    .filter((f) => f.endsWith('.crt'))
+    .sort()
+    .map((file) => {
+      const c = new x509.X509Certificate(files[file]);
+      const bc = c.getExtension(x509.BasicConstraintsExtension);
+      return {
+        file,
+        subject: c.subject,
+        isCA: bc?.ca ?? false,
+        notBefore: c.notBefore.toISOString(),
+        notAfter: c.notAfter.toISOString(),
+      };
+    });
+}
+
+/**
+ * Generates the cluster's CAs (cluster, etcd, front-proxy), the service-account key pair, the
+ * API server's etcd client certificate and an admin client certificate. `adminGroup` is
+ * `kubeadm:cluster-admins` for kubeadm ≥ 1.29 (kubeadm binds it to cluster-admin) and
+ * `system:masters` otherwise.
+ */
+export async function generatePki(adminGroup: string, now = new Date()): Promise<PkiMaterial> {
+  const [cluster, etcd, frontProxy, sa] = await Promise.all([
+    ca('kubernetes', now),
+    ca('etcd-ca', now),
+    ca('front-proxy-ca', now),
+    rsaKeys(),
+  ]);
+  const [etcdClient, admin] = await Promise.all([
+    clientCert(etcd, 'CN=kube-apiserver-etcd-client', now),
+    clientCert(cluster, `CN=kubernetes-admin, O=${adminGroup}`, now),
+  ]);
+  const files: Record<string, string> = {};
+  const put = (crt: string, i: Issued) => {
+    files[crt] = i.cert.toString('pem') + '\n';
+    files[keyFileOf(crt)] = keyPem(i.keys.privateKey);
+  };
+  put(PKI_FILES.ca, cluster);
+  put(PKI_FILES.etcdCa, etcd);
+  put(PKI_FILES.frontProxyCa, frontProxy);
+  put(PKI_FILES.apiserverEtcdClient, etcdClient);
+  put(PKI_FILES.admin, admin);
+  files[PKI_FILES.saKey] = keyPem(sa.privateKey);
+  files[PKI_FILES.saPub] = KeyObject.from(sa.publicKey).export({ type: 'spki', format: 'pem' }).toString();
+  return { files, tokens: generateTokens(), expiry: expiryOf(files) };
+}
+
+/** sha256 of the CA's SubjectPublicKeyInfo: kubeadm's `--discovery-token-ca-cert-hash`. */
+export async function caCertHash(caPem: string): Promise<string> {
+  const c = new x509.X509Certificate(caPem);
+  const digest = await crypto.subtle.digest('SHA-256', c.publicKey.rawData);
+  return `sha256:${Buffer.from(digest).toString('hex')}`;
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { isIngotError } from '../../core/errors.ts';
+import { readPkiDir, writePkiDir } from './dir.ts';
+import { caCertHash, generatePki } from './generate.ts';
+import type { PkiMaterial } from './types.ts';
+
+describe('cluster PKI', () => {
+  let pki: PkiMaterial;
+  const now = new Date('2026-11-22T00:00:00Z');
+  before(async () => {
+    pki = await generatePki('kubeadm:cluster-admins', now);
+  });
+
+  it('issues the admin and etcd-client certificates from the right CAs', () => {
+    const ca = new X509Certificate(pki.files['ca.crt']);
+    const etcdCa = new X509Certificate(pki.files['etcd/ca.crt']);
+    const admin = new X509Certificate(pki.files['admin.crt']);
+    const etcdClient = new X509Certificate(pki.files['apiserver-etcd-client.crt']);
+    assert.ok(ca.ca && etcdCa.ca);
+    assert.ok(admin.verify(ca.publicKey) && admin.checkIssued(ca));
+    assert.ok(etcdClient.verify(etcdCa.publicKey));
+    assert.ok(!admin.verify(etcdCa.publicKey));
+    assert.match(admin.subject, /O=kubeadm:cluster-admins/);
+    assert.ok(admin.keyUsage?.includes('1.3.6.1.5.5.7.3.2'), 'client auth');
+  });
+
+  it('tracks every certificate’s expiry: CAs ten years, leaves one year', () => {
+    const byFile = Object.fromEntries(pki.expiry.map((e) => [e.file, e]));
+    assert.deepEqual(Object.keys(byFile).sort(), [
+      'admin.crt',
+      'apiserver-etcd-client.crt',
+      'ca.crt',
+      'etcd/ca.crt',
+      'front-proxy-ca.crt',
+    ]);
+    assert.equal(byFile['ca.crt'].notAfter, '2036-11-19T00:00:00.000Z');
+    assert.equal(byFile['admin.crt'].notAfter, '2027-11-22T00:00:00.000Z');
+    assert.equal(byFile['ca.crt'].isCA, true);
+  });
+
+  it('computes kubeadm’s discovery hash: sha256 of the CA public key', async () => {
+    const der = new X509Certificate(pki.files['ca.crt']).publicKey.export({ type: 'spki', format: 'der' });
+    assert.equal(
+      await caCertHash(pki.files['ca.crt']),
+      `sha256:${createHash('sha256').update(der).digest('hex')}`,
+    );
+  });
+
+  it('makes kubeadm-shaped tokens', () => {
+    assert.match(pki.tokens.bootstrapToken, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.equal(Buffer.from(pki.tokens.encryptionKey, 'base64').length, 32);
+  });
+
+  it('writes keys 0600 and reads back the same material', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-pki-'));
+    writePkiDir(dir, pki);
+    assert.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'tokens.yaml')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'ca.crt')).mode & 0o777, 0o644);
+    const back = readPkiDir(dir);
+    assert.deepEqual(back, pki);
+  });
+
+  it('refuses a half PKI directory instead of silently replacing the cluster’s CA', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-pki-'));
+    writePkiDir(dir, pki);
+    unlinkSync(join(dir, 'etcd', 'ca.key'));
+    assert.throws(
+      () => readPkiDir(dir),
+      (e) => isIngotError(e, 'INGOT_CONFIG') && /missing etcd\/ca.key/.test(e.message),
+    );
+  });
+});

@@ -1,0 +1,87 @@
+import { MachineState } from '../../core/lifecycle.ts';
+import { gpuCount, type InventoryMachine, largestDiskGiB } from '../inventory.ts';
+import type { MachineSelector } from '../spec/types.ts';
+
+/** The first selector criterion a machine fails, or null when it matches. */
+export function mismatch(m: InventoryMachine, s: MachineSelector): string | null {
+  if (m.state !== MachineState.Ready) return 'not ready';
+  if (s.pool !== undefined && m.pool !== s.pool) return `not in pool ${s.pool}`;
+  if (s.zones.length > 0 && !s.zones.includes(m.zone)) return `outside zones ${s.zones.join(',')}`;
+  if (s.racks.length > 0 && !s.racks.includes(m.rack)) return `outside racks ${s.racks.join(',')}`;
+  const missing = s.tags.filter((t) => !m.tags.includes(t));
+  if (missing.length > 0) return `without tag ${missing[0]}`;
+  if ((m.cpu?.cores ?? 0) < s.minCpu) return `with fewer than ${s.minCpu} CPU cores`;
+  if ((m.memoryBytes ?? 0) < s.minMemoryGiB * 2 ** 30) return `with less than ${s.minMemoryGiB} GiB memory`;
+  if (largestDiskGiB(m) < s.minDiskGiB) return `without a ${s.minDiskGiB} GiB disk`;
+  if (gpuCount(m) < s.minGpus) return `with fewer than ${s.minGpus} GPUs`;
+  return null;
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/**
+ * Picks `count` machines spreading them over failure domains: each pick takes the candidate
+ * whose zone, then rack, holds the fewest picks so far. Within a rack, machines other roles
+ * also want (`demand`, e.g. GPU machines a GPU pool needs) come last, then hostname order keeps
+ * the result stable. Rack names are taken to be unique across the site.
+ */
+export function spread(
+  candidates: readonly InventoryMachine[],
+  count: number,
+  demand: (m: InventoryMachine) => number = () => 0,
+): InventoryMachine[] {
+  const score = new Map(candidates.map((m) => [m.id, demand(m)]));
+  const pool = [...candidates].sort(
+    (a, b) => score.get(a.id)! - score.get(b.id)! || (a.hostname < b.hostname ? -1 : 1),
+  );
+  const zones = new Map<string, number>();
+  const racks = new Map<string, number>();
+  const picked: InventoryMachine[] = [];
+  const taken = new Set<number>();
+  // Within a rack the first free machine (by hostname) is the only one worth comparing, which
+  // keeps a 1,000-node plan well under a second.
+  for (let n = 0; n < count; n++) {
+    let best = -1;
+    let bestKey: [number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    const seenDomain = new Set<string>();
+    for (let i = 0; i < pool.length; i++) {
+      if (taken.has(i)) continue;
+      const m = pool[i];
+      const domain = m.rack;
+      if (seenDomain.has(domain)) continue; // the first free machine of a rack wins ties in it
+      seenDomain.add(domain);
+      const key: [number, number] = [zones.get(m.zone) ?? 0, racks.get(domain) ?? 0];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+        best = i;
+        bestKey = key;
+      }
+    }
+    if (best < 0) break;
+    taken.add(best);
+    const m = pool[best];
+    picked.push(m);
+    bump(zones, m.zone);
+    bump(racks, m.rack);
+  }
+  return picked;
+}
+
+/** Counts why machines were passed over, for "needs 4, found 2: 12 not in pool gpu, …". */
+export function explainShortfall(
+  all: readonly InventoryMachine[],
+  s: MachineSelector,
+  taken: ReadonlyMap<string, string>,
+): string {
+  const reasons = new Map<string, number>();
+  for (const m of all) {
+    const owner = taken.get(m.id);
+    const why = mismatch(m, s) ?? (owner ? `already taken by ${owner}` : null);
+    if (why) bump(reasons, why);
+  }
+  return [...reasons.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([why, n]) => `${n} ${why}`)
+    .join(', ');
+}

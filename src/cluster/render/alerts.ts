@@ -1,0 +1,185 @@
+import { toYaml } from './yaml.ts';
+
+/**
+ * Ingot's hardware alert rules, from node-exporter and smartctl-exporter metrics. They feed
+ * hardware-health-driven draining (a firing `severity: critical` hardware alert marks a node for
+ * remediation). The same groups go into a PrometheusRule and into a plain rules file that
+ * `promtool check rules` and the unit tests below (`promtool test rules`) run against.
+ */
+interface Rule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly severity: 'warning' | 'critical';
+  readonly summary: string;
+  readonly description: string;
+}
+
+const RULES: readonly Rule[] = [
+  {
+    alert: 'IngotDiskSmartFailing',
+    expr: 'smartctl_device_smart_status == 0',
+    for: '5m',
+    severity: 'critical',
+    summary: 'Disk fails its SMART self-assessment',
+    description:
+      'Disk {{ $labels.device }} on {{ $labels.instance }} reports SMART status FAILED: replace it; Ingot drains the node.',
+  },
+  {
+    alert: 'IngotDiskReallocatedSectorsGrowing',
+    expr: 'increase(smartctl_device_attribute{attribute_name="Reallocated_Sector_Ct",attribute_value_type="raw"}[1h]) > 0',
+    for: '0m',
+    severity: 'warning',
+    summary: 'Disk is reallocating sectors',
+    description:
+      'Disk {{ $labels.device }} on {{ $labels.instance }} reallocated {{ $value }} sectors in the last hour.',
+  },
+  {
+    alert: 'IngotNvmeMediaErrors',
+    expr: 'increase(smartctl_device_media_errors[1h]) > 0',
+    for: '0m',
+    severity: 'critical',
+    summary: 'NVMe media errors',
+    description:
+      'NVMe {{ $labels.device }} on {{ $labels.instance }} logged media errors: data integrity is at risk.',
+  },
+  {
+    alert: 'IngotDiskTemperatureHigh',
+    expr: 'smartctl_device_temperature{temperature_type="current"} > 65',
+    for: '15m',
+    severity: 'warning',
+    summary: 'Disk running hot',
+    description: 'Disk {{ $labels.device }} on {{ $labels.instance }} is at {{ $value }}°C: check airflow.',
+  },
+  {
+    alert: 'IngotMemoryUncorrectableErrors',
+    expr: 'increase(node_edac_uncorrectable_errors_total[10m]) > 0',
+    for: '0m',
+    severity: 'critical',
+    summary: 'Uncorrectable memory errors',
+    description:
+      'Memory controller {{ $labels.controller }} on {{ $labels.instance }} logged uncorrectable ECC errors.',
+  },
+  {
+    alert: 'IngotMemoryCorrectableErrorsHigh',
+    expr: 'increase(node_edac_correctable_errors_total[1h]) > 100',
+    for: '0m',
+    severity: 'warning',
+    summary: 'Many correctable memory errors',
+    description:
+      'Memory controller {{ $labels.controller }} on {{ $labels.instance }} corrected {{ $value }} errors in an hour: a DIMM is failing.',
+  },
+  {
+    alert: 'IngotBondDegraded',
+    expr: 'node_bonding_active < node_bonding_slaves',
+    for: '5m',
+    severity: 'warning',
+    summary: 'Network bond lost a member',
+    description:
+      'Bond {{ $labels.master }} on {{ $labels.instance }} has {{ $value }} active links of its members.',
+  },
+  {
+    alert: 'IngotHardwareTemperatureCritical',
+    expr: 'node_hwmon_temp_crit_alarm_celsius == 1',
+    for: '2m',
+    severity: 'critical',
+    summary: 'Hardware sensor at critical temperature',
+    description:
+      'Sensor {{ $labels.chip }}/{{ $labels.sensor }} on {{ $labels.instance }} raised its critical alarm.',
+  },
+  {
+    alert: 'IngotClockSkew',
+    expr: 'abs(node_timex_offset_seconds) > 0.05',
+    for: '10m',
+    severity: 'warning',
+    summary: 'Clock is off',
+    description: 'The clock of {{ $labels.instance }} is {{ $value }}s off: etcd and TLS suffer; check NTP.',
+  },
+];
+
+export function alertGroups(): { name: string; rules: Record<string, unknown>[] }[] {
+  return [
+    {
+      name: 'ingot-hardware',
+      rules: RULES.map((r) => ({
+        alert: r.alert,
+        expr: r.expr,
+        for: r.for,
+        labels: { severity: r.severity, ingot_hardware: 'true' },
+        annotations: { summary: r.summary, description: r.description },
+      })),
+    },
+  ];
+}
+
+export function rulesFile(): string {
+  return toYaml({ groups: alertGroups() });
+}
+
+/** promtool rule unit tests: each alert fires on the bad series and stays silent on the good one. */
+export function ruleTestsFile(rulesName: string): string {
+  return toYaml({
+    rule_files: [rulesName],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        interval: '1m',
+        input_series: [
+          { series: 'smartctl_device_smart_status{device="sda",instance="n1"}', values: '0x10' },
+          { series: 'smartctl_device_smart_status{device="sdb",instance="n1"}', values: '1x10' },
+          { series: 'node_bonding_active{master="bond0",instance="n1"}', values: '1x10' },
+          { series: 'node_bonding_slaves{master="bond0",instance="n1"}', values: '2x10' },
+          {
+            series: 'node_edac_uncorrectable_errors_total{controller="0",instance="n2"}',
+            values: '0 0 1 1 1 1',
+          },
+          { series: 'smartctl_device_media_errors{device="nvme0",instance="n3"}', values: '0 0 0 0' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '6m',
+            alertname: 'IngotDiskSmartFailing',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', ingot_hardware: 'true', device: 'sda', instance: 'n1' },
+                exp_annotations: {
+                  summary: 'Disk fails its SMART self-assessment',
+                  description:
+                    'Disk sda on n1 reports SMART status FAILED: replace it; Ingot drains the node.',
+                },
+              },
+            ],
+          },
+          { eval_time: '3m', alertname: 'IngotDiskSmartFailing', exp_alerts: [] },
+          {
+            eval_time: '6m',
+            alertname: 'IngotBondDegraded',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', ingot_hardware: 'true', master: 'bond0', instance: 'n1' },
+                exp_annotations: {
+                  summary: 'Network bond lost a member',
+                  description: 'Bond bond0 on n1 has 1 active links of its members.',
+                },
+              },
+            ],
+          },
+          {
+            eval_time: '4m',
+            alertname: 'IngotMemoryUncorrectableErrors',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', ingot_hardware: 'true', controller: '0', instance: 'n2' },
+                exp_annotations: {
+                  summary: 'Uncorrectable memory errors',
+                  description: 'Memory controller 0 on n2 logged uncorrectable ECC errors.',
+                },
+              },
+            ],
+          },
+          { eval_time: '3m', alertname: 'IngotNvmeMediaErrors', exp_alerts: [] },
+        ],
+      },
+    ],
+  });
+}

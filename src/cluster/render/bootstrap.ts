@@ -1,0 +1,116 @@
+import type { PlannedNode } from '../plan/types.ts';
+import type { RenderContext } from './context.ts';
+import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
+import { KUBEADM_DIR } from './security.ts';
+
+export const BOOTSTRAP_PATH = '/usr/local/sbin/ingot-bootstrap';
+export const KUBEADM_MANIFESTS = `${KUBEADM_DIR}/manifests`;
+
+const PREAMBLE = [
+  '#!/bin/bash',
+  '# Rendered by Ingot: bootstraps this node. Safe to read; re-running after success is a no-op.',
+  'set -euo pipefail',
+  'exec > >(tee -a /var/log/ingot-bootstrap.log) 2>&1',
+  'if [ -e /var/lib/ingot/bootstrapped ]; then echo "already bootstrapped"; exit 0; fi',
+  'swapoff -a && sed -ri "/\\sswap\\s/s/^#?/#/" /etc/fstab',
+  'modprobe overlay && modprobe br_netfilter',
+  'sysctl --system >/dev/null',
+];
+
+const DONE = [
+  'mkdir -p /var/lib/ingot && touch /var/lib/ingot/bootstrapped',
+  'echo "ingot bootstrap finished"',
+  '',
+];
+
+function firewall(ctx: RenderContext): string[] {
+  return ctx.spec.spec.security.firewall.enabled
+    ? ['nft -f /etc/nftables.conf', 'systemctl enable nftables']
+    : [];
+}
+
+/** Waits for the API endpoint to accept TLS connections (any HTTP answer will do). */
+function waitForApi(ctx: RenderContext): string[] {
+  const e = ctx.spec.spec.endpoint;
+  return [
+    `until curl -sk --max-time 5 -o /dev/null https://${e.address}:${e.port}/livez; do echo "waiting for the API at ${e.address}:${e.port}"; sleep 10; done`,
+  ];
+}
+
+function applyManifests(dir: string, kubeconfig: string): string[] {
+  // Custom resources wait for their CRDs, which the charts install: retry until all apply.
+  return [
+    `export KUBECONFIG=${kubeconfig}`,
+    `for i in $(seq 1 90); do kubectl apply --server-side --force-conflicts -f ${dir}/ && break; echo "retrying manifests ($i)"; sleep 20; done`,
+  ];
+}
+
+function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
+  const v = ctx.spec.spec.version;
+  const lines = [
+    ...firewall(ctx),
+    'systemctl restart containerd',
+    `test "$(kubeadm version -o short)" = "${v}" || { echo "this image needs kubeadm ${v}; install kubeadm, kubelet and kubectl ${v}" >&2; exit 1; }`,
+    'systemctl enable kubelet',
+  ];
+  if (node.role === 'etcd') {
+    const cfg = `${KUBEADM_DIR}/kubeadm-etcd.yaml`;
+    return [
+      ...lines,
+      'systemctl daemon-reload && systemctl restart kubelet',
+      ...['etcd-server', 'etcd-peer', 'etcd-healthcheck-client'].map(
+        (c) => `kubeadm init phase certs ${c} --config ${cfg}`,
+      ),
+      `kubeadm init phase etcd local --config ${cfg}`,
+    ];
+  }
+  const cfg = `${KUBEADM_DIR}/kubeadm.yaml`;
+  if (node.init) {
+    const vip = ctx.spec.spec.endpoint.mode === 'kube-vip' && ctx.minor >= 29;
+    return [
+      ...lines,
+      `kubeadm init --config ${cfg}`,
+      ...(vip
+        ? [
+            "sed -i 's#/etc/kubernetes/super-admin.conf#/etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml",
+          ]
+        : []),
+      ...applyManifests(KUBEADM_MANIFESTS, '/etc/kubernetes/admin.conf'),
+    ];
+  }
+  return [...lines, ...waitForApi(ctx), `kubeadm join --config ${cfg}`];
+}
+
+function rancherScript(ctx: RenderContext, node: PlannedNode): string[] {
+  const d = ctx.spec.spec.distribution;
+  const server = isServer(node);
+  const env =
+    d === 'rke2'
+      ? `INSTALL_RKE2_VERSION=${rancherVersion(ctx)} INSTALL_RKE2_TYPE=${server ? 'server' : 'agent'}`
+      : `INSTALL_K3S_VERSION=${rancherVersion(ctx)} INSTALL_K3S_SKIP_START=true INSTALL_K3S_EXEC=${server ? 'server' : 'agent'}`;
+  const url = d === 'rke2' ? 'https://get.rke2.io' : 'https://get.k3s.io';
+  const unit = d === 'rke2' ? `rke2-${server ? 'server' : 'agent'}` : server ? 'k3s' : 'k3s-agent';
+  const lines = [...firewall(ctx)];
+  // The CIS profile needs an etcd system user on servers (RKE2 hardening guide).
+  if (d === 'rke2' && server && ctx.spec.spec.security.cis)
+    lines.push('id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
+  lines.push(`command -v ${d} >/dev/null || curl -sfL ${url} | ${env} sh -`);
+  if (node.hostname !== bootstrapServer(ctx).hostname) lines.push(...waitForApiOrSupervisor(ctx, node));
+  lines.push(`systemctl enable --now ${unit}.service`);
+  return lines;
+}
+
+function waitForApiOrSupervisor(ctx: RenderContext, node: PlannedNode): string[] {
+  if (!isServer(node)) return waitForApi(ctx);
+  const first = bootstrapServer(ctx);
+  const port = ctx.spec.spec.distribution === 'rke2' ? 9345 : ctx.spec.spec.endpoint.port;
+  return [
+    `until curl -sk --max-time 5 -o /dev/null https://${first.ip}:${port}/ping; do echo "waiting for ${first.hostname}"; sleep 10; done`,
+  ];
+}
+
+/** The node's bootstrap script, run once by cloud-init's runcmd. */
+export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
+  const body = ctx.spec.spec.distribution === 'kubeadm' ? kubeadmScript(ctx, node) : rancherScript(ctx, node);
+  return [...PREAMBLE, ...body, ...DONE].join('\n');
+}

@@ -1,0 +1,78 @@
+import type { Plan, PlannedNode } from '../plan/types.ts';
+import type { PkiMaterial } from '../pki/types.ts';
+import type { ClusterSpec } from '../spec/types.ts';
+
+/** What kind of file an artifact is: which real validator checks it (test/cluster-validators). */
+export const ArtifactKind = {
+  CloudConfig: 'cloud-config',
+  NetworkConfig: 'network-config',
+  Nftables: 'nftables',
+  Manifests: 'kubernetes-manifests',
+  PrometheusRules: 'prometheus-rules',
+  PrometheusRuleTests: 'prometheus-rule-tests',
+  Frr: 'frr',
+  Bird: 'bird',
+  Haproxy: 'haproxy',
+  Keepalived: 'keepalived',
+  Kubeconfig: 'kubeconfig',
+  Text: 'text',
+} as const;
+export type ArtifactKind = (typeof ArtifactKind)[keyof typeof ArtifactKind];
+
+export interface Artifact {
+  /** Relative to the output directory, `/`-separated. */
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+  readonly kind: ArtifactKind;
+}
+
+/** A file placed on a node by cloud-init. */
+export interface NodeFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+export interface RenderContext {
+  readonly spec: ClusterSpec;
+  readonly plan: Plan;
+  readonly pki: PkiMaterial;
+  readonly secrets: ReadonlyMap<string, string>;
+  /** `sha256:…` of the cluster CA's public key (kubeadm discovery). */
+  readonly caHash: string;
+  readonly minor: number;
+}
+
+export function secret(ctx: RenderContext, name: string): string {
+  const v = ctx.secrets.get(name);
+  if (v === undefined) throw new Error(`secret ${name} was not resolved before rendering`);
+  return v;
+}
+
+export function controlPlanes(ctx: RenderContext): PlannedNode[] {
+  return ctx.plan.nodes.filter((n) => n.role === 'control-plane');
+}
+
+export function etcdNodes(ctx: RenderContext): PlannedNode[] {
+  const role = ctx.spec.spec.etcd.topology === 'external' ? 'etcd' : 'control-plane';
+  return ctx.plan.nodes.filter((n) => n.role === role);
+}
+
+/** The interface carrying the node address: the node VLAN on the bond, the bond, or the boot NIC. */
+export function nodeInterface(ctx: RenderContext, node: PlannedNode): string {
+  const n = ctx.spec.spec.networking;
+  const base = n.bond ? n.bond.name : (node.nics.find((x) => x.boot)?.name ?? 'eth0');
+  const vlan = n.vlans.find((v) => v.node);
+  return vlan ? `${base}.${vlan.id}` : base;
+}
+
+/** Labels every node carries: where it is and which pool it belongs to. */
+export function topologyLabels(node: PlannedNode): Record<string, string> {
+  return {
+    'topology.kubernetes.io/zone': node.zone,
+    'ingot.dev/rack': node.rack,
+    'ingot.dev/pool': node.pool,
+    ...node.labels,
+  };
+}

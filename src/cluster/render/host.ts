@@ -1,0 +1,126 @@
+import type { PlannedNode } from '../plan/types.ts';
+import { nodeInterface, type RenderContext } from './context.ts';
+import { pauseImage } from './versions.ts';
+import { toYaml } from './yaml.ts';
+
+/**
+ * Kernel settings. The networking ones are what every CNI and kube-proxy need; the CIS ones are
+ * exactly what kubelet's `protectKernelDefaults` insists on (it refuses to start otherwise).
+ */
+export function sysctls(ctx: RenderContext): string {
+  const s: Record<string, string> = {
+    'net.bridge.bridge-nf-call-iptables': '1',
+    'net.bridge.bridge-nf-call-ip6tables': '1',
+    'net.ipv4.ip_forward': '1',
+    'fs.inotify.max_user_instances': '8192',
+    'fs.inotify.max_user_watches': '524288',
+  };
+  if (ctx.spec.spec.networking.podCIDRv6) s['net.ipv6.conf.all.forwarding'] = '1';
+  if (ctx.spec.spec.security.cis) {
+    Object.assign(s, {
+      'kernel.keys.root_maxbytes': '25000000',
+      'kernel.keys.root_maxkeys': '1000000',
+      'kernel.panic': '10',
+      'kernel.panic_on_oops': '1',
+      'vm.overcommit_memory': '1',
+      'vm.panic_on_oom': '0',
+      'net.ipv4.conf.all.accept_redirects': '0',
+      'net.ipv4.conf.all.send_redirects': '0',
+      'net.ipv4.conf.all.log_martians': '1',
+      'kernel.kptr_restrict': '2',
+      'kernel.dmesg_restrict': '1',
+    });
+  }
+  return [
+    '# Rendered by Ingot: Kubernetes networking and CIS kernel settings.',
+    ...Object.keys(s)
+      .sort()
+      .map((k) => `${k} = ${s[k]}`),
+    '',
+  ].join('\n');
+}
+
+export const MODULES =
+  '# Rendered by Ingot: modules containerd and the CNI need at boot.\noverlay\nbr_netfilter\n';
+
+/** containerd 1.7/2.x CRI config (version 2 schema, which containerd 2 still reads) for kubeadm nodes. */
+export function containerdConfig(ctx: RenderContext): string {
+  return [
+    '# Rendered by Ingot.',
+    'version = 2',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    `  sandbox_image = "${pauseImage(ctx.minor)}"`,
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd]',
+    '  default_runtime_name = "runc"',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+    '  SystemdCgroup = true',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".registry]',
+    '  config_path = "/etc/containerd/certs.d"',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Netplan v2 network-config (the format cloud-init's NoCloud datasource reads): the bond (LACP,
+ * layer3+4 hashing, fast LACPDUs) over the node's NICs matched by MAC, VLANs on top, and the
+ * static node address on the node interface.
+ */
+export function networkConfig(ctx: RenderContext, node: PlannedNode): string {
+  const n = ctx.spec.spec.networking;
+  const ethernets: Record<string, unknown> = {};
+  const bonds: Record<string, unknown> = {};
+  const vlans: Record<string, unknown> = {};
+  const iface = nodeInterface(ctx, node);
+  const addressing = {
+    addresses: [node.address],
+    ...(node.gateway ? { routes: [{ to: 'default', via: node.gateway }] } : {}),
+    ...(node.dns.length ? { nameservers: { addresses: [...node.dns] } } : {}),
+  };
+  const nics = [...node.nics].sort((a, b) => (a.mac < b.mac ? -1 : 1));
+  if (n.bond) {
+    const bond = n.bond;
+    const members = nics.filter((x) => bond.members.length === 0 || bond.members.includes(x.name ?? ''));
+    members.forEach((x, i) => {
+      ethernets[x.name ?? `nic${i}`] = {
+        match: { macaddress: x.mac },
+        'set-name': x.name ?? `nic${i}`,
+        mtu: bond.mtu,
+      };
+    });
+    bonds[bond.name] = {
+      interfaces: members.map((x, i) => x.name ?? `nic${i}`),
+      mtu: bond.mtu,
+      parameters: {
+        mode: '802.3ad',
+        'lacp-rate': 'fast',
+        'mii-monitor-interval': 100,
+        'transmit-hash-policy': 'layer3+4',
+      },
+      ...(iface === bond.name ? addressing : {}),
+    };
+  } else {
+    const boot = nics.find((x) => x.boot) ?? nics[0];
+    const name = boot?.name ?? 'eth0';
+    ethernets[name] = {
+      match: { macaddress: boot?.mac },
+      'set-name': name,
+      ...(iface === name ? addressing : {}),
+    };
+  }
+  const base = n.bond ? n.bond.name : Object.keys(ethernets)[0];
+  for (const v of n.vlans) {
+    const name = `${base}.${v.id}`;
+    vlans[name] = { id: v.id, link: base, ...(iface === name ? addressing : {}) };
+  }
+  const network: Record<string, unknown> = { version: 2, ethernets };
+  if (Object.keys(bonds).length) network.bonds = bonds;
+  if (Object.keys(vlans).length) network.vlans = vlans;
+  return toYaml({ network });
+}

@@ -1,0 +1,103 @@
+import { toYaml } from './yaml.ts';
+import { formatPlan } from '../plan/format.ts';
+import type { Plan } from '../plan/types.ts';
+import { caCertHash } from '../pki/generate.ts';
+import { PKI_FILES, type PkiMaterial } from '../pki/types.ts';
+import type { ClusterSpec } from '../spec/types.ts';
+import { clusterManifests } from './addons/index.ts';
+import { alertGroups, ruleTestsFile, rulesFile } from './alerts.ts';
+import { birdConfig, frrConfig, torSessions } from './bgp-tor.ts';
+import { userData } from './cloud-init.ts';
+import { type Artifact, ArtifactKind, type RenderContext } from './context.ts';
+import { networkConfig } from './host.ts';
+import { adminKubeconfig } from './kubeconfig.ts';
+import { haproxyConfig, keepalivedConfig } from './lb.ts';
+import { nodeFiles, sharedFiles } from './node-files.ts';
+
+export type { Artifact } from './context.ts';
+export { ArtifactKind } from './context.ts';
+
+const SECRET = 0o600;
+const PUBLIC = 0o644;
+
+/**
+ * Renders everything a planned cluster needs, in memory: per-node cloud-init user-data and
+ * network-config, cluster manifests, alert rules with their unit tests, ToR router snippets,
+ * load-balancer configs and the admin kubeconfig. Pure given its inputs: the same spec, plan,
+ * PKI and secrets give the same bytes. `secrets` must already hold every referenced secret.
+ */
+export async function renderArtifacts(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+): Promise<Artifact[]> {
+  const ctx: RenderContext = {
+    spec,
+    plan,
+    pki,
+    secrets,
+    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
+    minor: Number(spec.spec.version.split('.')[1]),
+  };
+  const out: Artifact[] = [];
+  const add = (path: string, content: string, kind: ArtifactKind, mode = PUBLIC) =>
+    out.push({ path, content, kind, mode });
+
+  add('plan.txt', formatPlan(plan), ArtifactKind.Text);
+  add('plan.json', `${JSON.stringify(plan, null, 2)}\n`, ArtifactKind.Text);
+
+  const manifests = clusterManifests(ctx);
+  for (const m of manifests) add(`manifests/${m.name}`, m.content, ArtifactKind.Manifests, SECRET);
+  const shared = sharedFiles(ctx, manifests);
+  for (const node of plan.nodes) {
+    add(
+      `nodes/${node.hostname}/user-data`,
+      userData(ctx, node, nodeFiles(ctx, node, shared)),
+      ArtifactKind.CloudConfig,
+      SECRET,
+    );
+    add(`nodes/${node.hostname}/network-config`, networkConfig(ctx, node), ArtifactKind.NetworkConfig);
+  }
+  if (spec.spec.security.firewall.enabled) {
+    for (const role of Object.keys(shared.nftables).sort()) {
+      if (plan.nodes.some((n) => n.role === role))
+        add(`nftables/${role}.nft`, shared.nftables[role], ArtifactKind.Nftables);
+    }
+  }
+  if (spec.spec.observability.hardwareAlerts) {
+    add('alerts/ingot-hardware.rules.yaml', rulesFile(), ArtifactKind.PrometheusRules);
+    add(
+      'alerts/ingot-hardware.test.yaml',
+      ruleTestsFile('ingot-hardware.rules.yaml'),
+      ArtifactKind.PrometheusRuleTests,
+    );
+    if (!spec.spec.observability.kubePrometheusStack) {
+      // Without the in-cluster stack the rules still ship, for an external Prometheus.
+      add(
+        'alerts/ingot-hardware.prometheusrule.yaml',
+        toYaml({
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PrometheusRule',
+          metadata: { name: 'ingot-hardware', namespace: 'monitoring' },
+          spec: { groups: alertGroups() },
+        }),
+        ArtifactKind.Manifests,
+      );
+    }
+  }
+  for (const t of torSessions(ctx)) {
+    const id = `${t.router.address}-as${t.clusterAsn}`;
+    const mode = t.router.password ? SECRET : PUBLIC;
+    add(`tor/${id}.frr.conf`, frrConfig(ctx, t), ArtifactKind.Frr, mode);
+    add(`tor/${id}.bird.conf`, birdConfig(ctx, t), ArtifactKind.Bird, mode);
+  }
+  const lb = spec.spec.endpoint.externalLoadBalancer;
+  if (spec.spec.endpoint.mode === 'external' && lb.render) {
+    add('lb/haproxy.cfg', haproxyConfig(ctx), ArtifactKind.Haproxy);
+    for (const [i, h] of lb.hosts.entries())
+      add(`lb/${h}.keepalived.conf`, keepalivedConfig(ctx, h, i), ArtifactKind.Keepalived);
+  }
+  add('kubeconfig/admin.conf', adminKubeconfig(ctx), ArtifactKind.Kubeconfig, SECRET);
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}

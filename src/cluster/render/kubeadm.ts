@@ -1,0 +1,298 @@
+import type { PlannedNode } from '../plan/types.ts';
+import { etcdNodes, type RenderContext, topologyLabels } from './context.ts';
+import { KUBEADM_DIR } from './security.ts';
+import { toYamlStream } from './yaml.ts';
+
+type Args = Record<string, string>;
+
+/** kubeadm.k8s.io/v1beta4 (Kubernetes ≥ 1.31) writes extraArgs as a list of name/value pairs. */
+export function kubeadmApi(minor: number): 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3' {
+  return minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
+}
+
+function args(ctx: RenderContext, a: Args): Args | { name: string; value: string }[] {
+  const keys = Object.keys(a).sort();
+  return ctx.minor >= 31
+    ? keys.map((name) => ({ name, value: a[name] }))
+    : Object.fromEntries(keys.map((k) => [k, a[k]]));
+}
+
+function csv(values: readonly (string | undefined)[]): string {
+  return values.filter(Boolean).join(',');
+}
+
+function kubeletArgs(node: PlannedNode): Args {
+  const labels = topologyLabels(node);
+  return {
+    'node-ip': node.ip,
+    'node-labels': Object.keys(labels)
+      .sort()
+      .map((k) => `${k}=${labels[k]}`)
+      .join(','),
+  };
+}
+
+function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string, unknown> {
+  const taints =
+    node.role === 'control-plane'
+      ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]
+      : node.taints.map((t) => ({ ...t }));
+  return {
+    name: node.hostname,
+    criSocket: 'unix:///var/run/containerd/containerd.sock',
+    imagePullPolicy: 'IfNotPresent',
+    kubeletExtraArgs: args(ctx, kubeletArgs(node)),
+    taints,
+  };
+}
+
+/** Hardened kubelet (CIS 4.2): no anonymous access, webhook authz, no read-only port. */
+export function kubeletConfiguration(ctx: RenderContext): Record<string, unknown> {
+  const cis = ctx.spec.spec.security.cis;
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    cgroupDriver: 'systemd',
+    clusterDomain: ctx.spec.spec.networking.clusterDomain,
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { enabled: true },
+      x509: { clientCAFile: '/etc/kubernetes/pki/ca.crt' },
+    },
+    authorization: { mode: 'Webhook' },
+    readOnlyPort: 0,
+    rotateCertificates: true,
+    ...(cis
+      ? {
+          protectKernelDefaults: true,
+          makeIPTablesUtilChains: true,
+          eventRecordQPS: 5,
+          seccompDefault: true,
+          streamingConnectionIdleTimeout: '5m0s',
+          tlsCipherSuites: TLS_CIPHERS,
+        }
+      : {}),
+  };
+}
+
+export const TLS_CIPHERS = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+];
+
+function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
+  const s = ctx.spec.spec;
+  const n = s.networking;
+  const sec = s.security;
+  const v4 = ctx.minor >= 31;
+  const apiArgs: Args = { profiling: 'false', 'service-account-lookup': 'true' };
+  const mounts: Record<string, unknown>[] = [
+    {
+      name: 'ingot-config',
+      hostPath: KUBEADM_DIR,
+      mountPath: KUBEADM_DIR,
+      readOnly: true,
+      pathType: 'DirectoryOrCreate',
+    },
+  ];
+  apiArgs['admission-control-config-file'] = `${KUBEADM_DIR}/admission.yaml`;
+  if (sec.auditPolicy) {
+    Object.assign(apiArgs, {
+      'audit-policy-file': `${KUBEADM_DIR}/audit-policy.yaml`,
+      'audit-log-path': '/var/log/kubernetes/audit/audit.log',
+      'audit-log-maxage': '30',
+      'audit-log-maxbackup': '10',
+      'audit-log-maxsize': '100',
+    });
+    mounts.push({
+      name: 'audit-log',
+      hostPath: '/var/log/kubernetes/audit',
+      mountPath: '/var/log/kubernetes/audit',
+      pathType: 'DirectoryOrCreate',
+    });
+  }
+  if (sec.secretsEncryption) apiArgs['encryption-provider-config'] = `${KUBEADM_DIR}/encryption-config.yaml`;
+  if (sec.cis) apiArgs['tls-cipher-suites'] = TLS_CIPHERS.join(',');
+  const etcd =
+    s.etcd.topology === 'external'
+      ? {
+          external: {
+            endpoints: etcdNodes(ctx).map((e) => `https://${e.ip}:2379`),
+            caFile: '/etc/kubernetes/pki/etcd/ca.crt',
+            certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt',
+            keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key',
+          },
+        }
+      : {
+          local: {
+            dataDir: '/var/lib/etcd',
+            extraArgs: args(ctx, {
+              'auto-compaction-retention': '8',
+              'quota-backend-bytes': String(8 * 2 ** 30),
+            }),
+          },
+        };
+  return {
+    apiVersion: kubeadmApi(ctx.minor),
+    kind: 'ClusterConfiguration',
+    clusterName: ctx.spec.metadata.name,
+    kubernetesVersion: s.version,
+    controlPlaneEndpoint: `${s.endpoint.address}:${s.endpoint.port}`,
+    certificatesDir: '/etc/kubernetes/pki',
+    networking: {
+      dnsDomain: n.clusterDomain,
+      podSubnet: csv([n.podCIDR, n.podCIDRv6]),
+      serviceSubnet: csv([n.serviceCIDR, n.serviceCIDRv6]),
+    },
+    apiServer: {
+      certSANs: [s.endpoint.address, ...s.endpoint.certSANs],
+      extraArgs: args(ctx, apiArgs),
+      extraVolumes: mounts,
+      ...(v4 ? {} : { timeoutForControlPlane: '4m0s' }),
+    },
+    controllerManager: {
+      extraArgs: args(ctx, {
+        profiling: 'false',
+        'terminated-pod-gc-threshold': '1000',
+        'bind-address': '127.0.0.1',
+      }),
+    },
+    scheduler: { extraArgs: args(ctx, { profiling: 'false', 'bind-address': '127.0.0.1' }) },
+    etcd,
+    ...(v4
+      ? {
+          caCertificateValidityPeriod: '87600h0m0s',
+          certificateValidityPeriod: '8760h0m0s',
+          encryptionAlgorithm: 'RSA-2048',
+        }
+      : {}),
+  };
+}
+
+/** v1beta4 moved every timeout into one `timeouts` block on Init/JoinConfiguration. */
+function timeouts(ctx: RenderContext): Record<string, unknown> {
+  if (ctx.minor < 31) return {};
+  return {
+    timeouts: {
+      controlPlaneComponentHealthCheck: '4m0s',
+      discovery: '10m0s',
+      etcdAPICall: '2m0s',
+      kubeletHealthCheck: '4m0s',
+      kubernetesAPICall: '1m0s',
+      tlsBootstrap: '5m0s',
+      upgradeManifests: '5m0s',
+    },
+  };
+}
+
+/** kube-proxy is skipped when Cilium replaces it. */
+function skipPhases(ctx: RenderContext): Record<string, unknown> {
+  return ctx.spec.spec.networking.cni.plugin === 'cilium' ? { skipPhases: ['addon/kube-proxy'] } : {};
+}
+
+/** The kubeadm config file for one node: init (first control plane) or join. */
+export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
+  const api = kubeadmApi(ctx.minor);
+  const s = ctx.spec.spec;
+  const [id, secretPart] = ctx.pki.tokens.bootstrapToken.split('.');
+  if (node.init) {
+    const init = {
+      apiVersion: api,
+      kind: 'InitConfiguration',
+      bootstrapTokens: [
+        {
+          token: `${id}.${secretPart}`,
+          ttl: '24h0m0s',
+          groups: ['system:bootstrappers:kubeadm:default-node-token'],
+          usages: ['signing', 'authentication'],
+        },
+      ],
+      localAPIEndpoint: { advertiseAddress: node.ip, bindPort: s.endpoint.port },
+      nodeRegistration: nodeRegistration(ctx, node),
+      ...skipPhases(ctx),
+      ...timeouts(ctx),
+    };
+    return toYamlStream([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)]);
+  }
+  const join = {
+    apiVersion: api,
+    kind: 'JoinConfiguration',
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: `${s.endpoint.address}:${s.endpoint.port}`,
+        token: ctx.pki.tokens.bootstrapToken,
+        caCertHashes: [ctx.caHash],
+      },
+      ...(ctx.minor < 31 ? { timeout: '10m0s' } : {}),
+    },
+    nodeRegistration: nodeRegistration(ctx, node),
+    ...(node.role === 'control-plane'
+      ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: s.endpoint.port } } }
+      : {}),
+    ...timeouts(ctx),
+  };
+  return toYamlStream([join]);
+}
+
+/**
+ * Config for `kubeadm init phase certs etcd-* / etcd local` on a dedicated etcd node, following
+ * "Set up a High Availability etcd Cluster with kubeadm": kubelet runs standalone there.
+ */
+export function kubeadmEtcdConfig(ctx: RenderContext, node: PlannedNode): string {
+  const members = etcdNodes(ctx);
+  const initialCluster = members.map((m) => `${m.hostname}=https://${m.ip}:2380`).join(',');
+  const init = {
+    apiVersion: kubeadmApi(ctx.minor),
+    kind: 'InitConfiguration',
+    localAPIEndpoint: { advertiseAddress: node.ip },
+    nodeRegistration: { name: node.hostname, criSocket: 'unix:///var/run/containerd/containerd.sock' },
+  };
+  const cluster = {
+    apiVersion: kubeadmApi(ctx.minor),
+    kind: 'ClusterConfiguration',
+    kubernetesVersion: ctx.spec.spec.version,
+    etcd: {
+      local: {
+        dataDir: '/var/lib/etcd',
+        serverCertSANs: [node.ip, node.hostname],
+        peerCertSANs: [node.ip, node.hostname],
+        extraArgs: args(ctx, {
+          name: node.hostname,
+          'initial-cluster': initialCluster,
+          'initial-cluster-state': 'new',
+          'listen-peer-urls': `https://${node.ip}:2380`,
+          'listen-client-urls': `https://${node.ip}:2379,https://127.0.0.1:2379`,
+          'advertise-client-urls': `https://${node.ip}:2379`,
+          'initial-advertise-peer-urls': `https://${node.ip}:2380`,
+          'auto-compaction-retention': '8',
+        }),
+      },
+    },
+  };
+  return toYamlStream([init, cluster]);
+}
+
+/** kubelet drop-in for etcd-only nodes: kubelet just runs the etcd static pod. */
+export const ETCD_KUBELET_DROPIN = `# Rendered by Ingot: kubelet runs only the etcd static pod on this node.
+[Service]
+ExecStart=
+ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubelet.conf --container-runtime-endpoint=unix:///var/run/containerd/containerd.sock
+Restart=always
+`;
+
+export const ETCD_KUBELET_CONFIG = toYamlStream([
+  {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    address: '127.0.0.1',
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+    authorization: { mode: 'AlwaysAllow' },
+    cgroupDriver: 'systemd',
+    readOnlyPort: 0,
+    staticPodPath: '/etc/kubernetes/manifests',
+  },
+]);

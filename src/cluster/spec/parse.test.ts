@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { schemaJson } from '../../../scripts/cluster-schema.ts';
+import { isIngotError } from '../../core/errors.ts';
+import { cluster } from '../testing.ts';
+import { parseClusterFile, validateCluster } from './parse.ts';
+import type { Problem } from './problems.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+function problems(fn: () => unknown): Problem[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(isIngotError(e, 'INGOT_VALIDATION'), String(e));
+    return e.details.problems as Problem[];
+  }
+  assert.fail('expected a validation error');
+}
+
+describe('Cluster file validation', () => {
+  it('fills in the documented defaults for a minimal file', () => {
+    const c = cluster();
+    assert.equal(c.spec.distribution, 'kubeadm');
+    assert.equal(c.spec.controlPlane.count, 3);
+    assert.equal(c.spec.etcd.topology, 'stacked');
+    assert.equal(c.spec.networking.podCIDR, '10.244.0.0/16');
+    assert.equal(c.spec.networking.cni.plugin, 'cilium');
+    assert.equal(c.spec.security.podSecurity.default, 'restricted');
+    assert.deepEqual(c.spec.placement.tolerate, ['zone', 'rack']);
+    assert.equal(c.spec.endpoint.port, 6443);
+  });
+
+  it('reports every problem at once, each with its field path', () => {
+    const found = problems(() =>
+      validateCluster({
+        apiVersion: 'ingot.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: 'Bad_Name' },
+        spec: {
+          controlPlane: { count: 2 },
+          endpoint: { address: '10.0.0.10' },
+          networking: { podCIDR: '10.96.0.0/16', serviceCIDR: '10.96.0.0/12', sevriceCIDR: 'x' },
+          workers: [{ name: 'w', count: 1, machines: { minGpus: -1 } }],
+        },
+      }),
+    );
+    const text = found.map((p) => `${p.path}: ${p.message}`);
+    assert.ok(
+      text.includes(
+        'spec.networking.podCIDR: overlaps spec.networking.serviceCIDR 10.96.0.0/12; pick disjoint blocks',
+      ),
+      text.join('\n'),
+    );
+    assert.ok(text.some((t) => t.startsWith('spec.controlPlane.count: must be one of 1, 3, 5')));
+    assert.ok(text.some((t) => t.startsWith('spec.networking.sevriceCIDR: is not a known field')));
+    assert.ok(text.some((t) => t.startsWith('metadata.name:')));
+    assert.ok(text.some((t) => t.startsWith('spec.workers[0].machines.minGpus:')));
+  });
+
+  it('explains CIDR mistakes: host bits, size limits, half of dual-stack, a VIP inside the service range', () => {
+    const found = problems(() =>
+      cluster({
+        endpoint: { address: '10.96.0.5' },
+        networking: { podCIDR: '10.244.1.0/16', serviceCIDR: '10.0.0.0/8', podCIDRv6: 'fd00::/56' },
+      }),
+    ).map((p) => `${p.path}: ${p.message}`);
+    assert.ok(
+      found.some((t) =>
+        t.includes('podCIDR: "10.244.1.0/16" has host bits set; did you mean 10.244.0.0/16?'),
+      ),
+      found.join('\n'),
+    );
+    assert.ok(found.some((t) => t.includes('serviceCIDR: /8 is too large')));
+    assert.ok(found.some((t) => t.includes('serviceCIDRv6: dual-stack needs both')));
+    assert.ok(
+      found.some((t) =>
+        t.startsWith('spec.endpoint.address: 10.96.0.5 is inside spec.networking.serviceCIDR'),
+      ),
+    );
+  });
+
+  it('refuses two BGP speakers on the same nodes and MetalLB BGP pools without peers', () => {
+    const peers = [{ address: '10.0.0.2', asn: 65001 }];
+    const found = problems(() =>
+      cluster({
+        networking: {
+          cni: { plugin: 'cilium', bgp: { asn: 64512, peers } },
+          metallb: {
+            pools: [{ name: 'p', addresses: ['10.0.2.0/28'], advertisement: 'bgp' }],
+            bgp: { asn: 64512, peers },
+          },
+        },
+      }),
+    );
+    assert.ok(
+      found.some(
+        (p) =>
+          p.path === 'spec.networking.metallb.bgp' &&
+          p.message.includes('conflicts with spec.networking.cni.bgp'),
+      ),
+    );
+    const noPeers = problems(() =>
+      cluster({
+        networking: { metallb: { pools: [{ name: 'p', addresses: ['10.0.2.0/28'], advertisement: 'bgp' }] } },
+      }),
+    );
+    assert.equal(noPeers[0].path, 'spec.networking.metallb.pools[0].advertisement');
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const found = problems(() => parseClusterFile('apiVersion: ingot.dev/v1alpha1\nkind: [Cluster\n'));
+    assert.match(found[0].path, /^line \d+$/);
+  });
+
+  it('accepts every example Cluster file', () => {
+    for (const f of [
+      'kubeadm-ha.yaml',
+      'k3s-edge.yaml',
+      'rke2-external-etcd.yaml',
+      'kubeadm-v1beta3-bgp.yaml',
+    ]) {
+      parseClusterFile(readFileSync(join(ROOT, 'examples', f), 'utf8'), f);
+    }
+  });
+
+  it('publishes schema/cluster.schema.json generated from the TypeScript schema', () => {
+    // Compared as data: Biome may reflow the published file's whitespace.
+    const published = JSON.parse(readFileSync(join(ROOT, 'schema', 'cluster.schema.json'), 'utf8'));
+    assert.deepEqual(published, JSON.parse(schemaJson()), 'run: node scripts/cluster-schema.ts');
+  });
+});

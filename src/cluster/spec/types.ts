@@ -1,0 +1,180 @@
+/**
+ * The Cluster file (`apiVersion: ingot.dev/v1alpha1`, `kind: Cluster`) after defaults are applied.
+ * The JSON Schema in ./schema.ts is the source of truth for shape and defaults; these types
+ * mirror it. Every field is documented in docs/cluster.md.
+ */
+
+export const Distribution = { Kubeadm: 'kubeadm', K3s: 'k3s', Rke2: 'rke2' } as const;
+export type Distribution = (typeof Distribution)[keyof typeof Distribution];
+
+export const EtcdTopology = { Stacked: 'stacked', External: 'external' } as const;
+export type EtcdTopology = (typeof EtcdTopology)[keyof typeof EtcdTopology];
+
+/** A reference to a secret value; resolved at render time, never written into errors or logs. */
+export interface SecretRef {
+  readonly secret: string;
+}
+
+/** Which machines a role may use. Every given criterion must match. */
+export interface MachineSelector {
+  readonly pool?: string;
+  /** Every tag must be present on the machine. */
+  readonly tags: readonly string[];
+  /** Empty means any zone. */
+  readonly zones: readonly string[];
+  /** Empty means any rack. */
+  readonly racks: readonly string[];
+  readonly minCpu: number;
+  readonly minMemoryGiB: number;
+  /** The largest single disk must be at least this big. */
+  readonly minDiskGiB: number;
+  /** GPUs: the machine's `gpus` inventory field, or its `gpus=N` tag. */
+  readonly minGpus: number;
+}
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface WorkerPool {
+  readonly name: string;
+  readonly count: number;
+  readonly machines: MachineSelector;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+}
+
+export interface BgpPeer {
+  readonly address: string;
+  readonly asn: number;
+  /** Nodes in these racks peer with this router; empty means every node. */
+  readonly racks: readonly string[];
+  readonly password?: SecretRef;
+}
+
+export interface MetallbPool {
+  readonly name: string;
+  /** CIDRs (`10.0.10.0/28`) or ranges (`10.0.10.10-10.0.10.20`). */
+  readonly addresses: readonly string[];
+  readonly advertisement: 'l2' | 'bgp';
+}
+
+export interface ClusterSpec {
+  readonly apiVersion: 'ingot.dev/v1alpha1';
+  readonly kind: 'Cluster';
+  readonly metadata: { readonly name: string };
+  readonly spec: {
+    readonly distribution: Distribution;
+    /** Kubernetes version, `v1.34.1`. */
+    readonly version: string;
+    /** k3s / RKE2 release suffix: `k3s1` → `v1.34.1+k3s1`. */
+    readonly distributionRelease: number;
+    readonly controlPlane: { readonly count: 1 | 3 | 5; readonly machines: MachineSelector };
+    readonly etcd: {
+      readonly topology: EtcdTopology;
+      readonly count: number;
+      readonly machines: MachineSelector;
+    };
+    readonly workers: readonly WorkerPool[];
+    readonly placement: { readonly tolerate: readonly ('zone' | 'rack')[] };
+    readonly endpoint: {
+      readonly address: string;
+      readonly port: number;
+      readonly mode: 'kube-vip' | 'external';
+      readonly kubeVip: {
+        readonly mode: 'arp' | 'bgp';
+        readonly bgp?: { readonly asn: number; readonly peers: readonly BgpPeer[] };
+      };
+      readonly externalLoadBalancer: {
+        /** Render HAProxy + keepalived configs for a pair of load-balancer hosts. */
+        readonly render: boolean;
+        readonly interface: string;
+        readonly virtualRouterId: number;
+        readonly hosts: readonly string[];
+      };
+      readonly certSANs: readonly string[];
+    };
+    readonly networking: Networking;
+    readonly storage: Storage;
+    readonly observability: Observability;
+    readonly security: Security;
+    readonly backups: Backups;
+    readonly gitops: GitOps;
+  };
+}
+
+export interface Networking {
+  readonly podCIDR: string;
+  readonly serviceCIDR: string;
+  readonly podCIDRv6?: string;
+  readonly serviceCIDRv6?: string;
+  readonly clusterDomain: string;
+  /** Inventory subnets node addresses come from; a subnet listing racks serves only those racks. */
+  readonly nodeSubnets: readonly { readonly subnet: string; readonly racks: readonly string[] }[];
+  readonly bond?: { readonly name: string; readonly members: readonly string[]; readonly mtu: number };
+  readonly vlans: readonly { readonly id: number; readonly node: boolean }[];
+  readonly cni: {
+    readonly plugin: 'cilium' | 'calico';
+    readonly bgp?: {
+      readonly asn: number;
+      readonly peers: readonly BgpPeer[];
+      readonly advertisePodCIDRs: boolean;
+    };
+  };
+  readonly metallb?: {
+    readonly pools: readonly MetallbPool[];
+    readonly bgp?: { readonly asn: number; readonly peers: readonly BgpPeer[] };
+  };
+}
+
+export interface Storage {
+  readonly provider: 'longhorn' | 'rook-ceph' | 'local-path' | 'none';
+  readonly longhorn: { readonly dataPath: string; readonly replicas: number };
+  /** Rook: raw disks to consume on storage nodes, by kernel name regex; never the OS disk. */
+  readonly rookCeph: { readonly deviceFilter: string; readonly pools: readonly string[] };
+  readonly localPath: { readonly path: string };
+}
+
+export interface Observability {
+  readonly kubePrometheusStack: boolean;
+  readonly loki: boolean;
+  readonly nodeExporter: boolean;
+  readonly smartctlExporter: boolean;
+  readonly hardwareAlerts: boolean;
+}
+
+export interface Security {
+  readonly cis: boolean;
+  readonly podSecurity: {
+    readonly default: 'privileged' | 'baseline' | 'restricted';
+    readonly namespaces: Readonly<Record<string, 'privileged' | 'baseline' | 'restricted'>>;
+  };
+  readonly defaultDenyNetworkPolicies: { readonly namespaces: readonly string[] };
+  readonly auditPolicy: boolean;
+  readonly secretsEncryption: boolean;
+  readonly firewall: { readonly enabled: boolean; readonly sshSources: readonly string[] };
+}
+
+export interface Backups {
+  readonly etcd?: {
+    readonly schedule: string;
+    readonly retention: number;
+    readonly s3: {
+      readonly endpoint: string;
+      readonly bucket: string;
+      readonly region: string;
+      readonly folder: string;
+      readonly accessKey: SecretRef;
+      readonly secretKey: SecretRef;
+    };
+  };
+}
+
+export interface GitOps {
+  readonly provider: 'none' | 'flux' | 'argocd';
+  readonly repository: string;
+  readonly branch: string;
+  readonly path: string;
+}
