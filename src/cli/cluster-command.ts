@@ -1,39 +1,53 @@
 /**
  * `ingot cluster plan|render`: plan a Cluster file onto machines and render everything the nodes
- * and the cluster need. Offline for now: machines come from an inventory file in the API's
- * machine shape (`--inventory`); planning against a region's ready machines comes with the
- * region's cluster API.
+ * and the cluster need. Machines come from an inventory file in the API's machine shape
+ * (`--inventory`, offline) or from a region's ready machines and subnets (`--region`, using
+ * the global --url/--token like every other command).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse, stringify } from 'yaml';
-import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
-import { loadClusterFiles, planCluster, renderClusterToDir } from '../cluster/index.ts';
+import { invalid } from '../core/errors.ts';
+import { planCluster, renderClusterToDir } from '../cluster/index.ts';
+import { type Inventory, parseInventory } from '../cluster/inventory.ts';
+import { parseClusterFile } from '../cluster/spec/parse.ts';
+import { ctx } from './context.ts';
 import { envName, type SecretSource } from '../cluster/render/secrets.ts';
 
 interface Flags {
   file: string;
   inventory?: string;
-  region?: string;
+  region?: boolean;
   secrets?: string;
   output?: string;
 }
 
-function requireInventory(flags: Flags): string {
-  if (flags.region) {
-    throw new IngotError(
-      ErrorCode.Config,
-      'planning against a region is not available yet; export its machines (GET /v1/machines and /v1/subnets) into a file and pass --inventory FILE',
-    );
+/** The machines to plan on: an inventory file, or a region's ready machines and subnets. */
+async function loadInventory(flags: Flags, cmd: Command): Promise<Inventory> {
+  if (flags.inventory && flags.region)
+    throw invalid('--region', 'use either --inventory FILE or --region, not both');
+  if (flags.inventory) {
+    if (!existsSync(flags.inventory)) throw invalid('--inventory', `${flags.inventory} does not exist`);
+    return parseInventory(readFileSync(flags.inventory, 'utf8'), flags.inventory);
   }
-  if (!flags.inventory) {
+  if (!flags.region) {
     throw invalid(
       '--inventory',
-      'is required: pass an inventory file (machines and subnets in the API shape, see examples/inventory.yaml)',
+      'is required without --region: pass an inventory file (machines and subnets in the API shape, see examples/inventory.yaml), or --region to plan on the ready machines of the region at --url/INGOT_URL',
     );
   }
-  return flags.inventory;
+  const { client } = ctx(cmd);
+  const machines: unknown[] = [];
+  let cursor: string | null = null;
+  do {
+    const qs = `state=ready&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page: { items: unknown[]; next: string | null } = await client.get(`/api/v1/machines?${qs}`);
+    machines.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  const subnets = await client.get<unknown[]>('/api/v1/subnets');
+  return parseInventory(stringify({ machines, subnets }), `region ${client.target.url}`);
 }
 
 /** Secrets come from a YAML map file (`--secrets`) or from INGOT_SECRET_<NAME> variables. */
@@ -64,9 +78,10 @@ export function registerClusterCommand(program: Command): void {
     .description('pick machines, spread them over failure domains, check etcd quorum, assign addresses')
     .requiredOption('-f, --file <cluster.yaml>', 'the Cluster file')
     .option('--inventory <machines.yaml>', 'offline inventory: machines and subnets in the API shape')
-    .option('--region <url>', 'plan against a region (not available yet)')
-    .action((flags: Flags, cmd: Command) => {
-      const { spec, inventory } = loadClusterFiles(flags.file, requireInventory(flags));
+    .option('--region', 'plan on the ready machines of the region at --url / INGOT_URL')
+    .action(async (flags: Flags, cmd: Command) => {
+      const spec = parseClusterFile(readFileSync(flags.file, 'utf8'), flags.file);
+      const inventory = await loadInventory(flags, cmd);
       const { plan, text } = planCluster(spec, inventory);
       const format = output(cmd);
       if (format === 'json') process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
@@ -81,7 +96,7 @@ export function registerClusterCommand(program: Command): void {
     .requiredOption('-f, --file <cluster.yaml>', 'the Cluster file')
     .option('--inventory <machines.yaml>', 'offline inventory: machines and subnets in the API shape')
     .option('--secrets <secrets.yaml>', 'secret values by name (else INGOT_SECRET_<NAME> variables)')
-    .option('--region <url>', 'render against a region (not available yet)')
+    .option('--region', 'render for the ready machines of the region at --url / INGOT_URL')
     .action(async (flags: Flags, cmd: Command) => {
       const dir = output(cmd);
       if (!dir || dir === 'table')
@@ -89,7 +104,8 @@ export function registerClusterCommand(program: Command): void {
           '-o',
           'name the output directory: ingot cluster render -f cluster.yaml --inventory machines.yaml -o out/',
         );
-      const { spec, inventory } = loadClusterFiles(flags.file, requireInventory(flags));
+      const spec = parseClusterFile(readFileSync(flags.file, 'utf8'), flags.file);
+      const inventory = await loadInventory(flags, cmd);
       const reused = existsSync(join(dir, 'pki', 'tokens.yaml'));
       const r = await renderClusterToDir(spec, inventory, dir, secretSource(flags.secrets));
       const soonest = [...r.pki.expiry].sort((a, b) => (a.notAfter < b.notAfter ? -1 : 1))[0];
