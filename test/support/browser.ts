@@ -1,0 +1,35 @@
+/** Debian's chromium under playwright-core, with the flags of the shared TESTING.md. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // No --user-data-dir: playwright refuses it in launch() and already gives every launch a
+    // fresh temporary profile, which it deletes on close.
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return { browser, close: () => browser.close().catch(() => undefined) };
+}
+
+/** Builds ui/dist unless it is already there (CI runs `npm test` right after `npm ci`). */
+export async function ensureUiBuilt(root: string): Promise<void> {
+  if (existsSync(join(root, 'ui/dist/index.html'))) return;
+  const { build } = await import('vite');
+  await build({ root: join(root, 'ui'), logLevel: 'warn' });
+}

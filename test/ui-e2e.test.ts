@@ -1,0 +1,222 @@
+/**
+ * The web console end to end: Debian's chromium (playwright-core) against a real region
+ * serving ui/dist, with seeded machines, subnets and a real failed commission. Screenshots of
+ * each main view go to docs/screenshots/ (linked from the README).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type AgentPort, AgentTask } from '../src/engine/agent-port.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
+import { ensureUiBuilt, launchChromium } from './support/browser.ts';
+import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import { seedMachines, seedSubnets } from './support/ui-seed.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+
+/** The simulated agent, except that machines named bad-* fail their hardware tests. */
+class LabAgent implements AgentPort {
+  readonly ok = new FakeAgent();
+  readonly failing = new FakeAgent({
+    failTasks: { [AgentTask.Tests]: 'memtest: 2 errors on DIMM B2 (slot 6); replace the DIMM' },
+  });
+  task: AgentPort['task'] = (m, job, task) =>
+    (m.hostname.startsWith('bad-') ? this.failing : this.ok).task(m, job, task);
+}
+
+interface Machine {
+  id: string;
+  hostname: string;
+  state: string;
+  powerState: string;
+}
+
+describe('web console', { timeout: 90_000 }, () => {
+  let r: TestRegion;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void> = async () => {};
+  let ctx: BrowserContext;
+  let page: Page;
+  let ids: string[] = [];
+  let bad: Machine;
+  let viewerToken = '';
+
+  const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
+  const byHost = async (hostname: string) => {
+    const res = await r.api<{ items: Machine[] }>('GET', `/api/v1/machines?q=${hostname}`);
+    return res.body.items.find((m) => m.hostname === hostname)!;
+  };
+
+  before(async () => {
+    await ensureUiBuilt(ROOT);
+    mkdirSync(SHOTS, { recursive: true });
+    r = await startTestRegion({ agent: new LabAgent() });
+    ids = await seedMachines(r.region.store, { machines: 48 });
+    await seedSubnets(r.region.store, ids);
+    // A real failed commission, through the API and the engine.
+    const created = await r.api<Machine>('POST', '/api/v1/machines', {
+      hostname: 'bad-dimm-01',
+      bmc: { address: 'fake://bad-dimm-01', username: 'admin', password: 'bmc-pass-1' },
+      nics: [{ mac: '52:54:00:bd:00:01' }],
+      zone: 'az1',
+      rack: 'r01',
+      tags: ['gpu'],
+    });
+    await r.api('POST', `/api/v1/machines/${created.body.id}/actions/commission`, {});
+    bad = await eventually(
+      async () => {
+        const m = (await r.api<Machine>('GET', `/api/v1/machines/${created.body.id}`)).body;
+        return m.state === 'failed_commissioning' ? m : null;
+      },
+      20_000,
+      'the bad machine to fail commissioning',
+    );
+    const viewer = await r.api<{ secret: string }>('POST', '/api/v1/tokens', {
+      name: 'watcher',
+      role: 'viewer',
+    });
+    viewerToken = viewer.body.secret;
+    ({ browser, close: closeBrowser } = await launchChromium());
+    ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+    page = await ctx.newPage();
+  });
+
+  after(async () => {
+    await closeBrowser();
+    await r?.stop();
+  });
+
+  it('serves the console at / and refuses a wrong token on the sign-in form', async () => {
+    await page.goto(r.url);
+    await page.getByLabel('API token').waitFor();
+    await page.getByLabel('API token').fill('ingot_not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'unknown, revoked or expired' }).waitFor();
+    await page.getByLabel('API token').fill('');
+    await shot('sign-in');
+  });
+
+  it('signs in with the admin token and lists every machine', async () => {
+    await page.getByLabel('API token').fill(r.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('49 machines').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/machines');
+    await page.getByRole('row', { name: 'node-000' }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    await shot('machines');
+  });
+
+  it('keeps filters in the URL and survives a reload', async () => {
+    await page.getByLabel('Search').fill('node-01');
+    await page.waitForURL(/q=node-01/);
+    await page.getByText('10 machines').waitFor();
+    await page.goto(`${r.url}/machines?state=broken,failed_commissioning`);
+    await page.getByText('6 machines').waitFor();
+    await page.getByRole('row', { name: 'bad-dimm-01' }).waitFor();
+    assert.equal(await page.getByRole('row', { name: 'node-000' }).count(), 0);
+  });
+
+  it('opens a machine from the keyboard and shows where its boot stopped', async () => {
+    const row = page.getByRole('row', { name: 'bad-dimm-01' });
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/machines/${bad.id}`);
+    await page.getByRole('heading', { name: 'bad-dimm-01' }).waitFor();
+    const stopped = page.getByRole('alert').filter({ hasText: 'Boot stopped at Tasks' });
+    await stopped.waitFor();
+    assert.match((await stopped.textContent()) ?? '', /DIMM B2/);
+    await page.getByText('No console log yet').waitFor();
+    await shot('machine');
+  });
+
+  it('runs an action and shows the machine change live, without a reload', async () => {
+    const target = await byHost('node-005'); // new
+    await page.goto(`${r.url}/machines/${target.id}`);
+    await page.getByRole('heading', { name: 'node-005' }).waitFor();
+    let reloaded = false;
+    page.once('load', () => {
+      reloaded = true;
+    });
+    await page.getByRole('button', { name: 'Commission' }).click();
+    await page.getByRole('status').filter({ hasText: 'Commission: accepted' }).waitFor();
+    // The simulated agent finishes at once: the state goes commissioning → ready via the stream.
+    await page.locator('.page-head .badge', { hasText: 'Ready' }).waitFor({ timeout: 15_000 });
+    await page.getByText('24 cores').or(page.getByText('8 cores')).first().waitFor();
+    assert.equal(reloaded, false);
+  });
+
+  it('runs a bulk action and reports per-machine results', async () => {
+    await page.goto(`${r.url}/machines?zone=az2&pool=batch`);
+    await page.getByText(/^\d+ machines$/).waitFor();
+    await page.getByRole('checkbox', { name: 'Select all machines' }).check();
+    const n = await page
+      .getByRole('row')
+      .filter({ has: page.getByRole('checkbox', { checked: true }) })
+      .count();
+    await page.getByRole('button', { name: /^Power on/ }).click();
+    const summary = page.getByRole('status').filter({ hasText: 'power-on:' });
+    await summary.waitFor();
+    const text = (await summary.textContent()) ?? '';
+    // Retired machines refuse power actions: the summary names how many and why.
+    assert.match(text, /power-on: accepted for \d+, failed for \d+ machines?: cannot power-on/);
+    assert.ok(n > 2);
+  });
+
+  it('updates a row in place when another client acts on the machine', async () => {
+    const target = await byHost('node-000'); // ready, power off
+    await page.goto(`${r.url}/machines?q=node-000`);
+    const row = page.getByRole('row', { name: 'node-000' });
+    await row.getByText('Off', { exact: true }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    await r.api('POST', `/api/v1/machines/${target.id}/actions/power-on`, {});
+    await row.getByText('On', { exact: true }).waitFor({ timeout: 10_000 });
+  });
+
+  it('shows racks by zone with state codes and the subnets with their addresses', async () => {
+    await page.getByRole('link', { name: 'Racks' }).click();
+    await page.getByRole('heading', { name: /Zone az1/ }).waitFor();
+    await page.getByRole('link', { name: /bad-dimm-01: Failed commissioning/ }).waitFor();
+    await shot('racks');
+    await page.getByRole('link', { name: 'Subnets' }).click();
+    await page.getByRole('link', { name: 'provisioning' }).click();
+    await page.waitForURL(/subnet=/);
+    await page.getByRole('heading', { name: /provisioning/ }).waitFor();
+    await page.getByText('10.20.1.0').first().waitFor();
+    await page.getByRole('heading', { name: /DHCP leases \(8\)/ }).waitFor();
+    await shot('subnets');
+  });
+
+  it('shows a viewer no action buttons', async () => {
+    const viewer = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+    try {
+      const p = await viewer.newPage();
+      await p.goto(r.url);
+      await p.getByLabel('API token').fill(viewerToken);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('row', { name: 'node-000' }).waitFor();
+      assert.equal(await p.getByRole('button', { name: /^Commission/ }).count(), 0);
+      assert.equal(await p.getByRole('checkbox').count(), 0);
+      await p.goto(`${r.url}/machines/${bad.id}`);
+      await p.getByRole('heading', { name: 'Boot' }).waitFor();
+      assert.equal(await p.getByRole('heading', { name: 'Actions' }).count(), 0);
+      assert.equal(await p.getByRole('button', { name: 'Power on' }).count(), 0);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('renders only the visible rows of 2,000 machines and reaches the last with End', async () => {
+    await seedMachines(r.region.store, { machines: 1951, prefix: 'bulk', zones: 4, racksPerZone: 10 });
+    await page.goto(`${r.url}/machines`);
+    await page.getByText('2,000 machines').waitFor();
+    const rendered = await page.locator('[role=row][data-index]').count();
+    assert.ok(rendered < 80, `${rendered} rows in the DOM`);
+    await page.getByRole('row', { name: 'node-000' }).focus();
+    await page.keyboard.press('End');
+    await page.getByRole('row', { name: 'bulk-1950' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'bulk-1950');
+  });
+});
