@@ -51,9 +51,19 @@ export interface BmcInventory {
   readonly serial?: string;
   readonly uuid?: string;
   readonly biosVersion?: string;
-  readonly cpus?: { readonly model?: string; readonly cores?: number; readonly threads?: number; readonly count?: number };
+  readonly cpus?: {
+    readonly model?: string;
+    readonly cores?: number;
+    readonly threads?: number;
+    readonly count?: number;
+  };
   readonly memoryBytes?: number;
-  readonly drives?: readonly { readonly name: string; readonly sizeBytes?: number; readonly model?: string; readonly serial?: string }[];
+  readonly drives?: readonly {
+    readonly name: string;
+    readonly sizeBytes?: number;
+    readonly model?: string;
+    readonly serial?: string;
+  }[];
   readonly nics?: readonly { readonly name?: string; readonly mac: string; readonly speedMbps?: number }[];
 }
 

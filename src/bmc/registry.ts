@@ -49,7 +49,9 @@ export function validateBmcAddress(address: string, field = 'bmc.address'): void
   try {
     new URL(address);
   } catch {
-    throw new IngotError(ErrorCode.Validation, `${field}: "${address}" is not a valid URL`, { details: { field } });
+    throw new IngotError(ErrorCode.Validation, `${field}: "${address}" is not a valid URL`, {
+      details: { field },
+    });
   }
 }
 

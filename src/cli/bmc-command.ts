@@ -24,17 +24,22 @@ export interface EmulateFlags {
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value.trim());
   const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw invalid('--listen', `"${value}" must be HOST:PORT, e.g. 127.0.0.1:8000 (port 0 picks a free one)`);
+  if (!m || port > 65535)
+    throw invalid('--listen', `"${value}" must be HOST:PORT, e.g. 127.0.0.1:8000 (port 0 picks a free one)`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export function faultOptions(flags: Pick<EmulateFlags, 'faults' | 'faultKinds' | 'seed'>): FaultOptions | undefined {
+export function faultOptions(
+  flags: Pick<EmulateFlags, 'faults' | 'faultKinds' | 'seed'>,
+): FaultOptions | undefined {
   if (flags.faults === undefined) return undefined;
   const rate = Number(flags.faults);
-  if (!(rate >= 0 && rate <= 1)) throw invalid('--faults', `"${flags.faults}" must be a share of requests between 0 and 1, e.g. 0.3`);
+  if (!(rate >= 0 && rate <= 1))
+    throw invalid('--faults', `"${flags.faults}" must be a share of requests between 0 and 1, e.g. 0.3`);
   const kinds = flags.faultKinds?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
   const unknown = kinds?.filter((k) => !AllFaultKinds.includes(k));
-  if (unknown?.length) throw invalid('--fault-kinds', `unknown ${unknown.join(', ')}; use some of ${AllFaultKinds.join(', ')}`);
+  if (unknown?.length)
+    throw invalid('--fault-kinds', `unknown ${unknown.join(', ')}; use some of ${AllFaultKinds.join(', ')}`);
   return { rate, kinds, seed: flags.seed === undefined ? undefined : Number(flags.seed) };
 }
 
@@ -48,15 +53,27 @@ export function registerBmcCommand(program: Command): Command {
     .option('--username <name>', 'user name clients must log in with', 'admin')
     .option('--password <password>', 'password clients must log in with', 'password')
     .option('--tls', 'serve HTTPS with a generated self-signed certificate')
-    .option('--cert-out <file>', 'with --tls: write the generated certificate (PEM) here, for clients to trust')
+    .option(
+      '--cert-out <file>',
+      'with --tls: write the generated certificate (PEM) here, for clients to trust',
+    )
     .option('--faults <rate>', 'inject faults into this share of requests (0..1), for reliability tests')
     .option('--fault-kinds <list>', `comma-separated faults to draw from (${AllFaultKinds.join(',')})`)
     .option('--seed <n>', 'seed of the fault sequence')
     .action(async (flags: EmulateFlags) => {
       const { host, port } = parseListen(flags.listen);
       const systems = Number(flags.systems);
-      if (!Number.isInteger(systems) || systems < 1 || systems > 100_000) throw invalid('--systems', `"${flags.systems}" must be a whole number from 1 to 100000`);
-      const emu = await startEmulator({ host, port, systems, username: flags.username, password: flags.password, tls: flags.tls === true, faults: faultOptions(flags) });
+      if (!Number.isInteger(systems) || systems < 1 || systems > 100_000)
+        throw invalid('--systems', `"${flags.systems}" must be a whole number from 1 to 100000`);
+      const emu = await startEmulator({
+        host,
+        port,
+        systems,
+        username: flags.username,
+        password: flags.password,
+        tls: flags.tls === true,
+        faults: faultOptions(flags),
+      });
       const ids = [...emu.systems.keys()];
       const lines = [
         `virtual Redfish BMC listening on ${emu.url}/redfish/v1`,

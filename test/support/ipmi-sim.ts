@@ -103,6 +103,9 @@ set_working_mc 0x20
     ['-c', path.join(dir, 'lan.conf'), '-f', path.join(dir, 'bmc.emu'), '-s', path.join(dir, 'state'), '-n'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // A safety net if the test process ends without running its after() hook.
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => {
     stderr += c.toString();
@@ -113,6 +116,7 @@ set_working_mc 0x20
       proc.kill('SIGTERM');
       await Promise.race([exited, sleep(3000).then(() => proc.kill('SIGKILL'))]);
     }
+    process.off('exit', reap);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   // Wait until it answers a real IPMI request.
