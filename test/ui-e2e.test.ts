@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type AgentPort, AgentTask } from '../src/engine/agent-port.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
+import { SAMPLE_CLUSTER } from '../ui/src/clusters/sample.ts';
 import { ensureUiBuilt, launchChromium } from './support/browser.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 import { seedMachines, seedSubnets } from './support/ui-seed.ts';
@@ -187,6 +188,53 @@ describe('web console', { timeout: 90_000 }, () => {
     await page.getByText('10.20.1.0').first().waitFor();
     await page.getByRole('heading', { name: /DHCP leases \(8\)/ }).waitFor();
     await shot('subnets');
+  });
+
+  it('plans a Cluster file by failure domain, with every problem of a bad one and what survives each loss', async () => {
+    await page.getByRole('link', { name: 'Clusters' }).click();
+    await page.waitForURL('**/clusters');
+    const editor = page.getByLabel('Cluster file (YAML)');
+    assert.equal(await editor.inputValue(), SAMPLE_CLUSTER);
+    // A broken file first: every problem at once, each with its path.
+    await editor.fill(
+      SAMPLE_CLUSTER.replace('name: sample', 'name: Sample_1').replace(
+        /count: 3( +# 1, 3 or 5)/,
+        'count: 2$1',
+      ),
+    );
+    await page.getByRole('button', { name: 'Plan' }).click();
+    const problems = page.getByRole('alert').filter({ hasText: 'The Cluster file has problems' });
+    await problems.waitFor();
+    const listed = await problems.getByRole('listitem').allTextContents();
+    assert.ok(
+      listed.some((t) => t.startsWith('metadata.name: ')),
+      listed.join('\n'),
+    );
+    assert.ok(listed.includes('spec.controlPlane.count: must be one of 1, 3, 5'), listed.join('\n'));
+    // The sample as shipped plans onto the seeded ready machines, from the keyboard.
+    await page.getByRole('button', { name: 'Reset to sample' }).click();
+    await editor.press('Control+Enter');
+    await page.getByRole('heading', { name: /Cluster sample/ }).waitFor();
+    const api = await r.api<{ plan: { nodes: { hostname: string; zone: string; role: string }[] } }>(
+      'POST',
+      '/api/v1/clusters/plan',
+      { cluster: SAMPLE_CLUSTER },
+      viewerToken,
+    );
+    assert.equal(api.status, 200);
+    const cps = api.body.plan.nodes.filter((n) => n.role === 'control-plane');
+    assert.equal(new Set(cps.map((n) => n.zone)).size, 3, 'control planes in three zones');
+    for (const n of api.body.plan.nodes) {
+      const zone = page.getByRole('table', { name: `Nodes in zone ${n.zone}, by rack` });
+      await zone.getByRole('link', { name: n.hostname, exact: true }).waitFor();
+    }
+    const whatIf = page.getByRole('table', { name: /each zone and rack/ });
+    for (const zone of ['az1', 'az2', 'az3']) {
+      const row = whatIf.getByRole('row', { name: new RegExp(`^Zone ${zone}`) });
+      assert.match((await row.textContent()) ?? '', /2 of 3.*kept.*up/);
+    }
+    await page.getByRole('alert').waitFor({ state: 'detached' });
+    await page.screenshot({ path: `${SHOTS}clusters.png`, fullPage: true });
   });
 
   it('shows a viewer no action buttons', async () => {

@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import { authHook } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
+import { clusterRoutes } from './routes/clusters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { machineRoutes } from './routes/machines.ts';
 import { subnetRoutes } from './routes/subnets.ts';
@@ -101,6 +102,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(subnetRoutes(deps.store));
       await v1.register(tokenRoutes(deps.store));
       await v1.register(eventRoutes(deps.store, tail));
+      await v1.register(clusterRoutes(deps.store));
     },
     { prefix: '/api/v1' },
   );

@@ -42,6 +42,19 @@ describe('planner', () => {
     assert.equal(z1?.quorum, false, 'the what-if table still shows the accepted risk');
   });
 
+  it('treats racks with the same name in different zones as different failure domains', () => {
+    // Three zones, each with racks r01 and r02: six physical racks, two names.
+    const inv = inventory(3, 2, 2);
+    const machines = inv.machines.map((m) => ({ ...m, rack: m.rack.replace(/^z\d-r/, 'r0') }));
+    const p = buildPlan(cluster({ workers: [{ name: 'w', count: 3 }] }), { ...inv, machines });
+    const racks = p.whatIf.filter((r) => r.domain === 'rack').map((r) => r.name);
+    assert.ok(racks.includes('z1/r01') && racks.includes('z2/r01'), `rack rows: ${racks.join(', ')}`);
+    for (const row of p.whatIf.filter((r) => r.domain === 'rack')) {
+      assert.ok(row.lost.controlPlanes <= 1, `${row.name} holds ${row.lost.controlPlanes} control planes`);
+      assert.equal(row.quorum, true, `${row.name}: one physical rack must not hold two etcd members`);
+    }
+  });
+
   it('checks quorum on the dedicated etcd members with external etcd', () => {
     const inv = inventory(3, 1, 3);
     const p = buildPlan(cluster({ etcd: { topology: 'external', count: 3 } }), inv);

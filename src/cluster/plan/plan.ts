@@ -4,7 +4,7 @@ import { overlaps, parseAnyCidr, parseIpv4Span } from '../spec/cidr.ts';
 import { type Problem, throwProblems } from '../spec/problems.ts';
 import type { ClusterSpec, MachineSelector } from '../spec/types.ts';
 import { NodeIpam } from './ipam.ts';
-import { checkQuorum, quorumOf, whatIf } from './quorum.ts';
+import { rackKey, checkQuorum, quorumOf, whatIf } from './quorum.ts';
 import { explainShortfall, mismatch, spread } from './select.ts';
 import { type Plan, type PlannedNode, Role } from './types.ts';
 
@@ -149,7 +149,7 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
       );
       const avail = {
         zone: [...new Set(candidates.map((m) => m.zone))].sort(),
-        rack: [...new Set(candidates.map((m) => m.rack))].sort(),
+        rack: [...new Set(candidates.map((m) => rackKey(m)))].sort(),
       };
       if (machines.length === want.count)
         problems.push(...checkQuorum(etcdNodes, c.spec.placement.tolerate, avail, want.path));

@@ -1,6 +1,28 @@
 import type { Problem } from '../spec/problems.ts';
 import { type PlannedNode, Role, type WhatIfRow } from './types.ts';
 
+/**
+ * A rack is identified by its zone and its name: sites often reuse rack names (`r01`) in every
+ * zone, and losing r01 in one zone does not take down r01 in another.
+ */
+export function rackKey(n: { zone: string; rack: string }): string {
+  return `${n.zone}/${n.rack}`;
+}
+
+/** The failure-domain key of a node for `domain`. */
+export function domainKey(n: { zone: string; rack: string }, domain: 'zone' | 'rack'): string {
+  return domain === 'zone' ? n.zone : rackKey(n);
+}
+
+/** Display names per rack key: the bare rack name where it is unique across zones, else zone/rack. */
+function rackNames(nodes: readonly { zone: string; rack: string }[]): Map<string, string> {
+  const zonesOf = new Map<string, Set<string>>();
+  for (const n of nodes) zonesOf.set(n.rack, (zonesOf.get(n.rack) ?? new Set()).add(n.zone));
+  const names = new Map<string, string>();
+  for (const n of nodes) names.set(rackKey(n), (zonesOf.get(n.rack)?.size ?? 0) > 1 ? rackKey(n) : n.rack);
+  return names;
+}
+
 export function quorumOf(members: number): number {
   return Math.floor(members / 2) + 1;
 }
@@ -17,10 +39,12 @@ export function whatIf(nodes: readonly PlannedNode[], etcd: readonly PlannedNode
   const cps = nodes.filter((n) => n.role === Role.ControlPlane);
   const workers = nodes.filter((n) => n.role === Role.Worker);
   const etcdOnly = nodes.filter((n) => n.role === Role.Etcd);
+  const racks = rackNames(nodes);
   for (const domain of ['zone', 'rack'] as const) {
-    const names = [...new Set(nodes.map((n) => n[domain]))].sort();
-    for (const name of names) {
-      const lost = (list: readonly PlannedNode[]) => list.filter((n) => n[domain] === name).length;
+    const keys = [...new Set(nodes.map((n) => domainKey(n, domain)))].sort();
+    for (const key of keys) {
+      const name = domain === 'zone' ? key : racks.get(key)!;
+      const lost = (list: readonly PlannedNode[]) => list.filter((n) => domainKey(n, domain) === key).length;
       const etcdLost = lost(etcd);
       const etcdSurvivors = etcd.length - etcdLost;
       const quorum = etcdSurvivors >= quorumOf(etcd.length);
@@ -58,7 +82,13 @@ export function checkQuorum(
   if (n < 3) return problems; // a single member tolerates nothing; the plan warns instead
   const q = quorumOf(n);
   for (const domain of tolerate) {
-    const counts = tally(etcd, (m) => m[domain]);
+    const names = rackNames(etcd);
+    const counts = new Map(
+      [...tally(etcd, (m) => domainKey(m, domain)).entries()].map(([k, c]) => [
+        domain === 'zone' ? k : names.get(k)!,
+        c,
+      ]),
+    );
     const spreadText = [...counts.entries()]
       .sort()
       .map(([d, c]) => `${d}: ${c}`)

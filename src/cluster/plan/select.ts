@@ -1,6 +1,7 @@
 import { MachineState } from '../../core/lifecycle.ts';
 import { gpuCount, type InventoryMachine, largestDiskGiB } from '../inventory.ts';
 import type { MachineSelector } from '../spec/types.ts';
+import { rackKey } from './quorum.ts';
 
 /** The first selector criterion a machine fails, or null when it matches. */
 export function mismatch(m: InventoryMachine, s: MachineSelector): string | null {
@@ -49,7 +50,7 @@ export function spread(
     for (let i = 0; i < pool.length; i++) {
       if (taken.has(i)) continue;
       const m = pool[i];
-      const domain = m.rack;
+      const domain = rackKey(m);
       if (seenDomain.has(domain)) continue; // the first free machine of a rack wins ties in it
       seenDomain.add(domain);
       const key: [number, number] = [zones.get(m.zone) ?? 0, racks.get(domain) ?? 0];
@@ -63,7 +64,7 @@ export function spread(
     const m = pool[best];
     picked.push(m);
     bump(zones, m.zone);
-    bump(racks, m.rack);
+    bump(racks, rackKey(m));
   }
   return picked;
 }

@@ -21,6 +21,23 @@ function problems(fn: () => unknown): Problem[] {
 }
 
 describe('Cluster file validation', () => {
+  it('reports a YAML alias bomb as a problem instead of crashing', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, name] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ]) {
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    assert.throws(
+      () => parseClusterFile(levels.join('\n'), 'bomb.yaml'),
+      (e: unknown) => isIngotError(e) && /aliases \(\*name\) expand too far/.test(e.message),
+    );
+  });
+
   it('fills in the documented defaults for a minimal file', () => {
     const c = cluster();
     assert.equal(c.spec.distribution, 'kubeadm');

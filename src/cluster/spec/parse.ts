@@ -75,5 +75,18 @@ export function parseClusterFile(text: string, source = 'cluster.yaml'): Cluster
       })),
     );
   }
-  return validateCluster(d.toJS());
+  let value: unknown;
+  try {
+    value = d.toJS();
+  } catch (e) {
+    // The yaml library throws (rather than reporting) when aliases expand past its limit (a
+    // "billion laughs" file): bad input like any other, reported as a problem.
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throwProblems(source, [
+        { path: '(root)', message: 'YAML aliases (*name) expand too far; write the values out instead' },
+      ]);
+    }
+    throw e;
+  }
+  return validateCluster(value);
 }

@@ -55,6 +55,141 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/plan": {
+    /**
+     * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)
+     * @description Returns the plan (nodes by failure domain, etcd members and quorum, the what-if table) and its text form. A bad Cluster file, or a plan that cannot be made (too few matching machines, etcd quorum lost with one zone or rack, address problems), is 400 INGOT_VALIDATION with every problem in `details.problems` (`{path, message}`) and `details.stage` (`cluster-file` or `plan`).
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The Cluster file as YAML text (docs/cluster.md), at most 1 MiB */
+            cluster: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              plan: {
+                cluster: string;
+                distribution: string;
+                /** @description https://ADDRESS:PORT of the API */
+                endpoint: string;
+                etcd: {
+                  /** @description Hostnames of the etcd members */
+                  members: string[];
+                  quorum: number;
+                  /** @description stacked or external */
+                  topology: string;
+                };
+                /** @description Control planes (the init node first), then etcd, then workers; each by hostname */
+                nodes: ({
+                    /** @description Node address with prefix, e.g. 10.0.1.10/24 */
+                    address: string;
+                    disks: {
+                        model?: string;
+                        name: string;
+                        rotational?: boolean;
+                        serial?: string;
+                        sizeBytes: number;
+                      }[];
+                    dns: string[];
+                    gateway: string | null;
+                    hostname: string;
+                    /** @description The node bootstraps the cluster (first control plane) */
+                    init: boolean;
+                    ip: string;
+                    labels: {
+                      [key: string]: string;
+                    };
+                    machineId: string;
+                    nics: {
+                        boot: boolean;
+                        driver?: string;
+                        mac: string;
+                        name?: string;
+                        speedMbps?: number;
+                      }[];
+                    /** @description Worker pool name; control-plane / etcd for those roles */
+                    pool: string;
+                    rack: string;
+                    /** @enum {string} */
+                    role: "control-plane" | "etcd" | "worker";
+                    /** @description Name of the subnet the address comes from */
+                    subnet: string;
+                    taints: {
+                        effect: string;
+                        key: string;
+                        value?: string;
+                      }[];
+                    zone: string;
+                  })[];
+                version: string;
+                warnings: string[];
+                /** @description Every zone, then every rack, holding a node */
+                whatIf: ({
+                    /** @description etcd keeps quorum and at least one API server survives */
+                    apiAvailable: boolean;
+                    /** @enum {string} */
+                    domain: "zone" | "rack";
+                    etcdMembers: number;
+                    etcdSurvivors: number;
+                    /** @description Nodes lost with the domain, by role */
+                    lost: {
+                      controlPlanes: number;
+                      /** @description Dedicated etcd nodes (external topology) only */
+                      etcd: number;
+                      workers: number;
+                    };
+                    name: string;
+                    /** @description etcd keeps quorum */
+                    quorum: boolean;
+                    workersSurviving: number;
+                    workersTotal: number;
+                  })[];
+              };
+              /** @description The plan as `ingot cluster plan` prints it */
+              text: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/events": {
     /**
      * Server-sent event stream of every event (or one machine’s)

@@ -4,6 +4,7 @@ import type { Token } from '../api/types.ts';
 import { SignIn } from '../auth/SignIn.tsx';
 import { type Session, SessionProvider } from '../auth/session.tsx';
 import { clearToken, loadToken, saveToken } from '../auth/token-store.ts';
+import { Clusters } from '../clusters/Clusters.tsx';
 import { MachineDetails } from '../machine/MachineDetails.tsx';
 import { MachineList } from '../machines/views/MachineList.tsx';
 import { Racks } from '../racks/Racks.tsx';
@@ -21,6 +22,7 @@ function Routes() {
   if (path.startsWith('/machines') || path === '/') return <MachineList />;
   if (path.startsWith('/racks')) return <Racks />;
   if (path.startsWith('/subnets')) return <Subnets />;
+  if (path.startsWith('/clusters')) return <Clusters />;
   return (
     <div className="page">
       <h1>Not found</h1>

@@ -7,6 +7,7 @@ const NAV = [
   { href: '/machines', label: 'Machines' },
   { href: '/racks', label: 'Racks' },
   { href: '/subnets', label: 'Subnets' },
+  { href: '/clusters', label: 'Clusters' },
 ];
 
 export function Shell({ children }: { children: ReactNode }) {
