@@ -57,7 +57,8 @@ describe('the engine with real BMC drivers', () => {
       },
     });
     sim = await startIpmiSim();
-    r = await startTestRegion();
+    // The emulator's in-memory systems never boot an OS: the simulated agent answers for them.
+    r = await startTestRegion({ agent: new FakeAgent() });
   });
   after(async () => {
     await r?.stop();
@@ -211,10 +212,9 @@ describe('reliability under injected Redfish faults', () => {
         );
       }
       assert.ok(ready >= 70, `only ${ready} of 100 completed: the retries should complete most`);
-      const retried = (await Promise.all(ids.map((id) => store.listEvents({ machineId: id, limit: 500 }))))
-        .flat()
-        .filter((e) => e.type === 'step.retry').length;
-      assert.ok(retried > 0 || emu.faults.rate === 0, 'faults were injected and retried');
+      // The faults really happened (the driver's own retries absorb many before the engine sees them).
+      const injected = Object.values(emu.faults.injected).reduce((a, b) => a + b, 0);
+      assert.ok(injected >= 100, `only ${injected} faults were injected`);
     } finally {
       await worker.stop();
       await emu.close();

@@ -12,6 +12,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
+import { regionAgentPort } from '../engine/hello-agent-port.ts';
 import { POLL } from '../engine/steps.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { openStore } from '../store/open.ts';
@@ -80,12 +81,13 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const metrics = createMetrics(store);
   const engine = new Engine({
     store,
-    agent: o.agent ?? new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 }),
+    agent:
+      o.agent ?? regionAgentPort(() => store, new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 })),
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
   });
-  const app = await buildServer({ store, engine, metrics, logger });
+  const app = await buildServer({ store, engine, metrics, logger, dataDir: o.dataDir });
   try {
     await app.listen({ host, port });
   } catch (e) {

@@ -14,6 +14,7 @@ import { authHook } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { eventRoutes } from './routes/events.ts';
 import { machineRoutes } from './routes/machines.ts';
 import { subnetRoutes } from './routes/subnets.ts';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   engine: Engine;
   metrics: RegionMetrics;
   logger?: Logger | false;
+  /** The region's data dir (lab console logs live below it). */
+  dataDir?: string;
   version?: string;
 }
 
@@ -102,6 +105,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(subnetRoutes(deps.store));
       await v1.register(tokenRoutes(deps.store));
       await v1.register(eventRoutes(deps.store, tail));
+      if (deps.dataDir) await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
       await v1.register(clusterRoutes(deps.store));
     },
     { prefix: '/api/v1' },

@@ -140,6 +140,29 @@ CREATE TABLE tokens (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'dhcp lease lookup by MAC',
+    // The DHCP server (src/netboot/dhcp) keeps leases in ip_addresses; it looks a MAC's rows up
+    // when a client moves to another address, and loads a subnet's rows at start.
+    sql: `
+CREATE INDEX ip_addresses_mac ON ip_addresses (subnet_id, mac);
+`,
+  },
+  // Version 2 belongs to the DHCP leases change; keep this one after it (migrate() applies in list order).
+  {
+    version: 3,
+    name: 'machine boot tokens, address lookup',
+    sql: `
+CREATE TABLE machine_boot_tokens (
+  machine_id TEXT PRIMARY KEY REFERENCES machines (id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE INDEX ip_addresses_ip ON ip_addresses (ip);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

@@ -13,6 +13,8 @@ import type { SecretBox } from './crypto.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
 import * as jobs from './jobs-sql.ts';
+import * as leases from './leases-sql.ts';
+import * as bootTokens from './machine-tokens-sql.ts';
 import * as machines from './machines-sql.ts';
 import { eventFromRow, jobFromRow, machineFromRow, tokenFromRow } from './rows.ts';
 import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
@@ -21,6 +23,8 @@ import type {
   IpAllocation,
   JobFinish,
   JobProgress,
+  LeaseRow,
+  LeaseWrite,
   MachineFilter,
   MachinePatch,
   NewJob,
@@ -243,6 +247,26 @@ export class SqlStore implements Store {
   }
   listIps(subnetId: string): Promise<IpAllocation[]> {
     return subnets.listIps(this.#db, subnetId);
+  }
+  commitLeases(batch: readonly LeaseWrite[]): Promise<boolean[]> {
+    return leases.commitLeases(this.#db, batch);
+  }
+  loadLeases(subnetId: string): Promise<LeaseRow[]> {
+    return leases.loadLeases(this.#db, subnetId);
+  }
+  listMachineMacs(): Promise<{ mac: string; machineId: string }[]> {
+    return leases.listMachineMacs(this.#db);
+  }
+  findIpsByAddress(ip: string): Promise<IpAllocation[]> {
+    return bootTokens.findIpsByAddress(this.#db, ip);
+  }
+
+  // per-machine boot tokens
+  setMachineBootToken(machineId: string, hash: string, expiresAt: number | null): Promise<void> {
+    return bootTokens.setMachineBootToken(this.#db, machineId, hash, expiresAt);
+  }
+  findMachineByBootToken(hash: string): Promise<Machine | null> {
+    return bootTokens.findMachineByBootToken(this.#db, hash);
   }
 
   // tokens

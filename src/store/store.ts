@@ -115,6 +115,26 @@ export interface IpAllocation {
   expiresAt: string | null;
 }
 
+/** One address row as the DHCP server loads it (times in ms). */
+export interface LeaseRow {
+  ipNum: number;
+  mac: string | null;
+  machineId: string | null;
+  kind: 'static' | 'dhcp';
+  expiresAt: number | null;
+}
+
+/** A DHCP lease to persist (see commitLeases). */
+export interface LeaseWrite {
+  subnetId: string;
+  ip: string;
+  ipNum: number;
+  mac: string;
+  machineId: string | null;
+  /** Lease end in ms; null for a known machine's reservation (kept until the machine goes). */
+  expiresAt: number | null;
+}
+
 export interface NewSubnet {
   name: string;
   cidr: string;
@@ -189,6 +209,25 @@ export interface Store {
   ): Promise<IpAllocation>;
   releaseIp(subnetId: string, ip: string): Promise<void>;
   listIps(subnetId: string): Promise<IpAllocation[]>;
+  /**
+   * DHCP lease group commit: writes every lease of the batch in one transaction and says, per
+   * lease, whether it was written. A lease is refused (false) when its address belongs to
+   * another MAC: a static allocation, a known machine's reservation or an unexpired lease.
+   * The MAC's other dynamic leases in the subnet are dropped, so a MAC holds one lease.
+   */
+  commitLeases(leases: readonly LeaseWrite[]): Promise<boolean[]>;
+  /** Every address row of a subnet, for the DHCP server's in-memory pool. */
+  loadLeases(subnetId: string): Promise<LeaseRow[]>;
+  /** MAC → machine id of every machine NIC (the DHCP server's known-client cache). */
+  listMachineMacs(): Promise<{ mac: string; machineId: string }[]>;
+  /** Unexpired address rows (static or DHCP lease) holding `ip`, in any subnet. */
+  findIpsByAddress(ip: string): Promise<IpAllocation[]>;
+
+  // per-machine boot tokens (kernel command line, metadata, agent): only a SHA-256 is stored
+  /** Replaces the machine's boot token; `expiresAt` in ms, null for none. */
+  setMachineBootToken(machineId: string, hash: string, expiresAt: number | null): Promise<void>;
+  /** The machine whose unexpired boot token hashes to `hash`, or null. */
+  findMachineByBootToken(hash: string): Promise<Machine | null>;
 
   // tokens
   createToken(

@@ -1,0 +1,123 @@
+/**
+ * Boot chain vs the floor, side by side in one run (root; ~4 min). For each firmware, runs
+ * alternate: one boot of ../shared/tools/boot-floor (dnsmasq + a static HTTP server, same QEMU,
+ * ROM, kernel), then one commission boot of a lab VM through Ingot's chain (BMC power-on →
+ * Ingot DHCP → iPXE script → HTTP kernel + initrd → phone-home). Both are timed from QEMU start
+ * to the phone-home request. One VM at a time.
+ *
+ *   node bench/boot.ts [--runs 3] [--firmware bios,uefi]
+ */
+import { execFile as execFileCb } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs, promisify } from 'node:util';
+import { defaultCacheDir } from '../src/lab/ephemeral-image.ts';
+import { helloAgentPort } from '../src/engine/hello-agent-port.ts';
+import { startLab } from '../src/lab/lab.ts';
+import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
+import type { Firmware } from '../src/lab/qemu.ts';
+import { apiRegion } from '../src/lab/region-client.ts';
+import { eventually, startTestRegion } from '../test/support/region.ts';
+
+const execFile = promisify(execFileCb);
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, firmware: { type: 'string', default: 'bios,uefi' } },
+});
+const runs = Number(values.runs);
+const firmwares = values.firmware!.split(',') as Firmware[];
+const FLOOR = new URL('../../shared/tools/boot-floor', import.meta.url).pathname;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+async function floorOnce(fw: Firmware): Promise<number> {
+  const { stdout } = await execFile(
+    FLOOR,
+    ['--firmware', fw, '--runs', '1', '--cache', `${defaultCacheDir()}/boot-floor`],
+    {
+      maxBuffer: 16 * 2 ** 20,
+    },
+  );
+  const m = /floor: \S+ median=([\d.]+)s/.exec(stdout);
+  if (!m) throw new Error(`boot-floor printed no floor line:\n${stdout}`);
+  return Number(m[1]);
+}
+
+const region = await startTestRegion({ agent: helloAgentPort(() => region.region.store), agentPollMs: 100 });
+const name = `b${process.pid % 100000}`;
+const lab = await startLab({
+  name,
+  dataDir: region.dataDir,
+  region: apiRegion(region.url, region.adminToken),
+  machines: firmwares.length,
+  firmware: firmwares,
+});
+const store = region.region.store;
+
+interface Milestones {
+  dhcp: number;
+  script: number;
+  kernRd: number;
+  gdhcp: number;
+  phone: number;
+}
+async function ingotOnce(i: number): Promise<Milestones> {
+  const m = lab.state.machines[i];
+  const target = lab.targets.get(m.systemId)!;
+  const before =
+    (await store.listEvents({ machineId: m.machineId, limit: 1, newestFirst: true }))[0]?.id ?? 0;
+  const r = await region.api('POST', `/api/v1/machines/${m.machineId}/actions/commission`, {});
+  if (r.status !== 202) throw new Error(`commission: ${r.status} ${JSON.stringify(r.body)}`);
+  await eventually(async () => (await store.getMachine(m.machineId)).state === 'ready', 180_000, 'ready');
+  // The guest powers itself off after the phone-home; wait for QEMU to go.
+  await eventually(async () => !(await target.isOn()), 30_000, 'QEMU exit');
+  const ev = await store.listEvents({ machineId: m.machineId, afterId: before, limit: 1000 });
+  const t0 = target.startedAt;
+  const at = (pred: (e: (typeof ev)[number]) => boolean) => {
+    const e = ev.find(pred);
+    return e ? (Date.parse(e.at) - t0) / 1000 : Number.NaN;
+  };
+  const kern = at((e) => e.type === 'http.artifact' && String(e.data.path).endsWith('vmlinuz'));
+  const rd = at((e) => e.type === 'http.artifact' && String(e.data.path).endsWith('initrd.img'));
+  const kernRd = Math.max(kern, rd);
+  return {
+    dhcp: at((e) => e.type === 'dhcp.ack'),
+    script: at((e) => e.type === 'http.script'),
+    kernRd,
+    gdhcp: at((e) => e.type === 'dhcp.ack' && Date.parse(e.at) - t0 > kernRd * 1000),
+    phone: at((e) => e.type === 'agent.hello'),
+  };
+}
+
+const rows: string[] = [];
+try {
+  for (const [i, fw] of firmwares.entries()) {
+    const floor: number[] = [];
+    const ours: Milestones[] = [];
+    for (let n = 0; n < runs; n++) {
+      floor.push(await floorOnce(fw));
+      ours.push(await ingotOnce(i));
+      const o = ours.at(-1)!;
+      console.error(
+        `${fw} run ${n + 1}: floor ${floor.at(-1)!.toFixed(2)} s, ingot ${o.phone.toFixed(2)} s (dhcp ${o.dhcp.toFixed(2)}, script ${o.script.toFixed(2)}, kernel+initrd ${o.kernRd.toFixed(2)}, guest dhcp ${o.gdhcp.toFixed(2)})`,
+      );
+    }
+    const f = median(floor);
+    const g = median(ours.map((o) => o.phone));
+    const med = (k: keyof Milestones) => median(ours.map((o) => o[k])).toFixed(2);
+    rows.push(
+      `| ${fw} | ${runs} | ${f.toFixed(2)} s | ${g.toFixed(2)} s | **${(g / f).toFixed(3)}×** | ${med('dhcp')} / ${med('script')} / ${med('kernRd')} / ${med('gdhcp')} |`,
+    );
+  }
+} finally {
+  await lab.close();
+  await removeNetwork(labNetwork(name)).catch(() => undefined);
+  await region.stop();
+}
+console.log(
+  `host: ${cpus().length} CPUs, load average at end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  '| firmware | runs | floor median (boot-floor) | Ingot median | ratio | Ingot milestones (median s): DHCP ack / script / kernel+initrd / guest DHCP |',
+);
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);

@@ -1,0 +1,37 @@
+/**
+ * An AgentPort for network-booted machines until the on-machine agent lands: `hello` is done when the ephemeral OS
+ * of this job phoned home (an `agent.hello` event carrying the job's id, written by the boot
+ * HTTP server's POST /agent/v1/hello); every other task is answered by `rest` (the simulated
+ * agent by default).
+ */
+import type { AgentPort } from './agent-port.ts';
+import { FakeAgent } from './fake-agent.ts';
+import type { Store } from '../store/store.ts';
+
+export function helloAgentPort(store: () => Store, rest: AgentPort = new FakeAgent()): AgentPort {
+  return {
+    async task(machine, jobId, task, params) {
+      if (task !== 'hello') return rest.task(machine, jobId, task, params);
+      const ev = await store().listEvents({ machineId: machine.id, jobId, limit: 1000 });
+      return ev.some((e) => e.type === 'agent.hello')
+        ? { status: 'done' }
+        : { status: 'pending', lastMessage: 'waiting for the ephemeral OS to phone home' };
+    },
+  };
+}
+
+/**
+ * The agent port of a region until the on-machine agent lands: machines on the in-memory
+ * `fake://` BMC are simulated end to end (nothing boots); every other machine must really
+ * network-boot and phone home before its workflow goes on, and the remaining tasks are
+ * simulated.
+ */
+export function regionAgentPort(store: () => Store, simulated: AgentPort): AgentPort {
+  const booted = helloAgentPort(store, simulated);
+  return {
+    task(machine, jobId, task, params) {
+      const fake = machine.bmc?.address.startsWith('fake://') ?? true;
+      return (fake ? simulated : booted).task(machine, jobId, task, params);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Artifacts (kernels, initrds, OS images, iPXE binaries) from a directory, with Range,
+ * conditional requests and keep-alive. Node has no sendfile(2); what makes the throughput
+ * sendfile-class is a bounded in-memory cache of hot files: a boot storm asks for the same
+ * kernel and initrd hundreds of times, and writing a cached buffer costs one copy into the
+ * socket, like sendfile, instead of a read plus a write. Files too big for the cache stream from
+ * disk in 1 MiB reads. A file changed on disk (size or mtime) is reloaded.
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve, sep } from 'node:path';
+import { parseRange } from './range.ts';
+
+export interface Artifact {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly etag: string;
+  /** The whole file, when cached. */
+  readonly data: Buffer | null;
+}
+
+export interface ArtifactDirOptions {
+  /** Total bytes kept in memory. @default 512 MiB */
+  readonly cacheBytes?: number;
+  /** Files larger than this stream from disk. @default 128 MiB */
+  readonly maxCachedFile?: number;
+}
+
+export class ArtifactDir {
+  readonly root: string;
+  readonly #cacheBytes: number;
+  readonly #maxFile: number;
+  readonly #cache = new Map<string, Artifact>();
+  readonly #loading = new Map<string, Promise<Artifact>>();
+  #cached = 0;
+
+  constructor(root: string, o: ArtifactDirOptions = {}) {
+    this.root = resolve(root);
+    this.#cacheBytes = o.cacheBytes ?? 512 * 2 ** 20;
+    this.#maxFile = Math.min(o.maxCachedFile ?? 128 * 2 ** 20, this.#cacheBytes);
+  }
+
+  /** The artifact at `rel` (URL-decoded, `/`-separated), or null if absent or outside the root. */
+  async open(rel: string): Promise<Artifact | null> {
+    if (rel.includes('\0') || rel.split('/').some((p) => p === '..')) return null;
+    const full = resolve(this.root, `.${sep}${rel}`);
+    if (!full.startsWith(this.root + sep)) return null;
+    let st: Stats;
+    try {
+      st = await stat(full);
+    } catch {
+      return null;
+    }
+    if (!st.isFile()) return null;
+    const hit = this.#cache.get(full);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
+      // LRU: re-insert so the oldest entry is first in iteration order.
+      this.#cache.delete(full);
+      this.#cache.set(full, hit);
+      return hit;
+    }
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const meta = { path: await realpath(full), size: st.size, mtimeMs: st.mtimeMs, etag };
+    if (st.size > this.#maxFile) return { ...meta, data: null };
+    let p = this.#loading.get(full);
+    if (!p) {
+      p = readFile(full).then((data) => this.#remember(full, { ...meta, size: data.length, data }));
+      this.#loading.set(full, p);
+      void p.finally(() => this.#loading.delete(full)).catch(() => undefined);
+    }
+    return p;
+  }
+
+  #remember(key: string, a: Artifact): Artifact {
+    const old = this.#cache.get(key);
+    if (old) {
+      this.#cached -= old.size;
+      this.#cache.delete(key);
+    }
+    for (const [k, v] of this.#cache) {
+      if (this.#cached + a.size <= this.#cacheBytes) break;
+      this.#cache.delete(k);
+      this.#cached -= v.size;
+    }
+    this.#cache.set(key, a);
+    this.#cached += a.size;
+    return a;
+  }
+}
+
+export interface SendResult {
+  readonly status: number;
+  /** Bytes of body planned (the range length for 206). */
+  readonly bytes: number;
+  readonly range: string | null;
+}
+
+/** Answers GET/HEAD for `a`; the caller has checked the method. */
+export function sendArtifact(
+  req: IncomingMessage,
+  res: ServerResponse,
+  a: Artifact,
+  type: string,
+): SendResult {
+  const lastModified = new Date(a.mtimeMs).toUTCString();
+  const base: Record<string, string> = {
+    'Content-Type': type,
+    'Accept-Ranges': 'bytes',
+    ETag: a.etag,
+    'Last-Modified': lastModified,
+    'Cache-Control': 'no-cache',
+  };
+  const inm = req.headers['if-none-match'];
+  if (inm?.split(',').some((t) => t.trim() === a.etag)) {
+    res.writeHead(304, base).end();
+    return { status: 304, bytes: 0, range: null };
+  }
+  // If-Range with a stale validator: send the whole (new) representation.
+  const ifRange = req.headers['if-range'];
+  const rangeHeader =
+    ifRange && ifRange !== a.etag && ifRange !== lastModified ? undefined : req.headers.range;
+  const r = parseRange(rangeHeader, a.size);
+  if (r.kind === 'unsatisfiable') {
+    res.writeHead(416, { ...base, 'Content-Range': `bytes */${a.size}`, 'Content-Length': '0' }).end();
+    return { status: 416, bytes: 0, range: rangeHeader ?? null };
+  }
+  const start = r.kind === 'partial' ? r.start : 0;
+  const end = r.kind === 'partial' ? r.end : a.size - 1;
+  const len = a.size === 0 ? 0 : end - start + 1;
+  const status = r.kind === 'partial' ? 206 : 200;
+  const headers: Record<string, string> = { ...base, 'Content-Length': String(len) };
+  if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${a.size}`;
+  res.writeHead(status, headers);
+  if (req.method === 'HEAD' || len === 0) {
+    res.end();
+  } else if (a.data) {
+    res.end(status === 206 ? a.data.subarray(start, end + 1) : a.data);
+  } else {
+    const s = createReadStream(a.path, { start, end, highWaterMark: 2 ** 20 });
+    s.on('error', () => res.destroy());
+    s.pipe(res);
+  }
+  return {
+    status,
+    bytes: req.method === 'HEAD' ? 0 : len,
+    range: status === 206 ? (rangeHeader ?? null) : null,
+  };
+}
+
+const TYPES: Record<string, string> = {
+  ipxe: 'text/plain; charset=utf-8',
+  efi: 'application/efi',
+  iso: 'application/x-iso9660-image',
+  img: 'application/octet-stream',
+  txt: 'text/plain; charset=utf-8',
+  json: 'application/json',
+};
+
+export function contentType(path: string): string {
+  const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? '';
+  return TYPES[ext] ?? 'application/octet-stream';
+}

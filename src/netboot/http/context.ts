@@ -1,0 +1,62 @@
+/** What every boot-HTTP handler shares. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../../store/store.ts';
+import type { ArtifactDir } from './artifacts.ts';
+import type { EventSink } from './events.ts';
+import type { BootLogger } from './logger.ts';
+
+export interface EphemeralImage {
+  /** Paths under the artifacts directory. */
+  readonly kernel: string;
+  readonly initrd: string;
+  /** Appended to the kernel command line. */
+  readonly extraArgs?: string;
+}
+
+export interface BootContext {
+  readonly store: Store;
+  readonly events: EventSink;
+  readonly log: BootLogger;
+  /** How machines reach this server, e.g. `http://10.77.0.1:8081` (no trailing slash). */
+  readonly publicUrl: string;
+  /** Where the ephemeral OS phones home (`ingot.url=`). */
+  readonly agentUrl: string;
+  readonly artifacts: ArtifactDir;
+  readonly ipxe: ArtifactDir;
+  readonly ephemeral: EphemeralImage | null;
+  readonly tokenTtlMs: number;
+}
+
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  ctx: BootContext,
+) => Promise<void>;
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
+  res
+    .writeHead(status, { 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(text)) })
+    .end(text);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, `${JSON.stringify(body)}\n`, 'application/json');
+}
+
+/** Reads a small body; null when over `limit` bytes. */
+export async function readSmallBody(req: IncomingMessage, limit = 64 * 1024): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,116 @@
+/**
+ * The boot HTTP server of a rack: iPXE scripts, artifacts (Range), the metadata service and the
+ * agent's phone-home. Its own node:http server, not the region's API: iPXE clients send no
+ * bearer token, and the per-machine boot token is checked only where data is per machine.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Store } from '../../store/store.ts';
+import { metadataRoute } from '../metadata/route.ts';
+import type { MetadataSource } from '../metadata/documents.ts';
+import { agentHello } from './agent-hello.ts';
+import { artifactRoute } from './artifact-route.ts';
+import { ArtifactDir } from './artifacts.ts';
+import { bootScript } from './boot-script.ts';
+import type { BootContext, EphemeralImage } from './context.ts';
+import { sendText } from './context.ts';
+import { EventSink } from './events.ts';
+import { type BootLogger, silentLogger } from './logger.ts';
+
+export interface BootHttpOptions {
+  readonly store: Store;
+  /** Address to listen on (the provisioning interface's address). */
+  readonly host: string;
+  /** 0 picks a free port. @default 0 */
+  readonly port?: number;
+  /** URL machines use to reach this server. @default http://HOST:PORT */
+  readonly publicUrl?: string;
+  /** Where the ephemeral OS phones home. @default publicUrl (this server answers /agent/v1/hello) */
+  readonly agentUrl?: string;
+  readonly artifactsDir: string;
+  /** iPXE binaries for UEFI HTTP boot. @default /usr/lib/ipxe */
+  readonly ipxeDir?: string;
+  readonly ephemeral?: EphemeralImage | null;
+  /** Lifetime of a boot token. @default 6 hours */
+  readonly tokenTtlMs?: number;
+  readonly metadata?: MetadataSource;
+  readonly logger?: BootLogger;
+  /** Bytes of artifacts kept in memory. @default 512 MiB */
+  readonly cacheBytes?: number;
+}
+
+export interface BootHttpServer {
+  readonly url: string;
+  readonly port: number;
+  readonly server: http.Server;
+  close(): Promise<void>;
+}
+
+export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpServer> {
+  const log = o.logger ?? silentLogger;
+  const server = http.createServer({ keepAlive: true, requestTimeout: 60_000 });
+  server.keepAliveTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    s.setNoDelay(true);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port ?? 0, backlog: 4096 }, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostPart = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const publicUrl = (o.publicUrl ?? `http://${hostPart}:${port}`).replace(/\/+$/, '');
+  const ctx: BootContext = {
+    store: o.store,
+    events: new EventSink(o.store, log),
+    log,
+    publicUrl,
+    agentUrl: (o.agentUrl ?? publicUrl).replace(/\/+$/, ''),
+    artifacts: new ArtifactDir(o.artifactsDir, { cacheBytes: o.cacheBytes }),
+    ipxe: new ArtifactDir(o.ipxeDir ?? '/usr/lib/ipxe', { cacheBytes: 8 * 2 ** 20 }),
+    ephemeral: o.ephemeral ?? null,
+    tokenTtlMs: o.tokenTtlMs ?? 6 * 3600_000,
+  };
+  const metadata = metadataRoute(o.metadata);
+
+  server.on('request', (req, res) => {
+    route(req, res).catch((e: unknown) => {
+      log.error({ err: e, path: req.url }, 'boot HTTP request failed');
+      if (!res.headersSent) sendText(res, 500, `internal error: ${(e as Error).message}\n`);
+      else res.destroy();
+    });
+  });
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://boot');
+    const p = url.pathname;
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && p.startsWith('/artifacts/'))
+      return artifactRoute(req, res, url, ctx, ctx.artifacts, p.slice(11));
+    if (get && p.startsWith('/ipxe/')) return artifactRoute(req, res, url, ctx, ctx.ipxe, p.slice(6));
+    if (get && p.startsWith('/boot/')) return bootScript(req, res, url, ctx);
+    if (p === '/agent/v1/hello')
+      return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+    if (get && p === '/healthz') return sendText(res, 200, 'ok\n');
+    if (await metadata(req, res, url, ctx)) return;
+    sendText(res, 404, `no route ${req.method} ${p}\n`);
+  }
+
+  let closed = false;
+  return {
+    url: publicUrl,
+    port,
+    server,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await done;
+      await ctx.events.flush();
+    },
+  };
+}

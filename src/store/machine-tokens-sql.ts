@@ -1,0 +1,55 @@
+/**
+ * Per-machine boot tokens and address lookups for the rack services. A boot token goes on the
+ * ephemeral OS's kernel command line and authenticates the machine to the metadata service and
+ * the agent endpoint; only its SHA-256 is stored. One live token per machine: minting a new one
+ * (each iPXE script for the ephemeral OS does) replaces the previous one.
+ */
+import type { Machine } from '../core/machine.ts';
+import type { Db } from './db.ts';
+import { iso, machineFromRow } from './rows.ts';
+import type { IpAllocation } from './store.ts';
+
+export async function setMachineBootToken(
+  db: Db,
+  machineId: string,
+  hash: string,
+  expiresAt: number | null,
+): Promise<void> {
+  await db.tx(async (t) => {
+    await t.run('DELETE FROM machine_boot_tokens WHERE machine_id = ?', [machineId]);
+    await t.run(
+      'INSERT INTO machine_boot_tokens (machine_id, hash, created_at, expires_at) VALUES (?, ?, ?, ?)',
+      [machineId, hash, Date.now(), expiresAt],
+    );
+  });
+}
+
+/** The machine whose live (unexpired) boot token has this hash, or null. */
+export async function findMachineByBootToken(
+  db: Db,
+  hash: string,
+  now = Date.now(),
+): Promise<Machine | null> {
+  const rows = await db.query(
+    `SELECT m.* FROM machine_boot_tokens t JOIN machines m ON m.id = t.machine_id
+      WHERE t.hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+    [hash, now],
+  );
+  return rows.length ? machineFromRow(rows[0]) : null;
+}
+
+/** Unexpired address rows (static and DHCP leases) holding `ip`, across subnets. */
+export async function findIpsByAddress(db: Db, ip: string, now = Date.now()): Promise<IpAllocation[]> {
+  const rows = await db.query(
+    'SELECT * FROM ip_addresses WHERE ip = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY subnet_id',
+    [ip, now],
+  );
+  return rows.map((r) => ({
+    subnetId: r.subnet_id as string,
+    ip: r.ip as string,
+    machineId: (r.machine_id as string | null) ?? null,
+    mac: (r.mac as string | null) ?? null,
+    kind: r.kind as 'static' | 'dhcp',
+    expiresAt: iso(r.expires_at as number | null),
+  }));
+}

@@ -1,0 +1,93 @@
+/** Shared setup for the boot HTTP tests: a real SQLite store in a temp dir and a server on loopback. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BootHttpServer, startBootHttpServer } from '../src/netboot/http/index.ts';
+import type { BootHttpOptions } from '../src/netboot/http/server.ts';
+import { openStore } from '../src/store/open.ts';
+import type { SqlStore } from '../src/store/sql-store.ts';
+import type { NewMachine } from '../src/store/store.ts';
+
+export interface Harness {
+  dir: string;
+  store: SqlStore;
+  http: BootHttpServer;
+  artifacts: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(over: Partial<BootHttpOptions> = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'ingot-boothttp-'));
+  const store = await openStore({ dataDir: join(dir, 'data') });
+  const artifacts = join(dir, 'artifacts');
+  mkdirSync(join(artifacts, 'ephemeral'), { recursive: true });
+  writeFileSync(join(artifacts, 'ephemeral', 'vmlinuz'), Buffer.alloc(4096, 7));
+  writeFileSync(join(artifacts, 'ephemeral', 'initrd.img'), Buffer.alloc(1000, 9));
+  const server = await startBootHttpServer({
+    store,
+    host: '127.0.0.1',
+    artifactsDir: artifacts,
+    ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img' },
+    ...over,
+  });
+  return {
+    dir,
+    store,
+    http: server,
+    artifacts,
+    async close() {
+      await server.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+export function machine(over: Partial<NewMachine> = {}): NewMachine {
+  seq++;
+  const hex = (seq + (process.pid % 250) * 256).toString(16).padStart(6, '0');
+  return {
+    hostname: `boot-${process.pid}-${seq}`,
+    arch: 'amd64',
+    bmc: null,
+    nics: [{ mac: `52:54:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:0b`, boot: true }],
+    tags: [],
+    zone: 'z1',
+    rack: 'r1',
+    pool: 'default',
+    ...over,
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request; `from` binds the client to a loopback source address (127.0.0.x). */
+export function request(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: o.method ?? 'GET', headers: o.headers, localAddress: o.from },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** Waits until the event sink has flushed (it batches for up to 50 ms). */
+export const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 120));

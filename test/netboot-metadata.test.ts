@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Machine } from '../src/core/machine.ts';
+import { ipxeScriptUrl } from '../src/netboot/urls.ts';
+import { type Harness, machine, request, settle, startHarness } from './netboot-http-support.ts';
+
+/**
+ * Two machines with DHCP leases on 127.0.0.0/24; each client binds its leased loopback address
+ * (127.0.0.2 / 127.0.0.3) so the server sees the source address a real machine would have.
+ */
+describe('metadata service', () => {
+  let h: Harness;
+  let a: Machine;
+  let b: Machine;
+  let tokenA: string;
+  let tokenB: string;
+  const A = '127.0.0.2';
+  const B = '127.0.0.3';
+
+  before(async () => {
+    h = await startHarness({
+      metadata: {
+        userData: async (m) => `#cloud-config\nhostname: ${m.hostname}\n`,
+        vendorData: async () => null,
+      },
+    });
+    const subnet = await h.store.createSubnet(
+      {
+        name: `lo-${process.pid}`,
+        cidr: '127.0.0.0/24',
+        gateway: null,
+        dns: [],
+        vlan: null,
+        dhcpMode: 'full',
+        autoEnlist: false,
+        ranges: [{ kind: 'dynamic', start: '127.0.0.2', end: '127.0.0.9' }],
+      },
+      'test',
+    );
+    const boot = async (ip: string) => {
+      const m = await h.store.createMachine(machine(), 'test');
+      await h.store.transition({
+        machineId: m.id,
+        from: 'new',
+        to: 'commissioning',
+        reason: 't',
+        actor: 'test',
+      });
+      await h.store.allocateIp(subnet.id, { mac: m.nics[0].mac, ip, kind: 'dhcp', ttlMs: 600_000 });
+      const script = (await request(ipxeScriptUrl(h.http.url, m.nics[0].mac))).body.toString();
+      return { m, token: /ingot\.token=(\S+)/.exec(script)![1] };
+    };
+    ({ m: a, token: tokenA } = await boot(A));
+    ({ m: b, token: tokenB } = await boot(B));
+  });
+  after(() => h.close());
+
+  it('serves NoCloud meta-data, user-data and vendor-data to the machine with its token in the path', async () => {
+    const md = await request(`${h.http.url}/metadata/${tokenA}/meta-data`, { from: A });
+    assert.equal(md.status, 200);
+    assert.match(md.body.toString(), new RegExp(`^instance-id: "${a.id}"$`, 'm'));
+    assert.match(md.body.toString(), new RegExp(`^local-hostname: "${a.hostname}"$`, 'm'));
+    const ud = await request(`${h.http.url}/metadata/${tokenA}/user-data`, { from: A });
+    assert.equal(ud.body.toString(), `#cloud-config\nhostname: ${a.hostname}\n`);
+    const vd = await request(`${h.http.url}/metadata/${tokenA}/vendor-data`, { from: A });
+    assert.equal(vd.status, 200);
+    assert.equal(vd.body.length, 0);
+  });
+
+  it('serves EC2-style keys with the token in a header', async () => {
+    const headers = { 'x-ingot-token': tokenB };
+    const root = await request(`${h.http.url}/latest/meta-data/`, { from: B, headers });
+    assert.equal(root.status, 200);
+    assert.match(root.body.toString(), /^instance-id$/m);
+    assert.match(root.body.toString(), /^placement\/$/m);
+    const id = await request(`${h.http.url}/latest/meta-data/instance-id`, { from: B, headers });
+    assert.equal(id.body.toString(), b.id);
+    const ip = await request(`${h.http.url}/2009-04-04/meta-data/local-ipv4`, { from: B, headers });
+    assert.equal(ip.body.toString(), B);
+    const az = await request(`${h.http.url}/latest/meta-data/placement/availability-zone`, {
+      from: B,
+      headers,
+    });
+    assert.equal(az.body.toString(), 'z1');
+    assert.equal((await request(`${h.http.url}/latest/meta-data/nope`, { from: B, headers })).status, 404);
+    await settle();
+    const ev = await h.store.listEvents({ machineId: b.id, limit: 100 });
+    assert.ok(ev.some((e) => e.type === 'metadata.fetch' && e.data.path === '/latest/meta-data/instance-id'));
+  });
+
+  it("refuses machine B presenting machine A's token and records a security event on A", async () => {
+    const r = await request(`${h.http.url}/metadata/${tokenA}/user-data`, { from: B });
+    assert.equal(r.status, 403);
+    assert.doesNotMatch(r.body.toString(), /cloud-config/);
+    await settle();
+    const denied = (await h.store.listEvents({ machineId: a.id, limit: 100 })).filter(
+      (e) => e.type === 'metadata.denied',
+    );
+    assert.equal(denied.length, 1);
+    assert.equal(denied[0].level, 'error');
+    assert.equal(denied[0].data.ip, B);
+    assert.equal(denied[0].data.sourceMachine, b.id);
+    assert.ok(!JSON.stringify(denied).includes(tokenA), 'the token must not reach the timeline');
+  });
+
+  it('refuses a request without a token (401) and with a made-up token (403), from a leased address', async () => {
+    assert.equal((await request(`${h.http.url}/latest/meta-data/instance-id`, { from: A })).status, 401);
+    const fake = 'x'.repeat(32);
+    assert.equal((await request(`${h.http.url}/metadata/${fake}/meta-data`, { from: A })).status, 403);
+    await settle();
+    const denied = (await h.store.listEvents({ machineId: a.id, limit: 100 })).filter(
+      (e) => e.type === 'metadata.denied' && e.data.tokenMachine === null,
+    );
+    assert.equal(denied.length, 2);
+  });
+
+  it('refuses the right token from an address without a lease', async () => {
+    const r = await request(`${h.http.url}/metadata/${tokenA}/meta-data`, { from: '127.0.0.9' });
+    assert.equal(r.status, 403);
+  });
+});
