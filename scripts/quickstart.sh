@@ -8,5 +8,8 @@ if ! command -v npm >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 sh scripts/install-system-packages.sh
-npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: lock files here carry no registry addresses
+# (omit-lockfile-registry-resolved), and npm then leaves other platforms' optional packages out
+# of the lock, which `npm ci` refuses. `npm install` still installs the locked versions.
+npm install --no-audit --no-fund
 exec npm start -- "$@"
