@@ -25,15 +25,8 @@ const { values } = parseArgs({
 const MACHINES = Number(values.machines);
 const WORKFLOWS = Number(values.workflows);
 
-async function api<T>(s: ServeProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(s: ServeProcess, method: string, path: string, body?: unknown): Promise<T> =>
+  s.api<T>(method, path, body);
 
 async function pool<T>(n: number, concurrency: number, f: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);

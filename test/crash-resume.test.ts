@@ -13,15 +13,8 @@ import { startServe, type ServeProcess } from './support/serve-process.ts';
 const N = 100;
 const FLAGS = ['--lease', '1000', '--simulated-agent-delay', '400', '--agent-poll', '50'];
 
-async function api<T>(s: ServeProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(s: ServeProcess, method: string, path: string, body?: unknown): Promise<T> =>
+  s.api<T>(method, path, body);
 
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `ingot-crash-${backend}-`));

@@ -12,6 +12,8 @@ export interface ServeProcess {
   readonly token: string;
   /** Output so far, for failure messages. */
   log(): string;
+  /** Calls the API as admin; throws with the response body on a non-2xx status. */
+  api<T>(method: string, path: string, body?: unknown): Promise<T>;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -46,11 +48,24 @@ export async function startServe(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     url,
     child,
-    token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    token,
     log: () => out,
+    api: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
     kill: (signal) =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
