@@ -4,10 +4,12 @@
  * each main view go to docs/screenshots/ (linked from the README).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type Emulator, startEmulator } from '../src/bmc/emulator/index.ts';
 import { type AgentPort, AgentTask } from '../src/engine/agent-port.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { SAMPLE_CLUSTER } from '../ui/src/clusters/sample.ts';
@@ -28,6 +30,25 @@ class LabAgent implements AgentPort {
     (m.hostname.startsWith('bad-') ? this.failing : this.ok).task(m, job, task);
 }
 
+/** A lab machine's serial output as QEMU logs it: iPXE, then Linux, with terminal escapes. */
+function bootLog(): string {
+  const lines = [
+    '\x1b[2J\x1b[01;01HSeaBIOS (version 1.16.3-debian-1.16.3-2)',
+    'iPXE (https://ipxe.org) 00:03.0 CA00 PCI2.10 PnP PMM+BEFCB000+BEF0B000 CA00',
+    '\x1b[1miPXE 1.21.1+ (g4bd064de)\x1b[0m -- Open Source Network Boot Firmware',
+    'net0: 52:54:00:00:00:01 using virtio-net on 0000:00:03.0 (Ethernet) [open]',
+    'Configuring (net0 52:54:00:00:00:01).................. ok',
+    'http://10.20.0.1:8081/boot/52-54-00-00-00-01.ipxe... ok',
+    'http://10.20.0.1:8081/artifacts/vmlinuz... ok',
+    'http://10.20.0.1:8081/artifacts/initrd.img... ok',
+  ];
+  for (let i = 0; i < 48; i++) {
+    lines.push(`[    ${(i * 0.0213).toFixed(6)}] kernel: boot step ${i + 1} of the ephemeral OS`);
+  }
+  lines.push('[    1.204118] Run /init as init process', 'ingot-agent: hello sent, INGOT-PHONEHOME-OK');
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 interface Machine {
   id: string;
   hostname: string;
@@ -44,6 +65,7 @@ describe('web console', { timeout: 90_000 }, () => {
   let ids: string[] = [];
   let bad: Machine;
   let viewerToken = '';
+  let emu: Emulator;
 
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
   const byHost = async (hostname: string) => {
@@ -54,6 +76,8 @@ describe('web console', { timeout: 90_000 }, () => {
   before(async () => {
     await ensureUiBuilt(ROOT);
     mkdirSync(SHOTS, { recursive: true });
+    // A virtual Redfish BMC for the machine whose sensors the page charts.
+    emu = await startEmulator({ systems: 1, username: 'admin', password: 'emu-pass-1' });
     r = await startTestRegion({ agent: new LabAgent() });
     ids = await seedMachines(r.region.store, { machines: 48 });
     await seedSubnets(r.region.store, ids);
@@ -88,6 +112,7 @@ describe('web console', { timeout: 90_000 }, () => {
   after(async () => {
     await closeBrowser();
     await r?.stop();
+    await emu?.close();
   });
 
   it('serves the console at / and refuses a wrong token on the sign-in form', async () => {
@@ -130,7 +155,78 @@ describe('web console', { timeout: 90_000 }, () => {
     await stopped.waitFor();
     assert.match((await stopped.textContent()) ?? '', /DIMM B2/);
     await page.getByText('No console log yet').waitFor();
-    await shot('machine');
+    await page.getByText('No sensor readings: this BMC does not report them.').waitFor();
+  });
+
+  it('charts the sensors of a machine with a virtual Redfish BMC and follows them live', async () => {
+    const created = await r.api<Machine>('POST', '/api/v1/machines', {
+      hostname: 'redfish-01',
+      bmc: { address: emu.address('sys-0001'), username: 'admin', password: 'emu-pass-1' },
+      nics: [{ mac: emu.systems.get('sys-0001')!.macs[0] }],
+      zone: 'az1',
+      rack: 'r02',
+      pool: 'lab',
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    try {
+      // Commissioned through the engine and the emulator: it ends ready and powered off.
+      await r.api('POST', `/api/v1/machines/${id}/actions/commission`, {});
+      await eventually(
+        async () => (await r.api<Machine>('GET', `/api/v1/machines/${id}`)).body.state === 'ready',
+        20_000,
+        'redfish-01 to be commissioned',
+      );
+      // Its serial console as a lab machine's: a log file named in a lab state file (src/lab).
+      const labDir = join(r.dataDir, 'labs', 'e2e');
+      mkdirSync(labDir, { recursive: true });
+      const log = join(labDir, 'redfish-01.console.log');
+      writeFileSync(log, bootLog());
+      writeFileSync(
+        join(labDir, 'state.json'),
+        JSON.stringify({ name: 'e2e', labDir, machines: [{ machineId: id, consoleLog: log }] }),
+      );
+      await page.goto(`${r.url}/machines/${id}`);
+      await page.getByRole('heading', { name: 'redfish-01' }).waitFor();
+      const consoleLog = page.getByRole('log', { name: 'Serial console output' });
+      await consoleLog.getByText(/Run \/init as init process/).waitFor();
+      const shown = (await consoleLog.textContent()) ?? '';
+      assert.ok(!shown.includes('\u001b') && !shown.includes('\r'), 'escapes and CRs are removed');
+      const sensors = page.getByRole('region', { name: 'Sensors' });
+      const cpu = sensors.getByRole('row', { name: /^CPU temperature/ });
+      await cpu.getByText('24 °C').waitFor();
+      for (const [name, value] of [
+        ['Inlet temperature', '22 °C'],
+        ['Fan 1', '0 RPM'],
+        ['System input power', '9 W'],
+        ['12V rail', '12.05 V'],
+      ]) {
+        await sensors
+          .getByRole('row', { name: new RegExp(`^${name}`) })
+          .getByText(value)
+          .waitFor();
+      }
+      await sensors.getByText('System health: OK').waitFor();
+      // Power on from the page: the next poll (every 10 s) reads the hot CPU, without a reload.
+      await page.getByRole('button', { name: 'Power on' }).click();
+      await cpu.getByText('52 °C').waitFor({ timeout: 25_000 });
+      await sensors
+        .getByRole('row', { name: /^Fan 1/ })
+        .getByText('5,400 RPM')
+        .waitFor();
+      assert.match(
+        (await cpu.getByRole('img').getAttribute('aria-label')) ?? '',
+        /^CPU temperature: \d+ readings since the page opened, from 24 °C to 52 °C, latest 52 °C$/,
+      );
+      // Powered on, the console is followed: new output shows up, scrolled into view.
+      appendFileSync(log, '\r\nDebian GNU/Linux 13 redfish-01 ttyS0\r\n\r\nredfish-01 login: ');
+      await consoleLog.getByText('redfish-01 login:').waitFor({ timeout: 10_000 });
+      const atEnd = await consoleLog.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
+      assert.ok(atEnd, 'the console stays scrolled to the end');
+      await shot('machine');
+    } finally {
+      await r.api('DELETE', `/api/v1/machines/${id}`);
+    }
   });
 
   it('runs an action and shows the machine change live, without a reload', async () => {

@@ -411,3 +411,24 @@ export const PlanClusterResult = Type.Object({
   plan: ClusterPlanT,
   text: Type.String({ description: 'The plan as `ingot cluster plan` prints it' }),
 });
+
+/* Sensors: GET /api/v1/machines/{id}/sensors (src/api/routes/sensors.ts). */
+
+const SENSOR_HEALTH = ['ok', 'warning', 'critical', 'unknown'] as const;
+
+export const SensorReadingsT = Type.Object({
+  health: Lit(SENSOR_HEALTH, 'Worst health of the system as the BMC rolls it up'),
+  readings: Type.Array(
+    Type.Object({
+      name: Type.String({ description: 'Sensor name as the BMC reports it, e.g. CPU temperature' }),
+      kind: Lit(['temperature', 'fan', 'power', 'voltage', 'other']),
+      value: Nullable(Type.Number({ description: 'null when the BMC has no reading' })),
+      unit: Type.String({ description: 'Cel, RPM, %, W, V, A… as the driver reports it' }),
+      health: Type.Optional(Lit(SENSOR_HEALTH)),
+    }),
+  ),
+  readAt: Type.String({
+    format: 'date-time',
+    description: 'When the region read the BMC; requests within a few seconds share one read',
+  }),
+});

@@ -17,6 +17,7 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { eventRoutes } from './routes/events.ts';
 import { machineRoutes } from './routes/machines.ts';
+import { sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
@@ -107,6 +108,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(eventRoutes(deps.store, tail));
       if (deps.dataDir) await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
       await v1.register(clusterRoutes(deps.store));
+      await v1.register(sensorRoutes(deps.store));
     },
     { prefix: '/api/v1' },
   );

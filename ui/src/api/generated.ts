@@ -830,6 +830,91 @@ export type paths = {
       };
     };
   };
+  "/api/v1/machines/{id}/sensors": {
+    /**
+     * Sensor readings, read live from the machine’s BMC
+     * @description Temperatures, fans, power and voltages as the BMC reports them. Answers are reused for 5 s per machine; `readAt` says when the BMC was read. 422 INGOT_BMC_UNSUPPORTED when the BMC cannot report sensors; 502 when it cannot be reached or refuses the credentials.
+     */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * @description Worst health of the system as the BMC rolls it up
+               * @enum {string}
+               */
+              health: "ok" | "warning" | "critical" | "unknown";
+              /**
+               * Format: date-time
+               * @description When the region read the BMC; requests within a few seconds share one read
+               */
+              readAt: string;
+              readings: ({
+                  /** @enum {string} */
+                  health?: "ok" | "warning" | "critical" | "unknown";
+                  /** @enum {string} */
+                  kind: "temperature" | "fan" | "power" | "voltage" | "other";
+                  /** @description Sensor name as the BMC reports it, e.g. CPU temperature */
+                  name: string;
+                  /** @description Cel, RPM, %, W, V, A… as the driver reports it */
+                  unit: string;
+                  value: number | null;
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        502: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/subnets": {
     /** List subnets */
     get: {

@@ -1,17 +1,20 @@
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import { Link } from '../app/Link.tsx';
 import { useCan, useSession } from '../auth/session.tsx';
 import { when } from '../machines/format.ts';
 import { PowerBadge, StateBadge } from '../machines/components/StateBadge.tsx';
 import { LiveIndicator } from '../ui/LiveIndicator.tsx';
-import { bootView, sensorSeries } from './boot-phases.ts';
+import { readConsole, readSensors } from './api.ts';
+import { bootView } from './boot-phases.ts';
 import { ActionPanel } from './components/ActionPanel.tsx';
 import { BootProgress } from './components/BootProgress.tsx';
+import { ConsolePanel } from './components/ConsolePanel.tsx';
 import { EventTimeline } from './components/EventTimeline.tsx';
 import { Inventory } from './components/Inventory.tsx';
 import { JobSteps } from './components/JobSteps.tsx';
-import { Sparkline } from './components/Sparkline.tsx';
+import { SensorsPanel } from './components/SensorsPanel.tsx';
 import { useMachineDetails } from './useMachineDetails.ts';
+import './machine.css';
 
 export function MachineDetails({ id }: { id: string }) {
   const { client } = useSession();
@@ -21,8 +24,8 @@ export function MachineDetails({ id }: { id: string }) {
     () => (d.machine ? bootView(d.machine, d.events, d.jobs) : null),
     [d.machine, d.events, d.jobs],
   );
-  const sensors = useMemo(() => sensorSeries(d.events), [d.events]);
-  const consoleLines = useMemo(() => d.events.filter((e) => e.type.startsWith('console.')), [d.events]);
+  const loadSensors = useCallback((signal: AbortSignal) => readSensors(client, id, signal), [client, id]);
+  const loadConsole = useCallback((signal: AbortSignal) => readConsole(client, id, signal), [client, id]);
   const tests = useMemo(
     () => d.events.filter((e) => e.type.startsWith('test.') || e.type.startsWith('hwtest.')),
     [d.events],
@@ -111,16 +114,7 @@ export function MachineDetails({ id }: { id: string }) {
           </section>
           <section className="card" aria-labelledby="console-h">
             <h2 id="console-h">Serial console</h2>
-            {consoleLines.length === 0 ? (
-              <p className="empty">
-                No console log yet. Lab machines stream their serial console here while they boot.
-              </p>
-            ) : (
-              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling log must be focusable to scroll it by keyboard
-              <pre className="console" tabIndex={0}>
-                {consoleLines.map((e) => String(e.data.line ?? e.message)).join('\n')}
-              </pre>
-            )}
+            <ConsolePanel key={m.id} load={loadConsole} live={m.powerState === 'on'} />
           </section>
         </div>
         <div className="col-side">
@@ -137,6 +131,10 @@ export function MachineDetails({ id }: { id: string }) {
               </dd>
             </dl>
             {canAct && <ActionPanel machine={m} act={client.act} kind="power" onActed={d.refresh} />}
+          </section>
+          <section className="card" aria-labelledby="sensors-h">
+            <h2 id="sensors-h">Sensors</h2>
+            <SensorsPanel key={m.id} load={loadSensors} />
           </section>
           <section className="card" aria-labelledby="hw-h">
             <h2 id="hw-h">Hardware</h2>
@@ -168,18 +166,6 @@ export function MachineDetails({ id }: { id: string }) {
                   </li>
                 ))}
               </ul>
-            )}
-          </section>
-          <section className="card" aria-labelledby="sensors-h">
-            <h2 id="sensors-h">Sensors</h2>
-            {sensors.length === 0 ? (
-              <p className="empty">No sensor readings yet. They appear here once the BMC reports them.</p>
-            ) : (
-              <div className="sparklines">
-                {sensors.map((s) => (
-                  <Sparkline key={s.name} {...s} />
-                ))}
-              </div>
             )}
           </section>
         </div>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IngotEvent, Job } from '../api/types.ts';
-import { bootView, phaseOf, sensorSeries } from './boot-phases.ts';
+import { bootView, phaseOf } from './boot-phases.ts';
 
 let seq = 0;
 const ev = (type: string, o: Partial<IngotEvent> = {}): IngotEvent => ({
@@ -87,16 +87,5 @@ describe('boot phases', () => {
     const old = ev('dhcp.offer', { at: '2026-11-21T10:00:00.000Z' });
     const v = bootView({ state: 'commissioning', stateReason: '' }, [old], [job('queued')]);
     assert.ok(v.phases.every((p) => p.status === 'pending'));
-  });
-
-  it('turns sensor events into series for the small charts', () => {
-    const s = sensorSeries([
-      ev('sensor.reading', { data: { sensor: 'CPU temp', value: 41, unit: '°C' } }),
-      ev('sensor.reading', { data: { sensor: 'CPU temp', value: 44, unit: '°C' } }),
-    ]);
-    assert.deepEqual(
-      s.map((x) => [x.name, x.unit, x.points.map((p) => p.value)]),
-      [['CPU temp', '°C', [41, 44]]],
-    );
   });
 });

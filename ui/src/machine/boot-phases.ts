@@ -135,23 +135,3 @@ export function bootView(
   }
   return { job, phases, stopped };
 }
-
-/** Numeric series from `sensor.*` events ({sensor|name, value, unit}), for the small charts. */
-export function sensorSeries(
-  events: IngotEvent[],
-): { name: string; unit: string; points: { at: string; value: number }[] }[] {
-  const series = new Map<string, { name: string; unit: string; points: { at: string; value: number }[] }>();
-  for (const e of events) {
-    if (!e.type.startsWith('sensor.')) continue;
-    const name = String(e.data.sensor ?? e.data.name ?? e.type.slice(7));
-    const value = Number(e.data.value);
-    if (!Number.isFinite(value)) continue;
-    let s = series.get(name);
-    if (!s) {
-      s = { name, unit: String(e.data.unit ?? ''), points: [] };
-      series.set(name, s);
-    }
-    s.points.push({ at: e.at, value });
-  }
-  return [...series.values()];
-}

@@ -1,40 +1,27 @@
-/** A small line chart for one sensor; the latest value is also printed as text. */
-export function Sparkline({
-  name,
-  unit,
-  points,
-}: {
-  name: string;
-  unit: string;
-  points: { at: string; value: number }[];
-}) {
-  const w = 160;
-  const h = 36;
-  const values = points.map((p) => p.value);
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  const span = max - min || 1;
-  const d = points
-    .map(
-      (p, i) =>
-        `${i === 0 ? 'M' : 'L'}${((i / Math.max(1, points.length - 1)) * w).toFixed(1)},${(h - 2 - ((p.value - min) / span) * (h - 4)).toFixed(1)}`,
-    )
-    .join(' ');
-  const last = values[values.length - 1];
+import { type SensorSeries, sparkLabel, sparkPath } from '../sensors.ts';
+
+const W = 96;
+const H = 22;
+
+/**
+ * A small line chart of one sensor since the page opened (the last MAX_POINTS readings), newest
+ * at the right. It has a fixed size, so points arriving never move the layout; screen readers
+ * get the range and the latest value.
+ */
+export function Sparkline({ series }: { series: Pick<SensorSeries, 'name' | 'unit' | 'values' | 'latest'> }) {
+  const { d, last } = sparkPath(series.values, W, H);
   return (
-    <figure className="sparkline">
-      <figcaption>
-        {name} <strong>{`${last}${unit ? ` ${unit}` : ''}`}</strong>
-      </figcaption>
-      <svg
-        width={w}
-        height={h}
-        viewBox={`0 0 ${w} ${h}`}
-        role="img"
-        aria-label={`${name}: ${points.length} readings from ${min} to ${max} ${unit}, latest ${last}`}
-      >
-        <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" />
-      </svg>
-    </figure>
+    <svg
+      className="sparkline"
+      width={W}
+      height={H}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label={sparkLabel(series)}
+    >
+      <line className="spark-base" x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} />
+      {d && <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />}
+      {last && <circle cx={last.x} cy={last.y} r="2" fill="currentColor" />}
+    </svg>
   );
 }

@@ -1,0 +1,121 @@
+/**
+ * GET /api/v1/machines/{id}/sensors: the machine's sensor readings, read live from its BMC
+ * through its driver. Answers are kept a few seconds per machine (and concurrent requests
+ * share one read), so a page polling from several browsers reads the BMC at most once per
+ * cache period. A failed read is kept as long, so an unreachable BMC is not hammered either.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { SensorReport } from '../../bmc/driver.ts';
+import { createBmcDriver, type DriverOptions } from '../../bmc/registry.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import type { Machine } from '../../core/machine.ts';
+import type { Store } from '../../store/store.ts';
+import { errorResponses, IdParams, SensorReadingsT } from '../schemas.ts';
+
+export type SensorAnswer = SensorReport & { readonly readAt: string };
+
+/** How long one read of a machine's BMC answers for. */
+export const SENSOR_CACHE_MS = 5000;
+
+/**
+ * A live page read should fail fast: one retry and a short timeout, where the engine's steps
+ * use the driver's defaults (10 s, 3 retries). RedfishDriverOptions takes `retries`.
+ */
+const LIVE_READ: DriverOptions & { retries: number } = { timeoutMs: 5000, retries: 1 };
+
+interface Entry {
+  /** Which BMC the entry was read from: a changed address, user or password is a new read. */
+  readonly key: string;
+  readonly answer: Promise<SensorAnswer>;
+  /** When the read finished (ms); null while it is in flight. */
+  doneAt: number | null;
+}
+
+/** Per-machine cache of sensor reads; `now` is injectable for tests. */
+export class SensorCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(o: { ttlMs?: number; now?: () => number } = {}) {
+    this.#ttlMs = o.ttlMs ?? SENSOR_CACHE_MS;
+    this.#now = o.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The cached answer for `machineId` read from BMC `key`, or a new read through `read`. */
+  get(machineId: string, key: string, read: () => Promise<SensorReport>): Promise<SensorAnswer> {
+    const now = this.#now();
+    const hit = this.#entries.get(machineId);
+    if (hit && hit.key === key && (hit.doneAt === null || now - hit.doneAt < this.#ttlMs)) return hit.answer;
+    this.#sweep(now);
+    const entry: Entry = {
+      key,
+      doneAt: null,
+      answer: read().then((report) => ({ ...report, readAt: new Date(this.#now()).toISOString() })),
+    };
+    entry.answer.then(
+      () => {
+        entry.doneAt = this.#now();
+      },
+      () => {
+        entry.doneAt = this.#now();
+      },
+    );
+    this.#entries.set(machineId, entry);
+    return entry.answer;
+  }
+
+  /** Drops finished entries past their time, so the map holds only machines being watched. */
+  #sweep(now: number): void {
+    for (const [id, e] of this.#entries) {
+      if (e.doneAt !== null && now - e.doneAt >= this.#ttlMs) this.#entries.delete(id);
+    }
+  }
+}
+
+async function readSensors(store: Store, m: Machine): Promise<SensorReport> {
+  const bmc = m.bmc!;
+  const driver = createBmcDriver(
+    { address: bmc.address, username: bmc.username, password: await store.bmcPassword(m) },
+    LIVE_READ,
+  );
+  try {
+    return await driver.sensors();
+  } finally {
+    await driver.close().catch(() => undefined);
+  }
+}
+
+export function sensorRoutes(store: Store, o: { cache?: SensorCache } = {}): FastifyPluginAsyncTypebox {
+  const cache = o.cache ?? new SensorCache();
+  return async (app) => {
+    app.get('/machines/:id/sensors', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['machines'],
+        summary: 'Sensor readings, read live from the machine’s BMC',
+        description: `Temperatures, fans, power and voltages as the BMC reports them. Answers are reused for ${SENSOR_CACHE_MS / 1000} s per machine; \`readAt\` says when the BMC was read. 422 INGOT_BMC_UNSUPPORTED when the BMC cannot report sensors; 502 when it cannot be reached or refuses the credentials.`,
+        params: IdParams,
+        response: { 200: SensorReadingsT, ...errorResponses, 422: Type.Ref('Error'), 502: Type.Ref('Error') },
+      },
+      handler: async (req) => {
+        const m = await store.getMachine(req.params.id);
+        if (!m.bmc) {
+          throw new IngotError(
+            ErrorCode.BmcUnsupported,
+            `machine ${m.hostname} has no BMC, so it has no sensors to read; set one with \`ingot machine set --bmc\``,
+            { details: { machine: m.id } },
+          );
+        }
+        // The secret id changes with the password: a corrected password is tried at once.
+        const key = `${m.bmc.address}\n${m.bmc.username}\n${m.bmc.passwordSecretId}`;
+        return cache.get(m.id, key, () => readSensors(store, m));
+      },
+    });
+  };
+}
