@@ -24,10 +24,12 @@ export const isBootHeavy = (kind: WorkflowKind): boolean => HEAVY.has(kind);
 
 /** A counting semaphore with FIFO waiters. */
 export class Semaphore {
+  readonly #size: number;
   #free: number;
   readonly #waiters: (() => void)[] = [];
 
   constructor(size: number) {
+    this.#size = size;
     this.#free = size;
   }
 
@@ -45,8 +47,35 @@ export class Semaphore {
     else this.#free++;
   }
 
-  get idle(): boolean {
-    return this.#waiters.length === 0;
+  /** Nobody holds it and nobody waits: safe to forget. */
+  get unused(): boolean {
+    return this.#free === this.#size && this.#waiters.length === 0;
+  }
+}
+
+/** One semaphore per key (BMC host), created on demand and dropped when idle. */
+export class KeyedSemaphores {
+  readonly #size: number;
+  readonly #sems = new Map<string, Semaphore>();
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let sem = this.#sems.get(key);
+    if (!sem) {
+      sem = new Semaphore(this.#size);
+      this.#sems.set(key, sem);
+    }
+    await sem.acquire();
+    try {
+      return await fn();
+    } finally {
+      sem.release();
+      // Forget it only when nobody holds or awaits it: a fresh one would let more in.
+      if (sem.unused) this.#sems.delete(key);
+    }
   }
 }
 

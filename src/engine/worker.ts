@@ -13,16 +13,12 @@ import { createBmcDriver } from '../bmc/registry.ts';
 import type { NewEvent } from '../core/event.ts';
 import { type IngotError, toIngotError } from '../core/errors.ts';
 import { backoffMs, type Job, type JobStep } from '../core/job.ts';
-import {
-  type MachineState,
-  workflowFailureState,
-  workflowRunningState,
-  workflowSuccessState,
-} from '../core/lifecycle.ts';
+import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
-import type { JobFinish, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
-import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, type Limits, Semaphore } from './limits.ts';
+import { jobEnd } from './job-end.ts';
+import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, KeyedSemaphores, type Limits } from './limits.ts';
 import { type StepContext, type StepOutcome, stepDef } from './steps.ts';
 
 export interface RetryPolicy {
@@ -79,7 +75,7 @@ export class Worker {
   readonly #retry: RetryPolicy;
   readonly #inflight = new Map<string, Promise<void>>();
   readonly #racks = new KeyedCounter();
-  readonly #bmcs = new Map<string, Semaphore>();
+  readonly #bmcs: KeyedSemaphores;
   #abort = new AbortController();
   #halted = false;
   #wake: (() => void) | null = null;
@@ -100,6 +96,7 @@ export class Worker {
     };
     this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.#retry = { baseMs: 1000, capMs: 60_000, maxAttempts: 5, ...o.retry };
+    this.#bmcs = new KeyedSemaphores(this.#limits.perBmc);
   }
 
   get inflight(): number {
@@ -201,21 +198,6 @@ export class Worker {
     return jobs.length;
   }
 
-  async #withBmcSlot<T>(host: string, fn: () => Promise<T>): Promise<T> {
-    let sem = this.#bmcs.get(host);
-    if (!sem) {
-      sem = new Semaphore(this.#limits.perBmc);
-      this.#bmcs.set(host, sem);
-    }
-    await sem.acquire();
-    try {
-      return await fn();
-    } finally {
-      sem.release();
-      if (sem.idle) this.#bmcs.delete(host);
-    }
-  }
-
   async #runJob(job: Job): Promise<void> {
     const { store, hooks } = this.#o;
     const signal = this.#abort.signal;
@@ -275,9 +257,7 @@ export class Worker {
         let outcome: StepOutcome;
         let error: IngotError | null = null;
         try {
-          outcome = def.usesBmc
-            ? await this.#withBmcSlot(job.bmcHost, () => def.run(ctx))
-            : await def.run(ctx);
+          outcome = def.usesBmc ? await this.#bmcs.run(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
         } catch (e) {
           error = toIngotError(e);
           outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
@@ -410,39 +390,8 @@ export class Worker {
     events: NewEvent[],
   ): Promise<void> {
     if (this.#halted) return;
-    const running = workflowRunningState(job.kind);
-    let transition: JobFinish['transition'];
-    if (running !== null && machine.state === running) {
-      if (status === 'done') {
-        const to = workflowSuccessState(job.kind)!;
-        transition = {
-          from: running,
-          to,
-          reason: `${job.kind} finished`,
-          set:
-            job.kind === 'commission'
-              ? { commissionedAt: nowIso() }
-              : job.kind === 'release'
-                ? { owner: '' }
-                : undefined,
-        };
-      } else {
-        transition = {
-          from: running,
-          to: workflowFailureState(running)!,
-          reason: error ?? `${job.kind} failed`,
-        };
-      }
-    }
-    events.push({
-      type: status === 'done' ? 'job.done' : 'job.failed',
-      level: status === 'done' ? 'info' : 'error',
-      actor: `engine:${this.owner}`,
-      machineId: job.machineId,
-      jobId: job.id,
-      message: status === 'done' ? `${job.kind} finished` : `${job.kind} failed: ${error}`,
-      data: { kind: job.kind },
-    });
+    const { transition, event } = jobEnd(job, machine, status, error, `engine:${this.owner}`, nowIso());
+    events.push(event);
     const ok = await this.#o.store.finishJob(job.id, this.owner, {
       status,
       error,

@@ -1,0 +1,48 @@
+/**
+ * How a job's end changes its machine: a pure decision, persisted by the worker in the same
+ * transaction as the job's end. Only a machine still in the workflow's running state moves;
+ * one that left it (abort, watchdog) keeps its state.
+ */
+import type { NewEvent } from '../core/event.ts';
+import type { Job } from '../core/job.ts';
+import { workflowFailureState, workflowRunningState, workflowSuccessState } from '../core/lifecycle.ts';
+import type { Machine } from '../core/machine.ts';
+import type { JobFinish } from '../store/store.ts';
+
+export function jobEnd(
+  job: Pick<Job, 'id' | 'kind' | 'machineId'>,
+  machine: Pick<Machine, 'state'>,
+  status: 'done' | 'failed',
+  error: string | null,
+  actor: string,
+  now: string,
+): { transition: JobFinish['transition']; event: NewEvent } {
+  const running = workflowRunningState(job.kind);
+  let transition: JobFinish['transition'];
+  if (running !== null && machine.state === running) {
+    transition =
+      status === 'done'
+        ? {
+            from: running,
+            to: workflowSuccessState(job.kind)!,
+            reason: `${job.kind} finished`,
+            set:
+              job.kind === 'commission'
+                ? { commissionedAt: now }
+                : job.kind === 'release'
+                  ? { owner: '' }
+                  : undefined,
+          }
+        : { from: running, to: workflowFailureState(running)!, reason: error ?? `${job.kind} failed` };
+  }
+  const event: NewEvent = {
+    type: status === 'done' ? 'job.done' : 'job.failed',
+    level: status === 'done' ? 'info' : 'error',
+    actor,
+    machineId: job.machineId,
+    jobId: job.id,
+    message: status === 'done' ? `${job.kind} finished` : `${job.kind} failed: ${error}`,
+    data: { kind: job.kind },
+  };
+  return { transition, event };
+}
