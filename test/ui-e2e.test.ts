@@ -361,6 +361,12 @@ describe('web console', { timeout: 90_000 }, () => {
     await page.getByRole('row', { name: 'node-000' }).focus();
     await page.keyboard.press('End');
     await page.getByRole('row', { name: 'bulk-1950' }).waitFor();
+    // Focus moves to the last row once the virtualiser has mounted it: wait for that, then check.
+    await page
+      .waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'bulk-1950', undefined, {
+        timeout: 5000,
+      })
+      .catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'bulk-1950');
   });
 });
