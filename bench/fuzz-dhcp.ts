@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { startDhcpServer } from '../src/netboot/dhcp/index.ts';
+import { type DhcpServer, startDhcpServer } from '../src/netboot/dhcp/index.ts';
 import { openStore } from '../src/store/open.ts';
 import { bootPlan, classify } from '../src/netboot/dhcp/boot.ts';
 import { clientPacket } from '../src/netboot/dhcp/client-packet.ts';
@@ -178,9 +178,14 @@ if (import.meta.main) {
   );
 }
 
-async function liveRun(n: number) {
+/** A DHCP server on 127.0.0.1 with a throwaway SQLite store (the bench's and the CI test's target). */
+export async function startLoopbackDhcp(): Promise<{ server: DhcpServer; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ingot-fuzz-dhcp-'));
   const store = await openStore({ dataDir: dir });
+  const cleanup = async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await store.createSubnet(
       {
@@ -202,6 +207,22 @@ async function liveRun(n: number) {
       httpBase: 'http://127.0.0.1:8081',
       logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2)),
     });
+    return {
+      server,
+      close: async () => {
+        await server.close();
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+async function liveRun(n: number) {
+  const { server, close } = await startLoopbackDhcp();
+  try {
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const answering = await fuzzLiveDhcp({
@@ -210,17 +231,14 @@ async function liveRun(n: number) {
       probeIp: '127.0.0.9',
       n,
     });
-    const out = {
+    return {
       packets: n,
       seconds: (performance.now() - t0) / 1000,
       answering,
       rssGrowthMb: (process.memoryUsage().rss - rss0) / 1048576,
       stats: server.stats,
     };
-    await server.close();
-    return out;
   } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
