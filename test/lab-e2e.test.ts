@@ -110,7 +110,12 @@ describe('lab end to end: BMC power-on to agent phone-home', {
       assert.ok(types.includes('machine.transition'));
       const log = findConsoleLog(region.dataDir, m.machineId);
       assert.equal(log, m.consoleLog);
-      const console = readTail(log!, 1 << 20).text;
+      // The guest prints its marker only after the phone-home call returns: wait for it.
+      let console = readTail(log!, 1 << 20).text;
+      for (let i = 0; i < 150 && !/INGOT-PHONEHOME-OK/.test(console); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        console = readTail(log!, 1 << 20).text;
+      }
       assert.match(console, /INGOT-PHONEHOME-OK/);
       assert.doesNotMatch(console, /ingot\.token=/, 'the boot token must not be printed on the console');
     }
