@@ -14,6 +14,7 @@ import { alive } from '../src/lab/exec.ts';
 import { labNetwork, listNamespaces, removeNetwork } from '../src/lab/netns.ts';
 import { type LabState, labDirFor, readState } from '../src/lab/state.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import { holdQemuTests } from './support/qemu-tests.ts';
 
 const execFile = promisify(execFileCb);
 /** The real `ingot` command. */
@@ -48,13 +49,16 @@ describe('ingot lab CLI', {
       },
     );
 
+  let releaseQemu: () => void = () => undefined;
   before(async () => {
+    releaseQemu = await holdQemuTests('lab-cli');
     region = await startTestRegion();
   });
   after(async () => {
     await ingot('down').catch(() => undefined);
     await removeNetwork(labNetwork(name)).catch(() => undefined);
     await region?.stop();
+    releaseQemu();
   });
 
   it('cleans up after a crashed lab on the next up, and leaves nothing behind on down', {

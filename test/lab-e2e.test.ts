@@ -14,6 +14,7 @@ import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import { holdQemuTests } from './support/qemu-tests.ts';
 
 const missing = [
   process.getuid?.() !== 0 ? 'root' : null,
@@ -30,7 +31,9 @@ describe('lab end to end: BMC power-on to agent phone-home', {
   let region: TestRegion;
   let lab: Lab | null = null;
 
+  let releaseQemu: () => void = () => undefined;
   before(async () => {
+    releaseQemu = await holdQemuTests('lab-e2e');
     region = await startTestRegion({ agent: helloAgentPort(() => region.region.store), agentPollMs: 200 });
     lab = await startLab({
       name,
@@ -46,6 +49,7 @@ describe('lab end to end: BMC power-on to agent phone-home', {
     // Belt and braces: the namespaces go even if close() failed halfway.
     await removeNetwork(labNetwork(name)).catch(() => undefined);
     await region?.stop();
+    releaseQemu();
   });
 
   it('commissions a BIOS and a UEFI VM through DHCP, iPXE, HTTP boot and the phone-home', {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseFirmware } from '../src/cli/lab-command.ts';
-import { cpioNewc } from '../src/lab/cpio.ts';
+import { cpioNewc } from '../src/agent/image/cpio.ts';
 
 describe('lab initramfs writer', () => {
   const archive = cpioNewc([

@@ -181,10 +181,26 @@ describe('DHCP handler, full mode', () => {
     await stopRig(rig);
     rig = await startRig();
     assert.equal((await dora('52:54:00:00:00:01')).yiaddr, ack.yiaddr);
+    assert.equal(
+      typeOf(await send({ mac: '52:54:00:00:00:01', type: MessageType.Request, ciaddr: ack.yiaddr })),
+      MessageType.Ack,
+    );
     await rig.events.flush();
-    const types = (await rig.store.listEvents({ machineId: m.id, limit: 50 })).map((e) => e.type);
-    assert.deepEqual(types.slice(-4), ['dhcp.discover', 'dhcp.offer', 'dhcp.request', 'dhcp.ack']);
+    const evs = await rig.store.listEvents({ machineId: m.id, limit: 50 });
+    const types = evs.map((e) => e.type);
+    assert.deepEqual(types.slice(-6), [
+      'dhcp.discover',
+      'dhcp.offer',
+      'dhcp.request',
+      'dhcp.ack',
+      'dhcp.request',
+      'dhcp.ack',
+    ]);
     assert.ok(types.includes('dhcp.nak'));
+    const acks = evs.filter((e) => e.type === 'dhcp.ack');
+    assert.equal(acks.at(-1)?.data.renewal, true, 'a REQUEST with ciaddr is a renewal');
+    assert.match(acks.at(-1)?.message ?? '', /\(renewal\)$/);
+    assert.equal(acks.at(-2)?.data.renewal, undefined, 'the DORA ack is not');
   });
 
   it('serves a static IPAM allocation made for the machine', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Machine } from '../src/core/machine.ts';
+import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { ipxeScriptUrl } from '../src/netboot/urls.ts';
 import { type Harness, machine, request, settle, startHarness } from './netboot-http-support.ts';
 
@@ -117,5 +118,32 @@ describe('metadata service', () => {
   it('refuses the right token from an address without a lease', async () => {
     const r = await request(`${h.http.url}/metadata/${tokenA}/meta-data`, { from: '127.0.0.9' });
     assert.equal(r.status, 403);
+  });
+
+  it('serves a deployed OS by its own token, only while deployed, only metadata, until it is deleted', async () => {
+    const os = newBootToken();
+    await h.store.setMachineOsToken(a.id, hashBootToken(os));
+    const ud = () => request(`${h.http.url}/metadata/${os}/user-data`, { from: A });
+    assert.equal((await ud()).status, 403, 'not honoured while the machine is commissioning');
+    await h.store.db.run("UPDATE machines SET state = 'deployed' WHERE id = ?", [a.id]);
+    try {
+      const r = await ud();
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), `#cloud-config\nhostname: ${a.hostname}\n`);
+      assert.equal(
+        (await request(`${h.http.url}/metadata/${os}/user-data`, { from: B })).status,
+        403,
+        'from an address not leased to the machine',
+      );
+      const agent = await request(`${h.http.url}/agent/v1/task`, {
+        from: A,
+        headers: { authorization: `Bearer ${os}` },
+      });
+      assert.equal(agent.status, 403, 'the OS token does not act as the agent');
+      await h.store.setMachineOsToken(a.id, null);
+      assert.equal((await ud()).status, 403, 'deleted (the disks were wiped)');
+    } finally {
+      await h.store.db.run("UPDATE machines SET state = 'commissioning' WHERE id = ?", [a.id]);
+    }
   });
 });

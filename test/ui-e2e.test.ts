@@ -364,7 +364,7 @@ describe('web console', { timeout: 90_000 }, () => {
     // Focus moves to the last row once the virtualiser has mounted it: wait for that, then check.
     await page
       .waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'bulk-1950', undefined, {
-        timeout: 5000,
+        timeout: 30_000,
       })
       .catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'bulk-1950');

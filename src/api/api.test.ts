@@ -185,7 +185,16 @@ describe('region API', () => {
     );
     assert.equal(ready.cpu?.cores, 8, 'the inventory was stored');
     assert.equal(ready.disks.length, 1);
-    assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/deploy`, {}, operator)).status, 202);
+    const bad = await r.api<E>('POST', `/api/v1/machines/${m.id}/actions/deploy`, {}, operator);
+    assert.equal(bad.status, 400, 'no image named and none registered');
+    assert.equal(bad.body.details.field, 'params.image');
+    assert.equal((await state()).state, 'ready', 'a refused deploy changes nothing');
+    const image = { url: 'http://images.example/os.raw', sha256: 'a'.repeat(64), format: 'raw' };
+    assert.equal(
+      (await r.api('POST', `/api/v1/machines/${m.id}/actions/deploy`, { params: { image } }, operator))
+        .status,
+      202,
+    );
     assert.equal((await state()).owner, 'o');
     await eventually(async () => (await state()).state === 'deployed', 10_000, 'deployed');
     assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/release`, {})).status, 202);

@@ -12,7 +12,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
-import { regionAgentPort } from '../engine/hello-agent-port.ts';
+import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
 import { POLL } from '../engine/steps.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { openStore } from '../store/open.ts';
@@ -35,6 +35,8 @@ export interface RegionOptions {
   logLevel?: string;
   logger?: Logger;
   agent?: AgentPort;
+  /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
+  agentTasks?: AgentTasksPortOptions;
 }
 
 export interface Region {
@@ -82,7 +84,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const engine = new Engine({
     store,
     agent:
-      o.agent ?? regionAgentPort(() => store, new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 })),
+      o.agent ??
+      agentRegionPort(() => store, new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 }), o.agentTasks),
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,

@@ -16,6 +16,8 @@ import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { eventRoutes } from './routes/events.ts';
+import { imageRoutes } from './routes/images.ts';
+import { defaultArtifactsDir } from '../images/registry.ts';
 import { machineRoutes } from './routes/machines.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
@@ -106,7 +108,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(subnetRoutes(deps.store));
       await v1.register(tokenRoutes(deps.store));
       await v1.register(eventRoutes(deps.store, tail));
-      if (deps.dataDir) await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
+      if (deps.dataDir) {
+        await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
+        await v1.register(imageRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
+      }
       await v1.register(clusterRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store));
     },

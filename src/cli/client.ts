@@ -27,7 +27,8 @@ export class CliError extends Error {
   }
 }
 
-function exitFor(status: number): Exit {
+/** The exit code for an HTTP error status. */
+export function exitFor(status: number): Exit {
   if (status === 401 || status === 403) return Exit.Auth;
   if (status === 404) return Exit.NotFound;
   if (status === 409) return Exit.Conflict;

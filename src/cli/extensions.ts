@@ -1,11 +1,13 @@
-/** Commands contributed by other domains (BMC emulator, cluster planning, the lab). */
+/** Commands contributed by other domains (BMC emulator, cluster planning, the lab, images). */
 import type { Command } from 'commander';
 import { registerBmcCommand } from './bmc-command.ts';
 import { registerClusterCommand } from './cluster-command.ts';
+import { registerImageCommand } from './image-command.ts';
 import { registerLabCommand } from './lab-command.ts';
 
 export function registerExtensions(program: Command): void {
   registerBmcCommand(program);
   registerClusterCommand(program);
   registerLabCommand(program);
+  registerImageCommand(program);
 }

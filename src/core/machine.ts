@@ -86,3 +86,8 @@ const HOSTNAME_RE = /^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export function isValidHostname(name: string): boolean {
   return HOSTNAME_RE.test(name);
 }
+
+/** A deployed OS's own token (metadata, phone-home) counts only while the machine is (being) deployed. */
+export function osTokenHonoured(m: Pick<Machine, 'state'>): boolean {
+  return m.state === 'deploying' || m.state === 'deployed';
+}

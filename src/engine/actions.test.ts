@@ -51,6 +51,20 @@ describe('every transition of the lifecycle table, through the store', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ingot-actions-'));
     store = await openStore({ dataDir: dir });
+    // The region's only ready OS image: a deploy without params.image takes it.
+    await store.createImage(
+      {
+        name: 'os-1',
+        kind: 'os',
+        format: 'raw',
+        compression: 'none',
+        source: 'test',
+        path: 'images/os-1.raw',
+        status: 'ready',
+        sha256: 'a'.repeat(64),
+      },
+      'test',
+    );
   });
   after(async () => {
     await store.close();
@@ -116,4 +130,80 @@ describe('every transition of the lifecycle table, through the store', () => {
       });
     }
   }
+});
+
+describe('deploy: which image', () => {
+  let store: SqlStore;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ingot-deploy-image-'));
+    store = await openStore({ dataDir: dir });
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const image = (name: string, status: 'ready' | 'failed', kind: 'os' | 'boot' = 'os') =>
+    store.createImage(
+      {
+        name,
+        kind,
+        format: 'raw',
+        compression: 'none',
+        source: 'test',
+        path: `images/${name}.raw`,
+        status,
+        statusReason: status === 'failed' ? 'checksum mismatch' : '',
+        sha256: 'b'.repeat(64),
+      },
+      'test',
+    );
+  const deploy = async (params?: Record<string, unknown>) => {
+    const m = await store.createMachine(machineInput({ state: 'ready', stateReason: 't' }), 'test');
+    try {
+      const r = await requestAction(store, { machineId: m.id, action: 'deploy', actor: 'user:t', params });
+      return r.job?.params.image;
+    } catch (e) {
+      assert.equal((await store.getMachine(m.id)).state, 'ready', 'a refused deploy changes nothing');
+      assert.equal((await store.listJobs({ machineId: m.id }, 5)).length, 0);
+      throw e;
+    }
+  };
+  const refused = (field: string, message: RegExp) => (e: unknown) => {
+    assert.ok(e instanceof IngotError);
+    assert.equal(e.code, ErrorCode.Validation);
+    assert.equal(e.details.field, field);
+    assert.match(e.message, message);
+    return true;
+  };
+
+  it('refuses a deploy with no image when the region has none, saying how to get one', async () => {
+    await assert.rejects(deploy(), refused('params.image', /no ready OS image: build one/));
+  });
+
+  it('takes the only ready OS image; with several, asks for one by name', async () => {
+    await image('debian-12', 'ready');
+    await image('boot-x', 'ready', 'boot');
+    await image('broken', 'failed');
+    assert.equal(await deploy(), 'debian-12');
+    await image('ubuntu-24.04', 'ready');
+    await assert.rejects(
+      deploy(),
+      refused('params.image', /2 OS images \(debian-12, ubuntu-24.04\); name one/),
+    );
+    assert.equal(await deploy({ image: 'ubuntu-24.04' }), 'ubuntu-24.04');
+  });
+
+  it('refuses an unknown, a boot or a failed image by name, and bad parameters', async () => {
+    await assert.rejects(deploy({ image: 'nope' }), refused('params.image', /no OS image "nope"/));
+    await assert.rejects(deploy({ image: 'boot-x' }), refused('params.image', /no OS image "boot-x"/));
+    await assert.rejects(
+      deploy({ image: 'broken' }),
+      refused('params.image', /is failed \(checksum mismatch\)/),
+    );
+    await assert.rejects(
+      deploy({ image: 'debian-12', sshKey: 'x' }),
+      refused('params.sshKey', /not a parameter/),
+    );
+  });
 });

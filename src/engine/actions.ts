@@ -3,7 +3,8 @@
  * Either both are committed (compare-and-set on the state, job queued, event written) or
  * nothing is.
  */
-import { ErrorCode, IngotError } from '../core/errors.ts';
+import { normaliseActionParams } from '../core/action-params.ts';
+import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
 import { type Action, ACTION_RULES, type MachineState, planAction } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
@@ -52,9 +53,11 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
       { details: { state: m.state, action: req.action, allowed: plan.allowed } },
     );
   }
+  const params = normaliseActionParams(req.action, req.params);
+  if (req.action === 'deploy') params.image = await deployImage(store, params.image);
   const why = req.comment ? `: ${req.comment}` : '';
   const job = plan.workflow
-    ? { kind: plan.workflow, steps: [...WORKFLOWS[plan.workflow]], params: req.params ?? {} }
+    ? { kind: plan.workflow, steps: [...WORKFLOWS[plan.workflow]], params }
     : undefined;
   if (plan.to === null) {
     // Power actions keep the lifecycle state: only a job.
@@ -80,4 +83,35 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     data: { action: req.action },
   });
   return { ...r, from: m.state };
+}
+
+/**
+ * The image a deploy writes: a named one must be a ready OS image of this region; with none
+ * named, the region's only ready OS image (as MAAS deploys its default release). An inline
+ * {url|artifact, sha256, format} spec is taken as it is.
+ */
+async function deployImage(store: Store, image: unknown): Promise<unknown> {
+  if (image !== undefined && typeof image !== 'string') return image;
+  if (typeof image === 'string') {
+    const img = await store.getImage(image).catch(() => null);
+    if (img?.kind !== 'os')
+      throw invalid(
+        'params.image',
+        `no OS image "${image}" in this region; list them with \`ingot image ls\``,
+      );
+    if (img.status !== 'ready')
+      throw invalid(
+        'params.image',
+        `image "${image}" is ${img.status}${img.statusReason ? ` (${img.statusReason})` : ''}; deploy a ready image`,
+      );
+    return img.name;
+  }
+  const ready = (await store.listImages()).filter((i) => i.kind === 'os' && i.status === 'ready');
+  if (ready.length === 1) return ready[0].name;
+  throw invalid(
+    'params.image',
+    ready.length
+      ? `required: this region has ${ready.length} OS images (${ready.map((i) => i.name).join(', ')}); name one`
+      : 'required, and this region has no ready OS image: build one (`ingot image build os --distro debian-12`) or add one (`ingot image add NAME URL`)',
+  );
 }

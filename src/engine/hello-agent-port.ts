@@ -19,19 +19,3 @@ export function helloAgentPort(store: () => Store, rest: AgentPort = new FakeAge
     },
   };
 }
-
-/**
- * The agent port of a region until the on-machine agent lands: machines on the in-memory
- * `fake://` BMC are simulated end to end (nothing boots); every other machine must really
- * network-boot and phone home before its workflow goes on, and the remaining tasks are
- * simulated.
- */
-export function regionAgentPort(store: () => Store, simulated: AgentPort): AgentPort {
-  const booted = helloAgentPort(store, simulated);
-  return {
-    task(machine, jobId, task, params) {
-      const fake = machine.bmc?.address.startsWith('fake://') ?? true;
-      return (fake ? simulated : booted).task(machine, jobId, task, params);
-    },
-  };
-}

@@ -73,11 +73,16 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
       return { kind: 'done', message: 'boot device: disk (persistent)' };
     },
   },
-  /** Power on, or reset a machine that is already on so it boots what was just set. */
+  /**
+   * Network-boot: power on, or reset a machine that is already on. The one-time network override
+   * is set again first: a BMC may have used it up on an earlier attempt whose answer never came
+   * (timeout, region crash), and a retried power-on must still boot the network, not the disk.
+   */
   boot: {
     usesBmc: true,
     async run(ctx) {
       const bmc = await ctx.bmc();
+      await bmc.setBootDevice({ device: 'network', persistent: false });
       const state = await bmc.powerState();
       await bmc.power(state === 'on' ? 'cycle' : 'on');
       await ctx.setPower('on');

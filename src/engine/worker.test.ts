@@ -99,8 +99,40 @@ describe('the job worker', () => {
     const { fakeBmcState } = await import('../bmc/fake.ts');
     assert.deepEqual(
       fakeBmcState('c1').calls.filter((c) => !c.startsWith('power-state')),
-      ['boot:network', 'power:on', 'power:force-off'],
+      ['boot:network', 'boot:network', 'power:on', 'power:force-off'],
     );
+  });
+
+  it('a power-on retried after a timeout still boots the network: the one-time override is set again', async () => {
+    const m = await store.createMachine(
+      machineInput({ bmc: { address: 'fake://used-up', username: 'u', password: 'p' } }),
+      't',
+    );
+    const { fakeBmcState } = await import('../bmc/fake.ts');
+    const booted: string[] = [];
+    let timeouts = 1;
+    const bmcFactory = (machine: Machine): BmcDriver => {
+      const real = new FakeBmc(machine.bmc!.address);
+      return bmcWith(real, {
+        // Like a real BMC: power-on uses up a one-time override; the first answer is lost.
+        power: async (a) => {
+          const st = fakeBmcState('used-up');
+          if (a === 'on' || a === 'cycle') {
+            booted.push(st.boot?.device ?? 'disk');
+            if (st.boot && !st.boot.persistent) st.boot = null;
+          }
+          await real.power(a);
+          if ((a === 'on' || a === 'cycle') && timeouts-- > 0)
+            throw new IngotError(ErrorCode.BmcUnreachable, 'BMC fake://used-up did not answer in 10 s', {
+              retryable: true,
+            });
+        },
+      });
+    };
+    worker({ bmcFactory });
+    await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
+    await until(async () => (await stateOf(m.id)) === 'ready', 5000, 'ready');
+    assert.deepEqual(booted, ['network', 'network'], 'both power-ons booted the network');
   });
 
   it('retries a step after retryable BMC errors with backoff, and the retries are on the timeline', async () => {

@@ -42,6 +42,8 @@ export interface LabOptions {
   readonly cacheDir?: string;
   /** Kernel arguments appended for the ephemeral OS (e.g. `ingot.after=wait`). */
   readonly kernelArgs?: string;
+  /** DHCP lease time, seconds. @default 3600 */
+  readonly leaseSeconds?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -89,6 +91,10 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     rmSync(artifacts, { recursive: true, force: true });
     mkdirSync(artifacts, { recursive: true });
     symlinkSync(image.dir, join(artifacts, 'ephemeral'));
+    // OS images of the region's registry (src/images: <data>/artifacts/images) for deploys.
+    const images = join(o.dataDir, 'artifacts', 'images');
+    mkdirSync(images, { recursive: true });
+    symlinkSync(images, join(artifacts, 'images'));
 
     const password = randomBytes(12).toString('base64url');
     const targets = new Map<string, QemuPowerTarget>();
@@ -168,6 +174,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       artifactsDir: artifacts,
       ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img', extraArgs: o.kernelArgs },
       raInterface: 'prov0',
+      leaseSeconds: o.leaseSeconds,
     });
     rack = started.child;
     const state: LabState = {

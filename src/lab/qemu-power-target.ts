@@ -31,6 +31,8 @@ export class QemuPowerTarget implements PowerTarget {
   readonly o: QemuPowerTargetOptions;
   #child: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
+  /** A power-on accepted but not yet started (no VM slot free yet). */
+  #waiting: { abort: AbortController; started: Promise<void> } | null = null;
   /** Wall-clock ms of the last QEMU start (benchmarks time boots from here). */
   startedAt = 0;
 
@@ -42,14 +44,39 @@ export class QemuPowerTarget implements PowerTarget {
     return this.#child?.pid ?? null;
   }
 
+  /** On once power-on was accepted, even while QEMU still waits for a VM slot. */
   async isOn(): Promise<boolean> {
-    return this.#child !== null && alive(this.#child.pid);
+    return this.#waiting !== null || (this.#child !== null && alive(this.#child.pid));
   }
 
+  /**
+   * Accepts the power-on at once, as a BMC does, and starts QEMU when this host has a VM slot
+   * free. Waiting for the slot inside the Redfish request made clients time out and retry
+   * after the one-time boot override had already been used.
+   */
   async powerOn(boot: EmulatedBoot): Promise<void> {
     if (await this.isOn()) return;
     rmSync(this.o.machine.qmpSocket, { force: true });
-    const release = await acquireVmSlot(this.o.machine.name);
+    const abort = new AbortController();
+    const waiting = { abort, started: this.#startWhenFree(boot, abort.signal) };
+    this.#waiting = waiting;
+    waiting.started.finally(() => {
+      if (this.#waiting === waiting) this.#waiting = null;
+    });
+  }
+
+  /** Resolves once QEMU has started (or the power-on was cancelled); for tests and benches. */
+  async started(): Promise<void> {
+    await this.#waiting?.started;
+  }
+
+  async #startWhenFree(boot: EmulatedBoot, signal: AbortSignal): Promise<void> {
+    let release: () => void;
+    try {
+      release = await acquireVmSlot(this.o.machine.name, 3_600_000, signal);
+    } catch {
+      return; // powered off before a slot was free
+    }
     const log = openSync(this.o.qemuLog, 'a');
     try {
       // `ip netns exec` execs QEMU in place: the child's PID is QEMU's.
@@ -80,6 +107,12 @@ export class QemuPowerTarget implements PowerTarget {
   }
 
   async powerOff(graceful: boolean): Promise<void> {
+    const waiting = this.#waiting;
+    if (waiting && this.#child === null) {
+      waiting.abort.abort();
+      await waiting.started;
+      if (this.#child === null) return;
+    }
     const pid = this.#child?.pid;
     if (!pid || !alive(pid)) return;
     if (graceful) {

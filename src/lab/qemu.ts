@@ -34,6 +34,14 @@ export interface QemuMachine {
   readonly accel: Accel;
 }
 
+/**
+ * What every VM of ours starts with: one CPU, `memoryMiB`, no display (-nographic also tells
+ * SeaBIOS to use the serial port), and a guest that reboots or powers off simply exits.
+ */
+export function vmBaseArgs(accel: Accel, memoryMiB: number): string[] {
+  return ['-accel', accel, '-m', String(memoryMiB), '-smp', '1', '-nographic', '-no-reboot'];
+}
+
 /** Network first for Pxe/UefiHttp overrides; otherwise the machine's own order: disk, then network. */
 export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
   const netFirst = boot.target === 'Pxe' || boot.target === 'UefiHttp';
@@ -41,15 +49,7 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
   const args = [
     '-name',
     m.name,
-    '-accel',
-    m.accel,
-    '-m',
-    String(m.memoryMiB),
-    '-smp',
-    '1',
-    // -nographic tells SeaBIOS to use the serial port, so firmware and iPXE output reach the log.
-    '-nographic',
-    '-no-reboot',
+    ...vmBaseArgs(m.accel, m.memoryMiB),
     '-monitor',
     'none',
     '-chardev',
@@ -67,7 +67,8 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
     // explicitly — the same ROMs boot-floor uses, so the two chains compare like for like.
     `virtio-net-pci,netdev=n0,mac=${m.mac}${m.firmware === 'uefi' ? `,romfile=${IPXE_ROM}` : ''},bootindex=${nicIdx}`,
     '-drive',
-    `file=${m.disk},if=none,id=d0,format=qcow2`,
+    // discard: the disk takes TRIM and write-zeroes like an SSD (the agent's secure wipe uses them).
+    `file=${m.disk},if=none,id=d0,format=qcow2,discard=unmap`,
     '-device',
     `virtio-blk-pci,drive=d0,bootindex=${diskIdx}`,
   ];

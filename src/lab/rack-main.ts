@@ -18,6 +18,8 @@ export interface RackChildConfig {
   artifactsDir: string;
   ephemeral: { kernel: string; initrd: string; extraArgs?: string };
   raInterface: string;
+  /** DHCP lease time, seconds (tests shorten it to see renewals). @default 3600 */
+  leaseSeconds?: number;
   logLevel?: string;
 }
 
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
     httpPort: cfg.httpPort,
     artifactsDir: cfg.artifactsDir,
     ephemeral: cfg.ephemeral,
-    dhcp: { raInterface: cfg.raInterface, refreshMs: 500 },
+    dhcp: { raInterface: cfg.raInterface, refreshMs: 500, leaseSeconds: cfg.leaseSeconds },
     logger: log,
   });
   process.stdout.write(`INGOT-RACK-READY ${JSON.stringify({ http: rack.httpUrl, dhcp: rack.dhcp?.port })}\n`);

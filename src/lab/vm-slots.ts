@@ -13,8 +13,8 @@ const DIR = process.env.INGOT_VM_SLOTS_DIR ?? '/run/lock';
 
 export const MAX_VMS = Number(process.env.INGOT_MAX_VMS ?? 2);
 
-function tryTake(i: number, token: string): boolean {
-  const slot = join(DIR, `ingot-vm-slot-${i}`);
+function tryTake(kind: string, i: number, token: string): boolean {
+  const slot = join(DIR, `ingot-${kind}-slot-${i}`);
   try {
     mkdirSync(slot);
   } catch {
@@ -37,14 +37,28 @@ function tryTake(i: number, token: string): boolean {
   return true;
 }
 
-/** Waits for a free slot; returns its release function. */
-export async function acquireVmSlot(what: string, timeoutMs = 600_000): Promise<() => void> {
+/** Waits for a free VM slot; returns its release function. */
+export function acquireVmSlot(what: string, timeoutMs = 600_000, signal?: AbortSignal): Promise<() => void> {
+  return acquireHostSlot('vm', MAX_VMS, what, timeoutMs, signal);
+}
+
+/**
+ * Waits for one of `max` slots of `kind` on this host (across processes); returns its release
+ * function. VM slots use kind `vm`; the QEMU-heavy test files take kind `qemu-tests`, max 1.
+ */
+export async function acquireHostSlot(
+  kind: string,
+  max: number,
+  what: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<() => void> {
   const token = `${what}-${Math.random().toString(36).slice(2)}`;
   const end = Date.now() + timeoutMs;
   for (;;) {
-    for (let i = 0; i < MAX_VMS; i++) {
-      if (tryTake(i, token)) {
-        const slot = join(DIR, `ingot-vm-slot-${i}`);
+    for (let i = 0; i < max; i++) {
+      if (tryTake(kind, i, token)) {
+        const slot = join(DIR, `ingot-${kind}-slot-${i}`);
         return () => {
           try {
             if (readFileSync(join(slot, 'owner'), 'utf8').includes(token))
@@ -55,10 +69,12 @@ export async function acquireVmSlot(what: string, timeoutMs = 600_000): Promise<
         };
       }
     }
+    signal?.throwIfAborted();
     if (Date.now() > end)
       throw new IngotError(
         ErrorCode.Timeout,
-        `no VM slot free after ${timeoutMs / 1000} s: ${MAX_VMS} lab VMs are running on this host; stop one (ingot lab down)`,
+        `no ${kind} slot free after ${timeoutMs / 1000} s: ${max} are taken on this host` +
+          (kind === 'vm' ? '; stop a lab VM (ingot lab down)' : ''),
       );
     await sleep(200);
   }

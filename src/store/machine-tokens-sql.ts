@@ -38,6 +38,32 @@ export async function findMachineByBootToken(
   return rows.length ? machineFromRow(rows[0]) : null;
 }
 
+/**
+ * The deployed OS's token: written into its cloud-init seed by the agent, it reads that
+ * machine's metadata and reports the OS booted, nothing else (it cannot take agent tasks). One
+ * per machine, replaced by the next deploy, deleted when the disks are wiped.
+ */
+export async function setMachineOsToken(db: Db, machineId: string, hash: string | null): Promise<void> {
+  await db.tx(async (t) => {
+    await t.run('DELETE FROM machine_os_tokens WHERE machine_id = ?', [machineId]);
+    if (hash)
+      await t.run('INSERT INTO machine_os_tokens (machine_id, hash, created_at) VALUES (?, ?, ?)', [
+        machineId,
+        hash,
+        Date.now(),
+      ]);
+  });
+}
+
+/** The machine whose deployed-OS token has this hash, or null. */
+export async function findMachineByOsToken(db: Db, hash: string): Promise<Machine | null> {
+  const rows = await db.query(
+    'SELECT m.* FROM machine_os_tokens t JOIN machines m ON m.id = t.machine_id WHERE t.hash = ?',
+    [hash],
+  );
+  return rows.length ? machineFromRow(rows[0]) : null;
+}
+
 /** Unexpired address rows (static and DHCP leases) holding `ip`, across subnets. */
 export async function findIpsByAddress(db: Db, ip: string, now = Date.now()): Promise<IpAllocation[]> {
   const rows = await db.query(

@@ -163,6 +163,67 @@ CREATE TABLE machine_boot_tokens (
 CREATE INDEX ip_addresses_ip ON ip_addresses (ip);
 `,
   },
+  // Version 4: the on-machine agent (src/agent, src/store/agent-tasks-sql.ts). Version 5 (images)
+  // comes after it; keep the list in version order.
+  {
+    version: 4,
+    name: 'agent tasks, machine inventory details',
+    sql: `
+CREATE TABLE agent_tasks (
+  id TEXT PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  params TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT,
+  reason TEXT,
+  last_message TEXT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  heartbeat_at BIGINT,
+  finished_at BIGINT,
+  UNIQUE (job_id, name)
+);
+CREATE INDEX agent_tasks_machine ON agent_tasks (machine_id, status, created_at);
+ALTER TABLE machines ADD COLUMN inventory TEXT;
+`,
+  },
+  // Version 5: OS and boot images (src/images, src/store/images-sql.ts).
+  {
+    version: 5,
+    name: 'images',
+    sql: `
+CREATE TABLE images (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  format TEXT NOT NULL,
+  compression TEXT NOT NULL,
+  size BIGINT,
+  virtual_size BIGINT,
+  sha256 TEXT,
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_reason TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
+  {
+    version: 6,
+    name: 'deployed-OS metadata tokens',
+    sql: `
+CREATE TABLE machine_os_tokens (
+  machine_id TEXT PRIMARY KEY REFERENCES machines (id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

@@ -12,6 +12,8 @@ import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
+import * as images from './images-sql.ts';
+import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
 import * as leases from './leases-sql.ts';
 import * as bootTokens from './machine-tokens-sql.ts';
@@ -19,7 +21,11 @@ import * as machines from './machines-sql.ts';
 import { eventFromRow, jobFromRow, machineFromRow, tokenFromRow } from './rows.ts';
 import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
 import type {
+  AgentTaskRow,
+  AgentTaskUpdate,
   ClaimOptions,
+  ImagePatch,
+  ImageRow,
   IpAllocation,
   JobFinish,
   JobProgress,
@@ -28,6 +34,8 @@ import type {
   MachineFilter,
   MachinePatch,
   NewJob,
+  NewImage,
+  NewAgentTask,
   NewMachine,
   NewSubnet,
   Page,
@@ -267,6 +275,61 @@ export class SqlStore implements Store {
   }
   findMachineByBootToken(hash: string): Promise<Machine | null> {
     return bootTokens.findMachineByBootToken(this.#db, hash);
+  }
+  setMachineOsToken(machineId: string, hash: string | null): Promise<void> {
+    return bootTokens.setMachineOsToken(this.#db, machineId, hash);
+  }
+  findMachineByOsToken(hash: string): Promise<Machine | null> {
+    return bootTokens.findMachineByOsToken(this.#db, hash);
+  }
+
+  // agent tasks
+  ensureAgentTask(t: NewAgentTask): Promise<AgentTaskRow> {
+    return agentTasks.ensureAgentTask(this.#db, t);
+  }
+  getAgentTask(id: string): Promise<AgentTaskRow | null> {
+    return agentTasks.getAgentTask(this.#db, id);
+  }
+  findAgentTask(jobId: string, name: string): Promise<AgentTaskRow | null> {
+    return agentTasks.findAgentTask(this.#db, jobId, name);
+  }
+  nextAgentTask(machineId: string, exclude?: readonly string[]): Promise<AgentTaskRow | null> {
+    return agentTasks.nextAgentTask(this.#db, machineId, exclude);
+  }
+  updateAgentTask(
+    id: string,
+    update: AgentTaskUpdate,
+    events?: readonly NewEvent[],
+  ): Promise<AgentTaskRow | null> {
+    return agentTasks.updateAgentTask(this.#db, id, update, events);
+  }
+  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void> {
+    return agentTasks.setMachineInventory(this.#db, machineId, inventory);
+  }
+  getMachineInventory(machineId: string): Promise<Record<string, unknown> | null> {
+    return agentTasks.getMachineInventory(this.#db, machineId);
+  }
+
+  // images
+  createImage(input: NewImage, actor: string, opts?: { replaceUnready?: boolean }): Promise<ImageRow> {
+    return images.createImage(this.#db, input, actor, opts);
+  }
+  getImage(nameOrId: string): Promise<ImageRow> {
+    return images.getImage(this.#db, nameOrId);
+  }
+  listImages(): Promise<ImageRow[]> {
+    return images.listImages(this.#db);
+  }
+  updateImage(
+    id: string,
+    patch: ImagePatch,
+    actor: string,
+    ifStatus?: ImageRow['status'],
+  ): Promise<ImageRow | null> {
+    return images.updateImage(this.#db, id, patch, actor, ifStatus);
+  }
+  deleteImage(nameOrId: string, actor: string): Promise<ImageRow> {
+    return images.deleteImage(this.#db, nameOrId, actor);
   }
 
   // tokens

@@ -146,6 +146,82 @@ export interface NewSubnet {
   ranges: IpRange[];
 }
 
+export type AgentTaskStatus = 'pending' | 'running' | 'done' | 'failed';
+
+/** One task the engine asked of a machine's agent (see agent-tasks-sql.ts). Times in ms. */
+export interface AgentTaskRow {
+  id: string;
+  machineId: string;
+  jobId: string;
+  name: string;
+  params: Record<string, unknown>;
+  status: AgentTaskStatus;
+  result: unknown;
+  reason: string | null;
+  /** The last thing the agent said about the task: what a stuck step shows. */
+  lastMessage: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  /** When the agent last reported anything about the task (progress lines are heartbeats). */
+  heartbeatAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface NewAgentTask {
+  machineId: string;
+  jobId: string;
+  name: string;
+  params?: Record<string, unknown>;
+}
+
+export interface AgentTaskUpdate {
+  status?: Exclude<AgentTaskStatus, 'pending'>;
+  message?: string;
+  result?: unknown;
+  reason?: string;
+}
+
+/** One registered OS or boot image (migration 5; src/images owns the files). Times are ISO. */
+export interface ImageRow {
+  id: string;
+  name: string;
+  kind: 'os' | 'boot';
+  format: 'raw' | 'qcow2';
+  compression: 'none' | 'gz' | 'xz' | 'zst';
+  /** Bytes of the stored file (as served, compressed when compressed); null while importing. */
+  size: number | null;
+  /** Size of the disk it describes (raw: the file; qcow2: its virtual size), when known. */
+  virtualSize: number | null;
+  /** SHA-256 (hex) of the stored file; null until imported. */
+  sha256: string | null;
+  source: string;
+  /** Path under the artifacts dir (`images/<name>.<format>[.<compression>]`). */
+  path: string;
+  status: 'importing' | 'ready' | 'failed';
+  statusReason: string;
+  manifest: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewImage = Pick<ImageRow, 'name' | 'kind' | 'format' | 'compression' | 'source' | 'path'> &
+  Partial<Pick<ImageRow, 'size' | 'virtualSize' | 'sha256' | 'status' | 'statusReason' | 'manifest'>>;
+
+export type ImagePatch = Partial<
+  Pick<
+    ImageRow,
+    | 'format'
+    | 'compression'
+    | 'size'
+    | 'virtualSize'
+    | 'sha256'
+    | 'path'
+    | 'status'
+    | 'statusReason'
+    | 'manifest'
+  >
+>;
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -228,6 +304,43 @@ export interface Store {
   setMachineBootToken(machineId: string, hash: string, expiresAt: number | null): Promise<void>;
   /** The machine whose unexpired boot token hashes to `hash`, or null. */
   findMachineByBootToken(hash: string): Promise<Machine | null>;
+  /** Replaces (or, with null, deletes) the deployed OS's metadata token; see machine-tokens-sql.ts. */
+  setMachineOsToken(machineId: string, hash: string | null): Promise<void>;
+  /** The machine whose deployed-OS token hashes to `hash`, or null. */
+  findMachineByOsToken(hash: string): Promise<Machine | null>;
+
+  // agent tasks (src/store/agent-tasks-sql.ts)
+  /** Creates the task unless (jobId, name) has one; returns the stored row. */
+  ensureAgentTask(t: NewAgentTask): Promise<AgentTaskRow>;
+  getAgentTask(id: string): Promise<AgentTaskRow | null>;
+  findAgentTask(jobId: string, name: string): Promise<AgentTaskRow | null>;
+  /** The oldest unfinished task of the machine's active job, without the `exclude`d names. */
+  nextAgentTask(machineId: string, exclude?: readonly string[]): Promise<AgentTaskRow | null>;
+  /** Progress, heartbeat or end of a task, with events; null when the task had already finished. */
+  updateAgentTask(
+    id: string,
+    update: AgentTaskUpdate,
+    events?: readonly NewEvent[],
+  ): Promise<AgentTaskRow | null>;
+  /** The agent's detailed inventory of a machine (DMI, SMART, LLDP…), beside the Machine fields. */
+  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void>;
+  getMachineInventory(machineId: string): Promise<Record<string, unknown> | null>;
+
+  // images (src/store/images-sql.ts; the files are src/images/registry.ts's)
+  /** Registers an image (status `importing` unless given); `replaceUnready` replaces a failed or stale row of that name. */
+  createImage(input: NewImage, actor: string, opts?: { replaceUnready?: boolean }): Promise<ImageRow>;
+  /** By name or id; INGOT_NOT_FOUND when absent. */
+  getImage(nameOrId: string): Promise<ImageRow>;
+  listImages(): Promise<ImageRow[]>;
+  /** With `ifStatus`, a compare-and-set on the status; null when it no longer had it. */
+  updateImage(
+    id: string,
+    patch: ImagePatch,
+    actor: string,
+    ifStatus?: ImageRow['status'],
+  ): Promise<ImageRow | null>;
+  /** Removes the row (and returns it, so the caller can remove the file). */
+  deleteImage(nameOrId: string, actor: string): Promise<ImageRow>;
 
   // tokens
   createToken(

@@ -237,10 +237,20 @@ export function registerMachine(program: Command): void {
       .option('--param <k=v>', 'workflow parameter (e.g. image=debian-12); repeat for more', collect)
       .action(async (refs: string[], o, cmd) => runAction(cmd, refs, action, o));
 
-  act('commission', 'commission', 'network-boot, inventory and test; ends ready');
+  act('commission', 'commission', 'network-boot, inventory and test; ends ready').option(
+    '--tests <list>',
+    'hardware tests to run, comma-separated: smart, disk-read, memory, cpu',
+  );
   act('allocate', 'allocate', 'reserve a ready machine');
-  act('deploy', 'deploy', 'write the OS and boot it; ends deployed');
-  act('release', 'release', 'wipe disks and return to ready');
+  act('deploy', 'deploy', 'write the OS and boot it; ends deployed')
+    .option('--image <name>', 'OS image (ingot image ls); default: the region’s only ready OS image')
+    .option('--user-data <file>', 'cloud-init user-data for the deployed OS (- for stdin)')
+    .option('--ssh-key <file>', 'SSH public key file for the OS’s default user; repeat for more', collect)
+    .option('--disk <name>', 'disk to write (default: the first)');
+  act('release', 'release', 'wipe disks and return to ready').option(
+    '--wipe <mode>',
+    'quick (signatures, first and last MiB) or secure (erase or zero-fill the whole disk)',
+  );
   act('abort', 'abort', 'stop the running workflow');
   act('rescue', 'rescue', 'boot the ephemeral OS for repair');
   act('exit-rescue', 'exit-rescue', 'leave rescue');
@@ -290,12 +300,37 @@ async function runAction(
   cmd: Command,
   refs: string[],
   action: string,
-  o: { wait?: boolean; timeout: number; comment?: string; param?: string[] },
+  o: {
+    wait?: boolean;
+    timeout: number;
+    comment?: string;
+    param?: string[];
+    tests?: string;
+    image?: string;
+    userData?: string;
+    sshKey?: string[];
+    disk?: string;
+    wipe?: string;
+  },
 ): Promise<void> {
   const { client, format } = ctx(cmd);
-  const params = Object.fromEntries(
+  const params: Record<string, unknown> = Object.fromEntries(
     (o.param ?? []).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]),
   );
+  const file = (f: string, what: string) => {
+    try {
+      return readFileSync(f === '-' ? 0 : f, 'utf8');
+    } catch (e) {
+      throw new CliError(`${what}: cannot read ${f}: ${(e as Error).message}`, Exit.Usage);
+    }
+  };
+  if (o.tests) params.tests = o.tests;
+  if (o.image) params.image = o.image;
+  if (o.userData) params.userData = file(o.userData, '--user-data');
+  if (o.sshKey?.length)
+    params.sshKeys = o.sshKey.flatMap((f) => file(f, '--ssh-key').split('\n')).filter((k) => k.trim());
+  if (o.disk) params.disk = o.disk;
+  if (o.wipe) params.wipe = o.wipe;
   const results: {
     machine: string;
     ok: boolean;

@@ -97,6 +97,8 @@ export class DhcpHandler {
       ip: out.yiaddr,
       file: out.file || undefined,
       why: out.options.get(Opt.Message),
+      // A bound client extending its lease (RFC 2131 4.3.2: REQUEST with ciaddr, RENEWING/REBINDING).
+      renewal: type === MessageType.Request && req.ciaddr !== '0.0.0.0' ? true : undefined,
     });
     const dest = pxePort ? null : destination(req, out);
     return [{ packet: out, address: dest?.address ?? '', port: dest?.port ?? 0 }];
@@ -230,7 +232,7 @@ export class DhcpHandler {
       machineId: c.machineId,
       actor: 'dhcp',
       level: type === MessageType.Nak ? 'warning' : 'info',
-      message: `DHCP${name} ${c.mac}${ip ? ` ${ip}` : ''}${file ? ` boot ${file}` : ''}${why}`,
+      message: `DHCP${name} ${c.mac}${ip ? ` ${ip}` : ''}${file ? ` boot ${file}` : ''}${why}${data.renewal ? ' (renewal)' : ''}`,
       data: {
         mac: c.mac,
         xid: c.req.xid,

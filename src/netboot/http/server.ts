@@ -9,6 +9,8 @@ import type { Store } from '../../store/store.ts';
 import { metadataRoute } from '../metadata/route.ts';
 import type { MetadataSource } from '../metadata/documents.ts';
 import { agentHello } from './agent-hello.ts';
+import { deployMetadataSource } from './agent-metadata.ts';
+import { agentNextTask, agentOsBooted, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
 import { ArtifactDir } from './artifacts.ts';
 import { bootScript } from './boot-script.ts';
@@ -74,7 +76,7 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     ephemeral: o.ephemeral ?? null,
     tokenTtlMs: o.tokenTtlMs ?? 6 * 3600_000,
   };
-  const metadata = metadataRoute(o.metadata);
+  const metadata = metadataRoute(o.metadata ?? deployMetadataSource(o.store));
 
   server.on('request', (req, res) => {
     route(req, res).catch((e: unknown) => {
@@ -94,6 +96,12 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     if (get && p.startsWith('/boot/')) return bootScript(req, res, url, ctx);
     if (p === '/agent/v1/hello')
       return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+    if (p === '/agent/v1/task')
+      return req.method === 'GET' ? agentNextTask(req, res, url, ctx) : sendText(res, 405, 'use GET\n');
+    if (p.startsWith('/agent/v1/tasks/'))
+      return req.method === 'POST' ? agentReport(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+    if (p === '/agent/v1/os-booted' || p.startsWith('/agent/v1/os-booted/'))
+      return req.method === 'POST' ? agentOsBooted(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (get && p === '/healthz') return sendText(res, 200, 'ok\n');
     if (await metadata(req, res, url, ctx)) return;
     sendText(res, 404, `no route ${req.method} ${p}\n`);

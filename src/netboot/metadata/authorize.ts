@@ -1,10 +1,11 @@
 /**
- * A machine gets only its own metadata: it must present its boot token AND ask from an address
+ * A machine gets only its own metadata: it must present its boot token (or, once deployed, its
+ * OS token) AND ask from an address
  * leased to it. Anything else is refused with 401/403 and, when a machine can be named, written
  * to its timeline as `metadata.denied` (a security event) and logged as a warning.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Machine } from '../../core/machine.ts';
+import { type Machine, osTokenHonoured } from '../../core/machine.ts';
 import type { BootContext } from '../http/context.ts';
 import { sendText } from '../http/context.ts';
 import { addressBelongsTo, machineByAddress, sourceIp } from '../http/identify.ts';
@@ -57,7 +58,11 @@ export async function authorizeMetadata(
       'no boot token; put it in the path (/metadata/<token>/) or the X-Ingot-Token header',
       null,
     );
-  const machine = await ctx.store.findMachineByBootToken(hashBootToken(token));
+  const hash = hashBootToken(token);
+  // The ephemeral OS presents its boot token; a deployed OS the token its seed was written with.
+  const machine =
+    (await ctx.store.findMachineByBootToken(hash)) ??
+    (await ctx.store.findMachineByOsToken(hash).then((m) => (m && osTokenHonoured(m) ? m : null)));
   if (!machine) return deny(403, 'unknown or expired boot token', null);
   if (!(await addressBelongsTo(ctx.store, ip, machine)))
     return deny(403, `source address ${ip} is not leased to the token's machine`, machine);

@@ -10,6 +10,8 @@ export interface MetadataSource {
   userData(machine: Machine): Promise<string | null>;
   /** cloud-init vendor-data; null serves an empty body. */
   vendorData(machine: Machine): Promise<string | null>;
+  /** SSH public keys for the OS's default user (meta-data `public-keys`). */
+  publicKeys?(machine: Machine): Promise<readonly string[]>;
 }
 
 export const defaultMetadataSource: MetadataSource = {
@@ -20,19 +22,25 @@ export const defaultMetadataSource: MetadataSource = {
 /** A YAML 1.1-safe scalar: always double-quoted JSON string syntax. */
 const q = (s: string): string => JSON.stringify(s);
 
-export function nocloudMetaData(m: Machine): string {
+export function nocloudMetaData(m: Machine, publicKeys: readonly string[] = []): string {
   return [
     `instance-id: ${q(m.id)}`,
     `local-hostname: ${q(m.hostname)}`,
     `availability-zone: ${q(m.zone)}`,
+    ...(publicKeys.length ? ['public-keys:', ...publicKeys.map((k) => `  - ${q(k)}`)] : []),
     '',
   ].join('\n');
 }
 
 /** EC2-style keys (`/latest/meta-data/<key>`); a key ending in `/` lists its children. */
-export function ec2Tree(m: Machine, ip: string): Record<string, string> {
+export function ec2Tree(m: Machine, ip: string, publicKeys: readonly string[] = []): Record<string, string> {
   const mac = m.nics.find((n) => n.boot)?.mac ?? m.nics[0]?.mac ?? '';
+  const keys: Record<string, string> = {};
+  publicKeys.forEach((k, i) => {
+    keys[`public-keys/${i}/openssh-key`] = k;
+  });
   return {
+    ...keys,
     'instance-id': m.id,
     hostname: m.hostname,
     'local-hostname': m.hostname,

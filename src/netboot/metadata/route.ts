@@ -45,8 +45,12 @@ export function metadataRoute(source: MetadataSource = defaultMetadataSource): M
     const doc = nc ? nc[2] : ec![1] === 'user-data' ? 'user-data' : 'meta-data';
     if (doc === 'user-data') body = (await source.userData(machine)) ?? '#cloud-config\n{}\n';
     else if (doc === 'vendor-data') body = (await source.vendorData(machine)) ?? '';
-    else if (nc) body = nocloudMetaData(machine);
-    else body = ec2Lookup(ec2Tree(machine, ip), ec![1].slice('meta-data'.length));
+    else if (nc) body = nocloudMetaData(machine, (await source.publicKeys?.(machine)) ?? []);
+    else
+      body = ec2Lookup(
+        ec2Tree(machine, ip, (await source.publicKeys?.(machine)) ?? []),
+        ec![1].slice('meta-data'.length),
+      );
     ctx.events.push({
       type: BootEvent.Metadata,
       actor: 'rack',

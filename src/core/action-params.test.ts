@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { normaliseActionParams } from './action-params.ts';
+import { ErrorCode, IngotError } from './errors.ts';
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx1y2z3 me@laptop';
+
+function rejects(fn: () => unknown, field: string, message: RegExp) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof IngotError);
+    assert.equal(e.code, ErrorCode.Validation);
+    assert.equal(e.details.field, field);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('action parameters', () => {
+  it('normalises the CLI’s strings: numbers, comma lists, newline-separated keys', () => {
+    assert.deepEqual(normaliseActionParams('commission', { tests: 'cpu, memory,cpu', cpuSeconds: '5' }), {
+      tests: ['cpu', 'memory'],
+      cpuSeconds: 5,
+    });
+    assert.deepEqual(
+      normaliseActionParams('deploy', { image: 'debian-12', sshKeys: `${KEY}\n\n${KEY} \n` }),
+      {
+        image: 'debian-12',
+        sshKeys: [KEY, KEY],
+      },
+    );
+    assert.deepEqual(normaliseActionParams('release', { wipe: 'secure' }), { wipe: 'secure' });
+    assert.deepEqual(normaliseActionParams('abort', undefined), {});
+  });
+
+  it('names the field and what to do for every kind of bad value', () => {
+    rejects(
+      () => normaliseActionParams('deploy', { imag: 'x' }),
+      'params.imag',
+      /not a parameter of deploy; it takes image, userData, sshKeys, disk/,
+    );
+    rejects(() => normaliseActionParams('rescue', { x: 1 }), 'params.x', /rescue takes no parameters/);
+    rejects(
+      () => normaliseActionParams('commission', { tests: ['cpu', 'gpu'] }),
+      'params.tests[1]',
+      /unknown test "gpu"; the tests are smart, disk-read, memory, cpu/,
+    );
+    rejects(
+      () => normaliseActionParams('commission', { cpuSeconds: -1 }),
+      'params.cpuSeconds',
+      /whole number from 0 to 86400/,
+    );
+    rejects(
+      () => normaliseActionParams('commission', { memoryMiB: '12x' }),
+      'params.memoryMiB',
+      /whole number/,
+    );
+    rejects(() => normaliseActionParams('release', { wipe: 'shred' }), 'params.wipe', /one of quick, secure/);
+    rejects(
+      () => normaliseActionParams('deploy', { sshKeys: ['ssh-ed25519 AAAA', 'not a key'] }),
+      'params.sshKeys[1]',
+      /OpenSSH public key/,
+    );
+    rejects(
+      () => normaliseActionParams('deploy', { userData: 'x'.repeat(256 * 1024 + 1) }),
+      'params.userData',
+      /at most 262144/,
+    );
+    rejects(
+      () => normaliseActionParams('deploy', { image: '../etc' }),
+      'params.image',
+      /not an image name; list images with `ingot image ls`/,
+    );
+    rejects(
+      () => normaliseActionParams('deploy', { image: { url: 'http://x/y', format: 'raw' } }),
+      'params.image.sha256',
+      /64 lowercase hex/,
+    );
+    rejects(
+      () =>
+        normaliseActionParams('deploy', { image: { url: 'ftp://x', sha256: 'a'.repeat(64), format: 'raw' } }),
+      'params.image.url',
+      /http/,
+    );
+    rejects(
+      () =>
+        normaliseActionParams('deploy', {
+          image: { url: 'http://x/y', sha256: 'a'.repeat(64), format: 'vmdk' },
+        }),
+      'params.image.format',
+      /raw, qcow2/,
+    );
+    rejects(() => normaliseActionParams('deploy', { disk: 'sda; rm -rf /' }), 'params.disk', /disk name/);
+  });
+});

@@ -1,0 +1,535 @@
+/**
+ * `ingot image build os`: a Debian 12 raw disk image built with debootstrap from the Debian
+ * mirror this machine's apt uses (and nothing else on the network). Needs root (debootstrap,
+ * chroot). Output: `<name>.raw` (sparse) + `<name>.raw.sha256` + `manifest.json`.
+ *
+ * Cached under `<cache>/images/os/<distro>-<recipe hash>-<archive hash>/`: the recipe hash
+ * covers the recipe and this builder's code; the archive hash is the Date of each suite's
+ * InRelease on the mirror (the archive as of the build). A second build with both unchanged
+ * returns the cached image at once. Downloaded packages are kept in `<cache>/images/debs`.
+ */
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { alive } from '../../lab/exec.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
+import { sha256File } from '../hash.ts';
+import { archiveDates, type DebianMirrors, debianMirrors } from './apt-sources.ts';
+import { type Chroot, runLogged, unmountBelow, withChroot } from './chroot.ts';
+import { fatUuid, installBiosGrub, makeEsp, makeRootFs, partition, uuidFrom } from './disk.ts';
+import { grubCfg, grubEarlyCfg, type OsDistro, type OsRecipe, recipeFor, recipeHash } from './recipe.ts';
+
+const HERE = new URL('./', import.meta.url).pathname;
+const GiB = 2 ** 30;
+
+export const DEFAULT_OS_IMAGE_SIZE = 1.5 * GiB;
+
+export interface BuildOsImageOptions {
+  distro: OsDistro;
+  /** Raw disk size in bytes (sparse). @default 1.5 GiB */
+  sizeBytes?: number;
+  /** Also copy the image, its .sha256 and manifest.json here. */
+  outDir?: string;
+  /** @default $INGOT_CACHE or /var/cache/ingot (root) */
+  cacheDir?: string;
+  /**
+   * `exact` (default): reuse a build of the same recipe and archive date; `recipe`: reuse any
+   * build of the same recipe (tests: the archive moving on does not matter to them); `off`:
+   * always build.
+   */
+  cache?: 'exact' | 'recipe' | 'off';
+  /** Debian mirror; default: the one /etc/apt/sources.list(.d) names. */
+  mirror?: string;
+  log?: (line: string) => void;
+}
+
+export interface OsImageManifest {
+  name: string;
+  distro: OsDistro;
+  suite: string;
+  format: 'raw';
+  sizeBytes: number;
+  sha256: string;
+  kernel: string;
+  packages: Record<string, string>;
+  inputs: {
+    recipeHash: string;
+    mirror: string;
+    security: string | null;
+    archiveDates: Record<string, string> | null;
+    debootstrap: string;
+    sourceDateEpoch: number;
+  };
+  layout: {
+    diskGuid: string;
+    partitions: { index: number; name: string; start: number; size: number; partUuid: string }[];
+    rootFsUuid: string;
+    rootLabel: string;
+    espVolumeId: string;
+  };
+  builtAt: string;
+  buildSeconds: number;
+}
+
+export interface BuiltOsImage {
+  /** The raw image (in the cache, or in outDir when given). */
+  image: string;
+  sha256: string;
+  manifest: OsImageManifest;
+  manifestPath: string;
+  /** True when the image came from the cache. */
+  cached: boolean;
+}
+
+/** The builder's own sources: part of the recipe hash, so a builder change rebuilds. */
+function builderSources(): string[] {
+  return ['recipe.ts', 'disk.ts', 'build.ts', 'chroot.ts'].map((f) => readFileSync(join(HERE, f), 'utf8'));
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function readBuilt(dir: string, name: string): BuiltOsImage | null {
+  const image = join(dir, `${name}.raw`);
+  const mf = join(dir, 'manifest.json');
+  if (!existsSync(image) || !existsSync(mf)) return null;
+  const manifest = JSON.parse(readFileSync(mf, 'utf8')) as OsImageManifest;
+  return { image, sha256: manifest.sha256, manifest, manifestPath: mf, cached: true };
+}
+
+function findCached(
+  root: string,
+  key: string,
+  prefix: string,
+  anyArchive: boolean,
+  name: string,
+): BuiltOsImage | null {
+  const exact = readBuilt(join(root, key), name);
+  if (exact || !anyArchive || !existsSync(root)) return exact;
+  const candidates = readdirSync(root)
+    .filter((d) => d.startsWith(prefix))
+    .map((d) => readBuilt(join(root, d), name))
+    .filter((b): b is BuiltOsImage => b !== null)
+    .sort((a, b) => b.manifest.builtAt.localeCompare(a.manifest.builtAt));
+  return candidates[0] ?? null;
+}
+
+function copyOut(b: BuiltOsImage, outDir: string): BuiltOsImage {
+  mkdirSync(outDir, { recursive: true });
+  const name = b.manifest.name;
+  const image = join(outDir, `${name}.raw`);
+  // cpSync keeps holes only via copy_file_range/reflink where the filesystem allows; fine either way.
+  copyFileSync(b.image, image);
+  writeFileSync(join(outDir, `${name}.raw.sha256`), `${b.sha256}  ${name}.raw\n`);
+  const manifestPath = join(outDir, `${name}.manifest.json`);
+  copyFileSync(b.manifestPath, manifestPath);
+  return { ...b, image, manifestPath };
+}
+
+/** One build per cache key at a time across processes (mkdir lock holding the owner's PID). */
+async function lock(dir: string): Promise<() => void> {
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'pid'), String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch {
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      } catch {
+        // being created
+      }
+      if (pid && !alive(pid)) rmSync(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Removes build directories of builds that died (their PID is gone), unmounting first. */
+async function cleanStaleBuilds(root: string): Promise<void> {
+  if (!existsSync(root)) return;
+  for (const d of readdirSync(root)) {
+    const m = /^\.build-.*-(\d+)$/.exec(d);
+    if (!m || alive(Number(m[1]))) continue;
+    const dir = join(root, d);
+    await unmountBelow(dir);
+    await runLogged('rm', ['-rf', '--one-file-system', dir]);
+  }
+}
+
+export async function buildOsImage(o: BuildOsImageOptions): Promise<BuiltOsImage> {
+  const log = o.log ?? (() => {});
+  const recipe = recipeFor(o.distro);
+  const name = recipe.distro;
+  const sizeBytes = o.sizeBytes ?? DEFAULT_OS_IMAGE_SIZE;
+  if (sizeBytes < GiB || sizeBytes % (1024 * 1024) !== 0)
+    throw new IngotError(
+      ErrorCode.Validation,
+      `--size: ${sizeBytes} bytes is too small or not whole MiB; give at least 1G`,
+      {
+        details: { field: 'size' },
+      },
+    );
+  const mirrors = await debianMirrors(recipe.suite, { mirror: o.mirror });
+  const rhash = recipeHash(recipe, sizeBytes, builderSources());
+  const suites = [
+    { base: mirrors.mirror, suite: recipe.suite },
+    { base: mirrors.mirror, suite: `${recipe.suite}-updates` },
+    ...(mirrors.security ? [{ base: mirrors.security, suite: `${recipe.suite}-security` }] : []),
+  ];
+  const dates = await archiveDates(suites);
+  const cacheRoot = join(o.cacheDir ?? defaultCacheDir(), 'images');
+  const osRoot = join(cacheRoot, 'os');
+  const prefix = `${name}-${rhash.slice(0, 12)}-`;
+  const key = `${prefix}${dates ? sha(JSON.stringify(dates)).slice(0, 8) : 'offline'}`;
+  const mode = o.cache ?? 'exact';
+  if (mode !== 'off') {
+    const hit = findCached(osRoot, key, prefix, mode === 'recipe' || dates === null, name);
+    if (hit) {
+      log(`cached: ${hit.image} (built ${hit.manifest.builtAt})`);
+      return o.outDir ? copyOut(hit, o.outDir) : hit;
+    }
+  }
+  if (process.getuid?.() !== 0)
+    throw new IngotError(
+      ErrorCode.Config,
+      'building an OS image needs root (debootstrap, chroot, mounts): run `sudo ingot image build os …`',
+    );
+  mkdirSync(osRoot, { recursive: true });
+  const unlock = await lock(join(osRoot, `.lock-${key}`));
+  try {
+    // Another process may have finished the same build while we waited for the lock.
+    const done = mode === 'off' ? null : readBuilt(join(osRoot, key), name);
+    if (done) return o.outDir ? copyOut(done, o.outDir) : done;
+    await cleanStaleBuilds(osRoot);
+    const built = await buildInto(osRoot, key, {
+      recipe,
+      name,
+      sizeBytes,
+      rhash,
+      mirrors,
+      dates,
+      debs: join(cacheRoot, 'debs'),
+      log,
+    });
+    return o.outDir ? copyOut(built, o.outDir) : built;
+  } finally {
+    unlock();
+  }
+}
+
+interface BuildCtx {
+  recipe: OsRecipe;
+  name: string;
+  sizeBytes: number;
+  rhash: string;
+  mirrors: DebianMirrors;
+  dates: Record<string, string> | null;
+  debs: string;
+  log: (line: string) => void;
+}
+
+async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<BuiltOsImage> {
+  const t0 = Date.now();
+  // The PID in the name lets a later build clean this one up if we are killed.
+  const workDir = join(osRoot, `.build-${key}-${process.pid}`);
+  await unmountBelow(workDir);
+  await runLogged('rm', ['-rf', '--one-file-system', workDir]);
+  mkdirSync(workDir);
+  const buildLog = join(osRoot, `${key}.log`);
+  writeFileSync(buildLog, `build ${key} started ${new Date().toISOString()}\n`);
+  const step = (m: string) => c.log(`[${Math.round((Date.now() - t0) / 1000)}s] ${m}`);
+  const epoch = c.dates?.[c.recipe.suite]
+    ? Math.floor(Date.parse(c.dates[c.recipe.suite]) / 1000)
+    : Math.floor(Date.now() / 1000);
+  const ids = (what: string) => uuidFrom(`${c.rhash}:${what}`, sha);
+  const rootDir = join(workDir, 'root');
+  const env: Record<string, string> = c.mirrors.proxy ? { http_proxy: c.mirrors.proxy } : {};
+  try {
+    step(`debootstrap ${c.recipe.suite} from ${c.mirrors.mirror} (log: ${buildLog})`);
+    mkdirSync(c.debs, { recursive: true });
+    await runLogged(
+      'debootstrap',
+      [
+        '--variant=minbase',
+        '--arch=amd64',
+        '--components=main',
+        `--cache-dir=${c.debs}`,
+        c.recipe.suite,
+        rootDir,
+        c.mirrors.mirror,
+      ],
+      { log: buildLog, env },
+    );
+    const debootstrapVersion = (await runLogged('debootstrap', ['--version'])).trim();
+    let kernel = '';
+    let packages: Record<string, string> = {};
+    await withChroot(rootDir, { log: buildLog, aptCache: c.debs, env }, async (ch) => {
+      step(`installing ${c.recipe.packages.length} packages (apt-get in the chroot)`);
+      await configureApt(ch, c);
+      // One initramfs at the end instead of one per trigger.
+      await ch.run(['dpkg-divert', '--local', '--rename', '--add', '/usr/sbin/update-initramfs']);
+      writeFileSync(join(rootDir, 'usr/sbin/update-initramfs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      for (const [path, content] of Object.entries(c.recipe.files)) {
+        mkdirSync(dirname(join(rootDir, path)), { recursive: true });
+        writeFileSync(join(rootDir, path), content);
+      }
+      await ch.run([
+        'apt-get',
+        'install',
+        '-y',
+        '-q',
+        '--no-install-recommends',
+        '-o',
+        'Dpkg::Options::=--force-confold',
+        ...c.recipe.packages,
+      ]);
+      unlinkSync(join(rootDir, 'usr/sbin/update-initramfs'));
+      await ch.run(['dpkg-divert', '--local', '--rename', '--remove', '/usr/sbin/update-initramfs']);
+      kernel = readdirSync(join(rootDir, 'lib/modules')).sort().at(-1) ?? '';
+      if (!kernel)
+        throw new IngotError(
+          ErrorCode.Internal,
+          'no kernel in /lib/modules after installing linux-image-amd64',
+        );
+      step(`initramfs for ${kernel}, locales`);
+      await ch.run(['locale-gen']);
+      await ch.run(['update-initramfs', '-c', '-k', kernel], { SOURCE_DATE_EPOCH: String(epoch) });
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+      const q = await ch.run(['dpkg-query', '-W', '-f', '${Package}\t${Version}\n']);
+      packages = Object.fromEntries(
+        q
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t') as [string, string]),
+      );
+      step('GRUB images (BIOS core.img, UEFI BOOTX64.EFI)');
+      const rootUuid = ids('rootfs');
+      writeFileSync(join(rootDir, 'tmp/early.cfg'), grubEarlyCfg(rootUuid));
+      await ch.run([
+        'grub-mkimage',
+        '-O',
+        'i386-pc',
+        '-d',
+        '/usr/lib/grub/i386-pc',
+        '-o',
+        '/tmp/core.img',
+        '-c',
+        '/tmp/early.cfg',
+        '-p',
+        '/boot/grub',
+        'biosdisk',
+        'part_gpt',
+        'ext2',
+        'search_fs_uuid',
+      ]);
+      await ch.run([
+        'grub-mkimage',
+        '-O',
+        'x86_64-efi',
+        '-d',
+        '/usr/lib/grub/x86_64-efi',
+        '-o',
+        '/tmp/BOOTX64.EFI',
+        '-c',
+        '/tmp/early.cfg',
+        '-p',
+        '/boot/grub',
+        'part_gpt',
+        'ext2',
+        'fat',
+        'search_fs_uuid',
+      ]);
+    });
+    const grubOut = join(workDir, 'grub');
+    mkdirSync(grubOut);
+    for (const f of ['core.img', 'BOOTX64.EFI', 'early.cfg'])
+      renameSync(join(rootDir, 'tmp', f), join(grubOut, f));
+    const bootImg = readFileSync(join(rootDir, 'usr/lib/grub/i386-pc/boot.img'));
+    step('configuring the root filesystem');
+    const rootUuid = ids('rootfs');
+    const espVolumeId = sha(`${c.rhash}:esp`).slice(0, 8);
+    finishRoot(rootDir, c, { rootUuid, espVolumeId, kernel });
+    await runLogged(
+      'find',
+      [
+        rootDir,
+        '-xdev',
+        '-newermt',
+        `@${epoch}`,
+        '-exec',
+        'touch',
+        '--no-dereference',
+        `--date=@${epoch}`,
+        '{}',
+        '+',
+      ],
+      {
+        log: buildLog,
+      },
+    );
+
+    step(`assembling the ${c.sizeBytes / GiB} GiB disk (GPT: BIOS boot, ESP, root)`);
+    const out = join(workDir, 'out');
+    mkdirSync(out);
+    const image = join(out, `${c.name}.raw`);
+    const layout = await partition(image, {
+      sizeBytes: c.sizeBytes,
+      biosMiB: c.recipe.layout.biosMiB,
+      espMiB: c.recipe.layout.espMiB,
+      ids,
+    });
+    await makeRootFs(image, layout.root, { rootDir, label: c.recipe.rootLabel, uuid: rootUuid, epoch });
+    await makeEsp(image, layout.esp, {
+      label: c.recipe.espLabel,
+      volumeId: espVolumeId,
+      files: { 'EFI/BOOT/BOOTX64.EFI': join(grubOut, 'BOOTX64.EFI') },
+    });
+    installBiosGrub(image, layout.bios, bootImg, readFileSync(join(grubOut, 'core.img')));
+    step('sha256');
+    const sha256 = await sha256File(image);
+    writeFileSync(join(out, `${c.name}.raw.sha256`), `${sha256}  ${c.name}.raw\n`);
+    const manifest: OsImageManifest = {
+      name: c.name,
+      distro: c.recipe.distro,
+      suite: c.recipe.suite,
+      format: 'raw',
+      sizeBytes: c.sizeBytes,
+      sha256,
+      kernel,
+      packages,
+      inputs: {
+        recipeHash: c.rhash,
+        mirror: c.mirrors.mirror,
+        security: c.mirrors.security,
+        archiveDates: c.dates,
+        debootstrap: debootstrapVersion,
+        sourceDateEpoch: epoch,
+      },
+      layout: {
+        diskGuid: layout.diskGuid,
+        partitions: [
+          { name: 'bios', ...layout.bios },
+          { name: 'esp', ...layout.esp },
+          { name: 'root', ...layout.root },
+        ],
+        rootFsUuid: rootUuid,
+        rootLabel: c.recipe.rootLabel,
+        espVolumeId: fatUuid(espVolumeId),
+      },
+      builtAt: new Date().toISOString(),
+      buildSeconds: Math.round((Date.now() - t0) / 1000),
+    };
+    writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const final = join(osRoot, key);
+    rmSync(final, { recursive: true, force: true });
+    renameSync(out, final);
+    step(
+      `done: ${join(final, `${c.name}.raw`)} (${statSync(join(final, `${c.name}.raw`)).blocks * 512} bytes on disk)`,
+    );
+    pruneOldBuilds(osRoot, c.name, key);
+    return { ...readBuilt(final, c.name)!, cached: false };
+  } finally {
+    await unmountBelow(workDir);
+    await runLogged('rm', ['-rf', '--one-file-system', workDir]).catch(() => {});
+  }
+}
+
+async function configureApt(ch: Chroot, c: BuildCtx): Promise<void> {
+  const root = ch.root;
+  writeFileSync(
+    join(root, 'usr/sbin/policy-rc.d'),
+    '#!/bin/sh\n# no daemons start in the image build\nexit 101\n',
+    {
+      mode: 0o755,
+    },
+  );
+  rmSync(join(root, 'etc/apt/sources.list'), { force: true });
+  writeFileSync(join(root, 'etc/apt/sources.list.d/debian.sources'), aptSources(c));
+  // Packages stay in the bind-mounted cache, not in the image.
+  writeFileSync(join(root, 'etc/apt/apt.conf.d/90ingot-build'), 'APT::Keep-Downloaded-Packages "true";\n');
+  await ch.run(['apt-get', 'update', '-q']);
+}
+
+function aptSources(c: BuildCtx): string {
+  const s = c.recipe.suite;
+  const stanzas = [
+    `Types: deb\nURIs: ${c.mirrors.mirror}\nSuites: ${s} ${s}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+  ];
+  if (c.mirrors.security)
+    stanzas.push(
+      `Types: deb\nURIs: ${c.mirrors.security}\nSuites: ${s}-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+    );
+  return stanzas.join('\n');
+}
+
+/** Everything after the packages: fstab, GRUB files, and what must not be shared between machines. */
+function finishRoot(
+  root: string,
+  c: BuildCtx,
+  o: { rootUuid: string; espVolumeId: string; kernel: string },
+): void {
+  writeFileSync(
+    join(root, 'etc/fstab'),
+    `# Written by Ingot's image builder.\nUUID=${o.rootUuid} / ext4 errors=remount-ro 0 1\nUUID=${fatUuid(o.espVolumeId)} /boot/efi vfat umask=0077,nofail 0 2\n`,
+  );
+  mkdirSync(join(root, 'boot/efi'), { recursive: true });
+  for (const platform of ['i386-pc', 'x86_64-efi']) {
+    const dest = join(root, 'boot/grub', platform);
+    mkdirSync(dest, { recursive: true });
+    const src = join(root, 'usr/lib/grub', platform);
+    for (const f of readdirSync(src))
+      if (/\.(mod|lst)$/.test(f) || f === 'modinfo.sh') copyFileSync(join(src, f), join(dest, f));
+  }
+  writeFileSync(
+    join(root, 'boot/grub/grub.cfg'),
+    grubCfg({ rootUuid: o.rootUuid, kernelVersion: o.kernel, cmdline: c.recipe.cmdline }),
+  );
+  // Per-machine identity is made at first boot: machine-id (systemd), SSH host keys (cloud-init).
+  writeFileSync(join(root, 'etc/machine-id'), '');
+  rmSync(join(root, 'var/lib/dbus/machine-id'), { force: true });
+  for (const f of readdirSync(join(root, 'etc/ssh')))
+    if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f));
+  writeFileSync(join(root, 'etc/resolv.conf'), '');
+  rmSync(join(root, 'usr/sbin/policy-rc.d'), { force: true });
+  rmSync(join(root, 'etc/apt/apt.conf.d/90ingot-build'), { force: true });
+  // Package lists, caches, temp files and the build's logs are not part of the image (log
+  // directories stay: journald and others expect them).
+  for (const d of ['var/lib/apt/lists', 'var/cache/apt', 'tmp', 'var/tmp'])
+    for (const f of existsSync(join(root, d)) ? readdirSync(join(root, d)) : [])
+      if (f !== 'partial' && f !== 'lock') rmSync(join(root, d, f), { recursive: true, force: true });
+  mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+  removeFilesBelow(join(root, 'var/log'));
+}
+
+function removeFilesBelow(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) removeFilesBelow(p);
+    else rmSync(p, { force: true });
+  }
+}
+
+/** Keeps the new build and the newest other one of the distro; older builds (≈ 0.9 GB each) go. */
+function pruneOldBuilds(osRoot: string, name: string, keep: string): void {
+  const others = readdirSync(osRoot)
+    .filter((d) => d.startsWith(`${name}-`) && d !== keep && !d.endsWith('.log'))
+    .map((d) => ({ d, b: readBuilt(join(osRoot, d), name) }))
+    .sort((x, y) => (y.b?.manifest.builtAt ?? '').localeCompare(x.b?.manifest.builtAt ?? ''));
+  for (const { d } of others.slice(1)) {
+    rmSync(join(osRoot, d), { recursive: true, force: true });
+    rmSync(join(osRoot, `${d}.log`), { force: true });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Agent tasks: what the engine asked of a machine's agent, one row per (job, task). The engine's
+ * AgentPort creates a row when it first asks (idempotent on the unique (job_id, name)); the rack's
+ * agent endpoints hand the row to the agent, record its progress lines and its result. Rows of
+ * cancelled or finished jobs are never handed out again.
+ */
+import type { NewEvent } from '../core/event.ts';
+import type { Db, Row, SqlValue } from './db.ts';
+import { newId } from './ids.ts';
+import { insertEvents, placeholders } from './sql-util.ts';
+import type { AgentTaskRow, AgentTaskStatus, AgentTaskUpdate, NewAgentTask } from './store.ts';
+
+const json = (v: SqlValue): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
+const num = (v: SqlValue): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function agentTaskFromRow(r: Row): AgentTaskRow {
+  return {
+    id: r.id as string,
+    machineId: r.machine_id as string,
+    jobId: r.job_id as string,
+    name: r.name as string,
+    params: (json(r.params) ?? {}) as Record<string, unknown>,
+    status: r.status as AgentTaskStatus,
+    result: r.result === null ? null : json(r.result),
+    reason: (r.reason as string | null) ?? null,
+    lastMessage: (r.last_message as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    startedAt: num(r.started_at),
+    heartbeatAt: num(r.heartbeat_at),
+    finishedAt: num(r.finished_at),
+  };
+}
+
+/** Creates the task if (job, name) has none; returns the stored row either way. */
+export async function ensureAgentTask(db: Db, t: NewAgentTask): Promise<AgentTaskRow> {
+  const have = await findAgentTask(db, t.jobId, t.name);
+  if (have) return have;
+  await db.run(
+    `INSERT INTO agent_tasks (id, machine_id, job_id, name, params, status, created_at)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (job_id, name) DO NOTHING`,
+    [newId('at'), t.machineId, t.jobId, t.name, JSON.stringify(t.params ?? {}), Date.now()],
+  );
+  return (await findAgentTask(db, t.jobId, t.name))!;
+}
+
+export async function findAgentTask(db: Db, jobId: string, name: string): Promise<AgentTaskRow | null> {
+  const rows = await db.query('SELECT * FROM agent_tasks WHERE job_id = ? AND name = ?', [jobId, name]);
+  return rows.length ? agentTaskFromRow(rows[0]) : null;
+}
+
+export async function getAgentTask(db: Db, id: string): Promise<AgentTaskRow | null> {
+  const rows = await db.query('SELECT * FROM agent_tasks WHERE id = ?', [id]);
+  return rows.length ? agentTaskFromRow(rows[0]) : null;
+}
+
+/**
+ * The oldest unfinished task of the machine's active job (queued or running), leaving out
+ * `exclude` (tasks another party answers, like `os-booted`).
+ */
+export async function nextAgentTask(
+  db: Db,
+  machineId: string,
+  exclude: readonly string[] = [],
+): Promise<AgentTaskRow | null> {
+  const not = exclude.length ? `AND t.name NOT IN (${placeholders(exclude.length)})` : '';
+  const rows = await db.query(
+    `SELECT t.* FROM agent_tasks t JOIN jobs j ON j.id = t.job_id
+      WHERE t.machine_id = ? AND t.status IN ('pending', 'running') AND j.status IN ('queued', 'running') ${not}
+      ORDER BY t.created_at, t.id LIMIT 1`,
+    [machineId, ...exclude],
+  );
+  return rows.length ? agentTaskFromRow(rows[0]) : null;
+}
+
+/**
+ * Records what the agent said about a task: progress (`running` + message), a heartbeat, or its
+ * end (`done` with a result, `failed` with a reason), with `events` in the same transaction.
+ * A finished task is never changed again: returns null then (the agent reported twice).
+ */
+export async function updateAgentTask(
+  db: Db,
+  id: string,
+  u: AgentTaskUpdate,
+  events: readonly NewEvent[] = [],
+): Promise<AgentTaskRow | null> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const finished = u.status === 'done' || u.status === 'failed';
+    const n = await t.run(
+      `UPDATE agent_tasks SET
+         status = COALESCE(?, status),
+         last_message = COALESCE(?, last_message),
+         result = COALESCE(?, result),
+         reason = COALESCE(?, reason),
+         started_at = COALESCE(started_at, ?),
+         heartbeat_at = ?,
+         finished_at = ?
+       WHERE id = ? AND status IN ('pending', 'running')`,
+      [
+        u.status ?? null,
+        u.message ?? null,
+        u.result === undefined ? null : JSON.stringify(u.result),
+        u.reason ?? null,
+        now,
+        now,
+        finished ? now : null,
+        id,
+      ],
+    );
+    if (n === 0) return null;
+    if (events.length) await insertEvents(t, events, now);
+    const rows = await t.query('SELECT * FROM agent_tasks WHERE id = ?', [id]);
+    return agentTaskFromRow(rows[0]);
+  });
+}
+
+/** Replaces the machine's detailed inventory (DMI, SMART, LLDP… as the agent reported it). */
+export async function setMachineInventory(
+  db: Db,
+  machineId: string,
+  inventory: Record<string, unknown>,
+): Promise<void> {
+  await db.run('UPDATE machines SET inventory = ? WHERE id = ?', [JSON.stringify(inventory), machineId]);
+}
+
+export async function getMachineInventory(
+  db: Db,
+  machineId: string,
+): Promise<Record<string, unknown> | null> {
+  const rows = await db.query('SELECT inventory FROM machines WHERE id = ?', [machineId]);
+  return rows.length && rows[0].inventory !== null
+    ? (json(rows[0].inventory) as Record<string, unknown>)
+    : null;
+}

@@ -1,0 +1,197 @@
+/**
+ * The real agent in the real boot image (QEMU, booted straight from kernel + initrd), driven by
+ * the real rack endpoints and the engine's AgentTasksPort: the write-image paths the lab deploy
+ * does not take. A zstd-compressed qcow2 is fetched, verified, converted to the disk, its GPT root
+ * partition grown to the end of the disk and the cloud-init seed written with the OS's own token
+ * (read back from the disk here); a secure wipe zero-fills the whole disk; a qcow2 larger than
+ * the disk fails with that reason.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildBootImage } from '../src/agent/image/build.ts';
+import { type DirectVm, HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
+import type { Machine } from '../src/core/machine.ts';
+import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
+import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
+import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
+import { type Harness, machine, startHarness } from './netboot-http-support.ts';
+import { holdQemuTests } from './support/qemu-tests.ts';
+import { eventually } from './support/region.ts';
+
+const missing = [
+  process.getuid?.() !== 0 ? 'root' : null,
+  ...['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'].map((c) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${c}`]);
+      return null;
+    } catch {
+      return c;
+    }
+  }),
+].filter(Boolean);
+
+const DISK_GIB = 1;
+const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
+const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root grown, seed, secure wipe, too-large image', {
+  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+}, () => {
+  const work = mkdtempSync(join(tmpdir(), 'ingot-agent-write-'));
+  let h: Harness;
+  let vm: DirectVm | null = null;
+  let port: AgentTasksPort;
+  let m: Machine;
+  let releaseQemu: () => void = () => undefined;
+  const consoleLines: string[] = [];
+
+  before(async () => {
+    releaseQemu = await holdQemuTests('agent-write');
+    AGENT_POLL.ms = 100;
+    h = await startHarness();
+    port = new AgentTasksPort(() => h.store, { silenceMs: 60_000, pickupMs: 120_000 });
+    // A 64 MiB GPT disk whose one partition (1..61 MiB) holds an ext4 "OS" (etc/os-release).
+    const root = join(work, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/os-release'), 'PRETTY_NAME="Ingot Test OS"\nID=ingottest\n');
+    sh(`mkfs.ext4 -q -F -L root -d ${root} ${work}/root.ext4 60M`);
+    sh(`truncate -s 64M ${work}/os.raw`);
+    sh(`printf 'label: gpt\\nstart=2048, size=122880, type=L, name=root\\n' | sfdisk -q ${work}/os.raw`);
+    sh(`dd if=${work}/root.ext4 of=${work}/os.raw bs=1M seek=1 conv=notrunc status=none`);
+    mkdirSync(join(h.artifacts, 'images'), { recursive: true });
+    sh(`qemu-img convert -f raw -O qcow2 ${work}/os.raw ${h.artifacts}/images/os.qcow2`);
+    sh(`zstd -q --rm ${h.artifacts}/images/os.qcow2 -o ${h.artifacts}/images/os.qcow2.zst`);
+    sh(`qemu-img create -q -f qcow2 ${h.artifacts}/images/big.qcow2 ${DISK_GIB * 2}G`);
+
+    m = await h.store.createMachine(machine(), 'test');
+    const token = newBootToken();
+    await h.store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
+    const boot = await buildBootImage({ log: (l) => process.stderr.write(`# ${l}\n`) });
+    const rack = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
+    vm = await startDirectVm({
+      kernel: boot.kernel,
+      initrd: boot.initrd,
+      append: `quiet ingot.url=${rack} ingot.token=${token}`,
+      disk: join(work, 'disk.qcow2'),
+      diskGiB: DISK_GIB,
+      memoryMiB: 768,
+      onLine: (l) => consoleLines.push(l),
+    });
+  });
+
+  after(async () => {
+    await vm?.stop();
+    await h?.close();
+    rmSync(work, { recursive: true, force: true });
+    releaseQemu();
+  });
+
+  /** A job of its own for the next task (the agent takes only the active job's tasks). */
+  async function newJob(kind: 'deploy' | 'release') {
+    const prev = await h.store.listJobs({ machineId: m.id, status: ['queued', 'running'] }, 10);
+    for (const j of prev) await h.store.db.run("UPDATE jobs SET status = 'done' WHERE id = ?", [j.id]);
+    return h.store.enqueueJob(
+      m.id,
+      { kind, steps: [kind === 'deploy' ? 'write-image' : 'wipe-disks'] },
+      'test',
+    );
+  }
+
+  /** Runs one write-image task in a job of its own until the agent ends it. */
+  async function writeImage(spec: Record<string, unknown>) {
+    const job = await newJob('deploy');
+    const url = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
+    const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` } };
+    return eventually(
+      async () => {
+        const r = await port.task(m, job.id, 'write-image', params);
+        return r.status === 'pending' ? null : r;
+      },
+      240_000,
+      `write-image of ${spec.artifact} (console: ${consoleLines.slice(-5).join(' | ')})`,
+    );
+  }
+
+  it('writes a zstd qcow2, grows the GPT root to the disk’s end, writes the seed with the OS token', {
+    timeout: 300_000,
+  }, async () => {
+    const r = await writeImage({
+      artifact: 'images/os.qcow2.zst',
+      sha256: sha256(join(h.artifacts, 'images/os.qcow2.zst')),
+      format: 'qcow2',
+      compression: 'zst',
+    });
+    assert.equal(r.status, 'done', r.status === 'failed' ? r.reason : '');
+    const result = r.status === 'done' ? (r.result as { root: string }) : { root: '' };
+    assert.match(result.root, /^\/dev\/vda1 \(Ingot Test OS\)$/);
+
+    // Read the disk back (the VM still runs: -U shares it).
+    const raw = join(work, 'written.raw');
+    sh(`qemu-img convert -U -f qcow2 -O raw ${work}/disk.qcow2 ${raw}`);
+    const table = JSON.parse(sh(`sfdisk -J ${raw}`)).partitiontable as {
+      label: string;
+      lastlba: number;
+      partitions: { start: number; size: number; name?: string }[];
+    };
+    assert.equal(table.label, 'gpt');
+    const [p] = table.partitions;
+    assert.equal(p.start, 2048);
+    assert.equal(p.name, 'root', 'the partition keeps its name');
+    assert.equal(p.start + p.size - 1, table.lastlba, 'the root partition ends at the end of the disk');
+    assert.ok(table.lastlba > (DISK_GIB * 2 ** 30) / 512 - 100, 'the GPT was moved to the disk’s end');
+
+    sh(`dd if=${raw} of=${work}/p1.ext4 bs=512 skip=2048 count=122880 status=none`);
+    assert.match(sh(`debugfs -R 'cat /etc/os-release' ${work}/p1.ext4 2>/dev/null`), /Ingot Test OS/);
+    const seed = sh(`debugfs -R 'cat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`);
+    const token = /seedfrom: http:\/\/[^/]+\/metadata\/([A-Za-z0-9_-]+)\//.exec(seed)?.[1];
+    assert.ok(token, `a seedfrom URL in the seed: ${seed}`);
+    assert.equal((await h.store.findMachineByOsToken(hashBootToken(token)))?.id, m.id, 'the OS token');
+    assert.match(seed, new RegExp(`url: http://[^\\s]+/agent/v1/os-booted/${token}`));
+    assert.match(
+      sh(`debugfs -R 'stat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`),
+      /Mode: +0600/,
+    );
+  });
+
+  it('securely wipes: the device zero-fills the whole disk (util-linux blkdiscard, not busybox’s)', {
+    timeout: 300_000,
+  }, async () => {
+    const job = await newJob('release');
+    const r = await eventually(
+      async () => {
+        const t = await port.task(m, job.id, 'wipe', { wipe: 'secure' });
+        return t.status === 'pending' ? null : t;
+      },
+      240_000,
+      `the wipe (console: ${consoleLines.slice(-5).join(' | ')})`,
+    );
+    assert.equal(r.status, 'done', r.status === 'failed' ? r.reason : '');
+    const ev = (await h.store.listEvents({ machineId: m.id, limit: 500 })).filter(
+      (e) => e.type === 'agent.wipe.disk',
+    );
+    assert.equal(ev.at(-1)?.data.how, 'zero-fill', `how: ${ev.at(-1)?.message}`);
+    sh(`qemu-img create -q -f qcow2 ${work}/blank.qcow2 ${DISK_GIB}G`);
+    // Exit 0: identical to a blank disk of the same size, every byte.
+    sh(`qemu-img compare -U -f qcow2 -F qcow2 ${work}/disk.qcow2 ${work}/blank.qcow2`);
+  });
+
+  it('fails a qcow2 larger than the disk, naming both sizes', { timeout: 300_000 }, async () => {
+    const r = await writeImage({
+      artifact: 'images/big.qcow2',
+      sha256: sha256(join(h.artifacts, 'images/big.qcow2')),
+      format: 'qcow2',
+    });
+    assert.equal(r.status, 'failed');
+    assert.match(
+      r.status === 'failed' ? r.reason : '',
+      new RegExp(
+        `the image \\(${DISK_GIB * 2 * 2 ** 30} bytes\\) is larger than /dev/vda \\(${DISK_GIB * 2 ** 30} bytes\\)`,
+      ),
+    );
+  });
+});

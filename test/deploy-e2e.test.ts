@@ -1,0 +1,441 @@
+/**
+ * End to end, as root: one lab VM from power-off through commissioning with Ingot's boot image
+ * and agent (inventory checked against the VM's QEMU flags, hardware tests), a region restart in
+ * the middle of the commission, a deploy of a corrupt image (fails on the checksum, never
+ * `deployed`), a deploy killed mid-write (the agent's silence fails it), the deploy of the
+ * Debian image (the VM boots from its disk, cloud-init fetches user-data from the metadata
+ * service and phones home, the test logs in over SSH with the key from the user-data), and
+ * release (disk signatures gone, machine `ready`). Images are cached between runs
+ * ($INGOT_CACHE or /var/cache/ingot). Phase times go to stdout (docs/agent.md).
+ */
+import assert from 'node:assert/strict';
+import { execFile as execFileCb } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
+import type { IngotEvent } from '../src/core/event.ts';
+import { buildOsImage } from '../src/images/os/build.ts';
+import { readTail } from '../src/lab/console.ts';
+import { type Lab, startLab } from '../src/lab/lab.ts';
+import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
+import { hashBootToken } from '../src/netboot/http/tokens.ts';
+import { apiRegion } from '../src/lab/region-client.ts';
+import type { Store } from '../src/store/store.ts';
+import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import { holdQemuTests } from './support/qemu-tests.ts';
+
+const execFile = promisify(execFileCb);
+const missing = [
+  process.getuid?.() !== 0 ? 'root' : null,
+  existsSync('/usr/bin/qemu-system-x86_64') ? null : 'qemu-system-x86',
+  existsSync('/usr/bin/ssh') ? null : 'openssh-client',
+  existsSync('/usr/bin/zstd') ? null : 'zstd',
+  existsSync('/usr/sbin/debootstrap') ? null : 'debootstrap',
+].filter(Boolean);
+
+const MEMORY_MIB = 1024;
+const INGOT = new URL('../bin/ingot', import.meta.url).pathname;
+const DISK_GIB = 4;
+const t0 = Date.now();
+const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+
+async function sha256File(path: string): Promise<string> {
+  const { stdout } = await execFile('sha256sum', [path]);
+  return stdout.split(' ')[0];
+}
+
+/** The Debian image, zstd-compressed once per image checksum into the cache. */
+async function compressedOsImage(cache: string): Promise<{ file: string; sha256: string; rawSize: number }> {
+  const built = await buildOsImage({
+    distro: 'debian-12',
+    cache: 'recipe',
+    cacheDir: cache,
+    log: (l) => phase(l),
+  });
+  const dir = join(cache, 'agent-e2e');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `debian-12-${built.sha256.slice(0, 16)}.raw.zst`);
+  if (!existsSync(`${file}.sha256`)) {
+    // One compressed copy at a time: older images' copies go.
+    for (const f of readdirSync(dir))
+      if (!f.startsWith(file.split('/').at(-1)!)) rmSync(join(dir, f), { force: true });
+    await execFile('zstd', ['-q', '-f', '-T0', '-3', '--sparse', built.image, '-o', `${file}.tmp`]);
+    writeFileSync(`${file}.sha256`, await sha256File(`${file}.tmp`));
+    await execFile('mv', [`${file}.tmp`, file]);
+  }
+  return { file, sha256: readFileSync(`${file}.sha256`, 'utf8').trim(), rawSize: statSync(built.image).size };
+}
+
+async function register(
+  store: Store,
+  dataDir: string,
+  name: string,
+  src: string,
+  o: { sha256: string; compression: 'none' | 'zst'; virtualSize: number },
+): Promise<void> {
+  const path = `images/${name}.raw${o.compression === 'zst' ? '.zst' : ''}`;
+  const dest = join(dataDir, 'artifacts', path);
+  mkdirSync(join(dataDir, 'artifacts', 'images'), { recursive: true });
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+  await store.createImage(
+    {
+      name,
+      kind: 'os',
+      format: 'raw',
+      compression: o.compression,
+      source: src,
+      path,
+      size: statSync(dest).size,
+      virtualSize: o.virtualSize,
+      sha256: o.sha256,
+      status: 'ready',
+      statusReason: 'registered by the test',
+    },
+    'test',
+  );
+}
+
+describe('deploy end to end: commission, deploy, release with the real agent', {
+  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+}, () => {
+  const name = `d${process.pid % 100000}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ingot-deploy-e2e-'));
+  const work = mkdtempSync(join(tmpdir(), 'ingot-deploy-e2e-work-'));
+  let region: TestRegion | null = null;
+  let lab: Lab | null = null;
+  let os: { file: string; sha256: string; rawSize: number };
+  let machineId = '';
+  const regionOpts = {
+    dataDir,
+    agentPollMs: 500,
+    agentTasks: { silenceMs: 40_000, pickupMs: 120_000 },
+  };
+  const store = () => region!.region.store;
+
+  const events = async (type?: string): Promise<IngotEvent[]> =>
+    (await store().listEvents({ machineId, limit: 5000 })).filter((e) => !type || e.type === type);
+  const action = async (act: string, params: Record<string, unknown> = {}) => {
+    const r = await region!.api('POST', `/api/v1/machines/${machineId}/actions/${act}`, { params });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+  };
+  const waitState = async (want: string, ms: number, bad: string[] = []) =>
+    eventually(
+      async () => {
+        const m = await store().getMachine(machineId);
+        if (bad.includes(m.state)) throw new Error(`machine is ${m.state}: ${m.stateReason}`);
+        return m.state === want ? m : null;
+      },
+      ms,
+      `machine to become ${want}`,
+    ).catch((e: Error) => {
+      const log = lab?.state.machines[0].consoleLog;
+      const tail = log && existsSync(log) ? readTail(log, 3000).text : '(no console)';
+      throw new Error(`${e.message}\nconsole:\n${tail}`);
+    });
+
+  /** Phase times of the machine's latest job of `kind`, from power-on (the `boot` step's end). */
+  const printPhases = async (kind: string) => {
+    const jobs = await store().listJobs({ machineId }, 20);
+    const job = jobs.find((j) => j.kind === kind);
+    if (!job) return;
+    const ev = (await events()).filter(
+      (e) => e.jobId === job.id || (e.jobId === null && e.at >= job.createdAt),
+    );
+    const on = ev.find((e) => e.type === 'step.completed' && e.data.step === 'boot');
+    if (!on) return;
+    const rel = (e: IngotEvent) => ((Date.parse(e.at) - Date.parse(on.at)) / 1000).toFixed(1);
+    const want = [
+      'dhcp.ack',
+      'http.script',
+      'http.artifact',
+      'agent.hello',
+      'agent.inventory',
+      'agent.tests',
+      'agent.write-image.written',
+      'agent.write-image',
+      'agent.wipe',
+      'metadata.fetch',
+      'agent.os-booted',
+      'machine.transition',
+    ];
+    const seen = new Set<string>();
+    for (const e of ev) {
+      if (Date.parse(e.at) < Date.parse(on.at) || !want.includes(e.type)) continue;
+      const k = `${e.type}:${e.type === 'http.artifact' || e.type === 'metadata.fetch' ? e.data.path : ''}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      console.log(`# ${kind} +${rel(e)} s ${e.type}: ${e.message}`);
+    }
+  };
+
+  let releaseQemu: () => void = () => undefined;
+  before(async () => {
+    releaseQemu = await holdQemuTests('deploy-e2e');
+    const cache = defaultCacheDir();
+    const tb = Date.now();
+    const boot = await buildBootImage({ cacheDir: cache, log: phase });
+    phase(
+      `boot image ${boot.key} ready (${((Date.now() - tb) / 1000).toFixed(1)} s, ${(boot.sizeBytes / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    const to = Date.now();
+    os = await compressedOsImage(cache);
+    phase(`OS image ready (${((Date.now() - to) / 1000).toFixed(1)} s)`);
+    region = await startTestRegion(regionOpts);
+    lab = await startLab({
+      name,
+      dataDir,
+      region: apiRegion(region.url, region.adminToken),
+      machines: 1,
+      firmware: 'bios',
+      memoryMiB: MEMORY_MIB,
+      diskGiB: DISK_GIB,
+      cacheDir: cache,
+      // Short leases: the agent must renew during a deploy (T1 = 30 s).
+      leaseSeconds: 60,
+    });
+    machineId = lab.state.machines[0].machineId;
+    await register(store(), dataDir, 'debian-12', os.file, {
+      sha256: os.sha256,
+      compression: 'zst',
+      virtualSize: os.rawSize,
+    });
+    const corrupt = join(work, 'corrupt.raw');
+    writeFileSync(corrupt, randomBytes(8 * 2 ** 20));
+    await register(store(), dataDir, 'corrupt', corrupt, {
+      sha256: createHash('sha256').update('not this image').digest('hex'),
+      compression: 'none',
+      virtualSize: 8 * 2 ** 20,
+    });
+    phase('region and lab up');
+  });
+
+  after(async () => {
+    await lab?.close().catch(() => undefined);
+    await removeNetwork(labNetwork(name)).catch(() => undefined);
+    await region?.stop();
+    if (process.env.INGOT_KEEP_E2E) console.log(`# kept ${dataDir} and ${work}`);
+    else {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+    releaseQemu();
+  });
+
+  it('commissions: the inventory matches the VM, tests pass, a region restart mid-commission is survived', {
+    timeout: 240_000,
+  }, async () => {
+    await action('commission', {
+      tests: ['smart', 'disk-read', 'memory', 'cpu'],
+      cpuSeconds: 2,
+      memoryMiB: 4,
+      diskReadMiB: 16,
+      lldpSeconds: 0,
+    });
+    await eventually(
+      async () => (await events('agent.hello')).length > 0,
+      120_000,
+      'the agent to phone home',
+    );
+    phase('commission: agent hello');
+    // The region goes away and comes back on the same store; the agent and the rack carry on.
+    await region!.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    region = await startTestRegion(regionOpts);
+    phase('commission: region restarted');
+    const m = await waitState('ready', 180_000, ['failed_commissioning']);
+    phase('commission: ready');
+    await printPhases('commission');
+    const vm = lab!.state.machines[0];
+    assert.equal(m.memoryBytes, MEMORY_MIB * 2 ** 20, 'memory from the DIMMs = QEMU -m');
+    assert.equal(m.cpu?.cores, 1, 'cores = QEMU -smp 1');
+    assert.equal(m.disks.length, 1);
+    assert.equal(m.disks[0].sizeBytes, DISK_GIB * 2 ** 30, 'disk size = the qcow2 size');
+    assert.deepEqual(
+      m.nics.map((n) => [n.mac, n.driver, n.boot]),
+      [[vm.mac, 'virtio_net', true]],
+    );
+    const inv = await store().getMachineInventory(machineId);
+    const details = inv?.details as { dmi: Record<string, string>; smart: unknown[] };
+    assert.equal(details.dmi.sys_vendor, 'QEMU');
+    assert.deepEqual(details.smart, [{ disk: 'vda', health: 'unsupported' }]);
+    const types = (await events()).map((e) => e.type);
+    for (const t of [
+      'agent.inventory',
+      'agent.test.cpu',
+      'agent.test.memory',
+      'agent.test.disk-read',
+      'agent.tests',
+    ])
+      assert.ok(types.includes(t), `${t} missing from ${types.join(', ')}`);
+    assert.ok(types.includes('job.resumed'), 'the new region resumed the commission');
+  });
+
+  it('fails a deploy of a corrupt image on the checksum, before the machine is deployed', {
+    timeout: 180_000,
+  }, async () => {
+    await action('deploy', { image: 'corrupt' });
+    const m = await waitState('failed_deploying', 150_000, ['deployed']);
+    assert.match(m.stateReason, /checksum mismatch/);
+    phase('corrupt image: failed_deploying');
+  });
+
+  it('fails a deploy whose VM dies mid-write (agent silence), then deploys Debian and logs in over SSH', {
+    timeout: 480_000,
+  }, async () => {
+    await action('deploy', { image: 'debian-12' });
+    await eventually(
+      async () =>
+        (await events('agent.write-image.progress')).some((e) => /writing \/dev\/vda: [1-9]/.test(e.message)),
+      150_000,
+      'the image write to start',
+    );
+    const pid = lab!.state.machines[0].qemuPid;
+    assert.ok(pid, 'QEMU is running');
+    process.kill(pid, 'SIGKILL');
+    phase('deploy: VM killed mid-write');
+    const failed = await waitState('failed_deploying', 120_000, ['deployed']);
+    assert.match(failed.stateReason, /went silent during write-image/);
+    phase('deploy: failed_deploying after the agent went silent');
+
+    const key = join(work, 'id_ed25519');
+    await execFile('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const userData = join(work, 'user-data.yaml');
+    writeFileSync(
+      userData,
+      '#cloud-config\nwrite_files:\n  - path: /etc/ingot-e2e\n    content: "user-data from the rack\\n"\n',
+    );
+    // The user's way in: `ingot machine deploy … --wait` (exits 0 once deployed); the SSH key
+    // reaches the OS as meta-data public-keys, the user-data as user-data.
+    const cli = await execFile(
+      INGOT,
+      [
+        'machine',
+        'deploy',
+        machineId,
+        '--image',
+        'debian-12',
+        '--ssh-key',
+        `${key}.pub`,
+        '--user-data',
+        userData,
+        '--wait',
+        '--timeout',
+        '400',
+      ],
+      { env: { ...process.env, INGOT_URL: region!.url, INGOT_TOKEN: region!.adminToken } },
+    ).catch((e: { code: number; stderr: string; stdout: string }) => {
+      throw new Error(`ingot machine deploy exited ${e.code}: ${e.stderr}${e.stdout}`);
+    });
+    assert.match(cli.stdout, /deploy done \(deployed\)/);
+    const m = await waitState('deployed', 10_000, ['failed_deploying']);
+    phase('deploy: deployed');
+    await printPhases('deploy');
+    const booted = (await events('agent.os-booted')).at(-1);
+    assert.ok(booted, 'the deployed OS phoned home');
+    const written = (await events('agent.write-image.written')).at(-1);
+    console.log(`# write-image: ${written?.message}`);
+    const fetched = (await events('metadata.fetch')).map((e) => String(e.data.path));
+    assert.ok(
+      fetched.some((p) => p.endsWith('user-data')),
+      `cloud-init fetched user-data: ${fetched.join(', ')}`,
+    );
+    const ip = String(booted.data.ip);
+    assert.equal(m.state, 'deployed');
+    const login = await eventually(
+      async () => {
+        const r = await execFile('ip', [
+          'netns',
+          'exec',
+          labNetwork(name).provNs,
+          'ssh',
+          '-i',
+          key,
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'ConnectTimeout=5',
+          '-o',
+          'BatchMode=yes',
+          `debian@${ip}`,
+          'cat /etc/os-release /etc/ingot-e2e; sudo cat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg',
+        ]).catch(() => null);
+        return r?.stdout.includes('bookworm') ? r : null;
+      },
+      90_000,
+      `SSH login as debian@${ip}`,
+    );
+    phase('deploy: SSH login ok');
+    assert.match(login.stdout, /user-data from the rack/, 'the user-data was applied');
+    // The seed carries the OS's own token (metadata + phone-home only), not the boot token.
+    const seedToken = /seedfrom: \S+\/metadata\/([A-Za-z0-9_-]+)\//.exec(login.stdout)?.[1];
+    assert.ok(seedToken, `a seedfrom URL in the seed: ${login.stdout}`);
+    assert.equal((await store().findMachineByOsToken(hashBootToken(seedToken)))?.id, machineId);
+    assert.equal(await store().findMachineByBootToken(hashBootToken(seedToken)), null);
+    // The agent kept its DHCP lease: a renewal was acknowledged while it wrote the image.
+    const writeStarted = (await events('agent.write-image.started')).at(-1)!;
+    const writeDone = (await events('agent.write-image')).at(-1)!;
+    const renewals = (await events('dhcp.ack')).filter(
+      (e) => e.data.renewal === true && e.at > writeStarted.at && e.at < writeDone.at,
+    );
+    assert.ok(renewals.length > 0, 'the agent renewed its lease during the deploy');
+  });
+
+  it('releases with a secure wipe: every byte of the disk reads zero, machine ready', {
+    timeout: 240_000,
+  }, async () => {
+    await action('release', { wipe: 'secure' });
+    await waitState('ready', 200_000, ['failed_releasing']);
+    phase('release: ready');
+    await printPhases('release');
+    const wiped = await events('agent.wipe.disk');
+    assert.ok(wiped.length >= 1, 'the agent wiped the disk');
+    assert.equal(wiped.at(-1)?.data.mode, 'secure');
+    assert.equal(wiped.at(-1)?.data.how, 'zero-fill', 'the lab disk takes write-zeroes');
+    console.log(`# wipe: ${wiped.at(-1)?.message}`);
+    // The VM is off: the whole disk must read as zeros, like a blank disk of the same size.
+    const disk = join(lab!.state.labDir, 'vm1.qcow2');
+    const blank = join(work, 'blank.qcow2');
+    await execFile('qemu-img', ['create', '-q', '-f', 'qcow2', blank, `${DISK_GIB}G`]);
+    const cmp = await execFile('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', disk, blank]).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
+    assert.equal(cmp.code, 0, `the wiped disk differs from a blank one: ${cmp.out}`);
+    const head = join(work, 'head.raw');
+    await execFile('qemu-img', [
+      'dd',
+      '-U',
+      '-f',
+      'qcow2',
+      '-O',
+      'raw',
+      'bs=1M',
+      'count=1',
+      `if=${disk}`,
+      `of=${head}`,
+    ]);
+    const { stdout } = await execFile('sh', ['-c', `wipefs -n ${head} 2>/dev/null | wc -l`]);
+    assert.equal(stdout.trim(), '0');
+  });
+});
