@@ -9,7 +9,7 @@
  * ($INGOT_CACHE or /var/cache/ingot). Phase times go to stdout (docs/agent.md).
  */
 import assert from 'node:assert/strict';
-import { execFile as execFileCb } from 'node:child_process';
+import { type ChildProcess, execFile as execFileCb, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import {
   existsSync,
@@ -50,6 +50,7 @@ const missing = [
 
 const MEMORY_MIB = 1024;
 const INGOT = new URL('../bin/ingot', import.meta.url).pathname;
+const LLDP_SENDER = new URL('./support/lldp-sender.py', import.meta.url).pathname;
 const DISK_GIB = 4;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
@@ -124,6 +125,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
   let lab: Lab | null = null;
   let os: { file: string; sha256: string; rawSize: number };
   let machineId = '';
+  let lldp: ChildProcess | null = null;
   const regionOpts = {
     dataDir,
     agentPollMs: 500,
@@ -229,6 +231,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
   });
 
   after(async () => {
+    lldp?.kill();
     await lab?.close().catch(() => undefined);
     await removeNetwork(labNetwork(name)).catch(() => undefined);
     await region?.stop();
@@ -243,12 +246,28 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
   it('commissions: the inventory matches the VM, tests pass, a region restart mid-commission is survived', {
     timeout: 240_000,
   }, async () => {
+    // A switch port on the lab's bridge: LLDP every second, as a ToR switch would (every 30 s).
+    lldp = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        labNetwork(name).rackNs,
+        'python3',
+        LLDP_SENDER,
+        'br0',
+        'ingot-lab-switch',
+        'swp7',
+        '42',
+      ],
+      { stdio: 'ignore' },
+    );
     await action('commission', {
       tests: ['smart', 'disk-read', 'memory', 'cpu'],
       cpuSeconds: 2,
       memoryMiB: 4,
       diskReadMiB: 16,
-      lldpSeconds: 0,
+      lldpSeconds: 6,
     });
     await eventually(
       async () => (await events('agent.hello')).length > 0,
@@ -277,6 +296,18 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
     const details = inv?.details as { dmi: Record<string, string>; smart: unknown[] };
     assert.equal(details.dmi.sys_vendor, 'QEMU');
     assert.deepEqual(details.smart, [{ disk: 'vda', health: 'unsupported' }]);
+    lldp?.kill();
+    const [neighbour] = (details as unknown as { lldp: Record<string, string>[] }).lldp ?? [];
+    assert.deepEqual(
+      {
+        chassisId: neighbour?.chassisId,
+        portId: neighbour?.portId,
+        systemName: neighbour?.systemName,
+        vlan: neighbour?.vlan,
+      },
+      { chassisId: '02:a0:c9:00:00:01', portId: 'swp7', systemName: 'ingot-lab-switch', vlan: '42' },
+      'the LLDP neighbour on the VM’s NIC',
+    );
     const types = (await events()).map((e) => e.type);
     for (const t of [
       'agent.inventory',
