@@ -4,7 +4,12 @@
  * run one at a time, alternating, `--rounds` times; the best round of each counts (the machine
  * is shared, so the best round is the least disturbed one).
  *
- *   node bench/http-artifacts.ts [--rounds 2] [--seconds 8] [--workers auto|1] [--no-cache]
+ *   node bench/http-artifacts.ts [--rounds 2] [--seconds 8] [--workers auto|1] [--size 64]
+ *                                [--no-cache [--no-chunk-cache]]
+ *
+ * --no-cache serves the file the way OS images are served (too big for the whole-file cache):
+ * in 4 MiB chunks shared by every request; --no-chunk-cache also reads every chunk from disk
+ * (the page cache) for every request, the worst case.
  */
 import { type ChildProcess, execFile as execFileCb, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,12 +28,14 @@ const { values } = parseArgs({
     workers: { type: 'string', default: 'auto' },
     /** Serve from disk (1 MiB reads) instead of the in-memory cache: the path for files too big to cache. */
     'no-cache': { type: 'boolean', default: false },
+    'no-chunk-cache': { type: 'boolean', default: false },
+    size: { type: 'string', default: '64' },
   },
 });
 const dir = mkdtempSync(join(tmpdir(), 'ingot-http-bench-'));
 const root = join(dir, 'artifacts');
 mkdirSync(join(root, 'img'), { recursive: true });
-const data = Buffer.alloc(64 * 2 ** 20);
+const data = Buffer.alloc(Number(values.size) * 2 ** 20);
 for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
 writeFileSync(join(root, 'img', 'os-64m.img'), data);
 // nginx's workers drop root: the tree must be world-readable.
@@ -105,6 +112,7 @@ try {
       host: '127.0.0.1',
       artifactsDir: root,
       cacheBytes: values['no-cache'] ? 1 : undefined,
+      chunkCacheBytes: values['no-chunk-cache'] ? 0 : undefined,
     });
     try {
       const url = `${ing.url}/artifacts/img/os-64m.img`;
@@ -125,7 +133,7 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(
       ' ',
-    )}; nginx worker_processes ${values.workers}; Ingot ${values['no-cache'] ? 'streaming from disk (--no-cache)' : 'in-memory artifact cache'}`,
+    )}; nginx worker_processes ${values.workers}; file ${values.size} MiB; Ingot ${values['no-cache'] ? (values['no-chunk-cache'] ? 'reading every chunk from disk (--no-cache --no-chunk-cache)' : 'large-file path: shared 4 MiB chunks (--no-cache)') : 'in-memory artifact cache'}`,
 );
 console.log('| concurrency | nginx (sendfile) | Ingot | Ingot / nginx |');
 console.log('|---|---|---|---|');

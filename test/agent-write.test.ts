@@ -71,6 +71,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     m = await h.store.createMachine(machine(), 'test');
     const token = newBootToken();
     await h.store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
+    sh(`qemu-img create -q -f qcow2 ${work}/nvme.qcow2 1G`);
     const boot = await buildBootImage({ log: (l) => process.stderr.write(`# ${l}\n`) });
     const rack = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
     vm = await startDirectVm({
@@ -80,6 +81,13 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
       disk: join(work, 'disk.qcow2'),
       diskGiB: DISK_GIB,
       memoryMiB: 768,
+      // A second disk on an NVMe controller: SMART health, a model and a serial to inventory.
+      extraArgs: [
+        '-drive',
+        `file=${work}/nvme.qcow2,if=none,id=n0,format=qcow2`,
+        '-device',
+        'nvme,drive=n0,serial=INGOTNVME01',
+      ],
       onLine: (l) => consoleLines.push(l),
     });
   });
@@ -92,7 +100,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   });
 
   /** A job of its own for the next task (the agent takes only the active job's tasks). */
-  async function newJob(kind: 'deploy' | 'release') {
+  async function newJob(kind: 'deploy' | 'release' | 'commission') {
     const prev = await h.store.listJobs({ machineId: m.id, status: ['queued', 'running'] }, 10);
     for (const j of prev) await h.store.db.run("UPDATE jobs SET status = 'done' WHERE id = ?", [j.id]);
     return h.store.enqueueJob(
@@ -106,7 +114,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   async function writeImage(spec: Record<string, unknown>) {
     const job = await newJob('deploy');
     const url = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
-    const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` } };
+    const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` }, disk: 'vda' };
     return eventually(
       async () => {
         const r = await port.task(m, job.id, 'write-image', params);
@@ -116,6 +124,55 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
       `write-image of ${spec.artifact} (console: ${consoleLines.slice(-5).join(' | ')})`,
     );
   }
+
+  /** Runs one agent task in a job of its own until the agent ends it. */
+  async function run(
+    kind: 'commission' | 'release',
+    task: 'inventory' | 'tests' | 'wipe',
+    params: Record<string, unknown>,
+  ) {
+    const job = await newJob(kind);
+    return eventually(
+      async () => {
+        const t = await port.task(m, job.id, task, params);
+        return t.status === 'pending' ? null : t;
+      },
+      240_000,
+      `${task} (console: ${consoleLines.slice(-5).join(' | ')})`,
+    );
+  }
+
+  it('inventories an NVMe disk (model, serial, SMART health); its SMART test says it runs no self-test', {
+    timeout: 300_000,
+  }, async () => {
+    const inv = await run('commission', 'inventory', { lldpSeconds: 0 });
+    assert.equal(inv.status, 'done', inv.status === 'failed' ? inv.reason : '');
+    // What the agent reported (the engine's inventory step copies it onto the machine).
+    const stored = (await h.store.getMachineInventory(m.id)) as {
+      disks: { name: string; model?: string; serial?: string; sizeBytes: number }[];
+      details: { smart: { disk: string; health: string }[] };
+    };
+    const nvme = stored.disks.find((d) => d.name === 'nvme0n1');
+    assert.ok(nvme, `an nvme0n1 disk: ${JSON.stringify(stored.disks)}`);
+    assert.equal(nvme.serial, 'INGOTNVME01');
+    assert.match(nvme.model ?? '', /QEMU NVMe/);
+    assert.equal(nvme.sizeBytes, 2 ** 30);
+    assert.deepEqual(
+      stored.details.smart.sort((a, b) => a.disk.localeCompare(b.disk)),
+      [
+        { disk: 'nvme0n1', health: 'passed' },
+        { disk: 'vda', health: 'unsupported' },
+      ],
+    );
+    const tests = await run('commission', 'tests', { tests: ['smart'] });
+    assert.equal(tests.status, 'done', tests.status === 'failed' ? tests.reason : '');
+    const smart = (await h.store.listEvents({ machineId: m.id, limit: 500 })).filter(
+      (e) => e.type === 'agent.test.smart',
+    );
+    assert.equal(smart.at(-1)?.data.result, 'passed');
+    assert.equal(smart.at(-1)?.data.selfTest, 'unsupported', smart.at(-1)?.message);
+    assert.match(smart.at(-1)?.message ?? '', /nvme0n1: health PASSED; the device runs no self-test/);
+  });
 
   it('writes a zstd qcow2, grows the GPT root to the disk’s end, writes the seed with the OS token', {
     timeout: 300_000,
@@ -161,15 +218,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   it('securely wipes: the device zero-fills the whole disk (util-linux blkdiscard, not busybox’s)', {
     timeout: 300_000,
   }, async () => {
-    const job = await newJob('release');
-    const r = await eventually(
-      async () => {
-        const t = await port.task(m, job.id, 'wipe', { wipe: 'secure' });
-        return t.status === 'pending' ? null : t;
-      },
-      240_000,
-      `the wipe (console: ${consoleLines.slice(-5).join(' | ')})`,
-    );
+    const r = await run('release', 'wipe', { wipe: 'secure' });
     assert.equal(r.status, 'done', r.status === 'failed' ? r.reason : '');
     const ev = (await h.store.listEvents({ machineId: m.id, limit: 500 })).filter(
       (e) => e.type === 'agent.wipe.disk',

@@ -17,6 +17,8 @@ export interface DirectVmOptions {
   readonly disk: string;
   readonly diskGiB?: number;
   readonly memoryMiB?: number;
+  /** More QEMU arguments (another disk, an NVMe controller…). */
+  readonly extraArgs?: readonly string[];
   /** Each line the guest prints on its serial console. */
   readonly onLine?: (line: string) => void;
 }
@@ -56,6 +58,7 @@ export async function startDirectVm(o: DirectVmOptions): Promise<DirectVm> {
       `file=${o.disk},if=none,id=d0,format=qcow2,discard=unmap`,
       '-device',
       'virtio-blk-pci,drive=d0',
+      ...(o.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -42,7 +42,7 @@ export async function artifactRoute(
     });
     return sendText(res, 404, `no artifact ${url.pathname}\n`);
   }
-  const sent = sendArtifact(req, res, a, contentType(name));
+  const sent = sendArtifact(req, res, a, contentType(name), dir);
   if (req.method === 'HEAD' || sent.status === 304) return;
   res.once('close', () => {
     const complete = res.writableFinished;

@@ -3,11 +3,14 @@
  * conditional requests and keep-alive. Node has no sendfile(2); what makes the throughput
  * sendfile-class is a bounded in-memory cache of hot files: a boot storm asks for the same
  * kernel and initrd hundreds of times, and writing a cached buffer costs one copy into the
- * socket, like sendfile, instead of a read plus a write. Files too big for the cache stream from
- * disk in 1 MiB reads. A file changed on disk (size or mtime) is reloaded.
+ * socket, like sendfile, instead of a read plus a write. Files too big for it (OS images) are
+ * read in 4 MiB chunks kept in a second LRU that every request streaming that file shares: a
+ * rack deploying one image to many machines reads each chunk from disk once, and each request
+ * reads the next chunk while the socket takes the current one. A file changed on disk (size or
+ * mtime) is reloaded.
  */
-import { createReadStream, type Stats } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open as openFile, readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import { parseRange } from './range.ts';
@@ -24,8 +27,30 @@ export interface Artifact {
 export interface ArtifactDirOptions {
   /** Total bytes kept in memory. @default 512 MiB */
   readonly cacheBytes?: number;
-  /** Files larger than this stream from disk. @default 128 MiB */
+  /** Files larger than this stream from disk in shared chunks. @default 128 MiB */
   readonly maxCachedFile?: number;
+  /** Bytes of large files' chunks kept in memory (0: read every chunk from disk). @default 256 MiB */
+  readonly chunkCacheBytes?: number;
+}
+
+/** The unit large files are read, cached and shared in. */
+export const CHUNK_BYTES = 4 * 2 ** 20;
+
+/** Reads `len` bytes at `pos`; a file that got shorter underneath is an error. */
+async function readChunk(path: string, pos: number, len: number): Promise<Buffer> {
+  const fh = await openFile(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
+      if (bytesRead === 0) throw new Error(`${path} is shorter than when it was opened`);
+      got += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
 }
 
 export class ArtifactDir {
@@ -35,11 +60,52 @@ export class ArtifactDir {
   readonly #cache = new Map<string, Artifact>();
   readonly #loading = new Map<string, Promise<Artifact>>();
   #cached = 0;
+  readonly #chunkBytes: number;
+  readonly #chunks = new Map<string, Buffer>();
+  readonly #chunkLoading = new Map<string, Promise<Buffer>>();
+  #chunked = 0;
+  /** Chunks read from disk so far (a chunk served from memory does not count). */
+  chunkReads = 0;
 
   constructor(root: string, o: ArtifactDirOptions = {}) {
     this.root = resolve(root);
     this.#cacheBytes = o.cacheBytes ?? 512 * 2 ** 20;
     this.#maxFile = Math.min(o.maxCachedFile ?? 128 * 2 ** 20, this.#cacheBytes);
+    this.#chunkBytes = o.chunkCacheBytes ?? 256 * 2 ** 20;
+  }
+
+  /** Chunk `i` (CHUNK_BYTES each) of a large artifact; concurrent asks share one read. */
+  chunk(a: Artifact, i: number): Promise<Buffer> {
+    const key = `${a.path}\0${a.size}\0${a.mtimeMs}\0${i}`;
+    const hit = this.#chunks.get(key);
+    if (hit) {
+      this.#chunks.delete(key);
+      this.#chunks.set(key, hit);
+      return Promise.resolve(hit);
+    }
+    let p = this.#chunkLoading.get(key);
+    if (!p) {
+      const pos = i * CHUNK_BYTES;
+      this.chunkReads++;
+      p = readChunk(a.path, pos, Math.min(CHUNK_BYTES, a.size - pos)).then((buf) => {
+        this.#rememberChunk(key, buf);
+        return buf;
+      });
+      this.#chunkLoading.set(key, p);
+      void p.finally(() => this.#chunkLoading.delete(key)).catch(() => undefined);
+    }
+    return p;
+  }
+
+  #rememberChunk(key: string, buf: Buffer): void {
+    if (buf.length > this.#chunkBytes) return;
+    for (const [k, v] of this.#chunks) {
+      if (this.#chunked + buf.length <= this.#chunkBytes) break;
+      this.#chunks.delete(k);
+      this.#chunked -= v.length;
+    }
+    this.#chunks.set(key, buf);
+    this.#chunked += buf.length;
   }
 
   /** The artifact at `rel` (URL-decoded, `/`-separated), or null if absent or outside the root. */
@@ -97,12 +163,13 @@ export interface SendResult {
   readonly range: string | null;
 }
 
-/** Answers GET/HEAD for `a`; the caller has checked the method. */
+/** Answers GET/HEAD for `a` (from `dir`, which lends a large file's chunks); the caller has checked the method. */
 export function sendArtifact(
   req: IncomingMessage,
   res: ServerResponse,
   a: Artifact,
   type: string,
+  dir: Pick<ArtifactDir, 'chunk'>,
 ): SendResult {
   const lastModified = new Date(a.mtimeMs).toUTCString();
   const base: Record<string, string> = {
@@ -138,9 +205,7 @@ export function sendArtifact(
   } else if (a.data) {
     res.end(status === 206 ? a.data.subarray(start, end + 1) : a.data);
   } else {
-    const s = createReadStream(a.path, { start, end, highWaterMark: 2 ** 20 });
-    s.on('error', () => res.destroy());
-    s.pipe(res);
+    streamChunks(res, a, start, end, dir).catch(() => res.destroy());
   }
   return {
     status,
@@ -161,4 +226,45 @@ const TYPES: Record<string, string> = {
 export function contentType(path: string): string {
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? '';
   return TYPES[ext] ?? 'application/octet-stream';
+}
+
+/** Writes bytes start..end of a large artifact chunk by chunk, reading the next one ahead. */
+async function streamChunks(
+  res: ServerResponse,
+  a: Artifact,
+  start: number,
+  end: number,
+  dir: Pick<ArtifactDir, 'chunk'>,
+): Promise<void> {
+  const last = Math.floor(end / CHUNK_BYTES);
+  let i = Math.floor(start / CHUNK_BYTES);
+  let next: Promise<Buffer> = dir.chunk(a, i);
+  for (; i <= last; i++) {
+    const buf = await next;
+    if (i < last) {
+      next = dir.chunk(a, i + 1);
+      next.catch(() => undefined); // awaited on the next turn, or dropped if the client left
+    }
+    const base = i * CHUNK_BYTES;
+    const part = buf.subarray(Math.max(0, start - base), Math.min(buf.length, end - base + 1));
+    if (res.destroyed) return;
+    if (!res.write(part) && !(await drained(res))) return;
+  }
+  res.end();
+}
+
+/** Waits until the socket takes more (true) or the client is gone (false). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onDrain = () => {
+      res.off('close', onClose);
+      resolve(true);
+    };
+    const onClose = () => {
+      res.off('drain', onDrain);
+      resolve(false);
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }

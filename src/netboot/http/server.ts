@@ -39,6 +39,8 @@ export interface BootHttpOptions {
   readonly logger?: BootLogger;
   /** Bytes of artifacts kept in memory. @default 512 MiB */
   readonly cacheBytes?: number;
+  /** Memory for large files' shared chunks (OS images). @default 256 MiB */
+  readonly chunkCacheBytes?: number;
 }
 
 export interface BootHttpServer {
@@ -71,7 +73,10 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     log,
     publicUrl,
     agentUrl: (o.agentUrl ?? publicUrl).replace(/\/+$/, ''),
-    artifacts: new ArtifactDir(o.artifactsDir, { cacheBytes: o.cacheBytes }),
+    artifacts: new ArtifactDir(o.artifactsDir, {
+      cacheBytes: o.cacheBytes,
+      chunkCacheBytes: o.chunkCacheBytes,
+    }),
     ipxe: new ArtifactDir(o.ipxeDir ?? '/usr/lib/ipxe', { cacheBytes: 8 * 2 ** 20 }),
     ephemeral: o.ephemeral ?? null,
     tokenTtlMs: o.tokenTtlMs ?? 6 * 3600_000,

@@ -1,0 +1,92 @@
+/**
+ * Large artifacts stream in shared chunks: byte ranges across chunk boundaries are exact, many
+ * concurrent downloads of one image read each chunk from disk once, the chunk budget is kept,
+ * and a file replaced on disk is served anew.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ArtifactDir, CHUNK_BYTES, sendArtifact } from './artifacts.ts';
+
+function pattern(size: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 131 + seed + (i >> 12)) & 0xff;
+  return b;
+}
+
+describe('large artifacts in shared chunks', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ingot-artifacts-'));
+  const size = 2 * CHUNK_BYTES + 12345;
+  let file = pattern(size, 1);
+  let dir = new ArtifactDir(root, { maxCachedFile: 1024, chunkCacheBytes: 3 * CHUNK_BYTES });
+  let server: http.Server;
+  let url = '';
+  const get = (headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      http
+        .get(`${url}/img.raw`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        })
+        .on('error', reject);
+    });
+
+  before(async () => {
+    writeFileSync(join(root, 'img.raw'), file);
+    server = http.createServer(async (req, res) => {
+      const a = await dir.open('img.raw');
+      if (!a) return res.writeHead(404).end();
+      sendArtifact(req, res, a, 'application/octet-stream', dir);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('serves the whole file and ranges across chunk boundaries byte for byte', async () => {
+    assert.ok((await get()).body.equals(file));
+    for (const [from, to] of [
+      [CHUNK_BYTES - 10, CHUNK_BYTES + 9],
+      [0, 2 * CHUNK_BYTES],
+      [CHUNK_BYTES, CHUNK_BYTES],
+      [size - 3, size - 1],
+    ]) {
+      const r = await get({ range: `bytes=${from}-${to}` });
+      assert.equal(r.status, 206);
+      assert.ok(r.body.equals(file.subarray(from, to + 1)), `bytes ${from}-${to}`);
+    }
+  });
+
+  it('reads each chunk from disk once for 16 concurrent downloads', async () => {
+    dir = new ArtifactDir(root, { maxCachedFile: 1024, chunkCacheBytes: 3 * CHUNK_BYTES });
+    const all = await Promise.all(Array.from({ length: 16 }, () => get()));
+    for (const r of all) assert.ok(r.body.equals(file));
+    assert.equal(dir.chunkReads, 3, 'three chunks, each read once');
+    await get();
+    assert.equal(dir.chunkReads, 3, 'a later download comes from memory');
+  });
+
+  it('keeps to its chunk budget: with room for one chunk, a download reads them again', async () => {
+    dir = new ArtifactDir(root, { maxCachedFile: 1024, chunkCacheBytes: CHUNK_BYTES });
+    await get();
+    await get();
+    assert.equal(dir.chunkReads, 6);
+  });
+
+  it('serves a file replaced on disk anew', async () => {
+    dir = new ArtifactDir(root, { maxCachedFile: 1024, chunkCacheBytes: 3 * CHUNK_BYTES });
+    await get();
+    file = pattern(size + 7, 2);
+    writeFileSync(join(root, 'img.raw'), file);
+    const r = await get();
+    assert.ok(r.body.equals(file));
+  });
+});
