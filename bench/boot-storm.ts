@@ -101,8 +101,6 @@ try {
     provisioningIp: SERVER,
     httpPort: 8081,
     artifactsDir: artifacts,
-    ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img' },
-    raInterface: '',
     logLevel: 'warn',
   });
   rackPid = rack.child.pid;

@@ -1,13 +1,15 @@
-/** Commands contributed by other domains (BMC emulator, cluster planning, the lab, images). */
+/** Commands contributed by other domains (BMC emulator, cluster planning, the lab, images, rack services). */
 import type { Command } from 'commander';
 import { registerBmcCommand } from './bmc-command.ts';
 import { registerClusterCommand } from './cluster-command.ts';
 import { registerImageCommand } from './image-command.ts';
 import { registerLabCommand } from './lab-command.ts';
+import { registerRackCommand } from './rack-command.ts';
 
 export function registerExtensions(program: Command): void {
   registerBmcCommand(program);
   registerClusterCommand(program);
   registerLabCommand(program);
   registerImageCommand(program);
+  registerRackCommand(program);
 }

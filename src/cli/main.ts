@@ -48,7 +48,12 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   const code = await main(process.argv);
-  // `serve` keeps running; everything else exits with its code.
-  if (!process.argv.slice(2).some((a) => a === 'serve' || a === 'emulate')) process.exit(code);
+  // `serve`, `rack` and `bmc emulate` keep running; everything else exits with its code.
+  const argv = process.argv.slice(2);
+  const withValue = new Set(['--url', '--token', '-o', '--output']);
+  const command = argv.find((a, i) => !a.startsWith('-') && !withValue.has(argv[i - 1] ?? ''));
+  const service =
+    command === 'serve' || command === 'rack' || (command === 'bmc' && argv.includes('emulate'));
+  if (!service) process.exit(code);
   else if (code !== Exit.Ok) process.exit(code);
 }

@@ -25,7 +25,7 @@ export async function cleanupStale(
       killed.push(owner);
     }
     for (const pid of [st.rackPid, ...st.machines.map((m) => m.qemuPid)]) {
-      if (pid && alive(pid) && /rack-main\.ts|qemu-system/.test(cmdline(pid))) {
+      if (pid && alive(pid) && /main\.ts rack |qemu-system/.test(cmdline(pid))) {
         await stopPid(pid, 1000);
         killed.push(pid);
       }

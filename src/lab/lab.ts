@@ -172,7 +172,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       provisioningIp: net.serverIp,
       httpPort: o.httpPort ?? 8081,
       artifactsDir: artifacts,
-      ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img', extraArgs: o.kernelArgs },
+      kernelArgs: o.kernelArgs,
       raInterface: 'prov0',
       leaseSeconds: o.leaseSeconds,
     });

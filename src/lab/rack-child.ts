@@ -1,11 +1,54 @@
-/** Starts rack-main.ts inside the lab's provisioning namespace and waits until it serves. */
+/**
+ * Starts `ingot rack` (the same command an operator runs on a real provisioning network) inside
+ * the lab's provisioning namespace, and waits until it serves.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import type { RackChildConfig } from './rack-main.ts';
 
-const MAIN = new URL('./rack-main.ts', import.meta.url).pathname;
+const CLI = new URL('../cli/main.ts', import.meta.url).pathname;
+
+export interface RackChildConfig {
+  dataDir: string;
+  database?: string;
+  secretKeyFile?: string;
+  provisioningIp: string;
+  httpPort: number;
+  /** Holds `ephemeral/` (the boot image, linked by the lab) and `images/`. */
+  artifactsDir: string;
+  kernelArgs?: string;
+  /** Send IPv6 RAs on this interface; none when empty. */
+  raInterface?: string;
+  /** DHCP lease time, seconds. @default 3600 */
+  leaseSeconds?: number;
+  logLevel?: string;
+}
+
+/** The command line for `cfg`. */
+export function rackArgs(cfg: RackChildConfig): string[] {
+  return [
+    'rack',
+    '--provisioning-ip',
+    cfg.provisioningIp,
+    '--data',
+    cfg.dataDir,
+    ...(cfg.database ? ['--database', cfg.database] : []),
+    ...(cfg.secretKeyFile ? ['--secret-key', cfg.secretKeyFile] : []),
+    '--artifacts',
+    cfg.artifactsDir,
+    '--no-boot-image',
+    ...(cfg.kernelArgs ? ['--kernel-args', cfg.kernelArgs] : []),
+    '--http-port',
+    String(cfg.httpPort),
+    ...(cfg.raInterface ? ['--ra-interface', cfg.raInterface] : []),
+    ...(cfg.logLevel ? ['--log-level', cfg.logLevel] : []),
+    '--lease-seconds',
+    String(cfg.leaseSeconds ?? 3600),
+    '--dhcp-refresh-ms',
+    '500',
+  ];
+}
 
 export async function startRackChild(
   labDir: string,
@@ -13,13 +56,11 @@ export async function startRackChild(
   cfg: RackChildConfig,
   timeoutMs = 30_000,
 ): Promise<{ child: ChildProcess; http: string }> {
-  const cfgFile = join(labDir, 'rack.json');
-  writeFileSync(cfgFile, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
   const logFile = join(labDir, 'rack.log');
   const log = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('ip', ['netns', 'exec', provNs, process.execPath, MAIN, cfgFile], {
+    child = spawn('ip', ['netns', 'exec', provNs, process.execPath, CLI, ...rackArgs(cfg)], {
       stdio: ['ignore', 'pipe', log],
       detached: false,
     });

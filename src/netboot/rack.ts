@@ -13,6 +13,7 @@ import pino, { type Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import { type DhcpServer, startDhcpServer } from './dhcp/index.ts';
 import { type BootHttpServer, type EphemeralImage, startBootHttpServer } from './http/index.ts';
+import { startTftpServer, type TftpServer } from './tftp/index.ts';
 import type { MetadataSource } from './metadata/index.ts';
 
 export interface RackServicesOptions {
@@ -32,6 +33,18 @@ export interface RackServicesOptions {
         readonly raInterface?: string;
         readonly refreshMs?: number;
       };
+  /**
+   * TFTP for firmware that only speaks PXE/TFTP (most server NICs' own ROMs): it chainloads the
+   * iPXE binaries from `root`. `false` to leave TFTP to another server.
+   */
+  readonly tftp?:
+    | false
+    | {
+        /** @default /usr/lib/ipxe (Debian's `ipxe` package) */
+        readonly root?: string;
+        /** @default 69 */
+        readonly port?: number;
+      };
   /** Kernels, initrds, OS images: served under /artifacts/. */
   readonly artifactsDir: string;
   /** The ephemeral OS (paths under artifactsDir). */
@@ -49,6 +62,7 @@ export interface RackServices {
   readonly httpUrl: string;
   readonly http: BootHttpServer;
   readonly dhcp: DhcpServer | null;
+  readonly tftp: TftpServer | null;
   close(): Promise<void>;
 }
 
@@ -84,12 +98,30 @@ export async function startRackServices(o: RackServicesOptions): Promise<RackSer
       throw e;
     }
   }
-  log.info({ http: http.url, dhcp: dhcp?.port ?? null }, 'rack services ready');
+  let tftp: TftpServer | null = null;
+  if (o.tftp !== false) {
+    const t = o.tftp ?? {};
+    try {
+      tftp = await startTftpServer({
+        root: t.root ?? '/usr/lib/ipxe',
+        bind: { address: '0.0.0.0', port: t.port ?? 69 },
+        store: o.store,
+        logger: log,
+      });
+    } catch (e) {
+      await dhcp?.close();
+      await http.close();
+      throw e;
+    }
+  }
+  log.info({ http: http.url, dhcp: dhcp?.port ?? null, tftp: tftp?.port ?? null }, 'rack services ready');
   return {
     httpUrl: http.url,
     http,
     dhcp,
+    tftp,
     async close() {
+      await tftp?.close();
       await dhcp?.close();
       await http.close();
     },
