@@ -2,14 +2,13 @@
  * End to end, as root: a region, a lab of two VMs (one BIOS, one UEFI) behind the virtual
  * Redfish BMC, Ingot's rack services in the lab's namespace. Commissioning powers each VM on
  * through its BMC → DHCP → iPXE → HTTP kernel + initrd → the ephemeral initramfs phones home
- * with its boot token → the engine sees the hello → the machine becomes ready, and its
+ * with its boot token → the agent takes its inventory task → the machine becomes ready, and its
  * timeline shows every step. Skipped (with the reason) where QEMU or root is missing.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { findConsoleLog, readTail } from '../src/lab/console.ts';
-import { helloAgentPort } from '../src/engine/hello-agent-port.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
@@ -34,7 +33,10 @@ describe('lab end to end: BMC power-on to agent phone-home', {
   let releaseQemu: () => void = () => undefined;
   before(async () => {
     releaseQemu = await holdQemuTests('lab-e2e');
-    region = await startTestRegion({ agent: helloAgentPort(() => region.region.store), agentPollMs: 200 });
+    // The region's own agent port: the real agent in each VM takes its inventory task, so the VM
+    // is still running when it prints its phone-home marker (the hello-only port powered it off
+    // at once, sometimes before the marker reached the serial console).
+    region = await startTestRegion({ agentPollMs: 200 });
     lab = await startLab({
       name,
       dataDir: region.dataDir,
@@ -62,7 +64,9 @@ describe('lab end to end: BMC power-on to agent phone-home', {
       ['bios', 'uefi'],
     );
     for (const m of machines) {
-      const r = await region.api('POST', `/api/v1/machines/${m.machineId}/actions/commission`, {});
+      const r = await region.api('POST', `/api/v1/machines/${m.machineId}/actions/commission`, {
+        params: { lldpSeconds: 0 },
+      });
       assert.equal(r.status, 202, JSON.stringify(r.body));
     }
     const store = region.region.store;
@@ -92,6 +96,7 @@ describe('lab end to end: BMC power-on to agent phone-home', {
         'dhcp.ack',
         'http.script',
         'agent.hello',
+        'agent.inventory',
       ])
         assert.ok(types.includes(t), `${m.hostname}: ${t} missing from ${types.join(', ')}`);
       const kernel = at(
