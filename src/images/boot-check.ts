@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { OVMF_CODE, OVMF_VARS, vmBaseArgs } from '../lab/qemu.ts';
+import { OVMF_CODE, OVMF_VARS, uefiArgs, vmBaseArgs } from '../lab/qemu.ts';
 import { acquireVmSlot } from '../lab/vm-slots.ts';
 
 const execFile = promisify(execFileCb);
@@ -91,14 +91,7 @@ export async function bootCheck(o: BootCheckOptions): Promise<BootCheckResult> {
     if (o.firmware === 'uefi') {
       const vars = join(dir, 'vars.fd');
       writeFileSync(vars, readFileSync(OVMF_VARS));
-      args.push(
-        '-machine',
-        'q35',
-        '-drive',
-        `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
-        '-drive',
-        `if=pflash,format=raw,file=${vars}`,
-      );
+      args.push(...uefiArgs(vars));
     }
     const t0 = Date.now();
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -42,6 +42,18 @@ export function vmBaseArgs(accel: Accel, memoryMiB: number): string[] {
   return ['-accel', accel, '-m', String(memoryMiB), '-smp', '1', '-nographic', '-no-reboot'];
 }
 
+/** UEFI: q35 with OVMF's code (read-only) and this VM's own copy of the variable store. */
+export function uefiArgs(vars: string): string[] {
+  return [
+    '-machine',
+    'q35',
+    '-drive',
+    `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+    '-drive',
+    `if=pflash,format=raw,file=${vars}`,
+  ];
+}
+
 /** Network first for Pxe/UefiHttp overrides; otherwise the machine's own order: disk, then network. */
 export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
   const netFirst = boot.target === 'Pxe' || boot.target === 'UefiHttp';
@@ -72,16 +84,7 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
     '-device',
     `virtio-blk-pci,drive=d0,bootindex=${diskIdx}`,
   ];
-  if (m.firmware === 'uefi') {
-    args.push(
-      '-machine',
-      'q35',
-      '-drive',
-      `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
-      '-drive',
-      `if=pflash,format=raw,file=${m.vars}`,
-    );
-  }
+  if (m.firmware === 'uefi') args.push(...uefiArgs(m.vars));
   return args;
 }
 
