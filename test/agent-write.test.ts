@@ -4,7 +4,7 @@
  * does not take. A zstd-compressed qcow2 is fetched, verified, converted to the disk, its GPT root
  * partition grown to the end of the disk and the cloud-init seed written with the OS's own token
  * (read back from the disk here); a secure wipe zero-fills the whole disk; a qcow2 larger than
- * the disk fails with that reason.
+ * the disk fails with that reason. The initramfs carries an appended site overlay archive.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildBootImage } from '../src/agent/image/build.ts';
+import { cpioNewc } from '../src/agent/image/cpio.ts';
 import { type DirectVm, HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
@@ -74,9 +75,17 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     sh(`qemu-img create -q -f qcow2 ${work}/nvme.qcow2 256M`);
     const boot = await buildBootImage({ log: (l) => process.stderr.write(`# ${l}\n`) });
     const rack = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
+    // A site overlay appended to the image's initramfs (the kernel reads both archives): its
+    // etc/ingot/image replaces the image's, and /init prints it.
+    const overlay = cpioNewc([
+      { kind: 'dir', path: 'etc' },
+      { kind: 'dir', path: 'etc/ingot' },
+      { kind: 'file', path: 'etc/ingot/image', data: Buffer.from('site-overlay\n') },
+    ]);
+    writeFileSync(join(work, 'initrd.img'), Buffer.concat([readFileSync(boot.initrd), overlay]));
     vm = await startDirectVm({
       kernel: boot.kernel,
-      initrd: boot.initrd,
+      initrd: join(work, 'initrd.img'),
       append: `quiet ingot.url=${rack} ingot.token=${token}`,
       disk: join(work, 'disk.qcow2'),
       diskGiB: DISK_GIB,
@@ -145,8 +154,14 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   it('inventories an NVMe disk (model, serial, SMART health); its SMART test says it runs no self-test', {
     timeout: 300_000,
   }, async () => {
+    // Queued before the agent's first poll: it arrives while the storage drivers may still be
+    // loading in the background, and the inventory must wait for them.
     const inv = await run('commission', 'inventory', { lldpSeconds: 0 });
     assert.equal(inv.status, 'done', inv.status === 'failed' ? inv.reason : '');
+    assert.ok(
+      consoleLines.some((l) => /ingot-init: boot image site-overlay,/.test(l)),
+      `the appended overlay's etc/ingot/image: ${consoleLines.filter((l) => l.includes('ingot-init')).join(' | ')}`,
+    );
     // What the agent reported (the engine's inventory step copies it onto the machine).
     const stored = (await h.store.getMachineInventory(m.id)) as {
       disks: { name: string; model?: string; serial?: string; sizeBytes: number }[];
