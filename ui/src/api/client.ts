@@ -4,8 +4,10 @@
  */
 import type {
   Action,
+  ActionParams,
   ActionResult,
   ErrorBody,
+  Image,
   IngotEvent,
   IpAllocation,
   Job,
@@ -87,12 +89,12 @@ export class ApiClient {
       `/machines/${encodeURIComponent(id)}/events${query({ after, limit: 1000 })}`,
     );
   machineJobs = (id: string) => this.request<Job[]>('GET', `/machines/${encodeURIComponent(id)}/jobs`);
-  act = (id: string, action: Action, comment?: string) =>
-    this.request<ActionResult>(
-      'POST',
-      `/machines/${encodeURIComponent(id)}/actions/${action}`,
-      comment ? { comment } : {},
-    );
+  act = (id: string, action: Action, params?: ActionParams, comment?: string) =>
+    this.request<ActionResult>('POST', `/machines/${encodeURIComponent(id)}/actions/${action}`, {
+      ...(params ? { params } : {}),
+      ...(comment ? { comment } : {}),
+    });
+  listImages = () => this.request<Image[]>('GET', '/images');
   listSubnets = () => this.request<Subnet[]>('GET', '/subnets');
   subnetAddresses = (id: string) =>
     this.request<IpAllocation[]>('GET', `/subnets/${encodeURIComponent(id)}/addresses`);

@@ -8,6 +8,9 @@ export type IngotEvent = Schemas['Event'];
 export type Subnet = Schemas['Subnet'];
 export type Token = Schemas['Token'];
 export type ErrorBody = Schemas['Error'];
+export type Image = Schemas['Image'];
+/** An action's `params` (deploy: image, userData, sshKeys, disk; release: wipe; …). */
+export type ActionParams = Record<string, unknown>;
 
 export type MachineState = Machine['state'];
 export type PowerState = Machine['powerState'];

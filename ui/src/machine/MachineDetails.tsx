@@ -95,7 +95,13 @@ export function MachineDetails({ id }: { id: string }) {
           {canAct && (
             <section className="card" aria-labelledby="actions-h">
               <h2 id="actions-h">Actions</h2>
-              <ActionPanel machine={m} act={client.act} kind="lifecycle" onActed={d.refresh} />
+              <ActionPanel
+                machine={m}
+                act={client.act}
+                listImages={client.listImages}
+                kind="lifecycle"
+                onActed={d.refresh}
+              />
             </section>
           )}
           <section className="card" aria-labelledby="boot-h">
@@ -130,7 +136,15 @@ export function MachineDetails({ id }: { id: string }) {
                 <PowerBadge power={m.powerState} />
               </dd>
             </dl>
-            {canAct && <ActionPanel machine={m} act={client.act} kind="power" onActed={d.refresh} />}
+            {canAct && (
+              <ActionPanel
+                machine={m}
+                act={client.act}
+                listImages={client.listImages}
+                kind="power"
+                onActed={d.refresh}
+              />
+            )}
           </section>
           <section className="card" aria-labelledby="sensors-h">
             <h2 id="sensors-h">Sensors</h2>

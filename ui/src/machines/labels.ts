@@ -31,10 +31,12 @@ export const POWER: Readonly<Record<PowerState, { label: string; tone: Tone }>> 
   unknown: { label: 'Unknown', tone: 'warn' },
 };
 
-export const ACTIONS: Readonly<Record<Action, { label: string; destructive?: boolean; confirm?: string }>> = {
+export const ACTIONS: Readonly<
+  Record<Action, { label: string; destructive?: boolean; confirm?: string; asksImage?: boolean }>
+> = {
   commission: { label: 'Commission' },
   allocate: { label: 'Allocate' },
-  deploy: { label: 'Deploy' },
+  deploy: { label: 'Deploy', asksImage: true },
   release: { label: 'Release', destructive: true, confirm: 'Releasing wipes the disks.' },
   'power-on': { label: 'Power on' },
   'power-off': {

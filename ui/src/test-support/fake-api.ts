@@ -3,7 +3,7 @@
  * in-memory list of machines, and holds the event stream open without events.
  */
 import { ApiClient } from '../api/client.ts';
-import type { Machine, Token } from '../api/types.ts';
+import type { Image, Machine, Token } from '../api/types.ts';
 
 export function machine(over: Partial<Machine> = {}): Machine {
   const id = over.id ?? `m-${over.hostname ?? 'node-1'}`;
@@ -43,6 +43,28 @@ export function machine(over: Partial<Machine> = {}): Machine {
   };
 }
 
+export function image(over: Partial<Image> = {}): Image {
+  const name = over.name ?? 'debian-12';
+  return {
+    id: `i-${name}`,
+    name,
+    kind: 'os',
+    format: 'raw',
+    compression: 'zst',
+    status: 'ready',
+    statusReason: '',
+    source: 'built',
+    path: `images/${name}.raw.zst`,
+    sha256: 'ab'.repeat(32),
+    size: 236 * 2 ** 20,
+    virtualSize: 1536 * 2 ** 20,
+    manifest: {},
+    createdAt: '2026-11-22T08:00:00.000Z',
+    updatedAt: '2026-11-22T08:00:00.000Z',
+    ...over,
+  };
+}
+
 export function token(role: Token['role']): Token {
   return {
     id: `t-${role}`,
@@ -57,7 +79,13 @@ export function token(role: Token['role']): Token {
 
 export function fakeClient(
   machines: Machine[],
-  o: { role?: Token['role']; failAction?: (id: string) => string | null } = {},
+  o: {
+    role?: Token['role'];
+    failAction?: (id: string) => string | null;
+    images?: Image[];
+    /** Sees each action request's body. */
+    onAction?: (id: string, action: string, body: Record<string, unknown>) => void;
+  } = {},
 ): ApiClient {
   const json = (status: number, body: unknown) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -66,8 +94,10 @@ export function fakeClient(
     const path = url.pathname.replace('/api/v1', '');
     if (path === '/whoami') return json(200, token(o.role ?? 'admin'));
     if (path === '/machines') return json(200, { items: machines, next: null, total: machines.length });
+    if (path === '/images') return json(200, o.images ?? []);
     const action = /^\/machines\/([^/]+)\/actions\/(.+)$/.exec(path);
     if (action && init?.method === 'POST') {
+      o.onAction?.(action[1], action[2], JSON.parse(String(init.body ?? '{}')));
       const why = o.failAction?.(action[1]);
       if (why) return json(409, { code: 'INGOT_INVALID_TRANSITION', message: why, details: {} });
       const m = machines.find((x) => x.id === action[1])!;

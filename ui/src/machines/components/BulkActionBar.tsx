@@ -4,28 +4,33 @@
  * machine what happened.
  */
 import { useState } from 'react';
-import type { Action, Machine } from '../../api/types.ts';
+import type { Action, ActionParams, Image, Machine } from '../../api/types.ts';
 import { type BulkReport, runBulk, summarise } from '../bulk.ts';
 import { ACTIONS, BULK_ACTIONS } from '../labels.ts';
+import { ImageChoice } from './ImageChoice.tsx';
 
 interface Props {
   selected: Machine[];
-  act: (id: string, action: Action) => ReturnType<Parameters<typeof runBulk>[2]>;
+  act: (id: string, action: Action, params?: ActionParams) => ReturnType<Parameters<typeof runBulk>[2]>;
+  /** The region's images, for Deploy's image choice. */
+  listImages: () => Promise<Image[]>;
   onDone?: (r: BulkReport) => void;
   onClear: () => void;
 }
 
-export function BulkActionBar({ selected, act, onDone, onClear }: Props) {
+export function BulkActionBar({ selected, act, listImages, onDone, onClear }: Props) {
   const [confirming, setConfirming] = useState<Action | null>(null);
+  const [choosing, setChoosing] = useState<Action | null>(null);
   const [running, setRunning] = useState<{ action: Action; done: number; of: number } | null>(null);
   const [report, setReport] = useState<BulkReport | null>(null);
 
-  const run = async (action: Action) => {
+  const run = async (action: Action, params?: ActionParams) => {
     setConfirming(null);
+    setChoosing(null);
     setReport(null);
     const targets = selected.map((m) => ({ id: m.id, hostname: m.hostname }));
     setRunning({ action, done: 0, of: targets.length });
-    const r = await runBulk(targets, action, act, {
+    const r = await runBulk(targets, action, (id, a) => act(id, a, params), {
       onProgress: (done) => setRunning({ action, done, of: targets.length }),
     });
     setRunning(null);
@@ -42,7 +47,14 @@ export function BulkActionBar({ selected, act, onDone, onClear }: Props) {
         <span className="bulk-count" aria-live="polite">
           {n === 0 ? 'Select machines to act on them' : `${n.toLocaleString()} selected`}
         </span>
-        {confirming ? (
+        {choosing ? (
+          <ImageChoice
+            what={`${n} machine${n === 1 ? '' : 's'}`}
+            listImages={listImages}
+            onChoose={(image) => run(choosing, { image })}
+            onCancel={() => setChoosing(null)}
+          />
+        ) : confirming ? (
           <fieldset className="confirm">
             <legend className="visually-hidden">Confirm action</legend>
             {ACTIONS[confirming].label} {n} machine{n === 1 ? '' : 's'}? {ACTIONS[confirming].confirm}
@@ -61,7 +73,9 @@ export function BulkActionBar({ selected, act, onDone, onClear }: Props) {
                 key={a}
                 type="button"
                 disabled={n === 0 || running !== null}
-                onClick={() => (ACTIONS[a].destructive ? setConfirming(a) : run(a))}
+                onClick={() =>
+                  ACTIONS[a].asksImage ? setChoosing(a) : ACTIONS[a].destructive ? setConfirming(a) : run(a)
+                }
                 title={
                   n
                     ? `${ok} of ${n} selected allow ${ACTIONS[a].label.toLowerCase()} in their state`
@@ -74,7 +88,7 @@ export function BulkActionBar({ selected, act, onDone, onClear }: Props) {
             );
           })
         )}
-        {n > 0 && !confirming && (
+        {n > 0 && !confirming && !choosing && (
           <button type="button" className="ghost" onClick={onClear}>
             Clear selection
           </button>

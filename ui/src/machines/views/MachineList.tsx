@@ -79,7 +79,12 @@ export function MachineList() {
       </div>
       <FilterBar filters={filters} onChange={onFilters} known={known} />
       {canAct && (
-        <BulkActionBar selected={selectedMachines} act={client.act} onClear={() => setSelected(new Set())} />
+        <BulkActionBar
+          selected={selectedMachines}
+          act={client.act}
+          listImages={client.listImages}
+          onClear={() => setSelected(new Set())}
+        />
       )}
       {list.error && (
         <p className="error" role="alert">
