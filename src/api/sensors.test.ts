@@ -157,11 +157,16 @@ describe('GET /api/v1/machines/{id}/sensors', () => {
     assert.equal(res.body.code, 'INGOT_UNAUTHENTICATED');
   });
 
-  it('never puts a BMC password in a response or a log line', async () => {
+  it('never puts a BMC password in a response or a log line, nor a bearer token in a log line', async () => {
     assert.ok(logs.length > 0, 'the region logged something');
     assert.ok(bodies.length >= 8);
     for (const text of [...bodies, ...logs]) {
       assert.doesNotMatch(text, /emu-Secret-7f3a|not-the-Password-9/);
+    }
+    // Per-request lines (with their headers) are off, even at trace level.
+    for (const line of logs) {
+      assert.ok(!line.includes(viewer), 'a log line carries the viewer token');
+      assert.doesNotMatch(line, /"msg":"(incoming request|request completed)"/);
     }
   });
 });
