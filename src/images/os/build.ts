@@ -23,11 +23,11 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { alive } from '../../lab/exec.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
 import { sha256File } from '../hash.ts';
 import { archiveDates, type DebianMirrors, debianMirrors } from './apt-sources.ts';
 import { type Chroot, runLogged, unmountBelow, withChroot } from './chroot.ts';
+import { cleanStaleBuilds, copyOut, findCached, lock, pruneOldBuilds, readBuilt } from './cache.ts';
 import { fatUuid, installBiosGrub, makeEsp, makeRootFs, partition, uuidFrom } from './disk.ts';
 import { grubCfg, grubEarlyCfg, type OsDistro, type OsRecipe, recipeFor, recipeHash } from './recipe.ts';
 
@@ -99,75 +99,6 @@ function builderSources(): string[] {
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-function readBuilt(dir: string, name: string): BuiltOsImage | null {
-  const image = join(dir, `${name}.raw`);
-  const mf = join(dir, 'manifest.json');
-  if (!existsSync(image) || !existsSync(mf)) return null;
-  const manifest = JSON.parse(readFileSync(mf, 'utf8')) as OsImageManifest;
-  return { image, sha256: manifest.sha256, manifest, manifestPath: mf, cached: true };
-}
-
-function findCached(
-  root: string,
-  key: string,
-  prefix: string,
-  anyArchive: boolean,
-  name: string,
-): BuiltOsImage | null {
-  const exact = readBuilt(join(root, key), name);
-  if (exact || !anyArchive || !existsSync(root)) return exact;
-  const candidates = readdirSync(root)
-    .filter((d) => d.startsWith(prefix))
-    .map((d) => readBuilt(join(root, d), name))
-    .filter((b): b is BuiltOsImage => b !== null)
-    .sort((a, b) => b.manifest.builtAt.localeCompare(a.manifest.builtAt));
-  return candidates[0] ?? null;
-}
-
-function copyOut(b: BuiltOsImage, outDir: string): BuiltOsImage {
-  mkdirSync(outDir, { recursive: true });
-  const name = b.manifest.name;
-  const image = join(outDir, `${name}.raw`);
-  // cpSync keeps holes only via copy_file_range/reflink where the filesystem allows; fine either way.
-  copyFileSync(b.image, image);
-  writeFileSync(join(outDir, `${name}.raw.sha256`), `${b.sha256}  ${name}.raw\n`);
-  const manifestPath = join(outDir, `${name}.manifest.json`);
-  copyFileSync(b.manifestPath, manifestPath);
-  return { ...b, image, manifestPath };
-}
-
-/** One build per cache key at a time across processes (mkdir lock holding the owner's PID). */
-async function lock(dir: string): Promise<() => void> {
-  for (;;) {
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'pid'), String(process.pid));
-      return () => rmSync(dir, { recursive: true, force: true });
-    } catch {
-      let pid = 0;
-      try {
-        pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-      } catch {
-        // being created
-      }
-      if (pid && !alive(pid)) rmSync(dir, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
-/** Removes build directories of builds that died (their PID is gone), unmounting first. */
-async function cleanStaleBuilds(root: string): Promise<void> {
-  if (!existsSync(root)) return;
-  for (const d of readdirSync(root)) {
-    const m = /^\.build-.*-(\d+)$/.exec(d);
-    if (!m || alive(Number(m[1]))) continue;
-    const dir = join(root, d);
-    await unmountBelow(dir);
-    await runLogged('rm', ['-rf', '--one-file-system', dir]);
-  }
-}
 
 export async function buildOsImage(o: BuildOsImageOptions): Promise<BuiltOsImage> {
   const log = o.log ?? (() => {});
@@ -519,17 +450,5 @@ function removeFilesBelow(dir: string): void {
     const p = join(dir, e.name);
     if (e.isDirectory()) removeFilesBelow(p);
     else rmSync(p, { force: true });
-  }
-}
-
-/** Keeps the new build and the newest other one of the distro; older builds (≈ 0.9 GB each) go. */
-function pruneOldBuilds(osRoot: string, name: string, keep: string): void {
-  const others = readdirSync(osRoot)
-    .filter((d) => d.startsWith(`${name}-`) && d !== keep && !d.endsWith('.log'))
-    .map((d) => ({ d, b: readBuilt(join(osRoot, d), name) }))
-    .sort((x, y) => (y.b?.manifest.builtAt ?? '').localeCompare(x.b?.manifest.builtAt ?? ''));
-  for (const { d } of others.slice(1)) {
-    rmSync(join(osRoot, d), { recursive: true, force: true });
-    rmSync(join(osRoot, `${d}.log`), { force: true });
   }
 }
