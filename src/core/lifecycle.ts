@@ -69,10 +69,6 @@ export const IN_PROGRESS: Readonly<
   [S.Releasing]: { failed: S.FailedReleasing, watchdogMs: 10 * 60_000 },
 };
 
-export function isInProgress(state: MachineState): boolean {
-  return IN_PROGRESS[state] !== undefined;
-}
-
 /** Watchdog limits in ms per in-progress state; operators may override them (`--watchdog`). */
 export type WatchdogLimits = Partial<Record<MachineState, number>>;
 
