@@ -12,6 +12,7 @@
  *   agent said — a VM killed mid-deploy ends in failed_deploying long before the watchdog.
  */
 import { HARDWARE_TESTS, type HardwareTest } from '../core/action-params.ts';
+import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from '../core/image.ts';
 import type { Machine } from '../core/machine.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 import { type AgentPort, type AgentResult, AgentTask } from './agent-port.ts';
@@ -38,8 +39,8 @@ export interface ImageSpec {
   url?: string;
   artifact?: string;
   sha256: string;
-  format: 'raw' | 'qcow2';
-  compression?: 'none' | 'gz' | 'xz' | 'zst';
+  format: ImageFormat;
+  compression?: Compression;
   sizeBytes?: number;
   /** The registry's name of the image (shown in progress lines). */
   imageName?: string;
@@ -103,9 +104,9 @@ function isImageSpec(v: unknown): v is ImageSpec {
     typeof o === 'object' &&
     o !== null &&
     typeof o.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(o.sha256) &&
+    isSha256(o.sha256) &&
     (typeof o.url === 'string' || typeof o.artifact === 'string') &&
-    (o.format === 'raw' || o.format === 'qcow2')
+    IMAGE_FORMATS.includes(o.format)
   );
 }
 

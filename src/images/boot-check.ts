@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { ImageFormat } from '../core/image.ts';
 import { OVMF_CODE, OVMF_VARS, uefiArgs, vmBaseArgs } from '../lab/qemu.ts';
 import { acquireVmSlot } from '../lab/vm-slots.ts';
 
@@ -23,7 +24,7 @@ export { OVMF_CODE, OVMF_VARS };
 
 export interface BootCheckOptions {
   image: string;
-  format: 'raw' | 'qcow2';
+  format: ImageFormat;
   firmware: 'bios' | 'uefi';
   /** A NoCloud seed volume (writeSeedImage) attached as a second virtio disk. */
   seed?: string;

@@ -5,6 +5,7 @@
  */
 import type { ApiToken, Role } from '../core/auth.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
+import type { Compression, ImageFormat, ImageKind, ImageStatus } from '../core/image.ts';
 import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
 import type { Arch, Cpu, Disk, Machine, Nic, PowerState } from '../core/machine.ts';
@@ -185,9 +186,9 @@ export interface AgentTaskUpdate {
 export interface ImageRow {
   id: string;
   name: string;
-  kind: 'os' | 'boot';
-  format: 'raw' | 'qcow2';
-  compression: 'none' | 'gz' | 'xz' | 'zst';
+  kind: ImageKind;
+  format: ImageFormat;
+  compression: Compression;
   /** Bytes of the stored file (as served, compressed when compressed); null while importing. */
   size: number | null;
   /** Size of the disk it describes (raw: the file; qcow2: its virtual size), when known. */
@@ -197,7 +198,7 @@ export interface ImageRow {
   source: string;
   /** Path under the artifacts dir (`images/<name>.<format>[.<compression>]`). */
   path: string;
-  status: 'importing' | 'ready' | 'failed';
+  status: ImageStatus;
   statusReason: string;
   manifest: Record<string, unknown>;
   createdAt: string;
