@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ErrorCode } from '../src/core/errors.ts';
+import { httpStatusOf } from '../src/core/http-status.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { AgentTasksPort, policyFor } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
@@ -233,6 +235,30 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
       404,
       'B cannot report on A’s task',
     );
+  });
+
+  it('answers refusals as the API does: {code, message, details} with the status of the code', async () => {
+    const { m, job, token } = await setup();
+    await port.task(m, job.id, 'wipe', {});
+    const t = parse(await (await poll(token, 5)).text());
+    const cases: [Response, ErrorCode][] = [
+      [await fetch(`${h.http.url}/agent/v1/task`), ErrorCode.Unauthenticated],
+      [await poll('x'.repeat(32)), ErrorCode.Forbidden],
+      [await report(token, 'at-nope', {}), ErrorCode.NotFound],
+      [await report(token, t.T_ID, { log: 'x'.repeat(4 * 2 ** 20 + 1) }), ErrorCode.TooLarge],
+    ];
+    const bad = await fetch(`${h.http.url}/agent/v1/tasks/${t.T_ID}`, {
+      method: 'POST',
+      headers: auth(token),
+      body: '{not json',
+    });
+    cases.push([bad, ErrorCode.Validation]);
+    for (const [res, code] of cases) {
+      const body = (await res.json()) as { code: string; message: string; details: unknown };
+      assert.equal(body.code, code);
+      assert.equal(res.status, httpStatusOf(code), code);
+      assert.ok(body.message.length > 10 && typeof body.details === 'object', JSON.stringify(body));
+    }
   });
 
   it('gives nothing to a long-poll left open by the previous boot once the machine has a new token', async () => {

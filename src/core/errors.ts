@@ -1,11 +1,13 @@
 /**
  * The one error type of Ingot. Every failure a user can see carries a stable code
  * (`INGOT_…`), a message that says what to do next, and optional structured details.
- * `api/` maps codes to HTTP statuses in one place (src/api/errors.ts).
+ * Codes map to HTTP statuses in one place (src/core/http-status.ts).
  */
 export const ErrorCode = {
   /** Input failed validation; `details.field` names the field. */
   Validation: 'INGOT_VALIDATION',
+  /** A request body over the endpoint's limit. */
+  TooLarge: 'INGOT_TOO_LARGE',
   NotFound: 'INGOT_NOT_FOUND',
   MachineNotFound: 'INGOT_MACHINE_NOT_FOUND',
   SubnetNotFound: 'INGOT_SUBNET_NOT_FOUND',

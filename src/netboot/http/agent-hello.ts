@@ -5,33 +5,19 @@
  * the `hello` task from this event.
  */
 import { BootEvent } from '../urls.ts';
+import { bootCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
 import { readSmallBody, sendJson } from './context.ts';
 import { addressBelongsTo, sourceIp } from './identify.ts';
-import { hashBootToken, looksLikeToken, tokenFromHeaders } from './tokens.ts';
 
 /** Fields the agent may report; anything else is dropped. */
 const REPORTED = ['mac', 'ip', 'uptime', 'bootId', 'agent', 'kernel'] as const;
 
 export const agentHello: Handler = async (req, res, _url, ctx) => {
+  const caller = await bootCaller(req, res, ctx);
+  if (!caller) return;
+  const { machine } = caller;
   const ip = sourceIp(req);
-  const token = tokenFromHeaders(req);
-  if (!looksLikeToken(token)) {
-    ctx.log.warn({ ip }, 'agent hello without a boot token');
-    return sendJson(res, 401, {
-      code: 'INGOT_UNAUTHENTICATED',
-      message:
-        'send the boot token from the kernel command line (ingot.token=) as "Authorization: Bearer <token>"',
-    });
-  }
-  const machine = await ctx.store.findMachineByBootToken(hashBootToken(token));
-  if (!machine) {
-    ctx.log.warn({ ip }, 'agent hello with an unknown or expired boot token');
-    return sendJson(res, 403, {
-      code: 'INGOT_FORBIDDEN',
-      message: 'the boot token is unknown or expired; reboot the machine from the network to get a new one',
-    });
-  }
   const raw = await readSmallBody(req);
   let body: Record<string, unknown> = {};
   try {

@@ -11,12 +11,13 @@
  * `agent.<task>.started`, `agent.<task>.progress`, `agent.<event>` (e.g. `agent.test.smart`),
  * `agent.<task>` when done, `agent.<task>.failed` with the agent's log.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
-import { type Machine, osTokenHonoured } from '../../core/machine.ts';
+import { osTokenHonoured } from '../../core/machine.ts';
 import type { AgentTaskRow } from '../../store/store.ts';
 import type { BootContext, Handler } from './context.ts';
-import { readSmallBody, sendJson, sendText } from './context.ts';
+import { readSmallBody, sendError, sendJson, sendText } from './context.ts';
+import { bootCaller } from './agent-auth.ts';
 import { addressBelongsTo, sourceIp } from './identify.ts';
 import { hashBootToken, looksLikeToken, newBootToken, tokenFromHeaders } from './tokens.ts';
 
@@ -78,46 +79,19 @@ export function taskAsShell(
     .join('\n')}\n`;
 }
 
-async function machineOf(
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: BootContext,
-): Promise<Machine | null> {
-  const token = tokenFromHeaders(req);
-  if (looksLikeToken(token))
-    (req as IncomingMessage & { tokenHash?: string }).tokenHash = hashBootToken(token);
-  if (!looksLikeToken(token)) {
-    sendJson(res, 401, {
-      code: 'INGOT_UNAUTHENTICATED',
-      message:
-        'send the boot token from the kernel command line (ingot.token=) as "Authorization: Bearer <token>"',
-    });
-    return null;
-  }
-  const machine = await ctx.store.findMachineByBootToken(hashBootToken(token));
-  if (!machine) {
-    sendJson(res, 403, {
-      code: 'INGOT_FORBIDDEN',
-      message: 'the boot token is unknown or expired; reboot the machine from the network to get a new one',
-    });
-    return null;
-  }
-  return machine;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** GET /agent/v1/task?wait=SECONDS: the next task of this machine's active job. */
 export const agentNextTask: Handler = async (req, res, url, ctx) => {
-  const machine = await machineOf(req, res, ctx);
-  if (!machine) return;
+  const caller = await bootCaller(req, res, ctx);
+  if (!caller) return;
+  const { machine, tokenHash: hash } = caller;
   const wait = Math.min(MAX_WAIT_S, Math.max(0, Number(url.searchParams.get('wait') ?? 0) || 0));
   const end = Date.now() + wait * 1000;
   let gone = false;
   req.socket.once('close', () => {
     gone = true;
   });
-  const hash = (req as IncomingMessage & { tokenHash?: string }).tokenHash!;
   for (;;) {
     // A machine that rebooted got a new token: a long-poll still open from its previous boot
     // (a VM killed mid-poll never closes its connection) must not take the new boot's task.
@@ -180,22 +154,27 @@ function str(v: unknown, max: number): string | undefined {
 
 /** POST /agent/v1/tasks/<id>: progress, a heartbeat (empty body), a named event, or the end. */
 export const agentReport: Handler = async (req, res, url, ctx) => {
-  const machine = await machineOf(req, res, ctx);
-  if (!machine) return;
+  const caller = await bootCaller(req, res, ctx);
+  if (!caller) return;
+  const { machine } = caller;
   const id = decodeURIComponent(url.pathname.slice('/agent/v1/tasks/'.length));
   const task = await ctx.store.getAgentTask(id);
   if (!task || task.machineId !== machine.id)
-    return sendJson(res, 404, { code: 'INGOT_NOT_FOUND', message: `no task ${id} for this machine` });
+    return sendError(
+      res,
+      new IngotError(ErrorCode.NotFound, `no task ${id} for this machine; ask for the next one`),
+    );
   const raw = await readSmallBody(req, 4 * 2 ** 20);
-  if (raw === null) return sendJson(res, 413, { code: 'INGOT_VALIDATION', message: 'report over 4 MiB' });
+  if (raw === null)
+    return sendError(
+      res,
+      new IngotError(ErrorCode.TooLarge, 'body: a report is at most 4 MiB; send the log’s tail'),
+    );
   let r: Report;
   try {
     r = raw.trim() ? (JSON.parse(raw) as Report) : {};
   } catch (e) {
-    return sendJson(res, 400, {
-      code: 'INGOT_VALIDATION',
-      message: `body: not JSON: ${(e as Error).message}`,
-    });
+    return sendError(res, invalid('body', `not JSON: ${(e as Error).message}`));
   }
   const status =
     r.status === 'running' || r.status === 'done' || r.status === 'failed' ? r.status : undefined;
@@ -255,11 +234,16 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
     events,
   );
   if (!updated)
-    return sendJson(res, 409, {
-      code: 'INGOT_CONFLICT',
-      message: `task ${task.id} already ended (${task.status}); ask for the next one`,
-      details: { status: task.status },
-    });
+    return sendError(
+      res,
+      new IngotError(
+        ErrorCode.Conflict,
+        `task ${task.id} already ended (${task.status}); ask for the next one`,
+        {
+          details: { status: task.status },
+        },
+      ),
+    );
   sendJson(res, 200, { id: updated.id, status: updated.status });
 };
 
@@ -276,7 +260,7 @@ export const agentOsBooted: Handler = async (req, res, url, ctx) => {
         .findMachineByOsToken(hashBootToken(token))
         .then((m) => (m && osTokenHonoured(m) ? m : null))
     : null;
-  const machine = osMachine ?? (await machineOf(req, res, ctx));
+  const machine = osMachine ?? (await bootCaller(req, res, ctx))?.machine;
   if (!machine) return;
   const ip = sourceIp(req);
   const raw = (await readSmallBody(req)) ?? '';
