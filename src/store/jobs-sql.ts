@@ -9,7 +9,7 @@ import type { Job, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
-import { getMachineRow } from './machines-sql.ts';
+import { bmcHost, getMachineRow } from './machines-sql.ts';
 import { jobFromRow, ms } from './rows.ts';
 import { insertEvents, placeholders } from './sql-util.ts';
 import type { ClaimOptions, JobFinish, JobProgress, NewJob, TransitionRequest } from './store.ts';
@@ -33,7 +33,7 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
       JSON.stringify(initialSteps(job.steps)),
       now,
       machine.rack,
-      machine.bmc ? hostOf(machine.bmc.address) : '',
+      bmcHost(machine.bmc?.address),
       JSON.stringify(job.params ?? {}),
       actor,
       now,
@@ -55,14 +55,6 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
     now,
   );
   return jobFromRow((await db.query('SELECT * FROM jobs WHERE id = ?', [id]))[0]);
-}
-
-function hostOf(address: string): string {
-  try {
-    return new URL(address).host;
-  } catch {
-    return address;
-  }
 }
 
 async function cancelActiveJobs(
@@ -96,38 +88,67 @@ async function cancelActiveJobs(
   );
 }
 
+type MachineTransition = Pick<TransitionRequest, 'machineId' | 'from' | 'to' | 'reason' | 'set'>;
+
+/**
+ * The one writer of a machine's lifecycle state: the compare-and-set `UPDATE … WHERE state =
+ * from` with the fields the transition sets. True when the machine moved; false when it had
+ * left `from` (the caller decides whether that is a lost race or a skipped move).
+ */
+async function writeTransition(t: Db, tr: MachineTransition, now: number): Promise<boolean> {
+  const sets = [
+    'state = ?',
+    'state_reason = ?',
+    'state_entered_at = ?',
+    'updated_at = ?',
+    'version = version + 1',
+  ];
+  const params: SqlValue[] = [tr.to, tr.reason, now, now];
+  if (tr.set?.owner !== undefined) {
+    sets.push('owner = ?');
+    params.push(tr.set.owner);
+  }
+  if (tr.set?.rescueFrom !== undefined) {
+    sets.push('rescue_from = ?');
+    params.push(tr.set.rescueFrom);
+  }
+  if (tr.set?.commissionedAt !== undefined) {
+    sets.push('commissioned_at = ?');
+    params.push(ms(tr.set.commissionedAt));
+  }
+  const changed = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
+    ...params,
+    tr.machineId,
+    tr.from,
+  ]);
+  return changed === 1;
+}
+
+/** The `machine.transition` event of a transition that was written. */
+function transitionEvent(
+  tr: MachineTransition,
+  actor: string,
+  jobId: string | null,
+  data: Record<string, unknown> = {},
+): NewEvent {
+  return {
+    type: 'machine.transition',
+    level: tr.to.startsWith('failed_') || tr.to === 'broken' ? 'error' : 'info',
+    machineId: tr.machineId,
+    jobId,
+    actor,
+    message: `${tr.from} → ${tr.to}: ${tr.reason}`,
+    data: { from: tr.from, to: tr.to, reason: tr.reason, ...data },
+  };
+}
+
 export async function transition(
   db: Db,
   req: TransitionRequest,
 ): Promise<{ machine: Machine; job: Job | null }> {
   return db.tx(async (t) => {
     const now = Date.now();
-    const sets = [
-      'state = ?',
-      'state_reason = ?',
-      'state_entered_at = ?',
-      'updated_at = ?',
-      'version = version + 1',
-    ];
-    const params: SqlValue[] = [req.to, req.reason, now, now];
-    if (req.set?.owner !== undefined) {
-      sets.push('owner = ?');
-      params.push(req.set.owner);
-    }
-    if (req.set?.rescueFrom !== undefined) {
-      sets.push('rescue_from = ?');
-      params.push(req.set.rescueFrom);
-    }
-    if (req.set?.commissionedAt !== undefined) {
-      sets.push('commissioned_at = ?');
-      params.push(ms(req.set.commissionedAt));
-    }
-    const changed = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
-      ...params,
-      req.machineId,
-      req.from,
-    ]);
-    if (changed === 0) {
+    if (!(await writeTransition(t, req, now))) {
       const current = await getMachineRow(t, req.machineId); // throws not-found
       throw new IngotError(
         ErrorCode.ConcurrentUpdate,
@@ -137,20 +158,7 @@ export async function transition(
     }
     // At most one active job per machine: a new workflow, abort or watchdog ends the previous one.
     if (req.cancelJobs || req.job) await cancelActiveJobs(t, req.machineId, req.reason, req.actor, now);
-    await insertEvents(
-      t,
-      [
-        {
-          type: 'machine.transition',
-          level: req.to.startsWith('failed_') || req.to === 'broken' ? 'error' : 'info',
-          machineId: req.machineId,
-          actor: req.actor,
-          message: `${req.from} → ${req.to}: ${req.reason}`,
-          data: { from: req.from, to: req.to, reason: req.reason, ...req.data },
-        },
-      ],
-      now,
-    );
+    await insertEvents(t, [transitionEvent(req, req.actor, null, req.data)], now);
     const machine = await getMachineRow(t, req.machineId);
     const job = req.job ? await insertJob(t, machine, req.job, req.actor, now) : null;
     return { machine, job };
@@ -234,45 +242,17 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
     const events = [...f.events];
     if (f.transition) {
-      const tr = f.transition;
-      const sets = [
-        'state = ?',
-        'state_reason = ?',
-        'state_entered_at = ?',
-        'updated_at = ?',
-        'version = version + 1',
-      ];
-      const params: SqlValue[] = [tr.to, tr.reason, now, now];
-      if (tr.set?.owner !== undefined) {
-        sets.push('owner = ?');
-        params.push(tr.set.owner);
-      }
-      if (tr.set?.commissionedAt !== undefined) {
-        sets.push('commissioned_at = ?');
-        params.push(ms(tr.set.commissionedAt));
-      }
-      const moved = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
-        ...params,
-        job.machineId,
-        tr.from,
-      ]);
+      const tr = { ...f.transition, machineId: job.machineId };
+      const actor = `engine:${owner}`;
       events.push(
-        moved === 1
-          ? {
-              type: 'machine.transition',
-              level: tr.to.startsWith('failed_') ? 'error' : 'info',
-              machineId: job.machineId,
-              jobId,
-              actor: `engine:${owner}`,
-              message: `${tr.from} → ${tr.to}: ${tr.reason}`,
-              data: { from: tr.from, to: tr.to, reason: tr.reason },
-            }
+        (await writeTransition(t, tr, now))
+          ? transitionEvent(tr, actor, jobId)
           : {
               type: 'machine.transition.skipped',
               level: 'warning',
               machineId: job.machineId,
               jobId,
-              actor: `engine:${owner}`,
+              actor,
               message: `${job.kind} ended but the machine had left ${tr.from}; its state was not changed`,
             },
       );

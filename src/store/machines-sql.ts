@@ -17,7 +17,8 @@ const UNIQUE_FIELDS = {
 
 export type SealFn = (db: Db, purpose: string, plaintext: string) => Promise<string>;
 
-function bmcHost(address: string | undefined | null): string {
+/** Host part of a BMC address: the key of the per-BMC concurrency limit (jobs copy it). */
+export function bmcHost(address: string | undefined | null): string {
   if (!address) return '';
   try {
     return new URL(address).host;

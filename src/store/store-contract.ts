@@ -240,7 +240,8 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
       assert.equal(await h.store.heartbeat('alive', 60_000), 1);
     });
 
-    it('commits a job end and its machine transition together', async () => {
+    /** A machine in commissioning whose job `owner` holds. */
+    async function commissioningClaimedBy(owner: string) {
       const m = await h.store.createMachine(machineInput(), 'user:test');
       const { job } = await h.store.transition({
         machineId: m.id,
@@ -251,11 +252,16 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
         job: { kind: 'commission', steps: ['s'] },
       });
       const [claimed] = await h.store.claimJobs({
-        owner: 'W',
+        owner,
         leaseMs: 60_000,
         limit: 5,
         accept: (c) => c.id === job!.id,
       });
+      return { m, claimed };
+    }
+
+    it('commits a job end and its machine transition together', async () => {
+      const { m, claimed } = await commissioningClaimedBy('W');
       const ok = await h.store.finishJob(claimed.id, 'W', {
         status: 'done',
         error: null,
@@ -277,6 +283,33 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
       assert.notEqual(after.commissionedAt, null);
       const types = (await h.store.listEvents({ machineId: m.id, limit: 50 })).map((e) => e.type);
       assert.deepEqual(types.slice(-2), ['job.done', 'machine.transition']);
+    });
+
+    it('writes every field a job end’s transition sets, as an action’s transition does', async () => {
+      const { m, claimed } = await commissioningClaimedBy('W');
+      const at = '2030-01-02T03:04:05.000Z';
+      const set = { owner: 'alice', rescueFrom: 'deployed', commissionedAt: at } as const;
+      assert.equal(
+        await h.store.finishJob(claimed.id, 'W', {
+          status: 'done',
+          error: null,
+          steps: [...claimed.steps],
+          stepIndex: 1,
+          transition: { from: 'commissioning', to: 'rescue', reason: 'r', set },
+          events: [],
+        }),
+        true,
+      );
+      const after = await h.store.getMachine(m.id);
+      assert.deepEqual(
+        {
+          state: after.state,
+          owner: after.owner,
+          rescueFrom: after.rescueFrom,
+          commissionedAt: after.commissionedAt,
+        },
+        { state: 'rescue', ...set },
+      );
     });
 
     it('cancels the running job when a transition asks for it (abort)', async () => {
