@@ -16,12 +16,12 @@ import {
   allowedActions,
   MACHINE_STATES,
   type MachineState,
+  WORKFLOW_RULES,
 } from '../core/lifecycle.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/store-contract.ts';
 import { requestAction } from './actions.ts';
-import { WORKFLOWS } from './workflows.ts';
 
 // Where each allowed action lands from a state (with the machine commissioned, no rescue origin).
 const EXPECTED: Record<string, MachineState | 'same'> = {
@@ -114,7 +114,7 @@ describe('every transition of the lifecycle table, through the store', () => {
         if (wf)
           assert.deepEqual(
             jobs[0].steps.map((s) => s.name),
-            WORKFLOWS[wf],
+            WORKFLOW_RULES[wf].steps,
           );
         if (want !== state) {
           const events = await store.listEvents({ machineId: m.id, limit: 1000 });

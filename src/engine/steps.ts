@@ -7,6 +7,7 @@
 import type { BmcDriver } from '../bmc/driver.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
+import { STEP_NAMES, type StepName } from '../core/lifecycle.ts';
 import type { Machine, PowerState } from '../core/machine.ts';
 import type { Store } from '../store/store.ts';
 import { type AgentPort, AgentTask, type HardwareInventory } from './agent-port.ts';
@@ -58,14 +59,7 @@ function agentStep(
 
 const min = 60_000;
 
-export const STEPS: Readonly<Record<string, StepDef>> = {
-  'set-boot-network': {
-    usesBmc: true,
-    async run(ctx) {
-      await (await ctx.bmc()).setBootDevice({ device: 'network', persistent: false });
-      return { kind: 'done', message: 'next boot: network (once)' };
-    },
-  },
+export const STEPS: Readonly<Record<StepName, StepDef>> = {
   'set-boot-disk': {
     usesBmc: true,
     async run(ctx) {
@@ -74,9 +68,10 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
     },
   },
   /**
-   * Network-boot: power on, or reset a machine that is already on. The one-time network override
-   * is set again first: a BMC may have used it up on an earlier attempt whose answer never came
-   * (timeout, region crash), and a retried power-on must still boot the network, not the disk.
+   * Network-boot: the one-time network override, then power on, or reset a machine that is
+   * already on. The only step that sets the override, and it sets it on every attempt: a BMC may
+   * have used it up on an earlier attempt whose answer never came (timeout, region crash), and a
+   * retried power-on must still boot the network, not the disk.
    */
   boot: {
     usesBmc: true,
@@ -137,8 +132,9 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
   'wait-os': agentStep(AgentTask.OsBooted, 20 * min),
 };
 
+/** The step of a stored job (its names are checked here: a job row is data from the store). */
 export function stepDef(name: string): StepDef {
-  const d = STEPS[name];
+  const d = (STEP_NAMES as readonly string[]).includes(name) ? STEPS[name as StepName] : undefined;
   if (!d) throw new IngotError(ErrorCode.Internal, `unknown workflow step "${name}"`);
   return d;
 }
