@@ -12,6 +12,7 @@ export const HARDWARE_TESTS = ['smart', 'disk-read', 'memory', 'cpu'] as const;
 export type HardwareTest = (typeof HARDWARE_TESTS)[number];
 
 export const WIPE_MODES = ['quick', 'secure'] as const;
+export type WipeMode = (typeof WIPE_MODES)[number];
 
 /** cloud-init user-data larger than this is refused (it is served from the job's parameters). */
 export const MAX_USER_DATA_BYTES = 256 * 1024;

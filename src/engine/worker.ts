@@ -11,11 +11,11 @@ import { hostname } from 'node:os';
 import type { BmcDriver } from '../bmc/driver.ts';
 import { createBmcDriver } from '../bmc/registry.ts';
 import type { NewEvent } from '../core/event.ts';
-import { type IngotError, toIngotError } from '../core/errors.ts';
+import { ErrorCode, type IngotError, toIngotError } from '../core/errors.ts';
 import { backoffMs, type Job, type JobStep } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
-import type { Store } from '../store/store.ts';
+import type { MachineChanges, Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
 import { jobEnd } from './job-end.ts';
 import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, KeyedSemaphores, type Limits } from './limits.ts';
@@ -242,15 +242,10 @@ export class Worker {
         const ctx: StepContext = {
           machine,
           job,
-          store,
           agent: this.#o.agent,
-          actor,
           bmc: async () => {
             if (!driver) driver = this.#o.bmcFactory(machine, await store.bmcPassword(machine));
             return driver;
-          },
-          setPower: async (power) => {
-            if (machine.powerState !== power) await store.setPowerState(machine.id, power);
           },
         };
         const t0 = Date.now();
@@ -313,48 +308,67 @@ export class Worker {
           }
         }
 
-        if (outcome.kind === 'fail') {
-          hooks.step?.(step.name, 'failed', Date.now() - t0);
-          step.error = outcome.reason;
-          step.endedAt = nowIso();
-          pendingEvents.push(
+        if (outcome.kind === 'done') {
+          // The step's end, what it learned about the machine and the next step's start: one
+          // write under the lease. Machine changes the store refuses (a MAC another machine
+          // has) fail the step instead; nothing of it is written.
+          const next = idx + 1;
+          const at = nowIso();
+          const written = [
+            ...pendingEvents,
             ev({
-              type: 'step.failed',
-              level: 'error',
-              message: `${step.name} failed: ${outcome.reason}`,
-              data: { step: step.name, code: error?.code },
+              type: 'step.completed',
+              message: `${step.name} done${outcome.message ? `: ${outcome.message}` : ''}`,
+              data: { step: step.name, ms: Date.parse(at) - Date.parse(step.startedAt) },
             }),
+          ];
+          if (next < steps.length)
+            written.push(
+              ev({
+                type: 'step.started',
+                message: `${steps[next].name} started`,
+                data: { step: steps[next].name, index: next },
+              }),
+            );
+          const ended = steps.map((x, i) =>
+            i === idx ? { ...x, endedAt: at, error: null } : i === next ? { ...x, startedAt: at } : x,
           );
-          await this.#finish(job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
-          return;
+          delete scratch.lastMessage;
+          try {
+            if (next === steps.length) {
+              await this.#finish(job, machine, 'done', null, ended, next, written, outcome.machine);
+              hooks.step?.(step.name, 'done', Date.now() - t0);
+              return;
+            }
+            if (!(await this.#save(job, next, ended, Date.now(), scratch, written, outcome.machine))) return;
+          } catch (e) {
+            error = toIngotError(e);
+            if (!outcome.machine || error.retryable || error.code === ErrorCode.Internal) throw e;
+            outcome = { kind: 'fail', reason: `the store refused what ${step.name} found: ${error.message}` };
+          }
+          if (outcome.kind === 'done') {
+            hooks.step?.(step.name, 'done', Date.now() - t0);
+            steps.splice(0, steps.length, ...ended);
+            pendingEvents.length = 0;
+            idx = next;
+            continue;
+          }
         }
 
-        // done
-        hooks.step?.(step.name, 'done', Date.now() - t0);
+        // fail
+        hooks.step?.(step.name, 'failed', Date.now() - t0);
+        step.error = outcome.reason;
         step.endedAt = nowIso();
-        step.error = null;
-        delete scratch.lastMessage;
         pendingEvents.push(
           ev({
-            type: 'step.completed',
-            message: `${step.name} done${outcome.message ? `: ${outcome.message}` : ''}`,
-            data: { step: step.name, ms: Date.parse(step.endedAt) - Date.parse(step.startedAt) },
+            type: 'step.failed',
+            level: 'error',
+            message: `${step.name} failed: ${outcome.reason}`,
+            data: { step: step.name, code: error?.code },
           }),
         );
-        idx++;
-        if (idx === steps.length) {
-          await this.#finish(job, machine, 'done', null, steps, idx, pendingEvents);
-          return;
-        }
-        steps[idx].startedAt = nowIso();
-        pendingEvents.push(
-          ev({
-            type: 'step.started',
-            message: `${steps[idx].name} started`,
-            data: { step: steps[idx].name, index: idx },
-          }),
-        );
-        if (!(await this.#save(job, idx, steps, Date.now(), scratch, pendingEvents))) return;
+        await this.#finish(job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
+        return;
       }
     } finally {
       await (driver as BmcDriver | null)?.close().catch(() => undefined);
@@ -369,15 +383,15 @@ export class Worker {
     runAfter: number,
     scratch: Record<string, unknown>,
     events: NewEvent[],
+    machine?: MachineChanges,
   ): Promise<boolean> {
     if (this.#halted) return false;
-    const ok = await this.#o.store.saveJobProgress(
+    return this.#o.store.saveJobProgress(
       job.id,
       this.owner,
-      { stepIndex: idx, steps, runAfter, scratch },
+      { stepIndex: idx, steps, runAfter, scratch, machine },
       events.splice(0),
     );
-    return ok;
   }
 
   async #finish(
@@ -388,6 +402,7 @@ export class Worker {
     steps: JobStep[],
     idx: number,
     events: NewEvent[],
+    changes?: MachineChanges,
   ): Promise<void> {
     if (this.#halted) return;
     const { transition, event } = jobEnd(job, machine, status, error, `engine:${this.owner}`, nowIso());
@@ -398,6 +413,7 @@ export class Worker {
       steps,
       stepIndex: idx,
       transition,
+      machine: changes,
       events,
     });
     if (ok) {

@@ -9,7 +9,7 @@ import type { Job, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
-import { bmcHost, getMachineRow } from './machines-sql.ts';
+import { applyMachineChanges, bmcHost, getMachineRow } from './machines-sql.ts';
 import { jobFromRow, ms } from './rows.ts';
 import { insertEvents, placeholders } from './sql-util.ts';
 import type { ClaimOptions, JobFinish, JobProgress, NewJob, TransitionRequest } from './store.ts';
@@ -223,10 +223,17 @@ export async function saveJobProgress(
        WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
     );
-    if (n === 1 && events.length > 0) await insertEvents(t, events);
-    return n === 1;
+    if (n === 0) return false;
+    if (p.machine) await applyMachineChanges(t, await jobMachine(t, jobId), p.machine, `engine:${owner}`);
+    if (events.length > 0) await insertEvents(t, events);
+    return true;
   };
-  return events.length > 0 ? db.tx(write) : write(db);
+  return events.length > 0 || p.machine ? db.tx(write) : write(db);
+}
+
+async function jobMachine(t: Db, jobId: string): Promise<string> {
+  const rows = await t.query<{ machine_id: string }>('SELECT machine_id FROM jobs WHERE id = ?', [jobId]);
+  return rows[0].machine_id;
 }
 
 export async function finishJob(db: Db, jobId: string, owner: string, f: JobFinish): Promise<boolean> {
@@ -241,6 +248,7 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     if (n === 0) return false;
     const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
     const events = [...f.events];
+    if (f.machine) await applyMachineChanges(t, job.machineId, f.machine, `engine:${owner}`);
     if (f.transition) {
       const tr = { ...f.transition, machineId: job.machineId };
       const actor = `engine:${owner}`;

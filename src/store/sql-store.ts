@@ -7,7 +7,7 @@ import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
-import type { Machine, PowerState } from '../core/machine.ts';
+import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db, SqlValue } from './db.ts';
@@ -96,13 +96,6 @@ export class SqlStore implements Store {
   }
   deleteMachine(id: string, actor: string): Promise<void> {
     return machines.deleteMachine(this.#db, id, actor);
-  }
-  async setPowerState(id: string, power: PowerState): Promise<void> {
-    await this.#db.run('UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> ?', [
-      power,
-      id,
-      power,
-    ]);
   }
   async countMachinesByState(): Promise<Partial<Record<MachineState, number>>> {
     const rows = await this.#db.query<{ state: MachineState; n: number }>(
@@ -302,9 +295,6 @@ export class SqlStore implements Store {
     events?: readonly NewEvent[],
   ): Promise<AgentTaskRow | null> {
     return agentTasks.updateAgentTask(this.#db, id, update, events);
-  }
-  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void> {
-    return agentTasks.setMachineInventory(this.#db, machineId, inventory);
   }
   getMachineInventory(machineId: string): Promise<Record<string, unknown> | null> {
     return agentTasks.getMachineInventory(this.#db, machineId);

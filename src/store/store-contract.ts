@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { SqlStore } from './sql-store.ts';
-import type { NewMachine } from './store.ts';
+import type { MachineChanges, NewMachine } from './store.ts';
 
 export interface Harness {
   store: SqlStore;
@@ -220,6 +220,68 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
         }),
         false,
       );
+    });
+
+    it('writes what a step learned about the machine only under the job’s lease', async () => {
+      const { m, claimed } = await commissioningClaimedBy('W');
+      const steps = [...claimed.steps];
+      const progress = (machine: MachineChanges) => ({
+        stepIndex: 0,
+        steps,
+        runAfter: 0,
+        scratch: {},
+        machine,
+      });
+      const nic = { ...m.nics[0], driver: 'ixgbe' };
+      const learned: MachineChanges = {
+        powerState: 'on',
+        cpu: { model: 'X', cores: 4 },
+        memoryBytes: 2 ** 34,
+        disks: [{ name: 'sda', sizeBytes: 10 ** 12 }],
+        nics: [nic],
+        inventory: { details: { dmi: { sys_vendor: 'ACME' } } },
+      };
+      const before = await h.store.getMachine(m.id);
+      assert.equal(await h.store.saveJobProgress(claimed.id, 'intruder', progress(learned)), false);
+      assert.deepEqual(await h.store.getMachine(m.id), before);
+      assert.equal(await h.store.getMachineInventory(m.id), null);
+
+      assert.equal(await h.store.saveJobProgress(claimed.id, 'W', progress(learned)), true);
+      const after = await h.store.getMachine(m.id);
+      assert.deepEqual(
+        {
+          power: after.powerState,
+          cpu: after.cpu,
+          mem: after.memoryBytes,
+          disks: after.disks,
+          nics: after.nics,
+        },
+        { power: 'on', cpu: learned.cpu, mem: learned.memoryBytes, disks: learned.disks, nics: [nic] },
+      );
+      assert.deepEqual(await h.store.getMachineInventory(m.id), learned.inventory);
+      const updated = (await h.store.listEvents({ machineId: m.id, limit: 50 })).filter(
+        (e) => e.type === 'machine.updated',
+      );
+      assert.deepEqual(
+        updated.map((e) => e.actor),
+        ['engine:W'],
+      );
+
+      // A MAC another machine has is refused, naming the field, and nothing of the write lands.
+      const other = await h.store.createMachine(machineInput(), 'user:test');
+      await rejectsWith(
+        h.store.finishJob(claimed.id, 'W', {
+          status: 'done',
+          error: null,
+          steps,
+          stepIndex: 1,
+          machine: { powerState: 'off', nics: [...other.nics] },
+          events: [],
+        }),
+        ErrorCode.Conflict,
+      );
+      assert.equal((await h.store.getJob(claimed.id)).status, 'running');
+      assert.equal((await h.store.getMachine(m.id)).powerState, 'on');
     });
 
     it('lets another owner take a job over once its lease expired', async () => {

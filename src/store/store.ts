@@ -82,11 +82,29 @@ export interface TransitionRequest {
   data?: Record<string, unknown>;
 }
 
+/**
+ * What a workflow step learned about its machine. The worker writes it with the step's
+ * progress (or the job's end), fenced on the lease like the rest: a worker that lost its job
+ * changes nothing on the machine either.
+ */
+export interface MachineChanges {
+  /** The power state the BMC reported: no version bump, no audit event. */
+  powerState?: PowerState;
+  cpu?: Cpu;
+  memoryBytes?: number;
+  disks?: Disk[];
+  nics?: Nic[];
+  /** The agent's whole inventory report (DMI, SMART, LLDP…), beside the fields above. */
+  inventory?: Record<string, unknown>;
+}
+
 export interface JobProgress {
   stepIndex: number;
   steps: JobStep[];
   runAfter: number;
   scratch: Record<string, unknown>;
+  /** Written with the progress, in the same transaction. */
+  machine?: MachineChanges;
 }
 
 export interface JobFinish {
@@ -96,6 +114,8 @@ export interface JobFinish {
   stepIndex: number;
   /** Machine transition committed atomically with the job's end, compare-and-set on `from`. */
   transition?: { from: MachineState; to: MachineState; reason: string; set?: TransitionRequest['set'] };
+  /** What the last step learned about the machine, written before the transition. */
+  machine?: MachineChanges;
   events: NewEvent[];
 }
 
@@ -235,8 +255,6 @@ export interface Store {
   /** Compare-and-set on `expectedVersion` when given. */
   updateMachine(id: string, patch: MachinePatch, actor: string, expectedVersion?: number): Promise<Machine>;
   deleteMachine(id: string, actor: string): Promise<void>;
-  /** Records the power state a BMC reported: one UPDATE, no version bump, no audit event. */
-  setPowerState(id: string, power: PowerState): Promise<void>;
   countMachinesByState(): Promise<Partial<Record<MachineState, number>>>;
   /** Reads the BMC password: only drivers call this, never the API. */
   bmcPassword(machine: Machine): Promise<string>;
@@ -323,8 +341,7 @@ export interface Store {
     update: AgentTaskUpdate,
     events?: readonly NewEvent[],
   ): Promise<AgentTaskRow | null>;
-  /** The agent's detailed inventory of a machine (DMI, SMART, LLDP…), beside the Machine fields. */
-  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void>;
+  /** The agent's detailed inventory of a machine (DMI, SMART, LLDP…), as the inventory step stored it. */
   getMachineInventory(machineId: string): Promise<Record<string, unknown> | null>;
 
   // images (src/store/images-sql.ts; the files are src/images/registry.ts's)

@@ -4,14 +4,12 @@
  * only then answers 200, so a 200 means the region can see it. The engine's AgentPort answers
  * the `hello` task from this event.
  */
+import { helloFields } from '../../core/agent-protocol.ts';
 import { BootEvent } from '../urls.ts';
 import { bootCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
 import { readSmallBody, sendJson } from './context.ts';
 import { addressBelongsTo, sourceIp } from './identify.ts';
-
-/** Fields the agent may report; anything else is dropped. */
-const REPORTED = ['mac', 'ip', 'uptime', 'bootId', 'agent', 'kernel'] as const;
 
 export const agentHello: Handler = async (req, res, _url, ctx) => {
   const caller = await bootCaller(req, res, ctx);
@@ -19,18 +17,13 @@ export const agentHello: Handler = async (req, res, _url, ctx) => {
   const { machine } = caller;
   const ip = sourceIp(req);
   const raw = await readSmallBody(req);
-  let body: Record<string, unknown> = {};
+  let body: unknown = {};
   try {
-    body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    body = raw ? JSON.parse(raw) : {};
   } catch {
     // busybox wget posts form-ish text at worst: the hello itself is what matters.
   }
-  const reported: Record<string, string | number> = {};
-  for (const k of REPORTED) {
-    const v = body?.[k];
-    if (typeof v === 'string' || typeof v === 'number')
-      reported[k] = typeof v === 'string' ? v.slice(0, 200) : v;
-  }
+  const reported = helloFields(body);
   const [job] = await ctx.store.listJobs({ machineId: machine.id, status: ['running', 'queued'] }, 1);
   const leaseMatch = await addressBelongsTo(ctx.store, ip, machine);
   await ctx.events.write({
