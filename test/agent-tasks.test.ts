@@ -211,13 +211,20 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const { m, job, token } = await setup('deploy');
     const os = newBootToken();
     await h.store.setMachineOsToken(m.id, hashBootToken(os));
-    await h.store.db.run("UPDATE machines SET state = 'deploying' WHERE id = ?", [m.id]);
+    await h.store.transition({
+      machineId: m.id,
+      from: 'new',
+      to: 'deploying',
+      reason: 'test',
+      actor: 'test',
+    });
     await port.task(m, job.id, 'os-booted');
     const res = await fetch(`${h.http.url}/agent/v1/os-booted/${os}`, { method: 'POST', body: '' });
     assert.equal(res.status, 200);
     assert.equal((await port.task(m, job.id, 'os-booted')).status, 'done');
+    // Queuing the release supersedes the deploy job, as a new workflow does.
     const release = await h.store.enqueueJob(m.id, { kind: 'release', steps: ['wipe-disks'] }, 'test');
-    await h.store.db.run("UPDATE jobs SET status = 'done' WHERE id = ?", [job.id]);
+    assert.equal((await h.store.getJob(job.id)).status, 'cancelled');
     await port.task(m, release.id, 'wipe', {});
     assert.equal((await poll(token, 5)).status, 200);
     assert.equal(await h.store.findMachineByOsToken(hashBootToken(os)), null, 'gone once the wipe starts');
@@ -277,7 +284,15 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
   it('never hands out tasks of a cancelled job', async () => {
     const { m, job, token } = await setup();
     await port.task(m, job.id, 'inventory');
-    await h.store.db.run("UPDATE jobs SET status = 'cancelled' WHERE id = ?", [job.id]);
+    await h.store.transition({
+      machineId: m.id,
+      from: 'new',
+      to: 'broken',
+      reason: 'marked broken',
+      actor: 'test',
+      cancelJobs: true,
+    });
+    assert.equal((await h.store.getJob(job.id)).status, 'cancelled');
     assert.equal((await poll(token)).status, 204);
   });
 
