@@ -30,7 +30,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import type { IngotEvent } from '../src/core/event.ts';
 import { buildOsImage } from '../src/images/os/build.ts';
-import { readTail } from '../src/lab/console.ts';
+import { readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { hashBootToken } from '../src/netboot/http/tokens.ts';

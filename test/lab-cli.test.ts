@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { alive } from '../src/lab/exec.ts';
+import { alive } from '../src/host/process.ts';
 import { labNetwork, listNamespaces, removeNetwork } from '../src/lab/netns.ts';
 import { type LabState, labDirFor, readState } from '../src/lab/state.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { findConsoleLog, readTail } from '../src/lab/console.ts';
+import { findConsoleLog, readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
