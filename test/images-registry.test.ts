@@ -254,7 +254,7 @@ describe('image API and CLI', () => {
       join(dir, 'ingot-image.ts'),
       `import { Command } from '${import.meta.resolve('commander')}';
 import { CliError } from '${src}client.ts';
-import { registerImageCommand } from '${src}image-command.ts';
+import { registerImageCommand } from '${src}commands/image.ts';
 const p = new Command('ingot').option('--url <url>').option('--token <t>').option('-o, --output <f>', '', 'table').exitOverride();
 registerImageCommand(p);
 try { await p.parseAsync(process.argv); } catch (e) {

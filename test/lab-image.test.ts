@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseFirmware } from '../src/cli/lab-command.ts';
+import { parseFirmware } from '../src/cli/commands/lab.ts';
 import { cpioNewc } from '../src/agent/image/cpio.ts';
 
 describe('lab initramfs writer', () => {

@@ -4,11 +4,15 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, Exit } from './client.ts';
+import { registerBmcCommand } from './commands/bmc.ts';
+import { registerClusterCommand } from './commands/cluster.ts';
+import { registerImageCommand } from './commands/image.ts';
+import { registerLabCommand } from './commands/lab.ts';
 import { registerMachine } from './commands/machine.ts';
+import { registerRackCommand } from './commands/rack.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSubnet } from './commands/subnet.ts';
 import { registerToken } from './commands/token.ts';
-import { registerExtensions } from './extensions.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ingot')
@@ -23,7 +27,11 @@ export function buildProgram(): Command {
   registerMachine(program);
   registerSubnet(program);
   registerToken(program);
-  registerExtensions(program);
+  registerBmcCommand(program);
+  registerClusterCommand(program);
+  registerLabCommand(program);
+  registerImageCommand(program);
+  registerRackCommand(program);
   return program;
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, Exit } from './client.ts';
+import { CliError, Exit } from '../client.ts';
 
 function port(flag: string, v: string): number {
   const n = Number(v);
@@ -92,13 +92,13 @@ export function registerRackCommand(program: Command): void {
       const artifacts: string = o.artifacts ?? join(o.data, 'artifacts');
       const [{ default: pino }, { startRackServices }, { openStore }] = await Promise.all([
         import('pino'),
-        import('../netboot/rack.ts'),
-        import('../store/open.ts'),
+        import('../../netboot/rack.ts'),
+        import('../../store/open.ts'),
       ]);
       const log = pino({ level: o.logLevel }, pino.destination(2));
       mkdirSync(join(artifacts, 'images'), { recursive: true });
       if (o.bootImage) {
-        const { buildBootImage } = await import('../agent/image/build.ts');
+        const { buildBootImage } = await import('../../agent/image/build.ts');
         const image = await buildBootImage({ log: (m) => log.info(m) });
         linkBootImage(artifacts, image.dir);
       }

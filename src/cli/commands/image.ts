@@ -10,12 +10,12 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { invalid } from '../core/errors.ts';
-import { sha256File } from '../images/hash.ts';
-import type { Image } from '../images/types.ts';
-import { CliError, type Client, Exit, exitFor } from './client.ts';
-import { ctx } from './context.ts';
-import { bytes, printData, table } from './output.ts';
+import { invalid } from '../../core/errors.ts';
+import { sha256File } from '../../images/hash.ts';
+import type { Image } from '../../images/types.ts';
+import { CliError, type Client, Exit, exitFor } from '../client.ts';
+import { ctx } from '../context.ts';
+import { bytes, printData, table } from '../output.ts';
 
 /** `1.5G`, `1536M`, `2147483648` → bytes (binary units). */
 export function parseSize(flag: string, v: string): number {
@@ -124,8 +124,8 @@ export function registerImageCommand(program: Command): Command {
     .option('--no-cache', 'build even if the cache has this recipe and archive date')
     .option('--mirror <url>', 'Debian mirror (default: the one /etc/apt/sources.list(.d) names)')
     .action(async (o, cmd: Command) => {
-      const { buildOsImage } = await import('../images/os/build.ts');
-      const { OS_DISTROS } = await import('../images/os/recipe.ts');
+      const { buildOsImage } = await import('../../images/os/build.ts');
+      const { OS_DISTROS } = await import('../../images/os/recipe.ts');
       if (!(OS_DISTROS as readonly string[]).includes(o.distro))
         throw invalid('--distro', `"${o.distro}" is not one of ${OS_DISTROS.join(', ')}`);
       const built = await buildOsImage({
@@ -177,7 +177,7 @@ export function registerImageCommand(program: Command): Command {
     .option('--out <dir>', 'also copy vmlinuz, initrd.img and manifest.json here')
     .option('--force', 'rebuild even if the cache has this recipe')
     .action(async (o, cmd: Command) => {
-      const { buildBootImage } = await import('../agent/image/build.ts');
+      const { buildBootImage } = await import('../../agent/image/build.ts');
       const { copyFileSync, mkdirSync } = await import('node:fs');
       const { join } = await import('node:path');
       const img = await buildBootImage({
