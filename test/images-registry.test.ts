@@ -253,13 +253,13 @@ describe('image API and CLI', () => {
     writeFileSync(
       join(dir, 'ingot-image.ts'),
       `import { Command } from '${import.meta.resolve('commander')}';
-import { CliError } from '${src}client.ts';
+import { exitFor } from '${src}client.ts';
 import { registerImageCommand } from '${src}commands/image.ts';
 const p = new Command('ingot').option('--url <url>').option('--token <t>').option('-o, --output <f>', '', 'table').exitOverride();
 registerImageCommand(p);
 try { await p.parseAsync(process.argv); } catch (e) {
   process.stderr.write(String((e as Error).message) + '\\n');
-  process.exit(e instanceof CliError ? e.exitCode : (e as { code?: string }).code === 'INGOT_VALIDATION' ? 2 : 1);
+  process.exit(exitFor(e));
 }
 `,
     );

@@ -31,6 +31,8 @@ export const ErrorCode = {
   /** A workflow step failed for good (retries exhausted or not retryable). */
   StepFailed: 'INGOT_STEP_FAILED',
   Timeout: 'INGOT_TIMEOUT',
+  /** A service this process needs did not answer (the region, for the CLI). */
+  Unreachable: 'INGOT_UNREACHABLE',
   Config: 'INGOT_CONFIG',
   Store: 'INGOT_STORE',
   Internal: 'INGOT_INTERNAL',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type Client, CliError, Exit } from '../client.ts';
+import { ErrorCode, IngotError, invalid, toIngotError } from '../../core/errors.ts';
+import { type Client, exitFor } from '../client.ts';
 import { collect, ctx } from '../context.ts';
 import { ago, bytes, printData, table } from '../output.ts';
 import { waitForJob } from './machine-wait.ts';
@@ -44,10 +45,9 @@ async function resolveId(client: Client, ref: string): Promise<string> {
     (m) => m.hostname === ref.toLowerCase() || m.nics.some((n) => n.mac === ref.toLowerCase()),
   );
   if (!hit)
-    throw new CliError(
+    throw new IngotError(
+      ErrorCode.MachineNotFound,
       `no machine named ${ref}; list them with \`ingot machine ls\``,
-      Exit.NotFound,
-      'INGOT_MACHINE_NOT_FOUND',
     );
   return hit.id;
 }
@@ -103,9 +103,9 @@ export function registerMachine(program: Command): void {
       const { client, format } = ctx(cmd);
       const password = readPassword(o);
       if (!password)
-        throw new CliError(
+        throw new IngotError(
+          ErrorCode.Validation,
           '--bmc-password-file, --bmc-password-stdin or INGOT_BMC_PASSWORD is required (passwords never go on the command line)',
-          Exit.Usage,
         );
       const m = await client.post<Machine>('/api/v1/machines', {
         hostname: o.hostname,
@@ -264,8 +264,7 @@ export function registerMachine(program: Command): void {
     .option('--wait', 'wait until done')
     .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 600)
     .action(async (op: string, refs: string[], o, cmd) => {
-      if (!['on', 'off', 'cycle'].includes(op))
-        throw new CliError(`power: "${op}" is not on, off or cycle`, Exit.Usage);
+      if (!['on', 'off', 'cycle'].includes(op)) throw invalid('power', `"${op}" is not on, off or cycle`);
       await runAction(cmd, refs, `power-${op}`, o);
     });
 
@@ -321,7 +320,7 @@ async function runAction(
     try {
       return readFileSync(f === '-' ? 0 : f, 'utf8');
     } catch (e) {
-      throw new CliError(`${what}: cannot read ${f}: ${(e as Error).message}`, Exit.Usage);
+      throw invalid(what, `cannot read ${f}: ${(e as Error).message}`);
     }
   };
   if (o.tests) params.tests = o.tests;
@@ -339,6 +338,7 @@ async function runAction(
     error?: string;
     exit?: number;
   }[] = [];
+  const errors: IngotError[] = [];
   await Promise.all(
     refs.map(async (ref) => {
       try {
@@ -360,8 +360,9 @@ async function runAction(
         const now = o.wait ? await client.get<Machine>(`/api/v1/machines/${id}`) : r.machine;
         results.push({ machine: r.machine.hostname, ok: true, state: now.state, job: r.job?.id ?? null });
       } catch (e) {
-        const err = e as CliError;
-        results.push({ machine: ref, ok: false, error: err.message, exit: err.exitCode ?? Exit.Error });
+        const err = toIngotError(e);
+        errors.push(err);
+        results.push({ machine: ref, ok: false, error: err.message, exit: exitFor(err) });
       }
     }),
   );
@@ -372,15 +373,10 @@ async function runAction(
       else process.stderr.write(`ingot: ${refs.length > 1 ? `${r.machine}: ` : ''}${r.error}\n`);
     }
   }
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    throw new CliError(
-      `${action} failed for ${failed.length} of ${refs.length} machines`,
-      (failed[0].exit ?? Exit.Error) as Exit,
-      'INGOT_CLI',
-      {
-        silent: refs.length === 1 || format !== 'table',
-      },
-    );
+  if (errors.length > 0) {
+    // The first failure's code decides the exit code; each failure was printed above.
+    throw new IngotError(errors[0].code, `${action} failed for ${errors.length} of ${refs.length} machines`, {
+      details: { silent: refs.length === 1 || format !== 'table' },
+    });
   }
 }
