@@ -46,6 +46,10 @@ describe('boot image', {
       for (const p of [
         'init',
         'usr/bin/ingot-agent',
+        // the agent's helpers and tasks, sourced by ingot-agent
+        'usr/share/ingot/agent/lib/rack.sh',
+        'usr/share/ingot/agent/tasks/inventory.sh',
+        'usr/share/ingot/agent/tasks/write-image.sh',
         'usr/bin/curl',
         'usr/bin/qemu-img',
         'usr/bin/sgdisk',
