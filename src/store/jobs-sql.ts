@@ -5,7 +5,7 @@
  */
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import type { Job, JobStep } from '../core/job.ts';
+import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
@@ -163,6 +163,36 @@ export async function transition(
     const job = req.job ? await insertJob(t, machine, req.job, req.actor, now) : null;
     return { machine, job };
   });
+}
+
+export async function getJob(db: Db, id: string): Promise<Job> {
+  const rows = await db.query('SELECT * FROM jobs WHERE id = ?', [id]);
+  if (!rows.length)
+    throw new IngotError(ErrorCode.JobNotFound, `job ${id} does not exist`, { details: { id } });
+  return jobFromRow(rows[0]);
+}
+
+/** Newest first. */
+export async function listJobs(
+  db: Db,
+  filter: { machineId?: string; status?: JobStatus[] },
+  limit: number,
+): Promise<Job[]> {
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.machineId) {
+    clauses.push('machine_id = ?');
+    params.push(filter.machineId);
+  }
+  if (filter.status?.length) {
+    clauses.push(`status IN (${placeholders(filter.status.length)})`);
+    params.push(...filter.status);
+  }
+  const rows = await db.query(
+    `SELECT * FROM jobs WHERE ${clauses.length ? clauses.join(' AND ') : '1 = 1'} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    [...params, limit],
+  );
+  return rows.map(jobFromRow);
 }
 
 export async function enqueueJob(db: Db, machineId: string, job: NewJob, actor: string): Promise<Job> {

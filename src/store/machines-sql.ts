@@ -1,6 +1,7 @@
 /** Machine rows: create, read, list with filters and keyset pagination, update, delete. */
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { MachineState } from '../core/lifecycle.ts';
 import { type Machine, PowerState } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
@@ -39,6 +40,36 @@ export async function getMachineRow(db: Db, id: string): Promise<Machine> {
     );
   }
   return machineFromRow(rows[0]);
+}
+
+export async function findMachineByMac(db: Db, mac: string): Promise<Machine | null> {
+  const rows = await db.query(
+    'SELECT m.* FROM machines m JOIN machine_macs x ON x.machine_id = m.id WHERE x.mac = ?',
+    [mac],
+  );
+  return rows.length ? machineFromRow(rows[0]) : null;
+}
+
+export async function countMachinesByState(db: Db): Promise<Partial<Record<MachineState, number>>> {
+  const rows = await db.query<{ state: MachineState; n: number }>(
+    'SELECT state, COUNT(*) AS n FROM machines GROUP BY state',
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/** Machines in `states` that entered them before `enteredBefore` (ms), oldest first. */
+export async function machinesStuck(
+  db: Db,
+  states: MachineState[],
+  enteredBefore: number,
+  limit: number,
+): Promise<Machine[]> {
+  if (states.length === 0) return [];
+  const rows = await db.query(
+    `SELECT * FROM machines WHERE state IN (${placeholders(states.length)}) AND state_entered_at < ? ORDER BY state_entered_at LIMIT ?`,
+    [...states, enteredBefore, limit],
+  );
+  return rows.map(machineFromRow);
 }
 
 export async function createMachine(

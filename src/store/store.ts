@@ -119,6 +119,22 @@ export interface JobFinish {
   events: NewEvent[];
 }
 
+export interface EventFilter {
+  machineId?: string;
+  jobId?: string;
+  afterId?: number;
+  limit: number;
+  newestFirst?: boolean;
+}
+
+export interface NewToken {
+  name: string;
+  role: Role;
+  /** SHA-256 of the secret: the secret itself is never stored. */
+  hash: string;
+  expiresAt: string | null;
+}
+
 export interface ClaimOptions {
   owner: string;
   leaseMs: number;
@@ -278,13 +294,7 @@ export interface Store {
 
   // events
   appendEvents(events: NewEvent[]): Promise<void>;
-  listEvents(filter: {
-    machineId?: string;
-    jobId?: string;
-    afterId?: number;
-    limit: number;
-    newestFirst?: boolean;
-  }): Promise<IngotEvent[]>;
+  listEvents(filter: EventFilter): Promise<IngotEvent[]>;
 
   // secrets
   putSecret(purpose: string, plaintext: string): Promise<string>;
@@ -361,10 +371,7 @@ export interface Store {
   deleteImage(nameOrId: string, actor: string): Promise<ImageRow>;
 
   // tokens
-  createToken(
-    t: { name: string; role: Role; hash: string; expiresAt: string | null },
-    actor?: string,
-  ): Promise<ApiToken>;
+  createToken(t: NewToken, actor?: string): Promise<ApiToken>;
   findTokenByHash(hash: string): Promise<ApiToken | null>;
   listTokens(): Promise<ApiToken[]>;
   revokeToken(id: string, actor?: string): Promise<void>;
