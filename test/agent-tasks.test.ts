@@ -15,7 +15,7 @@ import { AgentTasksPort, policyFor } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { openStore } from '../src/store/open.ts';
-import { type Harness, machine, startHarness } from './netboot-http-support.ts';
+import { type Harness, machine, startHarness } from './support/boot-http.ts';
 import { startPostgres } from './support/postgres.ts';
 
 const SHA = 'a'.repeat(64);

@@ -21,7 +21,7 @@ import { checkInventory, type InventoryResult } from '../src/core/agent-protocol
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
-import { type Harness, machine, startHarness } from './netboot-http-support.ts';
+import { type Harness, machine, startHarness } from './support/boot-http.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually } from './support/region.ts';
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MachineState } from '../src/core/lifecycle.ts';
-import type { Machine } from '../src/core/machine.ts';
-import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
-import { ipxeScriptUrl } from '../src/netboot/urls.ts';
-import { type Harness, machine, request, settle, startHarness } from './netboot-http-support.ts';
+import type { MachineState } from '../../core/lifecycle.ts';
+import type { Machine } from '../../core/machine.ts';
+import { hashBootToken, newBootToken } from '../http/tokens.ts';
+import { ipxeScriptUrl } from '../urls.ts';
+import { type Harness, machine, request, settle, startHarness } from '../../../test/support/boot-http.ts';
 
 /**
  * Two machines with DHCP leases on 127.0.0.0/24; each client binds its leased loopback address
