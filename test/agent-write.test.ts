@@ -24,25 +24,17 @@ import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { type Harness, machine, startHarness } from './support/boot-http.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually } from './support/region.ts';
-
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  ...['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'].map((c) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${c}`]);
-      return null;
-    } catch {
-      return c;
-    }
-  }),
-].filter(Boolean);
+import { skipUnless } from './support/needs.ts';
 
 const DISK_GIB = 1;
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root grown, seed, secure wipe, too-large image', {
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({
+    root: true,
+    programs: ['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'],
+  }),
 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'ingot-agent-write-'));
   let h: Harness;

@@ -20,6 +20,7 @@ import { ImageRegistry } from '../src/images/registry.ts';
 import { imagePath, imageUrl } from '../src/images/types.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { openStore } from '../src/store/open.ts';
+import { skipUnless } from './support/needs.ts';
 import { startPostgres } from './support/postgres.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 
@@ -375,7 +376,7 @@ try { await p.parseAsync(process.argv); } catch (e) {
 });
 
 describe('image registry on PostgreSQL', {
-  skip: !existsSync('/usr/lib/postgresql') && !process.env.CI ? 'needs postgresql' : false,
+  skip: skipUnless({ files: { postgresql: '/usr/lib/postgresql' } }),
 }, () => {
   it('imports, refuses a mismatch and removes, as on SQLite', async () => {
     const pg = await startPostgres();
