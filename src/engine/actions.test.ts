@@ -20,7 +20,7 @@ import {
 } from '../core/lifecycle.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { machineInput } from '../store/store-contract.ts';
+import { machineInput } from '../store/testing.ts';
 import { requestAction } from './actions.ts';
 
 // Where each allowed action lands from a state (with the machine commissioned, no rescue origin).

@@ -10,7 +10,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Machine } from '../core/machine.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { machineInput } from '../store/store-contract.ts';
+import { machineInput } from '../store/testing.ts';
 import { requestAction } from './actions.ts';
 import { FakeAgent, fakeInventory } from './fake-agent.ts';
 import { POLL } from './steps.ts';
