@@ -254,7 +254,7 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
       [await fetch(`${h.http.url}/agent/v1/task`), ErrorCode.Unauthenticated],
       [await poll('x'.repeat(32)), ErrorCode.Forbidden],
       [await report(token, 'at-nope', {}), ErrorCode.NotFound],
-      [await report(token, t.T_ID, { log: 'x'.repeat(4 * 2 ** 20 + 1) }), ErrorCode.TooLarge],
+      [await report(token, t.T_ID, { log: 'x'.repeat(4 * 2 ** 20 + 1) }), ErrorCode.PayloadTooLarge],
     ];
     const bad = await fetch(`${h.http.url}/agent/v1/tasks/${t.T_ID}`, {
       method: 'POST',

@@ -20,7 +20,7 @@ export type Exit = (typeof Exit)[keyof typeof Exit];
 const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
   INGOT_VALIDATION: Exit.Usage,
   INGOT_CONFIG: Exit.Usage,
-  INGOT_TOO_LARGE: Exit.Usage,
+  INGOT_PAYLOAD_TOO_LARGE: Exit.Usage,
   INGOT_NOT_FOUND: Exit.NotFound,
   INGOT_MACHINE_NOT_FOUND: Exit.NotFound,
   INGOT_SUBNET_NOT_FOUND: Exit.NotFound,
@@ -48,7 +48,7 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   403: ErrorCode.Forbidden,
   404: ErrorCode.NotFound,
   409: ErrorCode.Conflict,
-  413: ErrorCode.TooLarge,
+  413: ErrorCode.PayloadTooLarge,
 };
 
 /**

@@ -6,8 +6,6 @@
 export const ErrorCode = {
   /** Input failed validation; `details.field` names the field. */
   Validation: 'INGOT_VALIDATION',
-  /** A request body over the endpoint's limit. */
-  TooLarge: 'INGOT_TOO_LARGE',
   NotFound: 'INGOT_NOT_FOUND',
   MachineNotFound: 'INGOT_MACHINE_NOT_FOUND',
   SubnetNotFound: 'INGOT_SUBNET_NOT_FOUND',
@@ -19,6 +17,8 @@ export const ErrorCode = {
   InvalidTransition: 'INGOT_INVALID_TRANSITION',
   /** A compare-and-set lost a race; the caller should re-read and retry. */
   ConcurrentUpdate: 'INGOT_CONCURRENT_UPDATE',
+  /** A request body over the endpoint's limit. */
+  PayloadTooLarge: 'INGOT_PAYLOAD_TOO_LARGE',
   Unauthenticated: 'INGOT_UNAUTHENTICATED',
   Forbidden: 'INGOT_FORBIDDEN',
   /** IP address management: no free address in the range. */

@@ -127,7 +127,7 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
   if (raw === null)
     return sendError(
       res,
-      new IngotError(ErrorCode.TooLarge, 'body: a report is at most 4 MiB; send the log’s tail'),
+      new IngotError(ErrorCode.PayloadTooLarge, 'body: a report is at most 4 MiB; send the log’s tail'),
     );
   let body: unknown;
   try {
