@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { buildEphemeralImage } from '../src/lab/ephemeral-image.ts';
-import { run } from '../src/lab/exec.ts';
+import { run } from '../src/host/process.ts';
 import { removeNetwork } from '../src/lab/netns.ts';
 import { startRackChild } from '../src/lab/rack-child.ts';
 import { openStore } from '../src/store/open.ts';

@@ -14,7 +14,9 @@ import { execFile as execFileCb } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
 import { defaultCacheDir } from '../src/lab/ephemeral-image.ts';
-import { helloAgentPort } from '../src/engine/hello-agent-port.ts';
+import { AgentTask } from '../src/core/agent-protocol.ts';
+import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import type { Firmware } from '../src/lab/qemu.ts';
@@ -57,7 +59,13 @@ async function floorOnce(fw: Firmware): Promise<FloorRun> {
   };
 }
 
-const region = await startTestRegion({ agent: helloAgentPort(() => region.region.store), agentPollMs: 100 });
+// hello from the real boot (the agent.hello event), every other task simulated.
+const hello = new AgentTasksPort(() => region.region.store);
+const simulated = new FakeAgent();
+const region = await startTestRegion({
+  agent: { task: (m, j, t, p) => (t === AgentTask.Hello ? hello : simulated).task(m, j, t, p) },
+  agentPollMs: 100,
+});
 const name = `b${process.pid % 100000}`;
 const lab = await startLab({
   name,

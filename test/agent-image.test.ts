@@ -5,19 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import { elfDeps } from '../src/agent/image/elf.ts';
+import { skipUnless } from './support/needs.ts';
 
 describe('boot image', {
-  // CI installs both (scripts/system-packages.txt): there a missing one fails the test, not skips it.
-  skip:
-    (existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/lz4')) || process.env.CI
-      ? false
-      : 'needs apt and lz4',
+  skip: skipUnless({ files: { apt: '/usr/bin/apt-get', lz4: '/usr/bin/lz4' } }),
 }, () => {
   it('rebuilds byte for byte from the same inputs, under 150 MB, with the agent’s tools and libraries', {
     timeout: 300_000,
@@ -46,6 +43,10 @@ describe('boot image', {
       for (const p of [
         'init',
         'usr/bin/ingot-agent',
+        // the agent's helpers and tasks, sourced by ingot-agent
+        'usr/share/ingot/agent/lib/rack.sh',
+        'usr/share/ingot/agent/tasks/inventory.sh',
+        'usr/share/ingot/agent/tasks/write-image.sh',
         'usr/bin/curl',
         'usr/bin/qemu-img',
         'usr/bin/sgdisk',

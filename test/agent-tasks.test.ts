@@ -8,12 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ErrorCode } from '../src/core/errors.ts';
+import { httpStatusOf } from '../src/core/http-status.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { AgentTasksPort, policyFor } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { openStore } from '../src/store/open.ts';
-import { type Harness, machine, startHarness } from './netboot-http-support.ts';
+import { type Harness, machine, startHarness } from './support/boot-http.ts';
 import { startPostgres } from './support/postgres.ts';
 
 const SHA = 'a'.repeat(64);
@@ -104,7 +106,9 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const r = await port.task(m, job.id, 'inventory');
     assert.equal(r.status, 'done');
     assert.deepEqual(r.status === 'done' && r.result, inventory);
-    assert.deepEqual(await h.store.getMachineInventory(m.id), inventory);
+    // The rack keeps the result on the task; the engine's inventory step stores it on the
+    // machine, under its job's lease (src/engine/worker.test.ts).
+    assert.equal(await h.store.getMachineInventory(m.id), null);
     assert.equal(
       (await report(token, t.T_ID, { status: 'failed', reason: 'late' })).status,
       409,
@@ -207,13 +211,20 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const { m, job, token } = await setup('deploy');
     const os = newBootToken();
     await h.store.setMachineOsToken(m.id, hashBootToken(os));
-    await h.store.db.run("UPDATE machines SET state = 'deploying' WHERE id = ?", [m.id]);
+    await h.store.transition({
+      machineId: m.id,
+      from: 'new',
+      to: 'deploying',
+      reason: 'test',
+      actor: 'test',
+    });
     await port.task(m, job.id, 'os-booted');
     const res = await fetch(`${h.http.url}/agent/v1/os-booted/${os}`, { method: 'POST', body: '' });
     assert.equal(res.status, 200);
     assert.equal((await port.task(m, job.id, 'os-booted')).status, 'done');
+    // Queuing the release supersedes the deploy job, as a new workflow does.
     const release = await h.store.enqueueJob(m.id, { kind: 'release', steps: ['wipe-disks'] }, 'test');
-    await h.store.db.run("UPDATE jobs SET status = 'done' WHERE id = ?", [job.id]);
+    assert.equal((await h.store.getJob(job.id)).status, 'cancelled');
     await port.task(m, release.id, 'wipe', {});
     assert.equal((await poll(token, 5)).status, 200);
     assert.equal(await h.store.findMachineByOsToken(hashBootToken(os)), null, 'gone once the wipe starts');
@@ -235,6 +246,30 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     );
   });
 
+  it('answers refusals as the API does: {code, message, details} with the status of the code', async () => {
+    const { m, job, token } = await setup();
+    await port.task(m, job.id, 'wipe', {});
+    const t = parse(await (await poll(token, 5)).text());
+    const cases: [Response, ErrorCode][] = [
+      [await fetch(`${h.http.url}/agent/v1/task`), ErrorCode.Unauthenticated],
+      [await poll('x'.repeat(32)), ErrorCode.Forbidden],
+      [await report(token, 'at-nope', {}), ErrorCode.NotFound],
+      [await report(token, t.T_ID, { log: 'x'.repeat(4 * 2 ** 20 + 1) }), ErrorCode.PayloadTooLarge],
+    ];
+    const bad = await fetch(`${h.http.url}/agent/v1/tasks/${t.T_ID}`, {
+      method: 'POST',
+      headers: auth(token),
+      body: '{not json',
+    });
+    cases.push([bad, ErrorCode.Validation]);
+    for (const [res, code] of cases) {
+      const body = (await res.json()) as { code: string; message: string; details: unknown };
+      assert.equal(body.code, code);
+      assert.equal(res.status, httpStatusOf(code), code);
+      assert.ok(body.message.length > 10 && typeof body.details === 'object', JSON.stringify(body));
+    }
+  });
+
   it('gives nothing to a long-poll left open by the previous boot once the machine has a new token', async () => {
     const { m, job, token } = await setup();
     const stale = poll(token, 3);
@@ -249,7 +284,15 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
   it('never hands out tasks of a cancelled job', async () => {
     const { m, job, token } = await setup();
     await port.task(m, job.id, 'inventory');
-    await h.store.db.run("UPDATE jobs SET status = 'cancelled' WHERE id = ?", [job.id]);
+    await h.store.transition({
+      machineId: m.id,
+      from: 'new',
+      to: 'broken',
+      reason: 'marked broken',
+      actor: 'test',
+      cancelJobs: true,
+    });
+    assert.equal((await h.store.getJob(job.id)).status, 'cancelled');
     assert.equal((await poll(token)).status, 204);
   });
 
@@ -305,8 +348,6 @@ describe('agent tasks in the store, on SQLite and PostgreSQL', () => {
         assert.ok(done?.finishedAt);
         assert.equal(await store.updateAgentTask(a.id, { status: 'failed', reason: 'x' }), null);
         assert.equal(await store.nextAgentTask(m.id, ['os-booted']), null);
-        await store.setMachineInventory(m.id, { dmi: { sys_vendor: 'ACME' } });
-        assert.deepEqual(await store.getMachineInventory(m.id), { dmi: { sys_vendor: 'ACME' } });
       } finally {
         await store.close();
         await pg?.stop();

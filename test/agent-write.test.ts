@@ -17,31 +17,24 @@ import { buildBootImage } from '../src/agent/image/build.ts';
 import { cpioNewc } from '../src/agent/image/cpio.ts';
 import { type DirectVm, HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
 import type { Machine } from '../src/core/machine.ts';
+import { checkInventory, type InventoryResult } from '../src/core/agent-protocol.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
-import { type Harness, machine, startHarness } from './netboot-http-support.ts';
+import { type Harness, machine, startHarness } from './support/boot-http.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually } from './support/region.ts';
-
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  ...['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'].map((c) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${c}`]);
-      return null;
-    } catch {
-      return c;
-    }
-  }),
-].filter(Boolean);
+import { skipUnless } from './support/needs.ts';
 
 const DISK_GIB = 1;
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root grown, seed, secure wipe, too-large image', {
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({
+    root: true,
+    programs: ['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'],
+  }),
 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'ingot-agent-write-'));
   let h: Harness;
@@ -108,10 +101,11 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     releaseQemu();
   });
 
-  /** A job of its own for the next task (the agent takes only the active job's tasks). */
+  /**
+   * A job of its own for the next task (the agent takes only the active job's tasks): queuing
+   * it cancels the previous one, as a new workflow does.
+   */
   async function newJob(kind: 'deploy' | 'release' | 'commission') {
-    const prev = await h.store.listJobs({ machineId: m.id, status: ['queued', 'running'] }, 10);
-    for (const j of prev) await h.store.db.run("UPDATE jobs SET status = 'done' WHERE id = ?", [j.id]);
     return h.store.enqueueJob(
       m.id,
       { kind, steps: [kind === 'deploy' ? 'write-image' : 'wipe-disks'] },
@@ -162,9 +156,8 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
       consoleLines.some((l) => /ingot-init: boot image site-overlay,/.test(l)),
       `the appended overlay's etc/ingot/image: ${consoleLines.filter((l) => l.includes('ingot-init')).join(' | ')}`,
     );
-    // What the agent reported (the engine's inventory step copies it onto the machine).
-    const stored = (await h.store.getMachineInventory(m.id)) as {
-      disks: { name: string; model?: string; serial?: string; sizeBytes: number }[];
+    // What the agent reported, checked as the engine's inventory step checks it before storing.
+    const stored = checkInventory(inv.result) as InventoryResult & {
       details: { smart: { disk: string; health: string }[] };
     };
     const nvme = stored.disks.find((d) => d.name === 'nvme0n1');

@@ -119,7 +119,7 @@ describe('the ingot CLI', () => {
   it('commissions with --wait, showing the steps, and exits 0 when the machine is ready', async () => {
     const res = await ingot(['machine', 'commission', 'cli-1', '--wait']);
     assert.equal(res.code, 0, res.err);
-    assert.match(res.err, /cli-1: set-boot-network done/);
+    assert.match(res.err, /cli-1: boot done/);
     assert.match(res.err, /cli-1: inventory done/);
     assert.match(res.out, /cli-1: commission done \(ready\)/);
     const events = await ingot(['machine', 'events', 'cli-1']);

@@ -30,7 +30,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import type { IngotEvent } from '../src/core/event.ts';
 import { buildOsImage } from '../src/images/os/build.ts';
-import { readTail } from '../src/lab/console.ts';
+import { readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { hashBootToken } from '../src/netboot/http/tokens.ts';
@@ -38,15 +38,9 @@ import { apiRegion } from '../src/lab/region-client.ts';
 import type { Store } from '../src/store/store.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
+import { skipUnless } from './support/needs.ts';
 
 const execFile = promisify(execFileCb);
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  existsSync('/usr/bin/qemu-system-x86_64') ? null : 'qemu-system-x86',
-  existsSync('/usr/bin/ssh') ? null : 'openssh-client',
-  existsSync('/usr/bin/zstd') ? null : 'zstd',
-  existsSync('/usr/sbin/debootstrap') ? null : 'debootstrap',
-].filter(Boolean);
 
 const MEMORY_MIB = 1024;
 const INGOT = new URL('../bin/ingot', import.meta.url).pathname;
@@ -116,7 +110,15 @@ async function register(
 }
 
 describe('deploy end to end: commission, deploy, release with the real agent', {
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({
+    root: true,
+    files: {
+      'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+      'openssh-client': '/usr/bin/ssh',
+      zstd: '/usr/bin/zstd',
+      debootstrap: '/usr/sbin/debootstrap',
+    },
+  }),
 }, () => {
   const name = `d${process.pid % 100000}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'ingot-deploy-e2e-'));

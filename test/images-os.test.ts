@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,17 +22,9 @@ import { type BuiltOsImage, buildOsImage } from '../src/images/os/build.ts';
 import { GPT_TYPE } from '../src/images/os/disk.ts';
 import { writeSeedImage } from '../src/images/seed.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
+import { skipUnless } from './support/needs.ts';
 
 const execFile = promisify(execFileCb);
-
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  existsSync('/usr/sbin/debootstrap') ? null : 'debootstrap',
-  existsSync('/usr/bin/qemu-system-x86_64') ? null : 'qemu-system-x86',
-  existsSync('/usr/share/OVMF/OVMF_CODE_4M.fd') ? null : 'ovmf',
-  existsSync('/usr/bin/mcopy') ? null : 'mtools',
-  existsSync('/usr/bin/ssh') ? null : 'openssh-client',
-].filter(Boolean);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -43,8 +35,16 @@ async function freePort(): Promise<number> {
 }
 
 describe('Debian 12 OS image', {
-  // In CI a missing peer is a failure, not a skip: .ci/run installs the packages and runs as root.
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({
+    root: true,
+    files: {
+      debootstrap: '/usr/sbin/debootstrap',
+      'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+      ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      mtools: '/usr/bin/mcopy',
+      'openssh-client': '/usr/bin/ssh',
+    },
+  }),
 }, () => {
   let built: BuiltOsImage;
   let dir: string;

@@ -20,6 +20,7 @@ import { ImageRegistry } from '../src/images/registry.ts';
 import { imagePath, imageUrl } from '../src/images/types.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { openStore } from '../src/store/open.ts';
+import { skipUnless } from './support/needs.ts';
 import { startPostgres } from './support/postgres.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 
@@ -253,13 +254,13 @@ describe('image API and CLI', () => {
     writeFileSync(
       join(dir, 'ingot-image.ts'),
       `import { Command } from '${import.meta.resolve('commander')}';
-import { CliError } from '${src}client.ts';
-import { registerImageCommand } from '${src}image-command.ts';
+import { exitFor } from '${src}client.ts';
+import { registerImageCommand } from '${src}commands/image.ts';
 const p = new Command('ingot').option('--url <url>').option('--token <t>').option('-o, --output <f>', '', 'table').exitOverride();
 registerImageCommand(p);
 try { await p.parseAsync(process.argv); } catch (e) {
   process.stderr.write(String((e as Error).message) + '\\n');
-  process.exit(e instanceof CliError ? e.exitCode : (e as { code?: string }).code === 'INGOT_VALIDATION' ? 2 : 1);
+  process.exit(exitFor(e));
 }
 `,
     );
@@ -375,7 +376,7 @@ try { await p.parseAsync(process.argv); } catch (e) {
 });
 
 describe('image registry on PostgreSQL', {
-  skip: !existsSync('/usr/lib/postgresql') && !process.env.CI ? 'needs postgresql' : false,
+  skip: skipUnless({ files: { postgresql: '/usr/lib/postgresql' } }),
 }, () => {
   it('imports, refuses a mismatch and removes, as on SQLite', async () => {
     const pg = await startPostgres();

@@ -10,23 +10,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { alive } from '../src/lab/exec.ts';
+import { alive } from '../src/host/process.ts';
 import { labNetwork, listNamespaces, removeNetwork } from '../src/lab/netns.ts';
 import { type LabState, labDirFor, readState } from '../src/lab/state.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
+import { skipUnless } from './support/needs.ts';
 
 const execFile = promisify(execFileCb);
 /** The real `ingot` command. */
 const INGOT = new URL('../bin/ingot', import.meta.url).pathname;
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  existsSync('/usr/bin/qemu-system-x86_64') ? null : 'qemu-system-x86',
-].filter(Boolean);
 
 describe('ingot lab CLI', {
-  // In CI a missing peer is a failure, not a skip: .ci/run installs QEMU and runs as root.
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({ root: true, files: { 'qemu-system-x86': '/usr/bin/qemu-system-x86_64' } }),
 }, () => {
   const name = `c${process.pid % 100000}`;
   let region: TestRegion;

@@ -8,23 +8,23 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { findConsoleLog, readTail } from '../src/lab/console.ts';
+import { findConsoleLog, readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
-
-const missing = [
-  process.getuid?.() !== 0 ? 'root' : null,
-  existsSync('/usr/bin/qemu-system-x86_64') ? null : 'qemu-system-x86',
-  existsSync('/usr/share/OVMF/OVMF_CODE_4M.fd') ? null : 'ovmf',
-  existsSync('/bin/busybox') ? null : 'busybox-static',
-].filter(Boolean);
+import { skipUnless } from './support/needs.ts';
 
 describe('lab end to end: BMC power-on to agent phone-home', {
-  // In CI a missing peer is a failure, not a skip: .ci/run installs QEMU and runs as root.
-  skip: missing.length && !process.env.CI ? `needs ${missing.join(', ')}` : false,
+  skip: skipUnless({
+    root: true,
+    files: {
+      'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+      ovmf: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      'busybox-static': '/bin/busybox',
+    },
+  }),
 }, () => {
   const name = `e${process.pid % 100000}`;
   let region: TestRegion;

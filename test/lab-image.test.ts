@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseFirmware } from '../src/cli/lab-command.ts';
+import { parseFirmware } from '../src/cli/commands/lab.ts';
 import { cpioNewc } from '../src/agent/image/cpio.ts';
+import { skipUnless } from './support/needs.ts';
 
 describe('lab initramfs writer', () => {
   const archive = cpioNewc([
@@ -15,7 +15,7 @@ describe('lab initramfs writer', () => {
   ]);
 
   it('writes an archive GNU cpio lists with types, modes and devices', {
-    skip: !existsSync('/usr/bin/cpio'),
+    skip: skipUnless({ files: { cpio: '/usr/bin/cpio' } }),
   }, () => {
     const list = execFileSync('cpio', ['-itv', '--quiet'], { input: archive }).toString();
     assert.match(list, /^drwxr-xr-x .* bin$/m);

@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type Emulator, startEmulator } from '../src/bmc/emulator/index.ts';
-import { type AgentPort, AgentTask } from '../src/engine/agent-port.ts';
+import { AgentTask } from '../src/core/agent-protocol.ts';
+import { consoleLogPath } from '../src/host/console-log.ts';
+import type { AgentPort } from '../src/engine/agent-port.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { SAMPLE_CLUSTER } from '../ui/src/clusters/sample.ts';
 import { ensureUiBuilt, launchChromium } from './support/browser.ts';
@@ -177,15 +179,10 @@ describe('web console', { timeout: 90_000 }, () => {
         20_000,
         'redfish-01 to be commissioned',
       );
-      // Its serial console as a lab machine's: a log file named in a lab state file (src/lab).
-      const labDir = join(r.dataDir, 'labs', 'e2e');
-      mkdirSync(labDir, { recursive: true });
-      const log = join(labDir, 'redfish-01.console.log');
+      // Its serial console where a lab machine's is logged (src/host/console-log.ts).
+      const log = consoleLogPath(r.dataDir, id);
+      mkdirSync(dirname(log), { recursive: true });
       writeFileSync(log, bootLog());
-      writeFileSync(
-        join(labDir, 'state.json'),
-        JSON.stringify({ name: 'e2e', labDir, machines: [{ machineId: id, consoleLog: log }] }),
-      );
       await page.goto(`${r.url}/machines/${id}`);
       await page.getByRole('heading', { name: 'redfish-01' }).waitFor();
       const consoleLog = page.getByRole('log', { name: 'Serial console output' });

@@ -219,14 +219,7 @@ describe('region API', () => {
       'releasing → ready',
     ]);
     const steps = events.filter((e) => e.type === 'step.completed').map((e) => e.message.split(' ')[0]);
-    assert.deepEqual(steps.slice(0, 6), [
-      'set-boot-network',
-      'boot',
-      'wait-agent',
-      'inventory',
-      'hardware-tests',
-      'power-off',
-    ]);
+    assert.deepEqual(steps.slice(0, 5), ['boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off']);
   });
 
   it('streams events over SSE as they happen', async () => {

@@ -1,34 +1,10 @@
 /**
- * The one place that maps Ingot error codes to HTTP statuses, and the Fastify error handler
- * that turns anything thrown into `{code, message, details}`.
+ * The Fastify error handler: anything thrown becomes `{code, message, details}` with the status
+ * of its code (the one table, src/core/http-status.ts).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-
-export const STATUS: Readonly<Record<ErrorCode, number>> = {
-  INGOT_VALIDATION: 400,
-  INGOT_CONFIG: 400,
-  INGOT_NOT_FOUND: 404,
-  INGOT_MACHINE_NOT_FOUND: 404,
-  INGOT_SUBNET_NOT_FOUND: 404,
-  INGOT_TOKEN_NOT_FOUND: 404,
-  INGOT_JOB_NOT_FOUND: 404,
-  INGOT_CONFLICT: 409,
-  INGOT_INVALID_TRANSITION: 409,
-  INGOT_CONCURRENT_UPDATE: 409,
-  INGOT_IP_EXHAUSTED: 409,
-  INGOT_UNAUTHENTICATED: 401,
-  INGOT_FORBIDDEN: 403,
-  INGOT_BMC_UNSUPPORTED: 422,
-  INGOT_BMC_UNREACHABLE: 502,
-  INGOT_BMC_AUTH: 502,
-  INGOT_BMC_ERROR: 502,
-  INGOT_AGENT_ERROR: 502,
-  INGOT_STEP_FAILED: 500,
-  INGOT_TIMEOUT: 504,
-  INGOT_STORE: 503,
-  INGOT_INTERNAL: 500,
-};
+import { httpStatusOf } from '../core/http-status.ts';
 
 /** `/body/bmc/address` + `must have required property 'password'` → `bmc.password`. */
 function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> }, context: string): string {
@@ -49,7 +25,7 @@ export function errorHandler(
   reply: FastifyReply,
 ): void {
   if (error instanceof IngotError) {
-    reply.status(STATUS[error.code] ?? 500).send(error.toJSON());
+    reply.status(httpStatusOf(error.code)).send(error.toJSON());
     return;
   }
   const fe = error as FastifyError;

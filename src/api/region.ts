@@ -2,7 +2,7 @@
  * A region: the store, the engine (worker + watchdog) and the HTTP API in one process.
  * `ingot serve` starts one; several can share one PostgreSQL.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -124,9 +124,4 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
       await store.close();
     },
   };
-}
-
-export function adminTokenPath(dataDir: string): string | null {
-  const f = join(dataDir, 'admin.token');
-  return existsSync(f) ? f : null;
 }

@@ -124,12 +124,3 @@ export interface BmcDriver {
   /** Releases sessions and sockets. Safe to call twice. */
   close(): Promise<void>;
 }
-
-/** Host part of a BMC address, used as the key of the per-BMC concurrency limit. */
-export function bmcHostOf(address: string): string {
-  try {
-    return new URL(address).host || address;
-  } catch {
-    return address;
-  }
-}

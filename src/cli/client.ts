@@ -1,4 +1,5 @@
 /** A small HTTP client for the region API, used by every CLI command. */
+import { ErrorCode, IngotError, isIngotError } from '../core/errors.ts';
 import type { CliTarget } from './config.ts';
 
 /** Exit codes scripts can trust. */
@@ -15,25 +16,53 @@ export const Exit = {
 } as const;
 export type Exit = (typeof Exit)[keyof typeof Exit];
 
-export class CliError extends Error {
-  readonly exitCode: Exit;
-  readonly code: string;
-  readonly details: Record<string, unknown>;
-  constructor(message: string, exitCode: Exit, code = 'INGOT_CLI', details: Record<string, unknown> = {}) {
-    super(message);
-    this.exitCode = exitCode;
-    this.code = code;
-    this.details = details;
-  }
+/** Exit codes for error codes: a script can branch on the kind of failure. */
+const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
+  INGOT_VALIDATION: Exit.Usage,
+  INGOT_CONFIG: Exit.Usage,
+  INGOT_PAYLOAD_TOO_LARGE: Exit.Usage,
+  INGOT_NOT_FOUND: Exit.NotFound,
+  INGOT_MACHINE_NOT_FOUND: Exit.NotFound,
+  INGOT_SUBNET_NOT_FOUND: Exit.NotFound,
+  INGOT_TOKEN_NOT_FOUND: Exit.NotFound,
+  INGOT_JOB_NOT_FOUND: Exit.NotFound,
+  INGOT_CONFLICT: Exit.Conflict,
+  INGOT_INVALID_TRANSITION: Exit.Conflict,
+  INGOT_CONCURRENT_UPDATE: Exit.Conflict,
+  INGOT_IP_EXHAUSTED: Exit.Conflict,
+  INGOT_UNAUTHENTICATED: Exit.Auth,
+  INGOT_FORBIDDEN: Exit.Auth,
+  INGOT_UNREACHABLE: Exit.Unreachable,
+  INGOT_STEP_FAILED: Exit.ActionFailed,
+  INGOT_TIMEOUT: Exit.Timeout,
+};
+
+/** The exit code of an error: by its code when it is an IngotError, else a plain failure. */
+export function exitFor(e: unknown): Exit {
+  return isIngotError(e) ? (EXIT_BY_CODE[e.code] ?? Exit.Error) : Exit.Error;
 }
 
-/** The exit code for an HTTP error status. */
-export function exitFor(status: number): Exit {
-  if (status === 401 || status === 403) return Exit.Auth;
-  if (status === 404) return Exit.NotFound;
-  if (status === 409) return Exit.Conflict;
-  if (status === 400) return Exit.Usage;
-  return Exit.Error;
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: ErrorCode.Validation,
+  401: ErrorCode.Unauthenticated,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+};
+
+/**
+ * A region's error answer as an IngotError: its `{code, message, details}` when it sent one
+ * this CLI knows, else a code from the HTTP status (a proxy's page, a newer region's code).
+ */
+export function errorFromResponse(status: number, body: unknown): IngotError {
+  const err = (body ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+  const known = (Object.values(ErrorCode) as string[]).includes(err.code ?? '');
+  return new IngotError(
+    known ? (err.code as ErrorCode) : (CODE_BY_STATUS[status] ?? ErrorCode.Internal),
+    err.message ?? `HTTP ${status}`,
+    { details: { ...err.details, ...(known || !err.code ? {} : { regionCode: err.code }) } },
+  );
 }
 
 export class Client {
@@ -55,9 +84,9 @@ export class Client {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new CliError(
+      throw new IngotError(
+        ErrorCode.Unreachable,
         `cannot reach the region at ${this.target.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is \`ingot serve\` running? Set --url or INGOT_URL`,
-        Exit.Unreachable,
       );
     }
     if (res.status === 204) return undefined as T;
@@ -68,15 +97,7 @@ export class Client {
     } catch {
       json = undefined;
     }
-    if (!res.ok) {
-      const err = (json ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-      throw new CliError(
-        err.message ?? `HTTP ${res.status}`,
-        exitFor(res.status),
-        err.code ?? `HTTP_${res.status}`,
-        err.details ?? {},
-      );
-    }
+    if (!res.ok) throw errorFromResponse(res.status, json);
     return json as T;
   }
 
@@ -104,14 +125,14 @@ export class Client {
       signal,
     }).catch((e) => {
       if (signal.aborted) return null;
-      throw new CliError(
+      throw new IngotError(
+        ErrorCode.Unreachable,
         `cannot reach the region at ${this.target.url}: ${(e as Error).message}`,
-        Exit.Unreachable,
       );
     });
     if (!res) return;
     if (!res.ok || !res.body)
-      throw new CliError(`event stream refused: HTTP ${res.status}`, exitFor(res.status));
+      throw errorFromResponse(res.status, { message: `event stream refused: HTTP ${res.status}` });
     const decoder = new TextDecoder();
     let buf = '';
     try {

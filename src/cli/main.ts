@@ -3,12 +3,17 @@
  * offline `cluster plan|render`) talks to a region over HTTP like any other client.
  */
 import { Command, CommanderError } from 'commander';
-import { CliError, Exit } from './client.ts';
+import { toIngotError } from '../core/errors.ts';
+import { Exit, exitFor } from './client.ts';
+import { registerBmcCommand } from './commands/bmc.ts';
+import { registerClusterCommand } from './commands/cluster.ts';
+import { registerImageCommand } from './commands/image.ts';
+import { registerLabCommand } from './commands/lab.ts';
 import { registerMachine } from './commands/machine.ts';
+import { registerRackCommand } from './commands/rack.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSubnet } from './commands/subnet.ts';
 import { registerToken } from './commands/token.ts';
-import { registerExtensions } from './extensions.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ingot')
@@ -23,7 +28,11 @@ export function buildProgram(): Command {
   registerMachine(program);
   registerSubnet(program);
   registerToken(program);
-  registerExtensions(program);
+  registerBmcCommand(program);
+  registerClusterCommand(program);
+  registerLabCommand(program);
+  registerImageCommand(program);
+  registerRackCommand(program);
   return program;
 }
 
@@ -35,14 +44,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? Exit.Ok : Exit.Usage;
     }
-    if (e instanceof CliError) {
-      if (!e.details.silent)
-        process.stderr.write(`ingot: ${e.message}${e.code !== 'INGOT_CLI' ? ` [${e.code}]` : ''}\n`);
-      return e.exitCode;
-    }
-    const err = e as { code?: string; message?: string };
-    process.stderr.write(`ingot: ${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}\n`);
-    return err.code === 'INGOT_VALIDATION' || err.code === 'INGOT_CONFIG' ? Exit.Usage : Exit.Error;
+    const err = toIngotError(e);
+    if (!err.details.silent) process.stderr.write(`ingot: ${err.message} [${err.code}]\n`);
+    return exitFor(err);
   }
 }
 

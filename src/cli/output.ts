@@ -1,11 +1,12 @@
 /** Output for people (aligned tables) and for scripts (`-o json|yaml`). */
 import { stringify } from 'yaml';
+import { invalid } from '../core/errors.ts';
 
 export type Format = 'table' | 'json' | 'yaml';
 
 export function parseFormat(v: string | undefined): Format {
   if (v === undefined || v === 'table' || v === 'json' || v === 'yaml') return v ?? 'table';
-  throw new Error(`-o: "${v}" is not a format; use table, json or yaml`);
+  throw invalid('-o', `"${v}" is not a format; use table, json or yaml`);
 }
 
 export function printData(data: unknown, format: Format): boolean {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { normaliseActionParams } from './action-params.ts';
 import { ErrorCode, IngotError } from './errors.ts';
+import { checkImageName } from './image.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx1y2z3 me@laptop';
 
@@ -30,6 +31,15 @@ describe('action parameters', () => {
     );
     assert.deepEqual(normaliseActionParams('release', { wipe: 'secure' }), { wipe: 'secure' });
     assert.deepEqual(normaliseActionParams('abort', undefined), {});
+  });
+
+  it('takes exactly the image names the registry takes', () => {
+    for (const name of ['Debian-12', 'a..b', '-x', 'x'.repeat(64)]) {
+      assert.throws(() => checkImageName(name));
+      rejects(() => normaliseActionParams('deploy', { image: name }), 'params.image', /not an image name/);
+    }
+    for (const name of ['debian-12', 'ubuntu-24.04', 'img-01jd0000000000000000000000'])
+      assert.equal(normaliseActionParams('deploy', { image: checkImageName(name) }).image, name);
   });
 
   it('names the field and what to do for every kind of bad value', () => {

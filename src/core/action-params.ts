@@ -5,14 +5,14 @@
  * Pure: whether a named image exists is the engine's question (src/engine/actions.ts).
  */
 import { invalid } from './errors.ts';
+import { COMPRESSIONS, IMAGE_FORMATS, isImageName, isSha256 } from './image.ts';
 import type { Action } from './lifecycle.ts';
 
 export const HARDWARE_TESTS = ['smart', 'disk-read', 'memory', 'cpu'] as const;
 export type HardwareTest = (typeof HARDWARE_TESTS)[number];
 
 export const WIPE_MODES = ['quick', 'secure'] as const;
-export const IMAGE_FORMATS = ['raw', 'qcow2'] as const;
-export const IMAGE_COMPRESSIONS = ['none', 'gz', 'xz', 'zst'] as const;
+export type WipeMode = (typeof WIPE_MODES)[number];
 
 /** cloud-init user-data larger than this is refused (it is served from the job's parameters). */
 export const MAX_USER_DATA_BYTES = 256 * 1024;
@@ -61,7 +61,7 @@ const tests: Check = (v, field) => {
 
 const image: Check = (v, field) => {
   if (typeof v === 'string') {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v))
+    if (!isImageName(v))
       throw invalid(field, `${JSON.stringify(v)} is not an image name; list images with \`ingot image ls\``);
     return v;
   }
@@ -72,10 +72,10 @@ const image: Check = (v, field) => {
     throw invalid(`${field}.url`, 'required (or artifact: a path under the rack’s artifacts)');
   if (typeof o.url === 'string' && !/^https?:\/\/\S+$/.test(o.url))
     throw invalid(`${field}.url`, 'must be an http:// or https:// URL');
-  if (typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256))
+  if (typeof o.sha256 !== 'string' || !isSha256(o.sha256))
     throw invalid(`${field}.sha256`, 'required: the image file’s SHA-256, 64 lowercase hex digits');
   oneOf(IMAGE_FORMATS)(o.format, `${field}.format`);
-  if (o.compression !== undefined) oneOf(IMAGE_COMPRESSIONS)(o.compression, `${field}.compression`);
+  if (o.compression !== undefined) oneOf(COMPRESSIONS)(o.compression, `${field}.compression`);
   return o;
 };
 

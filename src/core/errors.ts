@@ -1,7 +1,7 @@
 /**
  * The one error type of Ingot. Every failure a user can see carries a stable code
  * (`INGOT_…`), a message that says what to do next, and optional structured details.
- * `api/` maps codes to HTTP statuses in one place (src/api/errors.ts).
+ * Codes map to HTTP statuses in one place (src/core/http-status.ts).
  */
 export const ErrorCode = {
   /** Input failed validation; `details.field` names the field. */
@@ -17,6 +17,8 @@ export const ErrorCode = {
   InvalidTransition: 'INGOT_INVALID_TRANSITION',
   /** A compare-and-set lost a race; the caller should re-read and retry. */
   ConcurrentUpdate: 'INGOT_CONCURRENT_UPDATE',
+  /** A request body over the endpoint's limit. */
+  PayloadTooLarge: 'INGOT_PAYLOAD_TOO_LARGE',
   Unauthenticated: 'INGOT_UNAUTHENTICATED',
   Forbidden: 'INGOT_FORBIDDEN',
   /** IP address management: no free address in the range. */
@@ -29,6 +31,8 @@ export const ErrorCode = {
   /** A workflow step failed for good (retries exhausted or not retryable). */
   StepFailed: 'INGOT_STEP_FAILED',
   Timeout: 'INGOT_TIMEOUT',
+  /** A service this process needs did not answer (the region, for the CLI). */
+  Unreachable: 'INGOT_UNREACHABLE',
   Config: 'INGOT_CONFIG',
   Store: 'INGOT_STORE',
   Internal: 'INGOT_INTERNAL',

@@ -13,11 +13,6 @@ export const JobStatus = {
   Cancelled: 'cancelled',
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
-export const FINISHED_JOB_STATUSES: readonly JobStatus[] = [
-  JobStatus.Done,
-  JobStatus.Failed,
-  JobStatus.Cancelled,
-];
 
 export interface JobStep {
   readonly name: string;

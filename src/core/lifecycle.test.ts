@@ -7,7 +7,9 @@ import {
   IN_PROGRESS,
   MACHINE_STATES,
   planAction,
+  EPHEMERAL_STATES,
   watchdogFor,
+  WORKFLOW_RULES,
   workflowFailureState,
 } from './lifecycle.ts';
 
@@ -22,6 +24,23 @@ describe('the lifecycle table', () => {
     assert.equal(workflowFailureState('commissioning'), 'failed_commissioning');
     assert.equal(workflowFailureState('deploying'), 'failed_deploying');
     assert.equal(workflowFailureState('releasing'), 'failed_releasing');
+  });
+
+  it('boots the ephemeral OS once per workflow that needs it, and only those count against the rack limit', () => {
+    assert.deepEqual([...EPHEMERAL_STATES].sort(), ['commissioning', 'deploying', 'releasing', 'rescue']);
+    for (const [kind, w] of Object.entries(WORKFLOW_RULES)) {
+      assert.equal(w.bootHeavy, w.bootsEphemeral, kind);
+      if (!w.bootsEphemeral) continue;
+      assert.deepEqual(
+        w.steps.slice(0, 2),
+        ['boot', 'wait-agent'],
+        `${kind} boots, then waits for the agent`,
+      );
+      assert.equal(w.steps.filter((s) => s === 'boot').length, 1, `${kind} sets the network boot once`);
+      // One that moves the machine on when it succeeds runs in a watched state with a failed twin.
+      const watched = w.running !== null && IN_PROGRESS[w.running] !== undefined;
+      assert.equal(watched, w.success !== null, kind);
+    }
   });
 
   it('lets no action start from retired except none, and every state has a way forward', () => {

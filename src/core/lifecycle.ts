@@ -45,7 +45,7 @@ export const Action = {
 export type Action = (typeof Action)[keyof typeof Action];
 export const ACTIONS: readonly Action[] = Object.values(Action);
 
-/** Workflows the engine knows how to run; see src/engine/workflows.ts for their steps. */
+/** Workflows the engine knows how to run; WORKFLOW_RULES below says what each one is. */
 export const WorkflowKind = {
   Commission: 'commission',
   Deploy: 'deploy',
@@ -68,10 +68,6 @@ export const IN_PROGRESS: Readonly<
   [S.Deploying]: { failed: S.FailedDeploying, watchdogMs: 40 * 60_000 },
   [S.Releasing]: { failed: S.FailedReleasing, watchdogMs: 10 * 60_000 },
 };
-
-export function isInProgress(state: MachineState): boolean {
-  return IN_PROGRESS[state] !== undefined;
-}
 
 /** Watchdog limits in ms per in-progress state; operators may override them (`--watchdog`). */
 export type WatchdogLimits = Partial<Record<MachineState, number>>;
@@ -99,8 +95,8 @@ export interface ActionRule {
   readonly workflow: WorkflowKind | null;
   /** Whether the action needs a BMC to be configured. */
   readonly needsBmc: boolean;
-  /** Whether the action sets (allocate/deploy) or clears (release) the owner. */
-  readonly owner?: 'set' | 'clear';
+  /** Whether the action sets the owner (allocate, deploy); release clears it when its workflow succeeds. */
+  readonly owner?: 'set';
   readonly description: string;
 }
 
@@ -138,7 +134,6 @@ export const ACTION_RULES: Readonly<Record<Action, ActionRule>> = {
     to: always(S.Releasing),
     workflow: WorkflowKind.Release,
     needsBmc: true,
-    owner: 'clear',
     description: 'wipe the disks and return the machine to the ready pool',
   },
   [Action.PowerOn]: {
@@ -208,36 +203,110 @@ export const ACTION_RULES: Readonly<Record<Action, ActionRule>> = {
   },
 };
 
-/** Where each workflow lands when it succeeds (from its running state). */
-export function workflowSuccessState(kind: WorkflowKind): MachineState | null {
-  switch (kind) {
-    case WorkflowKind.Commission:
-      return S.Ready;
-    case WorkflowKind.Deploy:
-      return S.Deployed;
-    case WorkflowKind.Release:
-      return S.Ready;
-    case WorkflowKind.Rescue:
-      return null; // stays in rescue until exit-rescue
-    case WorkflowKind.ExitRescue:
-      return null; // the state was already restored when the action was accepted
-    default:
-      return null; // power workflows never change the lifecycle state
-  }
+/** The single-action steps workflows are made of (src/engine/steps.ts runs each one). */
+export const StepName = {
+  SetBootDisk: 'set-boot-disk',
+  /** Network-boot once: the one-time network override, then power on (or cycle). */
+  Boot: 'boot',
+  PowerOn: 'power-on',
+  PowerOff: 'power-off',
+  PowerCycle: 'power-cycle',
+  WaitAgent: 'wait-agent',
+  Inventory: 'inventory',
+  HardwareTests: 'hardware-tests',
+  WriteImage: 'write-image',
+  WipeDisks: 'wipe-disks',
+  WaitOs: 'wait-os',
+} as const;
+export type StepName = (typeof StepName)[keyof typeof StepName];
+export const STEP_NAMES: readonly StepName[] = Object.values(StepName);
+
+export interface WorkflowRule {
+  /** The state the machine is in while the workflow drives it; null: it keeps any idle state. */
+  readonly running: MachineState | null;
+  /** Where it lands when it succeeds from `running`; null: it stays where it is. */
+  readonly success: MachineState | null;
+  /** Machine fields set in the same transaction as the success. */
+  readonly onSuccess?: { readonly commissionedAt?: true; readonly owner?: 'clear' };
+  /** The machine network-boots the ephemeral OS (the agent) while in `running`. */
+  readonly bootsEphemeral: boolean;
+  /** Counts against the per-rack limit: it network-boots a machine. */
+  readonly bootHeavy: boolean;
+  /** The ordered steps; each does one thing and is safe to repeat after a crash. */
+  readonly steps: readonly StepName[];
 }
 
-/** The state a machine is in while a workflow of this kind drives it (null: any idle state). */
-export function workflowRunningState(kind: WorkflowKind): MachineState | null {
-  switch (kind) {
-    case WorkflowKind.Commission:
-      return S.Commissioning;
-    case WorkflowKind.Deploy:
-      return S.Deploying;
-    case WorkflowKind.Release:
-      return S.Releasing;
-    default:
-      return null;
-  }
+const T = StepName;
+
+export const WORKFLOW_RULES: Readonly<Record<WorkflowKind, WorkflowRule>> = {
+  [WorkflowKind.Commission]: {
+    running: S.Commissioning,
+    success: S.Ready,
+    onSuccess: { commissionedAt: true },
+    bootsEphemeral: true,
+    bootHeavy: true,
+    steps: [T.Boot, T.WaitAgent, T.Inventory, T.HardwareTests, T.PowerOff],
+  },
+  [WorkflowKind.Deploy]: {
+    running: S.Deploying,
+    success: S.Deployed,
+    bootsEphemeral: true,
+    bootHeavy: true,
+    steps: [T.Boot, T.WaitAgent, T.WriteImage, T.SetBootDisk, T.PowerCycle, T.WaitOs],
+  },
+  [WorkflowKind.Release]: {
+    running: S.Releasing,
+    success: S.Ready,
+    onSuccess: { owner: 'clear' },
+    // The disks are wiped from the ephemeral OS.
+    bootsEphemeral: true,
+    bootHeavy: true,
+    steps: [T.Boot, T.WaitAgent, T.WipeDisks, T.PowerOff],
+  },
+  [WorkflowKind.PowerOn]: idleWorkflow(T.PowerOn),
+  [WorkflowKind.PowerOff]: idleWorkflow(T.PowerOff),
+  [WorkflowKind.PowerCycle]: idleWorkflow(T.PowerCycle),
+  [WorkflowKind.Rescue]: {
+    // The machine stays in rescue (booting the ephemeral OS) until exit-rescue.
+    running: S.Rescue,
+    success: null,
+    bootsEphemeral: true,
+    bootHeavy: true,
+    steps: [T.Boot, T.WaitAgent],
+  },
+  [WorkflowKind.ExitRescue]: {
+    // The state was restored when the action was accepted.
+    running: null,
+    success: null,
+    bootsEphemeral: false,
+    bootHeavy: false,
+    steps: [T.SetBootDisk, T.PowerCycle],
+  },
+};
+
+/** Power workflows drive the BMC only and never change the lifecycle state. */
+function idleWorkflow(step: StepName): WorkflowRule {
+  return { running: null, success: null, bootsEphemeral: false, bootHeavy: false, steps: [step] };
+}
+
+/** States in which a machine network-boots the ephemeral OS: the running states of such workflows. */
+export const EPHEMERAL_STATES: ReadonlySet<MachineState> = new Set(
+  Object.values(WORKFLOW_RULES)
+    .filter((w) => w.bootsEphemeral && w.running !== null)
+    .map((w) => w.running!),
+);
+
+/** The machine fields a workflow's success sets, at `now` (ISO). */
+export function successFields(
+  kind: WorkflowKind,
+  now: string,
+): { owner?: string; commissionedAt?: string } | undefined {
+  const on = WORKFLOW_RULES[kind].onSuccess;
+  if (!on) return undefined;
+  return {
+    ...(on.commissionedAt ? { commissionedAt: now } : {}),
+    ...(on.owner === 'clear' ? { owner: '' } : {}),
+  };
 }
 
 /** Where a workflow lands when it fails for good: the failed twin of its in-progress state. */
@@ -256,7 +325,7 @@ export type Plan =
       action: Action;
       to: MachineState | null;
       workflow: WorkflowKind | null;
-      owner?: 'set' | 'clear';
+      owner?: 'set';
     }
   | { ok: false; reason: 'state' | 'no-bmc'; allowed: Action[] };
 

@@ -77,10 +77,6 @@ export function cidrContains(c: Cidr, ip: number): boolean {
   return ip >= c.first && ip <= c.last;
 }
 
-export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-  return a.first <= b.last && b.first <= a.last;
-}
-
 /**
  * Checks a subnet definition: ranges inside the CIDR, start ≤ end, no two ranges overlapping,
  * gateway inside the CIDR and outside dynamic ranges. Throws the first problem, naming its field.

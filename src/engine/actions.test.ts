@@ -16,12 +16,12 @@ import {
   allowedActions,
   MACHINE_STATES,
   type MachineState,
+  WORKFLOW_RULES,
 } from '../core/lifecycle.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { machineInput } from '../store/store-contract.ts';
+import { machineInput } from '../store/testing.ts';
 import { requestAction } from './actions.ts';
-import { WORKFLOWS } from './workflows.ts';
 
 // Where each allowed action lands from a state (with the machine commissioned, no rescue origin).
 const EXPECTED: Record<string, MachineState | 'same'> = {
@@ -74,8 +74,15 @@ describe('every transition of the lifecycle table, through the store', () => {
   async function machineIn(state: MachineState) {
     const m = await store.createMachine(machineInput({ state, stateReason: 'test fixture' }), 'test');
     // Commissioned machines: mark-fixed goes to ready.
-    await store.db.run('UPDATE machines SET commissioned_at = ? WHERE id = ?', [Date.now(), m.id]);
-    return store.getMachine(m.id);
+    const { machine } = await store.transition({
+      machineId: m.id,
+      from: state,
+      to: state,
+      reason: 'test fixture: commissioned',
+      actor: 'test',
+      set: { commissionedAt: new Date().toISOString() },
+    });
+    return machine;
   }
 
   for (const state of MACHINE_STATES) {
@@ -114,11 +121,11 @@ describe('every transition of the lifecycle table, through the store', () => {
         if (wf)
           assert.deepEqual(
             jobs[0].steps.map((s) => s.name),
-            WORKFLOWS[wf],
+            WORKFLOW_RULES[wf].steps,
           );
         if (want !== state) {
           const events = await store.listEvents({ machineId: m.id, limit: 1000 });
-          const t = events.find((e) => e.type === 'machine.transition');
+          const t = events.findLast((e) => e.type === 'machine.transition');
           assert.ok(t, 'the transition is on the timeline');
           assert.equal(t.data.from, state);
           assert.equal(t.data.to, want);

@@ -6,10 +6,15 @@
 import { normaliseActionParams } from '../core/action-params.ts';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
-import { type Action, ACTION_RULES, type MachineState, planAction } from '../core/lifecycle.ts';
+import {
+  type Action,
+  ACTION_RULES,
+  type MachineState,
+  planAction,
+  WORKFLOW_RULES,
+} from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Store } from '../store/store.ts';
-import { WORKFLOWS } from './workflows.ts';
 
 export interface ActionRequest {
   machineId: string;
@@ -57,7 +62,7 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
   if (req.action === 'deploy') params.image = await deployImage(store, params.image);
   const why = req.comment ? `: ${req.comment}` : '';
   const job = plan.workflow
-    ? { kind: plan.workflow, steps: [...WORKFLOWS[plan.workflow]], params }
+    ? { kind: plan.workflow, steps: [...WORKFLOW_RULES[plan.workflow].steps], params }
     : undefined;
   if (plan.to === null) {
     // Power actions keep the lifecycle state: only a job.

@@ -11,12 +11,22 @@
  *   heartbeats), or a task no agent picks up within `pickupMs`, fails with the last thing the
  *   agent said — a VM killed mid-deploy ends in failed_deploying long before the watchdog.
  */
-import { HARDWARE_TESTS, type HardwareTest } from '../core/action-params.ts';
+import {
+  AgentTask,
+  HARDWARE_TESTS,
+  HELLO_EVENT,
+  type HardwareTest,
+  type ImageSpec,
+  type InventoryParams,
+  isImageSpec,
+  type TestsParams,
+  type WipeMode,
+  type WipeParams,
+  type WriteImageParams,
+} from '../core/agent-protocol.ts';
 import type { Machine } from '../core/machine.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
-import { type AgentPort, type AgentResult, AgentTask } from './agent-port.ts';
-
-export { HARDWARE_TESTS, type HardwareTest };
+import type { AgentPort, AgentResult } from './agent-port.ts';
 
 /** What the agent does per machine, by pool: tests to run and how to wipe. */
 export interface AgentPolicy {
@@ -30,19 +40,7 @@ export interface AgentPolicy {
   /** How long after boot the inventory listens for LLDP (switches send every 30 s). @default 35 */
   lldpSeconds?: number;
   /** quick: signatures plus first/last MiB; secure: blkdiscard, else a full overwrite. @default quick */
-  wipe?: 'quick' | 'secure';
-}
-
-/** What write-image needs; `artifact` is a path under the rack's /artifacts/. */
-export interface ImageSpec {
-  url?: string;
-  artifact?: string;
-  sha256: string;
-  format: 'raw' | 'qcow2';
-  compression?: 'none' | 'gz' | 'xz' | 'zst';
-  sizeBytes?: number;
-  /** The registry's name of the image (shown in progress lines). */
-  imageName?: string;
+  wipe?: WipeMode;
 }
 
 export interface AgentTasksPortOptions {
@@ -55,9 +53,6 @@ export interface AgentTasksPortOptions {
   resolveImage?: (name: string, machine: Machine) => Promise<ImageSpec | null>;
   now?: () => number;
 }
-
-/** Tasks the ephemeral agent never runs (the rack answers them from other requests). */
-export const NOT_FOR_AGENT: readonly string[] = [AgentTask.Hello, AgentTask.OsBooted];
 
 const TEST_TAG = 'agent-test.';
 
@@ -97,18 +92,6 @@ export function policyFor(
   return base;
 }
 
-function isImageSpec(v: unknown): v is ImageSpec {
-  const o = v as ImageSpec | null;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    typeof o.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(o.sha256) &&
-    (typeof o.url === 'string' || typeof o.artifact === 'string') &&
-    (o.format === 'raw' || o.format === 'qcow2')
-  );
-}
-
 export class AgentTasksPort implements AgentPort {
   readonly #store: () => Store;
   readonly #o: AgentTasksPortOptions;
@@ -132,11 +115,11 @@ export class AgentTasksPort implements AgentPort {
           cpuSeconds: policy.cpuSeconds,
           diskReadMiB: policy.diskReadMiB,
           memoryMiB: policy.memoryMiB,
-        };
+        } satisfies TestsParams;
       case AgentTask.Inventory:
-        return { lldpSeconds: policy.lldpSeconds };
+        return { lldpSeconds: policy.lldpSeconds } satisfies InventoryParams;
       case AgentTask.Wipe:
-        return { mode: policy.wipe };
+        return { mode: policy.wipe } satisfies WipeParams;
       case AgentTask.WriteImage: {
         const img = params?.image;
         let spec: ImageSpec | null = null;
@@ -147,7 +130,19 @@ export class AgentTasksPort implements AgentPort {
           return typeof img === 'string'
             ? `image "${img}" is unknown to this region; list images with \`ingot image ls\``
             : 'deploy needs params.image: an image name or {artifact|url, sha256, format}';
-        return { ...spec, disk: typeof params?.disk === 'string' ? params.disk : '' };
+        // Only the protocol's fields (an inline spec may carry others); undefined ones are not stored.
+        const { url, artifact, sha256, format, compression, sizeBytes, imageName } = spec;
+        const disk = typeof params?.disk === 'string' ? params.disk : '';
+        return {
+          url,
+          artifact,
+          sha256,
+          format,
+          compression,
+          sizeBytes,
+          imageName,
+          disk,
+        } satisfies WriteImageParams;
       }
       default:
         return {};
@@ -163,7 +158,7 @@ export class AgentTasksPort implements AgentPort {
     const store = this.#store();
     if (task === AgentTask.Hello) {
       const ev = await store.listEvents({ machineId: machine.id, jobId, limit: 1000 });
-      return ev.some((e) => e.type === 'agent.hello')
+      return ev.some((e) => e.type === HELLO_EVENT)
         ? { status: 'done' }
         : { status: 'pending', lastMessage: 'waiting for the ephemeral OS to phone home' };
     }

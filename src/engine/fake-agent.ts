@@ -3,8 +3,9 @@
  * asked for. Inventory is derived from the machine so tests can check what was stored.
  * `failTasks` makes chosen tasks fail, as a failing SMART test would.
  */
+import { AgentTask, type InventoryResult } from '../core/agent-protocol.ts';
 import type { Machine } from '../core/machine.ts';
-import { type AgentPort, type AgentResult, AgentTask, type HardwareInventory } from './agent-port.ts';
+import type { AgentPort, AgentResult } from './agent-port.ts';
 
 export interface FakeAgentOptions {
   /** How long each task takes. @default 0 */
@@ -39,7 +40,7 @@ export class FakeAgent implements AgentPort {
   }
 }
 
-export function fakeInventory(machine: Machine): HardwareInventory {
+export function fakeInventory(machine: Machine): InventoryResult {
   return {
     cpu: { model: 'Fake CPU @ 2.0GHz', cores: 8, threads: 16 },
     memoryBytes: 32 * 2 ** 30,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jobEnd } from './job-end.ts';
 
-const job = (kind: 'commission' | 'deploy' | 'release' | 'power-on') => ({
+const job = (kind: 'commission' | 'deploy' | 'release' | 'rescue' | 'power-on') => ({
   id: 'j-1',
   kind,
   machineId: 'm-1',
@@ -56,6 +56,14 @@ describe('how a job end moves its machine', () => {
       jobEnd(job('deploy'), { state: 'failed_deploying' }, 'done', null, 'engine:a', at).transition,
       undefined,
     );
+  });
+
+  it('keeps a rescued machine in rescue when its job ends, done or failed', () => {
+    for (const status of ['done', 'failed'] as const)
+      assert.equal(
+        jobEnd(job('rescue'), { state: 'rescue' }, status, 'x', 'engine:a', at).transition,
+        undefined,
+      );
   });
 
   it('never moves the lifecycle state for power jobs', () => {

@@ -5,7 +5,7 @@
  */
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
-import { workflowFailureState, workflowRunningState, workflowSuccessState } from '../core/lifecycle.ts';
+import { successFields, WORKFLOW_RULES, workflowFailureState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { JobFinish } from '../store/store.ts';
 
@@ -17,23 +17,15 @@ export function jobEnd(
   actor: string,
   now: string,
 ): { transition: JobFinish['transition']; event: NewEvent } {
-  const running = workflowRunningState(job.kind);
+  const { running, success } = WORKFLOW_RULES[job.kind];
   let transition: JobFinish['transition'];
   if (running !== null && machine.state === running) {
-    transition =
-      status === 'done'
-        ? {
-            from: running,
-            to: workflowSuccessState(job.kind)!,
-            reason: `${job.kind} finished`,
-            set:
-              job.kind === 'commission'
-                ? { commissionedAt: now }
-                : job.kind === 'release'
-                  ? { owner: '' }
-                  : undefined,
-          }
-        : { from: running, to: workflowFailureState(running)!, reason: error ?? `${job.kind} failed` };
+    const to = status === 'done' ? success : workflowFailureState(running);
+    if (to !== null)
+      transition =
+        status === 'done'
+          ? { from: running, to, reason: `${job.kind} finished`, set: successFields(job.kind, now) }
+          : { from: running, to, reason: error ?? `${job.kind} failed` };
   }
   const event: NewEvent = {
     type: status === 'done' ? 'job.done' : 'job.failed',

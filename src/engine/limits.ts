@@ -2,11 +2,11 @@
  * Concurrency limits: so commissioning 1,000 machines at once neither overruns a BMC nor
  * floods a rack's network with boots.
  * - global: jobs one worker runs at once;
- * - perRack: boot-heavy workflows (commission, deploy, release, rescue) at once in one rack;
+ * - perRack: boot-heavy workflows (`bootHeavy` in the lifecycle table) at once in one rack;
  * - perBmc: calls in flight to one BMC host (a chassis manager may front many systems).
  * Limits are per region process; several regions on one PostgreSQL each apply their own.
  */
-import type { WorkflowKind } from '../core/lifecycle.ts';
+import { WORKFLOW_RULES, type WorkflowKind } from '../core/lifecycle.ts';
 
 export interface Limits {
   /** @default 1000 */
@@ -19,8 +19,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { global: 1000, perRack: 100, perBmc: 4 };
 
-const HEAVY: ReadonlySet<WorkflowKind> = new Set(['commission', 'deploy', 'release', 'rescue']);
-export const isBootHeavy = (kind: WorkflowKind): boolean => HEAVY.has(kind);
+export const isBootHeavy = (kind: WorkflowKind): boolean => WORKFLOW_RULES[kind].bootHeavy;
 
 /** A counting semaphore with FIFO waiters. */
 export class Semaphore {

@@ -1,30 +1,29 @@
 /**
- * The step handlers. A handler never writes the machine's lifecycle state: it returns an
- * outcome (done, wait and ask again, fail) and the worker persists it — the metal3 habit.
+ * The step handlers. A handler never writes to the store: it returns an outcome (done, wait and
+ * ask again, fail) with what it learned about the machine (power, hardware), and the worker
+ * persists both under the job's lease — the metal3 habit.
  * Handlers must be idempotent: after a crash the step that was running runs again.
  * Throwing an IngotError with `retryable: true` (BMC unreachable, 5xx) means "retry with backoff".
  */
 import type { BmcDriver } from '../bmc/driver.ts';
+import { AgentTask, checkInventory } from '../core/agent-protocol.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
-import type { Machine, PowerState } from '../core/machine.ts';
-import type { Store } from '../store/store.ts';
-import { type AgentPort, AgentTask, type HardwareInventory } from './agent-port.ts';
+import { STEP_NAMES, type StepName } from '../core/lifecycle.ts';
+import type { Machine } from '../core/machine.ts';
+import type { MachineChanges } from '../store/store.ts';
+import type { AgentPort } from './agent-port.ts';
 
 export type StepOutcome =
-  | { kind: 'done'; message?: string }
+  | { kind: 'done'; message?: string; machine?: MachineChanges }
   | { kind: 'wait'; ms: number; message?: string }
   | { kind: 'fail'; reason: string };
 
 export interface StepContext {
   readonly machine: Machine;
   readonly job: Job;
-  readonly store: Store;
   readonly agent: AgentPort;
-  readonly actor: string;
   bmc(): Promise<BmcDriver>;
-  /** Records the power state the BMC reported (not an audit event). */
-  setPower(state: PowerState): Promise<void>;
 }
 
 export interface StepDef {
@@ -41,7 +40,7 @@ export const POLL = { agentMs: 2_000 };
 function agentStep(
   task: AgentTask,
   timeoutMs: number,
-  onDone?: (ctx: StepContext, result: unknown) => Promise<string | undefined>,
+  onDone?: (ctx: StepContext, result: unknown) => { message: string; machine: MachineChanges },
 ): StepDef {
   return {
     usesBmc: false,
@@ -50,22 +49,14 @@ function agentStep(
       const r = await ctx.agent.task(ctx.machine, ctx.job.id, task, ctx.job.params);
       if (r.status === 'pending') return { kind: 'wait', ms: POLL.agentMs, message: r.lastMessage };
       if (r.status === 'failed') return { kind: 'fail', reason: `agent ${task} failed: ${r.reason}` };
-      const message = onDone ? await onDone(ctx, r.result) : undefined;
-      return { kind: 'done', message };
+      return { kind: 'done', ...onDone?.(ctx, r.result) };
     },
   };
 }
 
 const min = 60_000;
 
-export const STEPS: Readonly<Record<string, StepDef>> = {
-  'set-boot-network': {
-    usesBmc: true,
-    async run(ctx) {
-      await (await ctx.bmc()).setBootDevice({ device: 'network', persistent: false });
-      return { kind: 'done', message: 'next boot: network (once)' };
-    },
-  },
+export const STEPS: Readonly<Record<StepName, StepDef>> = {
   'set-boot-disk': {
     usesBmc: true,
     async run(ctx) {
@@ -74,9 +65,10 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
     },
   },
   /**
-   * Network-boot: power on, or reset a machine that is already on. The one-time network override
-   * is set again first: a BMC may have used it up on an earlier attempt whose answer never came
-   * (timeout, region crash), and a retried power-on must still boot the network, not the disk.
+   * Network-boot: the one-time network override, then power on, or reset a machine that is
+   * already on. The only step that sets the override, and it sets it on every attempt: a BMC may
+   * have used it up on an earlier attempt whose answer never came (timeout, region crash), and a
+   * retried power-on must still boot the network, not the disk.
    */
   boot: {
     usesBmc: true,
@@ -85,8 +77,11 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
       await bmc.setBootDevice({ device: 'network', persistent: false });
       const state = await bmc.powerState();
       await bmc.power(state === 'on' ? 'cycle' : 'on');
-      await ctx.setPower('on');
-      return { kind: 'done', message: state === 'on' ? 'was on: power-cycled' : 'powered on' };
+      return {
+        kind: 'done',
+        message: state === 'on' ? 'was on: power-cycled' : 'powered on',
+        machine: { powerState: 'on' },
+      };
     },
   },
   'power-on': {
@@ -94,8 +89,7 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
     async run(ctx) {
       const bmc = await ctx.bmc();
       if ((await bmc.powerState()) !== 'on') await bmc.power('on');
-      await ctx.setPower('on');
-      return { kind: 'done', message: 'powered on' };
+      return { kind: 'done', message: 'powered on', machine: { powerState: 'on' } };
     },
   },
   'power-off': {
@@ -103,8 +97,7 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
     async run(ctx) {
       const bmc = await ctx.bmc();
       if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
-      await ctx.setPower('off');
-      return { kind: 'done', message: 'powered off' };
+      return { kind: 'done', message: 'powered off', machine: { powerState: 'off' } };
     },
   },
   'power-cycle': {
@@ -113,23 +106,23 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
       const bmc = await ctx.bmc();
       const state = await bmc.powerState();
       await bmc.power(state === 'on' ? 'cycle' : 'on');
-      await ctx.setPower('on');
-      return { kind: 'done', message: state === 'on' ? 'power-cycled' : 'was off: powered on' };
+      return {
+        kind: 'done',
+        message: state === 'on' ? 'power-cycled' : 'was off: powered on',
+        machine: { powerState: 'on' },
+      };
     },
   },
   'wait-agent': agentStep(AgentTask.Hello, 15 * min),
-  inventory: agentStep(AgentTask.Inventory, 10 * min, async (ctx, result) => {
-    const inv = result as HardwareInventory | undefined;
-    if (!inv) throw new IngotError(ErrorCode.AgentError, 'the agent reported an empty inventory');
+  inventory: agentStep(AgentTask.Inventory, 10 * min, (ctx, result) => {
+    const inv = checkInventory(result);
     // Keep the operator's boot-NIC choice; take everything else the hardware says.
     const boot = new Set(ctx.machine.nics.filter((n) => n.boot).map((n) => n.mac));
     const nics = inv.nics.map((n) => ({ ...n, boot: boot.has(n.mac) }));
-    await ctx.store.updateMachine(
-      ctx.machine.id,
-      { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics },
-      ctx.actor,
-    );
-    return `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs`;
+    return {
+      message: `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs`,
+      machine: { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics, inventory: { ...inv } },
+    };
   }),
   'hardware-tests': agentStep(AgentTask.Tests, 60 * min),
   'write-image': agentStep(AgentTask.WriteImage, 30 * min),
@@ -137,8 +130,9 @@ export const STEPS: Readonly<Record<string, StepDef>> = {
   'wait-os': agentStep(AgentTask.OsBooted, 20 * min),
 };
 
+/** The step of a stored job (its names are checked here: a job row is data from the store). */
 export function stepDef(name: string): StepDef {
-  const d = STEPS[name];
+  const d = (STEP_NAMES as readonly string[]).includes(name) ? STEPS[name as StepName] : undefined;
   if (!d) throw new IngotError(ErrorCode.Internal, `unknown workflow step "${name}"`);
   return d;
 }

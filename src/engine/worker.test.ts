@@ -10,9 +10,9 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Machine } from '../core/machine.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { machineInput } from '../store/store-contract.ts';
+import { machineInput } from '../store/testing.ts';
 import { requestAction } from './actions.ts';
-import { FakeAgent } from './fake-agent.ts';
+import { FakeAgent, fakeInventory } from './fake-agent.ts';
 import { POLL } from './steps.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
@@ -94,12 +94,13 @@ describe('the job worker', () => {
     await until(async () => (await stateOf(m.id)) === 'ready', 5000, 'ready');
     const done = await store.getMachine(m.id);
     assert.equal(done.cpu?.cores, 8);
+    assert.deepEqual((await store.getMachineInventory(m.id))?.cpu, done.cpu, 'the agent’s whole report kept');
     assert.equal(done.powerState, 'off');
     assert.notEqual(done.commissionedAt, null);
     const { fakeBmcState } = await import('../bmc/fake.ts');
     assert.deepEqual(
       fakeBmcState('c1').calls.filter((c) => !c.startsWith('power-state')),
-      ['boot:network', 'boot:network', 'power:on', 'power:force-off'],
+      ['boot:network', 'power:on', 'power:force-off'],
     );
   });
 
@@ -156,7 +157,7 @@ describe('the job worker', () => {
     const events = await store.listEvents({ machineId: m.id, limit: 500 });
     const retries = events.filter((e) => e.type === 'step.retry');
     assert.equal(retries.length, 2);
-    assert.match(retries[0].message, /set-boot-network attempt 1\/4 failed: BMC fake:\/\/x did not answer/);
+    assert.match(retries[0].message, /boot attempt 1\/4 failed: BMC fake:\/\/x did not answer/);
   });
 
   it('fails the workflow for good after the last attempt, into the failed twin with the reason', async () => {
@@ -190,6 +191,41 @@ describe('the job worker', () => {
       (await store.getMachine(m.id)).stateReason,
       /agent tests failed: smart-short: \/dev\/sda reallocated sectors 1203/,
     );
+  });
+
+  it('fails the inventory step, storing nothing of it, when the inventory is malformed or takes another machine’s MAC', async () => {
+    const taken = await store.createMachine(machineInput(), 't');
+    const cases: [string, (m: Machine) => unknown, RegExp][] = [
+      [
+        'malformed',
+        (m) => ({ ...fakeInventory(m), cpu: { cores: 'eight' } }),
+        /inventory is malformed: cpu\.cores/,
+      ],
+      [
+        'taken MAC',
+        (m) => ({ ...fakeInventory(m), nics: [{ mac: taken.nics[0].mac, boot: false }] }),
+        /the store refused what inventory found: nics\[\]\.mac: already in use/,
+      ],
+    ];
+    for (const [what, inventory, reason] of cases) {
+      const m = await store.createMachine(machineInput(), 't');
+      const agent = new FakeAgent();
+      worker({
+        agent: {
+          task: async (machine, job, task) =>
+            task === 'inventory'
+              ? { status: 'done', result: inventory(machine) }
+              : agent.task(machine, job, task),
+        },
+      });
+      await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
+      await until(async () => (await stateOf(m.id)) === 'failed_commissioning', 5000, what);
+      const after = await store.getMachine(m.id);
+      assert.match(after.stateReason, reason, what);
+      assert.deepEqual([after.cpu, after.nics], [null, m.nics], `${what}: nothing of the inventory stored`);
+      assert.equal(await store.getMachineInventory(m.id), null, what);
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+    }
   });
 
   it('keeps at most perBmc calls in flight to one BMC host', async () => {
@@ -265,7 +301,10 @@ describe('the job worker', () => {
     const dead = worker({ owner: 'region-a', leaseMs: 300, agent: new FakeAgent({ delayMs: 150 }) });
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
     await until(
-      async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.stepIndex >= 2,
+      async () => {
+        const [j] = await store.listJobs({ machineId: m.id, status: ['running'] }, 1);
+        return j?.steps[j.stepIndex]?.name === 'wait-agent';
+      },
       5000,
       'job under way',
     );
@@ -285,7 +324,10 @@ describe('the job worker', () => {
     worker({ agent: new FakeAgent({ delayMs: 60_000 }) });
     await requestAction(store, { machineId: m.id, action: 'commission', actor: 'user:t' });
     await until(
-      async () => (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.steps[2].startedAt,
+      async () =>
+        (await store.listJobs({ machineId: m.id, status: ['running'] }, 1))[0]?.steps.find(
+          (s) => s.name === 'wait-agent',
+        )?.startedAt,
       5000,
       'waiting for agent',
     );

@@ -1,43 +1,18 @@
 /**
- * The job worker: claims runnable jobs with a lease, runs their steps in order, heartbeats
- * its leases, retries failed steps with capped exponential backoff, and commits each job's
- * end together with the machine's transition. Every write after the claim is fenced on the
- * lease, so if this process stalls past its lease and another region takes a job over, this
- * one's writes are refused and it drops the job. After kill -9, the jobs it held are taken
- * over when their leases expire and resume at the first unfinished step.
+ * The job worker: claims runnable jobs with a lease within the concurrency limits, runs each
+ * (job-run.ts: steps in order, retries, fenced writes, the end with the machine's transition)
+ * and heartbeats its leases. Every write after the claim is fenced on the lease, so if this
+ * process stalls past its lease and another region takes a job over, this one's writes are
+ * refused and it drops the job. After kill -9, the jobs it held are taken over when their
+ * leases expire and resume at the first unfinished step.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { BmcDriver } from '../bmc/driver.ts';
 import { createBmcDriver } from '../bmc/registry.ts';
-import type { NewEvent } from '../core/event.ts';
-import { type IngotError, toIngotError } from '../core/errors.ts';
-import { backoffMs, type Job, type JobStep } from '../core/job.ts';
-import type { MachineState } from '../core/lifecycle.ts';
-import type { Machine } from '../core/machine.ts';
 import type { Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
-import { jobEnd } from './job-end.ts';
 import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, KeyedSemaphores, type Limits } from './limits.ts';
-import { type StepContext, type StepOutcome, stepDef } from './steps.ts';
-
-export interface RetryPolicy {
-  /** @default 1000 */
-  baseMs: number;
-  /** @default 60000 */
-  capMs: number;
-  /** Attempts per step before the job fails. @default 5 */
-  maxAttempts: number;
-}
-
-export interface EngineHooks {
-  /** Called after a transition was committed. */
-  transition?(from: MachineState, to: MachineState): void;
-  step?(name: string, outcome: 'done' | 'retry' | 'failed', ms: number): void;
-  jobFinished?(kind: string, status: 'done' | 'failed'): void;
-}
-
-export type BmcFactory = (machine: Machine, password: string) => BmcDriver;
+import { type BmcFactory, type EngineHooks, type RetryPolicy, runJob } from './job-run.ts';
 
 export interface WorkerOptions {
   store: Store;
@@ -53,20 +28,6 @@ export interface WorkerOptions {
   bmcFactory?: BmcFactory;
   hooks?: EngineHooks;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
-const nowIso = () => new Date().toISOString();
 
 export class Worker {
   readonly owner: string;
@@ -186,7 +147,17 @@ export class Worker {
     for (const job of jobs) {
       const heavy = isBootHeavy(job.kind);
       if (heavy) this.#racks.add(job.rack, 1);
-      const p = this.#runJob(job)
+      const p = runJob(job, {
+        store: this.#o.store,
+        agent: this.#o.agent,
+        owner: this.owner,
+        retry: this.#retry,
+        hooks: this.#o.hooks,
+        bmcFactory: this.#o.bmcFactory,
+        bmcs: this.#bmcs,
+        signal: this.#abort.signal,
+        halted: () => this.#halted,
+      })
         .catch(() => undefined)
         .finally(() => {
           this.#inflight.delete(job.id);
@@ -196,213 +167,5 @@ export class Worker {
       this.#inflight.set(job.id, p);
     }
     return jobs.length;
-  }
-
-  async #runJob(job: Job): Promise<void> {
-    const { store, hooks } = this.#o;
-    const signal = this.#abort.signal;
-    const actor = `engine:${this.owner}`;
-    const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
-    let idx = job.stepIndex;
-    const scratch = { ...job.scratch };
-    const ev = (e: Omit<NewEvent, 'actor' | 'machineId' | 'jobId'>): NewEvent => ({
-      ...e,
-      actor,
-      machineId: job.machineId,
-      jobId: job.id,
-    });
-    const pendingEvents: NewEvent[] = [];
-    if (idx < steps.length && steps[idx].startedAt !== null) {
-      pendingEvents.push(
-        ev({
-          type: 'job.resumed',
-          level: 'warning',
-          message: `${job.kind} resumed at step ${steps[idx].name} by ${this.owner}`,
-        }),
-      );
-    }
-    let driver: BmcDriver | null = null;
-    try {
-      while (idx < steps.length) {
-        if (signal.aborted) return;
-        const machine = await store.getMachine(job.machineId);
-        const step = steps[idx];
-        const def = stepDef(step.name);
-        if (step.startedAt === null) {
-          step.startedAt = nowIso();
-          pendingEvents.push(
-            ev({
-              type: 'step.started',
-              message: `${step.name} started`,
-              data: { step: step.name, index: idx },
-            }),
-          );
-        }
-        step.attempts++;
-        const ctx: StepContext = {
-          machine,
-          job,
-          store,
-          agent: this.#o.agent,
-          actor,
-          bmc: async () => {
-            if (!driver) driver = this.#o.bmcFactory(machine, await store.bmcPassword(machine));
-            return driver;
-          },
-          setPower: async (power) => {
-            if (machine.powerState !== power) await store.setPowerState(machine.id, power);
-          },
-        };
-        const t0 = Date.now();
-        let outcome: StepOutcome;
-        let error: IngotError | null = null;
-        try {
-          outcome = def.usesBmc ? await this.#bmcs.run(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
-        } catch (e) {
-          error = toIngotError(e);
-          outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
-        }
-
-        if (error?.retryable) {
-          hooks.step?.(step.name, 'retry', Date.now() - t0);
-          if (step.attempts >= this.#retry.maxAttempts) {
-            outcome = { kind: 'fail', reason: `${error.message} (gave up after ${step.attempts} attempts)` };
-          } else {
-            const delay = backoffMs(step.attempts, this.#retry.baseMs, this.#retry.capMs, Math.random());
-            step.error = error.message;
-            pendingEvents.push(
-              ev({
-                type: 'step.retry',
-                level: 'warning',
-                message: `${step.name} attempt ${step.attempts}/${this.#retry.maxAttempts} failed: ${error.message}; retrying in ${Math.round(delay / 100) / 10} s`,
-                data: { step: step.name, attempt: step.attempts, code: error.code },
-              }),
-            );
-            if (!(await this.#save(job, idx, steps, Date.now() + delay, scratch, pendingEvents))) return;
-            await sleep(delay, signal);
-            continue;
-          }
-        }
-
-        if (outcome.kind === 'wait') {
-          step.attempts--; // waiting for the agent is not a failed attempt
-          const waited = Date.now() - Date.parse(step.startedAt);
-          if (def.timeoutMs !== undefined && waited > def.timeoutMs) {
-            outcome = {
-              kind: 'fail',
-              reason: `${step.name} timed out after ${Math.round(waited / 1000)} s${outcome.message ? ` (last: ${outcome.message})` : ''}; check the boot steps on the timeline and the console`,
-            };
-          } else {
-            if (outcome.message && outcome.message !== scratch.lastMessage) {
-              scratch.lastMessage = outcome.message;
-              pendingEvents.push(
-                ev({
-                  type: 'step.progress',
-                  message: `${step.name}: ${outcome.message}`,
-                  data: { step: step.name },
-                }),
-              );
-            }
-            if (
-              pendingEvents.length > 0 &&
-              !(await this.#save(job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))
-            )
-              return;
-            await sleep(outcome.ms, signal);
-            continue;
-          }
-        }
-
-        if (outcome.kind === 'fail') {
-          hooks.step?.(step.name, 'failed', Date.now() - t0);
-          step.error = outcome.reason;
-          step.endedAt = nowIso();
-          pendingEvents.push(
-            ev({
-              type: 'step.failed',
-              level: 'error',
-              message: `${step.name} failed: ${outcome.reason}`,
-              data: { step: step.name, code: error?.code },
-            }),
-          );
-          await this.#finish(job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
-          return;
-        }
-
-        // done
-        hooks.step?.(step.name, 'done', Date.now() - t0);
-        step.endedAt = nowIso();
-        step.error = null;
-        delete scratch.lastMessage;
-        pendingEvents.push(
-          ev({
-            type: 'step.completed',
-            message: `${step.name} done${outcome.message ? `: ${outcome.message}` : ''}`,
-            data: { step: step.name, ms: Date.parse(step.endedAt) - Date.parse(step.startedAt) },
-          }),
-        );
-        idx++;
-        if (idx === steps.length) {
-          await this.#finish(job, machine, 'done', null, steps, idx, pendingEvents);
-          return;
-        }
-        steps[idx].startedAt = nowIso();
-        pendingEvents.push(
-          ev({
-            type: 'step.started',
-            message: `${steps[idx].name} started`,
-            data: { step: steps[idx].name, index: idx },
-          }),
-        );
-        if (!(await this.#save(job, idx, steps, Date.now(), scratch, pendingEvents))) return;
-      }
-    } finally {
-      await (driver as BmcDriver | null)?.close().catch(() => undefined);
-    }
-  }
-
-  /** Persists progress with the events gathered so far; false means the lease is gone. */
-  async #save(
-    job: Job,
-    idx: number,
-    steps: JobStep[],
-    runAfter: number,
-    scratch: Record<string, unknown>,
-    events: NewEvent[],
-  ): Promise<boolean> {
-    if (this.#halted) return false;
-    const ok = await this.#o.store.saveJobProgress(
-      job.id,
-      this.owner,
-      { stepIndex: idx, steps, runAfter, scratch },
-      events.splice(0),
-    );
-    return ok;
-  }
-
-  async #finish(
-    job: Job,
-    machine: Machine,
-    status: 'done' | 'failed',
-    error: string | null,
-    steps: JobStep[],
-    idx: number,
-    events: NewEvent[],
-  ): Promise<void> {
-    if (this.#halted) return;
-    const { transition, event } = jobEnd(job, machine, status, error, `engine:${this.owner}`, nowIso());
-    events.push(event);
-    const ok = await this.#o.store.finishJob(job.id, this.owner, {
-      status,
-      error,
-      steps,
-      stepIndex: idx,
-      transition,
-      events,
-    });
-    if (ok) {
-      this.#o.hooks.jobFinished?.(job.kind, status);
-      if (transition) this.#o.hooks.transition?.(transition.from, transition.to);
-    }
   }
 }

@@ -5,7 +5,7 @@
  * overlay (which may be larger than the image, so first-boot growpart has room to grow).
  * User-mode networking (slirp): the guest reaches the host's loopback services at 10.0.2.2,
  * and `sshPort` forwards 127.0.0.1:sshPort to the guest's port 22. Holds a lab VM slot
- * (src/lab/vm-slots.ts) while running, so at most two VMs run on the host.
+ * (src/host/vm-slots.ts) while running, so at most two VMs run on the host.
  */
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,17 +14,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { OVMF_CODE, OVMF_VARS, uefiArgs, vmBaseArgs } from '../lab/qemu.ts';
-import { acquireVmSlot } from '../lab/vm-slots.ts';
+import type { ImageFormat } from '../core/image.ts';
+import { type Firmware, OVMF_VARS, uefiArgs, vmBaseArgs } from '../host/qemu.ts';
+import { acquireVmSlot } from '../host/vm-slots.ts';
 
 const execFile = promisify(execFileCb);
 
-export { OVMF_CODE, OVMF_VARS };
-
 export interface BootCheckOptions {
   image: string;
-  format: 'raw' | 'qcow2';
-  firmware: 'bios' | 'uefi';
+  format: ImageFormat;
+  firmware: Firmware;
   /** A NoCloud seed volume (writeSeedImage) attached as a second virtio disk. */
   seed?: string;
   /** What to wait for on the serial console. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import type { Compression, ImageFormat } from './types.ts';
+import type { Compression, ImageFormat } from '../core/image.ts';
 
 export function detectCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gz';

@@ -28,12 +28,10 @@ import {
   checkImageName,
   checkSha256,
   type Compression,
-  guessFromName,
-  type Image,
   type ImageFormat,
   type ImageKind,
-  imagePath,
-} from './types.ts';
+} from '../core/image.ts';
+import { guessFromName, type Image, imagePath } from './types.ts';
 
 /** The region's artifacts dir (images go below it in `images/`): `<dataDir>/artifacts`. */
 export function defaultArtifactsDir(dataDir: string): string {

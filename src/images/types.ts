@@ -5,45 +5,24 @@
  * which the rack's boot HTTP server serves as `/artifacts/images/<name>.<format>[.<compression>]`
  * (with Range). Deploy refers to an image by name.
  */
-import { invalid } from '../core/errors.ts';
+import type { Compression, ImageFormat } from '../core/image.ts';
 import type { ImageRow } from '../store/store.ts';
 
-export const ImageKind = { Os: 'os', Boot: 'boot' } as const;
-export type ImageKind = (typeof ImageKind)[keyof typeof ImageKind];
-
-export const ImageFormat = { Raw: 'raw', Qcow2: 'qcow2' } as const;
-export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
-
-export const Compression = { None: 'none', Gz: 'gz', Xz: 'xz', Zst: 'zst' } as const;
-export type Compression = (typeof Compression)[keyof typeof Compression];
-
-export const ImageStatus = { Importing: 'importing', Ready: 'ready', Failed: 'failed' } as const;
-export type ImageStatus = (typeof ImageStatus)[keyof typeof ImageStatus];
-
-export const IMAGE_KINDS: readonly ImageKind[] = Object.values(ImageKind);
-export const IMAGE_FORMATS: readonly ImageFormat[] = Object.values(ImageFormat);
-export const COMPRESSIONS: readonly Compression[] = Object.values(Compression);
+// The vocabulary itself is core's (src/core/image.ts); re-exported for the image domain's callers.
+export {
+  COMPRESSIONS,
+  Compression,
+  checkImageName,
+  checkSha256,
+  IMAGE_FORMATS,
+  IMAGE_KINDS,
+  ImageFormat,
+  ImageKind,
+  ImageStatus,
+} from '../core/image.ts';
 
 /** One image as the registry and the API show it (the store's row; src/store/store.ts). */
 export type Image = ImageRow;
-
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/** Throws a validation error unless `name` is a valid image name (`debian-12`, `ubuntu-24.04`). */
-export function checkImageName(name: string, field = 'name'): string {
-  if (!NAME.test(name) || name.includes('..'))
-    throw invalid(
-      field,
-      `"${name}" is not an image name: 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  return name;
-}
-
-export function checkSha256(hex: string, field = 'sha256'): string {
-  const h = hex.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(h)) throw invalid(field, `"${hex}" is not a SHA-256: 64 hex digits`);
-  return h;
-}
 
 /** `images/<name>.<format>[.<compression>]`: the file's path under the artifacts dir. */
 export function imagePath(name: string, format: ImageFormat, compression: Compression): string {

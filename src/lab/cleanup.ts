@@ -4,7 +4,7 @@
  * namespaces are deleted. Nothing outside the lab's own PIDs and namespaces is touched.
  */
 import { rmSync } from 'node:fs';
-import { alive, cmdline, stopPid } from './exec.ts';
+import { alive, cmdline, stopPid } from '../host/process.ts';
 import { type LabNetwork, removeNetwork } from './netns.ts';
 import { readState, statePath } from './state.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { cleanupStale } from './cleanup.ts';
-import { alive, stopPid } from './exec.ts';
+import { alive, stopPid } from '../host/process.ts';
 import type { DaemonConfig } from './lab-daemon.ts';
 import { labNetwork } from './netns.ts';
 import { type LabState, labDirFor, readState } from './state.ts';

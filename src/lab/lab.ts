@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEmulator, type Emulator } from '../bmc/emulator/index.ts';
 import { invalid } from '../core/errors.ts';
+import { consoleLogPath } from '../host/console-log.ts';
 import { buildEphemeralImage, defaultCacheDir } from './ephemeral-image.ts';
-import { stopPid } from './exec.ts';
+import { stopPid } from '../host/process.ts';
 import { createNetwork, labNetwork, removeNetwork, tapName } from './netns.ts';
 import { prepareMachineFiles, probeAccel, type Firmware, type QemuMachine } from './qemu.ts';
 import { QemuPowerTarget } from './qemu-power-target.ts';
@@ -113,7 +114,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
           tap: tapName(index - 1),
           disk: join(labDir, `vm${index}.qcow2`),
           vars: join(labDir, `vm${index}.vars.fd`),
-          consoleLog: join(labDir, `vm${index}.console.log`),
+          consoleLog: '', // set below from the machine's id (src/host/console-log.ts)
           qmpSocket: join(labDir, `vm${index}.qmp`),
           pidFile: join(labDir, `vm${index}.pid`),
           accel,
@@ -142,17 +143,17 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     const machines: LabState['machines'] = [];
     for (const [id, sys] of bmc.systems) {
       const m = qemu.get(id)!;
-      const fixed: QemuMachine = { ...m, mac: sys.macs[0] };
-      qemu.set(id, fixed);
-      targets.get(id)!.o.machine = fixed;
-      await prepareMachineFiles(fixed, diskGiB);
       const hostname = `${o.name}-vm${sys.index}`;
       const machineId = await o.region.enrol({
         hostname,
-        mac: fixed.mac,
-        tags: ['lab', `lab.${o.name}`, `firmware.${fixed.firmware}`],
+        mac: sys.macs[0],
+        tags: ['lab', `lab.${o.name}`, `firmware.${m.firmware}`],
         bmc: { address: bmc.address(id), username: 'admin', password },
       });
+      const fixed: QemuMachine = { ...m, mac: sys.macs[0], consoleLog: consoleLogPath(o.dataDir, machineId) };
+      qemu.set(id, fixed);
+      targets.get(id)!.o.machine = fixed;
+      await prepareMachineFiles(fixed, diskGiB);
       machines.push({
         index: sys.index,
         systemId: id,

@@ -4,7 +4,7 @@
  *   <prefix>-rack: the lab network; bridge `br0`, the veth's peer `uplink0`, one tap per VM.
  * Interface names live inside the namespaces, so they are short and fixed (≤ 15 characters).
  */
-import { run, stopPid } from './exec.ts';
+import { run, stopPid } from '../host/process.ts';
 
 export interface LabNetwork {
   readonly prefix: string;

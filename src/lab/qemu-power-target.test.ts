@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ingot-slots-'));
 process.env.INGOT_VM_SLOTS_DIR = dir;
 process.env.INGOT_MAX_VMS = '1';
 const { QemuPowerTarget } = await import('./qemu-power-target.ts');
-const { acquireVmSlot } = await import('./vm-slots.ts');
+const { acquireVmSlot } = await import('../host/vm-slots.ts');
 
 const boot = { target: 'Pxe', mode: 'Legacy', mediaImage: null } as const;
 

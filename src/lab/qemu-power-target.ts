@@ -8,10 +8,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatedBoot, PowerTarget } from '../bmc/emulator/power-target.ts';
-import { alive, stopPid } from './exec.ts';
+import { alive, stopPid } from '../host/process.ts';
 import { qemuArgs, type QemuMachine } from './qemu.ts';
 import { qmpCommand } from './qmp.ts';
-import { acquireVmSlot } from './vm-slots.ts';
+import { acquireVmSlot } from '../host/vm-slots.ts';
 
 export interface QemuPowerTargetOptions {
   /** The VM; may be replaced until the first power-on (the lab learns the MAC from the BMC). */

@@ -1,23 +1,22 @@
 /**
- * QEMU command lines for lab machines, and the KVM probe. The machines here have a KVM device
+ * QEMU command lines for lab machines (on the base arguments every VM of ours has,
+ * src/host/qemu.ts), and the KVM probe. The machines here have a KVM device
  * that does not work (guests triple-fault early), so KVM is used only when a probe boots the
  * guest kernel far enough to print its banner; otherwise TCG.
  */
 import { execFile as execFileCb } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EmulatedBoot } from '../bmc/emulator/power-target.ts';
+import { type Accel, type Firmware, OVMF_VARS, uefiArgs, vmBaseArgs } from '../host/qemu.ts';
 
 const execFile = promisify(execFileCb);
 
-export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
-export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 /** iPXE for QEMU's virtio-net (legacy PXE ROM + EFI driver in one image, Debian's ipxe-qemu). */
 export const IPXE_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
 
-export type Firmware = 'bios' | 'uefi';
-export type Accel = 'tcg' | 'kvm';
+export type { Accel, Firmware };
 
 export interface QemuMachine {
   readonly name: string;
@@ -32,26 +31,6 @@ export interface QemuMachine {
   readonly qmpSocket: string;
   readonly pidFile: string;
   readonly accel: Accel;
-}
-
-/**
- * What every VM of ours starts with: one CPU, `memoryMiB`, no display (-nographic also tells
- * SeaBIOS to use the serial port), and a guest that reboots or powers off simply exits.
- */
-export function vmBaseArgs(accel: Accel, memoryMiB: number): string[] {
-  return ['-accel', accel, '-m', String(memoryMiB), '-smp', '1', '-nographic', '-no-reboot'];
-}
-
-/** UEFI: q35 with OVMF's code (read-only) and this VM's own copy of the variable store. */
-export function uefiArgs(vars: string): string[] {
-  return [
-    '-machine',
-    'q35',
-    '-drive',
-    `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
-    '-drive',
-    `if=pflash,format=raw,file=${vars}`,
-  ];
 }
 
 /** Network first for Pxe/UefiHttp overrides; otherwise the machine's own order: disk, then network. */
@@ -88,8 +67,9 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
   return args;
 }
 
-/** Creates the machine's disk and UEFI vars if missing. */
+/** Creates the machine's disk, UEFI vars and console log directory if missing. */
 export async function prepareMachineFiles(m: QemuMachine, diskGiB: number): Promise<void> {
+  mkdirSync(dirname(m.consoleLog), { recursive: true });
   if (!existsSync(m.disk)) await execFile('qemu-img', ['create', '-q', '-f', 'qcow2', m.disk, `${diskGiB}G`]);
   if (m.firmware === 'uefi' && !existsSync(m.vars)) writeFileSync(m.vars, readFileSync(OVMF_VARS));
 }

@@ -1,5 +1,5 @@
 /** `lab status`: the state file checked against what is really running. */
-import { alive } from './exec.ts';
+import { alive } from '../host/process.ts';
 import { listNamespaces } from './netns.ts';
 import type { LabState } from './state.ts';
 

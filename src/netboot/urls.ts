@@ -3,6 +3,8 @@
  * server (which answers there). Both import these; nothing else spells the paths.
  */
 
+import { HELLO_EVENT } from '../core/agent-protocol.ts';
+
 /** `52:54:00:12:34:56` → `52-54-00-12-34-56` (safe in URL paths and file names). */
 export function macPath(mac: string): string {
   return mac.toLowerCase().replace(/:/g, '-');
@@ -40,6 +42,6 @@ export const BootEvent = {
   Artifact: 'http.artifact',
   Metadata: 'metadata.fetch',
   MetadataDenied: 'metadata.denied',
-  AgentHello: 'agent.hello',
+  AgentHello: HELLO_EVENT,
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];

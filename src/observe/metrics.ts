@@ -4,7 +4,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { MACHINE_STATES } from '../core/lifecycle.ts';
-import type { EngineHooks } from '../engine/worker.ts';
+import type { EngineHooks } from '../engine/job-run.ts';
 import type { Store } from '../store/store.ts';
 
 export interface RegionMetrics {

@@ -114,15 +114,6 @@ export async function updateAgentTask(
   });
 }
 
-/** Replaces the machine's detailed inventory (DMI, SMART, LLDP… as the agent reported it). */
-export async function setMachineInventory(
-  db: Db,
-  machineId: string,
-  inventory: Record<string, unknown>,
-): Promise<void> {
-  await db.run('UPDATE machines SET inventory = ? WHERE id = ?', [JSON.stringify(inventory), machineId]);
-}
-
 export async function getMachineInventory(
   db: Db,
   machineId: string,

@@ -5,11 +5,11 @@
  */
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import type { Job, JobStep } from '../core/job.ts';
+import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
-import { getMachineRow } from './machines-sql.ts';
+import { applyMachineChanges, bmcHost, getMachineRow } from './machines-sql.ts';
 import { jobFromRow, ms } from './rows.ts';
 import { insertEvents, placeholders } from './sql-util.ts';
 import type { ClaimOptions, JobFinish, JobProgress, NewJob, TransitionRequest } from './store.ts';
@@ -33,7 +33,7 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
       JSON.stringify(initialSteps(job.steps)),
       now,
       machine.rack,
-      machine.bmc ? hostOf(machine.bmc.address) : '',
+      bmcHost(machine.bmc?.address),
       JSON.stringify(job.params ?? {}),
       actor,
       now,
@@ -55,14 +55,6 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
     now,
   );
   return jobFromRow((await db.query('SELECT * FROM jobs WHERE id = ?', [id]))[0]);
-}
-
-function hostOf(address: string): string {
-  try {
-    return new URL(address).host;
-  } catch {
-    return address;
-  }
 }
 
 async function cancelActiveJobs(
@@ -96,38 +88,67 @@ async function cancelActiveJobs(
   );
 }
 
+type MachineTransition = Pick<TransitionRequest, 'machineId' | 'from' | 'to' | 'reason' | 'set'>;
+
+/**
+ * The one writer of a machine's lifecycle state: the compare-and-set `UPDATE … WHERE state =
+ * from` with the fields the transition sets. True when the machine moved; false when it had
+ * left `from` (the caller decides whether that is a lost race or a skipped move).
+ */
+async function writeTransition(t: Db, tr: MachineTransition, now: number): Promise<boolean> {
+  const sets = [
+    'state = ?',
+    'state_reason = ?',
+    'state_entered_at = ?',
+    'updated_at = ?',
+    'version = version + 1',
+  ];
+  const params: SqlValue[] = [tr.to, tr.reason, now, now];
+  if (tr.set?.owner !== undefined) {
+    sets.push('owner = ?');
+    params.push(tr.set.owner);
+  }
+  if (tr.set?.rescueFrom !== undefined) {
+    sets.push('rescue_from = ?');
+    params.push(tr.set.rescueFrom);
+  }
+  if (tr.set?.commissionedAt !== undefined) {
+    sets.push('commissioned_at = ?');
+    params.push(ms(tr.set.commissionedAt));
+  }
+  const changed = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
+    ...params,
+    tr.machineId,
+    tr.from,
+  ]);
+  return changed === 1;
+}
+
+/** The `machine.transition` event of a transition that was written. */
+function transitionEvent(
+  tr: MachineTransition,
+  actor: string,
+  jobId: string | null,
+  data: Record<string, unknown> = {},
+): NewEvent {
+  return {
+    type: 'machine.transition',
+    level: tr.to.startsWith('failed_') || tr.to === 'broken' ? 'error' : 'info',
+    machineId: tr.machineId,
+    jobId,
+    actor,
+    message: `${tr.from} → ${tr.to}: ${tr.reason}`,
+    data: { from: tr.from, to: tr.to, reason: tr.reason, ...data },
+  };
+}
+
 export async function transition(
   db: Db,
   req: TransitionRequest,
 ): Promise<{ machine: Machine; job: Job | null }> {
   return db.tx(async (t) => {
     const now = Date.now();
-    const sets = [
-      'state = ?',
-      'state_reason = ?',
-      'state_entered_at = ?',
-      'updated_at = ?',
-      'version = version + 1',
-    ];
-    const params: SqlValue[] = [req.to, req.reason, now, now];
-    if (req.set?.owner !== undefined) {
-      sets.push('owner = ?');
-      params.push(req.set.owner);
-    }
-    if (req.set?.rescueFrom !== undefined) {
-      sets.push('rescue_from = ?');
-      params.push(req.set.rescueFrom);
-    }
-    if (req.set?.commissionedAt !== undefined) {
-      sets.push('commissioned_at = ?');
-      params.push(ms(req.set.commissionedAt));
-    }
-    const changed = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
-      ...params,
-      req.machineId,
-      req.from,
-    ]);
-    if (changed === 0) {
+    if (!(await writeTransition(t, req, now))) {
       const current = await getMachineRow(t, req.machineId); // throws not-found
       throw new IngotError(
         ErrorCode.ConcurrentUpdate,
@@ -137,24 +158,41 @@ export async function transition(
     }
     // At most one active job per machine: a new workflow, abort or watchdog ends the previous one.
     if (req.cancelJobs || req.job) await cancelActiveJobs(t, req.machineId, req.reason, req.actor, now);
-    await insertEvents(
-      t,
-      [
-        {
-          type: 'machine.transition',
-          level: req.to.startsWith('failed_') || req.to === 'broken' ? 'error' : 'info',
-          machineId: req.machineId,
-          actor: req.actor,
-          message: `${req.from} → ${req.to}: ${req.reason}`,
-          data: { from: req.from, to: req.to, reason: req.reason, ...req.data },
-        },
-      ],
-      now,
-    );
+    await insertEvents(t, [transitionEvent(req, req.actor, null, req.data)], now);
     const machine = await getMachineRow(t, req.machineId);
     const job = req.job ? await insertJob(t, machine, req.job, req.actor, now) : null;
     return { machine, job };
   });
+}
+
+export async function getJob(db: Db, id: string): Promise<Job> {
+  const rows = await db.query('SELECT * FROM jobs WHERE id = ?', [id]);
+  if (!rows.length)
+    throw new IngotError(ErrorCode.JobNotFound, `job ${id} does not exist`, { details: { id } });
+  return jobFromRow(rows[0]);
+}
+
+/** Newest first. */
+export async function listJobs(
+  db: Db,
+  filter: { machineId?: string; status?: JobStatus[] },
+  limit: number,
+): Promise<Job[]> {
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.machineId) {
+    clauses.push('machine_id = ?');
+    params.push(filter.machineId);
+  }
+  if (filter.status?.length) {
+    clauses.push(`status IN (${placeholders(filter.status.length)})`);
+    params.push(...filter.status);
+  }
+  const rows = await db.query(
+    `SELECT * FROM jobs WHERE ${clauses.length ? clauses.join(' AND ') : '1 = 1'} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    [...params, limit],
+  );
+  return rows.map(jobFromRow);
 }
 
 export async function enqueueJob(db: Db, machineId: string, job: NewJob, actor: string): Promise<Job> {
@@ -215,10 +253,17 @@ export async function saveJobProgress(
        WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
     );
-    if (n === 1 && events.length > 0) await insertEvents(t, events);
-    return n === 1;
+    if (n === 0) return false;
+    if (p.machine) await applyMachineChanges(t, await jobMachine(t, jobId), p.machine, `engine:${owner}`);
+    if (events.length > 0) await insertEvents(t, events);
+    return true;
   };
-  return events.length > 0 ? db.tx(write) : write(db);
+  return events.length > 0 || p.machine ? db.tx(write) : write(db);
+}
+
+async function jobMachine(t: Db, jobId: string): Promise<string> {
+  const rows = await t.query<{ machine_id: string }>('SELECT machine_id FROM jobs WHERE id = ?', [jobId]);
+  return rows[0].machine_id;
 }
 
 export async function finishJob(db: Db, jobId: string, owner: string, f: JobFinish): Promise<boolean> {
@@ -233,46 +278,19 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     if (n === 0) return false;
     const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
     const events = [...f.events];
+    if (f.machine) await applyMachineChanges(t, job.machineId, f.machine, `engine:${owner}`);
     if (f.transition) {
-      const tr = f.transition;
-      const sets = [
-        'state = ?',
-        'state_reason = ?',
-        'state_entered_at = ?',
-        'updated_at = ?',
-        'version = version + 1',
-      ];
-      const params: SqlValue[] = [tr.to, tr.reason, now, now];
-      if (tr.set?.owner !== undefined) {
-        sets.push('owner = ?');
-        params.push(tr.set.owner);
-      }
-      if (tr.set?.commissionedAt !== undefined) {
-        sets.push('commissioned_at = ?');
-        params.push(ms(tr.set.commissionedAt));
-      }
-      const moved = await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ? AND state = ?`, [
-        ...params,
-        job.machineId,
-        tr.from,
-      ]);
+      const tr = { ...f.transition, machineId: job.machineId };
+      const actor = `engine:${owner}`;
       events.push(
-        moved === 1
-          ? {
-              type: 'machine.transition',
-              level: tr.to.startsWith('failed_') ? 'error' : 'info',
-              machineId: job.machineId,
-              jobId,
-              actor: `engine:${owner}`,
-              message: `${tr.from} → ${tr.to}: ${tr.reason}`,
-              data: { from: tr.from, to: tr.to, reason: tr.reason },
-            }
+        (await writeTransition(t, tr, now))
+          ? transitionEvent(tr, actor, jobId)
           : {
               type: 'machine.transition.skipped',
               level: 'warning',
               machineId: job.machineId,
               jobId,
-              actor: `engine:${owner}`,
+              actor,
               message: `${job.kind} ended but the machine had left ${tr.from}; its state was not changed`,
             },
       );

@@ -1,12 +1,13 @@
 /** Machine rows: create, read, list with filters and keyset pagination, update, delete. */
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { MachineState } from '../core/lifecycle.ts';
 import { type Machine, PowerState } from '../core/machine.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
 import { machineFromRow } from './rows.ts';
 import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
-import type { MachineFilter, MachinePatch, NewMachine, Page } from './store.ts';
+import type { MachineChanges, MachineFilter, MachinePatch, NewMachine, Page } from './store.ts';
 
 const UNIQUE_FIELDS = {
   'machines.hostname': 'hostname',
@@ -17,7 +18,8 @@ const UNIQUE_FIELDS = {
 
 export type SealFn = (db: Db, purpose: string, plaintext: string) => Promise<string>;
 
-function bmcHost(address: string | undefined | null): string {
+/** Host part of a BMC address: the key of the per-BMC concurrency limit (jobs copy it). */
+export function bmcHost(address: string | undefined | null): string {
   if (!address) return '';
   try {
     return new URL(address).host;
@@ -38,6 +40,36 @@ export async function getMachineRow(db: Db, id: string): Promise<Machine> {
     );
   }
   return machineFromRow(rows[0]);
+}
+
+export async function findMachineByMac(db: Db, mac: string): Promise<Machine | null> {
+  const rows = await db.query(
+    'SELECT m.* FROM machines m JOIN machine_macs x ON x.machine_id = m.id WHERE x.mac = ?',
+    [mac],
+  );
+  return rows.length ? machineFromRow(rows[0]) : null;
+}
+
+export async function countMachinesByState(db: Db): Promise<Partial<Record<MachineState, number>>> {
+  const rows = await db.query<{ state: MachineState; n: number }>(
+    'SELECT state, COUNT(*) AS n FROM machines GROUP BY state',
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/** Machines in `states` that entered them before `enteredBefore` (ms), oldest first. */
+export async function machinesStuck(
+  db: Db,
+  states: MachineState[],
+  enteredBefore: number,
+  limit: number,
+): Promise<Machine[]> {
+  if (states.length === 0) return [];
+  const rows = await db.query(
+    `SELECT * FROM machines WHERE state IN (${placeholders(states.length)}) AND state_entered_at < ? ORDER BY state_entered_at LIMIT ?`,
+    [...states, enteredBefore, limit],
+  );
+  return rows.map(machineFromRow);
 }
 
 export async function createMachine(
@@ -157,92 +189,128 @@ export async function updateMachine(
   expectedVersion?: number,
 ): Promise<Machine> {
   try {
-    return await db.tx(async (t) => {
-      const current = await getMachineRow(t, id);
-      if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw new IngotError(
-          ErrorCode.ConcurrentUpdate,
-          `machine ${id} changed since version ${expectedVersion} (now ${current.version}); re-read it and retry`,
-          { details: { id, expectedVersion, version: current.version } },
-        );
-      }
-      const sets: string[] = [];
-      const params: SqlValue[] = [];
-      const set = (col: string, v: SqlValue) => {
-        sets.push(`${col} = ?`);
-        params.push(v);
-      };
-      if (patch.hostname !== undefined) set('hostname', patch.hostname);
-      if (patch.arch !== undefined) set('arch', patch.arch);
-      if (patch.zone !== undefined) set('zone', patch.zone);
-      if (patch.rack !== undefined) set('rack', patch.rack);
-      if (patch.pool !== undefined) set('pool', patch.pool);
-      if (patch.powerState !== undefined) set('power_state', patch.powerState);
-      if (patch.disks !== undefined) set('disks', JSON.stringify(patch.disks));
-      if (patch.cpu !== undefined) set('cpu', patch.cpu === null ? null : JSON.stringify(patch.cpu));
-      if (patch.memoryBytes !== undefined) set('memory_bytes', patch.memoryBytes);
-      if (patch.bmc !== undefined) {
-        if (patch.bmc === null) {
-          set('bmc_address', null);
-          set('bmc_username', null);
-          set('bmc_secret_id', null);
-          set('bmc_host', '');
-        } else {
-          set('bmc_address', patch.bmc.address);
-          set('bmc_username', patch.bmc.username);
-          set('bmc_host', bmcHost(patch.bmc.address));
-          if (patch.bmc.password !== undefined) {
-            if (current.bmc?.passwordSecretId) {
-              await t.run('DELETE FROM secrets WHERE id = ?', [current.bmc.passwordSecretId]);
-            }
-            set('bmc_secret_id', await seal(t, `bmc:${id}`, patch.bmc.password));
-          } else if (!current.bmc) {
-            throw new IngotError(
-              ErrorCode.Validation,
-              'bmc.password: required when adding a BMC to a machine',
-              {
-                details: { field: 'bmc.password' },
-              },
-            );
-          }
-        }
-      }
-      if (patch.nics !== undefined) {
-        set('nics', JSON.stringify(patch.nics));
-        await t.run('DELETE FROM machine_macs WHERE machine_id = ?', [id]);
-        for (const nic of patch.nics) {
-          await t.run('INSERT INTO machine_macs (mac, machine_id) VALUES (?, ?)', [nic.mac, id]);
-        }
-      }
-      if (patch.tags !== undefined) {
-        set('tags', JSON.stringify(patch.tags));
-        await t.run('DELETE FROM machine_tags WHERE machine_id = ?', [id]);
-        for (const tag of new Set(patch.tags)) {
-          await t.run('INSERT INTO machine_tags (machine_id, tag) VALUES (?, ?)', [id, tag]);
-        }
-      }
-      if (sets.length === 0) return current;
-      const now = Date.now();
-      set('updated_at', now);
-      sets.push('version = version + 1');
-      await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
-      // Power readings are frequent and not user mutations: they do not go on the audit trail.
-      const fields = Object.keys(patch).filter((k) => k !== 'powerState');
-      if (fields.length > 0) {
-        const event: NewEvent = {
-          type: 'machine.updated',
-          machineId: id,
-          actor,
-          message: `updated ${fields.join(', ')}`,
-          data: { fields },
-        };
-        await insertEvents(t, [event], now);
-      }
-      return getMachineRow(t, id);
-    });
+    return await db.tx((t) => patchMachine(t, seal, id, patch, actor, expectedVersion));
   } catch (e) {
     mapUniqueViolation(e, UNIQUE_FIELDS);
   }
+}
+
+/** The body of updateMachine, inside the caller's transaction. */
+async function patchMachine(
+  t: Db,
+  seal: SealFn,
+  id: string,
+  patch: MachinePatch,
+  actor: string,
+  expectedVersion?: number,
+): Promise<Machine> {
+  const current = await getMachineRow(t, id);
+  if (expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw new IngotError(
+      ErrorCode.ConcurrentUpdate,
+      `machine ${id} changed since version ${expectedVersion} (now ${current.version}); re-read it and retry`,
+      { details: { id, expectedVersion, version: current.version } },
+    );
+  }
+  const sets: string[] = [];
+  const params: SqlValue[] = [];
+  const set = (col: string, v: SqlValue) => {
+    sets.push(`${col} = ?`);
+    params.push(v);
+  };
+  if (patch.hostname !== undefined) set('hostname', patch.hostname);
+  if (patch.arch !== undefined) set('arch', patch.arch);
+  if (patch.zone !== undefined) set('zone', patch.zone);
+  if (patch.rack !== undefined) set('rack', patch.rack);
+  if (patch.pool !== undefined) set('pool', patch.pool);
+  if (patch.powerState !== undefined) set('power_state', patch.powerState);
+  if (patch.disks !== undefined) set('disks', JSON.stringify(patch.disks));
+  if (patch.cpu !== undefined) set('cpu', patch.cpu === null ? null : JSON.stringify(patch.cpu));
+  if (patch.memoryBytes !== undefined) set('memory_bytes', patch.memoryBytes);
+  if (patch.bmc !== undefined) {
+    if (patch.bmc === null) {
+      set('bmc_address', null);
+      set('bmc_username', null);
+      set('bmc_secret_id', null);
+      set('bmc_host', '');
+    } else {
+      set('bmc_address', patch.bmc.address);
+      set('bmc_username', patch.bmc.username);
+      set('bmc_host', bmcHost(patch.bmc.address));
+      if (patch.bmc.password !== undefined) {
+        if (current.bmc?.passwordSecretId) {
+          await t.run('DELETE FROM secrets WHERE id = ?', [current.bmc.passwordSecretId]);
+        }
+        set('bmc_secret_id', await seal(t, `bmc:${id}`, patch.bmc.password));
+      } else if (!current.bmc) {
+        throw new IngotError(ErrorCode.Validation, 'bmc.password: required when adding a BMC to a machine', {
+          details: { field: 'bmc.password' },
+        });
+      }
+    }
+  }
+  if (patch.nics !== undefined) {
+    set('nics', JSON.stringify(patch.nics));
+    await t.run('DELETE FROM machine_macs WHERE machine_id = ?', [id]);
+    for (const nic of patch.nics) {
+      await t.run('INSERT INTO machine_macs (mac, machine_id) VALUES (?, ?)', [nic.mac, id]);
+    }
+  }
+  if (patch.tags !== undefined) {
+    set('tags', JSON.stringify(patch.tags));
+    await t.run('DELETE FROM machine_tags WHERE machine_id = ?', [id]);
+    for (const tag of new Set(patch.tags)) {
+      await t.run('INSERT INTO machine_tags (machine_id, tag) VALUES (?, ?)', [id, tag]);
+    }
+  }
+  if (sets.length === 0) return current;
+  const now = Date.now();
+  set('updated_at', now);
+  sets.push('version = version + 1');
+  await t.run(`UPDATE machines SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+  // Power readings are frequent and not user mutations: they do not go on the audit trail.
+  const fields = Object.keys(patch).filter((k) => k !== 'powerState');
+  if (fields.length > 0) {
+    const event: NewEvent = {
+      type: 'machine.updated',
+      machineId: id,
+      actor,
+      message: `updated ${fields.join(', ')}`,
+      data: { fields },
+    };
+    await insertEvents(t, [event], now);
+  }
+  return getMachineRow(t, id);
+}
+
+/**
+ * Writes what a workflow step learned about a machine, inside the job write's transaction (see
+ * MachineChanges). Hardware fields go through the same patch as an operator's edit (version,
+ * `machine.updated` event); a NIC's MAC taken by another machine is INGOT_CONFLICT.
+ */
+export async function applyMachineChanges(
+  t: Db,
+  id: string,
+  changes: MachineChanges,
+  actor: string,
+): Promise<void> {
+  const { powerState, inventory, ...hardware } = changes;
+  if (powerState !== undefined)
+    await t.run('UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> ?', [
+      powerState,
+      id,
+      powerState,
+    ]);
+  if (Object.keys(hardware).length > 0) {
+    const noSecrets: SealFn = () => Promise.reject(new Error('a step never writes a secret'));
+    try {
+      await patchMachine(t, noSecrets, id, hardware, actor);
+    } catch (e) {
+      mapUniqueViolation(e, UNIQUE_FIELDS);
+    }
+  }
+  if (inventory !== undefined)
+    await t.run('UPDATE machines SET inventory = ? WHERE id = ?', [JSON.stringify(inventory), id]);
 }
 
 export async function deleteMachine(db: Db, id: string, actor: string): Promise<void> {

@@ -1,29 +1,30 @@
 /**
- * The Store over SQL: one implementation for both backends. Machine, job and subnet queries
- * live in their own files; this class wires them to a Db and the SecretBox.
+ * The Store over SQL: one implementation for both backends. Every query lives in the file of
+ * its table (machines-sql.ts, jobs-sql.ts, events-sql.ts, secrets-sql.ts, tokens-sql.ts, …);
+ * this class only wires them to a Db and the SecretBox.
  */
-import type { ApiToken, Role } from '../core/auth.ts';
+import type { ApiToken } from '../core/auth.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
-import type { Machine, PowerState } from '../core/machine.ts';
+import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
-import type { Db, SqlValue } from './db.ts';
-import { newId } from './ids.ts';
+import type { Db } from './db.ts';
+import * as eventsSql from './events-sql.ts';
 import * as images from './images-sql.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
 import * as leases from './leases-sql.ts';
 import * as bootTokens from './machine-tokens-sql.ts';
 import * as machines from './machines-sql.ts';
-import { eventFromRow, jobFromRow, machineFromRow, tokenFromRow } from './rows.ts';
-import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
+import * as secrets from './secrets-sql.ts';
 import type {
   AgentTaskRow,
   AgentTaskUpdate,
   ClaimOptions,
+  EventFilter,
   ImagePatch,
   ImageRow,
   IpAllocation,
@@ -38,11 +39,13 @@ import type {
   NewAgentTask,
   NewMachine,
   NewSubnet,
+  NewToken,
   Page,
   Store,
   TransitionRequest,
 } from './store.ts';
 import * as subnets from './subnets-sql.ts';
+import * as tokens from './tokens-sql.ts';
 
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -64,15 +67,8 @@ export class SqlStore implements Store {
     return this.#db.close();
   }
 
-  #seal = async (db: Db, purpose: string, plaintext: string): Promise<string> => {
-    const id = newId('sec');
-    const s = this.#box.seal(plaintext, id);
-    await db.run(
-      'INSERT INTO secrets (id, purpose, nonce, tag, ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [id, purpose, s.nonce, s.tag, s.ciphertext, Date.now()],
-    );
-    return id;
-  };
+  #seal = (db: Db, purpose: string, plaintext: string): Promise<string> =>
+    secrets.putSecret(db, this.#box, purpose, plaintext);
 
   // machines
   createMachine(input: NewMachine, actor: string): Promise<Machine> {
@@ -81,12 +77,8 @@ export class SqlStore implements Store {
   getMachine(id: string): Promise<Machine> {
     return machines.getMachineRow(this.#db, id);
   }
-  async findMachineByMac(mac: string): Promise<Machine | null> {
-    const rows = await this.#db.query(
-      'SELECT m.* FROM machines m JOIN machine_macs x ON x.machine_id = m.id WHERE x.mac = ?',
-      [mac],
-    );
-    return rows.length ? machineFromRow(rows[0]) : null;
+  findMachineByMac(mac: string): Promise<Machine | null> {
+    return machines.findMachineByMac(this.#db, mac);
   }
   listMachines(filter: MachineFilter, limit: number, cursor?: string | null): Promise<Page<Machine>> {
     return machines.listMachines(this.#db, filter, limit, cursor);
@@ -97,18 +89,8 @@ export class SqlStore implements Store {
   deleteMachine(id: string, actor: string): Promise<void> {
     return machines.deleteMachine(this.#db, id, actor);
   }
-  async setPowerState(id: string, power: PowerState): Promise<void> {
-    await this.#db.run('UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> ?', [
-      power,
-      id,
-      power,
-    ]);
-  }
-  async countMachinesByState(): Promise<Partial<Record<MachineState, number>>> {
-    const rows = await this.#db.query<{ state: MachineState; n: number }>(
-      'SELECT state, COUNT(*) AS n FROM machines GROUP BY state',
-    );
-    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  countMachinesByState(): Promise<Partial<Record<MachineState, number>>> {
+    return machines.countMachinesByState(this.#db);
   }
   async bmcPassword(machine: Machine): Promise<string> {
     if (!machine.bmc) {
@@ -122,41 +104,19 @@ export class SqlStore implements Store {
   transition(req: TransitionRequest): Promise<{ machine: Machine; job: Job | null }> {
     return jobs.transition(this.#db, req);
   }
-  async machinesStuck(states: MachineState[], enteredBefore: number, limit: number): Promise<Machine[]> {
-    if (states.length === 0) return [];
-    const rows = await this.#db.query(
-      `SELECT * FROM machines WHERE state IN (${placeholders(states.length)}) AND state_entered_at < ? ORDER BY state_entered_at LIMIT ?`,
-      [...states, enteredBefore, limit],
-    );
-    return rows.map(machineFromRow);
+  machinesStuck(states: MachineState[], enteredBefore: number, limit: number): Promise<Machine[]> {
+    return machines.machinesStuck(this.#db, states, enteredBefore, limit);
   }
 
   // jobs
   enqueueJob(machineId: string, job: NewJob, actor: string): Promise<Job> {
     return jobs.enqueueJob(this.#db, machineId, job, actor);
   }
-  async getJob(id: string): Promise<Job> {
-    const rows = await this.#db.query('SELECT * FROM jobs WHERE id = ?', [id]);
-    if (!rows.length)
-      throw new IngotError(ErrorCode.JobNotFound, `job ${id} does not exist`, { details: { id } });
-    return jobFromRow(rows[0]);
+  getJob(id: string): Promise<Job> {
+    return jobs.getJob(this.#db, id);
   }
-  async listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]> {
-    const clauses: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.machineId) {
-      clauses.push('machine_id = ?');
-      params.push(filter.machineId);
-    }
-    if (filter.status?.length) {
-      clauses.push(`status IN (${placeholders(filter.status.length)})`);
-      params.push(...filter.status);
-    }
-    const rows = await this.#db.query(
-      `SELECT * FROM jobs WHERE ${clauses.length ? clauses.join(' AND ') : '1 = 1'} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      [...params, limit],
-    );
-    return rows.map(jobFromRow);
+  listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]> {
+    return jobs.listJobs(this.#db, filter, limit);
   }
   claimJobs(opts: ClaimOptions): Promise<Job[]> {
     return jobs.claimJobs(this.#db, opts);
@@ -181,50 +141,21 @@ export class SqlStore implements Store {
 
   // events
   appendEvents(events: NewEvent[]): Promise<void> {
-    return this.#db.tx((t) => insertEvents(t, events));
+    return eventsSql.appendEvents(this.#db, events);
   }
-  async listEvents(f: {
-    machineId?: string;
-    jobId?: string;
-    afterId?: number;
-    limit: number;
-    newestFirst?: boolean;
-  }): Promise<IngotEvent[]> {
-    const clauses: string[] = [];
-    const params: SqlValue[] = [];
-    if (f.machineId) {
-      clauses.push('machine_id = ?');
-      params.push(f.machineId);
-    }
-    if (f.jobId) {
-      clauses.push('job_id = ?');
-      params.push(f.jobId);
-    }
-    if (f.afterId !== undefined) {
-      clauses.push('id > ?');
-      params.push(f.afterId);
-    }
-    const rows = await this.#db.query(
-      `SELECT * FROM events WHERE ${clauses.length ? clauses.join(' AND ') : '1 = 1'} ORDER BY id ${f.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
-      [...params, f.limit],
-    );
-    return rows.map(eventFromRow);
+  listEvents(filter: EventFilter): Promise<IngotEvent[]> {
+    return eventsSql.listEvents(this.#db, filter);
   }
 
   // secrets
   putSecret(purpose: string, plaintext: string): Promise<string> {
     return this.#seal(this.#db, purpose, plaintext);
   }
-  async getSecret(id: string): Promise<string> {
-    const rows = await this.#db.query<{ nonce: string; tag: string; ciphertext: string }>(
-      'SELECT nonce, tag, ciphertext FROM secrets WHERE id = ?',
-      [id],
-    );
-    if (!rows.length) throw new IngotError(ErrorCode.NotFound, `secret ${id} does not exist`);
-    return this.#box.open(rows[0], id);
+  getSecret(id: string): Promise<string> {
+    return secrets.getSecret(this.#db, this.#box, id);
   }
-  async deleteSecret(id: string): Promise<void> {
-    await this.#db.run('DELETE FROM secrets WHERE id = ?', [id]);
+  deleteSecret(id: string): Promise<void> {
+    return secrets.deleteSecret(this.#db, id);
   }
 
   // subnets
@@ -234,9 +165,8 @@ export class SqlStore implements Store {
   getSubnet(idOrName: string): Promise<Subnet> {
     return subnets.getSubnet(this.#db, idOrName);
   }
-  async listSubnets(): Promise<Subnet[]> {
-    const rows = await this.#db.query('SELECT id FROM subnets ORDER BY name');
-    return Promise.all(rows.map((r) => subnets.getSubnet(this.#db, r.id as string)));
+  listSubnets(): Promise<Subnet[]> {
+    return subnets.listSubnets(this.#db);
   }
   updateSubnet(id: string, patch: Partial<NewSubnet>, actor: string): Promise<Subnet> {
     return subnets.updateSubnet(this.#db, id, patch, actor);
@@ -303,9 +233,6 @@ export class SqlStore implements Store {
   ): Promise<AgentTaskRow | null> {
     return agentTasks.updateAgentTask(this.#db, id, update, events);
   }
-  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void> {
-    return agentTasks.setMachineInventory(this.#db, machineId, inventory);
-  }
   getMachineInventory(machineId: string): Promise<Record<string, unknown> | null> {
     return agentTasks.getMachineInventory(this.#db, machineId);
   }
@@ -333,62 +260,19 @@ export class SqlStore implements Store {
   }
 
   // tokens
-  async createToken(
-    t: { name: string; role: Role; hash: string; expiresAt: string | null },
-    actor = 'system',
-  ): Promise<ApiToken> {
-    const id = newId('t');
-    const now = Date.now();
-    try {
-      await this.#db.tx(async (d) => {
-        await d.run(
-          'INSERT INTO tokens (id, name, role, hash, created_at, expires_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?, NULL, 0)',
-          [id, t.name, t.role, t.hash, now, t.expiresAt ? Date.parse(t.expiresAt) : null],
-        );
-        await insertEvents(
-          d,
-          [
-            {
-              type: 'token.created',
-              actor,
-              message: `token ${t.name} (${t.role}) created`,
-              data: { id, role: t.role },
-            },
-          ],
-          now,
-        );
-      });
-    } catch (e) {
-      mapUniqueViolation(e, { 'tokens.name': 'name', tokens_name: 'name' });
-    }
-    return tokenFromRow((await this.#db.query('SELECT * FROM tokens WHERE id = ?', [id]))[0]);
+  createToken(t: NewToken, actor = 'system'): Promise<ApiToken> {
+    return tokens.createToken(this.#db, t, actor);
   }
-  async findTokenByHash(hash: string): Promise<ApiToken | null> {
-    const rows = await this.#db.query('SELECT * FROM tokens WHERE hash = ?', [hash]);
-    return rows.length ? tokenFromRow(rows[0]) : null;
+  findTokenByHash(hash: string): Promise<ApiToken | null> {
+    return tokens.findTokenByHash(this.#db, hash);
   }
-  async listTokens(): Promise<ApiToken[]> {
-    return (await this.#db.query('SELECT * FROM tokens ORDER BY created_at, id')).map(tokenFromRow);
+  listTokens(): Promise<ApiToken[]> {
+    return tokens.listTokens(this.#db);
   }
-  async revokeToken(id: string, actor = 'system'): Promise<void> {
-    await this.#db.tx(async (d) => {
-      const rows = await d.query<{ id: string; name: string }>(
-        'SELECT id, name FROM tokens WHERE id = ? OR name = ?',
-        [id, id],
-      );
-      if (rows.length === 0) {
-        throw new IngotError(
-          ErrorCode.TokenNotFound,
-          `token ${id} does not exist; list tokens with \`ingot token ls\``,
-        );
-      }
-      await d.run('UPDATE tokens SET revoked = 1 WHERE id = ?', [rows[0].id]);
-      await insertEvents(d, [
-        { type: 'token.revoked', actor, message: `token ${rows[0].name} revoked`, data: { id: rows[0].id } },
-      ]);
-    });
+  revokeToken(id: string, actor = 'system'): Promise<void> {
+    return tokens.revokeToken(this.#db, id, actor);
   }
-  async touchToken(id: string): Promise<void> {
-    await this.#db.run('UPDATE tokens SET last_used_at = ? WHERE id = ?', [Date.now(), id]);
+  touchToken(id: string): Promise<void> {
+    return tokens.touchToken(this.#db, id);
   }
 }

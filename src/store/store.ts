@@ -5,6 +5,7 @@
  */
 import type { ApiToken, Role } from '../core/auth.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
+import type { Compression, ImageFormat, ImageKind, ImageStatus } from '../core/image.ts';
 import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
 import type { Arch, Cpu, Disk, Machine, Nic, PowerState } from '../core/machine.ts';
@@ -81,11 +82,29 @@ export interface TransitionRequest {
   data?: Record<string, unknown>;
 }
 
+/**
+ * What a workflow step learned about its machine. The worker writes it with the step's
+ * progress (or the job's end), fenced on the lease like the rest: a worker that lost its job
+ * changes nothing on the machine either.
+ */
+export interface MachineChanges {
+  /** The power state the BMC reported: no version bump, no audit event. */
+  powerState?: PowerState;
+  cpu?: Cpu;
+  memoryBytes?: number;
+  disks?: Disk[];
+  nics?: Nic[];
+  /** The agent's whole inventory report (DMI, SMART, LLDP…), beside the fields above. */
+  inventory?: Record<string, unknown>;
+}
+
 export interface JobProgress {
   stepIndex: number;
   steps: JobStep[];
   runAfter: number;
   scratch: Record<string, unknown>;
+  /** Written with the progress, in the same transaction. */
+  machine?: MachineChanges;
 }
 
 export interface JobFinish {
@@ -95,7 +114,25 @@ export interface JobFinish {
   stepIndex: number;
   /** Machine transition committed atomically with the job's end, compare-and-set on `from`. */
   transition?: { from: MachineState; to: MachineState; reason: string; set?: TransitionRequest['set'] };
+  /** What the last step learned about the machine, written before the transition. */
+  machine?: MachineChanges;
   events: NewEvent[];
+}
+
+export interface EventFilter {
+  machineId?: string;
+  jobId?: string;
+  afterId?: number;
+  limit: number;
+  newestFirst?: boolean;
+}
+
+export interface NewToken {
+  name: string;
+  role: Role;
+  /** SHA-256 of the secret: the secret itself is never stored. */
+  hash: string;
+  expiresAt: string | null;
 }
 
 export interface ClaimOptions {
@@ -185,9 +222,9 @@ export interface AgentTaskUpdate {
 export interface ImageRow {
   id: string;
   name: string;
-  kind: 'os' | 'boot';
-  format: 'raw' | 'qcow2';
-  compression: 'none' | 'gz' | 'xz' | 'zst';
+  kind: ImageKind;
+  format: ImageFormat;
+  compression: Compression;
   /** Bytes of the stored file (as served, compressed when compressed); null while importing. */
   size: number | null;
   /** Size of the disk it describes (raw: the file; qcow2: its virtual size), when known. */
@@ -197,7 +234,7 @@ export interface ImageRow {
   source: string;
   /** Path under the artifacts dir (`images/<name>.<format>[.<compression>]`). */
   path: string;
-  status: 'importing' | 'ready' | 'failed';
+  status: ImageStatus;
   statusReason: string;
   manifest: Record<string, unknown>;
   createdAt: string;
@@ -234,8 +271,6 @@ export interface Store {
   /** Compare-and-set on `expectedVersion` when given. */
   updateMachine(id: string, patch: MachinePatch, actor: string, expectedVersion?: number): Promise<Machine>;
   deleteMachine(id: string, actor: string): Promise<void>;
-  /** Records the power state a BMC reported: one UPDATE, no version bump, no audit event. */
-  setPowerState(id: string, power: PowerState): Promise<void>;
   countMachinesByState(): Promise<Partial<Record<MachineState, number>>>;
   /** Reads the BMC password: only drivers call this, never the API. */
   bmcPassword(machine: Machine): Promise<string>;
@@ -259,13 +294,7 @@ export interface Store {
 
   // events
   appendEvents(events: NewEvent[]): Promise<void>;
-  listEvents(filter: {
-    machineId?: string;
-    jobId?: string;
-    afterId?: number;
-    limit: number;
-    newestFirst?: boolean;
-  }): Promise<IngotEvent[]>;
+  listEvents(filter: EventFilter): Promise<IngotEvent[]>;
 
   // secrets
   putSecret(purpose: string, plaintext: string): Promise<string>;
@@ -322,8 +351,7 @@ export interface Store {
     update: AgentTaskUpdate,
     events?: readonly NewEvent[],
   ): Promise<AgentTaskRow | null>;
-  /** The agent's detailed inventory of a machine (DMI, SMART, LLDP…), beside the Machine fields. */
-  setMachineInventory(machineId: string, inventory: Record<string, unknown>): Promise<void>;
+  /** The agent's detailed inventory of a machine (DMI, SMART, LLDP…), as the inventory step stored it. */
   getMachineInventory(machineId: string): Promise<Record<string, unknown> | null>;
 
   // images (src/store/images-sql.ts; the files are src/images/registry.ts's)
@@ -343,10 +371,7 @@ export interface Store {
   deleteImage(nameOrId: string, actor: string): Promise<ImageRow>;
 
   // tokens
-  createToken(
-    t: { name: string; role: Role; hash: string; expiresAt: string | null },
-    actor?: string,
-  ): Promise<ApiToken>;
+  createToken(t: NewToken, actor?: string): Promise<ApiToken>;
   findTokenByHash(hash: string): Promise<ApiToken | null>;
   listTokens(): Promise<ApiToken[]>;
   revokeToken(id: string, actor?: string): Promise<void>;

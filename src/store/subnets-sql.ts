@@ -243,3 +243,8 @@ export async function listIps(db: Db, subnetId: string): Promise<IpAllocation[]>
     allocationFromRow,
   );
 }
+
+export async function listSubnets(db: Db): Promise<Subnet[]> {
+  const rows = await db.query<{ id: string }>('SELECT id FROM subnets ORDER BY name');
+  return Promise.all(rows.map((r) => getSubnet(db, r.id)));
+}

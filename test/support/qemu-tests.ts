@@ -1,9 +1,9 @@
 /**
  * The test files that boot QEMU VMs take turns: on this 2-core host, one file's VMs and image
  * builds starve another's (a VM waiting minutes for a slot, timing checks missed). Held from a
- * file's `before` to its `after`; a holder that died is taken over (src/lab/vm-slots.ts).
+ * file's `before` to its `after`; a holder that died is taken over (src/host/vm-slots.ts).
  */
-import { acquireHostSlot } from '../../src/lab/vm-slots.ts';
+import { acquireHostSlot } from '../../src/host/vm-slots.ts';
 
 export function holdQemuTests(file: string): Promise<() => void> {
   return acquireHostSlot('qemu-tests', 1, file, 45 * 60_000);

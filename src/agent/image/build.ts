@@ -100,6 +100,13 @@ function inRoot(root: string, path: string): string | null {
   return null;
 }
 
+/** The agent's files, relative to `dir` and sorted (`init`, `lib/json.sh`, …): all of them key the image. */
+function guestFilesOf(dir: string, sub = ''): string[] {
+  return readdirSync(join(dir, sub), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? guestFilesOf(dir, join(sub, e.name)) : [join(sub, e.name)]))
+    .sort();
+}
+
 const LIB_DIRS = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib', 'usr/lib', 'lib64'];
 const BIN_DIRS = ['usr/sbin', 'usr/bin', 'sbin', 'bin'];
 
@@ -111,7 +118,7 @@ export async function buildBootImage(
   const kpkg = await kernelPackage();
   const closure = await libraryClosure(BOOT_RECIPE.packages);
   const debs = await resolveDebs([...closure, kpkg]);
-  const guestFiles = readdirSync(GUEST).sort();
+  const guestFiles = guestFilesOf(GUEST);
   const h = createHash('sha256').update(JSON.stringify(BOOT_RECIPE));
   for (const d of debs) h.update(`${d.file} ${d.sha256}\n`);
   for (const f of guestFiles) h.update(f).update(readFileSync(join(GUEST, f)));
@@ -251,6 +258,14 @@ export async function buildBootImage(
       data: readFileSync(join(GUEST, 'udhcpc.script')),
       mode: 0o755,
     });
+    // The agent's helpers and tasks, which it sources (src/agent/guest/{lib,tasks}).
+    for (const f of guestFiles.filter((x) => x.startsWith('lib/') || x.startsWith('tasks/')))
+      add({
+        kind: 'file',
+        path: `usr/share/ingot/agent/${f}`,
+        data: readFileSync(join(GUEST, f)),
+        mode: 0o644,
+      });
     add({ kind: 'file', path: 'etc/ingot/image', data: Buffer.from(`${key}\n`) });
     add({
       kind: 'file',

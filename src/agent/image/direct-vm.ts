@@ -2,11 +2,11 @@
  * Boots the boot image straight from its kernel and initrd under QEMU (TCG, one CPU, like the
  * lab), with QEMU's user-mode network: the guest reaches this host's loopback as 10.0.2.2, so
  * a rack server on 127.0.0.1 answers its agent. No namespaces, no DHCP server, no iPXE: for the
- * agent's own tests and benchmarks. Holds a VM slot (src/lab/vm-slots.ts) while it runs.
+ * agent's own tests and benchmarks. Holds a VM slot (src/host/vm-slots.ts) while it runs.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { vmBaseArgs } from '../../lab/qemu.ts';
-import { acquireVmSlot } from '../../lab/vm-slots.ts';
+import { vmBaseArgs } from '../../host/qemu.ts';
+import { acquireVmSlot } from '../../host/vm-slots.ts';
 
 export interface DirectVmOptions {
   readonly kernel: string;

@@ -1,11 +1,12 @@
 /**
- * GET /api/v1/machines/{id}/console: the tail of a machine's serial console log. Lab machines
- * (src/lab) log their console to a file; real machines have none until serial-over-LAN lands.
+ * GET /api/v1/machines/{id}/console: the tail of a machine's serial console log
+ * (src/host/console-log.ts: lab machines log theirs; real machines have none until
+ * serial-over-LAN lands).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { findConsoleLog, readTail } from '../../lab/console.ts';
+import { findConsoleLog, readTail } from '../../host/console-log.ts';
 import type { Store } from '../../store/store.ts';
 import { errorResponses, IdParams } from '../schemas.ts';
 
@@ -28,7 +29,7 @@ export function consoleRoutes(store: Store, o: { dataDir: string }): FastifyPlug
         if (!file)
           throw new IngotError(
             ErrorCode.NotFound,
-            `machine ${m.hostname} has no console log: only lab machines log their serial console (see docs/lab.md)`,
+            `machine ${m.hostname} has no console log: only lab machines log their serial console, from their first power-on (see docs/lab.md)`,
           );
         let tail: { text: string; size: number };
         try {

@@ -1,5 +1,6 @@
 /** `--wait`: follow a job until it ends, printing each step as it starts and finishes. */
-import { type Client, CliError, Exit } from '../client.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import type { Client } from '../client.ts';
 
 interface JobView {
   id: string;
@@ -39,17 +40,18 @@ export async function waitForJob(
     }
     if (job.status === 'done') return job;
     if (job.status === 'failed' || job.status === 'cancelled') {
-      throw new CliError(
+      throw new IngotError(
+        ErrorCode.StepFailed,
         `${job.kind} ${job.status}${job.error ? `: ${job.error}` : ''}`,
-        Exit.ActionFailed,
-        'INGOT_STEP_FAILED',
-        { job: job.id },
+        {
+          details: { job: job.id },
+        },
       );
     }
     if (Date.now() > deadline) {
-      throw new CliError(
+      throw new IngotError(
+        ErrorCode.Timeout,
         `gave up waiting after ${Math.round(opts.timeoutMs / 1000)} s; the job goes on: \`ingot machine events\` shows its progress`,
-        Exit.Timeout,
       );
     }
     await new Promise((r) => setTimeout(r, 500));

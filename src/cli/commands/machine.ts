@@ -1,55 +1,25 @@
+/**
+ * `ingot machine`: enrol, list, show, change and delete machines. The lifecycle actions are
+ * machine-actions.ts, the timeline machine-events.ts.
+ */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type Client, CliError, Exit } from '../client.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { collect, ctx } from '../context.ts';
 import { ago, bytes, printData, table } from '../output.ts';
-import { waitForJob } from './machine-wait.ts';
+import { registerMachineActions } from './machine-actions.ts';
+import { registerMachineEvents } from './machine-events.ts';
+import { type Machine, resolveId } from './machine-ref.ts';
 
-interface Machine {
-  id: string;
-  hostname: string;
-  state: string;
-  stateReason: string;
-  stateEnteredAt: string;
-  powerState: string;
-  bmc: { address: string; username: string } | null;
-  nics: { mac: string; boot: boolean; speedMbps?: number }[];
-  disks: { name: string; sizeBytes: number; model?: string }[];
-  cpu: { cores: number; model?: string } | null;
-  memoryBytes: number | null;
-  tags: string[];
-  zone: string;
-  rack: string;
-  pool: string;
-  owner: string;
-  allowedActions: string[];
-}
-interface Event {
-  id: number;
-  at: string;
-  type: string;
-  level: string;
-  actor: string;
-  message: string;
-  machineId: string | null;
-}
-
-/** Accepts a machine id (`m-…`) or a hostname. */
-async function resolveId(client: Client, ref: string): Promise<string> {
-  if (/^m-[0-9a-z]{26}$/.test(ref)) return ref;
-  const page = await client.get<{ items: Machine[] }>(
-    `/api/v1/machines?q=${encodeURIComponent(ref)}&limit=50`,
-  );
-  const hit = page.items.find(
-    (m) => m.hostname === ref.toLowerCase() || m.nics.some((n) => n.mac === ref.toLowerCase()),
-  );
-  if (!hit)
-    throw new CliError(
-      `no machine named ${ref}; list them with \`ingot machine ls\``,
-      Exit.NotFound,
-      'INGOT_MACHINE_NOT_FOUND',
-    );
-  return hit.id;
+export function registerMachine(program: Command): void {
+  const machine = program.command('machine').alias('machines').description('enrol, list and drive machines');
+  addCommand(machine);
+  lsCommand(machine);
+  showCommand(machine);
+  setCommand(machine);
+  rmCommand(machine);
+  registerMachineActions(machine);
+  registerMachineEvents(machine);
 }
 
 function readPassword(o: { bmcPasswordFile?: string; bmcPasswordStdin?: boolean }): string | undefined {
@@ -57,9 +27,6 @@ function readPassword(o: { bmcPasswordFile?: string; bmcPasswordStdin?: boolean 
   if (o.bmcPasswordStdin) return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
   return process.env.INGOT_BMC_PASSWORD;
 }
-
-const eventLine = (e: Event) =>
-  `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
 
 function printMachine(m: Machine): void {
   const rows: [string, string][] = [
@@ -80,9 +47,7 @@ function printMachine(m: Machine): void {
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)} ${v}`).join('\n') + '\n');
 }
 
-export function registerMachine(program: Command): void {
-  const machine = program.command('machine').alias('machines').description('enrol, list and drive machines');
-
+function addCommand(machine: Command): void {
   machine
     .command('add')
     .description(
@@ -103,9 +68,9 @@ export function registerMachine(program: Command): void {
       const { client, format } = ctx(cmd);
       const password = readPassword(o);
       if (!password)
-        throw new CliError(
+        throw new IngotError(
+          ErrorCode.Validation,
           '--bmc-password-file, --bmc-password-stdin or INGOT_BMC_PASSWORD is required (passwords never go on the command line)',
-          Exit.Usage,
         );
       const m = await client.post<Machine>('/api/v1/machines', {
         hostname: o.hostname,
@@ -122,7 +87,9 @@ export function registerMachine(program: Command): void {
         `machine ${m.hostname} enrolled (${m.state}); next: ingot machine commission ${m.hostname}\n`,
       );
     });
+}
 
+function lsCommand(machine: Command): void {
   machine
     .command('ls')
     .description('list machines')
@@ -174,7 +141,9 @@ export function registerMachine(program: Command): void {
       if (items.length < total)
         process.stderr.write(`${items.length} of ${total} machines shown; --all fetches every page\n`);
     });
+}
 
+function showCommand(machine: Command): void {
   machine
     .command('show <machine>')
     .description('show a machine (id or hostname)')
@@ -183,7 +152,9 @@ export function registerMachine(program: Command): void {
       const m = await client.get<Machine>(`/api/v1/machines/${await resolveId(client, ref)}`);
       if (!printData(m, format)) printMachine(m);
     });
+}
 
+function setCommand(machine: Command): void {
   machine
     .command('set <machine>')
     .description('change hostname, location, tags or BMC')
@@ -217,7 +188,9 @@ export function registerMachine(program: Command): void {
       const m = await client.patch<Machine>(`/api/v1/machines/${id}`, body);
       if (!printData(m, format)) printMachine(m);
     });
+}
 
+function rmCommand(machine: Command): void {
   machine
     .command('rm <machine>')
     .description('delete a machine (new, ready, broken, retired or failed)')
@@ -226,161 +199,4 @@ export function registerMachine(program: Command): void {
       await client.delete(`/api/v1/machines/${await resolveId(client, ref)}`);
       process.stderr.write(`machine ${ref} deleted\n`);
     });
-
-  const act = (name: string, action: string, description: string) =>
-    machine
-      .command(`${name} <machines...>`)
-      .description(description)
-      .option('--wait', 'follow the workflow until it ends; exit 7 if it fails')
-      .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 3600)
-      .option('--comment <text>', 'why (goes on the timeline)')
-      .option('--param <k=v>', 'workflow parameter (e.g. image=debian-12); repeat for more', collect)
-      .action(async (refs: string[], o, cmd) => runAction(cmd, refs, action, o));
-
-  act('commission', 'commission', 'network-boot, inventory and test; ends ready').option(
-    '--tests <list>',
-    'hardware tests to run, comma-separated: smart, disk-read, memory, cpu',
-  );
-  act('allocate', 'allocate', 'reserve a ready machine');
-  act('deploy', 'deploy', 'write the OS and boot it; ends deployed')
-    .option('--image <name>', 'OS image (ingot image ls); default: the region’s only ready OS image')
-    .option('--user-data <file>', 'cloud-init user-data for the deployed OS (- for stdin)')
-    .option('--ssh-key <file>', 'SSH public key file for the OS’s default user; repeat for more', collect)
-    .option('--disk <name>', 'disk to write (default: the first)');
-  act('release', 'release', 'wipe disks and return to ready').option(
-    '--wipe <mode>',
-    'quick (signatures, first and last MiB) or secure (erase or zero-fill the whole disk)',
-  );
-  act('abort', 'abort', 'stop the running workflow');
-  act('rescue', 'rescue', 'boot the ephemeral OS for repair');
-  act('exit-rescue', 'exit-rescue', 'leave rescue');
-  act('mark-broken', 'mark-broken', 'take out of service');
-  act('mark-fixed', 'mark-fixed', 'return to service');
-  act('retire', 'retire', 'retire for good');
-
-  machine
-    .command('power <op> <machines...>')
-    .description('power on, off or cycle through the BMC')
-    .option('--wait', 'wait until done')
-    .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 600)
-    .action(async (op: string, refs: string[], o, cmd) => {
-      if (!['on', 'off', 'cycle'].includes(op))
-        throw new CliError(`power: "${op}" is not on, off or cycle`, Exit.Usage);
-      await runAction(cmd, refs, `power-${op}`, o);
-    });
-
-  machine
-    .command('events <machine>')
-    .description('the machine’s timeline; -f follows it live')
-    .option('-f, --follow', 'keep streaming new events')
-    .option('--limit <n>', 'how many past events', (v) => Number(v), 200)
-    .action(async (ref, o, cmd) => {
-      const { client, format } = ctx(cmd);
-      const id = await resolveId(client, ref);
-      const events = await client.get<Event[]>(`/api/v1/machines/${id}/events?limit=${o.limit}`);
-      if (!o.follow && printData(events, format)) return;
-      const emit = (e: Event) =>
-        format === 'table'
-          ? process.stdout.write(eventLine(e))
-          : process.stdout.write(`${JSON.stringify(e)}\n`);
-      for (const e of events) emit(e);
-      if (!o.follow) return;
-      const abort = new AbortController();
-      process.on('SIGINT', () => abort.abort());
-      const last = events.at(-1)?.id ?? 0;
-      await client.stream(
-        `/api/v1/events?machine=${id}&after=${last}`,
-        (e) => emit(e as unknown as Event),
-        abort.signal,
-      );
-    });
-}
-
-async function runAction(
-  cmd: Command,
-  refs: string[],
-  action: string,
-  o: {
-    wait?: boolean;
-    timeout: number;
-    comment?: string;
-    param?: string[];
-    tests?: string;
-    image?: string;
-    userData?: string;
-    sshKey?: string[];
-    disk?: string;
-    wipe?: string;
-  },
-): Promise<void> {
-  const { client, format } = ctx(cmd);
-  const params: Record<string, unknown> = Object.fromEntries(
-    (o.param ?? []).map((kv) => [kv.split('=')[0], kv.split('=').slice(1).join('=')]),
-  );
-  const file = (f: string, what: string) => {
-    try {
-      return readFileSync(f === '-' ? 0 : f, 'utf8');
-    } catch (e) {
-      throw new CliError(`${what}: cannot read ${f}: ${(e as Error).message}`, Exit.Usage);
-    }
-  };
-  if (o.tests) params.tests = o.tests;
-  if (o.image) params.image = o.image;
-  if (o.userData) params.userData = file(o.userData, '--user-data');
-  if (o.sshKey?.length)
-    params.sshKeys = o.sshKey.flatMap((f) => file(f, '--ssh-key').split('\n')).filter((k) => k.trim());
-  if (o.disk) params.disk = o.disk;
-  if (o.wipe) params.wipe = o.wipe;
-  const results: {
-    machine: string;
-    ok: boolean;
-    state?: string;
-    job?: string | null;
-    error?: string;
-    exit?: number;
-  }[] = [];
-  await Promise.all(
-    refs.map(async (ref) => {
-      try {
-        const id = await resolveId(client, ref);
-        const r = await client.post<{ machine: Machine; job: { id: string } | null }>(
-          `/api/v1/machines/${id}/actions/${action}`,
-          {
-            comment: o.comment,
-            params: Object.keys(params).length ? params : undefined,
-          },
-        );
-        if (o.wait && r.job) {
-          await waitForJob(client, r.job.id, {
-            timeoutMs: o.timeout * 1000,
-            quiet: format !== 'table',
-            label: r.machine.hostname,
-          });
-        }
-        const now = o.wait ? await client.get<Machine>(`/api/v1/machines/${id}`) : r.machine;
-        results.push({ machine: r.machine.hostname, ok: true, state: now.state, job: r.job?.id ?? null });
-      } catch (e) {
-        const err = e as CliError;
-        results.push({ machine: ref, ok: false, error: err.message, exit: err.exitCode ?? Exit.Error });
-      }
-    }),
-  );
-  if (!printData(results, format)) {
-    for (const r of results) {
-      if (r.ok)
-        process.stdout.write(`${r.machine}: ${action} ${o.wait ? 'done' : 'accepted'} (${r.state})\n`);
-      else process.stderr.write(`ingot: ${refs.length > 1 ? `${r.machine}: ` : ''}${r.error}\n`);
-    }
-  }
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    throw new CliError(
-      `${action} failed for ${failed.length} of ${refs.length} machines`,
-      (failed[0].exit ?? Exit.Error) as Exit,
-      'INGOT_CLI',
-      {
-        silent: refs.length === 1 || format !== 'table',
-      },
-    );
-  }
 }

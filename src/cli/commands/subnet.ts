@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError, Exit } from '../client.ts';
+import { invalid } from '../../core/errors.ts';
 import { collect, ctx } from '../context.ts';
 import { printData, table } from '../output.ts';
 
@@ -16,8 +16,7 @@ interface Subnet {
 
 function range(kind: string, v: string) {
   const [start, end] = v.split('-');
-  if (!start || !end)
-    throw new CliError(`--${kind}: "${v}" is not START-END (e.g. 10.0.0.100-10.0.0.200)`, Exit.Usage);
+  if (!start || !end) throw invalid(`--${kind}`, `"${v}" is not START-END (e.g. 10.0.0.100-10.0.0.200)`);
   return { kind, start, end };
 }
 

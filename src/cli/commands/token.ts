@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Client, CliError, Exit } from '../client.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { Client } from '../client.ts';
 import { resolveTarget, writeConfig } from '../config.ts';
 import { ctx } from '../context.ts';
 import { ago, printData, table } from '../output.ts';
@@ -74,9 +75,9 @@ export function registerToken(program: Command): void {
       if (o.tokenFile) secret = readFileSync(o.tokenFile, 'utf8').trim();
       if (!secret && !process.stdin.isTTY) secret = readFileSync(0, 'utf8').trim();
       if (!secret)
-        throw new CliError(
+        throw new IngotError(
+          ErrorCode.Validation,
           'no token: pass --token-file FILE, pipe it on stdin, or set INGOT_TOKEN',
-          Exit.Usage,
         );
       const target = { ...resolveTarget({ url, token: secret }) };
       const me = await new Client(target).get<Token>('/api/v1/whoami');

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { expiryOf, generatePki } from './generate.ts';
+import { expiryOf } from './generate.ts';
 import { type ClusterTokens, keyFileOf, PKI_FILES, type PkiMaterial } from './types.ts';
 
 const TOKENS = 'tokens.yaml';
@@ -48,13 +48,4 @@ export function writePkiDir(dir: string, pki: PkiMaterial): void {
   }
   writeFileSync(join(dir, TOKENS), stringify(pki.tokens, { sortMapEntries: true }), { mode: 0o600 });
   writeFileSync(join(dir, EXPIRY), JSON.stringify(pki.expiry, null, 2) + '\n', { mode: 0o644 });
-}
-
-/** The PKI in `dir` if there is one (so re-rendering is byte-stable), else a new one written there. */
-export async function ensurePkiDir(dir: string, adminGroup: string, now?: Date): Promise<PkiMaterial> {
-  const existing = readPkiDir(dir);
-  if (existing) return existing;
-  const pki = await generatePki(adminGroup, now);
-  writePkiDir(dir, pki);
-  return pki;
 }

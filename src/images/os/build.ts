@@ -9,27 +9,17 @@
  * returns the cached image at once. Downloaded packages are kept in `<cache>/images/debs`.
  */
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { defaultCacheDir } from '../cache-dir.ts';
 import { sha256File } from '../hash.ts';
 import { archiveDates, type DebianMirrors, debianMirrors } from './apt-sources.ts';
-import { type Chroot, runLogged, unmountBelow, withChroot } from './chroot.ts';
+import { runLogged, unmountBelow } from './chroot.ts';
 import { cleanStaleBuilds, copyOut, findCached, lock, pruneOldBuilds, readBuilt } from './cache.ts';
 import { fatUuid, installBiosGrub, makeEsp, makeRootFs, partition, uuidFrom } from './disk.ts';
-import { grubCfg, grubEarlyCfg, type OsDistro, type OsRecipe, recipeFor, recipeHash } from './recipe.ts';
+import { type OsDistro, type OsRecipe, recipeFor, recipeHash } from './recipe.ts';
+import { bootstrapRoot, finishRoot } from './root.ts';
 
 const HERE = new URL('./', import.meta.url).pathname;
 const GiB = 2 ** 30;
@@ -95,7 +85,9 @@ export interface BuiltOsImage {
 
 /** The builder's own sources: part of the recipe hash, so a builder change rebuilds. */
 function builderSources(): string[] {
-  return ['recipe.ts', 'disk.ts', 'build.ts', 'chroot.ts'].map((f) => readFileSync(join(HERE, f), 'utf8'));
+  return ['recipe.ts', 'disk.ts', 'build.ts', 'root.ts', 'chroot.ts'].map((f) =>
+    readFileSync(join(HERE, f), 'utf8'),
+  );
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -187,112 +179,19 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
     : Math.floor(Date.now() / 1000);
   const ids = (what: string) => uuidFrom(`${c.rhash}:${what}`, sha);
   const rootDir = join(workDir, 'root');
-  const env: Record<string, string> = c.mirrors.proxy ? { http_proxy: c.mirrors.proxy } : {};
+  const rootUuid = ids('rootfs');
+  const espVolumeId = sha(`${c.rhash}:esp`).slice(0, 8);
   try {
-    step(`debootstrap ${c.recipe.suite} from ${c.mirrors.mirror} (log: ${buildLog})`);
-    mkdirSync(c.debs, { recursive: true });
-    await runLogged(
-      'debootstrap',
-      [
-        '--variant=minbase',
-        '--arch=amd64',
-        '--components=main',
-        `--cache-dir=${c.debs}`,
-        c.recipe.suite,
-        rootDir,
-        c.mirrors.mirror,
-      ],
-      { log: buildLog, env },
+    const root = await bootstrapRoot(
+      rootDir,
+      join(workDir, 'grub'),
+      { recipe: c.recipe, mirrors: c.mirrors, debs: c.debs, buildLog, epoch },
+      rootUuid,
+      step,
     );
-    const debootstrapVersion = (await runLogged('debootstrap', ['--version'])).trim();
-    let kernel = '';
-    let packages: Record<string, string> = {};
-    await withChroot(rootDir, { log: buildLog, aptCache: c.debs, env }, async (ch) => {
-      step(`installing ${c.recipe.packages.length} packages (apt-get in the chroot)`);
-      await configureApt(ch, c);
-      // One initramfs at the end instead of one per trigger.
-      await ch.run(['dpkg-divert', '--local', '--rename', '--add', '/usr/sbin/update-initramfs']);
-      writeFileSync(join(rootDir, 'usr/sbin/update-initramfs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-      for (const [path, content] of Object.entries(c.recipe.files)) {
-        mkdirSync(dirname(join(rootDir, path)), { recursive: true });
-        writeFileSync(join(rootDir, path), content);
-      }
-      await ch.run([
-        'apt-get',
-        'install',
-        '-y',
-        '-q',
-        '--no-install-recommends',
-        '-o',
-        'Dpkg::Options::=--force-confold',
-        ...c.recipe.packages,
-      ]);
-      unlinkSync(join(rootDir, 'usr/sbin/update-initramfs'));
-      await ch.run(['dpkg-divert', '--local', '--rename', '--remove', '/usr/sbin/update-initramfs']);
-      kernel = readdirSync(join(rootDir, 'lib/modules')).sort().at(-1) ?? '';
-      if (!kernel)
-        throw new IngotError(
-          ErrorCode.Internal,
-          'no kernel in /lib/modules after installing linux-image-amd64',
-        );
-      step(`initramfs for ${kernel}, locales`);
-      await ch.run(['locale-gen']);
-      await ch.run(['update-initramfs', '-c', '-k', kernel], { SOURCE_DATE_EPOCH: String(epoch) });
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
-      const q = await ch.run(['dpkg-query', '-W', '-f', '${Package}\t${Version}\n']);
-      packages = Object.fromEntries(
-        q
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.split('\t') as [string, string]),
-      );
-      step('GRUB images (BIOS core.img, UEFI BOOTX64.EFI)');
-      const rootUuid = ids('rootfs');
-      writeFileSync(join(rootDir, 'tmp/early.cfg'), grubEarlyCfg(rootUuid));
-      await ch.run([
-        'grub-mkimage',
-        '-O',
-        'i386-pc',
-        '-d',
-        '/usr/lib/grub/i386-pc',
-        '-o',
-        '/tmp/core.img',
-        '-c',
-        '/tmp/early.cfg',
-        '-p',
-        '/boot/grub',
-        'biosdisk',
-        'part_gpt',
-        'ext2',
-        'search_fs_uuid',
-      ]);
-      await ch.run([
-        'grub-mkimage',
-        '-O',
-        'x86_64-efi',
-        '-d',
-        '/usr/lib/grub/x86_64-efi',
-        '-o',
-        '/tmp/BOOTX64.EFI',
-        '-c',
-        '/tmp/early.cfg',
-        '-p',
-        '/boot/grub',
-        'part_gpt',
-        'ext2',
-        'fat',
-        'search_fs_uuid',
-      ]);
-    });
-    const grubOut = join(workDir, 'grub');
-    mkdirSync(grubOut);
-    for (const f of ['core.img', 'BOOTX64.EFI', 'early.cfg'])
-      renameSync(join(rootDir, 'tmp', f), join(grubOut, f));
-    const bootImg = readFileSync(join(rootDir, 'usr/lib/grub/i386-pc/boot.img'));
     step('configuring the root filesystem');
-    const rootUuid = ids('rootfs');
-    const espVolumeId = sha(`${c.rhash}:esp`).slice(0, 8);
-    finishRoot(rootDir, c, { rootUuid, espVolumeId, kernel });
+    finishRoot(rootDir, c, { rootUuid, espVolumeId, kernel: root.kernel });
+    // Every file dated at the archive's date: the same inputs give the same bytes.
     await runLogged(
       'find',
       [
@@ -307,9 +206,7 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
         '{}',
         '+',
       ],
-      {
-        log: buildLog,
-      },
+      { log: buildLog },
     );
 
     step(`assembling the ${c.sizeBytes / GiB} GiB disk (GPT: BIOS boot, ESP, root)`);
@@ -326,9 +223,9 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
     await makeEsp(image, layout.esp, {
       label: c.recipe.espLabel,
       volumeId: espVolumeId,
-      files: { 'EFI/BOOT/BOOTX64.EFI': join(grubOut, 'BOOTX64.EFI') },
+      files: { 'EFI/BOOT/BOOTX64.EFI': join(root.grubDir, 'BOOTX64.EFI') },
     });
-    installBiosGrub(image, layout.bios, bootImg, readFileSync(join(grubOut, 'core.img')));
+    installBiosGrub(image, layout.bios, root.bootImg, readFileSync(join(root.grubDir, 'core.img')));
     step('sha256');
     const sha256 = await sha256File(image);
     writeFileSync(join(out, `${c.name}.raw.sha256`), `${sha256}  ${c.name}.raw\n`);
@@ -339,14 +236,14 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
       format: 'raw',
       sizeBytes: c.sizeBytes,
       sha256,
-      kernel,
-      packages,
+      kernel: root.kernel,
+      packages: root.packages,
       inputs: {
         recipeHash: c.rhash,
         mirror: c.mirrors.mirror,
         security: c.mirrors.security,
         archiveDates: c.dates,
-        debootstrap: debootstrapVersion,
+        debootstrap: root.debootstrapVersion,
         sourceDateEpoch: epoch,
       },
       layout: {
@@ -375,80 +272,5 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
   } finally {
     await unmountBelow(workDir);
     await runLogged('rm', ['-rf', '--one-file-system', workDir]).catch(() => {});
-  }
-}
-
-async function configureApt(ch: Chroot, c: BuildCtx): Promise<void> {
-  const root = ch.root;
-  writeFileSync(
-    join(root, 'usr/sbin/policy-rc.d'),
-    '#!/bin/sh\n# no daemons start in the image build\nexit 101\n',
-    {
-      mode: 0o755,
-    },
-  );
-  rmSync(join(root, 'etc/apt/sources.list'), { force: true });
-  writeFileSync(join(root, 'etc/apt/sources.list.d/debian.sources'), aptSources(c));
-  // Packages stay in the bind-mounted cache, not in the image.
-  writeFileSync(join(root, 'etc/apt/apt.conf.d/90ingot-build'), 'APT::Keep-Downloaded-Packages "true";\n');
-  await ch.run(['apt-get', 'update', '-q']);
-}
-
-function aptSources(c: BuildCtx): string {
-  const s = c.recipe.suite;
-  const stanzas = [
-    `Types: deb\nURIs: ${c.mirrors.mirror}\nSuites: ${s} ${s}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-  ];
-  if (c.mirrors.security)
-    stanzas.push(
-      `Types: deb\nURIs: ${c.mirrors.security}\nSuites: ${s}-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-    );
-  return stanzas.join('\n');
-}
-
-/** Everything after the packages: fstab, GRUB files, and what must not be shared between machines. */
-function finishRoot(
-  root: string,
-  c: BuildCtx,
-  o: { rootUuid: string; espVolumeId: string; kernel: string },
-): void {
-  writeFileSync(
-    join(root, 'etc/fstab'),
-    `# Written by Ingot's image builder.\nUUID=${o.rootUuid} / ext4 errors=remount-ro 0 1\nUUID=${fatUuid(o.espVolumeId)} /boot/efi vfat umask=0077,nofail 0 2\n`,
-  );
-  mkdirSync(join(root, 'boot/efi'), { recursive: true });
-  for (const platform of ['i386-pc', 'x86_64-efi']) {
-    const dest = join(root, 'boot/grub', platform);
-    mkdirSync(dest, { recursive: true });
-    const src = join(root, 'usr/lib/grub', platform);
-    for (const f of readdirSync(src))
-      if (/\.(mod|lst)$/.test(f) || f === 'modinfo.sh') copyFileSync(join(src, f), join(dest, f));
-  }
-  writeFileSync(
-    join(root, 'boot/grub/grub.cfg'),
-    grubCfg({ rootUuid: o.rootUuid, kernelVersion: o.kernel, cmdline: c.recipe.cmdline }),
-  );
-  // Per-machine identity is made at first boot: machine-id (systemd), SSH host keys (cloud-init).
-  writeFileSync(join(root, 'etc/machine-id'), '');
-  rmSync(join(root, 'var/lib/dbus/machine-id'), { force: true });
-  for (const f of readdirSync(join(root, 'etc/ssh')))
-    if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f));
-  writeFileSync(join(root, 'etc/resolv.conf'), '');
-  rmSync(join(root, 'usr/sbin/policy-rc.d'), { force: true });
-  rmSync(join(root, 'etc/apt/apt.conf.d/90ingot-build'), { force: true });
-  // Package lists, caches, temp files and the build's logs are not part of the image (log
-  // directories stay: journald and others expect them).
-  for (const d of ['var/lib/apt/lists', 'var/cache/apt', 'tmp', 'var/tmp'])
-    for (const f of existsSync(join(root, d)) ? readdirSync(join(root, d)) : [])
-      if (f !== 'partial' && f !== 'lock') rmSync(join(root, d, f), { recursive: true, force: true });
-  mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
-  removeFilesBelow(join(root, 'var/log'));
-}
-
-function removeFilesBelow(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) removeFilesBelow(p);
-    else rmSync(p, { force: true });
   }
 }

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { alive } from '../../lab/exec.ts';
+import { alive } from '../../host/process.ts';
 import type { BuiltOsImage, OsImageManifest } from './build.ts';
 import { runLogged, unmountBelow } from './chroot.ts';
 

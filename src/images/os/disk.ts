@@ -9,7 +9,7 @@
  * writing filesystems at offsets needs neither — nor anything to detach when a build dies.
  */
 import { execFile as execFileCb } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 
@@ -213,8 +213,4 @@ export function installBiosGrub(file: string, part: Partition, bootImg: Buffer, 
   } finally {
     closeSync(fd);
   }
-}
-
-export function readFileBuffer(path: string): Buffer {
-  return readFileSync(path);
 }

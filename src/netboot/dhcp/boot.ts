@@ -3,7 +3,7 @@
  * plain DHCP client such as an OS) and where it should go next. Pure: no I/O.
  */
 import { IPXE_BINARIES, ipxeScriptUrl, uefiHttpBootUrl } from '../urls.ts';
-import { ClientArch, decodeSubOptions, encodeSubOptions, IpxeOpt, Opt, PxeOpt } from './options.ts';
+import { ClientArch, encodeSubOptions, IpxeOpt, Opt, PxeOpt } from './options.ts';
 import type { DhcpPacket } from './packet.ts';
 
 export const ClientKind = {
@@ -105,11 +105,4 @@ export function bootPlan(p: DhcpPacket, client: ClientInfo, ctx: PlanContext): B
     default:
       return { file: null, options: [] };
   }
-}
-
-/** iPXE's feature list from option 175, for the logs (does it speak HTTP?). */
-export function ipxeFeatures(p: DhcpPacket): { http: boolean } | null {
-  const v = p.options.get(Opt.Ipxe);
-  if (!v) return null;
-  return { http: decodeSubOptions(v).has(IpxeOpt.FeatureHttp) };
 }

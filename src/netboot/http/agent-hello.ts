@@ -4,47 +4,26 @@
  * only then answers 200, so a 200 means the region can see it. The engine's AgentPort answers
  * the `hello` task from this event.
  */
+import { helloFields } from '../../core/agent-protocol.ts';
 import { BootEvent } from '../urls.ts';
+import { bootCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
 import { readSmallBody, sendJson } from './context.ts';
 import { addressBelongsTo, sourceIp } from './identify.ts';
-import { hashBootToken, looksLikeToken, tokenFromHeaders } from './tokens.ts';
-
-/** Fields the agent may report; anything else is dropped. */
-const REPORTED = ['mac', 'ip', 'uptime', 'bootId', 'agent', 'kernel'] as const;
 
 export const agentHello: Handler = async (req, res, _url, ctx) => {
+  const caller = await bootCaller(req, res, ctx);
+  if (!caller) return;
+  const { machine } = caller;
   const ip = sourceIp(req);
-  const token = tokenFromHeaders(req);
-  if (!looksLikeToken(token)) {
-    ctx.log.warn({ ip }, 'agent hello without a boot token');
-    return sendJson(res, 401, {
-      code: 'INGOT_UNAUTHENTICATED',
-      message:
-        'send the boot token from the kernel command line (ingot.token=) as "Authorization: Bearer <token>"',
-    });
-  }
-  const machine = await ctx.store.findMachineByBootToken(hashBootToken(token));
-  if (!machine) {
-    ctx.log.warn({ ip }, 'agent hello with an unknown or expired boot token');
-    return sendJson(res, 403, {
-      code: 'INGOT_FORBIDDEN',
-      message: 'the boot token is unknown or expired; reboot the machine from the network to get a new one',
-    });
-  }
   const raw = await readSmallBody(req);
-  let body: Record<string, unknown> = {};
+  let body: unknown = {};
   try {
-    body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    body = raw ? JSON.parse(raw) : {};
   } catch {
     // busybox wget posts form-ish text at worst: the hello itself is what matters.
   }
-  const reported: Record<string, string | number> = {};
-  for (const k of REPORTED) {
-    const v = body?.[k];
-    if (typeof v === 'string' || typeof v === 'number')
-      reported[k] = typeof v === 'string' ? v.slice(0, 200) : v;
-  }
+  const reported = helloFields(body);
   const [job] = await ctx.store.listJobs({ machineId: machine.id, status: ['running', 'queued'] }, 1);
   const leaseMatch = await addressBelongsTo(ctx.store, ip, machine);
   await ctx.events.write({

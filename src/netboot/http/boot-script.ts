@@ -3,19 +3,13 @@
  * get the ephemeral OS with a fresh boot token on the kernel line; the others boot from local
  * disk by their chosen method. Every answer goes on the machine's timeline.
  */
+import { EPHEMERAL_STATES } from '../../core/lifecycle.ts';
 import { normalizeMac } from '../../core/machine.ts';
 import { BootEvent, macPath } from '../urls.ts';
 import type { Handler } from './context.ts';
 import { sendText } from './context.ts';
 import { sourceIp } from './identify.ts';
-import {
-  EPHEMERAL_STATES,
-  ephemeralArgs,
-  ephemeralScript,
-  LocalBoot,
-  localBootOf,
-  localBootScript,
-} from './scripts.ts';
+import { ephemeralArgs, ephemeralScript, LocalBoot, localBootOf, localBootScript } from './scripts.ts';
 import { hashBootToken, newBootToken } from './tokens.ts';
 
 export const bootScript: Handler = async (req, res, url, ctx) => {

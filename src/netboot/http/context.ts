@@ -1,5 +1,7 @@
 /** What every boot-HTTP handler shares. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IngotError } from '../../core/errors.ts';
+import { httpStatusOf } from '../../core/http-status.ts';
 import type { Store } from '../../store/store.ts';
 import type { ArtifactDir } from './artifacts.ts';
 import type { EventSink } from './events.ts';
@@ -47,6 +49,11 @@ export function sendText(
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   sendText(res, status, `${JSON.stringify(body)}\n`, 'application/json');
+}
+
+/** An IngotError as the API sends it: `{code, message, details}` with its code's status. */
+export function sendError(res: ServerResponse, e: IngotError): void {
+  sendJson(res, httpStatusOf(e.code), e.toJSON());
 }
 
 /** Reads a small body; null when over `limit` bytes. */

@@ -2,17 +2,7 @@
  * iPXE scripts from a machine's state. Pure: the server fetches the machine and mints the
  * token; this file only decides what the firmware runs next.
  */
-import type { MachineState } from '../../core/lifecycle.ts';
 import type { Machine } from '../../core/machine.ts';
-
-/** States whose workflows need the ephemeral OS (the agent): the machine boots it from the network. */
-export const EPHEMERAL_STATES: ReadonlySet<MachineState> = new Set<MachineState>([
-  'commissioning',
-  'deploying',
-  'rescue',
-  // Release wipes disks from the ephemeral OS (see engine/workflows.ts), so it boots it too.
-  'releasing',
-]);
 
 /**
  * How a machine that should not network-boot leaves iPXE. Firmware differs: some BIOSes hang

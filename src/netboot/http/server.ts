@@ -10,7 +10,7 @@ import { metadataRoute } from '../metadata/route.ts';
 import type { MetadataSource } from '../metadata/documents.ts';
 import { agentHello } from './agent-hello.ts';
 import { deployMetadataSource } from './agent-metadata.ts';
-import { agentNextTask, agentOsBooted, agentReport } from './agent-tasks.ts';
+import { agentNextTask, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
 import { ArtifactDir } from './artifacts.ts';
 import { bootScript } from './boot-script.ts';
@@ -18,6 +18,7 @@ import type { BootContext, EphemeralImage } from './context.ts';
 import { sendText } from './context.ts';
 import { EventSink } from './events.ts';
 import { type BootLogger, silentLogger } from './logger.ts';
+import { agentOsBooted } from './os-booted.ts';
 
 export interface BootHttpOptions {
   readonly store: Store;

@@ -83,15 +83,6 @@ export function decodeTftp(b: Buffer): TftpPacket {
       throw new TftpDecodeError(`unknown opcode ${op}`);
   }
 }
-
-export function dataPacket(block: number, data: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(4 + data.length);
-  b.writeUInt16BE(Op.Data, 0);
-  b.writeUInt16BE(block & 0xffff, 2);
-  data.copy(b, 4);
-  return b;
-}
-
 export function ackPacket(block: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt16BE(Op.Ack, 0);

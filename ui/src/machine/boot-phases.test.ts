@@ -21,9 +21,13 @@ const job = (status: Job['status'], over: Partial<Job> = {}): Job => ({
   machineId: 'm1',
   kind: 'commission',
   status,
-  steps: ['set-boot-network', 'boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off'].map(
-    (name) => ({ name, startedAt: null, endedAt: null, attempts: 0, error: null }),
-  ),
+  steps: ['boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off'].map((name) => ({
+    name,
+    startedAt: null,
+    endedAt: null,
+    attempts: 0,
+    error: null,
+  })),
   stepIndex: 0,
   error: null,
   actor: 'user:admin',
@@ -40,7 +44,7 @@ describe('boot phases', () => {
     assert.equal(phaseOf(ev('http.get')), 'kernel');
     assert.equal(phaseOf(ev('agent.hello')), 'agent');
     assert.equal(phaseOf(ev('step.started', { data: { step: 'wait-agent' } })), 'agent');
-    assert.equal(phaseOf(ev('step.started', { data: { step: 'set-boot-network' } })), 'bmc');
+    assert.equal(phaseOf(ev('step.started', { data: { step: 'boot' } })), 'bmc');
     assert.equal(phaseOf(ev('machine.updated')), null);
   });
 

@@ -23,7 +23,6 @@ export const PHASES: readonly { id: PhaseId; label: string; hint: string }[] = [
 ];
 
 const STEP_PHASE: Record<string, PhaseId> = {
-  'set-boot-network': 'bmc',
   boot: 'bmc',
   'power-on': 'bmc',
   'wait-agent': 'agent',

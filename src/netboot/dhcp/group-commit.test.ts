@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LeaseCommitter } from '../src/netboot/dhcp/group-commit.ts';
-import { openStore } from '../src/store/open.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
-import type { LeaseWrite } from '../src/store/store.ts';
-import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { LeaseCommitter } from './group-commit.ts';
+import { openStore } from '../../store/open.ts';
+import type { SqlStore } from '../../store/sql-store.ts';
+import type { LeaseWrite } from '../../store/store.ts';
+import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 
 function contract(name: string, open: () => Promise<{ store: SqlStore; cleanup: () => Promise<void> }>) {
   describe(`commitLeases on ${name}`, () => {

@@ -4,14 +4,14 @@
  * Needs root (network namespaces, taps). See docs/lab.md.
  */
 import type { Command } from 'commander';
-import { invalid } from '../core/errors.ts';
-import { labDown, labUp } from '../lab/control.ts';
-import { MAX_LAB_MACHINES } from '../lab/lab.ts';
-import type { Firmware } from '../lab/qemu.ts';
-import { labDirFor, readState } from '../lab/state.ts';
-import { type LabStatus, labStatus } from '../lab/status.ts';
-import { ctx } from './context.ts';
-import { type Format, printData, table } from './output.ts';
+import { invalid } from '../../core/errors.ts';
+import { labDown, labUp } from '../../lab/control.ts';
+import { MAX_LAB_MACHINES } from '../../lab/lab.ts';
+import type { Firmware } from '../../lab/qemu.ts';
+import { labDirFor, readState } from '../../lab/state.ts';
+import { type LabStatus, labStatus } from '../../lab/status.ts';
+import { ctx } from '../context.ts';
+import { type Format, printData, table } from '../output.ts';
 
 const dataOpt = ['--data <dir>', 'the region’s data dir (its store; labs live in DATA/labs)'] as const;
 const defaultData = process.env.INGOT_DATA ?? './.ingot';

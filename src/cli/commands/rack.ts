@@ -9,19 +9,19 @@ import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, Exit } from './client.ts';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 
 function port(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new CliError(`${flag}: a port number from 1 to 65535, not "${v}"`, Exit.Usage);
+    throw invalid(flag, `a port number from 1 to 65535, not "${v}"`);
   return n;
 }
 
 function count(flag: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new CliError(`${flag}: a whole number from ${min} to ${max}, not "${v}"`, Exit.Usage);
+    throw invalid(flag, `a whole number from ${min} to ${max}, not "${v}"`);
   return n;
 }
 
@@ -39,9 +39,9 @@ function linkBootImage(artifacts: string, dir: string): void {
   try {
     symlinkSync(dir, link);
   } catch (e) {
-    throw new CliError(
+    throw new IngotError(
+      ErrorCode.Config,
       `${link} exists and is not Ingot's link to the boot image; move it away or pass --no-boot-image (${(e as Error).message})`,
-      Exit.Usage,
     );
   }
 }
@@ -83,7 +83,7 @@ export function registerRackCommand(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       if (!isIPv4(o.provisioningIp))
-        throw new CliError(`--provisioning-ip: an IPv4 address, not "${o.provisioningIp}"`, Exit.Usage);
+        throw invalid('--provisioning-ip', `an IPv4 address, not "${o.provisioningIp}"`);
       const httpPort = port('--http-port', o.httpPort);
       const dhcpPort = port('--dhcp-port', o.dhcpPort);
       const tftpPort = port('--tftp-port', o.tftpPort);
@@ -92,13 +92,13 @@ export function registerRackCommand(program: Command): void {
       const artifacts: string = o.artifacts ?? join(o.data, 'artifacts');
       const [{ default: pino }, { startRackServices }, { openStore }] = await Promise.all([
         import('pino'),
-        import('../netboot/rack.ts'),
-        import('../store/open.ts'),
+        import('../../netboot/rack.ts'),
+        import('../../store/open.ts'),
       ]);
       const log = pino({ level: o.logLevel }, pino.destination(2));
       mkdirSync(join(artifacts, 'images'), { recursive: true });
       if (o.bootImage) {
-        const { buildBootImage } = await import('../agent/image/build.ts');
+        const { buildBootImage } = await import('../../agent/image/build.ts');
         const image = await buildBootImage({ log: (m) => log.info(m) });
         linkBootImage(artifacts, image.dir);
       }

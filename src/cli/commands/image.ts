@@ -10,12 +10,12 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { invalid } from '../core/errors.ts';
-import { sha256File } from '../images/hash.ts';
-import type { Image } from '../images/types.ts';
-import { CliError, type Client, Exit, exitFor } from './client.ts';
-import { ctx } from './context.ts';
-import { bytes, printData, table } from './output.ts';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import { sha256File } from '../../images/hash.ts';
+import type { Image } from '../../images/types.ts';
+import { type Client, Exit, errorFromResponse, exitFor } from '../client.ts';
+import { ctx } from '../context.ts';
+import { bytes, printData, table } from '../output.ts';
 
 /** `1.5G`, `1536M`, `2147483648` → bytes (binary units). */
 export function parseSize(flag: string, v: string): number {
@@ -49,18 +49,13 @@ export async function uploadImage(
       duplex: 'half',
     } as RequestInit);
   } catch (e) {
-    throw new CliError(
+    throw new IngotError(
+      ErrorCode.Unreachable,
       `cannot upload to the region at ${client.target.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
-      Exit.Unreachable,
     );
   }
   const body = (await res.json().catch(() => ({}))) as Image & { code?: string; message?: string };
-  if (!res.ok)
-    throw new CliError(
-      body.message ?? `HTTP ${res.status}`,
-      exitFor(res.status),
-      body.code ?? `HTTP_${res.status}`,
-    );
+  if (!res.ok) throw errorFromResponse(res.status, body);
   return body;
 }
 
@@ -72,16 +67,17 @@ async function waitImported(client: Client, name: string, timeoutMs: number): Pr
     const img = await client.get<Image>(`/api/v1/images/${encodeURIComponent(name)}`);
     if (img.status === 'ready') return img;
     if (img.status === 'failed')
-      throw new CliError(
-        `image ${name} failed: ${img.statusReason}`,
-        Exit.ActionFailed,
-        'INGOT_IMAGE_FAILED',
-      );
+      throw new IngotError(ErrorCode.StepFailed, `image ${name} failed: ${img.statusReason}`, {
+        details: { image: name },
+      });
     if (img.statusReason !== last && process.stderr.isTTY)
       process.stderr.write(`${name}: ${img.statusReason}\n`);
     last = img.statusReason;
     if (Date.now() > end)
-      throw new CliError(`image ${name} still importing after ${timeoutMs / 1000} s (${last})`, Exit.Timeout);
+      throw new IngotError(
+        ErrorCode.Timeout,
+        `image ${name} still importing after ${timeoutMs / 1000} s (${last}); the import goes on: \`ingot image ls\` shows it`,
+      );
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -124,8 +120,8 @@ export function registerImageCommand(program: Command): Command {
     .option('--no-cache', 'build even if the cache has this recipe and archive date')
     .option('--mirror <url>', 'Debian mirror (default: the one /etc/apt/sources.list(.d) names)')
     .action(async (o, cmd: Command) => {
-      const { buildOsImage } = await import('../images/os/build.ts');
-      const { OS_DISTROS } = await import('../images/os/recipe.ts');
+      const { buildOsImage } = await import('../../images/os/build.ts');
+      const { OS_DISTROS } = await import('../../images/os/recipe.ts');
       if (!(OS_DISTROS as readonly string[]).includes(o.distro))
         throw invalid('--distro', `"${o.distro}" is not one of ${OS_DISTROS.join(', ')}`);
       const built = await buildOsImage({
@@ -149,7 +145,7 @@ export function registerImageCommand(program: Command): Command {
       try {
         existing = await client.get<Image>(`/api/v1/images/${encodeURIComponent(name)}`);
       } catch (e) {
-        if (!(e instanceof CliError && e.exitCode === Exit.NotFound)) throw e;
+        if (exitFor(e) !== Exit.NotFound) throw e;
       }
       let img: Image;
       if (existing?.status === 'ready' && existing.sha256 === built.sha256) {
@@ -157,9 +153,9 @@ export function registerImageCommand(program: Command): Command {
         img = existing;
       } else {
         if (existing?.status === 'ready')
-          throw new CliError(
+          throw new IngotError(
+            ErrorCode.Conflict,
             `image ${name} exists with another sha256; remove it (ingot image rm ${name}) or pass --name`,
-            Exit.Conflict,
           );
         img = await uploadImage(client, name, built.image, {
           sha256: built.sha256,
@@ -177,7 +173,7 @@ export function registerImageCommand(program: Command): Command {
     .option('--out <dir>', 'also copy vmlinuz, initrd.img and manifest.json here')
     .option('--force', 'rebuild even if the cache has this recipe')
     .action(async (o, cmd: Command) => {
-      const { buildBootImage } = await import('../agent/image/build.ts');
+      const { buildBootImage } = await import('../../agent/image/build.ts');
       const { copyFileSync, mkdirSync } = await import('node:fs');
       const { join } = await import('node:path');
       const img = await buildBootImage({
@@ -219,14 +215,13 @@ export function registerImageCommand(program: Command): Command {
         if (o.wait !== false) img = await waitImported(client, name, Number(o.timeout) * 1000);
       } else {
         if (!existsSync(source) || !statSync(source).isFile())
-          throw new CliError(`${source}: no such file (give an http(s) URL or a local file)`, Exit.Usage);
+          throw invalid(source, 'no such file (give an http(s) URL or a local file)');
         // Checked here and again by the region: the upload is verified end to end.
         const sha256 = await sha256File(source);
         if (o.sha256 && o.sha256.toLowerCase() !== sha256)
-          throw new CliError(
-            `${source}: checksum mismatch: expected ${o.sha256.toLowerCase()}, got ${sha256}; nothing was uploaded`,
-            Exit.Usage,
-            'INGOT_VALIDATION',
+          throw invalid(
+            source,
+            `checksum mismatch: expected ${o.sha256.toLowerCase()}, got ${sha256}; nothing was uploaded`,
           );
         img = await uploadImage(client, name, source, {
           sha256,

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hashBootToken } from '../src/netboot/http/index.ts';
-import { ipxeScriptUrl } from '../src/netboot/urls.ts';
-import { type Harness, machine, request, settle, startHarness } from './netboot-http-support.ts';
+import { hashBootToken } from './index.ts';
+import { ipxeScriptUrl } from '../urls.ts';
+import { type Harness, machine, request, settle, startHarness } from '../../../test/support/boot-http.ts';
 
 describe('boot HTTP: iPXE scripts', () => {
   let h: Harness;

@@ -1,4 +1,7 @@
-/** Small process helpers for the lab: run a command, check and stop PIDs we started. */
+/**
+ * Process helpers for this host (the lab, image builds, VM slots): run a command, check and stop
+ * PIDs we started.
+ */
 import { execFile as execFileCb } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +41,7 @@ export function cmdline(pid: number): string {
   }
 }
 
-/** TERM, then KILL after `graceMs`. Only ever called with PIDs the lab started (recorded in its state). */
+/** TERM, then KILL after `graceMs`. Only ever called with PIDs we started (the lab records them in its state). */
 export async function stopPid(pid: number | null | undefined, graceMs = 3000): Promise<void> {
   if (!alive(pid)) return;
   try {

@@ -1,5 +1,5 @@
 /**
- * At most two lab VMs run at once on this host, across processes (2 cores under TCG: 2 VMs
+ * At most two VMs (lab machines, image boot checks, the agent's direct boots) run at once on this host, across processes (2 cores under TCG: 2 VMs
  * boot in 7.2 s each, 4 take 24.8 s each). A slot is a directory made atomically with mkdir,
  * holding the owner's PID; a slot whose owner is gone is taken over.
  */
@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { alive } from './exec.ts';
+import { alive } from './process.ts';
 
 const DIR = process.env.INGOT_VM_SLOTS_DIR ?? '/run/lock';
 

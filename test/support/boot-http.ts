@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BootHttpServer, startBootHttpServer } from '../src/netboot/http/index.ts';
-import type { BootHttpOptions } from '../src/netboot/http/server.ts';
-import { openStore } from '../src/store/open.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
-import type { NewMachine } from '../src/store/store.ts';
+import { type BootHttpServer, startBootHttpServer } from '../../src/netboot/http/index.ts';
+import type { BootHttpOptions } from '../../src/netboot/http/server.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { SqlStore } from '../../src/store/sql-store.ts';
+import type { NewMachine } from '../../src/store/store.ts';
 
 export interface Harness {
   dir: string;

@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse, stringify } from 'yaml';
-import { invalid } from '../core/errors.ts';
-import { planCluster, renderClusterToDir } from '../cluster/index.ts';
-import { type Inventory, parseInventory } from '../cluster/inventory.ts';
-import { parseClusterFile } from '../cluster/spec/parse.ts';
-import { ctx } from './context.ts';
-import { envName, type SecretSource } from '../cluster/render/secrets.ts';
+import { invalid } from '../../core/errors.ts';
+import { planCluster, renderClusterToDir } from '../../cluster/index.ts';
+import { type Inventory, parseInventory } from '../../cluster/inventory.ts';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import { ctx } from '../context.ts';
+import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
 interface Flags {
   file: string;

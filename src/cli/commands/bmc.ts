@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { invalid } from '../core/errors.ts';
-import { AllFaultKinds, type FaultKind, type FaultOptions } from '../bmc/emulator/faults.ts';
-import { startEmulator } from '../bmc/emulator/index.ts';
+import { invalid } from '../../core/errors.ts';
+import { AllFaultKinds, type FaultKind, type FaultOptions } from '../../bmc/emulator/faults.ts';
+import { startEmulator } from '../../bmc/emulator/index.ts';
 
 export interface EmulateFlags {
   listen: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, IngotError } from '../core/errors.ts';
-import { faultOptions, parseListen } from './bmc-command.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { faultOptions, parseListen } from './bmc.ts';
 
 const inputError = (field: string) => (e: unknown) =>
   e instanceof IngotError && e.code === ErrorCode.Validation && e.message.startsWith(`${field}: `);

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bootPlan, ClientKind, classify } from '../src/netboot/dhcp/boot.ts';
-import { clientPacket } from '../src/netboot/dhcp/client-packet.ts';
-import { decodeSubOptions, MessageType, Opt } from '../src/netboot/dhcp/options.ts';
-import { DhcpDecodeError, decodeDhcp, encodeDhcp, macOf } from '../src/netboot/dhcp/packet.ts';
-import { destination, reply } from '../src/netboot/dhcp/reply.ts';
-import { IPXE_BINARIES, ipxeScriptUrl, uefiHttpBootUrl } from '../src/netboot/urls.ts';
+import { bootPlan, ClientKind, classify } from './boot.ts';
+import { clientPacket } from './client-packet.ts';
+import { decodeSubOptions, MessageType, Opt } from './options.ts';
+import { DhcpDecodeError, decodeDhcp, encodeDhcp, macOf } from './packet.ts';
+import { destination, reply } from './reply.ts';
+import { IPXE_BINARIES, ipxeScriptUrl, uefiHttpBootUrl } from '../urls.ts';
 
 const CAPTURED = {
   udhcpc:

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Machine } from '../src/core/machine.ts';
-import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
-import { ipxeScriptUrl } from '../src/netboot/urls.ts';
-import { type Harness, machine, request, settle, startHarness } from './netboot-http-support.ts';
+import type { MachineState } from '../../core/lifecycle.ts';
+import type { Machine } from '../../core/machine.ts';
+import { hashBootToken, newBootToken } from '../http/tokens.ts';
+import { ipxeScriptUrl } from '../urls.ts';
+import { type Harness, machine, request, settle, startHarness } from '../../../test/support/boot-http.ts';
 
 /**
  * Two machines with DHCP leases on 127.0.0.0/24; each client binds its leased loopback address
@@ -125,7 +126,9 @@ describe('metadata service', () => {
     await h.store.setMachineOsToken(a.id, hashBootToken(os));
     const ud = () => request(`${h.http.url}/metadata/${os}/user-data`, { from: A });
     assert.equal((await ud()).status, 403, 'not honoured while the machine is commissioning');
-    await h.store.db.run("UPDATE machines SET state = 'deployed' WHERE id = ?", [a.id]);
+    const move = (from: MachineState, to: MachineState) =>
+      h.store.transition({ machineId: a.id, from, to, reason: 'test', actor: 'test' });
+    await move('commissioning', 'deployed');
     try {
       const r = await ud();
       assert.equal(r.status, 200);
@@ -143,7 +146,7 @@ describe('metadata service', () => {
       await h.store.setMachineOsToken(a.id, null);
       assert.equal((await ud()).status, 403, 'deleted (the disks were wiped)');
     } finally {
-      await h.store.db.run("UPDATE machines SET state = 'commissioning' WHERE id = ?", [a.id]);
+      await move('deployed', 'commissioning');
     }
   });
 });

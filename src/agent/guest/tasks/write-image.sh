@@ -1,0 +1,141 @@
+# shellcheck shell=sh disable=SC2154,SC3043  # sourced by ingot-agent: T_* come from the task; busybox ash has local
+# Task write-image: stream (raw) or fetch-verify-convert (qcow2) the image to the disk, checksum
+# checked, grow the root partition, write the cloud-init seed that points the OS at the rack.
+target_disk() {
+  if [ -n "$T_DISK" ]; then echo "${T_DISK#/dev/}"; return; fi
+  disks | head -n 1
+}
+# The image checksum: OpenSSL's SHA-256 (assembly) where present, else busybox's.
+sha256() { if command -v openssl >/dev/null; then openssl dgst -sha256 -r; else sha256sum; fi; }
+
+decompressor() {
+  case "$T_COMPRESSION" in
+    '' | none) echo cat ;;
+    gz | gzip) echo "gzip -dc" ;;
+    xz) echo "xz -dc" ;;
+    zst | zstd) echo "zstd -dc" ;;
+    *) die "unknown compression $T_COMPRESSION" ;;
+  esac
+}
+# Grows the partition that ends last on the disk to the end of the disk (GPT via sgdisk, MBR via sfdisk).
+grow_root() {
+  d=$1
+  blockdev --rereadpt "/dev/$d" 2>/dev/null
+  if sgdisk -p "/dev/$d" 2>/dev/null | grep -q 'GPT: present'; then
+    sgdisk -e "/dev/$d" >/dev/null 2>&1 || true
+    last=$(sgdisk -p "/dev/$d" | awk '/^ +[0-9]+ +[0-9]+ +[0-9]+/ { if ($3 > e) { e = $3; n = $1 } } END { print n }')
+    [ -n "$last" ] || return 0
+    info=$(sgdisk -i "$last" "/dev/$d")
+    start=$(echo "$info" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
+    code=$(echo "$info" | sed -n 's/^Partition GUID code: \([0-9A-Fa-f-]*\).*/\1/p')
+    guid=$(echo "$info" | sed -n 's/^Partition unique GUID: \([0-9A-Fa-f-]*\).*/\1/p')
+    name=$(echo "$info" | sed -n "s/^Partition name: '\(.*\)'/\1/p")
+    attrs=$(echo "$info" | sed -n 's/^Attribute flags: \([0-9a-f]*\).*/\1/p')
+    sgdisk -d "$last" -n "$last:$start:0" -t "$last:$code" -u "$last:$guid" -c "$last:$name" \
+      ${attrs:+-A "$last:=:$attrs"} "/dev/$d" >/dev/null || die "sgdisk could not grow partition $last"
+  else
+    last=$(sfdisk -d "/dev/$d" 2>/dev/null | awk -F'[ :,=]+' '/^\/dev\// { for (i = 1; i <= NF; i++) { if ($i == "start") s = $(i + 1); if ($i == "size") z = $(i + 1) } if (s + z > e) { e = s + z; n = $1 } } END { print n }')
+    [ -n "$last" ] || return 0
+    num=$(echo "$last" | sed 's/.*[^0-9]\([0-9]*\)$/\1/')
+    echo ', +' | sfdisk -q -N "$num" --no-reread "/dev/$d" >/dev/null 2>&1 || die "sfdisk could not grow partition $num"
+  fi
+  blockdev --rereadpt "/dev/$d" 2>/dev/null
+  sleep 1
+  echo "$last"
+}
+# Points cloud-init in the written OS at the rack's metadata service, and phone_home at the rack.
+write_seed() {
+  d=$1
+  modprobe -q -a ext4 xfs vfat 2>/dev/null
+  mkdir -p /mnt/root
+  for p in $(ls -d "/sys/block/$d/$d"* 2>/dev/null); do
+    dev=/dev/${p##*/}
+    mount "$dev" /mnt/root 2>/dev/null || continue
+    if [ -f /mnt/root/etc/os-release ]; then
+      mkdir -p /mnt/root/etc/cloud/cloud.cfg.d
+      umask 077
+      cat >/mnt/root/etc/cloud/cloud.cfg.d/95-ingot-agent.cfg <<CFG
+# Written by the Ingot agent: user-data and meta-data come from the rack's metadata service.
+datasource_list: [ NoCloud, None ]
+datasource:
+  NoCloud:
+    seedfrom: $T_METADATA_URL${T_OS_TOKEN:-$TOKEN}/
+phone_home:
+  url: $T_OS_BOOTED_URL${T_OS_TOKEN:-$TOKEN}
+  post: [ instance_id, hostname, fqdn ]
+  tries: 20
+CFG
+      umask 022
+      os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' /mnt/root/etc/os-release)
+      sync
+      umount /mnt/root
+      echo "$dev ($os)"
+      return 0
+    fi
+    umount /mnt/root
+  done
+  die "no partition of /dev/$d holds an OS root (etc/os-release) to write the cloud-init seed to"
+}
+do_write_image() {
+  d=$(target_disk)
+  [ -n "$d" ] && [ -b "/dev/$d" ] || die "no target disk (asked for '${T_DISK:-first disk}')"
+  [ -n "$T_URL" ] && [ -n "$T_SHA256" ] || die "the task has no image URL or checksum"
+  dec=$(decompressor) || exit 1
+  size=${T_SIZE_BYTES:-}
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  base0=$(sectors_written "$d")
+  set -o pipefail
+  if [ "$T_FORMAT" = qcow2 ]; then
+    # qcow2 cannot be converted from a pipe: fetch into RAM, verify, then convert to the disk.
+    avail=$(awk '/^MemAvailable:/ { printf "%.0f", $2 * 1024 }' /proc/meminfo)
+    [ -z "$size" ] || [ "$size" -lt $((avail - 96 * 1048576)) ] ||
+      die "the qcow2 image ($((size / 1048576)) MiB) does not fit in RAM ($((avail / 1048576)) MiB free); deploy a raw (optionally compressed) image instead"
+    progress "downloading ${T_IMAGE_NAME:-the qcow2 image} into RAM"
+    curl -fsS --retry 3 "$T_URL" | tee "$RUN/image.qcow2.z" | sha256 >"$RUN/sum" || die "download of $T_URL failed"
+    got=$(cut -d' ' -f1 "$RUN/sum")
+    [ "$got" = "$T_SHA256" ] || { rm -f "$RUN/image.qcow2.z"; die "checksum mismatch: expected $T_SHA256, got $got (the image was not written)"; }
+    if [ "$dec" != cat ]; then $dec "$RUN/image.qcow2.z" >"$RUN/image.qcow2" && rm -f "$RUN/image.qcow2.z"; else mv "$RUN/image.qcow2.z" "$RUN/image.qcow2"; fi
+    vsize=$(qemu-img info --output=json "$RUN/image.qcow2" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')
+    dsize=$(($(cat "/sys/block/$d/size") * 512))
+    [ "${vsize:-0}" -le "$dsize" ] || die "the image ($vsize bytes) is larger than /dev/$d ($dsize bytes)"
+    progress "converting the qcow2 image to /dev/$d"
+    watch_writes "$d" "$vsize" &
+    w=$!
+    qemu-img convert -f qcow2 -O raw -t none -W "$RUN/image.qcow2" "/dev/$d" 2>"$RUN/qemu-img.err" ||
+      { kill $w; die "qemu-img convert failed: $(tail -n 1 "$RUN/qemu-img.err")"; }
+    kill $w 2>/dev/null
+    rm -f "$RUN/image.qcow2"
+  else
+    progress "streaming ${T_IMAGE_NAME:-the image} to /dev/$d"
+    rm -f "$RUN/sumfifo"
+    mkfifo "$RUN/sumfifo"
+    sha256 <"$RUN/sumfifo" >"$RUN/sum" &
+    s=$!
+    watch_writes "$d" "$size" &
+    w=$!
+    curl -fsS --retry 3 "$T_URL" | tee "$RUN/sumfifo" | $dec | dd of="/dev/$d" bs=4M conv=fsync 2>"$RUN/dd.err"
+    rc=$?
+    kill $w 2>/dev/null
+    wait $s
+    [ $rc = 0 ] || { quick_wipe "$d"; die "streaming the image failed: $(tail -n 1 "$RUN/dd.err")"; }
+    got=$(cut -d' ' -f1 "$RUN/sum")
+    if [ "$got" != "$T_SHA256" ]; then
+      quick_wipe "$d"
+      die "checksum mismatch: expected $T_SHA256, got $got (the disk was wiped again)"
+    fi
+  fi
+  written=$((($(sectors_written "$d") - base0) * 512))
+  sync
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  rate=$(awk -v w="${written:-0}" -v s="$secs" 'BEGIN { if (s <= 0) s = 0.1; printf "%.1f", w / 1048576 / s }')
+  event write-image.written info "wrote $((${written:-0} / 1048576)) MiB to /dev/$d in $secs s ($rate MiB/s), checksum verified" \
+    "{\"disk\":\"$d\",\"bytes\":$(jnum "$written"),\"seconds\":$secs,\"mibps\":$rate}"
+  progress "growing the root partition"
+  part=$(grow_root "$d") || exit 1
+  progress "writing the cloud-init seed"
+  root=$(write_seed "$d") || exit 1
+  printf '{"disk":"%s","bytes":%s,"seconds":%s,"mibps":%s,"sha256":"%s","root":%s}' \
+    "$d" "$(jnum "$written")" "$secs" "$rate" "$T_SHA256" "$(jstr "$root")" >"$RUN/result"
+  printf '%s' "image on /dev/$d ($rate MiB/s), root $root grown, cloud-init seed written" >"$RUN/message"
+}

@@ -1,0 +1,46 @@
+/** `ingot machine events <machine> [-f]`: the timeline, and with -f the live stream. */
+import type { Command } from 'commander';
+import { ctx } from '../context.ts';
+import { printData } from '../output.ts';
+import { resolveId } from './machine-ref.ts';
+
+interface Event {
+  id: number;
+  at: string;
+  type: string;
+  level: string;
+  actor: string;
+  message: string;
+  machineId: string | null;
+}
+
+const eventLine = (e: Event) =>
+  `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
+
+export function registerMachineEvents(machine: Command): void {
+  machine
+    .command('events <machine>')
+    .description('the machine’s timeline; -f follows it live')
+    .option('-f, --follow', 'keep streaming new events')
+    .option('--limit <n>', 'how many past events', (v) => Number(v), 200)
+    .action(async (ref, o, cmd) => {
+      const { client, format } = ctx(cmd);
+      const id = await resolveId(client, ref);
+      const events = await client.get<Event[]>(`/api/v1/machines/${id}/events?limit=${o.limit}`);
+      if (!o.follow && printData(events, format)) return;
+      const emit = (e: Event) =>
+        format === 'table'
+          ? process.stdout.write(eventLine(e))
+          : process.stdout.write(`${JSON.stringify(e)}\n`);
+      for (const e of events) emit(e);
+      if (!o.follow) return;
+      const abort = new AbortController();
+      process.on('SIGINT', () => abort.abort());
+      const last = events.at(-1)?.id ?? 0;
+      await client.stream(
+        `/api/v1/events?machine=${id}&after=${last}`,
+        (e) => emit(e as unknown as Event),
+        abort.signal,
+      );
+    });
+}

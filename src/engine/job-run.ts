@@ -1,0 +1,293 @@
+/**
+ * One job, run by the worker that holds its lease: its steps in order, each retried with capped
+ * exponential backoff when it throws a retryable error, polled again while it waits (for the
+ * agent), timed out past its step's limit. After each step the progress, its events and what
+ * the step learned about the machine are written fenced on the lease; the job's end is
+ * committed with the machine's transition. A write the lease no longer allows ends the run.
+ */
+import type { BmcDriver } from '../bmc/driver.ts';
+import type { NewEvent } from '../core/event.ts';
+import { ErrorCode, type IngotError, toIngotError } from '../core/errors.ts';
+import { backoffMs, type Job, type JobStep } from '../core/job.ts';
+import type { MachineState } from '../core/lifecycle.ts';
+import type { Machine } from '../core/machine.ts';
+import type { MachineChanges, Store } from '../store/store.ts';
+import type { AgentPort } from './agent-port.ts';
+import { jobEnd } from './job-end.ts';
+import type { KeyedSemaphores } from './limits.ts';
+import { type StepContext, type StepOutcome, stepDef } from './steps.ts';
+
+export interface RetryPolicy {
+  /** @default 1000 */
+  baseMs: number;
+  /** @default 60000 */
+  capMs: number;
+  /** Attempts per step before the job fails. @default 5 */
+  maxAttempts: number;
+}
+
+export interface EngineHooks {
+  /** Called after a transition was committed. */
+  transition?(from: MachineState, to: MachineState): void;
+  step?(name: string, outcome: 'done' | 'retry' | 'failed', ms: number): void;
+  jobFinished?(kind: string, status: 'done' | 'failed'): void;
+}
+
+export type BmcFactory = (machine: Machine, password: string) => BmcDriver;
+
+/** What a job run needs from its worker. */
+export interface JobRunDeps {
+  store: Store;
+  agent: AgentPort;
+  /** The worker's lease owner id. */
+  owner: string;
+  retry: RetryPolicy;
+  hooks: EngineHooks;
+  bmcFactory: BmcFactory;
+  /** Per-BMC-host concurrency slots, shared by the worker's jobs. */
+  bmcs: KeyedSemaphores;
+  /** Aborted when the worker stops: the run ends at the next step. */
+  signal: AbortSignal;
+  /** The worker was halted (a simulated crash): write nothing more. */
+  halted(): boolean;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+const nowIso = () => new Date().toISOString();
+
+export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
+  const { store, hooks } = d;
+  const signal = d.signal;
+  const actor = `engine:${d.owner}`;
+  const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
+  let idx = job.stepIndex;
+  const scratch = { ...job.scratch };
+  const ev = (e: Omit<NewEvent, 'actor' | 'machineId' | 'jobId'>): NewEvent => ({
+    ...e,
+    actor,
+    machineId: job.machineId,
+    jobId: job.id,
+  });
+  const pendingEvents: NewEvent[] = [];
+  if (idx < steps.length && steps[idx].startedAt !== null) {
+    pendingEvents.push(
+      ev({
+        type: 'job.resumed',
+        level: 'warning',
+        message: `${job.kind} resumed at step ${steps[idx].name} by ${d.owner}`,
+      }),
+    );
+  }
+  let driver: BmcDriver | null = null;
+  try {
+    while (idx < steps.length) {
+      if (signal.aborted) return;
+      const machine = await store.getMachine(job.machineId);
+      const step = steps[idx];
+      const def = stepDef(step.name);
+      if (step.startedAt === null) {
+        step.startedAt = nowIso();
+        pendingEvents.push(
+          ev({
+            type: 'step.started',
+            message: `${step.name} started`,
+            data: { step: step.name, index: idx },
+          }),
+        );
+      }
+      step.attempts++;
+      const ctx: StepContext = {
+        machine,
+        job,
+        agent: d.agent,
+        bmc: async () => {
+          if (!driver) driver = d.bmcFactory(machine, await store.bmcPassword(machine));
+          return driver;
+        },
+      };
+      const t0 = Date.now();
+      let outcome: StepOutcome;
+      let error: IngotError | null = null;
+      try {
+        outcome = def.usesBmc ? await d.bmcs.run(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
+      } catch (e) {
+        error = toIngotError(e);
+        outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
+      }
+
+      if (error?.retryable) {
+        hooks.step?.(step.name, 'retry', Date.now() - t0);
+        if (step.attempts >= d.retry.maxAttempts) {
+          outcome = { kind: 'fail', reason: `${error.message} (gave up after ${step.attempts} attempts)` };
+        } else {
+          const delay = backoffMs(step.attempts, d.retry.baseMs, d.retry.capMs, Math.random());
+          step.error = error.message;
+          pendingEvents.push(
+            ev({
+              type: 'step.retry',
+              level: 'warning',
+              message: `${step.name} attempt ${step.attempts}/${d.retry.maxAttempts} failed: ${error.message}; retrying in ${Math.round(delay / 100) / 10} s`,
+              data: { step: step.name, attempt: step.attempts, code: error.code },
+            }),
+          );
+          if (!(await save(d, job, idx, steps, Date.now() + delay, scratch, pendingEvents))) return;
+          await sleep(delay, signal);
+          continue;
+        }
+      }
+
+      if (outcome.kind === 'wait') {
+        step.attempts--; // waiting for the agent is not a failed attempt
+        const waited = Date.now() - Date.parse(step.startedAt);
+        if (def.timeoutMs !== undefined && waited > def.timeoutMs) {
+          outcome = {
+            kind: 'fail',
+            reason: `${step.name} timed out after ${Math.round(waited / 1000)} s${outcome.message ? ` (last: ${outcome.message})` : ''}; check the boot steps on the timeline and the console`,
+          };
+        } else {
+          if (outcome.message && outcome.message !== scratch.lastMessage) {
+            scratch.lastMessage = outcome.message;
+            pendingEvents.push(
+              ev({
+                type: 'step.progress',
+                message: `${step.name}: ${outcome.message}`,
+                data: { step: step.name },
+              }),
+            );
+          }
+          if (
+            pendingEvents.length > 0 &&
+            !(await save(d, job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))
+          )
+            return;
+          await sleep(outcome.ms, signal);
+          continue;
+        }
+      }
+
+      if (outcome.kind === 'done') {
+        // The step's end, what it learned about the machine and the next step's start: one
+        // write under the lease. Machine changes the store refuses (a MAC another machine
+        // has) fail the step instead; nothing of it is written.
+        const next = idx + 1;
+        const at = nowIso();
+        const written = [
+          ...pendingEvents,
+          ev({
+            type: 'step.completed',
+            message: `${step.name} done${outcome.message ? `: ${outcome.message}` : ''}`,
+            data: { step: step.name, ms: Date.parse(at) - Date.parse(step.startedAt) },
+          }),
+        ];
+        if (next < steps.length)
+          written.push(
+            ev({
+              type: 'step.started',
+              message: `${steps[next].name} started`,
+              data: { step: steps[next].name, index: next },
+            }),
+          );
+        const ended = steps.map((x, i) =>
+          i === idx ? { ...x, endedAt: at, error: null } : i === next ? { ...x, startedAt: at } : x,
+        );
+        delete scratch.lastMessage;
+        try {
+          if (next === steps.length) {
+            await finish(d, job, machine, 'done', null, ended, next, written, outcome.machine);
+            hooks.step?.(step.name, 'done', Date.now() - t0);
+            return;
+          }
+          if (!(await save(d, job, next, ended, Date.now(), scratch, written, outcome.machine))) return;
+        } catch (e) {
+          error = toIngotError(e);
+          if (!outcome.machine || error.retryable || error.code === ErrorCode.Internal) throw e;
+          outcome = { kind: 'fail', reason: `the store refused what ${step.name} found: ${error.message}` };
+        }
+        if (outcome.kind === 'done') {
+          hooks.step?.(step.name, 'done', Date.now() - t0);
+          steps.splice(0, steps.length, ...ended);
+          pendingEvents.length = 0;
+          idx = next;
+          continue;
+        }
+      }
+
+      // fail
+      hooks.step?.(step.name, 'failed', Date.now() - t0);
+      step.error = outcome.reason;
+      step.endedAt = nowIso();
+      pendingEvents.push(
+        ev({
+          type: 'step.failed',
+          level: 'error',
+          message: `${step.name} failed: ${outcome.reason}`,
+          data: { step: step.name, code: error?.code },
+        }),
+      );
+      await finish(d, job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
+      return;
+    }
+  } finally {
+    await (driver as BmcDriver | null)?.close().catch(() => undefined);
+  }
+}
+
+/** Persists progress with the events gathered so far; false means the lease is gone. */
+async function save(
+  d: JobRunDeps,
+  job: Job,
+  idx: number,
+  steps: JobStep[],
+  runAfter: number,
+  scratch: Record<string, unknown>,
+  events: NewEvent[],
+  machine?: MachineChanges,
+): Promise<boolean> {
+  if (d.halted()) return false;
+  return d.store.saveJobProgress(
+    job.id,
+    d.owner,
+    { stepIndex: idx, steps, runAfter, scratch, machine },
+    events.splice(0),
+  );
+}
+
+async function finish(
+  d: JobRunDeps,
+  job: Job,
+  machine: Machine,
+  status: 'done' | 'failed',
+  error: string | null,
+  steps: JobStep[],
+  idx: number,
+  events: NewEvent[],
+  changes?: MachineChanges,
+): Promise<void> {
+  if (d.halted()) return;
+  const { transition, event } = jobEnd(job, machine, status, error, `engine:${d.owner}`, nowIso());
+  events.push(event);
+  const ok = await d.store.finishJob(job.id, d.owner, {
+    status,
+    error,
+    steps,
+    stepIndex: idx,
+    transition,
+    machine: changes,
+    events,
+  });
+  if (ok) {
+    d.hooks.jobFinished?.(job.kind, status);
+    if (transition) d.hooks.transition?.(transition.from, transition.to);
+  }
+}
