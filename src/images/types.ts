@@ -5,7 +5,7 @@
  * which the rack's boot HTTP server serves as `/artifacts/images/<name>.<format>[.<compression>]`
  * (with Range). Deploy refers to an image by name.
  */
-import { invalid } from '../core/errors.ts';
+import { checkArtifactName, checkSha256 } from '../core/artifacts.ts';
 import type { ImageRow } from '../store/store.ts';
 
 export const ImageKind = { Os: 'os', Boot: 'boot' } as const;
@@ -27,23 +27,12 @@ export const COMPRESSIONS: readonly Compression[] = Object.values(Compression);
 /** One image as the registry and the API show it (the store's row; src/store/store.ts). */
 export type Image = ImageRow;
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
 /** Throws a validation error unless `name` is a valid image name (`debian-12`, `ubuntu-24.04`). */
 export function checkImageName(name: string, field = 'name'): string {
-  if (!NAME.test(name) || name.includes('..'))
-    throw invalid(
-      field,
-      `"${name}" is not an image name: 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  return name;
+  return checkArtifactName(name, field, 'an image name');
 }
 
-export function checkSha256(hex: string, field = 'sha256'): string {
-  const h = hex.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(h)) throw invalid(field, `"${hex}" is not a SHA-256: 64 hex digits`);
-  return h;
-}
+export { checkSha256 };
 
 /** `images/<name>.<format>[.<compression>]`: the file's path under the artifacts dir. */
 export function imagePath(name: string, format: ImageFormat, compression: Compression): string {

@@ -3,6 +3,7 @@
  * live in their own files; this class wires them to a Db and the SecretBox.
  */
 import type { ApiToken, Role } from '../core/auth.ts';
+import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
@@ -12,6 +13,7 @@ import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
+import * as bundles from './bundles-sql.ts';
 import * as images from './images-sql.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
@@ -23,6 +25,7 @@ import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
 import type {
   AgentTaskRow,
   AgentTaskUpdate,
+  BundlePatch,
   ClaimOptions,
   ImagePatch,
   ImageRow,
@@ -36,6 +39,7 @@ import type {
   NewJob,
   NewImage,
   NewAgentTask,
+  NewBundle,
   NewMachine,
   NewSubnet,
   Page,
@@ -330,6 +334,28 @@ export class SqlStore implements Store {
   }
   deleteImage(nameOrId: string, actor: string): Promise<ImageRow> {
     return images.deleteImage(this.#db, nameOrId, actor);
+  }
+
+  // bundles
+  createBundle(input: NewBundle, actor: string, opts?: { replaceUnready?: boolean }): Promise<Bundle> {
+    return bundles.createBundle(this.#db, input, actor, opts);
+  }
+  getBundle(nameOrId: string): Promise<Bundle> {
+    return bundles.getBundle(this.#db, nameOrId);
+  }
+  listBundles(): Promise<Bundle[]> {
+    return bundles.listBundles(this.#db);
+  }
+  updateBundle(
+    id: string,
+    patch: BundlePatch,
+    actor: string,
+    ifStatus?: Bundle['status'],
+  ): Promise<Bundle | null> {
+    return bundles.updateBundle(this.#db, id, patch, actor, ifStatus);
+  }
+  deleteBundle(nameOrId: string, actor: string): Promise<Bundle> {
+    return bundles.deleteBundle(this.#db, nameOrId, actor);
   }
 
   // tokens

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { bundleContract } from './bundles-contract.ts';
 import type { SqlStore } from './sql-store.ts';
 import type { NewMachine } from './store.ts';
 
@@ -52,6 +53,8 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     after(async () => {
       await h?.cleanup();
     });
+
+    bundleContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');
