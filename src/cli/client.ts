@@ -93,6 +93,41 @@ export class Client {
     return this.request<void>('DELETE', path);
   }
 
+  /**
+   * Streams `body` as `application/octet-stream` (a file, or a tar made on the fly) with the
+   * method given; `size` sets Content-Length when known. Errors come back as CliErrors.
+   */
+  async upload<T>(method: 'PUT' | 'POST', path: string, body: ReadableStream, size?: number): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.target.url}${path}`, {
+        method,
+        headers: {
+          ...this.headers(),
+          'content-type': 'application/octet-stream',
+          ...(size === undefined ? {} : { 'content-length': String(size) }),
+        },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (e) {
+      const err = e as Error & { cause?: Error };
+      if (err.cause instanceof CliError) throw err.cause;
+      throw new CliError(
+        `cannot upload to the region at ${this.target.url}: ${err.cause?.message ?? err.message}`,
+        Exit.Unreachable,
+      );
+    }
+    const json = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
+    if (!res.ok)
+      throw new CliError(
+        json.message ?? `HTTP ${res.status}`,
+        exitFor(res.status),
+        json.code ?? `HTTP_${res.status}`,
+      );
+    return json;
+  }
+
   /** Follows the SSE stream, calling `onEvent` for each event until `signal` aborts. */
   async stream(
     path: string,

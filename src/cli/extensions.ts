@@ -1,6 +1,7 @@
-/** Commands contributed by other domains (BMC emulator, cluster planning, the lab, images, rack services). */
+/** Commands contributed by other domains (BMC emulator, cluster planning, the lab, images, bundles, rack services). */
 import type { Command } from 'commander';
 import { registerBmcCommand } from './bmc-command.ts';
+import { registerBundleCommand } from './bundle-command.ts';
 import { registerClusterCommand } from './cluster-command.ts';
 import { registerImageCommand } from './image-command.ts';
 import { registerLabCommand } from './lab-command.ts';
@@ -11,5 +12,6 @@ export function registerExtensions(program: Command): void {
   registerClusterCommand(program);
   registerLabCommand(program);
   registerImageCommand(program);
+  registerBundleCommand(program);
   registerRackCommand(program);
 }
