@@ -40,6 +40,8 @@ export const BootEvent = {
   Artifact: 'http.artifact',
   Metadata: 'metadata.fetch',
   MetadataDenied: 'metadata.denied',
+  /** A Kubernetes bundle file refused to a request without a valid token from its machine. */
+  BundleDenied: 'bundle.denied',
   AgentHello: 'agent.hello',
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];
