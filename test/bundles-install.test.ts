@@ -20,7 +20,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { BundleRegistry } from '../src/bundles/registry.ts';
+import { buildPlan } from '../src/cluster/plan/plan.ts';
+import { generatePki } from '../src/cluster/pki/generate.ts';
+import { renderArtifacts } from '../src/cluster/render/index.ts';
+import { BUNDLE_INSTALLER_PATH } from '../src/cluster/render/packages.ts';
+import { cluster, inventory } from '../src/cluster/testing.ts';
 import { tarGz, writeUpstreamTree } from '../src/bundles/testing.ts';
 import type { Bundle } from '../src/core/bundle.ts';
 import type { Machine } from '../src/core/machine.ts';
@@ -193,6 +199,40 @@ describe('installing a bundle on a node from its rack', () => {
     assert.equal((await request(`${h.http.url}/bundles/other/bin/kubelet`, { headers })).status, 404);
     const manifest = await request(`${h.http.url}/bundles/k120/ingot-bundle.json`, { headers });
     assert.deepEqual(JSON.parse(manifest.body.toString()), b.manifest);
+  });
+
+  it('installs through the bootstrap step cluster render writes: rack and token from the cloud-init seed, bundle named by version and arch', async () => {
+    const tree = join(work, 'tree-134');
+    writeUpstreamTree(tree, { version: 'v1.34.1', registry: 'registry.k8s.io' });
+    tarGz(tree, join(work, 'k134.tar.gz'));
+    const b134 = await reg.importStream({}, createReadStream(join(work, 'k134.tar.gz')), 'test');
+    assert.equal(b134.name, 'kubernetes-v1.34.1-amd64');
+    const c = cluster({ version: 'v1.34.1', controlPlane: { count: 1 }, packages: { source: 'bundle' } });
+    const pki = await generatePki('kubeadm:cluster-admins', new Date('2026-11-22T00:00:00Z'));
+    const artifacts = await renderArtifacts(c, buildPlan(c, inventory(1, 1, 1)), pki, new Map());
+    const ud = artifacts.find((a) => a.path.endsWith('/user-data'))!;
+    const installer = (
+      parse(ud.content, { version: '1.1' }) as { write_files: { path: string; content: string }[] }
+    ).write_files.find((f) => f.path === BUNDLE_INSTALLER_PATH)!.content;
+    writeFileSync(join(work, 'ingot-install-bundle'), installer);
+    // The seed the agent writes into the deployed OS (src/agent/guest/ingot-agent, write_seed).
+    writeFileSync(
+      join(work, 'seed.cfg'),
+      `datasource:\n  NoCloud:\n    seedfrom: ${h.http.url}/metadata/${token}/\n`,
+    );
+    const root = join(work, 'root-134');
+    const res = await runScript(join(work, 'ingot-install-bundle'), {
+      ...ctd.env,
+      INGOT_SEED: join(work, 'seed.cfg'),
+      INGOT_ROOT: root,
+      TMPDIR: work,
+    });
+    assert.equal(res.code, 0, res.out);
+    assert.match(res.out, /installed Kubernetes v1\.34\.1/);
+    assert.equal(sha(join(root, 'usr/local/bin/kubeadm')), b134.manifest!.binaries[0].sha256);
+    assert.ok(
+      (await ctd.ctr(['images', 'ls', '-q'])).split('\n').includes('registry.k8s.io/kube-apiserver:v1.34.1'),
+    );
   });
 
   it('answers Range requests of a bundle file like OS images', async () => {

@@ -129,7 +129,12 @@ export function checkBundleName(name: string, field = 'name'): string {
 
 /** The name a bundle gets when none is given: `kubernetes-v1.20.2-amd64`. */
 export function defaultBundleName(version: string, arch: Arch): string {
-  return `kubernetes-${version.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-${arch}`;
+  return `${bundleNamePrefix(version)}${arch}`;
+}
+
+/** `kubernetes-v1.20.2-`: a default bundle name without its arch (a node adds its own). */
+export function bundleNamePrefix(version: string): string {
+  return `kubernetes-${version.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}-`;
 }
 
 const VERSION = /^v(\d{1,3})\.(\d{1,3})\.(\d{1,5})(-[0-9A-Za-z.-]{1,64})?(\+[0-9A-Za-z.-]{1,64})?$/;
