@@ -12,7 +12,7 @@
  *   `crictl-*.tar.gz`).
  * - **Ingot manifest**: an `ingot-bundle.json` at the root lists every file; nothing else is taken.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import {
   BUNDLE_MANIFEST_FILE,
@@ -228,8 +228,4 @@ function tagClaims(root: string, tags: readonly string[]): VersionClaim[] {
 /** Whether a claimed version (a .docker_tag holds `_` for `+`) is `version`. */
 export function claimMatches(claim: string, version: string): boolean {
   return claim === version || claim === dockerTagOf(version);
-}
-
-export function hasUpstreamTree(root: string): boolean {
-  return BIN_DIRS.some((d) => existsSync(join(root, d)));
 }
