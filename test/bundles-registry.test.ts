@@ -5,8 +5,8 @@
  * by kill -9 of `ingot serve` that the next start marks failed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   createReadStream,
   existsSync,
@@ -16,6 +16,7 @@ import {
   readFileSync,
   rmSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -135,6 +136,21 @@ describe('bundle registry', () => {
       (e: unknown) =>
         e instanceof IngotError && e.details.field === 'sha256' && /checksum mismatch/.test(e.message),
     );
+    assert.deepEqual(incoming(artifacts), []);
+  });
+
+  it('refuses what is not a tar before unpacking anything', async () => {
+    async function* text() {
+      yield Buffer.from('this is not a bundle\n'.repeat(100));
+    }
+    await assert.rejects(
+      reg.importStream({ name: 'notatar', fileName: 'notes.txt' }, text(), 't'),
+      (e: unknown) =>
+        e instanceof IngotError &&
+        /notes\.txt: is not a tar archive/.test(e.message) &&
+        e.details.field === 'notes.txt',
+    );
+    assert.equal((await reg.get('notatar')).status, 'failed');
     assert.deepEqual(incoming(artifacts), []);
   });
 
@@ -314,11 +330,18 @@ describe('a bundle upload cut by kill -9 of the region', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ingot-bundles-crash-'));
     let serve = await startServe(dataDir);
     try {
-      // Half an upload: the region has the row and a partial file when it dies.
+      // Half an upload: the region has the row and a half-unpacked tree when it dies.
+      const src = join(dataDir, 'src');
+      mkdirSync(src);
+      writeFileSync(join(src, 'big'), randomBytes(4 * 2 ** 20));
+      const half = execFileSync('tar', ['-C', src, '-cf', '-', 'big'], { maxBuffer: 64 * 2 ** 20 }).subarray(
+        0,
+        2 ** 20,
+      );
       const ac = new AbortController();
       const body = new ReadableStream({
         start(c) {
-          c.enqueue(new Uint8Array(1024 * 1024));
+          c.enqueue(new Uint8Array(half));
         },
       });
       const upload = fetch(`${serve.url}/api/v1/bundles/upload?name=cut`, {
@@ -332,7 +355,7 @@ describe('a bundle upload cut by kill -9 of the region', () => {
       let b: Bundle | null = null;
       while (Date.now() < end) {
         b = await serve.api<Bundle>('GET', '/api/v1/bundles/cut').catch(() => null);
-        if (b && existsSync(join(dataDir, 'artifacts', 'bundles', '.incoming', b.id, 'upload'))) break;
+        if (b && /received/.test(b.statusReason)) break;
         await new Promise((res) => setTimeout(res, 50));
       }
       assert.equal(b?.status, 'importing');

@@ -8,19 +8,7 @@
  * region starts (`recoverInterrupted`) or when it is 2 minutes without progress.
  */
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkSha256 } from '../core/artifacts.ts';
 import {
@@ -34,7 +22,7 @@ import {
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { readBundle } from './read.ts';
-import { extractTar, looksLikeTar } from './tar.ts';
+import { extractStream } from './tar.ts';
 import { checkSourceUrl, openUrlSource } from './url-source.ts';
 
 export interface BundleImport {
@@ -235,27 +223,20 @@ export class BundleRegistry {
     const progress = this.#progress(row, actor);
     mkdirSync(join(work, 'tmp'), { recursive: true });
     try {
-      const upload = join(work, 'upload');
-      const got = await receiveFile(body, upload, signal, (n) =>
-        progress(`received ${Math.round(n / 2 ** 20)} MiB`),
-      );
+      const tree = join(work, 'tree');
+      mkdirSync(tree);
+      // Unpacked as it arrives (never stored whole); the checksum is known once it has all come.
+      const got = await extractStream(body, tree, shown, {
+        signal,
+        maxBytes: MAX_BUNDLE_BYTES,
+        onBytes: (n) => progress(`received and unpacked ${Math.round(n / 2 ** 20)} MiB`),
+      });
       if (input.sha256 && checkSha256(input.sha256) !== got.sha256)
         throw new IngotError(
           ErrorCode.Validation,
           `sha256: checksum mismatch: expected ${checkSha256(input.sha256)}, got ${got.sha256}; the file is corrupt or the checksum is for another file`,
           { details: { field: 'sha256', expected: checkSha256(input.sha256), actual: got.sha256 } },
         );
-      if (!looksLikeTar(upload))
-        throw new IngotError(
-          ErrorCode.Validation,
-          `${shown}: is not a tar archive; give the release tarball (kubernetes-server-linux-amd64.tar.gz), a bundle directory (the CLI packs it) or a tarball of one`,
-          { details: { field: shown } },
-        );
-      const tree = join(work, 'tree');
-      mkdirSync(tree);
-      progress('unpacking');
-      await extractTar(upload, tree, shown, signal);
-      rmSync(upload);
       if (
         (existsSync(join(tree, 'manifest.json')) || existsSync(join(tree, 'oci-layout'))) &&
         !existsSync(join(tree, BUNDLE_MANIFEST_FILE))
@@ -339,37 +320,4 @@ function totalSize(m: BundleManifest): number {
     n += f.size;
   }
   return n;
-}
-
-/** Streams `body` into `file`, hashing it; refuses an empty or oversized body. */
-async function receiveFile(
-  body: AsyncIterable<Buffer | Uint8Array>,
-  file: string,
-  signal: AbortSignal,
-  onProgress: (bytes: number) => void,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'w', 0o600);
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      if (signal.aborted)
-        throw new IngotError(ErrorCode.Conflict, 'the import was cancelled (bundle removed)');
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      size += b.length;
-      if (size > MAX_BUNDLE_BYTES)
-        throw new IngotError(
-          ErrorCode.Validation,
-          `the bundle is larger than ${MAX_BUNDLE_BYTES / 2 ** 30} GiB`,
-        );
-      hash.update(b);
-      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
-      onProgress(size);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (size === 0) throw new IngotError(ErrorCode.Validation, 'the bundle is empty (0 bytes)');
-  return { sha256: hash.digest('hex'), size };
 }
