@@ -8,12 +8,14 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import '../bmc/fake.ts';
 import '../bmc/index.ts';
+import { BundleRegistry } from '../bundles/registry.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
 import { POLL } from '../engine/steps.ts';
+import { defaultArtifactsDir } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
@@ -79,6 +81,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const store = await openStore({ dataDir: o.dataDir, database: o.database, secretKeyFile: o.secretKeyFile });
   const adminTokenFile = await bootstrapAdmin(store, o.dataDir);
+  // Bundle imports this region was running when it stopped: failed, with their partial files removed.
+  for (const b of await new BundleRegistry(store, defaultArtifactsDir(o.dataDir)).recoverInterrupted())
+    logger.warn(
+      { bundle: b.id, reason: b.statusReason },
+      'bundle import interrupted by a region stop: marked failed',
+    );
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
   const engine = new Engine({

@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { RegionMetrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { authHook } from './auth.ts';
+import { bundleRoutes } from './routes/bundles.ts';
 import { errorHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
@@ -111,6 +112,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.dataDir) {
         await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
         await v1.register(imageRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
+        await v1.register(bundleRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
       }
       await v1.register(clusterRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store));

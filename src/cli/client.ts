@@ -114,6 +114,36 @@ export class Client {
     return this.request<void>('DELETE', path);
   }
 
+  /**
+   * Streams `body` as `application/octet-stream` (a file, or a tar made on the fly) with the
+   * method given; `size` sets Content-Length when known. Errors come back as IngotErrors.
+   */
+  async upload<T>(method: 'PUT' | 'POST', path: string, body: ReadableStream, size?: number): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.target.url}${path}`, {
+        method,
+        headers: {
+          ...this.headers(),
+          'content-type': 'application/octet-stream',
+          ...(size === undefined ? {} : { 'content-length': String(size) }),
+        },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (e) {
+      const err = e as Error & { cause?: Error };
+      if (err.cause instanceof IngotError) throw err.cause;
+      throw new IngotError(
+        ErrorCode.Unreachable,
+        `cannot upload to the region at ${this.target.url}: ${err.cause?.message ?? err.message}`,
+      );
+    }
+    const json = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
+    if (!res.ok) throw errorFromResponse(res.status, json);
+    return json;
+  }
+
   /** Follows the SSE stream, calling `onEvent` for each event until `signal` aborts. */
   async stream(
     path: string,

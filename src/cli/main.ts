@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { toIngotError } from '../core/errors.ts';
 import { Exit, exitFor } from './client.ts';
 import { registerBmcCommand } from './commands/bmc.ts';
+import { registerBundleCommand } from './commands/bundle.ts';
 import { registerClusterCommand } from './commands/cluster.ts';
 import { registerImageCommand } from './commands/image.ts';
 import { registerLabCommand } from './commands/lab.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerClusterCommand(program);
   registerLabCommand(program);
   registerImageCommand(program);
+  registerBundleCommand(program);
   registerRackCommand(program);
   return program;
 }

@@ -42,6 +42,8 @@ export const BootEvent = {
   Artifact: 'http.artifact',
   Metadata: 'metadata.fetch',
   MetadataDenied: 'metadata.denied',
+  /** A Kubernetes bundle file refused to a request without a valid token from its machine. */
+  BundleDenied: 'bundle.denied',
   AgentHello: HELLO_EVENT,
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];

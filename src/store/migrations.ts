@@ -224,6 +224,30 @@ CREATE TABLE machine_os_tokens (
 );
 `,
   },
+  // Version 7: Kubernetes bundles (src/bundles, src/store/bundles-sql.ts). `name` is NULL while
+  // an import given no name reads the bundle (it is named after its version and arch when ready).
+  {
+    version: 7,
+    name: 'kubernetes bundles',
+    sql: `
+CREATE TABLE bundles (
+  id TEXT PRIMARY KEY,
+  name TEXT UNIQUE,
+  version TEXT,
+  arch TEXT,
+  source TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size BIGINT,
+  sha256 TEXT,
+  status TEXT NOT NULL,
+  status_reason TEXT NOT NULL,
+  manifest TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX bundles_version ON bundles (version, arch);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

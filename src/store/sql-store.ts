@@ -4,6 +4,7 @@
  * this class only wires them to a Db and the SecretBox.
  */
 import type { ApiToken } from '../core/auth.ts';
+import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
@@ -13,6 +14,7 @@ import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db } from './db.ts';
 import * as eventsSql from './events-sql.ts';
+import * as bundles from './bundles-sql.ts';
 import * as images from './images-sql.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
@@ -23,6 +25,7 @@ import * as secrets from './secrets-sql.ts';
 import type {
   AgentTaskRow,
   AgentTaskUpdate,
+  BundlePatch,
   ClaimOptions,
   EventFilter,
   ImagePatch,
@@ -37,6 +40,7 @@ import type {
   NewJob,
   NewImage,
   NewAgentTask,
+  NewBundle,
   NewMachine,
   NewSubnet,
   NewToken,
@@ -257,6 +261,28 @@ export class SqlStore implements Store {
   }
   deleteImage(nameOrId: string, actor: string): Promise<ImageRow> {
     return images.deleteImage(this.#db, nameOrId, actor);
+  }
+
+  // bundles
+  createBundle(input: NewBundle, actor: string, opts?: { replaceUnready?: boolean }): Promise<Bundle> {
+    return bundles.createBundle(this.#db, input, actor, opts);
+  }
+  getBundle(nameOrId: string): Promise<Bundle> {
+    return bundles.getBundle(this.#db, nameOrId);
+  }
+  listBundles(): Promise<Bundle[]> {
+    return bundles.listBundles(this.#db);
+  }
+  updateBundle(
+    id: string,
+    patch: BundlePatch,
+    actor: string,
+    ifStatus?: Bundle['status'],
+  ): Promise<Bundle | null> {
+    return bundles.updateBundle(this.#db, id, patch, actor, ifStatus);
+  }
+  deleteBundle(nameOrId: string, actor: string): Promise<Bundle> {
+    return bundles.deleteBundle(this.#db, nameOrId, actor);
   }
 
   // tokens

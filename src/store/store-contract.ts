@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode, type IngotError } from '../core/errors.ts';
 import { jobsContract } from './jobs-contract.ts';
 import { type Harness, machineInput, rejectsWith } from './testing.ts';
+import { bundleContract } from './bundles-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -17,6 +18,8 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     after(async () => {
       await h?.cleanup();
     });
+
+    bundleContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

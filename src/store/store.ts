@@ -4,6 +4,7 @@
  * Every mutation that concerns a machine writes its event in the same transaction.
  */
 import type { ApiToken, Role } from '../core/auth.ts';
+import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import type { Compression, ImageFormat, ImageKind, ImageStatus } from '../core/image.ts';
 import type { Job, JobStatus, JobStep } from '../core/job.ts';
@@ -259,6 +260,13 @@ export type ImagePatch = Partial<
   >
 >;
 
+/** A bundle to register (migration 7; src/bundles owns the files). `{id}` in `path` becomes the new row's id. */
+export type NewBundle = Pick<Bundle, 'source' | 'path'> & { name: string | null };
+
+export type BundlePatch = Partial<
+  Pick<Bundle, 'name' | 'version' | 'arch' | 'size' | 'sha256' | 'status' | 'statusReason' | 'manifest'>
+>;
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -369,6 +377,26 @@ export interface Store {
   ): Promise<ImageRow | null>;
   /** Removes the row (and returns it, so the caller can remove the file). */
   deleteImage(nameOrId: string, actor: string): Promise<ImageRow>;
+
+  // Kubernetes bundles (src/store/bundles-sql.ts; the files are src/bundles/registry.ts's)
+  /** Registers a bundle as `importing`; `replaceUnready` first drops a failed row of the same name. */
+  createBundle(input: NewBundle, actor: string, opts?: { replaceUnready?: boolean }): Promise<Bundle>;
+  /** By name or id; INGOT_NOT_FOUND when absent. */
+  getBundle(nameOrId: string): Promise<Bundle>;
+  listBundles(): Promise<Bundle[]>;
+  /**
+   * With `ifStatus`, a compare-and-set on the status (null when it no longer had it). A patch
+   * that names the bundle first drops a *failed* row holding that name; a ready or importing
+   * one is a conflict (INGOT_CONFLICT naming `name`).
+   */
+  updateBundle(
+    id: string,
+    patch: BundlePatch,
+    actor: string,
+    ifStatus?: Bundle['status'],
+  ): Promise<Bundle | null>;
+  /** Removes the row (and returns it, so the caller can remove the files). */
+  deleteBundle(nameOrId: string, actor: string): Promise<Bundle>;
 
   // tokens
   createToken(t: NewToken, actor?: string): Promise<ApiToken>;

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import { sha256File } from '../../images/hash.ts';
 import type { Image } from '../../images/types.ts';
-import { type Client, Exit, errorFromResponse, exitFor } from '../client.ts';
+import { type Client, Exit, exitFor } from '../client.ts';
 import { ctx } from '../context.ts';
 import { bytes, printData, table } from '../output.ts';
 
@@ -36,27 +36,12 @@ export async function uploadImage(
 ): Promise<Image> {
   const params = new URLSearchParams({ sha256: q.sha256, file: basename(file) });
   for (const k of ['kind', 'format', 'compression', 'source'] as const) if (q[k]) params.set(k, q[k]!);
-  let res: Response;
-  try {
-    res = await fetch(`${client.target.url}/api/v1/images/${encodeURIComponent(name)}?${params}`, {
-      method: 'PUT',
-      headers: {
-        ...client.headers(),
-        'content-type': 'application/octet-stream',
-        'content-length': String(statSync(file).size),
-      },
-      body: Readable.toWeb(createReadStream(file, { highWaterMark: 4 * 2 ** 20 })) as ReadableStream,
-      duplex: 'half',
-    } as RequestInit);
-  } catch (e) {
-    throw new IngotError(
-      ErrorCode.Unreachable,
-      `cannot upload to the region at ${client.target.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
-    );
-  }
-  const body = (await res.json().catch(() => ({}))) as Image & { code?: string; message?: string };
-  if (!res.ok) throw errorFromResponse(res.status, body);
-  return body;
+  return client.upload<Image>(
+    'PUT',
+    `/api/v1/images/${encodeURIComponent(name)}?${params}`,
+    Readable.toWeb(createReadStream(file, { highWaterMark: 4 * 2 ** 20 })) as ReadableStream,
+    statSync(file).size,
+  );
 }
 
 /** Polls an importing image until it is ready (returns it) or failed (throws). */

@@ -1,5 +1,6 @@
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
+import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
 import { KUBEADM_DIR } from './security.ts';
 
@@ -50,6 +51,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
   const lines = [
     ...firewall(ctx),
     'systemctl restart containerd',
+    ...packageSteps(ctx),
     `test "$(kubeadm version -o short)" = "${v}" || { echo "this image needs kubeadm ${v}; install kubeadm, kubelet and kubectl ${v}" >&2; exit 1; }`,
     'systemctl enable kubelet',
   ];

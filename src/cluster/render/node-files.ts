@@ -6,6 +6,7 @@ import { containerdConfig, MODULES, sysctls } from './host.ts';
 import { ETCD_KUBELET_CONFIG, ETCD_KUBELET_DROPIN, kubeadmConfig, kubeadmEtcdConfig } from './kubeadm.ts';
 import { kubeVipManifest, staticPodDir } from './kube-vip.ts';
 import { nftablesRuleset } from './nftables.ts';
+import { packageFiles } from './packages.ts';
 import { rancherConfig, rancherDir } from './rancher.ts';
 import { admissionConfig, auditPolicy, encryptionConfig, KUBEADM_DIR } from './security.ts';
 
@@ -102,6 +103,7 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
   if (s.distribution === 'kubeadm') {
     files.push(
       { path: '/etc/containerd/config.toml', content: shared.containerd, mode: PUBLIC },
+      ...packageFiles(ctx),
       ...kubeadmPki(ctx, node),
     );
     if (node.role === 'etcd') {

@@ -20,6 +20,7 @@ export function checkCluster(c: ClusterSpec): Problem[] {
   checkEndpoint(c, add);
   checkBgp(c, add);
   checkMetallb(c, add);
+  checkPackages(c, add);
 
   const names = new Set<string>();
   s.workers.forEach((w, i) => {
@@ -213,4 +214,24 @@ function checkMetallb(c: ClusterSpec, add: Add): void {
       spans.push({ ...s, path });
     });
   });
+}
+
+/** pkgs.k8s.io starts at Kubernetes 1.24; bundles carry kubeadm Kubernetes only. */
+export const MIN_UPSTREAM_PACKAGES_MINOR = 24;
+
+function checkPackages(c: ClusterSpec, add: (path: string, message: string) => void): void {
+  const p = c.spec.packages;
+  const minor = Number(c.spec.version.split('.')[1]);
+  if (p.source !== 'preinstalled' && c.spec.distribution !== 'kubeadm')
+    add(
+      'spec.packages.source',
+      `${p.source} is for kubeadm clusters; ${c.spec.distribution} installs from its own release with its install script`,
+    );
+  if (p.source === 'upstream' && minor < MIN_UPSTREAM_PACKAGES_MINOR)
+    add(
+      'spec.packages.source',
+      `pkgs.k8s.io has Kubernetes 1.${MIN_UPSTREAM_PACKAGES_MINOR} and newer, not ${c.spec.version}; use source: bundle`,
+    );
+  if (p.bundle !== undefined && p.source !== 'bundle')
+    add('spec.packages.bundle', `is only used with source: bundle (source is ${p.source})`);
 }

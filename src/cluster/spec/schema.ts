@@ -70,6 +70,22 @@ export const clusterSchema: Schema = {
         distribution: { enum: ['kubeadm', 'k3s', 'rke2'], default: 'kubeadm' },
         version: str({ pattern: '^v1\\.[0-9]+\\.[0-9]+$', default: 'v1.34.1' }),
         distributionRelease: int({ minimum: 1, default: 1, description: 'k3s/RKE2 release: v1.34.1+k3s1' }),
+        packages: obj(
+          {
+            source: {
+              enum: ['preinstalled', 'bundle', 'upstream'],
+              default: 'preinstalled',
+              description:
+                'Where kubeadm nodes get kubeadm, kubelet and kubectl: already in the OS image, a bundle from the rack (no internet), or pkgs.k8s.io',
+            },
+            bundle: str({
+              pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+              description:
+                'With source: bundle, the bundle to install; default kubernetes-<version>-<the node’s arch>',
+            }),
+          },
+          { default: {} },
+        ),
         controlPlane: obj(
           { count: { enum: [1, 3, 5], default: 3 }, machines: machineSelector },
           { default: {} },

@@ -71,6 +71,8 @@ export interface ClusterSpec {
     readonly version: string;
     /** k3s / RKE2 release suffix: `k3s1` → `v1.34.1+k3s1`. */
     readonly distributionRelease: number;
+    /** Where kubeadm nodes get kubeadm, kubelet and kubectl (docs/bundles.md). */
+    readonly packages: Packages;
     readonly controlPlane: { readonly count: 1 | 3 | 5; readonly machines: MachineSelector };
     readonly etcd: {
       readonly topology: EtcdTopology;
@@ -103,6 +105,23 @@ export interface ClusterSpec {
     readonly backups: Backups;
     readonly gitops: GitOps;
   };
+}
+
+export const PackageSource = {
+  Preinstalled: 'preinstalled',
+  Bundle: 'bundle',
+  Upstream: 'upstream',
+} as const;
+export type PackageSource = (typeof PackageSource)[keyof typeof PackageSource];
+
+export interface Packages {
+  /**
+   * `preinstalled`: in the OS image (the bootstrap checks the version); `bundle`: installed from
+   * a Kubernetes bundle the rack serves, no internet; `upstream`: from pkgs.k8s.io with apt.
+   */
+  readonly source: PackageSource;
+  /** The bundle's name; default `kubernetes-<version>-<the node's arch>`. */
+  readonly bundle?: string;
 }
 
 export interface Networking {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BootEvent } from '../urls.ts';
-import { contentType, sendArtifact, type ArtifactDir } from './artifacts.ts';
+import { type Artifact, type ArtifactDir, contentType, sendArtifact } from './artifacts.ts';
 import type { BootContext } from './context.ts';
 import { sendText } from './context.ts';
 import { machineForRequest, sourceIp } from './identify.ts';
@@ -26,8 +26,10 @@ export async function artifactRoute(
   } catch {
     return sendText(res, 400, 'malformed path\n');
   }
+  // Bundles live under the artifacts dir too, but only go to machines with a token (/bundles/).
+  const hidden = dir === ctx.artifacts && name.split('/').find((p) => p !== '' && p !== '.') === 'bundles';
   const [a, machine] = await Promise.all([
-    dir.open(name),
+    hidden ? null : dir.open(name),
     machineForRequest(ctx.store, url, ip).catch(() => null),
   ]);
   if (!a) {
@@ -42,7 +44,26 @@ export async function artifactRoute(
     });
     return sendText(res, 404, `no artifact ${url.pathname}\n`);
   }
-  const sent = sendArtifact(req, res, a, contentType(name), dir);
+  sendRecorded(req, res, url, ctx, dir, a, contentType(name), machine?.id ?? null, t0);
+}
+
+/**
+ * Sends an opened artifact (Range, shared chunks) and, once the transfer ends or is cut, puts
+ * it on the machine's timeline with bytes and duration.
+ */
+export function sendRecorded(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  ctx: BootContext,
+  dir: ArtifactDir,
+  a: Artifact,
+  type: string,
+  machineId: string | null,
+  t0 = performance.now(),
+): void {
+  const ip = sourceIp(req);
+  const sent = sendArtifact(req, res, a, type, dir);
   if (req.method === 'HEAD' || sent.status === 304) return;
   res.once('close', () => {
     const complete = res.writableFinished;
@@ -51,7 +72,7 @@ export async function artifactRoute(
       type: BootEvent.Artifact,
       level: complete && sent.status < 400 ? 'info' : 'warning',
       actor: 'rack',
-      machineId: machine?.id ?? null,
+      machineId,
       message: `${url.pathname} to ${ip}: ${complete ? `${sent.status}, ${sent.bytes} bytes in ${ms} ms` : `aborted by the client after ${ms} ms`}`,
       data: {
         path: url.pathname,

@@ -1,10 +1,11 @@
 /**
- * The boot HTTP server of a rack: iPXE scripts, artifacts (Range), the metadata service and the
- * agent's phone-home. Its own node:http server, not the region's API: iPXE clients send no
+ * The boot HTTP server of a rack: iPXE scripts, artifacts (Range), Kubernetes bundles (token),
+ * the metadata service and the agent's phone-home. Its own node:http server, not the region's API: iPXE clients send no
  * bearer token, and the per-machine boot token is checked only where data is per machine.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { BUNDLE_HTTP_PREFIX } from '../../core/bundle.ts';
 import type { Store } from '../../store/store.ts';
 import { metadataRoute } from '../metadata/route.ts';
 import type { MetadataSource } from '../metadata/documents.ts';
@@ -12,6 +13,7 @@ import { agentHello } from './agent-hello.ts';
 import { deployMetadataSource } from './agent-metadata.ts';
 import { agentNextTask, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
+import { bundleRoute } from './bundle-route.ts';
 import { ArtifactDir } from './artifacts.ts';
 import { bootScript } from './boot-script.ts';
 import type { BootContext, EphemeralImage } from './context.ts';
@@ -99,6 +101,7 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     if (get && p.startsWith('/artifacts/'))
       return artifactRoute(req, res, url, ctx, ctx.artifacts, p.slice(11));
     if (get && p.startsWith('/ipxe/')) return artifactRoute(req, res, url, ctx, ctx.ipxe, p.slice(6));
+    if (get && p.startsWith(BUNDLE_HTTP_PREFIX)) return bundleRoute(req, res, url, ctx);
     if (get && p.startsWith('/boot/')) return bootScript(req, res, url, ctx);
     if (p === '/agent/v1/hello')
       return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');

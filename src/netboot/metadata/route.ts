@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BootContext } from '../http/context.ts';
 import { sendText } from '../http/context.ts';
 import { BootEvent } from '../urls.ts';
-import { authorizeMetadata } from './authorize.ts';
+import { authorizeMachine } from '../http/authorize.ts';
 import {
   defaultMetadataSource,
   ec2Lookup,
@@ -19,6 +19,12 @@ import {
   type MetadataSource,
   nocloudMetaData,
 } from './documents.ts';
+
+const METADATA = {
+  name: 'metadata',
+  deniedEvent: BootEvent.MetadataDenied,
+  tokenHint: 'put it in the path (/metadata/<token>/) or the X-Ingot-Token header',
+};
 
 const NOCLOUD = /^\/metadata\/(?:([A-Za-z0-9_-]{16,128})\/)?(meta-data|user-data|vendor-data)$/;
 const EC2 = /^\/(?:latest|\d{4}-\d{2}-\d{2})\/(meta-data(?:\/.*)?|user-data)$/;
@@ -38,7 +44,7 @@ export function metadataRoute(source: MetadataSource = defaultMetadataSource): M
     const ec = nc ? null : EC2.exec(p);
     if (!nc && !ec) return false;
     const shown = nc?.[1] ? p.replace(nc[1], '<token>') : p;
-    const ok = await authorizeMetadata(req, res, shown, nc?.[1] ?? null, ctx);
+    const ok = await authorizeMachine(req, res, shown, nc?.[1] ?? null, ctx, METADATA);
     if (!ok) return true;
     const { machine, ip } = ok;
     let body: string | null;

@@ -55,6 +55,241 @@ export type paths = {
       };
     };
   };
+  "/api/v1/bundles": {
+    /** List Kubernetes bundles */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Bundle"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /** Import a bundle from an http(s) URL; 202 while it downloads, poll GET /bundles/{name or id} */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            name?: string;
+            sha256?: string;
+            url: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["Bundle"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/bundles/{name}": {
+    /** Get a bundle by name or id, with its manifest (binaries, images, CNI plugins) */
+    get: {
+      parameters: {
+        path: {
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Bundle"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /** Remove a bundle and its files (stops an import in progress) */
+    delete: {
+      parameters: {
+        path: {
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          content: never;
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/bundles/upload": {
+    /** Upload a bundle (Content-Type: application/octet-stream): the release tarball, or a tar of a bundle directory; 201 once read, checked and stored */
+    post: {
+      parameters: {
+        query?: {
+          name?: string;
+          sha256?: string;
+          file?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": components["schemas"]["Bundle"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/plan": {
     /**
      * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)
@@ -1749,6 +1984,81 @@ export type webhooks = Record<string, never>;
 
 export type components = {
   schemas: {
+    Bundle: {
+      arch: ("amd64" | "arm64") | null;
+      createdAt: string;
+      id: string;
+      manifest: ({
+        /** @description Written by Ingot; recomputed on input */
+        absentImages?: ("kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy" | "pause" | "etcd" | "coredns")[];
+        /** @enum {string} */
+        apiVersion: "ingot.dev/v1alpha1";
+        /** @enum {string} */
+        arch: "amd64" | "arm64";
+        binaries: ({
+            /** @enum {string} */
+            name: "kubeadm" | "kubelet" | "kubectl" | "crictl";
+            /** @description Path relative to the manifest, `/`-separated, no `..` */
+            path: string;
+            /** @description SHA-256 of the file, lower-case hex */
+            sha256?: string;
+            /** @description Bytes */
+            size?: number;
+            version?: string | null;
+          })[];
+        cniPlugins?: {
+            name?: string;
+            /** @description Path relative to the manifest, `/`-separated, no `..` */
+            path: string;
+            /** @description SHA-256 of the file, lower-case hex */
+            sha256?: string;
+            /** @description Bytes */
+            size?: number;
+          }[];
+        images: ({
+            /** @description Extra names the install step tags in containerd (e.g. the etcd tag kubeadm asks for) */
+            aliases?: string[];
+            /** @enum {string} */
+            arch?: "amd64" | "arm64";
+            component?: ("kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy" | "pause" | "etcd" | "coredns") | null;
+            configDigest?: string;
+            /** @enum {string} */
+            format?: "docker-archive" | "oci-archive";
+            manifestDigest?: string | null;
+            os?: string;
+            /** @description Path relative to the manifest, `/`-separated, no `..` */
+            path: string;
+            /** @description Names the archive gives its images; on input, each must be one of them */
+            refs?: string[];
+            /** @description SHA-256 of the file, lower-case hex */
+            sha256?: string;
+            /** @description Bytes */
+            size?: number;
+          })[];
+        /** @enum {string} */
+        kind: "KubernetesBundle";
+        /** @description Written by Ingot; recomputed on input */
+        provenance?: {
+          archFrom: string;
+          /** @enum {string} */
+          layout: "upstream-release" | "ingot-manifest";
+          versionFrom: string;
+        };
+        /** @description Kubernetes' version, e.g. v1.20.2 */
+        version: string;
+      }) | null;
+      name: string | null;
+      /** @description directory under the artifacts dir; the rack serves its files at /bundles/<name>/<file> to machines with a token */
+      path: string;
+      sha256: string | null;
+      size: number | null;
+      source: string;
+      /** @enum {string} */
+      status: "importing" | "ready" | "failed";
+      statusReason: string;
+      updatedAt: string;
+      version: string | null;
+    };
     Error: {
       /** @description Stable error code, INGOT_… */
       code: string;

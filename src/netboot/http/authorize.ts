@@ -1,23 +1,33 @@
 /**
- * A machine gets only its own metadata: it must present its boot token (or, once deployed, its
- * OS token) AND ask from an address
- * leased to it. Anything else is refused with 401/403 and, when a machine can be named, written
- * to its timeline as `metadata.denied` (a security event) and logged as a warning.
+ * Per-machine data on the boot HTTP server (metadata, Kubernetes bundles): the machine must
+ * present its boot token (or, once deployed, its OS token) AND ask from an address leased to
+ * it. Anything else is refused with 401/403 and, when a machine can be named, written to its
+ * timeline as `<service>.denied` (a security event) and logged as a warning.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Machine, osTokenHonoured } from '../../core/machine.ts';
-import type { BootContext } from '../http/context.ts';
-import { sendText } from '../http/context.ts';
-import { addressBelongsTo, machineByAddress, sourceIp } from '../http/identify.ts';
-import { hashBootToken, looksLikeToken, tokenFromHeaders } from '../http/tokens.ts';
-import { BootEvent } from '../urls.ts';
+import type { BootContext } from './context.ts';
+import { sendText } from './context.ts';
+import { addressBelongsTo, machineByAddress, sourceIp } from './identify.ts';
+import { hashBootToken, looksLikeToken, tokenFromHeaders } from './tokens.ts';
 
-export async function authorizeMetadata(
+/** Which service asks, for the refusal's wording and event. */
+export interface MachineService {
+  /** `metadata`, `bundle`: starts the log line and the timeline message. */
+  readonly name: string;
+  /** Event type of a refusal (BootEvent.MetadataDenied, BootEvent.BundleDenied). */
+  readonly deniedEvent: string;
+  /** Where the client should put its token. */
+  readonly tokenHint: string;
+}
+
+export async function authorizeMachine(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   pathToken: string | null,
   ctx: BootContext,
+  service: MachineService,
 ): Promise<{ machine: Machine; ip: string } | null> {
   const ip = sourceIp(req);
   const token = pathToken ?? tokenFromHeaders(req);
@@ -25,7 +35,7 @@ export async function authorizeMetadata(
     const fromMachine = await machineByAddress(ctx.store, ip).catch(() => null);
     ctx.log.warn(
       { ip, path, tokenMachine: tokenOwner?.id, sourceMachine: fromMachine?.id },
-      `metadata request refused: ${why}`,
+      `${service.name} request refused: ${why}`,
     );
     const data = {
       ip,
@@ -38,26 +48,21 @@ export async function authorizeMetadata(
     const ids = new Set([tokenOwner?.id, fromMachine?.id].filter((x): x is string => !!x));
     for (const machineId of ids) {
       ctx.events.push({
-        type: BootEvent.MetadataDenied,
+        type: service.deniedEvent,
         level: 'error',
         actor: 'rack',
         machineId,
         message:
           machineId === tokenOwner?.id && tokenOwner.id !== fromMachine?.id
-            ? `metadata refused: this machine's token was presented from ${ip}, which is not leased to it (security event)`
-            : `metadata refused for a request from ${ip}: ${why} (security event)`,
+            ? `${service.name} refused: this machine's token was presented from ${ip}, which is not leased to it (security event)`
+            : `${service.name} refused for a request from ${ip}: ${why} (security event)`,
         data,
       });
     }
     sendText(res, status, `forbidden: ${why}\n`);
     return null;
   };
-  if (!looksLikeToken(token))
-    return deny(
-      401,
-      'no boot token; put it in the path (/metadata/<token>/) or the X-Ingot-Token header',
-      null,
-    );
+  if (!looksLikeToken(token)) return deny(401, `no boot token; ${service.tokenHint}`, null);
   const hash = hashBootToken(token);
   // The ephemeral OS presents its boot token; a deployed OS the token its seed was written with.
   const machine =

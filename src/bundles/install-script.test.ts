@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import type { BundleManifest } from '../core/bundle.ts';
+import { renderBundleInstall } from './install-script.ts';
+
+const m: BundleManifest = {
+  apiVersion: 'ingot.dev/v1alpha1',
+  kind: 'KubernetesBundle',
+  version: 'v1.20.2',
+  arch: 'amd64',
+  binaries: [{ name: 'kubelet', path: 'bin/kubelet', sha256: 'a'.repeat(64), size: 1, version: 'v1.20.2' }],
+  images: [
+    {
+      path: 'images/etcd.tar',
+      sha256: 'b'.repeat(64),
+      size: 2,
+      format: 'docker-archive',
+      refs: ['registry.k8s.io/etcd-amd64:3.4.13-0'],
+      aliases: ['registry.k8s.io/etcd:3.4.13-0'],
+      component: 'etcd',
+      arch: 'amd64',
+      os: 'linux',
+      configDigest: `sha256:${'c'.repeat(64)}`,
+      manifestDigest: null,
+    },
+  ],
+  cniPlugins: [{ name: 'bridge', path: 'cni/bridge', sha256: 'd'.repeat(64), size: 3 }],
+  absentImages: [],
+  provenance: { layout: 'upstream-release', versionFrom: 'x', archFrom: 'y' },
+};
+
+describe('bundle install script', () => {
+  const script = renderBundleInstall(
+    { name: 'k120', sha256: 'e'.repeat(64), manifest: m },
+    { rackUrl: 'http://10.0.0.1:8081/' },
+  );
+
+  it('is valid sh, and the same bytes for the same bundle', () => {
+    execFileSync('sh', ['-n', '-c', script]);
+    assert.equal(
+      script,
+      renderBundleInstall(
+        { name: 'k120', sha256: 'e'.repeat(64), manifest: m },
+        { rackUrl: 'http://10.0.0.1:8081' },
+      ),
+    );
+  });
+
+  it('verifies every file against the checksum the region computed before installing it', () => {
+    assert.match(
+      script,
+      /fetch bin\/kubelet a{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/usr\/local\/bin\/kubelet"/,
+    );
+    assert.match(
+      script,
+      /fetch cni\/bridge d{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/opt\/cni\/bin\/bridge"/,
+    );
+    assert.match(script, /fetch images\/etcd\.tar b{64} && ctr -n k8s\.io images import "\$WORK\/file"/);
+  });
+
+  it('tags aliases and checks containerd lists every name', () => {
+    assert.match(
+      script,
+      /ctr -n k8s\.io images tag --force registry\.k8s\.io\/etcd-amd64:3\.4\.13-0 registry\.k8s\.io\/etcd:3\.4\.13-0/,
+    );
+    assert.match(
+      script,
+      /for ref in registry\.k8s\.io\/etcd-amd64:3\.4\.13-0 registry\.k8s\.io\/etcd:3\.4\.13-0; do/,
+    );
+  });
+
+  it('downloads from the rack it was rendered for, with the token in a header file, never in argv', () => {
+    assert.match(script, /RACK="\$\{INGOT_RACK_URL:-http:\/\/10\.0\.0\.1:8081\}"/);
+    assert.match(script, /-H @"\$WORK\/header"/);
+    assert.doesNotMatch(script, /-H "X-Ingot-Token: \$TOKEN"/);
+  });
+
+  it('refuses to run on a machine of another architecture', () => {
+    assert.match(script, /case "\$\(uname -m\)" in x86_64\) ;; \*\) die "this bundle is for amd64 machines/);
+  });
+});

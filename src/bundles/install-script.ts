@@ -1,0 +1,121 @@
+/**
+ * The install step a node runs to take Kubernetes from its rack with no internet: a POSIX sh
+ * script rendered from a ready bundle, with every file's SHA-256 in it. It downloads each file
+ * from `<rack>/bundles/<name>/<path>` with the machine's token (OS token, else boot token),
+ * verifies it, installs the binaries into /usr/local/bin and the CNI plugins into
+ * /opt/cni/bin, imports the images into containerd (`ctr -n k8s.io images import`, then tags
+ * the aliases), checks containerd lists every image, writes the kubelet unit and its kubeadm
+ * drop-in, and leaves a marker so that running it again is a no-op. Pure: no I/O here.
+ *
+ * Environment (for tests and operators): INGOT_RACK_URL, INGOT_TOKEN (default: the token of
+ * the deployed OS's cloud-init seed, /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg), INGOT_ROOT
+ * (install below this directory; default /), CONTAINERD_ADDRESS (read by ctr).
+ */
+import { BUNDLE_HTTP_PREFIX, type Bundle, type BundleManifest } from '../core/bundle.ts';
+import { kubeadmDropIn, kubeletUnit } from './kubelet-units.ts';
+
+/** `uname -m` for each bundle architecture. */
+const UNAME: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' };
+
+/** A word for sh: single-quoted unless it is plainly safe. */
+function q(s: string): string {
+  return /^[A-Za-z0-9._/:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The seed's `seedfrom: http://RACK/metadata/<token>/` holds the deployed OS's token. */
+const SEED = '/etc/cloud/cloud.cfg.d/95-ingot-agent.cfg';
+
+export interface InstallScriptOptions {
+  /** The rack's boot HTTP URL the node downloads from (INGOT_RACK_URL overrides it). */
+  readonly rackUrl: string;
+}
+
+export function renderBundleInstall(
+  bundle: Pick<Bundle, 'name' | 'sha256'> & { manifest: BundleManifest },
+  o: InstallScriptOptions,
+): string {
+  const m = bundle.manifest;
+  const name = bundle.name ?? '';
+  const rack = o.rackUrl.replace(/\/+$/, '');
+  const lines: string[] = [
+    '#!/bin/sh',
+    `# Rendered by Ingot: installs Kubernetes ${m.version} (${m.arch}) from bundle ${name}, downloaded from the`,
+    "# rack with this machine's token; no internet needed. Running it again after success does nothing.",
+    'set -eu',
+    `RACK="\${INGOT_RACK_URL:-${rack}}"`,
+    `BUNDLE=${q(name)}`,
+    `ROOT="\${INGOT_ROOT:-}"`,
+    `MARK="$ROOT/var/lib/ingot/bundles/${(bundle.sha256 ?? '').slice(0, 16)}"`,
+    'say() { echo "ingot-bundle: $*"; }',
+    'die() { echo "ingot-bundle: $*" >&2; exit 1; }',
+    `[ ! -e "$MARK" ] || { say "Kubernetes ${m.version} from bundle $BUNDLE is already installed"; exit 0; }`,
+    `case "$(uname -m)" in ${UNAME[m.arch] ?? m.arch}) ;; *) die "this bundle is for ${m.arch} machines; this one is $(uname -m)" ;; esac`,
+    `TOKEN="\${INGOT_TOKEN:-}"`,
+    `if [ -z "$TOKEN" ] && [ -r ${SEED} ]; then`,
+    `  TOKEN=$(sed -n 's#^ *seedfrom: *[^ ]*/metadata/\\([A-Za-z0-9_-]*\\)/ *$#\\1#p' ${SEED} | head -n 1)`,
+    'fi',
+    '[ -n "$TOKEN" ] || die "no token: set INGOT_TOKEN to this machine\'s OS (or boot) token"',
+    'for tool in curl sha256sum install ctr; do command -v "$tool" >/dev/null || die "$tool is missing"; done',
+    `WORK=$(mktemp -d "\${TMPDIR:-/var/tmp}/ingot-bundle.XXXXXX")`,
+    'trap \'rm -rf "$WORK"\' EXIT',
+    '# The token goes in a header file (printf is a builtin): never on a command line.',
+    '(umask 077 && printf \'X-Ingot-Token: %s\\n\' "$TOKEN" >"$WORK/header")',
+    '# fetch PATH SHA256: downloads to $WORK/file (resuming with Range on retries) and verifies it.',
+    'fetch() {',
+    '  rm -f "$WORK/file"',
+    '  n=0',
+    `  until curl -fsS --connect-timeout 10 -H @"$WORK/header" -C - -o "$WORK/file" "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$1"; do`,
+    '    n=$((n + 1))',
+    '    [ "$n" -lt 5 ] || die "cannot download $1 from $RACK"',
+    '    sleep 2',
+    '  done',
+    '  echo "$2  $WORK/file" | sha256sum -c --status || die "$1: checksum mismatch (expected $2); nothing was installed from it"',
+    '}',
+    'mkdir -p "$ROOT/usr/local/bin" "$ROOT/opt/cni/bin" "$ROOT/etc/systemd/system/kubelet.service.d"',
+  ];
+  for (const b of m.binaries)
+    lines.push(
+      `say "installing ${b.name}"`,
+      `fetch ${q(b.path)} ${b.sha256} && install -m 0755 "$WORK/file" "$ROOT/usr/local/bin/${b.name}"`,
+    );
+  if (m.cniPlugins.length)
+    lines.push(`say "installing ${m.cniPlugins.length} CNI plugins into /opt/cni/bin"`);
+  for (const c of m.cniPlugins)
+    lines.push(
+      `fetch ${q(c.path)} ${c.sha256} && install -m 0755 "$WORK/file" "$ROOT/opt/cni/bin/${c.name}"`,
+    );
+  const seen = new Set<string>();
+  for (const im of m.images) {
+    if (seen.has(im.path)) continue;
+    seen.add(im.path);
+    lines.push(
+      `say "importing ${im.path} into containerd"`,
+      `fetch ${q(im.path)} ${im.sha256} && ctr -n k8s.io images import "$WORK/file" >/dev/null`,
+    );
+  }
+  for (const im of m.images)
+    for (const al of im.aliases)
+      lines.push(`ctr -n k8s.io images tag --force ${q(im.refs[0])} ${q(al)} >/dev/null`);
+  const names = m.images.flatMap((im) => [...im.refs, ...im.aliases]);
+  if (names.length)
+    lines.push(
+      'ctr -n k8s.io images ls -q >"$WORK/images"',
+      `for ref in ${names.map(q).join(' ')}; do`,
+      '  grep -qxF "$ref" "$WORK/images" || die "containerd does not list $ref after the import"',
+      'done',
+    );
+  lines.push(
+    '# kubelet as kubeadm expects it: the unit and its drop-in (kubeadm writes the flags file).',
+    `cat >"$ROOT/etc/systemd/system/kubelet.service" <<'UNIT'`,
+    kubeletUnit('/usr/local/bin/kubelet').trimEnd(),
+    'UNIT',
+    `cat >"$ROOT/etc/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'UNIT'`,
+    kubeadmDropIn('/usr/local/bin/kubelet').trimEnd(),
+    'UNIT',
+    'if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi',
+    'mkdir -p "$(dirname "$MARK")" && touch "$MARK"',
+    `say "installed Kubernetes ${m.version}: ${m.binaries.map((b) => b.name).join(', ')}; ${m.images.length} images; ${m.cniPlugins.length} CNI plugins"`,
+    '',
+  );
+  return lines.join('\n');
+}
