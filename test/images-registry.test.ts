@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authHook, hashToken } from '../src/api/auth.ts';
 import { errorHandler } from '../src/api/errors.ts';
 import { imageRoutes } from '../src/api/routes/images.ts';
-import { SHARED_SCHEMAS } from '../src/api/schemas.ts';
+import { SHARED_SCHEMAS } from '../src/api/schemas/index.ts';
 import { ImageRegistry } from '../src/images/registry.ts';
 import { imagePath, imageUrl } from '../src/images/types.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';

@@ -22,7 +22,7 @@ import { machineRoutes } from './routes/machines.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
-import { SHARED_SCHEMAS } from './schemas.ts';
+import { SHARED_SCHEMAS } from './schemas/index.ts';
 import { registerUi } from './ui.ts';
 
 export interface ServerDeps {

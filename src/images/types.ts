@@ -23,6 +23,7 @@ export type ImageStatus = (typeof ImageStatus)[keyof typeof ImageStatus];
 export const IMAGE_KINDS: readonly ImageKind[] = Object.values(ImageKind);
 export const IMAGE_FORMATS: readonly ImageFormat[] = Object.values(ImageFormat);
 export const COMPRESSIONS: readonly Compression[] = Object.values(Compression);
+export const IMAGE_STATUSES: readonly ImageStatus[] = Object.values(ImageStatus);
 
 /** One image as the registry and the API show it (the store's row; src/store/store.ts). */
 export type Image = ImageRow;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import type { EventTail } from '../event-stream.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, EventsQuery, StreamQuery } from '../schemas/index.ts';
 
 export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -11,13 +11,7 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
       schema: {
         tags: ['events'],
         summary: 'The audit log: every event (machines, subnets, tokens), oldest first',
-        querystring: Type.Object(
-          {
-            after: Type.Optional(Type.Integer({ minimum: 0 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: EventsQuery,
         response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
       },
       handler: async (req) => store.listEvents({ afterId: req.query.after, limit: req.query.limit ?? 200 }),
@@ -30,14 +24,7 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
         summary: 'Server-sent event stream of every event (or one machine’s)',
         description:
           'text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.',
-        querystring: Type.Object(
-          {
-            machine: Type.Optional(Type.String()),
-            after: Type.Optional(Type.Integer({ minimum: 0 })),
-            access_token: Type.Optional(Type.String()),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: StreamQuery,
         response: { ...errorResponses },
       },
       handler: async (req, reply) => {

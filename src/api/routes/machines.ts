@@ -22,7 +22,7 @@ import {
   ListMachinesQuery,
   MachinePage,
   UpdateMachineBody,
-} from '../schemas.ts';
+} from '../schemas/index.ts';
 
 function nicsFrom(input: { mac: string; boot?: boolean }[], field = 'nics'): Nic[] {
   const seen = new Set<string>();
