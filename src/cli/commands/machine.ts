@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseBmcUrl } from '../../core/bmc-address.ts';
 import { type Client, CliError, Exit } from '../client.ts';
 import { collect, ctx } from '../context.ts';
 import { ago, bytes, printData, table } from '../output.ts';
@@ -101,6 +102,8 @@ export function registerMachine(program: Command): void {
     .option('--pool <pool>')
     .action(async (o, cmd) => {
       const { client, format } = ctx(cmd);
+      // Before anything is sent: a password in the URL would be echoed wherever the address is.
+      parseBmcUrl(o.bmc, '--bmc');
       const password = readPassword(o);
       if (!password)
         throw new CliError(
@@ -206,6 +209,7 @@ export function registerMachine(program: Command): void {
         pool: o.pool,
         tags: o.tag,
       };
+      if (o.bmc) parseBmcUrl(o.bmc, '--bmc');
       if (o.bmc || o.bmcUser) {
         const cur = await client.get<Machine>(`/api/v1/machines/${id}`);
         body.bmc = {
