@@ -18,6 +18,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { RegionMetrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { authHook } from './auth.ts';
+import { registerSecurityHeaders } from './headers.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
@@ -51,9 +52,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Strict input (src/api/validation.ts): no coercion of body types, canonical numbers only
     // in query strings.
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
-    // Ids and names are at most 128 characters (the schemas say so with a 400); a parameter
-    // past this is a 414 before routing.
-    routerOptions: { maxParamLength: 256 },
+    // Ids and names are at most 128 characters: up to this bound the route's schema answers
+    // with a 400 naming the parameter; past it the router gives up (414, or 404 when the
+    // console's catch-all route is there).
+    routerOptions: { maxParamLength: 1024 },
     // Errors raised before a route runs, in the one error shape (src/api/errors.ts).
     frameworkErrors,
     clientErrorHandler: clientErrorHandler as (error: Error, socket: Socket) => void,
@@ -76,6 +78,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
 
+  await registerSecurityHeaders(app as unknown as FastifyInstance);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', authHook(deps.store));

@@ -194,7 +194,7 @@ export type paths = {
   "/api/v1/events": {
     /**
      * Server-sent event stream of every event (or one machine’s)
-     * @description text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.
+     * @description text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id, in pages as the client reads. The stream ends when its token is revoked or expires, or when the client stops reading for long. The only route that takes `?access_token=`.
      */
     get: {
       parameters: {
