@@ -32,6 +32,8 @@ export function registerServe(program: Command): void {
     .option('--max-per-bmc <n>', 'calls in flight per BMC host', (v) => Number(v), 4)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
+      // Everything the region writes (store, logs, images) is the service user's alone.
+      process.umask(0o077);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
       const region = await startRegion({
