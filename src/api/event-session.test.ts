@@ -16,6 +16,7 @@ import type { SqlStore } from '../store/sql-store.ts';
 import { eventually } from '../../test/support/region.ts';
 import { type EventSession, type EventSessionOptions, startEventSession } from './event-session.ts';
 import { EventTail } from './event-stream.ts';
+import { ReplayPages } from './replay-pages.ts';
 
 const PAGE = 100;
 
@@ -25,7 +26,7 @@ describe('an SSE client’s stream', () => {
   let tail: EventTail;
   let server: Server;
   let port: number;
-  let pagesRead = 0;
+  let pagesRead = () => 0;
   let options: Partial<EventSessionOptions> = {};
   let session: EventSession | null = null;
 
@@ -33,22 +34,20 @@ describe('an SSE client’s stream', () => {
     dir = mkdtempSync(join(tmpdir(), 'ingot-sse-'));
     store = await openStore({ dataDir: dir });
     tail = new EventTail(store, 20);
-    const counted = Object.create(store) as SqlStore;
-    counted.listEvents = (f) => {
-      if (f.afterId !== undefined && f.limit === PAGE) pagesRead++;
-      return store.listEvents(f);
-    };
+    // No sharing between streams here (a 0 ms lifetime): each page a stream asks for is a read.
+    const pages = new ReplayPages(store, { pageSize: PAGE, ttlMs: 0 });
     server = createServer((req, res) => {
       const after = new URL(req.url ?? '/', 'http://x').searchParams.get('after');
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       session = startEventSession({
-        store: counted,
+        store,
         tail,
+        pages,
         res,
         after: after === null ? undefined : Number(after),
-        pageSize: PAGE,
         ...options,
       });
+      pagesRead = () => pages.reads;
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -121,14 +120,14 @@ describe('an SSE client’s stream', () => {
     // About 20 MB of history: far more than the socket buffers hold.
     await append(5_000, 4_000);
     const total = (await store.listEvents({ afterId: 0, limit: 100_000 })).length;
-    pagesRead = 0;
+    const first = pagesRead();
     const c = connect('?after=0');
     c.socket.pause();
     // Wait until the replay stops asking for pages: it is waiting for the client.
     let last = -1;
     await eventually(
       async () => {
-        const now = pagesRead;
+        const now = pagesRead();
         const still = now === last && now > 0;
         last = now;
         await new Promise((r) => setTimeout(r, 150));
@@ -137,9 +136,10 @@ describe('an SSE client’s stream', () => {
       20_000,
       'the replay to wait for the client',
     );
+    const read = pagesRead() - first;
     assert.ok(
-      pagesRead * PAGE < total / 2,
-      `read ${pagesRead} pages of ${Math.ceil(total / PAGE)} while the client read nothing`,
+      read * PAGE < total / 2,
+      `read ${read} pages of ${Math.ceil(total / PAGE)} while the client read nothing`,
     );
     c.socket.resume();
     await eventually(async () => c.ids.length === total, 30_000, 'every event once the client reads');

@@ -1,11 +1,12 @@
 /**
  * One client's Server-Sent Events stream. A client that resumes (`?after=` or Last-Event-ID)
- * first gets the history in pages of `pageSize`, each page written only once the socket took
- * the previous one, so a stream replaying from 0 holds one page in memory whatever the history
- * (200 streams replaying 50,000 events once took a region from 201 to 463 MB). Live events
- * that arrive during the replay wait in a bounded buffer; if it overflows, the replay reads on
- * from the store instead. A client that stops reading while live events keep coming is closed
- * once `maxBufferedBytes` wait for it (it resumes with Last-Event-ID).
+ * first gets the history page by page (src/api/replay-pages.ts: pages shared by every stream
+ * replaying them), each page written only once the socket took the previous one, so a stream
+ * replaying from 0 holds at most a page whatever the history (200 streams replaying a long
+ * history once took a region from 201 to 463 MB for good). Live events that arrive during the
+ * replay wait in a bounded buffer; if it overflows, the replay reads on from the store
+ * instead. A client that stops reading while live events keep coming is closed once
+ * `maxBufferedBytes` wait for it (it resumes with Last-Event-ID).
  *
  * The stream ends when its token is revoked (seen as the `token.revoked` event, so a
  * revocation on any region sharing the store counts) or expires.
@@ -14,10 +15,12 @@ import type { ServerResponse } from 'node:http';
 import type { IngotEvent } from '../core/event.ts';
 import type { Store } from '../store/store.ts';
 import type { EventTail } from './event-stream.ts';
+import { type ReplayPages, sseMessage } from './replay-pages.ts';
 
 export interface EventSessionOptions {
   readonly store: Store;
   readonly tail: EventTail;
+  readonly pages: ReplayPages;
   readonly res: ServerResponse;
   /** Only this machine's events. */
   readonly machine?: string;
@@ -25,8 +28,6 @@ export interface EventSessionOptions {
   readonly after?: number;
   /** The token the stream was opened with. */
   readonly token?: { readonly id: string; readonly expiresAt: string | null };
-  /** Events per replay page. @default 200 */
-  readonly pageSize?: number;
   /** Bytes waiting for a slow client before its stream is closed. @default 1 MiB */
   readonly maxBufferedBytes?: number;
   /** @default 15 s */
@@ -59,7 +60,7 @@ function drained(res: ServerResponse): Promise<boolean> {
 
 export function startEventSession(o: EventSessionOptions): EventSession {
   const { res, machine, token } = o;
-  const pageSize = o.pageSize ?? 200;
+  const pageSize = o.pages.pageSize;
   const maxBuffered = o.maxBufferedBytes ?? 2 ** 20;
   let after = o.after;
   // Every stream starts with a replay, a live-only one from the newest id: events committed
@@ -89,7 +90,7 @@ export function startEventSession(o: EventSessionOptions): EventSession {
     if (machine && e.machineId !== machine) return;
     if (after !== undefined && e.id <= after) return;
     after = e.id;
-    res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    res.write(sseMessage(e));
     if (res.writableLength > maxBuffered) close('the client reads too slowly; resume with Last-Event-ID');
   };
 
@@ -120,10 +121,13 @@ export function startEventSession(o: EventSessionOptions): EventSession {
       after = newest?.id ?? 0;
     }
     while (replaying && !ended) {
-      const page = await o.store.listEvents({ machineId: machine, afterId: after, limit: pageSize });
+      const page = await o.pages.get(after ?? 0, machine);
       if (ended) return;
-      for (const e of page) write(e);
-      if (page.length < pageSize) {
+      if (page.lastId !== null) {
+        res.write(page.text);
+        after = page.lastId;
+      }
+      if (page.count < pageSize) {
         if (overflowed) {
           // Live events were dropped while the buffer was full: they are in the store, read on.
           overflowed = false;

@@ -3,9 +3,11 @@ import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import { startEventSession } from '../event-session.ts';
 import type { EventTail } from '../event-stream.ts';
+import { ReplayPages } from '../replay-pages.ts';
 import { errorResponses, EventsQuery, StreamQuery } from '../schemas/index.ts';
 
 export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTypebox {
+  const pages = new ReplayPages(store);
   return async (app) => {
     app.get('/audit', {
       config: { role: 'admin' },
@@ -44,6 +46,7 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
         startEventSession({
           store,
           tail,
+          pages,
           res: reply.raw,
           machine: req.query.machine,
           after: req.query.after ?? last,
