@@ -26,6 +26,7 @@ import { consoleRoutes } from './routes/console.ts';
 import { eventRoutes } from './routes/events.ts';
 import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
+import type { SourcePolicyOptions } from '../images/source-policy.ts';
 import { machineRoutes } from './routes/machines.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   logger?: Logger | false;
   /** The region's data dir (lab console logs live below it). */
   dataDir?: string;
+  /** Which addresses URL image imports may fetch from (src/images/source-policy.ts). */
+  imageSources?: SourcePolicyOptions;
   version?: string;
 }
 
@@ -125,7 +128,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(eventRoutes(deps.store, tail));
       if (deps.dataDir) {
         await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
-        await v1.register(imageRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
+        await v1.register(
+          imageRoutes(deps.store, {
+            artifactsDir: defaultArtifactsDir(deps.dataDir),
+            sources: deps.imageSources,
+          }),
+        );
       }
       await v1.register(clusterRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store));

@@ -10,10 +10,12 @@
  */
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeSync,
@@ -22,7 +24,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
+import { type Agent, fetch as undiciFetch } from 'undici';
 import type { Store } from '../store/store.ts';
+import { SourcePolicy, type SourcePolicyOptions } from './source-policy.ts';
 import { detectCompression, detectFormat, peekDecompressed, qcow2VirtualSize } from './detect.ts';
 import {
   checkImageName,
@@ -54,18 +58,28 @@ export interface ImageImport {
 }
 
 /** An importing row older than this without progress is abandoned (its region died). */
-const STALE_MS = 2 * 60_000;
+export const STALE_IMPORT_MS = 2 * 60_000;
 const BLOCK = 64 * 1024;
 const ZERO = Buffer.alloc(BLOCK);
+
+export interface ImageRegistryOptions {
+  /** Which addresses URL imports may fetch from (src/images/source-policy.ts). */
+  readonly sources?: SourcePolicyOptions;
+}
+
+/** Redirects a URL import follows, each hop checked like the first URL. */
+const MAX_REDIRECTS = 5;
 
 export class ImageRegistry {
   readonly store: Store;
   readonly artifactsDir: string;
   readonly #running = new Map<string, AbortController>();
+  readonly #sources: SourcePolicy;
 
-  constructor(store: Store, artifactsDir: string) {
+  constructor(store: Store, artifactsDir: string, o: ImageRegistryOptions = {}) {
     this.store = store;
     this.artifactsDir = artifactsDir;
+    this.#sources = new SourcePolicy(o.sources);
   }
 
   list(): Promise<Image[]> {
@@ -100,15 +114,16 @@ export class ImageRegistry {
         'url',
         `only http and https URLs can be imported (got ${u.protocol}); upload a local file instead`,
       );
+    // Before anything is registered: a URL toward the region's own host is a 400 now.
+    await this.#sources.checkUrl(u);
     const guess = guessFromName(u.pathname);
     const row = await this.#register({ ...input, source: input.source ?? u.href }, guess, actor);
     const ac = new AbortController();
     this.#running.set(row.id, ac);
     const done = (async () => {
+      const dispatcher = this.#sources.dispatcher();
       try {
-        const res = await fetch(u, { signal: ac.signal, redirect: 'follow' });
-        if (!res.ok || !res.body)
-          throw new IngotError(ErrorCode.Validation, `url: ${u.href} answered HTTP ${res.status}`);
+        const res = await this.#fetch(u, dispatcher, ac.signal);
         return await this.#receive(
           row,
           input,
@@ -117,12 +132,43 @@ export class ImageRegistry {
           ac.signal,
         );
       } catch (e) {
-        return this.#fail(row, e, actor);
+        // undici wraps a refused connection as "fetch failed": report the refusal itself.
+        const cause = (e as { cause?: unknown }).cause;
+        return this.#fail(row, cause instanceof IngotError ? cause : e, actor);
       } finally {
         this.#running.delete(row.id);
+        await dispatcher.close().catch(() => undefined);
       }
     })();
     return { image: row, done };
+  }
+
+  /** GETs `u`, following redirects by hand so that each hop is an http(s) URL the policy allows. */
+  async #fetch(u: URL, dispatcher: Agent, signal: AbortSignal): Promise<Response> {
+    let url = u;
+    for (let hop = 0; ; hop++) {
+      const res = await undiciFetch(url, { signal, redirect: 'manual', dispatcher });
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel();
+        if (hop >= MAX_REDIRECTS)
+          throw new IngotError(
+            ErrorCode.Validation,
+            `url: more than ${MAX_REDIRECTS} redirects from ${u.href}`,
+          );
+        url = new URL(location, url);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:')
+          throw new IngotError(
+            ErrorCode.Validation,
+            `url: ${u.href} redirects to a ${url.protocol} URL; only http and https are fetched`,
+          );
+        await this.#sources.checkUrl(url);
+        continue;
+      }
+      if (!res.ok || !res.body)
+        throw new IngotError(ErrorCode.Validation, `url: ${url.href} answered HTTP ${res.status}`);
+      return res as unknown as Response;
+    }
   }
 
   /** Imports bytes from a stream (an upload, a local file) and returns the ready row; throws when refused. */
@@ -161,6 +207,37 @@ export class ImageRegistry {
     return img;
   }
 
+  /**
+   * Marks imports that a stopped region left `importing` as failed, saying so, and removes
+   * their partial files from `images/.incoming/`, with any partial file no import owns. Run
+   * at start: `olderThanMs` 0 when this region alone imports into the store (SQLite), the
+   * stale time when other live regions may be importing (PostgreSQL).
+   */
+  async recoverInterrupted(o: { olderThanMs: number }): Promise<Image[]> {
+    const now = Date.now();
+    const failed: Image[] = [];
+    const live = new Set<string>();
+    for (const img of await this.store.listImages()) {
+      if (img.status !== 'importing') continue;
+      if (now - Date.parse(img.updatedAt) < o.olderThanMs || this.#running.has(img.id)) {
+        live.add(img.id);
+        continue;
+      }
+      const reason = `interrupted: the region stopped during the import (${img.statusReason}); import it again`;
+      const row = await this.store.updateImage(
+        img.id,
+        { status: 'failed', statusReason: reason },
+        'system',
+        'importing',
+      );
+      if (row) failed.push(row);
+    }
+    const incoming = join(this.artifactsDir, 'images', '.incoming');
+    if (existsSync(incoming))
+      for (const f of readdirSync(incoming)) if (!live.has(f)) rmSync(join(incoming, f), { force: true });
+    return failed;
+  }
+
   #incoming(id: string): string {
     return join(this.artifactsDir, 'images', '.incoming', id);
   }
@@ -177,7 +254,7 @@ export class ImageRegistry {
     let replace = false;
     try {
       const old = await this.store.getImage(name);
-      const stale = old.status === 'importing' && Date.now() - Date.parse(old.updatedAt) > STALE_MS;
+      const stale = old.status === 'importing' && Date.now() - Date.parse(old.updatedAt) > STALE_IMPORT_MS;
       if (old.status === 'ready' || (old.status === 'importing' && !stale))
         throw new IngotError(
           ErrorCode.Conflict,

@@ -7,6 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ImageRegistry } from '../../images/registry.ts';
+import type { SourcePolicyOptions } from '../../images/source-policy.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
 import { errorResponses, ImportBody, NameParams, UploadQuery } from '../schemas/index.ts';
@@ -14,10 +15,12 @@ import { errorResponses, ImportBody, NameParams, UploadQuery } from '../schemas/
 export interface ImageRouteOptions {
   /** Where image files live: `<artifactsDir>/images/`. Default: `<dataDir>/artifacts`. */
   artifactsDir: string;
+  /** Which addresses URL imports may fetch from; refuses the region's own host by default. */
+  sources?: SourcePolicyOptions;
 }
 
 export function imageRoutes(store: Store, o: ImageRouteOptions): FastifyPluginAsyncTypebox {
-  const registry = new ImageRegistry(store, o.artifactsDir);
+  const registry = new ImageRegistry(store, o.artifactsDir, { sources: o.sources });
   return async (app) => {
     const tags = ['images'];
     // Uploads: the body is the file, handed to the route as the raw request stream.

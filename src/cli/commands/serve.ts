@@ -30,6 +30,10 @@ export function registerServe(program: Command): void {
     .option('--max-jobs <n>', 'jobs this region runs at once', (v) => Number(v), 1000)
     .option('--max-per-rack <n>', 'boot-heavy workflows at once per rack', (v) => Number(v), 100)
     .option('--max-per-bmc <n>', 'calls in flight per BMC host', (v) => Number(v), 4)
+    .option(
+      '--allow-private-sources [cidrs]',
+      'let URL image imports fetch from loopback, link-local and this host’s own addresses (all, or only these comma-separated addresses/CIDRs)',
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       // Everything the region writes (store, logs, images) is the service user's alone.
@@ -46,6 +50,13 @@ export function registerServe(program: Command): void {
         agentPollMs: o.agentPoll,
         limits: { global: o.maxJobs, perRack: o.maxPerRack, perBmc: o.maxPerBmc },
         logLevel: o.logLevel,
+        allowPrivateSources:
+          typeof o.allowPrivateSources === 'string'
+            ? o.allowPrivateSources
+                .split(',')
+                .map((c: string) => c.trim())
+                .filter(Boolean)
+            : o.allowPrivateSources === true,
       });
       const log = region.app.log;
       log.info({ url: region.url, store: region.store.kind, region: region.engine.owner }, 'region ready');
