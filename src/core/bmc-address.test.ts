@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bmcEndpoint, parseBmcUrl } from './bmc-address.ts';
+import { bmcEndpoint, parseBmcUrl, withoutUserInfo } from './bmc-address.ts';
 import { IngotError } from './errors.ts';
 
 describe('BMC address endpoints', () => {
@@ -34,5 +34,12 @@ describe('BMC address endpoints', () => {
         (e: unknown) =>
           e instanceof IngotError && e.details.field === 'bmc.address' && !e.message.includes('hunter2'),
       );
+  });
+
+  it('shows an address stored with user-info without it, and still knows its endpoint', () => {
+    const legacy = 'redfish+http://admin:hunter2@10.0.0.5:8000/redfish/v1/Systems/1';
+    assert.equal(withoutUserInfo(legacy), 'redfish+http://10.0.0.5:8000/redfish/v1/Systems/1');
+    assert.equal(withoutUserInfo('ipmi://10.0.0.6'), 'ipmi://10.0.0.6');
+    assert.equal(bmcEndpoint(legacy), 'redfish+http://10.0.0.5:8000');
   });
 });

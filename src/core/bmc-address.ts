@@ -39,7 +39,8 @@ export function parseBmcUrl(address: string, field = 'bmc.address'): URL {
 
 /** `scheme://host:port[?options]`: where a BMC password for this address may be sent. */
 export function bmcEndpoint(address: string): string {
-  const u = parseBmcUrl(address);
+  // Not parseBmcUrl: an address stored before user-info was refused still has an endpoint.
+  const u = new URL(address);
   const raw = u.protocol.replace(/:$/, '').toLowerCase();
   const scheme = SCHEME_ALIAS[raw] ?? raw;
   const port = u.port || DEFAULT_PORT[scheme] || '';
@@ -48,4 +49,18 @@ export function bmcEndpoint(address: string): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const query = options.length > 0 ? `?${new URLSearchParams(options)}` : '';
   return `${scheme}://${u.hostname.toLowerCase()}${port ? `:${port}` : ''}${query}`;
+}
+
+/**
+ * The address without `user:password@`, for display: addresses stored before user-info was
+ * refused must not show a password anywhere.
+ */
+export function withoutUserInfo(address: string): string {
+  try {
+    const u = new URL(address);
+    if (u.username === '' && u.password === '') return address;
+    return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+  } catch {
+    return address;
+  }
 }
