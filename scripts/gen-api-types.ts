@@ -1,7 +1,7 @@
 /**
  * Writes ui/src/api/generated.ts: the console's API types, generated from the region's own
  * OpenAPI 3.1 document so the UI can never drift from the server. Never edit that file by
- * hand; change src/api/schemas.ts and run `npm run ui:gen`.
+ * hand; change src/api/schemas/ and run `npm run ui:gen`.
  *
  * The document is built in-process (a throwaway region on 127.0.0.1:0 in a temp dir), so no
  * running server or token is needed. `--check` exits 1 when the committed file is stale.

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import '../src/bmc/index.ts';
-import { type Emulator, MemoryPowerTarget, startEmulator } from '../src/bmc/emulator/index.ts';
+import { type Emulator, MemoryPowerTarget, Quirk, startEmulator } from '../src/bmc/emulator/index.ts';
 import { requestAction } from '../src/engine/actions.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { POLL } from '../src/engine/steps.ts';
@@ -147,6 +147,44 @@ describe('the engine with real BMC drivers', () => {
     );
     assert.match(failed.stateReason, /credential|password|401|auth/i);
     assert.ok(!failed.stateReason.includes('wrong'), 'the password is not in the reason');
+  });
+});
+
+describe('the engine with a BMC whose links end in / and that redirects the rest (HPE iLO)', () => {
+  it('powers on and commissions a machine enrolled by either form of its address', async () => {
+    const ilo = await startEmulator({
+      systems: 2,
+      username: 'admin',
+      password: 'ilo-pass',
+      quirks: [Quirk.TrailingSlash],
+    });
+    const r = await startTestRegion({ agent: new FakeAgent() });
+    try {
+      for (const [i, id] of [...ilo.systems.keys()].entries()) {
+        // The first as the BMC writes its links (slashed), the second without the slash.
+        const address = i === 0 ? ilo.address(id) : ilo.address(id).replace(/\/$/, '');
+        const m = await r.api<{ id: string }>('POST', '/api/v1/machines', {
+          hostname: `ilo-${i}`,
+          bmc: { address, username: 'admin', password: 'ilo-pass' },
+          nics: [{ mac: `52:54:00:1f:00:0${i}` }],
+        });
+        assert.equal(m.status, 201);
+        const target = ilo.systems.get(id)!.target as MemoryPowerTarget;
+        await r.api('POST', `/api/v1/machines/${m.body.id}/actions/power-on`);
+        await eventually(async () => target.on, 10_000, `${address} on`);
+        await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`);
+        await eventually(
+          async () =>
+            (await r.api<{ state: string }>('GET', `/api/v1/machines/${m.body.id}`)).body.state === 'ready',
+          20_000,
+          `${address} ready`,
+        );
+        assert.equal(target.boots.at(-1)?.target, 'Pxe', 'commissioning network-booted it');
+      }
+    } finally {
+      await r.stop();
+      await ilo.close();
+    }
   });
 });
 

@@ -53,7 +53,8 @@ describe('bundle registry', () => {
     dir = mkdtempSync(join(tmpdir(), 'ingot-bundles-'));
     store = await openStore({ dataDir: join(dir, 'data') });
     artifacts = join(dir, 'artifacts');
-    reg = new BundleRegistry(store, artifacts);
+    // The test's file server is on loopback, which the region refuses by default.
+    reg = new BundleRegistry(store, artifacts, { sources: { allowPrivate: ['127.0.0.1'] } });
     tree = join(dir, 'tree');
     writeUpstreamTree(tree, {
       extras: [{ file: 'pause.tar', ref: 'k8s.gcr.io/pause:3.2', format: 'oci-archive' }],

@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { authHook, hashToken } from '../src/api/auth.ts';
 import { errorHandler } from '../src/api/errors.ts';
 import { imageRoutes } from '../src/api/routes/images.ts';
-import { SHARED_SCHEMAS } from '../src/api/schemas.ts';
+import { SHARED_SCHEMAS } from '../src/api/schemas/index.ts';
 import { ImageRegistry } from '../src/images/registry.ts';
 import { imagePath, imageUrl } from '../src/images/types.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
@@ -58,7 +58,8 @@ describe('image registry', () => {
     dir = mkdtempSync(join(tmpdir(), 'ingot-images-'));
     store = await openStore({ dataDir: join(dir, 'data') });
     artifacts = join(dir, 'artifacts');
-    reg = new ImageRegistry(store, artifacts);
+    // The file server below is on loopback, which URL imports refuse unless allowed.
+    reg = new ImageRegistry(store, artifacts, { sources: { allowPrivate: true } });
     writeFileSync(join(dir, 'disk.raw'), disk);
     execFileSync('qemu-img', [
       'convert',
@@ -243,7 +244,8 @@ describe('image API and CLI', () => {
     for (const s of SHARED_SCHEMAS) app.addSchema(s);
     app.setErrorHandler(errorHandler);
     app.addHook('onRequest', authHook(store));
-    await app.register(imageRoutes(store, { artifactsDir: join(dir, 'artifacts') }) as never, {
+    const sources = { allowPrivate: ['127.0.0.1'] };
+    await app.register(imageRoutes(store, { artifactsDir: join(dir, 'artifacts'), sources }) as never, {
       prefix: '/api/v1',
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

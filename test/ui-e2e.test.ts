@@ -70,6 +70,18 @@ describe('web console', { timeout: 90_000 }, () => {
   let emu: Emulator;
 
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
+  /** Everything the browser refused under the region's Content-Security-Policy. */
+  const cspViolations: string[] = [];
+  const watchCsp = (c: BrowserContext) => {
+    void c.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      ),
+    );
+    c.on('console', (m) => {
+      if (/CSP violation|Content Security Policy/.test(m.text())) cspViolations.push(m.text());
+    });
+  };
   const byHost = async (hostname: string) => {
     const res = await r.api<{ items: Machine[] }>('GET', `/api/v1/machines?q=${hostname}`);
     return res.body.items.find((m) => m.hostname === hostname)!;
@@ -108,6 +120,7 @@ describe('web console', { timeout: 90_000 }, () => {
     viewerToken = viewer.body.secret;
     ({ browser, close: closeBrowser } = await launchChromium());
     ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+    watchCsp(ctx);
     page = await ctx.newPage();
   });
 
@@ -333,6 +346,7 @@ describe('web console', { timeout: 90_000 }, () => {
   it('shows a viewer no action buttons', async () => {
     const viewer = await browser.newContext({ viewport: { width: 1366, height: 800 } });
     try {
+      watchCsp(viewer);
       const p = await viewer.newPage();
       await p.goto(r.url);
       await p.getByLabel('API token').fill(viewerToken);
@@ -365,5 +379,12 @@ describe('web console', { timeout: 90_000 }, () => {
       })
       .catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'bulk-1950');
+  });
+
+  it('works under the region’s Content-Security-Policy: the browser refused nothing on any page', async () => {
+    const res = await page.goto(`${r.url}/machines`);
+    assert.match((await res?.headerValue('content-security-policy')) ?? '', /script-src 'self'/);
+    await page.getByRole('row', { name: 'node-000' }).waitFor();
+    assert.deepEqual(cspViolations, []);
   });
 });

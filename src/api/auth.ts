@@ -21,6 +21,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role the route needs; `public` needs none. */
     role?: Role | 'public';
+    /**
+     * The route also takes the token as `?access_token=`, for clients that cannot set headers
+     * (EventSource). Only read-only GET routes may: a token in a URL ends up in histories and
+     * proxy logs, so it must never be able to change anything.
+     */
+    queryToken?: boolean;
   }
 }
 
@@ -35,15 +41,15 @@ export function authHook(store: Store) {
     if (need === 'public') return;
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const secret =
-      m?.[1] ??
-      (typeof (req.query as Record<string, unknown>)?.access_token === 'string'
-        ? String((req.query as Record<string, unknown>).access_token)
-        : null);
+    const fromQuery = (req.query as Record<string, unknown> | undefined)?.access_token;
+    const queryAllowed = req.routeOptions.config?.queryToken === true && req.method === 'GET';
+    const secret = m?.[1] ?? (queryAllowed && typeof fromQuery === 'string' ? fromQuery : null);
     if (!secret) {
       throw new IngotError(
         ErrorCode.Unauthenticated,
-        'missing bearer token: send `Authorization: Bearer <token>` (the admin token is in the data dir, admin.token)',
+        fromQuery === undefined
+          ? 'missing bearer token: send `Authorization: Bearer <token>` (the admin token is in the data dir, admin.token)'
+          : '?access_token= is accepted only by GET /api/v1/events (the event stream); send `Authorization: Bearer <token>` instead',
       );
     }
     const token = await store.findTokenByHash(hashToken(secret));

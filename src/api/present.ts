@@ -1,4 +1,5 @@
 /** Domain → wire: what the API returns. Secrets and internal fields never leave here. */
+import { withoutUserInfo } from '../core/bmc-address.ts';
 import type { Job } from '../core/job.ts';
 import { allowedActions } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
@@ -7,7 +8,7 @@ export function presentMachine(m: Machine) {
   const { bmc, rescueFrom: _rescueFrom, ...rest } = m;
   return {
     ...rest,
-    bmc: bmc ? { address: bmc.address, username: bmc.username } : null,
+    bmc: bmc ? { address: withoutUserInfo(bmc.address), username: bmc.username } : null,
     allowedActions: allowedActions(m.state),
   };
 }

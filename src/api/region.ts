@@ -15,7 +15,7 @@ import { Engine } from '../engine/engine.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
 import { POLL } from '../engine/steps.ts';
-import { defaultArtifactsDir } from '../images/registry.ts';
+import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
@@ -39,6 +39,11 @@ export interface RegionOptions {
   agent?: AgentPort;
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
+  /**
+   * Let URL imports (images, bundles) fetch from loopback, link-local and the region's own
+   * addresses: `true` for all, or the addresses and CIDRs allowed. @default refused
+   */
+  allowPrivateSources?: boolean | readonly string[];
 }
 
 export interface Region {
@@ -81,6 +86,11 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const store = await openStore({ dataDir: o.dataDir, database: o.database, secretKeyFile: o.secretKeyFile });
   const adminTokenFile = await bootstrapAdmin(store, o.dataDir);
+  // Imports cut short by the last stop (kill -9, power loss) fail now, saying so, instead of
+  // staying `importing` with a partial file under images/.incoming/.
+  const interrupted = await new ImageRegistry(store, defaultArtifactsDir(o.dataDir)).recoverInterrupted({
+    olderThanMs: store.kind === 'sqlite' ? 0 : STALE_IMPORT_MS,
+  });
   // Bundle imports this region was running when it stopped: failed, with their partial files removed.
   for (const b of await new BundleRegistry(store, defaultArtifactsDir(o.dataDir)).recoverInterrupted())
     logger.warn(
@@ -98,7 +108,14 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     limits: o.limits,
     hooks: metrics.hooks,
   });
-  const app = await buildServer({ store, engine, metrics, logger, dataDir: o.dataDir });
+  const app = await buildServer({
+    store,
+    engine,
+    metrics,
+    logger,
+    dataDir: o.dataDir,
+    sources: { allowPrivate: o.allowPrivateSources },
+  });
   try {
     await app.listen({ host, port });
   } catch (e) {
@@ -114,6 +131,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   }
   engine.start();
+  for (const img of interrupted)
+    logger.warn({ image: img.name }, 'an image import was interrupted by the last stop; marked failed');
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;

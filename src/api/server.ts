@@ -4,7 +4,14 @@
  */
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { Engine } from '../engine/engine.ts';
@@ -12,19 +19,22 @@ import type { RegionMetrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { authHook } from './auth.ts';
 import { bundleRoutes } from './routes/bundles.ts';
-import { errorHandler } from './errors.ts';
+import { registerSecurityHeaders } from './headers.ts';
+import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { eventRoutes } from './routes/events.ts';
 import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
+import { SourcePolicy, type SourcePolicyOptions } from '../images/source-policy.ts';
 import { machineRoutes } from './routes/machines.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
-import { SHARED_SCHEMAS } from './schemas.ts';
+import { SHARED_SCHEMAS } from './schemas/index.ts';
 import { registerUi } from './ui.ts';
+import { buildValidator, jsonParser } from './validation.ts';
 
 export interface ServerDeps {
   store: Store;
@@ -33,6 +43,8 @@ export interface ServerDeps {
   logger?: Logger | false;
   /** The region's data dir (lab console logs live below it). */
   dataDir?: string;
+  /** Which addresses URL imports (images, bundles) may fetch from (src/images/source-policy.ts). */
+  sources?: SourcePolicyOptions;
   version?: string;
 }
 
@@ -41,8 +53,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger as unknown as FastifyBaseLogger } : { logger: false }),
     // No per-request log lines: they would carry headers, and headers carry bearer tokens.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    // Strict input (src/api/validation.ts): no coercion of body types, canonical numbers only
+    // in query strings.
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    // Ids and names are at most 128 characters: up to this bound the route's schema answers
+    // with a 400 naming the parameter; past it the router gives up (414, or 404 when the
+    // console's catch-all route is there).
+    routerOptions: { maxParamLength: 1024 },
+    // Errors raised before a route runs, in the one error shape (src/api/errors.ts).
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler as (error: Error, socket: Socket) => void,
+  } satisfies FastifyHttpOptions<Server>).withTypeProvider<TypeBoxTypeProvider>();
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonParser);
 
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   await app.register(swagger, {
@@ -59,14 +82,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
 
+  await registerSecurityHeaders(app as unknown as FastifyInstance);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({
-      code: 'INGOT_NOT_FOUND',
-      message: `no route ${req.method} ${req.url.split('?')[0]}; see /api/v1/openapi.json`,
-      details: {},
-    });
-  });
+  app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', authHook(deps.store));
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpDuration.observe(
@@ -111,8 +129,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(eventRoutes(deps.store, tail));
       if (deps.dataDir) {
         await v1.register(consoleRoutes(deps.store, { dataDir: deps.dataDir }));
-        await v1.register(imageRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
-        await v1.register(bundleRoutes(deps.store, { artifactsDir: defaultArtifactsDir(deps.dataDir) }));
+        // One source policy for every URL import, OS images and bundles alike.
+        const sources = new SourcePolicy(deps.sources);
+        const artifactsDir = defaultArtifactsDir(deps.dataDir);
+        await v1.register(imageRoutes(deps.store, { artifactsDir, sources }));
+        await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store));

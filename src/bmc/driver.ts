@@ -67,17 +67,36 @@ export interface BmcInventory {
   readonly nics?: readonly { readonly name?: string; readonly mac: string; readonly speedMbps?: number }[];
 }
 
+export const SensorHealth = {
+  Ok: 'ok',
+  Warning: 'warning',
+  Critical: 'critical',
+  Unknown: 'unknown',
+} as const;
+export type SensorHealth = (typeof SensorHealth)[keyof typeof SensorHealth];
+export const SENSOR_HEALTHS: readonly SensorHealth[] = Object.values(SensorHealth);
+
+export const SensorKind = {
+  Temperature: 'temperature',
+  Fan: 'fan',
+  Power: 'power',
+  Voltage: 'voltage',
+  Other: 'other',
+} as const;
+export type SensorKind = (typeof SensorKind)[keyof typeof SensorKind];
+export const SENSOR_KINDS: readonly SensorKind[] = Object.values(SensorKind);
+
 export interface SensorReading {
   readonly name: string;
-  readonly kind: 'temperature' | 'fan' | 'power' | 'voltage' | 'other';
+  readonly kind: SensorKind;
   readonly value: number | null;
   readonly unit: string;
-  readonly health?: 'ok' | 'warning' | 'critical' | 'unknown';
+  readonly health?: SensorHealth;
 }
 
 export interface SensorReport {
   /** Worst health of the system as the BMC rolls it up. */
-  readonly health: 'ok' | 'warning' | 'critical' | 'unknown';
+  readonly health: SensorHealth;
   readonly readings: readonly SensorReading[];
 }
 

@@ -2,8 +2,10 @@
  * Drivers register by URL scheme, like metal3's bmc package: the scheme of a machine's BMC
  * address picks its driver. Unknown schemes are an input error naming the supported ones.
  */
+import { parseBmcUrl } from '../core/bmc-address.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { BmcCredentials, BmcDriver } from './driver.ts';
+import { redactAddress } from './errors.ts';
 
 export interface DriverOptions {
   /** Per-request timeout. @default 10 seconds */
@@ -34,25 +36,22 @@ function schemeOf(address: string): string | null {
   return m ? m[1].toLowerCase() : null;
 }
 
-/** Checks that an address names a known driver; throws a validation error naming `field`. */
+/**
+ * Checks that an address names a known driver and carries no user or password (those go in
+ * the machine's BMC username and encrypted password); throws a validation error naming `field`.
+ */
 export function validateBmcAddress(address: string, field = 'bmc.address'): void {
   const scheme = schemeOf(address);
   if (!scheme || !factories.has(scheme)) {
     throw new IngotError(
       ErrorCode.Validation,
-      `${field}: "${address}" has no supported driver scheme; use one of ${supportedSchemes()
+      `${field}: "${redactAddress(address).slice(0, 200)}" has no supported driver scheme; use one of ${supportedSchemes()
         .map((s) => `${s}://`)
         .join(', ')} (e.g. redfish+https://10.0.0.5)`,
       { details: { field, supported: supportedSchemes() } },
     );
   }
-  try {
-    new URL(address);
-  } catch {
-    throw new IngotError(ErrorCode.Validation, `${field}: "${address}" is not a valid URL`, {
-      details: { field },
-    });
-  }
+  parseBmcUrl(address, field);
 }
 
 export function createBmcDriver(creds: BmcCredentials, options: DriverOptions = {}): BmcDriver {

@@ -23,6 +23,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { readBundle } from './read.ts';
 import { extractStream } from './tar.ts';
+import { SourcePolicy, type SourcePolicyOptions } from '../images/source-policy.ts';
 import { checkSourceUrl, openUrlSource } from './url-source.ts';
 
 export interface BundleImport {
@@ -39,14 +40,25 @@ export const STALE_MS = 2 * 60_000;
 /** The most a bundle upload may be: the real 1.20.2 bundle is ~1 GiB unpacked. */
 export const MAX_BUNDLE_BYTES = 32 * 2 ** 30;
 
+export interface BundleRegistryOptions {
+  /**
+   * Which addresses URL imports may fetch from: the region's one policy (shared with OS images,
+   * src/images/source-policy.ts), or options to make one. @default loopback, link-local and own
+   * addresses refused
+   */
+  readonly sources?: SourcePolicy | SourcePolicyOptions;
+}
+
 export class BundleRegistry {
   readonly store: Store;
   readonly artifactsDir: string;
   readonly #running = new Map<string, AbortController>();
+  readonly #sources: SourcePolicy;
 
-  constructor(store: Store, artifactsDir: string) {
+  constructor(store: Store, artifactsDir: string, o: BundleRegistryOptions = {}) {
     this.store = store;
     this.artifactsDir = artifactsDir;
+    this.#sources = o.sources instanceof SourcePolicy ? o.sources : new SourcePolicy(o.sources);
   }
 
   list(): Promise<Bundle[]> {
@@ -70,13 +82,14 @@ export class BundleRegistry {
     input: BundleImport & { url: string },
     actor: string,
   ): Promise<{ bundle: Bundle; done: Promise<Bundle> }> {
-    const u = checkSourceUrl(input.url);
+    // Before anything is registered: a URL toward the region's own host is a 400 now.
+    const u = await checkSourceUrl(input.url, this.#sources);
     const row = await this.#register({ ...input, source: input.source ?? u.href }, actor);
     const ac = new AbortController();
     this.#running.set(row.id, ac);
     const done = (async () => {
       try {
-        const body = await openUrlSource(u, ac.signal);
+        const body = await openUrlSource(u, ac.signal, this.#sources);
         return await this.#receive(
           row,
           input,

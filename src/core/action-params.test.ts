@@ -101,4 +101,48 @@ describe('action parameters', () => {
     );
     rejects(() => normaliseActionParams('deploy', { disk: 'sda; rm -rf /' }), 'params.disk', /disk name/);
   });
+
+  it('keeps only the known fields of an image spec and refuses artifact paths that leave the artifacts dir', () => {
+    const sha256 = 'a'.repeat(64);
+    assert.deepEqual(
+      normaliseActionParams('deploy', { image: { artifact: 'images/debian-12.raw', sha256, format: 'raw' } }),
+      { image: { artifact: 'images/debian-12.raw', sha256, format: 'raw' } },
+    );
+    rejects(
+      () =>
+        normaliseActionParams('deploy', { image: { artifact: 'x', sha256, format: 'raw', junk: { a: 1 } } }),
+      'params.image.junk',
+      /not a field of an image spec/,
+    );
+    for (const artifact of [
+      '../../../../etc/shadow',
+      'images/../../secret.key',
+      '/etc/shadow',
+      'images/.incoming/m-1',
+      'images/%2e%2e/x',
+      'images\\..\\x',
+      'images//x',
+      `images/${'a'.repeat(2000)}`,
+    ])
+      rejects(
+        () => normaliseActionParams('deploy', { image: { artifact, sha256, format: 'raw' } }),
+        'params.image.artifact',
+        /relative path under the rack’s artifacts/,
+      );
+    rejects(
+      () =>
+        normaliseActionParams('deploy', {
+          image: { artifact: 'a.raw', url: 'http://x/a.raw', sha256, format: 'raw' },
+        }),
+      'params.image.url',
+      /either url or artifact/,
+    );
+  });
+
+  it('cuts a huge bad value short in its message', () => {
+    assert.throws(
+      () => normaliseActionParams('deploy', { disk: 'x'.repeat(100_000) }),
+      (e: unknown) => e instanceof IngotError && e.message.length < 300,
+    );
+  });
 });

@@ -23,12 +23,18 @@ const SSH_KEY =
 
 type Check = (value: unknown, field: string) => unknown;
 
+/** A value as a message shows it: JSON, cut short (the value may be a megabyte of junk). */
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+};
+
 const count =
   (max: number): Check =>
   (v, field) => {
     const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max)
-      throw invalid(field, `must be a whole number from 0 to ${max}, not ${JSON.stringify(v)}`);
+      throw invalid(field, `must be a whole number from 0 to ${max}, not ${shown(v)}`);
     return n;
   };
 
@@ -36,7 +42,7 @@ const oneOf =
   (allowed: readonly string[]): Check =>
   (v, field) => {
     if (typeof v !== 'string' || !allowed.includes(v))
-      throw invalid(field, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+      throw invalid(field, `must be one of ${allowed.join(', ')}, not ${shown(v)}`);
     return v;
   };
 
@@ -51,32 +57,53 @@ const tests: Check = (v, field) => {
   if (!Array.isArray(list)) throw invalid(field, `a list of tests (${HARDWARE_TESTS.join(', ')})`);
   list.forEach((t, i) => {
     if (!(HARDWARE_TESTS as readonly unknown[]).includes(t))
-      throw invalid(
-        `${field}[${i}]`,
-        `unknown test ${JSON.stringify(t)}; the tests are ${HARDWARE_TESTS.join(', ')}`,
-      );
+      throw invalid(`${field}[${i}]`, `unknown test ${shown(t)}; the tests are ${HARDWARE_TESTS.join(', ')}`);
   });
   return [...new Set(list as string[])];
 };
 
+/** A path under the rack's artifacts: plain segments, none starting with a dot (no `..`, no hidden files). */
+const ARTIFACT_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+const IMAGE_SPEC_KEYS = ['url', 'artifact', 'sha256', 'format', 'compression'];
+
 const image: Check = (v, field) => {
   if (typeof v === 'string') {
     if (!isImageName(v))
-      throw invalid(field, `${JSON.stringify(v)} is not an image name; list images with \`ingot image ls\``);
+      throw invalid(field, `${shown(v)} is not an image name; list images with \`ingot image ls\``);
     return v;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw invalid(field, 'an image name, or {url|artifact, sha256, format[, compression]}');
   const o = v as Record<string, unknown>;
-  if (typeof o.url !== 'string' && typeof o.artifact !== 'string')
-    throw invalid(`${field}.url`, 'required (or artifact: a path under the rack’s artifacts)');
-  if (typeof o.url === 'string' && !/^https?:\/\/\S+$/.test(o.url))
-    throw invalid(`${field}.url`, 'must be an http:// or https:// URL');
+  for (const k of Object.keys(o))
+    if (!IMAGE_SPEC_KEYS.includes(k))
+      throw invalid(`${field}.${k}`, `not a field of an image spec; it takes ${IMAGE_SPEC_KEYS.join(', ')}`);
+  if ((typeof o.url === 'string') === (typeof o.artifact === 'string'))
+    throw invalid(
+      `${field}.url`,
+      'give either url or artifact (a path under the rack’s artifacts), not both',
+    );
+  const out: Record<string, unknown> = {};
+  if (typeof o.url === 'string') {
+    if (o.url.length > 2048 || !/^https?:\/\/\S+$/.test(o.url))
+      throw invalid(`${field}.url`, 'must be an http:// or https:// URL of at most 2048 characters');
+    out.url = o.url;
+  } else {
+    const artifact = o.artifact as string;
+    if (artifact.length > 1024 || !artifact.split('/').every((s) => ARTIFACT_SEGMENT.test(s)))
+      throw invalid(
+        `${field}.artifact`,
+        'must be a relative path under the rack’s artifacts such as images/debian-12.raw: segments of letters, digits, . _ -, none starting with a dot',
+      );
+    out.artifact = artifact;
+  }
   if (typeof o.sha256 !== 'string' || !isSha256(o.sha256))
     throw invalid(`${field}.sha256`, 'required: the image file’s SHA-256, 64 lowercase hex digits');
-  oneOf(IMAGE_FORMATS)(o.format, `${field}.format`);
-  if (o.compression !== undefined) oneOf(COMPRESSIONS)(o.compression, `${field}.compression`);
-  return o;
+  out.sha256 = o.sha256;
+  out.format = oneOf(IMAGE_FORMATS)(o.format, `${field}.format`);
+  if (o.compression !== undefined)
+    out.compression = oneOf(COMPRESSIONS)(o.compression, `${field}.compression`);
+  return out;
 };
 
 const userData: Check = (v, field) => {
@@ -98,7 +125,7 @@ const sshKeys: Check = (v, field) => {
   if (!Array.isArray(list) || list.length > 100)
     throw invalid(field, 'a list of at most 100 OpenSSH public keys');
   list.forEach((k, i) => {
-    if (typeof k !== 'string' || !SSH_KEY.test(k.trim()))
+    if (typeof k !== 'string' || k.length > 16_384 || !SSH_KEY.test(k.trim()))
       throw invalid(
         `${field}[${i}]`,
         'not an OpenSSH public key line (e.g. the contents of ~/.ssh/id_ed25519.pub)',
@@ -109,7 +136,7 @@ const sshKeys: Check = (v, field) => {
 
 const disk: Check = (v, field) => {
   if (typeof v !== 'string' || !/^(\/dev\/)?[a-z][a-z0-9]{1,31}$/.test(v))
-    throw invalid(field, `a disk name such as sda or /dev/nvme0n1, not ${JSON.stringify(v)}`);
+    throw invalid(field, `a disk name such as sda or /dev/nvme0n1, not ${shown(v)}`);
   return v;
 };
 

@@ -8,7 +8,7 @@
  * kube-proxy, pause, etcd, CoreDNS when present) and CNI plugins, each with its SHA-256.
  */
 import { checkArtifactName } from './artifacts.ts';
-import { Arch } from './machine.ts';
+import { ARCHES, type Arch } from './machine.ts';
 
 export const BUNDLE_API_VERSION = 'ingot.dev/v1alpha1';
 export const BUNDLE_KIND = 'KubernetesBundle';
@@ -20,7 +20,7 @@ export const BUNDLE_HTTP_PREFIX = '/bundles/';
 export const BUNDLE_INSTALL_SCRIPT = 'install.sh';
 
 /** Machine architectures a bundle can be for: the machines' own vocabulary. */
-export const BUNDLE_ARCHES: readonly Arch[] = Object.values(Arch);
+export const BUNDLE_ARCHES: readonly Arch[] = ARCHES;
 
 /** Binaries a node installs, in install order. kubeadm and kubelet are required. */
 export const NODE_BINARIES = ['kubeadm', 'kubelet', 'kubectl', 'crictl'] as const;
@@ -43,6 +43,7 @@ export type ImageArchiveFormat = (typeof ImageArchiveFormat)[keyof typeof ImageA
 
 export const BundleStatus = { Importing: 'importing', Ready: 'ready', Failed: 'failed' } as const;
 export type BundleStatus = (typeof BundleStatus)[keyof typeof BundleStatus];
+export const BUNDLE_STATUSES: readonly BundleStatus[] = Object.values(BundleStatus);
 
 /** A file of a bundle: path relative to the bundle's root, `/`-separated. */
 export interface BundleFile {

@@ -17,8 +17,13 @@ export const ErrorCode = {
   InvalidTransition: 'INGOT_INVALID_TRANSITION',
   /** A compare-and-set lost a race; the caller should re-read and retry. */
   ConcurrentUpdate: 'INGOT_CONCURRENT_UPDATE',
-  /** A request body over the endpoint's limit. */
+  /** The request is too big for the route (body, path, headers) or took too long to arrive. */
   PayloadTooLarge: 'INGOT_PAYLOAD_TOO_LARGE',
+  UriTooLong: 'INGOT_URI_TOO_LONG',
+  HeadersTooLarge: 'INGOT_HEADERS_TOO_LARGE',
+  RequestTimeout: 'INGOT_REQUEST_TIMEOUT',
+  /** The body's Content-Type is not one the route reads. */
+  UnsupportedMediaType: 'INGOT_UNSUPPORTED_MEDIA_TYPE',
   Unauthenticated: 'INGOT_UNAUTHENTICATED',
   Forbidden: 'INGOT_FORBIDDEN',
   /** IP address management: no free address in the range. */

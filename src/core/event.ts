@@ -20,6 +20,7 @@ export interface IngotEvent {
 
 export const EventLevel = { Info: 'info', Warning: 'warning', Error: 'error' } as const;
 export type EventLevel = (typeof EventLevel)[keyof typeof EventLevel];
+export const EVENT_LEVELS: readonly EventLevel[] = Object.values(EventLevel);
 
 export type NewEvent = Omit<IngotEvent, 'id' | 'at' | 'level' | 'machineId' | 'jobId' | 'data'> & {
   level?: EventLevel;

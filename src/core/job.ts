@@ -13,6 +13,7 @@ export const JobStatus = {
   Cancelled: 'cancelled',
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export const JOB_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
 
 export interface JobStep {
   readonly name: string;

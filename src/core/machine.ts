@@ -3,9 +3,11 @@ import type { MachineState } from './lifecycle.ts';
 /** Power as last reported by the BMC; `unknown` until the first successful query. */
 export const PowerState = { On: 'on', Off: 'off', Unknown: 'unknown' } as const;
 export type PowerState = (typeof PowerState)[keyof typeof PowerState];
+export const POWER_STATES: readonly PowerState[] = Object.values(PowerState);
 
 export const Arch = { Amd64: 'amd64', Arm64: 'arm64' } as const;
 export type Arch = (typeof Arch)[keyof typeof Arch];
+export const ARCHES: readonly Arch[] = Object.values(Arch);
 
 export interface Nic {
   /** Lower-case, colon separated: `52:54:00:12:34:56`. */

@@ -3,9 +3,16 @@ import { invalid } from './errors.ts';
 /** DHCP behaviour on a subnet (served by src/netboot). */
 export const DhcpMode = { Full: 'full', Proxy: 'proxy', Off: 'off' } as const;
 export type DhcpMode = (typeof DhcpMode)[keyof typeof DhcpMode];
+export const DHCP_MODES: readonly DhcpMode[] = Object.values(DhcpMode);
 
 export const RangeKind = { Dynamic: 'dynamic', Reserved: 'reserved' } as const;
 export type RangeKind = (typeof RangeKind)[keyof typeof RangeKind];
+export const RANGE_KINDS: readonly RangeKind[] = Object.values(RangeKind);
+
+/** How an address was handed out: assigned by an operator, or leased by the rack's DHCP. */
+export const AllocationKind = { Static: 'static', Dhcp: 'dhcp' } as const;
+export type AllocationKind = (typeof AllocationKind)[keyof typeof AllocationKind];
+export const ALLOCATION_KINDS: readonly AllocationKind[] = Object.values(AllocationKind);
 
 export interface IpRange {
   readonly kind: RangeKind;

@@ -10,19 +10,21 @@
  */
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
+import { parseSourceUrl, SourcePolicy, type SourcePolicyOptions } from './source-policy.ts';
 import { detectCompression, detectFormat, peekDecompressed, qcow2VirtualSize } from './detect.ts';
 import {
   checkImageName,
@@ -52,18 +54,28 @@ export interface ImageImport {
 }
 
 /** An importing row older than this without progress is abandoned (its region died). */
-const STALE_MS = 2 * 60_000;
+export const STALE_IMPORT_MS = 2 * 60_000;
 const BLOCK = 64 * 1024;
 const ZERO = Buffer.alloc(BLOCK);
+
+export interface ImageRegistryOptions {
+  /**
+   * Which addresses URL imports may fetch from (src/images/source-policy.ts): the region's one
+   * policy, or options to make one. @default loopback, link-local and own addresses refused
+   */
+  readonly sources?: SourcePolicy | SourcePolicyOptions;
+}
 
 export class ImageRegistry {
   readonly store: Store;
   readonly artifactsDir: string;
   readonly #running = new Map<string, AbortController>();
+  readonly #sources: SourcePolicy;
 
-  constructor(store: Store, artifactsDir: string) {
+  constructor(store: Store, artifactsDir: string, o: ImageRegistryOptions = {}) {
     this.store = store;
     this.artifactsDir = artifactsDir;
+    this.#sources = o.sources instanceof SourcePolicy ? o.sources : new SourcePolicy(o.sources);
   }
 
   list(): Promise<Image[]> {
@@ -87,33 +99,17 @@ export class ImageRegistry {
     input: ImageImport & { url: string },
     actor: string,
   ): Promise<{ image: Image; done: Promise<Image> }> {
-    let u: URL;
-    try {
-      u = new URL(input.url);
-    } catch {
-      throw invalid('url', `"${input.url}" is not a URL`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      throw invalid(
-        'url',
-        `only http and https URLs can be imported (got ${u.protocol}); upload a local file instead`,
-      );
+    const u = parseSourceUrl(input.url);
+    // Before anything is registered: a URL toward the region's own host is a 400 now.
+    await this.#sources.checkUrl(u);
     const guess = guessFromName(u.pathname);
     const row = await this.#register({ ...input, source: input.source ?? u.href }, guess, actor);
     const ac = new AbortController();
     this.#running.set(row.id, ac);
     const done = (async () => {
       try {
-        const res = await fetch(u, { signal: ac.signal, redirect: 'follow' });
-        if (!res.ok || !res.body)
-          throw new IngotError(ErrorCode.Validation, `url: ${u.href} answered HTTP ${res.status}`);
-        return await this.#receive(
-          row,
-          input,
-          Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-          actor,
-          ac.signal,
-        );
+        const body = await this.#sources.open(u, ac.signal);
+        return await this.#receive(row, input, body, actor, ac.signal);
       } catch (e) {
         return this.#fail(row, e, actor);
       } finally {
@@ -159,6 +155,37 @@ export class ImageRegistry {
     return img;
   }
 
+  /**
+   * Marks imports that a stopped region left `importing` as failed, saying so, and removes
+   * their partial files from `images/.incoming/`, with any partial file no import owns. Run
+   * at start: `olderThanMs` 0 when this region alone imports into the store (SQLite), the
+   * stale time when other live regions may be importing (PostgreSQL).
+   */
+  async recoverInterrupted(o: { olderThanMs: number }): Promise<Image[]> {
+    const now = Date.now();
+    const failed: Image[] = [];
+    const live = new Set<string>();
+    for (const img of await this.store.listImages()) {
+      if (img.status !== 'importing') continue;
+      if (now - Date.parse(img.updatedAt) < o.olderThanMs || this.#running.has(img.id)) {
+        live.add(img.id);
+        continue;
+      }
+      const reason = `interrupted: the region stopped during the import (${img.statusReason}); import it again`;
+      const row = await this.store.updateImage(
+        img.id,
+        { status: 'failed', statusReason: reason },
+        'system',
+        'importing',
+      );
+      if (row) failed.push(row);
+    }
+    const incoming = join(this.artifactsDir, 'images', '.incoming');
+    if (existsSync(incoming))
+      for (const f of readdirSync(incoming)) if (!live.has(f)) rmSync(join(incoming, f), { force: true });
+    return failed;
+  }
+
   #incoming(id: string): string {
     return join(this.artifactsDir, 'images', '.incoming', id);
   }
@@ -175,7 +202,7 @@ export class ImageRegistry {
     let replace = false;
     try {
       const old = await this.store.getImage(name);
-      const stale = old.status === 'importing' && Date.now() - Date.parse(old.updatedAt) > STALE_MS;
+      const stale = old.status === 'importing' && Date.now() - Date.parse(old.updatedAt) > STALE_IMPORT_MS;
       if (old.status === 'ready' || (old.status === 'importing' && !stale))
         throw new IngotError(
           ErrorCode.Conflict,

@@ -8,19 +8,6 @@
 import type { Compression, ImageFormat } from '../core/image.ts';
 import type { ImageRow } from '../store/store.ts';
 
-// The vocabulary itself is core's (src/core/image.ts); re-exported for the image domain's callers.
-export {
-  COMPRESSIONS,
-  Compression,
-  checkImageName,
-  checkSha256,
-  IMAGE_FORMATS,
-  IMAGE_KINDS,
-  ImageFormat,
-  ImageKind,
-  ImageStatus,
-} from '../core/image.ts';
-
 /** One image as the registry and the API show it (the store's row; src/store/store.ts). */
 export type Image = ImageRow;
 

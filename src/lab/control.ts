@@ -28,7 +28,7 @@ export async function labUp(cfg: DaemonConfig, timeoutMs = 180_000): Promise<Lab
   const cfgFile = join(labDir, 'daemon.json');
   writeFileSync(cfgFile, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
   const logFile = join(labDir, 'daemon.log');
-  const log = openSync(logFile, 'a');
+  const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [DAEMON, cfgFile], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();

@@ -77,7 +77,7 @@ export class QemuPowerTarget implements PowerTarget {
     } catch {
       return; // powered off before a slot was free
     }
-    const log = openSync(this.o.qemuLog, 'a');
+    const log = openSync(this.o.qemuLog, 'a', 0o600);
     try {
       // `ip netns exec` execs QEMU in place: the child's PID is QEMU's.
       const child = spawn(

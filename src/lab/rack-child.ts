@@ -57,7 +57,7 @@ export async function startRackChild(
   timeoutMs = 30_000,
 ): Promise<{ child: ChildProcess; http: string }> {
   const logFile = join(labDir, 'rack.log');
-  const log = openSync(logFile, 'a');
+  const log = openSync(logFile, 'a', 0o600);
   let child: ChildProcess;
   try {
     child = spawn('ip', ['netns', 'exec', provNs, process.execPath, CLI, ...rackArgs(cfg)], {

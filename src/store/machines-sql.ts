@@ -1,4 +1,5 @@
 /** Machine rows: create, read, list with filters and keyset pagination, update, delete. */
+import { bmcEndpoint, parseBmcUrl } from '../core/bmc-address.ts';
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { MachineState } from '../core/lifecycle.ts';
@@ -80,6 +81,7 @@ export async function createMachine(
 ): Promise<Machine> {
   const now = Date.now();
   const id = newId('m', now);
+  if (input.bmc) parseBmcUrl(input.bmc.address);
   try {
     return await db.tx(async (t) => {
       const secretId = input.bmc ? await seal(t, `bmc:${id}`, input.bmc.password) : null;
@@ -214,6 +216,7 @@ async function patchMachine(
   }
   const sets: string[] = [];
   const params: SqlValue[] = [];
+  let moved: { from: string; to: string } | null = null;
   const set = (col: string, v: SqlValue) => {
     sets.push(`${col} = ?`);
     params.push(v);
@@ -234,6 +237,18 @@ async function patchMachine(
       set('bmc_secret_id', null);
       set('bmc_host', '');
     } else {
+      const to = bmcEndpoint(patch.bmc.address);
+      const from = current.bmc ? bmcEndpoint(current.bmc.address) : null;
+      if (from !== null && from !== to) {
+        // The stored password belongs to `from`: it goes to `to` only if given again.
+        if (patch.bmc.password === undefined)
+          throw new IngotError(
+            ErrorCode.Validation,
+            `bmc.password: required when the BMC address moves to another host, port, scheme or transport option (from ${from} to ${to}); the stored password is only ever sent to the BMC it was given for. Give the password again (CLI: --bmc-password-file)`,
+            { details: { field: 'bmc.password', from, to } },
+          );
+        moved = { from, to };
+      }
       set('bmc_address', patch.bmc.address);
       set('bmc_username', patch.bmc.username);
       set('bmc_host', bmcHost(patch.bmc.address));
@@ -271,14 +286,25 @@ async function patchMachine(
   // Power readings are frequent and not user mutations: they do not go on the audit trail.
   const fields = Object.keys(patch).filter((k) => k !== 'powerState');
   if (fields.length > 0) {
-    const event: NewEvent = {
-      type: 'machine.updated',
-      machineId: id,
-      actor,
-      message: `updated ${fields.join(', ')}`,
-      data: { fields },
-    };
-    await insertEvents(t, [event], now);
+    const events: NewEvent[] = [
+      {
+        type: 'machine.updated',
+        machineId: id,
+        actor,
+        message: `updated ${fields.join(', ')}`,
+        data: { fields },
+      },
+    ];
+    if (moved)
+      events.push({
+        type: 'machine.bmc-moved',
+        level: 'warning',
+        machineId: id,
+        actor,
+        message: `BMC moved from ${moved.from} to ${moved.to} by ${actor}, with a new password`,
+        data: moved,
+      });
+    await insertEvents(t, events, now);
   }
   return getMachineRow(t, id);
 }

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { SecretBox } from './crypto.ts';
+import { privateDir, privateSqlite } from './data-dir.ts';
 import { migrate } from './migrations.ts';
 import { PostgresDb } from './postgres.ts';
 import { SqlStore } from './sql-store.ts';
@@ -18,12 +18,13 @@ export interface OpenStoreOptions {
 
 /** Opens (and migrates) the store a region runs on. */
 export async function openStore(opts: OpenStoreOptions): Promise<SqlStore> {
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  privateDir(opts.dataDir);
   const box = SecretBox.fromFile(opts.secretKeyFile ?? join(opts.dataDir, 'secret.key'));
   const url = opts.database ?? '';
   let db: SqliteDb | PostgresDb;
   if (url === '' || url.startsWith('sqlite:')) {
     const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(opts.dataDir, 'ingot.db');
+    privateSqlite(file);
     db = new SqliteDb(file);
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     db = new PostgresDb(url);

@@ -8,28 +8,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BundleRegistry } from '../../bundles/registry.ts';
+import type { SourcePolicy, SourcePolicyOptions } from '../../images/source-policy.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
 import {
   BundleImportBody,
   BundleNameParams,
-  BundleT,
   BundleUploadQuery,
-  bundleErrorResponses as errors,
-} from '../schemas/bundles.ts';
+  errorResponses as errors,
+} from '../schemas/index.ts';
 
 export interface BundleRouteOptions {
   /** Where bundle files live: `<artifactsDir>/bundles/`. */
   artifactsDir: string;
   /** The registry to use (the region passes the one it recovered at start). */
   registry?: BundleRegistry;
+  /** Which addresses URL imports may fetch from (as for images); refuses the region's own host by default. */
+  sources?: SourcePolicy | SourcePolicyOptions;
 }
 
 export function bundleRoutes(store: Store, o: BundleRouteOptions): FastifyPluginAsyncTypebox {
-  const registry = o.registry ?? new BundleRegistry(store, o.artifactsDir);
+  const registry = o.registry ?? new BundleRegistry(store, o.artifactsDir, { sources: o.sources });
   return async (app) => {
     const tags = ['bundles'];
-    app.addSchema(BundleT);
     // Uploads: the body is the tarball, handed to the route as the raw request stream.
     app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
     app.get('/bundles', {

@@ -9,7 +9,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { IngotError, isIngotError } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { Store } from '../../store/store.ts';
-import { CLUSTER_FILE_MAX, errorResponses, PlanClusterBody, PlanClusterResult } from '../schemas.ts';
+import { CLUSTER_FILE_MAX, errorResponses, PlanClusterBody, PlanClusterResult } from '../schemas/index.ts';
 
 const PAGE = 1000;
 

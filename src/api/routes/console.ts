@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { findConsoleLog, readTail } from '../../host/console-log.ts';
 import type { Store } from '../../store/store.ts';
-import { errorResponses, IdParams } from '../schemas.ts';
+import { ConsoleQuery, errorResponses, IdParams } from '../schemas/index.ts';
 
 export function consoleRoutes(store: Store, o: { dataDir: string }): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -18,9 +18,7 @@ export function consoleRoutes(store: Store, o: { dataDir: string }): FastifyPlug
         tags: ['machines'],
         summary: 'The tail of the machine’s serial console (lab machines)',
         params: IdParams,
-        querystring: Type.Object({
-          bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 * 2 ** 20, default: 65536 })),
-        }),
+        querystring: ConsoleQuery,
         response: { 200: Type.String(), ...errorResponses },
       },
       handler: async (req, reply) => {

@@ -1,73 +1,56 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
+import { startEventSession } from '../event-session.ts';
 import type { EventTail } from '../event-stream.ts';
-import { errorResponses } from '../schemas.ts';
+import { ReplayPages } from '../replay-pages.ts';
+import { errorResponses, EventsQuery, StreamQuery } from '../schemas/index.ts';
 
 export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTypebox {
+  const pages = new ReplayPages(store);
   return async (app) => {
     app.get('/audit', {
       config: { role: 'admin' },
       schema: {
         tags: ['events'],
         summary: 'The audit log: every event (machines, subnets, tokens), oldest first',
-        querystring: Type.Object(
-          {
-            after: Type.Optional(Type.Integer({ minimum: 0 })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: EventsQuery,
         response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
       },
       handler: async (req) => store.listEvents({ afterId: req.query.after, limit: req.query.limit ?? 200 }),
     });
 
     app.get('/events', {
-      config: { role: 'viewer' },
+      // EventSource cannot set headers: this read-only stream also takes ?access_token=.
+      config: { role: 'viewer', queryToken: true },
       schema: {
         tags: ['events'],
         summary: 'Server-sent event stream of every event (or one machine’s)',
         description:
-          'text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.',
-        querystring: Type.Object(
-          {
-            machine: Type.Optional(Type.String()),
-            after: Type.Optional(Type.Integer({ minimum: 0 })),
-            access_token: Type.Optional(Type.String()),
-          },
-          { additionalProperties: false },
-        ),
+          'text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id, in pages as the client reads. The stream ends when its token is revoked or expires, or when the client stops reading for long. The only route that takes `?access_token=`.',
+        querystring: StreamQuery,
         response: { ...errorResponses },
       },
       handler: async (req, reply) => {
-        const machine = req.query.machine;
-        const lastHeader = Number(req.headers['last-event-id']);
-        let after = req.query.after ?? (Number.isFinite(lastHeader) ? lastHeader : undefined);
+        const lastHeader = req.headers['last-event-id'];
+        const last =
+          typeof lastHeader === 'string' && /^\d{1,15}$/.test(lastHeader) ? Number(lastHeader) : undefined;
         reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
+        reply.raw.writeHead(200, {
           'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
-        res.write(': connected\n\n');
-        const send = (e: { id: number; type: string; machineId: string | null }) => {
-          if (machine && e.machineId !== machine) return;
-          if (after !== undefined && e.id <= after) return;
-          after = e.id;
-          res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-        };
-        const unsubscribe = tail.subscribe(send);
-        if (after !== undefined) {
-          for (const e of await store.listEvents({ machineId: machine, afterId: after, limit: 1000 }))
-            send(e);
-        }
-        const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-        req.raw.on('close', () => {
-          clearInterval(ping);
-          unsubscribe();
+        startEventSession({
+          store,
+          tail,
+          pages,
+          res: reply.raw,
+          machine: req.query.machine,
+          after: req.query.after ?? last,
+          token: req.token,
         });
       },
     });

@@ -7,75 +7,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ImageRegistry } from '../../images/registry.ts';
-import { COMPRESSIONS, IMAGE_FORMATS, IMAGE_KINDS } from '../../images/types.ts';
+import type { SourcePolicy, SourcePolicyOptions } from '../../images/source-policy.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
-import { errorResponses } from '../schemas.ts';
-
-const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
-export const ImageT = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    kind: lit(IMAGE_KINDS),
-    format: lit(IMAGE_FORMATS),
-    compression: lit(COMPRESSIONS),
-    size: Type.Union([Type.Integer(), Type.Null()]),
-    virtualSize: Type.Union([Type.Integer(), Type.Null()]),
-    sha256: Type.Union([Type.String(), Type.Null()]),
-    source: Type.String(),
-    path: Type.String({
-      description: 'path under the artifacts dir; the rack serves it at /artifacts/<path>',
-    }),
-    status: Type.Union([Type.Literal('importing'), Type.Literal('ready'), Type.Literal('failed')]),
-    statusReason: Type.String(),
-    manifest: Type.Record(Type.String(), Type.Unknown()),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: 'Image' },
-);
-
-const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }) });
-const Sha = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-
-const ImportBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 63 }),
-    url: Type.String({ minLength: 1 }),
-    sha256: Type.Optional(Sha),
-    kind: Type.Optional(lit(IMAGE_KINDS)),
-    format: Type.Optional(lit(IMAGE_FORMATS)),
-    compression: Type.Optional(lit(COMPRESSIONS)),
-  },
-  { additionalProperties: false },
-);
-
-const UploadQuery = Type.Object(
-  {
-    sha256: Type.Optional(Sha),
-    kind: Type.Optional(lit(IMAGE_KINDS)),
-    format: Type.Optional(lit(IMAGE_FORMATS)),
-    compression: Type.Optional(lit(COMPRESSIONS)),
-    /** The uploaded file's name (format/compression hints, shown as the source). */
-    file: Type.Optional(Type.String({ maxLength: 255 })),
-    /** `build:<recipe>` for images built by `ingot image build`. */
-    source: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-);
+import { errorResponses, ImportBody, NameParams, UploadQuery } from '../schemas/index.ts';
 
 export interface ImageRouteOptions {
   /** Where image files live: `<artifactsDir>/images/`. Default: `<dataDir>/artifacts`. */
   artifactsDir: string;
+  /** Which addresses URL imports may fetch from; refuses the region's own host by default. */
+  sources?: SourcePolicy | SourcePolicyOptions;
 }
 
 export function imageRoutes(store: Store, o: ImageRouteOptions): FastifyPluginAsyncTypebox {
-  const registry = new ImageRegistry(store, o.artifactsDir);
+  const registry = new ImageRegistry(store, o.artifactsDir, { sources: o.sources });
   return async (app) => {
     const tags = ['images'];
-    app.addSchema(ImageT);
     // Uploads: the body is the file, handed to the route as the raw request stream.
     app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
     app.get('/images', {

@@ -22,7 +22,7 @@ import {
   ListMachinesQuery,
   MachinePage,
   UpdateMachineBody,
-} from '../schemas.ts';
+} from '../schemas/index.ts';
 
 function nicsFrom(input: { mac: string; boot?: boolean }[], field = 'nics'): Nic[] {
   const seen = new Set<string>();
@@ -206,16 +206,20 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
         description:
           'commission, allocate, deploy, release, power-on, power-off, power-cycle, rescue, exit-rescue, mark-broken, mark-fixed, abort, retire. 409 names the state and the allowed actions.',
         params: ActionParams,
-        body: Type.Optional(ActionBody),
+        body: ActionBody,
         response: { 202: ActionResultT, ...errorResponses },
+      },
+      // No body at all (`curl -X POST …/actions/power-on`) means `{}`, as for an empty JSON body.
+      preValidation: async (req) => {
+        if (req.body === undefined) req.body = {};
       },
       handler: async (req, reply) => {
         const r = await engine.act({
           machineId: req.params.id,
           action: req.params.action as Action,
           actor: actorOf(req),
-          params: req.body?.params,
-          comment: req.body?.comment,
+          params: req.body.params,
+          comment: req.body.comment,
         });
         reply.status(202);
         return { machine: presentMachine(r.machine), job: r.job ? presentJob(r.job) : null };

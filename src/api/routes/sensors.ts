@@ -11,7 +11,7 @@ import { createBmcDriver, type DriverOptions } from '../../bmc/registry.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { Store } from '../../store/store.ts';
-import { errorResponses, IdParams, SensorReadingsT } from '../schemas.ts';
+import { errorResponses, IdParams, SensorReadingsT } from '../schemas/index.ts';
 
 export type SensorAnswer = SensorReport & { readonly readAt: string };
 

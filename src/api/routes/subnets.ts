@@ -2,7 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../auth.ts';
 import type { Store } from '../../store/store.ts';
-import { CreateSubnetBody, errorResponses, IdParams, IpAllocationT, UpdateSubnetBody } from '../schemas.ts';
+import {
+  AssignAddressBody,
+  CreateSubnetBody,
+  errorResponses,
+  IdParams,
+  IpAllocationT,
+  UpdateSubnetBody,
+} from '../schemas/index.ts';
 
 export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -95,14 +102,7 @@ export function subnetRoutes(store: Store): FastifyPluginAsyncTypebox {
         tags,
         summary: 'Assign an address: the given one, or the lowest free one of the dynamic ranges',
         params: IdParams,
-        body: Type.Object(
-          {
-            ip: Type.Optional(Type.String()),
-            machineId: Type.Optional(Type.String()),
-            mac: Type.Optional(Type.String()),
-          },
-          { additionalProperties: false },
-        ),
+        body: AssignAddressBody,
         response: { 201: IpAllocationT, ...errorResponses },
       },
       handler: async (req, reply) => {

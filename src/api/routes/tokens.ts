@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import { actorOf, hashToken, newTokenSecret } from '../auth.ts';
-import { CreatedTokenT, CreateTokenBody, errorResponses, IdParams } from '../schemas.ts';
+import { CreatedTokenT, CreateTokenBody, errorResponses, IdParams } from '../schemas/index.ts';
 
 export function tokenRoutes(store: Store): FastifyPluginAsyncTypebox {
   return async (app) => {

@@ -1,15 +1,11 @@
 /**
- * Wire schemas of Kubernetes bundles (src/api/routes/bundles.ts). Self-contained: the bundle
- * manifest's schema is src/bundles/manifest-schema.ts (also published as
- * schema/bundle.schema.json); the error responses point at the shared `Error` schema.
+ * Kubernetes bundles: `/bundles…` (src/api/routes/bundles.ts). The bundle manifest's schema is
+ * src/bundles/manifest-schema.ts (also published as schema/bundle.schema.json).
  */
 import { Type } from 'typebox';
-import { BUNDLE_ARCHES } from '../../core/bundle.ts';
+import { BUNDLE_ARCHES, BUNDLE_STATUSES } from '../../core/bundle.ts';
 import { BundleManifestT } from '../../bundles/manifest-schema.ts';
-
-const Lit = <const T extends readonly string[]>(values: T) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { Lit, MAX, Nullable } from './common.ts';
 
 export const BundleT = Type.Object(
   {
@@ -28,7 +24,7 @@ export const BundleT = Type.Object(
     sha256: Nullable(
       Type.String({ description: 'SHA-256 of the stored ingot-bundle.json, which lists every file’s' }),
     ),
-    status: Lit(['importing', 'ready', 'failed']),
+    status: Lit(BUNDLE_STATUSES),
     statusReason: Type.String(),
     manifest: Nullable(BundleManifestT),
     createdAt: Type.String(),
@@ -37,15 +33,22 @@ export const BundleT = Type.Object(
   { $id: 'Bundle' },
 );
 
-export const BundleNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }) });
+export const BundleNameParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: MAX.label, description: 'the bundle’s name or id' }),
+});
 
 const Sha = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-const Name = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9][a-z0-9._-]*$' });
+const BundleName = Type.String({ minLength: 1, maxLength: MAX.label, pattern: '^[a-z0-9][a-z0-9._-]*$' });
 
 export const BundleImportBody = Type.Object(
   {
-    url: Type.String({ minLength: 1, maxLength: 2048 }),
-    name: Type.Optional(Name),
+    url: Type.String({
+      minLength: 1,
+      maxLength: MAX.url,
+      description:
+        'http(s) URL; loopback, link-local and the region’s own addresses are refused unless the region allows private sources',
+    }),
+    name: Type.Optional(BundleName),
     sha256: Type.Optional(Sha),
   },
   { additionalProperties: false },
@@ -53,19 +56,10 @@ export const BundleImportBody = Type.Object(
 
 export const BundleUploadQuery = Type.Object(
   {
-    name: Type.Optional(Name),
+    name: Type.Optional(BundleName),
     sha256: Type.Optional(Sha),
     /** The uploaded file's (or directory's) name, shown as the source. */
     file: Type.Optional(Type.String({ maxLength: 255 })),
   },
   { additionalProperties: false },
 );
-
-/** The shared error body (`Error`, registered by the server) for every failure status. */
-export const bundleErrorResponses = {
-  400: Type.Ref('Error'),
-  401: Type.Ref('Error'),
-  403: Type.Ref('Error'),
-  404: Type.Ref('Error'),
-  409: Type.Ref('Error'),
-};

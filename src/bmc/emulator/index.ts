@@ -1,6 +1,7 @@
 /** The virtual Redfish BMC: public entry. */
 export { startEmulator, systemId, type Emulator, type EmulatorOptions } from './server.ts';
 export { FaultKind, FaultInjector, type FaultOptions } from './faults.ts';
+export { Quirk, QUIRKS } from './quirks.ts';
 export {
   MemoryPowerTarget,
   type PowerTarget,

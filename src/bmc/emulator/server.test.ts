@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Emulator, startEmulator } from './index.ts';
+import { type Emulator, Quirk, startEmulator } from './index.ts';
 
 let emu: Emulator;
 const auth = { Authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
@@ -184,6 +184,38 @@ describe('virtual Redfish BMC fault injection', () => {
       assert.equal((await fetch(`${f.url}/redfish/v1/`)).status, 200);
     } finally {
       await f.close();
+    }
+  });
+});
+
+describe('virtual Redfish BMC with the trailing-slash quirk (HPE iLO)', () => {
+  it('writes every link with a trailing slash and answers a slash-less path, whatever the method, with 301 to the slashed one', async () => {
+    const ilo = await startEmulator({ systems: 1, password: 'pw', quirks: [Quirk.TrailingSlash] });
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(ilo.url + path, { headers: auth, redirect: 'manual' });
+        return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+      };
+      const moved = await get('/redfish/v1/Systems/sys-0001');
+      assert.equal(moved.status, 301);
+      assert.equal(moved.location, '/redfish/v1/Systems/sys-0001/');
+      const sys = JSON.parse((await get('/redfish/v1/Systems/sys-0001/')).text);
+      assert.equal(sys['@odata.id'], '/redfish/v1/Systems/sys-0001/');
+      assert.equal(
+        sys.Actions['#ComputerSystem.Reset'].target,
+        '/redfish/v1/Systems/sys-0001/Actions/ComputerSystem.Reset/',
+      );
+      assert.equal(sys.Links.Chassis[0]['@odata.id'], '/redfish/v1/Chassis/sys-0001/');
+      const post = await fetch(`${ilo.url}/redfish/v1/Systems/sys-0001/Actions/ComputerSystem.Reset`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ResetType: 'On' }),
+        redirect: 'manual',
+      });
+      assert.equal(post.status, 301, 'a POST is redirected too, not acted on');
+      assert.equal(await ilo.systems.get('sys-0001')!.target.isOn(), false);
+    } finally {
+      await ilo.close();
     }
   });
 });

@@ -10,10 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultInjector, FaultKind, type FaultOptions } from './faults.ts';
 import { MemoryPowerTarget, type PowerTarget } from './power-target.ts';
 import { R } from './resources.ts';
-import { errorReply, route, type EmulatorModel } from './routes.ts';
+import { Quirk, quirkRedirect, withQuirks } from './quirks.ts';
+import { errorReply, route, type EmulatorModel, type Reply } from './routes.ts';
 import { SessionStore } from './sessions.ts';
 import { sessionRoute } from './session-routes.ts';
-import { header, readBody, send } from './http-io.ts';
+import { header, readBody, send as sendReply } from './http-io.ts';
 import { EmulatedSystem } from './system.ts';
 import { generateSelfSignedCert, type SelfSignedCert } from './tls.ts';
 
@@ -38,6 +39,8 @@ export interface EmulatorOptions {
   readonly sessionService?: boolean;
   /** The power target behind each system. @default an in-memory machine */
   readonly powerTarget?: (id: string, index: number) => PowerTarget;
+  /** Vendor behaviours to imitate (src/bmc/emulator/quirks.ts). @default none */
+  readonly quirks?: readonly Quirk[];
 }
 
 export interface Emulator {
@@ -83,6 +86,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const model: EmulatorModel = { uuid: randomUUID(), systems, pageSize: opts.pageSize ?? 100, faults };
   const sessions = new SessionStore(opts.username ?? 'admin', opts.password ?? 'password');
   const stats = { requests: 0 };
+  const quirks = new Set(opts.quirks ?? []);
+  const send = (resp: http.ServerResponse, reply: Reply, head = false) =>
+    sendReply(resp, withQuirks(quirks, reply), head);
   const hangs = new Set<NodeJS.Timeout>();
   const cert =
     opts.tls === true
@@ -110,6 +116,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
+    const moved = quirkRedirect(quirks, url.pathname, url.search);
+    if (moved) return send(resp, moved);
     let body: unknown;
     if (raw.length > 0) {
       try {
@@ -248,7 +256,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     certPem: cert?.certPem,
     faults,
     stats,
-    address: (id) => `redfish+${origin}${R}/Systems/${id}`,
+    address: (id) => `redfish+${origin}${R}/Systems/${id}${quirks.has(Quirk.TrailingSlash) ? '/' : ''}`,
     sessionCount: () => sessions.size,
     async close() {
       if (closed) return;

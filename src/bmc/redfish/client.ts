@@ -2,9 +2,15 @@
  * A thin Redfish HTTP client: sessions (X-Auth-Token) with basic-auth fallback, timeouts,
  * retries with capped backoff on 5xx and network failures, ETag/If-Match with one retry after
  * 412, and collection paging. Every error names the operation and the BMC, never the password.
+ *
+ * Paths are used as the BMC writes them, with or without a trailing slash. Some BMCs (HPE
+ * iLO) answer a path without its slash with a 301 to the slashed one, for every method: the
+ * client repeats the request there (same method and body) and remembers the move, but only on
+ * the BMC's own origin — a redirect to another host is an error, and nothing (no password, no
+ * session token) is sent to it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Agent, request } from 'undici';
+import { type Agent, type Dispatcher, request } from 'undici';
 import { IngotError } from '../../core/errors.ts';
 import { bmcAuth, bmcError, bmcUnreachable, type BmcErrorContext } from '../errors.ts';
 import { FingerprintMismatchError } from './tls.ts';
@@ -33,6 +39,8 @@ export interface RedfishResponse {
 }
 
 const RETRY_STATUS = new Set([500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -64,6 +72,8 @@ export class RedfishClient {
   private login: Promise<void> | null = null;
   private root: Json | null = null;
   private closed = false;
+  /** Paths the BMC redirected (on its own origin), to the path it redirected them to. */
+  private readonly moved = new Map<string, string>();
 
   constructor(opts: RedfishClientOptions) {
     this.opts = opts;
@@ -114,10 +124,9 @@ export class RedfishClient {
     this.closed = true;
     if (this.sessionUri && this.token) {
       try {
-        const res = await request(this.opts.origin + this.sessionUri, {
-          method: 'DELETE',
-          headers: { 'X-Auth-Token': this.token },
-          dispatcher: this.opts.dispatcher,
+        const res = await this.request('DELETE', this.sessionUri, { 'X-Auth-Token': this.token }, undefined, {
+          operation: 'log out',
+          target: this.opts.target,
         });
         await res.body.dump();
       } catch {
@@ -156,12 +165,13 @@ export class RedfishClient {
       let json: Json;
       let etag: string | undefined;
       try {
-        const res = await request(this.opts.origin + path, {
-          method: method as 'GET',
+        const res = await this.request(
+          method,
+          path,
           headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          dispatcher: this.opts.dispatcher,
-        });
+          body === undefined ? undefined : JSON.stringify(body),
+          ctx,
+        );
         status = res.statusCode;
         const text = await res.body.text();
         json = parseJson(text);
@@ -200,6 +210,45 @@ export class RedfishClient {
     }
   }
 
+  /**
+   * One HTTP exchange with the BMC, following its redirects on its own origin (the same
+   * method and body at each hop; 303 turns into a GET). A move is remembered, so a path the BMC
+   * redirects costs one round trip once. A redirect elsewhere is refused before anything is sent.
+   */
+  private async request(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    ctx: BmcErrorContext,
+  ): Promise<Dispatcher.ResponseData> {
+    let current = this.moved.get(path) ?? path;
+    for (let hop = 0; ; hop++) {
+      const res = await request(this.opts.origin + current, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.opts.dispatcher,
+      });
+      const location = res.headers.location;
+      if (!REDIRECT_STATUS.has(res.statusCode) || typeof location !== 'string') return res;
+      await res.body.dump();
+      const next = new URL(location, this.opts.origin + current);
+      if (next.origin !== new URL(this.opts.origin).origin)
+        throw bmcError(
+          ctx,
+          `it redirected ${method} ${current} to another host (${next.origin}); Ingot sends a BMC's credentials only to the BMC itself: check the machine's BMC address`,
+        );
+      if (hop >= MAX_REDIRECTS) throw bmcError(ctx, `more than ${MAX_REDIRECTS} redirects from ${path}`);
+      current = next.pathname + next.search;
+      if (this.moved.size < 1024) this.moved.set(path, current);
+      if (res.statusCode === 303) {
+        method = 'GET';
+        body = undefined;
+      }
+    }
+  }
+
   private authHeaders(): Record<string, string> {
     if (this.mode === 'session' && this.token) return { 'X-Auth-Token': this.token };
     return {
@@ -230,12 +279,13 @@ export class RedfishClient {
     for (let attempt = 0; ; attempt++) {
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(this.opts.origin + path, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify(creds),
-          dispatcher: this.opts.dispatcher,
-        });
+        res = await this.request(
+          'POST',
+          path,
+          { 'Content-Type': 'application/json', Accept: 'application/json' },
+          JSON.stringify(creds),
+          ctx,
+        );
         await res.body.dump();
       } catch (e) {
         const fatal = classifyFailure(e, ctx);
@@ -278,6 +328,8 @@ function describe(e: unknown): string {
 
 /** An error that retrying cannot fix (TLS trust), or null for a retryable network failure. */
 function classifyFailure(e: unknown, ctx: BmcErrorContext): IngotError | null {
+  // Our own refusals (a redirect to another host) are final as they are.
+  if (e instanceof IngotError) return e;
   if (e instanceof FingerprintMismatchError) {
     return bmcError(
       ctx,

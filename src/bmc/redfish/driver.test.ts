@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { BmcCapability } from '../driver.ts';
-import { type Emulator, type MemoryPowerTarget, startEmulator } from '../emulator/index.ts';
+import { type Emulator, type MemoryPowerTarget, Quirk, startEmulator } from '../emulator/index.ts';
 import { RedfishDriver, type RedfishDriverOptions } from './driver.ts';
 
 const fast: RedfishDriverOptions = { timeoutMs: 2000, retries: 3, backoffMs: 10 };
@@ -279,5 +281,101 @@ describe('Redfish driver over HTTPS', () => {
     );
     await rejectsWith(d.powerState(), ErrorCode.BmcError, /does not match the pinned/);
     await d.close();
+  });
+});
+
+describe('Redfish driver against a BMC whose links end in / and that redirects (HPE iLO)', () => {
+  let ilo: Emulator;
+  const ds: RedfishDriver[] = [];
+  before(async () => {
+    ilo = await startEmulator({
+      systems: 2,
+      username: 'admin',
+      password: 'secret',
+      quirks: [Quirk.TrailingSlash],
+    });
+  });
+  after(async () => {
+    await Promise.all(ds.map((d) => d.close()));
+    await ilo.close();
+  });
+  const iloDriver = (address: string) => {
+    const d = new RedfishDriver({ address, username: 'admin', password: 'secret' }, fast);
+    ds.push(d);
+    return d;
+  };
+  const target = (id: string) => ilo.systems.get(id)!.target as MemoryPowerTarget;
+
+  it('powers on and off, sets a one-time boot and inserts and ejects virtual media, by either form of the address', async () => {
+    const id = 'sys-0001';
+    const withSlash = ilo.address(id);
+    assert.match(withSlash, /\/$/);
+    for (const address of [withSlash, withSlash.replace(/\/$/, '')]) {
+      const d = iloDriver(address);
+      await d.power('on');
+      assert.equal(target(id).on, true, address);
+      assert.equal(await d.powerState(), 'on');
+      await d.power('force-off');
+      assert.equal(target(id).on, false);
+      await d.setBootDevice({ device: 'network', persistent: false });
+      await d.power('on');
+      assert.equal(target(id).boots.at(-1)?.target, 'Pxe', 'the one-time network boot was used');
+      await d.power('force-off');
+      await d.insertVirtualMedia('http://10.0.0.1/boot.iso');
+      assert.equal(ilo.systems.get(id)!.media.image, 'http://10.0.0.1/boot.iso');
+      await d.ejectVirtualMedia();
+      assert.equal(ilo.systems.get(id)!.media.inserted, false);
+      const caps = await d.capabilities();
+      for (const c of [BmcCapability.Power, BmcCapability.BootOverride, BmcCapability.VirtualMedia])
+        assert.ok(caps.has(c), c);
+      assert.ok((await d.sensors()).readings.length > 0);
+    }
+  });
+
+  it('discovers the system through slashed links when the address names none', async () => {
+    const d = iloDriver(`redfish+${ilo.url}`);
+    await assert.rejects(d.powerState(), /2 systems/);
+    const one = await startEmulator({
+      systems: 1,
+      username: 'admin',
+      password: 'secret',
+      quirks: [Quirk.TrailingSlash],
+    });
+    try {
+      const only = new RedfishDriver(
+        { address: `redfish+${one.url}`, username: 'admin', password: 'secret' },
+        fast,
+      );
+      ds.push(only);
+      await only.power('on');
+      assert.equal((one.systems.get('sys-0001')!.target as MemoryPowerTarget).on, true);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('follows a redirect only on the BMC’s own origin and sends nothing to another host', async () => {
+    const seen: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const other = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    const bouncer = createServer((req, res) => {
+      res.writeHead(301, { location: `${other}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => bouncer.listen(0, '127.0.0.1', resolve));
+    try {
+      const d = iloDriver(
+        `redfish+http://127.0.0.1:${(bouncer.address() as AddressInfo).port}/redfish/v1/Systems/1`,
+      );
+      const e = await rejectsWith(d.power('on'), ErrorCode.BmcError, /redirected .* to another host/);
+      assert.equal(e.retryable, false);
+      assert.deepEqual(seen, []);
+    } finally {
+      bouncer.close();
+      elsewhere.close();
+    }
   });
 });

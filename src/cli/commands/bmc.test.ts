@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { faultOptions, parseListen } from './bmc.ts';
+import { faultOptions, parseListen, quirkList } from './bmc.ts';
 
 const inputError = (field: string) => (e: unknown) =>
   e instanceof IngotError && e.code === ErrorCode.Validation && e.message.startsWith(`${field}: `);
@@ -27,5 +27,11 @@ describe('ingot bmc emulate flags', () => {
     });
     assert.throws(() => faultOptions({ faults: '2' }), inputError('--faults'));
     assert.throws(() => faultOptions({ faults: '0.1', faultKinds: 'meteor' }), inputError('--fault-kinds'));
+  });
+
+  it('turns --quirks into the emulator’s quirk list and refuses unknown ones', () => {
+    assert.equal(quirkList(undefined), undefined);
+    assert.deepEqual(quirkList('trailing-slash'), ['trailing-slash']);
+    assert.throws(() => quirkList('trailing-slash,dell'), inputError('--quirks'));
   });
 });

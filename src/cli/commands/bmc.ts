@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { AllFaultKinds, type FaultKind, type FaultOptions } from '../../bmc/emulator/faults.ts';
-import { startEmulator } from '../../bmc/emulator/index.ts';
+import { QUIRKS, type Quirk, startEmulator } from '../../bmc/emulator/index.ts';
 
 export interface EmulateFlags {
   listen: string;
@@ -18,6 +18,7 @@ export interface EmulateFlags {
   faults?: string;
   faultKinds?: string;
   seed?: string;
+  quirks?: string;
 }
 
 /** Parses `HOST:PORT`, `[V6]:PORT` or `:PORT`. */
@@ -43,6 +44,16 @@ export function faultOptions(
   return { rate, kinds, seed: flags.seed === undefined ? undefined : Number(flags.seed) };
 }
 
+/** `--quirks trailing-slash,…` as the emulator's quirk list. */
+export function quirkList(value: string | undefined): Quirk[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((q) => q.trim()) as Quirk[];
+  const unknown = list.filter((q) => !QUIRKS.includes(q));
+  if (unknown.length)
+    throw invalid('--quirks', `unknown ${unknown.join(', ')}; use some of ${QUIRKS.join(', ')}`);
+  return list;
+}
+
 export function registerBmcCommand(program: Command): Command {
   const bmc = program.command('bmc').description('Work with baseboard management controllers');
   bmc
@@ -60,6 +71,10 @@ export function registerBmcCommand(program: Command): Command {
     .option('--faults <rate>', 'inject faults into this share of requests (0..1), for reliability tests')
     .option('--fault-kinds <list>', `comma-separated faults to draw from (${AllFaultKinds.join(',')})`)
     .option('--seed <n>', 'seed of the fault sequence')
+    .option(
+      '--quirks <list>',
+      `vendor behaviours to imitate (${QUIRKS.join(',')}: HPE iLO's slashed links and 301s)`,
+    )
     .action(async (flags: EmulateFlags) => {
       const { host, port } = parseListen(flags.listen);
       const systems = Number(flags.systems);
@@ -73,6 +88,7 @@ export function registerBmcCommand(program: Command): Command {
         password: flags.password,
         tls: flags.tls === true,
         faults: faultOptions(flags),
+        quirks: quirkList(flags.quirks),
       });
       const ids = [...emu.systems.keys()];
       const lines = [

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseBmcUrl } from '../../core/bmc-address.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { collect, ctx } from '../context.ts';
 import { ago, bytes, printData, table } from '../output.ts';
@@ -66,6 +67,8 @@ function addCommand(machine: Command): void {
     .option('--pool <pool>')
     .action(async (o, cmd) => {
       const { client, format } = ctx(cmd);
+      // Before anything is sent: a password in the URL would be echoed wherever the address is.
+      parseBmcUrl(o.bmc, '--bmc');
       const password = readPassword(o);
       if (!password)
         throw new IngotError(
@@ -177,6 +180,7 @@ function setCommand(machine: Command): void {
         pool: o.pool,
         tags: o.tag,
       };
+      if (o.bmc) parseBmcUrl(o.bmc, '--bmc');
       if (o.bmc || o.bmcUser) {
         const cur = await client.get<Machine>(`/api/v1/machines/${id}`);
         body.bmc = {

@@ -82,6 +82,8 @@ export function registerRackCommand(program: Command): void {
     .option('--tftp-port <port>', 'TFTP server port', '69')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
+      // Everything the rack writes (store, logs, the boot image link) is the service user's alone.
+      process.umask(0o077);
       if (!isIPv4(o.provisioningIp))
         throw invalid('--provisioning-ip', `an IPv4 address, not "${o.provisioningIp}"`);
       const httpPort = port('--http-port', o.httpPort);
@@ -90,13 +92,16 @@ export function registerRackCommand(program: Command): void {
       const leaseSeconds = count('--lease-seconds', o.leaseSeconds, 30, 7 * 86_400);
       const refreshMs = count('--dhcp-refresh-ms', o.dhcpRefreshMs, 100, 600_000);
       const artifacts: string = o.artifacts ?? join(o.data, 'artifacts');
-      const [{ default: pino }, { startRackServices }, { openStore }] = await Promise.all([
+      const [{ default: pino }, { startRackServices }, { openStore }, { privateDir }] = await Promise.all([
         import('pino'),
         import('../../netboot/rack.ts'),
         import('../../store/open.ts'),
+        import('../../store/data-dir.ts'),
       ]);
       const log = pino({ level: o.logLevel }, pino.destination(2));
-      mkdirSync(join(artifacts, 'images'), { recursive: true });
+      // The data dir may not exist yet: create it private, as the region would.
+      privateDir(o.data);
+      mkdirSync(join(artifacts, 'images'), { recursive: true, mode: 0o700 });
       if (o.bootImage) {
         const { buildBootImage } = await import('../../agent/image/build.ts');
         const image = await buildBootImage({ log: (m) => log.info(m) });

@@ -30,8 +30,14 @@ export function registerServe(program: Command): void {
     .option('--max-jobs <n>', 'jobs this region runs at once', (v) => Number(v), 1000)
     .option('--max-per-rack <n>', 'boot-heavy workflows at once per rack', (v) => Number(v), 100)
     .option('--max-per-bmc <n>', 'calls in flight per BMC host', (v) => Number(v), 4)
+    .option(
+      '--allow-private-sources [cidrs]',
+      'let URL imports (images, bundles) fetch from loopback, link-local and this host’s own addresses (all, or only these comma-separated addresses/CIDRs)',
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
+      // Everything the region writes (store, logs, images) is the service user's alone.
+      process.umask(0o077);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
       const region = await startRegion({
@@ -44,6 +50,13 @@ export function registerServe(program: Command): void {
         agentPollMs: o.agentPoll,
         limits: { global: o.maxJobs, perRack: o.maxPerRack, perBmc: o.maxPerBmc },
         logLevel: o.logLevel,
+        allowPrivateSources:
+          typeof o.allowPrivateSources === 'string'
+            ? o.allowPrivateSources
+                .split(',')
+                .map((c: string) => c.trim())
+                .filter(Boolean)
+            : o.allowPrivateSources === true,
       });
       const log = region.app.log;
       log.info({ url: region.url, store: region.store.kind, region: region.engine.owner }, 'region ready');

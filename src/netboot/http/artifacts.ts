@@ -10,9 +10,9 @@
  * mtime) is reloaded.
  */
 import type { Stats } from 'node:fs';
-import { open as openFile, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, open as openFile, readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { parseRange } from './range.ts';
 
 export interface Artifact {
@@ -108,14 +108,28 @@ export class ArtifactDir {
     this.#chunked += buf.length;
   }
 
-  /** The artifact at `rel` (URL-decoded, `/`-separated), or null if absent or outside the root. */
+  /**
+   * The artifact at `rel` (URL-decoded, `/`-separated), or null if absent or outside the root.
+   *
+   * What may be served: files whose real path (all symlinks resolved) lies inside the root, or
+   * inside what one of the root's top-level symlinks points at. Those top-level links are how
+   * the dir is assembled — `ephemeral` → the boot image cache, the lab's `images` → the
+   * region's, Debian's /usr/lib/ipxe/ipxe.efi → /boot — and only the operator or Ingot makes
+   * them. A link below them that leads out (images/x.raw → /etc/shadow) is refused, as are
+   * `..`, `.`, empty segments, backslashes and NUL, however the URL encoded them.
+   */
   async open(rel: string): Promise<Artifact | null> {
-    if (rel.includes('\0') || rel.split('/').some((p) => p === '..')) return null;
+    const parts = rel.split('/');
+    if (rel.includes('\0') || rel.includes('\\') || parts.some((p) => p === '..' || p === '.' || p === ''))
+      return null;
     const full = resolve(this.root, `.${sep}${rel}`);
     if (!full.startsWith(this.root + sep)) return null;
     let st: Stats;
+    let real: string;
     try {
-      st = await stat(full);
+      real = await realpath(full);
+      if (!(await this.#contains(parts[0], real))) return null;
+      st = await stat(real);
     } catch {
       return null;
     }
@@ -128,15 +142,24 @@ export class ArtifactDir {
       return hit;
     }
     const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-    const meta = { path: await realpath(full), size: st.size, mtimeMs: st.mtimeMs, etag };
+    const meta = { path: real, size: st.size, mtimeMs: st.mtimeMs, etag };
     if (st.size > this.#maxFile) return { ...meta, data: null };
     let p = this.#loading.get(full);
     if (!p) {
-      p = readFile(full).then((data) => this.#remember(full, { ...meta, size: data.length, data }));
+      p = readFile(real).then((data) => this.#remember(full, { ...meta, size: data.length, data }));
       this.#loading.set(full, p);
       void p.finally(() => this.#loading.delete(full)).catch(() => undefined);
     }
     return p;
+  }
+
+  /** Whether `real` lies in the root, or in what the top-level entry `first` links to. */
+  async #contains(first: string, real: string): Promise<boolean> {
+    const within = (dir: string) => real === dir || real.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+    const root = await realpath(this.root);
+    const top = join(this.root, first);
+    if ((await lstat(top)).isSymbolicLink()) return within(await realpath(top));
+    return real !== root && within(root);
   }
 
   #remember(key: string, a: Artifact): Artifact {

@@ -11,6 +11,7 @@ export type paths = {
     get: {
       parameters: {
         query?: {
+          /** @description Only events with a larger id */
           after?: number;
           limit?: number;
         };
@@ -104,6 +105,7 @@ export type paths = {
           "application/json": {
             name?: string;
             sha256?: string;
+            /** @description http(s) URL; loopback, link-local and the region’s own addresses are refused unless the region allows private sources */
             url: string;
           };
         };
@@ -153,6 +155,7 @@ export type paths = {
     get: {
       parameters: {
         path: {
+          /** @description the bundle’s name or id */
           name: string;
         };
       };
@@ -199,6 +202,7 @@ export type paths = {
     delete: {
       parameters: {
         path: {
+          /** @description the bundle’s name or id */
           name: string;
         };
       };
@@ -428,13 +432,16 @@ export type paths = {
   "/api/v1/events": {
     /**
      * Server-sent event stream of every event (or one machine’s)
-     * @description text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id.
+     * @description text/event-stream. Each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the Event as JSON). `after` replays from an id, in pages as the client reads. The stream ends when its token is revoked or expires, or when the client stops reading for long. The only route that takes `?access_token=`.
      */
     get: {
       parameters: {
         query?: {
+          /** @description Only this machine’s events */
           machine?: string;
+          /** @description Only events with a larger id */
           after?: number;
+          /** @description The bearer token, for clients that cannot set headers (EventSource). Accepted on this route only */
           access_token?: string;
         };
       };
@@ -519,11 +526,15 @@ export type paths = {
       requestBody: {
         content: {
           "application/json": {
+            /** @enum {string} */
             compression?: "none" | "gz" | "xz" | "zst";
+            /** @enum {string} */
             format?: "raw" | "qcow2";
+            /** @enum {string} */
             kind?: "os" | "boot";
             name: string;
             sha256?: string;
+            /** @description http(s) URL; loopback, link-local and the region’s own addresses are refused unless the region allows private sources */
             url: string;
           };
         };
@@ -851,9 +862,9 @@ export type paths = {
             /** @enum {string} */
             arch?: "amd64" | "arm64";
             bmc: {
-              /** @description redfish+https://host[:port][/redfish/v1/Systems/ID], redfish+http://…, ipmi://host[:port] */
+              /** @description redfish+https://host[:port][/redfish/v1/Systems/ID], redfish+http://…, ipmi://host[:port]; no user or password in the URL */
               address: string;
-              /** @description Stored encrypted; never returned */
+              /** @description Stored encrypted; never returned. Required again when the address moves to another host, port or scheme */
               password: string;
               username: string;
             };
@@ -1012,7 +1023,9 @@ export type paths = {
         content: {
           "application/json": {
             bmc?: {
+              /** @description redfish+https://host[:port][/redfish/v1/Systems/ID], redfish+http://…, ipmi://host[:port]; no user or password in the URL */
               address: string;
+              /** @description Stored encrypted; never returned. Required again when the address moves to another host, port or scheme */
               password?: string;
               username: string;
             };
@@ -1083,6 +1096,7 @@ export type paths = {
           action: "commission" | "allocate" | "deploy" | "release" | "power-on" | "power-off" | "power-cycle" | "rescue" | "exit-rescue" | "mark-broken" | "mark-fixed" | "abort" | "retire";
         };
       };
+      /** @description May be omitted (an empty body is `{}`) */
       requestBody: {
         content: {
           "application/json": {
@@ -1444,14 +1458,23 @@ export type paths = {
             cidr: string;
             /** @enum {string} */
             dhcpMode?: "full" | "proxy" | "off";
+            /** @description DNS servers handed out by DHCP */
             dns?: string[];
             gateway?: string | null;
             name: string;
             ranges?: ({
                 comment?: string;
+                /**
+                 * Format: ipv4
+                 * @description IPv4 address
+                 */
                 end: string;
                 /** @enum {string} */
                 kind: "dynamic" | "reserved";
+                /**
+                 * Format: ipv4
+                 * @description IPv4 address
+                 */
                 start: string;
               })[];
             vlan?: number | null;
@@ -1602,14 +1625,23 @@ export type paths = {
             autoEnlist?: boolean;
             /** @enum {string} */
             dhcpMode?: "full" | "proxy" | "off";
+            /** @description DNS servers handed out by DHCP */
             dns?: string[];
             gateway?: string | null;
             name?: string;
             ranges?: ({
                 comment?: string;
+                /**
+                 * Format: ipv4
+                 * @description IPv4 address
+                 */
                 end: string;
                 /** @enum {string} */
                 kind: "dynamic" | "reserved";
+                /**
+                 * Format: ipv4
+                 * @description IPv4 address
+                 */
                 start: string;
               })[];
             vlan?: number | null;
@@ -1721,7 +1753,12 @@ export type paths = {
       requestBody: {
         content: {
           "application/json": {
+            /**
+             * Format: ipv4
+             * @description IPv4 address
+             */
             ip?: string;
+            /** @description MAC address, e.g. 52:54:00:12:34:56 */
             mac?: string;
             machineId?: string;
           };
@@ -2083,10 +2120,13 @@ export type components = {
       type: string;
     };
     Image: {
+      /** @enum {string} */
       compression: "none" | "gz" | "xz" | "zst";
       createdAt: string;
+      /** @enum {string} */
       format: "raw" | "qcow2";
       id: string;
+      /** @enum {string} */
       kind: "os" | "boot";
       manifest: {
         [key: string]: unknown;
@@ -2097,6 +2137,7 @@ export type components = {
       sha256: string | null;
       size: number | null;
       source: string;
+      /** @enum {string} */
       status: "importing" | "ready" | "failed";
       statusReason: string;
       updatedAt: string;
@@ -2183,9 +2224,17 @@ export type components = {
       name: string;
       ranges: ({
           comment?: string;
+          /**
+           * Format: ipv4
+           * @description IPv4 address
+           */
           end: string;
           /** @enum {string} */
           kind: "dynamic" | "reserved";
+          /**
+           * Format: ipv4
+           * @description IPv4 address
+           */
           start: string;
         })[];
       updatedAt: string;
