@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
-import { httpStatusOf } from '../core/http-status.ts';
+import { codeOfStatus, httpStatusOf } from '../core/http-status.ts';
 
 /** A request path for a message: bounded, so a 60 kB path does not come back in the answer. */
 const shortPath = (url: string): string => {
@@ -49,23 +49,9 @@ const FRAMEWORK: Readonly<Record<string, (e: FastifyError, req: FastifyRequest) 
   FST_ERR_CTP_INVALID_JSON_BODY: () => invalid('body', 'is not valid JSON; send a JSON object'),
 };
 
-/** An IngotError for a status Fastify chose that has no entry in FRAMEWORK. */
+/** An IngotError for a status Fastify chose that has no entry in FRAMEWORK (a 4xx). */
 function byStatus(status: number, message: string): IngotError {
-  const code =
-    status === 404
-      ? ErrorCode.NotFound
-      : status === 408
-        ? ErrorCode.RequestTimeout
-        : status === 413
-          ? ErrorCode.PayloadTooLarge
-          : status === 414
-            ? ErrorCode.UriTooLong
-            : status === 415
-              ? ErrorCode.UnsupportedMediaType
-              : status === 431
-                ? ErrorCode.HeadersTooLarge
-                : ErrorCode.Validation;
-  return new IngotError(code, message);
+  return new IngotError(codeOfStatus(status) ?? ErrorCode.Validation, message);
 }
 
 /** `/body/bmc/address` + `must have required property 'password'` → `bmc.password`. */

@@ -13,6 +13,11 @@ describe('CLI errors', () => {
       [new IngotError(ErrorCode.Unreachable, 'x'), Exit.Unreachable],
       [new IngotError(ErrorCode.StepFailed, 'x'), Exit.ActionFailed],
       [new IngotError(ErrorCode.Timeout, 'x'), Exit.Timeout],
+      [new IngotError(ErrorCode.PayloadTooLarge, 'x'), Exit.Usage],
+      [new IngotError(ErrorCode.UriTooLong, 'x'), Exit.Usage],
+      [new IngotError(ErrorCode.UnsupportedMediaType, 'x'), Exit.Usage],
+      [new IngotError(ErrorCode.HeadersTooLarge, 'x'), Exit.Usage],
+      [new IngotError(ErrorCode.RequestTimeout, 'x'), Exit.Timeout],
       [new IngotError(ErrorCode.BmcError, 'x'), Exit.Error],
       [new Error('boom'), Exit.Error],
     ];
@@ -38,5 +43,9 @@ describe('CLI errors', () => {
       [ErrorCode.Forbidden, 'INGOT_FROM_THE_FUTURE', Exit.Auth],
     );
     assert.equal(errorFromResponse(502, {}).code, ErrorCode.Internal);
+    // A proxy's bare 413/415/431 reads as the code the region itself gives that status.
+    assert.equal(errorFromResponse(413, undefined).code, ErrorCode.PayloadTooLarge);
+    assert.equal(errorFromResponse(415, 'nginx page').code, ErrorCode.UnsupportedMediaType);
+    assert.equal(errorFromResponse(431, undefined).code, ErrorCode.HeadersTooLarge);
   });
 });

@@ -1,5 +1,6 @@
 /** A small HTTP client for the region API, used by every CLI command. */
 import { ErrorCode, IngotError, isIngotError } from '../core/errors.ts';
+import { codeOfStatus } from '../core/http-status.ts';
 import type { CliTarget } from './config.ts';
 
 /** Exit codes scripts can trust. */
@@ -21,6 +22,9 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
   INGOT_VALIDATION: Exit.Usage,
   INGOT_CONFIG: Exit.Usage,
   INGOT_PAYLOAD_TOO_LARGE: Exit.Usage,
+  INGOT_URI_TOO_LONG: Exit.Usage,
+  INGOT_UNSUPPORTED_MEDIA_TYPE: Exit.Usage,
+  INGOT_HEADERS_TOO_LARGE: Exit.Usage,
   INGOT_NOT_FOUND: Exit.NotFound,
   INGOT_MACHINE_NOT_FOUND: Exit.NotFound,
   INGOT_SUBNET_NOT_FOUND: Exit.NotFound,
@@ -35,21 +39,13 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
   INGOT_UNREACHABLE: Exit.Unreachable,
   INGOT_STEP_FAILED: Exit.ActionFailed,
   INGOT_TIMEOUT: Exit.Timeout,
+  INGOT_REQUEST_TIMEOUT: Exit.Timeout,
 };
 
 /** The exit code of an error: by its code when it is an IngotError, else a plain failure. */
 export function exitFor(e: unknown): Exit {
   return isIngotError(e) ? (EXIT_BY_CODE[e.code] ?? Exit.Error) : Exit.Error;
 }
-
-const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
-  400: ErrorCode.Validation,
-  401: ErrorCode.Unauthenticated,
-  403: ErrorCode.Forbidden,
-  404: ErrorCode.NotFound,
-  409: ErrorCode.Conflict,
-  413: ErrorCode.PayloadTooLarge,
-};
 
 /**
  * A region's error answer as an IngotError: its `{code, message, details}` when it sent one
@@ -59,7 +55,7 @@ export function errorFromResponse(status: number, body: unknown): IngotError {
   const err = (body ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
   const known = (Object.values(ErrorCode) as string[]).includes(err.code ?? '');
   return new IngotError(
-    known ? (err.code as ErrorCode) : (CODE_BY_STATUS[status] ?? ErrorCode.Internal),
+    known ? (err.code as ErrorCode) : (codeOfStatus(status) ?? ErrorCode.Internal),
     err.message ?? `HTTP ${status}`,
     { details: { ...err.details, ...(known || !err.code ? {} : { regionCode: err.code }) } },
   );

@@ -39,3 +39,24 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code] ?? 500;
 }
+
+/**
+ * The code of an answer that carries only its HTTP status (Fastify's own 4xx, a proxy's page):
+ * the generic code of that status, or undefined when the status has none.
+ */
+const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'INGOT_VALIDATION',
+  401: 'INGOT_UNAUTHENTICATED',
+  403: 'INGOT_FORBIDDEN',
+  404: 'INGOT_NOT_FOUND',
+  408: 'INGOT_REQUEST_TIMEOUT',
+  409: 'INGOT_CONFLICT',
+  413: 'INGOT_PAYLOAD_TOO_LARGE',
+  414: 'INGOT_URI_TOO_LONG',
+  415: 'INGOT_UNSUPPORTED_MEDIA_TYPE',
+  431: 'INGOT_HEADERS_TOO_LARGE',
+};
+
+export function codeOfStatus(status: number): ErrorCode | undefined {
+  return CODE_OF_STATUS[status];
+}
