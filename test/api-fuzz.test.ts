@@ -7,7 +7,7 @@
  *
  * What must hold for every one: no status ≥ 500; every error body is exactly
  * `{code, message, details}`; and a refused request (any status ≥ 400) writes nothing: the
- * machines, subnets, addresses, tokens, images, jobs and the event log are as before it.
+ * machines, subnets, addresses, tokens, images, bundles, jobs and the event log are as before it.
  * INGOT_FUZZ_SEED picks another seed; a failure names the seed and the request.
  */
 import assert from 'node:assert/strict';
@@ -270,7 +270,16 @@ describe('the API under a seeded fuzz probe', { timeout: 240_000 }, () => {
     const [newest] = await st.listEvents({ limit: 1, newestFirst: true });
     const ips = await Promise.all(subnets.map((s) => st.listIps(s.id)));
     const jobs = await Promise.all(machines.map((m) => st.listJobs({ machineId: m.id }, 100)));
-    return JSON.stringify([machines, subnets, tokens, await st.listImages(), newest?.id, ips, jobs]);
+    return JSON.stringify([
+      machines,
+      subnets,
+      tokens,
+      await st.listImages(),
+      await st.listBundles(),
+      newest?.id,
+      ips,
+      jobs,
+    ]);
   }
 
   function operations(): Operation[] {

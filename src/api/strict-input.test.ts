@@ -199,4 +199,40 @@ describe('strict API input', () => {
     // An explicit `null` body is still not an object.
     await refused('POST', `/api/v1/machines/${m.id}/actions/power-on`, null, 'body');
   });
+
+  it('holds the bundle routes to the same rules (typed, bounded, known fields only, no-store), and takes image and bundle uploads only as octet-stream', async () => {
+    const url = 'http://10.0.0.1/kubernetes-server-linux-amd64.tar.gz';
+    await refused('POST', '/api/v1/bundles', { url: 12345 }, 'url');
+    await refused('POST', '/api/v1/bundles', { url: `http://10.0.0.1/${'x'.repeat(3000)}` }, 'url');
+    await refused('POST', '/api/v1/bundles', { url, name: 'n'.repeat(64) }, 'name');
+    await refused('POST', '/api/v1/bundles', { url, sha256: true }, 'sha256');
+    await refused('POST', '/api/v1/bundles', { url, mirror: 'x' }, 'mirror');
+    await refused('POST', '/api/v1/bundles', { url: 'http://127.0.0.1:9/k.tar.gz' }, 'url');
+    await refused('GET', `/api/v1/bundles/${'b'.repeat(200)}`, undefined, 'name');
+    for (const [method, path] of [
+      ['POST', '/api/v1/bundles/upload?name=k'],
+      ['PUT', '/api/v1/images/k'],
+    ])
+      for (const [type, body] of [
+        ['text/plain', 'not a tarball'],
+        ['application/json', '{"name":"k"}'],
+        [undefined, undefined],
+      ] as const) {
+        const before = await snapshot();
+        const res = await fetch(`${r.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${r.adminToken}`, ...(type ? { 'content-type': type } : {}) },
+          body,
+        });
+        assert.equal(res.status, 415, `${method} ${path} as ${type}: ${await res.clone().text()}`);
+        assert.equal(((await res.json()) as E).details.field, 'body');
+        assert.deepEqual(await snapshot(), before, `${method} ${path} as ${type} wrote something`);
+      }
+    assert.equal((await r.api('GET', '/api/v1/images/k')).status, 404, 'no image was registered');
+    const list = await fetch(`${r.url}/api/v1/bundles`, {
+      headers: { authorization: `Bearer ${r.adminToken}` },
+    });
+    assert.deepEqual(await list.json(), [], 'nothing was registered');
+    assert.equal(list.headers.get('cache-control'), 'no-store');
+  });
 });

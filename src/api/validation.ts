@@ -11,13 +11,18 @@
  *   else: `limit=1e309`, `Infinity`, `0x10` or `1.0` are refused. (Ajv's own coercion turns
  *   "1e309" into Infinity, which then passes `maximum`.)
  *
+ * - Uploads (images, bundles) take the body as a stream, and only as
+ *   `application/octet-stream` (`uploadBody`): any other body, or none, is a 415 before the
+ *   upload is registered, so a refused upload writes nothing.
+ *
  * Fastify takes one validator compiler per server; this one picks the Ajv instance by the
  * part of the request it checks.
  */
+import { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyRequest } from 'fastify';
-import { invalid } from '../core/errors.ts';
+import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
 
 /** Deepest nesting of objects and arrays a JSON body may have. */
 export const MAX_BODY_DEPTH = 32;
@@ -144,4 +149,18 @@ export function jsonParser(
   } catch (e) {
     done(e as Error);
   }
+}
+
+/**
+ * The body of an upload route, as the stream its `application/octet-stream` parser handed over;
+ * a 415 naming `body` when the request sent another type (text, JSON) or no body at all.
+ */
+export function uploadBody(req: FastifyRequest): AsyncIterable<Buffer> {
+  if (!(req.body instanceof Readable))
+    throw new IngotError(
+      ErrorCode.UnsupportedMediaType,
+      'body: send the file as the request body with Content-Type: application/octet-stream',
+      { details: { field: 'body' } },
+    );
+  return req.body;
 }

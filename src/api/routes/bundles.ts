@@ -11,6 +11,7 @@ import { BundleRegistry } from '../../bundles/registry.ts';
 import type { SourcePolicy, SourcePolicyOptions } from '../../images/source-policy.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
+import { uploadBody } from '../validation.ts';
 import {
   BundleImportBody,
   BundleNameParams,
@@ -81,7 +82,7 @@ export function bundleRoutes(store: Store, o: BundleRouteOptions): FastifyPlugin
         const q = req.query;
         const b = await registry.importStream(
           { name: q.name, sha256: q.sha256, fileName: q.file },
-          req.body as AsyncIterable<Buffer>,
+          uploadBody(req),
           actorOf(req),
         );
         reply.status(201);

@@ -10,6 +10,7 @@ import { ImageRegistry } from '../../images/registry.ts';
 import type { SourcePolicy, SourcePolicyOptions } from '../../images/source-policy.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
+import { uploadBody } from '../validation.ts';
 import { errorResponses, ImportBody, NameParams, UploadQuery } from '../schemas/index.ts';
 
 export interface ImageRouteOptions {
@@ -81,7 +82,7 @@ export function imageRoutes(store: Store, o: ImageRouteOptions): FastifyPluginAs
             fileName: q.file,
             source: q.source,
           },
-          req.body as AsyncIterable<Buffer>,
+          uploadBody(req),
           actorOf(req),
         );
         reply.status(201);
