@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { checkSha256 } from '../core/artifacts.ts';
 import {
   BUNDLE_MANIFEST_FILE,
@@ -88,8 +89,9 @@ export class BundleRegistry {
     const ac = new AbortController();
     this.#running.set(row.id, ac);
     const done = (async () => {
+      let body: Readable | undefined;
       try {
-        const body = await openUrlSource(u, ac.signal, this.#sources);
+        body = await openUrlSource(u, ac.signal, this.#sources);
         return await this.#receive(
           row,
           input,
@@ -101,6 +103,7 @@ export class BundleRegistry {
       } catch (e) {
         return this.#fail(row, e, actor);
       } finally {
+        body?.destroy();
         this.#running.delete(row.id);
       }
     })();

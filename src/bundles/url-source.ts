@@ -5,6 +5,7 @@
  * them (`--allow-private-sources`), checked after DNS, at each redirect hop and on each
  * connection.
  */
+import type { Readable } from 'node:stream';
 import { parseSourceUrl, type SourcePolicy } from '../images/source-policy.ts';
 
 /**
@@ -18,10 +19,6 @@ export async function checkSourceUrl(url: string, sources: SourcePolicy): Promis
 }
 
 /** Opens the URL's body as a stream; a refused address or a non-2xx answer is a validation error naming `url`. */
-export function openUrlSource(
-  u: URL,
-  signal: AbortSignal,
-  sources: SourcePolicy,
-): Promise<AsyncIterable<Buffer>> {
+export function openUrlSource(u: URL, signal: AbortSignal, sources: SourcePolicy): Promise<Readable> {
   return sources.open(u, signal);
 }

@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { parseSourceUrl, SourcePolicy, type SourcePolicyOptions } from './source-policy.ts';
@@ -107,12 +108,14 @@ export class ImageRegistry {
     const ac = new AbortController();
     this.#running.set(row.id, ac);
     const done = (async () => {
+      let body: Readable | undefined;
       try {
-        const body = await this.#sources.open(u, ac.signal);
+        body = await this.#sources.open(u, ac.signal);
         return await this.#receive(row, input, body, actor, ac.signal);
       } catch (e) {
         return this.#fail(row, e, actor);
       } finally {
+        body?.destroy();
         this.#running.delete(row.id);
       }
     })();

@@ -155,9 +155,10 @@ export class SourcePolicy {
    * GETs `u` and returns its body: every connection obeys the policy, redirects are followed by
    * hand (at most MAX_REDIRECTS, each hop an http(s) URL checked like the first). A refused
    * address or a non-2xx answer is a validation error naming `field`. The connections close
-   * when the body has been read, or its reading stopped.
+   * when the body closes: read to its end, or destroyed (callers destroy it when they are done,
+   * so an import that fails before reading leaves no connection behind).
    */
-  async open(u: URL, signal: AbortSignal, field = 'url'): Promise<AsyncIterable<Buffer>> {
+  async open(u: URL, signal: AbortSignal, field = 'url'): Promise<Readable> {
     const dispatcher = this.dispatcher(field);
     const close = () => dispatcher.destroy().catch(() => undefined);
     let res: Awaited<ReturnType<typeof undiciFetch>>;
@@ -168,16 +169,8 @@ export class SourcePolicy {
       throw refusalOf(e);
     }
     const body = Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
-    return (async function* () {
-      try {
-        yield* body;
-      } catch (e) {
-        throw refusalOf(e);
-      } finally {
-        body.destroy();
-        await close();
-      }
-    })();
+    body.once('close', close);
+    return body;
   }
 
   async #follow(u: URL, dispatcher: Agent, signal: AbortSignal, field: string) {
