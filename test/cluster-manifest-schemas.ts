@@ -1,7 +1,7 @@
 /**
  * Validates Kubernetes objects the way the issue asks: core kinds with `kubernetes-models`,
  * Prometheus Operator / Flux / Argo CD kinds with their @kubernetes-models packages, and
- * everything else against the upstream CRDs pinned in ../shared/fixtures/crds/, keyed by
+ * everything else against the upstream CRDs pinned in test/fixtures/crds/, keyed by
  * (group, version, kind). An object no validator knows is an error, never a silent pass.
  * Used by test/cluster-validators.test.ts; not a test file itself.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 
-export const CRD_DIR = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'crds');
+export const CRD_DIR = join(import.meta.dirname, 'fixtures', 'crds');
 
 type Obj = { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } };
 

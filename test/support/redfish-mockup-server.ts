@@ -29,10 +29,8 @@ export interface MockupOptions {
   readonly transform?: (path: string, body: Json) => Json;
 }
 
-export const RACKMOUNT1 = path.resolve(
-  import.meta.dirname,
-  '../../../shared/fixtures/redfish/dmtf-public-rackmount1',
-);
+/** DMTF's public-rackmount1 mockup, the resources the tests read (test/fixtures/redfish/…/SOURCE.md). */
+export const RACKMOUNT1 = path.resolve(import.meta.dirname, '../fixtures/redfish/dmtf-public-rackmount1');
 
 export async function startMockupServer(dir: string, opts: MockupOptions = {}): Promise<MockupServer> {
   const store = new Map<string, Json>();

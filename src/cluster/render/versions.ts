@@ -1,6 +1,6 @@
 /**
  * Every pinned image and chart version in one place, so an upgrade is one reviewed diff.
- * Versions marked `fixture` match the upstream CRDs pinned in ../shared/fixtures/crds/ (the
+ * Versions marked `fixture` match the upstream CRDs pinned in test/fixtures/crds/ (the
  * manifests are validated against those); the rest are releases known to exist when pinned.
  * docs/cluster.md lists them.
  */
