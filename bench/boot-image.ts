@@ -3,25 +3,25 @@
  * Ingot: QEMU (TCG, `-m 1024 -smp 1`, SeaBIOS) started with the boot image's kernel and
  * initramfs and a user-mode network, timed from the QEMU start to the agent's first hello on a
  * loopback HTTP server standing in for the rack (hello → 200, task → 204). Floor:
- * ../shared/tools/boot-floor --direct, the same Debian kernel with a busybox initramfs that only
+ * boot-floor --direct (bench/boot-floor.ts: an optional peer, INGOT_BOOT_FLOOR; skipped when
+ * missing), the same Debian kernel with a busybox initramfs that only
  * loads virtio-net, runs udhcpc and phones home, timed the same way. Runs alternate.
  *
  *   node bench/boot-image.ts [--runs 5]
  */
-import { execFile as execFileCb } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import { HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
+import { bootFloorTool, runBootFloor } from './boot-floor.ts';
 
-const execFile = promisify(execFileCb);
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
-const FLOOR = new URL('../../shared/tools/boot-floor', import.meta.url).pathname;
+const FLOOR = bootFloorTool();
 const image = await buildBootImage({ log: (m) => console.error(m) });
 
 interface Run {
@@ -83,25 +83,18 @@ async function ingotOnce(): Promise<Run> {
   return { hello: s, preKernel: s - readyAt, kernel: initAt, init: readyAt - initAt };
 }
 
-async function floorOnce(): Promise<number> {
-  const { stdout } = await execFile(
-    FLOOR,
-    ['--direct', '--runs', '1', '--cache', `${defaultCacheDir()}/boot-floor`],
-    { maxBuffer: 16 * 2 ** 20 },
-  );
-  const m = /floor: \S+ median=([\d.]+)s/.exec(stdout);
-  if (!m) throw new Error(`boot-floor printed no floor line:\n${stdout}`);
-  return Number(m[1]);
+async function floorOnce(tool: string): Promise<number> {
+  return (await runBootFloor(tool, ['--direct', '--cache', `${defaultCacheDir()}/boot-floor`])).median;
 }
 
 const ours: Run[] = [];
 const floor: number[] = [];
 for (let n = 0; n < runs; n++) {
-  floor.push(await floorOnce());
+  if (FLOOR) floor.push(await floorOnce(FLOOR));
   ours.push(await ingotOnce());
   const o = ours.at(-1)!;
   console.error(
-    `run ${n + 1}: floor ${floor.at(-1)!.toFixed(2)} s, ingot ${o.hello.toFixed(2)} s (before the kernel ${o.preKernel.toFixed(2)}, kernel → /init ${o.kernel.toFixed(2)}, /init → hello ${o.init.toFixed(2)})`,
+    `run ${n + 1}: ${FLOOR ? `floor ${floor.at(-1)!.toFixed(2)} s, ` : ''}ingot ${o.hello.toFixed(2)} s (before the kernel ${o.preKernel.toFixed(2)}, kernel → /init ${o.kernel.toFixed(2)}, /init → hello ${o.init.toFixed(2)})`,
   );
 }
 const stats = (xs: number[]) => {
@@ -115,7 +108,9 @@ console.log(
 );
 console.log('| QEMU start → phone-home (min / median / max) | |');
 console.log('|---|---|');
-console.log(`| floor (boot-floor --direct) | ${stats(floor)} |`);
+console.log(
+  `| floor (boot-floor --direct) | ${floor.length ? stats(floor) : 'not measured (no INGOT_BOOT_FLOOR)'} |`,
+);
 console.log(`| Ingot boot image → agent hello | **${stats(ours.map((o) => o.hello))}** |`);
 console.log(
   `| … before the kernel (SeaBIOS, fw_cfg, XZ decompression) | ${stats(ours.map((o) => o.preKernel))} |`,

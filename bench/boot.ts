@@ -1,7 +1,7 @@
 /**
  * Boot chain vs the floor, side by side in one run (root; ~4 min). For each firmware, runs
- * alternate: one boot of ../shared/tools/boot-floor (dnsmasq + a static HTTP server, same QEMU,
- * ROM, kernel), then one commission boot of a lab VM through Ingot's chain (BMC power-on →
+ * alternate: one boot of the boot floor (bench/boot-floor.ts: an optional peer, INGOT_BOOT_FLOOR;
+ * dnsmasq + a static HTTP server, same QEMU, ROM, kernel; skipped when missing), then one commission boot of a lab VM through Ingot's chain (BMC power-on →
  * Ingot DHCP → iPXE script → HTTP kernel + initrd → phone-home). Each milestone is timed from
  * QEMU start. Up to the kernel+initrd fetch the two chains do the same work (Ingot's initrd is
  * the 38.5 MiB boot image, the floor's a 2.4 MiB busybox one); the phone-home compares Ingot's
@@ -10,9 +10,8 @@
  *
  *   node bench/boot.ts [--runs 3] [--firmware bios,uefi]
  */
-import { execFile as execFileCb } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../src/lab/ephemeral-image.ts';
 import { AgentTask } from '../src/core/agent-protocol.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
@@ -22,14 +21,14 @@ import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import type { Firmware } from '../src/lab/qemu.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
 import { eventually, startTestRegion } from '../test/support/region.ts';
+import { bootFloorTool, runBootFloor } from './boot-floor.ts';
 
-const execFile = promisify(execFileCb);
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, firmware: { type: 'string', default: 'bios,uefi' } },
 });
 const runs = Number(values.runs);
 const firmwares = values.firmware!.split(',') as Firmware[];
-const FLOOR = new URL('../../shared/tools/boot-floor', import.meta.url).pathname;
+const FLOOR = bootFloorTool();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 interface FloorRun {
@@ -38,16 +37,13 @@ interface FloorRun {
   kernRd: number;
   phone: number;
 }
-async function floorOnce(fw: Firmware): Promise<FloorRun> {
-  const { stdout } = await execFile(
-    FLOOR,
-    ['--firmware', fw, '--runs', '1', '--cache', `${defaultCacheDir()}/boot-floor`],
-    {
-      maxBuffer: 16 * 2 ** 20,
-    },
-  );
-  const m = /floor: \S+ median=([\d.]+)s/.exec(stdout);
-  if (!m) throw new Error(`boot-floor printed no floor line:\n${stdout}`);
+async function floorOnce(tool: string, fw: Firmware): Promise<FloorRun> {
+  const { stdout, median } = await runBootFloor(tool, [
+    '--firmware',
+    fw,
+    '--cache',
+    `${defaultCacheDir()}/boot-floor`,
+  ]);
   // One run: its milestone table's min column is the run's value.
   const at = (label: string) =>
     Number(new RegExp(`${label}[^\\n]*?\\s([\\d.]+)\\s+[\\d.]+\\s+[\\d.]+\\n`).exec(stdout)?.[1]);
@@ -55,7 +51,7 @@ async function floorOnce(fw: Firmware): Promise<FloorRun> {
     dhcp: at('DHCP ACK seen by dnsmasq'),
     script: at('iPXE script fetched'),
     kernRd: at('kernel\\+initrd fetched'),
-    phone: Number(m[1]),
+    phone: median,
   };
 }
 
@@ -117,17 +113,20 @@ try {
     const floor: FloorRun[] = [];
     const ours: Milestones[] = [];
     for (let n = 0; n < runs; n++) {
-      floor.push(await floorOnce(fw));
+      if (FLOOR) floor.push(await floorOnce(FLOOR, fw));
       ours.push(await ingotOnce(i));
       const o = ours.at(-1)!;
-      const f = floor.at(-1)!;
+      const f = floor.at(-1);
       console.error(
-        `${fw} run ${n + 1}: floor ${f.phone.toFixed(2)} s (kernel+initrd ${f.kernRd.toFixed(2)}), ingot ${o.phone.toFixed(2)} s (dhcp ${o.dhcp.toFixed(2)}, script ${o.script.toFixed(2)}, kernel+initrd ${o.kernRd.toFixed(2)}, guest dhcp ${o.gdhcp.toFixed(2)})`,
+        `${fw} run ${n + 1}: ${f ? `floor ${f.phone.toFixed(2)} s (kernel+initrd ${f.kernRd.toFixed(2)}), ` : ''}ingot ${o.phone.toFixed(2)} s (dhcp ${o.dhcp.toFixed(2)}, script ${o.script.toFixed(2)}, kernel+initrd ${o.kernRd.toFixed(2)}, guest dhcp ${o.gdhcp.toFixed(2)})`,
       );
     }
-    const fmed = (k: keyof FloorRun) => median(floor.map((o) => o[k]));
+    const fmed = (k: keyof FloorRun) => (floor.length ? median(floor.map((o) => o[k])) : Number.NaN);
     const med = (k: keyof Milestones) => median(ours.map((o) => o[k]));
-    const pair = (a: number, b: number) => `${b.toFixed(2)} / ${a.toFixed(2)} s (${(b / a).toFixed(3)}×)`;
+    const pair = (a: number, b: number) =>
+      Number.isNaN(a)
+        ? `${b.toFixed(2)} / – s`
+        : `${b.toFixed(2)} / ${a.toFixed(2)} s (${(b / a).toFixed(3)}×)`;
     rows.push(
       `| ${fw} | ${runs} | ${pair(fmed('dhcp'), med('dhcp'))} | ${pair(fmed('script'), med('script'))} | ${pair(fmed('kernRd'), med('kernRd'))} | ${pair(fmed('phone'), med('phone'))} |`,
     );

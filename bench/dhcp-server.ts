@@ -1,12 +1,11 @@
 /**
- * Starts Ingot's DHCP server alone, configured from the environment that
- * ../shared/tools/dhcp-bench exports to `cmd:` servers (and used by the real-peer tests):
+ * Starts Ingot's DHCP server alone, configured from the environment (set by bench/dhcp-leases.sh,
+ * which drives it with perfdhcp, and by the real-peer tests):
  *   SRV_ADDR, SUBNET, POOL_START, POOL_END, VALID_LIFETIME, WORKDIR (store lives there).
  * Optional: DHCP_BIND (default 0.0.0.0), DHCP_PORT (67), HTTP_BASE, DHCP_MODE (full),
  * AUTO_ENLIST (0), GATEWAY, LOG_LEVEL (warn), DATABASE (postgres://… instead of SQLite),
  * RA_IF (send router advertisements there).
- * Prints `ready <port>` on stdout once it answers. Usage:
- *   dhcp-bench 'ingot=cmd:exec /work/main/node_modules/.bin/node /work/main/bench/dhcp-server.ts'
+ * Prints `ready <port>` on stdout once it answers. Usage: bench/dhcp-leases.sh.
  */
 import pino from 'pino';
 import type { DhcpMode } from '../src/core/subnet.ts';
