@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { defaultDataDir } from './paths.ts';
 
 export interface CliTarget {
   url: string;
@@ -37,7 +38,7 @@ export function resolveTarget(flags: { url?: string; token?: string }): CliTarge
   const url = flags.url || process.env.INGOT_URL || cfg.url || 'http://127.0.0.1:8080';
   let token = flags.token || process.env.INGOT_TOKEN || cfg.token || null;
   if (!token) {
-    const local = join(process.env.INGOT_DATA ?? '.ingot', 'admin.token');
+    const local = join(defaultDataDir(), 'admin.token');
     if (existsSync(local)) token = readFileSync(local, 'utf8').trim();
   }
   return { url: url.replace(/\/+$/, ''), token };

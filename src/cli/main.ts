@@ -15,6 +15,7 @@ import { registerRackCommand } from './commands/rack.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSubnet } from './commands/subnet.ts';
 import { registerToken } from './commands/token.ts';
+import { resolvePathOptions } from './paths.ts';
 
 export function buildProgram(): Command {
   const program = new Command('ingot')
@@ -24,7 +25,12 @@ export function buildProgram(): Command {
     .option('--token <token>', 'bearer token (env INGOT_TOKEN, or `ingot login`)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Once, before any action: path options become absolute (src/cli/paths.ts).
+    .hook('preAction', (_program, action) => {
+      for (const [key, path] of Object.entries(resolvePathOptions(action.opts())))
+        action.setOptionValue(key, path);
+    });
   registerServe(program);
   registerMachine(program);
   registerSubnet(program);

@@ -4,6 +4,7 @@
  * Needs root (network namespaces, taps). See docs/lab.md.
  */
 import type { Command } from 'commander';
+import { defaultDataDir } from '../paths.ts';
 import { invalid } from '../../core/errors.ts';
 import { labDown, labUp } from '../../lab/control.ts';
 import { MAX_LAB_MACHINES } from '../../lab/lab.ts';
@@ -14,7 +15,7 @@ import { ctx } from '../context.ts';
 import { type Format, printData, table } from '../output.ts';
 
 const dataOpt = ['--data <dir>', 'the region’s data dir (its store; labs live in DATA/labs)'] as const;
-const defaultData = process.env.INGOT_DATA ?? './.ingot';
+const defaultData = defaultDataDir();
 
 function positive(flag: string, v: string, max: number): number {
   const n = Number(v);

@@ -9,6 +9,7 @@ import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { defaultDataDir } from '../paths.ts';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 
 function port(flag: string, v: string): number {
@@ -54,11 +55,7 @@ export function registerRackCommand(program: Command): void {
       '--provisioning-ip <ip>',
       "this host's IPv4 address on the machines' provisioning network",
     )
-    .option(
-      '--data <dir>',
-      'the region’s data dir (SQLite store, secret key)',
-      process.env.INGOT_DATA ?? './.ingot',
-    )
+    .option('--data <dir>', 'the region’s data dir (SQLite store, secret key)', defaultDataDir())
     .option(
       '--database <url>',
       'the region’s PostgreSQL (default: SQLite in the data dir)',

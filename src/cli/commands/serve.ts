@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
+import { defaultDataDir } from '../paths.ts';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run a region: store, lifecycle engine and HTTP API in one process')
-    .option(
-      '--data <dir>',
-      'data dir (SQLite file, secret key, admin token)',
-      process.env.INGOT_DATA ?? './.ingot',
-    )
+    .option('--data <dir>', 'data dir (SQLite file, secret key, admin token)', defaultDataDir())
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:8080')
     .option(
       '--database <url>',
