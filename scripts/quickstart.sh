@@ -1,15 +1,8 @@
 #!/bin/sh
-# Quick start: installs what Ingot needs on Debian 12 (as root) and runs a region.
+# Quick start: installs what Ingot needs on Debian 12 (as root; scripts/install.sh) and runs a
+# region (`ingot serve`, data in ./.ingot, the web console at http://127.0.0.1:8080/).
 #   ./scripts/quickstart.sh [ingot serve options]
 set -eu
 cd "$(dirname "$0")/.."
-if ! command -v npm >/dev/null 2>&1; then
-  # Debian's npm only bootstraps: the project brings its own Node 24 (npm package `node`).
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
-fi
-sh scripts/install-system-packages.sh
-# `npm install`, not `npm ci`: lock files here carry no registry addresses
-# (omit-lockfile-registry-resolved), and npm then leaves other platforms' optional packages out
-# of the lock, which `npm ci` refuses. `npm install` still installs the locked versions.
-npm install --no-audit --no-fund
-exec npm start -- "$@"
+sh scripts/install.sh
+exec bin/ingot serve "$@"

@@ -1,5 +1,5 @@
 /**
- * Serves the web console (ui/dist, built by `npm run ui:build`) at `/`. Static files hold no
+ * Serves the web console (ui/dist, built by `npm install`'s prepare script or `npm run ui:build`) at `/`. Static files hold no
  * data, so they need no token: the console asks for one and sends it to /api/v1 itself.
  * Unknown GET paths outside the API fall back to index.html so deep links (/machines/ID)
  * survive a reload.
@@ -27,10 +27,10 @@ function isFile(path: string): boolean {
 export async function registerUi(app: FastifyInstance, distDir: string = UI_DIST): Promise<void> {
   const root = resolve(distDir);
   if (!existsSync(join(root, 'index.html'))) {
-    // Not built (a checkout without `npm ci`/`npm start`): say how, instead of a bare 404.
+    // Not built (a checkout without `npm install`): say how, instead of a bare 404.
     app.get('/', { config: { role: 'public' }, schema: { hide: true } }, async (_req, reply) => {
       reply.type('text/plain').status(503);
-      return 'The Ingot web console is not built. Run `npm run ui:build` (or `npm start`, which builds it), then reload.\nThe API is at /api/v1 (see /api/v1/openapi.json).\n';
+      return 'The Ingot web console is not built. Run `npm run ui:build` (`npm install` builds it too), then restart `ingot serve`.\nThe API is at /api/v1 (see /api/v1/openapi.json).\n';
     });
     return;
   }

@@ -27,7 +27,7 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
   return { browser, close: () => browser.close().catch(() => undefined) };
 }
 
-/** Builds ui/dist unless it is already there (CI runs `npm test` right after `npm ci`). */
+/** Builds ui/dist unless it is already there (`npm install` builds it; CI runs `npm test` right after). */
 export async function ensureUiBuilt(root: string): Promise<void> {
   if (existsSync(join(root, 'ui/dist/index.html'))) return;
   const { build } = await import('vite');
