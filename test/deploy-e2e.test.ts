@@ -16,8 +16,6 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -30,6 +28,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import type { IngotEvent } from '../src/core/event.ts';
 import { buildOsImage } from '../src/images/os/build.ts';
+import { zstdCopy } from '../src/images/os/compress.ts';
 import { readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
@@ -49,12 +48,7 @@ const DISK_GIB = 4;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
 
-async function sha256File(path: string): Promise<string> {
-  const { stdout } = await execFile('sha256sum', [path]);
-  return stdout.split(' ')[0];
-}
-
-/** The Debian image, zstd-compressed once per image checksum into the cache. */
+/** The Debian image and the zstd copy that `ingot image build os` registers (src/images/os/compress.ts). */
 async function compressedOsImage(cache: string): Promise<{ file: string; sha256: string; rawSize: number }> {
   const built = await buildOsImage({
     distro: 'debian-12',
@@ -62,18 +56,8 @@ async function compressedOsImage(cache: string): Promise<{ file: string; sha256:
     cacheDir: cache,
     log: (l) => phase(l),
   });
-  const dir = join(cache, 'agent-e2e');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `debian-12-${built.sha256.slice(0, 16)}.raw.zst`);
-  if (!existsSync(`${file}.sha256`)) {
-    // One compressed copy at a time: older images' copies go.
-    for (const f of readdirSync(dir))
-      if (!f.startsWith(file.split('/').at(-1)!)) rmSync(join(dir, f), { force: true });
-    await execFile('zstd', ['-q', '-f', '-T0', '-3', '--sparse', built.image, '-o', `${file}.tmp`]);
-    writeFileSync(`${file}.sha256`, await sha256File(`${file}.tmp`));
-    await execFile('mv', [`${file}.tmp`, file]);
-  }
-  return { file, sha256: readFileSync(`${file}.sha256`, 'utf8').trim(), rawSize: statSync(built.image).size };
+  const z = await zstdCopy(built.image, phase);
+  return { ...z, rawSize: statSync(built.image).size };
 }
 
 async function register(

@@ -126,6 +126,9 @@ export function registerImageCommand(program: Command): Command {
       }
       const { client, format } = ctx(cmd);
       const name = o.name ?? built.manifest.name;
+      // Registered compressed: machines download a fraction of the raw image.
+      const { zstdCopy } = await import('../../images/os/compress.ts');
+      const upload = await zstdCopy(built.image, (m) => process.stderr.write(`${m}\n`));
       let existing: Image | null = null;
       try {
         existing = await client.get<Image>(`/api/v1/images/${encodeURIComponent(name)}`);
@@ -133,7 +136,7 @@ export function registerImageCommand(program: Command): Command {
         if (exitFor(e) !== Exit.NotFound) throw e;
       }
       let img: Image;
-      if (existing?.status === 'ready' && existing.sha256 === built.sha256) {
+      if (existing?.status === 'ready' && existing.sha256 === upload.sha256) {
         process.stderr.write(`image ${name} is already registered with this sha256\n`);
         img = existing;
       } else {
@@ -142,9 +145,10 @@ export function registerImageCommand(program: Command): Command {
             ErrorCode.Conflict,
             `image ${name} exists with another sha256; remove it (ingot image rm ${name}) or pass --name`,
           );
-        img = await uploadImage(client, name, built.image, {
-          sha256: built.sha256,
+        img = await uploadImage(client, name, upload.file, {
+          sha256: upload.sha256,
           kind: 'os',
+          compression: 'zst',
           source: `build:${built.manifest.distro}@${built.manifest.inputs.recipeHash.slice(0, 12)}`,
         });
       }
