@@ -345,13 +345,15 @@ describe('a bundle upload cut by kill -9 of the region', () => {
           c.enqueue(new Uint8Array(half));
         },
       });
-      const upload = serve.fetch(`${serve.url}/api/v1/bundles/upload?name=cut`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/octet-stream' },
-        body,
-        duplex: 'half',
-        signal: ac.signal,
-      } as RequestInit).catch(() => null);
+      const upload = serve
+        .fetch(`${serve.url}/api/v1/bundles/upload?name=cut`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/octet-stream' },
+          body,
+          duplex: 'half',
+          signal: ac.signal,
+        } as RequestInit)
+        .catch(() => null);
       const end = Date.now() + 10_000;
       let b: Bundle | null = null;
       while (Date.now() < end) {
