@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +48,22 @@ describe('pinning a self-signed certificate', () => {
       return true;
     });
     await wrong.close();
+  });
+
+  it('pins for curl through a config file the way the agent writes it (src/agent/guest/ingot-agent)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-curlrc-'));
+    try {
+      const rc = (pin: string) => {
+        const f = join(dir, 'tls.curlrc');
+        writeFileSync(f, `insecure\npinnedpubkey = "${pin}"\n`);
+        return f;
+      };
+      const { stdout } = await run('curl', ['-K', rc(publicKeyPin(cert.certPem)), '-sS', url]);
+      assert.equal(stdout, 'pinned ok\n');
+      await assert.rejects(run('curl', ['-K', rc(publicKeyPin(other.certPem)), '-sS', url]), { code: 90 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives curl a --pinnedpubkey that it accepts for this certificate and refuses for another', async () => {
