@@ -207,7 +207,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
     lab = await startLab({
       name,
       dataDir,
-      region: apiRegion(region.url, region.adminToken),
+      region: apiRegion(region.url, region.adminToken, region.fingerprint),
       machines: 1,
       firmware: 'bios',
       memoryMiB: MEMORY_MIB,
