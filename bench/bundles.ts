@@ -27,7 +27,8 @@ const sh = (script: string, env: Record<string, string> = {}) =>
 const secs = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
 const work = mkdtempSync(join(tmpdir(), 'ingot-bench-bundles-'));
-const h = await startHarness();
+// Plain HTTP, as the floor's plain curl: this compares the install step, not TLS.
+const h = await startHarness({ tls: null });
 try {
   let dir = process.argv[2];
   if (!dir) {

@@ -120,7 +120,7 @@ async function run(store: 'sqlite' | 'postgres') {
     const wfSeconds = (performance.now() - w0) / 1000;
     const transitions = chosen.length * 2; // new → commissioning, commissioning → ready
     const metrics = await (
-      await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
+      await s.fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })
     ).text();
     const counted = [...metrics.matchAll(/^ingot_machine_transitions_total\{[^}]*\} (\d+)/gm)].reduce(
       (a, m) => a + Number(m[1]),

@@ -66,9 +66,10 @@ async function historyBytes(port: number, token: string): Promise<number> {
 async function run(mode: 'stalled' | 'reading', EVENTS: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ingot-bench-sse-'));
   // A loaded machine can take longer than startServe's 20 s to start a region: try again.
-  const serve = await startServe(dir)
-    .catch(() => startServe(dir))
-    .catch(() => startServe(dir));
+  // Plain HTTP on loopback: this measures the region's memory, and the sockets below speak raw HTTP.
+  const serve = await startServe(dir, ['--http'])
+    .catch(() => startServe(dir, ['--http']))
+    .catch(() => startServe(dir, ['--http']));
   try {
     const store = await openStore({ dataDir: dir });
     for (let i = 0; i < EVENTS; i += 1000)

@@ -26,7 +26,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 await ensureUiBuilt(ROOT);
 const r = await startTestRegion();
-const { close, browser } = await launchChromium().catch(async (e) => {
+const { close, browser } = await launchChromium(r.region.tls?.certPem).catch(async (e) => {
   await r.stop();
   throw e;
 });

@@ -44,9 +44,9 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
   }
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const poll = (token: string, wait = 0) =>
-    fetch(`${h.http.url}/agent/v1/task?wait=${wait}`, { headers: auth(token) });
+    h.fetch(`${h.http.secureUrl}/agent/v1/task?wait=${wait}`, { headers: auth(token) });
   const report = (token: string, id: string, body: unknown) =>
-    fetch(`${h.http.url}/agent/v1/tasks/${id}`, {
+    h.fetch(`${h.http.secureUrl}/agent/v1/tasks/${id}`, {
       method: 'POST',
       headers: { ...auth(token), 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -165,10 +165,10 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const t = parse(await (await poll(token, 5)).text());
     assert.equal(t.T_NAME, 'write-image', 'a parameter never renames the task');
     assert.equal(t.T_IMAGE_NAME, 'x');
-    assert.equal(t.T_URL, `${h.http.url}/artifacts/images/x.raw`);
+    assert.equal(t.T_URL, `${h.http.secureUrl}/artifacts/images/x.raw`);
     assert.equal(t.T_SHA256, SHA);
-    assert.equal(t.T_METADATA_URL, `${h.http.url}/metadata/`);
-    assert.equal(t.T_OS_BOOTED_URL, `${h.http.url}/agent/v1/os-booted/`);
+    assert.equal(t.T_METADATA_URL, `${h.http.secureUrl}/metadata/`);
+    assert.equal(t.T_OS_BOOTED_URL, `${h.http.secureUrl}/agent/v1/os-booted/`);
     assert.ok(!Object.values(t).some((v) => v.includes(token)), 'the token is never sent back');
     assert.match(t.T_OS_TOKEN, /^[A-Za-z0-9_-]{32,}$/, 'the written OS gets a token of its own');
     assert.equal((await h.store.findMachineByOsToken(hashBootToken(t.T_OS_TOKEN)))?.id, m.id);
@@ -194,7 +194,7 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const { m, job, token } = await setup('deploy');
     assert.equal((await port.task(m, job.id, 'os-booted')).status, 'pending');
     assert.equal((await poll(token)).status, 204, 'the ephemeral agent never gets os-booted');
-    const res = await fetch(`${h.http.url}/agent/v1/os-booted/${token}`, {
+    const res = await h.fetch(`${h.http.secureUrl}/agent/v1/os-booted/${token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: `instance_id=${m.id}&hostname=${m.hostname}&pub_key_rsa=x`,
@@ -219,7 +219,7 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
       actor: 'test',
     });
     await port.task(m, job.id, 'os-booted');
-    const res = await fetch(`${h.http.url}/agent/v1/os-booted/${os}`, { method: 'POST', body: '' });
+    const res = await h.fetch(`${h.http.secureUrl}/agent/v1/os-booted/${os}`, { method: 'POST', body: '' });
     assert.equal(res.status, 200);
     assert.equal((await port.task(m, job.id, 'os-booted')).status, 'done');
     // Queuing the release supersedes the deploy job, as a new workflow does.
@@ -234,7 +234,7 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const a = await setup();
     const b = await setup();
     await port.task(a.m, a.job.id, 'wipe', {});
-    assert.equal((await fetch(`${h.http.url}/agent/v1/task`)).status, 401);
+    assert.equal((await h.fetch(`${h.http.secureUrl}/agent/v1/task`)).status, 401);
     assert.equal((await poll('x'.repeat(32))).status, 403);
     assert.equal((await poll(b.token)).status, 204, 'B does not see A’s task');
     const t = parse(await (await poll(a.token, 5)).text());
@@ -251,12 +251,12 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     await port.task(m, job.id, 'wipe', {});
     const t = parse(await (await poll(token, 5)).text());
     const cases: [Response, ErrorCode][] = [
-      [await fetch(`${h.http.url}/agent/v1/task`), ErrorCode.Unauthenticated],
+      [await h.fetch(`${h.http.secureUrl}/agent/v1/task`), ErrorCode.Unauthenticated],
       [await poll('x'.repeat(32)), ErrorCode.Forbidden],
       [await report(token, 'at-nope', {}), ErrorCode.NotFound],
       [await report(token, t.T_ID, { log: 'x'.repeat(4 * 2 ** 20 + 1) }), ErrorCode.PayloadTooLarge],
     ];
-    const bad = await fetch(`${h.http.url}/agent/v1/tasks/${t.T_ID}`, {
+    const bad = await h.fetch(`${h.http.secureUrl}/agent/v1/tasks/${t.T_ID}`, {
       method: 'POST',
       headers: auth(token),
       body: '{not json',

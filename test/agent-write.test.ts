@@ -63,11 +63,28 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     sh(`qemu-img create -q -f qcow2 ${h.artifacts}/images/big.qcow2 ${DISK_GIB * 2}G`);
 
     m = await h.store.createMachine(machine(), 'test');
+    // The guest's connections reach the rack from 127.0.0.1 (QEMU's user network): its lease, so
+    // the rack hands it its OS images (token + leased address, as on a real network).
+    const subnet = await h.store.createSubnet(
+      {
+        name: 'lo',
+        cidr: '127.0.0.0/24',
+        gateway: null,
+        dns: [],
+        vlan: null,
+        dhcpMode: 'off',
+        autoEnlist: false,
+        ranges: [],
+      },
+      'test',
+    );
+    await h.store.allocateIp(subnet.id, { machineId: m.id, ip: '127.0.0.1', kind: 'static' });
     const token = newBootToken();
     await h.store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
     sh(`qemu-img create -q -f qcow2 ${work}/nvme.qcow2 256M`);
     const boot = await buildBootImage({ log: (l) => process.stderr.write(`# ${l}\n`) });
-    const rack = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
+    // HTTPS, pinned by the public key on the kernel line, as the rack's iPXE script boots it.
+    const rack = `https://${HOST_FROM_GUEST}:${h.http.securePort}`;
     // A site overlay appended to the image's initramfs (the kernel reads both archives): its
     // etc/ingot/image replaces the image's, and /init prints it.
     const overlay = cpioNewc([
@@ -79,7 +96,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     vm = await startDirectVm({
       kernel: boot.kernel,
       initrd: join(work, 'initrd.img'),
-      append: `quiet ingot.url=${rack} ingot.token=${token}`,
+      append: `quiet ingot.url=${rack} ingot.pin=${h.pin} ingot.token=${token}`,
       disk: join(work, 'disk.qcow2'),
       diskGiB: DISK_GIB,
       memoryMiB: 768,
@@ -116,7 +133,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   /** Runs one write-image task in a job of its own until the agent ends it. */
   async function writeImage(spec: Record<string, unknown>) {
     const job = await newJob('deploy');
-    const url = `http://${HOST_FROM_GUEST}:${new URL(h.http.url).port}`;
+    const url = `https://${HOST_FROM_GUEST}:${h.http.securePort}`;
     const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` }, disk: 'vda' };
     return eventually(
       async () => {
@@ -213,10 +230,14 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     sh(`dd if=${raw} of=${work}/p1.ext4 bs=512 skip=2048 count=122880 status=none`);
     assert.match(sh(`debugfs -R 'cat /etc/os-release' ${work}/p1.ext4 2>/dev/null`), /Ingot Test OS/);
     const seed = sh(`debugfs -R 'cat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`);
-    const token = /seedfrom: http:\/\/[^/]+\/metadata\/([A-Za-z0-9_-]+)\//.exec(seed)?.[1];
+    const token = /seedfrom: https:\/\/[^/]+\/metadata\/([A-Za-z0-9_-]+)\//.exec(seed)?.[1];
     assert.ok(token, `a seedfrom URL in the seed: ${seed}`);
     assert.equal((await h.store.findMachineByOsToken(hashBootToken(token)))?.id, m.id, 'the OS token');
-    assert.match(seed, new RegExp(`url: http://[^\\s]+/agent/v1/os-booted/${token}`));
+    assert.match(seed, new RegExp(`url: https://[^\\s]+/agent/v1/os-booted/${token}`));
+    // The deployed OS trusts the rack's HTTPS: its certificate is in the OS's CA bundle.
+    const cat = (f: string) => sh(`debugfs -R 'cat ${f}' ${work}/p1.ext4 2>/dev/null`);
+    assert.equal(cat('/usr/local/share/ca-certificates/ingot-rack.crt'), h.certPem);
+    assert.ok(cat('/etc/ssl/certs/ca-certificates.crt').includes(h.certPem!), 'the rack in the CA bundle');
     assert.match(
       sh(`debugfs -R 'stat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`),
       /Mode: +0600/,

@@ -250,7 +250,7 @@ describe('the API under a seeded fuzz probe', { timeout: 240_000 }, () => {
       ranges: [{ kind: 'dynamic', start: '10.99.0.10', end: '10.99.0.50' }],
     });
     ids.id.push(s.body.id, 'fuzz');
-    const up = await fetch(`${r.url}/api/v1/images/fuzz-image`, {
+    const up = await r.fetch(`${r.url}/api/v1/images/fuzz-image`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${r.adminToken}`, 'content-type': 'application/octet-stream' },
       body: Buffer.alloc(65536, 1),
@@ -383,7 +383,7 @@ describe('the API under a seeded fuzz probe', { timeout: 240_000 }, () => {
 
   async function send(req: Sent): Promise<{ status: number; text: string }> {
     const ac = new AbortController();
-    const res = await fetch(`${r.url}${req.url}`, {
+    const res = await r.fetch(`${r.url}${req.url}`, {
       method: req.method,
       headers: req.headers,
       body: req.body as BodyInit | undefined,

@@ -193,7 +193,7 @@ describe('BMC credentials stay with their BMC', () => {
       const child = spawn(
         BIN,
         ['machine', 'add', '--bmc', withPassword, '--bmc-user', 'admin', '--mac', '52:54:00:bb:00:03'],
-        { env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, INGOT_BMC_PASSWORD: 'x' } },
+        { env: { ...process.env, ...r.cliEnv, INGOT_BMC_PASSWORD: 'x' } },
       );
       let err = '';
       child.stderr.on('data', (d) => (err += d));

@@ -30,7 +30,7 @@ function ingot(
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(BIN, args, {
-      env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, ...env },
+      env: { ...process.env, ...r.cliEnv, ...env },
     });
     let out = '';
     let err = '';

@@ -37,10 +37,26 @@ import { type Harness, machine, request, settle, startHarness } from './support/
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 /** Runs the install script with sh; resolves with its exit code and output (never rejects). */
+/**
+ * The rack's certificate as a deployed OS trusts it (the agent adds it to the OS's CA bundle,
+ * src/agent/guest/tasks/write-image.sh): curl reads CURL_CA_BUNDLE.
+ */
+const caBundles = new Map<string, string>();
+function trustRack(h: Harness, work: string): void {
+  const f = join(work, 'rack-ca.pem');
+  writeFileSync(f, h.certPem ?? '');
+  caBundles.set(work, f);
+}
+
 function runScript(script: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
+  const ca = caBundles.get(env.TMPDIR ?? '');
   return new Promise((resolve) => {
-    execFile('sh', [script], { env: { ...process.env, ...env }, timeout: 600_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    execFile(
+      'sh',
+      [script],
+      { env: { ...process.env, ...(ca ? { CURL_CA_BUNDLE: ca } : {}), ...env }, timeout: 600_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
 }
@@ -79,6 +95,7 @@ describe('installing a bundle on a node from its rack', () => {
   before(async () => {
     h = await startHarness();
     work = mkdtempSync(join(tmpdir(), 'ingot-bundle-install-'));
+    trustRack(h, work);
     const tree = join(work, 'tree');
     writeUpstreamTree(tree, {
       registry: 'registry.k8s.io',
@@ -101,7 +118,7 @@ describe('installing a bundle on a node from its rack', () => {
   });
 
   const getInstall = async () => {
-    const res = await request(`${h.http.url}/bundles/k120/install.sh`, {
+    const res = await request(`${h.http.secureUrl}/bundles/k120/install.sh`, {
       headers: { 'x-ingot-token': token },
     });
     assert.equal(res.status, 200, res.body.toString());
@@ -171,7 +188,7 @@ describe('installing a bundle on a node from its rack', () => {
   });
 
   it('serves bundle files only to a machine with its token from its own address', async () => {
-    const url = `${h.http.url}/bundles/k120/bin/kubelet`;
+    const url = `${h.http.secureUrl}/bundles/k120/bin/kubelet`;
     assert.equal((await request(url)).status, 401);
     assert.equal((await request(url, { headers: { 'x-ingot-token': newBootToken() } })).status, 403);
     // The right token from an address the machine does not hold.
@@ -187,17 +204,18 @@ describe('installing a bundle on a node from its rack', () => {
 
   it('never serves bundles through /artifacts/, and only files the manifest lists', async () => {
     const headers = { 'x-ingot-token': token };
-    assert.equal((await request(`${h.http.url}/artifacts/${b.path}/bin/kubelet`)).status, 404);
+    assert.equal((await request(`${h.http.secureUrl}/artifacts/${b.path}/bin/kubelet`)).status, 404);
     // Encoded slashes reach the server as one segment, decoded there: still refused.
     const sneaky = encodeURIComponent(`./${b.path}/ingot-bundle.json`);
-    assert.equal((await request(`${h.http.url}/artifacts/${sneaky}`)).status, 404);
-    assert.equal((await request(`${h.http.url}/bundles/k120/nope`, { headers })).status, 404);
+    assert.equal((await request(`${h.http.secureUrl}/artifacts/${sneaky}`)).status, 404);
+    assert.equal((await request(`${h.http.secureUrl}/bundles/k120/nope`, { headers })).status, 404);
     assert.equal(
-      (await request(`${h.http.url}/bundles/k120/bin%2F..%2F..%2Fk120%2Fbin%2Fkubelet`, { headers })).status,
+      (await request(`${h.http.secureUrl}/bundles/k120/bin%2F..%2F..%2Fk120%2Fbin%2Fkubelet`, { headers }))
+        .status,
       404,
     );
-    assert.equal((await request(`${h.http.url}/bundles/other/bin/kubelet`, { headers })).status, 404);
-    const manifest = await request(`${h.http.url}/bundles/k120/ingot-bundle.json`, { headers });
+    assert.equal((await request(`${h.http.secureUrl}/bundles/other/bin/kubelet`, { headers })).status, 404);
+    const manifest = await request(`${h.http.secureUrl}/bundles/k120/ingot-bundle.json`, { headers });
     assert.deepEqual(JSON.parse(manifest.body.toString()), b.manifest);
   });
 
@@ -218,7 +236,7 @@ describe('installing a bundle on a node from its rack', () => {
     // The seed the agent writes into the deployed OS (src/agent/guest/ingot-agent, write_seed).
     writeFileSync(
       join(work, 'seed.cfg'),
-      `datasource:\n  NoCloud:\n    seedfrom: ${h.http.url}/metadata/${token}/\n`,
+      `datasource:\n  NoCloud:\n    seedfrom: ${h.http.secureUrl}/metadata/${token}/\n`,
     );
     const root = join(work, 'root-134');
     const res = await runScript(join(work, 'ingot-install-bundle'), {
@@ -238,7 +256,7 @@ describe('installing a bundle on a node from its rack', () => {
   it('answers Range requests of a bundle file like OS images', async () => {
     const img = b.manifest!.images.find((i) => i.component === 'kube-proxy')!;
     const whole = readFileSync(join(reg.dirOf(b), img.path));
-    const res = await request(`${h.http.url}/bundles/k120/${img.path}`, {
+    const res = await request(`${h.http.secureUrl}/bundles/k120/${img.path}`, {
       headers: { 'x-ingot-token': token, range: 'bytes=100-1123' },
     });
     assert.equal(res.status, 206);
@@ -272,6 +290,7 @@ describe('the real Kubernetes 1.20.2 bundle built from Debian’s source', () =>
   }, async () => {
     const h = await startHarness();
     const work = mkdtempSync(join(tmpdir(), 'ingot-bundle-real-'));
+    trustRack(h, work);
     let ctd: TestContainerd | null = null;
     try {
       const tarball = join(work, 'bundle.tar');
@@ -290,7 +309,7 @@ describe('the real Kubernetes 1.20.2 bundle built from Debian’s source', () =>
       );
       const { token } = await deployedMachine(h);
       ctd = await startContainerd(join(work, 'containerd'));
-      const res = await request(`${h.http.url}/bundles/${b.name}/install.sh`, {
+      const res = await request(`${h.http.secureUrl}/bundles/${b.name}/install.sh`, {
         headers: { 'x-ingot-token': token },
       });
       writeFileSync(join(work, 'install.sh'), res.body);

@@ -253,7 +253,7 @@ describe('bundle API and CLI on a real region', () => {
   ): Promise<{ code: number; out: string; err: string }> {
     return new Promise((resolve) => {
       const child = spawn(BIN, args, {
-        env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, XDG_CONFIG_HOME: dir, ...env },
+        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env },
       });
       let out = '';
       let err = '';
@@ -345,13 +345,15 @@ describe('a bundle upload cut by kill -9 of the region', () => {
           c.enqueue(new Uint8Array(half));
         },
       });
-      const upload = fetch(`${serve.url}/api/v1/bundles/upload?name=cut`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/octet-stream' },
-        body,
-        duplex: 'half',
-        signal: ac.signal,
-      } as RequestInit).catch(() => null);
+      const upload = serve
+        .fetch(`${serve.url}/api/v1/bundles/upload?name=cut`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/octet-stream' },
+          body,
+          duplex: 'half',
+          signal: ac.signal,
+        } as RequestInit)
+        .catch(() => null);
       const end = Date.now() + 10_000;
       let b: Bundle | null = null;
       while (Date.now() < end) {

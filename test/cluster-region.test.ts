@@ -9,7 +9,7 @@ const EXAMPLE = new URL('../examples/k3s-edge.yaml', import.meta.url).pathname;
 
 function ingot(r: TestRegion, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken } });
+    const child = spawn(BIN, args, { env: { ...process.env, ...r.cliEnv } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

@@ -191,7 +191,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
     lab = await startLab({
       name,
       dataDir,
-      region: apiRegion(region.url, region.adminToken),
+      region: apiRegion(region.url, region.adminToken, region.fingerprint),
       machines: 1,
       firmware: 'bios',
       memoryMiB: MEMORY_MIB,
@@ -358,7 +358,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
         '--timeout',
         '400',
       ],
-      { env: { ...process.env, INGOT_URL: region!.url, INGOT_TOKEN: region!.adminToken } },
+      { env: { ...process.env, ...region!.cliEnv } },
     ).catch((e: { code: number; stderr: string; stdout: string }) => {
       throw new Error(`ingot machine deploy exited ${e.code}: ${e.stderr}${e.stdout}`);
     });

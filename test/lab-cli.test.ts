@@ -32,6 +32,8 @@ describe('ingot lab CLI', {
       region.url,
       '--token',
       region.adminToken,
+      '--fingerprint',
+      region.fingerprint!,
       'lab',
       ...args,
       '--name',

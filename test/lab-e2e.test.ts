@@ -40,7 +40,7 @@ describe('lab end to end: BMC power-on to agent phone-home', {
     lab = await startLab({
       name,
       dataDir: region.dataDir,
-      region: apiRegion(region.url, region.adminToken),
+      region: apiRegion(region.url, region.adminToken, region.fingerprint),
       machines: 2,
       firmware: ['bios', 'uefi'],
     });

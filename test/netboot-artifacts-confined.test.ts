@@ -3,7 +3,9 @@
  * `..` (plain, percent-encoded, double-encoded, with encoded slashes or backslashes), absolute
  * paths, NUL, nor symlinks inside the dir that lead out. Top-level links that assemble the dir
  * (the boot image, the lab's images, Debian's ipxe.efi → /boot) keep working, but nothing below
- * them may lead out either. Requests are sent as raw bytes, so no client normalises them.
+ * them may lead out either. Requests are sent as raw bytes, so no client normalises them, with
+ * the token of a machine leased 127.0.0.1 (OS images need it); plain HTTP, this server has no
+ * certificate (what is confined does not depend on the transport).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -11,9 +13,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BootHttpServer, startBootHttpServer } from '../src/netboot/http/index.ts';
+import {
+  type BootHttpServer,
+  hashBootToken,
+  newBootToken,
+  startBootHttpServer,
+} from '../src/netboot/http/index.ts';
 import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
+import { machine } from './support/boot-http.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-ARTIFACTS';
 
@@ -22,6 +30,7 @@ describe('the artifact server stays inside its artifacts dir', () => {
   let store: SqlStore;
   let server: BootHttpServer;
   let port: number;
+  const token = newBootToken();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ingot-confined-'));
@@ -46,6 +55,22 @@ describe('the artifact server stays inside its artifacts dir', () => {
     // A top-level link, the way the boot image and the lab's images are linked in.
     symlinkSync(mount, join(artifacts, 'mounted'));
     server = await startBootHttpServer({ store, host: '127.0.0.1', artifactsDir: artifacts });
+    const subnet = await store.createSubnet(
+      {
+        name: 'lo',
+        cidr: '127.0.0.0/24',
+        gateway: null,
+        dns: [],
+        vlan: null,
+        dhcpMode: 'off',
+        autoEnlist: false,
+        ranges: [],
+      },
+      'test',
+    );
+    const m = await store.createMachine(machine(), 'test');
+    await store.allocateIp(subnet.id, { machineId: m.id, ip: '127.0.0.1', kind: 'static' });
+    await store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
     port = Number(new URL(server.url).port);
   });
   after(async () => {
@@ -57,7 +82,7 @@ describe('the artifact server stays inside its artifacts dir', () => {
   const get = (path: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () =>
-        s.write(`GET ${path} HTTP/1.1\r\nHost: rack\r\nConnection: close\r\n\r\n`),
+        s.write(`GET ${path} HTTP/1.1\r\nHost: rack\r\nX-Ingot-Token: ${token}\r\nConnection: close\r\n\r\n`),
       );
       let out = '';
       s.setEncoding('latin1');

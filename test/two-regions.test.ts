@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type Region, startRegion } from '../src/api/region.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { pinnedFetch } from './support/region.ts';
 
 describe('two regions on one PostgreSQL', () => {
   let pg: TestPostgres;
@@ -50,7 +51,7 @@ describe('two regions on one PostgreSQL', () => {
     const b = await start();
     const token = readFileSync(join(a.adminTokenFile ?? join(dirs[1], 'admin.token')), 'utf8').trim();
     const api = async <T>(r: Region, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${r.url}${path}`, {
+      const res = await pinnedFetch(`sha256:${r.tls!.fingerprint256}`).fetch(`${r.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: body ? JSON.stringify(body) : undefined,

@@ -118,7 +118,7 @@ describe('web console', { timeout: 90_000 }, () => {
       role: 'viewer',
     });
     viewerToken = viewer.body.secret;
-    ({ browser, close: closeBrowser } = await launchChromium());
+    ({ browser, close: closeBrowser } = await launchChromium(r.region.tls?.certPem));
     ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
     watchCsp(ctx);
     page = await ctx.newPage();

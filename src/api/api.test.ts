@@ -46,7 +46,7 @@ describe('region API', () => {
   });
 
   it('serves /healthz without a token', async () => {
-    const res = await fetch(`${r.url}/healthz`);
+    const res = await r.fetch(`${r.url}/healthz`);
     assert.equal(res.status, 200);
   });
 
@@ -225,7 +225,7 @@ describe('region API', () => {
   it('streams events over SSE as they happen', async () => {
     const m = (await r.api<M>('POST', '/api/v1/machines', newMachineBody())).body;
     const ac = new AbortController();
-    const res = await fetch(`${r.url}/api/v1/events?machine=${m.id}`, {
+    const res = await r.fetch(`${r.url}/api/v1/events?machine=${m.id}`, {
       headers: { authorization: `Bearer ${viewer}` },
       signal: ac.signal,
     });
@@ -250,7 +250,7 @@ describe('region API', () => {
   });
 
   it('exports Prometheus metrics with machines by state and transitions', async () => {
-    const res = await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
+    const res = await r.fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
     const text = await res.text();
     assert.match(text, /ingot_machines\{state="ready"\} \d+/);
     assert.match(text, /ingot_machine_transitions_total\{from="commissioning",to="ready"\} [1-9]/);

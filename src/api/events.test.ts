@@ -20,7 +20,7 @@ describe('the event stream', () => {
     await r.region.store.appendEvents(filler);
     const [newest] = await r.region.store.listEvents({ limit: 1, newestFirst: true });
     const ac = new AbortController();
-    const res = await fetch(`${r.url}/api/v1/events?after=0`, {
+    const res = await r.fetch(`${r.url}/api/v1/events?after=0`, {
       headers: { authorization: `Bearer ${r.adminToken}` },
       signal: ac.signal,
     });

@@ -23,7 +23,7 @@ export const CSP_DIRECTIVES = {
   baseUri: ["'self'"],
   formAction: ["'self'"],
   frameAncestors: ["'none'"],
-  // The region serves plain HTTP until TLS lands: upgrading its own requests would break it.
+  // A region may serve plain HTTP on loopback (`--http`): upgrading its own requests would break it.
   upgradeInsecureRequests: null,
 };
 
@@ -32,8 +32,8 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
-    // Not on plain HTTP (browsers ignore it there), and on a self-signed HTTPS region it would
-    // take away the browser's "proceed anyway": the TLS work decides it.
+    // Not on plain HTTP (browsers ignore it there), and on a self-signed HTTPS region (the
+    // default) it would take away the browser's "proceed anyway" (docs/security.md).
     strictTransportSecurity: false,
   });
   app.addHook('onSend', async (_req, reply, payload) => {

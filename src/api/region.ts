@@ -17,8 +17,11 @@ import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tas
 import { POLL } from '../engine/steps.ts';
 import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
+import { privateDir } from '../store/data-dir.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
+import { checkPlainHttp, PlainHttp } from '../tls/plain-http.ts';
+import { loadServerTls, type ServerTls } from '../tls/server-cert.ts';
 import { hashToken, newTokenSecret } from './auth.ts';
 import { buildServer } from './server.ts';
 
@@ -44,13 +47,20 @@ export interface RegionOptions {
    * addresses: `true` for all, or the addresses and CIDRs allowed. @default refused
    */
   allowPrivateSources?: boolean | readonly string[];
+  /** The operator's certificate and key (PEM files); neither: a self-signed one in `DATA/tls/`. */
+  tls?: { certFile?: string; keyFile?: string };
+  /** Plain HTTP instead of HTTPS: on loopback only, or anywhere (`insecure`). @default off */
+  plainHttp?: PlainHttp;
 }
 
 export interface Region {
   readonly store: SqlStore;
   readonly engine: Engine;
   readonly app: FastifyInstance;
+  /** `https://HOST:PORT`, or `http://` when serving plain HTTP. */
   readonly url: string;
+  /** The certificate served, null on plain HTTP. */
+  readonly tls: ServerTls | null;
   /** Set when this start created the first admin token. */
   readonly adminTokenFile: string | null;
   stop(): Promise<void>;
@@ -84,6 +94,13 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     o.logger ??
     pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.password', '*.secret'] });
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
+  const plainHttp = o.plainHttp ?? PlainHttp.Off;
+  checkPlainHttp(plainHttp, [host]);
+  privateDir(o.dataDir);
+  const tls =
+    plainHttp === PlainHttp.Off
+      ? await loadServerTls({ dataDir: o.dataDir, service: 'region', ...o.tls, hosts: [host] })
+      : null;
   const store = await openStore({ dataDir: o.dataDir, database: o.database, secretKeyFile: o.secretKeyFile });
   const adminTokenFile = await bootstrapAdmin(store, o.dataDir);
   // Imports cut short by the last stop (kill -9, power loss) fail now, saying so, instead of
@@ -115,6 +132,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     logger,
     dataDir: o.dataDir,
     sources: { allowPrivate: o.allowPrivateSources },
+    tls: tls ?? undefined,
   });
   try {
     await app.listen({ host, port });
@@ -135,13 +153,14 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     logger.warn({ image: img.name }, 'an image import was interrupted by the last stop; marked failed');
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   let stopped = false;
   return {
     store,
     engine,
     app,
     url,
+    tls,
     adminTokenFile,
     async stop() {
       if (stopped) return;

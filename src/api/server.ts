@@ -17,6 +17,7 @@ import { Type } from 'typebox';
 import type { Engine } from '../engine/engine.ts';
 import type { RegionMetrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
+import type { ServerTls } from '../tls/server-cert.ts';
 import { authHook } from './auth.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { registerSecurityHeaders } from './headers.ts';
@@ -46,10 +47,12 @@ export interface ServerDeps {
   /** Which addresses URL imports (images, bundles) may fetch from (src/images/source-policy.ts). */
   sources?: SourcePolicyOptions;
   version?: string;
+  /** Serve HTTPS with this certificate (src/tls/server-cert.ts); absent: plain HTTP. */
+  tls?: ServerTls;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+  const options = {
     ...(deps.logger ? { loggerInstance: deps.logger as unknown as FastifyBaseLogger } : { logger: false }),
     // No per-request log lines: they would carry headers, and headers carry bearer tokens.
     logController: new LogController({ disableRequestLogging: true }),
@@ -63,7 +66,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Errors raised before a route runs, in the one error shape (src/api/errors.ts).
     frameworkErrors,
     clientErrorHandler: clientErrorHandler as (error: Error, socket: Socket) => void,
-  } satisfies FastifyHttpOptions<Server>).withTypeProvider<TypeBoxTypeProvider>();
+  } satisfies FastifyHttpOptions<Server>;
+  // HTTPS is the same server on a TLS socket; Fastify's types split the two, our routes don't care.
+  const app = Fastify(
+    (deps.tls
+      ? { ...options, https: { cert: deps.tls.certPem, key: deps.tls.keyPem } }
+      : options) as FastifyHttpOptions<Server>,
+  ).withTypeProvider<TypeBoxTypeProvider>();
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonParser);
 
@@ -121,6 +130,29 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           version: deps.version ?? '0.1.0',
           store: deps.store.kind,
           region: deps.engine.owner,
+        }),
+      );
+      v1.get(
+        '/tls',
+        {
+          config: { role: 'viewer' },
+          schema: {
+            tags: ['system'],
+            description:
+              'Whether the region serves HTTPS, and the SHA-256 fingerprint of its certificate (what `ingot login` pins).',
+            response: {
+              200: Type.Object({
+                https: Type.Boolean(),
+                fingerprint: Type.Union([Type.String(), Type.Null()]),
+                generated: Type.Boolean({ description: 'a self-signed certificate the region generated' }),
+              }),
+            },
+          },
+        },
+        async () => ({
+          https: deps.tls !== undefined,
+          fingerprint: deps.tls ? `sha256:${deps.tls.fingerprint256}` : null,
+          generated: deps.tls?.selfSigned ?? false,
         }),
       );
       await v1.register(machineRoutes(deps.store, deps.engine));

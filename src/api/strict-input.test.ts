@@ -156,7 +156,7 @@ describe('strict API input', () => {
     const deploy = `/api/v1/machines/${m.id}/actions/deploy`;
     // Sent as text: JSON.stringify of the 20,000-deep value would overflow in the test itself.
     const before = await snapshot();
-    const res = await fetch(`${r.url}${deploy}`, {
+    const res = await r.fetch(`${r.url}${deploy}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${r.adminToken}`, 'content-type': 'application/json' },
       body: `{"params":{"image":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`,
@@ -188,7 +188,7 @@ describe('strict API input', () => {
       { 'content-type': 'application/json; charset=utf-8' },
     ];
     for (const headers of variants) {
-      const res = await fetch(`${r.url}/api/v1/machines/${m.id}/actions/power-on`, {
+      const res = await r.fetch(`${r.url}/api/v1/machines/${m.id}/actions/power-on`, {
         method: 'POST',
         headers: { authorization: `Bearer ${r.adminToken}`, ...headers },
       });
@@ -219,7 +219,7 @@ describe('strict API input', () => {
         [undefined, undefined],
       ] as const) {
         const before = await snapshot();
-        const res = await fetch(`${r.url}${path}`, {
+        const res = await r.fetch(`${r.url}${path}`, {
           method,
           headers: { authorization: `Bearer ${r.adminToken}`, ...(type ? { 'content-type': type } : {}) },
           body,
@@ -229,7 +229,7 @@ describe('strict API input', () => {
         assert.deepEqual(await snapshot(), before, `${method} ${path} as ${type} wrote something`);
       }
     assert.equal((await r.api('GET', '/api/v1/images/k')).status, 404, 'no image was registered');
-    const list = await fetch(`${r.url}/api/v1/bundles`, {
+    const list = await r.fetch(`${r.url}/api/v1/bundles`, {
       headers: { authorization: `Bearer ${r.adminToken}` },
     });
     assert.deepEqual(await list.json(), [], 'nothing was registered');

@@ -30,7 +30,7 @@ describe('tokens and headers at the HTTP edge', () => {
 
   it('ends an open event stream when its token is revoked', async () => {
     const watcher = await newToken('watcher');
-    const res = await fetch(`${r.url}/api/v1/events`, {
+    const res = await r.fetch(`${r.url}/api/v1/events`, {
       headers: { authorization: `Bearer ${watcher.secret}` },
     });
     assert.equal(res.status, 200);
@@ -42,7 +42,7 @@ describe('tokens and headers at the HTTP edge', () => {
     assert.equal((await r.api('DELETE', `/api/v1/tokens/${watcher.token.id}`)).status, 204);
     await eventually(async () => ended, 10_000, 'the stream to end');
     await reading;
-    const again = await fetch(`${r.url}/api/v1/events`, {
+    const again = await r.fetch(`${r.url}/api/v1/events`, {
       headers: { authorization: `Bearer ${watcher.secret}` },
     });
     assert.equal(again.status, 401);
@@ -52,7 +52,9 @@ describe('tokens and headers at the HTTP edge', () => {
     const viewer = await newToken('query-viewer');
     const admin = r.adminToken;
     const ac = new AbortController();
-    const stream = await fetch(`${r.url}/api/v1/events?access_token=${viewer.secret}`, { signal: ac.signal });
+    const stream = await r.fetch(`${r.url}/api/v1/events?access_token=${viewer.secret}`, {
+      signal: ac.signal,
+    });
     assert.equal(stream.status, 200);
     ac.abort();
     for (const [method, path, body] of [
@@ -61,7 +63,7 @@ describe('tokens and headers at the HTTP edge', () => {
       ['GET', '/api/v1/machines', undefined],
       ['GET', '/api/v1/tokens', undefined],
     ] as const) {
-      const res = await fetch(`${r.url}${path}?access_token=${admin}`, {
+      const res = await r.fetch(`${r.url}${path}?access_token=${admin}`, {
         method,
         headers: body ? { 'content-type': 'application/json' } : {},
         body: body ? JSON.stringify(body) : undefined,
@@ -76,14 +78,14 @@ describe('tokens and headers at the HTTP edge', () => {
   });
 
   it('marks answers carrying a new token, and every API answer, as not to be stored by caches', async () => {
-    const res = await fetch(`${r.url}/api/v1/tokens`, {
+    const res = await r.fetch(`${r.url}/api/v1/tokens`, {
       method: 'POST',
       headers: { authorization: `Bearer ${r.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'cached', role: 'viewer' }),
     });
     assert.equal(res.status, 201);
     assert.equal(res.headers.get('cache-control'), 'no-store');
-    const list = await fetch(`${r.url}/api/v1/machines`, {
+    const list = await r.fetch(`${r.url}/api/v1/machines`, {
       headers: { authorization: `Bearer ${r.adminToken}` },
     });
     assert.equal(list.headers.get('cache-control'), 'no-store');
@@ -91,7 +93,7 @@ describe('tokens and headers at the HTTP edge', () => {
 
   it('sends nosniff, frame protection, a Content-Security-Policy and Referrer-Policy on the console and the API', async () => {
     for (const path of ['/', '/machines', '/api/v1/machines', '/api/v1/nowhere', '/healthz']) {
-      const res = await fetch(`${r.url}${path}`, { headers: { authorization: `Bearer ${r.adminToken}` } });
+      const res = await r.fetch(`${r.url}${path}`, { headers: { authorization: `Bearer ${r.adminToken}` } });
       const h = res.headers;
       assert.equal(h.get('x-content-type-options'), 'nosniff', path);
       assert.equal(h.get('x-frame-options'), 'DENY', path);

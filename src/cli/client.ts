@@ -1,6 +1,8 @@
 /** A small HTTP client for the region API, used by every CLI command. */
 import { ErrorCode, IngotError, isIngotError } from '../core/errors.ts';
 import { codeOfStatus } from '../core/http-status.ts';
+import { createDispatcher, FingerprintMismatchError } from '../tls/pinned-dispatcher.ts';
+import { type Agent, fetch as undiciFetch } from 'undici';
 import type { CliTarget } from './config.ts';
 
 /** Exit codes scripts can trust. */
@@ -37,6 +39,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
   INGOT_UNAUTHENTICATED: Exit.Auth,
   INGOT_FORBIDDEN: Exit.Auth,
   INGOT_UNREACHABLE: Exit.Unreachable,
+  INGOT_TLS_UNTRUSTED: Exit.Auth,
   INGOT_STEP_FAILED: Exit.ActionFailed,
   INGOT_TIMEOUT: Exit.Timeout,
   INGOT_REQUEST_TIMEOUT: Exit.Timeout,
@@ -61,10 +64,62 @@ export function errorFromResponse(status: number, body: unknown): IngotError {
   );
 }
 
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
+
+/**
+ * The TLS failure behind a failed fetch, as an IngotError saying what to do; null when the
+ * failure is not about trust (refused, reset, timeout).
+ */
+export function tlsFailure(e: unknown, url: string): IngotError | null {
+  let c: unknown = e;
+  for (let i = 0; c && i < 5; i++, c = (c as { cause?: unknown }).cause) {
+    if (c instanceof FingerprintMismatchError)
+      return new IngotError(
+        ErrorCode.TlsUntrusted,
+        `the region at ${url} showed the certificate sha256:${c.actual}, not the pinned sha256:${c.expected}: refusing to send the token. If the region's certificate really changed (regenerated or replaced), compare the new fingerprint with the one \`ingot serve\` printed or \`ingot tls\` shows on the region's host, then run \`ingot login ${url} --fingerprint sha256:${c.actual}\`; otherwise something between you and the region is answering in its place`,
+        { details: { expected: `sha256:${c.expected}`, actual: `sha256:${c.actual}` } },
+      );
+    const code = (c as { code?: string }).code ?? '';
+    if (TLS_CODES.test(code))
+      return new IngotError(
+        ErrorCode.TlsUntrusted,
+        `the region at ${url} has a TLS certificate this machine does not trust (${code}); pin it: \`ingot login ${url}\` (shows its fingerprint to confirm) or --fingerprint sha256:… (INGOT_FINGERPRINT)`,
+        { details: { tlsCode: code } },
+      );
+  }
+  return null;
+}
+
 export class Client {
   readonly target: CliTarget;
+  #dispatcher: Agent | null = null;
   constructor(target: CliTarget) {
     this.target = target;
+  }
+
+  /**
+   * fetch to the region: over HTTPS with a pinned fingerprint only that certificate is accepted
+   * (src/tls/pinned-dispatcher.ts, as the Redfish driver pins BMCs); without one, the system's
+   * CAs decide.
+   */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const url = `${this.target.url}${path}`;
+    if (!this.target.fingerprint || !url.startsWith('https:')) return fetch(url, init);
+    this.#dispatcher ??= createDispatcher({
+      fingerprint: this.target.fingerprint,
+      fieldName: '--fingerprint',
+      // Uploads and imports answer when they are done: minutes, not seconds.
+      timeoutMs: 300_000,
+      bodyTimeoutMs: 0,
+    });
+    const opts = { ...init, dispatcher: this.#dispatcher } as Parameters<typeof undiciFetch>[1];
+    return undiciFetch(url, opts) as unknown as Promise<Response>;
+  }
+
+  /** Closes the pinned connections (a CLI run ends with them otherwise kept alive). */
+  async close(): Promise<void> {
+    await this.#dispatcher?.close();
+    this.#dispatcher = null;
   }
 
   headers(): Record<string, string> {
@@ -74,12 +129,14 @@ export class Client {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.target.url}${path}`, {
+      res = await this.fetch(path, {
         method,
         headers: { ...this.headers(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
+      const tls = tlsFailure(e, this.target.url);
+      if (tls) throw tls;
       throw new IngotError(
         ErrorCode.Unreachable,
         `cannot reach the region at ${this.target.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is \`ingot serve\` running? Set --url or INGOT_URL`,
@@ -117,7 +174,7 @@ export class Client {
   async upload<T>(method: 'PUT' | 'POST', path: string, body: ReadableStream, size?: number): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.target.url}${path}`, {
+      res = await this.fetch(path, {
         method,
         headers: {
           ...this.headers(),
@@ -130,6 +187,8 @@ export class Client {
     } catch (e) {
       const err = e as Error & { cause?: Error };
       if (err.cause instanceof IngotError) throw err.cause;
+      const tls = tlsFailure(e, this.target.url);
+      if (tls) throw tls;
       throw new IngotError(
         ErrorCode.Unreachable,
         `cannot upload to the region at ${this.target.url}: ${err.cause?.message ?? err.message}`,
@@ -146,11 +205,13 @@ export class Client {
     onEvent: (e: { id: number; type: string } & Record<string, unknown>) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const res = await fetch(`${this.target.url}${path}`, {
+    const res = await this.fetch(path, {
       headers: { ...this.headers(), accept: 'text/event-stream' },
       signal,
     }).catch((e) => {
       if (signal.aborted) return null;
+      const tls = tlsFailure(e, this.target.url);
+      if (tls) throw tls;
       throw new IngotError(
         ErrorCode.Unreachable,
         `cannot reach the region at ${this.target.url}: ${(e as Error).message}`,

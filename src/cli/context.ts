@@ -5,7 +5,7 @@ import { type Format, parseFormat } from './output.ts';
 
 /** The client and output format from the global options (--url, --token, -o). */
 export function ctx(cmd: Command): { client: Client; format: Format } {
-  const o = cmd.optsWithGlobals() as { url?: string; token?: string; output?: string };
+  const o = cmd.optsWithGlobals() as { url?: string; token?: string; fingerprint?: string; output?: string };
   return { client: new Client(resolveTarget(o)), format: parseFormat(o.output) };
 }
 

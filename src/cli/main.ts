@@ -10,6 +10,7 @@ import { registerBundleCommand } from './commands/bundle.ts';
 import { registerClusterCommand } from './commands/cluster.ts';
 import { registerImageCommand } from './commands/image.ts';
 import { registerLabCommand } from './commands/lab.ts';
+import { registerLogin } from './commands/login.ts';
 import { registerMachine } from './commands/machine.ts';
 import { registerRackCommand } from './commands/rack.ts';
 import { registerServe } from './commands/serve.ts';
@@ -21,8 +22,12 @@ export function buildProgram(): Command {
   const program = new Command('ingot')
     .description('Ingot: bare-metal Kubernetes from powered-off servers')
     .version('0.1.0')
-    .option('--url <url>', 'region URL (env INGOT_URL; default http://127.0.0.1:8080)')
+    .option('--url <url>', 'region URL (env INGOT_URL; default https://127.0.0.1:8080)')
     .option('--token <token>', 'bearer token (env INGOT_TOKEN, or `ingot login`)')
+    .option(
+      '--fingerprint <sha256>',
+      'trust only the region certificate with this SHA-256 fingerprint (env INGOT_FINGERPRINT, or `ingot login`)',
+    )
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .showHelpAfterError()
     .exitOverride()
@@ -35,6 +40,7 @@ export function buildProgram(): Command {
   registerMachine(program);
   registerSubnet(program);
   registerToken(program);
+  registerLogin(program);
   registerBmcCommand(program);
   registerClusterCommand(program);
   registerLabCommand(program);
@@ -62,7 +68,7 @@ if (import.meta.main) {
   const code = await main(process.argv);
   // `serve`, `rack` and `bmc emulate` keep running; everything else exits with its code.
   const argv = process.argv.slice(2);
-  const withValue = new Set(['--url', '--token', '-o', '--output']);
+  const withValue = new Set(['--url', '--token', '--fingerprint', '-o', '--output']);
   const command = argv.find((a, i) => !a.startsWith('-') && !withValue.has(argv[i - 1] ?? ''));
   const service =
     command === 'serve' || command === 'rack' || (command === 'bmc' && argv.includes('emulate'));

@@ -38,6 +38,8 @@ export const ErrorCode = {
   Timeout: 'INGOT_TIMEOUT',
   /** A service this process needs did not answer (the region, for the CLI). */
   Unreachable: 'INGOT_UNREACHABLE',
+  /** The server's TLS certificate is not the pinned one, or not trusted at all. */
+  TlsUntrusted: 'INGOT_TLS_UNTRUSTED',
   Config: 'INGOT_CONFIG',
   Store: 'INGOT_STORE',
   Internal: 'INGOT_INTERNAL',

@@ -10,12 +10,14 @@ import { apiRegion } from './region-client.ts';
 export interface DaemonConfig extends Omit<LabOptions, 'region' | 'log'> {
   readonly regionUrl: string;
   readonly token: string | null;
+  /** The region's pinned certificate, as the CLI that started the lab pins it. */
+  readonly fingerprint?: string | null;
 }
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8')) as DaemonConfig;
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
-  const lab = await startLab({ ...cfg, region: apiRegion(cfg.regionUrl, cfg.token), log });
+  const lab = await startLab({ ...cfg, region: apiRegion(cfg.regionUrl, cfg.token, cfg.fingerprint), log });
   log(`lab ${cfg.name} up: rack ${lab.state.rackHttp}, BMC ${lab.state.bmc.url}`);
   let stopping = false;
   const stop = async (sig: string) => {

@@ -3,7 +3,9 @@
  * for the lab network (so the region's DHCP serves it) and one `new` machine per VM with its BMC.
  * Re-running `lab up` reuses machines by MAC and points them at the new BMC address.
  */
+import { fetch as undiciFetch } from 'undici';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { createDispatcher } from '../tls/pinned-dispatcher.ts';
 
 export interface LabRegion {
   ensureSubnet(s: { name: string; cidr: string; rangeStart: string; rangeEnd: string }): Promise<string>;
@@ -15,8 +17,17 @@ export interface LabRegion {
   }): Promise<string>;
 }
 
-export function apiRegion(url: string, token: string | null): LabRegion {
+/** `fingerprint`: the region's pinned certificate (the CLI's), trusted alone over HTTPS. */
+export function apiRegion(url: string, token: string | null, fingerprint?: string | null): LabRegion {
   const base = `${url.replace(/\/+$/, '')}/api/v1`;
+  const dispatcher =
+    fingerprint && base.startsWith('https:') ? createDispatcher({ fingerprint, timeoutMs: 60_000 }) : null;
+  const get = (u: string, init: RequestInit): Promise<Response> =>
+    dispatcher
+      ? (undiciFetch(u, { ...init, dispatcher } as Parameters<
+          typeof undiciFetch
+        >[1]) as unknown as Promise<Response>)
+      : fetch(u, init);
   const call = async <T>(
     method: string,
     path: string,
@@ -24,7 +35,7 @@ export function apiRegion(url: string, token: string | null): LabRegion {
   ): Promise<{ status: number; body: T }> => {
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, {
+      res = await get(`${base}${path}`, {
         method,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),

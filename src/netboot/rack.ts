@@ -13,6 +13,7 @@ import pino, { type Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import { type DhcpServer, startDhcpServer } from './dhcp/index.ts';
 import { type BootHttpServer, type EphemeralImage, startBootHttpServer } from './http/index.ts';
+import type { BootTls } from './http/server.ts';
 import { startTftpServer, type TftpServer } from './tftp/index.ts';
 import type { MetadataSource } from './metadata/index.ts';
 
@@ -20,8 +21,13 @@ export interface RackServicesOptions {
   readonly store: Store;
   /** This host's address on the provisioning network. */
   readonly provisioningIp: string;
-  /** Boot HTTP port. @default 8081 */
+  /** Boot HTTP port (what firmware fetches). @default 8081 */
   readonly httpPort?: number;
+  /**
+   * HTTPS for the agent, OS images, metadata and bundles (port @default 8443); null: all plain
+   * HTTP (`--insecure-http`).
+   */
+  readonly tls?: BootTls | null;
   /** DHCP; `false` when another DHCP server (or a relay to one) hands out the boot file. */
   readonly dhcp?:
     | false
@@ -60,6 +66,8 @@ export interface RackServicesOptions {
 export interface RackServices {
   /** Base URL of the boot HTTP server, e.g. `http://10.0.0.1:8081`. */
   readonly httpUrl: string;
+  /** Its HTTPS URL, e.g. `https://10.0.0.1:8443`; httpUrl without TLS. */
+  readonly httpsUrl: string;
   readonly http: BootHttpServer;
   readonly dhcp: DhcpServer | null;
   readonly tftp: TftpServer | null;
@@ -75,6 +83,7 @@ export async function startRackServices(o: RackServicesOptions): Promise<RackSer
     artifactsDir: o.artifactsDir,
     ephemeral: o.ephemeral,
     agentUrl: o.regionUrl,
+    tls: o.tls ? { ...o.tls, port: o.tls.port ?? 8443 } : null,
     metadata: o.metadata,
     cacheBytes: o.cacheBytes,
     logger: log.child({ svc: 'boot-http' }),
@@ -117,6 +126,7 @@ export async function startRackServices(o: RackServicesOptions): Promise<RackSer
   log.info({ http: http.url, dhcp: dhcp?.port ?? null, tftp: tftp?.port ?? null }, 'rack services ready');
   return {
     httpUrl: http.url,
+    httpsUrl: http.secureUrl,
     http,
     dhcp,
     tftp,

@@ -44,6 +44,8 @@ export const BootEvent = {
   MetadataDenied: 'metadata.denied',
   /** A Kubernetes bundle file refused to a request without a valid token from its machine. */
   BundleDenied: 'bundle.denied',
+  /** An OS image refused to a request without a valid token from its machine. */
+  ImageDenied: 'image.denied',
   AgentHello: HELLO_EVENT,
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];

@@ -1,11 +1,19 @@
-/** Shared setup for the boot HTTP tests: a real SQLite store in a temp dir and a server on loopback. */
+/**
+ * Shared setup for the boot HTTP tests: a real SQLite store in a temp dir and a server on
+ * loopback, with HTTPS as `ingot rack` has it (a generated certificate; `tls: null` for plain
+ * HTTP only). `request` and `fetch` trust that certificate alone.
+ */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BootHttpServer, startBootHttpServer } from '../../src/netboot/http/index.ts';
 import type { BootHttpOptions } from '../../src/netboot/http/server.ts';
 import { openStore } from '../../src/store/open.ts';
+import { publicKeyPin } from '../../src/tls/fingerprint.ts';
+import { generateSelfSignedCert } from '../../src/tls/self-signed.ts';
+import { type PinnedFetch, pinnedFetch } from './region.ts';
 import type { SqlStore } from '../../src/store/sql-store.ts';
 import type { NewMachine } from '../../src/store/store.ts';
 
@@ -14,6 +22,12 @@ export interface Harness {
   store: SqlStore;
   http: BootHttpServer;
   artifacts: string;
+  /** fetch trusting the rack's certificate only (plain HTTP as is). */
+  fetch: PinnedFetch;
+  /** The rack certificate's `sha256//…` pin (what the kernel line carries), null without TLS. */
+  pin: string | null;
+  /** The rack's certificate (PEM): what the agent puts in a deployed OS's trust store. */
+  certPem: string | null;
   close(): Promise<void>;
 }
 
@@ -24,20 +38,33 @@ export async function startHarness(over: Partial<BootHttpOptions> = {}): Promise
   mkdirSync(join(artifacts, 'ephemeral'), { recursive: true });
   writeFileSync(join(artifacts, 'ephemeral', 'vmlinuz'), Buffer.alloc(4096, 7));
   writeFileSync(join(artifacts, 'ephemeral', 'initrd.img'), Buffer.alloc(1000, 9));
+  // A subject of its own: OpenSSL finds a trust anchor by subject name among TRUSTED.
+  const cert =
+    over.tls === null
+      ? null
+      : await generateSelfSignedCert(['127.0.0.1'], `Ingot test rack ${TRUSTED.length}`);
+  if (cert) TRUSTED.push(cert.certPem);
+  const pin = cert ? publicKeyPin(cert.certPem) : null;
   const server = await startBootHttpServer({
     store,
     host: '127.0.0.1',
     artifactsDir: artifacts,
     ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img' },
+    ...(cert && pin ? { tls: { certPem: cert.certPem, keyPem: cert.keyPem, publicKeyPin: pin } } : {}),
     ...over,
   });
+  const pinned = pinnedFetch(cert ? `sha256:${cert.fingerprint256}` : null);
   return {
     dir,
     store,
     http: server,
     artifacts,
+    fetch: pinned.fetch,
+    pin,
+    certPem: cert?.certPem ?? null,
     async close() {
       await server.close();
+      await pinned.dispatcher?.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -67,15 +94,24 @@ export interface Reply {
   body: Buffer;
 }
 
-/** One request; `from` binds the client to a loopback source address (127.0.0.x). */
+/** The harnesses' certificates: `request` trusts these (and only these) over HTTPS. */
+const TRUSTED: string[] = [];
+
+/** One request (HTTP or HTTPS); `from` binds the client to a loopback source address (127.0.0.x). */
 export function request(
   url: string,
   o: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const secure = url.startsWith('https:');
+    const req = (secure ? https : http).request(
       url,
-      { method: o.method ?? 'GET', headers: o.headers, localAddress: o.from },
+      {
+        method: o.method ?? 'GET',
+        headers: o.headers,
+        localAddress: o.from,
+        ...(secure ? { ca: TRUSTED, agent: false } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

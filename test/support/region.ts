@@ -1,15 +1,44 @@
-/** A real region on a free loopback port, with the fake BMC and simulated agent, for tests. */
+/**
+ * A real region on a free loopback port, with the fake BMC and simulated agent, for tests. It
+ * serves HTTPS with a self-signed certificate it generates, as `ingot serve` does by default;
+ * `fetch` and `api` trust that certificate alone (pinned by fingerprint), and `cliEnv` hands
+ * the same pin to an `ingot` child process.
+ */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { type Agent, fetch as undiciFetch } from 'undici';
 import { type Region, type RegionOptions, startRegion } from '../../src/api/region.ts';
+import { createDispatcher } from '../../src/tls/pinned-dispatcher.ts';
+
+/** `fetch` whose HTTPS trusts only the pinned certificate. */
+export type PinnedFetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** A fetch that accepts exactly the certificate with this SHA-256 fingerprint (or plain HTTP). */
+export function pinnedFetch(fingerprint: string | null): { fetch: PinnedFetch; dispatcher: Agent | null } {
+  if (!fingerprint) return { fetch: (url, init) => fetch(url, init), dispatcher: null };
+  const dispatcher = createDispatcher({ fingerprint, timeoutMs: 600_000 });
+  return {
+    dispatcher,
+    fetch: (url, init) =>
+      undiciFetch(url, { ...(init as object), dispatcher } as Parameters<
+        typeof undiciFetch
+      >[1]) as unknown as Promise<Response>,
+  };
+}
 
 export interface TestRegion {
   region: Region;
   url: string;
   dataDir: string;
   adminToken: string;
+  /** `sha256:AB:CD:…` of the region's certificate; null on plain HTTP. */
+  fingerprint: string | null;
+  /** fetch trusting the region's certificate only. */
+  fetch: PinnedFetch;
+  /** INGOT_URL, INGOT_TOKEN and INGOT_FINGERPRINT for an `ingot` child process. */
+  cliEnv: Record<string, string>;
   api<T = unknown>(
     method: string,
     path: string,
@@ -30,8 +59,10 @@ export async function startTestRegion(o: Partial<RegionOptions> = {}): Promise<T
     ...o,
   });
   const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const fingerprint = region.tls ? `sha256:${region.tls.fingerprint256}` : null;
+  const pinned = pinnedFetch(fingerprint);
   const api = async <T>(method: string, path: string, body?: unknown, token: string | null = adminToken) => {
-    const res = await fetch(`${region.url}${path}`, {
+    const res = await pinned.fetch(`${region.url}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -53,9 +84,13 @@ export async function startTestRegion(o: Partial<RegionOptions> = {}): Promise<T
     url: region.url,
     dataDir,
     adminToken,
+    fingerprint,
+    fetch: pinned.fetch,
+    cliEnv: { INGOT_URL: region.url, INGOT_TOKEN: adminToken, INGOT_FINGERPRINT: fingerprint ?? '' },
     api,
     stop: async () => {
       await region.stop();
+      await pinned.dispatcher?.close();
       if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

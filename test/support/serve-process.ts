@@ -1,8 +1,13 @@
-/** `ingot serve` as a real child process, for crash tests: start, wait healthy, kill -9. */
+/**
+ * `ingot serve` as a real child process, for crash tests: start, wait healthy, kill -9. It
+ * serves HTTPS with the certificate it generates in its data dir; `fetch` and `api` pin it.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { certFingerprint } from '../../src/tls/fingerprint.ts';
 import { join } from 'node:path';
 import { freePort } from './postgres.ts';
+import { type PinnedFetch, pinnedFetch } from './region.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -10,6 +15,10 @@ export interface ServeProcess {
   readonly url: string;
   readonly child: ChildProcess;
   readonly token: string;
+  /** fetch trusting the region's certificate only. */
+  readonly fetch: PinnedFetch;
+  /** The region's certificate (PEM) for clients that take a CA (node:https); null on plain HTTP. */
+  readonly certPem: string | null;
   /** Output so far, for failure messages. */
   log(): string;
   /** Calls the API as admin; throws with the response body on a non-2xx status. */
@@ -34,11 +43,17 @@ export async function startServe(
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${p}`;
+  const plain = extra.includes('--http') || extra.includes('--insecure-http');
+  const url = `${plain ? 'http' : 'https'}://127.0.0.1:${p}`;
+  const certFile = join(dataDir, 'tls', 'region.crt');
+  let pinned: ReturnType<typeof pinnedFetch> | null = plain ? pinnedFetch(null) : null;
   const end = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ingot serve exited with ${child.exitCode}:\n${out}`);
-    const ok = await fetch(`${url}/healthz`)
+    // The certificate is the region's first write: pin it once it is there.
+    if (!pinned && existsSync(certFile))
+      pinned = pinnedFetch(`sha256:${certFingerprint(readFileSync(certFile, 'utf8'))}`);
+    const ok = await (pinned?.fetch(`${url}/healthz`) ?? Promise.reject(new Error('no certificate yet')))
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
@@ -49,13 +64,16 @@ export async function startServe(
     await new Promise((r) => setTimeout(r, 100));
   }
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const f = pinned!.fetch;
   return {
     url,
     child,
     token,
+    fetch: f,
+    certPem: plain ? null : readFileSync(certFile, 'utf8'),
     log: () => out,
     api: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${url}${path}`, {
+      const res = await f(`${url}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,

@@ -9,4 +9,4 @@ export {
   type EmulatedBootTarget,
 } from './power-target.ts';
 export { EmulatedSystem } from './system.ts';
-export { generateSelfSignedCert, type SelfSignedCert } from './tls.ts';
+export { generateSelfSignedCert, type SelfSignedCert } from '../../tls/self-signed.ts';

@@ -16,7 +16,7 @@ import { SessionStore } from './sessions.ts';
 import { sessionRoute } from './session-routes.ts';
 import { header, readBody, send as sendReply } from './http-io.ts';
 import { EmulatedSystem } from './system.ts';
-import { generateSelfSignedCert, type SelfSignedCert } from './tls.ts';
+import { generateSelfSignedCert, type SelfSignedCert } from '../../tls/self-signed.ts';
 
 export interface EmulatorOptions {
   /** @default 127.0.0.1 */

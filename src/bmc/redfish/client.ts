@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Agent, type Dispatcher, request } from 'undici';
 import { IngotError } from '../../core/errors.ts';
 import { bmcAuth, bmcError, bmcUnreachable, type BmcErrorContext } from '../errors.ts';
-import { FingerprintMismatchError } from './tls.ts';
+import { FingerprintMismatchError } from '../../tls/pinned-dispatcher.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Redfish bodies vary by vendor; readers narrow each field they use.
 export type Json = Record<string, any>;

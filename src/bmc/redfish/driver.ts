@@ -22,7 +22,7 @@ import { type Json, RedfishClient, type RedfishResponse } from './client.ts';
 import { parseRedfishAddress } from './address.ts';
 import { BootTarget, powerStateOf, resetPlan } from './mapping.ts';
 import { readEventLog, readFirmware, readInventory, readSensors } from './readers.ts';
-import { createDispatcher } from './tls.ts';
+import { createDispatcher } from '../../tls/pinned-dispatcher.ts';
 import { findVirtualMedia, insertMedia, ejectMedia } from './virtual-media.ts';
 
 const link = (v: unknown): string | undefined => (v as Json | undefined)?.['@odata.id'];

@@ -8,4 +8,4 @@ registerDriver(
 );
 
 export { RedfishDriver, type RedfishDriverOptions } from './driver.ts';
-export { normalizeFingerprint } from './tls.ts';
+export { normalizeFingerprint } from '../../tls/fingerprint.ts';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { parseRedfishAddress } from './address.ts';
 import { normalizeMac, resetPlan, sensorKindOf } from './mapping.ts';
-import { normalizeFingerprint } from './tls.ts';
+import { normalizeFingerprint } from '../../tls/fingerprint.ts';
 
 describe('Redfish reset plans', () => {
   const all = null;

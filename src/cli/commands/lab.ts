@@ -67,6 +67,7 @@ export function registerLabCommand(program: Command): Command {
         kernelArgs: o.kernelArgs,
         regionUrl: client.target.url,
         token: client.target.token,
+        fingerprint: client.target.fingerprint,
       });
       printStatus(await labStatus(o.name, st), format);
     });

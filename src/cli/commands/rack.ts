@@ -63,7 +63,21 @@ export function registerRackCommand(program: Command): void {
     )
     .option('--secret-key <file>', 'the region’s secret key file (default: DATA/secret.key)')
     .option('--artifacts <dir>', 'served under /artifacts/: boot image, OS images (default: DATA/artifacts)')
-    .option('--http-port <port>', 'boot HTTP port', '8081')
+    .option(
+      '--http-port <port>',
+      'boot HTTP port: what firmware fetches (iPXE binaries and scripts, the boot kernel and initrd)',
+      '8081',
+    )
+    .option('--https-port <port>', 'HTTPS port: the agent, OS images, metadata and bundles', '8443')
+    .option(
+      '--tls-cert <file>',
+      'HTTPS certificate (PEM; with --tls-key). Default: a self-signed one generated in DATA/tls/rack.crt',
+    )
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option(
+      '--insecure-http',
+      'serve everything over plain HTTP: tokens, metadata and OS images cross the network in clear',
+    )
     .option(
       '--no-boot-image',
       'do not build or link the boot image (ARTIFACTS/ephemeral/{vmlinuz,initrd.img} must exist)',
@@ -84,21 +98,39 @@ export function registerRackCommand(program: Command): void {
       if (!isIPv4(o.provisioningIp))
         throw invalid('--provisioning-ip', `an IPv4 address, not "${o.provisioningIp}"`);
       const httpPort = port('--http-port', o.httpPort);
+      const httpsPort = port('--https-port', o.httpsPort);
       const dhcpPort = port('--dhcp-port', o.dhcpPort);
       const tftpPort = port('--tftp-port', o.tftpPort);
       const leaseSeconds = count('--lease-seconds', o.leaseSeconds, 30, 7 * 86_400);
       const refreshMs = count('--dhcp-refresh-ms', o.dhcpRefreshMs, 100, 600_000);
       const artifacts: string = o.artifacts ?? join(o.data, 'artifacts');
-      const [{ default: pino }, { startRackServices }, { openStore }, { privateDir }] = await Promise.all([
-        import('pino'),
-        import('../../netboot/rack.ts'),
-        import('../../store/open.ts'),
-        import('../../store/data-dir.ts'),
-      ]);
+      const [{ default: pino }, { startRackServices }, { openStore }, { privateDir }, { loadServerTls }] =
+        await Promise.all([
+          import('pino'),
+          import('../../netboot/rack.ts'),
+          import('../../store/open.ts'),
+          import('../../store/data-dir.ts'),
+          import('../../tls/server-cert.ts'),
+        ]);
       const log = pino({ level: o.logLevel }, pino.destination(2));
       // The data dir may not exist yet: create it private, as the region would.
       privateDir(o.data);
       mkdirSync(join(artifacts, 'images'), { recursive: true, mode: 0o700 });
+      const tls = o.insecureHttp
+        ? null
+        : await loadServerTls({
+            dataDir: o.data,
+            service: 'rack',
+            certFile: o.tlsCert,
+            keyFile: o.tlsKey,
+            hosts: [o.provisioningIp],
+          });
+      if (tls)
+        log.info(
+          { fingerprint: `sha256:${tls.fingerprint256}`, pin: tls.publicKeyPin, cert: tls.certFile },
+          tls.generated ? 'generated a self-signed rack certificate' : 'rack certificate',
+        );
+      else log.warn('--insecure-http: the agent, OS images, metadata and bundles are served over plain HTTP');
       if (o.bootImage) {
         const { buildBootImage } = await import('../../agent/image/build.ts');
         const image = await buildBootImage({ log: (m) => log.info(m) });
@@ -111,6 +143,7 @@ export function registerRackCommand(program: Command): void {
           store,
           provisioningIp: o.provisioningIp,
           httpPort,
+          tls: tls && { ...tls, port: httpsPort },
           artifactsDir: artifacts,
           ephemeral: { kernel: 'ephemeral/vmlinuz', initrd: 'ephemeral/initrd.img', extraArgs: o.kernelArgs },
           dhcp: o.dhcp ? { port: dhcpPort, leaseSeconds, raInterface: o.raInterface, refreshMs } : false,
@@ -121,11 +154,20 @@ export function registerRackCommand(program: Command): void {
         await store.close();
         throw e;
       }
-      const ready = { http: rack.httpUrl, dhcp: rack.dhcp?.port ?? null, tftp: rack.tftp?.port ?? null };
+      const ready = {
+        http: rack.httpUrl,
+        https: tls ? rack.httpsUrl : null,
+        fingerprint: tls ? `sha256:${tls.fingerprint256}` : null,
+        dhcp: rack.dhcp?.port ?? null,
+        tftp: rack.tftp?.port ?? null,
+      };
       // One machine-readable line (the lab waits for it), then a human one.
       process.stdout.write(`INGOT-RACK-READY ${JSON.stringify(ready)}\n`);
       process.stderr.write(
-        `ingot: rack services: boot HTTP ${rack.httpUrl}, DHCP ${ready.dhcp ?? 'off'}, TFTP ${ready.tftp ?? 'off'} (store: ${store.kind})\n`,
+        `ingot: rack services: boot HTTP ${rack.httpUrl}, HTTPS ${ready.https ?? 'off (--insecure-http)'}, DHCP ${ready.dhcp ?? 'off'}, TFTP ${ready.tftp ?? 'off'} (store: ${store.kind})\n` +
+          (tls
+            ? `ingot: rack certificate ${tls.certFile}, fingerprint sha256:${tls.fingerprint256}, agent pin ${tls.publicKeyPin}\n`
+            : ''),
       );
       let stopping = false;
       const stop = async () => {

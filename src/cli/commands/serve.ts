@@ -31,12 +31,23 @@ export function registerServe(program: Command): void {
       '--allow-private-sources [cidrs]',
       'let URL imports (images, bundles) fetch from loopback, link-local and this host’s own addresses (all, or only these comma-separated addresses/CIDRs)',
     )
+    .option(
+      '--tls-cert <file>',
+      'HTTPS certificate (PEM; with --tls-key). Default: a self-signed one generated in DATA/tls/',
+    )
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--http', 'serve plain HTTP instead of HTTPS: only on a loopback --listen address')
+    .option(
+      '--insecure-http',
+      'serve plain HTTP on any address: tokens and BMC passwords cross the network in clear',
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       // Everything the region writes (store, logs, images) is the service user's alone.
       process.umask(0o077);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
+      const { PlainHttp } = await import('../../tls/plain-http.ts');
       const region = await startRegion({
         dataDir: o.data,
         listen: o.listen,
@@ -47,6 +58,8 @@ export function registerServe(program: Command): void {
         agentPollMs: o.agentPoll,
         limits: { global: o.maxJobs, perRack: o.maxPerRack, perBmc: o.maxPerBmc },
         logLevel: o.logLevel,
+        tls: { certFile: o.tlsCert, keyFile: o.tlsKey },
+        plainHttp: o.insecureHttp ? PlainHttp.Insecure : o.http ? PlainHttp.Loopback : PlainHttp.Off,
         allowPrivateSources:
           typeof o.allowPrivateSources === 'string'
             ? o.allowPrivateSources
@@ -66,6 +79,21 @@ export function registerServe(program: Command): void {
       process.stderr.write(
         `ingot: serving ${region.url} (store: ${region.store.kind}); admin token in ${o.data}/admin.token\n`,
       );
+      if (region.tls) {
+        log.info(
+          { fingerprint: `sha256:${region.tls.fingerprint256}`, cert: region.tls.certFile },
+          region.tls.generated ? 'generated a self-signed certificate' : 'serving HTTPS',
+        );
+        process.stderr.write(
+          `ingot: TLS certificate ${region.tls.certFile}, fingerprint sha256:${region.tls.fingerprint256}\n` +
+            `ingot: pin it with \`ingot login ${region.url} --fingerprint sha256:${region.tls.fingerprint256}\`\n`,
+        );
+      } else {
+        log.warn(
+          { url: region.url },
+          'serving plain HTTP: tokens and BMC passwords cross this connection in clear',
+        );
+      }
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

@@ -1,8 +1,4 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { Client } from '../client.ts';
-import { resolveTarget, writeConfig } from '../config.ts';
 import { ctx } from '../context.ts';
 import { ago, printData, table } from '../output.ts';
 
@@ -63,25 +59,5 @@ export function registerToken(program: Command): void {
     .action(async (id, _o, cmd) => {
       await ctx(cmd).client.delete(`/api/v1/tokens/${encodeURIComponent(id)}`);
       process.stderr.write(`token ${id} revoked\n`);
-    });
-
-  program
-    .command('login <url>')
-    .description('check a token against a region and save both in ~/.config/ingot/config.json (mode 0600)')
-    .option('--token-file <file>', 'read the token from a file (default: stdin, or INGOT_TOKEN)')
-    .action(async (url, o, cmd) => {
-      const flags = cmd.optsWithGlobals() as { token?: string };
-      let secret = flags.token ?? process.env.INGOT_TOKEN;
-      if (o.tokenFile) secret = readFileSync(o.tokenFile, 'utf8').trim();
-      if (!secret && !process.stdin.isTTY) secret = readFileSync(0, 'utf8').trim();
-      if (!secret)
-        throw new IngotError(
-          ErrorCode.Validation,
-          'no token: pass --token-file FILE, pipe it on stdin, or set INGOT_TOKEN',
-        );
-      const target = { ...resolveTarget({ url, token: secret }) };
-      const me = await new Client(target).get<Token>('/api/v1/whoami');
-      const path = writeConfig(target);
-      process.stderr.write(`logged in to ${target.url} as ${me.name} (${me.role}); saved to ${path}\n`);
     });
 }

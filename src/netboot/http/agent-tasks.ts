@@ -47,9 +47,9 @@ function shellTask(task: AgentTaskRow, ctx: BootContext, osToken?: string): stri
   return taskAsShell(task, {
     url:
       typeof artifact === 'string'
-        ? `${ctx.publicUrl}/artifacts/${artifact.split('/').map(encodeURIComponent).join('/')}`
+        ? `${ctx.secureUrl}/artifacts/${artifact.split('/').map(encodeURIComponent).join('/')}`
         : undefined,
-    metadataUrl: `${ctx.publicUrl}/metadata/`,
+    metadataUrl: `${ctx.secureUrl}/metadata/`,
     osBootedUrl: `${ctx.agentUrl}/agent/v1/os-booted/`,
     osToken,
   });

@@ -8,7 +8,14 @@ import { BootEvent } from '../urls.ts';
 import { type Artifact, type ArtifactDir, contentType, sendArtifact } from './artifacts.ts';
 import type { BootContext } from './context.ts';
 import { sendText } from './context.ts';
+import { authorizeMachine } from './authorize.ts';
 import { machineForRequest, sourceIp } from './identify.ts';
+
+const IMAGE_SERVICE = {
+  name: 'image',
+  deniedEvent: BootEvent.ImageDenied,
+  tokenHint: 'send it in the X-Ingot-Token header (or Authorization: Bearer)',
+};
 
 export async function artifactRoute(
   req: IncomingMessage,
@@ -26,8 +33,11 @@ export async function artifactRoute(
   } catch {
     return sendText(res, 400, 'malformed path\n');
   }
-  // Bundles live under the artifacts dir too, but only go to machines with a token (/bundles/).
-  const hidden = dir === ctx.artifacts && name.split('/').find((p) => p !== '' && p !== '.') === 'bundles';
+  // Bundles live under the artifacts dir too, but only go to machines with a token (/bundles/);
+  // OS images go to machines with their token too, the same rule as bundles and metadata.
+  const top = dir === ctx.artifacts ? name.split('/').find((p) => p !== '' && p !== '.') : undefined;
+  const hidden = top === 'bundles';
+  if (top === 'images' && !(await authorizeMachine(req, res, url.pathname, null, ctx, IMAGE_SERVICE))) return;
   const [a, machine] = await Promise.all([
     hidden ? null : dir.open(name),
     machineForRequest(ctx.store, url, ip).catch(() => null),

@@ -48,7 +48,7 @@ export const bootScript: Handler = async (req, res, url, ctx) => {
     const script = ephemeralScript({
       kernelUrl: `${ctx.publicUrl}/artifacts/${img.kernel}${q}`,
       initrdUrl: `${ctx.publicUrl}/artifacts/${img.initrd}${q}`,
-      args: ephemeralArgs({ agentUrl: ctx.agentUrl, token, extra: img.extraArgs }),
+      args: ephemeralArgs({ agentUrl: ctx.agentUrl, token, pin: ctx.pin, extra: img.extraArgs }),
     });
     ctx.events.push({
       ...base,

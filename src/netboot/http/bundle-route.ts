@@ -59,7 +59,7 @@ export async function bundleRoute(
   if (bundle.status !== 'ready' || !bundle.manifest)
     return sendText(res, 404, `bundle ${name} is not ready (${bundle.status})\n`);
   if (path === BUNDLE_INSTALL_SCRIPT) {
-    const script = renderBundleInstall({ ...bundle, manifest: bundle.manifest }, { rackUrl: ctx.publicUrl });
+    const script = renderBundleInstall({ ...bundle, manifest: bundle.manifest }, { rackUrl: ctx.secureUrl });
     return sendText(res, 200, script, 'text/x-shellscript; charset=utf-8');
   }
   const listed = path === BUNDLE_MANIFEST_FILE || bundleFiles(bundle.manifest).some((f) => f.path === path);

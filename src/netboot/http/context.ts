@@ -19,10 +19,26 @@ export interface BootContext {
   readonly store: Store;
   readonly events: EventSink;
   readonly log: BootLogger;
-  /** How machines reach this server, e.g. `http://10.77.0.1:8081` (no trailing slash). */
+  /**
+   * How firmware reaches this server, e.g. `http://10.77.0.1:8081` (no trailing slash): iPXE
+   * scripts, iPXE binaries, the boot image's kernel and initrd.
+   */
   readonly publicUrl: string;
+  /**
+   * How the agent and the deployed OS reach it for everything carrying a token or a secret
+   * (agent endpoints, OS images, metadata, bundles): `https://10.77.0.1:8443`, or publicUrl
+   * when the rack serves no HTTPS.
+   */
+  readonly secureUrl: string;
   /** Where the ephemeral OS phones home (`ingot.url=`). */
   readonly agentUrl: string;
+  /**
+   * The rack certificate's public-key pin (`sha256//BASE64`), handed to the agent on the kernel
+   * line (`ingot.pin=`) for curl's --pinnedpubkey; null without HTTPS.
+   */
+  readonly pin: string | null;
+  /** The rack's certificate (PEM), served at /tls/rack.crt; null without HTTPS. */
+  readonly certPem: string | null;
   readonly artifacts: ArtifactDir;
   readonly ipxe: ArtifactDir;
   readonly ephemeral: EphemeralImage | null;

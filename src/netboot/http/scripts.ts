@@ -57,9 +57,18 @@ export function ephemeralScript(b: EphemeralBoot): string {
   ].join('\n');
 }
 
-/** Kernel command line of the ephemeral OS: where to phone home and with which token. */
-export function ephemeralArgs(o: { agentUrl: string; token: string; extra?: string }): string {
+/**
+ * Kernel command line of the ephemeral OS: where to phone home, with which token, and the
+ * rack certificate's public-key pin (`ingot.pin=sha256//…`) the agent's curl accepts alone.
+ */
+export function ephemeralArgs(o: {
+  agentUrl: string;
+  token: string;
+  pin?: string | null;
+  extra?: string;
+}): string {
   // `quiet`: serial output under TCG (and on slow BMC consoles) costs ~0.4 s per boot.
-  const base = `console=ttyS0 quiet panic=-1 ingot.url=${o.agentUrl} ingot.token=${o.token}`;
+  const pin = o.pin ? ` ingot.pin=${o.pin}` : '';
+  const base = `console=ttyS0 quiet panic=-1 ingot.url=${o.agentUrl}${pin} ingot.token=${o.token}`;
   return o.extra ? `${base} ${o.extra}` : base;
 }

@@ -41,7 +41,10 @@ describe('boot HTTP: iPXE scripts', () => {
       text,
       /^initrd --name initrd\.img http:\/\/127\.0\.0\.1:\d+\/artifacts\/ephemeral\/initrd\.img/m,
     );
-    assert.match(kernel[2], new RegExp(`ingot\\.url=${h.http.url}( |$)`));
+    // The agent talks HTTPS, pinned by the rack key's hash from the same kernel line.
+    assert.ok(h.http.secureUrl.startsWith('https://127.0.0.1:'), h.http.secureUrl);
+    assert.match(kernel[2], new RegExp(`ingot\\.url=${h.http.secureUrl}( |$)`));
+    assert.ok(kernel[2].includes(` ingot.pin=${h.pin} `), kernel[2]);
     const token = /ingot\.token=(\S+)/.exec(kernel[2])?.[1];
     assert.ok(token);
     assert.equal((await h.store.findMachineByBootToken(hashBootToken(token)))?.id, m.id);
@@ -108,30 +111,36 @@ describe('boot HTTP: artifacts', () => {
 
   for (const name of ['ephemeral/vmlinuz', 'big.img']) {
     it(`serves ${name} whole, by range, by suffix range, and refuses a range past the end`, async () => {
-      const whole = await request(`${h.http.url}/artifacts/${name}`);
+      const whole = await request(`${h.http.secureUrl}/artifacts/${name}`);
       assert.equal(whole.status, 200);
       assert.equal(whole.headers['accept-ranges'], 'bytes');
       const size = whole.body.length;
       assert.equal(Number(whole.headers['content-length']), size);
-      const part = await request(`${h.http.url}/artifacts/${name}`, { headers: { range: 'bytes=100-1099' } });
+      const part = await request(`${h.http.secureUrl}/artifacts/${name}`, {
+        headers: { range: 'bytes=100-1099' },
+      });
       assert.equal(part.status, 206);
       assert.equal(part.headers['content-range'], `bytes 100-1099/${size}`);
       assert.deepEqual(part.body, whole.body.subarray(100, 1100));
-      const tail = await request(`${h.http.url}/artifacts/${name}`, { headers: { range: 'bytes=-10' } });
+      const tail = await request(`${h.http.secureUrl}/artifacts/${name}`, {
+        headers: { range: 'bytes=-10' },
+      });
       assert.equal(tail.status, 206);
       assert.deepEqual(tail.body, whole.body.subarray(size - 10));
-      const open = await request(`${h.http.url}/artifacts/${name}`, {
+      const open = await request(`${h.http.secureUrl}/artifacts/${name}`, {
         headers: { range: `bytes=${size - 5}-` },
       });
       assert.deepEqual(open.body, whole.body.subarray(size - 5));
-      const past = await request(`${h.http.url}/artifacts/${name}`, { headers: { range: `bytes=${size}-` } });
+      const past = await request(`${h.http.secureUrl}/artifacts/${name}`, {
+        headers: { range: `bytes=${size}-` },
+      });
       assert.equal(past.status, 416);
       assert.equal(past.headers['content-range'], `bytes */${size}`);
     });
   }
 
   it('streams a file larger than the cache byte for byte', async () => {
-    const r = await request(`${h.http.url}/artifacts/big.img`);
+    const r = await request(`${h.http.secureUrl}/artifacts/big.img`);
     assert.ok(r.body.equals(big));
   });
 
@@ -148,9 +157,9 @@ describe('boot HTTP: artifacts', () => {
 
   it('serves a changed file anew', async () => {
     writeFileSync(join(h.artifacts, 'changing.txt'), 'one');
-    assert.equal((await request(`${h.http.url}/artifacts/changing.txt`)).body.toString(), 'one');
+    assert.equal((await request(`${h.http.secureUrl}/artifacts/changing.txt`)).body.toString(), 'one');
     writeFileSync(join(h.artifacts, 'changing.txt'), 'second');
-    assert.equal((await request(`${h.http.url}/artifacts/changing.txt`)).body.toString(), 'second');
+    assert.equal((await request(`${h.http.secureUrl}/artifacts/changing.txt`)).body.toString(), 'second');
   });
 
   it('refuses paths outside the artifacts directory', async () => {
@@ -159,7 +168,7 @@ describe('boot HTTP: artifacts', () => {
       '/artifacts/%2e%2e/data/ingot.db',
       '/artifacts/ephemeral/',
     ]) {
-      assert.equal((await request(`${h.http.url}${p}`)).status, 404, p);
+      assert.equal((await request(`${h.http.secureUrl}${p}`)).status, 404, p);
     }
   });
 
@@ -197,7 +206,7 @@ describe('boot HTTP: agent phone-home', () => {
     });
     const script = (await request(ipxeScriptUrl(h.http.url, m.nics[0].mac))).body.toString();
     const token = /ingot\.token=(\S+)/.exec(script)![1];
-    const r = await request(`${h.http.url}/agent/v1/hello`, {
+    const r = await request(`${h.http.secureUrl}/agent/v1/hello`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ mac: m.nics[0].mac, uptime: '3.2', secret: 'dropped' }),
@@ -214,11 +223,57 @@ describe('boot HTTP: agent phone-home', () => {
   });
 
   it('refuses a hello without a token (401) or with an unknown one (403)', async () => {
-    assert.equal((await request(`${h.http.url}/agent/v1/hello`, { method: 'POST' })).status, 401);
-    const r = await request(`${h.http.url}/agent/v1/hello`, {
+    assert.equal((await request(`${h.http.secureUrl}/agent/v1/hello`, { method: 'POST' })).status, 401);
+    const r = await request(`${h.http.secureUrl}/agent/v1/hello`, {
       method: 'POST',
       headers: { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
     });
     assert.equal(r.status, 403);
+  });
+});
+
+describe('boot HTTP: plain HTTP beside HTTPS', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('serves firmware its files over plain HTTP and everything carrying a token only over HTTPS', async () => {
+    for (const p of ['/artifacts/ephemeral/vmlinuz', '/artifacts/ephemeral/initrd.img', '/healthz'])
+      assert.equal((await request(`${h.http.url}${p}`)).status, 200, p);
+    for (const [method, p] of [
+      ['POST', '/agent/v1/hello'],
+      ['GET', '/agent/v1/task'],
+      ['POST', '/agent/v1/os-booted/x'],
+      ['GET', '/metadata/x/meta-data'],
+      ['GET', '/latest/meta-data/'],
+      ['GET', '/bundles/k8s/install.sh'],
+      ['GET', '/artifacts/images/os.raw'],
+      ['GET', '/artifacts/other.bin'],
+    ] as const) {
+      const r = await request(`${h.http.url}${p}`, { method });
+      assert.equal(r.status, 403, `${method} ${p}`);
+      assert.equal(r.body.toString(), `${p} is served over HTTPS only: ${h.http.secureUrl}${p}\n`);
+    }
+    // the same agent path over HTTPS reaches its handler (no token: 401)
+    assert.equal((await request(`${h.http.secureUrl}/agent/v1/hello`, { method: 'POST' })).status, 401);
+  });
+
+  it('hands out its certificate, which carries the pin on the kernel line', async () => {
+    const { publicKeyPin } = await import('../../tls/fingerprint.ts');
+    const r = await request(`${h.http.secureUrl}/tls/rack.crt`);
+    assert.equal(r.status, 200);
+    assert.equal(publicKeyPin(r.body.toString()), h.pin);
+  });
+
+  it('serves everything over plain HTTP when it has no certificate (--insecure-http)', async () => {
+    const plain = await startHarness({ tls: null });
+    try {
+      assert.equal(plain.http.secureUrl, plain.http.url);
+      assert.equal((await request(`${plain.http.url}/agent/v1/hello`, { method: 'POST' })).status, 401);
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * bearer token, and the per-machine boot token is checked only where data is per machine.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { BUNDLE_HTTP_PREFIX } from '../../core/bundle.ts';
 import type { Store } from '../../store/store.ts';
@@ -21,6 +22,17 @@ import { sendText } from './context.ts';
 import { EventSink } from './events.ts';
 import { type BootLogger, silentLogger } from './logger.ts';
 import { agentOsBooted } from './os-booted.ts';
+import { RACK_CERT_PATH, servedOverPlainHttp } from './plain-boot.ts';
+
+/** The rack's HTTPS: its certificate (src/tls/server-cert.ts) and where it listens. */
+export interface BootTls {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** `sha256//BASE64` of the public key: the agent's pin (`ingot.pin=`). */
+  readonly publicKeyPin: string;
+  /** 0 picks a free port. @default 0 */
+  readonly port?: number;
+}
 
 export interface BootHttpOptions {
   readonly store: Store;
@@ -40,6 +52,11 @@ export interface BootHttpOptions {
   readonly tokenTtlMs?: number;
   readonly metadata?: MetadataSource;
   readonly logger?: BootLogger;
+  /**
+   * HTTPS for everything that carries a token or a secret; plain HTTP keeps only what firmware
+   * fetches (plain-boot.ts). Absent: everything on plain HTTP (tests of the firmware path).
+   */
+  readonly tls?: BootTls | null;
   /** Bytes of artifacts kept in memory. @default 512 MiB */
   readonly cacheBytes?: number;
   /** Memory for large files' shared chunks (OS images). @default 256 MiB */
@@ -47,8 +64,13 @@ export interface BootHttpOptions {
 }
 
 export interface BootHttpServer {
+  /** The firmware's URL (plain HTTP). */
   readonly url: string;
   readonly port: number;
+  /** The agent's and the deployed OS's URL: HTTPS when the rack has a certificate, else `url`. */
+  readonly secureUrl: string;
+  /** The HTTPS port, null without TLS. */
+  readonly securePort: number | null;
   readonly server: http.Server;
   close(): Promise<void>;
 }
@@ -56,26 +78,45 @@ export interface BootHttpServer {
 export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpServer> {
   const log = o.logger ?? silentLogger;
   const server = http.createServer({ keepAlive: true, requestTimeout: 60_000 });
-  server.keepAliveTimeout = 30_000;
+  const secure = o.tls
+    ? https.createServer({ keepAlive: true, requestTimeout: 60_000, cert: o.tls.certPem, key: o.tls.keyPem })
+    : null;
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    s.setNoDelay(true);
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: o.host, port: o.port ?? 0, backlog: 4096 }, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listen = async (srv: http.Server, port: number): Promise<number> => {
+    srv.keepAliveTimeout = 30_000;
+    srv.on(srv === server ? 'connection' : 'secureConnection', (s: Socket) => {
+      s.setNoDelay(true);
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ host: o.host, port, backlog: 4096 }, () => resolve());
+    });
+    return (srv.address() as AddressInfo).port;
+  };
+  const port = await listen(server, o.port ?? 0);
+  let securePort: number | null = null;
+  if (secure) {
+    try {
+      securePort = await listen(secure, o.tls?.port ?? 0);
+    } catch (e) {
+      await new Promise((r) => server.close(r));
+      throw e;
+    }
+  }
   const hostPart = o.host.includes(':') ? `[${o.host}]` : o.host;
   const publicUrl = (o.publicUrl ?? `http://${hostPart}:${port}`).replace(/\/+$/, '');
+  const secureUrl = securePort === null ? publicUrl : `https://${hostPart}:${securePort}`;
   const ctx: BootContext = {
     store: o.store,
     events: new EventSink(o.store, log),
     log,
     publicUrl,
-    agentUrl: (o.agentUrl ?? publicUrl).replace(/\/+$/, ''),
+    secureUrl,
+    agentUrl: (o.agentUrl ?? secureUrl).replace(/\/+$/, ''),
+    pin: o.tls?.publicKeyPin ?? null,
+    certPem: o.tls?.certPem ?? null,
     artifacts: new ArtifactDir(o.artifactsDir, {
       cacheBytes: o.cacheBytes,
       chunkCacheBytes: o.chunkCacheBytes,
@@ -86,13 +127,28 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
   };
   const metadata = metadataRoute(o.metadata ?? deployMetadataSource(o.store));
 
-  server.on('request', (req, res) => {
-    route(req, res).catch((e: unknown) => {
+  const handle = (plain: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const answer =
+      plain &&
+      secure &&
+      !servedOverPlainHttp(req.method, new URL(req.url ?? '/', 'http://boot').pathname, ctx.ephemeral)
+        ? refusePlain(req, res)
+        : route(req, res);
+    answer.catch((e: unknown) => {
       log.error({ err: e, path: req.url }, 'boot HTTP request failed');
       if (!res.headersSent) sendText(res, 500, `internal error: ${(e as Error).message}\n`);
       else res.destroy();
     });
-  });
+  };
+  server.on('request', handle(true));
+  secure?.on('request', handle(false));
+
+  /** Tokens and secrets never cross plain HTTP when the rack has HTTPS: say where to go instead. */
+  async function refusePlain(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://boot').pathname;
+    log.warn({ path, ip: req.socket.remoteAddress }, 'plain HTTP request for an HTTPS-only path refused');
+    sendText(res, 403, `${path} is served over HTTPS only: ${secureUrl}${path}\n`);
+  }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://boot');
@@ -112,6 +168,8 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     if (p === '/agent/v1/os-booted' || p.startsWith('/agent/v1/os-booted/'))
       return req.method === 'POST' ? agentOsBooted(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (get && p === '/healthz') return sendText(res, 200, 'ok\n');
+    if (get && p === RACK_CERT_PATH && ctx.certPem)
+      return sendText(res, 200, ctx.certPem, 'application/x-pem-file');
     if (await metadata(req, res, url, ctx)) return;
     sendText(res, 404, `no route ${req.method} ${p}\n`);
   }
@@ -120,11 +178,17 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
   return {
     url: publicUrl,
     port,
+    secureUrl,
+    securePort,
     server,
     async close() {
       if (closed) return;
       closed = true;
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      const done = Promise.all(
+        [server, secure]
+          .filter((s) => s !== null)
+          .map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       for (const s of sockets) s.destroy();
       await done;
       await ctx.events.flush();

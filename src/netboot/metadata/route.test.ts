@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MachineState } from '../../core/lifecycle.ts';
@@ -57,41 +59,68 @@ describe('metadata service', () => {
   });
   after(() => h.close());
 
+  it('serves OS images under /artifacts/images/ only to a machine presenting its token from its leased address, over HTTPS only', async () => {
+    mkdirSync(join(h.artifacts, 'images'), { recursive: true });
+    writeFileSync(join(h.artifacts, 'images', 'os.raw'), 'the image');
+    const url = `${h.http.secureUrl}/artifacts/images/os.raw`;
+    const withToken = { authorization: `Bearer ${tokenA}` };
+    const ok = await request(url, { from: A, headers: withToken });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.toString(), 'the image');
+    assert.equal((await request(url, { from: A })).status, 401);
+    assert.equal((await request(url, { from: B, headers: withToken })).status, 403);
+    await settle();
+    const denied = (await h.store.listEvents({ machineId: a.id, limit: 100 })).filter(
+      (e) => e.type === 'image.denied',
+    );
+    assert.ok(
+      denied.some((e) => e.data.tokenMachine === a.id && e.data.ip === B),
+      'the token shown from another address is a security event on its machine',
+    );
+    // plain HTTP serves firmware files only: the same request, token and all, is refused
+    const plain = await request(`${h.http.url}/artifacts/images/os.raw`, { from: A, headers: withToken });
+    assert.equal(plain.status, 403);
+    assert.equal(plain.body.toString(), `/artifacts/images/os.raw is served over HTTPS only: ${url}\n`);
+  });
+
   it('serves NoCloud meta-data, user-data and vendor-data to the machine with its token in the path', async () => {
-    const md = await request(`${h.http.url}/metadata/${tokenA}/meta-data`, { from: A });
+    const md = await request(`${h.http.secureUrl}/metadata/${tokenA}/meta-data`, { from: A });
     assert.equal(md.status, 200);
     assert.match(md.body.toString(), new RegExp(`^instance-id: "${a.id}"$`, 'm'));
     assert.match(md.body.toString(), new RegExp(`^local-hostname: "${a.hostname}"$`, 'm'));
-    const ud = await request(`${h.http.url}/metadata/${tokenA}/user-data`, { from: A });
+    const ud = await request(`${h.http.secureUrl}/metadata/${tokenA}/user-data`, { from: A });
     assert.equal(ud.body.toString(), `#cloud-config\nhostname: ${a.hostname}\n`);
-    const vd = await request(`${h.http.url}/metadata/${tokenA}/vendor-data`, { from: A });
+    const vd = await request(`${h.http.secureUrl}/metadata/${tokenA}/vendor-data`, { from: A });
     assert.equal(vd.status, 200);
     assert.equal(vd.body.length, 0);
   });
 
   it('serves EC2-style keys with the token in a header', async () => {
     const headers = { 'x-ingot-token': tokenB };
-    const root = await request(`${h.http.url}/latest/meta-data/`, { from: B, headers });
+    const root = await request(`${h.http.secureUrl}/latest/meta-data/`, { from: B, headers });
     assert.equal(root.status, 200);
     assert.match(root.body.toString(), /^instance-id$/m);
     assert.match(root.body.toString(), /^placement\/$/m);
-    const id = await request(`${h.http.url}/latest/meta-data/instance-id`, { from: B, headers });
+    const id = await request(`${h.http.secureUrl}/latest/meta-data/instance-id`, { from: B, headers });
     assert.equal(id.body.toString(), b.id);
-    const ip = await request(`${h.http.url}/2009-04-04/meta-data/local-ipv4`, { from: B, headers });
+    const ip = await request(`${h.http.secureUrl}/2009-04-04/meta-data/local-ipv4`, { from: B, headers });
     assert.equal(ip.body.toString(), B);
-    const az = await request(`${h.http.url}/latest/meta-data/placement/availability-zone`, {
+    const az = await request(`${h.http.secureUrl}/latest/meta-data/placement/availability-zone`, {
       from: B,
       headers,
     });
     assert.equal(az.body.toString(), 'z1');
-    assert.equal((await request(`${h.http.url}/latest/meta-data/nope`, { from: B, headers })).status, 404);
+    assert.equal(
+      (await request(`${h.http.secureUrl}/latest/meta-data/nope`, { from: B, headers })).status,
+      404,
+    );
     await settle();
     const ev = await h.store.listEvents({ machineId: b.id, limit: 100 });
     assert.ok(ev.some((e) => e.type === 'metadata.fetch' && e.data.path === '/latest/meta-data/instance-id'));
   });
 
   it("refuses machine B presenting machine A's token and records a security event on A", async () => {
-    const r = await request(`${h.http.url}/metadata/${tokenA}/user-data`, { from: B });
+    const r = await request(`${h.http.secureUrl}/metadata/${tokenA}/user-data`, { from: B });
     assert.equal(r.status, 403);
     assert.doesNotMatch(r.body.toString(), /cloud-config/);
     await settle();
@@ -106,9 +135,12 @@ describe('metadata service', () => {
   });
 
   it('refuses a request without a token (401) and with a made-up token (403), from a leased address', async () => {
-    assert.equal((await request(`${h.http.url}/latest/meta-data/instance-id`, { from: A })).status, 401);
+    assert.equal(
+      (await request(`${h.http.secureUrl}/latest/meta-data/instance-id`, { from: A })).status,
+      401,
+    );
     const fake = 'x'.repeat(32);
-    assert.equal((await request(`${h.http.url}/metadata/${fake}/meta-data`, { from: A })).status, 403);
+    assert.equal((await request(`${h.http.secureUrl}/metadata/${fake}/meta-data`, { from: A })).status, 403);
     await settle();
     const denied = (await h.store.listEvents({ machineId: a.id, limit: 100 })).filter(
       (e) => e.type === 'metadata.denied' && e.data.tokenMachine === null,
@@ -117,14 +149,14 @@ describe('metadata service', () => {
   });
 
   it('refuses the right token from an address without a lease', async () => {
-    const r = await request(`${h.http.url}/metadata/${tokenA}/meta-data`, { from: '127.0.0.9' });
+    const r = await request(`${h.http.secureUrl}/metadata/${tokenA}/meta-data`, { from: '127.0.0.9' });
     assert.equal(r.status, 403);
   });
 
   it('serves a deployed OS by its own token, only while deployed, only metadata, until it is deleted', async () => {
     const os = newBootToken();
     await h.store.setMachineOsToken(a.id, hashBootToken(os));
-    const ud = () => request(`${h.http.url}/metadata/${os}/user-data`, { from: A });
+    const ud = () => request(`${h.http.secureUrl}/metadata/${os}/user-data`, { from: A });
     assert.equal((await ud()).status, 403, 'not honoured while the machine is commissioning');
     const move = (from: MachineState, to: MachineState) =>
       h.store.transition({ machineId: a.id, from, to, reason: 'test', actor: 'test' });
@@ -134,11 +166,11 @@ describe('metadata service', () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.toString(), `#cloud-config\nhostname: ${a.hostname}\n`);
       assert.equal(
-        (await request(`${h.http.url}/metadata/${os}/user-data`, { from: B })).status,
+        (await request(`${h.http.secureUrl}/metadata/${os}/user-data`, { from: B })).status,
         403,
         'from an address not leased to the machine',
       );
-      const agent = await request(`${h.http.url}/agent/v1/task`, {
+      const agent = await request(`${h.http.secureUrl}/agent/v1/task`, {
         from: A,
         headers: { authorization: `Bearer ${os}` },
       });

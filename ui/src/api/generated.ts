@@ -1812,6 +1812,24 @@ export type paths = {
       };
     };
   };
+  "/api/v1/tls": {
+    /** @description Whether the region serves HTTPS, and the SHA-256 fingerprint of its certificate (what `ingot login` pins). */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              fingerprint: string | null;
+              /** @description a self-signed certificate the region generated */
+              generated: boolean;
+              https: boolean;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/tokens": {
     /** List tokens (never their secrets) */
     get: {

@@ -3,7 +3,7 @@
 # events) and ending a task's subshell with a reason.
 # post PATH: POSTs stdin as JSON; retries for a minute (the rack may restart).
 post() {
-  curl -sS -m 60 --retry 12 --retry-delay 5 --retry-all-errors -H @"$HDR" \
+  curl -K "$TLSCFG" -sS -m 60 --retry 12 --retry-delay 5 --retry-all-errors -H @"$HDR" \
     -H 'Content-Type: application/json' --data-binary @- -o /dev/null -w '%{http_code}' "$URL$1"
 }
 # report JSON-FIELDS: one report about the current task.

@@ -5,6 +5,25 @@ target_disk() {
   if [ -n "$T_DISK" ]; then echo "${T_DISK#/dev/}"; return; fi
   disks | head -n 1
 }
+# image_fetch: the image to stdout. The rack's own images need the boot token and the rack's
+# pin; another server's (an image URL) gets neither.
+image_fetch() {
+  case "$T_URL" in
+    "$URL"/*) curl -K "$TLSCFG" -H @"$HDR" -fsS --retry 3 "$T_URL" ;;
+    *) curl -fsS --retry 3 "$T_URL" ;;
+  esac
+}
+# trust_rack ROOT: the deployed OS reaches the rack over HTTPS (cloud-init's seed, phone_home,
+# bundle installs): the rack's certificate, fetched over the pinned connection, joins the OS's
+# trust store — in the bundle curl and Python read, and where update-ca-certificates keeps it.
+trust_rack() {
+  [ -n "$PIN" ] || return 0
+  curl -K "$TLSCFG" -fsS -o "$RUN/rack.crt" "$URL/tls/rack.crt" || die "could not fetch the rack's certificate for the deployed OS"
+  mkdir -p "$1/usr/local/share/ca-certificates" "$1/etc/ssl/certs"
+  cp "$RUN/rack.crt" "$1/usr/local/share/ca-certificates/ingot-rack.crt"
+  cat "$RUN/rack.crt" >>"$1/etc/ssl/certs/ca-certificates.crt"
+  chmod 644 "$1/usr/local/share/ca-certificates/ingot-rack.crt" "$1/etc/ssl/certs/ca-certificates.crt"
+}
 # The image checksum: OpenSSL's SHA-256 (assembly) where present, else busybox's.
 sha256() { if command -v openssl >/dev/null; then openssl dgst -sha256 -r; else sha256sum; fi; }
 
@@ -52,6 +71,7 @@ write_seed() {
     dev=/dev/${p##*/}
     mount "$dev" /mnt/root 2>/dev/null || continue
     if [ -f /mnt/root/etc/os-release ]; then
+      (trust_rack /mnt/root) || { umount /mnt/root; die "could not fetch the rack's certificate for the deployed OS"; }
       mkdir -p /mnt/root/etc/cloud/cloud.cfg.d
       umask 077
       cat >/mnt/root/etc/cloud/cloud.cfg.d/95-ingot-agent.cfg <<CFG
@@ -91,7 +111,7 @@ do_write_image() {
     [ -z "$size" ] || [ "$size" -lt $((avail - 96 * 1048576)) ] ||
       die "the qcow2 image ($((size / 1048576)) MiB) does not fit in RAM ($((avail / 1048576)) MiB free); deploy a raw (optionally compressed) image instead"
     progress "downloading ${T_IMAGE_NAME:-the qcow2 image} into RAM"
-    curl -fsS --retry 3 "$T_URL" | tee "$RUN/image.qcow2.z" | sha256 >"$RUN/sum" || die "download of $T_URL failed"
+    image_fetch | tee "$RUN/image.qcow2.z" | sha256 >"$RUN/sum" || die "download of $T_URL failed"
     got=$(cut -d' ' -f1 "$RUN/sum")
     [ "$got" = "$T_SHA256" ] || { rm -f "$RUN/image.qcow2.z"; die "checksum mismatch: expected $T_SHA256, got $got (the image was not written)"; }
     if [ "$dec" != cat ]; then $dec "$RUN/image.qcow2.z" >"$RUN/image.qcow2" && rm -f "$RUN/image.qcow2.z"; else mv "$RUN/image.qcow2.z" "$RUN/image.qcow2"; fi
@@ -113,7 +133,7 @@ do_write_image() {
     s=$!
     watch_writes "$d" "$size" &
     w=$!
-    curl -fsS --retry 3 "$T_URL" | tee "$RUN/sumfifo" | $dec | dd of="/dev/$d" bs=4M conv=fsync 2>"$RUN/dd.err"
+    image_fetch | tee "$RUN/sumfifo" | $dec | dd of="/dev/$d" bs=4M conv=fsync 2>"$RUN/dd.err"
     rc=$?
     kill $w 2>/dev/null
     wait $s

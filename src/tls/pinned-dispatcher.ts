@@ -1,31 +1,22 @@
 /**
- * The HTTP dispatcher of a Redfish client. TLS verification is on by default; a self-signed
- * BMC certificate can be trusted by pinning its SHA-256 fingerprint instead of disabling checks.
+ * An HTTP dispatcher that trusts one certificate by its SHA-256 fingerprint: the Redfish driver
+ * pins self-signed BMC certificates with it, the CLI the region's. TLS verification is on by
+ * default; pinning replaces the chain check instead of disabling it.
  */
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
-import { invalid } from '../../core/errors.ts';
+import { normalizeFingerprint } from './fingerprint.ts';
 
 export interface DispatcherOptions {
   /** SHA-256 fingerprint to pin (hex, colons optional, `sha256:` prefix allowed). */
   readonly fingerprint?: string | null;
   readonly insecure?: boolean;
+  /** Connect and response-headers timeout. */
   readonly timeoutMs: number;
-}
-
-/** Normalises a fingerprint to Node's `fingerprint256` form (`AB:CD:…`). */
-export function normalizeFingerprint(fp: string): string {
-  const hex = fp
-    .replace(/^sha-?256[:=]/i, '')
-    .replace(/[:\s-]/g, '')
-    .toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw invalid(
-      'bmc.tlsFingerprint',
-      'must be a SHA-256 fingerprint: 64 hex digits, colons optional (openssl x509 -fingerprint -sha256)',
-    );
-  }
-  return hex.match(/.{2}/g)!.join(':');
+  /** Longest silence within a body (0: none, for event streams). @default timeoutMs */
+  readonly bodyTimeoutMs?: number;
+  /** The fingerprint's name in an error about it. @default bmc.tlsFingerprint */
+  readonly fieldName?: string;
 }
 
 export class FingerprintMismatchError extends Error {
@@ -33,7 +24,7 @@ export class FingerprintMismatchError extends Error {
   readonly expected: string;
   readonly actual: string;
   constructor(expected: string, actual: string) {
-    super(`certificate fingerprint ${actual} does not match the pinned ${expected}`);
+    super(`certificate fingerprint sha256:${actual} does not match the pinned sha256:${expected}`);
     this.expected = expected;
     this.actual = actual;
   }
@@ -44,12 +35,12 @@ export function createDispatcher(opts: DispatcherOptions): Agent {
     keepAliveTimeout: 30_000,
     connections: 8,
     headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
+    bodyTimeout: opts.bodyTimeoutMs ?? opts.timeoutMs,
   };
   if (!opts.fingerprint) {
     return new Agent({ ...common, connect: { rejectUnauthorized: !opts.insecure, timeout: opts.timeoutMs } });
   }
-  const expected = normalizeFingerprint(opts.fingerprint);
+  const expected = normalizeFingerprint(opts.fingerprint, opts.fieldName);
   // The chain of a self-signed certificate cannot verify, so verification is replaced (not
   // skipped): the connection is accepted only if the leaf certificate is exactly the pinned one.
   // TLS session resumption is off: a resumed session shows no peer certificate to compare.
