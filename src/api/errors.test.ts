@@ -4,7 +4,7 @@
  * and the status of the one table (src/core/http-status.ts).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startTestRegion, type TestRegion } from '../../test/support/region.ts';
 import { httpStatusOf } from '../core/http-status.ts';
@@ -36,10 +36,10 @@ describe('error bodies', () => {
   });
   after(async () => r?.stop());
 
-  /** Sends raw bytes, so requests no HTTP client would build can be tried. */
+  /** Sends raw bytes (over the region's TLS), so requests no HTTP client would build can be tried. */
   const raw = (request: string): Promise<Answer> =>
     new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write(request));
+      const s = tls.connect({ port, host: '127.0.0.1', ca: r.region.tls!.certPem }, () => s.write(request));
       let out = '';
       s.setEncoding('latin1');
       s.on('data', (d) => {

@@ -139,7 +139,7 @@ export class Client {
       if (tls) throw tls;
       throw new IngotError(
         ErrorCode.Unreachable,
-        `cannot reach the region at ${this.target.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is \`ingot serve\` running? Set --url or INGOT_URL`,
+        `cannot reach the region at ${this.target.url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is \`ingot serve\` running? Set --url or INGOT_URL${this.target.url.startsWith('http:') ? ' (regions serve HTTPS unless started with --http or --insecure-http: try https://)' : ''}`,
       );
     }
     if (res.status === 204) return undefined as T;

@@ -128,12 +128,13 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
   const metadata = metadataRoute(o.metadata ?? deployMetadataSource(o.store));
 
   const handle = (plain: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const answer =
+    // In a promise: a request target URL cannot parse must not throw out of the event handler.
+    const answer = (async () =>
       plain &&
       secure &&
       !servedOverPlainHttp(req.method, new URL(req.url ?? '/', 'http://boot').pathname, ctx.ephemeral)
         ? refusePlain(req, res)
-        : route(req, res);
+        : route(req, res))();
     answer.catch((e: unknown) => {
       log.error({ err: e, path: req.url }, 'boot HTTP request failed');
       if (!res.headersSent) sendText(res, 500, `internal error: ${(e as Error).message}\n`);
