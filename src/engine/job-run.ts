@@ -70,7 +70,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 const nowIso = () => new Date().toISOString();
 
 export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
-  const { store, hooks } = d;
+  const { hooks } = d;
   const signal = d.signal;
   const actor = `engine:${d.owner}`;
   const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
@@ -121,6 +121,9 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
         error = toIngotError(e);
         outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
       }
+
+      for (const e of outcome.events ?? [])
+        pendingEvents.push({ ...ev(e), machineId: e.machineId ?? job.machineId });
 
       if (error?.retryable) {
         hooks.step?.(step.name, 'retry', Date.now() - t0);

@@ -58,13 +58,18 @@ export function clusterTransitionEvent(m: ClusterMove, actor: string, jobId: str
 export async function endClusterWorkflow(
   t: Db,
   clusterId: string,
-  job: Pick<Job, 'id' | 'kind'>,
+  job: Pick<Job, 'id' | 'kind' | 'params'>,
   move: Omit<ClusterMove, 'clusterId'>,
   actor: string,
   now: number,
 ): Promise<NewEvent[]> {
   const m = { ...move, clusterId };
-  if (await writeClusterTransition(t, m, now)) return [clusterTransitionEvent(m, actor, job.id)];
+  if (await writeClusterTransition(t, m, now)) {
+    // The cluster's PKI (CA keys) goes with it; the delete job carries the create's secret id.
+    if (m.to === 'deleted' && typeof job.params.pkiSecret === 'string')
+      await t.run('DELETE FROM secrets WHERE id = ?', [job.params.pkiSecret]);
+    return [clusterTransitionEvent(m, actor, job.id)];
+  }
   return [
     {
       type: 'cluster.transition.skipped',

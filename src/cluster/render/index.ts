@@ -9,6 +9,7 @@ import { alertGroups, ruleTestsFile, rulesFile } from './alerts.ts';
 import { birdConfig, frrConfig, torSessions } from './bgp-tor.ts';
 import { userData } from './cloud-init.ts';
 import { type Artifact, ArtifactKind, type RenderContext } from './context.ts';
+import { bootstrapScript } from './bootstrap.ts';
 import { networkConfig } from './host.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
@@ -19,6 +20,45 @@ export { ArtifactKind } from './context.ts';
 
 const SECRET = 0o600;
 const PUBLIC = 0o644;
+
+/** What a region hands one node: its user-data, network-config and bootstrap script. */
+export interface NodeRender {
+  readonly userData: string;
+  readonly networkConfig: string;
+  readonly bootstrap: string;
+}
+
+/**
+ * Per node, the user-data (without the runcmd: the node agent runs the bootstrap when the
+ * region asks, in cluster order), network-config and bootstrap script, by hostname.
+ */
+export async function renderNodes(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+): Promise<Map<string, NodeRender>> {
+  const ctx: RenderContext = {
+    spec,
+    plan,
+    pki,
+    secrets,
+    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
+    minor: Number(spec.spec.version.split('.')[1]),
+    bootstrapBy: 'agent',
+  };
+  const shared = sharedFiles(ctx, clusterManifests(ctx));
+  return new Map(
+    plan.nodes.map((node) => [
+      node.hostname,
+      {
+        userData: userData(ctx, node, nodeFiles(ctx, node, shared)),
+        networkConfig: networkConfig(ctx, node),
+        bootstrap: bootstrapScript(ctx, node),
+      },
+    ]),
+  );
+}
 
 /**
  * Renders everything a planned cluster needs, in memory: per-node cloud-init user-data and

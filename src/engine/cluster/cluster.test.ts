@@ -1,0 +1,320 @@
+/**
+ * A 3-node kubeadm cluster created and deleted end to end through the engine: real store
+ * (SQLite), real planner and renderer, the machines' own deploy and release jobs on fake://
+ * BMCs, the fake agent answering the bootstrap task and a fake Kubernetes API — including a
+ * worker killed mid-create whose job another worker resumes.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { resetFakeBmcs } from '../../bmc/fake.ts';
+import { ErrorCode } from '../../core/errors.ts';
+import type { Machine } from '../../core/machine.ts';
+import { FakeKube } from '../../kube/fake.ts';
+import { openStore } from '../../store/open.ts';
+import type { SqlStore } from '../../store/sql-store.ts';
+import { machineInput, rejectsWith } from '../../store/testing.ts';
+import { FakeAgent } from '../fake-agent.ts';
+import { POLL } from '../steps.ts';
+import { Worker } from '../worker.ts';
+import { clusterAction, createCluster } from './actions.ts';
+
+export function clusterFile(name: string, workers = 2): string {
+  return `apiVersion: ingot.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  distribution: kubeadm
+  version: v1.30.2
+  controlPlane:
+    count: 1
+    machines: { pool: control }
+  placement: { tolerate: [] }
+  workers:
+    - name: general
+      count: ${workers}
+      machines: { pool: general }
+  endpoint:
+    address: 10.20.0.10
+  networking:
+    podCIDR: 10.244.0.0/16
+    serviceCIDR: 10.96.0.0/12
+    cni: { plugin: calico }
+  storage: { provider: none }
+  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
+`;
+}
+
+async function until<T>(
+  f: () => Promise<T | null | undefined | false>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Ready machines with the hardware a commission would have recorded. */
+export async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
+  const out: Machine[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = await store.createMachine(
+      machineInput({ pool, state: 'ready', stateReason: 'test' }),
+      'user:test',
+    );
+    out.push(
+      await store.updateMachine(
+        m.id,
+        { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
+        'user:test',
+      ),
+    );
+  }
+  return out;
+}
+
+describe('clusters through the engine', () => {
+  let store: SqlStore;
+  let dir: string;
+  const workers: Worker[] = [];
+  before(async () => {
+    POLL.agentMs = 10;
+    dir = await mkdtemp(join(tmpdir(), 'ingot-cluster-'));
+    store = await openStore({ dataDir: dir });
+    await store.createSubnet(
+      {
+        name: 'nodes',
+        cidr: '10.20.0.0/22',
+        gateway: '10.20.0.1',
+        dns: [],
+        vlan: null,
+        dhcpMode: 'full',
+        autoEnlist: false,
+        ranges: [{ kind: 'dynamic', start: '10.20.1.0', end: '10.20.1.254' }],
+      },
+      'user:test',
+    );
+    await store.createImage(
+      {
+        name: 'kubernetes-node',
+        kind: 'os',
+        format: 'raw',
+        compression: 'none',
+        source: 'test',
+        path: 'images/kubernetes-node.raw',
+        status: 'ready',
+        sha256: 'a'.repeat(64),
+        size: 1024,
+      },
+      'user:test',
+    );
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    resetFakeBmcs();
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const worker = (kube: FakeKube, agent = new FakeAgent({ kube }), owner?: string) => {
+    const w = new Worker({
+      store,
+      agent,
+      owner,
+      pollMs: 10,
+      leaseMs: 300,
+      retry: { baseMs: 5, capMs: 20, maxAttempts: 4 },
+      cluster: { kube, limits: { pollMs: 10, deploys: 2, joins: 1 }, secrets: () => undefined },
+    });
+    workers.push(w);
+    w.start();
+    return w;
+  };
+
+  it('creates a 3-node cluster in order, survives a worker killed mid-create, and deletes it', async () => {
+    const cps = await readyMachines(store, 'control', 1);
+    const ws = await readyMachines(store, 'general', 2);
+    const kube = new FakeKube();
+    const agent = new FakeAgent({ kube, delayMs: 40 });
+    const { cluster, job } = await createCluster(store, {
+      clusterFile: clusterFile('alpha'),
+      actor: 'user:test',
+    });
+    assert.equal(cluster.state, 'creating');
+    assert.deepEqual(
+      cluster.members.map((m) => [m.hostname, m.role]),
+      [[cps[0].hostname, 'init'], ...ws.map((w) => [w.hostname, 'worker'])],
+    );
+    for (const m of cluster.members) assert.match(m.address, /^10\.20\.0\.\d+\/22$/);
+
+    // The first worker dies while the members deploy; a second one takes the job over.
+    const dead = worker(kube, agent, 'region-a');
+    await until(
+      async () =>
+        (await store.listEvents({ clusterId: cluster.id, limit: 500 })).some(
+          (e) => e.type === 'cluster.node.deploy',
+        ),
+      20_000,
+      'a deploy to start',
+    );
+    await dead.halt();
+    worker(kube, agent, 'region-b');
+    const running = await until(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+      },
+      30_000,
+      'the cluster to run',
+    );
+    assert.equal(running.state, 'running', running.stateReason);
+
+    const events = await store.listEvents({ clusterId: cluster.id, limit: 1000 });
+    const resumed = events.find((e) => e.type === 'job.resumed');
+    assert.ok(resumed, 'the takeover is on the cluster timeline');
+    assert.match(resumed.message, /resumed at step deploy-nodes by region-b/);
+    const completed = events.filter((e) => e.type === 'step.completed').map((e) => e.data.step);
+    assert.deepEqual(completed, [
+      'deploy-nodes',
+      'bootstrap-init',
+      'bootstrap-control-planes',
+      'bootstrap-workers',
+      'wait-ready',
+    ]);
+    // Bootstrap order: the init node first, then the workers.
+    const boots = events.filter((e) => e.type === 'cluster.node.bootstrapped').map((e) => e.machineId);
+    assert.deepEqual(boots, [cps[0].id, ...ws.map((w) => w.id)]);
+    const bootstrapAsks = agent.started.filter((s) => s.task === 'bootstrap');
+    assert.deepEqual(
+      bootstrapAsks.map((s) => s.machineId),
+      [cps[0].id, ...ws.map((w) => w.id)],
+    );
+    assert.ok(bootstrapAsks.every((s) => s.jobId === job.id));
+
+    for (const m of [...cps, ...ws]) {
+      const got = await store.getMachine(m.id);
+      assert.equal(got.state, 'deployed');
+      assert.equal(got.owner, 'cluster:alpha');
+      const timeline = await store.listEvents({ machineId: m.id, limit: 500 });
+      assert.ok(
+        timeline.some((e) => e.type === 'cluster.node.bootstrapped' && e.clusterId === cluster.id),
+        'the bootstrap is on the machine’s timeline',
+      );
+      const [deploy] = await store.listJobs({ machineId: m.id }, 1);
+      assert.equal(deploy.kind, 'deploy');
+      assert.match(String(deploy.params.userData), /^#cloud-config/);
+      assert.doesNotMatch(
+        String(deploy.params.userData),
+        /runcmd/,
+        'the node agent runs the bootstrap, not cloud-init',
+      );
+    }
+    assert.ok(running.hasKubeconfig);
+    assert.match((await store.clusterKubeconfig(cluster.id))!, /ingot-fake-cluster: cluster:alpha/);
+    assert.deepEqual(running.conditions?.nodes, { ready: 3, total: 3 });
+
+    // A second create of the same name is refused while this one lives.
+    await rejectsWith(
+      createCluster(store, { clusterFile: clusterFile('alpha'), actor: 'user:test' }),
+      ErrorCode.Conflict,
+    );
+
+    const del = await clusterAction(store, 'alpha', 'delete', 'user:test');
+    assert.equal(del.cluster.state, 'deleting');
+    const deleted = await until(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'deleted' || c.state === 'failed_deleting' ? c : null;
+      },
+      30_000,
+      'the cluster to be deleted',
+    );
+    assert.equal(deleted.state, 'deleted', deleted.stateReason);
+    assert.deepEqual(kube.cordoned, new Set([cps[0].hostname, ...ws.map((w) => w.hostname)]));
+    for (const m of [...cps, ...ws]) {
+      const got = await store.getMachine(m.id);
+      assert.equal(got.state, 'ready');
+      assert.equal(got.owner, '');
+    }
+    assert.equal(await store.clusterKubeconfig(cluster.id), null);
+  });
+
+  it('fails the create with the node’s own message, and retry resumes at the failed step', async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 2);
+    const kube = new FakeKube();
+    const { cluster } = await createCluster(store, { clusterFile: clusterFile('beta'), actor: 'user:test' });
+    const last = cluster.members.at(-1)!;
+    const agent = new FakeAgent({ kube, failBootstrap: { [last.hostname]: 'kubeadm join: etcd timeout' } });
+    worker(kube, agent);
+    const failed = await until(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'failed_creating' || c.state === 'running' ? c : null;
+      },
+      30_000,
+      'the create to fail',
+    );
+    assert.equal(failed.state, 'failed_creating');
+    assert.match(
+      failed.stateReason,
+      new RegExp(`${last.hostname} failed to bootstrap: .*kubeadm join: etcd timeout`),
+    );
+
+    delete agent.options.failBootstrap;
+    const retry = await clusterAction(store, 'beta', 'retry', 'user:test');
+    assert.equal(retry.cluster.state, 'creating');
+    assert.deepEqual(
+      retry.job?.steps.map((s) => s.name),
+      ['bootstrap-workers', 'wait-ready'],
+    );
+    const running = await until(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+      },
+      30_000,
+      'the retried create',
+    );
+    assert.equal(running.state, 'running', running.stateReason);
+  });
+
+  it('refuses a create that needs more machines than are ready, naming the pool, and allocates nothing', async () => {
+    const before = (await store.listMachines({ state: ['ready'] }, 1)).total;
+    const e = await rejectsWith(
+      createCluster(store, { clusterFile: clusterFile('gamma', 50), actor: 'user:test' }),
+      ErrorCode.Validation,
+    );
+    assert.equal(e.details.stage, 'plan');
+    assert.match(e.message, /needs 50 general machines/);
+    assert.equal((await store.listMachines({ state: ['ready'] }, 1)).total, before);
+    await rejectsWith(store.getCluster('gamma'), ErrorCode.NotFound);
+  });
+
+  it('refuses a delete of a cluster being created, listing what is allowed, and of one that does not exist', async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 1);
+    const { cluster } = await createCluster(store, {
+      clusterFile: clusterFile('delta', 1),
+      actor: 'user:test',
+    });
+    const e = await rejectsWith(
+      clusterAction(store, cluster.name, 'delete', 'user:test'),
+      ErrorCode.InvalidTransition,
+    );
+    assert.deepEqual(e.details.allowed, []);
+    assert.equal(e.details.state, 'creating');
+    await rejectsWith(clusterAction(store, 'no-such', 'delete', 'user:test'), ErrorCode.NotFound);
+  });
+});
