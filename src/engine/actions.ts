@@ -25,6 +25,12 @@ export interface ActionRequest {
   params?: Record<string, unknown>;
   /** Why, in the operator's words (mark-broken, abort). */
   comment?: string;
+  /**
+   * deploy: user-data holding secrets (a cluster node's keys and tokens), sealed in the store;
+   * the job keeps only the secret's id (`userDataSecret`), which the metadata service opens.
+   * Engine-internal: the API's params cannot name a secret.
+   */
+  sealedUserData?: string;
 }
 
 export interface ActionResult {
@@ -60,6 +66,8 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
   }
   const params = normaliseActionParams(req.action, req.params);
   if (req.action === 'deploy') params.image = await deployImage(store, params.image);
+  if (req.action === 'deploy' && req.sealedUserData !== undefined)
+    params.userDataSecret = await store.putSecret('user-data', req.sealedUserData);
   const why = req.comment ? `: ${req.comment}` : '';
   const job = plan.workflow
     ? { kind: plan.workflow, steps: [...WORKFLOW_RULES[plan.workflow].steps], params }

@@ -202,6 +202,7 @@ describe('clusters through the engine', () => {
     );
     assert.ok(bootstrapAsks.every((s) => s.jobId === job.id));
 
+    const userDataSecrets: string[] = [];
     for (const m of [...cps, ...ws]) {
       const got = await store.getMachine(m.id);
       assert.equal(got.state, 'deployed');
@@ -213,12 +214,11 @@ describe('clusters through the engine', () => {
       );
       const [deploy] = await store.listJobs({ machineId: m.id }, 1);
       assert.equal(deploy.kind, 'deploy');
-      assert.match(String(deploy.params.userData), /^#cloud-config/);
-      assert.doesNotMatch(
-        String(deploy.params.userData),
-        /runcmd/,
-        'the node agent runs the bootstrap, not cloud-init',
-      );
+      assert.equal(deploy.params.userData, undefined, 'the user-data (keys, tokens) is not in the job');
+      const userData = await store.getSecret(String(deploy.params.userDataSecret));
+      assert.match(userData, /^#cloud-config/);
+      assert.doesNotMatch(userData, /runcmd/, 'the node agent runs the bootstrap, not cloud-init');
+      userDataSecrets.push(String(deploy.params.userDataSecret));
     }
     assert.ok(running.hasKubeconfig);
     assert.match((await store.clusterKubeconfig(cluster.id))!, /ingot-fake-cluster: cluster:alpha/);
@@ -248,6 +248,8 @@ describe('clusters through the engine', () => {
       assert.equal(got.owner, '');
     }
     assert.equal(await store.clusterKubeconfig(cluster.id), null);
+    for (const id of userDataSecrets) await rejectsWith(store.getSecret(id), ErrorCode.NotFound);
+    await rejectsWith(store.getSecret(String(job.params.pkiSecret)), ErrorCode.NotFound);
   });
 
   it('fails the create with the node’s own message, and retry resumes at the failed step', async () => {

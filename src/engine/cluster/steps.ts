@@ -121,7 +121,8 @@ async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
       machineId: m.machineId,
       action: 'deploy',
       actor: memberActor(ctx),
-      params: { ...(image ? { image } : {}), userData: render.userData },
+      params: image ? { image } : {},
+      sealedUserData: render.userData,
       comment: `node of cluster ${ctx.cluster.name}`,
     });
     inflight++;
@@ -306,6 +307,7 @@ async function releaseNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
       case 'new':
       case 'broken':
       case 'retired':
+        await forgetUserData(ctx, m.machineId);
         free++;
         break;
       case 'releasing':
@@ -345,6 +347,13 @@ async function releaseNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
     message: `${free}/${members.length} machines released, ${releasing} releasing`,
     events,
   };
+}
+
+/** The sealed user-data of a released member's cluster deploys goes with the machine's release. */
+async function forgetUserData(ctx: ClusterStepContext, machineId: string): Promise<void> {
+  for (const j of await ctx.store.listJobs({ machineId }, 50))
+    if (j.kind === 'deploy' && typeof j.params.userDataSecret === 'string')
+      await ctx.store.deleteSecret(j.params.userDataSecret);
 }
 
 export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = {
