@@ -108,7 +108,7 @@ export class KubeClient implements KubePort {
       return {
         checkedAt,
         apiReachable: false,
-        apiError: ((e as Error).message || String(e)).slice(0, 500),
+        apiError: reason(e).slice(0, 500),
         etcd: null,
         nodes: null,
         certificatesExpireAt: null,
@@ -154,6 +154,13 @@ export class KubeClient implements KubePort {
     }
     return { cordoned, evicted };
   }
+}
+
+/** An error with its cause (fetch says "fetch failed"; the cause says ECONNREFUSED 10.0.0.1:6443). */
+function reason(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const cause = err.cause?.code ?? err.cause?.message;
+  return `${err.message || String(e)}${cause ? ` (${cause})` : ''}`;
 }
 
 /** kubectl drain's choice: DaemonSet pods, mirror (static) pods and finished pods stay. */
