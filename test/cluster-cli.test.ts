@@ -8,30 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { eventually, newMachineBody, startTestRegion, type TestRegion } from './support/region.ts';
+import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { startTestRegion, type TestRegion } from './support/region.ts';
 
 const BIN = new URL('../bin/ingot', import.meta.url).pathname;
 
-const CLUSTER = `apiVersion: ingot.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: cli-lab
-spec:
-  distribution: kubeadm
-  version: v1.30.2
-  controlPlane:
-    count: 1
-    machines: { pool: control }
-  placement: { tolerate: [] }
-  workers:
-    - name: general
-      count: 2
-      machines: { pool: general }
-  endpoint:
-    address: 10.40.0.10
-  storage: { provider: none }
-  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
-`;
+const CLUSTER = clusterYaml('cli-lab', { net: '10.40' });
 
 describe('ingot cluster (create, ls, show, events, kubeconfig, delete)', () => {
   let r: TestRegion;
@@ -42,44 +24,7 @@ describe('ingot cluster (create, ls, show, events, kubeconfig, delete)', () => {
     r = await startTestRegion({ clusterLimits: { pollMs: 20 } });
     viewer = (await r.api<{ secret: string }>('POST', '/api/v1/tokens', { name: 'v', role: 'viewer' })).body
       .secret;
-    await r.api('POST', '/api/v1/subnets', {
-      name: 'nodes',
-      cidr: '10.40.0.0/22',
-      gateway: '10.40.0.1',
-      ranges: [{ kind: 'dynamic', start: '10.40.1.0', end: '10.40.1.254' }],
-    });
-    await r.region.store.createImage(
-      {
-        name: 'kubernetes-node',
-        kind: 'os',
-        format: 'raw',
-        compression: 'none',
-        source: 'test',
-        path: 'images/kubernetes-node.raw',
-        status: 'ready',
-        sha256: 'c'.repeat(64),
-        size: 1024,
-      },
-      'user:test',
-    );
-    for (const [hostname, pool] of [
-      ['cp-1', 'control'],
-      ['w-1', 'general'],
-      ['w-2', 'general'],
-    ]) {
-      const m = await r.api<{ id: string }>(
-        'POST',
-        '/api/v1/machines',
-        newMachineBody({ hostname, pool, zone: 'z1', rack: 'r1' }),
-      );
-      await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
-    }
-    await eventually(
-      async () =>
-        (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 3,
-      15_000,
-      '3 ready machines',
-    );
+    await seedClusterRegion(r, '10.40');
     writeFileSync(join(dir, 'cluster.yaml'), CLUSTER);
     writeFileSync(join(dir, 'bad.yaml'), 'kind: Cluster\n');
   });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { clusterYaml, nodeSubnet } from './support/cluster-seed.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 import { startServe, type ServeProcess } from './support/serve-process.ts';
 
@@ -23,26 +24,7 @@ const FLAGS = [
   '50',
 ];
 
-const CLUSTER = `apiVersion: ingot.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: crash
-spec:
-  distribution: kubeadm
-  version: v1.30.2
-  controlPlane:
-    count: 1
-    machines: { pool: control }
-  placement: { tolerate: [] }
-  workers:
-    - name: general
-      count: 2
-      machines: { pool: general }
-  endpoint:
-    address: 10.50.0.10
-  storage: { provider: none }
-  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
-`;
+const CLUSTER = clusterYaml('crash', { net: '10.50' });
 
 interface Event {
   type: string;
@@ -77,12 +59,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     }
     serve = await startServe(dir, extra);
     const s0 = serve;
-    await s0.api('POST', '/api/v1/subnets', {
-      name: 'nodes',
-      cidr: '10.50.0.0/22',
-      gateway: '10.50.0.1',
-      ranges: [{ kind: 'dynamic', start: '10.50.1.0', end: '10.50.1.254' }],
-    });
+    await s0.api('POST', '/api/v1/subnets', nodeSubnet('10.50'));
     // The node image: any bytes (fake:// machines only pretend to write it).
     const up = await fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
       method: 'PUT',

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, newMachineBody, startTestRegion, type TestRegion } from '../../test/support/region.ts';
+import { clusterYaml, seedClusterRegion } from '../../test/support/cluster-seed.ts';
+import { eventually, startTestRegion, type TestRegion } from '../../test/support/region.ts';
 
 interface Member {
   machineId: string;
@@ -35,28 +36,7 @@ type Any = ClusterBody &
     job: { id: string; clusterId: string; steps: { name: string; endedAt: string | null }[] } | null;
   };
 
-function clusterFile(name: string, workers = 2): string {
-  return `apiVersion: ingot.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: ${name}
-spec:
-  distribution: kubeadm
-  version: v1.30.2
-  controlPlane:
-    count: 1
-    machines: { pool: control }
-  placement: { tolerate: [] }
-  workers:
-    - name: general
-      count: ${workers}
-      machines: { pool: general }
-  endpoint:
-    address: 10.30.0.10
-  storage: { provider: none }
-  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
-`;
-}
+const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers, net: '10.30' });
 
 describe('clusters over the API', () => {
   let r: TestRegion;
@@ -70,51 +50,7 @@ describe('clusters over the API', () => {
       .secret;
     operator = (await r.api<{ secret: string }>('POST', '/api/v1/tokens', { name: 'o', role: 'operator' }))
       .body.secret;
-    assert.equal(
-      (
-        await r.api('POST', '/api/v1/subnets', {
-          name: 'nodes',
-          cidr: '10.30.0.0/22',
-          gateway: '10.30.0.1',
-          ranges: [{ kind: 'dynamic', start: '10.30.1.0', end: '10.30.1.254' }],
-        })
-      ).status,
-      201,
-    );
-    await r.region.store.createImage(
-      {
-        name: 'kubernetes-node',
-        kind: 'os',
-        format: 'raw',
-        compression: 'none',
-        source: 'test',
-        path: 'images/kubernetes-node.raw',
-        status: 'ready',
-        sha256: 'b'.repeat(64),
-        size: 1024,
-      },
-      'user:test',
-    );
-    for (const [hostname, pool] of [
-      ['cp-1', 'control'],
-      ['w-1', 'general'],
-      ['w-2', 'general'],
-    ]) {
-      const m = await r.api<{ id: string }>(
-        'POST',
-        '/api/v1/machines',
-        newMachineBody({ hostname, pool, zone: 'z1', rack: 'r1' }),
-      );
-      assert.equal(m.status, 201);
-      ids.set(hostname, m.body.id);
-      await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
-    }
-    await eventually(
-      async () =>
-        (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 3,
-      15_000,
-      '3 ready machines',
-    );
+    for (const [h, id] of await seedClusterRegion(r, '10.30')) ids.set(h, id);
   });
   after(async () => r?.stop());
 

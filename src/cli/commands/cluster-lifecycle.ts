@@ -10,6 +10,7 @@ import { Client } from '../client.ts';
 import { resolveTarget } from '../config.ts';
 import { ctx } from '../context.ts';
 import { ago, printData, table } from '../output.ts';
+import { type Event, eventLine } from './machine-events.ts';
 
 interface Member {
   hostname: string;
@@ -45,17 +46,8 @@ interface JobView {
   status: string;
   steps: { name: string; startedAt: string | null; endedAt: string | null; error: string | null }[];
 }
-interface Event {
-  id: number;
-  at: string;
-  type: string;
-  level: string;
-  actor: string;
-  message: string;
-}
 
 const path = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`;
-const eventLine = (e: Event) => `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(26)} ${e.message}\n`;
 const FAILED = /^failed_/;
 
 function conditionsText(c: ClusterView['conditions']): string {

@@ -21,6 +21,24 @@ export { ArtifactKind } from './context.ts';
 const SECRET = 0o600;
 const PUBLIC = 0o644;
 
+async function renderContext(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+  bootstrapBy: RenderContext['bootstrapBy'],
+): Promise<RenderContext> {
+  return {
+    spec,
+    plan,
+    pki,
+    secrets,
+    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
+    minor: Number(spec.spec.version.split('.')[1]),
+    bootstrapBy,
+  };
+}
+
 /** What a region hands one node: its user-data, network-config and bootstrap script. */
 export interface NodeRender {
   readonly userData: string;
@@ -38,15 +56,7 @@ export async function renderNodes(
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
 ): Promise<Map<string, NodeRender>> {
-  const ctx: RenderContext = {
-    spec,
-    plan,
-    pki,
-    secrets,
-    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
-    minor: Number(spec.spec.version.split('.')[1]),
-    bootstrapBy: 'agent',
-  };
+  const ctx = await renderContext(spec, plan, pki, secrets, 'agent');
   const shared = sharedFiles(ctx, clusterManifests(ctx));
   return new Map(
     plan.nodes.map((node) => [
@@ -72,14 +82,7 @@ export async function renderArtifacts(
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
 ): Promise<Artifact[]> {
-  const ctx: RenderContext = {
-    spec,
-    plan,
-    pki,
-    secrets,
-    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
-    minor: Number(spec.spec.version.split('.')[1]),
-  };
+  const ctx = await renderContext(spec, plan, pki, secrets, 'cloud-init');
   const out: Artifact[] = [];
   const add = (path: string, content: string, kind: ArtifactKind, mode = PUBLIC) =>
     out.push({ path, content, kind, mode });

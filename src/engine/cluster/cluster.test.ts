@@ -10,6 +10,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { clusterYaml, NODE_IMAGE, nodeSubnet } from '../../../test/support/cluster-seed.ts';
+import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
@@ -22,46 +24,7 @@ import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
 import { clusterAction, createCluster } from './actions.ts';
 
-export function clusterFile(name: string, workers = 2): string {
-  return `apiVersion: ingot.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: ${name}
-spec:
-  distribution: kubeadm
-  version: v1.30.2
-  controlPlane:
-    count: 1
-    machines: { pool: control }
-  placement: { tolerate: [] }
-  workers:
-    - name: general
-      count: ${workers}
-      machines: { pool: general }
-  endpoint:
-    address: 10.20.0.10
-  networking:
-    podCIDR: 10.244.0.0/16
-    serviceCIDR: 10.96.0.0/12
-    cni: { plugin: calico }
-  storage: { provider: none }
-  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
-`;
-}
-
-async function until<T>(
-  f: () => Promise<T | null | undefined | false>,
-  ms = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
 
 /** Ready machines with the hardware a commission would have recorded. */
 export async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
@@ -91,32 +54,10 @@ describe('clusters through the engine', () => {
     dir = await mkdtemp(join(tmpdir(), 'ingot-cluster-'));
     store = await openStore({ dataDir: dir });
     await store.createSubnet(
-      {
-        name: 'nodes',
-        cidr: '10.20.0.0/22',
-        gateway: '10.20.0.1',
-        dns: [],
-        vlan: null,
-        dhcpMode: 'full',
-        autoEnlist: false,
-        ranges: [{ kind: 'dynamic', start: '10.20.1.0', end: '10.20.1.254' }],
-      },
+      { ...nodeSubnet('10.20'), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
       'user:test',
     );
-    await store.createImage(
-      {
-        name: 'kubernetes-node',
-        kind: 'os',
-        format: 'raw',
-        compression: 'none',
-        source: 'test',
-        path: 'images/kubernetes-node.raw',
-        status: 'ready',
-        sha256: 'a'.repeat(64),
-        size: 1024,
-      },
-      'user:test',
-    );
+    await store.createImage(NODE_IMAGE, 'user:test');
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -160,7 +101,7 @@ describe('clusters through the engine', () => {
 
     // The first worker dies while the members deploy; a second one takes the job over.
     const dead = worker(kube, agent, 'region-a');
-    await until(
+    await eventually(
       async () =>
         (await store.listEvents({ clusterId: cluster.id, limit: 500 })).some(
           (e) => e.type === 'cluster.node.deploy',
@@ -170,7 +111,7 @@ describe('clusters through the engine', () => {
     );
     await dead.halt();
     worker(kube, agent, 'region-b');
-    const running = await until(
+    const running = await eventually(
       async () => {
         const c = await store.getCluster(cluster.id);
         return c.state === 'running' || c.state === 'failed_creating' ? c : null;
@@ -232,7 +173,7 @@ describe('clusters through the engine', () => {
 
     const del = await clusterAction(store, 'alpha', 'delete', 'user:test');
     assert.equal(del.cluster.state, 'deleting');
-    const deleted = await until(
+    const deleted = await eventually(
       async () => {
         const c = await store.getCluster(cluster.id);
         return c.state === 'deleted' || c.state === 'failed_deleting' ? c : null;
@@ -260,7 +201,7 @@ describe('clusters through the engine', () => {
     const last = cluster.members.at(-1)!;
     const agent = new FakeAgent({ kube, failBootstrap: { [last.hostname]: 'kubeadm join: etcd timeout' } });
     worker(kube, agent);
-    const failed = await until(
+    const failed = await eventually(
       async () => {
         const c = await store.getCluster(cluster.id);
         return c.state === 'failed_creating' || c.state === 'running' ? c : null;
@@ -281,7 +222,7 @@ describe('clusters through the engine', () => {
       retry.job?.steps.map((s) => s.name),
       ['bootstrap-workers', 'wait-ready'],
     );
-    const running = await until(
+    const running = await eventually(
       async () => {
         const c = await store.getCluster(cluster.id);
         return c.state === 'running' || c.state === 'failed_creating' ? c : null;
