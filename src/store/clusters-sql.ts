@@ -138,7 +138,6 @@ export async function createCluster(
       },
     ];
     for (const m of input.members) {
-      const machine = await getMachineRow(t, m.machineId);
       const tr = {
         machineId: m.machineId,
         from: 'ready' as const,
@@ -146,12 +145,14 @@ export async function createCluster(
         reason: `allocated to cluster ${input.name} as ${m.role}`,
         set: { owner: clusterOwner(input.name) },
       };
-      if (!(await writeTransition(t, tr, now)))
+      if (!(await writeTransition(t, tr, now))) {
+        const machine = await getMachineRow(t, m.machineId); // throws not-found
         throw new IngotError(
           ErrorCode.ConcurrentUpdate,
           `machine ${machine.hostname} is ${machine.state}, not ready: another change took it; plan again`,
           { details: { id: machine.id, hostname: machine.hostname, state: machine.state } },
         );
+      }
       try {
         await t.run(
           `INSERT INTO cluster_members (cluster_id, machine_id, hostname, role, member_order, address)

@@ -89,10 +89,13 @@ export async function createCluster(
       `metadata.name: cluster ${name} exists (${existing!.state}); choose another name or delete it first`,
       { details: { field: 'metadata.name', state: existing!.state, stage: PlanStage.ClusterFile } },
     );
+  // The keys are generated off the main thread (WebCrypto) while the plan is made.
+  const pkiPromise = generatePki(adminGroup(spec));
+  pkiPromise.catch(() => undefined);
   const inventory = await regionInventory(store);
   const plan = await atStage(PlanStage.Plan, () => buildPlan(spec, inventory));
   await atStage(PlanStage.Secrets, () => resolveSecrets(spec, req.secrets ?? envSecrets));
-  const pki = await generatePki(adminGroup(spec));
+  const pki = await pkiPromise;
   const pkiSecret = await store.putSecret('cluster-pki', JSON.stringify(pki));
   const members: ClusterMember[] = plan.nodes.map((n, order) => ({
     machineId: n.machineId,

@@ -10,7 +10,7 @@
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
 import { AgentTask, type BootstrapRole, checkBootstrapResult } from '../../core/agent-protocol.ts';
-import type { Cluster, ClusterMember } from '../../core/cluster.ts';
+import { type Cluster, type ClusterMember, clusterOwner } from '../../core/cluster.ts';
 import { CLUSTER_STEPS, type ClusterStep } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
@@ -81,8 +81,20 @@ async function lastJobIsOurs(ctx: ClusterStepContext, machineId: string): Promis
   return last?.actor === memberActor(ctx);
 }
 
+/**
+ * The members' machines, read as pages of the machines the cluster owns (one query per 1,000,
+ * not one per member: a waiting step asks often); a member no longer owned (released) is read
+ * on its own.
+ */
 async function machinesOf(ctx: ClusterStepContext, members: readonly ClusterMember[]): Promise<Machine[]> {
-  return Promise.all(members.map((m) => ctx.store.getMachine(m.machineId)));
+  const owned = new Map<string, Machine>();
+  let cursor: string | null = null;
+  do {
+    const page = await ctx.store.listMachines({ owner: clusterOwner(ctx.cluster.name) }, 1000, cursor);
+    for (const m of page.items) owned.set(m.id, m);
+    cursor = page.next;
+  } while (cursor);
+  return Promise.all(members.map((m) => owned.get(m.machineId) ?? ctx.store.getMachine(m.machineId)));
 }
 
 /**
@@ -140,12 +152,12 @@ async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
 async function bootstrap(
   ctx: ClusterStepContext,
   m: ClusterMember,
+  machine: Machine,
 ): Promise<
   | { status: 'pending'; message: string }
   | { status: 'failed'; reason: string }
   | { status: 'done'; kubeconfig?: string; phases: string[] }
 > {
-  const machine = await ctx.store.getMachine(m.machineId);
   const render = (await ctx.nodes()).get(m.hostname);
   if (!render) return { status: 'failed', reason: `${m.hostname} is not in the cluster's plan` };
   const role = bootstrapRole(m);
@@ -181,7 +193,7 @@ async function bootstrapInit(ctx: ClusterStepContext): Promise<StepOutcome> {
     const first = await joinInOrder(ctx, etcd);
     if (first.kind !== 'done') return first;
   }
-  const r = await bootstrap(ctx, init);
+  const r = await bootstrap(ctx, init, await ctx.store.getMachine(init.machineId));
   if (r.status === 'pending') return { kind: 'wait', ms: ctx.limits.pollMs, message: r.message };
   if (r.status === 'failed') return { kind: 'fail', reason: r.reason };
   // The one write a step makes itself: the kubeconfig is sealed, and writing the same one twice
@@ -203,11 +215,12 @@ async function bootstrapInit(ctx: ClusterStepContext): Promise<StepOutcome> {
 /** Joins members one after another (control planes: etcd membership changes one at a time). */
 async function joinInOrder(ctx: ClusterStepContext, members: readonly ClusterMember[]): Promise<StepOutcome> {
   const events: StepEvent[] = [];
-  for (const m of members) {
-    const r = await bootstrap(ctx, m);
+  const [machines, noted] = await Promise.all([machinesOf(ctx, members), alreadyNoted(ctx)]);
+  for (const [i, m] of members.entries()) {
+    const r = await bootstrap(ctx, m, machines[i]);
     if (r.status === 'pending') return { kind: 'wait', ms: ctx.limits.pollMs, message: r.message, events };
     if (r.status === 'failed') return { kind: 'fail', reason: r.reason, events };
-    if (!(await alreadyNoted(ctx, m)))
+    if (!noted.has(m.machineId))
       events.push(note(m, 'cluster.node.bootstrapped', `joined as ${m.role}: ${r.phases.join(' → ')}`));
   }
   return { kind: 'done', message: `${members.length} joined`, events };
@@ -219,16 +232,17 @@ async function joinBounded(ctx: ClusterStepContext, members: readonly ClusterMem
   let pending = 0;
   let done = 0;
   let last = '';
-  for (const m of members) {
+  const [machines, noted] = await Promise.all([machinesOf(ctx, members), alreadyNoted(ctx)]);
+  for (const [i, m] of members.entries()) {
     if (pending >= ctx.limits.joins) break;
-    const r = await bootstrap(ctx, m);
+    const r = await bootstrap(ctx, m, machines[i]);
     if (r.status === 'failed') return { kind: 'fail', reason: r.reason, events };
     if (r.status === 'pending') {
       pending++;
       last = r.message;
     } else {
       done++;
-      if (!(await alreadyNoted(ctx, m)))
+      if (!noted.has(m.machineId))
         events.push(note(m, 'cluster.node.bootstrapped', `joined as worker: ${r.phases.join(' → ')}`));
     }
   }
@@ -241,10 +255,12 @@ async function joinBounded(ctx: ClusterStepContext, members: readonly ClusterMem
   };
 }
 
-/** Whether the member's bootstrap is already on its timeline for this job (a step asked again). */
-async function alreadyNoted(ctx: ClusterStepContext, m: ClusterMember): Promise<boolean> {
-  const ev = await ctx.store.listEvents({ machineId: m.machineId, jobId: ctx.job.id, limit: 200 });
-  return ev.some((e) => e.type === 'cluster.node.bootstrapped');
+/** Members whose bootstrap is already on the timeline for this job (a step asked again), in one read. */
+async function alreadyNoted(ctx: ClusterStepContext): Promise<Set<string>> {
+  const ev = await ctx.store.listEvents({ clusterId: ctx.cluster.id, jobId: ctx.job.id, limit: 1_000_000 });
+  return new Set(
+    ev.filter((e) => e.type === 'cluster.node.bootstrapped' && e.machineId).map((e) => e.machineId!),
+  );
 }
 
 async function kubeconfig(ctx: ClusterStepContext): Promise<string | null> {
