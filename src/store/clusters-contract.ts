@@ -95,6 +95,23 @@ export function clustersContract(harness: () => Harness): void {
     assert.equal(jobs.length, 0);
   });
 
+  it('refuses to delete a machine that belongs to a cluster, naming the cluster', async () => {
+    const [m] = await readyMachines(h.store, 1);
+    const input = newCluster([m]);
+    await h.store.createCluster(input, 'user:test');
+    // Even in a deletable state (a failed deploy), a member stays until its cluster goes.
+    await h.store.transition({
+      machineId: m.id,
+      from: 'allocated',
+      to: 'failed_deploying',
+      reason: 't',
+      actor: 't',
+    });
+    const e = await rejectsWith(h.store.deleteMachine(m.id, 'user:test'), ErrorCode.Conflict);
+    assert.equal(e.details.cluster, input.name);
+    assert.equal((await h.store.getMachine(m.id)).state, 'failed_deploying');
+  });
+
   it('refuses a second cluster of a name in use, naming metadata.name', async () => {
     const [a, b] = await readyMachines(h.store, 2);
     const first = newCluster([a]);

@@ -33,15 +33,15 @@ export interface ClusterStepContext {
 }
 
 export interface ClusterLimits {
-  /** Member deploys in flight at once. @default 20 */
+  /** Member deploys in flight at once (the per-rack limit of machine jobs still applies). @default 200 */
   deploys: number;
-  /** Worker joins at once. @default 10 */
+  /** Worker joins at once. @default 50 */
   joins: number;
   /** How often a waiting step asks again. @default 5000 */
   pollMs: number;
 }
 
-export const DEFAULT_CLUSTER_LIMITS: ClusterLimits = { deploys: 20, joins: 10, pollMs: 5_000 };
+export const DEFAULT_CLUSTER_LIMITS: ClusterLimits = { deploys: 200, joins: 50, pollMs: 5_000 };
 
 export interface ClusterStepDef {
   /** How long the step may wait before it fails. */
