@@ -79,6 +79,12 @@ describe('ingot cluster (create, ls, show, events, kubeconfig, delete)', () => {
     assert.match(show.out, /cp-1 +init +10\.40\.0\.\d+\/22 +deployed/);
     assert.match(show.out, /deploy-nodes ✓ → bootstrap-init ✓/);
 
+    const machine = await ingot(['machine', 'show', 'cp-1']);
+    assert.match(machine.out, /cluster +cli-lab \(init\)/);
+    const machines = await ingot(['machine', 'ls']);
+    assert.match(machines.out, /POOL +CLUSTER/);
+    assert.match(machines.out, /w-1 +deployed .* cli-lab\/worker/);
+
     const json = await ingot(['-o', 'json', 'cluster', 'show', 'cli-lab']);
     assert.equal(JSON.parse(json.out).cluster.state, 'running');
 
