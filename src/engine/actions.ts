@@ -40,8 +40,24 @@ export interface ActionResult {
   from: MachineState;
 }
 
+/** What an operator may still do to a cluster's machine directly: drive its power, stop its workflow. */
+const MEMBER_ACTIONS: ReadonlySet<Action> = new Set(['power-on', 'power-off', 'power-cycle', 'abort']);
+
 export async function requestAction(store: Store, req: ActionRequest): Promise<ActionResult> {
   const m = await store.getMachine(req.machineId);
+  // A cluster's machines move with their cluster (its jobs act as `cluster:<name>:<job>`).
+  if (
+    m.owner.startsWith('cluster:') &&
+    !req.actor.startsWith('cluster:') &&
+    !MEMBER_ACTIONS.has(req.action)
+  ) {
+    const cluster = m.owner.slice('cluster:'.length);
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `machine ${m.hostname} belongs to cluster ${cluster}: ${req.action} it through the cluster (\`ingot cluster delete ${cluster}\` releases it); power actions and abort stay allowed`,
+      { details: { state: m.state, action: req.action, cluster } },
+    );
+  }
   const plan = planAction(req.action, {
     state: m.state,
     rescueFrom: m.rescueFrom,

@@ -19,6 +19,7 @@ import { FakeKube } from '../../kube/fake.ts';
 import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { machineInput, rejectsWith } from '../../store/testing.ts';
+import { requestAction } from '../actions.ts';
 import { FakeAgent } from '../fake-agent.ts';
 import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
@@ -164,6 +165,14 @@ describe('clusters through the engine', () => {
     assert.ok(running.hasKubeconfig);
     assert.match((await store.clusterKubeconfig(cluster.id))!, /ingot-fake-cluster: cluster:alpha/);
     assert.deepEqual(running.conditions?.nodes, { ready: 3, total: 3 });
+
+    // Its machines move with the cluster: an operator's release is refused, a power action is not.
+    const direct = await rejectsWith(
+      requestAction(store, { machineId: ws[0].id, action: 'release', actor: 'user:ops' }),
+      ErrorCode.Conflict,
+    );
+    assert.equal(direct.details.cluster, 'alpha');
+    await requestAction(store, { machineId: ws[0].id, action: 'power-on', actor: 'user:ops' });
 
     // A second create of the same name is refused while this one lives.
     await rejectsWith(
