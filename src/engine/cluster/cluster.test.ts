@@ -24,6 +24,7 @@ import { FakeAgent } from '../fake-agent.ts';
 import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
 import { clusterAction, createCluster } from './actions.ts';
+import { refreshConditions } from './conditions.ts';
 
 const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
 
@@ -240,6 +241,28 @@ describe('clusters through the engine', () => {
       'the retried create',
     );
     assert.equal(running.state, 'running', running.stateReason);
+
+    // The API goes away: the conditions say so, and the delete skips the drain with a note.
+    kube.apiDown = true;
+    assert.equal(await refreshConditions(store, kube), 1);
+    const down = await store.getCluster(cluster.id);
+    assert.equal(down.conditions?.apiReachable, false);
+    assert.match(down.conditions?.apiError ?? '', /ECONNREFUSED/);
+    await clusterAction(store, 'beta', 'delete', 'user:test', { wipe: 'secure' });
+    const deleted = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'deleted' || c.state === 'failed_deleting' ? c : null;
+      },
+      30_000,
+      'the delete',
+    );
+    assert.equal(deleted.state, 'deleted', deleted.stateReason);
+    const events = await store.listEvents({ clusterId: cluster.id, limit: 1000 });
+    const drain = events.find((e) => e.type === 'step.completed' && e.data.step === 'drain');
+    assert.match(drain?.message ?? '', /drain done: skipped: the API does not answer/);
+    const releases = agent.started.filter((t) => t.task === 'wipe');
+    assert.equal(releases.length, 3, 'every member was wiped');
   });
 
   it('refuses a create that needs more machines than are ready, naming the pool, and allocates nothing', async () => {
