@@ -13,6 +13,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
 import { atStage, PlanStage } from '../../engine/cluster/actions.ts';
+import { clusterMachines } from '../../engine/cluster/context.ts';
 import { regionInventory } from '../../engine/cluster/inventory.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Store } from '../../store/store.ts';
@@ -44,8 +45,9 @@ export function clusterRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
   /** The cluster with each member's machine, and its newest job with its steps. */
   const detail = async (ref: string) => {
     const c = await store.getCluster(ref);
-    const machines = new Map<string, Machine>();
-    for (const m of c.members) machines.set(m.machineId, await store.getMachine(m.machineId));
+    const machines = new Map<string, Machine>(
+      (await clusterMachines(store, c, c.members)).map((m) => [m.id, m]),
+    );
     const [job] = await store.listJobs({ clusterId: c.id }, 1);
     return { cluster: presentCluster(c, machines), job: job ? presentJob(job) : null };
   };

@@ -68,22 +68,26 @@ export async function lastJobIsOurs(ctx: ClusterStepContext, machineId: string):
 
 /**
  * The members' machines, read as pages of the machines the cluster owns (one query per 1,000,
- * not one per member: a waiting step asks often); a member no longer owned (released) is read
- * on its own.
+ * not one per member: a waiting step, and the console, ask often); a member no longer owned
+ * (released) is read on its own.
  */
-export async function machinesOf(
-  ctx: ClusterStepContext,
+export async function clusterMachines(
+  store: Store,
+  cluster: Pick<Cluster, 'name'>,
   members: readonly ClusterMember[],
 ): Promise<Machine[]> {
   const owned = new Map<string, Machine>();
   let cursor: string | null = null;
   do {
-    const page = await ctx.store.listMachines({ owner: clusterOwner(ctx.cluster.name) }, 1000, cursor);
+    const page = await store.listMachines({ owner: clusterOwner(cluster.name) }, 1000, cursor);
     for (const m of page.items) owned.set(m.id, m);
     cursor = page.next;
   } while (cursor);
-  return Promise.all(members.map((m) => owned.get(m.machineId) ?? ctx.store.getMachine(m.machineId)));
+  return Promise.all(members.map((m) => owned.get(m.machineId) ?? store.getMachine(m.machineId)));
 }
+
+export const machinesOf = (ctx: ClusterStepContext, members: readonly ClusterMember[]): Promise<Machine[]> =>
+  clusterMachines(ctx.store, ctx.cluster, members);
 
 /** The sealed admin kubeconfig, or null before the init node returned it. */
 export async function kubeconfig(ctx: ClusterStepContext): Promise<string | null> {
