@@ -7,7 +7,7 @@
  *
  * What must hold for every one: no status ≥ 500; every error body is exactly
  * `{code, message, details}`; and a refused request (any status ≥ 400) writes nothing: the
- * machines, subnets, addresses, tokens, images, bundles, jobs and the event log are as before it.
+ * machines, subnets, addresses, tokens, images, bundles, clusters, jobs and the event log are as before it.
  * INGOT_FUZZ_SEED picks another seed; a failure names the seed and the request.
  */
 import assert from 'node:assert/strict';
@@ -276,6 +276,7 @@ describe('the API under a seeded fuzz probe', { timeout: 240_000 }, () => {
       tokens,
       await st.listImages(),
       await st.listBundles(),
+      await st.listClusters({ includeDeleted: true }),
       newest?.id,
       ips,
       jobs,

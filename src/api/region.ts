@@ -14,7 +14,11 @@ import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
+import type { ClusterLimits } from '../engine/cluster/steps.ts';
 import { POLL } from '../engine/steps.ts';
+import { KubeClient } from '../kube/client.ts';
+import { FakeKube, regionKube } from '../kube/fake.ts';
+import type { KubePort } from '../kube/port.ts';
 import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
 import { privateDir } from '../store/data-dir.ts';
@@ -40,6 +44,13 @@ export interface RegionOptions {
   logLevel?: string;
   logger?: Logger;
   agent?: AgentPort;
+  /**
+   * How cluster jobs reach their clusters' Kubernetes APIs; default: the real client, and an
+   * in-memory API for simulated clusters (fake:// members, which the simulated agent bootstraps).
+   */
+  kube?: KubePort;
+  /** Member deploys and worker joins a cluster job runs at once, and its poll interval. */
+  clusterLimits?: Partial<ClusterLimits>;
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
   /**
@@ -116,14 +127,20 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
+  const simulatedKube = new FakeKube();
   const engine = new Engine({
     store,
     agent:
       o.agent ??
-      agentRegionPort(() => store, new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000 }), o.agentTasks),
+      agentRegionPort(
+        () => store,
+        new FakeAgent({ delayMs: o.simulatedAgentDelayMs ?? 2000, kube: simulatedKube }),
+        o.agentTasks,
+      ),
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
+    cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
   });
   const app = await buildServer({
     store,

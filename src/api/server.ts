@@ -167,7 +167,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(imageRoutes(deps.store, { artifactsDir, sources }));
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
-      await v1.register(clusterRoutes(deps.store));
+      await v1.register(clusterRoutes(deps.store, deps.engine));
       await v1.register(sensorRoutes(deps.store));
     },
     { prefix: '/api/v1' },

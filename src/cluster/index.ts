@@ -20,7 +20,14 @@ export { buildPlan } from './plan/plan.ts';
 export type { Plan, PlannedNode, WhatIfRow } from './plan/types.ts';
 export { generatePki } from './pki/generate.ts';
 export type { CertExpiry, PkiMaterial } from './pki/types.ts';
-export { type Artifact, ArtifactKind, renderArtifacts } from './render/index.ts';
+export {
+  type Artifact,
+  ArtifactKind,
+  type NodeRender,
+  renderArtifacts,
+  renderNodes,
+} from './render/index.ts';
+export { resolveSecrets, type SecretSource } from './render/secrets.ts';
 export { clusterSchema } from './spec/schema.ts';
 export { parseClusterFile, validateCluster } from './spec/parse.ts';
 export type { ClusterSpec } from './spec/types.ts';

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   AgentTask,
+  checkBootstrapResult,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
   PARAM_ENV,
   parseReport,
+  NODE_TASKS,
   RACK_ANSWERED,
   RACK_ENV,
   taskAsShell,
@@ -45,8 +47,8 @@ describe('the agent protocol', () => {
       const handled = new RegExp(`^\\s*${task}\\)`, 'm').test(src);
       assert.equal(
         handled,
-        !RACK_ANSWERED.includes(task),
-        `the agent runs ${task} iff the rack does not answer it`,
+        !RACK_ANSWERED.includes(task) && !NODE_TASKS.includes(task),
+        `the ephemeral agent runs ${task} iff neither the rack nor the node agent does`,
       );
     }
     for (const k of HELLO_FIELDS) assert.match(src, new RegExp(`"${k}":`), `the hello sends ${k}`);
@@ -137,5 +139,18 @@ describe('the agent protocol', () => {
         field,
       );
     }
+  });
+});
+
+describe('the bootstrap task result', () => {
+  it('takes phases and the init node’s admin kubeconfig, and refuses an init result without one', () => {
+    assert.deepEqual(checkBootstrapResult({ phases: ['kubeadm-init'], adminKubeconfig: 'k' }, 'init'), {
+      phases: ['kubeadm-init'],
+      adminKubeconfig: 'k',
+    });
+    assert.deepEqual(checkBootstrapResult({ phases: [] }, 'worker'), { phases: [] });
+    assert.throws(() => checkBootstrapResult({ phases: ['x'] }, 'init'), /adminKubeconfig/);
+    assert.throws(() => checkBootstrapResult({ phases: [1] }, 'worker'), /result\.phases/);
+    assert.throws(() => checkBootstrapResult('x', 'worker'), /result\.phases/);
   });
 });

@@ -25,6 +25,12 @@ export const AgentTask = {
   Wipe: 'wipe',
   /** The deployed OS booted from disk and phoned home (cloud-init phone_home). */
   OsBooted: 'os-booted',
+  /**
+   * Bootstrap Kubernetes on a deployed node (kubeadm init or join): run by the node agent of
+   * the kubernetes-node image, not the ephemeral agent. Parameters `BootstrapParams`, result
+   * `BootstrapResult`.
+   */
+  Bootstrap: 'bootstrap',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -45,6 +51,9 @@ export const OS_BOOTED_EVENT = 'agent.os-booted';
 /** Tasks the rack answers from other requests (hello, the deployed OS): the agent never runs them. */
 export const RACK_ANSWERED: readonly AgentTask[] = [AgentTask.Hello, AgentTask.OsBooted];
 
+/** Tasks the node agent of a deployed kubernetes-node OS runs; the ephemeral agent never sees them. */
+export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap];
+
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
 
 // --- parameters -------------------------------------------------------------------------------
@@ -64,6 +73,46 @@ export interface TestsParams {
 
 export interface WipeParams {
   mode: WipeMode;
+}
+
+/** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
+export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
+export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
+
+export interface BootstrapParams {
+  role: BootstrapRole;
+  /**
+   * The node's rendered bootstrap script (src/cluster/render): bash, run once; it prints
+   * `ingot-phase: <name>` lines as it passes each phase.
+   */
+  script: string;
+}
+
+export interface BootstrapResult {
+  /** The phases the script passed, in order. */
+  phases: string[];
+  /** The cluster's admin kubeconfig: only the init node returns it; the region stores it sealed. */
+  adminKubeconfig?: string;
+}
+
+/** The prefix of a bootstrap script's phase lines. */
+export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
+
+/** A bootstrap task's result as the engine may trust it; throws naming the field. */
+export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
+  if (!isObject(v) || !Array.isArray(v.phases) || !v.phases.every((p) => typeof p === 'string'))
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.phases: must be a list of phase names');
+  if (v.adminKubeconfig !== undefined && typeof v.adminKubeconfig !== 'string')
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.adminKubeconfig: must be text');
+  if (role === 'init' && (typeof v.adminKubeconfig !== 'string' || v.adminKubeconfig.length === 0))
+    throw new IngotError(
+      ErrorCode.AgentError,
+      'bootstrap result.adminKubeconfig: the init node must return the admin kubeconfig',
+    );
+  return {
+    phases: v.phases as string[],
+    ...(typeof v.adminKubeconfig === 'string' ? { adminKubeconfig: v.adminKubeconfig } : {}),
+  };
 }
 
 /** The image write-image streams; `artifact` is a path under the rack's /artifacts/. */

@@ -11,6 +11,8 @@ export interface IngotEvent {
   /** `info`, `warning` or `error`: what the timeline colours. */
   readonly level: EventLevel;
   readonly machineId: string | null;
+  /** The cluster whose timeline the event is on (a member's step is on both timelines). */
+  readonly clusterId: string | null;
   readonly jobId: string | null;
   /** `user:<token name>`, `engine:<region>`, `agent`, `watchdog`, `system`. */
   readonly actor: string;
@@ -22,9 +24,13 @@ export const EventLevel = { Info: 'info', Warning: 'warning', Error: 'error' } a
 export type EventLevel = (typeof EventLevel)[keyof typeof EventLevel];
 export const EVENT_LEVELS: readonly EventLevel[] = Object.values(EventLevel);
 
-export type NewEvent = Omit<IngotEvent, 'id' | 'at' | 'level' | 'machineId' | 'jobId' | 'data'> & {
+export type NewEvent = Omit<
+  IngotEvent,
+  'id' | 'at' | 'level' | 'machineId' | 'clusterId' | 'jobId' | 'data'
+> & {
   level?: EventLevel;
   machineId?: string | null;
+  clusterId?: string | null;
   jobId?: string | null;
   data?: Record<string, unknown>;
 };

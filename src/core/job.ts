@@ -1,7 +1,12 @@
+import type { ClusterWorkflow } from './cluster-lifecycle.ts';
 import type { WorkflowKind } from './lifecycle.ts';
 
+/** A job runs a machine's workflow or a cluster's. */
+export type JobKind = WorkflowKind | ClusterWorkflow;
+
 /**
- * A durable job runs one workflow on one machine: an ordered list of single-action steps.
+ * A durable job runs one workflow on its subject — one machine, or one cluster — as an ordered
+ * list of single-action steps.
  * Workers lease jobs (owner + expiry) and heartbeat; a job whose owner died is taken over
  * when its lease expires, and resumes at the step it had not finished.
  */
@@ -26,8 +31,10 @@ export interface JobStep {
 
 export interface Job {
   readonly id: string;
-  readonly machineId: string;
-  readonly kind: WorkflowKind;
+  /** The job's subject: exactly one of machineId and clusterId is set. */
+  readonly machineId: string | null;
+  readonly clusterId: string | null;
+  readonly kind: JobKind;
   readonly status: JobStatus;
   readonly steps: readonly JobStep[];
   /** Index of the first unfinished step. */

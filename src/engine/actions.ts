@@ -25,6 +25,12 @@ export interface ActionRequest {
   params?: Record<string, unknown>;
   /** Why, in the operator's words (mark-broken, abort). */
   comment?: string;
+  /**
+   * deploy: user-data holding secrets (a cluster node's keys and tokens), sealed in the store;
+   * the job keeps only the secret's id (`userDataSecret`), which the metadata service opens.
+   * Engine-internal: the API's params cannot name a secret.
+   */
+  sealedUserData?: string;
 }
 
 export interface ActionResult {
@@ -34,8 +40,24 @@ export interface ActionResult {
   from: MachineState;
 }
 
+/** What an operator may still do to a cluster's machine directly: drive its power, stop its workflow. */
+const MEMBER_ACTIONS: ReadonlySet<Action> = new Set(['power-on', 'power-off', 'power-cycle', 'abort']);
+
 export async function requestAction(store: Store, req: ActionRequest): Promise<ActionResult> {
   const m = await store.getMachine(req.machineId);
+  // A cluster's machines move with their cluster (its jobs act as `cluster:<name>:<job>`).
+  if (
+    m.owner.startsWith('cluster:') &&
+    !req.actor.startsWith('cluster:') &&
+    !MEMBER_ACTIONS.has(req.action)
+  ) {
+    const cluster = m.owner.slice('cluster:'.length);
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `machine ${m.hostname} belongs to cluster ${cluster}: ${req.action} it through the cluster (\`ingot cluster delete ${cluster}\` releases it); power actions and abort stay allowed`,
+      { details: { state: m.state, action: req.action, cluster } },
+    );
+  }
   const plan = planAction(req.action, {
     state: m.state,
     rescueFrom: m.rescueFrom,
@@ -60,6 +82,8 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
   }
   const params = normaliseActionParams(req.action, req.params);
   if (req.action === 'deploy') params.image = await deployImage(store, params.image);
+  if (req.action === 'deploy' && req.sealedUserData !== undefined)
+    params.userDataSecret = await store.putSecret('user-data', req.sealedUserData);
   const why = req.comment ? `: ${req.comment}` : '';
   const job = plan.workflow
     ? { kind: plan.workflow, steps: [...WORKFLOW_RULES[plan.workflow].steps], params }

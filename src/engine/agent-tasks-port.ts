@@ -13,6 +13,9 @@
  */
 import {
   AgentTask,
+  BOOTSTRAP_ROLES,
+  type BootstrapParams,
+  type BootstrapRole,
   HARDWARE_TESTS,
   HELLO_EVENT,
   type HardwareTest,
@@ -144,6 +147,12 @@ export class AgentTasksPort implements AgentPort {
           disk,
         } satisfies WriteImageParams;
       }
+      case AgentTask.Bootstrap: {
+        const role = params?.role;
+        if (!(BOOTSTRAP_ROLES as readonly unknown[]).includes(role) || typeof params?.script !== 'string')
+          return 'bootstrap needs params.role (init, control-plane or worker) and params.script';
+        return { role: role as BootstrapRole, script: params.script } satisfies BootstrapParams;
+      }
       default:
         return {};
     }
@@ -162,7 +171,7 @@ export class AgentTasksPort implements AgentPort {
         ? { status: 'done' }
         : { status: 'pending', lastMessage: 'waiting for the ephemeral OS to phone home' };
     }
-    let row = await store.findAgentTask(jobId, task);
+    let row = await store.findAgentTask(jobId, task, machine.id);
     if (!row) {
       const p = await this.#taskParams(machine, task, params);
       if (typeof p === 'string') return { status: 'failed', reason: p };

@@ -5,6 +5,15 @@
 import type { WatchdogLimits } from '../core/lifecycle.ts';
 import type { Store } from '../store/store.ts';
 import { type ActionRequest, type ActionResult, requestAction } from './actions.ts';
+import type { Cluster } from '../core/cluster.ts';
+import type { Job } from '../core/job.ts';
+import {
+  type ClusterActionResult,
+  type CreateClusterRequest,
+  clusterAction,
+  createCluster,
+} from './cluster/actions.ts';
+import { refreshConditions } from './cluster/conditions.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -12,6 +21,8 @@ export interface EngineOptions extends WorkerOptions {
   /** How often the watchdog sweeps. @default 30 seconds */
   watchdogIntervalMs?: number;
   watchdog?: WatchdogLimits;
+  /** How often the conditions of clusters with an API are read again. @default 60 seconds */
+  clusterConditionsIntervalMs?: number;
 }
 
 export class Engine {
@@ -19,6 +30,7 @@ export class Engine {
   readonly #store: Store;
   readonly #o: EngineOptions;
   #timer: NodeJS.Timeout | null = null;
+  #conditions: NodeJS.Timeout | null = null;
 
   constructor(o: EngineOptions) {
     this.#o = o;
@@ -35,16 +47,41 @@ export class Engine {
     this.#timer = setInterval(() => {
       sweepWatchdog(this.#store, this.#o.watchdog).catch(() => undefined);
     }, this.#o.watchdogIntervalMs ?? 30_000);
+    const kube = this.#o.cluster?.kube;
+    if (kube)
+      this.#conditions = setInterval(() => {
+        refreshConditions(this.#store, kube).catch(() => undefined);
+      }, this.#o.clusterConditionsIntervalMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#conditions) clearInterval(this.#conditions);
     await this.worker.stop();
   }
 
   async act(req: ActionRequest): Promise<ActionResult> {
     const r = await requestAction(this.#store, req);
     if (r.from !== r.machine.state) this.#o.hooks?.transition?.(r.from, r.machine.state);
+    if (r.job) this.worker.nudge();
+    return r;
+  }
+
+  /** Creates a cluster from its Cluster file (see cluster/actions.ts); its create job starts at once. */
+  async createCluster(req: CreateClusterRequest): Promise<{ cluster: Cluster; job: Job }> {
+    const r = await createCluster(this.#store, { secrets: this.#o.cluster?.secrets, ...req });
+    this.worker.nudge();
+    return r;
+  }
+
+  /** Delete or retry a cluster, as the cluster lifecycle table allows. */
+  async clusterAct(
+    ref: string,
+    action: 'delete' | 'retry',
+    actor: string,
+    params?: { wipe?: 'quick' | 'secure' },
+  ): Promise<ClusterActionResult> {
+    const r = await clusterAction(this.#store, ref, action, actor, params);
     if (r.job) this.worker.nudge();
     return r;
   }

@@ -3,8 +3,9 @@
  * asked for. Inventory is derived from the machine so tests can check what was stored.
  * `failTasks` makes chosen tasks fail, as a failing SMART test would.
  */
-import { AgentTask, type InventoryResult } from '../core/agent-protocol.ts';
+import { AgentTask, type BootstrapResult, type InventoryResult } from '../core/agent-protocol.ts';
 import type { Machine } from '../core/machine.ts';
+import { type FakeKube, fakeKubeconfig } from '../kube/fake.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';
 
 export interface FakeAgentOptions {
@@ -12,6 +13,10 @@ export interface FakeAgentOptions {
   delayMs?: number;
   /** Tasks that fail, with the reason the agent reports. */
   failTasks?: Partial<Record<AgentTask, string>>;
+  /** Machines (by hostname) whose bootstrap fails, with the reason. */
+  failBootstrap?: Record<string, string>;
+  /** Where a finished bootstrap registers its node: the simulated cluster's API. */
+  kube?: FakeKube;
 }
 
 export class FakeAgent implements AgentPort {
@@ -24,8 +29,13 @@ export class FakeAgent implements AgentPort {
     this.options = options;
   }
 
-  async task(machine: Machine, jobId: string, task: AgentTask): Promise<AgentResult> {
-    const key = `${jobId}/${task}`;
+  async task(
+    machine: Machine,
+    jobId: string,
+    task: AgentTask,
+    params?: Record<string, unknown>,
+  ): Promise<AgentResult> {
+    const key = `${jobId}/${machine.id}/${task}`;
     const now = Date.now();
     if (!this.#first.has(key)) {
       this.#first.set(key, now);
@@ -36,7 +46,22 @@ export class FakeAgent implements AgentPort {
     const failure = this.options.failTasks?.[task];
     if (failure) return { status: 'failed', reason: failure };
     if (task === AgentTask.Inventory) return { status: 'done', result: fakeInventory(machine) };
+    if (task === AgentTask.Bootstrap) return this.#bootstrap(machine, params);
     return { status: 'done' };
+  }
+
+  /** A simulated kubeadm init/join: the node registers (Ready) with its cluster's fake API. */
+  #bootstrap(machine: Machine, params: Record<string, unknown> | undefined): AgentResult {
+    const failure = this.options.failBootstrap?.[machine.hostname];
+    if (failure) return { status: 'failed', reason: failure };
+    const kubeconfig = fakeKubeconfig(machine.owner);
+    this.options.kube?.register(kubeconfig, machine.hostname);
+    const init = params?.role === 'init';
+    const result: BootstrapResult = {
+      phases: ['packages-installed', init ? 'kubeadm-init-done' : 'kubeadm-join-done', 'bootstrapped'],
+      ...(init ? { adminKubeconfig: kubeconfig } : {}),
+    };
+    return { status: 'done', result };
   }
 }
 

@@ -5,12 +5,12 @@
  */
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
-import { successFields, WORKFLOW_RULES, workflowFailureState } from '../core/lifecycle.ts';
+import { successFields, WORKFLOW_RULES, type WorkflowKind, workflowFailureState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { JobFinish } from '../store/store.ts';
 
 export function jobEnd(
-  job: Pick<Job, 'id' | 'kind' | 'machineId'>,
+  job: Pick<Job, 'id' | 'machineId'> & { kind: WorkflowKind },
   machine: Pick<Machine, 'state'>,
   status: 'done' | 'failed',
   error: string | null,

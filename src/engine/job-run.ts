@@ -1,5 +1,6 @@
 /**
- * One job, run by the worker that holds its lease: its steps in order, each retried with capped
+ * One job, run by the worker that holds its lease — a machine's workflow or a cluster's (its
+ * RunSubject binds the steps and says how the end moves it): its steps in order, each retried with capped
  * exponential backoff when it throws a retryable error, polled again while it waits (for the
  * agent), timed out past its step's limit. After each step the progress, its events and what
  * the step learned about the machine are written fenced on the lease; the job's end is
@@ -7,11 +8,11 @@
  */
 import type { BmcDriver } from '../bmc/driver.ts';
 import type { NewEvent } from '../core/event.ts';
-import { ErrorCode, type IngotError, toIngotError } from '../core/errors.ts';
+import { ErrorCode, IngotError, toIngotError } from '../core/errors.ts';
 import { backoffMs, type Job, type JobStep } from '../core/job.ts';
-import type { MachineState } from '../core/lifecycle.ts';
+import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
-import type { MachineChanges, Store } from '../store/store.ts';
+import type { JobFinish, MachineChanges, Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
 import { jobEnd } from './job-end.ts';
 import type { KeyedSemaphores } from './limits.ts';
@@ -50,6 +51,8 @@ export interface JobRunDeps {
   signal: AbortSignal;
   /** The worker was halted (a simulated crash): write nothing more. */
   halted(): boolean;
+  /** Binds a cluster job to its cluster (src/engine/cluster); without it cluster jobs are not run. */
+  clusterSubject?: (job: Job, d: JobRunDeps) => RunSubject;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -67,7 +70,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 const nowIso = () => new Date().toISOString();
 
 export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
-  const { store, hooks } = d;
+  const { hooks } = d;
   const signal = d.signal;
   const actor = `engine:${d.owner}`;
   const steps: JobStep[] = job.steps.map((s) => ({ ...s }));
@@ -77,6 +80,7 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
     ...e,
     actor,
     machineId: job.machineId,
+    clusterId: job.clusterId,
     jobId: job.id,
   });
   const pendingEvents: NewEvent[] = [];
@@ -89,13 +93,14 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
       }),
     );
   }
-  let driver: BmcDriver | null = null;
+  const subject = job.clusterId !== null ? d.clusterSubject?.(job, d) : machineSubject(job, d);
+  if (!subject)
+    throw new IngotError(ErrorCode.Internal, `job ${job.id} (${job.kind}) has no subject this worker runs`);
   try {
     while (idx < steps.length) {
       if (signal.aborted) return;
-      const machine = await store.getMachine(job.machineId);
       const step = steps[idx];
-      const def = stepDef(step.name);
+      const def = await subject.step(step.name);
       if (step.startedAt === null) {
         step.startedAt = nowIso();
         pendingEvents.push(
@@ -107,24 +112,18 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
         );
       }
       step.attempts++;
-      const ctx: StepContext = {
-        machine,
-        job,
-        agent: d.agent,
-        bmc: async () => {
-          if (!driver) driver = d.bmcFactory(machine, await store.bmcPassword(machine));
-          return driver;
-        },
-      };
       const t0 = Date.now();
       let outcome: StepOutcome;
       let error: IngotError | null = null;
       try {
-        outcome = def.usesBmc ? await d.bmcs.run(job.bmcHost, () => def.run(ctx)) : await def.run(ctx);
+        outcome = def.usesBmc ? await d.bmcs.run(job.bmcHost, () => def.run()) : await def.run();
       } catch (e) {
         error = toIngotError(e);
         outcome = error.retryable ? { kind: 'wait', ms: 0 } : { kind: 'fail', reason: error.message };
       }
+
+      for (const e of outcome.events ?? [])
+        pendingEvents.push({ ...ev(e), machineId: e.machineId ?? job.machineId });
 
       if (error?.retryable) {
         hooks.step?.(step.name, 'retry', Date.now() - t0);
@@ -204,7 +203,7 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
         delete scratch.lastMessage;
         try {
           if (next === steps.length) {
-            await finish(d, job, machine, 'done', null, ended, next, written, outcome.machine);
+            await finish(d, job, subject, 'done', null, ended, next, written, outcome.machine);
             hooks.step?.(step.name, 'done', Date.now() - t0);
             return;
           }
@@ -235,12 +234,67 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
           data: { step: step.name, code: error?.code },
         }),
       );
-      await finish(d, job, machine, 'failed', outcome.reason, steps, idx, pendingEvents);
+      await finish(d, job, subject, 'failed', outcome.reason, steps, idx, pendingEvents);
       return;
     }
   } finally {
-    await (driver as BmcDriver | null)?.close().catch(() => undefined);
+    await subject.close();
   }
+}
+
+/** A step bound to its subject as it is now (the machine re-read before each attempt). */
+export interface BoundStep {
+  /** Holds a per-BMC concurrency slot while it runs. */
+  readonly usesBmc: boolean;
+  /** For steps that wait: how long before the wait is a failure. */
+  readonly timeoutMs?: number;
+  run(): Promise<StepOutcome>;
+}
+
+/**
+ * What a job's subject — a machine, a cluster — gives the run: each step bound to it, and how
+ * the job's end moves it (committed with the end, compare-and-set on its running state).
+ */
+export interface RunSubject {
+  step(name: string): Promise<BoundStep>;
+  end(
+    status: 'done' | 'failed',
+    error: string | null,
+    actor: string,
+    now: string,
+  ): Promise<Pick<JobFinish, 'transition' | 'cluster'> & { event: NewEvent }>;
+  close(): Promise<void>;
+}
+
+/** A machine job's subject: its steps from steps.ts, its end from the lifecycle table. */
+function machineSubject(job: Job, d: JobRunDeps): RunSubject {
+  const machineId = job.machineId!;
+  let driver: BmcDriver | null = null;
+  let machine: Machine | null = null;
+  return {
+    async step(name) {
+      const def = stepDef(name);
+      const m = await d.store.getMachine(machineId);
+      machine = m;
+      const ctx: StepContext = {
+        machine: m,
+        job,
+        agent: d.agent,
+        bmc: async () => {
+          if (!driver) driver = d.bmcFactory(m, await d.store.bmcPassword(m));
+          return driver;
+        },
+      };
+      return { usesBmc: def.usesBmc, timeoutMs: def.timeoutMs, run: () => def.run(ctx) };
+    },
+    async end(status, error, actor, now) {
+      const m = machine ?? (await d.store.getMachine(machineId));
+      return jobEnd({ ...job, kind: job.kind as WorkflowKind }, m, status, error, actor, now);
+    },
+    async close() {
+      await (driver as BmcDriver | null)?.close().catch(() => undefined);
+    },
+  };
 }
 
 /** Persists progress with the events gathered so far; false means the lease is gone. */
@@ -266,7 +320,7 @@ async function save(
 async function finish(
   d: JobRunDeps,
   job: Job,
-  machine: Machine,
+  subject: RunSubject,
   status: 'done' | 'failed',
   error: string | null,
   steps: JobStep[],
@@ -275,7 +329,7 @@ async function finish(
   changes?: MachineChanges,
 ): Promise<void> {
   if (d.halted()) return;
-  const { transition, event } = jobEnd(job, machine, status, error, `engine:${d.owner}`, nowIso());
+  const { transition, cluster, event } = await subject.end(status, error, `engine:${d.owner}`, nowIso());
   events.push(event);
   const ok = await d.store.finishJob(job.id, d.owner, {
     status,
@@ -283,6 +337,7 @@ async function finish(
     steps,
     stepIndex: idx,
     transition,
+    cluster,
     machine: changes,
     events,
   });

@@ -6,6 +6,7 @@
  * - perBmc: calls in flight to one BMC host (a chassis manager may front many systems).
  * Limits are per region process; several regions on one PostgreSQL each apply their own.
  */
+import type { JobKind } from '../core/job.ts';
 import { WORKFLOW_RULES, type WorkflowKind } from '../core/lifecycle.ts';
 
 export interface Limits {
@@ -19,7 +20,9 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { global: 1000, perRack: 100, perBmc: 4 };
 
-export const isBootHeavy = (kind: WorkflowKind): boolean => WORKFLOW_RULES[kind].bootHeavy;
+/** Cluster workflows boot nothing themselves: their members' deploy and release jobs do. */
+export const isBootHeavy = (kind: JobKind): boolean =>
+  kind in WORKFLOW_RULES && WORKFLOW_RULES[kind as WorkflowKind].bootHeavy;
 
 /** A counting semaphore with FIFO waiters. */
 export class Semaphore {

@@ -8,16 +8,24 @@
 import type { BmcDriver } from '../bmc/driver.ts';
 import { AgentTask, checkInventory } from '../core/agent-protocol.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
 import { STEP_NAMES, type StepName } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { MachineChanges } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
 
-export type StepOutcome =
+/** An event a step wants on a timeline besides its own (a cluster step's note on a member machine). */
+export type StepEvent = Omit<NewEvent, 'actor' | 'jobId' | 'clusterId'>;
+
+export type StepOutcome = (
   | { kind: 'done'; message?: string; machine?: MachineChanges }
   | { kind: 'wait'; ms: number; message?: string }
-  | { kind: 'fail'; reason: string };
+  | { kind: 'fail'; reason: string }
+) & {
+  /** Written by the runner with the step's progress, under the lease. */
+  events?: StepEvent[];
+};
 
 export interface StepContext {
   readonly machine: Machine;

@@ -12,7 +12,9 @@ import { createBmcDriver } from '../bmc/registry.ts';
 import type { Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
 import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, KeyedSemaphores, type Limits } from './limits.ts';
-import { type BmcFactory, type EngineHooks, type RetryPolicy, runJob } from './job-run.ts';
+import { isClusterWorkflow } from '../core/cluster-lifecycle.ts';
+import { type ClusterEngineOptions, clusterSubject } from './cluster/subject.ts';
+import { type BmcFactory, type EngineHooks, type JobRunDeps, type RetryPolicy, runJob } from './job-run.ts';
 
 export interface WorkerOptions {
   store: Store;
@@ -27,11 +29,16 @@ export interface WorkerOptions {
   retry?: Partial<RetryPolicy>;
   bmcFactory?: BmcFactory;
   hooks?: EngineHooks;
+  /** How cluster jobs reach their clusters' APIs; without it the worker runs no cluster job. */
+  cluster?: ClusterEngineOptions;
 }
 
 export class Worker {
   readonly owner: string;
-  readonly #o: Required<Omit<WorkerOptions, 'owner' | 'limits' | 'retry' | 'hooks'>> & { hooks: EngineHooks };
+  readonly #o: Required<Omit<WorkerOptions, 'owner' | 'limits' | 'retry' | 'hooks' | 'cluster'>> & {
+    hooks: EngineHooks;
+    clusterSubject?: JobRunDeps['clusterSubject'];
+  };
   readonly #limits: Limits;
   readonly #retry: RetryPolicy;
   readonly #inflight = new Map<string, Promise<void>>();
@@ -54,6 +61,7 @@ export class Worker {
         o.bmcFactory ??
         ((m, password) => createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password })),
       hooks: o.hooks ?? {},
+      clusterSubject: o.cluster ? clusterSubject(o.cluster) : undefined,
     };
     this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.#retry = { baseMs: 1000, capMs: 60_000, maxAttempts: 5, ...o.retry };
@@ -138,6 +146,7 @@ export class Worker {
       limit: Math.min(room, 200),
       accept: (c) => {
         if (this.#inflight.has(c.id)) return false;
+        if (isClusterWorkflow(c.kind) && !this.#o.clusterSubject) return false;
         if (!isBootHeavy(c.kind)) return true;
         if (this.#racks.get(c.rack) + pending.get(c.rack) >= this.#limits.perRack) return false;
         pending.add(c.rack, 1);
@@ -157,6 +166,7 @@ export class Worker {
         bmcs: this.#bmcs,
         signal: this.#abort.signal,
         halted: () => this.#halted,
+        clusterSubject: this.#o.clusterSubject,
       })
         .catch(() => undefined)
         .finally(() => {

@@ -1,6 +1,6 @@
 /**
- * Agent tasks: what the engine asked of a machine's agent, one row per (job, task). The engine's
- * AgentPort creates a row when it first asks (idempotent on the unique (job_id, name)); the rack's
+ * Agent tasks: what the engine asked of a machine's agent, one row per (job, machine, task). The engine's
+ * AgentPort creates a row when it first asks (idempotent on the unique (job_id, machine_id, name)); the rack's
  * agent endpoints hand the row to the agent, record its progress lines and its result. Rows of
  * cancelled or finished jobs are never handed out again.
  */
@@ -31,20 +31,29 @@ export function agentTaskFromRow(r: Row): AgentTaskRow {
   };
 }
 
-/** Creates the task if (job, name) has none; returns the stored row either way. */
+/** Creates the task if (job, machine, name) has none; returns the stored row either way. */
 export async function ensureAgentTask(db: Db, t: NewAgentTask): Promise<AgentTaskRow> {
-  const have = await findAgentTask(db, t.jobId, t.name);
+  const have = await findAgentTask(db, t.jobId, t.name, t.machineId);
   if (have) return have;
   await db.run(
     `INSERT INTO agent_tasks (id, machine_id, job_id, name, params, status, created_at)
-     VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (job_id, name) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (job_id, machine_id, name) DO NOTHING`,
     [newId('at'), t.machineId, t.jobId, t.name, JSON.stringify(t.params ?? {}), Date.now()],
   );
-  return (await findAgentTask(db, t.jobId, t.name))!;
+  return (await findAgentTask(db, t.jobId, t.name, t.machineId))!;
 }
 
-export async function findAgentTask(db: Db, jobId: string, name: string): Promise<AgentTaskRow | null> {
-  const rows = await db.query('SELECT * FROM agent_tasks WHERE job_id = ? AND name = ?', [jobId, name]);
+/** The task `name` of job `jobId` (of `machineId`: a cluster job asks each member the same task). */
+export async function findAgentTask(
+  db: Db,
+  jobId: string,
+  name: string,
+  machineId?: string,
+): Promise<AgentTaskRow | null> {
+  const rows = await db.query(
+    `SELECT * FROM agent_tasks WHERE job_id = ? AND name = ?${machineId ? ' AND machine_id = ?' : ''} ORDER BY created_at, id LIMIT 1`,
+    machineId ? [jobId, name, machineId] : [jobId, name],
+  );
   return rows.length ? agentTaskFromRow(rows[0]) : null;
 }
 

@@ -16,6 +16,10 @@ export async function listEvents(db: Db, f: EventFilter): Promise<IngotEvent[]> 
     clauses.push('machine_id = ?');
     params.push(f.machineId);
   }
+  if (f.clusterId) {
+    clauses.push('cluster_id = ?');
+    params.push(f.clusterId);
+  }
   if (f.jobId) {
     clauses.push('job_id = ?');
     params.push(f.jobId);

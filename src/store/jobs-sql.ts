@@ -7,6 +7,7 @@ import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
+import { endClusterWorkflow } from './cluster-transitions-sql.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
 import { applyMachineChanges, bmcHost, getMachineRow } from './machines-sql.ts';
@@ -20,20 +21,33 @@ function initialSteps(names: readonly string[]): JobStep[] {
   return names.map((name) => ({ name, startedAt: null, endedAt: null, attempts: 0, error: null }));
 }
 
-async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, now: number): Promise<Job> {
+/** A job's subject: a machine, or a cluster (which has no rack or BMC of its own). */
+export type JobSubject = { machine: Machine } | { clusterId: string };
+
+/** Inserts a queued job for its subject with its `job.queued` event (inside the caller's transaction). */
+export async function insertJob(
+  db: Db,
+  subject: JobSubject,
+  job: NewJob,
+  actor: string,
+  now: number,
+): Promise<Job> {
   const id = newId('j', now);
+  const machine = 'machine' in subject ? subject.machine : null;
+  const clusterId = 'clusterId' in subject ? subject.clusterId : null;
   await db.run(
-    `INSERT INTO jobs (id, machine_id, kind, status, steps, step_index, run_after, lease_owner, lease_expires_at,
+    `INSERT INTO jobs (id, machine_id, cluster_id, kind, status, steps, step_index, run_after, lease_owner, lease_expires_at,
       rack, bmc_host, error, params, scratch, actor, created_at, updated_at, finished_at)
-     VALUES (?, ?, ?, 'queued', ?, 0, ?, NULL, NULL, ?, ?, NULL, ?, '{}', ?, ?, ?, NULL)`,
+     VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, NULL, NULL, ?, ?, NULL, ?, '{}', ?, ?, ?, NULL)`,
     [
       id,
-      machine.id,
+      machine?.id ?? null,
+      clusterId,
       job.kind,
       JSON.stringify(initialSteps(job.steps)),
       now,
-      machine.rack,
-      bmcHost(machine.bmc?.address),
+      machine?.rack ?? '',
+      bmcHost(machine?.bmc?.address),
       JSON.stringify(job.params ?? {}),
       actor,
       now,
@@ -45,7 +59,8 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
     [
       {
         type: 'job.queued',
-        machineId: machine.id,
+        machineId: machine?.id ?? null,
+        clusterId,
         jobId: id,
         actor,
         message: `${job.kind} queued: ${job.steps.join(' → ')}`,
@@ -57,29 +72,32 @@ async function insertJob(db: Db, machine: Machine, job: NewJob, actor: string, n
   return jobFromRow((await db.query('SELECT * FROM jobs WHERE id = ?', [id]))[0]);
 }
 
-async function cancelActiveJobs(
+/** Cancels the subject's unfinished jobs (`machine_id` or `cluster_id` = id), with their events. */
+export async function cancelActiveJobs(
   db: Db,
-  machineId: string,
+  subject: { machineId: string } | { clusterId: string },
   reason: string,
   actor: string,
   now: number,
 ): Promise<void> {
+  const column = 'machineId' in subject ? 'machine_id' : 'cluster_id';
+  const id = 'machineId' in subject ? subject.machineId : subject.clusterId;
   const active = await db.query<{ id: string; kind: string }>(
-    `SELECT id, kind FROM jobs WHERE machine_id = ? AND ${ACTIVE}`,
-    [machineId],
+    `SELECT id, kind FROM jobs WHERE ${column} = ? AND ${ACTIVE}`,
+    [id],
   );
   if (active.length === 0) return;
   await db.run(
     `UPDATE jobs SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, error = ?, finished_at = ?, updated_at = ?
-     WHERE machine_id = ? AND ${ACTIVE}`,
-    [reason, now, now, machineId],
+     WHERE ${column} = ? AND ${ACTIVE}`,
+    [reason, now, now, id],
   );
   await insertEvents(
     db,
     active.map((j) => ({
       type: 'job.cancelled',
       level: 'warning' as const,
-      machineId,
+      ...subject,
       jobId: j.id,
       actor,
       message: `${j.kind} cancelled: ${reason}`,
@@ -95,7 +113,7 @@ type MachineTransition = Pick<TransitionRequest, 'machineId' | 'from' | 'to' | '
  * from` with the fields the transition sets. True when the machine moved; false when it had
  * left `from` (the caller decides whether that is a lost race or a skipped move).
  */
-async function writeTransition(t: Db, tr: MachineTransition, now: number): Promise<boolean> {
+export async function writeTransition(t: Db, tr: MachineTransition, now: number): Promise<boolean> {
   const sets = [
     'state = ?',
     'state_reason = ?',
@@ -125,7 +143,7 @@ async function writeTransition(t: Db, tr: MachineTransition, now: number): Promi
 }
 
 /** The `machine.transition` event of a transition that was written. */
-function transitionEvent(
+export function transitionEvent(
   tr: MachineTransition,
   actor: string,
   jobId: string | null,
@@ -157,10 +175,11 @@ export async function transition(
       );
     }
     // At most one active job per machine: a new workflow, abort or watchdog ends the previous one.
-    if (req.cancelJobs || req.job) await cancelActiveJobs(t, req.machineId, req.reason, req.actor, now);
+    if (req.cancelJobs || req.job)
+      await cancelActiveJobs(t, { machineId: req.machineId }, req.reason, req.actor, now);
     await insertEvents(t, [transitionEvent(req, req.actor, null, req.data)], now);
     const machine = await getMachineRow(t, req.machineId);
-    const job = req.job ? await insertJob(t, machine, req.job, req.actor, now) : null;
+    const job = req.job ? await insertJob(t, { machine }, req.job, req.actor, now) : null;
     return { machine, job };
   });
 }
@@ -175,7 +194,7 @@ export async function getJob(db: Db, id: string): Promise<Job> {
 /** Newest first. */
 export async function listJobs(
   db: Db,
-  filter: { machineId?: string; status?: JobStatus[] },
+  filter: { machineId?: string; clusterId?: string; status?: JobStatus[] },
   limit: number,
 ): Promise<Job[]> {
   const clauses: string[] = [];
@@ -183,6 +202,10 @@ export async function listJobs(
   if (filter.machineId) {
     clauses.push('machine_id = ?');
     params.push(filter.machineId);
+  }
+  if (filter.clusterId) {
+    clauses.push('cluster_id = ?');
+    params.push(filter.clusterId);
   }
   if (filter.status?.length) {
     clauses.push(`status IN (${placeholders(filter.status.length)})`);
@@ -199,8 +222,8 @@ export async function enqueueJob(db: Db, machineId: string, job: NewJob, actor: 
   return db.tx(async (t) => {
     const now = Date.now();
     const machine = await getMachineRow(t, machineId);
-    await cancelActiveJobs(t, machineId, `superseded by ${job.kind}`, actor, now);
-    return insertJob(t, machine, job, actor, now);
+    await cancelActiveJobs(t, { machineId }, `superseded by ${job.kind}`, actor, now);
+    return insertJob(t, { machine }, job, actor, now);
   });
 }
 
@@ -254,15 +277,20 @@ export async function saveJobProgress(
       [p.stepIndex, JSON.stringify(p.steps), p.runAfter, JSON.stringify(p.scratch), Date.now(), jobId, owner],
     );
     if (n === 0) return false;
-    if (p.machine) await applyMachineChanges(t, await jobMachine(t, jobId), p.machine, `engine:${owner}`);
+    if (p.machine) {
+      const machineId = await jobMachine(t, jobId);
+      if (machineId) await applyMachineChanges(t, machineId, p.machine, `engine:${owner}`);
+    }
     if (events.length > 0) await insertEvents(t, events);
     return true;
   };
   return events.length > 0 || p.machine ? db.tx(write) : write(db);
 }
 
-async function jobMachine(t: Db, jobId: string): Promise<string> {
-  const rows = await t.query<{ machine_id: string }>('SELECT machine_id FROM jobs WHERE id = ?', [jobId]);
+async function jobMachine(t: Db, jobId: string): Promise<string | null> {
+  const rows = await t.query<{ machine_id: string | null }>('SELECT machine_id FROM jobs WHERE id = ?', [
+    jobId,
+  ]);
   return rows[0].machine_id;
 }
 
@@ -278,8 +306,10 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     if (n === 0) return false;
     const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
     const events = [...f.events];
-    if (f.machine) await applyMachineChanges(t, job.machineId, f.machine, `engine:${owner}`);
-    if (f.transition) {
+    if (f.machine && job.machineId) await applyMachineChanges(t, job.machineId, f.machine, `engine:${owner}`);
+    if (f.cluster && job.clusterId)
+      events.push(...(await endClusterWorkflow(t, job.clusterId, job, f.cluster, `engine:${owner}`, now)));
+    if (f.transition && job.machineId) {
       const tr = { ...f.transition, machineId: job.machineId };
       const actor = `engine:${owner}`;
       events.push(

@@ -342,6 +342,16 @@ export async function applyMachineChanges(
 export async function deleteMachine(db: Db, id: string, actor: string): Promise<void> {
   await db.tx(async (t) => {
     const m = await getMachineRow(t, id);
+    const member = await t.query<{ name: string }>(
+      'SELECT c.name FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id WHERE m.machine_id = ?',
+      [id],
+    );
+    if (member.length > 0)
+      throw new IngotError(
+        ErrorCode.Conflict,
+        `machine ${m.hostname} belongs to cluster ${member[0].name}; delete the cluster first (\`ingot cluster delete ${member[0].name}\`)`,
+        { details: { id, cluster: member[0].name } },
+      );
     await t.run(
       "UPDATE jobs SET status = 'cancelled', lease_owner = NULL, finished_at = ?, error = ? WHERE machine_id = ? AND status IN ('queued', 'running')",
       [Date.now(), 'machine deleted', id],

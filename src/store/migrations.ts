@@ -248,6 +248,95 @@ CREATE TABLE bundles (
 CREATE INDEX bundles_version ON bundles (version, arch);
 `,
   },
+  // Version 8: clusters (src/store/clusters-sql.ts). A job's subject is a machine or a cluster,
+  // so jobs.machine_id becomes nullable beside a new cluster_id: SQLite cannot drop a NOT NULL,
+  // so the table is rebuilt (the same statements on PostgreSQL). A cluster job asks each member's
+  // node agent for the same task, so agent tasks are unique per (job, machine, task).
+  {
+    version: 8,
+    name: 'clusters',
+    sql: `
+CREATE TABLE clusters (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  state_reason TEXT NOT NULL,
+  state_entered_at BIGINT NOT NULL,
+  cluster_file TEXT NOT NULL,
+  distribution TEXT NOT NULL,
+  version TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  conditions TEXT,
+  kubeconfig_secret_id TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE cluster_members (
+  cluster_id TEXT NOT NULL REFERENCES clusters (id) ON DELETE CASCADE,
+  machine_id TEXT NOT NULL UNIQUE REFERENCES machines (id),
+  hostname TEXT NOT NULL,
+  role TEXT NOT NULL,
+  member_order INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  PRIMARY KEY (cluster_id, machine_id)
+);
+CREATE TABLE jobs_v8 (
+  id TEXT PRIMARY KEY,
+  machine_id TEXT,
+  cluster_id TEXT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  step_index INTEGER NOT NULL,
+  run_after BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at BIGINT,
+  rack TEXT NOT NULL,
+  bmc_host TEXT NOT NULL,
+  error TEXT,
+  params TEXT NOT NULL,
+  scratch TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  CHECK ((machine_id IS NULL) <> (cluster_id IS NULL))
+);
+INSERT INTO jobs_v8 (id, machine_id, cluster_id, kind, status, steps, step_index, run_after, lease_owner,
+  lease_expires_at, rack, bmc_host, error, params, scratch, actor, created_at, updated_at, finished_at)
+SELECT id, machine_id, NULL, kind, status, steps, step_index, run_after, lease_owner,
+  lease_expires_at, rack, bmc_host, error, params, scratch, actor, created_at, updated_at, finished_at FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_v8 RENAME TO jobs;
+CREATE INDEX jobs_runnable ON jobs (status, run_after);
+CREATE INDEX jobs_machine ON jobs (machine_id, created_at);
+CREATE INDEX jobs_cluster ON jobs (cluster_id, created_at);
+CREATE INDEX jobs_owner ON jobs (lease_owner);
+CREATE TABLE agent_tasks_v8 (
+  id TEXT PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  params TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT,
+  reason TEXT,
+  last_message TEXT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  heartbeat_at BIGINT,
+  finished_at BIGINT,
+  UNIQUE (job_id, machine_id, name)
+);
+INSERT INTO agent_tasks_v8 SELECT id, machine_id, job_id, name, params, status, result, reason, last_message,
+  created_at, started_at, heartbeat_at, finished_at FROM agent_tasks;
+DROP TABLE agent_tasks;
+ALTER TABLE agent_tasks_v8 RENAME TO agent_tasks;
+CREATE INDEX agent_tasks_machine ON agent_tasks (machine_id, status, created_at);
+ALTER TABLE events ADD COLUMN cluster_id TEXT;
+CREATE INDEX events_cluster ON events (cluster_id, id);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

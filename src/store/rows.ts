@@ -1,8 +1,8 @@
 /** Row ↔ domain mapping for the SQL store. Timestamps: BIGINT ms in rows, ISO strings outside. */
 import type { ApiToken, Role } from '../core/auth.ts';
 import type { EventLevel, IngotEvent } from '../core/event.ts';
-import type { Job, JobStatus } from '../core/job.ts';
-import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
+import type { Job, JobKind, JobStatus } from '../core/job.ts';
+import type { MachineState } from '../core/lifecycle.ts';
 import type { Arch, Machine, PowerState } from '../core/machine.ts';
 import type { DhcpMode, Subnet } from '../core/subnet.ts';
 import type { Row } from './db.ts';
@@ -11,7 +11,7 @@ export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
 export const ms = (isoText: string | null | undefined): number | null =>
   isoText === null || isoText === undefined ? null : Date.parse(isoText);
-const json = <T>(v: unknown, fallback: T): T =>
+export const json = <T>(v: unknown, fallback: T): T =>
   typeof v === 'string' && v.length > 0 ? (JSON.parse(v) as T) : fallback;
 
 export function machineFromRow(r: Row): Machine {
@@ -50,8 +50,9 @@ export function machineFromRow(r: Row): Machine {
 export function jobFromRow(r: Row): Job {
   return {
     id: r.id as string,
-    machineId: r.machine_id as string,
-    kind: r.kind as WorkflowKind,
+    machineId: (r.machine_id as string | null) ?? null,
+    clusterId: (r.cluster_id as string | null) ?? null,
+    kind: r.kind as JobKind,
     status: r.status as JobStatus,
     steps: json(r.steps, []),
     stepIndex: Number(r.step_index),
@@ -77,6 +78,7 @@ export function eventFromRow(r: Row): IngotEvent {
     type: r.type as string,
     level: r.level as EventLevel,
     machineId: (r.machine_id as string | null) ?? null,
+    clusterId: (r.cluster_id as string | null) ?? null,
     jobId: (r.job_id as string | null) ?? null,
     actor: r.actor as string,
     message: r.message as string,

@@ -5,6 +5,7 @@
  */
 import type { ApiToken } from '../core/auth.ts';
 import type { Bundle } from '../core/bundle.ts';
+import type { Cluster, ClusterConditions, MemberRole } from '../core/cluster.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
@@ -13,6 +14,7 @@ import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db } from './db.ts';
+import * as clusters from './clusters-sql.ts';
 import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
 import * as images from './images-sql.ts';
@@ -27,6 +29,8 @@ import type {
   AgentTaskUpdate,
   BundlePatch,
   ClaimOptions,
+  ClusterTransitionRequest,
+  NewCluster,
   EventFilter,
   ImagePatch,
   ImageRow,
@@ -119,7 +123,10 @@ export class SqlStore implements Store {
   getJob(id: string): Promise<Job> {
     return jobs.getJob(this.#db, id);
   }
-  listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]> {
+  listJobs(
+    filter: { machineId?: string; clusterId?: string; status?: JobStatus[] },
+    limit: number,
+  ): Promise<Job[]> {
     return jobs.listJobs(this.#db, filter, limit);
   }
   claimJobs(opts: ClaimOptions): Promise<Job[]> {
@@ -141,6 +148,42 @@ export class SqlStore implements Store {
   }
   releaseLeases(owner: string): Promise<number> {
     return jobs.releaseLeases(this.#db, owner);
+  }
+
+  // clusters
+  createCluster(input: NewCluster, actor: string): Promise<{ cluster: Cluster; job: Job }> {
+    return clusters.createCluster(this.#db, input, actor);
+  }
+
+  getCluster(ref: string): Promise<Cluster> {
+    return clusters.getCluster(this.#db, ref);
+  }
+
+  listClusters(opts?: { includeDeleted?: boolean }): Promise<Cluster[]> {
+    return clusters.listClusters(this.#db, opts);
+  }
+
+  clusterTransition(req: ClusterTransitionRequest): Promise<{ cluster: Cluster; job: Job | null }> {
+    return clusters.clusterTransition(this.#db, req);
+  }
+
+  setClusterKubeconfig(clusterId: string, kubeconfig: string): Promise<void> {
+    return clusters.setClusterKubeconfig(this.#db, this.#seal, clusterId, kubeconfig);
+  }
+
+  async clusterKubeconfig(clusterId: string): Promise<string | null> {
+    const id = await clusters.clusterKubeconfigSecret(this.#db, clusterId);
+    return id ? secrets.getSecret(this.#db, this.#box, id) : null;
+  }
+
+  setClusterConditions(clusterId: string, conditions: ClusterConditions): Promise<void> {
+    return clusters.setClusterConditions(this.#db, clusterId, conditions);
+  }
+
+  clustersOfMachines(
+    machineIds: readonly string[],
+  ): Promise<Map<string, { cluster: string; role: MemberRole }>> {
+    return clusters.clustersOfMachines(this.#db, machineIds);
   }
 
   // events
@@ -224,8 +267,8 @@ export class SqlStore implements Store {
   getAgentTask(id: string): Promise<AgentTaskRow | null> {
     return agentTasks.getAgentTask(this.#db, id);
   }
-  findAgentTask(jobId: string, name: string): Promise<AgentTaskRow | null> {
-    return agentTasks.findAgentTask(this.#db, jobId, name);
+  findAgentTask(jobId: string, name: string, machineId?: string): Promise<AgentTaskRow | null> {
+    return agentTasks.findAgentTask(this.#db, jobId, name, machineId);
   }
   nextAgentTask(machineId: string, exclude?: readonly string[]): Promise<AgentTaskRow | null> {
     return agentTasks.nextAgentTask(this.#db, machineId, exclude);

@@ -6,12 +6,13 @@ import type { Db } from './db.ts';
 export async function insertEvents(db: Db, events: readonly NewEvent[], now = Date.now()): Promise<void> {
   for (const e of events) {
     await db.run(
-      'INSERT INTO events (at, type, level, machine_id, job_id, actor, message, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (at, type, level, machine_id, cluster_id, job_id, actor, message, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         now,
         e.type,
         e.level ?? 'info',
         e.machineId ?? null,
+        e.clusterId ?? null,
         e.jobId ?? null,
         e.actor,
         e.message,

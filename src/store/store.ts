@@ -7,8 +7,10 @@ import type { ApiToken, Role } from '../core/auth.ts';
 import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import type { Compression, ImageFormat, ImageKind, ImageStatus } from '../core/image.ts';
-import type { Job, JobStatus, JobStep } from '../core/job.ts';
-import type { MachineState, WorkflowKind } from '../core/lifecycle.ts';
+import type { Cluster, ClusterConditions, ClusterMember, MemberRole } from '../core/cluster.ts';
+import type { ClusterState } from '../core/cluster-lifecycle.ts';
+import type { Job, JobKind, JobStatus, JobStep } from '../core/job.ts';
+import type { MachineState } from '../core/lifecycle.ts';
 import type { Arch, Cpu, Disk, Machine, Nic, PowerState } from '../core/machine.ts';
 import type { DhcpMode, IpRange, Subnet } from '../core/subnet.ts';
 
@@ -62,7 +64,7 @@ export interface Page<T> {
 }
 
 export interface NewJob {
-  kind: WorkflowKind;
+  kind: JobKind;
   steps: string[];
   params?: Record<string, unknown>;
 }
@@ -117,11 +119,39 @@ export interface JobFinish {
   transition?: { from: MachineState; to: MachineState; reason: string; set?: TransitionRequest['set'] };
   /** What the last step learned about the machine, written before the transition. */
   machine?: MachineChanges;
+  /** A cluster job's end: the cluster's move, compare-and-set on `from`. */
+  cluster?: { from: ClusterState; to: ClusterState; reason: string };
   events: NewEvent[];
+}
+
+/** A cluster to create with the machines it allocates (src/store/clusters-sql.ts). */
+export interface NewCluster {
+  name: string;
+  /** The Cluster file as submitted. */
+  clusterFile: string;
+  distribution: string;
+  version: string;
+  endpoint: string;
+  /** Each machine must be ready; it is allocated to the cluster in the same transaction. */
+  members: ClusterMember[];
+  /** The create job, queued in the same transaction. */
+  job: NewJob;
+  reason: string;
+}
+
+export interface ClusterTransitionRequest {
+  clusterId: string;
+  from: ClusterState;
+  to: ClusterState;
+  reason: string;
+  actor: string;
+  /** The workflow to queue in the same transaction; the cluster's unfinished jobs are cancelled. */
+  job?: NewJob;
 }
 
 export interface EventFilter {
   machineId?: string;
+  clusterId?: string;
   jobId?: string;
   afterId?: number;
   limit: number;
@@ -141,7 +171,7 @@ export interface ClaimOptions {
   leaseMs: number;
   limit: number;
   /** Return false to skip a candidate (concurrency limits); it stays available to others. */
-  accept?: (candidate: { id: string; rack: string; bmcHost: string; kind: WorkflowKind }) => boolean;
+  accept?: (candidate: { id: string; rack: string; bmcHost: string; kind: JobKind }) => boolean;
 }
 
 export interface IpAllocation {
@@ -289,7 +319,10 @@ export interface Store {
   // jobs
   enqueueJob(machineId: string, job: NewJob, actor: string): Promise<Job>;
   getJob(id: string): Promise<Job>;
-  listJobs(filter: { machineId?: string; status?: JobStatus[] }, limit: number): Promise<Job[]>;
+  listJobs(
+    filter: { machineId?: string; clusterId?: string; status?: JobStatus[] },
+    limit: number,
+  ): Promise<Job[]>;
   claimJobs(opts: ClaimOptions): Promise<Job[]>;
   /** Extends every lease `owner` holds; returns how many jobs it still holds. */
   heartbeat(owner: string, leaseMs: number): Promise<number>;
@@ -299,6 +332,23 @@ export interface Store {
   finishJob(jobId: string, owner: string, finish: JobFinish): Promise<boolean>;
   /** Gives back the leases `owner` holds (clean shutdown) so others take over at once. */
   releaseLeases(owner: string): Promise<number>;
+
+  // clusters (src/store/clusters-sql.ts)
+  /** The cluster, its members allocated (ready → allocated) and its create job: all or nothing. */
+  createCluster(input: NewCluster, actor: string): Promise<{ cluster: Cluster; job: Job }>;
+  /** By id or name; INGOT_NOT_FOUND when absent. */
+  getCluster(ref: string): Promise<Cluster>;
+  listClusters(opts?: { includeDeleted?: boolean }): Promise<Cluster[]>;
+  clusterTransition(req: ClusterTransitionRequest): Promise<{ cluster: Cluster; job: Job | null }>;
+  /** Seals the admin kubeconfig. */
+  setClusterKubeconfig(clusterId: string, kubeconfig: string): Promise<void>;
+  /** The admin kubeconfig, or null before the init node returned it. */
+  clusterKubeconfig(clusterId: string): Promise<string | null>;
+  setClusterConditions(clusterId: string, conditions: ClusterConditions): Promise<void>;
+  /** Which cluster each machine belongs to, with its role there. */
+  clustersOfMachines(
+    machineIds: readonly string[],
+  ): Promise<Map<string, { cluster: string; role: MemberRole }>>;
 
   // events
   appendEvents(events: NewEvent[]): Promise<void>;
@@ -347,10 +397,11 @@ export interface Store {
   findMachineByOsToken(hash: string): Promise<Machine | null>;
 
   // agent tasks (src/store/agent-tasks-sql.ts)
-  /** Creates the task unless (jobId, name) has one; returns the stored row. */
+  /** Creates the task unless (jobId, machineId, name) has one; returns the stored row. */
   ensureAgentTask(t: NewAgentTask): Promise<AgentTaskRow>;
   getAgentTask(id: string): Promise<AgentTaskRow | null>;
-  findAgentTask(jobId: string, name: string): Promise<AgentTaskRow | null>;
+  /** With `machineId`, that machine's task (a cluster job asks each member the same task). */
+  findAgentTask(jobId: string, name: string, machineId?: string): Promise<AgentTaskRow | null>;
   /** The oldest unfinished task of the machine's active job, without the `exclude`d names. */
   nextAgentTask(machineId: string, exclude?: readonly string[]): Promise<AgentTaskRow | null>;
   /** Progress, heartbeat or end of a task, with events; null when the task had already finished. */

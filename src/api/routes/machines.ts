@@ -8,6 +8,7 @@ import { isValidHostname, type Nic, normalizeMac } from '../../core/machine.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Store } from '../../store/store.ts';
+import type { Machine } from '../../core/machine.ts';
 import { actorOf } from '../auth.ts';
 import { presentJob, presentMachine } from '../present.ts';
 import {
@@ -62,6 +63,10 @@ function csv(v: string | undefined): string[] | undefined {
 
 export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncTypebox {
   return async (app) => {
+    /** The machine with the cluster it belongs to, if any. */
+    const withCluster = async (m: Machine) =>
+      presentMachine(m, (await store.clustersOfMachines([m.id])).get(m.id) ?? null);
+
     const tags = ['machines'];
 
     app.post('/machines', {
@@ -137,7 +142,8 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
           q.limit ?? 100,
           q.cursor,
         );
-        return { ...page, items: page.items.map(presentMachine) };
+        const members = await store.clustersOfMachines(page.items.map((m) => m.id));
+        return { ...page, items: page.items.map((m) => presentMachine(m, members.get(m.id) ?? null)) };
       },
     });
 
@@ -149,7 +155,7 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
         params: IdParams,
         response: { 200: Type.Ref('Machine'), ...errorResponses },
       },
-      handler: async (req) => presentMachine(await store.getMachine(req.params.id)),
+      handler: async (req) => withCluster(await store.getMachine(req.params.id)),
     });
 
     app.patch('/machines/:id', {
@@ -169,7 +175,7 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
           hostname: b.hostname === undefined ? undefined : checkHostname(b.hostname),
           nics: b.nics === undefined ? undefined : nicsFrom(b.nics),
         };
-        return presentMachine(await store.updateMachine(req.params.id, patch, actorOf(req), version));
+        return withCluster(await store.updateMachine(req.params.id, patch, actorOf(req), version));
       },
     });
 
@@ -222,7 +228,7 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
           comment: req.body.comment,
         });
         reply.status(202);
-        return { machine: presentMachine(r.machine), job: r.job ? presentJob(r.job) : null };
+        return { machine: await withCluster(r.machine), job: r.job ? presentJob(r.job) : null };
       },
     });
 

@@ -1,8 +1,11 @@
-/** Cluster planning: `POST /clusters/plan` (src/api/routes/clusters.ts). */
+/** Clusters: planning (`POST /clusters/plan`) and clusters as living objects (src/api/routes/clusters.ts). */
 import { type Static, Type } from 'typebox';
 import { Role } from '../../cluster/plan/types.ts';
-import { Lit, Nullable } from './common.ts';
-import { DisksT, NicT } from './machines.ts';
+import { WIPE_MODES } from '../../core/action-params.ts';
+import { MEMBER_ROLES } from '../../core/cluster.ts';
+import { CLUSTER_ACTIONS, CLUSTER_STATES } from '../../core/cluster-lifecycle.ts';
+import { Lit, MAX, Nullable } from './common.ts';
+import { DisksT, MachineStateT, NicT } from './machines.ts';
 
 const NODE_ROLES = Object.values(Role);
 
@@ -84,4 +87,101 @@ export const ClusterPlanT = Type.Object({
 export const PlanClusterResult = Type.Object({
   plan: ClusterPlanT,
   text: Type.String({ description: 'The plan as `ingot cluster plan` prints it' }),
+});
+
+// --- clusters as living objects: /clusters, /clusters/{name}… ---------------------------------
+
+export const CreateClusterBody = Type.Object(
+  {
+    cluster: Type.String({
+      minLength: 1,
+      maxLength: CLUSTER_FILE_MAX,
+      description: 'The Cluster file as YAML text (docs/cluster.md), at most 1 MiB',
+    }),
+    image: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX.label,
+        description:
+          'The OS image the nodes are deployed with (a kubernetes-node image); default: the only ready OS image',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateClusterBody = Static<typeof CreateClusterBody>;
+
+export const ClusterNameParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The cluster’s name or id' }),
+});
+
+export const ListClustersQuery = Type.Object(
+  { all: Type.Optional(Type.Boolean({ description: 'Include deleted clusters' })) },
+  { additionalProperties: false },
+);
+
+export const DeleteClusterQuery = Type.Object(
+  { wipe: Type.Optional(Lit(WIPE_MODES, 'How the released machines’ disks are wiped (default: quick)')) },
+  { additionalProperties: false },
+);
+
+export const ClusterActionParams = Type.Object({
+  name: ClusterNameParams.properties.name,
+  action: Lit(['retry'] as const),
+});
+
+const ClusterMemberT = Type.Object({
+  machineId: Type.String(),
+  hostname: Type.String(),
+  role: Lit(MEMBER_ROLES),
+  order: Type.Integer({ description: 'Bootstrap order: the init node 0' }),
+  address: Type.String({ description: 'The planned node address with prefix' }),
+  state: Type.Optional(MachineStateT),
+  stateReason: Type.Optional(Type.String({ description: 'Where the machine is, and why' })),
+});
+
+const ClusterConditionsT = Type.Object(
+  {
+    checkedAt: Type.String({ format: 'date-time' }),
+    apiReachable: Type.Boolean(),
+    apiError: Nullable(Type.String()),
+    etcd: Nullable(Type.Object({ healthy: Type.Integer(), members: Type.Integer(), quorum: Type.Boolean() })),
+    nodes: Nullable(Type.Object({ ready: Type.Integer(), total: Type.Integer() })),
+    certificatesExpireAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { description: 'What the region last read from the cluster’s API' },
+);
+
+export const ClusterT = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    state: Lit(CLUSTER_STATES),
+    stateReason: Type.String(),
+    stateEnteredAt: Type.String({ format: 'date-time' }),
+    distribution: Type.String(),
+    version: Type.String(),
+    endpoint: Type.String(),
+    members: Type.Array(ClusterMemberT),
+    conditions: Nullable(ClusterConditionsT),
+    hasKubeconfig: Type.Boolean({ description: 'The init node returned the admin kubeconfig' }),
+    allowedActions: Type.Array(Lit(CLUSTER_ACTIONS)),
+    clusterFile: Type.Optional(
+      Type.String({ description: 'The Cluster file as submitted (GET of one cluster)' }),
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Cluster' },
+);
+
+export const ClusterJobResult = Type.Object({ cluster: Type.Ref('Cluster'), job: Nullable(Type.Ref('Job')) });
+
+export const ClusterDetail = Type.Object({
+  cluster: Type.Ref('Cluster'),
+  job: Nullable(Type.Ref('Job')),
+});
+
+export const KubeconfigResult = Type.Object({
+  kubeconfig: Type.String({ description: 'The cluster’s admin kubeconfig (a secret: store it 0600)' }),
 });

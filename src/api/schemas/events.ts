@@ -10,6 +10,7 @@ export const EventT = Type.Object(
     type: Type.String(),
     level: Lit(EVENT_LEVELS),
     machineId: Nullable(Type.String()),
+    clusterId: Nullable(Type.String({ description: 'The cluster whose timeline the event is on' })),
     jobId: Nullable(Type.String()),
     actor: Type.String(),
     message: Type.String(),

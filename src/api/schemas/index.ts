@@ -5,6 +5,7 @@
  * roles, formats…) come from the core's constants, never repeated here.
  */
 import { BundleT } from './bundles.ts';
+import { ClusterT } from './clusters.ts';
 import { ErrorBody } from './common.ts';
 import { EventT } from './events.ts';
 import { ImageT } from './images.ts';
@@ -23,4 +24,4 @@ export * from './subnets.ts';
 export * from './tokens.ts';
 
 /** Shared schemas registered once with Fastify so routes can `$ref` them. */
-export const SHARED_SCHEMAS = [ErrorBody, MachineT, JobT, EventT, SubnetT, TokenT, ImageT, BundleT];
+export const SHARED_SCHEMAS = [ErrorBody, MachineT, JobT, EventT, SubnetT, TokenT, ImageT, BundleT, ClusterT];

@@ -1,5 +1,6 @@
 /** Machines, their actions and jobs: `/machines…`, `/jobs/{id}`. */
 import { type Static, Type } from 'typebox';
+import { MEMBER_ROLES } from '../../core/cluster.ts';
 import { JOB_STATUSES } from '../../core/job.ts';
 import { ACTIONS, MACHINE_STATES } from '../../core/lifecycle.ts';
 import { ARCHES, POWER_STATES } from '../../core/machine.ts';
@@ -53,6 +54,12 @@ export const MachineT = Type.Object(
     owner: Type.String(),
     commissionedAt: Nullable(Type.String({ format: 'date-time' })),
     allowedActions: Type.Array(ActionT, { description: 'Actions the lifecycle allows in the current state' }),
+    cluster: Nullable(
+      Type.Object(
+        { cluster: Type.String(), role: Lit(MEMBER_ROLES) },
+        { description: 'The cluster the machine is a member of, and its role there' },
+      ),
+    ),
     version: Type.Integer(),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
@@ -184,7 +191,8 @@ export const JobStepT = Type.Object({
 export const JobT = Type.Object(
   {
     id: Type.String(),
-    machineId: Type.String(),
+    machineId: Nullable(Type.String({ description: 'The machine a machine workflow runs on' })),
+    clusterId: Nullable(Type.String({ description: 'The cluster a cluster workflow runs on' })),
     kind: Type.String(),
     status: Lit(JOB_STATUSES),
     steps: Type.Array(JobStepT),

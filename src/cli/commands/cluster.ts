@@ -13,6 +13,7 @@ import { planCluster, renderClusterToDir } from '../../cluster/index.ts';
 import { type Inventory, parseInventory } from '../../cluster/inventory.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ctx } from '../context.ts';
+import { registerClusterLifecycle } from './cluster-lifecycle.ts';
 import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
 interface Flags {
@@ -71,7 +72,9 @@ function output(cmd: Command): string {
 export function registerClusterCommand(program: Command): void {
   const cluster = program
     .command('cluster')
-    .description('plan and render Kubernetes clusters from a Cluster file');
+    .description(
+      'Kubernetes clusters from a Cluster file: plan and render offline, or create and run them in a region',
+    );
 
   cluster
     .command('plan')
@@ -114,4 +117,6 @@ export function registerClusterCommand(program: Command): void {
           `PKI ${reused ? 'reused from' : 'generated in'} ${join(dir, 'pki')} (keys mode 0600); first expiry: ${soonest.file} on ${soonest.notAfter}\n`,
       );
     });
+
+  registerClusterLifecycle(cluster);
 }

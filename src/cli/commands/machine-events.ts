@@ -4,7 +4,7 @@ import { ctx } from '../context.ts';
 import { printData } from '../output.ts';
 import { resolveId } from './machine-ref.ts';
 
-interface Event {
+export interface Event {
   id: number;
   at: string;
   type: string;
@@ -14,7 +14,7 @@ interface Event {
   machineId: string | null;
 }
 
-const eventLine = (e: Event) =>
+export const eventLine = (e: Event) =>
   `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
 
 export function registerMachineEvents(machine: Command): void {

@@ -20,6 +20,8 @@ export interface Machine {
   pool: string;
   owner: string;
   allowedActions: string[];
+  /** The cluster the machine is a member of, and its role there. */
+  cluster?: { cluster: string; role: string } | null;
 }
 
 /** Accepts a machine id (`m-…`), a hostname or a MAC. */

@@ -43,6 +43,7 @@ function printMachine(m: Machine): void {
     ['location', `zone ${m.zone}, rack ${m.rack}, pool ${m.pool}`],
     ['tags', m.tags.join(', ') || '-'],
     ['owner', m.owner || '-'],
+    ['cluster', m.cluster ? `${m.cluster.cluster} (${m.cluster.role})` : '-'],
     ['actions', m.allowedActions.join(', ')],
   ];
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)} ${v}`).join('\n') + '\n');
@@ -126,7 +127,7 @@ function lsCommand(machine: Command): void {
       if (printData({ items, total }, format)) return;
       process.stdout.write(
         table(
-          ['ID', 'HOSTNAME', 'STATE', 'POWER', 'ZONE', 'RACK', 'POOL', 'CPU', 'MEMORY', 'TAGS'],
+          ['ID', 'HOSTNAME', 'STATE', 'POWER', 'ZONE', 'RACK', 'POOL', 'CLUSTER', 'CPU', 'MEMORY', 'TAGS'],
           items.map((m) => [
             m.id,
             m.hostname,
@@ -135,6 +136,7 @@ function lsCommand(machine: Command): void {
             m.zone,
             m.rack,
             m.pool,
+            m.cluster ? `${m.cluster.cluster}/${m.cluster.role}` : '',
             m.cpu?.cores,
             bytes(m.memoryBytes),
             m.tags.join(','),

@@ -24,6 +24,9 @@ export function registerServe(program: Command): void {
       2000,
     )
     .option('--agent-poll <ms>', 'how often a waiting step asks the agent again', (v) => Number(v))
+    .option('--cluster-poll <ms>', 'how often a waiting cluster step looks at its members again', (v) =>
+      Number(v),
+    )
     .option('--max-jobs <n>', 'jobs this region runs at once', (v) => Number(v), 1000)
     .option('--max-per-rack <n>', 'boot-heavy workflows at once per rack', (v) => Number(v), 100)
     .option('--max-per-bmc <n>', 'calls in flight per BMC host', (v) => Number(v), 4)
@@ -56,6 +59,7 @@ export function registerServe(program: Command): void {
         leaseMs: o.lease,
         simulatedAgentDelayMs: o.simulatedAgentDelay,
         agentPollMs: o.agentPoll,
+        ...(o.clusterPoll !== undefined ? { clusterLimits: { pollMs: o.clusterPoll } } : {}),
         limits: { global: o.maxJobs, perRack: o.maxPerRack, perBmc: o.maxPerBmc },
         logLevel: o.logLevel,
         tls: { certFile: o.tlsCert, keyFile: o.tlsKey },

@@ -1,3 +1,4 @@
+import { BOOTSTRAP_PHASE_PREFIX } from '../../core/agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
 import { packageSteps } from './packages.ts';
@@ -18,8 +19,15 @@ const PREAMBLE = [
   'sysctl --system >/dev/null',
 ];
 
+/**
+ * A phase line (`ingot-phase: <name>`): the node agent reports each as the task's progress, so
+ * a stuck bootstrap says which node stopped where (BOOTSTRAP_PHASE_PREFIX in the agent protocol).
+ */
+export const phase = (name: string): string => `echo "${BOOTSTRAP_PHASE_PREFIX}${name}"`;
+
 const DONE = [
   'mkdir -p /var/lib/ingot && touch /var/lib/ingot/bootstrapped',
+  phase('bootstrapped'),
   'echo "ingot bootstrap finished"',
   '',
 ];
@@ -54,6 +62,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     ...packageSteps(ctx),
     `test "$(kubeadm version -o short)" = "${v}" || { echo "this image needs kubeadm ${v}; install kubeadm, kubelet and kubectl ${v}" >&2; exit 1; }`,
     'systemctl enable kubelet',
+    phase('packages-installed'),
   ];
   if (node.role === 'etcd') {
     const cfg = `${KUBEADM_DIR}/kubeadm-etcd.yaml`;
@@ -72,15 +81,23 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     return [
       ...lines,
       `kubeadm init --config ${cfg}`,
+      phase('kubeadm-init-done'),
       ...(vip
         ? [
             "sed -i 's#/etc/kubernetes/super-admin.conf#/etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml",
           ]
         : []),
       ...applyManifests(KUBEADM_MANIFESTS, '/etc/kubernetes/admin.conf'),
+      phase('manifests-applied'),
     ];
   }
-  return [...lines, ...waitForApi(ctx), `kubeadm join --config ${cfg}`];
+  return [
+    ...lines,
+    ...waitForApi(ctx),
+    phase('api-reachable'),
+    `kubeadm join --config ${cfg}`,
+    phase('kubeadm-join-done'),
+  ];
 }
 
 function rancherScript(ctx: RenderContext, node: PlannedNode): string[] {
@@ -98,7 +115,7 @@ function rancherScript(ctx: RenderContext, node: PlannedNode): string[] {
     lines.push('id etcd >/dev/null 2>&1 || useradd -r -c "etcd user" -s /sbin/nologin -M etcd -U');
   lines.push(`command -v ${d} >/dev/null || curl -sfL ${url} | ${env} sh -`);
   if (node.hostname !== bootstrapServer(ctx).hostname) lines.push(...waitForApiOrSupervisor(ctx, node));
-  lines.push(`systemctl enable --now ${unit}.service`);
+  lines.push(`systemctl enable --now ${unit}.service`, phase(`${unit}-started`));
   return lines;
 }
 

@@ -25,7 +25,8 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
       owner: 'root:root',
       permissions: `0${f.mode.toString(8)}`,
     })),
-    runcmd: [[BOOTSTRAP_PATH]],
+    // When the region orders the bootstrap, the node agent runs the script on request instead.
+    ...(ctx.bootstrapBy === 'agent' ? {} : { runcmd: [[BOOTSTRAP_PATH]] }),
   };
   return `#cloud-config\n# Rendered by Ingot for ${node.hostname} (${node.role}) of cluster ${ctx.spec.metadata.name}.\n${toYaml(doc)}`;
 }

@@ -42,6 +42,12 @@ export interface RenderContext {
   /** `sha256:…` of the cluster CA's public key (kubeadm discovery). */
   readonly caHash: string;
   readonly minor: number;
+  /**
+   * Who runs the bootstrap script: cloud-init's runcmd at first boot (offline renders), or the
+   * region, as the node agent's `bootstrap` task in cluster order (`ingot cluster create`).
+   * @default 'cloud-init'
+   */
+  readonly bootstrapBy?: 'cloud-init' | 'agent';
 }
 
 export function secret(ctx: RenderContext, name: string): string {

@@ -9,6 +9,7 @@ import { alertGroups, ruleTestsFile, rulesFile } from './alerts.ts';
 import { birdConfig, frrConfig, torSessions } from './bgp-tor.ts';
 import { userData } from './cloud-init.ts';
 import { type Artifact, ArtifactKind, type RenderContext } from './context.ts';
+import { bootstrapScript } from './bootstrap.ts';
 import { networkConfig } from './host.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
@@ -19,6 +20,55 @@ export { ArtifactKind } from './context.ts';
 
 const SECRET = 0o600;
 const PUBLIC = 0o644;
+
+async function renderContext(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+  bootstrapBy: RenderContext['bootstrapBy'],
+): Promise<RenderContext> {
+  return {
+    spec,
+    plan,
+    pki,
+    secrets,
+    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
+    minor: Number(spec.spec.version.split('.')[1]),
+    bootstrapBy,
+  };
+}
+
+/** What a region hands one node: its user-data, network-config and bootstrap script. */
+export interface NodeRender {
+  readonly userData: string;
+  readonly networkConfig: string;
+  readonly bootstrap: string;
+}
+
+/**
+ * Per node, the user-data (without the runcmd: the node agent runs the bootstrap when the
+ * region asks, in cluster order), network-config and bootstrap script, by hostname.
+ */
+export async function renderNodes(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+): Promise<Map<string, NodeRender>> {
+  const ctx = await renderContext(spec, plan, pki, secrets, 'agent');
+  const shared = sharedFiles(ctx, clusterManifests(ctx));
+  return new Map(
+    plan.nodes.map((node) => [
+      node.hostname,
+      {
+        userData: userData(ctx, node, nodeFiles(ctx, node, shared)),
+        networkConfig: networkConfig(ctx, node),
+        bootstrap: bootstrapScript(ctx, node),
+      },
+    ]),
+  );
+}
 
 /**
  * Renders everything a planned cluster needs, in memory: per-node cloud-init user-data and
@@ -32,14 +82,7 @@ export async function renderArtifacts(
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
 ): Promise<Artifact[]> {
-  const ctx: RenderContext = {
-    spec,
-    plan,
-    pki,
-    secrets,
-    caHash: await caCertHash(pki.files[PKI_FILES.ca]),
-    minor: Number(spec.spec.version.split('.')[1]),
-  };
+  const ctx = await renderContext(spec, plan, pki, secrets, 'cloud-init');
   const out: Artifact[] = [];
   const add = (path: string, content: string, kind: ArtifactKind, mode = PUBLIC) =>
     out.push({ path, content, kind, mode });

@@ -1,6 +1,6 @@
 /**
  * The rack's default metadata source: a machine being deployed (or deployed) gets the
- * cloud-init user-data (`params.userData`) and SSH public keys (`params.sshKeys`, meta-data
+ * cloud-init user-data (`params.userData`, or sealed: `params.userDataSecret`) and SSH public keys (`params.sshKeys`, meta-data
  * `public-keys`) of its latest deploy; any other
  * machine gets the empty default. The deployed OS reaches it through the NoCloud seed the agent
  * wrote (`seedfrom: <rack>/metadata/<token>/`).
@@ -18,7 +18,11 @@ export function deployMetadataSource(store: Store): MetadataSource {
   };
   return {
     async userData(machine) {
-      const ud = (await deployParams(machine))?.userData;
+      const params = await deployParams(machine);
+      // A cluster node's user-data holds keys: the job keeps it sealed (src/engine/actions.ts).
+      if (typeof params?.userDataSecret === 'string')
+        return store.getSecret(params.userDataSecret).catch(() => null);
+      const ud = params?.userData;
       return typeof ud === 'string' ? ud : null;
     },
     async vendorData() {

@@ -294,6 +294,383 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters": {
+    /** List clusters by name (deleted ones with ?all=true) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Include deleted clusters */
+          all?: boolean;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Cluster"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Create a cluster from a Cluster file: allocate ready machines, deploy and bootstrap them
+     * @description Plans the Cluster file onto the ready machines (addresses in use are skipped), allocates them to the cluster atomically and starts the create job: deploy every node, bootstrap the init control plane, the other control planes one at a time, then the workers, and wait until every node is Ready. 202 with the cluster and its job. A bad file or an impossible plan is 400 with `details.stage` (`cluster-file`, `plan`, `secrets`) and `details.problems`; a name in use is 409.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The Cluster file as YAML text (docs/cluster.md), at most 1 MiB */
+            cluster: string;
+            /** @description The OS image the nodes are deployed with (a kubernetes-node image); default: the only ready OS image */
+            image?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}": {
+    /** A cluster: state and reason, members with their machines’ states, conditions, its current job */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Delete a cluster: drain its nodes, release and wipe every machine
+     * @description 202 with the cluster (deleting) and its delete job. 409 names the state and the allowed actions.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          /** @description How the released machines’ disks are wiped (default: quick) */
+          wipe?: "quick" | "secure";
+        };
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/actions/{action}": {
+    /** Retry a failed cluster workflow at the step that failed */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          action: "retry";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/events": {
+    /** A cluster’s timeline, oldest first (each member’s bootstrap is on its machine’s timeline too) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only events with a larger id */
+          after?: number;
+          limit?: number;
+        };
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Event"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/kubeconfig": {
+    /**
+     * The cluster’s admin kubeconfig (admin only; every read is on the cluster’s timeline)
+     * @description 404 while the init control plane has not returned it. Answered with Cache-Control: no-store.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description The cluster’s admin kubeconfig (a secret: store it 0600) */
+              kubeconfig: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/plan": {
     /**
      * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)
@@ -739,12 +1116,13 @@ export type paths = {
           content: {
             "application/json": {
               actor: string;
+              clusterId: string | null;
               createdAt: string;
               error: string | null;
               finishedAt: string | null;
               id: string;
               kind: string;
-              machineId: string;
+              machineId: string | null;
               /** @enum {string} */
               status: "queued" | "running" | "done" | "failed" | "cancelled";
               stepIndex: number;
@@ -1268,12 +1646,13 @@ export type paths = {
           content: {
             "application/json": ({
                 actor: string;
+                clusterId: string | null;
                 createdAt: string;
                 error: string | null;
                 finishedAt: string | null;
                 id: string;
                 kind: string;
-                machineId: string;
+                machineId: string | null;
                 /** @enum {string} */
                 status: "queued" | "running" | "done" | "failed" | "cancelled";
                 stepIndex: number;
@@ -2114,6 +2493,57 @@ export type components = {
       updatedAt: string;
       version: string | null;
     };
+    Cluster: {
+      allowedActions: ("create" | "delete" | "retry")[];
+      /** @description The Cluster file as submitted (GET of one cluster) */
+      clusterFile?: string;
+      conditions: ({
+        apiError: string | null;
+        apiReachable: boolean;
+        certificatesExpireAt: string | null;
+        /** Format: date-time */
+        checkedAt: string;
+        etcd: {
+          healthy: number;
+          members: number;
+          quorum: boolean;
+        } | null;
+        nodes: {
+          ready: number;
+          total: number;
+        } | null;
+      }) | null;
+      /** Format: date-time */
+      createdAt: string;
+      distribution: string;
+      endpoint: string;
+      /** @description The init node returned the admin kubeconfig */
+      hasKubeconfig: boolean;
+      id: string;
+      members: ({
+          /** @description The planned node address with prefix */
+          address: string;
+          hostname: string;
+          machineId: string;
+          /** @description Bootstrap order: the init node 0 */
+          order: number;
+          /** @enum {string} */
+          role: "init" | "control-plane" | "etcd" | "worker";
+          /** @enum {string} */
+          state?: "new" | "commissioning" | "ready" | "allocated" | "deploying" | "deployed" | "releasing" | "rescue" | "broken" | "retired" | "failed_commissioning" | "failed_deploying" | "failed_releasing";
+          /** @description Where the machine is, and why */
+          stateReason?: string;
+        })[];
+      name: string;
+      /** @enum {string} */
+      state: "creating" | "running" | "updating" | "deleting" | "deleted" | "failed_creating" | "failed_updating" | "failed_deleting";
+      /** Format: date-time */
+      stateEnteredAt: string;
+      stateReason: string;
+      /** Format: date-time */
+      updatedAt: string;
+      version: string;
+    };
     Error: {
       /** @description Stable error code, INGOT_… */
       code: string;
@@ -2126,6 +2556,7 @@ export type components = {
     Event: {
       actor: string;
       at: string;
+      clusterId: string | null;
       data: {
         [key: string]: unknown;
       };
@@ -2163,12 +2594,13 @@ export type components = {
     };
     Job: {
       actor: string;
+      clusterId: string | null;
       createdAt: string;
       error: string | null;
       finishedAt: string | null;
       id: string;
       kind: string;
-      machineId: string;
+      machineId: string | null;
       /** @enum {string} */
       status: "queued" | "running" | "done" | "failed" | "cancelled";
       stepIndex: number;
@@ -2189,6 +2621,11 @@ export type components = {
         address: string;
         username: string;
       } | null;
+      cluster: ({
+        cluster: string;
+        /** @enum {string} */
+        role: "init" | "control-plane" | "etcd" | "worker";
+      }) | null;
       commissionedAt: string | null;
       cpu: {
         cores: number;

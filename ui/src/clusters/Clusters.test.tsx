@@ -60,6 +60,8 @@ function region(answer: (body: { cluster: string }) => { status: number; body: u
   const calls: Call[] = [];
   const impl = async (input: RequestInfo | URL, init?: RequestInit) => {
     const path = new URL(String(input), 'http://ingot.test').pathname;
+    // The list of live clusters above the planner (ClusterList.test.tsx tests it).
+    if (path === '/api/v1/clusters') return new Response('[]', { status: 200 });
     const body = JSON.parse(String(init?.body ?? '{}'));
     calls.push({ path, body });
     const a = answer(body);

@@ -1,11 +1,12 @@
 /**
- * Clusters: plan a Cluster file onto this region's ready machines and read the plan by failure
+ * Clusters: the region's clusters as they live (ClusterList.tsx), and a planner: plan a Cluster file onto this region's ready machines and read the plan by failure
  * domain, with what survives the loss of each zone and rack. Planning writes nothing, so a
  * viewer may plan too.
  */
 import { type ChangeEvent, type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useSession } from '../auth/session.tsx';
 import { type PlanResult, planCluster, type Refusal, refusalOf } from './api.ts';
+import { ClusterList } from './ClusterList.tsx';
 import { NodesByDomain, PlanSummary, WhatIfTable } from './PlanView.tsx';
 import { Problems } from './Problems.tsx';
 import { SAMPLE_CLUSTER } from './sample.ts';
@@ -109,9 +110,11 @@ export function Clusters() {
       <div className="page-head">
         <h1>Clusters</h1>
         <p className="subtle">
-          Plan a Cluster file onto this region’s ready machines. Planning changes nothing.
+          The region’s clusters, and a planner: plan a Cluster file onto this region’s ready machines.
+          Planning changes nothing.
         </p>
       </div>
+      <ClusterList />
       <form className="card cluster-form" onSubmit={submit} aria-busy={busy}>
         <div className="cluster-form-head">
           <label htmlFor="cluster-file">Cluster file (YAML)</label>

@@ -10,6 +10,7 @@ const ev = (type: string, o: Partial<IngotEvent> = {}): IngotEvent => ({
   type,
   level: 'info',
   machineId: 'm1',
+  clusterId: null,
   jobId: null,
   actor: 'engine:r1',
   message: type,
@@ -19,6 +20,7 @@ const ev = (type: string, o: Partial<IngotEvent> = {}): IngotEvent => ({
 const job = (status: Job['status'], over: Partial<Job> = {}): Job => ({
   id: 'j1',
   machineId: 'm1',
+  clusterId: null,
   kind: 'commission',
   status,
   steps: ['boot', 'wait-agent', 'inventory', 'hardware-tests', 'power-off'].map((name) => ({

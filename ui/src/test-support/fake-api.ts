@@ -25,6 +25,7 @@ export function machine(over: Partial<Machine> = {}): Machine {
     rack: 'r01',
     pool: 'default',
     owner: '',
+    cluster: null,
     commissionedAt: null,
     allowedActions: [
       'commission',

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  allowedClusterActions,
+  CLUSTER_ACTIONS,
+  CLUSTER_IN_PROGRESS,
+  CLUSTER_STATES,
+  CLUSTER_WORKFLOW_RULES,
+  ClusterState,
+  type ClusterState as State,
+  clusterWorkflowEnd,
+  isClusterWorkflow,
+  planClusterAction,
+} from './cluster-lifecycle.ts';
+import { WorkflowKind } from './lifecycle.ts';
+
+/** Every allowed (state, action) pair and where it leads; anything not listed is forbidden. */
+const ALLOWED: Record<string, { to: State; workflow: string }> = {
+  'none/create': { to: 'creating', workflow: 'cluster-create' },
+  'deleted/create': { to: 'creating', workflow: 'cluster-create' },
+  'running/delete': { to: 'deleting', workflow: 'cluster-delete' },
+  'failed_creating/delete': { to: 'deleting', workflow: 'cluster-delete' },
+  'failed_updating/delete': { to: 'deleting', workflow: 'cluster-delete' },
+  'failed_deleting/delete': { to: 'deleting', workflow: 'cluster-delete' },
+  'failed_creating/retry': { to: 'creating', workflow: 'cluster-create' },
+  'failed_deleting/retry': { to: 'deleting', workflow: 'cluster-delete' },
+};
+
+describe('the cluster lifecycle table', () => {
+  it('allows exactly the listed transitions and forbids every other state/action pair', () => {
+    for (const state of [null, ...CLUSTER_STATES]) {
+      for (const action of CLUSTER_ACTIONS) {
+        const key = `${state ?? 'none'}/${action}`;
+        const plan = planClusterAction(action, state);
+        const want = ALLOWED[key];
+        if (want) {
+          assert.ok(plan.ok, `${key} should be allowed`);
+          assert.equal(plan.to, want.to, key);
+          assert.equal(plan.workflow, want.workflow, key);
+        } else {
+          assert.equal(plan.ok, false, `${key} should be forbidden`);
+          if (!plan.ok) assert.deepEqual(plan.allowed, allowedClusterActions(state), key);
+        }
+      }
+    }
+  });
+
+  it('gives every in-progress state a failed twin, and a workflow lands in it when it fails', () => {
+    assert.deepEqual(CLUSTER_IN_PROGRESS, {
+      creating: 'failed_creating',
+      updating: 'failed_updating',
+      deleting: 'failed_deleting',
+    });
+    assert.deepEqual(clusterWorkflowEnd('cluster-create', 'done'), { from: 'creating', to: 'running' });
+    assert.deepEqual(clusterWorkflowEnd('cluster-create', 'failed'), {
+      from: 'creating',
+      to: 'failed_creating',
+    });
+    assert.deepEqual(clusterWorkflowEnd('cluster-delete', 'done'), { from: 'deleting', to: 'deleted' });
+    assert.deepEqual(clusterWorkflowEnd('cluster-delete', 'failed'), {
+      from: 'deleting',
+      to: 'failed_deleting',
+    });
+  });
+
+  it('creates in order: deploy, the init control plane, the other control planes, workers, then Ready', () => {
+    assert.deepEqual(CLUSTER_WORKFLOW_RULES['cluster-create'].steps, [
+      'deploy-nodes',
+      'bootstrap-init',
+      'bootstrap-control-planes',
+      'bootstrap-workers',
+      'wait-ready',
+    ]);
+    assert.deepEqual(CLUSTER_WORKFLOW_RULES['cluster-delete'].steps, ['drain', 'release-nodes']);
+  });
+
+  it('names cluster workflows apart from machine workflows', () => {
+    for (const k of Object.values(WorkflowKind)) assert.equal(isClusterWorkflow(k), false, k);
+    assert.ok(isClusterWorkflow('cluster-create'));
+    assert.ok(isClusterWorkflow('cluster-delete'));
+  });
+
+  it('offers nothing on a cluster being worked on, so a second delete or create is refused', () => {
+    for (const s of [ClusterState.Creating, ClusterState.Updating, ClusterState.Deleting])
+      assert.deepEqual(allowedClusterActions(s), [], s);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The cluster lifecycle as one table, like the machine's (lifecycle.ts): which action is
+ * allowed in which state, where it leads and which workflow it starts. The engine asks this
+ * table and applies the answer with a compare-and-set in the store.
+ *
+ *   (create) → creating → running → deleting → deleted
+ *
+ * Every in-progress state has a failed twin that keeps the reason (a node's last message);
+ * `retry` resumes the failed workflow at the step it had not finished. `updating` and its twin
+ * belong to day-2 changes (upgrades, scaling): no action enters them yet, but the states are
+ * part of the vocabulary so stores, the API and the console already know them.
+ */
+
+export const ClusterState = {
+  Creating: 'creating',
+  Running: 'running',
+  Updating: 'updating',
+  Deleting: 'deleting',
+  Deleted: 'deleted',
+  FailedCreating: 'failed_creating',
+  FailedUpdating: 'failed_updating',
+  FailedDeleting: 'failed_deleting',
+} as const;
+export type ClusterState = (typeof ClusterState)[keyof typeof ClusterState];
+export const CLUSTER_STATES: readonly ClusterState[] = Object.values(ClusterState);
+
+export const ClusterAction = {
+  Create: 'create',
+  Delete: 'delete',
+  Retry: 'retry',
+} as const;
+export type ClusterAction = (typeof ClusterAction)[keyof typeof ClusterAction];
+export const CLUSTER_ACTIONS: readonly ClusterAction[] = Object.values(ClusterAction);
+
+/** Cluster workflows; their job kinds are prefixed so they never collide with a machine's. */
+export const ClusterWorkflow = {
+  Create: 'cluster-create',
+  Delete: 'cluster-delete',
+} as const;
+export type ClusterWorkflow = (typeof ClusterWorkflow)[keyof typeof ClusterWorkflow];
+export const CLUSTER_WORKFLOWS: readonly ClusterWorkflow[] = Object.values(ClusterWorkflow);
+
+/** The single-action steps of cluster workflows (src/engine/cluster/steps.ts runs each one). */
+export const ClusterStep = {
+  /** Deploy every member with the kubernetes-node image through its machine deploy job. */
+  DeployNodes: 'deploy-nodes',
+  /** Bootstrap the first control plane (`kubeadm init`); its admin kubeconfig is stored. */
+  BootstrapInit: 'bootstrap-init',
+  /** Join the other control planes (and external etcd members), one at a time. */
+  BootstrapControlPlanes: 'bootstrap-control-planes',
+  /** Join the workers, a bounded number at once. */
+  BootstrapWorkers: 'bootstrap-workers',
+  /** Every node registered and Ready. */
+  WaitReady: 'wait-ready',
+  /** Drain the nodes (skipped when the API does not answer). */
+  Drain: 'drain',
+  /** Release (and wipe) every member through its machine release job, and wait for them. */
+  ReleaseNodes: 'release-nodes',
+} as const;
+export type ClusterStep = (typeof ClusterStep)[keyof typeof ClusterStep];
+export const CLUSTER_STEPS: readonly ClusterStep[] = Object.values(ClusterStep);
+
+const S = ClusterState;
+const T = ClusterStep;
+
+/** States in which a workflow drives the cluster, each with the failed twin it lands in. */
+export const CLUSTER_IN_PROGRESS: Readonly<Partial<Record<ClusterState, ClusterState>>> = {
+  [S.Creating]: S.FailedCreating,
+  [S.Updating]: S.FailedUpdating,
+  [S.Deleting]: S.FailedDeleting,
+};
+
+export interface ClusterWorkflowRule {
+  /** The state the cluster is in while the workflow runs. */
+  readonly running: ClusterState;
+  /** Where it lands when the workflow succeeds. */
+  readonly success: ClusterState;
+  readonly steps: readonly ClusterStep[];
+}
+
+export const CLUSTER_WORKFLOW_RULES: Readonly<Record<ClusterWorkflow, ClusterWorkflowRule>> = {
+  [ClusterWorkflow.Create]: {
+    running: S.Creating,
+    success: S.Running,
+    steps: [T.DeployNodes, T.BootstrapInit, T.BootstrapControlPlanes, T.BootstrapWorkers, T.WaitReady],
+  },
+  [ClusterWorkflow.Delete]: {
+    running: S.Deleting,
+    success: S.Deleted,
+    steps: [T.Drain, T.ReleaseNodes],
+  },
+};
+
+export interface ClusterActionRule {
+  /** States where the action is allowed; `null` stands for "no cluster of that name yet". */
+  readonly from: readonly (ClusterState | null)[];
+  /** The state the cluster enters at once, from the state it is in. */
+  readonly to: (from: ClusterState | null) => ClusterState;
+  /** The workflow it starts, from the state it is in. */
+  readonly workflow: (from: ClusterState | null) => ClusterWorkflow;
+  readonly description: string;
+}
+
+const FAILED = [S.FailedCreating, S.FailedUpdating, S.FailedDeleting] as const;
+
+/** Which failed state resumes which workflow. */
+const RETRY: Readonly<Partial<Record<ClusterState, { to: ClusterState; workflow: ClusterWorkflow }>>> = {
+  [S.FailedCreating]: { to: S.Creating, workflow: ClusterWorkflow.Create },
+  [S.FailedDeleting]: { to: S.Deleting, workflow: ClusterWorkflow.Delete },
+};
+
+export const CLUSTER_ACTION_RULES: Readonly<Record<ClusterAction, ClusterActionRule>> = {
+  [ClusterAction.Create]: {
+    // A deleted cluster's name may be used again: the new cluster replaces the old row.
+    from: [null, S.Deleted],
+    to: () => S.Creating,
+    workflow: () => ClusterWorkflow.Create,
+    description: 'allocate ready machines, deploy them and bootstrap Kubernetes on them',
+  },
+  [ClusterAction.Delete]: {
+    from: [S.Running, ...FAILED],
+    to: () => S.Deleting,
+    workflow: () => ClusterWorkflow.Delete,
+    description: 'drain the nodes, then release and wipe every machine of the cluster',
+  },
+  [ClusterAction.Retry]: {
+    from: Object.keys(RETRY) as ClusterState[],
+    to: (from) => RETRY[from as ClusterState]!.to,
+    workflow: (from) => RETRY[from as ClusterState]!.workflow,
+    description: 'resume the failed workflow at the step that failed',
+  },
+};
+
+/** Actions allowed in a state, in table order: what a 409 lists and the console offers. */
+export function allowedClusterActions(state: ClusterState | null): ClusterAction[] {
+  return CLUSTER_ACTIONS.filter((a) => CLUSTER_ACTION_RULES[a].from.includes(state));
+}
+
+export type ClusterPlan =
+  | { ok: true; action: ClusterAction; to: ClusterState; workflow: ClusterWorkflow }
+  | { ok: false; allowed: ClusterAction[] };
+
+/** Decides what an action does to a cluster in `state` (null: no such cluster). Pure. */
+export function planClusterAction(action: ClusterAction, state: ClusterState | null): ClusterPlan {
+  const rule = CLUSTER_ACTION_RULES[action];
+  if (!rule.from.includes(state)) return { ok: false, allowed: allowedClusterActions(state) };
+  return { ok: true, action, to: rule.to(state), workflow: rule.workflow(state) };
+}
+
+/** Where a cluster workflow's end leaves a cluster still in the workflow's running state. */
+export function clusterWorkflowEnd(
+  workflow: ClusterWorkflow,
+  status: 'done' | 'failed',
+): { from: ClusterState; to: ClusterState } {
+  const rule = CLUSTER_WORKFLOW_RULES[workflow];
+  return { from: rule.running, to: status === 'done' ? rule.success : CLUSTER_IN_PROGRESS[rule.running]! };
+}
+
+export function isClusterWorkflow(kind: string): kind is ClusterWorkflow {
+  return (CLUSTER_WORKFLOWS as readonly string[]).includes(kind);
+}

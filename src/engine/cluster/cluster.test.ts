@@ -1,0 +1,295 @@
+/**
+ * A 3-node kubeadm cluster created and deleted end to end through the engine: real store
+ * (SQLite), real planner and renderer, the machines' own deploy and release jobs on fake://
+ * BMCs, the fake agent answering the bootstrap task and a fake Kubernetes API — including a
+ * worker killed mid-create whose job another worker resumes.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { clusterYaml, NODE_IMAGE, nodeSubnet } from '../../../test/support/cluster-seed.ts';
+import { eventually } from '../../../test/support/region.ts';
+import { resetFakeBmcs } from '../../bmc/fake.ts';
+import { ErrorCode } from '../../core/errors.ts';
+import type { Machine } from '../../core/machine.ts';
+import { FakeKube } from '../../kube/fake.ts';
+import { openStore } from '../../store/open.ts';
+import type { SqlStore } from '../../store/sql-store.ts';
+import { machineInput, rejectsWith } from '../../store/testing.ts';
+import { requestAction } from '../actions.ts';
+import { FakeAgent } from '../fake-agent.ts';
+import { POLL } from '../steps.ts';
+import { Worker } from '../worker.ts';
+import { clusterAction, createCluster } from './actions.ts';
+import { refreshConditions } from './conditions.ts';
+
+const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
+
+/** Ready machines with the hardware a commission would have recorded. */
+export async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
+  const out: Machine[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = await store.createMachine(
+      machineInput({ pool, state: 'ready', stateReason: 'test' }),
+      'user:test',
+    );
+    out.push(
+      await store.updateMachine(
+        m.id,
+        { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
+        'user:test',
+      ),
+    );
+  }
+  return out;
+}
+
+describe('clusters through the engine', () => {
+  let store: SqlStore;
+  let dir: string;
+  const workers: Worker[] = [];
+  before(async () => {
+    POLL.agentMs = 10;
+    dir = await mkdtemp(join(tmpdir(), 'ingot-cluster-'));
+    store = await openStore({ dataDir: dir });
+    await store.createSubnet(
+      { ...nodeSubnet('10.20'), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
+      'user:test',
+    );
+    await store.createImage(NODE_IMAGE, 'user:test');
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    resetFakeBmcs();
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const worker = (kube: FakeKube, agent = new FakeAgent({ kube }), owner?: string) => {
+    const w = new Worker({
+      store,
+      agent,
+      owner,
+      pollMs: 10,
+      leaseMs: 300,
+      retry: { baseMs: 5, capMs: 20, maxAttempts: 4 },
+      cluster: { kube, limits: { pollMs: 10, deploys: 2, joins: 1 }, secrets: () => undefined },
+    });
+    workers.push(w);
+    w.start();
+    return w;
+  };
+
+  it('creates a 3-node cluster in order, survives a worker killed mid-create, and deletes it', async () => {
+    const cps = await readyMachines(store, 'control', 1);
+    const ws = await readyMachines(store, 'general', 2);
+    const kube = new FakeKube();
+    const agent = new FakeAgent({ kube, delayMs: 40 });
+    const { cluster, job } = await createCluster(store, {
+      clusterFile: clusterFile('alpha'),
+      actor: 'user:test',
+    });
+    assert.equal(cluster.state, 'creating');
+    assert.deepEqual(
+      cluster.members.map((m) => [m.hostname, m.role]),
+      [[cps[0].hostname, 'init'], ...ws.map((w) => [w.hostname, 'worker'])],
+    );
+    for (const m of cluster.members) assert.match(m.address, /^10\.20\.0\.\d+\/22$/);
+
+    // The first worker dies while the members deploy; a second one takes the job over.
+    const dead = worker(kube, agent, 'region-a');
+    await eventually(
+      async () =>
+        (await store.listEvents({ clusterId: cluster.id, limit: 500 })).some(
+          (e) => e.type === 'cluster.node.deploy',
+        ),
+      20_000,
+      'a deploy to start',
+    );
+    await dead.halt();
+    worker(kube, agent, 'region-b');
+    const running = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+      },
+      30_000,
+      'the cluster to run',
+    );
+    assert.equal(running.state, 'running', running.stateReason);
+
+    const events = await store.listEvents({ clusterId: cluster.id, limit: 1000 });
+    const resumed = events.find((e) => e.type === 'job.resumed');
+    assert.ok(resumed, 'the takeover is on the cluster timeline');
+    assert.match(resumed.message, /resumed at step deploy-nodes by region-b/);
+    const completed = events.filter((e) => e.type === 'step.completed').map((e) => e.data.step);
+    assert.deepEqual(completed, [
+      'deploy-nodes',
+      'bootstrap-init',
+      'bootstrap-control-planes',
+      'bootstrap-workers',
+      'wait-ready',
+    ]);
+    // Bootstrap order: the init node first, then the workers.
+    const boots = events.filter((e) => e.type === 'cluster.node.bootstrapped').map((e) => e.machineId);
+    assert.deepEqual(boots, [cps[0].id, ...ws.map((w) => w.id)]);
+    const bootstrapAsks = agent.started.filter((s) => s.task === 'bootstrap');
+    assert.deepEqual(
+      bootstrapAsks.map((s) => s.machineId),
+      [cps[0].id, ...ws.map((w) => w.id)],
+    );
+    assert.ok(bootstrapAsks.every((s) => s.jobId === job.id));
+
+    const userDataSecrets: string[] = [];
+    for (const m of [...cps, ...ws]) {
+      const got = await store.getMachine(m.id);
+      assert.equal(got.state, 'deployed');
+      assert.equal(got.owner, 'cluster:alpha');
+      const timeline = await store.listEvents({ machineId: m.id, limit: 500 });
+      assert.ok(
+        timeline.some((e) => e.type === 'cluster.node.bootstrapped' && e.clusterId === cluster.id),
+        'the bootstrap is on the machine’s timeline',
+      );
+      const [deploy] = await store.listJobs({ machineId: m.id }, 1);
+      assert.equal(deploy.kind, 'deploy');
+      assert.equal(deploy.params.userData, undefined, 'the user-data (keys, tokens) is not in the job');
+      const userData = await store.getSecret(String(deploy.params.userDataSecret));
+      assert.match(userData, /^#cloud-config/);
+      assert.doesNotMatch(userData, /runcmd/, 'the node agent runs the bootstrap, not cloud-init');
+      userDataSecrets.push(String(deploy.params.userDataSecret));
+    }
+    assert.ok(running.hasKubeconfig);
+    assert.match((await store.clusterKubeconfig(cluster.id))!, /ingot-fake-cluster: cluster:alpha/);
+    assert.deepEqual(running.conditions?.nodes, { ready: 3, total: 3 });
+
+    // Its machines move with the cluster: an operator's release is refused, a power action is not.
+    const direct = await rejectsWith(
+      requestAction(store, { machineId: ws[0].id, action: 'release', actor: 'user:ops' }),
+      ErrorCode.Conflict,
+    );
+    assert.equal(direct.details.cluster, 'alpha');
+    await requestAction(store, { machineId: ws[0].id, action: 'power-on', actor: 'user:ops' });
+
+    // A second create of the same name is refused while this one lives.
+    await rejectsWith(
+      createCluster(store, { clusterFile: clusterFile('alpha'), actor: 'user:test' }),
+      ErrorCode.Conflict,
+    );
+
+    const del = await clusterAction(store, 'alpha', 'delete', 'user:test');
+    assert.equal(del.cluster.state, 'deleting');
+    const deleted = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'deleted' || c.state === 'failed_deleting' ? c : null;
+      },
+      30_000,
+      'the cluster to be deleted',
+    );
+    assert.equal(deleted.state, 'deleted', deleted.stateReason);
+    assert.deepEqual(kube.cordoned, new Set([cps[0].hostname, ...ws.map((w) => w.hostname)]));
+    for (const m of [...cps, ...ws]) {
+      const got = await store.getMachine(m.id);
+      assert.equal(got.state, 'ready');
+      assert.equal(got.owner, '');
+    }
+    assert.equal(await store.clusterKubeconfig(cluster.id), null);
+    for (const id of userDataSecrets) await rejectsWith(store.getSecret(id), ErrorCode.NotFound);
+    await rejectsWith(store.getSecret(String(job.params.pkiSecret)), ErrorCode.NotFound);
+  });
+
+  it('fails the create with the node’s own message, and retry resumes at the failed step', async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 2);
+    const kube = new FakeKube();
+    const { cluster } = await createCluster(store, { clusterFile: clusterFile('beta'), actor: 'user:test' });
+    const last = cluster.members.at(-1)!;
+    const agent = new FakeAgent({ kube, failBootstrap: { [last.hostname]: 'kubeadm join: etcd timeout' } });
+    worker(kube, agent);
+    const failed = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'failed_creating' || c.state === 'running' ? c : null;
+      },
+      30_000,
+      'the create to fail',
+    );
+    assert.equal(failed.state, 'failed_creating');
+    assert.match(
+      failed.stateReason,
+      new RegExp(`${last.hostname} failed to bootstrap: .*kubeadm join: etcd timeout`),
+    );
+
+    delete agent.options.failBootstrap;
+    const retry = await clusterAction(store, 'beta', 'retry', 'user:test');
+    assert.equal(retry.cluster.state, 'creating');
+    assert.deepEqual(
+      retry.job?.steps.map((s) => s.name),
+      ['bootstrap-workers', 'wait-ready'],
+    );
+    const running = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+      },
+      30_000,
+      'the retried create',
+    );
+    assert.equal(running.state, 'running', running.stateReason);
+
+    // The API goes away: the conditions say so, and the delete skips the drain with a note.
+    kube.apiDown = true;
+    assert.equal(await refreshConditions(store, kube), 1);
+    const down = await store.getCluster(cluster.id);
+    assert.equal(down.conditions?.apiReachable, false);
+    assert.match(down.conditions?.apiError ?? '', /ECONNREFUSED/);
+    await clusterAction(store, 'beta', 'delete', 'user:test', { wipe: 'secure' });
+    const deleted = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'deleted' || c.state === 'failed_deleting' ? c : null;
+      },
+      30_000,
+      'the delete',
+    );
+    assert.equal(deleted.state, 'deleted', deleted.stateReason);
+    const events = await store.listEvents({ clusterId: cluster.id, limit: 1000 });
+    const drain = events.find((e) => e.type === 'step.completed' && e.data.step === 'drain');
+    assert.match(drain?.message ?? '', /drain done: skipped: the API does not answer/);
+    const releases = agent.started.filter((t) => t.task === 'wipe');
+    assert.equal(releases.length, 3, 'every member was wiped');
+  });
+
+  it('refuses a create that needs more machines than are ready, naming the pool, and allocates nothing', async () => {
+    const before = (await store.listMachines({ state: ['ready'] }, 1)).total;
+    const e = await rejectsWith(
+      createCluster(store, { clusterFile: clusterFile('gamma', 50), actor: 'user:test' }),
+      ErrorCode.Validation,
+    );
+    assert.equal(e.details.stage, 'plan');
+    assert.match(e.message, /needs 50 general machines/);
+    assert.equal((await store.listMachines({ state: ['ready'] }, 1)).total, before);
+    await rejectsWith(store.getCluster('gamma'), ErrorCode.NotFound);
+  });
+
+  it('refuses a delete of a cluster being created, listing what is allowed, and of one that does not exist', async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 1);
+    const { cluster } = await createCluster(store, {
+      clusterFile: clusterFile('delta', 1),
+      actor: 'user:test',
+    });
+    const e = await rejectsWith(
+      clusterAction(store, cluster.name, 'delete', 'user:test'),
+      ErrorCode.InvalidTransition,
+    );
+    assert.deepEqual(e.details.allowed, []);
+    assert.equal(e.details.state, 'creating');
+    await rejectsWith(clusterAction(store, 'no-such', 'delete', 'user:test'), ErrorCode.NotFound);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * An in-memory Kubernetes for tests and simulated clusters: nodes register when the engine says
+ * their bootstrap is done (`register`), become Ready at once, and a drain cordons them.
+ * `apiDown` makes every call behave as an API that does not answer.
+ */
+import type { ClusterConditions } from '../core/cluster.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { KubePort } from './port.ts';
+
+export class FakeKube implements KubePort {
+  /** Node name → Ready, per kubeconfig (each cluster has its own admin kubeconfig). */
+  readonly nodes = new Map<string, Map<string, boolean>>();
+  readonly cordoned = new Set<string>();
+  apiDown = false;
+  /** Nodes that never become Ready. */
+  readonly notReady = new Set<string>();
+  /** The etcd members each cluster has (control planes of a stacked topology). */
+  etcdMembers = 3;
+
+  register(kubeconfig: string, node: string): void {
+    const m = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
+    m.set(node, !this.notReady.has(node));
+    this.nodes.set(kubeconfig, m);
+  }
+
+  async conditions(kubeconfig: string): Promise<ClusterConditions> {
+    const checkedAt = new Date().toISOString();
+    if (this.apiDown)
+      return {
+        checkedAt,
+        apiReachable: false,
+        apiError: 'connect ECONNREFUSED (fake)',
+        etcd: null,
+        nodes: null,
+        certificatesExpireAt: null,
+      };
+    const nodes = [...(this.nodes.get(kubeconfig)?.values() ?? [])];
+    const members = Math.min(this.etcdMembers, Math.max(1, nodes.length));
+    return {
+      checkedAt,
+      apiReachable: true,
+      apiError: null,
+      etcd: { healthy: members, members, quorum: true },
+      nodes: { ready: nodes.filter(Boolean).length, total: nodes.length },
+      certificatesExpireAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+    };
+  }
+
+  async drain(kubeconfig: string, nodes: readonly string[]): Promise<{ cordoned: number; evicted: number }> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    for (const n of nodes) if (this.nodes.get(kubeconfig)?.has(n)) this.cordoned.add(n);
+    return { cordoned: nodes.length, evicted: 0 };
+  }
+}
+
+/** The line that marks a simulated cluster's kubeconfig (its members are fake:// machines). */
+export const FAKE_KUBECONFIG_MARKER = '# ingot-fake-cluster: ';
+
+/** The admin kubeconfig a simulated init node returns: one per cluster, named by its members' owner. */
+export function fakeKubeconfig(owner: string): string {
+  return `apiVersion: v1\nkind: Config\n${FAKE_KUBECONFIG_MARKER}${owner}\nclusters: []\nusers: []\ncontexts: []\n`;
+}
+
+/** The kube port of a region: simulated clusters answer from `fake`, every other from `real`. */
+export function regionKube(fake: KubePort, real: KubePort): KubePort {
+  const pick = (k: string) => (k.includes(FAKE_KUBECONFIG_MARKER) ? fake : real);
+  return {
+    conditions: (k) => pick(k).conditions(k),
+    drain: (k, nodes) => pick(k).drain(k, nodes),
+  };
+}

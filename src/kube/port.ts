@@ -1,0 +1,17 @@
+/**
+ * What the region asks of a cluster's Kubernetes API: its conditions (API reachable, etcd
+ * members and quorum, nodes Ready, the earliest certificate expiry) and a drain before its
+ * machines are released. `client.ts` is the real one over @kubernetes/client-node; `fake.ts`
+ * answers for unit tests and simulated (fake://) clusters.
+ */
+import type { ClusterConditions } from '../core/cluster.ts';
+
+export interface KubePort {
+  /** Reads the conditions; an API that does not answer is `apiReachable: false`, never a throw. */
+  conditions(kubeconfig: string): Promise<ClusterConditions>;
+  /**
+   * Cordons the nodes and evicts their pods (DaemonSet pods and mirror pods stay, as kubectl
+   * drain leaves them). Throws a retryable INGOT_UNREACHABLE when the API does not answer.
+   */
+  drain(kubeconfig: string, nodes: readonly string[]): Promise<{ cordoned: number; evicted: number }>;
+}

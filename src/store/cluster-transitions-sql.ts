@@ -1,0 +1,83 @@
+/**
+ * The one writer of a cluster's lifecycle state: a compare-and-set `UPDATE clusters … WHERE
+ * state = from`, and the `cluster.transition` event. A cluster job's end calls it in the same
+ * transaction as the job's end (jobs-sql.ts finishJob), as a machine job's end moves its machine.
+ */
+import type { ClusterState } from '../core/cluster-lifecycle.ts';
+import type { NewEvent } from '../core/event.ts';
+import type { Job } from '../core/job.ts';
+import type { Db } from './db.ts';
+
+export interface ClusterMove {
+  clusterId: string;
+  from: ClusterState;
+  to: ClusterState;
+  reason: string;
+}
+
+/** True when the cluster moved; false when it had left `from`. */
+export async function writeClusterTransition(t: Db, m: ClusterMove, now: number): Promise<boolean> {
+  const n = await t.run(
+    'UPDATE clusters SET state = ?, state_reason = ?, state_entered_at = ?, updated_at = ? WHERE id = ? AND state = ?',
+    [m.to, m.reason, now, now, m.clusterId, m.from],
+  );
+  if (n === 1 && m.to === 'deleted') await forgetMembers(t, m.clusterId);
+  return n === 1;
+}
+
+/**
+ * A deleted cluster lets its machines go (the release jobs returned them to ready) and its
+ * admin kubeconfig with them; its row stays, with the members named on the event.
+ */
+async function forgetMembers(t: Db, clusterId: string): Promise<void> {
+  await t.run('DELETE FROM cluster_members WHERE cluster_id = ?', [clusterId]);
+  const rows = await t.query<{ kubeconfig_secret_id: string | null }>(
+    'SELECT kubeconfig_secret_id FROM clusters WHERE id = ?',
+    [clusterId],
+  );
+  const secret = rows[0]?.kubeconfig_secret_id;
+  if (secret) {
+    await t.run('UPDATE clusters SET kubeconfig_secret_id = NULL WHERE id = ?', [clusterId]);
+    await t.run('DELETE FROM secrets WHERE id = ?', [secret]);
+  }
+}
+
+export function clusterTransitionEvent(m: ClusterMove, actor: string, jobId: string | null): NewEvent {
+  return {
+    type: 'cluster.transition',
+    level: m.to.startsWith('failed_') ? 'error' : 'info',
+    clusterId: m.clusterId,
+    jobId,
+    actor,
+    message: `${m.from} → ${m.to}: ${m.reason}`,
+    data: { from: m.from, to: m.to, reason: m.reason },
+  };
+}
+
+/** A cluster job's end: the cluster's move, or a note that it had already left the state. */
+export async function endClusterWorkflow(
+  t: Db,
+  clusterId: string,
+  job: Pick<Job, 'id' | 'kind' | 'params'>,
+  move: Omit<ClusterMove, 'clusterId'>,
+  actor: string,
+  now: number,
+): Promise<NewEvent[]> {
+  const m = { ...move, clusterId };
+  if (await writeClusterTransition(t, m, now)) {
+    // The cluster's PKI (CA keys) goes with it; the delete job carries the create's secret id.
+    if (m.to === 'deleted' && typeof job.params.pkiSecret === 'string')
+      await t.run('DELETE FROM secrets WHERE id = ?', [job.params.pkiSecret]);
+    return [clusterTransitionEvent(m, actor, job.id)];
+  }
+  return [
+    {
+      type: 'cluster.transition.skipped',
+      level: 'warning',
+      clusterId,
+      jobId: job.id,
+      actor,
+      message: `${job.kind} ended but the cluster had left ${move.from}; its state was not changed`,
+    },
+  ];
+}

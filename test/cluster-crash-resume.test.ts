@@ -1,0 +1,160 @@
+/**
+ * kill -9 of the region in the middle of `cluster create`: after a restart the create job is
+ * taken over and resumes where it was, the cluster runs, every step completed once and the
+ * cluster moved to running once. A real child process (`ingot serve`), a real SIGKILL, on
+ * SQLite and on PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { clusterYaml, nodeSubnet } from './support/cluster-seed.ts';
+import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { startServe, type ServeProcess } from './support/serve-process.ts';
+
+const FLAGS = [
+  '--lease',
+  '1000',
+  '--simulated-agent-delay',
+  '300',
+  '--agent-poll',
+  '50',
+  '--cluster-poll',
+  '50',
+];
+
+const CLUSTER = clusterYaml('crash', { net: '10.50' });
+
+interface Event {
+  type: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+async function until<T>(
+  f: () => Promise<T | null | false>,
+  ms: number,
+  what: string,
+  log: () => string,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `ingot-cluster-crash-${backend}-`));
+  let pg: TestPostgres | null = null;
+  let serve: ServeProcess | null = null;
+  try {
+    const extra = [...FLAGS];
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      extra.push('--database', await pg.freshDatabase());
+    }
+    serve = await startServe(dir, extra);
+    const s0 = serve;
+    await s0.api('POST', '/api/v1/subnets', nodeSubnet('10.50'));
+    // The node image: any bytes (fake:// machines only pretend to write it).
+    const up = await fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${s0.token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(64 * 1024, 1),
+    });
+    assert.ok(up.ok, await up.text());
+    const ids: string[] = [];
+    for (const [i, pool] of ['control', 'general', 'general'].entries()) {
+      const m = await s0.api<{ id: string }>('POST', '/api/v1/machines', {
+        hostname: `crash-${i}`,
+        pool,
+        bmc: { address: `fake://cluster-crash-${i}`, username: 'admin', password: 'pw' },
+        nics: [{ mac: `02:00:00:00:50:0${i}` }],
+      });
+      ids.push(m.id);
+      await s0.api('POST', `/api/v1/machines/${m.id}/actions/commission`, {});
+    }
+    await until(
+      async () =>
+        (await s0.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).total === 3,
+      30_000,
+      '3 ready machines',
+      s0.log,
+    );
+    await until(
+      async () =>
+        (await s0.api<{ status: string }[]>('GET', '/api/v1/images')).every((i) => i.status === 'ready'),
+      30_000,
+      'the image',
+      s0.log,
+    );
+    await s0.api('POST', '/api/v1/clusters', { cluster: CLUSTER });
+    // Kill while the members deploy: the create job holds its lease, members' jobs run.
+    await until(
+      async () =>
+        (await s0.api<Event[]>('GET', '/api/v1/clusters/crash/events?limit=1000')).some(
+          (e) => e.type === 'cluster.node.deploy',
+        ),
+      30_000,
+      'a member deploy',
+      s0.log,
+    );
+    await s0.kill('SIGKILL');
+    serve = await startServe(dir, extra);
+    const s = serve;
+    const c = await until(
+      async () => {
+        const r = await s.api<{ cluster: { state: string; stateReason: string } }>(
+          'GET',
+          '/api/v1/clusters/crash',
+        );
+        return r.cluster.state === 'running' || r.cluster.state.startsWith('failed') ? r.cluster : null;
+      },
+      90_000,
+      'the cluster to run after the restart',
+      s.log,
+    );
+    assert.equal(c.state, 'running', c.stateReason);
+    const events = await s.api<Event[]>('GET', '/api/v1/clusters/crash/events?limit=1000');
+    assert.ok(
+      events.some((e) => e.type === 'job.resumed'),
+      'the takeover of the create job is on the cluster timeline',
+    );
+    const completed = events.filter((e) => e.type === 'step.completed').map((e) => e.data.step);
+    assert.deepEqual(completed, [
+      'deploy-nodes',
+      'bootstrap-init',
+      'bootstrap-control-planes',
+      'bootstrap-workers',
+      'wait-ready',
+    ]);
+    assert.equal(events.filter((e) => e.type === 'cluster.transition' && e.data.to === 'running').length, 1);
+    for (const id of ids) {
+      const m = await s.api<{ state: string; cluster: { cluster: string } | null }>(
+        'GET',
+        `/api/v1/machines/${id}`,
+      );
+      assert.equal(m.state, 'deployed');
+      assert.equal(m.cluster?.cluster, 'crash');
+      const mev = await s.api<Event[]>('GET', `/api/v1/machines/${id}/events?limit=1000`);
+      assert.equal(
+        mev.filter((e) => e.type === 'machine.transition' && e.data.to === 'deployed').length,
+        1,
+        `${id} deployed exactly once`,
+      );
+    }
+  } finally {
+    await serve?.kill('SIGKILL').catch(() => undefined);
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('kill -9 mid cluster create', () => {
+  it('resumes the create after a restart and runs the cluster, on SQLite', () => runCrash('sqlite'));
+  it('resumes the create after a restart and runs the cluster, on PostgreSQL', () => runCrash('postgres'));
+});

@@ -1,0 +1,84 @@
+/**
+ * What the cluster tests share: a small kubeadm Cluster file (one control plane on pool
+ * `control`, workers on `general`, one zone, no add-ons), the registered node image, and a
+ * region seeded with a subnet, the image and three commissioned fake:// machines.
+ */
+import assert from 'node:assert/strict';
+import type { NewImage } from '../../src/store/store.ts';
+import { eventually, newMachineBody, type TestRegion } from './region.ts';
+
+/** `net` is the first two octets of the node subnet (`10.20` → 10.20.0.0/22, API at .0.10). */
+export function clusterYaml(name: string, o: { workers?: number; net?: string } = {}): string {
+  const net = o.net ?? '10.20';
+  return `apiVersion: ingot.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  distribution: kubeadm
+  version: v1.30.2
+  controlPlane:
+    count: 1
+    machines: { pool: control }
+  placement: { tolerate: [] }
+  workers:
+    - name: general
+      count: ${o.workers ?? 2}
+      machines: { pool: general }
+  endpoint:
+    address: ${net}.0.10
+  storage: { provider: none }
+  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
+`;
+}
+
+/** The node subnet of `clusterYaml` for `net`. */
+export function nodeSubnet(net: string) {
+  return {
+    name: 'nodes',
+    cidr: `${net}.0.0/22`,
+    gateway: `${net}.0.1`,
+    ranges: [{ kind: 'dynamic' as const, start: `${net}.1.0`, end: `${net}.1.254` }],
+  };
+}
+
+/** A ready OS image row (fake:// machines only pretend to write it). */
+export const NODE_IMAGE: NewImage = {
+  name: 'kubernetes-node',
+  kind: 'os',
+  format: 'raw',
+  compression: 'none',
+  source: 'test',
+  path: 'images/kubernetes-node.raw',
+  status: 'ready',
+  sha256: 'b'.repeat(64),
+  size: 1024,
+};
+
+/** The subnet, the image and cp-1 (control), w-1 and w-2 (general) commissioned to ready; hostname → id. */
+export async function seedClusterRegion(r: TestRegion, net: string): Promise<Map<string, string>> {
+  assert.equal((await r.api('POST', '/api/v1/subnets', nodeSubnet(net))).status, 201);
+  await r.region.store.createImage(NODE_IMAGE, 'user:test');
+  const ids = new Map<string, string>();
+  for (const [hostname, pool] of [
+    ['cp-1', 'control'],
+    ['w-1', 'general'],
+    ['w-2', 'general'],
+  ]) {
+    const m = await r.api<{ id: string }>(
+      'POST',
+      '/api/v1/machines',
+      newMachineBody({ hostname, pool, zone: 'z1', rack: 'r1' }),
+    );
+    assert.equal(m.status, 201);
+    ids.set(hostname, m.body.id);
+    await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
+  }
+  await eventually(
+    async () =>
+      (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 3,
+    15_000,
+    '3 ready machines',
+  );
+  return ids;
+}
