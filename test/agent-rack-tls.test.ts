@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { hashBootToken, newBootToken } from '../src/netboot/http/index.ts';
 import { publicKeyPin } from '../src/tls/fingerprint.ts';
 import { generateSelfSignedCert } from '../src/tls/self-signed.ts';
-import { type Harness, machine, startHarness } from './support/boot-http.ts';
+import { type Harness, leaseLoopback, machine, startHarness } from './support/boot-http.ts';
 
 const GUEST = new URL('../src/agent/guest/', import.meta.url).pathname;
 
@@ -32,21 +32,8 @@ describe('the agent over the rack’s HTTPS (its shell code, sh + curl)', () => 
     work = mkdtempSync(join(tmpdir(), 'ingot-agent-tls-'));
     mkdirSync(join(h.artifacts, 'images'), { recursive: true });
     writeFileSync(join(h.artifacts, 'images', 'os.raw'), 'the rack image');
-    const subnet = await h.store.createSubnet(
-      {
-        name: 'lo',
-        cidr: '127.0.0.0/24',
-        gateway: null,
-        dns: [],
-        vlan: null,
-        dhcpMode: 'off',
-        autoEnlist: false,
-        ranges: [],
-      },
-      'test',
-    );
     const m = await h.store.createMachine(machine(), 'test');
-    await h.store.allocateIp(subnet.id, { machineId: m.id, ip: '127.0.0.1', kind: 'static' });
+    await leaseLoopback(h.store, m.id);
     await h.store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
     elsewhere = createServer((req, res) => {
       seen = req.headers;
