@@ -21,7 +21,7 @@ import { checkInventory, type InventoryResult } from '../src/core/agent-protocol
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
-import { type Harness, machine, startHarness } from './support/boot-http.ts';
+import { type Harness, leaseLoopback, machine, startHarness } from './support/boot-http.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
@@ -65,20 +65,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     m = await h.store.createMachine(machine(), 'test');
     // The guest's connections reach the rack from 127.0.0.1 (QEMU's user network): its lease, so
     // the rack hands it its OS images (token + leased address, as on a real network).
-    const subnet = await h.store.createSubnet(
-      {
-        name: 'lo',
-        cidr: '127.0.0.0/24',
-        gateway: null,
-        dns: [],
-        vlan: null,
-        dhcpMode: 'off',
-        autoEnlist: false,
-        ranges: [],
-      },
-      'test',
-    );
-    await h.store.allocateIp(subnet.id, { machineId: m.id, ip: '127.0.0.1', kind: 'static' });
+    await leaseLoopback(h.store, m.id);
     const token = newBootToken();
     await h.store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
     sh(`qemu-img create -q -f qcow2 ${work}/nvme.qcow2 256M`);

@@ -21,7 +21,7 @@ import {
 } from '../src/netboot/http/index.ts';
 import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
-import { machine } from './support/boot-http.ts';
+import { leaseLoopback, machine } from './support/boot-http.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-ARTIFACTS';
 
@@ -55,21 +55,8 @@ describe('the artifact server stays inside its artifacts dir', () => {
     // A top-level link, the way the boot image and the lab's images are linked in.
     symlinkSync(mount, join(artifacts, 'mounted'));
     server = await startBootHttpServer({ store, host: '127.0.0.1', artifactsDir: artifacts });
-    const subnet = await store.createSubnet(
-      {
-        name: 'lo',
-        cidr: '127.0.0.0/24',
-        gateway: null,
-        dns: [],
-        vlan: null,
-        dhcpMode: 'off',
-        autoEnlist: false,
-        ranges: [],
-      },
-      'test',
-    );
     const m = await store.createMachine(machine(), 'test');
-    await store.allocateIp(subnet.id, { machineId: m.id, ip: '127.0.0.1', kind: 'static' });
+    await leaseLoopback(store, m.id);
     await store.setMachineBootToken(m.id, hashBootToken(token), Date.now() + 3600_000);
     port = Number(new URL(server.url).port);
   });

@@ -71,6 +71,28 @@ export async function startHarness(over: Partial<BootHttpOptions> = {}): Promise
   };
 }
 
+/**
+ * Gives a machine 127.0.0.1 (a static address in a loopback subnet): what the rack sees as the
+ * source of a test's curl, or of a QEMU guest on user networking, so per-machine data (OS images,
+ * metadata, bundles) answers it.
+ */
+export async function leaseLoopback(store: SqlStore, machineId: string): Promise<void> {
+  const subnet = await store.createSubnet(
+    {
+      name: `lo-${process.pid}-${machineId}`,
+      cidr: '127.0.0.0/24',
+      gateway: null,
+      dns: [],
+      vlan: null,
+      dhcpMode: 'off',
+      autoEnlist: false,
+      ranges: [],
+    },
+    'test',
+  );
+  await store.allocateIp(subnet.id, { machineId, ip: '127.0.0.1', kind: 'static' });
+}
+
 let seq = 0;
 export function machine(over: Partial<NewMachine> = {}): NewMachine {
   seq++;
