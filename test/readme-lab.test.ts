@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile as execFileCb } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -87,7 +87,6 @@ describe('README: the lab walk-through, as written', {
     // The checkout, as the user's working directory: the data dir .ingot is created here.
     for (const f of readdirSync(REPO_ROOT))
       if (f !== '.ingot' && f !== '.git') symlinkSync(path.join(REPO_ROOT, f), path.join(dir, f));
-    mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     // The quick start ends in `exec bin/ingot serve "$@"`: the same, with the default data dir.
     const port = await freePort();
     serve = await startServe(undefined, [], port, dir);
