@@ -26,18 +26,33 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Starts `ingot serve` on DATADIR, or with no --data (the default ./.ingot) when DATADIR is
+ * undefined; CWD is its working directory and the checkout whose bin/ingot runs (default: this one).
+ */
 export async function startServe(
-  dataDir: string,
+  dataDir: string | undefined,
   extra: string[] = [],
   port?: number,
+  cwd: string = ROOT,
 ): Promise<ServeProcess> {
   const p = port ?? (await freePort());
+  const { INGOT_DATA: _, ...env } = process.env;
   const child = spawn(
-    join(ROOT, 'bin/ingot'),
-    ['serve', '--data', dataDir, '--listen', `127.0.0.1:${p}`, '--log-level', 'warn', ...extra],
+    join(cwd, 'bin/ingot'),
+    [
+      'serve',
+      ...(dataDir === undefined ? [] : ['--data', dataDir]),
+      '--listen',
+      `127.0.0.1:${p}`,
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
     {
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, INGOT_DATABASE: '' },
+      env: { ...env, INGOT_DATABASE: '' },
     },
   );
   let out = '';
@@ -45,7 +60,8 @@ export async function startServe(
   child.stderr!.on('data', (d) => (out += d));
   const plain = extra.includes('--http') || extra.includes('--insecure-http');
   const url = `${plain ? 'http' : 'https'}://127.0.0.1:${p}`;
-  const certFile = join(dataDir, 'tls', 'region.crt');
+  const data = dataDir ?? join(cwd, '.ingot');
+  const certFile = join(data, 'tls', 'region.crt');
   let pinned: ReturnType<typeof pinnedFetch> | null = plain ? pinnedFetch(null) : null;
   const end = Date.now() + 20_000;
   for (;;) {
@@ -63,7 +79,7 @@ export async function startServe(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const token = readFileSync(join(data, 'admin.token'), 'utf8').trim();
   const f = pinned!.fetch;
   return {
     url,
