@@ -40,7 +40,7 @@ describe('ingot cluster (create, ls, show, events, kubeconfig, delete)', () => {
     return new Promise((resolve) => {
       const child = spawn(BIN, args, {
         cwd: dir,
-        env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, XDG_CONFIG_HOME: dir, ...env },
+        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env },
       });
       let out = '';
       let err = '';

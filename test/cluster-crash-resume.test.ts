@@ -61,7 +61,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     const s0 = serve;
     await s0.api('POST', '/api/v1/subnets', nodeSubnet('10.50'));
     // The node image: any bytes (fake:// machines only pretend to write it).
-    const up = await fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
+    const up = await s0.fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${s0.token}`, 'content-type': 'application/octet-stream' },
       body: Buffer.alloc(64 * 1024, 1),

@@ -151,7 +151,7 @@ describe('clusters over the API', () => {
 
     // The kubeconfig: admins only, never cached, and each read is audited on the cluster's timeline.
     assert.equal((await r.api('GET', '/api/v1/clusters/lab/kubeconfig', undefined, operator)).status, 403);
-    const res = await fetch(`${r.url}/api/v1/clusters/lab/kubeconfig`, {
+    const res = await r.fetch(`${r.url}/api/v1/clusters/lab/kubeconfig`, {
       headers: { authorization: `Bearer ${r.adminToken}` },
     });
     assert.equal(res.status, 200);
