@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   AgentTask,
+  checkBootstrapParams,
+  checkBootstrapResult,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
@@ -16,12 +18,17 @@ import {
 import { ErrorCode, IngotError } from './errors.ts';
 
 const GUEST = new URL('../agent/guest/', import.meta.url).pathname;
+const NODE = new URL('../agent/node/', import.meta.url).pathname;
 
-/** Every file of the agent as it goes into the boot image. */
-function agentSources(dir = GUEST): string {
+/** Every file of the agents: the ephemeral OS's (the boot image) and the deployed OS's node agent. */
+function agentSources(): string {
+  return [GUEST, NODE].map(walk).join('\n');
+}
+
+function walk(dir: string): string {
   return readdirSync(dir)
     .map((f) => join(dir, f))
-    .map((p) => (statSync(p).isDirectory() ? agentSources(p) : readFileSync(p, 'utf8')))
+    .map((p) => (statSync(p).isDirectory() ? walk(p) : readFileSync(p, 'utf8')))
     .join('\n');
 }
 
@@ -137,5 +144,42 @@ describe('the agent protocol', () => {
         field,
       );
     }
+  });
+
+  it('checks a bootstrap’s parameters and result, naming the field and never echoing a value', () => {
+    assert.deepEqual(checkBootstrapParams({ role: 'init', script: '#!/bin/sh\n', extra: 1 }), {
+      role: 'init',
+      script: '#!/bin/sh\n',
+    });
+    assert.throws(() => checkBootstrapParams({ role: 'master', script: 'x' }), /^IngotError: params\.role: /);
+    assert.throws(() => checkBootstrapParams({ role: 'worker', script: '  ' }), /params\.script/);
+    assert.throws(
+      () => checkBootstrapParams({ role: 'worker', script: 'x'.repeat(300_000) }),
+      /at most 262144 bytes/,
+    );
+    const conf = Buffer.from('apiVersion: v1').toString('base64');
+    assert.deepEqual(checkBootstrapResult({ phases: ['kubeadm-init'], adminKubeconfig: conf }, 'init'), {
+      phases: ['kubeadm-init'],
+      adminKubeconfig: conf,
+    });
+    const field = (v: unknown, role: 'init' | 'worker') => {
+      try {
+        checkBootstrapResult(v, role);
+      } catch (e) {
+        assert.ok(e instanceof IngotError && e.code === ErrorCode.AgentError);
+        assert.ok(!e.message.includes(conf), 'the kubeconfig is never in the message');
+        return e.details?.field;
+      }
+      return null;
+    };
+    assert.equal(field({ phases: ['a'] }, 'init'), 'adminKubeconfig', 'an init must return admin.conf');
+    assert.equal(field({ phases: ['a'], adminKubeconfig: conf }, 'worker'), 'adminKubeconfig');
+    assert.equal(field({ phases: ['a'], adminKubeconfig: 'not base64!' }, 'init'), 'adminKubeconfig');
+    assert.equal(field({ phases: ['bad name'] }, 'worker'), 'phases[0]');
+    assert.equal(
+      field({ phases: [], node: { containerdRunning: 'yes' } }, 'worker'),
+      'node.containerdRunning',
+    );
+    assert.equal(field({ phases: [], node: { containerdRunning: true } }, 'worker'), null);
   });
 });

@@ -12,7 +12,7 @@
  * Pure: no I/O.
  */
 import { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode } from './action-params.ts';
-import { ErrorCode, IngotError } from './errors.ts';
+import { ErrorCode, IngotError, invalid } from './errors.ts';
 import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from './image.ts';
 import { type Cpu, type Disk, type Nic, normalizeMac } from './machine.ts';
 
@@ -25,6 +25,7 @@ export const AgentTask = {
   Wipe: 'wipe',
   /** The deployed OS booted from disk and phoned home (cloud-init phone_home). */
   OsBooted: 'os-booted',
+  Bootstrap: 'bootstrap',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -44,6 +45,18 @@ export const OS_BOOTED_EVENT = 'agent.os-booted';
 
 /** Tasks the rack answers from other requests (hello, the deployed OS): the agent never runs them. */
 export const RACK_ANSWERED: readonly AgentTask[] = [AgentTask.Hello, AgentTask.OsBooted];
+
+/**
+ * Tasks the node agent of a deployed OS runs (src/agent/node/), polling with the machine's OS
+ * token from an address leased to it; the ephemeral OS's agent never gets them, and the node
+ * agent gets nothing else.
+ */
+export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap];
+
+/** Tasks the ephemeral OS's agent runs (src/agent/guest/). */
+export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
+  (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
+);
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
 
@@ -94,7 +107,36 @@ export function isImageSpec(v: unknown): v is ImageSpec {
   );
 }
 
-type AnyParam = keyof (InventoryParams & TestsParams & WipeParams & WriteImageParams);
+export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
+export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
+
+/**
+ * `bootstrap`: the node's rendered bootstrap script (src/cluster/render), run as root by the
+ * node agent with a timeout. The script marks its progress with `ingot-phase: <name>` lines.
+ */
+export interface BootstrapParams {
+  role: BootstrapRole;
+  script: string;
+}
+
+/** Largest bootstrap script, bytes (it travels as one shell assignment). */
+export const MAX_BOOTSTRAP_SCRIPT_BYTES = 256 * 1024;
+/** What starts a phase line in a bootstrap script's output. */
+export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
+
+/** A bootstrap task's parameters, checked before the task row is written. */
+export function checkBootstrapParams(v: unknown): BootstrapParams {
+  const o = isObject(v) ? v : {};
+  if (!BOOTSTRAP_ROLES.includes(o.role as BootstrapRole))
+    throw invalid('params.role', `one of ${BOOTSTRAP_ROLES.join(', ')}`);
+  if (typeof o.script !== 'string' || o.script.trim() === '')
+    throw invalid('params.script', 'the node’s bootstrap script (a non-empty string)');
+  if (new TextEncoder().encode(o.script).length > MAX_BOOTSTRAP_SCRIPT_BYTES)
+    throw invalid('params.script', `at most ${MAX_BOOTSTRAP_SCRIPT_BYTES} bytes`);
+  return { role: o.role as BootstrapRole, script: o.script };
+}
+
+type AnyParam = keyof (InventoryParams & TestsParams & WipeParams & WriteImageParams & BootstrapParams);
 
 /**
  * The shell variable each parameter reaches the agent as (`T_LLDP_SECONDS='35'`): the task is
@@ -117,6 +159,8 @@ export const PARAM_ENV: Readonly<Record<AnyParam, string | null>> = {
   sizeBytes: 'T_SIZE_BYTES',
   imageName: 'T_IMAGE_NAME',
   disk: 'T_DISK',
+  role: 'T_ROLE',
+  script: 'T_SCRIPT',
 };
 
 /** Variables the rack adds: the task's id and name, and for write-image where to go next. */
@@ -297,6 +341,73 @@ export function checkInventory(v: unknown): InventoryResult {
     nics,
     details: o.details === undefined ? undefined : obj(o.details, 'details'),
   });
+}
+
+/** What the node agent found about the node's runtime (cheap facts, strings only). */
+export interface NodeFacts {
+  kubelet?: string;
+  containerd?: string;
+  containerdRunning: boolean;
+}
+
+/**
+ * A bootstrap's result as the agent sends it: the phases the script went through and, for the
+ * `init` role only, the base64 of /etc/kubernetes/admin.conf (a secret: the rack seals it
+ * before storing, `ADMIN_KUBECONFIG_SECRET`, and it never goes into a log or event).
+ */
+export interface BootstrapResult {
+  phases: string[];
+  adminKubeconfig?: string;
+  node?: NodeFacts;
+}
+
+/** The field a stored bootstrap result holds the sealed admin kubeconfig's secret id in. */
+export const ADMIN_KUBECONFIG_SECRET = 'adminKubeconfigSecret';
+/** Largest admin kubeconfig (base64), characters. */
+export const MAX_ADMIN_KUBECONFIG = 256 * 1024;
+const PHASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A bootstrap result, checked: a malformed one fails naming the field (the secret never in the message). */
+export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
+  const bad = (field: string, what: string) =>
+    new IngotError(ErrorCode.AgentError, `the agent's bootstrap result is malformed: ${field}: ${what}`, {
+      details: { field },
+    });
+  if (!isObject(v)) throw bad('result', 'an object');
+  if (!Array.isArray(v.phases) || v.phases.length > 64) throw bad('phases', 'a list of at most 64 names');
+  const phases = v.phases.map((p, i) => {
+    if (typeof p !== 'string' || !PHASE_NAME.test(p))
+      throw bad(`phases[${i}]`, 'a phase name (letters, digits, . _ : / -; at most 64)');
+    return p;
+  });
+  const out: BootstrapResult = { phases };
+  const k = v.adminKubeconfig;
+  if (role === 'init') {
+    if (typeof k !== 'string' || k.length === 0 || k.length > MAX_ADMIN_KUBECONFIG || !BASE64.test(k))
+      throw bad(
+        'adminKubeconfig',
+        `the base64 of /etc/kubernetes/admin.conf (at most ${MAX_ADMIN_KUBECONFIG} characters)`,
+      );
+    out.adminKubeconfig = k;
+  } else if (k !== undefined) throw bad('adminKubeconfig', `only an init node sends it, not a ${role}`);
+  if (v.node !== undefined) {
+    if (!isObject(v.node)) throw bad('node', 'an object');
+    const n = v.node;
+    const text = (x: unknown, f: string) => {
+      if (x === undefined || x === '') return undefined;
+      if (typeof x !== 'string' || x.length > 200)
+        throw bad(`node.${f}`, 'a string of at most 200 characters');
+      return x;
+    };
+    if (typeof n.containerdRunning !== 'boolean') throw bad('node.containerdRunning', 'true or false');
+    out.node = prune({
+      kubelet: text(n.kubelet, 'kubelet'),
+      containerd: text(n.containerd, 'containerd'),
+      containerdRunning: n.containerdRunning,
+    });
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -12,13 +12,16 @@
  *   agent said — a VM killed mid-deploy ends in failed_deploying long before the watchdog.
  */
 import {
+  ADMIN_KUBECONFIG_SECRET,
   AgentTask,
+  checkBootstrapParams,
   HARDWARE_TESTS,
   HELLO_EVENT,
   type HardwareTest,
   type ImageSpec,
   type InventoryParams,
   isImageSpec,
+  NODE_TASKS,
   type TestsParams,
   type WipeMode,
   type WipeParams,
@@ -144,6 +147,12 @@ export class AgentTasksPort implements AgentPort {
           disk,
         } satisfies WriteImageParams;
       }
+      case AgentTask.Bootstrap:
+        try {
+          return { ...checkBootstrapParams(params) };
+        } catch (e) {
+          return (e as Error).message;
+        }
       default:
         return {};
     }
@@ -171,8 +180,8 @@ export class AgentTasksPort implements AgentPort {
     return this.#answer(row);
   }
 
-  #answer(row: AgentTaskRow): AgentResult {
-    if (row.status === 'done') return { status: 'done', result: row.result ?? undefined };
+  async #answer(row: AgentTaskRow): Promise<AgentResult> {
+    if (row.status === 'done') return { status: 'done', result: await this.#unsealed(row) };
     if (row.status === 'failed')
       return { status: 'failed', reason: row.reason ?? 'the agent gave no reason' };
     const now = (this.#o.now ?? Date.now)();
@@ -195,9 +204,23 @@ export class AgentTasksPort implements AgentPort {
     if (waited > (this.#o.pickupMs ?? 180_000))
       return {
         status: 'failed',
-        reason: `no agent picked up ${row.name} within ${Math.round(waited / 1000)} s; the ephemeral OS stopped polling (check the console)`,
+        reason: NODE_TASKS.includes(row.name as AgentTask)
+          ? `no node agent picked up ${row.name} within ${Math.round(waited / 1000)} s; check that ingot-node-agent.service runs on the machine (journalctl -u ingot-node-agent)`
+          : `no agent picked up ${row.name} within ${Math.round(waited / 1000)} s; the ephemeral OS stopped polling (check the console)`,
       };
     return { status: 'pending', lastMessage: `waiting for the agent to pick up ${row.name}` };
+  }
+
+  /**
+   * A task's result as the agent sent it: the rack sealed a bootstrap's admin kubeconfig before
+   * storing it (secrets are encrypted at rest), so it is opened here for the engine.
+   */
+  async #unsealed(row: AgentTaskRow): Promise<unknown> {
+    const r = row.result ?? undefined;
+    if (row.name !== AgentTask.Bootstrap || typeof r !== 'object' || r === null) return r;
+    const { [ADMIN_KUBECONFIG_SECRET]: id, ...rest } = r as Record<string, unknown>;
+    if (typeof id !== 'string') return rest;
+    return { ...rest, adminKubeconfig: await this.#store().getSecret(id) };
   }
 }
 
