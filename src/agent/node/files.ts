@@ -28,8 +28,3 @@ export function nodeAgentFiles(): Record<string, NodeAgentFile> {
     [`/etc/systemd/system/${NODE_AGENT_UNIT}`]: { content: read(NODE_AGENT_UNIT), mode: 0o644 },
   };
 }
-
-/** The symlink `systemctl enable` makes: path → target. */
-export const NODE_AGENT_ENABLE: Readonly<Record<string, string>> = {
-  [`/etc/systemd/system/multi-user.target.wants/${NODE_AGENT_UNIT}`]: `/etc/systemd/system/${NODE_AGENT_UNIT}`,
-};
