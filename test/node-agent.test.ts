@@ -175,6 +175,10 @@ describe('the node agent on a deployed machine', () => {
     const progress = ev.filter((e) => e.type === 'agent.bootstrap.progress').map((e) => e.message);
     for (const p of ['packages', 'kubeadm-init', 'addons'])
       assert.ok(progress.includes(`phase ${p}`), `phase ${p} on the timeline: ${progress.join(' | ')}`);
+    const hello = ev.find((e) => e.type === 'agent.node-hello');
+    assert.equal(hello?.data.agent, 'ingot-node-agent/1', 'the node agent checked in on the timeline');
+    assert.equal(typeof hello?.data.containerdRunning, 'boolean');
+    assert.match(String(hello?.data.cgroup), /^v[12]$/);
     const done = ev.find((e) => e.type === 'agent.bootstrap');
     assert.match(String(done?.data.log), /installing kubeadm/);
     assert.match(String(done?.data.log), /--token <redacted-token>/);
@@ -276,6 +280,15 @@ describe('the node agent on a deployed machine', () => {
     await port.task(m, job2.id, 'bootstrap', { role: 'worker', script: 'true' });
     assert.equal((await poll(boot)).status, 204, 'the ephemeral agent never gets a bootstrap');
     assert.equal((await poll(os, '127.0.0.97')).status, 403, 'an OS token from another address is refused');
+    const hello = (token: string) =>
+      request(`${h.http.url}/agent/v1/node-hello`, {
+        method: 'POST',
+        from: '127.0.0.98',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{"agent":"x"}',
+      });
+    assert.equal((await hello(boot)).status, 403, 'the node hello is the deployed OS’s');
+    assert.equal((await hello(os)).status, 200);
     const t = await poll(os);
     assert.equal(t.status, 200);
     assert.match(t.body.toString(), /T_NAME='bootstrap'/);

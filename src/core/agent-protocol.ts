@@ -41,6 +41,8 @@ export const agentEvent = {
   named: (event: string) => `agent.${event}`,
 } as const;
 export const HELLO_EVENT = 'agent.hello';
+/** A deployed OS's node agent started and checked in (POST /agent/v1/node-hello, OS token). */
+export const NODE_HELLO_EVENT = 'agent.node-hello';
 export const OS_BOOTED_EVENT = 'agent.os-booted';
 
 /** Tasks the rack answers from other requests (hello, the deployed OS): the agent never runs them. */
@@ -226,6 +228,28 @@ export function helloFields(body: unknown): Record<string, string | number> {
     const v = o[k];
     if (typeof v === 'string') out[k] = v.slice(0, 200);
     else if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  }
+  return out;
+}
+
+/** What the node agent says when it starts: its version and the node's runtime. */
+export const NODE_HELLO_FIELDS = [
+  'agent',
+  'kernel',
+  'cgroup',
+  'kubelet',
+  'containerd',
+  'containerdRunning',
+] as const;
+
+/** The node hello's known fields: strings cut to 200 characters, booleans as they are. */
+export function nodeHelloFields(body: unknown): Record<string, string | boolean> {
+  const o = isObject(body) ? body : {};
+  const out: Record<string, string | boolean> = {};
+  for (const k of NODE_HELLO_FIELDS) {
+    const v = o[k];
+    if (typeof v === 'string') out[k] = v.slice(0, 200);
+    else if (typeof v === 'boolean') out[k] = v;
   }
   return out;
 }

@@ -22,12 +22,6 @@ report_phases() {
     progress "phase $(sed -n "${seen}p" "$RUN/phases.now")"
   done
 }
-node_facts() {
-  kubelet=$(kubelet --version 2>/dev/null | head -n 1)
-  containerd=$(containerd --version 2>/dev/null | head -n 1)
-  if systemctl is-active --quiet containerd 2>/dev/null || ctr version >/dev/null 2>&1; then running=true; else running=false; fi
-  printf '{"kubelet":%s,"containerd":%s,"containerdRunning":%s}' "$(jstr "$kubelet")" "$(jstr "$containerd")" "$running"
-}
 do_bootstrap() {
   case "$T_ROLE" in init | control-plane | worker) ;; *) die "unknown role '$T_ROLE' (init, control-plane or worker)" ;; esac
   [ -n "$T_SCRIPT" ] || die "the task has no bootstrap script"
