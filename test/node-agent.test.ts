@@ -3,7 +3,8 @@
  * (src/agent/node/ingot-node-agent, run by Debian's sh with curl, sed, timeout, base64) polling a
  * real rack boot HTTP server on loopback with the machine's OS token from its cloud-init seed,
  * the engine's store-backed AgentPort asking for `bootstrap`, and a SQLite store. The bootstrap
- * scripts print `ingot-phase:` lines like the cluster's rendered ones.
+ * scripts print `ingot-phase:` lines like the cluster's rendered ones; a real containerd
+ * (Debian's, test/support/containerd.ts) answers the node facts of the first node.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { type Harness, machine, request, startHarness } from './support/boot-http.ts';
+import { startContainerd, type TestContainerd } from './support/containerd.ts';
 
 /** A bootstrap token as kubeadm prints it in its join command: must never leave the node. */
 const JOIN_TOKEN = 'abcdef.0123456789abcdef';
@@ -42,6 +44,7 @@ describe('the node agent on a deployed machine', () => {
   let dir: string;
   const agents: ChildProcess[] = [];
   let subnetId = '';
+  let ctd: TestContainerd | undefined;
   let seq = 0;
 
   before(async () => {
@@ -66,6 +69,7 @@ describe('the node agent on a deployed machine', () => {
   });
   after(async () => {
     for (const a of agents) if (a.pid && a.exitCode === null) process.kill(-a.pid, 'SIGKILL');
+    await ctd?.stop();
     await h.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -139,7 +143,9 @@ describe('the node agent on a deployed machine', () => {
   }
 
   it('bootstraps an init node: phases in order, the admin kubeconfig returned, sealed at rest, never logged', async () => {
-    const n = await deployedNode();
+    // A real containerd (Debian's) for the node facts; the others run without one.
+    ctd = await startContainerd(join(dir, 'containerd'));
+    const n = await deployedNode({ env: ctd.env });
     const r = await untilEnded(n, {
       role: 'init',
       script: script(
@@ -157,7 +163,8 @@ describe('the node agent on a deployed machine', () => {
     assert.deepEqual(res.phases, ['packages', 'kubeadm-init', 'addons']);
     assert.equal(res.adminKubeconfig, B64, 'the engine gets admin.conf as base64');
     assert.equal(Buffer.from(res.adminKubeconfig ?? '', 'base64').toString(), KUBECONFIG);
-    assert.equal(typeof res.node?.containerdRunning, 'boolean', 'node facts come along');
+    assert.equal(res.node?.containerdRunning, true, 'node facts come along: containerd answers');
+    assert.match(String(res.node?.containerd), /^containerd .* 1\.6\./);
 
     // At rest the task row holds the sealed secret's id only, and no file of the store has it.
     const row = await h.store.findAgentTask(n.job.id, 'bootstrap');
@@ -177,7 +184,7 @@ describe('the node agent on a deployed machine', () => {
       assert.ok(progress.includes(`phase ${p}`), `phase ${p} on the timeline: ${progress.join(' | ')}`);
     const hello = ev.find((e) => e.type === 'agent.node-hello');
     assert.equal(hello?.data.agent, 'ingot-node-agent/1', 'the node agent checked in on the timeline');
-    assert.equal(typeof hello?.data.containerdRunning, 'boolean');
+    assert.equal(hello?.data.containerdRunning, true);
     assert.match(String(hello?.data.cgroup), /^v[12]$/);
     const done = ev.find((e) => e.type === 'agent.bootstrap');
     assert.match(String(done?.data.log), /installing kubeadm/);
@@ -206,6 +213,10 @@ describe('the node agent on a deployed machine', () => {
       ),
     });
     assert.equal(r.status, 'failed');
+    const hello = (await h.store.listEvents({ machineId: n.m.id, limit: 50 })).find(
+      (e) => e.type === 'agent.node-hello',
+    );
+    assert.equal(hello?.data.containerdRunning, false, 'no containerd on this node');
     const reason = r.status === 'failed' ? r.reason : '';
     assert.match(reason, /worker bootstrap script exited with status 3 in phase kubeadm-join/);
     assert.match(reason, /unable to fetch the kubeadm-config ConfigMap/);
