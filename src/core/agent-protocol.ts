@@ -1,6 +1,6 @@
 /**
- * The agent protocol: what the engine asks of the agent in a machine's ephemeral OS, and what
- * the agent answers. One definition for the three parties: the engine asks
+ * The agent protocol: what the engine asks of the agent in a machine's ephemeral OS (and of the
+ * node agent of a deployed kubernetes-node OS: `NODE_TASKS`), and what the agent answers. One definition for the three parties: the engine asks
  * (src/engine/agent-tasks-port.ts), the rack hands tasks out and records reports
  * (src/netboot/http/agent-*.ts), and the agent script (src/agent/guest/) reads each task as
  * `T_*` shell variables — a test checks the script reads exactly the variables named here.
@@ -8,7 +8,8 @@
  * - task names, and which tasks the rack answers itself (never handed to the agent);
  * - each task's parameters and the variable each one reaches the agent as;
  * - the agent's hello and report bodies, bounded and checked;
- * - the inventory result, checked before the engine stores it.
+ * - the inventory result, checked before the engine stores it;
+ * - the bootstrap's parameters and result (the init node's admin kubeconfig: a secret).
  * Pure: no I/O.
  */
 import { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode } from './action-params.ts';

@@ -1,6 +1,8 @@
 /**
  * The agent's task endpoints on the rack's boot HTTP server (next to /agent/v1/hello): the agent
- * in the ephemeral OS dials out with its boot token and never listens. The protocol — task
+ * in the ephemeral OS dials out with its boot token and never listens; a deployed OS's node
+ * agent does the same with the machine's OS token, from an address leased to it, and gets the
+ * node tasks (`bootstrap`) only — the ephemeral agent never gets those. The protocol — task
  * names, parameters as `T_*` variables, the report body — is src/core/agent-protocol.ts.
  *
  *   GET  /agent/v1/task?wait=25      long-poll: 200 + the next task as shell assignments, or 204
