@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   AgentTask,
-  checkBootstrapParams,
-  checkBootstrapResult,
+  checkBootstrapReport,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
@@ -146,25 +145,16 @@ describe('the agent protocol', () => {
     }
   });
 
-  it('checks a bootstrap’s parameters and result, naming the field and never echoing a value', () => {
-    assert.deepEqual(checkBootstrapParams({ role: 'init', script: '#!/bin/sh\n', extra: 1 }), {
-      role: 'init',
-      script: '#!/bin/sh\n',
-    });
-    assert.throws(() => checkBootstrapParams({ role: 'master', script: 'x' }), /^IngotError: params\.role: /);
-    assert.throws(() => checkBootstrapParams({ role: 'worker', script: '  ' }), /params\.script/);
-    assert.throws(
-      () => checkBootstrapParams({ role: 'worker', script: 'x'.repeat(300_000) }),
-      /at most 262144 bytes/,
-    );
-    const conf = Buffer.from('apiVersion: v1').toString('base64');
-    assert.deepEqual(checkBootstrapResult({ phases: ['kubeadm-init'], adminKubeconfig: conf }, 'init'), {
+  it('checks a bootstrap’s result as the node agent sends it, naming the field and never echoing a value', () => {
+    const yaml = 'apiVersion: v1\nkind: Config\n';
+    const conf = Buffer.from(yaml).toString('base64');
+    assert.deepEqual(checkBootstrapReport({ phases: ['kubeadm-init'], adminKubeconfig: conf }, 'init'), {
       phases: ['kubeadm-init'],
-      adminKubeconfig: conf,
+      adminKubeconfig: yaml,
     });
     const field = (v: unknown, role: 'init' | 'worker') => {
       try {
-        checkBootstrapResult(v, role);
+        checkBootstrapReport(v, role);
       } catch (e) {
         assert.ok(e instanceof IngotError && e.code === ErrorCode.AgentError);
         assert.ok(!e.message.includes(conf), 'the kubeconfig is never in the message');
@@ -175,6 +165,11 @@ describe('the agent protocol', () => {
     assert.equal(field({ phases: ['a'] }, 'init'), 'adminKubeconfig', 'an init must return admin.conf');
     assert.equal(field({ phases: ['a'], adminKubeconfig: conf }, 'worker'), 'adminKubeconfig');
     assert.equal(field({ phases: ['a'], adminKubeconfig: 'not base64!' }, 'init'), 'adminKubeconfig');
+    assert.equal(
+      field({ phases: ['a'], adminKubeconfig: btoa('hello') }, 'init'),
+      'adminKubeconfig',
+      'not a kubeconfig',
+    );
     assert.equal(field({ phases: ['bad name'] }, 'worker'), 'phases[0]');
     assert.equal(
       field({ phases: [], node: { containerdRunning: 'yes' } }, 'worker'),

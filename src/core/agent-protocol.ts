@@ -1,6 +1,6 @@
 /**
- * The agent protocol: what the engine asks of the agent in a machine's ephemeral OS (and of the
- * node agent of a deployed kubernetes-node OS: `NODE_TASKS`), and what the agent answers. One definition for the three parties: the engine asks
+ * The agent protocol: what the engine asks of the agent in a machine's ephemeral OS, and what
+ * the agent answers. One definition for the three parties: the engine asks
  * (src/engine/agent-tasks-port.ts), the rack hands tasks out and records reports
  * (src/netboot/http/agent-*.ts), and the agent script (src/agent/guest/) reads each task as
  * `T_*` shell variables — a test checks the script reads exactly the variables named here.
@@ -8,12 +8,11 @@
  * - task names, and which tasks the rack answers itself (never handed to the agent);
  * - each task's parameters and the variable each one reaches the agent as;
  * - the agent's hello and report bodies, bounded and checked;
- * - the inventory result, checked before the engine stores it;
- * - the bootstrap's parameters and result (the init node's admin kubeconfig: a secret).
+ * - the inventory result, checked before the engine stores it.
  * Pure: no I/O.
  */
 import { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode } from './action-params.ts';
-import { ErrorCode, IngotError, invalid } from './errors.ts';
+import { ErrorCode, IngotError } from './errors.ts';
 import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from './image.ts';
 import { type Cpu, type Disk, type Nic, normalizeMac } from './machine.ts';
 
@@ -26,6 +25,11 @@ export const AgentTask = {
   Wipe: 'wipe',
   /** The deployed OS booted from disk and phoned home (cloud-init phone_home). */
   OsBooted: 'os-booted',
+  /**
+   * Bootstrap Kubernetes on a deployed node (kubeadm init or join): run by the node agent of
+   * the kubernetes-node image, not the ephemeral agent. Parameters `BootstrapParams`, result
+   * `BootstrapResult`.
+   */
   Bootstrap: 'bootstrap',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
@@ -42,24 +46,13 @@ export const agentEvent = {
   named: (event: string) => `agent.${event}`,
 } as const;
 export const HELLO_EVENT = 'agent.hello';
-/** A deployed OS's node agent started and checked in (POST /agent/v1/node-hello, OS token). */
-export const NODE_HELLO_EVENT = 'agent.node-hello';
 export const OS_BOOTED_EVENT = 'agent.os-booted';
 
 /** Tasks the rack answers from other requests (hello, the deployed OS): the agent never runs them. */
 export const RACK_ANSWERED: readonly AgentTask[] = [AgentTask.Hello, AgentTask.OsBooted];
 
-/**
- * Tasks the node agent of a deployed OS runs (src/agent/node/), polling with the machine's OS
- * token from an address leased to it; the ephemeral OS's agent never gets them, and the node
- * agent gets nothing else.
- */
+/** Tasks the node agent of a deployed kubernetes-node OS runs; the ephemeral agent never sees them. */
 export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap];
-
-/** Tasks the ephemeral OS's agent runs (src/agent/guest/). */
-export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
-  (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
-);
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
 
@@ -80,6 +73,46 @@ export interface TestsParams {
 
 export interface WipeParams {
   mode: WipeMode;
+}
+
+/** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
+export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
+export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
+
+export interface BootstrapParams {
+  role: BootstrapRole;
+  /**
+   * The node's rendered bootstrap script (src/cluster/render): bash, run once; it prints
+   * `ingot-phase: <name>` lines as it passes each phase.
+   */
+  script: string;
+}
+
+export interface BootstrapResult {
+  /** The phases the script passed, in order. */
+  phases: string[];
+  /** The cluster's admin kubeconfig: only the init node returns it; the region stores it sealed. */
+  adminKubeconfig?: string;
+}
+
+/** The prefix of a bootstrap script's phase lines. */
+export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
+
+/** A bootstrap task's result as the engine may trust it; throws naming the field. */
+export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
+  if (!isObject(v) || !Array.isArray(v.phases) || !v.phases.every((p) => typeof p === 'string'))
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.phases: must be a list of phase names');
+  if (v.adminKubeconfig !== undefined && typeof v.adminKubeconfig !== 'string')
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.adminKubeconfig: must be text');
+  if (role === 'init' && (typeof v.adminKubeconfig !== 'string' || v.adminKubeconfig.length === 0))
+    throw new IngotError(
+      ErrorCode.AgentError,
+      'bootstrap result.adminKubeconfig: the init node must return the admin kubeconfig',
+    );
+  return {
+    phases: v.phases as string[],
+    ...(typeof v.adminKubeconfig === 'string' ? { adminKubeconfig: v.adminKubeconfig } : {}),
+  };
 }
 
 /** The image write-image streams; `artifact` is a path under the rack's /artifacts/. */
@@ -108,35 +141,6 @@ export function isImageSpec(v: unknown): v is ImageSpec {
     (typeof v.url === 'string' || typeof v.artifact === 'string') &&
     IMAGE_FORMATS.includes(v.format as ImageFormat)
   );
-}
-
-export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
-export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
-
-/**
- * `bootstrap`: the node's rendered bootstrap script (src/cluster/render), run as root by the
- * node agent with a timeout. The script marks its progress with `ingot-phase: <name>` lines.
- */
-export interface BootstrapParams {
-  role: BootstrapRole;
-  script: string;
-}
-
-/** Largest bootstrap script, bytes (it travels as one shell assignment). */
-export const MAX_BOOTSTRAP_SCRIPT_BYTES = 256 * 1024;
-/** What starts a phase line in a bootstrap script's output. */
-export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
-
-/** A bootstrap task's parameters, checked before the task row is written. */
-export function checkBootstrapParams(v: unknown): BootstrapParams {
-  const o = isObject(v) ? v : {};
-  if (!BOOTSTRAP_ROLES.includes(o.role as BootstrapRole))
-    throw invalid('params.role', `one of ${BOOTSTRAP_ROLES.join(', ')}`);
-  if (typeof o.script !== 'string' || o.script.trim() === '')
-    throw invalid('params.script', 'the node’s bootstrap script (a non-empty string)');
-  if (new TextEncoder().encode(o.script).length > MAX_BOOTSTRAP_SCRIPT_BYTES)
-    throw invalid('params.script', `at most ${MAX_BOOTSTRAP_SCRIPT_BYTES} bytes`);
-  return { role: o.role as BootstrapRole, script: o.script };
 }
 
 type AnyParam = keyof (InventoryParams & TestsParams & WipeParams & WriteImageParams & BootstrapParams);
@@ -229,28 +233,6 @@ export function helloFields(body: unknown): Record<string, string | number> {
     const v = o[k];
     if (typeof v === 'string') out[k] = v.slice(0, 200);
     else if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-  }
-  return out;
-}
-
-/** What the node agent says when it starts: its version and the node's runtime. */
-export const NODE_HELLO_FIELDS = [
-  'agent',
-  'kernel',
-  'cgroup',
-  'kubelet',
-  'containerd',
-  'containerdRunning',
-] as const;
-
-/** The node hello's known fields: strings cut to 200 characters, booleans as they are. */
-export function nodeHelloFields(body: unknown): Record<string, string | boolean> {
-  const o = isObject(body) ? body : {};
-  const out: Record<string, string | boolean> = {};
-  for (const k of NODE_HELLO_FIELDS) {
-    const v = o[k];
-    if (typeof v === 'string') out[k] = v.slice(0, 200);
-    else if (typeof v === 'boolean') out[k] = v;
   }
   return out;
 }
@@ -368,33 +350,73 @@ export function checkInventory(v: unknown): InventoryResult {
   });
 }
 
-/** What the node agent found about the node's runtime (cheap facts, strings only). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Drops undefined fields, so a checked value compares equal to what was sent. */
+function prune<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+// --- the node agent (src/agent/node/, docs/node-os.md) --------------------------------------------
+
+/** Tasks the ephemeral OS's agent runs (src/agent/guest/); the node agent never gets them. */
+export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
+  (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
+);
+
+/** A deployed OS's node agent started and checked in (POST /agent/v1/node-hello, OS token). */
+export const NODE_HELLO_EVENT = 'agent.node-hello';
+
+/** What the node agent says when it starts: its version and the node's runtime. */
+export const NODE_HELLO_FIELDS = [
+  'agent',
+  'kernel',
+  'cgroup',
+  'kubelet',
+  'containerd',
+  'containerdRunning',
+] as const;
+
+/** The node hello's known fields: strings cut to 200 characters, booleans as they are. */
+export function nodeHelloFields(body: unknown): Record<string, string | boolean> {
+  const o = isObject(body) ? body : {};
+  const out: Record<string, string | boolean> = {};
+  for (const k of NODE_HELLO_FIELDS) {
+    const v = o[k];
+    if (typeof v === 'string') out[k] = v.slice(0, 200);
+    else if (typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}
+
+/** What the node agent found about the node's runtime (cheap facts). */
 export interface NodeFacts {
   kubelet?: string;
   containerd?: string;
   containerdRunning: boolean;
 }
 
-/**
- * A bootstrap's result as the agent sends it: the phases the script went through and, for the
- * `init` role only, the base64 of /etc/kubernetes/admin.conf (a secret: the rack seals it
- * before storing, `ADMIN_KUBECONFIG_SECRET`, and it never goes into a log or event).
- */
-export interface BootstrapResult {
-  phases: string[];
-  adminKubeconfig?: string;
+/** A bootstrap's result as the engine reads it, with the node's facts when the agent sent them. */
+export interface BootstrapReport extends BootstrapResult {
   node?: NodeFacts;
 }
 
 /** The field a stored bootstrap result holds the sealed admin kubeconfig's secret id in. */
 export const ADMIN_KUBECONFIG_SECRET = 'adminKubeconfigSecret';
-/** Largest admin kubeconfig (base64), characters. */
+/** Largest admin kubeconfig the agent may send (base64), characters. */
 export const MAX_ADMIN_KUBECONFIG = 256 * 1024;
 const PHASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** A bootstrap result, checked: a malformed one fails naming the field (the secret never in the message). */
-export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
+/**
+ * A bootstrap result as the node agent sends it, checked where the rack receives it: phase
+ * names, the node's facts, and for the `init` role only the admin kubeconfig as the base64 of
+ * /etc/kubernetes/admin.conf — returned decoded, as the engine reads it (`BootstrapResult`).
+ * A malformed one throws naming the field, never the value.
+ */
+export function checkBootstrapReport(v: unknown, role: BootstrapRole): BootstrapReport {
   const bad = (field: string, what: string) =>
     new IngotError(ErrorCode.AgentError, `the agent's bootstrap result is malformed: ${field}: ${what}`, {
       details: { field },
@@ -406,7 +428,7 @@ export function checkBootstrapResult(v: unknown, role: BootstrapRole): Bootstrap
       throw bad(`phases[${i}]`, 'a phase name (letters, digits, . _ : / -; at most 64)');
     return p;
   });
-  const out: BootstrapResult = { phases };
+  const out: BootstrapReport = { phases };
   const k = v.adminKubeconfig;
   if (role === 'init') {
     if (typeof k !== 'string' || k.length === 0 || k.length > MAX_ADMIN_KUBECONFIG || !BASE64.test(k))
@@ -414,7 +436,11 @@ export function checkBootstrapResult(v: unknown, role: BootstrapRole): Bootstrap
         'adminKubeconfig',
         `the base64 of /etc/kubernetes/admin.conf (at most ${MAX_ADMIN_KUBECONFIG} characters)`,
       );
-    out.adminKubeconfig = k;
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(
+      Uint8Array.from(atob(k), (c) => c.charCodeAt(0)),
+    );
+    if (!/^kind: Config\s*$/m.test(text)) throw bad('adminKubeconfig', 'a kubeconfig (kind: Config)');
+    out.adminKubeconfig = text;
   } else if (k !== undefined) throw bad('adminKubeconfig', `only an init node sends it, not a ${role}`);
   if (v.node !== undefined) {
     if (!isObject(v.node)) throw bad('node', 'an object');
@@ -433,13 +459,4 @@ export function checkBootstrapResult(v: unknown, role: BootstrapRole): Bootstrap
     });
   }
   return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Drops undefined fields, so a checked value compares equal to what was sent. */
-function prune<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -12,16 +12,16 @@
  *   agent said — a VM killed mid-deploy ends in failed_deploying long before the watchdog.
  */
 import {
-  ADMIN_KUBECONFIG_SECRET,
   AgentTask,
-  checkBootstrapParams,
+  BOOTSTRAP_ROLES,
+  type BootstrapParams,
+  type BootstrapRole,
   HARDWARE_TESTS,
   HELLO_EVENT,
   type HardwareTest,
   type ImageSpec,
   type InventoryParams,
   isImageSpec,
-  NODE_TASKS,
   type TestsParams,
   type WipeMode,
   type WipeParams,
@@ -30,6 +30,7 @@ import {
 import type { Machine } from '../core/machine.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';
+import { notPickedUp, openedResult } from './sealed-result.ts';
 
 /** What the agent does per machine, by pool: tests to run and how to wipe. */
 export interface AgentPolicy {
@@ -147,12 +148,12 @@ export class AgentTasksPort implements AgentPort {
           disk,
         } satisfies WriteImageParams;
       }
-      case AgentTask.Bootstrap:
-        try {
-          return { ...checkBootstrapParams(params) };
-        } catch (e) {
-          return (e as Error).message;
-        }
+      case AgentTask.Bootstrap: {
+        const role = params?.role;
+        if (!(BOOTSTRAP_ROLES as readonly unknown[]).includes(role) || typeof params?.script !== 'string')
+          return 'bootstrap needs params.role (init, control-plane or worker) and params.script';
+        return { role: role as BootstrapRole, script: params.script } satisfies BootstrapParams;
+      }
       default:
         return {};
     }
@@ -181,7 +182,7 @@ export class AgentTasksPort implements AgentPort {
   }
 
   async #answer(row: AgentTaskRow): Promise<AgentResult> {
-    if (row.status === 'done') return { status: 'done', result: await this.#unsealed(row) };
+    if (row.status === 'done') return { status: 'done', result: await openedResult(this.#store(), row) };
     if (row.status === 'failed')
       return { status: 'failed', reason: row.reason ?? 'the agent gave no reason' };
     const now = (this.#o.now ?? Date.now)();
@@ -204,23 +205,9 @@ export class AgentTasksPort implements AgentPort {
     if (waited > (this.#o.pickupMs ?? 180_000))
       return {
         status: 'failed',
-        reason: NODE_TASKS.includes(row.name as AgentTask)
-          ? `no node agent picked up ${row.name} within ${Math.round(waited / 1000)} s; check that ingot-node-agent.service runs on the machine (journalctl -u ingot-node-agent)`
-          : `no agent picked up ${row.name} within ${Math.round(waited / 1000)} s; the ephemeral OS stopped polling (check the console)`,
+        reason: notPickedUp(row.name, Math.round(waited / 1000)),
       };
     return { status: 'pending', lastMessage: `waiting for the agent to pick up ${row.name}` };
-  }
-
-  /**
-   * A task's result as the agent sent it: the rack sealed a bootstrap's admin kubeconfig before
-   * storing it (secrets are encrypted at rest), so it is opened here for the engine.
-   */
-  async #unsealed(row: AgentTaskRow): Promise<unknown> {
-    const r = row.result ?? undefined;
-    if (row.name !== AgentTask.Bootstrap || typeof r !== 'object' || r === null) return r;
-    const { [ADMIN_KUBECONFIG_SECRET]: id, ...rest } = r as Record<string, unknown>;
-    if (typeof id !== 'string') return rest;
-    return { ...rest, adminKubeconfig: await this.#store().getSecret(id) };
   }
 }
 

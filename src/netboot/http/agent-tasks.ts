@@ -161,8 +161,8 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
       result = undefined;
     }
   }
-  const secret = sealed?.secret;
-  const clean = (s: string | undefined) => (secret && s ? s.split(secret).join('<redacted>') : s);
+  const clean = (s: string | undefined) =>
+    (sealed?.secrets ?? []).reduce((t, secret) => (t ? t.split(secret).join('<redacted>') : t), s);
   r.log = clean(r.log);
   r.message = clean(r.message);
   const log = r.log ? { log: r.log.slice(-LOG_TAIL_BYTES) } : {};
