@@ -195,10 +195,12 @@ describe('the node agent on a deployed machine', () => {
         !everything.includes(secret),
         `${secret.slice(0, 12)}… appears in no event and no agent output`,
       );
-    assert.ok(
-      !readdirSync(join(dir, `node${seq}`, 'run')).includes('result'),
-      'the result does not stay on the node',
-    );
+    const left = readdirSync(join(dir, `node${seq}`, 'run'));
+    for (const f of ['result', 'bootstrap.out', 'bootstrap.sh'])
+      assert.ok(!left.includes(f), `${f} does not stay on the node (${left.join(' ')})`);
+    const kept = readFileSync(join(dir, `node${seq}`, 'run', 'log'), 'utf8');
+    assert.match(kept, /--token <redacted-token>/, 'the log kept for a look after a failure is redacted');
+    assert.ok(!kept.includes(JOIN_TOKEN));
   });
 
   it('reports a failure with the phase it stopped in and the last lines of output', async () => {
