@@ -27,6 +27,7 @@ import { bootCheck } from '../src/images/boot-check.ts';
 import { sha256File } from '../src/images/hash.ts';
 import { type BuiltOsImage, buildOsImage } from '../src/images/os/build.ts';
 import { GPT_TYPE } from '../src/images/os/disk.ts';
+import { recipeFor } from '../src/images/os/profiles.ts';
 import { writeSeedImage } from '../src/images/seed.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { skipUnless } from './support/needs.ts';
@@ -119,6 +120,35 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
       table.partitiontable.partitions.map((p) => p.type.toUpperCase()),
       [GPT_TYPE.biosBoot, GPT_TYPE.esp, GPT_TYPE.rootX64],
     );
+    // systemd of the image itself checks the node agent's and containerd's units in its root.
+    const root = (
+      JSON.parse(execFileSync('sfdisk', ['--json', built.image], { encoding: 'utf8' })) as {
+        partitiontable: { partitions: { start: number; size: number }[] };
+      }
+    ).partitiontable.partitions[2];
+    const mnt = join(dir, 'root');
+    execFileSync('mkdir', ['-p', mnt]);
+    execFileSync('mount', [
+      '-o',
+      `ro,loop,offset=${root.start * 512},sizelimit=${root.size * 512}`,
+      built.image,
+      mnt,
+    ]);
+    try {
+      execFileSync('systemd-analyze', [
+        'verify',
+        `--root=${mnt}`,
+        'ingot-node-agent.service',
+        'containerd.service',
+      ]);
+      assert.equal(
+        readFileSync(join(mnt, 'etc/containerd/config.toml'), 'utf8'),
+        recipeFor('debian-12', 'kubernetes-node').files['/etc/containerd/config.toml'],
+        'dpkg kept the profile’s containerd config',
+      );
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   describe('boots in QEMU', { concurrency: 2 }, () => {

@@ -22,6 +22,7 @@ import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { type Harness, machine, request, startHarness } from './support/boot-http.ts';
 import { startContainerd, type TestContainerd } from './support/containerd.ts';
+import { eventually } from './support/region.ts';
 
 /** A bootstrap token as kubeadm prints it in its join command: must never leave the node. */
 const JOIN_TOKEN = 'abcdef.0123456789abcdef';
@@ -293,6 +294,10 @@ describe('the node agent on a deployed machine', () => {
     await port.task(m, job2.id, 'bootstrap', { role: 'worker', script: 'true' });
     assert.equal((await poll(boot)).status, 204, 'the ephemeral agent never gets a bootstrap');
     assert.equal((await poll(os, '127.0.0.97')).status, 403, 'an OS token from another address is refused');
+    const denied = await eventually(async () =>
+      (await h.store.listEvents({ machineId: m.id, limit: 50 })).find((e) => e.type === 'node-agent.denied'),
+    );
+    assert.equal(denied.level, 'error', 'on the machine’s timeline as a security event');
     const hello = (token: string) =>
       request(`${h.http.url}/agent/v1/node-hello`, {
         method: 'POST',

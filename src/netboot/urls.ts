@@ -44,6 +44,8 @@ export const BootEvent = {
   MetadataDenied: 'metadata.denied',
   /** A Kubernetes bundle file refused to a request without a valid token from its machine. */
   BundleDenied: 'bundle.denied',
+  /** A node agent's OS token presented from an address not leased to its machine (a security event). */
+  NodeAgentDenied: 'node-agent.denied',
   AgentHello: HELLO_EVENT,
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];

@@ -10,6 +10,7 @@ import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { type Machine, osTokenHonoured } from '../../core/machine.ts';
 import type { BootContext } from './context.ts';
 import { sendError } from './context.ts';
+import { BootEvent } from '../urls.ts';
 import { addressBelongsTo, sourceIp } from './identify.ts';
 import { hashBootToken, looksLikeToken, tokenFromHeaders } from './tokens.ts';
 
@@ -62,6 +63,14 @@ export async function bootCaller(
         { ip, machine: deployed.id },
         'node agent request with an OS token from an address not leased to its machine',
       );
+      ctx.events.push({
+        type: BootEvent.NodeAgentDenied,
+        level: 'error',
+        actor: 'rack',
+        machineId: deployed.id,
+        message: `node agent refused: this machine's OS token was presented from ${ip}, which is not leased to it (security event)`,
+        data: { ip, path: req.url?.split('?')[0] ?? '' },
+      });
       sendError(
         res,
         new IngotError(
