@@ -231,7 +231,7 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
             const { stdout } = await ssh(
               'cloud-init status --wait >/dev/null; cloud-init status; hostname; findmnt -bno SIZE /; sudo -n true && echo sudo-ok; ' +
                 'sudo -n ctr version | grep -c "^Server:"; systemctl is-active containerd; stat -fc %T /sys/fs/cgroup; ' +
-                'sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; systemctl is-enabled ingot-node-agent; ' +
+                'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables; systemctl is-enabled ingot-node-agent; ' +
                 'ls /opt/cni/bin/bridge',
             );
             facts = stdout;
