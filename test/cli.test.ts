@@ -70,6 +70,12 @@ describe('the ingot CLI', () => {
     assert.match(res.err, /passwords never go on the command line/);
   });
 
+  it('refuses an unknown OS image profile with exit code 2 before building anything', async () => {
+    const res = await ingot(['image', 'build', 'os', '--profile', 'kubernetes-master']);
+    assert.equal(res.code, 2);
+    assert.match(res.err, /--profile: "kubernetes-master" is not one of standard, kubernetes-node/);
+  });
+
   it('reads the password from stdin with --bmc-password-stdin', async () => {
     const res = await ingot(
       [

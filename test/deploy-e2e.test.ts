@@ -48,10 +48,14 @@ const DISK_GIB = 4;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
 
-/** The Debian image and the zstd copy that `ingot image build os` registers (src/images/os/compress.ts). */
+/**
+ * The Debian image of the kubernetes-node profile (the standard image and more; the one build
+ * test/images-os.test.ts makes too) and the zstd copy `ingot image build os` registers.
+ */
 async function compressedOsImage(cache: string): Promise<{ file: string; sha256: string; rawSize: number }> {
   const built = await buildOsImage({
     distro: 'debian-12',
+    profile: 'kubernetes-node',
     cache: 'recipe',
     cacheDir: cache,
     log: (l) => phase(l),
@@ -416,6 +420,18 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
       (e) => e.data.renewal === true && e.at > writeStarted.at && e.at < writeDone.at,
     );
     assert.ok(renewals.length > 0, 'the agent renewed its lease during the deploy');
+    // The node agent of the deployed OS checked in with the OS token from the seed, from the
+    // machine's leased address, and saw containerd running on cgroup v1.
+    const hello = await eventually(
+      async () => (await events('agent.node-hello')).at(-1) ?? null,
+      120_000,
+      'the node agent to check in',
+    );
+    phase(`deploy: node agent checked in (${hello.message})`);
+    assert.equal(hello.data.ip, ip);
+    assert.equal(hello.data.containerdRunning, true, JSON.stringify(hello.data));
+    assert.equal(hello.data.cgroup, 'v1');
+    assert.match(String(hello.data.containerd), /containerd .*1\.6\./);
   });
   // Release with a secure wipe (the disk reads as a blank one afterwards) is the README's last
   // lab step: test/readme-lab.test.ts runs it and checks the disk.

@@ -1,12 +1,19 @@
 /**
  * The Debian 12 OS image, as root: built with debootstrap from this machine's apt mirror
  * (cached by recipe: CI's second run reuses it), then booted in QEMU (TCG) under BIOS and UEFI.
+ * One build serves every check: the kubernetes-node profile is the standard image plus the
+ * container runtime, the Kubernetes kernel settings and the node agent (src/images/os/
+ * kubernetes-node.ts; test/node-os-recipe.test.ts checks both recipes without building), and
+ * test/deploy-e2e.test.ts deploys this same build.
  *  - BIOS: the NoCloud volume holds only `seedfrom: http://10.0.2.2:PORT/seed/`, so cloud-init
  *    fetches meta-data and user-data from a loopback metadata server (NoCloud-net, as from the
  *    rack's /metadata/<token>/), phones home there, grows the root partition to the disk, and
- *    the SSH key from the user-data logs in as `debian`.
+ *    the SSH key from the user-data logs in as `debian`; there containerd answers `ctr version`,
+ *    the cgroup hierarchy is v1 (kubelet 1.20), bridged traffic goes through iptables and the
+ *    node agent is enabled (it waits for a deploy's seed).
  *  - UEFI (OVMF, no NVRAM entries): boots from EFI/BOOT/BOOTX64.EFI; user-data on the volume.
- * Cold build ≈ 2–4 min on 2 cores; each boot ≈ 1.5 min under TCG; both boots run at once.
+ * Cold build ≈ 3.5 min on 2 cores (197 s measured 2026-12-02, packages downloaded); each boot
+ * ≈ 1.5 min under TCG; both boots run at once.
  */
 import assert from 'node:assert/strict';
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
@@ -20,6 +27,7 @@ import { bootCheck } from '../src/images/boot-check.ts';
 import { sha256File } from '../src/images/hash.ts';
 import { type BuiltOsImage, buildOsImage } from '../src/images/os/build.ts';
 import { GPT_TYPE } from '../src/images/os/disk.ts';
+import { recipeFor } from '../src/images/os/profiles.ts';
 import { writeSeedImage } from '../src/images/seed.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { skipUnless } from './support/needs.ts';
@@ -34,7 +42,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('Debian 12 OS image', {
+describe('Debian 12 OS image (kubernetes-node profile)', {
   skip: skipUnless({
     root: true,
     files: {
@@ -66,13 +74,14 @@ describe('Debian 12 OS image', {
     // `recipe`: reuse any build of this recipe, whatever the archive's date (CI's second run).
     built = await buildOsImage({
       distro: 'debian-12',
+      profile: 'kubernetes-node',
       cache: 'recipe',
       log: (m) => process.stderr.write(`# ${m}\n`),
     });
     process.stderr.write(
       `# image ${built.cached ? 'from the cache' : 'built'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
     );
-    const again = await buildOsImage({ distro: 'debian-12', cache: 'recipe' });
+    const again = await buildOsImage({ distro: 'debian-12', profile: 'kubernetes-node', cache: 'recipe' });
     assert.equal(again.cached, true);
     assert.equal(again.sha256, built.sha256);
 
@@ -87,8 +96,18 @@ describe('Debian 12 OS image', {
       'grub-pc-bin',
       'grub-efi-amd64-bin',
       'cloud-guest-utils',
+      'containerd',
+      'runc',
+      'containernetworking-plugins',
+      'conntrack',
+      'socat',
+      'ebtables',
+      'ipset',
+      'chrony',
     ])
       assert.ok(m.packages[p], `${p} is installed`);
+    assert.equal(m.profile, 'kubernetes-node');
+    assert.match(m.cmdline, /systemd\.unified_cgroup_hierarchy=0/);
     assert.ok(m.inputs.mirror.startsWith('http'), 'built from the apt mirror');
     const st = statSync(built.image);
     assert.equal(st.size, m.sizeBytes);
@@ -101,6 +120,35 @@ describe('Debian 12 OS image', {
       table.partitiontable.partitions.map((p) => p.type.toUpperCase()),
       [GPT_TYPE.biosBoot, GPT_TYPE.esp, GPT_TYPE.rootX64],
     );
+    // systemd of the image itself checks the node agent's and containerd's units in its root.
+    const root = (
+      JSON.parse(execFileSync('sfdisk', ['--json', built.image], { encoding: 'utf8' })) as {
+        partitiontable: { partitions: { start: number; size: number }[] };
+      }
+    ).partitiontable.partitions[2];
+    const mnt = join(dir, 'root');
+    execFileSync('mkdir', ['-p', mnt]);
+    execFileSync('mount', [
+      '-o',
+      `ro,loop,offset=${root.start * 512},sizelimit=${root.size * 512}`,
+      built.image,
+      mnt,
+    ]);
+    try {
+      execFileSync('systemd-analyze', [
+        'verify',
+        `--root=${mnt}`,
+        'ingot-node-agent.service',
+        'containerd.service',
+      ]);
+      assert.equal(
+        readFileSync(join(mnt, 'etc/containerd/config.toml'), 'utf8'),
+        recipeFor('debian-12', 'kubernetes-node').files['/etc/containerd/config.toml'],
+        'dpkg kept the profile’s containerd config',
+      );
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   describe('boots in QEMU', { concurrency: 2 }, () => {
@@ -181,7 +229,10 @@ describe('Debian 12 OS image', {
           timeoutMs: 480_000,
           whileRunning: async () => {
             const { stdout } = await ssh(
-              'cloud-init status --wait >/dev/null; cloud-init status; hostname; findmnt -bno SIZE /; sudo -n true && echo sudo-ok',
+              'cloud-init status --wait >/dev/null; cloud-init status; hostname; findmnt -bno SIZE /; sudo -n true && echo sudo-ok; ' +
+                'sudo -n ctr version | grep -c "^Server:"; systemctl is-active containerd; stat -fc %T /sys/fs/cgroup; ' +
+                'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables; systemctl is-enabled ingot-node-agent; ' +
+                'ls /opt/cni/bin/bridge',
             );
             facts = stdout;
           },
@@ -196,11 +247,18 @@ describe('Debian 12 OS image', {
       );
       assert.equal(phoned.length >= 1, true, 'the machine phoned home');
       assert.equal(phoned[0].instance_id, 'm-bios-1');
-      const [status, hostname, rootBytes, sudo] = facts.trim().split('\n');
+      const [status, hostname, rootBytes, sudo, ctr, containerd, cgroupFs, forward, bridged, agent, cni] =
+        facts.trim().split('\n');
       assert.equal(status, 'status: done');
       assert.equal(hostname, 'node-bios');
       assert.ok(Number(rootBytes) > 3.5 * 2 ** 30, `root grew to the 4 GiB disk (${rootBytes} bytes)`);
       assert.equal(sudo, 'sudo-ok');
+      assert.equal(ctr, '1', `containerd answers ctr version (${facts})`);
+      assert.equal(containerd, 'active');
+      assert.equal(cgroupFs, 'tmpfs', 'the legacy (v1) cgroup hierarchy kubelet 1.20 needs, not cgroup2fs');
+      assert.deepEqual([forward, bridged], ['1', '1'], 'forwarding on, bridged traffic through iptables');
+      assert.equal(agent, 'enabled', 'the node agent is enabled (it starts once a deploy wrote its seed)');
+      assert.equal(cni, '/opt/cni/bin/bridge');
     });
 
     it('under UEFI (OVMF, no boot entries): boots from the removable path with a cidata seed', async () => {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   AgentTask,
   checkBootstrapResult,
+  checkBootstrapReport,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
@@ -18,12 +19,17 @@ import {
 import { ErrorCode, IngotError } from './errors.ts';
 
 const GUEST = new URL('../agent/guest/', import.meta.url).pathname;
+const NODE = new URL('../agent/node/', import.meta.url).pathname;
 
-/** Every file of the agent as it goes into the boot image. */
-function agentSources(dir = GUEST): string {
+/** Every file of the agents: the ephemeral OS's (the boot image) and the deployed OS's node agent. */
+function agentSources(): string {
+  return [GUEST, NODE].map(walk).join('\n');
+}
+
+function walk(dir: string): string {
   return readdirSync(dir)
     .map((f) => join(dir, f))
-    .map((p) => (statSync(p).isDirectory() ? agentSources(p) : readFileSync(p, 'utf8')))
+    .map((p) => (statSync(p).isDirectory() ? walk(p) : readFileSync(p, 'utf8')))
     .join('\n');
 }
 
@@ -139,6 +145,39 @@ describe('the agent protocol', () => {
         field,
       );
     }
+  });
+
+  it('checks a bootstrap’s result as the node agent sends it, naming the field and never echoing a value', () => {
+    const yaml = 'apiVersion: v1\nkind: Config\n';
+    const conf = Buffer.from(yaml).toString('base64');
+    assert.deepEqual(checkBootstrapReport({ phases: ['kubeadm-init'], adminKubeconfig: conf }, 'init'), {
+      phases: ['kubeadm-init'],
+      adminKubeconfig: yaml,
+    });
+    const field = (v: unknown, role: 'init' | 'worker') => {
+      try {
+        checkBootstrapReport(v, role);
+      } catch (e) {
+        assert.ok(e instanceof IngotError && e.code === ErrorCode.AgentError);
+        assert.ok(!e.message.includes(conf), 'the kubeconfig is never in the message');
+        return e.details?.field;
+      }
+      return null;
+    };
+    assert.equal(field({ phases: ['a'] }, 'init'), 'adminKubeconfig', 'an init must return admin.conf');
+    assert.equal(field({ phases: ['a'], adminKubeconfig: conf }, 'worker'), 'adminKubeconfig');
+    assert.equal(field({ phases: ['a'], adminKubeconfig: 'not base64!' }, 'init'), 'adminKubeconfig');
+    assert.equal(
+      field({ phases: ['a'], adminKubeconfig: btoa('hello') }, 'init'),
+      'adminKubeconfig',
+      'not a kubeconfig',
+    );
+    assert.equal(field({ phases: ['bad name'] }, 'worker'), 'phases[0]');
+    assert.equal(
+      field({ phases: [], node: { containerdRunning: 'yes' } }, 'worker'),
+      'node.containerdRunning',
+    );
+    assert.equal(field({ phases: [], node: { containerdRunning: true } }, 'worker'), null);
   });
 });
 

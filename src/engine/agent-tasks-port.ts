@@ -30,6 +30,7 @@ import {
 import type { Machine } from '../core/machine.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';
+import { notPickedUp, openedResult } from './sealed-result.ts';
 
 /** What the agent does per machine, by pool: tests to run and how to wipe. */
 export interface AgentPolicy {
@@ -180,8 +181,8 @@ export class AgentTasksPort implements AgentPort {
     return this.#answer(row);
   }
 
-  #answer(row: AgentTaskRow): AgentResult {
-    if (row.status === 'done') return { status: 'done', result: row.result ?? undefined };
+  async #answer(row: AgentTaskRow): Promise<AgentResult> {
+    if (row.status === 'done') return { status: 'done', result: await openedResult(this.#store(), row) };
     if (row.status === 'failed')
       return { status: 'failed', reason: row.reason ?? 'the agent gave no reason' };
     const now = (this.#o.now ?? Date.now)();
@@ -204,7 +205,7 @@ export class AgentTasksPort implements AgentPort {
     if (waited > (this.#o.pickupMs ?? 180_000))
       return {
         status: 'failed',
-        reason: `no agent picked up ${row.name} within ${Math.round(waited / 1000)} s; the ephemeral OS stopped polling (check the console)`,
+        reason: notPickedUp(row.name, Math.round(waited / 1000)),
       };
     return { status: 'pending', lastMessage: `waiting for the agent to pick up ${row.name}` };
   }

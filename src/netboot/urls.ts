@@ -46,6 +46,8 @@ export const BootEvent = {
   BundleDenied: 'bundle.denied',
   /** An OS image refused to a request without a valid token from its machine. */
   ImageDenied: 'image.denied',
+  /** A node agent's OS token presented from an address not leased to its machine (a security event). */
+  NodeAgentDenied: 'node-agent.denied',
   AgentHello: HELLO_EVENT,
 } as const;
 export type BootEvent = (typeof BootEvent)[keyof typeof BootEvent];

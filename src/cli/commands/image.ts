@@ -95,22 +95,33 @@ export function registerImageCommand(program: Command): Command {
     )
     .option('--distro <distro>', 'debian-12', 'debian-12')
     .option(
+      '--profile <profile>',
+      'standard, or kubernetes-node (containerd, the Kubernetes kernel settings, the node agent; docs/node-os.md)',
+      'standard',
+    )
+    .option(
       '--size <size>',
       'raw disk size (sparse); the root partition grows to the disk at first boot',
       '1.5G',
     )
-    .option('--name <name>', 'register as this image name (default: the distro)')
+    .option(
+      '--name <name>',
+      'register as this image name (default: the distro, with -kubernetes-node for that profile)',
+    )
     .option('--out <dir>', 'write the image, .sha256 and manifest here instead of registering it')
     .option('--register', 'with --out: register it as well')
     .option('--no-cache', 'build even if the cache has this recipe and archive date')
     .option('--mirror <url>', 'Debian mirror (default: the one /etc/apt/sources.list(.d) names)')
     .action(async (o, cmd: Command) => {
       const { buildOsImage } = await import('../../images/os/build.ts');
-      const { OS_DISTROS } = await import('../../images/os/recipe.ts');
+      const { OS_DISTROS, OS_PROFILES } = await import('../../images/os/recipe.ts');
       if (!(OS_DISTROS as readonly string[]).includes(o.distro))
         throw invalid('--distro', `"${o.distro}" is not one of ${OS_DISTROS.join(', ')}`);
+      if (!(OS_PROFILES as readonly string[]).includes(o.profile))
+        throw invalid('--profile', `"${o.profile}" is not one of ${OS_PROFILES.join(', ')}`);
       const built = await buildOsImage({
         distro: o.distro,
+        profile: o.profile,
         sizeBytes: parseSize('--size', o.size),
         outDir: o.out,
         cache: o.cache === false ? 'off' : 'exact',

@@ -18,7 +18,8 @@ import { archiveDates, type DebianMirrors, debianMirrors } from './apt-sources.t
 import { runLogged, unmountBelow } from './chroot.ts';
 import { cleanStaleBuilds, copyOut, findCached, lock, pruneOldBuilds, readBuilt } from './cache.ts';
 import { fatUuid, installBiosGrub, makeEsp, makeRootFs, partition, uuidFrom } from './disk.ts';
-import { type OsDistro, type OsRecipe, recipeFor, recipeHash } from './recipe.ts';
+import { recipeFor } from './profiles.ts';
+import { type OsDistro, type OsProfile, type OsRecipe, recipeHash } from './recipe.ts';
 import { bootstrapRoot, finishRoot } from './root.ts';
 
 const HERE = new URL('./', import.meta.url).pathname;
@@ -28,6 +29,8 @@ export const DEFAULT_OS_IMAGE_SIZE = 1.5 * GiB;
 
 export interface BuildOsImageOptions {
   distro: OsDistro;
+  /** @default standard; `kubernetes-node`: containerd, the Kubernetes kernel settings, the node agent */
+  profile?: OsProfile;
   /** Raw disk size in bytes (sparse). @default 1.5 GiB */
   sizeBytes?: number;
   /** Also copy the image, its .sha256 and manifest.json here. */
@@ -48,6 +51,9 @@ export interface BuildOsImageOptions {
 export interface OsImageManifest {
   name: string;
   distro: OsDistro;
+  profile: OsProfile;
+  /** The kernel command line the image boots with (besides root=). */
+  cmdline: string;
   suite: string;
   format: 'raw';
   sizeBytes: number;
@@ -85,17 +91,23 @@ export interface BuiltOsImage {
 
 /** The builder's own sources: part of the recipe hash, so a builder change rebuilds. */
 function builderSources(): string[] {
-  return ['recipe.ts', 'disk.ts', 'build.ts', 'root.ts', 'chroot.ts'].map((f) =>
-    readFileSync(join(HERE, f), 'utf8'),
-  );
+  return [
+    'recipe.ts',
+    'profiles.ts',
+    'kubernetes-node.ts',
+    'disk.ts',
+    'build.ts',
+    'root.ts',
+    'chroot.ts',
+  ].map((f) => readFileSync(join(HERE, f), 'utf8'));
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export async function buildOsImage(o: BuildOsImageOptions): Promise<BuiltOsImage> {
   const log = o.log ?? (() => {});
-  const recipe = recipeFor(o.distro);
-  const name = recipe.distro;
+  const recipe = recipeFor(o.distro, o.profile);
+  const name = recipe.name;
   const sizeBytes = o.sizeBytes ?? DEFAULT_OS_IMAGE_SIZE;
   if (sizeBytes < GiB || sizeBytes % (1024 * 1024) !== 0)
     throw new IngotError(
@@ -232,6 +244,8 @@ async function buildInto(osRoot: string, key: string, c: BuildCtx): Promise<Buil
     const manifest: OsImageManifest = {
       name: c.name,
       distro: c.recipe.distro,
+      profile: c.recipe.profile,
+      cmdline: c.recipe.cmdline,
       suite: c.recipe.suite,
       format: 'raw',
       sizeBytes: c.sizeBytes,

@@ -13,8 +13,15 @@ import { createHash } from 'node:crypto';
 export const OS_DISTROS = ['debian-12'] as const;
 export type OsDistro = (typeof OS_DISTROS)[number];
 
+/** `standard`: a general-purpose server; `kubernetes-node`: one that runs kubeadm's nodes (kubernetes-node.ts). */
+export const OS_PROFILES = ['standard', 'kubernetes-node'] as const;
+export type OsProfile = (typeof OS_PROFILES)[number];
+
 export interface OsRecipe {
   readonly distro: OsDistro;
+  readonly profile: OsProfile;
+  /** The image's name (files, manifest, the registry's default name). */
+  readonly name: string;
   readonly suite: string;
   readonly packages: readonly string[];
   /** Partition sizes in MiB (root takes the rest). */
@@ -23,8 +30,12 @@ export interface OsRecipe {
   readonly espLabel: string;
   /** The kernel command line (besides root=). */
   readonly cmdline: string;
-  /** Files written into the root filesystem (path → content). */
+  /** Files written into the root filesystem (path → content), before the packages. */
   readonly files: Readonly<Record<string, string>>;
+  /** File modes other than 0644, by path. */
+  readonly modes?: Readonly<Record<string, number>>;
+  /** Commands run in the chroot after the packages (enable units, links). */
+  readonly commands?: readonly (readonly string[])[];
 }
 
 const CLOUD_CFG = `# Written by Ingot's image builder (src/images/os/recipe.ts).
@@ -39,16 +50,24 @@ growpart:
 resize_rootfs: true
 `;
 
-const DEFAULT_GRUB = `# Written by Ingot's image builder. update-grub reads this on the deployed machine.
+const CONSOLE_ARGS = 'console=tty0 console=ttyS0,115200';
+
+/**
+ * /etc/default/grub: update-grub on the deployed machine (a kernel upgrade) rebuilds the menu
+ * from it, so it carries the same kernel arguments as the image's own grub.cfg.
+ */
+export function defaultGrub(extraArgs = ''): string {
+  return `# Written by Ingot's image builder. update-grub reads this on the deployed machine.
 GRUB_DEFAULT=0
 GRUB_TIMEOUT=1
 GRUB_DISTRIBUTOR=Debian
 GRUB_CMDLINE_LINUX_DEFAULT=""
-GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200"
+GRUB_CMDLINE_LINUX="${[CONSOLE_ARGS, extraArgs].filter(Boolean).join(' ')}"
 GRUB_TERMINAL="console serial"
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 GRUB_DISABLE_OS_PROBER=true
 `;
+}
 
 const INITRAMFS_CONF = `# Written by Ingot's image builder: every storage driver (the image runs on any machine), zstd.
 MODULES=most
@@ -57,6 +76,8 @@ COMPRESS=zstd
 
 export const DEBIAN_12: OsRecipe = {
   distro: 'debian-12',
+  profile: 'standard',
+  name: 'debian-12',
   suite: 'bookworm',
   packages: [
     'linux-image-amd64',
@@ -89,10 +110,10 @@ export const DEBIAN_12: OsRecipe = {
   layout: { biosMiB: 1, espMiB: 63 },
   rootLabel: 'debian-root',
   espLabel: 'EFI',
-  cmdline: 'ro console=tty0 console=ttyS0,115200',
+  cmdline: `ro ${CONSOLE_ARGS}`,
   files: {
     '/etc/cloud/cloud.cfg.d/90-ingot.cfg': CLOUD_CFG,
-    '/etc/default/grub': DEFAULT_GRUB,
+    '/etc/default/grub': defaultGrub(),
     '/etc/initramfs-tools/conf.d/ingot.conf': INITRAMFS_CONF,
     '/etc/hostname': 'debian\n',
     '/etc/hosts': '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n',
@@ -102,11 +123,6 @@ export const DEBIAN_12: OsRecipe = {
     '/etc/default/locale': 'LANG=C.UTF-8\n',
   },
 };
-
-export function recipeFor(distro: string): OsRecipe {
-  if (distro === 'debian-12') return DEBIAN_12;
-  throw new Error(`unknown distro ${distro}`);
-}
 
 /** The recipe and the builder's own code: what decides the image's content. */
 export function recipeHash(recipe: OsRecipe, sizeBytes: number, builderSources: readonly string[]): string {

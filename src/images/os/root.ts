@@ -78,7 +78,7 @@ export async function bootstrapRoot(
     writeFileSync(join(rootDir, 'usr/sbin/update-initramfs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     for (const [path, content] of Object.entries(c.recipe.files)) {
       mkdirSync(dirname(join(rootDir, path)), { recursive: true });
-      writeFileSync(join(rootDir, path), content);
+      writeFileSync(join(rootDir, path), content, { mode: c.recipe.modes?.[path] ?? 0o644 });
     }
     await ch.run([
       'apt-get',
@@ -90,6 +90,7 @@ export async function bootstrapRoot(
       'Dpkg::Options::=--force-confold',
       ...c.recipe.packages,
     ]);
+    for (const cmd of c.recipe.commands ?? []) await ch.run([...cmd]);
     unlinkSync(join(rootDir, 'usr/sbin/update-initramfs'));
     await ch.run(['dpkg-divert', '--local', '--rename', '--remove', '/usr/sbin/update-initramfs']);
     kernel = readdirSync(join(rootDir, 'lib/modules')).sort().at(-1) ?? '';

@@ -1,6 +1,8 @@
 /**
  * The agent's task endpoints on the rack's boot HTTP server (next to /agent/v1/hello): the agent
- * in the ephemeral OS dials out with its boot token and never listens. The protocol — task
+ * in the ephemeral OS dials out with its boot token and never listens; a deployed OS's node
+ * agent does the same with the machine's OS token, from an address leased to it, and gets the
+ * node tasks (`bootstrap`) only — the ephemeral agent never gets those. The protocol — task
  * names, parameters as `T_*` variables, the report body — is src/core/agent-protocol.ts.
  *
  *   GET  /agent/v1/task?wait=25      long-poll: 200 + the next task as shell assignments, or 204
@@ -15,9 +17,11 @@
 import {
   AgentTask,
   agentEvent,
+  EPHEMERAL_TASKS,
   LOG_TAIL_BYTES,
   MAX_REPORT_BYTES,
   MAX_WAIT_S,
+  NODE_TASKS,
   parseReport,
   RACK_ANSWERED,
   taskAsShell,
@@ -25,7 +29,8 @@ import {
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import type { AgentTaskRow } from '../../store/store.ts';
-import { bootCaller } from './agent-auth.ts';
+import { bootCaller, machineOfToken } from './agent-auth.ts';
+import { type SealedBootstrap, sealedResult } from './bootstrap-result.ts';
 import type { BootContext, Handler } from './context.ts';
 import { readSmallBody, sendError, sendJson, sendText } from './context.ts';
 import { sourceIp } from './identify.ts';
@@ -57,9 +62,11 @@ function shellTask(task: AgentTaskRow, ctx: BootContext, osToken?: string): stri
 
 /** GET /agent/v1/task?wait=SECONDS: the next task of this machine's active job. */
 export const agentNextTask: Handler = async (req, res, url, ctx) => {
-  const caller = await bootCaller(req, res, ctx);
+  const caller = await bootCaller(req, res, ctx, { osToken: true });
   if (!caller) return;
-  const { machine, tokenHash } = caller;
+  const { machine, tokenHash, kind } = caller;
+  // The ephemeral OS's agent and a deployed OS's node agent each get their own tasks only.
+  const exclude = kind === 'os' ? [...RACK_ANSWERED, ...EPHEMERAL_TASKS] : [...RACK_ANSWERED, ...NODE_TASKS];
   const wait = Math.min(MAX_WAIT_S, Math.max(0, Number(url.searchParams.get('wait') ?? 0) || 0));
   const end = Date.now() + wait * 1000;
   let gone = false;
@@ -69,9 +76,9 @@ export const agentNextTask: Handler = async (req, res, url, ctx) => {
   for (;;) {
     // A machine that rebooted got a new token: a long-poll still open from its previous boot
     // (a VM killed mid-poll never closes its connection) must not take the new boot's task.
-    const current = await ctx.store.findMachineByBootToken(tokenHash);
+    const current = await machineOfToken(ctx, kind, tokenHash);
     if (current?.id !== machine.id) break;
-    const task = await ctx.store.nextAgentTask(machine.id, RACK_ANSWERED);
+    const task = await ctx.store.nextAgentTask(machine.id, exclude);
     if (task) {
       const again = task.status === 'running';
       const started = await ctx.store.updateAgentTask(
@@ -113,12 +120,16 @@ export const agentNextTask: Handler = async (req, res, url, ctx) => {
 
 /** POST /agent/v1/tasks/<id>: progress, a heartbeat (empty body), a named event, or the end. */
 export const agentReport: Handler = async (req, res, url, ctx) => {
-  const caller = await bootCaller(req, res, ctx);
+  const caller = await bootCaller(req, res, ctx, { osToken: true });
   if (!caller) return;
-  const { machine } = caller;
+  const { machine, kind } = caller;
   const id = decodeURIComponent(url.pathname.slice('/agent/v1/tasks/'.length));
   const task = await ctx.store.getAgentTask(id);
-  if (!task || task.machineId !== machine.id)
+  if (
+    !task ||
+    task.machineId !== machine.id ||
+    NODE_TASKS.includes(task.name as AgentTask) !== (kind === 'os')
+  )
     return sendError(
       res,
       new IngotError(ErrorCode.NotFound, `no task ${id} for this machine; ask for the next one`),
@@ -136,6 +147,24 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
     return sendError(res, invalid('body', `not JSON: ${(e as Error).message}`));
   }
   const r = parseReport(body);
+  // A bootstrap's result is checked and its admin kubeconfig sealed before anything is stored;
+  // a malformed one ends the task as failed (the field named, the value never).
+  let result: unknown = r.status === 'done' ? (r.result ?? null) : undefined;
+  let sealed: SealedBootstrap | undefined;
+  if (r.status === 'done' && task.name === AgentTask.Bootstrap) {
+    try {
+      sealed = await sealedResult(ctx.store, r.result, task.params.role);
+      result = sealed.result;
+    } catch (e) {
+      r.status = 'failed';
+      r.reason = (e as Error).message;
+      result = undefined;
+    }
+  }
+  const clean = (s: string | undefined) =>
+    (sealed?.secrets ?? []).reduce((t, secret) => (t ? t.split(secret).join('<redacted>') : t), s);
+  r.log = clean(r.log);
+  r.message = clean(r.message);
   const log = r.log ? { log: r.log.slice(-LOG_TAIL_BYTES) } : {};
   const base = { actor: 'agent', machineId: machine.id, jobId: task.jobId } as const;
   const events: NewEvent[] = [];
@@ -178,11 +207,12 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
     {
       status: r.status,
       message: r.message ?? reason,
-      result: r.status === 'done' ? (r.result ?? null) : undefined,
+      result,
       reason,
     },
     events,
   );
+  if (!updated && sealed?.secretId) await ctx.store.deleteSecret(sealed.secretId);
   if (!updated)
     return sendError(
       res,

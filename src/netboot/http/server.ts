@@ -11,6 +11,7 @@ import type { Store } from '../../store/store.ts';
 import { metadataRoute } from '../metadata/route.ts';
 import type { MetadataSource } from '../metadata/documents.ts';
 import { agentHello } from './agent-hello.ts';
+import { agentNodeHello } from './node-hello.ts';
 import { deployMetadataSource } from './agent-metadata.ts';
 import { agentNextTask, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
@@ -162,6 +163,8 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     if (get && p.startsWith('/boot/')) return bootScript(req, res, url, ctx);
     if (p === '/agent/v1/hello')
       return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+    if (p === '/agent/v1/node-hello')
+      return req.method === 'POST' ? agentNodeHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (p === '/agent/v1/task')
       return req.method === 'GET' ? agentNextTask(req, res, url, ctx) : sendText(res, 405, 'use GET\n');
     if (p.startsWith('/agent/v1/tasks/'))

@@ -1,0 +1,124 @@
+/**
+ * The `kubernetes-node` profile: the standard Debian 12 image plus what a kubeadm node needs to
+ * run Kubernetes with no internet (docs/node-os.md):
+ * - the container runtime: containerd with runc and Debian's CNI plugins (linked into
+ *   /opt/cni/bin, where containerd looks and bundles install theirs), the systemd cgroup driver
+ *   as the kubelet config Ingot renders asks for (`cgroupDriver: systemd`, src/cluster/render);
+ * - what kubelet, kube-proxy and CNIs call: iptables (nft backend, Debian's default), nftables,
+ *   conntrack, socat, ebtables, ethtool, ipset; bonding (ifenslave); open-iscsi and lvm2 for
+ *   Longhorn and Rook; chrony (instead of timesyncd); etcdctl;
+ * - the kernel: overlay and br_netfilter loaded at boot, bridged traffic through iptables,
+ *   forwarding on, and the kernel arguments of the Kubernetes minor (`kernelArgsFor`);
+ * - Ingot's node agent, enabled (src/agent/node/): it runs the region's bootstrap task.
+ * No swap is configured (the image has no swap partition or file; kubelet refuses swap).
+ */
+import { NODE_AGENT_UNIT, nodeAgentFiles } from '../../agent/node/files.ts';
+import { defaultGrub, type OsRecipe } from './recipe.ts';
+
+/** The Kubernetes minor the profile is built for: 1.20 is the one that runs here (docs/node-os.md). */
+export const KUBERNETES_NODE_MINOR = 20;
+
+/**
+ * Kernel arguments a Kubernetes minor needs. Kubelet before 1.25 supports only cgroup v1, and
+ * Debian 12 boots the unified (v2) hierarchy: those nodes boot the legacy hierarchy.
+ */
+export function kernelArgsFor(minor: number): string[] {
+  return minor < 25 ? ['systemd.unified_cgroup_hierarchy=0'] : [];
+}
+
+/** The pause image kubeadm of that minor pulls (`kubeadm config images list`): containerd's sandbox image. */
+export function sandboxImageFor(minor: number): string {
+  const old: Record<number, string> = { 20: '3.2', 21: '3.4.1', 22: '3.5', 23: '3.6', 24: '3.7' };
+  if (old[minor]) return `k8s.gcr.io/pause:${old[minor]}`;
+  if (minor === 25) return 'registry.k8s.io/pause:3.8';
+  return minor >= 31 ? 'registry.k8s.io/pause:3.10' : 'registry.k8s.io/pause:3.9';
+}
+
+/** containerd's CRI config (version 2 schema): the systemd cgroup driver, Debian's runc. */
+export function containerdConfig(minor: number): string {
+  return [
+    "# Written by Ingot's image builder (kubernetes-node profile). A cluster's bootstrap may",
+    '# replace it with its own; both use the systemd cgroup driver, as the rendered kubelet does.',
+    'version = 2',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    `  sandbox_image = "${sandboxImageFor(minor)}"`,
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd]',
+    '  default_runtime_name = "runc"',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '  runtime_type = "io.containerd.runc.v2"',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+    '  SystemdCgroup = true',
+    '  BinaryName = "/usr/sbin/runc"',
+    '',
+    '[plugins."io.containerd.grpc.v1.cri".cni]',
+    '  bin_dir = "/opt/cni/bin"',
+    '  conf_dir = "/etc/cni/net.d"',
+    '',
+  ].join('\n');
+}
+
+/** Kernel settings every CNI and kube-proxy need (the cluster's render sets the same ones). */
+export const KUBERNETES_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.bridge.bridge-nf-call-iptables': '1',
+  'net.bridge.bridge-nf-call-ip6tables': '1',
+  'net.ipv4.ip_forward': '1',
+};
+
+export const KUBERNETES_MODULES = ['overlay', 'br_netfilter'] as const;
+
+const PACKAGES = [
+  'containerd',
+  'runc',
+  'containernetworking-plugins',
+  'iptables',
+  'nftables',
+  'conntrack',
+  'socat',
+  'ebtables',
+  'ethtool',
+  'ipset',
+  'ifenslave',
+  'open-iscsi',
+  'lvm2',
+  'chrony',
+  'etcd-client',
+];
+
+export function kubernetesNodeRecipe(base: OsRecipe, minor = KUBERNETES_NODE_MINOR): OsRecipe {
+  const args = kernelArgsFor(minor).join(' ');
+  const agent = nodeAgentFiles();
+  return {
+    ...base,
+    profile: 'kubernetes-node',
+    name: `${base.distro}-kubernetes-node`,
+    // chrony keeps the time (etcd and certificates care); it replaces systemd-timesyncd.
+    packages: [...base.packages.filter((p) => p !== 'systemd-timesyncd'), ...PACKAGES],
+    cmdline: [base.cmdline, args].filter(Boolean).join(' '),
+    files: {
+      ...base.files,
+      '/etc/default/grub': defaultGrub(args),
+      '/etc/containerd/config.toml': containerdConfig(minor),
+      '/etc/modules-load.d/ingot-kubernetes-node.conf': `# Written by Ingot's image builder: what containerd and the CNI need.\n${KUBERNETES_MODULES.join('\n')}\n`,
+      '/etc/sysctl.d/90-ingot-kubernetes-node.conf': [
+        "# Written by Ingot's image builder: bridged pod traffic through iptables, forwarding on.",
+        ...Object.entries(KUBERNETES_SYSCTLS).map(([k, v]) => `${k} = ${v}`),
+        '',
+      ].join('\n'),
+      ...Object.fromEntries(Object.entries(agent).map(([p, f]) => [p, f.content])),
+    },
+    modes: Object.fromEntries(
+      Object.entries(agent)
+        .filter(([, f]) => f.mode !== 0o644)
+        .map(([p, f]) => [p, f.mode]),
+    ),
+    commands: [
+      // containerd and the bundles look in /opt/cni/bin; Debian installs its plugins in /usr/lib/cni.
+      ['sh', '-c', 'mkdir -p /opt/cni/bin && for f in /usr/lib/cni/*; do ln -sf "$f" /opt/cni/bin/; done'],
+      ['systemctl', 'enable', 'containerd.service', NODE_AGENT_UNIT],
+    ],
+  };
+}

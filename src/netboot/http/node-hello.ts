@@ -1,0 +1,42 @@
+/**
+ * POST /agent/v1/node-hello: a deployed machine's node agent (src/agent/node/) started and
+ * checked in with the machine's OS token, from an address leased to it. Writes
+ * `agent.node-hello` on the machine's timeline with what it said about the node (its kernel,
+ * cgroup hierarchy, kubelet and containerd versions, whether containerd runs).
+ */
+import { NODE_HELLO_EVENT, nodeHelloFields } from '../../core/agent-protocol.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { bootCaller } from './agent-auth.ts';
+import type { Handler } from './context.ts';
+import { readSmallBody, sendError, sendJson } from './context.ts';
+import { sourceIp } from './identify.ts';
+
+export const agentNodeHello: Handler = async (req, res, _url, ctx) => {
+  const caller = await bootCaller(req, res, ctx, { osToken: true });
+  if (!caller) return;
+  const { machine } = caller;
+  if (caller.kind !== 'os')
+    return sendError(
+      res,
+      new IngotError(ErrorCode.Forbidden, 'the node hello takes the deployed OS’s token, not a boot token'),
+    );
+  let body: unknown = {};
+  try {
+    body = JSON.parse((await readSmallBody(req)) ?? '{}');
+  } catch {
+    // The check-in itself is what matters.
+  }
+  const reported = nodeHelloFields(body);
+  const ip = sourceIp(req);
+  const runtime = reported.containerdRunning === true ? 'containerd running' : 'containerd not running';
+  await ctx.events.write({
+    type: NODE_HELLO_EVENT,
+    actor: 'agent',
+    machineId: machine.id,
+    jobId: null,
+    level: 'info',
+    message: `node agent checked in from ${ip} (${runtime})`,
+    data: { ip, ...reported },
+  });
+  sendJson(res, 200, { machineId: machine.id, hostname: machine.hostname, state: machine.state });
+};

@@ -1,0 +1,157 @@
+/**
+ * The kubernetes-node OS recipe, without building it: what it installs and writes, its kernel
+ * arguments per Kubernetes minor, and that it agrees with what the cluster renderer asks of a
+ * node (the kubelet's cgroup driver, containerd's runtime options, the sysctls and modules).
+ * containerd's own config parser (Debian's containerd, `config dump`) reads the config it ships.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { NODE_AGENT_PATH, NODE_AGENT_UNIT, nodeAgentFiles } from '../src/agent/node/files.ts';
+import { buildPlan } from '../src/cluster/plan/plan.ts';
+import { generatePki } from '../src/cluster/pki/generate.ts';
+import { renderArtifacts } from '../src/cluster/render/index.ts';
+import { cluster, inventory } from '../src/cluster/testing.ts';
+import { KUBERNETES_MODULES, KUBERNETES_SYSCTLS, kernelArgsFor } from '../src/images/os/kubernetes-node.ts';
+import { recipeFor } from '../src/images/os/profiles.ts';
+import { grubCfg, recipeHash } from '../src/images/os/recipe.ts';
+
+const run = promisify(execFile);
+
+describe('the kubernetes-node OS recipe', () => {
+  const node = recipeFor('debian-12', 'kubernetes-node');
+  const standard = recipeFor('debian-12');
+
+  it('adds the container runtime and the tools kubelet, kube-proxy and storage call to the standard image', () => {
+    assert.equal(node.name, 'debian-12-kubernetes-node');
+    assert.equal(node.profile, 'kubernetes-node');
+    for (const p of [
+      'containerd',
+      'runc',
+      'containernetworking-plugins',
+      'iptables',
+      'nftables',
+      'conntrack',
+      'socat',
+      'ebtables',
+      'ethtool',
+      'ipset',
+      'ifenslave',
+      'open-iscsi',
+      'lvm2',
+      'chrony',
+      'etcd-client',
+      'cloud-init',
+      'openssh-server',
+      'linux-image-amd64',
+    ])
+      assert.ok(node.packages.includes(p), `${p} is installed`);
+    assert.ok(!node.packages.includes('systemd-timesyncd'), 'chrony replaces timesyncd (they conflict)');
+    assert.equal(new Set(node.packages).size, node.packages.length, 'no package twice');
+    assert.notEqual(
+      recipeHash(node, 1.5 * 2 ** 30, []),
+      recipeHash(standard, 1.5 * 2 ** 30, []),
+      'its own cache entry',
+    );
+  });
+
+  it('boots kubelet 1.20’s cgroup v1 on its menu and on the one update-grub makes; newer minors keep v2', () => {
+    assert.deepEqual(kernelArgsFor(20), ['systemd.unified_cgroup_hierarchy=0']);
+    assert.deepEqual(kernelArgsFor(24), ['systemd.unified_cgroup_hierarchy=0']);
+    assert.deepEqual(kernelArgsFor(25), []);
+    assert.match(node.cmdline, /^ro console=tty0 console=ttyS0,115200 systemd\.unified_cgroup_hierarchy=0$/);
+    assert.match(
+      grubCfg({ rootUuid: 'u', kernelVersion: '6.1.0-1-amd64', cmdline: node.cmdline }),
+      /linux \/boot\/vmlinuz-6\.1\.0-1-amd64 root=UUID=u .*systemd\.unified_cgroup_hierarchy=0\n/,
+    );
+    assert.match(
+      node.files['/etc/default/grub'],
+      /^GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200 systemd\.unified_cgroup_hierarchy=0"$/m,
+    );
+    assert.doesNotMatch(standard.cmdline, /cgroup/);
+    assert.doesNotMatch(standard.files['/etc/default/grub'], /cgroup/);
+  });
+
+  it('installs the node agent executable and enables it with containerd', () => {
+    for (const [path, f] of Object.entries(nodeAgentFiles())) {
+      assert.equal(node.files[path], f.content, `${path} is in the image`);
+      assert.equal(node.modes?.[path] ?? 0o644, f.mode, `${path} has mode ${f.mode.toString(8)}`);
+    }
+    assert.equal(node.modes?.[NODE_AGENT_PATH], 0o755);
+    assert.ok(
+      node.commands?.some((c) => c.join(' ') === `systemctl enable containerd.service ${NODE_AGENT_UNIT}`),
+    );
+    assert.ok(
+      node.commands?.some((c) => c.join(' ').includes('/opt/cni/bin')),
+      'CNI plugins where containerd looks',
+    );
+  });
+
+  it('agrees with the node configuration the cluster renderer writes for kubeadm nodes', async () => {
+    // The cgroup driver, runtime options, sysctls and modules do not depend on the minor.
+    const c = cluster({ version: 'v1.34.1', controlPlane: { count: 1 }, packages: { source: 'bundle' } });
+    const pki = await generatePki('kubeadm:cluster-admins', new Date('2026-11-22T00:00:00Z'));
+    const artifacts = await renderArtifacts(c, buildPlan(c, inventory(1, 1, 1)), pki, new Map());
+    const ud = artifacts.find((a) => a.path.endsWith('/user-data'));
+    assert.ok(ud, 'a node’s user-data');
+    const files = new Map(
+      (
+        parse(ud.content, { version: '1.1' }) as { write_files: { path: string; content: string }[] }
+      ).write_files.map((f) => [f.path, f.content]),
+    );
+    const rendered = (path: string) => {
+      const f = files.get(path);
+      assert.ok(f !== undefined, `the render writes ${path}`);
+      return f;
+    };
+    assert.match(
+      rendered('/etc/kubernetes/ingot/kubeadm.yaml'),
+      /cgroupDriver: systemd/,
+      'the rendered kubelet uses systemd',
+    );
+    const ctd = node.files['/etc/containerd/config.toml'];
+    assert.match(ctd, /^ {2}SystemdCgroup = true$/m, 'and so does the image’s containerd');
+    assert.match(
+      rendered('/etc/containerd/config.toml'),
+      /^ {2}SystemdCgroup = true$/m,
+      'as the rendered one',
+    );
+    assert.match(ctd, /sandbox_image = "k8s\.gcr\.io\/pause:3\.2"/, 'the pause image kubeadm 1.20 expects');
+    const sysctl = node.files['/etc/sysctl.d/90-ingot-kubernetes-node.conf'];
+    for (const [k, v] of Object.entries(KUBERNETES_SYSCTLS)) {
+      const line = new RegExp(`^${k.replace(/\./g, '\\.')} = ${v}$`, 'm');
+      assert.match(sysctl, line);
+      assert.match(rendered('/etc/sysctl.d/90-ingot-kubernetes.conf'), line, `the render sets ${k} the same`);
+    }
+    for (const m of KUBERNETES_MODULES) {
+      assert.match(node.files['/etc/modules-load.d/ingot-kubernetes-node.conf'], new RegExp(`^${m}$`, 'm'));
+      assert.match(rendered('/etc/modules-load.d/ingot-kubernetes.conf'), new RegExp(`^${m}$`, 'm'));
+    }
+  });
+
+  it('ships a containerd config that containerd itself reads', {
+    skip: !existsSync('/usr/bin/containerd') && 'needs containerd',
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-ctd-config-'));
+    try {
+      const f = join(dir, 'config.toml');
+      writeFileSync(f, node.files['/etc/containerd/config.toml']);
+      const { stdout } = await run('containerd', ['--config', f, 'config', 'dump']);
+      assert.match(stdout, /SystemdCgroup = true/);
+      assert.match(stdout, /sandbox_image = "k8s\.gcr\.io\/pause:3\.2"/);
+      assert.match(stdout, /bin_dir = "\/opt\/cni\/bin"/);
+      writeFileSync(f, `${node.files['/etc/containerd/config.toml']}\n[broken\n`);
+      await assert.rejects(
+        run('containerd', ['--config', f, 'config', 'dump']),
+        'a broken config is refused',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
