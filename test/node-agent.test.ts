@@ -97,7 +97,7 @@ describe('the node agent on a deployed machine', () => {
     // As write-image writes it (src/agent/guest/tasks/write-image.sh).
     writeFileSync(
       seed,
-      `datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: ${h.http.url}/metadata/${token}/\nphone_home:\n  url: ${h.http.url}/agent/v1/os-booted/${token}\n  post: [ instance_id, hostname, fqdn ]\n  tries: 20\n`,
+      `datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: ${h.http.secureUrl}/metadata/${token}/\nphone_home:\n  url: ${h.http.secureUrl}/agent/v1/os-booted/${token}\n  post: [ instance_id, hostname, fqdn ]\n  tries: 20\n`,
       { mode: 0o600 },
     );
     if (o.adminConf !== false) {
@@ -107,7 +107,12 @@ describe('the node agent on a deployed machine', () => {
     // curl's source address: the machine's own (the rack checks the OS token's lease).
     const bin = join(root, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'curl'), `#!/bin/sh\nexec /usr/bin/curl --interface ${ip} "$@"\n`, {
+    // The rack's certificate in the deployed OS's trust store, as write-image puts it there
+    // (trust_rack); the wrapper's curl reads that store instead of the host's.
+    const ca = join(root, 'usr/local/share/ca-certificates/ingot-rack.crt');
+    mkdirSync(dirname(ca), { recursive: true });
+    writeFileSync(ca, h.certPem ?? '', { mode: 0o644 });
+    writeFileSync(join(bin, 'curl'), `#!/bin/sh\nexec /usr/bin/curl --cacert ${ca} --interface ${ip} "$@"\n`, {
       mode: 0o755,
     });
     let out = '';
@@ -251,10 +256,10 @@ describe('the node agent on a deployed machine', () => {
     const job = await h.store.enqueueJob(m.id, { kind: 'deploy', steps: ['wait-agent'] }, 'test');
     await port.task(m, job.id, 'bootstrap', { role: 'worker', script: 'true' });
     const auth = { authorization: `Bearer ${token}` };
-    const t = await request(`${h.http.url}/agent/v1/task?wait=2`, { headers: auth, from: '127.0.0.99' });
+    const t = await request(`${h.http.secureUrl}/agent/v1/task?wait=2`, { headers: auth, from: '127.0.0.99' });
     const id = /T_ID='([^']+)'/.exec(t.body.toString())?.[1];
     assert.ok(id, t.body.toString());
-    await request(`${h.http.url}/agent/v1/tasks/${id}`, {
+    await request(`${h.http.secureUrl}/agent/v1/tasks/${id}`, {
       method: 'POST',
       from: '127.0.0.99',
       headers: { ...auth, 'content-type': 'application/json' },
@@ -275,14 +280,14 @@ describe('the node agent on a deployed machine', () => {
     await h.store.setMachineBootToken(m.id, hashBootToken(boot), Date.now() + 3600_000);
     const job = await h.store.enqueueJob(m.id, { kind: 'deploy', steps: ['wait-agent'] }, 'test');
     const poll = (token: string, from = '127.0.0.98') =>
-      request(`${h.http.url}/agent/v1/task?wait=0`, { headers: { authorization: `Bearer ${token}` }, from });
+      request(`${h.http.secureUrl}/agent/v1/task?wait=0`, { headers: { authorization: `Bearer ${token}` }, from });
 
     await port.task(m, job.id, 'inventory', {});
     assert.equal((await poll(os)).status, 204, 'the node agent never gets an ephemeral task');
     const inv = await poll(boot);
     assert.match(inv.body.toString(), /T_NAME='inventory'/);
     const invId = /T_ID='([^']+)'/.exec(inv.body.toString())?.[1];
-    await request(`${h.http.url}/agent/v1/tasks/${invId}`, {
+    await request(`${h.http.secureUrl}/agent/v1/tasks/${invId}`, {
       method: 'POST',
       from: '127.0.0.98',
       headers: { authorization: `Bearer ${boot}`, 'content-type': 'application/json' },
@@ -299,7 +304,7 @@ describe('the node agent on a deployed machine', () => {
     );
     assert.equal(denied.level, 'error', 'on the machine’s timeline as a security event');
     const hello = (token: string) =>
-      request(`${h.http.url}/agent/v1/node-hello`, {
+      request(`${h.http.secureUrl}/agent/v1/node-hello`, {
         method: 'POST',
         from: '127.0.0.98',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
