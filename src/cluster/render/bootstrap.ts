@@ -1,5 +1,6 @@
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
+import { kubeadmInitFlags } from './kubeadm.ts';
 import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
 import { KUBEADM_DIR } from './security.ts';
@@ -71,7 +72,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     const vip = ctx.spec.spec.endpoint.mode === 'kube-vip' && ctx.minor >= 29;
     return [
       ...lines,
-      `kubeadm init --config ${cfg}`,
+      ['kubeadm init', `--config ${cfg}`, ...kubeadmInitFlags(ctx)].join(' '),
       ...(vip
         ? [
             "sed -i 's#/etc/kubernetes/super-admin.conf#/etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml",
