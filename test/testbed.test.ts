@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type ApiAccess, apiAccess } from '../src/lab/testbed/api.ts';
 import { type BedState, bedBundle, down, up } from '../src/lab/testbed/bed.ts';
-import { inNode } from '../src/lab/testbed/node.ts';
+import { inNode, killNode } from '../src/lab/testbed/node.ts';
 import { KUBELET_SYSCTLS, saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { listNamespaces } from '../src/lab/netns.ts';
 import { skipUnless } from './support/needs.ts';
@@ -28,6 +28,19 @@ const NEEDS = {
   },
 };
 const IMAGE = 'ingot.test/httpd:1';
+
+/** Calls `fn` until it resolves, for up to a minute; then throws its last error. */
+async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await sleep(1000);
+    }
+  }
+}
 
 /** A one-layer image with busybox's httpd (umoci + skopeo), as a docker archive. */
 function httpdImage(dir: string): string {
@@ -198,5 +211,92 @@ describe('the test bed, 1 control plane + 1 worker', {
       pods.map((p) => p.name).sort(),
       'both pods answer through the Service',
     );
+  });
+});
+
+describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker', {
+  skip: skipUnless(NEEDS),
+  timeout: 20 * 60_000,
+}, () => {
+  const name = 'tbha';
+  const root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
+  let bed: BedState;
+  let api: ApiAccess;
+  let core: CoreV1Api;
+  const sysctlsBefore = saveSysctls();
+
+  before(async () => {
+    const t = Date.now();
+    bed = await up({ name, topology: 'ha', root });
+    process.stderr.write(
+      `testbed ha up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
+    );
+    api = await apiAccess(bed, root);
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
+      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
+      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
+      currentContext: 'tb',
+    });
+    core = kc.makeApiClient(CoreV1Api);
+  });
+
+  after(async () => {
+    await api?.close();
+    await down({ name, root });
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
+      [],
+    );
+    assert.deepEqual(saveSysctls(), sysctlsBefore);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('has 3 control planes and a worker Ready, and an etcd cluster of the 3 control planes', async () => {
+    const nodes = (await core.listNode()).items;
+    assert.equal(nodes.length, 4);
+    for (const n of nodes)
+      assert.ok(
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        n.metadata?.name,
+      );
+    // etcd's own member list (its gRPC gateway, with kubeadm's health-check client certificate).
+    const first = bed.nodes[0];
+    const pki = '/etc/kubernetes/pki/etcd';
+    const out = await inNode(first.pid, 'curl', [
+      '-sS',
+      '--cacert',
+      `${pki}/ca.crt`,
+      '--cert',
+      `${pki}/healthcheck-client.crt`,
+      '--key',
+      `${pki}/healthcheck-client.key`,
+      '-X',
+      'POST',
+      '-d',
+      '{}',
+      'https://127.0.0.1:2379/v3/cluster/member/list',
+    ]);
+    const members = (JSON.parse(out) as { members: { name: string }[] }).members.map((m) => m.name).sort();
+    assert.deepEqual(members, ['node1', 'node2', 'node3']);
+  });
+
+  it('keeps answering and writing (etcd quorum) with the first control plane killed', async () => {
+    const first = bed.nodes.find((n) => n.role === 'control-plane')!;
+    await killNode(first.ns);
+    // haproxy checks every second and drops a server after 2 failures; until then a request
+    // may still reach the dead one, so each call is retried for up to a minute.
+    await eventually(() =>
+      core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'after-kill' }, data: { killed: first.name } },
+      }),
+    );
+    const cm = await eventually(() =>
+      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-kill' }),
+    );
+    // A write needs an etcd quorum: two of the three members are left.
+    assert.equal(cm.data?.killed, 'node1');
   });
 });
