@@ -66,7 +66,7 @@ describe('the test bed, 1 control plane + 1 worker', {
   timeout: 15 * 60_000,
 }, () => {
   const name = 'tbt';
-  const root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
+  let root = '';
   let bed: BedState;
   let api: ApiAccess;
   let core: CoreV1Api;
@@ -74,8 +74,9 @@ describe('the test bed, 1 control plane + 1 worker', {
   const sysctlsBefore = saveSysctls();
 
   before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
     const t = Date.now();
-    bed = await up({ name, topology: '1+1', root });
+    bed = await up({ name, topology: '1+1', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
     process.stderr.write(
       `testbed 1+1 up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
     );
@@ -93,6 +94,7 @@ describe('the test bed, 1 control plane + 1 worker', {
 
   after(async () => {
     await api?.close();
+    if (!root) return;
     await down({ name, root });
     // Cleaned up: no namespace, no cgroup, the kubelet's host sysctls as they were.
     assert.deepEqual(
@@ -101,7 +103,8 @@ describe('the test bed, 1 control plane + 1 worker', {
     );
     assert.equal(existsSync(`/sys/fs/cgroup/pids/itb-${name}-node1`), false);
     assert.deepEqual(saveSysctls(), sysctlsBefore, `sysctls ${KUBELET_SYSCTLS.join(', ')} restored`);
-    rmSync(root, { recursive: true, force: true });
+    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
+    if (bed) rmSync(root, { recursive: true, force: true });
   });
 
   it('has both nodes Ready, running Kubernetes v1.20.2', async () => {
@@ -219,15 +222,16 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
   timeout: 20 * 60_000,
 }, () => {
   const name = 'tbha';
-  const root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
+  let root = '';
   let bed: BedState;
   let api: ApiAccess;
   let core: CoreV1Api;
   const sysctlsBefore = saveSysctls();
 
   before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
     const t = Date.now();
-    bed = await up({ name, topology: 'ha', root });
+    bed = await up({ name, topology: 'ha', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
     process.stderr.write(
       `testbed ha up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
     );
@@ -244,13 +248,15 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
 
   after(async () => {
     await api?.close();
+    if (!root) return;
     await down({ name, root });
     assert.deepEqual(
       (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
       [],
     );
     assert.deepEqual(saveSysctls(), sysctlsBefore);
-    rmSync(root, { recursive: true, force: true });
+    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
+    if (bed) rmSync(root, { recursive: true, force: true });
   });
 
   it('has 3 control planes and a worker Ready, and an etcd cluster of the 3 control planes', async () => {

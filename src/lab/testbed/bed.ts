@@ -196,28 +196,21 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
       join(root, bed.name, first.hostname),
     );
     lap('init');
-    for (const n of rendered.nodes.filter((x) => !x.init && x.role === 'control-plane')) {
-      say(`kubeadm join --control-plane on ${n.hostname}`);
+    const joinNode = (n: (typeof rendered.nodes)[number], extra: string) => {
+      say(`kubeadm join${extra} on ${n.hostname}`);
       const pid = state.nodes.find((x) => x.name === n.hostname)!.pid;
-      await kubeadm(
-        pid,
-        ['join', '--config', n.kubeadmConfig, '--skip-phases=preflight'],
-        join(root, bed.name, n.hostname),
-      );
-    }
-    await Promise.all(
-      rendered.nodes
-        .filter((x) => x.role === 'worker')
-        .map((n) => {
-          say(`kubeadm join on ${n.hostname}`);
-          const pid = state.nodes.find((x) => x.name === n.hostname)!.pid;
-          return kubeadm(
-            pid,
-            ['join', '--config', n.kubeadmConfig, '--skip-phases=preflight'],
-            join(root, bed.name, n.hostname),
-          );
-        }),
-    );
+      const dir = join(root, bed.name, n.hostname);
+      return kubeadm(pid, ['join', '--config', n.kubeadmConfig, '--skip-phases=preflight'], dir);
+    };
+    // Control planes join one by one (each adds an etcd member); workers meanwhile, through
+    // the load balancer, which only sends them to API servers answering /readyz.
+    await Promise.all([
+      (async () => {
+        for (const n of rendered.nodes.filter((x) => !x.init && x.role === 'control-plane'))
+          await joinNode(n, ' --control-plane');
+      })(),
+      ...rendered.nodes.filter((x) => x.role === 'worker').map((n) => joinNode(n, '')),
+    ]);
     lap('join');
     await waitReady(firstPid, state.nodes.length, 180_000);
     lap('ready');
