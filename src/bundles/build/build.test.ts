@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -75,5 +75,42 @@ describe('the Kubernetes bundle build', () => {
       buildKubernetesBundle(KUBERNETES_1_20, { cache }),
       /another build \(PID \d+\) holds/,
     );
+  });
+
+  it('rebuilds a partial cached bundle into a staging directory and renames it into place', async () => {
+    const cache = join(tmp, 'partial');
+    const dir = join(kubernetesCacheDir(cache), bundleDirName(KUBERNETES_1_20));
+    fakeBundle(dir, { 'kubernetes/server/bin/kubelet': 'elf' }, { 'kubernetes/server/bin/kubelet': 99 });
+    const said: string[] = [];
+    const r = await buildKubernetesBundle(KUBERNETES_1_20, {
+      cache,
+      say: (l) => said.push(l),
+      produce: async (_r, c) => {
+        assert.ok(!existsSync(dir), 'the partial directory is gone before the build writes');
+        mkdirSync(join(c.stage, 'kubernetes', 'server', 'bin'), { recursive: true });
+        writeFileSync(join(c.stage, 'kubernetes', 'server', 'bin', 'kubelet'), 'new kubelet');
+        return { kubernetes: KUBERNETES_1_20.source.version };
+      },
+    });
+    assert.equal(r.reused, false);
+    assert.match(said[0], /is partial: building it again/);
+    assert.deepEqual(
+      r.record.files.map((f) => [f.path, f.size]),
+      [['kubernetes/server/bin/kubelet', 11]],
+    );
+    assert.equal(readFileSync(join(dir, 'kubernetes/server/bin/kubelet'), 'utf8'), 'new kubelet');
+    assert.ok(completeBundle(dir));
+    assert.equal((await buildKubernetesBundle(KUBERNETES_1_20, { cache })).reused, true);
+  });
+
+  it('leaves no bundle under the final name when the build fails, and frees the lock', async () => {
+    const cache = join(tmp, 'failing');
+    const base = kubernetesCacheDir(cache);
+    const produce = async () => {
+      throw new Error('compile failed');
+    };
+    await assert.rejects(buildKubernetesBundle(KUBERNETES_1_20, { cache, produce }), /compile failed/);
+    assert.equal(existsSync(join(base, bundleDirName(KUBERNETES_1_20))), false);
+    assert.equal(existsSync(join(base, `.lock-${bundleDirName(KUBERNETES_1_20)}`)), false);
   });
 });

@@ -82,7 +82,7 @@ export function completeBundle(dir: string): BuildRecord | null {
 
 export async function buildKubernetesBundle(
   r: Recipe,
-  o: { cache: string; say?: (line: string) => void },
+  o: { cache: string; say?: (line: string) => void; produce?: Produce },
 ): Promise<BuildResult> {
   const say = o.say ?? (() => {});
   const base = kubernetesCacheDir(o.cache);
@@ -102,143 +102,20 @@ export async function buildKubernetesBundle(
     const started = Date.now();
     const step = new Step(join(base, `${name}.log`));
     step.note(`# build of ${name} started ${new Date().toISOString()}`);
-    const apt = new PrivateApt(join(o.cache, 'apt'), step);
-    say('apt: updating the private lists');
-    await apt.update([r.source.suite, r.go.suite, r.debs.suite]);
-    const work = join(base, `.work-${compileHash(r)}`);
-    mkdirSync(work, { recursive: true });
-    say(`compiling ${r.version} (niced; the log is ${step.log})`);
-    const bins = await compileKubernetes(r, apt, step, work);
     const stage = join(base, `.stage-${name}`);
     rmSync(stage, { recursive: true, force: true });
-    const serverBin = join(stage, 'kubernetes', 'server', 'bin');
-    mkdirSync(serverBin, { recursive: true });
-    for (const t of r.targets) {
-      const b = t.split('/').pop()!;
-      await copyFile(join(bins, b), join(serverBin, b));
-    }
-    writeFileSync(join(stage, 'kubernetes', 'version'), `${r.version}\n`);
-
-    say('images: pause, control plane, kube-proxy, etcd');
-    const roots = join(work, 'roots');
-    rmSync(roots, { recursive: true, force: true });
-    const debs = join(work, 'debs');
-    const deb = await apt.candidates([...new Set([...r.debs.etcd, ...r.debs.kubeProxy, ...r.debs.cni])]);
-    const pick = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, deb[n]]));
-    const tag = dockerTagOf(r.version);
-    const reg = r.images.registry;
-    const umociWork = join(work, 'umoci');
-
-    const pauseRoot = join(roots, 'pause');
-    mkdirSync(pauseRoot, { recursive: true });
-    await step.run('gcc', [
-      '-Os',
-      '-Wall',
-      '-Werror',
-      '-static',
-      `-DVERSION=v${r.images.pauseTag}-ingot`,
-      '-o',
-      join(pauseRoot, 'pause'),
-      join(work, 'src', 'build', 'pause', 'linux', 'pause.c'),
-    ]);
-    await step.run('strip', [join(pauseRoot, 'pause')]);
-    mkdirSync(join(stage, 'images'), { recursive: true });
-    await writeImage(
+    mkdirSync(stage, { recursive: true });
+    const debianVersions = await (o.produce ?? produceKubernetes)(r, {
+      base,
+      cache: o.cache,
+      stage,
       step,
-      {
-        root: pauseRoot,
-        refs: [`${reg}/pause:${r.images.pauseTag}`],
-        entrypoint: '/pause',
-        user: '65535:65535',
-        arch: r.arch,
-        checks: [['/pause', '-v']],
-      },
-      join(stage, 'images', 'pause.tar'),
-      umociWork,
-    );
-
-    for (const c of CONTROL_PLANE) {
-      const root = join(roots, c);
-      mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true });
-      await copyFile(join(bins, c), join(root, 'usr', 'local', 'bin', c));
-      await writeImage(
-        step,
-        {
-          root,
-          refs: [`${reg}/${c}-${r.arch}:${tag}`],
-          entrypoint: `/usr/local/bin/${c}`,
-          arch: r.arch,
-          checks: [[`/usr/local/bin/${c}`, '--version']],
-        },
-        join(serverBin, `${c}.tar`),
-        umociWork,
-      );
-      writeFileSync(join(serverBin, `${c}.docker_tag`), `${tag}\n`);
-    }
-
-    const proxyRoot = join(roots, 'kube-proxy');
-    await apt.extract(pick(r.debs.kubeProxy), debs, proxyRoot);
-    // Debian picks iptables' backend with update-alternatives; the image takes nft, as Debian 12 does.
-    for (const t of [
-      'iptables',
-      'iptables-save',
-      'iptables-restore',
-      'ip6tables',
-      'ip6tables-save',
-      'ip6tables-restore',
-    ]) {
-      rmSync(join(proxyRoot, 'usr', 'sbin', t), { force: true });
-      await symlink('xtables-nft-multi', join(proxyRoot, 'usr', 'sbin', t));
-    }
-    mkdirSync(join(proxyRoot, 'usr', 'local', 'bin'), { recursive: true });
-    await copyFile(join(bins, 'kube-proxy'), join(proxyRoot, 'usr', 'local', 'bin', 'kube-proxy'));
-    trimDocs(proxyRoot);
-    await writeImage(
-      step,
-      {
-        root: proxyRoot,
-        refs: [`${reg}/kube-proxy-${r.arch}:${tag}`],
-        entrypoint: '/usr/local/bin/kube-proxy',
-        arch: r.arch,
-        checks: [
-          ['/usr/local/bin/kube-proxy', '--version'],
-          ['/usr/sbin/iptables', '--version'],
-          ['/usr/sbin/ip6tables-restore', '--version'],
-          ['/usr/sbin/conntrack', '--version'],
-        ],
-      },
-      join(serverBin, 'kube-proxy.tar'),
-      umociWork,
-    );
-    writeFileSync(join(serverBin, 'kube-proxy.docker_tag'), `${tag}\n`);
-
-    const etcdRoot = join(roots, 'etcd');
-    await apt.extract(pick(r.debs.etcd), debs, etcdRoot);
-    trimDocs(etcdRoot);
-    await writeImage(
-      step,
-      {
-        root: etcdRoot,
-        refs: r.images.etcdTags.map((t) => `${reg}/etcd:${t}`),
-        entrypoint: '/usr/bin/etcd',
-        arch: r.arch,
-        checks: [['/usr/bin/etcd', '--version']],
-      },
-      join(stage, 'images', 'etcd.tar'),
-      umociWork,
-    );
-
-    say('CNI plugins');
-    const cniRoot = join(roots, 'cni');
-    await apt.extract(pick(r.debs.cni), debs, cniRoot);
-    mkdirSync(join(stage, 'cni', 'bin'), { recursive: true });
-    for (const p of await readdir(join(cniRoot, 'usr', 'lib', 'cni')))
-      await copyFile(join(cniRoot, 'usr', 'lib', 'cni', p), join(stage, 'cni', 'bin', p));
-
+      say,
+    });
     const record: BuildRecord = {
       recipe: r,
       hash: recipeHash(r),
-      debianVersions: { [r.source.package]: r.source.version, ...pick(r.go.packages), ...deb },
+      debianVersions,
       seconds: Math.round((Date.now() - started) / 1000),
       builtAt: new Date().toISOString(),
       files: await listFiles(stage),
@@ -246,12 +123,161 @@ export async function buildKubernetesBundle(
     writeFileSync(join(stage, BUILD_FILE), `${JSON.stringify(record, null, 2)}\n`);
     renameSync(stage, final);
     step.note(`# done in ${record.seconds} s`);
-    rmSync(work, { recursive: true, force: true });
     return { dir: final, reused: false, record };
   } finally {
     unlock();
   }
 }
+
+/** Where a build writes: the bundle's staging directory, the log, progress lines. */
+export interface ProduceContext {
+  readonly base: string;
+  readonly cache: string;
+  readonly stage: string;
+  readonly step: Step;
+  readonly say: (line: string) => void;
+}
+
+/** Writes the bundle's files into `c.stage`; returns the Debian package versions used. */
+export type Produce = (r: Recipe, c: ProduceContext) => Promise<Record<string, string>>;
+
+/** The real build: packages, compile, images, CNI plugins (see the file's comment). */
+export const produceKubernetes: Produce = async (r, c) => {
+  const { base, stage, step, say } = c;
+  const apt = new PrivateApt(join(c.cache, 'apt'), step);
+  say('apt: updating the private lists');
+  await apt.update([r.source.suite, r.go.suite, r.debs.suite]);
+  const work = join(base, `.work-${compileHash(r)}`);
+  mkdirSync(work, { recursive: true });
+  say(`compiling ${r.version} (niced; the log is ${step.log})`);
+  const bins = await compileKubernetes(r, apt, step, work);
+  const serverBin = join(stage, 'kubernetes', 'server', 'bin');
+  mkdirSync(serverBin, { recursive: true });
+  for (const t of r.targets) {
+    const b = t.split('/').pop()!;
+    await copyFile(join(bins, b), join(serverBin, b));
+  }
+  writeFileSync(join(stage, 'kubernetes', 'version'), `${r.version}\n`);
+
+  say('images: pause, control plane, kube-proxy, etcd');
+  const roots = join(work, 'roots');
+  rmSync(roots, { recursive: true, force: true });
+  const debs = join(work, 'debs');
+  const deb = await apt.candidates([...new Set([...r.debs.etcd, ...r.debs.kubeProxy, ...r.debs.cni])]);
+  const pick = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, deb[n]]));
+  const tag = dockerTagOf(r.version);
+  const reg = r.images.registry;
+  const umociWork = join(work, 'umoci');
+
+  const pauseRoot = join(roots, 'pause');
+  mkdirSync(pauseRoot, { recursive: true });
+  await step.run('gcc', [
+    '-Os',
+    '-Wall',
+    '-Werror',
+    '-static',
+    `-DVERSION=v${r.images.pauseTag}-ingot`,
+    '-o',
+    join(pauseRoot, 'pause'),
+    join(work, 'src', 'build', 'pause', 'linux', 'pause.c'),
+  ]);
+  await step.run('strip', [join(pauseRoot, 'pause')]);
+  mkdirSync(join(stage, 'images'), { recursive: true });
+  await writeImage(
+    step,
+    {
+      root: pauseRoot,
+      refs: [`${reg}/pause:${r.images.pauseTag}`],
+      entrypoint: '/pause',
+      user: '65535:65535',
+      arch: r.arch,
+      checks: [['/pause', '-v']],
+    },
+    join(stage, 'images', 'pause.tar'),
+    umociWork,
+  );
+
+  for (const c of CONTROL_PLANE) {
+    const root = join(roots, c);
+    mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true });
+    await copyFile(join(bins, c), join(root, 'usr', 'local', 'bin', c));
+    await writeImage(
+      step,
+      {
+        root,
+        refs: [`${reg}/${c}-${r.arch}:${tag}`],
+        entrypoint: `/usr/local/bin/${c}`,
+        arch: r.arch,
+        checks: [[`/usr/local/bin/${c}`, '--version']],
+      },
+      join(serverBin, `${c}.tar`),
+      umociWork,
+    );
+    writeFileSync(join(serverBin, `${c}.docker_tag`), `${tag}\n`);
+  }
+
+  const proxyRoot = join(roots, 'kube-proxy');
+  await apt.extract(pick(r.debs.kubeProxy), debs, proxyRoot);
+  // Debian picks iptables' backend with update-alternatives; the image takes nft, as Debian 12 does.
+  for (const t of [
+    'iptables',
+    'iptables-save',
+    'iptables-restore',
+    'ip6tables',
+    'ip6tables-save',
+    'ip6tables-restore',
+  ]) {
+    rmSync(join(proxyRoot, 'usr', 'sbin', t), { force: true });
+    await symlink('xtables-nft-multi', join(proxyRoot, 'usr', 'sbin', t));
+  }
+  mkdirSync(join(proxyRoot, 'usr', 'local', 'bin'), { recursive: true });
+  await copyFile(join(bins, 'kube-proxy'), join(proxyRoot, 'usr', 'local', 'bin', 'kube-proxy'));
+  trimDocs(proxyRoot);
+  await writeImage(
+    step,
+    {
+      root: proxyRoot,
+      refs: [`${reg}/kube-proxy-${r.arch}:${tag}`],
+      entrypoint: '/usr/local/bin/kube-proxy',
+      arch: r.arch,
+      checks: [
+        ['/usr/local/bin/kube-proxy', '--version'],
+        ['/usr/sbin/iptables', '--version'],
+        ['/usr/sbin/ip6tables-restore', '--version'],
+        ['/usr/sbin/conntrack', '--version'],
+      ],
+    },
+    join(serverBin, 'kube-proxy.tar'),
+    umociWork,
+  );
+  writeFileSync(join(serverBin, 'kube-proxy.docker_tag'), `${tag}\n`);
+
+  const etcdRoot = join(roots, 'etcd');
+  await apt.extract(pick(r.debs.etcd), debs, etcdRoot);
+  trimDocs(etcdRoot);
+  await writeImage(
+    step,
+    {
+      root: etcdRoot,
+      refs: r.images.etcdTags.map((t) => `${reg}/etcd:${t}`),
+      entrypoint: '/usr/bin/etcd',
+      arch: r.arch,
+      checks: [['/usr/bin/etcd', '--version']],
+    },
+    join(stage, 'images', 'etcd.tar'),
+    umociWork,
+  );
+
+  say('CNI plugins');
+  const cniRoot = join(roots, 'cni');
+  await apt.extract(pick(r.debs.cni), debs, cniRoot);
+  mkdirSync(join(stage, 'cni', 'bin'), { recursive: true });
+  for (const p of await readdir(join(cniRoot, 'usr', 'lib', 'cni')))
+    await copyFile(join(cniRoot, 'usr', 'lib', 'cni', p), join(stage, 'cni', 'bin', p));
+
+  rmSync(work, { recursive: true, force: true });
+  return { [r.source.package]: r.source.version, ...pick(r.go.packages), ...deb };
+};
 
 /** Documentation and manual pages have no place in an image. */
 function trimDocs(root: string): void {
