@@ -17,6 +17,8 @@ export interface ImageSpec {
   readonly arch: string;
   /** `uid:gid`, when not root. */
   readonly user?: string;
+  /** Seconds since the epoch: every file's time and the image's creation time (SOURCE_DATE_EPOCH). */
+  readonly epoch?: number;
   /** Commands run in the root before the image is written: prove the image's programs run. */
   readonly checks?: readonly (readonly string[])[];
 }
@@ -35,6 +37,17 @@ export async function writeImage(step: Step, spec: ImageSpec, out: string, work:
   await step.run('umoci', ['new', '--image', img]);
   await step.run('umoci', ['unpack', '--image', img, bundle]);
   cpSync(spec.root, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  if (spec.epoch !== undefined)
+    await step.run('find', [
+      join(bundle, 'rootfs'),
+      '-exec',
+      'touch',
+      '-h',
+      '-d',
+      `@${spec.epoch}`,
+      '{}',
+      '+',
+    ]);
   await step.run('umoci', ['repack', '--no-history', '--image', img, bundle]);
   await step.run('umoci', [
     'config',
@@ -49,6 +62,7 @@ export async function writeImage(step: Step, spec: ImageSpec, out: string, work:
     PATH_ENV,
     '--config.entrypoint',
     spec.entrypoint,
+    ...(spec.epoch !== undefined ? ['--created', new Date(spec.epoch * 1000).toISOString()] : []),
     ...(spec.user ? ['--config.user', spec.user] : []),
   ]);
   rmSync(out, { force: true });

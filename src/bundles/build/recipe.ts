@@ -40,7 +40,7 @@ export interface Recipe {
 }
 
 export const KUBERNETES_1_20: Recipe = {
-  revision: 1,
+  revision: 2,
   version: 'v1.20.2',
   arch: 'amd64',
   source: { suite: 'bookworm', package: 'kubernetes', version: '1.20.5+really1.20.2-1.1+deb12u1' },
