@@ -2,6 +2,9 @@
  * `ingot lab up|status|down`: a virtual lab of QEMU machines behind virtual Redfish BMCs,
  * network-booted by Ingot's rack services, enrolled in the region as `new` machines.
  * Needs root (network namespaces, taps). See docs/lab.md.
+ *
+ * `ingot lab testbed up|status|down|kubectl`: real Kubernetes 1.20.2 nodes as namespaces on
+ * this host, from the bundle `scripts/kubernetes-bundle.ts` builds (docs/kubernetes.md). Root.
  */
 import type { Command } from 'commander';
 import { defaultDataDir } from '../paths.ts';
@@ -9,6 +12,15 @@ import { invalid } from '../../core/errors.ts';
 import { labDown, labUp } from '../../lab/control.ts';
 import { MAX_LAB_MACHINES } from '../../lab/lab.ts';
 import type { Firmware } from '../../lab/qemu.ts';
+import {
+  DEFAULT_ROOT,
+  down as bedDown,
+  kubectl,
+  readState as readBedState,
+  status as bedStatus,
+  up as bedUp,
+} from '../../lab/testbed/bed.ts';
+import { TOPOLOGIES } from '../../lab/testbed/topology.ts';
 import { labDirFor, readState } from '../../lab/state.ts';
 import { type LabStatus, labStatus } from '../../lab/status.ts';
 import { ctx } from '../context.ts';
@@ -96,6 +108,7 @@ export function registerLabCommand(program: Command): Command {
       ].filter(Boolean);
       process.stdout.write(`lab ${o.name}: ${what.length ? what.join('; ') : 'nothing was running'}\n`);
     });
+  registerTestbedCommand(lab);
   return lab;
 }
 
@@ -113,4 +126,79 @@ function printStatus(s: LabStatus, format: Format): void {
       ),
     );
   for (const p of s.problems) process.stdout.write(`problem: ${p}\n`);
+}
+
+function registerTestbedCommand(lab: Command): void {
+  const tb = lab
+    .command('testbed')
+    .description('Real Kubernetes 1.20.2 nodes as namespaces on this host (root)');
+  const nameOpt = ['--name <name>', 'bed name (1-8 lower-case letters or digits)', 'tb'] as const;
+  const rootOpt = ['--root <dir>', 'where beds keep their nodes’ files', DEFAULT_ROOT] as const;
+  tb.command('up')
+    .description(
+      'Render a cluster with Ingot, start the nodes, kubeadm init and join, wait until every node is Ready',
+    )
+    .option(
+      '--topology <t>',
+      `${TOPOLOGIES.join(' or ')} (ha: 3 control planes behind haproxy + 1 worker)`,
+      '1+1',
+    )
+    .option(...nameOpt)
+    .option(...rootOpt)
+    .action(async (o, cmd: Command) => {
+      const { format } = ctx(cmd);
+      const s = await bedUp({
+        name: o.name,
+        topology: o.topology,
+        root: o.root,
+        say: (l) => process.stderr.write(`testbed: ${l}\n`),
+      });
+      printBed(bedStatus({ name: s.name, root: o.root }), format);
+    });
+  tb.command('status')
+    .description('Show the bed’s nodes and how long each phase of `up` took')
+    .option(...nameOpt)
+    .option(...rootOpt)
+    .action((o, cmd: Command) => {
+      const s = bedStatus({ name: o.name, root: o.root });
+      printBed(s, ctx(cmd).format);
+      if (!s || s.nodes.some((n) => !n.alive)) process.exitCode = 1;
+    });
+  tb.command('down')
+    .description(
+      'Kill every node process by PID, delete the namespaces and cgroups, restore the host sysctls',
+    )
+    .option(...nameOpt)
+    .option(...rootOpt)
+    .action(async (o) => {
+      const done = await bedDown({ name: o.name, root: o.root });
+      process.stdout.write(`testbed ${o.name}: ${done.length ? done.join('; ') : 'nothing was running'}\n`);
+    });
+  tb.command('kubectl')
+    .description('kubectl with the admin kubeconfig, inside the first control plane')
+    .argument('[args...]')
+    .option(...nameOpt)
+    .option(...rootOpt)
+    .action(async (args: string[], o) => {
+      const s = readBedState(o.root, o.name);
+      if (!s) throw new Error(`no test bed ${o.name}: \`ingot lab testbed up\` first`);
+      process.stdout.write(await kubectl(s, args));
+    });
+}
+
+function printBed(s: ReturnType<typeof bedStatus>, format: ReturnType<typeof ctx>['format']): void {
+  if (printData(s, format)) return;
+  if (!s) {
+    process.stdout.write('no test bed\n');
+    return;
+  }
+  process.stdout.write(`testbed ${s.name} (${s.topology})\n`);
+  process.stdout.write(
+    table(
+      ['NODE', 'ROLE', 'ADDRESS', 'NAMESPACE', 'PID', 'ALIVE'],
+      s.nodes.map((n) => [n.name, n.role, n.ip, n.ns, n.pid, n.alive ? 'yes' : 'no']),
+    ),
+  );
+  const t = Object.entries(s.timings).map(([k, v]) => `${k} ${v} s`);
+  if (t.length) process.stdout.write(`up: ${t.join(', ')}\n`);
 }

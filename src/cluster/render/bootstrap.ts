@@ -1,6 +1,7 @@
 import { BOOTSTRAP_PHASE_PREFIX } from '../../core/agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
+import { kubeadmInitFlags } from './kubeadm.ts';
 import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
 import { KUBEADM_DIR } from './security.ts';
@@ -80,7 +81,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     const vip = ctx.spec.spec.endpoint.mode === 'kube-vip' && ctx.minor >= 29;
     return [
       ...lines,
-      `kubeadm init --config ${cfg}`,
+      ['kubeadm init', `--config ${cfg}`, ...kubeadmInitFlags(ctx)].join(' '),
       phase('kubeadm-init-done'),
       ...(vip
         ? [

@@ -5,10 +5,22 @@ import { toYamlStream } from './yaml.ts';
 
 type Args = Record<string, string>;
 
-/** kubeadm.k8s.io/v1beta4 (Kubernetes ≥ 1.31) writes extraArgs as a list of name/value pairs. */
-export function kubeadmApi(minor: number): 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3' {
-  return minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
+export type KubeadmApi = 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta2';
+
+/**
+ * The kubeadm config API a Kubernetes minor reads: v1beta4 from 1.31 (extraArgs as a list of
+ * name/value pairs, timeouts in one block), v1beta3 from 1.22 (nodeRegistration's
+ * imagePullPolicy, skipPhases), v1beta2 for 1.20 and 1.21 (neither of those fields).
+ */
+export function kubeadmApi(minor: number): KubeadmApi {
+  if (minor >= 31) return 'kubeadm.k8s.io/v1beta4';
+  return minor >= 22 ? 'kubeadm.k8s.io/v1beta3' : 'kubeadm.k8s.io/v1beta2';
 }
+
+/** v1beta3 added nodeRegistration.imagePullPolicy and InitConfiguration.skipPhases. */
+const hasV1beta3Fields = (ctx: RenderContext) => ctx.minor >= 22;
+/** Pod Security admission's v1 configuration and the kubelet's seccompDefault: Kubernetes ≥ 1.25. */
+export const hasPodSecurityV1 = (ctx: RenderContext) => ctx.minor >= 25;
 
 function args(ctx: RenderContext, a: Args): Args | { name: string; value: string }[] {
   const keys = Object.keys(a).sort();
@@ -40,7 +52,7 @@ function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string,
   return {
     name: node.hostname,
     criSocket: 'unix:///var/run/containerd/containerd.sock',
-    imagePullPolicy: 'IfNotPresent',
+    ...(hasV1beta3Fields(ctx) ? { imagePullPolicy: 'IfNotPresent' } : {}),
     kubeletExtraArgs: args(ctx, kubeletArgs(node)),
     taints,
   };
@@ -67,7 +79,7 @@ export function kubeletConfiguration(ctx: RenderContext): Record<string, unknown
           protectKernelDefaults: true,
           makeIPTablesUtilChains: true,
           eventRecordQPS: 5,
-          seccompDefault: true,
+          ...(hasPodSecurityV1(ctx) ? { seccompDefault: true } : {}),
           streamingConnectionIdleTimeout: '5m0s',
           tlsCipherSuites: TLS_CIPHERS,
         }
@@ -99,7 +111,7 @@ function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
       pathType: 'DirectoryOrCreate',
     },
   ];
-  apiArgs['admission-control-config-file'] = `${KUBEADM_DIR}/admission.yaml`;
+  if (hasPodSecurityV1(ctx)) apiArgs['admission-control-config-file'] = `${KUBEADM_DIR}/admission.yaml`;
   if (sec.auditPolicy) {
     Object.assign(apiArgs, {
       'audit-policy-file': `${KUBEADM_DIR}/audit-policy.yaml`,
@@ -189,9 +201,18 @@ function timeouts(ctx: RenderContext): Record<string, unknown> {
   };
 }
 
-/** kube-proxy is skipped when Cilium replaces it. */
+/** kube-proxy is skipped when Cilium replaces it (before v1beta3: `kubeadmInitFlags`). */
 function skipPhases(ctx: RenderContext): Record<string, unknown> {
-  return ctx.spec.spec.networking.cni.plugin === 'cilium' ? { skipPhases: ['addon/kube-proxy'] } : {};
+  return ctx.spec.spec.networking.cni.plugin === 'cilium' && hasV1beta3Fields(ctx)
+    ? { skipPhases: ['addon/kube-proxy'] }
+    : {};
+}
+
+/** Flags `kubeadm init` needs beside its config: what v1beta2 cannot say in the file. */
+export function kubeadmInitFlags(ctx: RenderContext): string[] {
+  return ctx.spec.spec.networking.cni.plugin === 'cilium' && !hasV1beta3Fields(ctx)
+    ? ['--skip-phases=addon/kube-proxy']
+    : [];
 }
 
 /** The kubeadm config file for one node: init (first control plane) or join. */

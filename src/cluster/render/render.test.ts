@@ -73,6 +73,31 @@ describe('render', () => {
     assert.equal(join.discovery.bootstrapToken.caCertHashes[0].startsWith('sha256:'), true);
   });
 
+  it('writes kubeadm v1beta2 for 1.20 and 1.21: no field v1beta2 lacks, kube-proxy skipped by flag, k8s.gcr.io pause', async () => {
+    for (const version of ['v1.20.2', 'v1.21.14']) {
+      const a = await render({ version, networking: { cni: { plugin: 'cilium' } } });
+      const cp = nodeFile(a, 'z1r1-1', '/etc/kubernetes/ingot/kubeadm.yaml');
+      const [init, clusterCfg, kubelet] = docs(cp);
+      assert.equal(init.apiVersion, 'kubeadm.k8s.io/v1beta2');
+      assert.equal(clusterCfg.apiVersion, 'kubeadm.k8s.io/v1beta2');
+      assert.equal(init.nodeRegistration.imagePullPolicy, undefined);
+      assert.equal(init.skipPhases, undefined);
+      assert.equal(kubelet.seccompDefault, undefined, 'seccompDefault is 1.25+');
+      assert.equal(
+        clusterCfg.apiServer.extraArgs['admission-control-config-file'],
+        undefined,
+        'no PodSecurity before 1.25',
+      );
+      const join = docs(nodeFile(a, 'z2r1-1', '/etc/kubernetes/ingot/kubeadm.yaml'))[0];
+      assert.equal(join.apiVersion, 'kubeadm.k8s.io/v1beta2');
+      assert.equal(join.nodeRegistration.imagePullPolicy, undefined);
+      const boot = nodeFile(a, 'z1r1-1', '/usr/local/sbin/ingot-bootstrap');
+      assert.match(boot, /kubeadm init --config \S+ --skip-phases=addon\/kube-proxy/);
+    }
+    const ctd = nodeFile(await render({ version: 'v1.20.2' }), 'z1r1-1', '/etc/containerd/config.toml');
+    assert.match(ctd, /sandbox_image = "k8s\.gcr\.io\/pause:3\.2"/);
+  });
+
   it('gives kube-vip super-admin.conf only on the kubeadm init node and switches it back after init', async () => {
     const a = await render({});
     assert.match(

@@ -82,5 +82,15 @@ export const IMAGES = {
 export function pauseImage(minor: number): string {
   if (minor >= 34) return 'registry.k8s.io/pause:3.10.1';
   if (minor >= 31) return 'registry.k8s.io/pause:3.10';
-  return 'registry.k8s.io/pause:3.9';
+  if (minor >= 26) return 'registry.k8s.io/pause:3.9';
+  // Older kubeadm: constants.PauseVersion and its default registry (k8s.gcr.io before 1.25).
+  const older: Record<number, string> = {
+    25: 'registry.k8s.io/pause:3.8',
+    24: 'k8s.gcr.io/pause:3.7',
+    23: 'k8s.gcr.io/pause:3.6',
+    22: 'k8s.gcr.io/pause:3.5',
+    21: 'k8s.gcr.io/pause:3.4.1',
+    20: 'k8s.gcr.io/pause:3.2',
+  };
+  return older[minor] ?? 'registry.k8s.io/pause:3.9';
 }

@@ -3,8 +3,11 @@ import { type AnyCidr, overlaps, parseAnyCidr, parseIpv4Span } from './cidr.ts';
 import type { Problem } from './problems.ts';
 import type { BgpPeer, ClusterSpec } from './types.ts';
 
-/** Oldest Kubernetes minor Ingot renders for: the oldest still patched upstream in 2026 plus slack. */
-export const MIN_MINOR = 29;
+/**
+ * Oldest Kubernetes minor Ingot renders for: 1.20, the release Ingot builds from Debian's source
+ * and runs in its test bed (docs/kubernetes.md). kubeadm config is v1beta2 below 1.22.
+ */
+export const MIN_MINOR = 20;
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

@@ -1,0 +1,369 @@
+/**
+ * The multi-node test bed (docs/kubernetes.md): real Kubernetes 1.20.2 from the bundle
+ * `scripts/kubernetes-bundle.ts` builds, running natively, one namespace set per node
+ * (node.ts) on a private bridge in the bed's hub namespace, which also runs the API's load
+ * balancer (Debian's haproxy, Ingot's rendered config) on 10.78.0.100. The first control plane
+ * runs `kubeadm init` with Ingot's rendered config, the others join; nodes go Ready on Debian's
+ * CNI bridge plugin with static routes between the nodes' pod subnets.
+ *
+ * `down` works from names alone (namespaces `itb-<bed>-*`, cgroups of the same names) as well
+ * as from the state file, so a bed whose `up` died half-way is still cleaned up.
+ */
+import { execFile, spawn } from 'node:child_process';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { kubernetesCacheDir } from '../../bundles/build/build.ts';
+import { bundleDirName, KUBERNETES_1_20 } from '../../bundles/build/recipe.ts';
+import { parseImageRef, withoutArchSuffix } from '../../core/bundle.ts';
+import { run, stopPid } from '../../host/process.ts';
+import { listNamespaces } from '../netns.ts';
+import { hierarchies, inNode, killNode, type NodePlan, startNode, waitContainerd } from './node.ts';
+import { renderBed } from './render.ts';
+import { restoreSysctls, saveSysctls } from './sysctls.ts';
+import { type BedLayout, bedLayout, nodeNs, nodePodCidr } from './topology.ts';
+
+const execFileP = promisify(execFile);
+
+export const DEFAULT_ROOT = '/tmp/ingot-testbed';
+
+export interface BedNode {
+  readonly name: string;
+  readonly ns: string;
+  readonly ip: string;
+  readonly role: 'control-plane' | 'worker';
+  readonly pid: number;
+}
+
+export interface BedState {
+  readonly name: string;
+  readonly topology: string;
+  readonly hubNs: string;
+  readonly endpoint: string;
+  readonly bundle: string;
+  sysctls: Record<string, string>;
+  haproxyPid: number | null;
+  nodes: BedNode[];
+  /** Seconds per phase of `up`. */
+  timings: Record<string, number>;
+  adminKubeconfig: string;
+}
+
+export interface UpOptions {
+  readonly name?: string;
+  readonly topology?: string;
+  readonly root?: string;
+  /** The cache `scripts/kubernetes-bundle.ts` built into (INGOT_CACHE, default /var/cache/ingot). */
+  readonly cache?: string;
+  readonly say?: (line: string) => void;
+}
+
+/** The bundle directory of the recipe the bed runs. */
+export function bedBundle(cache = process.env.INGOT_CACHE ?? '/var/cache/ingot'): string {
+  return join(kubernetesCacheDir(cache), bundleDirName(KUBERNETES_1_20));
+}
+
+const stateFile = (root: string, name: string) => join(root, name, 'state.json');
+
+export function readState(root: string, name: string): BedState | null {
+  try {
+    return JSON.parse(readFileSync(stateFile(root, name), 'utf8')) as BedState;
+  } catch {
+    return null;
+  }
+}
+
+function writeState(root: string, s: BedState): void {
+  writeFileSync(stateFile(root, s.name), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Image archives of the bundle with the names containerd must know them by. */
+async function bundleImages(bundle: string): Promise<{ file: string; refs: string[]; aliases: string[] }[]> {
+  const files = [
+    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) =>
+      join(bundle, 'kubernetes', 'server', 'bin', `${c}.tar`),
+    ),
+    join(bundle, 'images', 'pause.tar'),
+    join(bundle, 'images', 'etcd.tar'),
+  ];
+  const out = [];
+  for (const file of files) {
+    const { stdout } = await execFileP('tar', ['-xOf', file, 'manifest.json'], { maxBuffer: 2 ** 20 });
+    const refs = (JSON.parse(stdout) as { RepoTags: string[] }[]).flatMap((m) => m.RepoTags);
+    const aliases = refs.flatMap((r) => {
+      const p = parseImageRef(r);
+      const a = p ? withoutArchSuffix(p, 'amd64') : null;
+      return a ? [a] : [];
+    });
+    out.push({ file, refs, aliases });
+  }
+  return out;
+}
+
+async function importImages(pid: number, images: Awaited<ReturnType<typeof bundleImages>>, worker: boolean) {
+  const ctr = (...a: string[]) =>
+    inNode(pid, 'ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', ...a]);
+  for (const im of images) {
+    const name = im.file.split('/').pop()!;
+    if (worker && !['kube-proxy.tar', 'pause.tar'].includes(name)) continue;
+    await ctr('images', 'import', im.file);
+    for (const [i, a] of im.aliases.entries())
+      await ctr('images', 'tag', '--force', im.refs[i] ?? im.refs[0], a);
+  }
+}
+
+/** Brings a bed up and returns its state; on any failure it takes everything down again and rethrows. */
+export async function up(o: UpOptions = {}): Promise<BedState> {
+  const bed = bedLayout(o.name ?? 'tb', o.topology ?? '1+1');
+  const root = o.root ?? DEFAULT_ROOT;
+  const say = o.say ?? (() => {});
+  const bundle = bedBundle(o.cache);
+  if (!existsSync(join(bundle, 'ingot-build.json')))
+    throw new Error(
+      `no Kubernetes bundle at ${bundle}: run \`node scripts/kubernetes-bundle.ts\` first (CI does)`,
+    );
+  if (readState(root, bed.name) || (await listNamespaces()).some((n) => n.startsWith(`itb-${bed.name}-`)))
+    throw new Error(`test bed ${bed.name} exists: \`ingot lab testbed down --name ${bed.name}\` first`);
+  const started = Date.now();
+  let mark = started;
+  const lap = (phase: string) => {
+    const now = Date.now();
+    state.timings[phase] = Math.round((now - mark) / 100) / 10;
+    mark = now;
+    writeState(root, state);
+  };
+  mkdirSync(join(root, bed.name), { recursive: true });
+  const rendered = await renderBed(bed);
+  const state: BedState = {
+    name: bed.name,
+    topology: bed.topology,
+    hubNs: bed.hubNs,
+    endpoint: bed.endpoint,
+    bundle,
+    sysctls: saveSysctls(),
+    haproxyPid: null,
+    nodes: [],
+    timings: {},
+    adminKubeconfig: rendered.adminKubeconfig,
+  };
+  writeState(root, state);
+  try {
+    lap('render');
+    await hub(bed, root, rendered.haproxy, state);
+    lap('network');
+    const images = await bundleImages(bundle);
+    const plans: NodePlan[] = rendered.nodes.map((n, i) => ({
+      name: n.hostname,
+      ns: nodeNs(bed, n.hostname),
+      ip: n.ip,
+      prefixLen: Number(bed.cidr.split('/')[1]),
+      gateway: bed.gateway,
+      podCidr: nodePodCidr(bed, i),
+      routes: rendered.nodes.flatMap((m, j) => (j === i ? [] : [{ cidr: nodePodCidr(bed, j), via: m.ip }])),
+      dir: join(root, bed.name, n.hostname),
+      bundle,
+      hosts: rendered.nodes.map((m) => ({ name: m.hostname, ip: m.ip })),
+    }));
+    for (const [i, p] of plans.entries()) {
+      const r = rendered.nodes[i];
+      const pid = await startNode(p, bed.hubNs, r, rendered.containerd[r.hostname]);
+      state.nodes.push({ name: p.name, ns: p.ns, ip: p.ip, role: r.role, pid });
+      writeState(root, state);
+    }
+    await Promise.all(state.nodes.map((n) => waitContainerd(n.pid)));
+    lap('nodes');
+    await Promise.all(state.nodes.map((n) => importImages(n.pid, images, n.role === 'worker')));
+    lap('images');
+    const skip = '--skip-phases=preflight,addon/coredns';
+    const first = rendered.nodes.find((n) => n.init)!;
+    const firstPid = state.nodes.find((n) => n.name === first.hostname)!.pid;
+    say(`kubeadm init on ${first.hostname}`);
+    // No preflight (no crictl; a namespace is not a machine), no CoreDNS (Debian has no source for it).
+    await kubeadm(
+      firstPid,
+      ['init', '--config', first.kubeadmConfig, skip],
+      join(root, bed.name, first.hostname),
+    );
+    lap('init');
+    const joinNode = (n: (typeof rendered.nodes)[number], extra: string) => {
+      say(`kubeadm join${extra} on ${n.hostname}`);
+      const pid = state.nodes.find((x) => x.name === n.hostname)!.pid;
+      const dir = join(root, bed.name, n.hostname);
+      return kubeadm(pid, ['join', '--config', n.kubeadmConfig, '--skip-phases=preflight'], dir);
+    };
+    // Control planes join one by one (each adds an etcd member); workers meanwhile, through
+    // the load balancer, which only sends them to API servers answering /readyz.
+    await Promise.all([
+      (async () => {
+        for (const n of rendered.nodes.filter((x) => !x.init && x.role === 'control-plane'))
+          await joinNode(n, ' --control-plane');
+      })(),
+      ...rendered.nodes.filter((x) => x.role === 'worker').map((n) => joinNode(n, '')),
+    ]);
+    lap('join');
+    await waitReady(firstPid, state.nodes.length, 180_000);
+    lap('ready');
+    state.timings.total = Math.round((Date.now() - started) / 100) / 10;
+    writeState(root, state);
+    return state;
+  } catch (e) {
+    const logs = keepLogs(root, bed.name);
+    say(`up failed: ${(e as Error).message}; the nodes' logs are in ${logs}; taking the bed down`);
+    await down({ name: bed.name, root }).catch(() => {});
+    throw e;
+  }
+}
+
+/** Copies every node's logs to `<root>/<bed>-logs/<node>/` (down removes the bed's directory). */
+function keepLogs(root: string, name: string): string {
+  const out = join(root, `${name}-logs`);
+  rmSync(out, { recursive: true, force: true });
+  const dir = join(root, name);
+  for (const node of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+    if (!node.isDirectory()) continue;
+    for (const f of readdirSync(join(dir, node.name)).filter((x) => x.endsWith('.log'))) {
+      mkdirSync(join(out, node.name), { recursive: true });
+      cpSync(join(dir, node.name, f), join(out, node.name, f));
+    }
+  }
+  return out;
+}
+
+async function kubeadm(pid: number, args: string[], dir: string): Promise<void> {
+  try {
+    const out = await inNode(pid, 'kubeadm', [...args, '-v=1']);
+    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), out);
+  } catch (e) {
+    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), String((e as Error).message));
+    throw new Error(
+      `kubeadm ${args[0]} failed (${join(dir, `kubeadm-${args[0]}.log`)}): ${(e as Error).message.slice(-2000)}`,
+    );
+  }
+}
+
+/** Waits until `count` nodes report Ready (kubectl inside the first control plane). */
+async function waitReady(pid: number, count: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const out = await inNode(pid, 'kubectl', [
+        '--kubeconfig',
+        '/etc/kubernetes/admin.conf',
+        'get',
+        'nodes',
+        '-o',
+        'json',
+      ]);
+      const nodes = (
+        JSON.parse(out) as { items: { status: { conditions: { type: string; status: string }[] } }[] }
+      ).items;
+      const ready = nodes.filter((n) =>
+        n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      last = `${ready.length}/${count} Ready`;
+      if (ready.length >= count) return;
+    } catch (e) {
+      last = (e as Error).message.slice(0, 300);
+    }
+    await sleep(1000);
+  }
+  throw new Error(`nodes not Ready after ${timeoutMs / 1000} s: ${last}`);
+}
+
+/** The hub: namespace, bridge with the gateway and API addresses, haproxy. */
+async function hub(bed: BedLayout, root: string, haproxyCfg: string, state: BedState): Promise<void> {
+  const len = bed.cidr.split('/')[1];
+  await run('ip', ['netns', 'add', bed.hubNs]);
+  const ipn = (...a: string[]) => run('ip', ['-n', bed.hubNs, ...a]);
+  await ipn('link', 'set', 'lo', 'up');
+  await ipn('link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0');
+  await ipn('addr', 'add', `${bed.gateway}/${len}`, 'dev', 'br0');
+  await ipn('addr', 'add', `${bed.endpoint}/${len}`, 'dev', 'br0');
+  await ipn('link', 'set', 'br0', 'up');
+  const cfg = join(root, bed.name, 'haproxy.cfg');
+  writeFileSync(cfg, haproxyCfg.replace(/bind :(\d+)/g, `bind ${bed.endpoint}:$1`));
+  const log = openSync(join(root, bed.name, 'haproxy.log'), 'a');
+  const child = spawn('ip', ['netns', 'exec', bed.hubNs, 'haproxy', '-db', '-f', cfg], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  await sleep(300);
+  if (!existsSync(`/proc/${child.pid}`))
+    throw new Error(
+      `haproxy did not start: ${readFileSync(join(root, bed.name, 'haproxy.log'), 'utf8').slice(-500)}`,
+    );
+  state.haproxyPid = child.pid ?? null;
+  writeState(root, state);
+}
+
+/** Takes a bed down: every process by PID, namespaces, cgroups, files; restores the sysctls. */
+export async function down(o: { name?: string; root?: string } = {}): Promise<string[]> {
+  const name = o.name ?? 'tb';
+  const root = o.root ?? DEFAULT_ROOT;
+  const done: string[] = [];
+  const state = readState(root, name);
+  const prefix = `itb-${name}-`;
+  const nss = (await listNamespaces()).filter((n) => n.startsWith(prefix));
+  const cgs = new Set<string>();
+  for (const h of hierarchies())
+    for (const d of (await run('ls', [h]).catch(() => '')).split('\n')) if (d.startsWith(prefix)) cgs.add(d);
+  for (const ns of new Set([...(state?.nodes.map((n) => n.ns) ?? []), ...cgs])) {
+    await killNode(ns);
+    done.push(`killed ${ns}`);
+  }
+  await stopPid(state?.haproxyPid, 1000);
+  for (const ns of nss) {
+    const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => ''))
+      .split('\n')
+      .map(Number)
+      .filter((p) => p > 0);
+    await Promise.all(pids.map((p) => stopPid(p, 1000)));
+    await run('ip', ['netns', 'del', ns]).catch(() => {});
+    done.push(`deleted netns ${ns}`);
+  }
+  if (state) {
+    const restored = restoreSysctls(state.sysctls);
+    if (restored.length) done.push(`restored ${restored.join(', ')}`);
+  }
+  rmSync(join(root, name), { recursive: true, force: true });
+  return done;
+}
+
+export interface BedStatus {
+  readonly name: string;
+  readonly topology: string;
+  readonly nodes: readonly (BedNode & { alive: boolean })[];
+  readonly timings: Record<string, number>;
+}
+
+export function status(o: { name?: string; root?: string } = {}): BedStatus | null {
+  const s = readState(o.root ?? DEFAULT_ROOT, o.name ?? 'tb');
+  if (!s) return null;
+  return {
+    name: s.name,
+    topology: s.topology,
+    nodes: s.nodes.map((n) => ({ ...n, alive: existsSync(`/proc/${n.pid}`) })),
+    timings: s.timings,
+  };
+}
+
+/** Runs kubectl with the admin kubeconfig inside the bed's first control plane. */
+export function kubectl(s: BedState, args: readonly string[]): Promise<string> {
+  const cp = s.nodes.find((n) => n.role === 'control-plane');
+  if (!cp) throw new Error('the bed has no control plane');
+  return inNode(cp.pid, 'kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', ...args]);
+}

@@ -1,0 +1,308 @@
+/**
+ * The multi-node test bed (src/lab/testbed, docs/kubernetes.md) against real Kubernetes 1.20.2
+ * built from Debian's source: a control plane and a worker as namespaces on this host, brought
+ * up with Ingot's rendered kubeadm config; the API is used through @kubernetes/client-node.
+ * In CI the bundle must be there (.ci/run builds it): a missing one fails this suite.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { type ApiAccess, apiAccess } from '../src/lab/testbed/api.ts';
+import { type BedState, bedBundle, down, up } from '../src/lab/testbed/bed.ts';
+import { inNode, killNode } from '../src/lab/testbed/node.ts';
+import { KUBELET_SYSCTLS, saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { listNamespaces } from '../src/lab/netns.ts';
+import { skipUnless } from './support/needs.ts';
+
+const NEEDS = {
+  root: true,
+  programs: ['containerd', 'runc', 'ctr', 'haproxy', 'umoci', 'skopeo', 'nsenter', 'curl'],
+  files: {
+    'the Kubernetes 1.20.2 bundle (node scripts/kubernetes-bundle.ts)': join(bedBundle(), 'ingot-build.json'),
+    'busybox-static': '/bin/busybox',
+  },
+};
+const IMAGE = 'ingot.test/httpd:1';
+
+/** Calls `fn` until it resolves, for up to a minute; then throws its last error. */
+async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+/** A one-layer image with busybox's httpd (umoci + skopeo), as a docker archive. */
+function httpdImage(dir: string): string {
+  const layout = join(dir, 'layout');
+  const bundle = join(dir, 'bundle');
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  run('umoci', ['init', '--layout', layout]);
+  run('umoci', ['new', '--image', `${layout}:t`]);
+  run('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
+  mkdirSync(join(bundle, 'rootfs', 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(bundle, 'rootfs', 'bin', 'busybox'));
+  symlinkSync('busybox', join(bundle, 'rootfs', 'bin', 'sh'));
+  run('umoci', ['repack', '--image', `${layout}:t`, bundle]);
+  run('umoci', ['config', '--image', `${layout}:t`, '--architecture', 'amd64', '--os', 'linux']);
+  const out = join(dir, 'httpd.tar');
+  run('skopeo', ['copy', '--quiet', `oci:${layout}:t`, `docker-archive:${out}:${IMAGE}`]);
+  return out;
+}
+
+describe('the test bed, 1 control plane + 1 worker', {
+  skip: skipUnless(NEEDS),
+  timeout: 15 * 60_000,
+}, () => {
+  const name = 'tbt';
+  let root = '';
+  let bed: BedState;
+  let api: ApiAccess;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  const sysctlsBefore = saveSysctls();
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
+    const t = Date.now();
+    bed = await up({ name, topology: '1+1', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
+    process.stderr.write(
+      `testbed 1+1 up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
+    );
+    api = await apiAccess(bed, root);
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
+      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
+      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
+      currentContext: 'tb',
+    });
+    core = kc.makeApiClient(CoreV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
+  });
+
+  after(async () => {
+    await api?.close();
+    if (!root) return;
+    await down({ name, root });
+    // Cleaned up: no namespace, no cgroup, the kubelet's host sysctls as they were.
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
+      [],
+    );
+    assert.equal(existsSync(`/sys/fs/cgroup/pids/itb-${name}-node1`), false);
+    assert.deepEqual(saveSysctls(), sysctlsBefore, `sysctls ${KUBELET_SYSCTLS.join(', ')} restored`);
+    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
+    if (bed) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('has both nodes Ready, running Kubernetes v1.20.2', async () => {
+    const nodes = (await core.listNode()).items;
+    assert.deepEqual(nodes.map((n) => n.metadata?.name).sort(), ['node1', 'node2']);
+    for (const n of nodes) {
+      assert.equal(n.status?.nodeInfo?.kubeletVersion, 'v1.20.2');
+      assert.ok(
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        `${n.metadata?.name} is not Ready`,
+      );
+    }
+  });
+
+  it('spreads a 2-replica Deployment over both nodes and answers through a ClusterIP Service via kube-proxy', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
+    try {
+      const tar = httpdImage(work);
+      for (const n of bed.nodes)
+        await inNode(n.pid, 'ctr', [
+          '--address',
+          '/run/containerd/containerd.sock',
+          '-n',
+          'k8s.io',
+          'images',
+          'import',
+          tar,
+        ]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    const labels = { app: 'echo' };
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'echo' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              tolerations: [
+                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
+              ],
+              affinity: {
+                podAntiAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
+                  ],
+                },
+              },
+              containers: [
+                {
+                  name: 'httpd',
+                  image: IMAGE,
+                  imagePullPolicy: 'Never',
+                  command: [
+                    '/bin/busybox',
+                    'sh',
+                    '-c',
+                    'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
+                  ],
+                  ports: [{ containerPort: 8080 }],
+                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const svc = await core.createNamespacedService({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'echo' },
+        spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    const clusterIp = svc.spec?.clusterIP;
+    assert.ok(clusterIp, 'the Service has a cluster IP');
+
+    let pods: { name: string; node: string }[] = [];
+    for (let i = 0; i < 120; i++) {
+      const list = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=echo' })).items;
+      pods = list
+        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName! }));
+      if (pods.length === 2) break;
+      await sleep(1000);
+    }
+    assert.equal(pods.length, 2, 'both replicas Ready');
+    assert.deepEqual(pods.map((p) => p.node).sort(), ['node1', 'node2']);
+
+    // From the worker's network namespace: the service IP exists only as kube-proxy's rules.
+    const worker = bed.nodes.find((n) => n.role === 'worker')!;
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) {
+      const body = await inNode(worker.pid, 'curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`]).catch(
+        () => '',
+      );
+      if (body.trim()) seen.add(body.trim());
+    }
+    assert.deepEqual(
+      [...seen].sort(),
+      pods.map((p) => p.name).sort(),
+      'both pods answer through the Service',
+    );
+  });
+});
+
+describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker', {
+  skip: skipUnless(NEEDS),
+  timeout: 20 * 60_000,
+}, () => {
+  const name = 'tbha';
+  let root = '';
+  let bed: BedState;
+  let api: ApiAccess;
+  let core: CoreV1Api;
+  const sysctlsBefore = saveSysctls();
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
+    const t = Date.now();
+    bed = await up({ name, topology: 'ha', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
+    process.stderr.write(
+      `testbed ha up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
+    );
+    api = await apiAccess(bed, root);
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
+      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
+      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
+      currentContext: 'tb',
+    });
+    core = kc.makeApiClient(CoreV1Api);
+  });
+
+  after(async () => {
+    await api?.close();
+    if (!root) return;
+    await down({ name, root });
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
+      [],
+    );
+    assert.deepEqual(saveSysctls(), sysctlsBefore);
+    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
+    if (bed) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('has 3 control planes and a worker Ready, and an etcd cluster of the 3 control planes', async () => {
+    const nodes = (await core.listNode()).items;
+    assert.equal(nodes.length, 4);
+    for (const n of nodes)
+      assert.ok(
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        n.metadata?.name,
+      );
+    // etcd's own member list (its gRPC gateway, with kubeadm's health-check client certificate).
+    const first = bed.nodes[0];
+    const pki = '/etc/kubernetes/pki/etcd';
+    const out = await inNode(first.pid, 'curl', [
+      '-sS',
+      '--cacert',
+      `${pki}/ca.crt`,
+      '--cert',
+      `${pki}/healthcheck-client.crt`,
+      '--key',
+      `${pki}/healthcheck-client.key`,
+      '-X',
+      'POST',
+      '-d',
+      '{}',
+      'https://127.0.0.1:2379/v3/cluster/member/list',
+    ]);
+    const members = (JSON.parse(out) as { members: { name: string }[] }).members.map((m) => m.name).sort();
+    assert.deepEqual(members, ['node1', 'node2', 'node3']);
+  });
+
+  it('keeps answering and writing (etcd quorum) with the first control plane killed', async () => {
+    const first = bed.nodes.find((n) => n.role === 'control-plane')!;
+    await killNode(first.ns);
+    // haproxy checks every second and drops a server after 2 failures; until then a request
+    // may still reach the dead one, so each call is retried for up to a minute.
+    await eventually(() =>
+      core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'after-kill' }, data: { killed: first.name } },
+      }),
+    );
+    const cm = await eventually(() =>
+      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-kill' }),
+    );
+    // A write needs an etcd quorum: two of the three members are left.
+    assert.equal(cm.data?.killed, 'node1');
+  });
+});
