@@ -8,6 +8,7 @@ import { ErrorCode, type IngotError } from '../core/errors.ts';
 import { jobsContract } from './jobs-contract.ts';
 import { type Harness, machineInput, rejectsWith } from './testing.ts';
 import { bundleContract } from './bundles-contract.ts';
+import { powerReadingsContract } from './power-readings-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -20,6 +21,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     });
 
     bundleContract(() => h);
+    powerReadingsContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');
