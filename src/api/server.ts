@@ -24,6 +24,7 @@ import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } fr
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
+import { costRoutes } from './routes/cost.ts';
 import { eventRoutes } from './routes/events.ts';
 import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
@@ -137,6 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       await v1.register(clusterRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store));
+      await v1.register(costRoutes(deps.store));
     },
     { prefix: '/api/v1' },
   );
