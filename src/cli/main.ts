@@ -8,6 +8,7 @@ import { Exit, exitFor } from './client.ts';
 import { registerBmcCommand } from './commands/bmc.ts';
 import { registerBundleCommand } from './commands/bundle.ts';
 import { registerClusterCommand } from './commands/cluster.ts';
+import { registerCostCommands } from './commands/cost.ts';
 import { registerImageCommand } from './commands/image.ts';
 import { registerLabCommand } from './commands/lab.ts';
 import { registerMachine } from './commands/machine.ts';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--url <url>', 'region URL (env INGOT_URL; default http://127.0.0.1:8080)')
     .option('--token <token>', 'bearer token (env INGOT_TOKEN, or `ingot login`)')
-    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .option('-o, --output <format>', 'table, json or yaml (csv for cost)', 'table')
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerToken(program);
   registerBmcCommand(program);
   registerClusterCommand(program);
+  registerCostCommands(program);
   registerLabCommand(program);
   registerImageCommand(program);
   registerBundleCommand(program);
