@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { fieldPathOf } from '../core/field-path.ts';
 import {
   type CostModelFile,
   CostModelT,
@@ -24,15 +25,7 @@ const validateModel = ajv.compile(CostModelT);
 const validateTable = ajv.compile(PriceTableT);
 
 function fieldOf(e: ErrorObject): string {
-  const base = e.instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-    .replace(/^\./, '');
-  const p = e.params as Record<string, unknown>;
-  const extra = (p.missingProperty ?? p.additionalProperty) as string | undefined;
-  return [base, extra].filter(Boolean).join('.') || '(root)';
+  return fieldPathOf(e) || '(root)';
 }
 
 function problemText(e: ErrorObject): string {
