@@ -20,6 +20,8 @@ import { createMetrics } from '../observe/metrics.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { hashToken, newTokenSecret } from './auth.ts';
+import { type PowerSampler, startPowerSampler } from './power-sampler.ts';
+import { SensorCache, sensorReader } from './routes/sensors.ts';
 import { buildServer } from './server.ts';
 
 export interface RegionOptions {
@@ -44,6 +46,8 @@ export interface RegionOptions {
    * addresses: `true` for all, or the addresses and CIDRs allowed. @default refused
    */
   allowPrivateSources?: boolean | readonly string[];
+  /** How often every machine's BMC sensors are read for its power readings; 0 turns it off. @default 15 minutes */
+  powerSampleMs?: number;
 }
 
 export interface Region {
@@ -53,6 +57,8 @@ export interface Region {
   readonly url: string;
   /** Set when this start created the first admin token. */
   readonly adminTokenFile: string | null;
+  /** The BMC power sampler (src/api/power-sampler.ts); null when turned off. */
+  readonly powerSampler: PowerSampler | null;
   stop(): Promise<void>;
 }
 
@@ -108,10 +114,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     limits: o.limits,
     hooks: metrics.hooks,
   });
+  const sensorCache = new SensorCache();
   const app = await buildServer({
     store,
     engine,
     metrics,
+    sensorCache,
     logger,
     dataDir: o.dataDir,
     sources: { allowPrivate: o.allowPrivateSources },
@@ -131,6 +139,16 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   }
   engine.start();
+  const sampleMs = o.powerSampleMs ?? 15 * 60_000;
+  const powerSampler =
+    sampleMs > 0
+      ? startPowerSampler({
+          store,
+          read: sensorReader(store, sensorCache),
+          intervalMs: sampleMs,
+          log: app.log,
+        })
+      : null;
   for (const img of interrupted)
     logger.warn({ image: img.name }, 'an image import was interrupted by the last stop; marked failed');
   const addr = app.server.address();
@@ -143,9 +161,11 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     app,
     url,
     adminTokenFile,
+    powerSampler,
     async stop() {
       if (stopped) return;
       stopped = true;
+      powerSampler?.stop();
       await engine.stop();
       await app.close();
       await store.close();

@@ -30,7 +30,7 @@ import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
 import { SourcePolicy, type SourcePolicyOptions } from '../images/source-policy.ts';
 import { machineRoutes } from './routes/machines.ts';
-import { sensorRoutes } from './routes/sensors.ts';
+import { type SensorCache, sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { SHARED_SCHEMAS } from './schemas/index.ts';
@@ -47,6 +47,8 @@ export interface ServerDeps {
   /** Which addresses URL imports (images, bundles) may fetch from (src/images/source-policy.ts). */
   sources?: SourcePolicyOptions;
   version?: string;
+  /** Sensor reads shared with the region's power sampler. */
+  sensorCache?: SensorCache;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -137,7 +139,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store));
-      await v1.register(sensorRoutes(deps.store));
+      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache }));
       await v1.register(costRoutes(deps.store));
     },
     { prefix: '/api/v1' },

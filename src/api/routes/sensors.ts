@@ -112,12 +112,32 @@ async function keepPower(
   });
 }
 
+/**
+ * Reads a machine's sensors through `cache` (so the page and the power sampler share reads) and
+ * keeps the system's power from each fresh read. The machine must have a BMC.
+ */
+export function sensorReader(
+  store: Store,
+  cache: SensorCache,
+  now: () => number = Date.now,
+): (m: Machine, log: FastifyBaseLogger) => Promise<SensorAnswer> {
+  return (m, log) => {
+    const bmc = m.bmc!;
+    // The secret id changes with the password: a corrected password is tried at once.
+    const key = `${bmc.address}\n${bmc.username}\n${bmc.passwordSecretId}`;
+    return cache.get(m.id, key, async () => {
+      const report = await readSensors(store, m);
+      await keepPower(store, m.id, report, now(), log);
+      return report;
+    });
+  };
+}
+
 export function sensorRoutes(
   store: Store,
   o: { cache?: SensorCache; now?: () => number } = {},
 ): FastifyPluginAsyncTypebox {
-  const cache = o.cache ?? new SensorCache();
-  const now = o.now ?? Date.now;
+  const read = sensorReader(store, o.cache ?? new SensorCache(), o.now ?? Date.now);
   return async (app) => {
     app.get('/machines/:id/sensors', {
       config: { role: 'viewer' },
@@ -137,13 +157,7 @@ export function sensorRoutes(
             { details: { machine: m.id } },
           );
         }
-        // The secret id changes with the password: a corrected password is tried at once.
-        const key = `${m.bmc.address}\n${m.bmc.username}\n${m.bmc.passwordSecretId}`;
-        return cache.get(m.id, key, async () => {
-          const report = await readSensors(store, m);
-          await keepPower(store, m.id, report, now(), req.log);
-          return report;
-        });
+        return read(m, req.log);
       },
     });
   };

@@ -78,7 +78,7 @@ export function costCsv(e: Estimate): string {
 
 function scopeTable(s: Scope, currency: string): string {
   const b = s.bareMetal;
-  const head = `${s.scope} ${s.name}: ${s.machines} machines, ${s.vcpus} vCPUs, ${Math.round(s.memoryGiB)} GiB (${currency} per month)`;
+  const head = `${s.scope === 'region' ? 'region' : `${s.scope} ${s.name}`}: ${s.machines} machines, ${s.vcpus} vCPUs, ${Math.round(s.memoryGiB)} GiB (${currency} per month)`;
   const rows = [
     ['bare metal', money(b.total), money(b.perVcpuMonth), money(b.perGiBMonth), '-', ''],
     ...s.options.map((o) => [

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -34,10 +35,18 @@ export function registerServe(program: Command): void {
       '--allow-private-sources [cidrs]',
       'let URL imports (images, bundles) fetch from loopback, link-local and this host’s own addresses (all, or only these comma-separated addresses/CIDRs)',
     )
+    .option(
+      '--power-sample <minutes>',
+      'read every machine’s BMC sensors this often for its power readings (cost model); 0 = off',
+      (v) => Number(v),
+      15,
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       // Everything the region writes (store, logs, images) is the service user's alone.
       process.umask(0o077);
+      if (!Number.isInteger(o.powerSample) || o.powerSample < 0 || o.powerSample > 1440)
+        throw invalid('--power-sample', `"${o.powerSample}" is not a number of minutes from 0 (off) to 1440`);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
       const region = await startRegion({
@@ -50,6 +59,7 @@ export function registerServe(program: Command): void {
         agentPollMs: o.agentPoll,
         limits: { global: o.maxJobs, perRack: o.maxPerRack, perBmc: o.maxPerBmc },
         logLevel: o.logLevel,
+        powerSampleMs: o.powerSample * 60_000,
         allowPrivateSources:
           typeof o.allowPrivateSources === 'string'
             ? o.allowPrivateSources
