@@ -157,11 +157,11 @@ function recommend(
     return `pool ${pool}: every node is in ${worst.domain} ${worst.name}; losing it loses the pool. Spread the pool over at least two ${worst.domain}s (add matching machines elsewhere, or widen the selector's ${worst.domain}s)`;
   const shape = shapeHost ? machineResources(shapeHost) : ZERO;
   const m0 = members[0];
-  const add = additions(members, requested, worst.domain, { zone: m0.zone, rack: m0.rack, r: shape });
+  const extra = additions(members, requested, worst.domain, { zone: m0.zone, rack: m0.rack, r: shape });
   const like = shapeHost
     ? `like ${shapeHost.hostname} (${fmt(shape.cpu)} CPU, ${fmt(shape.memoryGiB)} GiB${gpuCount(shapeHost) ? `, ${gpuCount(shapeHost)} GPUs` : ''})`
     : 'of this pool';
-  const where = [...add.entries()].sort().map(([d, n]) => {
+  const where = [...extra.entries()].sort().map(([d, n]) => {
     const spare = spares.find((s) => s.domain === worst.domain && s.name === d)?.ready ?? 0;
     return `${plural(n, 'machine')} ${like} to ${worst.domain} ${d}${spare > 0 ? ` (${spare} matching ready there now)` : ''}`;
   });
