@@ -93,6 +93,16 @@ describe('CostModel file', () => {
     refused(() => resolveInputs(defaultCostModel(), t), /spec\.currency/, /USD but price table t is in EUR/);
   });
 
+  it('accepts the example model shipped in examples/', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'cost-model.yaml'), 'utf8');
+    const m = parseCostModel(text, 'examples/cost-model.yaml');
+    assert.deepEqual(
+      m.spec.classes.map((c) => c.name),
+      ['gpu', 'control', 'general'],
+    );
+    assert.equal(resolveInputs(m, shippedPriceTable(m.spec.cloud.priceTable)).site.staffFte, 0.5);
+  });
+
   it('publishes schema/cost-model.schema.json and schema/cloud-prices.schema.json generated from the TypeScript schema', () => {
     const root = join(import.meta.dirname, '..', '..', 'schema');
     assert.deepEqual(
