@@ -94,7 +94,10 @@ describe('CostModel file', () => {
   });
 
   it('accepts the example model shipped in examples/', () => {
-    const text = readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'cost', 'cost-model.yaml'), 'utf8');
+    const text = readFileSync(
+      join(import.meta.dirname, '..', '..', 'examples', 'cost', 'cost-model.yaml'),
+      'utf8',
+    );
     const m = parseCostModel(text, 'examples/cost/cost-model.yaml');
     assert.deepEqual(
       m.spec.classes.map((c) => c.name),
