@@ -112,9 +112,13 @@ describe('the node agent on a deployed machine', () => {
     const ca = join(root, 'usr/local/share/ca-certificates/ingot-rack.crt');
     mkdirSync(dirname(ca), { recursive: true });
     writeFileSync(ca, h.certPem ?? '', { mode: 0o644 });
-    writeFileSync(join(bin, 'curl'), `#!/bin/sh\nexec /usr/bin/curl --cacert ${ca} --interface ${ip} "$@"\n`, {
-      mode: 0o755,
-    });
+    writeFileSync(
+      join(bin, 'curl'),
+      `#!/bin/sh\nexec /usr/bin/curl --cacert ${ca} --interface ${ip} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
     let out = '';
     const agent = spawn('sh', [join(root, NODE_AGENT_PATH)], {
       detached: true,
@@ -256,7 +260,10 @@ describe('the node agent on a deployed machine', () => {
     const job = await h.store.enqueueJob(m.id, { kind: 'deploy', steps: ['wait-agent'] }, 'test');
     await port.task(m, job.id, 'bootstrap', { role: 'worker', script: 'true' });
     const auth = { authorization: `Bearer ${token}` };
-    const t = await request(`${h.http.secureUrl}/agent/v1/task?wait=2`, { headers: auth, from: '127.0.0.99' });
+    const t = await request(`${h.http.secureUrl}/agent/v1/task?wait=2`, {
+      headers: auth,
+      from: '127.0.0.99',
+    });
     const id = /T_ID='([^']+)'/.exec(t.body.toString())?.[1];
     assert.ok(id, t.body.toString());
     await request(`${h.http.secureUrl}/agent/v1/tasks/${id}`, {
@@ -280,7 +287,10 @@ describe('the node agent on a deployed machine', () => {
     await h.store.setMachineBootToken(m.id, hashBootToken(boot), Date.now() + 3600_000);
     const job = await h.store.enqueueJob(m.id, { kind: 'deploy', steps: ['wait-agent'] }, 'test');
     const poll = (token: string, from = '127.0.0.98') =>
-      request(`${h.http.secureUrl}/agent/v1/task?wait=0`, { headers: { authorization: `Bearer ${token}` }, from });
+      request(`${h.http.secureUrl}/agent/v1/task?wait=0`, {
+        headers: { authorization: `Bearer ${token}` },
+        from,
+      });
 
     await port.task(m, job.id, 'inventory', {});
     assert.equal((await poll(os)).status, 204, 'the node agent never gets an ephemeral task');

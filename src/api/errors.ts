@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, IngotError, invalid } from '../core/errors.ts';
+import { fieldPathOf } from '../core/field-path.ts';
 import { codeOfStatus, httpStatusOf } from '../core/http-status.ts';
 
 /** A request path for a message: bounded, so a 60 kB path does not come back in the answer. */
@@ -56,15 +57,7 @@ function byStatus(status: number, message: string): IngotError {
 
 /** `/body/bmc/address` + `must have required property 'password'` → `bmc.password`. */
 function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> }, context: string): string {
-  const path = (v.instancePath ?? '')
-    .split('/')
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-    .replace(/^\./, '');
-  const extra = (v.params?.missingProperty ?? v.params?.additionalProperty) as string | undefined;
-  const full = [path, extra].filter(Boolean).join('.').replace('.[', '[');
-  return full || context;
+  return fieldPathOf(v) || context;
 }
 
 /** Fastify's schema validation failure, naming the field. */

@@ -27,6 +27,8 @@ import type { SqlStore } from '../store/sql-store.ts';
 import { checkPlainHttp, PlainHttp } from '../tls/plain-http.ts';
 import { loadServerTls, type ServerTls } from '../tls/server-cert.ts';
 import { hashToken, newTokenSecret } from './auth.ts';
+import { type PowerSampler, startPowerSampler } from './power-sampler.ts';
+import { SensorCache, sensorReader } from './routes/sensors.ts';
 import { buildServer } from './server.ts';
 
 export interface RegionOptions {
@@ -62,6 +64,8 @@ export interface RegionOptions {
   tls?: { certFile?: string; keyFile?: string };
   /** Plain HTTP instead of HTTPS: on loopback only, or anywhere (`insecure`). @default off */
   plainHttp?: PlainHttp;
+  /** How often every machine's BMC sensors are read for its power readings; 0 turns it off. @default 15 minutes */
+  powerSampleMs?: number;
 }
 
 export interface Region {
@@ -74,6 +78,8 @@ export interface Region {
   readonly tls: ServerTls | null;
   /** Set when this start created the first admin token. */
   readonly adminTokenFile: string | null;
+  /** The BMC power sampler (src/api/power-sampler.ts); null when turned off. */
+  readonly powerSampler: PowerSampler | null;
   stop(): Promise<void>;
 }
 
@@ -142,10 +148,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     hooks: metrics.hooks,
     cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
   });
+  const sensorCache = new SensorCache();
   const app = await buildServer({
     store,
     engine,
     metrics,
+    sensorCache,
     logger,
     dataDir: o.dataDir,
     sources: { allowPrivate: o.allowPrivateSources },
@@ -166,6 +174,16 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   }
   engine.start();
+  const sampleMs = o.powerSampleMs ?? 15 * 60_000;
+  const powerSampler =
+    sampleMs > 0
+      ? startPowerSampler({
+          store,
+          read: sensorReader(store, sensorCache),
+          intervalMs: sampleMs,
+          log: app.log,
+        })
+      : null;
   for (const img of interrupted)
     logger.warn({ image: img.name }, 'an image import was interrupted by the last stop; marked failed');
   const addr = app.server.address();
@@ -179,9 +197,11 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     url,
     tls,
     adminTokenFile,
+    powerSampler,
     async stop() {
       if (stopped) return;
       stopped = true;
+      powerSampler?.stop();
       await engine.stop();
       await app.close();
       await store.close();

@@ -25,12 +25,13 @@ import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } fr
 import { EventTail } from './event-stream.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
+import { costRoutes } from './routes/cost.ts';
 import { eventRoutes } from './routes/events.ts';
 import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
 import { SourcePolicy, type SourcePolicyOptions } from '../images/source-policy.ts';
 import { machineRoutes } from './routes/machines.ts';
-import { sensorRoutes } from './routes/sensors.ts';
+import { type SensorCache, sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { SHARED_SCHEMAS } from './schemas/index.ts';
@@ -49,6 +50,8 @@ export interface ServerDeps {
   version?: string;
   /** Serve HTTPS with this certificate (src/tls/server-cert.ts); absent: plain HTTP. */
   tls?: ServerTls;
+  /** Sensor reads shared with the region's power sampler. */
+  sensorCache?: SensorCache;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -168,7 +171,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
-      await v1.register(sensorRoutes(deps.store));
+      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache }));
+      await v1.register(costRoutes(deps.store));
     },
     { prefix: '/api/v1' },
   );

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { BUNDLE_MANIFEST_FILE } from '../core/bundle.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { fieldPathOf } from '../core/field-path.ts';
 import { type BundleManifestFile, BundleManifestFileT } from './manifest-schema.ts';
 
 const MAX_BYTES = 1024 * 1024;
@@ -11,15 +12,7 @@ const validate = ajv.compile(BundleManifestFileT);
 
 /** `/images/2/path` → `images[2].path`. */
 function fieldOf(e: ErrorObject): string {
-  const base = e.instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-    .replace(/^\./, '');
-  const p = e.params as Record<string, unknown>;
-  const extra = (p.missingProperty ?? p.additionalProperty) as string | undefined;
-  return [base, extra].filter(Boolean).join('.') || '(root)';
+  return fieldPathOf(e) || '(root)';
 }
 
 function describe(e: ErrorObject): string {

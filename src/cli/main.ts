@@ -8,6 +8,7 @@ import { Exit, exitFor } from './client.ts';
 import { registerBmcCommand } from './commands/bmc.ts';
 import { registerBundleCommand } from './commands/bundle.ts';
 import { registerClusterCommand } from './commands/cluster.ts';
+import { registerCostCommands } from './commands/cost.ts';
 import { registerImageCommand } from './commands/image.ts';
 import { registerLabCommand } from './commands/lab.ts';
 import { registerLogin } from './commands/login.ts';
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
       '--fingerprint <sha256>',
       'trust only the region certificate with this SHA-256 fingerprint (env INGOT_FINGERPRINT, or `ingot login`)',
     )
-    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .option('-o, --output <format>', 'table, json or yaml (csv for cost)', 'table')
     .showHelpAfterError()
     .exitOverride()
     // Once, before any action: path options become absolute (src/cli/paths.ts).
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerBmcCommand(program);
   registerClusterCommand(program);
+  registerCostCommands(program);
   registerLabCommand(program);
   registerImageCommand(program);
   registerBundleCommand(program);

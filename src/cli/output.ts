@@ -2,11 +2,25 @@
 import { stringify } from 'yaml';
 import { invalid } from '../core/errors.ts';
 
-export type Format = 'table' | 'json' | 'yaml';
+export type Format = 'table' | 'json' | 'yaml' | 'csv';
 
-export function parseFormat(v: string | undefined): Format {
+/** `csv` only for the commands that print one (`allowCsv`: ingot cost). */
+export function parseFormat(v: string | undefined, allowCsv = false): Format {
   if (v === undefined || v === 'table' || v === 'json' || v === 'yaml') return v ?? 'table';
-  throw invalid('-o', `"${v}" is not a format; use table, json or yaml`);
+  if (v === 'csv' && allowCsv) return v;
+  throw invalid('-o', `"${v}" is not a format; use table, json${allowCsv ? ', yaml or csv' : ' or yaml'}`);
+}
+
+/** One CSV line per row, RFC 4180 quoting where a cell needs it. */
+export function csv(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number | null)[])[],
+): string {
+  const cell = (c: string | number | null) => {
+    const t = c === null ? '' : String(c);
+    return /[",\n\r]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  return [headers, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
 }
 
 export function printData(data: unknown, format: Format): boolean {

@@ -337,6 +337,21 @@ ALTER TABLE events ADD COLUMN cluster_id TEXT;
 CREATE INDEX events_cluster ON events (cluster_id, id);
 `,
   },
+  // Version 9: BMC power readings for the cost model's average
+  // watts (src/store/power-readings-sql.ts). One row per machine per minute at most.
+  {
+    version: 9,
+    name: 'power readings',
+    sql: `
+CREATE TABLE power_readings (
+  machine_id TEXT NOT NULL REFERENCES machines (id) ON DELETE CASCADE,
+  at BIGINT NOT NULL,
+  watts DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (machine_id, at)
+);
+CREATE INDEX power_readings_at ON power_readings (at);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

@@ -17,6 +17,8 @@ import type { Db } from './db.ts';
 import * as clusters from './clusters-sql.ts';
 import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
+import * as power from './power-readings-sql.ts';
+import type { PowerAverage } from './power-readings-sql.ts';
 import * as images from './images-sql.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
@@ -326,6 +328,17 @@ export class SqlStore implements Store {
   }
   deleteBundle(nameOrId: string, actor: string): Promise<Bundle> {
     return bundles.deleteBundle(this.#db, nameOrId, actor);
+  }
+
+  // power readings
+  recordPowerReading(machineId: string, at: number, watts: number): Promise<boolean> {
+    return power.recordPowerReading(this.#db, machineId, at, watts);
+  }
+  averagePower(since: number): Promise<Map<string, PowerAverage>> {
+    return power.averagePower(this.#db, since);
+  }
+  prunePowerReadings(before: number): Promise<number> {
+    return power.prunePowerReadings(this.#db, before);
   }
 
   // tokens

@@ -9,6 +9,7 @@ import { jobsContract } from './jobs-contract.ts';
 import { type Harness, machineInput, rejectsWith } from './testing.ts';
 import { bundleContract } from './bundles-contract.ts';
 import { clustersContract } from './clusters-contract.ts';
+import { powerReadingsContract } from './power-readings-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -22,6 +23,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
 
     bundleContract(() => h);
     clustersContract(() => h);
+    powerReadingsContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

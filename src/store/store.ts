@@ -13,6 +13,7 @@ import type { Job, JobKind, JobStatus, JobStep } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
 import type { Arch, Cpu, Disk, Machine, Nic, PowerState } from '../core/machine.ts';
 import type { DhcpMode, IpRange, Subnet } from '../core/subnet.ts';
+import type { PowerAverage } from './power-readings-sql.ts';
 
 export interface NewMachine {
   hostname: string;
@@ -448,6 +449,14 @@ export interface Store {
   ): Promise<Bundle | null>;
   /** Removes the row (and returns it, so the caller can remove the files). */
   deleteBundle(nameOrId: string, actor: string): Promise<Bundle>;
+
+  // BMC power readings (power-readings-sql.ts): the cost model's average watts
+  /** Records a reading in watts at `at` (ms) unless the machine has one in the last minute; false then. */
+  recordPowerReading(machineId: string, at: number, watts: number): Promise<boolean>;
+  /** Per machine: the mean of its readings at or after `since` (ms) and their count. */
+  averagePower(since: number): Promise<Map<string, PowerAverage>>;
+  /** Drops readings older than `before` (ms). */
+  prunePowerReadings(before: number): Promise<number>;
 
   // tokens
   createToken(t: NewToken, actor?: string): Promise<ApiToken>;

@@ -5,9 +5,11 @@
  * cache period. A failed read is kept as long, so an unreachable BMC is not hammered either.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import type { SensorReport } from '../../bmc/driver.ts';
 import { createBmcDriver, type DriverOptions } from '../../bmc/registry.ts';
+import { systemWatts } from '../../bmc/system-watts.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { Store } from '../../store/store.ts';
@@ -91,8 +93,51 @@ async function readSensors(store: Store, m: Machine): Promise<SensorReport> {
   }
 }
 
-export function sensorRoutes(store: Store, o: { cache?: SensorCache } = {}): FastifyPluginAsyncTypebox {
-  const cache = o.cache ?? new SensorCache();
+/**
+ * Keeps the system's power from a fresh read for the cost model's average watts
+ * (store.recordPowerReading: one a minute per machine at most). A failed write loses one
+ * sample, never the page's answer.
+ */
+async function keepPower(
+  store: Store,
+  machineId: string,
+  report: SensorReport,
+  now: number,
+  log: FastifyBaseLogger,
+) {
+  const watts = systemWatts(report.readings);
+  if (watts === null) return;
+  await store.recordPowerReading(machineId, now, watts).catch((e: unknown) => {
+    log.warn({ machine: machineId, err: (e as Error).message }, 'power reading not recorded');
+  });
+}
+
+/**
+ * Reads a machine's sensors through `cache` (so the page and the power sampler share reads) and
+ * keeps the system's power from each fresh read. The machine must have a BMC.
+ */
+export function sensorReader(
+  store: Store,
+  cache: SensorCache,
+  now: () => number = Date.now,
+): (m: Machine, log: FastifyBaseLogger) => Promise<SensorAnswer> {
+  return (m, log) => {
+    const bmc = m.bmc!;
+    // The secret id changes with the password: a corrected password is tried at once.
+    const key = `${bmc.address}\n${bmc.username}\n${bmc.passwordSecretId}`;
+    return cache.get(m.id, key, async () => {
+      const report = await readSensors(store, m);
+      await keepPower(store, m.id, report, now(), log);
+      return report;
+    });
+  };
+}
+
+export function sensorRoutes(
+  store: Store,
+  o: { cache?: SensorCache; now?: () => number } = {},
+): FastifyPluginAsyncTypebox {
+  const read = sensorReader(store, o.cache ?? new SensorCache(), o.now ?? Date.now);
   return async (app) => {
     app.get('/machines/:id/sensors', {
       config: { role: 'viewer' },
@@ -112,9 +157,7 @@ export function sensorRoutes(store: Store, o: { cache?: SensorCache } = {}): Fas
             { details: { machine: m.id } },
           );
         }
-        // The secret id changes with the password: a corrected password is tried at once.
-        const key = `${m.bmc.address}\n${m.bmc.username}\n${m.bmc.passwordSecretId}`;
-        return cache.get(m.id, key, () => readSensors(store, m));
+        return read(m, req.log);
       },
     });
   };

@@ -45,7 +45,7 @@ const PlannedNodeT = Type.Object({
   ),
 });
 
-const WhatIfRowT = Type.Object(
+export const WhatIfRowT = Type.Object(
   {
     domain: Lit(['zone', 'rack'] as const),
     name: Type.String(),

@@ -16,6 +16,7 @@ import { TokenT } from './tokens.ts';
 export * from './bundles.ts';
 export * from './clusters.ts';
 export * from './common.ts';
+export * from './cost.ts';
 export * from './events.ts';
 export * from './images.ts';
 export * from './machines.ts';

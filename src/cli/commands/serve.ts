@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
 import { defaultDataDir } from '../paths.ts';
 
 export function registerServe(program: Command): void {
@@ -44,10 +45,18 @@ export function registerServe(program: Command): void {
       '--insecure-http',
       'serve plain HTTP on any address: tokens and BMC passwords cross the network in clear',
     )
+    .option(
+      '--power-sample <minutes>',
+      'read every machine’s BMC sensors this often for its power readings (cost model); 0 = off',
+      (v) => Number(v),
+      15,
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       // Everything the region writes (store, logs, images) is the service user's alone.
       process.umask(0o077);
+      if (!Number.isInteger(o.powerSample) || o.powerSample < 0 || o.powerSample > 1440)
+        throw invalid('--power-sample', `"${o.powerSample}" is not a number of minutes from 0 (off) to 1440`);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
       const { PlainHttp } = await import('../../tls/plain-http.ts');
@@ -64,6 +73,7 @@ export function registerServe(program: Command): void {
         logLevel: o.logLevel,
         tls: { certFile: o.tlsCert, keyFile: o.tlsKey },
         plainHttp: o.insecureHttp ? PlainHttp.Insecure : o.http ? PlainHttp.Loopback : PlainHttp.Off,
+        powerSampleMs: o.powerSample * 60_000,
         allowPrivateSources:
           typeof o.allowPrivateSources === 'string'
             ? o.allowPrivateSources

@@ -294,6 +294,153 @@ export type paths = {
       };
     };
   };
+  "/api/v1/capacity": {
+    /**
+     * Capacity of a Cluster file planned onto this region’s ready machines (writes nothing)
+     * @description Per worker pool: allocatable (the planned machines’ threads and memory) vs requested (today the Cluster file’s count × selector minimums), what is left after losing each zone and each rack, spare ready machines per domain, and a recommendation in words. 400 as POST /clusters/plan for a bad file or a plan that cannot be made.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The Cluster file as YAML text */
+            cluster: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              cluster: string;
+              pools: ({
+                  allocatable: {
+                    cpu: number;
+                    memoryGiB: number;
+                  };
+                  losses: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    })[];
+                  nodes: number;
+                  pool: string;
+                  recommendation: string;
+                  requested: {
+                    cpu: number;
+                    memoryGiB: number;
+                  };
+                  spares: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      name: string;
+                      ready: number;
+                    })[];
+                  worst: {
+                    rack: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    }) | null;
+                    zone: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    }) | null;
+                  };
+                })[];
+              recommendations: string[];
+              requestsBasis: string;
+              /** @description plan (the Cluster file) or kubernetes (live requests) */
+              requestsKind: string;
+              tolerate: ("zone" | "rack")[];
+              whatIf: ({
+                  /** @description etcd keeps quorum and at least one API server survives */
+                  apiAvailable: boolean;
+                  /** @enum {string} */
+                  domain: "zone" | "rack";
+                  etcdMembers: number;
+                  etcdSurvivors: number;
+                  /** @description Nodes lost with the domain, by role */
+                  lost: {
+                    controlPlanes: number;
+                    /** @description Dedicated etcd nodes (external topology) only */
+                    etcd: number;
+                    workers: number;
+                  };
+                  name: string;
+                  /** @description etcd keeps quorum */
+                  quorum: boolean;
+                  workersSurviving: number;
+                  workersTotal: number;
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters": {
     /** List clusters by name (deleted ones with ?all=true) */
     get: {
@@ -770,6 +917,250 @@ export type paths = {
               };
               /** @description The plan as `ingot cluster plan` prints it */
               text: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/cost": {
+    /**
+     * Estimate the monthly cost of this region’s machines against cloud VMs and managed Kubernetes (writes nothing)
+     * @description Bare metal per machine (amortisation, support, power from the mean of its BMC power readings over `windowDays` or its class’s nominal watts, space) plus the site’s network, staff and egress; the cheapest fitting cloud instance per machine at on-demand and each reserved term; totals per region, cluster and pool with per-vCPU and per-GiB months, breakeven months and the dominant inputs. Formulas in docs/cost.md. A bad model, table or Cluster file is 400 naming the field.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /**
+             * @description Cluster files (YAML text) planned onto the ready machines: per-cluster totals and managed Kubernetes
+             * @default []
+             */
+            clusters: string[];
+            /** @description A CostModel file as YAML text (docs/cost.md); default: every documented default */
+            model?: string;
+            /** @description A CloudPriceTable as YAML text; default: the shipped table the model names */
+            priceTable?: string;
+            /**
+             * @description Average BMC power readings over this many days
+             * @default 30
+             */
+            windowDays: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              clusters: ({
+                  bareMetal: {
+                    lines: {
+                      amortisation: number;
+                      egress: number;
+                      network: number;
+                      power: number;
+                      space: number;
+                      staff: number;
+                      support: number;
+                    };
+                    perGiBMonth: number | null;
+                    perVcpuMonth: number | null;
+                    running: number;
+                    total: number;
+                    upfront: number;
+                  };
+                  dominant: {
+                      input: string;
+                      monthly: number;
+                      share: number;
+                    }[];
+                  machines: number;
+                  measuredWatts: number;
+                  memoryGiB: number;
+                  name: string;
+                  nominalWatts: number;
+                  options: ({
+                      breakevenMonth: number | null;
+                      compute: number;
+                      controlPlaneFee: number;
+                      egress: number;
+                      /** @enum {string} */
+                      kind: "cloud-vms" | "managed-kubernetes";
+                      machines: number;
+                      missing: string[];
+                      perGiBMonth: number | null;
+                      perVcpuMonth: number | null;
+                      term: string;
+                      total: number;
+                    })[];
+                  /** @enum {string} */
+                  scope: "region" | "cluster" | "pool";
+                  vcpus: number;
+                })[];
+              currency: string;
+              machines: ({
+                  class: string | null;
+                  /** @description Per term (on-demand, then the table’s reserved terms): the cheapest fitting instance */
+                  cloud: {
+                    [key: string]: {
+                      instance: string;
+                      monthly: number;
+                    } | null;
+                  };
+                  hostname: string;
+                  id: string;
+                  lines: {
+                    amortisation: number;
+                    power: number;
+                    space: number;
+                    support: number;
+                  };
+                  monthly: number;
+                  pool: string;
+                  readings: number;
+                  unfit: string | null;
+                  upfront: number;
+                  watts: number;
+                  /**
+                   * @description measured: mean of the BMC readings in the window; nominal: the class’s nominal watts
+                   * @enum {string}
+                   */
+                  wattsSource: "measured" | "nominal";
+                })[];
+              notes: string[];
+              pools: ({
+                  bareMetal: {
+                    lines: {
+                      amortisation: number;
+                      egress: number;
+                      network: number;
+                      power: number;
+                      space: number;
+                      staff: number;
+                      support: number;
+                    };
+                    perGiBMonth: number | null;
+                    perVcpuMonth: number | null;
+                    running: number;
+                    total: number;
+                    upfront: number;
+                  };
+                  dominant: {
+                      input: string;
+                      monthly: number;
+                      share: number;
+                    }[];
+                  machines: number;
+                  measuredWatts: number;
+                  memoryGiB: number;
+                  name: string;
+                  nominalWatts: number;
+                  options: ({
+                      breakevenMonth: number | null;
+                      compute: number;
+                      controlPlaneFee: number;
+                      egress: number;
+                      /** @enum {string} */
+                      kind: "cloud-vms" | "managed-kubernetes";
+                      machines: number;
+                      missing: string[];
+                      perGiBMonth: number | null;
+                      perVcpuMonth: number | null;
+                      term: string;
+                      total: number;
+                    })[];
+                  /** @enum {string} */
+                  scope: "region" | "cluster" | "pool";
+                  vcpus: number;
+                })[];
+              priceTable: string;
+              region: {
+                bareMetal: {
+                  lines: {
+                    amortisation: number;
+                    egress: number;
+                    network: number;
+                    power: number;
+                    space: number;
+                    staff: number;
+                    support: number;
+                  };
+                  perGiBMonth: number | null;
+                  perVcpuMonth: number | null;
+                  running: number;
+                  total: number;
+                  upfront: number;
+                };
+                dominant: {
+                    input: string;
+                    monthly: number;
+                    share: number;
+                  }[];
+                machines: number;
+                measuredWatts: number;
+                memoryGiB: number;
+                name: string;
+                nominalWatts: number;
+                options: ({
+                    breakevenMonth: number | null;
+                    compute: number;
+                    controlPlaneFee: number;
+                    egress: number;
+                    /** @enum {string} */
+                    kind: "cloud-vms" | "managed-kubernetes";
+                    machines: number;
+                    missing: string[];
+                    perGiBMonth: number | null;
+                    perVcpuMonth: number | null;
+                    term: string;
+                    total: number;
+                  })[];
+                /** @enum {string} */
+                scope: "region" | "cluster" | "pool";
+                vcpus: number;
+              };
+              terms: string[];
+              unfit: {
+                  hostname: string;
+                  reason: string;
+                }[];
+              unpriced: {
+                  hostname: string;
+                  reason: string;
+                }[];
+              windowDays: number;
             };
           };
         };

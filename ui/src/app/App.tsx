@@ -5,6 +5,7 @@ import { SignIn } from '../auth/SignIn.tsx';
 import { type Session, SessionProvider } from '../auth/session.tsx';
 import { clearToken, loadToken, saveToken } from '../auth/token-store.ts';
 import { Clusters } from '../clusters/Clusters.tsx';
+import { Cost } from '../cost/Cost.tsx';
 import { MachineDetails } from '../machine/MachineDetails.tsx';
 import { MachineList } from '../machines/views/MachineList.tsx';
 import { Racks } from '../racks/Racks.tsx';
@@ -23,6 +24,7 @@ function Routes() {
   if (path.startsWith('/racks')) return <Racks />;
   if (path.startsWith('/subnets')) return <Subnets />;
   if (path.startsWith('/clusters')) return <Clusters />;
+  if (path.startsWith('/cost')) return <Cost />;
   return (
     <div className="page">
       <h1>Not found</h1>

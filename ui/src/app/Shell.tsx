@@ -8,6 +8,7 @@ const NAV = [
   { href: '/racks', label: 'Racks' },
   { href: '/subnets', label: 'Subnets' },
   { href: '/clusters', label: 'Clusters' },
+  { href: '/cost', label: 'Cost' },
 ];
 
 export function Shell({ children }: { children: ReactNode }) {

@@ -1,0 +1,140 @@
+/**
+ * `POST /cost`: the cost estimate of this region's machines (docs/cost.md), from a CostModel
+ * (default: every documented default), its price table, and the machines' BMC power readings
+ * averaged over a window. `POST /capacity`: a Cluster file planned onto the ready machines, with
+ * allocatable vs requested per pool and what survives losing each zone and rack. Both write nothing.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { clusterCapacity } from '../../capacity/capacity.ts';
+import { planRequests, type RequestsSource } from '../../capacity/requests.ts';
+import { buildPlan } from '../../cluster/plan/plan.ts';
+import { Role } from '../../cluster/plan/types.ts';
+import { gpuCount } from '../../cluster/inventory.ts';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import { MachineState } from '../../core/lifecycle.ts';
+import type { Machine } from '../../core/machine.ts';
+import { type ClusterFacts, estimateCost } from '../../cost/estimate.ts';
+import {
+  COST_FILE_MAX,
+  defaultCostModel,
+  namesShippedTable,
+  parseCostModel,
+  parsePriceTable,
+  resolveInputs,
+  shippedPriceTable,
+} from '../../cost/model-file.ts';
+import type { MachineFacts } from '../../cost/types.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import type { Store } from '../../store/store.ts';
+import {
+  CapacityBody,
+  CLUSTER_FILE_MAX,
+  ClusterCapacityT,
+  CostBody,
+  CostEstimateT,
+  errorResponses,
+} from '../schemas/index.ts';
+import { regionInventory } from '../../engine/cluster/inventory.ts';
+
+const PAGE = 1000;
+const DAY_MS = 86_400_000;
+
+/** Every machine but the retired: a bought machine costs whether it is used or not. */
+async function costedMachines(store: Store): Promise<Machine[]> {
+  const out: Machine[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.listMachines({}, PAGE, cursor);
+    out.push(...page.items.filter((m) => m.state !== MachineState.Retired));
+    cursor = page.next;
+  } while (cursor);
+  return out;
+}
+
+/** The cost model's facts of each machine, with its mean BMC power since `since` (ms). */
+export async function regionCostFacts(store: Store, since: number): Promise<MachineFacts[]> {
+  const [machines, power] = await Promise.all([costedMachines(store), store.averagePower(since)]);
+  return machines.map((m) => {
+    const p = power.get(m.id);
+    return {
+      id: m.id,
+      hostname: m.hostname,
+      pool: m.pool,
+      tags: m.tags,
+      threads: m.cpu ? (m.cpu.threads ?? m.cpu.cores) : null,
+      memoryGiB: m.memoryBytes === null ? null : m.memoryBytes / 2 ** 30,
+      gpus: gpuCount(m),
+      measuredWatts: p ? p.watts : null,
+      readings: p ? p.readings : 0,
+    };
+  });
+}
+
+export function costRoutes(
+  store: Store,
+  o: { now?: () => number; requests?: RequestsSource } = {},
+): FastifyPluginAsyncTypebox {
+  const now = o.now ?? Date.now;
+  const requests = o.requests ?? planRequests;
+  return async (app) => {
+    app.post('/cost', {
+      config: { role: 'viewer' },
+      bodyLimit: 2 * (2 * COST_FILE_MAX + 16 * CLUSTER_FILE_MAX) + 1024,
+      schema: {
+        tags: ['cost'],
+        summary:
+          'Estimate the monthly cost of this region’s machines against cloud VMs and managed Kubernetes (writes nothing)',
+        description:
+          'Bare metal per machine (amortisation, support, power from the mean of its BMC power readings over `windowDays` or its class’s nominal watts, space) plus the site’s network, staff and egress; the cheapest fitting cloud instance per machine at on-demand and each reserved term; totals per region, cluster and pool with per-vCPU and per-GiB months, breakeven months and the dominant inputs. Formulas in docs/cost.md. A bad model, table or Cluster file is 400 naming the field.',
+        body: CostBody,
+        response: { 200: CostEstimateT, ...errorResponses },
+      },
+      handler: async (req) => {
+        const model = req.body.model ? parseCostModel(req.body.model, 'model') : defaultCostModel();
+        let table: ReturnType<typeof shippedPriceTable>;
+        if (req.body.priceTable) table = parsePriceTable(req.body.priceTable, 'priceTable');
+        else if (namesShippedTable(model)) table = shippedPriceTable(model.spec.cloud.priceTable);
+        else
+          throw new IngotError(
+            ErrorCode.Validation,
+            `priceTable: the model names the file "${model.spec.cloud.priceTable}", which the region cannot read; send its text as priceTable (ingot cost --model does)`,
+            { details: { field: 'priceTable' } },
+          );
+        const inputs = resolveInputs(model, table);
+        const facts = await regionCostFacts(store, now() - req.body.windowDays * DAY_MS);
+        const clusters: ClusterFacts[] = [];
+        if (req.body.clusters.length > 0) {
+          const inventory = await regionInventory(store);
+          req.body.clusters.forEach((text, i) => {
+            const plan = buildPlan(parseClusterFile(text, `clusters[${i}]`), inventory);
+            clusters.push({
+              name: plan.cluster,
+              machineIds: plan.nodes.map((n) => n.machineId),
+              controlPlaneIds: plan.nodes.filter((n) => n.role !== Role.Worker).map((n) => n.machineId),
+            });
+          });
+        }
+        return { ...estimateCost(inputs, facts, clusters), windowDays: req.body.windowDays };
+      },
+    });
+
+    app.post('/capacity', {
+      config: { role: 'viewer' },
+      bodyLimit: 2 * CLUSTER_FILE_MAX + 1024,
+      schema: {
+        tags: ['cost'],
+        summary: 'Capacity of a Cluster file planned onto this region’s ready machines (writes nothing)',
+        description:
+          'Per worker pool: allocatable (the planned machines’ threads and memory) vs requested (today the Cluster file’s count × selector minimums), what is left after losing each zone and each rack, spare ready machines per domain, and a recommendation in words. 400 as POST /clusters/plan for a bad file or a plan that cannot be made.',
+        body: CapacityBody,
+        response: { 200: ClusterCapacityT, ...errorResponses },
+      },
+      handler: async (req) => {
+        const spec = parseClusterFile(req.body.cluster, 'Cluster file');
+        const inventory = await regionInventory(store);
+        const plan = buildPlan(spec, inventory);
+        return clusterCapacity(spec, plan, inventory.machines, await requests.requests(spec, plan));
+      },
+    });
+  };
+}
