@@ -15,7 +15,7 @@ describe('ingot cost and ingot capacity', () => {
   const ingot = (args: string[]): Promise<{ code: number; out: string; err: string }> =>
     new Promise((done) => {
       const child = spawn(BIN, args, {
-        env: { ...process.env, INGOT_URL: r.url, INGOT_TOKEN: r.adminToken, XDG_CONFIG_HOME: r.dataDir },
+        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: r.dataDir },
       });
       let out = '';
       let err = '';

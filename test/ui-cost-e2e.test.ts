@@ -26,7 +26,7 @@ describe('console: cost and capacity', { timeout: 90_000 }, () => {
     const ids = await seedMachines(r.region.store, { machines: 24 });
     await seedSubnets(r.region.store, ids);
     await r.region.store.recordPowerReading(ids[1], Date.now() - 60_000, 240);
-    ({ browser, close } = await launchChromium());
+    ({ browser, close } = await launchChromium(r.region.tls?.certPem));
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     ctx.on('console', (m) => {
       if (/Content Security Policy/.test(m.text())) csp.push(m.text());
