@@ -71,7 +71,11 @@ export function registerLogin(program: Command): void {
           'no token: pass --token-file FILE, pipe it on stdin, or set INGOT_TOKEN',
         );
       const base = resolveTarget({ url, token: secret });
-      const fingerprint = await pinFor(base.url, o.fingerprint ?? flags.fingerprint ?? process.env.INGOT_FINGERPRINT, tty);
+      const fingerprint = await pinFor(
+        base.url,
+        o.fingerprint ?? flags.fingerprint ?? process.env.INGOT_FINGERPRINT,
+        tty,
+      );
       const target = { url: base.url, token: secret, fingerprint };
       const me = await new Client(target).get<{ name: string; role: string }>('/api/v1/whoami');
       const path = writeConfig(target);
