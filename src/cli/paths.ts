@@ -31,6 +31,8 @@ export const PATH_OPTIONS: Readonly<Record<string, string>> = {
   artifacts: '--artifacts',
   tftpRoot: '--tftp-root',
   out: '--out',
+  tlsCert: '--tls-cert',
+  tlsKey: '--tls-key',
 };
 
 /** The options of one command with every PATH_OPTIONS value (given or default) made absolute. */

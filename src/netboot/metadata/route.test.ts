@@ -174,7 +174,9 @@ describe('metadata service', () => {
         from: A,
         headers: { authorization: `Bearer ${os}` },
       });
-      assert.equal(agent.status, 403, 'the OS token does not act as the agent');
+      // The OS token is the node agent's: it polls node tasks only (none here), never the
+      // ephemeral agent's (test/node-agent.test.ts hands both kinds and checks who gets which).
+      assert.equal(agent.status, 204, 'the OS token gets no ephemeral task');
       await h.store.setMachineOsToken(a.id, null);
       assert.equal((await ud()).status, 403, 'deleted (the disks were wiped)');
     } finally {
