@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { certFingerprint } from '../tls/fingerprint.ts';
+import { isLoopback } from '../tls/plain-http.ts';
 import { defaultDataDir } from './paths.ts';
 
 export interface CliTarget {
@@ -59,9 +60,14 @@ export function resolveTarget(flags: { url?: string; token?: string; fingerprint
     const local = join(data, 'admin.token');
     if (existsSync(local)) token = readFileSync(local, 'utf8').trim();
   }
-  // The local region's own certificate, read from its data dir: the same trust as its token file.
+  // The local region's own certificate, read from its data dir: the same trust as its token file,
+  // for the default URL or any loopback one (a region on another port of this host).
   const localCert = join(data, 'tls', 'region.crt');
-  if (!fingerprint && !chosen && existsSync(localCert))
+  if (
+    !fingerprint &&
+    (!chosen || (URL.canParse(url) && isLoopback(new URL(url).hostname))) &&
+    existsSync(localCert)
+  )
     return { url, token, fingerprint: `sha256:${certFingerprint(readFileSync(localCert, 'utf8'))}` };
   return { url, token, fingerprint };
 }
