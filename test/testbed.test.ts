@@ -61,6 +61,113 @@ function httpdImage(dir: string): string {
   return out;
 }
 
+/**
+ * Runs a Deployment with one busybox httpd pod on each of the nodes `on` (node affinity + pod
+ * anti-affinity) and a ClusterIP Service in front, and checks from a worker's network namespace
+ * (where the service IP exists only as kube-proxy's rules) that every pod answers through it.
+ */
+async function spreadAndServe(bed: BedState, core: CoreV1Api, apps: AppsV1Api, on: readonly string[]) {
+  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
+  try {
+    const tar = httpdImage(work);
+    for (const n of bed.nodes.filter((x) => on.includes(x.name)))
+      await inNode(n.pid, 'ctr', [
+        '--address',
+        '/run/containerd/containerd.sock',
+        '-n',
+        'k8s.io',
+        'images',
+        'import',
+        tar,
+      ]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const labels = { app: 'echo' };
+  await apps.createNamespacedDeployment({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'echo' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            tolerations: [
+              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+              { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
+            ],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...on] }],
+                    },
+                  ],
+                },
+              },
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
+                ],
+              },
+            },
+            containers: [
+              {
+                name: 'httpd',
+                image: IMAGE,
+                imagePullPolicy: 'Never',
+                command: [
+                  '/bin/busybox',
+                  'sh',
+                  '-c',
+                  'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
+                ],
+                ports: [{ containerPort: 8080 }],
+                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const svc = await core.createNamespacedService({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'echo' },
+      spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+  });
+  const clusterIp = svc.spec?.clusterIP;
+  assert.ok(clusterIp, 'the Service has a cluster IP');
+
+  let pods: { name: string; node: string }[] = [];
+  for (let i = 0; i < 120; i++) {
+    const list = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=echo' })).items;
+    pods = list
+      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName! }));
+    if (pods.length === on.length) break;
+    await sleep(1000);
+  }
+  assert.equal(pods.length, on.length, 'every replica Ready');
+  assert.deepEqual(pods.map((p) => p.node).sort(), [...on].sort(), 'one pod on each node');
+
+  // From the worker's network namespace: the service IP exists only as kube-proxy's rules.
+  const worker = bed.nodes.find((n) => n.role === 'worker')!;
+  const seen = new Set<string>();
+  for (let i = 0; i < 40 && seen.size < on.length; i++) {
+    const body = await inNode(worker.pid, 'curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`]).catch(
+      () => '',
+    );
+    if (body.trim()) seen.add(body.trim());
+  }
+  assert.deepEqual([...seen].sort(), pods.map((p) => p.name).sort(), 'every pod answers through the Service');
+}
+
 describe('the test bed, 1 control plane + 1 worker', {
   skip: skipUnless(NEEDS),
   timeout: 15 * 60_000,
@@ -120,104 +227,11 @@ describe('the test bed, 1 control plane + 1 worker', {
   });
 
   it('spreads a 2-replica Deployment over both nodes and answers through a ClusterIP Service via kube-proxy', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
-    try {
-      const tar = httpdImage(work);
-      for (const n of bed.nodes)
-        await inNode(n.pid, 'ctr', [
-          '--address',
-          '/run/containerd/containerd.sock',
-          '-n',
-          'k8s.io',
-          'images',
-          'import',
-          tar,
-        ]);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    const labels = { app: 'echo' };
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'echo' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              tolerations: [
-                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-              ],
-              affinity: {
-                podAntiAffinity: {
-                  requiredDuringSchedulingIgnoredDuringExecution: [
-                    { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
-                  ],
-                },
-              },
-              containers: [
-                {
-                  name: 'httpd',
-                  image: IMAGE,
-                  imagePullPolicy: 'Never',
-                  command: [
-                    '/bin/busybox',
-                    'sh',
-                    '-c',
-                    'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
-                  ],
-                  ports: [{ containerPort: 8080 }],
-                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    const svc = await core.createNamespacedService({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'echo' },
-        spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
-      },
-    });
-    const clusterIp = svc.spec?.clusterIP;
-    assert.ok(clusterIp, 'the Service has a cluster IP');
-
-    let pods: { name: string; node: string }[] = [];
-    for (let i = 0; i < 120; i++) {
-      const list = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=echo' })).items;
-      pods = list
-        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        .map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName! }));
-      if (pods.length === 2) break;
-      await sleep(1000);
-    }
-    assert.equal(pods.length, 2, 'both replicas Ready');
-    assert.deepEqual(pods.map((p) => p.node).sort(), ['node1', 'node2']);
-
-    // From the worker's network namespace: the service IP exists only as kube-proxy's rules.
-    const worker = bed.nodes.find((n) => n.role === 'worker')!;
-    const seen = new Set<string>();
-    for (let i = 0; i < 40 && seen.size < 2; i++) {
-      const body = await inNode(worker.pid, 'curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`]).catch(
-        () => '',
-      );
-      if (body.trim()) seen.add(body.trim());
-    }
-    assert.deepEqual(
-      [...seen].sort(),
-      pods.map((p) => p.name).sort(),
-      'both pods answer through the Service',
-    );
+    await spreadAndServe(bed, core, apps, ['node1', 'node2']);
   });
 });
 
-describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker', {
+describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 2 workers', {
   skip: skipUnless(NEEDS),
   timeout: 20 * 60_000,
 }, () => {
@@ -226,6 +240,7 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
   let bed: BedState;
   let api: ApiAccess;
   let core: CoreV1Api;
+  let apps: AppsV1Api;
   const sysctlsBefore = saveSysctls();
 
   before(async () => {
@@ -244,6 +259,7 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
       currentContext: 'tb',
     });
     core = kc.makeApiClient(CoreV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
   });
 
   after(async () => {
@@ -259,9 +275,15 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
     if (bed) rmSync(root, { recursive: true, force: true });
   });
 
-  it('has 3 control planes and a worker Ready, and an etcd cluster of the 3 control planes', async () => {
+  it('has 3 control planes and 2 workers Ready, and an etcd cluster of the 3 control planes', async () => {
     const nodes = (await core.listNode()).items;
-    assert.equal(nodes.length, 4);
+    assert.deepEqual(nodes.map((n) => n.metadata?.name).sort(), [
+      'node1',
+      'node2',
+      'node3',
+      'node4',
+      'node5',
+    ]);
     for (const n of nodes)
       assert.ok(
         n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
@@ -286,6 +308,12 @@ describe('the test bed, HA: 3 stacked control planes behind haproxy + 1 worker',
     ]);
     const members = (JSON.parse(out) as { members: { name: string }[] }).members.map((m) => m.name).sort();
     assert.deepEqual(members, ['node1', 'node2', 'node3']);
+  });
+
+  it('spreads a Deployment over both workers and answers through a ClusterIP Service via kube-proxy', async () => {
+    const workers = bed.nodes.filter((n) => n.role === 'worker').map((n) => n.name);
+    assert.deepEqual(workers, ['node4', 'node5']);
+    await spreadAndServe(bed, core, apps, workers);
   });
 
   it('keeps answering and writing (etcd quorum) with the first control plane killed', async () => {

@@ -11,7 +11,7 @@ describe('the test bed’s render', () => {
     assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, ha/);
   });
 
-  it('renders the HA bed with Ingot: one init, two control-plane joins, a worker, v1beta2, adapted kubelet and kube-proxy', async () => {
+  it('renders the HA bed with Ingot: one init, two control-plane joins, two workers, v1beta2, adapted kubelet and kube-proxy', async () => {
     const bed = bedLayout('t', 'ha');
     const r = await renderBed(bed);
     assert.deepEqual(
@@ -21,6 +21,7 @@ describe('the test bed’s render', () => {
         ['node2', '10.78.0.3', 'control-plane', false],
         ['node3', '10.78.0.4', 'control-plane', false],
         ['node4', '10.78.0.5', 'worker', false],
+        ['node5', '10.78.0.6', 'worker', false],
       ],
     );
     const docsOf = (i: number) =>

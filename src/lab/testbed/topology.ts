@@ -35,7 +35,7 @@ export function bedLayout(name: string, topology: string): BedLayout {
     name,
     topology: t,
     controlPlanes: t === 'ha' ? 3 : 1,
-    workers: 1,
+    workers: t === 'ha' ? 2 : 1,
     cidr: '10.78.0.0/24',
     gateway: '10.78.0.1',
     endpoint: '10.78.0.100',
