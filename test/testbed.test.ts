@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type ApiAccess, apiAccess } from '../src/lab/testbed/api.ts';
 import { type BedState, bedBundle, down, up } from '../src/lab/testbed/bed.ts';
-import { inNode, killNode } from '../src/lab/testbed/node.ts';
+import { cgroupPids, inNode, killNode } from '../src/lab/testbed/node.ts';
+import { bedBmc } from '../src/lab/testbed/power.ts';
+import '../src/bmc/index.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
+import { startTestRegion } from './support/region.ts';
 import { KUBELET_SYSCTLS, saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { listNamespaces } from '../src/lab/netns.ts';
 import { skipUnless } from './support/needs.ts';
@@ -28,6 +32,15 @@ const NEEDS = {
   },
 };
 const IMAGE = 'ingot.test/httpd:1';
+
+/** Polls `fn` every second until it returns true; throws naming `what` after `ms`. */
+async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await sleep(1000);
+  }
+}
 
 /** Calls `fn` until it resolves, for up to a minute; then throws its last error. */
 async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
@@ -159,11 +172,14 @@ async function spreadAndServe(bed: BedState, core: CoreV1Api, apps: AppsV1Api, o
   // From the worker's network namespace: the service IP exists only as kube-proxy's rules.
   const worker = bed.nodes.find((n) => n.role === 'worker')!;
   const seen = new Set<string>();
-  for (let i = 0; i < 40 && seen.size < on.length; i++) {
+  // kube-proxy's rules follow the endpoints a moment after the pods are Ready: keep asking.
+  const end = Date.now() + 90_000;
+  while (seen.size < on.length && Date.now() < end) {
     const body = await inNode(worker.pid, 'curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`]).catch(
       () => '',
     );
     if (body.trim()) seen.add(body.trim());
+    await sleep(200);
   }
   assert.deepEqual([...seen].sort(), pods.map((p) => p.name).sort(), 'every pod answers through the Service');
 }
@@ -228,6 +244,67 @@ describe('the test bed, 1 control plane + 1 worker', {
 
   it('spreads a 2-replica Deployment over both nodes and answers through a ClusterIP Service via kube-proxy', async () => {
     await spreadAndServe(bed, core, apps, ['node1', 'node2']);
+  });
+
+  it('enrols the nodes in a region behind the virtual Redfish BMC: a power-off kills the node, a power-on brings it back Ready', async () => {
+    const creds = { username: 'admin', password: 'bed-bmc-pass' };
+    const bmc = await bedBmc(bed, root, creds);
+    const region = await startTestRegion({ agent: new FakeAgent() });
+    try {
+      const ids = new Map<string, string>();
+      for (const m of bmc.machines) {
+        const res = await region.api<{ id: string }>('POST', '/api/v1/machines', {
+          hostname: m.node,
+          bmc: { address: m.address, ...creds },
+          nics: [{ mac: m.mac }],
+        });
+        assert.equal(res.status, 201);
+        ids.set(m.node, res.body.id);
+      }
+      const worker = bed.nodes.find((n) => n.role === 'worker')!;
+      const ready = async () =>
+        (await core.readNode({ name: worker.name })).status?.conditions?.find((c) => c.type === 'Ready')
+          ?.status;
+      assert.equal(await ready(), 'True');
+
+      const off = await region.api('POST', `/api/v1/machines/${ids.get(worker.name)}/actions/power-off`, {});
+      assert.equal(off.status, 202);
+      await waitFor(
+        async () => cgroupPids(worker.ns).length === 0,
+        30_000,
+        `${worker.name}'s processes gone`,
+      );
+      assert.equal(existsSync(`/proc/${worker.pid}`), false, 'the node init is gone');
+      // The node controller marks a silent node after its grace period (40 s by default).
+      await waitFor(async () => (await ready()) !== 'True', 120_000, `${worker.name} NotReady`);
+      await waitFor(
+        async () =>
+          (await region.api<{ powerState: string }>('GET', `/api/v1/machines/${ids.get(worker.name)}`)).body
+            .powerState === 'off',
+        30_000,
+        'the region sees the machine off',
+      );
+
+      const on = await region.api('POST', `/api/v1/machines/${ids.get(worker.name)}/actions/power-on`, {});
+      assert.equal(on.status, 202);
+      await waitFor(async () => (await ready()) === 'True', 120_000, `${worker.name} Ready again`);
+      const pids = cgroupPids(worker.ns);
+      assert.ok(pids.length > 0);
+      const cmds = pids.map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      });
+      for (const c of ['containerd', 'kubelet']) assert.ok(cmds.includes(c), `${c} runs again: ${cmds}`);
+      // The control plane was never powered off.
+      assert.equal(bmc.targets.get(worker.name)?.boots.length, 1);
+      assert.equal(bmc.targets.get('node1')?.boots.length, 0);
+    } finally {
+      await region.stop();
+      await bmc.emulator.close();
+    }
   });
 });
 

@@ -19,7 +19,7 @@ import {
 } from '../../cluster/index.ts';
 import type { Inventory } from '../../cluster/inventory.ts';
 import { KUBEADM_DIR } from '../../cluster/render/security.ts';
-import type { BedLayout } from './topology.ts';
+import { type BedLayout, nodeMac } from './topology.ts';
 
 export interface NodeFile {
   readonly path: string;
@@ -85,7 +85,7 @@ export function bedInventory(bed: BedLayout): Inventory {
     stateEnteredAt: TS,
     powerState: 'on' as const,
     bmc: null,
-    nics: [{ mac: `52:54:00:78:00:${(i + 2).toString(16).padStart(2, '0')}`, boot: true, name: 'eth0' }],
+    nics: [{ mac: nodeMac(i), boot: true, name: 'eth0' }],
     disks: [{ name: 'vda', sizeBytes: 100e9 }],
     cpu: { cores: 2 },
     memoryBytes: 8 * 2 ** 30,

@@ -53,3 +53,6 @@ export function nodePodCidr(bed: BedLayout, i: number): string {
   const [a, b] = bed.podCidr.split('.');
   return `${a}.${b}.${i + 1}.0/24`;
 }
+
+/** The MAC of the i-th node's eth0 (the inventory's, and the machine a region enrols). */
+export const nodeMac = (i: number): string => `52:54:00:78:00:${(i + 2).toString(16).padStart(2, '0')}`;
