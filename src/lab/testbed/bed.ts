@@ -229,6 +229,24 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
       ...rendered.nodes.filter((x) => x.role === 'worker').map((n) => joinNode(n, '')),
     ]);
     lap('join');
+    if (rendered.nodes.filter((n) => n.role === 'control-plane').length > 1) {
+      // kube-proxies started while etcd members were still being added (here: every one of
+      // them) stopped seeing Service changes — their Service watch stays open and silent, while
+      // EndpointSlices still arrive and every API server's cache has the Service. Measured
+      // twice on this host with 1.20.2; restarting them once all members are in cures it.
+      await inNode(firstPid, 'kubectl', [
+        '--kubeconfig',
+        '/etc/kubernetes/admin.conf',
+        '-n',
+        'kube-system',
+        'delete',
+        'pod',
+        '-l',
+        'k8s-app=kube-proxy',
+        '--wait=false',
+      ]);
+      lap('kube-proxy');
+    }
     await waitReady(firstPid, state.nodes.length, 180_000);
     lap('ready');
     state.timings.total = Math.round((Date.now() - started) / 100) / 10;
