@@ -229,24 +229,6 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
       ...rendered.nodes.filter((x) => x.role === 'worker').map((n) => joinNode(n, '')),
     ]);
     lap('join');
-    if (rendered.nodes.filter((n) => n.role === 'control-plane').length > 1) {
-      // kube-proxies started while etcd members were still being added (here: every one of
-      // them) stopped seeing Service changes — their Service watch stays open and silent, while
-      // EndpointSlices still arrive and every API server's cache has the Service. Measured
-      // twice on this host with 1.20.2; restarting them once all members are in cures it.
-      await inNode(firstPid, 'kubectl', [
-        '--kubeconfig',
-        '/etc/kubernetes/admin.conf',
-        '-n',
-        'kube-system',
-        'delete',
-        'pod',
-        '-l',
-        'k8s-app=kube-proxy',
-        '--wait=false',
-      ]);
-      lap('kube-proxy');
-    }
     await waitReady(firstPid, state.nodes.length, 180_000);
     lap('ready');
     state.timings.total = Math.round((Date.now() - started) / 100) / 10;
@@ -275,14 +257,22 @@ function keepLogs(root: string, name: string): string {
   return out;
 }
 
+/** Runs kubeadm in the node; its whole output (stdout, stderr, how it ended) goes to kubeadm-<verb>.log. */
 async function kubeadm(pid: number, args: string[], dir: string): Promise<void> {
+  const log = join(dir, `kubeadm-${args[0]}.log`);
   try {
-    const out = await inNode(pid, 'kubeadm', [...args, '-v=1']);
-    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), out);
+    const { stdout, stderr } = await execFileP(
+      'nsenter',
+      ['-t', String(pid), '-m', '-u', '-n', '--', 'kubeadm', ...args, '-v=1'],
+      { maxBuffer: 64 * 2 ** 20 },
+    );
+    writeFileSync(log, `${stderr}\n${stdout}`);
   } catch (e) {
-    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), String((e as Error).message));
+    const err = e as Error & { stdout?: string; stderr?: string; code?: number | string; signal?: string };
+    const how = err.signal ? `killed by ${err.signal}` : `exit code ${err.code}`;
+    writeFileSync(log, `${err.stderr ?? ''}\n${err.stdout ?? ''}\n${how}\n`);
     throw new Error(
-      `kubeadm ${args[0]} failed (${join(dir, `kubeadm-${args[0]}.log`)}): ${(e as Error).message.slice(-2000)}`,
+      `kubeadm ${args[0]} failed, ${how} (${log}): ${(err.stderr ?? err.message).slice(-2000)}`,
     );
   }
 }
