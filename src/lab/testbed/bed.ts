@@ -88,6 +88,14 @@ function writeState(root: string, s: BedState): void {
   writeFileSync(stateFile(root, s.name), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
 }
 
+/** Records the init PID of a node that was booted again (power.ts). */
+export function setNodePid(root: string, name: string, node: string, pid: number): void {
+  const s = readState(root, name);
+  if (!s) throw new Error(`no test bed ${name} under ${root}`);
+  s.nodes = s.nodes.map((n) => (n.name === node ? { ...n, pid } : n));
+  writeState(root, s);
+}
+
 /** Image archives of the bundle with the names containerd must know them by. */
 async function bundleImages(bundle: string): Promise<{ file: string; refs: string[]; aliases: string[] }[]> {
   const files = [
@@ -183,11 +191,19 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
     }
     await Promise.all(state.nodes.map((n) => waitContainerd(n.pid)));
     lap('nodes');
-    await Promise.all(state.nodes.map((n) => importImages(n.pid, images, n.role === 'worker')));
-    lap('images');
     const skip = '--skip-phases=preflight,addon/coredns';
     const first = rendered.nodes.find((n) => n.init)!;
     const firstPid = state.nodes.find((n) => n.name === first.hostname)!.pid;
+    await importImages(firstPid, images, false);
+    lap('images');
+    // The other nodes import their images while the first runs `kubeadm init`: they need
+    // them only when they join.
+    const others = Promise.all(
+      state.nodes
+        .filter((n) => n.pid !== firstPid)
+        .map((n) => importImages(n.pid, images, n.role === 'worker')),
+    );
+    others.catch(() => {}); // awaited below; an init failure must not leave it unhandled
     say(`kubeadm init on ${first.hostname}`);
     // No preflight (no crictl; a namespace is not a machine), no CoreDNS (Debian has no source for it).
     await kubeadm(
@@ -195,6 +211,7 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
       ['init', '--config', first.kubeadmConfig, skip],
       join(root, bed.name, first.hostname),
     );
+    await others;
     lap('init');
     const joinNode = (n: (typeof rendered.nodes)[number], extra: string) => {
       say(`kubeadm join${extra} on ${n.hostname}`);
@@ -240,14 +257,22 @@ function keepLogs(root: string, name: string): string {
   return out;
 }
 
+/** Runs kubeadm in the node; its whole output (stdout, stderr, how it ended) goes to kubeadm-<verb>.log. */
 async function kubeadm(pid: number, args: string[], dir: string): Promise<void> {
+  const log = join(dir, `kubeadm-${args[0]}.log`);
   try {
-    const out = await inNode(pid, 'kubeadm', [...args, '-v=1']);
-    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), out);
+    const { stdout, stderr } = await execFileP(
+      'nsenter',
+      ['-t', String(pid), '-m', '-u', '-n', '--', 'kubeadm', ...args, '-v=1'],
+      { maxBuffer: 64 * 2 ** 20 },
+    );
+    writeFileSync(log, `${stderr}\n${stdout}`);
   } catch (e) {
-    writeFileSync(join(dir, `kubeadm-${args[0]}.log`), String((e as Error).message));
+    const err = e as Error & { stdout?: string; stderr?: string; code?: number | string; signal?: string };
+    const how = err.signal ? `killed by ${err.signal}` : `exit code ${err.code}`;
+    writeFileSync(log, `${err.stderr ?? ''}\n${err.stdout ?? ''}\n${how}\n`);
     throw new Error(
-      `kubeadm ${args[0]} failed (${join(dir, `kubeadm-${args[0]}.log`)}): ${(e as Error).message.slice(-2000)}`,
+      `kubeadm ${args[0]} failed, ${how} (${log}): ${(err.stderr ?? err.message).slice(-2000)}`,
     );
   }
 }

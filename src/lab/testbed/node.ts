@@ -230,13 +230,22 @@ export async function startNode(
   for (const b of ['kubeadm', 'kubelet', 'kubectl'])
     await run('cp', [join(n.bundle, 'kubernetes', 'server', 'bin', b), join(bin, b)]);
   writeFileSync(join(n.dir, 'init.sh'), initScript(n), { mode: 0o755 });
-  makeCgroups(n.ns);
+  return bootNode(n.ns, n.dir);
+}
 
-  const log = openSync(join(n.dir, 'init.log'), 'a');
+/**
+ * Starts the node's init in its (existing) network namespace: a new mount + UTS namespace,
+ * overlays over the node's upper layers, containerd, and the kubelet once kubeadm configured it.
+ * A node killed by `killNode` comes back this way with its disks (upper layers) as they were,
+ * as a machine does after a power cut. Returns the PID of the init's nsenter.
+ */
+export function bootNode(ns: string, dir: string): number {
+  makeCgroups(ns);
+  const log = openSync(join(dir, 'init.log'), 'a');
   const child = spawn(
     'nsenter',
     [
-      `--net=/run/netns/${n.ns}`,
+      `--net=/run/netns/${ns}`,
       '--',
       'unshare',
       '--mount',
@@ -244,13 +253,13 @@ export async function startNode(
       '--propagation',
       'private',
       'sh',
-      join(n.dir, 'init.sh'),
+      join(dir, 'init.sh'),
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
   closeSync(log);
   child.unref();
-  if (!child.pid) throw new Error(`${n.name}: the init did not start`);
+  if (!child.pid) throw new Error(`${ns}: the init did not start`);
   // nsenter execs unshare, which forks the shell: the node's init is the shell below it.
   return child.pid;
 }

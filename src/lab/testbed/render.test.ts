@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { adaptContainerd } from './node.ts';
-import { renderBed } from './render.ts';
+import { DISCOVERY_KUBECONFIG, renderBed } from './render.ts';
 import { bedLayout, nodePodCidr } from './topology.ts';
 
 describe('the test bed’s render', () => {
@@ -11,7 +11,7 @@ describe('the test bed’s render', () => {
     assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, ha/);
   });
 
-  it('renders the HA bed with Ingot: one init, two control-plane joins, a worker, v1beta2, adapted kubelet and kube-proxy', async () => {
+  it('renders the HA bed with Ingot: one init, two control-plane joins, two workers, v1beta2, adapted kubelet and kube-proxy', async () => {
     const bed = bedLayout('t', 'ha');
     const r = await renderBed(bed);
     assert.deepEqual(
@@ -21,6 +21,7 @@ describe('the test bed’s render', () => {
         ['node2', '10.78.0.3', 'control-plane', false],
         ['node3', '10.78.0.4', 'control-plane', false],
         ['node4', '10.78.0.5', 'worker', false],
+        ['node5', '10.78.0.6', 'worker', false],
       ],
     );
     const docsOf = (i: number) =>
@@ -40,6 +41,19 @@ describe('the test bed’s render', () => {
     const cpJoin = docsOf(1)[0];
     assert.equal(cpJoin.kind, 'JoinConfiguration');
     assert.equal(cpJoin.controlPlane.localAPIEndpoint.advertiseAddress, '10.78.0.3');
+    // HA joins find the cluster from a file with its CA and bootstrap with the rendered token.
+    assert.equal(cpJoin.discovery.file.kubeConfigPath, DISCOVERY_KUBECONFIG);
+    assert.match(cpJoin.discovery.tlsBootstrapToken, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const disc = parseYaml(r.nodes[4].files.find((f) => f.path === DISCOVERY_KUBECONFIG)!.content);
+    assert.equal(disc.clusters[0].cluster.server, 'https://10.78.0.100:6443');
+    assert.ok(disc.clusters[0].cluster['certificate-authority-data']);
+    assert.deepEqual(disc.users, [{ name: 'discovery', user: {} }]);
+    // The 1+1 bed keeps Ingot's rendered token discovery.
+    const one = await renderBed(bedLayout('t', '1+1'));
+    const oneJoin = parseAllDocuments(
+      one.nodes[1].files.find((f) => f.path === one.nodes[1].kubeadmConfig)!.content,
+    )[0].toJS();
+    assert.ok(oneJoin.discovery.bootstrapToken.caCertHashes[0].startsWith('sha256:'));
     // Joining control planes get the cluster's PKI from Ingot's render (no kubeadm upload-certs).
     assert.ok(r.nodes[1].files.some((f) => f.path === '/etc/kubernetes/pki/ca.key'));
     assert.ok(!r.nodes[3].files.some((f) => f.path === '/etc/kubernetes/pki/ca.key'));

@@ -19,7 +19,7 @@ import {
 } from '../../cluster/index.ts';
 import type { Inventory } from '../../cluster/inventory.ts';
 import { KUBEADM_DIR } from '../../cluster/render/security.ts';
-import type { BedLayout } from './topology.ts';
+import { type BedLayout, nodeMac } from './topology.ts';
 
 export interface NodeFile {
   readonly path: string;
@@ -85,7 +85,7 @@ export function bedInventory(bed: BedLayout): Inventory {
     stateEnteredAt: TS,
     powerState: 'on' as const,
     bmc: null,
-    nics: [{ mac: `52:54:00:78:00:${(i + 2).toString(16).padStart(2, '0')}`, boot: true, name: 'eth0' }],
+    nics: [{ mac: nodeMac(i), boot: true, name: 'eth0' }],
     disks: [{ name: 'vda', sizeBytes: 100e9 }],
     cpu: { cores: 2 },
     memoryBytes: 8 * 2 ** 30,
@@ -133,6 +133,9 @@ export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
   const plan = buildPlan(spec, bedInventory(bed));
   const artifacts = await renderArtifacts(spec, plan, await generatePki('system:masters'), new Map());
   const containerd: Record<string, string> = {};
+  const adminConf = artifacts.find((a) => a.path === 'kubeconfig/admin.conf')?.content ?? '';
+  // HA only (see adaptKubeadmConfig): the 1+1 bed keeps Ingot's token discovery as rendered.
+  const fileDiscovery = bed.controlPlanes > 1;
   const nodes = plan.nodes.map((n: PlannedNode) => {
     const ud = artifacts.find((a) => a.path === `nodes/${n.hostname}/user-data`);
     if (!ud) throw new Error(`render gave no user-data for ${n.hostname}`);
@@ -149,7 +152,9 @@ export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
     const kubeadmConfig = `${KUBEADM_DIR}/kubeadm.yaml`;
     const i = files.findIndex((f) => f.path === kubeadmConfig);
     if (i < 0) throw new Error(`render gave ${n.hostname} no ${kubeadmConfig}`);
-    files[i] = { ...files[i], content: adaptKubeadmConfig(files[i].content) };
+    files[i] = { ...files[i], content: adaptKubeadmConfig(files[i].content, fileDiscovery) };
+    if (fileDiscovery && !n.init)
+      files.push({ path: DISCOVERY_KUBECONFIG, content: discoveryKubeconfig(adminConf), mode: 0o644 });
     return {
       hostname: n.hostname,
       ip: n.ip,
@@ -172,9 +177,47 @@ export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
   return { nodes, adminKubeconfig: admin.content, haproxy, containerd };
 }
 
-/** The namespace adaptations (see the file's comment), on the rendered multi-document YAML. */
-export function adaptKubeadmConfig(yaml: string): string {
+/** Where a joining node of an HA bed finds the cluster (file discovery). */
+export const DISCOVERY_KUBECONFIG = '/etc/kubernetes/ingot/discovery.conf';
+
+/** The admin kubeconfig's cluster (server and CA) without its credentials. */
+export function discoveryKubeconfig(adminConf: string): string {
+  const kc = parseYaml(adminConf) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
+  const cluster = kc.clusters?.[0];
+  if (!cluster) throw new Error('the rendered admin kubeconfig names no cluster');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [cluster],
+    // kubeadm validates the file as a kubeconfig: a context needs a user, here one without
+    // credentials (cluster-info is read anonymously; the kubelet bootstraps with the token).
+    contexts: [{ name: 'discovery', context: { cluster: cluster.name, user: 'discovery' } }],
+    'current-context': 'discovery',
+    users: [{ name: 'discovery', user: {} }],
+  });
+}
+
+/**
+ * The namespace adaptations (see the file's comment), on the rendered multi-document YAML.
+ * With `fileDiscovery`, a JoinConfiguration finds the cluster from a kubeconfig file with its CA
+ * (DISCOVERY_KUBECONFIG) instead of the rendered token + CA hash, and keeps the token for the
+ * kubelet's TLS bootstrap: token discovery waits until the controller manager has signed the
+ * cluster-info ConfigMap for the token (25-40 s after `kubeadm init` here, retried every 5 s),
+ * which is on the HA bed's critical path (the first control-plane join).
+ */
+export function adaptKubeadmConfig(yaml: string, fileDiscovery = false): string {
   const docs = parseAllDocuments(yaml).map((d) => d.toJS() as Record<string, unknown>);
+  const join = docs.find((d) => d.kind === 'JoinConfiguration');
+  if (join && fileDiscovery) {
+    const discovery = join.discovery as { bootstrapToken?: { token?: string }; timeout?: string };
+    const token = discovery.bootstrapToken?.token;
+    if (!token) throw new Error('the rendered JoinConfiguration has no bootstrap token');
+    join.discovery = {
+      file: { kubeConfigPath: DISCOVERY_KUBECONFIG },
+      tlsBootstrapToken: token,
+      ...(discovery.timeout ? { timeout: discovery.timeout } : {}),
+    };
+  }
   const kubelet = docs.find((d) => d.kind === 'KubeletConfiguration');
   if (kubelet) Object.assign(kubelet, { cgroupDriver: 'cgroupfs', failSwapOn: false });
   if (docs.some((d) => d.kind === 'InitConfiguration'))

@@ -35,7 +35,7 @@ export function bedLayout(name: string, topology: string): BedLayout {
     name,
     topology: t,
     controlPlanes: t === 'ha' ? 3 : 1,
-    workers: 1,
+    workers: t === 'ha' ? 2 : 1,
     cidr: '10.78.0.0/24',
     gateway: '10.78.0.1',
     endpoint: '10.78.0.100',
@@ -53,3 +53,6 @@ export function nodePodCidr(bed: BedLayout, i: number): string {
   const [a, b] = bed.podCidr.split('.');
   return `${a}.${b}.${i + 1}.0/24`;
 }
+
+/** The MAC of the i-th node's eth0 (the inventory's, and the machine a region enrols). */
+export const nodeMac = (i: number): string => `52:54:00:78:00:${(i + 2).toString(16).padStart(2, '0')}`;
