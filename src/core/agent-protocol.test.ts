@@ -11,7 +11,6 @@ import {
   helloFields,
   PARAM_ENV,
   parseReport,
-  NODE_TASKS,
   RACK_ANSWERED,
   RACK_ENV,
   taskAsShell,
