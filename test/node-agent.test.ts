@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NODE_AGENT_PATH, NODE_AGENT_SHARE, nodeAgentFiles } from '../src/agent/node/files.ts';
-import { ADMIN_KUBECONFIG_SECRET, type BootstrapReport } from '../src/core/agent-protocol.ts';
+import { ADMIN_KUBECONFIG_SECRET, type BootstrapReport } from '../src/core/node-agent-protocol.ts';
 import type { Job } from '../src/core/job.ts';
 import type { Machine } from '../src/core/machine.ts';
 import type { AgentResult } from '../src/engine/agent-port.ts';

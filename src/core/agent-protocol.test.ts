@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import {
   AgentTask,
   checkBootstrapResult,
-  checkBootstrapReport,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
@@ -15,6 +14,7 @@ import {
   RACK_ENV,
   taskAsShell,
 } from './agent-protocol.ts';
+import { checkBootstrapReport } from './node-agent-protocol.ts';
 import { ErrorCode, IngotError } from './errors.ts';
 
 const GUEST = new URL('../agent/guest/', import.meta.url).pathname;

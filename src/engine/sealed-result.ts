@@ -4,7 +4,8 @@
  * rest), so the engine gets it opened here; and a node task nobody picks up points at the node
  * agent's service, not at the ephemeral OS.
  */
-import { ADMIN_KUBECONFIG_SECRET, AgentTask, NODE_TASKS } from '../core/agent-protocol.ts';
+import { AgentTask, NODE_TASKS } from '../core/agent-protocol.ts';
+import { ADMIN_KUBECONFIG_SECRET } from '../core/node-agent-protocol.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 
 /** The task's result as the agent sent it (a bootstrap's kubeconfig unsealed, as text). */

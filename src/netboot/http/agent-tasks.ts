@@ -17,7 +17,6 @@
 import {
   AgentTask,
   agentEvent,
-  EPHEMERAL_TASKS,
   LOG_TAIL_BYTES,
   MAX_REPORT_BYTES,
   MAX_WAIT_S,
@@ -26,6 +25,7 @@ import {
   RACK_ANSWERED,
   taskAsShell,
 } from '../../core/agent-protocol.ts';
+import { EPHEMERAL_TASKS } from '../../core/node-agent-protocol.ts';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import type { AgentTaskRow } from '../../store/store.ts';

@@ -4,7 +4,7 @@
  * `agent.node-hello` on the machine's timeline with what it said about the node (its kernel,
  * cgroup hierarchy, kubelet and containerd versions, whether containerd runs).
  */
-import { NODE_HELLO_EVENT, nodeHelloFields } from '../../core/agent-protocol.ts';
+import { NODE_HELLO_EVENT, nodeHelloFields } from '../../core/node-agent-protocol.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { bootCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
