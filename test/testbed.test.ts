@@ -55,6 +55,52 @@ async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
   }
 }
 
+/** Brings a bed up in ROOT for one suite, with its API reached from the host and clients for it. */
+async function startBed(
+  name: string,
+  topology: '1+1' | 'ha',
+  root: string,
+): Promise<{ bed: BedState; api: ApiAccess; core: CoreV1Api; apps: AppsV1Api }> {
+  const t = Date.now();
+  const bed = await up({ name, topology, root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
+  process.stderr.write(
+    `testbed ${topology} up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
+  );
+  const api = await apiAccess(bed, root);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
+    users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
+    contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
+    currentContext: 'tb',
+  });
+  return { bed, api, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+}
+
+/**
+ * Takes a suite's bed down and checks nothing is left: no namespace, no cgroup, the kubelet's
+ * host sysctls as they were. A bed that did not come up leaves its nodes' logs
+ * (<root>/<name>-logs) for a look.
+ */
+async function stopBed(
+  name: string,
+  root: string,
+  bed: BedState | undefined,
+  api: ApiAccess | undefined,
+  sysctlsBefore: ReturnType<typeof saveSysctls>,
+): Promise<void> {
+  await api?.close();
+  if (!root) return;
+  await down({ name, root });
+  assert.deepEqual(
+    (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
+    [],
+  );
+  assert.equal(existsSync(`/sys/fs/cgroup/pids/itb-${name}-node1`), false);
+  assert.deepEqual(saveSysctls(), sysctlsBefore, `sysctls ${KUBELET_SYSCTLS.join(', ')} restored`);
+  if (bed) rmSync(root, { recursive: true, force: true });
+}
+
 /** A one-layer image with busybox's httpd (umoci + skopeo), as a docker archive. */
 function httpdImage(dir: string): string {
   const layout = join(dir, 'layout');
@@ -208,37 +254,10 @@ describe('the test bed, 1 control plane + 1 worker', {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
-    const t = Date.now();
-    bed = await up({ name, topology: '1+1', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
-    process.stderr.write(
-      `testbed 1+1 up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
-    );
-    api = await apiAccess(bed, root);
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
-      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
-      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
-      currentContext: 'tb',
-    });
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
+    ({ bed, api, core, apps } = await startBed(name, '1+1', root));
   });
 
-  after(async () => {
-    await api?.close();
-    if (!root) return;
-    await down({ name, root });
-    // Cleaned up: no namespace, no cgroup, the kubelet's host sysctls as they were.
-    assert.deepEqual(
-      (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
-      [],
-    );
-    assert.equal(existsSync(`/sys/fs/cgroup/pids/itb-${name}-node1`), false);
-    assert.deepEqual(saveSysctls(), sysctlsBefore, `sysctls ${KUBELET_SYSCTLS.join(', ')} restored`);
-    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
-    if (bed) rmSync(root, { recursive: true, force: true });
-  });
+  after(() => stopBed(name, root, bed, api, sysctlsBefore));
 
   it('has both nodes Ready, running Kubernetes v1.20.2', async () => {
     const nodes = (await core.listNode()).items;
@@ -332,35 +351,10 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
-    const t = Date.now();
-    bed = await up({ name, topology: 'ha', root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
-    process.stderr.write(
-      `testbed ha up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
-    );
-    api = await apiAccess(bed, root);
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
-      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
-      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
-      currentContext: 'tb',
-    });
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
+    ({ bed, api, core, apps } = await startBed(name, 'ha', root));
   });
 
-  after(async () => {
-    await api?.close();
-    if (!root) return;
-    await down({ name, root });
-    assert.deepEqual(
-      (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
-      [],
-    );
-    assert.deepEqual(saveSysctls(), sysctlsBefore);
-    // A bed that did not come up leaves its nodes' logs (<root>/<name>-logs) for a look.
-    if (bed) rmSync(root, { recursive: true, force: true });
-  });
+  after(() => stopBed(name, root, bed, api, sysctlsBefore));
 
   it('has 3 control planes and 2 workers Ready, and an etcd cluster of the 3 control planes', async () => {
     const nodes = (await core.listNode()).items;
