@@ -29,10 +29,10 @@ import type { Bundle } from '../src/core/bundle.ts';
 import { IngotError } from '../src/core/errors.ts';
 import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
+import { runIngot } from './support/ingot-cli.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import { startServe } from './support/serve-process.ts';
 
-const BIN = new URL('../bin/ingot', import.meta.url).pathname;
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 const incoming = (artifacts: string) => {
   const d = join(artifacts, 'bundles', '.incoming');
@@ -247,21 +247,8 @@ describe('bundle API and CLI on a real region', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function ingot(
-    args: string[],
-    env: Record<string, string> = {},
-  ): Promise<{ code: number; out: string; err: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(BIN, args, {
-        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-    });
-  }
+  const ingot = (args: string[], env: Record<string, string> = {}) =>
+    runIngot(args, { env: { ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env } });
 
   it('adds a bundle directory with `ingot bundle add DIR`, lists, shows and removes it', async () => {
     const add = await ingot(['bundle', 'add', tree, '-o', 'json']);

@@ -3,15 +3,13 @@
  * process against a real region whose fake:// machines the simulated agent deploys and bootstraps.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { runIngot } from './support/ingot-cli.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
-
-const BIN = new URL('../bin/ingot', import.meta.url).pathname;
 
 const CLUSTER = clusterYaml('cli-lab', { net: '10.40' });
 
@@ -33,23 +31,8 @@ describe('ingot cluster (create, ls, show, events, kubeconfig, delete)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function ingot(
-    args: string[],
-    env: Record<string, string> = {},
-  ): Promise<{ code: number; out: string; err: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(BIN, args, {
-        cwd: dir,
-        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-      child.stdin.end();
-    });
-  }
+  const ingot = (args: string[], env: Record<string, string> = {}) =>
+    runIngot(args, { cwd: dir, env: { ...r.cliEnv, XDG_CONFIG_HOME: dir, ...env } });
 
   it('refuses a bad Cluster file with exit 2 naming the problem', async () => {
     const res = await ingot(['cluster', 'create', '-f', 'bad.yaml']);

@@ -1,28 +1,16 @@
 /** `ingot cost` and `ingot capacity` as a user runs them: child processes against a real region. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runIngot } from './support/ingot-cli.ts';
 import { newMachineBody, startTestRegion, type TestRegion } from './support/region.ts';
-
-const BIN = new URL('../bin/ingot', import.meta.url).pathname;
 
 describe('ingot cost and ingot capacity', () => {
   let r: TestRegion;
   const dir = mkdtempSync(join(tmpdir(), 'ingot-cost-'));
-  const ingot = (args: string[]): Promise<{ code: number; out: string; err: string }> =>
-    new Promise((done) => {
-      const child = spawn(BIN, args, {
-        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: r.dataDir },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => done({ code: code ?? -1, out, err }));
-    });
+  const ingot = (args: string[]) => runIngot(args, { env: { ...r.cliEnv, XDG_CONFIG_HOME: r.dataDir } });
 
   before(async () => {
     r = await startTestRegion();
