@@ -5,246 +5,44 @@
  * In CI the bundle must be there (.ci/run builds it): a missing one fails this suite.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { type ApiAccess, apiAccess } from '../src/lab/testbed/api.ts';
-import { type BedState, bedBundle, down, up } from '../src/lab/testbed/bed.ts';
+import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { ApiAccess } from '../src/lab/testbed/api.ts';
+import { type BedState, down } from '../src/lab/testbed/bed.ts';
 import { cgroupPids, inNode, killNode } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import '../src/bmc/index.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { startTestRegion } from './support/region.ts';
-import { KUBELET_SYSCTLS, saveSysctls } from '../src/lab/testbed/sysctls.ts';
-import { listNamespaces } from '../src/lab/netns.ts';
+import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { skipUnless } from './support/needs.ts';
+import {
+  BED_NEEDS,
+  bedName,
+  eventually,
+  reapStaleBeds,
+  serve,
+  spread,
+  startBed,
+  stopBed,
+  waitFor,
+} from './support/testbed.ts';
 
-const NEEDS = {
-  root: true,
-  programs: ['containerd', 'runc', 'ctr', 'haproxy', 'umoci', 'skopeo', 'nsenter', 'curl'],
-  files: {
-    'the Kubernetes 1.20.2 bundle (node scripts/kubernetes-bundle.ts)': join(bedBundle(), 'ingot-build.json'),
-    'busybox-static': '/bin/busybox',
-  },
-};
-const IMAGE = 'ingot.test/httpd:1';
-
-/** Polls `fn` every second until it returns true; throws naming `what` after `ms`. */
-async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(1000);
-  }
-}
-
-/** Calls `fn` until it resolves, for up to a minute; then throws its last error. */
-async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await sleep(1000);
-    }
-  }
-}
-
-/** Brings a bed up in ROOT for one suite, with its API reached from the host and clients for it. */
-async function startBed(
-  name: string,
-  topology: '1+1' | 'ha',
-  root: string,
-): Promise<{ bed: BedState; api: ApiAccess; core: CoreV1Api; apps: AppsV1Api }> {
-  const t = Date.now();
-  const bed = await up({ name, topology, root, say: (l) => process.stderr.write(`testbed: ${l}\n`) });
-  process.stderr.write(
-    `testbed ${topology} up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
-  );
-  const api = await apiAccess(bed, root);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
-    users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
-    contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
-    currentContext: 'tb',
-  });
-  return { bed, api, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
-}
-
-/**
- * Takes a suite's bed down and checks nothing is left: no namespace, no cgroup, the kubelet's
- * host sysctls as they were. A bed that did not come up leaves its nodes' logs
- * (<root>/<name>-logs) for a look.
- */
-async function stopBed(
-  name: string,
-  root: string,
-  bed: BedState | undefined,
-  api: ApiAccess | undefined,
-  sysctlsBefore: ReturnType<typeof saveSysctls>,
-): Promise<void> {
-  await api?.close();
-  if (!root) return;
-  await down({ name, root });
-  assert.deepEqual(
-    (await listNamespaces()).filter((n) => n.startsWith(`itb-${name}-`)),
-    [],
-  );
-  assert.equal(existsSync(`/sys/fs/cgroup/pids/itb-${name}-node1`), false);
-  assert.deepEqual(saveSysctls(), sysctlsBefore, `sysctls ${KUBELET_SYSCTLS.join(', ')} restored`);
-  if (bed) rmSync(root, { recursive: true, force: true });
-}
-
-/** A one-layer image with busybox's httpd (umoci + skopeo), as a docker archive. */
-function httpdImage(dir: string): string {
-  const layout = join(dir, 'layout');
-  const bundle = join(dir, 'bundle');
-  const run = (cmd: string, args: string[]) =>
-    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  run('umoci', ['init', '--layout', layout]);
-  run('umoci', ['new', '--image', `${layout}:t`]);
-  run('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
-  mkdirSync(join(bundle, 'rootfs', 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(bundle, 'rootfs', 'bin', 'busybox'));
-  symlinkSync('busybox', join(bundle, 'rootfs', 'bin', 'sh'));
-  run('umoci', ['repack', '--image', `${layout}:t`, bundle]);
-  run('umoci', ['config', '--image', `${layout}:t`, '--architecture', 'amd64', '--os', 'linux']);
-  const out = join(dir, 'httpd.tar');
-  run('skopeo', ['copy', '--quiet', `oci:${layout}:t`, `docker-archive:${out}:${IMAGE}`]);
-  return out;
-}
-
-/**
- * Runs a Deployment with one busybox httpd pod on each of the nodes `on` (node affinity + pod
- * anti-affinity) and a ClusterIP Service in front; checks one pod Ready on each node. Returns
- * the Service's IP and the pods' names.
- */
-async function spread(
-  bed: BedState,
-  core: CoreV1Api,
-  apps: AppsV1Api,
-  on: readonly string[],
-): Promise<{ clusterIp: string; pods: string[] }> {
-  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
-  try {
-    const tar = httpdImage(work);
-    for (const n of bed.nodes.filter((x) => on.includes(x.name)))
-      await inNode(n.pid, 'ctr', [
-        '--address',
-        '/run/containerd/containerd.sock',
-        '-n',
-        'k8s.io',
-        'images',
-        'import',
-        tar,
-      ]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  const labels = { app: 'echo' };
-  await apps.createNamespacedDeployment({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'echo' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            tolerations: [
-              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-              { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-            ],
-            affinity: {
-              nodeAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                  nodeSelectorTerms: [
-                    {
-                      matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...on] }],
-                    },
-                  ],
-                },
-              },
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: [
-                  { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
-                ],
-              },
-            },
-            containers: [
-              {
-                name: 'httpd',
-                image: IMAGE,
-                imagePullPolicy: 'Never',
-                command: [
-                  '/bin/busybox',
-                  'sh',
-                  '-c',
-                  'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
-                ],
-                ports: [{ containerPort: 8080 }],
-                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-  const svc = await core.createNamespacedService({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'echo' },
-      spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
-    },
-  });
-  const clusterIp = svc.spec?.clusterIP;
-  assert.ok(clusterIp, 'the Service has a cluster IP');
-
-  let pods: { name: string; node: string }[] = [];
-  for (let i = 0; i < 120; i++) {
-    const list = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=echo' })).items;
-    pods = list
-      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((p) => ({ name: p.metadata!.name!, node: p.spec!.nodeName! }));
-    if (pods.length === on.length) break;
-    await sleep(1000);
-  }
-  assert.equal(pods.length, on.length, 'every replica Ready');
-  assert.deepEqual(pods.map((p) => p.node).sort(), [...on].sort(), 'one pod on each node');
-
-  return { clusterIp, pods: pods.map((p) => p.name) };
-}
-
-/** From a worker's network namespace, where the Service IP exists only as kube-proxy's rules, every pod answers through it. */
-async function serve(bed: BedState, s: { clusterIp: string; pods: string[] }): Promise<void> {
-  const { clusterIp } = s;
-  const worker = bed.nodes.find((n) => n.role === 'worker')!;
-  const seen = new Set<string>();
-  // kube-proxy's rules follow the endpoints a moment after the pods are Ready: keep asking.
-  const end = Date.now() + 90_000;
-  while (seen.size < s.pods.length && Date.now() < end) {
-    const body = await inNode(worker.pid, 'curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`]).catch(
-      () => '',
-    );
-    if (body.trim()) seen.add(body.trim());
-    await sleep(200);
-  }
-  assert.deepEqual([...seen].sort(), [...s.pods].sort(), 'every pod answers through the Service');
-}
+// Beds an earlier, killed run of this file left (named before beds carried their run's pid).
+before(async () => {
+  for (const name of ['tbt', 'tbha']) await down({ name, root: join(tmpdir(), 'ingot-testbed-stale') });
+  await reapStaleBeds('bt');
+  await reapStaleBeds('bh');
+});
 
 describe('the test bed, 1 control plane + 1 worker', {
-  skip: skipUnless(NEEDS),
+  skip: skipUnless(BED_NEEDS),
   timeout: 15 * 60_000,
 }, () => {
-  const name = 'tbt';
+  const name = bedName('bt');
   let root = '';
   let bed: BedState;
   let api: ApiAccess;
@@ -338,10 +136,10 @@ describe('the test bed, 1 control plane + 1 worker', {
 });
 
 describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 2 workers', {
-  skip: skipUnless(NEEDS),
+  skip: skipUnless(BED_NEEDS),
   timeout: 20 * 60_000,
 }, () => {
-  const name = 'tbha';
+  const name = bedName('bh');
   let root = '';
   let bed: BedState;
   let api: ApiAccess;
