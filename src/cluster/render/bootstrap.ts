@@ -55,6 +55,28 @@ function applyManifests(dir: string, kubeconfig: string): string[] {
   ];
 }
 
+/**
+ * Waits, with the node's own kubelet credentials (the node authorizer lets a kubelet read its
+ * Node), until the kubelet registered the node, then until it is Ready: the phases that say a
+ * node is in the cluster, not only that kubeadm returned.
+ */
+function waitNode(node: PlannedNode, afterRegistered: string[] = []): string[] {
+  const kubectl = `kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node ${node.hostname}`;
+  const wait = (test: string, seconds: number, what: string) =>
+    `for i in $(seq 1 ${seconds / 2}); do ${test} && break; [ "$i" = ${seconds / 2} ] && { echo "${what} within ${seconds} s" >&2; exit 1; }; sleep 2; done`;
+  return [
+    wait(`${kubectl} >/dev/null 2>&1`, 240, `the kubelet did not register node ${node.hostname}`),
+    phase('kubelet-registered'),
+    ...afterRegistered,
+    wait(
+      `[ "$(${kubectl} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]`,
+      600,
+      `node ${node.hostname} did not become Ready`,
+    ),
+    phase('node-ready'),
+  ];
+}
+
 function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
   const v = ctx.spec.spec.version;
   const lines = [
@@ -88,8 +110,11 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
             "sed -i 's#/etc/kubernetes/super-admin.conf#/etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml",
           ]
         : []),
-      ...applyManifests(KUBEADM_MANIFESTS, '/etc/kubernetes/admin.conf'),
-      phase('manifests-applied'),
+      // The init node is Ready once the CNI from the manifests runs on it.
+      ...waitNode(node, [
+        ...applyManifests(KUBEADM_MANIFESTS, '/etc/kubernetes/admin.conf'),
+        phase('manifests-applied'),
+      ]),
     ];
   }
   return [
@@ -98,6 +123,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     phase('api-reachable'),
     `kubeadm join --config ${cfg}`,
     phase('kubeadm-join-done'),
+    ...waitNode(node),
   ];
 }
 

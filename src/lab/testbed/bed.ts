@@ -26,9 +26,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { kubernetesCacheDir } from '../../bundles/build/build.ts';
 import { bundleDirName, KUBERNETES_1_20 } from '../../bundles/build/recipe.ts';
-import { parseImageRef, withoutArchSuffix } from '../../core/bundle.ts';
 import { run, stopPid } from '../../host/process.ts';
 import { listNamespaces } from '../netns.ts';
+import { bundleImages, importImages } from './images.ts';
 import { hierarchies, inNode, killNode, type NodePlan, startNode, waitContainerd } from './node.ts';
 import { renderBed } from './render.ts';
 import { restoreSysctls, saveSysctls } from './sysctls.ts';
@@ -67,6 +67,12 @@ export interface UpOptions {
   /** The cache `scripts/kubernetes-bundle.ts` built into (INGOT_CACHE, default /var/cache/ingot). */
   readonly cache?: string;
   readonly say?: (line: string) => void;
+  /**
+   * Stop before Kubernetes: every node runs containerd with the bundle's binaries and images,
+   * but has no /etc/kubernetes and never ran kubeadm — what a region's `cluster create`
+   * bootstraps (docs/cluster.md). @default false
+   */
+  readonly prepared?: boolean;
 }
 
 /** The bundle directory of the recipe the bed runs. */
@@ -94,41 +100,6 @@ export function setNodePid(root: string, name: string, node: string, pid: number
   if (!s) throw new Error(`no test bed ${name} under ${root}`);
   s.nodes = s.nodes.map((n) => (n.name === node ? { ...n, pid } : n));
   writeState(root, s);
-}
-
-/** Image archives of the bundle with the names containerd must know them by. */
-async function bundleImages(bundle: string): Promise<{ file: string; refs: string[]; aliases: string[] }[]> {
-  const files = [
-    ...['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((c) =>
-      join(bundle, 'kubernetes', 'server', 'bin', `${c}.tar`),
-    ),
-    join(bundle, 'images', 'pause.tar'),
-    join(bundle, 'images', 'etcd.tar'),
-  ];
-  const out = [];
-  for (const file of files) {
-    const { stdout } = await execFileP('tar', ['-xOf', file, 'manifest.json'], { maxBuffer: 2 ** 20 });
-    const refs = (JSON.parse(stdout) as { RepoTags: string[] }[]).flatMap((m) => m.RepoTags);
-    const aliases = refs.flatMap((r) => {
-      const p = parseImageRef(r);
-      const a = p ? withoutArchSuffix(p, 'amd64') : null;
-      return a ? [a] : [];
-    });
-    out.push({ file, refs, aliases });
-  }
-  return out;
-}
-
-async function importImages(pid: number, images: Awaited<ReturnType<typeof bundleImages>>, worker: boolean) {
-  const ctr = (...a: string[]) =>
-    inNode(pid, 'ctr', ['--address', '/run/containerd/containerd.sock', '-n', 'k8s.io', ...a]);
-  for (const im of images) {
-    const name = im.file.split('/').pop()!;
-    if (worker && !['kube-proxy.tar', 'pause.tar'].includes(name)) continue;
-    await ctr('images', 'import', im.file);
-    for (const [i, a] of im.aliases.entries())
-      await ctr('images', 'tag', '--force', im.refs[i] ?? im.refs[0], a);
-  }
 }
 
 /** Brings a bed up and returns its state; on any failure it takes everything down again and rethrows. */
@@ -185,7 +156,8 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
     }));
     for (const [i, p] of plans.entries()) {
       const r = rendered.nodes[i];
-      const pid = await startNode(p, bed.hubNs, r, rendered.containerd[r.hostname]);
+      const files = o.prepared ? { ...r, files: [] } : r;
+      const pid = await startNode(p, bed.hubNs, files, rendered.containerd[r.hostname]);
       state.nodes.push({ name: p.name, ns: p.ns, ip: p.ip, role: r.role, pid });
       writeState(root, state);
     }
@@ -196,6 +168,14 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
     const firstPid = state.nodes.find((n) => n.name === first.hostname)!.pid;
     await importImages(firstPid, images, false);
     lap('images');
+    if (o.prepared) {
+      await Promise.all(
+        state.nodes.filter((n) => n.pid !== firstPid).map((n) => importImages(n.pid, images, false)),
+      );
+      state.timings.total = Math.round((Date.now() - started) / 100) / 10;
+      writeState(root, state);
+      return state;
+    }
     // The other nodes import their images while the first runs `kubeadm init`: they need
     // them only when they join.
     const others = Promise.all(

@@ -21,6 +21,7 @@ import {
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../host/process.ts';
+import { MODPROBE, SYSTEMCTL } from './os-tools.ts';
 import type { RenderedNode } from './render.ts';
 
 export interface NodePlan {
@@ -140,6 +141,23 @@ function bridgeConflist(podCidr: string): string {
   )}\n`;
 }
 
+/** Where a deploy writes the node agent's seed (src/lab/testbed/deploy-agent.ts, as write-image does). */
+export const NODE_SEED = '/etc/cloud/cloud.cfg.d/95-ingot-agent.cfg';
+
+/**
+ * What a deployed OS does at boot that the bed's init stands in for (cloud-init's phone_home and
+ * the node agent's systemd unit), once a deploy wrote the seed: phone home to the rack with the
+ * OS token, then run the node agent, which dials out for its tasks.
+ */
+function deployedOsBoot(n: NodePlan): string {
+  return `if [ -f ${NODE_SEED} ]; then
+  url=$(sed -n 's#^ *url: *\\(http[^ ]*/agent/v1/os-booted/[A-Za-z0-9_-]*\\) *$#\\1#p' ${NODE_SEED} | head -n 1)
+  # The URL holds the OS token: curl reads it from stdin, not from its command line.
+  (for i in $(seq 1 40); do printf 'url = "%s"\\n' "$url" | curl -fsS -K - -X POST -d hostname=${n.name} -o /dev/null && break; sleep 3; done) >>${n.dir}/phone-home.log 2>&1 &
+  [ -x /usr/local/sbin/ingot-node-agent ] && /usr/local/sbin/ingot-node-agent >>${n.dir}/node-agent.log 2>&1 &
+fi`;
+}
+
 /**
  * The node's init shell: mounts, then containerd, then the kubelet whenever kubeadm has
  * written its config (as kubeadm's systemd drop-in would, restarting it when it exits).
@@ -164,18 +182,29 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/lock
 mount --bind ${d}/containerd /var/lib/containerd
 mount --bind ${d}/kubelet /var/lib/kubelet
-containerd --config /etc/containerd/config.toml >${d}/containerd.log 2>&1 &
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# containerd, started again whenever it exits (as its unit's Restart= would; the bed's systemctl restarts it by PID)
+(while :; do containerd --config /etc/containerd/config.toml >>${d}/containerd.log 2>&1 & echo $! >/run/containerd.pid; wait $! || true; sleep 1; done) &
+${deployedOsBoot(n)}
 while :; do
   if [ -f /var/lib/kubelet/config.yaml ]; then
     KUBELET_KUBEADM_ARGS=""
     [ -f /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env
     # shellcheck disable=SC2086
     kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf \\
-      --config=/var/lib/kubelet/config.yaml --cgroup-root=/${n.ns} $KUBELET_KUBEADM_ARGS >>${d}/kubelet.log 2>&1 || true
+      --config=/var/lib/kubelet/config.yaml --cgroup-root=/${n.ns} $KUBELET_KUBEADM_ARGS >>${d}/kubelet.log 2>&1 &
+    echo $! >/run/kubelet.pid
+    wait $! || true
   fi
   sleep 1
 done
 `;
+}
+
+/** The host's /usr/lib/sysctl.d files, as the node's /usr upper-layer paths that hide them. */
+function hostSysctlFiles(): string[] {
+  const dir = '/usr/lib/sysctl.d';
+  return existsSync(dir) ? readdirSync(dir).map((f) => `usr-up/lib/sysctl.d/${f}`) : [];
 }
 
 /** Writes a file into the node's /etc upper layer (seen at `path` inside the node). */
@@ -229,6 +258,16 @@ export async function startNode(
   mkdirSync(bin, { recursive: true });
   for (const b of ['kubeadm', 'kubelet', 'kubectl'])
     await run('cp', [join(n.bundle, 'kubernetes', 'server', 'bin', b), join(bin, b)]);
+  const sbin = join(n.dir, 'usr-up', 'local', 'sbin');
+  mkdirSync(sbin, { recursive: true });
+  writeFileSync(join(sbin, 'systemctl'), SYSTEMCTL, { mode: 0o755 });
+  writeFileSync(join(sbin, 'modprobe'), MODPROBE, { mode: 0o755 });
+  // The host's own sysctl settings are not the node's: `sysctl --system` in a node applies
+  // the node's files only (its /etc/sysctl.d and /usr/lib/sysctl.d hide the host's).
+  for (const f of ['etc-up/sysctl.d/99-sysctl.conf', 'etc-up/sysctl.conf', ...hostSysctlFiles()]) {
+    mkdirSync(dirname(join(n.dir, f)), { recursive: true });
+    writeFileSync(join(n.dir, f), '');
+  }
   writeFileSync(join(n.dir, 'init.sh'), initScript(n), { mode: 0o755 });
   return bootNode(n.ns, n.dir);
 }

@@ -1,7 +1,8 @@
 /**
  * Host-wide sysctls a kubelet rewrites when it starts (setupKernelTunables), even from inside
- * a network namespace: the bed saves them before its first node starts and restores them when
- * it goes down.
+ * a network namespace, and the inotify limits a rendered bootstrap's `sysctl --system` raises
+ * (src/cluster/render/host.ts): the bed saves them before its first node starts and restores
+ * them when it goes down.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -12,6 +13,8 @@ export const KUBELET_SYSCTLS = [
   'kernel.panic_on_oops',
   'kernel.keys.root_maxkeys',
   'kernel.keys.root_maxbytes',
+  'fs.inotify.max_user_instances',
+  'fs.inotify.max_user_watches',
 ] as const;
 
 const file = (name: string) => `/proc/sys/${name.replace(/\./g, '/')}`;

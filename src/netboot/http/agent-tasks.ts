@@ -166,7 +166,10 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
   r.log = clean(r.log);
   r.message = clean(r.message);
   const log = r.log ? { log: r.log.slice(-LOG_TAIL_BYTES) } : {};
-  const base = { actor: 'agent', machineId: machine.id, jobId: task.jobId } as const;
+  // A node task of a cluster job (a bootstrap): its reports go on the cluster's timeline too.
+  const clusterId =
+    kind === 'os' ? ((await ctx.store.getJob(task.jobId).catch(() => null))?.clusterId ?? null) : null;
+  const base = { actor: 'agent', machineId: machine.id, jobId: task.jobId, clusterId } as const;
   const events: NewEvent[] = [];
   if (r.event) {
     events.push({

@@ -21,12 +21,23 @@ export async function machineByAddress(store: Store, ip: string): Promise<Machin
   return null;
 }
 
-/** Whether `ip` is held by `machine`: a row with its id, or with one of its MACs. */
+/**
+ * Whether `ip` is held by `machine`: a row with its id, or with one of its MACs — or, for a
+ * cluster's node, its planned node address, the static address its network-config gives the
+ * deployed OS (where its node agent asks from).
+ */
 export async function addressBelongsTo(store: Store, ip: string, machine: Machine): Promise<boolean> {
   const macs = new Set(machine.nics.map((n) => n.mac));
-  return (await store.findIpsByAddress(ip)).some(
-    (r) => r.machineId === machine.id || (r.mac !== null && macs.has(r.mac)),
-  );
+  if (
+    (await store.findIpsByAddress(ip)).some(
+      (r) => r.machineId === machine.id || (r.mac !== null && macs.has(r.mac)),
+    )
+  )
+    return true;
+  const member = (await store.clustersOfMachines([machine.id])).get(machine.id);
+  if (!member) return false;
+  const cluster = await store.getCluster(member.cluster).catch(() => null);
+  return cluster?.members.some((m) => m.machineId === machine.id && m.address.split('/')[0] === ip) ?? false;
 }
 
 /** Machine of an artifact request: `?m=<mac>` written by its iPXE script, else its address. */
