@@ -89,7 +89,10 @@ export function bedKubeadmConfig(yaml: string): string {
   const docs = parseAllDocuments(adaptKubeadmConfig(yaml)).map((d) => d.toJS() as Record<string, unknown>);
   for (const d of docs)
     if (d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')
-      d.nodeRegistration = { ...(d.nodeRegistration as object), ignorePreflightErrors: BED_PREFLIGHT_IGNORED };
+      d.nodeRegistration = {
+        ...(d.nodeRegistration as object),
+        ignorePreflightErrors: BED_PREFLIGHT_IGNORED,
+      };
   return docs.map((d) => stringify(d)).join('---\n');
 }
 
