@@ -11,10 +11,11 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import '../src/bmc/index.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import type { AgentPort } from '../src/engine/agent-port.ts';
@@ -214,5 +215,75 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
     marks.ready = (Date.now() - start) / 1000;
     assert.equal(c.state, 'running', c.stateReason);
     assert.deepEqual(c.conditions?.nodes, { ready: 2, total: 2 });
+  });
+
+  it("puts each node's bootstrap phases, as its node agent reported them, on the cluster timeline", async () => {
+    const ev = await r!.api<{
+      items: { type: string; message: string; machineId: string | null; at: string }[];
+    }>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`);
+    assert.equal(ev.status, 200);
+    const phases = (machine: string) =>
+      ev.body.items
+        .filter((e) => e.machineId === machine && e.message.startsWith('phase '))
+        .map((e) => e.message.slice('phase '.length));
+    const init = phases(ids.get('node1')!);
+    const worker = phases(ids.get('node2')!);
+    for (const p of [
+      'packages-installed',
+      'kubeadm-init-done',
+      'kubelet-registered',
+      'node-ready',
+      'bootstrapped',
+    ])
+      assert.ok(init.includes(p), `node1 reported ${p}: ${init}`);
+    for (const p of [
+      'packages-installed',
+      'api-reachable',
+      'kubeadm-join-done',
+      'kubelet-registered',
+      'node-ready',
+    ])
+      assert.ok(worker.includes(p), `node2 reported ${p}: ${worker}`);
+    // Per phase, seconds since the create, for docs/bench-cluster.md.
+    const at0 = Date.parse(ev.body.items.find((e) => e.type === 'cluster.created')?.at ?? '');
+    const line = (m: string) =>
+      ev.body.items
+        .filter(
+          (e) => e.machineId === m && (e.message.startsWith('phase ') || e.type.startsWith('cluster.node')),
+        )
+        .map(
+          (e) => `${e.message.replace(/^node\d: /, '')} +${((Date.parse(e.at) - at0) / 1000).toFixed(1)}s`,
+        );
+    process.stderr.write(
+      `timeline node1: ${line(ids.get('node1')!).join(' | ')}\ntimeline node2: ${line(ids.get('node2')!).join(' | ')}\n`,
+    );
+  });
+
+  it('hands back a kubeconfig whose API lists both nodes Ready on v1.20.2', async () => {
+    const res = await r!.api<{ kubeconfig: string }>('GET', `/api/v1/clusters/${CLUSTER}/kubeconfig`);
+    assert.equal(res.status, 200);
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.rewrite(res.body.kubeconfig));
+    const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items;
+    assert.deepEqual(nodes.map((n) => n.metadata?.name).sort(), ['node1', 'node2']);
+    for (const n of nodes) {
+      assert.equal(n.status?.nodeInfo?.kubeletVersion, 'v1.20.2');
+      assert.ok(
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        n.metadata?.name,
+      );
+    }
+  });
+
+  it('deletes the cluster: the machines are released (wiped: no /etc/kubernetes left) and ready again', async () => {
+    const res = await r!.api('DELETE', `/api/v1/clusters/${CLUSTER}`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await waitFor(async () => (await cluster()).state === 'deleted', 10 * 60_000, 'the cluster deleted');
+    for (const [node, id] of ids) {
+      const m = (await r!.api<{ state: string; owner: string }>('GET', `/api/v1/machines/${id}`)).body;
+      assert.equal(m.state, 'ready', node);
+      assert.equal(m.owner, '', node);
+      assert.equal(existsSync(join(root, name, node, 'etc-up', 'kubernetes')), false, `${node} wiped`);
+    }
   });
 });

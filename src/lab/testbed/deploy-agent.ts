@@ -8,8 +8,8 @@
  *
  * What the OS write puts there is what a real deploy puts on the disk: the region's rendered
  * cloud-init user-data's files (adapted to a namespace as the bed's own render adapts them:
- * render.ts adaptKubeadmConfig, node.ts adaptContainerd, and the preflight checks a namespace
- * cannot pass ignored), the node
+ * render.ts adaptKubeadmConfig, node.ts adaptContainerd, the preflight checks a namespace
+ * cannot pass ignored, no HelmChart add-ons), the node
  * agent as the kubernetes-node image installs it (src/agent/node/files.ts), the rack's
  * certificate in the OS's CA bundle, and the seed with a fresh OS token (only its hash is
  * stored, as the rack does at write-image hand-out). Everything after the OS write is real:
@@ -61,13 +61,11 @@ interface WriteFile {
 
 /**
  * The preflight checks a namespace node fails though kubeadm works in it (the bed itself skips
- * the preflight phase, render.ts): no crictl, no kernel config or modules to verify, this host's
+ * the preflight phase, render.ts): no kernel config or modules to verify, this host's
  * swap and sizes, the kubelet not a systemd service, images imported rather than pulled.
  * (A config file may not say `all`.)
  */
 export const BED_PREFLIGHT_IGNORED = [
-  'CRI',
-  'FileExisting-crictl',
   'FileExisting-conntrack',
   'FileExisting-ebtables',
   'FileExisting-ethtool',
@@ -94,6 +92,17 @@ export function bedKubeadmConfig(yaml: string): string {
         ignorePreflightErrors: BED_PREFLIGHT_IGNORED,
       };
   return docs.map((d) => stringify(d)).join('---\n');
+}
+
+/**
+ * A cluster manifest of HelmChart add-ons (the CNI chart): helm-controller defines that kind
+ * when it runs, and its image cannot run offline, so the bed leaves those add-ons out (its
+ * nodes network through Debian's CNI bridge plugin, as the bed's own bring-up does) — else the
+ * bootstrap would retry the apply for half an hour.
+ */
+function helmChartManifest(f: WriteFile): boolean {
+  const text = f.encoding === 'b64' ? Buffer.from(f.content ?? '', 'base64').toString() : (f.content ?? '');
+  return f.path.startsWith('/etc/kubernetes/') && /^kind: HelmChart$/m.test(text);
 }
 
 export class BedDeployAgent implements AgentPort {
@@ -144,6 +153,7 @@ export class BedDeployAgent implements AgentPort {
     const ud = parseYaml(await this.o.store().getSecret(secret)) as { write_files?: WriteFile[] };
     try {
       for (const f of ud.write_files ?? []) {
+        if (helmChartManifest(f)) continue;
         let content: string | Buffer =
           f.encoding === 'b64' ? Buffer.from(f.content ?? '', 'base64') : (f.content ?? '');
         if (f.path.endsWith('/kubeadm.yaml')) content = bedKubeadmConfig(content.toString());
