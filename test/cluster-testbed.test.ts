@@ -180,6 +180,17 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
           JSON.stringify(ev.body, null, 1),
         );
     }
+    // The nodes' logs (node agent, kubelet, containerd, bootstrap) outlive the bed, for a look.
+    if (bed) {
+      const keep = join(tmpdir(), `ingot-cc-logs-${process.pid}`);
+      for (const n of bed.nodes) {
+        const d = join(root, name, n.name);
+        mkdirSync(join(keep, n.name), { recursive: true });
+        for (const f of ['node-agent.log', 'phone-home.log', 'init.log', 'var-up/log/ingot-bootstrap.log'])
+          if (existsSync(join(d, f)))
+            writeFileSync(join(keep, n.name, f.split('/').pop()!), readFileSync(join(d, f)));
+      }
+    }
     await stopPid(rack?.pid, 5000);
     await r?.stop();
     await bmc?.emulator.close();

@@ -14,11 +14,15 @@ redact() {
 # Phase names as the protocol takes them (letters, digits, . _ : / -); anything after is ignored.
 phases() { sed -n 's#^ingot-phase: *\([A-Za-z0-9][A-Za-z0-9._:/-]*\).*$#\1#p' "$RUN/bootstrap.out" | cut -c1-64 | head -n 64; }
 # Reports each phase the script entered since the last call (the newest is the task's status).
+# How many were reported is kept in a file: the watcher (a subshell) and the last call after it
+# (the task's shell) share it, so no phase is reported twice.
 report_phases() {
   phases >"$RUN/phases.now"
   n=$(wc -l <"$RUN/phases.now")
+  seen=$(cat "$RUN/phases.seen" 2>/dev/null || echo 0)
   while [ "$seen" -lt "$n" ]; do
     seen=$((seen + 1))
+    echo "$seen" >"$RUN/phases.seen"
     progress "phase $(sed -n "${seen}p" "$RUN/phases.now")"
   done
 }
@@ -33,7 +37,7 @@ do_bootstrap() {
   # Output to a file, not a pipe: a daemon the script starts must not hold the agent's pipe open.
   timeout -k 30 "$BOOTSTRAP_TIMEOUT" "$RUN/bootstrap.sh" </dev/null >"$RUN/bootstrap.out" 2>&1 &
   pid=$!
-  seen=0
+  echo 0 >"$RUN/phases.seen"
   (while sleep 2; do report_phases; done) &
   watcher=$!
   wait $pid
