@@ -186,7 +186,13 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
       for (const n of bed.nodes) {
         const d = join(root, name, n.name);
         mkdirSync(join(keep, n.name), { recursive: true });
-        for (const f of ['node-agent.log', 'phone-home.log', 'init.log', 'var-up/log/ingot-bootstrap.log'])
+        for (const f of [
+          'node-agent.log',
+          'phone-home.log',
+          'init.log',
+          'var-up/log/ingot-bootstrap.log',
+          '../rack.log',
+        ])
           if (existsSync(join(d, f)))
             writeFileSync(join(keep, n.name, f.split('/').pop()!), readFileSync(join(d, f)));
       }
@@ -229,10 +235,12 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
   });
 
   it("puts each node's bootstrap phases, as its node agent reported them, on the cluster timeline", async () => {
-    const ev = await r!.api<{
-      items: { type: string; message: string; machineId: string | null; at: string }[];
-    }>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`);
-    assert.equal(ev.status, 200);
+    const res = await r!.api<{ type: string; message: string; machineId: string | null; at: string }[]>(
+      'GET',
+      `/api/v1/clusters/${CLUSTER}/events?limit=1000`,
+    );
+    assert.equal(res.status, 200);
+    const ev = { body: { items: res.body } };
     const phases = (machine: string) =>
       ev.body.items
         .filter((e) => e.machineId === machine && e.message.startsWith('phase '))
