@@ -161,6 +161,8 @@ describe('the node agent on a deployed machine', () => {
       script: script(
         'echo "ingot-phase: packages"',
         'echo "installing kubeadm"',
+        // Output with backslashes (ctr's quoted errors): the report must stay valid JSON.
+        String.raw`printf '%s\n' 'level=info msg="trying next host" error="Head \"https://k8s.gcr.io/v2/\": dial tcp"'`,
         'echo "ingot-phase: kubeadm-init"',
         `echo "kubeadm join 10.0.0.1:6443 --token ${JOIN_TOKEN} --discovery-token-ca-cert-hash sha256:00"`,
         'echo "ingot-phase: addons"',
@@ -198,6 +200,7 @@ describe('the node agent on a deployed machine', () => {
     assert.match(String(hello?.data.cgroup), /^v[12]$/);
     const done = ev.find((e) => e.type === 'agent.bootstrap');
     assert.match(String(done?.data.log), /installing kubeadm/);
+    assert.ok(String(done?.data.log).includes(String.raw`error="Head \"https://k8s.gcr.io/v2/\": dial tcp"`));
     assert.match(String(done?.data.log), /--token <redacted-token>/);
     const everything = `${JSON.stringify(ev)}\n${n.out()}`;
     for (const secret of [B64, 'S3CR3T-KEY', JOIN_TOKEN])

@@ -2,8 +2,10 @@
 # JSON for the reports, without a JSON tool: string literals, a file's tail, numbers.
 # jstr STRING: a JSON string literal.
 jstr() {
-  printf '%s' "$1" | awk 'BEGIN { ORS = ""; printf "\"" }
-    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); gsub(/[\001-\037]/, "");
+  # Backslashes are doubled by sed: what "\\\\" means in an awk gsub replacement differs
+  # between mawk, gawk and busybox (mawk left them single, and a log with one broke the report).
+  printf '%s' "$1" | sed 's/\\/\\\\/g' | awk 'BEGIN { ORS = ""; printf "\"" }
+    { gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); gsub(/[\001-\037]/, "");
       if (NR > 1) printf "\\n"; printf "%s", $0 }
     END { printf "\"" }'
 }
