@@ -150,4 +150,20 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
       assert.equal(existsSync(join(cb.root, cb.name, node, 'etc-up', 'kubernetes')), false, `${node} wiped`);
     }
   });
+
+  it("fails a create whose node cannot bootstrap, with that node's own message", async () => {
+    // A deliberately broken input: the nodes carry kubeadm v1.20.2, the Cluster file asks for
+    // v1.20.6 (packages.source: preinstalled), so node1's rendered bootstrap refuses to start.
+    const res = await cb.r!.api('POST', '/api/v1/clusters', {
+      cluster: bedClusterFile('bedbad', cb.bed!, 'v1.20.6'),
+      image: NODE_IMAGE.name,
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const get = async () =>
+      (await cb.r!.api<{ cluster: ClusterBody }>('GET', '/api/v1/clusters/bedbad')).body.cluster;
+    await waitFor(async () => (await get()).state === 'failed_creating', 5 * 60_000, 'the create failed');
+    const c = await get();
+    assert.match(c.stateReason, /^node1 failed to bootstrap: the init bootstrap script exited with status 1/);
+    assert.match(c.stateReason, /this image needs kubeadm v1\.20\.6/);
+  });
 });

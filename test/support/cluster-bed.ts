@@ -28,14 +28,21 @@ import { NODE_IMAGE } from './cluster-seed.ts';
 import { startTestRegion, type TestRegion } from './region.ts';
 import { stopBed, waitFor } from './testbed.ts';
 
-/** The Cluster file: 1 control plane (pool control) + 1 worker (pool general) on the bed's network. */
-export const bedClusterFile = (name: string, bed: BedState) => `apiVersion: ingot.dev/v1alpha1
+/**
+ * The Cluster file: 1 control plane (pool control) + 1 worker (pool general) on the bed's
+ * network, Kubernetes `version` (default the bundle's v1.20.2).
+ */
+export const bedClusterFile = (
+  name: string,
+  bed: BedState,
+  version = 'v1.20.2',
+) => `apiVersion: ingot.dev/v1alpha1
 kind: Cluster
 metadata:
   name: ${name}
 spec:
   distribution: kubeadm
-  version: v1.20.2
+  version: ${version}
   packages: { source: preinstalled }
   controlPlane:
     count: 1
