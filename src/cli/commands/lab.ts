@@ -143,6 +143,10 @@ function registerTestbedCommand(lab: Command): void {
       `${TOPOLOGIES.join(' or ')} (ha: 3 control planes with stacked etcd behind haproxy + 2 workers)`,
       '1+1',
     )
+    .option(
+      '--prepared',
+      'stop before Kubernetes: containerd, the bundle’s binaries and images, no kubeadm (for a region’s cluster create)',
+    )
     .option(...nameOpt)
     .option(...rootOpt)
     .action(async (o, cmd: Command) => {
@@ -151,6 +155,7 @@ function registerTestbedCommand(lab: Command): void {
         name: o.name,
         topology: o.topology,
         root: o.root,
+        prepared: o.prepared === true,
         say: (l) => process.stderr.write(`testbed: ${l}\n`),
       });
       printBed(bedStatus({ name: s.name, root: o.root }), format);
