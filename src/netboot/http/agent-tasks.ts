@@ -170,6 +170,8 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
   const clusterId =
     kind === 'os' ? ((await ctx.store.getJob(task.jobId).catch(() => null))?.clusterId ?? null) : null;
   const base = { actor: 'agent', machineId: machine.id, jobId: task.jobId, clusterId } as const;
+  // On a cluster's timeline, the node a line is about leads it (as the cluster steps' notes do).
+  const who = clusterId ? `${machine.hostname}: ` : '';
   const events: NewEvent[] = [];
   if (r.event) {
     events.push({
@@ -183,7 +185,7 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
     events.push({
       ...base,
       type: agentEvent.progress(task.name),
-      message: r.message,
+      message: `${who}${r.message}`,
       data: { task: task.id, ...r.data },
     });
   }
@@ -192,7 +194,7 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
     events.push({
       ...base,
       type: agentEvent.done(task.name),
-      message: r.message ?? `${task.name} done`,
+      message: `${who}${r.message ?? `${task.name} done`}`,
       data: { task: task.id, ...log },
     });
   } else if (r.status === 'failed') {
@@ -201,7 +203,7 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
       ...base,
       type: agentEvent.failed(task.name),
       level: 'error',
-      message: `${task.name} failed: ${reason}`,
+      message: `${who}${task.name} failed: ${reason}`,
       data: { task: task.id, ...log },
     });
   }
