@@ -204,7 +204,9 @@ export function nodeTimeline(
   return events
     .filter(
       (e) =>
-        e.machineId === machineId && (e.message.startsWith('phase ') || e.type.startsWith('cluster.node')),
+        e.machineId === machineId &&
+        ((e.type === 'agent.bootstrap.progress' && / phase /.test(e.message)) ||
+          e.type.startsWith('cluster.node')),
     )
     .map((e) => ({ what: e.message.replace(/^node\d+: /, ''), s: (Date.parse(e.at) - t0) / 1000 }));
 }
