@@ -11,7 +11,7 @@
  * and `cluster delete` releases them. The wiring is test/support/cluster-bed.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,11 +53,18 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
   });
 
   after(async () => {
-    const ev = await cb.r?.api('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`);
-    if (ev?.status === 200)
-      writeFileSync(join(tmpdir(), `ingot-cc-events-${process.pid}.json`), JSON.stringify(ev.body, null, 1));
-    // The nodes' logs (node agent, bootstrap, rack) outlive the bed, for a look.
-    await stopClusterBed(cb, join(tmpdir(), `ingot-cc-logs-${process.pid}`));
+    // A run that did not get as far as the delete keeps the cluster's timeline and the nodes'
+    // logs (node agent, bootstrap, rack) in a directory it names, for a look; a good run keeps nothing.
+    const c = await cb.r?.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`);
+    const keep =
+      c && c.body.cluster?.state !== 'deleted' ? join(tmpdir(), `ingot-cc-logs-${process.pid}`) : undefined;
+    if (keep) {
+      const ev = await cb.r!.api('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`);
+      mkdirSync(keep, { recursive: true });
+      writeFileSync(join(keep, 'events.json'), JSON.stringify(ev.body, null, 1));
+      process.stderr.write(`the cluster's timeline and the nodes' logs are in ${keep}\n`);
+    }
+    await stopClusterBed(cb, keep);
   });
 
   const cluster = async () =>
