@@ -1,0 +1,400 @@
+/**
+ * Day 2 against real Kubernetes 1.20.2 on the 1+1 test bed (docs/day2.md): a drain held by a
+ * PodDisruptionBudget and let through when it is relaxed; a worker killed through the region's
+ * BMC power action, fenced, its Node deleted, its pod rescheduled on the control plane and the
+ * worker powered on again Ready; an etcd snapshot taken, the cluster's data changed, and the
+ * snapshot restored (the earlier ConfigMap back, the later one gone).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  type AppsV1Api,
+  type CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import '../src/bmc/index.ts';
+import { createBmcDriver } from '../src/bmc/registry.ts';
+import { isIngotError } from '../src/core/errors.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
+import { type RemediationEvent, Remediator } from '../src/engine/cluster/remediate.ts';
+import { drainNode, uncordon } from '../src/kube/drain.ts';
+import { readSnapshot, listSnapshots, snapshotDir, takeSnapshot } from '../src/kube/etcd/snapshot.ts';
+import { restoreSnapshot } from '../src/kube/etcd/restore.ts';
+import type { ApiAccess } from '../src/lab/testbed/api.ts';
+import type { BedState } from '../src/lab/testbed/bed.ts';
+import { cgroupPids, inNode } from '../src/lab/testbed/node.ts';
+import { bedBmc } from '../src/lab/testbed/power.ts';
+import { bedShell } from '../src/lab/testbed/shell.ts';
+import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { skipUnless } from './support/needs.ts';
+import { startTestRegion } from './support/region.ts';
+import {
+  BED_NEEDS,
+  bedName,
+  eventually,
+  httpdImage,
+  IMAGE,
+  reapStaleBeds,
+  startBed,
+  stopBed,
+  waitFor,
+} from './support/testbed.ts';
+
+const NEEDS = { ...BED_NEEDS, programs: [...BED_NEEDS.programs, 'etcdctl'] };
+
+before(() => reapStaleBeds('dd'));
+
+describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 60_000 }, () => {
+  const name = bedName('dd');
+  let root = '';
+  let bed: BedState;
+  let api: ApiAccess;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let kc: KubeConfig;
+  const sysctlsBefore = saveSysctls();
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-day2-'));
+    ({ bed, api, core, apps } = await startBed(name, '1+1', root));
+    kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
+      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
+      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
+      currentContext: 'tb',
+    });
+    const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
+    try {
+      const tar = httpdImage(work);
+      for (const n of bed.nodes)
+        await inNode(n.pid, 'ctr', [
+          '--address',
+          '/run/containerd/containerd.sock',
+          '-n',
+          'k8s.io',
+          'images',
+          'import',
+          tar,
+        ]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    await web();
+  });
+
+  after(() => stopBed(name, root, bed, api, sysctlsBefore));
+
+  /** A one-replica Deployment that prefers the worker and tolerates the control plane. */
+  async function web(): Promise<void> {
+    const labels = { app: 'web' };
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              terminationGracePeriodSeconds: 2,
+              tolerations: [
+                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
+              ],
+              affinity: {
+                nodeAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                      weight: 100,
+                      preference: {
+                        matchExpressions: [
+                          { key: 'kubernetes.io/hostname', operator: 'In', values: ['node2'] },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              },
+              containers: [
+                {
+                  name: 'httpd',
+                  image: IMAGE,
+                  imagePullPolicy: 'Never',
+                  command: [
+                    '/bin/busybox',
+                    'sh',
+                    '-c',
+                    'mkdir -p /www && exec /bin/busybox httpd -f -p 8080 -h /www',
+                  ],
+                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await waitFor(
+      async () => (await webPods()).some((p) => p.node === 'node2' && p.ready),
+      120_000,
+      'web Ready on node2',
+    );
+  }
+
+  async function webPods(): Promise<{ name: string; node: string; ready: boolean }[]> {
+    return (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => ({
+        name: p.metadata!.name!,
+        node: p.spec?.nodeName ?? '',
+        ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      }));
+  }
+
+  const pdbs = () => kc.makeApiClient(CustomObjectsApi);
+  const PDB = { group: 'policy', version: 'v1beta1', namespace: 'default', plural: 'poddisruptionbudgets' };
+
+  it('drains through the Eviction API: held by a PodDisruptionBudget (named in the error), let through when it is relaxed', async () => {
+    await pdbs().createNamespacedCustomObject({
+      ...PDB,
+      body: {
+        apiVersion: 'policy/v1beta1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'web' },
+        spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+      },
+    });
+    // The disruption controller must have counted the healthy pod before the PDB answers.
+    await waitFor(
+      async () =>
+        (
+          (await pdbs().getNamespacedCustomObject({ ...PDB, name: 'web' })) as {
+            status?: { currentHealthy?: number };
+          }
+        ).status?.currentHealthy === 1,
+      60_000,
+      'the PDB counting the pod',
+    );
+    const [before] = await webPods();
+    const reasons: string[] = [];
+    await assert.rejects(
+      drainNode(kc, 'node2', { timeoutMs: 8000, retryMs: 1000, onBlocked: (_p, r) => reasons.push(r) }),
+      (e) =>
+        isIngotError(e, 'INGOT_DRAIN_BLOCKED') &&
+        e.details.pdb === 'default/web' &&
+        e.details.pod === `default/${before.name}` &&
+        /pod default\/web-\S+ blocked by PDB default\/web for 8 s: relax the PodDisruptionBudget default\/web/.test(
+          e.message,
+        ),
+    );
+    assert.ok(reasons.length >= 2, `retried: ${reasons}`);
+    assert.ok(reasons.every((r) => r === 'blocked by PDB default/web'));
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true, 'node2 stays cordoned');
+    assert.deepEqual(await webPods(), [before], 'the pod was not evicted');
+
+    await pdbs().patchNamespacedCustomObject(
+      { ...PDB, name: 'web', body: { spec: { minAvailable: 0 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const r = await eventually(() => drainNode(kc, 'node2', { timeoutMs: 60_000, retryMs: 1000 }), 60_000);
+    assert.deepEqual(r.evicted, [`default/${before.name}`]);
+    assert.ok(
+      r.kept.some((k) => k.startsWith('kube-system/kube-proxy-')),
+      `kube-proxy (DaemonSet) stays: ${r.kept}`,
+    );
+    await waitFor(
+      async () => (await webPods()).some((p) => p.node === 'node1' && p.ready),
+      60_000,
+      'web rescheduled Ready on node1',
+    );
+    await uncordon(kc, 'node2');
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false, false);
+    await pdbs().deleteNamespacedCustomObject({ ...PDB, name: 'web' });
+  });
+
+  it('remediates a worker killed through the region: fenced through the BMC before its Node is deleted, its pod runs on the control plane, powered on it is Ready again', async () => {
+    // The pod back on the worker (it prefers node2, now schedulable again).
+    for (const p of await webPods()) await core.deleteNamespacedPod({ namespace: 'default', name: p.name });
+    await waitFor(
+      async () => (await webPods()).some((p) => p.node === 'node2' && p.ready),
+      120_000,
+      'web Ready on node2',
+    );
+    await core.patchNode(
+      { name: 'node2', body: { metadata: { labels: { 'ingot.test/pool': 'blue' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+
+    const creds = { username: 'admin', password: 'bed-bmc-pass' };
+    const bmc = await bedBmc(bed, root, creds);
+    const region = await startTestRegion({ agent: new FakeAgent() });
+    try {
+      const ids = new Map<string, string>();
+      for (const m of bmc.machines) {
+        const res = await region.api<{ id: string }>('POST', '/api/v1/machines', {
+          hostname: m.node,
+          bmc: { address: m.address, ...creds },
+          nics: [{ mac: m.mac }],
+        });
+        assert.equal(res.status, 201);
+        ids.set(m.node, res.body.id);
+      }
+      const address = new Map(bmc.machines.map((m) => [ids.get(m.node)!, m.address]));
+      const events: RemediationEvent[] = [];
+      const remediator = new Remediator(
+        {
+          kube: kc,
+          bmc: (id) => createBmcDriver({ address: address.get(id)!, ...creds }),
+          event: (e) => {
+            events.push(e);
+            process.stderr.write(`remediation ${e.at} ${e.node} ${e.step}: ${e.message}\n`);
+          },
+        },
+        { policy: { unhealthyAfterSeconds: 5, maxUnhealthy: 1 }, readyTimeoutMs: 180_000 },
+      );
+      const members = [
+        { node: 'node1', machineId: ids.get('node1')!, role: 'control-plane' as const, domain: 'bed/r1' },
+        { node: 'node2', machineId: ids.get('node2')!, role: 'worker' as const, domain: 'bed/r1' },
+      ];
+      // Nothing to do while every node is healthy.
+      assert.deepEqual((await remediator.pass(members)).plan.start, []);
+
+      const worker = bed.nodes.find((n) => n.name === 'node2')!;
+      const killedAt = Date.now();
+      const off = await region.api('POST', `/api/v1/machines/${ids.get('node2')}/actions/power-off`, {});
+      assert.equal(off.status, 202);
+      await waitFor(async () => cgroupPids(worker.ns).length === 0, 30_000, 'node2 dead');
+
+      // When the pod runs on the control plane, while the remediation goes on.
+      let movedAt = 0;
+      const watching = (async () => {
+        while (!movedAt && Date.now() - killedAt < 400_000) {
+          if ((await webPods().catch(() => [])).some((p) => p.node === 'node1' && p.ready))
+            movedAt = Date.now();
+          else await new Promise((r) => setTimeout(r, 500));
+        }
+      })();
+      let result: Awaited<ReturnType<Remediator['pass']>> | null = null;
+      await waitFor(
+        async () => {
+          result = await remediator.pass(members);
+          return result.results.length > 0;
+        },
+        180_000,
+        'the remediator to act on node2',
+      );
+      await watching;
+      const r = result!.results[0];
+      assert.equal(r.node, 'node2');
+      assert.equal(r.outcome, 'recovered', r.reason);
+      assert.deepEqual(
+        r.done.map((d) => [d.step, d.ok]),
+        [
+          ['fence', true],
+          ['delete-node', true],
+          ['power-on', true],
+        ],
+      );
+      const at = (step: string, text: string) =>
+        events.findIndex((e) => e.step === step && e.message.includes(text));
+      assert.ok(at('fence', 'done (the BMC reports power Off)') >= 0);
+      assert.ok(at('fence', 'done') < at('delete-node', 'starting'), 'fenced before the Node is deleted');
+      assert.match(
+        events[at('delete-node', 'done')].message,
+        /Node deleted with \d pod\(s\): .*default\/web-/,
+      );
+      assert.ok(movedAt > 0, 'the pod ran on the control plane');
+      process.stderr.write(
+        `day2: worker killed → its pod Ready on the control plane in ${((movedAt - killedAt) / 1000).toFixed(1)} s\n`,
+      );
+
+      const n2 = await core.readNode({ name: 'node2' });
+      assert.ok(
+        n2.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        'node2 Ready again',
+      );
+      assert.equal(n2.metadata?.labels?.['ingot.test/pool'], 'blue', 'its label put back');
+      assert.equal(bmc.targets.get('node1')?.boots.length, 0, 'the control plane was never touched');
+      assert.equal(bmc.targets.get('node2')?.boots.length, 1);
+    } finally {
+      await region.stop();
+      await bmc.emulator.close();
+    }
+  });
+
+  it('snapshots etcd into the artifact store and restores it: the earlier ConfigMap is back, the later one gone', async () => {
+    const artifacts = join(root, 'artifacts');
+    const shell = bedShell(root, name);
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'before-snapshot' }, data: { at: 'before' } },
+    });
+    const rec = await takeSnapshot(shell, { artifacts, cluster: 'bed', node: 'node1' });
+    assert.deepEqual(
+      listSnapshots(artifacts, 'bed').map((s) => s.id),
+      [rec.id],
+    );
+    assert.ok(rec.revision > 0 && rec.totalKeys > 0 && rec.bytes > 0);
+    const snap = readSnapshot(artifacts, 'bed', rec.id);
+    assert.equal(snap.data.length, rec.bytes);
+
+    // A damaged copy is refused before anything is touched.
+    const file = join(snapshotDir(artifacts, 'bed'), `${rec.id}.db`);
+    const good = readFileSync(file);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1] ^= 0xff;
+    writeFileSync(file, bad);
+    assert.throws(
+      () => readSnapshot(artifacts, 'bed', rec.id),
+      (e) => isIngotError(e, 'INGOT_CONFLICT') && /does not match its checksum/.test(e.message),
+    );
+    writeFileSync(file, good);
+
+    await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'after-snapshot' }, data: { at: 'after' } },
+    });
+
+    const t = Date.now();
+    const done = await restoreSnapshot(shell, {
+      controlPlanes: ['node1'],
+      snapshot: readSnapshot(artifacts, 'bed', rec.id),
+      say: (l) => process.stderr.write(`restore: ${l}\n`),
+    });
+    assert.deepEqual(
+      done.members.map((m) => m.name),
+      ['node1'],
+    );
+    const cm = await eventually(
+      () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' }),
+      240_000,
+    );
+    process.stderr.write(`day2: restore to API answering in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+    assert.equal(cm.data?.at, 'before');
+    await assert.rejects(
+      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-snapshot' }),
+      (e) => (e as { code?: number }).code === 404,
+    );
+    // The cluster works on after the restore: both nodes Ready, a write succeeds.
+    await waitFor(
+      async () =>
+        (await core.listNode()).items.every((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ),
+      120_000,
+      'both nodes Ready after the restore',
+    );
+    await eventually(() =>
+      core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
+    );
+  });
+});
