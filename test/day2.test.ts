@@ -6,7 +6,7 @@
  * snapshot restored (the earlier ConfigMap back, the later one gone).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import {
   type AppsV1Api,
   type CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -28,18 +28,24 @@ import { readSnapshot, listSnapshots, snapshotDir, takeSnapshot } from '../src/k
 import { restoreSnapshot } from '../src/kube/etcd/restore.ts';
 import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
-import { cgroupPids, inNode } from '../src/lab/testbed/node.ts';
+import { cgroupPids } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import {
+  bedKubeConfig,
+  importHttpd,
+  waitOnNode,
+  webBackOnWorker,
+  webOnWorker,
+  webPods,
+} from './support/day2.ts';
 import { skipUnless } from './support/needs.ts';
 import { startTestRegion } from './support/region.ts';
 import {
   BED_NEEDS,
   bedName,
   eventually,
-  httpdImage,
-  IMAGE,
   reapStaleBeds,
   startBed,
   stopBed,
@@ -63,101 +69,12 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-day2-'));
     ({ bed, api, core, apps } = await startBed(name, '1+1', root));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
-      users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
-      contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
-      currentContext: 'tb',
-    });
-    const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
-    try {
-      const tar = httpdImage(work);
-      for (const n of bed.nodes)
-        await inNode(n.pid, 'ctr', [
-          '--address',
-          '/run/containerd/containerd.sock',
-          '-n',
-          'k8s.io',
-          'images',
-          'import',
-          tar,
-        ]);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    await web();
+    kc = bedKubeConfig(api);
+    await importHttpd(bed);
+    await webOnWorker(core, apps);
   });
 
   after(() => stopBed(name, root, bed, api, sysctlsBefore));
-
-  /** A one-replica Deployment that prefers the worker and tolerates the control plane. */
-  async function web(): Promise<void> {
-    const labels = { app: 'web' };
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              terminationGracePeriodSeconds: 2,
-              tolerations: [
-                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-              ],
-              affinity: {
-                nodeAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    {
-                      weight: 100,
-                      preference: {
-                        matchExpressions: [
-                          { key: 'kubernetes.io/hostname', operator: 'In', values: ['node2'] },
-                        ],
-                      },
-                    },
-                  ],
-                },
-              },
-              containers: [
-                {
-                  name: 'httpd',
-                  image: IMAGE,
-                  imagePullPolicy: 'Never',
-                  command: [
-                    '/bin/busybox',
-                    'sh',
-                    '-c',
-                    'mkdir -p /www && exec /bin/busybox httpd -f -p 8080 -h /www',
-                  ],
-                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    await waitFor(
-      async () => (await webPods()).some((p) => p.node === 'node2' && p.ready),
-      120_000,
-      'web Ready on node2',
-    );
-  }
-
-  async function webPods(): Promise<{ name: string; node: string; ready: boolean }[]> {
-    return (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items
-      .filter((p) => !p.metadata?.deletionTimestamp)
-      .map((p) => ({
-        name: p.metadata!.name!,
-        node: p.spec?.nodeName ?? '',
-        ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-      }));
-  }
 
   const pdbs = () => kc.makeApiClient(CustomObjectsApi);
   const PDB = { group: 'policy', version: 'v1beta1', namespace: 'default', plural: 'poddisruptionbudgets' };
@@ -183,7 +100,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       60_000,
       'the PDB counting the pod',
     );
-    const [before] = await webPods();
+    const [before] = await webPods(core);
     const reasons: string[] = [];
     await assert.rejects(
       drainNode(kc, 'node2', { timeoutMs: 8000, retryMs: 1000, onBlocked: (_p, r) => reasons.push(r) }),
@@ -198,7 +115,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
     assert.ok(reasons.length >= 2, `retried: ${reasons}`);
     assert.ok(reasons.every((r) => r === 'blocked by PDB default/web'));
     assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true, 'node2 stays cordoned');
-    assert.deepEqual(await webPods(), [before], 'the pod was not evicted');
+    assert.deepEqual(await webPods(core), [before], 'the pod was not evicted');
 
     await pdbs().patchNamespacedCustomObject(
       { ...PDB, name: 'web', body: { spec: { minAvailable: 0 } } },
@@ -210,11 +127,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       r.kept.some((k) => k.startsWith('kube-system/kube-proxy-')),
       `kube-proxy (DaemonSet) stays: ${r.kept}`,
     );
-    await waitFor(
-      async () => (await webPods()).some((p) => p.node === 'node1' && p.ready),
-      60_000,
-      'web rescheduled Ready on node1',
-    );
+    await waitOnNode(core, 'node1', 60_000);
     await uncordon(kc, 'node2');
     assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false, false);
     await pdbs().deleteNamespacedCustomObject({ ...PDB, name: 'web' });
@@ -222,12 +135,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
 
   it('remediates a worker killed through the region: fenced through the BMC before its Node is deleted, its pod runs on the control plane, powered on it is Ready again', async () => {
     // The pod back on the worker (it prefers node2, now schedulable again).
-    for (const p of await webPods()) await core.deleteNamespacedPod({ namespace: 'default', name: p.name });
-    await waitFor(
-      async () => (await webPods()).some((p) => p.node === 'node2' && p.ready),
-      120_000,
-      'web Ready on node2',
-    );
+    await webBackOnWorker(core);
     await core.patchNode(
       { name: 'node2', body: { metadata: { labels: { 'ingot.test/pool': 'blue' } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -277,11 +185,36 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       let movedAt = 0;
       const watching = (async () => {
         while (!movedAt && Date.now() - killedAt < 400_000) {
-          if ((await webPods().catch(() => [])).some((p) => p.node === 'node1' && p.ready))
+          if ((await webPods(core).catch(() => [])).some((p) => p.node === 'node1' && p.ready))
             movedAt = Date.now();
           else await new Promise((r) => setTimeout(r, 500));
         }
       })();
+      // The guard first: with maxUnhealthy 0, one dead node of two is already too many.
+      const guarded = new Remediator(remediator.ports, {
+        policy: { unhealthyAfterSeconds: 5, maxUnhealthy: 0 },
+      });
+      let halted: Awaited<ReturnType<Remediator['pass']>> | null = null;
+      await waitFor(
+        async () => {
+          halted = await guarded.pass(members);
+          return halted.plan.halted !== null;
+        },
+        180_000,
+        'the guard to see node2 unhealthy',
+      );
+      assert.match(
+        halted!.plan.halted!,
+        /1 of 2 nodes are unhealthy, more than maxUnhealthy 0 \(0\): likely a partition/,
+      );
+      assert.deepEqual(halted!.results, []);
+      assert.equal(
+        (await core.readNode({ name: 'node2' })).metadata?.name,
+        'node2',
+        'the guard deleted nothing',
+      );
+      assert.ok(!events.some((e) => e.step === 'fence'), 'the guard fenced nothing');
+
       let result: Awaited<ReturnType<Remediator['pass']>> | null = null;
       await waitFor(
         async () => {

@@ -69,7 +69,10 @@ describe('Remediator', () => {
       [['fence', false]],
     );
     assert.match(out.reason, /w1 could not be fenced \(the BMC still reports power on\): its Node is kept/);
-    assert.ok(fakeBmcState('stuck').calls.some((c) => c.includes('force-off')), 'the power-off was asked for');
+    assert.ok(
+      fakeBmcState('stuck').calls.some((c) => c.includes('force-off')),
+      'the power-off was asked for',
+    );
     assert.deepEqual(requests, [], 'the Kubernetes API was never called');
     assert.equal(events.at(-1)?.level, 'error');
   });

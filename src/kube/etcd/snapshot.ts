@@ -6,10 +6,10 @@
  * `<id>.json` beside it (checksum, size, revision, keys, node, time).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkArtifactName } from '../../core/artifacts.ts';
-import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NodeShell } from './shell.ts';
 
 export const ETCD_PKI = '/etc/kubernetes/pki/etcd';
@@ -57,6 +57,26 @@ export function listSnapshots(artifacts: string, cluster: string): SnapshotRecor
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as SnapshotRecord)
     .sort((a, b) => b.takenAt.localeCompare(a.takenAt) || b.id.localeCompare(a.id));
+}
+
+/**
+ * Keeps the newest `retention` snapshots of a cluster (the Cluster file's
+ * `spec.backups.etcd.retention`) and removes the others, record first so a half-removed
+ * snapshot is never listed. Returns the ids removed.
+ */
+export function pruneSnapshots(artifacts: string, cluster: string, retention: number): string[] {
+  if (!Number.isInteger(retention) || retention < 1)
+    throw invalid(
+      'spec.backups.etcd.retention',
+      `${retention} is not a number of snapshots to keep (1 or more)`,
+    );
+  const dir = snapshotDir(artifacts, cluster);
+  const gone = listSnapshots(artifacts, cluster).slice(retention);
+  for (const r of gone) {
+    rmSync(join(dir, `${r.id}.json`), { force: true });
+    rmSync(join(dir, `${r.id}.db`), { force: true });
+  }
+  return gone.map((r) => r.id);
 }
 
 /** A stored snapshot's bytes, checked against its recorded SHA-256. */
