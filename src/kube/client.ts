@@ -15,7 +15,7 @@ import { connect } from 'node:tls';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { keptBecause } from './drain.ts';
+import { type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -154,6 +154,18 @@ export class KubeClient implements KubePort {
       });
     }
     return { cordoned, evicted };
+  }
+
+  drainNode(
+    kubeconfig: string,
+    node: string,
+    o: { timeoutMs: number; force: boolean },
+  ): Promise<DrainResult> {
+    return drainNode(load(kubeconfig), node, o);
+  }
+
+  uncordon(kubeconfig: string, node: string): Promise<void> {
+    return uncordon(load(kubeconfig), node);
   }
 }
 
