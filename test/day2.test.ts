@@ -23,6 +23,7 @@ import { createBmcDriver } from '../src/bmc/registry.ts';
 import { isIngotError } from '../src/core/errors.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { type RemediationEvent, Remediator } from '../src/engine/cluster/remediate.ts';
+import { KubeClient } from '../src/kube/client.ts';
 import { drainNode, uncordon } from '../src/kube/drain.ts';
 import { readSnapshot, listSnapshots, snapshotDir, takeSnapshot } from '../src/kube/etcd/snapshot.ts';
 import { restoreSnapshot } from '../src/kube/etcd/restore.ts';
@@ -121,7 +122,11 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       { ...PDB, name: 'web', body: { spec: { minAvailable: 0 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const r = await eventually(() => drainNode(kc, 'node2', { timeoutMs: 60_000, retryMs: 1000 }), 60_000);
+    // This time through the region's KubePort (the admin kubeconfig as text, as the region keeps it).
+    const r = await eventually(
+      () => new KubeClient().drainNode(kc.exportConfig(), 'node2', { timeoutMs: 60_000, force: false }),
+      60_000,
+    );
     assert.deepEqual(r.evicted, [`default/${before.name}`]);
     assert.ok(
       r.kept.some((k) => k.startsWith('kube-system/kube-proxy-')),

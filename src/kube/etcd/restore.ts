@@ -8,8 +8,12 @@
  *    `etcdctl snapshot restore` it into a new data directory with the member's name and peer
  *    URL from its etcd manifest and the whole control-plane set as the initial cluster (a new
  *    cluster token, so no member of the old cluster can talk to the new one);
- * 3. swap the data directories (the old one is kept beside it as `<dir>.before-<id>`);
+ * 3. once every member's new directory is there, swap the data directories (the old one is kept
+ *    beside it as `<dir>.before-<id>`);
  * 4. put the manifests back: the kubelet starts etcd from the restored data, then the rest.
+ *
+ * A step 2 that fails on any member removes the new directories and starts the control plane
+ * again on its old data; a swap that fails swaps back those done. Either way the error says so.
  *
  * Everything the API stored after the snapshot is gone afterwards; that is what a restore is.
  */
@@ -112,39 +116,75 @@ export async function restoreSnapshot(
       async () => !(await answers(shell, m.node)),
     );
 
-  const keptDataDirs: string[] = [];
-  for (const m of members) {
-    const fresh = `${m.dataDir}.restore-${record.id}`;
-    const kept = `${m.dataDir}.before-${record.id}`;
-    say(`restoring ${record.id} on ${m.node} as member ${m.name} (${m.peerUrl})`);
-    await shell.exec(m.node, ['rm', '-rf', fresh]);
-    await shell.exec(m.node, [
-      'env',
-      'ETCDCTL_API=3',
-      'etcdctl',
-      'snapshot',
-      'restore',
-      remote,
-      `--name=${m.name}`,
-      `--initial-cluster=${initialCluster}`,
-      `--initial-advertise-peer-urls=${m.peerUrl}`,
-      `--initial-cluster-token=ingot-${record.id}`,
-      `--data-dir=${fresh}`,
-    ]);
-    await shell.exec(m.node, [
-      'sh',
-      '-ec',
-      `rm -rf ${kept}\nmv ${m.dataDir} ${kept}\nmv ${fresh} ${m.dataDir}\nrm -f ${remote}`,
-    ]);
-    keptDataDirs.push(`${m.node}:${kept}`);
+  const fresh = (m: EtcdMember) => `${m.dataDir}.restore-${record.id}`;
+  const kept = (m: EtcdMember) => `${m.dataDir}.before-${record.id}`;
+  const startAgain = () =>
+    Promise.all(
+      members.map((m) =>
+        shell.exec(m.node, [
+          'sh',
+          '-ec',
+          STATIC_PODS.map((p) => `[ ! -f ${HELD}/${p}.yaml ] || mv ${HELD}/${p}.yaml ${MANIFESTS}/`).join(
+            '\n',
+          ),
+        ]),
+      ),
+    );
+  // Every member's new data directory first: a restore that fails leaves the old data in
+  // place, and the control plane is started again on it.
+  try {
+    for (const m of members) {
+      say(`restoring ${record.id} on ${m.node} as member ${m.name} (${m.peerUrl})`);
+      await shell.exec(m.node, ['rm', '-rf', fresh(m)]);
+      await shell.exec(m.node, [
+        'env',
+        'ETCDCTL_API=3',
+        'etcdctl',
+        'snapshot',
+        'restore',
+        remote,
+        `--name=${m.name}`,
+        `--initial-cluster=${initialCluster}`,
+        `--initial-advertise-peer-urls=${m.peerUrl}`,
+        `--initial-cluster-token=ingot-${record.id}`,
+        `--data-dir=${fresh(m)}`,
+      ]);
+    }
+  } catch (e) {
+    for (const m of members) await shell.exec(m.node, ['rm', '-rf', fresh(m), remote]).catch(() => {});
+    await startAgain();
+    throw new IngotError(
+      ErrorCode.StepFailed,
+      `restore of ${record.id} failed before any data was swapped (${(e as Error).message.slice(0, 500)}); the control plane was started again on its old data`,
+      { cause: e },
+    );
   }
+  // Then the swaps; one that fails puts back those already done.
+  const swapped: EtcdMember[] = [];
+  try {
+    for (const m of members) {
+      await shell.exec(m.node, [
+        'sh',
+        '-ec',
+        `rm -rf ${kept(m)}\nmv ${m.dataDir} ${kept(m)}\nmv ${fresh(m)} ${m.dataDir}\nrm -f ${remote}`,
+      ]);
+      swapped.push(m);
+    }
+  } catch (e) {
+    for (const m of swapped)
+      await shell
+        .exec(m.node, ['sh', '-ec', `rm -rf ${m.dataDir}\nmv ${kept(m)} ${m.dataDir}`])
+        .catch(() => {});
+    await startAgain();
+    throw new IngotError(
+      ErrorCode.StepFailed,
+      `restore of ${record.id}: swapping the data directories failed (${(e as Error).message.slice(0, 500)}); the old data was put back and the control plane started again`,
+      { cause: e },
+    );
+  }
+  const keptDataDirs = members.map((m) => `${m.node}:${kept(m)}`);
   say('starting the control plane again');
-  for (const m of members)
-    await shell.exec(m.node, [
-      'sh',
-      '-ec',
-      STATIC_PODS.map((p) => `[ ! -f ${HELD}/${p}.yaml ] || mv ${HELD}/${p}.yaml ${MANIFESTS}/`).join('\n'),
-    ]);
+  await startAgain();
   for (const m of members)
     await until(`etcd on ${m.node} did not answer again`, 300_000, () => answers(shell, m.node));
   return { members, keptDataDirs };
