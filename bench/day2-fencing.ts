@@ -21,8 +21,16 @@ import { createBmcDriver } from '../src/bmc/registry.ts';
 import { Remediator } from '../src/engine/cluster/remediate.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
-import { bedKubeConfig, importHttpd, webBackOnWorker, webOnWorker, webPods } from '../test/support/day2.ts';
-import { bedName, reapStaleBeds, startBed, stopBed, waitFor } from '../test/support/testbed.ts';
+import { webBackOnWorker, webOnWorker, webPods } from '../test/support/day2.ts';
+import {
+  bedKubeConfig,
+  bedName,
+  importHttpd,
+  reapStaleBeds,
+  startBed,
+  stopBed,
+  waitFor,
+} from '../test/support/testbed.ts';
 
 const { values } = parseArgs({
   options: { after: { type: 'string', default: '0' }, 'skip-floor': { type: 'boolean', default: false } },
@@ -38,7 +46,7 @@ const say = (l: string) => process.stdout.write(`${l}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(1);
 try {
   const kc = bedKubeConfig(api);
-  await importHttpd(bed);
+  await importHttpd(bed, ['node1', 'node2']);
   await webOnWorker(core, apps);
   const creds = { username: 'admin', password: 'bench-bmc-pass' };
   const bmc = await bedBmc(bed, root, creds);

@@ -25,28 +25,23 @@ import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { type RemediationEvent, Remediator } from '../src/engine/cluster/remediate.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { drainNode, uncordon } from '../src/kube/drain.ts';
-import { readSnapshot, listSnapshots, snapshotDir, takeSnapshot } from '../src/kube/etcd/snapshot.ts';
-import { restoreSnapshot } from '../src/kube/etcd/restore.ts';
+import { listSnapshots, readSnapshot, snapshotDir } from '../src/kube/etcd/snapshot.ts';
 import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
 import { cgroupPids } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
-import {
-  bedKubeConfig,
-  importHttpd,
-  waitOnNode,
-  webBackOnWorker,
-  webOnWorker,
-  webPods,
-} from './support/day2.ts';
+import { restoreDrill, waitOnNode, webBackOnWorker, webOnWorker, webPods } from './support/day2.ts';
 import { skipUnless } from './support/needs.ts';
 import { startTestRegion } from './support/region.ts';
 import {
   BED_NEEDS,
+  bedKubeConfig,
   bedName,
+  enrolBed,
   eventually,
+  importHttpd,
   reapStaleBeds,
   startBed,
   stopBed,
@@ -71,7 +66,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
     root = mkdtempSync(join(tmpdir(), 'ingot-day2-'));
     ({ bed, api, core, apps } = await startBed(name, '1+1', root));
     kc = bedKubeConfig(api);
-    await importHttpd(bed);
+    await importHttpd(bed, ['node1', 'node2']);
     await webOnWorker(core, apps);
   });
 
@@ -150,16 +145,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
     const bmc = await bedBmc(bed, root, creds);
     const region = await startTestRegion({ agent: new FakeAgent() });
     try {
-      const ids = new Map<string, string>();
-      for (const m of bmc.machines) {
-        const res = await region.api<{ id: string }>('POST', '/api/v1/machines', {
-          hostname: m.node,
-          bmc: { address: m.address, ...creds },
-          nics: [{ mac: m.mac }],
-        });
-        assert.equal(res.status, 201);
-        ids.set(m.node, res.body.id);
-      }
+      const ids = await enrolBed(region, bmc, creds);
       const address = new Map(bmc.machines.map((m) => [ids.get(m.node)!, m.address]));
       const events: RemediationEvent[] = [];
       const remediator = new Remediator(
@@ -271,68 +257,31 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
   it('snapshots etcd into the artifact store and restores it: the earlier ConfigMap is back, the later one gone', async () => {
     const artifacts = join(root, 'artifacts');
     const shell = bedShell(root, name);
-    await core.createNamespacedConfigMap({
-      namespace: 'default',
-      body: { metadata: { name: 'before-snapshot' }, data: { at: 'before' } },
-    });
-    const rec = await takeSnapshot(shell, { artifacts, cluster: 'bed', node: 'node1' });
-    assert.deepEqual(
-      listSnapshots(artifacts, 'bed').map((s) => s.id),
-      [rec.id],
-    );
-    assert.ok(rec.revision > 0 && rec.totalKeys > 0 && rec.bytes > 0);
-    const snap = readSnapshot(artifacts, 'bed', rec.id);
-    assert.equal(snap.data.length, rec.bytes);
-
-    // A damaged copy is refused before anything is touched.
-    const file = join(snapshotDir(artifacts, 'bed'), `${rec.id}.db`);
-    const good = readFileSync(file);
-    const bad = Buffer.from(good);
-    bad[bad.length >> 1] ^= 0xff;
-    writeFileSync(file, bad);
-    assert.throws(
-      () => readSnapshot(artifacts, 'bed', rec.id),
-      (e) => isIngotError(e, 'INGOT_CONFLICT') && /does not match its checksum/.test(e.message),
-    );
-    writeFileSync(file, good);
-
-    await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' });
-    await core.createNamespacedConfigMap({
-      namespace: 'default',
-      body: { metadata: { name: 'after-snapshot' }, data: { at: 'after' } },
-    });
-
-    const t = Date.now();
-    const done = await restoreSnapshot(shell, {
+    const seconds = await restoreDrill(core, shell, {
+      artifacts,
+      cluster: 'bed',
+      snapshotOn: 'node1',
       controlPlanes: ['node1'],
-      snapshot: readSnapshot(artifacts, 'bed', rec.id),
-      say: (l) => process.stderr.write(`restore: ${l}\n`),
+      afterSnapshot: (rec) => {
+        assert.deepEqual(
+          listSnapshots(artifacts, 'bed').map((s) => s.id),
+          [rec.id],
+        );
+        assert.ok(rec.revision > 0 && rec.totalKeys > 0 && rec.bytes > 0);
+        assert.equal(readSnapshot(artifacts, 'bed', rec.id).data.length, rec.bytes);
+        // A damaged copy is refused before anything is touched.
+        const file = join(snapshotDir(artifacts, 'bed'), `${rec.id}.db`);
+        const good = readFileSync(file);
+        const bad = Buffer.from(good);
+        bad[bad.length >> 1] ^= 0xff;
+        writeFileSync(file, bad);
+        assert.throws(
+          () => readSnapshot(artifacts, 'bed', rec.id),
+          (e) => isIngotError(e, 'INGOT_CONFLICT') && /does not match its checksum/.test(e.message),
+        );
+        writeFileSync(file, good);
+      },
     });
-    assert.deepEqual(
-      done.members.map((m) => m.name),
-      ['node1'],
-    );
-    const cm = await eventually(
-      () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' }),
-      240_000,
-    );
-    process.stderr.write(`day2: restore to API answering in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
-    assert.equal(cm.data?.at, 'before');
-    await assert.rejects(
-      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-snapshot' }),
-      (e) => (e as { code?: number }).code === 404,
-    );
-    // The cluster works on after the restore: both nodes Ready, a write succeeds.
-    await waitFor(
-      async () =>
-        (await core.listNode()).items.every((n) =>
-          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        ),
-      120_000,
-      'both nodes Ready after the restore',
-    );
-    await eventually(() =>
-      core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
-    );
+    process.stderr.write(`day2: restore to API answering in ${seconds.toFixed(1)} s\n`);
   });
 });

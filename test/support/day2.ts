@@ -1,47 +1,14 @@
 /**
- * What the day-2 suite and bench share on the test bed: a kubeconfig for the bed's API, the
- * busybox httpd image in every node, and a one-replica Deployment `web` that prefers the worker
- * (node2) and tolerates the control plane, so it has somewhere to go when the worker dies.
+ * What the day-2 suites and bench share on the test bed: a one-replica Deployment `web` (the
+ * busybox httpd image, `importHttpd` first) that prefers the worker (node2) and tolerates the
+ * control plane, so it has somewhere to go when the worker dies; the etcd restore drill.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AppsV1Api, type CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { ApiAccess } from '../../src/lab/testbed/api.ts';
-import type { BedState } from '../../src/lab/testbed/bed.ts';
-import { inNode } from '../../src/lab/testbed/node.ts';
-import { httpdImage, IMAGE, waitFor } from './testbed.ts';
-
-export function bedKubeConfig(api: ApiAccess): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
-    users: [{ name: 'admin', certData: api.certData, keyData: api.keyData }],
-    contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
-    currentContext: 'tb',
-  });
-  return kc;
-}
-
-/** Imports the httpd test image into every node's containerd. */
-export async function importHttpd(bed: BedState): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
-  try {
-    const tar = httpdImage(work);
-    for (const n of bed.nodes)
-      await inNode(n.pid, 'ctr', [
-        '--address',
-        '/run/containerd/containerd.sock',
-        '-n',
-        'k8s.io',
-        'images',
-        'import',
-        tar,
-      ]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
+import assert from 'node:assert/strict';
+import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { restoreSnapshot } from '../../src/kube/etcd/restore.ts';
+import type { NodeShell } from '../../src/kube/etcd/shell.ts';
+import { readSnapshot, type SnapshotRecord, takeSnapshot } from '../../src/kube/etcd/snapshot.ts';
+import { eventually, IMAGE, waitFor } from './testbed.ts';
 
 export async function webPods(core: CoreV1Api): Promise<{ name: string; node: string; ready: boolean }[]> {
   return (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items
@@ -120,4 +87,68 @@ export function waitOnNode(core: CoreV1Api, node: string, ms: number): Promise<v
 export async function webBackOnWorker(core: CoreV1Api): Promise<void> {
   for (const p of await webPods(core)) await core.deleteNamespacedPod({ namespace: 'default', name: p.name });
   await waitOnNode(core, 'node2', 120_000);
+}
+
+/**
+ * The restore drill (docs/day2.md): ConfigMap `before-snapshot` created; a snapshot taken on
+ * `snapshotOn` (`afterSnapshot` sees it before anything changes); `before-snapshot` deleted and
+ * `after-snapshot` created; the snapshot restored on every control plane. Then the first is back
+ * with its data, the second gone, every node Ready, and a write succeeds. Returns the seconds
+ * from the restore's start to the API answering with the restored data.
+ */
+export async function restoreDrill(
+  core: CoreV1Api,
+  shell: NodeShell,
+  o: {
+    artifacts: string;
+    cluster: string;
+    snapshotOn: string;
+    controlPlanes: readonly string[];
+    afterSnapshot?: (r: SnapshotRecord) => void;
+  },
+): Promise<number> {
+  await eventually(() =>
+    core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'before-snapshot' }, data: { at: 'before' } },
+    }),
+  );
+  const rec = await takeSnapshot(shell, { artifacts: o.artifacts, cluster: o.cluster, node: o.snapshotOn });
+  o.afterSnapshot?.(rec);
+  await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' });
+  await core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'after-snapshot' }, data: { at: 'after' } },
+  });
+
+  const t = Date.now();
+  const done = await restoreSnapshot(shell, {
+    controlPlanes: o.controlPlanes,
+    snapshot: readSnapshot(o.artifacts, o.cluster, rec.id),
+    say: (l) => process.stderr.write(`restore: ${l}\n`),
+  });
+  assert.deepEqual(done.members.map((m) => m.name).sort(), [...o.controlPlanes].sort());
+  const cm = await eventually(
+    () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' }),
+    300_000,
+  );
+  const seconds = (Date.now() - t) / 1000;
+  assert.equal(cm.data?.at, 'before');
+  await assert.rejects(
+    core.readNamespacedConfigMap({ namespace: 'default', name: 'after-snapshot' }),
+    (e) => (e as { code?: number }).code === 404,
+  );
+  // The cluster works on after the restore: every node Ready, a write succeeds.
+  await waitFor(
+    async () =>
+      (await core.listNode()).items.every((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ),
+    180_000,
+    'every node Ready after the restore',
+  );
+  await eventually(() =>
+    core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
+  );
+  return seconds;
 }
