@@ -148,10 +148,20 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       const ids = await enrolBed(region, bmc, creds);
       const address = new Map(bmc.machines.map((m) => [ids.get(m.node)!, m.address]));
       const events: RemediationEvent[] = [];
+      const drivers = { opened: 0, closed: 0 };
       const remediator = new Remediator(
         {
           kube: kc,
-          bmc: (id) => createBmcDriver({ address: address.get(id)!, ...creds }),
+          bmc: (id) => {
+            const d = createBmcDriver({ address: address.get(id)!, ...creds });
+            drivers.opened++;
+            const close = d.close.bind(d);
+            d.close = () => {
+              drivers.closed++;
+              return close();
+            };
+            return d;
+          },
           event: (e) => {
             events.push(e);
             process.stderr.write(`remediation ${e.at} ${e.node} ${e.step}: ${e.message}\n`);
@@ -247,6 +257,8 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
       );
       assert.equal(n2.metadata?.labels?.['ingot.test/pool'], 'blue', 'its label put back');
       assert.equal(bmc.targets.get('node1')?.boots.length, 0, 'the control plane was never touched');
+      assert.ok(drivers.opened > 0);
+      assert.equal(drivers.closed, drivers.opened, 'every BMC driver the remediator opened is closed');
       assert.equal(bmc.targets.get('node2')?.boots.length, 1);
     } finally {
       await region.stop();

@@ -47,7 +47,7 @@ export interface RemediationEvent {
 
 export interface RemediatorPorts {
   readonly kube: KubeConfig;
-  /** The BMC driver of a member's machine. */
+  /** Opens the BMC driver of a member's machine; the remediator closes each one it opens. */
   readonly bmc: (machineId: string) => BmcDriver;
   readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
   readonly reprovision?: (m: RemediationMember) => Promise<void>;
@@ -64,6 +64,16 @@ export interface RemediatorOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` with a driver opened for it and closed after (a Redfish session is a BMC's scarce resource). */
+async function withBmc<T>(open: () => BmcDriver, fn: (d: BmcDriver) => Promise<T>): Promise<T> {
+  const d = open();
+  try {
+    return await fn(d);
+  } finally {
+    await d.close().catch(() => {});
+  }
+}
 
 async function bmcHealth(d: BmcDriver): Promise<NodeHealth['bmcHealth']> {
   try {
@@ -113,7 +123,7 @@ export class Remediator {
         domain: m.domain,
         ready: r?.ready ?? null,
         readySince: r?.readySince ?? null,
-        bmcHealth: await bmcHealth(this.ports.bmc(m.machineId)),
+        bmcHealth: await withBmc(() => this.ports.bmc(m.machineId), bmcHealth),
         machineBroken: m.machineBroken ?? false,
       });
     }
@@ -169,7 +179,10 @@ export class Remediator {
       this.#say(m.node, next.step, `${next.step}${next.spare ? ` with spare ${next.spare}` : ''}: starting`);
       let result: RungResult;
       try {
-        const r = await this.#run(m, next.step, next.spare, meta);
+        const r = await withBmc(
+          () => this.ports.bmc(m.machineId),
+          (bmc) => this.#run(bmc, m, next.step, next.spare, meta),
+        );
         if (r.meta) meta = r.meta;
         result = { step: next.step, ok: r.ok, detail: r.detail };
       } catch (e) {
@@ -186,12 +199,12 @@ export class Remediator {
   }
 
   async #run(
+    bmc: BmcDriver,
     m: RemediationMember,
     step: RemediationStep,
     spare: string | undefined,
     meta: NodeMeta | null,
   ): Promise<{ ok: boolean; detail?: string; meta?: NodeMeta | null }> {
-    const bmc = this.ports.bmc(m.machineId);
     switch (step) {
       case 'fence': {
         if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
