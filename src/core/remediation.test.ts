@@ -163,6 +163,52 @@ describe('planRemediation', () => {
   });
 });
 
+describe('planRemediation with stacked etcd', () => {
+  const cps = ['cp1', 'cp2', 'cp3'];
+  const cp = (name: string, o: Partial<NodeHealth> = {}) => node(name, { role: 'control-plane', ...o });
+
+  it('fences a control plane whose etcd member still answers when the others keep a quorum', () => {
+    const p = planRemediation({
+      nodes: [sick('cp1', { role: 'control-plane' }), cp('cp2'), cp('cp3')],
+      policy,
+      now,
+      inProgress: [],
+      etcd: { members: 3, healthyOn: cps },
+    });
+    assert.deepEqual(
+      p.start.map((s) => s.node),
+      ['cp1'],
+    );
+  });
+
+  it('holds a control plane whose fence would leave etcd without a quorum', () => {
+    // cp3's member is already down; cp1's kubelet is dead but its etcd still serves.
+    const p = planRemediation({
+      nodes: [sick('cp1', { role: 'control-plane' }), cp('cp2'), cp('cp3')],
+      policy,
+      now,
+      inProgress: [],
+      etcd: { members: 3, healthyOn: ['cp1', 'cp2'] },
+    });
+    assert.deepEqual(p.start, []);
+    assert.match(p.waiting[0].reason, /would leave 1 of 3 members healthy: no quorum/);
+  });
+
+  it('fences a control plane whose own member is already down: fencing costs nothing', () => {
+    const p = planRemediation({
+      nodes: [sick('cp1', { role: 'control-plane' }), cp('cp2'), cp('cp3')],
+      policy,
+      now,
+      inProgress: [],
+      etcd: { members: 3, healthyOn: ['cp2', 'cp3'] },
+    });
+    assert.deepEqual(
+      p.start.map((s) => s.node),
+      ['cp1'],
+    );
+  });
+});
+
 describe('nextRung', () => {
   const n = { node: 'w1', domain: 'z1/r2' };
   const spares = [

@@ -2,7 +2,8 @@
  * Remediation of a cluster's unhealthy nodes, as pure decisions (like Cluster API's
  * MachineHealthCheck, done right for metal): which nodes are unhealthy and why, whether to act
  * at all (the `maxUnhealthy` guard), which nodes to start on now (control planes one at a
- * time), and for one node the next rung of its escalation ladder from what was tried.
+ * time, never one whose fence would cost etcd its quorum), and for one node the next rung of
+ * its escalation ladder from what was tried.
  *
  * The ladder always starts by **fencing**: the node is powered off through its BMC, and the
  * power-off is confirmed, before its Node object is deleted. Deleting the Node is what lets its
@@ -134,8 +135,14 @@ export function planRemediation(input: {
   readonly policy: RemediationPolicy;
   readonly now: Date;
   readonly inProgress: readonly string[];
+  /**
+   * Stacked etcd: the members and the nodes whose member answers healthy. A control plane whose
+   * own member still answers (a dead kubelet leaves static pods running) is fenced only if the
+   * healthy members left keep a quorum; omitted when etcd is not known (or external).
+   */
+  readonly etcd?: { readonly members: number; readonly healthyOn: readonly string[] };
 }): RemediationPlan {
-  const { nodes, policy, now, inProgress } = input;
+  const { nodes, policy, now, inProgress, etcd } = input;
   const unhealthy = nodes.flatMap((n) => {
     const c = unhealthyCause(n, policy, now);
     return c ? [{ n, ...c }] : [];
@@ -161,6 +168,16 @@ export function planRemediation(input: {
       if (controlPlaneBusy) {
         waiting.push({ node: u.n.node, reason: 'another control plane is being remediated (one at a time)' });
         continue;
+      }
+      if (etcd?.healthyOn.includes(u.n.node)) {
+        const left = etcd.healthyOn.length - 1;
+        if (left <= etcd.members / 2) {
+          waiting.push({
+            node: u.n.node,
+            reason: `its etcd member still answers, and fencing it would leave ${left} of ${etcd.members} members healthy: no quorum; bring another member back first`,
+          });
+          continue;
+        }
       }
       controlPlaneBusy = true;
     }

@@ -50,6 +50,8 @@ export interface RemediatorPorts {
   /** Opens the BMC driver of a member's machine; the remediator closes each one it opens. */
   readonly bmc: (machineId: string) => BmcDriver;
   readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
+  /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
+  readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
   readonly reprovision?: (m: RemediationMember) => Promise<void>;
   readonly replace?: (m: RemediationMember, spareMachineId: string) => Promise<void>;
   readonly event: (e: RemediationEvent) => void;
@@ -140,6 +142,7 @@ export class Remediator {
       policy: this.o.policy,
       now,
       inProgress: [...this.inProgress],
+      etcd: await this.ports.etcd?.(),
     });
     if (plan.halted) for (const w of plan.waiting) this.#say(w.node, 'plan', plan.halted, 'warning');
     const results = await Promise.all(
