@@ -22,6 +22,7 @@ import { skipUnless } from './support/needs.ts';
 import {
   BED_NEEDS,
   bedName,
+  enrolBed,
   eventually,
   reapStaleBeds,
   serve,
@@ -78,16 +79,7 @@ describe('the test bed, 1 control plane + 1 worker', {
     const bmc = await bedBmc(bed, root, creds);
     const region = await startTestRegion({ agent: new FakeAgent() });
     try {
-      const ids = new Map<string, string>();
-      for (const m of bmc.machines) {
-        const res = await region.api<{ id: string }>('POST', '/api/v1/machines', {
-          hostname: m.node,
-          bmc: { address: m.address, ...creds },
-          nics: [{ mac: m.mac }],
-        });
-        assert.equal(res.status, 201);
-        ids.set(m.node, res.body.id);
-      }
+      const ids = await enrolBed(region, bmc, creds);
       const worker = bed.nodes.find((n) => n.role === 'worker')!;
       const ready = async () =>
         (await core.readNode({ name: worker.name })).status?.conditions?.find((c) => c.type === 'Ready')

@@ -51,6 +51,8 @@ export interface RegionOptions {
    * in-memory API for simulated clusters (fake:// members, which the simulated agent bootstraps).
    */
   kube?: KubePort;
+  /** The in-memory Kubernetes of simulated (fake://) clusters; tests pass theirs to steer it. */
+  simulatedKube?: FakeKube;
   /** Member deploys and worker joins a cluster job runs at once, and its poll interval. */
   clusterLimits?: Partial<ClusterLimits>;
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
@@ -133,7 +135,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
-  const simulatedKube = new FakeKube();
+  const simulatedKube = o.simulatedKube ?? new FakeKube();
   const engine = new Engine({
     store,
     agent:

@@ -23,6 +23,7 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { registerSecurityHeaders } from './headers.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
+import { clusterNodeRoutes } from './routes/cluster-nodes.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { costRoutes } from './routes/cost.ts';
@@ -171,6 +172,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
+      await v1.register(clusterNodeRoutes(deps.engine));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache }));
       await v1.register(costRoutes(deps.store));
     },

@@ -35,6 +35,8 @@ export const ErrorCode = {
   AgentError: 'INGOT_AGENT_ERROR',
   /** A workflow step failed for good (retries exhausted or not retryable). */
   StepFailed: 'INGOT_STEP_FAILED',
+  /** A drain cannot finish: an eviction is refused (`details.pdb` names the PodDisruptionBudget). */
+  DrainBlocked: 'INGOT_DRAIN_BLOCKED',
   Timeout: 'INGOT_TIMEOUT',
   /** A service this process needs did not answer (the region, for the CLI). */
   Unreachable: 'INGOT_UNREACHABLE',

@@ -2,7 +2,10 @@
  * The engine of one region: a job worker plus the watchdog sweep, and the action entry point
  * the API calls. Several regions on one PostgreSQL each run one; leases share the work.
  */
+import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { WatchdogLimits } from '../core/lifecycle.ts';
+import type { DrainResult } from '../kube/drain.ts';
+import type { KubePort } from '../kube/port.ts';
 import type { Store } from '../store/store.ts';
 import { type ActionRequest, type ActionResult, requestAction } from './actions.ts';
 import type { Cluster } from '../core/cluster.ts';
@@ -14,6 +17,7 @@ import {
   createCluster,
 } from './cluster/actions.ts';
 import { refreshConditions } from './cluster/conditions.ts';
+import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -84,5 +88,24 @@ export class Engine {
     const r = await clusterAction(this.#store, ref, action, actor, params);
     if (r.job) this.worker.nudge();
     return r;
+  }
+
+  #kube(): KubePort {
+    const kube = this.#o.cluster?.kube;
+    if (!kube) throw new IngotError(ErrorCode.Config, 'this region has no Kubernetes client for clusters');
+    return kube;
+  }
+
+  /** Drains one node of a cluster (Eviction API, PDBs honoured); on the cluster's timeline. */
+  drainNode(
+    ref: string,
+    node: string,
+    o: { timeoutMs: number; force: boolean; actor: string },
+  ): Promise<DrainResult> {
+    return drainClusterNode(this.#store, this.#kube(), ref, node, o);
+  }
+
+  uncordonNode(ref: string, node: string, actor: string): Promise<void> {
+    return uncordonClusterNode(this.#store, this.#kube(), ref, node, actor);
   }
 }

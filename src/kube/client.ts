@@ -12,9 +12,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -134,7 +135,7 @@ export class KubeClient implements KubePort {
           api.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` }),
           `list pods on ${name}`,
         );
-        for (const pod of pods.items.filter(evictable)) {
+        for (const pod of pods.items.filter((p) => keptBecause(p) === null)) {
           await withTimeout(
             api.createNamespacedPodEviction({
               name: pod.metadata!.name!,
@@ -154,6 +155,18 @@ export class KubeClient implements KubePort {
     }
     return { cordoned, evicted };
   }
+
+  drainNode(
+    kubeconfig: string,
+    node: string,
+    o: { timeoutMs: number; force: boolean },
+  ): Promise<DrainResult> {
+    return drainNode(load(kubeconfig), node, o);
+  }
+
+  uncordon(kubeconfig: string, node: string): Promise<void> {
+    return uncordon(load(kubeconfig), node);
+  }
 }
 
 /** An error with its cause (fetch says "fetch failed"; the cause says ECONNREFUSED 10.0.0.1:6443). */
@@ -161,11 +174,4 @@ function reason(e: unknown): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   const cause = err.cause?.code ?? err.cause?.message;
   return `${err.message || String(e)}${cause ? ` (${cause})` : ''}`;
-}
-
-/** kubectl drain's choice: DaemonSet pods, mirror (static) pods and finished pods stay. */
-function evictable(p: V1Pod): boolean {
-  if (p.metadata?.annotations?.['kubernetes.io/config.mirror']) return false;
-  if (p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet')) return false;
-  return p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
 }

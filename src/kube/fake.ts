@@ -5,6 +5,7 @@
  */
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { DrainResult } from './drain.ts';
 import type { KubePort } from './port.ts';
 
 export class FakeKube implements KubePort {
@@ -16,6 +17,8 @@ export class FakeKube implements KubePort {
   readonly notReady = new Set<string>();
   /** The etcd members each cluster has (control planes of a stacked topology). */
   etcdMembers = 3;
+  /** Nodes whose drain a PodDisruptionBudget holds: node → `ns/name` of the PDB. */
+  readonly blockedByPdb = new Map<string, string>();
 
   register(kubeconfig: string, node: string): void {
     const m = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
@@ -54,6 +57,33 @@ export class FakeKube implements KubePort {
     for (const n of nodes) if (this.nodes.get(kubeconfig)?.has(n)) this.cordoned.add(n);
     return { cordoned: nodes.length, evicted: 0 };
   }
+
+  async drainNode(kubeconfig: string, node: string, o: { timeoutMs: number }): Promise<DrainResult> {
+    this.#known(kubeconfig, node);
+    this.cordoned.add(node);
+    const pdb = this.blockedByPdb.get(node);
+    if (pdb)
+      throw new IngotError(
+        ErrorCode.DrainBlocked,
+        `drain ${node}: pod default/web-0 blocked by PDB ${pdb} for ${Math.round(o.timeoutMs / 1000)} s: relax the PodDisruptionBudget ${pdb} or add replicas elsewhere, then drain again`,
+        { details: { node, pod: 'default/web-0', pdb, pending: ['default/web-0'] } },
+      );
+    return { evicted: [], kept: [] };
+  }
+
+  async uncordon(kubeconfig: string, node: string): Promise<void> {
+    this.#known(kubeconfig, node);
+    this.cordoned.delete(node);
+  }
+
+  #known(kubeconfig: string, node: string): void {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    if (!this.nodes.get(kubeconfig)?.has(node))
+      throw new IngotError(ErrorCode.NotFound, `node ${node} not found in the cluster (fake)`);
+  }
 }
 
 /** The line that marks a simulated cluster's kubeconfig (its members are fake:// machines). */
@@ -70,5 +100,7 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
   return {
     conditions: (k) => pick(k).conditions(k),
     drain: (k, nodes) => pick(k).drain(k, nodes),
+    drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
+    uncordon: (k, node) => pick(k).uncordon(k, node),
   };
 }

@@ -5,6 +5,7 @@
  * answers for unit tests and simulated (fake://) clusters.
  */
 import type { ClusterConditions } from '../core/cluster.ts';
+import type { DrainResult } from './drain.ts';
 
 export interface KubePort {
   /** Reads the conditions; an API that does not answer is `apiReachable: false`, never a throw. */
@@ -14,4 +15,11 @@ export interface KubePort {
    * drain leaves them). Throws a retryable INGOT_UNREACHABLE when the API does not answer.
    */
   drain(kubeconfig: string, nodes: readonly string[]): Promise<{ cordoned: number; evicted: number }>;
+  /**
+   * Drains one node through the Eviction API honouring PodDisruptionBudgets (drain.ts): throws
+   * INGOT_DRAIN_BLOCKED naming the PDB when evictions are still refused at the timeout.
+   */
+  drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
+  /** Makes the node schedulable again. */
+  uncordon(kubeconfig: string, node: string): Promise<void>;
 }

@@ -13,9 +13,11 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { alive } from '../../src/host/process.ts';
 import { type ApiAccess, apiAccess } from '../../src/lab/testbed/api.ts';
 import { type BedState, bedBundle, down, up } from '../../src/lab/testbed/bed.ts';
+import type { BedBmc } from '../../src/lab/testbed/power.ts';
 import { inNode } from '../../src/lab/testbed/node.ts';
 import { KUBELET_SYSCTLS, saveSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { listNamespaces } from '../../src/lab/netns.ts';
+import type { TestRegion } from './region.ts';
 
 /** What a bed needs on this host (for skipUnless). */
 export const BED_NEEDS = {
@@ -93,6 +95,12 @@ export async function startBed(
     `testbed ${topology} up in ${((Date.now() - t) / 1000).toFixed(1)} s: ${JSON.stringify(bed.timings)}\n`,
   );
   const api = await apiAccess(bed, root);
+  const kc = bedKubeConfig(api);
+  return { bed, api, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+}
+
+/** A client configuration for the bed's API from the host (its admin credentials). */
+export function bedKubeConfig(api: ApiAccess): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'tb', server: api.server, caData: api.caData }],
@@ -100,7 +108,46 @@ export async function startBed(
     contexts: [{ name: 'tb', cluster: 'tb', user: 'admin' }],
     currentContext: 'tb',
   });
-  return { bed, api, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+  return kc;
+}
+
+/** Makes the busybox httpd image and imports it into the containerd of the nodes `on`. */
+export async function importHttpd(bed: BedState, on: readonly string[]): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
+  try {
+    const tar = httpdImage(work);
+    for (const n of bed.nodes.filter((x) => on.includes(x.name)))
+      await inNode(n.pid, 'ctr', [
+        '--address',
+        '/run/containerd/containerd.sock',
+        '-n',
+        'k8s.io',
+        'images',
+        'import',
+        tar,
+      ]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Enrols every node of the bed in the region as a machine behind the bed's BMC; node → machine id. */
+export async function enrolBed(
+  region: Pick<TestRegion, 'api'>,
+  bmc: BedBmc,
+  creds: { username: string; password: string },
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const m of bmc.machines) {
+    const res = await region.api<{ id: string }>('POST', '/api/v1/machines', {
+      hostname: m.node,
+      bmc: { address: m.address, ...creds },
+      nics: [{ mac: m.mac }],
+    });
+    assert.equal(res.status, 201);
+    ids.set(m.node, res.body.id);
+  }
+  return ids;
 }
 
 /**
@@ -157,22 +204,7 @@ export async function spread(
   apps: AppsV1Api,
   on: readonly string[],
 ): Promise<{ clusterIp: string; pods: string[] }> {
-  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
-  try {
-    const tar = httpdImage(work);
-    for (const n of bed.nodes.filter((x) => on.includes(x.name)))
-      await inNode(n.pid, 'ctr', [
-        '--address',
-        '/run/containerd/containerd.sock',
-        '-n',
-        'k8s.io',
-        'images',
-        'import',
-        tar,
-      ]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  await importHttpd(bed, on);
   const labels = { app: 'echo' };
   await apps.createNamespacedDeployment({
     namespace: 'default',

@@ -14,6 +14,7 @@ import { SubnetT } from './subnets.ts';
 import { TokenT } from './tokens.ts';
 
 export * from './bundles.ts';
+export * from './cluster-nodes.ts';
 export * from './clusters.ts';
 export * from './common.ts';
 export * from './cost.ts';

@@ -818,6 +818,127 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/nodes/{node}/drain": {
+    /** Cordon a node and evict its pods, honouring PodDisruptionBudgets (409 names the PDB that holds it) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The node (a member’s hostname) */
+          node: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Also evict pods no controller owns (they are gone for good); default false */
+            force?: boolean;
+            /** @description How long refused evictions are retried and evicted pods may take to go (default 300); then INGOT_DRAIN_BLOCKED names the PodDisruptionBudget */
+            timeoutSeconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Pods evicted, `namespace/name` */
+              evicted: string[];
+              /** @description Pods left on purpose (DaemonSet, mirror, finished) */
+              kept: string[];
+              node: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/nodes/{node}/uncordon": {
+    /** Make a drained node schedulable again */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The node (a member’s hostname) */
+          node: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              node: string;
+              schedulable: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/plan": {
     /**
      * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)

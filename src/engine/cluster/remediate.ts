@@ -1,0 +1,264 @@
+/**
+ * The remediator: runs core/remediation.ts's decisions against a real cluster and real BMCs.
+ * One pass reads every member's health (its Node's Ready condition from the API, its BMC's
+ * health rollup, whether the machine is marked broken), asks `planRemediation` which nodes to
+ * start on, and climbs each one's ladder (`nextRung`) rung by rung, telling every rung to the
+ * timeline with the node and the reason:
+ *
+ * - fence: force-off through the node's BMC, then read the power state back from the BMC
+ *   until it says Off (never trusting the request alone); not confirmed → the remediation
+ *   halts and the Node is kept;
+ * - delete-node: the Node and its pods (src/kube/nodes.ts), so controllers start them elsewhere;
+ * - power-on: power on through the BMC and wait for the node to register Ready, then put its
+ *   labels and taints back;
+ * - reprovision, replace: through the ports given; a remediator without them fails the rung
+ *   (and the ladder escalates or halts, saying so).
+ *
+ * Not yet a durable engine operation (docs/day2.md): a pass runs in the caller's process.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { BmcDriver } from '../../bmc/driver.ts';
+import {
+  type NodeHealth,
+  nextRung,
+  planRemediation,
+  type RemediationPolicy,
+  type RemediationStep,
+  type RungResult,
+  type UnhealthyCause,
+} from '../../core/remediation.ts';
+import { deleteFencedNode, type NodeMeta, nodesReady, restoreNodeMeta } from '../../kube/nodes.ts';
+
+export interface RemediationMember {
+  readonly node: string;
+  readonly machineId: string;
+  readonly role: 'control-plane' | 'worker';
+  readonly domain: string;
+  readonly machineBroken?: boolean;
+}
+
+export interface RemediationEvent {
+  readonly node: string;
+  readonly step: RemediationStep | 'plan';
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface RemediatorPorts {
+  readonly kube: KubeConfig;
+  /** Opens the BMC driver of a member's machine; the remediator closes each one it opens. */
+  readonly bmc: (machineId: string) => BmcDriver;
+  readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
+  /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
+  readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
+  readonly reprovision?: (m: RemediationMember) => Promise<void>;
+  readonly replace?: (m: RemediationMember, spareMachineId: string) => Promise<void>;
+  readonly event: (e: RemediationEvent) => void;
+}
+
+export interface RemediatorOptions {
+  readonly policy: RemediationPolicy;
+  /** How long the BMC has to report Off after a force-off. @default 30 000 ms */
+  readonly fenceTimeoutMs?: number;
+  /** How long a node has to be Ready after power-on or reprovision. @default 600 000 ms */
+  readonly readyTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` with a driver opened for it and closed after (a Redfish session is a BMC's scarce resource). */
+async function withBmc<T>(open: () => BmcDriver, fn: (d: BmcDriver) => Promise<T>): Promise<T> {
+  const d = open();
+  try {
+    return await fn(d);
+  } finally {
+    await d.close().catch(() => {});
+  }
+}
+
+async function bmcHealth(d: BmcDriver): Promise<NodeHealth['bmcHealth']> {
+  try {
+    const s = await d.sensors();
+    return s.health === 'critical'
+      ? 'Critical'
+      : s.health === 'warning'
+        ? 'Warning'
+        : s.health === 'ok'
+          ? 'OK'
+          : null;
+  } catch {
+    return null;
+  }
+}
+
+export class Remediator {
+  readonly ports: RemediatorPorts;
+  readonly o: RemediatorOptions;
+  /** Nodes whose remediation is running (they count towards maxUnhealthy). */
+  readonly inProgress = new Set<string>();
+
+  constructor(ports: RemediatorPorts, o: RemediatorOptions) {
+    this.ports = ports;
+    this.o = o;
+  }
+
+  #say(
+    node: string,
+    step: RemediationEvent['step'],
+    message: string,
+    level: RemediationEvent['level'] = 'info',
+  ) {
+    this.ports.event({ node, step, level, message, at: new Date().toISOString() });
+  }
+
+  /** Each member's health now. */
+  async health(members: readonly RemediationMember[]): Promise<NodeHealth[]> {
+    const ready = new Map((await nodesReady(this.ports.kube)).map((r) => [r.node, r]));
+    const out: NodeHealth[] = [];
+    for (const m of members) {
+      const r = ready.get(m.node);
+      out.push({
+        node: m.node,
+        machineId: m.machineId,
+        role: m.role,
+        domain: m.domain,
+        ready: r?.ready ?? null,
+        readySince: r?.readySince ?? null,
+        bmcHealth: await withBmc(() => this.ports.bmc(m.machineId), bmcHealth),
+        machineBroken: m.machineBroken ?? false,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * One pass: plans, then remediates the nodes it starts, each to its end (recovered or
+   * halted). Returns the plan and how each started node ended.
+   */
+  async pass(members: readonly RemediationMember[], now = new Date()) {
+    const plan = planRemediation({
+      nodes: await this.health(members),
+      policy: this.o.policy,
+      now,
+      inProgress: [...this.inProgress],
+      etcd: await this.ports.etcd?.(),
+    });
+    if (plan.halted) for (const w of plan.waiting) this.#say(w.node, 'plan', plan.halted, 'warning');
+    const results = await Promise.all(
+      plan.start.map(async (s) => {
+        const m = members.find((x) => x.node === s.node)!;
+        this.#say(m.node, 'plan', `unhealthy: ${s.reason}; remediating`, 'warning');
+        this.inProgress.add(m.node);
+        try {
+          return { node: m.node, ...(await this.remediate(m, s.cause)) };
+        } finally {
+          this.inProgress.delete(m.node);
+        }
+      }),
+    );
+    return { plan, results };
+  }
+
+  /** Climbs one node's ladder until it is recovered or halts. */
+  async remediate(
+    m: RemediationMember,
+    cause: UnhealthyCause,
+  ): Promise<{ outcome: 'recovered' | 'halted'; done: RungResult[]; reason: string }> {
+    const done: RungResult[] = [];
+    let meta: NodeMeta | null = null;
+    for (;;) {
+      const spares = (await this.ports.spares?.()) ?? [];
+      const next = nextRung({ cause, done, node: m, spares });
+      if (next.kind === 'recovered') {
+        const reason = `${m.node} is Ready again after ${next.by}`;
+        this.#say(m.node, next.by, reason);
+        return { outcome: 'recovered', done, reason };
+      }
+      if (next.kind === 'halt') {
+        this.#say(m.node, done.at(-1)?.step ?? 'plan', `remediation halted: ${next.reason}`, 'error');
+        return { outcome: 'halted', done, reason: next.reason };
+      }
+      this.#say(m.node, next.step, `${next.step}${next.spare ? ` with spare ${next.spare}` : ''}: starting`);
+      let result: RungResult;
+      try {
+        const r = await withBmc(
+          () => this.ports.bmc(m.machineId),
+          (bmc) => this.#run(bmc, m, next.step, next.spare, meta),
+        );
+        if (r.meta) meta = r.meta;
+        result = { step: next.step, ok: r.ok, detail: r.detail };
+      } catch (e) {
+        result = { step: next.step, ok: false, detail: (e as Error).message.slice(0, 300) };
+      }
+      this.#say(
+        m.node,
+        next.step,
+        `${next.step}: ${result.ok ? 'done' : 'failed'}${result.detail ? ` (${result.detail})` : ''}`,
+        result.ok ? 'info' : 'warning',
+      );
+      done.push(result);
+    }
+  }
+
+  async #run(
+    bmc: BmcDriver,
+    m: RemediationMember,
+    step: RemediationStep,
+    spare: string | undefined,
+    meta: NodeMeta | null,
+  ): Promise<{ ok: boolean; detail?: string; meta?: NodeMeta | null }> {
+    switch (step) {
+      case 'fence': {
+        if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
+        const end = Date.now() + (this.o.fenceTimeoutMs ?? 30_000);
+        for (;;) {
+          const s = await bmc.powerState();
+          if (s === 'off') return { ok: true, detail: 'the BMC reports power Off' };
+          if (Date.now() > end) return { ok: false, detail: `the BMC still reports power ${s}` };
+          await sleep(500);
+        }
+      }
+      case 'delete-node': {
+        // The fence's confirmation is re-read here: the Node goes only while the machine is off.
+        const s = await bmc.powerState();
+        if (s !== 'off')
+          return { ok: false, detail: `the BMC reports power ${s}, not Off: the Node is kept` };
+        const r = await deleteFencedNode(this.ports.kube, m.node);
+        return {
+          ok: true,
+          detail: `Node deleted with ${r.pods.length} pod(s): ${r.pods.join(', ') || 'none'}`,
+          meta: r.meta,
+        };
+      }
+      case 'power-on': {
+        await bmc.power('on');
+        return this.#waitReady(m, meta);
+      }
+      case 'reprovision': {
+        if (!this.ports.reprovision) return { ok: false, detail: 'no reprovisioning here' };
+        await this.ports.reprovision(m);
+        return this.#waitReady(m, meta);
+      }
+      case 'replace': {
+        if (!this.ports.replace || !spare) return { ok: false, detail: 'no replacement here' };
+        await this.ports.replace(m, spare);
+        return { ok: true, detail: `replaced by ${spare}` };
+      }
+    }
+  }
+
+  async #waitReady(m: RemediationMember, meta: NodeMeta | null): Promise<{ ok: boolean; detail: string }> {
+    const ms = this.o.readyTimeoutMs ?? 600_000;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const r = (await nodesReady(this.ports.kube).catch(() => [])).find((x) => x.node === m.node);
+      if (r?.ready === 'True') {
+        if (meta) await restoreNodeMeta(this.ports.kube, m.node, meta);
+        return { ok: true, detail: `registered Ready${meta ? ', labels and taints put back' : ''}` };
+      }
+      await sleep(1000);
+    }
+    return { ok: false, detail: `not Ready within ${ms / 1000} s` };
+  }
+}
