@@ -12,6 +12,8 @@ import { BundleRegistry } from '../bundles/registry.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
+import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
+import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
 import type { ClusterLimits } from '../engine/cluster/steps.ts';
@@ -66,6 +68,8 @@ export interface RegionOptions {
   plainHttp?: PlainHttp;
   /** How often every machine's BMC sensors are read for its power readings; 0 turns it off. @default 15 minutes */
   powerSampleMs?: number;
+  /** How often every machine's BMC sensors and SEL are polled for its health history; 0 turns it off. @default 60 seconds */
+  healthPollMs?: number;
 }
 
 export interface Region {
@@ -80,6 +84,8 @@ export interface Region {
   readonly adminTokenFile: string | null;
   /** The BMC power sampler (src/api/power-sampler.ts); null when turned off. */
   readonly powerSampler: PowerSampler | null;
+  /** The hardware health poller (src/health/poller.ts); null when turned off. */
+  readonly healthPoller: HealthPoller | null;
   stop(): Promise<void>;
 }
 
@@ -134,7 +140,10 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
   const simulatedKube = new FakeKube();
+  // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
+  const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
   const engine = new Engine({
+    bmcs,
     store,
     agent:
       o.agent ??
@@ -179,8 +188,19 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     sampleMs > 0
       ? startPowerSampler({
           store,
-          read: sensorReader(store, sensorCache),
+          read: sensorReader(store, sensorCache, Date.now, bmcs),
           intervalMs: sampleMs,
+          log: app.log,
+        })
+      : null;
+  const healthMs = o.healthPollMs ?? 60_000;
+  const healthPoller =
+    healthMs > 0
+      ? startHealthPoller({
+          store,
+          bmcs,
+          intervalMs: healthMs,
+          deadlineMs: Math.min(30_000, healthMs),
           log: app.log,
         })
       : null;
@@ -198,10 +218,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     tls,
     adminTokenFile,
     powerSampler,
+    healthPoller,
     async stop() {
       if (stopped) return;
       stopped = true;
       powerSampler?.stop();
+      await healthPoller?.stop();
       await engine.stop();
       await app.close();
       await store.close();

@@ -171,7 +171,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
-      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache }));
+      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(costRoutes(deps.store));
     },
     { prefix: '/api/v1' },
