@@ -115,35 +115,38 @@ export async function latestHealth(db: Db): Promise<{ labels: HealthLabels; samp
   return rows.map((r) => ({ labels: labelsOf(r), sample: sampleOf(r, false) }));
 }
 
+/** Inserts one disk report inside the caller's transaction; 0 when the machine is gone or it is there. */
+export function insertDiskHealth(t: Db, d: DiskHealth): Promise<number> {
+  return t.run(
+    `INSERT INTO disk_health (machine_id, serial, at, device, model, protocol, passed, reallocated_sectors,
+       pending_sectors, media_errors, percentage_used, temperature_c, power_on_hours, source)
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM machines WHERE id = ?)
+     ON CONFLICT (machine_id, serial, at) DO NOTHING`,
+    [
+      d.machineId,
+      d.serial,
+      d.at,
+      d.device,
+      d.model,
+      d.protocol,
+      bool(d.passed),
+      d.reallocatedSectors,
+      d.pendingSectors,
+      d.mediaErrors,
+      d.percentageUsed,
+      d.temperatureCelsius,
+      d.powerOnHours,
+      d.source,
+      d.machineId,
+    ],
+  );
+}
+
 /** Records disk reports (one transaction); reports of a machine that is gone are dropped. */
 export async function recordDiskHealth(db: Db, reports: readonly DiskHealth[]): Promise<number> {
   return db.tx(async (t) => {
     let n = 0;
-    for (const d of reports) {
-      n += await t.run(
-        `INSERT INTO disk_health (machine_id, serial, at, device, model, protocol, passed, reallocated_sectors,
-           pending_sectors, media_errors, percentage_used, temperature_c, power_on_hours, source)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM machines WHERE id = ?)
-         ON CONFLICT (machine_id, serial, at) DO NOTHING`,
-        [
-          d.machineId,
-          d.serial,
-          d.at,
-          d.device,
-          d.model,
-          d.protocol,
-          bool(d.passed),
-          d.reallocatedSectors,
-          d.pendingSectors,
-          d.mediaErrors,
-          d.percentageUsed,
-          d.temperatureCelsius,
-          d.powerOnHours,
-          d.source,
-          d.machineId,
-        ],
-      );
-    }
+    for (const d of reports) n += await insertDiskHealth(t, d);
     return n;
   });
 }
