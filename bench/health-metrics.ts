@@ -35,6 +35,8 @@ interface Result {
   series: number;
   rssAfterSeedMiB: number;
   peakScrapeMiB: number;
+  /** The same scrape without network and TLS (Fastify's inject); the floor's is its scrape. */
+  inProcessMs: number[];
 }
 
 const status = (key: string) =>
@@ -43,7 +45,10 @@ const status = (key: string) =>
 const resetPeak = () => writeFileSync('/proc/self/clear_refs', '5');
 const seriesIn = (text: string) => text.split('\n').filter((l) => /^ingot_(machine|disk)_/.test(l)).length;
 
-async function scrapeRuns(scrape: () => Promise<string>): Promise<Omit<Result, 'role' | 'seedS'>> {
+async function scrapeRuns(
+  scrape: () => Promise<string>,
+  inProcess: () => Promise<string> = scrape,
+): Promise<Omit<Result, 'role' | 'seedS'>> {
   global.gc?.();
   const rssAfterSeedMiB = status('VmRSS');
   resetPeak();
@@ -54,12 +59,20 @@ async function scrapeRuns(scrape: () => Promise<string>): Promise<Omit<Result, '
     await scrape();
     scrapeMs.push(performance.now() - t0);
   }
+  const peakScrapeMiB = status('VmHWM');
+  const inProcessMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await inProcess();
+    inProcessMs.push(performance.now() - t0);
+  }
   return {
     scrapeMs,
     bytes: first.length,
     series: seriesIn(first),
     rssAfterSeedMiB,
-    peakScrapeMiB: status('VmHWM'),
+    peakScrapeMiB,
+    inProcessMs,
   };
 }
 
@@ -118,7 +131,15 @@ async function ingot(): Promise<Result> {
       if (res.status !== 200) throw new Error(`GET /metrics: ${res.status}`);
       return res.text();
     };
-    return { role: 'ingot', seedS, ...(await scrapeRuns(scrape)) };
+    const inject = async () =>
+      (
+        await r.region.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: { authorization: `Bearer ${r.adminToken}` },
+        })
+      ).body;
+    return { role: 'ingot', seedS, ...(await scrapeRuns(scrape, inject)) };
   } finally {
     await r.stop();
   }
@@ -203,9 +224,9 @@ process.stdout.write(
   `${MACHINES} machines × ${DISKS} disks, ${RUNS} scrapes after a warm-up; ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n`,
 );
 process.stdout.write(
-  '| side | series | exposition | scrape p50 | scrape max | RSS after seeding | peak RSS while scraping |\n|---|---|---|---|---|---|---|\n',
+  '| side | series | exposition | scrape p50 | scrape max | in-process p50 | RSS after seeding | peak RSS while scraping |\n|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of rows)
   process.stdout.write(
-    `| ${r.role === 'ingot' ? 'Ingot (GET /metrics of a region, SQLite)' : 'floor (prom-client alone)'} | ${r.series.toLocaleString('en')} | ${(r.bytes / 2 ** 20).toFixed(1)} MiB | ${median(r.scrapeMs).toFixed(0)} ms | ${Math.max(...r.scrapeMs).toFixed(0)} ms | ${r.rssAfterSeedMiB.toFixed(0)} MiB | ${r.peakScrapeMiB.toFixed(0)} MiB |\n`,
+    `| ${r.role === 'ingot' ? 'Ingot (GET /metrics of a region, SQLite)' : 'floor (prom-client alone)'} | ${r.series.toLocaleString('en')} | ${(r.bytes / 2 ** 20).toFixed(1)} MiB | ${median(r.scrapeMs).toFixed(0)} ms | ${Math.max(...r.scrapeMs).toFixed(0)} ms | ${median(r.inProcessMs).toFixed(0)} ms | ${r.rssAfterSeedMiB.toFixed(0)} MiB | ${r.peakScrapeMiB.toFixed(0)} MiB |\n`,
   );

@@ -5,7 +5,7 @@
  * per gauge and one per disk per gauge — no per-sensor series (sensor names are the vendor's
  * and unbounded); the raw readings stay in the history API. Names and labels: docs/health.md.
  */
-import { Gauge, type Registry } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type { HealthLabels } from '../store/health-sql.ts';
 import type { Store } from '../store/store.ts';
@@ -13,14 +13,13 @@ import type { Store } from '../store/store.ts';
 export const MACHINE_LABELS = ['machine', 'hostname', 'zone', 'rack', 'pool', 'cluster', 'node'] as const;
 export const DISK_LABELS = [...MACHINE_LABELS, 'serial', 'device'] as const;
 type MachineLabel = (typeof MACHINE_LABELS)[number];
-type DiskLabel = (typeof DISK_LABELS)[number];
 
 /** The rollup as a number: what alert thresholds compare against. */
 export const HEALTH_STATUS: Readonly<Record<string, number>> = { ok: 0, warning: 1, critical: 2 };
 
 interface Snapshot {
-  machines: { labels: HealthLabels; sample: HealthSample }[];
-  disks: { labels: HealthLabels; disk: DiskHealth }[];
+  machines: { labels: Record<string, string>; row: HealthSample }[];
+  disks: { labels: Record<string, string>; row: DiskHealth }[];
 }
 
 const machineLabels = (l: HealthLabels): Record<MachineLabel, string> => ({
@@ -79,9 +78,51 @@ const DISK_GAUGES: readonly [string, string, Pick<DiskHealth>][] = [
 ];
 
 /**
+ * A gauge whose series are computed at scrape time: prom-client's registry serialises what
+ * `get()` returns. Unlike a `Gauge` with `collect()`, nothing is set and hashed per series on
+ * every scrape and no series outlives its machine (there is nothing to reset).
+ */
+interface ScrapeGauge {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge';
+  readonly aggregator: 'sum';
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: 'gauge';
+    aggregator: 'sum';
+    values: { labels: Record<string, string>; value: number }[];
+  }>;
+}
+
+function scrapeGauge<T>(
+  name: string,
+  help: string,
+  rows: () => Promise<{ labels: Record<string, string>; row: T }[]>,
+  pick: Pick<T>,
+): ScrapeGauge {
+  return {
+    name,
+    help,
+    type: 'gauge',
+    aggregator: 'sum',
+    async get() {
+      const values: { labels: Record<string, string>; value: number }[] = [];
+      for (const { labels, row } of await rows()) {
+        const v = pick(row);
+        if (v !== null) values.push({ labels, value: v });
+      }
+      return { name, help, type: 'gauge', aggregator: 'sum', values };
+    },
+  };
+}
+
+/**
  * Registers the health gauges on `registry`. A scrape reads the store once (shared by all the
  * gauges of that scrape, `reuseMs` at most), so scrapes from several Prometheus replicas at once
- * do not multiply the queries.
+ * do not multiply the queries. Each machine's label set is built once per scrape and shared by
+ * its series.
  */
 export function registerHealthMetrics(registry: Registry, store: Store, o: { reuseMs?: number } = {}): void {
   const reuseMs = o.reuseMs ?? 1000;
@@ -91,8 +132,11 @@ export function registerHealthMetrics(registry: Registry, store: Store, o: { reu
     if (!cached || now - cached.at > reuseMs) {
       const snap = Promise.all([store.latestHealth(), store.latestDiskHealth()]).then(
         ([machines, disks]) => ({
-          machines,
-          disks,
+          machines: machines.map(({ labels, sample }) => ({ labels: machineLabels(labels), row: sample })),
+          disks: disks.map(({ labels, disk }) => ({
+            labels: { ...machineLabels(labels), serial: disk.serial, device: disk.device },
+            row: disk,
+          })),
         }),
       );
       cached = { at: now, snap };
@@ -102,36 +146,13 @@ export function registerHealthMetrics(registry: Registry, store: Store, o: { reu
     }
     return cached.snap;
   };
-  for (const [name, help, pick] of MACHINE_GAUGES) {
-    new Gauge<MachineLabel>({
-      name,
-      help,
-      labelNames: MACHINE_LABELS,
-      registers: [registry],
-      async collect() {
-        const { machines } = await snapshot();
-        this.reset();
-        for (const { labels, sample } of machines) {
-          const v = pick(sample);
-          if (v !== null) this.set(machineLabels(labels), v);
-        }
-      },
-    });
-  }
-  for (const [name, help, pick] of DISK_GAUGES) {
-    new Gauge<DiskLabel>({
-      name,
-      help,
-      labelNames: DISK_LABELS,
-      registers: [registry],
-      async collect() {
-        const { disks } = await snapshot();
-        this.reset();
-        for (const { labels, disk } of disks) {
-          const v = pick(disk);
-          if (v !== null) this.set({ ...machineLabels(labels), serial: disk.serial, device: disk.device }, v);
-        }
-      },
-    });
-  }
+  // The registry only calls get() and reads name/help/type: a plain object serves (see ScrapeGauge).
+  for (const [name, help, pick] of MACHINE_GAUGES)
+    registry.registerMetric(
+      scrapeGauge(name, help, async () => (await snapshot()).machines, pick) as unknown as Metric,
+    );
+  for (const [name, help, pick] of DISK_GAUGES)
+    registry.registerMetric(
+      scrapeGauge(name, help, async () => (await snapshot()).disks, pick) as unknown as Metric,
+    );
 }
