@@ -13,7 +13,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
-import { registerHealthMetrics } from '../health/metrics.ts';
+import { healthMetrics } from '../health/metrics.ts';
 import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
@@ -140,7 +140,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
-  registerHealthMetrics(metrics.registry, store);
+  const health = healthMetrics(store);
+  metrics.append(() => health.exposition());
   const simulatedKube = new FakeKube();
   // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
   const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);

@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { skipUnless } from '../../test/support/needs.ts';
 import { parseSmartctl } from '../core/smartctl.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/testing.ts';
-import { registerHealthMetrics } from './metrics.ts';
+import { healthMetrics } from './metrics.ts';
 
 const run = promisify(execFile);
 const RULES = new URL('./alerts.yaml', import.meta.url).pathname;
@@ -66,8 +65,7 @@ describe('hardware alert rules', { skip: skipUnless({ programs: ['promtool'] }) 
 
   it('fire for real smartctl reports with failing counters once they are stored and scraped', async () => {
     const m = await store.createMachine(machineInput({ hostname: 'stor-7', rack: 'r4' }), 't');
-    const registry = new Registry();
-    registerHealthMetrics(registry, store, { reuseMs: 0 });
+    const metrics = healthMetrics(store, { reuseMs: 0 });
     const ctx = (at: number) => ({ machineId: m.id, at, source: 'agent' as const });
     // Scrape 1: the Seagate as smartctl reported it (1 reallocated sector); a healthy NVMe.
     const ata = fixture('ata-seagate-st3500418as.json');
@@ -75,13 +73,13 @@ describe('hardware alert rules', { skip: skipUnless({ programs: ['promtool'] }) 
     const nvme = fixture('nvme-samsung-970-evo-plus.json');
     nvme.serial_number = 'S4EUNX0N1';
     await store.recordDiskHealth([parseSmartctl(ata, ctx(1000)), parseSmartctl(nvme, ctx(1000))]);
-    const first = diskSeries(await registry.metrics());
+    const first = diskSeries(await metrics.exposition());
     // Scrape 2: the Seagate reallocated 8 more; the NVMe predicts its failure and is worn out.
     ata.ata_smart_attributes.table.find((a: { id: number }) => a.id === 5).raw.value = 9;
     nvme.smart_status.passed = false;
     nvme.nvme_smart_health_information_log.percentage_used = 97;
     await store.recordDiskHealth([parseSmartctl(ata, ctx(2000)), parseSmartctl(nvme, ctx(2000))]);
-    const second = diskSeries(await registry.metrics());
+    const second = diskSeries(await metrics.exposition());
     assert.ok(first.size >= 10, `disk series scraped: ${[...first.keys()].join(', ')}`);
     // promtool replays the two scrapes, 10 minutes each, one sample a minute.
     const input = [...second.keys()].map((s) => ({

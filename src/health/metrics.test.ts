@@ -1,18 +1,20 @@
 /**
- * The health gauges on a region's registry, read from the store: one series per machine and per
+ * The health gauges of a region's /metrics, read from the store: one series per machine and per
  * disk with the machine's place (zone, rack, pool) and cluster node as labels.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Registry } from 'prom-client';
+import { skipUnless } from '../../test/support/needs.ts';
+import { startTestRegion } from '../../test/support/region.ts';
 import type { HealthSample } from '../core/health.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/testing.ts';
-import { registerHealthMetrics } from './metrics.ts';
+import { healthMetrics } from './metrics.ts';
 import { summarise, unreachable } from './summary.ts';
 
 /** `name{labels} value` lines of a scrape, by series (labels as written). */
@@ -97,9 +99,7 @@ describe('health metrics', () => {
         source: 'agent',
       },
     ]);
-    const registry = new Registry();
-    registerHealthMetrics(registry, store, { reuseMs: 0 });
-    const got = series(await registry.metrics());
+    const got = series(await healthMetrics(store, { reuseMs: 0 }).exposition());
     const la = `machine="${a.id}",hostname="web-1",zone="z2",rack="r9",pool="gpu",cluster="prod",node="web-1"`;
     const lb = `machine="${b.id}",hostname="db-1",zone="z1",rack="r1",pool="default",cluster="",node=""`;
     const want: [string, number][] = [
@@ -129,5 +129,40 @@ describe('health metrics', () => {
     );
     // web-1: 8 gauges (no PSUs); db-1: up and poll time; the disk: 5 (no NVMe counters).
     assert.equal(health.length, 8 + 2 + 5);
+  });
+});
+
+describe('a region’s /metrics with health gauges', { skip: skipUnless({ programs: ['promtool'] }) }, () => {
+  it('passes promtool check metrics: the exposition parses and its names follow the conventions', async () => {
+    const r = await startTestRegion({ healthPollMs: 0, powerSampleMs: 0 });
+    try {
+      const m = await r.region.store.createMachine(machineInput({ hostname: 'q"uote\\d' }), 't');
+      await r.region.store.recordHealthSample(
+        summarise(
+          m.id,
+          Date.now(),
+          { health: 'ok', readings: [{ name: 'T', kind: 'temperature', value: 40, unit: 'Cel' }] },
+          [],
+        ),
+      );
+      const res = await r.fetch(`${r.region.url}/metrics`, {
+        headers: { authorization: `Bearer ${r.adminToken}` },
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200);
+      assert.ok(
+        text.includes(`ingot_machine_temperature_max_celsius{machine="${m.id}",hostname="q\\"uote\\\\d"`),
+        text,
+      );
+      assert.ok(text.includes('ingot_machines{state="new"} 1'), 'the registry’s own metrics are still there');
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      const health = `${lint.stdout}${lint.stderr}`
+        .split('\n')
+        .filter((l) => /ingot_(machine|disk)_/.test(l));
+      assert.deepEqual(health, [], 'promtool finds nothing to say about the health gauges');
+      assert.doesNotMatch(`${lint.stdout}${lint.stderr}`, /error|unexpected|invalid/i);
+    } finally {
+      await r.stop();
+    }
   });
 });

@@ -5,7 +5,6 @@
  * per gauge and one per disk per gauge — no per-sensor series (sensor names are the vendor's
  * and unbounded); the raw readings stay in the history API. Names and labels: docs/health.md.
  */
-import type { Metric, Registry } from 'prom-client';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type { HealthLabels } from '../store/health-sql.ts';
 import type { Store } from '../store/store.ts';
@@ -16,11 +15,6 @@ type MachineLabel = (typeof MACHINE_LABELS)[number];
 
 /** The rollup as a number: what alert thresholds compare against. */
 export const HEALTH_STATUS: Readonly<Record<string, number>> = { ok: 0, warning: 1, critical: 2 };
-
-interface Snapshot {
-  machines: { labels: Record<string, string>; row: HealthSample }[];
-  disks: { labels: Record<string, string>; row: DiskHealth }[];
-}
 
 const machineLabels = (l: HealthLabels): Record<MachineLabel, string> => ({
   machine: l.machineId,
@@ -77,82 +71,73 @@ const DISK_GAUGES: readonly [string, string, Pick<DiskHealth>][] = [
   ['ingot_disk_report_timestamp_seconds', 'When the newest SMART report was taken', (d) => d.at / 1000],
 ];
 
-/**
- * A gauge whose series are computed at scrape time: prom-client's registry serialises what
- * `get()` returns. Unlike a `Gauge` with `collect()`, nothing is set and hashed per series on
- * every scrape and no series outlives its machine (there is nothing to reset).
- */
-interface ScrapeGauge {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'gauge';
-  readonly aggregator: 'sum';
-  get(): Promise<{
-    name: string;
-    help: string;
-    type: 'gauge';
-    aggregator: 'sum';
-    values: { labels: Record<string, string>; value: number }[];
-  }>;
-}
+/** Label values as the exposition format escapes them (backslash, double quote, newline). */
+const escapeValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const labelText = (labels: Record<string, string>) =>
+  `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${escapeValue(v)}"`)
+    .join(',')}}`;
+/** As prom-client writes numbers. */
+const valueText = (v: number) =>
+  Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v);
 
-function scrapeGauge<T>(
+function family<T>(
   name: string,
   help: string,
-  rows: () => Promise<{ labels: Record<string, string>; row: T }[]>,
+  rows: readonly { labels: string; row: T }[],
   pick: Pick<T>,
-): ScrapeGauge {
-  return {
-    name,
-    help,
-    type: 'gauge',
-    aggregator: 'sum',
-    async get() {
-      const values: { labels: Record<string, string>; value: number }[] = [];
-      for (const { labels, row } of await rows()) {
-        const v = pick(row);
-        if (v !== null) values.push({ labels, value: v });
-      }
-      return { name, help, type: 'gauge', aggregator: 'sum', values };
-    },
-  };
+): string {
+  const lines = [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} gauge`];
+  for (const { labels, row } of rows) {
+    const v = pick(row);
+    if (v !== null) lines.push(`${name}${labels} ${valueText(v)}`);
+  }
+  return lines.join('\n');
+}
+
+export interface HealthMetrics {
+  /** The health gauges in the Prometheus text format (0.0.4), ending with a newline. */
+  exposition(): Promise<string>;
 }
 
 /**
- * Registers the health gauges on `registry`. A scrape reads the store once (shared by all the
- * gauges of that scrape, `reuseMs` at most), so scrapes from several Prometheus replicas at once
- * do not multiply the queries. Each machine's label set is built once per scrape and shared by
- * its series.
+ * The health gauges, written straight in the text format rather than through prom-client's
+ * Gauge: a scrape reads the store once (shared by concurrent scrapes within `reuseMs`), builds
+ * each machine's escaped label set once for all its series, and sets nothing per series — at
+ * 10,000 machines that is most of the scrape's work (docs/bench-health.md). The region appends
+ * it to its registry's output (observe's RegionMetrics.append).
  */
-export function registerHealthMetrics(registry: Registry, store: Store, o: { reuseMs?: number } = {}): void {
+export function healthMetrics(store: Store, o: { reuseMs?: number } = {}): HealthMetrics {
   const reuseMs = o.reuseMs ?? 1000;
-  let cached: { at: number; snap: Promise<Snapshot> } | null = null;
-  const snapshot = (): Promise<Snapshot> => {
-    const now = Date.now();
-    if (!cached || now - cached.at > reuseMs) {
-      const snap = Promise.all([store.latestHealth(), store.latestDiskHealth()]).then(
-        ([machines, disks]) => ({
-          machines: machines.map(({ labels, sample }) => ({ labels: machineLabels(labels), row: sample })),
-          disks: disks.map(({ labels, disk }) => ({
-            labels: { ...machineLabels(labels), serial: disk.serial, device: disk.device },
-            row: disk,
-          })),
-        }),
-      );
-      cached = { at: now, snap };
-      snap.catch(() => {
-        cached = null;
-      });
-    }
-    return cached.snap;
+  let cached: { at: number; text: Promise<string> } | null = null;
+  const render = async (): Promise<string> => {
+    const [machines, disks] = await Promise.all([store.latestHealth(), store.latestDiskHealth()]);
+    const m = machines.map(({ labels, sample }) => ({
+      labels: labelText(machineLabels(labels)),
+      row: sample,
+    }));
+    const d = disks.map(({ labels, disk }) => ({
+      labels: labelText({ ...machineLabels(labels), serial: disk.serial, device: disk.device }),
+      row: disk,
+    }));
+    const parts = [
+      ...MACHINE_GAUGES.map(([name, help, pick]) => family(name, help, m, pick)),
+      ...DISK_GAUGES.map(([name, help, pick]) => family(name, help, d, pick)),
+    ];
+    return `${parts.join('\n\n')}\n`;
   };
-  // The registry only calls get() and reads name/help/type: a plain object serves (see ScrapeGauge).
-  for (const [name, help, pick] of MACHINE_GAUGES)
-    registry.registerMetric(
-      scrapeGauge(name, help, async () => (await snapshot()).machines, pick) as unknown as Metric,
-    );
-  for (const [name, help, pick] of DISK_GAUGES)
-    registry.registerMetric(
-      scrapeGauge(name, help, async () => (await snapshot()).disks, pick) as unknown as Metric,
-    );
+  return {
+    exposition() {
+      const now = Date.now();
+      if (!cached || now - cached.at > reuseMs) {
+        const text = render();
+        cached = { at: now, text };
+        text.catch(() => {
+          cached = null;
+        });
+      }
+      return cached.text;
+    },
+  };
 }
