@@ -234,6 +234,21 @@ describe('web console', { timeout: 90_000 }, () => {
       const atEnd = await consoleLog.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
       assert.ok(atEnd, 'the console stays scrolled to the end');
       await shot('machine');
+      // The health poller's history (docs/health.md): two polls, on, then with a failed fan.
+      await r.region.healthPoller!.pollOnce();
+      emu.systems.get('sys-0001')!.hardware.fanFailed = true;
+      await new Promise((res) => setTimeout(res, 5));
+      await r.region.healthPoller!.pollOnce();
+      emu.systems.get('sys-0001')!.hardware.fanFailed = false;
+      await page.reload();
+      const health = page.getByRole('region', { name: 'Health history' });
+      await health.getByText(/^\d+ polls in the last 24 h/).waitFor();
+      assert.match(
+        (await health.getByRole('img', { name: /^Hottest temperature/ }).getAttribute('aria-label')) ?? '',
+        /^Hottest temperature: \d+ readings over the last 24 h, from \d+ °C to 52 °C, latest 52 °C$/,
+      );
+      await health.getByRole('img', { name: /^Power draw: .* latest 185 W$/ }).waitFor();
+      await health.getByText('No SMART reports yet: commissioning reads the disks.').waitFor();
     } finally {
       await r.api('DELETE', `/api/v1/machines/${id}`);
     }

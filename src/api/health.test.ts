@@ -60,6 +60,66 @@ describe('GET /api/v1/machines/{id}/health', () => {
     );
   });
 
+  it('answers every machine’s newest poll and the disks at risk, for the racks view', async () => {
+    const m = await r.api<{ id: string; hostname: string }>(
+      'POST',
+      '/api/v1/machines',
+      newMachineBody({ rack: 'r7' }),
+    );
+    await r.region.store.recordHealthSample({
+      machineId: m.body.id,
+      at: Date.now(),
+      reachable: true,
+      health: 'warning',
+      error: null,
+      tempMaxCelsius: 77,
+      fans: 2,
+      fansFailed: 0,
+      psus: 2,
+      psusFailed: 1,
+      watts: 420,
+      selCritical: 0,
+      selWarning: 0,
+      readings: [],
+    });
+    const disk = {
+      machineId: m.body.id,
+      at: Date.now(),
+      device: '/dev/sda',
+      model: null,
+      protocol: 'ata' as const,
+      passed: true,
+      reallocatedSectors: 0,
+      pendingSectors: 0,
+      mediaErrors: null,
+      percentageUsed: null,
+      temperatureCelsius: 30,
+      powerOnHours: 1,
+      source: 'agent' as const,
+    };
+    await r.region.store.recordDiskHealth([
+      { ...disk, serial: 'GOOD1' },
+      { ...disk, serial: 'BAD1', pendingSectors: 8 },
+    ]);
+    const res = await r.api<{
+      machines: {
+        machine: string;
+        rack: string;
+        tempMaxCelsius: number;
+        watts: number;
+        psusFailed: number;
+      }[];
+      disksAtRisk: { machine: string; serial: string; reason: string; rack: string }[];
+    }>('GET', '/api/v1/health');
+    assert.equal(res.status, 200);
+    const mine = res.body.machines.find((x) => x.machine === m.body.id);
+    assert.deepEqual([mine?.rack, mine?.tempMaxCelsius, mine?.watts, mine?.psusFailed], ['r7', 77, 420, 1]);
+    assert.deepEqual(
+      res.body.disksAtRisk.filter((d) => d.machine === m.body.id).map((d) => [d.serial, d.rack, d.reason]),
+      [['BAD1', 'r7', '8 sectors pending reallocation']],
+    );
+  });
+
   it('answers 404 for an unknown machine and 400 naming the field for a bad range', async () => {
     assert.equal((await r.api('GET', '/api/v1/machines/m-nope/health')).status, 404);
     const bad = await r.api<{ message: string }>('GET', '/api/v1/machines/m-nope/health?hours=9999');

@@ -65,3 +65,17 @@ export interface DiskHealth {
   readonly powerOnHours: number | null;
   readonly source: DiskHealthSource;
 }
+
+/**
+ * Why a disk is at risk, in words, or null: the drive predicts its failure, or a counter that
+ * precedes failures is not zero (pending sectors, media errors, reallocated sectors), or an NVMe
+ * drive has used 90 % of its rated endurance.
+ */
+export function diskRisk(d: DiskHealth): string | null {
+  if (d.passed === false) return 'SMART predicts its failure';
+  if ((d.pendingSectors ?? 0) > 0) return `${d.pendingSectors} sectors pending reallocation`;
+  if ((d.mediaErrors ?? 0) > 0) return `${d.mediaErrors} media errors`;
+  if ((d.percentageUsed ?? 0) >= 90) return `${d.percentageUsed}% of its rated endurance used`;
+  if ((d.reallocatedSectors ?? 0) > 0) return `${d.reallocatedSectors} reallocated sectors`;
+  return null;
+}

@@ -68,3 +68,34 @@ export const MachineHealthT = Type.Object({
   samples: Type.Array(HealthSampleT, { description: 'BMC polls, oldest first' }),
   disks: Type.Array(DiskHealthT, { description: 'SMART reports per disk serial, oldest first' }),
 });
+
+export const RegionHealthT = Type.Object({
+  machines: Type.Array(
+    Type.Object({
+      machine: Type.String(),
+      hostname: Type.String(),
+      zone: Type.String(),
+      rack: Type.String(),
+      at: Type.String({ format: 'date-time', description: 'The newest poll' }),
+      reachable: Type.Boolean(),
+      health: Lit(SENSOR_HEALTHS),
+      tempMaxCelsius: Nullable(Type.Number()),
+      watts: Nullable(Type.Number()),
+      fansFailed: Count('Fans warning or critical'),
+      psusFailed: Count('Power supplies warning or critical'),
+    }),
+    { description: 'Each machine’s newest health poll' },
+  ),
+  disksAtRisk: Type.Array(
+    Type.Object({
+      machine: Type.String(),
+      hostname: Type.String(),
+      zone: Type.String(),
+      rack: Type.String(),
+      serial: Type.String(),
+      device: Type.String(),
+      reason: Type.String({ description: 'Why, in words' }),
+    }),
+    { description: 'Disks whose newest SMART report puts them at risk' },
+  ),
+});

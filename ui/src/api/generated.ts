@@ -1247,6 +1247,83 @@ export type paths = {
       };
     };
   };
+  "/api/v1/health": {
+    /**
+     * Every machine’s newest health poll and the disks at risk
+     * @description What the racks view colours by: each machine’s newest sample of the health poller (hottest temperature, power, failed fans and supplies, or an unanswered BMC), and the disks whose newest SMART report puts them at risk, with the reason in words.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Disks whose newest SMART report puts them at risk */
+              disksAtRisk: {
+                  device: string;
+                  hostname: string;
+                  machine: string;
+                  rack: string;
+                  /** @description Why, in words */
+                  reason: string;
+                  serial: string;
+                  zone: string;
+                }[];
+              /** @description Each machine’s newest health poll */
+              machines: ({
+                  /**
+                   * Format: date-time
+                   * @description The newest poll
+                   */
+                  at: string;
+                  fansFailed: number | null;
+                  /** @enum {string} */
+                  health: "ok" | "warning" | "critical" | "unknown";
+                  hostname: string;
+                  machine: string;
+                  psusFailed: number | null;
+                  rack: string;
+                  reachable: boolean;
+                  tempMaxCelsius: number | null;
+                  watts: number | null;
+                  zone: string;
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/images": {
     /** List images */
     get: {
