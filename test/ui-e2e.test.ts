@@ -302,6 +302,11 @@ describe('web console', { timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: /Zone az1/ }).waitFor();
     await page.getByRole('link', { name: /bad-dimm-01: Failed commissioning/ }).waitFor();
     await shot('racks');
+    // The heat map: a fake:// BMC reports no sensors, so the poller has nothing for it, and says so.
+    await page.getByLabel('Colour by').selectOption('temperature');
+    await page.getByRole('link', { name: 'bad-dimm-01: no health poll yet' }).waitFor();
+    await page.getByText(/Hottest sensor per machine in °C/).waitFor();
+    await page.getByLabel('Colour by').selectOption('state');
     await page.getByRole('link', { name: 'Subnets' }).click();
     await page.getByRole('link', { name: 'provisioning' }).click();
     await page.waitForURL(/subnet=/);
