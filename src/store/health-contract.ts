@@ -81,6 +81,9 @@ export function healthContract(h: () => Harness): void {
     });
     assert.equal(latest?.sample.reachable, false);
     assert.match(latest?.sample.error ?? '', /timed out/);
+    // A deleted machine takes its history with it (and leaves the next test's prune count alone).
+    await store.deleteMachine(a.id, 'user:test');
+    assert.deepEqual(await store.healthHistory(a.id, 0, 10), []);
   });
 
   it('keeps SMART reports per disk serial, and pruning keeps each disk’s newest report', async () => {
