@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newMachineBody, startTestRegion, type TestRegion } from '../../test/support/region.ts';
 import { type Emulator, startEmulator } from '../bmc/emulator/index.ts';
+import { diskHealthInput, healthSampleInput } from '../store/testing.ts';
 
 interface Health {
   samples: {
@@ -66,40 +67,17 @@ describe('GET /api/v1/machines/{id}/health', () => {
       '/api/v1/machines',
       newMachineBody({ rack: 'r7' }),
     );
-    await r.region.store.recordHealthSample({
-      machineId: m.body.id,
-      at: Date.now(),
-      reachable: true,
-      health: 'warning',
-      error: null,
-      tempMaxCelsius: 77,
-      fans: 2,
-      fansFailed: 0,
-      psus: 2,
-      psusFailed: 1,
-      watts: 420,
-      selCritical: 0,
-      selWarning: 0,
-      readings: [],
-    });
-    const disk = {
-      machineId: m.body.id,
-      at: Date.now(),
-      device: '/dev/sda',
-      model: null,
-      protocol: 'ata' as const,
-      passed: true,
-      reallocatedSectors: 0,
-      pendingSectors: 0,
-      mediaErrors: null,
-      percentageUsed: null,
-      temperatureCelsius: 30,
-      powerOnHours: 1,
-      source: 'agent' as const,
-    };
+    await r.region.store.recordHealthSample(
+      healthSampleInput(m.body.id, Date.now(), {
+        health: 'warning',
+        tempMaxCelsius: 77,
+        psusFailed: 1,
+        watts: 420,
+      }),
+    );
     await r.region.store.recordDiskHealth([
-      { ...disk, serial: 'GOOD1' },
-      { ...disk, serial: 'BAD1', pendingSectors: 8 },
+      diskHealthInput(m.body.id, 'GOOD1', Date.now()),
+      diskHealthInput(m.body.id, 'BAD1', Date.now(), { pendingSectors: 8 }),
     ]);
     const res = await r.api<{
       machines: {

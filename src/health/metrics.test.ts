@@ -13,7 +13,7 @@ import { startTestRegion } from '../../test/support/region.ts';
 import type { HealthSample } from '../core/health.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
-import { machineInput } from '../store/testing.ts';
+import { diskHealthInput, machineInput } from '../store/testing.ts';
 import { healthMetrics } from './metrics.ts';
 import { summarise, unreachable } from './summary.ts';
 
@@ -82,22 +82,13 @@ describe('health metrics', () => {
     );
     await store.recordHealthSample(unreachable(b.id, 2000, 'INGOT_BMC_UNREACHABLE: timed out'));
     await store.recordDiskHealth([
-      {
-        machineId: a.id,
-        serial: 'S1',
-        at: 3000,
-        device: '/dev/sda',
-        model: null,
-        protocol: 'ata',
+      diskHealthInput(a.id, 'S1', 3000, {
         passed: false,
         reallocatedSectors: 12,
         pendingSectors: 3,
-        mediaErrors: null,
-        percentageUsed: null,
         temperatureCelsius: 41,
         powerOnHours: 10,
-        source: 'agent',
-      },
+      }),
     ]);
     const got = series(await healthMetrics(store, { reuseMs: 0 }).exposition());
     const la = `machine="${a.id}",hostname="web-1",zone="z2",rack="r9",pool="gpu",cluster="prod",node="web-1"`;

@@ -1,50 +1,14 @@
 /** Hardware health history on every backend (run by store-contract.ts). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { DiskHealth, HealthSample } from '../core/health.ts';
-import { type Harness, machineInput } from './testing.ts';
+import {
+  diskHealthInput as disk,
+  type Harness,
+  healthSampleInput as sample,
+  machineInput,
+} from './testing.ts';
 
 const T0 = 1_700_000_000_000;
-
-function sample(machineId: string, at: number, over: Partial<HealthSample> = {}): HealthSample {
-  return {
-    machineId,
-    at,
-    reachable: true,
-    health: 'ok',
-    error: null,
-    tempMaxCelsius: 52,
-    fans: 2,
-    fansFailed: 0,
-    psus: 2,
-    psusFailed: 0,
-    watts: 185.5,
-    selCritical: 0,
-    selWarning: 1,
-    readings: [{ name: 'CPU temperature', kind: 'temperature', value: 52, unit: 'Cel', health: 'ok' }],
-    ...over,
-  };
-}
-
-function disk(machineId: string, serial: string, at: number, over: Partial<DiskHealth> = {}): DiskHealth {
-  return {
-    machineId,
-    serial,
-    at,
-    device: '/dev/sda',
-    model: 'ST3500418AS',
-    protocol: 'ata',
-    passed: true,
-    reallocatedSectors: 0,
-    pendingSectors: 0,
-    mediaErrors: null,
-    percentageUsed: null,
-    temperatureCelsius: 32,
-    powerOnHours: 44670,
-    source: 'agent',
-    ...over,
-  };
-}
 
 export function healthContract(h: () => Harness): void {
   it('keeps a machine’s BMC polls in order, unreachable ones with their reason, and gives the newest with its labels', async () => {
