@@ -50,7 +50,7 @@ describe('health poller', () => {
       .map((e) => e.type)
       .filter((t) => t.startsWith('health.'));
 
-  it('keeps each poll’s figures, and a failed fan or lost supply turns the rollup critical on the timeline', async () => {
+  it('keeps each poll’s figures; a failed fan, a lost supply and a critical SEL entry go on the timeline', async () => {
     const a = await enrol('sys-0001');
     const b = await enrol('sys-0002');
     await emu.systems.get('sys-0001')!.reset('On');
@@ -66,12 +66,18 @@ describe('health poller', () => {
     const hw = emu.systems.get('sys-0001')!.hardware;
     hw.fanFailed = true;
     hw.psuFailed = true;
+    emu.systems.get('sys-0001')!.log.push({
+      id: '9001',
+      created: new Date().toISOString(),
+      severity: 'Critical',
+      message: 'Power Supply 2: input lost',
+    });
     await sleep(2);
     await poller.pollOnce();
     const last = (await store.healthHistory(a.id, 0, 10)).at(-1)!;
     assert.equal(last.health, 'critical');
-    assert.deepEqual([last.fansFailed, last.psusFailed], [1, 1]);
-    assert.deepEqual(await types(a.id), ['health.changed']);
+    assert.deepEqual([last.fansFailed, last.psusFailed, last.selCritical], [1, 1, 1]);
+    assert.deepEqual((await types(a.id)).sort(), ['health.changed', 'health.sel-critical']);
     assert.deepEqual(await types(b.id), [], 'a healthy machine has nothing on its timeline');
     hw.fanFailed = false;
     hw.psuFailed = false;

@@ -16,6 +16,7 @@ import type { Machine } from '../core/machine.ts';
 import type { KeyedSemaphores } from '../engine/limits.ts';
 import { bmcHost } from '../store/machines-sql.ts';
 import type { Store } from '../store/store.ts';
+import { healthEvents, type Known, knownOf } from './events.ts';
 import { summarise, unreachable } from './summary.ts';
 
 const PAGE = 500;
@@ -43,11 +44,6 @@ export interface HealthPoller {
   pollOnce(): Promise<{ polled: number; answered: number }>;
   /** No more rounds; resolves when the one running (if any) has finished its writes. */
   stop(): Promise<void>;
-}
-
-interface Known {
-  reachable: boolean;
-  health: string;
 }
 
 const reasonOf = (e: unknown): string =>
@@ -129,38 +125,14 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
   };
 
   const events = (m: Machine, s: HealthSample): NewEvent[] => {
-    const before = known.get(m.id);
-    known.set(m.id, { reachable: s.reachable, health: s.health });
-    const base = { machineId: m.id, actor: 'health' };
-    if (!s.reachable && before?.reachable !== false)
-      return [
-        {
-          ...base,
-          type: 'health.bmc-unreachable',
-          level: 'warning',
-          message: `BMC stopped answering health polls: ${s.error}`,
-          data: { reason: s.error },
-        },
-      ];
-    if (s.reachable && before?.reachable === false)
-      return [{ ...base, type: 'health.bmc-recovered', message: 'BMC answers health polls again' }];
-    if (s.reachable && before && before.health !== s.health)
-      return [
-        {
-          ...base,
-          type: 'health.changed',
-          level: s.health === 'critical' ? 'error' : s.health === 'warning' ? 'warning' : 'info',
-          message: `hardware health ${before.health} → ${s.health}`,
-          data: { from: before.health, to: s.health },
-        },
-      ];
-    return [];
+    const r = healthEvents(m.id, known.get(m.id), s);
+    known.set(m.id, r.known);
+    return r.events;
   };
 
   const seed = async () => {
     if (seeded) return;
-    for (const { sample } of await o.store.latestHealth())
-      known.set(sample.machineId, { reachable: sample.reachable, health: sample.health });
+    for (const { sample } of await o.store.latestHealth()) known.set(sample.machineId, knownOf(sample));
     seeded = true;
   };
 
