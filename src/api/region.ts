@@ -69,7 +69,7 @@ export interface RegionOptions {
   plainHttp?: PlainHttp;
   /** How often every machine's BMC sensors are read for its power readings; 0 turns it off. @default 15 minutes */
   powerSampleMs?: number;
-  /** How often every machine's BMC sensors and SEL are polled for its health history; 0 turns it off. @default 60 seconds */
+  /** How often every machine's BMC sensors and SEL are polled for its health history; 0 turns it off. @default 5 minutes */
   healthPollMs?: number;
 }
 
@@ -196,7 +196,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
           log: app.log,
         })
       : null;
-  const healthMs = o.healthPollMs ?? 60_000;
+  const healthMs = o.healthPollMs ?? 300_000;
   const healthPoller =
     healthMs > 0
       ? startHealthPoller({

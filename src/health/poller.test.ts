@@ -168,4 +168,53 @@ describe('health poller', () => {
     assert.equal(peak, 2);
     for (const m of ms) await store.deleteMachine(m.id, 'user:test');
   });
+
+  it('keeps the raw readings once an hour per machine, and whenever the rollup moves; the figures with every poll', async () => {
+    const m = await store.createMachine(
+      machineInput({ bmc: { address: 'redfish+http://10.9.9.8:8000', username: 'u', password: 'p' } }),
+      'user:test',
+    );
+    let health: 'ok' | 'critical' = 'ok';
+    const driver = (): BmcDriver =>
+      ({
+        async sensors() {
+          return { health, readings: [{ name: 'CPU', kind: 'temperature', value: 50, unit: 'Cel' }] };
+        },
+        async eventLog() {
+          return [];
+        },
+        async close() {},
+      }) as unknown as BmcDriver;
+    let clock = 1_800_000_000_000;
+    const poller = startHealthPoller({
+      store,
+      bmcs: new KeyedSemaphores(4),
+      intervalMs: 0,
+      driver,
+      now: () => clock,
+    });
+    for (const [minutes, h] of [
+      [0, 'ok'],
+      [5, 'ok'],
+      [10, 'critical'],
+      [15, 'critical'],
+      [70, 'critical'],
+    ] as const) {
+      clock = 1_800_000_000_000 + minutes * 60_000;
+      health = h;
+      await poller.pollOnce();
+    }
+    const hist = await store.healthHistory(m.id, 0, 10);
+    assert.deepEqual(
+      hist.map((s) => [Math.round((s.at - 1_800_000_000_000) / 60_000), s.readings.length, s.tempMaxCelsius]),
+      [
+        [0, 1, 50],
+        [5, 0, 50],
+        [10, 1, 50],
+        [15, 0, 50],
+        [70, 1, 50],
+      ],
+    );
+    await store.deleteMachine(m.id, 'user:test');
+  });
 });

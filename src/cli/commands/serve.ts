@@ -55,7 +55,7 @@ export function registerServe(program: Command): void {
       '--health-poll <seconds>',
       'poll every machine’s BMC sensors and SEL this often for hardware health (docs/health.md); 0 = off',
       (v) => Number(v),
-      60,
+      300,
     )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
