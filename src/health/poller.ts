@@ -162,9 +162,11 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
     let polled = 0;
     let answered = 0;
     let cursor: string | null = null;
+    const seen = new Set<string>();
     do {
       const page = await o.store.listMachines({}, PAGE, cursor);
       const due = page.items.filter((m) => m.bmc !== null && m.state !== MachineState.Retired);
+      for (const m of due) seen.add(m.id);
       for (let i = 0; i < due.length; i += concurrency) {
         await Promise.all(
           due.slice(i, i + concurrency).map(async (m) => {
@@ -187,6 +189,8 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
       cursor = page.next;
     } while (cursor && !stopped);
     if (stopped) return { polled, answered };
+    // Forget machines gone (deleted, retired, BMC removed) so the maps stay as big as the fleet.
+    for (const map of [known, readingsKept]) for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
     await o.store.pruneHealth(now() - retentionMs);
     return { polled, answered };
   };
