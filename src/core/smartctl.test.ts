@@ -45,6 +45,23 @@ describe('parseSmartctl', () => {
     );
   });
 
+  it('reads what smartctl says of QEMU’s NVMe disk in the boot image (generated here, not upstream)', () => {
+    const d = parseSmartctl(fixture('qemu-nvme.json'), ctx);
+    assert.deepEqual(
+      [
+        d.serial,
+        d.device,
+        d.model,
+        d.protocol,
+        d.passed,
+        d.mediaErrors,
+        d.percentageUsed,
+        d.temperatureCelsius,
+      ],
+      ['INGOTNVME01', '/dev/nvme0n1', 'QEMU NVMe Ctrl', 'nvme', true, 0, 0, 50],
+    );
+  });
+
   it('keeps the drive’s own failure prediction and a worn NVMe’s counters', () => {
     const doc = fixture('nvme-samsung-970-evo-plus.json');
     doc.smart_status.passed = false;
