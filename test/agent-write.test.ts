@@ -18,6 +18,7 @@ import { cpioNewc } from '../src/agent/image/cpio.ts';
 import { type DirectVm, HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { checkInventory, type InventoryResult } from '../src/core/agent-protocol.ts';
+import { parseSmartctl } from '../src/core/smartctl.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
@@ -162,7 +163,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     );
     // What the agent reported, checked as the engine's inventory step checks it before storing.
     const stored = checkInventory(inv.result) as InventoryResult & {
-      details: { smart: { disk: string; health: string }[] };
+      details: { smart: { disk: string; health: string; smartctl?: unknown }[] };
     };
     const nvme = stored.disks.find((d) => d.name === 'nvme0n1');
     assert.ok(nvme, `an nvme0n1 disk: ${JSON.stringify(stored.disks)}`);
@@ -170,12 +171,23 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     assert.match(nvme.model ?? '', /QEMU NVMe/);
     assert.equal(nvme.sizeBytes, 256 * 2 ** 20);
     assert.deepEqual(
-      stored.details.smart.sort((a, b) => a.disk.localeCompare(b.disk)),
+      stored.details.smart
+        .map(({ disk, health }) => ({ disk, health }))
+        .sort((a, b) => a.disk.localeCompare(b.disk)),
       [
         { disk: 'nvme0n1', health: 'passed' },
         { disk: 'vda', health: 'unsupported' },
       ],
     );
+    // Real smartctl JSON from QEMU's NVMe health log, as the region keeps it per disk serial.
+    const nvmeSmart = stored.details.smart.find((s) => s.disk === 'nvme0n1')?.smartctl;
+    const health = parseSmartctl(nvmeSmart, { machineId: m.id, at: 0, source: 'agent' });
+    assert.deepEqual(
+      [health.serial, health.protocol, health.passed, health.mediaErrors, health.reallocatedSectors],
+      ['INGOTNVME01', 'nvme', true, 0, null],
+    );
+    assert.equal(typeof health.percentageUsed, 'number');
+    assert.equal(typeof health.temperatureCelsius, 'number');
     const tests = await run('commission', 'tests', { tests: ['smart'] });
     assert.equal(tests.status, 'done', tests.status === 'failed' ? tests.reason : '');
     const smart = (await h.store.listEvents({ machineId: m.id, limit: 500 })).filter(

@@ -234,6 +234,21 @@ describe('web console', { timeout: 90_000 }, () => {
       const atEnd = await consoleLog.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 8);
       assert.ok(atEnd, 'the console stays scrolled to the end');
       await shot('machine');
+      // The health poller's history (docs/health.md): two polls, on, then with a failed fan.
+      await r.region.healthPoller!.pollOnce();
+      emu.systems.get('sys-0001')!.hardware.fanFailed = true;
+      await new Promise((res) => setTimeout(res, 5));
+      await r.region.healthPoller!.pollOnce();
+      emu.systems.get('sys-0001')!.hardware.fanFailed = false;
+      await page.reload();
+      const health = page.getByRole('region', { name: 'Health history' });
+      await health.getByText(/^\d+ polls in the last 24 h/).waitFor();
+      assert.match(
+        (await health.getByRole('img', { name: /^Hottest temperature/ }).getAttribute('aria-label')) ?? '',
+        /^Hottest temperature: \d+ readings over the last 24 h, from \d+ °C to 52 °C, latest 52 °C$/,
+      );
+      await health.getByRole('img', { name: /^Power draw: .* latest 185 W$/ }).waitFor();
+      await health.getByText('No SMART reports yet: commissioning reads the disks.').waitFor();
     } finally {
       await r.api('DELETE', `/api/v1/machines/${id}`);
     }
@@ -287,6 +302,11 @@ describe('web console', { timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: /Zone az1/ }).waitFor();
     await page.getByRole('link', { name: /bad-dimm-01: Failed commissioning/ }).waitFor();
     await shot('racks');
+    // The heat map: a fake:// BMC reports no sensors, so the poller has nothing for it, and says so.
+    await page.getByLabel('Colour by').selectOption('temperature');
+    await page.getByRole('link', { name: 'bad-dimm-01: no health poll yet' }).waitFor();
+    await page.getByText(/Hottest sensor per machine in °C/).waitFor();
+    await page.getByLabel('Colour by').selectOption('state');
     await page.getByRole('link', { name: 'Subnets' }).click();
     await page.getByRole('link', { name: 'provisioning' }).click();
     await page.waitForURL(/subnet=/);

@@ -12,6 +12,9 @@ import { BundleRegistry } from '../bundles/registry.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
+import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
+import { healthMetrics } from '../health/metrics.ts';
+import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
 import type { ClusterLimits } from '../engine/cluster/steps.ts';
@@ -68,6 +71,8 @@ export interface RegionOptions {
   plainHttp?: PlainHttp;
   /** How often every machine's BMC sensors are read for its power readings; 0 turns it off. @default 15 minutes */
   powerSampleMs?: number;
+  /** How often every machine's BMC sensors and SEL are polled for its health history; 0 turns it off. @default 5 minutes */
+  healthPollMs?: number;
 }
 
 export interface Region {
@@ -82,6 +87,8 @@ export interface Region {
   readonly adminTokenFile: string | null;
   /** The BMC power sampler (src/api/power-sampler.ts); null when turned off. */
   readonly powerSampler: PowerSampler | null;
+  /** The hardware health poller (src/health/poller.ts); null when turned off. */
+  readonly healthPoller: HealthPoller | null;
   stop(): Promise<void>;
 }
 
@@ -135,8 +142,13 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   if (o.agentPollMs !== undefined) POLL.agentMs = o.agentPollMs;
   const metrics = createMetrics(store);
+  const health = healthMetrics(store);
+  metrics.append(() => health.exposition());
   const simulatedKube = o.simulatedKube ?? new FakeKube();
+  // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
+  const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
   const engine = new Engine({
+    bmcs,
     store,
     agent:
       o.agent ??
@@ -181,8 +193,19 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     sampleMs > 0
       ? startPowerSampler({
           store,
-          read: sensorReader(store, sensorCache),
+          read: sensorReader(store, sensorCache, Date.now, bmcs),
           intervalMs: sampleMs,
+          log: app.log,
+        })
+      : null;
+  const healthMs = o.healthPollMs ?? 300_000;
+  const healthPoller =
+    healthMs > 0
+      ? startHealthPoller({
+          store,
+          bmcs,
+          intervalMs: healthMs,
+          deadlineMs: Math.min(30_000, healthMs),
           log: app.log,
         })
       : null;
@@ -200,10 +223,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     tls,
     adminTokenFile,
     powerSampler,
+    healthPoller,
     async stop() {
       if (stopped) return;
       stopped = true;
       powerSampler?.stop();
+      await healthPoller?.stop();
       await engine.stop();
       await app.close();
       await store.close();

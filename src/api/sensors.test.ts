@@ -116,6 +116,25 @@ describe('GET /api/v1/machines/{id}/sensors', () => {
     assert.equal(c.body.readings.find((x) => x.name === 'CPU temperature')?.value, 24);
   });
 
+  it('reads the BMC only within the per-BMC limit the engine’s jobs and the health poller share', async () => {
+    const id = await enroll(redfish('sys-0003'));
+    const host = new URL(emu.url).host;
+    // Four engine steps (the default per-BMC limit) hold every slot of this BMC.
+    const releases: (() => void)[] = [];
+    const held = Array.from({ length: 4 }, () =>
+      r.region.engine.worker.bmcs.run(host, () => new Promise<void>((res) => releases.push(res))),
+    );
+    const before = emu.stats.requests;
+    const pending = sensors(id);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(emu.stats.requests, before, 'no BMC request while the limit is full');
+    for (const release of releases) release();
+    await Promise.all(held);
+    const res = await pending;
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(emu.stats.requests > before);
+  });
+
   it('answers 422 INGOT_BMC_UNSUPPORTED for a BMC that cannot report sensors', async () => {
     const id = await enroll(newMachineBody());
     const res = await sensors<ErrorBody>(id);

@@ -32,6 +32,7 @@ import { imageRoutes } from './routes/images.ts';
 import { defaultArtifactsDir } from '../images/registry.ts';
 import { SourcePolicy, type SourcePolicyOptions } from '../images/source-policy.ts';
 import { machineRoutes } from './routes/machines.ts';
+import { healthRoutes } from './routes/health.ts';
 import { type SensorCache, sensorRoutes } from './routes/sensors.ts';
 import { subnetRoutes } from './routes/subnets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -109,7 +110,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/healthz', { config: { role: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { config: { role: 'viewer' }, schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+    return deps.metrics.text();
   });
 
   const tail = new EventTail(deps.store);
@@ -173,7 +174,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
       await v1.register(clusterNodeRoutes(deps.engine));
-      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache }));
+      await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
+      await v1.register(healthRoutes(deps.store));
       await v1.register(costRoutes(deps.store));
     },
     { prefix: '/api/v1' },

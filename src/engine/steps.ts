@@ -5,6 +5,8 @@
  * Handlers must be idempotent: after a crash the step that was running runs again.
  * Throwing an IngotError with `retryable: true` (BMC unreachable, 5xx) means "retry with backoff".
  */
+import { type DiskHealth, DiskHealthSource } from '../core/health.ts';
+import { parseSmartctl } from '../core/smartctl.ts';
 import type { BmcDriver } from '../bmc/driver.ts';
 import { AgentTask, checkInventory } from '../core/agent-protocol.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
@@ -63,6 +65,35 @@ function agentStep(
 }
 
 const min = 60_000;
+
+/**
+ * The SMART reports in an inventory (`details.smart[].smartctl`, smartctl's JSON per disk) as
+ * disk health records. A report that cannot be kept (no serial: a disk behind a RAID
+ * controller) is counted in the step's message, never a failed commissioning.
+ */
+function diskHealthOf(
+  machineId: string,
+  details: Record<string, unknown> | undefined,
+): { disks: DiskHealth[]; note: string } {
+  const entries = Array.isArray(details?.smart) ? (details.smart as unknown[]) : [];
+  const disks: DiskHealth[] = [];
+  let skipped = 0;
+  const at = Date.now();
+  for (const e of entries) {
+    const json = (e as { smartctl?: unknown } | null)?.smartctl;
+    if (json === undefined || json === null) continue;
+    try {
+      disks.push(parseSmartctl(json, { machineId, at, source: DiskHealthSource.Agent }));
+    } catch {
+      skipped++;
+    }
+  }
+  const note =
+    disks.length || skipped
+      ? `, SMART kept for ${disks.length}${skipped ? ` (${skipped} without a serial, not kept)` : ''}`
+      : '';
+  return { disks, note };
+}
 
 export const STEPS: Readonly<Record<StepName, StepDef>> = {
   'set-boot-disk': {
@@ -127,9 +158,17 @@ export const STEPS: Readonly<Record<StepName, StepDef>> = {
     // Keep the operator's boot-NIC choice; take everything else the hardware says.
     const boot = new Set(ctx.machine.nics.filter((n) => n.boot).map((n) => n.mac));
     const nics = inv.nics.map((n) => ({ ...n, boot: boot.has(n.mac) }));
+    const smart = diskHealthOf(ctx.machine.id, inv.details);
     return {
-      message: `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs`,
-      machine: { cpu: inv.cpu, memoryBytes: inv.memoryBytes, disks: inv.disks, nics, inventory: { ...inv } },
+      message: `${inv.cpu.cores} cores, ${Math.round(inv.memoryBytes / 2 ** 30)} GiB, ${inv.disks.length} disks, ${inv.nics.length} NICs${smart.note}`,
+      machine: {
+        cpu: inv.cpu,
+        memoryBytes: inv.memoryBytes,
+        disks: inv.disks,
+        nics,
+        inventory: { ...inv },
+        diskHealth: smart.disks,
+      },
     };
   }),
   'hardware-tests': agentStep(AgentTask.Tests, 60 * min),

@@ -31,11 +31,16 @@ export interface WorkerOptions {
   hooks?: EngineHooks;
   /** How cluster jobs reach their clusters' APIs; without it the worker runs no cluster job. */
   cluster?: ClusterEngineOptions;
+  /**
+   * The per-BMC limit's semaphores, when shared with the region's other BMC callers (the health
+   * poller, the sensors route). @default one of its own, sized `limits.perBmc`
+   */
+  bmcs?: KeyedSemaphores;
 }
 
 export class Worker {
   readonly owner: string;
-  readonly #o: Required<Omit<WorkerOptions, 'owner' | 'limits' | 'retry' | 'hooks' | 'cluster'>> & {
+  readonly #o: Required<Omit<WorkerOptions, 'owner' | 'limits' | 'retry' | 'hooks' | 'cluster' | 'bmcs'>> & {
     hooks: EngineHooks;
     clusterSubject?: JobRunDeps['clusterSubject'];
   };
@@ -65,7 +70,12 @@ export class Worker {
     };
     this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
     this.#retry = { baseMs: 1000, capMs: 60_000, maxAttempts: 5, ...o.retry };
-    this.#bmcs = new KeyedSemaphores(this.#limits.perBmc);
+    this.#bmcs = o.bmcs ?? new KeyedSemaphores(this.#limits.perBmc);
+  }
+
+  /** The per-BMC limit every BMC call of this region goes through (limits.ts). */
+  get bmcs(): KeyedSemaphores {
+    return this.#bmcs;
   }
 
   get inflight(): number {

@@ -11,6 +11,10 @@ export interface RegionMetrics {
   readonly registry: Registry;
   readonly hooks: EngineHooks;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** What /metrics answers: the registry's metrics, then each appended writer's, in order. */
+  text(): Promise<string>;
+  /** Adds metric families written outside the registry (src/health's per-machine gauges). */
+  append(write: () => Promise<string>): void;
 }
 
 export function createMetrics(store: Store): RegionMetrics {
@@ -52,9 +56,17 @@ export function createMetrics(store: Store): RegionMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
+  const writers: (() => Promise<string>)[] = [];
   return {
     registry,
     httpDuration,
+    async text() {
+      const parts = await Promise.all([registry.metrics(), ...writers.map((w) => w())]);
+      return parts.join('\n');
+    },
+    append: (write) => {
+      writers.push(write);
+    },
     hooks: {
       transition: (from, to) => transitions.inc({ from, to }),
       step: (name, outcome, ms) => steps.observe({ step: name, outcome }, ms / 1000),

@@ -9,6 +9,7 @@ import { newId } from './ids.ts';
 import { machineFromRow } from './rows.ts';
 import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
 import type { MachineChanges, MachineFilter, MachinePatch, NewMachine, Page } from './store.ts';
+import { insertDiskHealth } from './health-sql.ts';
 
 const UNIQUE_FIELDS = {
   'machines.hostname': 'hostname',
@@ -320,7 +321,7 @@ export async function applyMachineChanges(
   changes: MachineChanges,
   actor: string,
 ): Promise<void> {
-  const { powerState, inventory, ...hardware } = changes;
+  const { powerState, inventory, diskHealth, ...hardware } = changes;
   if (powerState !== undefined)
     await t.run('UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> ?', [
       powerState,
@@ -337,6 +338,7 @@ export async function applyMachineChanges(
   }
   if (inventory !== undefined)
     await t.run('UPDATE machines SET inventory = ? WHERE id = ?', [JSON.stringify(inventory), id]);
+  for (const d of diskHealth ?? []) await insertDiskHealth(t, d);
 }
 
 export async function deleteMachine(db: Db, id: string, actor: string): Promise<void> {

@@ -5,6 +5,7 @@
  * Never edit a migration that has shipped: add a new one.
  */
 import type { Db, Dialect } from './db.ts';
+import { HEALTH_MIGRATION } from './migration-health.ts';
 
 export interface Migration {
   readonly version: number;
@@ -352,6 +353,7 @@ CREATE TABLE power_readings (
 CREATE INDEX power_readings_at ON power_readings (at);
 `,
   },
+  HEALTH_MIGRATION,
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

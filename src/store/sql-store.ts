@@ -19,6 +19,9 @@ import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
 import * as power from './power-readings-sql.ts';
 import type { PowerAverage } from './power-readings-sql.ts';
+import * as health from './health-sql.ts';
+import type { HealthLabels } from './health-sql.ts';
+import type { DiskHealth, HealthSample } from '../core/health.ts';
 import * as images from './images-sql.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
@@ -339,6 +342,29 @@ export class SqlStore implements Store {
   }
   prunePowerReadings(before: number): Promise<number> {
     return power.prunePowerReadings(this.#db, before);
+  }
+
+  // hardware health
+  recordHealthSample(sample: HealthSample): Promise<boolean> {
+    return health.recordHealthSample(this.#db, sample);
+  }
+  healthHistory(machineId: string, since: number, limit: number): Promise<HealthSample[]> {
+    return health.healthHistory(this.#db, machineId, since, limit);
+  }
+  latestHealth(): Promise<{ labels: HealthLabels; sample: HealthSample }[]> {
+    return health.latestHealth(this.#db);
+  }
+  recordDiskHealth(reports: readonly DiskHealth[]): Promise<number> {
+    return health.recordDiskHealth(this.#db, reports);
+  }
+  diskHealthHistory(machineId: string, since: number): Promise<DiskHealth[]> {
+    return health.diskHealthHistory(this.#db, machineId, since);
+  }
+  latestDiskHealth(): Promise<{ labels: HealthLabels; disk: DiskHealth }[]> {
+    return health.latestDiskHealth(this.#db);
+  }
+  pruneHealth(before: number): Promise<number> {
+    return health.pruneHealth(this.#db, before);
   }
 
   // tokens

@@ -10,6 +10,7 @@ import { type Harness, machineInput, rejectsWith } from './testing.ts';
 import { bundleContract } from './bundles-contract.ts';
 import { clustersContract } from './clusters-contract.ts';
 import { powerReadingsContract } from './power-readings-contract.ts';
+import { healthContract } from './health-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -24,6 +25,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     bundleContract(() => h);
     clustersContract(() => h);
     powerReadingsContract(() => h);
+    healthContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

@@ -12,6 +12,8 @@ import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { PowerAverage } from './power-readings-sql.ts';
+import type { HealthLabels } from './health-sql.ts';
+import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type {
   NewMachine,
   MachinePatch,
@@ -201,6 +203,21 @@ export interface Store {
   averagePower(since: number): Promise<Map<string, PowerAverage>>;
   /** Drops readings older than `before` (ms). */
   prunePowerReadings(before: number): Promise<number>;
+
+  // hardware health (health-sql.ts): BMC polls and SMART reports, bounded by pruneHealth
+  /** Records one BMC poll; false when the machine is gone or already has a sample at `at`. */
+  recordHealthSample(sample: HealthSample): Promise<boolean>;
+  /** A machine's samples at or after `since` (ms), oldest first, the newest `limit` of them. */
+  healthHistory(machineId: string, since: number, limit: number): Promise<HealthSample[]>;
+  /** Each machine's newest sample (readings left out) with its labels. */
+  latestHealth(): Promise<{ labels: HealthLabels; sample: HealthSample }[]>;
+  /** Records SMART reports; a gone machine's are dropped. Returns how many were kept. */
+  recordDiskHealth(reports: readonly DiskHealth[]): Promise<number>;
+  diskHealthHistory(machineId: string, since: number): Promise<DiskHealth[]>;
+  /** Each disk's newest report with its machine's labels. */
+  latestDiskHealth(): Promise<{ labels: HealthLabels; disk: DiskHealth }[]>;
+  /** Drops history older than `before` (ms), keeping each disk's newest report. */
+  pruneHealth(before: number): Promise<number>;
 
   // tokens
   createToken(t: NewToken, actor?: string): Promise<ApiToken>;

@@ -1,6 +1,7 @@
 /** Builders for the store's contract and for engine tests: a machine input, a harness, an assertion. Not used at runtime. */
 import assert from 'node:assert/strict';
 import { IngotError } from '../core/errors.ts';
+import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type { SqlStore } from './sql-store.ts';
 import type { NewMachine } from './store.ts';
 
@@ -37,4 +38,55 @@ export async function rejectsWith(p: Promise<unknown>, code: string): Promise<In
     return e;
   }
   assert.fail(`expected ${code}`);
+}
+
+/** A BMC poll's sample for store and metrics tests (an answered poll, all figures set). */
+export function healthSampleInput(
+  machineId: string,
+  at: number,
+  over: Partial<HealthSample> = {},
+): HealthSample {
+  return {
+    machineId,
+    at,
+    reachable: true,
+    health: 'ok',
+    error: null,
+    tempMaxCelsius: 52,
+    fans: 2,
+    fansFailed: 0,
+    psus: 2,
+    psusFailed: 0,
+    watts: 185.5,
+    selCritical: 0,
+    selWarning: 1,
+    readings: [{ name: 'CPU temperature', kind: 'temperature', value: 52, unit: 'Cel', health: 'ok' }],
+    ...over,
+  };
+}
+
+/** A disk's SMART report for store and metrics tests (a healthy ATA disk). */
+export function diskHealthInput(
+  machineId: string,
+  serial: string,
+  at: number,
+  over: Partial<DiskHealth> = {},
+): DiskHealth {
+  return {
+    machineId,
+    serial,
+    at,
+    device: '/dev/sda',
+    model: 'ST3500418AS',
+    protocol: 'ata',
+    passed: true,
+    reallocatedSectors: 0,
+    pendingSectors: 0,
+    mediaErrors: null,
+    percentageUsed: null,
+    temperatureCelsius: 32,
+    powerOnHours: 44670,
+    source: 'agent',
+    ...over,
+  };
 }

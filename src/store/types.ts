@@ -9,6 +9,7 @@ import type { JobKind, JobStatus, JobStep } from '../core/job.ts';
 import type { MachineState } from '../core/lifecycle.ts';
 import type { Arch, Cpu, Disk, Nic, PowerState } from '../core/machine.ts';
 import type { DhcpMode, IpRange } from '../core/subnet.ts';
+import type { DiskHealth } from '../core/health.ts';
 
 export interface NewMachine {
   hostname: string;
@@ -95,6 +96,8 @@ export interface MachineChanges {
   nics?: Nic[];
   /** The agent's whole inventory report (DMI, SMART, LLDP…), beside the fields above. */
   inventory?: Record<string, unknown>;
+  /** SMART reports of the machine's disks (the inventory's smartctl output), kept per serial. */
+  diskHealth?: readonly DiskHealth[];
 }
 
 export interface JobProgress {

@@ -71,6 +71,8 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     rewrite,
     conditions: (k) => real.conditions(rewrite(k)),
     drain: (k, nodes) => real.drain(rewrite(k), nodes),
+    drainNode: (k, node, o) => real.drainNode(rewrite(k), node, o),
+    uncordon: (k, node) => real.uncordon(rewrite(k), node),
   };
 }
 

@@ -3,6 +3,7 @@
  * through its driver. Answers are kept a few seconds per machine (and concurrent requests
  * share one read), so a page polling from several browsers reads the BMC at most once per
  * cache period. A failed read is kept as long, so an unreachable BMC is not hammered either.
+ * Reads go through the region's per-BMC limit (the engine's), like every other BMC call.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
@@ -12,6 +13,8 @@ import { createBmcDriver, type DriverOptions } from '../../bmc/registry.ts';
 import { systemWatts } from '../../bmc/system-watts.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Machine } from '../../core/machine.ts';
+import type { KeyedSemaphores } from '../../engine/limits.ts';
+import { bmcHost } from '../../store/machines-sql.ts';
 import type { Store } from '../../store/store.ts';
 import { errorResponses, IdParams, SensorReadingsT } from '../schemas/index.ts';
 
@@ -80,7 +83,12 @@ export class SensorCache {
   }
 }
 
-async function readSensors(store: Store, m: Machine): Promise<SensorReport> {
+/**
+ * One live read, through the region's per-BMC limit when given (the engine's semaphores: a page
+ * read waits its turn behind the jobs and health polls talking to the same BMC).
+ */
+async function readSensors(store: Store, m: Machine, bmcs: KeyedSemaphores | null): Promise<SensorReport> {
+  if (bmcs) return bmcs.run(bmcHost(m.bmc!.address), () => readSensors(store, m, null));
   const bmc = m.bmc!;
   const driver = createBmcDriver(
     { address: bmc.address, username: bmc.username, password: await store.bmcPassword(m) },
@@ -120,13 +128,14 @@ export function sensorReader(
   store: Store,
   cache: SensorCache,
   now: () => number = Date.now,
+  bmcs: KeyedSemaphores | null = null,
 ): (m: Machine, log: FastifyBaseLogger) => Promise<SensorAnswer> {
   return (m, log) => {
     const bmc = m.bmc!;
     // The secret id changes with the password: a corrected password is tried at once.
     const key = `${bmc.address}\n${bmc.username}\n${bmc.passwordSecretId}`;
     return cache.get(m.id, key, async () => {
-      const report = await readSensors(store, m);
+      const report = await readSensors(store, m, bmcs);
       await keepPower(store, m.id, report, now(), log);
       return report;
     });
@@ -135,9 +144,9 @@ export function sensorReader(
 
 export function sensorRoutes(
   store: Store,
-  o: { cache?: SensorCache; now?: () => number } = {},
+  o: { cache?: SensorCache; now?: () => number; bmcs?: KeyedSemaphores } = {},
 ): FastifyPluginAsyncTypebox {
-  const read = sensorReader(store, o.cache ?? new SensorCache(), o.now ?? Date.now);
+  const read = sensorReader(store, o.cache ?? new SensorCache(), o.now ?? Date.now, o.bmcs ?? null);
   return async (app) => {
     app.get('/machines/:id/sensors', {
       config: { role: 'viewer' },

@@ -19,6 +19,7 @@ export * from './clusters.ts';
 export * from './common.ts';
 export * from './cost.ts';
 export * from './events.ts';
+export * from './health.ts';
 export * from './images.ts';
 export * from './machines.ts';
 export * from './sensors.ts';

@@ -40,6 +40,12 @@ export function collection(type: string, path: string, members: readonly unknown
   return body;
 }
 
+/** The system's HealthRollup: Critical while a hardware fault is set (system.ts `hardware`). */
+function rollup(s: EmulatedSystem, on: boolean): string {
+  const hw = s.hardware;
+  return hw.fanFailed || hw.psuFailed || (on && hw.cpuCelsius >= 95) ? 'Critical' : 'OK';
+}
+
 export function system(s: EmulatedSystem, on: boolean): Json {
   const p = `${R}/Systems/${s.id}`;
   return {
@@ -55,7 +61,7 @@ export function system(s: EmulatedSystem, on: boolean): Json {
     UUID: s.uuid,
     PowerState: on ? 'On' : 'Off',
     BiosVersion: 'VBIOS 1.0.0',
-    Status: { State: 'Enabled', Health: 'OK', HealthRollup: 'OK' },
+    Status: { State: 'Enabled', Health: 'OK', HealthRollup: rollup(s, on) },
     Boot: {
       BootSourceOverrideTarget: s.boot.target,
       BootSourceOverrideEnabled: s.boot.enabled,
@@ -195,18 +201,36 @@ export function chassis(s: EmulatedSystem): Json {
   };
 }
 
+const bad = { State: 'Enabled', Health: 'Critical' };
+
 export function thermal(s: EmulatedSystem, on: boolean): Json {
   const ok = { State: 'Enabled', Health: 'OK' };
+  const hw = s.hardware;
   return {
     '@odata.type': '#Thermal.v1_6_0.Thermal',
     '@odata.id': `${R}/Chassis/${s.id}/Thermal`,
     Id: 'Thermal',
     Name: 'Thermal',
     Temperatures: [
-      { MemberId: '0', Name: 'CPU temperature', ReadingCelsius: on ? 52 : 24, Status: ok },
+      {
+        MemberId: '0',
+        Name: 'CPU temperature',
+        ReadingCelsius: on ? hw.cpuCelsius : 24,
+        UpperThresholdCritical: 95,
+        Status: on && hw.cpuCelsius >= 95 ? bad : ok,
+      },
       { MemberId: '1', Name: 'Inlet temperature', ReadingCelsius: 22, Status: ok },
     ],
-    Fans: [{ MemberId: '0', Name: 'Fan 1', Reading: on ? 5400 : 0, ReadingUnits: 'RPM', Status: ok }],
+    Fans: [
+      {
+        MemberId: '0',
+        Name: 'Fan 1',
+        Reading: on && !hw.fanFailed ? 5400 : 0,
+        ReadingUnits: 'RPM',
+        Status: hw.fanFailed ? bad : ok,
+      },
+      { MemberId: '1', Name: 'Fan 2', Reading: on ? 5300 : 0, ReadingUnits: 'RPM', Status: ok },
+    ],
   };
 }
 
@@ -217,6 +241,15 @@ export function power(s: EmulatedSystem, on: boolean): Json {
     Id: 'Power',
     Name: 'Power',
     PowerControl: [{ MemberId: '0', Name: 'System input power', PowerConsumedWatts: on ? 185 : 9 }],
+    PowerSupplies: [0, 1].map((i) => {
+      const lost = i === 1 && s.hardware.psuFailed;
+      return {
+        MemberId: String(i),
+        Name: `Power Supply ${i + 1}`,
+        PowerInputWatts: lost ? 0 : on ? 92.5 : 4.5,
+        Status: lost ? bad : { State: 'Enabled', Health: 'OK' },
+      };
+    }),
     Voltages: [
       { MemberId: '0', Name: '12V rail', ReadingVolts: 12.05, Status: { State: 'Enabled', Health: 'OK' } },
     ],

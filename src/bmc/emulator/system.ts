@@ -51,6 +51,11 @@ export class EmulatedSystem {
   readonly log: EmulatedLogEntry[] = [];
   /** Bumped on every change; rendered as the ETag `"<version>"`. */
   version = 1;
+  /**
+   * Hardware faults to show in Thermal and Power (health tests): a failed fan (0 RPM, Critical),
+   * a lost power supply (Critical, no input), the CPU's temperature while on.
+   */
+  readonly hardware = { fanFailed: false, psuFailed: false, cpuCelsius: 52 };
   /** Set by fault injection: the next GET reports the opposite power state once. */
   lieAboutPowerOnce = false;
   private logSeq = 0;

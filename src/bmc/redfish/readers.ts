@@ -215,6 +215,16 @@ async function readLegacy(client: RedfishClient, chassis: Json, op: string): Pro
   for (const p of (power.PowerControl as Json[] | undefined) ?? []) {
     out.push({ name: p.Name ?? 'power', kind: 'power', value: p.PowerConsumedWatts ?? null, unit: 'W' });
   }
+  for (const p of (power.PowerSupplies as Json[] | undefined) ?? []) {
+    if (p.Status?.State === 'Absent') continue;
+    out.push({
+      name: p.Name ?? `Power Supply ${p.MemberId}`,
+      kind: 'power',
+      value: p.PowerInputWatts ?? null,
+      unit: 'W',
+      health: healthOf(p.Status?.Health),
+    });
+  }
   for (const v of (power.Voltages as Json[] | undefined) ?? []) {
     out.push({
       name: v.Name,

@@ -51,12 +51,20 @@ export function registerServe(program: Command): void {
       (v) => Number(v),
       15,
     )
+    .option(
+      '--health-poll <seconds>',
+      'poll every machine’s BMC sensors and SEL this often for hardware health (docs/health.md); 0 = off',
+      (v) => Number(v),
+      300,
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       // Everything the region writes (store, logs, images) is the service user's alone.
       process.umask(0o077);
       if (!Number.isInteger(o.powerSample) || o.powerSample < 0 || o.powerSample > 1440)
         throw invalid('--power-sample', `"${o.powerSample}" is not a number of minutes from 0 (off) to 1440`);
+      if (!Number.isInteger(o.healthPoll) || o.healthPoll < 0 || o.healthPoll > 86_400)
+        throw invalid('--health-poll', `"${o.healthPoll}" is not a number of seconds from 0 (off) to 86400`);
       // The one place the CLI loads region code: `serve` *is* the region.
       const { startRegion } = await import('../../api/region.ts');
       const { PlainHttp } = await import('../../tls/plain-http.ts');
@@ -74,6 +82,7 @@ export function registerServe(program: Command): void {
         tls: { certFile: o.tlsCert, keyFile: o.tlsKey },
         plainHttp: o.insecureHttp ? PlainHttp.Insecure : o.http ? PlainHttp.Loopback : PlainHttp.Off,
         powerSampleMs: o.powerSample * 60_000,
+        healthPollMs: o.healthPoll * 1000,
         allowPrivateSources:
           typeof o.allowPrivateSources === 'string'
             ? o.allowPrivateSources

@@ -1368,6 +1368,83 @@ export type paths = {
       };
     };
   };
+  "/api/v1/health": {
+    /**
+     * Every machine’s newest health poll and the disks at risk
+     * @description What the racks view colours by: each machine’s newest sample of the health poller (hottest temperature, power, failed fans and supplies, or an unanswered BMC), and the disks whose newest SMART report puts them at risk, with the reason in words.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Disks whose newest SMART report puts them at risk */
+              disksAtRisk: {
+                  device: string;
+                  hostname: string;
+                  machine: string;
+                  rack: string;
+                  /** @description Why, in words */
+                  reason: string;
+                  serial: string;
+                  zone: string;
+                }[];
+              /** @description Each machine’s newest health poll */
+              machines: ({
+                  /**
+                   * Format: date-time
+                   * @description The newest poll
+                   */
+                  at: string;
+                  fansFailed: number | null;
+                  /** @enum {string} */
+                  health: "ok" | "warning" | "critical" | "unknown";
+                  hostname: string;
+                  machine: string;
+                  psusFailed: number | null;
+                  rack: string;
+                  reachable: boolean;
+                  tempMaxCelsius: number | null;
+                  watts: number | null;
+                  zone: string;
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/images": {
     /** List images */
     get: {
@@ -2109,6 +2186,120 @@ export type paths = {
         200: {
           content: {
             "application/json": components["schemas"]["Event"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/machines/{id}/health": {
+    /**
+     * Hardware health history: BMC polls and disk SMART reports
+     * @description Samples of the health poller (sensors rolled up, SEL counts, or why the BMC did not answer) of the last `hours`, the newest `limit` of them, oldest first; and the SMART reports of the machine’s disks, per serial.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description How far back, in hours */
+          hours?: number;
+          /** @description At most this many samples (the newest) */
+          limit?: number;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description SMART reports per disk serial, oldest first */
+              disks: ({
+                  /**
+                   * Format: date-time
+                   * @description When the report was taken
+                   */
+                  at: string;
+                  /** @description Kernel name as smartctl saw it */
+                  device: string;
+                  mediaErrors: number | null;
+                  model: string | null;
+                  passed: boolean | null;
+                  pendingSectors: number | null;
+                  percentageUsed: number | null;
+                  powerOnHours: number | null;
+                  /** @enum {string} */
+                  protocol: "ata" | "nvme" | "scsi" | "unknown";
+                  reallocatedSectors: number | null;
+                  serial: string;
+                  /** @enum {string} */
+                  source: "agent" | "node-agent" | "import";
+                  temperatureCelsius: number | null;
+                })[];
+              /** @description BMC polls, oldest first */
+              samples: ({
+                  /**
+                   * Format: date-time
+                   * @description When the poll finished
+                   */
+                  at: string;
+                  error: string | null;
+                  fans: number | null;
+                  fansFailed: number | null;
+                  /**
+                   * @description The BMC’s rollup; unknown when it did not answer
+                   * @enum {string}
+                   */
+                  health: "ok" | "warning" | "critical" | "unknown";
+                  psus: number | null;
+                  psusFailed: number | null;
+                  /** @description The BMC answered */
+                  reachable: boolean;
+                  readings: ({
+                      /** @enum {string} */
+                      health?: "ok" | "warning" | "critical" | "unknown";
+                      /** @enum {string} */
+                      kind: "temperature" | "fan" | "power" | "voltage" | "other";
+                      name: string;
+                      unit: string;
+                      value: number | null;
+                    })[];
+                  selCritical: number | null;
+                  selWarning: number | null;
+                  tempMaxCelsius: number | null;
+                  watts: number | null;
+                })[];
+            };
           };
         };
         /** @description Default Response */

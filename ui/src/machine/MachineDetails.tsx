@@ -4,7 +4,7 @@ import { useCan, useSession } from '../auth/session.tsx';
 import { when } from '../machines/format.ts';
 import { PowerBadge, StateBadge } from '../machines/components/StateBadge.tsx';
 import { LiveIndicator } from '../ui/LiveIndicator.tsx';
-import { readConsole, readSensors } from './api.ts';
+import { readConsole, readHealth, readSensors } from './api.ts';
 import { bootView } from './boot-phases.ts';
 import { ActionPanel } from './components/ActionPanel.tsx';
 import { BootProgress } from './components/BootProgress.tsx';
@@ -12,6 +12,7 @@ import { ConsolePanel } from './components/ConsolePanel.tsx';
 import { EventTimeline } from './components/EventTimeline.tsx';
 import { Inventory } from './components/Inventory.tsx';
 import { JobSteps } from './components/JobSteps.tsx';
+import { HealthHistoryPanel } from './components/HealthHistoryPanel.tsx';
 import { SensorsPanel } from './components/SensorsPanel.tsx';
 import { useMachineDetails } from './useMachineDetails.ts';
 import './machine.css';
@@ -25,6 +26,7 @@ export function MachineDetails({ id }: { id: string }) {
     [d.machine, d.events, d.jobs],
   );
   const loadSensors = useCallback((signal: AbortSignal) => readSensors(client, id, signal), [client, id]);
+  const loadHealth = useCallback((signal: AbortSignal) => readHealth(client, id, signal), [client, id]);
   const loadConsole = useCallback((signal: AbortSignal) => readConsole(client, id, signal), [client, id]);
   const tests = useMemo(
     () => d.events.filter((e) => e.type.startsWith('test.') || e.type.startsWith('hwtest.')),
@@ -149,6 +151,10 @@ export function MachineDetails({ id }: { id: string }) {
           <section className="card" aria-labelledby="sensors-h">
             <h2 id="sensors-h">Sensors</h2>
             <SensorsPanel key={m.id} load={loadSensors} />
+          </section>
+          <section className="card" aria-labelledby="health-h">
+            <h2 id="health-h">Health history</h2>
+            <HealthHistoryPanel key={m.id} load={loadHealth} />
           </section>
           <section className="card" aria-labelledby="hw-h">
             <h2 id="hw-h">Hardware</h2>

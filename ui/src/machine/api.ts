@@ -3,12 +3,28 @@
  * serial console. Both are polled by their panels.
  */
 import { ApiError, type ApiClient } from '../api/client.ts';
+import type { HealthAnswer } from './health.ts';
 import type { SensorAnswer } from './sensors.ts';
 
 export function readSensors(client: ApiClient, id: string, signal?: AbortSignal): Promise<SensorAnswer> {
   return client.request<SensorAnswer>(
     'GET',
     `/machines/${encodeURIComponent(id)}/sensors`,
+    undefined,
+    signal,
+  );
+}
+
+/** The health poller's history of the machine (BMC polls, disks' SMART reports). */
+export function readHealth(
+  client: ApiClient,
+  id: string,
+  signal?: AbortSignal,
+  hours = 24,
+): Promise<HealthAnswer> {
+  return client.request<HealthAnswer>(
+    'GET',
+    `/machines/${encodeURIComponent(id)}/health?hours=${hours}`,
     undefined,
     signal,
   );

@@ -3,13 +3,15 @@
  * state's two-letter code as text (colour is never the only signal) and a full label for
  * screen readers; a tile is a link to the machine.
  */
-import { useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { Link } from '../app/Link.tsx';
 import { useSession } from '../auth/session.tsx';
 import { EMPTY } from '../machines/filters.ts';
 import { POWER, STATE_ORDER, STATES } from '../machines/labels.ts';
 import { useMachineList } from '../machines/useMachineList.ts';
 import { LiveIndicator } from '../ui/LiveIndicator.tsx';
+import { usePoll } from '../machine/usePoll.ts';
+import { HEAT_MODES, type HeatMode, heatOf, type RegionHealth, rackHeat } from './heat.ts';
 import { layoutRacks } from './layout.ts';
 
 export function Racks() {
@@ -17,6 +19,22 @@ export function Racks() {
   const list = useMachineList(client, EMPTY);
   const zones = useMemo(() => layoutRacks(list.machines), [list.machines]);
   const present = useMemo(() => new Set(list.machines.map((m) => m.state)), [list.machines]);
+  const [mode, setMode] = useState<HeatMode>('state');
+  const [health, setHealth] = useState<RegionHealth>({ machines: [], disksAtRisk: [] });
+  const loadHealth = useCallback(
+    async (signal: AbortSignal) => {
+      try {
+        const h = await client.request<RegionHealth>('GET', '/health', undefined, signal);
+        if (!signal.aborted) setHealth(h);
+      } catch {
+        // The heat map stays as it was; the state view does not need it.
+      }
+    },
+    [client],
+  );
+  usePoll(loadHealth, { intervalMs: 60_000, enabled: true });
+  const byId = useMemo(() => new Map(health.machines.map((h) => [h.machine, h])), [health]);
+  const maxWatts = useMemo(() => Math.max(0, ...health.machines.map((h) => h.watts ?? 0)), [health]);
 
   return (
     <div className="page racks-page">
@@ -29,7 +47,25 @@ export function Racks() {
         </p>
         <LiveIndicator status={list.stream} />
       </div>
-      <ul className="legend" aria-label="Legend">
+      <label className="heat-mode">
+        Colour by{' '}
+        <select value={mode} onChange={(e) => setMode(e.target.value as HeatMode)}>
+          {HEAT_MODES.map((h) => (
+            <option key={h.mode} value={h.mode}>
+              {h.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {mode !== 'state' && (
+        <p className="subtle">
+          {mode === 'temperature'
+            ? 'Hottest sensor per machine in °C: green below 60, amber from 60, red from 80.'
+            : `Power per machine in watts: amber from half the highest draw (${Math.round(maxWatts)} W), red from 80 %.`}{' '}
+          ? = BMC not answering, · = not polled yet.
+        </p>
+      )}
+      <ul className="legend" aria-label="Legend" hidden={mode !== 'state'}>
         {STATE_ORDER.filter((s) => present.has(s)).map((s) => (
           <li key={s}>
             <span className={`tile-swatch tone-${STATES[s].tone}`} aria-hidden="true">
@@ -67,18 +103,41 @@ export function Racks() {
                     {r.unhealthy > 0 && <span className="text-error"> · {r.unhealthy} unhealthy</span>}
                   </span>
                 </h3>
+                <RackFigures
+                  heat={rackHeat(
+                    r.machines.map((m) => m.id),
+                    byId,
+                    health.disksAtRisk,
+                  )}
+                />
                 <ul className="tiles">
                   {r.machines.map((m) => (
                     <li key={m.id}>
-                      <Link
-                        href={`/machines/${m.id}`}
-                        className={`tile tone-${STATES[m.state].tone}`}
-                        aria-label={`${m.hostname}: ${STATES[m.state].label}, power ${POWER[m.powerState].label.toLowerCase()}`}
-                        title={`${m.hostname} — ${STATES[m.state].label}, power ${POWER[m.powerState].label.toLowerCase()}${m.stateReason ? `: ${m.stateReason}` : ''}`}
-                      >
-                        <span aria-hidden="true">{STATES[m.state].short}</span>
-                        {m.powerState === 'on' && <span className="tile-power" aria-hidden="true" />}
-                      </Link>
+                      {mode === 'state' ? (
+                        <Link
+                          href={`/machines/${m.id}`}
+                          className={`tile tone-${STATES[m.state].tone}`}
+                          aria-label={`${m.hostname}: ${STATES[m.state].label}, power ${POWER[m.powerState].label.toLowerCase()}`}
+                          title={`${m.hostname} — ${STATES[m.state].label}, power ${POWER[m.powerState].label.toLowerCase()}${m.stateReason ? `: ${m.stateReason}` : ''}`}
+                        >
+                          <span aria-hidden="true">{STATES[m.state].short}</span>
+                          {m.powerState === 'on' && <span className="tile-power" aria-hidden="true" />}
+                        </Link>
+                      ) : (
+                        (() => {
+                          const h = heatOf(mode, byId.get(m.id), maxWatts);
+                          return (
+                            <Link
+                              href={`/machines/${m.id}`}
+                              className={`tile tone-${h.tone}`}
+                              aria-label={`${m.hostname}: ${h.label}`}
+                              title={`${m.hostname} — ${h.label}`}
+                            >
+                              <span aria-hidden="true">{h.text}</span>
+                            </Link>
+                          );
+                        })()
+                      )}
                     </li>
                   ))}
                 </ul>
@@ -89,6 +148,28 @@ export function Racks() {
       ))}
       {list.total === 0 && (
         <p className="empty">No machines yet. Enrol one with `ingot machine add` or POST /api/v1/machines.</p>
+      )}
+    </div>
+  );
+}
+
+/** A rack's hottest machine, power drawn and disks at risk, when the health poller has them. */
+function RackFigures({ heat }: { heat: ReturnType<typeof rackHeat> }) {
+  if (heat.hottest === null && heat.watts === 0 && heat.disksAtRisk.length === 0 && heat.unanswered === 0)
+    return null;
+  return (
+    <div className="rack-figures subtle">
+      {heat.hottest !== null && <span>hottest {Math.round(heat.hottest)} °C</span>}
+      {heat.watts > 0 && <span> · {(heat.watts / 1000).toFixed(1)} kW</span>}
+      {heat.unanswered > 0 && <span className="text-error"> · {heat.unanswered} BMC not answering</span>}
+      {heat.disksAtRisk.length > 0 && (
+        <ul className="rack-risks text-error" aria-label="Disks at risk">
+          {heat.disksAtRisk.map((d) => (
+            <li key={`${d.machine}/${d.serial}`}>
+              {d.hostname} {d.device}: {d.reason}
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );

@@ -1,5 +1,5 @@
 # shellcheck shell=sh disable=SC2154,SC3043  # sourced by ingot-agent: T_* come from the task; busybox ash has local
-# Task inventory: DMI, CPUs, memory (from the DIMMs), disks with SMART health, NICs and LLDP
+# Task inventory: DMI, CPUs, memory (from the DIMMs), disks with SMART health and smartctl's JSON, NICs and LLDP
 # neighbours; the result is the machine's hardware (src/core/agent-protocol.ts InventoryResult).
 do_inventory() {
   progress "reading DMI, CPUs, memory, disks, NICs"
@@ -35,7 +35,13 @@ do_inventory() {
     [ -n "$m" ] && one="$one,\"model\":$(jstr "$m")"
     [ -n "$s" ] && one="$one,\"serial\":$(jstr "$s")"
     dj="$dj${dj:+,}{$one}"
-    sj="$sj${sj:+,}{\"disk\":\"$d\",\"health\":\"$h\"}"
+    # smartctl's own JSON (info, health, attributes / NVMe health log): the region keeps each
+    # disk's counters by serial (src/core/smartctl.ts). Only a JSON object is passed on.
+    sc=$(smartctl --json -i -H -A "/dev/$d" 2>/dev/null)
+    case "$sc" in
+      "{"*) sj="$sj${sj:+,}{\"disk\":\"$d\",\"health\":\"$h\",\"smartctl\":$sc}" ;;
+      *) sj="$sj${sj:+,}{\"disk\":\"$d\",\"health\":\"$h\"}" ;;
+    esac
   done
   progress "NICs and LLDP neighbours"
   nj= lj=
