@@ -215,14 +215,17 @@ async function streamChunks(
 ): Promise<void> {
   const chunks = dir.chunks;
   const last = Math.floor(end / CHUNK_BYTES);
+  const first = Math.floor(start / CHUNK_BYTES);
+  const reader = chunks.reader(a, first);
   let ahead: Promise<ChunkLease> | null = null;
   try {
-    for (let i = Math.floor(start / CHUNK_BYTES), next = chunks.borrow(a, i); ; i++) {
+    for (let i = first, next = chunks.borrow(a, i, reader); ; i++) {
       ahead = next;
       const lease = await next;
       ahead = null;
+      reader.at = i;
       if (i < last) {
-        ahead = next = chunks.borrow(a, i + 1);
+        ahead = next = chunks.borrow(a, i + 1, reader);
         next.catch(() => undefined); // awaited on the next turn, or dropped if the client left
       }
       const base = i * CHUNK_BYTES;
@@ -239,6 +242,7 @@ async function streamChunks(
     }
     res.end();
   } finally {
+    chunks.end(reader);
     // The read-ahead of a stream that ended early (client gone, read failed) goes back too.
     ahead?.then(
       (l) => chunks.release(l),

@@ -7,6 +7,12 @@
  * has completed (`release`); once neither the LRU nor any request holds it, its buffer goes to
  * a small free list and the next read fills it. A lent chunk that is never given back (a
  * request that died without its write callback) is simply garbage collected.
+ *
+ * Plain LRU is the worst policy for one client streaming an image larger than the budget: it
+ * evicts the oldest chunks, exactly those the next download of that image starts with, so
+ * machines deploying one after another never hit. So a chunk that would evict a chunk of its
+ * own file is kept only if another request streaming that file is behind it (will read it);
+ * otherwise it streams through a recycled buffer and the file's head stays in memory.
  */
 import { open as openFile } from 'node:fs/promises';
 
@@ -28,8 +34,15 @@ export interface ChunkLease {
   readonly data: Buffer;
 }
 
+/** A request streaming a file, and the chunk it is sending. */
+export interface ChunkReader {
+  readonly file: string;
+  at: number;
+}
+
 interface Slot extends ChunkLease {
   readonly buf: Buffer;
+  readonly file: string;
   /** The LRU's hold (one) plus one per lease not yet given back. */
   refs: number;
 }
@@ -40,11 +53,14 @@ interface Loading {
   waiters: number;
 }
 
+const fileKey = (src: ChunkSource) => `${src.path}\0${src.size}\0${src.mtimeMs}`;
+
 export class ChunkCache {
   readonly #budget: number;
   readonly #lru = new Map<string, Slot>();
   readonly #loading = new Map<string, Loading>();
   readonly #free: Buffer[] = [];
+  readonly #readers = new Map<string, Set<ChunkReader>>();
   #bytes = 0;
   /** Chunks read from disk so far (a chunk served from memory does not count). */
   reads = 0;
@@ -54,9 +70,28 @@ export class ChunkCache {
     this.#budget = budget;
   }
 
-  /** Lends chunk `i` of `src`; concurrent asks share one read. Give it back with `release`. */
-  borrow(src: ChunkSource, i: number): Promise<ChunkLease> {
-    const key = `${src.path}\0${src.size}\0${src.mtimeMs}\0${i}`;
+  /** A request starts streaming `src` at chunk `at`; `end` it when it stops. */
+  reader(src: ChunkSource, at: number): ChunkReader {
+    const r = { file: fileKey(src), at };
+    let set = this.#readers.get(r.file);
+    if (!set) this.#readers.set(r.file, (set = new Set()));
+    set.add(r);
+    return r;
+  }
+
+  end(r: ChunkReader): void {
+    const set = this.#readers.get(r.file);
+    set?.delete(r);
+    if (set?.size === 0) this.#readers.delete(r.file);
+  }
+
+  /**
+   * Lends chunk `i` of `src` to `by`; concurrent asks share one read. Give it back with
+   * `release`.
+   */
+  borrow(src: ChunkSource, i: number, by?: ChunkReader): Promise<ChunkLease> {
+    const file = fileKey(src);
+    const key = `${file}\0${i}`;
     const hit = this.#lru.get(key);
     if (hit) {
       this.#lru.delete(key);
@@ -78,8 +113,8 @@ export class ChunkCache {
       promise: readInto(src.path, buf, pos, Math.min(CHUNK_BYTES, src.size - pos)).then(
         (data) => {
           this.#loading.delete(key);
-          const slot: Slot = { buf, data, refs: loading.waiters };
-          this.#remember(key, slot);
+          const slot: Slot = { buf, data, file, refs: loading.waiters };
+          this.#remember(key, slot, i, by);
           return slot;
         },
         (e: unknown) => {
@@ -100,12 +135,25 @@ export class ChunkCache {
     if (--slot.refs === 0) this.#recycle(slot.buf);
   }
 
+  /** Whether a request streaming `file`, other than `by`, has chunk `i` still ahead of it. */
+  #wanted(file: string, i: number, by: ChunkReader | undefined): boolean {
+    for (const r of this.#readers.get(file) ?? []) if (r !== by && r.at < i) return true;
+    return false;
+  }
+
   #recycle(buf: Buffer): void {
     if (this.#free.length < FREE_MAX) this.#free.push(buf);
   }
 
-  #remember(key: string, slot: Slot): void {
+  #remember(key: string, slot: Slot, i: number, by: ChunkReader | undefined): void {
     if (slot.data.length > this.#budget) return;
+    const victim = this.#lru.values().next().value;
+    if (
+      victim?.file === slot.file &&
+      this.#bytes + slot.data.length > this.#budget &&
+      !this.#wanted(slot.file, i, by)
+    )
+      return;
     for (const [k, v] of this.#lru) {
       if (this.#bytes + slot.data.length <= this.#budget) break;
       this.#lru.delete(k);
