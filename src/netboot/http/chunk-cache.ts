@@ -73,8 +73,8 @@ export class ChunkCache {
   /** A request starts streaming `src` at chunk `at`; `end` it when it stops. */
   reader(src: ChunkSource, at: number): ChunkReader {
     const r = { file: fileKey(src), at };
-    let set = this.#readers.get(r.file);
-    if (!set) this.#readers.set(r.file, (set = new Set()));
+    const set = this.#readers.get(r.file) ?? new Set<ChunkReader>();
+    this.#readers.set(r.file, set);
     set.add(r);
     return r;
   }
