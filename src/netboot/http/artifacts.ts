@@ -10,10 +10,13 @@
  * mtime) is reloaded.
  */
 import type { Stats } from 'node:fs';
-import { lstat, open as openFile, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
+import { CHUNK_BYTES, ChunkCache, type ChunkLease } from './chunk-cache.ts';
 import { parseRange } from './range.ts';
+
+export { CHUNK_BYTES } from './chunk-cache.ts';
 
 export interface Artifact {
   readonly path: string;
@@ -33,26 +36,6 @@ export interface ArtifactDirOptions {
   readonly chunkCacheBytes?: number;
 }
 
-/** The unit large files are read, cached and shared in. */
-export const CHUNK_BYTES = 4 * 2 ** 20;
-
-/** Reads `len` bytes at `pos`; a file that got shorter underneath is an error. */
-async function readChunk(path: string, pos: number, len: number): Promise<Buffer> {
-  const fh = await openFile(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(len);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
-      if (bytesRead === 0) throw new Error(`${path} is shorter than when it was opened`);
-      got += bytesRead;
-    }
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
-
 export class ArtifactDir {
   readonly root: string;
   readonly #cacheBytes: number;
@@ -60,52 +43,19 @@ export class ArtifactDir {
   readonly #cache = new Map<string, Artifact>();
   readonly #loading = new Map<string, Promise<Artifact>>();
   #cached = 0;
-  readonly #chunkBytes: number;
-  readonly #chunks = new Map<string, Buffer>();
-  readonly #chunkLoading = new Map<string, Promise<Buffer>>();
-  #chunked = 0;
-  /** Chunks read from disk so far (a chunk served from memory does not count). */
-  chunkReads = 0;
+  /** Large files' chunks, shared by the requests streaming them. */
+  readonly chunks: ChunkCache;
 
   constructor(root: string, o: ArtifactDirOptions = {}) {
     this.root = resolve(root);
     this.#cacheBytes = o.cacheBytes ?? 512 * 2 ** 20;
     this.#maxFile = Math.min(o.maxCachedFile ?? 128 * 2 ** 20, this.#cacheBytes);
-    this.#chunkBytes = o.chunkCacheBytes ?? 256 * 2 ** 20;
+    this.chunks = new ChunkCache(o.chunkCacheBytes ?? 256 * 2 ** 20);
   }
 
-  /** Chunk `i` (CHUNK_BYTES each) of a large artifact; concurrent asks share one read. */
-  chunk(a: Artifact, i: number): Promise<Buffer> {
-    const key = `${a.path}\0${a.size}\0${a.mtimeMs}\0${i}`;
-    const hit = this.#chunks.get(key);
-    if (hit) {
-      this.#chunks.delete(key);
-      this.#chunks.set(key, hit);
-      return Promise.resolve(hit);
-    }
-    let p = this.#chunkLoading.get(key);
-    if (!p) {
-      const pos = i * CHUNK_BYTES;
-      this.chunkReads++;
-      p = readChunk(a.path, pos, Math.min(CHUNK_BYTES, a.size - pos)).then((buf) => {
-        this.#rememberChunk(key, buf);
-        return buf;
-      });
-      this.#chunkLoading.set(key, p);
-      void p.finally(() => this.#chunkLoading.delete(key)).catch(() => undefined);
-    }
-    return p;
-  }
-
-  #rememberChunk(key: string, buf: Buffer): void {
-    if (buf.length > this.#chunkBytes) return;
-    for (const [k, v] of this.#chunks) {
-      if (this.#chunked + buf.length <= this.#chunkBytes) break;
-      this.#chunks.delete(k);
-      this.#chunked -= v.length;
-    }
-    this.#chunks.set(key, buf);
-    this.#chunked += buf.length;
+  /** Chunks read from disk so far (a chunk served from memory does not count). */
+  get chunkReads(): number {
+    return this.chunks.reads;
   }
 
   /**
@@ -192,7 +142,7 @@ export function sendArtifact(
   res: ServerResponse,
   a: Artifact,
   type: string,
-  dir: Pick<ArtifactDir, 'chunk'>,
+  dir: Pick<ArtifactDir, 'chunks'>,
 ): SendResult {
   const lastModified = new Date(a.mtimeMs).toUTCString();
   const base: Record<string, string> = {
@@ -251,29 +201,54 @@ export function contentType(path: string): string {
   return TYPES[ext] ?? 'application/octet-stream';
 }
 
-/** Writes bytes start..end of a large artifact chunk by chunk, reading the next one ahead. */
+/**
+ * Writes bytes start..end of a large artifact chunk by chunk, reading the next one ahead. Each
+ * chunk is borrowed from the cache until the socket has taken it (the write's callback), so
+ * its buffer is recycled only once nothing still sends from it.
+ */
 async function streamChunks(
   res: ServerResponse,
   a: Artifact,
   start: number,
   end: number,
-  dir: Pick<ArtifactDir, 'chunk'>,
+  dir: Pick<ArtifactDir, 'chunks'>,
 ): Promise<void> {
+  const chunks = dir.chunks;
   const last = Math.floor(end / CHUNK_BYTES);
-  let i = Math.floor(start / CHUNK_BYTES);
-  let next: Promise<Buffer> = dir.chunk(a, i);
-  for (; i <= last; i++) {
-    const buf = await next;
-    if (i < last) {
-      next = dir.chunk(a, i + 1);
-      next.catch(() => undefined); // awaited on the next turn, or dropped if the client left
+  const first = Math.floor(start / CHUNK_BYTES);
+  const reader = chunks.reader(a, first);
+  let ahead: Promise<ChunkLease> | null = null;
+  try {
+    for (let i = first, next = chunks.borrow(a, i, reader); ; i++) {
+      ahead = next;
+      const lease = await next;
+      ahead = null;
+      reader.at = i;
+      if (i < last) {
+        ahead = next = chunks.borrow(a, i + 1, reader);
+        next.catch(() => undefined); // awaited on the next turn, or dropped if the client left
+      }
+      const base = i * CHUNK_BYTES;
+      const part = lease.data.subarray(
+        Math.max(0, start - base),
+        Math.min(lease.data.length, end - base + 1),
+      );
+      if (res.destroyed) {
+        chunks.release(lease);
+        return;
+      }
+      if (!res.write(part, () => chunks.release(lease)) && !(await drained(res))) return;
+      if (i === last) break;
     }
-    const base = i * CHUNK_BYTES;
-    const part = buf.subarray(Math.max(0, start - base), Math.min(buf.length, end - base + 1));
-    if (res.destroyed) return;
-    if (!res.write(part) && !(await drained(res))) return;
+    res.end();
+  } finally {
+    chunks.end(reader);
+    // The read-ahead of a stream that ended early (client gone, read failed) goes back too.
+    ahead?.then(
+      (l) => chunks.release(l),
+      () => undefined,
+    );
   }
-  res.end();
 }
 
 /** Waits until the socket takes more (true) or the client is gone (false). */
