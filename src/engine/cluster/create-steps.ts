@@ -59,7 +59,8 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
       machineId: m.machineId,
       action: 'deploy',
       actor: memberActor(ctx),
-      params: image ? { image } : {},
+      // The node's planned address, bond and VLANs: checked by netplan and cloud-init here.
+      params: { ...(image ? { image } : {}), networkConfig: render.networkConfig },
       sealedUserData: render.userData,
       comment: `node of cluster ${ctx.cluster.name}`,
     });
