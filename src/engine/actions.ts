@@ -83,9 +83,9 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     );
   }
   const params = normaliseActionParams(req.action, req.params);
-  if (req.action === 'deploy') params.image = await deployImage(store, params.image);
   if (req.action === 'deploy' && typeof params.networkConfig === 'string')
     await checkNetworkConfig(params.networkConfig, `machine ${m.hostname}`);
+  if (req.action === 'deploy') params.image = await deployImage(store, params.image);
   if (req.action === 'deploy' && req.sealedUserData !== undefined)
     params.userDataSecret = await store.putSecret('user-data', req.sealedUserData);
   const why = req.comment ? `: ${req.comment}` : '';
