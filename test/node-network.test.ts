@@ -9,7 +9,9 @@
  * user-data from the metadata server and phoned home over that address (there is no DHCP client:
  * the network-config replaces cloud-init's fallback). The network-config first passes the
  * region's own check (netplan + cloud-init, src/engine/network-config.ts).
- * Boot ≈ 2 min under TCG (plus a build of the image when the recipe changed, ≈ 3.5 min).
+ * Boot to the report: 301 s under TCG on this 2-core machine at load 7-8 (2026-12-02; ≈ 1.5 min
+ * unloaded, as test/images-os.test.ts's boots), plus a build of the image when the recipe changed
+ * (289 s measured the same day).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -155,6 +157,12 @@ describe('the node OS applies a deploy’s network-config: active-backup bond, s
     });
     process.stderr.write(`# network up and reported after ${r.seconds.toFixed(1)} s\n`);
     const report = r.console.slice(r.console.lastIndexOf('NET-BEGIN'));
+    process.stderr.write(
+      `${report
+        .split('\n')
+        .map((l) => `# ${l}`)
+        .join('\n')}\n`,
+    );
     assert.match(report, /Bonding Mode: fault-tolerance \(active-backup\)/, report);
     assert.match(report, /Slave Interface: nic0/);
     assert.match(report, /Slave Interface: nic1/);
