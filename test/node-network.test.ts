@@ -103,7 +103,7 @@ describe('the node OS applies a deploy’s network-config: active-backup bond, s
   });
 
   it('boots with the bond up on both NICs and the planned address, and talks to the rack over it', {
-    timeout: 900_000,
+    timeout: 1_500_000,
   }, async () => {
     await checkNetworkConfig(NETWORK_CONFIG, 'the test node');
     const built = await buildOsImage({
@@ -149,7 +149,8 @@ describe('the node OS applies a deploy’s network-config: active-backup bond, s
       consoleLog: join(work, 'console.log'),
       diskBytes: 4 * 2 ** 30,
       nics: MACS,
-      timeoutMs: 600_000,
+      // 301 s at load 7-8; a run at load 14 was still booting at 600 s.
+      timeoutMs: 1_200_000,
       // phone_home runs after runcmd (cloud_final_modules): give it its moment.
       whileRunning: async () => {
         for (let i = 0; i < 120 && phoned.length === 0; i++) await sleep(1000);
