@@ -11,7 +11,9 @@
  *   own code once per config in one Python process (a cluster of 1,000 nodes must not start
  *   1,000 interpreters).
  * A refusal is a validation error on `params.networkConfig` naming the machine, with the tool's
- * own message. Each distinct text is checked once per process (a retried deploy is not re-run).
+ * own message. Each shape (`shapeOf`: the text up to its IPv4 addresses and MACs) is checked
+ * once per process: a retried deploy, or a cluster's nodes that differ only in addresses, are
+ * not re-run.
  */
 import { execFile as execFileCb, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -123,14 +125,40 @@ async function cloudInit(jobs: readonly { file: string; out: string }[]): Promis
   });
 }
 
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** A well-formed IPv4 address (not part of a longer number or dotted run). */
+const IPV4 = new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?![\\d.])`, 'g');
+const MAC = /(["'])[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\1/g;
+const BARE_MAC = /(?<![0-9A-Fa-f:"'])[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}(?![0-9A-Fa-f:"'])/g;
+/** YAML 1.1's sexagesimal integer: what a YAML 1.1 reader (cloud-init's) makes of `52:54:00:12:34:01`. */
+const YAML11_INT = /^[1-9][0-9_]*(?::[0-5]?[0-9])+$/;
+/(?<![0-9A-Fa-f:"'])(?=[0-9:]*[A-Fa-f])[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}(?![0-9A-Fa-f:"'])/g;
+
 /**
- * Checks every text (each distinct one once); throws a validation error naming
+ * What decides whether netplan and cloud-init take a config, as a key: the text with each
+ * well-formed IPv4 address and MAC replaced by a placeholder (prefix lengths, names, modes, MTUs
+ * and VLAN ids stay). Neither tool relates one address or MAC to another, so two texts of one
+ * shape pass or fail together; a malformed address is not replaced and keeps its text distinct.
+ */
+export function shapeOf(text: string): string {
+  // An unquoted MAC a YAML 1.1 reader takes for a number stays as it is (it reads differently).
+  const shape = text
+    .replace(IPV4, '<ipv4>')
+    .replace(MAC, '$1<mac>$1')
+    .replace(BARE_MAC, (m) => (YAML11_INT.test(m) ? m : '<bare-mac>'));
+  return createHash('sha256').update(shape).digest('hex');
+}
+
+/**
+ * Checks every text (each shape once); throws a validation error naming
  * `params.networkConfig` and the first refused item's `who` (a machine) with the tool's words.
  */
 export async function checkNetworkConfigs(items: readonly { text: string; who: string }[]): Promise<void> {
+  // One representative per shape is run through the tools; the others of its shape pass or fail
+  // with it (a cluster's 1,000 nodes are a handful of shapes).
   const todo = new Map<string, { text: string; who: string }>();
   for (const it of items) {
-    const key = createHash('sha256').update(it.text).digest('hex');
+    const key = shapeOf(it.text);
     if (!passed.has(key) && !todo.has(key)) todo.set(key, it);
   }
   if (todo.size === 0) return;
