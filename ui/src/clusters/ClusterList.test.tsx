@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { ApiClient } from '../api/client.ts';
 import { SessionProvider } from '../auth/session.tsx';
 import { token } from '../test-support/fake-api.ts';
@@ -33,11 +33,34 @@ const LAB: ClusterSummary = {
   updatedAt: '2026-12-02T10:00:00.000Z',
 };
 
-function region(clusters: ClusterSummary[]) {
-  const impl = async (input: RequestInfo | URL) => {
-    const path = new URL(String(input), 'http://ingot.test').pathname;
-    const json = (b: unknown) => new Response(JSON.stringify(b), { status: 200 });
+const EVENTS = [
+  { id: 1, machineId: null, level: 'info', message: 'create: planned 2 nodes' },
+  { id: 2, machineId: 'm-1', level: 'info', message: 'cp-1: kubeadm init done' },
+  { id: 3, machineId: 'm-2', level: 'info', message: 'w-2: images imported' },
+  { id: 4, machineId: 'm-2', level: 'error', message: 'w-2: kubeadm join: etcd timeout' },
+].map((e) => ({
+  ...e,
+  at: `2026-12-02T10:00:0${e.id}.000Z`,
+  type: 'cluster.node.step',
+  clusterId: 'c-1',
+  jobId: 'j-1',
+  actor: 'agent',
+  data: {},
+}));
+
+/** A region with CLUSTERS for a token of ROLE; returns every call other than a GET. */
+function region(clusters: ClusterSummary[], role: 'viewer' | 'operator' = 'viewer') {
+  const calls: { method: string; url: string }[] = [];
+  const impl = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), 'http://ingot.test');
+    const path = url.pathname;
+    const json = (b: unknown, status = 200) => new Response(JSON.stringify(b), { status });
+    if (init?.method && init.method !== 'GET') {
+      calls.push({ method: init.method, url: `${path}${url.search}` });
+      return json({ cluster: { ...clusters[0], state: 'deleting' }, job: null }, 202);
+    }
     if (path === '/api/v1/clusters') return json(clusters);
+    if (path === '/api/v1/clusters/lab/events') return json(url.searchParams.get('after') ? [] : EVENTS);
     const c = clusters.find((x) => path === `/api/v1/clusters/${x.name}`);
     if (c)
       return json({
@@ -57,13 +80,14 @@ function region(clusters: ClusterSummary[]) {
     <SessionProvider
       session={{
         client: new ApiClient('ingot_test', '', impl as typeof fetch),
-        me: token('viewer'),
+        me: token(role),
         signOut: () => undefined,
       }}
     >
       <ClusterList />
     </SessionProvider>,
   );
+  return calls;
 }
 
 describe('ClusterList', () => {
@@ -84,5 +108,41 @@ describe('ClusterList', () => {
   it('says how to create one when the region has none', async () => {
     region([]);
     await screen.findByText(/ingot cluster create -f cluster\.yaml/);
+  });
+
+  it('shows each node’s newest step from the cluster’s timeline: which node stopped where', async () => {
+    region([LAB]);
+    const nodes = await screen.findByRole('table', { name: 'Nodes of lab' });
+    await within(nodes).findByText(/w-2: kubeadm join: etcd timeout/);
+    const cp1 = within(nodes).getByRole('row', { name: /cp-1/ });
+    assert.match(cp1.textContent ?? '', /kubeadm init done/);
+    const w2 = within(nodes).getByRole('row', { name: /w-2/ });
+    assert.doesNotMatch(w2.textContent ?? '', /images imported/, 'only the newest step of each node');
+    const timeline = screen.getByRole('list', { name: 'Timeline of lab' });
+    assert.equal(within(timeline).getAllByRole('listitem').length, 4);
+  });
+
+  it('gives a viewer no actions', async () => {
+    region([LAB]);
+    await screen.findByRole('article', { name: 'Cluster lab' });
+    assert.equal(screen.queryByRole('button', { name: /Delete|Retry/ }), null);
+  });
+
+  it('lets an operator delete after a confirmation, with the wipe mode chosen, and retry', async () => {
+    const calls = region([LAB], 'operator');
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete…' }));
+    assert.deepEqual(calls, [], 'nothing is sent before the confirmation');
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    assert.deepEqual(calls, []);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete…' }));
+    fireEvent.click(screen.getByRole('radio', { name: /Secure wipe/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete lab' }));
+    await screen.findByText(/Delete lab: the region is on it/);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await screen.findByText(/Retry lab: the region is on it/);
+    assert.deepEqual(calls, [
+      { method: 'DELETE', url: '/api/v1/clusters/lab?wipe=secure' },
+      { method: 'POST', url: '/api/v1/clusters/lab/actions/retry' },
+    ]);
   });
 });

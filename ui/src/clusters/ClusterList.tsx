@@ -1,12 +1,14 @@
 /**
  * The region's clusters as they live: state and why, each node with its role and its machine's
  * state, and the conditions the region last read from the cluster's API. Refreshed every few
- * seconds; creating and deleting are the CLI's and the API's (`ingot cluster create|delete`).
+ * seconds; each cluster is a ClusterCard (its nodes' steps and actions). Clusters are created
+ * from the planner below, or `ingot cluster create`.
  */
 import { useEffect, useState } from 'react';
 import type { ApiClient } from '../api/client.ts';
 import type { paths } from '../api/generated.ts';
 import { useSession } from '../auth/session.tsx';
+import { ClusterCard } from './ClusterCard.tsx';
 
 export type ClusterSummary =
   paths['/api/v1/clusters']['get']['responses'][200]['content']['application/json'][number];
@@ -32,39 +34,34 @@ async function loadClusters(client: ApiClient, signal: AbortSignal): Promise<Clu
   );
 }
 
-function conditionsText(c: ClusterSummary['conditions']): string {
-  if (!c) return 'not read yet';
-  if (!c.apiReachable) return `API not answering${c.apiError ? ` (${c.apiError})` : ''}`;
-  const parts = ['API reachable'];
-  if (c.nodes) parts.push(`nodes Ready ${c.nodes.ready}/${c.nodes.total}`);
-  if (c.etcd) parts.push(`etcd ${c.etcd.healthy}/${c.etcd.members}${c.etcd.quorum ? '' : ', no quorum'}`);
-  if (c.certificatesExpireAt) parts.push(`certificates until ${c.certificatesExpireAt.slice(0, 10)}`);
-  return parts.join(' · ');
-}
-
-export function ClusterList() {
+/** REFRESH changes to re-read the list at once (the planner's create does). */
+export function ClusterList({ refresh = 0 }: { refresh?: number }) {
   const { client } = useSession();
   const [clusters, setClusters] = useState<ClusterSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const [nudge, setNudge] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refresh and nudge re-read at once
   useEffect(() => {
     const ac = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = async () => {
+    const load = async () => {
       try {
         setClusters(await loadClusters(client, ac.signal));
+        setTick((t) => t + 1);
         setError(null);
       } catch (e) {
         if ((e as Error).name === 'AbortError') return;
         setError((e as Error).message ?? String(e));
       }
-      if (!ac.signal.aborted) timer = setTimeout(tick, REFRESH_MS);
+      if (!ac.signal.aborted) timer = setTimeout(load, REFRESH_MS);
     };
-    void tick();
+    void load();
     return () => {
       ac.abort();
       clearTimeout(timer);
     };
-  }, [client]);
+  }, [client, refresh, nudge]);
 
   return (
     <section className="card cluster-list" aria-labelledby="cluster-list-head">
@@ -73,40 +70,12 @@ export function ClusterList() {
       {clusters === null && !error && <p className="subtle">Loading…</p>}
       {clusters?.length === 0 && (
         <p className="subtle">
-          No clusters yet. Create one from a Cluster file with{' '}
+          No clusters yet. Plan a Cluster file below and create it, or run{' '}
           <code>ingot cluster create -f cluster.yaml</code>.
         </p>
       )}
       {clusters?.map((c) => (
-        <article key={c.id} className="cluster-item" aria-label={`Cluster ${c.name}`}>
-          <h3>
-            {c.name} <span className={`state state-${c.state}`}>{c.state}</span>
-          </h3>
-          <p className="state-reason">{c.stateReason}</p>
-          <p>
-            {c.distribution} {c.version} at {c.endpoint} · {conditionsText(c.conditions)}
-          </p>
-          <table className="table compact" aria-label={`Nodes of ${c.name}`}>
-            <thead>
-              <tr>
-                <th>Node</th>
-                <th>Role</th>
-                <th>Address</th>
-                <th>Machine</th>
-              </tr>
-            </thead>
-            <tbody>
-              {c.members.map((m) => (
-                <tr key={m.machineId}>
-                  <td>{m.hostname}</td>
-                  <td>{m.role}</td>
-                  <td>{m.address}</td>
-                  <td title={m.stateReason}>{m.state ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </article>
+        <ClusterCard key={c.id} cluster={c} tick={tick} onChanged={() => setNudge((n) => n + 1)} />
       ))}
     </section>
   );

@@ -56,20 +56,24 @@ interface Call {
 }
 
 /** A region that answers the plan route with `answer` and records what was sent. */
-function region(answer: (body: { cluster: string }) => { status: number; body: unknown }) {
+function region(
+  answer: (body: { cluster: string }, path: string) => { status: number; body: unknown },
+  role: 'viewer' | 'operator' = 'viewer',
+) {
   const calls: Call[] = [];
   const impl = async (input: RequestInfo | URL, init?: RequestInit) => {
     const path = new URL(String(input), 'http://ingot.test').pathname;
     // The list of live clusters above the planner (ClusterList.test.tsx tests it).
-    if (path === '/api/v1/clusters') return new Response('[]', { status: 200 });
+    if (path === '/api/v1/clusters' && (init?.method ?? 'GET') === 'GET')
+      return new Response('[]', { status: 200 });
     const body = JSON.parse(String(init?.body ?? '{}'));
     calls.push({ path, body });
-    const a = answer(body);
+    const a = answer(body, path);
     return new Response(JSON.stringify(a.body), { status: a.status });
   };
   const client = new ApiClient('ingot_test', '', impl as typeof fetch);
   render(
-    <SessionProvider session={{ client, me: token('viewer'), signOut: () => undefined }}>
+    <SessionProvider session={{ client, me: token(role), signOut: () => undefined }}>
       <Clusters />
     </SessionProvider>,
   );
@@ -101,6 +105,38 @@ describe('Clusters', () => {
     assert.match(summary.textContent ?? '', /stacked, 3 members, quorum 2: cp-1, cp-2, cp-3/);
     assert.match(summary.textContent ?? '', /Loss of one zone.*not survived.*losing zone z1/);
     assert.match(summary.textContent ?? '', /Warning: a warning from the planner/);
+  });
+
+  it('lets an operator create the cluster as planned, and not from a file changed since', async () => {
+    const calls = region(
+      (_body, path) =>
+        path === '/api/v1/clusters'
+          ? {
+              status: 202,
+              body: { cluster: { name: 'sample', stateReason: 'allocating 4 machines.' }, job: null },
+            }
+          : planned(),
+      'operator',
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Plan' }));
+    const create = await screen.findByRole('button', { name: 'Create cluster sample' });
+    const editor = screen.getByLabelText('Cluster file (YAML)') as HTMLTextAreaElement;
+    fireEvent.change(editor, { target: { value: `${SAMPLE_CLUSTER}\n# edited` } });
+    assert.equal((create as HTMLButtonElement).disabled, true, 'a stale plan cannot be created');
+    fireEvent.change(editor, { target: { value: SAMPLE_CLUSTER } });
+    fireEvent.click(create);
+    await screen.findByText(/Creating cluster sample: allocating 4 machines\./);
+    assert.deepEqual(calls, [
+      { path: '/api/v1/clusters/plan', body: { cluster: SAMPLE_CLUSTER } },
+      { path: '/api/v1/clusters', body: { cluster: SAMPLE_CLUSTER } },
+    ]);
+  });
+
+  it('offers a viewer no create', async () => {
+    region(planned);
+    fireEvent.click(screen.getByRole('button', { name: 'Plan' }));
+    await screen.findByRole('heading', { name: /Cluster sample/ });
+    assert.equal(screen.queryByRole('button', { name: /Create cluster/ }), null);
   });
 
   it('says in words which losses keep quorum and the API and which do not', async () => {

@@ -1,11 +1,12 @@
 /**
- * Clusters: the region's clusters as they live (ClusterList.tsx), and a planner: plan a Cluster file onto this region's ready machines and read the plan by failure
- * domain, with what survives the loss of each zone and rack. Planning writes nothing, so a
- * viewer may plan too.
+ * Clusters: the region's clusters as they live (ClusterList.tsx), and a planner: plan a Cluster
+ * file onto this region's ready machines and read the plan by failure domain, with what
+ * survives the loss of each zone and rack. Planning writes nothing, so a viewer may plan too;
+ * an operator then creates the cluster as planned.
  */
 import { type ChangeEvent, type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
-import { useSession } from '../auth/session.tsx';
-import { type PlanResult, planCluster, type Refusal, refusalOf } from './api.ts';
+import { useCan, useSession } from '../auth/session.tsx';
+import { createCluster, type PlanResult, planCluster, type Refusal, refusalOf } from './api.ts';
 import { ClusterList } from './ClusterList.tsx';
 import { NodesByDomain, PlanSummary, WhatIfTable } from './PlanView.tsx';
 import { Problems } from './Problems.tsx';
@@ -44,6 +45,10 @@ export function Clusters() {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'none' });
   const [fileNote, setFileNote] = useState<string | null>(null);
+  const canCreate = useCan('operator');
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ ok: boolean; text: string } | null>(null);
+  const [refresh, setRefresh] = useState(0);
   const inflight = useRef<AbortController | null>(null);
   useEffect(() => () => inflight.current?.abort(), []);
   useEffect(() => saveDraft(text), [text]);
@@ -102,6 +107,29 @@ export function Clusters() {
     setFileNote(`Loaded ${file.name}.`);
   };
 
+  /** Creates the cluster of the file as planned: the region allocates, deploys and bootstraps it. */
+  const create = async (file: string) => {
+    setCreating(true);
+    setCreated(null);
+    try {
+      const r = await createCluster(client, file);
+      setCreated({
+        ok: true,
+        text: `Creating cluster ${r.cluster.name}: ${r.cluster.stateReason} Its nodes' steps show above.`,
+      });
+      setRefresh((n) => n + 1);
+    } catch (e) {
+      const refusal = refusalOf(e);
+      const detail = refusal?.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+      setCreated({
+        ok: false,
+        text: `Not created: ${refusal ? `${refusal.message}${detail ? ` (${detail})` : ''}` : ((e as Error).message ?? String(e))}`,
+      });
+    } finally {
+      setCreating(false);
+    }
+  };
+
   const planned = outcome.kind === 'planned' ? outcome : null;
   const stale = planned !== null && planned.text !== text;
 
@@ -114,7 +142,7 @@ export function Clusters() {
           Planning changes nothing.
         </p>
       </div>
-      <ClusterList />
+      <ClusterList refresh={refresh} />
       <form className="card cluster-form" onSubmit={submit} aria-busy={busy}>
         <div className="cluster-form-head">
           <label htmlFor="cluster-file">Cluster file (YAML)</label>
@@ -180,6 +208,27 @@ export function Clusters() {
             <p className="notice">The file changed since this plan was made. Plan again to update it.</p>
           )}
           <PlanSummary plan={planned.result.plan} />
+          {canCreate && (
+            <div className="card cluster-create">
+              <button
+                type="button"
+                className="primary"
+                disabled={creating || stale}
+                title={stale ? 'The file changed since this plan: plan it again first' : undefined}
+                onClick={() => create(planned.text)}
+              >
+                {creating ? 'Creating…' : `Create cluster ${planned.result.plan.cluster}`}
+              </button>
+              <span className="subtle">
+                Allocates these machines, deploys them with the node image and bootstraps Kubernetes.
+              </span>
+              {created && (
+                <p className={created.ok ? 'result ok' : 'result warn'} role="status">
+                  {created.text}
+                </p>
+              )}
+            </div>
+          )}
           <NodesByDomain plan={planned.result.plan} />
           <WhatIfTable plan={planned.result.plan} />
           <details className="card plan-text">

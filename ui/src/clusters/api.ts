@@ -43,3 +43,60 @@ export function refusalOf(e: unknown): Refusal | null {
   // The message is "<what> has N problems:\n  path: msg…"; its first line is the headline.
   return { stage, message: e.message.split('\n')[0], problems };
 }
+
+// --- clusters as living objects -------------------------------------------------------------
+
+type CreateOp = paths['/api/v1/clusters']['post'];
+export type ClusterJobResult = CreateOp['responses'][202]['content']['application/json'];
+export type Wipe = NonNullable<
+  NonNullable<paths['/api/v1/clusters/{name}']['delete']['parameters']['query']>['wipe']
+>;
+export type ClusterEvent =
+  paths['/api/v1/clusters/{name}/events']['get']['responses'][200]['content']['application/json'][number];
+
+const EVENTS_PAGE = 200;
+/** At most this many of a cluster's events are read for its card (its newest steps). */
+const EVENTS_MAX = 2000;
+
+/** Creates the cluster of a Cluster file: 202 with the create job (the region works on). */
+export function createCluster(client: ApiClient, cluster: string): Promise<ClusterJobResult> {
+  const body: CreateOp['requestBody']['content']['application/json'] = { cluster };
+  return client.request<ClusterJobResult>('POST', '/clusters', body);
+}
+
+/** Deletes a cluster: its nodes are reset and its machines released with `wipe`. */
+export function deleteCluster(client: ApiClient, name: string, wipe: Wipe): Promise<ClusterJobResult> {
+  return client.request<ClusterJobResult>('DELETE', `/clusters/${encodeURIComponent(name)}?wipe=${wipe}`);
+}
+
+/** Resumes a failed create or delete from the step that failed. */
+export function retryCluster(client: ApiClient, name: string): Promise<ClusterJobResult> {
+  return client.request<ClusterJobResult>('POST', `/clusters/${encodeURIComponent(name)}/actions/retry`);
+}
+
+/** A cluster's timeline, oldest first: every page up to EVENTS_MAX events. */
+export async function clusterEvents(
+  client: ApiClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ClusterEvent[]> {
+  const all: ClusterEvent[] = [];
+  for (;;) {
+    const after = all.length ? `&after=${all[all.length - 1].id}` : '';
+    const page = await client.request<ClusterEvent[]>(
+      'GET',
+      `/clusters/${encodeURIComponent(name)}/events?limit=${EVENTS_PAGE}${after}`,
+      undefined,
+      signal,
+    );
+    all.push(...page);
+    if (page.length < EVENTS_PAGE || all.length >= EVENTS_MAX) return all;
+  }
+}
+
+/** Each node's newest step on the cluster's timeline, by machine id. */
+export function lastStepByMachine(events: readonly ClusterEvent[]): Map<string, ClusterEvent> {
+  const last = new Map<string, ClusterEvent>();
+  for (const e of events) if (e.machineId) last.set(e.machineId, e);
+  return last;
+}
