@@ -28,6 +28,23 @@ import { eventually } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
 
 const DISK_GIB = 1;
+/** A planned node network: two NICs in an active-backup bond carrying the static address. */
+const BOND_CONFIG = `network:
+  version: 2
+  ethernets:
+    nic0:
+      match: {macaddress: "52:54:00:12:34:01"}
+      set-name: nic0
+    nic1:
+      match: {macaddress: "52:54:00:12:34:02"}
+      set-name: nic1
+  bonds:
+    bond0:
+      interfaces: [nic0, nic1]
+      parameters: {mode: active-backup, mii-monitor-interval: 100}
+      addresses: [10.77.0.21/24]
+      routes: [{to: 0.0.0.0/0, via: 10.77.0.1}]
+`;
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -119,10 +136,10 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   }
 
   /** Runs one write-image task in a job of its own until the agent ends it. */
-  async function writeImage(spec: Record<string, unknown>) {
+  async function writeImage(spec: Record<string, unknown>, extra: Record<string, unknown> = {}) {
     const job = await newJob('deploy');
     const url = `https://${HOST_FROM_GUEST}:${h.http.securePort}`;
-    const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` }, disk: 'vda' };
+    const params = { image: { ...spec, url: `${url}/artifacts/${spec.artifact}` }, disk: 'vda', ...extra };
     return eventually(
       async () => {
         const r = await port.task(m, job.id, 'write-image', params);
@@ -198,15 +215,18 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     assert.match(smart.at(-1)?.message ?? '', /nvme0n1: health PASSED; the device runs no self-test/);
   });
 
-  it('writes a zstd qcow2, grows the GPT root to the disk’s end, writes the seed with the OS token', {
+  it('writes a zstd qcow2, grows the GPT root to the disk’s end, writes the seed with the OS token and the network-config', {
     timeout: 300_000,
   }, async () => {
-    const r = await writeImage({
-      artifact: 'images/os.qcow2.zst',
-      sha256: sha256(join(h.artifacts, 'images/os.qcow2.zst')),
-      format: 'qcow2',
-      compression: 'zst',
-    });
+    const r = await writeImage(
+      {
+        artifact: 'images/os.qcow2.zst',
+        sha256: sha256(join(h.artifacts, 'images/os.qcow2.zst')),
+        format: 'qcow2',
+        compression: 'zst',
+      },
+      { networkConfig: BOND_CONFIG },
+    );
     assert.equal(r.status, 'done', r.status === 'failed' ? r.reason : '');
     const result = r.status === 'done' ? (r.result as { root: string }) : { root: '' };
     assert.match(result.root, /^\/dev\/vda1 \(Ingot Test OS\)$/);
@@ -241,6 +261,46 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
       sh(`debugfs -R 'stat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`),
       /Mode: +0600/,
     );
+  });
+
+  it('the network-config on the written disk renders with netplan and with cloud-init’s Debian renderer', {
+    skip: skipUnless({ programs: ['netplan', 'cloud-init'] }),
+  }, () => {
+    // p1.ext4: the root the test above wrote and read back.
+    const cfg = sh(
+      `debugfs -R 'cat /etc/cloud/cloud.cfg.d/96-ingot-network.cfg' ${work}/p1.ext4 2>/dev/null`,
+    );
+    assert.ok(
+      cfg.trimEnd().endsWith(BOND_CONFIG.trimEnd()),
+      `the network-config as the deploy gave it: ${cfg}`,
+    );
+    assert.match(
+      sh(`debugfs -R 'stat /etc/cloud/cloud.cfg.d/96-ingot-network.cfg' ${work}/p1.ext4 2>/dev/null`),
+      /Mode: +0600/,
+    );
+    const np = join(work, 'netplan-root');
+    mkdirSync(join(np, 'etc/netplan'), { recursive: true });
+    writeFileSync(join(np, 'etc/netplan/50-cloud-init.yaml'), cfg, { mode: 0o600 });
+    sh(`netplan generate --root-dir ${np}`);
+    const netdev = readFileSync(join(np, 'run/systemd/network/10-netplan-bond0.netdev'), 'utf8');
+    assert.match(netdev, /Kind=bond/);
+    assert.match(netdev, /Mode=active-backup/);
+    assert.match(
+      readFileSync(join(np, 'run/systemd/network/10-netplan-bond0.network'), 'utf8'),
+      /Address=10\.77\.0\.21\/24/,
+    );
+    // What the deployed Debian image runs at first boot: cloud-init's ENI renderer + ifenslave.
+    const eni = join(work, 'eni');
+    sh(
+      `cloud-init devel net-convert -p ${join(np, 'etc/netplan/50-cloud-init.yaml')} -k yaml -O eni -D debian -d ${eni} 2>/dev/null`,
+    );
+    const ifaces = readFileSync(join(eni, 'etc/network/interfaces.d/50-cloud-init'), 'utf8');
+    assert.match(
+      ifaces,
+      /iface bond0 inet static\n\s+address 10\.77\.0\.21\/24[\s\S]*bond-mode active-backup/,
+    );
+    assert.match(ifaces, /iface nic1 inet manual\n\s+bond-master bond0/);
+    assert.match(ifaces, /route add default gw 10\.77\.0\.1/);
   });
 
   it('securely wipes: the device zero-fills the whole disk (util-linux blkdiscard, not busybox’s)', {

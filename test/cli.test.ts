@@ -1,5 +1,6 @@
 /** The `ingot` CLI as a user runs it: a child process against a real region. */
 import assert from 'node:assert/strict';
+import { skipUnless } from './support/needs.ts';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -129,6 +130,22 @@ describe('the ingot CLI', () => {
     assert.match(res.out, /cli-1: commission done \(ready\)/);
     const events = await ingot(['machine', 'events', 'cli-1']);
     assert.match(events.out, /machine\.transition\s+commissioning → ready/);
+  });
+
+  it('deploys with --network-config only what netplan takes: exit 2 with netplan’s words, the machine stays ready', {
+    skip: skipUnless({ programs: ['netplan', 'cloud-init'] }),
+  }, async () => {
+    const res = await ingot(
+      ['machine', 'deploy', 'cli-1', '--network-config', '-'],
+      {},
+      'network:\n  version: 2\n  bonds:\n    bond0: {parameters: {mode: fastest}}\n',
+    );
+    assert.equal(res.code, 2, res.err);
+    assert.match(
+      res.err,
+      /params\.networkConfig: machine cli-1: netplan generate refused it: .*unknown bond mode 'fastest'/,
+    );
+    assert.match((await ingot(['machine', 'show', 'cli-1'])).out, /ready/);
   });
 
   it('exits 3 for an unknown machine, 5 for a bad token and 6 for an unreachable region', async () => {

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { checkNetworkConfigs } from '../src/engine/network-config.ts';
 import { ManifestValidator } from './cluster-manifest-schemas.ts';
 import { type Rendered, renderExamples, writeFilesOf } from './cluster-examples.ts';
 
@@ -104,6 +105,16 @@ describe('rendered examples pass their real validators', () => {
     const files = of('cloud-config');
     assert.ok(files.length > 20);
     await pool(files, 3, (f) => check('cloud-init', ['schema', '--config-file', f.file]));
+  });
+
+  it('passes netplan generate and the node’s cloud-init renderer for every node network-config (the region’s deploy check)', async () => {
+    const files = of('network-config');
+    assert.ok(files.length > 20);
+    assert.ok(
+      files.some((f) => /bonds:/.test(f.content)),
+      'bonded nodes are checked',
+    );
+    await checkNetworkConfigs(files.map((f) => ({ text: f.content, who: f.path })));
   });
 
   it('passes nft -c inside a throwaway namespace for every ruleset a node loads', async () => {

@@ -42,6 +42,8 @@ describe('the kubernetes-node OS recipe', () => {
       'ethtool',
       'ipset',
       'ifenslave',
+      'vlan',
+      'net-tools',
       'open-iscsi',
       'lvm2',
       'chrony',
@@ -114,6 +116,12 @@ describe('the kubernetes-node OS recipe', () => {
       /cgroupDriver: systemd/,
       'the rendered kubelet uses systemd',
     );
+    // The bootstrap's firewall step loads the node's ruleset with nft: the image has it.
+    assert.ok(
+      artifacts.some((a) => a.content.includes('nft -f /etc/nftables.conf')),
+      'the render runs nft',
+    );
+    assert.ok(node.packages.includes('nftables'), 'and the image installs nftables');
     const ctd = node.files['/etc/containerd/config.toml'];
     assert.match(ctd, /^ {2}SystemdCgroup = true$/m, 'and so does the image’s containerd');
     assert.match(

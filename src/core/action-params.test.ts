@@ -46,7 +46,7 @@ describe('action parameters', () => {
     rejects(
       () => normaliseActionParams('deploy', { imag: 'x' }),
       'params.imag',
-      /not a parameter of deploy; it takes image, userData, sshKeys, disk/,
+      /not a parameter of deploy; it takes image, userData, sshKeys, disk, networkConfig/,
     );
     rejects(() => normaliseActionParams('rescue', { x: 1 }), 'params.x', /rescue takes no parameters/);
     rejects(
@@ -74,6 +74,24 @@ describe('action parameters', () => {
       () => normaliseActionParams('deploy', { userData: 'x'.repeat(256 * 1024 + 1) }),
       'params.userData',
       /at most 262144/,
+    );
+    rejects(
+      () =>
+        normaliseActionParams('deploy', {
+          networkConfig: `network:\n  version: 2\n#${'x'.repeat(64 * 1024)}`,
+        }),
+      'params.networkConfig',
+      /at most 65536/,
+    );
+    rejects(
+      () => normaliseActionParams('deploy', { networkConfig: 'network:\n  version: 2\nruncmd: [reboot]\n' }),
+      'params.networkConfig',
+      /only top-level key is network: .*found network, runcmd/,
+    );
+    rejects(
+      () => normaliseActionParams('deploy', { networkConfig: 'network:\n  version: 1\n  config: []\n' }),
+      'params.networkConfig',
+      /network.version must be 2/,
     );
     rejects(
       () => normaliseActionParams('deploy', { image: '../etc' }),
@@ -137,6 +155,11 @@ describe('action parameters', () => {
       'params.image.url',
       /either url or artifact/,
     );
+  });
+
+  it('keeps a netplan v2 network-config as written, comments and document markers included', () => {
+    const nc = '# bond\n---\nnetwork:\n  version: 2\n  ethernets:\n    eth0: {dhcp4: true}\n';
+    assert.equal(normaliseActionParams('deploy', { networkConfig: nc }).networkConfig, nc);
   });
 
   it('cuts a huge bad value short in its message', () => {

@@ -17,6 +17,12 @@ export type WipeMode = (typeof WIPE_MODES)[number];
 /** cloud-init user-data larger than this is refused (it is served from the job's parameters). */
 export const MAX_USER_DATA_BYTES = 256 * 1024;
 
+/**
+ * A network-config larger than this is refused: it travels in the write-image task and lands
+ * in the deployed OS's cloud-init configuration (a rendered node's, bond and VLANs, is ~1 KiB).
+ */
+export const MAX_NETWORK_CONFIG_BYTES = 64 * 1024;
+
 /** One OpenSSH public key line: type, base64 body, optional comment. */
 const SSH_KEY =
   /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
@@ -114,6 +120,31 @@ const userData: Check = (v, field) => {
   return v;
 };
 
+/**
+ * Netplan v2 / cloud-init network-config v2 as one YAML document whose only top-level key is
+ * `network:` (a netplan file; written as a cloud-init config file it sets nothing else). What it
+ * says is checked by the real tools before a deploy is accepted (src/engine/network-config.ts).
+ */
+const networkConfig: Check = (v, field) => {
+  if (typeof v !== 'string')
+    throw invalid(field, 'netplan v2 YAML as text (network: {version: 2, ethernets: …})');
+  const bytes = Buffer.byteLength(v);
+  if (bytes > MAX_NETWORK_CONFIG_BYTES)
+    throw invalid(field, `${bytes} bytes; at most ${MAX_NETWORK_CONFIG_BYTES}`);
+  const top = v
+    .split('\n')
+    .filter((l) => /^[^\s#-]/.test(l) && !/^(---|\.\.\.)\s*$/.test(l))
+    .map((l) => l.split(':')[0].trim());
+  if (top.length !== 1 || top[0] !== 'network')
+    throw invalid(
+      field,
+      `must be one YAML document whose only top-level key is network: (netplan v2); found ${top.length ? top.join(', ') : 'no key'}`,
+    );
+  if (!/^\s+version:\s*2\s*$/m.test(v) && !/version:\s*2\s*[,}]/.test(v))
+    throw invalid(field, 'network.version must be 2 (netplan v2 / cloud-init network-config v2)');
+  return v;
+};
+
 const sshKeys: Check = (v, field) => {
   const list =
     typeof v === 'string'
@@ -150,7 +181,7 @@ const commissionParams: Record<string, Check> = {
 
 const PARAMS: Partial<Record<Action, Record<string, Check>>> = {
   commission: commissionParams,
-  deploy: { image, userData, sshKeys, disk },
+  deploy: { image, userData, sshKeys, disk, networkConfig },
   release: { wipe: oneOf(WIPE_MODES) },
 };
 

@@ -130,6 +130,11 @@ export interface ImageSpec {
 export interface WriteImageParams extends ImageSpec {
   /** The target disk (`sda`, `/dev/nvme0n1`); empty: the first disk. */
   disk: string;
+  /**
+   * Netplan v2 network-config (checked by the region: src/engine/network-config.ts), written
+   * into the deployed OS as cloud-init's `network:` config, which it applies at first boot.
+   */
+  networkConfig?: string;
 }
 
 /** An inline image of a deploy's parameters (action-params.ts checked it field by field). */
@@ -166,6 +171,7 @@ export const PARAM_ENV: Readonly<Record<AnyParam, string | null>> = {
   sizeBytes: 'T_SIZE_BYTES',
   imageName: 'T_IMAGE_NAME',
   disk: 'T_DISK',
+  networkConfig: 'T_NETWORK_CONFIG',
   role: 'T_ROLE',
   script: 'T_SCRIPT',
 };

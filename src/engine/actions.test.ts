@@ -21,6 +21,7 @@ import {
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/testing.ts';
+import { skipUnless } from '../../test/support/needs.ts';
 import { requestAction } from './actions.ts';
 
 // Where each allowed action lands from a state (with the machine commissioned, no rescue origin).
@@ -211,6 +212,63 @@ describe('deploy: which image', () => {
     await assert.rejects(
       deploy({ image: 'debian-12', sshKey: 'x' }),
       refused('params.sshKey', /not a parameter/),
+    );
+  });
+
+  it('checks a network-config with netplan and cloud-init: keeps one both render, refuses the others naming the machine and the tool’s reason', {
+    skip: skipUnless({ programs: ['netplan', 'cloud-init'] }),
+  }, async () => {
+    const nc = (bond: string, route: string) =>
+      `network:\n  version: 2\n  ethernets:\n    nic0: {match: {macaddress: "52:54:00:00:00:01"}, set-name: nic0}\n  bonds:\n    bond0:\n      interfaces: [nic0]\n      parameters: {mode: ${bond}}\n      addresses: [10.0.0.5/24]\n      routes: [{to: ${route}, via: 10.0.0.1}]\n`;
+    await image('netcfg-os', 'ready');
+    const subnet = await store.createSubnet(
+      {
+        name: 'netcfg',
+        cidr: '10.0.0.0/24',
+        gateway: '10.0.0.1',
+        ranges: [],
+        dns: [],
+        vlan: null,
+        dhcpMode: 'full',
+        autoEnlist: false,
+      },
+      'test',
+    );
+    const m = await store.createMachine(machineInput({ state: 'ready', stateReason: 't' }), 'test');
+    const good = nc('active-backup', '0.0.0.0/0');
+    const r = await requestAction(store, {
+      machineId: m.id,
+      action: 'deploy',
+      actor: 'user:t',
+      params: { image: 'netcfg-os', networkConfig: good },
+    });
+    assert.equal(r.job?.params.networkConfig, good, 'the job carries it to write-image');
+    // The deployed OS answers the rack from 10.0.0.5: the address is the machine's now.
+    const held = () => store.listIps(subnet.id).then((l) => l.map((a) => `${a.ip} ${a.kind} ${a.machineId}`));
+    assert.deepEqual(await held(), [`10.0.0.5 static ${m.id}`]);
+    await assert.rejects(
+      deploy({ image: 'netcfg-os', networkConfig: good }),
+      (e: unknown) =>
+        e instanceof IngotError &&
+        e.code === ErrorCode.Conflict &&
+        e.message.includes(`10.0.0.5 is already assigned to machine ${m.id}`),
+      'another machine cannot deploy with an address this one holds',
+    );
+    // netplan: no such bond mode.
+    await assert.rejects(
+      deploy({ image: 'netcfg-os', networkConfig: nc('roundrobin', '0.0.0.0/0') }),
+      refused(
+        'params.networkConfig',
+        /^params\.networkConfig: machine \S+: netplan generate refused it: .*unknown bond mode 'roundrobin'/,
+      ),
+    );
+    // netplan takes `to: default`; the deployed OS's cloud-init 22.4 does not.
+    await assert.rejects(
+      deploy({ image: 'netcfg-os', networkConfig: nc('active-backup', 'default') }),
+      refused(
+        'params.networkConfig',
+        /cloud-init \(the deployed OS's renderer\) cannot render it: .*default is not a valid ip/,
+      ),
     );
   });
 });

@@ -15,6 +15,8 @@ import {
 } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Store } from '../store/store.ts';
+import { forgetDeployAddresses, recordDeployAddresses } from './deploy-addresses.ts';
+import { checkNetworkConfig } from './network-config.ts';
 
 export interface ActionRequest {
   machineId: string;
@@ -81,6 +83,8 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     );
   }
   const params = normaliseActionParams(req.action, req.params);
+  if (req.action === 'deploy' && typeof params.networkConfig === 'string')
+    await checkNetworkConfig(params.networkConfig, `machine ${m.hostname}`);
   if (req.action === 'deploy') params.image = await deployImage(store, params.image);
   if (req.action === 'deploy' && req.sealedUserData !== undefined)
     params.userDataSecret = await store.putSecret('user-data', req.sealedUserData);
@@ -100,18 +104,37 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     req.action === 'abort'
       ? `${m.state} aborted by ${req.actor}${why}`
       : `${req.action} requested by ${req.actor}${why}`;
-  const r = await store.transition({
-    machineId: m.id,
-    from: m.state,
-    to: plan.to,
-    reason,
-    actor: req.actor,
-    set,
-    job,
-    cancelJobs: req.action === 'abort' || ACTION_RULES[req.action].workflow === null,
-    data: { action: req.action },
-  });
-  return { ...r, from: m.state };
+  // The deployed OS answers the rack from its static address: the address must be the machine's.
+  const recorded =
+    req.action === 'deploy' && typeof params.networkConfig === 'string'
+      ? await recordDeployAddresses(store, m.id, params.networkConfig)
+      : [];
+  const released = req.action === 'release' ? await lastNetworkConfig(store, m.id) : null;
+  try {
+    const r = await store.transition({
+      machineId: m.id,
+      from: m.state,
+      to: plan.to,
+      reason,
+      actor: req.actor,
+      set,
+      job,
+      cancelJobs: req.action === 'abort' || ACTION_RULES[req.action].workflow === null,
+      data: { action: req.action },
+    });
+    if (released !== null) await forgetDeployAddresses(store, m.id, released);
+    return { ...r, from: m.state };
+  } catch (e) {
+    for (const a of recorded) await store.releaseIp(a.subnetId, a.ip).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The network-config of the machine's latest deploy, if it had one. */
+async function lastNetworkConfig(store: Store, machineId: string): Promise<string | null> {
+  const jobs = await store.listJobs({ machineId }, 20);
+  const nc = jobs.find((j) => j.kind === 'deploy')?.params.networkConfig;
+  return typeof nc === 'string' ? nc : null;
 }
 
 /**

@@ -137,6 +137,7 @@ export class AgentTasksPort implements AgentPort {
         // Only the protocol's fields (an inline spec may carry others); undefined ones are not stored.
         const { url, artifact, sha256, format, compression, sizeBytes, imageName } = spec;
         const disk = typeof params?.disk === 'string' ? params.disk : '';
+        const networkConfig = typeof params?.networkConfig === 'string' ? params.networkConfig : undefined;
         return {
           url,
           artifact,
@@ -146,6 +147,7 @@ export class AgentTasksPort implements AgentPort {
           sizeBytes,
           imageName,
           disk,
+          networkConfig,
         } satisfies WriteImageParams;
       }
       case AgentTask.Bootstrap: {

@@ -35,6 +35,11 @@ export interface BootCheckOptions {
   memoryMiB?: number;
   /** Forward 127.0.0.1:sshPort → guest:22. */
   sshPort?: number;
+  /**
+   * The NICs' MAC addresses, one user-mode (slirp) NIC each, all on 10.0.2.0/24 with the host
+   * at 10.0.2.2 (bond members, say); the SSH forward is on the first. @default one NIC, QEMU's MAC
+   */
+  nics?: readonly string[];
   /** @default 600 s */
   timeoutMs?: number;
   /**
@@ -81,11 +86,15 @@ export async function bootCheck(o: BootCheckOptions): Promise<BootCheckResult> {
       `file=${overlay},if=none,id=d0,format=qcow2`,
       '-device',
       'virtio-blk-pci,drive=d0,bootindex=0',
-      '-netdev',
-      net,
-      '-device',
-      'virtio-net-pci,netdev=n0,romfile=',
     ];
+    (o.nics ?? [null]).forEach((mac, i) => {
+      args.push(
+        '-netdev',
+        i === 0 ? net : `user,id=n${i}`,
+        '-device',
+        `virtio-net-pci,netdev=n${i},romfile=${mac ? `,mac=${mac}` : ''}`,
+      );
+    });
     if (o.seed) args.push('-drive', `file=${o.seed},if=virtio,format=raw,readonly=on`);
     if (o.firmware === 'uefi') {
       const vars = join(dir, 'vars.fd');

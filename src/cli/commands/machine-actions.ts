@@ -27,6 +27,10 @@ export function registerMachineActions(machine: Command): void {
   act('deploy', 'deploy', 'write the OS and boot it; ends deployed')
     .option('--image <name>', 'OS image (ingot image ls); default: the region’s only ready OS image')
     .option('--user-data <file>', 'cloud-init user-data for the deployed OS (- for stdin)')
+    .option(
+      '--network-config <file>',
+      'netplan v2 network-config (bond, VLANs, static address) for the deployed OS (- for stdin)',
+    )
     .option('--ssh-key <file>', 'SSH public key file for the OS’s default user; repeat for more', collect)
     .option('--disk <name>', 'disk to write (default: the first)');
   act('release', 'release', 'wipe disks and return to ready').option(
@@ -63,6 +67,7 @@ async function runAction(
     tests?: string;
     image?: string;
     userData?: string;
+    networkConfig?: string;
     sshKey?: string[];
     disk?: string;
     wipe?: string;
@@ -82,6 +87,7 @@ async function runAction(
   if (o.tests) params.tests = o.tests;
   if (o.image) params.image = o.image;
   if (o.userData) params.userData = file(o.userData, '--user-data');
+  if (o.networkConfig) params.networkConfig = file(o.networkConfig, '--network-config');
   if (o.sshKey?.length)
     params.sshKeys = o.sshKey.flatMap((f) => file(f, '--ssh-key').split('\n')).filter((k) => k.trim());
   if (o.disk) params.disk = o.disk;

@@ -69,8 +69,9 @@ export function containerdConfig(ctx: RenderContext): string {
 
 /**
  * Netplan v2 network-config (the format cloud-init's NoCloud datasource reads): the bond (LACP,
- * layer3+4 hashing, fast LACPDUs) over the node's NICs matched by MAC, VLANs on top, and the
- * static node address on the node interface.
+ * layer3+4 hashing, fast LACPDUs; or active-backup) over the node's NICs matched by MAC, VLANs
+ * on top, and the static node address on the node interface. The deploy writes it into the node's
+ * cloud-init config and the region checks it with netplan and cloud-init first (docs/cluster.md).
  */
 export function networkConfig(ctx: RenderContext, node: PlannedNode): string {
   const n = ctx.spec.spec.networking;
@@ -80,7 +81,10 @@ export function networkConfig(ctx: RenderContext, node: PlannedNode): string {
   const iface = nodeInterface(ctx, node);
   const addressing = {
     addresses: [node.address],
-    ...(node.gateway ? { routes: [{ to: 'default', via: node.gateway }] } : {}),
+    // `0.0.0.0/0`, not netplan's `default`: the node's cloud-init 22.4 refuses `default`.
+    ...(node.gateway
+      ? { routes: [{ to: node.gateway.includes(':') ? '::/0' : '0.0.0.0/0', via: node.gateway }] }
+      : {}),
     ...(node.dns.length ? { nameservers: { addresses: [...node.dns] } } : {}),
   };
   const nics = [...node.nics].sort((a, b) => (a.mac < b.mac ? -1 : 1));
@@ -97,12 +101,15 @@ export function networkConfig(ctx: RenderContext, node: PlannedNode): string {
     bonds[bond.name] = {
       interfaces: members.map((x, i) => x.name ?? `nic${i}`),
       mtu: bond.mtu,
-      parameters: {
-        mode: '802.3ad',
-        'lacp-rate': 'fast',
-        'mii-monitor-interval': 100,
-        'transmit-hash-policy': 'layer3+4',
-      },
+      parameters:
+        bond.mode === 'active-backup'
+          ? { mode: 'active-backup', 'mii-monitor-interval': 100 }
+          : {
+              mode: '802.3ad',
+              'lacp-rate': 'fast',
+              'mii-monitor-interval': 100,
+              'transmit-hash-policy': 'layer3+4',
+            },
       ...(iface === bond.name ? addressing : {}),
     };
   } else {

@@ -154,6 +154,22 @@ describe('render', () => {
     assert.ok(doc.write_files.every((f) => typeof f.permissions === 'string'));
   });
 
+  it('renders an active-backup bond without LACP settings, and the default route as cloud-init reads it', async () => {
+    const a = await render({ networking: { bond: { members: [], mode: 'active-backup' } } });
+    const nc = parse(a.find((x) => x.path === 'nodes/z1r1-1/network-config')?.content ?? '') as {
+      network: { bonds: Record<string, { parameters: Record<string, unknown>; routes?: { to: string }[] }> };
+    };
+    const bond = nc.network.bonds.bond0;
+    assert.deepEqual(bond.parameters, { mode: 'active-backup', 'mii-monitor-interval': 100 });
+    assert.deepEqual(bond.routes, [{ to: '0.0.0.0/0', via: '10.0.0.1' }]);
+    const lacp = parse(
+      (await render({ networking: { bond: { members: [] } } })).find(
+        (x) => x.path === 'nodes/z1r1-1/network-config',
+      )?.content ?? '',
+    ) as typeof nc;
+    assert.equal(lacp.network.bonds.bond0.parameters.mode, '802.3ad');
+  });
+
   it('opens etcd ports only to etcd members and API servers, and never flushes other tables', async () => {
     const a = await render({});
     const cp = a.find((x) => x.path === 'nftables/control-plane.nft')?.content ?? '';

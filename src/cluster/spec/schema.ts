@@ -169,6 +169,11 @@ export const clusterSchema: Schema = {
               name: str({ default: 'bond0', pattern: '^[a-z][a-z0-9]{0,9}$' }),
               members: list(str(), { description: 'NIC names; empty bonds every NIC' }),
               mtu: int({ minimum: 1280, maximum: 9216, default: 1500 }),
+              mode: {
+                enum: ['802.3ad', 'active-backup'],
+                default: '802.3ad',
+                description: 'LACP (the switch ports form a LAG) or active-backup (no switch support needed)',
+              },
             }),
             vlans: list(
               obj(

@@ -132,7 +132,13 @@ export interface Networking {
   readonly clusterDomain: string;
   /** Inventory subnets node addresses come from; a subnet listing racks serves only those racks. */
   readonly nodeSubnets: readonly { readonly subnet: string; readonly racks: readonly string[] }[];
-  readonly bond?: { readonly name: string; readonly members: readonly string[]; readonly mtu: number };
+  readonly bond?: {
+    readonly name: string;
+    readonly members: readonly string[];
+    readonly mtu: number;
+    /** `802.3ad`: LACP, layer3+4 hashing, fast LACPDUs; `active-backup`: one link at a time. */
+    readonly mode: '802.3ad' | 'active-backup';
+  };
   readonly vlans: readonly { readonly id: number; readonly node: boolean }[];
   readonly cni: {
     readonly plugin: 'cilium' | 'calico';

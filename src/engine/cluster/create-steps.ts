@@ -8,6 +8,7 @@ import { AgentTask, type BootstrapRole, checkBootstrapResult } from '../../core/
 import type { ClusterMember } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { requestAction } from '../actions.ts';
+import { checkNetworkConfigs } from '../network-config.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';
 import {
   type ClusterStepContext,
@@ -51,6 +52,14 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
   }
   if (deployed === members.length) return { kind: 'done', message: `${deployed} nodes deployed`, events };
   const nodes = waiting.length ? await ctx.nodes() : new Map<string, NodeRender>();
+  // The waiting nodes' network-configs checked in one batch (one cloud-init process for all);
+  // each deploy below then finds its own checked already.
+  await checkNetworkConfigs(
+    waiting.flatMap((m) => {
+      const r = nodes.get(m.hostname);
+      return r ? [{ text: r.networkConfig, who: `machine ${m.hostname}` }] : [];
+    }),
+  );
   for (const m of waiting.slice(0, Math.max(0, ctx.limits.deploys - inflight))) {
     const render = nodes.get(m.hostname);
     if (!render) return { kind: 'fail', reason: `${m.hostname} is not in the cluster's plan` };
@@ -59,7 +68,8 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
       machineId: m.machineId,
       action: 'deploy',
       actor: memberActor(ctx),
-      params: image ? { image } : {},
+      // The node's planned address, bond and VLANs: checked by netplan and cloud-init here.
+      params: { ...(image ? { image } : {}), networkConfig: render.networkConfig },
       sealedUserData: render.userData,
       comment: `node of cluster ${ctx.cluster.name}`,
     });

@@ -5,7 +5,8 @@
  *   /opt/cni/bin, where containerd looks and bundles install theirs), the systemd cgroup driver
  *   as the kubelet config Ingot renders asks for (`cgroupDriver: systemd`, src/cluster/render);
  * - what kubelet, kube-proxy and CNIs call: iptables (nft backend, Debian's default), nftables,
- *   conntrack, socat, ebtables, ethtool, ipset; bonding (ifenslave); open-iscsi and lvm2 for
+ *   conntrack, socat, ebtables, ethtool, ipset (bonds and VLANs come with the standard image);
+ *   open-iscsi and lvm2 for
  *   Longhorn and Rook; chrony (instead of timesyncd); etcdctl;
  * - the kernel: overlay and br_netfilter loaded at boot, bridged traffic through iptables,
  *   forwarding on, and the kernel arguments of the Kubernetes minor (`kernelArgsFor`);
@@ -81,7 +82,6 @@ const PACKAGES = [
   'ebtables',
   'ethtool',
   'ipset',
-  'ifenslave',
   'open-iscsi',
   'lvm2',
   'chrony',

@@ -95,7 +95,12 @@ export const DEBIAN_12: OsRecipe = {
     'cloud-guest-utils',
     'openssh-server',
     'sudo',
+    // cloud-init renders a deploy's network-config with its ENI renderer (ifupdown): bonds need
+    // ifenslave, VLANs vlan, and its routes (the default route too) net-tools' \`route\`.
     'ifupdown',
+    'ifenslave',
+    'vlan',
+    'net-tools',
     'isc-dhcp-client',
     'netbase',
     'iproute2',

@@ -7,6 +7,7 @@ import type { Machine } from '../../core/machine.ts';
 import { hashBootToken, newBootToken } from '../http/tokens.ts';
 import { ipxeScriptUrl } from '../urls.ts';
 import { type Harness, machine, request, settle, startHarness } from '../../../test/support/boot-http.ts';
+import { forgetDeployAddresses, recordDeployAddresses } from '../../engine/deploy-addresses.ts';
 
 /**
  * Two machines with DHCP leases on 127.0.0.0/24; each client binds its leased loopback address
@@ -182,5 +183,17 @@ describe('metadata service', () => {
     } finally {
       await move('deployed', 'commissioning');
     }
+  });
+
+  it('answers a machine on the static address its deploy’s network-config recorded (no lease there), until its release frees it', async () => {
+    const nc = 'network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [127.0.0.7/24]\n';
+    const url = `${h.http.secureUrl}/metadata/${tokenA}/meta-data`;
+    assert.equal((await request(url, { from: '127.0.0.7' })).status, 403, 'not the machine’s address yet');
+    await recordDeployAddresses(h.store, a.id, nc);
+    const ok = await request(url, { from: '127.0.0.7' });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body.toString(), new RegExp(`instance-id: "${a.id}"`));
+    await forgetDeployAddresses(h.store, a.id, nc);
+    assert.equal((await request(url, { from: '127.0.0.7' })).status, 403);
   });
 });

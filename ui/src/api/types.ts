@@ -9,7 +9,7 @@ export type Subnet = Schemas['Subnet'];
 export type Token = Schemas['Token'];
 export type ErrorBody = Schemas['Error'];
 export type Image = Schemas['Image'];
-/** An action's `params` (deploy: image, userData, sshKeys, disk; release: wipe; …). */
+/** An action's `params` (deploy: image, userData, sshKeys, disk, networkConfig; release: wipe; …). */
 export type ActionParams = Record<string, unknown>;
 
 export type MachineState = Machine['state'];

@@ -85,6 +85,16 @@ phone_home:
   post: [ instance_id, hostname, fqdn ]
   tries: 20
 CFG
+      # The machine's network-config (netplan v2, checked by the region with netplan and
+      # cloud-init): as cloud-init's system `network:` config, which it renders and applies at
+      # first boot, before the network comes up (the NoCloud-net seed is only read after).
+      rm -f /mnt/root/etc/cloud/cloud.cfg.d/96-ingot-network.cfg
+      if [ -n "${T_NETWORK_CONFIG:-}" ]; then
+        {
+          echo "# Written by the Ingot agent: this machine's network-config (netplan v2), applied by cloud-init."
+          printf '%s\n' "$T_NETWORK_CONFIG"
+        } >/mnt/root/etc/cloud/cloud.cfg.d/96-ingot-network.cfg
+      fi
       umask 022
       os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' /mnt/root/etc/os-release)
       sync
@@ -157,5 +167,5 @@ do_write_image() {
   root=$(write_seed "$d") || exit 1
   printf '{"disk":"%s","bytes":%s,"seconds":%s,"mibps":%s,"sha256":"%s","root":%s}' \
     "$d" "$(jnum "$written")" "$secs" "$rate" "$T_SHA256" "$(jstr "$root")" >"$RUN/result"
-  printf '%s' "image on /dev/$d ($rate MiB/s), root $root grown, cloud-init seed written" >"$RUN/message"
+  printf '%s' "image on /dev/$d ($rate MiB/s), root $root grown, cloud-init seed${T_NETWORK_CONFIG:+ and network-config} written" >"$RUN/message"
 }
