@@ -28,6 +28,7 @@ import { kubernetesCacheDir } from '../../bundles/build/build.ts';
 import { bundleDirName, KUBERNETES_1_20 } from '../../bundles/build/recipe.ts';
 import { run, stopPid } from '../../host/process.ts';
 import { listNamespaces } from '../netns.ts';
+import { restartApiServer } from './apiserver.ts';
 import { bundleImages, importImages } from './images.ts';
 import { hierarchies, inNode, killNode, type NodePlan, startNode, waitContainerd } from './node.ts';
 import { renderBed } from './render.ts';
@@ -209,6 +210,10 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
       ...rendered.nodes.filter((x) => x.role === 'worker').map((n) => joinNode(n, '')),
     ]);
     lap('join');
+    if (bed.controlPlanes > 1) {
+      await restartApiServer(state.nodes.find((n) => n.pid === firstPid)!, say);
+      lap('apiserver-restart');
+    }
     await waitReady(firstPid, state.nodes.length, 180_000);
     lap('ready');
     state.timings.total = Math.round((Date.now() - started) / 100) / 10;
