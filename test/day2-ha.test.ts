@@ -23,8 +23,13 @@ const NEEDS = { ...BED_NEEDS, programs: [...BED_NEEDS.programs, 'etcdctl'] };
 
 before(() => reapStaleBeds('dh'));
 
+// A second HA bed in the same run as testbed.test.ts's, beside the QEMU suites, lost etcd quorum
+// during a control-plane join in the CI run of 2026-12-03 (2 cores): run it on its own with
+// INGOT_HA_DAY2=1 until the HA restore joins the testbed's HA suite (one HA bed per run).
+const HA_DAY2 = process.env.INGOT_HA_DAY2 === '1';
+
 describe('the etcd restore drill on the HA test bed', {
-  skip: skipUnless(NEEDS),
+  skip: HA_DAY2 ? skipUnless(NEEDS) : 'a second HA bed: run with INGOT_HA_DAY2=1 (docs/day2.md)',
   timeout: 20 * 60_000,
 }, () => {
   const name = bedName('dh');
