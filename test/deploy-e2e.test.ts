@@ -285,7 +285,11 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
     const inv = await store().getMachineInventory(machineId);
     const details = inv?.details as { dmi: Record<string, string>; smart: unknown[] };
     assert.equal(details.dmi.sys_vendor, 'QEMU');
-    assert.deepEqual(details.smart, [{ disk: 'vda', health: 'unsupported' }]);
+    // Each disk's SMART verdict; smartctl's own JSON rides along for the health history.
+    assert.deepEqual(
+      (details.smart as { disk: string; health: string }[]).map(({ disk, health }) => ({ disk, health })),
+      [{ disk: 'vda', health: 'unsupported' }],
+    );
     lldp?.kill();
     const [neighbour] = (details as unknown as { lldp: Record<string, string>[] }).lldp ?? [];
     assert.deepEqual(
