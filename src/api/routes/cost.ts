@@ -2,11 +2,15 @@
  * `POST /cost`: the cost estimate of this region's machines (docs/cost.md), from a CostModel
  * (default: every documented default), its price table, and the machines' BMC power readings
  * averaged over a window. `POST /capacity`: a Cluster file planned onto the ready machines, with
- * allocatable vs requested per pool and what survives losing each zone and rack. Both write nothing.
+ * allocatable vs requested per pool and what survives losing each zone and rack. `GET /capacity?cluster=`:
+ * the same for a cluster the region runs, its pods' requests read from its Kubernetes API (the
+ * Cluster file's minimums when the API does not answer, said so). All write nothing.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { clusterCapacity } from '../../capacity/capacity.ts';
-import { planRequests, type RequestsSource } from '../../capacity/requests.ts';
+import { kubeRequests, planRequests, type RequestsSource } from '../../capacity/requests.ts';
+import { memberPlan } from '../../capacity/running.ts';
+import type { KubePort } from '../../kube/port.ts';
 import { buildPlan } from '../../cluster/plan/plan.ts';
 import { Role } from '../../cluster/plan/types.ts';
 import { gpuCount } from '../../cluster/inventory.ts';
@@ -28,6 +32,7 @@ import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import {
   CapacityBody,
+  CapacityQuery,
   CLUSTER_FILE_MAX,
   ClusterCapacityT,
   CostBody,
@@ -72,7 +77,7 @@ export async function regionCostFacts(store: Store, since: number): Promise<Mach
 
 export function costRoutes(
   store: Store,
-  o: { now?: () => number; requests?: RequestsSource } = {},
+  o: { now?: () => number; requests?: RequestsSource; kube?: KubePort | null } = {},
 ): FastifyPluginAsyncTypebox {
   const now = o.now ?? Date.now;
   const requests = o.requests ?? planRequests;
@@ -134,6 +139,43 @@ export function costRoutes(
         const inventory = await regionInventory(store);
         const plan = buildPlan(spec, inventory);
         return clusterCapacity(spec, plan, inventory.machines, await requests.requests(spec, plan));
+      },
+    });
+
+    app.get('/capacity', {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['cost'],
+        summary: 'Capacity of a cluster this region runs (writes nothing)',
+        description:
+          'As POST /capacity, for a cluster the region runs: its members are the nodes, requested is the sum of the pods’ requests on each pool’s nodes read from the cluster’s Kubernetes API, or — when the API does not answer or the region has no kubeconfig yet — the Cluster file’s count × selector minimums, with `requestsBasis` saying why. 404 for an unknown cluster.',
+        querystring: CapacityQuery,
+        response: { 200: ClusterCapacityT, ...errorResponses },
+      },
+      handler: async (req) => {
+        const cluster = await store.getCluster(req.query.cluster);
+        const spec = parseClusterFile(cluster.clusterFile, 'clusterFile');
+        const machines = await costedMachines(store);
+        const plan = memberPlan(spec, cluster.members, machines);
+        const kubeconfig = o.kube ? await store.clusterKubeconfig(cluster.id) : null;
+        if (o.kube && kubeconfig) {
+          try {
+            const live = await kubeRequests(o.kube, kubeconfig).requests(spec, plan);
+            return clusterCapacity(spec, plan, machines, live);
+          } catch (e) {
+            if (!(e instanceof IngotError) || e.code !== ErrorCode.Unreachable) throw e;
+            const fallback = await planRequests.requests(spec, plan);
+            return clusterCapacity(spec, plan, machines, {
+              ...fallback,
+              basis: `${fallback.basis} (the cluster’s API did not answer: ${e.message.slice(0, 300)})`,
+            });
+          }
+        }
+        const fallback = await planRequests.requests(spec, plan);
+        return clusterCapacity(spec, plan, machines, {
+          ...fallback,
+          basis: `${fallback.basis} (${o.kube ? 'no admin kubeconfig yet' : 'this region has no Kubernetes client'})`,
+        });
       },
     });
   };

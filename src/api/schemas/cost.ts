@@ -144,6 +144,11 @@ const LossRowT = Type.Object({
   holds: Type.Boolean(),
 });
 
+export const CapacityQuery = Type.Object(
+  { cluster: Type.String({ minLength: 1, maxLength: 128, description: 'a cluster’s name or id' }) },
+  { additionalProperties: false },
+);
+
 export const ClusterCapacityT = Type.Object({
   cluster: Type.String(),
   requestsKind: Type.String({ description: 'plan (the Cluster file) or kubernetes (live requests)' }),

@@ -1,7 +1,8 @@
 /**
  * `ingot cost [--model FILE] [--window 30d] [--cluster FILE]… [-o table|json|yaml|csv]`: the
  * region's monthly cost against cloud VMs and managed Kubernetes (docs/cost.md).
- * `ingot capacity -f CLUSTER_FILE`: allocatable vs requested per pool, N+1 per zone and rack.
+ * `ingot capacity --cluster NAME | -f CLUSTER_FILE`: allocatable vs requested per pool, N+1 per
+ * zone and rack, of a running cluster (live requests) or a Cluster file (its minimums).
  * Both read their files here and ask the region, which holds the machines and power readings.
  */
 import { readFileSync } from 'node:fs';
@@ -109,17 +110,20 @@ export function costText(e: Estimate): string {
   return `${parts.join('\n')}\n`;
 }
 
+/** CPU to two decimals (pods request millicores), memory to whole GiB. */
+const cpu = (n: number) => String(Math.round(n * 100) / 100);
+
 export function capacityText(c: Capacity): string {
   const rows = c.pools.map((p) => {
     const w = (l: LossRow | null) =>
       l
-        ? `${l.name}: ${l.holds ? 'holds' : 'SHORT'} (${l.headroom.cpu} CPU, ${Math.round(l.headroom.memoryGiB)} GiB)`
+        ? `${l.name}: ${l.holds ? 'holds' : 'SHORT'} (${cpu(l.headroom.cpu)} CPU, ${Math.round(l.headroom.memoryGiB)} GiB)`
         : '-';
     return [
       p.pool,
       p.nodes,
-      `${p.allocatable.cpu} / ${Math.round(p.allocatable.memoryGiB)} GiB`,
-      `${p.requested.cpu} / ${Math.round(p.requested.memoryGiB)} GiB`,
+      `${cpu(p.allocatable.cpu)} / ${Math.round(p.allocatable.memoryGiB)} GiB`,
+      `${cpu(p.requested.cpu)} / ${Math.round(p.requested.memoryGiB)} GiB`,
       w(p.worst.zone),
       w(p.worst.rack),
       p.spares
@@ -170,12 +174,17 @@ export function registerCostCommands(program: Command): void {
   program
     .command('capacity')
     .description(
-      'allocatable vs requested per pool of a Cluster file, and what survives losing a zone or rack',
+      'allocatable vs requested per pool of a running cluster (--cluster) or a Cluster file (-f), and what survives losing a zone or rack',
     )
-    .requiredOption('-f, --file <file>', 'the Cluster file')
-    .action(async (o: { file: string }, cmd: Command) => {
+    .option('--cluster <name>', 'a cluster the region runs: requests from its Kubernetes API')
+    .option('-f, --file <file>', 'a Cluster file planned onto the ready machines: requests from its minimums')
+    .action(async (o: { file?: string; cluster?: string }, cmd: Command) => {
+      if (!o.file === !o.cluster)
+        throw invalid('--cluster', 'give a cluster name (--cluster) or a Cluster file (-f), one of them');
       const { client, format } = ctx(cmd);
-      const c = await client.post<Capacity>('/api/v1/capacity', { cluster: readText(o.file, '-f') });
+      const c = o.cluster
+        ? await client.get<Capacity>(`/api/v1/capacity?cluster=${encodeURIComponent(o.cluster)}`)
+        : await client.post<Capacity>('/api/v1/capacity', { cluster: readText(o.file!, '-f') });
       if (!printData(c, format)) process.stdout.write(capacityText(c));
     });
 }
