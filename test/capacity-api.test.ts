@@ -75,6 +75,37 @@ describe('capacity of a running cluster', () => {
     }
   });
 
+  it('prices the clusters the region runs by their members: managed Kubernetes drops the control plane', async () => {
+    interface Scope {
+      name: string;
+      machines: number;
+      bareMetal: { total: number };
+      options: { kind: string; term: string; total: number; compute: number }[];
+    }
+    const res = await r.api<{ clusters: Scope[]; machines: { hostname: string; wattsSource: string }[] }>(
+      'POST',
+      '/api/v1/cost',
+      { windowDays: 30 },
+      viewer,
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const cc = res.body.clusters.find((c) => c.name === 'cc')!;
+    assert.equal(cc.machines, 3);
+    // the documented defaults, per machine: 10000 / 60 = 166.667 amortisation, 10000 × 8 / 100 / 12
+    // = 66.667 support, 350 W nominal (fake BMCs have no readings) × 730 / 1000 × 0.15 × 1.5 =
+    // 57.4875 power, 1 U × 15 space: 305.8208; × 3 machines = 917.4625
+    assert.ok(Math.abs(cc.bareMetal.total - 917.4625) < 0.01, String(cc.bareMetal.total));
+    assert.ok(res.body.machines.every((m) => m.wattsSource === 'nominal'));
+    // cloud: 16 threads, 32 GiB → c7i.4xlarge at 0.714 /h × 730 = 521.22 per machine
+    const od = (kind: string) => cc.options.find((o) => o.kind === kind && o.term === 'on-demand')!;
+    assert.ok(Math.abs(od('cloud-vms').total - 3 * 521.22) < 0.01, String(od('cloud-vms').total)); // 1563.66
+    // managed: cp-1 dropped: 2 × 521.22 + the fee 0.10 × 730 = 73 → 1115.44
+    assert.ok(
+      Math.abs(od('managed-kubernetes').total - 1115.44) < 0.01,
+      String(od('managed-kubernetes').total),
+    );
+  });
+
   it('ingot capacity --cluster prints the same answer; bad input names the field', async () => {
     const json = await runIngot(['capacity', '--cluster', 'cc', '-o', 'json'], { env: r.cliEnv });
     assert.equal(json.code, 0, json.err);

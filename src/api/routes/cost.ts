@@ -17,7 +17,8 @@ import { gpuCount } from '../../cluster/inventory.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { MachineState } from '../../core/lifecycle.ts';
 import type { Machine } from '../../core/machine.ts';
-import { type ClusterFacts, estimateCost } from '../../cost/estimate.ts';
+import { type ClusterFacts, estimateCost, memberFacts } from '../../cost/estimate.ts';
+import { ClusterState } from '../../core/cluster-lifecycle.ts';
 import {
   COST_FILE_MAX,
   defaultCostModel,
@@ -107,11 +108,16 @@ export function costRoutes(
           );
         const inputs = resolveInputs(model, table);
         const facts = await regionCostFacts(store, now() - req.body.windowDays * DAY_MS);
-        const clusters: ClusterFacts[] = [];
+        // The clusters this region runs, by their members; then the Cluster files given, planned
+        // onto the ready machines (a file named like a running cluster adds nothing: it is that one).
+        const running = (await store.listClusters()).filter((c) => c.state !== ClusterState.Deleted);
+        const clusters: ClusterFacts[] = running.filter((c) => c.members.length > 0).map(memberFacts);
         if (req.body.clusters.length > 0) {
           const inventory = await regionInventory(store);
           req.body.clusters.forEach((text, i) => {
-            const plan = buildPlan(parseClusterFile(text, `clusters[${i}]`), inventory);
+            const spec = parseClusterFile(text, `clusters[${i}]`);
+            if (clusters.some((c) => c.name === spec.metadata.name)) return;
+            const plan = buildPlan(spec, inventory);
             clusters.push({
               name: plan.cluster,
               machineIds: plan.nodes.map((n) => n.machineId),

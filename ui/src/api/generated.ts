@@ -1227,7 +1227,7 @@ export type paths = {
         content: {
           "application/json": {
             /**
-             * @description Cluster files (YAML text) planned onto the ready machines: per-cluster totals and managed Kubernetes
+             * @description Cluster files (YAML text) planned onto the ready machines, priced as clusters beside the ones this region runs (which are always priced, by their members); a file named like a running cluster adds nothing
              * @default []
              */
             clusters: string[];
