@@ -7,6 +7,8 @@
  * Cluster file's minimums when the API does not answer, said so). All write nothing.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type Static, Type } from 'typebox';
+import { costCsv } from '../../cost/csv.ts';
 import { clusterCapacity } from '../../capacity/capacity.ts';
 import { kubeRequests, planRequests, type RequestsSource } from '../../capacity/requests.ts';
 import { memberPlan } from '../../capacity/running.ts';
@@ -82,6 +84,39 @@ export function costRoutes(
 ): FastifyPluginAsyncTypebox {
   const now = o.now ?? Date.now;
   const requests = o.requests ?? planRequests;
+  /** The estimate of a `POST /cost` body (JSON and CSV alike). */
+  const estimate = async (body: Static<typeof CostBody>) => {
+    const model = body.model ? parseCostModel(body.model, 'model') : defaultCostModel();
+    let table: ReturnType<typeof shippedPriceTable>;
+    if (body.priceTable) table = parsePriceTable(body.priceTable, 'priceTable');
+    else if (namesShippedTable(model)) table = shippedPriceTable(model.spec.cloud.priceTable);
+    else
+      throw new IngotError(
+        ErrorCode.Validation,
+        `priceTable: the model names the file "${model.spec.cloud.priceTable}", which the region cannot read; send its text as priceTable (ingot cost --model does)`,
+        { details: { field: 'priceTable' } },
+      );
+    const inputs = resolveInputs(model, table);
+    const facts = await regionCostFacts(store, now() - body.windowDays * DAY_MS);
+    // The clusters this region runs, by their members; then the Cluster files given, planned
+    // onto the ready machines (a file named like a running cluster adds nothing: it is that one).
+    const running = (await store.listClusters()).filter((c) => c.state !== ClusterState.Deleted);
+    const clusters: ClusterFacts[] = running.filter((c) => c.members.length > 0).map(memberFacts);
+    if (body.clusters.length > 0) {
+      const inventory = await regionInventory(store);
+      body.clusters.forEach((text, i) => {
+        const spec = parseClusterFile(text, `clusters[${i}]`);
+        if (clusters.some((c) => c.name === spec.metadata.name)) return;
+        const plan = buildPlan(spec, inventory);
+        clusters.push({
+          name: plan.cluster,
+          machineIds: plan.nodes.map((n) => n.machineId),
+          controlPlaneIds: plan.nodes.filter((n) => n.role !== Role.Worker).map((n) => n.machineId),
+        });
+      });
+    }
+    return { ...estimateCost(inputs, facts, clusters), windowDays: body.windowDays };
+  };
   return async (app) => {
     app.post('/cost', {
       config: { role: 'viewer' },
@@ -95,37 +130,25 @@ export function costRoutes(
         body: CostBody,
         response: { 200: CostEstimateT, ...errorResponses },
       },
-      handler: async (req) => {
-        const model = req.body.model ? parseCostModel(req.body.model, 'model') : defaultCostModel();
-        let table: ReturnType<typeof shippedPriceTable>;
-        if (req.body.priceTable) table = parsePriceTable(req.body.priceTable, 'priceTable');
-        else if (namesShippedTable(model)) table = shippedPriceTable(model.spec.cloud.priceTable);
-        else
-          throw new IngotError(
-            ErrorCode.Validation,
-            `priceTable: the model names the file "${model.spec.cloud.priceTable}", which the region cannot read; send its text as priceTable (ingot cost --model does)`,
-            { details: { field: 'priceTable' } },
-          );
-        const inputs = resolveInputs(model, table);
-        const facts = await regionCostFacts(store, now() - req.body.windowDays * DAY_MS);
-        // The clusters this region runs, by their members; then the Cluster files given, planned
-        // onto the ready machines (a file named like a running cluster adds nothing: it is that one).
-        const running = (await store.listClusters()).filter((c) => c.state !== ClusterState.Deleted);
-        const clusters: ClusterFacts[] = running.filter((c) => c.members.length > 0).map(memberFacts);
-        if (req.body.clusters.length > 0) {
-          const inventory = await regionInventory(store);
-          req.body.clusters.forEach((text, i) => {
-            const spec = parseClusterFile(text, `clusters[${i}]`);
-            if (clusters.some((c) => c.name === spec.metadata.name)) return;
-            const plan = buildPlan(spec, inventory);
-            clusters.push({
-              name: plan.cluster,
-              machineIds: plan.nodes.map((n) => n.machineId),
-              controlPlaneIds: plan.nodes.filter((n) => n.role !== Role.Worker).map((n) => n.machineId),
-            });
-          });
-        }
-        return { ...estimateCost(inputs, facts, clusters), windowDays: req.body.windowDays };
+      handler: (req) => estimate(req.body),
+    });
+
+    app.post('/cost/csv', {
+      config: { role: 'viewer' },
+      bodyLimit: 2 * (2 * COST_FILE_MAX + 16 * CLUSTER_FILE_MAX) + 1024,
+      schema: {
+        tags: ['cost'],
+        summary:
+          'The same estimate as POST /cost, as CSV: one row per scope (region, cluster, pool) and option',
+        description:
+          'Columns: scope, name, option (bare-metal, cloud-vms, managed-kubernetes), term, monthly, upfront, per_vcpu_month, per_gib_month, breakeven_month, machines. `text/csv`.',
+        body: CostBody,
+        response: { 200: Type.String({ description: 'text/csv' }), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const e = await estimate(req.body);
+        reply.header('content-type', 'text/csv; charset=utf-8');
+        return costCsv(e);
       },
     });
 

@@ -1,5 +1,5 @@
 /**
- * `ingot cost [--model FILE] [--window 30d] [--cluster FILE]… [-o table|json|yaml|csv]`: the
+ * `ingot cost [-f|--model FILE] [--window 30d] [--cluster FILE]… [--csv|--json|-o FORMAT]`: the
  * region's monthly cost against cloud VMs and managed Kubernetes (docs/cost.md).
  * `ingot capacity --cluster NAME | -f CLUSTER_FILE`: allocatable vs requested per pool, N+1 per
  * zone and rack, of a running cluster (live requests) or a Cluster file (its minimums).
@@ -13,7 +13,8 @@ import { namesShippedTable, parseCostModel } from '../../cost/model-file.ts';
 import type { ClusterCapacity as Capacity, LossRow } from '../../capacity/capacity.ts';
 import type { CostEstimate, ScopeCost as Scope } from '../../cost/estimate.ts';
 import { collect, ctx } from '../context.ts';
-import { csv, printData, table } from '../output.ts';
+import { printData, table } from '../output.ts';
+import { costCsv } from '../../cost/csv.ts';
 
 type Estimate = CostEstimate & { readonly windowDays: number };
 
@@ -28,54 +29,6 @@ export function parseWindow(v: string): number {
 const money = (n: number | null) => (n === null ? '-' : n.toFixed(2));
 const pct = (n: number) => `${Math.round(n * 100)}%`;
 const optionName = (o: Scope['options'][number]) => `${o.kind} ${o.term}`;
-
-/** Every scope and option as CSV rows: bare metal first, then each cloud option. */
-export function costCsv(e: Estimate): string {
-  const rows: (string | number | null)[][] = [];
-  for (const s of [e.region, ...e.clusters, ...e.pools]) {
-    const b = s.bareMetal;
-    rows.push([
-      s.scope,
-      s.name,
-      'bare-metal',
-      '',
-      b.total,
-      b.upfront,
-      b.perVcpuMonth,
-      b.perGiBMonth,
-      null,
-      s.machines,
-    ]);
-    for (const o of s.options)
-      rows.push([
-        s.scope,
-        s.name,
-        o.kind,
-        o.term,
-        o.total,
-        0,
-        o.perVcpuMonth,
-        o.perGiBMonth,
-        o.breakevenMonth,
-        o.machines,
-      ]);
-  }
-  return csv(
-    [
-      'scope',
-      'name',
-      'option',
-      'term',
-      'monthly',
-      'upfront',
-      'per_vcpu_month',
-      'per_gib_month',
-      'breakeven_month',
-      'machines',
-    ],
-    rows,
-  );
-}
 
 function scopeTable(s: Scope, currency: string): string {
   const b = s.bareMetal;
@@ -150,27 +103,37 @@ export function registerCostCommands(program: Command): void {
   program
     .command('cost')
     .description('monthly cost of the region’s machines vs cloud VMs and managed Kubernetes (docs/cost.md)')
-    .option('--model <file>', 'a CostModel file (default: the documented defaults)')
+    .option('-f, --model <file>', 'a CostModel file (default: the documented defaults)')
     .option('--window <days>', 'average BMC power readings over this window', '30d')
     .option('--cluster <file>', 'a Cluster file to price as a cluster (repeatable)', collect, [])
-    .action(async (o: { model?: string; window: string; cluster: string[] }, cmd: Command) => {
-      const { client, format } = ctx(cmd, { allowCsv: true });
-      const body: Record<string, unknown> = { windowDays: parseWindow(o.window) };
-      if (o.model) {
-        const text = readText(o.model, '--model');
-        body.model = text;
-        const m = parseCostModel(text, o.model);
-        if (!namesShippedTable(m))
-          body.priceTable = readText(
-            resolve(dirname(o.model), m.spec.cloud.priceTable),
-            'spec.cloud.priceTable',
-          );
-      }
-      body.clusters = o.cluster.map((f) => readText(f, '--cluster'));
-      const e = await client.post<Estimate>('/api/v1/cost', body);
-      if (format === 'csv') process.stdout.write(costCsv(e));
-      else if (!printData(e, format)) process.stdout.write(costText(e));
-    });
+    .option('--csv', 'CSV, one row per scope and option (as -o csv)')
+    .option('--json', 'JSON (as -o json)')
+    .action(
+      async (
+        o: { model?: string; window: string; cluster: string[]; csv?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (o.csv && o.json) throw invalid('--csv', 'give --csv or --json, not both');
+        const c = ctx(cmd, { allowCsv: true });
+        const { client } = c;
+        const format = o.csv ? 'csv' : o.json ? 'json' : c.format;
+        const body: Record<string, unknown> = { windowDays: parseWindow(o.window) };
+        if (o.model) {
+          const text = readText(o.model, '--model');
+          body.model = text;
+          const m = parseCostModel(text, o.model);
+          if (!namesShippedTable(m))
+            body.priceTable = readText(
+              resolve(dirname(o.model), m.spec.cloud.priceTable),
+              'spec.cloud.priceTable',
+            );
+        }
+        body.clusters = o.cluster.map((f) => readText(f, '--cluster'));
+        const e = await client.post<Estimate>('/api/v1/cost', body);
+        if (format === 'csv') process.stdout.write(costCsv(e));
+        else if (!printData(e, format)) process.stdout.write(costText(e));
+      },
+    );
   program
     .command('capacity')
     .description(

@@ -1461,6 +1461,72 @@ export type paths = {
       };
     };
   };
+  "/api/v1/cost/csv": {
+    /**
+     * The same estimate as POST /cost, as CSV: one row per scope (region, cluster, pool) and option
+     * @description Columns: scope, name, option (bare-metal, cloud-vms, managed-kubernetes), term, monthly, upfront, per_vcpu_month, per_gib_month, breakeven_month, machines. `text/csv`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /**
+             * @description Cluster files (YAML text) planned onto the ready machines, priced as clusters beside the ones this region runs (which are always priced, by their members); a file named like a running cluster adds nothing
+             * @default []
+             */
+            clusters: string[];
+            /** @description A CostModel file as YAML text (docs/cost.md); default: every documented default */
+            model?: string;
+            /** @description A CloudPriceTable as YAML text; default: the shipped table the model names */
+            priceTable?: string;
+            /**
+             * @description Average BMC power readings over this many days
+             * @default 30
+             */
+            windowDays: number;
+          };
+        };
+      };
+      responses: {
+        /** @description text/csv */
+        200: {
+          content: {
+            "application/json": string;
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/events": {
     /**
      * Server-sent event stream of every event (or one machine’s)
