@@ -75,41 +75,45 @@ describe('ingot capacity on the 1+1 test bed', { skip: skipUnless(BED_NEEDS), ti
     return JSON.parse(run.out) as ClusterCapacity;
   };
 
-  before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ingot-capacity-'));
-    ({ bed, api, core, apps } = await startBed(name, '1+1', root));
-    r = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: new FakeKube() });
-    assert.equal((await r.api('POST', '/api/v1/subnets', nodeSubnet('10.61'))).status, 201);
-    await r.region.store.createImage(NODE_IMAGE, 'user:test');
+  /** The region with the simulated cluster `cap` running on machines named like the bed's nodes. */
+  async function regionWithCluster(): Promise<{ region: TestRegion; id: string }> {
+    const region = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: new FakeKube() });
+    r = region;
+    assert.equal((await region.api('POST', '/api/v1/subnets', nodeSubnet('10.61'))).status, 201);
+    await region.region.store.createImage(NODE_IMAGE, 'user:test');
     for (const [hostname, pool, zone] of [
       ['node1', 'control', 'z1'],
       ['node2', 'general', 'z2'],
     ]) {
-      const m: { status: number; body: { id: string } } = await r.api<{ id: string }>(
+      const m = await region.api<{ id: string }>(
         'POST',
         '/api/v1/machines',
         newMachineBody({ hostname, pool, zone, rack: 'r1' }),
       );
       assert.equal(m.status, 201);
-      await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
+      await region.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
     }
     await eventually(
       async () =>
-        (await r!.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 2,
+        (await region.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 2,
       30_000,
       '2 ready machines',
     );
-    assert.equal((await r.api('POST', '/api/v1/clusters', { cluster: CLUSTER })).status, 202);
-    await eventually(
-      async () =>
-        (await r!.api<{ cluster: Cluster }>('GET', '/api/v1/clusters/cap')).body.cluster.state === 'running',
-      60_000,
-      'the cluster to run',
-    );
-    // The region now reads this cluster through the bed's API (a kubeconfig without the fake marker
-    // goes to the real client).
-    const c = (await r.api<{ cluster: Cluster }>('GET', '/api/v1/clusters/cap')).body.cluster;
-    await r.region.store.setClusterKubeconfig(c.id, bedKubeConfig(api).exportConfig());
+    assert.equal((await region.api('POST', '/api/v1/clusters', { cluster: CLUSTER })).status, 202);
+    const running = async () =>
+      (await region.api<{ cluster: Cluster }>('GET', '/api/v1/clusters/cap')).body.cluster;
+    await eventually(async () => (await running()).state === 'running', 60_000, 'the cluster to run');
+    return { region, id: (await running()).id };
+  }
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-capacity-'));
+    // The bed takes most of the time: the region and its simulated cluster come up meanwhile.
+    const [b, c] = await Promise.all([startBed(name, '1+1', root), regionWithCluster()]);
+    ({ bed, api, core, apps } = b);
+    // The region now reads this cluster through the bed's API (a kubeconfig without the fake
+    // marker goes to the real client).
+    await c.region.region.store.setClusterKubeconfig(c.id, bedKubeConfig(b.api).exportConfig());
   });
 
   after(async () => {

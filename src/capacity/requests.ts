@@ -63,16 +63,16 @@ export function kubeRequests(kube: Pick<KubePort, 'requests'>, kubeconfig: strin
     async requests(_spec, plan) {
       const byNode = await kube.requests(kubeconfig);
       const pools = new Map<string, Resources>();
-      let pods = 0;
+      let busy = 0;
       for (const n of plan.nodes.filter((x) => x.role === Role.Worker)) {
         const r = byNode.get(n.hostname) ?? { cpu: 0, memoryBytes: 0 };
         const had = pools.get(n.pool) ?? { cpu: 0, memoryGiB: 0 };
         pools.set(n.pool, { cpu: had.cpu + r.cpu, memoryGiB: had.memoryGiB + r.memoryBytes / GiB });
-        if (byNode.has(n.hostname)) pods++;
+        if (byNode.has(n.hostname)) busy++;
       }
       return {
         kind: RequestsKind.Kubernetes,
-        basis: `the cluster’s Kubernetes API: the requests of the pods bound to each pool’s nodes (${pods} worker nodes with pods)`,
+        basis: `the cluster’s Kubernetes API: the requests of the pods bound to each pool’s nodes (${busy} worker nodes with pods)`,
         pools,
       };
     },
