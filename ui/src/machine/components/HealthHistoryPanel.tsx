@@ -2,8 +2,10 @@ import { useCallback, useState } from 'react';
 import { clock } from '../../machines/format.ts';
 import {
   type DiskRow,
+  diskPlotLabel,
   diskRows,
   type HealthAnswer,
+  type HealthPlot,
   healthPlots,
   plotLabel,
   reachability,
@@ -13,6 +15,26 @@ import { usePoll } from '../usePoll.ts';
 
 const W = 320;
 const H = 56;
+
+/** A disk's small plot over its reports (commissioning's and the deployed node agent's). */
+function DiskSpark({ serial, p }: { serial: string; p: HealthPlot }) {
+  const w = 96;
+  const h = 20;
+  const { d, last } = sparkPath(p.values, w, h);
+  return (
+    <svg
+      className="sparkline"
+      width={w}
+      height={h}
+      viewBox={`0 0 ${w} ${h}`}
+      role="img"
+      aria-label={diskPlotLabel(serial, p)}
+    >
+      {d && <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />}
+      {last && <circle cx={last.x} cy={last.y} r="2" fill="currentColor" />}
+    </svg>
+  );
+}
 
 const count = (n: number | null) => (n === null ? '—' : n.toLocaleString('en'));
 
@@ -33,7 +55,7 @@ function Verdict({ d }: { d: DiskRow }) {
  * The machine's hardware health over the last `hours`, as the region's health poller kept it:
  * plots of the hottest temperature and the power draw (gaps where the BMC did not answer), how
  * often it did not and why, and each disk's SMART counters with their rise since the first
- * report. Read again every `intervalMs`.
+ * report and small plots of them over its reports. Read again every `intervalMs`.
  */
 export function HealthHistoryPanel({
   load,
@@ -115,7 +137,9 @@ export function HealthHistoryPanel({
         );
       })}
       {disks.length === 0 ? (
-        <p className="empty">No SMART reports yet: commissioning reads the disks.</p>
+        <p className="empty">
+          No SMART reports yet: commissioning reads the disks, and a deployed node's agent every hour.
+        </p>
       ) : (
         <table className="table compact">
           <caption className="visually-hidden">Disk health (SMART)</caption>
@@ -135,6 +159,7 @@ export function HealthHistoryPanel({
               <th scope="col" className="num">
                 Wear
               </th>
+              <th scope="col">Over time</th>
               <th scope="col">Reported</th>
             </tr>
           </thead>
@@ -163,7 +188,15 @@ export function HealthHistoryPanel({
                   {d.latest.percentageUsed === null ? '—' : `${d.latest.percentageUsed}%`}
                 </td>
                 <td>
+                  {d.reports > 1 ? (
+                    d.plots.map((p) => <DiskSpark key={p.key} serial={d.latest.serial} p={p} />)
+                  ) : (
+                    <span className="subtle">one report</span>
+                  )}
+                </td>
+                <td>
                   <time dateTime={d.latest.at}>{d.latest.at.slice(0, 10)}</time>
+                  {d.latest.source === 'node-agent' && <span className="subtle"> · by the node</span>}
                 </td>
               </tr>
             ))}
