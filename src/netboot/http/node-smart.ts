@@ -8,21 +8,16 @@
 import { diskRisk } from '../../core/health.ts';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import { checkNodeSmartReport, MAX_NODE_SMART_BYTES } from '../../core/node-agent-protocol.ts';
-import { bootCaller } from './agent-auth.ts';
+import { nodeAgentCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
 import { readSmallBody, sendError, sendJson } from './context.ts';
 
 export const DISK_AT_RISK_EVENT = 'health.disk-at-risk';
 
 export const agentNodeSmart: Handler = async (req, res, _url, ctx) => {
-  const caller = await bootCaller(req, res, ctx, { osToken: true });
+  const caller = await nodeAgentCaller(req, res, ctx, 'a SMART report');
   if (!caller) return;
   const { machine } = caller;
-  if (caller.kind !== 'os')
-    return sendError(
-      res,
-      new IngotError(ErrorCode.Forbidden, 'SMART reports take the deployed OS’s token, not a boot token'),
-    );
   const raw = await readSmallBody(req, MAX_NODE_SMART_BYTES);
   if (raw === null)
     return sendError(res, new IngotError(ErrorCode.PayloadTooLarge, 'body: a SMART report is at most 4 MiB'));

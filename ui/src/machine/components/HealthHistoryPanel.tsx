@@ -5,36 +5,16 @@ import {
   diskPlotLabel,
   diskRows,
   type HealthAnswer,
-  type HealthPlot,
   healthPlots,
   plotLabel,
   reachability,
 } from '../health.ts';
-import { formatValue, sparkPath } from '../sensors.ts';
+import { formatValue } from '../sensors.ts';
 import { usePoll } from '../usePoll.ts';
+import { Sparkline } from './Sparkline.tsx';
 
 const W = 320;
 const H = 56;
-
-/** A disk's small plot over its reports (commissioning's and the deployed node agent's). */
-function DiskSpark({ serial, p }: { serial: string; p: HealthPlot }) {
-  const w = 96;
-  const h = 20;
-  const { d, last } = sparkPath(p.values, w, h);
-  return (
-    <svg
-      className="sparkline"
-      width={w}
-      height={h}
-      viewBox={`0 0 ${w} ${h}`}
-      role="img"
-      aria-label={diskPlotLabel(serial, p)}
-    >
-      {d && <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />}
-      {last && <circle cx={last.x} cy={last.y} r="2" fill="currentColor" />}
-    </svg>
-  );
-}
 
 const count = (n: number | null) => (n === null ? '—' : n.toLocaleString('en'));
 
@@ -114,28 +94,14 @@ export function HealthHistoryPanel({
           </>
         )}
       </p>
-      {plots.map((p) => {
-        const { d, last: dot } = sparkPath(p.values, W, H);
-        return (
-          <figure key={p.key} className="health-plot">
-            <figcaption>
-              {p.label} <span className="subtle">{formatValue(p.latest, p.unit)}</span>
-            </figcaption>
-            <svg
-              className="sparkline"
-              width={W}
-              height={H}
-              viewBox={`0 0 ${W} ${H}`}
-              role="img"
-              aria-label={plotLabel(p, hours)}
-            >
-              <line className="spark-base" x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} />
-              {d && <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />}
-              {dot && <circle cx={dot.x} cy={dot.y} r="2" fill="currentColor" />}
-            </svg>
-          </figure>
-        );
-      })}
+      {plots.map((p) => (
+        <figure key={p.key} className="health-plot">
+          <figcaption>
+            {p.label} <span className="subtle">{formatValue(p.latest, p.unit)}</span>
+          </figcaption>
+          <Sparkline values={p.values} label={plotLabel(p, hours)} width={W} height={H} />
+        </figure>
+      ))}
       {disks.length === 0 ? (
         <p className="empty">
           No SMART reports yet: commissioning reads the disks, and a deployed node's agent every hour.
@@ -189,7 +155,14 @@ export function HealthHistoryPanel({
                 </td>
                 <td>
                   {d.reports > 1 ? (
-                    d.plots.map((p) => <DiskSpark key={p.key} serial={d.latest.serial} p={p} />)
+                    d.plots.map((p) => (
+                      <Sparkline
+                        key={p.key}
+                        values={p.values}
+                        label={diskPlotLabel(d.latest.serial, p)}
+                        height={20}
+                      />
+                    ))
                   ) : (
                     <span className="subtle">one report</span>
                   )}
