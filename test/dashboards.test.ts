@@ -96,6 +96,37 @@ function exposedNames(text: string): Set<string> {
   return out;
 }
 
+/** The label names each metric's series carry in an exposition (plus the target's, added at scrape). */
+function labelsOf(text: string, into: Map<string, Set<string>>): void {
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s/.exec(line);
+    if (!m) continue;
+    const set = into.get(m[1]) ?? new Set(['instance', 'job']);
+    for (const l of (m[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="/g)) set.add(l[1]);
+    into.set(m[1], set);
+  }
+}
+
+/** Each `metric{label…}` selector's label names, and the labels of every `by (…)`. */
+function labelUses(expr: string): { selectors: [string, string[]][]; by: string[] } {
+  const clean = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const selectors = [...clean.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\{([^}]*)\}/g)].map(
+    (m) =>
+      [m[1], [...m[2].matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1])] as [
+        string,
+        string[],
+      ],
+  );
+  const by = [...clean.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+  return { selectors, by };
+}
+
 async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -180,6 +211,7 @@ describe('Grafana dashboards', () => {
     let store: SqlStore;
     let exporter: ChildProcess | undefined;
     const exposed = new Set<string>(['up']); // `up` is Prometheus' own, for every target.
+    const labels = new Map<string, Set<string>>([['up', new Set(['instance', 'job'])]]);
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'ingot-dash-metrics-'));
       store = await openStore({ dataDir: dir });
@@ -196,7 +228,9 @@ describe('Grafana dashboards', () => {
         diskHealthInput(a.id, 'S1', 1000, { protocol: 'nvme', mediaErrors: 0, percentageUsed: 3 }),
       ]);
       m.append(() => healthMetrics(store, { reuseMs: 0 }).exposition());
-      for (const n of exposedNames(await m.text())) exposed.add(n);
+      const region = await m.text();
+      for (const n of exposedNames(region)) exposed.add(n);
+      labelsOf(region, labels);
       // A real node-exporter on loopback.
       const port = await freePort();
       exporter = spawn(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
@@ -210,6 +244,7 @@ describe('Grafana dashboards', () => {
       }
       assert.ok(text, 'node-exporter answered');
       for (const n of exposedNames(text)) exposed.add(n);
+      labelsOf(text, labels);
     });
     after(async () => {
       exporter?.kill();
@@ -232,6 +267,21 @@ describe('Grafana dashboards', () => {
           const m = /label_values\(([^,]+),/.exec(String(v.query));
           assert.ok(m && exposed.has(m[1]), `${d.uid}: variable ${v.name} reads ${m?.[1]}`);
         }
+    });
+
+    it('with the labels the panel selects and groups by', () => {
+      for (const q of qs.filter((x) => x.datasource === DATASOURCE.prometheus.uid)) {
+        const { selectors, by } = labelUses(q.expr);
+        for (const [metric, ls] of selectors)
+          for (const l of ls)
+            assert.ok(labels.get(metric)?.has(l), `${q.dashboard}/${q.panel}: ${metric} has no label ${l}`);
+        const read = metricNames(q.expr).flatMap((n) => [...(labels.get(n) ?? [])]);
+        for (const l of by)
+          assert.ok(read.includes(l), `${q.dashboard}/${q.panel}: no metric it reads has the label ${l}`);
+      }
+      // Teeth: a label the gauges do not have is caught.
+      assert.equal(labels.get('ingot_machine_power_watts')?.has('rack'), true);
+      assert.equal(labels.get('ingot_machine_power_watts')?.has('chassis'), false);
     });
 
     it('the name check has teeth: a misspelt metric is caught', () => {

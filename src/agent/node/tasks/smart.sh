@@ -19,7 +19,8 @@ smart_json() {
   sj=
   for d in $(node_disks); do
     # smartctl's exit status is a bit mask (bit 3: failure predicted): the JSON is what counts.
-    sc=$(smartctl --json -i -H -A "/dev/$d" 2>/dev/null)
+    # A disk that hangs its commands must not stop the agent taking tasks: 60 s each.
+    sc=$(timeout 60 smartctl --json -i -H -A "/dev/$d" 2>/dev/null)
     case "$sc" in "{"*) sj="$sj${sj:+,}$sc" ;; esac
   done
   printf '{"disks":[%s]}' "$sj"
