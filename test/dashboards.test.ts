@@ -346,7 +346,10 @@ describe('the rendered observability stack', () => {
       /loki\.source\.kubernetes "pods"[\s\S]*forward_to = \[loki\.write\.default\.receiver\]/,
     );
     assert.match(config, /loki\.source\.journal "node"/);
-    assert.equal(alloy.values.alloy.mounts.varlog, true, 'the journal is mounted');
+    // The journal, persistent (/var/log) or volatile (/run/log/journal), is mounted.
+    assert.equal(alloy.values.alloy.mounts.varlog, true);
+    assert.equal(alloy.values.alloy.mounts.extra[0].mountPath, '/run/log/journal');
+    assert.equal(alloy.values.controller.volumes.extra[0].hostPath.path, '/run/log/journal');
     // Without Loki there is nothing to ship to.
     const noLoki = rendered.find((x) => chart(x, 'kube-prometheus-stack') && !chart(x, 'loki'));
     assert.ok(noLoki);

@@ -17,7 +17,8 @@ export const ENDPOINTS = {
 /**
  * Grafana Alloy's configuration as a DaemonSet: every pod's logs on its node (through the API
  * server, `loki.source.kubernetes`) and the node's systemd journal, labelled with namespace,
- * pod, container and node, pushed to Loki.
+ * pod, container and node, pushed to Loki. The journal is read where journald keeps it:
+ * /var/log/journal when persistent, /run/log/journal otherwise (both mounted).
  */
 export function alloyConfig(): string {
   return `discovery.kubernetes "pods" {
@@ -62,7 +63,6 @@ loki.relabel "journal" {
 }
 
 loki.source.journal "node" {
-  path          = "/var/log/journal"
   relabel_rules = loki.relabel.journal.rules
   labels        = { job = "journal", node = sys.env("NODE_NAME") }
   forward_to    = [loki.write.default.receiver]
@@ -172,10 +172,16 @@ export function observabilityManifests(ctx: RenderContext): K8sObject[] {
         backend: { replicas: 0 },
       }),
       helmChart('alloy', CHARTS.alloy, {
-        controller: { type: 'daemonset' },
+        controller: {
+          type: 'daemonset',
+          volumes: { extra: [{ name: 'run-journal', hostPath: { path: '/run/log/journal' } }] },
+        },
         alloy: {
           configMap: { create: true, content: alloyConfig() },
-          mounts: { varlog: true },
+          mounts: {
+            varlog: true,
+            extra: [{ name: 'run-journal', mountPath: '/run/log/journal', readOnly: true }],
+          },
           // The node the pod runs on: Alloy reads only its own node's pods and journal.
           extraEnv: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
         },
