@@ -96,6 +96,17 @@ export function hardwareDashboard(): Dashboard {
         ],
       }),
       timeseries({
+        title: 'Age of each cluster node’s newest disk report',
+        description: 'Deployed nodes report their disks hourly; a rising line is a node agent that stopped.',
+        unit: 's',
+        queries: [
+          {
+            expr: `time() - max by (rack, hostname, cluster, node) (ingot_disk_report_timestamp_seconds{node!="",${sel}})`,
+            legend: '{{cluster}} {{node}}',
+          },
+        ],
+      }),
+      timeseries({
         title: 'Disk temperature and NVMe endurance used',
         unit: 'short',
         queries: [
