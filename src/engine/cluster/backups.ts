@@ -79,6 +79,7 @@ export class BackupService {
   readonly #running = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
+  #again = false;
 
   constructor(o: BackupServiceOptions) {
     this.#o = {
@@ -109,10 +110,19 @@ export class BackupService {
 
   /** Looks at schedules and claims backups now (after a create). */
   nudge(): void {
-    this.#ticking ??= this.tick()
+    if (this.#ticking) {
+      // A round is under way: run one more after it, so a create is never left for the timer.
+      this.#again = true;
+      return;
+    }
+    this.#ticking = this.tick()
       .catch(() => undefined)
       .finally(() => {
         this.#ticking = null;
+        if (this.#again && this.#timer) {
+          this.#again = false;
+          this.nudge();
+        }
       });
   }
 

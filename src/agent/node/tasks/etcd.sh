@@ -16,7 +16,8 @@ task_file_url() { printf '%s/agent/v1/tasks/%s/file' "$URL" "$T_ID"; }
 do_etcd_snapshot() {
   case "$T_MAX_BYTES" in '' | *[!0-9]*) die "the task has no size limit (T_MAX_BYTES)" ;; esac
   umask 077
-  snap=/var/lib/ingot-etcd-snapshot-$T_ID.db
+  snap=${INGOT_ROOT:-}/var/lib/ingot-etcd-snapshot-$T_ID.db
+  mkdir -p "${snap%/*}"
   trap 'rm -f "$snap" "$snap.part"' EXIT
   rm -f "$snap" "$snap.part"
   progress "etcdctl snapshot save of the local member"
