@@ -3,9 +3,11 @@
  * stores, two BackupServices, as two `ingot serve` on one database): a due slot of the Cluster
  * file's schedule becomes exactly one backup and one node agent task, whichever region looks
  * first; a backup no node agent takes up fails with the reason on the cluster's timeline; and
- * retention removes the files and listings of the backups past `retention`.
+ * retention removes the files and listings of the backups past `retention`; a damaged file is
+ * refused for a restore.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,5 +136,12 @@ describe('etcd backup schedules on one PostgreSQL shared by two regions', () => 
       (await a.backups.list(clusterId)).filter((x) => x.state === 'done').map((x) => x.id),
       [ids[2], ids[1]],
     );
+    // A kept file whose bytes no longer match its record is refused for a restore.
+    const kept = `etcd-snapshots/sched/${ids[2]}.db`;
+    assert.equal(
+      (await r.target.read(kept, createHash('sha256').update('snapshot 2').digest('hex'))).toString(),
+      'snapshot 2',
+    );
+    await assert.rejects(r.target.read(kept, 'a'.repeat(64)), /is damaged; restore another backup/);
   });
 });

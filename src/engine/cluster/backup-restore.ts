@@ -8,8 +8,6 @@
  * Not yet a durable operation: it runs in the request's region, one per cluster at a time in that
  * region; a region that stops mid-restore leaves the procedure where it was (docs/day2.md).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BackupState } from '../../core/backup.ts';
 import { ClusterState } from '../../core/cluster-lifecycle.ts';
@@ -60,12 +58,7 @@ export async function restoreBackup(
   const ev = (type: string, level: 'info' | 'warning', message: string, data: Record<string, unknown> = {}) =>
     store.appendEvents([{ type, level, actor, clusterId: c.id, message, data: { backup: id, ...data } }]);
   try {
-    const data = await readFile(join(o.backups.artifactsDir, b.location)).catch(() => null);
-    if (!data)
-      throw new IngotError(
-        ErrorCode.Conflict,
-        `backup ${id}: its file ${b.location} is gone from the artifact store`,
-      );
+    const data = await o.backups.target.read(b.location, b.sha256);
     const cps = controlPlanes(c);
     await ev(
       'cluster.restore.started',

@@ -1,29 +1,8 @@
-/**
- * etcd backups of running clusters, run by each region (docs/day2.md "Backups"):
- *
- * - **create** records a manual backup; the **scheduler** records one per due slot of the
- *   Cluster file's `spec.backups.etcd.schedule` (clusters without `s3`: with it, the in-cluster
- *   CronJob uploads to S3 instead). A slot is inserted once per cluster (a unique key), so two
- *   regions on one PostgreSQL never take two snapshots for it.
- * - **run**: a region claims a backup under a lease (another takes it over when that region
- *   stops), asks a control plane's node agent for the `etcd-snapshot` task — which uploads the
- *   file to the rack into the artifacts dir —, then checks the stored file's size and SHA-256
- *   against what the node measured, and records it.
- * - **retention**: after each good backup, core's `retentionVictims` (keep N, max age, never the
- *   newest) decides which files go; their records stay, marked deleted.
- *
- * Every step is on the cluster's timeline (`cluster.backup.*`).
- */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AgentTask } from '../../core/agent-protocol.ts';
 import {
   type Backup,
   BackupState,
   BackupTrigger,
-  backupArtifact,
   dueBackupSlot,
   retentionVictims,
 } from '../../core/backup.ts';
@@ -37,6 +16,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Backups } from '../../cluster/spec/types.ts';
 import type { Store } from '../../store/store.ts';
 import { runNodeTask, type TaskWaitOptions } from './agent-shell.ts';
+import { ArtifactStoreTarget, type BackupTarget } from './backup-target.ts';
 
 export interface BackupServiceOptions {
   store: Store;
@@ -52,6 +32,8 @@ export interface BackupServiceOptions {
   maxBytes?: number;
   wait?: TaskWaitOptions;
   now?: () => number;
+  /** Where backups are kept. @default the artifact store (ArtifactStoreTarget) */
+  target?: BackupTarget;
 }
 
 /** The control planes of a cluster (stacked etcd members), the init node first. */
@@ -68,14 +50,9 @@ export function regionBackups(c: Cluster): NonNullable<Backups['etcd']> | null {
   return b && !b.s3 ? b : null;
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 export class BackupService {
-  readonly #o: Required<Omit<BackupServiceOptions, 'wait'>> & { wait: TaskWaitOptions };
+  readonly #o: Required<Omit<BackupServiceOptions, 'wait' | 'target'>> & { wait: TaskWaitOptions };
+  readonly target: BackupTarget;
   readonly #running = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
@@ -90,6 +67,7 @@ export class BackupService {
       wait: {},
       ...o,
     };
+    this.target = o.target ?? new ArtifactStoreTarget(o.artifactsDir);
   }
 
   get artifactsDir(): string {
@@ -232,8 +210,7 @@ export class BackupService {
       data: { backup: b.id, ...data },
     });
     const node = controlPlanes(c)[0];
-    const location = backupArtifact(c.name, b.id);
-    const file = join(this.#o.artifactsDir, location);
+    const upload = this.target.uploadPath(c.name, b.id);
     try {
       if (!node) throw new IngotError(ErrorCode.Config, `cluster ${c.name} has no control plane to snapshot`);
       const m = c.members.find((x) => x.hostname === node)!;
@@ -247,22 +224,14 @@ export class BackupService {
             machineId: m.machineId,
             jobId: b.id,
             name: AgentTask.EtcdSnapshot,
-            params: { artifact: location, maxBytes: this.#o.maxBytes },
+            params: { artifact: upload, maxBytes: this.#o.maxBytes },
             what: `etcd backup ${b.id} on ${node}`,
           },
           this.#o.wait,
         ),
       );
       // The region checks what the rack stored against what the node measured.
-      const st = await stat(file).catch(() => null);
-      if (!st)
-        throw new IngotError(ErrorCode.StepFailed, `the snapshot is not in the artifact store (${location})`);
-      const sum = await fileSha256(file);
-      if (st.size !== r.bytes || sum !== r.sha256)
-        throw new IngotError(
-          ErrorCode.StepFailed,
-          `the stored snapshot has ${st.size} bytes and sha256 ${sum}; the node measured ${r.bytes} bytes, sha256 ${r.sha256}`,
-        );
+      const location = await this.target.keep(upload, r);
       const done = await store.backups.finish(
         b.id,
         this.#o.owner,
@@ -299,7 +268,7 @@ export class BackupService {
         ],
       );
       // Only the region that still held the backup removes what its failure left.
-      if (ended) await rm(file, { force: true });
+      if (ended) await this.target.remove(upload);
     }
   }
 
@@ -326,9 +295,7 @@ export class BackupService {
       })),
     );
     // The record first, then the file: a listed backup always has its file.
-    for (const v of victims)
-      if (gone.includes(v.id) && v.location)
-        await rm(join(this.#o.artifactsDir, v.location), { force: true });
+    for (const v of victims) if (gone.includes(v.id) && v.location) await this.target.remove(v.location);
     return gone;
   }
 }
