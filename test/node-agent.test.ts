@@ -19,9 +19,12 @@ import type { Machine } from '../src/core/machine.ts';
 import type { AgentResult } from '../src/engine/agent-port.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
+import { checkEtcdSnapshotResult, execStdout } from '../src/core/etcd-backup-protocol.ts';
+import { runNodeTask } from '../src/engine/cluster/agent-shell.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { healthMetrics } from '../src/health/metrics.ts';
 import { type Harness, machine, request, startHarness } from './support/boot-http.ts';
+import { createHash } from 'node:crypto';
 import { startContainerd, type TestContainerd } from './support/containerd.ts';
 import { eventually } from './support/region.ts';
 
@@ -442,5 +445,139 @@ describe('the node agent on a deployed machine', () => {
       /serial_number/,
       'a disk without a serial is skipped with its reason',
     );
+  });
+
+  it('takes an etcd snapshot with etcdctl and uploads it to the rack: stored with the checksum the node measured', async () => {
+    const n = await deployedNode();
+    // etcdctl as the node's own: `snapshot save` writes a file, `snapshot status` describes it.
+    const bin = join(dir, `node${seq}`, 'bin');
+    writeFileSync(
+      join(bin, 'etcdctl'),
+      script(
+        'for a in "$@"; do last=$a; done',
+        'case "$*" in',
+        '  *"snapshot save"*) head -c 300000 /dev/urandom >"$last" ;;',
+        '  *"snapshot status"*) echo \'{"hash":3141,"revision":77,"totalKey":912,"totalSize":300000}\' ;;',
+        'esac',
+      ),
+      { mode: 0o755 },
+    );
+    const artifact = `etcd-snapshots/c1/bk-${seq}.db`;
+    const r = checkEtcdSnapshotResult(
+      await runNodeTask(
+        h.store,
+        {
+          machineId: n.m.id,
+          jobId: `bk-test-${seq}`,
+          name: 'etcd-snapshot',
+          params: { artifact, maxBytes: 10 ** 6 },
+          what: 'snapshot',
+        },
+        { pollMs: 50, pickupMs: 30_000 },
+      ),
+    );
+    const stored = readFileSync(join(h.artifacts, artifact));
+    assert.equal(stored.length, 300_000);
+    assert.deepEqual(r, {
+      sha256: createHash('sha256').update(stored).digest('hex'),
+      bytes: 300_000,
+      revision: 77,
+      totalKeys: 912,
+      hash: 3141,
+    });
+    assert.deepEqual(
+      readdirSync(join(dir, `node${seq}`, 'var/lib')).filter((f) => f.startsWith('ingot-etcd-snapshot-')),
+      [],
+      'the node keeps no copy',
+    );
+    // A snapshot over the region's limit is refused on the node, before any upload.
+    await assert.rejects(
+      runNodeTask(
+        h.store,
+        {
+          machineId: n.m.id,
+          jobId: `bk-test-big-${seq}`,
+          name: 'etcd-snapshot',
+          params: { artifact: `etcd-snapshots/c1/big-${seq}.db`, maxBytes: 1000 },
+          what: 'snapshot',
+        },
+        { pollMs: 50, pickupMs: 30_000 },
+      ),
+      /the snapshot is 300000 bytes, over the region's limit of 1000/,
+    );
+    // The rack's artifacts route never serves a snapshot, however the path is spelt.
+    for (const p of [artifact, artifact.replace('etcd-', 'etcd%2D'), `./${artifact}`])
+      assert.equal((await request(`${h.http.secureUrl}/artifacts/${p}`)).status, 404, p);
+  });
+
+  it('runs a node-exec with a file fetched from the rack first, returns its stdout, and says why one failed', async () => {
+    const n = await deployedNode();
+    const artifact = `etcd-snapshots/.staging/x-${seq}`;
+    mkdirSync(join(h.artifacts, 'etcd-snapshots/.staging'), { recursive: true });
+    writeFileSync(join(h.artifacts, artifact), 'restored bytes\n');
+    const target = join(dir, `node${seq}`, 'restore.db');
+    const out = execStdout(
+      await runNodeTask(
+        h.store,
+        {
+          machineId: n.m.id,
+          jobId: `rs-test-${seq}.1`,
+          name: 'node-exec',
+          params: { script: `sha256sum ${target} | cut -c1-64; cat ${target}`, fetch: target, artifact },
+          what: 'exec',
+        },
+        { pollMs: 50, pickupMs: 30_000 },
+      ),
+    );
+    assert.equal(out, `${createHash('sha256').update('restored bytes\n').digest('hex')}\nrestored bytes\n`);
+    await assert.rejects(
+      runNodeTask(
+        h.store,
+        {
+          machineId: n.m.id,
+          jobId: `rs-test-${seq}.2`,
+          name: 'node-exec',
+          params: { script: 'echo half; echo "no such member" >&2; exit 3' },
+          what: 'exec',
+        },
+        { pollMs: 50, pickupMs: 30_000 },
+      ),
+      /exec: exited with status 3: no such member/,
+    );
+  });
+
+  it('takes a task file upload only from the task’s machine while it runs, bounded, and only with a matching checksum', async () => {
+    const n = await deployedNode({ env: { INGOT_RETRY_S: '3600' } });
+    // The agent is polling; a task it never sees (another machine's job name) stands for one it runs.
+    const row = await h.store.ensureAgentTask({
+      machineId: n.m.id,
+      jobId: `bk-manual-${seq}`,
+      name: 'etcd-snapshot',
+      params: { artifact: `etcd-snapshots/c1/manual-${seq}.db`, maxBytes: 10 },
+    });
+    n.agent.kill('SIGKILL');
+    const ip = `127.0.0.${10 + seq}`;
+    const url = `${h.http.secureUrl}/agent/v1/tasks/${row.id}/file`;
+    const put = (body: string, sum: string, token = n.token) =>
+      request(url, {
+        method: 'PUT',
+        from: ip,
+        body,
+        headers: { authorization: `Bearer ${token}`, 'x-ingot-sha256': sum },
+      });
+    const sum = (s: string) => createHash('sha256').update(s).digest('hex');
+    assert.equal((await put('snapshot', sum('snapshot'))).status, 404, 'a pending task takes no file');
+    await h.store.updateAgentTask(row.id, { status: 'running' }, []);
+    assert.equal((await put('snapshot', sum('other'))).status, 409, 'a checksum that does not match');
+    assert.equal((await put('0123456789ab', sum('0123456789ab'))).status, 413, 'over maxBytes');
+    assert.equal((await put('snapshot', 'nope')).status, 400);
+    assert.equal((await put('snapshot', sum('snapshot'), newBootToken())).status, 403, 'an unknown token');
+    assert.deepEqual(
+      readdirSync(join(h.artifacts, 'etcd-snapshots/c1')).filter((f) => f.startsWith(`manual-${seq}`)),
+      [],
+    );
+    const ok = await put('snapshot', sum('snapshot'));
+    assert.equal(ok.status, 200, ok.body.toString());
+    assert.equal(readFileSync(join(h.artifacts, `etcd-snapshots/c1/manual-${seq}.db`), 'utf8'), 'snapshot');
   });
 });

@@ -33,6 +33,7 @@ import { hashToken, newTokenSecret } from './auth.ts';
 import { type PowerSampler, startPowerSampler } from './power-sampler.ts';
 import { SensorCache, sensorReader } from './routes/sensors.ts';
 import { buildServer } from './server.ts';
+import { BackupService } from '../engine/cluster/backups.ts';
 
 export interface RegionOptions {
   dataDir: string;
@@ -73,11 +74,14 @@ export interface RegionOptions {
   powerSampleMs?: number;
   /** How often every machine's BMC sensors and SEL are polled for its health history; 0 turns it off. @default 5 minutes */
   healthPollMs?: number;
+  /** How often etcd backup schedules are looked at and backups claimed (engine/cluster/backups.ts). @default 15 s */
+  backupTickMs?: number;
 }
 
 export interface Region {
   readonly store: SqlStore;
   readonly engine: Engine;
+  readonly backups: BackupService;
   readonly app: FastifyInstance;
   /** `https://HOST:PORT`, or `http://` when serving plain HTTP. */
   readonly url: string;
@@ -147,6 +151,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const simulatedKube = o.simulatedKube ?? new FakeKube();
   // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
   const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
+  const clusterKube = o.kube ?? regionKube(simulatedKube, new KubeClient());
   const engine = new Engine({
     bmcs,
     store,
@@ -160,7 +165,13 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
-    cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
+    cluster: { kube: clusterKube, limits: o.clusterLimits },
+  });
+  const backups = new BackupService({
+    store,
+    artifactsDir: defaultArtifactsDir(o.dataDir),
+    owner: engine.owner,
+    tickMs: o.backupTickMs,
   });
   const sensorCache = new SensorCache();
   const app = await buildServer({
@@ -168,6 +179,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     engine,
     metrics,
     sensorCache,
+    backups: { service: backups, kube: clusterKube },
     logger,
     dataDir: o.dataDir,
     sources: { allowPrivate: o.allowPrivateSources },
@@ -188,6 +200,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     );
   }
   engine.start();
+  backups.start();
   const sampleMs = o.powerSampleMs ?? 15 * 60_000;
   const powerSampler =
     sampleMs > 0
@@ -218,6 +231,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   return {
     store,
     engine,
+    backups,
     app,
     url,
     tls,
@@ -229,6 +243,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
       stopped = true;
       powerSampler?.stop();
       await healthPoller?.stop();
+      await backups.stop();
       await engine.stop();
       await app.close();
       await store.close();

@@ -23,6 +23,9 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { registerSecurityHeaders } from './headers.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
+import { clusterBackupRoutes } from './routes/cluster-backups.ts';
+import type { BackupService } from '../engine/cluster/backups.ts';
+import type { KubePort } from '../kube/port.ts';
 import { clusterNodeRoutes } from './routes/cluster-nodes.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
@@ -54,6 +57,8 @@ export interface ServerDeps {
   tls?: ServerTls;
   /** Sensor reads shared with the region's power sampler. */
   sensorCache?: SensorCache;
+  /** etcd backups of clusters (routes only when given). */
+  backups?: { service: BackupService; kube?: KubePort };
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -174,6 +179,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
       await v1.register(clusterNodeRoutes(deps.engine));
+      if (deps.backups)
+        await v1.register(clusterBackupRoutes(deps.store, deps.backups.service, deps.backups.kube));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(healthRoutes(deps.store));
       await v1.register(costRoutes(deps.store, { kube: deps.engine.kube }));

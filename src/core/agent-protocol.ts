@@ -14,6 +14,7 @@
 import { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode } from './action-params.ts';
 import { ErrorCode, IngotError } from './errors.ts';
 import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from './image.ts';
+import type { EtcdSnapshotParams, NodeExecParams } from './etcd-backup-protocol.ts';
 import { type Cpu, type Disk, type Nic, normalizeMac } from './machine.ts';
 
 export const AgentTask = {
@@ -31,6 +32,17 @@ export const AgentTask = {
    * `BootstrapResult`.
    */
   Bootstrap: 'bootstrap',
+  /**
+   * Node agent, control plane: `etcdctl snapshot save` of the local member, uploaded to the rack
+   * (`PUT /agent/v1/tasks/<id>/file`). Parameters `EtcdSnapshotParams`; result checked by
+   * `checkEtcdSnapshotResult` (etcd-backup-protocol.ts).
+   */
+  EtcdSnapshot: 'etcd-snapshot',
+  /**
+   * Node agent: one shell script as root, its stdout returned (the region's NodeShell on a
+   * deployed node: an etcd restore's steps). Parameters `NodeExecParams`.
+   */
+  NodeExec: 'node-exec',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -52,7 +64,11 @@ export const OS_BOOTED_EVENT = 'agent.os-booted';
 export const RACK_ANSWERED: readonly AgentTask[] = [AgentTask.Hello, AgentTask.OsBooted];
 
 /** Tasks the node agent of a deployed kubernetes-node OS runs; the ephemeral agent never sees them. */
-export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap];
+export const NODE_TASKS: readonly AgentTask[] = [
+  AgentTask.Bootstrap,
+  AgentTask.EtcdSnapshot,
+  AgentTask.NodeExec,
+];
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
 
@@ -148,7 +164,13 @@ export function isImageSpec(v: unknown): v is ImageSpec {
   );
 }
 
-type AnyParam = keyof (InventoryParams & TestsParams & WipeParams & WriteImageParams & BootstrapParams);
+type AnyParam = keyof (InventoryParams &
+  TestsParams &
+  WipeParams &
+  WriteImageParams &
+  BootstrapParams &
+  EtcdSnapshotParams &
+  NodeExecParams);
 
 /**
  * The shell variable each parameter reaches the agent as (`T_LLDP_SECONDS='35'`): the task is
@@ -174,6 +196,8 @@ export const PARAM_ENV: Readonly<Record<AnyParam, string | null>> = {
   networkConfig: 'T_NETWORK_CONFIG',
   role: 'T_ROLE',
   script: 'T_SCRIPT',
+  maxBytes: 'T_MAX_BYTES',
+  fetch: 'T_FETCH',
 };
 
 /** Variables the rack adds: the task's id and name, and for write-image where to go next. */

@@ -66,17 +66,24 @@ export async function getAgentTask(db: Db, id: string): Promise<AgentTaskRow | n
  * The oldest unfinished task of the machine's active job (queued or running), leaving out
  * `exclude` (tasks another party answers, like `os-booted`).
  */
+/** How long a task outside a job (a backup's, a restore's) may wait to be handed out. */
+export const OPERATION_TASK_TTL_MS = 10 * 60_000;
+
 export async function nextAgentTask(
   db: Db,
   machineId: string,
   exclude: readonly string[] = [],
 ): Promise<AgentTaskRow | null> {
   const not = exclude.length ? `AND t.name NOT IN (${placeholders(exclude.length)})` : '';
+  // A task of a job goes out while its job is active; one of a region operation outside the jobs
+  // (an etcd backup or restore: its job_id is the operation's id) only while it is fresh, so a
+  // step a stopped region left behind never runs late.
   const rows = await db.query(
-    `SELECT t.* FROM agent_tasks t JOIN jobs j ON j.id = t.job_id
-      WHERE t.machine_id = ? AND t.status IN ('pending', 'running') AND j.status IN ('queued', 'running') ${not}
+    `SELECT t.* FROM agent_tasks t LEFT JOIN jobs j ON j.id = t.job_id
+      WHERE t.machine_id = ? AND t.status IN ('pending', 'running')
+        AND (j.status IN ('queued', 'running') OR (j.id IS NULL AND t.created_at > ?)) ${not}
       ORDER BY t.created_at, t.id LIMIT 1`,
-    [machineId, ...exclude],
+    [machineId, Date.now() - OPERATION_TASK_TTL_MS, ...exclude],
   );
   return rows.length ? agentTaskFromRow(rows[0]) : null;
 }

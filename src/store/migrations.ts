@@ -5,6 +5,7 @@
  * Never edit a migration that has shipped: add a new one.
  */
 import type { Db, Dialect } from './db.ts';
+import { BACKUPS_MIGRATION } from './migration-backups.ts';
 import { HEALTH_MIGRATION } from './migration-health.ts';
 
 export interface Migration {
@@ -354,6 +355,7 @@ CREATE INDEX power_readings_at ON power_readings (at);
 `,
   },
   HEALTH_MIGRATION,
+  BACKUPS_MIGRATION,
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

@@ -19,6 +19,7 @@ import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
 import * as power from './power-readings-sql.ts';
 import type { PowerAverage } from './power-readings-sql.ts';
+import { type BackupStore, backupStore } from './backups-sql.ts';
 import * as health from './health-sql.ts';
 import type { HealthLabels } from './health-sql.ts';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
@@ -62,6 +63,7 @@ import * as tokens from './tokens-sql.ts';
 
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
+  readonly backups: BackupStore;
   readonly #db: Db;
   readonly #box: SecretBox;
 
@@ -69,6 +71,7 @@ export class SqlStore implements Store {
     this.#db = db;
     this.#box = box;
     this.kind = db.dialect;
+    this.backups = backupStore(db);
   }
 
   /** For tests and benchmarks that need raw SQL access (never used by the region itself). */

@@ -12,6 +12,7 @@ import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { PowerAverage } from './power-readings-sql.ts';
+import type { BackupStore } from './backups-sql.ts';
 import type { HealthLabels } from './health-sql.ts';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type {
@@ -46,6 +47,8 @@ export type * from './types.ts';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** etcd backups of clusters (backups-sql.ts, migration 14). */
+  readonly backups: BackupStore;
   close(): Promise<void>;
 
   // machines

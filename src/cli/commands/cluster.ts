@@ -14,6 +14,7 @@ import { type Inventory, parseInventory } from '../../cluster/inventory.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ctx } from '../context.ts';
 import { registerClusterLifecycle } from './cluster-lifecycle.ts';
+import { registerClusterBackup } from './cluster-backup.ts';
 import { registerClusterNodes } from './cluster-nodes.ts';
 import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
@@ -121,4 +122,5 @@ export function registerClusterCommand(program: Command): void {
 
   registerClusterLifecycle(cluster);
   registerClusterNodes(cluster);
+  registerClusterBackup(cluster);
 }

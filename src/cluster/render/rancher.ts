@@ -41,10 +41,12 @@ function serverUrl(ctx: RenderContext, node: PlannedNode): string | undefined {
 function etcdSnapshots(ctx: RenderContext): Record<string, unknown> {
   const b = ctx.spec.spec.backups.etcd;
   if (!b) return {};
+  const local = { 'etcd-snapshot-schedule-cron': b.schedule, 'etcd-snapshot-retention': b.retention };
+  // Without s3, k3s and RKE2 keep their snapshots on the servers' disks.
+  if (!b.s3) return local;
   const endpoint = b.s3.endpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
   return {
-    'etcd-snapshot-schedule-cron': b.schedule,
-    'etcd-snapshot-retention': b.retention,
+    ...local,
     'etcd-s3': true,
     'etcd-s3-endpoint': endpoint,
     ...(b.s3.endpoint.startsWith('http://') ? { 'etcd-s3-insecure': true } : {}),

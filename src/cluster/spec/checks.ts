@@ -1,3 +1,4 @@
+import { parseCron } from '../../core/cron.ts';
 import { parseIpv4 } from '../../core/subnet.ts';
 import { type AnyCidr, overlaps, parseAnyCidr, parseIpv4Span } from './cidr.ts';
 import type { Problem } from './problems.ts';
@@ -59,10 +60,14 @@ export function checkCluster(c: ClusterSpec): Problem[] {
     }
   }
   const b = s.backups.etcd;
-  if (b && b.schedule.trim().split(/\s+/).length !== 5) {
-    add('spec.backups.etcd.schedule', `"${b.schedule}" is not a 5-field cron schedule, e.g. "0 */6 * * *"`);
+  if (b) {
+    try {
+      parseCron(b.schedule, 'spec.backups.etcd.schedule');
+    } catch (e) {
+      add('spec.backups.etcd.schedule', (e as Error).message.replace(/^spec\.backups\.etcd\.schedule: /, ''));
+    }
   }
-  if (b && !/^https?:\/\/[^\s/]+/.test(b.s3.endpoint) && !DNS_NAME.test(b.s3.endpoint.split(':')[0])) {
+  if (b?.s3 && !/^https?:\/\/[^\s/]+/.test(b.s3.endpoint) && !DNS_NAME.test(b.s3.endpoint.split(':')[0])) {
     add('spec.backups.etcd.s3.endpoint', `"${b.s3.endpoint}" is not a host name or URL`);
   }
   if (s.gitops.provider !== 'none' && !/^(https:\/\/|ssh:\/\/|git@)/.test(s.gitops.repository)) {

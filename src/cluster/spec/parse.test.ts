@@ -127,6 +127,18 @@ describe('Cluster file validation', () => {
     assert.equal(noPeers[0].path, 'spec.networking.metallb.pools[0].advertisement');
   });
 
+  it('gives Ingot’s own etcd backups defaults without s3, and names a bad schedule or retention', () => {
+    const c = cluster({ backups: { etcd: {} } });
+    assert.deepEqual(c.spec.backups.etcd, { schedule: '0 */6 * * *', retention: 28, maxAgeDays: 0 });
+    const found = problems(() =>
+      cluster({ backups: { etcd: { schedule: '0 */6 * * mondays', retention: 0, maxAgeDays: -1 } } }),
+    );
+    const at = (path: string) => found.find((p) => p.path === path)?.message ?? '';
+    assert.match(at('spec.backups.etcd.schedule'), /day of week field "mondays" has "mondays", not a number/);
+    assert.match(at('spec.backups.etcd.retention'), />= 1/);
+    assert.match(at('spec.backups.etcd.maxAgeDays'), />= 0/);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const found = problems(() => parseClusterFile('apiVersion: ingot.dev/v1alpha1\nkind: [Cluster\n'));
     assert.match(found[0].path, /^line \d+$/);

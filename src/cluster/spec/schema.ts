@@ -285,8 +285,24 @@ export const clusterSchema: Schema = {
           {
             etcd: obj(
               {
-                schedule: str({ default: '0 */6 * * *', description: 'Cron schedule (5 fields)' }),
-                retention: int({ minimum: 1, default: 28, description: 'Snapshots kept' }),
+                schedule: str({
+                  default: '0 */6 * * *',
+                  maxLength: 200,
+                  description:
+                    'Cron schedule (5 fields, UTC) of the snapshots: the region takes them into its artifact store (without s3), or the in-cluster CronJob uploads them (with s3)',
+                }),
+                retention: int({
+                  minimum: 1,
+                  maximum: 1000,
+                  default: 28,
+                  description: 'Snapshots kept (the newest)',
+                }),
+                maxAgeDays: int({
+                  minimum: 0,
+                  maximum: 3650,
+                  default: 0,
+                  description: 'Snapshots older than this are removed, except the newest (0: no age limit)',
+                }),
                 s3: obj(
                   {
                     endpoint: str(),
@@ -299,7 +315,7 @@ export const clusterSchema: Schema = {
                   { required: ['endpoint', 'bucket', 'accessKey', 'secretKey'] },
                 ),
               },
-              { required: ['s3'] },
+              {},
             ),
           },
           { default: {} },

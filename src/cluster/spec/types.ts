@@ -184,9 +184,14 @@ export interface Security {
 
 export interface Backups {
   readonly etcd?: {
+    /** Five-field cron, UTC (src/core/cron.ts). */
     readonly schedule: string;
+    /** Snapshots kept (the newest). */
     readonly retention: number;
-    readonly s3: {
+    /** Snapshots older than this many days are removed, except the newest; 0: no age limit. */
+    readonly maxAgeDays: number;
+    /** Without it, the region takes the snapshots into its artifact store (docs/day2.md). */
+    readonly s3?: {
       readonly endpoint: string;
       readonly bucket: string;
       readonly region: string;

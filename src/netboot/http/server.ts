@@ -18,6 +18,7 @@ import { deployMetadataSource } from './agent-metadata.ts';
 import { agentNextTask, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
 import { bundleRoute } from './bundle-route.ts';
+import { agentTaskFile, isTaskFileUrl } from './agent-task-file.ts';
 import { ArtifactDir } from './artifacts.ts';
 import { bootScript } from './boot-script.ts';
 import type { BootContext, EphemeralImage } from './context.ts';
@@ -158,6 +159,9 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     const url = new URL(req.url ?? '/', 'http://boot');
     const p = url.pathname;
     const get = req.method === 'GET' || req.method === 'HEAD';
+    // etcd snapshots hold every Secret of a cluster: only their node task moves them.
+    if (p.startsWith('/artifacts/') && isTaskFileUrl(p.slice(11)))
+      return sendText(res, 404, `no route ${req.method} ${p}\n`);
     if (get && p.startsWith('/artifacts/'))
       return artifactRoute(req, res, url, ctx, ctx.artifacts, p.slice(11));
     if (get && p.startsWith('/ipxe/')) return artifactRoute(req, res, url, ctx, ctx.ipxe, p.slice(6));
@@ -171,6 +175,10 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
       return req.method === 'POST' ? agentNodeSmart(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (p === '/agent/v1/task')
       return req.method === 'GET' ? agentNextTask(req, res, url, ctx) : sendText(res, 405, 'use GET\n');
+    if (p.startsWith('/agent/v1/tasks/') && p.endsWith('/file'))
+      return req.method === 'PUT' || req.method === 'GET'
+        ? agentTaskFile(req, res, url, ctx)
+        : sendText(res, 405, 'use PUT or GET\n');
     if (p.startsWith('/agent/v1/tasks/'))
       return req.method === 'POST' ? agentReport(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (p === '/agent/v1/os-booted' || p.startsWith('/agent/v1/os-booted/'))

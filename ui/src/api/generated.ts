@@ -852,6 +852,217 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/backups": {
+    /** The cluster’s etcd backups, newest first (removed ones left out) */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: components["schemas"]["Backup"][];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /** Take an etcd snapshot on a control plane now, into the artifact store (202; follow it with GET) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              backup: components["schemas"]["Backup"];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/backups/{backup}": {
+    /** One etcd backup of the cluster */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The backup’s id (`bk-…`) */
+          backup: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              backup: components["schemas"]["Backup"];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/backups/{backup}/restore": {
+    /** Restore the cluster’s etcd from the backup on every control plane (everything written since is lost); answers when the API is back */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The backup’s id (`bk-…`) */
+          backup: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Seconds until the API answered again */
+              apiAfterSeconds: number;
+              backup: string;
+              controlPlanes: string[];
+              /** @description The old etcd data directories, kept (`node:path`) */
+              keptDataDirs: string[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/events": {
     /** A cluster’s timeline, oldest first (each member’s bootstrap is on its machine’s timeline too) */
     get: {
@@ -3330,6 +3541,24 @@ export type webhooks = Record<string, never>;
 
 export type components = {
   schemas: {
+    Backup: {
+      /** @description The cluster’s name */
+      cluster: string;
+      /** Format: date-time */
+      createdAt: string;
+      id: string;
+      location: string | null;
+      node: string | null;
+      reason: string;
+      revision: number | null;
+      sha256: string | null;
+      sizeBytes: number | null;
+      slot: string | null;
+      state: "pending" | "running" | "done" | "failed" | "deleted";
+      takenAt: string | null;
+      totalKeys: number | null;
+      trigger: "manual" | "schedule";
+    };
     Bundle: {
       arch: ("amd64" | "arm64") | null;
       createdAt: string;

@@ -9,7 +9,8 @@ import { type K8sObject, secretObject } from './helm.ts';
  */
 export function backupManifests(ctx: RenderContext): K8sObject[] {
   const b = ctx.spec.spec.backups.etcd;
-  if (!b || ctx.spec.spec.distribution !== 'kubeadm') return [];
+  // Without s3, the region takes the snapshots itself (src/engine/cluster/backups.ts).
+  if (!b?.s3 || ctx.spec.spec.distribution !== 'kubeadm') return [];
   const prefix = `s3://${b.s3.bucket}/${b.s3.folder ? `${b.s3.folder.replace(/\/$/, '')}/` : ''}`;
   const endpoint = /^https?:\/\//.test(b.s3.endpoint) ? b.s3.endpoint : `https://${b.s3.endpoint}`;
   const upload = [

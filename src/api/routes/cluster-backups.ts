@@ -1,0 +1,108 @@
+/**
+ * etcd backups of a cluster over HTTP (src/engine/cluster/backups.ts, backup-restore.ts):
+ * list them, take one now (202: it runs in the background; follow it with GET), and restore one
+ * — admin only, on the cluster's timeline with who asked; the request lasts as long as the
+ * restore (the API back up).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Backup } from '../../core/backup.ts';
+import type { KubePort } from '../../kube/port.ts';
+import { restoreBackup } from '../../engine/cluster/backup-restore.ts';
+import type { BackupService } from '../../engine/cluster/backups.ts';
+import type { Store } from '../../store/store.ts';
+import { actorOf } from '../auth.ts';
+import {
+  BackupList,
+  BackupResult,
+  ClusterBackupParams,
+  ClusterNameParams,
+  errorResponses,
+  RestoreResultT,
+} from '../schemas/index.ts';
+
+const tags = ['clusters'];
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function presentBackup(b: Backup, cluster: string) {
+  return {
+    id: b.id,
+    cluster,
+    trigger: b.trigger,
+    state: b.state,
+    reason: b.reason,
+    createdAt: new Date(b.createdAt).toISOString(),
+    takenAt: iso(b.takenAt),
+    slot: iso(b.slot),
+    node: b.node,
+    sizeBytes: b.sizeBytes,
+    sha256: b.sha256,
+    location: b.location,
+    revision: b.revision,
+    totalKeys: b.totalKeys,
+  };
+}
+
+export function clusterBackupRoutes(
+  store: Store,
+  backups: BackupService,
+  kube?: KubePort,
+): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/clusters/:name/backups', {
+      config: { role: 'viewer' },
+      schema: {
+        tags,
+        summary: 'The cluster’s etcd backups, newest first (removed ones left out)',
+        params: ClusterNameParams,
+        response: { 200: BackupList, ...errorResponses },
+      },
+      handler: async (req) => {
+        const { cluster, backups: list } = await backups.list(req.params.name);
+        return { items: list.map((b) => presentBackup(b, cluster.name)) };
+      },
+    });
+
+    app.get('/clusters/:name/backups/:backup', {
+      config: { role: 'viewer' },
+      schema: {
+        tags,
+        summary: 'One etcd backup of the cluster',
+        params: ClusterBackupParams,
+        response: { 200: BackupResult, ...errorResponses },
+      },
+      handler: async (req) => {
+        const { cluster, backup } = await backups.get(req.params.name, req.params.backup);
+        return { backup: presentBackup(backup, cluster.name) };
+      },
+    });
+
+    app.post('/clusters/:name/backups', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Take an etcd snapshot on a control plane now, into the artifact store (202; follow it with GET)',
+        params: ClusterNameParams,
+        response: { 202: BackupResult, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const b = await backups.create(req.params.name, actorOf(req));
+        const c = await store.getCluster(b.clusterId);
+        return reply.code(202).send({ backup: presentBackup(b, c.name) });
+      },
+    });
+
+    app.post('/clusters/:name/backups/:backup/restore', {
+      config: { role: 'admin' },
+      schema: {
+        tags,
+        summary:
+          'Restore the cluster’s etcd from the backup on every control plane (everything written since is lost); answers when the API is back',
+        params: ClusterBackupParams,
+        response: { 200: RestoreResultT, ...errorResponses },
+      },
+      handler: async (req) =>
+        restoreBackup({ store, backups, kube }, req.params.name, req.params.backup, actorOf(req)),
+    });
+  };
+}

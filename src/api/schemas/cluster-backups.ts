@@ -1,0 +1,45 @@
+/** etcd backups of a cluster (src/api/routes/cluster-backups.ts). */
+import { Type } from 'typebox';
+import { BACKUP_STATES, BACKUP_TRIGGERS } from '../../core/backup.ts';
+import { MAX, Nullable } from './common.ts';
+
+export const ClusterBackupParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The cluster’s name or id' }),
+  backup: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The backup’s id (`bk-…`)' }),
+});
+
+export const BackupT = Type.Object(
+  {
+    id: Type.String(),
+    cluster: Type.String({ description: 'The cluster’s name' }),
+    trigger: Type.Union(BACKUP_TRIGGERS.map((t) => Type.Literal(t))),
+    state: Type.Union(BACKUP_STATES.map((s) => Type.Literal(s))),
+    reason: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    takenAt: Nullable(Type.String({ format: 'date-time' })),
+    slot: Nullable(
+      Type.String({ format: 'date-time', description: 'The schedule slot (scheduled backups)' }),
+    ),
+    node: Nullable(Type.String({ description: 'The control plane it was taken on' })),
+    sizeBytes: Nullable(Type.Integer()),
+    sha256: Nullable(Type.String()),
+    location: Nullable(
+      Type.String({ description: 'Artifact store path (under the artifacts dir) or s3:// URL' }),
+    ),
+    revision: Nullable(Type.Integer({ description: 'etcd revision of the snapshot' })),
+    totalKeys: Nullable(Type.Integer()),
+  },
+  { $id: 'Backup' },
+);
+
+export const BackupList = Type.Object({ items: Type.Array(Type.Ref('Backup')) });
+export const BackupResult = Type.Object({ backup: Type.Ref('Backup') });
+
+export const RestoreResultT = Type.Object({
+  backup: Type.String(),
+  controlPlanes: Type.Array(Type.String()),
+  keptDataDirs: Type.Array(Type.String(), {
+    description: 'The old etcd data directories, kept (`node:path`)',
+  }),
+  apiAfterSeconds: Type.Number({ description: 'Seconds until the API answered again' }),
+});

@@ -1,0 +1,101 @@
+/**
+ * `ingot cluster backup ls|create|restore`: etcd backups of a running cluster (docs/day2.md
+ * "Backups"). `create` takes a snapshot on a control plane now (with `--wait`, until it is
+ * stored and checksummed); `restore` puts the cluster's etcd back to a backup on every control
+ * plane — everything written since is lost — and answers when the API is back (admin token).
+ */
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+import { ctx } from '../context.ts';
+import { ago, bytes, printData, table } from '../output.ts';
+
+interface BackupView {
+  id: string;
+  trigger: string;
+  state: string;
+  reason: string;
+  createdAt: string;
+  takenAt: string | null;
+  node: string | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  location: string | null;
+  revision: number | null;
+}
+
+const base = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/backups`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function registerClusterBackup(cluster: Command): void {
+  const backup = cluster.command('backup').description('etcd backups of a cluster: ls, create, restore');
+
+  backup
+    .command('ls <name>')
+    .description('the cluster’s etcd backups, newest first, with their SHA-256')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { client, format } = ctx(cmd);
+      const r = await client.get<{ items: BackupView[] }>(base(name));
+      if (printData(r, format)) return;
+      process.stdout.write(
+        `${table(
+          ['ID', 'TRIGGER', 'STATE', 'TAKEN', 'NODE', 'SIZE', 'REVISION', 'SHA256', 'REASON'],
+          r.items.map((b) => [
+            b.id,
+            b.trigger,
+            b.state,
+            b.takenAt ? ago(b.takenAt) : '-',
+            b.node ?? '-',
+            b.sizeBytes === null ? '-' : bytes(b.sizeBytes),
+            b.revision ?? '-',
+            b.sha256 ?? '-',
+            b.state === 'failed' ? b.reason : '',
+          ]),
+        )}\n`,
+      );
+    });
+
+  backup
+    .command('create <name>')
+    .description('take an etcd snapshot on a control plane now, into the region’s artifact store')
+    .option('--wait', 'wait until it is stored and checksummed (exit 1 if it failed)')
+    .option('--timeout <s>', 'how long --wait waits', (v) => Number(v), 600)
+    .action(async (name: string, o: { wait?: boolean; timeout: number }, cmd: Command) => {
+      if (!Number.isInteger(o.timeout) || o.timeout < 1 || o.timeout > 86_400)
+        throw invalid('--timeout', `${o.timeout} must be a whole number of seconds from 1 to 86400`);
+      const { client, format } = ctx(cmd);
+      let b = (await client.post<{ backup: BackupView }>(base(name), {})).backup;
+      const end = Date.now() + o.timeout * 1000;
+      while (o.wait && (b.state === 'pending' || b.state === 'running')) {
+        if (Date.now() > end)
+          throw invalid('--timeout', `backup ${b.id} is still ${b.state} after ${o.timeout} s`);
+        await sleep(1000);
+        b = (await client.get<{ backup: BackupView }>(`${base(name)}/${encodeURIComponent(b.id)}`)).backup;
+      }
+      if (!printData({ backup: b }, format))
+        process.stdout.write(
+          b.state === 'done'
+            ? `backup ${b.id} of ${name} taken on ${b.node}: ${bytes(b.sizeBytes ?? 0)}, revision ${b.revision}, sha256 ${b.sha256}, in ${b.location}\n`
+            : `backup ${b.id} of ${name} is ${b.state}${b.state === 'failed' ? `: ${b.reason}` : ` (\`ingot cluster backup ls ${name}\` follows it)`}\n`,
+        );
+      if (b.state === 'failed') process.exitCode = 1;
+    });
+
+  backup
+    .command('restore <name> <backup>')
+    .description(
+      'restore the cluster’s etcd from the backup on every control plane (everything written since is lost; admin)',
+    )
+    .action(async (name: string, id: string, _o: unknown, cmd: Command) => {
+      const { client, format } = ctx(cmd);
+      const r = await client.post<{
+        backup: string;
+        controlPlanes: string[];
+        apiAfterSeconds: number;
+        keptDataDirs: string[];
+      }>(`${base(name)}/${encodeURIComponent(id)}/restore`, {});
+      if (printData(r, format)) return;
+      process.stdout.write(
+        `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`,
+      );
+    });
+}

@@ -1,0 +1,194 @@
+/**
+ * etcd backups of a cluster Ingot created, on real Kubernetes 1.20.2 (a prepared 1+1 test bed
+ * as in test/cluster-testbed.test.ts: the real node agents phoning home to `ingot rack` in the
+ * bed's hub namespace, the region's real Kubernetes client). Every snapshot is the node agent's
+ * `etcd-snapshot` task on the control plane uploading to the rack; the restore is
+ * src/kube/etcd/restore.ts run through the node agents' `node-exec` tasks.
+ *
+ * - `ingot cluster backup create --wait`: listed with its checksum, the file in the artifact
+ *   store with that SHA-256, never served by the rack's artifacts route;
+ * - the restore drill: ConfigMap `before-backup` in the backup, then deleted and `after-backup`
+ *   created; `ingot cluster backup restore` → `before-backup` back, `after-backup` gone, both
+ *   nodes Ready, writes succeed; on the timeline with who asked;
+ * - retention (`retention: 2` in the Cluster file): a third backup removes the oldest's file and
+ *   record from the list.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  bedClusterFile,
+  type ClusterBed,
+  newClusterBed,
+  startClusterBed,
+  stopClusterBed,
+} from './support/cluster-bed.ts';
+import { NODE_IMAGE } from './support/cluster-seed.ts';
+import { runIngot } from './support/ingot-cli.ts';
+import { skipUnless } from './support/needs.ts';
+import { BED_NEEDS, bedName, eventually, reapStaleBeds, waitFor } from './support/testbed.ts';
+
+const CLUSTER = 'bkc';
+
+interface BackupView {
+  id: string;
+  state: string;
+  reason: string;
+  node: string | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  location: string | null;
+  revision: number | null;
+}
+
+describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots, the restore drill, retention', {
+  skip: skipUnless(BED_NEEDS),
+  timeout: 20 * 60_000,
+}, () => {
+  const cb: ClusterBed = newClusterBed(bedName('bk'));
+  let core: CoreV1Api;
+  const t0 = Date.now();
+  const lap = (what: string) =>
+    process.stderr.write(`${what}: +${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+
+  before(async () => {
+    await reapStaleBeds('bk');
+    await startClusterBed(cb);
+    lap('bed up, nodes commissioned');
+    const file = join(cb.root, 'cluster.yaml');
+    // A schedule that does not fire during the test (1 January); retention keeps 2.
+    writeFileSync(
+      file,
+      `${bedClusterFile(CLUSTER, cb.bed!)}  backups: { etcd: { schedule: '0 0 1 1 *', retention: 2 } }\n`,
+    );
+    const run = await runIngot(
+      ['cluster', 'create', '-f', file, '--image', NODE_IMAGE.name, '--wait', '--timeout', '1200'],
+      { env: cb.r!.cliEnv },
+    );
+    assert.equal(run.code, 0, `${run.err}\n${run.out}`);
+    const kc = await runIngot(['cluster', 'kubeconfig', CLUSTER, '-o', '-'], { env: cb.r!.cliEnv });
+    assert.equal(kc.code, 0, kc.err);
+    const k = new KubeConfig();
+    k.loadFromString(cb.kube!.rewrite(kc.out));
+    core = k.makeApiClient(CoreV1Api);
+    lap('cluster running');
+  });
+
+  after(async () => {
+    await stopClusterBed(cb);
+  });
+
+  const cli = (...args: string[]) => runIngot(args, { env: cb.r!.cliEnv });
+  const artifacts = () => join(cb.r!.dataDir, 'artifacts');
+  const list = async () => {
+    const r = await cli('cluster', 'backup', 'ls', CLUSTER, '-o', 'json');
+    assert.equal(r.code, 0, r.err);
+    return (JSON.parse(r.out) as { items: BackupView[] }).items;
+  };
+  const create = async (): Promise<BackupView> => {
+    const r = await cli('cluster', 'backup', 'create', CLUSTER, '--wait', '--timeout', '300', '-o', 'json');
+    assert.equal(r.code, 0, `${r.err}\n${r.out}`);
+    return (JSON.parse(r.out) as { backup: BackupView }).backup;
+  };
+  let first: BackupView;
+
+  it('takes a snapshot on the control plane through its node agent: listed with its checksum, the file in the artifact store', async () => {
+    await eventually(() =>
+      core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'before-backup' }, data: { at: 'before' } },
+      }),
+    );
+    first = await create();
+    lap('first backup done');
+    assert.equal(first.state, 'done', first.reason);
+    assert.equal(first.node, 'node1');
+    assert.ok((first.revision ?? 0) > 0);
+    assert.equal(first.location, `etcd-snapshots/${CLUSTER}/${first.id}.db`);
+    const data = readFileSync(join(artifacts(), first.location!));
+    assert.equal(data.length, first.sizeBytes);
+    assert.equal(createHash('sha256').update(data).digest('hex'), first.sha256);
+    const listed = (await list()).find((b) => b.id === first.id);
+    assert.equal(listed?.sha256, first.sha256);
+    // The node's copy is gone; the rack never serves snapshots on its artifacts route.
+    assert.equal(
+      existsSync(join(cb.root, cb.name, 'node1', `var-up/lib/ingot-etcd-snapshot-${first.id}.db`)),
+      false,
+    );
+    const hub = cb.bed!.endpoint.replace(/\.\d+$/, '.1');
+    const served = await fetch(`http://${hub}:8081/artifacts/${first.location}`).catch(() => null);
+    assert.ok(!served || served.status === 404, `the artifacts route served a snapshot (${served?.status})`);
+  });
+
+  it('restores the backup through the node agents: the ConfigMap of the backup is back, the later one gone, the cluster works on', async () => {
+    await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'before-backup' });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'after-backup' }, data: { at: 'after' } },
+    });
+    const t = Date.now();
+    const r = await cli('cluster', 'backup', 'restore', CLUSTER, first.id, '-o', 'json');
+    assert.equal(r.code, 0, `${r.err}\n${r.out}`);
+    const res = JSON.parse(r.out) as {
+      controlPlanes: string[];
+      apiAfterSeconds: number;
+      keptDataDirs: string[];
+    };
+    assert.deepEqual(res.controlPlanes, ['node1']);
+    lap(`restore answered (API after ${res.apiAfterSeconds} s)`);
+    const cm = await eventually(
+      () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-backup' }),
+      300_000,
+    );
+    process.stderr.write(
+      `restore: the restored data answered after ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
+    );
+    assert.equal(cm.data?.at, 'before');
+    await assert.rejects(
+      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-backup' }),
+      (e) => (e as { code?: number }).code === 404,
+    );
+    await waitFor(
+      async () =>
+        (await core.listNode()).items.every((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ),
+      180_000,
+      'both nodes Ready after the restore',
+    );
+    await eventually(() =>
+      core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
+    );
+    const ev = await cb.r!.api<{ type: string; actor: string }[]>(
+      'GET',
+      `/api/v1/clusters/${CLUSTER}/events?limit=1000`,
+    );
+    const types = ev.body.map((e) => e.type);
+    assert.ok(
+      types.includes('cluster.restore.started') && types.includes('cluster.restore.done'),
+      types.join(' '),
+    );
+    assert.equal(ev.body.find((e) => e.type === 'cluster.restore.started')?.actor, 'user:admin', 'who asked');
+  });
+
+  it('keeps the newest two backups (retention: 2): a third removes the oldest, file and listing', async () => {
+    const second = await create();
+    const third = await create();
+    lap('two more backups');
+    assert.equal(second.state, 'done', second.reason);
+    assert.equal(third.state, 'done', third.reason);
+    const ids = (await list()).map((b) => b.id);
+    assert.deepEqual(ids, [third.id, second.id]);
+    assert.equal(existsSync(join(artifacts(), first.location!)), false, 'the oldest file removed');
+    assert.equal(existsSync(join(artifacts(), third.location!)), true);
+    const gone = await cb.r!.api<{ backup: { state: string; reason: string } }>(
+      'GET',
+      `/api/v1/clusters/${CLUSTER}/backups/${first.id}`,
+    );
+    assert.equal(gone.body.backup.state, 'deleted');
+    assert.match(gone.body.backup.reason, /^retention: keep 2/);
+  });
+});
