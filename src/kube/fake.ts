@@ -76,6 +76,15 @@ export class FakeKube implements KubePort {
     this.cordoned.delete(node);
   }
 
+  async deleteNode(kubeconfig: string, node: string): Promise<boolean> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    this.cordoned.delete(node);
+    return this.nodes.get(kubeconfig)?.delete(node) ?? false;
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -102,5 +111,6 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     drain: (k, nodes) => pick(k).drain(k, nodes),
     drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
     uncordon: (k, node) => pick(k).uncordon(k, node),
+    deleteNode: (k, node) => pick(k).deleteNode(k, node),
   };
 }

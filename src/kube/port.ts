@@ -22,4 +22,6 @@ export interface KubePort {
   drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
   /** Makes the node schedulable again. */
   uncordon(kubeconfig: string, node: string): Promise<void>;
+  /** Deletes the Node object (a drained node leaving the cluster); false when it was not there. */
+  deleteNode(kubeconfig: string, node: string): Promise<boolean>;
 }
