@@ -87,7 +87,7 @@ export function registerClusterScale(cluster: Command): void {
         const workers = (c as unknown as ScaleView['cluster']).members.filter(
           (m) => m.role === 'worker',
         ).length;
-        process.stdout.write(`cluster ${name} ${c.state}: ${what} done; ${workers} workers\n`);
+        process.stdout.write(`cluster ${name} ${c.state}: ${what} done; workers: ${workers}\n`);
       },
     );
 }
