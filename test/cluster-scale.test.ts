@@ -23,6 +23,7 @@ import {
   stopClusterBed,
   type TimelineEvent,
 } from './support/cluster-bed.ts';
+import { readState } from '../src/lab/testbed/bed.ts';
 import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { skipUnless } from './support/needs.ts';
@@ -149,7 +150,8 @@ describe('cluster scale on the test bed: a spare ready machine joins a real 1+1 
         .join(' | ')}\n`,
     );
 
-    await importHttpd(cb.bed!, ['node2', 'node3']);
+    // The deploys booted the nodes again: their processes are the state file's now.
+    await importHttpd(readState(cb.root, cb.name)!, ['node2', 'node3']);
     const labels = { app: 'scale-web' };
     await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
       namespace: 'default',

@@ -77,7 +77,7 @@ export function registerClusterScale(cluster: Command): void {
           return;
         }
         // The scale's reason names what it adds and removes.
-        const what = r.cluster.stateReason.replace(/^scale requested by [^:]*: /, '');
+        const what = r.cluster.stateReason.replace(/^scale requested by \S+: /, '');
         if (!o.wait) {
           if (printData(r, format)) return;
           process.stdout.write(`cluster ${name} ${r.cluster.state}: ${what}\n`);
