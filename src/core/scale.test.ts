@@ -88,6 +88,7 @@ describe('control planes', () => {
       add: 1,
       remove: [],
     });
+    assert.deepEqual(decideScale(three, { controlPlanes: 3 }), { add: 0, remove: [] }, 'workers left as they are');
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 1 }));
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 4 }));
     assert.throws(

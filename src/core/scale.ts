@@ -79,7 +79,7 @@ export function decideScale(members: readonly ScaleMember[], req: ScaleRequest):
   }
   let target = req.workers;
   if (target === undefined) {
-    if (named.length === 0)
+    if (named.length === 0 && req.controlPlanes === undefined)
       throw invalid('workers', 'say how many workers the cluster should have, or which to remove');
     target = workers.length - named.length;
   }

@@ -59,7 +59,7 @@ export function registerClusterScale(cluster: Command): void {
       ) => {
         if (o.wipe !== 'quick' && o.wipe !== 'secure')
           throw invalid('--wipe', `"${o.wipe}" must be quick or secure`);
-        if (o.workers === undefined && o.remove.length === 0)
+        if (o.workers === undefined && o.remove.length === 0 && o.controlPlanes === undefined)
           throw invalid('--workers', 'say how many workers the cluster should have (or --remove NODE)');
         const { client, format } = ctx(cmd);
         const after = o.wait ? await lastEventId(client, name) : 0;
