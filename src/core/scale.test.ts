@@ -88,7 +88,11 @@ describe('control planes', () => {
       add: 1,
       remove: [],
     });
-    assert.deepEqual(decideScale(three, { controlPlanes: 3 }), { add: 0, remove: [] }, 'workers left as they are');
+    assert.deepEqual(
+      decideScale(three, { controlPlanes: 3 }),
+      { add: 0, remove: [] },
+      'workers left as they are',
+    );
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 1 }));
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 4 }));
     assert.throws(

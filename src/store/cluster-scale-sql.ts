@@ -6,17 +6,15 @@
  * released worker leaves the members when its machine is back in the pool.
  */
 import type { Cluster, ClusterMember } from '../core/cluster.ts';
-import { clusterOwner } from '../core/cluster.ts';
 import type { ClusterState } from '../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
 import { clusterTransitionEvent, writeClusterTransition } from './cluster-transitions-sql.ts';
-import { getCluster } from './clusters-sql.ts';
+import { allocateMembers, getCluster } from './clusters-sql.ts';
 import type { Db } from './db.ts';
-import { insertJob, transitionEvent, writeTransition } from './jobs-sql.ts';
-import { getMachineRow } from './machines-sql.ts';
-import { insertEvents, mapUniqueViolation, placeholders } from './sql-util.ts';
+import { insertJob } from './jobs-sql.ts';
+import { insertEvents, placeholders } from './sql-util.ts';
 import type { NewJob } from './types.ts';
 
 export interface ScaleClusterRequest {
@@ -47,33 +45,17 @@ export async function scaleCluster(
     }
     const { name } = await getCluster(t, req.clusterId);
     const events: NewEvent[] = [clusterTransitionEvent(move, req.actor, null)];
-    for (const m of req.add) {
-      const tr = {
-        machineId: m.machineId,
-        from: 'ready' as const,
-        to: 'allocated' as const,
-        reason: `allocated to cluster ${name} as ${m.role} (scale)`,
-        set: { owner: clusterOwner(name) },
-      };
-      if (!(await writeTransition(t, tr, now))) {
-        const machine = await getMachineRow(t, m.machineId);
-        throw new IngotError(
-          ErrorCode.ConcurrentUpdate,
-          `machine ${machine.hostname} is ${machine.state}, not ready: another change took it; scale again`,
-          { details: { id: machine.id, hostname: machine.hostname, state: machine.state } },
-        );
-      }
-      try {
-        await t.run(
-          `INSERT INTO cluster_members (cluster_id, machine_id, hostname, role, member_order, address)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-          [req.clusterId, m.machineId, m.hostname, m.role, m.order, m.address],
-        );
-      } catch (e) {
-        mapUniqueViolation(e, { machine_id: `members.${m.hostname}` });
-      }
-      events.push({ ...transitionEvent(tr, req.actor, null, { cluster: name }), clusterId: req.clusterId });
-    }
+    events.push(
+      ...(await allocateMembers(
+        t,
+        { id: req.clusterId, name },
+        req.add,
+        req.actor,
+        now,
+        ' (scale)',
+        'scale again',
+      )),
+    );
     await insertEvents(t, events, now);
     const job = await insertJob(t, { clusterId: req.clusterId }, req.job, req.actor, now);
     return { cluster: await getCluster(t, req.clusterId), job };

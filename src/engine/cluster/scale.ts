@@ -8,6 +8,7 @@
  */
 import type { InventoryMachine } from '../../cluster/inventory.ts';
 import { NodeIpam } from '../../cluster/plan/ipam.ts';
+import { plannedNode } from '../../cluster/plan/plan.ts';
 import { explainShortfall, mismatch, spread } from '../../cluster/plan/select.ts';
 import { type Plan, type PlannedNode, Role } from '../../cluster/plan/types.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
@@ -80,24 +81,15 @@ async function planWorkers(store: Store, cluster: Cluster, poolName: string | un
         'spec.networking.nodeSubnets',
         `subnet "${subnet.name}" ${subnet.cidr} has no free address for ${m.hostname}; use a larger subnet or shrink its DHCP ranges`,
       );
-    nodes.push({
-      hostname: m.hostname,
-      machineId: m.id,
-      role: Role.Worker,
-      pool: pool.name,
-      zone: m.zone,
-      rack: m.rack,
-      init: false,
-      address: `${lease.ip}/${lease.prefix}`,
-      ip: lease.ip,
-      gateway: subnet.gateway,
-      dns: subnet.dns,
-      subnet: subnet.name,
-      nics: m.nics,
-      disks: m.disks,
-      labels: pool.labels,
-      taints: pool.taints,
-    });
+    nodes.push(
+      plannedNode(
+        m,
+        { role: Role.Worker, pool: pool.name, labels: pool.labels, taints: pool.taints },
+        subnet,
+        lease,
+        false,
+      ),
+    );
   }
   return nodes;
 }
