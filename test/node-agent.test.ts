@@ -358,7 +358,7 @@ describe('the node agent on a deployed machine', () => {
     );
     const row = await h.store.findAgentTask(n.job.id, 'join-token');
     assert.match(
-      String((row?.result as Record<string, unknown>).tokenSecret),
+      String((row?.result as Record<string, unknown> | undefined)?.tokenSecret),
       /^sec/,
       'the row holds the sealed id',
     );
