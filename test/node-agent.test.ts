@@ -580,4 +580,56 @@ describe('the node agent on a deployed machine', () => {
     assert.equal(ok.status, 200, ok.body.toString());
     assert.equal(readFileSync(join(h.artifacts, `etcd-snapshots/c1/manual-${seq}.db`), 'utf8'), 'snapshot');
   });
+  it('makes a join token on a control plane: kubeadm token create --ttl 1h, the token sealed at rest, never logged', async () => {
+    const n = await deployedNode();
+    const root = join(dir, `node${seq}`);
+    // kubeadm as the agent calls it: the admin.conf of the node, a one-hour token, the join command printed.
+    writeFileSync(
+      join(root, 'bin', 'kubeadm'),
+      script(
+        `[ "$*" = "token create --kubeconfig ${root}/etc/kubernetes/admin.conf --ttl 1h --print-join-command" ] || { echo "unexpected: $*" >&2; exit 2; }`,
+        `echo "kubeadm join 10.0.0.1:6443 --token ${JOIN_TOKEN} --discovery-token-ca-cert-hash sha256:00 "`,
+      ),
+      { mode: 0o755 },
+    );
+    const end = Date.now() + 60_000;
+    let r: AgentResult;
+    for (;;) {
+      r = await port.task(n.m, n.job.id, 'join-token');
+      if (r.status !== 'pending') break;
+      assert.ok(Date.now() < end, `join-token still pending after 60 s; agent said:\n${n.out()}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(r.status, 'done', JSON.stringify(r));
+    assert.deepEqual(
+      r.status === 'done' ? r.result : null,
+      { token: JOIN_TOKEN },
+      'the engine gets the token',
+    );
+    const row = await h.store.findAgentTask(n.job.id, 'join-token');
+    assert.match(
+      String((row?.result as Record<string, unknown> | undefined)?.tokenSecret),
+      /^sec/,
+      'the row holds the sealed id',
+    );
+    assert.ok(!JSON.stringify(row).includes(JOIN_TOKEN));
+    const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
+    assert.ok(ev.some((e) => e.type === 'agent.join-token'));
+    assert.ok(!`${JSON.stringify(ev)}\n${n.out()}`.includes(JOIN_TOKEN), 'in no event and no agent output');
+
+    // A node without admin.conf is no control plane: the task fails saying so.
+    const w = await deployedNode({ adminConf: false });
+    const end2 = Date.now() + 60_000;
+    for (;;) {
+      r = await port.task(w.m, w.job.id, 'join-token');
+      if (r.status !== 'pending') break;
+      assert.ok(Date.now() < end2, `join-token still pending after 60 s; agent said:\n${w.out()}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(r.status, 'failed');
+    assert.match(
+      r.status === 'failed' ? r.reason : '',
+      /admin\.conf is missing: this node is not a control plane/,
+    );
+  });
 });

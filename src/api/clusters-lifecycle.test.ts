@@ -128,7 +128,7 @@ describe('clusters over the API', () => {
     );
     assert.match(running.cluster.clusterFile ?? '', /name: lab/);
     assert.deepEqual(running.cluster.conditions?.nodes, { ready: 3, total: 3 });
-    assert.deepEqual(running.cluster.allowedActions, ['delete']);
+    assert.deepEqual(running.cluster.allowedActions, ['delete', 'scale']);
     assert.ok(running.job?.steps.every((s) => s.endedAt !== null));
 
     const listed = await r.api<ClusterBody[]>('GET', '/api/v1/clusters', undefined, viewer);
@@ -172,7 +172,7 @@ describe('clusters over the API', () => {
 
     const retry = await r.api<Any>('POST', '/api/v1/clusters/lab/actions/retry', undefined, operator);
     assert.equal(retry.status, 409);
-    assert.deepEqual(retry.body.details.allowed, ['delete']);
+    assert.deepEqual(retry.body.details.allowed, ['delete', 'scale']);
     assert.equal((await r.api('DELETE', '/api/v1/clusters/lab', undefined, viewer)).status, 403);
     assert.equal((await r.api('DELETE', '/api/v1/clusters/lab?wipe=shred', undefined, operator)).status, 400);
     const del = await r.api<Any>('DELETE', '/api/v1/clusters/lab?wipe=quick', undefined, operator);

@@ -43,6 +43,11 @@ export const AgentTask = {
    * deployed node: an etcd restore's steps). Parameters `NodeExecParams`.
    */
   NodeExec: 'node-exec',
+  /**
+   * On a control plane: `kubeadm token create --ttl 1h` for a worker joining a running cluster
+   * (a scale). No parameters; result `JoinTokenResult` (the rack seals the token).
+   */
+  JoinToken: 'join-token',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -68,6 +73,7 @@ export const NODE_TASKS: readonly AgentTask[] = [
   AgentTask.Bootstrap,
   AgentTask.EtcdSnapshot,
   AgentTask.NodeExec,
+  AgentTask.JoinToken,
 ];
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
@@ -109,6 +115,21 @@ export interface BootstrapResult {
   phases: string[];
   /** The cluster's admin kubeconfig: only the init node returns it; the region stores it sealed. */
   adminKubeconfig?: string;
+}
+
+/** A join token as the engine reads it (the rack stored it sealed). */
+export interface JoinTokenResult {
+  token: string;
+}
+
+/** kubeadm's bootstrap token: `[a-z0-9]{6}.[a-z0-9]{16}`. */
+export const BOOTSTRAP_TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+
+/** A join-token result as the engine may trust it; throws naming the field, never the value. */
+export function checkJoinTokenResult(v: unknown): JoinTokenResult {
+  if (!isObject(v) || typeof v.token !== 'string' || !BOOTSTRAP_TOKEN.test(v.token))
+    throw new IngotError(ErrorCode.AgentError, 'join-token result.token: must be a kubeadm bootstrap token');
+  return { token: v.token };
 }
 
 /** The prefix of a bootstrap script's phase lines. */

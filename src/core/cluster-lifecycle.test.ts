@@ -24,6 +24,8 @@ const ALLOWED: Record<string, { to: State; workflow: string }> = {
   'failed_deleting/delete': { to: 'deleting', workflow: 'cluster-delete' },
   'failed_creating/retry': { to: 'creating', workflow: 'cluster-create' },
   'failed_deleting/retry': { to: 'deleting', workflow: 'cluster-delete' },
+  'running/scale': { to: 'updating', workflow: 'cluster-scale' },
+  'failed_updating/retry': { to: 'updating', workflow: 'cluster-scale' },
 };
 
 describe('the cluster lifecycle table', () => {

@@ -7,8 +7,7 @@
  *
  * Every in-progress state has a failed twin that keeps the reason (a node's last message);
  * `retry` resumes the failed workflow at the step it had not finished. `updating` and its twin
- * belong to day-2 changes (upgrades, scaling): no action enters them yet, but the states are
- * part of the vocabulary so stores, the API and the console already know them.
+ * belong to day-2 changes: `scale` enters it (upgrades will too).
  */
 
 export const ClusterState = {
@@ -28,6 +27,8 @@ export const ClusterAction = {
   Create: 'create',
   Delete: 'delete',
   Retry: 'retry',
+  /** Add workers from ready machines or remove workers (docs/day2.md "Scale"). */
+  Scale: 'scale',
 } as const;
 export type ClusterAction = (typeof ClusterAction)[keyof typeof ClusterAction];
 export const CLUSTER_ACTIONS: readonly ClusterAction[] = Object.values(ClusterAction);
@@ -36,6 +37,7 @@ export const CLUSTER_ACTIONS: readonly ClusterAction[] = Object.values(ClusterAc
 export const ClusterWorkflow = {
   Create: 'cluster-create',
   Delete: 'cluster-delete',
+  Scale: 'cluster-scale',
 } as const;
 export type ClusterWorkflow = (typeof ClusterWorkflow)[keyof typeof ClusterWorkflow];
 export const CLUSTER_WORKFLOWS: readonly ClusterWorkflow[] = Object.values(ClusterWorkflow);
@@ -56,6 +58,14 @@ export const ClusterStep = {
   Drain: 'drain',
   /** Release (and wipe) every member through its machine release job, and wait for them. */
   ReleaseNodes: 'release-nodes',
+  /** Scale out: a fresh join token (1 h) from a control plane's node agent, for the new workers' files. */
+  ScaleToken: 'scale-token',
+  /** Scale out: the new workers' bootstrap (kubeadm join with that token), a bounded number at once. */
+  ScaleJoin: 'scale-join',
+  /** Scale in: cordon and drain (Eviction API, PDBs respected) each leaving worker, delete its Node. */
+  ScaleDrain: 'scale-drain',
+  /** Scale in: release (and wipe) each leaving worker, then drop it from the members. */
+  ScaleRelease: 'scale-release',
 } as const;
 export type ClusterStep = (typeof ClusterStep)[keyof typeof ClusterStep];
 export const CLUSTER_STEPS: readonly ClusterStep[] = Object.values(ClusterStep);
@@ -89,6 +99,11 @@ export const CLUSTER_WORKFLOW_RULES: Readonly<Record<ClusterWorkflow, ClusterWor
     success: S.Deleted,
     steps: [T.Drain, T.ReleaseNodes],
   },
+  [ClusterWorkflow.Scale]: {
+    running: S.Updating,
+    success: S.Running,
+    steps: [T.ScaleToken, T.DeployNodes, T.ScaleJoin, T.WaitReady, T.ScaleDrain, T.ScaleRelease],
+  },
 };
 
 export interface ClusterActionRule {
@@ -107,6 +122,7 @@ const FAILED = [S.FailedCreating, S.FailedUpdating, S.FailedDeleting] as const;
 const RETRY: Readonly<Partial<Record<ClusterState, { to: ClusterState; workflow: ClusterWorkflow }>>> = {
   [S.FailedCreating]: { to: S.Creating, workflow: ClusterWorkflow.Create },
   [S.FailedDeleting]: { to: S.Deleting, workflow: ClusterWorkflow.Delete },
+  [S.FailedUpdating]: { to: S.Updating, workflow: ClusterWorkflow.Scale },
 };
 
 export const CLUSTER_ACTION_RULES: Readonly<Record<ClusterAction, ClusterActionRule>> = {
@@ -128,6 +144,12 @@ export const CLUSTER_ACTION_RULES: Readonly<Record<ClusterAction, ClusterActionR
     to: (from) => RETRY[from as ClusterState]!.to,
     workflow: (from) => RETRY[from as ClusterState]!.workflow,
     description: 'resume the failed workflow at the step that failed',
+  },
+  [ClusterAction.Scale]: {
+    from: [S.Running],
+    to: () => S.Updating,
+    workflow: () => ClusterWorkflow.Scale,
+    description: 'add workers from ready machines, or drain, delete and release workers',
   },
 };
 

@@ -61,6 +61,8 @@ export interface BootstrapReport extends BootstrapResult {
 
 /** The field a stored bootstrap result holds the sealed admin kubeconfig's secret id in. */
 export const ADMIN_KUBECONFIG_SECRET = 'adminKubeconfigSecret';
+/** The field a stored join-token result holds the sealed token's secret id in. */
+export const JOIN_TOKEN_SECRET = 'tokenSecret';
 /** Largest admin kubeconfig the agent may send (base64), characters. */
 export const MAX_ADMIN_KUBECONFIG = 256 * 1024;
 const PHASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;

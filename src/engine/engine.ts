@@ -18,6 +18,7 @@ import {
 } from './cluster/actions.ts';
 import { refreshConditions } from './cluster/conditions.ts';
 import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
+import { type ScaleClusterInput, scaleCluster } from './cluster/scale.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -93,6 +94,13 @@ export class Engine {
   /** The region's Kubernetes client for clusters (capacity reads pod requests through it). */
   get kube(): KubePort | null {
     return this.#o.cluster?.kube ?? null;
+  }
+
+  /** Scales a running cluster's workers (see cluster/scale.ts); its scale job starts at once. */
+  async scaleCluster(ref: string, req: ScaleClusterInput): Promise<{ cluster: Cluster; job: Job | null }> {
+    const r = await scaleCluster(this.#store, ref, req);
+    if (r.job) this.worker.nudge();
+    return r;
   }
 
   #kube(): KubePort {

@@ -47,6 +47,7 @@ export class FakeAgent implements AgentPort {
     if (failure) return { status: 'failed', reason: failure };
     if (task === AgentTask.Inventory) return { status: 'done', result: fakeInventory(machine) };
     if (task === AgentTask.Bootstrap) return this.#bootstrap(machine, params);
+    if (task === AgentTask.JoinToken) return { status: 'done', result: { token: 'fake01.0123456789abcdef' } };
     return { status: 'done' };
   }
 

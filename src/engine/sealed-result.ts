@@ -5,13 +5,18 @@
  * agent's service, not at the ephemeral OS.
  */
 import { AgentTask, NODE_TASKS } from '../core/agent-protocol.ts';
-import { ADMIN_KUBECONFIG_SECRET } from '../core/node-agent-protocol.ts';
+import { ADMIN_KUBECONFIG_SECRET, JOIN_TOKEN_SECRET } from '../core/node-agent-protocol.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 
 /** The task's result as the agent sent it (a bootstrap's kubeconfig unsealed, as text). */
 export async function openedResult(store: Store, row: AgentTaskRow): Promise<unknown> {
   const r = row.result ?? undefined;
-  if (row.name !== AgentTask.Bootstrap || typeof r !== 'object' || r === null) return r;
+  if (typeof r !== 'object' || r === null) return r;
+  if (row.name === AgentTask.JoinToken) {
+    const id = (r as Record<string, unknown>)[JOIN_TOKEN_SECRET];
+    return typeof id === 'string' ? { token: await store.getSecret(id) } : r;
+  }
+  if (row.name !== AgentTask.Bootstrap) return r;
   const { [ADMIN_KUBECONFIG_SECRET]: id, ...rest } = r as Record<string, unknown>;
   if (typeof id !== 'string') return rest;
   return { ...rest, adminKubeconfig: await store.getSecret(id) };

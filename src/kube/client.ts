@@ -180,6 +180,19 @@ export class KubeClient implements KubePort {
       });
     }
   }
+
+  async deleteNode(kubeconfig: string, node: string): Promise<boolean> {
+    try {
+      await load(kubeconfig).makeApiClient(CoreV1Api).deleteNode({ name: node });
+      return true;
+    } catch (e) {
+      if ((e as { code?: number }).code === 404) return false;
+      throw new IngotError(ErrorCode.Unreachable, `delete node ${node}: ${reason(e)}`, {
+        retryable: true,
+        cause: e,
+      });
+    }
+  }
 }
 
 /** An error with its cause (fetch says "fetch failed"; the cause says ECONNREFUSED 10.0.0.1:6443). */

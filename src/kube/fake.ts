@@ -88,6 +88,15 @@ export class FakeKube implements KubePort {
     return new Map([...this.podRequests].filter(([n]) => nodes.has(n)));
   }
 
+  async deleteNode(kubeconfig: string, node: string): Promise<boolean> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    this.cordoned.delete(node);
+    return this.nodes.get(kubeconfig)?.delete(node) ?? false;
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -115,5 +124,6 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
     uncordon: (k, node) => pick(k).uncordon(k, node),
     requests: (k) => pick(k).requests(k),
+    deleteNode: (k, node) => pick(k).deleteNode(k, node),
   };
 }

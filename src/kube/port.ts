@@ -28,4 +28,6 @@ export interface KubePort {
    * a retryable INGOT_UNREACHABLE when the API does not answer.
    */
   requests(kubeconfig: string): Promise<Map<string, NodeRequests>>;
+  /** Deletes the Node object (a drained node leaving the cluster); false when it was not there. */
+  deleteNode(kubeconfig: string, node: string): Promise<boolean>;
 }

@@ -137,37 +137,59 @@ export async function createCluster(
         data: { members: input.members.map((m) => ({ hostname: m.hostname, role: m.role })) },
       },
     ];
-    for (const m of input.members) {
-      const tr = {
-        machineId: m.machineId,
-        from: 'ready' as const,
-        to: 'allocated' as const,
-        reason: `allocated to cluster ${input.name} as ${m.role}`,
-        set: { owner: clusterOwner(input.name) },
-      };
-      if (!(await writeTransition(t, tr, now))) {
-        const machine = await getMachineRow(t, m.machineId); // throws not-found
-        throw new IngotError(
-          ErrorCode.ConcurrentUpdate,
-          `machine ${machine.hostname} is ${machine.state}, not ready: another change took it; plan again`,
-          { details: { id: machine.id, hostname: machine.hostname, state: machine.state } },
-        );
-      }
-      try {
-        await t.run(
-          `INSERT INTO cluster_members (cluster_id, machine_id, hostname, role, member_order, address)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-          [id, m.machineId, m.hostname, m.role, m.order, m.address],
-        );
-      } catch (e) {
-        mapUniqueViolation(e, { machine_id: `members.${m.hostname}` });
-      }
-      events.push({ ...transitionEvent(tr, actor, null, { cluster: input.name }), clusterId: id });
-    }
+    events.push(
+      ...(await allocateMembers(t, { id, name: input.name }, input.members, actor, now, '', 'plan again')),
+    );
     await insertEvents(t, events, now);
     const job = await insertJob(t, { clusterId: id }, input.job, actor, now);
     return { cluster: await getCluster(t, id), job };
   });
+}
+
+/**
+ * Allocates each member's machine to the cluster (compare-and-set ready → allocated, owned by
+ * `cluster:<name>`) and records the member; throws INGOT_CONCURRENT_UPDATE naming a machine
+ * another change took (`retry` says what to do). Returns the machines' transition events.
+ * Runs inside the caller's transaction: the create's and the scale's.
+ */
+export async function allocateMembers(
+  t: Db,
+  cluster: { id: string; name: string },
+  members: readonly ClusterMember[],
+  actor: string,
+  now: number,
+  note: string,
+  retry: string,
+): Promise<NewEvent[]> {
+  const events: NewEvent[] = [];
+  for (const m of members) {
+    const tr = {
+      machineId: m.machineId,
+      from: 'ready' as const,
+      to: 'allocated' as const,
+      reason: `allocated to cluster ${cluster.name} as ${m.role}${note}`,
+      set: { owner: clusterOwner(cluster.name) },
+    };
+    if (!(await writeTransition(t, tr, now))) {
+      const machine = await getMachineRow(t, m.machineId); // throws not-found
+      throw new IngotError(
+        ErrorCode.ConcurrentUpdate,
+        `machine ${machine.hostname} is ${machine.state}, not ready: another change took it; ${retry}`,
+        { details: { id: machine.id, hostname: machine.hostname, state: machine.state } },
+      );
+    }
+    try {
+      await t.run(
+        `INSERT INTO cluster_members (cluster_id, machine_id, hostname, role, member_order, address)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [cluster.id, m.machineId, m.hostname, m.role, m.order, m.address],
+      );
+    } catch (e) {
+      mapUniqueViolation(e, { machine_id: `members.${m.hostname}` });
+    }
+    events.push({ ...transitionEvent(tr, actor, null, { cluster: cluster.name }), clusterId: cluster.id });
+  }
+  return events;
 }
 
 /** A compare-and-set move of the cluster (delete, retry), with the job it starts; all or nothing. */

@@ -14,6 +14,8 @@ import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { SecretBox } from './crypto.ts';
 import type { Db } from './db.ts';
+import * as clusterScale from './cluster-scale-sql.ts';
+import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import * as clusters from './clusters-sql.ts';
 import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
@@ -173,6 +175,19 @@ export class SqlStore implements Store {
 
   clusterTransition(req: ClusterTransitionRequest): Promise<{ cluster: Cluster; job: Job | null }> {
     return clusters.clusterTransition(this.#db, req);
+  }
+
+  scaleCluster(req: ScaleClusterRequest): Promise<{ cluster: Cluster; job: Job }> {
+    return clusterScale.scaleCluster(this.#db, req);
+  }
+
+  removeClusterMembers(
+    clusterId: string,
+    machineIds: readonly string[],
+    actor: string,
+    jobId: string | null,
+  ): Promise<void> {
+    return clusterScale.removeClusterMembers(this.#db, clusterId, machineIds, actor, jobId);
   }
 
   setClusterKubeconfig(clusterId: string, kubeconfig: string): Promise<void> {

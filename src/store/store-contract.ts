@@ -8,6 +8,7 @@ import { ErrorCode, type IngotError } from '../core/errors.ts';
 import { jobsContract } from './jobs-contract.ts';
 import { type Harness, machineInput, rejectsWith } from './testing.ts';
 import { bundleContract } from './bundles-contract.ts';
+import { clusterScaleContract } from './cluster-scale-contract.ts';
 import { clustersContract } from './clusters-contract.ts';
 import { powerReadingsContract } from './power-readings-contract.ts';
 import { healthContract } from './health-contract.ts';
@@ -25,6 +26,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
 
     bundleContract(() => h);
     clustersContract(() => h);
+    clusterScaleContract(() => h);
     powerReadingsContract(() => h);
     healthContract(() => h);
     backupsContract(() => h);

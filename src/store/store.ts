@@ -13,6 +13,7 @@ import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import type { PowerAverage } from './power-readings-sql.ts';
 import type { BackupStore } from './backups-sql.ts';
+import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import type { HealthLabels } from './health-sql.ts';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type {
@@ -90,6 +91,15 @@ export interface Store {
   getCluster(ref: string): Promise<Cluster>;
   listClusters(opts?: { includeDeleted?: boolean }): Promise<Cluster[]>;
   clusterTransition(req: ClusterTransitionRequest): Promise<{ cluster: Cluster; job: Job | null }>;
+  /** A scale: the cluster's move, the new workers allocated as members and the scale job; all or nothing. */
+  scaleCluster(req: ScaleClusterRequest): Promise<{ cluster: Cluster; job: Job }>;
+  /** Drops released members from the cluster (src/store/cluster-scale-sql.ts). */
+  removeClusterMembers(
+    clusterId: string,
+    machineIds: readonly string[],
+    actor: string,
+    jobId: string | null,
+  ): Promise<void>;
   /** Seals the admin kubeconfig. */
   setClusterKubeconfig(clusterId: string, kubeconfig: string): Promise<void>;
   /** The admin kubeconfig, or null before the init node returned it. */

@@ -74,6 +74,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     drainNode: (k, node, o) => real.drainNode(rewrite(k), node, o),
     uncordon: (k, node) => real.uncordon(rewrite(k), node),
     requests: (k) => real.requests(rewrite(k)),
+    deleteNode: (k, node) => real.deleteNode(rewrite(k), node),
   };
 }
 
@@ -94,10 +95,10 @@ export interface ClusterBed {
 }
 
 /** Fills `cb` as it goes, so that `stopClusterBed(cb)` cleans up whatever a failure left. */
-export async function startClusterBed(cb: ClusterBed): Promise<void> {
+export async function startClusterBed(cb: ClusterBed, o: { topology?: '1+1' | '1+2' } = {}): Promise<void> {
   const creds = { username: 'admin', password: 'bed-bmc-pass' };
   cb.root = mkdtempSync(join(tmpdir(), 'ingot-cc-'));
-  const bed = await up({ name: cb.name, topology: '1+1', root: cb.root, prepared: true });
+  const bed = await up({ name: cb.name, topology: o.topology ?? '1+1', root: cb.root, prepared: true });
   cb.bed = bed;
   cb.prepareTimings = bed.timings;
   cb.api = await apiAccess(bed, cb.root);
@@ -154,9 +155,10 @@ export async function startClusterBed(cb: ClusterBed): Promise<void> {
   }
   await waitFor(
     async () =>
-      (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 2,
+      (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total ===
+      cb.bmc!.machines.length,
     120_000,
-    'both bed nodes commissioned',
+    'every bed node commissioned',
   );
 }
 

@@ -4,7 +4,10 @@
  * region seeded with a subnet, the image and three commissioned fake:// machines.
  */
 import assert from 'node:assert/strict';
+import type { Machine } from '../../src/core/machine.ts';
+import type { SqlStore } from '../../src/store/sql-store.ts';
 import type { NewImage } from '../../src/store/store.ts';
+import { machineInput } from '../../src/store/testing.ts';
 import { eventually, newMachineBody, type TestRegion } from './region.ts';
 
 /** `net` is the first two octets of the node subnet (`10.20` → 10.20.0.0/22, API at .0.10). */
@@ -81,4 +84,23 @@ export async function seedClusterRegion(r: TestRegion, net: string): Promise<Map
     '3 ready machines',
   );
   return ids;
+}
+
+/** Ready machines with the hardware a commission would have recorded. */
+export async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
+  const out: Machine[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = await store.createMachine(
+      machineInput({ pool, state: 'ready', stateReason: 'test' }),
+      'user:test',
+    );
+    out.push(
+      await store.updateMachine(
+        m.id,
+        { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
+        'user:test',
+      ),
+    );
+  }
+  return out;
 }

@@ -17,6 +17,7 @@ import { TokenT } from './tokens.ts';
 export * from './bundles.ts';
 export * from './cluster-backups.ts';
 export * from './cluster-nodes.ts';
+export * from './cluster-scale.ts';
 export * from './clusters.ts';
 export * from './common.ts';
 export * from './cost.ts';

@@ -61,7 +61,7 @@ function conditionsText(c: ClusterView['conditions']): string {
 }
 
 /** Prints the cluster's new events until it leaves `until` states' complement: running, deleted, or a failure. */
-async function follow(
+export async function follow(
   client: Client,
   name: string,
   o: { timeoutMs: number; until: readonly string[]; after?: number },
@@ -92,7 +92,7 @@ async function follow(
 }
 
 /** The newest event id of the cluster, so --wait prints only what happens from now on. */
-async function lastEventId(client: Client, name: string): Promise<number> {
+export async function lastEventId(client: Client, name: string): Promise<number> {
   let after = 0;
   for (;;) {
     const page = await client.get<Event[]>(`${path(name)}/events?after=${after}&limit=1000`);
@@ -261,7 +261,7 @@ export function registerClusterLifecycle(cluster: Command): void {
 
   cluster
     .command('retry <name>')
-    .description('resume a failed create or delete at the step that failed')
+    .description('resume a failed create, delete or scale at the step that failed')
     .option('--wait', 'follow it until it ends; exit 7 if it fails')
     .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 7200)
     .action(async (name: string, o: { wait?: boolean; timeout: number }, cmd: Command) => {

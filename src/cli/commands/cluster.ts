@@ -16,6 +16,7 @@ import { ctx } from '../context.ts';
 import { registerClusterLifecycle } from './cluster-lifecycle.ts';
 import { registerClusterBackup } from './cluster-backup.ts';
 import { registerClusterNodes } from './cluster-nodes.ts';
+import { registerClusterScale } from './cluster-scale.ts';
 import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
 interface Flags {
@@ -123,4 +124,5 @@ export function registerClusterCommand(program: Command): void {
   registerClusterLifecycle(cluster);
   registerClusterNodes(cluster);
   registerClusterBackup(cluster);
+  registerClusterScale(cluster);
 }

@@ -1,9 +1,9 @@
-import { parseCidr, parseIpv4 } from '../../core/subnet.ts';
+import { parseCidr, parseIpv4, type Subnet } from '../../core/subnet.ts';
 import type { Inventory, InventoryMachine } from '../inventory.ts';
 import { overlaps, parseAnyCidr, parseIpv4Span } from '../spec/cidr.ts';
 import { type Problem, throwProblems } from '../spec/problems.ts';
 import type { ClusterSpec, MachineSelector } from '../spec/types.ts';
-import { NodeIpam } from './ipam.ts';
+import { type Lease, NodeIpam } from './ipam.ts';
 import { rackKey, checkQuorum, quorumOf, whatIf } from './quorum.ts';
 import { explainShortfall, mismatch, spread } from './select.ts';
 import { type Plan, type PlannedNode, Role } from './types.ts';
@@ -116,6 +116,34 @@ function networkProblems(c: ClusterSpec, inv: Inventory): Problem[] {
   return out;
 }
 
+/** A machine as a planned node: its role and pool's labels and taints, its address from `lease`. */
+export function plannedNode(
+  m: InventoryMachine,
+  want: Pick<PlannedNode, 'role' | 'pool' | 'labels' | 'taints'>,
+  subnet: Subnet,
+  lease: Lease,
+  init: boolean,
+): PlannedNode {
+  return {
+    hostname: m.hostname,
+    machineId: m.id,
+    role: want.role,
+    pool: want.pool,
+    zone: m.zone,
+    rack: m.rack,
+    init,
+    address: `${lease.ip}/${lease.prefix}`,
+    ip: lease.ip,
+    gateway: subnet.gateway,
+    dns: subnet.dns,
+    subnet: subnet.name,
+    nics: m.nics,
+    disks: m.disks,
+    labels: want.labels,
+    taints: want.taints,
+  };
+}
+
 /**
  * Plans a cluster onto the inventory's ready machines: selection, failure-domain spread, etcd
  * quorum check, node addresses. Throws one error listing every problem; returns a complete plan
@@ -175,24 +203,7 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
         });
         continue;
       }
-      nodes.push({
-        hostname: m.hostname,
-        machineId: m.id,
-        role: want.role,
-        pool: want.pool,
-        zone: m.zone,
-        rack: m.rack,
-        init: want.role === Role.ControlPlane && nodes.length === 0,
-        address: `${lease.ip}/${lease.prefix}`,
-        ip: lease.ip,
-        gateway: subnet.gateway,
-        dns: subnet.dns,
-        subnet: subnet.name,
-        nics: m.nics,
-        disks: m.disks,
-        labels: want.labels,
-        taints: want.taints,
-      });
+      nodes.push(plannedNode(m, want, subnet, lease, want.role === Role.ControlPlane && nodes.length === 0));
     }
   }
   throwProblems('Plan', problems);

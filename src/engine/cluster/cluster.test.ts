@@ -10,15 +10,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { clusterYaml, NODE_IMAGE, nodeSubnet } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, NODE_IMAGE, nodeSubnet, readyMachines } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import { ErrorCode } from '../../core/errors.ts';
-import type { Machine } from '../../core/machine.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
-import { machineInput, rejectsWith } from '../../store/testing.ts';
+import { rejectsWith } from '../../store/testing.ts';
 import { requestAction } from '../actions.ts';
 import { FakeAgent } from '../fake-agent.ts';
 import { POLL } from '../steps.ts';
@@ -27,25 +26,6 @@ import { clusterAction, createCluster } from './actions.ts';
 import { refreshConditions } from './conditions.ts';
 
 const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
-
-/** Ready machines with the hardware a commission would have recorded. */
-export async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
-  const out: Machine[] = [];
-  for (let i = 0; i < n; i++) {
-    const m = await store.createMachine(
-      machineInput({ pool, state: 'ready', stateReason: 'test' }),
-      'user:test',
-    );
-    out.push(
-      await store.updateMachine(
-        m.id,
-        { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
-        'user:test',
-      ),
-    );
-  }
-  return out;
-}
 
 describe('clusters through the engine', () => {
   let store: SqlStore;

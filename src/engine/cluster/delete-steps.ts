@@ -2,6 +2,7 @@
  * The delete steps: drain the nodes (skipped when the API does not answer), then release and
  * wipe every member through its own release job until all are back in the ready pool.
  */
+import type { ClusterMember } from '../../core/cluster.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { requestAction } from '../actions.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';
@@ -33,8 +34,11 @@ export async function drain(ctx: ClusterStepContext): Promise<StepOutcome> {
  * Releases (and wipes) every member through its release job; done when all are back in the
  * pool. A member still deploying (a failed create's) is aborted first.
  */
-export async function releaseNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
-  const members = ctx.cluster.members;
+export async function releaseNodes(
+  ctx: ClusterStepContext,
+  members: readonly ClusterMember[] = ctx.cluster.members,
+  why = `cluster ${ctx.cluster.name} is being deleted`,
+): Promise<StepOutcome> {
   const machines = await machinesOf(ctx, members);
   const events: StepEvent[] = [];
   let free = 0;
@@ -48,7 +52,7 @@ export async function releaseNodes(ctx: ClusterStepContext): Promise<StepOutcome
         action,
         actor: memberActor(ctx),
         params: action === 'release' && wipe ? { wipe } : undefined,
-        comment: `cluster ${ctx.cluster.name} is being deleted`,
+        comment: why,
       });
     switch (machine.state) {
       case 'ready':
@@ -98,7 +102,7 @@ export async function releaseNodes(ctx: ClusterStepContext): Promise<StepOutcome
 }
 
 /** The sealed user-data of a released member's cluster deploys goes with the machine's release. */
-async function forgetUserData(ctx: ClusterStepContext, machineId: string): Promise<void> {
+export async function forgetUserData(ctx: ClusterStepContext, machineId: string): Promise<void> {
   for (const j of await ctx.store.listJobs({ machineId }, 50))
     if (j.kind === 'deploy' && typeof j.params.userDataSecret === 'string')
       await ctx.store.deleteSecret(j.params.userDataSecret);

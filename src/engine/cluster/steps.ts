@@ -13,6 +13,7 @@ import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { ClusterStepDef } from './context.ts';
 import { bootstrapInit, byRole, deployNodes, joinBounded, joinInOrder, waitReady } from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
+import { scaleDrain, scaleJoin, scaleRelease, scaleToken } from './scale-steps.ts';
 
 export {
   type ClusterLimits,
@@ -34,7 +35,11 @@ export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = 
   'bootstrap-workers': { timeoutMs: 60 * min, run: (ctx) => joinBounded(ctx, byRole(ctx, ['worker'])) },
   'wait-ready': { timeoutMs: 30 * min, run: waitReady },
   drain: { timeoutMs: 15 * min, run: drain },
-  'release-nodes': { timeoutMs: 90 * min, run: releaseNodes },
+  'release-nodes': { timeoutMs: 90 * min, run: (ctx) => releaseNodes(ctx) },
+  'scale-token': { timeoutMs: 10 * min, run: scaleToken },
+  'scale-join': { timeoutMs: 60 * min, run: scaleJoin },
+  'scale-drain': { timeoutMs: 30 * min, run: scaleDrain },
+  'scale-release': { timeoutMs: 90 * min, run: scaleRelease },
 };
 
 /** The step of a stored cluster job (its names are checked: a job row is data from the store). */

@@ -9,12 +9,13 @@ import type { Plan } from '../../cluster/plan/types.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { type NodeRender, renderNodes } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
-import { type ClusterWorkflow, clusterWorkflowEnd } from '../../core/cluster-lifecycle.ts';
+import { ClusterWorkflow, clusterWorkflowEnd } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { JobRunDeps, RunSubject } from '../job-run.ts';
 import { envSecrets } from './actions.ts';
+import { scaleJoinToken } from './scale-steps.ts';
 import { type ClusterLimits, clusterStepDef, DEFAULT_CLUSTER_LIMITS } from './steps.ts';
 
 export interface ClusterEngineOptions {
@@ -36,7 +37,14 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
         const plan = job.params.plan as Plan | undefined;
         if (!plan || typeof job.params.pkiSecret !== 'string')
           throw new IngotError(ErrorCode.Internal, `cluster job ${job.id} has no plan or PKI`);
-        const pki = JSON.parse(await d.store.getSecret(job.params.pkiSecret)) as PkiMaterial;
+        let pki = JSON.parse(await d.store.getSecret(job.params.pkiSecret)) as PkiMaterial;
+        // A scale's new workers join with the fresh token its scale-token step made.
+        if (job.kind === ClusterWorkflow.Scale) {
+          const t = await scaleJoinToken(d.store, d.agent, cluster, job);
+          if (!('token' in t))
+            throw new IngotError(ErrorCode.Internal, `scale job ${job.id} has no join token yet`);
+          pki = { ...pki, tokens: { ...pki.tokens, bootstrapToken: t.token } };
+        }
         return renderNodes(spec, plan, pki, resolveSecrets(spec, o.secrets ?? envSecrets));
       })();
       rendered.catch(() => {

@@ -5,7 +5,8 @@
  */
 import { invalid } from '../../core/errors.ts';
 
-export const TOPOLOGIES = ['1+1', 'ha'] as const;
+/** `1+2`: a third node, e.g. a spare machine a cluster scales onto (test/cluster-scale.test.ts). */
+export const TOPOLOGIES = ['1+1', '1+2', 'ha'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 export interface BedLayout {
@@ -35,7 +36,7 @@ export function bedLayout(name: string, topology: string): BedLayout {
     name,
     topology: t,
     controlPlanes: t === 'ha' ? 3 : 1,
-    workers: t === 'ha' ? 2 : 1,
+    workers: t === '1+1' ? 1 : 2,
     cidr: '10.78.0.0/24',
     gateway: '10.78.0.1',
     endpoint: '10.78.0.100',

@@ -30,7 +30,7 @@ import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import type { AgentTaskRow } from '../../store/store.ts';
 import { bootCaller, machineOfToken } from './agent-auth.ts';
-import { type SealedBootstrap, sealedResult } from './bootstrap-result.ts';
+import { type SealedBootstrap, sealedJoinToken, sealedResult } from './bootstrap-result.ts';
 import type { BootContext, Handler } from './context.ts';
 import { readSmallBody, sendError, sendJson, sendText } from './context.ts';
 import { sourceIp } from './identify.ts';
@@ -151,9 +151,12 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
   // a malformed one ends the task as failed (the field named, the value never).
   let result: unknown = r.status === 'done' ? (r.result ?? null) : undefined;
   let sealed: SealedBootstrap | undefined;
-  if (r.status === 'done' && task.name === AgentTask.Bootstrap) {
+  if (r.status === 'done' && (task.name === AgentTask.Bootstrap || task.name === AgentTask.JoinToken)) {
     try {
-      sealed = await sealedResult(ctx.store, r.result, task.params.role);
+      sealed =
+        task.name === AgentTask.JoinToken
+          ? await sealedJoinToken(ctx.store, r.result)
+          : await sealedResult(ctx.store, r.result, task.params.role);
       result = sealed.result;
     } catch (e) {
       r.status = 'failed';

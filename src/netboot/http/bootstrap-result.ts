@@ -3,8 +3,12 @@
  * (`checkBootstrapReport`: the kubeconfig arrives as base64 and is decoded), and the init node's admin kubeconfig sealed as a secret (AES-256-GCM,
  * like BMC passwords) so that the task row holds only its id. The engine's AgentPort opens it.
  */
-import type { BootstrapRole } from '../../core/agent-protocol.ts';
-import { ADMIN_KUBECONFIG_SECRET, checkBootstrapReport } from '../../core/node-agent-protocol.ts';
+import { type BootstrapRole, checkJoinTokenResult } from '../../core/agent-protocol.ts';
+import {
+  ADMIN_KUBECONFIG_SECRET,
+  checkBootstrapReport,
+  JOIN_TOKEN_SECRET,
+} from '../../core/node-agent-protocol.ts';
 import type { Store } from '../../store/store.ts';
 
 /** The secret's purpose in the secrets table. */
@@ -29,4 +33,14 @@ export async function sealedResult(store: Store, v: unknown, role: unknown): Pro
     secrets: [wire, adminKubeconfig],
     secretId,
   };
+}
+
+/** The secret's purpose of a scale's join token. */
+export const JOIN_TOKEN_PURPOSE = 'cluster.join-token';
+
+/** A join-token result: the token checked and sealed; the task row holds only the secret's id. */
+export async function sealedJoinToken(store: Store, v: unknown): Promise<SealedBootstrap> {
+  const { token } = checkJoinTokenResult(v);
+  const secretId = await store.putSecret(JOIN_TOKEN_PURPOSE, token);
+  return { result: { [JOIN_TOKEN_SECRET]: secretId }, secrets: [token], secretId };
 }

@@ -1293,6 +1293,91 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/scale": {
+    /**
+     * Scale a cluster’s workers: allocate and join ready machines, or drain, delete and release workers
+     * @description 202 with the cluster (updating) and its scale job; 200 and no job when nothing changes. Each node’s steps go on the cluster’s timeline.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The control planes wanted: checked (odd, never below the etcd quorum of the members now); a change is refused for now */
+            controlPlanes?: number;
+            /** @description OS image for new workers (default: the create’s) */
+            image?: string;
+            /** @description The worker pool (default: the only one) */
+            pool?: string;
+            /** @description Workers to remove, by hostname (instead of the newest first) */
+            remove?: string[];
+            /**
+             * @description How removed workers’ disks are wiped (default: quick)
+             * @enum {string}
+             */
+            wipe?: "quick" | "secure";
+            /** @description The workers the cluster should have; more are allocated from ready machines, fewer are drained, deleted and released (newest first, unless `remove` names them) */
+            workers?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              cluster: components["schemas"]["Cluster"];
+              job: components["schemas"]["Job"] | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/plan": {
     /**
      * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)
@@ -3635,7 +3720,7 @@ export type components = {
       version: string | null;
     };
     Cluster: {
-      allowedActions: ("create" | "delete" | "retry")[];
+      allowedActions: ("create" | "delete" | "retry" | "scale")[];
       /** @description The Cluster file as submitted (GET of one cluster) */
       clusterFile?: string;
       conditions: ({

@@ -1,0 +1,177 @@
+/**
+ * The scale workflow's own steps (docs/day2.md "Scale"); deploy-nodes and wait-ready are the
+ * create's. Scale out: `scale-token` asks a control plane's node agent for a fresh kubeadm join
+ * token (1 h) — the new workers' files are rendered with it, not with the create's 24 h token —
+ * then the deploy, then `scale-join` bootstraps the new workers as the create joins its own.
+ * Scale in: `scale-drain` cordons and drains each leaving worker through the Eviction API
+ * (PodDisruptionBudgets respected: a blocked drain puts the PDB on the timeline and waits),
+ * then deletes its Node; `scale-release` releases (wipes) its machine and drops the member.
+ */
+import { AgentTask, checkJoinTokenResult } from '../../core/agent-protocol.ts';
+import type { Cluster, ClusterMember } from '../../core/cluster.ts';
+import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import { JOIN_TOKEN_SECRET } from '../../core/node-agent-protocol.ts';
+import type { Store } from '../../store/store.ts';
+import type { AgentPort } from '../agent-port.ts';
+import type { StepEvent, StepOutcome } from '../steps.ts';
+import { type ClusterStepContext, kubeconfig, memberActor, note } from './context.ts';
+import { joinBounded } from './create-steps.ts';
+import { forgetUserData, releaseNodes } from './delete-steps.ts';
+
+/** How long one drain attempt waits on a PodDisruptionBudget before the step asks again. */
+const DRAIN_ATTEMPT_MS = 60_000;
+
+const names = (job: Job, key: 'add' | 'remove'): string[] =>
+  Array.isArray(job.params[key]) ? (job.params[key] as unknown[]).filter((x) => typeof x === 'string') : [];
+
+/** The members a scale job adds or removes, in its order. */
+export function scaleMembers(cluster: Cluster, job: Job, key: 'add' | 'remove'): ClusterMember[] {
+  return names(job, key).flatMap((h) => cluster.members.filter((m) => m.hostname === h));
+}
+
+/** The control plane asked for the join token: the first by join order. */
+function tokenSource(cluster: Cluster): ClusterMember | undefined {
+  return [...cluster.members]
+    .filter((m) => m.role === 'init' || m.role === 'control-plane')
+    .sort((a, b) => a.order - b.order)[0];
+}
+
+/**
+ * The scale job's join token, once the control plane's node agent made it (the same task
+ * asked again answers from the store: a job runs `kubeadm token create` once). Null while
+ * it is pending; throws when it failed.
+ */
+export async function scaleJoinToken(
+  store: Store,
+  agent: AgentPort,
+  cluster: Cluster,
+  job: Job,
+): Promise<{ token: string } | { pending: string }> {
+  const cp = tokenSource(cluster);
+  if (!cp)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `cluster ${cluster.name} has no control plane to make a join token`,
+    );
+  const r = await agent.task(await store.getMachine(cp.machineId), job.id, AgentTask.JoinToken);
+  if (r.status === 'pending')
+    return { pending: `${cp.hostname}: ${r.lastMessage ?? 'creating a join token'}` };
+  if (r.status === 'failed')
+    throw new IngotError(ErrorCode.StepFailed, `${cp.hostname} could not create a join token: ${r.reason}`);
+  return checkJoinTokenResult(r.result);
+}
+
+export async function scaleToken(ctx: ClusterStepContext): Promise<StepOutcome> {
+  if (names(ctx.job, 'add').length === 0) return { kind: 'done', message: 'no workers to add' };
+  const r = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
+  if ('pending' in r) return { kind: 'wait', ms: ctx.limits.pollMs, message: r.pending };
+  const cp = tokenSource(ctx.cluster)!;
+  return {
+    kind: 'done',
+    message: `${cp.hostname} created a join token (valid 1 h) for ${names(ctx.job, 'add').join(', ')}`,
+    events: [
+      note(
+        cp,
+        'cluster.node.join-token',
+        'join token created for the new workers (kubeadm token create --ttl 1h)',
+      ),
+    ],
+  };
+}
+
+export async function scaleJoin(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const add = scaleMembers(ctx.cluster, ctx.job, 'add');
+  if (add.length === 0) return { kind: 'done', message: 'no workers to add' };
+  return joinBounded(ctx, add);
+}
+
+/** Members whose `type` event this job already wrote. */
+async function noted(ctx: ClusterStepContext, type: string): Promise<Set<string>> {
+  const ev = await ctx.store.listEvents({ clusterId: ctx.cluster.id, jobId: ctx.job.id, limit: 1_000_000 });
+  return new Set(ev.filter((e) => e.type === type && e.machineId).map((e) => e.machineId!));
+}
+
+export async function scaleDrain(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const leaving = scaleMembers(ctx.cluster, ctx.job, 'remove');
+  if (leaving.length === 0) return { kind: 'done', message: 'no workers to remove' };
+  const k = await kubeconfig(ctx);
+  if (!k) return { kind: 'fail', reason: 'no admin kubeconfig: the cluster API cannot be asked to drain' };
+  const deleted = await noted(ctx, 'cluster.node.deleted');
+  const started = await noted(ctx, 'cluster.node.drain');
+  const events: StepEvent[] = [];
+  // One at a time: each leaving worker's pods go elsewhere before the next one is drained.
+  for (const m of leaving) {
+    if (deleted.has(m.machineId)) continue;
+    if (!started.has(m.machineId))
+      events.push(note(m, 'cluster.node.drain', 'cordoned; draining (Eviction API)'));
+    try {
+      const r = await ctx.kube.drainNode(k, m.hostname, { timeoutMs: DRAIN_ATTEMPT_MS, force: false });
+      events.push(
+        note(
+          m,
+          'cluster.node.drained',
+          `drained: ${r.evicted.length} pods evicted, ${r.kept.length} kept (DaemonSet, mirror)`,
+        ),
+      );
+    } catch (e) {
+      if (isIngotError(e, ErrorCode.DrainBlocked)) {
+        events.push({
+          ...note(m, 'cluster.node.drain-blocked', `drain waits: ${e.message}`, 'warning'),
+          data: { hostname: m.hostname, pdb: e.details.pdb, pod: e.details.pod },
+        });
+        return {
+          kind: 'wait',
+          ms: ctx.limits.pollMs,
+          message: `${m.hostname}: blocked by PDB ${e.details.pdb}`,
+          events,
+        };
+      }
+      if (!isIngotError(e, ErrorCode.NotFound)) throw e;
+      // The Node is gone already (deleted by hand, or a crash after the delete): nothing to drain.
+    }
+    const was = await ctx.kube.deleteNode(k, m.hostname);
+    events.push(
+      note(m, 'cluster.node.deleted', was ? 'Node deleted from the cluster API' : 'Node was already gone'),
+    );
+  }
+  return {
+    kind: 'done',
+    message: `${leaving.map((m) => m.hostname).join(', ')} drained and deleted`,
+    events,
+  };
+}
+
+export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const leaving = scaleMembers(ctx.cluster, ctx.job, 'remove');
+  if (leaving.length > 0) {
+    const r = await releaseNodes(ctx, leaving, `removed from cluster ${ctx.cluster.name} by a scale`);
+    if (r.kind !== 'done') return r;
+    for (const m of leaving) await forgetUserData(ctx, m.machineId);
+    await ctx.store.removeClusterMembers(
+      ctx.cluster.id,
+      leaving.map((m) => m.machineId),
+      memberActor(ctx),
+      ctx.job.id,
+    );
+  }
+  await forgetJoinToken(ctx);
+  const add = names(ctx.job, 'add');
+  return {
+    kind: 'done',
+    message:
+      [
+        add.length ? `added ${add.join(', ')}` : '',
+        leaving.length ? `removed ${leaving.map((m) => m.hostname).join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ') || 'nothing left to do',
+  };
+}
+
+/** The sealed join token goes once the scale is done (kubeadm lets it expire after 1 h anyway). */
+async function forgetJoinToken(ctx: ClusterStepContext): Promise<void> {
+  const row = await ctx.store.findAgentTask(ctx.job.id, AgentTask.JoinToken);
+  const id = (row?.result as Record<string, unknown> | null | undefined)?.[JOIN_TOKEN_SECRET];
+  if (typeof id === 'string') await ctx.store.deleteSecret(id).catch(() => undefined);
+}

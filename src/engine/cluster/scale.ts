@@ -1,0 +1,157 @@
+/**
+ * A scale request (docs/day2.md "Scale"): the scale rules (src/core/scale.ts) decide how many
+ * workers come and which go; new workers are planned onto the region's ready machines with the
+ * create's placement rules (the pool's machine selector, spread over zones and racks) and
+ * addresses (the same IPAM, every address in use — this cluster's members included — kept);
+ * then the cluster moves running → updating, the machines are allocated as members and the
+ * scale job is queued in one transaction (the cluster's state is the guard: one change at a time).
+ */
+import type { InventoryMachine } from '../../cluster/inventory.ts';
+import { NodeIpam } from '../../cluster/plan/ipam.ts';
+import { plannedNode } from '../../cluster/plan/plan.ts';
+import { explainShortfall, mismatch, spread } from '../../cluster/plan/select.ts';
+import { type Plan, type PlannedNode, Role } from '../../cluster/plan/types.ts';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import type { Cluster, ClusterMember } from '../../core/cluster.ts';
+import { CLUSTER_WORKFLOW_RULES, ClusterWorkflow, planClusterAction } from '../../core/cluster-lifecycle.ts';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import { decideScale, type ScaleRequest } from '../../core/scale.ts';
+import type { Store } from '../../store/store.ts';
+import { regionInventory } from './inventory.ts';
+
+export interface ScaleClusterInput extends ScaleRequest {
+  /** The worker pool (the Cluster file's `spec.workers[].name`); default: the only one. */
+  readonly pool?: string;
+  /** The OS image new workers are deployed with; default: the create's. */
+  readonly image?: string;
+  /** How a leaving worker's disks are wiped on release. */
+  readonly wipe?: 'quick' | 'secure';
+  readonly actor: string;
+}
+
+/** The scale job's parameters beside the create's plan, PKI and image. */
+export interface ScaleParams {
+  /** Hostnames of the workers this scale adds. */
+  add: string[];
+  /** Hostnames of the workers this scale removes, in order. */
+  remove: string[];
+}
+
+/** The plan, PKI and image of the cluster's newest job that has them (the create's or a scale's). */
+async function lastPlan(store: Store, cluster: Cluster): Promise<Job['params']> {
+  const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
+  const j = jobs.find((x) => x.params.plan && typeof x.params.pkiSecret === 'string');
+  if (!j)
+    throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to scale from`, {
+      details: { cluster: cluster.name },
+    });
+  return j.params;
+}
+
+/** Plans `count` more workers of `pool` onto ready machines, as the create's planner would. */
+async function planWorkers(store: Store, cluster: Cluster, poolName: string | undefined, count: number) {
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  const pools = spec.spec.workers;
+  const pool = poolName ? pools.find((w) => w.name === poolName) : pools.length === 1 ? pools[0] : undefined;
+  if (!pool)
+    throw invalid(
+      'pool',
+      poolName
+        ? `the Cluster file has no worker pool "${poolName}"; pools: ${pools.map((w) => w.name).join(', ') || 'none'}`
+        : `the cluster has ${pools.length} worker pools (${pools.map((w) => w.name).join(', ')}); name one`,
+    );
+  const inv = await regionInventory(store);
+  const candidates = inv.machines.filter((m) => mismatch(m, pool.machines) === null);
+  const picked = spread(candidates, count);
+  if (picked.length < count)
+    throw invalid(
+      'workers',
+      `needs ${count} more ${pool.name} machines, ${picked.length} ready ones match. Of ${inv.machines.length} ready machines: ${explainShortfall(inv.machines, pool.machines, new Map())}. Commission matching machines, or scale to fewer.`,
+      { pool: pool.name },
+    );
+  const ipam = new NodeIpam(spec, inv.subnets);
+  const nodes: PlannedNode[] = [];
+  for (const m of [...picked].sort((a: InventoryMachine, b) => (a.hostname < b.hostname ? -1 : 1))) {
+    const subnet = ipam.subnetFor(m.rack);
+    if ('path' in subnet) throw invalid(subnet.path, subnet.message);
+    const lease = ipam.allocate(subnet);
+    if (!lease)
+      throw invalid(
+        'spec.networking.nodeSubnets',
+        `subnet "${subnet.name}" ${subnet.cidr} has no free address for ${m.hostname}; use a larger subnet or shrink its DHCP ranges`,
+      );
+    nodes.push(
+      plannedNode(
+        m,
+        { role: Role.Worker, pool: pool.name, labels: pool.labels, taints: pool.taints },
+        subnet,
+        lease,
+        false,
+      ),
+    );
+  }
+  return nodes;
+}
+
+/**
+ * Scales a running cluster's workers. Nothing to do (the count it has) answers the cluster and
+ * no job; a refusal (bad count, not enough machines, a control-plane change) changes nothing.
+ */
+export async function scaleCluster(
+  store: Store,
+  ref: string,
+  req: ScaleClusterInput,
+): Promise<{ cluster: Cluster; job: Job | null }> {
+  const cluster = await store.getCluster(ref);
+  const decision = planClusterAction('scale', cluster.state);
+  if (!decision.ok)
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `cannot scale cluster ${cluster.name} while it is ${cluster.state}${cluster.state === 'updating' ? ' (another change is running: wait for it)' : ''}; allowed actions: ${decision.allowed.join(', ') || 'none'}`,
+      {
+        details: { cluster: cluster.name, state: cluster.state, action: 'scale', allowed: decision.allowed },
+      },
+    );
+  const d = decideScale(cluster.members, req);
+  if (d.add === 0 && d.remove.length === 0) return { cluster, job: null };
+  const last = await lastPlan(store, cluster);
+  const plan = last.plan as Plan;
+  const added = d.add > 0 ? await planWorkers(store, cluster, req.pool, d.add) : [];
+  const top = Math.max(0, ...cluster.members.map((m) => m.order));
+  const members: ClusterMember[] = added.map((n, i) => ({
+    machineId: n.machineId,
+    hostname: n.hostname,
+    role: 'worker',
+    order: top + 1 + i,
+    address: n.address,
+  }));
+  const image = req.image ?? (typeof last.image === 'string' ? last.image : undefined);
+  const params: ScaleParams & Record<string, unknown> = {
+    plan: { ...plan, nodes: [...plan.nodes.filter((n) => !d.remove.includes(n.hostname)), ...added] },
+    pkiSecret: last.pkiSecret,
+    ...(image ? { image } : {}),
+    ...(req.wipe === 'secure' ? { wipe: 'secure' } : {}),
+    add: added.map((n) => n.hostname),
+    remove: [...d.remove],
+  };
+  const what = [
+    added.length ? `add ${added.map((n) => n.hostname).join(', ')}` : '',
+    d.remove.length ? `remove ${d.remove.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return store.scaleCluster({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: decision.to,
+    reason: `scale requested by ${req.actor}: ${what}`,
+    actor: req.actor,
+    add: members,
+    job: {
+      kind: ClusterWorkflow.Scale,
+      steps: [...CLUSTER_WORKFLOW_RULES[ClusterWorkflow.Scale].steps],
+      params,
+    },
+  });
+}

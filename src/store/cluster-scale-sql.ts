@@ -1,0 +1,98 @@
+/**
+ * A cluster's scale (docs/day2.md "Scale"): the cluster moves running → updating, each new
+ * worker's machine is allocated (compare-and-set ready → allocated, owned by the cluster) and
+ * becomes a member, and the scale job is queued — all in one transaction, so two scales, or a
+ * scale and a create, never share a machine and a refused scale leaves nothing behind. A
+ * released worker leaves the members when its machine is back in the pool.
+ */
+import type { Cluster, ClusterMember } from '../core/cluster.ts';
+import type { ClusterState } from '../core/cluster-lifecycle.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { NewEvent } from '../core/event.ts';
+import type { Job } from '../core/job.ts';
+import { clusterTransitionEvent, writeClusterTransition } from './cluster-transitions-sql.ts';
+import { allocateMembers, getCluster } from './clusters-sql.ts';
+import type { Db } from './db.ts';
+import { insertJob } from './jobs-sql.ts';
+import { insertEvents, placeholders } from './sql-util.ts';
+import type { NewJob } from './types.ts';
+
+export interface ScaleClusterRequest {
+  clusterId: string;
+  from: ClusterState;
+  to: ClusterState;
+  reason: string;
+  actor: string;
+  /** New members: each machine must be ready. */
+  add: ClusterMember[];
+  job: NewJob;
+}
+
+export async function scaleCluster(
+  db: Db,
+  req: ScaleClusterRequest,
+): Promise<{ cluster: Cluster; job: Job }> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const move = { clusterId: req.clusterId, from: req.from, to: req.to, reason: req.reason };
+    if (!(await writeClusterTransition(t, move, now))) {
+      const current = await getCluster(t, req.clusterId);
+      throw new IngotError(
+        ErrorCode.ConcurrentUpdate,
+        `cluster ${current.name} is ${current.state}, not ${req.from}: another change won the race; re-read and retry`,
+        { details: { id: req.clusterId, expected: req.from, state: current.state } },
+      );
+    }
+    const { name } = await getCluster(t, req.clusterId);
+    const events: NewEvent[] = [clusterTransitionEvent(move, req.actor, null)];
+    events.push(
+      ...(await allocateMembers(
+        t,
+        { id: req.clusterId, name },
+        req.add,
+        req.actor,
+        now,
+        ' (scale)',
+        'scale again',
+      )),
+    );
+    await insertEvents(t, events, now);
+    const job = await insertJob(t, { clusterId: req.clusterId }, req.job, req.actor, now);
+    return { cluster: await getCluster(t, req.clusterId), job };
+  });
+}
+
+/** Drops released members (their machines back in the pool) from the cluster, with an event each. */
+export async function removeClusterMembers(
+  db: Db,
+  clusterId: string,
+  machineIds: readonly string[],
+  actor: string,
+  jobId: string | null,
+): Promise<void> {
+  if (machineIds.length === 0) return;
+  await db.tx(async (t) => {
+    const rows = await t.query<{ machine_id: string; hostname: string }>(
+      `SELECT machine_id, hostname FROM cluster_members WHERE cluster_id = ? AND machine_id IN (${placeholders(machineIds.length)})`,
+      [clusterId, ...machineIds],
+    );
+    if (rows.length === 0) return;
+    await t.run(
+      `DELETE FROM cluster_members WHERE cluster_id = ? AND machine_id IN (${placeholders(rows.length)})`,
+      [clusterId, ...rows.map((r) => r.machine_id)],
+    );
+    await insertEvents(
+      t,
+      rows.map((r) => ({
+        type: 'cluster.node.removed',
+        clusterId,
+        machineId: r.machine_id,
+        jobId,
+        actor,
+        message: `${r.hostname}: no longer a member of the cluster`,
+        data: { hostname: r.hostname },
+      })),
+      Date.now(),
+    );
+  });
+}
