@@ -21,6 +21,7 @@ import type { ClusterLimits } from '../engine/cluster/steps.ts';
 import { POLL } from '../engine/steps.ts';
 import { KubeClient } from '../kube/client.ts';
 import { FakeKube, regionKube } from '../kube/fake.ts';
+import type { NodeShell } from '../kube/etcd/shell.ts';
 import type { KubePort } from '../kube/port.ts';
 import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
@@ -58,6 +59,8 @@ export interface RegionOptions {
   simulatedKube?: FakeKube;
   /** Member deploys and worker joins a cluster job runs at once, and its poll interval. */
   clusterLimits?: Partial<ClusterLimits>;
+  /** A shell on clusters' nodes for the etcd snapshot an operation takes first (the test bed's); none: skipped. */
+  nodeShell?: NodeShell;
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
   /**
@@ -160,7 +163,11 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
-    cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
+    cluster: {
+      kube: o.kube ?? regionKube(simulatedKube, new KubeClient()),
+      limits: o.clusterLimits,
+      snapshots: o.nodeShell ? { shell: o.nodeShell, artifacts: defaultArtifactsDir(o.dataDir) } : undefined,
+    },
   });
   const sensorCache = new SensorCache();
   const app = await buildServer({

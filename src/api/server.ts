@@ -24,6 +24,7 @@ import { registerSecurityHeaders } from './headers.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, notFoundHandler } from './errors.ts';
 import { EventTail } from './event-stream.ts';
 import { clusterNodeRoutes } from './routes/cluster-nodes.ts';
+import { clusterOperationRoutes } from './routes/cluster-operations.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { costRoutes } from './routes/cost.ts';
@@ -174,6 +175,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
       await v1.register(clusterNodeRoutes(deps.engine));
+      await v1.register(clusterOperationRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(healthRoutes(deps.store));
       await v1.register(costRoutes(deps.store));

@@ -36,6 +36,8 @@ export const CLUSTER_ACTIONS: readonly ClusterAction[] = Object.values(ClusterAc
 export const ClusterWorkflow = {
   Create: 'cluster-create',
   Delete: 'cluster-delete',
+  /** A day-2 operation (core/operation.ts): its one step walks the roll the operation records. */
+  Operation: 'cluster-operation',
 } as const;
 export type ClusterWorkflow = (typeof ClusterWorkflow)[keyof typeof ClusterWorkflow];
 export const CLUSTER_WORKFLOWS: readonly ClusterWorkflow[] = Object.values(ClusterWorkflow);
@@ -56,6 +58,8 @@ export const ClusterStep = {
   Drain: 'drain',
   /** Release (and wipe) every member through its machine release job, and wait for them. */
   ReleaseNodes: 'release-nodes',
+  /** Run the cluster's operation to its end (its progress is on the operation row). */
+  Operation: 'operation',
 } as const;
 export type ClusterStep = (typeof ClusterStep)[keyof typeof ClusterStep];
 export const CLUSTER_STEPS: readonly ClusterStep[] = Object.values(ClusterStep);
@@ -89,6 +93,7 @@ export const CLUSTER_WORKFLOW_RULES: Readonly<Record<ClusterWorkflow, ClusterWor
     success: S.Deleted,
     steps: [T.Drain, T.ReleaseNodes],
   },
+  [ClusterWorkflow.Operation]: { running: S.Updating, success: S.Running, steps: [T.Operation] },
 };
 
 export interface ClusterActionRule {

@@ -6,6 +6,7 @@
  */
 import type { Db, Dialect } from './db.ts';
 import { HEALTH_MIGRATION } from './migration-health.ts';
+import { OPERATIONS_MIGRATION } from './migration-operations.ts';
 
 export interface Migration {
   readonly version: number;
@@ -354,6 +355,7 @@ CREATE INDEX power_readings_at ON power_readings (at);
 `,
   },
   HEALTH_MIGRATION,
+  OPERATIONS_MIGRATION,
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

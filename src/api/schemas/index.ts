@@ -5,6 +5,7 @@
  * roles, formats…) come from the core's constants, never repeated here.
  */
 import { BundleT } from './bundles.ts';
+import { ClusterOperationSchema } from './cluster-operations.ts';
 import { ClusterT } from './clusters.ts';
 import { ErrorBody } from './common.ts';
 import { EventT } from './events.ts';
@@ -15,6 +16,7 @@ import { TokenT } from './tokens.ts';
 
 export * from './bundles.ts';
 export * from './cluster-nodes.ts';
+export * from './cluster-operations.ts';
 export * from './clusters.ts';
 export * from './common.ts';
 export * from './cost.ts';
@@ -27,4 +29,15 @@ export * from './subnets.ts';
 export * from './tokens.ts';
 
 /** Shared schemas registered once with Fastify so routes can `$ref` them. */
-export const SHARED_SCHEMAS = [ErrorBody, MachineT, JobT, EventT, SubnetT, TokenT, ImageT, BundleT, ClusterT];
+export const SHARED_SCHEMAS = [
+  ErrorBody,
+  MachineT,
+  JobT,
+  EventT,
+  SubnetT,
+  TokenT,
+  ImageT,
+  BundleT,
+  ClusterT,
+  ClusterOperationSchema,
+];

@@ -15,6 +15,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ctx } from '../context.ts';
 import { registerClusterLifecycle } from './cluster-lifecycle.ts';
 import { registerClusterNodes } from './cluster-nodes.ts';
+import { registerClusterOperations } from './cluster-operations.ts';
 import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
 interface Flags {
@@ -121,4 +122,5 @@ export function registerClusterCommand(program: Command): void {
 
   registerClusterLifecycle(cluster);
   registerClusterNodes(cluster);
+  registerClusterOperations(cluster);
 }

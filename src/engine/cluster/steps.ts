@@ -13,6 +13,7 @@ import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { ClusterStepDef } from './context.ts';
 import { bootstrapInit, byRole, deployNodes, joinBounded, joinInOrder, waitReady } from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
+import { runOperation } from './operation-run.ts';
 
 export {
   type ClusterLimits,
@@ -35,6 +36,8 @@ export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = 
   'wait-ready': { timeoutMs: 30 * min, run: waitReady },
   drain: { timeoutMs: 15 * min, run: drain },
   'release-nodes': { timeoutMs: 90 * min, run: releaseNodes },
+  // An operation may stay paused for long; its own sub-steps have their deadlines.
+  operation: { timeoutMs: 30 * 24 * 60 * min, run: runOperation },
 };
 
 /** The step of a stored cluster job (its names are checked: a job row is data from the store). */
