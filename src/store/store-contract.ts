@@ -11,6 +11,7 @@ import { bundleContract } from './bundles-contract.ts';
 import { clustersContract } from './clusters-contract.ts';
 import { powerReadingsContract } from './power-readings-contract.ts';
 import { healthContract } from './health-contract.ts';
+import { operationsContract } from './operations-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -26,6 +27,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     clustersContract(() => h);
     powerReadingsContract(() => h);
     healthContract(() => h);
+    operationsContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

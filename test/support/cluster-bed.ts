@@ -25,6 +25,7 @@ import { BedDeployAgent } from '../../src/lab/testbed/deploy-agent.ts';
 import { type BedBmc, bedBmc } from '../../src/lab/testbed/power.ts';
 import { saveSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { NODE_IMAGE } from './cluster-seed.ts';
+import type { RegionOptions } from '../../src/api/region.ts';
 import { startTestRegion, type TestRegion } from './region.ts';
 import { stopBed, waitFor } from './testbed.ts';
 
@@ -93,7 +94,10 @@ export interface ClusterBed {
 }
 
 /** Fills `cb` as it goes, so that `stopClusterBed(cb)` cleans up whatever a failure left. */
-export async function startClusterBed(cb: ClusterBed): Promise<void> {
+export async function startClusterBed(
+  cb: ClusterBed,
+  extra: (cb: ClusterBed) => Partial<RegionOptions> = () => ({}),
+): Promise<void> {
   const creds = { username: 'admin', password: 'bed-bmc-pass' };
   cb.root = mkdtempSync(join(tmpdir(), 'ingot-cc-'));
   const bed = await up({ name: cb.name, topology: '1+1', root: cb.root, prepared: true });
@@ -108,6 +112,7 @@ export async function startClusterBed(cb: ClusterBed): Promise<void> {
     agent: { task: (...a) => agent!.task(...a) },
     kube: cb.kube,
     clusterLimits: { pollMs: 1000 },
+    ...extra(cb),
   });
   cb.r = r;
   const artifacts = join(dataDir, 'artifacts');
