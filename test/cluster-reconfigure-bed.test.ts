@@ -6,11 +6,17 @@
  * node1's node agent regenerate the kube-apiserver static pod manifest through kubeadm, waits
  * for the API, then drains (Eviction API), uncordons and waits Ready for node2. The API is
  * polled throughout; afterwards the running kube-apiserver's command line carries the flag.
+ * While node1's node agent reconfigures it, the region dies (its worker halted dead: no more
+ * writes, as in test/two-regions.test.ts) and a new region on the same store takes the
+ * operation's job over and finishes the roll; the real SIGKILL of `ingot serve` mid-roll is
+ * test/cluster-operation-crash.test.ts (a simulated cluster: a child region cannot reach the
+ * bed's API, which the test reaches through its forward).
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
@@ -22,6 +28,7 @@ import {
 } from './support/cluster-bed.ts';
 import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
+import { startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
 import { BED_NEEDS, bedName, reapStaleBeds, waitFor } from './support/testbed.ts';
 
@@ -58,11 +65,11 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
   });
   after(async () => stopClusterBed(cb));
 
-  it('rolls it: snapshot, node1 reconfigured with the API answering again, node2 drained and Ready; the flag in the running kube-apiserver', async () => {
-    const r = cb.r!;
-    const cluster = (await r.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
+  it('rolls it: snapshot, node1 reconfigured with the API answering again, node2 drained and Ready, across a region crash; the flag in the running kube-apiserver', async () => {
+    const r0 = cb.r!;
+    const cluster = (await r0.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
       .cluster;
-    const kubeconfig = (await r.region.store.clusterKubeconfig(cluster.id))!;
+    const kubeconfig = (await r0.region.store.clusterKubeconfig(cluster.id))!;
     // Poll the API through the roll: every answer and every gap.
     const polls: { at: number; ok: boolean }[] = [];
     let polling = true;
@@ -79,14 +86,34 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       `${bedClusterFile(CLUSTER, cb.bed!)}  apiServer:\n    extraArgs:\n      ${FLAG}: "${VALUE}"\n`,
     );
     const t0 = Date.now();
-    const start = await runIngot(['cluster', 'reconfigure', CLUSTER, '-f', file], { env: r.cliEnv });
+    const start = await runIngot(['cluster', 'reconfigure', CLUSTER, '-f', file], { env: r0.cliEnv });
     assert.equal(start.code, 0, start.err);
     assert.match(start.out, new RegExp(`reconfigure running: .*--${FLAG}=${VALUE}`));
     let op: Op | undefined;
     try {
       await waitFor(
         async () => {
-          [op] = (await r.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+          [op] = (await r0.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+          return op.progress.nodes[0].state === 'running' && op.progress.nodes[0].step === null;
+        },
+        5 * 60_000,
+        'node1 reconfiguring',
+      );
+      // The region dies mid-roll; a new one opens the same store and takes the job over.
+      await r0.region.engine.worker.halt();
+      await r0.stop();
+      let r2: TestRegion | undefined;
+      r2 = await startTestRegion({
+        dataDir: r0.dataDir,
+        agent: { task: (...a) => new AgentTasksPort(() => r2!.region.store).task(...a) },
+        kube: cb.kube,
+        clusterLimits: { pollMs: 1000 },
+        nodeShell: bedShell(cb.root, cb.name),
+      });
+      cb.r = r2;
+      await waitFor(
+        async () => {
+          [op] = (await r2!.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
           return op.state !== 'running';
         },
         10 * 60_000,
@@ -96,6 +123,7 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       polling = false;
       await poller;
     }
+    const r = cb.r!;
     const took = (Date.now() - t0) / 1000;
     assert.equal(op!.state, 'succeeded', op!.reason);
     assert.deepEqual(
@@ -150,6 +178,17 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       (await r.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body.cluster.state,
       'running',
     );
+    // The new region took the job over; node1's task was not asked for again.
+    const all = (
+      await r.api<{ type: string; message: string }[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`)
+    ).body;
+    assert.ok(
+      all.some(
+        (e) => e.type === 'job.resumed' && /cluster-operation resumed at step operation/.test(e.message),
+      ),
+    );
+    assert.equal(ev.filter((m) => /^node1: reconfigure started/.test(m)).length, 1);
+    assert.equal(ev.filter((m) => /^node1: kube-apiserver manifest regenerated/.test(m)).length, 1);
     process.stderr.write(
       `reconfigure rolled in ${took.toFixed(1)} s; API polls ${polls.length}, answered ${polls.filter((p) => p.ok).length}, longest gap ${(gap / 1000).toFixed(1)} s\n`,
     );
