@@ -21,6 +21,7 @@ import type { ClusterLimits } from '../engine/cluster/steps.ts';
 import { POLL } from '../engine/steps.ts';
 import { KubeClient } from '../kube/client.ts';
 import { FakeKube, regionKube } from '../kube/fake.ts';
+import { reviveSimulatedClusters } from '../engine/cluster/simulated.ts';
 import type { NodeShell } from '../kube/etcd/shell.ts';
 import type { KubePort } from '../kube/port.ts';
 import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
@@ -148,6 +149,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const health = healthMetrics(store);
   metrics.append(() => health.exposition());
   const simulatedKube = o.simulatedKube ?? new FakeKube();
+  await reviveSimulatedClusters(store, simulatedKube);
   // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
   const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
   const engine = new Engine({
