@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { clusterYaml, nodeSubnet } from './support/cluster-seed.ts';
+import { clusterYaml } from './support/cluster-seed.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { seedServeCluster, until } from './support/serve-cluster.ts';
 import { type ServeProcess, startServe } from './support/serve-process.ts';
 
 const FLAGS = [
@@ -40,21 +41,6 @@ interface Op {
   progress: { nodes: { hostname: string; state: string; step: string | null }[] };
 }
 
-async function until<T>(
-  f: () => Promise<T | null | false>,
-  ms: number,
-  what: string,
-  log: () => string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `ingot-op-crash-${backend}-`));
   let pg: TestPostgres | null = null;
@@ -67,36 +53,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     }
     serve = await startServe(dir, extra);
     const s0 = serve;
-    await s0.api('POST', '/api/v1/subnets', nodeSubnet(NET));
-    const up = await s0.fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${s0.token}`, 'content-type': 'application/octet-stream' },
-      body: Buffer.alloc(64 * 1024, 1),
-    });
-    assert.ok(up.ok, await up.text());
-    for (const [i, pool] of ['control', 'general', 'general'].entries()) {
-      const m = await s0.api<{ id: string }>('POST', '/api/v1/machines', {
-        hostname: `opc-${i}`,
-        pool,
-        bmc: { address: `fake://op-crash-${i}`, username: 'admin', password: 'pw' },
-        nics: [{ mac: `02:00:00:00:52:0${i}` }],
-      });
-      await s0.api('POST', `/api/v1/machines/${m.id}/actions/commission`, {});
-    }
-    await until(
-      async () =>
-        (await s0.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).total === 3,
-      30_000,
-      '3 ready machines',
-      s0.log,
-    );
-    await until(
-      async () =>
-        (await s0.api<{ status: string }[]>('GET', '/api/v1/images')).every((i) => i.status === 'ready'),
-      30_000,
-      'the image',
-      s0.log,
-    );
+    await seedServeCluster(s0, { net: NET, prefix: 'opc', bmc: 'op-crash', macByte: '52' });
     await s0.api('POST', '/api/v1/clusters', { cluster: FILE });
     const state = async (s: ServeProcess) =>
       (await s.api<{ cluster: { state: string; stateReason: string } }>('GET', '/api/v1/clusters/opcrash'))
