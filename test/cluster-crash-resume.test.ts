@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { clusterYaml, nodeSubnet } from './support/cluster-seed.ts';
+import { clusterYaml } from './support/cluster-seed.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
+import { seedServeCluster, until } from './support/serve-cluster.ts';
 import { startServe, type ServeProcess } from './support/serve-process.ts';
 
 const FLAGS = [
@@ -32,21 +33,6 @@ interface Event {
   data: Record<string, unknown>;
 }
 
-async function until<T>(
-  f: () => Promise<T | null | false>,
-  ms: number,
-  what: string,
-  log: () => string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `ingot-cluster-crash-${backend}-`));
   let pg: TestPostgres | null = null;
@@ -59,39 +45,12 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
     }
     serve = await startServe(dir, extra);
     const s0 = serve;
-    await s0.api('POST', '/api/v1/subnets', nodeSubnet('10.50'));
-    // The node image: any bytes (fake:// machines only pretend to write it).
-    const up = await s0.fetch(`${s0.url}/api/v1/images/kubernetes-node`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${s0.token}`, 'content-type': 'application/octet-stream' },
-      body: Buffer.alloc(64 * 1024, 1),
+    const ids = await seedServeCluster(s0, {
+      net: '10.50',
+      prefix: 'crash',
+      bmc: 'cluster-crash',
+      macByte: '50',
     });
-    assert.ok(up.ok, await up.text());
-    const ids: string[] = [];
-    for (const [i, pool] of ['control', 'general', 'general'].entries()) {
-      const m = await s0.api<{ id: string }>('POST', '/api/v1/machines', {
-        hostname: `crash-${i}`,
-        pool,
-        bmc: { address: `fake://cluster-crash-${i}`, username: 'admin', password: 'pw' },
-        nics: [{ mac: `02:00:00:00:50:0${i}` }],
-      });
-      ids.push(m.id);
-      await s0.api('POST', `/api/v1/machines/${m.id}/actions/commission`, {});
-    }
-    await until(
-      async () =>
-        (await s0.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).total === 3,
-      30_000,
-      '3 ready machines',
-      s0.log,
-    );
-    await until(
-      async () =>
-        (await s0.api<{ status: string }[]>('GET', '/api/v1/images')).every((i) => i.status === 'ready'),
-      30_000,
-      'the image',
-      s0.log,
-    );
     await s0.api('POST', '/api/v1/clusters', { cluster: CLUSTER });
     // Kill while the members deploy: the create job holds its lease, members' jobs run.
     await until(

@@ -21,6 +21,8 @@ import type { ClusterLimits } from '../engine/cluster/steps.ts';
 import { POLL } from '../engine/steps.ts';
 import { KubeClient } from '../kube/client.ts';
 import { FakeKube, regionKube } from '../kube/fake.ts';
+import { reviveSimulatedClusters } from '../engine/cluster/simulated.ts';
+import type { NodeShell } from '../kube/etcd/shell.ts';
 import type { KubePort } from '../kube/port.ts';
 import { defaultArtifactsDir, ImageRegistry, STALE_IMPORT_MS } from '../images/registry.ts';
 import { createMetrics } from '../observe/metrics.ts';
@@ -59,6 +61,8 @@ export interface RegionOptions {
   simulatedKube?: FakeKube;
   /** Member deploys and worker joins a cluster job runs at once, and its poll interval. */
   clusterLimits?: Partial<ClusterLimits>;
+  /** A shell on clusters' nodes for the etcd snapshot an operation takes first (the test bed's); none: skipped. */
+  nodeShell?: NodeShell;
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
   /**
@@ -149,6 +153,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const health = healthMetrics(store);
   metrics.append(() => health.exposition());
   const simulatedKube = o.simulatedKube ?? new FakeKube();
+  await reviveSimulatedClusters(store, simulatedKube);
   // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
   const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
   const clusterKube = o.kube ?? regionKube(simulatedKube, new KubeClient());
@@ -165,7 +170,11 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
-    cluster: { kube: clusterKube, limits: o.clusterLimits },
+    cluster: {
+      kube: clusterKube,
+      limits: o.clusterLimits,
+      snapshots: o.nodeShell ? { shell: o.nodeShell, artifacts: defaultArtifactsDir(o.dataDir) } : undefined,
+    },
   });
   const backups = new BackupService({
     store,

@@ -28,6 +28,7 @@ import type { BackupService } from '../engine/cluster/backups.ts';
 import type { KubePort } from '../kube/port.ts';
 import { clusterNodeRoutes } from './routes/cluster-nodes.ts';
 import { clusterScaleRoutes } from './routes/cluster-scale.ts';
+import { clusterOperationRoutes } from './routes/cluster-operations.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { costRoutes } from './routes/cost.ts';
@@ -183,6 +184,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.backups)
         await v1.register(clusterBackupRoutes(deps.store, deps.backups.service, deps.backups.kube));
       await v1.register(clusterScaleRoutes(deps.engine));
+      await v1.register(clusterOperationRoutes(deps.store));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(healthRoutes(deps.store));
       await v1.register(costRoutes(deps.store, { kube: deps.engine.kube }));

@@ -37,6 +37,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, Exit>> = {
   INGOT_CONCURRENT_UPDATE: Exit.Conflict,
   INGOT_IP_EXHAUSTED: Exit.Conflict,
   INGOT_DRAIN_BLOCKED: Exit.Conflict,
+  INGOT_OPERATION_RUNNING: Exit.Conflict,
   INGOT_UNAUTHENTICATED: Exit.Auth,
   INGOT_FORBIDDEN: Exit.Auth,
   INGOT_UNREACHABLE: Exit.Unreachable,

@@ -38,6 +38,8 @@ export const ClusterWorkflow = {
   Create: 'cluster-create',
   Delete: 'cluster-delete',
   Scale: 'cluster-scale',
+  /** A day-2 operation (core/operation.ts): its one step walks the roll the operation records. */
+  Operation: 'cluster-operation',
 } as const;
 export type ClusterWorkflow = (typeof ClusterWorkflow)[keyof typeof ClusterWorkflow];
 export const CLUSTER_WORKFLOWS: readonly ClusterWorkflow[] = Object.values(ClusterWorkflow);
@@ -66,6 +68,8 @@ export const ClusterStep = {
   ScaleDrain: 'scale-drain',
   /** Scale in: release (and wipe) each leaving worker, then drop it from the members. */
   ScaleRelease: 'scale-release',
+  /** Run the cluster's operation to its end (its progress is on the operation row). */
+  Operation: 'operation',
 } as const;
 export type ClusterStep = (typeof ClusterStep)[keyof typeof ClusterStep];
 export const CLUSTER_STEPS: readonly ClusterStep[] = Object.values(ClusterStep);
@@ -104,6 +108,7 @@ export const CLUSTER_WORKFLOW_RULES: Readonly<Record<ClusterWorkflow, ClusterWor
     success: S.Running,
     steps: [T.ScaleToken, T.DeployNodes, T.ScaleJoin, T.WaitReady, T.ScaleDrain, T.ScaleRelease],
   },
+  [ClusterWorkflow.Operation]: { running: S.Updating, success: S.Running, steps: [T.Operation] },
 };
 
 export interface ClusterActionRule {

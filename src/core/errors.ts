@@ -37,6 +37,8 @@ export const ErrorCode = {
   StepFailed: 'INGOT_STEP_FAILED',
   /** A drain cannot finish: an eviction is refused (`details.pdb` names the PodDisruptionBudget). */
   DrainBlocked: 'INGOT_DRAIN_BLOCKED',
+  /** The cluster already runs an operation (`details.operation` names it): one at a time. */
+  OperationRunning: 'INGOT_OPERATION_RUNNING',
   Timeout: 'INGOT_TIMEOUT',
   /** A service this process needs did not answer (the region, for the CLI). */
   Unreachable: 'INGOT_UNREACHABLE',

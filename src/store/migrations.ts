@@ -7,6 +7,7 @@
 import type { Db, Dialect } from './db.ts';
 import { BACKUPS_MIGRATION } from './migration-backups.ts';
 import { HEALTH_MIGRATION } from './migration-health.ts';
+import { OPERATIONS_MIGRATION } from './migration-operations.ts';
 
 export interface Migration {
   readonly version: number;
@@ -355,6 +356,7 @@ CREATE INDEX power_readings_at ON power_readings (at);
 `,
   },
   HEALTH_MIGRATION,
+  OPERATIONS_MIGRATION,
   BACKUPS_MIGRATION,
 ];
 

@@ -17,6 +17,9 @@ import type { Db } from './db.ts';
 import * as clusterScale from './cluster-scale-sql.ts';
 import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import * as clusters from './clusters-sql.ts';
+import * as operations from './operations-sql.ts';
+import type { NewOperation, OperationUpdate } from './operations-sql.ts';
+import type { ClusterOperation } from '../core/operation.ts';
 import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
 import * as power from './power-readings-sql.ts';
@@ -201,6 +204,30 @@ export class SqlStore implements Store {
 
   setClusterConditions(clusterId: string, conditions: ClusterConditions): Promise<void> {
     return clusters.setClusterConditions(this.#db, clusterId, conditions);
+  }
+
+  startOperation(o: NewOperation): Promise<{ operation: ClusterOperation; job: Job }> {
+    return operations.startOperation(this.#db, o);
+  }
+
+  getOperation(id: string): Promise<ClusterOperation> {
+    return operations.getOperation(this.#db, id);
+  }
+
+  listOperations(clusterId: string, limit?: number): Promise<ClusterOperation[]> {
+    return operations.listOperations(this.#db, clusterId, limit);
+  }
+
+  activeOperation(clusterId: string): Promise<ClusterOperation | null> {
+    return operations.activeOperation(this.#db, clusterId);
+  }
+
+  updateOperation(
+    id: string,
+    u: OperationUpdate,
+    events?: readonly NewEvent[],
+  ): Promise<ClusterOperation | null> {
+    return operations.updateOperation(this.#db, id, u, events);
   }
 
   clustersOfMachines(

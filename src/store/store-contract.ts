@@ -13,6 +13,7 @@ import { clustersContract } from './clusters-contract.ts';
 import { powerReadingsContract } from './power-readings-contract.ts';
 import { healthContract } from './health-contract.ts';
 import { backupsContract } from './backups-contract.ts';
+import { operationsContract } from './operations-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -30,6 +31,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     powerReadingsContract(() => h);
     healthContract(() => h);
     backupsContract(() => h);
+    operationsContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

@@ -8,6 +8,8 @@ import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
 import type { Cluster, ClusterConditions, MemberRole } from '../core/cluster.ts';
 import type { Job, JobStatus } from '../core/job.ts';
+import type { ClusterOperation } from '../core/operation.ts';
+import type { NewOperation, OperationUpdate } from './operations-sql.ts';
 import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
@@ -109,6 +111,21 @@ export interface Store {
   clustersOfMachines(
     machineIds: readonly string[],
   ): Promise<Map<string, { cluster: string; role: MemberRole }>>;
+
+  // cluster operations (src/store/operations-sql.ts, migration 12)
+  /** The operation, the cluster's move and its job in one write; INGOT_OPERATION_RUNNING when one is active. */
+  startOperation(o: NewOperation): Promise<{ operation: ClusterOperation; job: Job }>;
+  /** By id; INGOT_NOT_FOUND when absent. */
+  getOperation(id: string): Promise<ClusterOperation>;
+  /** A cluster's operations, newest first. */
+  listOperations(clusterId: string, limit?: number): Promise<ClusterOperation[]>;
+  activeOperation(clusterId: string): Promise<ClusterOperation | null>;
+  /** Compare-and-set on the operation's state; null when it had left `u.from`. */
+  updateOperation(
+    id: string,
+    u: OperationUpdate,
+    events?: readonly NewEvent[],
+  ): Promise<ClusterOperation | null>;
 
   // events
   appendEvents(events: NewEvent[]): Promise<void>;

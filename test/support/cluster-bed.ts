@@ -25,6 +25,7 @@ import { BedDeployAgent } from '../../src/lab/testbed/deploy-agent.ts';
 import { type BedBmc, bedBmc } from '../../src/lab/testbed/power.ts';
 import { saveSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { NODE_IMAGE } from './cluster-seed.ts';
+import type { RegionOptions } from '../../src/api/region.ts';
 import { startTestRegion, type TestRegion } from './region.ts';
 import { stopBed, waitFor } from './testbed.ts';
 
@@ -95,7 +96,10 @@ export interface ClusterBed {
 }
 
 /** Fills `cb` as it goes, so that `stopClusterBed(cb)` cleans up whatever a failure left. */
-export async function startClusterBed(cb: ClusterBed, o: { topology?: '1+1' | '1+2' } = {}): Promise<void> {
+export async function startClusterBed(
+  cb: ClusterBed,
+  o: { topology?: '1+1' | '1+2'; extra?: (cb: ClusterBed) => Partial<RegionOptions> } = {},
+): Promise<void> {
   const creds = { username: 'admin', password: 'bed-bmc-pass' };
   cb.root = mkdtempSync(join(tmpdir(), 'ingot-cc-'));
   const bed = await up({ name: cb.name, topology: o.topology ?? '1+1', root: cb.root, prepared: true });
@@ -110,6 +114,7 @@ export async function startClusterBed(cb: ClusterBed, o: { topology?: '1+1' | '1
     agent: { task: (...a) => agent!.task(...a) },
     kube: cb.kube,
     clusterLimits: { pollMs: 1000 },
+    ...o.extra?.(cb),
   });
   cb.r = r;
   const artifacts = join(dataDir, 'artifacts');

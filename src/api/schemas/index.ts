@@ -6,6 +6,7 @@
  */
 import { BundleT } from './bundles.ts';
 import { BackupT } from './cluster-backups.ts';
+import { ClusterOperationSchema } from './cluster-operations.ts';
 import { ClusterT } from './clusters.ts';
 import { ErrorBody } from './common.ts';
 import { EventT } from './events.ts';
@@ -18,6 +19,7 @@ export * from './bundles.ts';
 export * from './cluster-backups.ts';
 export * from './cluster-nodes.ts';
 export * from './cluster-scale.ts';
+export * from './cluster-operations.ts';
 export * from './clusters.ts';
 export * from './common.ts';
 export * from './cost.ts';
@@ -41,4 +43,5 @@ export const SHARED_SCHEMAS = [
   BundleT,
   ClusterT,
   BackupT,
+  ClusterOperationSchema,
 ];

@@ -17,6 +17,7 @@ import { registerClusterLifecycle } from './cluster-lifecycle.ts';
 import { registerClusterBackup } from './cluster-backup.ts';
 import { registerClusterNodes } from './cluster-nodes.ts';
 import { registerClusterScale } from './cluster-scale.ts';
+import { registerClusterOperations } from './cluster-operations.ts';
 import { envName, type SecretSource } from '../../cluster/render/secrets.ts';
 
 interface Flags {
@@ -125,4 +126,5 @@ export function registerClusterCommand(program: Command): void {
   registerClusterNodes(cluster);
   registerClusterBackup(cluster);
   registerClusterScale(cluster);
+  registerClusterOperations(cluster);
 }

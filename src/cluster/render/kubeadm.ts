@@ -129,6 +129,8 @@ function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
   }
   if (sec.secretsEncryption) apiArgs['encryption-provider-config'] = `${KUBEADM_DIR}/encryption-config.yaml`;
   if (sec.cis) apiArgs['tls-cipher-suites'] = TLS_CIPHERS.join(',');
+  // The Cluster file's own flags come last: an operator's choice wins over Ingot's default.
+  Object.assign(apiArgs, s.apiServer?.extraArgs ?? {});
   const etcd =
     s.etcd.topology === 'external'
       ? {
@@ -257,6 +259,29 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
     ...timeouts(ctx),
   };
   return toYamlStream([join]);
+}
+
+/**
+ * The config a reconfigure gives `kubeadm init phase upload-config kubeadm` and `kubeadm init
+ * phase control-plane apiserver` on a control plane: its own API endpoint and the cluster's
+ * ClusterConfiguration as the Cluster file says now (no bootstrap token: nothing joins).
+ */
+export function kubeadmReconfigureConfig(ctx: RenderContext, node: PlannedNode): string {
+  const init = {
+    apiVersion: kubeadmApi(ctx.minor),
+    kind: 'InitConfiguration',
+    localAPIEndpoint: { advertiseAddress: node.ip, bindPort: ctx.spec.spec.endpoint.port },
+    nodeRegistration: nodeRegistration(ctx, node),
+  };
+  return toYamlStream([init, clusterConfiguration(ctx)]);
+}
+
+/** The kube-apiserver flags Ingot renders from the Cluster file (map form, any kubeadm API). */
+export function apiServerFlags(ctx: RenderContext): Record<string, string> {
+  const a = (clusterConfiguration(ctx).apiServer as { extraArgs: unknown }).extraArgs;
+  return Array.isArray(a)
+    ? Object.fromEntries(a.map((x: { name: string; value: string }) => [x.name, x.value]))
+    : (a as Record<string, string>);
 }
 
 /**

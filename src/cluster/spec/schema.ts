@@ -98,6 +98,20 @@ export const clusterSchema: Schema = {
           },
           { default: {} },
         ),
+        apiServer: obj(
+          {
+            extraArgs: {
+              type: 'object',
+              description:
+                "Extra kube-apiserver flags (name without dashes → value), after Ingot's own; a change is rolled out by `ingot cluster reconfigure` (docs/day2.md)",
+              propertyNames: { pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+              additionalProperties: str({ maxLength: 1024 }),
+              maxProperties: 64,
+              default: {},
+            },
+          },
+          { default: {} },
+        ),
         workers: list(
           obj(
             {

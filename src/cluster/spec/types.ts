@@ -79,6 +79,8 @@ export interface ClusterSpec {
       readonly count: number;
       readonly machines: MachineSelector;
     };
+    /** kube-apiserver flags added to Ingot's own (kubeadm); rolled by a reconfigure. */
+    readonly apiServer: { readonly extraArgs: Readonly<Record<string, string>> };
     readonly workers: readonly WorkerPool[];
     readonly placement: { readonly tolerate: readonly ('zone' | 'rack')[] };
     readonly endpoint: {

@@ -8,6 +8,7 @@ import type { NodeRender } from '../../cluster/render/index.ts';
 import { type Cluster, type ClusterMember, clusterOwner } from '../../core/cluster.ts';
 import type { Job } from '../../core/job.ts';
 import type { Machine } from '../../core/machine.ts';
+import type { NodeShell } from '../../kube/etcd/shell.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import type { AgentPort } from '../agent-port.ts';
@@ -22,6 +23,14 @@ export interface ClusterStepContext {
   /** Each node's user-data, network-config and bootstrap script, by hostname. */
   nodes(): Promise<ReadonlyMap<string, NodeRender>>;
   readonly limits: ClusterLimits;
+  /** Where an operation takes its etcd snapshot (a shell on the nodes) and keeps it; absent: skipped. */
+  readonly snapshots?: ClusterSnapshots;
+}
+
+export interface ClusterSnapshots {
+  readonly shell: NodeShell;
+  /** The region's artifact store (src/kube/etcd/snapshot.ts keeps them under it). */
+  readonly artifacts: string;
 }
 
 export interface ClusterLimits {

@@ -14,6 +14,7 @@ import type { ClusterStepDef } from './context.ts';
 import { bootstrapInit, byRole, deployNodes, joinBounded, joinInOrder, waitReady } from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
 import { scaleDrain, scaleJoin, scaleRelease, scaleToken } from './scale-steps.ts';
+import { runOperation } from './operation-run.ts';
 
 export {
   type ClusterLimits,
@@ -40,6 +41,8 @@ export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = 
   'scale-join': { timeoutMs: 60 * min, run: scaleJoin },
   'scale-drain': { timeoutMs: 30 * min, run: scaleDrain },
   'scale-release': { timeoutMs: 90 * min, run: scaleRelease },
+  // An operation may stay paused for long; its own sub-steps have their deadlines.
+  operation: { timeoutMs: 30 * 24 * 60 * min, run: runOperation },
 };
 
 /** The step of a stored cluster job (its names are checked: a job row is data from the store). */

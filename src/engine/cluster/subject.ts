@@ -16,12 +16,14 @@ import type { KubePort } from '../../kube/port.ts';
 import type { JobRunDeps, RunSubject } from '../job-run.ts';
 import { envSecrets } from './actions.ts';
 import { scaleJoinToken } from './scale-steps.ts';
+import type { ClusterSnapshots } from './context.ts';
 import { type ClusterLimits, clusterStepDef, DEFAULT_CLUSTER_LIMITS } from './steps.ts';
 
 export interface ClusterEngineOptions {
   kube: KubePort;
   limits?: Partial<ClusterLimits>;
   secrets?: SecretSource;
+  snapshots?: ClusterSnapshots;
 }
 
 /** The `clusterSubject` a worker is given (WorkerOptions.clusterSubject). */
@@ -56,7 +58,16 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
       async step(name) {
         const def = clusterStepDef(name);
         const cluster = await d.store.getCluster(clusterId);
-        const ctx = { cluster, job, store: d.store, agent: d.agent, kube: o.kube, nodes, limits };
+        const ctx = {
+          cluster,
+          job,
+          store: d.store,
+          agent: d.agent,
+          kube: o.kube,
+          nodes,
+          limits,
+          snapshots: o.snapshots,
+        };
         return { usesBmc: false, timeoutMs: def.timeoutMs, run: () => def.run(ctx) };
       },
       async end(status, error, actor) {

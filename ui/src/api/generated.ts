@@ -1293,6 +1293,164 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/operations": {
+    /** The cluster's operations, newest first, with each node's progress */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/operations/active/{control}": {
+    /** Pause, resume or abort the cluster's running operation (409 names the controls its state allows) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          control: "pause" | "resume" | "abort";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/reconfigure": {
+    /** Roll a changed Cluster file out: etcd snapshot, control planes one at a time, workers in batches (409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The changed Cluster file (YAML or JSON); today a reconfigure rolls `spec.apiServer.extraArgs` (kube-apiserver flags) */
+            cluster: string;
+            /** @description Workers drained at once: a count or a percentage (default 1) */
+            maxUnavailable?: number | string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/scale": {
     /**
      * Scale a cluster’s workers: allocate and join ready machines, or drain, delete and release workers
@@ -3769,6 +3927,48 @@ export type components = {
       /** Format: date-time */
       updatedAt: string;
       version: string;
+    };
+    ClusterOperation: {
+      actor: string;
+      cluster: string;
+      clusterId: string;
+      createdAt: string;
+      finishedAt: string | null;
+      id: string;
+      jobId: string | null;
+      kind: "reconfigure" | "upgrade" | "scale" | "remediate" | "os-replace";
+      params: {
+        changes: ({
+            flag: string;
+            from: string | null;
+            to: string | null;
+          })[];
+        maxUnavailable: number | string;
+      };
+      progress: {
+        nodes: ({
+            domain: string;
+            endedAt: string | null;
+            hostname: string;
+            machineId: string;
+            message: string | null;
+            role: string;
+            startedAt: string | null;
+            state: "pending" | "running" | "done" | "failed";
+            /** @description The last sub-step the node finished */
+            step: string | null;
+          })[];
+        snapshot: {
+          id?: string;
+          node?: string;
+          note?: string;
+          state: "pending" | "done" | "skipped";
+        };
+      };
+      /** @description Why it is in its state: who paused it, the node and reason it halted on */
+      reason: string;
+      state: "running" | "paused" | "aborted" | "failed" | "succeeded";
+      updatedAt: string;
     };
     Error: {
       /** @description Stable error code, INGOT_… */

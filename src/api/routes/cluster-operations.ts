@@ -1,0 +1,78 @@
+/**
+ * A cluster's day-2 operations over HTTP (docs/day2.md "Operations"): start a rolling
+ * reconfigure from a changed Cluster file (202; 409 INGOT_OPERATION_RUNNING naming the one
+ * that runs), list them with each node's progress, and pause, resume or abort the active one.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { ClusterOperation } from '../../core/operation.ts';
+import { controlClusterOperation, startReconfigure } from '../../engine/cluster/operation-actions.ts';
+import type { Store } from '../../store/store.ts';
+import { actorOf } from '../auth.ts';
+import {
+  ClusterNameParams,
+  ClusterOperationList,
+  errorResponses,
+  OperationControlParams,
+  ReconfigureBody,
+} from '../schemas/index.ts';
+
+const tags = ['clusters'];
+
+/** What the API shows of an operation (the new Cluster file stays on the cluster). */
+const shown = (o: ClusterOperation) => ({
+  ...o,
+  params: { changes: o.params.changes, maxUnavailable: o.params.maxUnavailable },
+});
+
+export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post('/clusters/:name/reconfigure', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Roll a changed Cluster file out: etcd snapshot, control planes one at a time, workers in batches (409 while another operation runs)',
+        params: ClusterNameParams,
+        body: ReconfigureBody,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startReconfigure(store, req.params.name, {
+          clusterFile: req.body.cluster,
+          maxUnavailable: req.body.maxUnavailable,
+          actor: actorOf(req),
+        });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.get('/clusters/:name/operations', {
+      config: { role: 'viewer' },
+      schema: {
+        tags,
+        summary: "The cluster's operations, newest first, with each node's progress",
+        params: ClusterNameParams,
+        response: { 200: ClusterOperationList, ...errorResponses },
+      },
+      handler: async (req) => {
+        const cluster = await store.getCluster(req.params.name);
+        return (await store.listOperations(cluster.id)).map(shown);
+      },
+    });
+
+    app.post('/clusters/:name/operations/active/:control', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          "Pause, resume or abort the cluster's running operation (409 names the controls its state allows)",
+        params: OperationControlParams,
+        response: { 200: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req) =>
+        shown(await controlClusterOperation(store, req.params.name, req.params.control, actorOf(req))),
+    });
+  };
+}

@@ -1,0 +1,85 @@
+/** A cluster's day-2 operations (src/api/routes/cluster-operations.ts, core/operation.ts). */
+import { Type } from 'typebox';
+import { OPERATION_CONTROLS, OPERATION_KINDS, OPERATION_STATES } from '../../core/operation.ts';
+import { CLUSTER_FILE_MAX } from './clusters.ts';
+import { MAX } from './common.ts';
+
+const str = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const OperationControlParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The cluster’s name or id' }),
+  control: str(OPERATION_CONTROLS),
+});
+
+export const ReconfigureBody = Type.Object(
+  {
+    cluster: Type.String({
+      minLength: 1,
+      maxLength: CLUSTER_FILE_MAX,
+      description:
+        'The changed Cluster file (YAML or JSON); today a reconfigure rolls `spec.apiServer.extraArgs` (kube-apiserver flags)',
+    }),
+    maxUnavailable: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({ minimum: 1, maximum: 1000 }),
+          Type.String({ pattern: '^[0-9]{1,3}%$', maxLength: 4 }),
+        ],
+        { description: 'Workers drained at once: a count or a percentage (default 1)' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const NodeProgress = Type.Object({
+  hostname: Type.String(),
+  machineId: Type.String(),
+  role: Type.String(),
+  domain: Type.String(),
+  state: str(['pending', 'running', 'done', 'failed'] as const),
+  step: Type.Union([Type.String(), Type.Null()], { description: 'The last sub-step the node finished' }),
+  message: Type.Union([Type.String(), Type.Null()]),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  endedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ClusterOperationSchema = Type.Object(
+  {
+    id: Type.String(),
+    clusterId: Type.String(),
+    cluster: Type.String(),
+    kind: str(OPERATION_KINDS),
+    state: str(OPERATION_STATES),
+    reason: Type.String({
+      description: 'Why it is in its state: who paused it, the node and reason it halted on',
+    }),
+    params: Type.Object({
+      changes: Type.Array(
+        Type.Object({
+          flag: Type.String(),
+          from: Type.Union([Type.String(), Type.Null()]),
+          to: Type.Union([Type.String(), Type.Null()]),
+        }),
+      ),
+      maxUnavailable: Type.Union([Type.Integer(), Type.String()]),
+    }),
+    progress: Type.Object({
+      snapshot: Type.Object({
+        state: str(['pending', 'done', 'skipped'] as const),
+        id: Type.Optional(Type.String()),
+        node: Type.Optional(Type.String()),
+        note: Type.Optional(Type.String()),
+      }),
+      nodes: Type.Array(NodeProgress),
+    }),
+    jobId: Type.Union([Type.String(), Type.Null()]),
+    actor: Type.String(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'ClusterOperation' },
+);
+
+export const ClusterOperationList = Type.Array(Type.Ref('ClusterOperation'));

@@ -1,0 +1,78 @@
+/**
+ * `ingot cluster reconfigure -f FILE NAME` (roll a changed Cluster file out: today its
+ * `spec.apiServer.extraArgs`), `ingot cluster operations NAME` (each operation with every
+ * node's progress) and `ingot cluster pause|resume|abort NAME` (the running one). A second
+ * operation while one runs exits 4 (INGOT_OPERATION_RUNNING) naming it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.ts';
+import type { ClusterOperation, OperationControl } from '../../core/operation.ts';
+import { OPERATION_CONTROLS } from '../../core/operation.ts';
+import { ctx } from '../context.ts';
+import { printData } from '../output.ts';
+
+const path = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`;
+
+function describe(o: ClusterOperation): string {
+  const changes = o.params.changes
+    .map((c) => (c.to === null ? `-${c.flag}` : `--${c.flag}=${c.to}`))
+    .join(' ');
+  const lines = [`${o.id} ${o.kind} ${o.state}: ${o.reason}${changes ? ` [${changes}]` : ''}`];
+  const s = o.progress.snapshot;
+  lines.push(
+    `  etcd snapshot: ${s.state}${s.id ? ` ${s.id} on ${s.node}` : ''}${s.note ? ` (${s.note})` : ''}`,
+  );
+  for (const n of o.progress.nodes)
+    lines.push(
+      `  ${n.hostname} (${n.role}): ${n.state}${n.step ? `, ${n.step}` : ''}${n.message ? ` — ${n.message}` : ''}`,
+    );
+  return lines.join('\n');
+}
+
+export function registerClusterOperations(cluster: Command): void {
+  cluster
+    .command('reconfigure <name>')
+    .description(
+      'roll a changed Cluster file out (its kube-apiserver flags): etcd snapshot, control planes one at a time, workers drained in batches',
+    )
+    .requiredOption('-f, --file <cluster.yaml>', 'the changed Cluster file')
+    .option('--max-unavailable <n>', 'workers at once: a count or a percentage such as 25%', '1')
+    .action(async (name: string, o: { file: string; maxUnavailable: string }, cmd: Command) => {
+      if (!existsSync(o.file)) throw invalid('--file', `${o.file} does not exist`);
+      const mu = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
+      const { client, format } = ctx(cmd);
+      const op = await client.post<ClusterOperation>(`${path(name)}/reconfigure`, {
+        cluster: readFileSync(o.file, 'utf8'),
+        maxUnavailable: mu,
+      });
+      if (printData(op, format)) return;
+      process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
+    });
+
+  cluster
+    .command('operations <name>')
+    .description("the cluster's operations, newest first, with every node's progress")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { client, format } = ctx(cmd);
+      const ops = await client.get<ClusterOperation[]>(`${path(name)}/operations`);
+      if (printData(ops, format)) return;
+      process.stdout.write(
+        ops.length ? `${ops.map(describe).join('\n')}\n` : `cluster ${name} has run no operation\n`,
+      );
+    });
+
+  for (const control of OPERATION_CONTROLS)
+    cluster
+      .command(`${control} <name>`)
+      .description(`${control} the cluster's running operation`)
+      .action(async (name: string, _o: unknown, cmd: Command) => {
+        const { client, format } = ctx(cmd);
+        const op = await client.post<ClusterOperation>(
+          `${path(name)}/operations/active/${control satisfies OperationControl}`,
+          {},
+        );
+        if (printData(op, format)) return;
+        process.stdout.write(`${describe(op)}\n`);
+      });
+}

@@ -1,0 +1,187 @@
+/**
+ * Starting and steering a cluster's operation (core/operation.ts): a reconfigure from a changed
+ * Cluster file, and pause, resume, abort. Starting one checks the file, computes what changes
+ * (today: the kube-apiserver flags of `spec.apiServer`), and writes the operation, the cluster's
+ * move into `updating` and its job in one transaction (store.startOperation), which refuses a
+ * second operation on the cluster with INGOT_OPERATION_RUNNING.
+ */
+import type { Plan } from '../../cluster/plan/types.ts';
+import type { PkiMaterial } from '../../cluster/pki/types.ts';
+import { renderedApiServerFlags } from '../../cluster/render/reconfigure.ts';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import type { ClusterSpec } from '../../cluster/spec/types.ts';
+import type { Cluster } from '../../core/cluster.ts';
+import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
+import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import {
+  type ClusterOperation,
+  controlOperation,
+  describeChange,
+  flagChanges,
+  newProgress,
+  type OperationControl,
+  OperationKind,
+} from '../../core/operation.ts';
+import { batchSize } from '../../core/rolling-plan.ts';
+import type { Store } from '../../store/store.ts';
+
+/** Cluster states an operation may start from: running, or after an operation that halted. */
+export const OPERATION_FROM: readonly ClusterState[] = [ClusterState.Running, ClusterState.FailedUpdating];
+
+export interface ReconfigureRequest {
+  /** The changed Cluster file (YAML or JSON). */
+  clusterFile: string;
+  /** Workers at once: a count or a percentage. @default 1 */
+  maxUnavailable?: number | string;
+  actor: string;
+}
+
+/** The plan and the sealed PKI's secret id the cluster was created with (its create job's). */
+export async function createParams(
+  store: Store,
+  cluster: Cluster,
+): Promise<{ plan: Plan; pkiSecret: string }> {
+  const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
+  const create = jobs.find((j) => j.kind === ClusterWorkflow.Create && j.params.plan);
+  if (!create || typeof create.params.pkiSecret !== 'string')
+    throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to roll from`, {
+      details: { cluster: cluster.name },
+    });
+  return { plan: create.params.plan as Plan, pkiSecret: create.params.pkiSecret };
+}
+
+/** The spec without what a reconfigure rolls: two files equal here differ only in that. */
+function outsideRoll(spec: ClusterSpec): string {
+  const { apiServer: _, ...rest } = spec.spec;
+  return JSON.stringify(rest);
+}
+
+/** The first top-level field of `spec` that differs between two specs. */
+function firstChanged(a: ClusterSpec, b: ClusterSpec): string {
+  const keys = [...new Set([...Object.keys(a.spec), ...Object.keys(b.spec)])].sort();
+  const k = keys.find(
+    (x) =>
+      x !== 'apiServer' &&
+      JSON.stringify((a.spec as unknown as Record<string, unknown>)[x]) !==
+        JSON.stringify((b.spec as unknown as Record<string, unknown>)[x]),
+  );
+  return `spec.${k}`;
+}
+
+export async function startReconfigure(
+  store: Store,
+  ref: string,
+  req: ReconfigureRequest,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const cluster = await store.getCluster(ref);
+  const spec = parseClusterFile(req.clusterFile, 'Cluster file');
+  if (spec.metadata.name !== cluster.name)
+    throw invalid(
+      'metadata.name',
+      `is ${spec.metadata.name}, but this is cluster ${cluster.name}'s reconfigure`,
+    );
+  const before = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid(
+      'spec.distribution',
+      `a reconfigure rolls kubeadm clusters only, not ${spec.spec.distribution}`,
+    );
+  if (outsideRoll(spec) !== outsideRoll(before))
+    throw invalid(
+      firstChanged(before, spec),
+      'changed: a reconfigure rolls only spec.apiServer (kube-apiserver flags) today; put the other fields back as the cluster has them',
+    );
+  const active = await store.activeOperation(cluster.id);
+  if (active)
+    throw new IngotError(
+      ErrorCode.OperationRunning,
+      `cluster ${cluster.name} already runs operation ${active.id} (${active.kind}, ${active.state}); wait for it, or abort it with \`ingot cluster abort ${cluster.name}\``,
+      { details: { cluster: cluster.name, operation: active.id, kind: active.kind, state: active.state } },
+    );
+  if (!OPERATION_FROM.includes(cluster.state))
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `cannot reconfigure cluster ${cluster.name} while it is ${cluster.state}; an operation starts from ${OPERATION_FROM.join(' or ')}`,
+      { details: { cluster: cluster.name, state: cluster.state, allowed: OPERATION_FROM } },
+    );
+  const maxUnavailable = req.maxUnavailable ?? 1;
+  const { plan, pkiSecret } = await createParams(store, cluster);
+  const workers = plan.nodes.filter((n) => n.role === 'worker').length;
+  batchSize(maxUnavailable, Math.max(1, workers)); // refuses a bad value, naming the field
+  const pki = JSON.parse(await store.getSecret(pkiSecret)) as PkiMaterial;
+  const changes = flagChanges(
+    await renderedApiServerFlags(before, plan, pki),
+    await renderedApiServerFlags(spec, plan, pki),
+  );
+  if (changes.length === 0)
+    throw invalid(
+      'spec.apiServer',
+      'nothing to roll: the kube-apiserver flags this file renders are the ones the cluster runs',
+    );
+  const after = await renderedApiServerFlags(spec, plan, pki);
+  const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
+  const nodes = cluster.members
+    .filter((m) => m.role !== 'etcd')
+    .sort((a, b) => a.order - b.order)
+    .map((m) => {
+      const p = byHost.get(m.hostname);
+      return {
+        hostname: m.hostname,
+        machineId: m.machineId,
+        role: m.role as 'init' | 'control-plane' | 'worker',
+        domain: p ? `${p.zone}/${p.rack}` : '',
+      };
+    });
+  const workflow = ClusterWorkflow.Operation;
+  return store.startOperation({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.Reconfigure,
+    params: { apiServerArgs: after, changes, clusterFile: req.clusterFile, maxUnavailable },
+    progress: newProgress(nodes),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
+    actor: req.actor,
+    message: `reconfigure requested by ${req.actor}: ${changes.map(describeChange).join(', ')}`,
+  });
+}
+
+/** Pause, resume or abort the cluster's active operation (409 naming the allowed controls otherwise). */
+export async function controlClusterOperation(
+  store: Store,
+  ref: string,
+  control: OperationControl,
+  actor: string,
+): Promise<ClusterOperation> {
+  const cluster = await store.getCluster(ref);
+  const op = await store.activeOperation(cluster.id);
+  if (!op) {
+    const [last] = await store.listOperations(cluster.id, 1);
+    if (last) controlOperation(control, last.state, last.id);
+    throw new IngotError(ErrorCode.NotFound, `cluster ${cluster.name} runs no operation to ${control}`, {
+      details: { cluster: cluster.name },
+    });
+  }
+  const to = controlOperation(control, op.state, op.id);
+  const verb = { pause: 'paused', resume: 'resumed', abort: 'aborted' }[control];
+  const message = `${verb} by ${actor}`;
+  const done = await store.updateOperation(op.id, { from: [op.state], to, reason: message }, [
+    {
+      type: `cluster.operation.${verb}`,
+      level: control === 'abort' ? 'warning' : 'info',
+      clusterId: cluster.id,
+      jobId: op.jobId,
+      actor,
+      message: `${op.kind} ${op.id}: ${message}`,
+      data: { operation: op.id, state: to },
+    },
+  ]);
+  if (!done)
+    throw new IngotError(
+      ErrorCode.ConcurrentUpdate,
+      `operation ${op.id} changed while it was being ${verb}; re-read it and retry`,
+      { details: { operation: op.id } },
+    );
+  return done;
+}

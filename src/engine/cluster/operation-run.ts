@@ -1,0 +1,343 @@
+/**
+ * The `operation` step of a cluster-operation job: each call reads the operation, asks core
+ * (`nextOperationStep`) what comes next, does that one thing — the etcd snapshot, one sub-step
+ * of a control plane (its node agent regenerates the kube-apiserver manifest; the API answers
+ * again), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
+ * it on the operation (compare-and-set on its state, events in the same write) and asks to be
+ * called again. After a crash the job resumes here and the operation's progress says where
+ * the roll was; the node agent's task is keyed by job and machine, so it never runs twice.
+ * Pause waits between sub-steps; abort uncordons the batch it was in and ends; the first
+ * failure halts with the node and the reason.
+ */
+import type { Plan } from '../../cluster/plan/types.ts';
+import type { PkiMaterial } from '../../cluster/pki/types.ts';
+import { reconfigureScript } from '../../cluster/render/reconfigure.ts';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import { AgentTask } from '../../core/agent-protocol.ts';
+import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
+import type { NewEvent } from '../../core/event.ts';
+import {
+  type ClusterOperation,
+  describeChange,
+  nextOperationStep,
+  type NodeStep,
+  type OperationNode,
+  type OperationProgress,
+} from '../../core/operation.ts';
+import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
+import type { StepOutcome } from '../steps.ts';
+import { type ClusterStepContext, kubeconfig } from './context.ts';
+
+const ACTIVE = ['running', 'paused'] as const;
+/** How long a control plane's API may take to answer after its manifest changed. */
+const HEALTHY_WITHIN_MS = 5 * 60_000;
+/** How long a worker batch may take to be Ready again. */
+const READY_WITHIN_MS = 10 * 60_000;
+/** A worker's drain deadline (PodDisruptionBudgets are retried until then). */
+const DRAIN_TIMEOUT_MS = 5 * 60_000;
+
+const now = () => new Date().toISOString();
+const clone = (p: OperationProgress): OperationProgress => JSON.parse(JSON.stringify(p)) as OperationProgress;
+
+function nodeEvent(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  n: OperationNode,
+  type: string,
+  message: string,
+  level: NewEvent['level'] = 'info',
+): NewEvent {
+  return {
+    type,
+    level,
+    clusterId: ctx.cluster.id,
+    machineId: n.machineId,
+    jobId: ctx.job.id,
+    actor: `engine:operation:${op.id}`,
+    message: `${n.hostname}: ${message}`,
+    data: { operation: op.id, hostname: n.hostname },
+  };
+}
+
+/** Writes the progress (the state must still be active); false when the operation ended meanwhile. */
+async function record(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  progress: OperationProgress,
+  events: NewEvent[],
+) {
+  return (await ctx.store.updateOperation(op.id, { from: ACTIVE, progress }, events)) !== null;
+}
+
+async function halt(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  progress: OperationProgress,
+  node: OperationNode | null,
+  why: string,
+): Promise<StepOutcome> {
+  const reason = node ? `${node.hostname}: ${why}` : why;
+  if (node) {
+    const n = progress.nodes.find((x) => x.hostname === node.hostname)!;
+    n.state = 'failed';
+    n.message = why;
+    n.endedAt = now();
+  }
+  await ctx.store.updateOperation(
+    op.id,
+    { from: ACTIVE, to: 'failed', reason: `halted: ${reason}`, progress },
+    [
+      {
+        type: 'cluster.operation.halted',
+        level: 'error',
+        clusterId: ctx.cluster.id,
+        machineId: node?.machineId ?? null,
+        jobId: ctx.job.id,
+        actor: `engine:operation:${op.id}`,
+        message: `halted: ${reason}`,
+        data: { operation: op.id, hostname: node?.hostname ?? null },
+      },
+    ],
+  );
+  return { kind: 'fail', reason: `${op.kind} halted: ${reason}` };
+}
+
+async function adminKubeconfig(ctx: ClusterStepContext): Promise<string> {
+  const k = await kubeconfig(ctx);
+  if (!k) throw new IngotError(ErrorCode.Conflict, `cluster ${ctx.cluster.name} has no admin kubeconfig`);
+  return k;
+}
+
+export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const id = ctx.job.params.operation;
+  if (typeof id !== 'string') return { kind: 'fail', reason: `job ${ctx.job.id} names no operation` };
+  const op = await ctx.store.getOperation(id);
+  const next = nextOperationStep(op);
+  const poll = ctx.limits.pollMs;
+  const progress = clone(op.progress);
+  const nodeOf = (h: string) => progress.nodes.find((n) => n.hostname === h)!;
+
+  if (next.kind === 'paused') return { kind: 'wait', ms: poll, message: `paused: ${op.reason}` };
+  if (next.kind === 'end') {
+    if (next.state === 'failed') return { kind: 'fail', reason: op.reason };
+    if (next.state === 'aborted') {
+      // A worker batch cut short is uncordoned: an abort leaves no node out of service.
+      const k = await kubeconfig(ctx);
+      for (const n of progress.nodes.filter((x) => x.role === 'worker' && x.state === 'running'))
+        if (k) await ctx.kube.uncordon(k, n.hostname).catch(() => undefined);
+      return { kind: 'done', message: `${op.kind} ${op.id} ${op.reason}` };
+    }
+    await finishOperation(ctx);
+    return { kind: 'done', message: `${op.kind} ${op.id} succeeded` };
+  }
+
+  try {
+    if (next.kind === 'snapshot') {
+      const init = progress.nodes.find((n) => n.role === 'init')!;
+      if (ctx.snapshots) {
+        const rec = await takeSnapshot(ctx.snapshots.shell, {
+          artifacts: ctx.snapshots.artifacts,
+          cluster: ctx.cluster.name,
+          node: init.hostname,
+        });
+        progress.snapshot = { state: 'done', id: rec.id, node: init.hostname };
+        await record(ctx, op, progress, [
+          nodeEvent(
+            ctx,
+            op,
+            init,
+            'cluster.operation.snapshot',
+            `etcd snapshot ${rec.id} taken (sha256 ${rec.sha256.slice(0, 12)}…, revision ${rec.revision})`,
+          ),
+        ]);
+      } else {
+        const note =
+          'no etcd snapshot: this region has no shell on the nodes (the node agent as NodeShell is not wired yet)';
+        progress.snapshot = { state: 'skipped', note };
+        await record(ctx, op, progress, [
+          nodeEvent(ctx, op, init, 'cluster.operation.snapshot', note, 'warning'),
+        ]);
+      }
+      return { kind: 'wait', ms: 0, message: 'etcd snapshot done' };
+    }
+
+    if (next.kind === 'control-plane') {
+      const n = nodeOf(next.node);
+      const k = await adminKubeconfig(ctx);
+      if (next.step === null) {
+        if (n.state === 'pending') {
+          n.state = 'running';
+          n.startedAt = now();
+          await record(ctx, op, progress, [
+            nodeEvent(
+              ctx,
+              op,
+              n,
+              'cluster.operation.node',
+              `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`,
+            ),
+          ]);
+        }
+        const machine = await ctx.store.getMachine(n.machineId);
+        const script = await renderScript(ctx, op, n.hostname, next.first);
+        const r = await ctx.agent.task(machine, ctx.job.id, AgentTask.Bootstrap, {
+          role: 'control-plane',
+          script,
+        });
+        if (r.status === 'pending')
+          return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'reconfiguring'}` };
+        if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
+        n.step = 'reconfigured' satisfies NodeStep;
+        await record(ctx, op, progress, [
+          nodeEvent(
+            ctx,
+            op,
+            n,
+            'cluster.operation.node',
+            'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
+          ),
+        ]);
+        return { kind: 'wait', ms: 0 };
+      }
+      // reconfigured → the cluster's API answers before the next control plane
+      const c = await ctx.kube.conditions(k);
+      if (!c.apiReachable) {
+        if (Date.now() - Date.parse(n.startedAt ?? now()) > HEALTHY_WITHIN_MS)
+          return halt(
+            ctx,
+            op,
+            progress,
+            n,
+            `the API did not answer within ${HEALTHY_WITHIN_MS / 1000} s: ${c.apiError}`,
+          );
+        return { kind: 'wait', ms: poll, message: `${n.hostname}: waiting for the API` };
+      }
+      n.step = 'healthy';
+      n.state = 'done';
+      n.endedAt = now();
+      await record(ctx, op, progress, [
+        nodeEvent(ctx, op, n, 'cluster.operation.node', 'done: the API answers'),
+      ]);
+      return { kind: 'wait', ms: 0 };
+    }
+
+    // a worker batch: every node drained, then uncordoned, then all Ready
+    const k = await adminKubeconfig(ctx);
+    const batch = next.nodes.map(nodeOf);
+    for (const n of batch) {
+      if (n.state !== 'pending') continue;
+      n.state = 'running';
+      n.startedAt = now();
+      if (
+        !(await record(ctx, op, progress, [
+          nodeEvent(ctx, op, n, 'cluster.operation.node', 'cordoning and draining (Eviction API)'),
+        ]))
+      )
+        return { kind: 'wait', ms: 0 };
+    }
+    for (const n of batch.filter((x) => x.step === null)) {
+      try {
+        const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
+        n.step = 'drained';
+        await record(ctx, op, progress, [
+          nodeEvent(
+            ctx,
+            op,
+            n,
+            'cluster.operation.node',
+            `drained: ${d.evicted.length} pods evicted, ${d.kept.length} kept`,
+          ),
+        ]);
+      } catch (e) {
+        return halt(ctx, op, progress, n, toIngotError(e).message);
+      }
+      return { kind: 'wait', ms: 0 };
+    }
+    // A reconfigure of the API server changes nothing on a worker itself: the drain and
+    // uncordon prove the roll's machinery; a kubelet change will run here.
+    for (const n of batch.filter((x) => x.step === 'drained')) {
+      await ctx.kube.uncordon(k, n.hostname);
+      n.step = 'uncordoned';
+      await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', 'uncordoned')]);
+    }
+    const c = await ctx.kube.conditions(k);
+    if (!c.nodes || c.nodes.ready < c.nodes.total) {
+      const started = Math.min(...batch.map((n) => Date.parse(n.startedAt ?? now())));
+      if (Date.now() - started > READY_WITHIN_MS)
+        return halt(
+          ctx,
+          op,
+          progress,
+          batch[0],
+          `nodes Ready ${c.nodes?.ready ?? 0}/${c.nodes?.total ?? '?'} after ${READY_WITHIN_MS / 1000} s`,
+        );
+      return {
+        kind: 'wait',
+        ms: poll,
+        message: `waiting for ${batch.map((n) => n.hostname).join(', ')} Ready`,
+      };
+    }
+    for (const n of batch) {
+      n.step = 'ready';
+      n.state = 'done';
+      n.endedAt = now();
+    }
+    await record(
+      ctx,
+      op,
+      progress,
+      batch.map((n) => nodeEvent(ctx, op, n, 'cluster.operation.node', 'done: Ready')),
+    );
+    return { kind: 'wait', ms: 0 };
+  } catch (e) {
+    const err = toIngotError(e);
+    if (err.retryable) throw err;
+    return halt(ctx, op, progress, null, err.message);
+  }
+}
+
+/** The control plane's reconfigure script from the operation's new Cluster file. */
+async function renderScript(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  hostname: string,
+  first: boolean,
+): Promise<string> {
+  const plan = ctx.job.params.plan as Plan;
+  const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
+  const node = plan.nodes.find((n) => n.hostname === hostname);
+  if (!node) throw new IngotError(ErrorCode.Internal, `${hostname} is not in the cluster's plan`);
+  const expect: Record<string, string> = {};
+  for (const c of op.params.changes) if (c.to !== null) expect[c.flag] = c.to;
+  return reconfigureScript({
+    spec: parseClusterFile(op.params.clusterFile, 'Cluster file'),
+    plan,
+    pki,
+    node,
+    first,
+    expect,
+    absent: op.params.changes.filter((c) => c.to === null).map((c) => c.flag),
+  });
+}
+
+/** The operation's successful end: the new Cluster file becomes the cluster's. */
+export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
+  const id = ctx.job.params.operation as string;
+  const op = await ctx.store.getOperation(id);
+  if (op.state !== 'running') return;
+  await ctx.store.updateOperation(
+    id,
+    { from: ['running'], to: 'succeeded', reason: 'every node done', clusterFile: op.params.clusterFile },
+    [
+      {
+        type: 'cluster.operation.succeeded',
+        level: 'info',
+        clusterId: ctx.cluster.id,
+        jobId: ctx.job.id,
+        actor: `engine:operation:${op.id}`,
+        message: `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+        data: { operation: op.id },
+      },
+    ],
+  );
+}

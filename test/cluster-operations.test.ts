@@ -1,0 +1,186 @@
+/**
+ * Cluster operations over the API and CLI on a simulated cluster (fake:// members, the in-memory
+ * Kubernetes): a reconfigure from a changed Cluster file walks the roll (snapshot, control
+ * plane, workers drained and uncordoned one at a time), one operation per cluster (409
+ * INGOT_OPERATION_RUNNING naming the running one), pause/resume/abort, and a halt at the first
+ * failure naming the node and the reason. The real roll is test/cluster-reconfigure-bed.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeKube } from '../src/kube/fake.ts';
+import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { runIngot } from './support/ingot-cli.ts';
+import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+
+interface Op {
+  id: string;
+  state: string;
+  reason: string;
+  params: { changes: { flag: string; from: string | null; to: string | null }[] };
+  progress: {
+    snapshot: { state: string };
+    nodes: { hostname: string; state: string; step: string | null }[];
+  };
+}
+interface Err {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+const withFlag = (flags: Record<string, string>) =>
+  `${clusterYaml('ops', { net: '10.41' })}  apiServer:\n    extraArgs:\n${Object.entries(flags)
+    .map(([k, v]) => `      ${k}: "${v}"`)
+    .join('\n')}\n`;
+
+describe('cluster operations on a simulated cluster', () => {
+  let r: TestRegion;
+  const kube = new FakeKube();
+  const state = async () =>
+    (await r.api<{ cluster: { state: string; clusterFile: string } }>('GET', '/api/v1/clusters/ops')).body
+      .cluster;
+  const ops = async () => (await r.api<Op[]>('GET', '/api/v1/clusters/ops/operations')).body;
+  const setReady = (node: string, ready: boolean) => {
+    for (const m of kube.nodes.values()) if (m.has(node)) m.set(node, ready);
+  };
+
+  before(async () => {
+    r = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: kube });
+    await seedClusterRegion(r, '10.41');
+    assert.equal(
+      (await r.api('POST', '/api/v1/clusters', { cluster: clusterYaml('ops', { net: '10.41' }) })).status,
+      202,
+    );
+    await eventually(async () => (await state()).state === 'running', 30_000, 'the cluster to run');
+  });
+  after(async () => r?.stop());
+
+  it('refuses a file that changes nothing it rolls, or more than it rolls, changing nothing', async () => {
+    const same = await r.api<Err>('POST', '/api/v1/clusters/ops/reconfigure', {
+      cluster: clusterYaml('ops', { net: '10.41' }),
+    });
+    assert.equal(same.status, 400);
+    assert.match(same.body.message, /^spec\.apiServer: nothing to roll/);
+    const more = await r.api<Err>('POST', '/api/v1/clusters/ops/reconfigure', {
+      cluster: withFlag({ 'max-requests-inflight': '411' }).replace('count: 2', 'count: 3'),
+    });
+    assert.equal(more.status, 400);
+    assert.match(more.body.message, /^spec\.workers: changed: a reconfigure rolls only spec\.apiServer/);
+    assert.deepEqual(await ops(), []);
+    assert.equal((await state()).state, 'running');
+  });
+
+  it('rolls a kube-apiserver flag: one operation at a time (409 naming it), paused and resumed, every node done', async () => {
+    setReady('w-1', false); // the first worker batch waits for Ready: the roll holds there
+    const file = withFlag({ 'max-requests-inflight': '411' });
+    const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', { cluster: file });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    assert.deepEqual(start.body.params.changes, [{ flag: 'max-requests-inflight', from: null, to: '411' }]);
+    const id = start.body.id;
+    assert.equal((await state()).state, 'updating');
+    await eventually(
+      async () => (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-1')?.step === 'uncordoned',
+      15_000,
+      'w-1 drained and uncordoned',
+    );
+    const second = await r.api<Err>('POST', '/api/v1/clusters/ops/reconfigure', {
+      cluster: withFlag({ 'max-requests-inflight': '412' }),
+    });
+    assert.equal(second.status, 409);
+    assert.equal(second.body.code, 'INGOT_OPERATION_RUNNING');
+    assert.equal(second.body.details.operation, id);
+    const cli = await runIngot(['cluster', 'pause', 'ops'], { env: r.cliEnv });
+    assert.equal(cli.code, 0, cli.err);
+    assert.match(cli.out, new RegExp(`${id} reconfigure paused: paused by `));
+    setReady('w-1', true);
+    const resumeTwice = await r.api<Err>('POST', '/api/v1/clusters/ops/operations/active/pause', {});
+    assert.equal(resumeTwice.status, 409);
+    assert.match(resumeTwice.body.message, /allowed: resume, abort/);
+    // Paused: w-1 is Ready now, but the roll does not move on.
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal((await ops())[0].progress.nodes.find((n) => n.hostname === 'w-1')?.state, 'running');
+    assert.equal((await r.api('POST', '/api/v1/clusters/ops/operations/active/resume', {})).status, 200);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      15_000,
+      'the reconfigure to succeed',
+    );
+    const op = (await ops())[0];
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['cp-1', 'done', 'healthy'],
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+    );
+    assert.equal(op.progress.snapshot.state, 'skipped', 'no shell on simulated nodes: said so');
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.match((await state()).clusterFile, /max-requests-inflight: "411"/);
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body;
+    const msgs = ev.filter((e) => e.type.startsWith('cluster.operation')).map((e) => e.message);
+    assert.ok(
+      msgs.some((m) => /^cp-1: kube-apiserver manifest regenerated/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(msgs.some((m) => /^w-1: drained: /.test(m)));
+    assert.ok(msgs.some((m) => / paused by /.test(m)));
+    // Workers one at a time: w-1 was Ready before w-2 was drained.
+    const i1 = msgs.indexOf('w-1: done: Ready');
+    const i2 = msgs.findIndex((m) => /^w-2: cordoning/.test(m));
+    assert.ok(i1 >= 0 && i2 > i1, msgs.join('\n'));
+    const list = await runIngot(['cluster', 'operations', 'ops'], { env: r.cliEnv });
+    assert.match(list.out, /reconfigure succeeded: every node done \[--max-requests-inflight=411\]/);
+    assert.match(list.out, /w-2 \(worker\): done, ready/);
+  });
+
+  it('halts at the first failure with the node and the reason, and the cluster says so', async () => {
+    kube.blockedByPdb.set('w-1', 'default/web');
+    try {
+      const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', {
+        cluster: withFlag({ 'max-requests-inflight': '500' }),
+      });
+      assert.equal(start.status, 202);
+      await eventually(async () => (await ops())[0].state === 'failed', 15_000, 'the halt');
+      const op = (await ops())[0];
+      assert.match(op.reason, /^halted: w-1: drain w-1: pod default\/web-0 blocked by PDB default\/web/);
+      assert.equal(
+        op.progress.nodes.find((n) => n.hostname === 'w-2')?.state,
+        'pending',
+        'nothing after the failure',
+      );
+      await eventually(async () => (await state()).state === 'failed_updating', 10_000, 'failed_updating');
+    } finally {
+      kube.blockedByPdb.delete('w-1');
+    }
+  });
+
+  it('aborts a paused operation: the batch it was in is uncordoned and the cluster runs', async () => {
+    setReady('w-1', false);
+    const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', {
+      cluster: withFlag({ 'max-requests-inflight': '600' }),
+    });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    await eventually(
+      async () => (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-1')?.step === 'uncordoned',
+      15_000,
+      'w-1 uncordoned',
+    );
+    assert.equal((await r.api('POST', '/api/v1/clusters/ops/operations/active/pause', {})).status, 200);
+    const abort = await runIngot(['cluster', 'abort', 'ops'], { env: r.cliEnv });
+    assert.equal(abort.code, 0, abort.err);
+    await eventually(async () => (await state()).state === 'running', 10_000, 'running after the abort');
+    assert.equal((await ops())[0].state, 'aborted');
+    assert.equal(kube.cordoned.has('w-1'), false);
+    assert.doesNotMatch(
+      (await state()).clusterFile,
+      /600/,
+      'an aborted reconfigure keeps the old Cluster file',
+    );
+    const again = await runIngot(['cluster', 'resume', 'ops'], { env: r.cliEnv });
+    assert.equal(again.code, 4, 'nothing to resume: the last one ended');
+    setReady('w-1', true);
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * The rolling reconfigure on real Kubernetes 1.20.2 (issue 16): a 1+1 cluster created by Ingot
+ * on a prepared test bed (real node agents, real rack: test/support/cluster-bed.ts), then
+ * `ingot cluster reconfigure -f FILE` with a kube-apiserver flag added to the Cluster file. The
+ * operation takes an etcd snapshot (the bed's shell on node1, into the artifact store), has
+ * node1's node agent regenerate the kube-apiserver static pod manifest through kubeadm, waits
+ * for the API, then drains (Eviction API), uncordons and waits Ready for node2. The API is
+ * polled throughout; afterwards the running kube-apiserver's command line carries the flag.
+ * While node1's node agent reconfigures it, the region dies (its worker halted dead: no more
+ * writes, as in test/two-regions.test.ts) and a new region on the same store takes the
+ * operation's job over and finishes the roll; the real SIGKILL of `ingot serve` mid-roll is
+ * test/cluster-operation-crash.test.ts (a simulated cluster: a child region cannot reach the
+ * bed's API, which the test reaches through its forward).
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
+import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
+import { bedShell } from '../src/lab/testbed/shell.ts';
+import {
+  bedClusterFile,
+  type ClusterBed,
+  newClusterBed,
+  startClusterBed,
+  stopClusterBed,
+} from './support/cluster-bed.ts';
+import { NODE_IMAGE } from './support/cluster-seed.ts';
+import { runIngot } from './support/ingot-cli.ts';
+import { startTestRegion, type TestRegion } from './support/region.ts';
+import { skipUnless } from './support/needs.ts';
+import { BED_NEEDS, bedName, reapStaleBeds, waitFor } from './support/testbed.ts';
+
+const CLUSTER = 'opc';
+const FLAG = 'max-requests-inflight';
+const VALUE = '411';
+
+interface Op {
+  id: string;
+  state: string;
+  reason: string;
+  progress: {
+    snapshot: { state: string; id?: string };
+    nodes: { hostname: string; state: string; step: string | null }[];
+  };
+}
+
+describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled through kubeadm on a real 1+1 cluster', {
+  skip: skipUnless(BED_NEEDS),
+  timeout: 20 * 60_000,
+}, () => {
+  const cb: ClusterBed = newClusterBed(bedName('op'));
+
+  before(async () => {
+    await reapStaleBeds('op');
+    await startClusterBed(cb, { extra: (c) => ({ nodeShell: bedShell(c.root, c.name) }) });
+    const file = join(cb.root, 'cluster.yaml');
+    writeFileSync(file, bedClusterFile(CLUSTER, cb.bed!));
+    const run = await runIngot(
+      ['cluster', 'create', '-f', file, '--image', NODE_IMAGE.name, '--wait', '--timeout', '1200'],
+      { env: cb.r!.cliEnv },
+    );
+    assert.equal(run.code, 0, `${run.err}\n${run.out}`);
+  });
+  after(async () => stopClusterBed(cb));
+
+  it('rolls it: snapshot, node1 reconfigured with the API answering again, node2 drained and Ready, across a region crash; the flag in the running kube-apiserver', async () => {
+    const r0 = cb.r!;
+    const cluster = (await r0.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
+      .cluster;
+    const kubeconfig = (await r0.region.store.clusterKubeconfig(cluster.id))!;
+    // Poll the API through the roll: every answer and every gap.
+    const polls: { at: number; ok: boolean }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const c = await cb.kube!.conditions(kubeconfig);
+        polls.push({ at: Date.now(), ok: c.apiReachable });
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    })();
+    const file = join(cb.root, 'cluster-reconfigured.yaml');
+    writeFileSync(
+      file,
+      `${bedClusterFile(CLUSTER, cb.bed!)}  apiServer:\n    extraArgs:\n      ${FLAG}: "${VALUE}"\n`,
+    );
+    const t0 = Date.now();
+    const start = await runIngot(['cluster', 'reconfigure', CLUSTER, '-f', file], { env: r0.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    assert.match(start.out, new RegExp(`reconfigure running: .*--${FLAG}=${VALUE}`));
+    let op: Op | undefined;
+    try {
+      await waitFor(
+        async () => {
+          [op] = (await r0.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+          return op.progress.nodes[0].state === 'running' && op.progress.nodes[0].step === null;
+        },
+        5 * 60_000,
+        'node1 reconfiguring',
+      );
+      // The region dies mid-roll; a new one opens the same store and takes the job over.
+      await r0.region.engine.worker.halt();
+      await r0.stop();
+      let r2: TestRegion | undefined;
+      r2 = await startTestRegion({
+        dataDir: r0.dataDir,
+        agent: { task: (...a) => new AgentTasksPort(() => r2!.region.store).task(...a) },
+        kube: cb.kube,
+        clusterLimits: { pollMs: 1000 },
+        nodeShell: bedShell(cb.root, cb.name),
+      });
+      cb.r = r2;
+      await waitFor(
+        async () => {
+          [op] = (await r2!.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+          return op.state !== 'running';
+        },
+        10 * 60_000,
+        'the reconfigure to end',
+      );
+    } finally {
+      polling = false;
+      await poller;
+    }
+    const r = cb.r!;
+    const took = (Date.now() - t0) / 1000;
+    assert.equal(op!.state, 'succeeded', op!.reason);
+    assert.deepEqual(
+      op!.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['node1', 'done', 'healthy'],
+        ['node2', 'done', 'ready'],
+      ],
+    );
+    // The snapshot was taken first and is in the artifact store, checksummed.
+    assert.equal(op!.progress.snapshot.state, 'done');
+    const snaps = listSnapshots(join(r.dataDir, 'artifacts'), CLUSTER);
+    assert.ok(snaps.some((s) => s.id === op!.progress.snapshot.id && /^[0-9a-f]{64}$/.test(s.sha256)));
+    // The API answered before, during and after the roll; with one control plane it is down
+    // while its kube-apiserver restarts (the longest gap is printed).
+    const during = polls.filter((p) => p.at > t0);
+    assert.ok(during.filter((p) => p.ok).length >= 3, JSON.stringify(polls));
+    assert.equal(polls.at(-1)?.ok, true, 'the API answers at the end');
+    let gap = 0;
+    let down: number | null = null;
+    for (const p of polls) {
+      if (!p.ok) down ??= p.at;
+      else if (down !== null) {
+        gap = Math.max(gap, p.at - down);
+        down = null;
+      }
+    }
+    // The running kube-apiserver (in node1's network namespace) has the flag; the manifest too.
+    const shell = bedShell(cb.root, cb.name);
+    const manifest = (
+      await shell.readFile('node1', '/etc/kubernetes/manifests/kube-apiserver.yaml')
+    ).toString();
+    assert.match(manifest, new RegExp(`- --${FLAG}=${VALUE}`));
+    const cmdline = await shell.exec('node1', [
+      'sh',
+      '-c',
+      'me=$(readlink /proc/self/ns/net); for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = kube-apiserver ] && [ "$(readlink $d/ns/net)" = "$me" ] && tr "\\0" " " <$d/cmdline && exit 0; done; exit 1',
+    ]);
+    assert.match(cmdline, new RegExp(`--${FLAG}=${VALUE}( |$)`));
+    // Per-node events on the cluster timeline, in the roll's order.
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`)
+    ).body
+      .filter((e) => e.type.startsWith('cluster.operation'))
+      .map((e) => e.message);
+    const at = (re: RegExp) => ev.findIndex((m) => re.test(m));
+    assert.ok(at(/^node1: etcd snapshot etcd-/) >= 0, ev.join('\n'));
+    assert.ok(at(/^node1: etcd snapshot/) < at(/^node1: kube-apiserver manifest regenerated/));
+    assert.ok(at(/^node1: done: the API answers/) < at(/^node2: cordoning/));
+    assert.ok(at(/^node2: drained: /) < at(/^node2: done: Ready/));
+    assert.equal(
+      (await r.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body.cluster.state,
+      'running',
+    );
+    // The new region took the job over; node1's task was not asked for again.
+    const all = (
+      await r.api<{ type: string; message: string }[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`)
+    ).body;
+    assert.ok(
+      all.some(
+        (e) => e.type === 'job.resumed' && /cluster-operation resumed at step operation/.test(e.message),
+      ),
+    );
+    assert.equal(ev.filter((m) => /^node1: reconfigure started/.test(m)).length, 1);
+    assert.equal(ev.filter((m) => /^node1: kube-apiserver manifest regenerated/.test(m)).length, 1);
+    process.stderr.write(
+      `reconfigure rolled in ${took.toFixed(1)} s; API polls ${polls.length}, answered ${polls.filter((p) => p.ok).length}, longest gap ${(gap / 1000).toFixed(1)} s\n`,
+    );
+  });
+});
