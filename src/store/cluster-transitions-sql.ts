@@ -6,6 +6,7 @@
 import type { ClusterState } from '../core/cluster-lifecycle.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
+import { freeMemberAddresses } from './cluster-addresses-sql.ts';
 import type { Db } from './db.ts';
 
 export interface ClusterMove {
@@ -26,10 +27,11 @@ export async function writeClusterTransition(t: Db, m: ClusterMove, now: number)
 }
 
 /**
- * A deleted cluster lets its machines go (the release jobs returned them to ready) and its
- * admin kubeconfig with them; its row stays, with the members named on the event.
+ * A deleted cluster lets its machines go (the release jobs returned them to ready), their planned
+ * addresses and its admin kubeconfig with them; its row stays, with the members named on the event.
  */
 async function forgetMembers(t: Db, clusterId: string): Promise<void> {
+  await freeMemberAddresses(t, clusterId);
   await t.run('DELETE FROM cluster_members WHERE cluster_id = ?', [clusterId]);
   const rows = await t.query<{ kubeconfig_secret_id: string | null }>(
     'SELECT kubeconfig_secret_id FROM clusters WHERE id = ?',

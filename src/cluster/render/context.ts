@@ -66,7 +66,7 @@ export function etcdNodes(ctx: RenderContext): PlannedNode[] {
 }
 
 /** The interface carrying the node address: the node VLAN on the bond, the bond, or the boot NIC. */
-export function nodeInterface(ctx: RenderContext, node: PlannedNode): string {
+export function nodeInterface(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): string {
   const n = ctx.spec.spec.networking;
   const base = n.bond ? n.bond.name : (node.nics.find((x) => x.boot)?.name ?? 'eth0');
   const vlan = n.vlans.find((v) => v.node);

@@ -70,6 +70,11 @@ export async function renderNodes(
   );
 }
 
+/** Each planned node's network-config, by hostname: it needs the plan only (no PKI, no secrets). */
+export function renderNetworkConfigs(spec: ClusterSpec, plan: Plan): Map<string, string> {
+  return new Map(plan.nodes.map((node) => [node.hostname, networkConfig({ spec }, node)]));
+}
+
 /**
  * Renders everything a planned cluster needs, in memory: per-node cloud-init user-data and
  * network-config, cluster manifests, alert rules with their unit tests, ToR router snippets,

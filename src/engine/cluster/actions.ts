@@ -1,13 +1,14 @@
 /**
  * Turns a cluster request into a state change and a workflow, as the cluster lifecycle table
  * says. A create checks the Cluster file, plans it onto the region's ready machines (the
- * planner of src/cluster, addresses in use skipped), resolves its secrets, generates its PKI
- * (sealed in the store) and then allocates the machines, records the members and queues the
+ * planner of src/cluster, addresses in use skipped), resolves its secrets, checks its nodes'
+ * network-configs, generates its PKI (sealed in the store) and then allocates the machines, records the members and queues the
  * create job in one transaction.
  */
 import { adminGroup } from '../../cluster/index.ts';
 import { buildPlan } from '../../cluster/plan/plan.ts';
 import { generatePki } from '../../cluster/pki/generate.ts';
+import { renderNetworkConfigs } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
@@ -20,6 +21,7 @@ import {
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type { Store } from '../../store/store.ts';
+import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
@@ -95,7 +97,13 @@ export async function createCluster(
   const inventory = await regionInventory(store);
   const plan = await atStage(PlanStage.Plan, () => buildPlan(spec, inventory));
   await atStage(PlanStage.Secrets, () => resolveSecrets(spec, req.secrets ?? envSecrets));
-  const pki = await pkiPromise;
+  // The nodes' network-configs through netplan and cloud-init while the keys are made (each
+  // shape once; deploy-nodes then finds them checked): a config they refuse refuses the create.
+  const configs = [...renderNetworkConfigs(spec, plan)].map(([host, text]) => ({
+    text,
+    who: `node ${host}`,
+  }));
+  const [pki] = await Promise.all([pkiPromise, atStage(PlanStage.Plan, () => checkNetworkConfigs(configs))]);
   const pkiSecret = await store.putSecret('cluster-pki', JSON.stringify(pki));
   const members: ClusterMember[] = plan.nodes.map((n, order) => ({
     machineId: n.machineId,

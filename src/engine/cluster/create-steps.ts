@@ -71,6 +71,8 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
       // The node's planned address, bond and VLANs: checked by netplan and cloud-init here.
       params: { ...(image ? { image } : {}), networkConfig: render.networkConfig },
       sealedUserData: render.userData,
+      // Recorded with the member allocation: the deploy only checks it is this machine's.
+      staticAddresses: [m.address.split('/')[0]],
       comment: `node of cluster ${ctx.cluster.name}`,
     });
     inflight++;
