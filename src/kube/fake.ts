@@ -5,6 +5,8 @@
  */
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { JoinToken } from '../core/cluster.ts';
+import { TOKEN_MARGIN_MS } from './bootstrap-token.ts';
 import type { DrainResult } from './drain.ts';
 import type { KubePort } from './port.ts';
 
@@ -19,6 +21,12 @@ export class FakeKube implements KubePort {
   etcdMembers = 3;
   /** Nodes whose drain a PodDisruptionBudget holds: node → `ns/name` of the PDB. */
   readonly blockedByPdb = new Map<string, string>();
+
+  /**
+   * Join tokens on each cluster's control plane: kubeconfig → token → expiry (ms). The first
+   * ask finds the token kubeadm init wrote; set an expiry in the past to play its cleaner.
+   */
+  readonly joinTokens = new Map<string, Map<string, number>>();
 
   register(kubeconfig: string, node: string): void {
     const m = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
@@ -76,6 +84,21 @@ export class FakeKube implements KubePort {
     this.cordoned.delete(node);
   }
 
+  async ensureBootstrapToken(kubeconfig: string, t: JoinToken): Promise<'valid' | 'created'> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    const tokens = this.joinTokens.get(kubeconfig) ?? new Map<string, number>();
+    this.joinTokens.set(kubeconfig, tokens);
+    const exp = tokens.get(t.token);
+    // First seen: the simulated `kubeadm init` wrote it with its lifetime.
+    if (exp === undefined) tokens.set(t.token, Date.now() + t.ttlSeconds * 1000);
+    if (exp === undefined || exp - Date.now() > TOKEN_MARGIN_MS) return 'valid';
+    tokens.set(t.token, Date.now() + t.ttlSeconds * 1000);
+    return 'created';
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -102,5 +125,6 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     drain: (k, nodes) => pick(k).drain(k, nodes),
     drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
     uncordon: (k, node) => pick(k).uncordon(k, node),
+    ensureBootstrapToken: (k, t) => pick(k).ensureBootstrapToken(k, t),
   };
 }

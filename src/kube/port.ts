@@ -5,6 +5,7 @@
  * answers for unit tests and simulated (fake://) clusters.
  */
 import type { ClusterConditions } from '../core/cluster.ts';
+import type { JoinToken } from '../core/cluster.ts';
 import type { DrainResult } from './drain.ts';
 
 export interface KubePort {
@@ -22,4 +23,10 @@ export interface KubePort {
   drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
   /** Makes the node schedulable again. */
   uncordon(kubeconfig: string, node: string): Promise<void>;
+  /**
+   * Makes sure the cluster's join token is valid on its control plane for a join about to
+   * start: re-creates kubeadm's bootstrap-token Secret with a fresh expiry when it expired (or
+   * has less than 15 min left); leaves a valid one alone (bootstrap-token.ts).
+   */
+  ensureBootstrapToken(kubeconfig: string, token: JoinToken): Promise<'valid' | 'created'>;
 }

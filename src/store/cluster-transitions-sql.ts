@@ -67,9 +67,10 @@ export async function endClusterWorkflow(
 ): Promise<NewEvent[]> {
   const m = { ...move, clusterId };
   if (await writeClusterTransition(t, m, now)) {
-    // The cluster's PKI (CA keys) goes with it; the delete job carries the create's secret id.
-    if (m.to === 'deleted' && typeof job.params.pkiSecret === 'string')
-      await t.run('DELETE FROM secrets WHERE id = ?', [job.params.pkiSecret]);
+    // The cluster's PKI (CA keys) and join token go with it; the delete job carries the create's secret ids.
+    if (m.to === 'deleted')
+      for (const id of [job.params.pkiSecret, job.params.joinTokenSecret])
+        if (typeof id === 'string') await t.run('DELETE FROM secrets WHERE id = ?', [id]);
     return [clusterTransitionEvent(m, actor, job.id)];
   }
   return [

@@ -73,6 +73,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     drain: (k, nodes) => real.drain(rewrite(k), nodes),
     drainNode: (k, node, o) => real.drainNode(rewrite(k), node, o),
     uncordon: (k, node) => real.uncordon(rewrite(k), node),
+    ensureBootstrapToken: (k, t) => real.ensureBootstrapToken(rewrite(k), t),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Plan, PlannedNode } from '../plan/types.ts';
+import type { JoinToken } from '../pki/join-token.ts';
 import type { PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
 
@@ -48,6 +49,11 @@ export interface RenderContext {
    * @default 'cloud-init'
    */
   readonly bootstrapBy?: 'cloud-init' | 'agent';
+  /**
+   * The kubeadm join token: a region's fresh per-create token (pki/join-token.ts); offline
+   * renders use the PKI's `tokens.bootstrapToken` with kubeadm's default 24 h.
+   */
+  readonly joinToken: JoinToken;
 }
 
 export function secret(ctx: RenderContext, name: string): string {

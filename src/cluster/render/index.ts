@@ -2,6 +2,7 @@ import { toYaml } from './yaml.ts';
 import { formatPlan } from '../plan/format.ts';
 import type { Plan } from '../plan/types.ts';
 import { caCertHash } from '../pki/generate.ts';
+import type { JoinToken } from '../pki/join-token.ts';
 import { PKI_FILES, type PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
 import { clusterManifests } from './addons/index.ts';
@@ -19,6 +20,8 @@ export type { Artifact } from './context.ts';
 export { ArtifactKind } from './context.ts';
 
 const SECRET = 0o600;
+/** An offline render's token lives as long as kubeadm's default (the operator runs the nodes). */
+const OFFLINE_TOKEN_TTL_S = 24 * 3600;
 const PUBLIC = 0o644;
 
 async function renderContext(
@@ -27,6 +30,7 @@ async function renderContext(
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
   bootstrapBy: RenderContext['bootstrapBy'],
+  joinToken: JoinToken = { token: pki.tokens.bootstrapToken, ttlSeconds: OFFLINE_TOKEN_TTL_S },
 ): Promise<RenderContext> {
   return {
     spec,
@@ -36,6 +40,7 @@ async function renderContext(
     caHash: await caCertHash(pki.files[PKI_FILES.ca]),
     minor: Number(spec.spec.version.split('.')[1]),
     bootstrapBy,
+    joinToken,
   };
 }
 
@@ -48,15 +53,17 @@ export interface NodeRender {
 
 /**
  * Per node, the user-data (without the runcmd: the node agent runs the bootstrap when the
- * region asks, in cluster order), network-config and bootstrap script, by hostname.
+ * region asks, in cluster order), network-config and bootstrap script, by hostname. The join
+ * token is the create's own (pki/join-token.ts), not the PKI's.
  */
 export async function renderNodes(
   spec: ClusterSpec,
   plan: Plan,
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
+  joinToken: JoinToken,
 ): Promise<Map<string, NodeRender>> {
-  const ctx = await renderContext(spec, plan, pki, secrets, 'agent');
+  const ctx = await renderContext(spec, plan, pki, secrets, 'agent', joinToken);
   const shared = sharedFiles(ctx, clusterManifests(ctx));
   return new Map(
     plan.nodes.map((node) => [

@@ -8,6 +8,7 @@
 import { adminGroup } from '../../cluster/index.ts';
 import { buildPlan } from '../../cluster/plan/plan.ts';
 import { generatePki } from '../../cluster/pki/generate.ts';
+import { mintJoinToken } from '../../cluster/pki/join-token.ts';
 import { renderNetworkConfigs } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
@@ -105,6 +106,8 @@ export async function createCluster(
   }));
   const [pki] = await Promise.all([pkiPromise, atStage(PlanStage.Plan, () => checkNetworkConfigs(configs))]);
   const pkiSecret = await store.putSecret('cluster-pki', JSON.stringify(pki));
+  // A fresh, short-lived kubeadm join token for this create, sealed (never in params or events).
+  const joinTokenSecret = await store.putSecret('cluster-join-token', JSON.stringify(mintJoinToken()));
   const members: ClusterMember[] = plan.nodes.map((n, order) => ({
     machineId: n.machineId,
     hostname: n.hostname,
@@ -125,13 +128,14 @@ export async function createCluster(
         job: {
           kind: decision.workflow,
           steps: [...CLUSTER_WORKFLOW_RULES[decision.workflow].steps],
-          params: { plan, pkiSecret, ...(req.image ? { image: req.image } : {}) },
+          params: { plan, pkiSecret, joinTokenSecret, ...(req.image ? { image: req.image } : {}) },
         },
       },
       req.actor,
     );
   } catch (e) {
     await store.deleteSecret(pkiSecret).catch(() => undefined);
+    await store.deleteSecret(joinTokenSecret).catch(() => undefined);
     throw e;
   }
 }
@@ -165,6 +169,7 @@ export async function clusterAction(
       (j) => j.kind === 'cluster-create',
     );
     if (create?.params.pkiSecret) jobParams.pkiSecret = create.params.pkiSecret;
+    if (create?.params.joinTokenSecret) jobParams.joinTokenSecret = create.params.joinTokenSecret;
   }
   return store.clusterTransition({
     clusterId: cluster.id,

@@ -201,6 +201,7 @@ describe('clusters through the engine', () => {
     assert.equal(await store.clusterKubeconfig(cluster.id), null);
     for (const id of userDataSecrets) await rejectsWith(store.getSecret(id), ErrorCode.NotFound);
     await rejectsWith(store.getSecret(String(job.params.pkiSecret)), ErrorCode.NotFound);
+    await rejectsWith(store.getSecret(String(job.params.joinTokenSecret)), ErrorCode.NotFound);
   });
 
   it('fails the create with the node’s own message, and retry resumes at the failed step', async () => {
@@ -225,6 +226,32 @@ describe('clusters through the engine', () => {
       new RegExp(`${last.hostname} failed to bootstrap: .*kubeadm join: etcd timeout`),
     );
 
+    // The create's own join token: fresh (not the PKI's), 2 h, in every node's sealed user-data
+    // and nowhere else — not in the job's params, not on the timeline.
+    const [create] = await store.listJobs({ clusterId: cluster.id }, 1);
+    const token = JSON.parse(await store.getSecret(String(create.params.joinTokenSecret))) as {
+      token: string;
+      ttlSeconds: number;
+    };
+    assert.match(token.token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.equal(token.ttlSeconds, 7200);
+    const pki = JSON.parse(await store.getSecret(String(create.params.pkiSecret)));
+    assert.notEqual(token.token, pki.tokens.bootstrapToken);
+    for (const m of cluster.members) {
+      const [deploy] = await store.listJobs({ machineId: m.machineId }, 1);
+      const userData = await store.getSecret(String(deploy.params.userDataSecret));
+      assert.ok(userData.includes(`token: ${token.token}`), `${m.hostname}'s kubeadm config has the token`);
+      if (m.role === 'init') assert.match(userData, /ttl: 2h0m0s/);
+    }
+    const leaked = (x: unknown) => JSON.stringify(x).includes(token.token.split('.')[1]);
+    assert.ok(!leaked(create.params), 'the token is not in the job');
+    assert.ok(!leaked(await store.listEvents({ clusterId: cluster.id, limit: 1000 })), 'nor on the timeline');
+
+    // Hours later kubeadm's token cleaner has removed it: the retry's joins re-create it on the
+    // control plane first (the same token the joiners were deployed with, a fresh expiry).
+    const onCp = [...kube.joinTokens.values()][0];
+    assert.ok(onCp.has(token.token), 'the control plane had the token from kubeadm init');
+    onCp.set(token.token, Date.now() - 1000);
     delete agent.options.failBootstrap;
     const retry = await clusterAction(store, 'beta', 'retry', 'user:test');
     assert.equal(retry.cluster.state, 'creating');
@@ -241,6 +268,12 @@ describe('clusters through the engine', () => {
       'the retried create',
     );
     assert.equal(running.state, 'running', running.stateReason);
+    assert.ok((onCp.get(token.token) ?? 0) > Date.now() + 7000_000, 're-created with a fresh 2 h expiry');
+    const recreated = (await store.listEvents({ clusterId: cluster.id, limit: 1000 })).filter(
+      (e) => e.type === 'cluster.join-token.created',
+    );
+    assert.equal(recreated.length, 1, 'once, before the pending join');
+    assert.ok(!leaked(recreated));
 
     // The API goes away: the conditions say so, and the delete skips the drain with a note.
     kube.apiDown = true;

@@ -5,7 +5,7 @@
  * members' machines in one read.
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
-import { type Cluster, type ClusterMember, clusterOwner } from '../../core/cluster.ts';
+import { type Cluster, type ClusterMember, clusterOwner, type JoinToken } from '../../core/cluster.ts';
 import type { Job } from '../../core/job.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { KubePort } from '../../kube/port.ts';
@@ -21,6 +21,8 @@ export interface ClusterStepContext {
   readonly kube: KubePort;
   /** Each node's user-data, network-config and bootstrap script, by hostname. */
   nodes(): Promise<ReadonlyMap<string, NodeRender>>;
+  /** The create's join token (sealed in the store; never put in an event). */
+  joinToken(): Promise<JoinToken>;
   readonly limits: ClusterLimits;
 }
 

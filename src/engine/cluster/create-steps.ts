@@ -150,12 +150,32 @@ export async function bootstrapInit(ctx: ClusterStepContext): Promise<StepOutcom
   };
 }
 
+/**
+ * Before joiners are asked: the create's join token is valid on the control plane. kubeadm
+ * init wrote it with its short lifetime; when a join starts after that (a retry hours later)
+ * it is re-created there with a fresh expiry, so the joiners' configs (deployed with it) work.
+ * Nothing before the init node returned its kubeconfig (external etcd members need no token).
+ */
+async function joinTokenReady(ctx: ClusterStepContext): Promise<StepEvent[]> {
+  const k = await kubeconfig(ctx);
+  if (!k) return [];
+  const r = await ctx.kube.ensureBootstrapToken(k, await ctx.joinToken());
+  if (r === 'valid') return [];
+  return [
+    {
+      type: 'cluster.join-token.created',
+      level: 'warning',
+      message: `the join token had expired on the control plane: re-created for ${Math.round((await ctx.joinToken()).ttlSeconds / 60)} min`,
+    },
+  ];
+}
+
 /** Joins members one after another (control planes: etcd membership changes one at a time). */
 export async function joinInOrder(
   ctx: ClusterStepContext,
   members: readonly ClusterMember[],
 ): Promise<StepOutcome> {
-  const events: StepEvent[] = [];
+  const events: StepEvent[] = members.length ? await joinTokenReady(ctx) : [];
   const [machines, noted] = await Promise.all([machinesOf(ctx, members), alreadyNoted(ctx)]);
   for (const [i, m] of members.entries()) {
     const r = await bootstrap(ctx, m, machines[i]);
@@ -172,7 +192,7 @@ export async function joinBounded(
   ctx: ClusterStepContext,
   members: readonly ClusterMember[],
 ): Promise<StepOutcome> {
-  const events: StepEvent[] = [];
+  const events: StepEvent[] = members.length ? await joinTokenReady(ctx) : [];
   let pending = 0;
   let done = 0;
   let last = '';

@@ -6,6 +6,7 @@
  */
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Plan } from '../../cluster/plan/types.ts';
+import { type JoinToken, parseJoinToken } from '../../cluster/pki/join-token.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { type NodeRender, renderNodes } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
@@ -23,6 +24,17 @@ export interface ClusterEngineOptions {
   secrets?: SecretSource;
 }
 
+/**
+ * The create's sealed join token. A job from before join tokens were minted per create has
+ * none: its nodes were deployed with the PKI's token, so that one (24 h) is rendered again.
+ */
+async function joinToken(d: JobRunDeps, job: Job): Promise<JoinToken> {
+  if (typeof job.params.joinTokenSecret === 'string')
+    return parseJoinToken(await d.store.getSecret(job.params.joinTokenSecret));
+  const pki = JSON.parse(await d.store.getSecret(String(job.params.pkiSecret))) as PkiMaterial;
+  return { token: pki.tokens.bootstrapToken, ttlSeconds: 24 * 3600 };
+}
+
 /** The `clusterSubject` a worker is given (WorkerOptions.clusterSubject). */
 export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDeps) => RunSubject {
   const limits = { ...DEFAULT_CLUSTER_LIMITS, ...o.limits };
@@ -37,7 +49,13 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
         if (!plan || typeof job.params.pkiSecret !== 'string')
           throw new IngotError(ErrorCode.Internal, `cluster job ${job.id} has no plan or PKI`);
         const pki = JSON.parse(await d.store.getSecret(job.params.pkiSecret)) as PkiMaterial;
-        return renderNodes(spec, plan, pki, resolveSecrets(spec, o.secrets ?? envSecrets));
+        return renderNodes(
+          spec,
+          plan,
+          pki,
+          resolveSecrets(spec, o.secrets ?? envSecrets),
+          await joinToken(d, job),
+        );
       })();
       rendered.catch(() => {
         rendered = null;
@@ -48,7 +66,16 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
       async step(name) {
         const def = clusterStepDef(name);
         const cluster = await d.store.getCluster(clusterId);
-        const ctx = { cluster, job, store: d.store, agent: d.agent, kube: o.kube, nodes, limits };
+        const ctx = {
+          cluster,
+          job,
+          store: d.store,
+          agent: d.agent,
+          kube: o.kube,
+          nodes,
+          joinToken: () => joinToken(d, job),
+          limits,
+        };
         return { usesBmc: false, timeoutMs: def.timeoutMs, run: () => def.run(ctx) };
       },
       async end(status, error, actor) {
