@@ -3,7 +3,8 @@
  * state = from`, and the `cluster.transition` event. A cluster job's end calls it in the same
  * transaction as the job's end (jobs-sql.ts finishJob), as a machine job's end moves its machine.
  */
-import type { ClusterState } from '../core/cluster-lifecycle.ts';
+import { type ClusterState, clusterTransitionAllowed } from '../core/cluster-lifecycle.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
 import { freeMemberAddresses } from './cluster-addresses-sql.ts';
@@ -16,8 +17,17 @@ export interface ClusterMove {
   reason: string;
 }
 
-/** True when the cluster moved; false when it had left `from`. */
+/**
+ * True when the cluster moved; false when it had left `from`. A move the lifecycle table does
+ * not allow is refused before anything is written (INGOT_INVALID_TRANSITION).
+ */
 export async function writeClusterTransition(t: Db, m: ClusterMove, now: number): Promise<boolean> {
+  if (!clusterTransitionAllowed(m.from, m.to))
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `a cluster cannot move from ${m.from} to ${m.to}: the cluster lifecycle table has no such transition`,
+      { details: { from: m.from, to: m.to } },
+    );
   const n = await t.run(
     'UPDATE clusters SET state = ?, state_reason = ?, state_entered_at = ?, updated_at = ? WHERE id = ? AND state = ?',
     [m.to, m.reason, now, now, m.clusterId, m.from],

@@ -143,13 +143,23 @@ export function clustersContract(harness: () => Harness): void {
     assert.equal((await h.store.getMachine(ms[2].id)).state, 'ready');
     assert.equal((await held()).length, 3, 'nothing of the refused create was written');
     // The deleted cluster frees its members’ addresses, not the machines’ other static ones.
-    await h.store.clusterTransition({
+    // A move the lifecycle table lacks is refused first, writing nothing.
+    const skip = {
       clusterId: cluster.id,
       from: 'creating',
       to: 'deleted',
       reason: 't',
       actor: 'user:test',
-    });
+    } as const;
+    const bad = await rejectsWith(h.store.clusterTransition(skip), ErrorCode.InvalidTransition);
+    assert.deepEqual(bad.details, { from: 'creating', to: 'deleted' });
+    assert.equal((await held()).length, 3);
+    for (const [from, to] of [
+      ['creating', 'failed_creating'],
+      ['failed_creating', 'deleting'],
+      ['deleting', 'deleted'],
+    ] as const)
+      await h.store.clusterTransition({ clusterId: cluster.id, from, to, reason: 't', actor: 'user:test' });
     assert.deepEqual(await held(), [[`${prefix}.50`, ms[0].id, 'static', null]]);
   });
 
