@@ -148,7 +148,13 @@ const c = median(clusters.map((x) => x.ms));
 console.log(
   `nodes ${N}, deploys at once ${DEPLOYS}, joins at once ${JOINS}; ${cpus().length} cores; medians of ${floors.length}`,
 );
-console.log(`floor: ${N} plain deploy workflows: ${Math.round(f)} ms`);
-console.log(`cluster create → running: ${Math.round(c)} ms (ratio ${(c / f).toFixed(2)})`);
+const spread = (xs: number[]) =>
+  `min ${Math.round(Math.min(...xs))} / median ${Math.round(median(xs))} / max ${Math.round(Math.max(...xs))} ms`;
+const ratios = clusters.map((x, i) => x.ms / floors[i]);
+console.log(`floor: ${N} plain deploy workflows: ${spread(floors)}`);
+console.log(`cluster create → running: ${spread(clusters.map((x) => x.ms))} (ratio of medians ${(c / f).toFixed(2)})`);
+console.log(
+  `per-run ratios (cluster / the floor run just before it): ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}`,
+);
 for (const k of Object.keys(clusters[0].steps))
   console.log(`  ${k}: ${Math.round(median(clusters.map((x) => x.steps[k])))} ms`);

@@ -31,6 +31,13 @@ export const AgentTask = {
    * `BootstrapResult`.
    */
   Bootstrap: 'bootstrap',
+  /**
+   * Restart a control plane's kube-apiserver (the kubelet starts its static pod again) and wait
+   * for its /readyz: Kubernetes 1.20's first API server goes stale once the other control
+   * planes' etcd members joined (kubernetes/kubernetes#97294). Node agent; no parameters;
+   * result `{ readyAfterSeconds }`.
+   */
+  RestartApiServer: 'restart-apiserver',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -52,7 +59,7 @@ export const OS_BOOTED_EVENT = 'agent.os-booted';
 export const RACK_ANSWERED: readonly AgentTask[] = [AgentTask.Hello, AgentTask.OsBooted];
 
 /** Tasks the node agent of a deployed kubernetes-node OS runs; the ephemeral agent never sees them. */
-export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap];
+export const NODE_TASKS: readonly AgentTask[] = [AgentTask.Bootstrap, AgentTask.RestartApiServer];
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
 

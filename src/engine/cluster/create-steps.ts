@@ -5,7 +5,7 @@
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
 import { AgentTask, type BootstrapRole, checkBootstrapResult } from '../../core/agent-protocol.ts';
-import type { ClusterMember } from '../../core/cluster.ts';
+import { type ClusterMember, clusterOwner } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { requestAction } from '../actions.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
@@ -32,6 +32,19 @@ function bootstrapRole(m: ClusterMember): BootstrapRole {
  */
 export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
   const members = ctx.cluster.members;
+  // A poll while every member is deploying or deployed (the usual case once all were started):
+  // counts of the cluster's machines, not every machine read.
+  const counts = await ctx.store.countMachinesByState({ owner: clusterOwner(ctx.cluster.name) });
+  const deploying = counts.deploying ?? 0;
+  const done = counts.deployed ?? 0;
+  if (deploying + done === members.length && (deploying > 0 || done === members.length)) {
+    if (done === members.length) return { kind: 'done', message: `${done} nodes deployed` };
+    return {
+      kind: 'wait',
+      ms: ctx.limits.pollMs,
+      message: `${done}/${members.length} nodes deployed, ${deploying} deploying`,
+    };
+  }
   const machines = await machinesOf(ctx, members);
   const events: StepEvent[] = [];
   let deployed = 0;
@@ -185,6 +198,63 @@ export async function joinInOrder(
       events.push(note(m, 'cluster.node.bootstrapped', `joined as ${m.role}: ${r.phases.join(' → ')}`));
   }
   return { kind: 'done', message: `${members.length} joined`, events };
+}
+
+/**
+ * Kubernetes 1.20's first API server goes stale once the other control planes' etcd members
+ * joined (kubernetes/kubernetes#97294: watches stop delivering, so kube-proxy never learns a
+ * new Service). A kubeadm 1.20 cluster with more than one control plane needs it restarted
+ * after the last join; later releases have the fix.
+ */
+export function needsApiServerRestart(
+  c: { distribution: string; version: string },
+  controlPlanes: number,
+): boolean {
+  return c.distribution === 'kubeadm' && /^v?1\.20\./.test(c.version) && controlPlanes > 1;
+}
+
+/**
+ * The other control planes, one at a time; then, where needsApiServerRestart says so, the init
+ * node's kube-apiserver restarted by its node agent (`restart-apiserver`) before any worker joins.
+ */
+export async function bootstrapControlPlanes(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const cps = byRole(ctx, ['control-plane']);
+  const joined = await joinInOrder(ctx, cps);
+  if (joined.kind !== 'done' || !needsApiServerRestart(ctx.cluster, cps.length + 1)) return joined;
+  const [init] = byRole(ctx, ['init']);
+  if (!init) return { kind: 'fail', reason: 'the cluster has no init control plane' };
+  const r = await ctx.agent.task(
+    await ctx.store.getMachine(init.machineId),
+    ctx.job.id,
+    AgentTask.RestartApiServer,
+    {},
+  );
+  const why = 'Kubernetes 1.20’s stale first API server, kubernetes#97294';
+  if (r.status === 'pending')
+    return {
+      kind: 'wait',
+      ms: ctx.limits.pollMs,
+      message: `${init.hostname}: ${r.lastMessage ?? 'restarting its kube-apiserver'} (${why})`,
+      events: joined.events,
+    };
+  if (r.status === 'failed')
+    return {
+      kind: 'fail',
+      reason: `${init.hostname} failed to restart its kube-apiserver after the control-plane joins (${why}): ${r.reason}`,
+      events: joined.events,
+    };
+  return {
+    kind: 'done',
+    message: `${joined.message}; ${init.hostname}'s kube-apiserver restarted (${why})`,
+    events: [
+      ...(joined.events ?? []),
+      note(
+        init,
+        'cluster.node.apiserver-restarted',
+        `kube-apiserver restarted after the last control-plane join (${why})`,
+      ),
+    ],
+  };
 }
 
 /** Joins the workers, at most `limits.joins` bootstrapping at once. */

@@ -10,6 +10,7 @@ import { type JoinToken, parseJoinToken } from '../../cluster/pki/join-token.ts'
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { type NodeRender, renderNodes } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
+import type { Cluster } from '../../core/cluster.ts';
 import { type ClusterWorkflow, clusterWorkflowEnd } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
@@ -41,6 +42,7 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
   return (job, d) => {
     const clusterId = job.clusterId!;
     let rendered: Promise<Map<string, NodeRender>> | null = null;
+    let cluster: Cluster | undefined;
     const nodes = async () => {
       rendered ??= (async () => {
         const cluster = await d.store.getCluster(clusterId);
@@ -65,7 +67,9 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
     return {
       async step(name) {
         const def = clusterStepDef(name);
-        const cluster = await d.store.getCluster(clusterId);
+        // Read once per run: a workflow's members do not change while it runs (the step
+        // reads their machines itself); 1,000 members are not re-read on every poll.
+        cluster ??= await d.store.getCluster(clusterId);
         const ctx = {
           cluster,
           job,
