@@ -160,7 +160,9 @@ const spread = (xs: number[]) =>
   `min ${Math.round(Math.min(...xs))} / median ${Math.round(median(xs))} / max ${Math.round(Math.max(...xs))} ms`;
 const ratios = clusters.map((x, i) => x.ms / floors[i]);
 console.log(`floor: ${N} plain deploy workflows: ${spread(floors)}`);
-console.log(`cluster create → running: ${spread(clusters.map((x) => x.ms))} (ratio of medians ${(c / f).toFixed(2)})`);
+console.log(
+  `cluster create → running: ${spread(clusters.map((x) => x.ms))} (ratio of medians ${(c / f).toFixed(2)})`,
+);
 console.log(
   `per-run ratios (cluster / the floor run just before it): ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}`,
 );
