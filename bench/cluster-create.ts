@@ -6,7 +6,8 @@
  * plan, the PKI, rendering N user-data documents (sealed), the bootstrap tasks and the polls.
  * Runs alternate floor and cluster (the machine is shared: load moves both alike) and the
  * medians are printed. Usage: node bench/cluster-create.ts [--nodes 1000] [--runs 5]
- * [--deploys N] [--joins N] (members deployed / workers joining at once; default: all).
+ * [--deploys N] [--joins N] (members deployed / workers joining at once; default: all)
+ * [--only floor|cluster] (one side alone, to profile it).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     deploys: { type: 'string' },
     joins: { type: 'string' },
     runs: { type: 'string', default: '5' },
+    // For a profile of one side (node --cpu-prof …): no ratio is printed.
+    only: { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -138,6 +141,11 @@ async function cluster(): Promise<{ ms: number; steps: Record<string, number> }>
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const floors: number[] = [];
 const clusters: { ms: number; steps: Record<string, number> }[] = [];
+if (values.only === 'cluster' || values.only === 'floor') {
+  const t = values.only === 'floor' ? await floor() : (await cluster()).ms;
+  console.log(`${values.only} alone: ${Math.round(t)} ms`);
+  process.exit(0);
+}
 for (let i = 0; i < Number(values.runs); i++) {
   floors.push(await floor());
   clusters.push(await cluster());
@@ -148,7 +156,15 @@ const c = median(clusters.map((x) => x.ms));
 console.log(
   `nodes ${N}, deploys at once ${DEPLOYS}, joins at once ${JOINS}; ${cpus().length} cores; medians of ${floors.length}`,
 );
-console.log(`floor: ${N} plain deploy workflows: ${Math.round(f)} ms`);
-console.log(`cluster create → running: ${Math.round(c)} ms (ratio ${(c / f).toFixed(2)})`);
+const spread = (xs: number[]) =>
+  `min ${Math.round(Math.min(...xs))} / median ${Math.round(median(xs))} / max ${Math.round(Math.max(...xs))} ms`;
+const ratios = clusters.map((x, i) => x.ms / floors[i]);
+console.log(`floor: ${N} plain deploy workflows: ${spread(floors)}`);
+console.log(
+  `cluster create → running: ${spread(clusters.map((x) => x.ms))} (ratio of medians ${(c / f).toFixed(2)})`,
+);
+console.log(
+  `per-run ratios (cluster / the floor run just before it): ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}`,
+);
 for (const k of Object.keys(clusters[0].steps))
   console.log(`  ${k}: ${Math.round(median(clusters.map((x) => x.steps[k])))} ms`);

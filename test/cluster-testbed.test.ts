@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,11 +44,13 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
   skip: skipUnless(BED_NEEDS),
   timeout: 30 * 60_000,
 }, () => {
-  const cb: ClusterBed = newClusterBed(bedName('cc'));
+  // INGOT_BED_PREFIX: another prefix (1–3 letters) for a second checkout's concurrent run.
+  const prefix = process.env.INGOT_BED_PREFIX ?? 'cc';
+  const cb: ClusterBed = newClusterBed(bedName(prefix));
   const ids = cb.ids;
 
   before(async () => {
-    await reapStaleBeds('cc');
+    await reapStaleBeds(prefix);
     await startClusterBed(cb);
     process.stderr.write(`prepared bed up: ${JSON.stringify(cb.prepareTimings)}\n`);
   });
@@ -143,6 +146,57 @@ describe('cluster create on the test bed: a real 1+1 Kubernetes 1.20.2 from prep
         n.metadata?.name,
       );
     }
+  });
+
+  it("has the create's own join token on the control plane for 2 h; gone, the region's client re-creates it and it authenticates again", async () => {
+    const store = cb.r!.region.store;
+    const c = await store.getCluster(CLUSTER);
+    const [create] = (await store.listJobs({ clusterId: c.id }, 50)).filter(
+      (j) => j.kind === 'cluster-create',
+    );
+    const token = JSON.parse(await store.getSecret(String(create.params.joinTokenSecret)));
+    const kubeconfig = (await store.clusterKubeconfig(c.id))!;
+    const kc = new KubeConfig();
+    kc.loadFromString(cb.kube!.rewrite(kubeconfig));
+    const api = kc.makeApiClient(CoreV1Api);
+    const name = `bootstrap-token-${token.token.split('.')[0]}`;
+    const expiry = async () =>
+      Date.parse(
+        Buffer.from(
+          (await api.readNamespacedSecret({ name, namespace: 'kube-system' })).data!.expiration,
+          'base64',
+        ).toString(),
+      );
+    // kubeadm init wrote it with the rendered ttl (2h0m0s), minutes ago.
+    const left = (await expiry()) - Date.now();
+    assert.ok(left > 100 * 60_000 && left <= 120 * 60_000, `${Math.round(left / 60_000)} min left`);
+    // As the API server sees it: a valid bootstrap token is someone (403 for nodes), a gone one is nobody (401).
+    const _server = kc.getCurrentCluster()!.server;
+    const cluster = kc.getCurrentCluster()!;
+    const asToken = () =>
+      new Promise<number>((resolve, reject) =>
+        httpsGet(
+          `${cluster.server}/api/v1/nodes`,
+          {
+            headers: { authorization: `Bearer ${token.token}` },
+            ca: cluster.caData ? Buffer.from(cluster.caData, 'base64') : undefined,
+            rejectUnauthorized: !cluster.skipTLSVerify,
+            // The forward's loopback address is not among the serving certificate's names.
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        ).on('error', reject),
+      );
+    assert.equal(await asToken(), 403);
+    await api.deleteNamespacedSecret({ name, namespace: 'kube-system' });
+    await waitFor(async () => (await asToken()) === 401, 30_000, 'the deleted token to stop authenticating');
+    assert.equal(await cb.kube!.ensureBootstrapToken(kubeconfig, token), 'created');
+    assert.ok((await expiry()) - Date.now() > 119 * 60_000, 'a fresh 2 h');
+    await waitFor(async () => (await asToken()) === 403, 30_000, 'the re-created token to authenticate');
+    assert.equal(await cb.kube!.ensureBootstrapToken(kubeconfig, token), 'valid');
   });
 
   it('deletes the cluster: the machines are released (wiped: no /etc/kubernetes left) and ready again', async () => {

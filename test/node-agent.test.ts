@@ -8,7 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -291,6 +302,58 @@ describe('the node agent on a deployed machine', () => {
     assert.equal(bad.status, 'failed');
     assert.match(bad.status === 'failed' ? bad.reason : '', /adminKubeconfig: only an init node sends it/);
     assert.ok(!(bad.status === 'failed' && bad.reason.includes(B64)));
+  });
+
+  it('restarts the kube-apiserver: stops the running one, waits for /readyz of the new one; fails naming a node without one', async () => {
+    // A process of a name only this test uses stands in for the static pod's kube-apiserver
+    // (the task signals every process of that name: never the real ones of a test bed).
+    const comm = `kapi-${process.pid}`.slice(0, 15);
+    const bin = join(dir, comm);
+    copyFileSync('/bin/sleep', bin);
+    chmodSync(bin, 0o755);
+    let ready = false;
+    const readyz = createServer((_req, res) => res.end(ready ? 'ok' : 'starting'));
+    await new Promise<void>((r) => readyz.listen(0, '127.0.0.1', r));
+    const env = {
+      INGOT_APISERVER_COMM: comm,
+      INGOT_APISERVER_READYZ: `http://127.0.0.1:${(readyz.address() as AddressInfo).port}/readyz`,
+      INGOT_APISERVER_WAIT: '30',
+    };
+    const apiserver = spawn(bin, ['600'], { stdio: 'ignore' });
+    try {
+      const exited = new Promise((r) => apiserver.on('exit', (_code, signal) => r(signal)));
+      const n = await deployedNode({ env });
+      const ask = () => port.task(n.m, n.job.id, 'restart-apiserver', {});
+      await ask();
+      assert.equal(await exited, 'SIGTERM', 'the running kube-apiserver was stopped');
+      // Until the new one answers /readyz, the task waits.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await ask()).status, 'pending');
+      ready = true;
+      const end = Date.now() + 30_000;
+      let r = await ask();
+      while (r.status === 'pending' && Date.now() < end) {
+        await new Promise((res) => setTimeout(res, 200));
+        r = await ask();
+      }
+      assert.equal(r.status, 'done', `${JSON.stringify(r)}\n${n.out()}`);
+      assert.equal(
+        typeof (r.status === 'done' && (r.result as { readyAfterSeconds: unknown }).readyAfterSeconds),
+        'number',
+      );
+
+      const none = await deployedNode({ env });
+      let f = await port.task(none.m, none.job.id, 'restart-apiserver', {});
+      while (f.status === 'pending' && Date.now() < end + 30_000) {
+        await new Promise((res) => setTimeout(res, 200));
+        f = await port.task(none.m, none.job.id, 'restart-apiserver', {});
+      }
+      assert.equal(f.status, 'failed');
+      assert.match(f.status === 'failed' ? f.reason : '', new RegExp(`no ${comm} runs on this node`));
+    } finally {
+      if (apiserver.exitCode === null && apiserver.signalCode === null) apiserver.kill('SIGKILL');
+      await new Promise<void>((r) => readyz.close(() => r()));
+    }
   });
 
   it('hands a bootstrap only to the deployed OS, from its own address, and nothing else to it', async () => {

@@ -48,6 +48,13 @@ export const AgentTask = {
    * (a scale). No parameters; result `JoinTokenResult` (the rack seals the token).
    */
   JoinToken: 'join-token',
+  /**
+   * Restart a control plane's kube-apiserver (the kubelet starts its static pod again) and wait
+   * for its /readyz: Kubernetes 1.20's first API server goes stale once the other control
+   * planes' etcd members joined (kubernetes/kubernetes#97294). Node agent; no parameters;
+   * result `{ readyAfterSeconds }`.
+   */
+  RestartApiServer: 'restart-apiserver',
 } as const;
 export type AgentTask = (typeof AgentTask)[keyof typeof AgentTask];
 
@@ -74,6 +81,7 @@ export const NODE_TASKS: readonly AgentTask[] = [
   AgentTask.EtcdSnapshot,
   AgentTask.NodeExec,
   AgentTask.JoinToken,
+  AgentTask.RestartApiServer,
 ];
 
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };

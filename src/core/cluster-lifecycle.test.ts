@@ -5,9 +5,11 @@ import {
   CLUSTER_ACTIONS,
   CLUSTER_IN_PROGRESS,
   CLUSTER_STATES,
+  CLUSTER_TRANSITIONS,
   CLUSTER_WORKFLOW_RULES,
   ClusterState,
   type ClusterState as State,
+  clusterTransitionAllowed,
   clusterWorkflowEnd,
   isClusterWorkflow,
   planClusterAction,
@@ -80,6 +82,35 @@ describe('the cluster lifecycle table', () => {
     for (const k of Object.values(WorkflowKind)) assert.equal(isClusterWorkflow(k), false, k);
     assert.ok(isClusterWorkflow('cluster-create'));
     assert.ok(isClusterWorkflow('cluster-delete'));
+  });
+
+  it('allows exactly these state-to-state moves, and forbids every other pair of the 8 states (updating included)', () => {
+    // from → to: an action's move, or a workflow's end. Nothing enters `updating` yet (no day-2
+    // workflow runs in it); from `failed_updating` only a delete leads out.
+    const MOVES = new Set([
+      'deleted>creating',
+      'creating>running',
+      'creating>failed_creating',
+      'failed_creating>creating',
+      'failed_creating>deleting',
+      'running>deleting',
+      'failed_updating>deleting',
+      'deleting>deleted',
+      'deleting>failed_deleting',
+      'failed_deleting>deleting',
+    ]);
+    assert.equal(CLUSTER_STATES.length, 8);
+    let allowed = 0;
+    for (const from of CLUSTER_STATES)
+      for (const to of CLUSTER_STATES) {
+        const key = `${from}>${to}`;
+        assert.equal(clusterTransitionAllowed(from, to), MOVES.has(key), key);
+        if (MOVES.has(key)) allowed++;
+      }
+    assert.equal(allowed, MOVES.size);
+    assert.equal(CLUSTER_TRANSITIONS.length, MOVES.size);
+    for (const s of CLUSTER_STATES)
+      assert.equal(clusterTransitionAllowed(s, 'updating'), false, `${s}>updating`);
   });
 
   it('offers nothing on a cluster being worked on, so a second delete or create is refused', () => {

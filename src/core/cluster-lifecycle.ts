@@ -183,6 +183,33 @@ export function clusterWorkflowEnd(
   return { from: rule.running, to: status === 'done' ? rule.success : CLUSTER_IN_PROGRESS[rule.running]! };
 }
 
+/**
+ * Every state change the table allows, as (from, to) pairs: each action's move from each state
+ * it is allowed in (a create from no cluster is an insert, not a move) and each workflow's end
+ * (its running state to its success or its failed twin). The store refuses any other move, so a
+ * state the table gives no way in — `updating` until a day-2 workflow runs in it — is never
+ * written.
+ */
+export const CLUSTER_TRANSITIONS: readonly (readonly [ClusterState, ClusterState])[] = (() => {
+  const out = new Map<string, readonly [ClusterState, ClusterState]>();
+  const add = (from: ClusterState, to: ClusterState) => out.set(`${from}>${to}`, [from, to]);
+  for (const a of CLUSTER_ACTIONS) {
+    const rule = CLUSTER_ACTION_RULES[a];
+    for (const from of rule.from) if (from !== null) add(from, rule.to(from));
+  }
+  for (const w of CLUSTER_WORKFLOWS) {
+    const rule = CLUSTER_WORKFLOW_RULES[w];
+    add(rule.running, rule.success);
+    add(rule.running, CLUSTER_IN_PROGRESS[rule.running]!);
+  }
+  return [...out.values()];
+})();
+
+/** Whether the table lets a cluster move from `from` to `to` (CLUSTER_TRANSITIONS). */
+export function clusterTransitionAllowed(from: ClusterState, to: ClusterState): boolean {
+  return CLUSTER_TRANSITIONS.some(([f, t]) => f === from && t === to);
+}
+
 export function isClusterWorkflow(kind: string): kind is ClusterWorkflow {
   return (CLUSTER_WORKFLOWS as readonly string[]).includes(kind);
 }

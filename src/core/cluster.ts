@@ -59,3 +59,14 @@ export interface Cluster {
 export function clusterOwner(name: string): string {
   return `cluster:${name}`;
 }
+
+/**
+ * The kubeadm join token of a cluster a region creates (minted per create, short-lived, sealed:
+ * src/cluster/pki/join-token.ts). A credential: never in an event, a log line or an error.
+ */
+export interface JoinToken {
+  /** `[a-z0-9]{6}.[a-z0-9]{16}`: kubeadm's `<id>.<secret>`. */
+  readonly token: string;
+  /** Lifetime from `kubeadm init` (or from its re-creation on the control plane), in seconds. */
+  readonly ttlSeconds: number;
+}

@@ -33,6 +33,12 @@ export interface ActionRequest {
    * Engine-internal: the API's params cannot name a secret.
    */
   sealedUserData?: string;
+  /**
+   * deploy: the static addresses `params.networkConfig` assigns, when the caller knows them (a
+   * cluster member's planned address, recorded by the cluster's create): spares parsing the
+   * config. Engine-internal, like sealedUserData.
+   */
+  staticAddresses?: readonly string[];
 }
 
 export interface ActionResult {
@@ -107,7 +113,7 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
   // The deployed OS answers the rack from its static address: the address must be the machine's.
   const recorded =
     req.action === 'deploy' && typeof params.networkConfig === 'string'
-      ? await recordDeployAddresses(store, m.id, params.networkConfig)
+      ? await recordDeployAddresses(store, m.id, params.networkConfig, req.staticAddresses)
       : [];
   const released = req.action === 'release' ? await lastNetworkConfig(store, m.id) : null;
   try {

@@ -8,7 +8,7 @@
  */
 import { parse } from 'yaml';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { cidrContains, parseCidr, parseIpv4 } from '../core/subnet.ts';
+import { cidrContains, parseCidr, parseIpv4, type Subnet } from '../core/subnet.ts';
 import type { Store } from '../store/store.ts';
 
 const IFACE_KINDS = ['ethernets', 'bonds', 'vlans', 'bridges'] as const;
@@ -33,22 +33,28 @@ export function staticAddresses(networkConfig: string): string[] {
 
 /**
  * Records each address inside one of the region's subnets as the machine's static allocation
- * (idempotent); an address another machine holds is a conflict the store names. Returns what
- * it recorded, so a refused deploy can take it back.
+ * (idempotent: an address already the machine's costs one read and writes nothing — a cluster's
+ * members find theirs recorded by the create); an address another machine holds is a conflict
+ * the store names. `known`: the addresses the network-config assigns when the caller knows them
+ * (a cluster member's planned address), which spares parsing it. Returns what it recorded, so a
+ * refused deploy can take it back.
  */
 export async function recordDeployAddresses(
   store: Store,
   machineId: string,
   networkConfig: string,
+  known?: readonly string[],
 ): Promise<{ subnetId: string; ip: string }[]> {
-  const subnets = await store.listSubnets();
+  let subnets: Subnet[] | null = null;
   const done: { subnetId: string; ip: string }[] = [];
-  for (const ip of staticAddresses(networkConfig)) {
-    const n = parseIpv4(ip)!;
-    const s = subnets.find((x) => cidrContains(parseCidr(x.cidr), n));
-    if (!s) continue;
+  for (const ip of known ?? staticAddresses(networkConfig)) {
+    const n = parseIpv4(ip);
+    if (n === null) continue;
     const rows = await store.findIpsByAddress(ip);
     if (rows.some((r) => r.machineId === machineId && r.kind === 'static')) continue;
+    subnets ??= await store.listSubnets();
+    const s = subnets.find((x) => cidrContains(parseCidr(x.cidr), n));
+    if (!s) continue;
     const other = rows.find((r) => r.machineId !== machineId);
     if (other)
       throw new IngotError(

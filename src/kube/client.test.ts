@@ -54,6 +54,7 @@ describe('the Kubernetes client', () => {
   let server: Server;
   let url: string;
   const seen: Seen[] = [];
+  let tokenSecret: { metadata: { name: string }; data: Record<string, string> } | null = null;
   before(async () => {
     server = createServer(async (req: IncomingMessage, res) => {
       let text = '';
@@ -105,6 +106,23 @@ describe('the Kubernetes client', () => {
             pod('job-done', 'default', { phase: 'Succeeded' }),
           ],
         });
+      // One bootstrap-token Secret, kept as the API server would (create, read, replace).
+      if (u.pathname.startsWith('/api/v1/namespaces/kube-system/secrets')) {
+        const name = u.pathname.split('/')[6];
+        if (req.method === 'GET' && name === tokenSecret?.metadata.name) return send(tokenSecret);
+        if ((req.method === 'POST' && !tokenSecret) || (req.method === 'PUT' && tokenSecret)) {
+          const body = JSON.parse(text);
+          const data = Object.fromEntries(
+            Object.entries(body.stringData as Record<string, string>).map(([k, v]) => [
+              k,
+              Buffer.from(v).toString('base64'),
+            ]),
+          );
+          tokenSecret = { ...body, stringData: undefined, data };
+          res.statusCode = req.method === 'POST' ? 201 : 200;
+          return send(tokenSecret);
+        }
+      }
       if (u.pathname.endsWith('/eviction') && req.method === 'POST') {
         res.statusCode = 201;
         return send({ kind: 'Eviction', apiVersion: 'policy/v1', metadata: {} });
@@ -163,6 +181,61 @@ describe('the Kubernetes client', () => {
     assert.equal(new URL(list!.url, 'http://x').searchParams.get('fieldSelector'), 'spec.nodeName=w-1');
     const evictions = seen.filter((s) => s.url.endsWith('/eviction')).map((s) => s.url);
     assert.deepEqual(evictions, ['/api/v1/namespaces/default/pods/web-1/eviction']);
+  });
+
+  it('re-creates the join token’s bootstrap-token Secret when it is gone or expiring, and leaves a valid one alone', async () => {
+    const token = { token: 'abcdef.0123456789abcdef', ttlSeconds: 7200 };
+    const client = new KubeClient();
+    const writes = () => seen.filter((x) => x.url.includes('/secrets') && x.method !== 'GET');
+    seen.length = 0;
+    assert.equal(await client.ensureBootstrapToken(kubeconfig(url), token), 'created');
+    assert.equal(writes()[0].method, 'POST');
+    assert.equal(writes()[0].url, '/api/v1/namespaces/kube-system/secrets');
+    const body = writes()[0].body as {
+      type: string;
+      metadata: { name: string };
+      stringData: Record<string, string>;
+    };
+    assert.equal(body.type, 'bootstrap.kubernetes.io/token');
+    assert.equal(body.metadata.name, 'bootstrap-token-abcdef');
+    assert.equal(body.stringData['token-id'], 'abcdef');
+    assert.equal(body.stringData['token-secret'], '0123456789abcdef');
+    assert.equal(body.stringData['auth-extra-groups'], 'system:bootstrappers:kubeadm:default-node-token');
+    assert.equal(body.stringData['usage-bootstrap-authentication'], 'true');
+    assert.match(body.stringData.expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const left = Date.parse(body.stringData.expiration) - Date.now();
+    assert.ok(left > 7190_000 && left <= 7200_000, `${left} ms left`);
+    // Valid for 2 h: nothing written.
+    seen.length = 0;
+    assert.equal(await client.ensureBootstrapToken(kubeconfig(url), token), 'valid');
+    assert.equal(writes().length, 0);
+    // Ten minutes left (below the 15 min margin): replaced with a fresh expiry.
+    tokenSecret!.data.expiration = Buffer.from(new Date(Date.now() + 600_000).toISOString()).toString(
+      'base64',
+    );
+    assert.equal(await client.ensureBootstrapToken(kubeconfig(url), token), 'created');
+    assert.deepEqual(
+      writes().map((x) => [x.method, x.url]),
+      [['PUT', '/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef']],
+    );
+  });
+
+  it('never puts the join token in its error when the API refuses', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const e = await new KubeClient()
+      .ensureBootstrapToken(kubeconfig(`http://127.0.0.1:${port}`), {
+        token: 'abcdef.0123456789abcdef',
+        ttlSeconds: 7200,
+      })
+      .then(
+        () => assert.fail('no error'),
+        (x: Error) => x,
+      );
+    assert.match(e.message, /join token on the control plane: /);
+    assert.doesNotMatch(e.message, /0123456789abcdef/);
   });
 
   it('refuses a kubeconfig that names no cluster, naming the field', async () => {

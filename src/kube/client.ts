@@ -13,8 +13,10 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { JoinToken } from '../core/cluster.ts';
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import { ensureBootstrapToken } from './bootstrap-token.ts';
 import { type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
 import { type NodeRequests, requestsByNode } from './requests.ts';
@@ -190,6 +192,17 @@ export class KubeClient implements KubePort {
       throw new IngotError(ErrorCode.Unreachable, `delete node ${node}: ${reason(e)}`, {
         retryable: true,
         cause: e,
+      });
+    }
+  }
+
+  async ensureBootstrapToken(kubeconfig: string, token: JoinToken): Promise<'valid' | 'created'> {
+    try {
+      return await withTimeout(ensureBootstrapToken(load(kubeconfig), token), 'the join token');
+    } catch (e) {
+      // Never the token itself in the message: only what the API said.
+      throw new IngotError(ErrorCode.Unreachable, `join token on the control plane: ${reason(e)}`, {
+        retryable: true,
       });
     }
   }

@@ -5,6 +5,8 @@
  */
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
+import type { JoinToken } from '../core/cluster.ts';
+import { TOKEN_MARGIN_MS } from './bootstrap-token.ts';
 import type { DrainResult } from './drain.ts';
 import type { KubePort } from './port.ts';
 import type { NodeRequests } from './requests.ts';
@@ -22,6 +24,12 @@ export class FakeKube implements KubePort {
   readonly blockedByPdb = new Map<string, string>();
   /** What the pods on each node request (node name → CPU cores and bytes). */
   readonly podRequests = new Map<string, NodeRequests>();
+
+  /**
+   * Join tokens on each cluster's control plane: kubeconfig → token → expiry (ms). The first
+   * ask finds the token kubeadm init wrote; set an expiry in the past to play its cleaner.
+   */
+  readonly joinTokens = new Map<string, Map<string, number>>();
 
   register(kubeconfig: string, node: string): void {
     const m = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
@@ -97,6 +105,21 @@ export class FakeKube implements KubePort {
     return this.nodes.get(kubeconfig)?.delete(node) ?? false;
   }
 
+  async ensureBootstrapToken(kubeconfig: string, t: JoinToken): Promise<'valid' | 'created'> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    const tokens = this.joinTokens.get(kubeconfig) ?? new Map<string, number>();
+    this.joinTokens.set(kubeconfig, tokens);
+    const exp = tokens.get(t.token);
+    // First seen: the simulated `kubeadm init` wrote it with its lifetime.
+    if (exp === undefined) tokens.set(t.token, Date.now() + t.ttlSeconds * 1000);
+    if (exp === undefined || exp - Date.now() > TOKEN_MARGIN_MS) return 'valid';
+    tokens.set(t.token, Date.now() + t.ttlSeconds * 1000);
+    return 'created';
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -125,5 +148,6 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     uncordon: (k, node) => pick(k).uncordon(k, node),
     requests: (k) => pick(k).requests(k),
     deleteNode: (k, node) => pick(k).deleteNode(k, node),
+    ensureBootstrapToken: (k, t) => pick(k).ensureBootstrapToken(k, t),
   };
 }

@@ -5,6 +5,7 @@
  * answers for unit tests and simulated (fake://) clusters.
  */
 import type { ClusterConditions } from '../core/cluster.ts';
+import type { JoinToken } from '../core/cluster.ts';
 import type { DrainResult } from './drain.ts';
 import type { NodeRequests } from './requests.ts';
 
@@ -30,4 +31,10 @@ export interface KubePort {
   requests(kubeconfig: string): Promise<Map<string, NodeRequests>>;
   /** Deletes the Node object (a drained node leaving the cluster); false when it was not there. */
   deleteNode(kubeconfig: string, node: string): Promise<boolean>;
+  /**
+   * Makes sure the cluster's join token is valid on its control plane for a join about to
+   * start: re-creates kubeadm's bootstrap-token Secret with a fresh expiry when it expired (or
+   * has less than 15 min left); leaves a valid one alone (bootstrap-token.ts).
+   */
+  ensureBootstrapToken(kubeconfig: string, token: JoinToken): Promise<'valid' | 'created'>;
 }

@@ -3,9 +3,11 @@
  * state = from`, and the `cluster.transition` event. A cluster job's end calls it in the same
  * transaction as the job's end (jobs-sql.ts finishJob), as a machine job's end moves its machine.
  */
-import type { ClusterState } from '../core/cluster-lifecycle.ts';
+import { type ClusterState, clusterTransitionAllowed } from '../core/cluster-lifecycle.ts';
+import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
+import { freeMemberAddresses } from './cluster-addresses-sql.ts';
 import type { Db } from './db.ts';
 
 export interface ClusterMove {
@@ -15,8 +17,17 @@ export interface ClusterMove {
   reason: string;
 }
 
-/** True when the cluster moved; false when it had left `from`. */
+/**
+ * True when the cluster moved; false when it had left `from`. A move the lifecycle table does
+ * not allow is refused before anything is written (INGOT_INVALID_TRANSITION).
+ */
 export async function writeClusterTransition(t: Db, m: ClusterMove, now: number): Promise<boolean> {
+  if (!clusterTransitionAllowed(m.from, m.to))
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `a cluster cannot move from ${m.from} to ${m.to}: the cluster lifecycle table has no such transition`,
+      { details: { from: m.from, to: m.to } },
+    );
   const n = await t.run(
     'UPDATE clusters SET state = ?, state_reason = ?, state_entered_at = ?, updated_at = ? WHERE id = ? AND state = ?',
     [m.to, m.reason, now, now, m.clusterId, m.from],
@@ -26,10 +37,11 @@ export async function writeClusterTransition(t: Db, m: ClusterMove, now: number)
 }
 
 /**
- * A deleted cluster lets its machines go (the release jobs returned them to ready) and its
- * admin kubeconfig with them; its row stays, with the members named on the event.
+ * A deleted cluster lets its machines go (the release jobs returned them to ready), their planned
+ * addresses and its admin kubeconfig with them; its row stays, with the members named on the event.
  */
 async function forgetMembers(t: Db, clusterId: string): Promise<void> {
+  await freeMemberAddresses(t, clusterId);
   await t.run('DELETE FROM cluster_members WHERE cluster_id = ?', [clusterId]);
   const rows = await t.query<{ kubeconfig_secret_id: string | null }>(
     'SELECT kubeconfig_secret_id FROM clusters WHERE id = ?',
@@ -65,9 +77,10 @@ export async function endClusterWorkflow(
 ): Promise<NewEvent[]> {
   const m = { ...move, clusterId };
   if (await writeClusterTransition(t, m, now)) {
-    // The cluster's PKI (CA keys) goes with it; the delete job carries the create's secret id.
-    if (m.to === 'deleted' && typeof job.params.pkiSecret === 'string')
-      await t.run('DELETE FROM secrets WHERE id = ?', [job.params.pkiSecret]);
+    // The cluster's PKI (CA keys) and join token go with it; the delete job carries the create's secret ids.
+    if (m.to === 'deleted')
+      for (const id of [job.params.pkiSecret, job.params.joinTokenSecret])
+        if (typeof id === 'string') await t.run('DELETE FROM secrets WHERE id = ?', [id]);
     return [clusterTransitionEvent(m, actor, job.id)];
   }
   return [

@@ -95,6 +95,74 @@ export function clustersContract(harness: () => Harness): void {
     assert.equal(jobs.length, 0);
   });
 
+  it('records the members’ planned addresses as their static allocations in the create’s write, and frees them with the cluster', async () => {
+    const net = `10.${200 + (seq % 50)}.${process.pid % 250}.0/24`;
+    const prefix = net.split('.').slice(0, 3).join('.');
+    const subnet = await h.store.createSubnet(
+      {
+        name: `cl${process.pid}-${seq}`,
+        cidr: net,
+        gateway: null,
+        dns: [],
+        vlan: null,
+        dhcpMode: 'off',
+        autoEnlist: false,
+        ranges: [],
+      },
+      'user:test',
+    );
+    const ms = await readyMachines(h.store, 4);
+    const at = (c: NewCluster): NewCluster => ({
+      ...c,
+      members: c.members.map((m, i) => ({ ...m, address: `${prefix}.${20 + i}/24` })),
+    });
+    const input = at(newCluster(ms.slice(0, 2)));
+    // Already this machine's (an earlier deploy of it): kept as it is, not a conflict.
+    await h.store.allocateIp(subnet.id, { machineId: ms[1].id, ip: `${prefix}.21`, kind: 'static' });
+    const { cluster } = await h.store.createCluster(input, 'user:test');
+    const held = async () =>
+      (await h.store.listIps(subnet.id)).map((a) => [a.ip, a.machineId, a.kind, a.expiresAt]);
+    assert.deepEqual(await held(), [
+      [`${prefix}.20`, ms[0].id, 'static', null],
+      [`${prefix}.21`, ms[1].id, 'static', null],
+    ]);
+    // A plan whose address another machine holds is refused whole: no machine, no address.
+    const loser = at(newCluster(ms.slice(2, 4)));
+    await h.store.allocateIp(subnet.id, { machineId: ms[0].id, ip: `${prefix}.50`, kind: 'static' });
+    const taken = {
+      ...loser,
+      members: [
+        { ...loser.members[0], address: `${prefix}.30/24` },
+        { ...loser.members[1], address: `${prefix}.50/24` },
+      ],
+    };
+    const e = await rejectsWith(h.store.createCluster(taken, 'user:test'), ErrorCode.ConcurrentUpdate);
+    assert.equal(e.details.ip, `${prefix}.50`);
+    assert.equal(e.details.hostname, ms[3].hostname);
+    assert.match(e.message, /plan again/);
+    assert.equal((await h.store.getMachine(ms[2].id)).state, 'ready');
+    assert.equal((await held()).length, 3, 'nothing of the refused create was written');
+    // The deleted cluster frees its members’ addresses, not the machines’ other static ones.
+    // A move the lifecycle table lacks is refused first, writing nothing.
+    const skip = {
+      clusterId: cluster.id,
+      from: 'creating',
+      to: 'deleted',
+      reason: 't',
+      actor: 'user:test',
+    } as const;
+    const bad = await rejectsWith(h.store.clusterTransition(skip), ErrorCode.InvalidTransition);
+    assert.deepEqual(bad.details, { from: 'creating', to: 'deleted' });
+    assert.equal((await held()).length, 3);
+    for (const [from, to] of [
+      ['creating', 'failed_creating'],
+      ['failed_creating', 'deleting'],
+      ['deleting', 'deleted'],
+    ] as const)
+      await h.store.clusterTransition({ clusterId: cluster.id, from, to, reason: 't', actor: 'user:test' });
+    assert.deepEqual(await held(), [[`${prefix}.50`, ms[0].id, 'static', null]]);
+  });
+
   it('refuses to delete a machine that belongs to a cluster, naming the cluster', async () => {
     const [m] = await readyMachines(h.store, 1);
     const input = newCluster([m]);

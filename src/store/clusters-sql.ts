@@ -10,6 +10,7 @@ import type { ClusterState } from '../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
+import { reserveMemberAddresses } from './cluster-addresses-sql.ts';
 import { clusterTransitionEvent, writeClusterTransition } from './cluster-transitions-sql.ts';
 import type { Db, Row } from './db.ts';
 import { newId } from './ids.ts';
@@ -87,8 +88,9 @@ export async function listClusters(db: Db, opts: { includeDeleted?: boolean } = 
 }
 
 /**
- * The cluster row, its members (each machine ready → allocated, owned by `cluster:<name>`), the
- * create job and the events: all or nothing. A name held by a deleted cluster is taken over.
+ * The cluster row, its members (each machine ready → allocated, owned by `cluster:<name>`, its
+ * planned address recorded as the machine's static allocation), the create job and the events:
+ * all or nothing. A name held by a deleted cluster is taken over.
  */
 export async function createCluster(
   db: Db,
@@ -189,6 +191,8 @@ export async function allocateMembers(
     }
     events.push({ ...transitionEvent(tr, actor, null, { cluster: cluster.name }), clusterId: cluster.id });
   }
+  // The planned addresses, recorded once for the members (each deploy then finds its own).
+  await reserveMemberAddresses(t, members, now);
   return events;
 }
 

@@ -52,9 +52,13 @@ export async function findMachineByMac(db: Db, mac: string): Promise<Machine | n
   return rows.length ? machineFromRow(rows[0]) : null;
 }
 
-export async function countMachinesByState(db: Db): Promise<Partial<Record<MachineState, number>>> {
+export async function countMachinesByState(
+  db: Db,
+  filter: { owner?: string } = {},
+): Promise<Partial<Record<MachineState, number>>> {
   const rows = await db.query<{ state: MachineState; n: number }>(
-    'SELECT state, COUNT(*) AS n FROM machines GROUP BY state',
+    `SELECT state, COUNT(*) AS n FROM machines ${filter.owner === undefined ? '' : 'WHERE owner = ?'} GROUP BY state`,
+    filter.owner === undefined ? [] : [filter.owner],
   );
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }

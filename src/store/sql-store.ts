@@ -110,8 +110,8 @@ export class SqlStore implements Store {
   deleteMachine(id: string, actor: string): Promise<void> {
     return machines.deleteMachine(this.#db, id, actor);
   }
-  countMachinesByState(): Promise<Partial<Record<MachineState, number>>> {
-    return machines.countMachinesByState(this.#db);
+  countMachinesByState(filter?: { owner?: string }): Promise<Partial<Record<MachineState, number>>> {
+    return machines.countMachinesByState(this.#db, filter);
   }
   async bmcPassword(machine: Machine): Promise<string> {
     if (!machine.bmc) {

@@ -62,7 +62,8 @@ export interface Store {
   /** Compare-and-set on `expectedVersion` when given. */
   updateMachine(id: string, patch: MachinePatch, actor: string, expectedVersion?: number): Promise<Machine>;
   deleteMachine(id: string, actor: string): Promise<void>;
-  countMachinesByState(): Promise<Partial<Record<MachineState, number>>>;
+  /** Machines per state; only those of `owner` (a cluster's: `cluster:<name>`) when given. */
+  countMachinesByState(filter?: { owner?: string }): Promise<Partial<Record<MachineState, number>>>;
   /** Reads the BMC password: only drivers call this, never the API. */
   bmcPassword(machine: Machine): Promise<string>;
   transition(req: TransitionRequest): Promise<{ machine: Machine; job: Job | null }>;

@@ -76,6 +76,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     uncordon: (k, node) => real.uncordon(rewrite(k), node),
     requests: (k) => real.requests(rewrite(k)),
     deleteNode: (k, node) => real.deleteNode(rewrite(k), node),
+    ensureBootstrapToken: (k, t) => real.ensureBootstrapToken(rewrite(k), t),
   };
 }
 

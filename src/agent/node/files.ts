@@ -29,6 +29,10 @@ export function nodeAgentFiles(): Record<string, NodeAgentFile> {
     [`${NODE_AGENT_SHARE}/node/facts.sh`]: { content: read('tasks/facts.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/smart.sh`]: { content: read('tasks/smart.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/etcd.sh`]: { content: read('tasks/etcd.sh'), mode: 0o644 },
+    [`${NODE_AGENT_SHARE}/node/restart-apiserver.sh`]: {
+      content: read('tasks/restart-apiserver.sh'),
+      mode: 0o644,
+    },
     [`/etc/systemd/system/${NODE_AGENT_UNIT}`]: { content: read(NODE_AGENT_UNIT), mode: 0o644 },
   };
 }

@@ -95,9 +95,14 @@ function tokenPart(n: number): string {
   return out;
 }
 
+/** A fresh kubeadm bootstrap token `[a-z0-9]{6}.[a-z0-9]{16}`. */
+export function bootstrapTokenValue(): string {
+  return `${tokenPart(6)}.${tokenPart(16)}`;
+}
+
 export function generateTokens(): ClusterTokens {
   return {
-    bootstrapToken: `${tokenPart(6)}.${tokenPart(16)}`,
+    bootstrapToken: bootstrapTokenValue(),
     clusterToken: randomBytes(32).toString('hex'),
     encryptionKey: randomBytes(32).toString('base64'),
   };

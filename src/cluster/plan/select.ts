@@ -40,28 +40,34 @@ export function spread(
   const zones = new Map<string, number>();
   const racks = new Map<string, number>();
   const picked: InventoryMachine[] = [];
-  const taken = new Set<number>();
-  // Within a rack the first free machine (by hostname) is the only one worth comparing, which
-  // keeps a 1,000-node plan well under a second.
+  // Within a rack the first free machine (pool order) is the only one worth comparing: each
+  // rack is a queue, and a pick compares the racks' heads (racks × picks, not machines × picks).
+  const queues = new Map<string, { at: number; idx: number[] }>();
+  for (let i = 0; i < pool.length; i++) {
+    const domain = rackKey(pool[i]);
+    const q = queues.get(domain) ?? { at: 0, idx: [] };
+    q.idx.push(i);
+    queues.set(domain, q);
+  }
   for (let n = 0; n < count; n++) {
-    let best = -1;
-    let bestKey: [number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-    const seenDomain = new Set<string>();
-    for (let i = 0; i < pool.length; i++) {
-      if (taken.has(i)) continue;
+    let best: { at: number; idx: number[] } | null = null;
+    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+    for (const [domain, q] of queues) {
+      if (q.at >= q.idx.length) continue;
+      const i = q.idx[q.at];
       const m = pool[i];
-      const domain = rackKey(m);
-      if (seenDomain.has(domain)) continue; // the first free machine of a rack wins ties in it
-      seenDomain.add(domain);
-      const key: [number, number] = [zones.get(m.zone) ?? 0, racks.get(domain) ?? 0];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
-        best = i;
+      // Fewest picks in the zone, then in the rack; equal: the earlier machine in pool order.
+      const key: [number, number, number] = [zones.get(m.zone) ?? 0, racks.get(domain) ?? 0, i];
+      if (
+        key[0] < bestKey[0] ||
+        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
+      ) {
+        best = q;
         bestKey = key;
       }
     }
-    if (best < 0) break;
-    taken.add(best);
-    const m = pool[best];
+    if (!best) break;
+    const m = pool[best.idx[best.at++]];
     picked.push(m);
     bump(zones, m.zone);
     bump(racks, rackKey(m));

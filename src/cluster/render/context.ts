@@ -1,4 +1,5 @@
 import type { Plan, PlannedNode } from '../plan/types.ts';
+import type { JoinToken } from '../pki/join-token.ts';
 import type { PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
 
@@ -49,6 +50,11 @@ export interface RenderContext {
    * @default 'cloud-init'
    */
   readonly bootstrapBy?: 'cloud-init' | 'agent';
+  /**
+   * The kubeadm join token: a region's fresh per-create token (pki/join-token.ts); offline
+   * renders use the PKI's `tokens.bootstrapToken` with kubeadm's default 24 h.
+   */
+  readonly joinToken: JoinToken;
 }
 
 export function secret(ctx: RenderContext, name: string): string {
@@ -67,7 +73,7 @@ export function etcdNodes(ctx: RenderContext): PlannedNode[] {
 }
 
 /** The interface carrying the node address: the node VLAN on the bond, the bond, or the boot NIC. */
-export function nodeInterface(ctx: RenderContext, node: PlannedNode): string {
+export function nodeInterface(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): string {
   const n = ctx.spec.spec.networking;
   const base = n.bond ? n.bond.name : (node.nics.find((x) => x.boot)?.name ?? 'eth0');
   const vlan = n.vlans.find((v) => v.node);

@@ -73,7 +73,7 @@ export function containerdConfig(ctx: RenderContext): string {
  * on top, and the static node address on the node interface. The deploy writes it into the node's
  * cloud-init config and the region checks it with netplan and cloud-init first (docs/cluster.md).
  */
-export function networkConfig(ctx: RenderContext, node: PlannedNode): string {
+export function networkConfig(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): string {
   const n = ctx.spec.spec.networking;
   const ethernets: Record<string, unknown> = {};
   const bonds: Record<string, unknown> = {};

@@ -2,6 +2,7 @@ import { toYaml } from './yaml.ts';
 import { formatPlan } from '../plan/format.ts';
 import type { Plan } from '../plan/types.ts';
 import { caCertHash } from '../pki/generate.ts';
+import type { JoinToken } from '../pki/join-token.ts';
 import { PKI_FILES, type PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
 import { clusterManifests } from './addons/index.ts';
@@ -20,6 +21,8 @@ export type { Artifact } from './context.ts';
 export { ArtifactKind } from './context.ts';
 
 const SECRET = 0o600;
+/** An offline render's token lives as long as kubeadm's default (the operator runs the nodes). */
+const OFFLINE_TOKEN_TTL_S = 24 * 3600;
 const PUBLIC = 0o644;
 
 async function renderContext(
@@ -28,6 +31,7 @@ async function renderContext(
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
   bootstrapBy: RenderContext['bootstrapBy'],
+  joinToken: JoinToken = { token: pki.tokens.bootstrapToken, ttlSeconds: OFFLINE_TOKEN_TTL_S },
 ): Promise<RenderContext> {
   return {
     spec,
@@ -37,6 +41,7 @@ async function renderContext(
     caHash: await caCertHash(pki.files[PKI_FILES.ca]),
     minor: Number(spec.spec.version.split('.')[1]),
     bootstrapBy,
+    joinToken,
   };
 }
 
@@ -49,15 +54,17 @@ export interface NodeRender {
 
 /**
  * Per node, the user-data (without the runcmd: the node agent runs the bootstrap when the
- * region asks, in cluster order), network-config and bootstrap script, by hostname.
+ * region asks, in cluster order), network-config and bootstrap script, by hostname. The join
+ * token is the create's own (pki/join-token.ts), not the PKI's.
  */
 export async function renderNodes(
   spec: ClusterSpec,
   plan: Plan,
   pki: PkiMaterial,
   secrets: ReadonlyMap<string, string>,
+  joinToken: JoinToken,
 ): Promise<Map<string, NodeRender>> {
-  const ctx = await renderContext(spec, plan, pki, secrets, 'agent');
+  const ctx = await renderContext(spec, plan, pki, secrets, 'agent', joinToken);
   const shared = sharedFiles(ctx, clusterManifests(ctx));
   return new Map(
     plan.nodes.map((node) => [
@@ -69,6 +76,11 @@ export async function renderNodes(
       },
     ]),
   );
+}
+
+/** Each planned node's network-config, by hostname: it needs the plan only (no PKI, no secrets). */
+export function renderNetworkConfigs(spec: ClusterSpec, plan: Plan): Map<string, string> {
+  return new Map(plan.nodes.map((node) => [node.hostname, networkConfig({ spec }, node)]));
 }
 
 /**

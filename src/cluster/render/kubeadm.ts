@@ -1,3 +1,4 @@
+import { kubeadmDuration } from '../pki/join-token.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, type RenderContext, topologyLabels } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
@@ -221,15 +222,14 @@ export function kubeadmInitFlags(ctx: RenderContext): string[] {
 export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
   const api = kubeadmApi(ctx.minor);
   const s = ctx.spec.spec;
-  const [id, secretPart] = ctx.pki.tokens.bootstrapToken.split('.');
   if (node.init) {
     const init = {
       apiVersion: api,
       kind: 'InitConfiguration',
       bootstrapTokens: [
         {
-          token: `${id}.${secretPart}`,
-          ttl: '24h0m0s',
+          token: ctx.joinToken.token,
+          ttl: kubeadmDuration(ctx.joinToken.ttlSeconds),
           groups: ['system:bootstrappers:kubeadm:default-node-token'],
           usages: ['signing', 'authentication'],
         },
@@ -247,7 +247,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
     discovery: {
       bootstrapToken: {
         apiServerEndpoint: `${s.endpoint.address}:${s.endpoint.port}`,
-        token: ctx.pki.tokens.bootstrapToken,
+        token: ctx.joinToken.token,
         caCertHashes: [ctx.caHash],
       },
       ...(ctx.minor < 31 ? { timeout: '10m0s' } : {}),

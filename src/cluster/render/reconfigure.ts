@@ -27,6 +27,9 @@ async function context(spec: ClusterSpec, plan: Plan, pki: PkiMaterial): Promise
     caHash: await caCertHash(pki.files[PKI_FILES.ca]),
     minor: Number(spec.spec.version.split('.')[1]),
     bootstrapBy: 'agent',
+    // Not rendered into anything a reconfigure runs (`kubeadm init phase control-plane` and
+    // `upload-config` read the ClusterConfiguration only).
+    joinToken: { token: pki.tokens.bootstrapToken, ttlSeconds: 24 * 3600 },
   };
 }
 

@@ -6,7 +6,8 @@ import { generatePki } from '../pki/generate.ts';
 import type { PkiMaterial } from '../pki/types.ts';
 import { cluster, inventory } from '../testing.ts';
 import type { Artifact } from './context.ts';
-import { renderArtifacts } from './index.ts';
+import { renderArtifacts, renderNodes } from './index.ts';
+import { kubeadmDuration, mintJoinToken } from '../pki/join-token.ts';
 
 let pki: PkiMaterial;
 const secrets = new Map([
@@ -60,6 +61,46 @@ describe('render', () => {
     );
     assert.equal(init.timeouts.controlPlaneComponentHealthCheck, '4m0s');
     assert.equal(clusterCfg.apiServer.timeoutForControlPlane, undefined);
+  });
+
+  it('renders a region create’s own join token (its TTL on the init node, the same token on joiners), not the PKI’s', async () => {
+    const c = cluster({ version: 'v1.20.2' });
+    const plan = buildPlan(c, inventory(3, 1, 2));
+    const kubeadmOf = (userData: string) => {
+      const files = (
+        parse(userData, { version: '1.1' }) as { write_files: { path: string; content: string }[] }
+      ).write_files;
+      return docs(files.find((f) => f.path === '/etc/kubernetes/ingot/kubeadm.yaml')!.content)[0];
+    };
+    const tokens = [mintJoinToken(), mintJoinToken(90 * 60_000)];
+    assert.notEqual(tokens[0].token, tokens[1].token, 'each create mints its own');
+    for (const t of tokens) {
+      const nodes = await renderNodes(c, plan, pki, secrets, t);
+      const init = plan.nodes.find((n) => n.init)!;
+      const initCfg = kubeadmOf(nodes.get(init.hostname)!.userData);
+      assert.deepEqual(
+        initCfg.bootstrapTokens.map((b: { token: string; ttl: string }) => [b.token, b.ttl]),
+        [[t.token, kubeadmDuration(t.ttlSeconds)]],
+      );
+      for (const n of plan.nodes.filter((x) => !x.init && x.role !== 'etcd')) {
+        const join = kubeadmOf(nodes.get(n.hostname)!.userData);
+        assert.equal(join.discovery.bootstrapToken.token, t.token, n.hostname);
+      }
+      for (const r of nodes.values()) {
+        assert.ok(!r.userData.includes(pki.tokens.bootstrapToken), 'the PKI’s long-lived token is not used');
+        assert.ok(!r.bootstrap.includes(t.token.split('.')[1]), 'the token is not in the bootstrap script');
+      }
+    }
+    assert.equal(kubeadmDuration(7200), '2h0m0s');
+    assert.equal(kubeadmDuration(5400), '1h30m0s');
+    // Offline renders keep the PKI's token (pki/tokens.yaml) with kubeadm's 24 h.
+    const offline = kubeadmOf(
+      (await render({ version: 'v1.20.2' })).find(
+        (a) => a.path === `nodes/${plan.nodes.find((n) => n.init)!.hostname}/user-data`,
+      )!.content,
+    );
+    assert.deepEqual(offline.bootstrapTokens[0].token, pki.tokens.bootstrapToken);
+    assert.equal(offline.bootstrapTokens[0].ttl, '24h0m0s');
   });
 
   it('writes kubeadm v1beta3 with map extraArgs and the old timeout fields below 1.31', async () => {

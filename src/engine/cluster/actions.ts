@@ -1,13 +1,15 @@
 /**
  * Turns a cluster request into a state change and a workflow, as the cluster lifecycle table
  * says. A create checks the Cluster file, plans it onto the region's ready machines (the
- * planner of src/cluster, addresses in use skipped), resolves its secrets, generates its PKI
- * (sealed in the store) and then allocates the machines, records the members and queues the
+ * planner of src/cluster, addresses in use skipped), resolves its secrets, checks its nodes'
+ * network-configs, generates its PKI (sealed in the store) and then allocates the machines, records the members and queues the
  * create job in one transaction.
  */
 import { adminGroup } from '../../cluster/index.ts';
 import { buildPlan } from '../../cluster/plan/plan.ts';
 import { generatePki } from '../../cluster/pki/generate.ts';
+import { mintJoinToken } from '../../cluster/pki/join-token.ts';
+import { renderNetworkConfigs } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
@@ -20,6 +22,7 @@ import {
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type { Store } from '../../store/store.ts';
+import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
@@ -95,8 +98,16 @@ export async function createCluster(
   const inventory = await regionInventory(store);
   const plan = await atStage(PlanStage.Plan, () => buildPlan(spec, inventory));
   await atStage(PlanStage.Secrets, () => resolveSecrets(spec, req.secrets ?? envSecrets));
-  const pki = await pkiPromise;
+  // The nodes' network-configs through netplan and cloud-init while the keys are made (each
+  // shape once; deploy-nodes then finds them checked): a config they refuse refuses the create.
+  const configs = [...renderNetworkConfigs(spec, plan)].map(([host, text]) => ({
+    text,
+    who: `node ${host}`,
+  }));
+  const [pki] = await Promise.all([pkiPromise, atStage(PlanStage.Plan, () => checkNetworkConfigs(configs))]);
   const pkiSecret = await store.putSecret('cluster-pki', JSON.stringify(pki));
+  // A fresh, short-lived kubeadm join token for this create, sealed (never in params or events).
+  const joinTokenSecret = await store.putSecret('cluster-join-token', JSON.stringify(mintJoinToken()));
   const members: ClusterMember[] = plan.nodes.map((n, order) => ({
     machineId: n.machineId,
     hostname: n.hostname,
@@ -117,13 +128,14 @@ export async function createCluster(
         job: {
           kind: decision.workflow,
           steps: [...CLUSTER_WORKFLOW_RULES[decision.workflow].steps],
-          params: { plan, pkiSecret, ...(req.image ? { image: req.image } : {}) },
+          params: { plan, pkiSecret, joinTokenSecret, ...(req.image ? { image: req.image } : {}) },
         },
       },
       req.actor,
     );
   } catch (e) {
     await store.deleteSecret(pkiSecret).catch(() => undefined);
+    await store.deleteSecret(joinTokenSecret).catch(() => undefined);
     throw e;
   }
 }
@@ -157,6 +169,7 @@ export async function clusterAction(
       (j) => j.kind === 'cluster-create',
     );
     if (create?.params.pkiSecret) jobParams.pkiSecret = create.params.pkiSecret;
+    if (create?.params.joinTokenSecret) jobParams.joinTokenSecret = create.params.joinTokenSecret;
   }
   return store.clusterTransition({
     clusterId: cluster.id,

@@ -24,6 +24,7 @@ import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
 import { clusterAction, createCluster } from './actions.ts';
 import { refreshConditions } from './conditions.ts';
+import { needsApiServerRestart } from './create-steps.ts';
 
 const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
 
@@ -181,6 +182,7 @@ describe('clusters through the engine', () => {
     assert.equal(await store.clusterKubeconfig(cluster.id), null);
     for (const id of userDataSecrets) await rejectsWith(store.getSecret(id), ErrorCode.NotFound);
     await rejectsWith(store.getSecret(String(job.params.pkiSecret)), ErrorCode.NotFound);
+    await rejectsWith(store.getSecret(String(job.params.joinTokenSecret)), ErrorCode.NotFound);
   });
 
   it('fails the create with the node’s own message, and retry resumes at the failed step', async () => {
@@ -205,6 +207,32 @@ describe('clusters through the engine', () => {
       new RegExp(`${last.hostname} failed to bootstrap: .*kubeadm join: etcd timeout`),
     );
 
+    // The create's own join token: fresh (not the PKI's), 2 h, in every node's sealed user-data
+    // and nowhere else — not in the job's params, not on the timeline.
+    const [create] = await store.listJobs({ clusterId: cluster.id }, 1);
+    const token = JSON.parse(await store.getSecret(String(create.params.joinTokenSecret))) as {
+      token: string;
+      ttlSeconds: number;
+    };
+    assert.match(token.token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.equal(token.ttlSeconds, 7200);
+    const pki = JSON.parse(await store.getSecret(String(create.params.pkiSecret)));
+    assert.notEqual(token.token, pki.tokens.bootstrapToken);
+    for (const m of cluster.members) {
+      const [deploy] = await store.listJobs({ machineId: m.machineId }, 1);
+      const userData = await store.getSecret(String(deploy.params.userDataSecret));
+      assert.ok(userData.includes(`token: ${token.token}`), `${m.hostname}'s kubeadm config has the token`);
+      if (m.role === 'init') assert.match(userData, /ttl: 2h0m0s/);
+    }
+    const leaked = (x: unknown) => JSON.stringify(x).includes(token.token.split('.')[1]);
+    assert.ok(!leaked(create.params), 'the token is not in the job');
+    assert.ok(!leaked(await store.listEvents({ clusterId: cluster.id, limit: 1000 })), 'nor on the timeline');
+
+    // Hours later kubeadm's token cleaner has removed it: the retry's joins re-create it on the
+    // control plane first (the same token the joiners were deployed with, a fresh expiry).
+    const onCp = [...kube.joinTokens.values()][0];
+    assert.ok(onCp.has(token.token), 'the control plane had the token from kubeadm init');
+    onCp.set(token.token, Date.now() - 1000);
     delete agent.options.failBootstrap;
     const retry = await clusterAction(store, 'beta', 'retry', 'user:test');
     assert.equal(retry.cluster.state, 'creating');
@@ -221,6 +249,12 @@ describe('clusters through the engine', () => {
       'the retried create',
     );
     assert.equal(running.state, 'running', running.stateReason);
+    assert.ok((onCp.get(token.token) ?? 0) > Date.now() + 7000_000, 're-created with a fresh 2 h expiry');
+    const recreated = (await store.listEvents({ clusterId: cluster.id, limit: 1000 })).filter(
+      (e) => e.type === 'cluster.join-token.created',
+    );
+    assert.equal(recreated.length, 1, 'once, before the pending join');
+    assert.ok(!leaked(recreated));
 
     // The API goes away: the conditions say so, and the delete skips the drain with a note.
     kube.apiDown = true;
@@ -243,6 +277,72 @@ describe('clusters through the engine', () => {
     assert.match(drain?.message ?? '', /drain done: skipped: the API does not answer/);
     const releases = agent.started.filter((t) => t.task === 'wipe');
     assert.equal(releases.length, 3, 'every member was wiped');
+  });
+
+  it('restarts the init node’s kube-apiserver after the last control-plane join on Kubernetes 1.20 (kubernetes#97294), before the workers', async () => {
+    assert.equal(needsApiServerRestart({ distribution: 'kubeadm', version: 'v1.20.2' }, 3), true);
+    assert.equal(needsApiServerRestart({ distribution: 'kubeadm', version: 'v1.20.2' }, 1), false);
+    assert.equal(needsApiServerRestart({ distribution: 'kubeadm', version: 'v1.21.14' }, 3), false);
+    assert.equal(needsApiServerRestart({ distribution: 'kubeadm', version: 'v1.2.0' }, 3), false);
+    assert.equal(needsApiServerRestart({ distribution: 'k3s', version: 'v1.20.2' }, 3), false);
+    await readyMachines(store, 'control', 3);
+    await readyMachines(store, 'general', 1);
+    const kube = new FakeKube();
+    const agent = new FakeAgent({
+      kube,
+      failTasks: { 'restart-apiserver': 'no kube-apiserver runs on this node' },
+    });
+    worker(kube, agent);
+    const file = clusterFile('eps', 1)
+      .replace('version: v1.30.2', 'version: v1.20.2')
+      .replace('count: 1\n    machines: { pool: control }', 'count: 3\n    machines: { pool: control }');
+    const { cluster } = await createCluster(store, { clusterFile: file, actor: 'user:test' });
+    const settled = async (what: string) =>
+      eventually(
+        async () => {
+          const c = await store.getCluster(cluster.id);
+          return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+        },
+        30_000,
+        what,
+      );
+    const init = cluster.members.find((m) => m.role === 'init')!;
+    const failed = await settled('the restart to fail');
+    assert.equal(failed.state, 'failed_creating');
+    assert.match(
+      failed.stateReason,
+      new RegExp(
+        `${init.hostname} failed to restart its kube-apiserver after the control-plane joins .*kubernetes#97294.*no kube-apiserver runs`,
+      ),
+    );
+    delete agent.options.failTasks;
+    await clusterAction(store, 'eps', 'retry', 'user:test');
+    const running = await settled('the retried create');
+    assert.equal(running.state, 'running', running.stateReason);
+    // In order: init, the two other control planes, the restart on the init node; the retry
+    // (a new job) asks the joined control planes again (their bootstrap is a no-op once done),
+    // restarts again, then the worker.
+    const byId = new Map(cluster.members.map((m) => [m.machineId, m]));
+    const asks = agent.started
+      .filter((t) => byId.has(t.machineId) && (t.task === 'bootstrap' || t.task === 'restart-apiserver'))
+      .map((t) => `${byId.get(t.machineId)!.role}:${t.task}`);
+    assert.deepEqual(asks, [
+      'init:bootstrap',
+      'control-plane:bootstrap',
+      'control-plane:bootstrap',
+      'init:restart-apiserver',
+      'control-plane:bootstrap',
+      'control-plane:bootstrap',
+      'init:restart-apiserver',
+      'worker:bootstrap',
+    ]);
+    const restarted = (await store.listEvents({ clusterId: cluster.id, limit: 1000 })).filter(
+      (e) => e.type === 'cluster.node.apiserver-restarted',
+    );
+    assert.deepEqual(
+      restarted.map((e) => e.machineId),
+      [init.machineId],
+    );
   });
 
   it('refuses a create that needs more machines than are ready, naming the pool, and allocates nothing', async () => {

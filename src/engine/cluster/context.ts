@@ -5,7 +5,7 @@
  * members' machines in one read.
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
-import { type Cluster, type ClusterMember, clusterOwner } from '../../core/cluster.ts';
+import { type Cluster, type ClusterMember, clusterOwner, type JoinToken } from '../../core/cluster.ts';
 import type { Job } from '../../core/job.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { NodeShell } from '../../kube/etcd/shell.ts';
@@ -22,6 +22,8 @@ export interface ClusterStepContext {
   readonly kube: KubePort;
   /** Each node's user-data, network-config and bootstrap script, by hostname. */
   nodes(): Promise<ReadonlyMap<string, NodeRender>>;
+  /** The create's join token (sealed in the store; never put in an event). */
+  joinToken(): Promise<JoinToken>;
   readonly limits: ClusterLimits;
   /** Where an operation takes its etcd snapshot (a shell on the nodes) and keeps it; absent: skipped. */
   readonly snapshots?: ClusterSnapshots;

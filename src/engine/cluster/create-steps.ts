@@ -5,7 +5,7 @@
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
 import { AgentTask, type BootstrapRole, checkBootstrapResult } from '../../core/agent-protocol.ts';
-import type { ClusterMember } from '../../core/cluster.ts';
+import { type ClusterMember, clusterOwner } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { requestAction } from '../actions.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
@@ -32,6 +32,19 @@ function bootstrapRole(m: ClusterMember): BootstrapRole {
  */
 export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
   const members = ctx.cluster.members;
+  // A poll while every member is deploying or deployed (the usual case once all were started):
+  // counts of the cluster's machines, not every machine read.
+  const counts = await ctx.store.countMachinesByState({ owner: clusterOwner(ctx.cluster.name) });
+  const deploying = counts.deploying ?? 0;
+  const done = counts.deployed ?? 0;
+  if (deploying + done === members.length && (deploying > 0 || done === members.length)) {
+    if (done === members.length) return { kind: 'done', message: `${done} nodes deployed` };
+    return {
+      kind: 'wait',
+      ms: ctx.limits.pollMs,
+      message: `${done}/${members.length} nodes deployed, ${deploying} deploying`,
+    };
+  }
   const machines = await machinesOf(ctx, members);
   const events: StepEvent[] = [];
   let deployed = 0;
@@ -71,6 +84,8 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
       // The node's planned address, bond and VLANs: checked by netplan and cloud-init here.
       params: { ...(image ? { image } : {}), networkConfig: render.networkConfig },
       sealedUserData: render.userData,
+      // Recorded with the member allocation: the deploy only checks it is this machine's.
+      staticAddresses: [m.address.split('/')[0]],
       comment: `node of cluster ${ctx.cluster.name}`,
     });
     inflight++;
@@ -148,12 +163,32 @@ export async function bootstrapInit(ctx: ClusterStepContext): Promise<StepOutcom
   };
 }
 
+/**
+ * Before joiners are asked: the create's join token is valid on the control plane. kubeadm
+ * init wrote it with its short lifetime; when a join starts after that (a retry hours later)
+ * it is re-created there with a fresh expiry, so the joiners' configs (deployed with it) work.
+ * Nothing before the init node returned its kubeconfig (external etcd members need no token).
+ */
+async function joinTokenReady(ctx: ClusterStepContext): Promise<StepEvent[]> {
+  const k = await kubeconfig(ctx);
+  if (!k) return [];
+  const r = await ctx.kube.ensureBootstrapToken(k, await ctx.joinToken());
+  if (r === 'valid') return [];
+  return [
+    {
+      type: 'cluster.join-token.created',
+      level: 'warning',
+      message: `the join token had expired on the control plane: re-created for ${Math.round((await ctx.joinToken()).ttlSeconds / 60)} min`,
+    },
+  ];
+}
+
 /** Joins members one after another (control planes: etcd membership changes one at a time). */
 export async function joinInOrder(
   ctx: ClusterStepContext,
   members: readonly ClusterMember[],
 ): Promise<StepOutcome> {
-  const events: StepEvent[] = [];
+  const events: StepEvent[] = members.length ? await joinTokenReady(ctx) : [];
   const [machines, noted] = await Promise.all([machinesOf(ctx, members), alreadyNoted(ctx)]);
   for (const [i, m] of members.entries()) {
     const r = await bootstrap(ctx, m, machines[i]);
@@ -165,12 +200,69 @@ export async function joinInOrder(
   return { kind: 'done', message: `${members.length} joined`, events };
 }
 
+/**
+ * Kubernetes 1.20's first API server goes stale once the other control planes' etcd members
+ * joined (kubernetes/kubernetes#97294: watches stop delivering, so kube-proxy never learns a
+ * new Service). A kubeadm 1.20 cluster with more than one control plane needs it restarted
+ * after the last join; later releases have the fix.
+ */
+export function needsApiServerRestart(
+  c: { distribution: string; version: string },
+  controlPlanes: number,
+): boolean {
+  return c.distribution === 'kubeadm' && /^v?1\.20\./.test(c.version) && controlPlanes > 1;
+}
+
+/**
+ * The other control planes, one at a time; then, where needsApiServerRestart says so, the init
+ * node's kube-apiserver restarted by its node agent (`restart-apiserver`) before any worker joins.
+ */
+export async function bootstrapControlPlanes(ctx: ClusterStepContext): Promise<StepOutcome> {
+  const cps = byRole(ctx, ['control-plane']);
+  const joined = await joinInOrder(ctx, cps);
+  if (joined.kind !== 'done' || !needsApiServerRestart(ctx.cluster, cps.length + 1)) return joined;
+  const [init] = byRole(ctx, ['init']);
+  if (!init) return { kind: 'fail', reason: 'the cluster has no init control plane' };
+  const r = await ctx.agent.task(
+    await ctx.store.getMachine(init.machineId),
+    ctx.job.id,
+    AgentTask.RestartApiServer,
+    {},
+  );
+  const why = 'Kubernetes 1.20’s stale first API server, kubernetes#97294';
+  if (r.status === 'pending')
+    return {
+      kind: 'wait',
+      ms: ctx.limits.pollMs,
+      message: `${init.hostname}: ${r.lastMessage ?? 'restarting its kube-apiserver'} (${why})`,
+      events: joined.events,
+    };
+  if (r.status === 'failed')
+    return {
+      kind: 'fail',
+      reason: `${init.hostname} failed to restart its kube-apiserver after the control-plane joins (${why}): ${r.reason}`,
+      events: joined.events,
+    };
+  return {
+    kind: 'done',
+    message: `${joined.message}; ${init.hostname}'s kube-apiserver restarted (${why})`,
+    events: [
+      ...(joined.events ?? []),
+      note(
+        init,
+        'cluster.node.apiserver-restarted',
+        `kube-apiserver restarted after the last control-plane join (${why})`,
+      ),
+    ],
+  };
+}
+
 /** Joins the workers, at most `limits.joins` bootstrapping at once. */
 export async function joinBounded(
   ctx: ClusterStepContext,
   members: readonly ClusterMember[],
 ): Promise<StepOutcome> {
-  const events: StepEvent[] = [];
+  const events: StepEvent[] = members.length ? await joinTokenReady(ctx) : [];
   let pending = 0;
   let done = 0;
   let last = '';

@@ -11,7 +11,14 @@
 import { CLUSTER_STEPS, type ClusterStep } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { ClusterStepDef } from './context.ts';
-import { bootstrapInit, byRole, deployNodes, joinBounded, joinInOrder, waitReady } from './create-steps.ts';
+import {
+  bootstrapControlPlanes,
+  bootstrapInit,
+  byRole,
+  deployNodes,
+  joinBounded,
+  waitReady,
+} from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
 import { scaleDrain, scaleJoin, scaleRelease, scaleToken } from './scale-steps.ts';
 import { runOperation } from './operation-run.ts';
@@ -29,10 +36,7 @@ const min = 60_000;
 export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = {
   'deploy-nodes': { timeoutMs: 90 * min, run: deployNodes },
   'bootstrap-init': { timeoutMs: 30 * min, run: bootstrapInit },
-  'bootstrap-control-planes': {
-    timeoutMs: 60 * min,
-    run: (ctx) => joinInOrder(ctx, byRole(ctx, ['control-plane'])),
-  },
+  'bootstrap-control-planes': { timeoutMs: 60 * min, run: bootstrapControlPlanes },
   'bootstrap-workers': { timeoutMs: 60 * min, run: (ctx) => joinBounded(ctx, byRole(ctx, ['worker'])) },
   'wait-ready': { timeoutMs: 30 * min, run: waitReady },
   drain: { timeoutMs: 15 * min, run: drain },

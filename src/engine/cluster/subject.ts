@@ -6,9 +6,11 @@
  */
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Plan } from '../../cluster/plan/types.ts';
+import { type JoinToken, parseJoinToken } from '../../cluster/pki/join-token.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { type NodeRender, renderNodes } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
+import type { Cluster } from '../../core/cluster.ts';
 import { ClusterWorkflow, clusterWorkflowEnd } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
@@ -26,12 +28,35 @@ export interface ClusterEngineOptions {
   snapshots?: ClusterSnapshots;
 }
 
+/**
+ * The create's sealed join token. A job from before join tokens were minted per create has
+ * none: its nodes were deployed with the PKI's token, so that one (24 h) is rendered again.
+ */
+async function joinToken(d: JobRunDeps, job: Job): Promise<JoinToken> {
+  if (typeof job.params.joinTokenSecret === 'string')
+    return parseJoinToken(await d.store.getSecret(job.params.joinTokenSecret));
+  const pki = JSON.parse(await d.store.getSecret(String(job.params.pkiSecret))) as PkiMaterial;
+  return { token: pki.tokens.bootstrapToken, ttlSeconds: 24 * 3600 };
+}
+
+/**
+ * The join token a job's nodes render and join with: a scale's fresh one (its scale-token step
+ * made it on a control plane, 1 h), else the create's.
+ */
+async function tokenFor(d: JobRunDeps, job: Job, cluster: Cluster): Promise<JoinToken> {
+  if (job.kind !== ClusterWorkflow.Scale) return joinToken(d, job);
+  const t = await scaleJoinToken(d.store, d.agent, cluster, job);
+  if (!('token' in t)) throw new IngotError(ErrorCode.Internal, `scale job ${job.id} has no join token yet`);
+  return { token: t.token, ttlSeconds: 3600 };
+}
+
 /** The `clusterSubject` a worker is given (WorkerOptions.clusterSubject). */
 export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDeps) => RunSubject {
   const limits = { ...DEFAULT_CLUSTER_LIMITS, ...o.limits };
   return (job, d) => {
     const clusterId = job.clusterId!;
     let rendered: Promise<Map<string, NodeRender>> | null = null;
+    let cluster: Cluster | undefined;
     const nodes = async () => {
       rendered ??= (async () => {
         const cluster = await d.store.getCluster(clusterId);
@@ -39,15 +64,14 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
         const plan = job.params.plan as Plan | undefined;
         if (!plan || typeof job.params.pkiSecret !== 'string')
           throw new IngotError(ErrorCode.Internal, `cluster job ${job.id} has no plan or PKI`);
-        let pki = JSON.parse(await d.store.getSecret(job.params.pkiSecret)) as PkiMaterial;
-        // A scale's new workers join with the fresh token its scale-token step made.
-        if (job.kind === ClusterWorkflow.Scale) {
-          const t = await scaleJoinToken(d.store, d.agent, cluster, job);
-          if (!('token' in t))
-            throw new IngotError(ErrorCode.Internal, `scale job ${job.id} has no join token yet`);
-          pki = { ...pki, tokens: { ...pki.tokens, bootstrapToken: t.token } };
-        }
-        return renderNodes(spec, plan, pki, resolveSecrets(spec, o.secrets ?? envSecrets));
+        const pki = JSON.parse(await d.store.getSecret(job.params.pkiSecret)) as PkiMaterial;
+        return renderNodes(
+          spec,
+          plan,
+          pki,
+          resolveSecrets(spec, o.secrets ?? envSecrets),
+          await tokenFor(d, job, cluster),
+        );
       })();
       rendered.catch(() => {
         rendered = null;
@@ -57,7 +81,13 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
     return {
       async step(name) {
         const def = clusterStepDef(name);
-        const cluster = await d.store.getCluster(clusterId);
+        // A create reads its cluster once per run: its members do not change while it runs (the
+        // step reads their machines itself); 1,000 members are not re-read on every poll. A scale
+        // or an operation changes members or state as it goes: read at every step.
+        cluster =
+          job.kind === ClusterWorkflow.Create
+            ? (cluster ?? (await d.store.getCluster(clusterId)))
+            : await d.store.getCluster(clusterId);
         const ctx = {
           cluster,
           job,
@@ -65,6 +95,7 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
           agent: d.agent,
           kube: o.kube,
           nodes,
+          joinToken: () => tokenFor(d, job, cluster!),
           limits,
           snapshots: o.snapshots,
         };
