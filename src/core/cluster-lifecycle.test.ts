@@ -85,9 +85,13 @@ describe('the cluster lifecycle table', () => {
   });
 
   it('allows exactly these state-to-state moves, and forbids every other pair of the 8 states (updating included)', () => {
-    // from → to: an action's move, or a workflow's end. Nothing enters `updating` yet (no day-2
-    // workflow runs in it); from `failed_updating` only a delete leads out.
+    // from → to: an action's move, or a workflow's end. A scale or an operation runs in
+    // `updating`; a failed one is retried or deleted.
     const MOVES = new Set([
+      'running>updating',
+      'updating>running',
+      'updating>failed_updating',
+      'failed_updating>updating',
       'deleted>creating',
       'creating>running',
       'creating>failed_creating',
@@ -109,8 +113,11 @@ describe('the cluster lifecycle table', () => {
       }
     assert.equal(allowed, MOVES.size);
     assert.equal(CLUSTER_TRANSITIONS.length, MOVES.size);
-    for (const s of CLUSTER_STATES)
-      assert.equal(clusterTransitionAllowed(s, 'updating'), false, `${s}>updating`);
+    assert.deepEqual(
+      CLUSTER_STATES.filter((s) => clusterTransitionAllowed(s, 'updating')),
+      ['running', 'failed_updating'],
+      'only a running cluster (scale, operation) or a failed update (retry) enters updating',
+    );
   });
 
   it('offers nothing on a cluster being worked on, so a second delete or create is refused', () => {

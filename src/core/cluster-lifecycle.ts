@@ -187,8 +187,7 @@ export function clusterWorkflowEnd(
  * Every state change the table allows, as (from, to) pairs: each action's move from each state
  * it is allowed in (a create from no cluster is an insert, not a move) and each workflow's end
  * (its running state to its success or its failed twin). The store refuses any other move, so a
- * state the table gives no way in — `updating` until a day-2 workflow runs in it — is never
- * written.
+ * state the table gives no way in is never written.
  */
 export const CLUSTER_TRANSITIONS: readonly (readonly [ClusterState, ClusterState])[] = (() => {
   const out = new Map<string, readonly [ClusterState, ClusterState]>();
