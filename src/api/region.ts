@@ -14,6 +14,7 @@ import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
 import { healthMetrics } from '../health/metrics.ts';
+import { HardwareWatch } from '../engine/cluster/hardware-watch.ts';
 import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
@@ -89,6 +90,8 @@ export interface Region {
   readonly powerSampler: PowerSampler | null;
   /** The hardware health poller (src/health/poller.ts); null when turned off. */
   readonly healthPoller: HealthPoller | null;
+  /** Hardware-driven drain (src/engine/cluster/hardware-watch.ts), run after each health round. */
+  readonly hardwareWatch: HardwareWatch;
   stop(): Promise<void>;
 }
 
@@ -145,6 +148,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
   const health = healthMetrics(store);
   metrics.append(() => health.exposition());
   const simulatedKube = o.simulatedKube ?? new FakeKube();
+  const clusterKube = o.kube ?? regionKube(simulatedKube, new KubeClient());
   // One per-BMC limit for every BMC caller of this region: jobs, health polls, sensor pages.
   const bmcs = new KeyedSemaphores(o.limits?.perBmc ?? DEFAULT_LIMITS.perBmc);
   const engine = new Engine({
@@ -160,8 +164,9 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     leaseMs: o.leaseMs,
     limits: o.limits,
     hooks: metrics.hooks,
-    cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
+    cluster: { kube: clusterKube, limits: o.clusterLimits },
   });
+  const hardwareWatch = new HardwareWatch({ store, kube: clusterKube, log: logger });
   const sensorCache = new SensorCache();
   const app = await buildServer({
     store,
@@ -207,6 +212,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
           intervalMs: healthMs,
           deadlineMs: Math.min(30_000, healthMs),
           log: app.log,
+          afterRound: () => hardwareWatch.pass(),
         })
       : null;
   for (const img of interrupted)
@@ -224,6 +230,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     adminTokenFile,
     powerSampler,
     healthPoller,
+    hardwareWatch,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -15,7 +15,7 @@ import { connect } from 'node:tls';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
-import { type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
+import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -166,6 +166,15 @@ export class KubeClient implements KubePort {
 
   uncordon(kubeconfig: string, node: string): Promise<void> {
     return uncordon(load(kubeconfig), node);
+  }
+
+  cordon(kubeconfig: string, node: string): Promise<void> {
+    return cordon(load(kubeconfig), node);
+  }
+
+  async isCordoned(kubeconfig: string, node: string): Promise<boolean> {
+    const n = await load(kubeconfig).makeApiClient(CoreV1Api).readNode({ name: node });
+    return n.spec?.unschedulable === true;
   }
 }
 

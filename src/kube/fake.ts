@@ -76,6 +76,16 @@ export class FakeKube implements KubePort {
     this.cordoned.delete(node);
   }
 
+  async cordon(kubeconfig: string, node: string): Promise<void> {
+    this.#known(kubeconfig, node);
+    this.cordoned.add(node);
+  }
+
+  async isCordoned(kubeconfig: string, node: string): Promise<boolean> {
+    this.#known(kubeconfig, node);
+    return this.cordoned.has(node);
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -102,5 +112,7 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     drain: (k, nodes) => pick(k).drain(k, nodes),
     drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
     uncordon: (k, node) => pick(k).uncordon(k, node),
+    cordon: (k, node) => pick(k).cordon(k, node),
+    isCordoned: (k, node) => pick(k).isCordoned(k, node),
   };
 }

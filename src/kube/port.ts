@@ -22,4 +22,8 @@ export interface KubePort {
   drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
   /** Makes the node schedulable again. */
   uncordon(kubeconfig: string, node: string): Promise<void>;
+  /** Makes the node unschedulable (no eviction). */
+  cordon(kubeconfig: string, node: string): Promise<void>;
+  /** Whether the node is unschedulable now (cordoned by anyone). */
+  isCordoned(kubeconfig: string, node: string): Promise<boolean>;
 }
