@@ -93,7 +93,7 @@ export async function runningCluster(
       const g = await r.api<{ cluster: { id: string; state: string } }>('GET', `/api/v1/clusters/${name}`);
       return g.body.cluster.state === 'running' ? g.body.cluster : null;
     },
-    30_000,
+    60_000,
     `cluster ${name} running`,
   );
   return { id: c.id, ids };
