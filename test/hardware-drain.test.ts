@@ -10,7 +10,7 @@ import type { HealthSample } from '../src/core/health.ts';
 import { HARDWARE_RISK_EVENT, HardwareWatch } from '../src/engine/cluster/hardware-watch.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import { eventsOf, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
-import { startTestRegion, type TestRegion } from './support/region.ts';
+import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 
 const RISE = `disk sdb (serial ${SERIAL}): reallocated sectors 8 → 24`;
 
@@ -87,6 +87,23 @@ describe('hardware-driven drain on a simulated cluster', () => {
     assert.deepEqual(await r.region.hardwareWatch.pass(), []);
     assert.deepEqual(await new HardwareWatch({ store: r.region.store, kube }).pass(), []);
     assert.equal(kube.cordoned.has('node2'), false);
+  });
+
+  it('acts by itself after each health poll round (the region wires the watch to the poller)', async () => {
+    const kube = new FakeKube();
+    const r = await startTestRegion({
+      clusterLimits: { pollMs: 20 },
+      simulatedKube: kube,
+      healthPollMs: 300,
+    });
+    regions.push(r);
+    const { ids } = await runningCluster(r, 'hr', '10.48', 'cordon');
+    await reportDisk(r, ids.get('node2')!, 8, Date.now() - 2000);
+    await reportDisk(r, ids.get('node2')!, 24, Date.now() - 1000);
+    await eventually(async () => kube.cordoned.has('node2'), 15_000, 'node2 cordoned by the poller round');
+    const [ev] = await eventsOf(r, 'clusters/hr', HARDWARE_RISK_EVENT);
+    assert.equal(ev.data.action, 'cordon');
+    assert.equal(ev.data.reason, RISE);
   });
 
   it('drains a node whose BMC reports a critical sensor, naming the sensor and its value', async () => {
