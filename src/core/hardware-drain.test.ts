@@ -44,7 +44,7 @@ const input = (over: Partial<HardwareInput>): HardwareInput => ({
   disks: [],
   sample: sample({}),
   cordoned: false,
-  lastReason: null,
+  lastEpisode: null,
   ...over,
 });
 
@@ -87,7 +87,12 @@ describe('hardware-driven drain decision', () => {
       [{ newest: disk({ reallocatedSectors: 4 }), previous: disk({ reallocatedSectors: 8 }) }],
       [{ newest: disk({ reallocatedSectors: 500 }), previous: null }],
     ])
-      assert.deepEqual(hardwareDecision(input({ disks })), { action: 'none', reason: '', skipped: null });
+      assert.deepEqual(hardwareDecision(input({ disks })), {
+        action: 'none',
+        reason: '',
+        episode: '',
+        skipped: null,
+      });
   });
 
   it('acts on a critical sensor with its value, and on a critical rollup without one', () => {
@@ -122,7 +127,7 @@ describe('hardware-driven drain decision', () => {
   it('does not act twice on the same episode, whatever the policy', () => {
     for (const policy of ['alert', 'cordon', 'drain'] as const) {
       const d = hardwareDecision(
-        input({ policy, disks: [rising], lastReason: 'disk sda (serial Z1X2): reallocated sectors 8 → 24' }),
+        input({ policy, disks: [rising], lastEpisode: 'disk sda (serial Z1X2): reallocated sectors 8 → 24' }),
       );
       assert.equal(d.action, 'none');
       assert.equal(d.skipped, 'already acted on for this reason');
@@ -138,13 +143,26 @@ describe('hardware-driven drain decision', () => {
     assert.equal(hardwareDecision(input({ policy: 'alert', disks: [rising], cordoned: true })).skipped, null);
   });
 
+  it('keeps a critical sensor whose reading moves in the same episode', () => {
+    const at = (value: number) =>
+      sample({
+        health: 'critical',
+        readings: [{ name: 'CPU1 Temp', kind: 'temperature', value, unit: 'Cel', health: 'critical' }],
+      });
+    const first = hardwareDecision(input({ policy: 'alert', sample: at(97) }));
+    assert.equal(first.action, 'alert');
+    const later = hardwareDecision(input({ policy: 'alert', sample: at(98), lastEpisode: first.episode }));
+    assert.equal(later.reason, 'sensor CPU1 Temp critical (98 °C)');
+    assert.equal(later.action, 'none');
+  });
+
   it('acts again when a new episode starts (the count rises further)', () => {
     const again = { newest: disk({ reallocatedSectors: 40 }), previous: disk({ reallocatedSectors: 24 }) };
     const d = hardwareDecision(
       input({
         policy: 'cordon',
         disks: [again],
-        lastReason: 'disk sda (serial Z1X2): reallocated sectors 8 → 24',
+        lastEpisode: 'disk sda (serial Z1X2): reallocated sectors 8 → 24',
       }),
     );
     assert.equal(d.action, 'cordon');

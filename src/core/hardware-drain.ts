@@ -28,14 +28,20 @@ export interface HardwareInput {
   readonly sample: HealthSample | null;
   /** The Node is already unschedulable (cordoned by Ingot or by someone else). */
   readonly cordoned: boolean;
-  /** The reason Ingot last acted on (the episode it is in), or null. */
-  readonly lastReason: string | null;
+  /** The episode Ingot last acted on (`HardwareDecision.episode`), or null. */
+  readonly lastEpisode: string | null;
 }
 
 export interface HardwareDecision {
   readonly action: HardwareAction;
   /** The triggers in words, joined with `; `; empty when the hardware gives no reason. */
   readonly reason: string;
+  /**
+   * What makes this episode: the reason without the sensors' readings, so a critical
+   * temperature moving 97 → 98 °C is the same episode, while a disk count rising further is a
+   * new one.
+   */
+  readonly episode: string;
   /** Why nothing is done although there is a reason (already acted on this episode, already cordoned). */
   readonly skipped: string | null;
 }
@@ -60,29 +66,39 @@ export function diskTrigger({ newest: d, previous: p }: DiskPair): string | null
 
 const unitOf = (u: string) => (u === 'Cel' || u === 'C' || u === 'celsius' ? ' °C' : u ? ` ${u}` : '');
 
-/** Why the BMC puts the node at risk now: each critical sensor, else a critical rollup; or null. */
-export function sensorTrigger(s: HealthSample | null): string | null {
+/**
+ * Why the BMC puts the node at risk now: each critical sensor (with its reading), else a
+ * critical rollup; or null. `key` is the same without the readings.
+ */
+export function sensorTrigger(s: HealthSample | null): { text: string; key: string } | null {
   if (!s?.reachable) return null;
-  const critical = s.readings
-    .filter((r) => r.health === 'critical')
-    .map((r) => `sensor ${r.name} critical${r.value === null ? '' : ` (${r.value}${unitOf(r.unit)})`}`);
-  if (critical.length) return critical.join(', ');
-  return s.health === 'critical' ? 'BMC health rollup critical' : null;
+  const critical = s.readings.filter((r) => r.health === 'critical');
+  if (critical.length)
+    return {
+      text: critical
+        .map((r) => `sensor ${r.name} critical${r.value === null ? '' : ` (${r.value}${unitOf(r.unit)})`}`)
+        .join(', '),
+      key: critical.map((r) => `sensor ${r.name} critical`).join(', '),
+    };
+  return s.health === 'critical'
+    ? { text: 'BMC health rollup critical', key: 'BMC health rollup critical' }
+    : null;
 }
 
 export function hardwareDecision(i: HardwareInput): HardwareDecision {
-  const reasons = [...i.disks.map(diskTrigger), sensorTrigger(i.sample)].filter(
-    (x): x is string => x !== null,
-  );
-  const reason = reasons.join('; ');
-  if (!reason) return { action: HardwareAction.None, reason, skipped: null };
-  if (reason === i.lastReason)
-    return { action: HardwareAction.None, reason, skipped: 'already acted on for this reason' };
+  const disks = i.disks.map(diskTrigger).filter((x): x is string => x !== null);
+  const sensor = sensorTrigger(i.sample);
+  const reason = [...disks, ...(sensor ? [sensor.text] : [])].join('; ');
+  const episode = [...disks, ...(sensor ? [sensor.key] : [])].join('; ');
+  if (!reason) return { action: HardwareAction.None, reason, episode, skipped: null };
+  if (episode === i.lastEpisode)
+    return { action: HardwareAction.None, reason, episode, skipped: 'already acted on for this reason' };
   if (i.policy !== HardwarePolicy.Alert && i.cordoned)
     return {
       action: HardwareAction.Alert,
       reason,
+      episode,
       skipped: 'the node is already cordoned: not cordoned or drained again',
     };
-  return { action: i.policy, reason, skipped: null };
+  return { action: i.policy, reason, episode, skipped: null };
 }

@@ -57,7 +57,7 @@ export function diskPairs(history: readonly DiskHealth[]): DiskPair[] {
 
 export class HardwareWatch {
   readonly #o: HardwareWatchOptions;
-  /** Machine → the reason last acted on (absent: no episode). */
+  /** Machine → the episode last acted on (absent: none). */
   readonly #acted = new Map<string, string>();
   readonly #seeded = new Set<string>();
   #running: Promise<HardwareOutcome[]> | null = null;
@@ -111,12 +111,12 @@ export class HardwareWatch {
     return out;
   }
 
-  async #lastReason(machineId: string): Promise<string | null> {
+  async #lastEpisode(machineId: string): Promise<string | null> {
     if (!this.#seeded.has(machineId)) {
       this.#seeded.add(machineId);
       const events = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
       const last = events.find((e) => e.type === HARDWARE_RISK_EVENT);
-      if (typeof last?.data?.reason === 'string') this.#acted.set(machineId, last.data.reason);
+      if (typeof last?.data?.episode === 'string') this.#acted.set(machineId, last.data.episode);
     }
     return this.#acted.get(machineId) ?? null;
   }
@@ -144,7 +144,13 @@ export class HardwareWatch {
     if (sample?.health === 'critical' && sample.readings.length === 0)
       sample = await this.#withReadings(sample);
     const disks = diskPairs(await this.#o.store.diskHealthHistory(m.machineId, now - DISK_LOOKBACK_MS));
-    const input = { policy, disks, sample, cordoned: false, lastReason: await this.#lastReason(m.machineId) };
+    const input = {
+      policy,
+      disks,
+      sample,
+      cordoned: false,
+      lastEpisode: await this.#lastEpisode(m.machineId),
+    };
     let d = hardwareDecision(input);
     if (!d.reason) {
       this.#acted.delete(m.machineId); // the episode is over: the next trigger is a new one
@@ -154,7 +160,7 @@ export class HardwareWatch {
     const acts = d.action === HardwareAction.Cordon || d.action === HardwareAction.Drain;
     if (acts && kubeconfig !== null && (await this.#o.kube.isCordoned(kubeconfig, m.hostname)))
       d = hardwareDecision({ ...input, cordoned: true });
-    this.#acted.set(m.machineId, d.reason);
+    this.#acted.set(m.machineId, d.episode);
     const event = (level: 'warning' | 'error', message: string, data: Record<string, unknown> = {}) =>
       this.#o.store.appendEvents([
         {
@@ -164,7 +170,7 @@ export class HardwareWatch {
           machineId: m.machineId,
           actor: 'hardware',
           message,
-          data: { node: m.hostname, reason: d.reason, policy, action: d.action, ...data },
+          data: { node: m.hostname, reason: d.reason, episode: d.episode, policy, action: d.action, ...data },
         },
       ]);
     const head = `${m.hostname}'s hardware is at risk (${d.reason})`;
