@@ -79,6 +79,12 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     sh(`qemu-img convert -f raw -O qcow2 ${work}/os.raw ${h.artifacts}/images/os.qcow2`);
     sh(`zstd -q --rm ${h.artifacts}/images/os.qcow2 -o ${h.artifacts}/images/os.qcow2.zst`);
     sh(`qemu-img create -q -f qcow2 ${h.artifacts}/images/big.qcow2 ${DISK_GIB * 2}G`);
+    // Raw images streamed: the OS with random bytes after its root (61–63 MiB), then the OS alone
+    // (zeros there) — what the second write must leave zero on a disk that held the first.
+    sh(`cp ${work}/os.raw ${work}/junk.raw`);
+    sh(`dd if=/dev/urandom of=${work}/junk.raw bs=1M seek=61 count=2 conv=notrunc status=none`);
+    sh(`zstd -q ${work}/junk.raw -o ${h.artifacts}/images/junk.raw.zst`);
+    sh(`zstd -q ${work}/os.raw -o ${h.artifacts}/images/os.raw.zst`);
 
     m = await h.store.createMachine(machine(), 'test');
     // The guest's connections reach the rack from 127.0.0.1 (QEMU's user network): its lease, so
@@ -301,6 +307,40 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     );
     assert.match(ifaces, /iface nic1 inet manual\n\s+bond-master bond0/);
     assert.match(ifaces, /route add default gw 10\.77\.0\.1/);
+  });
+
+  it('streams a zstd raw image sparsely over old data: zeros come from the disk, the disk reads back the image', {
+    timeout: 400_000,
+  }, async () => {
+    const raw = (artifact: string) => ({
+      artifact,
+      sha256: sha256(join(h.artifacts, artifact)),
+      format: 'raw',
+      compression: 'zst',
+      sizeBytes: 64 * 2 ** 20,
+    });
+    const junk = await writeImage(raw('images/junk.raw.zst'));
+    assert.equal(junk.status, 'done', junk.status === 'failed' ? junk.reason : '');
+    const r = await writeImage(raw('images/os.raw.zst'));
+    assert.equal(r.status, 'done', r.status === 'failed' ? r.reason : '');
+    const written = (await h.store.listEvents({ machineId: m.id, limit: 500 }))
+      .filter((e) => e.type === 'agent.write-image.written')
+      .at(-1);
+    assert.equal(written?.data.bytes, 64 * 2 ** 20, 'dd went through the whole image');
+    assert.ok(
+      Number(written?.data.dataBytes) < 40 * 2 ** 20,
+      `only the image's non-zero blocks were written: ${written?.message}`,
+    );
+    const back = join(work, 'sparse.raw');
+    sh(`qemu-img convert -U -f qcow2 -O raw ${work}/disk.qcow2 ${back}`);
+    const region = (f: string) =>
+      createHash('sha256')
+        .update(readFileSync(f).subarray(61 * 2 ** 20, 63 * 2 ** 20))
+        .digest('hex');
+    assert.equal(region(back), region(join(work, 'os.raw')), 'the old random bytes are zero now');
+    // The root partition as the image has it, but for the seed write_seed added: fsck is clean.
+    sh(`dd if=${back} of=${work}/sparse-p1.ext4 bs=1M skip=1 count=60 status=none`);
+    sh(`e2fsck -fn ${work}/sparse-p1.ext4`);
   });
 
   it('securely wipes: the device zero-fills the whole disk (util-linux blkdiscard, not busybox’s)', {

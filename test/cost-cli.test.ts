@@ -1,6 +1,6 @@
 /** `ingot cost` and `ingot capacity` as a user runs them: child processes against a real region. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +39,30 @@ describe('ingot cost and ingot capacity', () => {
     // = 57.4875 power + 15 space = 212.4875
     assert.ok(lines.includes('region,region,bare-metal,,212.4875,6000,,,,1'), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('pool,web,cloud-vms,on-demand,')));
+  });
+
+  it('-f MODEL --csv prints what POST /api/v1/cost/csv answers (text/csv); --csv with --json is refused', async () => {
+    const cli = await ingot(['cost', '-f', join(dir, 'model.yaml'), '--window', '7d', '--csv']);
+    assert.equal(cli.code, 0, cli.err);
+    const res = await r.fetch(`${r.url}/api/v1/cost/csv`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${r.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        windowDays: 7,
+        model: readFileSync(join(dir, 'model.yaml'), 'utf8'),
+        priceTable: readFileSync(join(dir, 'prices.yaml'), 'utf8'),
+      }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.equal(await res.text(), cli.out);
+    // the same 212.4875 as worked out above
+    assert.ok(cli.out.includes('region,region,bare-metal,,212.4875,6000,,,,1'));
+    const json = await ingot(['cost', '-f', join(dir, 'model.yaml'), '--json']);
+    assert.equal(JSON.parse(json.out).region.bareMetal.total, 212.4875);
+    const both = await ingot(['cost', '--csv', '--json']);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--csv/);
   });
 
   it('prints a table naming the table used and the machine no instance fits', async () => {

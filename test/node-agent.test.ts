@@ -20,6 +20,7 @@ import type { AgentResult } from '../src/engine/agent-port.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
+import { healthMetrics } from '../src/health/metrics.ts';
 import { type Harness, machine, request, startHarness } from './support/boot-http.ts';
 import { startContainerd, type TestContainerd } from './support/containerd.ts';
 import { eventually } from './support/region.ts';
@@ -35,6 +36,7 @@ interface Node {
   m: Machine;
   job: Job;
   token: string;
+  ip: string;
   agent: ChildProcess;
   out: () => string;
 }
@@ -79,7 +81,13 @@ describe('the node agent on a deployed machine', () => {
    * A deployed machine holding 127.0.0.N, with an OS token and a running job, and its node agent
    * installed under a temp root (files as the kubernetes-node image lays them out) and started.
    */
-  async function deployedNode(o: { env?: Record<string, string>; adminConf?: boolean } = {}): Promise<Node> {
+  async function deployedNode(
+    o: {
+      env?: Record<string, string>;
+      adminConf?: boolean;
+      setup?: (root: string, bin: string) => void;
+    } = {},
+  ): Promise<Node> {
     seq++;
     const ip = `127.0.0.${10 + seq}`;
     const m = await h.store.createMachine(machine({ state: 'deployed' }), 'test');
@@ -119,6 +127,7 @@ describe('the node agent on a deployed machine', () => {
         mode: 0o755,
       },
     );
+    o.setup?.(root, bin);
     let out = '';
     const agent = spawn('sh', [join(root, NODE_AGENT_PATH)], {
       detached: true,
@@ -138,7 +147,7 @@ describe('the node agent on a deployed machine', () => {
       out += d;
     });
     agents.push(agent);
-    return { m, job, token, agent, out: () => out };
+    return { m, job, token, ip, agent, out: () => out };
   }
 
   /** Asks the port until the task ends (the engine's step does the same, once per tick). */
@@ -329,5 +338,109 @@ describe('the node agent on a deployed machine', () => {
     assert.equal(t.status, 200);
     assert.match(t.body.toString(), /T_NAME='bootstrap'/);
     assert.match(t.body.toString(), /T_ROLE='worker'/);
+  });
+
+  it('reports its disks’ SMART every interval: kept per serial as node-agent reports, exported as metrics, a disk at risk on the timeline once', async () => {
+    // The test host's disks have no SMART to give: smartctl answers with the fixtures' JSON
+    // (real smartmontools 7.3 output), the NVMe drive with failing counters.
+    const fx = (f: string) =>
+      JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/smartctl', f), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+    const ata = { ...fx('ata-seagate-st3500418as.json'), serial_number: 'ATA-SMART-1' };
+    const nvme = fx('nvme-samsung-970-evo-plus.json');
+    nvme.serial_number = 'NVME-SMART-1';
+    nvme.nvme_smart_health_information_log = {
+      ...(nvme.nvme_smart_health_information_log as object),
+      media_errors: 3,
+    };
+    const n = await deployedNode({
+      env: { INGOT_SMART_INTERVAL_S: '1' },
+      setup: (root, bin) => {
+        for (const [d, removable] of [
+          ['sda', 0],
+          ['sdb', 1],
+          ['sdc', 0],
+          ['nvme0n1', 0],
+          ['loop0', 0],
+        ] as const) {
+          mkdirSync(join(root, 'sys/block', d), { recursive: true });
+          writeFileSync(join(root, 'sys/block', d, 'size'), '1953525168\n');
+          writeFileSync(join(root, 'sys/block', d, 'removable'), `${removable}\n`);
+        }
+        writeFileSync(join(root, 'ata.json'), JSON.stringify(ata));
+        writeFileSync(join(root, 'nvme.json'), JSON.stringify(nvme));
+        // smartctl's exit status is a bit mask: the NVMe drive's says its error log has entries.
+        writeFileSync(
+          join(bin, 'smartctl'),
+          script(
+            'for a; do dev=$a; done',
+            'case "$dev" in',
+            `  /dev/sda) cat ${join(root, 'ata.json')} ;;`,
+            `  /dev/nvme0n1) cat ${join(root, 'nvme.json')}; exit 64 ;;`,
+            '  *) echo "Smartctl open device: $dev failed: No such device"; exit 2 ;;',
+            'esac',
+          ),
+          { mode: 0o755 },
+        );
+      },
+    });
+    // Two reports or more (one a second): each disk kept by serial, sdb (removable), sdc (no
+    // SMART) and loop0 left out.
+    const rows = await eventually(async () => {
+      const r = await h.store.diskHealthHistory(n.m.id, 0);
+      return r.length >= 4 ? r : undefined;
+    }, 30_000);
+    assert.deepEqual(
+      [...new Set(rows.map((r) => r.serial))].sort(),
+      ['ATA-SMART-1', 'NVME-SMART-1'],
+      n.out(),
+    );
+    assert.ok(rows.every((r) => r.source === 'node-agent'));
+    const newest = (serial: string) => rows.filter((r) => r.serial === serial).sort((a, b) => b.at - a.at)[0];
+    assert.equal(newest('NVME-SMART-1').mediaErrors, 3);
+    assert.equal(newest('NVME-SMART-1').device, '/dev/nvme0');
+    assert.equal(newest('ATA-SMART-1').reallocatedSectors, 1);
+    // The region's metrics carry the deployed machine's disks.
+    const text = await healthMetrics(h.store, { reuseMs: 0 }).exposition();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('ingot_disk_media_errors{') && l.includes(`machine="${n.m.id}"`));
+    assert.ok(line?.includes('serial="NVME-SMART-1"') && line.endsWith(' 3'), String(line));
+    // One event per disk turning at risk (the NVMe's media errors, the Seagate's reallocated
+    // sector), not one per report.
+    const ev = (await h.store.listEvents({ machineId: n.m.id, limit: 200 })).filter(
+      (e) => e.type === 'health.disk-at-risk',
+    );
+    assert.deepEqual(
+      ev.map((e) => e.data.serial).sort(),
+      ['ATA-SMART-1', 'NVME-SMART-1'],
+      ev.map((e) => e.message).join(' | '),
+    );
+    assert.match(ev.find((e) => e.data.serial === 'NVME-SMART-1')?.message ?? '', /3 media errors/);
+    assert.match(n.out(), /SMART of 3 disk\(s\) reported/);
+
+    // A malformed report is refused naming the field and stores nothing; a boot token is refused.
+    const post = (body: string, token = n.token) =>
+      request(`${h.http.secureUrl}/agent/v1/node-smart`, {
+        method: 'POST',
+        from: n.ip,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+    n.agent.pid && process.kill(-n.agent.pid, 'SIGKILL');
+    const count = (await h.store.diskHealthHistory(n.m.id, 0)).length;
+    const bad = await post('{"disks":5}');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.toString(), /disks/);
+    assert.equal((await h.store.diskHealthHistory(n.m.id, 0)).length, count, 'nothing stored');
+    const noSerial = await post(JSON.stringify({ disks: [{ ...ata, serial_number: undefined }] }));
+    assert.equal(noSerial.status, 200);
+    assert.match(
+      noSerial.body.toString(),
+      /serial_number/,
+      'a disk without a serial is skipped with its reason',
+    );
   });
 });

@@ -176,7 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       await v1.register(clusterNodeRoutes(deps.engine));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(healthRoutes(deps.store));
-      await v1.register(costRoutes(deps.store));
+      await v1.register(costRoutes(deps.store, { kube: deps.engine.kube }));
     },
     { prefix: '/api/v1' },
   );

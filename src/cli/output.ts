@@ -11,17 +11,7 @@ export function parseFormat(v: string | undefined, allowCsv = false): Format {
   throw invalid('-o', `"${v}" is not a format; use table, json${allowCsv ? ', yaml or csv' : ' or yaml'}`);
 }
 
-/** One CSV line per row, RFC 4180 quoting where a cell needs it. */
-export function csv(
-  headers: readonly string[],
-  rows: readonly (readonly (string | number | null)[])[],
-): string {
-  const cell = (c: string | number | null) => {
-    const t = c === null ? '' : String(c);
-    return /[",\n\r]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
-  };
-  return [headers, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
-}
+export { csv } from '../core/csv.ts';
 
 export function printData(data: unknown, format: Format): boolean {
   if (format === 'json') {

@@ -13,7 +13,9 @@ import {
   prune,
   RACK_ANSWERED,
 } from './agent-protocol.ts';
-import { ErrorCode, IngotError } from './errors.ts';
+import { ErrorCode, IngotError, invalid } from './errors.ts';
+import { type DiskHealth, DiskHealthSource } from './health.ts';
+import { parseSmartctl } from './smartctl.ts';
 
 /** Tasks the ephemeral OS's agent runs (src/agent/guest/); the node agent never gets them. */
 export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
@@ -113,4 +115,49 @@ export function checkBootstrapReport(v: unknown, role: BootstrapRole): Bootstrap
     });
   }
   return out;
+}
+
+// --- SMART from a deployed node ---------------------------------------------------------------
+
+/** Where the node agent sends its disks' SMART (POST, OS token): `{ disks: [smartctl JSON…] }`. */
+export const NODE_SMART_PATH = '/agent/v1/node-smart';
+/** How often the node agent reports its disks by default, seconds (`INGOT_SMART_INTERVAL_S`). */
+export const NODE_SMART_INTERVAL_S = 3600;
+/** Most disks one report may carry. */
+export const MAX_NODE_SMART_DISKS = 128;
+/** Largest report, bytes (smartctl's JSON of one disk is 5–30 KiB). */
+export const MAX_NODE_SMART_BYTES = 4 * 2 ** 20;
+
+/** A node's SMART report as parsed: each disk kept by serial, and what could not be kept and why. */
+export interface NodeSmartReport {
+  readonly disks: DiskHealth[];
+  readonly skipped: { readonly index: number; readonly reason: string }[];
+}
+
+/**
+ * A node agent's SMART report (`smartctl --json -i -H -A` per disk, as commissioning takes it)
+ * to disk health records of `machineId`, source `node-agent`. The envelope must be right (a
+ * clear error naming the field); a disk smartctl could not describe (no serial: behind a RAID
+ * controller) is skipped with its reason, as the inventory step does.
+ */
+export function checkNodeSmartReport(v: unknown, machineId: string, at: number): NodeSmartReport {
+  if (!isObject(v) || !Array.isArray(v.disks))
+    throw invalid('disks', 'a list of smartctl JSON reports, one per disk (smartctl --json -i -H -A /dev/X)');
+  if (v.disks.length > MAX_NODE_SMART_DISKS)
+    throw invalid('disks', `at most ${MAX_NODE_SMART_DISKS} disks in one report, not ${v.disks.length}`);
+  const disks: DiskHealth[] = [];
+  const skipped: { index: number; reason: string }[] = [];
+  const serials = new Set<string>();
+  v.disks.forEach((d, index) => {
+    try {
+      const h = parseSmartctl(d, { machineId, at, source: DiskHealthSource.NodeAgent });
+      // Two paths to one disk (multipath, a SAS disk seen twice) are one report.
+      if (serials.has(h.serial)) return;
+      serials.add(h.serial);
+      disks.push(h);
+    } catch (e) {
+      skipped.push({ index, reason: (e as Error).message });
+    }
+  });
+  return { disks, skipped };
 }

@@ -3,6 +3,7 @@
  * scope (the region, each cluster, each pool) for bare metal and every cloud option, with the
  * breakeven month and the inputs that dominate. Pure; the region and the CLI feed it facts.
  */
+import { type Cluster, MemberRole } from '../core/cluster.ts';
 import {
   amortisationPerMonth,
   bareMetalEgressPerMonth,
@@ -31,6 +32,15 @@ export interface ClusterFacts {
   readonly name: string;
   readonly machineIds: readonly string[];
   readonly controlPlaneIds: readonly string[];
+}
+
+/** A cluster the region runs, as the estimate counts it: its members; all but workers are control plane. */
+export function memberFacts(c: Pick<Cluster, 'name' | 'members'>): ClusterFacts {
+  return {
+    name: c.name,
+    machineIds: c.members.map((m) => m.machineId),
+    controlPlaneIds: c.members.filter((m) => m.role !== MemberRole.Worker).map((m) => m.machineId),
+  };
 }
 
 export interface MachineCost {

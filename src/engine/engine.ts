@@ -90,6 +90,11 @@ export class Engine {
     return r;
   }
 
+  /** The region's Kubernetes client for clusters (capacity reads pod requests through it). */
+  get kube(): KubePort | null {
+    return this.#o.cluster?.kube ?? null;
+  }
+
   #kube(): KubePort {
     const kube = this.#o.cluster?.kube;
     if (!kube) throw new IngotError(ErrorCode.Config, 'this region has no Kubernetes client for clusters');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { isIngotError } from '../core/errors.ts';
 import { KubeClient } from './client.ts';
 
 interface Seen {
@@ -134,6 +135,20 @@ describe('the Kubernetes client', () => {
     assert.equal(c.apiReachable, false);
     assert.match(c.apiError ?? '', /ECONNREFUSED|connect/i);
     assert.equal(c.nodes, null);
+  });
+
+  it('pod requests: an API that does not answer is a retryable INGOT_UNREACHABLE saying why', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    await assert.rejects(
+      new KubeClient().requests(kubeconfig(`http://127.0.0.1:${port}`)),
+      (e) =>
+        isIngotError(e, 'INGOT_UNREACHABLE') &&
+        e.retryable &&
+        /pod requests: .*(ECONNREFUSED|connect)/i.test(e.message),
+    );
   });
 
   it('drains as kubectl does: cordon with a merge patch, evict all but DaemonSet, mirror and finished pods', async () => {

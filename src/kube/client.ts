@@ -17,6 +17,7 @@ import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
+import { type NodeRequests, requestsByNode } from './requests.ts';
 
 const TIMEOUT_MS = 5_000;
 
@@ -175,6 +176,18 @@ export class KubeClient implements KubePort {
   async isCordoned(kubeconfig: string, node: string): Promise<boolean> {
     const n = await load(kubeconfig).makeApiClient(CoreV1Api).readNode({ name: node });
     return n.spec?.unschedulable === true;
+  }
+
+  async requests(kubeconfig: string): Promise<Map<string, NodeRequests>> {
+    const api = load(kubeconfig).makeApiClient(CoreV1Api);
+    try {
+      return requestsByNode((await withTimeout(api.listPodForAllNamespaces(), 'list pods')).items);
+    } catch (e) {
+      throw new IngotError(ErrorCode.Unreachable, `pod requests: ${reason(e)}`, {
+        retryable: true,
+        cause: e,
+      });
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { DrainResult } from './drain.ts';
 import type { KubePort } from './port.ts';
+import type { NodeRequests } from './requests.ts';
 
 export class FakeKube implements KubePort {
   /** Node name → Ready, per kubeconfig (each cluster has its own admin kubeconfig). */
@@ -19,6 +20,8 @@ export class FakeKube implements KubePort {
   etcdMembers = 3;
   /** Nodes whose drain a PodDisruptionBudget holds: node → `ns/name` of the PDB. */
   readonly blockedByPdb = new Map<string, string>();
+  /** What the pods on each node request (node name → CPU cores and bytes). */
+  readonly podRequests = new Map<string, NodeRequests>();
 
   register(kubeconfig: string, node: string): void {
     const m = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
@@ -86,6 +89,15 @@ export class FakeKube implements KubePort {
     return this.cordoned.has(node);
   }
 
+  async requests(kubeconfig: string): Promise<Map<string, NodeRequests>> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    const nodes = this.nodes.get(kubeconfig) ?? new Map<string, boolean>();
+    return new Map([...this.podRequests].filter(([n]) => nodes.has(n)));
+  }
+
   #known(kubeconfig: string, node: string): void {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -114,5 +126,6 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     uncordon: (k, node) => pick(k).uncordon(k, node),
     cordon: (k, node) => pick(k).cordon(k, node),
     isCordoned: (k, node) => pick(k).isCordoned(k, node),
+    requests: (k) => pick(k).requests(k),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { ClusterConditions } from '../core/cluster.ts';
 import type { DrainResult } from './drain.ts';
+import type { NodeRequests } from './requests.ts';
 
 export interface KubePort {
   /** Reads the conditions; an API that does not answer is `apiReachable: false`, never a throw. */
@@ -26,4 +27,9 @@ export interface KubePort {
   cordon(kubeconfig: string, node: string): Promise<void>;
   /** Whether the node is unschedulable now (cordoned by anyone). */
   isCordoned(kubeconfig: string, node: string): Promise<boolean>;
+  /**
+   * The CPU and memory its bound, unfinished pods request, per node name (requests.ts). Throws
+   * a retryable INGOT_UNREACHABLE when the API does not answer.
+   */
+  requests(kubeconfig: string): Promise<Map<string, NodeRequests>>;
 }

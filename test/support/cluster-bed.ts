@@ -75,6 +75,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     uncordon: (k, node) => real.uncordon(rewrite(k), node),
     cordon: (k, node) => real.cordon(rewrite(k), node),
     isCordoned: (k, node) => real.isCordoned(rewrite(k), node),
+    requests: (k) => real.requests(rewrite(k)),
   };
 }
 

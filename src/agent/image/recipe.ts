@@ -6,6 +6,8 @@ export const BOOT_RECIPE = {
   packages: [
     'busybox-static',
     'ca-certificates',
+    // dd: conv=sparse and status=progress for the image write (busybox's dd has neither)
+    'coreutils',
     'curl',
     'dmidecode',
     'e2fsprogs',
@@ -31,6 +33,7 @@ export const BOOT_RECIPE = {
     'blkdiscard',
     'blockdev',
     'curl',
+    'dd',
     'dmidecode',
     'ethtool',
     'ip',

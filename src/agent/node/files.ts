@@ -26,6 +26,7 @@ export function nodeAgentFiles(): Record<string, NodeAgentFile> {
     [`${NODE_AGENT_SHARE}/lib/rack.sh`]: { content: read('../guest/lib/rack.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/bootstrap.sh`]: { content: read('tasks/bootstrap.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/facts.sh`]: { content: read('tasks/facts.sh'), mode: 0o644 },
+    [`${NODE_AGENT_SHARE}/node/smart.sh`]: { content: read('tasks/smart.sh'), mode: 0o644 },
     [`/etc/systemd/system/${NODE_AGENT_UNIT}`]: { content: read(NODE_AGENT_UNIT), mode: 0o644 },
   };
 }

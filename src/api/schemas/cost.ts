@@ -39,7 +39,7 @@ export const CostBody = Type.Object(
       maxItems: 16,
       default: [],
       description:
-        'Cluster files (YAML text) planned onto the ready machines: per-cluster totals and managed Kubernetes',
+        'Cluster files (YAML text) planned onto the ready machines, priced as clusters beside the ones this region runs (which are always priced, by their members); a file named like a running cluster adds nothing',
     }),
   },
   { additionalProperties: false },
@@ -143,6 +143,11 @@ const LossRowT = Type.Object({
   headroom: ResourcesT,
   holds: Type.Boolean(),
 });
+
+export const CapacityQuery = Type.Object(
+  { cluster: Type.String({ minLength: 1, maxLength: 128, description: 'a cluster’s name or id' }) },
+  { additionalProperties: false },
+);
 
 export const ClusterCapacityT = Type.Object({
   cluster: Type.String(),

@@ -1,7 +1,8 @@
 /**
- * `ingot cost [--model FILE] [--window 30d] [--cluster FILE]… [-o table|json|yaml|csv]`: the
+ * `ingot cost [-f|--model FILE] [--window 30d] [--cluster FILE]… [--csv|--json|-o FORMAT]`: the
  * region's monthly cost against cloud VMs and managed Kubernetes (docs/cost.md).
- * `ingot capacity -f CLUSTER_FILE`: allocatable vs requested per pool, N+1 per zone and rack.
+ * `ingot capacity --cluster NAME | -f CLUSTER_FILE`: allocatable vs requested per pool, N+1 per
+ * zone and rack, of a running cluster (live requests) or a Cluster file (its minimums).
  * Both read their files here and ask the region, which holds the machines and power readings.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { namesShippedTable, parseCostModel } from '../../cost/model-file.ts';
 import type { ClusterCapacity as Capacity, LossRow } from '../../capacity/capacity.ts';
 import type { CostEstimate, ScopeCost as Scope } from '../../cost/estimate.ts';
 import { collect, ctx } from '../context.ts';
-import { csv, printData, table } from '../output.ts';
+import { printData, table } from '../output.ts';
+import { costCsv } from '../../cost/csv.ts';
 
 type Estimate = CostEstimate & { readonly windowDays: number };
 
@@ -27,54 +29,6 @@ export function parseWindow(v: string): number {
 const money = (n: number | null) => (n === null ? '-' : n.toFixed(2));
 const pct = (n: number) => `${Math.round(n * 100)}%`;
 const optionName = (o: Scope['options'][number]) => `${o.kind} ${o.term}`;
-
-/** Every scope and option as CSV rows: bare metal first, then each cloud option. */
-export function costCsv(e: Estimate): string {
-  const rows: (string | number | null)[][] = [];
-  for (const s of [e.region, ...e.clusters, ...e.pools]) {
-    const b = s.bareMetal;
-    rows.push([
-      s.scope,
-      s.name,
-      'bare-metal',
-      '',
-      b.total,
-      b.upfront,
-      b.perVcpuMonth,
-      b.perGiBMonth,
-      null,
-      s.machines,
-    ]);
-    for (const o of s.options)
-      rows.push([
-        s.scope,
-        s.name,
-        o.kind,
-        o.term,
-        o.total,
-        0,
-        o.perVcpuMonth,
-        o.perGiBMonth,
-        o.breakevenMonth,
-        o.machines,
-      ]);
-  }
-  return csv(
-    [
-      'scope',
-      'name',
-      'option',
-      'term',
-      'monthly',
-      'upfront',
-      'per_vcpu_month',
-      'per_gib_month',
-      'breakeven_month',
-      'machines',
-    ],
-    rows,
-  );
-}
 
 function scopeTable(s: Scope, currency: string): string {
   const b = s.bareMetal;
@@ -109,17 +63,20 @@ export function costText(e: Estimate): string {
   return `${parts.join('\n')}\n`;
 }
 
+/** CPU to two decimals (pods request millicores), memory to whole GiB. */
+const cpu = (n: number) => String(Math.round(n * 100) / 100);
+
 export function capacityText(c: Capacity): string {
   const rows = c.pools.map((p) => {
     const w = (l: LossRow | null) =>
       l
-        ? `${l.name}: ${l.holds ? 'holds' : 'SHORT'} (${l.headroom.cpu} CPU, ${Math.round(l.headroom.memoryGiB)} GiB)`
+        ? `${l.name}: ${l.holds ? 'holds' : 'SHORT'} (${cpu(l.headroom.cpu)} CPU, ${Math.round(l.headroom.memoryGiB)} GiB)`
         : '-';
     return [
       p.pool,
       p.nodes,
-      `${p.allocatable.cpu} / ${Math.round(p.allocatable.memoryGiB)} GiB`,
-      `${p.requested.cpu} / ${Math.round(p.requested.memoryGiB)} GiB`,
+      `${cpu(p.allocatable.cpu)} / ${Math.round(p.allocatable.memoryGiB)} GiB`,
+      `${cpu(p.requested.cpu)} / ${Math.round(p.requested.memoryGiB)} GiB`,
       w(p.worst.zone),
       w(p.worst.rack),
       p.spares
@@ -146,36 +103,51 @@ export function registerCostCommands(program: Command): void {
   program
     .command('cost')
     .description('monthly cost of the region’s machines vs cloud VMs and managed Kubernetes (docs/cost.md)')
-    .option('--model <file>', 'a CostModel file (default: the documented defaults)')
+    .option('-f, --model <file>', 'a CostModel file (default: the documented defaults)')
     .option('--window <days>', 'average BMC power readings over this window', '30d')
     .option('--cluster <file>', 'a Cluster file to price as a cluster (repeatable)', collect, [])
-    .action(async (o: { model?: string; window: string; cluster: string[] }, cmd: Command) => {
-      const { client, format } = ctx(cmd, { allowCsv: true });
-      const body: Record<string, unknown> = { windowDays: parseWindow(o.window) };
-      if (o.model) {
-        const text = readText(o.model, '--model');
-        body.model = text;
-        const m = parseCostModel(text, o.model);
-        if (!namesShippedTable(m))
-          body.priceTable = readText(
-            resolve(dirname(o.model), m.spec.cloud.priceTable),
-            'spec.cloud.priceTable',
-          );
-      }
-      body.clusters = o.cluster.map((f) => readText(f, '--cluster'));
-      const e = await client.post<Estimate>('/api/v1/cost', body);
-      if (format === 'csv') process.stdout.write(costCsv(e));
-      else if (!printData(e, format)) process.stdout.write(costText(e));
-    });
+    .option('--csv', 'CSV, one row per scope and option (as -o csv)')
+    .option('--json', 'JSON (as -o json)')
+    .action(
+      async (
+        o: { model?: string; window: string; cluster: string[]; csv?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (o.csv && o.json) throw invalid('--csv', 'give --csv or --json, not both');
+        const c = ctx(cmd, { allowCsv: true });
+        const { client } = c;
+        const format = o.csv ? 'csv' : o.json ? 'json' : c.format;
+        const body: Record<string, unknown> = { windowDays: parseWindow(o.window) };
+        if (o.model) {
+          const text = readText(o.model, '--model');
+          body.model = text;
+          const m = parseCostModel(text, o.model);
+          if (!namesShippedTable(m))
+            body.priceTable = readText(
+              resolve(dirname(o.model), m.spec.cloud.priceTable),
+              'spec.cloud.priceTable',
+            );
+        }
+        body.clusters = o.cluster.map((f) => readText(f, '--cluster'));
+        const e = await client.post<Estimate>('/api/v1/cost', body);
+        if (format === 'csv') process.stdout.write(costCsv(e));
+        else if (!printData(e, format)) process.stdout.write(costText(e));
+      },
+    );
   program
     .command('capacity')
     .description(
-      'allocatable vs requested per pool of a Cluster file, and what survives losing a zone or rack',
+      'allocatable vs requested per pool of a running cluster (--cluster) or a Cluster file (-f), and what survives losing a zone or rack',
     )
-    .requiredOption('-f, --file <file>', 'the Cluster file')
-    .action(async (o: { file: string }, cmd: Command) => {
+    .option('--cluster <name>', 'a cluster the region runs: requests from its Kubernetes API')
+    .option('-f, --file <file>', 'a Cluster file planned onto the ready machines: requests from its minimums')
+    .action(async (o: { file?: string; cluster?: string }, cmd: Command) => {
+      if (!o.file === !o.cluster)
+        throw invalid('--cluster', 'give a cluster name (--cluster) or a Cluster file (-f), one of them');
       const { client, format } = ctx(cmd);
-      const c = await client.post<Capacity>('/api/v1/capacity', { cluster: readText(o.file, '-f') });
+      const c = o.cluster
+        ? await client.get<Capacity>(`/api/v1/capacity?cluster=${encodeURIComponent(o.cluster)}`)
+        : await client.post<Capacity>('/api/v1/capacity', { cluster: readText(o.file!, '-f') });
       if (!printData(c, format)) process.stdout.write(capacityText(c));
     });
 }

@@ -10,6 +10,7 @@ export const ArtifactKind = {
   Manifests: 'kubernetes-manifests',
   PrometheusRules: 'prometheus-rules',
   PrometheusRuleTests: 'prometheus-rule-tests',
+  GrafanaDashboard: 'grafana-dashboard',
   Frr: 'frr',
   Bird: 'bird',
   Haproxy: 'haproxy',

@@ -11,6 +11,7 @@ import { userData } from './cloud-init.ts';
 import { type Artifact, ArtifactKind, type RenderContext } from './context.ts';
 import { bootstrapScript } from './bootstrap.ts';
 import { networkConfig } from './host.ts';
+import { dashboardJson, dashboards } from './dashboards/index.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
@@ -133,6 +134,9 @@ export async function renderArtifacts(
       );
     }
   }
+  // Ingot's dashboards as files too, for a Grafana outside the cluster (the region's Prometheus).
+  for (const d of dashboards())
+    add(`dashboards/${d.uid}.json`, dashboardJson(d), ArtifactKind.GrafanaDashboard);
   for (const t of torSessions(ctx)) {
     const id = `${t.router.address}-as${t.clusterAsn}`;
     const mode = t.router.password ? SECRET : PUBLIC;

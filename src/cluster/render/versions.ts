@@ -55,6 +55,12 @@ export const CHARTS = {
     version: '6.29.0',
     namespace: 'monitoring',
   },
+  alloy: {
+    repo: 'https://grafana.github.io/helm-charts',
+    chart: 'alloy',
+    version: '1.1.2',
+    namespace: 'monitoring',
+  },
   flux: {
     repo: 'https://fluxcd-community.github.io/helm-charts',
     chart: 'flux2',

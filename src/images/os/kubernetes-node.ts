@@ -86,6 +86,8 @@ const PACKAGES = [
   'lvm2',
   'chrony',
   'etcd-client',
+  // The node agent's SMART reports (src/agent/node/tasks/smart.sh).
+  'smartmontools',
 ];
 
 export function kubernetesNodeRecipe(base: OsRecipe, minor = KUBERNETES_NODE_MINOR): OsRecipe {

@@ -94,3 +94,21 @@ export async function bootCaller(
   }
   return { machine, tokenHash, kind: 'boot' };
 }
+
+/** A deployed OS's node agent only (its OS token); a boot token is answered 403 naming `what`. */
+export async function nodeAgentCaller(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: BootContext,
+  what: string,
+): Promise<BootCaller | null> {
+  const caller = await bootCaller(req, res, ctx, { osToken: true });
+  if (caller && caller.kind !== 'os') {
+    sendError(
+      res,
+      new IngotError(ErrorCode.Forbidden, `${what} takes the deployed OS’s token, not a boot token`),
+    );
+    return null;
+  }
+  return caller;
+}

@@ -5,21 +5,15 @@
  * cgroup hierarchy, kubelet and containerd versions, whether containerd runs).
  */
 import { NODE_HELLO_EVENT, nodeHelloFields } from '../../core/node-agent-protocol.ts';
-import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { bootCaller } from './agent-auth.ts';
+import { nodeAgentCaller } from './agent-auth.ts';
 import type { Handler } from './context.ts';
-import { readSmallBody, sendError, sendJson } from './context.ts';
+import { readSmallBody, sendJson } from './context.ts';
 import { sourceIp } from './identify.ts';
 
 export const agentNodeHello: Handler = async (req, res, _url, ctx) => {
-  const caller = await bootCaller(req, res, ctx, { osToken: true });
+  const caller = await nodeAgentCaller(req, res, ctx, 'the node hello');
   if (!caller) return;
   const { machine } = caller;
-  if (caller.kind !== 'os')
-    return sendError(
-      res,
-      new IngotError(ErrorCode.Forbidden, 'the node hello takes the deployed OS’s token, not a boot token'),
-    );
   let body: unknown = {};
   try {
     body = JSON.parse((await readSmallBody(req)) ?? '{}');

@@ -7,11 +7,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { BUNDLE_HTTP_PREFIX } from '../../core/bundle.ts';
+import { NODE_SMART_PATH } from '../../core/node-agent-protocol.ts';
 import type { Store } from '../../store/store.ts';
 import { metadataRoute } from '../metadata/route.ts';
 import type { MetadataSource } from '../metadata/documents.ts';
 import { agentHello } from './agent-hello.ts';
 import { agentNodeHello } from './node-hello.ts';
+import { agentNodeSmart } from './node-smart.ts';
 import { deployMetadataSource } from './agent-metadata.ts';
 import { agentNextTask, agentReport } from './agent-tasks.ts';
 import { artifactRoute } from './artifact-route.ts';
@@ -165,6 +167,8 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
       return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (p === '/agent/v1/node-hello')
       return req.method === 'POST' ? agentNodeHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+    if (p === NODE_SMART_PATH)
+      return req.method === 'POST' ? agentNodeSmart(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
     if (p === '/agent/v1/task')
       return req.method === 'GET' ? agentNextTask(req, res, url, ctx) : sendText(res, 405, 'use GET\n');
     if (p.startsWith('/agent/v1/tasks/'))

@@ -296,6 +296,149 @@ export type paths = {
   };
   "/api/v1/capacity": {
     /**
+     * Capacity of a cluster this region runs (writes nothing)
+     * @description As POST /capacity, for a cluster the region runs: its members are the nodes, requested is the sum of the pods’ requests on each pool’s nodes read from the cluster’s Kubernetes API, or — when the API does not answer or the region has no kubeconfig yet — the Cluster file’s count × selector minimums, with `requestsBasis` saying why. 404 for an unknown cluster.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description a cluster’s name or id */
+          cluster: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              cluster: string;
+              pools: ({
+                  allocatable: {
+                    cpu: number;
+                    memoryGiB: number;
+                  };
+                  losses: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    })[];
+                  nodes: number;
+                  pool: string;
+                  recommendation: string;
+                  requested: {
+                    cpu: number;
+                    memoryGiB: number;
+                  };
+                  spares: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      name: string;
+                      ready: number;
+                    })[];
+                  worst: {
+                    rack: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    }) | null;
+                    zone: ({
+                      /** @enum {string} */
+                      domain: "zone" | "rack";
+                      headroom: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                      holds: boolean;
+                      name: string;
+                      nodesLost: number;
+                      remaining: {
+                        cpu: number;
+                        memoryGiB: number;
+                      };
+                    }) | null;
+                  };
+                })[];
+              recommendations: string[];
+              requestsBasis: string;
+              /** @description plan (the Cluster file) or kubernetes (live requests) */
+              requestsKind: string;
+              tolerate: ("zone" | "rack")[];
+              whatIf: ({
+                  /** @description etcd keeps quorum and at least one API server survives */
+                  apiAvailable: boolean;
+                  /** @enum {string} */
+                  domain: "zone" | "rack";
+                  etcdMembers: number;
+                  etcdSurvivors: number;
+                  /** @description Nodes lost with the domain, by role */
+                  lost: {
+                    controlPlanes: number;
+                    /** @description Dedicated etcd nodes (external topology) only */
+                    etcd: number;
+                    workers: number;
+                  };
+                  name: string;
+                  /** @description etcd keeps quorum */
+                  quorum: boolean;
+                  workersSurviving: number;
+                  workersTotal: number;
+                })[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
      * Capacity of a Cluster file planned onto this region’s ready machines (writes nothing)
      * @description Per worker pool: allocatable (the planned machines’ threads and memory) vs requested (today the Cluster file’s count × selector minimums), what is left after losing each zone and each rack, spare ready machines per domain, and a recommendation in words. 400 as POST /clusters/plan for a bad file or a plan that cannot be made.
      */
@@ -1084,7 +1227,7 @@ export type paths = {
         content: {
           "application/json": {
             /**
-             * @description Cluster files (YAML text) planned onto the ready machines: per-cluster totals and managed Kubernetes
+             * @description Cluster files (YAML text) planned onto the ready machines, priced as clusters beside the ones this region runs (which are always priced, by their members); a file named like a running cluster adds nothing
              * @default []
              */
             clusters: string[];
@@ -1283,6 +1426,72 @@ export type paths = {
                 }[];
               windowDays: number;
             };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/cost/csv": {
+    /**
+     * The same estimate as POST /cost, as CSV: one row per scope (region, cluster, pool) and option
+     * @description Columns: scope, name, option (bare-metal, cloud-vms, managed-kubernetes), term, monthly, upfront, per_vcpu_month, per_gib_month, breakeven_month, machines. `text/csv`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /**
+             * @description Cluster files (YAML text) planned onto the ready machines, priced as clusters beside the ones this region runs (which are always priced, by their members); a file named like a running cluster adds nothing
+             * @default []
+             */
+            clusters: string[];
+            /** @description A CostModel file as YAML text (docs/cost.md); default: every documented default */
+            model?: string;
+            /** @description A CloudPriceTable as YAML text; default: the shipped table the model names */
+            priceTable?: string;
+            /**
+             * @description Average BMC power readings over this many days
+             * @default 30
+             */
+            windowDays: number;
+          };
+        };
+      };
+      responses: {
+        /** @description text/csv */
+        200: {
+          content: {
+            "application/json": string;
           };
         };
         /** @description Default Response */

@@ -23,8 +23,10 @@ describe('SignIn', () => {
     render(<SignIn onSignedIn={() => assert.fail('should not sign in')} />);
     fireEvent.change(screen.getByLabelText('API token'), { target: { value: 'ingot_wrong' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
-    await waitFor(() =>
-      assert.match(screen.getByRole('alert').textContent ?? '', /unknown, revoked or expired/),
+    // The first render of the file also loads the console's modules: slow on a busy machine.
+    await waitFor(
+      () => assert.match(screen.getByRole('alert').textContent ?? '', /unknown, revoked or expired/),
+      { timeout: 10_000 },
     );
   });
 
@@ -37,6 +39,6 @@ describe('SignIn', () => {
     render(<SignIn onSignedIn={(_c, me) => (who = `${me.name}/${me.role}`)} />);
     fireEvent.change(screen.getByLabelText('API token'), { target: { value: ' ingot_ok ' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
-    await waitFor(() => assert.equal(who, 'ops/operator'));
+    await waitFor(() => assert.equal(who, 'ops/operator'), { timeout: 10_000 });
   });
 });

@@ -1,13 +1,22 @@
 /**
  * Cost and capacity: the region's monthly cost against cloud VMs and managed Kubernetes, with
- * a chart (POST /cost, the documented default model), and the capacity of a Cluster file
- * planned onto the ready machines (POST /capacity). Both write nothing: a viewer may use them.
+ * a chart (POST /cost, the documented default model), and the capacity — charted — of a running
+ * cluster (GET /capacity?cluster=, live requests) or of a Cluster file planned onto the ready
+ * machines (POST /capacity). All write nothing: a viewer may use them.
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError } from '../api/client.ts';
 import { useSession } from '../auth/session.tsx';
 import { SAMPLE_CLUSTER } from '../clusters/sample.ts';
-import { type ClusterCapacity, type CostEstimate, clusterCapacity, estimateCost } from './api.ts';
+import {
+  type ClusterCapacity,
+  type CostEstimate,
+  clusterCapacity,
+  estimateCost,
+  runningCapacity,
+  runningClusters,
+} from './api.ts';
+import { CapacityChart } from './CapacityChart.tsx';
 import { money } from './chart.ts';
 import { CostChart } from './CostChart.tsx';
 import './cost.css';
@@ -126,6 +135,7 @@ function CapacityView({ c }: { c: ClusterCapacity }) {
       <p className="hint">
         Cluster {c.cluster}: requests from {c.requestsKind} ({c.requestsBasis}).
       </p>
+      <CapacityChart c={c} />
       <table className="data" aria-label="Capacity by pool">
         <thead>
           <tr>
@@ -179,6 +189,20 @@ export function Cost() {
   const [capacity, setCapacity] = useState<ClusterCapacity | null>(null);
   const [capError, setCapError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [clusters, setClusters] = useState<string[]>([]);
+  const [running, setRunning] = useState('');
+
+  useEffect(() => {
+    const ac = new AbortController();
+    runningClusters(client, ac.signal).then(
+      (names) => {
+        setClusters(names);
+        setRunning((r) => r || names[0] || '');
+      },
+      () => undefined,
+    );
+    return () => ac.abort();
+  }, [client]);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -189,12 +213,12 @@ export function Cost() {
     return () => ac.abort();
   }, [client, windowDays]);
 
-  const check = async (ev: FormEvent) => {
+  const check = async (ev: FormEvent, ask: () => Promise<ClusterCapacity>) => {
     ev.preventDefault();
     setBusy(true);
     setCapError(null);
     try {
-      setCapacity(await clusterCapacity(client, text));
+      setCapacity(await ask());
     } catch (e) {
       setCapacity(null);
       setCapError(e instanceof ApiError ? e.message.split('\n').slice(0, 4).join('\n') : messageOf(e));
@@ -227,7 +251,28 @@ export function Cost() {
       </section>
       <section aria-labelledby="capacity-heading">
         <h2 id="capacity-heading">Capacity</h2>
-        <form onSubmit={check}>
+        {clusters.length > 0 && (
+          <form onSubmit={(ev) => check(ev, () => runningCapacity(client, running))}>
+            <label>
+              Running cluster{' '}
+              <select value={running} onChange={(e) => setRunning(e.target.value)}>
+                {clusters.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <button type="submit" disabled={busy || !running}>
+              Check running cluster
+            </button>
+            <p className="hint">
+              Requests from the cluster’s Kubernetes API (the Cluster file’s minimums when it does not
+              answer).
+            </p>
+          </form>
+        )}
+        <form onSubmit={(ev) => check(ev, () => clusterCapacity(client, text))}>
           <label htmlFor="capacity-file">Cluster file for capacity (YAML)</label>
           <textarea
             id="capacity-file"

@@ -27,3 +27,23 @@ export function clusterCapacity(
 ): Promise<ClusterCapacity> {
   return client.request<ClusterCapacity>('POST', '/capacity', { cluster }, signal);
 }
+
+/** A cluster the region runs: requests from its Kubernetes API (GET /capacity?cluster=). */
+export function runningCapacity(
+  client: ApiClient,
+  cluster: string,
+  signal?: AbortSignal,
+): Promise<ClusterCapacity> {
+  return client.request<ClusterCapacity>(
+    'GET',
+    `/capacity?cluster=${encodeURIComponent(cluster)}`,
+    undefined,
+    signal,
+  );
+}
+
+/** The names of the clusters the region runs (not deleted). */
+export async function runningClusters(client: ApiClient, signal?: AbortSignal): Promise<string[]> {
+  const list = await client.request<{ name: string; state: string }[]>('GET', '/clusters', undefined, signal);
+  return list.filter((c) => c.state !== 'deleted').map((c) => c.name);
+}

@@ -1,7 +1,7 @@
 /**
  * The machine page's health history: the region's BMC polls (GET /machines/{id}/health) as
  * plots of the hottest temperature and the power draw, how often the BMC did not answer, and
- * each disk's newest SMART report beside its first. Pure functions; HealthHistoryPanel renders.
+ * each disk's newest SMART report beside its first, with its counters and temperature over time. Pure functions; HealthHistoryPanel renders.
  */
 import type { paths } from '../api/generated.ts';
 import { formatValue } from './sensors.ts';
@@ -62,6 +62,40 @@ export interface DiskRow {
   reports: number;
   /** The drive predicts its failure, or its counters say it is going. */
   atRisk: boolean;
+  /** The disk's counters and temperature over its reports (oldest first), where it reports them. */
+  plots: HealthPlot[];
+}
+
+const sum = (...xs: (number | null)[]) =>
+  xs.every((x) => x === null) ? null : xs.reduce<number>((a, x) => a + (x ?? 0), 0);
+
+/** A disk's plots: the counter that precedes its failure (sectors, or an NVMe's media errors), and its temperature. */
+export function diskPlots(reports: readonly DiskReport[]): HealthPlot[] {
+  const nvme = reports.at(-1)?.protocol === 'nvme';
+  const defs: { key: string; label: string; unit: string; pick: (d: DiskReport) => number | null }[] = [
+    nvme
+      ? { key: 'media', label: 'Media errors', unit: '', pick: (d) => d.mediaErrors }
+      : {
+          key: 'sectors',
+          label: 'Reallocated and pending sectors',
+          unit: '',
+          pick: (d) => sum(d.reallocatedSectors, d.pendingSectors),
+        },
+    { key: 'dtemp', label: 'Drive temperature', unit: 'Cel', pick: (d) => d.temperatureCelsius },
+  ];
+  return defs
+    .map((p) => {
+      const values = reports.map(p.pick);
+      return { key: p.key, label: p.label, unit: p.unit, values, latest: values.at(-1) ?? null };
+    })
+    .filter((p) => p.values.some((v) => v !== null));
+}
+
+/** What a disk's plot shows, for its accessible name. */
+export function diskPlotLabel(serial: string, p: HealthPlot): string {
+  const nums = p.values.filter((v): v is number => v !== null);
+  const f = (v: number) => (p.unit ? formatValue(v, p.unit) : v.toLocaleString('en'));
+  return `${serial} ${p.label.toLowerCase()}: ${nums.length} reports, from ${f(Math.min(...nums))} to ${f(Math.max(...nums))}${p.latest === null ? '' : `, latest ${f(p.latest)}`}`;
 }
 
 /** One row per disk serial, newest report first in each, disks in serial order. */
@@ -79,6 +113,7 @@ export function diskRows(disks: readonly DiskReport[]): DiskRow[] {
         latest,
         firstReallocated: first,
         reports: reports.length,
+        plots: diskPlots(reports),
         atRisk:
           latest.passed === false ||
           rising ||

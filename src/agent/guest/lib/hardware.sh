@@ -26,17 +26,25 @@ smart_health() { # DISK -> passed | failed | unsupported
 }
 
 sectors_written() { awk '{ print $7 }' "/sys/block/$1/stat"; }
-# Background: reports how much has reached the disk every 5 s.
-watch_writes() { # DISK TOTAL-BYTES
+# dd_position FILE: the bytes coreutils dd reported last (status=progress lines end in \r).
+dd_position() { tr '\r' '\n' <"$1" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\) bytes .*/\1/p' | tail -n 1; }
+# Background: reports how much has reached the disk every 5 s — from dd's own position when
+# DD-ERR names its status=progress output (a sparse write seeks over zeros), else the disk's
+# written sectors.
+watch_writes() { # DISK TOTAL-BYTES [DD-ERR]
   base=$(sectors_written "$1")
   t0=$(cut -d' ' -f1 /proc/uptime)
   while sleep 5; do
-    w=$((($(sectors_written "$1") - base) * 512))
+    w=
+    [ -n "${3:-}" ] && w=$(dd_position "$3")
+    [ -n "$w" ] || w=$((($(sectors_written "$1") - base) * 512))
     t=$(cut -d' ' -f1 /proc/uptime)
     rate=$(awk -v w="$w" -v a="$t0" -v b="$t" 'BEGIN { printf "%.1f", w / 1048576 / (b - a) }')
     progress "writing /dev/$1: $((w / 1048576)) MiB${2:+ of about $(($2 / 1048576)) MiB} at $rate MiB/s"
   done
 }
+# dd_error FILE: dd's error line (not its progress or record counts).
+dd_error() { tr '\r' '\n' <"$1" 2>/dev/null | grep -v -e ' bytes ' -e 'records in' -e 'records out' | tail -n 1; }
 
 # Quick wipe of one device: signatures, then the first and last MiB.
 quick_wipe() {

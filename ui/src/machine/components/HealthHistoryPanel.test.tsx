@@ -92,4 +92,56 @@ describe('HealthHistoryPanel', () => {
     screen.getByText(/No SMART reports yet/);
     assert.equal(screen.queryAllByRole('img').length, 0);
   });
+
+  it('plots each disk’s counters and temperature over its reports, the deployed node’s included', async () => {
+    const answer: HealthAnswer = {
+      samples: [sample(0)],
+      disks: [
+        disk('S1', 0, { reallocatedSectors: 1, pendingSectors: 0, temperatureCelsius: 31 }),
+        disk('S1', 1, {
+          reallocatedSectors: 4,
+          pendingSectors: 2,
+          temperatureCelsius: 35,
+          source: 'node-agent',
+        }),
+        disk('S1', 2, {
+          reallocatedSectors: 8,
+          pendingSectors: 0,
+          temperatureCelsius: 33,
+          source: 'node-agent',
+        }),
+        disk('N1', 0, {
+          device: '/dev/nvme0',
+          protocol: 'nvme',
+          mediaErrors: 0,
+          reallocatedSectors: null,
+          pendingSectors: null,
+        }),
+        disk('N1', 2, {
+          device: '/dev/nvme0',
+          protocol: 'nvme',
+          mediaErrors: 5,
+          reallocatedSectors: null,
+          pendingSectors: null,
+          temperatureCelsius: null,
+        }),
+        disk('X1', 0),
+      ],
+    };
+    render(<HealthHistoryPanel load={async () => answer} />);
+    await screen.findByText(/1 polls in the last 24 h/);
+    screen.getByRole('img', { name: 'S1 reallocated and pending sectors: 3 reports, from 1 to 8, latest 8' });
+    screen.getByRole('img', { name: 'S1 drive temperature: 3 reports, from 31 °C to 35 °C, latest 33 °C' });
+    screen.getByRole('img', { name: 'N1 media errors: 2 reports, from 0 to 5, latest 5' });
+    // No temperature at its newest report: the plot has its one reading, and no "latest".
+    screen.getByRole('img', { name: 'N1 drive temperature: 1 reports, from 30 °C to 30 °C' });
+    const table = screen.getByRole('table', { name: 'Disk health (SMART)' });
+    const row = (serial: string) =>
+      within(table)
+        .getAllByRole('row')
+        .find((r) => r.querySelector('th')?.textContent?.startsWith(serial));
+    assert.match(row('S1')?.textContent ?? '', /by the node/);
+    assert.match(row('X1')?.textContent ?? '', /one report/);
+    assert.equal(row('X1')?.querySelectorAll('svg').length, 0);
+  });
 });

@@ -2,14 +2,16 @@ import { useCallback, useState } from 'react';
 import { clock } from '../../machines/format.ts';
 import {
   type DiskRow,
+  diskPlotLabel,
   diskRows,
   type HealthAnswer,
   healthPlots,
   plotLabel,
   reachability,
 } from '../health.ts';
-import { formatValue, sparkPath } from '../sensors.ts';
+import { formatValue } from '../sensors.ts';
 import { usePoll } from '../usePoll.ts';
+import { Sparkline } from './Sparkline.tsx';
 
 const W = 320;
 const H = 56;
@@ -33,7 +35,7 @@ function Verdict({ d }: { d: DiskRow }) {
  * The machine's hardware health over the last `hours`, as the region's health poller kept it:
  * plots of the hottest temperature and the power draw (gaps where the BMC did not answer), how
  * often it did not and why, and each disk's SMART counters with their rise since the first
- * report. Read again every `intervalMs`.
+ * report and small plots of them over its reports. Read again every `intervalMs`.
  */
 export function HealthHistoryPanel({
   load,
@@ -92,30 +94,18 @@ export function HealthHistoryPanel({
           </>
         )}
       </p>
-      {plots.map((p) => {
-        const { d, last: dot } = sparkPath(p.values, W, H);
-        return (
-          <figure key={p.key} className="health-plot">
-            <figcaption>
-              {p.label} <span className="subtle">{formatValue(p.latest, p.unit)}</span>
-            </figcaption>
-            <svg
-              className="sparkline"
-              width={W}
-              height={H}
-              viewBox={`0 0 ${W} ${H}`}
-              role="img"
-              aria-label={plotLabel(p, hours)}
-            >
-              <line className="spark-base" x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} />
-              {d && <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />}
-              {dot && <circle cx={dot.x} cy={dot.y} r="2" fill="currentColor" />}
-            </svg>
-          </figure>
-        );
-      })}
+      {plots.map((p) => (
+        <figure key={p.key} className="health-plot">
+          <figcaption>
+            {p.label} <span className="subtle">{formatValue(p.latest, p.unit)}</span>
+          </figcaption>
+          <Sparkline values={p.values} label={plotLabel(p, hours)} width={W} height={H} />
+        </figure>
+      ))}
       {disks.length === 0 ? (
-        <p className="empty">No SMART reports yet: commissioning reads the disks.</p>
+        <p className="empty">
+          No SMART reports yet: commissioning reads the disks, and a deployed node's agent every hour.
+        </p>
       ) : (
         <table className="table compact">
           <caption className="visually-hidden">Disk health (SMART)</caption>
@@ -135,6 +125,7 @@ export function HealthHistoryPanel({
               <th scope="col" className="num">
                 Wear
               </th>
+              <th scope="col">Over time</th>
               <th scope="col">Reported</th>
             </tr>
           </thead>
@@ -163,7 +154,22 @@ export function HealthHistoryPanel({
                   {d.latest.percentageUsed === null ? '—' : `${d.latest.percentageUsed}%`}
                 </td>
                 <td>
+                  {d.reports > 1 ? (
+                    d.plots.map((p) => (
+                      <Sparkline
+                        key={p.key}
+                        values={p.values}
+                        label={diskPlotLabel(d.latest.serial, p)}
+                        height={20}
+                      />
+                    ))
+                  ) : (
+                    <span className="subtle">one report</span>
+                  )}
+                </td>
+                <td>
                   <time dateTime={d.latest.at}>{d.latest.at.slice(0, 10)}</time>
+                  {d.latest.source === 'node-agent' && <span className="subtle"> · by the node</span>}
                 </td>
               </tr>
             ))}
