@@ -14,6 +14,7 @@ import type { AgentPort } from '../engine/agent-port.ts';
 import { Engine } from '../engine/engine.ts';
 import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
 import { healthMetrics } from '../health/metrics.ts';
+import { HardwareWatch } from '../engine/cluster/hardware-watch.ts';
 import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
 import { FakeAgent } from '../engine/fake-agent.ts';
 import { type AgentTasksPortOptions, agentRegionPort } from '../engine/agent-tasks-port.ts';
@@ -97,6 +98,8 @@ export interface Region {
   readonly powerSampler: PowerSampler | null;
   /** The hardware health poller (src/health/poller.ts); null when turned off. */
   readonly healthPoller: HealthPoller | null;
+  /** Hardware-driven drain (src/engine/cluster/hardware-watch.ts), run after each health round. */
+  readonly hardwareWatch: HardwareWatch;
   stop(): Promise<void>;
 }
 
@@ -182,6 +185,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     owner: engine.owner,
     tickMs: o.backupTickMs,
   });
+  const hardwareWatch = new HardwareWatch({ store, kube: clusterKube, log: logger });
   const sensorCache = new SensorCache();
   const app = await buildServer({
     store,
@@ -229,6 +233,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
           intervalMs: healthMs,
           deadlineMs: Math.min(30_000, healthMs),
           log: app.log,
+          afterRound: () => hardwareWatch.pass(),
         })
       : null;
   for (const img of interrupted)
@@ -247,6 +252,7 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     adminTokenFile,
     powerSampler,
     healthPoller,
+    hardwareWatch,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -44,6 +44,12 @@ export interface HealthPollerOptions {
   readonly driver?: (m: Machine, password: string) => BmcDriver;
   readonly log?: { warn(o: object, msg: string): void };
   readonly now?: () => number;
+  /**
+   * Run after each round's samples are kept: the region's hardware-driven drain looks at the
+   * fresh samples and disk reports then (src/engine/cluster/hardware-watch.ts). Its failure is
+   * logged, never the round's.
+   */
+  readonly afterRound?: () => Promise<unknown>;
 }
 
 export interface HealthPoller {
@@ -192,6 +198,9 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
     // Forget machines gone (deleted, retired, BMC removed) so the maps stay as big as the fleet.
     for (const map of [known, readingsKept]) for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
     await o.store.pruneHealth(now() - retentionMs);
+    await o
+      .afterRound?.()
+      .catch((e: unknown) => o.log?.warn({ err: (e as Error).message }, 'after the health round: failed'));
     return { polled, answered };
   };
 

@@ -17,7 +17,7 @@ import type { JoinToken } from '../core/cluster.ts';
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { ensureBootstrapToken } from './bootstrap-token.ts';
-import { type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
+import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
 import type { KubePort } from './port.ts';
 import { type NodeRequests, requestsByNode } from './requests.ts';
 
@@ -169,6 +169,15 @@ export class KubeClient implements KubePort {
 
   uncordon(kubeconfig: string, node: string): Promise<void> {
     return uncordon(load(kubeconfig), node);
+  }
+
+  cordon(kubeconfig: string, node: string): Promise<void> {
+    return cordon(load(kubeconfig), node);
+  }
+
+  async isCordoned(kubeconfig: string, node: string): Promise<boolean> {
+    const n = await load(kubeconfig).makeApiClient(CoreV1Api).readNode({ name: node });
+    return n.spec?.unschedulable === true;
   }
 
   async requests(kubeconfig: string): Promise<Map<string, NodeRequests>> {

@@ -87,6 +87,16 @@ export class FakeKube implements KubePort {
     this.cordoned.delete(node);
   }
 
+  async cordon(kubeconfig: string, node: string): Promise<void> {
+    this.#known(kubeconfig, node);
+    this.cordoned.add(node);
+  }
+
+  async isCordoned(kubeconfig: string, node: string): Promise<boolean> {
+    this.#known(kubeconfig, node);
+    return this.cordoned.has(node);
+  }
+
   async requests(kubeconfig: string): Promise<Map<string, NodeRequests>> {
     if (this.apiDown)
       throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
@@ -146,6 +156,8 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     drain: (k, nodes) => pick(k).drain(k, nodes),
     drainNode: (k, node, o) => pick(k).drainNode(k, node, o),
     uncordon: (k, node) => pick(k).uncordon(k, node),
+    cordon: (k, node) => pick(k).cordon(k, node),
+    isCordoned: (k, node) => pick(k).isCordoned(k, node),
     requests: (k) => pick(k).requests(k),
     deleteNode: (k, node) => pick(k).deleteNode(k, node),
     ensureBootstrapToken: (k, t) => pick(k).ensureBootstrapToken(k, t),

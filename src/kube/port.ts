@@ -24,6 +24,10 @@ export interface KubePort {
   drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
   /** Makes the node schedulable again. */
   uncordon(kubeconfig: string, node: string): Promise<void>;
+  /** Makes the node unschedulable (no eviction). */
+  cordon(kubeconfig: string, node: string): Promise<void>;
+  /** Whether the node is unschedulable now (cordoned by anyone). */
+  isCordoned(kubeconfig: string, node: string): Promise<boolean>;
   /**
    * The CPU and memory its bound, unfinished pods request, per node name (requests.ts). Throws
    * a retryable INGOT_UNREACHABLE when the API does not answer.

@@ -74,6 +74,8 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     drain: (k, nodes) => real.drain(rewrite(k), nodes),
     drainNode: (k, node, o) => real.drainNode(rewrite(k), node, o),
     uncordon: (k, node) => real.uncordon(rewrite(k), node),
+    cordon: (k, node) => real.cordon(rewrite(k), node),
+    isCordoned: (k, node) => real.isCordoned(rewrite(k), node),
     requests: (k) => real.requests(rewrite(k)),
     deleteNode: (k, node) => real.deleteNode(rewrite(k), node),
     ensureBootstrapToken: (k, t) => real.ensureBootstrapToken(rewrite(k), t),

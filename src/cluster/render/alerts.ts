@@ -1,10 +1,12 @@
+import { type HardwarePolicy, HardwarePolicy as Policy } from '../../core/hardware-drain.ts';
 import { toYaml } from './yaml.ts';
 
 /**
- * Ingot's hardware alert rules, from node-exporter and smartctl-exporter metrics. They feed
- * hardware-health-driven draining (a firing `severity: critical` hardware alert marks a node for
- * remediation). The same groups go into a PrometheusRule and into a plain rules file that
- * `promtool check rules` and the unit tests below (`promtool test rules`) run against.
+ * Ingot's hardware alert rules, from node-exporter and smartctl-exporter metrics. The same
+ * groups go into a PrometheusRule and into a plain rules file that `promtool check rules` and the
+ * unit tests below (`promtool test rules`) run against. What Ingot does about a failing disk is
+ * not driven by these alerts but by the region's own SMART reports (the hardware-driven drain,
+ * docs/day2.md); the disk alert says what that is, per the Cluster file's `spec.hardware.onRisk`.
  */
 interface Rule {
   readonly alert: string;
@@ -23,7 +25,7 @@ const RULES: readonly Rule[] = [
     severity: 'critical',
     summary: 'Disk fails its SMART self-assessment',
     description:
-      'Disk {{ $labels.device }} on {{ $labels.instance }} reports SMART status FAILED: replace it; Ingot drains the node.',
+      'Disk {{ $labels.device }} on {{ $labels.instance }} reports SMART status FAILED: replace it; ONRISK',
   },
   {
     alert: 'IngotDiskReallocatedSectorsGrowing',
@@ -97,7 +99,15 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-export function alertGroups(): { name: string; rules: Record<string, unknown>[] }[] {
+/** What the region does about the node, as the Cluster file asks (src/engine/cluster/hardware-watch.ts). */
+export function onRiskWords(policy: HardwarePolicy): string {
+  if (policy === Policy.Drain) return 'Ingot cordons and drains the node (spec.hardware.onRisk: drain).';
+  if (policy === Policy.Cordon)
+    return 'Ingot cordons the node (spec.hardware.onRisk: cordon); drain it before the repair.';
+  return 'Ingot only alerts (spec.hardware.onRisk: alert); drain the node before the repair.';
+}
+
+export function alertGroups(policy: HardwarePolicy): { name: string; rules: Record<string, unknown>[] }[] {
   return [
     {
       name: 'ingot-hardware',
@@ -106,18 +116,21 @@ export function alertGroups(): { name: string; rules: Record<string, unknown>[] 
         expr: r.expr,
         for: r.for,
         labels: { severity: r.severity, ingot_hardware: 'true' },
-        annotations: { summary: r.summary, description: r.description },
+        annotations: {
+          summary: r.summary,
+          description: r.description.replace('ONRISK', onRiskWords(policy)),
+        },
       })),
     },
   ];
 }
 
-export function rulesFile(): string {
-  return toYaml({ groups: alertGroups() });
+export function rulesFile(policy: HardwarePolicy): string {
+  return toYaml({ groups: alertGroups(policy) });
 }
 
 /** promtool rule unit tests: each alert fires on the bad series and stays silent on the good one. */
-export function ruleTestsFile(rulesName: string): string {
+export function ruleTestsFile(rulesName: string, policy: HardwarePolicy): string {
   return toYaml({
     rule_files: [rulesName],
     evaluation_interval: '1m',
@@ -144,8 +157,7 @@ export function ruleTestsFile(rulesName: string): string {
                 exp_labels: { severity: 'critical', ingot_hardware: 'true', device: 'sda', instance: 'n1' },
                 exp_annotations: {
                   summary: 'Disk fails its SMART self-assessment',
-                  description:
-                    'Disk sda on n1 reports SMART status FAILED: replace it; Ingot drains the node.',
+                  description: `Disk sda on n1 reports SMART status FAILED: replace it; ${onRiskWords(policy)}`,
                 },
               },
             ],

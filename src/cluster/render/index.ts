@@ -122,10 +122,14 @@ export async function renderArtifacts(
     }
   }
   if (spec.spec.observability.hardwareAlerts) {
-    add('alerts/ingot-hardware.rules.yaml', rulesFile(), ArtifactKind.PrometheusRules);
+    add(
+      'alerts/ingot-hardware.rules.yaml',
+      rulesFile(spec.spec.hardware.onRisk),
+      ArtifactKind.PrometheusRules,
+    );
     add(
       'alerts/ingot-hardware.test.yaml',
-      ruleTestsFile('ingot-hardware.rules.yaml'),
+      ruleTestsFile('ingot-hardware.rules.yaml', spec.spec.hardware.onRisk),
       ArtifactKind.PrometheusRuleTests,
     );
     if (!spec.spec.observability.kubePrometheusStack) {
@@ -136,7 +140,7 @@ export async function renderArtifacts(
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'PrometheusRule',
           metadata: { name: 'ingot-hardware', namespace: 'monitoring' },
-          spec: { groups: alertGroups() },
+          spec: { groups: alertGroups(spec.spec.hardware.onRisk) },
         }),
         ArtifactKind.Manifests,
       );

@@ -48,6 +48,19 @@ describe('Cluster file validation', () => {
     assert.equal(c.spec.security.podSecurity.default, 'restricted');
     assert.deepEqual(c.spec.placement.tolerate, ['zone', 'rack']);
     assert.equal(c.spec.endpoint.port, 6443);
+    assert.deepEqual(c.spec.hardware, { onRisk: 'alert', drainTimeoutSeconds: 300 });
+  });
+
+  it('refuses a hardware policy that is not alert, cordon or drain, naming the field', () => {
+    const found = problems(() =>
+      parseClusterFile(
+        'apiVersion: ingot.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec:\n  endpoint: {address: 10.0.0.1}\n  hardware: {onRisk: evict}\n',
+      ),
+    );
+    assert.deepEqual(
+      found.map((p) => p.path),
+      ['spec.hardware.onRisk'],
+    );
   });
 
   it('reports every problem at once, each with its field path', () => {

@@ -334,6 +334,18 @@ export const clusterSchema: Schema = {
           },
           { default: {} },
         ),
+        hardware: obj(
+          {
+            onRisk: {
+              enum: ['alert', 'cordon', 'drain'],
+              default: 'alert',
+              description:
+                'What Ingot does to a node whose disk reports SMART failure or rising reallocated/pending sectors, or whose BMC reports a critical sensor: alert (timeline only), cordon, or drain (Eviction API, PDBs honoured)',
+            },
+            drainTimeoutSeconds: int({ minimum: 1, maximum: 3600, default: 300 }),
+          },
+          { default: {} },
+        ),
         gitops: obj(
           {
             provider: { enum: ['none', 'flux', 'argocd'], default: 'none' },

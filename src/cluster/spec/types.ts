@@ -4,6 +4,8 @@
  * mirror it. Every field is documented in docs/cluster.md.
  */
 
+import type { HardwarePolicy } from '../../core/hardware-drain.ts';
+
 export const Distribution = { Kubeadm: 'kubeadm', K3s: 'k3s', Rke2: 'rke2' } as const;
 export type Distribution = (typeof Distribution)[keyof typeof Distribution];
 
@@ -105,6 +107,11 @@ export interface ClusterSpec {
     readonly observability: Observability;
     readonly security: Security;
     readonly backups: Backups;
+    /** Hardware-driven drain (docs/day2.md): how far Ingot goes when a node's hardware is at risk. */
+    readonly hardware: {
+      readonly onRisk: HardwarePolicy;
+      readonly drainTimeoutSeconds: number;
+    };
     readonly gitops: GitOps;
   };
 }

@@ -198,7 +198,7 @@ export function observabilityManifests(ctx: RenderContext): K8sObject[] {
         namespace: ns,
         labels: { 'app.kubernetes.io/managed-by': 'ingot' },
       },
-      spec: { groups: alertGroups() },
+      spec: { groups: alertGroups(ctx.spec.spec.hardware.onRisk) },
     });
   }
   return out;

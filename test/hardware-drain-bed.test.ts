@@ -1,0 +1,109 @@
+/**
+ * Hardware-driven drain against real Kubernetes 1.20.2 on the 1+1 test bed (docs/day2.md): the
+ * bed registered as a running cluster in two regions (its admin kubeconfig as the cluster's),
+ * one with `spec.hardware.onRisk: alert`, one with `drain`; the worker's disk reports rising
+ * reallocated sectors through the store as a real report would. With `alert` the Node is left
+ * schedulable and the reason is on the timeline; with `drain` the worker is cordoned and the
+ * `web` pod evicted through the Eviction API to the control plane, the reason on the cluster's
+ * and the machine's timelines.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { HardwarePolicy } from '../src/core/hardware-drain.ts';
+import { HARDWARE_RISK_EVENT } from '../src/engine/cluster/hardware-watch.ts';
+import type { ApiAccess } from '../src/lab/testbed/api.ts';
+import type { BedState } from '../src/lab/testbed/bed.ts';
+import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { waitOnNode, webOnWorker, webPods } from './support/day2.ts';
+import { eventsOf, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
+import { skipUnless } from './support/needs.ts';
+import { startTestRegion, type TestRegion } from './support/region.ts';
+import {
+  BED_NEEDS,
+  bedKubeConfig,
+  bedName,
+  importHttpd,
+  reapStaleBeds,
+  startBed,
+  stopBed,
+} from './support/testbed.ts';
+
+before(() => reapStaleBeds('hd'));
+
+const RISE = `disk sdb (serial ${SERIAL}): reallocated sectors 8 → 24`;
+
+describe('hardware-driven drain on the 1+1 test bed', {
+  skip: skipUnless(BED_NEEDS),
+  timeout: 8 * 60_000,
+}, () => {
+  const name = bedName('hd');
+  let root = '';
+  let bed: BedState;
+  let api: ApiAccess;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  const regions: TestRegion[] = [];
+  const sysctlsBefore = saveSysctls();
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ingot-hwdrain-'));
+    ({ bed, api, core, apps } = await startBed(name, '1+1', root));
+    await importHttpd(bed, ['node1', 'node2']);
+    await webOnWorker(core, apps);
+  });
+
+  after(async () => {
+    for (const r of regions) await r.stop().catch(() => undefined);
+    await stopBed(name, root, bed, api, sysctlsBefore);
+  });
+
+  /** A region whose running cluster `hd` is the bed, with the worker's disk reported twice: 8 then 24. */
+  const regionWith = async (policy: HardwarePolicy, net: string) => {
+    const r = await startTestRegion({ clusterLimits: { pollMs: 200 } });
+    regions.push(r);
+    const { id, ids } = await runningCluster(r, 'hd', net, policy);
+    await r.region.store.setClusterKubeconfig(id, bedKubeConfig(api).exportConfig());
+    await reportDisk(r, ids.get('node2')!, 8, Date.now() - 3_600_000);
+    await reportDisk(r, ids.get('node2')!, 24, Date.now());
+    return { r, ids };
+  };
+
+  it('with policy alert: the reason on the timeline, the worker left schedulable and its pod where it was', async () => {
+    const [before] = await webPods(core);
+    assert.equal(before.node, 'node2');
+    const { r, ids } = await regionWith('alert', '10.46');
+    const [o] = await r.region.hardwareWatch.pass();
+    assert.deepEqual([o.node, o.action, o.reason], ['node2', 'alert', RISE]);
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false, false);
+    assert.deepEqual(await webPods(core), [before]);
+    const [ev] = await eventsOf(r, `machines/${ids.get('node2')}`, HARDWARE_RISK_EVENT);
+    assert.equal(ev.data.reason, RISE);
+  });
+
+  it('with policy drain: the worker cordoned and its pod evicted to the control plane, the reason on both timelines, once', async () => {
+    const { r, ids } = await regionWith('drain', '10.47');
+    const [o] = await r.region.hardwareWatch.pass();
+    assert.deepEqual([o.node, o.action, o.reason, o.error], ['node2', 'drain', RISE, null]);
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true, 'node2 cordoned');
+    assert.equal((await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false, false);
+    await waitOnNode(core, 'node1', 90_000);
+    const drained = await eventsOf(r, 'clusters/hd', 'cluster.node.drained');
+    assert.equal(drained.length, 1);
+    assert.ok(
+      (drained[0].data.evicted as string[]).some((p) => p.startsWith('default/web-')),
+      `web evicted: ${drained[0].data.evicted}`,
+    );
+    const onMachine = await eventsOf(r, `machines/${ids.get('node2')}`, HARDWARE_RISK_EVENT);
+    assert.deepEqual(
+      onMachine.map((e) => e.data.reason),
+      [RISE, RISE],
+    );
+    assert.match(onMachine[1].message, /drained, \d pod\(s\) evicted; replace the part/);
+    // Once per episode: a second look does nothing more.
+    assert.deepEqual(await r.region.hardwareWatch.pass(), []);
+  });
+});

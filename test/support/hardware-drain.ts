@@ -1,0 +1,110 @@
+/**
+ * What the hardware-driven drain suites share (docs/day2.md): a region holding a running
+ * two-node cluster (node1 control plane, node2 worker, simulated create) with a given
+ * `spec.hardware.onRisk`, and a disk's SMART report the way a real one reaches the store —
+ * smartctl's JSON (the Seagate fixture, test/fixtures/smartctl) parsed by `parseSmartctl` and
+ * kept with `recordDiskHealth` — with its reallocated-sector count set.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HardwarePolicy } from '../../src/core/hardware-drain.ts';
+import { DiskHealthSource } from '../../src/core/health.ts';
+import { parseSmartctl } from '../../src/core/smartctl.ts';
+import { NODE_IMAGE, nodeSubnet } from './cluster-seed.ts';
+import { eventually, newMachineBody, type TestRegion } from './region.ts';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'smartctl', 'ata-seagate-st3500418as.json');
+
+export const SERIAL = 'Z3THD001';
+
+/** The fixture's drive as `serial`, with attribute 5 (Reallocated_Sector_Ct) raw at `reallocated`. */
+export function smartJson(reallocated: number, serial = SERIAL): unknown {
+  const doc = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  doc.serial_number = serial;
+  const a5 = doc.ata_smart_attributes.table.find((a: { id: number }) => a.id === 5);
+  a5.raw = { value: reallocated, string: String(reallocated) };
+  return doc;
+}
+
+/** Keeps one SMART report of the machine's disk, as the node agent's or commissioning's would be. */
+export async function reportDisk(r: TestRegion, machineId: string, reallocated: number, at: number) {
+  const d = parseSmartctl(smartJson(reallocated), { machineId, at, source: DiskHealthSource.NodeAgent });
+  assert.equal(await r.region.store.recordDiskHealth([d]), 1);
+}
+
+export function twoNodeCluster(name: string, net: string, policy: HardwarePolicy): string {
+  return `apiVersion: ingot.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  distribution: kubeadm
+  version: v1.20.2
+  controlPlane:
+    count: 1
+    machines: { pool: control }
+  placement: { tolerate: [] }
+  workers:
+    - name: general
+      count: 1
+      machines: { pool: general }
+  endpoint:
+    address: ${net}.0.10
+  storage: { provider: none }
+  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
+  hardware: { onRisk: ${policy}, drainTimeoutSeconds: 20 }
+`;
+}
+
+/** node1 (control) and node2 (general) commissioned, the cluster created and running; hostname → id. */
+export async function runningCluster(
+  r: TestRegion,
+  name: string,
+  net: string,
+  policy: HardwarePolicy,
+): Promise<{ id: string; ids: Map<string, string> }> {
+  assert.equal((await r.api('POST', '/api/v1/subnets', nodeSubnet(net))).status, 201);
+  await r.region.store.createImage(NODE_IMAGE, 'user:test');
+  const ids = new Map<string, string>();
+  for (const [hostname, pool] of [
+    ['node1', 'control'],
+    ['node2', 'general'],
+  ]) {
+    const m = await r.api<{ id: string }>(
+      'POST',
+      '/api/v1/machines',
+      newMachineBody({ hostname, pool, zone: 'z1', rack: 'r1' }),
+    );
+    assert.equal(m.status, 201);
+    ids.set(hostname, m.body.id);
+    await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
+  }
+  await eventually(
+    async () =>
+      (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 2,
+    15_000,
+    '2 ready machines',
+  );
+  const created = await r.api('POST', '/api/v1/clusters', { cluster: twoNodeCluster(name, net, policy) });
+  assert.equal(created.status, 202, JSON.stringify(created.body));
+  const c = await eventually(
+    async () => {
+      const g = await r.api<{ cluster: { id: string; state: string } }>('GET', `/api/v1/clusters/${name}`);
+      return g.body.cluster.state === 'running' ? g.body.cluster : null;
+    },
+    60_000,
+    `cluster ${name} running`,
+  );
+  return { id: c.id, ids };
+}
+
+/** The events of a timeline (`clusters/NAME` or `machines/ID`) of one type. */
+export async function eventsOf(r: TestRegion, timeline: string, type: string) {
+  return (
+    await r.api<{ type: string; level: string; message: string; data: Record<string, unknown> }[]>(
+      'GET',
+      `/api/v1/${timeline}/events?limit=500`,
+    )
+  ).body.filter((e) => e.type === type);
+}
