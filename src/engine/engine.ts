@@ -18,6 +18,7 @@ import {
 } from './cluster/actions.ts';
 import { refreshConditions } from './cluster/conditions.ts';
 import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
+import { RemediationLoop } from './cluster/remediation-loop.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -27,6 +28,11 @@ export interface EngineOptions extends WorkerOptions {
   watchdog?: WatchdogLimits;
   /** How often the conditions of clusters with an API are read again. @default 60 seconds */
   clusterConditionsIntervalMs?: number;
+  /**
+   * How often running clusters whose Cluster file enables remediation get a remediation pass
+   * (cluster/remediation-loop.ts); 0 runs none. @default 30 seconds
+   */
+  remediationIntervalMs?: number;
 }
 
 export class Engine {
@@ -35,11 +41,15 @@ export class Engine {
   readonly #o: EngineOptions;
   #timer: NodeJS.Timeout | null = null;
   #conditions: NodeJS.Timeout | null = null;
+  #remediation: NodeJS.Timeout | null = null;
+  /** Remediation passes on running clusters (the Cluster file's spec.remediation). */
+  readonly remediation: RemediationLoop;
 
   constructor(o: EngineOptions) {
     this.#o = o;
     this.#store = o.store;
     this.worker = new Worker(o);
+    this.remediation = new RemediationLoop({ store: o.store, bmc: o.bmcFactory });
   }
 
   get owner(): string {
@@ -56,11 +66,17 @@ export class Engine {
       this.#conditions = setInterval(() => {
         refreshConditions(this.#store, kube).catch(() => undefined);
       }, this.#o.clusterConditionsIntervalMs ?? 60_000);
+    const every = this.#o.remediationIntervalMs ?? 30_000;
+    if (kube && every > 0)
+      this.#remediation = setInterval(() => {
+        this.remediation.sweep().catch(() => undefined);
+      }, every);
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#conditions) clearInterval(this.#conditions);
+    if (this.#remediation) clearInterval(this.#remediation);
     await this.worker.stop();
   }
 

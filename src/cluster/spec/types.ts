@@ -103,6 +103,12 @@ export interface ClusterSpec {
     readonly observability: Observability;
     readonly security: Security;
     readonly backups: Backups;
+    /** Day-2 remediation of unhealthy nodes (src/engine/cluster/remediation-loop.ts). */
+    readonly remediation: {
+      readonly enabled: boolean;
+      readonly unhealthyAfterSeconds: number;
+      readonly maxUnhealthy: number | string;
+    };
     readonly gitops: GitOps;
   };
 }
