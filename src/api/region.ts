@@ -11,7 +11,7 @@ import '../bmc/index.ts';
 import { BundleRegistry } from '../bundles/registry.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
 import { healthMetrics } from '../health/metrics.ts';
 import { type HealthPoller, startHealthPoller } from '../health/poller.ts';
@@ -58,6 +58,9 @@ export interface RegionOptions {
   simulatedKube?: FakeKube;
   /** Member deploys and worker joins a cluster job runs at once, and its poll interval. */
   clusterLimits?: Partial<ClusterLimits>;
+  /** Remediation passes on running clusters: how often (0: none) and the loop's options. */
+  remediationIntervalMs?: number;
+  remediation?: EngineOptions['remediation'];
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
   /**
@@ -161,6 +164,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
     limits: o.limits,
     hooks: metrics.hooks,
     cluster: { kube: o.kube ?? regionKube(simulatedKube, new KubeClient()), limits: o.clusterLimits },
+    remediationIntervalMs: o.remediationIntervalMs,
+    remediation: o.remediation,
   });
   const sensorCache = new SensorCache();
   const app = await buildServer({

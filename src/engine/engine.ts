@@ -18,7 +18,7 @@ import {
 } from './cluster/actions.ts';
 import { refreshConditions } from './cluster/conditions.ts';
 import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
-import { RemediationLoop } from './cluster/remediation-loop.ts';
+import { RemediationLoop, type RemediationLoopOptions } from './cluster/remediation-loop.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -33,6 +33,8 @@ export interface EngineOptions extends WorkerOptions {
    * (cluster/remediation-loop.ts); 0 runs none. @default 30 seconds
    */
   remediationIntervalMs?: number;
+  /** The remediation loop's options beyond the store (timeouts, the kubeconfig seam). */
+  remediation?: Omit<RemediationLoopOptions, 'store'>;
 }
 
 export class Engine {
@@ -41,7 +43,7 @@ export class Engine {
   readonly #o: EngineOptions;
   #timer: NodeJS.Timeout | null = null;
   #conditions: NodeJS.Timeout | null = null;
-  #remediation: NodeJS.Timeout | null = null;
+  #remediationTimer: NodeJS.Timeout | null = null;
   /** Remediation passes on running clusters (the Cluster file's spec.remediation). */
   readonly remediation: RemediationLoop;
 
@@ -49,7 +51,7 @@ export class Engine {
     this.#o = o;
     this.#store = o.store;
     this.worker = new Worker(o);
-    this.remediation = new RemediationLoop({ store: o.store, bmc: o.bmcFactory });
+    this.remediation = new RemediationLoop({ bmc: o.bmcFactory, ...o.remediation, store: o.store });
   }
 
   get owner(): string {
@@ -68,7 +70,7 @@ export class Engine {
       }, this.#o.clusterConditionsIntervalMs ?? 60_000);
     const every = this.#o.remediationIntervalMs ?? 30_000;
     if (kube && every > 0)
-      this.#remediation = setInterval(() => {
+      this.#remediationTimer = setInterval(() => {
         this.remediation.sweep().catch(() => undefined);
       }, every);
   }
@@ -76,7 +78,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#conditions) clearInterval(this.#conditions);
-    if (this.#remediation) clearInterval(this.#remediation);
+    if (this.#remediationTimer) clearInterval(this.#remediationTimer);
     await this.worker.stop();
   }
 

@@ -16,6 +16,7 @@ import '../../src/bmc/index.ts';
 import type { AgentPort } from '../../src/engine/agent-port.ts';
 import { AgentTasksPort } from '../../src/engine/agent-tasks-port.ts';
 import { stopPid } from '../../src/host/process.ts';
+import type { RegionOptions } from '../../src/api/region.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import type { KubePort } from '../../src/kube/port.ts';
 import { startRackChild } from '../../src/lab/rack-child.ts';
@@ -93,7 +94,7 @@ export interface ClusterBed {
 }
 
 /** Fills `cb` as it goes, so that `stopClusterBed(cb)` cleans up whatever a failure left. */
-export async function startClusterBed(cb: ClusterBed): Promise<void> {
+export async function startClusterBed(cb: ClusterBed, extra: Partial<RegionOptions> = {}): Promise<void> {
   const creds = { username: 'admin', password: 'bed-bmc-pass' };
   cb.root = mkdtempSync(join(tmpdir(), 'ingot-cc-'));
   const bed = await up({ name: cb.name, topology: '1+1', root: cb.root, prepared: true });
@@ -108,6 +109,7 @@ export async function startClusterBed(cb: ClusterBed): Promise<void> {
     agent: { task: (...a) => agent!.task(...a) },
     kube: cb.kube,
     clusterLimits: { pollMs: 1000 },
+    ...extra,
   });
   cb.r = r;
   const artifacts = join(dataDir, 'artifacts');

@@ -22,6 +22,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { MachineState } from '../../core/lifecycle.ts';
 import type { Machine } from '../../core/machine.ts';
+import { FAKE_KUBECONFIG_MARKER } from '../../kube/fake.ts';
 import type { Store } from '../../store/store.ts';
 import { clusterMachines } from './context.ts';
 import {
@@ -41,6 +42,11 @@ export interface RemediationLoopOptions {
   readonly reprovision?: (cluster: Cluster) => RemediatorPorts['reprovision'];
   readonly fenceTimeoutMs?: number;
   readonly readyTimeoutMs?: number;
+  /**
+   * How the stored admin kubeconfig reaches the API from the region (the lab's API forward
+   * rewrites the server address). @default as stored
+   */
+  readonly kubeconfig?: (stored: string) => string;
   /** The actor of the timeline events. @default "remediator" */
   readonly actor?: string;
 }
@@ -97,7 +103,8 @@ export class RemediationLoop {
     const policy = remediationPolicyOf(c);
     if (!policy) return null;
     const kubeconfig = await this.o.store.clusterKubeconfig(c.id);
-    if (kubeconfig === null) return null;
+    // A simulated (fake://) cluster has no API to remediate through.
+    if (kubeconfig === null || kubeconfig.includes(FAKE_KUBECONFIG_MARKER)) return null;
     const nodes = c.members.filter((m) => m.role !== 'etcd');
     const machines = await clusterMachines(this.o.store, c, nodes);
     const byId = new Map(machines.map((m) => [m.id, m]));
@@ -122,7 +129,7 @@ export class RemediationLoop {
     passwords: ReadonlyMap<string, string>,
   ): Remediator {
     const kube = new KubeConfig();
-    kube.loadFromString(kubeconfig);
+    kube.loadFromString(this.o.kubeconfig ? this.o.kubeconfig(kubeconfig) : kubeconfig);
     const open = this.o.bmc ?? defaultBmc;
     const ports: RemediatorPorts = {
       kube,
