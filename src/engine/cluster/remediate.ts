@@ -236,12 +236,21 @@ export class Remediator {
         return this.#waitReady(m, meta);
       }
       case 'reprovision': {
-        if (!this.ports.reprovision) return { ok: false, detail: 'no reprovisioning here' };
+        if (!this.ports.reprovision)
+          return {
+            ok: false,
+            detail:
+              'reprovision is not wired in this region: a redeploy must rejoin with a fresh join token (the create bootstrap token lives 24 h)',
+          };
         await this.ports.reprovision(m);
         return this.#waitReady(m, meta);
       }
       case 'replace': {
-        if (!this.ports.replace || !spare) return { ok: false, detail: 'no replacement here' };
+        if (!this.ports.replace || !spare)
+          return {
+            ok: false,
+            detail: `replace${spare ? ` with spare ${spare}` : ''} is not wired in this region: joining a spare needs the atomic allocate and fresh join token of cluster scale`,
+          };
         await this.ports.replace(m, spare);
         return { ok: true, detail: `replaced by ${spare}` };
       }
