@@ -210,4 +210,29 @@ current-context: c
       .map((e) => e.data.step);
     assert.ok(steps.indexOf('fence') < steps.indexOf('delete-node'), steps.join(' → '));
   });
+
+  it('leaves a cluster alone when its Cluster file does not enable remediation', async () => {
+    notReady.clear();
+    notReady.add(cluster.members.find((m) => m.role === 'worker' && !deleted.has(m.hostname))!.hostname);
+    requests.length = 0;
+    const loop = new RemediationLoop({ store });
+    assert.equal(await loop.passOn({ ...cluster, clusterFile: clusterYaml('heal', { workers: 4 }) }), null);
+    assert.deepEqual(requests, [], 'the API was not even read');
+  });
+
+  it("sweep runs the pass of each running cluster in the background, the region's tick", async () => {
+    const [, w] = cluster.members.filter((m) => m.role === 'worker');
+    notReady.clear();
+    notReady.add(w.hostname);
+    const seen = (await remediationEvents()).length;
+    const loop = new RemediationLoop({ store, fenceTimeoutMs: 2000, readyTimeoutMs: 500 });
+    await loop.sweep();
+    assert.ok(loop.busy, 'the pass runs after sweep returns');
+    // A second tick while the pass runs does not start the cluster again.
+    await loop.sweep();
+    await eventually(async () => !loop.busy, 20_000, 'the pass to end');
+    const mine = (await remediationEvents()).slice(seen).filter((e) => e.data.node === w.hostname);
+    assert.equal(mine.filter((e) => /remediating$/.test(e.message)).length, 1, 'started once');
+    assert.ok(mine.some((e) => e.data.step === 'fence' && /done/.test(e.message)));
+  });
 });
