@@ -49,6 +49,11 @@ export interface RemediatorPorts {
   readonly kube: KubeConfig;
   /** Opens the BMC driver of a member's machine; the remediator closes each one it opens. */
   readonly bmc: (machineId: string) => BmcDriver;
+  /**
+   * The BMC's health rollup as the region's health poller last saw it (fresh enough), so a
+   * pass does not open a Redfish session per member; undefined → read from the BMC.
+   */
+  readonly bmcHealth?: (machineId: string) => NodeHealth['bmcHealth'] | undefined;
   readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
   /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
   readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
@@ -125,7 +130,9 @@ export class Remediator {
         domain: m.domain,
         ready: r?.ready ?? null,
         readySince: r?.readySince ?? null,
-        bmcHealth: await withBmc(() => this.ports.bmc(m.machineId), bmcHealth),
+        bmcHealth:
+          this.ports.bmcHealth?.(m.machineId) ??
+          (await withBmc(() => this.ports.bmc(m.machineId), bmcHealth)),
         machineBroken: m.machineBroken ?? false,
       });
     }

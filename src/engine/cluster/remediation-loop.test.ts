@@ -235,4 +235,49 @@ current-context: c
     assert.equal(mine.filter((e) => /remediating$/.test(e.message)).length, 1, 'started once');
     assert.ok(mine.some((e) => e.data.step === 'fence' && /done/.test(e.message)));
   });
+
+  it("takes a BMC's Critical from the health poller's samples and goes to a spare, halting without one", async () => {
+    const w = cluster.members.filter((m) => m.role === 'worker').at(-1)!;
+    notReady.clear();
+    const sample = {
+      machineId: w.machineId,
+      at: Date.now(),
+      reachable: true,
+      error: null,
+      tempMaxCelsius: null,
+      fans: null,
+      fansFailed: null,
+      psus: 2,
+      psusFailed: 2,
+      watts: null,
+      selCritical: null,
+      selWarning: null,
+      readings: [],
+    };
+    // A stale Critical is not trusted (the fake BMC itself says OK): nothing to do.
+    await store.recordHealthSample({ ...sample, at: Date.now() - 3_600_000, health: 'critical' });
+    const loop = new RemediationLoop({ store, fenceTimeoutMs: 2000, readyTimeoutMs: 500 });
+    assert.deepEqual((await loop.passOn(cluster))?.plan.start, []);
+    await store.recordHealthSample({ ...sample, health: 'critical' });
+    const r = await loop.passOn(cluster);
+    assert.deepEqual(r?.plan.start, [
+      { node: w.hostname, cause: 'bmc-critical', reason: 'the BMC reports health Critical' },
+    ]);
+    const out = r!.results[0];
+    assert.deepEqual(
+      out.done.map((d) => [d.step, d.ok]),
+      [
+        ['fence', true],
+        ['delete-node', true],
+      ],
+    );
+    assert.equal(out.outcome, 'halted');
+    // Every machine of the region is in the cluster: no spare anywhere.
+    assert.match(
+      out.reason,
+      new RegExp(
+        `no spare ready machine in ${w.hostname}'s failure domain z1/r1 nor in its zone z1 \\(0 ready`,
+      ),
+    );
+  });
 });

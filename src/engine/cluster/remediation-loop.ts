@@ -10,8 +10,9 @@
  * timeline once (until it changes).
  *
  * The members' machines give the failure domain (`zone/rack`, the planner's rackKey), the
- * operator's "broken" mark and the BMC (opened per read or rung with the machine's sealed
- * password). Spares are the region's ready machines (remediate-replace.ts). Not a durable
+ * operator's "broken" mark and the BMC (opened per rung with the machine's sealed password).
+ * The BMC health rollup comes from the region's health poller's latest sample when it is
+ * fresh (5 min), else from the BMC itself. Spares are the region's ready machines (remediate-replace.ts). Not a durable
  * engine operation yet: a region restarted mid-remediation starts again from the health it reads.
  */
 import { KubeConfig } from '@kubernetes/client-node';
@@ -50,6 +51,9 @@ export interface RemediationLoopOptions {
   /** The actor of the timeline events. @default "remediator" */
   readonly actor?: string;
 }
+
+/** A health poller's sample older than this is not trusted: the BMC is read instead. */
+const HEALTH_FRESH_MS = 5 * 60_000;
 
 const defaultBmc = (m: Machine, password: string): BmcDriver =>
   createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password }, { timeoutMs: 10_000 });
@@ -117,7 +121,8 @@ export class RemediationLoop {
       domain: rackKey(machines[i]),
       machineBroken: machines[i].state === MachineState.Broken,
     }));
-    const r = this.#remediator(c, kubeconfig, policy, byId, passwords);
+    const health = await this.#polledHealth(now);
+    const r = this.#remediator(c, kubeconfig, policy, byId, passwords, health);
     return r.pass(members, now);
   }
 
@@ -127,6 +132,7 @@ export class RemediationLoop {
     policy: { unhealthyAfterSeconds: number; maxUnhealthy: number | string },
     machines: ReadonlyMap<string, Machine>,
     passwords: ReadonlyMap<string, string>,
+    health: ReadonlyMap<string, 'OK' | 'Warning' | 'Critical' | null>,
   ): Remediator {
     const kube = new KubeConfig();
     kube.loadFromString(this.o.kubeconfig ? this.o.kubeconfig(kubeconfig) : kubeconfig);
@@ -138,6 +144,7 @@ export class RemediationLoop {
         if (!m?.bmc) throw new Error(`machine ${id} has no BMC: it cannot be fenced`);
         return open(m, passwords.get(id) ?? '');
       },
+      bmcHealth: (id) => health.get(id),
       spares: () => regionSpares(this.o.store),
       replace: this.o.replace?.(c),
       reprovision: this.o.reprovision?.(c),
@@ -151,6 +158,23 @@ export class RemediationLoop {
     // A new one per pass (the kubeconfig and passwords read afresh): a pass awaits every
     // remediation it starts, and passes of one cluster never overlap, so none is in progress here.
     return new Remediator(ports, options);
+  }
+
+  /**
+   * The BMC health rollups the region's health poller recorded in the last `HEALTH_FRESH_MS`
+   * (one query per pass); a machine without a fresh sample is read from its BMC.
+   */
+  async #polledHealth(now: Date): Promise<Map<string, 'OK' | 'Warning' | 'Critical' | null>> {
+    const out = new Map<string, 'OK' | 'Warning' | 'Critical' | null>();
+    for (const { sample } of await this.o.store.latestHealth()) {
+      if (!sample.reachable || now.getTime() - sample.at > HEALTH_FRESH_MS) continue;
+      const h = sample.health;
+      out.set(
+        sample.machineId,
+        h === 'critical' ? 'Critical' : h === 'warning' ? 'Warning' : h === 'ok' ? 'OK' : null,
+      );
+    }
+    return out;
   }
 
   #tell(c: Cluster, e: RemediationEvent): void {
