@@ -54,7 +54,8 @@ export interface RemediatorPorts {
    * pass does not open a Redfish session per member; undefined → read from the BMC.
    */
   readonly bmcHealth?: (machineId: string) => NodeHealth['bmcHealth'] | undefined;
-  readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
+  /** Ready machines that may replace the member, with their failure domain. */
+  readonly spares?: (m: RemediationMember) => Promise<readonly { machineId: string; domain: string }[]>;
   /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
   readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
   readonly reprovision?: (m: RemediationMember) => Promise<void>;
@@ -175,7 +176,7 @@ export class Remediator {
     const done: RungResult[] = [];
     let meta: NodeMeta | null = null;
     for (;;) {
-      const spares = (await this.ports.spares?.()) ?? [];
+      const spares = (await this.ports.spares?.(m)) ?? [];
       const next = nextRung({ cause, done, node: m, spares });
       if (next.kind === 'recovered') {
         const reason = `${m.node} is Ready again after ${next.by}`;

@@ -12,7 +12,7 @@
  * The members' machines give the failure domain (`zone/rack`, the planner's rackKey), the
  * operator's "broken" mark and the BMC (opened per rung with the machine's sealed password).
  * The BMC health rollup comes from the region's health poller's latest sample when it is
- * fresh (5 min), else from the BMC itself. Spares are the region's ready machines (remediate-replace.ts). Not a durable
+ * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's selectors allow (remediate-replace.ts). Not a durable
  * engine operation yet: a region restarted mid-remediation starts again from the health it reads.
  */
 import { KubeConfig } from '@kubernetes/client-node';
@@ -32,7 +32,7 @@ import {
   Remediator,
   type RemediatorPorts,
 } from './remediate.ts';
-import { regionSpares } from './remediate-replace.ts';
+import { readyMachines, sparesFor } from './remediate-replace.ts';
 
 export interface RemediationLoopOptions {
   readonly store: Store;
@@ -58,9 +58,11 @@ const HEALTH_FRESH_MS = 5 * 60_000;
 const defaultBmc = (m: Machine, password: string): BmcDriver =>
   createBmcDriver({ address: m.bmc!.address, username: m.bmc!.username, password }, { timeoutMs: 10_000 });
 
+const clusterSpecOf = (c: Cluster) => parseClusterFile(c.clusterFile, 'Cluster file');
+
 /** The cluster's remediation policy, or null when its Cluster file does not enable it. */
 export function remediationPolicyOf(c: Cluster) {
-  const r = parseClusterFile(c.clusterFile, 'Cluster file').spec.remediation;
+  const r = clusterSpecOf(c).spec.remediation;
   return r.enabled ? { unhealthyAfterSeconds: r.unhealthyAfterSeconds, maxUnhealthy: r.maxUnhealthy } : null;
 }
 
@@ -134,6 +136,7 @@ export class RemediationLoop {
     passwords: ReadonlyMap<string, string>,
     health: ReadonlyMap<string, 'OK' | 'Warning' | 'Critical' | null>,
   ): Remediator {
+    const spec = clusterSpecOf(c);
     const kube = new KubeConfig();
     kube.loadFromString(this.o.kubeconfig ? this.o.kubeconfig(kubeconfig) : kubeconfig);
     const open = this.o.bmc ?? defaultBmc;
@@ -145,7 +148,8 @@ export class RemediationLoop {
         return open(m, passwords.get(id) ?? '');
       },
       bmcHealth: (id) => health.get(id),
-      spares: () => regionSpares(this.o.store),
+      spares: async (m) =>
+        sparesFor(spec, machines.get(m.machineId)!, m.role, await readyMachines(this.o.store)),
       replace: this.o.replace?.(c),
       reprovision: this.o.reprovision?.(c),
       event: (e) => this.#tell(c, e),
