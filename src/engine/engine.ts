@@ -79,6 +79,7 @@ export class Engine {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#conditions) clearInterval(this.#conditions);
     if (this.#remediationTimer) clearInterval(this.#remediationTimer);
+    this.remediation.stop();
     await this.worker.stop();
   }
 

@@ -231,6 +231,9 @@ current-context: c
     // A second tick while the pass runs does not start the cluster again.
     await loop.sweep();
     await eventually(async () => !loop.busy, 20_000, 'the pass to end');
+    loop.stop();
+    await loop.sweep();
+    assert.equal(loop.busy, false, 'a stopped loop starts no pass');
     const mine = (await remediationEvents()).slice(seen).filter((e) => e.data.node === w.hostname);
     assert.equal(mine.filter((e) => /remediating$/.test(e.message)).length, 1, 'started once');
     assert.ok(mine.some((e) => e.data.step === 'fence' && /done/.test(e.message)));

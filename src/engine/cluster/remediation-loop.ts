@@ -76,24 +76,41 @@ export class RemediationLoop {
     this.o = o;
   }
 
+  #stopped = false;
+  readonly #lastFailure = new Map<string, string>();
+
+  /**
+   * No pass starts after this (the region is stopping). Passes already running are not
+   * awaited: one may be waiting minutes for a node to be Ready.
+   */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   /** One pass over every running cluster that enables remediation; errors go on the timeline. */
   async sweep(now = new Date()): Promise<void> {
+    if (this.#stopped) return;
     for (const c of await this.o.store.listClusters()) {
-      if (c.state !== 'running' || this.#running.has(c.id)) continue;
+      if (this.#stopped || c.state !== 'running' || this.#running.has(c.id)) continue;
       this.#running.add(c.id);
       // Passes of different clusters run side by side; one cluster's pass never overlaps itself.
       void this.passOn(c, now)
-        .catch((e) =>
-          this.o.store.appendEvents([
+        .then(() => this.#lastFailure.delete(c.id))
+        .catch((e) => {
+          const message = `remediation pass failed: ${(e as Error).message.slice(0, 300)}`;
+          // The same failure pass after pass (an API down for an hour) is told once.
+          if (this.#lastFailure.get(c.id) === message) return;
+          this.#lastFailure.set(c.id, message);
+          return this.o.store.appendEvents([
             {
               type: 'cluster.remediation.failed',
               level: 'error',
               clusterId: c.id,
               actor: this.o.actor ?? 'remediator',
-              message: `remediation pass failed: ${(e as Error).message.slice(0, 300)}`,
+              message,
             },
-          ]),
-        )
+          ]);
+        })
         .catch(() => undefined)
         .finally(() => this.#running.delete(c.id));
     }
