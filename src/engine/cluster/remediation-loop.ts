@@ -6,14 +6,15 @@
  * events naming the node, the step and the reason (the member's machine timeline too).
  *
  * A pass awaits every remediation it starts, and a cluster whose pass is still running is
- * skipped by the next tick, so a node is never remediated twice at once. The same guard message repeated pass after pass goes on the
- * timeline once (until it changes).
+ * skipped by the next tick, so a node is never remediated twice at once. The same guard
+ * message repeated pass after pass goes on the timeline once (until it changes).
  *
  * The members' machines give the failure domain (`zone/rack`, the planner's rackKey), the
  * operator's "broken" mark and the BMC (opened per rung with the machine's sealed password).
  * The BMC health rollup comes from the region's health poller's latest sample when it is
- * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's selectors allow (remediate-replace.ts). Not a durable
- * engine operation yet: a region restarted mid-remediation starts again from the health it reads.
+ * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's
+ * selectors allow (remediate-replace.ts). Not a durable engine operation yet: a region
+ * restarted mid-remediation starts again from the health it reads.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type { BmcDriver } from '../../bmc/driver.ts';
@@ -72,12 +73,13 @@ export class RemediationLoop {
   /** The last plan message per cluster and node, so a repeated guard halt is told once. */
   readonly #lastSaid = new Map<string, string>();
 
+  /** The last pass failure per cluster, so the same one is told once. */
+  readonly #lastFailure = new Map<string, string>();
+  #stopped = false;
+
   constructor(o: RemediationLoopOptions) {
     this.o = o;
   }
-
-  #stopped = false;
-  readonly #lastFailure = new Map<string, string>();
 
   /**
    * No pass starts after this (the region is stopping). Passes already running are not
