@@ -11,7 +11,7 @@ import '../bmc/index.ts';
 import { BundleRegistry } from '../bundles/registry.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { AgentPort } from '../engine/agent-port.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { DEFAULT_LIMITS, KeyedSemaphores } from '../engine/limits.ts';
 import { healthMetrics } from '../health/metrics.ts';
 import { HardwareWatch } from '../engine/cluster/hardware-watch.ts';
@@ -64,6 +64,9 @@ export interface RegionOptions {
   clusterLimits?: Partial<ClusterLimits>;
   /** A shell on clusters' nodes for the etcd snapshot an operation takes first (the test bed's); none: skipped. */
   nodeShell?: NodeShell;
+  /** Remediation passes on running clusters: how often (0: none) and the loop's options. */
+  remediationIntervalMs?: number;
+  remediation?: EngineOptions['remediation'];
   /** The real agent's port (silence and pickup limits, test/wipe policy, image resolver). */
   agentTasks?: AgentTasksPortOptions;
   /**
@@ -178,6 +181,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
       limits: o.clusterLimits,
       snapshots: o.nodeShell ? { shell: o.nodeShell, artifacts: defaultArtifactsDir(o.dataDir) } : undefined,
     },
+    remediationIntervalMs: o.remediationIntervalMs,
+    remediation: o.remediation,
   });
   const backups = new BackupService({
     store,

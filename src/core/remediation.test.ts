@@ -5,6 +5,7 @@ import {
   type NodeHealth,
   nextRung,
   maxUnhealthyCount,
+  pickSpare,
   planRemediation,
   type RemediationPolicy,
   RemediationStep as S,
@@ -305,5 +306,53 @@ describe('nextRung', () => {
       spares,
     });
     assert.match(r.kind === 'halt' ? r.reason : '', /rung 3 was power-on, the ladder says replace/);
+  });
+});
+
+describe('pickSpare', () => {
+  const failed = { node: 'w3', domain: 'z1/r2' };
+
+  it("takes a spare of the failed node's rack before one of its zone, never one of another zone", () => {
+    const spares = [
+      { machineId: 'a-other-zone', domain: 'z2/r2' },
+      { machineId: 'b-same-zone', domain: 'z1/r1' },
+      { machineId: 'c-same-rack', domain: 'z1/r2' },
+    ];
+    assert.deepEqual(pickSpare(failed, spares), { machineId: 'c-same-rack', domain: 'z1/r2' });
+    // The rack's spare gone: the zone's.
+    assert.deepEqual(pickSpare(failed, spares.slice(0, 2)), { machineId: 'b-same-zone', domain: 'z1/r1' });
+    // Racks of the same name in another zone are another domain (the planner's rackKey).
+    const r = pickSpare(failed, [{ machineId: 'x', domain: 'z2/r2' }]);
+    assert.ok('halt' in r);
+    assert.match(
+      r.halt,
+      /no spare ready machine in w3's failure domain z1\/r2 nor in its zone z1 \(1 ready machine\(s\) elsewhere: z2\/r2\)/,
+    );
+  });
+
+  it('picks the same spare on every pass (machine id order among equals)', () => {
+    const spares = [
+      { machineId: 'm9', domain: 'z1/r2' },
+      { machineId: 'm1', domain: 'z1/r2' },
+    ];
+    assert.equal((pickSpare(failed, spares) as { machineId: string }).machineId, 'm1');
+    assert.equal((pickSpare(failed, [...spares].reverse()) as { machineId: string }).machineId, 'm1');
+  });
+
+  it('halts with a clear reason when there are no spares at all', () => {
+    const r = pickSpare(failed, []);
+    assert.deepEqual(r, {
+      halt: "no spare ready machine in w3's failure domain z1/r2 nor in its zone z1 (0 ready machine(s) elsewhere)",
+    });
+    const rung = nextRung({
+      cause: UnhealthyCause.Broken,
+      done: [
+        { step: S.Fence, ok: true },
+        { step: S.DeleteNode, ok: true },
+      ],
+      node: failed,
+      spares: [],
+    });
+    assert.deepEqual(rung, { kind: 'halt', reason: r.halt });
   });
 });

@@ -238,11 +238,29 @@ export function nextRung(input: {
       reason: `every rung failed for ${input.node.node} (last: ${input.done.at(-1)?.detail ?? 'no detail'})`,
     };
   if (step !== S.Replace) return { kind: 'run', step };
-  const spare = input.spares.find((s) => s.domain === input.node.domain);
-  if (!spare)
-    return {
-      kind: 'halt',
-      reason: `no spare ready machine in ${input.node.node}'s failure domain ${input.node.domain}`,
-    };
-  return { kind: 'run', step, spare: spare.machineId };
+  const pick = pickSpare(input.node, input.spares);
+  if ('halt' in pick) return { kind: 'halt', reason: pick.halt };
+  return { kind: 'run', step, spare: pick.machineId };
 }
+
+/**
+ * The spare that replaces a node: a ready machine of its rack (`zone/rack`, the planner's
+ * rackKey), else of its zone (a rack is the smaller failure domain; the zone still keeps the
+ * cluster's spread over zones), first by machine id among equals so every pass picks the same
+ * one. None in the zone → a halt reason naming the domain and what was there.
+ */
+export function pickSpare(
+  node: Pick<NodeHealth, 'node' | 'domain'>,
+  spares: readonly { readonly machineId: string; readonly domain: string }[],
+): { machineId: string; domain: string } | { halt: string } {
+  const zone = zoneOf(node.domain);
+  const sorted = [...spares].sort((a, b) => (a.machineId < b.machineId ? -1 : 1));
+  const pick = sorted.find((s) => s.domain === node.domain) ?? sorted.find((s) => zoneOf(s.domain) === zone);
+  if (pick) return { machineId: pick.machineId, domain: pick.domain };
+  return {
+    halt: `no spare ready machine in ${node.node}'s failure domain ${node.domain} nor in its zone ${zone} (${spares.length} ready machine(s) elsewhere${spares.length ? `: ${[...new Set(spares.map((s) => s.domain))].sort().join(', ')}` : ''})`,
+  };
+}
+
+/** The zone of a `zone/rack` domain. */
+const zoneOf = (domain: string): string => domain.split('/')[0];

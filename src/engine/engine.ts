@@ -19,6 +19,7 @@ import {
 import { refreshConditions } from './cluster/conditions.ts';
 import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
 import { type ScaleClusterInput, scaleCluster } from './cluster/scale.ts';
+import { RemediationLoop, type RemediationLoopOptions } from './cluster/remediation-loop.ts';
 import { sweepWatchdog } from './watchdog.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -28,6 +29,13 @@ export interface EngineOptions extends WorkerOptions {
   watchdog?: WatchdogLimits;
   /** How often the conditions of clusters with an API are read again. @default 60 seconds */
   clusterConditionsIntervalMs?: number;
+  /**
+   * How often running clusters whose Cluster file enables remediation get a remediation pass
+   * (cluster/remediation-loop.ts); 0 runs none. @default 30 seconds
+   */
+  remediationIntervalMs?: number;
+  /** The remediation loop's options beyond the store (timeouts, the kubeconfig seam). */
+  remediation?: Omit<RemediationLoopOptions, 'store'>;
 }
 
 export class Engine {
@@ -36,11 +44,15 @@ export class Engine {
   readonly #o: EngineOptions;
   #timer: NodeJS.Timeout | null = null;
   #conditions: NodeJS.Timeout | null = null;
+  #remediationTimer: NodeJS.Timeout | null = null;
+  /** Remediation passes on running clusters (the Cluster file's spec.remediation). */
+  readonly remediation: RemediationLoop;
 
   constructor(o: EngineOptions) {
     this.#o = o;
     this.#store = o.store;
     this.worker = new Worker(o);
+    this.remediation = new RemediationLoop({ bmc: o.bmcFactory, ...o.remediation, store: o.store });
   }
 
   get owner(): string {
@@ -57,11 +69,18 @@ export class Engine {
       this.#conditions = setInterval(() => {
         refreshConditions(this.#store, kube).catch(() => undefined);
       }, this.#o.clusterConditionsIntervalMs ?? 60_000);
+    const every = this.#o.remediationIntervalMs ?? 30_000;
+    if (kube && every > 0)
+      this.#remediationTimer = setInterval(() => {
+        this.remediation.sweep().catch(() => undefined);
+      }, every);
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#conditions) clearInterval(this.#conditions);
+    if (this.#remediationTimer) clearInterval(this.#remediationTimer);
+    this.remediation.stop();
     await this.worker.stop();
   }
 

@@ -16,6 +16,7 @@ import '../../src/bmc/index.ts';
 import type { AgentPort } from '../../src/engine/agent-port.ts';
 import { AgentTasksPort } from '../../src/engine/agent-tasks-port.ts';
 import { stopPid } from '../../src/host/process.ts';
+import type { RegionOptions } from '../../src/api/region.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import type { KubePort } from '../../src/kube/port.ts';
 import { startRackChild } from '../../src/lab/rack-child.ts';
@@ -25,7 +26,6 @@ import { BedDeployAgent } from '../../src/lab/testbed/deploy-agent.ts';
 import { type BedBmc, bedBmc } from '../../src/lab/testbed/power.ts';
 import { saveSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { NODE_IMAGE } from './cluster-seed.ts';
-import type { RegionOptions } from '../../src/api/region.ts';
 import { startTestRegion, type TestRegion } from './region.ts';
 import { stopBed, waitFor } from './testbed.ts';
 

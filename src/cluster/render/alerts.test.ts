@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alertGroups } from './alerts.ts';
 
-const smartFailing = (policy: 'alert' | 'cordon' | 'drain') =>
-  (
-    alertGroups(policy)[0].rules.find((r) => r.alert === 'IngotDiskSmartFailing')?.annotations as {
-      description: string;
-    }
-  ).description;
+const smartFailing = (policy: 'alert' | 'cordon' | 'drain'): string => {
+  const rule = alertGroups(policy)[0].rules.find((r) => r.alert === 'IngotDiskSmartFailing');
+  assert.ok(rule, 'the IngotDiskSmartFailing rule');
+  return (rule.annotations as { description: string }).description;
+};
 
 describe('hardware alert rules', () => {
   it('say what Ingot does about a failing disk, as the Cluster file’s spec.hardware.onRisk asks', () => {

@@ -90,6 +90,22 @@ describe('Cluster file validation', () => {
     assert.ok(text.some((t) => t.startsWith('spec.workers[0].machines.minGpus:')));
   });
 
+  it('fills in the remediation policy and names its field when it is wrong', () => {
+    const spec = validateCluster(cluster({}));
+    assert.deepEqual(spec.spec.remediation, {
+      enabled: false,
+      unhealthyAfterSeconds: 300,
+      maxUnhealthy: '40%',
+    });
+    const set = validateCluster(cluster({ remediation: { enabled: true, maxUnhealthy: 2 } }));
+    assert.deepEqual(set.spec.remediation, { enabled: true, unhealthyAfterSeconds: 300, maxUnhealthy: 2 });
+    const found = problems(() =>
+      validateCluster(cluster({ remediation: { maxUnhealthy: '140%', unhealthyAfterSeconds: 5 } })),
+    ).map((p) => p.path);
+    assert.ok(found.includes('spec.remediation.maxUnhealthy'), found.join('\n'));
+    assert.ok(found.includes('spec.remediation.unhealthyAfterSeconds'), found.join('\n'));
+  });
+
   it('explains CIDR mistakes: host bits, size limits, half of dual-stack, a VIP inside the service range', () => {
     const found = problems(() =>
       cluster({

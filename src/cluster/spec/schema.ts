@@ -346,6 +346,27 @@ export const clusterSchema: Schema = {
           },
           { default: {} },
         ),
+        remediation: obj(
+          {
+            enabled: bool(
+              false,
+              'Remediate unhealthy nodes: fence through the BMC, then power on, reprovision or replace',
+            ),
+            unhealthyAfterSeconds: int({
+              minimum: 30,
+              maximum: 86400,
+              default: 300,
+              description: 'How long a Node may be NotReady/Unknown before it is unhealthy',
+            }),
+            maxUnhealthy: {
+              oneOf: [int({ minimum: 0 }), str({ pattern: '^(100|[1-9]?[0-9])%$' })],
+              default: '40%',
+              description:
+                'Remediate nothing when more nodes than this (a count or "40%") are unhealthy at once',
+            },
+          },
+          { default: {} },
+        ),
         gitops: obj(
           {
             provider: { enum: ['none', 'flux', 'argocd'], default: 'none' },

@@ -112,6 +112,12 @@ export interface ClusterSpec {
       readonly onRisk: HardwarePolicy;
       readonly drainTimeoutSeconds: number;
     };
+    /** Day-2 remediation of unhealthy nodes (src/engine/cluster/remediation-loop.ts). */
+    readonly remediation: {
+      readonly enabled: boolean;
+      readonly unhealthyAfterSeconds: number;
+      readonly maxUnhealthy: number | string;
+    };
     readonly gitops: GitOps;
   };
 }

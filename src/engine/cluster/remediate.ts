@@ -49,7 +49,13 @@ export interface RemediatorPorts {
   readonly kube: KubeConfig;
   /** Opens the BMC driver of a member's machine; the remediator closes each one it opens. */
   readonly bmc: (machineId: string) => BmcDriver;
-  readonly spares?: () => Promise<readonly { machineId: string; domain: string }[]>;
+  /**
+   * The BMC's health rollup as the region's health poller last saw it (fresh enough), so a
+   * pass does not open a Redfish session per member; undefined → read from the BMC.
+   */
+  readonly bmcHealth?: (machineId: string) => NodeHealth['bmcHealth'] | undefined;
+  /** Ready machines that may replace the member, with their failure domain. */
+  readonly spares?: (m: RemediationMember) => Promise<readonly { machineId: string; domain: string }[]>;
   /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
   readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
   readonly reprovision?: (m: RemediationMember) => Promise<void>;
@@ -125,7 +131,9 @@ export class Remediator {
         domain: m.domain,
         ready: r?.ready ?? null,
         readySince: r?.readySince ?? null,
-        bmcHealth: await withBmc(() => this.ports.bmc(m.machineId), bmcHealth),
+        bmcHealth:
+          this.ports.bmcHealth?.(m.machineId) ??
+          (await withBmc(() => this.ports.bmc(m.machineId), bmcHealth)),
         machineBroken: m.machineBroken ?? false,
       });
     }
@@ -168,7 +176,7 @@ export class Remediator {
     const done: RungResult[] = [];
     let meta: NodeMeta | null = null;
     for (;;) {
-      const spares = (await this.ports.spares?.()) ?? [];
+      const spares = (await this.ports.spares?.(m)) ?? [];
       const next = nextRung({ cause, done, node: m, spares });
       if (next.kind === 'recovered') {
         const reason = `${m.node} is Ready again after ${next.by}`;
@@ -236,12 +244,21 @@ export class Remediator {
         return this.#waitReady(m, meta);
       }
       case 'reprovision': {
-        if (!this.ports.reprovision) return { ok: false, detail: 'no reprovisioning here' };
+        if (!this.ports.reprovision)
+          return {
+            ok: false,
+            detail:
+              'reprovision is not wired in this region: a redeploy must rejoin with a fresh join token (the create bootstrap token lives 24 h)',
+          };
         await this.ports.reprovision(m);
         return this.#waitReady(m, meta);
       }
       case 'replace': {
-        if (!this.ports.replace || !spare) return { ok: false, detail: 'no replacement here' };
+        if (!this.ports.replace || !spare)
+          return {
+            ok: false,
+            detail: `replace${spare ? ` with spare ${spare}` : ''} is not wired in this region: joining a spare needs the atomic allocate and fresh join token of cluster scale`,
+          };
         await this.ports.replace(m, spare);
         return { ok: true, detail: `replaced by ${spare}` };
       }
