@@ -94,6 +94,32 @@ describe('the agent over the rack’s HTTPS (its shell code, sh + curl)', () => 
     assert.equal(seen?.authorization, undefined, 'the boot token stays with the rack');
   });
 
+  it('asks for ChaCha20-Poly1305 on a CPU without AES instructions, and the rack honours it', async () => {
+    // What TLS suite the image download gets: the agent's cipher_prefs (lib/rack.sh) under a
+    // CPU whose flags lack `aes` (QEMU TCG's default), and under one that has it.
+    const fetch = async (flags: string) => {
+      const cpuinfo = join(work, `cpuinfo-${flags.length}`);
+      writeFileSync(cpuinfo, `processor\t: 0\nflags\t\t: fpu sse sse2 ${flags}\n`);
+      return agent(
+        `. ${join(GUEST, 'lib', 'rack.sh')}; cipher_prefs >>"$TLSCFG"; curl -v -K "$TLSCFG" -H @"$HDR" -fsS "$T_URL"`,
+        {
+          URL: h.http.secureUrl,
+          PIN: h.pin!,
+          TOKEN: token,
+          T_URL: `${h.http.secureUrl}/artifacts/images/os.raw`,
+          INGOT_CPUINFO: cpuinfo,
+        },
+      );
+    };
+    const noAes = await fetch('pni cx16');
+    assert.equal(noAes.code, 0, noAes.err);
+    assert.equal(noAes.out, 'the rack image');
+    assert.match(noAes.err, /SSL connection using TLSv1\.3 \/ TLS_CHACHA20_POLY1305_SHA256/);
+    const aes = await fetch('pni aes avx2');
+    assert.equal(aes.code, 0, aes.err);
+    assert.match(aes.err, /SSL connection using TLSv1\.3 \/ TLS_AES_256_GCM_SHA384/);
+  });
+
   it('refuses a rack whose key is not the pinned one at the handshake (curl exit 90)', async () => {
     const other = await generateSelfSignedCert(['127.0.0.1'], 'not the rack');
     const r = await agent('image_fetch', {

@@ -8,7 +8,7 @@ import { bedLayout, nodePodCidr } from './topology.ts';
 describe('the test bed’s render', () => {
   it('refuses a bad bed name or topology, naming the field', () => {
     assert.throws(() => bedLayout('Bad-Name', '1+1'), /^IngotError: name: /);
-    assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, ha/);
+    assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, 1\+2, ha/);
   });
 
   it('renders the HA bed with Ingot: one init, two control-plane joins, two workers, v1beta2, adapted kubelet and kube-proxy', async () => {

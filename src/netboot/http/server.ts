@@ -83,7 +83,17 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
   const log = o.logger ?? silentLogger;
   const server = http.createServer({ keepAlive: true, requestTimeout: 60_000 });
   const secure = o.tls
-    ? https.createServer({ keepAlive: true, requestTimeout: 60_000, cert: o.tls.certPem, key: o.tls.keyPem })
+    ? https.createServer({
+        keepAlive: true,
+        requestTimeout: 60_000,
+        cert: o.tls.certPem,
+        key: o.tls.keyPem,
+        // The client's order of the (all strong) suites wins: agents on a CPU without AES
+        // instructions ask for ChaCha20-Poly1305 first (cipher_prefs in the agent's lib/rack.sh:
+        // under QEMU TCG it is 7–30× AES-GCM, and the image download is the deploy's longest
+        // step); Node's server order would give them AES-256-GCM.
+        honorCipherOrder: false,
+      })
     : null;
   const sockets = new Set<Socket>();
   const listen = async (srv: http.Server, port: number): Promise<number> => {

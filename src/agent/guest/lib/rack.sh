@@ -6,7 +6,7 @@
 # ran at 1.3 MB/s and ChaCha20-Poly1305 at 45 MB/s (docs/agent.md), and the image download is
 # the deploy's longest step. CPUs with AES keep TLS's default order (AES-GCM is faster there).
 cipher_prefs() {
-  grep -qw aes /proc/cpuinfo 2>/dev/null && return 0
+  grep -qw aes "${INGOT_CPUINFO:-/proc/cpuinfo}" 2>/dev/null && return 0
   echo 'tls13-ciphers = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"'
   echo 'ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"'
 }
