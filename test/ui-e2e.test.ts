@@ -248,7 +248,7 @@ describe('web console', { timeout: 90_000 }, () => {
         /^Hottest temperature: \d+ readings over the last 24 h, from \d+ °C to 52 °C, latest 52 °C$/,
       );
       await health.getByRole('img', { name: /^Power draw: .* latest 185 W$/ }).waitFor();
-      await health.getByText('No SMART reports yet: commissioning reads the disks.').waitFor();
+      await health.getByText(/No SMART reports yet: commissioning reads the disks/).waitFor();
     } finally {
       await r.api('DELETE', `/api/v1/machines/${id}`);
     }
