@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { kindOf, next, order, type TestFile, weigh } from './schedule.ts';
+
+const f = (path: string, kind: TestFile['kind'], weight: number): TestFile => ({ path, kind, weight });
+
+describe('the test files’ schedule (npm test)', () => {
+  it('tells QEMU files, test-bed files and the rest apart by their source', () => {
+    assert.equal(kindOf("releaseQemu = await holdQemuTests('x');"), 'qemu');
+    assert.equal(kindOf('const bed = await startBed({ name: bedName("op") });'), 'bed');
+    assert.equal(kindOf('import { holdQemuTests } from "./support/qemu-tests.ts";'), 'plain');
+    assert.equal(kindOf('it("adds", () => 1 + 1)'), 'plain');
+  });
+
+  it('weighs a file by its last duration, else by its kind', () => {
+    assert.equal(weigh('a', 'plain', { a: 42 }).weight, 42);
+    assert.ok(weigh('b', 'qemu', {}).weight > weigh('c', 'bed', {}).weight);
+    assert.ok(weigh('c', 'bed', {}).weight > weigh('d', 'plain', {}).weight);
+  });
+
+  it('queues the QEMU files first, then the rest slowest first', () => {
+    const q = order([
+      f('p1', 'plain', 1),
+      f('b1', 'bed', 200),
+      f('q1', 'qemu', 100),
+      f('q2', 'qemu', 900),
+      f('p2', 'plain', 300),
+    ]);
+    assert.deepEqual(
+      q.map((x) => x.path),
+      ['q2', 'q1', 'p2', 'b1', 'p1'],
+    );
+  });
+
+  it('runs one QEMU file at a time while others are left, two once only QEMU files remain', () => {
+    const q1 = f('q1', 'qemu', 9);
+    const q2 = f('q2', 'qemu', 8);
+    const p = f('p', 'plain', 1);
+    assert.equal(next({ queued: [q1, q2, p], running: [], slots: 3 }), q1);
+    assert.equal(next({ queued: [q2, p], running: [q1], slots: 3 }), p, 'the second QEMU file waits');
+    assert.equal(next({ queued: [q2], running: [q1, p], slots: 3 }), null, 'a plain file still runs');
+    assert.equal(next({ queued: [q2], running: [q1], slots: 3 }), q2, 'only QEMU files are left');
+    assert.equal(
+      next({ queued: [f('q3', 'qemu', 1)], running: [q1, q2], slots: 3 }),
+      null,
+      'never three VMs',
+    );
+    assert.equal(next({ queued: [p], running: [q1, q2, f('x', 'bed', 1)], slots: 3 }), null, 'slots full');
+  });
+});

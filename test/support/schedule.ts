@@ -1,0 +1,64 @@
+/**
+ * The order `npm test` runs the test files in (scripts/test.ts): on this 2-core host the files
+ * that boot QEMU VMs take turns (test/support/qemu-tests.ts), and their chain is the longest
+ * path of the run. So they start first, one at a time, beside the rest, the slowest of the rest
+ * first (longest-processing-time order); once nothing else is left to run, two of them run at
+ * once. Pure: the runner gives the state, this says what to start next.
+ */
+
+export type TestFileKind = 'qemu' | 'bed' | 'plain';
+
+export interface TestFile {
+  readonly path: string;
+  readonly kind: TestFileKind;
+  /** Seconds a previous run took (test/durations.json), or an estimate by kind. */
+  readonly weight: number;
+}
+
+/** What a file is, from its source: it boots QEMU VMs, starts a Kubernetes test bed, or neither. */
+export function kindOf(source: string): TestFileKind {
+  if (/\bholdQemuTests\(/.test(source)) return 'qemu';
+  if (/\bstartBed\(|\bbedName\(/.test(source)) return 'bed';
+  return 'plain';
+}
+
+const ESTIMATE: Record<TestFileKind, number> = { qemu: 300, bed: 150, plain: 5 };
+
+export function weigh(
+  path: string,
+  kind: TestFileKind,
+  durations: Readonly<Record<string, number>>,
+): TestFile {
+  return { path, kind, weight: durations[path] ?? ESTIMATE[kind] };
+}
+
+/** Queue order: QEMU files (slowest first), then the rest, slowest first; ties by path. */
+export function order(files: readonly TestFile[]): TestFile[] {
+  const rank = (f: TestFile) => (f.kind === 'qemu' ? 0 : 1);
+  return [...files].sort((a, b) => rank(a) - rank(b) || b.weight - a.weight || a.path.localeCompare(b.path));
+}
+
+export interface SchedulerState {
+  /** Not started yet, in queue order. */
+  readonly queued: readonly TestFile[];
+  /** Running now. */
+  readonly running: readonly TestFile[];
+  /** Files at once. */
+  readonly slots: number;
+}
+
+/**
+ * The next file to start, or null to wait. One QEMU file at a time while other files are queued
+ * or running; two once only QEMU files are left (two TCG VMs on two cores, nothing beside them).
+ */
+export function next(s: SchedulerState): TestFile | null {
+  if (s.running.length >= s.slots) return null;
+  const qemuRunning = s.running.filter((f) => f.kind === 'qemu').length;
+  const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
+  const qemuCap = othersLeft ? 1 : 2;
+  for (const f of s.queued) {
+    if (f.kind === 'qemu' && qemuRunning >= qemuCap) continue;
+    return f;
+  }
+  return null;
+}
