@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildBootImage } from '../src/agent/image/build.ts';
 import { cpioNewc } from '../src/agent/image/cpio.ts';
+import { NODE_AGENT_UNIT, nodeAgentFiles } from '../src/agent/node/files.ts';
 import { type DirectVm, HOST_FROM_GUEST, startDirectVm } from '../src/agent/image/direct-vm.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { checkInventory, type InventoryResult } from '../src/core/agent-protocol.ts';
@@ -66,10 +67,11 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     releaseQemu = await holdQemuTests('agent-write');
     AGENT_POLL.ms = 100;
     h = await startHarness();
-    port = new AgentTasksPort(() => h.store, { silenceMs: 60_000, pickupMs: 120_000 });
+    // Pickup: the VM boots in ~10 s idle, minutes on a host loaded with test beds (seen: > 120 s at load 26).
+    port = new AgentTasksPort(() => h.store, { silenceMs: 60_000, pickupMs: 300_000 });
     // A 64 MiB GPT disk whose one partition (1..61 MiB) holds an ext4 "OS" (etc/os-release).
     const root = join(work, 'root');
-    mkdirSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
     writeFileSync(join(root, 'etc/os-release'), 'PRETTY_NAME="Ingot Test OS"\nID=ingottest\n');
     sh(`mkfs.ext4 -q -F -L root -d ${root} ${work}/root.ext4 60M`);
     sh(`truncate -s 64M ${work}/os.raw`);
@@ -266,6 +268,19 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     assert.match(
       sh(`debugfs -R 'stat /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg' ${work}/p1.ext4 2>/dev/null`),
       /Mode: +0600/,
+    );
+    // The OS runs systemd: the deploy installed the node agent the boot image carries, enabled.
+    for (const [path, f] of Object.entries(nodeAgentFiles())) {
+      assert.equal(cat(path), f.content, `${path} on the deployed OS`);
+      const mode = /Mode: +(0[0-7]+)/.exec(sh(`debugfs -R 'stat ${path}' ${work}/p1.ext4 2>/dev/null`))?.[1];
+      assert.equal(Number.parseInt(mode ?? '', 8), f.mode, `${path} has mode ${f.mode.toString(8)}`);
+    }
+    assert.match(
+      sh(
+        `debugfs -R 'stat /etc/systemd/system/multi-user.target.wants/${NODE_AGENT_UNIT}' ${work}/p1.ext4 2>/dev/null`,
+      ),
+      new RegExp(`Fast link dest: "/etc/systemd/system/${NODE_AGENT_UNIT}"`),
+      'the node agent is enabled',
     );
   });
 

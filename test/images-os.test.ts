@@ -2,15 +2,15 @@
  * The Debian 12 OS image, as root: built with debootstrap from this machine's apt mirror
  * (cached by recipe: CI's second run reuses it), then booted in QEMU (TCG) under BIOS and UEFI.
  * One build serves every check: the kubernetes-node profile is the standard image plus the
- * container runtime, the Kubernetes kernel settings and the node agent (src/images/os/
+ * container runtime and the Kubernetes kernel settings (src/images/os/
  * kubernetes-node.ts; test/node-os-recipe.test.ts checks both recipes without building), and
  * test/deploy-e2e.test.ts deploys this same build.
  *  - BIOS: the NoCloud volume holds only `seedfrom: http://10.0.2.2:PORT/seed/`, so cloud-init
  *    fetches meta-data and user-data from a loopback metadata server (NoCloud-net, as from the
  *    rack's /metadata/<token>/), phones home there, grows the root partition to the disk, and
  *    the SSH key from the user-data logs in as `debian`; there containerd answers `ctr version`,
- *    the cgroup hierarchy is v1 (kubelet 1.20), bridged traffic goes through iptables and the
- *    node agent is enabled (it waits for a deploy's seed).
+ *    the cgroup hierarchy is v1 (kubelet 1.20) and bridged traffic goes through iptables (the
+ *    node agent is not in the image: the deploy installs it, test/agent-write.test.ts).
  *  - UEFI (OVMF, no NVRAM entries): boots from EFI/BOOT/BOOTX64.EFI; user-data on the volume.
  * Cold build ≈ 3.5 min on 2 cores (197 s measured 2026-12-02, packages downloaded); each boot
  * ≈ 1.5 min under TCG; both boots run at once.
@@ -120,7 +120,7 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
       table.partitiontable.partitions.map((p) => p.type.toUpperCase()),
       [GPT_TYPE.biosBoot, GPT_TYPE.esp, GPT_TYPE.rootX64],
     );
-    // systemd of the image itself checks the node agent's and containerd's units in its root.
+    // systemd of the image itself checks containerd's unit in its root.
     const root = (
       JSON.parse(execFileSync('sfdisk', ['--json', built.image], { encoding: 'utf8' })) as {
         partitiontable: { partitions: { start: number; size: number }[] };
@@ -135,12 +135,7 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
       mnt,
     ]);
     try {
-      execFileSync('systemd-analyze', [
-        'verify',
-        `--root=${mnt}`,
-        'ingot-node-agent.service',
-        'containerd.service',
-      ]);
+      execFileSync('systemd-analyze', ['verify', `--root=${mnt}`, 'containerd.service']);
       assert.equal(
         readFileSync(join(mnt, 'etc/containerd/config.toml'), 'utf8'),
         recipeFor('debian-12', 'kubernetes-node').files['/etc/containerd/config.toml'],
@@ -231,7 +226,7 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
             const { stdout } = await ssh(
               'cloud-init status --wait >/dev/null; cloud-init status; hostname; findmnt -bno SIZE /; sudo -n true && echo sudo-ok; ' +
                 'sudo -n ctr version | grep -c "^Server:"; systemctl is-active containerd; stat -fc %T /sys/fs/cgroup; ' +
-                'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables; systemctl is-enabled ingot-node-agent; ' +
+                'cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables; ' +
                 'ls /opt/cni/bin/bridge',
             );
             facts = stdout;
@@ -247,8 +242,9 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
       );
       assert.equal(phoned.length >= 1, true, 'the machine phoned home');
       assert.equal(phoned[0].instance_id, 'm-bios-1');
-      const [status, hostname, rootBytes, sudo, ctr, containerd, cgroupFs, forward, bridged, agent, cni] =
-        facts.trim().split('\n');
+      const [status, hostname, rootBytes, sudo, ctr, containerd, cgroupFs, forward, bridged, cni] = facts
+        .trim()
+        .split('\n');
       assert.equal(status, 'status: done');
       assert.equal(hostname, 'node-bios');
       assert.ok(Number(rootBytes) > 3.5 * 2 ** 30, `root grew to the 4 GiB disk (${rootBytes} bytes)`);
@@ -257,7 +253,6 @@ describe('Debian 12 OS image (kubernetes-node profile)', {
       assert.equal(containerd, 'active');
       assert.equal(cgroupFs, 'tmpfs', 'the legacy (v1) cgroup hierarchy kubelet 1.20 needs, not cgroup2fs');
       assert.deepEqual([forward, bridged], ['1', '1'], 'forwarding on, bridged traffic through iptables');
-      assert.equal(agent, 'enabled', 'the node agent is enabled (it starts once a deploy wrote its seed)');
       assert.equal(cni, '/opt/cni/bin/bridge');
     });
 

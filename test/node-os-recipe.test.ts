@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { NODE_AGENT_PATH, NODE_AGENT_UNIT, nodeAgentFiles } from '../src/agent/node/files.ts';
+import { NODE_AGENT_SHARE, NODE_AGENT_UNIT, nodeAgentFiles } from '../src/agent/node/files.ts';
 import { buildPlan } from '../src/cluster/plan/plan.ts';
 import { generatePki } from '../src/cluster/pki/generate.ts';
 import { renderArtifacts } from '../src/cluster/render/index.ts';
@@ -79,14 +79,17 @@ describe('the kubernetes-node OS recipe', () => {
     assert.doesNotMatch(standard.files['/etc/default/grub'], /cgroup/);
   });
 
-  it('installs the node agent executable and enables it with containerd', () => {
-    for (const [path, f] of Object.entries(nodeAgentFiles())) {
-      assert.equal(node.files[path], f.content, `${path} is in the image`);
-      assert.equal(node.modes?.[path] ?? 0o644, f.mode, `${path} has mode ${f.mode.toString(8)}`);
-    }
-    assert.equal(node.modes?.[NODE_AGENT_PATH], 0o755);
+  it('enables containerd and leaves the node agent to the deploy (a new agent needs no new image)', () => {
+    for (const path of Object.keys(nodeAgentFiles()))
+      assert.equal(node.files[path], undefined, `${path} is not in the image`);
     assert.ok(
-      node.commands?.some((c) => c.join(' ') === `systemctl enable containerd.service ${NODE_AGENT_UNIT}`),
+      !Object.keys(node.files).some((p) => p.startsWith(NODE_AGENT_SHARE)),
+      'no agent helpers in the image',
+    );
+    assert.ok(node.commands?.some((c) => c.join(' ') === 'systemctl enable containerd.service'));
+    assert.ok(
+      !node.commands?.some((c) => c.includes(NODE_AGENT_UNIT)),
+      'the image does not enable the agent',
     );
     assert.ok(
       node.commands?.some((c) => c.join(' ').includes('/opt/cni/bin')),

@@ -24,6 +24,7 @@ import {
 } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_AGENT_STAGE, nodeAgentFiles } from '../node/files.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { defaultCacheDir } from '../../images/cache-dir.ts';
 import { type CpioEntry, cpioNewc } from './cpio.ts';
@@ -123,6 +124,9 @@ export async function buildBootImage(
   for (const d of debs) h.update(`${d.file} ${d.sha256}\n`);
   for (const f of guestFiles) h.update(f).update(readFileSync(join(GUEST, f)));
   for (const f of SELF) h.update(readFileSync(f));
+  // The node agent the deploy installs into the OS it writes (write-image's install_node_agent).
+  const nodeAgent = Object.entries(nodeAgentFiles()).sort(([a], [b]) => a.localeCompare(b));
+  for (const [p, f] of nodeAgent) h.update(`${p} ${f.mode}\n`).update(f.content);
   const key = h.digest('hex').slice(0, 16);
   const dir = join(cacheDir, 'boot', key);
   const out = (m: Manifest): BootImage => ({
@@ -265,6 +269,15 @@ export async function buildBootImage(
         path: `usr/share/ingot/agent/${f}`,
         data: readFileSync(join(GUEST, f)),
         mode: 0o644,
+      });
+    // The node agent, laid out as on the deployed OS under NODE_AGENT_STAGE: write-image copies
+    // it into the OS it wrote (src/agent/node/files.ts), so OS images need not carry it.
+    for (const [p, f] of nodeAgent)
+      add({
+        kind: 'file',
+        path: `${NODE_AGENT_STAGE.slice(1)}${p}`,
+        data: Buffer.from(f.content),
+        mode: f.mode,
       });
     add({ kind: 'file', path: 'etc/ingot/image', data: Buffer.from(`${key}\n`) });
     add({

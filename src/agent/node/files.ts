@@ -1,7 +1,9 @@
 /**
  * The node agent as it goes onto a deployed machine: the script, its task files and the two
  * helpers it shares with the ephemeral OS's agent (src/agent/guest/lib/json.sh, rack.sh), and
- * its systemd unit, enabled. The kubernetes-node OS image installs them (src/images/os).
+ * its systemd unit, enabled. The boot image carries them under NODE_AGENT_STAGE and the deploy
+ * (write-image's install_node_agent) copies them into every OS it writes that runs systemd — so
+ * a new node agent needs no new OS image, and every deployed OS has the one its rack speaks.
  */
 import { readFileSync } from 'node:fs';
 
@@ -12,6 +14,8 @@ export const NODE_AGENT_PATH = '/usr/local/sbin/ingot-node-agent';
 export const NODE_AGENT_UNIT = 'ingot-node-agent.service';
 /** Where the helpers and task files go (the script's INGOT_AGENT_SHARE default). */
 export const NODE_AGENT_SHARE = '/usr/share/ingot/agent';
+/** Where the boot image keeps them, as a tree rooted like the deployed OS (write-image.sh). */
+export const NODE_AGENT_STAGE = '/usr/share/ingot/node-agent';
 
 export interface NodeAgentFile {
   readonly content: string;

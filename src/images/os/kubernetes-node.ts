@@ -10,10 +10,10 @@
  *   Longhorn and Rook; chrony (instead of timesyncd); etcdctl;
  * - the kernel: overlay and br_netfilter loaded at boot, bridged traffic through iptables,
  *   forwarding on, and the kernel arguments of the Kubernetes minor (`kernelArgsFor`);
- * - Ingot's node agent, enabled (src/agent/node/): it runs the region's bootstrap task.
+ * Ingot's node agent is not in the image: the deploy installs it into every OS it writes
+ * (src/agent/node/files.ts), so a new agent needs no new image.
  * No swap is configured (the image has no swap partition or file; kubelet refuses swap).
  */
-import { NODE_AGENT_UNIT, nodeAgentFiles } from '../../agent/node/files.ts';
 import { defaultGrub, type OsRecipe } from './recipe.ts';
 
 /** The Kubernetes minor the profile is built for: 1.20 is the one that runs here (docs/node-os.md). */
@@ -86,13 +86,12 @@ const PACKAGES = [
   'lvm2',
   'chrony',
   'etcd-client',
-  // The node agent's SMART reports (src/agent/node/tasks/smart.sh).
+  // The node agent's SMART reports (src/agent/node/tasks/smart.sh; the deploy installs the agent).
   'smartmontools',
 ];
 
 export function kubernetesNodeRecipe(base: OsRecipe, minor = KUBERNETES_NODE_MINOR): OsRecipe {
   const args = kernelArgsFor(minor).join(' ');
-  const agent = nodeAgentFiles();
   return {
     ...base,
     profile: 'kubernetes-node',
@@ -110,17 +109,11 @@ export function kubernetesNodeRecipe(base: OsRecipe, minor = KUBERNETES_NODE_MIN
         ...Object.entries(KUBERNETES_SYSCTLS).map(([k, v]) => `${k} = ${v}`),
         '',
       ].join('\n'),
-      ...Object.fromEntries(Object.entries(agent).map(([p, f]) => [p, f.content])),
     },
-    modes: Object.fromEntries(
-      Object.entries(agent)
-        .filter(([, f]) => f.mode !== 0o644)
-        .map(([p, f]) => [p, f.mode]),
-    ),
     commands: [
       // containerd and the bundles look in /opt/cni/bin; Debian installs its plugins in /usr/lib/cni.
       ['sh', '-c', 'mkdir -p /opt/cni/bin && for f in /usr/lib/cni/*; do ln -sf "$f" /opt/cni/bin/; done'],
-      ['systemctl', 'enable', 'containerd.service', NODE_AGENT_UNIT],
+      ['systemctl', 'enable', 'containerd.service'],
     ],
   };
 }

@@ -24,6 +24,22 @@ trust_rack() {
   cat "$RUN/rack.crt" >>"$1/etc/ssl/certs/ca-certificates.crt"
   chmod 644 "$1/usr/local/share/ca-certificates/ingot-rack.crt" "$1/etc/ssl/certs/ca-certificates.crt"
 }
+# install_node_agent ROOT: Ingot's node agent (src/agent/node/; this boot image carries it under
+# /usr/share/ingot/node-agent, rooted like the OS) into a written OS that runs systemd, enabled:
+# it dials the rack with the OS token from the seed and never listens. An OS without systemd
+# gets none (said in the result). Prints what it did.
+NODE_AGENT_STAGE=${INGOT_NODE_AGENT_STAGE:-/usr/share/ingot/node-agent}
+install_node_agent() {
+  [ -d "$NODE_AGENT_STAGE" ] || { echo "no node agent in this boot image"; return 0; }
+  [ -d "$1/etc/systemd/system" ] || { echo "no node agent: the OS has no systemd"; return 0; }
+  (cd "$NODE_AGENT_STAGE" && find . -type f) | while read -r f; do
+    f=${f#./}
+    mkdir -p "$1/$(dirname "$f")" && cp -p "$NODE_AGENT_STAGE/$f" "$1/$f" || exit 1
+  done || return 1
+  mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
+  ln -sf /etc/systemd/system/ingot-node-agent.service "$1/etc/systemd/system/multi-user.target.wants/ingot-node-agent.service"
+  echo "node agent installed and enabled"
+}
 # The image checksum: OpenSSL's SHA-256 (assembly) where present, else busybox's.
 sha256() { if command -v openssl >/dev/null; then openssl dgst -sha256 -r; else sha256sum; fi; }
 
@@ -96,6 +112,7 @@ CFG
         } >/mnt/root/etc/cloud/cloud.cfg.d/96-ingot-network.cfg
       fi
       umask 022
+      install_node_agent /mnt/root >"$RUN/node-agent" || { umount /mnt/root; die "could not install the node agent into the deployed OS"; }
       os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' /mnt/root/etc/os-release)
       sync
       umount /mnt/root
@@ -182,5 +199,5 @@ do_write_image() {
   root=$(write_seed "$d") || exit 1
   printf '{"disk":"%s","bytes":%s,"seconds":%s,"mibps":%s,"sha256":"%s","root":%s}' \
     "$d" "$(jnum "$image")" "$secs" "$rate" "$T_SHA256" "$(jstr "$root")" >"$RUN/result"
-  printf '%s' "image on /dev/$d ($rate MiB/s), root $root grown, cloud-init seed${T_NETWORK_CONFIG:+ and network-config} written" >"$RUN/message"
+  printf '%s' "image on /dev/$d ($rate MiB/s), root $root grown, cloud-init seed${T_NETWORK_CONFIG:+ and network-config} written, $(cat "$RUN/node-agent" 2>/dev/null)" >"$RUN/message"
 }
