@@ -189,9 +189,10 @@ for s in "${LIST[@]}"; do
   echo "$s: min $lo median $(echo "${BEST[$s]}" | median) max $hi  (rounds:${BEST[$s]})"
 done
 if [ -n "${BEST[kea]:-}" ] && [ -n "${BEST[ingot]:-}" ]; then
-  ratios=$(for run in $(seq "$RUNS"); do awk -v i="${BEST[ingot-$run]}" -v k="${BEST[kea-$run]}" 'BEGIN { if (k > 0) printf "%.2f ", i / k }'; done)
-  read -r lo hi < <(echo "$ratios" | minmax)
-  echo "ingot/kea per round: $ratios-> min $lo median $(echo "$ratios" | median) max $hi"
+  # A round where Kea held no rate at all (drops even at the lowest) has no ratio: "-".
+  ratios=$(for run in $(seq "$RUNS"); do awk -v i="${BEST[ingot-$run]}" -v k="${BEST[kea-$run]}" 'BEGIN { if (k > 0) printf "%.2f ", i / k; else printf "- " }'; done)
+  read -r lo hi < <(echo "${ratios//-/}" | minmax)
+  echo "ingot/kea per round: $ratios-> min $lo median $(echo "${ratios//-/}" | median) max $hi"
 fi
 
 # DORA latency at LAT_PCT% of Kea's median peak (Ingot's when Kea is skipped).
