@@ -14,7 +14,8 @@
 # Environment: RUNS (3), SERVERS (kea,ingot,dnsmasq), RATES (8000,…,40000 step 2000),
 #   DNSMASQ_RATES (100,200,300,400,500), PERIOD (s per rate, 10), CLIENTS (60000),
 #   MAX_DROP (2.5), PERFDHCP_ARGS ("-g single": perfdhcp's default mode busy-polls ~1.3 cores),
-#   LAT_PCT (80; 0 skips the latency step), LAT_RUNS (3), DATABASE (postgres://… for Ingot).
+#   LAT_PCT (80; 0 skips the latency step), LAT_RUNS (3), LAT_RATE (a fixed latency rate instead
+#   of LAT_PCT% of Kea's peak; with RUNS=0 only the latency step runs), DATABASE (postgres://…).
 set -euo pipefail
 export LC_ALL=C
 export PATH=/usr/sbin:/usr/bin:$PATH
@@ -151,8 +152,8 @@ measure() {
     }' "$wd/perfdhcp.txt")
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-minmax() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s %s\n", (NR ? lo : "-"), (NR ? hi : "-") }'; }
+median() { tr ' ' '\n' | awk NF | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+minmax() { tr ' ' '\n' | awk NF | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s %s\n", (NR ? lo : "-"), (NR ? hi : "-") }'; }
 
 echo "dhcp-leases: $(date -u '+%F %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "dhcp-leases: perfdhcp $(perfdhcp -v 2>&1 | awk '/VERSION/ { print $2 }') relay mode $CLI_ADDR -> $SRV_ADDR," \
@@ -185,8 +186,8 @@ done
 echo
 echo "== summary over $RUNS rounds (best achieved leases/s with <= $MAX_DROP% drops)"
 for s in "${LIST[@]}"; do
-  read -r lo hi < <(echo "${BEST[$s]}" | minmax)
-  echo "$s: min $lo median $(echo "${BEST[$s]}" | median) max $hi  (rounds:${BEST[$s]})"
+  read -r lo hi < <(echo "${BEST[$s]:-}" | minmax)
+  echo "$s: min $lo median $(echo "${BEST[$s]:-}" | median) max $hi  (rounds:${BEST[$s]:-})"
 done
 if [ -n "${BEST[kea]:-}" ] && [ -n "${BEST[ingot]:-}" ]; then
   # A round where Kea held no rate at all (drops even at the lowest) has no ratio: "-".
@@ -198,11 +199,16 @@ fi
 # DORA latency at LAT_PCT% of Kea's median peak (Ingot's when Kea is skipped).
 [ "$LAT_PCT" -gt 0 ] || exit 0
 ref=kea; [ -n "${BEST[kea]:-}" ] || ref=ingot
-peak=$(echo "${BEST[$ref]}" | median)
-lat_rate=$(awk -v p="$peak" -v f="$LAT_PCT" 'BEGIN { printf "%d", p * f / 100 / 100 + 0.5 }')00
-[ "$lat_rate" -gt 0 ] || { say "no peak rate to take $LAT_PCT% of: skipping latency"; exit 0; }
+peak=$(echo "${BEST[$ref]:-}" | median)
+if [ -n "${LAT_RATE:-}" ]; then
+  lat_rate=$LAT_RATE why="fixed by LAT_RATE"
+else
+  lat_rate=$(awk -v p="$peak" -v f="$LAT_PCT" 'BEGIN { printf "%d", p * f / 100 / 100 + 0.5 }')00
+  why="$LAT_PCT% of $ref's median peak $peak/s"
+fi
+[ "$lat_rate" -gt 0 ] || { say "no peak rate to take $LAT_PCT% of: skipping latency (set LAT_RATE)"; exit 0; }
 echo
-echo "== DORA latency at $lat_rate/s ($LAT_PCT% of $ref's median peak $peak/s), $LAT_RUNS runs each, interleaved"
+echo "== DORA latency at $lat_rate/s ($why), $LAT_RUNS runs each, interleaved"
 printf '%-8s %4s %11s %8s %8s %8s %8s %9s %9s %6s\n' server run achieved/s 'DO p50' 'DO p99' 'RA p50' 'RA p99' 'DORA p50' 'DORA p99' load
 declare -A P99=()
 for run in $(seq "$LAT_RUNS"); do
