@@ -129,7 +129,8 @@ export function encodeDhcp(p: DhcpPacket): Buffer {
   let optLen = 1; // End
   for (const v of p.options.values()) optLen += v.length === 0 ? 2 : 2 * Math.ceil(v.length / 255) + v.length;
   const size = Math.max(MIN_SIZE, HEADER + 4 + optLen);
-  const b = Buffer.alloc(size);
+  // From the shared pool, zeroed: much cheaper than an ArrayBuffer of its own per reply.
+  const b = Buffer.allocUnsafe(size).fill(0);
   b[0] = p.op;
   b[1] = p.htype;
   b[2] = p.hlen;
