@@ -121,6 +121,29 @@ describe('DHCP handler, full mode', () => {
     );
   });
 
+  it('answers a DISCOVER in the same turn and a REQUEST only once its lease is committed', async () => {
+    await rig.store.createSubnet(subnet(), 'test');
+    await rig.dir.refresh();
+    const mac = '02:00:00:00:00:02';
+    const offered = rig.handler.handle(clientPacket({ mac, type: MessageType.Discover }));
+    assert.ok(Array.isArray(offered), 'a DISCOVER is answered without a promise');
+    const offer = offered[0].packet;
+    assert.equal(typeOf(offer), MessageType.Offer);
+    const acked = rig.handler.handle(
+      clientPacket({ mac, type: MessageType.Request, requestedIp: offer.yiaddr, serverId: SERVER }),
+    );
+    assert.ok(acked instanceof Promise, 'a REQUEST waits for the group commit');
+    assert.equal(rig.commit.stats.leases, 0);
+    const ack = (await acked)[0].packet;
+    assert.equal(typeOf(ack), MessageType.Ack);
+    // The transaction holding the lease had committed when the ACK came out.
+    assert.equal(rig.commit.stats.leases, 1);
+    assert.deepEqual(
+      (await rig.store.listIps('prov')).map((r) => [r.ip, r.mac]),
+      [[offer.yiaddr, mac]],
+    );
+  });
+
   it('gives the same address back after a restart and never the same address to two MACs', async () => {
     await rig.store.createSubnet(subnet(), 'test');
     await rig.dir.refresh();

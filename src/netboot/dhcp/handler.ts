@@ -60,8 +60,12 @@ export class DhcpHandler {
     this.#serverIpNum = parseIpv4(o.serverIp) ?? -1;
   }
 
-  /** `pxePort` marks a request that came to the PXE boot server port (4011, proxy mode). */
-  async handle(req: DhcpPacket, pxePort = false): Promise<Addressed[]> {
+  /**
+   * `pxePort` marks a request that came to the PXE boot server port (4011, proxy mode).
+   * Answers in the same turn when it can (a DISCOVER, a reservation renewing): only a lease
+   * to commit or a MAC to enlist makes it return a promise. Callers await either.
+   */
+  handle(req: DhcpPacket, pxePort = false): Addressed[] | Promise<Addressed[]> {
     const mac = macOf(req);
     const type = req.options.get(Opt.MessageType)?.[0] as MessageType | undefined;
     // Validate first: only Ethernet BOOTREQUESTs with a message type, and no relay loops.
@@ -79,19 +83,34 @@ export class DhcpHandler {
       log().debug({ type: MESSAGE_NAMES[type] }, pool ? 'subnet has DHCP off' : 'no subnet for this request');
       return [];
     }
-    let machineId = this.#dir.machineOf(mac);
+    const machineId = this.#dir.machineOf(mac);
     const client = classify(req);
-    if (!machineId && pool.subnet.autoEnlist && client.kind !== ClientKind.Plain) {
-      machineId = await this.#dir.enlist(mac, client.arch, pool.subnet);
-    }
-    if (!machineId && base.isLevelEnabled('debug')) {
-      log().debug({ type: MESSAGE_NAMES[type], client: client.kind }, 'unknown MAC');
-    }
     const c: Ctx = { req, mac, type, pool, machineId, client, log };
-    this.#event(c, type, { client: client.kind, arch: client.arch });
-    const out =
-      pool.subnet.dhcpMode === 'proxy' ? this.#proxy(c, pxePort) : pxePort ? null : await this.#full(c);
+    if (!machineId && pool.subnet.autoEnlist && client.kind !== ClientKind.Plain) {
+      return this.#dir.enlist(mac, client.arch, pool.subnet).then((id) => {
+        c.machineId = id;
+        return this.#serve(c, pxePort);
+      });
+    }
+    return this.#serve(c, pxePort);
+  }
+
+  #serve(c: Ctx, pxePort: boolean): Addressed[] | Promise<Addressed[]> {
+    if (!c.machineId && this.#log.isLevelEnabled('debug')) {
+      c.log().debug({ type: MESSAGE_NAMES[c.type], client: c.client.kind }, 'unknown MAC');
+    }
+    this.#event(c, c.type, { client: c.client.kind, arch: c.client.arch });
+    if (c.pool.subnet.dhcpMode === 'proxy') return this.#answer(c, this.#proxy(c, pxePort), pxePort);
+    if (pxePort) return [];
+    const out = this.#full(c);
+    return out instanceof Promise
+      ? out.then((o) => this.#answer(c, o, pxePort))
+      : this.#answer(c, out, pxePort);
+  }
+
+  #answer(c: Ctx, out: DhcpPacket | null, pxePort: boolean): Addressed[] {
     if (!out) return [];
+    const { req, type } = c;
     const outType = out.options.get(Opt.MessageType)![0] as MessageType;
     this.#event(c, outType, {
       ip: out.yiaddr,
@@ -126,7 +145,7 @@ export class DhcpHandler {
     return null;
   }
 
-  async #full(c: Ctx): Promise<DhcpPacket | null> {
+  #full(c: Ctx): DhcpPacket | null | Promise<DhcpPacket | null> {
     const now = Date.now();
     const { req, mac, pool } = c;
     const requested = optIp(req, Opt.RequestedIp);
@@ -178,11 +197,15 @@ export class DhcpHandler {
             machineId: c.machineId,
             expiresAt,
           };
-          if (!(await this.#commit.commit(lease))) {
-            pool.refused(ip);
-            return nak('address in use');
-          }
-          pool.bound(ip, mac, c.machineId, c.machineId ? null : expiresAt);
+          // The ACK leaves only once the lease is committed (group commit, group-commit.ts).
+          return this.#commit.commit(lease).then((ok) => {
+            if (!ok) {
+              pool.refused(ip);
+              return nak('address in use');
+            }
+            pool.bound(ip, mac, c.machineId, c.machineId ? null : expiresAt);
+            return this.#ack(c, MessageType.Ack, formatIpv4(ip), renewing ? req.ciaddr : undefined);
+          });
         }
         return this.#ack(c, MessageType.Ack, formatIpv4(ip), renewing ? req.ciaddr : undefined);
       }

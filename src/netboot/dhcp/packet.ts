@@ -43,11 +43,15 @@ function ip(b: Buffer, off: number): string {
 }
 
 function cstr(b: Buffer): string {
+  if (b[0] === 0) return ''; // the usual case: an empty field
   const end = b.indexOf(0);
   return b.toString('latin1', 0, end === -1 ? b.length : end);
 }
 
-function parseOptions(b: Buffer, into: Map<number, Buffer>, parts: Map<number, Buffer[]>): boolean {
+/** `parts` collects repeated codes (RFC 3396); made on the first repeat, as most packets have none. */
+type Parts = { map: Map<number, Buffer[]> | null };
+
+function parseOptions(b: Buffer, into: Map<number, Buffer>, parts: Parts): boolean {
   let i = 0;
   while (i < b.length) {
     const code = b[i++];
@@ -61,9 +65,10 @@ function parseOptions(b: Buffer, into: Map<number, Buffer>, parts: Map<number, B
     const prev = into.get(code);
     if (prev === undefined) into.set(code, v);
     else {
-      const list = parts.get(code);
+      parts.map ??= new Map();
+      const list = parts.map.get(code);
       if (list) list.push(v);
-      else parts.set(code, [prev, v]);
+      else parts.map.set(code, [prev, v]);
     }
   }
   return false;
@@ -78,7 +83,7 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
   const hlen = buf[2];
   if (hlen > 16) throw new DhcpDecodeError(`bad hlen ${hlen}`);
   const options = new Map<number, Buffer>();
-  const parts = new Map<number, Buffer[]>();
+  const parts: Parts = { map: null };
   parseOptions(buf.subarray(HEADER + 4), options, parts);
   // Overload (option 52): more options in `file` (1), `sname` (2) or both (3), in that order.
   const overload = options.get(Opt.Overload)?.[0] ?? 0;
@@ -86,7 +91,7 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
   const snameField = buf.subarray(44, 108);
   if (overload & 1) parseOptions(fileField, options, parts);
   if (overload & 2) parseOptions(snameField, options, parts);
-  for (const [code, list] of parts) options.set(code, Buffer.concat(list));
+  if (parts.map) for (const [code, list] of parts.map) options.set(code, Buffer.concat(list));
   return {
     op,
     htype: buf[1],
@@ -124,7 +129,8 @@ export function encodeDhcp(p: DhcpPacket): Buffer {
   let optLen = 1; // End
   for (const v of p.options.values()) optLen += v.length === 0 ? 2 : 2 * Math.ceil(v.length / 255) + v.length;
   const size = Math.max(MIN_SIZE, HEADER + 4 + optLen);
-  const b = Buffer.alloc(size);
+  // From the shared pool, zeroed: much cheaper than an ArrayBuffer of its own per reply.
+  const b = Buffer.allocUnsafe(size).fill(0);
   b[0] = p.op;
   b[1] = p.htype;
   b[2] = p.hlen;
@@ -137,10 +143,14 @@ export function encodeDhcp(p: DhcpPacket): Buffer {
   writeIp(b, 20, p.siaddr);
   writeIp(b, 24, p.giaddr);
   p.chaddr.copy(b, 28, 0, 16);
-  if (Buffer.byteLength(p.sname, 'latin1') > 63) throw new RangeError('sname longer than 63 bytes');
-  if (Buffer.byteLength(p.file, 'latin1') > 127) throw new RangeError('file longer than 127 bytes');
-  b.write(p.sname, 44, 'latin1');
-  b.write(p.file, 108, 'latin1');
+  if (p.sname) {
+    if (Buffer.byteLength(p.sname, 'latin1') > 63) throw new RangeError('sname longer than 63 bytes');
+    b.write(p.sname, 44, 'latin1');
+  }
+  if (p.file) {
+    if (Buffer.byteLength(p.file, 'latin1') > 127) throw new RangeError('file longer than 127 bytes');
+    b.write(p.file, 108, 'latin1');
+  }
   b.writeUInt32BE(MAGIC, HEADER);
   let i = HEADER + 4;
   for (const [code, v] of p.options) {

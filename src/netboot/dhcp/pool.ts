@@ -37,6 +37,7 @@ export class SubnetPool {
   readonly #byIp = new Map<number, Lease>();
   readonly #byMac = new Map<string, Lease>();
   readonly #byMachine = new Map<string, Lease>();
+  readonly #rangeTotal: number;
   #rangeIdx = 0;
   #cursor: number;
 
@@ -49,6 +50,7 @@ export class SubnetPool {
     const ex = [subnet.gateway, ...exclude].map((x) => (x ? parseIpv4(x) : null));
     this.#excluded = new Set([this.cidr.first, this.cidr.last, ...ex.filter((x): x is number => x !== null)]);
     this.#cursor = this.#ranges[0]?.[0] ?? 0;
+    this.#rangeTotal = this.#ranges.reduce((n, [s, e]) => n + (e - s + 1), 0);
   }
 
   /** Loads the store's rows. A dhcp row with neither expiry nor machine is an orphaned
@@ -123,8 +125,7 @@ export class SubnetPool {
     if (requested !== null && this.inDynamicRange(requested) && this.usableBy(requested, mac, now)) {
       return requested;
     }
-    const total = this.#ranges.reduce((n, [s, e]) => n + (e - s + 1), 0);
-    for (let seen = 0; seen < total; seen++) {
+    for (let seen = 0; seen < this.#rangeTotal; seen++) {
       const [s, e] = this.#ranges[this.#rangeIdx];
       const ip = this.#cursor;
       if (ip >= e) {

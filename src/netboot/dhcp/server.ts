@@ -34,13 +34,31 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
     // A boot storm (a rack powering on at once) arrives faster than one event-loop turn drains
     // it: a large receive buffer turns would-be drops into a little queueing. The kernel caps
     // the size at net.core.rmem_max.
-    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 4 * 2 ** 20 });
+    const s = dgram.createSocket({
+      type: 'udp4',
+      reuseAddr: true,
+      recvBufferSize: 4 * 2 ** 20,
+      lookup: literalLookup,
+    });
     s.once('error', reject);
     s.bind({ address, port, exclusive: false }, () => {
       s.off('error', reject);
       resolve(s);
     });
   });
+}
+
+/**
+ * Replies only ever go to IPv4 literals (giaddr, ciaddr, broadcast): answer dgram's address
+ * lookup at once. The default (dns.lookup) defers every send by a process.nextTick, which at
+ * 20k replies/s was ~10% of the server's CPU (docs/bench-netboot.md, the profile).
+ */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  cb(null, address, 4);
 }
 
 export async function openSockets(o: {
@@ -75,14 +93,23 @@ export async function openSockets(o: {
   }
   let inFlight = 0;
 
+  // No callback per send: a send that fails later is reported by the socket's 'error' event
+  // (counted there); one that fails at once throws here.
   const send = (r: Addressed, via: dgram.Socket) => {
-    const buf = encodeDhcp(r.packet);
-    via.send(buf, r.port, r.address, (err) => {
-      if (err) {
-        stats.errors++;
-        o.log.warn({ err, to: r.address, xid: r.packet.xid.toString(16) }, 'could not send DHCP reply');
-      } else stats.sent++;
-    });
+    try {
+      via.send(encodeDhcp(r.packet), r.port, r.address);
+      stats.sent++;
+    } catch (err) {
+      stats.errors++;
+      o.log.warn({ err, to: r.address, xid: r.packet.xid.toString(16) }, 'could not send DHCP reply');
+    }
+  };
+  const sendAll = (replies: Addressed[], sock: dgram.Socket, isPxe: boolean, rinfo: dgram.RemoteInfo) => {
+    for (const r of replies) {
+      // Port 4011 replies go back where the request came from (PXE boot server protocol).
+      if (isPxe) send({ ...r, address: rinfo.address, port: rinfo.port }, sock);
+      else send(r, out);
+    }
   };
 
   const onMessage = (sock: dgram.Socket, isPxe: boolean) => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
@@ -103,15 +130,25 @@ export async function openSockets(o: {
       else o.log.warn({ err: e, from: rinfo.address }, 'malformed packet');
       return;
     }
+    let result: Addressed[] | Promise<Addressed[]>;
+    try {
+      result = o.handler.handle(pkt, isPxe);
+    } catch (e) {
+      stats.errors++;
+      o.log.error({ err: e, xid: pkt.xid.toString(16) }, 'DHCP request failed');
+      return;
+    }
+    // Most packets (DISCOVERs, renewals of reservations) are answered in this turn; only
+    // those waiting for a commit or an enlistment come back through a promise.
+    if (!(result instanceof Promise)) {
+      sendAll(result, sock, isPxe, rinfo);
+      return;
+    }
     inFlight++;
-    o.handler.handle(pkt, isPxe).then(
+    result.then(
       (replies) => {
         inFlight--;
-        for (const r of replies) {
-          // Port 4011 replies go back where the request came from (PXE boot server protocol).
-          if (isPxe) send({ ...r, address: rinfo.address, port: rinfo.port }, sock);
-          else send(r, out);
-        }
+        sendAll(replies, sock, isPxe, rinfo);
       },
       (e) => {
         inFlight--;
