@@ -128,6 +128,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         t.bind(0, opts.bind.address === '0.0.0.0' ? undefined : opts.bind.address, ok),
       );
       t.on('error', (err) => log.debug({ err }, 'TFTP transfer socket error'));
+      // Connected to the client: each block's send skips Node's address lookup (a tick) and the
+      // kernel's route lookup, and the kernel drops other senders' packets (they get an ICMP
+      // port unreachable instead of a TFTP error; the transfer never sees them).
+      await new Promise<void>((ok) => t.connect(from.port, from.address, ok));
       const machineId = await machineOf(from.address);
       const r = await runTransfer(
         t,
