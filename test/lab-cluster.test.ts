@@ -15,9 +15,8 @@
  * region reaches it from the host through a Unix-socket forward (as the test bed's API).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile as execFileCb, spawn } from 'node:child_process';
+import { execFile as execFileCb } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,24 +24,18 @@ import { promisify } from 'node:util';
 import { defaultCacheDir } from '../src/agent/image/build.ts';
 import type { IngotEvent } from '../src/core/event.ts';
 import { readTail } from '../src/host/console-log.ts';
-import { stopPid } from '../src/host/process.ts';
-import { KubeClient } from '../src/kube/client.ts';
-import type { KubePort } from '../src/kube/port.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { labDirFor, readState } from '../src/lab/state.ts';
 import { bedBundle } from '../src/lab/testbed/bed.ts';
 import { skipUnless } from './support/needs.ts';
 import { compressedOsImage, registerImage } from './support/os-image.ts';
+import { forwardedKube, LAB_ENDPOINT, LAB_NODE_IP, type LabApi, startLabApi } from './support/lab-cluster.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 
 const execFile = promisify(execFileCb);
 const INGOT = new URL('../bin/ingot', import.meta.url).pathname;
-const FORWARD = new URL('../src/lab/testbed/forward.ts', import.meta.url).pathname;
 const CLUSTER_FILE = new URL('../examples/lab-cluster.yaml', import.meta.url).pathname;
-const ENDPOINT = '10.77.0.2';
-/** The lab subnet's first free address after its reserved .1-.9 (examples/lab-cluster.yaml). */
-const NODE_IP = '10.77.0.10';
 const NODE_PORT = 30379;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
@@ -68,11 +61,7 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
   const net = labNetwork(name);
   let region: TestRegion | null = null;
   let machineId = '';
-  let lb: ChildProcess | null = null;
-  let fwd: ChildProcess | null = null;
-  let loopback: Server | null = null;
-  /** https://127.0.0.1:PORT: the endpoint from the host's namespace, for the region's client. */
-  let apiFromHost = '';
+  let api: LabApi | null = null;
   let releaseQemu: () => void = () => undefined;
 
   const cli = (args: string[], timeoutMs: number) =>
@@ -98,21 +87,11 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
     (await store().listEvents({ machineId, limit: 5000 })).filter((e) => !type || e.type === type);
 
   before(async () => {
-    releaseQemu = await holdQemuTests('lab-cluster');
     const cache = defaultCacheDir();
     const os = await compressedOsImage(cache, phase);
     phase('OS image ready');
-    // The region's Kubernetes client reaches the endpoint through the loopback forward below.
-    const real = new KubeClient();
-    const rewrite = (k: string) => k.split(`https://${ENDPOINT}:6443`).join(apiFromHost);
-    const kube = new Proxy(real, {
-      get: (t, p) => {
-        const v = (t as unknown as Record<string | symbol, unknown>)[p];
-        return typeof v === 'function'
-          ? (k: string, ...a: unknown[]) => (v as (...x: unknown[]) => unknown).call(t, rewrite(k), ...a)
-          : v;
-      },
-    }) as unknown as KubePort;
+    // The region's Kubernetes client reaches the endpoint through the lab API's host forward.
+    const kube = forwardedKube(() => api?.fromHost ?? `https://${LAB_ENDPOINT}:6443`);
     region = await startTestRegion({ dataDir, kube, clusterLimits: { pollMs: 2000 } });
     await registerImage(store(), dataDir, 'kubernetes-node', os.file, {
       sha256: os.sha256,
@@ -121,12 +100,13 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
     });
     await cli(['bundle', 'add', bedBundle()], 600_000);
     phase('bundle added');
+    // The image and the bundle need no VM: the QEMU suites' turn is taken only now.
+    releaseQemu = await holdQemuTests('lab-cluster');
+    phase('QEMU turn taken');
   });
 
   after(async () => {
-    await stopPid(lb?.pid ?? null).catch(() => undefined);
-    await stopPid(fwd?.pid ?? null).catch(() => undefined);
-    loopback?.close();
+    await api?.close();
     await lab('down').catch(() => undefined);
     await removeNetwork(net).catch(() => undefined);
     await region?.stop();
@@ -154,41 +134,7 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
     );
     machineId = readState(labDirFor(dataDir, name))!.machines[0].machineId;
     // The API's load balancer on the lab network, and its forward to the host.
-    await execFile('ip', [
-      'netns',
-      'exec',
-      net.provNs,
-      'ip',
-      'addr',
-      'add',
-      `${ENDPOINT}/24`,
-      'dev',
-      'prov0',
-    ]);
-    lb = spawn(
-      'ip',
-      ['netns', 'exec', net.provNs, process.execPath, FORWARD, `${ENDPOINT}:6443`, NODE_IP, '6443'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    const sock = join(work, 'api.sock');
-    fwd = spawn('ip', ['netns', 'exec', net.provNs, process.execPath, FORWARD, sock, ENDPOINT, '6443'], {
-      stdio: 'ignore',
-    });
-    await eventually(async () => existsSync(sock), 10_000, 'the API forward to listen');
-    loopback = createServer((c) => {
-      const up = connect(sock);
-      c.pipe(up).pipe(c);
-      const close = () => {
-        c.destroy();
-        up.destroy();
-      };
-      c.on('error', close);
-      up.on('error', close);
-    });
-    await new Promise<void>((res) => loopback!.listen(0, '127.0.0.1', res));
-    apiFromHost = `https://127.0.0.1:${(loopback.address() as { port: number }).port}`;
+    api = await startLabApi(net, work);
     phase('lab up');
     const r = await region!.api('POST', `/api/v1/machines/${machineId}/actions/commission`, {
       params: { tests: ['cpu'], cpuSeconds: 1 },
@@ -220,11 +166,8 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
       40 * 60_000,
     );
     phase(`cluster create --wait done (${((Date.now() - start) / 1000).toFixed(0)} s)`);
-    const cluster = await region!.api<{ state: string; nodes: { hostname: string; address: string }[] }>(
-      'GET',
-      '/api/v1/clusters/lab',
-    );
-    assert.equal(cluster.body.state, 'running', `${out.stdout}\n${JSON.stringify(cluster.body)}`);
+    const got = await region!.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/lab');
+    assert.equal(got.body.cluster.state, 'running', `${out.stdout}\n${JSON.stringify(got.body)}`);
     // Phases from the machine's timeline, from the create's start.
     const ev = await events();
     const at = (pred: (e: IngotEvent) => boolean) => ev.find((e) => Date.parse(e.at) >= start && pred(e));
@@ -314,12 +257,15 @@ spec:
     const answer = await eventually(
       async () =>
         (
-          await inProv('curl', ['-sf', '--max-time', '5', `http://${NODE_IP}:${NODE_PORT}/version`]).catch(
-            () => null,
-          )
+          await inProv('curl', [
+            '-sf',
+            '--max-time',
+            '5',
+            `http://${LAB_NODE_IP}:${NODE_PORT}/version`,
+          ]).catch(() => null)
         )?.stdout ?? null,
       120_000,
-      `the Service to answer on ${NODE_IP}:${NODE_PORT}`,
+      `the Service to answer on ${LAB_NODE_IP}:${NODE_PORT}`,
     );
     assert.match(answer, /"etcdserver":"3\.4\./, 'the pod answered through the Service');
     phase('Service answered');
@@ -330,8 +276,8 @@ spec:
   }, async () => {
     const since = new Date().toISOString();
     await cli(['cluster', 'delete', 'lab', '--wipe', 'quick', '--wait'], 14 * 60_000);
-    const c = await region!.api<{ state: string }>('GET', '/api/v1/clusters/lab');
-    assert.equal(c.body.state, 'deleted');
+    const c = await region!.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/lab');
+    assert.equal(c.body.cluster.state, 'deleted');
     const m = await store().getMachine(machineId);
     assert.equal(m.state, 'ready');
     const wiped = (await events('agent.wipe')).filter((e) => e.at >= since);
