@@ -10,9 +10,9 @@
  * this 2-core machine in the CI budget; the join is proven on the test bed
  * (test/cluster-testbed.test.ts). Phase times go to stdout (docs/cluster.md, bench/lab-cluster.ts).
  *
- * The cluster's API endpoint (10.77.0.2, in the lab subnet's reserved range) is a TCP
- * forwarder in the lab's rack namespace: the external load balancer of `mode: external`. The
- * region reaches it from the host through a Unix-socket forward (as the test bed's API).
+ * The cluster's API endpoint (10.77.0.10, after the lab subnet's reserved .1-.9) is a TCP
+ * forwarder in the lab's rack-side namespace: the external load balancer of `mode: external`.
+ * The region reaches it from the host through a Unix-socket forward (test/support/lab-cluster.ts).
  */
 import assert from 'node:assert/strict';
 import { execFile as execFileCb } from 'node:child_process';

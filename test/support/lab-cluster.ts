@@ -19,9 +19,9 @@ import type { LabNetwork } from '../../src/lab/netns.ts';
 const execFile = promisify(execFileCb);
 const FORWARD = new URL('../../src/lab/testbed/forward.ts', import.meta.url).pathname;
 
-/** examples/lab-cluster.yaml's endpoint (in the lab subnet's reserved .1-.9) and its node's address. */
-export const LAB_ENDPOINT = '10.77.0.2';
-export const LAB_NODE_IP = '10.77.0.10';
+/** examples/lab-cluster.yaml's endpoint (the first address after the lab subnet's reserved .1-.9) and its node's (the next). */
+export const LAB_ENDPOINT = '10.77.0.10';
+export const LAB_NODE_IP = '10.77.0.11';
 
 export interface LabApi {
   /** https://127.0.0.1:PORT: the endpoint from the host's namespace. */
