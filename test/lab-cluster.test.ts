@@ -40,19 +40,25 @@ const NODE_PORT = 30379;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
 
+// Not in CI yet: it has not passed once, and one deploy plus kubeadm under TCG is ~30 min of a
+// CI run already over its 45 min (docs/cluster.md "In the lab"). Run it with INGOT_LAB_CLUSTER=1.
+const LAB_CLUSTER = process.env.INGOT_LAB_CLUSTER === '1';
+
 describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
-  skip: skipUnless({
-    root: true,
-    files: {
-      'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
-      zstd: '/usr/bin/zstd',
-      debootstrap: '/usr/sbin/debootstrap',
-      'the Kubernetes 1.20.2 bundle (node scripts/kubernetes-bundle.ts)': join(
-        bedBundle(),
-        'ingot-build.json',
-      ),
-    },
-  }),
+  skip: !LAB_CLUSTER
+    ? 'a create on a lab VM (~30 min): run with INGOT_LAB_CLUSTER=1 (docs/cluster.md)'
+    : skipUnless({
+        root: true,
+        files: {
+          'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+          zstd: '/usr/bin/zstd',
+          debootstrap: '/usr/sbin/debootstrap',
+          'the Kubernetes 1.20.2 bundle (node scripts/kubernetes-bundle.ts)': join(
+            bedBundle(),
+            'ingot-build.json',
+          ),
+        },
+      }),
 }, () => {
   const name = `lc${(process.pid % 100000).toString(36)}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'ingot-lab-cluster-'));
