@@ -58,10 +58,15 @@ export function bridgeCniConfig(ctx: RenderContext, node: PlannedNode): string {
   const i = ctx.plan.nodes.indexOf(node);
   const third = o[2] + i;
   const subnet = `${o[0]}.${o[1] + Math.floor(third / 256)}.${third % 256}.0/24`;
+  return bridgeConflist('ingot-bridge', subnet);
+}
+
+/** A CNI conflist: bridge `cni0` (gateway, masquerade, hairpin) with host-local `subnet`, and portmap. */
+export function bridgeConflist(name: string, subnet: string): string {
   return `${JSON.stringify(
     {
       cniVersion: '0.4.0',
-      name: 'ingot-bridge',
+      name,
       plugins: [
         {
           type: 'bridge',
