@@ -47,6 +47,10 @@ const EXPECTED: Record<string, string[]> = {
     'rack z3-r1: lost 1cp 0etcd 2w, etcd 3/3 quorum, api up, workers 5/7',
     'rack z3-r2: lost 0cp 1etcd 0w, etcd 2/3 quorum, api up, workers 7/7',
   ],
+  'lab-cluster.yaml': [
+    'zone z1: lost 1cp 0etcd 0w, etcd 0/1 NO-QUORUM, api DOWN, workers 0/0',
+    'rack z1-r1: lost 1cp 0etcd 0w, etcd 0/1 NO-QUORUM, api DOWN, workers 0/0',
+  ],
   'kubeadm-v1beta3-bgp.yaml': [
     'zone z1: lost 2cp 0etcd 0w, etcd 3/5 quorum, api up, workers 3/3',
     'zone z2: lost 2cp 0etcd 0w, etcd 3/5 quorum, api up, workers 3/3',

@@ -11,32 +11,21 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile as execFileCb, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import {
-  existsSync,
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  copyFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { buildBootImage, defaultCacheDir } from '../src/agent/image/build.ts';
 import type { IngotEvent } from '../src/core/event.ts';
-import { buildOsImage } from '../src/images/os/build.ts';
-import { zstdCopy } from '../src/images/os/compress.ts';
 import { readTail } from '../src/host/console-log.ts';
 import { type Lab, startLab } from '../src/lab/lab.ts';
 import { labNetwork, removeNetwork } from '../src/lab/netns.ts';
 import { hashBootToken } from '../src/netboot/http/tokens.ts';
 import { apiRegion } from '../src/lab/region-client.ts';
-import type { Store } from '../src/store/store.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
+import { compressedOsImage, registerImage } from './support/os-image.ts';
 import { skipUnless } from './support/needs.ts';
 
 const execFile = promisify(execFileCb);
@@ -47,55 +36,6 @@ const LLDP_SENDER = new URL('./support/lldp-sender.py', import.meta.url).pathnam
 const DISK_GIB = 4;
 const t0 = Date.now();
 const phase = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-
-/**
- * The Debian image of the kubernetes-node profile (the standard image and more; the one build
- * test/images-os.test.ts makes too) and the zstd copy `ingot image build os` registers.
- */
-async function compressedOsImage(cache: string): Promise<{ file: string; sha256: string; rawSize: number }> {
-  const built = await buildOsImage({
-    distro: 'debian-12',
-    profile: 'kubernetes-node',
-    cache: 'recipe',
-    cacheDir: cache,
-    log: (l) => phase(l),
-  });
-  const z = await zstdCopy(built.image, phase);
-  return { ...z, rawSize: statSync(built.image).size };
-}
-
-async function register(
-  store: Store,
-  dataDir: string,
-  name: string,
-  src: string,
-  o: { sha256: string; compression: 'none' | 'zst'; virtualSize: number },
-): Promise<void> {
-  const path = `images/${name}.raw${o.compression === 'zst' ? '.zst' : ''}`;
-  const dest = join(dataDir, 'artifacts', path);
-  mkdirSync(join(dataDir, 'artifacts', 'images'), { recursive: true });
-  try {
-    linkSync(src, dest);
-  } catch {
-    copyFileSync(src, dest);
-  }
-  await store.createImage(
-    {
-      name,
-      kind: 'os',
-      format: 'raw',
-      compression: o.compression,
-      source: src,
-      path,
-      size: statSync(dest).size,
-      virtualSize: o.virtualSize,
-      sha256: o.sha256,
-      status: 'ready',
-      statusReason: 'registered by the test',
-    },
-    'test',
-  );
-}
 
 describe('deploy end to end: commission, deploy, release with the real agent', {
   skip: skipUnless({
@@ -189,7 +129,7 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
       `boot image ${boot.key} ready (${((Date.now() - tb) / 1000).toFixed(1)} s, ${(boot.sizeBytes / 2 ** 20).toFixed(1)} MiB)`,
     );
     const to = Date.now();
-    os = await compressedOsImage(cache);
+    os = await compressedOsImage(cache, phase);
     phase(`OS image ready (${((Date.now() - to) / 1000).toFixed(1)} s)`);
     region = await startTestRegion(regionOpts);
     lab = await startLab({
@@ -205,14 +145,14 @@ describe('deploy end to end: commission, deploy, release with the real agent', {
       leaseSeconds: 60,
     });
     machineId = lab.state.machines[0].machineId;
-    await register(store(), dataDir, 'debian-12', os.file, {
+    await registerImage(store(), dataDir, 'debian-12', os.file, {
       sha256: os.sha256,
       compression: 'zst',
       virtualSize: os.rawSize,
     });
     const corrupt = join(work, 'corrupt.raw');
     writeFileSync(corrupt, randomBytes(8 * 2 ** 20));
-    await register(store(), dataDir, 'corrupt', corrupt, {
+    await registerImage(store(), dataDir, 'corrupt', corrupt, {
       sha256: createHash('sha256').update('not this image').digest('hex'),
       compression: 'none',
       virtualSize: 8 * 2 ** 20,

@@ -10,11 +10,11 @@ export type Firmware = 'bios' | 'uefi';
 export type Accel = 'tcg' | 'kvm';
 
 /**
- * One CPU, `memoryMiB`, no display (-nographic also tells SeaBIOS to use the serial port), and
- * a guest that reboots or powers off simply exits.
+ * `cpus` CPUs (one by default), `memoryMiB`, no display (-nographic also tells SeaBIOS to use
+ * the serial port), and a guest that reboots or powers off simply exits.
  */
-export function vmBaseArgs(accel: Accel, memoryMiB: number): string[] {
-  return ['-accel', accel, '-m', String(memoryMiB), '-smp', '1', '-nographic', '-no-reboot'];
+export function vmBaseArgs(accel: Accel, memoryMiB: number, cpus = 1): string[] {
+  return ['-accel', accel, '-m', String(memoryMiB), '-smp', String(cpus), '-nographic', '-no-reboot'];
 }
 
 /** UEFI: q35 with OVMF's code (read-only) and this VM's own copy of the variable store. */

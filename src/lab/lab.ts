@@ -36,6 +36,8 @@ export interface LabOptions {
   readonly memoryMiB?: number;
   /** @default 8 */
   readonly diskGiB?: number;
+  /** vCPUs per VM (a kubeadm control plane needs 2). @default 1 */
+  readonly cpus?: number;
   /** @default 10.77.0.0/24 */
   readonly cidr?: string;
   /** Boot HTTP port inside the lab. @default 8081 */
@@ -96,6 +98,11 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     const images = join(o.dataDir, 'artifacts', 'images');
     mkdirSync(images, { recursive: true });
     symlinkSync(images, join(artifacts, 'images'));
+    // Kubernetes bundles of the region's registry (src/bundles: <data>/artifacts/bundles), which
+    // the rack serves to deployed nodes (docs/bundles.md).
+    const bundles = join(o.dataDir, 'artifacts', 'bundles');
+    mkdirSync(bundles, { recursive: true });
+    symlinkSync(bundles, join(artifacts, 'bundles'));
 
     const password = randomBytes(12).toString('base64url');
     const targets = new Map<string, QemuPowerTarget>();
@@ -111,6 +118,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
           firmware: firmwareOf(index - 1),
           mac: '', // set below from the emulated system (the BMC reports the same MAC)
           memoryMiB,
+          cpus: o.cpus ?? 1,
           tap: tapName(index - 1),
           disk: join(labDir, `vm${index}.qcow2`),
           vars: join(labDir, `vm${index}.vars.fd`),
@@ -139,6 +147,10 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       cidr,
       rangeStart: `${a}.${b}.${c}.100`,
       rangeEnd: `${a}.${b}.${c}.199`,
+      // The rack's own address and room for lab services (a cluster's API load balancer):
+      // a cluster's planned node addresses never take them.
+      reservedStart: `${a}.${b}.${c}.1`,
+      reservedEnd: `${a}.${b}.${c}.9`,
     });
     const machines: LabState['machines'] = [];
     for (const [id, sys] of bmc.systems) {

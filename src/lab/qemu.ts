@@ -23,6 +23,8 @@ export interface QemuMachine {
   readonly firmware: Firmware;
   readonly mac: string;
   readonly memoryMiB: number;
+  /** vCPUs. @default 1 */
+  readonly cpus?: number;
   readonly tap: string;
   readonly disk: string;
   /** UEFI variable store (a copy of OVMF_VARS per machine, kept across boots). */
@@ -40,7 +42,7 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
   const args = [
     '-name',
     m.name,
-    ...vmBaseArgs(m.accel, m.memoryMiB),
+    ...vmBaseArgs(m.accel, m.memoryMiB, m.cpus ?? 1),
     '-monitor',
     'none',
     '-chardev',

@@ -8,7 +8,14 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import { createDispatcher } from '../tls/pinned-dispatcher.ts';
 
 export interface LabRegion {
-  ensureSubnet(s: { name: string; cidr: string; rangeStart: string; rangeEnd: string }): Promise<string>;
+  ensureSubnet(s: {
+    name: string;
+    cidr: string;
+    rangeStart: string;
+    rangeEnd: string;
+    reservedStart?: string;
+    reservedEnd?: string;
+  }): Promise<string>;
   enrol(m: {
     hostname: string;
     mac: string;
@@ -66,7 +73,12 @@ export function apiRegion(url: string, token: string | null, fingerprint?: strin
         name: s.name,
         cidr: s.cidr,
         dhcpMode: 'full',
-        ranges: [{ kind: 'dynamic', start: s.rangeStart, end: s.rangeEnd }],
+        ranges: [
+          { kind: 'dynamic', start: s.rangeStart, end: s.rangeEnd },
+          ...(s.reservedStart && s.reservedEnd
+            ? [{ kind: 'reserved', start: s.reservedStart, end: s.reservedEnd }]
+            : []),
+        ],
       });
       if (r.status !== 201) fail(`creating subnet ${s.name}`, r);
       return r.body.id;

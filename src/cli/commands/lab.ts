@@ -60,6 +60,7 @@ export function registerLabCommand(program: Command): Command {
     .option('--firmware <fw>', 'bios or uefi, or one per machine: bios,uefi', 'bios')
     .option('--memory <MiB>', 'memory per VM', '512')
     .option('--disk <GiB>', 'disk per VM (qcow2, allocated on write)', '8')
+    .option('--cpus <n>', 'vCPUs per VM (a kubeadm control plane needs 2)', '1')
     .option('--cidr <cidr>', 'the lab network (inside its namespaces only)', '10.77.0.0/24')
     .option('--kernel-args <args>', 'appended to the ephemeral OS kernel line (e.g. ingot.after=wait)')
     .option(...dataOpt, defaultData)
@@ -75,6 +76,7 @@ export function registerLabCommand(program: Command): Command {
         firmware: parseFirmware(o.firmware, machines),
         memoryMiB: positive('--memory', o.memory, 65536),
         diskGiB: positive('--disk', o.disk, 4096),
+        cpus: positive('--cpus', o.cpus, 16),
         cidr: o.cidr,
         kernelArgs: o.kernelArgs,
         regionUrl: client.target.url,

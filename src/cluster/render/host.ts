@@ -43,6 +43,47 @@ export function sysctls(ctx: RenderContext): string {
 export const MODULES =
   '# Rendered by Ingot: modules containerd and the CNI need at boot.\noverlay\nbr_netfilter\n';
 
+export const BRIDGE_CNI_CONFIG = '/etc/cni/net.d/10-ingot-bridge.conflist';
+
+/**
+ * `cni.plugin: bridge`: the CNI reference plugins (bridge, host-local, portmap, loopback — the
+ * bundle's and Debian's containernetworking-plugins) on bridge `cni0`, masquerading, with the
+ * node's own /24 of the pod CIDR (the node's place in the plan), so no two nodes share pod
+ * addresses. No routes between nodes: pods on other nodes are not reachable (single-node and
+ * lab clusters).
+ */
+export function bridgeCniConfig(ctx: RenderContext, node: PlannedNode): string {
+  const [base] = ctx.spec.spec.networking.podCIDR.split('/');
+  const o = base.split('.').map(Number);
+  const i = ctx.plan.nodes.indexOf(node);
+  const third = o[2] + i;
+  const subnet = `${o[0]}.${o[1] + Math.floor(third / 256)}.${third % 256}.0/24`;
+  return bridgeConflist('ingot-bridge', subnet);
+}
+
+/** A CNI conflist: bridge `cni0` (gateway, masquerade, hairpin) with host-local `subnet`, and portmap. */
+export function bridgeConflist(name: string, subnet: string): string {
+  return `${JSON.stringify(
+    {
+      cniVersion: '0.4.0',
+      name,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
 /** containerd 1.7/2.x CRI config (version 2 schema, which containerd 2 still reads) for kubeadm nodes. */
 export function containerdConfig(ctx: RenderContext): string {
   return [

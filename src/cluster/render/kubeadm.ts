@@ -46,9 +46,13 @@ function kubeletArgs(node: PlannedNode): Args {
 }
 
 function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string, unknown> {
+  // Control planes keep workloads off, unless the cluster has no workers to run them.
+  const workers = ctx.plan.nodes.some((n) => n.role === 'worker');
   const taints =
     node.role === 'control-plane'
-      ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]
+      ? workers
+        ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]
+        : []
       : node.taints.map((t) => ({ ...t }));
   return {
     name: node.hostname,
@@ -56,6 +60,9 @@ function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string,
     ...(hasV1beta3Fields(ctx) ? { imagePullPolicy: 'IfNotPresent' } : {}),
     kubeletExtraArgs: args(ctx, kubeletArgs(node)),
     taints,
+    // A bundle's nodes have no registry: its images are imported, and kubeadm's preflight
+    // pull of an image the bundle lacks (Debian has no CoreDNS) must not stop the bootstrap.
+    ...(ctx.spec.spec.packages.source === 'bundle' ? { ignorePreflightErrors: ['ImagePull'] } : {}),
   };
 }
 
@@ -167,7 +174,8 @@ function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
       certSANs: [s.endpoint.address, ...s.endpoint.certSANs],
       extraArgs: args(ctx, apiArgs),
       extraVolumes: mounts,
-      ...(v4 ? {} : { timeoutForControlPlane: '4m0s' }),
+      // 10 min, not kubeadm's 4: kubeadm init under QEMU TCG runs ~10-15x slower than native.
+      ...(v4 ? {} : { timeoutForControlPlane: '10m0s' }),
     },
     controllerManager: {
       extraArgs: args(ctx, {

@@ -2,7 +2,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { keyFileOf, PKI_FILES } from '../pki/types.ts';
 import { BOOTSTRAP_PATH, bootstrapScript, KUBEADM_MANIFESTS } from './bootstrap.ts';
 import type { NodeFile, RenderContext } from './context.ts';
-import { containerdConfig, MODULES, sysctls } from './host.ts';
+import { BRIDGE_CNI_CONFIG, bridgeCniConfig, containerdConfig, MODULES, sysctls } from './host.ts';
 import { ETCD_KUBELET_CONFIG, ETCD_KUBELET_DROPIN, kubeadmConfig, kubeadmEtcdConfig } from './kubeadm.ts';
 import { kubeVipManifest, staticPodDir } from './kube-vip.ts';
 import { nftablesRuleset } from './nftables.ts';
@@ -106,6 +106,8 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
       ...packageFiles(ctx),
       ...kubeadmPki(ctx, node),
     );
+    if (s.networking.cni.plugin === 'bridge' && node.role !== 'etcd')
+      files.push({ path: BRIDGE_CNI_CONFIG, content: bridgeCniConfig(ctx, node), mode: PUBLIC });
     if (node.role === 'etcd') {
       files.push(
         { path: `${KUBEADM_DIR}/kubeadm-etcd.yaml`, content: kubeadmEtcdConfig(ctx, node), mode: SECRET },

@@ -108,7 +108,7 @@ describe('render', () => {
     const [init, clusterCfg] = docs(nodeFile(a, 'z1r1-1', '/etc/kubernetes/ingot/kubeadm.yaml'));
     assert.equal(init.apiVersion, 'kubeadm.k8s.io/v1beta3');
     assert.equal(clusterCfg.apiServer.extraArgs.profiling, 'false');
-    assert.equal(clusterCfg.apiServer.timeoutForControlPlane, '4m0s');
+    assert.equal(clusterCfg.apiServer.timeoutForControlPlane, '10m0s');
     const join = docs(nodeFile(a, 'z2r1-1', '/etc/kubernetes/ingot/kubeadm.yaml'))[0];
     assert.equal(join.discovery.timeout, '10m0s');
     assert.equal(join.discovery.bootstrapToken.caCertHashes[0].startsWith('sha256:'), true);

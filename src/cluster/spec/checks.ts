@@ -230,6 +230,11 @@ export const MIN_UPSTREAM_PACKAGES_MINOR = 24;
 function checkPackages(c: ClusterSpec, add: (path: string, message: string) => void): void {
   const p = c.spec.packages;
   const minor = Number(c.spec.version.split('.')[1]);
+  if (c.spec.networking.cni.plugin === 'bridge' && c.spec.distribution !== 'kubeadm')
+    add(
+      'spec.networking.cni.plugin',
+      `bridge is for kubeadm clusters; ${c.spec.distribution} brings its own CNI: pick cilium or calico`,
+    );
   if (p.source !== 'preinstalled' && c.spec.distribution !== 'kubeadm')
     add(
       'spec.packages.source',

@@ -200,7 +200,7 @@ export const clusterSchema: Schema = {
             ),
             cni: obj(
               {
-                plugin: { enum: ['cilium', 'calico'], default: 'cilium' },
+                plugin: { enum: ['cilium', 'calico', 'bridge'], default: 'cilium' },
                 bgp: obj(
                   {
                     asn,

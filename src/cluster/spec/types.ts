@@ -156,7 +156,12 @@ export interface Networking {
   };
   readonly vlans: readonly { readonly id: number; readonly node: boolean }[];
   readonly cni: {
-    readonly plugin: 'cilium' | 'calico';
+    /**
+     * `bridge`: the CNI reference bridge plugin on each node (host-local addresses from the
+     * node's /24 of the pod CIDR, no routes between nodes): kubeadm only, for single-node and
+     * offline lab clusters — no chart, so no image to pull.
+     */
+    readonly plugin: 'cilium' | 'calico' | 'bridge';
     readonly bgp?: {
       readonly asn: number;
       readonly peers: readonly BgpPeer[];

@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bridgeConflist } from '../../cluster/render/host.ts';
 import { run } from '../../host/process.ts';
 import { CRICTL, MODPROBE, SYSTEMCTL } from './os-tools.ts';
 import type { RenderedNode } from './render.ts';
@@ -117,28 +118,6 @@ export function adaptContainerd(rendered: string, cniBin: string): string {
   bin_dir = "${cniBin}"
   conf_dir = "/etc/cni/net.d"
 `;
-}
-
-function bridgeConflist(podCidr: string): string {
-  return `${JSON.stringify(
-    {
-      cniVersion: '0.4.0',
-      name: 'testbed',
-      plugins: [
-        {
-          type: 'bridge',
-          bridge: 'cni0',
-          isGateway: true,
-          ipMasq: true,
-          hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
-        },
-        { type: 'portmap', capabilities: { portMappings: true } },
-      ],
-    },
-    null,
-    2,
-  )}\n`;
 }
 
 /** Where a deploy writes the node agent's seed (src/lab/testbed/deploy-agent.ts, as write-image does). */
@@ -249,7 +228,7 @@ export async function startNode(
 
   for (const f of r.files) etcFile(n, f.path, f.content, f.mode);
   etcFile(n, '/etc/containerd/config.toml', adaptContainerd(containerd, join(n.bundle, 'cni', 'bin')));
-  etcFile(n, '/etc/cni/net.d/10-testbed.conflist', bridgeConflist(n.podCidr));
+  etcFile(n, '/etc/cni/net.d/10-testbed.conflist', bridgeConflist('testbed', n.podCidr));
   const hosts = readFileSync('/etc/hosts', 'utf8');
   etcFile(n, '/etc/hosts', `${hosts.trimEnd()}\n${n.hosts.map((h) => `${h.ip} ${h.name}`).join('\n')}\n`);
   etcFile(n, '/etc/hostname', `${n.name}\n`);

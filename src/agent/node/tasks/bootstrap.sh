@@ -35,7 +35,9 @@ do_bootstrap() {
   : >"$RUN/bootstrap.out"
   progress "running the $T_ROLE bootstrap script (at most $BOOTSTRAP_TIMEOUT s)"
   # Output to a file, not a pipe: a daemon the script starts must not hold the agent's pipe open.
-  timeout -k 30 "$BOOTSTRAP_TIMEOUT" "$RUN/bootstrap.sh" </dev/null >"$RUN/bootstrap.out" 2>&1 &
+  # Run by bash, not executed: Debian mounts /run noexec (on a lab VM the direct exec failed
+  # with "Permission denied", status 126; the test bed's namespace nodes have no noexec /run).
+  timeout -k 30 "$BOOTSTRAP_TIMEOUT" bash "$RUN/bootstrap.sh" </dev/null >"$RUN/bootstrap.out" 2>&1 &
   pid=$!
   echo 0 >"$RUN/phases.seen"
   (while sleep 2; do report_phases; done) &

@@ -200,6 +200,7 @@ function calicoBgp(ctx: RenderContext): K8sObject[] {
 /** The CNI chart (or RKE2's own chart's overrides) and its BGP resources. */
 export function cniManifests(ctx: RenderContext): K8sObject[] {
   const cni = ctx.spec.spec.networking.cni.plugin;
+  if (cni === 'bridge') return []; // a file on each node (bridgeCniConfig), no chart
   if (cni === 'cilium') {
     const chart = isRke2(ctx)
       ? helmChartConfig('rke2-cilium', ciliumValues(ctx))

@@ -28,7 +28,9 @@ export function clusterManifests(
     ['70-etcd-backup.yaml', backupManifests(ctx)],
     ['80-gitops.yaml', gitopsManifests(ctx)],
   ];
+  // helm-controller only runs charts: without any, its image would be pulled for nothing.
+  const charts = files.some(([, objects]) => objects.some((o) => /^HelmChart/.test(String(o.kind))));
   return files
-    .filter(([, objects]) => objects.length > 0)
+    .filter(([name, objects]) => objects.length > 0 && (charts || name !== '10-helm-controller.yaml'))
     .map(([name, objects]) => ({ name: `ingot-${name}`, objects, content: toYamlStream(objects) }));
 }
