@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterCapacity } from '../src/capacity/capacity.ts';
 import { FakeKube } from '../src/kube/fake.ts';
-import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { startRunningClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
-import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import type { TestRegion } from './support/region.ts';
 
 describe('capacity of a running cluster', () => {
   let r: TestRegion;
@@ -18,21 +18,7 @@ describe('capacity of a running cluster', () => {
   const kube = new FakeKube();
 
   before(async () => {
-    r = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: kube });
-    viewer = (await r.api<{ secret: string }>('POST', '/api/v1/tokens', { name: 'v', role: 'viewer' })).body
-      .secret;
-    await seedClusterRegion(r, '10.41');
-    assert.equal(
-      (await r.api('POST', '/api/v1/clusters', { cluster: clusterYaml('cc', { net: '10.41' }) })).status,
-      202,
-    );
-    await eventually(
-      async () =>
-        (await r.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/cc')).body.cluster.state ===
-        'running',
-      30_000,
-      'the cluster to run',
-    );
+    ({ r, viewer } = await startRunningClusterRegion('cc', '10.41', kube));
     // w-1 runs pods requesting 3.5 CPU and 6 GiB, w-2 1.5 CPU and 2 GiB; cp-1's 1 CPU is no pool's
     kube.podRequests.set('w-1', { cpu: 3.5, memoryBytes: 6 * 2 ** 30 });
     kube.podRequests.set('w-2', { cpu: 1.5, memoryBytes: 2 * 2 ** 30 });

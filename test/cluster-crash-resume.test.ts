@@ -5,14 +5,10 @@
  * SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { clusterYaml } from './support/cluster-seed.ts';
-import { startPostgres, type TestPostgres } from './support/postgres.ts';
 import { seedServeCluster, until } from './support/serve-cluster.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { withRestartableServe } from './support/serve-process.ts';
 
 const FLAGS = [
   '--lease',
@@ -34,16 +30,8 @@ interface Event {
 }
 
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `ingot-cluster-crash-${backend}-`));
-  let pg: TestPostgres | null = null;
-  let serve: ServeProcess | null = null;
-  try {
-    const extra = [...FLAGS];
-    if (backend === 'postgres') {
-      pg = await startPostgres();
-      extra.push('--database', await pg.freshDatabase());
-    }
-    serve = await startServe(dir, extra);
+  await withRestartableServe(backend, 'ingot-cluster-crash', FLAGS, async (run) => {
+    let serve = await run.start();
     const s0 = serve;
     const ids = await seedServeCluster(s0, {
       net: '10.50',
@@ -63,7 +51,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       s0.log,
     );
     await s0.kill('SIGKILL');
-    serve = await startServe(dir, extra);
+    serve = await run.start();
     const s = serve;
     const c = await until(
       async () => {
@@ -106,11 +94,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
         `${id} deployed exactly once`,
       );
     }
-  } finally {
-    await serve?.kill('SIGKILL').catch(() => undefined);
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 describe('kill -9 mid cluster create', () => {

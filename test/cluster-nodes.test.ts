@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeKube } from '../src/kube/fake.ts';
-import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { startRunningClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
-import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
+import type { TestRegion } from './support/region.ts';
 
 interface Err {
   code: string;
@@ -23,21 +23,7 @@ describe('cluster drain and uncordon', () => {
   const kube = new FakeKube();
 
   before(async () => {
-    r = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: kube });
-    viewer = (await r.api<{ secret: string }>('POST', '/api/v1/tokens', { name: 'v', role: 'viewer' })).body
-      .secret;
-    await seedClusterRegion(r, '10.40');
-    assert.equal(
-      (await r.api('POST', '/api/v1/clusters', { cluster: clusterYaml('dc', { net: '10.40' }) })).status,
-      202,
-    );
-    await eventually(
-      async () =>
-        (await r.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/dc')).body.cluster.state ===
-        'running',
-      30_000,
-      'the cluster to run',
-    );
+    ({ r, viewer } = await startRunningClusterRegion('dc', '10.40', kube));
   });
   after(async () => r?.stop());
 

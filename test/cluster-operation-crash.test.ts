@@ -6,14 +6,10 @@
  * on SQLite and on PostgreSQL. The same roll on real Kubernetes: cluster-reconfigure-bed.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { clusterYaml } from './support/cluster-seed.ts';
-import { startPostgres, type TestPostgres } from './support/postgres.ts';
 import { seedServeCluster, until } from './support/serve-cluster.ts';
-import { type ServeProcess, startServe } from './support/serve-process.ts';
+import { type ServeProcess, withRestartableServe } from './support/serve-process.ts';
 
 const FLAGS = [
   '--lease',
@@ -42,16 +38,8 @@ interface Op {
 }
 
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `ingot-op-crash-${backend}-`));
-  let pg: TestPostgres | null = null;
-  let serve: ServeProcess | null = null;
-  try {
-    const extra = [...FLAGS];
-    if (backend === 'postgres') {
-      pg = await startPostgres();
-      extra.push('--database', await pg.freshDatabase());
-    }
-    serve = await startServe(dir, extra);
+  await withRestartableServe(backend, 'ingot-op-crash', FLAGS, async (run) => {
+    let serve = await run.start();
     const s0 = serve;
     await seedServeCluster(s0, { net: NET, prefix: 'opc', bmc: 'op-crash', macByte: '52' });
     await s0.api('POST', '/api/v1/clusters', { cluster: FILE });
@@ -71,7 +59,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       s0.log,
     );
     await s0.kill('SIGKILL');
-    serve = await startServe(dir, extra);
+    serve = await run.start();
     const s = serve;
     const done = await until(
       async () => {
@@ -101,11 +89,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       assert.equal(count(new RegExp(`^${w}: done: Ready`)), 1, `${w} done once`);
     }
     assert.equal(events.filter((e) => e.type === 'cluster.operation.succeeded').length, 1);
-  } finally {
-    await serve?.kill('SIGKILL').catch(() => undefined);
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 describe('kill -9 mid rolling reconfigure', () => {

@@ -3,12 +3,8 @@
  * finishes exactly once. A real child process, a real SIGKILL, on SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startPostgres, type TestPostgres } from './support/postgres.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { type ServeProcess, withRestartableServe } from './support/serve-process.ts';
 
 const N = 100;
 const FLAGS = ['--lease', '1000', '--simulated-agent-delay', '400', '--agent-poll', '50'];
@@ -17,16 +13,8 @@ const api = <T>(s: ServeProcess, method: string, path: string, body?: unknown): 
   s.api<T>(method, path, body);
 
 async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `ingot-crash-${backend}-`));
-  let pg: TestPostgres | null = null;
-  let serve: ServeProcess | null = null;
-  try {
-    const extra = [...FLAGS];
-    if (backend === 'postgres') {
-      pg = await startPostgres();
-      extra.push('--database', await pg.freshDatabase());
-    }
-    serve = await startServe(dir, extra);
+  await withRestartableServe(backend, 'ingot-crash', FLAGS, async (run) => {
+    let serve = await run.start();
     const ids: string[] = [];
     for (let i = 0; i < N; i += 20) {
       const batch = await Promise.all(
@@ -58,7 +46,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     await serve.kill('SIGKILL');
-    serve = await startServe(dir, extra);
+    serve = await run.start();
     const s = serve;
     const end = Date.now() + 90_000;
     for (;;) {
@@ -90,11 +78,7 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       );
     }
     assert.ok(resumed > 0, 'the kill interrupted workflows that were then resumed');
-  } finally {
-    await serve?.kill('SIGKILL');
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 describe('crash safety', () => {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { cluster, inventory } from '../src/cluster/testing.ts';
 import { KUBERNETES_MODULES, KUBERNETES_SYSCTLS, kernelArgsFor } from '../src/images/os/kubernetes-node.ts';
 import { recipeFor } from '../src/images/os/profiles.ts';
 import { grubCfg, recipeHash } from '../src/images/os/recipe.ts';
+import { skipUnless } from './support/needs.ts';
 
 const run = promisify(execFile);
 
@@ -146,7 +147,7 @@ describe('the kubernetes-node OS recipe', () => {
   });
 
   it('ships a containerd config that containerd itself reads', {
-    skip: !existsSync('/usr/bin/containerd') && 'needs containerd',
+    skip: skipUnless({ files: { containerd: '/usr/bin/containerd' } }),
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingot-ctd-config-'));
     try {

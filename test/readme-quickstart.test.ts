@@ -5,13 +5,14 @@
  * exact command npm's `prepare` runs).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { registerUi } from '../src/api/ui.ts';
+import { skipUnless } from './support/needs.ts';
 import { REPO_ROOT, readmeSection, shellCommands, stripComment } from './support/readme.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
@@ -44,6 +45,24 @@ describe('README quick start', () => {
     assert.match(ci, /^sh scripts\/install\.sh$/m);
     assert.match(ci, /^npm test$/m);
     assert.match(read('scripts/install.sh'), /^npm install --no-audit --no-fund$/m);
+  });
+
+  it('npm install is quiet under the machine’s own npm and Node (no EBADENGINE warnings)', {
+    skip: skipUnless({ files: { npm: '/usr/bin/npm', nodejs: '/usr/bin/node' } }),
+  }, () => {
+    // The quick start runs Debian's npm under Debian's Node (20) while the project brings Node 24:
+    // without the repository's .npmrc npm warns about every package's engines (55 lines).
+    const npm = spawnSync(
+      '/usr/bin/npm',
+      ['install', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: '/usr/bin:/bin' },
+      },
+    );
+    assert.equal(npm.status, 0, npm.stderr);
+    assert.doesNotMatch(`${npm.stdout}${npm.stderr}`, /EBADENGINE|npm warn/i);
   });
 
   it('npm install builds the console, and ingot serve serves it at /', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
@@ -28,17 +28,24 @@ test('no test, bench, script or source file reads ../shared', () => {
 });
 
 test('every fixture folder keeps its upstream licence and a SOURCE note', () => {
-  for (const dir of [
-    'test/fixtures/redfish/dmtf-public-rackmount1',
-    ...['metallb', 'cilium', 'calico', 'helm-controller', 'longhorn', 'rook'].map(
-      (p) => `test/fixtures/crds/${p}`,
-    ),
-  ]) {
-    const abs = path.join(ROOT, dir);
-    assert.ok(
-      existsSync(path.join(abs, 'LICENSE')) || existsSync(path.join(abs, 'LICENSE.md')),
-      `${dir} has no LICENSE`,
-    );
+  // A fixture is a folder of test/fixtures/ holding a LICENSE, or, for a folder of several
+  // upstreams (crds/), each of its sub-folders: a new one without its notes fails here.
+  const FIXTURES = path.join(ROOT, 'test/fixtures');
+  const licensed = (dir: string) =>
+    existsSync(path.join(dir, 'LICENSE')) || existsSync(path.join(dir, 'LICENSE.md'));
+  const fixtures: string[] = [];
+  for (const top of readdirSync(FIXTURES, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    const dir = path.join(FIXTURES, top.name);
+    if (licensed(dir)) fixtures.push(dir);
+    else
+      for (const sub of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()))
+        fixtures.push(path.join(dir, sub.name));
+  }
+  for (const p of ['redfish/dmtf-public-rackmount1', 'crds/metallb', 'smartctl'])
+    assert.ok(fixtures.includes(path.join(FIXTURES, p)), `${p} is one of the fixtures`);
+  for (const abs of fixtures) {
+    const dir = path.relative(ROOT, abs);
+    assert.ok(licensed(abs), `${dir} has no LICENSE`);
     assert.ok(existsSync(path.join(abs, 'SOURCE.md')), `${dir} has no SOURCE.md`);
   }
 });

@@ -107,6 +107,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', authHook(deps.store));
+  // No body at all (`curl -X POST …/actions/power-on`) means `{}` on every route that takes a
+  // JSON body, as an empty JSON body does (jsonParser): the route's schema then says what is missing.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+  });
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },

@@ -200,6 +200,55 @@ describe('strict API input', () => {
     await refused('POST', `/api/v1/machines/${m.id}/actions/power-on`, null, 'body');
   });
 
+  it('takes a missing body as {} on every POST route whose body has no required field (every action), with or without a JSON content type', async () => {
+    interface Op {
+      parameters?: { in: string; name: string; schema?: { enum?: string[]; anyOf?: { const?: string }[] } }[];
+      requestBody?: { content?: Record<string, { schema?: { required?: string[] } }> };
+    }
+    const doc = (await r.api<{ paths: Record<string, { post?: Op }> }>('GET', '/api/v1/openapi.json')).body;
+    const checked: string[] = [];
+    for (const [route, item] of Object.entries(doc.paths)) {
+      const op = item.post;
+      if (!op) continue;
+      const json = op.requestBody?.content?.['application/json'];
+      if (op.requestBody && !json) continue; // uploads: octet-stream only, a missing body is a 415
+      if ((json?.schema?.required ?? []).length > 0) continue; // the body has required fields
+      // Path parameters: a value the route's schema takes (an enum's first), so only the body is in question.
+      const path = route.replace(/\{(\w+)\}/g, (_, name: string) => {
+        const p = op.parameters?.find((x) => x.in === 'path' && x.name === name);
+        const choice = p?.schema?.enum?.[0] ?? p?.schema?.anyOf?.find((a) => a.const)?.const;
+        return choice ?? (name === 'id' ? m.id : 'none');
+      });
+      // An upload (octet-stream, no JSON body at all) answers a missing file with its 415.
+      if (route.endsWith('/upload')) continue;
+      for (const headers of [{}, { 'content-type': 'application/json' }] as Record<string, string>[]) {
+        const res = await r.fetch(`${r.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${r.adminToken}`, ...headers },
+        });
+        const body = (await res.json().catch(() => null)) as E | null;
+        const what = `POST ${path} ${JSON.stringify(headers)}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`;
+        assert.ok(res.status < 500, what);
+        assert.ok(
+          !(res.status === 400 || res.status === 415) ||
+            (body?.details?.field !== 'body' && !/^body/.test(body?.message ?? '')),
+          what,
+        );
+      }
+      checked.push(route);
+    }
+    // The machine and cluster actions, the node drain and uncordon, the operation controls, a restore.
+    for (const route of [
+      '/api/v1/machines/{id}/actions/{action}',
+      '/api/v1/clusters/{name}/actions/{action}',
+      '/api/v1/clusters/{name}/nodes/{node}/drain',
+      '/api/v1/clusters/{name}/nodes/{node}/uncordon',
+      '/api/v1/clusters/{name}/operations/active/{control}',
+      '/api/v1/clusters/{name}/backups/{backup}/restore',
+    ])
+      assert.ok(checked.includes(route), `${route} was checked (${checked.join(', ')})`);
+  });
+
   it('holds the bundle routes to the same rules (typed, bounded, known fields only, no-store), and takes image and bundle uploads only as octet-stream', async () => {
     const url = 'http://10.0.0.1/kubernetes-server-linux-amd64.tar.gz';
     await refused('POST', '/api/v1/bundles', { url: 12345 }, 'url');

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   AgentTask,
-  checkBootstrapResult,
   checkInventory,
   HELLO_FIELDS,
   helloFields,
@@ -14,7 +13,6 @@ import {
   RACK_ENV,
   taskAsShell,
 } from './agent-protocol.ts';
-import { checkBootstrapReport } from './node-agent-protocol.ts';
 import { ErrorCode, IngotError } from './errors.ts';
 
 const GUEST = new URL('../agent/guest/', import.meta.url).pathname;
@@ -144,51 +142,5 @@ describe('the agent protocol', () => {
         field,
       );
     }
-  });
-
-  it('checks a bootstrap’s result as the node agent sends it, naming the field and never echoing a value', () => {
-    const yaml = 'apiVersion: v1\nkind: Config\n';
-    const conf = Buffer.from(yaml).toString('base64');
-    assert.deepEqual(checkBootstrapReport({ phases: ['kubeadm-init'], adminKubeconfig: conf }, 'init'), {
-      phases: ['kubeadm-init'],
-      adminKubeconfig: yaml,
-    });
-    const field = (v: unknown, role: 'init' | 'worker') => {
-      try {
-        checkBootstrapReport(v, role);
-      } catch (e) {
-        assert.ok(e instanceof IngotError && e.code === ErrorCode.AgentError);
-        assert.ok(!e.message.includes(conf), 'the kubeconfig is never in the message');
-        return e.details?.field;
-      }
-      return null;
-    };
-    assert.equal(field({ phases: ['a'] }, 'init'), 'adminKubeconfig', 'an init must return admin.conf');
-    assert.equal(field({ phases: ['a'], adminKubeconfig: conf }, 'worker'), 'adminKubeconfig');
-    assert.equal(field({ phases: ['a'], adminKubeconfig: 'not base64!' }, 'init'), 'adminKubeconfig');
-    assert.equal(
-      field({ phases: ['a'], adminKubeconfig: btoa('hello') }, 'init'),
-      'adminKubeconfig',
-      'not a kubeconfig',
-    );
-    assert.equal(field({ phases: ['bad name'] }, 'worker'), 'phases[0]');
-    assert.equal(
-      field({ phases: [], node: { containerdRunning: 'yes' } }, 'worker'),
-      'node.containerdRunning',
-    );
-    assert.equal(field({ phases: [], node: { containerdRunning: true } }, 'worker'), null);
-  });
-});
-
-describe('the bootstrap task result', () => {
-  it('takes phases and the init node’s admin kubeconfig, and refuses an init result without one', () => {
-    assert.deepEqual(checkBootstrapResult({ phases: ['kubeadm-init'], adminKubeconfig: 'k' }, 'init'), {
-      phases: ['kubeadm-init'],
-      adminKubeconfig: 'k',
-    });
-    assert.deepEqual(checkBootstrapResult({ phases: [] }, 'worker'), { phases: [] });
-    assert.throws(() => checkBootstrapResult({ phases: ['x'] }, 'init'), /adminKubeconfig/);
-    assert.throws(() => checkBootstrapResult({ phases: [1] }, 'worker'), /result\.phases/);
-    assert.throws(() => checkBootstrapResult('x', 'worker'), /result\.phases/);
   });
 });

@@ -16,6 +16,7 @@ import { ErrorCode, IngotError } from './errors.ts';
 import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from './image.ts';
 import type { EtcdSnapshotParams, NodeExecParams } from './etcd-backup-protocol.ts';
 import { type Cpu, type Disk, type Nic, normalizeMac } from './machine.ts';
+import type { BootstrapParams } from './node-agent-protocol.ts';
 
 export const AgentTask = {
   /** The ephemeral OS of this job's boot phoned home (POST /agent/v1/hello). */
@@ -84,7 +85,22 @@ export const NODE_TASKS: readonly AgentTask[] = [
   AgentTask.RestartApiServer,
 ];
 
+/** Tasks the ephemeral OS's agent runs (src/agent/guest/); the node agent never gets them. */
+export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
+  (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
+);
+
 export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
+
+// The node agent's parameters and results (bootstrap, join-token) live in node-agent-protocol.ts;
+// src/engine/cluster/ still imports them from here.
+export {
+  type BootstrapParams,
+  type BootstrapResult,
+  type BootstrapRole,
+  checkBootstrapResult,
+  checkJoinTokenResult,
+} from './node-agent-protocol.ts';
 
 // --- parameters -------------------------------------------------------------------------------
 
@@ -103,61 +119,6 @@ export interface TestsParams {
 
 export interface WipeParams {
   mode: WipeMode;
-}
-
-/** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
-export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
-export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
-
-export interface BootstrapParams {
-  role: BootstrapRole;
-  /**
-   * The node's rendered bootstrap script (src/cluster/render): bash, run once; it prints
-   * `ingot-phase: <name>` lines as it passes each phase.
-   */
-  script: string;
-}
-
-export interface BootstrapResult {
-  /** The phases the script passed, in order. */
-  phases: string[];
-  /** The cluster's admin kubeconfig: only the init node returns it; the region stores it sealed. */
-  adminKubeconfig?: string;
-}
-
-/** A join token as the engine reads it (the rack stored it sealed). */
-export interface JoinTokenResult {
-  token: string;
-}
-
-/** kubeadm's bootstrap token: `[a-z0-9]{6}.[a-z0-9]{16}`. */
-export const BOOTSTRAP_TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
-
-/** A join-token result as the engine may trust it; throws naming the field, never the value. */
-export function checkJoinTokenResult(v: unknown): JoinTokenResult {
-  if (!isObject(v) || typeof v.token !== 'string' || !BOOTSTRAP_TOKEN.test(v.token))
-    throw new IngotError(ErrorCode.AgentError, 'join-token result.token: must be a kubeadm bootstrap token');
-  return { token: v.token };
-}
-
-/** The prefix of a bootstrap script's phase lines. */
-export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
-
-/** A bootstrap task's result as the engine may trust it; throws naming the field. */
-export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
-  if (!isObject(v) || !Array.isArray(v.phases) || !v.phases.every((p) => typeof p === 'string'))
-    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.phases: must be a list of phase names');
-  if (v.adminKubeconfig !== undefined && typeof v.adminKubeconfig !== 'string')
-    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.adminKubeconfig: must be text');
-  if (role === 'init' && (typeof v.adminKubeconfig !== 'string' || v.adminKubeconfig.length === 0))
-    throw new IngotError(
-      ErrorCode.AgentError,
-      'bootstrap result.adminKubeconfig: the init node must return the admin kubeconfig',
-    );
-  return {
-    phases: v.phases as string[],
-    ...(typeof v.adminKubeconfig === 'string' ? { adminKubeconfig: v.adminKubeconfig } : {}),
-  };
 }
 
 /** The image write-image streams; `artifact` is a path under the rack's /artifacts/. */

@@ -4,23 +4,71 @@
  * it — checked here once, where the rack receives it. The tasks, parameters and report bodies
  * both agents share are in agent-protocol.ts.
  */
-import {
-  AgentTask,
-  type BootstrapResult,
-  type BootstrapRole,
-  isObject,
-  NODE_TASKS,
-  prune,
-  RACK_ANSWERED,
-} from './agent-protocol.ts';
+// Only functions use agent-protocol.ts's values (it re-exports some of these): no import cycle
+// at load time.
+import { isObject, prune } from './agent-protocol.ts';
 import { ErrorCode, IngotError, invalid } from './errors.ts';
 import { type DiskHealth, DiskHealthSource } from './health.ts';
 import { parseSmartctl } from './smartctl.ts';
 
-/** Tasks the ephemeral OS's agent runs (src/agent/guest/); the node agent never gets them. */
-export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
-  (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
-);
+// --- the node agent's task parameters and results --------------------------------------------
+
+/** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
+export const BOOTSTRAP_ROLES = ['init', 'control-plane', 'worker'] as const;
+export type BootstrapRole = (typeof BOOTSTRAP_ROLES)[number];
+
+export interface BootstrapParams {
+  role: BootstrapRole;
+  /**
+   * The node's rendered bootstrap script (src/cluster/render): bash, run once; it prints
+   * `ingot-phase: <name>` lines as it passes each phase.
+   */
+  script: string;
+}
+
+export interface BootstrapResult {
+  /** The phases the script passed, in order. */
+  phases: string[];
+  /** The cluster's admin kubeconfig: only the init node returns it; the region stores it sealed. */
+  adminKubeconfig?: string;
+}
+
+/** A join token as the engine reads it (the rack stored it sealed). */
+export interface JoinTokenResult {
+  token: string;
+}
+
+/** kubeadm's bootstrap token: `[a-z0-9]{6}.[a-z0-9]{16}`. */
+export const BOOTSTRAP_TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+
+/** A join-token result as the engine may trust it; throws naming the field, never the value. */
+export function checkJoinTokenResult(v: unknown): JoinTokenResult {
+  if (!isObject(v) || typeof v.token !== 'string' || !BOOTSTRAP_TOKEN.test(v.token))
+    throw new IngotError(ErrorCode.AgentError, 'join-token result.token: must be a kubeadm bootstrap token');
+  return { token: v.token };
+}
+
+/** The prefix of a bootstrap script's phase lines. */
+export const BOOTSTRAP_PHASE_PREFIX = 'ingot-phase: ';
+
+/** A bootstrap task's result as the engine may trust it; throws naming the field. */
+export function checkBootstrapResult(v: unknown, role: BootstrapRole): BootstrapResult {
+  if (!isObject(v) || !Array.isArray(v.phases) || !v.phases.every((p) => typeof p === 'string'))
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.phases: must be a list of phase names');
+  if (v.adminKubeconfig !== undefined && typeof v.adminKubeconfig !== 'string')
+    throw new IngotError(ErrorCode.AgentError, 'bootstrap result.adminKubeconfig: must be text');
+  if (role === 'init' && (typeof v.adminKubeconfig !== 'string' || v.adminKubeconfig.length === 0))
+    throw new IngotError(
+      ErrorCode.AgentError,
+      'bootstrap result.adminKubeconfig: the init node must return the admin kubeconfig',
+    );
+  return {
+    phases: v.phases as string[],
+    ...(typeof v.adminKubeconfig === 'string' ? { adminKubeconfig: v.adminKubeconfig } : {}),
+  };
+}
+
+// --- check-in ---------------------------------------------------------------------------------
 
 /** A deployed OS's node agent started and checked in (POST /agent/v1/node-hello, OS token). */
 export const NODE_HELLO_EVENT = 'agent.node-hello';

@@ -13,9 +13,6 @@
  */
 import {
   AgentTask,
-  BOOTSTRAP_ROLES,
-  type BootstrapParams,
-  type BootstrapRole,
   HARDWARE_TESTS,
   HELLO_EVENT,
   type HardwareTest,
@@ -28,6 +25,7 @@ import {
   type WriteImageParams,
 } from '../core/agent-protocol.ts';
 import type { Machine } from '../core/machine.ts';
+import { BOOTSTRAP_ROLES, type BootstrapParams, type BootstrapRole } from '../core/node-agent-protocol.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';
 import { notPickedUp, openedResult } from './sealed-result.ts';

@@ -3,7 +3,8 @@
  * asked for. Inventory is derived from the machine so tests can check what was stored.
  * `failTasks` makes chosen tasks fail, as a failing SMART test would.
  */
-import { AgentTask, type BootstrapResult, type InventoryResult } from '../core/agent-protocol.ts';
+import { AgentTask, type InventoryResult } from '../core/agent-protocol.ts';
+import type { BootstrapResult } from '../core/node-agent-protocol.ts';
 import type { Machine } from '../core/machine.ts';
 import { type FakeKube, fakeKubeconfig } from '../kube/fake.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';

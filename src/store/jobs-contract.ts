@@ -138,6 +138,38 @@ export function jobsContract(harness: () => Harness): void {
     assert.equal((await h.store.getMachine(m.id)).powerState, 'on');
   });
 
+  it('applies a claim’s accept filter before its limit, so skipped jobs never hide the rest', async () => {
+    // 70 runnable jobs this worker skips (another rack's, say), queued before the one it takes:
+    // more than a claim's first page, so the filter must page past them.
+    const skipped = new Set<string>();
+    for (let i = 0; i < 70; i++) {
+      const m = await h.store.createMachine(machineInput(), 'user:test');
+      skipped.add(
+        (await h.store.enqueueJob(m.id, { kind: 'power-on', steps: ['power-on'] }, 'user:test')).id,
+      );
+    }
+    const m = await h.store.createMachine(machineInput(), 'user:test');
+    const wanted = await h.store.enqueueJob(m.id, { kind: 'power-off', steps: ['power-off'] }, 'user:test');
+    const claimed = await h.store.claimJobs({
+      owner: 'picky',
+      leaseMs: 60_000,
+      limit: 1,
+      accept: (c) => c.id === wanted.id,
+    });
+    assert.deepEqual(
+      claimed.map((j) => j.id),
+      [wanted.id],
+    );
+    // The skipped jobs stay available to other workers.
+    const rest = await h.store.claimJobs({
+      owner: 'other',
+      leaseMs: 60_000,
+      limit: 1000,
+      accept: (c) => skipped.has(c.id),
+    });
+    assert.equal(rest.length, skipped.size);
+  });
+
   it('lets another owner take a job over once its lease expired', async () => {
     const m = await h.store.createMachine(machineInput(), 'user:test');
     const j = await h.store.enqueueJob(m.id, { kind: 'power-off', steps: ['power-off'] }, 'user:test');

@@ -227,23 +227,38 @@ export async function enqueueJob(db: Db, machineId: string, job: NewJob, actor: 
   });
 }
 
+/** How many candidates one claim reads per page, at least, while it looks for jobs `accept` takes. */
+const CLAIM_PAGE = 64;
+
 export async function claimJobs(db: Db, opts: ClaimOptions): Promise<Job[]> {
   const now = Date.now();
-  const candidates = await db.query<{ id: string; rack: string; bmc_host: string; kind: string }>(
-    `SELECT id, rack, bmc_host, kind FROM jobs
-     WHERE ${ACTIVE} AND run_after <= ? AND (lease_owner IS NULL OR lease_expires_at < ?)
-     ORDER BY run_after, id LIMIT ?`,
-    [now, now, Math.max(opts.limit * 4, 16)],
-  );
+  // `accept` runs before the limit: the claim pages through the runnable jobs in order until it
+  // has `limit` accepted ones or none are left, so jobs one worker skips (another rack's, a
+  // cluster's) can never hide the jobs behind them from it.
   const chosen: string[] = [];
-  for (const c of candidates) {
-    if (chosen.length >= opts.limit) break;
-    if (
-      !opts.accept ||
-      opts.accept({ id: c.id, rack: c.rack, bmcHost: c.bmc_host, kind: c.kind as Job['kind'] })
-    ) {
-      chosen.push(c.id);
+  const pageSize = Math.max(opts.limit * 4, CLAIM_PAGE);
+  let after: { runAfter: number; id: string } | null = null;
+  while (chosen.length < opts.limit) {
+    const page: { id: string; rack: string; bmc_host: string; kind: string; run_after: number | string }[] =
+      await db.query(
+        `SELECT id, rack, bmc_host, kind, run_after FROM jobs
+         WHERE ${ACTIVE} AND run_after <= ? AND (lease_owner IS NULL OR lease_expires_at < ?)
+         ${after ? 'AND (run_after > ? OR (run_after = ? AND id > ?))' : ''}
+         ORDER BY run_after, id LIMIT ?`,
+        [now, now, ...(after ? [after.runAfter, after.runAfter, after.id] : []), pageSize],
+      );
+    for (const c of page) {
+      if (chosen.length >= opts.limit) break;
+      if (
+        !opts.accept ||
+        opts.accept({ id: c.id, rack: c.rack, bmcHost: c.bmc_host, kind: c.kind as Job['kind'] })
+      ) {
+        chosen.push(c.id);
+      }
     }
+    if (page.length < pageSize) break;
+    const last = page[page.length - 1];
+    after = { runAfter: Number(last.run_after), id: last.id };
   }
   if (chosen.length === 0) return [];
   // The same condition again, now as a compare-and-set: of two regions racing, one wins each job.

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { HardwarePolicy } from '../../src/core/hardware-drain.ts';
 import { DiskHealthSource } from '../../src/core/health.ts';
 import { parseSmartctl } from '../../src/core/smartctl.ts';
-import { NODE_IMAGE, nodeSubnet } from './cluster-seed.ts';
-import { eventually, newMachineBody, type TestRegion } from './region.ts';
+import { clusterYaml, createRunningCluster, seedClusterRegion } from './cluster-seed.ts';
+import type { TestRegion } from './region.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'smartctl', 'ata-seagate-st3500418as.json');
 
@@ -34,27 +34,7 @@ export async function reportDisk(r: TestRegion, machineId: string, reallocated: 
 }
 
 export function twoNodeCluster(name: string, net: string, policy: HardwarePolicy): string {
-  return `apiVersion: ingot.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: ${name}
-spec:
-  distribution: kubeadm
-  version: v1.20.2
-  controlPlane:
-    count: 1
-    machines: { pool: control }
-  placement: { tolerate: [] }
-  workers:
-    - name: general
-      count: 1
-      machines: { pool: general }
-  endpoint:
-    address: ${net}.0.10
-  storage: { provider: none }
-  observability: { kubePrometheusStack: false, loki: false, nodeExporter: false, smartctlExporter: false, hardwareAlerts: false }
-  hardware: { onRisk: ${policy}, drainTimeoutSeconds: 20 }
-`;
+  return `${clusterYaml(name, { workers: 1, net, version: 'v1.20.2' })}  hardware: { onRisk: ${policy}, drainTimeoutSeconds: 20 }\n`;
 }
 
 /** node1 (control) and node2 (general) commissioned, the cluster created and running; hostname → id. */
@@ -64,39 +44,11 @@ export async function runningCluster(
   net: string,
   policy: HardwarePolicy,
 ): Promise<{ id: string; ids: Map<string, string> }> {
-  assert.equal((await r.api('POST', '/api/v1/subnets', nodeSubnet(net))).status, 201);
-  await r.region.store.createImage(NODE_IMAGE, 'user:test');
-  const ids = new Map<string, string>();
-  for (const [hostname, pool] of [
+  const ids = await seedClusterRegion(r, net, [
     ['node1', 'control'],
     ['node2', 'general'],
-  ]) {
-    const m = await r.api<{ id: string }>(
-      'POST',
-      '/api/v1/machines',
-      newMachineBody({ hostname, pool, zone: 'z1', rack: 'r1' }),
-    );
-    assert.equal(m.status, 201);
-    ids.set(hostname, m.body.id);
-    await r.api('POST', `/api/v1/machines/${m.body.id}/actions/commission`, {});
-  }
-  await eventually(
-    async () =>
-      (await r.api<{ total: number }>('GET', '/api/v1/machines?state=ready&limit=1')).body.total === 2,
-    15_000,
-    '2 ready machines',
-  );
-  const created = await r.api('POST', '/api/v1/clusters', { cluster: twoNodeCluster(name, net, policy) });
-  assert.equal(created.status, 202, JSON.stringify(created.body));
-  const c = await eventually(
-    async () => {
-      const g = await r.api<{ cluster: { id: string; state: string } }>('GET', `/api/v1/clusters/${name}`);
-      return g.body.cluster.state === 'running' ? g.body.cluster : null;
-    },
-    60_000,
-    `cluster ${name} running`,
-  );
-  return { id: c.id, ids };
+  ]);
+  return { id: await createRunningCluster(r, name, twoNodeCluster(name, net, policy)), ids };
 }
 
 /** The events of a timeline (`clusters/NAME` or `machines/ID`) of one type. */

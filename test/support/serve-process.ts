@@ -1,12 +1,14 @@
 /**
- * `ingot serve` as a real child process, for crash tests: start, wait healthy, kill -9. It
+ * `ingot serve` as a real child process, for crash tests: start, wait healthy, kill -9
+ * (`withRestartableServe` holds a run's data dir and database across restarts). It
  * serves HTTPS with the certificate it generates in its data dir; `fetch` and `api` pin it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { certFingerprint } from '../../src/tls/fingerprint.ts';
 import { join } from 'node:path';
-import { freePort } from './postgres.ts';
+import { freePort, startPostgres, type TestPostgres } from './postgres.ts';
 import { type PinnedFetch, pinnedFetch } from './region.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -108,4 +110,44 @@ export async function startServe(
         child.kill(signal);
       }),
   };
+}
+
+/** What a kill -9 test holds while it runs: `start()` (re)starts `ingot serve` on the same data. */
+export interface RestartableServe {
+  /** Starts `ingot serve` on the run's data dir (and database) with the run's flags. */
+  start(): Promise<ServeProcess>;
+}
+
+/**
+ * Runs `body` with a fresh data dir and, on PostgreSQL, a fresh database of a server of its
+ * own, for a test that kills the region and starts it again (crash-resume, cluster-crash-resume,
+ * cluster-operation-crash). Afterwards, even when `body` fails, the last region is killed, the
+ * PostgreSQL server stopped and the data dir removed.
+ */
+export async function withRestartableServe(
+  backend: 'sqlite' | 'postgres',
+  prefix: string,
+  flags: readonly string[],
+  body: (run: RestartableServe) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-${backend}-`));
+  let pg: TestPostgres | null = null;
+  let serve: ServeProcess | null = null;
+  try {
+    const extra = [...flags];
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      extra.push('--database', await pg.freshDatabase());
+    }
+    await body({
+      start: async () => {
+        serve = await startServe(dir, extra);
+        return serve;
+      },
+    });
+  } finally {
+    await (serve as ServeProcess | null)?.kill('SIGKILL').catch(() => undefined);
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

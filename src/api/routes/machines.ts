@@ -215,10 +215,6 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
         body: ActionBody,
         response: { 202: ActionResultT, ...errorResponses },
       },
-      // No body at all (`curl -X POST …/actions/power-on`) means `{}`, as for an empty JSON body.
-      preValidation: async (req) => {
-        if (req.body === undefined) req.body = {};
-      },
       handler: async (req, reply) => {
         const r = await engine.act({
           machineId: req.params.id,

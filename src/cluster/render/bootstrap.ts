@@ -1,4 +1,4 @@
-import { BOOTSTRAP_PHASE_PREFIX } from '../../core/agent-protocol.ts';
+import { BOOTSTRAP_PHASE_PREFIX } from '../../core/node-agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
 import { kubeadmInitFlags } from './kubeadm.ts';

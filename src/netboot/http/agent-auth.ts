@@ -52,7 +52,7 @@ export async function bootCaller(
     return null;
   }
   const tokenHash = hashBootToken(token);
-  const machine = await ctx.store.findMachineByBootToken(tokenHash);
+  const machine = await machineOfToken(ctx, 'boot', tokenHash);
   if (!machine && o.osToken) {
     const deployed = await machineOfToken(ctx, 'os', tokenHash);
     if (deployed) {

@@ -21,11 +21,12 @@ import {
   MAX_REPORT_BYTES,
   MAX_WAIT_S,
   NODE_TASKS,
+  EPHEMERAL_TASKS,
   parseReport,
   RACK_ANSWERED,
   taskAsShell,
 } from '../../core/agent-protocol.ts';
-import { EPHEMERAL_TASKS } from '../../core/node-agent-protocol.ts';
+
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import type { AgentTaskRow } from '../../store/store.ts';

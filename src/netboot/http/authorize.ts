@@ -5,7 +5,8 @@
  * timeline as `<service>.denied` (a security event) and logged as a warning.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Machine, osTokenHonoured } from '../../core/machine.ts';
+import type { Machine } from '../../core/machine.ts';
+import { machineOfToken } from './agent-auth.ts';
 import type { BootContext } from './context.ts';
 import { sendText } from './context.ts';
 import { addressBelongsTo, machineByAddress, sourceIp } from './identify.ts';
@@ -65,9 +66,7 @@ export async function authorizeMachine(
   if (!looksLikeToken(token)) return deny(401, `no boot token; ${service.tokenHint}`, null);
   const hash = hashBootToken(token);
   // The ephemeral OS presents its boot token; a deployed OS the token its seed was written with.
-  const machine =
-    (await ctx.store.findMachineByBootToken(hash)) ??
-    (await ctx.store.findMachineByOsToken(hash).then((m) => (m && osTokenHonoured(m) ? m : null)));
+  const machine = (await machineOfToken(ctx, 'boot', hash)) ?? (await machineOfToken(ctx, 'os', hash));
   if (!machine) return deny(403, 'unknown or expired boot token', null);
   if (!(await addressBelongsTo(ctx.store, ip, machine)))
     return deny(403, `source address ${ip} is not leased to the token's machine`, machine);

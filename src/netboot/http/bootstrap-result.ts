@@ -3,7 +3,7 @@
  * (`checkBootstrapReport`: the kubeconfig arrives as base64 and is decoded), and the init node's admin kubeconfig sealed as a secret (AES-256-GCM,
  * like BMC passwords) so that the task row holds only its id. The engine's AgentPort opens it.
  */
-import { type BootstrapRole, checkJoinTokenResult } from '../../core/agent-protocol.ts';
+import { type BootstrapRole, checkJoinTokenResult } from '../../core/node-agent-protocol.ts';
 import {
   ADMIN_KUBECONFIG_SECRET,
   checkBootstrapReport,
