@@ -1,7 +1,8 @@
 /**
  * What the cluster tests share: a small kubeadm Cluster file (one control plane on pool
- * `control`, workers on `general`, one zone, no add-ons), the registered node image, and a
- * region seeded with a subnet, the image and three commissioned fake:// machines.
+ * `control`, workers on `general`, one zone, no add-ons), the registered node image, a
+ * region seeded with a subnet, the image and three commissioned fake:// machines (through
+ * the API), and the same seed written to a store directly for engine tests, with ready machines.
  */
 import assert from 'node:assert/strict';
 import type { Machine } from '../../src/core/machine.ts';
@@ -84,6 +85,15 @@ export async function seedClusterRegion(r: TestRegion, net: string): Promise<Map
     '3 ready machines',
   );
   return ids;
+}
+
+/** A store seeded for an engine-level cluster test: the node subnet of `net` and the node image. */
+export async function seedClusterStore(store: SqlStore, net: string): Promise<void> {
+  await store.createSubnet(
+    { ...nodeSubnet(net), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
+    'user:test',
+  );
+  await store.createImage(NODE_IMAGE, 'user:test');
 }
 
 /** Ready machines with the hardware a commission would have recorded. */
