@@ -169,7 +169,7 @@ current-context: c
     );
     const done = r!.results[0].done.map((d) => [d.step, d.ok]);
     // Fenced and deleted; the simulated node never comes back, so power-on fails, reprovision
-    // and replace are not wired here: the ladder halts saying so.
+    // is not wired, and every machine of the region is in the cluster (no spare): it halts.
     assert.deepEqual(done.slice(0, 2), [
       ['fence', true],
       ['delete-node', true],
