@@ -7,13 +7,11 @@
  * average, and Ingot's peak RSS (the memory bound).
  *
  *   node bench/http-artifacts.ts [--rounds 5] [--seconds 6] [--workers auto|1] [--size 64]
- *                                [--no-cache [--no-chunk-cache]] [--no-sendfile] [--tls]
+ *                                [--no-cache [--no-chunk-cache]] [--tls]
  *
  * --no-cache serves the file the way OS images are served (too big for the whole-file cache):
  * in 4 MiB chunks shared by every request; --no-chunk-cache also reads every chunk from disk
- * (the page cache) for every request, the worst case. Over plain HTTP large files go out by
- * the sendfile helper (src/netboot/http/sendfile.ts) when /usr/bin/python3 exists;
- * --no-sendfile streams them through Node's chunks instead.
+ * (the page cache) for every request, the worst case.
  * --tls measures HTTPS on both sides (the same certificate; nginx without kernel TLS, so its
  * sendfile does not apply): the rack serves OS images over HTTPS only; plain HTTP (the
  * default here) is what firmware fetches kernels, initrds and iPXE binaries over.
@@ -35,7 +33,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { Agent, fetch } from 'undici';
 import { startBootHttpServer } from '../src/netboot/http/index.ts';
-import { defaultSendfilePython } from '../src/netboot/http/sendfile.ts';
 import { openStore } from '../src/store/open.ts';
 import { publicKeyPin } from '../src/tls/fingerprint.ts';
 import { generateSelfSignedCert } from '../src/tls/self-signed.ts';
@@ -50,8 +47,6 @@ const { values } = parseArgs({
     'no-cache': { type: 'boolean', default: false },
     'no-chunk-cache': { type: 'boolean', default: false },
     tls: { type: 'boolean', default: false },
-    /** Stream large files through Node's chunks even over plain HTTP (the path before the sendfile helper). */
-    'no-sendfile': { type: 'boolean', default: false },
     size: { type: 'string', default: '64' },
   },
 });
@@ -152,7 +147,6 @@ const ing = await startBootHttpServer({
   artifactsDir: root,
   cacheBytes: values['no-cache'] ? 1 : undefined,
   chunkCacheBytes: values['no-chunk-cache'] ? 0 : undefined,
-  sendfilePython: values['no-sendfile'] ? null : undefined,
   tls: cert ? { certPem: cert.certPem, keyPem: cert.keyPem, publicKeyPin: publicKeyPin(cert.certPem) } : null,
 });
 const urls = { nginx: ng.url, ingot: `${ing.secureUrl}/artifacts/img/os.img` };
@@ -181,13 +175,10 @@ const median = (xs: number[]) => {
 };
 const spread = (xs: number[], d: number) =>
   `${Math.min(...xs).toFixed(d)} / ${median(xs).toFixed(d)} / ${Math.max(...xs).toFixed(d)}`;
-const helper = !cert && !values['no-sendfile'] && defaultSendfilePython() !== null;
 const mode = values['no-cache']
-  ? helper
-    ? `large-file path: sendfile helper${values['no-chunk-cache'] ? ' (--no-chunk-cache has no effect on it)' : ''}`
-    : values['no-chunk-cache']
-      ? 'reading every chunk from disk (--no-cache --no-chunk-cache)'
-      : 'large-file path: shared 4 MiB chunks (--no-cache)'
+  ? values['no-chunk-cache']
+    ? 'reading every chunk from disk (--no-cache --no-chunk-cache)'
+    : 'large-file path: shared 4 MiB chunks (--no-cache)'
   : 'in-memory artifact cache';
 console.log(
   `${new Date().toISOString().slice(0, 16)}Z; host: ${cpus().length} CPUs, 1-min load average ${spread(loads, 2)} (min/median/max over the rounds); ` +

@@ -124,12 +124,19 @@ export async function startClusterBed(
   mkdirSync(join(artifacts, 'ephemeral'), { recursive: true });
   for (const f of ['vmlinuz', 'initrd.img']) writeFileSync(join(artifacts, 'ephemeral', f), '');
   const hubIp = bed.endpoint.replace(/\.\d+$/, '.1');
-  const started = await startRackChild(join(cb.root, cb.name), bed.hubNs, {
-    dataDir,
-    provisioningIp: hubIp,
-    httpPort: 8081,
-    artifactsDir: artifacts,
-  });
+  const started = await startRackChild(
+    join(cb.root, cb.name),
+    bed.hubNs,
+    {
+      dataDir,
+      provisioningIp: hubIp,
+      httpPort: 8081,
+      artifactsDir: artifacts,
+      // Two minutes, not the default 30 s: on a loaded 2-core machine (CI at concurrency 3)
+      // the rack's Node start alone has taken longer.
+    },
+    120_000,
+  );
   cb.rack = started.child;
   const store = () => r.region.store;
   agent = new BedDeployAgent({

@@ -1,8 +1,9 @@
 /**
  * What the cluster tests share: a small kubeadm Cluster file (one control plane on pool
- * `control`, workers on `general`, one zone, no add-ons), the registered node image, and a
- * region seeded with a subnet, the image and commissioned fake:// machines (three by default),
- * a cluster created and running, and such a region started on a simulated cluster.
+ * `control`, workers on `general`, one zone, no add-ons), the registered node image, a
+ * region seeded with a subnet, the image and commissioned fake:// machines (three by default,
+ * through the API), a cluster created and running, such a region started on a simulated
+ * cluster, and the same seed written to a store directly for engine tests, with ready machines.
  */
 import assert from 'node:assert/strict';
 import type { Machine } from '../../src/core/machine.ts';
@@ -145,6 +146,15 @@ export async function startRunningClusterRegion(
     await r.stop();
     throw e;
   }
+}
+
+/** A store seeded for an engine-level cluster test: the node subnet of `net` and the node image. */
+export async function seedClusterStore(store: SqlStore, net: string): Promise<void> {
+  await store.createSubnet(
+    { ...nodeSubnet(net), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
+    'user:test',
+  );
+  await store.createImage(NODE_IMAGE, 'user:test');
 }
 
 /** Ready machines with the hardware a commission would have recorded. */

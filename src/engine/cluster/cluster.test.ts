@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { clusterYaml, NODE_IMAGE, nodeSubnet, readyMachines } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import { ErrorCode } from '../../core/errors.ts';
@@ -36,11 +36,7 @@ describe('clusters through the engine', () => {
     POLL.agentMs = 10;
     dir = await mkdtemp(join(tmpdir(), 'ingot-cluster-'));
     store = await openStore({ dataDir: dir });
-    await store.createSubnet(
-      { ...nodeSubnet('10.20'), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
-      'user:test',
-    );
-    await store.createImage(NODE_IMAGE, 'user:test');
+    await seedClusterStore(store, '10.20');
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));

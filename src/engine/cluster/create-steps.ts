@@ -303,8 +303,10 @@ export async function waitReady(ctx: ClusterStepContext): Promise<StepOutcome> {
   if (!k) return { kind: 'fail', reason: 'no admin kubeconfig: the init node never returned one' };
   const c = await ctx.kube.conditions(k);
   await ctx.store.setClusterConditions(ctx.cluster.id, c);
-  // External etcd members run etcd only: they never register as Kubernetes nodes.
-  const want = ctx.cluster.members.filter((m) => m.role !== 'etcd').length;
+  // External etcd members run etcd only: they never register as Kubernetes nodes; a dead
+  // node a replace drops (the job's `broken`) never comes back.
+  const broken = ctx.job.params.broken as Record<string, unknown> | undefined;
+  const want = ctx.cluster.members.filter((m) => m.role !== 'etcd' && !broken?.[m.hostname]).length;
   if (!c.apiReachable)
     return { kind: 'wait', ms: ctx.limits.pollMs, message: `API not answering: ${c.apiError}` };
   const ready = c.nodes?.ready ?? 0;

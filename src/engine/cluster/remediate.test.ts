@@ -96,3 +96,152 @@ describe('Remediator', () => {
     assert.deepEqual(requests, []);
   });
 });
+
+describe('Remediator ladder with a node that never comes back', () => {
+  let server: Server;
+  let kc: KubeConfig;
+  const requests: string[] = [];
+  let nodeExists = true;
+
+  before(async () => {
+    // The API of a cluster whose w1 is NotReady, then deleted, and never registers again.
+    server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      const url = new URL(req.url ?? '/', 'http://x');
+      const json = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const w1 = {
+        metadata: { name: 'w1', labels: { pool: 'general' } },
+        spec: {},
+        status: {
+          conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+        },
+      };
+      if (url.pathname === '/api/v1/nodes')
+        return json({ kind: 'NodeList', metadata: {}, items: nodeExists ? [w1] : [] });
+      if (url.pathname === '/api/v1/nodes/w1' && nodeExists) {
+        if (req.method === 'DELETE') nodeExists = false;
+        return json(w1);
+      }
+      if (url.pathname === '/api/v1/pods') return json({ kind: 'PodList', metadata: {}, items: [] });
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+      currentContext: 'c',
+    });
+  });
+  after(() => {
+    server.close();
+    resetFakeBmcs();
+  });
+
+  const member = { node: 'w1', machineId: 'm1', role: 'worker' as const, domain: 'z1/r1' };
+  const spares = [
+    { machineId: 'm-other-zone', domain: 'z2/r1' },
+    { machineId: 'm-same-rack', domain: 'z1/r1' },
+  ];
+
+  it('escalates power-on → reprovision → replace with the spare of its rack, telling each rung with its reason', async () => {
+    nodeExists = true;
+    const events: RemediationEvent[] = [];
+    const replaced: [string, string, string][] = [];
+    const bmc = new FakeBmc('fake://dead');
+    const r = new Remediator(
+      {
+        kube: kc,
+        bmc: () => bmc,
+        spares: async () => spares,
+        reprovision: async () => {
+          throw new Error('deploy of w1 failed: the machine did not power on');
+        },
+        replace: async (m, spare, why) => {
+          replaced.push([m.node, spare, why]);
+          return 'w9 (spare m-same-rack) joined and Ready';
+        },
+        event: (e) => events.push(e),
+      },
+      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 2000, readyTimeoutMs: 1500 },
+    );
+    const out = await r.remediate(member, 'not-ready');
+    assert.equal(out.outcome, 'recovered', out.reason);
+    assert.deepEqual(
+      out.done.map((d) => [d.step, d.ok]),
+      [
+        ['fence', true],
+        ['delete-node', true],
+        ['power-on', false],
+        ['reprovision', false],
+        ['replace', true],
+      ],
+    );
+    assert.deepEqual(replaced, [
+      [
+        'w1',
+        'm-same-rack',
+        'Node not Ready; power-on failed (not Ready within 1.5 s); reprovision failed (deploy of w1 failed: the machine did not power on)',
+      ],
+    ]);
+    assert.equal(out.reason, 'w1 replaced: w9 (spare m-same-rack) joined and Ready');
+    assert.deepEqual(
+      events.map((e) => `${e.step}/${e.level}: ${e.message}`),
+      [
+        'fence/info: fence: starting',
+        'fence/info: fence: done (the BMC reports power Off)',
+        'delete-node/info: delete-node: starting',
+        'delete-node/info: delete-node: done (Node deleted with 0 pod(s): none)',
+        'power-on/info: power-on: starting',
+        'power-on/warning: power-on: failed (not Ready within 1.5 s)',
+        'reprovision/info: reprovision: starting',
+        'reprovision/warning: reprovision: failed (deploy of w1 failed: the machine did not power on)',
+        'replace/info: replace with spare m-same-rack: starting',
+        'replace/info: replace: done (w9 (spare m-same-rack) joined and Ready)',
+        'replace/info: w1 replaced: w9 (spare m-same-rack) joined and Ready',
+      ],
+    );
+    assert.ok(requests.includes('DELETE /api/v1/nodes/w1'));
+  });
+
+  it('halts with the reason when the replace fails, and without a reprovision port goes straight on to replace', async () => {
+    nodeExists = true;
+    const r = new Remediator(
+      {
+        kube: kc,
+        bmc: () => new FakeBmc('fake://dead2'),
+        spares: async () => spares,
+        replace: async () => {
+          throw new Error('job j-1 failed: node3 failed to deploy');
+        },
+        event: () => {},
+      },
+      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 2000, readyTimeoutMs: 500 },
+    );
+    const out = await r.remediate(member, 'not-ready');
+    assert.equal(out.outcome, 'halted');
+    assert.deepEqual(
+      out.done.map((d) => [d.step, d.ok, d.step === 'reprovision' ? d.detail : '']),
+      [
+        ['fence', true, ''],
+        ['delete-node', true, ''],
+        ['power-on', false, ''],
+        [
+          'reprovision',
+          false,
+          'reprovision is not wired in this region: redeploying a deployed machine in place (write the OS again, rejoin with a fresh token) is not done yet',
+        ],
+        ['replace', false, ''],
+      ],
+    );
+    assert.match(out.reason, /every rung failed for w1 \(last: job j-1 failed: node3 failed to deploy\)/);
+  });
+});

@@ -11,8 +11,12 @@
  * - delete-node: the Node and its pods (src/kube/nodes.ts), so controllers start them elsewhere;
  * - power-on: power on through the BMC and wait for the node to register Ready, then put its
  *   labels and taints back;
- * - reprovision, replace: through the ports given; a remediator without them fails the rung
- *   (and the ladder escalates or halts, saying so).
+ * - reprovision: through the port given (then wait Ready as for power-on); a remediator without
+ *   it fails the rung, and the ladder escalates to replace;
+ * - replace: through the port given, with the spare core/remediation.ts picked in the node's
+ *   failure domain (the region's port: remediate-replace.ts, a scale job that joins the spare
+ *   and drops the dead node, its machine marked broken); it ends the remediation when the
+ *   port reports the spare joined and Ready. Without the port the rung fails and the ladder halts.
  *
  * Not yet a durable engine operation (docs/day2.md): a pass runs in the caller's process.
  */
@@ -59,7 +63,11 @@ export interface RemediatorPorts {
   /** Stacked etcd's members and the nodes whose member answers healthy (the quorum guard). */
   readonly etcd?: () => Promise<{ members: number; healthyOn: readonly string[] }>;
   readonly reprovision?: (m: RemediationMember) => Promise<void>;
-  readonly replace?: (m: RemediationMember, spareMachineId: string) => Promise<void>;
+  /**
+   * Replaces the member with the spare and resolves once the spare's node is Ready in the
+   * cluster, with what joined (e.g. "node3 joined and Ready"); rejects with why it failed.
+   */
+  readonly replace?: (m: RemediationMember, spareMachineId: string, why: string) => Promise<string>;
   readonly event: (e: RemediationEvent) => void;
 }
 
@@ -96,6 +104,19 @@ async function bmcHealth(d: BmcDriver): Promise<NodeHealth['bmcHealth']> {
   } catch {
     return null;
   }
+}
+
+/** Why a node goes to a spare: its cause and every rung that failed (the broken machine's reason). */
+function whyReplace(cause: UnhealthyCause, done: readonly RungResult[]): string {
+  const failed = done.filter((d) => !d.ok).map((d) => `${d.step} failed (${d.detail ?? 'no detail'})`);
+  return [
+    cause === 'not-ready'
+      ? 'Node not Ready'
+      : cause === 'bmc-critical'
+        ? 'BMC health Critical'
+        : 'marked broken',
+    ...failed,
+  ].join('; ');
 }
 
 export class Remediator {
@@ -179,7 +200,10 @@ export class Remediator {
       const spares = (await this.ports.spares?.(m)) ?? [];
       const next = nextRung({ cause, done, node: m, spares });
       if (next.kind === 'recovered') {
-        const reason = `${m.node} is Ready again after ${next.by}`;
+        const reason =
+          next.by === 'replace'
+            ? `${m.node} replaced: ${done.at(-1)?.detail ?? 'by a spare'}`
+            : `${m.node} is Ready again after ${next.by}`;
         this.#say(m.node, next.by, reason);
         return { outcome: 'recovered', done, reason };
       }
@@ -192,7 +216,7 @@ export class Remediator {
       try {
         const r = await withBmc(
           () => this.ports.bmc(m.machineId),
-          (bmc) => this.#run(bmc, m, next.step, next.spare, meta),
+          (bmc) => this.#run(bmc, m, next.step, next.spare, meta, whyReplace(cause, done)),
         );
         if (r.meta) meta = r.meta;
         result = { step: next.step, ok: r.ok, detail: r.detail };
@@ -215,6 +239,7 @@ export class Remediator {
     step: RemediationStep,
     spare: string | undefined,
     meta: NodeMeta | null,
+    why: string,
   ): Promise<{ ok: boolean; detail?: string; meta?: NodeMeta | null }> {
     switch (step) {
       case 'fence': {
@@ -248,7 +273,7 @@ export class Remediator {
           return {
             ok: false,
             detail:
-              'reprovision is not wired in this region: a redeploy must rejoin with a fresh join token (the create bootstrap token lives 24 h)',
+              'reprovision is not wired in this region: redeploying a deployed machine in place (write the OS again, rejoin with a fresh token) is not done yet',
           };
         await this.ports.reprovision(m);
         return this.#waitReady(m, meta);
@@ -257,10 +282,9 @@ export class Remediator {
         if (!this.ports.replace || !spare)
           return {
             ok: false,
-            detail: `replace${spare ? ` with spare ${spare}` : ''} is not wired in this region: joining a spare needs the atomic allocate and fresh join token of cluster scale`,
+            detail: `replace${spare ? ` with spare ${spare}` : ''} is not wired in this remediator`,
           };
-        await this.ports.replace(m, spare);
-        return { ok: true, detail: `replaced by ${spare}` };
+        return { ok: true, detail: await this.ports.replace(m, spare, why) };
       }
     }
   }

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clusterYaml, NODE_IMAGE, nodeSubnet } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
 import type { Cluster } from '../../core/cluster.ts';
@@ -21,31 +21,11 @@ import type { Machine } from '../../core/machine.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
-import { machineInput } from '../../store/testing.ts';
 import { FakeAgent } from '../fake-agent.ts';
 import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
 import { createCluster } from './actions.ts';
 import { RemediationLoop } from './remediation-loop.ts';
-
-/** Ready machines with the hardware a commission would have recorded. */
-async function readyMachines(store: SqlStore, pool: string, n: number): Promise<Machine[]> {
-  const out: Machine[] = [];
-  for (let i = 0; i < n; i++) {
-    const m = await store.createMachine(
-      machineInput({ pool, state: 'ready', stateReason: 'test' }),
-      'user:test',
-    );
-    out.push(
-      await store.updateMachine(
-        m.id,
-        { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
-        'user:test',
-      ),
-    );
-  }
-  return out;
-}
 
 const tenMinutesAgo = () => new Date(Date.now() - 600_000).toISOString();
 
@@ -76,11 +56,7 @@ describe('the region remediation loop', () => {
     POLL.agentMs = 10;
     dir = await mkdtemp(join(tmpdir(), 'ingot-remediation-'));
     store = await openStore({ dataDir: dir });
-    await store.createSubnet(
-      { ...nodeSubnet('10.20'), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
-      'user:test',
-    );
-    await store.createImage(NODE_IMAGE, 'user:test');
+    await seedClusterStore(store, '10.20');
     machines = [...(await readyMachines(store, 'control', 1)), ...(await readyMachines(store, 'general', 4))];
     const kube = new FakeKube();
     const worker = new Worker({
@@ -193,7 +169,7 @@ current-context: c
     );
     const done = r!.results[0].done.map((d) => [d.step, d.ok]);
     // Fenced and deleted; the simulated node never comes back, so power-on fails, reprovision
-    // and replace are not wired here: the ladder halts saying so.
+    // is not wired, and every machine of the region is in the cluster (no spare): it halts.
     assert.deepEqual(done.slice(0, 2), [
       ['fence', true],
       ['delete-node', true],

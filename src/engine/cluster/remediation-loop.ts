@@ -13,8 +13,10 @@
  * operator's "broken" mark and the BMC (opened per rung with the machine's sealed password).
  * The BMC health rollup comes from the region's health poller's latest sample when it is
  * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's
- * selectors allow (remediate-replace.ts). Not a durable engine operation yet: a region
- * restarted mid-remediation starts again from the health it reads.
+ * selectors allow, and a worker's `replace` rung is a scale job that joins the spare and marks
+ * the dead machine broken (remediate-replace.ts), awaited until it ends. Not a durable engine
+ * operation yet: a region restarted mid-remediation starts again from the health it reads
+ * (the replace's scale job itself is durable and resumes).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type { BmcDriver } from '../../bmc/driver.ts';
@@ -33,14 +35,20 @@ import {
   Remediator,
   type RemediatorPorts,
 } from './remediate.ts';
-import { readyMachines, sparesFor } from './remediate-replace.ts';
+import { awaitClusterJob, readyMachines, replaceWorker, sparesFor } from './remediate-replace.ts';
 
 export interface RemediationLoopOptions {
   readonly store: Store;
   /** How a machine's BMC is opened. @default Redfish/IPMI from its address and sealed password */
   readonly bmc?: (m: Machine, password: string) => BmcDriver;
-  /** The replace / reprovision ports (absent: those rungs fail, the ladder halts saying so). */
+  /**
+   * The replace port. @default a worker is replaced by a scale job (remediate-replace.ts)
+   * awaited up to `replaceTimeoutMs`; a control plane's replace fails (not done yet)
+   */
   readonly replace?: (cluster: Cluster) => RemediatorPorts['replace'];
+  /** How long a replace's scale job (deploy, join, Ready) may take. @default 1 800 000 ms */
+  readonly replaceTimeoutMs?: number;
+  /** The reprovision port (absent: the rung fails and the ladder escalates to replace). */
   readonly reprovision?: (cluster: Cluster) => RemediatorPorts['reprovision'];
   readonly fenceTimeoutMs?: number;
   readonly readyTimeoutMs?: number;
@@ -169,7 +177,7 @@ export class RemediationLoop {
       bmcHealth: (id) => health.get(id),
       spares: async (m) =>
         sparesFor(spec, machines.get(m.machineId)!, m.role, await readyMachines(this.o.store)),
-      replace: this.o.replace?.(c),
+      replace: this.o.replace ? this.o.replace(c) : (m, spare, why) => this.#replace(c, m, spare, why),
       reprovision: this.o.reprovision?.(c),
       event: (e) => this.#tell(c, e),
     };
@@ -181,6 +189,18 @@ export class RemediationLoop {
     // A new one per pass (the kubeconfig and passwords read afresh): a pass awaits every
     // remediation it starts, and passes of one cluster never overlap, so none is in progress here.
     return new Remediator(ports, options);
+  }
+
+  /** The default replace: a scale job that swaps the dead worker for the spare, awaited. */
+  async #replace(c: Cluster, m: RemediationMember, spare: string, why: string): Promise<string> {
+    const r = await replaceWorker(this.o.store, c.id, {
+      node: m.node,
+      spare,
+      reason: `remediation: ${why}`,
+      actor: this.o.actor ?? 'remediator',
+    });
+    await awaitClusterJob(this.o.store, r.job.id, this.o.replaceTimeoutMs ?? 1_800_000);
+    return `${r.hostname} (spare ${spare}) joined and Ready; ${m.node}'s machine marked broken`;
   }
 
   /**

@@ -6,6 +6,10 @@
  * Scale in: `scale-drain` cordons and drains each leaving worker through the Eviction API
  * (PodDisruptionBudgets respected: a blocked drain puts the PDB on the timeline and waits),
  * then deletes its Node; `scale-release` releases (wipes) its machine and drops the member.
+ * A remediation's replace (remediate-replace.ts) names the dead node in `broken` too, with
+ * the reason: its Node is deleted without a drain (its kubelet is gone, its pods were deleted
+ * with the fence), and its machine is marked broken with the reason, its owner cleared, never
+ * released (a wipe needs the machine to boot).
  */
 import { AgentTask, checkJoinTokenResult } from '../../core/agent-protocol.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
@@ -24,6 +28,13 @@ const DRAIN_ATTEMPT_MS = 60_000;
 
 const names = (job: Job, key: 'add' | 'remove'): string[] =>
   Array.isArray(job.params[key]) ? (job.params[key] as unknown[]).filter((x) => typeof x === 'string') : [];
+
+/** The hostnames a replace names as broken, with the reason (empty for a plain scale). */
+export function brokenMembers(job: Job): Map<string, string> {
+  const b = job.params.broken;
+  if (!b || typeof b !== 'object') return new Map();
+  return new Map(Object.entries(b as Record<string, unknown>).map(([h, r]) => [h, String(r)]));
+}
 
 /** The members a scale job adds or removes, in its order. */
 export function scaleMembers(cluster: Cluster, job: Job, key: 'add' | 'remove'): ClusterMember[] {
@@ -100,9 +111,18 @@ export async function scaleDrain(ctx: ClusterStepContext): Promise<StepOutcome> 
   const deleted = await noted(ctx, 'cluster.node.deleted');
   const started = await noted(ctx, 'cluster.node.drain');
   const events: StepEvent[] = [];
+  const broken = brokenMembers(ctx.job);
   // One at a time: each leaving worker's pods go elsewhere before the next one is drained.
   for (const m of leaving) {
     if (deleted.has(m.machineId)) continue;
+    if (broken.has(m.hostname)) {
+      // Dead: nothing to evict from; its Node goes (gone already when the remediation deleted it).
+      const was = await ctx.kube.deleteNode(k, m.hostname);
+      events.push(
+        note(m, 'cluster.node.deleted', was ? 'Node deleted (broken: not drained)' : 'Node was already gone'),
+      );
+      continue;
+    }
     if (!started.has(m.machineId))
       events.push(note(m, 'cluster.node.drain', 'cordoned; draining (Eviction API)'));
     try {
@@ -144,6 +164,23 @@ export async function scaleDrain(ctx: ClusterStepContext): Promise<StepOutcome> 
 
 export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome> {
   const leaving = scaleMembers(ctx.cluster, ctx.job, 'remove');
+  const broken = brokenMembers(ctx.job);
+  for (const m of leaving.filter((x) => broken.has(x.hostname))) {
+    const machine = await ctx.store.getMachine(m.machineId);
+    if (machine.state === 'broken') continue;
+    const reason = `broken, replaced in cluster ${ctx.cluster.name}: ${broken.get(m.hostname)}`;
+    await ctx.store.transition({
+      machineId: m.machineId,
+      from: machine.state,
+      to: 'broken',
+      reason,
+      actor: memberActor(ctx),
+      // Out of the cluster: an operator repairs it and marks it fixed, back to the pool.
+      set: { owner: '' },
+      cancelJobs: true,
+      data: { action: 'mark-broken' },
+    });
+  }
   if (leaving.length > 0) {
     const r = await releaseNodes(ctx, leaving, `removed from cluster ${ctx.cluster.name} by a scale`);
     if (r.kind !== 'done') return r;

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { clusterYaml, NODE_IMAGE, nodeSubnet, readyMachines } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
@@ -22,6 +22,7 @@ import { FakeAgent } from '../fake-agent.ts';
 import { POLL } from '../steps.ts';
 import { Worker } from '../worker.ts';
 import { createCluster } from './actions.ts';
+import { awaitClusterJob, replaceWorker } from './remediate-replace.ts';
 import { scaleCluster } from './scale.ts';
 
 describe('cluster scale through the engine', () => {
@@ -34,11 +35,7 @@ describe('cluster scale through the engine', () => {
     POLL.agentMs = 10;
     dir = await mkdtemp(join(tmpdir(), 'ingot-scale-'));
     store = await openStore({ dataDir: dir });
-    await store.createSubnet(
-      { ...nodeSubnet('10.30'), dns: [], vlan: null, dhcpMode: 'full', autoEnlist: false },
-      'user:test',
-    );
-    await store.createImage(NODE_IMAGE, 'user:test');
+    await seedClusterStore(store, '10.30');
     const w = new Worker({
       store,
       agent,
@@ -149,6 +146,65 @@ describe('cluster scale through the engine', () => {
     ])
       assert.ok(types.includes(t), `${t} on the timeline`);
     assert.ok(types.indexOf('cluster.node.drained') < types.indexOf('cluster.node.deleted'));
+  });
+
+  it("replaces a dead worker with a spare (remediation's replace): the spare joins with a fresh token, the dead one is not drained, marked broken with the reason, not released", async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 1);
+    const { cluster } = await createCluster(store, {
+      clusterFile: clusterYaml('rp1', { net: '10.30', workers: 1 }).replace('10.30.0.10', '10.30.0.11'),
+      actor: 'user:test',
+    });
+    const running = await settled(cluster.id, 'running');
+    assert.equal(running.state, 'running', running.stateReason);
+    const [dead] = running.members.filter((m) => m.role === 'worker');
+    const kc = (await store.clusterKubeconfig(cluster.id))!;
+    // The remediation fenced it and deleted its Node before the replace.
+    await kube.deleteNode(kc, dead.hostname);
+    const [spare] = await readyMachines(store, 'general', 1);
+    await rejectsWith(
+      replaceWorker(store, 'rp1', {
+        node: running.members.find((m) => m.role === 'init')!.hostname,
+        spare: spare.id,
+        reason: 'x',
+        actor: 'remediator',
+      }),
+      'INGOT_CONFLICT',
+    );
+    const out = await replaceWorker(store, 'rp1', {
+      node: dead.hostname,
+      spare: spare.id,
+      reason: 'remediation: Node not Ready; power-on failed (not Ready within 90 s)',
+      actor: 'remediator',
+    });
+    assert.equal(out.hostname, spare.hostname);
+    assert.equal(out.cluster.state, 'updating');
+    assert.equal((await store.getMachine(spare.id)).owner, 'cluster:rp1', 'allocated with the move');
+    await awaitClusterJob(store, out.job.id, 30_000);
+    const after = await store.getCluster(cluster.id);
+    assert.equal(after.state, 'running', after.stateReason);
+    assert.deepEqual(workerNames(after), [spare.hostname]);
+    assert.deepEqual(after.conditions?.nodes, { ready: 2, total: 2 });
+    const m = await store.getMachine(dead.machineId);
+    assert.equal(m.state, 'broken');
+    assert.equal(m.owner, '', 'out of the cluster: an operator may mark it fixed');
+    assert.equal(
+      m.stateReason,
+      'broken, replaced in cluster rp1: remediation: Node not Ready; power-on failed (not Ready within 90 s)',
+    );
+    assert.ok(
+      !(await store.listJobs({ machineId: dead.machineId }, 10)).some(
+        (j) => j.kind === 'release' && j.createdAt >= out.job.createdAt,
+      ),
+      'never released (a wipe needs it to boot)',
+    );
+    const asks = agent.started.filter((s) => s.task === 'join-token' && s.jobId === out.job.id);
+    assert.equal(asks.length, 1, 'a fresh join token for the spare');
+    const types = (await store.listEvents({ clusterId: cluster.id, jobId: out.job.id, limit: 1000 }))
+      .filter((e) => e.machineId === dead.machineId)
+      .map((e) => e.type);
+    assert.ok(types.includes('cluster.node.deleted') && types.includes('cluster.node.removed'), types.join());
+    assert.ok(!types.includes('cluster.node.drain'), 'a dead node is not drained');
   });
 
   it('refuses a scale with too few ready machines of the pool, or a control-plane change, changing nothing', async () => {

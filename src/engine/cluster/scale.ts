@@ -39,7 +39,7 @@ export interface ScaleParams {
 }
 
 /** The plan, PKI and image of the cluster's newest job that has them (the create's or a scale's). */
-async function lastPlan(store: Store, cluster: Cluster): Promise<Job['params']> {
+export async function lastPlan(store: Store, cluster: Cluster): Promise<Job['params']> {
   const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
   const j = jobs.find((x) => x.params.plan && typeof x.params.pkiSecret === 'string');
   if (!j)
@@ -49,8 +49,17 @@ async function lastPlan(store: Store, cluster: Cluster): Promise<Job['params']> 
   return j.params;
 }
 
-/** Plans `count` more workers of `pool` onto ready machines, as the create's planner would. */
-async function planWorkers(store: Store, cluster: Cluster, poolName: string | undefined, count: number) {
+/**
+ * Plans `count` more workers of `pool` onto ready machines, as the create's planner would;
+ * with `only`, onto that one ready machine (a remediation's spare).
+ */
+export async function planWorkers(
+  store: Store,
+  cluster: Cluster,
+  poolName: string | undefined,
+  count: number,
+  only?: string,
+) {
   const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
   const pools = spec.spec.workers;
   const pool = poolName ? pools.find((w) => w.name === poolName) : pools.length === 1 ? pools[0] : undefined;
@@ -62,7 +71,9 @@ async function planWorkers(store: Store, cluster: Cluster, poolName: string | un
         : `the cluster has ${pools.length} worker pools (${pools.map((w) => w.name).join(', ')}); name one`,
     );
   const inv = await regionInventory(store);
-  const candidates = inv.machines.filter((m) => mismatch(m, pool.machines) === null);
+  const candidates = inv.machines.filter(
+    (m) => mismatch(m, pool.machines) === null && (only === undefined || m.id === only),
+  );
   const picked = spread(candidates, count);
   if (picked.length < count)
     throw invalid(
