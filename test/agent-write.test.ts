@@ -255,7 +255,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     await h.store.recordDiskHealth([parseSmartctl(healthyNvme, ctx(Date.now() - 1000))]);
     const first = diskSeries(await metrics.exposition());
     const report = parseSmartctl(failing?.smartctl, ctx(Date.now()));
-    assert.deepEqual([report.serial, report.passed, report.device], ['INGOTNVME01', false, '/dev/nvme0']);
+    assert.deepEqual([report.serial, report.passed, report.device], ['INGOTNVME01', false, '/dev/nvme0n1']);
     await h.store.recordDiskHealth([report]);
     const second = diskSeries(await metrics.exposition());
     const passed = [...second].filter(([k]) => k.startsWith('ingot_disk_smart_passed{'));
@@ -268,7 +268,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     );
     assert.deepEqual(
       [labels.machine, labels.hostname, labels.rack, labels.serial, labels.device],
-      [m.id, m.hostname, 'r1', 'INGOTNVME01', '/dev/nvme0'],
+      [m.id, m.hostname, 'r1', 'INGOTNVME01', '/dev/nvme0n1'],
     );
     const out = await testRules(work, {
       rule_files: ['alerts.yaml'],
@@ -287,7 +287,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
                   exp_labels: { ...labels, severity: 'critical', ingot_hardware: 'true' },
                   exp_annotations: {
                     summary: 'Disk predicts its own failure',
-                    description: `Disk INGOTNVME01 (/dev/nvme0) of ${m.hostname} in rack r1 fails its SMART self-assessment: replace it.`,
+                    description: `Disk INGOTNVME01 (/dev/nvme0n1) of ${m.hostname} in rack r1 fails its SMART self-assessment: replace it.`,
                   },
                 },
               ],
