@@ -21,9 +21,12 @@ import type { Machine } from '../src/core/machine.ts';
 import { checkInventory, type InventoryResult } from '../src/core/agent-protocol.ts';
 import { parseSmartctl } from '../src/core/smartctl.ts';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
+import { healthMetrics } from '../src/health/metrics.ts';
+import { qmpCommand } from '../src/lab/qmp.ts';
 import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { type Harness, leaseLoopback, machine, startHarness } from './support/boot-http.ts';
+import { diskSeries, replay, testRules } from './support/promtool.ts';
 import { holdQemuTests } from './support/qemu-tests.ts';
 import { eventually } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
@@ -52,7 +55,7 @@ const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).diges
 describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root grown, seed, secure wipe, too-large image', {
   skip: skipUnless({
     root: true,
-    programs: ['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd'],
+    programs: ['qemu-system-x86_64', 'qemu-img', 'sfdisk', 'mkfs.ext4', 'debugfs', 'zstd', 'promtool'],
   }),
 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'ingot-agent-write-'));
@@ -62,6 +65,9 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
   let m: Machine;
   let releaseQemu: () => void = () => undefined;
   const consoleLines: string[] = [];
+  const qmp = join(work, 'qmp.sock');
+  /** The NVMe's smartctl JSON from the first inventory (healthy). */
+  let healthyNvme: unknown = null;
 
   before(async () => {
     releaseQemu = await holdQemuTests('agent-write');
@@ -118,7 +124,10 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
         '-drive',
         `file=${work}/nvme.qcow2,if=none,id=n0,format=qcow2,discard=unmap,detect-zeroes=unmap`,
         '-device',
-        'nvme,drive=n0,serial=INGOTNVME01',
+        'nvme,id=nvme0,drive=n0,serial=INGOTNVME01',
+        // QMP: a test sets the NVMe's SMART critical warning while the agent runs.
+        '-qmp',
+        `unix:${qmp},server=on,wait=off`,
       ],
       onLine: (l) => consoleLines.push(l),
     });
@@ -206,6 +215,7 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     );
     // Real smartctl JSON from QEMU's NVMe health log, as the region keeps it per disk serial.
     const nvmeSmart = stored.details.smart.find((s) => s.disk === 'nvme0n1')?.smartctl;
+    healthyNvme = nvmeSmart;
     const health = parseSmartctl(nvmeSmart, { machineId: m.id, at: 0, source: 'agent' });
     assert.deepEqual(
       [health.serial, health.protocol, health.passed, health.mediaErrors, health.reallocatedSectors],
@@ -221,6 +231,76 @@ describe('agent write-image and wipe in the boot image: qcow2 + zstd, GPT root g
     assert.equal(smart.at(-1)?.data.result, 'passed');
     assert.equal(smart.at(-1)?.data.selfTest, 'unsupported', smart.at(-1)?.message);
     assert.match(smart.at(-1)?.message ?? '', /nvme0n1: health PASSED; the device runs no self-test/);
+  });
+
+  it('a failing SMART on the VM’s NVMe (QEMU’s critical warning) becomes metrics that fire IngotDiskFailurePredicted (promtool)', {
+    timeout: 300_000,
+  }, async () => {
+    assert.ok(healthyNvme, 'the first inventory reported the NVMe’s smartctl JSON');
+    // QEMU's NVMe sets the critical warning in its SMART log (bit 2: NVM subsystem reliability
+    // degraded), as a drive about to fail does; smartctl then fails its self-assessment.
+    await qmpCommand(qmp, 'qom-set', 5000, {
+      path: '/machine/peripheral/nvme0',
+      property: 'smart_critical_warning',
+      value: 4,
+    });
+    const inv = await run('commission', 'inventory', { lldpSeconds: 0 });
+    assert.equal(inv.status, 'done', inv.status === 'failed' ? inv.reason : '');
+    const stored = checkInventory(inv.result) as InventoryResult & {
+      details: { smart: { disk: string; health: string; smartctl?: unknown }[] };
+    };
+    const failing = stored.details.smart.find((s) => s.disk === 'nvme0n1');
+    assert.equal(failing?.health, 'failed', 'smartctl -H on the VM says FAILED');
+    // Both reports stored as the engine keeps them (per serial), each scraped from the region's gauges.
+    const metrics = healthMetrics(h.store, { reuseMs: 0 });
+    const ctx = (at: number) => ({ machineId: m.id, at, source: 'agent' as const });
+    await h.store.recordDiskHealth([parseSmartctl(healthyNvme, ctx(Date.now() - 1000))]);
+    const first = diskSeries(await metrics.exposition());
+    const report = parseSmartctl(failing?.smartctl, ctx(Date.now()));
+    assert.deepEqual([report.serial, report.passed, report.device], ['INGOTNVME01', false, '/dev/nvme0n1']);
+    await h.store.recordDiskHealth([report]);
+    const second = diskSeries(await metrics.exposition());
+    const passed = [...second].filter(([k]) => k.startsWith('ingot_disk_smart_passed{'));
+    assert.equal(passed.length, 1, `one disk series: ${passed.map(([k]) => k).join(', ')}`);
+    const [series, value] = passed[0];
+    assert.equal(value, 0);
+    assert.equal(first.get(series), 1, 'the first scrape: the NVMe passed');
+    const labels = Object.fromEntries(
+      [...series.matchAll(/(\w+)="([^"]*)"/g)].filter(([, , v]) => v !== '').map(([, k, v]) => [k, v]),
+    );
+    assert.deepEqual(
+      [labels.machine, labels.hostname, labels.rack, labels.serial, labels.device],
+      [m.id, m.hostname, 'r1', 'INGOTNVME01', '/dev/nvme0n1'],
+    );
+    const out = await testRules(work, {
+      rule_files: ['alerts.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: replay(first, second),
+          alert_rule_test: [
+            { eval_time: '5m', alertname: 'IngotDiskFailurePredicted', exp_alerts: [] },
+            {
+              eval_time: '15m',
+              alertname: 'IngotDiskFailurePredicted',
+              exp_alerts: [
+                {
+                  exp_labels: { ...labels, severity: 'critical', ingot_hardware: 'true' },
+                  exp_annotations: {
+                    summary: 'Disk predicts its own failure',
+                    description: `Disk INGOTNVME01 (/dev/nvme0n1) of ${m.hostname} in rack r1 fails its SMART self-assessment: replace it.`,
+                  },
+                },
+              ],
+            },
+            // QEMU's NVMe reports no wear: its endurance alert stays quiet.
+            { eval_time: '15m', alertname: 'IngotNvmeWearOut', exp_alerts: [] },
+          ],
+        },
+      ],
+    });
+    assert.match(out, /SUCCESS/);
   });
 
   it('writes a zstd qcow2, grows the GPT root to the disk’s end, writes the seed with the OS token and the network-config', {

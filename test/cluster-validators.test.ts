@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { checkNetworkConfigs } from '../src/engine/network-config.ts';
 import { ManifestValidator } from './cluster-manifest-schemas.ts';
+import { chartValuesErrors, coalesce, pinnedChart, pinnedCharts } from './support/chart-schemas.ts';
 import { type Rendered, renderExamples, writeFilesOf } from './cluster-examples.ts';
 
 const run = promisify(execFile);
@@ -155,6 +156,77 @@ describe('rendered examples pass their real validators', () => {
       await run('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
       for (const k of keepalived) await check('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', k.file]);
     });
+  });
+
+  it('checks every HelmChart’s values against the chart’s own values.schema.json where one is pinned', (t) => {
+    const charts = new Set<string>();
+    for (const a of of('kubernetes-manifests'))
+      for (const doc of parseAllDocuments(a.content)) {
+        const o = doc.toJS() as {
+          kind?: string;
+          spec?: { chart: string; version: string; valuesContent?: string };
+        };
+        if (o?.kind !== 'HelmChart' || !o.spec) continue;
+        charts.add(`${o.spec.chart}-${o.spec.version.replace(/^v/, '')}`);
+        const pinned = pinnedChart(o.spec.chart, o.spec.version);
+        if (!pinned) continue;
+        const values = (parseAllDocuments(o.spec.valuesContent ?? '')[0]?.toJS() ?? {}) as Record<
+          string,
+          unknown
+        >;
+        assert.deepEqual(
+          chartValuesErrors(pinned, values),
+          [],
+          `${a.path}: ${o.spec.chart} ${o.spec.version}`,
+        );
+      }
+    assert.ok(charts.size >= 8, `HelmCharts rendered: ${[...charts].join(', ')}`);
+    const pinned = new Set(pinnedCharts());
+    const validated = [...charts].filter((k) => pinned.has(k));
+    t.diagnostic(
+      `validated against pinned schemas: ${validated.join(', ') || 'none'}; no schema pinned (test/fixtures/chart-schemas/README.md): ${[...charts].filter((k) => !pinned.has(k)).join(', ')}`,
+    );
+    // A pinned folder no rendered chart uses is a stale pin (versions.ts moved on).
+    assert.deepEqual(
+      [...pinned].filter((p) => !charts.has(p)),
+      [],
+      'pinned schemas no chart renders',
+    );
+  });
+
+  it('the chart values check has teeth: Helm’s coalescing, a wrong type, a missing required value', () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft-07/schema#',
+      type: 'object',
+      required: ['speaker'],
+      properties: {
+        speaker: {
+          type: 'object',
+          required: ['image'],
+          properties: { image: { type: 'string' }, logLevel: { enum: ['info', 'debug'] } },
+        },
+      },
+    };
+    const defaults = { speaker: { image: 'quay.io/x', logLevel: 'info' }, other: 1 };
+    assert.deepEqual(coalesce(defaults, { speaker: { logLevel: 'debug' }, other: null }), {
+      speaker: { image: 'quay.io/x', logLevel: 'debug' },
+    });
+    assert.deepEqual(chartValuesErrors({ schema, defaults }, { speaker: { logLevel: 'debug' } }), []);
+    assert.match(
+      chartValuesErrors({ schema, defaults }, { speaker: { logLevel: 'loud' } }).join('\n'),
+      /\/speaker\/logLevel: must be equal to one of the allowed values/,
+    );
+    // A null removes the default: the required image is gone.
+    assert.match(
+      chartValuesErrors({ schema, defaults }, { speaker: { image: null } }).join('\n'),
+      /\/speaker: must have required property 'image'/,
+    );
+    // Without the defaults pinned, only what Ingot sets is checked: no `required`.
+    assert.deepEqual(chartValuesErrors({ schema, defaults: null }, { speaker: { logLevel: 'info' } }), []);
+    assert.match(
+      chartValuesErrors({ schema, defaults: null }, { speaker: { image: 7 } }).join('\n'),
+      /\/speaker\/image: must be string/,
+    );
   });
 
   it('validates every Kubernetes object against its schema, including those inside user-data', async () => {

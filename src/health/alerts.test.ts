@@ -4,45 +4,27 @@
  * report stored, scraped from the region's gauges, fed to promtool as series — to a firing alert.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { skipUnless } from '../../test/support/needs.ts';
+import {
+  ALERT_RULES as RULES,
+  diskSeries,
+  promtool,
+  replay,
+  testRules,
+} from '../../test/support/promtool.ts';
 import { parseSmartctl } from '../core/smartctl.ts';
 import { openStore } from '../store/open.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { machineInput } from '../store/testing.ts';
 import { healthMetrics } from './metrics.ts';
 
-const run = promisify(execFile);
-const RULES = new URL('./alerts.yaml', import.meta.url).pathname;
 const TESTS = new URL('./alerts.test.yaml', import.meta.url).pathname;
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/smartctl/${name}`, import.meta.url), 'utf8'));
-
-async function promtool(args: string[], cwd: string): Promise<string> {
-  try {
-    const r = await run('promtool', args, { cwd });
-    return r.stdout;
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string };
-    throw new Error(`promtool ${args.join(' ')} failed:\n${x.stderr ?? ''}${x.stdout ?? ''}`);
-  }
-}
-
-/** The disk series of a scrape: `name{labels}` → value. */
-function diskSeries(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n'))
-    if (line.startsWith('ingot_disk_')) {
-      const i = line.lastIndexOf(' ');
-      out.set(line.slice(0, i), Number(line.slice(i + 1)));
-    }
-  return out;
-}
 
 describe('hardware alert rules', { skip: skipUnless({ programs: ['promtool'] }) }, () => {
   let dir: string;
@@ -82,10 +64,7 @@ describe('hardware alert rules', { skip: skipUnless({ programs: ['promtool'] }) 
     const second = diskSeries(await metrics.exposition());
     assert.ok(first.size >= 10, `disk series scraped: ${[...first.keys()].join(', ')}`);
     // promtool replays the two scrapes, 10 minutes each, one sample a minute.
-    const input = [...second.keys()].map((s) => ({
-      series: s,
-      values: `${first.get(s) ?? second.get(s)}x10 ${second.get(s)}x10`,
-    }));
+    const input = replay(first, second);
     const labels = (serial: string, device: string, severity: string) => ({
       severity,
       ingot_hardware: 'true',
@@ -152,9 +131,6 @@ describe('hardware alert rules', { skip: skipUnless({ programs: ['promtool'] }) 
         },
       ],
     };
-    copyFileSync(RULES, join(dir, 'alerts.yaml'));
-    // JSON is YAML: promtool reads it as written.
-    writeFileSync(join(dir, 'chain.test.yaml'), JSON.stringify(tests, null, 2));
-    assert.match(await promtool(['test', 'rules', 'chain.test.yaml'], dir), /SUCCESS/);
+    assert.match(await testRules(dir, tests), /SUCCESS/);
   });
 });

@@ -1,7 +1,12 @@
-/** One QMP command over QEMU's unix socket (enough for `system_powerdown`). */
+/** One QMP command over QEMU's unix socket (`system_powerdown`, `qom-set` of a device property). */
 import { connect } from 'node:net';
 
-export function qmpCommand(socket: string, command: string, timeoutMs = 2000): Promise<void> {
+export function qmpCommand(
+  socket: string,
+  command: string,
+  timeoutMs = 2000,
+  args?: Record<string, unknown>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = connect(socket);
     let buf = '';
@@ -29,7 +34,7 @@ export function qmpCommand(socket: string, command: string, timeoutMs = 2000): P
           s.write('{"execute":"qmp_capabilities"}\n');
         } else if (step === 1 && 'return' in msg) {
           step = 2;
-          s.write(`${JSON.stringify({ execute: command })}\n`);
+          s.write(`${JSON.stringify(args ? { execute: command, arguments: args } : { execute: command })}\n`);
         } else if (step === 2 && 'return' in msg) done();
         else if ('error' in msg) done(new Error(`QMP ${command}: ${JSON.stringify(msg.error)}`));
       }

@@ -21,7 +21,8 @@ export async function restartApiServer(node: BedNode, say: (l: string) => void):
     }
     if (comm === 'kube-apiserver') process.kill(p, 'SIGTERM');
   }
-  const end = Date.now() + 180_000;
+  const started = Date.now();
+  const end = started + 180_000;
   await sleep(2000);
   while (Date.now() < end) {
     const ok = await inNode(node.pid, 'curl', [
@@ -30,7 +31,12 @@ export async function restartApiServer(node: BedNode, say: (l: string) => void):
       '2',
       `https://${node.ip}:6443/readyz`,
     ]).catch(() => '');
-    if (ok.trim() === 'ok') return;
+    if (ok.trim() === 'ok') {
+      say(
+        `the kube-apiserver on ${node.name} is ready again after ${Math.round((Date.now() - started) / 1000)} s`,
+      );
+      return;
+    }
     await sleep(1000);
   }
   throw new Error(`the kube-apiserver on ${node.name} did not answer /readyz within 180 s of its restart`);

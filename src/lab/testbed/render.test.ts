@@ -37,6 +37,8 @@ describe('the test bed’s render', () => {
     assert.equal(init[1].controlPlaneEndpoint, '10.78.0.100:6443');
     assert.ok(init[1].apiServer.certSANs.includes('127.0.0.1'));
     assert.equal(init[2].cgroupDriver, 'cgroupfs');
+    assert.equal(init[2].syncFrequency, '10s');
+    assert.equal(init[2].featureGates.LocalStorageCapacityIsolation, false);
     assert.equal(init[3].conntrack.maxPerCore, 0);
     const cpJoin = docsOf(1)[0];
     assert.equal(cpJoin.kind, 'JoinConfiguration');

@@ -6,7 +6,8 @@
  *
  * - the kubelet uses cgroupfs (no systemd in a namespace) and does not fail on swap (each node's
  *   kubelet gets its own `--cgroup-root` on its command line: the KubeletConfiguration is
- *   cluster-wide);
+ *   cluster-wide), syncs its pods every 10 s and leaves ephemeral storage out of admission
+ *   (adaptKubeadmConfig says why);
  * - kube-proxy leaves the host-wide conntrack sysctls alone (they are not the namespace's).
  */
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
@@ -219,7 +220,21 @@ export function adaptKubeadmConfig(yaml: string, fileDiscovery = false): string 
     };
   }
   const kubelet = docs.find((d) => d.kind === 'KubeletConfiguration');
-  if (kubelet) Object.assign(kubelet, { cgroupDriver: 'cgroupfs', failSwapOn: false });
+  if (kubelet)
+    Object.assign(kubelet, {
+      cgroupDriver: 'cgroupfs',
+      failSwapOn: false,
+      // A joining control plane reads etcd's client URL from the first one's etcd mirror pod,
+      // retrying; the kubelet creates a mirror pod on the pod's next sync once its node is
+      // registered, up to a minute (the default) after `kubeadm init` ends: 31 s of the first
+      // join's 88 s here. Every 10 s instead (a handful of pods per node: cheap).
+      syncFrequency: '10s',
+      // A static pod's ephemeral-storage request (etcd's 100Mi) is checked against the node's
+      // capacity, unknown until the kubelet's first filesystem stats: on a loaded host a joining
+      // control plane's etcd was rejected for it, and the kubelet never retries a rejected static
+      // pod (the join then hangs). A node here has no disk of its own to account anyway.
+      featureGates: { ...(kubelet.featureGates as object | undefined), LocalStorageCapacityIsolation: false },
+    });
   if (docs.some((d) => d.kind === 'InitConfiguration'))
     docs.push({
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
