@@ -157,6 +157,45 @@ describe('cluster operations on a simulated cluster', () => {
     }
   });
 
+  it('retries the halted reconfigure as itself, from the node it stopped on, once the PDB allows', async () => {
+    const before = (await ops())[0];
+    assert.equal(before.state, 'failed');
+    const cp = before.progress.nodes.find((n) => n.hostname === 'cp-1') as { endedAt?: string };
+    const retry = await runIngot(['cluster', 'retry', 'ops'], { env: r.cliEnv });
+    assert.equal(retry.code, 0, retry.err);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      15_000,
+      'the retried roll to succeed',
+    );
+    const all = await ops();
+    const op = all[0] as Op & { jobId: string };
+    assert.equal(op.id, before.id, 'the same operation, not a new one');
+    assert.equal(all.filter((o) => o.id === before.id).length, 1);
+    const after = op.progress.nodes.find((n) => n.hostname === 'cp-1') as { endedAt?: string };
+    assert.equal(after.endedAt, cp.endedAt, 'the control plane done before the halt is not rolled again');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['cp-1', 'done', 'healthy'],
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+    );
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.match((await state()).clusterFile, /max-requests-inflight: "500"/);
+    assert.notEqual(op.jobId, (before as Op & { jobId: string }).jobId, 'a new job for the retry');
+    const job = (await r.api<{ kind: string; status: string }>('GET', `/api/v1/jobs/${op.jobId}`)).body;
+    assert.equal(job.kind, 'cluster-operation', 'a retried operation never runs the scale workflow');
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body;
+    assert.ok(
+      ev.some((e) => e.type === 'cluster.operation.retried' && /resuming at w-1/.test(e.message)),
+      ev.map((e) => e.message).join('\n'),
+    );
+  });
+
   it('aborts a paused operation: the batch it was in is uncordoned and the cluster runs', async () => {
     setReady('w-1', false);
     const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', {

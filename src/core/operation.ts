@@ -51,6 +51,16 @@ const CONTROL_RULES: Readonly<
   abort: { from: ['running', 'paused'], to: 'aborted' },
 };
 
+/** An operation may be retried (its cluster's `retry`) only once it halted. */
+export function checkRetryable(state: OperationState, id: string): void {
+  if (state === 'failed') return;
+  throw new IngotError(
+    ErrorCode.InvalidTransition,
+    `cannot retry operation ${id} while it is ${state}; only a failed (halted) operation is retried`,
+    { details: { operation: id, state } },
+  );
+}
+
 /** The controls allowed in a state, in table order (what a 409 lists). */
 export function allowedControls(state: OperationState): OperationControl[] {
   return OPERATION_CONTROLS.filter((c) => CONTROL_RULES[c].from.includes(state));
@@ -202,6 +212,31 @@ export function newProgress(
       startedAt: null,
       endedAt: null,
     })),
+  };
+}
+
+/**
+ * The progress a retried (halted) operation resumes with: the node that failed is running
+ * again at the sub-step it had finished (its message says what it failed with), nodes done stay
+ * done and are not touched again, and every node in the batch it was in restarts its clock
+ * (`startedAt`) so the health and Ready deadlines count from the retry.
+ */
+export function retryProgress(p: OperationProgress, at: string): OperationProgress {
+  return {
+    snapshot: { ...p.snapshot },
+    nodes: p.nodes.map((n) =>
+      n.state === 'failed'
+        ? {
+            ...n,
+            state: 'running',
+            message: `retried after: ${n.message ?? 'a failure'}`,
+            startedAt: at,
+            endedAt: null,
+          }
+        : n.state === 'running'
+          ? { ...n, startedAt: at }
+          : { ...n },
+    ),
   };
 }
 

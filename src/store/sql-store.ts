@@ -18,7 +18,7 @@ import * as clusterScale from './cluster-scale-sql.ts';
 import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import * as clusters from './clusters-sql.ts';
 import * as operations from './operations-sql.ts';
-import type { NewOperation, OperationUpdate } from './operations-sql.ts';
+import type { NewOperation, OperationRetry, OperationUpdate } from './operations-sql.ts';
 import type { ClusterOperation } from '../core/operation.ts';
 import * as eventsSql from './events-sql.ts';
 import * as bundles from './bundles-sql.ts';
@@ -220,6 +220,10 @@ export class SqlStore implements Store {
 
   activeOperation(clusterId: string): Promise<ClusterOperation | null> {
     return operations.activeOperation(this.#db, clusterId);
+  }
+
+  retryOperation(r: OperationRetry): Promise<{ operation: ClusterOperation; job: Job }> {
+    return operations.retryOperation(this.#db, r);
   }
 
   updateOperation(

@@ -22,6 +22,8 @@ import {
   newProgress,
   type OperationControl,
   OperationKind,
+  checkRetryable,
+  retryProgress,
 } from '../../core/operation.ts';
 import { batchSize } from '../../core/rolling-plan.ts';
 import type { Store } from '../../store/store.ts';
@@ -184,4 +186,37 @@ export async function controlClusterOperation(
       { details: { operation: op.id } },
     );
   return done;
+}
+
+/**
+ * The cluster's `retry` after an operation halted (it is in failed_updating and its last job is
+ * that operation's): the same operation resumes, as itself, from the node it stopped on — nodes
+ * done are not rolled again and no second snapshot is taken (core's retryProgress).
+ */
+export async function retryClusterOperation(
+  store: Store,
+  cluster: Cluster,
+  last: Job,
+  actor: string,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const id = last.params.operation;
+  if (typeof id !== 'string')
+    throw new IngotError(ErrorCode.Internal, `job ${last.id} names no operation to retry`, {
+      details: { job: last.id },
+    });
+  const op = await store.getOperation(id);
+  checkRetryable(op.state, op.id);
+  const failed = op.progress.nodes.find((n) => n.state === 'failed');
+  const workflow = ClusterWorkflow.Operation;
+  const { operation: _, ...params } = last.params;
+  return store.retryOperation({
+    operationId: op.id,
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    progress: retryProgress(op.progress, new Date().toISOString()),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params },
+    actor,
+    message: `retried by ${actor}${failed ? `, resuming at ${failed.hostname}` : ''} (it had ${op.reason})`,
+  });
 }
