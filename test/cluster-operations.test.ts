@@ -222,4 +222,30 @@ describe('cluster operations on a simulated cluster', () => {
     assert.equal(again.code, 4, 'nothing to resume: the last one ended');
     setReady('w-1', true);
   });
+
+  it('rotates the certificates of the control planes only, one at a time, keeping the Cluster file', async () => {
+    const file = (await state()).clusterFile;
+    const messages = async () =>
+      (
+        await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+      ).body.map((e) => e.message);
+    const drains = (ms: string[]) => ms.filter((m) => /^w-\d: cordoning/.test(m)).length;
+    const drainedBefore = drains(await messages());
+    const start = await runIngot(['cluster', 'rotate-certs', 'ops'], { env: r.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    assert.match(start.out, /cert-rotate running: certificate rotation requested by /);
+    await eventually(async () => (await ops())[0].state === 'succeeded', 15_000, 'the rotation to succeed');
+    const op = (await ops())[0] as Op & { kind: string };
+    assert.equal(op.kind, 'cert-rotate');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [['cp-1', 'done', 'healthy']],
+      'workers are not touched: their kubelets rotate their own certificates',
+    );
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.equal((await state()).clusterFile, file);
+    const ev = await messages();
+    assert.ok(ev.some((m) => /^cp-1: certificates renewed \(kubeadm certs renew all\)/.test(m)));
+    assert.equal(drains(ev), drainedBefore, 'no worker drained by the rotation');
+  });
 });

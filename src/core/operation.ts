@@ -11,9 +11,14 @@
 import { ErrorCode, IngotError } from './errors.ts';
 import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
-/** What an operation does. Only `reconfigure` runs today; the others are its future kin. */
+/**
+ * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file) and
+ * `cert-rotate` (`kubeadm certs renew all` on each control plane) run today; the others are
+ * their future kin.
+ */
 export const OperationKind = {
   Reconfigure: 'reconfigure',
+  CertRotate: 'cert-rotate',
   Upgrade: 'upgrade',
   Scale: 'scale',
   Remediate: 'remediate',
@@ -22,7 +27,10 @@ export const OperationKind = {
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 export const OPERATION_KINDS: readonly OperationKind[] = Object.values(OperationKind);
 /** The kinds the engine can run now. */
-export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [OperationKind.Reconfigure];
+export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
+  OperationKind.Reconfigure,
+  OperationKind.CertRotate,
+];
 
 export const OperationState = {
   Running: 'running',
@@ -93,11 +101,13 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
 
 /**
  * The last sub-step a node finished. A control plane: `reconfigured` (its static pod manifest
- * rewritten by its node agent) → `healthy` (the cluster's API answers again). A worker:
+ * rewritten by its node agent) or, rotating certificates, `renewed` (its certificates renewed
+ * and its static pods restarted on them) → `healthy` (the cluster's API answers again). A worker:
  * `drained` (cordoned, pods evicted through the Eviction API) → `uncordoned` → `ready`.
  */
 export const NodeStep = {
   Reconfigured: 'reconfigured',
+  Renewed: 'renewed',
   Healthy: 'healthy',
   Drained: 'drained',
   Uncordoned: 'uncordoned',
@@ -124,7 +134,11 @@ export interface OperationProgress {
   nodes: OperationNode[];
 }
 
-/** A reconfigure's parameters: the flags that change and how many workers at once. */
+/**
+ * An operation's parameters. A reconfigure: the flags that change and how many workers at once.
+ * A certificate rotation changes no flag (`changes` empty, `clusterFile` the cluster's own) and
+ * rolls the control planes only.
+ */
 export interface ReconfigureParams {
   /** kube-apiserver flags after the change (name → value; the whole set of the Cluster file's). */
   apiServerArgs: Record<string, string>;

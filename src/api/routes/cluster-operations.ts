@@ -1,12 +1,16 @@
 /**
  * A cluster's day-2 operations over HTTP (docs/day2.md "Operations"): start a rolling
- * reconfigure from a changed Cluster file (202; 409 INGOT_OPERATION_RUNNING naming the one
+ * reconfigure from a changed Cluster file or a certificate rotation (202; 409 INGOT_OPERATION_RUNNING naming the one
  * that runs), list them with each node's progress, and pause, resume or abort the active one.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ClusterOperation } from '../../core/operation.ts';
-import { controlClusterOperation, startReconfigure } from '../../engine/cluster/operation-actions.ts';
+import {
+  controlClusterOperation,
+  startCertRotation,
+  startReconfigure,
+} from '../../engine/cluster/operation-actions.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
 import {
@@ -43,6 +47,22 @@ export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox 
           maxUnavailable: req.body.maxUnavailable,
           actor: actorOf(req),
         });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.post('/clusters/:name/rotate-certificates', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Renew the control planes’ certificates (kubeadm certs renew all), one control plane at a time, static pods restarted, API healthy before the next (409 while another operation runs)',
+        params: ClusterNameParams,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startCertRotation(store, req.params.name, { actor: actorOf(req) });
         reply.code(202);
         return shown(operation);
       },

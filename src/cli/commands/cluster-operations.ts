@@ -1,6 +1,7 @@
 /**
  * `ingot cluster reconfigure -f FILE NAME` (roll a changed Cluster file out: today its
- * `spec.apiServer.extraArgs`), `ingot cluster operations NAME` (each operation with every
+ * `spec.apiServer.extraArgs`), `ingot cluster rotate-certs NAME` (renew the control planes'
+ * certificates), `ingot cluster operations NAME` (each operation with every
  * node's progress) and `ingot cluster pause|resume|abort NAME` (the running one). A second
  * operation while one runs exits 4 (INGOT_OPERATION_RUNNING) naming it.
  */
@@ -46,6 +47,18 @@ export function registerClusterOperations(cluster: Command): void {
         cluster: readFileSync(o.file, 'utf8'),
         maxUnavailable: mu,
       });
+      if (printData(op, format)) return;
+      process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
+    });
+
+  cluster
+    .command('rotate-certs <name>')
+    .description(
+      "renew the control planes' certificates (kubeadm certs renew all): etcd snapshot, one control plane at a time, static pods restarted, API healthy before the next",
+    )
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { client, format } = ctx(cmd);
+      const op = await client.post<ClusterOperation>(`${path(name)}/rotate-certificates`, {});
       if (printData(op, format)) return;
       process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
     });

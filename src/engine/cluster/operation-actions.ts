@@ -1,6 +1,6 @@
 /**
  * Starting and steering a cluster's operation (core/operation.ts): a reconfigure from a changed
- * Cluster file, and pause, resume, abort. Starting one checks the file, computes what changes
+ * Cluster file, a certificate rotation, pause, resume, abort, and the retry of a halted one. Starting one checks the file, computes what changes
  * (today: the kube-apiserver flags of `spec.apiServer`), and writes the operation, the cluster's
  * move into `updating` and its job in one transaction (store.startOperation), which refuses a
  * second operation on the cluster with INGOT_OPERATION_RUNNING.
@@ -71,6 +71,23 @@ function firstChanged(a: ClusterSpec, b: ClusterSpec): string {
   return `spec.${k}`;
 }
 
+/** Refuses a start while another operation holds the cluster or the cluster is not in a state to roll. */
+async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
+  const active = await store.activeOperation(cluster.id);
+  if (active)
+    throw new IngotError(
+      ErrorCode.OperationRunning,
+      `cluster ${cluster.name} already runs operation ${active.id} (${active.kind}, ${active.state}); wait for it, or abort it with \`ingot cluster abort ${cluster.name}\``,
+      { details: { cluster: cluster.name, operation: active.id, kind: active.kind, state: active.state } },
+    );
+  if (!OPERATION_FROM.includes(cluster.state))
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `cannot ${verb} cluster ${cluster.name} while it is ${cluster.state}; an operation starts from ${OPERATION_FROM.join(' or ')}`,
+      { details: { cluster: cluster.name, state: cluster.state, allowed: OPERATION_FROM } },
+    );
+}
+
 export async function startReconfigure(
   store: Store,
   ref: string,
@@ -94,19 +111,7 @@ export async function startReconfigure(
       firstChanged(before, spec),
       'changed: a reconfigure rolls only spec.apiServer (kube-apiserver flags) today; put the other fields back as the cluster has them',
     );
-  const active = await store.activeOperation(cluster.id);
-  if (active)
-    throw new IngotError(
-      ErrorCode.OperationRunning,
-      `cluster ${cluster.name} already runs operation ${active.id} (${active.kind}, ${active.state}); wait for it, or abort it with \`ingot cluster abort ${cluster.name}\``,
-      { details: { cluster: cluster.name, operation: active.id, kind: active.kind, state: active.state } },
-    );
-  if (!OPERATION_FROM.includes(cluster.state))
-    throw new IngotError(
-      ErrorCode.InvalidTransition,
-      `cannot reconfigure cluster ${cluster.name} while it is ${cluster.state}; an operation starts from ${OPERATION_FROM.join(' or ')}`,
-      { details: { cluster: cluster.name, state: cluster.state, allowed: OPERATION_FROM } },
-    );
+  await checkCanStart(store, cluster, 'reconfigure');
   const maxUnavailable = req.maxUnavailable ?? 1;
   const { plan, pkiSecret } = await createParams(store, cluster);
   const workers = plan.nodes.filter((n) => n.role === 'worker').length;
@@ -122,19 +127,7 @@ export async function startReconfigure(
       'nothing to roll: the kube-apiserver flags this file renders are the ones the cluster runs',
     );
   const after = await renderedApiServerFlags(spec, plan, pki);
-  const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
-  const nodes = cluster.members
-    .filter((m) => m.role !== 'etcd')
-    .sort((a, b) => a.order - b.order)
-    .map((m) => {
-      const p = byHost.get(m.hostname);
-      return {
-        hostname: m.hostname,
-        machineId: m.machineId,
-        role: m.role as 'init' | 'control-plane' | 'worker',
-        domain: p ? `${p.zone}/${p.rack}` : '',
-      };
-    });
+  const nodes = rollNodes(cluster, plan);
   const workflow = ClusterWorkflow.Operation;
   return store.startOperation({
     clusterId: cluster.id,
@@ -147,6 +140,57 @@ export async function startReconfigure(
     actor: req.actor,
     message: `reconfigure requested by ${req.actor}: ${changes.map(describeChange).join(', ')}`,
   });
+}
+
+/**
+ * Starts a certificate rotation (docs/day2.md "Certificate rotation"): an etcd snapshot, then
+ * each control plane in turn renews its certificates (`kubeadm certs renew all`), restarts its
+ * static pods on them, and the API answers before the next. Workers are not touched: their
+ * kubelets rotate their own client certificates.
+ */
+export async function startCertRotation(
+  store: Store,
+  ref: string,
+  req: { actor: string },
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const cluster = await store.getCluster(ref);
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid(
+      'spec.distribution',
+      `certificate rotation renews kubeadm clusters' certificates only, not ${spec.spec.distribution}'s`,
+    );
+  await checkCanStart(store, cluster, 'rotate the certificates of');
+  const { plan, pkiSecret } = await createParams(store, cluster);
+  const workflow = ClusterWorkflow.Operation;
+  return store.startOperation({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.CertRotate,
+    params: { apiServerArgs: {}, changes: [], clusterFile: cluster.clusterFile, maxUnavailable: 1 },
+    progress: newProgress(rollNodes(cluster, plan).filter((n) => n.role !== 'worker')),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
+    actor: req.actor,
+    message: `certificate rotation requested by ${req.actor}: kubeadm certs renew all on each control plane, one at a time`,
+  });
+}
+
+/** The cluster's nodes a roll walks, in member order, with their failure domain from the plan. */
+function rollNodes(cluster: Cluster, plan: Plan) {
+  const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
+  return cluster.members
+    .filter((m) => m.role !== 'etcd')
+    .sort((a, b) => a.order - b.order)
+    .map((m) => {
+      const p = byHost.get(m.hostname);
+      return {
+        hostname: m.hostname,
+        machineId: m.machineId,
+        role: m.role as 'init' | 'control-plane' | 'worker',
+        domain: p ? `${p.zone}/${p.rack}` : '',
+      };
+    });
 }
 
 /** Pause, resume or abort the cluster's active operation (409 naming the allowed controls otherwise). */

@@ -2,7 +2,7 @@
  * The `operation` step of a cluster-operation job: each call reads the operation, asks core
  * (`nextOperationStep`) what comes next, does that one thing — the etcd snapshot, one sub-step
  * of a control plane (its node agent regenerates the kube-apiserver manifest; the API answers
- * again), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
+ * again; a certificate rotation: its certificates renewed and its static pods restarted), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
  * it on the operation (compare-and-set on its state, events in the same write) and asks to be
  * called again. After a crash the job resumes here and the operation's progress says where
  * the roll was; the node agent's task is keyed by job and machine, so it never runs twice.
@@ -11,6 +11,7 @@
  */
 import type { Plan } from '../../cluster/plan/types.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
+import { certRotateScript } from '../../cluster/render/cert-rotate.ts';
 import { reconfigureScript } from '../../cluster/render/reconfigure.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { AgentTask } from '../../core/agent-protocol.ts';
@@ -22,6 +23,7 @@ import {
   nextOperationStep,
   type NodeStep,
   type OperationNode,
+  OperationKind,
   type OperationProgress,
 } from '../../core/operation.ts';
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
@@ -174,7 +176,9 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
               op,
               n,
               'cluster.operation.node',
-              `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`,
+              op.kind === OperationKind.CertRotate
+                ? 'certificate rotation started: kubeadm certs renew all, then its static pods restarted'
+                : `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`,
             ),
           ]);
         }
@@ -187,14 +191,17 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         if (r.status === 'pending')
           return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'reconfiguring'}` };
         if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
-        n.step = 'reconfigured' satisfies NodeStep;
+        const rotate = op.kind === OperationKind.CertRotate;
+        n.step = (rotate ? 'renewed' : 'reconfigured') satisfies NodeStep;
         await record(ctx, op, progress, [
           nodeEvent(
             ctx,
             op,
             n,
             'cluster.operation.node',
-            'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
+            rotate
+              ? 'certificates renewed (kubeadm certs renew all) and the static pods restarted on them'
+              : 'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
           ),
         ]);
         return { kind: 'wait', ms: 0 };
@@ -296,7 +303,10 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   }
 }
 
-/** The control plane's reconfigure script from the operation's new Cluster file. */
+/**
+ * The control plane's script: a reconfigure's from the operation's new Cluster file, a
+ * certificate rotation's from the node's address and the API server's port.
+ */
 async function renderScript(
   ctx: ClusterStepContext,
   op: ClusterOperation,
@@ -304,9 +314,15 @@ async function renderScript(
   first: boolean,
 ): Promise<string> {
   const plan = ctx.job.params.plan as Plan;
-  const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
   const node = plan.nodes.find((n) => n.hostname === hostname);
   if (!node) throw new IngotError(ErrorCode.Internal, `${hostname} is not in the cluster's plan`);
+  if (op.kind === OperationKind.CertRotate)
+    return certRotateScript({
+      hostname,
+      ip: node.ip,
+      port: parseClusterFile(op.params.clusterFile, 'Cluster file').spec.endpoint.port,
+    });
+  const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
   const expect: Record<string, string> = {};
   for (const c of op.params.changes) if (c.to !== null) expect[c.flag] = c.to;
   return reconfigureScript({
@@ -327,7 +343,13 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
   if (op.state !== 'running') return;
   await ctx.store.updateOperation(
     id,
-    { from: ['running'], to: 'succeeded', reason: 'every node done', clusterFile: op.params.clusterFile },
+    {
+      from: ['running'],
+      to: 'succeeded',
+      reason: 'every node done',
+      // A reconfigure's new Cluster file becomes the cluster's; a rotation changes no file.
+      ...(op.kind === OperationKind.Reconfigure ? { clusterFile: op.params.clusterFile } : {}),
+    },
     [
       {
         type: 'cluster.operation.succeeded',
@@ -335,7 +357,10 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
         clusterId: ctx.cluster.id,
         jobId: ctx.job.id,
         actor: `engine:operation:${op.id}`,
-        message: `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+        message:
+          op.kind === OperationKind.CertRotate
+            ? `${op.kind} ${op.id} succeeded: certificates renewed on every control plane`
+            : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
         data: { operation: op.id },
       },
     ],

@@ -1451,6 +1451,55 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/rotate-certificates": {
+    /** Renew the control planes’ certificates (kubeadm certs renew all), one control plane at a time, static pods restarted, API healthy before the next (409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/scale": {
     /**
      * Scale a cluster’s workers: allocate and join ready machines, or drain, delete and release workers
@@ -3936,7 +3985,7 @@ export type components = {
       finishedAt: string | null;
       id: string;
       jobId: string | null;
-      kind: "reconfigure" | "upgrade" | "scale" | "remediate" | "os-replace";
+      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace";
       params: {
         changes: ({
             flag: string;
