@@ -10,9 +10,12 @@
  * writes, as in test/two-regions.test.ts) and a new region on the same store takes the
  * operation's job over and finishes the roll; the real SIGKILL of `ingot serve` mid-roll is
  * test/cluster-operation-crash.test.ts (a simulated cluster: a child region cannot reach the
- * bed's API, which the test reaches through its forward).
+ * bed's API, which the test reaches through its forward). On the same cluster, a certificate
+ * rotation (`ingot cluster rotate-certs`) renews node1's certificates through the same rolling
+ * machinery; the apiserver certificate node1 serves afterwards is the renewed one.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -191,6 +194,62 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     assert.equal(ev.filter((m) => /^node1: kube-apiserver manifest regenerated/.test(m)).length, 1);
     process.stderr.write(
       `reconfigure rolled in ${took.toFixed(1)} s; API polls ${polls.length}, answered ${polls.filter((p) => p.ok).length}, longest gap ${(gap / 1000).toFixed(1)} s\n`,
+    );
+  });
+
+  it('rotates the certificates: kubeadm certs renew all on node1, its static pods restarted; the served apiserver certificate moves forward and the API answers', async () => {
+    const r = cb.r!;
+    const shell = bedShell(cb.root, cb.name);
+    const notAfter = (pem: string | Buffer) => Date.parse(new X509Certificate(pem).validTo);
+    const fileExpiry = async () =>
+      notAfter(await shell.readFile('node1', '/etc/kubernetes/pki/apiserver.crt'));
+    // What node1's kube-apiserver serves, read inside node1 from its advertised address.
+    const servedExpiry = async () =>
+      notAfter(
+        await shell.exec('node1', [
+          'sh',
+          '-c',
+          'm=/etc/kubernetes/manifests/kube-apiserver.yaml; a=$(sed -n "s/.*--advertise-address=//p" $m); p=$(sed -n "s/.*--secure-port=//p" $m); [ -n "$p" ] || p=6443; echo | openssl s_client -connect "$a:$p" 2>/dev/null | openssl x509',
+        ]),
+      );
+    const before = { file: await fileExpiry(), served: await servedExpiry() };
+    assert.equal(before.served, before.file);
+    // The new notAfter is counted from now in whole seconds: wait past the second the old one was.
+    await new Promise((res) => setTimeout(res, 1500));
+    const t0 = Date.now();
+    const start = await runIngot(['cluster', 'rotate-certs', CLUSTER], { env: r.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    let op: Op | undefined;
+    await waitFor(
+      async () => {
+        [op] = (await r.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+        return op.state !== 'running';
+      },
+      10 * 60_000,
+      'the rotation to end',
+    );
+    const took = (Date.now() - t0) / 1000;
+    assert.equal(op!.state, 'succeeded', op!.reason);
+    assert.deepEqual(
+      op!.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [['node1', 'done', 'healthy']],
+    );
+    assert.equal(op!.progress.snapshot.state, 'done');
+    const after = { file: await fileExpiry(), served: await servedExpiry() };
+    assert.ok(
+      after.file > before.file,
+      `the file's notAfter moved forward: ${JSON.stringify({ before, after })}`,
+    );
+    assert.equal(after.served, after.file, 'the restarted kube-apiserver serves the renewed certificate');
+    const cluster = (
+      await r.api<{ cluster: { id: string; state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)
+    ).body.cluster;
+    assert.equal(cluster.state, 'running');
+    const c = await cb.kube!.conditions((await r.region.store.clusterKubeconfig(cluster.id))!);
+    assert.equal(c.apiReachable, true, c.apiError ?? '');
+    assert.equal(c.nodes?.ready, 2);
+    process.stderr.write(
+      `certificates rotated in ${took.toFixed(1)} s; apiserver notAfter ${new Date(before.served).toISOString()} → ${new Date(after.served).toISOString()}\n`,
     );
   });
 });
