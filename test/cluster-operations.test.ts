@@ -248,4 +248,57 @@ describe('cluster operations on a simulated cluster', () => {
     assert.ok(ev.some((m) => /^cp-1: certificates renewed \(kubeadm certs renew all\)/.test(m)));
     assert.equal(drains(ev), drainedBefore, 'no worker drained by the rotation');
   });
+
+  it('refuses an upgrade the version-skew rules forbid, naming each broken rule, changing nothing', async () => {
+    const count = (await ops()).length;
+    const skip = await r.api<Err>('POST', '/api/v1/clusters/ops/upgrade', { version: 'v1.22.0' });
+    assert.equal(skip.status, 400);
+    assert.match(skip.body.message, /^version: cannot upgrade cluster ops to v1\.22\.0:/);
+    assert.match(skip.body.message, /skips a minor: .*upgrade one minor at a time \(to v1\.21\.x first\)/);
+    const down = await r.api<Err>('POST', '/api/v1/clusters/ops/upgrade', { version: 'v1.19.9' });
+    assert.equal(down.status, 400);
+    assert.match(down.body.message, /downgrades are not supported/);
+    kube.kubeletVersions.set('w-2', 'v1.21.0');
+    try {
+      const newer = await runIngot(['cluster', 'upgrade', 'ops', '--to', 'v1.21.0'], { env: r.cliEnv });
+      assert.equal(newer.code, 2, newer.err);
+      assert.match(newer.err, /w-2's kubelet v1\.21\.0 is newer than .*API server v1\.20\.2/);
+    } finally {
+      kube.kubeletVersions.delete('w-2');
+    }
+    assert.equal((await ops()).length, count, 'no operation recorded');
+    assert.equal((await state()).state, 'running');
+  });
+
+  it('upgrades to the same version: control planes through kubeadm, workers drained, upgraded, uncordoned and Ready one batch at a time', async () => {
+    const start = await runIngot(['cluster', 'upgrade', 'ops', '--to', 'v1.20.2'], { env: r.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    assert.match(
+      start.out,
+      /upgrade running: upgrade from v1\.20\.2 to v1\.20\.2 requested by .*\[to v1\.20\.2\]/,
+    );
+    await eventually(async () => (await ops())[0].state === 'succeeded', 20_000, 'the upgrade to succeed');
+    const op = (await ops())[0] as Op & { kind: string };
+    assert.equal(op.kind, 'upgrade');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['cp-1', 'done', 'healthy'],
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+    );
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body.map((e) => e.message);
+    const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
+    assert.ok(at(/^cp-1: kubeadm upgrade apply done/) >= 0, ev.join('\n'));
+    for (const w of ['w-1', 'w-2']) {
+      assert.ok(at(new RegExp(`^${w}: drained`)) < at(new RegExp(`^${w}: upgraded to v1\\.20\\.2`)));
+      assert.ok(at(new RegExp(`^${w}: upgraded to`)) < at(new RegExp(`^${w}: uncordoned`)));
+    }
+    assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.match((await state()).clusterFile, /version: v1\.20\.2/);
+  });
 });

@@ -33,7 +33,8 @@ import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
-import { BED_NEEDS, bedName, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { AppsV1Api, KubeConfig, CustomObjectsApi } from '@kubernetes/client-node';
+import { BED_NEEDS, bedName, IMAGE, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
 
 const CLUSTER = 'opc';
 const FLAG = 'max-requests-inflight';
@@ -250,6 +251,113 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     assert.equal(c.nodes?.ready, 2);
     process.stderr.write(
       `certificates rotated in ${took.toFixed(1)} s; apiserver notAfter ${new Date(before.served).toISOString()} → ${new Date(after.served).toISOString()}\n`,
+    );
+  });
+
+  it('upgrades to the same version (v1.20.2): kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', async () => {
+    const r = cb.r!;
+    const cluster = (await r.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
+      .cluster;
+    const kc = new KubeConfig();
+    kc.loadFromString(cb.kube!.rewrite((await r.region.store.clusterKubeconfig(cluster.id))!));
+    const apps = kc.makeApiClient(AppsV1Api);
+    await importHttpd(cb.bed!, ['node1', 'node2']);
+    const labels = { app: 'web' };
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              tolerations: [
+                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
+              ],
+              containers: [
+                {
+                  name: 'httpd',
+                  image: IMAGE,
+                  imagePullPolicy: 'Never',
+                  command: ['/bin/busybox', 'httpd', '-f', '-p', '8080'],
+                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'policy',
+      version: 'v1beta1',
+      namespace: 'default',
+      plural: 'poddisruptionbudgets',
+      body: {
+        apiVersion: 'policy/v1beta1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'web' },
+        spec: { minAvailable: 1, selector: { matchLabels: labels } },
+      },
+    });
+    const available = async () =>
+      (await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).status
+        ?.availableReplicas ?? 0;
+    await waitFor(async () => (await available()) === 2, 120_000, 'both web replicas available');
+    // Availability polled through the upgrade: never below the PDB's minAvailable (1).
+    const seen: number[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        seen.push(await available().catch(() => -1));
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    })();
+    const t0 = Date.now();
+    let op: Op | undefined;
+    try {
+      const start = await runIngot(['cluster', 'upgrade', CLUSTER, '--to', 'v1.20.2'], { env: r.cliEnv });
+      assert.equal(start.code, 0, start.err);
+      await waitFor(
+        async () => {
+          [op] = (await r.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+          return op.state !== 'running';
+        },
+        15 * 60_000,
+        'the upgrade to end',
+      );
+    } finally {
+      polling = false;
+      await poller;
+    }
+    const took = (Date.now() - t0) / 1000;
+    assert.equal(op!.state, 'succeeded', op!.reason);
+    assert.deepEqual(
+      op!.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['node1', 'done', 'healthy'],
+        ['node2', 'done', 'ready'],
+      ],
+    );
+    const answered = seen.filter((n) => n >= 0);
+    assert.ok(answered.length >= 5, JSON.stringify(seen));
+    assert.ok(
+      answered.every((n) => n >= 1),
+      `availability never below the PDB's minAvailable 1: ${JSON.stringify(seen)}`,
+    );
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`)
+    ).body.map((e) => e.message);
+    const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
+    assert.ok(at(/^node1: kubeadm upgrade apply done/) >= 0, ev.slice(-30).join('\n'));
+    assert.ok(at(/^node2: drained: /) > at(/^node1: done: the API answers/), 'web pods evicted from node2');
+    assert.ok(at(/^node2: upgraded to v1\.20\.2/) > at(/^node2: drained/));
+    assert.ok(at(/^node2: uncordoned/) > at(/^node2: upgraded to/));
+    process.stderr.write(
+      `upgrade (same version) rolled in ${took.toFixed(1)} s; web availability polled ${seen.length} times, min ${Math.min(...answered)}\n`,
     );
   });
 });

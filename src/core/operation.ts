@@ -12,9 +12,9 @@ import { ErrorCode, IngotError } from './errors.ts';
 import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
 /**
- * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file) and
- * `cert-rotate` (`kubeadm certs renew all` on each control plane) run today; the others are
- * their future kin.
+ * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file),
+ * `cert-rotate` (`kubeadm certs renew all` on each control plane) and `upgrade` (kubeadm
+ * upgrade, control planes then worker batches) run today; the others are their future kin.
  */
 export const OperationKind = {
   Reconfigure: 'reconfigure',
@@ -30,6 +30,7 @@ export const OPERATION_KINDS: readonly OperationKind[] = Object.values(Operation
 export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
   OperationKind.Reconfigure,
   OperationKind.CertRotate,
+  OperationKind.Upgrade,
 ];
 
 export const OperationState = {
@@ -102,12 +103,14 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
 /**
  * The last sub-step a node finished. A control plane: `reconfigured` (its static pod manifest
  * rewritten by its node agent) or, rotating certificates, `renewed` (its certificates renewed
- * and its static pods restarted on them) → `healthy` (the cluster's API answers again). A worker:
- * `drained` (cordoned, pods evicted through the Eviction API) → `uncordoned` → `ready`.
+ * and its static pods restarted on them) or, upgrading, `upgraded` (kubeadm upgrade and its kubelet
+ * restarted) → `healthy` (the cluster's API answers again). A worker: `drained` (cordoned, pods
+ * evicted through the Eviction API) → (upgrading: `upgraded`) → `uncordoned` → `ready`.
  */
 export const NodeStep = {
   Reconfigured: 'reconfigured',
   Renewed: 'renewed',
+  Upgraded: 'upgraded',
   Healthy: 'healthy',
   Drained: 'drained',
   Uncordoned: 'uncordoned',
@@ -147,6 +150,8 @@ export interface ReconfigureParams {
   /** The new Cluster file, stored on the cluster when the operation succeeds. */
   clusterFile: string;
   maxUnavailable: number | string;
+  /** An upgrade's target version (`v1.21.3`); absent for the other kinds. */
+  target?: string;
 }
 
 export interface ClusterOperation {

@@ -18,7 +18,7 @@ import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { ensureBootstrapToken } from './bootstrap-token.ts';
 import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
-import type { KubePort } from './port.ts';
+import type { ClusterVersions, KubePort } from './port.ts';
 import { type NodeRequests, requestsByNode } from './requests.ts';
 
 const TIMEOUT_MS = 5_000;

@@ -10,7 +10,9 @@ import {
   controlClusterOperation,
   startCertRotation,
   startReconfigure,
+  startUpgrade,
 } from '../../engine/cluster/operation-actions.ts';
+import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
 import {
@@ -19,6 +21,7 @@ import {
   errorResponses,
   OperationControlParams,
   ReconfigureBody,
+  UpgradeBody,
 } from '../schemas/index.ts';
 
 const tags = ['clusters'];
@@ -26,10 +29,14 @@ const tags = ['clusters'];
 /** What the API shows of an operation (the new Cluster file stays on the cluster). */
 const shown = (o: ClusterOperation) => ({
   ...o,
-  params: { changes: o.params.changes, maxUnavailable: o.params.maxUnavailable },
+  params: {
+    changes: o.params.changes,
+    maxUnavailable: o.params.maxUnavailable,
+    ...(o.params.target ? { target: o.params.target } : {}),
+  },
 });
 
-export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox {
+export function clusterOperationRoutes(store: Store, kube: KubePort | null): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/clusters/:name/reconfigure', {
       config: { role: 'operator' },
@@ -44,6 +51,27 @@ export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox 
       handler: async (req, reply) => {
         const { operation } = await startReconfigure(store, req.params.name, {
           clusterFile: req.body.cluster,
+          maxUnavailable: req.body.maxUnavailable,
+          actor: actorOf(req),
+        });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.post('/clusters/:name/upgrade', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Upgrade the cluster one minor at most (version-skew rules checked first, 400 naming each broken one): etcd snapshot, kubeadm upgrade apply on the first control plane, upgrade node on the others, workers in batches drained through the Eviction API (409 while another operation runs)',
+        params: ClusterNameParams,
+        body: UpgradeBody,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startUpgrade(store, kube, req.params.name, {
+          version: req.body.version,
           maxUnavailable: req.body.maxUnavailable,
           actor: actorOf(req),
         });

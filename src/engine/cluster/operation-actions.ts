@@ -5,6 +5,7 @@
  * move into `updating` and its job in one transaction (store.startOperation), which refuses a
  * second operation on the cluster with INGOT_OPERATION_RUNNING.
  */
+import { parseDocument } from 'yaml';
 import type { Plan } from '../../cluster/plan/types.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { renderedApiServerFlags } from '../../cluster/render/reconfigure.ts';
@@ -12,7 +13,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { ClusterSpec } from '../../cluster/spec/types.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
-import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import { ErrorCode, IngotError, invalid, toIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import {
   type ClusterOperation,
@@ -26,6 +27,8 @@ import {
   retryProgress,
 } from '../../core/operation.ts';
 import { batchSize } from '../../core/rolling-plan.ts';
+import { skewProblems } from '../../core/version-skew.ts';
+import type { ClusterVersions, KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 
 /** Cluster states an operation may start from: running, or after an operation that halted. */
@@ -173,6 +176,94 @@ export async function startCertRotation(
     job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
     actor: req.actor,
     message: `certificate rotation requested by ${req.actor}: kubeadm certs renew all on each control plane, one at a time`,
+  });
+}
+
+export interface UpgradeRequest {
+  /** The target version, `v1.21.3`. */
+  version: string;
+  maxUnavailable?: number | string;
+  actor: string;
+}
+
+/** The versions the skew rules check: the cluster's own answer, else the ones Ingot recorded. */
+async function clusterVersions(
+  store: Store,
+  kube: KubePort | null,
+  cluster: Cluster,
+): Promise<ClusterVersions> {
+  const k = await store.clusterKubeconfig(cluster.id);
+  if (k && kube?.versions) {
+    try {
+      return await kube.versions(k);
+    } catch (e) {
+      if (toIngotError(e).code === ErrorCode.Unreachable)
+        throw new IngotError(
+          ErrorCode.Conflict,
+          `cluster ${cluster.name}'s API does not answer, so its versions are unknown; an upgrade starts on a healthy cluster`,
+          { details: { cluster: cluster.name } },
+        );
+    }
+  }
+  const recorded = cluster.members.filter((m) => m.role !== 'etcd');
+  return {
+    apiServers: recorded
+      .filter((m) => m.role !== 'worker')
+      .map((m) => ({ node: m.hostname, version: cluster.version })),
+    kubelets: recorded.map((m) => ({ node: m.hostname, version: cluster.version })),
+  };
+}
+
+/**
+ * Starts an upgrade (docs/day2.md "Upgrade") after Kubernetes' version-skew rules (core's
+ * `skewProblems`: one minor at a time, no downgrade, kubelets never newer than the API server)
+ * pass on the cluster's live versions; each broken rule is a line of the 400. The roll: an
+ * etcd snapshot, `kubeadm upgrade apply` on the init control plane, `upgrade node` on the
+ * others, then workers in batches of `maxUnavailable` — cordoned, drained through the Eviction
+ * API honouring PDBs, `kubeadm upgrade node`, uncordoned, Ready before the next batch. On
+ * success the Cluster file's `spec.version` becomes the target.
+ */
+export async function startUpgrade(
+  store: Store,
+  kube: KubePort | null,
+  ref: string,
+  req: UpgradeRequest,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const cluster = await store.getCluster(ref);
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid(
+      'spec.distribution',
+      `an upgrade rolls kubeadm clusters only, not ${spec.spec.distribution}`,
+    );
+  const target = req.version.startsWith('v') ? req.version : `v${req.version}`;
+  await checkCanStart(store, cluster, 'upgrade');
+  const versions = await clusterVersions(store, kube, cluster);
+  // kubeadm's own rule is checked on each node, before it changes anything (render/upgrade.ts).
+  const problems = skewProblems({ target, ...versions, kubeadm: null });
+  if (problems.length)
+    throw invalid(
+      'version',
+      `cannot upgrade cluster ${cluster.name} to ${target}:\n  ${problems.join('\n  ')}`,
+    );
+  const maxUnavailable = req.maxUnavailable ?? 1;
+  const { plan, pkiSecret } = await createParams(store, cluster);
+  const nodes = rollNodes(cluster, plan);
+  batchSize(maxUnavailable, Math.max(1, nodes.filter((n) => n.role === 'worker').length));
+  const doc = parseDocument(cluster.clusterFile);
+  doc.setIn(['spec', 'version'], target);
+  const workflow = ClusterWorkflow.Operation;
+  const from = versions.apiServers.map((a) => a.version).sort()[0];
+  return store.startOperation({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.Upgrade,
+    params: { apiServerArgs: {}, changes: [], clusterFile: doc.toString(), maxUnavailable, target },
+    progress: newProgress(nodes),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
+    actor: req.actor,
+    message: `upgrade from ${from} to ${target} requested by ${req.actor}`,
   });
 }
 

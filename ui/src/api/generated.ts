@@ -1585,6 +1585,65 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/upgrade": {
+    /** Upgrade the cluster one minor at most (version-skew rules checked first, 400 naming each broken one): etcd snapshot, kubeadm upgrade apply on the first control plane, upgrade node on the others, workers in batches drained through the Eviction API (409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Workers upgraded at once: a count or a percentage (default 1) */
+            maxUnavailable?: number | string;
+            /** @description The target Kubernetes version, `v1.21.3`: the current minor or the next one */
+            version: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/plan": {
     /**
      * Plan a Cluster file onto the ready machines and subnets of this region (writes nothing)
@@ -3993,6 +4052,8 @@ export type components = {
             to: string | null;
           })[];
         maxUnavailable: number | string;
+        /** @description An upgrade's target version */
+        target?: string;
       };
       progress: {
         nodes: ({
