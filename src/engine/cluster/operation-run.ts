@@ -9,7 +9,6 @@
  * Pause waits between sub-steps; abort uncordons the batch it was in and ends; the first
  * failure halts with the node and the reason.
  */
-import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { AgentTask } from '../../core/agent-protocol.ts';
 import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
