@@ -125,12 +125,13 @@ export async function startClusterBed(
   mkdirSync(join(artifacts, 'ephemeral'), { recursive: true });
   for (const f of ['vmlinuz', 'initrd.img']) writeFileSync(join(artifacts, 'ephemeral', f), '');
   const hubIp = bed.endpoint.replace(/\.\d+$/, '.1');
-  const started = await startRackChild(join(cb.root, cb.name), bed.hubNs, {
-    dataDir,
-    provisioningIp: hubIp,
-    httpPort: 8081,
-    artifactsDir: artifacts,
-  });
+  // 90 s: under a load average of 20+ (other sessions' beds) the rack's start took over 30 s twice.
+  const started = await startRackChild(
+    join(cb.root, cb.name),
+    bed.hubNs,
+    { dataDir, provisioningIp: hubIp, httpPort: 8081, artifactsDir: artifacts },
+    90_000,
+  );
   cb.rack = started.child;
   const store = () => r.region.store;
   agent = new BedDeployAgent({
