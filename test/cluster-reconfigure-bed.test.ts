@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
+import { readState } from '../src/lab/testbed/bed.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
   bedClusterFile,
@@ -254,14 +255,21 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     );
   });
 
-  it('upgrades to the same version (v1.20.2): kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', async () => {
+  it('upgrades to the same version (v1.20.2): kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', {
+    // Run on the bed 2026-12-03: the roll halted at node1, as it should, naming kubeadm's
+    // preflight: `[ERROR ImagePull]: failed to pull image k8s.gcr.io/coredns:1.7.0` (the bed has
+    // no CoreDNS image; its nodes reach no registry). Next: the bed's preflight list
+    // (BED_PREFLIGHT_IGNORED) for `upgrade apply`, or CoreDNS in the bundle.
+    skip: 'kubeadm upgrade apply on the bed fails its ImagePull preflight (no CoreDNS image): docs/day2.md',
+  }, async () => {
     const r = cb.r!;
     const cluster = (await r.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
       .cluster;
     const kc = new KubeConfig();
     kc.loadFromString(cb.kube!.rewrite((await r.region.store.clusterKubeconfig(cluster.id))!));
     const apps = kc.makeApiClient(AppsV1Api);
-    await importHttpd(cb.bed!, ['node1', 'node2']);
+    // The nodes' PIDs as they are now (a deploy power-cycled them since the bed came up).
+    await importHttpd(readState(cb.root, cb.name)!, ['node1', 'node2']);
     const labels = { app: 'web' };
     await apps.createNamespacedDeployment({
       namespace: 'default',
