@@ -157,6 +157,45 @@ describe('cluster operations on a simulated cluster', () => {
     }
   });
 
+  it('retries the halted reconfigure as itself, from the node it stopped on, once the PDB allows', async () => {
+    const before = (await ops())[0];
+    assert.equal(before.state, 'failed');
+    const cp = before.progress.nodes.find((n) => n.hostname === 'cp-1') as { endedAt?: string };
+    const retry = await runIngot(['cluster', 'retry', 'ops'], { env: r.cliEnv });
+    assert.equal(retry.code, 0, retry.err);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      15_000,
+      'the retried roll to succeed',
+    );
+    const all = await ops();
+    const op = all[0] as Op & { jobId: string };
+    assert.equal(op.id, before.id, 'the same operation, not a new one');
+    assert.equal(all.filter((o) => o.id === before.id).length, 1);
+    const after = op.progress.nodes.find((n) => n.hostname === 'cp-1') as { endedAt?: string };
+    assert.equal(after.endedAt, cp.endedAt, 'the control plane done before the halt is not rolled again');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['cp-1', 'done', 'healthy'],
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+    );
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.match((await state()).clusterFile, /max-requests-inflight: "500"/);
+    assert.notEqual(op.jobId, (before as Op & { jobId: string }).jobId, 'a new job for the retry');
+    const job = (await r.api<{ kind: string; status: string }>('GET', `/api/v1/jobs/${op.jobId}`)).body;
+    assert.equal(job.kind, 'cluster-operation', 'a retried operation never runs the scale workflow');
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body;
+    assert.ok(
+      ev.some((e) => e.type === 'cluster.operation.retried' && /resuming at w-1/.test(e.message)),
+      ev.map((e) => e.message).join('\n'),
+    );
+  });
+
   it('aborts a paused operation: the batch it was in is uncordoned and the cluster runs', async () => {
     setReady('w-1', false);
     const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', {
@@ -182,5 +221,84 @@ describe('cluster operations on a simulated cluster', () => {
     const again = await runIngot(['cluster', 'resume', 'ops'], { env: r.cliEnv });
     assert.equal(again.code, 4, 'nothing to resume: the last one ended');
     setReady('w-1', true);
+  });
+
+  it('rotates the certificates of the control planes only, one at a time, keeping the Cluster file', async () => {
+    const file = (await state()).clusterFile;
+    const messages = async () =>
+      (
+        await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+      ).body.map((e) => e.message);
+    const drains = (ms: string[]) => ms.filter((m) => /^w-\d: cordoning/.test(m)).length;
+    const drainedBefore = drains(await messages());
+    const start = await runIngot(['cluster', 'rotate-certs', 'ops'], { env: r.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    assert.match(start.out, /cert-rotate running: certificate rotation requested by /);
+    await eventually(async () => (await ops())[0].state === 'succeeded', 15_000, 'the rotation to succeed');
+    const op = (await ops())[0] as Op & { kind: string };
+    assert.equal(op.kind, 'cert-rotate');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [['cp-1', 'done', 'healthy']],
+      'workers are not touched: their kubelets rotate their own certificates',
+    );
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.equal((await state()).clusterFile, file);
+    const ev = await messages();
+    assert.ok(ev.some((m) => /^cp-1: certificates renewed \(kubeadm certs renew all\)/.test(m)));
+    assert.equal(drains(ev), drainedBefore, 'no worker drained by the rotation');
+  });
+
+  it('refuses an upgrade the version-skew rules forbid, naming each broken rule, changing nothing', async () => {
+    const count = (await ops()).length;
+    const skip = await r.api<Err>('POST', '/api/v1/clusters/ops/upgrade', { version: 'v1.22.0' });
+    assert.equal(skip.status, 400);
+    assert.match(skip.body.message, /^version: cannot upgrade cluster ops to v1\.22\.0:/);
+    assert.match(skip.body.message, /skips a minor: .*upgrade one minor at a time \(to v1\.21\.x first\)/);
+    const down = await r.api<Err>('POST', '/api/v1/clusters/ops/upgrade', { version: 'v1.19.9' });
+    assert.equal(down.status, 400);
+    assert.match(down.body.message, /downgrades are not supported/);
+    kube.kubeletVersions.set('w-2', 'v1.21.0');
+    try {
+      const newer = await runIngot(['cluster', 'upgrade', 'ops', '--to', 'v1.21.0'], { env: r.cliEnv });
+      assert.equal(newer.code, 2, newer.err);
+      assert.match(newer.err, /w-2's kubelet v1\.21\.0 is newer than .*API server v1\.20\.2/);
+    } finally {
+      kube.kubeletVersions.delete('w-2');
+    }
+    assert.equal((await ops()).length, count, 'no operation recorded');
+    assert.equal((await state()).state, 'running');
+  });
+
+  it('upgrades to the same version: control planes through kubeadm, workers drained, upgraded, uncordoned and Ready one batch at a time', async () => {
+    const start = await runIngot(['cluster', 'upgrade', 'ops', '--to', 'v1.20.2'], { env: r.cliEnv });
+    assert.equal(start.code, 0, start.err);
+    assert.match(
+      start.out,
+      /upgrade running: upgrade from v1\.20\.2 to v1\.20\.2 requested by .*\[to v1\.20\.2\]/,
+    );
+    await eventually(async () => (await ops())[0].state === 'succeeded', 20_000, 'the upgrade to succeed');
+    const op = (await ops())[0] as Op & { kind: string };
+    assert.equal(op.kind, 'upgrade');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['cp-1', 'done', 'healthy'],
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+    );
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body.map((e) => e.message);
+    const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
+    assert.ok(at(/^cp-1: kubeadm upgrade apply done/) >= 0, ev.join('\n'));
+    for (const w of ['w-1', 'w-2']) {
+      assert.ok(at(new RegExp(`^${w}: drained`)) < at(new RegExp(`^${w}: upgraded to v1\\.20\\.2`)));
+      assert.ok(at(new RegExp(`^${w}: upgraded to`)) < at(new RegExp(`^${w}: uncordoned`)));
+    }
+    assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    assert.match((await state()).clusterFile, /version: v1\.20\.2/);
   });
 });

@@ -189,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (deps.backups)
         await v1.register(clusterBackupRoutes(deps.store, deps.backups.service, deps.backups.kube));
       await v1.register(clusterScaleRoutes(deps.engine));
-      await v1.register(clusterOperationRoutes(deps.store));
+      await v1.register(clusterOperationRoutes(deps.store, deps.engine.kube));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));
       await v1.register(healthRoutes(deps.store));
       await v1.register(costRoutes(deps.store, { kube: deps.engine.kube }));

@@ -13,6 +13,7 @@ import {
   clusterWorkflowEnd,
   isClusterWorkflow,
   planClusterAction,
+  retryWorkflow,
 } from './cluster-lifecycle.ts';
 import { WorkflowKind } from './lifecycle.ts';
 
@@ -123,5 +124,18 @@ describe('the cluster lifecycle table', () => {
   it('offers nothing on a cluster being worked on, so a second delete or create is refused', () => {
     for (const s of [ClusterState.Creating, ClusterState.Updating, ClusterState.Deleting])
       assert.deepEqual(allowedClusterActions(s), [], s);
+  });
+
+  it('retries a failed update as the workflow that failed: a halted operation as that operation, not a scale', () => {
+    assert.equal(retryWorkflow('failed_updating', 'cluster-operation'), 'cluster-operation');
+    assert.equal(retryWorkflow('failed_updating', 'cluster-scale'), 'cluster-scale');
+    assert.equal(retryWorkflow('failed_updating', null), 'cluster-scale', 'no job known: the table');
+    assert.equal(
+      retryWorkflow('failed_updating', 'cluster-create'),
+      'cluster-scale',
+      'a create never runs in updating',
+    );
+    assert.equal(retryWorkflow('failed_creating', 'cluster-operation'), 'cluster-create');
+    assert.equal(retryWorkflow('running', 'cluster-operation'), null, 'nothing to retry');
   });
 });

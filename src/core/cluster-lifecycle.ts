@@ -123,7 +123,10 @@ export interface ClusterActionRule {
 
 const FAILED = [S.FailedCreating, S.FailedUpdating, S.FailedDeleting] as const;
 
-/** Which failed state resumes which workflow. */
+/**
+ * Which failed state resumes which workflow. `failed_updating` resumes the day-2 workflow that
+ * failed — a scale or an operation — which only the cluster's last job knows: `retryWorkflow`.
+ */
 const RETRY: Readonly<Partial<Record<ClusterState, { to: ClusterState; workflow: ClusterWorkflow }>>> = {
   [S.FailedCreating]: { to: S.Creating, workflow: ClusterWorkflow.Create },
   [S.FailedDeleting]: { to: S.Deleting, workflow: ClusterWorkflow.Delete },
@@ -148,7 +151,8 @@ export const CLUSTER_ACTION_RULES: Readonly<Record<ClusterAction, ClusterActionR
     from: Object.keys(RETRY) as ClusterState[],
     to: (from) => RETRY[from as ClusterState]!.to,
     workflow: (from) => RETRY[from as ClusterState]!.workflow,
-    description: 'resume the failed workflow at the step that failed',
+    description:
+      'resume the failed workflow at the step that failed (a halted operation at the node it stopped on)',
   },
   [ClusterAction.Scale]: {
     from: [S.Running],
@@ -172,6 +176,26 @@ export function planClusterAction(action: ClusterAction, state: ClusterState | n
   const rule = CLUSTER_ACTION_RULES[action];
   if (!rule.from.includes(state)) return { ok: false, allowed: allowedClusterActions(state) };
   return { ok: true, action, to: rule.to(state), workflow: rule.workflow(state) };
+}
+
+/** The workflows a cluster in `updating` may be running (its failed twin resumes the one that failed). */
+const UPDATING_WORKFLOWS: readonly ClusterWorkflow[] = [ClusterWorkflow.Scale, ClusterWorkflow.Operation];
+
+/**
+ * The workflow a retry from `state` resumes, given the kind of the cluster's last job: in
+ * `failed_updating` that job's workflow when it is one that runs in `updating` (a halted
+ * operation is retried as that operation, not as a scale); otherwise the table's.
+ */
+export function retryWorkflow(state: ClusterState, lastJobKind: string | null): ClusterWorkflow | null {
+  const rule = RETRY[state];
+  if (!rule) return null;
+  if (
+    state === S.FailedUpdating &&
+    lastJobKind &&
+    (UPDATING_WORKFLOWS as readonly string[]).includes(lastJobKind)
+  )
+    return lastJobKind as ClusterWorkflow;
+  return rule.workflow;
 }
 
 /** Where a cluster workflow's end leaves a cluster still in the workflow's running state. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isIngotError } from './errors.ts';
 import {
   allowedControls,
+  checkRetryable,
   type ClusterOperation,
   controlOperation,
   describeChange,
@@ -10,6 +11,7 @@ import {
   newProgress,
   nextOperationStep,
   type OperationState,
+  retryProgress,
 } from './operation.ts';
 
 const nodes = newProgress([
@@ -118,5 +120,53 @@ describe('flagChanges', () => {
     ]);
     assert.deepEqual(c.map(describeChange), ['--b=3 (was 2)', '--c=4 (new)', '--z removed (was 9)']);
     assert.deepEqual(flagChanges({ a: '1' }, { a: '1' }), []);
+  });
+});
+
+describe('retrying a halted operation', () => {
+  it('resumes at the node it stopped on, at the sub-step that node had finished, leaving done nodes done', () => {
+    const o = op('failed', 1);
+    o.progress.snapshot = { state: 'done', id: 's1', node: 'cp1' };
+    const [cp1, cp2, w1] = o.progress.nodes;
+    Object.assign(cp1, { state: 'done', step: 'healthy', endedAt: '2026-12-03T07:00:00.000Z' });
+    Object.assign(cp2, { state: 'done', step: 'healthy' });
+    Object.assign(w1, {
+      state: 'failed',
+      step: null,
+      message: 'drain w1: blocked by PDB default/web',
+      startedAt: '2026-12-03T07:01:00.000Z',
+    });
+    const at = '2026-12-03T08:00:00.000Z';
+    const r = { ...o, state: 'running' as const, progress: retryProgress(o.progress, at) };
+    assert.deepEqual(nextOperationStep(r), { kind: 'workers', nodes: ['w1'] });
+    const w = r.progress.nodes[2];
+    assert.equal(w.state, 'running');
+    assert.equal(w.startedAt, at, 'the drain and Ready deadlines count from the retry');
+    assert.match(w.message ?? '', /^retried after: drain w1: blocked by PDB default\/web$/);
+    assert.deepEqual(r.progress.nodes[0], cp1, 'a node done is not touched');
+    assert.deepEqual(r.progress.snapshot, o.progress.snapshot, 'no second snapshot');
+    assert.equal(o.progress.nodes[2].state, 'failed', 'the stored progress is not mutated');
+  });
+
+  it('resumes a control plane that failed after its manifest was rewritten at its health check', () => {
+    const o = op('failed', 1);
+    o.progress.snapshot = { state: 'done' };
+    Object.assign(o.progress.nodes[0], { state: 'failed', step: 'reconfigured', message: 'API silent' });
+    const r = { ...o, state: 'running' as const, progress: retryProgress(o.progress, 'now') };
+    assert.deepEqual(nextOperationStep(r), {
+      kind: 'control-plane',
+      node: 'cp1',
+      first: true,
+      step: 'reconfigured',
+    });
+  });
+
+  it('retries only a failed operation', () => {
+    assert.doesNotThrow(() => checkRetryable('failed', 'op1'));
+    for (const s of ['running', 'paused', 'aborted', 'succeeded'] as const)
+      assert.throws(
+        () => checkRetryable(s, 'op1'),
+        (e) => isIngotError(e) && e.code === 'INGOT_INVALID_TRANSITION' && e.message.includes(s),
+      );
   });
 });

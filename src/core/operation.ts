@@ -11,9 +11,14 @@
 import { ErrorCode, IngotError } from './errors.ts';
 import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
-/** What an operation does. Only `reconfigure` runs today; the others are its future kin. */
+/**
+ * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file),
+ * `cert-rotate` (`kubeadm certs renew all` on each control plane) and `upgrade` (kubeadm
+ * upgrade, control planes then worker batches) run today; the others are their future kin.
+ */
 export const OperationKind = {
   Reconfigure: 'reconfigure',
+  CertRotate: 'cert-rotate',
   Upgrade: 'upgrade',
   Scale: 'scale',
   Remediate: 'remediate',
@@ -22,7 +27,11 @@ export const OperationKind = {
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 export const OPERATION_KINDS: readonly OperationKind[] = Object.values(OperationKind);
 /** The kinds the engine can run now. */
-export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [OperationKind.Reconfigure];
+export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
+  OperationKind.Reconfigure,
+  OperationKind.CertRotate,
+  OperationKind.Upgrade,
+];
 
 export const OperationState = {
   Running: 'running',
@@ -50,6 +59,16 @@ const CONTROL_RULES: Readonly<
   resume: { from: ['paused'], to: 'running' },
   abort: { from: ['running', 'paused'], to: 'aborted' },
 };
+
+/** An operation may be retried (its cluster's `retry`) only once it halted. */
+export function checkRetryable(state: OperationState, id: string): void {
+  if (state === 'failed') return;
+  throw new IngotError(
+    ErrorCode.InvalidTransition,
+    `cannot retry operation ${id} while it is ${state}; only a failed (halted) operation is retried`,
+    { details: { operation: id, state } },
+  );
+}
 
 /** The controls allowed in a state, in table order (what a 409 lists). */
 export function allowedControls(state: OperationState): OperationControl[] {
@@ -83,11 +102,15 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
 
 /**
  * The last sub-step a node finished. A control plane: `reconfigured` (its static pod manifest
- * rewritten by its node agent) → `healthy` (the cluster's API answers again). A worker:
- * `drained` (cordoned, pods evicted through the Eviction API) → `uncordoned` → `ready`.
+ * rewritten by its node agent) or, rotating certificates, `renewed` (its certificates renewed
+ * and its static pods restarted on them) or, upgrading, `upgraded` (kubeadm upgrade and its kubelet
+ * restarted) → `healthy` (the cluster's API answers again). A worker: `drained` (cordoned, pods
+ * evicted through the Eviction API) → (upgrading: `upgraded`) → `uncordoned` → `ready`.
  */
 export const NodeStep = {
   Reconfigured: 'reconfigured',
+  Renewed: 'renewed',
+  Upgraded: 'upgraded',
   Healthy: 'healthy',
   Drained: 'drained',
   Uncordoned: 'uncordoned',
@@ -114,7 +137,11 @@ export interface OperationProgress {
   nodes: OperationNode[];
 }
 
-/** A reconfigure's parameters: the flags that change and how many workers at once. */
+/**
+ * An operation's parameters. A reconfigure: the flags that change and how many workers at once.
+ * A certificate rotation changes no flag (`changes` empty, `clusterFile` the cluster's own) and
+ * rolls the control planes only.
+ */
 export interface ReconfigureParams {
   /** kube-apiserver flags after the change (name → value; the whole set of the Cluster file's). */
   apiServerArgs: Record<string, string>;
@@ -123,6 +150,8 @@ export interface ReconfigureParams {
   /** The new Cluster file, stored on the cluster when the operation succeeds. */
   clusterFile: string;
   maxUnavailable: number | string;
+  /** An upgrade's target version (`v1.21.3`); absent for the other kinds. */
+  target?: string;
 }
 
 export interface ClusterOperation {
@@ -202,6 +231,31 @@ export function newProgress(
       startedAt: null,
       endedAt: null,
     })),
+  };
+}
+
+/**
+ * The progress a retried (halted) operation resumes with: the node that failed is running
+ * again at the sub-step it had finished (its message says what it failed with), nodes done stay
+ * done and are not touched again, and every node in the batch it was in restarts its clock
+ * (`startedAt`) so the health and Ready deadlines count from the retry.
+ */
+export function retryProgress(p: OperationProgress, at: string): OperationProgress {
+  return {
+    snapshot: { ...p.snapshot },
+    nodes: p.nodes.map((n) =>
+      n.state === 'failed'
+        ? {
+            ...n,
+            state: 'running',
+            message: `retried after: ${n.message ?? 'a failure'}`,
+            startedAt: at,
+            endedAt: null,
+          }
+        : n.state === 'running'
+          ? { ...n, startedAt: at }
+          : { ...n },
+    ),
   };
 }
 

@@ -20,7 +20,10 @@ interface Seen {
 
 const node = (name: string, ready: boolean) => ({
   metadata: { name },
-  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  status: {
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    nodeInfo: { kubeletVersion: 'v1.20.1' },
+  },
 });
 const pod = (
   name: string,
@@ -92,6 +95,24 @@ describe('the Kubernetes client', () => {
             pod('etcd-cp-3', 'kube-system'),
           ],
         });
+      if (
+        u.pathname === '/api/v1/namespaces/kube-system/pods' &&
+        u.searchParams.get('labelSelector') === 'component=kube-apiserver'
+      )
+        return send({
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: {},
+          items: [
+            {
+              ...pod('kube-apiserver-cp-1', 'kube-system'),
+              spec: {
+                nodeName: 'cp-1',
+                containers: [{ name: 'a', image: 'k8s.gcr.io/kube-apiserver:v1.20.2' }],
+              },
+            },
+          ],
+        });
       if (u.pathname.startsWith('/api/v1/nodes/') && req.method === 'PATCH')
         return send(node(u.pathname.split('/').at(-1)!, true));
       if (u.pathname === '/api/v1/pods')
@@ -142,6 +163,16 @@ describe('the Kubernetes client', () => {
     assert.deepEqual(c.nodes, { ready: 2, total: 3 });
     assert.deepEqual(c.etcd, { healthy: 2, members: 3, quorum: true });
     assert.ok(seen.every((s) => s.auth === 'Bearer t0ken'));
+  });
+
+  it('reads the versions an upgrade checks: each kube-apiserver pod’s image tag by node, each kubelet’s', async () => {
+    const v = await new KubeClient().versions(kubeconfig(url));
+    assert.deepEqual(v.apiServers, [{ node: 'cp-1', version: 'v1.20.2' }]);
+    assert.deepEqual(
+      v.kubelets.map((k) => k.node),
+      ['cp-1', 'w-1', 'w-2'],
+    );
+    assert.ok(v.kubelets.every((k) => k.version === 'v1.20.1'));
   });
 
   it('says the API is not reachable, and why, instead of throwing', async () => {

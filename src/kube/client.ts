@@ -18,7 +18,7 @@ import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { ensureBootstrapToken } from './bootstrap-token.ts';
 import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
-import type { KubePort } from './port.ts';
+import type { ClusterVersions, KubePort } from './port.ts';
 import { type NodeRequests, requestsByNode } from './requests.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -173,6 +173,32 @@ export class KubeClient implements KubePort {
 
   cordon(kubeconfig: string, node: string): Promise<void> {
     return cordon(load(kubeconfig), node);
+  }
+
+  async versions(kubeconfig: string): Promise<ClusterVersions> {
+    const api = load(kubeconfig).makeApiClient(CoreV1Api);
+    try {
+      const [nodes, pods] = await Promise.all([
+        withTimeout(api.listNode(), 'list nodes'),
+        withTimeout(
+          api.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'component=kube-apiserver' }),
+          'list kube-apiserver pods',
+        ),
+      ]);
+      return {
+        // kubeadm's static kube-apiserver pods: the version is their image's tag.
+        apiServers: pods.items.map((p) => ({
+          node: p.spec?.nodeName ?? p.metadata?.name ?? '?',
+          version: (p.spec?.containers[0]?.image ?? '').split(':').pop() ?? '',
+        })),
+        kubelets: nodes.items.map((n) => ({
+          node: n.metadata?.name ?? '?',
+          version: n.status?.nodeInfo?.kubeletVersion ?? '',
+        })),
+      };
+    } catch (e) {
+      throw new IngotError(ErrorCode.Unreachable, `versions: ${reason(e)}`, { retryable: true, cause: e });
+    }
   }
 
   async isCordoned(kubeconfig: string, node: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { JoinToken } from '../core/cluster.ts';
 import { TOKEN_MARGIN_MS } from './bootstrap-token.ts';
 import type { DrainResult } from './drain.ts';
-import type { KubePort } from './port.ts';
+import type { ClusterVersions, KubePort } from './port.ts';
 import type { NodeRequests } from './requests.ts';
 
 export class FakeKube implements KubePort {
@@ -22,6 +22,9 @@ export class FakeKube implements KubePort {
   etcdMembers = 3;
   /** Nodes whose drain a PodDisruptionBudget holds: node → `ns/name` of the PDB. */
   readonly blockedByPdb = new Map<string, string>();
+  /** The API servers' version (one, as `kube-apiserver`), and kubelets' other than it by node. */
+  apiServerVersion = 'v1.20.2';
+  readonly kubeletVersions = new Map<string, string>();
   /** What the pods on each node request (node name → CPU cores and bytes). */
   readonly podRequests = new Map<string, NodeRequests>();
 
@@ -57,6 +60,16 @@ export class FakeKube implements KubePort {
       etcd: { healthy: members, members, quorum: true },
       nodes: { ready: nodes.filter(Boolean).length, total: nodes.length },
       certificatesExpireAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+    };
+  }
+
+  async versions(kubeconfig: string): Promise<ClusterVersions> {
+    return {
+      apiServers: [{ node: 'kube-apiserver', version: this.apiServerVersion }],
+      kubelets: [...(this.nodes.get(kubeconfig)?.keys() ?? [])].map((node) => ({
+        node,
+        version: this.kubeletVersions.get(node) ?? this.apiServerVersion,
+      })),
     };
   }
 
@@ -161,5 +174,9 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     requests: (k) => pick(k).requests(k),
     deleteNode: (k, node) => pick(k).deleteNode(k, node),
     ensureBootstrapToken: (k, t) => pick(k).ensureBootstrapToken(k, t),
+    versions: (k) => {
+      const p = pick(k);
+      return p.versions ? p.versions(k) : Promise.reject(new Error('this port reads no versions'));
+    },
   };
 }

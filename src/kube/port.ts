@@ -41,4 +41,16 @@ export interface KubePort {
    * has less than 15 min left); leaves a valid one alone (bootstrap-token.ts).
    */
   ensureBootstrapToken(kubeconfig: string, token: JoinToken): Promise<'valid' | 'created'>;
+  /**
+   * The versions an upgrade's skew rules check (core/version-skew.ts): each kube-apiserver's
+   * (its static pod's image tag, by node) and each Node's kubelet. Optional: a port without it
+   * leaves the check to the versions Ingot recorded. Throws a retryable INGOT_UNREACHABLE when
+   * the API does not answer.
+   */
+  versions?(kubeconfig: string): Promise<ClusterVersions>;
+}
+
+export interface ClusterVersions {
+  apiServers: { node: string; version: string }[];
+  kubelets: { node: string; version: string }[];
 }

@@ -9,7 +9,7 @@ import { it } from 'node:test';
 import type { ClusterMember } from '../core/cluster.ts';
 import { ErrorCode, isIngotError } from '../core/errors.ts';
 import { newProgress } from '../core/operation.ts';
-import type { NewOperation } from './operations-sql.ts';
+import type { NewOperation, OperationRetry } from './operations-sql.ts';
 import type { SqlStore } from './sql-store.ts';
 import { type Harness, machineInput, rejectsWith } from './testing.ts';
 
@@ -176,5 +176,49 @@ export function operationsContract(harness: () => Harness): void {
       [next.operation.id, operation.id],
       'newest first',
     );
+  });
+
+  it('retries a halted operation as itself in one write: the cluster back to updating, a new job naming it, failed → running', async () => {
+    const c = await runningCluster(h.store);
+    const { operation, job } = await h.store.startOperation(newOp(c));
+    const progress = structuredClone(operation.progress);
+    progress.nodes[1].state = 'failed';
+    await h.store.updateOperation(operation.id, {
+      from: ['running'],
+      to: 'failed',
+      reason: 'halted',
+      progress,
+    });
+    await h.store.clusterTransition({
+      clusterId: c.id,
+      from: 'updating',
+      to: 'failed_updating',
+      reason: 'halted',
+      actor: 't',
+    });
+    const retry: OperationRetry = {
+      operationId: operation.id,
+      clusterId: c.id,
+      from: 'failed_updating' as const,
+      to: 'updating' as const,
+      progress: { ...progress, nodes: progress.nodes.map((n) => ({ ...n, state: 'running' as const })) },
+      job: { kind: 'cluster-operation', steps: ['operation'], params: { plan: {} } },
+      actor: 'user:test',
+      message: 'retried by user:test',
+    };
+    const r = await h.store.retryOperation(retry);
+    assert.equal(r.operation.id, operation.id);
+    assert.equal(r.operation.state, 'running');
+    assert.equal(r.operation.finishedAt, null);
+    assert.equal(r.operation.jobId, r.job.id);
+    assert.notEqual(r.job.id, job.id);
+    assert.equal(r.job.params.operation, operation.id);
+    assert.equal(r.operation.progress.nodes[1].state, 'running');
+    assert.equal((await h.store.getCluster(c.id)).state, 'updating');
+    assert.equal((await h.store.activeOperation(c.id))?.id, operation.id);
+    // A second retry finds the cluster moved on: refused, nothing written.
+    const jobs = (await h.store.listJobs({ clusterId: c.id }, 50)).length;
+    await rejectsWith(h.store.retryOperation(retry), ErrorCode.ConcurrentUpdate);
+    assert.equal((await h.store.listJobs({ clusterId: c.id }, 50)).length, jobs);
   });
 }

@@ -184,6 +184,77 @@ export async function startOperation(
   }
 }
 
+export interface OperationRetry {
+  operationId: string;
+  clusterId: string;
+  /** The cluster's failed state (compare-and-set) and the state it re-enters. */
+  from: ClusterState;
+  to: ClusterState;
+  /** The progress it resumes with (core's retryProgress). */
+  progress: OperationProgress;
+  job: NewJob;
+  actor: string;
+  message: string;
+}
+
+/**
+ * Retries a halted operation as itself, all or nothing: the cluster's move back into
+ * `updating`, a new job for the operation (its agent tasks are keyed by job, so the failed
+ * one is not replayed), and the operation failed → running with that job and its progress.
+ */
+export async function retryOperation(
+  db: Db,
+  r: OperationRetry,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const move = { clusterId: r.clusterId, from: r.from, to: r.to, reason: r.message };
+    if (!(await writeClusterTransition(t, move, now)))
+      throw new IngotError(
+        ErrorCode.ConcurrentUpdate,
+        `the cluster is no longer ${r.from}: another change won the race; re-read and retry`,
+        { details: { id: r.clusterId, expected: r.from } },
+      );
+    await cancelActiveJobs(t, { clusterId: r.clusterId }, r.message, r.actor, now);
+    const job = await insertJob(
+      t,
+      { clusterId: r.clusterId },
+      { ...r.job, params: { ...r.job.params, operation: r.operationId } },
+      r.actor,
+      now,
+    );
+    const n = await t.run(
+      `UPDATE cluster_operations SET state = 'running', reason = ?, progress = ?, job_id = ?, finished_at = NULL, updated_at = ?
+       WHERE id = ? AND state = 'failed'`,
+      [r.message, JSON.stringify(r.progress), job.id, now, r.operationId],
+    );
+    if (n !== 1)
+      throw new IngotError(
+        ErrorCode.ConcurrentUpdate,
+        `operation ${r.operationId} is no longer failed: another change won the race; re-read and retry`,
+        { details: { operation: r.operationId } },
+      );
+    const op = await getOperation(t, r.operationId);
+    await insertEvents(
+      t,
+      [
+        clusterTransitionEvent(move, r.actor, job.id),
+        {
+          type: 'cluster.operation.retried',
+          level: 'info',
+          clusterId: r.clusterId,
+          jobId: job.id,
+          actor: r.actor,
+          message: `${op.kind} ${op.id}: ${r.message}`,
+          data: { operation: op.id, kind: op.kind },
+        },
+      ],
+      now,
+    );
+    return { operation: op, job };
+  });
+}
+
 /**
  * A compare-and-set write of the operation (its state, reason, progress) with its events; on a
  * successful end also the cluster's new Cluster file. Null when the operation had left `from`.

@@ -10,7 +10,7 @@ import * as clusterScale from './cluster-scale-sql.ts';
 import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import * as clusters from './clusters-sql.ts';
 import * as operations from './operations-sql.ts';
-import type { NewOperation, OperationUpdate } from './operations-sql.ts';
+import type { NewOperation, OperationRetry, OperationUpdate } from './operations-sql.ts';
 import type { ClusterOperation } from '../core/operation.ts';
 import * as agentTasks from './agent-tasks-sql.ts';
 import * as jobs from './jobs-sql.ts';
@@ -171,6 +171,10 @@ export class SqlStore extends SqlRecordStore implements Store {
 
   activeOperation(clusterId: string): Promise<ClusterOperation | null> {
     return operations.activeOperation(this.sql, clusterId);
+  }
+
+  retryOperation(r: OperationRetry): Promise<{ operation: ClusterOperation; job: Job }> {
+    return operations.retryOperation(this.sql, r);
   }
 
   updateOperation(

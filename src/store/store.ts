@@ -9,7 +9,7 @@ import type { IngotEvent, NewEvent } from '../core/event.ts';
 import type { Cluster, ClusterConditions, MemberRole } from '../core/cluster.ts';
 import type { Job, JobStatus } from '../core/job.ts';
 import type { ClusterOperation } from '../core/operation.ts';
-import type { NewOperation, OperationUpdate } from './operations-sql.ts';
+import type { NewOperation, OperationRetry, OperationUpdate } from './operations-sql.ts';
 import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
@@ -121,6 +121,8 @@ export interface Store {
   /** A cluster's operations, newest first. */
   listOperations(clusterId: string, limit?: number): Promise<ClusterOperation[]>;
   activeOperation(clusterId: string): Promise<ClusterOperation | null>;
+  /** A halted operation retried as itself: the cluster's move, a new job and failed → running, in one write. */
+  retryOperation(r: OperationRetry): Promise<{ operation: ClusterOperation; job: Job }>;
   /** Compare-and-set on the operation's state; null when it had left `u.from`. */
   updateOperation(
     id: string,

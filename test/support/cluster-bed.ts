@@ -79,6 +79,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     requests: (k) => real.requests(rewrite(k)),
     deleteNode: (k, node) => real.deleteNode(rewrite(k), node),
     ensureBootstrapToken: (k, t) => real.ensureBootstrapToken(rewrite(k), t),
+    versions: (k) => real.versions(rewrite(k)),
   };
 }
 

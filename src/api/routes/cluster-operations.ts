@@ -1,12 +1,18 @@
 /**
  * A cluster's day-2 operations over HTTP (docs/day2.md "Operations"): start a rolling
- * reconfigure from a changed Cluster file (202; 409 INGOT_OPERATION_RUNNING naming the one
+ * reconfigure from a changed Cluster file or a certificate rotation (202; 409 INGOT_OPERATION_RUNNING naming the one
  * that runs), list them with each node's progress, and pause, resume or abort the active one.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ClusterOperation } from '../../core/operation.ts';
-import { controlClusterOperation, startReconfigure } from '../../engine/cluster/operation-actions.ts';
+import {
+  controlClusterOperation,
+  startCertRotation,
+  startReconfigure,
+  startUpgrade,
+} from '../../engine/cluster/operation-actions.ts';
+import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
 import {
@@ -15,6 +21,7 @@ import {
   errorResponses,
   OperationControlParams,
   ReconfigureBody,
+  UpgradeBody,
 } from '../schemas/index.ts';
 
 const tags = ['clusters'];
@@ -22,10 +29,14 @@ const tags = ['clusters'];
 /** What the API shows of an operation (the new Cluster file stays on the cluster). */
 const shown = (o: ClusterOperation) => ({
   ...o,
-  params: { changes: o.params.changes, maxUnavailable: o.params.maxUnavailable },
+  params: {
+    changes: o.params.changes,
+    maxUnavailable: o.params.maxUnavailable,
+    ...(o.params.target ? { target: o.params.target } : {}),
+  },
 });
 
-export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox {
+export function clusterOperationRoutes(store: Store, kube: KubePort | null): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post('/clusters/:name/reconfigure', {
       config: { role: 'operator' },
@@ -43,6 +54,43 @@ export function clusterOperationRoutes(store: Store): FastifyPluginAsyncTypebox 
           maxUnavailable: req.body.maxUnavailable,
           actor: actorOf(req),
         });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.post('/clusters/:name/upgrade', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Upgrade the cluster one minor at most (version-skew rules checked first, 400 naming each broken one): etcd snapshot, kubeadm upgrade apply on the first control plane, upgrade node on the others, workers in batches drained through the Eviction API (409 while another operation runs)',
+        params: ClusterNameParams,
+        body: UpgradeBody,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startUpgrade(store, kube, req.params.name, {
+          version: req.body.version,
+          maxUnavailable: req.body.maxUnavailable,
+          actor: actorOf(req),
+        });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.post('/clusters/:name/rotate-certificates', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Renew the control planes’ certificates (kubeadm certs renew all), one control plane at a time, static pods restarted, API healthy before the next (409 while another operation runs)',
+        params: ClusterNameParams,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startCertRotation(store, req.params.name, { actor: actorOf(req) });
         reply.code(202);
         return shown(operation);
       },

@@ -32,6 +32,26 @@ export const ReconfigureBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const UpgradeBody = Type.Object(
+  {
+    version: Type.String({
+      pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+$',
+      maxLength: 32,
+      description: 'The target Kubernetes version, `v1.21.3`: the current minor or the next one',
+    }),
+    maxUnavailable: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({ minimum: 1, maximum: 1000 }),
+          Type.String({ pattern: '^[0-9]{1,3}%$', maxLength: 4 }),
+        ],
+        { description: 'Workers upgraded at once: a count or a percentage (default 1)' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const NodeProgress = Type.Object({
   hostname: Type.String(),
   machineId: Type.String(),
@@ -63,6 +83,7 @@ export const ClusterOperationSchema = Type.Object(
         }),
       ),
       maxUnavailable: Type.Union([Type.Integer(), Type.String()]),
+      target: Type.Optional(Type.String({ description: "An upgrade's target version" })),
     }),
     progress: Type.Object({
       snapshot: Type.Object({

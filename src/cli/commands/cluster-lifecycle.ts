@@ -261,7 +261,9 @@ export function registerClusterLifecycle(cluster: Command): void {
 
   cluster
     .command('retry <name>')
-    .description('resume a failed create, delete or scale at the step that failed')
+    .description(
+      'resume a failed create, delete, scale or operation at the step (an operation: the node) that failed',
+    )
     .option('--wait', 'follow it until it ends; exit 7 if it fails')
     .option('--timeout <s>', 'with --wait: give up after this many seconds', (v) => Number(v), 7200)
     .action(async (name: string, o: { wait?: boolean; timeout: number }, cmd: Command) => {

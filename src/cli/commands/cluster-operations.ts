@@ -1,6 +1,7 @@
 /**
  * `ingot cluster reconfigure -f FILE NAME` (roll a changed Cluster file out: today its
- * `spec.apiServer.extraArgs`), `ingot cluster operations NAME` (each operation with every
+ * `spec.apiServer.extraArgs`), `ingot cluster rotate-certs NAME` (renew the control planes'
+ * certificates), `ingot cluster operations NAME` (each operation with every
  * node's progress) and `ingot cluster pause|resume|abort NAME` (the running one). A second
  * operation while one runs exits 4 (INGOT_OPERATION_RUNNING) naming it.
  */
@@ -18,7 +19,8 @@ function describe(o: ClusterOperation): string {
   const changes = o.params.changes
     .map((c) => (c.to === null ? `-${c.flag}` : `--${c.flag}=${c.to}`))
     .join(' ');
-  const lines = [`${o.id} ${o.kind} ${o.state}: ${o.reason}${changes ? ` [${changes}]` : ''}`];
+  const target = o.params.target ? ` [to ${o.params.target}]` : '';
+  const lines = [`${o.id} ${o.kind} ${o.state}: ${o.reason}${changes ? ` [${changes}]` : ''}${target}`];
   const s = o.progress.snapshot;
   lines.push(
     `  etcd snapshot: ${s.state}${s.id ? ` ${s.id} on ${s.node}` : ''}${s.note ? ` (${s.note})` : ''}`,
@@ -46,6 +48,36 @@ export function registerClusterOperations(cluster: Command): void {
         cluster: readFileSync(o.file, 'utf8'),
         maxUnavailable: mu,
       });
+      if (printData(op, format)) return;
+      process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
+    });
+
+  cluster
+    .command('upgrade <name>')
+    .description(
+      'upgrade Kubernetes (one minor at a time; skew rules checked first): etcd snapshot, kubeadm upgrade apply on the first control plane, upgrade node on the others, workers drained in batches',
+    )
+    .requiredOption('--to <version>', 'the target version, v1.21.3')
+    .option('--max-unavailable <n>', 'workers at once: a count or a percentage such as 25%', '1')
+    .action(async (name: string, o: { to: string; maxUnavailable: string }, cmd: Command) => {
+      const mu = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
+      const { client, format } = ctx(cmd);
+      const op = await client.post<ClusterOperation>(`${path(name)}/upgrade`, {
+        version: o.to,
+        maxUnavailable: mu,
+      });
+      if (printData(op, format)) return;
+      process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
+    });
+
+  cluster
+    .command('rotate-certs <name>')
+    .description(
+      "renew the control planes' certificates (kubeadm certs renew all): etcd snapshot, one control plane at a time, static pods restarted, API healthy before the next",
+    )
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { client, format } = ctx(cmd);
+      const op = await client.post<ClusterOperation>(`${path(name)}/rotate-certificates`, {});
       if (printData(op, format)) return;
       process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
     });

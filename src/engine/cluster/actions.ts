@@ -17,13 +17,16 @@ import {
   CLUSTER_WORKFLOW_RULES,
   type ClusterAction,
   type ClusterState,
+  ClusterWorkflow,
   planClusterAction,
+  retryWorkflow,
 } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import type { Store } from '../../store/store.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
+import { retryClusterOperation } from './operation-actions.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
 export const PlanStage = { ClusterFile: 'cluster-file', Plan: 'plan', Secrets: 'secrets' } as const;
@@ -160,6 +163,12 @@ export async function clusterAction(
   if (action === 'retry') {
     // Resume where the failed job stopped: its plan, PKI and finished steps carry over.
     const [last] = await store.listJobs({ clusterId: cluster.id }, 1);
+    const workflow = retryWorkflow(cluster.state, last?.kind ?? null);
+    // A halted operation is retried as that operation, from the node it stopped on.
+    if (workflow === ClusterWorkflow.Operation && last) {
+      const { job } = await retryClusterOperation(store, cluster, last, actor);
+      return { cluster: await store.getCluster(cluster.id), job };
+    }
     if (last?.kind === decision.workflow) {
       jobParams = last.params;
       steps = last.steps.slice(last.stepIndex).map((s) => s.name);

@@ -1,10 +1,11 @@
 /**
  * Starting and steering a cluster's operation (core/operation.ts): a reconfigure from a changed
- * Cluster file, and pause, resume, abort. Starting one checks the file, computes what changes
+ * Cluster file, a certificate rotation, pause, resume, abort, and the retry of a halted one. Starting one checks the file, computes what changes
  * (today: the kube-apiserver flags of `spec.apiServer`), and writes the operation, the cluster's
  * move into `updating` and its job in one transaction (store.startOperation), which refuses a
  * second operation on the cluster with INGOT_OPERATION_RUNNING.
  */
+import { parseDocument } from 'yaml';
 import type { Plan } from '../../cluster/plan/types.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { renderedApiServerFlags } from '../../cluster/render/reconfigure.ts';
@@ -12,7 +13,7 @@ import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { ClusterSpec } from '../../cluster/spec/types.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
-import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import { ErrorCode, IngotError, invalid, toIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import {
   type ClusterOperation,
@@ -22,8 +23,12 @@ import {
   newProgress,
   type OperationControl,
   OperationKind,
+  checkRetryable,
+  retryProgress,
 } from '../../core/operation.ts';
 import { batchSize } from '../../core/rolling-plan.ts';
+import { skewProblems } from '../../core/version-skew.ts';
+import type { ClusterVersions, KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 
 /** Cluster states an operation may start from: running, or after an operation that halted. */
@@ -69,6 +74,23 @@ function firstChanged(a: ClusterSpec, b: ClusterSpec): string {
   return `spec.${k}`;
 }
 
+/** Refuses a start while another operation holds the cluster or the cluster is not in a state to roll. */
+async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
+  const active = await store.activeOperation(cluster.id);
+  if (active)
+    throw new IngotError(
+      ErrorCode.OperationRunning,
+      `cluster ${cluster.name} already runs operation ${active.id} (${active.kind}, ${active.state}); wait for it, or abort it with \`ingot cluster abort ${cluster.name}\``,
+      { details: { cluster: cluster.name, operation: active.id, kind: active.kind, state: active.state } },
+    );
+  if (!OPERATION_FROM.includes(cluster.state))
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `cannot ${verb} cluster ${cluster.name} while it is ${cluster.state}; an operation starts from ${OPERATION_FROM.join(' or ')}`,
+      { details: { cluster: cluster.name, state: cluster.state, allowed: OPERATION_FROM } },
+    );
+}
+
 export async function startReconfigure(
   store: Store,
   ref: string,
@@ -92,19 +114,7 @@ export async function startReconfigure(
       firstChanged(before, spec),
       'changed: a reconfigure rolls only spec.apiServer (kube-apiserver flags) today; put the other fields back as the cluster has them',
     );
-  const active = await store.activeOperation(cluster.id);
-  if (active)
-    throw new IngotError(
-      ErrorCode.OperationRunning,
-      `cluster ${cluster.name} already runs operation ${active.id} (${active.kind}, ${active.state}); wait for it, or abort it with \`ingot cluster abort ${cluster.name}\``,
-      { details: { cluster: cluster.name, operation: active.id, kind: active.kind, state: active.state } },
-    );
-  if (!OPERATION_FROM.includes(cluster.state))
-    throw new IngotError(
-      ErrorCode.InvalidTransition,
-      `cannot reconfigure cluster ${cluster.name} while it is ${cluster.state}; an operation starts from ${OPERATION_FROM.join(' or ')}`,
-      { details: { cluster: cluster.name, state: cluster.state, allowed: OPERATION_FROM } },
-    );
+  await checkCanStart(store, cluster, 'reconfigure');
   const maxUnavailable = req.maxUnavailable ?? 1;
   const { plan, pkiSecret } = await createParams(store, cluster);
   const workers = plan.nodes.filter((n) => n.role === 'worker').length;
@@ -120,19 +130,7 @@ export async function startReconfigure(
       'nothing to roll: the kube-apiserver flags this file renders are the ones the cluster runs',
     );
   const after = await renderedApiServerFlags(spec, plan, pki);
-  const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
-  const nodes = cluster.members
-    .filter((m) => m.role !== 'etcd')
-    .sort((a, b) => a.order - b.order)
-    .map((m) => {
-      const p = byHost.get(m.hostname);
-      return {
-        hostname: m.hostname,
-        machineId: m.machineId,
-        role: m.role as 'init' | 'control-plane' | 'worker',
-        domain: p ? `${p.zone}/${p.rack}` : '',
-      };
-    });
+  const nodes = rollNodes(cluster, plan);
   const workflow = ClusterWorkflow.Operation;
   return store.startOperation({
     clusterId: cluster.id,
@@ -145,6 +143,145 @@ export async function startReconfigure(
     actor: req.actor,
     message: `reconfigure requested by ${req.actor}: ${changes.map(describeChange).join(', ')}`,
   });
+}
+
+/**
+ * Starts a certificate rotation (docs/day2.md "Certificate rotation"): an etcd snapshot, then
+ * each control plane in turn renews its certificates (`kubeadm certs renew all`), restarts its
+ * static pods on them, and the API answers before the next. Workers are not touched: their
+ * kubelets rotate their own client certificates.
+ */
+export async function startCertRotation(
+  store: Store,
+  ref: string,
+  req: { actor: string },
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const cluster = await store.getCluster(ref);
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid(
+      'spec.distribution',
+      `certificate rotation renews kubeadm clusters' certificates only, not ${spec.spec.distribution}'s`,
+    );
+  await checkCanStart(store, cluster, 'rotate the certificates of');
+  const { plan, pkiSecret } = await createParams(store, cluster);
+  const workflow = ClusterWorkflow.Operation;
+  return store.startOperation({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.CertRotate,
+    params: { apiServerArgs: {}, changes: [], clusterFile: cluster.clusterFile, maxUnavailable: 1 },
+    progress: newProgress(rollNodes(cluster, plan).filter((n) => n.role !== 'worker')),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
+    actor: req.actor,
+    message: `certificate rotation requested by ${req.actor}: kubeadm certs renew all on each control plane, one at a time`,
+  });
+}
+
+export interface UpgradeRequest {
+  /** The target version, `v1.21.3`. */
+  version: string;
+  maxUnavailable?: number | string;
+  actor: string;
+}
+
+/** The versions the skew rules check: the cluster's own answer, else the ones Ingot recorded. */
+async function clusterVersions(
+  store: Store,
+  kube: KubePort | null,
+  cluster: Cluster,
+): Promise<ClusterVersions> {
+  const k = await store.clusterKubeconfig(cluster.id);
+  if (k && kube?.versions) {
+    try {
+      return await kube.versions(k);
+    } catch (e) {
+      if (toIngotError(e).code === ErrorCode.Unreachable)
+        throw new IngotError(
+          ErrorCode.Conflict,
+          `cluster ${cluster.name}'s API does not answer, so its versions are unknown; an upgrade starts on a healthy cluster`,
+          { details: { cluster: cluster.name } },
+        );
+    }
+  }
+  const recorded = cluster.members.filter((m) => m.role !== 'etcd');
+  return {
+    apiServers: recorded
+      .filter((m) => m.role !== 'worker')
+      .map((m) => ({ node: m.hostname, version: cluster.version })),
+    kubelets: recorded.map((m) => ({ node: m.hostname, version: cluster.version })),
+  };
+}
+
+/**
+ * Starts an upgrade (docs/day2.md "Upgrade") after Kubernetes' version-skew rules (core's
+ * `skewProblems`: one minor at a time, no downgrade, kubelets never newer than the API server)
+ * pass on the cluster's live versions; each broken rule is a line of the 400. The roll: an
+ * etcd snapshot, `kubeadm upgrade apply` on the init control plane, `upgrade node` on the
+ * others, then workers in batches of `maxUnavailable` — cordoned, drained through the Eviction
+ * API honouring PDBs, `kubeadm upgrade node`, uncordoned, Ready before the next batch. On
+ * success the Cluster file's `spec.version` becomes the target.
+ */
+export async function startUpgrade(
+  store: Store,
+  kube: KubePort | null,
+  ref: string,
+  req: UpgradeRequest,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const cluster = await store.getCluster(ref);
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid(
+      'spec.distribution',
+      `an upgrade rolls kubeadm clusters only, not ${spec.spec.distribution}`,
+    );
+  const target = req.version.startsWith('v') ? req.version : `v${req.version}`;
+  await checkCanStart(store, cluster, 'upgrade');
+  const versions = await clusterVersions(store, kube, cluster);
+  // kubeadm's own rule is checked on each node, before it changes anything (render/upgrade.ts).
+  const problems = skewProblems({ target, ...versions, kubeadm: null });
+  if (problems.length)
+    throw invalid(
+      'version',
+      `cannot upgrade cluster ${cluster.name} to ${target}:\n  ${problems.join('\n  ')}`,
+    );
+  const maxUnavailable = req.maxUnavailable ?? 1;
+  const { plan, pkiSecret } = await createParams(store, cluster);
+  const nodes = rollNodes(cluster, plan);
+  batchSize(maxUnavailable, Math.max(1, nodes.filter((n) => n.role === 'worker').length));
+  const doc = parseDocument(cluster.clusterFile);
+  doc.setIn(['spec', 'version'], target);
+  const workflow = ClusterWorkflow.Operation;
+  const from = versions.apiServers.map((a) => a.version).sort()[0];
+  return store.startOperation({
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.Upgrade,
+    params: { apiServerArgs: {}, changes: [], clusterFile: doc.toString(), maxUnavailable, target },
+    progress: newProgress(nodes),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: { plan, pkiSecret } },
+    actor: req.actor,
+    message: `upgrade from ${from} to ${target} requested by ${req.actor}`,
+  });
+}
+
+/** The cluster's nodes a roll walks, in member order, with their failure domain from the plan. */
+function rollNodes(cluster: Cluster, plan: Plan) {
+  const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
+  return cluster.members
+    .filter((m) => m.role !== 'etcd')
+    .sort((a, b) => a.order - b.order)
+    .map((m) => {
+      const p = byHost.get(m.hostname);
+      return {
+        hostname: m.hostname,
+        machineId: m.machineId,
+        role: m.role as 'init' | 'control-plane' | 'worker',
+        domain: p ? `${p.zone}/${p.rack}` : '',
+      };
+    });
 }
 
 /** Pause, resume or abort the cluster's active operation (409 naming the allowed controls otherwise). */
@@ -184,4 +321,37 @@ export async function controlClusterOperation(
       { details: { operation: op.id } },
     );
   return done;
+}
+
+/**
+ * The cluster's `retry` after an operation halted (it is in failed_updating and its last job is
+ * that operation's): the same operation resumes, as itself, from the node it stopped on — nodes
+ * done are not rolled again and no second snapshot is taken (core's retryProgress).
+ */
+export async function retryClusterOperation(
+  store: Store,
+  cluster: Cluster,
+  last: Job,
+  actor: string,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const id = last.params.operation;
+  if (typeof id !== 'string')
+    throw new IngotError(ErrorCode.Internal, `job ${last.id} names no operation to retry`, {
+      details: { job: last.id },
+    });
+  const op = await store.getOperation(id);
+  checkRetryable(op.state, op.id);
+  const failed = op.progress.nodes.find((n) => n.state === 'failed');
+  const workflow = ClusterWorkflow.Operation;
+  const { operation: _, ...params } = last.params;
+  return store.retryOperation({
+    operationId: op.id,
+    clusterId: cluster.id,
+    from: cluster.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    progress: retryProgress(op.progress, new Date().toISOString()),
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params },
+    actor,
+    message: `retried by ${actor}${failed ? `, resuming at ${failed.hostname}` : ''} (it had ${op.reason})`,
+  });
 }

@@ -2,17 +2,13 @@
  * The `operation` step of a cluster-operation job: each call reads the operation, asks core
  * (`nextOperationStep`) what comes next, does that one thing — the etcd snapshot, one sub-step
  * of a control plane (its node agent regenerates the kube-apiserver manifest; the API answers
- * again), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
+ * again; a certificate rotation: its certificates renewed and its static pods restarted), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
  * it on the operation (compare-and-set on its state, events in the same write) and asks to be
  * called again. After a crash the job resumes here and the operation's progress says where
  * the roll was; the node agent's task is keyed by job and machine, so it never runs twice.
  * Pause waits between sub-steps; abort uncordons the batch it was in and ends; the first
  * failure halts with the node and the reason.
  */
-import type { Plan } from '../../cluster/plan/types.ts';
-import type { PkiMaterial } from '../../cluster/pki/types.ts';
-import { reconfigureScript } from '../../cluster/render/reconfigure.ts';
-import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { AgentTask } from '../../core/agent-protocol.ts';
 import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
@@ -22,11 +18,13 @@ import {
   nextOperationStep,
   type NodeStep,
   type OperationNode,
+  OperationKind,
   type OperationProgress,
 } from '../../core/operation.ts';
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
+import { nodeScript } from './operation-scripts.ts';
 
 const ACTIVE = ['running', 'paused'] as const;
 /** How long a control plane's API may take to answer after its manifest changed. */
@@ -168,18 +166,10 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         if (n.state === 'pending') {
           n.state = 'running';
           n.startedAt = now();
-          await record(ctx, op, progress, [
-            nodeEvent(
-              ctx,
-              op,
-              n,
-              'cluster.operation.node',
-              `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`,
-            ),
-          ]);
+          await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', startedText(op))]);
         }
         const machine = await ctx.store.getMachine(n.machineId);
-        const script = await renderScript(ctx, op, n.hostname, next.first);
+        const script = await nodeScript(ctx, op, n.hostname, next.first ? 'first' : 'control-plane');
         const r = await ctx.agent.task(machine, ctx.job.id, AgentTask.Bootstrap, {
           role: 'control-plane',
           script,
@@ -187,16 +177,9 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         if (r.status === 'pending')
           return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'reconfiguring'}` };
         if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
-        n.step = 'reconfigured' satisfies NodeStep;
-        await record(ctx, op, progress, [
-          nodeEvent(
-            ctx,
-            op,
-            n,
-            'cluster.operation.node',
-            'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
-          ),
-        ]);
+        const [step, text] = CP_DONE[op.kind] ?? CP_DONE.reconfigure!;
+        n.step = step;
+        await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', text(next.first))]);
         return { kind: 'wait', ms: 0 };
       }
       // reconfigured → the cluster's API answers before the next control plane
@@ -253,9 +236,30 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       }
       return { kind: 'wait', ms: 0 };
     }
-    // A reconfigure of the API server changes nothing on a worker itself: the drain and
-    // uncordon prove the roll's machinery; a kubelet change will run here.
-    for (const n of batch.filter((x) => x.step === 'drained')) {
+    // An upgrade runs `kubeadm upgrade node` on each drained worker (its node agent), one
+    // sub-step each; a reconfigure of the API server or a rotation changes nothing on a worker.
+    if (op.kind === OperationKind.Upgrade)
+      for (const n of batch.filter((x) => x.step === 'drained')) {
+        const machine = await ctx.store.getMachine(n.machineId);
+        const script = await nodeScript(ctx, op, n.hostname, 'worker');
+        const r = await ctx.agent.task(machine, ctx.job.id, AgentTask.Bootstrap, { role: 'worker', script });
+        if (r.status === 'pending')
+          return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'upgrading'}` };
+        if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
+        n.step = 'upgraded';
+        await record(ctx, op, progress, [
+          nodeEvent(
+            ctx,
+            op,
+            n,
+            'cluster.operation.node',
+            `upgraded to ${op.params.target}: kubeadm upgrade node, kubelet restarted`,
+          ),
+        ]);
+        return { kind: 'wait', ms: 0 };
+      }
+    const before = op.kind === OperationKind.Upgrade ? 'upgraded' : 'drained';
+    for (const n of batch.filter((x) => x.step === before)) {
       await ctx.kube.uncordon(k, n.hostname);
       n.step = 'uncordoned';
       await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', 'uncordoned')]);
@@ -296,29 +300,31 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   }
 }
 
-/** The control plane's reconfigure script from the operation's new Cluster file. */
-async function renderScript(
-  ctx: ClusterStepContext,
-  op: ClusterOperation,
-  hostname: string,
-  first: boolean,
-): Promise<string> {
-  const plan = ctx.job.params.plan as Plan;
-  const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
-  const node = plan.nodes.find((n) => n.hostname === hostname);
-  if (!node) throw new IngotError(ErrorCode.Internal, `${hostname} is not in the cluster's plan`);
-  const expect: Record<string, string> = {};
-  for (const c of op.params.changes) if (c.to !== null) expect[c.flag] = c.to;
-  return reconfigureScript({
-    spec: parseClusterFile(op.params.clusterFile, 'Cluster file'),
-    plan,
-    pki,
-    node,
-    first,
-    expect,
-    absent: op.params.changes.filter((c) => c.to === null).map((c) => c.flag),
-  });
+/** What a node's start says on the timeline. */
+function startedText(op: ClusterOperation): string {
+  if (op.kind === OperationKind.CertRotate)
+    return 'certificate rotation started: kubeadm certs renew all, then its static pods restarted';
+  if (op.kind === OperationKind.Upgrade) return `upgrade to ${op.params.target} started`;
+  return `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`;
 }
+
+/** A control plane's step once its node agent's script ended well, and what the timeline says. */
+const CP_DONE: Partial<Record<OperationKind, readonly [NodeStep, (first: boolean) => string]>> = {
+  reconfigure: [
+    'reconfigured',
+    () =>
+      'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
+  ],
+  'cert-rotate': [
+    'renewed',
+    () => 'certificates renewed (kubeadm certs renew all) and the static pods restarted on them',
+  ],
+  upgrade: [
+    'upgraded',
+    (first) =>
+      `${first ? 'kubeadm upgrade apply' : 'kubeadm upgrade node'} done, kubelet restarted, the API answers`,
+  ],
+};
 
 /** The operation's successful end: the new Cluster file becomes the cluster's. */
 export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
@@ -327,7 +333,13 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
   if (op.state !== 'running') return;
   await ctx.store.updateOperation(
     id,
-    { from: ['running'], to: 'succeeded', reason: 'every node done', clusterFile: op.params.clusterFile },
+    {
+      from: ['running'],
+      to: 'succeeded',
+      reason: 'every node done',
+      // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation changes none.
+      ...(op.kind !== OperationKind.CertRotate ? { clusterFile: op.params.clusterFile } : {}),
+    },
     [
       {
         type: 'cluster.operation.succeeded',
@@ -335,7 +347,12 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
         clusterId: ctx.cluster.id,
         jobId: ctx.job.id,
         actor: `engine:operation:${op.id}`,
-        message: `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+        message:
+          op.kind === OperationKind.CertRotate
+            ? `${op.kind} ${op.id} succeeded: certificates renewed on every control plane`
+            : op.kind === OperationKind.Upgrade
+              ? `${op.kind} ${op.id} succeeded: every node at ${op.params.target}`
+              : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
         data: { operation: op.id },
       },
     ],

@@ -1451,6 +1451,55 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/rotate-certificates": {
+    /** Renew the control planes’ certificates (kubeadm certs renew all), one control plane at a time, static pods restarted, API healthy before the next (409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/scale": {
     /**
      * Scale a cluster’s workers: allocate and join ready machines, or drain, delete and release workers
@@ -1501,6 +1550,65 @@ export type paths = {
               cluster: components["schemas"]["Cluster"];
               job: components["schemas"]["Job"] | null;
             };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/upgrade": {
+    /** Upgrade the cluster one minor at most (version-skew rules checked first, 400 naming each broken one): etcd snapshot, kubeadm upgrade apply on the first control plane, upgrade node on the others, workers in batches drained through the Eviction API (409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Workers upgraded at once: a count or a percentage (default 1) */
+            maxUnavailable?: number | string;
+            /** @description The target Kubernetes version, `v1.21.3`: the current minor or the next one */
+            version: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
           };
         };
         /** @description Default Response */
@@ -3936,7 +4044,7 @@ export type components = {
       finishedAt: string | null;
       id: string;
       jobId: string | null;
-      kind: "reconfigure" | "upgrade" | "scale" | "remediate" | "os-replace";
+      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace";
       params: {
         changes: ({
             flag: string;
@@ -3944,6 +4052,8 @@ export type components = {
             to: string | null;
           })[];
         maxUnavailable: number | string;
+        /** @description An upgrade's target version */
+        target?: string;
       };
       progress: {
         nodes: ({

@@ -1,7 +1,7 @@
 /**
  * One living cluster: its state and why, the conditions read from its API, every node with its
  * machine's state and its newest step on the cluster's timeline (which node stopped where), the
- * latest steps, and for operators the actions its state allows (retry; delete with a wipe mode,
+ * latest steps, its day-2 operations with each node's progress (Operations.tsx), and for operators the actions its state allows (retry; delete with a wipe mode,
  * after a confirmation).
  */
 import { useEffect, useState } from 'react';
@@ -15,6 +15,7 @@ import {
   type Wipe,
 } from './api.ts';
 import type { ClusterSummary } from './ClusterList.tsx';
+import { Operations } from './Operations.tsx';
 
 /** How many of the newest timeline entries the card lists. */
 const RECENT = 8;
@@ -171,6 +172,7 @@ export function ClusterCard({ cluster: c, tick, onChanged }: Props) {
           })}
         </tbody>
       </table>
+      <Operations cluster={c.name} tick={tick} onChanged={onChanged} />
       {recent.length > 0 && (
         <details className="cluster-timeline">
           <summary>Newest steps ({events.length} on the timeline)</summary>

@@ -48,8 +48,60 @@ const EVENTS = [
   data: {},
 }));
 
+const node = (hostname: string, role: string, over: Record<string, unknown>) => ({
+  hostname,
+  machineId: `m-${hostname}`,
+  role,
+  domain: 'z1/r1',
+  state: 'pending',
+  step: null,
+  message: null,
+  startedAt: null,
+  endedAt: null,
+  ...over,
+});
+
+const op = (id: string, state: string, reason: string, nodes: ReturnType<typeof node>[]) => ({
+  id,
+  clusterId: 'c-1',
+  cluster: 'lab',
+  kind: 'reconfigure',
+  state,
+  reason,
+  params: { changes: [{ flag: 'max-requests-inflight', from: null, to: '411' }], maxUnavailable: 1 },
+  progress: { snapshot: { state: 'done', id: 'snap-1', node: 'cp-1' }, nodes },
+  jobId: 'j-2',
+  actor: 'user:ops',
+  createdAt: '2026-12-02T11:00:00.000Z',
+  updatedAt: '2026-12-02T11:05:00.000Z',
+  finishedAt: state === 'running' || state === 'paused' ? null : '2026-12-02T11:05:00.000Z',
+});
+
+/** The current operation (paused on w-2) and a past one that halted on w-2 and was aborted after. */
+const OPERATIONS = [
+  op('op-2', 'paused', 'paused by user:ops', [
+    node('cp-1', 'init', { state: 'done', step: 'healthy', startedAt: '2026-12-02T11:00:01.000Z' }),
+    node('w-2', 'worker', {
+      state: 'running',
+      step: 'drained',
+      message: 'retried after: drain w-2: pod default/web-0 blocked by PDB default/web',
+    }),
+  ]),
+  op('op-1', 'failed', 'halted: w-2: drain w-2: pod default/web-0 blocked by PDB default/web', [
+    node('cp-1', 'init', { state: 'done', step: 'healthy' }),
+    node('w-2', 'worker', {
+      state: 'failed',
+      message: 'drain w-2: pod default/web-0 blocked by PDB default/web',
+    }),
+  ]),
+];
+
 /** A region with CLUSTERS for a token of ROLE; returns every call other than a GET. */
-function region(clusters: ClusterSummary[], role: 'viewer' | 'operator' = 'viewer') {
+function region(
+  clusters: ClusterSummary[],
+  role: 'viewer' | 'operator' = 'viewer',
+  operations: unknown[] = [],
+) {
   const calls: { method: string; url: string }[] = [];
   const impl = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), 'http://ingot.test');
@@ -57,9 +109,12 @@ function region(clusters: ClusterSummary[], role: 'viewer' | 'operator' = 'viewe
     const json = (b: unknown, status = 200) => new Response(JSON.stringify(b), { status });
     if (init?.method && init.method !== 'GET') {
       calls.push({ method: init.method, url: `${path}${url.search}` });
+      if (path.includes('/operations/active/'))
+        return json({ ...OPERATIONS[0], state: 'aborted', reason: 'aborted by user:ops' });
       return json({ cluster: { ...clusters[0], state: 'deleting' }, job: null }, 202);
     }
     if (path === '/api/v1/clusters') return json(clusters);
+    if (path === '/api/v1/clusters/lab/operations') return json(operations);
     if (path === '/api/v1/clusters/lab/events') return json(url.searchParams.get('after') ? [] : EVENTS);
     const c = clusters.find((x) => path === `/api/v1/clusters/${x.name}`);
     if (c)
@@ -144,5 +199,40 @@ describe('ClusterList', () => {
       { method: 'DELETE', url: '/api/v1/clusters/lab?wipe=secure' },
       { method: 'POST', url: '/api/v1/clusters/lab/actions/retry' },
     ]);
+  });
+
+  it('shows the current operation with each node’s state, step done and why, and the past ones', async () => {
+    region([LAB], 'viewer', OPERATIONS);
+    const ops = await screen.findByRole('region', { name: 'Operations of lab' });
+    within(ops).getByRole('heading', {
+      name: /Current operation: reconfigure \(max-requests-inflight=411\)/,
+    });
+    assert.match(ops.textContent ?? '', /paused by user:ops/);
+    assert.match(ops.textContent ?? '', /etcd snapshot snap-1 on cp-1/);
+    const current = within(ops).getByRole('table', { name: 'Progress of reconfigure op-2 on lab' });
+    const w2 = within(current).getByRole('row', { name: /w-2/ });
+    assert.match(
+      w2.textContent ?? '',
+      /worker.*running.*drained.*retried after: drain w-2: .*blocked by PDB default\/web/,
+    );
+    assert.match(within(current).getByRole('row', { name: /cp-1/ }).textContent ?? '', /done.*healthy/);
+    const past = within(ops).getByRole('table', { name: 'Progress of reconfigure op-1 on lab' });
+    assert.match(within(past).getByRole('row', { name: /w-2/ }).textContent ?? '', /failed.*blocked by PDB/);
+    assert.match(ops.textContent ?? '', /halted: w-2: drain w-2/);
+    assert.equal(within(ops).queryByRole('button'), null, 'a viewer gets no controls');
+  });
+
+  it('gives an operator the controls the current operation’s state allows', async () => {
+    const calls = region([LAB], 'operator', OPERATIONS);
+    const ops = await screen.findByRole('region', { name: 'Operations of lab' });
+    assert.deepEqual(
+      within(ops)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+      ['Resume reconfigure', 'Abort reconfigure'],
+    );
+    fireEvent.click(within(ops).getByRole('button', { name: 'Abort reconfigure' }));
+    await within(ops).findByText(/aborted by user:ops/);
+    assert.deepEqual(calls, [{ method: 'POST', url: '/api/v1/clusters/lab/operations/active/abort' }]);
   });
 });

@@ -69,7 +69,7 @@ export function deleteCluster(client: ApiClient, name: string, wipe: Wipe): Prom
   return client.request<ClusterJobResult>('DELETE', `/clusters/${encodeURIComponent(name)}?wipe=${wipe}`);
 }
 
-/** Resumes a failed create or delete from the step that failed. */
+/** Resumes a failed create, delete, scale or operation from the step (an operation: the node) that failed. */
 export function retryCluster(client: ApiClient, name: string): Promise<ClusterJobResult> {
   return client.request<ClusterJobResult>('POST', `/clusters/${encodeURIComponent(name)}/actions/retry`);
 }
@@ -99,4 +99,38 @@ export function lastStepByMachine(events: readonly ClusterEvent[]): Map<string, 
   const last = new Map<string, ClusterEvent>();
   for (const e of events) if (e.machineId) last.set(e.machineId, e);
   return last;
+}
+
+// --- day-2 operations -------------------------------------------------------------------------
+
+type OperationsOp = paths['/api/v1/clusters/{name}/operations']['get'];
+export type ClusterOperation = OperationsOp['responses'][200]['content']['application/json'][number];
+export type OperationControl =
+  paths['/api/v1/clusters/{name}/operations/active/{control}']['post']['parameters']['path']['control'];
+
+/** A cluster's operations, newest first, each with every node's progress. */
+export function clusterOperations(
+  client: ApiClient,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ClusterOperation[]> {
+  return client.request<ClusterOperation[]>(
+    'GET',
+    `/clusters/${encodeURIComponent(name)}/operations`,
+    undefined,
+    signal,
+  );
+}
+
+/** Pauses, resumes or aborts the cluster's running operation. */
+export function controlOperation(
+  client: ApiClient,
+  name: string,
+  control: OperationControl,
+): Promise<ClusterOperation> {
+  return client.request<ClusterOperation>(
+    'POST',
+    `/clusters/${encodeURIComponent(name)}/operations/active/${control}`,
+    {},
+  );
 }
