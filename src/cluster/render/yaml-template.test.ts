@@ -101,11 +101,13 @@ describe('YAML templates', () => {
     assert.equal(cache.docs.size, 0);
   });
 
-  it('writes names, IPv4 addresses and CIDRs plain as the YAML library does, and quotes the rest', () => {
+  it('writes names, IPv4 addresses, CIDRs and MACs as the YAML library does, quoted or not', () => {
     const cache = yamlTemplates();
     for (const s of ['w-001', 'yes', 'no', 'on', 'off', 'y', 'n', 'null', 'true', '10.0.0.5', '10.0.0.0/20'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
-    for (const s of ['1:20', '0600', '1e3', '~', '52:54:00:12:34:56', 'a: b', '- x'])
+    for (const s of ['52:54:0a:00:00:01', 'fa:16:3e:00:00:01', '00:00:00:00:00:0f', '52:54:00:12:34:56'])
+      assert.equal(scalarYaml(s, cache), toYaml(s), s);
+    for (const s of ['1:20', '0600', '1e3', '~', 'a: b', '- x'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
   });
 });

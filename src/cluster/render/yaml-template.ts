@@ -116,13 +116,17 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
     : yaml;
 }
 
-/** Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 and CIDRs. */
+/**
+ * Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 addresses
+ * and CIDRs, and MACs with a hex letter (all-digit ones read as base-60 numbers: quoted).
+ */
 const PLAIN = /^(?:[a-z][a-z0-9-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
 const WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 
 /** The YAML of a single-line string as a document: `toYaml(s)`, faster for plain names. */
 export function scalarYaml(s: string, cache: YamlTemplates): string {
-  if (PLAIN.test(s) && !WORDS.test(s)) return `${s}\n`;
+  if ((PLAIN.test(s) && !WORDS.test(s)) || (MAC.test(s) && /[a-f]/.test(s))) return `${s}\n`;
   let y = cache.scalars.get(s);
   if (y === undefined) {
     y = toYaml(s);
