@@ -107,6 +107,16 @@ describe('YAML templates', () => {
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
     for (const s of ['52:54:0a:00:00:01', 'fa:16:3e:00:00:01', '00:00:00:00:00:0f', '52:54:00:12:34:56'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
+    // MACs of every kind: hex letters, all digits with segments over and under 60.
+    for (let i = 0; i < 3000; i++) {
+      const hex = (i * 2654435761) % 2 ** 32;
+      const digits = [hex % 100, (hex >> 7) % 100, (hex >> 14) % 100, i % 100];
+      const mac =
+        i % 2
+          ? `52:54:${[hex >>> 24, hex >>> 16, hex >>> 8, hex].map((b) => (b & 255).toString(16).padStart(2, '0')).join(':')}`
+          : `52:54:${digits.map((d) => String(d).padStart(2, '0')).join(':')}`;
+      assert.equal(scalarYaml(mac, cache), toYaml(mac), mac);
+    }
     for (const s of ['1:20', '0600', '1e3', '~', 'a: b', '- x'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
   });

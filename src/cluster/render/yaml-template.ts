@@ -118,15 +118,18 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
 
 /**
  * Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 addresses
- * and CIDRs, and MACs with a hex letter (all-digit ones read as base-60 numbers: quoted).
+ * and CIDRs, MACs; except a MAC a YAML 1.1 reader takes for a base-60 integer (the yaml
+ * library's `intTime`: `52:54:00:12:34:56`), which is double-quoted.
  */
 const PLAIN = /^(?:[a-z][a-z0-9-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
 const WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/;
 
-/** The YAML of a single-line string as a document: `toYaml(s)`, faster for plain names. */
+/** The YAML of a single-line string as a document: `toYaml(s)`, faster for names and addresses. */
 export function scalarYaml(s: string, cache: YamlTemplates): string {
-  if ((PLAIN.test(s) && !WORDS.test(s)) || (MAC.test(s) && /[a-f]/.test(s))) return `${s}\n`;
+  if (PLAIN.test(s) && !WORDS.test(s)) return `${s}\n`;
+  if (MAC.test(s)) return BASE60.test(s) ? `"${s}"\n` : `${s}\n`;
   let y = cache.scalars.get(s);
   if (y === undefined) {
     y = toYaml(s);
