@@ -8,6 +8,7 @@
  * Usage: node bench/bmc.ts [--systems 1000] [--concurrency 64] [--seconds 5] [--ipmi-calls 300]
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -232,5 +233,13 @@ console.log(
   `# bmc bench: ${cpus().length} CPUs, node ${process.version}, ${SYSTEMS} systems, concurrency ${CONCURRENCY}, ${SECONDS}s per op`,
 );
 // IPMI first: forking ipmitool from a process that already holds 1,000 Redfish clients costs more.
-await ipmi();
+// Its peers (OpenIPMI's ipmi_sim, ipmitool) are system packages: without them, say so and go on.
+const missing = ['ipmi_sim', 'ipmitool'].filter(
+  (tool) => !(process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, tool))),
+);
+if (missing.length)
+  console.log(
+    `IPMI part skipped: ${missing.join(' and ')} not installed (apt-get install openipmi ipmitool)`,
+  );
+else await ipmi();
 await redfish();

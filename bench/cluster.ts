@@ -1,11 +1,16 @@
 /**
  * Plans and renders a 1,000-node cluster (3 control planes, 3 external etcd members, 994
- * workers, every add-on, fresh PKI) and prints how long each phase takes.
- * Goal (issue 6): plan + render in < 5 s. Results: docs/bench-cluster.md.
+ * workers, every add-on, fresh PKI) and prints each phase beside its floor, measured in the
+ * same run (issue 19):
+ *  - plan + PKI + render in memory vs the floor: generating the same keys and certificates
+ *    alone (`generatePki`, as many RSA keys and certificates); goal ratio ≤ 2;
+ *  - writing the files vs bare mkdir + writeFileSync of the same bytes.
+ * Floor and product alternate which goes first; each run prints its ratios, the end their
+ * min / median / max and the load average. Results: docs/bench-cluster.md.
  *   node bench/cluster.ts [--nodes 1000] [--runs 5]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildPlan, generatePki, renderArtifacts, validateCluster } from '../src/cluster/index.ts';
@@ -82,9 +87,30 @@ function ms(t: bigint): number {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-const rows: number[][] = [];
+const load = () => loadavg()[0].toFixed(1);
+process.stdout.write(
+  `# cluster render bench ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load ${load()}\n`,
+);
+
+async function floor(): Promise<number> {
+  const t = process.hrtime.bigint();
+  await generatePki('kubeadm:cluster-admins');
+  return ms(t);
+}
+
+type Row = {
+  plan: number;
+  pki: number;
+  render: number;
+  product: number;
+  floor: number;
+  write: number;
+  rawWrite: number;
+};
+const rows: Row[] = [];
 for (let i = 0; i < runs; i++) {
-  const dir = mkdtempSync(join(tmpdir(), 'ingot-bench-'));
+  // The floor goes first in even runs, last in odd ones: a load change hits both alike.
+  const before = i % 2 === 0 ? await floor() : 0;
   const t0 = process.hrtime.bigint();
   const plan = buildPlan(spec, inv2);
   const tPlan = ms(t0);
@@ -94,30 +120,56 @@ for (let i = 0; i < runs; i++) {
   const t2 = process.hrtime.bigint();
   const artifacts = await renderArtifacts(spec, plan, pki, secrets);
   const tRender = ms(t2);
+  const product = ms(t0);
+  const after = i % 2 === 1 ? await floor() : 0;
+  const dir = mkdtempSync(join(tmpdir(), 'ingot-bench-'));
   const t3 = process.hrtime.bigint();
   writeArtifacts(dir, artifacts);
   const tWrite = ms(t3);
-  const total = ms(t0);
-  // Peer: the same bytes written with bare mkdir + writeFileSync, i.e. what the disk costs.
+  // Floor of the writes: the same bytes written with bare mkdir + writeFileSync.
   const raw = mkdtempSync(join(tmpdir(), 'ingot-bench-raw-'));
   const t4 = process.hrtime.bigint();
   for (const a of artifacts) {
     mkdirSync(dirname(join(raw, a.path)), { recursive: true });
     writeFileSync(join(raw, a.path), a.content);
   }
-  rows.push([tPlan, tPki, tRender, tWrite, total, ms(t4)]);
+  const row = {
+    plan: tPlan,
+    pki: tPki,
+    render: tRender,
+    product,
+    floor: before + after,
+    write: tWrite,
+    rawWrite: ms(t4),
+  };
+  rows.push(row);
   rmSync(raw, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
   if (i === 0) {
     const bytes = artifacts.reduce((n, a) => n + a.content.length, 0);
     process.stdout.write(
       `${plan.nodes.length} nodes, ${artifacts.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB\n`,
     );
   }
-  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(
+    `run ${i + 1}: plan ${row.plan.toFixed(0)} + PKI ${row.pki.toFixed(0)} + render ${row.render.toFixed(0)} = ${row.product.toFixed(0)} ms vs PKI alone ${row.floor.toFixed(0)} ms: ${(row.product / row.floor).toFixed(2)}×; write ${row.write.toFixed(0)} vs bare ${row.rawWrite.toFixed(0)} ms: ${(row.write / row.rawWrite).toFixed(2)}× (load ${load()})\n`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const names = ['plan', 'pki', 'render', 'write', 'total', 'raw-write-peer'];
+const spread = (xs: number[], digits = 0) =>
+  `min ${Math.min(...xs).toFixed(digits)} / median ${median(xs).toFixed(digits)} / max ${Math.max(...xs).toFixed(digits)}`;
 process.stdout.write(
-  `median of ${runs} runs (ms): ${names.map((n, i) => `${n} ${median(rows.map((r) => r[i])).toFixed(0)}`).join(', ')}\n`,
+  `over ${runs} runs (ms): ${(['plan', 'pki', 'render', 'product', 'floor'] as const).map((k) => `${k} ${median(rows.map((r) => r[k])).toFixed(0)}`).join(', ')}\n`,
 );
-process.stdout.write(`max total: ${Math.max(...rows.map((r) => r[4])).toFixed(0)} ms\n`);
+process.stdout.write(
+  `plan + PKI + render / PKI alone (goal ≤ 2): ${spread(
+    rows.map((r) => r.product / r.floor),
+    2,
+  )}\n`,
+);
+process.stdout.write(
+  `write / bare writes: ${spread(
+    rows.map((r) => r.write / r.rawWrite),
+    2,
+  )}; load ${load()}\n`,
+);

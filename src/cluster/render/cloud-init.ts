@@ -1,7 +1,8 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { BOOTSTRAP_PATH } from './bootstrap.ts';
-import type { NodeFile, RenderContext } from './context.ts';
+import { type NodeFile, nodeStrings, type RenderContext } from './context.ts';
 import { toYaml } from './yaml.ts';
+import { toYamlWithList } from './yaml-template.ts';
 
 /**
  * `#cloud-config` user-data for one node: hostname, hardened SSH defaults, every file, and one
@@ -9,7 +10,7 @@ import { toYaml } from './yaml.ts';
  * bootstrap instead of cloud-init carrying on with the next runcmd entry).
  */
 export function userData(ctx: RenderContext, node: PlannedNode, files: readonly NodeFile[]): string {
-  const doc = {
+  const head = {
     hostname: node.hostname,
     fqdn: node.hostname,
     prefer_fqdn_over_hostname: false,
@@ -19,14 +20,18 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
     disable_root: true,
     package_update: false,
     package_upgrade: false,
-    write_files: files.map((f) => ({
-      path: f.path,
-      content: f.content,
-      owner: 'root:root',
-      permissions: `0${f.mode.toString(8)}`,
-    })),
     // When the region orders the bootstrap, the node agent runs the script on request instead.
     ...(ctx.bootstrapBy === 'agent' ? {} : { runcmd: [[BOOTSTRAP_PATH]] }),
   };
-  return `#cloud-config\n# Rendered by Ingot for ${node.hostname} (${node.role}) of cluster ${ctx.spec.metadata.name}.\n${toYaml(doc)}`;
+  const writeFiles = files.map((f) => ({
+    value: { path: f.path, content: f.content, owner: 'root:root', permissions: `0${f.mode.toString(8)}` },
+    content: f.content,
+    id: `${f.path}\n${f.mode}`,
+  }));
+  // With a render's templates, shared files (certificates, containerd, packages…) are
+  // serialised once per render and the per-node ones (bootstrap, kubeadm config) once per shape.
+  const yaml = ctx.yaml
+    ? toYamlWithList(head, 'write_files', writeFiles, nodeStrings(node), ctx.yaml)
+    : toYaml({ ...head, write_files: writeFiles.map((f) => f.value) });
+  return `#cloud-config\n# Rendered by Ingot for ${node.hostname} (${node.role}) of cluster ${ctx.spec.metadata.name}.\n${yaml}`;
 }

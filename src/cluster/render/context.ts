@@ -2,6 +2,7 @@ import type { Plan, PlannedNode } from '../plan/types.ts';
 import type { JoinToken } from '../pki/join-token.ts';
 import type { PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
+import type { YamlTemplates } from './yaml-template.ts';
 
 /** What kind of file an artifact is: which real validator checks it (test/cluster-validators). */
 export const ArtifactKind = {
@@ -55,6 +56,8 @@ export interface RenderContext {
    * renders use the PKI's `tokens.bootstrapToken` with kubeadm's default 24 h.
    */
   readonly joinToken: JoinToken;
+  /** One render's YAML templates (yaml-template.ts); without them nothing is shared. */
+  readonly yaml?: YamlTemplates;
 }
 
 export function secret(ctx: RenderContext, name: string): string {
@@ -78,6 +81,15 @@ export function nodeInterface(ctx: Pick<RenderContext, 'spec'>, node: PlannedNod
   const base = n.bond ? n.bond.name : (node.nics.find((x) => x.boot)?.name ?? 'eth0');
   const vlan = n.vlans.find((v) => v.node);
   return vlan ? `${base}.${vlan.id}` : base;
+}
+
+/**
+ * The strings that differ between nodes of one shape in what Ingot renders for them: their YAML
+ * is shared through templates (yaml-template.ts). Rack, zone and pool are left out on purpose:
+ * short names like `r1` also occur inside certificates' base64, which would then differ per rack.
+ */
+export function nodeStrings(node: PlannedNode): string[] {
+  return [node.hostname, node.address, node.ip, ...node.nics.map((n) => n.mac)];
 }
 
 /** Labels every node carries: where it is and which pool it belongs to. */

@@ -1,7 +1,8 @@
 import type { PlannedNode } from '../plan/types.ts';
-import { nodeInterface, type RenderContext } from './context.ts';
+import { nodeInterface, nodeStrings, type RenderContext } from './context.ts';
 import { pauseImage } from './versions.ts';
 import { toYaml } from './yaml.ts';
+import { toYamlOf } from './yaml-template.ts';
 
 /**
  * Kernel settings. The networking ones are what every CNI and kube-proxy need; the CIS ones are
@@ -114,7 +115,7 @@ export function containerdConfig(ctx: RenderContext): string {
  * on top, and the static node address on the node interface. The deploy writes it into the node's
  * cloud-init config and the region checks it with netplan and cloud-init first (docs/cluster.md).
  */
-export function networkConfig(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): string {
+export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: PlannedNode): string {
   const n = ctx.spec.spec.networking;
   const ethernets: Record<string, unknown> = {};
   const bonds: Record<string, unknown> = {};
@@ -170,5 +171,5 @@ export function networkConfig(ctx: Pick<RenderContext, 'spec'>, node: PlannedNod
   const network: Record<string, unknown> = { version: 2, ethernets };
   if (Object.keys(bonds).length) network.bonds = bonds;
   if (Object.keys(vlans).length) network.vlans = vlans;
-  return toYaml({ network });
+  return ctx.yaml ? toYamlOf({ network }, nodeStrings(node), ctx.yaml) : toYaml({ network });
 }

@@ -1,4 +1,5 @@
 import { toYaml } from './yaml.ts';
+import { yamlTemplates } from './yaml-template.ts';
 import { formatPlan } from '../plan/format.ts';
 import type { Plan } from '../plan/types.ts';
 import { caCertHash } from '../pki/generate.ts';
@@ -42,6 +43,7 @@ async function renderContext(
     minor: Number(spec.spec.version.split('.')[1]),
     bootstrapBy,
     joinToken,
+    yaml: yamlTemplates(),
   };
 }
 
@@ -80,7 +82,8 @@ export async function renderNodes(
 
 /** Each planned node's network-config, by hostname: it needs the plan only (no PKI, no secrets). */
 export function renderNetworkConfigs(spec: ClusterSpec, plan: Plan): Map<string, string> {
-  return new Map(plan.nodes.map((node) => [node.hostname, networkConfig({ spec }, node)]));
+  const ctx = { spec, yaml: yamlTemplates() };
+  return new Map(plan.nodes.map((node) => [node.hostname, networkConfig(ctx, node)]));
 }
 
 /**

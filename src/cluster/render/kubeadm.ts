@@ -1,8 +1,9 @@
 import { kubeadmDuration } from '../pki/join-token.ts';
 import type { PlannedNode } from '../plan/types.ts';
-import { etcdNodes, type RenderContext, topologyLabels } from './context.ts';
+import { etcdNodes, nodeStrings, type RenderContext, topologyLabels } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
+import { toYamlOf } from './yaml-template.ts';
 
 type Args = Record<string, string>;
 
@@ -266,7 +267,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
       : {}),
     ...timeouts(ctx),
   };
-  return toYamlStream([join]);
+  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml) : toYamlStream([join]);
 }
 
 /**
