@@ -22,6 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
 import { readState } from '../src/lab/testbed/bed.ts';
+import { inNode } from '../src/lab/testbed/node.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
   bedClusterFile,
@@ -256,11 +257,8 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
   });
 
   it('upgrades to the same version (v1.20.2): kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', {
-    // Run on the bed 2026-12-03: the roll halted at node1, as it should, naming kubeadm's
-    // preflight: `[ERROR ImagePull]: failed to pull image k8s.gcr.io/coredns:1.7.0` (the bed has
-    // no CoreDNS image; its nodes reach no registry). Next: the bed's preflight list
-    // (BED_PREFLIGHT_IGNORED) for `upgrade apply`, or CoreDNS in the bundle.
-    skip: 'kubeadm upgrade apply on the bed fails its ImagePull preflight (no CoreDNS image): docs/day2.md',
+    // 2026-12-03: the roll halted at node1 on kubeadm's ImagePull preflight (no CoreDNS image on
+    // the bed): the case now gives node1 an image under CoreDNS's name first.
   }, async () => {
     const r = cb.r!;
     const cluster = (await r.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
@@ -269,7 +267,23 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     kc.loadFromString(cb.kube!.rewrite((await r.region.store.clusterKubeconfig(cluster.id))!));
     const apps = kc.makeApiClient(AppsV1Api);
     // The nodes' PIDs as they are now (a deploy power-cycled them since the bed came up).
-    await importHttpd(readState(cb.root, cb.name)!, ['node1', 'node2']);
+    const state = readState(cb.root, cb.name)!;
+    await importHttpd(state, ['node1', 'node2']);
+    // The bed's bundle has no CoreDNS image and its nodes reach no registry: `upgrade apply`'s
+    // ImagePull preflight finds the pause image under CoreDNS's name (this cluster's packages are
+    // preinstalled, so the preflight is not skipped for it as a bundle cluster's is).
+    const node1 = state.nodes.find((n) => n.name === 'node1')!;
+    await inNode(node1.pid, 'ctr', [
+      '--address',
+      '/run/containerd/containerd.sock',
+      '-n',
+      'k8s.io',
+      'images',
+      'tag',
+      '--force',
+      'k8s.gcr.io/pause:3.2',
+      'k8s.gcr.io/coredns:1.7.0',
+    ]);
     const labels = { app: 'web' };
     await apps.createNamespacedDeployment({
       namespace: 'default',

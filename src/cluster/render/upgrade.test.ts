@@ -19,6 +19,15 @@ describe('the kubeadm upgrade script', () => {
     assert.doesNotMatch(worker, /healthz/, 'a worker runs no API server');
   });
 
+  it('ignores the ImagePull preflight when told (a bundle cluster: images imported, not pulled)', () => {
+    const bundle = upgradeScript({ ...input, part: 'first', ignorePreflightErrors: ['ImagePull'] });
+    assert.match(
+      bundle,
+      /^kubeadm upgrade apply v1\.21\.3 --yes --certificate-renewal=true --ignore-preflight-errors=ImagePull$/m,
+    );
+    assert.doesNotMatch(upgradeScript({ ...input, part: 'first' }), /ignore-preflight-errors/);
+  });
+
   it('refuses before changing anything when the node’s kubeadm is not the target’s', () => {
     const s = upgradeScript({ ...input, part: 'worker' });
     assert.ok(s.indexOf('kubeadm version -o short') < s.indexOf('kubeadm upgrade node'));

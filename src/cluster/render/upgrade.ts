@@ -20,6 +20,12 @@ export interface UpgradeScriptInput {
   port: number;
   /** How long to wait for the kube-apiserver, seconds. @default 300 */
   waitSeconds?: number;
+  /**
+   * kubeadm preflight checks `upgrade apply` ignores: a cluster whose packages come from a
+   * bundle has its images imported, not pulled (the bundle built here has no CoreDNS), as its
+   * init and joins do (kubeadm.ts).
+   */
+  ignorePreflightErrors?: readonly string[];
 }
 
 const VERSION = /^v\d+\.\d+\.\d+$/;
@@ -29,7 +35,11 @@ export function upgradeScript(i: UpgradeScriptInput): string {
   const wait = i.waitSeconds ?? 300;
   const upgrade =
     i.part === 'first'
-      ? `kubeadm upgrade apply ${i.target} --yes --certificate-renewal=true`
+      ? `kubeadm upgrade apply ${i.target} --yes --certificate-renewal=true${
+          i.ignorePreflightErrors?.length
+            ? ` --ignore-preflight-errors=${i.ignorePreflightErrors.join(',')}`
+            : ''
+        }`
       : 'kubeadm upgrade node';
   const cp = i.part !== 'worker';
   return `#!/bin/sh

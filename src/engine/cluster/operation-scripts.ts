@@ -24,12 +24,21 @@ export async function nodeScript(
   const plan = ctx.job.params.plan as Plan;
   const node = plan.nodes.find((n) => n.hostname === hostname);
   if (!node) throw new IngotError(ErrorCode.Internal, `${hostname} is not in the cluster's plan`);
-  const port = parseClusterFile(op.params.clusterFile, 'Cluster file').spec.endpoint.port;
+  const file = parseClusterFile(op.params.clusterFile, 'Cluster file');
+  const port = file.spec.endpoint.port;
   if (op.kind === OperationKind.CertRotate) return certRotateScript({ hostname, ip: node.ip, port });
   if (op.kind === OperationKind.Upgrade) {
     if (!op.params.target)
       throw new IngotError(ErrorCode.Internal, `upgrade ${op.id} names no target version`);
-    return upgradeScript({ hostname, part, target: op.params.target, ip: node.ip, port });
+    const bundle = file.spec.packages.source === 'bundle';
+    return upgradeScript({
+      hostname,
+      part,
+      target: op.params.target,
+      ip: node.ip,
+      port,
+      ...(bundle ? { ignorePreflightErrors: ['ImagePull'] } : {}),
+    });
   }
   const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
   const expect: Record<string, string> = {};
