@@ -2,13 +2,22 @@
  * etcd backups over the API and the CLI on a simulated cluster (no node agent answers, so a
  * backup stays running): roles (a restore is admin only), 404s that say how to list, a restore
  * of a backup that is not done or whose file is damaged refused before anything is asked of a
- * node, and on the cluster's timeline with who asked. The backups themselves on real Kubernetes:
- * test/cluster-backup.test.ts.
+ * node, and on the cluster's timeline with who asked. The cluster's Cluster file says
+ * `target: region-s3` with a real S3-compatible server (s3rver on loopback): backups whose
+ * etcd-snapshot task the test answers as the node agent would (the snapshot put where the rack
+ * would have stored it) land in the bucket under the cluster's prefix, are listed, retention
+ * deletes the oldest object, a restore reads the object back checked (a damaged one refused),
+ * and the S3 keys are sealed in the store, in no API answer. The backups themselves on real
+ * Kubernetes: test/cluster-backup.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
 import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
@@ -25,8 +34,23 @@ describe('cluster backups over the API and CLI', () => {
   let r: TestRegion;
   let viewer: string;
   let operator: string;
+  let s3: S3rver;
+  let endpoint = '';
+  const s3dir = mkdtempSync(join(tmpdir(), 'ingot-bk-s3-'));
+  // The keys the Cluster file's SecretRefs name, from the region's environment at create.
+  const SECRET = 'S3RVER-secret-value-never-echoed';
 
   before(async () => {
+    s3 = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: s3dir,
+      configureBuckets: [{ name: 'backups', configs: [] }],
+    });
+    endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+    process.env.INGOT_SECRET_BK_ACCESS = 'S3RVER';
+    process.env.INGOT_SECRET_BK_SECRET = SECRET;
     r = await startTestRegion({ clusterLimits: { pollMs: 20 } });
     const token = async (role: string) =>
       (await r.api<{ secret: string }>('POST', '/api/v1/tokens', { name: role, role })).body.secret;
@@ -34,7 +58,21 @@ describe('cluster backups over the API and CLI', () => {
     operator = await token('operator');
     await seedClusterRegion(r, '10.41');
     assert.equal(
-      (await r.api('POST', '/api/v1/clusters', { cluster: clusterYaml('bc', { net: '10.41' }) })).status,
+      (
+        await r.api('POST', '/api/v1/clusters', {
+          cluster: `${clusterYaml('bc', { net: '10.41' })}  backups:
+    etcd:
+      retention: 2
+      target: region-s3
+      regionS3:
+        endpoint: ${endpoint}
+        bucket: backups
+        prefix: etcd
+        accessKey: { secret: bk-access }
+        secretKey: { secret: bk-secret }
+`,
+        })
+      ).status,
       202,
     );
     await eventually(
@@ -45,7 +83,13 @@ describe('cluster backups over the API and CLI', () => {
       'the cluster to run',
     );
   });
-  after(async () => r?.stop());
+  after(async () => {
+    await r?.stop();
+    await s3?.close();
+    delete process.env.INGOT_SECRET_BK_ACCESS;
+    delete process.env.INGOT_SECRET_BK_SECRET;
+    rmSync(s3dir, { recursive: true, force: true });
+  });
 
   it('records a manual backup for an operator (202), lists it for a viewer, refuses a viewer’s create', async () => {
     assert.equal((await r.api('POST', '/api/v1/clusters/bc/backups', {}, viewer)).status, 403);
@@ -124,4 +168,102 @@ describe('cluster backups over the API and CLI', () => {
     assert.match(failed?.message ?? '', new RegExp(`restore of etcd backup ${b.id} failed: .*damaged`));
     assert.equal(failed?.actor, 'user:admin', 'who asked');
   });
+
+  it('keeps backups in the S3 bucket under the cluster’s prefix, lists them, deletes the oldest for retention, restores only a checked object', async () => {
+    const store = r.region.store;
+    const c = await store.getCluster('bc');
+    const s3Objects = async () =>
+      (await readdirRec(join(s3dir, 'backups'))).filter((f) => f.endsWith('._S3rver_object')).sort();
+    /** A manual backup whose snapshot task the test answers as the node agent would. */
+    const backup = async () => {
+      const made = await r.api<BackupBody>('POST', '/api/v1/clusters/bc/backups', {}, operator);
+      assert.equal(made.status, 202);
+      const id = made.body.backup.id;
+      const task = await eventually(
+        async () => store.findAgentTask(id, 'etcd-snapshot'),
+        20_000,
+        'the etcd-snapshot task',
+      );
+      const data = randomBytes(50_000);
+      const file = join(r.dataDir, 'artifacts', (task.params as { artifact: string }).artifact);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, data);
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      await store.updateAgentTask(task.id, { status: 'running' }, []);
+      await store.updateAgentTask(
+        task.id,
+        { status: 'done', result: { sha256, bytes: data.length, revision: 7, totalKeys: 3, hash: 1 } },
+        [],
+      );
+      const done = await eventually(
+        async () => {
+          const b = await store.backups.get(id);
+          return b && b.state !== 'running' && b.state !== 'pending' ? b : null;
+        },
+        20_000,
+        'the backup to end',
+      );
+      assert.equal(done.state, 'done', done.reason);
+      assert.equal(done.location, `s3://backups/etcd/bc/${id}.db`);
+      return { id, data, sha256 };
+    };
+    const a = await backup();
+    const b = await backup();
+    assert.deepEqual(await s3Objects(), [
+      `etcd/bc/${a.id}.db._S3rver_object`,
+      `etcd/bc/${b.id}.db._S3rver_object`,
+    ]);
+    const cli = await runIngot(['cluster', 'backup', 'ls', 'bc'], { env: r.cliEnv });
+    assert.equal(cli.code, 0, cli.err);
+    for (const x of [a, b]) assert.match(cli.out, new RegExp(`^${x.id}\\s+manual\\s+done`, 'm'));
+    // Retention 2: a third one deletes the oldest object and listing.
+    const third = await backup();
+    const kept = [`etcd/bc/${b.id}.db._S3rver_object`, `etcd/bc/${third.id}.db._S3rver_object`];
+    // Retention runs once the backup is recorded done.
+    await eventually(
+      async () => JSON.stringify(await s3Objects()) === JSON.stringify(kept),
+      10_000,
+      'the oldest object deleted',
+    );
+    assert.equal((await store.backups.get(a.id))?.state, 'deleted');
+    // A restore reads the object back and checks it: the kept bytes are the snapshot's.
+    const target = await r.region.backups.targetFor(c, `s3://backups/etcd/bc/${b.id}.db`);
+    assert.ok((await target.read(`s3://backups/etcd/bc/${b.id}.db`, b.sha256)).equals(b.data));
+    // A damaged object is refused before any node is asked.
+    const client = new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'x' },
+    });
+    await client.send(
+      new PutObjectCommand({ Bucket: 'backups', Key: `etcd/bc/${b.id}.db`, Body: 'damaged' }),
+    );
+    client.destroy();
+    const tasksBefore = (await store.db.query('SELECT id FROM agent_tasks')).length;
+    const restore = await runIngot(['cluster', 'backup', 'restore', 'bc', b.id], { env: r.cliEnv });
+    assert.equal(restore.code, 4, `${restore.err}\n${restore.out}`);
+    assert.match(
+      restore.err,
+      /backup's object s3:\/\/backups\/etcd\/bc\/.* is damaged; restore another backup/,
+    );
+    assert.equal((await store.db.query('SELECT id FROM agent_tasks')).length, tasksBefore);
+    // The keys: sealed in the store, never in the Cluster file, a job or an answer.
+    const sealed = await store.db.query<{ purpose: string; ciphertext: string }>(
+      "SELECT purpose, ciphertext FROM secrets WHERE purpose = 'cluster-backup-s3'",
+    );
+    assert.equal(sealed.length, 1);
+    assert.ok(!sealed[0].ciphertext.includes(SECRET));
+    for (const path of [
+      '/api/v1/clusters/bc',
+      '/api/v1/clusters/bc/backups',
+      '/api/v1/clusters/bc/events?limit=500',
+    ])
+      assert.ok(!JSON.stringify((await r.api('GET', path)).body).includes(SECRET), path);
+  });
 });
+
+async function readdirRec(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir(dir, { recursive: true })).map(String);
+}

@@ -67,6 +67,23 @@ export function checkCluster(c: ClusterSpec): Problem[] {
       add('spec.backups.etcd.schedule', (e as Error).message.replace(/^spec\.backups\.etcd\.schedule: /, ''));
     }
   }
+  if (b?.target === 'region-s3' && !b.regionS3)
+    add(
+      'spec.backups.etcd.regionS3',
+      'is required with target: region-s3 (endpoint, bucket, accessKey, secretKey)',
+    );
+  if (b?.regionS3 && b.target !== 'region-s3')
+    add('spec.backups.etcd.target', 'must be region-s3 when regionS3 is given');
+  if (b?.target === 'region-s3' && b.s3)
+    add(
+      'spec.backups.etcd.s3',
+      'is the in-cluster CronJob’s upload; with target: region-s3 the region uploads: give one of them',
+    );
+  if (b?.regionS3 && !/^https?:\/\/[^\s/]+\/?$/.test(b.regionS3.endpoint))
+    add(
+      'spec.backups.etcd.regionS3.endpoint',
+      `"${b.regionS3.endpoint}" is not an http(s)://host[:port] URL`,
+    );
   if (b?.s3 && !/^https?:\/\/[^\s/]+/.test(b.s3.endpoint) && !DNS_NAME.test(b.s3.endpoint.split(':')[0])) {
     add('spec.backups.etcd.s3.endpoint', `"${b.s3.endpoint}" is not a host name or URL`);
   }

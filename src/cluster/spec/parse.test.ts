@@ -158,7 +158,12 @@ describe('Cluster file validation', () => {
 
   it('gives Ingot’s own etcd backups defaults without s3, and names a bad schedule or retention', () => {
     const c = cluster({ backups: { etcd: {} } });
-    assert.deepEqual(c.spec.backups.etcd, { schedule: '0 */6 * * *', retention: 28, maxAgeDays: 0 });
+    assert.deepEqual(c.spec.backups.etcd, {
+      schedule: '0 */6 * * *',
+      retention: 28,
+      maxAgeDays: 0,
+      target: 'region',
+    });
     const found = problems(() =>
       cluster({ backups: { etcd: { schedule: '0 */6 * * mondays', retention: 0, maxAgeDays: -1 } } }),
     );
@@ -166,6 +171,33 @@ describe('Cluster file validation', () => {
     assert.match(at('spec.backups.etcd.schedule'), /day of week field "mondays" has "mondays", not a number/);
     assert.match(at('spec.backups.etcd.retention'), />= 1/);
     assert.match(at('spec.backups.etcd.maxAgeDays'), />= 0/);
+  });
+
+  it('selects the region’s S3 target with regionS3, and names each field that does not fit', () => {
+    const s3 = {
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'bk',
+      accessKey: { secret: 'bk-access' },
+      secretKey: { secret: 'bk-secret' },
+    };
+    const c = cluster({ backups: { etcd: { target: 'region-s3', regionS3: s3 } } });
+    assert.deepEqual(c.spec.backups.etcd?.regionS3, { ...s3, region: 'us-east-1', prefix: '' });
+    const at = (etcd: Record<string, unknown>) =>
+      problems(() => cluster({ backups: { etcd } })).map((p) => `${p.path}: ${p.message}`);
+    assert.deepEqual(at({ target: 'region-s3' }), [
+      'spec.backups.etcd.regionS3: is required with target: region-s3 (endpoint, bucket, accessKey, secretKey)',
+    ]);
+    assert.deepEqual(at({ regionS3: s3 }), [
+      'spec.backups.etcd.target: must be region-s3 when regionS3 is given',
+    ]);
+    assert.deepEqual(at({ target: 'region-s3', regionS3: { ...s3, endpoint: 'minio:9000' } }), [
+      'spec.backups.etcd.regionS3.endpoint: "minio:9000" is not an http(s)://host[:port] URL',
+    ]);
+    assert.match(
+      at({ target: 'region-s3', regionS3: s3, s3: { ...s3, endpoint: 'minio' } }).join('\n'),
+      /spec\.backups\.etcd\.s3: is the in-cluster CronJob’s upload; with target: region-s3 the region uploads/,
+    );
+    assert.match(at({ target: 's3' }).join('\n'), /spec\.backups\.etcd\.target/);
   });
 
   it('reports YAML syntax errors with their line', () => {

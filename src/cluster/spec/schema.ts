@@ -317,6 +317,26 @@ export const clusterSchema: Schema = {
                   default: 0,
                   description: 'Snapshots older than this are removed, except the newest (0: no age limit)',
                 }),
+                target: {
+                  enum: ['region', 'region-s3'],
+                  default: 'region',
+                  description:
+                    'Where the region keeps its snapshots: its artifact store, or the bucket of regionS3 (not used with s3, the in-cluster CronJob)',
+                },
+                regionS3: obj(
+                  {
+                    endpoint: str({ description: 'http(s)://host[:port] of the S3-compatible server' }),
+                    bucket: str(),
+                    region: str({ default: 'us-east-1' }),
+                    prefix: str({
+                      default: '',
+                      description: 'Objects are <prefix>/<cluster>/<backup id>.db',
+                    }),
+                    accessKey: secretRef,
+                    secretKey: secretRef,
+                  },
+                  { required: ['endpoint', 'bucket', 'accessKey', 'secretKey'] },
+                ),
                 s3: obj(
                   {
                     endpoint: str(),

@@ -210,7 +210,24 @@ export interface Backups {
     readonly retention: number;
     /** Snapshots older than this many days are removed, except the newest; 0: no age limit. */
     readonly maxAgeDays: number;
-    /** Without it, the region takes the snapshots into its artifact store (docs/day2.md). */
+    /**
+     * Where the region keeps the snapshots it takes: its artifact store (`region`, the default)
+     * or the S3-compatible bucket of `regionS3` (`region-s3`). Ignored with `s3` (the in-cluster
+     * CronJob takes and uploads them itself).
+     */
+    readonly target: 'region' | 'region-s3';
+    /** The bucket of `target: region-s3`; the keys are sealed in the region's store at create. */
+    readonly regionS3?: {
+      /** `http(s)://host[:port]` */
+      readonly endpoint: string;
+      readonly bucket: string;
+      readonly region: string;
+      /** Key prefix: objects are `<prefix>/<cluster>/<backup id>.db`. */
+      readonly prefix: string;
+      readonly accessKey: SecretRef;
+      readonly secretKey: SecretRef;
+    };
+    /** The in-cluster CronJob uploads the snapshots here; the region takes none (docs/day2.md). */
     readonly s3?: {
       readonly endpoint: string;
       readonly bucket: string;

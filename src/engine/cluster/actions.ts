@@ -26,6 +26,7 @@ import type { Job } from '../../core/job.ts';
 import type { Store } from '../../store/store.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
+import { sealBackupS3Keys } from './backups.ts';
 import { retryClusterOperation } from './operation-actions.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
@@ -100,7 +101,7 @@ export async function createCluster(
   pkiPromise.catch(() => undefined);
   const inventory = await regionInventory(store);
   const plan = await atStage(PlanStage.Plan, () => buildPlan(spec, inventory));
-  await atStage(PlanStage.Secrets, () => resolveSecrets(spec, req.secrets ?? envSecrets));
+  const secrets = await atStage(PlanStage.Secrets, () => resolveSecrets(spec, req.secrets ?? envSecrets));
   // The nodes' network-configs through netplan and cloud-init while the keys are made (each
   // shape once; deploy-nodes then finds them checked): a config they refuse refuses the create.
   const configs = [...renderNetworkConfigs(spec, plan)].map(([host, text]) => ({
@@ -111,6 +112,8 @@ export async function createCluster(
   const pkiSecret = await store.putSecret('cluster-pki', JSON.stringify(pki));
   // A fresh, short-lived kubeadm join token for this create, sealed (never in params or events).
   const joinTokenSecret = await store.putSecret('cluster-join-token', JSON.stringify(mintJoinToken()));
+  // The keys of `backups.etcd.target: region-s3`, sealed: the region's backups use them.
+  const backupS3Secret = await sealBackupS3Keys(store, spec.spec.backups.etcd, secrets);
   const members: ClusterMember[] = plan.nodes.map((n, order) => ({
     machineId: n.machineId,
     hostname: n.hostname,
@@ -131,7 +134,13 @@ export async function createCluster(
         job: {
           kind: decision.workflow,
           steps: [...CLUSTER_WORKFLOW_RULES[decision.workflow].steps],
-          params: { plan, pkiSecret, joinTokenSecret, ...(req.image ? { image: req.image } : {}) },
+          params: {
+            plan,
+            pkiSecret,
+            joinTokenSecret,
+            ...(backupS3Secret ? { backupS3Secret } : {}),
+            ...(req.image ? { image: req.image } : {}),
+          },
         },
       },
       req.actor,
@@ -139,6 +148,7 @@ export async function createCluster(
   } catch (e) {
     await store.deleteSecret(pkiSecret).catch(() => undefined);
     await store.deleteSecret(joinTokenSecret).catch(() => undefined);
+    if (backupS3Secret) await store.deleteSecret(backupS3Secret).catch(() => undefined);
     throw e;
   }
 }

@@ -58,7 +58,7 @@ export async function restoreBackup(
   const ev = (type: string, level: 'info' | 'warning', message: string, data: Record<string, unknown> = {}) =>
     store.appendEvents([{ type, level, actor, clusterId: c.id, message, data: { backup: id, ...data } }]);
   try {
-    const data = await o.backups.target.read(b.location, b.sha256);
+    const data = await (await o.backups.targetFor(c, b.location)).read(b.location, b.sha256);
     const cps = controlPlanes(c);
     await ev(
       'cluster.restore.started',

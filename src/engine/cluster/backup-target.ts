@@ -1,9 +1,9 @@
 /**
- * Where a cluster's etcd backups are kept once the rack has received them. One implementation
- * today: the region's artifact store (`<artifacts>/etcd-snapshots/<cluster>/<id>.db`, files
- * 0600 in 0700 directories, never served by the rack's artifacts route). An S3-compatible
- * target would implement the same four calls after the rack's upload (docs/day2.md says why it
- * is not here yet); `Backup.location` already holds either kind.
+ * Where a cluster's etcd backups are kept once the rack has received them: the region's
+ * artifact store (here: `<artifacts>/etcd-snapshots/<cluster>/<id>.db`, files 0600 in 0700
+ * directories, never served by the rack's artifacts route), or an S3-compatible bucket
+ * (backup-s3.ts, a Cluster file's `target: region-s3`); `Backup.location` holds either kind and
+ * `BackupService.targetFor` picks by it.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

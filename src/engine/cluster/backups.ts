@@ -15,7 +15,9 @@ import type { NewEvent } from '../../core/event.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Backups } from '../../cluster/spec/types.ts';
 import type { Store } from '../../store/store.ts';
+import { ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { runNodeTask, type TaskWaitOptions } from './agent-shell.ts';
+import { S3Target } from './backup-s3.ts';
 import { ArtifactStoreTarget, type BackupTarget } from './backup-target.ts';
 
 export interface BackupServiceOptions {
@@ -50,9 +52,32 @@ export function regionBackups(c: Cluster): NonNullable<Backups['etcd']> | null {
   return b && !b.s3 ? b : null;
 }
 
+/** The purpose of the sealed keys of a cluster's `target: region-s3` (secrets table). */
+export const BACKUP_S3_KEYS = 'cluster-backup-s3';
+
+/**
+ * Seals the access and secret key of a Cluster file's `target: region-s3` (resolved from its
+ * SecretRefs) in the store, encrypted like the BMC passwords; answers the secret's id for the
+ * create job's params (`backupS3Secret`), or null when the cluster has no such target.
+ */
+export async function sealBackupS3Keys(
+  store: Store,
+  b: Backups['etcd'],
+  secrets: ReadonlyMap<string, string>,
+): Promise<string | null> {
+  if (b?.target !== 'region-s3' || !b.regionS3 || b.s3) return null;
+  const keys = {
+    accessKey: secrets.get(b.regionS3.accessKey.secret) ?? '',
+    secretKey: secrets.get(b.regionS3.secretKey.secret) ?? '',
+  };
+  return store.putSecret(BACKUP_S3_KEYS, JSON.stringify(keys));
+}
+
 export class BackupService {
   readonly #o: Required<Omit<BackupServiceOptions, 'wait' | 'target'>> & { wait: TaskWaitOptions };
+  /** The region's artifact store (or the target the options gave). */
   readonly target: BackupTarget;
+  readonly #s3 = new Map<string, S3Target>();
   readonly #running = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
@@ -84,6 +109,51 @@ export class BackupService {
     this.#timer = null;
     await this.#ticking;
     await Promise.allSettled(this.#running.values());
+    for (const t of this.#s3.values()) t.destroy();
+    this.#s3.clear();
+  }
+
+  /**
+   * Where a backup of `c` is kept: the bucket of its Cluster file's `target: region-s3` (its keys
+   * unsealed from the store), else the artifact store. A `location` given (a kept backup's)
+   * chooses by its kind, so backups kept before a change of target stay readable.
+   */
+  async targetFor(c: Cluster, location?: string | null): Promise<BackupTarget> {
+    if (location !== undefined && location !== null && !location.startsWith('s3://')) return this.target;
+    const b = regionBackups(c);
+    if (b?.target !== 'region-s3' || !b.regionS3) {
+      if (location)
+        throw new IngotError(
+          ErrorCode.Conflict,
+          `backup location ${location} is in S3 but cluster ${c.name}'s Cluster file has no target: region-s3`,
+        );
+      return this.target;
+    }
+    const jobs = await this.#o.store.listJobs({ clusterId: c.id }, 200);
+    const secret = jobs.find((j) => j.kind === ClusterWorkflow.Create && j.params.backupS3Secret)?.params
+      .backupS3Secret;
+    if (typeof secret !== 'string')
+      throw new IngotError(
+        ErrorCode.Config,
+        `cluster ${c.name} has target: region-s3 but no sealed S3 keys (it was created before the target was set)`,
+      );
+    const cached = this.#s3.get(`${c.id}/${secret}`);
+    if (cached) return cached;
+    const keys = JSON.parse(await this.#o.store.getSecret(secret)) as {
+      accessKey: string;
+      secretKey: string;
+    };
+    const t = new S3Target({
+      endpoint: b.regionS3.endpoint,
+      bucket: b.regionS3.bucket,
+      region: b.regionS3.region,
+      prefix: b.regionS3.prefix,
+      accessKey: keys.accessKey,
+      secretKey: keys.secretKey,
+      artifactsDir: this.#o.artifactsDir,
+    });
+    this.#s3.set(`${c.id}/${secret}`, t);
+    return t;
   }
 
   /** Looks at schedules and claims backups now (after a create). */
@@ -211,7 +281,9 @@ export class BackupService {
     });
     const node = controlPlanes(c)[0];
     const upload = this.target.uploadPath(c.name, b.id);
+    let target: BackupTarget = this.target;
     try {
+      target = await this.targetFor(c);
       if (!node) throw new IngotError(ErrorCode.Config, `cluster ${c.name} has no control plane to snapshot`);
       const m = c.members.find((x) => x.hostname === node)!;
       await store.appendEvents([
@@ -231,7 +303,7 @@ export class BackupService {
         ),
       );
       // The region checks what the rack stored against what the node measured.
-      const location = await this.target.keep(upload, r);
+      const location = await target.keep(upload, r);
       const done = await store.backups.finish(
         b.id,
         this.#o.owner,
@@ -295,7 +367,8 @@ export class BackupService {
       })),
     );
     // The record first, then the file: a listed backup always has its file.
-    for (const v of victims) if (gone.includes(v.id) && v.location) await this.target.remove(v.location);
+    for (const v of victims)
+      if (gone.includes(v.id) && v.location) await (await this.targetFor(c, v.location)).remove(v.location);
     return gone;
   }
 }
