@@ -37,7 +37,12 @@ describe('README quick start', () => {
     // `npm test` runs the type check, the lint and every test file of src/ and test/.
     assert.match(pkg.scripts.test, /tsc --noEmit/);
     assert.match(pkg.scripts.test, /biome check/);
-    assert.match(pkg.scripts.test, /node --test .*"src\/\*\*\/\*\.test\.ts" "test\/\*\*\/\*\.test\.ts"/);
+    assert.match(pkg.scripts.test, /&& node scripts\/test\.ts$/);
+    // …whose runner takes every test file of src/ and test/, each with node --test.
+    const runner = read('scripts/test.ts');
+    assert.match(runner, /globSync\('src\/\*\*\/\*\.test\.ts'\)/);
+    assert.match(runner, /globSync\('test\/\*\*\/\*\.test\.ts'\)/);
+    assert.match(runner, /\['--test', '--test-reporter=spec', file\.path\]/);
   });
 
   it('CI installs as the quick start does and runs the README’s test command', () => {

@@ -24,6 +24,8 @@ export const ErrorCode = {
   RequestTimeout: 'INGOT_REQUEST_TIMEOUT',
   /** The body's Content-Type is not one the route reads. */
   UnsupportedMediaType: 'INGOT_UNSUPPORTED_MEDIA_TYPE',
+  /** The path exists, the method does not (the rack's agent endpoints). */
+  MethodNotAllowed: 'INGOT_METHOD_NOT_ALLOWED',
   Unauthenticated: 'INGOT_UNAUTHENTICATED',
   Forbidden: 'INGOT_FORBIDDEN',
   /** IP address management: no free address in the range. */
@@ -46,6 +48,8 @@ export const ErrorCode = {
   TlsUntrusted: 'INGOT_TLS_UNTRUSTED',
   Config: 'INGOT_CONFIG',
   Store: 'INGOT_STORE',
+  /** A service that cannot answer yet (the rack has no ephemeral OS image to boot). */
+  Unavailable: 'INGOT_UNAVAILABLE',
   Internal: 'INGOT_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,11 +3,12 @@
  * the machine's timeline with bytes and duration, so an operator sees a kernel fetch that
  * stopped halfway. Range requests of the same file are recorded too (OS image streaming).
  */
+import { ErrorCode } from '../../core/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BootEvent } from '../urls.ts';
 import { type Artifact, type ArtifactDir, contentType, sendArtifact } from './artifacts.ts';
 import type { BootContext } from './context.ts';
-import { sendText } from './context.ts';
+import { sendRefusal } from './context.ts';
 import { authorizeMachine } from './authorize.ts';
 import { machineForRequest, sourceIp } from './identify.ts';
 
@@ -31,7 +32,7 @@ export async function artifactRoute(
   try {
     name = decodeURIComponent(rel);
   } catch {
-    return sendText(res, 400, 'malformed path\n');
+    return sendRefusal(res, ErrorCode.Validation, 'malformed path\n');
   }
   // Bundles live under the artifacts dir too, but only go to machines with a token (/bundles/);
   // OS images go to machines with their token too, the same rule as bundles and metadata.
@@ -52,7 +53,7 @@ export async function artifactRoute(
       message: `${url.pathname} from ${ip}: 404 (no such artifact under ${dir.root})`,
       data: { path: url.pathname, ip, status: 404 },
     });
-    return sendText(res, 404, `no artifact ${url.pathname}\n`);
+    return sendRefusal(res, ErrorCode.NotFound, `no artifact ${url.pathname}\n`);
   }
   sendRecorded(req, res, url, ctx, dir, a, contentType(name), machine?.id ?? null, t0);
 }

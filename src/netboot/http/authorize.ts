@@ -5,10 +5,12 @@
  * timeline as `<service>.denied` (a security event) and logged as a warning.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../core/errors.ts';
+import { httpStatusOf } from '../../core/http-status.ts';
 import type { Machine } from '../../core/machine.ts';
 import { machineOfToken } from './agent-auth.ts';
 import type { BootContext } from './context.ts';
-import { sendText } from './context.ts';
+import { sendRefusal } from './context.ts';
 import { addressBelongsTo, machineByAddress, sourceIp } from './identify.ts';
 import { hashBootToken, looksLikeToken, tokenFromHeaders } from './tokens.ts';
 
@@ -32,7 +34,12 @@ export async function authorizeMachine(
 ): Promise<{ machine: Machine; ip: string } | null> {
   const ip = sourceIp(req);
   const token = pathToken ?? tokenFromHeaders(req);
-  const deny = async (status: 401 | 403, why: string, tokenOwner: Machine | null): Promise<null> => {
+  const deny = async (
+    code: typeof ErrorCode.Unauthenticated | typeof ErrorCode.Forbidden,
+    why: string,
+    tokenOwner: Machine | null,
+  ): Promise<null> => {
+    const status = httpStatusOf(code);
     const fromMachine = await machineByAddress(ctx.store, ip).catch(() => null);
     ctx.log.warn(
       { ip, path, tokenMachine: tokenOwner?.id, sourceMachine: fromMachine?.id },
@@ -60,15 +67,16 @@ export async function authorizeMachine(
         data,
       });
     }
-    sendText(res, status, `forbidden: ${why}\n`);
+    sendRefusal(res, code, `forbidden: ${why}\n`);
     return null;
   };
-  if (!looksLikeToken(token)) return deny(401, `no boot token; ${service.tokenHint}`, null);
+  if (!looksLikeToken(token))
+    return deny(ErrorCode.Unauthenticated, `no boot token; ${service.tokenHint}`, null);
   const hash = hashBootToken(token);
   // The ephemeral OS presents its boot token; a deployed OS the token its seed was written with.
   const machine = (await machineOfToken(ctx, 'boot', hash)) ?? (await machineOfToken(ctx, 'os', hash));
-  if (!machine) return deny(403, 'unknown or expired boot token', null);
+  if (!machine) return deny(ErrorCode.Forbidden, 'unknown or expired boot token', null);
   if (!(await addressBelongsTo(ctx.store, ip, machine)))
-    return deny(403, `source address ${ip} is not leased to the token's machine`, machine);
+    return deny(ErrorCode.Forbidden, `source address ${ip} is not leased to the token's machine`, machine);
   return { machine, ip };
 }

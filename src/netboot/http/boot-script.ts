@@ -3,11 +3,12 @@
  * get the ephemeral OS with a fresh boot token on the kernel line; the others boot from local
  * disk by their chosen method. Every answer goes on the machine's timeline.
  */
+import { ErrorCode } from '../../core/errors.ts';
 import { EPHEMERAL_STATES } from '../../core/lifecycle.ts';
 import { normalizeMac } from '../../core/machine.ts';
 import { BootEvent, macPath } from '../urls.ts';
 import type { Handler } from './context.ts';
-import { sendText } from './context.ts';
+import { sendRefusal, sendText } from './context.ts';
 import { sourceIp } from './identify.ts';
 import { ephemeralArgs, ephemeralScript, LocalBoot, localBootOf, localBootScript } from './scripts.ts';
 import { hashBootToken, newBootToken } from './tokens.ts';
@@ -16,7 +17,12 @@ export const bootScript: Handler = async (req, res, url, ctx) => {
   const ip = sourceIp(req);
   const m = /^\/boot\/([0-9a-fA-F-]{17})\.ipxe$/.exec(url.pathname);
   const mac = m ? normalizeMac(m[1]) : null;
-  if (!mac) return sendText(res, 404, 'not a boot script path: use /boot/<aa-bb-cc-dd-ee-ff>.ipxe\n');
+  if (!mac)
+    return sendRefusal(
+      res,
+      ErrorCode.NotFound,
+      'not a boot script path: use /boot/<aa-bb-cc-dd-ee-ff>.ipxe\n',
+    );
   const machine = await ctx.store.findMachineByMac(mac);
   if (!machine) {
     ctx.log.warn({ mac, ip }, 'iPXE script asked for by an unknown MAC; enrol the machine first');
@@ -27,7 +33,7 @@ export const bootScript: Handler = async (req, res, url, ctx) => {
       message: `iPXE script for unknown MAC ${mac} from ${ip}: 404 (enrol the machine)`,
       data: { mac, ip, status: 404 },
     });
-    return sendText(res, 404, `#!ipxe\necho Ingot: MAC ${mac} is not enrolled\nexit\n`);
+    return sendRefusal(res, ErrorCode.NotFound, `#!ipxe\necho Ingot: MAC ${mac} is not enrolled\nexit\n`);
   }
   const base = { type: BootEvent.IpxeScript, actor: 'rack', machineId: machine.id } as const;
   if (EPHEMERAL_STATES.has(machine.state)) {
@@ -39,7 +45,11 @@ export const bootScript: Handler = async (req, res, url, ctx) => {
         message: `no ephemeral OS configured on this rack: cannot boot ${machine.state} machine; configure rack services with an ephemeral image`,
         data: { mac, ip, status: 503, state: machine.state },
       });
-      return sendText(res, 503, '#!ipxe\necho Ingot: no ephemeral OS image configured on this rack\nexit\n');
+      return sendRefusal(
+        res,
+        ErrorCode.Unavailable,
+        '#!ipxe\necho Ingot: no ephemeral OS image configured on this rack\nexit\n',
+      );
     }
     const token = newBootToken();
     await ctx.store.setMachineBootToken(machine.id, hashBootToken(token), Date.now() + ctx.tokenTtlMs);
@@ -72,6 +82,7 @@ export const bootScript: Handler = async (req, res, url, ctx) => {
     message: `iPXE script from ${ip}: local disk (${mode}, machine is ${machine.state})`,
     data: { mac, ip, status: script === null ? 404 : 200, state: machine.state, boot: `local-${mode}` },
   });
-  if (script === null || mode === LocalBoot.NotFound) return sendText(res, 404, 'boot from local disk\n');
+  if (script === null || mode === LocalBoot.NotFound)
+    return sendRefusal(res, ErrorCode.NotFound, 'boot from local disk\n');
   return sendText(res, 200, script);
 };

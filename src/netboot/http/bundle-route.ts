@@ -21,7 +21,7 @@ import { sendRecorded } from './artifact-route.ts';
 import { contentType } from './artifacts.ts';
 import { authorizeMachine } from './authorize.ts';
 import type { BootContext } from './context.ts';
-import { sendText } from './context.ts';
+import { sendRefusal, sendText } from './context.ts';
 
 const SERVICE = {
   name: 'bundle',
@@ -40,12 +40,16 @@ export async function bundleRoute(
   try {
     parts = url.pathname.slice(BUNDLE_HTTP_PREFIX.length).split('/').map(decodeURIComponent);
   } catch {
-    return sendText(res, 400, 'malformed path\n');
+    return sendRefusal(res, ErrorCode.Validation, 'malformed path\n');
   }
   const [name, ...rest] = parts;
   const path = rest.join('/');
   if (!name || !path || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0')))
-    return sendText(res, 404, `no bundle file ${url.pathname}; ask for /bundles/<name>/<file>\n`);
+    return sendRefusal(
+      res,
+      ErrorCode.NotFound,
+      `no bundle file ${url.pathname}; ask for /bundles/<name>/<file>\n`,
+    );
   const ok = await authorizeMachine(req, res, url.pathname, null, ctx, SERVICE);
   if (!ok) return;
   let bundle: Bundle;
@@ -53,17 +57,17 @@ export async function bundleRoute(
     bundle = await ctx.store.getBundle(name);
   } catch (e) {
     if (e instanceof IngotError && e.code === ErrorCode.NotFound)
-      return sendText(res, 404, `no bundle ${name} on this region\n`);
+      return sendRefusal(res, ErrorCode.NotFound, `no bundle ${name} on this region\n`);
     throw e;
   }
   if (bundle.status !== 'ready' || !bundle.manifest)
-    return sendText(res, 404, `bundle ${name} is not ready (${bundle.status})\n`);
+    return sendRefusal(res, ErrorCode.NotFound, `bundle ${name} is not ready (${bundle.status})\n`);
   if (path === BUNDLE_INSTALL_SCRIPT) {
     const script = renderBundleInstall({ ...bundle, manifest: bundle.manifest }, { rackUrl: ctx.secureUrl });
     return sendText(res, 200, script, 'text/x-shellscript; charset=utf-8');
   }
   const listed = path === BUNDLE_MANIFEST_FILE || bundleFiles(bundle.manifest).some((f) => f.path === path);
   const a = listed ? await ctx.artifacts.open(`${bundle.path}/${path}`) : null;
-  if (!a) return sendText(res, 404, `bundle ${name} has no file ${path}\n`);
+  if (!a) return sendRefusal(res, ErrorCode.NotFound, `bundle ${name} has no file ${path}\n`);
   sendRecorded(req, res, url, ctx, ctx.artifacts, a, contentType(path), ok.machine.id, t0);
 }

@@ -1,6 +1,6 @@
 /** What every boot-HTTP handler shares. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { IngotError } from '../../core/errors.ts';
+import type { ErrorCode, IngotError } from '../../core/errors.ts';
 import { httpStatusOf } from '../../core/http-status.ts';
 import type { Store } from '../../store/store.ts';
 import type { ArtifactDir } from './artifacts.ts';
@@ -51,6 +51,14 @@ export type Handler = (
   url: URL,
   ctx: BootContext,
 ) => Promise<void>;
+
+/**
+ * A refusal in plain text (firmware, iPXE and curl read these, not JSON): its status from
+ * core's one code → status table, so the rack and the API answer a code alike.
+ */
+export function sendRefusal(res: ServerResponse, code: ErrorCode, text: string): void {
+  sendText(res, httpStatusOf(code), text);
+}
 
 export function sendText(
   res: ServerResponse,

@@ -3,6 +3,7 @@
  * the metadata service and the agent's phone-home. Its own node:http server, not the region's API: iPXE clients send no
  * bearer token, and the per-machine boot token is checked only where data is per machine.
  */
+import { ErrorCode } from '../../core/errors.ts';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,7 +23,7 @@ import { agentTaskFile, isTaskFileUrl } from './agent-task-file.ts';
 import { ArtifactDir } from './artifacts.ts';
 import { bootScript } from './boot-script.ts';
 import type { BootContext, EphemeralImage } from './context.ts';
-import { sendText } from './context.ts';
+import { sendRefusal, sendText } from './context.ts';
 import { EventSink } from './events.ts';
 import { type BootLogger, silentLogger } from './logger.ts';
 import { agentOsBooted } from './os-booted.ts';
@@ -151,7 +152,7 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
         : route(req, res))();
     answer.catch((e: unknown) => {
       log.error({ err: e, path: req.url }, 'boot HTTP request failed');
-      if (!res.headersSent) sendText(res, 500, `internal error: ${(e as Error).message}\n`);
+      if (!res.headersSent) sendRefusal(res, ErrorCode.Internal, `internal error: ${(e as Error).message}\n`);
       else res.destroy();
     });
   };
@@ -162,7 +163,7 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
   async function refusePlain(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://boot').pathname;
     log.warn({ path, ip: req.socket.remoteAddress }, 'plain HTTP request for an HTTPS-only path refused');
-    sendText(res, 403, `${path} is served over HTTPS only: ${secureUrl}${path}\n`);
+    sendRefusal(res, ErrorCode.Forbidden, `${path} is served over HTTPS only: ${secureUrl}${path}\n`);
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -171,33 +172,45 @@ export async function startBootHttpServer(o: BootHttpOptions): Promise<BootHttpS
     const get = req.method === 'GET' || req.method === 'HEAD';
     // etcd snapshots hold every Secret of a cluster: only their node task moves them.
     if (p.startsWith('/artifacts/') && isTaskFileUrl(p.slice(11)))
-      return sendText(res, 404, `no route ${req.method} ${p}\n`);
+      return sendRefusal(res, ErrorCode.NotFound, `no route ${req.method} ${p}\n`);
     if (get && p.startsWith('/artifacts/'))
       return artifactRoute(req, res, url, ctx, ctx.artifacts, p.slice(11));
     if (get && p.startsWith('/ipxe/')) return artifactRoute(req, res, url, ctx, ctx.ipxe, p.slice(6));
     if (get && p.startsWith(BUNDLE_HTTP_PREFIX)) return bundleRoute(req, res, url, ctx);
     if (get && p.startsWith('/boot/')) return bootScript(req, res, url, ctx);
     if (p === '/agent/v1/hello')
-      return req.method === 'POST' ? agentHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+      return req.method === 'POST'
+        ? agentHello(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use POST\n');
     if (p === '/agent/v1/node-hello')
-      return req.method === 'POST' ? agentNodeHello(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+      return req.method === 'POST'
+        ? agentNodeHello(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use POST\n');
     if (p === NODE_SMART_PATH)
-      return req.method === 'POST' ? agentNodeSmart(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+      return req.method === 'POST'
+        ? agentNodeSmart(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use POST\n');
     if (p === '/agent/v1/task')
-      return req.method === 'GET' ? agentNextTask(req, res, url, ctx) : sendText(res, 405, 'use GET\n');
+      return req.method === 'GET'
+        ? agentNextTask(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use GET\n');
     if (p.startsWith('/agent/v1/tasks/') && p.endsWith('/file'))
       return req.method === 'PUT' || req.method === 'GET'
         ? agentTaskFile(req, res, url, ctx)
-        : sendText(res, 405, 'use PUT or GET\n');
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use PUT or GET\n');
     if (p.startsWith('/agent/v1/tasks/'))
-      return req.method === 'POST' ? agentReport(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+      return req.method === 'POST'
+        ? agentReport(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use POST\n');
     if (p === '/agent/v1/os-booted' || p.startsWith('/agent/v1/os-booted/'))
-      return req.method === 'POST' ? agentOsBooted(req, res, url, ctx) : sendText(res, 405, 'use POST\n');
+      return req.method === 'POST'
+        ? agentOsBooted(req, res, url, ctx)
+        : sendRefusal(res, ErrorCode.MethodNotAllowed, 'use POST\n');
     if (get && p === '/healthz') return sendText(res, 200, 'ok\n');
     if (get && p === RACK_CERT_PATH && ctx.certPem)
       return sendText(res, 200, ctx.certPem, 'application/x-pem-file');
     if (await metadata(req, res, url, ctx)) return;
-    sendText(res, 404, `no route ${req.method} ${p}\n`);
+    sendRefusal(res, ErrorCode.NotFound, `no route ${req.method} ${p}\n`);
   }
 
   let closed = false;

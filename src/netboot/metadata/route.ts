@@ -7,9 +7,10 @@
  * There is deliberately no `PUT /latest/api/token`: it would hand a token to anyone who can
  * reach the server, and the source address alone does not identify a machine.
  */
+import { ErrorCode } from '../../core/errors.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BootContext } from '../http/context.ts';
-import { sendText } from '../http/context.ts';
+import { sendRefusal, sendText } from '../http/context.ts';
 import { BootEvent } from '../urls.ts';
 import { authorizeMachine } from '../http/authorize.ts';
 import {
@@ -65,7 +66,7 @@ export function metadataRoute(source: MetadataSource = defaultMetadataSource): M
       message: `metadata ${shown} from ${ip}: ${body === null ? 404 : 200}`,
       data: { path: shown, ip, status: body === null ? 404 : 200, style: nc ? 'nocloud' : 'ec2' },
     });
-    if (body === null) sendText(res, 404, `no metadata key ${shown}\n`);
+    if (body === null) sendRefusal(res, ErrorCode.NotFound, `no metadata key ${shown}\n`);
     else sendText(res, 200, body);
     return true;
   };
