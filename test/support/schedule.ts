@@ -2,8 +2,9 @@
  * The order `npm test` runs the test files in (scripts/test.ts): on this 2-core host the files
  * that boot QEMU VMs take turns (test/support/qemu-tests.ts), and their chain is the longest
  * path of the run. So they start first, one at a time, beside the rest, the slowest of the rest
- * first (longest-processing-time order); once nothing else is left to run, two of them run at
- * once. Pure: the runner gives the state, this says what to start next.
+ * first (longest-processing-time order), at most one Kubernetes test bed beside them while
+ * light files are left; once nothing else is left to run, two QEMU files run at once. Pure:
+ * the runner gives the state, this says what to start next.
  */
 
 export type TestFileKind = 'qemu' | 'bed' | 'plain';
@@ -50,14 +51,19 @@ export interface SchedulerState {
 /**
  * The next file to start, or null to wait. One QEMU file at a time while other files are queued
  * or running; two once only QEMU files are left (two TCG VMs on two cores, nothing beside them).
+ * One test-bed file at a time while plain files are still queued: two beds beside a QEMU file
+ * and its image build starved a joining kubelet past kubeadm's wait (CI, 2026-12-03); the plain
+ * files fill the third slot meanwhile, and once they are all started the beds take two.
  */
 export function next(s: SchedulerState): TestFile | null {
   if (s.running.length >= s.slots) return null;
-  const qemuRunning = s.running.filter((f) => f.kind === 'qemu').length;
+  const count = (kind: TestFileKind) => s.running.filter((f) => f.kind === kind).length;
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
+  const bedCap = s.queued.some((f) => f.kind === 'plain') ? 1 : 2;
   for (const f of s.queued) {
-    if (f.kind === 'qemu' && qemuRunning >= qemuCap) continue;
+    if (f.kind === 'qemu' && count('qemu') >= qemuCap) continue;
+    if (f.kind === 'bed' && count('bed') >= bedCap) continue;
     return f;
   }
   return null;
