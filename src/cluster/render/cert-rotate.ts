@@ -73,11 +73,19 @@ while [ -n "$(running)" ]; do
 done
 echo "ingot-phase: static-pods-stopped"
 put_back
-n=0
-until curl -skf --max-time 5 https://${i.ip}:${i.port}/healthz >/dev/null; do
+${waitApiserverHealthy(i.ip, i.port, wait, 'its restart')}`;
+}
+
+/**
+ * Shell that waits up to `waitSeconds` for the kube-apiserver at ip:port to answer /healthz,
+ * then prints the `apiserver-healthy` phase (shared by the rolling operations' scripts).
+ */
+export function waitApiserverHealthy(ip: string, port: number, waitSeconds: number, after: string): string {
+  return `n=0
+until curl -skf --max-time 5 https://${ip}:${port}/healthz >/dev/null; do
   n=$((n + 2))
-  if [ $n -gt ${wait} ]; then
-    echo "the kube-apiserver did not answer /healthz within ${wait} s of its restart" >&2
+  if [ $n -gt ${waitSeconds} ]; then
+    echo "the kube-apiserver did not answer /healthz within ${waitSeconds} s of ${after}" >&2
     exit 1
   fi
   sleep 2

@@ -8,6 +8,7 @@
  * (the target bundle's binaries on the node): the script refuses otherwise, naming both
  * versions, before it changes anything. Its `ingot-phase:` lines are the node's progress.
  */
+import { waitApiserverHealthy } from './cert-rotate.ts';
 
 export interface UpgradeScriptInput {
   hostname: string;
@@ -55,19 +56,5 @@ ${upgrade}
 echo "ingot-phase: kubeadm-upgraded"
 systemctl restart kubelet
 echo "ingot-phase: kubelet-restarted"
-${
-  cp
-    ? `n=0
-until curl -skf --max-time 5 https://${i.ip}:${i.port}/healthz >/dev/null; do
-  n=$((n + 2))
-  if [ $n -gt ${wait} ]; then
-    echo "the kube-apiserver did not answer /healthz within ${wait} s of the upgrade" >&2
-    exit 1
-  fi
-  sleep 2
-done
-echo "ingot-phase: apiserver-healthy"
-`
-    : ''
-}`;
+${cp ? waitApiserverHealthy(i.ip, i.port, wait, 'the upgrade') : ''}`;
 }
