@@ -148,6 +148,18 @@ describe('installing a bundle on a node from its rack', () => {
       'registry.k8s.io/etcd:3.4.13-0',
     ])
       assert.ok(listed.includes(ref), `containerd lacks ${ref}: ${listed.join(' ')}`);
+    // No crictl in this bundle: the node gets Ingot's, and it answers kubeadm through this containerd.
+    assert.ok(!b.manifest!.binaries.some((x) => x.name === 'crictl'), 'the test bundle carries no crictl');
+    const crictl = (...args: string[]) =>
+      new Promise<number>((resolve) =>
+        execFile(join(root, 'usr/local/bin/crictl'), args, { env: { ...process.env, ...ctd.env } }, (err) =>
+          resolve(err ? ((err as { code?: number }).code ?? -1) : 0),
+        ),
+      );
+    assert.equal(await crictl('-r', 'unix:///run/containerd/containerd.sock', 'info'), 0, 'crictl info');
+    assert.equal(await crictl('inspecti', 'registry.k8s.io/etcd:3.4.13-0'), 0, 'an imported image is there');
+    assert.equal(await crictl('inspecti', 'registry.k8s.io/coredns:1.7.0'), 1, 'a missing image is not');
+    assert.equal(await crictl('images'), 1, 'anything else fails, naming itself');
     assert.match(
       readFileSync(join(root, 'etc/systemd/system/kubelet.service'), 'utf8'),
       /ExecStart=\/usr\/local\/bin\/kubelet/,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { BundleManifest } from '../core/bundle.ts';
+import { CRICTL_SHIM } from './crictl-shim.ts';
 import { renderBundleInstall } from './install-script.ts';
 
 const m: BundleManifest = {
@@ -74,6 +75,33 @@ describe('bundle install script', () => {
     assert.match(script, /RACK="\$\{INGOT_RACK_URL:-http:\/\/10\.0\.0\.1:8081\}"/);
     assert.match(script, /-H @"\$WORK\/header"/);
     assert.doesNotMatch(script, /-H "X-Ingot-Token: \$TOKEN"/);
+  });
+
+  it("gives a node Ingot's crictl for kubeadm when the bundle has none and the node has none", () => {
+    assert.match(
+      script,
+      /if \[ ! -x "\$ROOT\/usr\/local\/bin\/crictl" \] && \{ \[ -n "\$ROOT" \] \|\| ! command -v crictl/,
+    );
+    assert.ok(script.includes(`<<'CRICTL'\n${CRICTL_SHIM}CRICTL\n`), 'the shim, unexpanded');
+    const withCrictl = renderBundleInstall(
+      {
+        name: 'k120',
+        sha256: 'e'.repeat(64),
+        manifest: {
+          ...m,
+          binaries: [
+            ...m.binaries,
+            { name: 'crictl', path: 'bin/crictl', sha256: 'f'.repeat(64), size: 1, version: null },
+          ],
+        },
+      },
+      { rackUrl: 'http://10.0.0.1:8081/' },
+    );
+    assert.ok(!withCrictl.includes("<<'CRICTL'"), 'a bundle with crictl installs its own');
+    assert.match(
+      withCrictl,
+      /fetch bin\/crictl f{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/usr\/local\/bin\/crictl"/,
+    );
   });
 
   it('refuses to run on a machine of another architecture', () => {

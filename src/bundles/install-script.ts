@@ -5,13 +5,15 @@
  * verifies it, installs the binaries into /usr/local/bin and the CNI plugins into
  * /opt/cni/bin, imports the images into containerd (`ctr -n k8s.io images import`, then tags
  * the aliases), checks containerd lists every image, writes the kubelet unit and its kubeadm
- * drop-in, and leaves a marker so that running it again is a no-op. Pure: no I/O here.
+ * drop-in, and leaves a marker so that running it again is a no-op. A bundle with no crictl
+ * gets Ingot's (src/bundles/crictl-shim.ts) unless the node has one. Pure: no I/O here.
  *
  * Environment (for tests and operators): INGOT_RACK_URL, INGOT_TOKEN (default: the token of
  * the deployed OS's cloud-init seed, /etc/cloud/cloud.cfg.d/95-ingot-agent.cfg), INGOT_ROOT
  * (install below this directory; default /), CONTAINERD_ADDRESS (read by ctr).
  */
 import { BUNDLE_HTTP_PREFIX, type Bundle, type BundleManifest } from '../core/bundle.ts';
+import { CRICTL_SHIM } from './crictl-shim.ts';
 import { kubeadmDropIn, kubeletUnit } from './kubelet-units.ts';
 
 /** `uname -m` for each bundle architecture. */
@@ -77,6 +79,17 @@ export function renderBundleInstall(
     lines.push(
       `say "installing ${b.name}"`,
       `fetch ${q(b.path)} ${b.sha256} && install -m 0755 "$WORK/file" "$ROOT/usr/local/bin/${b.name}"`,
+    );
+  if (!m.binaries.some((b) => b.name === 'crictl'))
+    lines.push(
+      "# kubeadm needs a crictl; this bundle has none: the node keeps its own, else gets Ingot's.",
+      'if [ ! -x "$ROOT/usr/local/bin/crictl" ] && { [ -n "$ROOT" ] || ! command -v crictl >/dev/null; }; then',
+      '  say "no crictl in the bundle or on the node: installing Ingot\'s crictl for kubeadm (src/bundles/crictl-shim.ts)"',
+      `  cat >"$ROOT/usr/local/bin/crictl" <<'CRICTL'`,
+      CRICTL_SHIM.trimEnd(),
+      'CRICTL',
+      '  chmod 0755 "$ROOT/usr/local/bin/crictl"',
+      'fi',
     );
   if (m.cniPlugins.length)
     lines.push(`say "installing ${m.cniPlugins.length} CNI plugins into /opt/cni/bin"`);

@@ -22,7 +22,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bridgeConflist } from '../../cluster/render/host.ts';
 import { run } from '../../host/process.ts';
-import { CRICTL, MODPROBE, SYSTEMCTL } from './os-tools.ts';
+import { CRICTL_SHIM } from '../../bundles/crictl-shim.ts';
+import { MODPROBE, SYSTEMCTL } from './os-tools.ts';
 import type { RenderedNode } from './render.ts';
 
 export interface NodePlan {
@@ -241,7 +242,7 @@ export async function startNode(
   mkdirSync(sbin, { recursive: true });
   writeFileSync(join(sbin, 'systemctl'), SYSTEMCTL, { mode: 0o755 });
   writeFileSync(join(sbin, 'modprobe'), MODPROBE, { mode: 0o755 });
-  writeFileSync(join(sbin, 'crictl'), CRICTL, { mode: 0o755 });
+  writeFileSync(join(sbin, 'crictl'), CRICTL_SHIM, { mode: 0o755 });
   // The host's own sysctl settings are not the node's: `sysctl --system` in a node applies
   // the node's files only (its /etc/sysctl.d and /usr/lib/sysctl.d hide the host's).
   for (const f of ['etc-up/sysctl.d/99-sysctl.conf', 'etc-up/sysctl.conf', ...hostSysctlFiles()]) {

@@ -8,9 +8,8 @@
  *   (the loop starts it again, as a unit's Restart= does) and waits for containerd to answer;
  *   `enable`, `daemon-reload` and `start` succeed (the init runs both services anyway: the
  *   kubelet once kubeadm wrote its config); anything else fails, naming itself.
- * - `crictl` (not packaged in Debian 12) answers what kubeadm's preflight asks of the runtime
- *   through Debian's ctr: `info`/`version`, `inspecti IMAGE` (imported?); `pull IMAGE` fails
- *   at once (no registry is reachable from a bed node).
+ * - `crictl` is the one a node gets from its bundle when it carries none
+ *   (src/bundles/crictl-shim.ts: kubeadm's questions through Debian's ctr).
  * - `modprobe M` succeeds when M is built into this host's kernel (/sys/module/M, a filesystem
  *   in /proc/filesystems, br_netfilter's sysctls), as kmod's does for a built-in module; this
  *   kernel has no loadable modules.
@@ -47,23 +46,4 @@ for m in "$@"; do
   # Built in: listed in /sys/module when it has parameters, else seen by what it provides.
   [ -d "/sys/module/$m" ] || grep -qw "$m" /proc/filesystems || { [ "$m" = br_netfilter ] && [ -d /proc/sys/net/bridge ]; } || { echo "modprobe: module $m not found in this kernel" >&2; exit 1; }
 done
-`;
-
-export const CRICTL = `#!/bin/sh
-# The test bed's crictl (src/lab/testbed/os-tools.ts): what kubeadm asks, through ctr.
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -r | --runtime-endpoint | -i | --image-endpoint) shift 2 ;;
-    -r=* | --runtime-endpoint=* | -i=* | --image-endpoint=*) shift ;;
-    *) break ;;
-  esac
-done
-ctr() { command ctr --address /run/containerd/containerd.sock -n k8s.io "$@"; }
-case "$1" in
-  info | version) ctr version >/dev/null ;;
-  inspecti) ctr images ls -q | grep -Fxq "$2" ;;
-  # No registry is reachable from a bed node: fail at once instead of waiting on DNS.
-  pull) echo "bed crictl: $2 is not imported, and a test-bed node reaches no registry" >&2; exit 1 ;;
-  *) echo "bed crictl: $1 is not supported on a test-bed node" >&2; exit 1 ;;
-esac
 `;
