@@ -49,15 +49,46 @@ describe('bundle install script', () => {
   });
 
   it('verifies every file against the checksum the region computed before installing it', () => {
+    // Binaries and CNI plugins: listed with their checksums, downloaded and all verified, then installed.
+    const list =
+      /cat >"\$WORK\/small" <<'FILES'\nbin\/kubelet a{64} b0\ncni\/bridge d{64} c0\nFILES\nfetch_all small\n/;
+    assert.match(script, list);
+    const at = script.search(list);
+    assert.ok(script.indexOf('install -m 0755 "$WORK/b0" "$ROOT/usr/local/bin/kubelet"') > at);
+    assert.ok(script.indexOf('install -m 0755 "$WORK/c0" "$ROOT/opt/cni/bin/bridge"') > at);
     assert.match(
       script,
-      /fetch bin\/kubelet a{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/usr\/local\/bin\/kubelet"/,
+      /echo "\$s {2}\$WORK\/\$f" \| sha256sum -c --status \|\| die "\$p: checksum mismatch/,
     );
-    assert.match(
-      script,
-      /fetch cni\/bridge d{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/opt\/cni\/bin\/bridge"/,
+    // Images: fetched and verified, then imported.
+    assert.match(script, /fetch images\/etcd\.tar b{64} i0\n.*\nctr -n k8s\.io images import "\$WORK\/i0"/);
+  });
+
+  it('downloads the next image while containerd imports this one', () => {
+    const two = renderBundleInstall(
+      {
+        name: 'k120',
+        sha256: 'e'.repeat(64),
+        manifest: {
+          ...m,
+          images: [...m.images, { ...m.images[0], path: 'images/pause.tar', sha256: '9'.repeat(64) }],
+        },
+      },
+      { rackUrl: 'http://10.0.0.1:8081/' },
     );
-    assert.match(script, /fetch images\/etcd\.tar b{64} && ctr -n k8s\.io images import "\$WORK\/file"/);
+    execFileSync('sh', ['-n', '-c', two]);
+    const order = [
+      'fetch images/etcd.tar',
+      'fetch images/pause.tar 9',
+      'images import "$WORK/i0"',
+      'wait "$NEXT" || exit 1',
+      'images import "$WORK/i1"',
+    ].map((x) => two.indexOf(x));
+    assert.ok(
+      order.every((x, k) => x > 0 && (k === 0 || x > order[k - 1])),
+      `order: ${order}`,
+    );
+    assert.match(two, /fetch images\/pause\.tar 9{64} i1 & NEXT=\$!/);
   });
 
   it('tags aliases and checks containerd lists every name', () => {
@@ -98,10 +129,8 @@ describe('bundle install script', () => {
       { rackUrl: 'http://10.0.0.1:8081/' },
     );
     assert.ok(!withCrictl.includes("<<'CRICTL'"), 'a bundle with crictl installs its own');
-    assert.match(
-      withCrictl,
-      /fetch bin\/crictl f{64} && install -m 0755 "\$WORK\/file" "\$ROOT\/usr\/local\/bin\/crictl"/,
-    );
+    assert.match(withCrictl, /bin\/crictl f{64} b1\n/);
+    assert.match(withCrictl, /install -m 0755 "\$WORK\/b1" "\$ROOT\/usr\/local\/bin\/crictl"/);
   });
 
   it('refuses to run on a machine of another architecture', () => {

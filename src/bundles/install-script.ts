@@ -62,23 +62,55 @@ export function renderBundleInstall(
     'trap \'rm -rf "$WORK"\' EXIT',
     '# The token goes in a header file (printf is a builtin): never on a command line.',
     '(umask 077 && printf \'X-Ingot-Token: %s\\n\' "$TOKEN" >"$WORK/header")',
-    '# fetch PATH SHA256: downloads to $WORK/file (resuming with Range on retries) and verifies it.',
+    '# fetch PATH SHA256 NAME: downloads to $WORK/NAME (resuming with Range on retries) and verifies it.',
     'fetch() {',
-    '  rm -f "$WORK/file"',
+    '  rm -f "$WORK/$3"',
     '  n=0',
-    `  until curl -fsS --connect-timeout 10 -H @"$WORK/header" -C - -o "$WORK/file" "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$1"; do`,
+    `  until curl -fsS --connect-timeout 10 -H @"$WORK/header" -C - -o "$WORK/$3" "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$1"; do`,
     '    n=$((n + 1))',
     '    [ "$n" -lt 5 ] || die "cannot download $1 from $RACK"',
     '    sleep 2',
     '  done',
-    '  echo "$2  $WORK/file" | sha256sum -c --status || die "$1: checksum mismatch (expected $2); nothing was installed from it"',
+    '  echo "$2  $WORK/$3" | sha256sum -c --status || die "$1: checksum mismatch (expected $2); nothing was installed from it"',
+    '}',
+    '# fetch_all LIST: every "PATH SHA256 NAME" line of $WORK/LIST over one connection, then each verified',
+    '# (a TLS handshake per small file is most of its time on a slow CPU).',
+    'fetch_all() {',
+    '  : >"$WORK/$1.curl"',
+    '  while read -r p s f; do',
+    `    printf 'url = "%s"\\noutput = "%s"\\n' "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$p" "$WORK/$f" >>"$WORK/$1.curl"`,
+    '  done <"$WORK/$1"',
+    '  curl -fsS --connect-timeout 10 --retry 4 --retry-delay 2 --retry-all-errors -H @"$WORK/header" -K "$WORK/$1.curl" ||',
+    '    die "cannot download the bundle\'s files from $RACK"',
+    '  while read -r p s f; do',
+    '    echo "$s  $WORK/$f" | sha256sum -c --status || die "$p: checksum mismatch (expected $s); nothing was installed from it"',
+    '  done <"$WORK/$1"',
     '}',
     'mkdir -p "$ROOT/usr/local/bin" "$ROOT/opt/cni/bin" "$ROOT/etc/systemd/system/kubelet.service.d"',
   ];
-  for (const b of m.binaries)
+  // Binaries and CNI plugins: one download, verified, then installed.
+  const small = [
+    ...m.binaries.map((b, i) => ({
+      path: b.path,
+      sha256: b.sha256,
+      file: `b${i}`,
+      to: `/usr/local/bin/${b.name}`,
+    })),
+    ...m.cniPlugins.map((c, i) => ({
+      path: c.path,
+      sha256: c.sha256,
+      file: `c${i}`,
+      to: `/opt/cni/bin/${c.name}`,
+    })),
+  ];
+  if (small.length)
     lines.push(
-      `say "installing ${b.name}"`,
-      `fetch ${q(b.path)} ${b.sha256} && install -m 0755 "$WORK/file" "$ROOT/usr/local/bin/${b.name}"`,
+      `say "downloading ${m.binaries.map((b) => b.name).join(', ')} and ${m.cniPlugins.length} CNI plugins"`,
+      `cat >"$WORK/small" <<'FILES'`,
+      ...small.map((f) => `${f.path} ${f.sha256} ${f.file}`),
+      'FILES',
+      'fetch_all small',
+      ...small.map((f) => `install -m 0755 "$WORK/${f.file}" "$ROOT${f.to}"`),
     );
   if (!m.binaries.some((b) => b.name === 'crictl'))
     lines.push(
@@ -91,21 +123,19 @@ export function renderBundleInstall(
       '  chmod 0755 "$ROOT/usr/local/bin/crictl"',
       'fi',
     );
-  if (m.cniPlugins.length)
-    lines.push(`say "installing ${m.cniPlugins.length} CNI plugins into /opt/cni/bin"`);
-  for (const c of m.cniPlugins)
-    lines.push(
-      `fetch ${q(c.path)} ${c.sha256} && install -m 0755 "$WORK/file" "$ROOT/opt/cni/bin/${c.name}"`,
-    );
-  const seen = new Set<string>();
-  for (const im of m.images) {
-    if (seen.has(im.path)) continue;
-    seen.add(im.path);
+  // Images: the next one downloads (in the background) while containerd imports this one.
+  const archives = [...new Map(m.images.map((im) => [im.path, im])).values()];
+  archives.forEach((im, i) => {
+    if (i === 0) lines.push(`fetch ${q(im.path)} ${im.sha256} i0`);
+    const next = archives[i + 1];
+    if (next) lines.push(`fetch ${q(next.path)} ${next.sha256} i${i + 1} & NEXT=$!`);
     lines.push(
       `say "importing ${im.path} into containerd"`,
-      `fetch ${q(im.path)} ${im.sha256} && ctr -n k8s.io images import "$WORK/file" >/dev/null`,
+      `ctr -n k8s.io images import "$WORK/i${i}" >/dev/null || die "containerd could not import ${im.path}"`,
+      `rm -f "$WORK/i${i}"`,
     );
-  }
+    if (next) lines.push('wait "$NEXT" || exit 1');
+  });
   for (const im of m.images)
     for (const al of im.aliases)
       lines.push(`ctr -n k8s.io images tag --force ${q(im.refs[0])} ${q(al)} >/dev/null`);
