@@ -163,13 +163,13 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
   });
 
   it('ingot cluster create --wait: deploys, installs the bundle from the rack, kubeadm init, Ready', {
-    timeout: 45 * 60_000,
+    timeout: 75 * 60_000,
   }, async () => {
     assert.ok(machineId, 'the lab is up');
     const start = Date.now();
     const out = await cli(
       ['cluster', 'create', '-f', CLUSTER_FILE, '--image', 'kubernetes-node', '--wait'],
-      40 * 60_000,
+      70 * 60_000,
     );
     phase(`cluster create --wait done (${((Date.now() - start) / 1000).toFixed(0)} s)`);
     const got = await region!.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/lab');
