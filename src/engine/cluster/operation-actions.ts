@@ -74,8 +74,14 @@ function firstChanged(a: ClusterSpec, b: ClusterSpec): string {
   return `spec.${k}`;
 }
 
+/** Refuses a cluster that kubeadm does not run (`what`: "an upgrade rolls"), naming the field. */
+export function kubeadmOnly(spec: ClusterSpec, what: string): void {
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid('spec.distribution', `${what} kubeadm clusters only, not ${spec.spec.distribution}`);
+}
+
 /** Refuses a start while another operation holds the cluster or the cluster is not in a state to roll. */
-async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
+export async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
   const active = await store.activeOperation(cluster.id);
   if (active)
     throw new IngotError(
@@ -104,11 +110,7 @@ export async function startReconfigure(
       `is ${spec.metadata.name}, but this is cluster ${cluster.name}'s reconfigure`,
     );
   const before = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `a reconfigure rolls kubeadm clusters only, not ${spec.spec.distribution}`,
-    );
+  kubeadmOnly(spec, 'a reconfigure rolls');
   if (outsideRoll(spec) !== outsideRoll(before))
     throw invalid(
       firstChanged(before, spec),
@@ -158,11 +160,7 @@ export async function startCertRotation(
 ): Promise<{ operation: ClusterOperation; job: Job }> {
   const cluster = await store.getCluster(ref);
   const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `certificate rotation renews kubeadm clusters' certificates only, not ${spec.spec.distribution}'s`,
-    );
+  kubeadmOnly(spec, 'certificate rotation renews');
   await checkCanStart(store, cluster, 'rotate the certificates of');
   const { plan, pkiSecret } = await createParams(store, cluster);
   const workflow = ClusterWorkflow.Operation;
@@ -231,11 +229,7 @@ export async function startUpgrade(
 ): Promise<{ operation: ClusterOperation; job: Job }> {
   const cluster = await store.getCluster(ref);
   const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `an upgrade rolls kubeadm clusters only, not ${spec.spec.distribution}`,
-    );
+  kubeadmOnly(spec, 'an upgrade rolls');
   const target = req.version.startsWith('v') ? req.version : `v${req.version}`;
   await checkCanStart(store, cluster, 'upgrade');
   const versions = await clusterVersions(store, kube, cluster);
@@ -268,7 +262,7 @@ export async function startUpgrade(
 }
 
 /** The cluster's nodes a roll walks, in member order, with their failure domain from the plan. */
-function rollNodes(cluster: Cluster, plan: Plan) {
+export function rollNodes(cluster: Cluster, plan: Plan) {
   const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
   return cluster.members
     .filter((m) => m.role !== 'etcd')

@@ -24,6 +24,7 @@ import {
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
+import { osReplaceStep } from './operation-os-replace.ts';
 import { nodeScript } from './operation-scripts.ts';
 
 const ACTIVE = ['running', 'paused'] as const;
@@ -81,9 +82,11 @@ async function halt(
     n.message = why;
     n.endedAt = now();
   }
+  // A remediation's reprovision gives its cluster back on a halt: the ladder replaces the node next.
+  const giveBack = op.params.abortOnHalt === true;
   await ctx.store.updateOperation(
     op.id,
-    { from: ACTIVE, to: 'failed', reason: `halted: ${reason}`, progress },
+    { from: ACTIVE, to: giveBack ? 'aborted' : 'failed', reason: `halted: ${reason}`, progress },
     [
       {
         type: 'cluster.operation.halted',
@@ -97,6 +100,8 @@ async function halt(
       },
     ],
   );
+  if (giveBack)
+    return { kind: 'done', message: `${op.kind} ${op.id} halted: ${reason} (the cluster given back)` };
   return { kind: 'fail', reason: `${op.kind} halted: ${reason}` };
 }
 
@@ -211,14 +216,31 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       if (n.state !== 'pending') continue;
       n.state = 'running';
       n.startedAt = now();
+      const dead = op.params.dead?.includes(n.hostname);
       if (
         !(await record(ctx, op, progress, [
-          nodeEvent(ctx, op, n, 'cluster.operation.node', 'cordoning and draining (Eviction API)'),
+          nodeEvent(
+            ctx,
+            op,
+            n,
+            'cluster.operation.node',
+            dead
+              ? `reprovisioning with image ${op.params.image} (dead already: not drained)`
+              : 'cordoning and draining (Eviction API)',
+          ),
         ]))
       )
         return { kind: 'wait', ms: 0 };
     }
     for (const n of batch.filter((x) => x.step === null)) {
+      if (op.params.dead?.includes(n.hostname)) {
+        // A reprovision's node was fenced and its Node deleted: nothing runs there to evict.
+        n.step = 'drained';
+        await record(ctx, op, progress, [
+          nodeEvent(ctx, op, n, 'cluster.operation.node', 'not drained: fenced, its Node deleted already'),
+        ]);
+        return { kind: 'wait', ms: 0 };
+      }
       try {
         const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
         n.step = 'drained';
@@ -258,7 +280,26 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         ]);
         return { kind: 'wait', ms: 0 };
       }
-    const before = op.kind === OperationKind.Upgrade ? 'upgraded' : 'drained';
+    // An OS replacement redeploys and rejoins each drained worker (operation-os-replace.ts).
+    if (op.kind === OperationKind.OsReplace) {
+      const r = await osReplaceStep(ctx, op, batch, {
+        record: (events) =>
+          record(
+            ctx,
+            op,
+            progress,
+            events.map((e) => nodeEvent(ctx, op, e.node, 'cluster.operation.node', e.message, e.level)),
+          ),
+        halt: (node, why) => halt(ctx, op, progress, node, why),
+      });
+      if (r) return r;
+    }
+    const before =
+      op.kind === OperationKind.Upgrade
+        ? 'upgraded'
+        : op.kind === OperationKind.OsReplace
+          ? 'joined'
+          : 'drained';
     for (const n of batch.filter((x) => x.step === before)) {
       await ctx.kube.uncordon(k, n.hostname);
       n.step = 'uncordoned';
@@ -337,8 +378,11 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
       from: ['running'],
       to: 'succeeded',
       reason: 'every node done',
-      // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation changes none.
-      ...(op.kind !== OperationKind.CertRotate ? { clusterFile: op.params.clusterFile } : {}),
+      // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation and
+      // an OS replacement change none.
+      ...(op.kind !== OperationKind.CertRotate && op.kind !== OperationKind.OsReplace
+        ? { clusterFile: op.params.clusterFile }
+        : {}),
     },
     [
       {
@@ -352,7 +396,9 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
             ? `${op.kind} ${op.id} succeeded: certificates renewed on every control plane`
             : op.kind === OperationKind.Upgrade
               ? `${op.kind} ${op.id} succeeded: every node at ${op.params.target}`
-              : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+              : op.kind === OperationKind.OsReplace
+                ? `${op.kind} ${op.id} succeeded: ${op.progress.nodes.map((n) => n.hostname).join(', ')} redeployed with image ${op.params.image} and Ready`
+                : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
         data: { operation: op.id },
       },
     ],
