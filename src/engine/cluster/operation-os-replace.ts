@@ -147,6 +147,10 @@ export async function osReplaceStep(
     const ours = last?.kind === 'deploy' && last.actor === memberActor(ctx);
     if (ours) {
       if (machine.state === 'deployed' && last.status === 'done') {
+        // A Node the old OS registered again before its disk was written (it booted once more
+        // on the deploy's first power cycle) would make kubeadm join refuse: gone before the join.
+        const k = await kubeconfig(ctx);
+        if (k) await ctx.kube.deleteNode(k, n.hostname);
         n.step = 'redeployed';
         await say.record([{ node: n, message: `redeployed with image ${op.params.image} and booted` }]);
         return { kind: 'wait', ms: 0 };
