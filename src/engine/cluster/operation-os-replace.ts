@@ -163,8 +163,8 @@ export async function osReplaceStep(
     const action =
       machine.state === 'deployed' ? 'redeploy' : machine.state === 'failed_deploying' ? 'deploy' : null;
     if (!action) return say.halt(n, `its machine is ${machine.state}, not deployed: ${machine.stateReason}`);
-    const token = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
-    if ('pending' in token) return { kind: 'wait', ms: poll, message: token.pending };
+    const waiting = await tokenPending(ctx);
+    if (waiting) return waiting;
     const render = (await ctx.nodes()).get(n.hostname);
     const member = ctx.cluster.members.find((m) => m.hostname === n.hostname);
     if (!render || !member) return say.halt(n, `${n.hostname} is not in the cluster's plan`);
@@ -188,6 +188,9 @@ export async function osReplaceStep(
     return { kind: 'wait', ms: poll, message: `${n.hostname}: redeploying` };
   }
   for (const n of batch.filter((x) => x.step === 'redeployed')) {
+    // The node files are rendered with the token: asked again after a restart, it may be pending.
+    const waiting = await tokenPending(ctx);
+    if (waiting) return waiting;
     const render = (await ctx.nodes()).get(n.hostname);
     if (!render) return say.halt(n, `${n.hostname} is not in the cluster's plan`);
     const machine = await ctx.store.getMachine(n.machineId);
@@ -209,4 +212,13 @@ export async function osReplaceStep(
     return { kind: 'wait', ms: 0 };
   }
   return null;
+}
+
+/**
+ * A wait while the operation's fresh join token is not made yet (the first control plane's
+ * node agent makes it once per job, `kubeadm token create --ttl 1h`); null once it is.
+ */
+async function tokenPending(ctx: ClusterStepContext): Promise<StepOutcome | null> {
+  const token = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
+  return 'pending' in token ? { kind: 'wait', ms: ctx.limits.pollMs, message: token.pending } : null;
 }
