@@ -408,6 +408,31 @@ describe('cluster operations on a simulated cluster', () => {
     assert.match(list.out, /os-replace succeeded: every node done \[image kubernetes-node-2\]/);
   });
 
+  it('redeploys a batch of two side by side with --max-unavailable 2', async () => {
+    const seen = (await r.api<{ message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')).body
+      .length;
+    const start = await runIngot(
+      ['cluster', 'os-replace', 'ops', '--image', 'kubernetes-node', '--max-unavailable', '2'],
+      { env: r.cliEnv },
+    );
+    assert.equal(start.code, 0, start.err);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      30_000,
+      'the OS replacement to succeed',
+    );
+    const ev = (await r.api<{ message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')).body
+      .slice(seen)
+      .map((e) => e.message);
+    const started = ev
+      .map((m, i) => (/: Node deleted; redeploy with image/.test(m) ? i : -1))
+      .filter((i) => i >= 0);
+    const done = ev.findIndex((m) => /: redeployed with image/.test(m));
+    assert.equal(started.length, 2, ev.join('\n'));
+    assert.ok(started[1] < done, `both redeploys started before either ended:\n${ev.join('\n')}`);
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+  });
+
   it("reprovisions a dead worker without draining it, and a reprovision's halt gives the cluster back running", async () => {
     // The remediation's reprovision: the same operation over one dead node (remediation-loop.ts).
     kube.blockedByPdb.set('w-2', 'default/web'); // a drain would halt: a dead node is not drained

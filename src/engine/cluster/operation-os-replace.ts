@@ -131,8 +131,9 @@ export interface OperationRecorder {
 }
 
 /**
- * One sub-step of the first node of `batch` that is drained or redeployed; null when every
- * node of the batch has joined (the batch goes on to uncordon and Ready).
+ * The batch's drained and redeployed nodes moved on by one sub-step each where they can (a
+ * redeploy started, a redeploy found done, a join found done); null when every node of the
+ * batch has joined (the batch goes on to uncordon and Ready).
  */
 export async function osReplaceStep(
   ctx: ClusterStepContext,
@@ -141,6 +142,8 @@ export async function osReplaceStep(
   say: OperationRecorder,
 ): Promise<StepOutcome | null> {
   const poll = ctx.limits.pollMs;
+  // The batch's nodes go side by side: one node's redeploy or join never holds another's.
+  const waits: string[] = [];
   for (const n of batch.filter((x) => x.step === 'drained')) {
     const machine = await ctx.store.getMachine(n.machineId);
     const [last] = await ctx.store.listJobs({ machineId: n.machineId }, 1);
@@ -157,7 +160,8 @@ export async function osReplaceStep(
       }
       if (machine.state === 'failed_deploying' || last.status === 'failed' || last.status === 'cancelled')
         return say.halt(n, `redeploy failed: ${machine.stateReason || last.error || last.status}`);
-      return { kind: 'wait', ms: poll, message: `${n.hostname}: redeploying (${machine.state})` };
+      waits.push(`${n.hostname}: redeploying (${machine.state})`);
+      continue;
     }
     // A failed deploy (a retried halt) is deployed again; a deployed machine is redeployed.
     const action =
@@ -185,7 +189,7 @@ export async function osReplaceStep(
         message: `${was ? 'Node deleted; ' : ''}redeploy with image ${op.params.image} started (a fresh join token, 1 h)`,
       },
     ]);
-    return { kind: 'wait', ms: poll, message: `${n.hostname}: redeploying` };
+    waits.push(`${n.hostname}: redeploying`);
   }
   for (const n of batch.filter((x) => x.step === 'redeployed')) {
     // The node files are rendered with the token: asked again after a restart, it may be pending.
@@ -198,8 +202,10 @@ export async function osReplaceStep(
       role: 'worker',
       script: render.bootstrap,
     });
-    if (r.status === 'pending')
-      return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'joining'}` };
+    if (r.status === 'pending') {
+      waits.push(`${n.hostname}: ${r.lastMessage ?? 'joining'}`);
+      continue;
+    }
     if (r.status === 'failed') return say.halt(n, `join failed: ${r.reason}`);
     let phases: string[];
     try {
@@ -211,7 +217,7 @@ export async function osReplaceStep(
     await say.record([{ node: n, message: `joined again: ${phases.join(' → ')}` }]);
     return { kind: 'wait', ms: 0 };
   }
-  return null;
+  return waits.length ? { kind: 'wait', ms: poll, message: waits.join('; ') } : null;
 }
 
 /**
