@@ -14,9 +14,7 @@ import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import {
   type ClusterOperation,
-  describeChange,
   nextOperationStep,
-  type NodeStep,
   type OperationNode,
   OperationKind,
   type OperationProgress,
@@ -26,6 +24,7 @@ import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { osReplaceStep } from './operation-os-replace.ts';
 import { nodeScript } from './operation-scripts.ts';
+import { CP_DONE, startedText, succeededText } from './operation-texts.ts';
 
 const ACTIVE = ['running', 'paused'] as const;
 /** How long a control plane's API may take to answer after its manifest changed. */
@@ -341,32 +340,6 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   }
 }
 
-/** What a node's start says on the timeline. */
-function startedText(op: ClusterOperation): string {
-  if (op.kind === OperationKind.CertRotate)
-    return 'certificate rotation started: kubeadm certs renew all, then its static pods restarted';
-  if (op.kind === OperationKind.Upgrade) return `upgrade to ${op.params.target} started`;
-  return `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`;
-}
-
-/** A control plane's step once its node agent's script ended well, and what the timeline says. */
-const CP_DONE: Partial<Record<OperationKind, readonly [NodeStep, (first: boolean) => string]>> = {
-  reconfigure: [
-    'reconfigured',
-    () =>
-      'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
-  ],
-  'cert-rotate': [
-    'renewed',
-    () => 'certificates renewed (kubeadm certs renew all) and the static pods restarted on them',
-  ],
-  upgrade: [
-    'upgraded',
-    (first) =>
-      `${first ? 'kubeadm upgrade apply' : 'kubeadm upgrade node'} done, kubelet restarted, the API answers`,
-  ],
-};
-
 /** The operation's successful end: the new Cluster file becomes the cluster's. */
 export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
   const id = ctx.job.params.operation as string;
@@ -391,14 +364,7 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
         clusterId: ctx.cluster.id,
         jobId: ctx.job.id,
         actor: `engine:operation:${op.id}`,
-        message:
-          op.kind === OperationKind.CertRotate
-            ? `${op.kind} ${op.id} succeeded: certificates renewed on every control plane`
-            : op.kind === OperationKind.Upgrade
-              ? `${op.kind} ${op.id} succeeded: every node at ${op.params.target}`
-              : op.kind === OperationKind.OsReplace
-                ? `${op.kind} ${op.id} succeeded: ${op.progress.nodes.map((n) => n.hostname).join(', ')} redeployed with image ${op.params.image} and Ready`
-                : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+        message: succeededText(op),
         data: { operation: op.id },
       },
     ],
