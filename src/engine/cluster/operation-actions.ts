@@ -42,13 +42,17 @@ export interface ReconfigureRequest {
   actor: string;
 }
 
-/** The plan and the sealed PKI's secret id the cluster was created with (its create job's). */
+/**
+ * The cluster's newest plan and its sealed PKI's secret id: its newest job's that has them —
+ * the create's, or a later scale's or operation's (a scale's plan has the workers it added:
+ * an operation started after it rolls them too).
+ */
 export async function createParams(
   store: Store,
   cluster: Cluster,
 ): Promise<{ plan: Plan; pkiSecret: string }> {
   const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
-  const create = jobs.find((j) => j.kind === ClusterWorkflow.Create && j.params.plan);
+  const create = jobs.find((j) => j.params.plan && typeof j.params.pkiSecret === 'string');
   if (!create || typeof create.params.pkiSecret !== 'string')
     throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to roll from`, {
       details: { cluster: cluster.name },
