@@ -89,11 +89,65 @@ async function runCrash(backend: 'sqlite' | 'postgres'): Promise<void> {
       assert.equal(count(new RegExp(`^${w}: done: Ready`)), 1, `${w} done once`);
     }
     assert.equal(events.filter((e) => e.type === 'cluster.operation.succeeded').length, 1);
+    if (backend === 'sqlite') await osReplaceCrash(run, s);
   });
 }
 
+/**
+ * kill -9 while a worker's machine is redeploying in an OS replacement: after the restart the
+ * operation waits for that redeploy (its machine's newest job is the operation's) instead of
+ * starting a second one, rejoins the worker once, and succeeds.
+ */
+async function osReplaceCrash(run: { start(): Promise<ServeProcess> }, s0: ServeProcess): Promise<void> {
+  const cluster = (
+    await s0.api<{ cluster: { members: { hostname: string; machineId: string }[] } }>(
+      'GET',
+      '/api/v1/clusters/opcrash',
+    )
+  ).cluster;
+  const id = cluster.members.find((m) => m.hostname === 'opc-1')!.machineId;
+  const op = await s0.api<Op>('POST', '/api/v1/clusters/opcrash/os-replace', {
+    image: 'kubernetes-node',
+    nodes: ['opc-1'],
+  });
+  await until(
+    async () => (await s0.api<{ state: string }>('GET', `/api/v1/machines/${id}`)).state === 'deploying',
+    30_000,
+    'opc-1 redeploying',
+    s0.log,
+  );
+  await s0.kill('SIGKILL');
+  const s = await run.start();
+  const done = await until(
+    async () => {
+      const [o] = await s.api<Op[]>('GET', '/api/v1/clusters/opcrash/operations');
+      return o.state !== 'running' ? o : null;
+    },
+    90_000,
+    'the OS replacement to end after the restart',
+    s.log,
+  );
+  assert.equal(done.id, op.id);
+  assert.equal(done.state, 'succeeded', done.reason);
+  const events = await s.api<Event[]>('GET', '/api/v1/clusters/opcrash/events?limit=1000');
+  const count = (re: RegExp) => events.filter((e) => re.test(e.message)).length;
+  assert.equal(
+    count(/^opc-1: Node deleted; redeploy with image kubernetes-node started/),
+    1,
+    'redeploy started once',
+  );
+  assert.equal(count(/^opc-1: redeployed with image/), 1);
+  assert.equal(count(/^opc-1: joined again/), 1, 'joined once');
+  const jobs = await s.api<{ kind: string; actor: string }[]>('GET', `/api/v1/machines/${id}/jobs`);
+  assert.equal(
+    jobs.filter((j) => j.kind === 'deploy').length,
+    2,
+    `one deploy by the create, one by the OS replacement: ${jobs.map((j) => `${j.kind} ${j.actor}`).join(', ')}`,
+  );
+}
+
 describe('kill -9 mid rolling reconfigure', () => {
-  it('resumes the roll after a restart where it was, every node done once, on SQLite', () =>
+  it('resumes the roll after a restart where it was, every node done once, on SQLite (and an OS replacement killed mid-redeploy)', () =>
     runCrash('sqlite'));
   it('resumes the roll after a restart where it was, every node done once, on PostgreSQL', () =>
     runCrash('postgres'));

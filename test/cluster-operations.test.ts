@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeKube } from '../src/kube/fake.ts';
-import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
+import { startOsReplace } from '../src/engine/cluster/operation-os-replace.ts';
+import { clusterYaml, NODE_IMAGE, seedClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 
@@ -300,5 +301,200 @@ describe('cluster operations on a simulated cluster', () => {
     assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
     await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
     assert.match((await state()).clusterFile, /version: v1\.20\.2/);
+  });
+
+  it('refuses an OS replacement of a control plane (not done yet), of an unknown node or with an image that is not ready, changing nothing', async () => {
+    const count = (await ops()).length;
+    const cp = await r.api<Err>('POST', '/api/v1/clusters/ops/os-replace', {
+      image: 'kubernetes-node',
+      nodes: ['w-1', 'cp-1'],
+    });
+    assert.equal(cp.status, 400);
+    assert.match(cp.body.message, /^nodes\[1\]: cp-1 is a control plane: .*not done yet/);
+    const who = await r.api<Err>('POST', '/api/v1/clusters/ops/os-replace', {
+      image: 'kubernetes-node',
+      nodes: ['w-9'],
+    });
+    assert.equal(who.status, 400);
+    assert.match(who.body.message, /^nodes\[0\]: w-9 is not a node of cluster ops/);
+    const img = await runIngot(['cluster', 'os-replace', 'ops', '--image', 'no-such-image'], {
+      env: r.cliEnv,
+    });
+    assert.equal(img.code, 2, img.err);
+    assert.match(img.err, /image: no OS image "no-such-image" in this region/);
+    assert.equal((await ops()).length, count, 'no operation recorded');
+    assert.equal((await state()).state, 'running');
+  });
+
+  it("replaces the workers' OS one at a time: drained, Node deleted, redeployed with the image, rejoined with a fresh token, uncordoned, Ready; paused and resumed", async () => {
+    await r.region.store.createImage({ ...NODE_IMAGE, name: 'kubernetes-node-2' }, 'user:test');
+    const machines = (
+      await r.api<{ cluster: { members: { hostname: string; machineId: string }[] } }>(
+        'GET',
+        '/api/v1/clusters/ops',
+      )
+    ).body.cluster.members;
+    const idOf = (h: string) => machines.find((m) => m.hostname === h)!.machineId;
+    kube.notReady.add('w-1'); // w-1 rejoins NotReady: the roll holds at its Ready wait
+    const start = await runIngot(['cluster', 'os-replace', 'ops', '--image', 'kubernetes-node-2'], {
+      env: r.cliEnv,
+    });
+    assert.equal(start.code, 0, start.err);
+    assert.match(
+      start.out,
+      /os-replace running: OS replacement with image kubernetes-node-2 requested by .*: w-1, w-2 \[image kubernetes-node-2\]/,
+    );
+    await eventually(
+      async () => (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-1')?.step === 'uncordoned',
+      30_000,
+      'w-1 redeployed, rejoined and uncordoned',
+    );
+    assert.equal((await r.api('POST', '/api/v1/clusters/ops/operations/active/pause', {})).status, 200);
+    kube.notReady.delete('w-1');
+    setReady('w-1', true);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(
+      (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-2')?.state,
+      'pending',
+      'paused: the next batch waits',
+    );
+    assert.equal((await r.api('POST', '/api/v1/clusters/ops/operations/active/resume', {})).status, 200);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      30_000,
+      'the OS replacement to succeed',
+    );
+    const op = (await ops())[0] as Op & { kind: string; params: { image?: string } };
+    assert.equal(op.kind, 'os-replace');
+    assert.equal(op.params.image, 'kubernetes-node-2');
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [
+        ['w-1', 'done', 'ready'],
+        ['w-2', 'done', 'ready'],
+      ],
+      'the workers only: control planes are not replaced',
+    );
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+    for (const w of ['w-1', 'w-2']) {
+      const deploys = (await r.region.store.listJobs({ machineId: idOf(w) }, 50)).filter(
+        (j) => j.kind === 'deploy',
+      );
+      assert.equal(deploys[0].params.image, 'kubernetes-node-2', `${w}'s newest deploy writes the new image`);
+      assert.match(deploys[0].actor, /^cluster:ops:/);
+      const m = (await r.api<{ state: string; owner: string }>('GET', `/api/v1/machines/${idOf(w)}`)).body;
+      assert.deepEqual([m.state, m.owner], ['deployed', 'cluster:ops']);
+    }
+    const ev = (
+      await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+    ).body.map((e) => e.message);
+    const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
+    for (const w of ['w-1', 'w-2']) {
+      const order = [
+        new RegExp(`^${w}: drained`),
+        new RegExp(`^${w}: Node deleted; redeploy with image kubernetes-node-2 started`),
+        new RegExp(`^${w}: redeployed with image kubernetes-node-2`),
+        new RegExp(`^${w}: joined again: .*kubeadm-join-done`),
+        new RegExp(`^${w}: uncordoned`),
+        new RegExp(`^${w}: done: Ready`),
+      ].map(at);
+      assert.ok(
+        order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+        `${w}: ${order}\n${ev.join('\n')}`,
+      );
+    }
+    assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
+    const list = await runIngot(['cluster', 'operations', 'ops'], { env: r.cliEnv });
+    assert.match(list.out, /os-replace succeeded: every node done \[image kubernetes-node-2\]/);
+  });
+
+  it('redeploys a batch of two side by side with --max-unavailable 2', async () => {
+    const seen = (await r.api<{ message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')).body
+      .length;
+    const start = await runIngot(
+      ['cluster', 'os-replace', 'ops', '--image', 'kubernetes-node', '--max-unavailable', '2'],
+      { env: r.cliEnv },
+    );
+    assert.equal(start.code, 0, start.err);
+    await eventually(
+      async () => (await ops())[0].state === 'succeeded',
+      30_000,
+      'the OS replacement to succeed',
+    );
+    const ev = (await r.api<{ message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')).body
+      .slice(seen)
+      .map((e) => e.message);
+    const started = ev
+      .map((m, i) => (/: Node deleted; redeploy with image/.test(m) ? i : -1))
+      .filter((i) => i >= 0);
+    const done = ev.findIndex((m) => /: redeployed with image/.test(m));
+    assert.equal(started.length, 2, ev.join('\n'));
+    assert.ok(started[1] < done, `both redeploys started before either ended:\n${ev.join('\n')}`);
+    await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+  });
+
+  it("reprovisions a dead worker without draining it, and a reprovision's halt gives the cluster back running", async () => {
+    // The remediation's reprovision: the same operation over one dead node (remediation-loop.ts).
+    kube.blockedByPdb.set('w-2', 'default/web'); // a drain would halt: a dead node is not drained
+    try {
+      const { operation } = await startOsReplace(r.region.store, 'ops', {
+        image: 'kubernetes-node',
+        nodes: ['w-2'],
+        dead: ['w-2'],
+        abortOnHalt: true,
+        actor: 'remediator',
+      });
+      await eventually(
+        async () => (await ops())[0].state === 'succeeded',
+        30_000,
+        'the reprovision to succeed',
+      );
+      await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
+      const ev = (
+        await r.api<{ type: string; message: string }[]>('GET', '/api/v1/clusters/ops/events?limit=1000')
+      ).body.filter((e) => (e as { data?: { operation?: string } }).data?.operation === operation.id);
+      const msgs = ev.map((e) => e.message);
+      assert.ok(msgs.includes('w-2: not drained: fenced, its Node deleted already'), msgs.join('\n'));
+      assert.ok(msgs.some((m) => /^w-2: joined again/.test(m)));
+      assert.ok(!msgs.some((m) => /^w-2: drained/.test(m)));
+    } finally {
+      kube.blockedByPdb.delete('w-2');
+    }
+    // A halt (its machine not deployed) ends it aborted, the cluster running: the ladder goes on.
+    const cluster = (
+      await r.api<{ cluster: { members: { hostname: string; machineId: string }[] } }>(
+        'GET',
+        '/api/v1/clusters/ops',
+      )
+    ).body.cluster;
+    const w2 = cluster.members.find((m) => m.hostname === 'w-2')!.machineId;
+    const store = r.region.store;
+    await store.transition({
+      machineId: w2,
+      from: 'deployed',
+      to: 'broken',
+      reason: 'test: dead PSU',
+      actor: 'user:test',
+    });
+    try {
+      await startOsReplace(store, 'ops', {
+        image: 'kubernetes-node',
+        nodes: ['w-2'],
+        dead: ['w-2'],
+        abortOnHalt: true,
+        actor: 'remediator',
+      });
+      await eventually(async () => (await ops())[0].state === 'aborted', 15_000, 'the halt');
+      assert.match((await ops())[0].reason, /^halted: w-2: its machine is broken, not deployed/);
+      await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster given back');
+    } finally {
+      await store.transition({
+        machineId: w2,
+        from: 'broken',
+        to: 'deployed',
+        reason: 'test',
+        actor: 'user:test',
+      });
+    }
   });
 });

@@ -6,7 +6,10 @@
  * real node agent joins it with a fresh token the control plane's node agent made; a
  * Deployment spreads to it. Scaling back to 1 cordons and drains it through the Eviction API
  * (the pod rescheduled on the other worker), deletes its Node and releases the machine with a
- * wipe, ready again. The wiring is test/support/cluster-bed.ts.
+ * wipe, ready again. Between the two, `ingot cluster os-replace --node node3` replaces node3's
+ * OS in place: drained, its Node deleted, its machine redeployed (the lab's OS-write seam writes
+ * its disk again), joined with a fresh token, and a pod runs on it again. The wiring is
+ * test/support/cluster-bed.ts.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -201,6 +204,76 @@ describe('cluster scale on the test bed: a spare ready machine joins a real 1+1 
       (await podsByNode()).map(([, n]) => n).sort(),
       ['node2', 'node3'],
       'one pod on each worker',
+    );
+  });
+
+  it('`ingot cluster os-replace --node node3` drains node3, deletes its Node, redeploys its machine, rejoins it with a fresh token, and it runs a pod again', async () => {
+    const api = kc.makeApiClient(CoreV1Api);
+    const created = async () =>
+      new Date((await api.readNode({ name: 'node3' })).metadata?.creationTimestamp ?? 0).getTime();
+    const before = await created();
+    const [moved] = (await podsByNode()).filter(([, n]) => n === 'node3').map(([p]) => p);
+    assert.ok(moved, 'a scale-web pod on node3 before');
+    const t0 = Date.now();
+    const run = await runIngot(
+      ['cluster', 'os-replace', CLUSTER, '--image', NODE_IMAGE.name, '--node', 'node3'],
+      { env: cb.r!.cliEnv },
+    );
+    assert.equal(run.code, 0, `${run.err}\n${run.out}`);
+    interface Op {
+      state: string;
+      reason: string;
+      progress: { nodes: { hostname: string; state: string; step: string | null }[] };
+    }
+    const last = async () => (await cb.r!.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body[0];
+    await waitFor(
+      async () => (await last()).state !== 'running',
+      900_000,
+      'the OS replacement of node3 to end',
+    );
+    const op = await last();
+    process.stderr.write(`os-replace node3: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    assert.equal(op.state, 'succeeded', op.reason);
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [['node3', 'done', 'ready']],
+    );
+    await waitFor(async () => (await cluster()).state === 'running', 60_000, 'the cluster running again');
+    assert.ok((await created()) > before, 'node3 registered anew (its Node was deleted and it joined again)');
+    const m = await machine('node3');
+    assert.deepEqual([m.state, m.owner], ['deployed', `cluster:${CLUSTER}`]);
+    const ev = (await cb.r!.api<TimelineEvent[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`))
+      .body;
+    const at = (f: (e: TimelineEvent) => boolean) => ev.findIndex(f);
+    const n3 = cb.ids.get('node3');
+    const order = [
+      at((e) => e.machineId === n3 && /^node3: drained: /.test(e.message)),
+      at((e) => e.machineId === n3 && /^node3: Node deleted; redeploy with image /.test(e.message)),
+      at((e) => e.machineId === n3 && /^node3: redeployed with image /.test(e.message)),
+      at((e) => e.machineId === n3 && /^node3: joined again: .*kubeadm-join-done/.test(e.message)),
+      at((e) => e.machineId === n3 && /^node3: done: Ready/.test(e.message)),
+    ];
+    assert.ok(
+      order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+      `${order}\n${ev.map((e) => e.message).join('\n')}`,
+    );
+    assert.ok(!JSON.stringify(ev).match(/[a-z0-9]{6}\.[a-z0-9]{16}/), 'no bootstrap token on the timeline');
+    process.stderr.write(
+      `timeline node3: ${nodeTimeline(ev, n3!)
+        .map((t) => `${t.what} +${t.s.toFixed(1)}s`)
+        .join(' | ')}\n`,
+    );
+    // The pod node3 had was evicted; a pod deleted on node2 comes back on node3 (anti-affinity):
+    // the redeployed node runs workloads again.
+    await waitFor(async () => (await podsByNode()).length === 2, 120_000, 'two scale-web pods Ready');
+    assert.ok(!(await podsByNode()).some(([p]) => p === moved), `${moved} was evicted`);
+    await importHttpd(readState(cb.root, cb.name)!, ['node3']);
+    const [onNode2] = (await podsByNode()).filter(([, n]) => n === 'node2').map(([p]) => p);
+    await api.deleteNamespacedPod({ name: onNode2, namespace: 'default' });
+    await waitFor(
+      async () => (await podsByNode()).some(([, n]) => n === 'node3'),
+      180_000,
+      'a scale-web pod Ready on the redeployed node3',
     );
   });
 

@@ -182,6 +182,7 @@ const commissionParams: Record<string, Check> = {
 const PARAMS: Partial<Record<Action, Record<string, Check>>> = {
   commission: commissionParams,
   deploy: { image, userData, sshKeys, disk, networkConfig },
+  redeploy: { image, userData, sshKeys, disk, networkConfig },
   release: { wipe: oneOf(WIPE_MODES) },
 };
 

@@ -89,6 +89,31 @@ describe('the lifecycle table', () => {
     assert.equal(p.ok && p.to, 'deployed');
   });
 
+  it('redeploys a deployed machine only, through the deploy workflow, keeping its owner', () => {
+    const ctx = (state: (typeof MACHINE_STATES)[number]) => ({
+      state,
+      rescueFrom: null,
+      commissioned: true,
+      hasBmc: true,
+    });
+    const p = planAction('redeploy', ctx('deployed'));
+    assert.ok(p.ok);
+    assert.equal(p.ok && p.to, 'deploying');
+    assert.equal(p.ok && p.workflow, 'deploy');
+    assert.equal(p.ok && p.owner, undefined, 'the owner is kept, not set anew');
+    for (const s of MACHINE_STATES.filter((x) => x !== 'deployed')) {
+      const q = planAction('redeploy', ctx(s));
+      assert.equal(q.ok, false, `redeploy from ${s}`);
+    }
+    assert.equal(
+      planAction('deploy', ctx('deployed')).ok,
+      false,
+      'a plain deploy never overwrites a deployed machine',
+    );
+    const nobmc = planAction('redeploy', { ...ctx('deployed'), hasBmc: false });
+    assert.equal(!nobmc.ok && nobmc.reason, 'no-bmc');
+  });
+
   it('plans exactly the pairs the table lists, for every state and action', () => {
     for (const state of MACHINE_STATES) {
       for (const action of ACTIONS) {

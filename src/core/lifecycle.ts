@@ -31,6 +31,8 @@ export const Action = {
   Commission: 'commission',
   Allocate: 'allocate',
   Deploy: 'deploy',
+  /** Write an OS image again onto a deployed machine and boot it (an OS replacement, a reprovision). */
+  Redeploy: 'redeploy',
   Release: 'release',
   PowerOn: 'power-on',
   PowerOff: 'power-off',
@@ -128,6 +130,16 @@ export const ACTION_RULES: Readonly<Record<Action, ActionRule>> = {
     needsBmc: true,
     owner: 'set',
     description: 'write the OS image to disk and boot it',
+  },
+  [Action.Redeploy]: {
+    // Metal3's image change of a provisioned host: the machine keeps its owner and addresses,
+    // its disk is written again from the ephemeral OS. Only from deployed: a machine never
+    // deployed takes `deploy`, a failed deploy is deployed again with `deploy`.
+    from: [S.Deployed],
+    to: always(S.Deploying),
+    workflow: WorkflowKind.Deploy,
+    needsBmc: true,
+    description: 'write an OS image again onto a deployed machine and boot it (keeps its owner)',
   },
   [Action.Release]: {
     from: [S.Allocated, S.Deployed, S.FailedDeploying, S.FailedReleasing],

@@ -13,8 +13,10 @@ import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
 /**
  * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file),
- * `cert-rotate` (`kubeadm certs renew all` on each control plane) and `upgrade` (kubeadm
- * upgrade, control planes then worker batches) run today; the others are their future kin.
+ * `cert-rotate` (`kubeadm certs renew all` on each control plane), `upgrade` (kubeadm
+ * upgrade, control planes then worker batches) and `os-replace` (workers drained, redeployed
+ * with an OS image, rejoined; the remediation's reprovision is one of one node) run today;
+ * the others are their future kin.
  */
 export const OperationKind = {
   Reconfigure: 'reconfigure',
@@ -31,6 +33,7 @@ export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
   OperationKind.Reconfigure,
   OperationKind.CertRotate,
   OperationKind.Upgrade,
+  OperationKind.OsReplace,
 ];
 
 export const OperationState = {
@@ -105,12 +108,16 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
  * rewritten by its node agent) or, rotating certificates, `renewed` (its certificates renewed
  * and its static pods restarted on them) or, upgrading, `upgraded` (kubeadm upgrade and its kubelet
  * restarted) → `healthy` (the cluster's API answers again). A worker: `drained` (cordoned, pods
- * evicted through the Eviction API) → (upgrading: `upgraded`) → `uncordoned` → `ready`.
+ * evicted through the Eviction API) → (upgrading: `upgraded`; replacing its OS: `redeployed` —
+ * its Node deleted, its machine's disk written again with the image and booted — → `joined`,
+ * kubeadm join with a fresh token) → `uncordoned` → `ready`.
  */
 export const NodeStep = {
   Reconfigured: 'reconfigured',
   Renewed: 'renewed',
   Upgraded: 'upgraded',
+  Redeployed: 'redeployed',
+  Joined: 'joined',
   Healthy: 'healthy',
   Drained: 'drained',
   Uncordoned: 'uncordoned',
@@ -152,6 +159,18 @@ export interface ReconfigureParams {
   maxUnavailable: number | string;
   /** An upgrade's target version (`v1.21.3`); absent for the other kinds. */
   target?: string;
+  /** An OS replacement's image (a ready OS image of the region). */
+  image?: string;
+  /**
+   * An OS replacement's nodes that are dead already (the remediation's reprovision: fenced, their
+   * Node deleted): not drained, only redeployed and rejoined.
+   */
+  dead?: string[];
+  /**
+   * A halt ends the operation `aborted` rather than `failed`, so its cluster runs again (not
+   * failed_updating): a remediation's reprovision, whose ladder goes on to replace the node.
+   */
+  abortOnHalt?: boolean;
 }
 
 export interface ClusterOperation {

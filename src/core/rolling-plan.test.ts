@@ -46,6 +46,15 @@ describe('rollingPlan', () => {
     );
   });
 
+  it('rolls workers alone (an OS replacement of workers) in batches, with no control plane to start from', () => {
+    const workers = nodes.filter((n) => n.role === 'worker');
+    assert.deepEqual(rollingPlan({ nodes: workers, maxUnavailable: 2, snapshotTaken: true }), [
+      { kind: 'workers', nodes: ['w1', 'w2'] },
+      { kind: 'workers', nodes: ['w5'] },
+      { kind: 'workers', nodes: ['w3', 'w4'] },
+    ]);
+  });
+
   it('refuses a cluster without exactly one init node, and a node listed twice', () => {
     assert.throws(
       () => rollingPlan({ nodes: nodes.filter((n) => n.role !== 'init'), maxUnavailable: 1 }),

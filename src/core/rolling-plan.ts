@@ -46,7 +46,9 @@ export function rollingPlan(input: {
 }): RollPhase[] {
   const done = new Set(input.done ?? []);
   const inits = input.nodes.filter((n) => n.role === 'init');
-  if (inits.length !== 1)
+  // A roll of workers only (an OS replacement of workers) has no control plane at all.
+  const cpCount = input.nodes.length - input.nodes.filter((n) => n.role === 'worker').length;
+  if (cpCount > 0 && inits.length !== 1)
     throw invalid('nodes', `a roll needs exactly one init control plane, found ${inits.length}`);
   const names = input.nodes.map((n) => n.node);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

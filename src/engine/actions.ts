@@ -89,10 +89,12 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
     );
   }
   const params = normaliseActionParams(req.action, req.params);
-  if (req.action === 'deploy' && typeof params.networkConfig === 'string')
+  // A redeploy (an OS replacement, a reprovision) takes a deploy's parameters and runs its workflow.
+  const deploys = req.action === 'deploy' || req.action === 'redeploy';
+  if (deploys && typeof params.networkConfig === 'string')
     await checkNetworkConfig(params.networkConfig, `machine ${m.hostname}`);
-  if (req.action === 'deploy') params.image = await deployImage(store, params.image);
-  if (req.action === 'deploy' && req.sealedUserData !== undefined)
+  if (deploys) params.image = await deployImage(store, params.image);
+  if (deploys && req.sealedUserData !== undefined)
     params.userDataSecret = await store.putSecret('user-data', req.sealedUserData);
   const why = req.comment ? `: ${req.comment}` : '';
   const job = plan.workflow
@@ -112,7 +114,7 @@ export async function requestAction(store: Store, req: ActionRequest): Promise<A
       : `${req.action} requested by ${req.actor}${why}`;
   // The deployed OS answers the rack from its static address: the address must be the machine's.
   const recorded =
-    req.action === 'deploy' && typeof params.networkConfig === 'string'
+    deploys && typeof params.networkConfig === 'string'
       ? await recordDeployAddresses(store, m.id, params.networkConfig, req.staticAddresses)
       : [];
   const released = req.action === 'release' ? await lastNetworkConfig(store, m.id) : null;
@@ -148,7 +150,7 @@ async function lastNetworkConfig(store: Store, machineId: string): Promise<strin
  * named, the region's only ready OS image (as MAAS deploys its default release). An inline
  * {url|artifact, sha256, format} spec is taken as it is.
  */
-async function deployImage(store: Store, image: unknown): Promise<unknown> {
+export async function deployImage(store: Store, image: unknown): Promise<unknown> {
   if (image !== undefined && typeof image !== 'string') return image;
   if (typeof image === 'string') {
     const img = await store.getImage(image).catch(() => null);

@@ -12,6 +12,7 @@ import {
   startReconfigure,
   startUpgrade,
 } from '../../engine/cluster/operation-actions.ts';
+import { startOsReplace } from '../../engine/cluster/operation-os-replace.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
@@ -20,6 +21,7 @@ import {
   ClusterOperationList,
   errorResponses,
   OperationControlParams,
+  OsReplaceBody,
   ReconfigureBody,
   UpgradeBody,
 } from '../schemas/index.ts';
@@ -33,6 +35,7 @@ const shown = (o: ClusterOperation) => ({
     changes: o.params.changes,
     maxUnavailable: o.params.maxUnavailable,
     ...(o.params.target ? { target: o.params.target } : {}),
+    ...(o.params.image ? { image: o.params.image } : {}),
   },
 });
 
@@ -73,6 +76,28 @@ export function clusterOperationRoutes(store: Store, kube: KubePort | null): Fas
         const { operation } = await startUpgrade(store, kube, req.params.name, {
           version: req.body.version,
           maxUnavailable: req.body.maxUnavailable,
+          actor: actorOf(req),
+        });
+        reply.code(202);
+        return shown(operation);
+      },
+    });
+
+    app.post('/clusters/:name/os-replace', {
+      config: { role: 'operator' },
+      schema: {
+        tags,
+        summary:
+          'Replace the workers’ OS in a roll (immutable upgrade): per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane: not done yet; 409 while another operation runs)',
+        params: ClusterNameParams,
+        body: OsReplaceBody,
+        response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startOsReplace(store, req.params.name, {
+          image: req.body.image,
+          maxUnavailable: req.body.maxUnavailable,
+          nodes: req.body.nodes,
           actor: actorOf(req),
         });
         reply.code(202);

@@ -6,6 +6,15 @@ import { MAX } from './common.ts';
 
 const str = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 
+/** Workers at once: a count or a percentage. */
+const maxUnavailable = (description: string) =>
+  Type.Optional(
+    Type.Union(
+      [Type.Integer({ minimum: 1, maximum: 1000 }), Type.String({ pattern: '^[0-9]{1,3}%$', maxLength: 4 })],
+      { description },
+    ),
+  );
+
 export const OperationControlParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The cluster’s name or id' }),
   control: str(OPERATION_CONTROLS),
@@ -19,15 +28,7 @@ export const ReconfigureBody = Type.Object(
       description:
         'The changed Cluster file (YAML or JSON); today a reconfigure rolls `spec.apiServer.extraArgs` (kube-apiserver flags)',
     }),
-    maxUnavailable: Type.Optional(
-      Type.Union(
-        [
-          Type.Integer({ minimum: 1, maximum: 1000 }),
-          Type.String({ pattern: '^[0-9]{1,3}%$', maxLength: 4 }),
-        ],
-        { description: 'Workers drained at once: a count or a percentage (default 1)' },
-      ),
-    ),
+    maxUnavailable: maxUnavailable('Workers drained at once: a count or a percentage (default 1)'),
   },
   { additionalProperties: false },
 );
@@ -39,14 +40,27 @@ export const UpgradeBody = Type.Object(
       maxLength: 32,
       description: 'The target Kubernetes version, `v1.21.3`: the current minor or the next one',
     }),
-    maxUnavailable: Type.Optional(
-      Type.Union(
-        [
-          Type.Integer({ minimum: 1, maximum: 1000 }),
-          Type.String({ pattern: '^[0-9]{1,3}%$', maxLength: 4 }),
-        ],
-        { description: 'Workers upgraded at once: a count or a percentage (default 1)' },
-      ),
+    maxUnavailable: maxUnavailable('Workers upgraded at once: a count or a percentage (default 1)'),
+  },
+  { additionalProperties: false },
+);
+
+export const OsReplaceBody = Type.Object(
+  {
+    image: Type.String({
+      minLength: 1,
+      maxLength: MAX.label,
+      description:
+        'The OS image each node is redeployed with: a ready OS image of the region (`ingot image ls`)',
+    }),
+    maxUnavailable: maxUnavailable('Workers replaced at once: a count or a percentage (default 1)'),
+    nodes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: MAX.label }), {
+        minItems: 1,
+        maxItems: 10_000,
+        description:
+          'The workers to replace (hostnames); default every worker. Control planes are refused: not done yet',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -84,6 +98,7 @@ export const ClusterOperationSchema = Type.Object(
       ),
       maxUnavailable: Type.Union([Type.Integer(), Type.String()]),
       target: Type.Optional(Type.String({ description: "An upgrade's target version" })),
+      image: Type.Optional(Type.String({ description: "An OS replacement's image" })),
     }),
     progress: Type.Object({
       snapshot: Type.Object({

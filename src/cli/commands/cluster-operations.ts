@@ -1,7 +1,8 @@
 /**
  * `ingot cluster reconfigure -f FILE NAME` (roll a changed Cluster file out: today its
  * `spec.apiServer.extraArgs`), `ingot cluster rotate-certs NAME` (renew the control planes'
- * certificates), `ingot cluster operations NAME` (each operation with every
+ * certificates), `ingot cluster os-replace NAME --image IMAGE` (redeploy the workers with an OS
+ * image in a roll), `ingot cluster operations NAME` (each operation with every
  * node's progress) and `ingot cluster pause|resume|abort NAME` (the running one). A second
  * operation while one runs exits 4 (INGOT_OPERATION_RUNNING) naming it.
  */
@@ -10,7 +11,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import type { ClusterOperation, OperationControl } from '../../core/operation.ts';
 import { OPERATION_CONTROLS } from '../../core/operation.ts';
-import { ctx } from '../context.ts';
+import { collect, ctx } from '../context.ts';
 import { printData } from '../output.ts';
 
 const path = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`;
@@ -19,7 +20,11 @@ function describe(o: ClusterOperation): string {
   const changes = o.params.changes
     .map((c) => (c.to === null ? `-${c.flag}` : `--${c.flag}=${c.to}`))
     .join(' ');
-  const target = o.params.target ? ` [to ${o.params.target}]` : '';
+  const target = o.params.target
+    ? ` [to ${o.params.target}]`
+    : o.params.image
+      ? ` [image ${o.params.image}]`
+      : '';
   const lines = [`${o.id} ${o.kind} ${o.state}: ${o.reason}${changes ? ` [${changes}]` : ''}${target}`];
   const s = o.progress.snapshot;
   lines.push(
@@ -69,6 +74,28 @@ export function registerClusterOperations(cluster: Command): void {
       if (printData(op, format)) return;
       process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
     });
+
+  cluster
+    .command('os-replace <name>')
+    .description(
+      "replace the workers' OS in a roll: each cordoned, drained (PDBs honoured), its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (control planes: not done yet)",
+    )
+    .requiredOption('--image <name>', 'a ready OS image of the region (ingot image ls)')
+    .option('--max-unavailable <n>', 'workers at once: a count or a percentage such as 25%', '1')
+    .option('--node <hostname>', 'replace only this worker; repeat for more (default: every worker)', collect)
+    .action(
+      async (name: string, o: { image: string; maxUnavailable: string; node?: string[] }, cmd: Command) => {
+        const mu = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
+        const { client, format } = ctx(cmd);
+        const op = await client.post<ClusterOperation>(`${path(name)}/os-replace`, {
+          image: o.image,
+          maxUnavailable: mu,
+          ...(o.node?.length ? { nodes: o.node } : {}),
+        });
+        if (printData(op, format)) return;
+        process.stdout.write(`${describe(op)}\nfollow it with \`ingot cluster operations ${name}\`\n`);
+      },
+    );
 
   cluster
     .command('rotate-certs <name>')

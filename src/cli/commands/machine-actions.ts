@@ -33,6 +33,10 @@ export function registerMachineActions(machine: Command): void {
     )
     .option('--ssh-key <file>', 'SSH public key file for the OS’s default user; repeat for more', collect)
     .option('--disk <name>', 'disk to write (default: the first)');
+  act('redeploy', 'redeploy', 'write an OS image again onto a deployed machine and boot it; ends deployed')
+    .option('--image <name>', 'OS image (ingot image ls); default: the region’s only ready OS image')
+    .option('--user-data <file>', 'cloud-init user-data for the deployed OS (- for stdin)')
+    .option('--network-config <file>', 'netplan v2 network-config for the deployed OS (- for stdin)');
   act('release', 'release', 'wipe disks and return to ready').option(
     '--wipe <mode>',
     'quick (signatures, first and last MiB) or secure (erase or zero-fill the whole disk)',

@@ -96,9 +96,17 @@ describe('Cluster file validation', () => {
       enabled: false,
       unhealthyAfterSeconds: 300,
       maxUnhealthy: '40%',
+      reprovision: false,
     });
-    const set = validateCluster(cluster({ remediation: { enabled: true, maxUnhealthy: 2 } }));
-    assert.deepEqual(set.spec.remediation, { enabled: true, unhealthyAfterSeconds: 300, maxUnhealthy: 2 });
+    const set = validateCluster(
+      cluster({ remediation: { enabled: true, maxUnhealthy: 2, reprovision: true } }),
+    );
+    assert.deepEqual(set.spec.remediation, {
+      enabled: true,
+      unhealthyAfterSeconds: 300,
+      maxUnhealthy: 2,
+      reprovision: true,
+    });
     const found = problems(() =>
       validateCluster(cluster({ remediation: { maxUnhealthy: '140%', unhealthyAfterSeconds: 5 } })),
     ).map((p) => p.path);

@@ -384,6 +384,10 @@ export const clusterSchema: Schema = {
               description:
                 'Remediate nothing when more nodes than this (a count or "40%") are unhealthy at once',
             },
+            reprovision: bool(
+              false,
+              'Before replacing a dead worker with a spare, redeploy its machine with its OS image and rejoin it (an os-replace of that node)',
+            ),
           },
           { default: {} },
         ),

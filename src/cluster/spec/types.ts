@@ -117,6 +117,8 @@ export interface ClusterSpec {
       readonly enabled: boolean;
       readonly unhealthyAfterSeconds: number;
       readonly maxUnhealthy: number | string;
+      /** Whether the ladder redeploys a dead worker in place (an os-replace of it) before replacing it. */
+      readonly reprovision: boolean;
     };
     readonly gitops: GitOps;
   };

@@ -42,13 +42,17 @@ export interface ReconfigureRequest {
   actor: string;
 }
 
-/** The plan and the sealed PKI's secret id the cluster was created with (its create job's). */
+/**
+ * The cluster's newest plan and its sealed PKI's secret id: its newest job's that has them —
+ * the create's, or a later scale's or operation's (a scale's plan has the workers it added:
+ * an operation started after it rolls them too).
+ */
 export async function createParams(
   store: Store,
   cluster: Cluster,
 ): Promise<{ plan: Plan; pkiSecret: string }> {
   const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
-  const create = jobs.find((j) => j.kind === ClusterWorkflow.Create && j.params.plan);
+  const create = jobs.find((j) => j.params.plan && typeof j.params.pkiSecret === 'string');
   if (!create || typeof create.params.pkiSecret !== 'string')
     throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to roll from`, {
       details: { cluster: cluster.name },
@@ -74,8 +78,14 @@ function firstChanged(a: ClusterSpec, b: ClusterSpec): string {
   return `spec.${k}`;
 }
 
+/** Refuses a cluster that kubeadm does not run (`what`: "an upgrade rolls"), naming the field. */
+export function kubeadmOnly(spec: ClusterSpec, what: string): void {
+  if (spec.spec.distribution !== 'kubeadm')
+    throw invalid('spec.distribution', `${what} kubeadm clusters only, not ${spec.spec.distribution}`);
+}
+
 /** Refuses a start while another operation holds the cluster or the cluster is not in a state to roll. */
-async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
+export async function checkCanStart(store: Store, cluster: Cluster, verb: string): Promise<void> {
   const active = await store.activeOperation(cluster.id);
   if (active)
     throw new IngotError(
@@ -104,11 +114,7 @@ export async function startReconfigure(
       `is ${spec.metadata.name}, but this is cluster ${cluster.name}'s reconfigure`,
     );
   const before = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `a reconfigure rolls kubeadm clusters only, not ${spec.spec.distribution}`,
-    );
+  kubeadmOnly(spec, 'a reconfigure rolls');
   if (outsideRoll(spec) !== outsideRoll(before))
     throw invalid(
       firstChanged(before, spec),
@@ -158,11 +164,7 @@ export async function startCertRotation(
 ): Promise<{ operation: ClusterOperation; job: Job }> {
   const cluster = await store.getCluster(ref);
   const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `certificate rotation renews kubeadm clusters' certificates only, not ${spec.spec.distribution}'s`,
-    );
+  kubeadmOnly(spec, 'certificate rotation renews');
   await checkCanStart(store, cluster, 'rotate the certificates of');
   const { plan, pkiSecret } = await createParams(store, cluster);
   const workflow = ClusterWorkflow.Operation;
@@ -231,11 +233,7 @@ export async function startUpgrade(
 ): Promise<{ operation: ClusterOperation; job: Job }> {
   const cluster = await store.getCluster(ref);
   const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
-  if (spec.spec.distribution !== 'kubeadm')
-    throw invalid(
-      'spec.distribution',
-      `an upgrade rolls kubeadm clusters only, not ${spec.spec.distribution}`,
-    );
+  kubeadmOnly(spec, 'an upgrade rolls');
   const target = req.version.startsWith('v') ? req.version : `v${req.version}`;
   await checkCanStart(store, cluster, 'upgrade');
   const versions = await clusterVersions(store, kube, cluster);
@@ -268,7 +266,7 @@ export async function startUpgrade(
 }
 
 /** The cluster's nodes a roll walks, in member order, with their failure domain from the plan. */
-function rollNodes(cluster: Cluster, plan: Plan) {
+export function rollNodes(cluster: Cluster, plan: Plan) {
   const byHost = new Map(plan.nodes.map((n) => [n.hostname, n]));
   return cluster.members
     .filter((m) => m.role !== 'etcd')

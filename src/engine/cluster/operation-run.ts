@@ -14,9 +14,7 @@ import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import {
   type ClusterOperation,
-  describeChange,
   nextOperationStep,
-  type NodeStep,
   type OperationNode,
   OperationKind,
   type OperationProgress,
@@ -24,7 +22,9 @@ import {
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
+import { osReplaceStep } from './operation-os-replace.ts';
 import { nodeScript } from './operation-scripts.ts';
+import { CP_DONE, startedText, succeededText } from './operation-texts.ts';
 
 const ACTIVE = ['running', 'paused'] as const;
 /** How long a control plane's API may take to answer after its manifest changed. */
@@ -81,9 +81,11 @@ async function halt(
     n.message = why;
     n.endedAt = now();
   }
+  // A remediation's reprovision gives its cluster back on a halt: the ladder replaces the node next.
+  const giveBack = op.params.abortOnHalt === true;
   await ctx.store.updateOperation(
     op.id,
-    { from: ACTIVE, to: 'failed', reason: `halted: ${reason}`, progress },
+    { from: ACTIVE, to: giveBack ? 'aborted' : 'failed', reason: `halted: ${reason}`, progress },
     [
       {
         type: 'cluster.operation.halted',
@@ -97,6 +99,8 @@ async function halt(
       },
     ],
   );
+  if (giveBack)
+    return { kind: 'done', message: `${op.kind} ${op.id} halted: ${reason} (the cluster given back)` };
   return { kind: 'fail', reason: `${op.kind} halted: ${reason}` };
 }
 
@@ -211,14 +215,31 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       if (n.state !== 'pending') continue;
       n.state = 'running';
       n.startedAt = now();
+      const dead = op.params.dead?.includes(n.hostname);
       if (
         !(await record(ctx, op, progress, [
-          nodeEvent(ctx, op, n, 'cluster.operation.node', 'cordoning and draining (Eviction API)'),
+          nodeEvent(
+            ctx,
+            op,
+            n,
+            'cluster.operation.node',
+            dead
+              ? `reprovisioning with image ${op.params.image} (dead already: not drained)`
+              : 'cordoning and draining (Eviction API)',
+          ),
         ]))
       )
         return { kind: 'wait', ms: 0 };
     }
     for (const n of batch.filter((x) => x.step === null)) {
+      if (op.params.dead?.includes(n.hostname)) {
+        // A reprovision's node was fenced and its Node deleted: nothing runs there to evict.
+        n.step = 'drained';
+        await record(ctx, op, progress, [
+          nodeEvent(ctx, op, n, 'cluster.operation.node', 'not drained: fenced, its Node deleted already'),
+        ]);
+        return { kind: 'wait', ms: 0 };
+      }
       try {
         const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
         n.step = 'drained';
@@ -258,7 +279,26 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         ]);
         return { kind: 'wait', ms: 0 };
       }
-    const before = op.kind === OperationKind.Upgrade ? 'upgraded' : 'drained';
+    // An OS replacement redeploys and rejoins each drained worker (operation-os-replace.ts).
+    if (op.kind === OperationKind.OsReplace) {
+      const r = await osReplaceStep(ctx, op, batch, {
+        record: (events) =>
+          record(
+            ctx,
+            op,
+            progress,
+            events.map((e) => nodeEvent(ctx, op, e.node, 'cluster.operation.node', e.message, e.level)),
+          ),
+        halt: (node, why) => halt(ctx, op, progress, node, why),
+      });
+      if (r) return r;
+    }
+    const before =
+      op.kind === OperationKind.Upgrade
+        ? 'upgraded'
+        : op.kind === OperationKind.OsReplace
+          ? 'joined'
+          : 'drained';
     for (const n of batch.filter((x) => x.step === before)) {
       await ctx.kube.uncordon(k, n.hostname);
       n.step = 'uncordoned';
@@ -300,32 +340,6 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   }
 }
 
-/** What a node's start says on the timeline. */
-function startedText(op: ClusterOperation): string {
-  if (op.kind === OperationKind.CertRotate)
-    return 'certificate rotation started: kubeadm certs renew all, then its static pods restarted';
-  if (op.kind === OperationKind.Upgrade) return `upgrade to ${op.params.target} started`;
-  return `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`;
-}
-
-/** A control plane's step once its node agent's script ended well, and what the timeline says. */
-const CP_DONE: Partial<Record<OperationKind, readonly [NodeStep, (first: boolean) => string]>> = {
-  reconfigure: [
-    'reconfigured',
-    () =>
-      'kube-apiserver manifest regenerated (kubeadm init phase control-plane apiserver) and running with the new flags',
-  ],
-  'cert-rotate': [
-    'renewed',
-    () => 'certificates renewed (kubeadm certs renew all) and the static pods restarted on them',
-  ],
-  upgrade: [
-    'upgraded',
-    (first) =>
-      `${first ? 'kubeadm upgrade apply' : 'kubeadm upgrade node'} done, kubelet restarted, the API answers`,
-  ],
-};
-
 /** The operation's successful end: the new Cluster file becomes the cluster's. */
 export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
   const id = ctx.job.params.operation as string;
@@ -337,8 +351,11 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
       from: ['running'],
       to: 'succeeded',
       reason: 'every node done',
-      // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation changes none.
-      ...(op.kind !== OperationKind.CertRotate ? { clusterFile: op.params.clusterFile } : {}),
+      // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation and
+      // an OS replacement change none.
+      ...(op.kind !== OperationKind.CertRotate && op.kind !== OperationKind.OsReplace
+        ? { clusterFile: op.params.clusterFile }
+        : {}),
     },
     [
       {
@@ -347,12 +364,7 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
         clusterId: ctx.cluster.id,
         jobId: ctx.job.id,
         actor: `engine:operation:${op.id}`,
-        message:
-          op.kind === OperationKind.CertRotate
-            ? `${op.kind} ${op.id} succeeded: certificates renewed on every control plane`
-            : op.kind === OperationKind.Upgrade
-              ? `${op.kind} ${op.id} succeeded: every node at ${op.params.target}`
-              : `${op.kind} ${op.id} succeeded: ${op.params.changes.map(describeChange).join(', ')} on every control plane`,
+        message: succeededText(op),
         data: { operation: op.id },
       },
     ],

@@ -237,7 +237,7 @@ describe('Remediator ladder with a node that never comes back', () => {
         [
           'reprovision',
           false,
-          'reprovision is not wired in this region: redeploying a deployed machine in place (write the OS again, rejoin with a fresh token) is not done yet',
+          "reprovision is not wired in this remediator: the Cluster file's spec.remediation.reprovision lets the region redeploy the machine in place (its OS image written again, rejoined with a fresh token)",
         ],
         ['replace', false, ''],
       ],

@@ -11,8 +11,9 @@
  * - delete-node: the Node and its pods (src/kube/nodes.ts), so controllers start them elsewhere;
  * - power-on: power on through the BMC and wait for the node to register Ready, then put its
  *   labels and taints back;
- * - reprovision: through the port given (then wait Ready as for power-on); a remediator without
- *   it fails the rung, and the ladder escalates to replace;
+ * - reprovision: through the port given (the region's: an os-replace operation of the one node,
+ *   remediation-loop.ts), then wait Ready as for power-on; a remediator without it fails the
+ *   rung, and the ladder escalates to replace;
  * - replace: through the port given, with the spare core/remediation.ts picked in the node's
  *   failure domain (the region's port: remediate-replace.ts, a scale job that joins the spare
  *   and drops the dead node, its machine marked broken); it ends the remediation when the
@@ -273,7 +274,7 @@ export class Remediator {
           return {
             ok: false,
             detail:
-              'reprovision is not wired in this region: redeploying a deployed machine in place (write the OS again, rejoin with a fresh token) is not done yet',
+              "reprovision is not wired in this remediator: the Cluster file's spec.remediation.reprovision lets the region redeploy the machine in place (its OS image written again, rejoined with a fresh token)",
           };
         await this.ports.reprovision(m);
         return this.#waitReady(m, meta);

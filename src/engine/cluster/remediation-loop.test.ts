@@ -259,4 +259,99 @@ current-context: c
       ),
     );
   });
+
+  it('reprovisions a dead worker when the Cluster file allows it: an os-replace of that node, redeployed and rejoined, Ready again', async () => {
+    const workers = cluster.members.filter((m) => m.role === 'worker');
+    const w = workers[0];
+    // The BMC the last case reported Critical says OK again; w alone is NotReady.
+    await store.recordHealthSample({
+      machineId: workers.at(-1)!.machineId,
+      at: Date.now(),
+      reachable: true,
+      error: null,
+      tempMaxCelsius: null,
+      fans: null,
+      fansFailed: null,
+      psus: 2,
+      psusFailed: 0,
+      watts: null,
+      selCritical: null,
+      selWarning: null,
+      readings: [],
+      health: 'ok',
+    });
+    notReady.clear();
+    notReady.add(w.hostname);
+    deleted.clear();
+    // The operation's job runs on a worker; its API calls go to the simulated cluster, whose
+    // nodes are all Ready (the loopback server stands for the API the remediator reads).
+    const kube = new FakeKube();
+    kube.uncordon = async () => undefined;
+    const worker = new Worker({
+      store,
+      agent: new FakeAgent({ kube }),
+      pollMs: 10,
+      leaseMs: 300,
+      cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
+    });
+    worker.start();
+    // The node comes back once its reprovision (the os-replace operation) has succeeded.
+    let stop = false;
+    const back = (async () => {
+      while (!stop) {
+        const [op] = await store.listOperations(cluster.id, 1);
+        if (op?.kind === 'os-replace' && op.state === 'succeeded') {
+          notReady.delete(w.hostname);
+          deleted.delete(w.hostname);
+          return op;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return null;
+    })();
+    try {
+      const loop = new RemediationLoop({
+        store,
+        fenceTimeoutMs: 2000,
+        readyTimeoutMs: 3000,
+        reprovisionTimeoutMs: 60_000,
+      });
+      const file = cluster.clusterFile.replace(
+        'maxUnhealthy: "25%" }',
+        'maxUnhealthy: "25%", reprovision: true }',
+      );
+      assert.notEqual(file, cluster.clusterFile);
+      const r = await loop.passOn({ ...cluster, clusterFile: file });
+      const out = r!.results[0];
+      assert.ok(out, JSON.stringify(r?.plan));
+      assert.deepEqual(
+        out.done.map((d) => [d.step, d.ok]),
+        [
+          ['fence', true],
+          ['delete-node', true],
+          ['power-on', false],
+          ['reprovision', true],
+        ],
+        JSON.stringify(out.done),
+      );
+      assert.equal(out.outcome, 'recovered');
+      assert.equal(out.reason, `${w.hostname} is Ready again after reprovision`);
+      const op = await back;
+      assert.ok(op);
+      assert.deepEqual(op.params.dead, [w.hostname], 'the dead node is not drained');
+      assert.deepEqual(
+        op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+        [[w.hostname, 'done', 'ready']],
+      );
+      const [deploy] = (await store.listJobs({ machineId: w.machineId }, 10)).filter(
+        (j) => j.kind === 'deploy',
+      );
+      assert.equal(deploy.params.image, 'kubernetes-node', 'redeployed with the image it ran');
+      assert.equal(deploy.status, 'done');
+      assert.equal((await store.getCluster(cluster.id)).state, 'running');
+    } finally {
+      stop = true;
+      await worker.stop();
+    }
+  });
 });

@@ -14,7 +14,9 @@
  * The BMC health rollup comes from the region's health poller's latest sample when it is
  * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's
  * selectors allow, and a worker's `replace` rung is a scale job that joins the spare and marks
- * the dead machine broken (remediate-replace.ts), awaited until it ends. Not a durable engine
+ * the dead machine broken (remediate-replace.ts), awaited until it ends. With
+ * `spec.remediation.reprovision` a worker's `reprovision` rung is an `os-replace` operation of
+ * that one node (operation-os-replace.ts), awaited. Not a durable engine
  * operation yet: a region restarted mid-remediation starts again from the health it reads
  * (the replace's scale job itself is durable and resumes).
  */
@@ -35,6 +37,9 @@ import {
   Remediator,
   type RemediatorPorts,
 } from './remediate.ts';
+import { requestAction } from '../actions.ts';
+import { controlClusterOperation } from './operation-actions.ts';
+import { startOsReplace } from './operation-os-replace.ts';
 import { awaitClusterJob, readyMachines, replaceWorker, sparesFor } from './remediate-replace.ts';
 
 export interface RemediationLoopOptions {
@@ -48,8 +53,14 @@ export interface RemediationLoopOptions {
   readonly replace?: (cluster: Cluster) => RemediatorPorts['replace'];
   /** How long a replace's scale job (deploy, join, Ready) may take. @default 1 800 000 ms */
   readonly replaceTimeoutMs?: number;
-  /** The reprovision port (absent: the rung fails and the ladder escalates to replace). */
+  /**
+   * The reprovision port. @default with the Cluster file's `spec.remediation.reprovision`, an
+   * OS replacement of the one dead worker with its machine's image (operation-os-replace.ts),
+   * awaited up to `reprovisionTimeoutMs`; without it the rung fails and the ladder goes on to replace
+   */
   readonly reprovision?: (cluster: Cluster) => RemediatorPorts['reprovision'];
+  /** How long a reprovision (redeploy, join, Ready) may take. @default 2 400 000 ms (the deploy watchdog) */
+  readonly reprovisionTimeoutMs?: number;
   readonly fenceTimeoutMs?: number;
   readonly readyTimeoutMs?: number;
   /**
@@ -178,7 +189,11 @@ export class RemediationLoop {
       spares: async (m) =>
         sparesFor(spec, machines.get(m.machineId)!, m.role, await readyMachines(this.o.store)),
       replace: this.o.replace ? this.o.replace(c) : (m, spare, why) => this.#replace(c, m, spare, why),
-      reprovision: this.o.reprovision?.(c),
+      reprovision: this.o.reprovision
+        ? this.o.reprovision(c)
+        : spec.spec.remediation.reprovision
+          ? (m) => this.#reprovision(c, m)
+          : undefined,
       event: (e) => this.#tell(c, e),
     };
     const options = {
@@ -201,6 +216,48 @@ export class RemediationLoop {
     });
     await awaitClusterJob(this.o.store, r.job.id, this.o.replaceTimeoutMs ?? 1_800_000);
     return `${r.hostname} (spare ${spare}) joined and Ready; ${m.node}'s machine marked broken`;
+  }
+
+  /**
+   * The default reprovision: an `os-replace` operation over the dead worker alone (not drained,
+   * redeployed with the image its machine runs, joined with a fresh token, Ready), awaited. A
+   * halt ends it aborted with the cluster running, so the replace rung can follow; past the
+   * timeout it is aborted (and the machine's deploy with it).
+   */
+  async #reprovision(c: Cluster, m: RemediationMember): Promise<void> {
+    if (m.role !== 'worker')
+      throw new Error(
+        `${m.node} is a control plane: its reprovision (etcd member remove, redeploy, join --control-plane) is not done yet`,
+      );
+    const store = this.o.store;
+    const deploy = (await store.listJobs({ machineId: m.machineId }, 50)).find((j) => j.kind === 'deploy');
+    const image = deploy?.params.image;
+    if (typeof image !== 'string')
+      throw new Error(`${m.node}'s machine has no deploy of a named OS image to deploy again`);
+    const actor = this.o.actor ?? 'remediator';
+    const { operation, job } = await startOsReplace(store, c.id, {
+      image,
+      nodes: [m.node],
+      dead: [m.node],
+      abortOnHalt: true,
+      actor,
+    });
+    try {
+      await awaitClusterJob(store, job.id, this.o.reprovisionTimeoutMs ?? 2_400_000);
+    } catch (e) {
+      await controlClusterOperation(store, c.id, 'abort', actor).catch(() => undefined);
+      const machine = await store.getMachine(m.machineId);
+      if (machine.state === 'deploying')
+        await requestAction(store, {
+          machineId: m.machineId,
+          action: 'abort',
+          actor,
+          comment: 'the reprovision timed out',
+        }).catch(() => undefined);
+      throw e;
+    }
+    const op = await store.getOperation(operation.id);
+    if (op.state !== 'succeeded') throw new Error(op.reason);
   }
 
   /**

@@ -40,13 +40,14 @@ async function joinToken(d: JobRunDeps, job: Job): Promise<JoinToken> {
 }
 
 /**
- * The join token a job's nodes render and join with: a scale's fresh one (its scale-token step
- * made it on a control plane, 1 h), else the create's.
+ * The join token a job's nodes render and join with: a scale's or an OS replacement's fresh
+ * one (made on a control plane by its node agent, 1 h, before any node is rendered), else the
+ * create's.
  */
 async function tokenFor(d: JobRunDeps, job: Job, cluster: Cluster): Promise<JoinToken> {
-  if (job.kind !== ClusterWorkflow.Scale) return joinToken(d, job);
+  if (job.kind !== ClusterWorkflow.Scale && job.params.freshJoinToken !== true) return joinToken(d, job);
   const t = await scaleJoinToken(d.store, d.agent, cluster, job);
-  if (!('token' in t)) throw new IngotError(ErrorCode.Internal, `scale job ${job.id} has no join token yet`);
+  if (!('token' in t)) throw new IngotError(ErrorCode.Internal, `job ${job.id} has no join token yet`);
   return { token: t.token, ttlSeconds: 3600 };
 }
 

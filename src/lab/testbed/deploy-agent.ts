@@ -17,10 +17,11 @@
  * and runs the real node agent, and `os-booted`, `bootstrap` and every other task go to the
  * region's store-backed port (`real`).
  *
- * `wipe` (a release) removes what the deploy and Kubernetes wrote, and the OS token.
+ * `wipe` (a release) removes what the deploy and Kubernetes wrote, and the OS token; an OS
+ * write removes the same first (a redeploy's disk keeps nothing of the OS it held).
  */
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { nodeAgentFiles } from '../../agent/node/files.ts';
@@ -150,6 +151,10 @@ export class BedDeployAgent implements AgentPort {
     };
     const secret = params?.userDataSecret;
     if (typeof secret !== 'string') return { status: 'failed', reason: 'the deploy has no user-data' };
+    // A disk written again (a redeploy) keeps nothing of the OS it held: what Kubernetes wrote
+    // there goes, as a release's wipe removes it, before the new OS's files are put. (A first
+    // deploy finds none, and its disk is left as the prepared bed made it.)
+    if (existsSync(join(dir, 'etc-up', 'kubernetes', 'kubelet.conf'))) wipeKubernetes(dir);
     const ud = parseYaml(await this.o.store().getSecret(secret)) as { write_files?: WriteFile[] };
     try {
       for (const f of ud.write_files ?? []) {
@@ -186,11 +191,16 @@ export class BedDeployAgent implements AgentPort {
   async #wipe(machine: Machine): Promise<AgentResult> {
     const { dir } = this.#node(machine);
     await this.o.store().setMachineOsToken(machine.id, null);
-    for (const p of ['etc-up/kubernetes', 'etc-up/cloud', 'var-up/lib/etcd', 'var-up/lib/ingot', 'kubelet'])
-      rmSync(join(dir, p), { recursive: true, force: true });
-    mkdirSync(join(dir, 'kubelet'), { recursive: true });
+    wipeKubernetes(dir);
     return { status: 'done', result: { wiped: ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/etcd'] } };
   }
+}
+
+/** Removes what a deploy and Kubernetes wrote on a bed node's disks (its overlay upper layers). */
+function wipeKubernetes(dir: string): void {
+  for (const p of ['etc-up/kubernetes', 'etc-up/cloud', 'var-up/lib/etcd', 'var-up/lib/ingot', 'kubelet'])
+    rmSync(join(dir, p), { recursive: true, force: true });
+  mkdirSync(join(dir, 'kubelet'), { recursive: true });
 }
 
 /** This host as the node's hardware (a namespace has the host's CPUs and memory). */

@@ -1392,6 +1392,67 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/os-replace": {
+    /** Replace the workers’ OS in a roll (immutable upgrade): per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane: not done yet; 409 while another operation runs) */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The OS image each node is redeployed with: a ready OS image of the region (`ingot image ls`) */
+            image: string;
+            /** @description Workers replaced at once: a count or a percentage (default 1) */
+            maxUnavailable?: number | string;
+            /** @description The workers to replace (hostnames); default every worker. Control planes are refused: not done yet */
+            nodes?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/reconfigure": {
     /** Roll a changed Cluster file out: etcd snapshot, control planes one at a time, workers in batches (409 while another operation runs) */
     post: {
@@ -2831,7 +2892,7 @@ export type paths = {
       parameters: {
         path: {
           id: string;
-          action: "commission" | "allocate" | "deploy" | "release" | "power-on" | "power-off" | "power-cycle" | "rescue" | "exit-rescue" | "mark-broken" | "mark-fixed" | "abort" | "retire";
+          action: "commission" | "allocate" | "deploy" | "redeploy" | "release" | "power-on" | "power-off" | "power-cycle" | "rescue" | "exit-rescue" | "mark-broken" | "mark-fixed" | "abort" | "retire";
         };
       };
       /** @description May be omitted (an empty body is `{}`) */
@@ -4051,6 +4112,8 @@ export type components = {
             from: string | null;
             to: string | null;
           })[];
+        /** @description An OS replacement's image */
+        image?: string;
         maxUnavailable: number | string;
         /** @description An upgrade's target version */
         target?: string;
@@ -4151,7 +4214,7 @@ export type components = {
     };
     Machine: {
       /** @description Actions the lifecycle allows in the current state */
-      allowedActions: ("commission" | "allocate" | "deploy" | "release" | "power-on" | "power-off" | "power-cycle" | "rescue" | "exit-rescue" | "mark-broken" | "mark-fixed" | "abort" | "retire")[];
+      allowedActions: ("commission" | "allocate" | "deploy" | "redeploy" | "release" | "power-on" | "power-off" | "power-cycle" | "rescue" | "exit-rescue" | "mark-broken" | "mark-fixed" | "abort" | "retire")[];
       arch: string;
       bmc: {
         address: string;

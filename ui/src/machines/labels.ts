@@ -37,6 +37,12 @@ export const ACTIONS: Readonly<
   commission: { label: 'Commission' },
   allocate: { label: 'Allocate' },
   deploy: { label: 'Deploy', asksImage: true },
+  redeploy: {
+    label: 'Redeploy',
+    asksImage: true,
+    destructive: true,
+    confirm: 'Redeploying writes the disk again: what the running OS holds is lost.',
+  },
   release: { label: 'Release', destructive: true, confirm: 'Releasing wipes the disks.' },
   'power-on': { label: 'Power on' },
   'power-off': {
