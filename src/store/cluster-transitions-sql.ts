@@ -36,6 +36,26 @@ export async function writeClusterTransition(t: Db, m: ClusterMove, now: number)
   return n === 1;
 }
 
+/** `writeClusterTransition`, refusing with INGOT_CONCURRENT_UPDATE when the cluster had left `from`. */
+export async function moveClusterOrRefuse(t: Db, m: ClusterMove, now: number): Promise<void> {
+  if (await writeClusterTransition(t, m, now)) return;
+  const [current] = await t.query<{ name: string; state: string }>(
+    'SELECT name, state FROM clusters WHERE id = ?',
+    [m.clusterId],
+  );
+  if (!current)
+    throw new IngotError(
+      ErrorCode.NotFound,
+      `cluster ${m.clusterId} does not exist; list clusters with \`ingot cluster ls\``,
+      { details: { cluster: m.clusterId } },
+    );
+  throw new IngotError(
+    ErrorCode.ConcurrentUpdate,
+    `cluster ${current.name} is ${current.state}, not ${m.from}: another change won the race; re-read and retry`,
+    { details: { id: m.clusterId, expected: m.from, state: current.state } },
+  );
+}
+
 /**
  * A deleted cluster lets its machines go (the release jobs returned them to ready), their planned
  * addresses and its admin kubeconfig with them; its row stays, with the members named on the event.
