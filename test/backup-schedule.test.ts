@@ -56,15 +56,13 @@ describe('etcd backup schedules on one PostgreSQL shared by two regions', () => 
         members: [{ machineId: m.id, hostname: m.hostname, role: 'init', order: 0, address: '10.0.0.11/24' }],
         job: { kind: 'cluster-create', steps: ['deploy-nodes'] },
         reason: 'test',
+        // Created an hour before the slot the test looks at.
+        at: Date.parse('2026-12-03T03:00:00Z'),
       },
       'test',
     );
     clusterId = cluster.id;
-    // Running since an hour before the slot the test looks at.
-    await a.db.run("UPDATE clusters SET state = 'running', created_at = ? WHERE id = ?", [
-      Date.parse('2026-12-03T03:00:00Z'),
-      clusterId,
-    ]);
+    await a.clusterTransition({ clusterId, from: 'creating', to: 'running', reason: 'test', actor: 'test' });
   });
   after(async () => {
     await a?.close();

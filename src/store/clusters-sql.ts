@@ -98,7 +98,7 @@ export async function createCluster(
   actor: string,
 ): Promise<{ cluster: Cluster; job: Job }> {
   return db.tx(async (t) => {
-    const now = Date.now();
+    const now = input.at ?? Date.now();
     const have = await t.query<{ id: string; state: string }>(
       'SELECT id, state FROM clusters WHERE name = ?',
       [input.name],
