@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { BackupService } from '../src/engine/cluster/backups.ts';
 import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
-import { machineInput } from '../src/store/testing.ts';
+import { machineInput, runningClusterRecord } from '../src/store/testing.ts';
 import { startPostgres, type TestPostgres } from './support/postgres.ts';
 
 const FILE = (schedule: string, retention: number) => `apiVersion: ingot.dev/v1alpha1
@@ -46,25 +46,16 @@ describe('etcd backup schedules on one PostgreSQL shared by two regions', () => 
       secretKeyFile: join(dir, 'a', 'secret.key'),
     });
     const m = await a.createMachine(machineInput({ state: 'ready', stateReason: 'test' }), 'test');
-    const { cluster } = await a.createCluster(
-      {
-        name: 'sched',
-        clusterFile: FILE('*/5 * * * *', 2),
-        distribution: 'kubeadm',
-        version: 'v1.20.2',
-        endpoint: '10.0.0.10:6443',
-        members: [{ machineId: m.id, hostname: m.hostname, role: 'init', order: 0, address: '10.0.0.11/24' }],
-        job: { kind: 'cluster-create', steps: ['deploy-nodes'] },
-        reason: 'test',
-      },
-      'test',
-    );
+    const cluster = await runningClusterRecord(a, {
+      name: 'sched',
+      clusterFile: FILE('*/5 * * * *', 2),
+      version: 'v1.20.2',
+      endpoint: '10.0.0.10:6443',
+      members: [{ machineId: m.id, hostname: m.hostname, role: 'init', order: 0, address: '10.0.0.11/24' }],
+      // Created (and running) since an hour before the slot the test looks at.
+      at: Date.parse('2026-12-03T03:00:00Z'),
+    });
     clusterId = cluster.id;
-    // Running since an hour before the slot the test looks at.
-    await a.db.run("UPDATE clusters SET state = 'running', created_at = ? WHERE id = ?", [
-      Date.parse('2026-12-03T03:00:00Z'),
-      clusterId,
-    ]);
   });
   after(async () => {
     await a?.close();

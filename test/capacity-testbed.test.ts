@@ -28,13 +28,13 @@ import {
   BED_NEEDS,
   bedKubeConfig,
   bedName,
-  IMAGE,
   importHttpd,
   reapStaleBeds,
   startBed,
   stopBed,
   waitFor,
 } from './support/testbed.ts';
+import { createHttpd } from './support/workloads.ts';
 
 const CLUSTER = `apiVersion: ingot.dev/v1alpha1
 kind: Cluster
@@ -130,30 +130,11 @@ describe('ingot capacity on the 1+1 test bed', { skip: skipUnless(BED_NEEDS), ti
     assert.equal(pool().nodes, 1);
 
     await importHttpd(bed!, ['node2']);
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'load' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'load' } },
-          template: {
-            metadata: { labels: { app: 'load' } },
-            spec: {
-              nodeSelector: { 'kubernetes.io/hostname': 'node2' },
-              containers: [
-                {
-                  name: 'httpd',
-                  image: IMAGE,
-                  imagePullPolicy: 'Never',
-                  command: ['/bin/busybox', 'httpd', '-f', '-p', '8080', '-h', '/'],
-                  resources: { requests: { cpu: '250m', memory: '96Mi' } },
-                },
-              ],
-            },
-          },
-        },
-      },
+    await createHttpd(apps, {
+      name: 'load',
+      replicas: 2,
+      nodeSelector: { 'kubernetes.io/hostname': 'node2' },
+      resources: { requests: { cpu: '250m', memory: '96Mi' } },
     });
     await waitFor(
       async () =>

@@ -12,12 +12,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { machineInput, runningClusterRecord } from '../src/store/testing.ts';
 import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
@@ -90,6 +92,43 @@ describe('cluster backups over the API and CLI', () => {
     delete process.env.INGOT_SECRET_BK_SECRET;
     rmSync(s3dir, { recursive: true, force: true });
   });
+
+  /** A manual backup of `cluster` whose snapshot task the test answers as the node agent would; it must end done at `where(id)`. */
+  const answeredBackup = async (cluster: string, where: (id: string) => string) => {
+    const store = r.region.store;
+    const made = await r.api<BackupBody>('POST', `/api/v1/clusters/${cluster}/backups`, {}, operator);
+    assert.equal(made.status, 202);
+    const id = made.body.backup.id;
+    const task = await eventually(
+      async () => store.findAgentTask(id, 'etcd-snapshot'),
+      20_000,
+      'the etcd-snapshot task',
+    );
+    const data = randomBytes(50_000);
+    const file = join(r.dataDir, 'artifacts', (task.params as { artifact: string }).artifact);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, data);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    await store.updateAgentTask(task.id, { status: 'running' }, []);
+    await store.updateAgentTask(
+      task.id,
+      { status: 'done', result: { sha256, bytes: data.length, revision: 7, totalKeys: 3, hash: 1 } },
+      [],
+    );
+    const done = await eventually(
+      async () => {
+        const b = await store.backups.get(id);
+        return b && b.state !== 'running' && b.state !== 'pending' ? b : null;
+      },
+      20_000,
+      'the backup to end',
+    );
+    assert.equal(done.state, 'done', done.reason);
+    assert.equal(done.location, where(id));
+    return { id, data, sha256 };
+  };
+  const s3Objects = async () =>
+    (await readdirRec(join(s3dir, 'backups'))).filter((f) => f.endsWith('._S3rver_object')).sort();
 
   it('records a manual backup for an operator (202), lists it for a viewer, refuses a viewer’s create', async () => {
     assert.equal((await r.api('POST', '/api/v1/clusters/bc/backups', {}, viewer)).status, 403);
@@ -172,41 +211,7 @@ describe('cluster backups over the API and CLI', () => {
   it('keeps backups in the S3 bucket under the cluster’s prefix, lists them, deletes the oldest for retention, restores only a checked object', async () => {
     const store = r.region.store;
     const c = await store.getCluster('bc');
-    const s3Objects = async () =>
-      (await readdirRec(join(s3dir, 'backups'))).filter((f) => f.endsWith('._S3rver_object')).sort();
-    /** A manual backup whose snapshot task the test answers as the node agent would. */
-    const backup = async () => {
-      const made = await r.api<BackupBody>('POST', '/api/v1/clusters/bc/backups', {}, operator);
-      assert.equal(made.status, 202);
-      const id = made.body.backup.id;
-      const task = await eventually(
-        async () => store.findAgentTask(id, 'etcd-snapshot'),
-        20_000,
-        'the etcd-snapshot task',
-      );
-      const data = randomBytes(50_000);
-      const file = join(r.dataDir, 'artifacts', (task.params as { artifact: string }).artifact);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, data);
-      const sha256 = createHash('sha256').update(data).digest('hex');
-      await store.updateAgentTask(task.id, { status: 'running' }, []);
-      await store.updateAgentTask(
-        task.id,
-        { status: 'done', result: { sha256, bytes: data.length, revision: 7, totalKeys: 3, hash: 1 } },
-        [],
-      );
-      const done = await eventually(
-        async () => {
-          const b = await store.backups.get(id);
-          return b && b.state !== 'running' && b.state !== 'pending' ? b : null;
-        },
-        20_000,
-        'the backup to end',
-      );
-      assert.equal(done.state, 'done', done.reason);
-      assert.equal(done.location, `s3://backups/etcd/bc/${id}.db`);
-      return { id, data, sha256 };
-    };
+    const backup = () => answeredBackup('bc', (id) => `s3://backups/etcd/bc/${id}.db`);
     const a = await backup();
     const b = await backup();
     assert.deepEqual(await s3Objects(), [
@@ -260,6 +265,102 @@ describe('cluster backups over the API and CLI', () => {
       '/api/v1/clusters/bc/events?limit=500',
     ])
       assert.ok(!JSON.stringify((await r.api('GET', path)).body).includes(SECRET), path);
+  });
+
+  it('keeps the backups of a cluster without target: region-s3 in the region’s artifact store, beside the cluster whose own S3 spec selects its bucket', async () => {
+    const store = r.region.store;
+    const m = await store.createMachine(machineInput({ state: 'ready', stateReason: 'test' }), 'user:test');
+    await runningClusterRecord(store, {
+      name: 'bd',
+      clusterFile: clusterYaml('bd', { net: '10.42' }),
+      version: 'v1.30.2',
+      endpoint: '10.42.0.10:6443',
+      members: [{ machineId: m.id, hostname: m.hostname, role: 'init', order: 0, address: '10.42.0.11/24' }],
+    });
+    const before = await s3Objects();
+    const kept = await answeredBackup('bd', (id) => `etcd-snapshots/bd/${id}.db`);
+    assert.ok(
+      readFileSync(join(r.dataDir, 'artifacts', `etcd-snapshots/bd/${kept.id}.db`)).equals(kept.data),
+      'in the artifact store',
+    );
+    assert.deepEqual(await s3Objects(), before, 'nothing of bd in the bucket');
+    const bc = await answeredBackup('bc', (id) => `s3://backups/etcd/bc/${id}.db`);
+    assert.ok((await s3Objects()).includes(`etcd/bc/${bc.id}.db._S3rver_object`), 'bc’s still in its bucket');
+  });
+
+  it('rotates the S3 keys for an admin only: refused keys change nothing, new ones are sealed in place of the old, audited, never echoed, and used by the next backup', async () => {
+    const store = r.region.store;
+    const c = await store.getCluster('bc');
+    const sealed = () =>
+      store.db.query<{ id: string; ciphertext: string }>(
+        "SELECT id, ciphertext FROM secrets WHERE purpose = 'cluster-backup-s3' ORDER BY id",
+      );
+    const path = '/api/v1/clusters/bc/backups/s3-keys';
+    const NEW = 'rotated-secret-value-never-echoed';
+    const before = await sealed();
+    assert.equal(before.length, 1);
+
+    assert.equal((await r.api('PUT', path, { accessKey: 'ROTATED', secretKey: NEW }, operator)).status, 403);
+    const spaced = await r.api<Err>('PUT', path, { accessKey: 'ROTATED', secretKey: `${NEW} x` });
+    assert.equal(spaced.status, 400);
+    assert.match(spaced.body.message, /^secretKey: may hold printable ASCII only/);
+    // An access key the server does not know: tried first, refused, the keys in use unchanged.
+    const refused = await r.api<Err>('PUT', path, { accessKey: 'NOT-A-KEY', secretKey: NEW });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(
+      refused.body.message,
+      /refused by bucket backups .*InvalidAccessKeyId.*the keys in use are unchanged/,
+    );
+    assert.deepEqual(await sealed(), before);
+    const notS3 = await r.api<Err>('PUT', '/api/v1/clusters/bd/backups/s3-keys', {
+      accessKey: 'ROTATED',
+      secretKey: NEW,
+    });
+    assert.equal(notS3.status, 409);
+    assert.match(notS3.body.message, /no S3 keys to rotate/);
+    for (const x of [spaced, refused, notS3]) assert.ok(!JSON.stringify(x.body).includes(NEW));
+
+    // The server gets a new key pair; the CLI rotates to it (the secret key from a file).
+    const { DUMMY_ACCOUNT } = createRequire(import.meta.url)('s3rver/lib/models/account.js') as {
+      DUMMY_ACCOUNT: { createKeyPair(a: string, s: string): void; revokeAccessKey(a: string): void };
+    };
+    DUMMY_ACCOUNT.createKeyPair('ROTATED', NEW);
+    const keyFile = join(s3dir, 'new-secret-key');
+    writeFileSync(keyFile, `${NEW}\n`);
+    try {
+      const cli = await runIngot(
+        ['cluster', 'backup', 's3-keys', 'bc', '--access-key', 'ROTATED', '--secret-key-file', keyFile],
+        { env: r.cliEnv },
+      );
+      assert.equal(cli.code, 0, `${cli.err}\n${cli.out}`);
+      assert.match(
+        cli.out,
+        /the S3 keys of bc's backups \(bucket backups at http:\/\/127\.0\.0\.1:\d+\) are rotated/,
+      );
+      assert.ok(!`${cli.out}${cli.err}`.includes(NEW), 'the CLI never prints the secret key');
+      const after = await sealed();
+      assert.equal(after.length, 1, 'the old keys are deleted');
+      assert.notEqual(after[0].id, before[0].id);
+      assert.equal(await store.clusterBackupS3Secret(c.id), after[0].id);
+      assert.ok(!after[0].ciphertext.includes(NEW), 'sealed, not in clear');
+      const ev = (
+        await r.api<{ type: string; actor: string }[]>('GET', '/api/v1/clusters/bc/events?limit=1000')
+      ).body;
+      const rotated = ev.filter((e) => e.type === 'cluster.backup.s3-keys-rotated');
+      assert.deepEqual(
+        rotated.map((e) => e.actor),
+        ['user:admin'],
+        'one rotation, by the admin (the refused ones recorded nothing)',
+      );
+      assert.ok(!JSON.stringify(ev).includes(NEW));
+
+      // The old key no longer works on the server: the next backup lands with the new one.
+      DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
+      const next = await answeredBackup('bc', (id) => `s3://backups/etcd/bc/${id}.db`);
+      assert.ok((await s3Objects()).includes(`etcd/bc/${next.id}.db._S3rver_object`));
+    } finally {
+      DUMMY_ACCOUNT.createKeyPair('S3RVER', 'S3RVER');
+    }
   });
 });
 

@@ -27,9 +27,10 @@ import {
   stopClusterBed,
 } from './support/cluster-bed.ts';
 import { NODE_IMAGE } from './support/cluster-seed.ts';
+import { assertRestored, workingAfterRestore } from './support/day2.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { skipUnless } from './support/needs.ts';
-import { BED_NEEDS, bedName, eventually, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { BED_NEEDS, bedName, eventually, reapStaleBeds } from './support/testbed.ts';
 
 const CLUSTER = 'bkc';
 
@@ -139,29 +140,11 @@ describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots
     };
     assert.deepEqual(res.controlPlanes, ['node1']);
     lap(`restore answered (API after ${res.apiAfterSeconds} s)`);
-    const cm = await eventually(
-      () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-backup' }),
-      300_000,
-    );
+    await assertRestored(core, { back: 'before-backup', gone: 'after-backup' });
     process.stderr.write(
       `restore: the restored data answered after ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
     );
-    assert.equal(cm.data?.at, 'before');
-    await assert.rejects(
-      core.readNamespacedConfigMap({ namespace: 'default', name: 'after-backup' }),
-      (e) => (e as { code?: number }).code === 404,
-    );
-    await waitFor(
-      async () =>
-        (await core.listNode()).items.every((n) =>
-          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        ),
-      180_000,
-      'both nodes Ready after the restore',
-    );
-    await eventually(() =>
-      core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
-    );
+    await workingAfterRestore(core);
     const ev = await cb.r!.api<{ type: string; actor: string }[]>(
       'GET',
       `/api/v1/clusters/${CLUSTER}/events?limit=1000`,

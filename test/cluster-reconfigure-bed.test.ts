@@ -35,8 +35,9 @@ import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
-import { AppsV1Api, KubeConfig, CustomObjectsApi } from '@kubernetes/client-node';
-import { BED_NEEDS, bedName, IMAGE, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BED_NEEDS, bedName, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { createHttpd, createPdb } from './support/workloads.ts';
 
 const CLUSTER = 'opc';
 const FLAG = 'max-requests-inflight';
@@ -287,47 +288,8 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       'k8s.gcr.io/pause:3.2',
       'k8s.gcr.io/coredns:1.7.0',
     ]);
-    const labels = { app: 'web' };
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              tolerations: [
-                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-                { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-              ],
-              containers: [
-                {
-                  name: 'httpd',
-                  image: IMAGE,
-                  imagePullPolicy: 'Never',
-                  command: ['/bin/busybox', 'httpd', '-f', '-p', '8080'],
-                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'policy',
-      version: 'v1beta1',
-      namespace: 'default',
-      plural: 'poddisruptionbudgets',
-      body: {
-        apiVersion: 'policy/v1beta1',
-        kind: 'PodDisruptionBudget',
-        metadata: { name: 'web' },
-        spec: { minAvailable: 1, selector: { matchLabels: labels } },
-      },
-    });
+    await createHttpd(apps, { name: 'web', replicas: 2, onControlPlanes: true });
+    await createPdb(kc, { name: 'web', minAvailable: 1 });
     const available = async () =>
       (await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).status
         ?.availableReplicas ?? 0;

@@ -30,7 +30,8 @@ import { readState } from '../src/lab/testbed/bed.ts';
 import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { skipUnless } from './support/needs.ts';
-import { BED_NEEDS, bedName, IMAGE, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { BED_NEEDS, bedName, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { createHttpd } from './support/workloads.ts';
 
 const CLUSTER = 'bedsc';
 
@@ -156,46 +157,21 @@ describe('cluster scale on the test bed: a spare ready machine joins a real 1+1 
     // The deploys booted the nodes again: their processes are the state file's now.
     await importHttpd(readState(cb.root, cb.name)!, ['node2', 'node3']);
     const labels = { app: 'scale-web' };
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'scale-web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              affinity: {
-                podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    {
-                      weight: 100,
-                      podAffinityTerm: {
-                        labelSelector: { matchLabels: labels },
-                        topologyKey: 'kubernetes.io/hostname',
-                      },
-                    },
-                  ],
-                },
+    await createHttpd(kc.makeApiClient(AppsV1Api), {
+      name: 'scale-web',
+      replicas: 2,
+      terminationGracePeriodSeconds: 1,
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                labelSelector: { matchLabels: labels },
+                topologyKey: 'kubernetes.io/hostname',
               },
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'httpd',
-                  image: IMAGE,
-                  imagePullPolicy: 'Never',
-                  command: [
-                    '/bin/busybox',
-                    'sh',
-                    '-c',
-                    'mkdir -p /www && exec /bin/busybox httpd -f -p 8080 -h /www',
-                  ],
-                  readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-                },
-              ],
             },
-          },
+          ],
         },
       },
     });

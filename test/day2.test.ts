@@ -32,6 +32,7 @@ import { cgroupPids } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { createPdb, PDB_API } from './support/workloads.ts';
 import { restoreDrill, waitOnNode, webBackOnWorker, webOnWorker, webPods } from './support/day2.ts';
 import { skipUnless } from './support/needs.ts';
 import { startTestRegion } from './support/region.ts';
@@ -73,23 +74,14 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
   after(() => stopBed(name, root, bed, api, sysctlsBefore));
 
   const pdbs = () => kc.makeApiClient(CustomObjectsApi);
-  const PDB = { group: 'policy', version: 'v1beta1', namespace: 'default', plural: 'poddisruptionbudgets' };
 
   it('drains through the Eviction API: held by a PodDisruptionBudget (named in the error), let through when it is relaxed', async () => {
-    await pdbs().createNamespacedCustomObject({
-      ...PDB,
-      body: {
-        apiVersion: 'policy/v1beta1',
-        kind: 'PodDisruptionBudget',
-        metadata: { name: 'web' },
-        spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
-      },
-    });
+    await createPdb(kc, { name: 'web', minAvailable: 1 });
     // The disruption controller must have counted the healthy pod before the PDB answers.
     await waitFor(
       async () =>
         (
-          (await pdbs().getNamespacedCustomObject({ ...PDB, name: 'web' })) as {
+          (await pdbs().getNamespacedCustomObject({ ...PDB_API, name: 'web' })) as {
             status?: { currentHealthy?: number };
           }
         ).status?.currentHealthy === 1,
@@ -114,7 +106,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
     assert.deepEqual(await webPods(core), [before], 'the pod was not evicted');
 
     await pdbs().patchNamespacedCustomObject(
-      { ...PDB, name: 'web', body: { spec: { minAvailable: 0 } } },
+      { ...PDB_API, name: 'web', body: { spec: { minAvailable: 0 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     // This time through the region's KubePort (the admin kubeconfig as text, as the region keeps it).
@@ -130,7 +122,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
     await waitOnNode(core, 'node1', 60_000);
     await uncordon(kc, 'node2');
     assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false, false);
-    await pdbs().deleteNamespacedCustomObject({ ...PDB, name: 'web' });
+    await pdbs().deleteNamespacedCustomObject({ ...PDB_API, name: 'web' });
   });
 
   it('remediates a worker killed through the region: fenced through the BMC before its Node is deleted, its pod runs on the control plane, powered on it is Ready again', async () => {

@@ -132,7 +132,10 @@ async function bootstrapAdmin(store: SqlStore, dataDir: string): Promise<string 
 export async function startRegion(o: RegionOptions): Promise<Region> {
   const logger =
     o.logger ??
-    pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.password', '*.secret'] });
+    pino({
+      level: o.logLevel ?? 'info',
+      redact: ['req.headers.authorization', '*.password', '*.secret', '*.secretKey'],
+    });
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const plainHttp = o.plainHttp ?? PlainHttp.Off;
   checkPlainHttp(plainHttp, [host]);

@@ -165,6 +165,9 @@ export class Client {
   patch<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PATCH', path, body);
   }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
   delete(path: string): Promise<void> {
     return this.request<void>('DELETE', path);
   }

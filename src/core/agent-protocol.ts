@@ -11,7 +11,7 @@
  * - the inventory result, checked before the engine stores it.
  * Pure: no I/O.
  */
-import { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode } from './action-params.ts';
+import type { HardwareTest, WipeMode } from './action-params.ts';
 import { ErrorCode, IngotError } from './errors.ts';
 import { type Compression, IMAGE_FORMATS, type ImageFormat, isSha256 } from './image.ts';
 import type { EtcdSnapshotParams, NodeExecParams } from './etcd-backup-protocol.ts';
@@ -89,18 +89,6 @@ export const NODE_TASKS: readonly AgentTask[] = [
 export const EPHEMERAL_TASKS: readonly AgentTask[] = Object.values(AgentTask).filter(
   (t) => !RACK_ANSWERED.includes(t) && !NODE_TASKS.includes(t),
 );
-
-export { HARDWARE_TESTS, type HardwareTest, WIPE_MODES, type WipeMode };
-
-// The node agent's parameters and results (bootstrap, join-token) live in node-agent-protocol.ts;
-// src/engine/cluster/ still imports them from here.
-export {
-  type BootstrapParams,
-  type BootstrapResult,
-  type BootstrapRole,
-  checkBootstrapResult,
-  checkJoinTokenResult,
-} from './node-agent-protocol.ts';
 
 // --- parameters -------------------------------------------------------------------------------
 

@@ -24,6 +24,15 @@ export const BackupTrigger = {
 export type BackupTrigger = (typeof BackupTrigger)[keyof typeof BackupTrigger];
 export const BACKUP_TRIGGERS: readonly BackupTrigger[] = Object.values(BackupTrigger);
 
+/** The secrets-table purpose of a cluster's backup S3 keys (`target: region-s3`): `{ accessKey, secretKey }` as JSON. */
+export const BACKUP_S3_KEYS = 'cluster-backup-s3';
+
+/** A cluster's backup S3 keys, as sealed. */
+export interface BackupS3Keys {
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
+
 export interface Backup {
   readonly id: string;
   readonly clusterId: string;

@@ -13,17 +13,15 @@
  */
 import {
   AgentTask,
-  HARDWARE_TESTS,
   HELLO_EVENT,
-  type HardwareTest,
   type ImageSpec,
   type InventoryParams,
   isImageSpec,
   type TestsParams,
-  type WipeMode,
   type WipeParams,
   type WriteImageParams,
 } from '../core/agent-protocol.ts';
+import { HARDWARE_TESTS, type HardwareTest, type WipeMode } from '../core/action-params.ts';
 import type { Machine } from '../core/machine.ts';
 import { BOOTSTRAP_ROLES, type BootstrapParams, type BootstrapRole } from '../core/node-agent-protocol.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';

@@ -168,4 +168,46 @@ export function backupsContract(harness: () => Harness): void {
       'deleted',
     );
   });
+
+  it('seals rotated S3 keys in place of the ones they replace, with the event, and never keeps them in clear', async () => {
+    const h = harness();
+    const c = await aCluster(h);
+    assert.equal(await h.store.clusterBackupS3Secret(c), null, 'none rotated yet');
+    const atCreate = await h.store.putSecret(
+      'cluster-backup-s3',
+      '{"accessKey":"A1","secretKey":"create-secret-1"}',
+    );
+    const ev = (n: number) => [
+      { type: 'cluster.backup.s3-keys-rotated', actor: 'user:admin', clusterId: c, message: `rotation ${n}` },
+    ];
+    const first = await h.store.setClusterBackupS3Keys(
+      c,
+      '{"accessKey":"A2","secretKey":"rotated-secret-2"}',
+      atCreate,
+      ev(1),
+    );
+    assert.equal(await h.store.clusterBackupS3Secret(c), first);
+    assert.equal(await h.store.getSecret(first), '{"accessKey":"A2","secretKey":"rotated-secret-2"}');
+    await assert.rejects(h.store.getSecret(atCreate), 'the keys of the create are deleted');
+    const second = await h.store.setClusterBackupS3Keys(
+      c,
+      '{"accessKey":"A3","secretKey":"rotated-secret-3"}',
+      first,
+      ev(2),
+    );
+    assert.equal(await h.store.clusterBackupS3Secret(c), second);
+    await assert.rejects(h.store.getSecret(first), 'the earlier rotated keys are deleted');
+    const events = await h.store.listEvents({ clusterId: c, limit: 50 });
+    assert.deepEqual(
+      events.filter((e) => e.type === 'cluster.backup.s3-keys-rotated').map((e) => e.message),
+      ['rotation 1', 'rotation 2'],
+    );
+    const dump = await h.dump();
+    for (const secret of ['create-secret-1', 'rotated-secret-2', 'rotated-secret-3'])
+      assert.ok(!dump.includes(secret), `${secret} is not stored in clear`);
+    await assert.rejects(
+      h.store.setClusterBackupS3Keys('c-nope', '{}', null, []),
+      /cluster c-nope does not exist/,
+    );
+  });
 }

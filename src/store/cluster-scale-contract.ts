@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { ErrorCode } from '../core/errors.ts';
 import type { Machine } from '../core/machine.ts';
 import type { SqlStore } from './sql-store.ts';
-import { type Harness, machineInput, rejectsWith } from './testing.ts';
+import { type Harness, machineInput, rejectsWith, runningClusterRecord } from './testing.ts';
 
 async function ready(store: SqlStore, n: number): Promise<Machine[]> {
   const out: Machine[] = [];
@@ -22,30 +22,13 @@ export function clusterScaleContract(harness: () => Harness): void {
 
   async function runningCluster(name: string) {
     const [cp] = await ready(store(), 1);
-    const { cluster } = await store().createCluster(
-      {
-        name,
-        clusterFile: 'apiVersion: ingot.dev/v1alpha1\nkind: Cluster\n',
-        distribution: 'kubeadm',
-        version: '1.30.2',
-        endpoint: '10.0.0.5:6443',
-        members: [
-          { machineId: cp.id, hostname: cp.hostname, role: 'init', order: 0, address: '10.9.0.10/24' },
-        ],
-        job: { kind: 'cluster-create', steps: ['deploy-nodes'] },
-        reason: 'test',
-      },
-      'user:test',
-    );
-    return (
-      await store().clusterTransition({
-        clusterId: cluster.id,
-        from: 'creating',
-        to: 'running',
-        reason: 'test',
-        actor: 'user:test',
-      })
-    ).cluster;
+    return runningClusterRecord(store(), {
+      name,
+      clusterFile: 'apiVersion: ingot.dev/v1alpha1\nkind: Cluster\n',
+      version: '1.30.2',
+      endpoint: '10.0.0.5:6443',
+      members: [{ machineId: cp.id, hostname: cp.hostname, role: 'init', order: 0, address: '10.9.0.10/24' }],
+    });
   }
 
   const scale = (clusterId: string, ms: Machine[]) =>

@@ -7,10 +7,9 @@
  */
 import type { Cluster, ClusterMember } from '../core/cluster.ts';
 import type { ClusterState } from '../core/cluster-lifecycle.ts';
-import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
-import { clusterTransitionEvent, writeClusterTransition } from './cluster-transitions-sql.ts';
+import { clusterTransitionEvent, moveClusterOrRefuse } from './cluster-transitions-sql.ts';
 import { allocateMembers, getCluster } from './clusters-sql.ts';
 import type { Db } from './db.ts';
 import { insertJob } from './jobs-sql.ts';
@@ -35,14 +34,7 @@ export async function scaleCluster(
   return db.tx(async (t) => {
     const now = Date.now();
     const move = { clusterId: req.clusterId, from: req.from, to: req.to, reason: req.reason };
-    if (!(await writeClusterTransition(t, move, now))) {
-      const current = await getCluster(t, req.clusterId);
-      throw new IngotError(
-        ErrorCode.ConcurrentUpdate,
-        `cluster ${current.name} is ${current.state}, not ${req.from}: another change won the race; re-read and retry`,
-        { details: { id: req.clusterId, expected: req.from, state: current.state } },
-      );
-    }
+    await moveClusterOrRefuse(t, move, now);
     const { name } = await getCluster(t, req.clusterId);
     const events: NewEvent[] = [clusterTransitionEvent(move, req.actor, null)];
     events.push(

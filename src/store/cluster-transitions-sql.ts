@@ -36,21 +36,43 @@ export async function writeClusterTransition(t: Db, m: ClusterMove, now: number)
   return n === 1;
 }
 
+/** `writeClusterTransition`, refusing with INGOT_CONCURRENT_UPDATE when the cluster had left `from`. */
+export async function moveClusterOrRefuse(t: Db, m: ClusterMove, now: number): Promise<void> {
+  if (await writeClusterTransition(t, m, now)) return;
+  const [current] = await t.query<{ name: string; state: string }>(
+    'SELECT name, state FROM clusters WHERE id = ?',
+    [m.clusterId],
+  );
+  if (!current)
+    throw new IngotError(
+      ErrorCode.NotFound,
+      `cluster ${m.clusterId} does not exist; list clusters with \`ingot cluster ls\``,
+      { details: { cluster: m.clusterId } },
+    );
+  throw new IngotError(
+    ErrorCode.ConcurrentUpdate,
+    `cluster ${current.name} is ${current.state}, not ${m.from}: another change won the race; re-read and retry`,
+    { details: { id: m.clusterId, expected: m.from, state: current.state } },
+  );
+}
+
 /**
  * A deleted cluster lets its machines go (the release jobs returned them to ready), their planned
- * addresses and its admin kubeconfig with them; its row stays, with the members named on the event.
+ * addresses, its admin kubeconfig and its rotated backup S3 keys with them; its row stays, with the members named on the event.
  */
 async function forgetMembers(t: Db, clusterId: string): Promise<void> {
   await freeMemberAddresses(t, clusterId);
   await t.run('DELETE FROM cluster_members WHERE cluster_id = ?', [clusterId]);
-  const rows = await t.query<{ kubeconfig_secret_id: string | null }>(
-    'SELECT kubeconfig_secret_id FROM clusters WHERE id = ?',
+  const rows = await t.query<{ kubeconfig_secret_id: string | null; backup_s3_secret_id: string | null }>(
+    'SELECT kubeconfig_secret_id, backup_s3_secret_id FROM clusters WHERE id = ?',
     [clusterId],
   );
-  const secret = rows[0]?.kubeconfig_secret_id;
-  if (secret) {
-    await t.run('UPDATE clusters SET kubeconfig_secret_id = NULL WHERE id = ?', [clusterId]);
-    await t.run('DELETE FROM secrets WHERE id = ?', [secret]);
+  const held = [rows[0]?.kubeconfig_secret_id, rows[0]?.backup_s3_secret_id].filter((x) => !!x);
+  if (held.length > 0) {
+    await t.run('UPDATE clusters SET kubeconfig_secret_id = NULL, backup_s3_secret_id = NULL WHERE id = ?', [
+      clusterId,
+    ]);
+    for (const secret of held) await t.run('DELETE FROM secrets WHERE id = ?', [secret]);
   }
 }
 
@@ -77,9 +99,10 @@ export async function endClusterWorkflow(
 ): Promise<NewEvent[]> {
   const m = { ...move, clusterId };
   if (await writeClusterTransition(t, m, now)) {
-    // The cluster's PKI (CA keys) and join token go with it; the delete job carries the create's secret ids.
+    // The cluster's PKI (CA keys), join token and backup S3 keys go with it; the delete job
+    // carries the create's secret ids.
     if (m.to === 'deleted')
-      for (const id of [job.params.pkiSecret, job.params.joinTokenSecret])
+      for (const id of [job.params.pkiSecret, job.params.joinTokenSecret, job.params.backupS3Secret])
         if (typeof id === 'string') await t.run('DELETE FROM secrets WHERE id = ?', [id]);
     return [clusterTransitionEvent(m, actor, job.id)];
   }

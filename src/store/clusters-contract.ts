@@ -81,6 +81,20 @@ export function clustersContract(harness: () => Harness): void {
     assert.ok((await h.store.listClusters()).some((c) => c.id === cluster.id));
   });
 
+  it('creates a cluster at the time it is given (`at`): its row, its job and its timeline', async () => {
+    const at = Date.parse('2026-12-03T03:00:00Z');
+    const { cluster, job } = await h.store.createCluster(
+      newCluster(await readyMachines(h.store, 1), { at }),
+      'user:test',
+    );
+    assert.equal(cluster.createdAt, '2026-12-03T03:00:00.000Z');
+    assert.equal(cluster.stateEnteredAt, '2026-12-03T03:00:00.000Z');
+    assert.equal((await h.store.getCluster(cluster.id)).createdAt, '2026-12-03T03:00:00.000Z');
+    assert.equal(job.createdAt, '2026-12-03T03:00:00.000Z');
+    const [created] = await h.store.listEvents({ clusterId: cluster.id, limit: 1 });
+    assert.equal(created.at, '2026-12-03T03:00:00.000Z');
+  });
+
   it('never lets two creates share a machine, and a refused create writes nothing', async () => {
     const ms = await readyMachines(h.store, 3);
     await h.store.createCluster(newCluster(ms.slice(0, 2)), 'user:test');

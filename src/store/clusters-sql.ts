@@ -11,7 +11,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
 import type { Job } from '../core/job.ts';
 import { reserveMemberAddresses } from './cluster-addresses-sql.ts';
-import { clusterTransitionEvent, writeClusterTransition } from './cluster-transitions-sql.ts';
+import { clusterTransitionEvent, moveClusterOrRefuse } from './cluster-transitions-sql.ts';
 import type { Db, Row } from './db.ts';
 import { newId } from './ids.ts';
 import { cancelActiveJobs, insertJob, transitionEvent, writeTransition } from './jobs-sql.ts';
@@ -98,7 +98,7 @@ export async function createCluster(
   actor: string,
 ): Promise<{ cluster: Cluster; job: Job }> {
   return db.tx(async (t) => {
-    const now = Date.now();
+    const now = input.at ?? Date.now();
     const have = await t.query<{ id: string; state: string }>(
       'SELECT id, state FROM clusters WHERE name = ?',
       [input.name],
@@ -204,14 +204,7 @@ export async function clusterTransition(
   return db.tx(async (t) => {
     const now = Date.now();
     const move = { clusterId: req.clusterId, from: req.from, to: req.to, reason: req.reason };
-    if (!(await writeClusterTransition(t, move, now))) {
-      const current = await getCluster(t, req.clusterId);
-      throw new IngotError(
-        ErrorCode.ConcurrentUpdate,
-        `cluster ${current.name} is ${current.state}, not ${req.from}: another change won the race; re-read and retry`,
-        { details: { id: req.clusterId, expected: req.from, state: current.state } },
-      );
-    }
+    await moveClusterOrRefuse(t, move, now);
     if (req.job) await cancelActiveJobs(t, { clusterId: req.clusterId }, req.reason, req.actor, now);
     await insertEvents(t, [clusterTransitionEvent(move, req.actor, null)], now);
     const job = req.job ? await insertJob(t, { clusterId: req.clusterId }, req.job, req.actor, now) : null;

@@ -11,7 +11,7 @@ import { ErrorCode, isIngotError } from '../core/errors.ts';
 import { newProgress } from '../core/operation.ts';
 import type { NewOperation, OperationRetry } from './operations-sql.ts';
 import type { SqlStore } from './sql-store.ts';
-import { type Harness, machineInput, rejectsWith } from './testing.ts';
+import { type Harness, machineInput, rejectsWith, runningClusterRecord } from './testing.ts';
 
 let seq = 0;
 
@@ -29,25 +29,12 @@ async function runningCluster(
     order: i,
     address: `10.0.0.${10 + i}/24`,
   }));
-  const { cluster } = await store.createCluster(
-    {
-      name: `op-${process.pid}-${seq}`,
-      clusterFile: 'before',
-      distribution: 'kubeadm',
-      version: '1.30.2',
-      endpoint: '10.0.0.5:6443',
-      members,
-      job: { kind: 'cluster-create', steps: ['deploy-nodes'] },
-      reason: 'test',
-    },
-    'user:test',
-  );
-  await store.clusterTransition({
-    clusterId: cluster.id,
-    from: 'creating',
-    to: 'running',
-    reason: 't',
-    actor: 't',
+  const cluster = await runningClusterRecord(store, {
+    name: `op-${process.pid}-${seq}`,
+    clusterFile: 'before',
+    version: '1.30.2',
+    endpoint: '10.0.0.5:6443',
+    members,
   });
   return { id: cluster.id, name: cluster.name, members };
 }

@@ -6,6 +6,7 @@ import type { MachineState } from '../core/lifecycle.ts';
 import type { Machine } from '../core/machine.ts';
 import type { Subnet } from '../core/subnet.ts';
 import { SqlRecordStore } from './sql-store-records.ts';
+import * as backupS3Keys from './backup-s3-keys-sql.ts';
 import * as clusterScale from './cluster-scale-sql.ts';
 import type { ScaleClusterRequest } from './cluster-scale-sql.ts';
 import * as clusters from './clusters-sql.ts';
@@ -151,6 +152,19 @@ export class SqlStore extends SqlRecordStore implements Store {
   async clusterKubeconfig(clusterId: string): Promise<string | null> {
     const id = await clusters.clusterKubeconfigSecret(this.sql, clusterId);
     return id ? secrets.getSecret(this.sql, this.box, id) : null;
+  }
+
+  setClusterBackupS3Keys(
+    clusterId: string,
+    plaintext: string,
+    replaces: string | null,
+    events: readonly NewEvent[],
+  ): Promise<string> {
+    return backupS3Keys.setClusterBackupS3Keys(this.sql, this.seal, clusterId, plaintext, replaces, events);
+  }
+
+  clusterBackupS3Secret(clusterId: string): Promise<string | null> {
+    return backupS3Keys.clusterBackupS3Secret(this.sql, clusterId);
   }
 
   setClusterConditions(clusterId: string, conditions: ClusterConditions): Promise<void> {

@@ -107,6 +107,18 @@ export interface Store {
   setClusterKubeconfig(clusterId: string, kubeconfig: string): Promise<void>;
   /** The admin kubeconfig, or null before the init node returned it. */
   clusterKubeconfig(clusterId: string): Promise<string | null>;
+  /**
+   * Seals new backup S3 keys for the cluster (`target: region-s3`), deleting the ones they
+   * replace (`replaces`, and earlier rotated ones), with `events`; the new secret's id.
+   */
+  setClusterBackupS3Keys(
+    clusterId: string,
+    plaintext: string,
+    replaces: string | null,
+    events: readonly NewEvent[],
+  ): Promise<string>;
+  /** The secret id of the cluster's rotated backup S3 keys, or null when they were never rotated. */
+  clusterBackupS3Secret(clusterId: string): Promise<string | null>;
   setClusterConditions(clusterId: string, conditions: ClusterConditions): Promise<void>;
   /** Which cluster each machine belongs to, with its role there. */
   clustersOfMachines(

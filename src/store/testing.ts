@@ -1,9 +1,10 @@
 /** Builders for the store's contract and for engine tests: a machine input, a harness, an assertion. Not used at runtime. */
 import assert from 'node:assert/strict';
+import type { Cluster } from '../core/cluster.ts';
 import { IngotError } from '../core/errors.ts';
 import type { DiskHealth, HealthSample } from '../core/health.ts';
 import type { SqlStore } from './sql-store.ts';
-import type { NewMachine } from './store.ts';
+import type { NewCluster, NewMachine } from './store.ts';
 
 export interface Harness {
   store: SqlStore;
@@ -89,4 +90,27 @@ export function diskHealthInput(
     source: 'agent',
     ...over,
   };
+}
+
+/**
+ * A cluster recorded in the store and moved creating → running by the store's own transition,
+ * as a finished create would leave it (no workflow runs): for tests of running clusters.
+ */
+export async function runningClusterRecord(
+  store: SqlStore,
+  c: Omit<NewCluster, 'job' | 'reason' | 'distribution'> & { distribution?: string },
+): Promise<Cluster> {
+  const { cluster } = await store.createCluster(
+    { distribution: 'kubeadm', job: { kind: 'cluster-create', steps: [] }, reason: 'test', ...c },
+    'user:test',
+  );
+  return (
+    await store.clusterTransition({
+      clusterId: cluster.id,
+      from: 'creating',
+      to: 'running',
+      reason: 'test',
+      actor: 'user:test',
+    })
+  ).cluster;
 }

@@ -136,6 +136,8 @@ export interface NewCluster {
   /** The create job, queued in the same transaction. */
   job: NewJob;
   reason: string;
+  /** When it is created (epoch ms), for its row, events and job; now when absent (a test's clock, an import). */
+  at?: number;
 }
 
 export interface ClusterTransitionRequest {

@@ -8,7 +8,8 @@ import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { restoreSnapshot } from '../../src/kube/etcd/restore.ts';
 import type { NodeShell } from '../../src/kube/etcd/shell.ts';
 import { readSnapshot, type SnapshotRecord, takeSnapshot } from '../../src/kube/etcd/snapshot.ts';
-import { eventually, IMAGE, waitFor } from './testbed.ts';
+import { eventually, waitFor } from './testbed.ts';
+import { createHttpd } from './workloads.ts';
 
 export async function webPods(core: CoreV1Api): Promise<{ name: string; node: string; ready: boolean }[]> {
   return (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items
@@ -22,52 +23,21 @@ export async function webPods(core: CoreV1Api): Promise<{ name: string; node: st
 
 /** Creates the `web` Deployment and waits for its pod Ready on node2. */
 export async function webOnWorker(core: CoreV1Api, apps: AppsV1Api): Promise<void> {
-  const labels = { app: 'web' };
-  await apps.createNamespacedDeployment({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            terminationGracePeriodSeconds: 2,
-            tolerations: [
-              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-              { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-            ],
-            affinity: {
-              nodeAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    preference: {
-                      matchExpressions: [
-                        { key: 'kubernetes.io/hostname', operator: 'In', values: ['node2'] },
-                      ],
-                    },
-                  },
-                ],
-              },
+  await createHttpd(apps, {
+    name: 'web',
+    replicas: 1,
+    terminationGracePeriodSeconds: 2,
+    onControlPlanes: true,
+    affinity: {
+      nodeAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            preference: {
+              matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node2'] }],
             },
-            containers: [
-              {
-                name: 'httpd',
-                image: IMAGE,
-                imagePullPolicy: 'Never',
-                command: [
-                  '/bin/busybox',
-                  'sh',
-                  '-c',
-                  'mkdir -p /www && exec /bin/busybox httpd -f -p 8080 -h /www',
-                ],
-                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-              },
-            ],
           },
-        },
+        ],
       },
     },
   });
@@ -128,17 +98,27 @@ export async function restoreDrill(
     say: (l) => process.stderr.write(`restore: ${l}\n`),
   });
   assert.deepEqual(done.members.map((m) => m.name).sort(), [...o.controlPlanes].sort());
+  await assertRestored(core, { back: 'before-snapshot', gone: 'after-snapshot' });
+  const seconds = (Date.now() - t) / 1000;
+  await workingAfterRestore(core);
+  return seconds;
+}
+
+/** After a restore: ConfigMap `back` (data `at: before`) is there again, `gone` (made after the snapshot) is not. */
+export async function assertRestored(core: CoreV1Api, o: { back: string; gone: string }): Promise<void> {
   const cm = await eventually(
-    () => core.readNamespacedConfigMap({ namespace: 'default', name: 'before-snapshot' }),
+    () => core.readNamespacedConfigMap({ namespace: 'default', name: o.back }),
     300_000,
   );
-  const seconds = (Date.now() - t) / 1000;
   assert.equal(cm.data?.at, 'before');
   await assert.rejects(
-    core.readNamespacedConfigMap({ namespace: 'default', name: 'after-snapshot' }),
+    core.readNamespacedConfigMap({ namespace: 'default', name: o.gone }),
     (e) => (e as { code?: number }).code === 404,
   );
-  // The cluster works on after the restore: every node Ready, a write succeeds.
+}
+
+/** The cluster works on after a restore: every node Ready, a write succeeds. */
+export async function workingAfterRestore(core: CoreV1Api): Promise<void> {
   await waitFor(
     async () =>
       (await core.listNode()).items.every((n) =>
@@ -150,5 +130,4 @@ export async function restoreDrill(
   await eventually(() =>
     core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-restore' } } }),
   );
-  return seconds;
 }

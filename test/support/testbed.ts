@@ -18,6 +18,7 @@ import { inNode } from '../../src/lab/testbed/node.ts';
 import { KUBELET_SYSCTLS, saveSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { listNamespaces } from '../../src/lab/netns.ts';
 import type { TestRegion } from './region.ts';
+import { createHttpd, IMAGE } from './workloads.ts';
 
 /** What a bed needs on this host (for skipUnless). */
 export const BED_NEEDS = {
@@ -58,8 +59,6 @@ export async function reapStaleBeds(prefix: string): Promise<string[]> {
   }
   return reaped;
 }
-
-export const IMAGE = 'ingot.test/httpd:1';
 
 /** Polls `fn` every second until it returns true; throws naming `what` after `ms`. */
 export async function waitFor(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -206,53 +205,23 @@ export async function spread(
 ): Promise<{ clusterIp: string; pods: string[] }> {
   await importHttpd(bed, on);
   const labels = { app: 'echo' };
-  await apps.createNamespacedDeployment({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'echo' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            tolerations: [
-              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
-              { key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' },
-            ],
-            affinity: {
-              nodeAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                  nodeSelectorTerms: [
-                    {
-                      matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...on] }],
-                    },
-                  ],
-                },
-              },
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: [
-                  { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
-                ],
-              },
-            },
-            containers: [
-              {
-                name: 'httpd',
-                image: IMAGE,
-                imagePullPolicy: 'Never',
-                command: [
-                  '/bin/busybox',
-                  'sh',
-                  '-c',
-                  'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
-                ],
-                ports: [{ containerPort: 8080 }],
-                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-              },
-            ],
-          },
+  await createHttpd(apps, {
+    name: 'echo',
+    replicas: 2,
+    labels,
+    onControlPlanes: true,
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...on] }] },
+          ],
         },
+      },
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
+        ],
       },
     },
   });

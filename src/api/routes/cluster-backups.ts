@@ -2,12 +2,14 @@
  * etcd backups of a cluster over HTTP (src/engine/cluster/backups.ts, backup-restore.ts):
  * list them, take one now (202: it runs in the background; follow it with GET), and restore one
  * — admin only, on the cluster's timeline with who asked; the request lasts as long as the
- * restore (the API back up).
+ * restore (the API back up); rotate the S3 keys of `target: region-s3` (admin only, the keys
+ * never answered: backup-s3-rotate.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Backup } from '../../core/backup.ts';
 import type { KubePort } from '../../kube/port.ts';
 import { restoreBackup } from '../../engine/cluster/backup-restore.ts';
+import { rotateBackupS3Keys } from '../../engine/cluster/backup-s3-rotate.ts';
 import type { BackupService } from '../../engine/cluster/backups.ts';
 import type { Store } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
@@ -18,6 +20,8 @@ import {
   ClusterNameParams,
   errorResponses,
   RestoreResultT,
+  S3KeysBody,
+  S3KeysResult,
 } from '../schemas/index.ts';
 
 const tags = ['clusters'];
@@ -103,6 +107,19 @@ export function clusterBackupRoutes(
       },
       handler: async (req) =>
         restoreBackup({ store, backups, kube }, req.params.name, req.params.backup, actorOf(req)),
+    });
+
+    app.put('/clusters/:name/backups/s3-keys', {
+      config: { role: 'admin' },
+      schema: {
+        tags,
+        summary:
+          'Rotate the S3 keys of the cluster’s backups (target: region-s3): tried against its bucket, then sealed in place of the old ones; never answered',
+        params: ClusterNameParams,
+        body: S3KeysBody,
+        response: { 200: S3KeysResult, ...errorResponses },
+      },
+      handler: async (req) => rotateBackupS3Keys({ store, backups }, req.params.name, req.body, actorOf(req)),
     });
   };
 }

@@ -43,3 +43,22 @@ export const RestoreResultT = Type.Object({
   }),
   apiAfterSeconds: Type.Number({ description: 'Seconds until the API answered again' }),
 });
+
+export const S3KeysBody = Type.Object(
+  {
+    accessKey: Type.String({ minLength: 1, maxLength: 128, description: 'The new S3 access key ID' }),
+    secretKey: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'The new S3 secret key: sealed in the store, never answered or logged',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const S3KeysResult = Type.Object({
+  cluster: Type.String(),
+  bucket: Type.String(),
+  endpoint: Type.String(),
+  rotatedAt: Type.String({ format: 'date-time' }),
+});

@@ -2,8 +2,11 @@
  * `ingot cluster backup ls|create|restore`: etcd backups of a running cluster (docs/day2.md
  * "Backups"). `create` takes a snapshot on a control plane now (with `--wait`, until it is
  * stored and checksummed); `restore` puts the cluster's etcd back to a backup on every control
- * plane — everything written since is lost — and answers when the API is back (admin token).
+ * plane — everything written since is lost — and answers when the API is back (admin token);
+ * `s3-keys` rotates the S3 keys of `target: region-s3` (admin token; the secret key from a file,
+ * stdin or INGOT_S3_SECRET_KEY, never from the command line, and never printed).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
 import { ctx } from '../context.ts';
@@ -27,7 +30,9 @@ const base = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/bac
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerClusterBackup(cluster: Command): void {
-  const backup = cluster.command('backup').description('etcd backups of a cluster: ls, create, restore');
+  const backup = cluster
+    .command('backup')
+    .description('etcd backups of a cluster: ls, create, restore, s3-keys');
 
   backup
     .command('ls <name>')
@@ -98,4 +103,40 @@ export function registerClusterBackup(cluster: Command): void {
         `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`,
       );
     });
+
+  backup
+    .command('s3-keys <name>')
+    .description(
+      'rotate the S3 keys of the cluster’s backups (target: region-s3): tried against the bucket, then sealed in place of the old ones (admin)',
+    )
+    .requiredOption('--access-key <id>', 'the new access key ID')
+    .option('--secret-key-file <file>', 'read the new secret key from a file')
+    .option('--secret-key-stdin', 'read the new secret key from stdin')
+    .action(
+      async (
+        name: string,
+        o: { accessKey: string; secretKeyFile?: string; secretKeyStdin?: boolean },
+        cmd: Command,
+      ) => {
+        const secretKey = o.secretKeyFile
+          ? readFileSync(o.secretKeyFile, 'utf8').replace(/\r?\n$/, '')
+          : o.secretKeyStdin
+            ? readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+            : process.env.INGOT_S3_SECRET_KEY;
+        if (!secretKey)
+          throw invalid(
+            '--secret-key-file',
+            '--secret-key-file, --secret-key-stdin or INGOT_S3_SECRET_KEY is required (secret keys never go on the command line)',
+          );
+        const { client, format } = ctx(cmd);
+        const r = await client.put<{ cluster: string; bucket: string; endpoint: string; rotatedAt: string }>(
+          `${base(name)}/s3-keys`,
+          { accessKey: o.accessKey, secretKey },
+        );
+        if (!printData(r, format))
+          process.stdout.write(
+            `the S3 keys of ${r.cluster}'s backups (bucket ${r.bucket} at ${r.endpoint}) are rotated: the bucket accepted them, the old ones are deleted, backups from now on use the new ones\n`,
+          );
+      },
+    );
 }

@@ -5,54 +5,19 @@
  * `node scripts/cluster-schema.ts`, and a test checks the two match.
  */
 
-type Schema = Record<string, unknown>;
-
-const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
-const int = (extra: Schema = {}): Schema => ({ type: 'integer', ...extra });
-const bool = (dflt: boolean, description?: string): Schema =>
-  description === undefined
-    ? { type: 'boolean', default: dflt }
-    : { type: 'boolean', default: dflt, description };
-const list = (items: Schema, extra: Schema = {}): Schema => ({ type: 'array', items, default: [], ...extra });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  ...extra,
-});
-
-const dnsLabel = str({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 });
-const asn = int({ minimum: 1, maximum: 4294967294 });
-const secretRef = obj(
-  { secret: str({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Name of the secret (see docs/cluster.md)' }) },
-  { required: ['secret'] },
-);
-
-const machineSelector = obj(
-  {
-    pool: str({ description: 'Machine pool the machines must belong to' }),
-    tags: list(str(), { description: 'Tags every selected machine must carry' }),
-    zones: list(str(), { description: 'Allowed zones; empty allows any' }),
-    racks: list(str(), { description: 'Allowed racks; empty allows any' }),
-    minCpu: int({ minimum: 0, default: 0 }),
-    minMemoryGiB: { type: 'number', minimum: 0, default: 0 },
-    minDiskGiB: { type: 'number', minimum: 0, default: 0 },
-    minGpus: int({ minimum: 0, default: 0 }),
-  },
-  { default: {} },
-);
-
-const bgpPeer = obj(
-  {
-    address: str({ description: 'Router address the nodes peer with' }),
-    asn,
-    racks: list(str(), { description: 'Nodes in these racks peer with this router; empty means all nodes' }),
-    password: secretRef,
-  },
-  { required: ['address', 'asn'] },
-);
-
-const podSecurityLevel = { enum: ['privileged', 'baseline', 'restricted'] };
+import { backups, hardware, remediation } from './schema-day2.ts';
+import { endpoint, networking } from './schema-network.ts';
+import {
+  bool,
+  dnsLabel,
+  int,
+  list,
+  machineSelector,
+  obj,
+  podSecurityLevel,
+  type Schema,
+  str,
+} from './schema-parts.ts';
 
 export const clusterSchema: Schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -146,92 +111,8 @@ export const clusterSchema: Schema = {
           },
           { default: {} },
         ),
-        endpoint: obj(
-          {
-            address: str({ description: 'API VIP (kube-vip) or the external load balancer address' }),
-            port: int({ minimum: 1, maximum: 65535, default: 6443 }),
-            mode: { enum: ['kube-vip', 'external'], default: 'kube-vip' },
-            kubeVip: obj(
-              {
-                mode: { enum: ['arp', 'bgp'], default: 'arp' },
-                bgp: obj({ asn, peers: list(bgpPeer, { minItems: 1 }) }, { required: ['asn', 'peers'] }),
-              },
-              { default: {} },
-            ),
-            externalLoadBalancer: obj(
-              {
-                render: bool(false, 'Render HAProxy + keepalived for the load-balancer hosts'),
-                interface: str({ default: 'eth0' }),
-                virtualRouterId: int({ minimum: 1, maximum: 255, default: 51 }),
-                hosts: list(dnsLabel, { description: 'Load-balancer host names (keepalived peers)' }),
-              },
-              { default: {} },
-            ),
-            certSANs: list(str()),
-          },
-          { required: ['address'] },
-        ),
-        networking: obj(
-          {
-            podCIDR: str({ default: '10.244.0.0/16' }),
-            serviceCIDR: str({ default: '10.96.0.0/12' }),
-            podCIDRv6: str(),
-            serviceCIDRv6: str(),
-            clusterDomain: str({ default: 'cluster.local' }),
-            nodeSubnets: list(obj({ subnet: str(), racks: list(str()) }, { required: ['subnet'] })),
-            bond: obj({
-              name: str({ default: 'bond0', pattern: '^[a-z][a-z0-9]{0,9}$' }),
-              members: list(str(), { description: 'NIC names; empty bonds every NIC' }),
-              mtu: int({ minimum: 1280, maximum: 9216, default: 1500 }),
-              mode: {
-                enum: ['802.3ad', 'active-backup'],
-                default: '802.3ad',
-                description: 'LACP (the switch ports form a LAG) or active-backup (no switch support needed)',
-              },
-            }),
-            vlans: list(
-              obj(
-                {
-                  id: int({ minimum: 1, maximum: 4094 }),
-                  node: bool(false, 'Node addresses live on this VLAN'),
-                },
-                { required: ['id'] },
-              ),
-            ),
-            cni: obj(
-              {
-                plugin: { enum: ['cilium', 'calico', 'bridge'], default: 'cilium' },
-                bgp: obj(
-                  {
-                    asn,
-                    peers: list(bgpPeer, { minItems: 1 }),
-                    advertisePodCIDRs: bool(true),
-                  },
-                  { required: ['asn', 'peers'] },
-                ),
-              },
-              { default: {} },
-            ),
-            metallb: obj(
-              {
-                pools: list(
-                  obj(
-                    {
-                      name: dnsLabel,
-                      addresses: list(str(), { minItems: 1 }),
-                      advertisement: { enum: ['l2', 'bgp'], default: 'l2' },
-                    },
-                    { required: ['name', 'addresses'] },
-                  ),
-                  { minItems: 1 },
-                ),
-                bgp: obj({ asn, peers: list(bgpPeer, { minItems: 1 }) }, { required: ['asn', 'peers'] }),
-              },
-              { required: ['pools'] },
-            ),
-          },
-          { default: {} },
-        ),
+        endpoint,
+        networking,
         storage: obj(
           {
             provider: { enum: ['longhorn', 'rook-ceph', 'local-path', 'none'], default: 'local-path' },
@@ -295,102 +176,9 @@ export const clusterSchema: Schema = {
           },
           { default: {} },
         ),
-        backups: obj(
-          {
-            etcd: obj(
-              {
-                schedule: str({
-                  default: '0 */6 * * *',
-                  maxLength: 200,
-                  description:
-                    'Cron schedule (5 fields, UTC) of the snapshots: the region takes them into its artifact store (without s3), or the in-cluster CronJob uploads them (with s3)',
-                }),
-                retention: int({
-                  minimum: 1,
-                  maximum: 1000,
-                  default: 28,
-                  description: 'Snapshots kept (the newest)',
-                }),
-                maxAgeDays: int({
-                  minimum: 0,
-                  maximum: 3650,
-                  default: 0,
-                  description: 'Snapshots older than this are removed, except the newest (0: no age limit)',
-                }),
-                target: {
-                  enum: ['region', 'region-s3'],
-                  default: 'region',
-                  description:
-                    'Where the region keeps its snapshots: its artifact store, or the bucket of regionS3 (not used with s3, the in-cluster CronJob)',
-                },
-                regionS3: obj(
-                  {
-                    endpoint: str({ description: 'http(s)://host[:port] of the S3-compatible server' }),
-                    bucket: str(),
-                    region: str({ default: 'us-east-1' }),
-                    prefix: str({
-                      default: '',
-                      description: 'Objects are <prefix>/<cluster>/<backup id>.db',
-                    }),
-                    accessKey: secretRef,
-                    secretKey: secretRef,
-                  },
-                  { required: ['endpoint', 'bucket', 'accessKey', 'secretKey'] },
-                ),
-                s3: obj(
-                  {
-                    endpoint: str(),
-                    bucket: str(),
-                    region: str({ default: 'us-east-1' }),
-                    folder: str({ default: '' }),
-                    accessKey: secretRef,
-                    secretKey: secretRef,
-                  },
-                  { required: ['endpoint', 'bucket', 'accessKey', 'secretKey'] },
-                ),
-              },
-              {},
-            ),
-          },
-          { default: {} },
-        ),
-        hardware: obj(
-          {
-            onRisk: {
-              enum: ['alert', 'cordon', 'drain'],
-              default: 'alert',
-              description:
-                'What Ingot does to a node whose disk reports SMART failure or rising reallocated/pending sectors, or whose BMC reports a critical sensor: alert (timeline only), cordon, or drain (Eviction API, PDBs honoured)',
-            },
-            drainTimeoutSeconds: int({ minimum: 1, maximum: 3600, default: 300 }),
-          },
-          { default: {} },
-        ),
-        remediation: obj(
-          {
-            enabled: bool(
-              false,
-              'Remediate unhealthy nodes: fence through the BMC, then power on, reprovision or replace',
-            ),
-            unhealthyAfterSeconds: int({
-              minimum: 30,
-              maximum: 86400,
-              default: 300,
-              description: 'How long a Node may be NotReady/Unknown before it is unhealthy',
-            }),
-            maxUnhealthy: {
-              oneOf: [int({ minimum: 0 }), str({ pattern: '^(100|[1-9]?[0-9])%$' })],
-              default: '40%',
-              description:
-                'Remediate nothing when more nodes than this (a count or "40%") are unhealthy at once',
-            },
-            reprovision: bool(
-              false,
-              'Before replacing a dead worker with a spare, redeploy its machine with its OS image and rejoin it (an os-replace of that node)',
-            ),
-          },
-          { default: {} },
-        ),
+        backups,
+        hardware,
+        remediation,
         gitops: obj(
           {
             provider: { enum: ['none', 'flux', 'argocd'], default: 'none' },

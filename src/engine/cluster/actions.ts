@@ -26,7 +26,7 @@ import type { Job } from '../../core/job.ts';
 import type { Store } from '../../store/store.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
-import { sealBackupS3Keys } from './backups.ts';
+import { sealBackupS3Keys } from './backup-s3-keys.ts';
 import { retryClusterOperation } from './operation-actions.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
@@ -189,6 +189,7 @@ export async function clusterAction(
     );
     if (create?.params.pkiSecret) jobParams.pkiSecret = create.params.pkiSecret;
     if (create?.params.joinTokenSecret) jobParams.joinTokenSecret = create.params.joinTokenSecret;
+    if (create?.params.backupS3Secret) jobParams.backupS3Secret = create.params.backupS3Secret;
   }
   return store.clusterTransition({
     clusterId: cluster.id,

@@ -1,6 +1,7 @@
 import { AgentTask } from '../../core/agent-protocol.ts';
 import {
   type Backup,
+  type BackupS3Keys,
   BackupState,
   BackupTrigger,
   dueBackupSlot,
@@ -15,9 +16,9 @@ import type { NewEvent } from '../../core/event.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Backups } from '../../cluster/spec/types.ts';
 import type { Store } from '../../store/store.ts';
-import { ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { runNodeTask, type TaskWaitOptions } from './agent-shell.ts';
-import { S3Target } from './backup-s3.ts';
+import type { S3Target } from './backup-s3.ts';
+import { currentS3Secret, s3TargetOf } from './backup-s3-keys.ts';
 import { ArtifactStoreTarget, type BackupTarget } from './backup-target.ts';
 
 export interface BackupServiceOptions {
@@ -50,27 +51,6 @@ export function controlPlanes(c: Cluster): string[] {
 export function regionBackups(c: Cluster): NonNullable<Backups['etcd']> | null {
   const b = parseClusterFile(c.clusterFile, `cluster ${c.name}`).spec.backups.etcd;
   return b && !b.s3 ? b : null;
-}
-
-/** The purpose of the sealed keys of a cluster's `target: region-s3` (secrets table). */
-export const BACKUP_S3_KEYS = 'cluster-backup-s3';
-
-/**
- * Seals the access and secret key of a Cluster file's `target: region-s3` (resolved from its
- * SecretRefs) in the store, encrypted like the BMC passwords; answers the secret's id for the
- * create job's params (`backupS3Secret`), or null when the cluster has no such target.
- */
-export async function sealBackupS3Keys(
-  store: Store,
-  b: Backups['etcd'],
-  secrets: ReadonlyMap<string, string>,
-): Promise<string | null> {
-  if (b?.target !== 'region-s3' || !b.regionS3 || b.s3) return null;
-  const keys = {
-    accessKey: secrets.get(b.regionS3.accessKey.secret) ?? '',
-    secretKey: secrets.get(b.regionS3.secretKey.secret) ?? '',
-  };
-  return store.putSecret(BACKUP_S3_KEYS, JSON.stringify(keys));
 }
 
 export class BackupService {
@@ -129,31 +109,27 @@ export class BackupService {
         );
       return this.target;
     }
-    const jobs = await this.#o.store.listJobs({ clusterId: c.id }, 200);
-    const secret = jobs.find((j) => j.kind === ClusterWorkflow.Create && j.params.backupS3Secret)?.params
-      .backupS3Secret;
-    if (typeof secret !== 'string')
+    const secret = await currentS3Secret(this.#o.store, c);
+    if (secret === null)
       throw new IngotError(
         ErrorCode.Config,
-        `cluster ${c.name} has target: region-s3 but no sealed S3 keys (it was created before the target was set)`,
+        `cluster ${c.name} has target: region-s3 but no sealed S3 keys (it was created before the target was set): give them with \`ingot cluster backup s3-keys ${c.name}\``,
       );
     const cached = this.#s3.get(`${c.id}/${secret}`);
     if (cached) return cached;
-    const keys = JSON.parse(await this.#o.store.getSecret(secret)) as {
-      accessKey: string;
-      secretKey: string;
-    };
-    const t = new S3Target({
-      endpoint: b.regionS3.endpoint,
-      bucket: b.regionS3.bucket,
-      region: b.regionS3.region,
-      prefix: b.regionS3.prefix,
-      accessKey: keys.accessKey,
-      secretKey: keys.secretKey,
-      artifactsDir: this.#o.artifactsDir,
-    });
+    const keys = JSON.parse(await this.#o.store.getSecret(secret)) as BackupS3Keys;
+    const t = s3TargetOf(b.regionS3, keys, this.#o.artifactsDir);
     this.#s3.set(`${c.id}/${secret}`, t);
     return t;
+  }
+
+  /** Forgets the cluster's S3 clients (its keys were rotated): the next backup unseals the new ones. */
+  forgetS3(clusterId: string): void {
+    for (const [k, t] of this.#s3)
+      if (k.startsWith(`${clusterId}/`)) {
+        t.destroy();
+        this.#s3.delete(k);
+      }
   }
 
   /** Looks at schedules and claims backups now (after a create). */

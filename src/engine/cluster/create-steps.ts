@@ -4,7 +4,8 @@
  * through the node agent's `bootstrap` task, then wait until every node is Ready.
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
-import { AgentTask, type BootstrapRole, checkBootstrapResult } from '../../core/agent-protocol.ts';
+import { AgentTask } from '../../core/agent-protocol.ts';
+import { type BootstrapRole, checkBootstrapResult } from '../../core/node-agent-protocol.ts';
 import { type ClusterMember, clusterOwner } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { requestAction } from '../actions.ts';

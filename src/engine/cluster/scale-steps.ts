@@ -11,11 +11,11 @@
  * with the fence), and its machine is marked broken with the reason, its owner cleared, never
  * released (a wipe needs the machine to boot).
  */
-import { AgentTask, checkJoinTokenResult } from '../../core/agent-protocol.ts';
+import { AgentTask } from '../../core/agent-protocol.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
-import { JOIN_TOKEN_SECRET } from '../../core/node-agent-protocol.ts';
+import { checkJoinTokenResult, JOIN_TOKEN_SECRET } from '../../core/node-agent-protocol.ts';
 import type { Store } from '../../store/store.ts';
 import type { AgentPort } from '../agent-port.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';

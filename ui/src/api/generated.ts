@@ -1063,6 +1063,71 @@ export type paths = {
       };
     };
   };
+  "/api/v1/clusters/{name}/backups/s3-keys": {
+    /** Rotate the S3 keys of the cluster’s backups (target: region-s3): tried against its bucket, then sealed in place of the old ones; never answered */
+    put: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The new S3 access key ID */
+            accessKey: string;
+            /** @description The new S3 secret key: sealed in the store, never answered or logged */
+            secretKey: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              bucket: string;
+              cluster: string;
+              endpoint: string;
+              /** Format: date-time */
+              rotatedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/clusters/{name}/events": {
     /** A cluster’s timeline, oldest first (each member’s bootstrap is on its machine’s timeline too) */
     get: {
