@@ -17,7 +17,8 @@
  */
 import type { Plan } from '../../cluster/plan/types.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
-import { AgentTask, checkBootstrapResult } from '../../core/agent-protocol.ts';
+import { AgentTask } from '../../core/agent-protocol.ts';
+import { checkBootstrapResult } from '../../core/node-agent-protocol.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
