@@ -21,6 +21,7 @@ import { replaceControlPlane } from '../src/engine/cluster/replace-control-plane
 import { type RemediationEvent, Remediator } from '../src/engine/cluster/remediate.ts';
 import { createBmcDriver } from '../src/bmc/registry.ts';
 import { bedSpare } from './support/bed-spare.ts';
+import { restoreDrill } from './support/day2.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import '../src/bmc/index.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
@@ -202,6 +203,26 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
   it('answers through the ClusterIP Service via kube-proxy', async () => {
     assert.ok(service, 'the Deployment and Service are up');
     await serve(bed, service);
+  });
+
+  // The etcd restore drill (docs/day2.md), on this suite's bed so a CI run brings up one HA bed:
+  // a snapshot taken on the second control plane restored on all three as a new three-member cluster.
+  it('restores a snapshot on all three control planes: the earlier ConfigMap is back, the later one gone, three etcd members healthy', async () => {
+    const t0 = Date.now();
+    const shell = bedShell(root, name);
+    const cps = ['node1', 'node2', 'node3'];
+    const seconds = await restoreDrill(core, shell, {
+      artifacts: join(root, 'artifacts'),
+      cluster: 'bed-ha',
+      snapshotOn: 'node2',
+      controlPlanes: cps,
+    });
+    const list = parseMemberList(await shell.exec('node1', etcdctl('member', 'list')));
+    assert.deepEqual(list.map((m) => m.name).sort(), cps);
+    for (const n of cps) await eventually(() => shell.exec(n, etcdctl('endpoint', 'health')), 120_000);
+    process.stderr.write(
+      `restore drill: ${((Date.now() - t0) / 1000).toFixed(1)} s, restore to the API answering ${seconds.toFixed(1)} s\n`,
+    );
   });
 
   // The remediation's ladder for a control plane whose machine is marked broken (fence → delete-node
