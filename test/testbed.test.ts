@@ -139,7 +139,7 @@ describe('the test bed, 1 control plane + 1 worker', {
 
 describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 2 workers', {
   skip: skipUnless({ ...BED_NEEDS, programs: [...BED_NEEDS.programs, 'etcdctl'] }),
-  timeout: 20 * 60_000,
+  timeout: 30 * 60_000,
 }, () => {
   const name = bedName('bh');
   let root = '';

@@ -2,8 +2,8 @@
  * A spare control plane on the HA test bed, for the control-plane replacement
  * (src/engine/cluster/replace-control-plane.ts): the bed has no sixth namespace, so the lost
  * node's machine comes back as a new one — powered off, its disks' Kubernetes state wiped
- * (/etc/kubernetes, /var/lib/etcd, /var/lib/kubelet; containerd's images kept, as a machine
- * deployed from the bundle's image has them), booted again under a new hostname at the same
+ * (/etc/kubernetes but Ingot's API server files, /var/lib/etcd, /var/lib/kubelet; containerd's
+ * images kept, as a machine deployed from the bundle's image has them), booted again under a new hostname at the same
  * address (the one haproxy sends the API to). Also the bed's `join` port: the node's rendered
  * JoinConfiguration with the fresh credentials, run with `kubeadm join --config`.
  */
@@ -49,7 +49,13 @@ export async function bedSpare(
     async boot() {
       const power = new TestbedPowerTarget({ root, bed, node: lost });
       if (await power.isOn()) throw new Error(`${lost} is still on: power it off first`);
-      rmSync(join(dir, 'etc-up', 'kubernetes'), { recursive: true, force: true });
+      // What kubeadm and the lost node's membership left goes (certificates, kubeconfigs,
+      // manifests, the join config); Ingot's own API server files stay, as the spare's deploy
+      // writes them (admission, audit policy, the encryption config every API server shares).
+      const etcK = join(dir, 'etc-up', 'kubernetes');
+      for (const e of existsSync(etcK) ? readdirSync(etcK) : [])
+        if (e !== 'ingot') rmSync(join(etcK, e), { recursive: true, force: true });
+      for (const f of ['kubeadm.yaml', 'discovery.conf']) rmSync(join(etcK, 'ingot', f), { force: true });
       rmSync(join(dir, 'var-up', 'lib', 'etcd'), { recursive: true, force: true });
       const kubelet = join(dir, 'kubelet');
       if (existsSync(kubelet))
@@ -72,13 +78,12 @@ export async function bedSpare(
         .filter((d) => d.trim())
         .map((d) => parse(d) as Cfg);
       const cfg = docs.find((d) => d.kind === 'JoinConfiguration');
-      if (!cfg?.discovery?.bootstrapToken || !cfg.nodeRegistration || !cfg.controlPlane)
+      if (!cfg?.discovery || !cfg.nodeRegistration || !cfg.controlPlane)
         throw new Error(`${CONFIG} of ${lost} is no control-plane JoinConfiguration`);
-      cfg.discovery.bootstrapToken = {
-        ...cfg.discovery.bootstrapToken,
-        apiServerEndpoint: j.endpoint,
-        token: j.token,
-        caCertHashes: [j.caCertHash],
+      // Token discovery with the fresh token and the CA's hash (the bed's own joins read a file).
+      cfg.discovery = {
+        bootstrapToken: { apiServerEndpoint: j.endpoint, token: j.token, caCertHashes: [j.caCertHash] },
+        ...(cfg.discovery.timeout ? { timeout: cfg.discovery.timeout } : {}),
       };
       cfg.nodeRegistration.name = name;
       cfg.controlPlane.certificateKey = j.certificateKey;
@@ -91,7 +96,7 @@ export async function bedSpare(
 
 interface Cfg {
   kind?: string;
-  discovery?: { bootstrapToken?: Record<string, unknown> };
+  discovery?: { bootstrapToken?: Record<string, unknown>; timeout?: string; [k: string]: unknown };
   nodeRegistration?: { name?: string };
   controlPlane?: { localAPIEndpoint?: { advertiseAddress?: string }; certificateKey?: string };
 }
