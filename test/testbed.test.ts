@@ -18,7 +18,7 @@ import { bedShell } from '../src/lab/testbed/shell.ts';
 import { memberAnswers, parseMemberList } from '../src/kube/etcd/members.ts';
 import { etcdctl } from '../src/kube/etcd/snapshot.ts';
 import { replaceControlPlane } from '../src/engine/cluster/replace-control-plane.ts';
-import { type RemediationEvent, Remediator } from '../src/engine/cluster/remediate.ts';
+import { type RemediationEvent, Remediator, retryUnreachable } from '../src/engine/cluster/remediate.ts';
 import { createBmcDriver } from '../src/bmc/registry.ts';
 import { bedSpare } from './support/bed-spare.ts';
 import { restoreDrill } from './support/day2.ts';
@@ -279,7 +279,7 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
             {
               shell: spare.shell,
               deleteNode: (n) =>
-                core.deleteNode({ name: n }).then(
+                retryUnreachable(() => core.deleteNode({ name: n }), 60_000).then(
                   () => true,
                   (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
                 ),
