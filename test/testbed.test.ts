@@ -14,6 +14,15 @@ import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import { type BedState, down } from '../src/lab/testbed/bed.ts';
 import { cgroupPids, inNode, killNode } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
+import { bedShell } from '../src/lab/testbed/shell.ts';
+import { memberAnswers, parseMemberList } from '../src/kube/etcd/members.ts';
+import { etcdctl } from '../src/kube/etcd/snapshot.ts';
+import { replaceControlPlane } from '../src/engine/cluster/replace-control-plane.ts';
+import { type RemediationEvent, Remediator, retryUnreachable } from '../src/engine/cluster/remediate.ts';
+import { createBmcDriver } from '../src/bmc/registry.ts';
+import { bedSpare } from './support/bed-spare.ts';
+import { restoreDrill } from './support/day2.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import '../src/bmc/index.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { startTestRegion } from './support/region.ts';
@@ -21,6 +30,7 @@ import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { skipUnless } from './support/needs.ts';
 import {
   BED_NEEDS,
+  bedKubeConfig,
   bedName,
   enrolBed,
   eventually,
@@ -128,8 +138,8 @@ describe('the test bed, 1 control plane + 1 worker', {
 });
 
 describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 2 workers', {
-  skip: skipUnless(BED_NEEDS),
-  timeout: 20 * 60_000,
+  skip: skipUnless({ ...BED_NEEDS, programs: [...BED_NEEDS.programs, 'etcdctl'] }),
+  timeout: 30 * 60_000,
 }, () => {
   const name = bedName('bh');
   let root = '';
@@ -193,6 +203,156 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
   it('answers through the ClusterIP Service via kube-proxy', async () => {
     assert.ok(service, 'the Deployment and Service are up');
     await serve(bed, service);
+  });
+
+  // The etcd restore drill (docs/day2.md), on this suite's bed so a CI run brings up one HA bed:
+  // a snapshot taken on the second control plane restored on all three as a new three-member cluster.
+  it('restores a snapshot on all three control planes: the earlier ConfigMap is back, the later one gone, three etcd members healthy', async () => {
+    const t0 = Date.now();
+    const shell = bedShell(root, name);
+    const cps = ['node1', 'node2', 'node3'];
+    const seconds = await restoreDrill(core, shell, {
+      artifacts: join(root, 'artifacts'),
+      cluster: 'bed-ha',
+      snapshotOn: 'node2',
+      controlPlanes: cps,
+    });
+    const list = parseMemberList(await shell.exec('node1', etcdctl('member', 'list')));
+    assert.deepEqual(list.map((m) => m.name).sort(), cps);
+    for (const n of cps) await eventually(() => shell.exec(n, etcdctl('endpoint', 'health')), 120_000);
+    process.stderr.write(
+      `restore drill: ${((Date.now() - t0) / 1000).toFixed(1)} s, restore to the API answering ${seconds.toFixed(1)} s\n`,
+    );
+  });
+
+  // The remediation's ladder for a control plane whose machine is marked broken (fence → delete-node
+  // → replace, src/engine/cluster/remediate.ts) through the virtual Redfish BMC, its replace rung
+  // src/engine/cluster/replace-control-plane.ts: node3 fenced (powered off), its etcd member removed
+  // through a healthy one, its Node deleted, a spare (node3's machine wiped, booted as node6 at the
+  // same address, the one haproxy sends to) joined with `kubeadm join --control-plane` and fresh
+  // credentials; etcd (a quorum read) and the API through haproxy polled every second throughout.
+  it('replaces a control plane marked broken: fenced through its BMC, its etcd member swapped for the spare member, quorum kept throughout', async () => {
+    const t0 = Date.now();
+    const shell = bedShell(root, name);
+    const cps = ['node1', 'node2', 'node3'];
+    const before = parseMemberList(await shell.exec('node1', etcdctl('member', 'list')));
+    const spare = await bedSpare(root, name, shell, 'node3', 'node6');
+    const creds = { username: 'admin', password: 'bed-bmc-pass' };
+    const bmc = await bedBmc(bed, root, creds);
+    const address = new Map(bmc.machines.map((m) => [m.node, m.address]));
+    const events: RemediationEvent[] = [];
+    const replaceSteps: string[] = [];
+    const polls = { etcd: 0, api: 0, etcdFailed: [] as string[], apiFailed: [] as string[] };
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const at = Date.now();
+        const when = `${((at - t0) / 1000).toFixed(0)} s`;
+        await Promise.all([
+          // `endpoint health` makes a quorum read: it fails while etcd has no quorum.
+          shell.exec('node2', etcdctl('endpoint', 'health', '--command-timeout=3s')).then(
+            () => polls.etcd++,
+            (e: Error) => polls.etcdFailed.push(`${when}: ${e.message.slice(0, 200)}`),
+          ),
+          core.listNamespace().then(
+            () => polls.api++,
+            (e: Error) => polls.apiFailed.push(`${when}: ${e.message.slice(0, 200)}`),
+          ),
+        ]);
+        await sleep(Math.max(0, 1000 - (Date.now() - at)));
+      }
+    })();
+    const remediator = new Remediator(
+      {
+        kube: bedKubeConfig(api),
+        bmc: (id) => createBmcDriver({ address: address.get(id)!, ...creds }),
+        bmcHealth: () => 'OK',
+        spares: async () => [{ machineId: 'spare', domain: 'bed/r1' }],
+        etcd: async () => {
+          const healthyOn: string[] = [];
+          for (const n of cps) if (await memberAnswers(shell, n)) healthyOn.push(n);
+          return { members: before.length, healthyOn };
+        },
+        replace: async (m) => {
+          await spare.boot();
+          return replaceControlPlane(
+            {
+              shell: spare.shell,
+              deleteNode: (n) =>
+                retryUnreachable(() => core.deleteNode({ name: n }), 60_000).then(
+                  () => true,
+                  (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
+                ),
+              nodeReady: async (n) =>
+                (await core.readNode({ name: n })).status?.conditions?.some(
+                  (c) => c.type === 'Ready' && c.status === 'True',
+                ) ?? false,
+              join: (n, j) => spare.join(n, j),
+              say: (step, message) => {
+                replaceSteps.push(step);
+                process.stderr.write(
+                  `replace ${((Date.now() - t0) / 1000).toFixed(0)} s ${step}: ${message}\n`,
+                );
+              },
+            },
+            { dead: m.node, spare: 'node6', controlPlanes: cps },
+          );
+        },
+        event: (e) => {
+          events.push(e);
+          process.stderr.write(
+            `remediation ${((Date.now() - t0) / 1000).toFixed(0)} s ${e.node} ${e.step}: ${e.message}\n`,
+          );
+        },
+      },
+      { policy: { unhealthyAfterSeconds: 300, maxUnhealthy: 1 } },
+    );
+    const members = bed.nodes.map((n) => ({
+      node: n.name,
+      machineId: n.name,
+      role: n.role,
+      domain: 'bed/r1',
+      machineBroken: n.name === 'node3',
+    }));
+    let pass: Awaited<ReturnType<Remediator['pass']>>;
+    try {
+      pass = await remediator.pass(members);
+    } finally {
+      polling = false;
+      await poller;
+      await bmc.emulator.close();
+    }
+    process.stderr.write(
+      `replace: ${((Date.now() - t0) / 1000).toFixed(1)} s; etcd polls ${polls.etcd} ok, failed ${JSON.stringify(polls.etcdFailed)}; API polls ${polls.api} ok, failed ${JSON.stringify(polls.apiFailed)}\n`,
+    );
+    assert.deepEqual(
+      pass.results.map((r) => [r.node, r.outcome, r.done.map((d) => d.step)]),
+      [['node3', 'recovered', ['fence', 'delete-node', 'replace']]],
+      events.map((e) => e.message).join('\n'),
+    );
+    assert.deepEqual(replaceSteps, [
+      'check-quorum',
+      'member-remove',
+      'delete-node',
+      'join-credentials',
+      'join',
+      'join',
+      'member-healthy',
+      'node-ready',
+    ]);
+    const after = parseMemberList(await shell.exec('node1', etcdctl('member', 'list')));
+    assert.deepEqual(after.map((m) => m.name).sort(), ['node1', 'node2', 'node6']);
+    assert.ok(after.every((m) => m.started));
+    const was = before.find((b) => b.name === 'node3')?.id;
+    assert.ok(was && !after.some((m) => m.id === was), "node3's member removed");
+    for (const n of ['node1', 'node2', 'node6'])
+      assert.ok(await memberAnswers(spare.shell, n), `${n}'s member answers`);
+    const nodes = (await core.listNode()).items.map((n) => n.metadata?.name).sort();
+    assert.deepEqual(nodes, ['node1', 'node2', 'node4', 'node5', 'node6']);
+    const node6 = await core.readNode({ name: 'node6' });
+    assert.ok('node-role.kubernetes.io/master' in (node6.metadata?.labels ?? {}), 'node6 is a control plane');
+    assert.deepEqual(polls.etcdFailed, [], 'etcd answered a quorum read every second');
+    assert.ok(polls.etcd > 10, `${polls.etcd} etcd polls`);
   });
 
   it('keeps answering and writing (etcd quorum) with the first control plane killed', async () => {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeBmc, fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
 import type { PowerState } from '../../core/machine.ts';
-import { type RemediationEvent, Remediator } from './remediate.ts';
+import { type RemediationEvent, Remediator, retryUnreachable } from './remediate.ts';
 
 /** A BMC that accepts every power request and keeps reporting On (a stuck relay, a lying BMC). */
 class StuckOnBmc extends FakeBmc {
@@ -243,5 +243,25 @@ describe('Remediator ladder with a node that never comes back', () => {
       ],
     );
     assert.match(out.reason, /every rung failed for w1 \(last: job j-1 failed: node3 failed to deploy\)/);
+  });
+});
+
+describe('retryUnreachable (a fenced control plane still behind the API load balancer)', () => {
+  it('retries a request that reached no API server, and throws an HTTP answer at once', async () => {
+    let calls = 0;
+    const v = await retryUnreachable(async () => {
+      if (++calls === 1) throw new TypeError('fetch failed');
+      return 'deleted';
+    }, 10_000);
+    assert.deepEqual([v, calls], ['deleted', 2]);
+    let http = 0;
+    await assert.rejects(
+      retryUnreachable(async () => {
+        http++;
+        throw Object.assign(new Error('HTTP 403'), { code: 403 });
+      }, 10_000),
+      /HTTP 403/,
+    );
+    assert.equal(http, 1);
   });
 });

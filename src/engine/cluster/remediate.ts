@@ -82,6 +82,22 @@ export interface RemediatorOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs `fn` again while it fails without an HTTP answer (a connection that reached no API
+ * server: no `code`), every second for up to `ms`; an HTTP error (404, 403…) is thrown at once.
+ */
+export async function retryUnreachable<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (typeof (e as { code?: unknown }).code === 'number' || Date.now() > end) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
 /** Runs `fn` with a driver opened for it and closed after (a Redfish session is a BMC's scarce resource). */
 async function withBmc<T>(open: () => BmcDriver, fn: (d: BmcDriver) => Promise<T>): Promise<T> {
   const d = open();
@@ -258,7 +274,9 @@ export class Remediator {
         const s = await bmc.powerState();
         if (s !== 'off')
           return { ok: false, detail: `the BMC reports power ${s}, not Off: the Node is kept` };
-        const r = await deleteFencedNode(this.ports.kube, m.node);
+        // A fenced control plane may still be in the API's load balancer for a few seconds (its
+        // health checks have not dropped it yet): a request that reached no API server is retried.
+        const r = await retryUnreachable(() => deleteFencedNode(this.ports.kube, m.node), 60_000);
         return {
           ok: true,
           detail: `Node deleted with ${r.pods.length} pod(s): ${r.pods.join(', ') || 'none'}`,

@@ -48,7 +48,8 @@ export interface RemediationLoopOptions {
   readonly bmc?: (m: Machine, password: string) => BmcDriver;
   /**
    * The replace port. @default a worker is replaced by a scale job (remediate-replace.ts)
-   * awaited up to `replaceTimeoutMs`; a control plane's replace fails (not done yet)
+   * awaited up to `replaceTimeoutMs`; a control plane's replace fails (the region does not deploy
+   * a spare as a control plane yet; replace-control-plane.ts is the swap given a shell and a join port)
    */
   readonly replace?: (cluster: Cluster) => RemediatorPorts['replace'];
   /** How long a replace's scale job (deploy, join, Ready) may take. @default 1 800 000 ms */

@@ -1,7 +1,7 @@
 /**
  * The restore procedure's order and its way back when a step fails, with a NodeShell that
  * records commands (the restore itself runs against real etcd on the test bed:
- * test/day2.test.ts, test/day2-ha.test.ts).
+ * test/day2.test.ts, test/testbed.test.ts HA suite).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideControlPlaneReplace, type EtcdMemberInfo, quorumOf } from './control-plane-replace.ts';
+
+const member = (name: string, id = `${name}0a`): EtcdMemberInfo => ({ id, name, started: true });
+const three = [member('cp1'), member('cp2'), member('cp3')];
+
+describe('control-plane replacement decisions', () => {
+  it('counts a quorum as a majority of the members', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map(quorumOf), [1, 2, 2, 3, 3]);
+  });
+
+  it('replaces a dead member of three through the first healthy one, removing its member', () => {
+    const d = decideControlPlaneReplace({
+      dead: 'cp1',
+      spare: 'cp4',
+      members: three,
+      healthyOn: ['cp3', 'cp2'],
+    });
+    assert.ok(d.ok);
+    assert.equal(d.via, 'cp2');
+    assert.deepEqual(d.remove, member('cp1'));
+    assert.match(
+      d.summary,
+      /2 of 3 etcd members answer.*without cp1: 2 of 2.*with cp4 joining: 2 of 3 \(quorum 2\)/,
+    );
+  });
+
+  it('refuses when two of three members are gone: the remove would not commit', () => {
+    const d = decideControlPlaneReplace({ dead: 'cp1', spare: 'cp4', members: three, healthyOn: ['cp2'] });
+    assert.ok(!d.ok);
+    assert.match(d.reason, /only 1 of 3 etcd members answer \(cp2\), a quorum is 2/);
+  });
+
+  it('refuses a dead node whose member still answers: it must be fenced first', () => {
+    const d = decideControlPlaneReplace({
+      dead: 'cp1',
+      spare: 'cp4',
+      members: three,
+      healthyOn: ['cp1', 'cp2', 'cp3'],
+    });
+    assert.ok(!d.ok);
+    assert.match(d.reason, /cp1's etcd member still answers: fence it first/);
+  });
+
+  it('refuses a two-member cluster with one healthy left (the remove needs both)', () => {
+    const d = decideControlPlaneReplace({
+      dead: 'cp1',
+      spare: 'cp4',
+      members: [member('cp1'), member('cp2')],
+      healthyOn: ['cp2'],
+    });
+    assert.ok(!d.ok);
+    assert.match(d.reason, /only 1 of 2/);
+  });
+
+  it('on a retry (the dead member already removed) joins the spare without a remove, if the join keeps quorum', () => {
+    const two = [member('cp2'), member('cp3')];
+    const ok = decideControlPlaneReplace({
+      dead: 'cp1',
+      spare: 'cp4',
+      members: two,
+      healthyOn: ['cp2', 'cp3'],
+    });
+    assert.ok(ok.ok);
+    assert.equal(ok.remove, null);
+    assert.equal(ok.via, 'cp2');
+    // Two members, one answering: a third joining would need two healthy ones.
+    const no = decideControlPlaneReplace({ dead: 'cp1', spare: 'cp4', members: two, healthyOn: ['cp3'] });
+    assert.ok(!no.ok);
+    assert.match(no.reason, /only 1 of 2/);
+  });
+
+  it('refuses when the join itself would go below quorum: four members, three answering after a remove is fine, a half-joined member is not', () => {
+    // Five members (one a half-joined, never started member), two dead: 3 of 5 answer, the remove
+    // commits (3 ≥ 3), 4 left, then 5 again with 3 healthy: quorum 3, allowed.
+    const five = [...three, member('cp4'), { id: 'ff', name: '', started: false }];
+    const ok = decideControlPlaneReplace({
+      dead: 'cp4',
+      spare: 'cp5',
+      members: five,
+      healthyOn: ['cp1', 'cp2', 'cp3'],
+    });
+    assert.ok(ok.ok);
+    // Four members, two answering: the remove does not commit.
+    const four = [...three, member('cp4')];
+    const no = decideControlPlaneReplace({
+      dead: 'cp4',
+      spare: 'cp5',
+      members: four,
+      healthyOn: ['cp1', 'cp2'],
+    });
+    assert.ok(!no.ok);
+    assert.match(no.reason, /only 2 of 4 .* a quorum is 3/);
+  });
+
+  it('refuses a spare that is a member already, and a cluster with no member answering', () => {
+    const a = decideControlPlaneReplace({
+      dead: 'cp1',
+      spare: 'cp2',
+      members: three,
+      healthyOn: ['cp2', 'cp3'],
+    });
+    assert.ok(!a.ok);
+    assert.match(a.reason, /cp2 is an etcd member already/);
+    const b = decideControlPlaneReplace({ dead: 'cp1', spare: 'cp4', members: three, healthyOn: [] });
+    assert.ok(!b.ok);
+    assert.match(b.reason, /no etcd member answers.*restore from a snapshot/);
+  });
+});
