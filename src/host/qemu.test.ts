@@ -6,52 +6,61 @@ import { TCG_CPU, vmBaseArgs } from './qemu.ts';
 
 const QEMU = '/usr/bin/qemu-system-x86_64';
 
-/** QEMU's own answer (QMP on stdio, no machine, no guest): the full expansion of each model. */
-function expand(
-  models: readonly { name: string; props?: Record<string, boolean> }[],
-): Promise<Record<string, boolean>[]> {
-  const cmds = [
-    { execute: 'qmp_capabilities' },
-    ...models.map((model) => ({ execute: 'query-cpu-model-expansion', arguments: { type: 'full', model } })),
-    { execute: 'quit' },
-  ];
+/**
+ * QMP commands sent to QEMU on stdio, the answers that carry a `return`. With `-S` the machine
+ * is built but its CPU never runs a guest instruction: this reads what a VM would get.
+ */
+function qmp(args: readonly string[], commands: readonly object[]): Promise<unknown[]> {
+  const lines = [{ execute: 'qmp_capabilities' }, ...commands, { execute: 'quit' }];
   return new Promise((resolve, reject) => {
-    const p = execFile(
-      QEMU,
-      ['-nodefaults', '-machine', 'none', '-accel', 'tcg', '-display', 'none', '-qmp', 'stdio'],
-      { timeout: 20_000 },
-      (err, stdout) => {
-        if (err) return reject(err);
-        const answers = stdout
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { return?: { model?: { props: Record<string, boolean> } } })
-          .filter((a) => a.return?.model)
-          .map((a) => a.return!.model!.props);
-        resolve(answers);
-      },
-    );
-    p.stdin?.end(`${cmds.map((c) => JSON.stringify(c)).join('\n')}\n`);
+    const p = execFile(QEMU, [...args, '-qmp', 'stdio'], { timeout: 30_000 }, (err, stdout) => {
+      if (err) return reject(new Error(`${err.message}\n${stdout}`));
+      const answers = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { return?: unknown })
+        .filter((a) => a.return !== undefined)
+        .map((a) => a.return);
+      resolve(answers.slice(1, 1 + commands.length));
+    });
+    p.stdin?.end(`${lines.map((c) => JSON.stringify(c)).join('\n')}\n`);
   });
 }
 
-describe('the CPU of TCG guests', { skip: existsSync(QEMU) ? false : 'needs qemu-system-x86' }, () => {
-  it('asks only for features that this QEMU emulates under TCG, and the guest gets each of them', async () => {
+type Expansion = { model: { props: Record<string, boolean> } };
+
+describe('what QEMU gives our VMs', { skip: existsSync(QEMU) ? false : 'needs qemu-system-x86' }, () => {
+  it("gives TCG guests QEMU's emulated qemu64 without SVM, and KVM guests QEMU's default CPU", async () => {
     const [name, ...flags] = TCG_CPU.split(',');
     const props = Object.fromEntries(flags.map((f) => [f.slice(1), f.startsWith('+')]));
-    const [max, ours] = await expand([{ name: 'max' }, { name, props }]);
-    for (const [f, on] of Object.entries(props)) {
-      assert.equal(ours[f], on, `${f} is ${on ? 'on' : 'off'} in ${TCG_CPU}`);
-      if (on) assert.equal(max[f], true, `QEMU's TCG emulates ${f} (it is in -cpu max)`);
-    }
-    // What the guest's OpenSSL and zstd look for.
-    for (const f of ['ssse3', 'sse4.1', 'sse4.2', 'aes', 'pclmulqdq']) assert.equal(ours[f], true, f);
+    const [max, ours] = (await qmp(
+      ['-nodefaults', '-machine', 'none', '-accel', 'tcg', '-display', 'none'],
+      [
+        { execute: 'query-cpu-model-expansion', arguments: { type: 'full', model: { name: 'max' } } },
+        { execute: 'query-cpu-model-expansion', arguments: { type: 'full', model: { name, props } } },
+      ],
+    )) as Expansion[];
+    assert.equal(ours.model.props.svm, false, 'no SVM: the guest loads no kvm_amd');
+    for (const [f, on] of Object.entries(props))
+      if (on) assert.equal(max.model.props[f], true, `QEMU's TCG emulates ${f} (it is in -cpu max)`);
+    // zstd's BMI2 decoder fails under QEMU 7.2's TCG (docs/lab.md): the image write would fail.
+    assert.notEqual(ours.model.props.bmi2, true, 'no BMI2');
+    const tcg = vmBaseArgs('tcg', 128);
+    assert.equal(tcg[tcg.indexOf('-cpu') + 1], TCG_CPU);
+    assert.ok(!vmBaseArgs('kvm', 128).includes('-cpu'));
   });
 
-  it('is given to TCG guests only, and no VM gets QEMU default devices', () => {
-    const tcg = vmBaseArgs('tcg', 512);
-    assert.equal(tcg[tcg.indexOf('-cpu') + 1], TCG_CPU);
-    assert.ok(!vmBaseArgs('kvm', 512).includes('-cpu'), 'KVM keeps QEMU default CPU');
-    for (const a of ['tcg', 'kvm'] as const) assert.ok(vmBaseArgs(a, 512).includes('-nodefaults'));
+  it('builds a VM with no floppy drive, CD-ROM or VGA card: only the devices we name', async () => {
+    const [blocks, pci] = (await qmp(
+      [...vmBaseArgs('tcg', 128), '-S', '-serial', 'null', '-monitor', 'none'],
+      [{ execute: 'query-block' }, { execute: 'query-pci' }],
+    )) as [{ device: string }[], { devices: { class_info: { class: number } }[] }[]];
+    assert.deepEqual(
+      blocks.map((b) => b.device),
+      [],
+      'no default drives (floppy0, ide1-cd0)',
+    );
+    const classes = pci[0].devices.map((d) => d.class_info.class);
+    assert.ok(!classes.includes(0x0300), `no VGA card (PCI classes ${classes.map((c) => c.toString(16))})`);
   });
 });

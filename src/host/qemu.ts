@@ -10,16 +10,15 @@ export type Firmware = 'bios' | 'uefi';
 export type Accel = 'tcg' | 'kvm';
 
 /**
- * The CPU TCG guests get: QEMU's default `qemu64` with SSSE3, SSE4.1/4.2, POPCNT, AES-NI and
- * PCLMULQDQ, without SVM. `qemu64` alone has none of them, so OpenSSL (TLS, SHA-256) and zstd in
- * the guest ran their generic code, emulated instruction by instruction, and the lab deploy's
- * image write was CPU-bound in the guest (docs/agent.md, "Image write"). QEMU 7.2's TCG emulates
- * all of them (`-cpu max` lists what it has). Not `max`, nor an Intel model: `max` turns on
- * 5-level paging and more whose emulation costs the guest's kernel, and an Intel vendor makes
- * Linux isolate page tables (Meltdown) — a TLB flush per system call under TCG. No SVM: the
- * guest's udev loaded kvm + kvm_amd at every boot for nothing. Measured by bench/tcg-cpu.ts.
+ * The CPU TCG guests get: QEMU's default `qemu64` without SVM (the guest's udev loaded kvm +
+ * kvm_amd at every boot for nothing). Deliberately no SIMD or AES flags, though `qemu64` lacks
+ * SSSE3, SSE4, AES-NI and PCLMULQDQ: QEMU 7.2's TCG runs each such instruction as a helper call,
+ * and OpenSSL's generic code is the faster one here — SHA-256 and ChaCha20-Poly1305 ran 2-2.5×
+ * slower with `+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq`, ~8× slower with AVX2, and AES-GCM with
+ * AES-NI stayed below generic ChaCha20 (docs/lab.md, "Deploy speed under TCG"). Never BMI2
+ * (nor `max`, which has it): zstd's BMI2 decoder fails under this TCG ("Data corruption detected").
  */
-export const TCG_CPU = 'qemu64,-svm,+ssse3,+sse4.1,+sse4.2,+popcnt,+aes,+pclmulqdq';
+export const TCG_CPU = 'qemu64,-svm';
 
 /**
  * `cpus` CPUs (one by default), `memoryMiB`, no display (-nographic also tells SeaBIOS to use
