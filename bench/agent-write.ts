@@ -1,14 +1,15 @@
 /**
  * Image-write throughput of the agent against a plain pipeline in the same VM.
  *
- *   node bench/agent-write.ts IMAGE.raw[.zst|.gz|.xz] [--memory 1024] [--disk 4]
+ *   node bench/agent-write.ts IMAGE.raw[.zst|.gz|.xz] [--memory 1024] [--disk 4] [--cpu MODEL]
  *
  * Boots the boot image directly under QEMU (TCG, like the lab: -m, -smp 1, virtio-net + a qcow2
  * virtio-blk disk), with a small overlay initramfs whose /bench-init brings the network up as /init
  * does, then times the plain `curl | decompress | dd bs=4M conv=fsync` of the image to /dev/vda,
  * then starts the real agent, which gets one write-image task of the same image from this
  * script (the agent protocol, served here) and reports its own timing. Same VM, same disk, same
- * bytes. Prints a Markdown table (docs/agent.md, "Numbers").
+ * bytes. `--cpu` replaces the CPU model TCG guests get (src/host/qemu.ts TCG_CPU), e.g. `qemu64`
+ * for QEMU's default. Prints a Markdown table (docs/agent.md, "Numbers").
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -24,7 +25,7 @@ const args = process.argv.slice(2);
 const image = args.find((a) => !a.startsWith('--'));
 if (!image) {
   process.stderr.write(
-    'usage: node bench/agent-write.ts IMAGE.raw[.zst|.gz|.xz] [--memory MiB] [--disk GiB]\n',
+    'usage: node bench/agent-write.ts IMAGE.raw[.zst|.gz|.xz] [--memory MiB] [--disk GiB] [--cpu MODEL]\n',
   );
   process.exit(2);
 }
@@ -34,6 +35,7 @@ const opt = (name: string, def: number) => {
 };
 const memory = opt('--memory', 1024);
 const diskGiB = opt('--disk', 4);
+const cpu = args.includes('--cpu') ? args[args.indexOf('--cpu') + 1] : null;
 const compression = image.endsWith('.zst')
   ? 'zst'
   : image.endsWith('.gz')
@@ -146,6 +148,7 @@ const vm = await startDirectVm({
   disk: join(work, 'disk.qcow2'),
   diskGiB,
   memoryMiB: memory,
+  extraArgs: cpu ? ['-cpu', cpu] : [],
   onLine: (l) => {
     if (/BENCH|INGOT-|ingot-agent/.test(l)) process.stderr.write(`vm: ${l.trim()}\n`);
   },

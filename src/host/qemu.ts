@@ -10,11 +10,38 @@ export type Firmware = 'bios' | 'uefi';
 export type Accel = 'tcg' | 'kvm';
 
 /**
+ * The CPU TCG guests get: QEMU's default `qemu64` without SVM (the guest's udev loaded kvm +
+ * kvm_amd at every boot for nothing). Deliberately no SIMD or AES flags, though `qemu64` lacks
+ * SSSE3, SSE4, AES-NI and PCLMULQDQ: QEMU 7.2's TCG runs each such instruction as a helper call,
+ * and OpenSSL's generic code is the faster one here — SHA-256 and ChaCha20-Poly1305 ran 2-2.5×
+ * slower with `+ssse3,+sse4.1,+sse4.2,+aes,+pclmulqdq`, ~8× slower with AVX2, and AES-GCM with
+ * AES-NI stayed below generic ChaCha20 (docs/lab.md, "Deploy speed under TCG"). Never BMI2
+ * (nor `max`, which has it): zstd's BMI2 decoder fails under this TCG ("Data corruption detected").
+ */
+export const TCG_CPU = 'qemu64,-svm';
+
+/**
  * `cpus` CPUs (one by default), `memoryMiB`, no display (-nographic also tells SeaBIOS to use
- * the serial port), and a guest that reboots or powers off simply exits.
+ * the serial port), and a guest that reboots or powers off simply exits. Under TCG the CPU is
+ * TCG_CPU; under KVM QEMU's default. `-nodefaults`: none of QEMU's default devices — a floppy
+ * drive (Linux probes it at boot; cloud-init's NoCloud reads it five times looking for a seed,
+ * each read failing after retries), an IDE CD-ROM, a parallel port, a VGA card (Linux then
+ * draws every console line into a framebuffer, by the emulated CPU): seconds each of an
+ * emulated OS's first boot (docs/lab.md). So the caller names its serial port and monitor.
  */
 export function vmBaseArgs(accel: Accel, memoryMiB: number, cpus = 1): string[] {
-  return ['-accel', accel, '-m', String(memoryMiB), '-smp', String(cpus), '-nographic', '-no-reboot'];
+  return [
+    '-nodefaults',
+    '-accel',
+    accel,
+    ...(accel === 'tcg' ? ['-cpu', TCG_CPU] : []),
+    '-m',
+    String(memoryMiB),
+    '-smp',
+    String(cpus),
+    '-nographic',
+    '-no-reboot',
+  ];
 }
 
 /** UEFI: q35 with OVMF's code (read-only) and this VM's own copy of the variable store. */
