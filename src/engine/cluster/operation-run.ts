@@ -339,6 +339,8 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
       reason: 'every node done',
       // A reconfigure's or an upgrade's new Cluster file becomes the cluster's; a rotation changes none.
       ...(op.kind !== OperationKind.CertRotate ? { clusterFile: op.params.clusterFile } : {}),
+      // An upgrade's target becomes the cluster's version (the skew rules' fallback, the listing).
+      ...(op.kind === OperationKind.Upgrade && op.params.target ? { version: op.params.target } : {}),
     },
     [
       {
