@@ -38,8 +38,12 @@ describe('cluster operations on a simulated cluster', () => {
   let r: TestRegion;
   const kube = new FakeKube();
   const state = async () =>
-    (await r.api<{ cluster: { state: string; clusterFile: string } }>('GET', '/api/v1/clusters/ops')).body
-      .cluster;
+    (
+      await r.api<{ cluster: { state: string; clusterFile: string; version: string } }>(
+        'GET',
+        '/api/v1/clusters/ops',
+      )
+    ).body.cluster;
   const ops = async () => (await r.api<Op[]>('GET', '/api/v1/clusters/ops/operations')).body;
   const setReady = (node: string, ready: boolean) => {
     for (const m of kube.nodes.values()) if (m.has(node)) m.set(node, ready);
@@ -272,6 +276,8 @@ describe('cluster operations on a simulated cluster', () => {
   });
 
   it('upgrades to the same version: control planes through kubeadm, workers drained, upgraded, uncordoned and Ready one batch at a time', async () => {
+    // Recorded at create from the Cluster file; the simulated cluster's API servers say v1.20.2.
+    assert.equal((await state()).version, 'v1.30.2');
     const start = await runIngot(['cluster', 'upgrade', 'ops', '--to', 'v1.20.2'], { env: r.cliEnv });
     assert.equal(start.code, 0, start.err);
     assert.match(
@@ -301,6 +307,7 @@ describe('cluster operations on a simulated cluster', () => {
     assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
     await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
     assert.match((await state()).clusterFile, /version: v1\.20\.2/);
+    assert.equal((await state()).version, 'v1.20.2', "the cluster's version column is the target's");
   });
 
   it('refuses an OS replacement of a control plane (not done yet), of an unknown node or with an image that is not ready, changing nothing', async () => {

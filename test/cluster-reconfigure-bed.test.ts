@@ -12,7 +12,11 @@
  * test/cluster-operation-crash.test.ts (a simulated cluster: a child region cannot reach the
  * bed's API, which the test reaches through its forward). On the same cluster, a certificate
  * rotation (`ingot cluster rotate-certs`) renews node1's certificates through the same rolling
- * machinery; the apiserver certificate node1 serves afterwards is the renewed one.
+ * machinery; the apiserver certificate node1 serves afterwards is the renewed one. Then a
+ * same-version upgrade (`ingot cluster upgrade --to v1.20.2`): refused at node1 while the
+ * kubeadm-deployed CoreDNS cannot be ready (kubeadm 1.20 would wait ~43 min for it), then, with
+ * a CoreDNS stand-in Ready, rolled: node1 through `kubeadm upgrade apply`, node2 drained with a
+ * Deployment never below its PDB, `kubeadm upgrade node`, uncordoned and Ready.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -22,7 +26,6 @@ import { after, before, describe, it } from 'node:test';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
 import { readState } from '../src/lab/testbed/bed.ts';
-import { inNode } from '../src/lab/testbed/node.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
   bedClusterFile,
@@ -35,8 +38,15 @@ import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
-import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { BED_NEEDS, bedName, importHttpd, reapStaleBeds, waitFor } from './support/testbed.ts';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  BED_NEEDS,
+  bedName,
+  importCoreDnsStandIn,
+  importHttpd,
+  reapStaleBeds,
+  waitFor,
+} from './support/testbed.ts';
 import { createHttpd, createPdb } from './support/workloads.ts';
 
 const CLUSTER = 'opc';
@@ -257,42 +267,79 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     );
   });
 
-  it('upgrades to the same version (v1.20.2): kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', {
-    // 2026-12-03: the roll halted at node1 on kubeadm's ImagePull preflight (no CoreDNS image on
-    // the bed): the case now gives node1 an image under CoreDNS's name first. With that, the
-    // preflight passed, but `kubeadm upgrade apply v1.20.2` then ran over 12 minutes on node1
-    // without restarting a component (the kube-apiserver kept its PID): not understood yet.
-    skip: 'kubeadm upgrade apply v1.20.2 on the bed ran > 12 min without finishing (docs/day2.md)',
+  it('upgrades to the same version (v1.20.2): refused at node1 while CoreDNS cannot be ready; then kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', {
+    // 2026-12-03: the roll succeeds (CoreDNS diagnosis, docs/day2.md), but availability read 0
+    // for ~1 s during node2's drain in 3 runs: not understood yet.
+    skip: 'availability dipped to 0 for ~1 s during the drain in 3 bed runs (docs/day2.md "Upgrade")',
   }, async () => {
     const r = cb.r!;
-    const cluster = (await r.api<{ cluster: { id: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body
-      .cluster;
+    const cluster = (
+      await r.api<{ cluster: { id: string; version: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)
+    ).body.cluster;
     const kc = new KubeConfig();
     kc.loadFromString(cb.kube!.rewrite((await r.region.store.clusterKubeconfig(cluster.id))!));
     const apps = kc.makeApiClient(AppsV1Api);
+    const ops = async () => (await r.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
+    const ended = async (what: string) => {
+      let op: Op | undefined;
+      await waitFor(
+        async () => {
+          [op] = await ops();
+          return op.state !== 'running';
+        },
+        15 * 60_000,
+        what,
+      );
+      return op!;
+    };
     // The nodes' PIDs as they are now (a deploy power-cycled them since the bed came up).
     const state = readState(cb.root, cb.name)!;
     await importHttpd(state, ['node1', 'node2']);
-    // The bed's bundle has no CoreDNS image and its nodes reach no registry: `upgrade apply`'s
-    // ImagePull preflight finds the pause image under CoreDNS's name (this cluster's packages are
-    // preinstalled, so the preflight is not skipped for it as a bundle cluster's is).
-    const node1 = state.nodes.find((n) => n.name === 'node1')!;
-    await inNode(node1.pid, 'ctr', [
-      '--address',
-      '/run/containerd/containerd.sock',
-      '-n',
-      'k8s.io',
-      'images',
-      'tag',
-      '--force',
-      'k8s.gcr.io/pause:3.2',
-      'k8s.gcr.io/coredns:1.7.0',
-    ]);
-    await createHttpd(apps, { name: 'web', replicas: 2, onControlPlanes: true });
+    // kubeadm's init deployed CoreDNS, whose image the bundle lacks: its pods never ran. kubeadm
+    // 1.20's upgrade apply, after the control plane, waits ~43 min for a ready CoreDNS replica
+    // (docs/day2.md): node1's script refuses up front, before kubeadm changes anything.
+    const dns = async () => apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+    assert.equal((await dns()).status?.readyReplicas ?? 0, 0);
+    const refused = await runIngot(['cluster', 'upgrade', CLUSTER, '--to', 'v1.20.2'], { env: r.cliEnv });
+    assert.equal(refused.code, 0, refused.err);
+    const halted = await ended('the refused upgrade to halt');
+    assert.equal(halted.state, 'failed', halted.reason);
+    assert.match(halted.reason, /node1: .*kube-system\/coredns has no ready replica/);
+    // A stand-in under CoreDNS's image name on both nodes (it answers the Deployment's probes),
+    // and its pods restarted so no image-pull back-off holds them: CoreDNS is Ready.
+    const dnsImage = (await dns()).spec!.template.spec!.containers[0].image!;
+    await importCoreDnsStandIn(state, ['node1', 'node2'], dnsImage);
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+    await waitFor(
+      async () => ((await dns()).status?.readyReplicas ?? 0) >= 1,
+      180_000,
+      'a CoreDNS replica ready',
+    );
+    await createHttpd(apps, {
+      name: 'web',
+      replicas: 2,
+      onControlPlanes: true,
+      // A loaded host (load average 20-50 on 2 cores) stalls probes for seconds: the default 1 s
+      // timeout and 3 failures flapped the pod unready in a run (2026-12-03).
+      readinessProbe: {
+        tcpSocket: { port: 8080 },
+        periodSeconds: 1,
+        timeoutSeconds: 5,
+        failureThreshold: 10,
+      },
+    });
     await createPdb(kc, { name: 'web', minAvailable: 1 });
+    // Available as the PDB counts it: web pods Ready and not being deleted (the Deployment's
+    // status lags the pods: it read 0 for ~1 s while a PDB-allowed eviction went on, 2026-12-03).
+    const core = kc.makeApiClient(CoreV1Api);
     const available = async () =>
-      (await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).status
-        ?.availableReplicas ?? 0;
+      (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items.filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ).length;
     await waitFor(async () => (await available()) === 2, 120_000, 'both web replicas available');
     // Availability polled through the upgrade: never below the PDB's minAvailable (1).
     const seen: number[] = [];
@@ -308,14 +355,7 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     try {
       const start = await runIngot(['cluster', 'upgrade', CLUSTER, '--to', 'v1.20.2'], { env: r.cliEnv });
       assert.equal(start.code, 0, start.err);
-      await waitFor(
-        async () => {
-          [op] = (await r.api<Op[]>('GET', `/api/v1/clusters/${CLUSTER}/operations`)).body;
-          return op.state !== 'running';
-        },
-        15 * 60_000,
-        'the upgrade to end',
-      );
+      op = await ended('the upgrade to end');
     } finally {
       polling = false;
       await poller;

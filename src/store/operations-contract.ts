@@ -136,7 +136,7 @@ export function operationsContract(harness: () => Harness): void {
     assert.equal(moved?.state, 'paused');
   });
 
-  it('ends an operation (its Cluster file kept on success), after which another may start', async () => {
+  it('ends an operation (its Cluster file and an upgrade’s version kept on success), after which another may start', async () => {
     const c = await runningCluster(h.store);
     const { operation } = await h.store.startOperation(newOp(c));
     const done = await h.store.updateOperation(operation.id, {
@@ -144,10 +144,12 @@ export function operationsContract(harness: () => Harness): void {
       to: 'succeeded',
       reason: 'every node done',
       clusterFile: 'after',
+      version: 'v1.31.0',
     });
     assert.equal(done?.state, 'succeeded');
     assert.ok(done?.finishedAt);
     assert.equal((await h.store.getCluster(c.id)).clusterFile, 'after');
+    assert.equal((await h.store.getCluster(c.id)).version, 'v1.31.0');
     assert.equal(await h.store.activeOperation(c.id), null);
     await h.store.clusterTransition({
       clusterId: c.id,

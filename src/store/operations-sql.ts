@@ -46,6 +46,8 @@ export interface OperationUpdate {
   progress?: OperationProgress;
   /** On a successful end: the cluster's new Cluster file. */
   clusterFile?: string;
+  /** On an upgrade's successful end: the cluster's Kubernetes version (`v1.21.3`). */
+  version?: string;
 }
 
 function operationFromRow(r: Row): ClusterOperation {
@@ -294,6 +296,12 @@ export async function updateOperation(
     if (u.clusterFile !== undefined)
       await t.run('UPDATE clusters SET cluster_file = ?, updated_at = ? WHERE id = ?', [
         u.clusterFile,
+        now,
+        op.clusterId,
+      ]);
+    if (u.version !== undefined)
+      await t.run('UPDATE clusters SET version = ?, updated_at = ? WHERE id = ?', [
+        u.version,
         now,
         op.clusterId,
       ]);

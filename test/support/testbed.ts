@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,9 +120,18 @@ export function bedKubeConfig(api: ApiAccess): KubeConfig {
 
 /** Makes the busybox httpd image and imports it into the containerd of the nodes `on`. */
 export async function importHttpd(bed: BedState, on: readonly string[]): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'ingot-httpd-'));
+  await importImage(bed, on, httpdImage);
+}
+
+/** Makes an image archive in a temporary directory and imports it into the nodes `on`. */
+async function importImage(
+  bed: BedState,
+  on: readonly string[],
+  make: (dir: string) => string,
+): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'ingot-image-'));
   try {
-    const tar = httpdImage(work);
+    const tar = make(work);
     for (const n of bed.nodes.filter((x) => on.includes(x.name)))
       await inNode(n.pid, 'ctr', [
         '--address',
@@ -128,6 +145,33 @@ export async function importHttpd(bed: BedState, on: readonly string[]): Promise
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A stand-in for CoreDNS under kubeadm's image name `tag` (the bundle has no CoreDNS: Debian
+ * packages none), imported into the nodes `on`: a busybox image whose `/coredns` ignores its
+ * arguments and answers the probes kubeadm's CoreDNS Deployment has (`/ready` on 8181,
+ * `/health` on 8080), from files in the image (the pod's root filesystem is read-only). It
+ * resolves nothing: it lets a kubeadm-deployed CoreDNS be Ready where kubeadm waits for it.
+ */
+export async function importCoreDnsStandIn(bed: BedState, on: readonly string[], tag: string): Promise<void> {
+  await importImage(bed, on, (dir) =>
+    busyboxImage(
+      dir,
+      tag,
+      (rootfs) => {
+        mkdirSync(join(rootfs, 'www'));
+        writeFileSync(join(rootfs, 'www', 'ready'), 'OK\n');
+        writeFileSync(join(rootfs, 'www', 'health'), 'OK\n');
+        writeFileSync(
+          join(rootfs, 'coredns'),
+          '#!/bin/sh\n/bin/busybox httpd -p 8181 -h /www\nexec /bin/busybox httpd -f -p 8080 -h /www\n',
+          { mode: 0o755 },
+        );
+      },
+      ['/coredns'],
+    ),
+  );
 }
 
 /** Enrols every node of the bed in the region as a machine behind the bed's BMC; node → machine id. */
@@ -175,6 +219,19 @@ export async function stopBed(
 
 /** A one-layer image with busybox's httpd (umoci + skopeo), as a docker archive. */
 export function httpdImage(dir: string): string {
+  return busyboxImage(dir, IMAGE);
+}
+
+/**
+ * A one-layer image of static busybox (`/bin/busybox`, `/bin/sh`) plus what `add` puts in its
+ * root filesystem, named `tag`, as a docker archive (umoci + skopeo).
+ */
+function busyboxImage(
+  dir: string,
+  tag: string,
+  add: (rootfs: string) => void = () => {},
+  entrypoint: readonly string[] = [],
+): string {
   const layout = join(dir, 'layout');
   const bundle = join(dir, 'bundle');
   const run = (cmd: string, args: string[]) =>
@@ -182,13 +239,24 @@ export function httpdImage(dir: string): string {
   run('umoci', ['init', '--layout', layout]);
   run('umoci', ['new', '--image', `${layout}:t`]);
   run('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
-  mkdirSync(join(bundle, 'rootfs', 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(bundle, 'rootfs', 'bin', 'busybox'));
-  symlinkSync('busybox', join(bundle, 'rootfs', 'bin', 'sh'));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  symlinkSync('busybox', join(rootfs, 'bin', 'sh'));
+  add(rootfs);
   run('umoci', ['repack', '--image', `${layout}:t`, bundle]);
-  run('umoci', ['config', '--image', `${layout}:t`, '--architecture', 'amd64', '--os', 'linux']);
-  const out = join(dir, 'httpd.tar');
-  run('skopeo', ['copy', '--quiet', `oci:${layout}:t`, `docker-archive:${out}:${IMAGE}`]);
+  run('umoci', [
+    'config',
+    '--image',
+    `${layout}:t`,
+    '--architecture',
+    'amd64',
+    '--os',
+    'linux',
+    ...entrypoint.flatMap((e) => ['--config.entrypoint', e]),
+  ]);
+  const out = join(dir, 'image.tar');
+  run('skopeo', ['copy', '--quiet', `oci:${layout}:t`, `docker-archive:${out}:${tag}`]);
   return out;
 }
 

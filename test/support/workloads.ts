@@ -9,6 +9,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   type V1Affinity,
+  type V1Probe,
   type V1ResourceRequirements,
 } from '@kubernetes/client-node';
 
@@ -36,6 +37,8 @@ export interface HttpdDeployment {
   /** Seconds a deleted pod is given; Kubernetes' default (30) when unset. */
   terminationGracePeriodSeconds?: number;
   namespace?: string;
+  /** The pods' readiness probe; default: the port answers, checked every second. */
+  readinessProbe?: V1Probe;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function createHttpd(apps: AppsV1Api, d: HttpdDeployment): Promise<
                 ],
                 ports: [{ containerPort: 8080 }],
                 resources: d.resources,
-                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                readinessProbe: d.readinessProbe ?? { tcpSocket: { port: 8080 }, periodSeconds: 1 },
               },
             ],
           },

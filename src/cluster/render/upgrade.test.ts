@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { upgradeScript } from './upgrade.ts';
+import { BUNDLE_INSTALLER_PATH as BUNDLE_INSTALLER } from './packages.ts';
+import { coreDnsReadyCheck, upgradeScript } from './upgrade.ts';
 
 describe('the kubeadm upgrade script', () => {
   const input = { hostname: 'n1', target: 'v1.21.3', ip: '10.0.0.11', port: 6443 };
@@ -38,6 +42,73 @@ describe('the kubeadm upgrade script', () => {
     assert.throws(
       () => upgradeScript({ ...input, part: 'first', target: 'v1.21; rm -rf /' }),
       /not a version/,
+    );
+  });
+});
+
+describe('the first control plane’s CoreDNS check before a 1.20 upgrade apply', () => {
+  const input = { hostname: 'n1', ip: '10.0.0.11', port: 6443 };
+  /** Runs the check with a kubectl that answers as `configmap` and `ready` say. */
+  function run(configmap: boolean, ready: string): { code: number; err: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-upgrade-'));
+    try {
+      writeFileSync(
+        join(dir, 'kubectl'),
+        `#!/bin/sh
+case "$*" in
+  *"get configmap coredns"*) ${configmap ? 'exit 0' : 'echo "not found" >&2; exit 1'} ;;
+  *"get deployment coredns"*) printf '%s' '${ready}' ;;
+  *) exit 2 ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync('sh', ['-c', coreDnsReadyCheck()], {
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+        encoding: 'utf8',
+      });
+      return { code: r.status ?? -1, err: r.stderr };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('refuses when kubeadm’s CoreDNS has no ready replica (kubeadm would wait ~43 min)', () => {
+    const r = run(true, '');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /kube-system\/coredns has no ready replica/);
+  });
+
+  it('goes on when CoreDNS has a ready replica, or when kubeadm’s CoreDNS addon is not deployed', () => {
+    assert.equal(run(true, '1').code, 0);
+    assert.equal(run(false, '').code, 0);
+  });
+
+  it('is in a 1.20 first control plane’s script before upgrade apply, and nowhere else', () => {
+    const s = upgradeScript({ ...input, part: 'first', target: 'v1.20.2' });
+    assert.ok(s.includes(coreDnsReadyCheck()));
+    assert.ok(s.indexOf('get configmap coredns') < s.indexOf('kubeadm upgrade apply'));
+    assert.ok(!upgradeScript({ ...input, part: 'first', target: 'v1.21.3' }).includes('coredns'));
+    assert.ok(!upgradeScript({ ...input, part: 'worker', target: 'v1.20.2' }).includes('coredns'));
+  });
+});
+
+describe('a bundle cluster’s upgrade script', () => {
+  const input = { hostname: 'n1', target: 'v1.21.3', ip: '10.0.0.11', port: 6443 };
+
+  it('installs the target’s bundle from the rack before the version check', () => {
+    const s = upgradeScript({ ...input, part: 'worker', bundlePrefix: 'kubernetes-v1.21.3-' });
+    execFileSync('sh', ['-n'], { input: s });
+    const install = s.indexOf(`${BUNDLE_INSTALLER} "kubernetes-v1.21.3-$(dpkg --print-architecture)"`);
+    assert.ok(install > 0, s);
+    assert.ok(install < s.indexOf('kubeadm version -o short'));
+    assert.ok(!upgradeScript({ ...input, part: 'worker' }).includes(BUNDLE_INSTALLER));
+  });
+
+  it('refuses a bundle name that is not one', () => {
+    assert.throws(
+      () => upgradeScript({ ...input, part: 'worker', bundlePrefix: 'x"; rm -rf / #' }),
+      /not a bundle name/,
     );
   });
 });

@@ -30,6 +30,7 @@ import { batchSize } from '../../core/rolling-plan.ts';
 import { skewProblems } from '../../core/version-skew.ts';
 import type { ClusterVersions, KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
+import { checkTargetBundle } from './upgrade-bundle.ts';
 
 /** Cluster states an operation may start from: running, or after an operation that halted. */
 export const OPERATION_FROM: readonly ClusterState[] = [ClusterState.Running, ClusterState.FailedUpdating];
@@ -244,6 +245,7 @@ export async function startUpgrade(
       'version',
       `cannot upgrade cluster ${cluster.name} to ${target}:\n  ${problems.join('\n  ')}`,
     );
+  if (spec.spec.packages.source === 'bundle') await checkTargetBundle(store, target);
   const maxUnavailable = req.maxUnavailable ?? 1;
   const { plan, pkiSecret } = await createParams(store, cluster);
   const nodes = rollNodes(cluster, plan);

@@ -356,6 +356,8 @@ export async function finishOperation(ctx: ClusterStepContext): Promise<void> {
       ...(op.kind !== OperationKind.CertRotate && op.kind !== OperationKind.OsReplace
         ? { clusterFile: op.params.clusterFile }
         : {}),
+      // An upgrade's target becomes the cluster's version (the skew rules' fallback, the listing).
+      ...(op.kind === OperationKind.Upgrade && op.params.target ? { version: op.params.target } : {}),
     },
     [
       {

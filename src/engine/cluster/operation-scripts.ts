@@ -10,6 +10,7 @@ import { certRotateScript } from '../../cluster/render/cert-rotate.ts';
 import { reconfigureScript } from '../../cluster/render/reconfigure.ts';
 import { upgradeScript } from '../../cluster/render/upgrade.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
+import { bundleNamePrefix } from '../../core/bundle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { type ClusterOperation, OperationKind } from '../../core/operation.ts';
 import type { ClusterStepContext } from './context.ts';
@@ -37,7 +38,10 @@ export async function nodeScript(
       target: op.params.target,
       ip: node.ip,
       port,
-      ...(bundle ? { ignorePreflightErrors: ['ImagePull'] } : {}),
+      // A bundle cluster's node installs the target's bundle from its rack first.
+      ...(bundle
+        ? { ignorePreflightErrors: ['ImagePull'], bundlePrefix: bundleNamePrefix(op.params.target) }
+        : {}),
     });
   }
   const pki = JSON.parse(await ctx.store.getSecret(ctx.job.params.pkiSecret as string)) as PkiMaterial;
