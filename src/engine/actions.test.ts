@@ -29,6 +29,7 @@ const EXPECTED: Record<string, MachineState | 'same'> = {
   commission: 'commissioning',
   allocate: 'allocated',
   deploy: 'deploying',
+  redeploy: 'deploying',
   release: 'releasing',
   'power-on': 'same',
   'power-off': 'same',
