@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { BundleManifest } from '../core/bundle.ts';
 import { CRICTL_SHIM } from './crictl-shim.ts';
-import { renderBundleInstall } from './install-script.ts';
+import { CHACHA_FIRST, renderBundleInstall } from './install-script.ts';
 
 const m: BundleManifest = {
   apiVersion: 'ingot.dev/v1alpha1',
@@ -131,6 +132,17 @@ describe('bundle install script', () => {
     assert.ok(!withCrictl.includes("<<'CRICTL'"), 'a bundle with crictl installs its own');
     assert.match(withCrictl, /bin\/crictl f{64} b1\n/);
     assert.match(withCrictl, /install -m 0755 "\$WORK\/b1" "\$ROOT\/usr\/local\/bin\/crictl"/);
+  });
+
+  it('asks for ChaCha20-Poly1305 first on a CPU without AES instructions, as the agent does', () => {
+    const rackSh = readFileSync(new URL('../agent/guest/lib/rack.sh', import.meta.url), 'utf8');
+    for (const line of CHACHA_FIRST)
+      assert.ok(rackSh.includes(`echo '${line}'`), `rack.sh's cipher_prefs: ${line}`);
+    assert.match(script, /if ! grep -qw aes "\$\{INGOT_CPUINFO:-\/proc\/cpuinfo\}"/);
+    // Every download reads the preference.
+    const curls = script.split('\n').filter((l) => /^\s*(until )?curl /.test(l));
+    assert.equal(curls.length, 2);
+    for (const c of curls) assert.match(c, /curl -K "\$WORK\/tls\.curl" /);
   });
 
   it('refuses to run on a machine of another architecture', () => {

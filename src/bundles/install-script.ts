@@ -16,6 +16,15 @@ import { BUNDLE_HTTP_PREFIX, type Bundle, type BundleManifest } from '../core/bu
 import { CRICTL_SHIM } from './crictl-shim.ts';
 import { kubeadmDropIn, kubeletUnit } from './kubelet-units.ts';
 
+/**
+ * curl config lines asking for ChaCha20-Poly1305 first: the same lines as the agent's
+ * `cipher_prefs` (src/agent/guest/lib/rack.sh; a test checks they agree).
+ */
+export const CHACHA_FIRST = [
+  'tls13-ciphers = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"',
+  'ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"',
+] as const;
+
 /** `uname -m` for each bundle architecture. */
 const UNAME: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' };
 
@@ -62,11 +71,17 @@ export function renderBundleInstall(
     'trap \'rm -rf "$WORK"\' EXIT',
     '# The token goes in a header file (printf is a builtin): never on a command line.',
     '(umask 077 && printf \'X-Ingot-Token: %s\\n\' "$TOKEN" >"$WORK/header")',
+    '# A CPU without AES instructions (QEMU TCG, some low-power boards) asks for ChaCha20-Poly1305',
+    '# first, as the agent does (cipher_prefs in its lib/rack.sh): AES-256-GCM ran at 1.3 MB/s there.',
+    ': >"$WORK/tls.curl"',
+    `if ! grep -qw aes "\${INGOT_CPUINFO:-/proc/cpuinfo}" 2>/dev/null; then`,
+    ...CHACHA_FIRST.map((l) => `  echo ${q(l)} >>"$WORK/tls.curl"`),
+    'fi',
     '# fetch PATH SHA256 NAME: downloads to $WORK/NAME (resuming with Range on retries) and verifies it.',
     'fetch() {',
     '  rm -f "$WORK/$3"',
     '  n=0',
-    `  until curl -fsS --connect-timeout 10 -H @"$WORK/header" -C - -o "$WORK/$3" "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$1"; do`,
+    `  until curl -K "$WORK/tls.curl" -fsS --connect-timeout 10 -H @"$WORK/header" -C - -o "$WORK/$3" "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$1"; do`,
     '    n=$((n + 1))',
     '    [ "$n" -lt 5 ] || die "cannot download $1 from $RACK"',
     '    sleep 2',
@@ -80,7 +95,7 @@ export function renderBundleInstall(
     '  while read -r p s f; do',
     `    printf 'url = "%s"\\noutput = "%s"\\n' "$RACK${BUNDLE_HTTP_PREFIX}$BUNDLE/$p" "$WORK/$f" >>"$WORK/$1.curl"`,
     '  done <"$WORK/$1"',
-    '  curl -fsS --connect-timeout 10 --retry 4 --retry-delay 2 --retry-all-errors -H @"$WORK/header" -K "$WORK/$1.curl" ||',
+    '  curl -K "$WORK/tls.curl" -fsS --connect-timeout 10 --retry 4 --retry-delay 2 --retry-all-errors -H @"$WORK/header" -K "$WORK/$1.curl" ||',
     '    die "cannot download the bundle\'s files from $RACK"',
     '  while read -r p s f; do',
     '    echo "$s  $WORK/$f" | sha256sum -c --status || die "$p: checksum mismatch (expected $s); nothing was installed from it"',
