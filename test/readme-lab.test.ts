@@ -37,7 +37,9 @@ const labIsUp = () => listNamespaces().then((ns) => ns.includes(LAB.provNs) || n
 /** How long a user waits for each kind of command (the README's --wait commands end by themselves). */
 function timeoutFor(cmd: string): number {
   if (/image build os/.test(cmd)) return 40 * 60_000;
-  if (/machine deploy/.test(cmd)) return 15 * 60_000;
+  // A 1 GiB write and the first boot under TCG: 1,050 s in deploy-e2e at CI load (2026-12-03),
+  // past 15 min once with a second TCG VM beside it; deploy-e2e gives its deploy 25 min too.
+  if (/machine deploy/.test(cmd)) return 25 * 60_000;
   if (/--wait/.test(cmd)) return 8 * 60_000;
   return 3 * 60_000;
 }
