@@ -23,15 +23,13 @@ export const TCG_CPU = 'qemu64,-svm';
 /**
  * `cpus` CPUs (one by default), `memoryMiB`, no display (-nographic also tells SeaBIOS to use
  * the serial port), and a guest that reboots or powers off simply exits. Under TCG the CPU is
- * TCG_CPU; under KVM QEMU's default. `-nodefaults`: none of QEMU's default devices — a floppy
- * drive (Linux probes it at boot; cloud-init's NoCloud reads it five times looking for a seed,
- * each read failing after retries), an IDE CD-ROM, a parallel port, a VGA card (Linux then
- * draws every console line into a framebuffer, by the emulated CPU): seconds each of an
- * emulated OS's first boot (docs/lab.md). So the caller names its serial port and monitor.
+ * TCG_CPU; under KVM QEMU's default. QEMU's default devices stay: `-nodefaults` (no floppy
+ * that cloud-init probes, no VGA) was tried and taken back — without a VGA card OVMF gives
+ * GRUB no video mode (`error: no suitable video mode found`, test/images-os.test.ts); a UEFI VM
+ * would need its own display device first (docs/lab.md).
  */
 export function vmBaseArgs(accel: Accel, memoryMiB: number, cpus = 1): string[] {
   return [
-    '-nodefaults',
     '-accel',
     accel,
     ...(accel === 'tcg' ? ['-cpu', TCG_CPU] : []),

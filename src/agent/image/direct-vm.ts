@@ -44,9 +44,6 @@ export async function startDirectVm(o: DirectVmOptions): Promise<DirectVm> {
     'qemu-system-x86_64',
     [
       ...vmBaseArgs('tcg', o.memoryMiB ?? 1024),
-      // The console on stdout (vmBaseArgs' -nodefaults leaves no serial port of its own).
-      '-serial',
-      'stdio',
       '-kernel',
       o.kernel,
       '-initrd',
