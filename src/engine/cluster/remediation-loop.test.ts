@@ -29,6 +29,19 @@ import { RemediationLoop } from './remediation-loop.ts';
 
 const tenMinutesAgo = () => new Date(Date.now() - 600_000).toISOString();
 
+/** The job worker on the simulated cluster (fake agent and Kubernetes), started. */
+function startWorker(store: ConstructorParameters<typeof Worker>[0]['store'], kube: FakeKube): Worker {
+  const worker = new Worker({
+    store,
+    agent: new FakeAgent({ kube }),
+    pollMs: 10,
+    leaseMs: 300,
+    cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
+  });
+  worker.start();
+  return worker;
+}
+
 describe('the region remediation loop', () => {
   let store: SqlStore;
   let dir: string;
@@ -59,14 +72,7 @@ describe('the region remediation loop', () => {
     await seedClusterStore(store, '10.20');
     machines = [...(await readyMachines(store, 'control', 1)), ...(await readyMachines(store, 'general', 4))];
     const kube = new FakeKube();
-    const worker = new Worker({
-      store,
-      agent: new FakeAgent({ kube }),
-      pollMs: 10,
-      leaseMs: 300,
-      cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
-    });
-    worker.start();
+    const worker = startWorker(store, kube);
     const file = `${clusterYaml('heal', { workers: 4 })}  remediation: { enabled: true, unhealthyAfterSeconds: 60, maxUnhealthy: "25%" }\n`;
     const created = await createCluster(store, { clusterFile: file, actor: 'user:test' });
     cluster = await eventually(
@@ -287,14 +293,7 @@ current-context: c
     // nodes are all Ready (the loopback server stands for the API the remediator reads).
     const kube = new FakeKube();
     kube.uncordon = async () => undefined;
-    const worker = new Worker({
-      store,
-      agent: new FakeAgent({ kube }),
-      pollMs: 10,
-      leaseMs: 300,
-      cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
-    });
-    worker.start();
+    const worker = startWorker(store, kube);
     // The node comes back once its reprovision (the os-replace operation) has succeeded.
     let stop = false;
     const back = (async () => {
