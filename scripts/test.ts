@@ -35,6 +35,7 @@ interface Done {
   seconds: number;
   code: number | null;
   counts: Record<string, number>;
+  out: string;
 }
 const done: Done[] = [];
 const start = Date.now();
@@ -46,6 +47,16 @@ function countsOf(out: string): Record<string, number> {
   for (const m of out.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm))
     counts[m[1]] = Number(m[2]);
   return counts;
+}
+
+/**
+ * What the spec reporter says under `✖ failing tests:` (each failed test with its error), or
+ * the last lines of the output when a file died without it (a crash, the hung-file kill).
+ */
+function failureExcerpt(out: string, maxChars = 6000): string {
+  const at = out.lastIndexOf('✖ failing tests:');
+  const text = at >= 0 ? out.slice(at) : out.split('\n').slice(-40).join('\n');
+  return text.length > maxChars ? `${text.slice(0, maxChars)}\n…` : text.trimEnd();
 }
 
 function run(file: TestFile): Promise<void> {
@@ -77,7 +88,7 @@ function run(file: TestFile): Promise<void> {
       clearTimeout(hung);
       const seconds = (Date.now() - t0) / 1000;
       const counts = countsOf(out);
-      done.push({ file, seconds, code, counts });
+      done.push({ file, seconds, code, counts, out });
       const mark = code === 0 ? '✔' : '✖';
       process.stdout.write(
         `\n━━ ${mark} ${file.path}: ${seconds.toFixed(1)} s, exit ${code} (at ${since()})\n${out.trimEnd()}\n`,
@@ -125,6 +136,10 @@ if (process.env.INGOT_TEST_DURATIONS_OUT) {
   writeFileSync(process.env.INGOT_TEST_DURATIONS_OUT, `${JSON.stringify(out, null, 2)}\n`);
 }
 if (failed.length) {
+  // CI shows only the tail of the log: repeat each failure's first lines here, at the end.
+  for (const d of failed) {
+    process.stdout.write(`\n━━ failures in ${d.file.path}\n${failureExcerpt(d.out)}\n`);
+  }
   process.stdout.write(`━━ failed: ${failed.map((d) => d.file.path).join(', ')}\n`);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { BOOTSTRAP_PHASE_PREFIX } from '../../core/node-agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import type { RenderContext } from './context.ts';
-import { kubeadmInitFlags } from './kubeadm.ts';
+import { CRI_SOCKET, kubeadmInitFlags } from './kubeadm.ts';
 import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
 import { KUBEADM_DIR } from './security.ts';
@@ -77,6 +77,39 @@ function waitNode(node: PlannedNode, afterRegistered: string[] = []): string[] {
   ];
 }
 
+/** The kubelet's own last words, on stderr, so a failed bootstrap's reason carries them. */
+const KUBELET_JOURNAL = 'journalctl -u kubelet -n 25 --no-pager -o cat >&2 || true';
+
+/**
+ * `kubeadm join`. kubeadm 1.20 gives the kubelet's TLS bootstrap 40 s in its kubelet-start
+ * phase; on a loaded host the kubelet can take longer (CI, 2026-12-03: a worker's join failed
+ * there while its kubelet went on bootstrapping). That phase is a worker's last, so when the
+ * kubelet still gets its client certificate, the worker is in the cluster: the script finishes
+ * kubeadm's two remaining steps itself (the CRI-socket annotation `kubeadm upgrade node` reads;
+ * removing the bootstrap kubeconfig), and the Registered/Ready waits that follow decide. A
+ * control plane's join goes on past that phase (etcd member, control-plane label), so it fails
+ * as kubeadm failed. Either way a failure ends with the kubelet's journal.
+ */
+export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernetes'): string[] {
+  const join = `kubeadm join --config ${cfg}`;
+  if (node.role !== 'worker') return [`${join} || { ${KUBELET_JOURNAL}; exit 1; }`];
+  const kubelet = `${dir}/kubelet.conf`;
+  const bootstrap = `${dir}/bootstrap-kubelet.conf`;
+  const fail = (why: string) => `{ echo "${why}" >&2; ${KUBELET_JOURNAL}; exit 1; }`;
+  return [
+    `if ! ${join}; then`,
+    // No bootstrap kubeconfig: kubeadm stopped before the kubelet was started (preflight, discovery).
+    `  [ -e ${bootstrap} ] || ${fail('kubeadm join stopped before it started the kubelet')}`,
+    '  echo "kubeadm join stopped waiting; waiting up to 300 s more for the kubelet to finish its TLS bootstrap"',
+    `  for i in $(seq 1 60); do [ -s ${kubelet} ] && break; sleep 5; done`,
+    `  [ -s ${kubelet} ] || ${fail('the kubelet did not finish its TLS bootstrap within 300 s after kubeadm join stopped')}`,
+    `  for i in $(seq 1 60); do kubectl --kubeconfig ${kubelet} annotate --overwrite node ${node.hostname} kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET} && break; [ "$i" = 60 ] && ${fail(`node ${node.hostname} could not be annotated with its CRI socket within 300 s`)}; sleep 5; done`,
+    `  rm -f ${bootstrap}`,
+    '  echo "the kubelet finished its TLS bootstrap after kubeadm stopped waiting: joined"',
+    'fi',
+  ];
+}
+
 function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
   const v = ctx.spec.spec.version;
   const lines = [
@@ -121,7 +154,7 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     ...lines,
     ...waitForApi(ctx),
     phase('api-reachable'),
-    `kubeadm join --config ${cfg}`,
+    ...kubeadmJoin(node, cfg),
     phase('kubeadm-join-done'),
     ...waitNode(node),
   ];

@@ -7,6 +7,9 @@ import { toYamlOf } from './yaml-template.ts';
 
 type Args = Record<string, string>;
 
+/** The container runtime's socket on Ingot's nodes (containerd), as kubeadm and the kubelet name it. */
+export const CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+
 export type KubeadmApi = 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta2';
 
 /**
@@ -57,7 +60,7 @@ function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string,
       : node.taints.map((t) => ({ ...t }));
   return {
     name: node.hostname,
-    criSocket: 'unix:///var/run/containerd/containerd.sock',
+    criSocket: CRI_SOCKET,
     ...(hasV1beta3Fields(ctx) ? { imagePullPolicy: 'IfNotPresent' } : {}),
     kubeletExtraArgs: args(ctx, kubeletArgs(node)),
     taints,
@@ -304,7 +307,7 @@ export function kubeadmEtcdConfig(ctx: RenderContext, node: PlannedNode): string
     apiVersion: kubeadmApi(ctx.minor),
     kind: 'InitConfiguration',
     localAPIEndpoint: { advertiseAddress: node.ip },
-    nodeRegistration: { name: node.hostname, criSocket: 'unix:///var/run/containerd/containerd.sock' },
+    nodeRegistration: { name: node.hostname, criSocket: CRI_SOCKET },
   };
   const cluster = {
     apiVersion: kubeadmApi(ctx.minor),
@@ -335,7 +338,7 @@ export function kubeadmEtcdConfig(ctx: RenderContext, node: PlannedNode): string
 export const ETCD_KUBELET_DROPIN = `# Rendered by Ingot: kubelet runs only the etcd static pod on this node.
 [Service]
 ExecStart=
-ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubelet.conf --container-runtime-endpoint=unix:///var/run/containerd/containerd.sock
+ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubelet.conf --container-runtime-endpoint=${CRI_SOCKET}
 Restart=always
 `;
 

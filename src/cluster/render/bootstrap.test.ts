@@ -1,0 +1,119 @@
+/**
+ * The rendered `kubeadm join` step, run by bash with stand-ins for kubeadm, kubectl and
+ * journalctl on PATH (the real join is exercised on the test bed, test/cluster-testbed.test.ts):
+ * a worker whose kubelet finishes its TLS bootstrap after kubeadm stopped waiting is joined; one
+ * whose kubeadm stopped earlier, or whose kubelet never bootstraps, fails with the kubelet's
+ * journal; a control plane fails as kubeadm failed.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { PlannedNode } from '../plan/types.ts';
+import { kubeadmJoin } from './bootstrap.ts';
+import { CRI_SOCKET } from './kubeadm.ts';
+
+const root = mkdtempSync(path.join(tmpdir(), 'ingot-join-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const node = (role: PlannedNode['role']) => ({ hostname: 'w1', role }) as PlannedNode;
+
+interface Case {
+  /** What the stand-in kubeadm does before exiting with `code`. */
+  kubeadm: string;
+  code: number;
+  /** Seconds after the join's start the "kubelet" writes kubelet.conf; null: never. */
+  kubeletAfter: number | null;
+}
+
+let n = 0;
+function runJoin(role: PlannedNode['role'], c: Case) {
+  const dir = path.join(root, String(n++));
+  const bin = path.join(dir, 'bin');
+  const etc = path.join(dir, 'etc');
+  for (const d of [bin, etc]) spawnSync('mkdir', ['-p', d]);
+  const tool = (name: string, body: string) => {
+    writeFileSync(path.join(bin, name), `#!/bin/bash\necho "${name} $*" >> ${dir}/calls\n${body}\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  };
+  tool('kubeadm', `${c.kubeadm}\nexit ${c.code}`);
+  tool('kubectl', 'exit 0');
+  tool('journalctl', 'echo "kubelet: certificate signing request pending"');
+  const kubelet =
+    c.kubeletAfter === null ? '' : `(sleep ${c.kubeletAfter}; echo conf > ${etc}/kubelet.conf) &\n`;
+  // The 5 s polls shortened, so the test waits fractions of a second, not minutes.
+  const script =
+    `${kubelet}${kubeadmJoin(node(role), '/cfg.yaml', etc).join('\n')}\necho JOINED\n`.replaceAll(
+      'sleep 5',
+      'sleep 0.05',
+    );
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, ETC: etc },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const calls = existsSync(`${dir}/calls`) ? readFileSync(`${dir}/calls`, 'utf8') : '';
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, calls, etc };
+}
+
+describe('the rendered kubeadm join', () => {
+  it('a join kubeadm finishes goes on, and touches nothing', () => {
+    const r = runJoin('worker', { kubeadm: '', code: 0, kubeletAfter: null });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /JOINED/);
+    assert.equal(r.calls, 'kubeadm join --config /cfg.yaml\n');
+  });
+
+  it('a worker whose kubelet bootstraps after kubeadm stopped waiting is joined: annotated, bootstrap kubeconfig removed', () => {
+    const r = runJoin('worker', {
+      kubeadm:
+        'echo bootstrap > "$ETC/bootstrap-kubelet.conf"; echo "timed out waiting for the condition" >&2',
+      code: 1,
+      kubeletAfter: 0.5,
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /finished its TLS bootstrap after kubeadm stopped waiting: joined/);
+    assert.match(r.out, /JOINED/);
+    assert.match(
+      r.calls,
+      new RegExp(
+        `kubectl --kubeconfig ${r.etc}/kubelet.conf annotate --overwrite node w1 kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET}`,
+      ),
+    );
+    assert.equal(existsSync(`${r.etc}/bootstrap-kubelet.conf`), false);
+  });
+
+  it('a worker whose kubeadm stopped before starting the kubelet fails at once, with the kubelet journal', () => {
+    const r = runJoin('worker', { kubeadm: 'echo "[preflight] error" >&2', code: 1, kubeletAfter: null });
+    assert.equal(r.code, 1);
+    assert.match(r.out, /kubeadm join stopped before it started the kubelet/);
+    assert.match(r.out, /certificate signing request pending/);
+    assert.doesNotMatch(r.out, /JOINED/);
+    assert.doesNotMatch(r.calls, /kubectl/);
+  });
+
+  it('a worker whose kubelet never bootstraps fails after the wait, with the kubelet journal', () => {
+    const r = runJoin('worker', {
+      kubeadm: 'echo bootstrap > "$ETC/bootstrap-kubelet.conf"',
+      code: 1,
+      kubeletAfter: null,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.out, /did not finish its TLS bootstrap within 300 s/);
+    assert.match(r.out, /certificate signing request pending/);
+    assert.doesNotMatch(r.out, /JOINED/);
+  });
+
+  it('a control plane fails as kubeadm failed, with the kubelet journal, even if its kubelet bootstraps later', () => {
+    const r = runJoin('control-plane', {
+      kubeadm: 'echo bootstrap > "$ETC/bootstrap-kubelet.conf"',
+      code: 1,
+      kubeletAfter: 0.1,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.out, /certificate signing request pending/);
+    assert.doesNotMatch(r.out, /JOINED/);
+  });
+});
