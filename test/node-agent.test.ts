@@ -24,7 +24,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NODE_AGENT_PATH, NODE_AGENT_SHARE, nodeAgentFiles } from '../src/agent/node/files.ts';
-import { ADMIN_KUBECONFIG_SECRET, type BootstrapReport } from '../src/core/node-agent-protocol.ts';
+import {
+  ADMIN_KUBECONFIG_SECRET,
+  BOOTSTRAP_PHASE_PREFIX,
+  type BootstrapReport,
+} from '../src/core/node-agent-protocol.ts';
+import { BOOTSTRAP_OUTPUT } from '../src/cluster/render/bootstrap.ts';
 import type { Job } from '../src/core/job.ts';
 import type { Machine } from '../src/core/machine.ts';
 import type { AgentResult } from '../src/engine/agent-port.ts';
@@ -246,6 +251,35 @@ describe('the node agent on a deployed machine', () => {
     const kept = readFileSync(join(dir, `node${seq}`, 'run', 'log'), 'utf8');
     assert.match(kept, /--token <redacted-token>/, 'the log kept for a look after a failure is redacted');
     assert.ok(!kept.includes(JOIN_TOKEN));
+  });
+
+  it('puts every phase on the timeline once, in order, when a tee’d script says several at once and ends', async () => {
+    // The rendered scripts' output goes through tee (BOOTSTRAP_OUTPUT); the last phases come in a
+    // burst just before the script ends, while the agent's watcher may be in the middle of a
+    // report: each must still reach the timeline, none twice (CI, 2026-12-03, lost one).
+    const n = await deployedNode();
+    const names = ['packages', 'api', 'join', 'registered', 'ready', 'bootstrapped'];
+    const r = await untilEnded(n, {
+      role: 'worker',
+      script: [
+        '#!/bin/bash',
+        'set -euo pipefail',
+        ...BOOTSTRAP_OUTPUT(join(dir, `tee-${process.pid}.log`)),
+        `echo "${BOOTSTRAP_PHASE_PREFIX}${names[0]}"`,
+        'sleep 2.5',
+        'for i in $(seq 1 300); do echo "kubeadm output line $i"; done',
+        ...names.slice(1).map((p) => `echo "${BOOTSTRAP_PHASE_PREFIX}${p}"`),
+        '',
+      ].join('\n'),
+    });
+    assert.equal(r.status, 'done', JSON.stringify(r));
+    assert.deepEqual((r.status === 'done' ? (r.result as BootstrapReport) : null)?.phases, names);
+    const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
+    const phases = ev
+      .filter((e) => e.type === 'agent.bootstrap.progress' && e.message.startsWith('phase '))
+      .sort((a, b) => a.id - b.id)
+      .map((e) => e.message.slice('phase '.length));
+    assert.deepEqual(phases, names, 'each phase once, in order, on the timeline');
   });
 
   it('reports a failure with the phase it stopped in and the last lines of output', async () => {

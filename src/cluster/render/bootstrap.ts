@@ -9,11 +9,22 @@ import { KUBEADM_DIR } from './security.ts';
 export const BOOTSTRAP_PATH = '/usr/local/sbin/ingot-bootstrap';
 export const KUBEADM_MANIFESTS = `${KUBEADM_DIR}/manifests`;
 
+/**
+ * The script's output, to its log as well as to whoever runs it (the node agent reads it from a
+ * file). The script's end waits (10 s at most) for tee to pass on what it was given: the agent
+ * reads the output once the script exits, and its last phase lines must be there.
+ */
+export const BOOTSTRAP_OUTPUT = (log = '/var/log/ingot-bootstrap.log'): string[] => [
+  `exec > >(tee -a ${log}) 2>&1`,
+  'ingot_tee=$!',
+  "trap 'exec >&- 2>&-; for _ in $(seq 1 100); do kill -0 $ingot_tee 2>/dev/null || break; sleep 0.1; done' EXIT",
+];
+
 const PREAMBLE = [
   '#!/bin/bash',
   '# Rendered by Ingot: bootstraps this node. Safe to read; re-running after success is a no-op.',
   'set -euo pipefail',
-  'exec > >(tee -a /var/log/ingot-bootstrap.log) 2>&1',
+  ...BOOTSTRAP_OUTPUT(),
   'if [ -e /var/lib/ingot/bootstrapped ]; then echo "already bootstrapped"; exit 0; fi',
   'swapoff -a && sed -ri "/\\sswap\\s/s/^#?/#/" /etc/fstab',
   'modprobe overlay && modprobe br_netfilter',

@@ -15,15 +15,18 @@ redact() {
 phases() { sed -n 's#^ingot-phase: *\([A-Za-z0-9][A-Za-z0-9._:/-]*\).*$#\1#p' "$RUN/bootstrap.out" | cut -c1-64 | head -n 64; }
 # Reports each phase the script entered since the last call (the newest is the task's status).
 # How many were reported is kept in a file: the watcher (a subshell) and the last call after it
-# (the task's shell) share it, so no phase is reported twice.
+# (the task's shell) share it. A phase counts as reported once its report went out: the watcher
+# is killed when the script ends, maybe in the middle of a report, and the last call then sends
+# that phase again (the region keeps one event for a repeated line) rather than never.
 report_phases() {
   phases >"$RUN/phases.now"
   n=$(wc -l <"$RUN/phases.now")
   seen=$(cat "$RUN/phases.seen" 2>/dev/null || echo 0)
   while [ "$seen" -lt "$n" ]; do
+    progress "phase $(sed -n "$((seen + 1))p" "$RUN/phases.now")"
     seen=$((seen + 1))
-    echo "$seen" >"$RUN/phases.seen"
-    progress "phase $(sed -n "${seen}p" "$RUN/phases.now")"
+    # Replaced whole (a kill in the middle of a write must not leave it empty).
+    echo "$seen" >"$RUN/phases.seen.new" && mv -f "$RUN/phases.seen.new" "$RUN/phases.seen"
   done
 }
 do_bootstrap() {
