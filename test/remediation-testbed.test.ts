@@ -128,7 +128,11 @@ describe('remediation by the region on the test bed: maxUnhealthy, power-on, rep
         ).size === 2,
       5 * 60_000,
       'the guard to stop remediation of both workers',
-    );
+    ).catch(async (e) => {
+      // What the loop did instead, for the failure's reader.
+      for (const r of await rungs()) process.stderr.write(`rung ${r.message}\n`);
+      throw e;
+    });
     say('both workers off → guard on the timeline', t);
     // A few more passes: still nothing fenced or deleted.
     await new Promise((r) => setTimeout(r, 15_000));

@@ -114,6 +114,31 @@ describe('planRemediation', () => {
     assert.equal(p.waiting.length, 3);
   });
 
+  it('counts a node not Ready yet within the timeout towards maxUnhealthy: a partition’s nodes flip seconds apart', () => {
+    // w2 crossed the timeout; w3 and w4 went Unknown 10 s later and have not: three not Ready.
+    const nodes = [sick('w2', { readySince: ago(65) }), sick('w3', { readySince: ago(55) })];
+    const p = planRemediation({
+      nodes: [...nodes, sick('w4', { readySince: ago(50) }), node('w5')],
+      policy,
+      now,
+      inProgress: [],
+    });
+    assert.match(p.halted ?? '', /3 of 4 nodes are unhealthy, more than maxUnhealthy 2/);
+    assert.deepEqual(p.start, []);
+    assert.deepEqual(
+      p.waiting.map((w) => w.node),
+      ['w2'],
+      'only the node past the timeout is waiting for the guard',
+    );
+    // Within the limit, the node past the timeout is started and the other is not (yet).
+    const q = planRemediation({ nodes: [...nodes, node('w5')], policy, now, inProgress: [] });
+    assert.equal(q.halted, null);
+    assert.deepEqual(
+      q.start.map((s) => s.node),
+      ['w2'],
+    );
+  });
+
   it('counts nodes being remediated towards maxUnhealthy and does not start them again', () => {
     // w1 is being remediated (its Node deleted, so no longer "unhealthy" by itself).
     const nodes = [node('w1', { ready: null, readySince: null }), sick('w2'), sick('w3')];

@@ -147,7 +147,11 @@ export function planRemediation(input: {
     const c = unhealthyCause(n, policy, now);
     return c ? [{ n, ...c }] : [];
   });
-  const counted = new Set([...unhealthy.map((u) => u.n.node), ...inProgress]);
+  // The guard counts every node not Ready now, past the timeout or not: in a partition the
+  // nodes' Ready flips seconds apart, and counting only those past the timeout fenced the first
+  // before the second counted (the test bed, 2026-12-03).
+  const suspect = nodes.filter((n) => n.ready === 'False' || n.ready === 'Unknown').map((n) => n.node);
+  const counted = new Set([...unhealthy.map((u) => u.n.node), ...inProgress, ...suspect]);
   const limit = maxUnhealthyCount(policy, nodes.length);
   if (counted.size > limit)
     return {
