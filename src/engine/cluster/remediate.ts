@@ -31,6 +31,7 @@ import {
   type RemediationStep,
   type RungResult,
   type UnhealthyCause,
+  unhealthyCause,
 } from '../../core/remediation.ts';
 import { deleteFencedNode, type NodeMeta, nodesReady, restoreNodeMeta } from '../../kube/nodes.ts';
 
@@ -183,14 +184,21 @@ export class Remediator {
    * halted). Returns the plan and how each started node ended.
    */
   async pass(members: readonly RemediationMember[], now = new Date()) {
+    const nodes = await this.health(members);
+    // etcd is asked (a command on each control plane) only when a control plane is unhealthy:
+    // its guard decides nothing else.
+    const cpUnhealthy = nodes.some(
+      (n) => n.role === 'control-plane' && unhealthyCause(n, this.o.policy, now) !== null,
+    );
     const plan = planRemediation({
-      nodes: await this.health(members),
+      nodes,
       policy: this.o.policy,
       now,
       inProgress: [...this.inProgress],
-      etcd: await this.ports.etcd?.(),
+      etcd: cpUnhealthy ? await this.ports.etcd?.() : undefined,
     });
     if (plan.halted) for (const w of plan.waiting) this.#say(w.node, 'plan', plan.halted, 'warning');
+    else for (const w of plan.waiting) this.#say(w.node, 'plan', w.reason, 'warning');
     const results = await Promise.all(
       plan.start.map(async (s) => {
         const m = members.find((x) => x.node === s.node)!;
