@@ -34,7 +34,7 @@ describe('control-plane replacement decisions', () => {
       /only 1 of 3 etcd members answer \(cp2\), a quorum is 2: etcd has lost its quorum/,
     );
     // Not a replace but a restore: the reason says so and names the command.
-    assert.match(d.reason, /this is a restore case: .*\(ingot cluster backup restore\)$/);
+    assert.match(d.reason, /a restore case, .*\(ingot cluster backup restore\)$/);
   });
 
   it('refuses a dead node whose member still answers: it must be fenced first', () => {
