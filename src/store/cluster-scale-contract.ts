@@ -31,6 +31,10 @@ export function clusterScaleContract(harness: () => Harness): void {
     });
   }
 
+  /** Another change takes the machine (ready → broken). */
+  const takeAway = (m: Machine) =>
+    store().transition({ machineId: m.id, from: 'ready', to: 'broken', reason: 'test', actor: 'user:test' });
+
   const scale = (clusterId: string, ms: Machine[]) =>
     store().scaleCluster({
       clusterId,
@@ -102,13 +106,7 @@ export function clusterScaleContract(harness: () => Harness): void {
     assert.equal(got.state, 'allocated');
     assert.equal(got.owner, `cluster:${c.name}`);
     assert.match(got.stateReason, /replaces cp-1/);
-    await store().transition({
-      machineId: taken.id,
-      from: 'ready',
-      to: 'broken',
-      reason: 'test',
-      actor: 'user:test',
-    });
+    await takeAway(taken);
     await rejectsWith(
       store().addClusterMembers(c.id, [member(taken, 2)], 'remediator', 'replaces cp-2'),
       ErrorCode.ConcurrentUpdate,
@@ -119,13 +117,7 @@ export function clusterScaleContract(harness: () => Harness): void {
   it('refuses a scale whose machine another change took, and writes nothing', async () => {
     const c = await runningCluster(`sc-${process.pid}-b`);
     const [free, taken] = await ready(store(), 2);
-    await store().transition({
-      machineId: taken.id,
-      from: 'ready',
-      to: 'broken',
-      reason: 'test',
-      actor: 'user:test',
-    });
+    await takeAway(taken);
     await rejectsWith(scale(c.id, [free, taken]), ErrorCode.ConcurrentUpdate);
     const after = await store().getCluster(c.id);
     assert.equal(after.state, 'running');
