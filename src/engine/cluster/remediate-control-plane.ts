@@ -99,9 +99,6 @@ export async function replaceControlPlaneMember(i: ReplaceControlPlaneMemberInpu
       retryUnreachable(() => deleteFencedNode(i.kube, n), 60_000).then((r) => r.meta !== null),
     nodeReady: async (n: string) =>
       (await nodesReady(i.kube)).some((r) => r.node === n && r.ready === 'True'),
-    join: async () => {
-      throw new Error('no spare is up');
-    },
     say: i.say,
   };
   const machine = await store.getMachine(i.spareMachineId);

@@ -109,8 +109,8 @@ describe('the region remediation loop on control planes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The loop with the control-plane port: the fake etcd's shell, a spare that joins on its first call. */
-  const loop = () =>
+  /** The loop with the control-plane port: the fake etcd's shell, a spare that joins on its first call (or fails to). */
+  const loop = (o: { joinFails?: boolean } = {}) =>
     new RemediationLoop({
       store,
       fenceTimeoutMs: 2000,
@@ -119,9 +119,10 @@ describe('the region remediation loop on control planes', () => {
         shell: etcd.shell,
         spare: async (machine) => ({
           hostname: machine.hostname,
-          address: '10.21.2.50',
+          address: `10.21.2.${50 + joins.length}`,
           join: async (j) => {
             joins.push(`${machine.hostname} ${j.endpoint}`);
+            if (o.joinFails) throw new Error('kubeadm join: etcd cluster is not healthy');
             etcd.members.push({ id: 'b1', name: machine.hostname, started: true });
             etcd.up.add(machine.hostname);
             nodes.set(machine.hostname, 'True');
@@ -263,5 +264,26 @@ describe('the region remediation loop on control planes', () => {
     assert.equal(out.outcome, 'halted');
     assert.deepEqual(out.done.at(-1)?.step, 'replace');
     assert.match(out.reason, /cannot bring a spare up as a control plane yet .* it stays fenced/);
+  });
+
+  it('says the spare stays allocated to the cluster when its join fails after it was taken', async () => {
+    const [, second, third] = cps;
+    // second's kubelet registers again but stays NotReady, its etcd member gone; third and the
+    // first spare answer: 2 of 3, a quorum.
+    nodes.set(second, 'Unknown');
+    etcd.up.add(third);
+    const r = await loop({ joinFails: true }).passOn(await store.getCluster(cluster.id));
+    const out = r?.results[0];
+    assert.ok(out, JSON.stringify(r?.plan));
+    assert.equal(out.node, second);
+    assert.equal(out.outcome, 'halted');
+    assert.match(
+      out.reason,
+      new RegExp(
+        `etcd cluster is not healthy; the spare ${spares.zone.hostname} \\(machine ${spares.zone.id}\\) stays allocated to the cluster`,
+      ),
+    );
+    assert.equal((await store.getMachine(spares.zone.id)).state, 'allocated');
+    assert.ok((await store.getCluster(cluster.id)).members.some((m) => m.machineId === spares.zone.id));
   });
 });

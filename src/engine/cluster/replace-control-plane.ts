@@ -61,7 +61,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Asks the members which answer, and decides; refuses with the reason (on the timeline too):
  * an INGOT_CONFLICT naming the reason, nothing changed.
  */
-export async function checkControlPlaneReplace(p: ControlPlaneReplacePorts, i: ControlPlaneReplaceInput) {
+export async function checkControlPlaneReplace(
+  p: Pick<ControlPlaneReplacePorts, 'shell' | 'say'>,
+  i: Pick<ControlPlaneReplaceInput, 'dead' | 'spare' | 'controlPlanes'>,
+) {
   const healthyOn: string[] = [];
   for (const n of i.controlPlanes) if (await memberAnswers(p.shell, n)) healthyOn.push(n);
   const asker = healthyOn.find((n) => n !== i.dead);
