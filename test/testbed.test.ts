@@ -5,7 +5,7 @@
  * In CI the bundle must be there (.ci/run builds it): a missing one fails this suite.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,9 +17,13 @@ import { bedBmc } from '../src/lab/testbed/power.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import { memberAnswers, parseMemberList } from '../src/kube/etcd/members.ts';
 import { etcdctl } from '../src/kube/etcd/snapshot.ts';
-import { replaceControlPlane } from '../src/engine/cluster/replace-control-plane.ts';
-import { type RemediationEvent, Remediator, retryUnreachable } from '../src/engine/cluster/remediate.ts';
-import { createBmcDriver } from '../src/bmc/registry.ts';
+import type { RemediationEvent } from '../src/engine/cluster/remediate.ts';
+import { RemediationLoop } from '../src/engine/cluster/remediation-loop.ts';
+import type { Cluster } from '../src/core/cluster.ts';
+import type { NewMachine } from '../src/store/types.ts';
+import { openStore } from '../src/store/open.ts';
+import { machineInput, runningClusterRecord } from '../src/store/testing.ts';
+import { clusterYaml } from './support/cluster-seed.ts';
 import { bedSpare } from './support/bed-spare.ts';
 import { restoreDrill } from './support/day2.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -225,16 +229,16 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
     );
   });
 
-  // The remediation's ladder for a control plane whose machine is marked broken (fence → delete-node
-  // → replace, src/engine/cluster/remediate.ts) through the virtual Redfish BMC, its replace rung
-  // src/engine/cluster/replace-control-plane.ts: node3 fenced (powered off), its etcd member removed
+  // The region's remediation loop (src/engine/cluster/remediation-loop.ts: a pass on a store holding
+  // the bed as a cluster) on a control plane whose machine is marked broken (fence → delete-node →
+  // replace) through the virtual Redfish BMC, its replace rung the etcd member swap
+  // (remediate-control-plane.ts, replace-control-plane.ts) through the loop's control-plane port: node3 fenced (powered off), its etcd member removed
   // through a healthy one, its Node deleted, a spare (node3's machine wiped, booted as node6 at the
   // same address, the one haproxy sends to) joined with `kubeadm join --control-plane` and fresh
   // credentials; etcd (a quorum read) and the API through haproxy polled every second throughout.
-  it('replaces a control plane marked broken: fenced through its BMC, its etcd member swapped for the spare member, quorum kept throughout', async () => {
+  it("the region's remediation loop replaces a control plane marked broken: fenced through its BMC, its etcd member swapped for the spare member, quorum kept throughout", async () => {
     const t0 = Date.now();
     const shell = bedShell(root, name);
-    const cps = ['node1', 'node2', 'node3'];
     const before = parseMemberList(await shell.exec('node1', etcdctl('member', 'list')));
     const spare = await bedSpare(root, name, shell, 'node3', 'node6');
     const creds = { username: 'admin', password: 'bed-bmc-pass' };
@@ -262,66 +266,101 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
         await sleep(Math.max(0, 1000 - (Date.now() - at)));
       }
     })();
-    const remediator = new Remediator(
-      {
-        kube: bedKubeConfig(api),
-        bmc: (id) => createBmcDriver({ address: address.get(id)!, ...creds }),
-        bmcHealth: () => 'OK',
-        spares: async () => [{ machineId: 'spare', domain: 'bed/r1' }],
-        etcd: async () => {
-          const healthyOn: string[] = [];
-          for (const n of cps) if (await memberAnswers(shell, n)) healthyOn.push(n);
-          return { members: before.length, healthyOn };
-        },
-        replace: async (m) => {
-          await spare.boot();
-          return replaceControlPlane(
-            {
-              shell: spare.shell,
-              deleteNode: (n) =>
-                retryUnreachable(() => core.deleteNode({ name: n }), 60_000).then(
-                  () => true,
-                  (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
-                ),
-              nodeReady: async (n) =>
-                (await core.readNode({ name: n })).status?.conditions?.some(
-                  (c) => c.type === 'Ready' && c.status === 'True',
-                ) ?? false,
-              join: (n, j) => spare.join(n, j),
-              say: (step, message) => {
-                replaceSteps.push(step);
-                process.stderr.write(
-                  `replace ${((Date.now() - t0) / 1000).toFixed(0)} s ${step}: ${message}\n`,
-                );
-              },
-            },
-            { dead: m.node, spare: 'node6', controlPlanes: cps },
-          );
-        },
-        event: (e) => {
-          events.push(e);
-          process.stderr.write(
-            `remediation ${((Date.now() - t0) / 1000).toFixed(0)} s ${e.node} ${e.step}: ${e.message}\n`,
-          );
-        },
-      },
-      { policy: { unhealthyAfterSeconds: 300, maxUnhealthy: 1 } },
-    );
-    const members = bed.nodes.map((n) => ({
-      node: n.name,
-      machineId: n.name,
-      role: n.role,
-      domain: 'bed/r1',
-      machineBroken: n.name === 'node3',
-    }));
-    let pass: Awaited<ReturnType<Remediator['pass']>>;
+    // The region's side: a store with the bed's cluster (members node1-node5, node3's machine
+    // marked broken, each behind its BMC) and a ready control machine of the same rack as the
+    // spare; the region's remediation loop, its control-plane port the bed's shell and spare.
+    const dir = mkdtempSync(join(tmpdir(), 'ingot-ha-remediation-'));
+    const store = await openStore({ dataDir: dir });
+    let pass: Awaited<ReturnType<RemediationLoop['passOn']>> = null;
+    let cluster: Cluster | undefined;
     try {
-      pass = await remediator.pass(members);
+      const machine = (hostname: string, o: Partial<NewMachine>) =>
+        store.createMachine(
+          machineInput({ hostname, zone: 'bed', rack: 'r1', state: 'ready', stateReason: 'test', ...o }),
+          'user:test',
+        );
+      const ids = new Map<string, string>();
+      for (const n of bed.nodes) {
+        const m = await machine(n.name, {
+          pool: n.role === 'control-plane' ? 'control' : 'general',
+          bmc: { address: address.get(n.name)!, ...creds },
+        });
+        ids.set(n.name, m.id);
+      }
+      const spareMachine = await machine('node6', { pool: 'control' });
+      cluster = await runningClusterRecord(store, {
+        name: 'bedha',
+        clusterFile: `${clusterYaml('bedha', { workers: 2 }).replace('count: 1', 'count: 3')}  remediation: { enabled: true, unhealthyAfterSeconds: 300, maxUnhealthy: 1 }\n`,
+        version: 'v1.20.2',
+        endpoint: 'bed:6443',
+        members: bed.nodes.map((n, i) => ({
+          machineId: ids.get(n.name)!,
+          hostname: n.name,
+          role: i === 0 ? 'init' : n.role === 'control-plane' ? 'control-plane' : 'worker',
+          order: i,
+          address: `${n.ip}/24`,
+        })),
+      });
+      const node3 = (await store.getMachine(ids.get('node3')!))!;
+      await store.transition({
+        machineId: node3.id,
+        from: node3.state,
+        to: 'broken',
+        reason: 'test: marked broken by an operator',
+        actor: 'user:test',
+      });
+      await store.setClusterKubeconfig(cluster.id, bedKubeConfig(api).exportConfig());
+      const loop = new RemediationLoop({
+        store,
+        actor: 'remediator',
+        controlPlane: () => ({
+          shell: spare.shell,
+          spare: async (m, dead) => {
+            assert.equal(m.id, spareMachine.id);
+            await spare.boot();
+            return {
+              hostname: 'node6',
+              address: `${bed.nodes.find((n) => n.name === dead.node)!.ip}/24`,
+              join: (j) => spare.join('node6', j),
+            };
+          },
+        }),
+      });
+      pass = await loop.passOn(cluster);
+      const timeline = await store.listEvents({ clusterId: cluster.id, limit: 1000 });
+      for (const e of timeline.filter((x) => x.type === 'cluster.node.remediation')) {
+        const step = String(e.data.step);
+        const sub =
+          /^(check-quorum|member-remove|delete-node|join-credentials|join|member-healthy|node-ready): /.exec(
+            e.message.slice(String(e.data.node).length + 2),
+          );
+        if (step === 'replace' && sub) replaceSteps.push(sub[1]);
+        events.push({
+          node: String(e.data.node),
+          step: step as RemediationEvent['step'],
+          level: e.level as RemediationEvent['level'],
+          message: e.message,
+          at: '',
+        });
+        process.stderr.write(`remediation ${e.message}\n`);
+      }
+      const after = await store.getCluster(cluster.id);
+      assert.deepEqual(after.members.map((m) => [m.hostname, m.role]).sort(), [
+        ['node1', 'init'],
+        ['node2', 'control-plane'],
+        ['node4', 'worker'],
+        ['node5', 'worker'],
+        ['node6', 'control-plane'],
+      ]);
+      assert.equal((await store.getMachine(spareMachine.id)).state, 'allocated');
     } finally {
       polling = false;
       await poller;
       await bmc.emulator.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
+    assert.ok(pass);
     process.stderr.write(
       `replace: ${((Date.now() - t0) / 1000).toFixed(1)} s; etcd polls ${polls.etcd} ok, failed ${JSON.stringify(polls.etcdFailed)}; API polls ${polls.api} ok, failed ${JSON.stringify(polls.apiFailed)}\n`,
     );

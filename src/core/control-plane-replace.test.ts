@@ -29,7 +29,12 @@ describe('control-plane replacement decisions', () => {
   it('refuses when two of three members are gone: the remove would not commit', () => {
     const d = decideControlPlaneReplace({ dead: 'cp1', spare: 'cp4', members: three, healthyOn: ['cp2'] });
     assert.ok(!d.ok);
-    assert.match(d.reason, /only 1 of 3 etcd members answer \(cp2\), a quorum is 2/);
+    assert.match(
+      d.reason,
+      /only 1 of 3 etcd members answer \(cp2\), a quorum is 2: etcd has lost its quorum/,
+    );
+    // Not a replace but a restore: the reason says so and names the command.
+    assert.match(d.reason, /a restore case, .*\(ingot cluster backup restore\)$/);
   });
 
   it('refuses a dead node whose member still answers: it must be fenced first', () => {

@@ -73,7 +73,7 @@ export function decideControlPlaneReplace(input: {
   if (h < quorumOf(n))
     return {
       ok: false,
-      reason: `only ${h} of ${n} etcd members answer (${healthy.join(', ')}), a quorum is ${quorumOf(n)}: removing ${dead}'s member would not commit and a join would go below quorum; bring a member back first`,
+      reason: `only ${h} of ${n} etcd members answer (${healthy.join(', ')}), a quorum is ${quorumOf(n)}: etcd has lost its quorum (no member remove commits, no spare can join): a restore case, bring a lost member back or restore from a snapshot (ingot cluster backup restore)`,
     };
   const after = remove ? n - 1 : n;
   if (h < quorumOf(after + 1))

@@ -170,7 +170,10 @@ describe('planRemediation', () => {
       p.waiting.map((w) => w.node),
       ['cp2'],
     );
-    assert.match(p.waiting[0].reason, /one at a time/);
+    assert.match(
+      p.waiting[0].reason,
+      /^waiting: control plane cp1 is being remediated \(one control plane at a time/,
+    );
     // While cp1 runs, cp2 still waits; a worker does not.
     const q = planRemediation({
       nodes: [...cps, node('cp3', { role: 'control-plane' }), sick('w1')],
@@ -186,6 +189,21 @@ describe('planRemediation', () => {
       q.waiting.map((w) => w.node),
       ['cp2'],
     );
+    assert.match(q.waiting[0].reason, /^waiting: control plane cp1 is being remediated/);
+  });
+
+  it('lets the next control plane start once the first is no longer in progress', () => {
+    const p = planRemediation({
+      nodes: [sick('cp2', { role: 'control-plane' }), node('cp3', { role: 'control-plane' })],
+      policy,
+      now,
+      inProgress: [],
+    });
+    assert.deepEqual(
+      p.start.map((s) => s.node),
+      ['cp2'],
+    );
+    assert.deepEqual(p.waiting, []);
   });
 });
 
@@ -294,6 +312,23 @@ describe('nextRung', () => {
       });
   });
 
+  it("climbs a control plane's ladder in order: fenced before anything, replaced last, after power-on and reprovision failed", () => {
+    const cp = { node: 'cp2', domain: 'z1/r2' };
+    const steps: string[] = [];
+    const done: RungResult[] = [];
+    for (;;) {
+      const r = nextRung({ cause: 'not-ready', done, node: cp, spares });
+      if (r.kind !== 'run') {
+        assert.deepEqual(r, { kind: 'recovered', by: 'replace' });
+        break;
+      }
+      steps.push(r.step);
+      // Power-on and reprovision fail; everything else works.
+      done.push(r.step === S.PowerOn || r.step === S.Reprovision ? failed(r.step) : ok(r.step));
+    }
+    assert.deepEqual(steps, ['fence', 'delete-node', 'power-on', 'reprovision', 'replace']);
+  });
+
   it('never deletes the Node of a node that could not be fenced', () => {
     const r = nextRung({ cause: 'not-ready', done: [failed(S.Fence, 'BMC unreachable')], node: n, spares });
     assert.equal(r.kind, 'halt');
@@ -319,7 +354,7 @@ describe('nextRung', () => {
     });
     assert.match(
       all.kind === 'halt' ? all.reason : '',
-      /every rung failed for w1 \(last: spare never Ready\)/,
+      /every rung failed for w1 \(last: spare never Ready\); it stays fenced \(powered off\)/,
     );
   });
 

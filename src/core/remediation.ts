@@ -161,7 +161,9 @@ export function planRemediation(input: {
     };
   const start: { node: string; cause: UnhealthyCause; reason: string }[] = [];
   const waiting: { node: string; reason: string }[] = [];
-  let controlPlaneBusy = nodes.some((n) => n.role === 'control-plane' && inProgress.includes(n.node));
+  // The control plane being remediated (running, or started by this plan): the others wait for it.
+  let controlPlaneBusy =
+    nodes.find((n) => n.role === 'control-plane' && inProgress.includes(n.node))?.node ?? null;
   // Control planes first in name order, so the choice is the same on every evaluation.
   const ordered = [...unhealthy].sort(
     (a, b) => rank(a.n.role) - rank(b.n.role) || a.n.node.localeCompare(b.n.node),
@@ -170,7 +172,10 @@ export function planRemediation(input: {
     if (inProgress.includes(u.n.node)) continue;
     if (u.n.role === 'control-plane') {
       if (controlPlaneBusy) {
-        waiting.push({ node: u.n.node, reason: 'another control plane is being remediated (one at a time)' });
+        waiting.push({
+          node: u.n.node,
+          reason: `waiting: control plane ${controlPlaneBusy} is being remediated (one control plane at a time, each fence takes an etcd member away)`,
+        });
         continue;
       }
       if (etcd?.healthyOn.includes(u.n.node)) {
@@ -183,7 +188,7 @@ export function planRemediation(input: {
           continue;
         }
       }
-      controlPlaneBusy = true;
+      controlPlaneBusy = u.n.node;
     }
     start.push({ node: u.n.node, cause: u.cause, reason: u.reason });
   }
@@ -236,10 +241,12 @@ export function nextRung(input: {
       };
   }
   const step = ladder[input.done.length];
+  // Every rung ran after a confirmed fence: the node is left powered off (never rescheduled
+  // onto again by this remediation), and the halt says so with the last rung's reason.
   if (!step)
     return {
       kind: 'halt',
-      reason: `every rung failed for ${input.node.node} (last: ${input.done.at(-1)?.detail ?? 'no detail'})`,
+      reason: `every rung failed for ${input.node.node} (last: ${input.done.at(-1)?.detail ?? 'no detail'}); it stays fenced (powered off)`,
     };
   if (step !== S.Replace) return { kind: 'run', step };
   const pick = pickSpare(input.node, input.spares);

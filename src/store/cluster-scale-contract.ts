@@ -31,6 +31,10 @@ export function clusterScaleContract(harness: () => Harness): void {
     });
   }
 
+  /** Another change takes the machine (ready → broken). */
+  const takeAway = (m: Machine) =>
+    store().transition({ machineId: m.id, from: 'ready', to: 'broken', reason: 'test', actor: 'user:test' });
+
   const scale = (clusterId: string, ms: Machine[]) =>
     store().scaleCluster({
       clusterId,
@@ -79,16 +83,41 @@ export function clusterScaleContract(harness: () => Harness): void {
     await rejectsWith(scale(c.id, await ready(store(), 1)), ErrorCode.ConcurrentUpdate);
   });
 
+  it("adds a remediation's spare as a member without moving the cluster; a machine another change took is refused and nothing written", async () => {
+    const c = await runningCluster(`sc-${process.pid}-c`);
+    const [spare, taken] = await ready(store(), 2);
+    const member = (m: Machine, order: number) => ({
+      machineId: m.id,
+      hostname: m.hostname,
+      role: 'control-plane' as const,
+      order,
+      address: `10.9.0.${40 + order}/24`,
+    });
+    const after = await store().addClusterMembers(c.id, [member(spare, 1)], 'remediator', 'replaces cp-1');
+    assert.equal(after.state, 'running');
+    assert.deepEqual(
+      after.members.map((m) => [m.hostname, m.role]),
+      [
+        [c.members[0].hostname, 'init'],
+        [spare.hostname, 'control-plane'],
+      ],
+    );
+    const got = await store().getMachine(spare.id);
+    assert.equal(got.state, 'allocated');
+    assert.equal(got.owner, `cluster:${c.name}`);
+    assert.match(got.stateReason, /replaces cp-1/);
+    await takeAway(taken);
+    await rejectsWith(
+      store().addClusterMembers(c.id, [member(taken, 2)], 'remediator', 'replaces cp-2'),
+      ErrorCode.ConcurrentUpdate,
+    );
+    assert.equal((await store().getCluster(c.id)).members.length, 2);
+  });
+
   it('refuses a scale whose machine another change took, and writes nothing', async () => {
     const c = await runningCluster(`sc-${process.pid}-b`);
     const [free, taken] = await ready(store(), 2);
-    await store().transition({
-      machineId: taken.id,
-      from: 'ready',
-      to: 'broken',
-      reason: 'test',
-      actor: 'user:test',
-    });
+    await takeAway(taken);
     await rejectsWith(scale(c.id, [free, taken]), ErrorCode.ConcurrentUpdate);
     const after = await store().getCluster(c.id);
     assert.equal(after.state, 'running');

@@ -54,6 +54,36 @@ export async function scaleCluster(
   });
 }
 
+/**
+ * Allocates ready machines to a running cluster as members (each ready → allocated, owned by the
+ * cluster, its address reserved) without moving the cluster or queueing a job: a remediation's
+ * control-plane replace takes its spare this way before bringing it up, so no scale or create
+ * takes the same machine meanwhile. A machine another change took refuses all of them.
+ */
+export async function addClusterMembers(
+  db: Db,
+  clusterId: string,
+  add: readonly ClusterMember[],
+  actor: string,
+  why: string,
+): Promise<Cluster> {
+  return db.tx(async (t) => {
+    const now = Date.now();
+    const { name } = await getCluster(t, clusterId);
+    const events = await allocateMembers(
+      t,
+      { id: clusterId, name },
+      add,
+      actor,
+      now,
+      ` (${why})`,
+      'try again with another machine',
+    );
+    await insertEvents(t, events, now);
+    return getCluster(t, clusterId);
+  });
+}
+
 /** Drops released members (their machines back in the pool) from the cluster, with an event each. */
 export async function removeClusterMembers(
   db: Db,

@@ -1,4 +1,4 @@
-import type { Cluster, ClusterConditions, MemberRole } from '../core/cluster.ts';
+import type { Cluster, ClusterConditions, ClusterMember, MemberRole } from '../core/cluster.ts';
 import type { NewEvent } from '../core/event.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus } from '../core/job.ts';
@@ -134,6 +134,15 @@ export class SqlStore extends SqlRecordStore implements Store {
 
   scaleCluster(req: ScaleClusterRequest): Promise<{ cluster: Cluster; job: Job }> {
     return clusterScale.scaleCluster(this.sql, req);
+  }
+
+  addClusterMembers(
+    clusterId: string,
+    add: readonly ClusterMember[],
+    actor: string,
+    why: string,
+  ): Promise<Cluster> {
+    return clusterScale.addClusterMembers(this.sql, clusterId, add, actor, why);
   }
 
   removeClusterMembers(

@@ -6,7 +6,7 @@
 import type { ApiToken } from '../core/auth.ts';
 import type { Bundle } from '../core/bundle.ts';
 import type { IngotEvent, NewEvent } from '../core/event.ts';
-import type { Cluster, ClusterConditions, MemberRole } from '../core/cluster.ts';
+import type { Cluster, ClusterConditions, ClusterMember, MemberRole } from '../core/cluster.ts';
 import type { Job, JobStatus } from '../core/job.ts';
 import type { ClusterOperation } from '../core/operation.ts';
 import type { NewOperation, OperationRetry, OperationUpdate } from './operations-sql.ts';
@@ -96,6 +96,16 @@ export interface Store {
   clusterTransition(req: ClusterTransitionRequest): Promise<{ cluster: Cluster; job: Job | null }>;
   /** A scale: the cluster's move, the new workers allocated as members and the scale job; all or nothing. */
   scaleCluster(req: ScaleClusterRequest): Promise<{ cluster: Cluster; job: Job }>;
+  /**
+   * Allocates ready machines as members of the cluster, without a move or a job (a remediation's
+   * spare control plane); `why` goes in each machine's reason. src/store/cluster-scale-sql.ts.
+   */
+  addClusterMembers(
+    clusterId: string,
+    add: readonly ClusterMember[],
+    actor: string,
+    why: string,
+  ): Promise<Cluster>;
   /** Drops released members from the cluster (src/store/cluster-scale-sql.ts). */
   removeClusterMembers(
     clusterId: string,

@@ -69,8 +69,8 @@ export interface ReplaceWorkerInput {
  * create's placement and IPAM), allocated with the cluster's running → updating move and the
  * scale job in one transaction (store.scaleCluster), the failed node in the job's `remove`
  * and `broken` (scale-steps.ts: Node deleted without a drain, machine marked broken, member
- * dropped). Control planes are refused here: their replacement is replace-control-plane.ts's
- * etcd member swap, which needs the spare deployed as a control plane (not wired in the region yet).
+ * dropped). Control planes are refused here: their replacement is remediate-control-plane.ts's
+ * etcd member swap.
  */
 export async function replaceWorker(
   store: Store,
@@ -86,7 +86,7 @@ export async function replaceWorker(
   if (failed.role !== 'worker')
     throw new IngotError(
       ErrorCode.Conflict,
-      `${req.node} is a ${failed.role} node: the region does not deploy a spare as a control plane yet (the etcd member swap and kubeadm join --control-plane are replace-control-plane.ts's, given a shell on the control planes and a join port)`,
+      `${req.node} is a ${failed.role} node: a control plane is replaced by the etcd member swap (remediate-control-plane.ts), not by a scale job`,
       { details: { cluster: cluster.name, node: req.node, role: failed.role } },
     );
   const decision = planClusterAction('scale', cluster.state);

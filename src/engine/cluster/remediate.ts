@@ -10,14 +10,15 @@
  *   halts and the Node is kept;
  * - delete-node: the Node and its pods (src/kube/nodes.ts), so controllers start them elsewhere;
  * - power-on: power on through the BMC and wait for the node to register Ready, then put its
- *   labels and taints back;
+ *   labels and taints back; a control plane that does not come back is fenced again;
  * - reprovision: through the port given (the region's: an os-replace operation of the one node,
  *   remediation-loop.ts), then wait Ready as for power-on; a remediator without it fails the
  *   rung, and the ladder escalates to replace;
  * - replace: through the port given, with the spare core/remediation.ts picked in the node's
  *   failure domain (the region's port: remediate-replace.ts, a scale job that joins the spare
- *   and drops the dead node, its machine marked broken); it ends the remediation when the
- *   port reports the spare joined and Ready. Without the port the rung fails and the ladder halts.
+ *   and drops the dead node, its machine marked broken; for a control plane the etcd member
+ *   swap of remediate-control-plane.ts); it ends the remediation when the port reports the
+ *   spare joined and Ready. Without the port the rung fails and the ladder halts.
  *
  * Not yet a durable engine operation (docs/day2.md): a pass runs in the caller's process.
  */
@@ -31,6 +32,7 @@ import {
   type RemediationStep,
   type RungResult,
   type UnhealthyCause,
+  unhealthyCause,
 } from '../../core/remediation.ts';
 import { deleteFencedNode, type NodeMeta, nodesReady, restoreNodeMeta } from '../../kube/nodes.ts';
 
@@ -183,14 +185,21 @@ export class Remediator {
    * halted). Returns the plan and how each started node ended.
    */
   async pass(members: readonly RemediationMember[], now = new Date()) {
+    const nodes = await this.health(members);
+    // etcd is asked (a command on each control plane) only when a control plane is unhealthy:
+    // its guard decides nothing else.
+    const cpUnhealthy = nodes.some(
+      (n) => n.role === 'control-plane' && unhealthyCause(n, this.o.policy, now) !== null,
+    );
     const plan = planRemediation({
-      nodes: await this.health(members),
+      nodes,
       policy: this.o.policy,
       now,
       inProgress: [...this.inProgress],
-      etcd: await this.ports.etcd?.(),
+      etcd: cpUnhealthy ? await this.ports.etcd?.() : undefined,
     });
     if (plan.halted) for (const w of plan.waiting) this.#say(w.node, 'plan', plan.halted, 'warning');
+    else for (const w of plan.waiting) this.#say(w.node, 'plan', w.reason, 'warning');
     const results = await Promise.all(
       plan.start.map(async (s) => {
         const m = members.find((x) => x.node === s.node)!;
@@ -238,7 +247,7 @@ export class Remediator {
         if (r.meta) meta = r.meta;
         result = { step: next.step, ok: r.ok, detail: r.detail };
       } catch (e) {
-        result = { step: next.step, ok: false, detail: (e as Error).message.slice(0, 300) };
+        result = { step: next.step, ok: false, detail: (e as Error).message.slice(0, 500) };
       }
       this.#say(
         m.node,
@@ -259,16 +268,8 @@ export class Remediator {
     why: string,
   ): Promise<{ ok: boolean; detail?: string; meta?: NodeMeta | null }> {
     switch (step) {
-      case 'fence': {
-        if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
-        const end = Date.now() + (this.o.fenceTimeoutMs ?? 30_000);
-        for (;;) {
-          const s = await bmc.powerState();
-          if (s === 'off') return { ok: true, detail: 'the BMC reports power Off' };
-          if (Date.now() > end) return { ok: false, detail: `the BMC still reports power ${s}` };
-          await sleep(500);
-        }
-      }
+      case 'fence':
+        return this.#fence(bmc);
       case 'delete-node': {
         // The fence's confirmation is re-read here: the Node goes only while the machine is off.
         const s = await bmc.powerState();
@@ -285,7 +286,16 @@ export class Remediator {
       }
       case 'power-on': {
         await bmc.power('on');
-        return this.#waitReady(m, meta);
+        const r = await this.#waitReady(m, meta);
+        // A control plane that did not come back is fenced again before the ladder goes on: half
+        // up, its etcd member may answer (the replace refuses a member that runs) or come back
+        // after its removal. A worker is left as it was (its Node is gone, its pods elsewhere).
+        if (r.ok || m.role !== 'control-plane') return r;
+        const off = await this.#fence(bmc);
+        return {
+          ok: false,
+          detail: `${r.detail}; ${off.ok ? 'fenced again (the BMC reports power Off)' : `not fenced again: ${off.detail}`}`,
+        };
       }
       case 'reprovision': {
         if (!this.ports.reprovision)
@@ -305,6 +315,18 @@ export class Remediator {
           };
         return { ok: true, detail: await this.ports.replace(m, spare, why) };
       }
+    }
+  }
+
+  /** Force-off through the BMC, then its power state read back until it says Off (never trusting the request alone). */
+  async #fence(bmc: BmcDriver): Promise<{ ok: boolean; detail: string }> {
+    if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
+    const end = Date.now() + (this.o.fenceTimeoutMs ?? 30_000);
+    for (;;) {
+      const s = await bmc.powerState();
+      if (s === 'off') return { ok: true, detail: 'the BMC reports power Off' };
+      if (Date.now() > end) return { ok: false, detail: `the BMC still reports power ${s}` };
+      await sleep(500);
     }
   }
 

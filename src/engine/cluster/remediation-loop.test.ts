@@ -8,12 +8,11 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
+import { startNodeApi, type NodeApi } from '../../../test/support/node-api.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
 import type { Cluster } from '../../core/cluster.ts';
@@ -45,10 +44,9 @@ function startWorker(store: ConstructorParameters<typeof Worker>[0]['store'], ku
 describe('the region remediation loop', () => {
   let store: SqlStore;
   let dir: string;
-  let server: Server;
+  let api: NodeApi;
   let cluster: Cluster;
   let machines: Machine[];
-  const requests: string[] = [];
   /** Nodes the API reports NotReady. */
   const notReady = new Set<string>();
   const deleted = new Set<string>();
@@ -85,38 +83,14 @@ describe('the region remediation loop', () => {
     );
     await worker.stop();
 
-    server = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const json = (body: unknown) =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      const names = cluster.members.map((m) => m.hostname).filter((n) => !deleted.has(n));
-      if (req.method === 'GET' && url.pathname === '/api/v1/nodes')
-        return json({ kind: 'NodeList', metadata: {}, items: names.map(nodeObject) });
-      const one = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
-      if (one && names.includes(one[1])) {
-        if (req.method === 'DELETE') deleted.add(one[1]);
-        return json(nodeObject(one[1]));
-      }
-      if (req.method === 'GET' && url.pathname === '/api/v1/pods')
-        return json({ kind: 'PodList', metadata: {}, items: [] });
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
+    api = await startNodeApi(store, cluster.id, {
+      names: () => cluster.members.map((m) => m.hostname).filter((n) => !deleted.has(n)),
+      node: nodeObject,
+      deleted: (n) => deleted.add(n),
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    await store.setClusterKubeconfig(
-      cluster.id,
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]
-users: [{ name: u, user: { token: t } }]
-contexts: [{ name: c, context: { cluster: c, user: u } }]
-current-context: c
-`,
-    );
   });
   after(async () => {
-    server?.close();
+    api?.close();
     resetFakeBmcs();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -145,7 +119,7 @@ current-context: c
     );
     assert.deepEqual(r.results, []);
     assert.equal(powerCalls().length, before, 'no BMC was powered');
-    assert.ok(!requests.some((q) => q.startsWith('DELETE')), 'no Node deleted');
+    assert.ok(!api.requests.some((q) => q.startsWith('DELETE')), 'no Node deleted');
     const ev = await remediationEvents();
     assert.deepEqual(ev.map((e) => e.data.node).sort(), [workers[0], workers[1]].sort());
     for (const e of ev) {
@@ -196,10 +170,10 @@ current-context: c
   it('leaves a cluster alone when its Cluster file does not enable remediation', async () => {
     notReady.clear();
     notReady.add(cluster.members.find((m) => m.role === 'worker' && !deleted.has(m.hostname))!.hostname);
-    requests.length = 0;
+    api.requests.length = 0;
     const loop = new RemediationLoop({ store });
     assert.equal(await loop.passOn({ ...cluster, clusterFile: clusterYaml('heal', { workers: 4 }) }), null);
-    assert.deepEqual(requests, [], 'the API was not even read');
+    assert.deepEqual(api.requests, [], 'the API was not even read');
   });
 
   it("sweep runs the pass of each running cluster in the background, the region's tick", async () => {

@@ -14,7 +14,10 @@
  * The BMC health rollup comes from the region's health poller's latest sample when it is
  * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's
  * selectors allow, and a worker's `replace` rung is a scale job that joins the spare and marks
- * the dead machine broken (remediate-replace.ts), awaited until it ends. With
+ * the dead machine broken (remediate-replace.ts), awaited until it ends; a control plane's is
+ * the etcd member swap of remediate-control-plane.ts (quorum checked first, the spare joined
+ * with `kubeadm join --control-plane`) through the `controlPlane` port, which also gives the
+ * fence its etcd guard; without the port it fails with the reason and the node stays fenced. With
  * `spec.remediation.reprovision` a worker's `reprovision` rung is an `os-replace` operation of
  * that one node (operation-os-replace.ts), awaited. Not a durable engine
  * operation yet: a region restarted mid-remediation starts again from the health it reads
@@ -41,6 +44,12 @@ import { requestAction } from '../actions.ts';
 import { controlClusterOperation } from './operation-actions.ts';
 import { startOsReplace } from './operation-os-replace.ts';
 import { awaitClusterJob, readyMachines, replaceWorker, sparesFor } from './remediate-replace.ts';
+import {
+  type ControlPlaneRemediation,
+  controlPlanesOf,
+  etcdHealth,
+  replaceControlPlaneMember,
+} from './remediate-control-plane.ts';
 
 export interface RemediationLoopOptions {
   readonly store: Store;
@@ -48,10 +57,16 @@ export interface RemediationLoopOptions {
   readonly bmc?: (m: Machine, password: string) => BmcDriver;
   /**
    * The replace port. @default a worker is replaced by a scale job (remediate-replace.ts)
-   * awaited up to `replaceTimeoutMs`; a control plane's replace fails (the region does not deploy
-   * a spare as a control plane yet; replace-control-plane.ts is the swap given a shell and a join port)
+   * awaited up to `replaceTimeoutMs`; a control plane by the etcd member swap through `controlPlane`
    */
   readonly replace?: (cluster: Cluster) => RemediatorPorts['replace'];
+  /**
+   * How a cluster's control plane is replaced (remediate-control-plane.ts): a shell on its
+   * control planes (also the etcd guard of the fence) and how a spare is brought up to join.
+   * @default none: the region does not deploy a spare as a control plane yet, so a control
+   * plane's replace rung fails with that reason and the node stays fenced
+   */
+  readonly controlPlane?: (cluster: Cluster) => ControlPlaneRemediation | undefined;
   /** How long a replace's scale job (deploy, join, Ready) may take. @default 1 800 000 ms */
   readonly replaceTimeoutMs?: number;
   /**
@@ -179,6 +194,7 @@ export class RemediationLoop {
     const kube = new KubeConfig();
     kube.loadFromString(this.o.kubeconfig ? this.o.kubeconfig(kubeconfig) : kubeconfig);
     const open = this.o.bmc ?? defaultBmc;
+    const cp = this.o.controlPlane?.(c);
     const ports: RemediatorPorts = {
       kube,
       bmc: (id) => {
@@ -189,7 +205,13 @@ export class RemediationLoop {
       bmcHealth: (id) => health.get(id),
       spares: async (m) =>
         sparesFor(spec, machines.get(m.machineId)!, m.role, await readyMachines(this.o.store)),
-      replace: this.o.replace ? this.o.replace(c) : (m, spare, why) => this.#replace(c, m, spare, why),
+      etcd: cp ? () => etcdHealth(cp.shell, controlPlanesOf(c)) : undefined,
+      replace: this.o.replace
+        ? this.o.replace(c)
+        : (m, spare, why) =>
+            m.role === 'control-plane'
+              ? this.#replaceControlPlane(c, kube, cp, m, spare, why)
+              : this.#replace(c, m, spare, why),
       reprovision: this.o.reprovision
         ? this.o.reprovision(c)
         : spec.spec.remediation.reprovision
@@ -217,6 +239,43 @@ export class RemediationLoop {
     });
     await awaitClusterJob(this.o.store, r.job.id, this.o.replaceTimeoutMs ?? 1_800_000);
     return `${r.hostname} (spare ${spare}) joined and Ready; ${m.node}'s machine marked broken`;
+  }
+
+  /**
+   * A control plane's replace: the etcd member swap of remediate-control-plane.ts, each of its
+   * steps on the timeline as a `replace` rung event of the node.
+   */
+  async #replaceControlPlane(
+    c: Cluster,
+    kube: KubeConfig,
+    port: ControlPlaneRemediation | undefined,
+    m: RemediationMember,
+    spare: string,
+    why: string,
+  ): Promise<string> {
+    if (!port)
+      throw new Error(
+        `${m.node} is a control plane and the region cannot bring a spare up as a control plane yet (no control-plane port: remediate-control-plane.ts); it stays fenced: replace it by hand or restore (ingot cluster backup restore)`,
+      );
+    return replaceControlPlaneMember({
+      store: this.o.store,
+      cluster: await this.o.store.getCluster(c.id),
+      port,
+      kube,
+      dead: m,
+      spareMachineId: spare,
+      why: `remediation: ${why}`,
+      actor: this.o.actor ?? 'remediator',
+      readyTimeoutMs: this.o.readyTimeoutMs,
+      say: (step, message, level = 'info') =>
+        this.#tell(c, {
+          node: m.node,
+          step: 'replace',
+          level,
+          message: `${step}: ${message}`,
+          at: new Date().toISOString(),
+        }),
+    });
   }
 
   /**

@@ -3,50 +3,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isIngotError } from '../../core/errors.ts';
 import type { ControlPlaneJoin } from '../../kube/etcd/members.ts';
-import type { NodeShell } from '../../kube/etcd/shell.ts';
+import { FAKE_CA_HASH, FAKE_JOIN_TOKEN, fakeEtcd } from '../../../test/support/fake-etcd.ts';
 import { replaceControlPlane } from './replace-control-plane.ts';
 
-const TOKEN = 'abcdef.0123456789abcdef';
-const HASH = `sha256:${'1'.repeat(64)}`;
+const TOKEN = FAKE_JOIN_TOKEN;
+const HASH = FAKE_CA_HASH;
 
-/** A stacked etcd of `names`, each member answering on its node while the node is up. */
+/** A stacked etcd of `names` (test/support/fake-etcd.ts) and the cluster's Nodes. */
 function fakeCluster(names: string[]) {
-  const members = names.map((n, i) => ({ id: `a${i}`, name: n, started: true }));
-  const up = new Set(names);
-  const nodes = new Set(names);
-  const ran: string[] = [];
-  const shell: NodeShell = {
-    async exec(node, argv) {
-      if (!up.has(node)) throw new Error(`${node}: no such process`);
-      const cmd = argv.filter((a) => !a.startsWith('--') && a !== 'env' && a !== 'ETCDCTL_API=3');
-      ran.push(`${node}: ${cmd.join(' ')}`);
-      if (cmd[0] === 'etcdctl' && cmd[1] === 'endpoint') {
-        if (!members.some((m) => m.name === node && m.started)) throw new Error('unhealthy');
-        return '127.0.0.1:2379 is healthy';
-      }
-      if (cmd[0] === 'etcdctl' && cmd[1] === 'member' && cmd[2] === 'list')
-        return members
-          .map(
-            (m) =>
-              `${m.id}, ${m.started ? 'started' : 'unstarted'}, ${m.name}, https://x:2380, https://x:2379, false`,
-          )
-          .join('\n');
-      if (cmd[0] === 'etcdctl' && cmd[2] === 'remove') {
-        members.splice(
-          members.findIndex((m) => m.id === cmd[3]),
-          1,
-        );
-        return `Member ${cmd[3]} removed`;
-      }
-      if (cmd[0] === 'kubeadm' && cmd[1] === 'token')
-        return `kubeadm join 10.0.0.100:6443 --token ${TOKEN}     --discovery-token-ca-cert-hash ${HASH} \n`;
-      if (cmd[0] === 'kubeadm') return '';
-      throw new Error(`unexpected ${cmd.join(' ')}`);
-    },
-    readFile: async () => Buffer.alloc(0),
-    writeFile: async () => {},
-  };
-  return { members, up, nodes, ran, shell };
+  return { ...fakeEtcd(names), nodes: new Set(names) };
 }
 
 function ports(c: ReturnType<typeof fakeCluster>, o: { joins?: boolean } = {}) {

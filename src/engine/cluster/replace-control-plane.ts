@@ -57,8 +57,14 @@ export interface ControlPlaneReplaceInput {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Asks the members which answer, and decides; refuses with the reason (on the timeline too). */
-async function check(p: ControlPlaneReplacePorts, i: ControlPlaneReplaceInput) {
+/**
+ * Asks the members which answer, and decides; refuses with the reason (on the timeline too):
+ * an INGOT_CONFLICT naming the reason, nothing changed.
+ */
+export async function checkControlPlaneReplace(
+  p: Pick<ControlPlaneReplacePorts, 'shell' | 'say'>,
+  i: Pick<ControlPlaneReplaceInput, 'dead' | 'spare' | 'controlPlanes'>,
+) {
   const healthyOn: string[] = [];
   for (const n of i.controlPlanes) if (await memberAnswers(p.shell, n)) healthyOn.push(n);
   const asker = healthyOn.find((n) => n !== i.dead);
@@ -89,7 +95,7 @@ export async function replaceControlPlane(
 ): Promise<string> {
   const ms = i.readyTimeoutMs ?? 600_000;
   const poll = i.pollMs ?? 2000;
-  const d = await check(p, i);
+  const d = await checkControlPlaneReplace(p, i);
   p.say(Step.Check, `quorum kept: ${d.summary}; through ${d.via}`);
   if (d.remove) {
     await removeMember(p.shell, d.via, d.remove.id);
@@ -103,7 +109,10 @@ export async function replaceControlPlane(
     `${d.via}: control-plane certificates uploaded with a new certificate key (2 h), join token created (1 h)`,
   );
   // The members may have changed while the credentials were made: the join must keep quorum too.
-  const again = await check(p, { ...i, controlPlanes: i.controlPlanes.filter((n) => n !== i.dead) });
+  const again = await checkControlPlaneReplace(p, {
+    ...i,
+    controlPlanes: i.controlPlanes.filter((n) => n !== i.dead),
+  });
   p.say(Step.Join, `${i.spare}: kubeadm join ${j.endpoint} --control-plane (${again.summary})`);
   await p.join(i.spare, j);
   p.say(Step.Join, `${i.spare}: kubeadm join --control-plane done`);

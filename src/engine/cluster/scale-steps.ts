@@ -165,22 +165,14 @@ export async function scaleDrain(ctx: ClusterStepContext): Promise<StepOutcome> 
 export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome> {
   const leaving = scaleMembers(ctx.cluster, ctx.job, 'remove');
   const broken = brokenMembers(ctx.job);
-  for (const m of leaving.filter((x) => broken.has(x.hostname))) {
-    const machine = await ctx.store.getMachine(m.machineId);
-    if (machine.state === 'broken') continue;
-    const reason = `broken, replaced in cluster ${ctx.cluster.name}: ${broken.get(m.hostname)}`;
-    await ctx.store.transition({
-      machineId: m.machineId,
-      from: machine.state,
-      to: 'broken',
-      reason,
-      actor: memberActor(ctx),
-      // Out of the cluster: an operator repairs it and marks it fixed, back to the pool.
-      set: { owner: '' },
-      cancelJobs: true,
-      data: { action: 'mark-broken' },
-    });
-  }
+  for (const m of leaving.filter((x) => broken.has(x.hostname)))
+    await markReplacedBroken(
+      ctx.store,
+      m.machineId,
+      ctx.cluster.name,
+      broken.get(m.hostname)!,
+      memberActor(ctx),
+    );
   if (leaving.length > 0) {
     const r = await releaseNodes(ctx, leaving, `removed from cluster ${ctx.cluster.name} by a scale`);
     if (r.kind !== 'done') return r;
@@ -204,6 +196,31 @@ export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome
         .filter(Boolean)
         .join('; ') || 'nothing left to do',
   };
+}
+
+/**
+ * A replaced member's machine marked broken with the reason (never released: a wipe needs it to
+ * boot), its owner cleared: out of the cluster, an operator repairs it and marks it fixed.
+ */
+export async function markReplacedBroken(
+  store: Store,
+  machineId: string,
+  cluster: string,
+  why: string,
+  actor: string,
+): Promise<void> {
+  const machine = await store.getMachine(machineId);
+  if (machine.state === 'broken') return;
+  await store.transition({
+    machineId,
+    from: machine.state,
+    to: 'broken',
+    reason: `broken, replaced in cluster ${cluster}: ${why}`,
+    actor,
+    set: { owner: '' },
+    cancelJobs: true,
+    data: { action: 'mark-broken' },
+  });
 }
 
 /** The sealed join token goes once the scale is done (kubeadm lets it expire after 1 h anyway). */
