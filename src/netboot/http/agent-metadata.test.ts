@@ -8,7 +8,10 @@ import { requestAction } from '../../engine/actions.ts';
 import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { machineInput } from '../../store/testing.ts';
-import { deployMetadataSource } from './agent-metadata.ts';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { skipUnless } from '../../../test/support/needs.ts';
+import { DEPLOY_VENDOR_DATA, deployMetadataSource } from './agent-metadata.ts';
 
 describe('the deploy metadata source', () => {
   let store: SqlStore;
@@ -49,6 +52,29 @@ describe('the deploy metadata source', () => {
     assert.equal(typeof r.job?.params.userDataSecret, 'string');
     assert.equal(await deployMetadataSource(store).userData(r.machine), text);
     assert.ok(!JSON.stringify(await store.listJobs({ machineId: m.id }, 5)).includes(text));
+  });
+
+  it('serves Ingot’s vendor-data to a deployed machine only: ed25519 and ECDSA host keys', async () => {
+    const m = await store.createMachine(machineInput({ state: 'ready', stateReason: 't' }), 'user:test');
+    assert.equal(await deployMetadataSource(store).vendorData(m), null, 'not deployed: none');
+    const r = await requestAction(store, { machineId: m.id, action: 'deploy', actor: 'user:t' });
+    const vd = await deployMetadataSource(store).vendorData(r.machine);
+    assert.equal(vd, DEPLOY_VENDOR_DATA);
+    assert.match(vd ?? '', /^#cloud-config\n/);
+    assert.match(vd ?? '', /^ssh_genkeytypes: \[ed25519, ecdsa\]$/m);
+  });
+
+  it('has vendor-data that passes cloud-init’s own schema check', {
+    skip: skipUnless({ programs: ['cloud-init'] }),
+  }, () => {
+    const f = join(dir, 'vendor-data.yaml');
+    writeFileSync(f, DEPLOY_VENDOR_DATA);
+    const r = spawnSync('cloud-init', ['schema', '--config-file', f], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    // The checker catches a wrong value (so a pass above means something).
+    writeFileSync(f, DEPLOY_VENDOR_DATA.replace('[ed25519, ecdsa]', 'ed25519'));
+    const bad = spawnSync('cloud-init', ['schema', '--config-file', f], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0, `${bad.stdout}${bad.stderr}`);
   });
 
   it('refuses a secret id passed as a deploy parameter through the API’s path', async () => {
