@@ -130,6 +130,11 @@ describe('the ingot CLI', () => {
     assert.match(res.out, /cli-1: commission done \(ready\)/);
     const events = await ingot(['machine', 'events', 'cli-1']);
     assert.match(events.out, /machine\.transition\s+commissioning → ready/);
+    // The latest events, like tail: the newest line is the last, and a short --limit keeps it.
+    const two = await ingot(['machine', 'events', 'cli-1', '--limit', '2']);
+    assert.equal(two.out.trimEnd().split('\n').length, 2, two.out);
+    assert.match(two.out.trimEnd().split('\n').at(-1) ?? '', /commissioning → ready|commission done/);
+    assert.match(two.err, /the latest 2 events; --limit N for more/);
   });
 
   it('deploys with --network-config only what netplan takes: exit 2 with netplan’s words, the machine stays ready', {

@@ -7,6 +7,7 @@
  * and retry.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listPage } from '../event-page.ts';
 import { Type } from 'typebox';
 import { planCluster } from '../../cluster/index.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
@@ -139,7 +140,7 @@ export function clusterRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
       },
       handler: async (req) => {
         const c = await store.getCluster(req.params.name);
-        return store.listEvents({ clusterId: c.id, afterId: req.query.after, limit: req.query.limit ?? 200 });
+        return listPage(store, { clusterId: c.id }, req.query);
       },
     });
 

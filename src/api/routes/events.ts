@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listPage } from '../event-page.ts';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import { startEventSession } from '../event-session.ts';
@@ -13,11 +14,12 @@ export function eventRoutes(store: Store, tail: EventTail): FastifyPluginAsyncTy
       config: { role: 'admin' },
       schema: {
         tags: ['events'],
-        summary: 'The audit log: every event (machines, subnets, tokens), oldest first',
+        summary:
+          'The audit log: every event (machines, subnets, tokens), oldest first (`newest`: the latest page)',
         querystring: EventsQuery,
         response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
       },
-      handler: async (req) => store.listEvents({ afterId: req.query.after, limit: req.query.limit ?? 200 }),
+      handler: async (req) => listPage(store, {}, req.query),
     });
 
     app.get('/events', {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listPage } from '../event-page.ts';
 import { Type } from 'typebox';
 import { validateBmcAddress } from '../../bmc/registry.ts';
 import { invalid } from '../../core/errors.ts';
@@ -232,18 +233,14 @@ export function machineRoutes(store: Store, engine: Engine): FastifyPluginAsyncT
       config: { role: 'viewer' },
       schema: {
         tags,
-        summary: 'A machine’s timeline, oldest first',
+        summary: 'A machine’s timeline, oldest first (`newest`: its latest page)',
         params: IdParams,
         querystring: EventsQuery,
         response: { 200: Type.Array(Type.Ref('Event')), ...errorResponses },
       },
       handler: async (req) => {
         await store.getMachine(req.params.id);
-        return store.listEvents({
-          machineId: req.params.id,
-          afterId: req.query.after,
-          limit: req.query.limit ?? 200,
-        });
+        return listPage(store, { machineId: req.params.id }, req.query);
       },
     });
 

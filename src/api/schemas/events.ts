@@ -19,9 +19,18 @@ export const EventT = Type.Object(
   { $id: 'Event' },
 );
 
-/** `GET /machines/{id}/events` and `GET /audit`. */
+/** `GET /machines/{id}/events`, `GET /clusters/{name}/events` and `GET /audit`. */
 export const EventsQuery = Type.Object(
-  { after: Type.Optional(After), limit: Type.Optional(Limit(200)) },
+  {
+    after: Type.Optional(After),
+    limit: Type.Optional(Limit(200)),
+    newest: Type.Optional(
+      Type.Boolean({
+        description:
+          'The newest `limit` events (after `after`, if given) instead of the oldest; still listed oldest first',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -10,7 +10,7 @@ import { Client } from '../client.ts';
 import { resolveTarget } from '../config.ts';
 import { ctx } from '../context.ts';
 import { ago, printData, table } from '../output.ts';
-import { type Event, eventLine } from './machine-events.ts';
+import { type Event, eventLine, latestEvents } from './machine-events.ts';
 
 interface Member {
   hostname: string;
@@ -93,12 +93,8 @@ export async function follow(
 
 /** The newest event id of the cluster, so --wait prints only what happens from now on. */
 export async function lastEventId(client: Client, name: string): Promise<number> {
-  let after = 0;
-  for (;;) {
-    const page = await client.get<Event[]>(`${path(name)}/events?after=${after}&limit=1000`);
-    if (page.length === 0) return after;
-    after = page.at(-1)!.id;
-  }
+  const [last] = await client.get<Event[]>(`${path(name)}/events?newest=true&limit=1`);
+  return last?.id ?? 0;
 }
 
 export function registerClusterLifecycle(cluster: Command): void {
@@ -190,10 +186,10 @@ export function registerClusterLifecycle(cluster: Command): void {
     .command('events <name>')
     .description('the cluster’s timeline; -f follows it live')
     .option('-f, --follow', 'keep printing new events')
-    .option('--limit <n>', 'how many past events', (v) => Number(v), 200)
+    .option('--limit <n>', 'how many of the latest events', (v) => Number(v), 200)
     .action(async (name: string, o: { follow?: boolean; limit: number }, cmd: Command) => {
       const { client, format } = ctx(cmd);
-      const events = await client.get<Event[]>(`${path(name)}/events?limit=${o.limit}`);
+      const events = await latestEvents(client, `${path(name)}/events`, o.limit);
       if (!o.follow && printData(events, format)) return;
       const emit = (e: Event) =>
         process.stdout.write(format === 'table' ? eventLine(e) : `${JSON.stringify(e)}\n`);

@@ -1,5 +1,6 @@
 /** `ingot machine events <machine> [-f]`: the timeline, and with -f the live stream. */
 import type { Command } from 'commander';
+import type { Client } from '../client.ts';
 import { ctx } from '../context.ts';
 import { printData } from '../output.ts';
 import { resolveId } from './machine-ref.ts';
@@ -17,16 +18,27 @@ export interface Event {
 export const eventLine = (e: Event) =>
   `${e.at}  ${e.level.padEnd(7)} ${e.type.padEnd(22)} ${e.message}  [${e.actor}]\n`;
 
+/**
+ * The latest `limit` events of a timeline, oldest first (what `tail` shows: a long-lived
+ * machine's first events are not what its user is after); says on stderr when earlier ones
+ * were left out.
+ */
+export async function latestEvents(client: Client, path: string, limit: number): Promise<Event[]> {
+  const events = await client.get<Event[]>(`${path}?newest=true&limit=${limit}`);
+  if (events.length === limit) process.stderr.write(`(the latest ${limit} events; --limit N for more)\n`);
+  return events;
+}
+
 export function registerMachineEvents(machine: Command): void {
   machine
     .command('events <machine>')
     .description('the machine’s timeline; -f follows it live')
     .option('-f, --follow', 'keep streaming new events')
-    .option('--limit <n>', 'how many past events', (v) => Number(v), 200)
+    .option('--limit <n>', 'how many of the latest events', (v) => Number(v), 200)
     .action(async (ref, o, cmd) => {
       const { client, format } = ctx(cmd);
       const id = await resolveId(client, ref);
-      const events = await client.get<Event[]>(`/api/v1/machines/${id}/events?limit=${o.limit}`);
+      const events = await latestEvents(client, `/api/v1/machines/${id}/events`, o.limit);
       if (!o.follow && printData(events, format)) return;
       const emit = (e: Event) =>
         format === 'table'

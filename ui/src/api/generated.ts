@@ -7,13 +7,15 @@
 
 export type paths = {
   "/api/v1/audit": {
-    /** The audit log: every event (machines, subnets, tokens), oldest first */
+    /** The audit log: every event (machines, subnets, tokens), oldest first (`newest`: the latest page) */
     get: {
       parameters: {
         query?: {
           /** @description Only events with a larger id */
           after?: number;
           limit?: number;
+          /** @description The newest `limit` events (after `after`, if given) instead of the oldest; still listed oldest first */
+          newest?: boolean;
         };
       };
       responses: {
@@ -1136,6 +1138,8 @@ export type paths = {
           /** @description Only events with a larger id */
           after?: number;
           limit?: number;
+          /** @description The newest `limit` events (after `after`, if given) instead of the oldest; still listed oldest first */
+          newest?: boolean;
         };
         path: {
           /** @description The cluster’s name or id */
@@ -3066,13 +3070,15 @@ export type paths = {
     };
   };
   "/api/v1/machines/{id}/events": {
-    /** A machine’s timeline, oldest first */
+    /** A machine’s timeline, oldest first (`newest`: its latest page) */
     get: {
       parameters: {
         query?: {
           /** @description Only events with a larger id */
           after?: number;
           limit?: number;
+          /** @description The newest `limit` events (after `after`, if given) instead of the oldest; still listed oldest first */
+          newest?: boolean;
         };
         path: {
           id: string;
