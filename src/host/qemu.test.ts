@@ -49,4 +49,23 @@ describe('what QEMU gives our VMs', { skip: existsSync(QEMU) ? false : 'needs qe
     assert.equal(tcg[tcg.indexOf('-cpu') + 1], TCG_CPU);
     assert.ok(!vmBaseArgs('kvm', 128).includes('-cpu'));
   });
+
+  it('gives a BIOS (pc) VM no floppy drive, and a UEFI (q35) VM starts with the same arguments', async () => {
+    const base = vmBaseArgs('tcg', 128).filter((a) => a !== '-nographic');
+    const floppies = async (machine: string) => {
+      const [tree] = (await qmp(
+        [...base, '-machine', machine, '-display', 'none', '-S'],
+        [{ execute: 'human-monitor-command', arguments: { 'command-line': 'info qtree' } }],
+      )) as string[];
+      return (tree.match(/dev: floppy,/g) ?? []).length;
+    };
+    assert.equal(await floppies('pc'), 0, 'no floppy on the pc machine');
+    assert.equal(await floppies('q35'), 0, 'q35 starts, with no floppy');
+    // The check can see one: QEMU's pc machine has a floppy drive by default.
+    const [tree] = (await qmp(
+      ['-accel', 'tcg', '-m', '128', '-machine', 'pc', '-display', 'none', '-S'],
+      [{ execute: 'human-monitor-command', arguments: { 'command-line': 'info qtree' } }],
+    )) as string[];
+    assert.match(tree, /dev: floppy,/);
+  });
 });

@@ -23,10 +23,13 @@ export const TCG_CPU = 'qemu64,-svm';
 /**
  * `cpus` CPUs (one by default), `memoryMiB`, no display (-nographic also tells SeaBIOS to use
  * the serial port), and a guest that reboots or powers off simply exits. Under TCG the CPU is
- * TCG_CPU; under KVM QEMU's default. QEMU's default devices stay: `-nodefaults` (no floppy
- * that cloud-init probes, no VGA) was tried and taken back — without a VGA card OVMF gives
- * GRUB no video mode (`error: no suitable video mode found`, test/images-os.test.ts); a UEFI VM
- * would need its own display device first (docs/lab.md).
+ * TCG_CPU; under KVM QEMU's default. No floppy drive: the pc machine's default one made
+ * cloud-init's and blkid's probes of a deployed OS fail a second each, a dozen times in its
+ * first boot under TCG (`I/O error, dev fd0`); q35 has no floppy controller and ignores the
+ * setting. QEMU's other default devices stay: `-nodefaults` (no VGA either) was tried and taken
+ * back — without a VGA card OVMF gives GRUB no video mode (`error: no suitable video mode
+ * found`, test/images-os.test.ts); a UEFI VM would need its own display device first
+ * (docs/lab.md).
  */
 export function vmBaseArgs(accel: Accel, memoryMiB: number, cpus = 1): string[] {
   return [
@@ -39,6 +42,8 @@ export function vmBaseArgs(accel: Accel, memoryMiB: number, cpus = 1): string[] 
     String(cpus),
     '-nographic',
     '-no-reboot',
+    '-global',
+    'isa-fdc.fdtypeA=none',
   ];
 }
 
