@@ -301,14 +301,21 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     assert.equal(refused.code, 0, refused.err);
     const halted = await ended('the refused upgrade to halt');
     assert.equal(halted.state, 'failed', halted.reason);
-    assert.match(halted.reason, /node1: .*kube-system\/coredns has no ready replica/);
+    assert.match(
+      halted.reason,
+      /node1: .*kube-system\/coredns has no ready replica.*\(uncordoned; a retry drains it again\)$/,
+    );
+    const core = kc.makeApiClient(CoreV1Api);
+    assert.equal(
+      (await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false,
+      false,
+      'the refused upgrade gave node1 back schedulable',
+    );
     // A stand-in under CoreDNS's image name on both nodes (it answers the Deployment's probes),
     // and its pods restarted so no image-pull back-off holds them: CoreDNS is Ready.
     const dnsImage = (await dns()).spec!.template.spec!.containers[0].image!;
     await importCoreDnsStandIn(state, ['node1', 'node2'], dnsImage);
-    await kc
-      .makeApiClient(CoreV1Api)
-      .deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+    await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
     await waitFor(
       async () => ((await dns()).status?.readyReplicas ?? 0) >= 1,
       180_000,
@@ -347,7 +354,6 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     await createPdb(kc, { name: 'web', minAvailable: 1 });
     // Available as the PDB counts it: web pods Ready and not being deleted (the Deployment's
     // status lags the pods: it read 0 for ~1 s while a PDB-allowed eviction went on, 2026-12-03).
-    const core = kc.makeApiClient(CoreV1Api);
     const available = async () =>
       (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items.filter(
         (p) =>

@@ -177,6 +177,17 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       // plane is drained first, as kubeadm's upgrade procedure says, and uncordoned once the API
       // answers; its kubelet restarts with no workload but DaemonSet and static pods on it.
       const drains = op.kind === OperationKind.Upgrade;
+      // A drained control plane that halts is given back schedulable (a refused upgrade changed
+      // nothing; a failed one left its kubelet as it was or restarted it): a retry drains it again.
+      const cpHalt = async (why: string) => {
+        if (!drains) return halt(ctx, op, progress, n, why);
+        const back = await ctx.kube.uncordon(k, n.hostname).then(
+          () => true,
+          () => false,
+        );
+        n.step = null;
+        return halt(ctx, op, progress, n, back ? `${why} (uncordoned; a retry drains it again)` : why);
+      };
       if (next.step === null || (drains && next.step === 'drained')) {
         if (n.state === 'pending') {
           n.state = 'running';
@@ -191,7 +202,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
               nodeEvent(ctx, op, n, 'cluster.operation.node', drainedText(d)),
             ]);
           } catch (e) {
-            return halt(ctx, op, progress, n, toIngotError(e).message);
+            return cpHalt(toIngotError(e).message);
           }
           return { kind: 'wait', ms: 0 };
         }
@@ -203,7 +214,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         });
         if (r.status === 'pending')
           return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'reconfiguring'}` };
-        if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
+        if (r.status === 'failed') return cpHalt(r.reason);
         const [step, text] = CP_DONE[op.kind] ?? CP_DONE.reconfigure!;
         n.step = step;
         await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', text(next.first))]);
