@@ -300,11 +300,18 @@ describe('cluster operations on a simulated cluster', () => {
     ).body.map((e) => e.message);
     const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
     assert.ok(at(/^cp-1: kubeadm upgrade apply done/) >= 0, ev.join('\n'));
+    // The control plane is drained before its kubelet restarts and uncordoned once the API answers.
+    assert.ok(
+      at(/^cp-1: drained: /) >= 0 && at(/^cp-1: drained: /) < at(/^cp-1: kubeadm upgrade apply done/),
+    );
+    assert.ok(at(/^cp-1: kubeadm upgrade apply done/) < at(/^cp-1: done: the API answers, uncordoned/));
+    assert.ok(at(/^cp-1: done: the API answers, uncordoned/) < at(/^w-1: cordoning/));
     for (const w of ['w-1', 'w-2']) {
       assert.ok(at(new RegExp(`^${w}: drained`)) < at(new RegExp(`^${w}: upgraded to v1\\.20\\.2`)));
       assert.ok(at(new RegExp(`^${w}: upgraded to`)) < at(new RegExp(`^${w}: uncordoned`)));
     }
     assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
+    assert.equal(kube.cordoned.has('cp-1'), false, 'the control plane uncordoned');
     await eventually(async () => (await state()).state === 'running', 10_000, 'the cluster running again');
     assert.match((await state()).clusterFile, /version: v1\.20\.2/);
     assert.equal((await state()).version, 'v1.20.2', "the cluster's version column is the target's");

@@ -15,8 +15,9 @@
  * machinery; the apiserver certificate node1 serves afterwards is the renewed one. Then a
  * same-version upgrade (`ingot cluster upgrade --to v1.20.2`): refused at node1 while the
  * kubeadm-deployed CoreDNS cannot be ready (kubeadm 1.20 would wait ~43 min for it), then, with
- * a CoreDNS stand-in Ready, rolled: node1 through `kubeadm upgrade apply`, node2 drained with a
- * Deployment never below its PDB, `kubeadm upgrade node`, uncordoned and Ready.
+ * a CoreDNS stand-in Ready, rolled: node1 drained (its kubelet restarts), `kubeadm upgrade apply`,
+ * uncordoned; node2 drained with a Deployment (a replica on each node) never below its PDB,
+ * `kubeadm upgrade node`, uncordoned and Ready.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -267,11 +268,7 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     );
   });
 
-  it('upgrades to the same version (v1.20.2): refused at node1 while CoreDNS cannot be ready; then kubeadm upgrade apply on node1, node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', {
-    // 2026-12-03: the roll succeeds (CoreDNS diagnosis, docs/day2.md), but availability read 0
-    // for ~1 s during node2's drain in 3 runs: not understood yet.
-    skip: 'availability dipped to 0 for ~1 s during the drain in 3 bed runs (docs/day2.md "Upgrade")',
-  }, async () => {
+  it('upgrades to the same version (v1.20.2): refused at node1 while CoreDNS cannot be ready; then node1 drained, kubeadm upgrade apply, uncordoned; node2 drained with a Deployment never below its PDB, upgrade node, uncordoned and Ready', async () => {
     const r = cb.r!;
     const cluster = (
       await r.api<{ cluster: { id: string; version: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)
@@ -304,14 +301,21 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     assert.equal(refused.code, 0, refused.err);
     const halted = await ended('the refused upgrade to halt');
     assert.equal(halted.state, 'failed', halted.reason);
-    assert.match(halted.reason, /node1: .*kube-system\/coredns has no ready replica/);
+    assert.match(
+      halted.reason,
+      /node1: .*kube-system\/coredns has no ready replica.*\(uncordoned; a retry drains it again\)$/,
+    );
+    const core = kc.makeApiClient(CoreV1Api);
+    assert.equal(
+      (await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false,
+      false,
+      'the refused upgrade gave node1 back schedulable',
+    );
     // A stand-in under CoreDNS's image name on both nodes (it answers the Deployment's probes),
     // and its pods restarted so no image-pull back-off holds them: CoreDNS is Ready.
     const dnsImage = (await dns()).spec!.template.spec!.containers[0].image!;
     await importCoreDnsStandIn(state, ['node1', 'node2'], dnsImage);
-    await kc
-      .makeApiClient(CoreV1Api)
-      .deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+    await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
     await waitFor(
       async () => ((await dns()).status?.readyReplicas ?? 0) >= 1,
       180_000,
@@ -321,6 +325,23 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       name: 'web',
       replicas: 2,
       onControlPlanes: true,
+      // One replica on each node to start with: node1's kubelet restart would take its replica
+      // unready behind the PDB's back (a 1.20 kubelet re-probes every container after a restart)
+      // while node2's drain evicts the other — unless node1 is drained first, as the roll does.
+      // Preferred, not required: an evicted replica must still find the other node.
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: 'kubernetes.io/hostname',
+                labelSelector: { matchLabels: { app: 'web' } },
+              },
+            },
+          ],
+        },
+      },
       // A loaded host (load average 20-50 on 2 cores) stalls probes for seconds: the default 1 s
       // timeout and 3 failures flapped the pod unready in a run (2026-12-03).
       readinessProbe: {
@@ -333,7 +354,6 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     await createPdb(kc, { name: 'web', minAvailable: 1 });
     // Available as the PDB counts it: web pods Ready and not being deleted (the Deployment's
     // status lags the pods: it read 0 for ~1 s while a PDB-allowed eviction went on, 2026-12-03).
-    const core = kc.makeApiClient(CoreV1Api);
     const available = async () =>
       (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items.filter(
         (p) =>
@@ -341,6 +361,11 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
           p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       ).length;
     await waitFor(async () => (await available()) === 2, 120_000, 'both web replicas available');
+    const webNodes = async () =>
+      (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items
+        .map((p) => p.spec?.nodeName)
+        .sort();
+    assert.deepEqual(await webNodes(), ['node1', 'node2'], 'a web replica on each node before the roll');
     // Availability polled through the upgrade: never below the PDB's minAvailable (1).
     const seen: number[] = [];
     let polling = true;
@@ -380,9 +405,16 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     ).body.map((e) => e.message);
     const at = (re: RegExp) => ev.findLastIndex((m) => re.test(m));
     assert.ok(at(/^node1: kubeadm upgrade apply done/) >= 0, ev.slice(-30).join('\n'));
+    // node1 drained (its web replica evicted) before its kubelet restarted, uncordoned after.
+    assert.ok(at(/^node1: drained: [1-9]\d* pods evicted/) >= 0, ev.slice(-30).join('\n'));
+    assert.ok(at(/^node1: drained: /) < at(/^node1: kubeadm upgrade apply done/));
+    assert.ok(at(/^node1: done: the API answers, uncordoned/) > at(/^node1: kubeadm upgrade apply done/));
     assert.ok(at(/^node2: drained: /) > at(/^node1: done: the API answers/), 'web pods evicted from node2');
     assert.ok(at(/^node2: upgraded to v1\.20\.2/) > at(/^node2: drained/));
     assert.ok(at(/^node2: uncordoned/) > at(/^node2: upgraded to/));
+    // Neither node left cordoned.
+    assert.equal((await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false, false);
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false, false);
     process.stderr.write(
       `upgrade (same version) rolled in ${took.toFixed(1)} s; web availability polled ${seen.length} times, min ${Math.min(...answered)}\n`,
     );

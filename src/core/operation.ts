@@ -106,8 +106,9 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
 /**
  * The last sub-step a node finished. A control plane: `reconfigured` (its static pod manifest
  * rewritten by its node agent) or, rotating certificates, `renewed` (its certificates renewed
- * and its static pods restarted on them) or, upgrading, `upgraded` (kubeadm upgrade and its kubelet
- * restarted) → `healthy` (the cluster's API answers again). A worker: `drained` (cordoned, pods
+ * and its static pods restarted on them) or, upgrading, `drained` (cordoned, pods evicted: its
+ * kubelet restarts next) → `upgraded` (kubeadm upgrade and its kubelet restarted) → `healthy` (the
+ * cluster's API answers again; an upgraded control plane uncordoned). A worker: `drained` (cordoned, pods
  * evicted through the Eviction API) → (upgrading: `upgraded`; replacing its OS: `redeployed` —
  * its Node deleted, its machine's disk written again with the image and booted — → `joined`,
  * kubeadm join with a fresh token) → `uncordoned` → `ready`.

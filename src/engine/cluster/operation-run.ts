@@ -2,7 +2,8 @@
  * The `operation` step of a cluster-operation job: each call reads the operation, asks core
  * (`nextOperationStep`) what comes next, does that one thing — the etcd snapshot, one sub-step
  * of a control plane (its node agent regenerates the kube-apiserver manifest; the API answers
- * again; a certificate rotation: its certificates renewed and its static pods restarted), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
+ * again; a certificate rotation: its certificates renewed and its static pods restarted; an
+ * upgrade: drained first, kubeadm upgrade, its kubelet restarted, uncordoned), or of a worker batch (drained through the Eviction API, uncordoned, Ready) — records
  * it on the operation (compare-and-set on its state, events in the same write) and asks to be
  * called again. After a crash the job resumes here and the operation's progress says where
  * the roll was; the node agent's task is keyed by job and machine, so it never runs twice.
@@ -24,7 +25,7 @@ import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { osReplaceStep } from './operation-os-replace.ts';
 import { nodeScript } from './operation-scripts.ts';
-import { CP_DONE, startedText, succeededText } from './operation-texts.ts';
+import { CP_DONE, drainedText, startedText, succeededText } from './operation-texts.ts';
 
 const ACTIVE = ['running', 'paused'] as const;
 /** How long a control plane's API may take to answer after its manifest changed. */
@@ -123,9 +124,12 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   if (next.kind === 'end') {
     if (next.state === 'failed') return { kind: 'fail', reason: op.reason };
     if (next.state === 'aborted') {
-      // A worker batch cut short is uncordoned: an abort leaves no node out of service.
+      // A worker batch cut short is uncordoned (and an upgrade's control plane, drained first):
+      // an abort leaves no node out of service.
       const k = await kubeconfig(ctx);
-      for (const n of progress.nodes.filter((x) => x.role === 'worker' && x.state === 'running'))
+      for (const n of progress.nodes.filter(
+        (x) => x.state === 'running' && (x.role === 'worker' || op.kind === OperationKind.Upgrade),
+      ))
         if (k) await ctx.kube.uncordon(k, n.hostname).catch(() => undefined);
       return { kind: 'done', message: `${op.kind} ${op.id} ${op.reason}` };
     }
@@ -166,11 +170,41 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
     if (next.kind === 'control-plane') {
       const n = nodeOf(next.node);
       const k = await adminKubeconfig(ctx);
-      if (next.step === null) {
+      // An upgrade restarts the node's kubelet, and a kubelet 1.20 that restarts reports every
+      // container with a readiness probe unready until its first probe passes (kubernetes#78733,
+      // #100277): a replica there drops out of its PodDisruptionBudget's count behind the PDB's
+      // back, while the next node's drain may already be evicting the others. So the control
+      // plane is drained first, as kubeadm's upgrade procedure says, and uncordoned once the API
+      // answers; its kubelet restarts with no workload but DaemonSet and static pods on it.
+      const drains = op.kind === OperationKind.Upgrade;
+      // A drained control plane that halts is given back schedulable (a refused upgrade changed
+      // nothing; a failed one left its kubelet as it was or restarted it): a retry drains it again.
+      const cpHalt = async (why: string) => {
+        if (!drains) return halt(ctx, op, progress, n, why);
+        const back = await ctx.kube.uncordon(k, n.hostname).then(
+          () => true,
+          () => false,
+        );
+        n.step = null;
+        return halt(ctx, op, progress, n, back ? `${why} (uncordoned; a retry drains it again)` : why);
+      };
+      if (next.step === null || (drains && next.step === 'drained')) {
         if (n.state === 'pending') {
           n.state = 'running';
           n.startedAt = now();
           await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', startedText(op))]);
+        }
+        if (drains && next.step === null) {
+          try {
+            const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
+            n.step = 'drained';
+            await record(ctx, op, progress, [
+              nodeEvent(ctx, op, n, 'cluster.operation.node', drainedText(d)),
+            ]);
+          } catch (e) {
+            return cpHalt(toIngotError(e).message);
+          }
+          return { kind: 'wait', ms: 0 };
         }
         const machine = await ctx.store.getMachine(n.machineId);
         const script = await nodeScript(ctx, op, n.hostname, next.first ? 'first' : 'control-plane');
@@ -180,7 +214,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         });
         if (r.status === 'pending')
           return { kind: 'wait', ms: poll, message: `${n.hostname}: ${r.lastMessage ?? 'reconfiguring'}` };
-        if (r.status === 'failed') return halt(ctx, op, progress, n, r.reason);
+        if (r.status === 'failed') return cpHalt(r.reason);
         const [step, text] = CP_DONE[op.kind] ?? CP_DONE.reconfigure!;
         n.step = step;
         await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', text(next.first))]);
@@ -199,11 +233,18 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
           );
         return { kind: 'wait', ms: poll, message: `${n.hostname}: waiting for the API` };
       }
+      if (drains) await ctx.kube.uncordon(k, n.hostname);
       n.step = 'healthy';
       n.state = 'done';
       n.endedAt = now();
       await record(ctx, op, progress, [
-        nodeEvent(ctx, op, n, 'cluster.operation.node', 'done: the API answers'),
+        nodeEvent(
+          ctx,
+          op,
+          n,
+          'cluster.operation.node',
+          `done: the API answers${drains ? ', uncordoned' : ''}`,
+        ),
       ]);
       return { kind: 'wait', ms: 0 };
     }
@@ -243,15 +284,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       try {
         const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
         n.step = 'drained';
-        await record(ctx, op, progress, [
-          nodeEvent(
-            ctx,
-            op,
-            n,
-            'cluster.operation.node',
-            `drained: ${d.evicted.length} pods evicted, ${d.kept.length} kept`,
-          ),
-        ]);
+        await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', drainedText(d))]);
       } catch (e) {
         return halt(ctx, op, progress, n, toIngotError(e).message);
       }

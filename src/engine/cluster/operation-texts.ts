@@ -8,7 +8,8 @@ import { type ClusterOperation, describeChange, type NodeStep, OperationKind } f
 export function startedText(op: ClusterOperation): string {
   if (op.kind === OperationKind.CertRotate)
     return 'certificate rotation started: kubeadm certs renew all, then its static pods restarted';
-  if (op.kind === OperationKind.Upgrade) return `upgrade to ${op.params.target} started`;
+  if (op.kind === OperationKind.Upgrade)
+    return `upgrade to ${op.params.target} started: cordoning and draining (Eviction API) before its kubelet restarts`;
   return `reconfigure started: ${op.params.changes.map(describeChange).join(', ')}`;
 }
 
@@ -29,6 +30,11 @@ export const CP_DONE: Partial<Record<OperationKind, readonly [NodeStep, (first: 
       `${first ? 'kubeadm upgrade apply' : 'kubeadm upgrade node'} done, kubelet restarted, the API answers`,
   ],
 };
+
+/** A node's drain, as the timeline says it. */
+export function drainedText(d: { evicted: readonly string[]; kept: readonly string[] }): string {
+  return `drained: ${d.evicted.length} pods evicted, ${d.kept.length} kept`;
+}
 
 /** The operation's success, as the timeline says it. */
 export function succeededText(op: ClusterOperation): string {
