@@ -150,6 +150,7 @@ describe('the node agent on a deployed machine', () => {
         mode: 0o755,
       },
     );
+    writeFileSync(join(root, 'kmsg'), '');
     o.setup?.(root, bin);
     let out = '';
     const agent = spawn('sh', [join(root, NODE_AGENT_PATH)], {
@@ -160,6 +161,8 @@ describe('the node agent on a deployed machine', () => {
         INGOT_RUN: join(root, 'run'),
         INGOT_SEED: seed,
         INGOT_ROOT: root,
+        // The node's kernel log (its serial console), never the host's /dev/kmsg.
+        INGOT_KMSG: join(root, 'kmsg'),
         ...o.env,
       },
     });
@@ -269,6 +272,66 @@ describe('the node agent on a deployed machine', () => {
     assert.match(reason, /unable to fetch the kubeadm-config ConfigMap/);
     const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
     assert.equal(ev.find((e) => e.type === 'agent.bootstrap.failed')?.level, 'error');
+  });
+
+  it('journals each heartbeat on the node; a failed one with its error on the console, and the gap on the timeline once it gets through', async () => {
+    // The rack unreachable for the heartbeats while the file `cut` exists (curl's own timeout
+    // error, as a starved guest or a broken path gives it); progress reports still get through.
+    let root = '';
+    const n = await deployedNode({
+      env: { INGOT_BEAT_S: '0.3', INGOT_BEAT_TIMEOUT_S: '7' },
+      setup: (r, bin) => {
+        root = r;
+        const wrapper = readFileSync(join(bin, 'curl'), 'utf8').split('\n');
+        wrapper.splice(
+          1,
+          0,
+          `case "$*" in *"-w http="*) [ -e ${r}/cut ] && { echo "curl: (28) Operation timed out after 7000 milliseconds" >&2; exit 28; } ;; esac`,
+        );
+        writeFileSync(join(bin, 'curl'), wrapper.join('\n'));
+      },
+    });
+    const r = await untilEnded(n, {
+      role: 'worker',
+      script: script(
+        'echo "ingot-phase: kubeadm-join"',
+        'sleep 1.5',
+        `touch ${root}/cut`,
+        'sleep 2',
+        `rm ${root}/cut`,
+        'sleep 1.5',
+        'echo "ingot-phase: kubeadm-join-done"',
+      ),
+    });
+    assert.equal(r.status, 'done', n.out());
+    const beats = readFileSync(join(root, 'var/lib/ingot-node-agent/heartbeats.log'), 'utf8');
+    assert.match(beats, /Z task bootstrap \S+ started\n/);
+    assert.match(
+      beats,
+      /Z beat ok http=200 connect=[\d.]+s tls=[\d.]+s total=[\d.]+s load=[\d.]+\/[\d.]+ mem-avail=\d+MiB/,
+    );
+    assert.match(beats, /Z beat FAILED curl=28 http=\S* .*error: curl: \(28\) Operation timed out/);
+    assert.match(beats, /Z task bootstrap \S+ ended \(status 0\)\n/);
+    const kmsg = readFileSync(join(root, 'kmsg'), 'utf8');
+    assert.match(kmsg, /^<3>ingot-node-agent: heartbeat of task bootstrap FAILED: curl=28 /m);
+    assert.match(
+      kmsg,
+      /^<3>ingot-node-agent: heartbeats of task bootstrap got through again after \d+ failed$/m,
+    );
+    const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
+    const gap = ev.filter((e) => e.type === 'agent.heartbeat-gap');
+    assert.equal(gap.length, 1, 'one gap, told once');
+    assert.equal(gap[0].level, 'warning');
+    assert.match(
+      gap[0].message,
+      /^\d+ heartbeats failed from [\d:]+Z to [\d:]+Z \(node time\); last: curl=28 /,
+    );
+    const done = ev.find((e) => e.type === 'agent.bootstrap');
+    assert.match(
+      String(done?.data.log),
+      /heartbeat journal: \S+ beat FAILED curl=28/,
+      'the task’s log carries its failed beats',
+    );
   });
 
   it('stops a script that runs past its timeout and says so', async () => {

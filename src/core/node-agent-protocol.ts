@@ -11,6 +11,13 @@ import { ErrorCode, IngotError, invalid } from './errors.ts';
 import { type DiskHealth, DiskHealthSource } from './health.ts';
 import { parseSmartctl } from './smartctl.ts';
 
+/**
+ * Where a node agent journals its heartbeats about a task (each with its HTTP code, curl's
+ * timings and error, the node's load; src/agent/node/tasks/heartbeat.sh): on the node's disk, so
+ * it outlives a silence, the agent and a reboot.
+ */
+export const NODE_HEARTBEAT_JOURNAL = '/var/lib/ingot-node-agent/heartbeats.log';
+
 // --- the node agent's task parameters and results --------------------------------------------
 
 /** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
