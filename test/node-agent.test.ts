@@ -332,6 +332,32 @@ describe('the node agent on a deployed machine', () => {
       /heartbeat journal: \S+ beat FAILED curl=28/,
       'the task’s log carries its failed beats',
     );
+    // Restarted (the journal is on disk), the agent's check-in carries its last failed beat.
+    process.kill(-(n.agent.pid ?? 0), 'SIGKILL');
+    const again = spawn('sh', [join(root, NODE_AGENT_PATH)], {
+      detached: true,
+      env: {
+        PATH: `${join(root, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+        INGOT_AGENT_SHARE: join(root, NODE_AGENT_SHARE),
+        INGOT_RUN: join(root, 'run'),
+        INGOT_SEED: join(root, 'etc/cloud/cloud.cfg.d/95-ingot-agent.cfg'),
+        INGOT_ROOT: root,
+        INGOT_KMSG: join(root, 'kmsg'),
+      },
+    });
+    agents.push(again);
+    const hellos = await eventually(
+      async () => {
+        const x = (await h.store.listEvents({ machineId: n.m.id, limit: 500 })).filter(
+          (e) => e.type === 'agent.node-hello',
+        );
+        return x.length >= 2 ? x : null;
+      },
+      30_000,
+      'the restarted agent to check in',
+    );
+    assert.equal(hellos[0].data.lastBeatFailed, undefined, 'no failed beat before the first check-in');
+    assert.match(String(hellos.at(-1)?.data.lastBeatFailed), /Z beat FAILED curl=28 .*load=/);
   });
 
   it('stops a script that runs past its timeout and says so', async () => {
