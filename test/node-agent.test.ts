@@ -332,6 +332,11 @@ describe('the node agent on a deployed machine', () => {
       /heartbeat journal: \S+ beat FAILED curl=28/,
       'the task’s log carries its failed beats',
     );
+    assert.match(
+      String(done?.data.log),
+      /heartbeat journal: \d+ beats, [1-9]\d* failed; slowest \([\d.]+s\): \S+ beat ok http=200 /,
+      'and how many beats it had, with the slowest one',
+    );
     // Restarted (the journal is on disk), the agent's check-in carries its last failed beat.
     process.kill(-(n.agent.pid ?? 0), 'SIGKILL');
     const again = spawn('sh', [join(root, NODE_AGENT_PATH)], {

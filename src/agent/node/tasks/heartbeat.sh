@@ -84,9 +84,14 @@ heartbeats() {
   done
 }
 
-# beats_failed: the failed beats of the current task (since its start line), for its log.
+# beats_failed: for the task's log, how many beats the task had, how many failed, the slowest
+# (its timings say whether TCP, TLS or the answer was slow), and the failed ones (since the
+# task's start line).
 beats_failed() {
   [ -r "$BEATS" ] || return 0
-  sed -n "/ task $T_NAME $T_ID started\$/,\$p" "$BEATS" | grep ' beat FAILED ' | tail -n 20 |
-    sed 's/^/heartbeat journal: /'
+  sed -n "/ task $T_NAME $T_ID started\$/,\$p" "$BEATS" >"$RUN/beats.task"
+  awk '/ beat / { n++; if (/ beat FAILED /) f++; t = $0; if (sub(/.* total=/, "", t)) { sub(/s.*/, "", t); if (t + 0 >= max) { max = t + 0; slow = $0 } } }
+    END { if (n) printf "heartbeat journal: %d beats, %d failed; slowest (%ss): %s\n", n, f, max, slow }' "$RUN/beats.task"
+  grep ' beat FAILED ' "$RUN/beats.task" | tail -n 20 | sed 's/^/heartbeat journal: /'
+  rm -f "$RUN/beats.task"
 }
