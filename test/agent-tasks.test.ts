@@ -187,12 +187,13 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     const silence = async () =>
       (await h.store.listEvents({ machineId: m.id, limit: 100 })).filter((e) => e.type === 'agent.silence');
     assert.equal((await silence()).length, 0);
+    const noteMs = SILENCE_NOTE.ms;
     SILENCE_NOTE.ms = 0;
     try {
       await new Promise((res) => setTimeout(res, 20));
       await report(token, t.T_ID, {});
     } finally {
-      SILENCE_NOTE.ms = 30_000;
+      SILENCE_NOTE.ms = noteMs;
     }
     await report(token, t.T_ID, {});
     const notes = await silence();

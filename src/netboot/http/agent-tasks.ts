@@ -44,7 +44,7 @@ export const AGENT_POLL = { ms: 500 };
  * `agent.silence` on the timeline (how long, since when, the last thing said): the rack's side
  * of a silence, also when the engine already failed the task for it (the row stays running).
  */
-export const SILENCE_NOTE = { ms: 30_000 };
+export const SILENCE_NOTE = { ms: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
