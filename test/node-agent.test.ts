@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -308,7 +309,16 @@ describe('the node agent on a deployed machine', () => {
       ),
     });
     assert.equal(r.status, 'done', n.out());
-    const beats = readFileSync(join(root, 'var/lib/ingot-node-agent/heartbeats.log'), 'utf8');
+    // Written on the tmpfs, copied to the disk in the background: the copy ends with the task.
+    const onDisk = join(root, 'var/lib/ingot-node-agent/heartbeats.log');
+    const beats = await eventually(
+      async () => {
+        const t = existsSync(onDisk) ? readFileSync(onDisk, 'utf8') : '';
+        return / ended \(status 0\)\n$/.test(t) ? t : null;
+      },
+      10_000,
+      'the journal’s copy on disk',
+    );
     assert.match(beats, /Z task bootstrap \S+ started\n/);
     assert.match(
       beats,
