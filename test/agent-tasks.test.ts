@@ -12,7 +12,7 @@ import { ErrorCode } from '../src/core/errors.ts';
 import { httpStatusOf } from '../src/core/http-status.ts';
 import type { Machine } from '../src/core/machine.ts';
 import { AgentTasksPort, policyFor } from '../src/engine/agent-tasks-port.ts';
-import { AGENT_POLL } from '../src/netboot/http/agent-tasks.ts';
+import { AGENT_POLL, SILENCE_NOTE } from '../src/netboot/http/agent-tasks.ts';
 import { hashBootToken, newBootToken } from '../src/netboot/http/tokens.ts';
 import { openStore } from '../src/store/open.ts';
 import { type Harness, machine, startHarness } from './support/boot-http.ts';
@@ -157,7 +157,7 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     assert.equal(failed?.data.log, 'FAILURE: 0x1');
   });
 
-  it('fails a started task the agent went silent on, naming the last thing it said', async () => {
+  it('fails a started task the agent went silent on, naming since when and the last thing it said; the rack notes when it speaks again', async () => {
     const { m, job, token } = await setup('deploy');
     await port.task(m, job.id, 'write-image', {
       image: { artifact: 'images/x.raw', sha256: SHA, format: 'raw', imageName: 'x', name: 'evil' },
@@ -179,9 +179,30 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     assert.equal(r.status, 'failed');
     assert.match(
       r.status === 'failed' ? r.reason : '',
-      /went silent during write-image: .*writing \/dev\/vda: 300 MiB/,
+      /went silent during write-image: no word for 6\d s, since \d{4}-\d\d-\d\dT[\d:.]+Z: writing \/dev\/vda: 300 MiB; check the machine's console/,
     );
     clock = Date.now();
+    // The row stays running: when the agent speaks again, the rack's side of the silence goes on
+    // the timeline (how long, the last word before it); a report soon after notes nothing.
+    const silence = async () =>
+      (await h.store.listEvents({ machineId: m.id, limit: 100 })).filter((e) => e.type === 'agent.silence');
+    assert.equal((await silence()).length, 0);
+    const noteMs = SILENCE_NOTE.ms;
+    SILENCE_NOTE.ms = 0;
+    try {
+      await new Promise((res) => setTimeout(res, 20));
+      await report(token, t.T_ID, {});
+    } finally {
+      SILENCE_NOTE.ms = noteMs;
+    }
+    await report(token, t.T_ID, {});
+    const notes = await silence();
+    assert.equal(notes.length, 1, 'one note, for the one gap');
+    assert.equal(notes[0].level, 'warning');
+    assert.match(
+      notes[0].message,
+      /spoke again about write-image after \d+ s without a word; its last word before was at .*Z \(writing \/dev\/vda: 300 MiB\)/,
+    );
   });
 
   it('refuses a deploy without a usable image before anything boots', async () => {

@@ -170,7 +170,18 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
     const out = await cli(
       ['cluster', 'create', '-f', CLUSTER_FILE, '--image', 'kubernetes-node', '--wait'],
       70 * 60_000,
-    );
+    ).catch(async (e: Error) => {
+      // A silence: the node's side comes with its next word (agent.heartbeat-gap, agent.silence,
+      // the failed beats on the console): wait for it a little, then show the agent's last words.
+      if (/went silent/.test(e.message)) await new Promise((r) => setTimeout(r, 120_000));
+      const said = (await events())
+        .filter((x) => x.type.startsWith('agent.') && Date.parse(x.at) >= start)
+        .slice(-25)
+        .map((x) => `${x.at} ${x.type} ${x.level}: ${x.message}`);
+      throw new Error(
+        `${e.message}\nthe agent's last words:\n${said.join('\n')}\nconsole:\n${consoleTail()}`,
+      );
+    });
     phase(`cluster create --wait done (${((Date.now() - start) / 1000).toFixed(0)} s)`);
     const got = await region!.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/lab');
     assert.equal(got.body.cluster.state, 'running', `${out.stdout}\n${JSON.stringify(got.body)}`);

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -155,6 +156,7 @@ describe('the node agent on a deployed machine', () => {
         mode: 0o755,
       },
     );
+    writeFileSync(join(root, 'kmsg'), '');
     o.setup?.(root, bin);
     let out = '';
     const agent = spawn('sh', [join(root, NODE_AGENT_PATH)], {
@@ -165,6 +167,8 @@ describe('the node agent on a deployed machine', () => {
         INGOT_RUN: join(root, 'run'),
         INGOT_SEED: seed,
         INGOT_ROOT: root,
+        // The node's kernel log (its serial console), never the host's /dev/kmsg.
+        INGOT_KMSG: join(root, 'kmsg'),
         ...o.env,
       },
     });
@@ -303,6 +307,110 @@ describe('the node agent on a deployed machine', () => {
     assert.match(reason, /unable to fetch the kubeadm-config ConfigMap/);
     const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
     assert.equal(ev.find((e) => e.type === 'agent.bootstrap.failed')?.level, 'error');
+  });
+
+  it('journals each heartbeat on the node; a failed one with its error on the console, and the gap on the timeline once it gets through', async () => {
+    // The rack unreachable for the heartbeats while the file `cut` exists (curl's own timeout
+    // error, as a starved guest or a broken path gives it); progress reports still get through.
+    let root = '';
+    const n = await deployedNode({
+      env: { INGOT_BEAT_S: '0.3', INGOT_BEAT_TIMEOUT_S: '7' },
+      setup: (r, bin) => {
+        root = r;
+        // No --cacert from the wrapper: the agent must trust the rack through the certificate
+        // write-image left (it reads only that one, not the whole trust store).
+        const wrapper = readFileSync(join(bin, 'curl'), 'utf8')
+          .replace(/--cacert \S+ /, '')
+          .split('\n');
+        wrapper.splice(
+          1,
+          0,
+          `case "$*" in *"-w http="*) [ -e ${r}/cut ] && { echo "curl: (28) Operation timed out after 7000 milliseconds" >&2; exit 28; } ;; esac`,
+        );
+        writeFileSync(join(bin, 'curl'), wrapper.join('\n'));
+      },
+    });
+    const r = await untilEnded(n, {
+      role: 'worker',
+      script: script(
+        'echo "ingot-phase: kubeadm-join"',
+        'sleep 1.5',
+        `touch ${root}/cut`,
+        'sleep 2',
+        `rm ${root}/cut`,
+        'sleep 1.5',
+        'echo "ingot-phase: kubeadm-join-done"',
+      ),
+    });
+    assert.equal(r.status, 'done', n.out());
+    // Written on the tmpfs, copied to the disk in the background: the copy ends with the task.
+    const onDisk = join(root, 'var/lib/ingot-node-agent/heartbeats.log');
+    const beats = await eventually(
+      async () => {
+        const t = existsSync(onDisk) ? readFileSync(onDisk, 'utf8') : '';
+        return / ended \(status 0\)\n$/.test(t) ? t : null;
+      },
+      10_000,
+      'the journal’s copy on disk',
+    );
+    assert.match(beats, /Z task bootstrap \S+ started\n/);
+    assert.match(
+      beats,
+      /Z beat ok http=200 connect=[\d.]+s tls=[\d.]+s total=[\d.]+s load=[\d.]+\/[\d.]+ mem-avail=\d+MiB/,
+    );
+    assert.match(beats, /Z beat FAILED curl=28 http=\S* .*error: curl: \(28\) Operation timed out/);
+    assert.match(beats, /Z task bootstrap \S+ ended \(status 0\)\n/);
+    const kmsg = readFileSync(join(root, 'kmsg'), 'utf8');
+    assert.match(kmsg, /^<3>ingot-node-agent: heartbeat of task bootstrap FAILED: curl=28 /m);
+    assert.match(
+      kmsg,
+      /^<3>ingot-node-agent: heartbeats of task bootstrap got through again after \d+ failed$/m,
+    );
+    const ev = await h.store.listEvents({ machineId: n.m.id, limit: 200 });
+    const gap = ev.filter((e) => e.type === 'agent.heartbeat-gap');
+    assert.equal(gap.length, 1, 'one gap, told once');
+    assert.equal(gap[0].level, 'warning');
+    assert.match(
+      gap[0].message,
+      /^\d+ heartbeats failed from [\d:]+Z to [\d:]+Z \(node time\); last: curl=28 /,
+    );
+    const done = ev.find((e) => e.type === 'agent.bootstrap');
+    assert.match(
+      String(done?.data.log),
+      /heartbeat journal: \S+ beat FAILED curl=28/,
+      'the task’s log carries its failed beats',
+    );
+    assert.match(
+      String(done?.data.log),
+      /heartbeat journal: \d+ beats, [1-9]\d* failed; slowest \([\d.]+s\): \S+ beat ok http=200 /,
+      'and how many beats it had, with the slowest one',
+    );
+    // Restarted (the journal is on disk), the agent's check-in carries its last failed beat.
+    process.kill(-(n.agent.pid ?? 0), 'SIGKILL');
+    const again = spawn('sh', [join(root, NODE_AGENT_PATH)], {
+      detached: true,
+      env: {
+        PATH: `${join(root, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`,
+        INGOT_AGENT_SHARE: join(root, NODE_AGENT_SHARE),
+        INGOT_RUN: join(root, 'run'),
+        INGOT_SEED: join(root, 'etc/cloud/cloud.cfg.d/95-ingot-agent.cfg'),
+        INGOT_ROOT: root,
+        INGOT_KMSG: join(root, 'kmsg'),
+      },
+    });
+    agents.push(again);
+    const hellos = await eventually(
+      async () => {
+        const x = (await h.store.listEvents({ machineId: n.m.id, limit: 500 })).filter(
+          (e) => e.type === 'agent.node-hello',
+        );
+        return x.length >= 2 ? x : null;
+      },
+      30_000,
+      'the restarted agent to check in',
+    );
+    assert.equal(hellos[0].data.lastBeatFailed, undefined, 'no failed beat before the first check-in');
+    assert.match(String(hellos.at(-1)?.data.lastBeatFailed), /Z beat FAILED curl=28 .*load=/);
   });
 
   it('stops a script that runs past its timeout and says so', async () => {

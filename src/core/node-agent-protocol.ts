@@ -11,6 +11,13 @@ import { ErrorCode, IngotError, invalid } from './errors.ts';
 import { type DiskHealth, DiskHealthSource } from './health.ts';
 import { parseSmartctl } from './smartctl.ts';
 
+/**
+ * Where a node agent journals its heartbeats about a task (each with its HTTP code, curl's
+ * timings and error, the node's load; src/agent/node/tasks/heartbeat.sh): on the node's disk, so
+ * it outlives a silence, the agent and a reboot.
+ */
+export const NODE_HEARTBEAT_JOURNAL = '/var/lib/ingot-node-agent/heartbeats.log';
+
 // --- the node agent's task parameters and results --------------------------------------------
 
 /** A node's part in a cluster's bootstrap, as the bootstrap task receives it. */
@@ -81,6 +88,9 @@ export const NODE_HELLO_FIELDS = [
   'kubelet',
   'containerd',
   'containerdRunning',
+  // The last failed heartbeat of its journal (src/agent/node/tasks/heartbeat.sh), if any: a
+  // restarted agent's side of a silence.
+  'lastBeatFailed',
 ] as const;
 
 /** The node hello's known fields: strings cut to 200 characters, booleans as they are. */
@@ -89,7 +99,7 @@ export function nodeHelloFields(body: unknown): Record<string, string | boolean>
   const out: Record<string, string | boolean> = {};
   for (const k of NODE_HELLO_FIELDS) {
     const v = o[k];
-    if (typeof v === 'string') out[k] = v.slice(0, 200);
+    if (typeof v === 'string') out[k] = v.slice(0, k === 'lastBeatFailed' ? 500 : 200);
     else if (typeof v === 'boolean') out[k] = v;
   }
   return out;

@@ -17,13 +17,19 @@ import {
   type ImageSpec,
   type InventoryParams,
   isImageSpec,
+  NODE_TASKS,
   type TestsParams,
   type WipeParams,
   type WriteImageParams,
 } from '../core/agent-protocol.ts';
 import { HARDWARE_TESTS, type HardwareTest, type WipeMode } from '../core/action-params.ts';
 import type { Machine } from '../core/machine.ts';
-import { BOOTSTRAP_ROLES, type BootstrapParams, type BootstrapRole } from '../core/node-agent-protocol.ts';
+import {
+  BOOTSTRAP_ROLES,
+  type BootstrapParams,
+  type BootstrapRole,
+  NODE_HEARTBEAT_JOURNAL,
+} from '../core/node-agent-protocol.ts';
 import type { AgentTaskRow, Store } from '../store/store.ts';
 import type { AgentPort, AgentResult } from './agent-port.ts';
 import { notPickedUp, openedResult } from './sealed-result.ts';
@@ -184,19 +190,16 @@ export class AgentTasksPort implements AgentPort {
     if (row.status === 'failed')
       return { status: 'failed', reason: row.reason ?? 'the agent gave no reason' };
     const now = (this.#o.now ?? Date.now)();
-    const last = row.lastMessage ? ` (last: ${row.lastMessage})` : '';
     if (row.name === AgentTask.OsBooted)
       return {
         status: 'pending',
         lastMessage: 'waiting for the deployed OS to phone home (cloud-init phone_home)',
       };
     if (row.status === 'running') {
-      const quiet = now - (row.heartbeatAt ?? row.startedAt ?? row.createdAt);
+      const lastWord = row.heartbeatAt ?? row.startedAt ?? row.createdAt;
+      const quiet = now - lastWord;
       if (quiet > (this.#o.silenceMs ?? 120_000))
-        return {
-          status: 'failed',
-          reason: `the agent went silent during ${row.name}: no word for ${Math.round(quiet / 1000)} s${last}; check the machine's console and power`,
-        };
+        return { status: 'failed', reason: silenceReason(row, quiet, lastWord) };
       return { status: 'pending', lastMessage: row.lastMessage ?? `${row.name} started` };
     }
     const waited = now - row.createdAt;
@@ -207,6 +210,19 @@ export class AgentTasksPort implements AgentPort {
       };
     return { status: 'pending', lastMessage: `waiting for the agent to pick up ${row.name}` };
   }
+}
+
+/**
+ * Why a running task failed for silence: how long, since when (the rack's clock), the agent's
+ * last words, and where the node's side is (a node agent journals each heartbeat with its error
+ * and timings, and writes failed ones to the serial console: src/agent/node/tasks/heartbeat.sh).
+ */
+export function silenceReason(row: AgentTaskRow, quietMs: number, lastWordAt: number): string {
+  const last = row.lastMessage ? `: ${row.lastMessage}` : '';
+  const where = NODE_TASKS.includes(row.name as AgentTask)
+    ? `; the node journals each heartbeat and its error in ${NODE_HEARTBEAT_JOURNAL} and writes failed ones to its serial console`
+    : "; check the machine's console and power";
+  return `the agent went silent during ${row.name}: no word for ${Math.round(quietMs / 1000)} s, since ${new Date(lastWordAt).toISOString()}${last}${where}`;
 }
 
 /**

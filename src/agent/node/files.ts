@@ -31,6 +31,7 @@ export function nodeAgentFiles(): Record<string, NodeAgentFile> {
     [`${NODE_AGENT_SHARE}/node/bootstrap.sh`]: { content: read('tasks/bootstrap.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/join-token.sh`]: { content: read('tasks/join-token.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/facts.sh`]: { content: read('tasks/facts.sh'), mode: 0o644 },
+    [`${NODE_AGENT_SHARE}/node/heartbeat.sh`]: { content: read('tasks/heartbeat.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/smart.sh`]: { content: read('tasks/smart.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/etcd.sh`]: { content: read('tasks/etcd.sh'), mode: 0o644 },
     [`${NODE_AGENT_SHARE}/node/restart-apiserver.sh`]: {

@@ -39,6 +39,12 @@ import { hashBootToken, newBootToken } from './tokens.ts';
 
 /** How often a long-poll looks at the store. Overridable for tests. */
 export const AGENT_POLL = { ms: 500 };
+/**
+ * A report about a running task after this long without a word from its agent puts
+ * `agent.silence` on the timeline (how long, since when, the last thing said): the rack's side
+ * of a silence, also when the engine already failed the task for it (the row stays running).
+ */
+export const SILENCE_NOTE = { ms: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -177,6 +183,19 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
   // On a cluster's timeline, the node a line is about leads it (as the cluster steps' notes do).
   const who = clusterId ? `${machine.hostname}: ` : '';
   const events: NewEvent[] = [];
+  const lastWord = task.heartbeatAt ?? task.startedAt;
+  const quiet = lastWord === null ? 0 : Date.now() - lastWord;
+  if (task.status === 'running' && lastWord !== null && quiet > SILENCE_NOTE.ms) {
+    const at = new Date(lastWord).toISOString();
+    const said = task.lastMessage ? ` (${task.lastMessage})` : '';
+    events.push({
+      ...base,
+      type: agentEvent.named('silence'),
+      level: 'warning',
+      message: `${who}the agent spoke again about ${task.name} after ${Math.round(quiet / 1000)} s without a word; its last word before was at ${at}${said}`,
+      data: { task: task.id, silentS: Math.round(quiet / 1000), lastWordAt: at },
+    });
+  }
   if (r.event) {
     events.push({
       ...base,
