@@ -262,14 +262,18 @@ spec:
 `,
     );
     await kubectl(kc, 'apply', '-f', manifest);
-    await kubectl(kc, '-n', 'kube-system', 'rollout', 'status', 'deployment/echo', '--timeout=600s').catch(
-      async (e: Error) => {
-        const pods = await kubectl(kc, '-n', 'kube-system', 'describe', 'pods', '-l', 'app=echo').catch(
-          (x: Error) => x.message,
-        );
-        throw new Error(`the echo pod did not become Ready: ${e.message}\n${pods}`);
-      },
-    );
+    // kubectl waits up to 600 s itself: its process gets 660 s (inProv's default 60 s cut the
+    // first run that got this far, 2026-12-03 16:38, after 60 s).
+    await inProv(
+      kubectlBin,
+      ['--kubeconfig', kc, '-n', 'kube-system', 'rollout', 'status', 'deployment/echo', '--timeout=600s'],
+      660_000,
+    ).catch(async (e: Error) => {
+      const pods = await kubectl(kc, '-n', 'kube-system', 'describe', 'pods', '-l', 'app=echo').catch(
+        (x: Error) => x.message,
+      );
+      throw new Error(`the echo pod did not become Ready: ${e.message}\n${pods}`);
+    });
     phase('echo pod Ready');
     const answer = await eventually(
       async () =>
