@@ -12,98 +12,21 @@
  */
 import { AgentTask } from '../../core/agent-protocol.ts';
 import { ErrorCode, IngotError, toIngotError } from '../../core/errors.ts';
-import type { NewEvent } from '../../core/event.ts';
-import {
-  type ClusterOperation,
-  nextOperationStep,
-  type OperationNode,
-  OperationKind,
-  type OperationProgress,
-} from '../../core/operation.ts';
+import { nextOperationStep, OperationKind } from '../../core/operation.ts';
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { osReplaceStep } from './operation-os-replace.ts';
 import { nodeScript } from './operation-scripts.ts';
+import { clone, halt, nodeEvent, now, record } from './operation-record.ts';
 import { CP_DONE, drainedText, startedText, succeededText } from './operation-texts.ts';
 
-const ACTIVE = ['running', 'paused'] as const;
 /** How long a control plane's API may take to answer after its manifest changed. */
 const HEALTHY_WITHIN_MS = 5 * 60_000;
 /** How long a worker batch may take to be Ready again. */
 const READY_WITHIN_MS = 10 * 60_000;
 /** A worker's drain deadline (PodDisruptionBudgets are retried until then). */
 const DRAIN_TIMEOUT_MS = 5 * 60_000;
-
-const now = () => new Date().toISOString();
-const clone = (p: OperationProgress): OperationProgress => JSON.parse(JSON.stringify(p)) as OperationProgress;
-
-function nodeEvent(
-  ctx: ClusterStepContext,
-  op: ClusterOperation,
-  n: OperationNode,
-  type: string,
-  message: string,
-  level: NewEvent['level'] = 'info',
-): NewEvent {
-  return {
-    type,
-    level,
-    clusterId: ctx.cluster.id,
-    machineId: n.machineId,
-    jobId: ctx.job.id,
-    actor: `engine:operation:${op.id}`,
-    message: `${n.hostname}: ${message}`,
-    data: { operation: op.id, hostname: n.hostname },
-  };
-}
-
-/** Writes the progress (the state must still be active); false when the operation ended meanwhile. */
-async function record(
-  ctx: ClusterStepContext,
-  op: ClusterOperation,
-  progress: OperationProgress,
-  events: NewEvent[],
-) {
-  return (await ctx.store.updateOperation(op.id, { from: ACTIVE, progress }, events)) !== null;
-}
-
-async function halt(
-  ctx: ClusterStepContext,
-  op: ClusterOperation,
-  progress: OperationProgress,
-  node: OperationNode | null,
-  why: string,
-): Promise<StepOutcome> {
-  const reason = node ? `${node.hostname}: ${why}` : why;
-  if (node) {
-    const n = progress.nodes.find((x) => x.hostname === node.hostname)!;
-    n.state = 'failed';
-    n.message = why;
-    n.endedAt = now();
-  }
-  // A remediation's reprovision gives its cluster back on a halt: the ladder replaces the node next.
-  const giveBack = op.params.abortOnHalt === true;
-  await ctx.store.updateOperation(
-    op.id,
-    { from: ACTIVE, to: giveBack ? 'aborted' : 'failed', reason: `halted: ${reason}`, progress },
-    [
-      {
-        type: 'cluster.operation.halted',
-        level: 'error',
-        clusterId: ctx.cluster.id,
-        machineId: node?.machineId ?? null,
-        jobId: ctx.job.id,
-        actor: `engine:operation:${op.id}`,
-        message: `halted: ${reason}`,
-        data: { operation: op.id, hostname: node?.hostname ?? null },
-      },
-    ],
-  );
-  if (giveBack)
-    return { kind: 'done', message: `${op.kind} ${op.id} halted: ${reason} (the cluster given back)` };
-  return { kind: 'fail', reason: `${op.kind} halted: ${reason}` };
-}
 
 async function adminKubeconfig(ctx: ClusterStepContext): Promise<string> {
   const k = await kubeconfig(ctx);
