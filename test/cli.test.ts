@@ -137,6 +137,33 @@ describe('the ingot CLI', () => {
     assert.match(two.err, /the latest 2 events; --limit N for more/);
   });
 
+  it('gives a reader on a slow pipe the whole timeline, its newest line last (exit waits for the pipe)', async () => {
+    const m = (await r.region.store.listMachines({}, 100)).items.find((x) => x.hostname === 'cli-1');
+    assert.ok(m, 'cli-1 is enrolled');
+    // More than a pipe holds (64 KiB): 600 lines of about 200 bytes, then the newest.
+    await r.region.store.appendEvents([
+      ...Array.from({ length: 600 }, (_, i) => ({
+        type: 'test.filler',
+        actor: 'test',
+        message: `filler ${i} ${'x'.repeat(150)}`,
+        machineId: m.id,
+      })),
+      { type: 'test.newest', actor: 'test', message: 'the newest line', machineId: m.id },
+    ]);
+    // The reader starts reading a second after the command has written everything and exited.
+    const res = await new Promise<string>((resolve, reject) => {
+      const sh = spawn('sh', ['-c', `"${BIN}" machine events cli-1 --limit 1000 | { sleep 1; cat; }`], {
+        env: { ...process.env, ...r.cliEnv, XDG_CONFIG_HOME: r.dataDir },
+      });
+      let out = '';
+      sh.stdout.on('data', (d) => (out += d));
+      sh.on('error', reject);
+      sh.on('close', () => resolve(out));
+    });
+    assert.ok(res.length > 100_000, `the whole timeline came through (${res.length} bytes)`);
+    assert.match(res.trimEnd().split('\n').at(-1) ?? '', /test\.newest\s+the newest line/);
+  });
+
   it('deploys with --network-config only what netplan takes: exit 2 with netplan’s words, the machine stays ready', {
     skip: skipUnless({ programs: ['netplan', 'cloud-init'] }),
   }, async () => {

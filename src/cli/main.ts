@@ -74,6 +74,19 @@ if (import.meta.main) {
   const command = argv.find((a, i) => !a.startsWith('-') && !withValue.has(argv[i - 1] ?? ''));
   const service =
     command === 'serve' || command === 'rack' || (command === 'bmc' && argv.includes('emulate'));
-  if (!service) process.exit(code);
-  else if (code !== Exit.Ok) process.exit(code);
+  if (!service || code !== Exit.Ok) {
+    await flushed();
+    process.exit(code);
+  }
+}
+
+/**
+ * Resolves once stdout and stderr have handed everything to the OS. On Linux Node writes to a
+ * pipe asynchronously once the pipe is full: `process.exit` would drop the rest (a long
+ * `ingot machine events` piped to a slow reader lost its newest lines).
+ */
+export function flushed(): Promise<void> {
+  const drain = (s: NodeJS.WriteStream) =>
+    s.writableLength === 0 ? Promise.resolve() : new Promise<void>((r) => s.write('', () => r()));
+  return Promise.all([drain(process.stdout), drain(process.stderr)]).then(() => undefined);
 }
