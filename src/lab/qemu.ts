@@ -61,7 +61,12 @@ export function qemuArgs(m: QemuMachine, boot: EmulatedBoot): string[] {
     `virtio-net-pci,netdev=n0,mac=${m.mac}${m.firmware === 'uefi' ? `,romfile=${IPXE_ROM}` : ''},bootindex=${nicIdx}`,
     '-drive',
     // discard: the disk takes TRIM and write-zeroes like an SSD (the agent's secure wipe uses them).
-    `file=${m.disk},if=none,id=d0,format=qcow2,discard=unmap`,
+    // cache=unsafe: a guest's flush (etcd's fsyncs in kubeadm init, dpkg's) still writes QEMU's
+    // cached qcow2 metadata to the file but skips the host fdatasync — a lab disk is throwaway,
+    // and on a shared host those syncs queue behind every other writer. A BMC power-off is a
+    // SIGTERM (QEMU closes the image cleanly) and data QEMU wrote sits in the host's page cache,
+    // so only a host crash could lose it.
+    `file=${m.disk},if=none,id=d0,format=qcow2,discard=unmap,cache=unsafe`,
     '-device',
     `virtio-blk-pci,drive=d0,bootindex=${diskIdx}`,
   ];
