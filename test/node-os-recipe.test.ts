@@ -17,7 +17,12 @@ import { buildPlan } from '../src/cluster/plan/plan.ts';
 import { generatePki } from '../src/cluster/pki/generate.ts';
 import { renderArtifacts } from '../src/cluster/render/index.ts';
 import { cluster, inventory } from '../src/cluster/testing.ts';
-import { KUBERNETES_MODULES, KUBERNETES_SYSCTLS, kernelArgsFor } from '../src/images/os/kubernetes-node.ts';
+import {
+  KUBERNETES_MODULES,
+  KUBERNETES_SYSCTLS,
+  kernelArgsFor,
+  kubernetesNodeRecipe,
+} from '../src/images/os/kubernetes-node.ts';
 import { recipeFor } from '../src/images/os/profiles.ts';
 import { grubCfg, recipeHash } from '../src/images/os/recipe.ts';
 import { skipUnless } from './support/needs.ts';
@@ -98,9 +103,9 @@ describe('the kubernetes-node OS recipe', () => {
     );
   });
 
-  it('agrees with the node configuration the cluster renderer writes for kubeadm nodes', async () => {
-    // The cgroup driver, runtime options, sysctls and modules do not depend on the minor.
-    const c = cluster({ version: 'v1.34.1', controlPlane: { count: 1 }, packages: { source: 'bundle' } });
+  /** A kubeadm node's rendered files for VERSION, and every artifact of the render. */
+  async function renderNode(version: string) {
+    const c = cluster({ version, controlPlane: { count: 1 }, packages: { source: 'bundle' } });
     const pki = await generatePki('kubeadm:cluster-admins', new Date('2026-11-22T00:00:00Z'));
     const artifacts = await renderArtifacts(c, buildPlan(c, inventory(1, 1, 1)), pki, new Map());
     const ud = artifacts.find((a) => a.path.endsWith('/user-data'));
@@ -115,10 +120,49 @@ describe('the kubernetes-node OS recipe', () => {
       assert.ok(f !== undefined, `the render writes ${path}`);
       return f;
     };
+    return { artifacts, rendered };
+  }
+
+  it('uses cgroupfs on the cgroup v1 of kubelets before 1.25 (no freezer around every update), systemd after', async () => {
+    for (const [version, minor, driver] of [
+      ['v1.20.2', 20, 'cgroupfs'],
+      ['v1.24.17', 24, 'cgroupfs'],
+      ['v1.25.16', 25, 'systemd'],
+      ['v1.34.1', 34, 'systemd'],
+    ] as const) {
+      const { rendered } = await renderNode(version);
+      assert.match(
+        rendered('/etc/kubernetes/ingot/kubeadm.yaml'),
+        new RegExp(`cgroupDriver: ${driver}\\n`),
+        version,
+      );
+      const systemd = `^ {2}SystemdCgroup = ${driver === 'systemd'}$`;
+      assert.match(
+        rendered('/etc/containerd/config.toml'),
+        new RegExp(systemd, 'm'),
+        `${version}: containerd`,
+      );
+      const image = kubernetesNodeRecipe(recipeFor('debian-12'), minor);
+      assert.match(
+        image.files['/etc/containerd/config.toml'],
+        new RegExp(systemd, 'm'),
+        `${version}: the image's`,
+      );
+      assert.equal(
+        kernelArgsFor(minor).length > 0,
+        driver === 'cgroupfs',
+        `${version}: cgroup v1 ⇔ cgroupfs`,
+      );
+    }
+  });
+
+  it('agrees with the node configuration the cluster renderer writes for kubeadm nodes', async () => {
+    // The image's minor; the runtime options, sysctls and modules do not depend on it.
+    const { artifacts, rendered } = await renderNode('v1.20.2');
     assert.match(
       rendered('/etc/kubernetes/ingot/kubeadm.yaml'),
-      /cgroupDriver: systemd/,
-      'the rendered kubelet uses systemd',
+      /cgroupDriver: cgroupfs/,
+      'the rendered kubelet uses cgroupfs (cgroup v1)',
     );
     // The bootstrap's firewall step loads the node's ruleset with nft: the image has it.
     assert.ok(
@@ -127,10 +171,10 @@ describe('the kubernetes-node OS recipe', () => {
     );
     assert.ok(node.packages.includes('nftables'), 'and the image installs nftables');
     const ctd = node.files['/etc/containerd/config.toml'];
-    assert.match(ctd, /^ {2}SystemdCgroup = true$/m, 'and so does the image’s containerd');
+    assert.match(ctd, /^ {2}SystemdCgroup = false$/m, 'and so does the image’s containerd');
     assert.match(
       rendered('/etc/containerd/config.toml'),
-      /^ {2}SystemdCgroup = true$/m,
+      /^ {2}SystemdCgroup = false$/m,
       'as the rendered one',
     );
     assert.match(ctd, /sandbox_image = "k8s\.gcr\.io\/pause:3\.2"/, 'the pause image kubeadm 1.20 expects');
@@ -152,9 +196,16 @@ describe('the kubernetes-node OS recipe', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingot-ctd-config-'));
     try {
       const f = join(dir, 'config.toml');
+      // A 1.34 image's config (cgroup v2, the systemd driver) too.
+      const v134 = kubernetesNodeRecipe(recipeFor('debian-12'), 34).files['/etc/containerd/config.toml'];
+      writeFileSync(f, v134);
+      assert.match(
+        (await run('containerd', ['--config', f, 'config', 'dump'])).stdout,
+        /SystemdCgroup = true/,
+      );
       writeFileSync(f, node.files['/etc/containerd/config.toml']);
       const { stdout } = await run('containerd', ['--config', f, 'config', 'dump']);
-      assert.match(stdout, /SystemdCgroup = true/);
+      assert.match(stdout, /SystemdCgroup = false/);
       assert.match(stdout, /sandbox_image = "k8s\.gcr\.io\/pause:3\.2"/);
       assert.match(stdout, /bin_dir = "\/opt\/cni\/bin"/);
       writeFileSync(f, `${node.files['/etc/containerd/config.toml']}\n[broken\n`);

@@ -1,3 +1,4 @@
+import { cgroupDriverFor } from '../../core/node-cgroups.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import { nodeInterface, nodeStrings, type RenderContext } from './context.ts';
 import { pauseImage } from './versions.ts';
@@ -101,7 +102,7 @@ export function containerdConfig(ctx: RenderContext): string {
     '  runtime_type = "io.containerd.runc.v2"',
     '',
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-    '  SystemdCgroup = true',
+    `  SystemdCgroup = ${cgroupDriverFor(ctx.minor) === 'systemd'}`,
     '',
     '[plugins."io.containerd.grpc.v1.cri".registry]',
     '  config_path = "/etc/containerd/certs.d"',

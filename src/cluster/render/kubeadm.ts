@@ -1,3 +1,4 @@
+import { cgroupDriverFor } from '../../core/node-cgroups.ts';
 import { kubeadmDuration } from '../pki/join-token.ts';
 import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, nodeStrings, type RenderContext, topologyLabels } from './context.ts';
@@ -76,7 +77,7 @@ export function kubeletConfiguration(ctx: RenderContext): Record<string, unknown
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    cgroupDriver: 'systemd',
+    cgroupDriver: cgroupDriverFor(ctx.minor),
     clusterDomain: ctx.spec.spec.networking.clusterDomain,
     authentication: {
       anonymous: { enabled: false },
@@ -342,15 +343,16 @@ ExecStart=/usr/bin/kubelet --config=/etc/systemd/system/kubelet.service.d/kubele
 Restart=always
 `;
 
-export const ETCD_KUBELET_CONFIG = toYamlStream([
-  {
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    address: '127.0.0.1',
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
-    cgroupDriver: 'systemd',
-    readOnlyPort: 0,
-    staticPodPath: '/etc/kubernetes/manifests',
-  },
-]);
+export const etcdKubeletConfig = (ctx: RenderContext): string =>
+  toYamlStream([
+    {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      address: '127.0.0.1',
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+      authorization: { mode: 'AlwaysAllow' },
+      cgroupDriver: cgroupDriverFor(ctx.minor),
+      readOnlyPort: 0,
+      staticPodPath: '/etc/kubernetes/manifests',
+    },
+  ]);

@@ -3,7 +3,7 @@ import { keyFileOf, PKI_FILES } from '../pki/types.ts';
 import { BOOTSTRAP_PATH, bootstrapScript, KUBEADM_MANIFESTS } from './bootstrap.ts';
 import type { NodeFile, RenderContext } from './context.ts';
 import { BRIDGE_CNI_CONFIG, bridgeCniConfig, containerdConfig, MODULES, sysctls } from './host.ts';
-import { ETCD_KUBELET_CONFIG, ETCD_KUBELET_DROPIN, kubeadmConfig, kubeadmEtcdConfig } from './kubeadm.ts';
+import { ETCD_KUBELET_DROPIN, etcdKubeletConfig, kubeadmConfig, kubeadmEtcdConfig } from './kubeadm.ts';
 import { kubeVipManifest, staticPodDir } from './kube-vip.ts';
 import { nftablesRuleset } from './nftables.ts';
 import { packageFiles } from './packages.ts';
@@ -118,7 +118,7 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
         },
         {
           path: '/etc/systemd/system/kubelet.service.d/kubelet.conf',
-          content: ETCD_KUBELET_CONFIG,
+          content: etcdKubeletConfig(ctx),
           mode: PUBLIC,
         },
       );

@@ -2,8 +2,9 @@
  * The `kubernetes-node` profile: the standard Debian 12 image plus what a kubeadm node needs to
  * run Kubernetes with no internet (docs/node-os.md):
  * - the container runtime: containerd with runc and Debian's CNI plugins (linked into
- *   /opt/cni/bin, where containerd looks and bundles install theirs), the systemd cgroup driver
- *   as the kubelet config Ingot renders asks for (`cgroupDriver: systemd`, src/cluster/render);
+ *   /opt/cni/bin, where containerd looks and bundles install theirs), the cgroup driver the
+ *   kubelet config Ingot renders asks for (cgroupfs on the cgroup v1 of kubelets before 1.25:
+ *   core/node-cgroups.ts);
  * - what kubelet, kube-proxy and CNIs call: iptables (nft backend, Debian's default), nftables,
  *   conntrack, socat, ebtables, ethtool, ipset (bonds and VLANs come with the standard image);
  *   open-iscsi and lvm2 for
@@ -14,17 +15,15 @@
  * (src/agent/node/files.ts), so a new agent needs no new image.
  * No swap is configured (the image has no swap partition or file; kubelet refuses swap).
  */
+import { bootsCgroupV1, cgroupDriverFor } from '../../core/node-cgroups.ts';
 import { defaultGrub, type OsRecipe } from './recipe.ts';
 
 /** The Kubernetes minor the profile is built for: 1.20 is the one that runs here (docs/node-os.md). */
 export const KUBERNETES_NODE_MINOR = 20;
 
-/**
- * Kernel arguments a Kubernetes minor needs. Kubelet before 1.25 supports only cgroup v1, and
- * Debian 12 boots the unified (v2) hierarchy: those nodes boot the legacy hierarchy.
- */
+/** Kernel arguments a Kubernetes minor needs: the legacy cgroup hierarchy before 1.25 (core/node-cgroups.ts). */
 export function kernelArgsFor(minor: number): string[] {
-  return minor < 25 ? ['systemd.unified_cgroup_hierarchy=0'] : [];
+  return bootsCgroupV1(minor) ? ['systemd.unified_cgroup_hierarchy=0'] : [];
 }
 
 /** The pause image kubeadm of that minor pulls (`kubeadm config images list`): containerd's sandbox image. */
@@ -39,7 +38,7 @@ export function sandboxImageFor(minor: number): string {
 export function containerdConfig(minor: number): string {
   return [
     "# Written by Ingot's image builder (kubernetes-node profile). A cluster's bootstrap may",
-    '# replace it with its own; both use the systemd cgroup driver, as the rendered kubelet does.',
+    `# replace it with its own; both use the ${cgroupDriverFor(minor)} cgroup driver, as the rendered kubelet does.`,
     'version = 2',
     '',
     '[plugins."io.containerd.grpc.v1.cri"]',
@@ -52,7 +51,7 @@ export function containerdConfig(minor: number): string {
     '  runtime_type = "io.containerd.runc.v2"',
     '',
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-    '  SystemdCgroup = true',
+    `  SystemdCgroup = ${cgroupDriverFor(minor) === 'systemd'}`,
     '  BinaryName = "/usr/sbin/runc"',
     '',
     '[plugins."io.containerd.grpc.v1.cri".cni]',
