@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { kubernetesCacheDir } from '../../bundles/build/build.ts';
 import { bundleDirName, KUBERNETES_1_20 } from '../../bundles/build/recipe.ts';
+import { writePkiDir } from '../../cluster/pki/dir.ts';
 import { run, stopPid } from '../../host/process.ts';
 import { listNamespaces } from '../netns.ts';
 import { restartApiServer } from './apiserver.ts';
@@ -83,6 +84,9 @@ export function bedBundle(cache = process.env.INGOT_CACHE ?? '/var/cache/ingot')
 
 const stateFile = (root: string, name: string) => join(root, name, 'state.json');
 
+/** Where `up` keeps the PKI the bed's cluster was rendered with (readPkiDir reads it). */
+export const bedPkiDir = (root: string, name: string): string => join(root, name, 'pki');
+
 export function readState(root: string, name: string): BedState | null {
   try {
     return JSON.parse(readFileSync(stateFile(root, name), 'utf8')) as BedState;
@@ -125,6 +129,9 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
   };
   mkdirSync(join(root, bed.name), { recursive: true });
   const rendered = await renderBed(bed);
+  // The PKI the bed's cluster was rendered with (mode 0600 keys), for a region that records the
+  // bed as a cluster it created (test/support/bed-region.ts): down removes it with the rest.
+  writePkiDir(bedPkiDir(root, bed.name), rendered.pki);
   const state: BedState = {
     name: bed.name,
     topology: bed.topology,

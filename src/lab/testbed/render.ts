@@ -14,6 +14,7 @@ import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import {
   buildPlan,
   generatePki,
+  type PkiMaterial,
   type PlannedNode,
   renderArtifacts,
   validateCluster,
@@ -45,6 +46,8 @@ export interface RenderedBed {
   readonly haproxy: string;
   /** Each node's rendered containerd config. */
   readonly containerd: Readonly<Record<string, string>>;
+  /** The cluster's PKI the render made (bed.ts keeps it in the bed's directory, as `ingot cluster render` keeps `<out>/pki/`). */
+  readonly pki: PkiMaterial;
 }
 
 const TS = '2026-01-01T00:00:00.000Z';
@@ -132,7 +135,8 @@ interface WriteFile {
 export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
   const spec = bedCluster(bed);
   const plan = buildPlan(spec, bedInventory(bed));
-  const artifacts = await renderArtifacts(spec, plan, await generatePki('system:masters'), new Map());
+  const pki = await generatePki('system:masters');
+  const artifacts = await renderArtifacts(spec, plan, pki, new Map());
   const containerd: Record<string, string> = {};
   const adminConf = artifacts.find((a) => a.path === 'kubeconfig/admin.conf')?.content ?? '';
   // HA only (see adaptKubeadmConfig): the 1+1 bed keeps Ingot's token discovery as rendered.
@@ -175,7 +179,7 @@ export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
     .replace(/inter 5s fall 3 rise 2/g, 'inter 1s fall 2 rise 1')
     // 20,000 connections need 40,000 descriptors, more than this host's limit allows.
     .replace(/maxconn \d+/, 'maxconn 4000');
-  return { nodes, adminKubeconfig: admin.content, haproxy, containerd };
+  return { nodes, adminKubeconfig: admin.content, haproxy, containerd, pki };
 }
 
 /** Where a joining node of an HA bed finds the cluster (file discovery). */
