@@ -234,7 +234,8 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
     const br = await startBedRegion({ root, bed, api, clusterLimits: { pollMs: 1000 } });
     let rolled: Awaited<ReturnType<typeof reconfigureBed>>;
     let polls: ApiPoll[] = [];
-    const poller = pollEverySecond(() => core.listNamespace());
+    // 30 s: under a loaded CI a slow answer is not an API that stopped answering (8.7 s seen at load 10).
+    const poller = pollEverySecond(() => core.listNamespace(), 30_000);
     try {
       rolled = await reconfigureBed(br, bedRecordFile(bed, { [FLAG]: VALUE }));
     } finally {
