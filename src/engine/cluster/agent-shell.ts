@@ -84,7 +84,7 @@ export async function runNodeTask(
 /** NodeShell over the node agents of `cluster`'s members; `op` names the operation (its tasks' job ids). */
 export class AgentNodeShell implements NodeShell {
   readonly #store: Store;
-  readonly #cluster: Cluster;
+  #cluster: Cluster;
   readonly #op: string;
   readonly #artifacts: string;
   readonly #wait: TaskWaitOptions;
@@ -104,8 +104,15 @@ export class AgentNodeShell implements NodeShell {
     this.#wait = o.wait ?? {};
   }
 
+  /** The member `node`; one that joined since (a remediation's spare) is found in the cluster read again. */
+  async #member(node: string): Promise<{ machineId: string; hostname: string }> {
+    if (!this.#cluster.members.some((x) => x.hostname === node))
+      this.#cluster = await this.#store.getCluster(this.#cluster.id);
+    return memberOf(this.#cluster, node);
+  }
+
   async #exec(node: string, script: string, fetch?: { path: string; artifact: string }): Promise<string> {
-    const m = memberOf(this.#cluster, node);
+    const m = await this.#member(node);
     const n = ++this.#seq;
     const result = await runNodeTask(
       this.#store,
