@@ -81,6 +81,16 @@ export async function runNodeTask(
   }
 }
 
+/**
+ * A command as a failure names it: a certificate key's and a bootstrap token's value left out
+ * (a control-plane join's credentials are made with them: remediate-control-plane.ts).
+ */
+export function redactCommand(line: string): string {
+  return line
+    .replace(/(--certificate-key'?[ =]'?)[0-9a-fA-F]+/g, '$1<redacted>')
+    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '<redacted-token>');
+}
+
 /** NodeShell over the node agents of `cluster`'s members; `op` names the operation (its tasks' job ids). */
 export class AgentNodeShell implements NodeShell {
   readonly #store: Store;
@@ -121,7 +131,7 @@ export class AgentNodeShell implements NodeShell {
         jobId: `${this.#op}.${n}`,
         name: AgentTask.NodeExec,
         params: { script, ...(fetch ? { fetch: fetch.path, artifact: fetch.artifact } : {}) },
-        what: `${node}: ${script.split('\n')[0].slice(0, 120)}`,
+        what: `${node}: ${redactCommand(script.split('\n')[0]).slice(0, 120)}`,
       },
       this.#wait,
     );

@@ -11,6 +11,8 @@ import type { Plan, PlannedNode } from '../../cluster/plan/types.ts';
 import { renderControlPlaneJoin } from '../../cluster/render/index.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster } from '../../core/cluster.ts';
+import { shellQuote } from '../../core/agent-protocol.ts';
+import { redactCommand } from './agent-shell.ts';
 import { controlPlaneReplaceGap } from './control-plane-spare.ts';
 import { endpointNote } from './remediate-control-plane.ts';
 
@@ -93,6 +95,20 @@ describe("the region's control-plane port", () => {
     assert.equal(
       endpointNote(cluster(external), 'cp2', '10.23.0.29/22'),
       "; the API's external load balancer (10.23.0.10:6443) must now send to 10.23.0.29:6443 instead of 10.23.0.22:6443",
+    );
+  });
+
+  it('names a failed node command without the certificate key or a token in it', () => {
+    const key = 'c0ffee'.repeat(10);
+    const line = ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--certificate-key', key]
+      .map(shellQuote)
+      .join(' ');
+    const said = redactCommand(line);
+    assert.ok(!said.includes(key.slice(0, 8)), said);
+    assert.match(said, /'--certificate-key' '<redacted>'/);
+    assert.equal(
+      redactCommand("'kubeadm' 'join' 'x:6443' '--token' 'abcdef.0123456789abcdef'"),
+      "'kubeadm' 'join' 'x:6443' '--token' '<redacted-token>'",
     );
   });
 });
