@@ -14,6 +14,7 @@ import { AgentTask, shellQuote } from '../../core/agent-protocol.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { execStdout } from '../../core/etcd-backup-protocol.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import type { AgentTaskRow, Store } from '../../store/store.ts';
 import type { NodeShell } from '../../kube/etcd/shell.ts';
 
@@ -85,11 +86,7 @@ export async function runNodeTask(
  * A command as a failure names it: a certificate key's and a bootstrap token's value left out
  * (a control-plane join's credentials are made with them: remediate-control-plane.ts).
  */
-export function redactCommand(line: string): string {
-  return line
-    .replace(/(--certificate-key'?[ =]'?)[0-9a-fA-F]+/g, '$1<redacted>')
-    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '<redacted-token>');
-}
+export const redactCommand = (line: string): string => redactSecrets(line);
 
 /** NodeShell over the node agents of `cluster`'s members; `op` names the operation (its tasks' job ids). */
 export class AgentNodeShell implements NodeShell {
