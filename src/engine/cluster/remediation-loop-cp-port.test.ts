@@ -11,6 +11,7 @@
  * suite of test/testbed.test.ts (the member swap on real etcd).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,10 @@ describe("the region's control-plane port in the remediation loop", () => {
   const files = new Map<string, string>();
   /** The bootstraps the agents ran: host, role, script. */
   const bootstraps: { host: string; role: unknown; script: string }[] = [];
+  /** The bootstrap token `kubeadm token create` prints on a control plane (one per run). */
+  const token = `${randomBytes(3).toString('hex')}.${randomBytes(8).toString('hex')}`;
+  /** What the control planes' `kubeadm token create --print-join-command` printed. */
+  const tokenOutputs: string[] = [];
   /** The certificate keys control planes uploaded the certificates with. */
   const certKeys: string[] = [];
   /** How the spare's bootstrap ends: done, or failed with this reason. */
@@ -103,9 +108,10 @@ describe("the region's control-plane port in the remediation loop", () => {
       let out = '';
       if (argv[0] === 'kubeadm' && argv[1] === 'init')
         certKeys.push(argv[argv.indexOf('--certificate-key') + 1]);
-      if (argv[0] === 'kubeadm' && argv[1] === 'token')
-        out = `kubeadm join 10.0.0.100:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${caHash}\n`;
-      else if (argv[0] !== 'true' && argv[0] !== 'chmod') out = await etcd.shell.exec(host, argv);
+      if (argv[0] === 'kubeadm' && argv[1] === 'token') {
+        out = `kubeadm join 10.0.0.100:6443 --token ${token} --discovery-token-ca-cert-hash ${caHash}\n`;
+        tokenOutputs.push(Buffer.from(out).toString('base64'));
+      } else if (argv[0] !== 'true' && argv[0] !== 'chmod') out = await etcd.shell.exec(host, argv);
       return { stdout: Buffer.from(out).toString('base64') };
     }
     if (name === AgentTask.Bootstrap) {
@@ -292,7 +298,7 @@ describe("the region's control-plane port in the remediation loop", () => {
     const join = parseAllDocuments(cfg)
       .map((d) => d.toJS())
       .find((d) => d.kind === 'JoinConfiguration');
-    assert.equal(join.discovery.bootstrapToken.token, 'abcdef.0123456789abcdef');
+    assert.equal(join.discovery.bootstrapToken.token, token);
     assert.deepEqual(join.discovery.bootstrapToken.caCertHashes, [caHash]);
     assert.equal(certKeys.length, 1);
     assert.equal(join.controlPlane.certificateKey, certKeys[0]);
@@ -324,6 +330,26 @@ describe("the region's control-plane port in the remediation loop", () => {
       said.at(-1) ?? '',
       new RegExp(`${dead} replaced: .*${spare.hostname} joined as a control plane`),
     );
+    // The join's credentials went through agent tasks (upload-certs' command, the token's
+    // output) and the timeline: none of them is in the database in plaintext (every byte
+    // SQLite wrote, its WAL included), though the engine read them back.
+    const db = ['ingot.db', 'ingot.db-wal']
+      .map((f) => {
+        try {
+          return readFileSync(`${dir}/${f}`).toString('latin1');
+        } catch {
+          return '';
+        }
+      })
+      .join('');
+    assert.ok(db.includes(spare.id), 'the database holds the rows');
+    assert.equal(tokenOutputs.length, 1);
+    for (const [what, secret] of [
+      ['certificate key', certKeys[0]],
+      ['bootstrap token', token],
+      ['token command output (base64)', tokenOutputs[0]],
+    ])
+      assert.ok(!db.includes(secret), `the ${what} is in the database in plaintext`);
     cluster = c;
   });
 
