@@ -724,6 +724,14 @@ describe('the node agent on a deployed machine', () => {
       assert.equal((await request(`${h.http.secureUrl}/artifacts/${p}`)).status, 404, p);
   });
 
+  /** The engine's `node-exec` (runNodeTask) on `n`'s node agent, as its `i`-th task. */
+  const nodeExec = (n: { m: Machine }, i: number, params: Record<string, unknown>) =>
+    runNodeTask(
+      h.store,
+      { machineId: n.m.id, jobId: `rs-test-${seq}.${i}`, name: 'node-exec', params, what: 'exec' },
+      { pollMs: 50, pickupMs: 30_000 },
+    );
+
   it('runs a node-exec with a file fetched from the rack first, returns its stdout, and says why one failed', async () => {
     const n = await deployedNode();
     const artifact = `etcd-snapshots/.staging/x-${seq}`;
@@ -731,33 +739,42 @@ describe('the node agent on a deployed machine', () => {
     writeFileSync(join(h.artifacts, artifact), 'restored bytes\n');
     const target = join(dir, `node${seq}`, 'restore.db');
     const out = execStdout(
-      await runNodeTask(
-        h.store,
-        {
-          machineId: n.m.id,
-          jobId: `rs-test-${seq}.1`,
-          name: 'node-exec',
-          params: { script: `sha256sum ${target} | cut -c1-64; cat ${target}`, fetch: target, artifact },
-          what: 'exec',
-        },
-        { pollMs: 50, pickupMs: 30_000 },
-      ),
+      await nodeExec(n, 1, {
+        script: `sha256sum ${target} | cut -c1-64; cat ${target}`,
+        fetch: target,
+        artifact,
+      }),
     );
     assert.equal(out, `${createHash('sha256').update('restored bytes\n').digest('hex')}\nrestored bytes\n`);
     await assert.rejects(
-      runNodeTask(
-        h.store,
-        {
-          machineId: n.m.id,
-          jobId: `rs-test-${seq}.2`,
-          name: 'node-exec',
-          params: { script: 'echo half; echo "no such member" >&2; exit 3' },
-          what: 'exec',
-        },
-        { pollMs: 50, pickupMs: 30_000 },
-      ),
+      nodeExec(n, 2, { script: 'echo half; echo "no such member" >&2; exit 3' }),
       /exec: exited with status 3: no such member/,
     );
+  });
+
+  it('keeps a credential a node command printed off the timeline and out of its failure, the engine still getting its stdout', async () => {
+    const n = await deployedNode();
+    const key = `${'c0ffee'.repeat(10)}abcd`;
+    const out = execStdout(
+      await nodeExec(n, 1, {
+        script: `echo "kubeadm join x --token ${JOIN_TOKEN}"; echo "certificateKey: ${key}" >&2`,
+      }),
+    );
+    assert.equal(out, `kubeadm join x --token ${JOIN_TOKEN}\n`);
+    const failed = await nodeExec(n, 2, {
+      script: `echo "refused --certificate-key ${key} with ${JOIN_TOKEN}" >&2; exit 1`,
+    }).then(
+      () => assert.fail('the command failed'),
+      (e: Error) => e.message,
+    );
+    assert.match(
+      failed,
+      /exec: exited with status 1: refused --certificate-key <redacted> with <redacted-token>/,
+    );
+    const ev = JSON.stringify(await h.store.listEvents({ machineId: n.m.id, limit: 200 }));
+    assert.match(ev, /agent\.node-exec\.failed/);
+    assert.match(ev, /certificateKey: <redacted>/, 'the first command’s stderr is on the timeline');
+    for (const secret of [key, JOIN_TOKEN]) assert.ok(!ev.includes(secret), `${secret} on the timeline`);
   });
 
   it('takes a task file upload only from the task’s machine while it runs, bounded, and only with a matching checksum', async () => {

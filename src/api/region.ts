@@ -185,7 +185,8 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
       snapshots: o.nodeShell ? { shell: o.nodeShell, artifacts: defaultArtifactsDir(o.dataDir) } : undefined,
     },
     remediationIntervalMs: o.remediationIntervalMs,
-    remediation: o.remediation,
+    // The remediation's control-plane port stages files for node agents in the artifact store.
+    remediation: { artifactsDir: defaultArtifactsDir(o.dataDir), ...o.remediation },
   });
   const backups = new BackupService({
     store,

@@ -52,7 +52,12 @@ export class Engine {
     this.#o = o;
     this.#store = o.store;
     this.worker = new Worker(o);
-    this.remediation = new RemediationLoop({ bmc: o.bmcFactory, ...o.remediation, store: o.store });
+    this.remediation = new RemediationLoop({
+      bmc: o.bmcFactory,
+      secrets: o.cluster?.secrets,
+      ...o.remediation,
+      store: o.store,
+    });
   }
 
   get owner(): string {

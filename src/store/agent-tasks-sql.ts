@@ -3,8 +3,17 @@
  * AgentPort creates a row when it first asks (idempotent on the unique (job_id, machine_id, name)); the rack's
  * agent endpoints hand the row to the agent, record its progress lines and its result. Rows of
  * cancelled or finished jobs are never handed out again.
+ *
+ * A node agent's task (`NODE_TASKS`: bootstrap, node-exec, join-token, …) can carry a
+ * cluster's credentials — a control-plane join's certificate key in its upload-certs command, a
+ * bootstrap token in `kubeadm token create`'s output — so its row is sealed (migration 11):
+ * params, result, reason and last message each AES-256-GCM with the row's id and column as
+ * associated data (crypto.ts), opened only as a row is read here (the rack handing the task
+ * out, the engine reading its end). Rows written before stay `sealed = 0` and read as written.
  */
+import { type AgentTask, NODE_TASKS } from '../core/agent-protocol.ts';
 import type { NewEvent } from '../core/event.ts';
+import type { SecretBox } from './crypto.ts';
 import type { Db, Row, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
 import { insertEvents, placeholders } from './sql-util.ts';
@@ -13,17 +22,37 @@ import type { AgentTaskRow, AgentTaskStatus, AgentTaskUpdate, NewAgentTask } fro
 const json = (v: SqlValue): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
 const num = (v: SqlValue): number | null => (v === null || v === undefined ? null : Number(v));
 
-export function agentTaskFromRow(r: Row): AgentTaskRow {
+/** Whether the store seals a task of this name (a node agent's). */
+export const sealsTask = (name: string): boolean => NODE_TASKS.includes(name as AgentTask);
+
+type Column = 'params' | 'result' | 'reason' | 'last_message';
+const aad = (id: string, column: Column) => `agent-task:${id}:${column}`;
+
+/** What a sealed row's column holds: the sealed text as JSON; null stays null. */
+function sealed(box: SecretBox, on: boolean, id: string, column: Column, text: string | null): string | null {
+  return text === null || !on ? text : JSON.stringify(box.seal(text, aad(id, column)));
+}
+
+function opened(box: SecretBox, on: boolean, id: string, column: Column, v: SqlValue): string | null {
+  if (v === null || v === undefined) return null;
+  return on ? box.open(JSON.parse(String(v)), aad(id, column)) : String(v);
+}
+
+export function agentTaskFromRow(box: SecretBox, r: Row): AgentTaskRow {
+  const id = r.id as string;
+  const on = Number(r.sealed ?? 0) === 1;
+  const text = (column: Column) => opened(box, on, id, column, r[column]);
+  const result = text('result');
   return {
-    id: r.id as string,
+    id,
     machineId: r.machine_id as string,
     jobId: r.job_id as string,
     name: r.name as string,
-    params: (json(r.params) ?? {}) as Record<string, unknown>,
+    params: (json(text('params')) ?? {}) as Record<string, unknown>,
     status: r.status as AgentTaskStatus,
-    result: r.result === null ? null : json(r.result),
-    reason: (r.reason as string | null) ?? null,
-    lastMessage: (r.last_message as string | null) ?? null,
+    result: result === null ? null : json(result),
+    reason: text('reason'),
+    lastMessage: text('last_message'),
     createdAt: Number(r.created_at),
     startedAt: num(r.started_at),
     heartbeatAt: num(r.heartbeat_at),
@@ -32,20 +61,31 @@ export function agentTaskFromRow(r: Row): AgentTaskRow {
 }
 
 /** Creates the task if (job, machine, name) has none; returns the stored row either way. */
-export async function ensureAgentTask(db: Db, t: NewAgentTask): Promise<AgentTaskRow> {
-  const have = await findAgentTask(db, t.jobId, t.name, t.machineId);
+export async function ensureAgentTask(db: Db, box: SecretBox, t: NewAgentTask): Promise<AgentTaskRow> {
+  const have = await findAgentTask(db, box, t.jobId, t.name, t.machineId);
   if (have) return have;
+  const id = newId('at');
+  const on = sealsTask(t.name);
   await db.run(
-    `INSERT INTO agent_tasks (id, machine_id, job_id, name, params, status, created_at)
-     VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (job_id, machine_id, name) DO NOTHING`,
-    [newId('at'), t.machineId, t.jobId, t.name, JSON.stringify(t.params ?? {}), Date.now()],
+    `INSERT INTO agent_tasks (id, machine_id, job_id, name, params, status, created_at, sealed)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (job_id, machine_id, name) DO NOTHING`,
+    [
+      id,
+      t.machineId,
+      t.jobId,
+      t.name,
+      sealed(box, on, id, 'params', JSON.stringify(t.params ?? {})),
+      Date.now(),
+      on ? 1 : 0,
+    ],
   );
-  return (await findAgentTask(db, t.jobId, t.name, t.machineId))!;
+  return (await findAgentTask(db, box, t.jobId, t.name, t.machineId))!;
 }
 
 /** The task `name` of job `jobId` (of `machineId`: a cluster job asks each member the same task). */
 export async function findAgentTask(
   db: Db,
+  box: SecretBox,
   jobId: string,
   name: string,
   machineId?: string,
@@ -54,12 +94,12 @@ export async function findAgentTask(
     `SELECT * FROM agent_tasks WHERE job_id = ? AND name = ?${machineId ? ' AND machine_id = ?' : ''} ORDER BY created_at, id LIMIT 1`,
     machineId ? [jobId, name, machineId] : [jobId, name],
   );
-  return rows.length ? agentTaskFromRow(rows[0]) : null;
+  return rows.length ? agentTaskFromRow(box, rows[0]) : null;
 }
 
-export async function getAgentTask(db: Db, id: string): Promise<AgentTaskRow | null> {
+export async function getAgentTask(db: Db, box: SecretBox, id: string): Promise<AgentTaskRow | null> {
   const rows = await db.query('SELECT * FROM agent_tasks WHERE id = ?', [id]);
-  return rows.length ? agentTaskFromRow(rows[0]) : null;
+  return rows.length ? agentTaskFromRow(box, rows[0]) : null;
 }
 
 /**
@@ -71,6 +111,7 @@ export const OPERATION_TASK_TTL_MS = 10 * 60_000;
 
 export async function nextAgentTask(
   db: Db,
+  box: SecretBox,
   machineId: string,
   exclude: readonly string[] = [],
 ): Promise<AgentTaskRow | null> {
@@ -85,7 +126,7 @@ export async function nextAgentTask(
       ORDER BY t.created_at, t.id LIMIT 1`,
     [machineId, Date.now() - OPERATION_TASK_TTL_MS, ...exclude],
   );
-  return rows.length ? agentTaskFromRow(rows[0]) : null;
+  return rows.length ? agentTaskFromRow(box, rows[0]) : null;
 }
 
 /**
@@ -95,6 +136,7 @@ export async function nextAgentTask(
  */
 export async function updateAgentTask(
   db: Db,
+  box: SecretBox,
   id: string,
   u: AgentTaskUpdate,
   events: readonly NewEvent[] = [],
@@ -102,6 +144,9 @@ export async function updateAgentTask(
   return db.tx(async (t) => {
     const now = Date.now();
     const finished = u.status === 'done' || u.status === 'failed';
+    const was = await t.query('SELECT sealed FROM agent_tasks WHERE id = ?', [id]);
+    if (!was.length) return null;
+    const on = Number(was[0].sealed) === 1;
     const n = await t.run(
       `UPDATE agent_tasks SET
          status = COALESCE(?, status),
@@ -114,9 +159,9 @@ export async function updateAgentTask(
        WHERE id = ? AND status IN ('pending', 'running')`,
       [
         u.status ?? null,
-        u.message ?? null,
-        u.result === undefined ? null : JSON.stringify(u.result),
-        u.reason ?? null,
+        sealed(box, on, id, 'last_message', u.message ?? null),
+        sealed(box, on, id, 'result', u.result === undefined ? null : JSON.stringify(u.result)),
+        sealed(box, on, id, 'reason', u.reason ?? null),
         now,
         now,
         finished ? now : null,
@@ -126,7 +171,7 @@ export async function updateAgentTask(
     if (n === 0) return null;
     if (events.length) await insertEvents(t, events, now);
     const rows = await t.query('SELECT * FROM agent_tasks WHERE id = ?', [id]);
-    return agentTaskFromRow(rows[0]);
+    return agentTaskFromRow(box, rows[0]);
   });
 }
 

@@ -5,6 +5,7 @@
  * Never edit a migration that has shipped: add a new one.
  */
 import type { Db, Dialect } from './db.ts';
+import { AGENT_TASK_SEAL_MIGRATION } from './migration-agent-task-seal.ts';
 import { BACKUP_S3_MIGRATION } from './migration-backup-s3.ts';
 import { BACKUPS_MIGRATION } from './migration-backups.ts';
 import { INITIAL_MIGRATION } from './migration-initial.ts';
@@ -232,6 +233,7 @@ CREATE INDEX power_readings_at ON power_readings (at);
 `,
   },
   HEALTH_MIGRATION,
+  AGENT_TASK_SEAL_MIGRATION,
   OPERATIONS_MIGRATION,
   BACKUPS_MIGRATION,
   BACKUP_S3_MIGRATION,

@@ -271,23 +271,23 @@ export class SqlStore extends SqlRecordStore implements Store {
 
   // agent tasks
   ensureAgentTask(t: NewAgentTask): Promise<AgentTaskRow> {
-    return agentTasks.ensureAgentTask(this.sql, t);
+    return agentTasks.ensureAgentTask(this.sql, this.box, t);
   }
   getAgentTask(id: string): Promise<AgentTaskRow | null> {
-    return agentTasks.getAgentTask(this.sql, id);
+    return agentTasks.getAgentTask(this.sql, this.box, id);
   }
   findAgentTask(jobId: string, name: string, machineId?: string): Promise<AgentTaskRow | null> {
-    return agentTasks.findAgentTask(this.sql, jobId, name, machineId);
+    return agentTasks.findAgentTask(this.sql, this.box, jobId, name, machineId);
   }
   nextAgentTask(machineId: string, exclude?: readonly string[]): Promise<AgentTaskRow | null> {
-    return agentTasks.nextAgentTask(this.sql, machineId, exclude);
+    return agentTasks.nextAgentTask(this.sql, this.box, machineId, exclude);
   }
   updateAgentTask(
     id: string,
     update: AgentTaskUpdate,
     events?: readonly NewEvent[],
   ): Promise<AgentTaskRow | null> {
-    return agentTasks.updateAgentTask(this.sql, id, update, events);
+    return agentTasks.updateAgentTask(this.sql, this.box, id, update, events);
   }
   getMachineInventory(machineId: string): Promise<Record<string, unknown> | null> {
     return agentTasks.getMachineInventory(this.sql, machineId);

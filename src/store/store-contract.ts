@@ -14,6 +14,7 @@ import { powerReadingsContract } from './power-readings-contract.ts';
 import { healthContract } from './health-contract.ts';
 import { backupsContract } from './backups-contract.ts';
 import { operationsContract } from './operations-contract.ts';
+import { agentTasksContract } from './agent-tasks-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -32,6 +33,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     healthContract(() => h);
     backupsContract(() => h);
     operationsContract(() => h);
+    agentTasksContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');

@@ -56,6 +56,11 @@ export interface RenderContext {
    * renders use the PKI's `tokens.bootstrapToken` with kubeadm's default 24 h.
    */
   readonly joinToken: JoinToken;
+  /**
+   * A control plane's join downloads the control-plane certificates uploaded with this key
+   * (`kubeadm init phase upload-certs`): a remediation's spare joining after the create.
+   */
+  readonly certificateKey?: string;
   /** One render's YAML templates (yaml-template.ts); without them nothing is shared. */
   readonly yaml?: YamlTemplates;
 }

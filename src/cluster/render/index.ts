@@ -14,9 +14,11 @@ import { type Artifact, ArtifactKind, type RenderContext } from './context.ts';
 import { bootstrapScript } from './bootstrap.ts';
 import { networkConfig } from './host.ts';
 import { dashboardJson, dashboards } from './dashboards/index.ts';
+import { kubeadmConfig } from './kubeadm.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
+import { KUBEADM_DIR } from './security.ts';
 
 export type { Artifact } from './context.ts';
 export { ArtifactKind } from './context.ts';
@@ -78,6 +80,47 @@ export async function renderNodes(
       },
     ]),
   );
+}
+
+/** What a control plane joining a running cluster is given at its join (renderControlPlaneJoin). */
+export interface ControlPlaneJoinRender {
+  /** Where its kubeadm config goes (the path its bootstrap script joins with). */
+  readonly configPath: string;
+  /** Its JoinConfiguration: token discovery with the fresh token, the certificate key. */
+  readonly config: string;
+  /** Its bootstrap script (the create's: packages, API wait, `kubeadm join`, Registered, Ready). */
+  readonly bootstrap: string;
+  /** `sha256:…` of the CA the render trusts (the PKI's). */
+  readonly caHash: string;
+}
+
+/**
+ * The join of a control plane added to a running cluster (a remediation's spare, deployed with
+ * its node files already): its JoinConfiguration rendered again with the fresh join token and
+ * the key the control-plane certificates were uploaded with, and its bootstrap script.
+ */
+export async function renderControlPlaneJoin(
+  spec: ClusterSpec,
+  plan: Plan,
+  pki: PkiMaterial,
+  secrets: ReadonlyMap<string, string>,
+  hostname: string,
+  join: { token: string; certificateKey: string },
+): Promise<ControlPlaneJoinRender> {
+  const node = plan.nodes.find((n) => n.hostname === hostname);
+  if (node?.role !== 'control-plane' || node.init)
+    throw new Error(`${hostname} is no joining control plane of the plan`);
+  const base = await renderContext(spec, plan, pki, secrets, 'agent', {
+    token: join.token,
+    ttlSeconds: 3600,
+  });
+  const ctx = { ...base, certificateKey: join.certificateKey };
+  return {
+    configPath: `${KUBEADM_DIR}/kubeadm.yaml`,
+    config: kubeadmConfig(ctx, node),
+    bootstrap: bootstrapScript(ctx, node),
+    caHash: ctx.caHash,
+  };
 }
 
 /** Each planned node's network-config, by hostname: it needs the plan only (no PKI, no secrets). */

@@ -267,7 +267,12 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
     },
     nodeRegistration: nodeRegistration(ctx, node),
     ...(node.role === 'control-plane'
-      ? { controlPlane: { localAPIEndpoint: { advertiseAddress: node.ip, bindPort: s.endpoint.port } } }
+      ? {
+          controlPlane: {
+            localAPIEndpoint: { advertiseAddress: node.ip, bindPort: s.endpoint.port },
+            ...(ctx.certificateKey ? { certificateKey: ctx.certificateKey } : {}),
+          },
+        }
       : {}),
     ...timeouts(ctx),
   };

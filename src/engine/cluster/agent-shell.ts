@@ -14,6 +14,7 @@ import { AgentTask, shellQuote } from '../../core/agent-protocol.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { execStdout } from '../../core/etcd-backup-protocol.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import type { AgentTaskRow, Store } from '../../store/store.ts';
 import type { NodeShell } from '../../kube/etcd/shell.ts';
 
@@ -81,10 +82,16 @@ export async function runNodeTask(
   }
 }
 
+/**
+ * A command as a failure names it: a certificate key's and a bootstrap token's value left out
+ * (a control-plane join's credentials are made with them: remediate-control-plane.ts).
+ */
+export const redactCommand = (line: string): string => redactSecrets(line);
+
 /** NodeShell over the node agents of `cluster`'s members; `op` names the operation (its tasks' job ids). */
 export class AgentNodeShell implements NodeShell {
   readonly #store: Store;
-  readonly #cluster: Cluster;
+  #cluster: Cluster;
   readonly #op: string;
   readonly #artifacts: string;
   readonly #wait: TaskWaitOptions;
@@ -104,8 +111,15 @@ export class AgentNodeShell implements NodeShell {
     this.#wait = o.wait ?? {};
   }
 
+  /** The member `node`; one that joined since (a remediation's spare) is found in the cluster read again. */
+  async #member(node: string): Promise<{ machineId: string; hostname: string }> {
+    if (!this.#cluster.members.some((x) => x.hostname === node))
+      this.#cluster = await this.#store.getCluster(this.#cluster.id);
+    return memberOf(this.#cluster, node);
+  }
+
   async #exec(node: string, script: string, fetch?: { path: string; artifact: string }): Promise<string> {
-    const m = memberOf(this.#cluster, node);
+    const m = await this.#member(node);
     const n = ++this.#seq;
     const result = await runNodeTask(
       this.#store,
@@ -114,7 +128,7 @@ export class AgentNodeShell implements NodeShell {
         jobId: `${this.#op}.${n}`,
         name: AgentTask.NodeExec,
         params: { script, ...(fetch ? { fetch: fetch.path, artifact: fetch.artifact } : {}) },
-        what: `${node}: ${script.split('\n')[0].slice(0, 120)}`,
+        what: `${node}: ${redactCommand(script.split('\n')[0]).slice(0, 120)}`,
       },
       this.#wait,
     );

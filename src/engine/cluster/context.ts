@@ -104,3 +104,24 @@ export const machinesOf = (ctx: ClusterStepContext, members: readonly ClusterMem
 export async function kubeconfig(ctx: ClusterStepContext): Promise<string | null> {
   return ctx.store.clusterKubeconfig(ctx.cluster.id);
 }
+
+/**
+ * A scale job that deploys a remediation's control-plane spare (control-plane-spare.ts): the
+ * spare is deployed, not joined (its `kubeadm join --control-plane` comes with the etcd member
+ * swap, remediate-control-plane.ts), and the dead control plane it replaces is neither deployed,
+ * asked for a join token, nor waited for.
+ */
+export function controlPlaneSpareOf(job: Job): { hostname: string; replaces: string } | null {
+  const s = job.params.controlPlaneSpare as { hostname?: unknown; replaces?: unknown } | undefined;
+  return s && typeof s.hostname === 'string' && typeof s.replaces === 'string'
+    ? { hostname: s.hostname, replaces: s.replaces }
+    : null;
+}
+
+/** The members a job leaves alone: the dead ones a replace names (`broken`, a spare's `replaces`). */
+export function deadMembersOf(job: Job): Set<string> {
+  const out = new Set(Object.keys((job.params.broken as Record<string, unknown> | undefined) ?? {}));
+  const spare = controlPlaneSpareOf(job);
+  if (spare) out.add(spare.replaces);
+  return out;
+}

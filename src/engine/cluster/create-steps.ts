@@ -13,6 +13,8 @@ import { checkNetworkConfigs } from '../network-config.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';
 import {
   type ClusterStepContext,
+  controlPlaneSpareOf,
+  deadMembersOf,
   kubeconfig,
   lastJobIsOurs,
   machinesOf,
@@ -32,13 +34,16 @@ function bootstrapRole(m: ClusterMember): BootstrapRole {
  * retry) is deployed again.
  */
 export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome> {
-  const members = ctx.cluster.members;
+  // A replace's dead member is not deployed again (its machine may be powered off, or broken).
+  const dead = deadMembersOf(ctx.job);
+  const members = ctx.cluster.members.filter((m) => !dead.has(m.hostname));
   // A poll while every member is deploying or deployed (the usual case once all were started):
-  // counts of the cluster's machines, not every machine read.
+  // counts of the cluster's machines, not every machine read (not with a dead member: its
+  // machine is still the cluster's, deployed, and counted).
   const counts = await ctx.store.countMachinesByState({ owner: clusterOwner(ctx.cluster.name) });
   const deploying = counts.deploying ?? 0;
   const done = counts.deployed ?? 0;
-  if (deploying + done === members.length && (deploying > 0 || done === members.length)) {
+  if (dead.size === 0 && deploying + done === members.length && (deploying > 0 || done === members.length)) {
     if (done === members.length) return { kind: 'done', message: `${done} nodes deployed` };
     return {
       kind: 'wait',
@@ -305,9 +310,13 @@ export async function waitReady(ctx: ClusterStepContext): Promise<StepOutcome> {
   const c = await ctx.kube.conditions(k);
   await ctx.store.setClusterConditions(ctx.cluster.id, c);
   // External etcd members run etcd only: they never register as Kubernetes nodes; a dead
-  // node a replace drops (the job's `broken`) never comes back.
-  const broken = ctx.job.params.broken as Record<string, unknown> | undefined;
-  const want = ctx.cluster.members.filter((m) => m.role !== 'etcd' && !broken?.[m.hostname]).length;
+  // node a replace drops (the job's `broken`, a spare's `replaces`) never comes back; a
+  // control-plane spare joins after the job (controlPlaneSpareOf).
+  const dead = deadMembersOf(ctx.job);
+  const spare = controlPlaneSpareOf(ctx.job)?.hostname;
+  const want = ctx.cluster.members.filter(
+    (m) => m.role !== 'etcd' && !dead.has(m.hostname) && m.hostname !== spare,
+  ).length;
   if (!c.apiReachable)
     return { kind: 'wait', ms: ctx.limits.pollMs, message: `API not answering: ${c.apiError}` };
   const ready = c.nodes?.ready ?? 0;

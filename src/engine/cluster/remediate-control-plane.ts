@@ -6,9 +6,9 @@
  *    etcd): refused → the rung fails with the reason, nothing is changed and the node stays
  *    fenced; two of three members gone is a restore case (`ingot cluster backup restore`);
  * 2. the spare (core/remediation.ts's pick in the node's failure domain) is brought up ready to
- *    join through the port (how a spare's OS comes up is the port's: the test bed boots a node;
- *    the region does not deploy a spare as a control plane yet), then allocated to the cluster
- *    as a control-plane member (store.addClusterMembers: no scale or create takes it meanwhile);
+ *    join through the port: the region's (control-plane-spare.ts) allocates it as a control-plane
+ *    member and deploys it with a scale job of its own; a port that does not allocate (the test
+ *    bed boots a node) has it allocated here once up (store.addClusterMembers);
  * 3. replace-control-plane.ts swaps the etcd member (the dead one removed through a healthy
  *    member, the spare joined with `kubeadm join --control-plane` and fresh credentials, its
  *    member healthy and its Node Ready), each step on the timeline;
@@ -18,6 +18,7 @@
  * overlaps its own passes on a cluster), so two replaces never run at once on one etcd.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import type { ControlPlaneReplaceStep } from '../../core/control-plane-replace.ts';
 import type { Machine } from '../../core/machine.ts';
@@ -106,20 +107,23 @@ export async function replaceControlPlaneMember(i: ReplaceControlPlaneMemberInpu
   await checkControlPlaneReplace(ports, { dead: dead.node, spare: machine.hostname, controlPlanes });
   const spare = await port.spare(machine, dead);
   const top = Math.max(0, ...cluster.members.map((m) => m.order));
-  await store.addClusterMembers(
-    cluster.id,
-    [
-      {
-        machineId: machine.id,
-        hostname: spare.hostname,
-        role: 'control-plane',
-        order: top + 1,
-        address: spare.address,
-      },
-    ],
-    i.actor,
-    `remediation: replaces ${dead.node}`,
-  );
+  // The region's port allocated it already (its deploy is a scale job that adds the member).
+  const now = await store.getCluster(cluster.id);
+  if (!now.members.some((m) => m.machineId === machine.id))
+    await store.addClusterMembers(
+      cluster.id,
+      [
+        {
+          machineId: machine.id,
+          hostname: spare.hostname,
+          role: 'control-plane',
+          order: top + 1,
+          address: spare.address,
+        },
+      ],
+      i.actor,
+      `remediation: replaces ${dead.node}`,
+    );
   let detail: string;
   try {
     detail = await replaceControlPlane(
@@ -139,5 +143,18 @@ export async function replaceControlPlaneMember(i: ReplaceControlPlaneMemberInpu
   }
   await markReplacedBroken(store, dead.machineId, cluster.name, i.why, i.actor);
   await store.removeClusterMembers(cluster.id, [dead.machineId], i.actor, null);
-  return `${detail}; ${dead.node} left the cluster, its machine marked broken`;
+  return `${detail}; ${dead.node} left the cluster, its machine marked broken${endpointNote(cluster, dead.node, spare.address)}`;
+}
+
+/**
+ * What the API endpoint needs after the swap. kube-vip (the default) holds the VIP by leader
+ * election among the control planes' kube-vip pods: the spare's (in its node files) takes part,
+ * the fenced node's is off, nothing to change. An external load balancer is the operator's (the
+ * region renders none for it): its backends must change, said in the rung's outcome.
+ */
+export function endpointNote(cluster: Cluster, dead: string, spare: string): string {
+  const e = parseClusterFile(cluster.clusterFile, 'Cluster file').spec.endpoint;
+  if (e.mode !== 'external') return '';
+  const was = cluster.members.find((m) => m.hostname === dead)?.address.split('/')[0] ?? dead;
+  return `; the API's external load balancer (${e.address}:${e.port}) must now send to ${spare.split('/')[0]}:${e.port} instead of ${was}:${e.port}`;
 }

@@ -257,13 +257,16 @@ describe('the region remediation loop on control planes', () => {
     assert.match(last.message, /remediation halted: .*restore case/);
   });
 
-  it('fails the replace of a control plane with the reason when the region has no control-plane port, the node left fenced', async () => {
+  it('fails the replace of a control plane with the reason when the loop has no control-plane port (no artifact store), the node left fenced', async () => {
     const r = await new RemediationLoop({ store, fenceTimeoutMs: 2000, readyTimeoutMs: 300 }).passOn(cluster);
     const out = r?.results[0];
     assert.ok(out, JSON.stringify(r?.plan));
     assert.equal(out.outcome, 'halted');
     assert.deepEqual(out.done.at(-1)?.step, 'replace');
-    assert.match(out.reason, /cannot bring a spare up as a control plane yet .* it stays fenced/);
+    assert.match(
+      out.reason,
+      /a control plane the region cannot replace: the region was started without an artifact store .* it stays fenced/,
+    );
   });
 
   it('says the spare stays allocated to the cluster when its join fails after it was taken', async () => {

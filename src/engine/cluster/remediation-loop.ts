@@ -15,9 +15,11 @@
  * fresh (5 min), else from the BMC itself. Spares are the region's ready machines its role's
  * selectors allow, and a worker's `replace` rung is a scale job that joins the spare and marks
  * the dead machine broken (remediate-replace.ts), awaited until it ends; a control plane's is
- * the etcd member swap of remediate-control-plane.ts (quorum checked first, the spare joined
- * with `kubeadm join --control-plane`) through the `controlPlane` port, which also gives the
- * fence its etcd guard; without the port it fails with the reason and the node stays fenced. With
+ * the etcd member swap of remediate-control-plane.ts (quorum checked first, the spare deployed by
+ * a scale job and joined with `kubeadm join --control-plane` by its node agent) through the
+ * `controlPlane` port (the region's: control-plane-spare.ts), which also gives the fence its etcd
+ * guard; where the region cannot replace one (k3s/RKE2, external etcd) the rung fails with the
+ * reason and the node stays fenced. With
  * `spec.remediation.reprovision` a worker's `reprovision` rung is an `os-replace` operation of
  * that one node (operation-os-replace.ts), awaited. Not a durable engine
  * operation yet: a region restarted mid-remediation starts again from the health it reads
@@ -27,6 +29,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { BmcDriver } from '../../bmc/driver.ts';
 import { createBmcDriver } from '../../bmc/registry.ts';
 import { rackKey } from '../../cluster/plan/quorum.ts';
+import type { SecretSource } from '../../cluster/render/secrets.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { MachineState } from '../../core/lifecycle.ts';
@@ -43,6 +46,8 @@ import {
 import { requestAction } from '../actions.ts';
 import { controlClusterOperation } from './operation-actions.ts';
 import { startOsReplace } from './operation-os-replace.ts';
+import type { TaskWaitOptions } from './agent-shell.ts';
+import { controlPlaneReplaceGap, regionControlPlane } from './control-plane-spare.ts';
 import { awaitClusterJob, readyMachines, replaceWorker, sparesFor } from './remediate-replace.ts';
 import {
   type ControlPlaneRemediation,
@@ -63,10 +68,17 @@ export interface RemediationLoopOptions {
   /**
    * How a cluster's control plane is replaced (remediate-control-plane.ts): a shell on its
    * control planes (also the etcd guard of the fence) and how a spare is brought up to join.
-   * @default none: the region does not deploy a spare as a control plane yet, so a control
-   * plane's replace rung fails with that reason and the node stays fenced
+   * @default with `artifactsDir`, the region's (control-plane-spare.ts: the node agents, the
+   * spare deployed by a scale job and joined by its node agent); none for a cluster where
+   * controlPlaneReplaceGap says why (k3s/RKE2, external etcd): its replace rung fails with that
    */
   readonly controlPlane?: (cluster: Cluster) => ControlPlaneRemediation | undefined;
+  /** The region's artifact store (the default control-plane port stages files for node agents there). */
+  readonly artifactsDir?: string;
+  /** The Cluster files' secrets (the spare's render). @default the region's environment */
+  readonly secrets?: SecretSource;
+  /** The default control-plane port's node-agent task limits (agent-shell.ts). */
+  readonly nodeTasks?: TaskWaitOptions;
   /** How long a replace's scale job (deploy, join, Ready) may take. @default 1 800 000 ms */
   readonly replaceTimeoutMs?: number;
   /**
@@ -194,7 +206,7 @@ export class RemediationLoop {
     const kube = new KubeConfig();
     kube.loadFromString(this.o.kubeconfig ? this.o.kubeconfig(kubeconfig) : kubeconfig);
     const open = this.o.bmc ?? defaultBmc;
-    const cp = this.o.controlPlane?.(c);
+    const cp = this.#controlPlane(c);
     const ports: RemediatorPorts = {
       kube,
       bmc: (id) => {
@@ -229,6 +241,20 @@ export class RemediationLoop {
     return new Remediator(ports, options);
   }
 
+  /** The control-plane port of `c`: the option's, else the region's where it can replace one. */
+  #controlPlane(c: Cluster): ControlPlaneRemediation | undefined {
+    if (this.o.controlPlane) return this.o.controlPlane(c);
+    const { artifactsDir, secrets } = this.o;
+    if (!artifactsDir) return undefined;
+    return regionControlPlane({
+      store: this.o.store,
+      artifactsDir,
+      secrets,
+      actor: this.o.actor,
+      wait: this.o.nodeTasks,
+    })(c);
+  }
+
   /** The default replace: a scale job that swaps the dead worker for the spare, awaited. */
   async #replace(c: Cluster, m: RemediationMember, spare: string, why: string): Promise<string> {
     const r = await replaceWorker(this.o.store, c.id, {
@@ -253,10 +279,14 @@ export class RemediationLoop {
     spare: string,
     why: string,
   ): Promise<string> {
-    if (!port)
+    if (!port) {
+      const why =
+        controlPlaneReplaceGap(clusterSpecOf(c)) ??
+        'the region was started without an artifact store for its node agents (RemediationLoopOptions.artifactsDir)';
       throw new Error(
-        `${m.node} is a control plane and the region cannot bring a spare up as a control plane yet (no control-plane port: remediate-control-plane.ts); it stays fenced: replace it by hand or restore (ingot cluster backup restore)`,
+        `${m.node} is a control plane the region cannot replace: ${why}; it stays fenced: replace it by hand or restore (ingot cluster backup restore)`,
       );
+    }
     return replaceControlPlaneMember({
       store: this.o.store,
       cluster: await this.o.store.getCluster(c.id),

@@ -9,7 +9,10 @@
  * A remediation's replace (remediate-replace.ts) names the dead node in `broken` too, with
  * the reason: its Node is deleted without a drain (its kubelet is gone, its pods were deleted
  * with the fence), and its machine is marked broken with the reason, its owner cleared, never
- * released (a wipe needs the machine to boot).
+ * released (a wipe needs the machine to boot). A remediation's control-plane spare
+ * (control-plane-spare.ts, `controlPlaneSpare` in the params) is deployed by a scale job too,
+ * but not joined here: its `kubeadm join --control-plane` comes with the etcd member swap; the
+ * dead control plane it replaces is neither deployed, asked for the token, nor waited for.
  */
 import { AgentTask } from '../../core/agent-protocol.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
@@ -19,7 +22,14 @@ import { checkJoinTokenResult, JOIN_TOKEN_SECRET } from '../../core/node-agent-p
 import type { Store } from '../../store/store.ts';
 import type { AgentPort } from '../agent-port.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';
-import { type ClusterStepContext, kubeconfig, memberActor, note } from './context.ts';
+import {
+  type ClusterStepContext,
+  controlPlaneSpareOf,
+  deadMembersOf,
+  kubeconfig,
+  memberActor,
+  note,
+} from './context.ts';
 import { joinBounded } from './create-steps.ts';
 import { forgetUserData, releaseNodes } from './delete-steps.ts';
 
@@ -41,10 +51,11 @@ export function scaleMembers(cluster: Cluster, job: Job, key: 'add' | 'remove'):
   return names(job, key).flatMap((h) => cluster.members.filter((m) => m.hostname === h));
 }
 
-/** The control plane asked for the join token: the first by join order. */
-function tokenSource(cluster: Cluster): ClusterMember | undefined {
+/** The control plane asked for the join token: the first by join order but a dead one the job replaces. */
+function tokenSource(cluster: Cluster, job: Job): ClusterMember | undefined {
+  const dead = deadMembersOf(job);
   return [...cluster.members]
-    .filter((m) => m.role === 'init' || m.role === 'control-plane')
+    .filter((m) => (m.role === 'init' || m.role === 'control-plane') && !dead.has(m.hostname))
     .sort((a, b) => a.order - b.order)[0];
 }
 
@@ -59,7 +70,7 @@ export async function scaleJoinToken(
   cluster: Cluster,
   job: Job,
 ): Promise<{ token: string } | { pending: string }> {
-  const cp = tokenSource(cluster);
+  const cp = tokenSource(cluster, job);
   if (!cp)
     throw new IngotError(
       ErrorCode.Conflict,
@@ -77,7 +88,7 @@ export async function scaleToken(ctx: ClusterStepContext): Promise<StepOutcome> 
   if (names(ctx.job, 'add').length === 0) return { kind: 'done', message: 'no workers to add' };
   const r = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
   if ('pending' in r) return { kind: 'wait', ms: ctx.limits.pollMs, message: r.pending };
-  const cp = tokenSource(ctx.cluster)!;
+  const cp = tokenSource(ctx.cluster, ctx.job)!;
   return {
     kind: 'done',
     message: `${cp.hostname} created a join token (valid 1 h) for ${names(ctx.job, 'add').join(', ')}`,
@@ -92,8 +103,16 @@ export async function scaleToken(ctx: ClusterStepContext): Promise<StepOutcome> 
 }
 
 export async function scaleJoin(ctx: ClusterStepContext): Promise<StepOutcome> {
-  const add = scaleMembers(ctx.cluster, ctx.job, 'add');
-  if (add.length === 0) return { kind: 'done', message: 'no workers to add' };
+  // A control-plane spare joins with the etcd member swap after the job (control-plane-spare.ts).
+  const spare = controlPlaneSpareOf(ctx.job)?.hostname;
+  const add = scaleMembers(ctx.cluster, ctx.job, 'add').filter((m) => m.hostname !== spare);
+  if (add.length === 0)
+    return {
+      kind: 'done',
+      message: spare
+        ? `${spare} deployed; it joins as a control plane with its etcd member swap`
+        : 'no workers to add',
+    };
   return joinBounded(ctx, add);
 }
 

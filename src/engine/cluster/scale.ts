@@ -81,9 +81,24 @@ export async function planWorkers(
       `needs ${count} more ${pool.name} machines, ${picked.length} ready ones match. Of ${inv.machines.length} ready machines: ${explainShortfall(inv.machines, pool.machines, new Map())}. Commission matching machines, or scale to fewer.`,
       { pool: pool.name },
     );
+  return placeNodes(spec, inv, picked, {
+    role: Role.Worker,
+    pool: pool.name,
+    labels: pool.labels,
+    taints: pool.taints,
+  });
+}
+
+/** Addresses for `machines` from the create's IPAM (every address in use kept), as planned nodes. */
+function placeNodes(
+  spec: ReturnType<typeof parseClusterFile>,
+  inv: Awaited<ReturnType<typeof regionInventory>>,
+  machines: readonly InventoryMachine[],
+  want: Pick<PlannedNode, 'role' | 'pool' | 'labels' | 'taints'>,
+): PlannedNode[] {
   const ipam = new NodeIpam(spec, inv.subnets);
   const nodes: PlannedNode[] = [];
-  for (const m of [...picked].sort((a: InventoryMachine, b) => (a.hostname < b.hostname ? -1 : 1))) {
+  for (const m of [...machines].sort((a, b) => (a.hostname < b.hostname ? -1 : 1))) {
     const subnet = ipam.subnetFor(m.rack);
     if ('path' in subnet) throw invalid(subnet.path, subnet.message);
     const lease = ipam.allocate(subnet);
@@ -92,17 +107,34 @@ export async function planWorkers(
         'spec.networking.nodeSubnets',
         `subnet "${subnet.name}" ${subnet.cidr} has no free address for ${m.hostname}; use a larger subnet or shrink its DHCP ranges`,
       );
-    nodes.push(
-      plannedNode(
-        m,
-        { role: Role.Worker, pool: pool.name, labels: pool.labels, taints: pool.taints },
-        subnet,
-        lease,
-        false,
-      ),
-    );
+    nodes.push(plannedNode(m, want, subnet, lease, false));
   }
   return nodes;
+}
+
+/**
+ * Plans the ready machine `machineId` as one more control plane (a remediation's spare): the
+ * Cluster file's control-plane selector, an address from the create's IPAM, never the init node.
+ */
+export async function planControlPlane(
+  store: Store,
+  cluster: Cluster,
+  machineId: string,
+): Promise<PlannedNode> {
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  const inv = await regionInventory(store);
+  const m = inv.machines.find((x) => x.id === machineId);
+  if (!m) throw invalid('spare', `machine ${machineId} is not a ready machine of the region`);
+  const why = mismatch(m, spec.spec.controlPlane.machines);
+  if (why !== null)
+    throw invalid('spare', `machine ${m.hostname} does not match spec.controlPlane.machines: ${why}`);
+  const [node] = placeNodes(spec, inv, [m], {
+    role: Role.ControlPlane,
+    pool: 'control-plane',
+    labels: {},
+    taints: [],
+  });
+  return node;
 }
 
 /**

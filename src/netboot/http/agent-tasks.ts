@@ -28,6 +28,7 @@ import {
 } from '../../core/agent-protocol.ts';
 
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
+import { redactSecrets } from '../../core/redact.ts';
 import type { NewEvent } from '../../core/event.ts';
 import type { AgentTaskRow } from '../../store/store.ts';
 import { bootCaller, machineOfToken } from './agent-auth.ts';
@@ -171,10 +172,16 @@ export const agentReport: Handler = async (req, res, url, ctx) => {
       result = undefined;
     }
   }
-  const clean = (s: string | undefined) =>
-    (sealed?.secrets ?? []).reduce((t, secret) => (t ? t.split(secret).join('<redacted>') : t), s);
+  // A node task's words go on the timeline and into the engine's errors: a credential the
+  // task handled (a join's token or certificate key, a kubeconfig) is left out of them.
+  const node = NODE_TASKS.includes(task.name as AgentTask);
+  const clean = (s: string | undefined) => {
+    const t = (sealed?.secrets ?? []).reduce((t, secret) => (t ? t.split(secret).join('<redacted>') : t), s);
+    return t !== undefined && node ? redactSecrets(t) : t;
+  };
   r.log = clean(r.log);
   r.message = clean(r.message);
+  r.reason = clean(r.reason);
   const log = r.log ? { log: r.log.slice(-LOG_TAIL_BYTES) } : {};
   // A node task of a cluster job (a bootstrap): its reports go on the cluster's timeline too.
   const clusterId =
