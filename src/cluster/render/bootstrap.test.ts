@@ -2,8 +2,9 @@
  * The rendered `kubeadm join` step, run by bash with stand-ins for kubeadm, kubectl and
  * journalctl on PATH (the real join is exercised on the test bed, test/cluster-testbed.test.ts):
  * a worker whose kubelet finishes its TLS bootstrap after kubeadm stopped waiting is joined; one
- * whose kubeadm stopped earlier, or whose kubelet never bootstraps, fails with the kubelet's
- * journal; a control plane fails as kubeadm failed.
+ * whose kubeadm stopped before it started the kubelet is tried again (3 tries, none after the
+ * window) and fails with kubeadm's error; one whose kubelet never bootstraps fails with the
+ * kubelet's journal; a control plane fails as kubeadm failed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { PlannedNode } from '../plan/types.ts';
-import { kubeadmJoin } from './bootstrap.ts';
+import { JOIN_RETRY_WINDOW_S, JOIN_TRIES, kubeadmJoin } from './bootstrap.ts';
 import { CRI_SOCKET } from './kubeadm.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ingot-join-'));
@@ -26,6 +27,8 @@ interface Case {
   code: number;
   /** Seconds after the join's start the "kubelet" writes kubelet.conf; null: never. */
   kubeletAfter: number | null;
+  /** The retry window, in seconds, in place of the rendered one. */
+  window?: number;
 }
 
 let n = 0;
@@ -44,11 +47,11 @@ function runJoin(role: PlannedNode['role'], c: Case) {
   const kubelet =
     c.kubeletAfter === null ? '' : `(sleep ${c.kubeletAfter}; echo conf > ${etc}/kubelet.conf) &\n`;
   // The 5 s polls shortened, so the test waits fractions of a second, not minutes.
-  const script =
-    `${kubelet}${kubeadmJoin(node(role), '/cfg.yaml', etc).join('\n')}\necho JOINED\n`.replaceAll(
-      'sleep 5',
-      'sleep 0.05',
-    );
+  let join = kubeadmJoin(node(role), '/cfg.yaml', etc)
+    .join('\n')
+    .replace(/sleep \d+\b/g, 'sleep 0.05');
+  if (c.window !== undefined) join = join.replace(`-lt ${JOIN_RETRY_WINDOW_S} ]`, `-lt ${c.window} ]`);
+  const script = `${kubelet}${join}\necho JOINED\n`;
   const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
     env: { PATH: `${bin}:/usr/bin:/bin`, ETC: etc },
     encoding: 'utf8',
@@ -85,13 +88,46 @@ describe('the rendered kubeadm join', () => {
     assert.equal(existsSync(`${r.etc}/bootstrap-kubelet.conf`), false);
   });
 
-  it('a worker whose kubeadm stopped before starting the kubelet fails at once, with the kubelet journal', () => {
-    const r = runJoin('worker', { kubeadm: 'echo "[preflight] error" >&2', code: 1, kubeletAfter: null });
+  it('a worker whose kubeadm stopped before starting the kubelet is tried again and fails with kubeadm’s error, not a journal', () => {
+    const r = runJoin('worker', {
+      kubeadm: 'echo "error execution phase preflight: unable to fetch the kubeadm-config ConfigMap" >&2',
+      code: 1,
+      kubeletAfter: null,
+    });
     assert.equal(r.code, 1);
-    assert.match(r.out, /kubeadm join stopped before it started the kubelet/);
-    assert.match(r.out, /certificate signing request pending/);
+    assert.equal(r.calls, 'kubeadm join --config /cfg.yaml\n'.repeat(JOIN_TRIES));
+    assert.match(
+      r.out,
+      new RegExp(`kubeadm join failed ${JOIN_TRIES} time\\(s\\) before it started the kubelet`),
+    );
+    assert.match(r.out, /unable to fetch the kubeadm-config ConfigMap\n/);
+    assert.doesNotMatch(r.out, /certificate signing request pending/);
     assert.doesNotMatch(r.out, /JOINED/);
-    assert.doesNotMatch(r.calls, /kubectl/);
+    assert.doesNotMatch(r.calls, /kubectl|journalctl/);
+  });
+
+  it('a worker whose first join stops before the kubelet and whose second succeeds is joined', () => {
+    const r = runJoin('worker', {
+      kubeadm: '[ -e "$ETC/tried" ] && exit 0; touch "$ETC/tried"; echo "etcdserver: request timed out" >&2',
+      code: 1,
+      kubeletAfter: null,
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.calls, 'kubeadm join --config /cfg.yaml\n'.repeat(2));
+    assert.match(r.out, /try 1 of 3/);
+    assert.match(r.out, /JOINED/);
+  });
+
+  it('no join is tried again once the retry window has passed', () => {
+    const r = runJoin('worker', {
+      kubeadm: 'echo "[preflight] error" >&2',
+      code: 1,
+      kubeletAfter: null,
+      window: 0,
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.calls, 'kubeadm join --config /cfg.yaml\n');
+    assert.match(r.out, /kubeadm join failed 1 time\(s\) before it started the kubelet/);
   });
 
   it('a worker whose kubelet never bootstraps fails after the wait, with the kubelet journal', () => {

@@ -92,15 +92,27 @@ function waitNode(node: PlannedNode, afterRegistered: string[] = []): string[] {
 const KUBELET_JOURNAL = 'journalctl -u kubelet -n 25 --no-pager -o cat >&2 || true';
 
 /**
- * `kubeadm join`. kubeadm 1.20 gives the kubelet's TLS bootstrap 40 s in its kubelet-start
- * phase; on a loaded host the kubelet can take longer (CI, 2026-12-03: a worker's join failed
- * there while its kubelet went on bootstrapping). That phase is a worker's last, so when the
- * kubelet still gets its client certificate, the worker is in the cluster: the script finishes
- * kubeadm's two remaining steps itself (the CRI-socket annotation `kubeadm upgrade node` reads;
- * removing the bootstrap kubeconfig), and the Registered/Ready waits that follow decide. A
- * control plane's join goes on past that phase (etcd member, control-plane label), so it fails
- * as kubeadm failed. Either way a failure ends with the kubelet's journal.
+ * `kubeadm join`. A worker's join that stops before kubeadm started the kubelet (no bootstrap
+ * kubeconfig yet: preflight, discovery, reading the cluster's configuration) wrote nothing, so it
+ * is tried again, 3 tries at most and none started 5 min after the first: an API that answered
+ * `livez` can still fail a request on a loaded control plane (CI, 2026-12-03: a worker's join
+ * stopped there after 2 min). The failure's reason is kubeadm's own last words, not a journal of
+ * a kubelet that never ran.
+ *
+ * kubeadm 1.20 gives the kubelet's TLS bootstrap 40 s in its kubelet-start phase; on a loaded
+ * host the kubelet can take longer (CI, 2026-12-03: a worker's join failed there while its
+ * kubelet went on bootstrapping). That phase is a worker's last, so when the kubelet still gets
+ * its client certificate, the worker is in the cluster: the script finishes kubeadm's two
+ * remaining steps itself (the CRI-socket annotation `kubeadm upgrade node` reads; removing the
+ * bootstrap kubeconfig), and the Registered/Ready waits that follow decide. A control plane's
+ * join goes on past that phase (etcd member, control-plane label) and writes its certificates
+ * before it, so it fails as kubeadm failed. Either way a failure after the kubelet started ends
+ * with the kubelet's journal.
  */
+export const JOIN_TRIES = 3;
+export const JOIN_RETRY_WINDOW_S = 300;
+export const JOIN_RETRY_PAUSE_S = 20;
+
 export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernetes'): string[] {
   const join = `kubeadm join --config ${cfg}`;
   if (node.role !== 'worker') return [`${join} || { ${KUBELET_JOURNAL}; exit 1; }`];
@@ -108,9 +120,19 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
   const bootstrap = `${dir}/bootstrap-kubelet.conf`;
   const fail = (why: string) => `{ echo "${why}" >&2; ${KUBELET_JOURNAL}; exit 1; }`;
   return [
-    `if ! ${join}; then`,
-    // No bootstrap kubeconfig: kubeadm stopped before the kubelet was started (preflight, discovery).
-    `  [ -e ${bootstrap} ] || ${fail('kubeadm join stopped before it started the kubelet')}`,
+    'ingot_joined=',
+    'ingot_join_start=$SECONDS',
+    `for ingot_try in $(seq 1 ${JOIN_TRIES}); do`,
+    `  if ${join}; then ingot_joined=yes; break; fi`,
+    `  [ -e ${bootstrap} ] && break`,
+    `  echo "kubeadm join stopped before it started the kubelet (try $ingot_try of ${JOIN_TRIES})" >&2`,
+    `  [ "$ingot_try" -lt ${JOIN_TRIES} ] && [ $((SECONDS - ingot_join_start)) -lt ${JOIN_RETRY_WINDOW_S} ] || break`,
+    `  echo "nothing was written: trying kubeadm join again in ${JOIN_RETRY_PAUSE_S} s"`,
+    `  sleep ${JOIN_RETRY_PAUSE_S}`,
+    'done',
+    'if [ -z "$ingot_joined" ]; then',
+    // Still no bootstrap kubeconfig: kubeadm never started the kubelet; its error is above.
+    `  [ -e ${bootstrap} ] || { echo "kubeadm join failed $ingot_try time(s) before it started the kubelet: kubeadm's error is above" >&2; exit 1; }`,
     '  echo "kubeadm join stopped waiting; waiting up to 300 s more for the kubelet to finish its TLS bootstrap"',
     `  for i in $(seq 1 60); do [ -s ${kubelet} ] && break; sleep 5; done`,
     `  [ -s ${kubelet} ] || ${fail('the kubelet did not finish its TLS bootstrap within 300 s after kubeadm join stopped')}`,
