@@ -5,26 +5,21 @@
  * worker killed mid-create whose job another worker resumes.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, readyMachines } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { FakeKube } from '../../kube/fake.ts';
-import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { rejectsWith } from '../../store/testing.ts';
 import { requestAction } from '../actions.ts';
 import { FakeAgent } from '../fake-agent.ts';
-import { POLL } from '../steps.ts';
-import { Worker } from '../worker.ts';
+import type { Worker } from '../worker.ts';
 import { clusterAction, createCluster } from './actions.ts';
 import { refreshConditions } from './conditions.ts';
 import { needsApiServerRestart } from './create-steps.ts';
+import { closeClusterStore, openClusterStore, QUICK_RETRY, startWorker } from './testing.ts';
 
 const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
 
@@ -33,32 +28,24 @@ describe('clusters through the engine', () => {
   let dir: string;
   const workers: Worker[] = [];
   before(async () => {
-    POLL.agentMs = 10;
-    dir = await mkdtemp(join(tmpdir(), 'ingot-cluster-'));
-    store = await openStore({ dataDir: dir });
-    await seedClusterStore(store, '10.20');
+    ({ store, dir } = await openClusterStore('cluster', '10.20'));
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
     resetFakeBmcs();
   });
   after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeClusterStore({ store, dir });
   });
 
   const worker = (kube: FakeKube, agent = new FakeAgent({ kube }), owner?: string) => {
-    const w = new Worker({
-      store,
+    const w = startWorker(store, kube, {
       agent,
       owner,
-      pollMs: 10,
-      leaseMs: 300,
-      retry: { baseMs: 5, capMs: 20, maxAttempts: 4 },
-      cluster: { kube, limits: { pollMs: 10, deploys: 2, joins: 1 }, secrets: () => undefined },
+      retry: QUICK_RETRY,
+      limits: { deploys: 2, joins: 1 },
     });
     workers.push(w);
-    w.start();
     return w;
   };
 

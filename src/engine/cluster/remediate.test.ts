@@ -4,13 +4,14 @@
  * remediation runs on the test bed: test/day2.test.ts).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeBmc, fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
 import type { PowerState } from '../../core/machine.ts';
 import { type RemediationEvent, Remediator, retryUnreachable } from './remediate.ts';
+import { ladderToReplace, stepsOf } from './testing.ts';
 
 /** A BMC that accepts every power request and keeps reporting On (a stuck relay, a lying BMC). */
 class StuckOnBmc extends FakeBmc {
@@ -28,31 +29,46 @@ class FlappingBmc extends FakeBmc {
   }
 }
 
+/**
+ * A loopback Kubernetes API answering with `handler`, and a kubeconfig that reaches it (`cluster`
+ * added to its cluster entry).
+ */
+async function startApi(
+  handler: RequestListener,
+  cluster: { skipTLSVerify?: boolean } = {},
+): Promise<{ server: Server; kc: KubeConfig }> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ...cluster },
+    ],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+    currentContext: 'c',
+  });
+  return { server, kc };
+}
+
+const member = { node: 'w1', machineId: 'm1', role: 'worker' as const, domain: 'z1/r1' };
+const policy = { unhealthyAfterSeconds: 60, maxUnhealthy: 1 };
+
 describe('Remediator', () => {
   let server: Server;
   const requests: string[] = [];
   let kc: KubeConfig;
 
   before(async () => {
-    server = createServer((req, res) => {
+    ({ server, kc } = await startApi((req, res) => {
       requests.push(`${req.method} ${req.url}`);
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"kind":"Status","message":"test"}');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
-    });
+    }));
   });
   after(() => {
     server.close();
     resetFakeBmcs();
   });
-
-  const member = { node: 'w1', machineId: 'm1', role: 'worker' as const, domain: 'z1/r1' };
 
   it('halts without deleting the Node when the BMC never confirms the power-off', async () => {
     requests.length = 0;
@@ -60,7 +76,7 @@ describe('Remediator', () => {
     const bmc = new StuckOnBmc('fake://stuck');
     const r = new Remediator(
       { kube: kc, bmc: () => bmc, event: (e) => events.push(e) },
-      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 600 },
+      { policy, fenceTimeoutMs: 600 },
     );
     const out = await r.remediate(member, 'not-ready');
     assert.equal(out.outcome, 'halted');
@@ -80,10 +96,7 @@ describe('Remediator', () => {
   it('does not delete the Node when the machine is on again by the time of the delete', async () => {
     requests.length = 0;
     const bmc = new FlappingBmc('fake://flap');
-    const r = new Remediator(
-      { kube: kc, bmc: () => bmc, event: () => {} },
-      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 600 },
-    );
+    const r = new Remediator({ kube: kc, bmc: () => bmc, event: () => {} }, { policy, fenceTimeoutMs: 600 });
     const out = await r.remediate(member, 'broken');
     assert.deepEqual(
       out.done.map((d) => [d.step, d.ok]),
@@ -105,48 +118,36 @@ describe('Remediator ladder with a node that never comes back', () => {
 
   before(async () => {
     // The API of a cluster whose w1 is NotReady, then deleted, and never registers again.
-    server = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const json = (body: unknown) =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      const w1 = {
-        metadata: { name: 'w1', labels: { pool: 'general' } },
-        spec: {},
-        status: {
-          conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: '2026-01-01T00:00:00Z' }],
-        },
-      };
-      if (url.pathname === '/api/v1/nodes')
-        return json({ kind: 'NodeList', metadata: {}, items: nodeExists ? [w1] : [] });
-      if (url.pathname === '/api/v1/nodes/w1' && nodeExists) {
-        if (req.method === 'DELETE') nodeExists = false;
-        return json(w1);
-      }
-      if (url.pathname === '/api/v1/pods') return json({ kind: 'PodList', metadata: {}, items: [] });
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
-    });
+    const api = await startApi(
+      (req, res) => {
+        requests.push(`${req.method} ${req.url}`);
+        const url = new URL(req.url ?? '/', 'http://x');
+        const json = (body: unknown) =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        const w1 = {
+          metadata: { name: 'w1', labels: { pool: 'general' } },
+          spec: {},
+          status: {
+            conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+          },
+        };
+        if (url.pathname === '/api/v1/nodes')
+          return json({ kind: 'NodeList', metadata: {}, items: nodeExists ? [w1] : [] });
+        if (url.pathname === '/api/v1/nodes/w1' && nodeExists) {
+          if (req.method === 'DELETE') nodeExists = false;
+          return json(w1);
+        }
+        if (url.pathname === '/api/v1/pods') return json({ kind: 'PodList', metadata: {}, items: [] });
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
+      },
+      { skipTLSVerify: true },
+    );
+    ({ server, kc } = api);
   });
   after(() => {
     server.close();
     resetFakeBmcs();
   });
-
-  const member = { node: 'w1', machineId: 'm1', role: 'worker' as const, domain: 'z1/r1' };
   const spares = [
     { machineId: 'm-other-zone', domain: 'z2/r1' },
     { machineId: 'm-same-rack', domain: 'z1/r1' },
@@ -171,20 +172,11 @@ describe('Remediator ladder with a node that never comes back', () => {
         },
         event: (e) => events.push(e),
       },
-      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 2000, readyTimeoutMs: 1500 },
+      { policy, fenceTimeoutMs: 2000, readyTimeoutMs: 1500 },
     );
     const out = await r.remediate(member, 'not-ready');
     assert.equal(out.outcome, 'recovered', out.reason);
-    assert.deepEqual(
-      out.done.map((d) => [d.step, d.ok]),
-      [
-        ['fence', true],
-        ['delete-node', true],
-        ['power-on', false],
-        ['reprovision', false],
-        ['replace', true],
-      ],
-    );
+    assert.deepEqual(stepsOf(out), ladderToReplace(true));
     assert.deepEqual(replaced, [
       [
         'w1',
@@ -224,7 +216,7 @@ describe('Remediator ladder with a node that never comes back', () => {
         },
         event: () => {},
       },
-      { policy: { unhealthyAfterSeconds: 60, maxUnhealthy: 1 }, fenceTimeoutMs: 2000, readyTimeoutMs: 500 },
+      { policy, fenceTimeoutMs: 2000, readyTimeoutMs: 500 },
     );
     const out = await r.remediate(member, 'not-ready');
     assert.equal(out.outcome, 'halted');

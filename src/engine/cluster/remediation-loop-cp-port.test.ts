@@ -12,17 +12,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
+import { readyMachines } from '../../../test/support/cluster-seed.ts';
 import { fakeEtcd } from '../../../test/support/fake-etcd.ts';
-import { startNodeApi, type NodeApi } from '../../../test/support/node-api.ts';
-import { eventually } from '../../../test/support/region.ts';
-import { fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
+import type { NodeApi } from '../../../test/support/node-api.ts';
+import { resetFakeBmcs } from '../../bmc/fake.ts';
 import { caCertHash } from '../../cluster/pki/generate.ts';
 import { PKI_FILES, type PkiMaterial } from '../../cluster/pki/types.ts';
 import { AgentTask } from '../../core/agent-protocol.ts';
@@ -30,16 +27,18 @@ import type { Cluster } from '../../core/cluster.ts';
 import type { ClusterConditions } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { FakeKube } from '../../kube/fake.ts';
-import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
-import { machineInput } from '../../store/testing.ts';
 import { FakeAgent } from '../fake-agent.ts';
-import { POLL } from '../steps.ts';
-import { Worker } from '../worker.ts';
-import { createCluster } from './actions.ts';
+import type { Worker } from '../worker.ts';
 import { RemediationLoop } from './remediation-loop.ts';
-
-const tenMinutesAgo = () => new Date(Date.now() - 600_000).toISOString();
+import {
+  bmcOf,
+  closeClusterStore,
+  ladderToReplace,
+  startNodesApi,
+  startRemediationBed,
+  stepsOf,
+} from './testing.ts';
 
 /** A node-exec script's words (`shellQuote`d or bare) back to argv. */
 const unquote = (script: string): string[] =>
@@ -78,25 +77,7 @@ describe("the region's control-plane port in the remediation loop", () => {
   /** The control plane the first test replaces. */
   let dead = '';
   /** A ready control machine in z1/r1 (the control planes' rack), as the seeded ones. */
-  const spareMachine = async () => {
-    const m = await store.createMachine(
-      machineInput({ pool: 'control', zone: 'z1', rack: 'r1', state: 'ready', stateReason: 'test' }),
-      'user:test',
-    );
-    return store.updateMachine(
-      m.id,
-      { disks: [{ name: 'sda', sizeBytes: 480e9 }], cpu: { cores: 8 }, memoryBytes: 32 * 2 ** 30 },
-      'user:test',
-    );
-  };
-
-  const nodeObject = (name: string) => ({
-    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: {},
-    status: {
-      conditions: [{ type: 'Ready', status: nodes.get(name), lastTransitionTime: tenMinutesAgo() }],
-    },
-  });
+  const spareMachine = async () => (await readyMachines(store, 'control', 1))[0];
 
   /** One node agent's answer to a task (null: its machine is fenced, nothing answers). */
   async function answer(host: string, name: string, params: Record<string, unknown>) {
@@ -145,13 +126,6 @@ describe("the region's control-plane port in the remediation loop", () => {
   }
 
   before(async () => {
-    POLL.agentMs = 10;
-    dir = await mkdtemp(join(tmpdir(), 'ingot-remediation-cp-port-'));
-    artifacts = join(dir, 'artifacts');
-    store = await openStore({ dataDir: dir });
-    await seedClusterStore(store, '10.22');
-    await readyMachines(store, 'control', 3);
-    await readyMachines(store, 'general', 2);
     // Once the cluster runs, the API's Node list is the Ready count the spare's scale job waits for.
     const kube = new (class extends FakeKube {
       override async conditions(k: string): Promise<ClusterConditions> {
@@ -162,24 +136,17 @@ describe("the region's control-plane port in the remediation loop", () => {
       }
     })();
     fakeAgent = new FakeAgent({ kube });
-    worker = new Worker({
-      store,
+    ({ store, dir, cluster, worker } = await startRemediationBed({
+      prefix: 'remediation-cp-port',
+      name: 'cpport',
+      net: '10.22',
+      controlPlanes: 3,
+      workers: 2,
+      maxUnhealthy: '40%',
+      kube,
       agent: fakeAgent,
-      pollMs: 10,
-      leaseMs: 300,
-      cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
-    });
-    worker.start();
-    const file = `${clusterYaml('cpport', { workers: 2, net: '10.22' }).replace('count: 1', 'count: 3')}  remediation: { enabled: true, unhealthyAfterSeconds: 60, maxUnhealthy: "40%" }\n`;
-    const created = await createCluster(store, { clusterFile: file, actor: 'user:test' });
-    cluster = await eventually(
-      async () => {
-        const c = await store.getCluster(created.cluster.id);
-        return c.state === 'running' ? c : null;
-      },
-      30_000,
-      'the cluster to run',
-    );
+    }));
+    artifacts = join(dir, 'artifacts');
     spare = await spareMachine();
     const pkiSecret = (await store.listJobs({ clusterId: cluster.id }, 10)).find((j) => j.params.pkiSecret)!
       .params.pkiSecret as string;
@@ -190,11 +157,7 @@ describe("the region's control-plane port in the remediation loop", () => {
     cps.sort();
     etcd = fakeEtcd(cps);
     for (const m of cluster.members) nodes.set(m.hostname, 'True');
-    api = await startNodeApi(store, cluster.id, {
-      names: () => [...nodes.keys()],
-      node: nodeObject,
-      deleted: (n) => nodes.delete(n),
-    });
+    api = await startNodesApi(store, cluster.id, nodes);
     void runAgents(async () => [
       ...(await Promise.all(
         (await store.getCluster(cluster.id)).members.map((m) => store.getMachine(m.machineId)),
@@ -207,8 +170,7 @@ describe("the region's control-plane port in the remediation loop", () => {
     await worker?.stop();
     api?.close();
     resetFakeBmcs();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeClusterStore({ store, dir });
   });
 
   const loop = () =>
@@ -225,7 +187,7 @@ describe("the region's control-plane port in the remediation loop", () => {
     const deadId = cluster.members.find((m) => m.hostname === dead)!.machineId;
     nodes.set(dead, 'Unknown');
     etcd.up.delete(dead);
-    const bmc = fakeBmcState((await store.getMachine(deadId)).bmc!.address.slice('fake://'.length));
+    const bmc = bmcOf(await store.getMachine(deadId));
     bmc.power = 'on';
     const r = await loop().passOn(cluster);
     assert.ok(r);
@@ -233,16 +195,7 @@ describe("the region's control-plane port in the remediation loop", () => {
     const timeline = await store.listEvents({ clusterId: cluster.id, limit: 2000 });
     const said = timeline.filter((e) => e.type === 'cluster.node.remediation').map((e) => e.message);
     assert.equal(out?.outcome, 'recovered', `${out?.reason}\n${said.join('\n')}`);
-    assert.deepEqual(
-      out.done.map((d) => [d.step, d.ok]),
-      [
-        ['fence', true],
-        ['delete-node', true],
-        ['power-on', false],
-        ['reprovision', false],
-        ['replace', true],
-      ],
-    );
+    assert.deepEqual(stepsOf(out), ladderToReplace(true));
     // The spare: a control-plane member, deployed by a scale job of the cluster (the create's
     // deploy step: its machine's deploy job with the node's rendered files), not joined by it.
     const c = await store.getCluster(cluster.id);

@@ -11,29 +11,25 @@
  * remediator).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
 import { fakeEtcd } from '../../../test/support/fake-etcd.ts';
-import { startNodeApi, type NodeApi } from '../../../test/support/node-api.ts';
-import { eventually } from '../../../test/support/region.ts';
-import { fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
+import type { NodeApi } from '../../../test/support/node-api.ts';
+import { resetFakeBmcs } from '../../bmc/fake.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import type { Machine } from '../../core/machine.ts';
 import { FakeKube } from '../../kube/fake.ts';
-import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { machineInput } from '../../store/testing.ts';
-import { FakeAgent } from '../fake-agent.ts';
-import { POLL } from '../steps.ts';
-import { Worker } from '../worker.ts';
-import { createCluster } from './actions.ts';
 import { RemediationLoop } from './remediation-loop.ts';
-
-const tenMinutesAgo = () => new Date(Date.now() - 600_000).toISOString();
+import {
+  bmcOf as machineBmc,
+  closeClusterStore,
+  ladderToReplace,
+  remediationEvents,
+  startNodesApi,
+  startRemediationBed,
+  stepsOf,
+} from './testing.ts';
 
 describe('the region remediation loop on control planes', () => {
   let store: SqlStore;
@@ -48,41 +44,18 @@ describe('the region remediation loop on control planes', () => {
   const nodes = new Map<string, 'True' | 'Unknown'>();
   const joins: string[] = [];
 
-  const nodeObject = (name: string) => ({
-    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: {},
-    status: {
-      conditions: [{ type: 'Ready', status: nodes.get(name), lastTransitionTime: tenMinutesAgo() }],
-    },
-  });
-
   before(async () => {
-    POLL.agentMs = 10;
-    dir = await mkdtemp(join(tmpdir(), 'ingot-remediation-cp-'));
-    store = await openStore({ dataDir: dir });
-    await seedClusterStore(store, '10.21');
-    await readyMachines(store, 'control', 3);
-    await readyMachines(store, 'general', 2);
-    const kube = new FakeKube();
-    const worker = new Worker({
-      store,
-      agent: new FakeAgent({ kube }),
-      pollMs: 10,
-      leaseMs: 300,
-      cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
+    const bed = await startRemediationBed({
+      prefix: 'remediation-cp',
+      name: 'cpheal',
+      net: '10.21',
+      controlPlanes: 3,
+      workers: 2,
+      maxUnhealthy: '40%',
+      kube: new FakeKube(),
     });
-    worker.start();
-    const file = `${clusterYaml('cpheal', { workers: 2, net: '10.21' }).replace('count: 1', 'count: 3')}  remediation: { enabled: true, unhealthyAfterSeconds: 60, maxUnhealthy: "40%" }\n`;
-    const created = await createCluster(store, { clusterFile: file, actor: 'user:test' });
-    cluster = await eventually(
-      async () => {
-        const c = await store.getCluster(created.cluster.id);
-        return c.state === 'running' ? c : null;
-      },
-      30_000,
-      'the cluster to run',
-    );
-    await worker.stop();
+    ({ store, dir, cluster } = bed);
+    await bed.worker.stop();
     // The spares come after the create, so its placement never takes one.
     const spare = (zone: string, rack: string) =>
       store.createMachine(
@@ -96,17 +69,12 @@ describe('the region remediation loop on control planes', () => {
     etcd = fakeEtcd(cps);
     for (const m of cluster.members) nodes.set(m.hostname, 'True');
 
-    api = await startNodeApi(store, cluster.id, {
-      names: () => [...nodes.keys()],
-      node: nodeObject,
-      deleted: (n) => nodes.delete(n),
-    });
+    api = await startNodesApi(store, cluster.id, nodes);
   });
   after(async () => {
     api?.close();
     resetFakeBmcs();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeClusterStore({ store, dir });
   });
 
   /** The loop with the control-plane port: the fake etcd's shell, a spare that joins on its first call (or fails to). */
@@ -134,12 +102,9 @@ describe('the region remediation loop on control planes', () => {
     const c = await store.getCluster(cluster.id);
     const id = (c.members.find((m) => m.hostname === hostname) ??
       cluster.members.find((m) => m.hostname === hostname))!.machineId;
-    return fakeBmcState((await store.getMachine(id)).bmc!.address.slice('fake://'.length));
+    return machineBmc(await store.getMachine(id));
   };
-  const events = async (node: string) =>
-    (await store.listEvents({ clusterId: cluster.id, limit: 1000 })).filter(
-      (e) => e.type === 'cluster.node.remediation' && e.data.node === node,
-    );
+  const events = (node: string) => remediationEvents(store, cluster.id, node);
 
   it('replaces a dead control plane by the spare of its rack, fenced first, its etcd member swapped; a second one waits for it', async () => {
     const [dead, second] = cps;
@@ -164,17 +129,7 @@ describe('the region remediation loop on control planes', () => {
     );
     assert.match(r.plan.waiting[0].reason, new RegExp(`^waiting: control plane ${dead} is being remediated`));
     const out = r.results[0];
-    assert.deepEqual(
-      out.done.map((d) => [d.step, d.ok]),
-      [
-        ['fence', true],
-        ['delete-node', true],
-        ['power-on', false],
-        ['reprovision', false],
-        ['replace', true],
-      ],
-      JSON.stringify(out.done),
-    );
+    assert.deepEqual(stepsOf(out), ladderToReplace(true), JSON.stringify(out.done));
     assert.equal(out.outcome, 'recovered');
     assert.match(out.done[2].detail ?? '', /fenced again \(the BMC reports power Off\)/);
     // Fenced before anything, powered on once, fenced again; off at the end.
@@ -229,16 +184,7 @@ describe('the region remediation loop on control planes', () => {
     );
     const out = r.results[0];
     assert.equal(out.outcome, 'halted');
-    assert.deepEqual(
-      out.done.map((d) => [d.step, d.ok]),
-      [
-        ['fence', true],
-        ['delete-node', true],
-        ['power-on', false],
-        ['reprovision', false],
-        ['replace', false],
-      ],
-    );
+    assert.deepEqual(stepsOf(out), ladderToReplace(false));
     assert.match(out.reason, /only 1 of 3 etcd members answer .*etcd has lost its quorum/);
     assert.match(out.reason, /a restore case, .*\(ingot cluster backup restore\)/);
     assert.match(out.reason, /it stays fenced \(powered off\)$/);

@@ -6,40 +6,43 @@
  * cluster timeline once; one worker unhealthy → fenced through its BMC, then its Node deleted.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml } from '../../../test/support/cluster-seed.ts';
 import { startNodeApi, type NodeApi } from '../../../test/support/node-api.ts';
 import { eventually } from '../../../test/support/region.ts';
-import { fakeBmcState, resetFakeBmcs } from '../../bmc/fake.ts';
+import { resetFakeBmcs } from '../../bmc/fake.ts';
 import type { Cluster } from '../../core/cluster.ts';
+import type { HealthSample } from '../../core/health.ts';
 import type { Machine } from '../../core/machine.ts';
 import { FakeKube } from '../../kube/fake.ts';
-import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
-import { FakeAgent } from '../fake-agent.ts';
-import { POLL } from '../steps.ts';
-import { Worker } from '../worker.ts';
-import { createCluster } from './actions.ts';
 import { RemediationLoop } from './remediation-loop.ts';
+import {
+  bmcOf,
+  closeClusterStore,
+  nodeObject,
+  remediationEvents as eventsOf,
+  startRemediationBed,
+  startWorker,
+} from './testing.ts';
 
-const tenMinutesAgo = () => new Date(Date.now() - 600_000).toISOString();
-
-/** The job worker on the simulated cluster (fake agent and Kubernetes), started. */
-function startWorker(store: ConstructorParameters<typeof Worker>[0]['store'], kube: FakeKube): Worker {
-  const worker = new Worker({
-    store,
-    agent: new FakeAgent({ kube }),
-    pollMs: 10,
-    leaseMs: 300,
-    cluster: { kube, limits: { pollMs: 10 }, secrets: () => undefined },
-  });
-  worker.start();
-  return worker;
-}
+/** A BMC health sample of `machineId` read at `at`, `psusFailed` of its 2 PSUs failed. */
+const healthSample = (machineId: string, at: number, psusFailed: number, health: string): HealthSample => ({
+  machineId,
+  at,
+  reachable: true,
+  error: null,
+  tempMaxCelsius: null,
+  fans: null,
+  fansFailed: null,
+  psus: 2,
+  psusFailed,
+  watts: null,
+  selCritical: null,
+  selWarning: null,
+  readings: [],
+  health,
+});
 
 describe('the region remediation loop', () => {
   let store: SqlStore;
@@ -51,59 +54,33 @@ describe('the region remediation loop', () => {
   const notReady = new Set<string>();
   const deleted = new Set<string>();
 
-  const nodeObject = (name: string) => ({
-    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: {},
-    status: {
-      conditions: [
-        notReady.has(name)
-          ? { type: 'Ready', status: 'Unknown', lastTransitionTime: tenMinutesAgo() }
-          : { type: 'Ready', status: 'True', lastTransitionTime: tenMinutesAgo() },
-      ],
-    },
-  });
-
   before(async () => {
-    POLL.agentMs = 10;
-    dir = await mkdtemp(join(tmpdir(), 'ingot-remediation-'));
-    store = await openStore({ dataDir: dir });
-    await seedClusterStore(store, '10.20');
-    machines = [...(await readyMachines(store, 'control', 1)), ...(await readyMachines(store, 'general', 4))];
-    const kube = new FakeKube();
-    const worker = startWorker(store, kube);
-    const file = `${clusterYaml('heal', { workers: 4 })}  remediation: { enabled: true, unhealthyAfterSeconds: 60, maxUnhealthy: "25%" }\n`;
-    const created = await createCluster(store, { clusterFile: file, actor: 'user:test' });
-    cluster = await eventually(
-      async () => {
-        const c = await store.getCluster(created.cluster.id);
-        return c.state === 'running' ? c : null;
-      },
-      30_000,
-      'the cluster to run',
-    );
-    await worker.stop();
+    const bed = await startRemediationBed({
+      prefix: 'remediation',
+      name: 'heal',
+      net: '10.20',
+      controlPlanes: 1,
+      workers: 4,
+      maxUnhealthy: '25%',
+      kube: new FakeKube(),
+    });
+    ({ store, dir, cluster, machines } = bed);
+    await bed.worker.stop();
 
     api = await startNodeApi(store, cluster.id, {
       names: () => cluster.members.map((m) => m.hostname).filter((n) => !deleted.has(n)),
-      node: nodeObject,
+      node: (name) => nodeObject(name, notReady.has(name) ? 'Unknown' : 'True'),
       deleted: (n) => deleted.add(n),
     });
   });
   after(async () => {
     api?.close();
     resetFakeBmcs();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeClusterStore({ store, dir });
   });
 
-  const powerCalls = () =>
-    machines.flatMap((m) =>
-      fakeBmcState(m.bmc!.address.slice('fake://'.length)).calls.filter((c) => c.includes('power')),
-    );
-  const remediationEvents = async () =>
-    (await store.listEvents({ clusterId: cluster.id, limit: 1000 })).filter(
-      (e) => e.type === 'cluster.node.remediation',
-    );
+  const powerCalls = () => machines.flatMap((m) => bmcOf(m).calls.filter((c) => c.includes('power')));
+  const remediationEvents = () => eventsOf(store, cluster.id);
 
   it('remediates nothing when half the workers are unhealthy, and says why per node on the timeline', async () => {
     const workers = cluster.members.filter((m) => m.role === 'worker').map((m) => m.hostname);
@@ -136,9 +113,7 @@ describe('the region remediation loop', () => {
     const [w] = cluster.members.filter((m) => m.role === 'worker');
     notReady.clear();
     notReady.add(w.hostname);
-    const bmc = fakeBmcState(
-      machines.find((m) => m.id === w.machineId)!.bmc!.address.slice('fake://'.length),
-    );
+    const bmc = bmcOf(machines.find((m) => m.id === w.machineId)!);
     const loop = new RemediationLoop({ store, fenceTimeoutMs: 2000, readyTimeoutMs: 1500 });
     const seen = (await remediationEvents()).length;
     const r = await loop.passOn(cluster);
@@ -198,26 +173,12 @@ describe('the region remediation loop', () => {
   it("takes a BMC's Critical from the health poller's samples and goes to a spare, halting without one", async () => {
     const w = cluster.members.filter((m) => m.role === 'worker').at(-1)!;
     notReady.clear();
-    const sample = {
-      machineId: w.machineId,
-      at: Date.now(),
-      reachable: true,
-      error: null,
-      tempMaxCelsius: null,
-      fans: null,
-      fansFailed: null,
-      psus: 2,
-      psusFailed: 2,
-      watts: null,
-      selCritical: null,
-      selWarning: null,
-      readings: [],
-    };
+    const at = Date.now();
     // A stale Critical is not trusted (the fake BMC itself says OK): nothing to do.
-    await store.recordHealthSample({ ...sample, at: Date.now() - 3_600_000, health: 'critical' });
+    await store.recordHealthSample(healthSample(w.machineId, Date.now() - 3_600_000, 2, 'critical'));
     const loop = new RemediationLoop({ store, fenceTimeoutMs: 2000, readyTimeoutMs: 500 });
     assert.deepEqual((await loop.passOn(cluster))?.plan.start, []);
-    await store.recordHealthSample({ ...sample, health: 'critical' });
+    await store.recordHealthSample(healthSample(w.machineId, at, 2, 'critical'));
     const r = await loop.passOn(cluster);
     assert.deepEqual(r?.plan.start, [
       { node: w.hostname, cause: 'bmc-critical', reason: 'the BMC reports health Critical' },
@@ -244,22 +205,7 @@ describe('the region remediation loop', () => {
     const workers = cluster.members.filter((m) => m.role === 'worker');
     const w = workers[0];
     // The BMC the last case reported Critical says OK again; w alone is NotReady.
-    await store.recordHealthSample({
-      machineId: workers.at(-1)!.machineId,
-      at: Date.now(),
-      reachable: true,
-      error: null,
-      tempMaxCelsius: null,
-      fans: null,
-      fansFailed: null,
-      psus: 2,
-      psusFailed: 0,
-      watts: null,
-      selCritical: null,
-      selWarning: null,
-      readings: [],
-      health: 'ok',
-    });
+    await store.recordHealthSample(healthSample(workers.at(-1)!.machineId, Date.now(), 0, 'ok'));
     notReady.clear();
     notReady.add(w.hostname);
     deleted.clear();

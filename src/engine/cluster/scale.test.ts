@@ -4,26 +4,21 @@
  * token) and the fake Kubernetes API. The real-Kubernetes run is test/cluster-scale.test.ts.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { clusterYaml, readyMachines, seedClusterStore } from '../../../test/support/cluster-seed.ts';
+import { clusterYaml, readyMachines } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { FakeKube } from '../../kube/fake.ts';
-import { openStore } from '../../store/open.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { rejectsWith } from '../../store/testing.ts';
 import { FakeAgent } from '../fake-agent.ts';
-import { POLL } from '../steps.ts';
-import { Worker } from '../worker.ts';
+import type { Worker } from '../worker.ts';
 import { createCluster } from './actions.ts';
 import { awaitClusterJob, replaceWorker } from './remediate-replace.ts';
 import { scaleCluster } from './scale.ts';
+import { closeClusterStore, openClusterStore, QUICK_RETRY, startWorker } from './testing.ts';
 
 describe('cluster scale through the engine', () => {
   let store: SqlStore;
@@ -32,26 +27,13 @@ describe('cluster scale through the engine', () => {
   const kube = new FakeKube();
   const agent = new FakeAgent({ kube });
   before(async () => {
-    POLL.agentMs = 10;
-    dir = await mkdtemp(join(tmpdir(), 'ingot-scale-'));
-    store = await openStore({ dataDir: dir });
-    await seedClusterStore(store, '10.30');
-    const w = new Worker({
-      store,
-      agent,
-      pollMs: 10,
-      leaseMs: 300,
-      retry: { baseMs: 5, capMs: 20, maxAttempts: 4 },
-      cluster: { kube, limits: { pollMs: 10, deploys: 2, joins: 1 }, secrets: () => undefined },
-    });
-    workers.push(w);
-    w.start();
+    ({ store, dir } = await openClusterStore('scale', '10.30'));
+    workers.push(startWorker(store, kube, { agent, retry: QUICK_RETRY, limits: { deploys: 2, joins: 1 } }));
   });
   afterEach(() => resetFakeBmcs());
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeClusterStore({ store, dir });
   });
 
   const settled = (id: string, want: string) =>
