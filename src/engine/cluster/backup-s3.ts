@@ -9,7 +9,6 @@
  * lookups). The credentials are never put in an error, an event or a log line: a failed
  * request says the operation, the key, the HTTP status and the server's error code only.
  */
-import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -22,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { backupArtifact } from '../../core/backup.ts';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
-import { ArtifactStoreTarget, type BackupTarget } from './backup-target.ts';
+import { ArtifactStoreTarget, type BackupTarget, checkedBackup } from './backup-target.ts';
 
 export interface S3TargetOptions {
   /** `http(s)://host[:port]` of the S3-compatible server. */
@@ -153,13 +152,7 @@ export class S3Target implements BackupTarget {
       .send(new GetObjectCommand({ Bucket: this.#o.bucket, Key: key }))
       .catch((e) => this.#fail(e, `GET ${key}`));
     const data = Buffer.from(await r.Body!.transformToByteArray().catch((e) => this.#fail(e, `GET ${key}`)));
-    const sum = createHash('sha256').update(data).digest('hex');
-    if (sum !== sha256)
-      throw new IngotError(
-        ErrorCode.Conflict,
-        `the backup's object ${location} has sha256 ${sum}, not ${sha256} as recorded: it is damaged; restore another backup`,
-      );
-    return data;
+    return checkedBackup(data, sha256, `object ${location}`);
   }
 
   async remove(location: string): Promise<void> {

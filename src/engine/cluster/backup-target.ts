@@ -25,6 +25,20 @@ export interface BackupTarget {
   remove(location: string): Promise<void>;
 }
 
+/**
+ * `data` if its SHA-256 is `sha256`, as recorded when the backup was kept; else INGOT_CONFLICT
+ * naming `what` (`file <location>`, `object <location>`): it is damaged.
+ */
+export function checkedBackup(data: Buffer, sha256: string, what: string): Buffer {
+  const sum = createHash('sha256').update(data).digest('hex');
+  if (sum !== sha256)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `the backup's ${what} has sha256 ${sum}, not ${sha256} as recorded: it is damaged; restore another backup`,
+    );
+  return data;
+}
+
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -63,13 +77,7 @@ export class ArtifactStoreTarget implements BackupTarget {
         ErrorCode.Conflict,
         `the backup's file ${location} is gone from the artifact store`,
       );
-    const sum = createHash('sha256').update(data).digest('hex');
-    if (sum !== sha256)
-      throw new IngotError(
-        ErrorCode.Conflict,
-        `the backup's file ${location} has sha256 ${sum}, not ${sha256} as recorded: it is damaged; restore another backup`,
-      );
-    return data;
+    return checkedBackup(data, sha256, `file ${location}`);
   }
 
   async remove(location: string): Promise<void> {
