@@ -74,7 +74,7 @@ write_files:
       until [ "$(kubectl get node "$(hostname)" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do sleep 2; done
       m node-ready
 runcmd:
-  - [bash, -c, '/root/floor.sh || echo "INGOT-FLOOR failed $?" >/dev/ttyS0']
+  - [bash, -c, '/root/floor.sh >/dev/ttyS0 2>&1 || echo "INGOT-FLOOR failed $?" >/dev/ttyS0']
 `;
 
 async function main(): Promise<void> {
@@ -131,7 +131,12 @@ async function main(): Promise<void> {
       for (;;) {
         const text = existsSync(vm.consoleLog) ? readFileSync(vm.consoleLog, 'utf8') : '';
         const failed = /INGOT-FLOOR failed (\d+)/.exec(text.slice(text.lastIndexOf('INGOT-FLOOR start')));
-        if (failed) throw new Error(`the floor's bootstrap failed (${failed[1]}): see ${vm.consoleLog}`);
+        if (failed) {
+          // The lab's data directory goes with the run: keep the console for the reader.
+          const kept = join(tmpdir(), `ingot-bench-lab-console-${name}.log`);
+          writeFileSync(kept, text);
+          throw new Error(`the floor's bootstrap failed (${failed[1]}): the VM's console is kept in ${kept}`);
+        }
         if (text.slice(text.lastIndexOf('INGOT-FLOOR start')).includes(`INGOT-FLOOR ${p}`)) break;
         if (Date.now() - f0 > 60 * 60_000) throw new Error(`the floor did not reach ${p} within 1 h`);
         await sleep(1000);
