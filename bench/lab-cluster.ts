@@ -46,6 +46,7 @@ write_files:
       apiVersion: kubeadm.k8s.io/v1beta2
       kind: InitConfiguration
       nodeRegistration: { taints: [], ignorePreflightErrors: [ImagePull] }
+      localAPIEndpoint: { advertiseAddress: ADVERTISE }
       ---
       apiVersion: kubeadm.k8s.io/v1beta2
       kind: ClusterConfiguration
@@ -68,6 +69,9 @@ write_files:
       INGOT_RACK_URL=$rack INGOT_TOKEN=$token sh /root/install.sh
       m bundle-installed
       systemctl enable kubelet
+      # The lab's lease has no default route: kubeadm needs the address to advertise (the cluster's
+      # render gives it the planned one).
+      sed -i "s/ADVERTISE/$(hostname -I | awk '{print $1}')/" /root/kubeadm.yaml
       kubeadm init --config /root/kubeadm.yaml
       m kubeadm-init-done
       export KUBECONFIG=/etc/kubernetes/admin.conf
