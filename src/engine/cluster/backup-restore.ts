@@ -99,20 +99,21 @@ export async function startRestore(
         data: { backup: id },
       },
     ]);
+  if (b.state !== BackupState.Done || !b.location || !b.sha256)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `backup ${id} is ${b.state}: only a done backup can be restored`,
+    );
+  // Another operation (a restore too) holds the cluster: 409 naming it.
+  await checkCanStart(store, c, 'restore');
+  if (c.state !== ClusterState.Running)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `cluster ${c.name} is ${c.state}: a restore needs a running cluster`,
+    );
+  // A damaged backup is refused here, before anything is recorded or any node asked; the
+  // timeline says so (the refusals above are the caller's answer only).
   try {
-    if (b.state !== BackupState.Done || !b.location || !b.sha256)
-      throw new IngotError(
-        ErrorCode.Conflict,
-        `backup ${id} is ${b.state}: only a done backup can be restored`,
-      );
-    // Another operation (a restore too) holds the cluster: 409 naming it.
-    await checkCanStart(store, c, 'restore');
-    if (c.state !== ClusterState.Running)
-      throw new IngotError(
-        ErrorCode.Conflict,
-        `cluster ${c.name} is ${c.state}: a restore needs a running cluster`,
-      );
-    // A damaged backup is refused here, before anything is recorded or any node asked.
     await backupSnapshot(o.backups, c, id);
   } catch (e) {
     await failed((e as Error).message);
