@@ -11,13 +11,18 @@
  *   created; `ingot cluster backup restore` → `before-backup` back, `after-backup` gone, both
  *   nodes Ready, writes succeed; on the timeline with who asked;
  * - retention (`retention: 2` in the Cluster file): a third backup removes the oldest's file and
- *   record from the list.
+ *   record from the list;
+ * - the restore is a durable operation: region A starts one (202) and dies (its worker halted,
+ *   then stopped) once the control plane is stopped; a new region on the same store takes the
+ *   job over (`cluster.restore.takeover`) and finishes it: the backup's ConfigMap back, the later
+ *   one gone, every node Ready, a write works.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   bedClusterFile,
@@ -29,6 +34,7 @@ import {
 import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { assertRestored, workingAfterRestore } from './support/day2.ts';
 import { runIngot } from './support/ingot-cli.ts';
+import { eventually as until, startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
 import { BED_NEEDS, bedName, eventually, reapStaleBeds } from './support/testbed.ts';
 
@@ -43,6 +49,14 @@ interface BackupView {
   sha256: string | null;
   location: string | null;
   revision: number | null;
+}
+
+interface RestoreView {
+  state: string;
+  reason: string;
+  step: string;
+  keptDataDirs: string[];
+  apiAfterSeconds: number | null;
 }
 
 describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots, the restore drill, retention', {
@@ -173,5 +187,91 @@ describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots
     );
     assert.equal(gone.body.backup.state, 'deleted');
     assert.match(gone.body.backup.reason, /^retention: keep 2/);
+  });
+  it('a region that dies mid-restore: another on the same store takes the restore over and finishes it on the nodes', async () => {
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'in-takeover-backup' }, data: { at: 'before' } },
+    });
+    const bk = await create();
+    assert.equal(bk.state, 'done', bk.reason);
+    await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'in-takeover-backup' });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'after-takeover-backup' }, data: { at: 'after' } },
+    });
+    const r0 = cb.r!;
+    const url = `/api/v1/clusters/${CLUSTER}/backups/${bk.id}/restore`;
+    const started = await r0.api<RestoreView>('POST', url, {});
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    // Once the control plane is stopped, region A dies (its worker halted: no more steps) and
+    // stops; a new region on the same store takes the job over.
+    const at = await until(
+      async () => {
+        const g = (await r0.api<RestoreView>('GET', url)).body;
+        return ['stopped', 'restored', 'swapped', 'started'].includes(g.step) ? g : null;
+      },
+      300_000,
+      'the control plane stopped',
+    );
+    await r0.region.engine.worker.halt();
+    const left = (await r0.api<RestoreView>('GET', url)).body;
+    await r0.stop();
+    lap(`region A died at step ${at.step} (recorded: ${left.step})`);
+    assert.equal(left.state, 'running', left.reason);
+    let r2: TestRegion | undefined;
+    r2 = await startTestRegion({
+      dataDir: r0.dataDir,
+      agent: { task: (...a) => new AgentTasksPort(() => r2!.region.store).task(...a) },
+      kube: cb.kube,
+      clusterLimits: { pollMs: 1000 },
+    });
+    cb.r = r2;
+    const end = await until(
+      async () => {
+        await new Promise((res) => setTimeout(res, 1000));
+        const g = (await r2!.api<RestoreView>('GET', url)).body;
+        return g.state !== 'running' ? g : null;
+      },
+      600_000,
+      'the restore to end in region B',
+    );
+    lap(`restore finished by region B (API after ${end.apiAfterSeconds} s)`);
+    assert.equal(end.state, 'succeeded', end.reason);
+    assert.deepEqual(end.keptDataDirs, [`node1:/var/lib/etcd.before-${bk.id}`]);
+    await assertRestored(core, { back: 'in-takeover-backup', gone: 'after-takeover-backup' });
+    const ev = (
+      await r2.api<{ type: string; message: string; data: Record<string, unknown> }[]>(
+        'GET',
+        `/api/v1/clusters/${CLUSTER}/events?limit=1000`,
+      )
+    ).body.filter((e) => e.data.backup === bk.id);
+    const takeover = ev.filter((e) => e.type === 'cluster.restore.takeover');
+    assert.equal(takeover.length, 1, ev.map((e) => e.type).join(' '));
+    assert.match(
+      takeover[0].message,
+      new RegExp(`taken over by ${r2.region.engine.owner} after step ${left.step}`),
+    );
+    const steps = ev
+      .filter((e) => e.type === 'cluster.restore.progress' && e.data.step)
+      .map((e) => e.data.step);
+    assert.equal(new Set(steps).size, steps.length, `each step recorded once: ${steps.join(' ')}`);
+    await until(
+      async () =>
+        (await core.listNode().catch(() => ({ items: [] }))).items.length > 0 &&
+        (await core.listNode()).items.every((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ),
+      180_000,
+      'every node Ready after the restore',
+    );
+    await eventually(() =>
+      core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: 'after-takeover' } },
+      }),
+    );
+    const c = (await r2.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body;
+    assert.equal(c.cluster.state, 'running');
   });
 });

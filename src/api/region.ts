@@ -37,6 +37,8 @@ import { type PowerSampler, startPowerSampler } from './power-sampler.ts';
 import { SensorCache, sensorReader } from './routes/sensors.ts';
 import { buildServer } from './server.ts';
 import { BackupService } from '../engine/cluster/backups.ts';
+import { backupSnapshot } from '../engine/cluster/backup-restore.ts';
+import type { ClusterRestoreDeps } from '../engine/cluster/restore-run.ts';
 
 export interface RegionOptions {
   dataDir: string;
@@ -64,6 +66,8 @@ export interface RegionOptions {
   clusterLimits?: Partial<ClusterLimits>;
   /** A shell on clusters' nodes for the etcd snapshot an operation takes first (the test bed's); none: skipped. */
   nodeShell?: NodeShell;
+  /** Restores' node-task waits, API deadline or a NodeShell of their own (tests). */
+  restore?: Partial<Omit<ClusterRestoreDeps, 'read'>>;
   /** Remediation passes on running clusters: how often (0: none) and the loop's options. */
   remediationIntervalMs?: number;
   remediation?: EngineOptions['remediation'];
@@ -183,6 +187,12 @@ export async function startRegion(o: RegionOptions): Promise<Region> {
       kube: clusterKube,
       limits: o.clusterLimits,
       snapshots: o.nodeShell ? { shell: o.nodeShell, artifacts: defaultArtifactsDir(o.dataDir) } : undefined,
+      // A restore reads its backup through the region's BackupService (made below, read at run time).
+      restore: {
+        artifactsDir: defaultArtifactsDir(o.dataDir),
+        read: (c, id) => backupSnapshot(backups, c, id),
+        ...o.restore,
+      },
     },
     remediationIntervalMs: o.remediationIntervalMs,
     // The remediation's control-plane port stages files for node agents in the artifact store.

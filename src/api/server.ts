@@ -186,8 +186,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
       await v1.register(clusterNodeRoutes(deps.engine));
-      if (deps.backups)
-        await v1.register(clusterBackupRoutes(deps.store, deps.backups.service, deps.backups.kube));
+      if (deps.backups) await v1.register(clusterBackupRoutes(deps.store, deps.backups.service));
       await v1.register(clusterScaleRoutes(deps.engine));
       await v1.register(clusterOperationRoutes(deps.store, deps.engine.kube));
       await v1.register(sensorRoutes(deps.store, { cache: deps.sensorCache, bmcs: deps.engine.worker.bmcs }));

@@ -76,7 +76,8 @@ if (import.meta.main) {
     command === 'serve' || command === 'rack' || (command === 'bmc' && argv.includes('emulate'));
   if (!service || code !== Exit.Ok) {
     await flushed();
-    process.exit(code);
+    // A command that ended on its own failure (`--wait` on a failed job) set process.exitCode.
+    process.exit(code === Exit.Ok && typeof process.exitCode === 'number' ? process.exitCode : code);
   }
 }
 

@@ -9,13 +9,15 @@
  *   running → succeeded   running → failed (halted: node and reason)
  */
 import { ErrorCode, IngotError } from './errors.ts';
+import type { RestoreProgress } from './etcd-restore.ts';
 import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
 /**
  * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file),
  * `cert-rotate` (`kubeadm certs renew all` on each control plane), `upgrade` (kubeadm
  * upgrade, control planes then worker batches) and `os-replace` (workers drained, redeployed
- * with an OS image, rejoined; the remediation's reprovision is one of one node) run today;
+ * with an OS image, rejoined; the remediation's reprovision is one of one node) and `restore`
+ * (the cluster's etcd put back to a backup on every control plane: core/etcd-restore.ts) run today;
  * the others are their future kin.
  */
 export const OperationKind = {
@@ -25,6 +27,7 @@ export const OperationKind = {
   Scale: 'scale',
   Remediate: 'remediate',
   OsReplace: 'os-replace',
+  Restore: 'restore',
 } as const;
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 export const OPERATION_KINDS: readonly OperationKind[] = Object.values(OperationKind);
@@ -34,6 +37,7 @@ export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
   OperationKind.CertRotate,
   OperationKind.Upgrade,
   OperationKind.OsReplace,
+  OperationKind.Restore,
 ];
 
 export const OperationState = {
@@ -143,6 +147,8 @@ export interface OperationProgress {
   /** The etcd snapshot taken before any node was touched. */
   snapshot: { state: 'pending' | 'done' | 'skipped'; id?: string; node?: string; note?: string };
   nodes: OperationNode[];
+  /** A restore's procedure: the last step done, the members, the result (core/etcd-restore.ts). */
+  restore?: RestoreProgress;
 }
 
 /**
@@ -172,6 +178,8 @@ export interface ReconfigureParams {
    * failed_updating): a remediation's reprovision, whose ladder goes on to replace the node.
    */
   abortOnHalt?: boolean;
+  /** A restore's backup (its id). */
+  backup?: string;
 }
 
 export interface ClusterOperation {
@@ -263,6 +271,7 @@ export function newProgress(
 export function retryProgress(p: OperationProgress, at: string): OperationProgress {
   return {
     snapshot: { ...p.snapshot },
+    ...(p.restore ? { restore: JSON.parse(JSON.stringify(p.restore)) as RestoreProgress } : {}),
     nodes: p.nodes.map((n) =>
       n.state === 'failed'
         ? {

@@ -36,6 +36,8 @@ export interface NewOperation {
   actor: string;
   /** Said on the cluster's timeline: what the operation will do. */
   message: string;
+  /** More lines for the timeline in the same write (the job's and the operation's ids added). */
+  events?: readonly NewEvent[];
 }
 
 export interface OperationUpdate {
@@ -167,6 +169,7 @@ export async function startOperation(
             message: o.message,
             data: { operation: id, kind: o.kind },
           },
+          ...(o.events ?? []).map((e) => ({ ...e, jobId: job.id, data: { ...e.data, operation: id } })),
         ],
         now,
       );

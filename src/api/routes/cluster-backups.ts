@@ -1,14 +1,15 @@
 /**
  * etcd backups of a cluster over HTTP (src/engine/cluster/backups.ts, backup-restore.ts):
  * list them, take one now (202: it runs in the background; follow it with GET), and restore one
- * — admin only, on the cluster's timeline with who asked; the request lasts as long as the
- * restore (the API back up); rotate the S3 keys of `target: region-s3` (admin only, the keys
+ * — admin only, on the cluster's timeline with who asked; 202 with the restore's durable
+ * operation, followed with GET …/restore until it ends; rotate the S3 keys of `target: region-s3` (admin only, the keys
  * never answered: backup-s3-rotate.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Backup } from '../../core/backup.ts';
-import type { KubePort } from '../../kube/port.ts';
-import { restoreBackup } from '../../engine/cluster/backup-restore.ts';
+import { OperationKind } from '../../core/operation.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
+import { restoreView, startRestore } from '../../engine/cluster/backup-restore.ts';
 import { rotateBackupS3Keys } from '../../engine/cluster/backup-s3-rotate.ts';
 import type { BackupService } from '../../engine/cluster/backups.ts';
 import type { Store } from '../../store/store.ts';
@@ -46,11 +47,7 @@ export function presentBackup(b: Backup, cluster: string) {
   };
 }
 
-export function clusterBackupRoutes(
-  store: Store,
-  backups: BackupService,
-  kube?: KubePort,
-): FastifyPluginAsyncTypebox {
+export function clusterBackupRoutes(store: Store, backups: BackupService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/clusters/:name/backups', {
       config: { role: 'viewer' },
@@ -101,12 +98,43 @@ export function clusterBackupRoutes(
       schema: {
         tags,
         summary:
-          'Restore the cluster’s etcd from the backup on every control plane (everything written since is lost); answers when the API is back',
+          'Restore the cluster’s etcd from the backup on every control plane (everything written since is lost): a durable operation (202; follow it with GET …/restore); 409 while another operation or restore runs',
+        params: ClusterBackupParams,
+        response: { 202: RestoreResultT, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const { operation } = await startRestore(
+          { store, backups },
+          req.params.name,
+          req.params.backup,
+          actorOf(req),
+        );
+        return reply.code(202).send(restoreView(operation));
+      },
+    });
+
+    app.get('/clusters/:name/backups/:backup/restore', {
+      config: { role: 'viewer' },
+      schema: {
+        tags,
+        summary:
+          'The newest restore of the cluster from the backup: its state, the last step done, and once done the kept data directories and the seconds until the API answered',
         params: ClusterBackupParams,
         response: { 200: RestoreResultT, ...errorResponses },
       },
-      handler: async (req) =>
-        restoreBackup({ store, backups, kube }, req.params.name, req.params.backup, actorOf(req)),
+      handler: async (req) => {
+        const c = await store.getCluster(req.params.name);
+        const op = (await store.listOperations(c.id, 200)).find(
+          (o) => o.kind === OperationKind.Restore && o.params.backup === req.params.backup,
+        );
+        if (!op)
+          throw new IngotError(
+            ErrorCode.NotFound,
+            `cluster ${c.name} has no restore of backup ${req.params.backup}; \`ingot cluster backup restore ${c.name} ${req.params.backup}\` starts one`,
+            { details: { cluster: c.name, backup: req.params.backup } },
+          );
+        return restoreView(op);
+      },
     });
 
     app.put('/clusters/:name/backups/s3-keys', {

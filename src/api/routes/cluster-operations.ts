@@ -36,6 +36,7 @@ const shown = (o: ClusterOperation) => ({
     maxUnavailable: o.params.maxUnavailable,
     ...(o.params.target ? { target: o.params.target } : {}),
     ...(o.params.image ? { image: o.params.image } : {}),
+    ...(o.params.backup ? { backup: o.params.backup } : {}),
   },
 });
 

@@ -1,6 +1,8 @@
 /** etcd backups of a cluster (src/api/routes/cluster-backups.ts). */
 import { Type } from 'typebox';
 import { BACKUP_STATES, BACKUP_TRIGGERS } from '../../core/backup.ts';
+import { RESTORE_STEPS } from '../../core/etcd-restore.ts';
+import { OPERATION_STATES } from '../../core/operation.ts';
 import { MAX, Nullable } from './common.ts';
 
 export const ClusterBackupParams = Type.Object({
@@ -36,12 +38,22 @@ export const BackupList = Type.Object({ items: Type.Array(Type.Ref('Backup')) })
 export const BackupResult = Type.Object({ backup: Type.Ref('Backup') });
 
 export const RestoreResultT = Type.Object({
+  operation: Type.String({
+    description: 'The restore’s operation (also listed by GET /clusters/{name}/operations)',
+  }),
+  state: Type.String({
+    description: `The operation's state (${OPERATION_STATES.join(', ')}): running until it ends, succeeded or failed with the reason`,
+  }),
+  reason: Type.String({
+    description: 'Why it is in its state (a failure: the step, what is left, what to do)',
+  }),
   backup: Type.String(),
   controlPlanes: Type.Array(Type.String()),
+  step: Type.String({ description: `The last step of the procedure done: ${RESTORE_STEPS.join(' → ')}` }),
   keptDataDirs: Type.Array(Type.String(), {
-    description: 'The old etcd data directories, kept (`node:path`)',
+    description: 'The old etcd data directories, kept (`node:path`), once swapped',
   }),
-  apiAfterSeconds: Type.Number({ description: 'Seconds until the API answered again' }),
+  apiAfterSeconds: Nullable(Type.Number({ description: 'Seconds until the API answered again, once done' })),
 });
 
 export const S3KeysBody = Type.Object(

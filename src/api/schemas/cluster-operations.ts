@@ -1,5 +1,6 @@
 /** A cluster's day-2 operations (src/api/routes/cluster-operations.ts, core/operation.ts). */
 import { Type } from 'typebox';
+import { RESTORE_STEPS } from '../../core/etcd-restore.ts';
 import { OPERATION_CONTROLS, OPERATION_KINDS, OPERATION_STATES } from '../../core/operation.ts';
 import { CLUSTER_FILE_MAX } from './clusters.ts';
 import { MAX } from './common.ts';
@@ -99,6 +100,7 @@ export const ClusterOperationSchema = Type.Object(
       maxUnavailable: Type.Union([Type.Integer(), Type.String()]),
       target: Type.Optional(Type.String({ description: "An upgrade's target version" })),
       image: Type.Optional(Type.String({ description: "An OS replacement's image" })),
+      backup: Type.Optional(Type.String({ description: "A restore's backup" })),
     }),
     progress: Type.Object({
       snapshot: Type.Object({
@@ -108,6 +110,30 @@ export const ClusterOperationSchema = Type.Object(
         note: Type.Optional(Type.String()),
       }),
       nodes: Type.Array(NodeProgress),
+      restore: Type.Optional(
+        Type.Object(
+          {
+            step: str(RESTORE_STEPS),
+            members: Type.Array(
+              Type.Object({
+                node: Type.String(),
+                name: Type.String(),
+                peerUrl: Type.String(),
+                dataDir: Type.String(),
+              }),
+            ),
+            startedAt: Type.String(),
+            stepAt: Type.Optional(Type.String()),
+            runner: Type.Union([Type.String(), Type.Null()], {
+              description: 'The region worker that ran the last step',
+            }),
+            keptDataDirs: Type.Array(Type.String()),
+            apiAfterSeconds: Type.Union([Type.Number(), Type.Null()]),
+            rolledBack: Type.Optional(Type.Boolean()),
+          },
+          { description: "A restore's procedure: the last step done, the members, the result" },
+        ),
+      ),
     }),
     jobId: Type.Union([Type.String(), Type.Null()]),
     actor: Type.String(),

@@ -2,7 +2,8 @@
  * `ingot cluster backup ls|create|restore`: etcd backups of a running cluster (docs/day2.md
  * "Backups"). `create` takes a snapshot on a control plane now (with `--wait`, until it is
  * stored and checksummed); `restore` puts the cluster's etcd back to a backup on every control
- * plane — everything written since is lost — and answers when the API is back (admin token);
+ * plane — everything written since is lost — as a durable operation, followed to its end unless
+ * `--no-wait` (exit 1 with the reason when it failed; admin token);
  * `s3-keys` rotates the S3 keys of `target: region-s3` (admin token; the secret key from a file,
  * stdin or INGOT_S3_SECRET_KEY, never from the command line, and never printed).
  */
@@ -24,6 +25,17 @@ interface BackupView {
   sha256: string | null;
   location: string | null;
   revision: number | null;
+}
+
+interface RestoreView {
+  operation: string;
+  state: string;
+  reason: string;
+  backup: string;
+  controlPlanes: string[];
+  step: string;
+  keptDataDirs: string[];
+  apiAfterSeconds: number | null;
 }
 
 const base = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/backups`;
@@ -90,18 +102,38 @@ export function registerClusterBackup(cluster: Command): void {
     .description(
       'restore the cluster’s etcd from the backup on every control plane (everything written since is lost; admin)',
     )
-    .action(async (name: string, id: string, _o: unknown, cmd: Command) => {
+    .option('--wait', 'follow the restore to its end (the default; exit 1 with the reason if it failed)')
+    .option('--no-wait', 'answer once the restore is recorded and started')
+    .option('--timeout <s>', 'how long the wait lasts', (v) => Number(v), 1800)
+    .action(async (name: string, id: string, o: { wait?: boolean; timeout: number }, cmd: Command) => {
+      if (!Number.isInteger(o.timeout) || o.timeout < 1 || o.timeout > 86_400)
+        throw invalid('--timeout', `${o.timeout} must be a whole number of seconds from 1 to 86400`);
       const { client, format } = ctx(cmd);
-      const r = await client.post<{
-        backup: string;
-        controlPlanes: string[];
-        apiAfterSeconds: number;
-        keptDataDirs: string[];
-      }>(`${base(name)}/${encodeURIComponent(id)}/restore`, {});
-      if (printData(r, format)) return;
-      process.stdout.write(
-        `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`,
-      );
+      const url = `${base(name)}/${encodeURIComponent(id)}/restore`;
+      let r = await client.post<RestoreView>(url, {});
+      const end = Date.now() + o.timeout * 1000;
+      let step = r.step;
+      while (o.wait !== false && r.state === 'running') {
+        if (Date.now() > end)
+          throw invalid(
+            '--timeout',
+            `restore ${r.operation} is still running after ${o.timeout} s (at step ${r.step}); \`ingot cluster backup restore ${name} ${id} --wait\` is refused while it runs: follow it with \`ingot cluster operations ${name}\``,
+          );
+        await sleep(2000);
+        r = await client.get<RestoreView>(url);
+        if (r.step !== step && format === 'table')
+          process.stderr.write(`restore ${r.operation}: ${r.step}\n`);
+        step = r.step;
+      }
+      if (!printData(r, format))
+        process.stdout.write(
+          r.state === 'succeeded'
+            ? `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`
+            : r.state === 'running'
+              ? `restore ${r.operation} of ${name} from ${r.backup} started on ${r.controlPlanes.join(', ')} (step ${r.step}); \`ingot cluster operations ${name}\` follows it\n`
+              : `restore ${r.operation} of ${name} from ${r.backup} ${r.state}: ${r.reason}\n`,
+        );
+      if (r.state !== 'succeeded' && r.state !== 'running') process.exitCode = 1;
     });
 
   backup

@@ -1,133 +1,152 @@
 /**
- * Restore of a cluster from one of its etcd backups: the stacked-etcd procedure of
- * src/kube/etcd/restore.ts (static pods stopped on every control plane, `etcdctl snapshot
- * restore` into new data directories as a new cluster, swapped, started), run through the
- * members' node agents (agent-shell.ts), then the API waited for. Admin only (the route says so)
- * and on the cluster's timeline from request to end, with who asked.
- *
- * Not yet a durable operation: it runs in the request's region, one per cluster at a time in that
- * region; a region that stops mid-restore leaves the procedure where it was (docs/day2.md).
+ * Restore of a cluster from one of its etcd backups, as a durable cluster operation (kind
+ * `restore`): the request checks the backup (done, its bytes matching its SHA-256: a damaged one
+ * is refused before any node is asked) and writes the operation with the backup and the control
+ * planes, the cluster's move into `updating` and its `cluster-operation` job in one transaction —
+ * which refuses a second operation, restore or other, on the cluster (INGOT_OPERATION_RUNNING) —
+ * and answers at once. The job runs the procedure step by step (restore-run.ts); a region that
+ * dies mid-restore leaves it to another on the same store, which resumes at the step after the
+ * last recorded. Admin only (the route says so); on the cluster's timeline with who asked.
  */
-import { randomBytes } from 'node:crypto';
 import { BackupState } from '../../core/backup.ts';
-import { ClusterState } from '../../core/cluster-lifecycle.ts';
+import type { Cluster } from '../../core/cluster.ts';
+import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import type { KubePort } from '../../kube/port.ts';
-import { restoreSnapshot } from '../../kube/etcd/restore.ts';
+import { newRestoreProgress } from '../../core/etcd-restore.ts';
+import type { Job } from '../../core/job.ts';
+import { type ClusterOperation, newProgress, OperationKind } from '../../core/operation.ts';
+import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
 import type { Store } from '../../store/store.ts';
-import { AgentNodeShell, type TaskWaitOptions } from './agent-shell.ts';
 import { type BackupService, controlPlanes } from './backups.ts';
+import { checkCanStart } from './operation-actions.ts';
 
-export interface RestoreResult {
+/** What a restore answers, started or ended (the operation's `progress.restore` and state). */
+export interface RestoreView {
+  /** The restore's operation (`GET /clusters/{name}/operations/{id}` follows it). */
+  readonly operation: string;
+  readonly state: ClusterOperation['state'];
+  readonly reason: string;
   readonly backup: string;
   readonly controlPlanes: string[];
-  /** The old data directories, kept on each node (`node:path`). */
+  /** The last step of the procedure done (core/etcd-restore.ts). */
+  readonly step: string;
+  /** The old data directories, kept on each node (`node:path`), once swapped. */
   readonly keptDataDirs: string[];
-  /** Seconds from the start until the API answered again. */
-  readonly apiAfterSeconds: number;
+  /** Seconds from the start until the API answered again, once done. */
+  readonly apiAfterSeconds: number | null;
 }
 
-const restoring = new Set<string>();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export function restoreView(op: ClusterOperation): RestoreView {
+  const r = op.progress.restore;
+  return {
+    operation: op.id,
+    state: op.state,
+    reason: op.reason,
+    backup: op.params.backup ?? '',
+    controlPlanes: op.progress.nodes.map((n) => n.hostname),
+    step: r?.step ?? 'pending',
+    keptDataDirs: r?.keptDataDirs ?? [],
+    apiAfterSeconds: r?.apiAfterSeconds ?? null,
+  };
+}
 
-export async function restoreBackup(
-  o: { store: Store; backups: BackupService; kube?: KubePort; wait?: TaskWaitOptions; apiTimeoutMs?: number },
-  ref: string,
+/** The backup's bytes, checked against its SHA-256, with its record (the restore's snapshot). */
+export async function backupSnapshot(
+  backups: BackupService,
+  cluster: Cluster,
   id: string,
-  actor: string,
-): Promise<RestoreResult> {
-  const { store } = o;
-  const { cluster: c, backup: b } = await o.backups.get(ref, id);
+): Promise<{ record: SnapshotRecord; data: Buffer }> {
+  const { backup: b } = await backups.get(cluster.id, id);
   if (b.state !== BackupState.Done || !b.location || !b.sha256)
     throw new IngotError(
       ErrorCode.Conflict,
       `backup ${id} is ${b.state}: only a done backup can be restored`,
     );
+  const data = await (await backups.targetFor(cluster, b.location)).read(b.location, b.sha256);
+  return {
+    record: {
+      id,
+      cluster: cluster.name,
+      node: b.node ?? '',
+      takenAt: new Date(b.takenAt ?? b.createdAt).toISOString(),
+      sha256: b.sha256,
+      bytes: b.sizeBytes ?? data.length,
+      revision: b.revision ?? 0,
+      totalKeys: b.totalKeys ?? 0,
+      hash: 0,
+    },
+    data,
+  };
+}
+
+/** Starts the restore of backup `id` on every control plane of cluster `ref`. */
+export async function startRestore(
+  o: { store: Store; backups: BackupService },
+  ref: string,
+  id: string,
+  actor: string,
+): Promise<{ operation: ClusterOperation; job: Job }> {
+  const { store } = o;
+  const { cluster: c, backup: b } = await o.backups.get(ref, id);
+  const failed = (message: string) =>
+    store.appendEvents([
+      {
+        type: 'cluster.restore.failed',
+        level: 'warning',
+        actor,
+        clusterId: c.id,
+        message: `restore of etcd backup ${id} failed: ${message}`,
+        data: { backup: id },
+      },
+    ]);
+  if (b.state !== BackupState.Done || !b.location || !b.sha256)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `backup ${id} is ${b.state}: only a done backup can be restored`,
+    );
+  // Another operation (a restore too) holds the cluster: 409 naming it.
+  await checkCanStart(store, c, 'restore');
   if (c.state !== ClusterState.Running)
     throw new IngotError(
       ErrorCode.Conflict,
       `cluster ${c.name} is ${c.state}: a restore needs a running cluster`,
     );
-  if (restoring.has(c.id))
-    throw new IngotError(
-      ErrorCode.Conflict,
-      `cluster ${c.name} is being restored already; wait for it to end`,
-    );
-  restoring.add(c.id);
-  const started = Date.now();
-  const ev = (type: string, level: 'info' | 'warning', message: string, data: Record<string, unknown> = {}) =>
-    store.appendEvents([{ type, level, actor, clusterId: c.id, message, data: { backup: id, ...data } }]);
+  // A damaged backup is refused here, before anything is recorded or any node asked; the
+  // timeline says so (the refusals above are the caller's answer only).
   try {
-    const data = await (await o.backups.targetFor(c, b.location)).read(b.location, b.sha256);
-    const cps = controlPlanes(c);
-    await ev(
-      'cluster.restore.started',
-      'warning',
-      `restore of etcd backup ${id} (taken ${b.takenAt ? new Date(b.takenAt).toISOString() : '?'} on ${b.node}) started by ${actor} on ${cps.join(', ')}: everything written since is lost`,
-      { controlPlanes: cps },
-    );
-    const shell = new AgentNodeShell({
-      store,
-      cluster: c,
-      op: `rs-${id}-${randomBytes(4).toString('hex')}`,
-      artifactsDir: o.backups.artifactsDir,
-      wait: o.wait,
-    });
-    const r = await restoreSnapshot(shell, {
-      controlPlanes: cps,
-      snapshot: {
-        record: {
-          id,
-          cluster: c.name,
-          node: b.node ?? '',
-          takenAt: new Date(b.takenAt ?? b.createdAt).toISOString(),
-          sha256: b.sha256,
-          bytes: b.sizeBytes ?? data.length,
-          revision: b.revision ?? 0,
-          totalKeys: b.totalKeys ?? 0,
-          hash: 0,
-        },
-        data,
-      },
-      say: (line) => {
-        store
-          .appendEvents([
-            { type: 'cluster.restore.progress', actor, clusterId: c.id, message: line, data: { backup: id } },
-          ])
-          .catch(() => undefined);
-      },
-    });
-    // The API answering again: the control plane is back on the restored data.
-    const kubeconfig = await store.clusterKubeconfig(c.id);
-    if (o.kube && kubeconfig) {
-      const end = Date.now() + (o.apiTimeoutMs ?? 300_000);
-      while (!(await o.kube.conditions(kubeconfig)).apiReachable) {
-        if (Date.now() > end)
-          throw new IngotError(
-            ErrorCode.Timeout,
-            `restore of ${id}: etcd is back but the API did not answer in ${(o.apiTimeoutMs ?? 300_000) / 1000} s`,
-          );
-        await sleep(2000);
-      }
-    }
-    const apiAfterSeconds = Math.round((Date.now() - started) / 100) / 10;
-    await ev(
-      'cluster.restore.done',
-      'info',
-      `restore of etcd backup ${id} done: the API answered after ${apiAfterSeconds} s`,
-      {
-        keptDataDirs: r.keptDataDirs,
-      },
-    );
-    return { backup: id, controlPlanes: cps, keptDataDirs: r.keptDataDirs, apiAfterSeconds };
+    await backupSnapshot(o.backups, c, id);
   } catch (e) {
-    await ev(
-      'cluster.restore.failed',
-      'warning',
-      `restore of etcd backup ${id} failed: ${(e as Error).message}`,
-    );
+    await failed((e as Error).message);
     throw e;
-  } finally {
-    restoring.delete(c.id);
   }
+  const cps = controlPlanes(c);
+  const nodes = cps.map((h) => {
+    const m = c.members.find((x) => x.hostname === h)!;
+    return { hostname: h, machineId: m.machineId, role: m.role as 'init' | 'control-plane', domain: '' };
+  });
+  const workflow = ClusterWorkflow.Operation;
+  const progress = { ...newProgress(nodes), restore: newRestoreProgress(new Date().toISOString()) };
+  progress.snapshot = { state: 'skipped', note: 'a restore takes no snapshot before it' };
+  const taken = b.takenAt ? new Date(b.takenAt).toISOString() : '?';
+  return store.startOperation({
+    clusterId: c.id,
+    from: c.state,
+    to: CLUSTER_WORKFLOW_RULES[workflow].running,
+    kind: OperationKind.Restore,
+    params: { apiServerArgs: {}, changes: [], clusterFile: c.clusterFile, maxUnavailable: 1, backup: id },
+    progress,
+    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params: {} },
+    actor,
+    message: `restore of etcd backup ${id} requested by ${actor}`,
+    events: [
+      {
+        type: 'cluster.restore.started',
+        level: 'warning',
+        actor,
+        clusterId: c.id,
+        message: `restore of etcd backup ${id} (taken ${taken} on ${b.node}) started by ${actor} on ${cps.join(', ')}: everything written since is lost`,
+        data: { backup: id, controlPlanes: cps },
+      },
+    ],
+  });
 }

@@ -13,6 +13,7 @@ import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import type { AgentPort } from '../agent-port.ts';
 import type { StepEvent, StepOutcome } from '../steps.ts';
+import type { ClusterRestoreDeps } from './restore-run.ts';
 
 export interface ClusterStepContext {
   readonly cluster: Cluster;
@@ -27,6 +28,8 @@ export interface ClusterStepContext {
   readonly limits: ClusterLimits;
   /** Where an operation takes its etcd snapshot (a shell on the nodes) and keeps it; absent: skipped. */
   readonly snapshots?: ClusterSnapshots;
+  /** What a restore operation needs (restore-run.ts); absent: this region runs none. */
+  readonly restore?: ClusterRestoreDeps;
 }
 
 export interface ClusterSnapshots {

@@ -301,6 +301,13 @@ export async function controlClusterOperation(
     });
   }
   const to = controlOperation(control, op.state, op.id);
+  // A restore stops the whole control plane: it runs to its end, or fails with its way back.
+  if (op.kind === OperationKind.Restore)
+    throw new IngotError(
+      ErrorCode.InvalidTransition,
+      `cannot ${control} restore ${op.id}: a restore runs to its end (or fails and puts the old data back); wait for it with \`ingot cluster backup restore ${cluster.name} ${op.params.backup} --wait\``,
+      { details: { operation: op.id, state: op.state, control, allowed: [] } },
+    );
   const verb = { pause: 'paused', resume: 'resumed', abort: 'aborted' }[control];
   const message = `${verb} by ${actor}`;
   const done = await store.updateOperation(op.id, { from: [op.state], to, reason: message }, [

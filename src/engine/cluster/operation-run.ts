@@ -17,6 +17,7 @@ import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { osReplaceStep } from './operation-os-replace.ts';
+import { runRestore } from './restore-run.ts';
 import { nodeScript } from './operation-scripts.ts';
 import { clone, halt, nodeEvent, now, record } from './operation-record.ts';
 import { CP_DONE, drainedText, startedText, succeededText } from './operation-texts.ts';
@@ -38,6 +39,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   const id = ctx.job.params.operation;
   if (typeof id !== 'string') return { kind: 'fail', reason: `job ${ctx.job.id} names no operation` };
   const op = await ctx.store.getOperation(id);
+  if (op.kind === OperationKind.Restore) return runRestore(ctx, op);
   const next = nextOperationStep(op);
   const poll = ctx.limits.pollMs;
   const progress = clone(op.progress);

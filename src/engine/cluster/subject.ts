@@ -19,6 +19,7 @@ import type { JobRunDeps, RunSubject } from '../job-run.ts';
 import { envSecrets } from './actions.ts';
 import { scaleJoinToken } from './scale-steps.ts';
 import type { ClusterSnapshots } from './context.ts';
+import type { ClusterRestoreDeps } from './restore-run.ts';
 import { type ClusterLimits, clusterStepDef, DEFAULT_CLUSTER_LIMITS } from './steps.ts';
 
 export interface ClusterEngineOptions {
@@ -26,6 +27,7 @@ export interface ClusterEngineOptions {
   limits?: Partial<ClusterLimits>;
   secrets?: SecretSource;
   snapshots?: ClusterSnapshots;
+  restore?: ClusterRestoreDeps;
 }
 
 /**
@@ -99,6 +101,7 @@ export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDep
           joinToken: () => tokenFor(d, job, cluster!),
           limits,
           snapshots: o.snapshots,
+          restore: o.restore,
         };
         return { usesBmc: false, timeoutMs: def.timeoutMs, run: () => def.run(ctx) };
       },

@@ -16,10 +16,18 @@
  * again on its old data; a swap that fails swaps back those done. Either way the error says so.
  *
  * Everything the API stored after the snapshot is gone afterwards; that is what a restore is.
+ *
+ * Each step is its own function (the durable restore of a deployed cluster records each as it
+ * ends, src/engine/cluster/restore-run.ts) and may run again after a crash in it: the manifest
+ * moves skip what is moved already, a member's restore starts from a removed new directory, and a
+ * swap reads what is on the node — a member swapped already is left alone, one whose old
+ * directory was moved but not the new one only gets the new one moved — so the kept
+ * `<dir>.before-<id>` is never removed by a second run.
  */
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
+import type { RestoreMember } from '../../core/etcd-restore.ts';
 import type { NodeShell } from './shell.ts';
 import { etcdctl, type SnapshotRecord } from './snapshot.ts';
 
@@ -28,12 +36,7 @@ const HELD = '/etc/kubernetes/manifests-ingot-restore';
 const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 /** The etcd member a control plane runs, from its static pod manifest. */
-export interface EtcdMember {
-  readonly node: string;
-  readonly name: string;
-  readonly peerUrl: string;
-  readonly dataDir: string;
-}
+export type EtcdMember = RestoreMember;
 
 /** Reads `--name`, `--initial-advertise-peer-urls` and `--data-dir` from kubeadm's etcd manifest. */
 export function memberOfManifest(node: string, manifest: string): EtcdMember {
@@ -47,6 +50,12 @@ export function memberOfManifest(node: string, manifest: string): EtcdMember {
     throw new IngotError(
       ErrorCode.Config,
       `${node}: ${MANIFESTS}/etcd.yaml lacks --name, --initial-advertise-peer-urls or --data-dir: not a kubeadm stacked etcd member`,
+    );
+  // The directory goes into the node's shell commands: a plain path only.
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dataDir))
+    throw new IngotError(
+      ErrorCode.Config,
+      `${node}: ${MANIFESTS}/etcd.yaml has --data-dir=${dataDir}: not a plain absolute path`,
     );
   return { node, name, peerUrl, dataDir };
 }
@@ -65,34 +74,41 @@ const answers = (shell: NodeShell, node: string) =>
     () => false,
   );
 
+type Say = (line: string) => void;
+const noSay: Say = () => {};
+
+export const remoteSnapshot = (id: string) => `/var/lib/ingot-restore-${id}.db`;
+export const freshDir = (m: EtcdMember, id: string) => `${m.dataDir}.restore-${id}`;
+export const keptDir = (m: EtcdMember, id: string) => `${m.dataDir}.before-${id}`;
+
 /**
- * Restores the snapshot on every control plane of the cluster (`controlPlanes`: every node
- * running a stacked etcd member). Resolves when each local etcd answers again; the caller then
- * waits for the API.
+ * The members of `nodes`, read from their etcd manifests — in the static pod path, or in the
+ * held directory when a run before this one moved it there already.
  */
-export async function restoreSnapshot(
+export async function readMembers(shell: NodeShell, nodes: readonly string[]): Promise<EtcdMember[]> {
+  const members: EtcdMember[] = [];
+  for (const node of nodes) {
+    const manifest = await shell
+      .readFile(node, `${MANIFESTS}/etcd.yaml`)
+      .catch(() => shell.readFile(node, `${HELD}/etcd.yaml`));
+    members.push(memberOfManifest(node, manifest.toString('utf8')));
+  }
+  return members;
+}
+
+/** Step 1: the snapshot on every member, its SHA-256 checked there (a mismatch changes nothing). */
+export async function copySnapshot(
   shell: NodeShell,
-  o: {
-    controlPlanes: readonly string[];
-    snapshot: { record: SnapshotRecord; data: Buffer };
-    say?: (line: string) => void;
-  },
-): Promise<{ members: EtcdMember[]; keptDataDirs: string[] }> {
-  const say = o.say ?? (() => {});
-  const { record, data } = o.snapshot;
+  members: readonly EtcdMember[],
+  snapshot: { record: SnapshotRecord; data: Buffer },
+): Promise<void> {
+  const { record, data } = snapshot;
   if (createHash('sha256').update(data).digest('hex') !== record.sha256)
     throw new IngotError(
       ErrorCode.Conflict,
       `snapshot ${record.id}: its bytes do not match its SHA-256; nothing was changed`,
     );
-  const members: EtcdMember[] = [];
-  for (const node of o.controlPlanes)
-    members.push(
-      memberOfManifest(node, (await shell.readFile(node, `${MANIFESTS}/etcd.yaml`)).toString('utf8')),
-    );
-  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-  const remote = `/var/lib/ingot-restore-${record.id}.db`;
-
+  const remote = remoteSnapshot(record.id);
   for (const m of members) {
     await shell.writeFile(m.node, remote, data);
     const sum = (await shell.exec(m.node, ['sha256sum', remote])).split(/\s/)[0];
@@ -102,40 +118,74 @@ export async function restoreSnapshot(
         `restore: the copy of ${record.id} on ${m.node} has sha256 ${sum}, not ${record.sha256}; nothing was changed`,
       );
   }
-  say(`stopping the control plane's static pods on ${o.controlPlanes.join(', ')}`);
-  for (const m of members) {
-    const moves = STATIC_PODS.map(
-      (p) => `[ ! -f ${MANIFESTS}/${p}.yaml ] || mv ${MANIFESTS}/${p}.yaml ${HELD}/`,
-    );
-    await shell.exec(m.node, ['sh', '-ec', [`mkdir -p ${HELD}`, ...moves].join('\n')]);
-  }
-  for (const m of members)
-    await until(
-      `etcd on ${m.node} still answers with its manifest moved away`,
-      180_000,
-      async () => !(await answers(shell, m.node)),
-    );
+}
 
-  const fresh = (m: EtcdMember) => `${m.dataDir}.restore-${record.id}`;
-  const kept = (m: EtcdMember) => `${m.dataDir}.before-${record.id}`;
-  const startAgain = () =>
-    Promise.all(
-      members.map((m) =>
-        shell.exec(m.node, [
-          'sh',
-          '-ec',
-          STATIC_PODS.map((p) => `[ ! -f ${HELD}/${p}.yaml ] || mv ${HELD}/${p}.yaml ${MANIFESTS}/`).join(
-            '\n',
-          ),
-        ]),
-      ),
-    );
-  // Every member's new data directory first: a restore that fails leaves the old data in
-  // place, and the control plane is started again on it.
+/** Step 2: the static pod manifests moved away on every member; waits until each etcd is silent. */
+export async function stopControlPlane(
+  shell: NodeShell,
+  members: readonly EtcdMember[],
+  o: { say?: Say; silentWithinMs?: number } = {},
+): Promise<void> {
+  (o.say ?? noSay)(`stopping the control plane's static pods on ${members.map((m) => m.node).join(', ')}`);
   try {
     for (const m of members) {
-      say(`restoring ${record.id} on ${m.node} as member ${m.name} (${m.peerUrl})`);
-      await shell.exec(m.node, ['rm', '-rf', fresh(m)]);
+      const moves = STATIC_PODS.map((p) => move(`${MANIFESTS}/${p}.yaml`, HELD));
+      await shell.exec(m.node, ['sh', '-ec', [`mkdir -p ${HELD}`, ...moves].join('\n')]);
+    }
+    for (const m of members)
+      await until(
+        `etcd on ${m.node} still answers with its manifest moved away`,
+        o.silentWithinMs ?? 180_000,
+        async () => !(await answers(shell, m.node)),
+      );
+  } catch (e) {
+    await putManifestsBack(shell, members);
+    throw new IngotError(
+      ErrorCode.StepFailed,
+      `restore: stopping the control plane failed (${(e as Error).message.slice(0, 500)}); its manifests were put back, nothing was changed`,
+      { cause: e, details: { rolledBack: true } },
+    );
+  }
+}
+
+/**
+ * A manifest moved into `dir` unless it is gone already — or went meanwhile: a command of a
+ * region that died may still run on the node beside the one of the region that took over.
+ */
+const move = (file: string, dir: string) =>
+  `if [ -f ${file} ]; then mv ${file} ${dir}/ || [ ! -f ${file} ]; fi`;
+
+/** Puts the held manifests back on every member (those back already are left). */
+export function putManifestsBack(shell: NodeShell, members: readonly EtcdMember[]): Promise<unknown> {
+  return Promise.all(
+    members.map((m) =>
+      shell.exec(m.node, [
+        'sh',
+        '-ec',
+        STATIC_PODS.map((p) => move(`${HELD}/${p}.yaml`, MANIFESTS)).join('\n'),
+      ]),
+    ),
+  );
+}
+
+/**
+ * Step 3: every member's new data directory (from a removed one: a second run starts over).
+ * A failure removes the new directories and the copies and starts the control plane again on
+ * its old data: the error (`INGOT_STEP_FAILED`, details `rolledBack: true`) says so. Never run
+ * once a swap may have happened.
+ */
+export async function restoreMembers(
+  shell: NodeShell,
+  members: readonly EtcdMember[],
+  id: string,
+  o: { say?: Say } = {},
+): Promise<void> {
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const remote = remoteSnapshot(id);
+  try {
+    for (const m of members) {
+      (o.say ?? noSay)(`restoring ${id} on ${m.node} as member ${m.name} (${m.peerUrl})`);
+      await shell.exec(m.node, ['rm', '-rf', freshDir(m, id)]);
       await shell.exec(m.node, [
         'env',
         'ETCDCTL_API=3',
@@ -146,46 +196,116 @@ export async function restoreSnapshot(
         `--name=${m.name}`,
         `--initial-cluster=${initialCluster}`,
         `--initial-advertise-peer-urls=${m.peerUrl}`,
-        `--initial-cluster-token=ingot-${record.id}`,
-        `--data-dir=${fresh(m)}`,
+        `--initial-cluster-token=ingot-${id}`,
+        `--data-dir=${freshDir(m, id)}`,
       ]);
     }
   } catch (e) {
-    for (const m of members) await shell.exec(m.node, ['rm', '-rf', fresh(m), remote]).catch(() => {});
-    await startAgain();
+    for (const m of members) await shell.exec(m.node, ['rm', '-rf', freshDir(m, id), remote]).catch(() => {});
+    await putManifestsBack(shell, members);
     throw new IngotError(
       ErrorCode.StepFailed,
-      `restore of ${record.id} failed before any data was swapped (${(e as Error).message.slice(0, 500)}); the control plane was started again on its old data`,
-      { cause: e },
+      `restore of ${id} failed before any data was swapped (${(e as Error).message.slice(0, 500)}); the control plane was started again on its old data`,
+      { cause: e, details: { rolledBack: true } },
     );
   }
-  // Then the swaps; one that fails puts back those already done.
-  const swapped: EtcdMember[] = [];
+}
+
+/**
+ * Step 4: each member's data directory swapped with its new one, the old kept as
+ * `<dir>.before-<id>`. What is on the node decides: the new directory there → swap (only the
+ * second move when the first was done already); gone with the data and kept directories there →
+ * swapped already, left alone. A failure swaps back every member swapped (by what is on it) and
+ * starts the control plane again on its old data (details `rolledBack: true`).
+ */
+export async function swapDataDirs(
+  shell: NodeShell,
+  members: readonly EtcdMember[],
+  id: string,
+): Promise<string[]> {
+  const remote = remoteSnapshot(id);
   try {
     for (const m of members) {
+      const [data, fresh, kept] = [m.dataDir, freshDir(m, id), keptDir(m, id)];
       await shell.exec(m.node, [
         'sh',
         '-ec',
-        `rm -rf ${kept(m)}\nmv ${m.dataDir} ${kept(m)}\nmv ${fresh(m)} ${m.dataDir}\nrm -f ${remote}`,
+        [
+          `if [ -d ${fresh} ]; then`,
+          `  if [ -d ${data} ]; then rm -rf ${kept}; mv ${data} ${kept}; fi`,
+          `  mv ${fresh} ${data}`,
+          `elif [ ! -d ${data} ] || [ ! -d ${kept} ]; then`,
+          `  echo "neither ${fresh} to swap in nor ${data} with ${kept} swapped already" >&2; exit 1`,
+          'fi',
+          `rm -f ${remote}`,
+        ].join('\n'),
       ]);
-      swapped.push(m);
     }
   } catch (e) {
-    for (const m of swapped)
-      await shell
-        .exec(m.node, ['sh', '-ec', `rm -rf ${m.dataDir}\nmv ${kept(m)} ${m.dataDir}`])
-        .catch(() => {});
-    await startAgain();
+    for (const m of members) await swapBack(shell, m, id).catch(() => {});
+    await putManifestsBack(shell, members);
     throw new IngotError(
       ErrorCode.StepFailed,
-      `restore of ${record.id}: swapping the data directories failed (${(e as Error).message.slice(0, 500)}); the old data was put back and the control plane started again`,
-      { cause: e },
+      `restore of ${id}: swapping the data directories failed (${(e as Error).message.slice(0, 500)}); the old data was put back and the control plane started again`,
+      { cause: e, details: { rolledBack: true } },
     );
   }
-  const keptDataDirs = members.map((m) => `${m.node}:${kept(m)}`);
-  say('starting the control plane again');
-  await startAgain();
+  return members.map((m) => `${m.node}:${keptDir(m, id)}`);
+}
+
+/** A member's old data put back: swapped → the kept directory back; half swapped → moved back. */
+function swapBack(shell: NodeShell, m: EtcdMember, id: string): Promise<string> {
+  const [data, fresh, kept] = [m.dataDir, freshDir(m, id), keptDir(m, id)];
+  return shell.exec(m.node, [
+    'sh',
+    '-ec',
+    [
+      `if [ -d ${fresh} ]; then`,
+      `  if [ ! -d ${data} ] && [ -d ${kept} ]; then mv ${kept} ${data}; fi`,
+      `  rm -rf ${fresh}`,
+      `elif [ -d ${kept} ]; then rm -rf ${data}; mv ${kept} ${data}; fi`,
+    ].join('\n'),
+  ]);
+}
+
+/** Step 5: the manifests back, the kubelet starts etcd on the restored data; waits until each answers. */
+export async function startControlPlane(
+  shell: NodeShell,
+  members: readonly EtcdMember[],
+  o: { say?: Say; answerWithinMs?: number } = {},
+): Promise<void> {
+  (o.say ?? noSay)('starting the control plane again');
+  await putManifestsBack(shell, members);
   for (const m of members)
-    await until(`etcd on ${m.node} did not answer again`, 300_000, () => answers(shell, m.node));
+    await until(`etcd on ${m.node} did not answer again`, o.answerWithinMs ?? 300_000, () =>
+      answers(shell, m.node),
+    );
+}
+
+/**
+ * Restores the snapshot on every control plane of the cluster (`controlPlanes`: every node
+ * running a stacked etcd member), all steps in one go (the test bed's drill). Resolves when each
+ * local etcd answers again; the caller then waits for the API.
+ */
+export async function restoreSnapshot(
+  shell: NodeShell,
+  o: {
+    controlPlanes: readonly string[];
+    snapshot: { record: SnapshotRecord; data: Buffer };
+    say?: (line: string) => void;
+  },
+): Promise<{ members: EtcdMember[]; keptDataDirs: string[] }> {
+  const { record } = o.snapshot;
+  if (createHash('sha256').update(o.snapshot.data).digest('hex') !== record.sha256)
+    throw new IngotError(
+      ErrorCode.Conflict,
+      `snapshot ${record.id}: its bytes do not match its SHA-256; nothing was changed`,
+    );
+  const members = await readMembers(shell, o.controlPlanes);
+  await copySnapshot(shell, members, o.snapshot);
+  await stopControlPlane(shell, members, { say: o.say });
+  await restoreMembers(shell, members, record.id, { say: o.say });
+  const keptDataDirs = await swapDataDirs(shell, members, record.id);
+  await startControlPlane(shell, members, { say: o.say });
   return { members, keptDataDirs };
 }

@@ -1008,8 +1008,8 @@ export type paths = {
     };
   };
   "/api/v1/clusters/{name}/backups/{backup}/restore": {
-    /** Restore the cluster’s etcd from the backup on every control plane (everything written since is lost); answers when the API is back */
-    post: {
+    /** The newest restore of the cluster from the backup: its state, the last step done, and once done the kept data directories and the seconds until the API answered */
+    get: {
       parameters: {
         path: {
           /** @description The cluster’s name or id */
@@ -1023,12 +1023,82 @@ export type paths = {
         200: {
           content: {
             "application/json": {
-              /** @description Seconds until the API answered again */
-              apiAfterSeconds: number;
+              apiAfterSeconds: number | null;
               backup: string;
               controlPlanes: string[];
-              /** @description The old etcd data directories, kept (`node:path`) */
+              /** @description The old etcd data directories, kept (`node:path`), once swapped */
               keptDataDirs: string[];
+              /** @description The restore’s operation (also listed by GET /clusters/{name}/operations) */
+              operation: string;
+              /** @description Why it is in its state (a failure: the step, what is left, what to do) */
+              reason: string;
+              /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
+              state: string;
+              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → done */
+              step: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /** Restore the cluster’s etcd from the backup on every control plane (everything written since is lost): a durable operation (202; follow it with GET …/restore); 409 while another operation or restore runs */
+    post: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The backup’s id (`bk-…`) */
+          backup: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              apiAfterSeconds: number | null;
+              backup: string;
+              controlPlanes: string[];
+              /** @description The old etcd data directories, kept (`node:path`), once swapped */
+              keptDataDirs: string[];
+              /** @description The restore’s operation (also listed by GET /clusters/{name}/operations) */
+              operation: string;
+              /** @description Why it is in its state (a failure: the step, what is left, what to do) */
+              reason: string;
+              /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
+              state: string;
+              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → done */
+              step: string;
             };
           };
         };
@@ -4176,8 +4246,10 @@ export type components = {
       finishedAt: string | null;
       id: string;
       jobId: string | null;
-      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace";
+      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace" | "restore";
       params: {
+        /** @description A restore's backup */
+        backup?: string;
         changes: ({
             flag: string;
             from: string | null;
@@ -4202,6 +4274,23 @@ export type components = {
             /** @description The last sub-step the node finished */
             step: string | null;
           })[];
+        /** @description A restore's procedure: the last step done, the members, the result */
+        restore?: {
+          apiAfterSeconds: number | null;
+          keptDataDirs: string[];
+          members: {
+              dataDir: string;
+              name: string;
+              node: string;
+              peerUrl: string;
+            }[];
+          rolledBack?: boolean;
+          /** @description The region worker that ran the last step */
+          runner: string | null;
+          startedAt: string;
+          step: "pending" | "copied" | "stopped" | "restored" | "swapped" | "started" | "done";
+          stepAt?: string;
+        };
         snapshot: {
           id?: string;
           node?: string;

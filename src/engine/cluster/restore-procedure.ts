@@ -1,0 +1,109 @@
+/**
+ * One step of a durable etcd restore (core/etcd-restore.ts): given what is recorded, runs the
+ * next step of src/kube/etcd/restore.ts on the nodes and answers the progress to record. The
+ * caller (restore-run.ts) records it before asking for the next, so a region that takes the job
+ * over runs the step after the last one recorded — again from its start when the region died in
+ * it, which each step allows (restore.ts: the moves skip what is moved, a swap reads the node).
+ *
+ * A failure whose way back put the old data in place (restore.ts's `rolledBack`) answers
+ * `rolledBack`: nothing changed on the cluster. Any other failure leaves the progress where it
+ * was: a retry resumes there.
+ */
+import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
+import { nextRestoreStep, RESTORE_STEP_TEXT, type RestoreProgress } from '../../core/etcd-restore.ts';
+import {
+  copySnapshot,
+  readMembers,
+  restoreMembers,
+  startControlPlane,
+  stopControlPlane,
+  swapDataDirs,
+} from '../../kube/etcd/restore.ts';
+import type { NodeShell } from '../../kube/etcd/shell.ts';
+import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
+
+export interface RestoreStepInput {
+  readonly shell: NodeShell;
+  readonly progress: RestoreProgress;
+  readonly backup: string;
+  readonly controlPlanes: readonly string[];
+  /** The backup's bytes, checked against its SHA-256 (read only by the step that copies them). */
+  snapshot(): Promise<{ record: SnapshotRecord; data: Buffer }>;
+  /** Whether the cluster's API answers (null: the region has no kubeconfig: etcd answering is the end). */
+  apiAnswers: (() => Promise<boolean>) | null;
+  /** How long the API may take after the control plane started. @default 300 s */
+  apiWithinMs?: number;
+  say?: (line: string) => void;
+  /** Test timing: how long etcd may take to go silent and to answer again. */
+  silentWithinMs?: number;
+  answerWithinMs?: number;
+  now?: () => number;
+}
+
+export type RestoreStepResult =
+  | { readonly kind: 'recorded'; readonly progress: RestoreProgress; readonly text: string }
+  | { readonly kind: 'wait'; readonly message: string }
+  | { readonly kind: 'rolled-back'; readonly progress: RestoreProgress; readonly error: IngotError };
+
+/** Runs the step after `progress.step`. */
+export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResult> {
+  const now = i.now ?? Date.now;
+  const next = nextRestoreStep(i.progress);
+  if (!next) return { kind: 'recorded', progress: i.progress, text: 'done already' };
+  const p: RestoreProgress = JSON.parse(JSON.stringify(i.progress)) as RestoreProgress;
+  const members = p.members;
+  const done = (text: string = RESTORE_STEP_TEXT[next]): RestoreStepResult => {
+    p.step = next;
+    p.stepAt = new Date(now()).toISOString();
+    return { kind: 'recorded', progress: p, text };
+  };
+  try {
+    switch (next) {
+      case 'copied': {
+        const snapshot = await i.snapshot();
+        p.members = await readMembers(i.shell, i.controlPlanes);
+        await copySnapshot(i.shell, p.members, snapshot);
+        return done();
+      }
+      case 'stopped':
+        await stopControlPlane(i.shell, members, { say: i.say, silentWithinMs: i.silentWithinMs });
+        return done();
+      case 'restored':
+        await restoreMembers(i.shell, members, i.backup, { say: i.say });
+        return done();
+      case 'swapped':
+        p.keptDataDirs = await swapDataDirs(i.shell, members, i.backup);
+        return done(`${RESTORE_STEP_TEXT.swapped}: ${p.keptDataDirs.join(', ')}`);
+      case 'started':
+        await startControlPlane(i.shell, members, { say: i.say, answerWithinMs: i.answerWithinMs });
+        return done();
+      case 'done': {
+        if (i.apiAnswers && !(await i.apiAnswers().catch(() => false))) {
+          const within = i.apiWithinMs ?? 300_000;
+          if (now() - Date.parse(p.stepAt ?? p.startedAt) > within)
+            throw new IngotError(
+              ErrorCode.Timeout,
+              `etcd is back on the restored data but the API did not answer in ${within / 1000} s`,
+            );
+          return { kind: 'wait', message: 'waiting for the API on the restored data' };
+        }
+        p.apiAfterSeconds = Math.round((now() - Date.parse(p.startedAt)) / 100) / 10;
+        return done(`the API answered after ${p.apiAfterSeconds} s`);
+      }
+    }
+  } catch (e) {
+    // Nothing copied yet is nothing changed: the cluster runs as it did.
+    const rolledBack =
+      next === 'copied' ||
+      (isIngotError(e) && (e.details as { rolledBack?: unknown } | undefined)?.rolledBack === true);
+    if (!rolledBack) throw e;
+    const error = isIngotError(e)
+      ? e
+      : new IngotError(ErrorCode.StepFailed, (e as Error).message, { cause: e });
+    return {
+      kind: 'rolled-back',
+      progress: { ...p, step: 'pending', members, rolledBack: true },
+      error,
+    };
+  }
+}
