@@ -9,24 +9,27 @@ x509.cryptoProvider.set(globalThis.crypto as never);
 
 type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-};
+/**
+ * Every key is ECDSA P-256, as k3s, RKE2 and Talos make theirs and kubeadm ≥ 1.31 offers
+ * (`encryptionAlgorithm: ECDSA-P256`): kubeadm 1.20 and later load ECDSA CA and service-account
+ * keys, and sign the leaves they make (RSA) with them. Six RSA-2048 keys took 250–450 ms of a
+ * create on two cores (docs/bench-cluster.md); six P-256 keys take about a millisecond, and
+ * every TLS handshake with them is cheaper too.
+ */
+const KEY = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY = 86_400_000;
 /** kubeadm's defaults: CAs live 10 years, leaf certificates 1 year. */
 export const CA_DAYS = 3650;
 export const LEAF_DAYS = 365;
 
-async function rsaKeys(): Promise<KeyPair> {
-  return (await crypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as KeyPair;
+async function newKeys(): Promise<KeyPair> {
+  return (await crypto.subtle.generateKey(KEY, true, ['sign', 'verify'])) as KeyPair;
 }
 
-/** PKCS#1 PEM: the format kubeadm, k3s and RKE2 all write for RSA keys. */
+/** SEC 1 PEM (`EC PRIVATE KEY`): the format kubeadm, k3s and RKE2 write for ECDSA keys. */
 function keyPem(key: CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs1', format: 'pem' }).toString();
+  return KeyObject.from(key).export({ type: 'sec1', format: 'pem' }).toString();
 }
 
 interface Issued {
@@ -35,7 +38,7 @@ interface Issued {
 }
 
 async function ca(cn: string, now: Date): Promise<Issued> {
-  const keys = await rsaKeys();
+  const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16)
       .toString('hex')
@@ -44,14 +47,11 @@ async function ca(cn: string, now: Date): Promise<Issued> {
     notBefore: now,
     notAfter: new Date(now.getTime() + CA_DAYS * DAY),
     keys,
-    signingAlgorithm: RSA,
+    signingAlgorithm: SIGN,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign |
-          x509.KeyUsageFlags.cRLSign |
-          x509.KeyUsageFlags.digitalSignature |
-          x509.KeyUsageFlags.keyEncipherment,
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
         true,
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -61,7 +61,7 @@ async function ca(cn: string, now: Date): Promise<Issued> {
 }
 
 async function clientCert(issuer: Issued, subject: string, now: Date): Promise<Issued> {
-  const keys = await rsaKeys();
+  const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(16)
       .toString('hex')
@@ -72,13 +72,11 @@ async function clientCert(issuer: Issued, subject: string, now: Date): Promise<I
     notAfter: new Date(now.getTime() + LEAF_DAYS * DAY),
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,
-    signingAlgorithm: RSA,
+    signingAlgorithm: SIGN,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
+      // An ECDSA key signs; it does not encipher keys (RFC 5480 §3).
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
     ],
@@ -136,7 +134,7 @@ export async function generatePki(adminGroup: string, now = new Date()): Promise
     ca('kubernetes', now),
     ca('etcd-ca', now),
     ca('front-proxy-ca', now),
-    rsaKeys(),
+    newKeys(),
   ]);
   const [etcdClient, admin] = await Promise.all([
     clientCert(etcd, 'CN=kube-apiserver-etcd-client', now),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,33 @@ describe('cluster PKI', () => {
     assert.ok(!admin.verify(etcdCa.publicKey));
     assert.match(admin.subject, /O=kubeadm:cluster-admins/);
     assert.ok(admin.keyUsage?.includes('1.3.6.1.5.5.7.3.2'), 'client auth');
+  });
+
+  it('makes ECDSA P-256 keys in SEC 1 PEM, each the pair of its certificate', () => {
+    for (const crt of [
+      'ca.crt',
+      'etcd/ca.crt',
+      'front-proxy-ca.crt',
+      'admin.crt',
+      'apiserver-etcd-client.crt',
+    ]) {
+      const keyPem = pki.files[crt.replace(/\.crt$/, '.key')];
+      assert.match(keyPem, /^-----BEGIN EC PRIVATE KEY-----\n/, crt);
+      const key = createPrivateKey(keyPem);
+      assert.deepEqual(
+        [key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve],
+        ['ec', 'prime256v1'],
+        crt,
+      );
+      assert.ok(new X509Certificate(pki.files[crt]).checkPrivateKey(key), `${crt} pairs with its key`);
+    }
+    const sa = createPrivateKey(pki.files['sa.key']);
+    assert.equal(sa.asymmetricKeyType, 'ec');
+    assert.equal(
+      pki.files['sa.pub'],
+      createPublicKey(sa).export({ type: 'spki', format: 'pem' }).toString(),
+      'sa.pub is the public half of sa.key',
+    );
   });
 
   it('tracks every certificate’s expiry: CAs ten years, leaves one year', () => {

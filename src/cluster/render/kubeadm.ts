@@ -195,7 +195,8 @@ function clusterConfiguration(ctx: RenderContext): Record<string, unknown> {
       ? {
           caCertificateValidityPeriod: '87600h0m0s',
           certificateValidityPeriod: '8760h0m0s',
-          encryptionAlgorithm: 'RSA-2048',
+          // The leaves kubeadm makes match the CAs Ingot made (src/cluster/pki/generate.ts).
+          encryptionAlgorithm: 'ECDSA-P256',
         }
       : {}),
   };
