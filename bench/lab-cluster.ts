@@ -117,8 +117,11 @@ async function main(): Promise<void> {
     // Floor: the same deploy, then the node's bootstrap by hand.
     const ud = join(work, 'floor.yaml');
     writeFileSync(ud, FLOOR_USER_DATA);
+    // `deploy --wait` returns once cloud-init is done, i.e. after the whole floor script: each
+    // phase is timed while it runs, when its marker first reaches the console.
     const f0 = Date.now();
-    await cli([
+    const fSince = new Date(f0).toISOString();
+    const deploy = cli([
       'machine',
       'deploy',
       vm.machineId,
@@ -130,23 +133,36 @@ async function main(): Promise<void> {
       '--timeout',
       '1800',
     ]);
-    const floor: Record<string, number> = { deployed: Date.now() - f0 };
+    let deployError: unknown = null;
+    deploy.catch((e) => {
+      deployError = e;
+    });
+    const floor: Record<string, number> = {};
+    const consoleSince = existsSync(vm.consoleLog) ? readFileSync(vm.consoleLog, 'utf8').length : 0;
     for (const p of ['bundle-installed', 'kubeadm-init-done', 'node-ready']) {
       for (;;) {
-        const text = existsSync(vm.consoleLog) ? readFileSync(vm.consoleLog, 'utf8') : '';
-        const failed = /INGOT-FLOOR failed (\d+)/.exec(text.slice(text.lastIndexOf('INGOT-FLOOR start')));
-        if (failed) {
+        const all = existsSync(vm.consoleLog) ? readFileSync(vm.consoleLog, 'utf8') : '';
+        const text = all.length >= consoleSince ? all.slice(consoleSince) : all;
+        const failed = /INGOT-FLOOR failed (\d+)/.exec(text);
+        if (failed || deployError) {
           // The lab's data directory goes with the run: keep the console for the reader.
           const kept = join(tmpdir(), `ingot-bench-lab-console-${name}.log`);
-          writeFileSync(kept, text);
-          throw new Error(`the floor's bootstrap failed (${failed[1]}): the VM's console is kept in ${kept}`);
+          writeFileSync(kept, all);
+          throw new Error(
+            `the floor's bootstrap failed (${failed ? failed[1] : String(deployError)}): the VM's console is kept in ${kept}`,
+          );
         }
-        if (text.slice(text.lastIndexOf('INGOT-FLOOR start')).includes(`INGOT-FLOOR ${p}`)) break;
+        if (text.includes(`INGOT-FLOOR ${p}`)) break;
         if (Date.now() - f0 > 60 * 60_000) throw new Error(`the floor did not reach ${p} within 1 h`);
-        await sleep(1000);
+        await sleep(500);
       }
       floor[p] = Date.now() - f0;
     }
+    await deploy;
+    const booted = (await r.region.store.listEvents({ machineId: vm.machineId, limit: 5000 })).find(
+      (e) => e.at >= fSince && e.type === 'agent.os-booted',
+    );
+    floor.deployed = booted ? Date.parse(booted.at) - f0 : Number.NaN;
     await cli(['machine', 'release', vm.machineId, '--wipe', 'quick', '--wait']);
 
     // Ingot: cluster create on the same machine.
@@ -174,7 +190,7 @@ async function main(): Promise<void> {
     say('| --- | --- | --- |');
     let prevF = 0;
     let prevI = 0;
-    for (const p of Object.keys(floor)) {
+    for (const p of ['deployed', 'bundle-installed', 'kubeadm-init-done', 'node-ready']) {
       say(
         `| ${p} | +${secs(floor[p] - prevF)} s (${secs(floor[p])} s) | +${secs(ingot[p] - prevI)} s (${secs(ingot[p])} s) |`,
       );
