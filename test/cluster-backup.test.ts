@@ -57,6 +57,8 @@ interface RestoreView {
   step: string;
   keptDataDirs: string[];
   apiAfterSeconds: number | null;
+  nodes: { back: number; total: number; notBack: string[] } | null;
+  nodesAfterSeconds: number | null;
 }
 
 describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots, the restore drill, retention', {
@@ -147,13 +149,13 @@ describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots
     const t = Date.now();
     const r = await cli('cluster', 'backup', 'restore', CLUSTER, first.id, '-o', 'json');
     assert.equal(r.code, 0, `${r.err}\n${r.out}`);
-    const res = JSON.parse(r.out) as {
-      controlPlanes: string[];
-      apiAfterSeconds: number;
-      keptDataDirs: string[];
-    };
+    const res = JSON.parse(r.out) as RestoreView & { controlPlanes: string[] };
     assert.deepEqual(res.controlPlanes, ['node1']);
-    lap(`restore answered (API after ${res.apiAfterSeconds} s)`);
+    // Done is both kubelets heard by the restored API (their leases renewed after the restart).
+    assert.deepEqual(res.nodes, { back: 2, total: 2, notBack: [] }, res.reason);
+    lap(
+      `restore answered (API after ${res.apiAfterSeconds} s, every node back after ${res.nodesAfterSeconds} s)`,
+    );
     await assertRestored(core, { back: 'before-backup', gone: 'after-backup' });
     process.stderr.write(
       `restore: the restored data answered after ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
@@ -239,6 +241,7 @@ describe('etcd backups of an Ingot cluster on the test bed: node agent snapshots
     lap(`restore finished by region B (API after ${end.apiAfterSeconds} s)`);
     assert.equal(end.state, 'succeeded', end.reason);
     assert.deepEqual(end.keptDataDirs, [`node1:/var/lib/etcd.before-${bk.id}`]);
+    assert.deepEqual(end.nodes, { back: 2, total: 2, notBack: [] }, end.reason);
     await assertRestored(core, { back: 'in-takeover-backup', gone: 'after-takeover-backup' });
     const ev = (
       await r2.api<{ type: string; message: string; data: Record<string, unknown> }[]>(

@@ -33,6 +33,7 @@ interface Restore {
   controlPlanes: string[];
   keptDataDirs: string[];
   apiAfterSeconds: number | null;
+  nodes: { back: number; total: number; notBack: string[] } | null;
 }
 interface Ev {
   type: string;
@@ -178,6 +179,12 @@ describe('etcd restore as a durable operation: 202, 409, a region dying mid-rest
     assert.equal(end.step, 'done');
     assert.deepEqual(end.keptDataDirs, ['cp-1:/var/lib/etcd.before-' + id]);
     assert.equal(typeof end.apiAfterSeconds, 'number');
+    // Every node of the (simulated) cluster heard on the restored data.
+    assert.ok(
+      end.nodes && end.nodes.total > 0 && end.nodes.back === end.nodes.total,
+      JSON.stringify(end.nodes),
+    );
+    assert.match(end.reason, /every node back \(\d\) after [\d.]+ s/);
     // On the node: the restored data, the old kept, the manifests back.
     assert.equal(nodes.read('cp-1', '/var/lib/etcd/member/db'), `restored snapshot ${id} on cp-1`);
     assert.equal(nodes.read('cp-1', `/var/lib/etcd.before-${id}/member/db`), 'old data of cp-1');
@@ -198,7 +205,10 @@ describe('etcd restore as a durable operation: 202, 409, a region dying mid-rest
     const steps = ev
       .filter((e) => e.type === 'cluster.restore.progress' && e.data.step)
       .map((e) => e.data.step);
-    assert.deepEqual(steps.sort(), ['copied', 'done', 'restored', 'started', 'stopped', 'swapped'].sort());
+    assert.deepEqual(
+      steps.sort(),
+      ['copied', 'answered', 'done', 'restored', 'started', 'stopped', 'swapped'].sort(),
+    );
     assert.equal(ev.filter((e) => e.type === 'cluster.restore.done').length, 1);
     assert.equal(ev.find((e) => e.type === 'cluster.restore.started')?.actor, 'user:admin');
     const g = await b.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/rs');

@@ -7,7 +7,9 @@
  *   pending → copied (the members read, the snapshot on every control plane, checked)
  *           → stopped (static pods stopped, etcd silent) → restored (every new data directory)
  *           → swapped (the data directories swapped, the old ones kept) → started (manifests
- *           back, every etcd answers) → done (the API answers)
+ *           back, every etcd answers) → answered (the API answers) → done (every node's kubelet
+ *           heard on the restored data and its Node Ready, or the ones that were not named
+ *           after the wait)
  *
  * Each step may run again after a crash in it: the node commands are written so (see
  * restore.ts), and nothing before `swapped` is run again once a swap may have happened.
@@ -29,6 +31,7 @@ export const RESTORE_STEPS = [
   'restored',
   'swapped',
   'started',
+  'answered',
   'done',
 ] as const;
 export type RestoreStep = (typeof RESTORE_STEPS)[number];
@@ -48,6 +51,16 @@ export interface RestoreProgress {
   keptDataDirs: string[];
   /** Seconds from the start until the API answered again, once done. */
   apiAfterSeconds: number | null;
+  /** When every etcd answered on the restored data: a kubelet heard after it is back. */
+  startedAgainAt?: string;
+  /**
+   * The nodes once done: how many of them were back (their kubelet's lease renewed after the
+   * control plane started again, and Ready), and the ones not back when the wait ended; null
+   * when they could not be read (no kubeconfig, or the API stopped answering).
+   */
+  nodes?: RestoreNodes | null;
+  /** Seconds from the start until every node was back, once done (null: not all were). */
+  nodesAfterSeconds?: number | null;
   /** A failure whose way back put the old data in place and started the control plane again. */
   rolledBack?: boolean;
 }
@@ -61,6 +74,30 @@ export function newRestoreProgress(at: string): RestoreProgress {
     keptDataDirs: [],
     apiAfterSeconds: null,
   };
+}
+
+export interface RestoreNodes {
+  readonly back: number;
+  readonly total: number;
+  /** The nodes not back when the wait ended, by name. */
+  readonly notBack: string[];
+}
+
+/** One Node as the restored API has it: Ready, and when its kubelet last renewed its lease. */
+export interface NodeHeard {
+  readonly node: string;
+  readonly ready: boolean;
+  readonly heardAt: string | null;
+}
+
+/** Which nodes are back on the restored data: Ready, and their kubelet heard since `since`. */
+export function nodesBack(nodes: readonly NodeHeard[], since: string): RestoreNodes {
+  const t = Date.parse(since);
+  const notBack = nodes
+    .filter((n) => !(n.ready && n.heardAt !== null && Date.parse(n.heardAt) >= t))
+    .map((n) => n.node)
+    .sort();
+  return { back: nodes.length - notBack.length, total: nodes.length, notBack };
 }
 
 /** The step to run next, or null when the procedure is done. */
@@ -81,5 +118,6 @@ export const RESTORE_STEP_TEXT: Readonly<Record<Exclude<RestoreStep, 'pending'>,
   restored: 'every member restored into a new data directory',
   swapped: 'the data directories swapped (the old ones kept)',
   started: 'the static pods put back; every etcd member answers',
-  done: 'the API answers',
+  answered: 'the API answers',
+  done: "every node's kubelet heard on the restored data and its Node Ready",
 };

@@ -12,9 +12,16 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { JoinToken } from '../core/cluster.ts';
 import type { ClusterConditions } from '../core/cluster.ts';
+import type { NodeHeard } from '../core/etcd-restore.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { ensureBootstrapToken } from './bootstrap-token.ts';
 import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
@@ -198,6 +205,37 @@ export class KubeClient implements KubePort {
       };
     } catch (e) {
       throw new IngotError(ErrorCode.Unreachable, `versions: ${reason(e)}`, { retryable: true, cause: e });
+    }
+  }
+
+  async nodesHeard(kubeconfig: string): Promise<NodeHeard[]> {
+    const kc = load(kubeconfig);
+    try {
+      const [nodes, leases] = await Promise.all([
+        withTimeout(kc.makeApiClient(CoreV1Api).listNode(), 'list nodes'),
+        withTimeout(
+          kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'kube-node-lease' }),
+          'list node leases',
+        ),
+      ]);
+      // The kubelet's lease is named as its Node; renewTime is a MicroTime (a Date once decoded).
+      const renewed = new Map(
+        leases.items.map((l) => [
+          l.metadata?.name ?? '',
+          l.spec?.renewTime ? new Date(l.spec.renewTime) : null,
+        ]),
+      );
+      return nodes.items.map((n) => {
+        const name = n.metadata?.name ?? '?';
+        const at = renewed.get(name);
+        return {
+          node: name,
+          ready: ready(n.status?.conditions),
+          heardAt: at && !Number.isNaN(at.getTime()) ? at.toISOString() : null,
+        };
+      });
+    } catch (e) {
+      throw new IngotError(ErrorCode.Unreachable, `nodes: ${reason(e)}`, { retryable: true, cause: e });
     }
   }
 

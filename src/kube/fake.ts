@@ -6,6 +6,7 @@
 import type { ClusterConditions } from '../core/cluster.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { JoinToken } from '../core/cluster.ts';
+import type { NodeHeard } from '../core/etcd-restore.ts';
 import { TOKEN_MARGIN_MS } from './bootstrap-token.ts';
 import type { DrainResult } from './drain.ts';
 import type { ClusterVersions, KubePort } from './port.ts';
@@ -61,6 +62,22 @@ export class FakeKube implements KubePort {
       nodes: { ready: nodes.filter(Boolean).length, total: nodes.length },
       certificatesExpireAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
     };
+  }
+
+  /** Nodes whose kubelet has not been heard since the given time (a restore waits for them). */
+  readonly silent = new Set<string>();
+
+  async nodesHeard(kubeconfig: string): Promise<NodeHeard[]> {
+    if (this.apiDown)
+      throw new IngotError(ErrorCode.Unreachable, 'the cluster API did not answer (fake)', {
+        retryable: true,
+      });
+    const heardAt = new Date().toISOString();
+    return [...(this.nodes.get(kubeconfig)?.entries() ?? [])].map(([node, ready]) => ({
+      node,
+      ready,
+      heardAt: this.silent.has(node) ? null : heardAt,
+    }));
   }
 
   async versions(kubeconfig: string): Promise<ClusterVersions> {
@@ -177,6 +194,10 @@ export function regionKube(fake: KubePort, real: KubePort): KubePort {
     versions: (k) => {
       const p = pick(k);
       return p.versions ? p.versions(k) : Promise.reject(new Error('this port reads no versions'));
+    },
+    nodesHeard: (k) => {
+      const p = pick(k);
+      return p.nodesHeard ? p.nodesHeard(k) : Promise.reject(new Error('this port reads no node leases'));
     },
   };
 }

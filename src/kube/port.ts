@@ -6,6 +6,7 @@
  */
 import type { ClusterConditions } from '../core/cluster.ts';
 import type { JoinToken } from '../core/cluster.ts';
+import type { NodeHeard } from '../core/etcd-restore.ts';
 import type { DrainResult } from './drain.ts';
 import type { NodeRequests } from './requests.ts';
 
@@ -48,6 +49,12 @@ export interface KubePort {
    * the API does not answer.
    */
   versions?(kubeconfig: string): Promise<ClusterVersions>;
+  /**
+   * Every Node with its Ready condition and when its kubelet last renewed its lease
+   * (`kube-node-lease`): a restore's nodes are back once heard after the control plane started
+   * again. Throws a retryable INGOT_UNREACHABLE when the API does not answer.
+   */
+  nodesHeard?(kubeconfig: string): Promise<NodeHeard[]>;
 }
 
 export interface ClusterVersions {

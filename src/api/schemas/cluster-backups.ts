@@ -2,6 +2,19 @@
 import { Type } from 'typebox';
 import { BACKUP_STATES, BACKUP_TRIGGERS } from '../../core/backup.ts';
 import { RESTORE_STEPS } from '../../core/etcd-restore.ts';
+
+/** A restore's nodes once done: back = its kubelet heard on the restored data and its Node Ready. */
+export const RestoreNodesSchema = Type.Object(
+  {
+    back: Type.Integer({ minimum: 0 }),
+    total: Type.Integer({ minimum: 0 }),
+    notBack: Type.Array(Type.String(), { description: 'The nodes not back when the wait ended' }),
+  },
+  {
+    description:
+      "The nodes back on the restored data: each kubelet's lease renewed after the restart, and its Node Ready",
+  },
+);
 import { OPERATION_STATES } from '../../core/operation.ts';
 import { MAX, Nullable } from './common.ts';
 
@@ -54,6 +67,12 @@ export const RestoreResultT = Type.Object({
     description: 'The old etcd data directories, kept (`node:path`), once swapped',
   }),
   apiAfterSeconds: Nullable(Type.Number({ description: 'Seconds until the API answered again, once done' })),
+  nodes: Nullable(RestoreNodesSchema),
+  nodesAfterSeconds: Nullable(
+    Type.Number({
+      description: 'Seconds from the start until every node was back, once done (null: not all were)',
+    }),
+  ),
 });
 
 export const S3KeysBody = Type.Object(

@@ -1,6 +1,7 @@
 /** A cluster's day-2 operations (src/api/routes/cluster-operations.ts, core/operation.ts). */
 import { Type } from 'typebox';
 import { RESTORE_STEPS } from '../../core/etcd-restore.ts';
+import { RestoreNodesSchema } from './cluster-backups.ts';
 import { OPERATION_CONTROLS, OPERATION_KINDS, OPERATION_STATES } from '../../core/operation.ts';
 import { CLUSTER_FILE_MAX } from './clusters.ts';
 import { MAX } from './common.ts';
@@ -129,6 +130,9 @@ export const ClusterOperationSchema = Type.Object(
             }),
             keptDataDirs: Type.Array(Type.String()),
             apiAfterSeconds: Type.Union([Type.Number(), Type.Null()]),
+            startedAgainAt: Type.Optional(Type.String()),
+            nodes: Type.Optional(Type.Union([RestoreNodesSchema, Type.Null()])),
+            nodesAfterSeconds: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
             rolledBack: Type.Optional(Type.Boolean()),
           },
           { description: "A restore's procedure: the last step done, the members, the result" },

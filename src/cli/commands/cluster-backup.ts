@@ -36,10 +36,19 @@ interface RestoreView {
   step: string;
   keptDataDirs: string[];
   apiAfterSeconds: number | null;
+  nodes: { back: number; total: number; notBack: string[] } | null;
+  nodesAfterSeconds: number | null;
 }
 
 const base = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/backups`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a finished restore says of the nodes (back on the restored data, or which are not). */
+function nodesSaid(r: RestoreView): string {
+  if (!r.nodes) return '; the nodes were not checked';
+  if (!r.nodes.notBack.length) return `; every node back (${r.nodes.total}) after ${r.nodesAfterSeconds} s`;
+  return `; ${r.nodes.back}/${r.nodes.total} nodes back — not back: ${r.nodes.notBack.join(', ')} (look at them: \`ingot cluster show\`)`;
+}
 
 export function registerClusterBackup(cluster: Command): void {
   const backup = cluster
@@ -128,7 +137,7 @@ export function registerClusterBackup(cluster: Command): void {
       if (!printData(r, format))
         process.stdout.write(
           r.state === 'succeeded'
-            ? `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`
+            ? `${name} restored from ${r.backup} on ${r.controlPlanes.join(', ')}; the API answered after ${r.apiAfterSeconds} s${nodesSaid(r)}. The old etcd data is kept in ${r.keptDataDirs.join(', ')}\n`
             : r.state === 'running'
               ? `restore ${r.operation} of ${name} from ${r.backup} started on ${r.controlPlanes.join(', ')} (step ${r.step}); \`ingot cluster operations ${name}\` follows it\n`
               : `restore ${r.operation} of ${name} from ${r.backup} ${r.state}: ${r.reason}\n`,

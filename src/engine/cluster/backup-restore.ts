@@ -12,7 +12,7 @@ import { BackupState } from '../../core/backup.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { newRestoreProgress } from '../../core/etcd-restore.ts';
+import { newRestoreProgress, type RestoreNodes } from '../../core/etcd-restore.ts';
 import type { Job } from '../../core/job.ts';
 import { type ClusterOperation, newProgress, OperationKind } from '../../core/operation.ts';
 import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
@@ -34,6 +34,9 @@ export interface RestoreView {
   readonly keptDataDirs: string[];
   /** Seconds from the start until the API answered again, once done. */
   readonly apiAfterSeconds: number | null;
+  /** The nodes back on the restored data once done (null: not read), and when all were. */
+  readonly nodes: RestoreNodes | null;
+  readonly nodesAfterSeconds: number | null;
 }
 
 export function restoreView(op: ClusterOperation): RestoreView {
@@ -47,6 +50,8 @@ export function restoreView(op: ClusterOperation): RestoreView {
     step: r?.step ?? 'pending',
     keptDataDirs: r?.keptDataDirs ?? [],
     apiAfterSeconds: r?.apiAfterSeconds ?? null,
+    nodes: r?.nodes ?? null,
+    nodesAfterSeconds: r?.nodesAfterSeconds ?? null,
   };
 }
 

@@ -49,6 +49,8 @@ async function region(shell: SimShell, progress: RestoreProgress, ran: RestoreSt
         controlPlanes: NODES,
         snapshot: async () => ({ record, data }),
         apiAnswers: async () => true,
+        nodesHeard: async () =>
+          NODES.map((node) => ({ node, ready: true, heardAt: new Date(Date.now() + 1).toISOString() })),
       });
       r = await Promise.race([step, shell.dead.then(() => 'dead' as const)]);
     } catch (e) {
@@ -108,10 +110,12 @@ describe('restoreStep: the durable restore, resumed after a kill anywhere', () =
     const shell = new SimShell(nodes);
     const ran: RestoreStep[] = [];
     const { p } = await region(shell, newRestoreProgress(new Date().toISOString()), ran);
-    assert.deepEqual(ran, ['copied', 'stopped', 'restored', 'swapped', 'started', 'done']);
+    assert.deepEqual(ran, ['copied', 'stopped', 'restored', 'swapped', 'started', 'answered', 'done']);
     assertRestored(nodes, p, 'uninterrupted');
     for (const x of NODES) assert.equal(nodes.restores.get(x), 1);
     assert.equal(typeof p.apiAfterSeconds, 'number');
+    assert.deepEqual(p.nodes, { back: 3, total: 3, notBack: [] });
+    assert.equal(typeof p.nodesAfterSeconds, 'number');
   });
 
   it('a region killed after any command leaves it to a new region that resumes at the next step and ends the same', async () => {
@@ -132,7 +136,7 @@ describe('restoreStep: the durable restore, resumed after a kill anywhere', () =
       const ran2: RestoreStep[] = [];
       const { p } = await region(new SimShell(nodes), dead.p, ran2);
       const why = `killed after command ${k} (${first.log.at(-1)}), at step ${dead.p.step}`;
-      const order = ['copied', 'stopped', 'restored', 'swapped', 'started', 'done'];
+      const order = ['copied', 'stopped', 'restored', 'swapped', 'started', 'answered', 'done'];
       assert.deepEqual([...ran1, ...ran2], order, `${why}: each step recorded once, in order`);
       assert.equal(ran2[0], order[ran1.length], `${why}: resumed at the step after the last recorded`);
       assertRestored(nodes, p, why);
@@ -188,5 +192,81 @@ describe('restoreStep: the durable restore, resumed after a kill anywhere', () =
     const { r } = await region(shell, newRestoreProgress(new Date().toISOString()), []);
     assert.ok(r?.kind === 'rolled-back' && /nothing was changed/.test(r.error.message));
     assert.ok(!shell.log.some((l) => l.includes('manifests-ingot-restore')));
+  });
+});
+
+describe('restoreStep: the nodes after a restore', () => {
+  const startedAgainAt = '2026-12-04T10:00:00.000Z';
+  const answeredAt = '2026-12-04T10:00:30.000Z';
+  const answered: RestoreProgress = {
+    ...newRestoreProgress('2026-12-04T09:59:00.000Z'),
+    step: 'answered',
+    stepAt: answeredAt,
+    startedAgainAt,
+    apiAfterSeconds: 90,
+  };
+  const at = (iso: string) => () => Date.parse(iso);
+  const step = (
+    heard: (() => Promise<{ node: string; ready: boolean; heardAt: string | null }[]>) | null,
+    now: string,
+  ) =>
+    restoreStep({
+      shell: new SimShell(new SimNodes(join(base, `${n++}`), NODES)),
+      progress: answered,
+      backup: record.id,
+      controlPlanes: NODES,
+      snapshot: async () => ({ record, data }),
+      apiAnswers: async () => true,
+      nodesHeard: heard,
+      nodesWithinMs: 300_000,
+      now: at(now),
+    });
+  // w1's Node is Ready in the snapshot, but its kubelet's lease was renewed before the restart.
+  const nodes = [
+    { node: 'cp1', ready: true, heardAt: '2026-12-04T10:00:20.000Z' },
+    { node: 'w1', ready: true, heardAt: '2026-12-04T09:58:00.000Z' },
+    { node: 'w2', ready: false, heardAt: '2026-12-04T10:00:25.000Z' },
+  ];
+
+  it('waits while a kubelet has not been heard since the restart or a Node is not Ready, naming them', async () => {
+    const r = await step(async () => nodes, '2026-12-04T10:01:00.000Z');
+    assert.equal(r.kind, 'wait');
+    assert.match(r.kind === 'wait' ? r.message : '', /1\/3 back, not yet w1, w2$/);
+  });
+
+  it('is done once every node is back, with the seconds since the start', async () => {
+    const back = nodes.map((x) => ({ ...x, ready: true, heardAt: '2026-12-04T10:00:40.000Z' }));
+    const r = await step(async () => back, '2026-12-04T10:01:00.000Z');
+    assert.ok(r.kind === 'recorded');
+    assert.equal(r.progress.step, 'done');
+    assert.deepEqual(r.progress.nodes, { back: 3, total: 3, notBack: [] });
+    assert.equal(r.progress.nodesAfterSeconds, 120);
+  });
+
+  it('after the wait, is done naming the nodes not back (the restore does not fail for them)', async () => {
+    const r = await step(async () => nodes, '2026-12-04T10:05:31.000Z');
+    assert.ok(r.kind === 'recorded');
+    assert.equal(r.progress.step, 'done');
+    assert.deepEqual(r.progress.nodes, { back: 1, total: 3, notBack: ['w1', 'w2'] });
+    assert.equal(r.progress.nodesAfterSeconds, null);
+    assert.match(r.text, /1\/3 nodes back after 300 s; not back: w1, w2/);
+  });
+
+  it('an API that does not answer the nodes is waited for, then named at the end', async () => {
+    const down = async () => {
+      throw new Error('list nodes: no answer within 5 s');
+    };
+    const r1 = await step(down, '2026-12-04T10:01:00.000Z');
+    assert.ok(r1.kind === 'wait' && /no answer within 5 s/.test(r1.message));
+    const r2 = await step(down, '2026-12-04T10:05:31.000Z');
+    assert.ok(r2.kind === 'recorded');
+    assert.equal(r2.progress.nodes, null);
+    assert.match(r2.text, /could not be read in 300 s: list nodes: no answer/);
+  });
+
+  it('without a kubeconfig, the nodes are not checked (said so)', async () => {
+    const r = await step(null, '2026-12-04T10:01:00.000Z');
+    assert.ok(r.kind === 'recorded' && r.progress.step === 'done' && r.progress.nodes === null);
+    assert.match(r.kind === 'recorded' ? r.text : '', /not checked/);
   });
 });

@@ -10,7 +10,13 @@
  * was: a retry resumes there.
  */
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
-import { nextRestoreStep, RESTORE_STEP_TEXT, type RestoreProgress } from '../../core/etcd-restore.ts';
+import {
+  type NodeHeard,
+  nextRestoreStep,
+  nodesBack,
+  RESTORE_STEP_TEXT,
+  type RestoreProgress,
+} from '../../core/etcd-restore.ts';
 import {
   copySnapshot,
   readMembers,
@@ -33,6 +39,13 @@ export interface RestoreStepInput {
   apiAnswers: (() => Promise<boolean>) | null;
   /** How long the API may take after the control plane started. @default 300 s */
   apiWithinMs?: number;
+  /**
+   * Every Node with its Ready condition and its kubelet's last lease renewal, from the restored
+   * API (null: no kubeconfig, or a Kubernetes port that cannot say: the API answering is the end).
+   */
+  nodesHeard: (() => Promise<NodeHeard[]>) | null;
+  /** How long the nodes may take to be back after the API answered. @default 300 s */
+  nodesWithinMs?: number;
   say?: (line: string) => void;
   /** Test timing: how long etcd may take to go silent and to answer again. */
   silentWithinMs?: number;
@@ -76,8 +89,9 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
         return done(`${RESTORE_STEP_TEXT.swapped}: ${p.keptDataDirs.join(', ')}`);
       case 'started':
         await startControlPlane(i.shell, members, { say: i.say, answerWithinMs: i.answerWithinMs });
+        p.startedAgainAt = new Date(now()).toISOString();
         return done();
-      case 'done': {
+      case 'answered': {
         if (i.apiAnswers && !(await i.apiAnswers().catch(() => false))) {
           const within = i.apiWithinMs ?? 300_000;
           if (now() - Date.parse(p.stepAt ?? p.startedAt) > within)
@@ -89,6 +103,44 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
         }
         p.apiAfterSeconds = Math.round((now() - Date.parse(p.startedAt)) / 100) / 10;
         return done(`the API answered after ${p.apiAfterSeconds} s`);
+      }
+      case 'done': {
+        // The nodes: each kubelet must have renewed its lease with the restored API (a Node's
+        // Ready alone may be the snapshot's), and its Node be Ready. A node that is not back
+        // when the wait ends does not fail the restore: it is named, to be looked at.
+        if (!i.nodesHeard) {
+          p.nodes = null;
+          return done('the nodes not checked (no kubeconfig)');
+        }
+        const since = p.startedAgainAt ?? p.stepAt ?? p.startedAt;
+        const waited = now() - Date.parse(p.stepAt ?? p.startedAt);
+        const within = i.nodesWithinMs ?? 300_000;
+        let seen: ReturnType<typeof nodesBack> | null = null;
+        let error = '';
+        try {
+          seen = nodesBack(await i.nodesHeard(), since);
+        } catch (e) {
+          error = (e as Error).message;
+        }
+        if (seen && seen.notBack.length === 0) {
+          p.nodes = seen;
+          p.nodesAfterSeconds = Math.round((now() - Date.parse(p.startedAt)) / 100) / 10;
+          return done(`${RESTORE_STEP_TEXT.done}: ${seen.back}/${seen.total} after ${p.nodesAfterSeconds} s`);
+        }
+        if (waited <= within)
+          return {
+            kind: 'wait',
+            message: seen
+              ? `waiting for the nodes on the restored data: ${seen.back}/${seen.total} back, not yet ${seen.notBack.join(', ')}`
+              : `waiting for the nodes on the restored data: ${error}`,
+          };
+        p.nodes = seen;
+        p.nodesAfterSeconds = null;
+        return done(
+          seen
+            ? `${seen.back}/${seen.total} nodes back after ${within / 1000} s; not back: ${seen.notBack.join(', ')} (their kubelet has not renewed its lease with the restored API, or the Node is not Ready): look at them`
+            : `the nodes could not be read in ${within / 1000} s: ${error}`,
+        );
       }
     }
   } catch (e) {

@@ -141,6 +141,7 @@ export async function runRestore(ctx: ClusterStepContext, op: ClusterOperation):
       controlPlanes: op.progress.nodes.map((n) => n.hostname),
       snapshot: () => deps.read(cluster, backup),
       apiAnswers: k ? async () => (await ctx.kube.conditions(k)).apiReachable : null,
+      nodesHeard: k && ctx.kube.nodesHeard ? () => ctx.kube.nodesHeard!(k) : null,
       apiWithinMs: deps.apiWithinMs,
       say: (line) => {
         ctx.store
@@ -159,16 +160,23 @@ export async function runRestore(ctx: ClusterStepContext, op: ClusterOperation):
     }
     const p = res.progress;
     if (p.step === 'done') {
-      const message = `restore of etcd backup ${backup} done: the API answered after ${p.apiAfterSeconds} s; the old data is kept in ${p.keptDataDirs.join(', ')}`;
+      const nodes = p.nodes
+        ? p.nodes.notBack.length
+          ? `; ${p.nodes.back}/${p.nodes.total} nodes back, not back: ${p.nodes.notBack.join(', ')} (look at them)`
+          : `; every node back (${p.nodes.total}) after ${p.nodesAfterSeconds} s`
+        : '';
+      const message = `restore of etcd backup ${backup} done: the API answered after ${p.apiAfterSeconds} s${nodes}; the old data is kept in ${p.keptDataDirs.join(', ')}`;
       await save(
         ctx,
         op,
         p,
         [
           ev(ctx, op, 'cluster.restore.progress', 'info', res.text, { step: p.step }),
-          ev(ctx, op, 'cluster.restore.done', 'info', message, {
+          ev(ctx, op, 'cluster.restore.done', p.nodes?.notBack.length ? 'warning' : 'info', message, {
             keptDataDirs: p.keptDataDirs,
             apiAfterSeconds: p.apiAfterSeconds,
+            nodes: p.nodes ?? null,
+            nodesAfterSeconds: p.nodesAfterSeconds ?? null,
           }),
         ],
         { to: 'succeeded', reason: message },

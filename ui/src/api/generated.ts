@@ -1028,13 +1028,20 @@ export type paths = {
               controlPlanes: string[];
               /** @description The old etcd data directories, kept (`node:path`), once swapped */
               keptDataDirs: string[];
+              nodes: {
+                back: number;
+                /** @description The nodes not back when the wait ended */
+                notBack: string[];
+                total: number;
+              } | null;
+              nodesAfterSeconds: number | null;
               /** @description The restore’s operation (also listed by GET /clusters/{name}/operations) */
               operation: string;
               /** @description Why it is in its state (a failure: the step, what is left, what to do) */
               reason: string;
               /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
               state: string;
-              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → done */
+              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → answered → done */
               step: string;
             };
           };
@@ -1091,13 +1098,20 @@ export type paths = {
               controlPlanes: string[];
               /** @description The old etcd data directories, kept (`node:path`), once swapped */
               keptDataDirs: string[];
+              nodes: {
+                back: number;
+                /** @description The nodes not back when the wait ended */
+                notBack: string[];
+                total: number;
+              } | null;
+              nodesAfterSeconds: number | null;
               /** @description The restore’s operation (also listed by GET /clusters/{name}/operations) */
               operation: string;
               /** @description Why it is in its state (a failure: the step, what is left, what to do) */
               reason: string;
               /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
               state: string;
-              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → done */
+              /** @description The last step of the procedure done: pending → copied → stopped → restored → swapped → started → answered → done */
               step: string;
             };
           };
@@ -4284,11 +4298,19 @@ export type components = {
               node: string;
               peerUrl: string;
             }[];
+          nodes?: {
+            back: number;
+            /** @description The nodes not back when the wait ended */
+            notBack: string[];
+            total: number;
+          } | null;
+          nodesAfterSeconds?: number | null;
           rolledBack?: boolean;
           /** @description The region worker that ran the last step */
           runner: string | null;
+          startedAgainAt?: string;
           startedAt: string;
-          step: "pending" | "copied" | "stopped" | "restored" | "swapped" | "started" | "done";
+          step: "pending" | "copied" | "stopped" | "restored" | "swapped" | "started" | "answered" | "done";
           stepAt?: string;
         };
         snapshot: {
