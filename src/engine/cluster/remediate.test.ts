@@ -256,4 +256,23 @@ describe('retryUnreachable (a fenced control plane still behind the API load bal
     );
     assert.equal(http, 1);
   });
+
+  it('retries the 5xx an API server answers while etcd elects a leader (after a restore or a lost member)', async () => {
+    let calls = 0;
+    const v = await retryUnreachable(async () => {
+      if (++calls < 3) throw Object.assign(new Error('etcdserver: leader changed'), { code: 500 });
+      return 'deleted';
+    }, 10_000);
+    assert.deepEqual([v, calls], ['deleted', 3]);
+    // Not for ever: past the window, the last answer is thrown.
+    let n = 0;
+    await assert.rejects(
+      retryUnreachable(async () => {
+        n++;
+        throw Object.assign(new Error('HTTP 503'), { code: 503 });
+      }, 1_500),
+      /HTTP 503/,
+    );
+    assert.ok(n >= 2 && n <= 3, `${n} tries in 1.5 s`);
+  });
 });

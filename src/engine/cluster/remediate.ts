@@ -85,8 +85,16 @@ export interface RemediatorOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * HTTP answers that say "not now" rather than "no": 429, and the 5xx an API server gives while
+ * etcd elects a leader ("etcdserver: leader changed", after a member was lost or restored) or
+ * an aggregated API is away.
+ */
+const TRANSIENT_HTTP = new Set([429, 500, 502, 503, 504]);
+
+/**
  * Runs `fn` again while it fails without an HTTP answer (a connection that reached no API
- * server: no `code`), every second for up to `ms`; an HTTP error (404, 403…) is thrown at once.
+ * server: no `code`) or with a transient one (TRANSIENT_HTTP), every second for up to `ms`;
+ * any other HTTP error (404, 403, 409…) is thrown at once.
  */
 export async function retryUnreachable<T>(fn: () => Promise<T>, ms: number): Promise<T> {
   const end = Date.now() + ms;
@@ -94,7 +102,8 @@ export async function retryUnreachable<T>(fn: () => Promise<T>, ms: number): Pro
     try {
       return await fn();
     } catch (e) {
-      if (typeof (e as { code?: unknown }).code === 'number' || Date.now() > end) throw e;
+      const code = (e as { code?: unknown }).code;
+      if ((typeof code === 'number' && !TRANSIENT_HTTP.has(code)) || Date.now() > end) throw e;
       await sleep(1000);
     }
   }
