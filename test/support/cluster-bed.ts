@@ -80,6 +80,7 @@ function forwardedKube(bed: BedState, api: ApiAccess): KubePort & { rewrite(k: s
     deleteNode: (k, node) => real.deleteNode(rewrite(k), node),
     ensureBootstrapToken: (k, t) => real.ensureBootstrapToken(rewrite(k), t),
     versions: (k) => real.versions(rewrite(k)),
+    nodesHeard: (k) => real.nodesHeard(rewrite(k)),
   };
 }
 
