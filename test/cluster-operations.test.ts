@@ -366,6 +366,10 @@ describe('cluster operations on a simulated cluster', () => {
     assert.equal((await r.api('POST', '/api/v1/clusters/ops/operations/active/pause', {})).status, 200);
     kube.notReady.delete('w-1');
     setReady('w-1', true);
+    // An hour later, as it were: the operation's join token expired on the control plane.
+    const tokens = [...kube.joinTokens.values()].flatMap((m) => [...m.keys()].map((t) => ({ m, t })));
+    assert.ok(tokens.length > 0, "w-1's join made sure of the operation's token");
+    for (const { m, t } of tokens) m.set(t, Date.now() - 1000);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(
       (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-2')?.state,
@@ -418,6 +422,14 @@ describe('cluster operations on a simulated cluster', () => {
       );
     }
     assert.ok(at(/^w-1: done: Ready/) < at(/^w-2: cordoning/), 'one batch at a time');
+    // The expired token re-made (same token, fresh expiry) before w-2's join, not before w-1's.
+    const renewed = at(/^w-2: the operation's join token had less than 15 min left: re-created for 60 min/);
+    assert.ok(renewed >= 0 && renewed < at(/^w-2: joined again/), ev.join('\n'));
+    assert.equal(at(/^w-1: the operation's join token/), -1);
+    assert.ok(
+      tokens.some(({ m, t }) => m.get(t)! > Date.now() + 30 * 60_000),
+      "the operation's token has a fresh expiry",
+    );
     const list = await runIngot(['cluster', 'operations', 'ops'], { env: r.cliEnv });
     assert.match(list.out, /os-replace succeeded: every node done \[image kubernetes-node-2\]/);
   });

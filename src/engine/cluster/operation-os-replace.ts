@@ -198,6 +198,13 @@ export async function osReplaceStep(
     if (waiting) return waiting;
     const render = (await ctx.nodes()).get(n.hostname);
     if (!render) return say.halt(n, `${n.hostname} is not in the cluster's plan`);
+    // The token lives 1 h from the job's start: a roll that outlasts it gets it re-made on the
+    // control plane (same token, fresh expiry) before a join starts with it.
+    const renewed = await renewJoinToken(ctx);
+    if (renewed)
+      await say.record([
+        { node: n, message: `the operation's join token had less than 15 min left: ${renewed}` },
+      ]);
     const machine = await ctx.store.getMachine(n.machineId);
     const r = await ctx.agent.task(machine, ctx.job.id, AgentTask.Bootstrap, {
       role: 'worker',
@@ -220,6 +227,18 @@ export async function osReplaceStep(
   }
   return waits.length ? { kind: 'wait', ms: poll, message: waits.join('; ') } : null;
 }
+
+/** Re-creates the operation's join token on the control plane when it is gone or about to be; what was done, or null. */
+async function renewJoinToken(ctx: ClusterStepContext): Promise<string | null> {
+  const k = await kubeconfig(ctx);
+  const t = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
+  if (!k || 'pending' in t) return null;
+  const r = await ctx.kube.ensureBootstrapToken(k, { token: t.token, ttlSeconds: JOIN_TOKEN_TTL_S });
+  return r === 'created' ? `re-created for ${JOIN_TOKEN_TTL_S / 60} min` : null;
+}
+
+/** `kubeadm token create --ttl 1h`: the lifetime of an operation's fresh join token. */
+const JOIN_TOKEN_TTL_S = 3600;
 
 /**
  * A wait while the operation's fresh join token is not made yet (the first control plane's
