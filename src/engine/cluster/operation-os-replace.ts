@@ -228,17 +228,17 @@ export async function osReplaceStep(
   return waits.length ? { kind: 'wait', ms: poll, message: waits.join('; ') } : null;
 }
 
-/** Re-creates the operation's join token on the control plane when it is gone or about to be; what was done, or null. */
+/**
+ * Re-creates the operation's join token (ctx.joinToken: the job's fresh one) on the control
+ * plane when it is gone or about to be, as a create's joins do; what was done, or null.
+ */
 async function renewJoinToken(ctx: ClusterStepContext): Promise<string | null> {
   const k = await kubeconfig(ctx);
-  const t = await scaleJoinToken(ctx.store, ctx.agent, ctx.cluster, ctx.job);
-  if (!k || 'pending' in t) return null;
-  const r = await ctx.kube.ensureBootstrapToken(k, { token: t.token, ttlSeconds: JOIN_TOKEN_TTL_S });
-  return r === 'created' ? `re-created for ${JOIN_TOKEN_TTL_S / 60} min` : null;
+  if (!k) return null;
+  const t = await ctx.joinToken();
+  const r = await ctx.kube.ensureBootstrapToken(k, t);
+  return r === 'created' ? `re-created for ${Math.round(t.ttlSeconds / 60)} min` : null;
 }
-
-/** `kubeadm token create --ttl 1h`: the lifetime of an operation's fresh join token. */
-const JOIN_TOKEN_TTL_S = 3600;
 
 /**
  * A wait while the operation's fresh join token is not made yet (the first control plane's
