@@ -172,6 +172,41 @@ describe('cluster drain (a durable operation) and uncordon', { timeout: 120_000 
     assert.equal((await runIngot(['cluster', 'uncordon', 'dc', 'w-2'], { env: r.cliEnv })).code, 0);
   });
 
+  it('asks again while the cluster API does not answer, and fails with the reason when it still does not at the timeout', async () => {
+    const k = (await r.region.store.clusterKubeconfig((await r.region.store.getCluster('dc')).id)) ?? '';
+    kube.apiDown = true;
+    try {
+      const d = await r.api<DrainView>('POST', '/api/v1/clusters/dc/nodes/w-1/drain', { timeoutSeconds: 60 });
+      assert.equal(d.status, 202);
+      const waiting = await eventually(
+        async () => {
+          const o = await op(d.body.operation);
+          return /the cluster API does not answer/.test(o.progress.nodes[0].message ?? '') ? o : null;
+        },
+        10_000,
+        'the drain waiting on the API',
+      );
+      assert.equal(waiting.state, 'running');
+      kube.apiDown = false;
+      const o = await ended(d.body.operation);
+      assert.equal(o.state, 'succeeded', o.reason);
+      await kube.uncordon(k, 'w-1');
+
+      kube.apiDown = true;
+      const f = await r.api<DrainView>('POST', '/api/v1/clusters/dc/nodes/w-1/drain', { timeoutSeconds: 1 });
+      const failed = await ended(f.body.operation);
+      assert.equal(failed.state, 'failed');
+      assert.match(
+        failed.reason,
+        /drain of w-1 failed: the cluster API does not answer: .*after 1 s \(the timeout\)/,
+      );
+    } finally {
+      kube.apiDown = false;
+    }
+    await eventually(async () => ((await clusterState()) === 'running' ? true : null), 10_000, 'running');
+    await kube.uncordon(k, 'w-1');
+  });
+
   it('refuses a drain while another operation holds the cluster (409 naming it), and --no-wait answers at once', async () => {
     kube.blockedByPdb.set('w-1', 'shop/checkout');
     try {

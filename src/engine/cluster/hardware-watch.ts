@@ -106,18 +106,9 @@ export class HardwareWatch {
 
   async #pass(): Promise<HardwareOutcome[]> {
     const out: HardwareOutcome[] = [];
-    for (const [machineId, p] of this.#deferred) {
-      try {
-        const r = await this.#startDeferred(machineId, p);
-        if (r) out.push(r);
-      } catch (e) {
-        this.#o.log?.warn({ node: p.node, err: (e as Error).message }, 'hardware watch: deferred drain');
-      }
-    }
     const clusters = (await this.#o.store.listClusters()).filter((c) => WATCHED.includes(c.state));
-    if (clusters.length === 0) return out;
     const samples = new Map<string, HealthSample>(
-      (await this.#o.store.latestHealth()).map((x) => [x.sample.machineId, x.sample]),
+      clusters.length ? (await this.#o.store.latestHealth()).map((x) => [x.sample.machineId, x.sample]) : [],
     );
     for (const c of clusters) {
       let policy: HardwarePolicy;
@@ -144,6 +135,15 @@ export class HardwareWatch {
             'hardware watch failed',
           );
         }
+      }
+    }
+    // The drains put off (this pass, an earlier one, or before a restart: seeded above).
+    for (const [machineId, p] of this.#deferred) {
+      try {
+        const r = await this.#startDeferred(machineId, p);
+        if (r) out.push(r);
+      } catch (e) {
+        this.#o.log?.warn({ node: p.node, err: (e as Error).message }, 'hardware watch: deferred drain');
       }
     }
     return out;
