@@ -104,6 +104,9 @@ describe('cluster drain (a durable operation) and uncordon', { timeout: 120_000 
 
   it('while a PDB holds the drain the node says "blocked by PDB ns/name"; once it lets go the drain ends succeeded', async () => {
     kube.blockedByPdb.set('w-2', 'shop/checkout');
+    // The eviction attempt waits on the PDB as the real drain does: the node's message comes
+    // from the refusals it is told of meanwhile.
+    kube.blockWaits = true;
     try {
       const d = await r.api<DrainView>('POST', '/api/v1/clusters/dc/nodes/w-2/drain', { timeoutSeconds: 60 });
       assert.equal(d.status, 202);
@@ -128,6 +131,7 @@ describe('cluster drain (a durable operation) and uncordon', { timeout: 120_000 
       assert.equal(blockedEv.length, 1, 'told once per reason');
       assert.equal(blockedEv[0].data.pdb, 'shop/checkout');
     } finally {
+      kube.blockWaits = false;
       kube.blockedByPdb.delete('w-2');
       await kube.uncordon(
         (await r.region.store.clusterKubeconfig((await r.region.store.getCluster('dc')).id)) ?? '',

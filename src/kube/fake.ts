@@ -104,6 +104,8 @@ export class FakeKube implements KubePort {
    * a drain there, or lets it fail: a region dying mid-drain).
    */
   drainHold: ((node: string) => Promise<void>) | null = null;
+  /** A drain a PDB holds waits (up to its timeout) for it to let go, as the real one; else it throws at once. */
+  blockWaits = false;
   /** Pods evicted by a drain of the node (`ns/name`); the default none. */
   readonly podsOn = new Map<string, string[]>();
 
@@ -111,8 +113,13 @@ export class FakeKube implements KubePort {
     this.#known(kubeconfig, node);
     this.cordoned.add(node);
     await this.drainHold?.(node);
-    const pdb = this.blockedByPdb.get(node);
+    let pdb = this.blockedByPdb.get(node);
     if (pdb) o.onBlocked?.('default/web-0', `blocked by PDB ${pdb}`);
+    // As the real drain does: refused evictions asked again until the PDB lets go or the timeout.
+    for (const end = Date.now() + o.timeoutMs; pdb && this.blockWaits && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      pdb = this.blockedByPdb.get(node);
+    }
     if (pdb)
       throw new IngotError(
         ErrorCode.DrainBlocked,

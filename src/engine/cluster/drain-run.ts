@@ -207,16 +207,25 @@ export async function runDrain(ctx: ClusterStepContext, op: ClusterOperation): P
   }
 
   // One eviction attempt. A refusal is told on the node's progress as it happens (written in
-  // order, before the attempt's own write).
-  let told = d.waiting;
+  // order, before the attempt's own write), once per reason.
   let writes: Promise<unknown> = Promise.resolve();
-  const onBlocked = (_pod: string, reason: string) => {
-    if (reason === told) return;
-    told = reason;
+  const onBlocked = (pod: string, reason: string) => {
+    const why = `${reason} (pod ${pod})`;
+    if (why === d.waiting) return;
+    const pdb = /^blocked by PDB (\S+)$/.exec(reason)?.[1] ?? null;
+    d.waiting = why;
+    if (pdb) d.pdb = pdb;
+    n.message = why;
     const p = clone(progress);
-    p.nodes[0].message = reason;
-    p.drain!.waiting = reason;
-    writes = writes.then(() => save(ctx, op, p, []).catch(() => undefined));
+    const line = ev(
+      ctx,
+      op,
+      'cluster.node.drain-blocked',
+      'warning',
+      `drain of ${node} waits: ${why}`,
+      pdb ? { pdb } : {},
+    );
+    writes = writes.then(() => save(ctx, op, p, [line]).catch(() => undefined));
   };
   let r: DrainResult;
   try {
