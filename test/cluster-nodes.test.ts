@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ErrorCode, IngotError } from '../src/core/errors.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import { startRunningClusterRegion } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
@@ -196,16 +197,21 @@ describe('cluster drain (a durable operation) and uncordon', { timeout: 120_000 
       assert.equal(o.state, 'succeeded', o.reason);
       await kube.uncordon(k, 'w-1');
 
-      kube.apiDown = true;
+      // The API goes away after the cordon, in the middle of the evictions, and stays away.
+      kube.drainHold = async () => {
+        throw new IngotError(ErrorCode.Unreachable, 'connect ECONNREFUSED (test)', { retryable: true });
+      };
       const f = await r.api<DrainView>('POST', '/api/v1/clusters/dc/nodes/w-1/drain', { timeoutSeconds: 1 });
       const failed = await ended(f.body.operation);
       assert.equal(failed.state, 'failed');
       assert.match(
         failed.reason,
-        /drain of w-1 failed: the cluster API does not answer: .*after 1 s \(the timeout\)/,
+        /drain of w-1 failed: the cluster API does not answer: connect ECONNREFUSED \(test\) after 1 s \(the timeout\)/,
       );
+      assert.equal(failed.progress.nodes[0].step, 'cordoned');
     } finally {
       kube.apiDown = false;
+      kube.drainHold = null;
     }
     await eventually(async () => ((await clusterState()) === 'running' ? true : null), 10_000, 'running');
     await kube.uncordon(k, 'w-1');
