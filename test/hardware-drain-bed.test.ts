@@ -3,9 +3,9 @@
  * bed registered as a running cluster in two regions (its admin kubeconfig as the cluster's),
  * one with `spec.hardware.onRisk: alert`, one with `drain`; the worker's disk reports rising
  * reallocated sectors through the store as a real report would. With `alert` the Node is left
- * schedulable and the reason is on the timeline; with `drain` the worker is cordoned and the
- * `web` pod evicted through the Eviction API to the control plane, the reason on the cluster's
- * and the machine's timelines.
+ * schedulable and the reason is on the timeline; with `drain` the watch starts a `drain`
+ * operation (actor `hardware-watch`) which cordons the worker and evicts the `web` pod through the
+ * Eviction API to the control plane, the reason on the cluster's and the machine's timelines.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -19,7 +19,7 @@ import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { waitOnNode, webOnWorker, webPods } from './support/day2.ts';
-import { eventsOf, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
+import { eventsOf, operationEnded, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
 import { skipUnless } from './support/needs.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import {
@@ -86,8 +86,12 @@ describe('hardware-driven drain on the 1+1 test bed', {
 
   it('with policy drain: the worker cordoned and its pod evicted to the control plane, the reason on both timelines, once', async () => {
     const { r, ids } = await regionWith('drain', '10.47');
+    // The pass returns once the drain operation is started; the operation drains.
     const [o] = await r.region.hardwareWatch.pass();
     assert.deepEqual([o.node, o.action, o.reason, o.error], ['node2', 'drain', RISE, null]);
+    assert.ok(o.operation, 'a drain operation started');
+    const op = await operationEnded(r, 'hd', o.operation, 240_000);
+    assert.deepEqual([op.kind, op.state, op.actor], ['drain', 'succeeded', 'hardware-watch'], op.reason);
     assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true, 'node2 cordoned');
     assert.equal((await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false, false);
     await waitOnNode(core, 'node1', 90_000);

@@ -52,7 +52,13 @@ function ev(
 }
 
 /** The hardware watch's line on the machine when its drain ends (its episode, so it is not repeated). */
-function hardwareEnd(ctx: ClusterStepContext, op: ClusterOperation, ok: boolean, text: string): NewEvent[] {
+function hardwareEnd(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  ok: boolean,
+  text: string,
+  more: Record<string, unknown> = {},
+): NewEvent[] {
   if (!op.params.episode) return [];
   const node = op.params.node;
   return [
@@ -72,10 +78,16 @@ function hardwareEnd(ctx: ClusterStepContext, op: ClusterOperation, ok: boolean,
         policy: HardwareAction.Drain,
         action: HardwareAction.Drain,
         operation: op.id,
+        ...more,
       },
     },
   ];
 }
+
+/** The pods of `a` and those of `b` (an unknown detail: none), each once. */
+const union = (a: readonly string[], b: unknown): string[] => [
+  ...new Set([...a, ...(Array.isArray(b) ? b.filter((x): x is string => typeof x === 'string') : [])]),
+];
 
 async function save(
   ctx: ClusterStepContext,
@@ -242,7 +254,11 @@ export async function runDrain(ctx: ClusterStepContext, op: ClusterOperation): P
       const pod = String(err.details.pod ?? 'a pod');
       return again(pdb ? `blocked by PDB ${pdb} (pod ${pod})` : err.message, ctx.limits.pollMs, pdb);
     }
-    if (err.code === ErrorCode.Timeout) return again(err.message, ctx.limits.pollMs, null);
+    if (err.code === ErrorCode.Timeout) {
+      // Evicted, still terminating: counted as evicted (the next attempt may not see them).
+      d.evicted = union(d.evicted, err.details.pods);
+      return again(err.message, ctx.limits.pollMs, null);
+    }
     if (err.retryable) return unreachable(err);
     return fail(err.message);
   }
@@ -250,18 +266,20 @@ export async function runDrain(ctx: ClusterStepContext, op: ClusterOperation): P
   n.step = 'drained';
   n.state = 'done';
   n.endedAt = now();
-  n.message = `${r.evicted.length} pod(s) evicted, ${r.kept.length} kept; stays cordoned`;
-  d.evicted = [...r.evicted];
+  d.evicted = union(d.evicted, r.evicted);
   d.kept = [...r.kept];
   d.waiting = null;
-  const message = `${node} drained: ${r.evicted.length} pod(s) evicted, ${r.kept.length} kept (DaemonSet, mirror, finished); it stays cordoned`;
+  n.message = `${d.evicted.length} pod(s) evicted, ${r.kept.length} kept; stays cordoned`;
+  const message = `${node} drained: ${d.evicted.length} pod(s) evicted, ${r.kept.length} kept (DaemonSet, mirror, finished); it stays cordoned`;
   await save(
     ctx,
     op,
     progress,
     [
-      ev(ctx, op, 'cluster.node.drained', 'info', message, { evicted: r.evicted, kept: r.kept }),
-      ...hardwareEnd(ctx, op, true, `drained, ${r.evicted.length} pod(s) evicted; replace the part`),
+      ev(ctx, op, 'cluster.node.drained', 'info', message, { evicted: d.evicted, kept: d.kept }),
+      ...hardwareEnd(ctx, op, true, `drained, ${d.evicted.length} pod(s) evicted; replace the part`, {
+        evicted: d.evicted,
+      }),
     ],
     { to: 'succeeded', reason: message },
   );

@@ -313,6 +313,14 @@ export class HardwareWatch {
       this.#deferred.delete(machineId); // a new episode acted on, or the node left: this drain is moot
       return null;
     }
+    // Another region (sharing the store) may have started this episode's drain meanwhile.
+    const recent = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
+    if (
+      recent.some((e) => e.type === HARDWARE_RISK_EVENT && e.data.episode === p.episode && e.data.operation)
+    ) {
+      this.#deferred.delete(machineId);
+      return null;
+    }
     try {
       const { operation } = await startDrain(this.#o.store, c.id, {
         node: p.node,
