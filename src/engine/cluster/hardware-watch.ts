@@ -27,6 +27,7 @@ import {
   hardwareDecision,
 } from '../../core/hardware-drain.ts';
 import type { DiskHealth, HealthSample } from '../../core/health.ts';
+import { DRAIN_REASON_MAX } from '../../core/node-drain.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { startDrain } from './drain-start.ts';
@@ -251,7 +252,7 @@ export class HardwareWatch {
           await startDrain(this.#o.store, c.id, {
             node: m.hostname,
             timeoutSeconds,
-            reason: d.reason,
+            reason: d.reason.slice(0, DRAIN_REASON_MAX),
             episode: d.episode,
             actor: HARDWARE_WATCH_ACTOR,
             events: [
@@ -325,7 +326,7 @@ export class HardwareWatch {
       const { operation } = await startDrain(this.#o.store, c.id, {
         node: p.node,
         timeoutSeconds: p.timeoutSeconds,
-        reason: p.reason,
+        reason: p.reason.slice(0, DRAIN_REASON_MAX),
         episode: p.episode,
         actor: HARDWARE_WATCH_ACTOR,
         events: [
