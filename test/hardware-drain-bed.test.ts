@@ -3,24 +3,34 @@
  * bed registered as a running cluster in two regions (its admin kubeconfig as the cluster's),
  * one with `spec.hardware.onRisk: alert`, one with `drain`; the worker's disk reports rising
  * reallocated sectors through the store as a real report would. With `alert` the Node is left
- * schedulable and the reason is on the timeline; with `drain` the worker is cordoned and the
- * `web` pod evicted through the Eviction API to the control plane, the reason on the cluster's
- * and the machine's timelines.
+ * schedulable and the reason is on the timeline; with `drain` the watch starts a `drain`
+ * operation (actor `hardware-watch`) which cordons the worker and evicts the `web` pod through the
+ * Eviction API to the control plane, the reason on the cluster's and the machine's timelines.
+ * Between the two, a drain operation asked through the API under a PodDisruptionBudget
+ * `minAvailable: 1`: `blocked by PDB default/web` on the node while it runs, then failed at its
+ * 15-s timeout naming the PDB, node2 left cordoned, the pod untouched, the cluster running.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import {
+  type AppsV1Api,
+  type CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { HardwarePolicy } from '../src/core/hardware-drain.ts';
 import { HARDWARE_RISK_EVENT } from '../src/engine/cluster/hardware-watch.ts';
 import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
 import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
 import { waitOnNode, webOnWorker, webPods } from './support/day2.ts';
-import { eventsOf, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
+import { eventsOf, operationEnded, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
 import { skipUnless } from './support/needs.ts';
+import { createPdb, PDB_API } from './support/workloads.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import {
   BED_NEEDS,
@@ -30,6 +40,7 @@ import {
   reapStaleBeds,
   startBed,
   stopBed,
+  waitFor,
 } from './support/testbed.ts';
 
 before(() => reapStaleBeds('hd'));
@@ -84,10 +95,79 @@ describe('hardware-driven drain on the 1+1 test bed', {
     assert.equal(ev.data.reason, RISE);
   });
 
+  it('a drain operation a PodDisruptionBudget holds: the node says so while it runs, then failed at the timeout naming the PDB, the node cordoned, the cluster running', async () => {
+    const kc = bedKubeConfig(api);
+    const pdbs = kc.makeApiClient(CustomObjectsApi);
+    await createPdb(kc, { name: 'web', minAvailable: 1 });
+    try {
+      await waitFor(
+        async () =>
+          (
+            (await pdbs.getNamespacedCustomObject({ ...PDB_API, name: 'web' })) as {
+              status?: { currentHealthy?: number };
+            }
+          ).status?.currentHealthy === 1,
+        60_000,
+        'the PDB counting the pod',
+      );
+      const [before] = await webPods(core);
+      assert.equal(before.node, 'node2');
+      const { r } = await regionWith('alert', '10.50');
+      const d = await r.api<{ operation: string }>('POST', '/api/v1/clusters/hd/nodes/node2/drain', {
+        timeoutSeconds: 15,
+      });
+      assert.equal(d.status, 202, JSON.stringify(d.body));
+      interface Op {
+        state: string;
+        reason: string;
+        progress: { nodes: { message: string | null }[] };
+      }
+      const read = async () =>
+        (await r.api<Op>('GET', `/api/v1/clusters/hd/operations/${d.body.operation}`)).body;
+      const seen: string[] = [];
+      let op = await read();
+      while (op.state === 'running') {
+        seen.push(op.progress.nodes[0].message ?? '');
+        await new Promise((res) => setTimeout(res, 500));
+        op = await read();
+      }
+      assert.ok(
+        seen.some((m) => /^blocked by PDB default\/web \(pod default\/web-/.test(m)),
+        `the node's message while running: ${[...new Set(seen)].join(' | ')}`,
+      );
+      assert.equal(op.state, 'failed');
+      assert.match(
+        op.reason,
+        /drain of node2 failed: blocked by PDB default\/web \(pod default\/web-\S+\) after 15 s \(the timeout\): relax the PodDisruptionBudget default\/web/,
+      );
+      assert.equal(
+        (await core.readNode({ name: 'node2' })).spec?.unschedulable,
+        true,
+        'node2 stays cordoned',
+      );
+      assert.deepEqual(await webPods(core), [before], 'the pod was not evicted');
+      const c = await r.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/hd');
+      assert.equal(c.body.cluster.state, 'running');
+      assert.equal((await r.api('POST', '/api/v1/clusters/hd/nodes/node2/uncordon', {})).status, 200);
+    } finally {
+      await pdbs.deleteNamespacedCustomObject({ ...PDB_API, name: 'web' }).catch(() => undefined);
+      await core
+        .patchNode(
+          { name: 'node2', body: { spec: { unschedulable: false } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )
+        .catch(() => undefined);
+    }
+  });
+
   it('with policy drain: the worker cordoned and its pod evicted to the control plane, the reason on both timelines, once', async () => {
     const { r, ids } = await regionWith('drain', '10.47');
+    // The pass returns once the drain operation is started; the operation drains.
     const [o] = await r.region.hardwareWatch.pass();
     assert.deepEqual([o.node, o.action, o.reason, o.error], ['node2', 'drain', RISE, null]);
+    assert.ok(o.operation, 'a drain operation started');
+    const op = await operationEnded(r, 'hd', o.operation, 240_000);
+    assert.deepEqual([op.kind, op.state, op.actor], ['drain', 'succeeded', 'hardware-watch'], op.reason);
     assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true, 'node2 cordoned');
     assert.equal((await core.readNode({ name: 'node1' })).spec?.unschedulable ?? false, false);
     await waitOnNode(core, 'node1', 90_000);

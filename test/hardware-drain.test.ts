@@ -2,14 +2,17 @@
  * Hardware-driven drain in a region (docs/day2.md) on a simulated two-node cluster: SMART
  * reports and BMC samples go through the store as the real ones do; the region's hardware watch
  * applies the Cluster file's `spec.hardware.onRisk` once per episode, with the reason on the
- * cluster's and the machine's timelines. Against real Kubernetes: test/hardware-drain-bed.test.ts.
+ * cluster's and the machine's timelines. A drain is a `drain` operation (actor `hardware-watch`)
+ * whose end is told on the machine too; while another operation holds the cluster the node is
+ * cordoned and the drain started on a later pass, by this watch or one started afresh.
+ * Against real Kubernetes: test/hardware-drain-bed.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { HealthSample } from '../src/core/health.ts';
 import { HARDWARE_RISK_EVENT, HardwareWatch } from '../src/engine/cluster/hardware-watch.ts';
 import { FakeKube } from '../src/kube/fake.ts';
-import { eventsOf, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
+import { eventsOf, operationEnded, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
 import { eventually, startTestRegion, type TestRegion } from './support/region.ts';
 
 const RISE = `disk sdb (serial ${SERIAL}): reallocated sectors 8 → 24`;
@@ -53,10 +56,17 @@ describe('hardware-driven drain on a simulated cluster', () => {
     assert.equal(kube.cordoned.has('node2'), false);
 
     await reportDisk(r, node2, 24, t0 + 1000);
+    kube.podsOn.set('node2', ['shop/web-1']);
     const [o] = await r.region.hardwareWatch.pass();
     assert.deepEqual(
       { node: o.node, action: o.action, reason: o.reason, error: o.error },
       { node: 'node2', action: 'drain', reason: RISE, error: null },
+    );
+    assert.ok(o.operation, 'a drain operation started');
+    const op = await operationEnded(r, 'hw', o.operation);
+    assert.deepEqual(
+      [op.kind, op.state, op.actor, op.params.reason],
+      ['drain', 'succeeded', 'hardware-watch', RISE],
     );
     assert.ok(kube.cordoned.has('node2'), 'drained (cordoned) through the cluster port');
     assert.equal(kube.cordoned.has('node1'), false);
@@ -78,8 +88,9 @@ describe('hardware-driven drain on a simulated cluster', () => {
       onMachine[0].message.startsWith(`node2's hardware is at risk (${RISE}): draining it`),
       onMachine[0].message,
     );
-    assert.match(onMachine[1].message, /drained, 0 pod\(s\) evicted/);
+    assert.match(onMachine[1].message, /drained, 1 pod\(s\) evicted; replace the part/);
     assert.equal(onMachine[1].data.reason, RISE);
+    assert.equal(onMachine[1].data.operation, o.operation);
 
     // Once per episode: the same reports again change nothing, nor does a watch started afresh
     // (a region restart), which reads the episode back from the timeline.
@@ -114,18 +125,22 @@ describe('hardware-driven drain on a simulated cluster', () => {
     const [o] = await r.region.hardwareWatch.pass();
     assert.equal(o.node, 'node1');
     assert.equal(o.reason, 'sensor CPU1 Temp critical (97 °C)');
+    assert.equal((await operationEnded(r, 'hs', o.operation!)).state, 'succeeded');
     assert.ok(kube.cordoned.has('node1'));
   });
 
   it('names the PodDisruptionBudget when it holds the drain, and leaves the node cordoned', async () => {
     const kube = new FakeKube();
     const r = await region(kube);
-    const { ids } = await runningCluster(r, 'hp', '10.43', 'drain');
+    const { ids } = await runningCluster(r, 'hp', '10.43', 'drain', 2);
     kube.blockedByPdb.set('node2', 'shop/checkout');
     await reportDisk(r, ids.get('node2')!, 8, Date.now() - 2000);
     await reportDisk(r, ids.get('node2')!, 24, Date.now() - 1000);
     const [o] = await r.region.hardwareWatch.pass();
-    assert.match(o.error ?? '', /blocked by PDB shop\/checkout/);
+    assert.equal(o.error, null);
+    const op = await operationEnded(r, 'hp', o.operation!);
+    assert.equal(op.state, 'failed');
+    assert.match(op.reason, /blocked by PDB shop\/checkout .*after 2 s \(the timeout\)/);
     assert.ok(kube.cordoned.has('node2'));
     const failed = await eventsOf(r, 'clusters/hp', 'cluster.node.drain-failed');
     assert.equal(failed[0]?.data.pdb, 'shop/checkout');
@@ -162,5 +177,73 @@ describe('hardware-driven drain on a simulated cluster', () => {
     assert.equal(again.action, 'alert');
     const last = (await eventsOf(r2, 'clusters/hc', HARDWARE_RISK_EVENT)).at(-1)!;
     assert.match(last.message, /reallocated sectors 24 → 40\): the node is already cordoned/);
+  });
+
+  it('while another operation holds the cluster: cordons now, says so, and starts the drain once it ended (a watch started afresh too)', async () => {
+    const kube = new FakeKube();
+    const r = await region(kube);
+    const { ids } = await runningCluster(r, 'hd', '10.49', 'drain');
+    const node2 = ids.get('node2')!;
+    // An operator's drain of node1, held by a PDB, holds the cluster.
+    kube.blockedByPdb.set('node1', 'shop/db');
+    const held = await r.api<{ operation: string }>('POST', '/api/v1/clusters/hd/nodes/node1/drain', {
+      timeoutSeconds: 60,
+    });
+    assert.equal(held.status, 202);
+    await reportDisk(r, node2, 8, Date.now() - 2000);
+    await reportDisk(r, node2, 24, Date.now() - 1000);
+    const [o] = await r.region.hardwareWatch.pass();
+    assert.deepEqual(
+      { node: o?.node, action: o?.action, operation: o?.operation, deferred: o?.deferred, error: o?.error },
+      { node: 'node2', action: 'drain', operation: null, deferred: true, error: null },
+    );
+    assert.ok(kube.cordoned.has('node2'), 'cordoned now');
+    const [put] = await eventsOf(r, `machines/${node2}`, HARDWARE_RISK_EVENT);
+    assert.match(
+      put.message,
+      new RegExp(
+        `cordoned now; the drain starts on a later pass: cluster hd already runs operation ${held.body.operation} \\(drain, running\\)`,
+      ),
+    );
+    assert.deepEqual(await r.region.hardwareWatch.pass(), [], 'still held: nothing yet');
+
+    // The region restarts (a watch afresh reads the put-off drain back from the timeline) and
+    // the operation holding the cluster ends.
+    const fresh = new HardwareWatch({ store: r.region.store, kube });
+    assert.deepEqual(await fresh.pass(), []);
+    kube.blockedByPdb.delete('node1');
+    assert.equal((await operationEnded(r, 'hd', held.body.operation)).state, 'succeeded');
+    await eventually(
+      async () =>
+        (await r.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/hd')).body.cluster.state ===
+        'running',
+      10_000,
+      'the cluster free again',
+    );
+    const [started] = await fresh.pass();
+    assert.equal(started?.node, 'node2');
+    assert.ok(started.operation);
+    assert.equal((await operationEnded(r, 'hd', started.operation)).state, 'succeeded');
+    assert.deepEqual(await fresh.pass(), [], 'once: the drain is not started again');
+    // The region's own watch (as another region on the same store) put the same drain off: it
+    // sees the drain started for the episode and starts none.
+    await eventually(
+      async () =>
+        (await r.api<{ cluster: { state: string } }>('GET', '/api/v1/clusters/hd')).body.cluster.state ===
+        'running',
+      10_000,
+      'the cluster free again',
+    );
+    assert.deepEqual(await r.region.hardwareWatch.pass(), []);
+    const drains = (await r.api<{ kind: string }[]>('GET', '/api/v1/clusters/hd/operations')).body.filter(
+      (x) => x.kind === 'drain',
+    );
+    assert.equal(drains.length, 2, "the operator's and one hardware drain");
+    const onMachine = await eventsOf(r, `machines/${node2}`, HARDWARE_RISK_EVENT);
+    assert.equal(onMachine.length, 3, onMachine.map((e) => e.message).join('\n'));
+    assert.match(onMachine[0].message, /: cordoned now; the drain starts on a later pass/);
+    assert.match(onMachine[1].message, /: draining it now \(spec.hardware.onRisk: drain\)/);
+    assert.match(onMachine[2].message, /: drained, 0 pod\(s\) evicted; replace the part/);
+    assert.equal(onMachine[2].data.operation, started.operation);
   });
 });

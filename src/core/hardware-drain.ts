@@ -9,6 +9,11 @@
  */
 import type { DiskHealth, HealthSample } from './health.ts';
 
+/** The timeline event of every hardware-driven decision; `data.reason` is the episode. */
+export const HARDWARE_RISK_EVENT = 'cluster.node.hardware-risk';
+/** The actor of the drains the hardware watch starts. */
+export const HARDWARE_WATCH_ACTOR = 'hardware-watch';
+
 export const HardwarePolicy = { Alert: 'alert', Cordon: 'cordon', Drain: 'drain' } as const;
 export type HardwarePolicy = (typeof HardwarePolicy)[keyof typeof HardwarePolicy];
 

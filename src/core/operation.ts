@@ -10,6 +10,7 @@
  */
 import { ErrorCode, IngotError } from './errors.ts';
 import type { RestoreProgress } from './etcd-restore.ts';
+import type { DrainProgress } from './node-drain.ts';
 import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 
 /**
@@ -17,7 +18,8 @@ import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
  * `cert-rotate` (`kubeadm certs renew all` on each control plane), `upgrade` (kubeadm
  * upgrade, control planes then worker batches) and `os-replace` (workers drained, redeployed
  * with an OS image, rejoined; the remediation's reprovision is one of one node) and `restore`
- * (the cluster's etcd put back to a backup on every control plane: core/etcd-restore.ts) run today;
+ * (the cluster's etcd put back to a backup on every control plane: core/etcd-restore.ts) and
+ * `drain` (one node cordoned and its pods evicted through the Eviction API: core/node-drain.ts) run today;
  * the others are their future kin.
  */
 export const OperationKind = {
@@ -28,6 +30,7 @@ export const OperationKind = {
   Remediate: 'remediate',
   OsReplace: 'os-replace',
   Restore: 'restore',
+  Drain: 'drain',
 } as const;
 export type OperationKind = (typeof OperationKind)[keyof typeof OperationKind];
 export const OPERATION_KINDS: readonly OperationKind[] = Object.values(OperationKind);
@@ -38,6 +41,7 @@ export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
   OperationKind.Upgrade,
   OperationKind.OsReplace,
   OperationKind.Restore,
+  OperationKind.Drain,
 ];
 
 export const OperationState = {
@@ -115,10 +119,12 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
  * cluster's API answers again; an upgraded control plane uncordoned). A worker: `drained` (cordoned, pods
  * evicted through the Eviction API) → (upgrading: `upgraded`; replacing its OS: `redeployed` —
  * its Node deleted, its machine's disk written again with the image and booted — → `joined`,
- * kubeadm join with a fresh token) → `uncordoned` → `ready`.
+ * kubeadm join with a fresh token) → `uncordoned` → `ready`. A drain's one node: `cordoned` →
+ * `drained` (its pods evicted; it stays cordoned).
  */
 export const NodeStep = {
   Reconfigured: 'reconfigured',
+  Cordoned: 'cordoned',
   Renewed: 'renewed',
   Upgraded: 'upgraded',
   Redeployed: 'redeployed',
@@ -149,6 +155,8 @@ export interface OperationProgress {
   nodes: OperationNode[];
   /** A restore's procedure: the last step done, the members, the result (core/etcd-restore.ts). */
   restore?: RestoreProgress;
+  /** A drain's attempts and result (core/node-drain.ts). */
+  drain?: DrainProgress;
 }
 
 /**
@@ -180,6 +188,13 @@ export interface ReconfigureParams {
   abortOnHalt?: boolean;
   /** A restore's backup (its id). */
   backup?: string;
+  /** A drain's node, its deadline in seconds, whether pods no controller owns go too, and why. */
+  node?: string;
+  timeoutSeconds?: number;
+  force?: boolean;
+  reason?: string;
+  /** A hardware-driven drain's episode (core/hardware-drain.ts): its end is told on the machine too. */
+  episode?: string;
 }
 
 export interface ClusterOperation {
@@ -272,6 +287,7 @@ export function retryProgress(p: OperationProgress, at: string): OperationProgre
   return {
     snapshot: { ...p.snapshot },
     ...(p.restore ? { restore: JSON.parse(JSON.stringify(p.restore)) as RestoreProgress } : {}),
+    ...(p.drain ? { drain: JSON.parse(JSON.stringify(p.drain)) as DrainProgress } : {}),
     nodes: p.nodes.map((n) =>
       n.state === 'failed'
         ? {

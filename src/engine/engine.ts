@@ -4,7 +4,6 @@
  */
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { WatchdogLimits } from '../core/lifecycle.ts';
-import type { DrainResult } from '../kube/drain.ts';
 import type { KubePort } from '../kube/port.ts';
 import type { Store } from '../store/store.ts';
 import { type ActionRequest, type ActionResult, requestAction } from './actions.ts';
@@ -17,7 +16,9 @@ import {
   createCluster,
 } from './cluster/actions.ts';
 import { refreshConditions } from './cluster/conditions.ts';
-import { drainClusterNode, uncordonClusterNode } from './cluster/node-maintenance.ts';
+import type { ClusterOperation } from '../core/operation.ts';
+import { type DrainRequest, startDrain } from './cluster/drain-start.ts';
+import { uncordonClusterNode } from './cluster/node-maintenance.ts';
 import { type ScaleClusterInput, scaleCluster } from './cluster/scale.ts';
 import { RemediationLoop, type RemediationLoopOptions } from './cluster/remediation-loop.ts';
 import { sweepWatchdog } from './watchdog.ts';
@@ -133,13 +134,12 @@ export class Engine {
     return kube;
   }
 
-  /** Drains one node of a cluster (Eviction API, PDBs honoured); on the cluster's timeline. */
-  drainNode(
-    ref: string,
-    node: string,
-    o: { timeoutMs: number; force: boolean; actor: string },
-  ): Promise<DrainResult> {
-    return drainClusterNode(this.#store, this.#kube(), ref, node, o);
+  /**
+   * Starts the drain of one node of a cluster (a `drain` operation: Eviction API, PDBs
+   * honoured); answers once it is recorded, the job runs it.
+   */
+  async drainNode(ref: string, req: DrainRequest): Promise<ClusterOperation> {
+    return (await startDrain(this.#store, ref, req)).operation;
   }
 
   uncordonNode(ref: string, node: string, actor: string): Promise<void> {

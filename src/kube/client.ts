@@ -25,7 +25,7 @@ import type { NodeHeard } from '../core/etcd-restore.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import { ensureBootstrapToken } from './bootstrap-token.ts';
 import { cordon, type DrainResult, drainNode, keptBecause, uncordon } from './drain.ts';
-import type { ClusterVersions, KubePort } from './port.ts';
+import type { ClusterVersions, DrainNodeOptions, KubePort } from './port.ts';
 import { type NodeRequests, requestsByNode } from './requests.ts';
 
 const TIMEOUT_MS = 5_000;
@@ -166,11 +166,7 @@ export class KubeClient implements KubePort {
     return { cordoned, evicted };
   }
 
-  drainNode(
-    kubeconfig: string,
-    node: string,
-    o: { timeoutMs: number; force: boolean },
-  ): Promise<DrainResult> {
+  drainNode(kubeconfig: string, node: string, o: DrainNodeOptions): Promise<DrainResult> {
     return drainNode(load(kubeconfig), node, o);
   }
 

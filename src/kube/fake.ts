@@ -9,7 +9,7 @@ import type { JoinToken } from '../core/cluster.ts';
 import type { NodeHeard } from '../core/etcd-restore.ts';
 import { TOKEN_MARGIN_MS } from './bootstrap-token.ts';
 import type { DrainResult } from './drain.ts';
-import type { ClusterVersions, KubePort } from './port.ts';
+import type { ClusterVersions, DrainNodeOptions, KubePort } from './port.ts';
 import type { NodeRequests } from './requests.ts';
 
 export class FakeKube implements KubePort {
@@ -99,17 +99,36 @@ export class FakeKube implements KubePort {
     return { cordoned: nodes.length, evicted: 0 };
   }
 
-  async drainNode(kubeconfig: string, node: string, o: { timeoutMs: number }): Promise<DrainResult> {
+  /**
+   * Awaited by every drain once the node is cordoned, before its pods are evicted (a test holds
+   * a drain there, or lets it fail: a region dying mid-drain).
+   */
+  drainHold: ((node: string) => Promise<void>) | null = null;
+  /** A drain a PDB holds waits (up to its timeout) for it to let go, as the real one; else it throws at once. */
+  blockWaits = false;
+  /** Pods evicted by a drain of the node (`ns/name`); the default none. */
+  readonly podsOn = new Map<string, string[]>();
+
+  async drainNode(kubeconfig: string, node: string, o: DrainNodeOptions): Promise<DrainResult> {
     this.#known(kubeconfig, node);
     this.cordoned.add(node);
-    const pdb = this.blockedByPdb.get(node);
+    await this.drainHold?.(node);
+    let pdb = this.blockedByPdb.get(node);
+    if (pdb) o.onBlocked?.('default/web-0', `blocked by PDB ${pdb}`);
+    // As the real drain does: refused evictions asked again until the PDB lets go or the timeout.
+    for (const end = Date.now() + o.timeoutMs; pdb && this.blockWaits && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      pdb = this.blockedByPdb.get(node);
+    }
     if (pdb)
       throw new IngotError(
         ErrorCode.DrainBlocked,
         `drain ${node}: pod default/web-0 blocked by PDB ${pdb} for ${Math.round(o.timeoutMs / 1000)} s: relax the PodDisruptionBudget ${pdb} or add replicas elsewhere, then drain again`,
         { details: { node, pod: 'default/web-0', pdb, pending: ['default/web-0'] } },
       );
-    return { evicted: [], kept: [] };
+    const evicted = this.podsOn.get(node) ?? [];
+    this.podsOn.delete(node);
+    return { evicted, kept: [] };
   }
 
   async uncordon(kubeconfig: string, node: string): Promise<void> {

@@ -20,9 +20,10 @@ export interface KubePort {
   drain(kubeconfig: string, nodes: readonly string[]): Promise<{ cordoned: number; evicted: number }>;
   /**
    * Drains one node through the Eviction API honouring PodDisruptionBudgets (drain.ts): throws
-   * INGOT_DRAIN_BLOCKED naming the PDB when evictions are still refused at the timeout.
+   * INGOT_DRAIN_BLOCKED naming the PDB when evictions are still refused at the timeout;
+   * `onBlocked` is told each refusal meanwhile ("blocked by PDB ns/name").
    */
-  drainNode(kubeconfig: string, node: string, o: { timeoutMs: number; force: boolean }): Promise<DrainResult>;
+  drainNode(kubeconfig: string, node: string, o: DrainNodeOptions): Promise<DrainResult>;
   /** Makes the node schedulable again. */
   uncordon(kubeconfig: string, node: string): Promise<void>;
   /** Makes the node unschedulable (no eviction). */
@@ -55,6 +56,12 @@ export interface KubePort {
    * again. Throws a retryable INGOT_UNREACHABLE when the API does not answer.
    */
   nodesHeard?(kubeconfig: string): Promise<NodeHeard[]>;
+}
+
+export interface DrainNodeOptions {
+  readonly timeoutMs: number;
+  readonly force: boolean;
+  readonly onBlocked?: (pod: string, reason: string) => void;
 }
 
 export interface ClusterVersions {

@@ -12,7 +12,7 @@ import type { HardwarePolicy } from '../../src/core/hardware-drain.ts';
 import { DiskHealthSource } from '../../src/core/health.ts';
 import { parseSmartctl } from '../../src/core/smartctl.ts';
 import { clusterYaml, createRunningCluster, seedClusterRegion } from './cluster-seed.ts';
-import type { TestRegion } from './region.ts';
+import { eventually, type TestRegion } from './region.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'smartctl', 'ata-seagate-st3500418as.json');
 
@@ -34,11 +34,17 @@ export async function reportDisk(r: TestRegion, machineId: string, reallocated: 
 }
 
 /**
- * The drain gets 3 min: on a loaded CI machine the evicted pod took more than 20 s to terminate
- * (the kubelet's sync, not the drain, is what is slow there); the tests are about the policy.
+ * The drain gets 3 min by default: on a loaded CI machine the evicted pod took more than 20 s to
+ * terminate (the kubelet's sync, not the drain, is what is slow there); the tests are about the
+ * policy.
  */
-export function twoNodeCluster(name: string, net: string, policy: HardwarePolicy): string {
-  return `${clusterYaml(name, { workers: 1, net, version: 'v1.20.2' })}  hardware: { onRisk: ${policy}, drainTimeoutSeconds: 180 }\n`;
+export function twoNodeCluster(
+  name: string,
+  net: string,
+  policy: HardwarePolicy,
+  drainTimeoutSeconds = 180,
+): string {
+  return `${clusterYaml(name, { workers: 1, net, version: 'v1.20.2' })}  hardware: { onRisk: ${policy}, drainTimeoutSeconds: ${drainTimeoutSeconds} }\n`;
 }
 
 /** node1 (control) and node2 (general) commissioned, the cluster created and running; hostname → id. */
@@ -47,12 +53,37 @@ export async function runningCluster(
   name: string,
   net: string,
   policy: HardwarePolicy,
+  drainTimeoutSeconds?: number,
 ): Promise<{ id: string; ids: Map<string, string> }> {
   const ids = await seedClusterRegion(r, net, [
     ['node1', 'control'],
     ['node2', 'general'],
   ]);
-  return { id: await createRunningCluster(r, name, twoNodeCluster(name, net, policy)), ids };
+  return {
+    id: await createRunningCluster(r, name, twoNodeCluster(name, net, policy, drainTimeoutSeconds)),
+    ids,
+  };
+}
+
+/** The cluster's operation `id` once it ended (`GET …/operations/{id}`). */
+export async function operationEnded(r: TestRegion, cluster: string, id: string, withinMs = 30_000) {
+  return eventually(
+    async () => {
+      const o = (
+        await r.api<{
+          id: string;
+          kind: string;
+          state: string;
+          reason: string;
+          actor: string;
+          params: { reason?: string };
+        }>('GET', `/api/v1/clusters/${cluster}/operations/${id}`)
+      ).body;
+      return o.state === 'running' ? null : o;
+    },
+    withinMs,
+    `operation ${id} ended`,
+  );
 }
 
 /** The events of a timeline (`clusters/NAME` or `machines/ID`) of one type. */

@@ -1,12 +1,13 @@
 /**
  * One node of a running cluster over HTTP: drain it through the Eviction API, honouring
- * PodDisruptionBudgets (200 when drained; 409 INGOT_DRAIN_BLOCKED naming the PDB when
- * evictions are still refused at the timeout; the node stays cordoned), and uncordon it. The
- * request lasts as long as the drain (at most `timeoutSeconds`); both are on the cluster's
- * timeline with the node.
+ * PodDisruptionBudgets, as a durable `drain` operation (202 with the operation at once; 409
+ * INGOT_OPERATION_RUNNING while another operation holds the cluster; `GET …/operations/{id}`
+ * follows it: a PDB still refusing at the timeout fails it naming the PDB, the node left
+ * cordoned), and uncordon it. Both are on the cluster's timeline with the node.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Engine } from '../../engine/engine.ts';
+import { drainView } from '../../engine/cluster/drain-start.ts';
 import { actorOf } from '../auth.ts';
 import {
   ClusterNodeParams,
@@ -25,19 +26,21 @@ export function clusterNodeRoutes(engine: Engine): FastifyPluginAsyncTypebox {
       schema: {
         tags,
         summary:
-          'Cordon a node and evict its pods, honouring PodDisruptionBudgets (409 names the PDB that holds it)',
+          'Cordon a node and evict its pods, honouring PodDisruptionBudgets: a durable operation (202; follow it with GET …/operations/{id}); 409 while another operation runs',
         params: ClusterNodeParams,
         body: DrainNodeBody,
-        response: { 200: DrainNodeResult, ...errorResponses },
+        response: { 202: DrainNodeResult, ...errorResponses },
       },
-      handler: async (req) => {
+      handler: async (req, reply) => {
         const { name, node } = req.params;
-        const r = await engine.drainNode(name, node, {
-          timeoutMs: (req.body?.timeoutSeconds ?? 300) * 1000,
-          force: req.body?.force ?? false,
+        const op = await engine.drainNode(name, {
+          node,
+          ...(req.body?.timeoutSeconds !== undefined ? { timeoutSeconds: req.body.timeoutSeconds } : {}),
+          ...(req.body?.force !== undefined ? { force: req.body.force } : {}),
+          ...(req.body?.reason !== undefined ? { reason: req.body.reason } : {}),
           actor: actorOf(req),
         });
-        return { node, evicted: [...r.evicted], kept: [...r.kept] };
+        return reply.code(202).send(drainView(op));
       },
     });
 

@@ -1,10 +1,11 @@
 /**
  * A cluster's day-2 operations over HTTP (docs/day2.md "Operations"): start a rolling
  * reconfigure from a changed Cluster file or a certificate rotation (202; 409 INGOT_OPERATION_RUNNING naming the one
- * that runs), list them with each node's progress, and pause, resume or abort the active one.
+ * that runs), list them (or read one) with each node's progress, and pause, resume or abort the active one.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { ClusterOperation } from '../../core/operation.ts';
 import {
   controlClusterOperation,
@@ -21,6 +22,7 @@ import {
   ClusterOperationList,
   errorResponses,
   OperationControlParams,
+  OperationParams,
   OsReplaceBody,
   ReconfigureBody,
   UpgradeBody,
@@ -37,6 +39,10 @@ const shown = (o: ClusterOperation) => ({
     ...(o.params.target ? { target: o.params.target } : {}),
     ...(o.params.image ? { image: o.params.image } : {}),
     ...(o.params.backup ? { backup: o.params.backup } : {}),
+    ...(o.params.node ? { node: o.params.node } : {}),
+    ...(o.params.timeoutSeconds !== undefined ? { timeoutSeconds: o.params.timeoutSeconds } : {}),
+    ...(o.params.force !== undefined ? { force: o.params.force } : {}),
+    ...(o.params.reason ? { reason: o.params.reason } : {}),
   },
 });
 
@@ -133,6 +139,28 @@ export function clusterOperationRoutes(store: Store, kube: KubePort | null): Fas
       handler: async (req) => {
         const cluster = await store.getCluster(req.params.name);
         return (await store.listOperations(cluster.id)).map(shown);
+      },
+    });
+
+    app.get('/clusters/:name/operations/:id', {
+      config: { role: 'viewer' },
+      schema: {
+        tags,
+        summary:
+          "One of the cluster's operations, with each node's progress (how a drain or a restore is followed)",
+        params: OperationParams,
+        response: { 200: Type.Ref('ClusterOperation'), ...errorResponses },
+      },
+      handler: async (req) => {
+        const cluster = await store.getCluster(req.params.name);
+        const op = await store.getOperation(req.params.id);
+        if (op.clusterId !== cluster.id)
+          throw new IngotError(
+            ErrorCode.NotFound,
+            `operation ${req.params.id} is not one of cluster ${cluster.name}'s (\`ingot cluster operations ${cluster.name}\` lists them)`,
+            { details: { cluster: cluster.name, operation: req.params.id } },
+          );
+        return shown(op);
       },
     });
 

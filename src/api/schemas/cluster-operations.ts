@@ -22,6 +22,11 @@ export const OperationControlParams = Type.Object({
   control: str(OPERATION_CONTROLS),
 });
 
+export const OperationParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The cluster’s name or id' }),
+  id: Type.String({ minLength: 1, maxLength: MAX.id, description: 'The operation’s id' }),
+});
+
 export const ReconfigureBody = Type.Object(
   {
     cluster: Type.String({
@@ -102,6 +107,10 @@ export const ClusterOperationSchema = Type.Object(
       target: Type.Optional(Type.String({ description: "An upgrade's target version" })),
       image: Type.Optional(Type.String({ description: "An OS replacement's image" })),
       backup: Type.Optional(Type.String({ description: "A restore's backup" })),
+      node: Type.Optional(Type.String({ description: "A drain's node" })),
+      timeoutSeconds: Type.Optional(Type.Integer({ description: "A drain's timeout" })),
+      force: Type.Optional(Type.Boolean({ description: 'A drain evicts pods no controller owns too' })),
+      reason: Type.Optional(Type.String({ description: 'Why a drain was asked for (the hardware reason)' })),
     }),
     progress: Type.Object({
       snapshot: Type.Object({
@@ -136,6 +145,24 @@ export const ClusterOperationSchema = Type.Object(
             rolledBack: Type.Optional(Type.Boolean()),
           },
           { description: "A restore's procedure: the last step done, the members, the result" },
+        ),
+      ),
+      drain: Type.Optional(
+        Type.Object(
+          {
+            runner: Type.Union([Type.String(), Type.Null()], {
+              description: 'The region worker that runs it',
+            }),
+            startedAt: Type.String({ description: 'Its timeout counts from here' }),
+            attempts: Type.Integer(),
+            waiting: Type.Union([Type.String(), Type.Null()], {
+              description: 'Why it waits now (`blocked by PDB ns/name`)',
+            }),
+            pdb: Type.Union([Type.String(), Type.Null()]),
+            evicted: Type.Array(Type.String()),
+            kept: Type.Array(Type.String()),
+          },
+          { description: "A drain's attempts and result" },
         ),
       ),
     }),

@@ -1,29 +1,45 @@
 /**
  * Hardware-driven drain (issue 16, docs/day2.md): after each health poll round the region looks
- * at every member of its running clusters — each disk's newest and previous SMART report (from
- * commissioning or the node agent, by serial) and the machine's newest BMC poll — and applies
- * the cluster's `spec.hardware.onRisk` policy through `hardwareDecision` (src/core): alert on
- * the timeline, cordon, or drain through the Eviction API with PodDisruptionBudgets honoured
- * (`drainClusterNode`; a drain a PDB holds leaves the node cordoned and names the PDB). Once per
+ * at every member of its running clusters (and of those an operation holds) — each disk's
+ * newest and previous SMART report (from commissioning or the node agent, by serial) and the
+ * machine's newest BMC poll — and applies the cluster's `spec.hardware.onRisk` policy through
+ * `hardwareDecision` (src/core): alert on the timeline, cordon, or drain. A drain is a durable
+ * `drain` operation (drain-start.ts; actor `hardware-watch`, the hardware reason and episode
+ * on it): the pass returns once it is started, and the operation tells its end on the machine's
+ * timeline too (drain-run.ts: "drained, N pod(s) evicted; replace the part", or the PDB that held
+ * it, the node left cordoned). When another operation holds the cluster, the node is cordoned
+ * now and the drain started on a later pass (said on the timeline, `data.deferred`). Once per
  * episode: the reason acted on is remembered per machine (seeded from the timeline, so a region
- * restart repeats nothing); a node already cordoned is not cordoned or drained again.
+ * restart repeats nothing and still starts a deferred drain); a node already cordoned is not
+ * cordoned or drained again.
  */
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ClusterState } from '../../core/cluster-lifecycle.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
+import { ErrorCode, isIngotError } from '../../core/errors.ts';
+import type { NewEvent } from '../../core/event.ts';
 import {
   type DiskPair,
+  HARDWARE_RISK_EVENT,
+  HARDWARE_WATCH_ACTOR,
   HardwareAction,
   type HardwarePolicy,
   hardwareDecision,
 } from '../../core/hardware-drain.ts';
 import type { DiskHealth, HealthSample } from '../../core/health.ts';
+import { DRAIN_REASON_MAX } from '../../core/node-drain.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
-import { drainClusterNode } from './node-maintenance.ts';
+import { startDrain } from './drain-start.ts';
 
-/** The timeline event of every hardware-driven decision; `data.reason` is the episode. */
-export const HARDWARE_RISK_EVENT = 'cluster.node.hardware-risk';
+export { HARDWARE_RISK_EVENT };
+
+/** The cluster states the watch looks at: running, or held by an operation or a scale. */
+const WATCHED: readonly ClusterState[] = [
+  ClusterState.Running,
+  ClusterState.Updating,
+  ClusterState.FailedUpdating,
+];
 
 /** Disk reports looked back on: the two newest per serial are what counts. */
 const DISK_LOOKBACK_MS = 30 * 86_400_000;
@@ -36,6 +52,19 @@ export interface HardwareOutcome {
   readonly reason: string;
   /** The drain's or cordon's error, when it did not go through. */
   readonly error: string | null;
+  /** The drain operation started (its end is on the timelines), or null. */
+  readonly operation: string | null;
+  /** A drain put off: another operation holds the cluster (the node cordoned meanwhile). */
+  readonly deferred?: boolean;
+}
+
+/** A drain put off until the operation holding the cluster ends. */
+interface Deferred {
+  readonly clusterId: string;
+  readonly node: string;
+  readonly reason: string;
+  readonly episode: string;
+  readonly timeoutSeconds: number;
 }
 
 export interface HardwareWatchOptions {
@@ -60,6 +89,8 @@ export class HardwareWatch {
   /** Machine → the episode last acted on (absent: none). */
   readonly #acted = new Map<string, string>();
   readonly #seeded = new Set<string>();
+  /** Machine → the drain it starts as soon as the cluster is free. */
+  readonly #deferred = new Map<string, Deferred>();
   #running: Promise<HardwareOutcome[]> | null = null;
 
   constructor(o: HardwareWatchOptions) {
@@ -75,12 +106,11 @@ export class HardwareWatch {
   }
 
   async #pass(): Promise<HardwareOutcome[]> {
-    const clusters = (await this.#o.store.listClusters()).filter((c) => c.state === ClusterState.Running);
-    if (clusters.length === 0) return [];
-    const samples = new Map<string, HealthSample>(
-      (await this.#o.store.latestHealth()).map((x) => [x.sample.machineId, x.sample]),
-    );
     const out: HardwareOutcome[] = [];
+    const clusters = (await this.#o.store.listClusters()).filter((c) => WATCHED.includes(c.state));
+    const samples = new Map<string, HealthSample>(
+      clusters.length ? (await this.#o.store.latestHealth()).map((x) => [x.sample.machineId, x.sample]) : [],
+    );
     for (const c of clusters) {
       let policy: HardwarePolicy;
       let timeoutMs: number;
@@ -108,6 +138,15 @@ export class HardwareWatch {
         }
       }
     }
+    // The drains put off (this pass, an earlier one, or before a restart: seeded above).
+    for (const [machineId, p] of this.#deferred) {
+      try {
+        const r = await this.#startDeferred(machineId, p);
+        if (r) out.push(r);
+      } catch (e) {
+        this.#o.log?.warn({ node: p.node, err: (e as Error).message }, 'hardware watch: deferred drain');
+      }
+    }
     return out;
   }
 
@@ -117,6 +156,16 @@ export class HardwareWatch {
       const events = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
       const last = events.find((e) => e.type === HARDWARE_RISK_EVENT);
       if (typeof last?.data?.episode === 'string') this.#acted.set(machineId, last.data.episode);
+      // A drain put off when the region stopped: started on the next pass.
+      const d = last?.data;
+      if (last?.clusterId && d?.deferred === true && typeof d.episode === 'string')
+        this.#deferred.set(machineId, {
+          clusterId: last.clusterId,
+          node: String(d.node),
+          reason: String(d.reason),
+          episode: d.episode,
+          timeoutSeconds: Number(d.timeoutSeconds) || 300,
+        });
     }
     return this.#acted.get(machineId) ?? null;
   }
@@ -161,20 +210,25 @@ export class HardwareWatch {
     if (acts && kubeconfig !== null && (await this.#o.kube.isCordoned(kubeconfig, m.hostname)))
       d = hardwareDecision({ ...input, cordoned: true });
     this.#acted.set(m.machineId, d.episode);
+    const line = (
+      level: 'warning' | 'error',
+      message: string,
+      data: Record<string, unknown> = {},
+    ): NewEvent => ({
+      type: HARDWARE_RISK_EVENT,
+      level,
+      clusterId: c.id,
+      machineId: m.machineId,
+      actor: 'hardware',
+      message,
+      data: { node: m.hostname, reason: d.reason, episode: d.episode, policy, action: d.action, ...data },
+    });
     const event = (level: 'warning' | 'error', message: string, data: Record<string, unknown> = {}) =>
-      this.#o.store.appendEvents([
-        {
-          type: HARDWARE_RISK_EVENT,
-          level,
-          clusterId: c.id,
-          machineId: m.machineId,
-          actor: 'hardware',
-          message,
-          data: { node: m.hostname, reason: d.reason, episode: d.episode, policy, action: d.action, ...data },
-        },
-      ]);
+      this.#o.store.appendEvents([line(level, message, data)]);
     const head = `${m.hostname}'s hardware is at risk (${d.reason})`;
     let error: string | null = null;
+    let operation: string | null = null;
+    let deferred = false;
     if (d.action === HardwareAction.Alert) {
       await event(
         'warning',
@@ -192,20 +246,45 @@ export class HardwareWatch {
         await event('error', `${head}: cordon failed: ${error}`);
       }
     } else {
-      await event('warning', `${head}: draining it (spec.hardware.onRisk: drain)`);
+      const timeoutSeconds = Math.round(timeoutMs / 1000);
       try {
-        const r = await drainClusterNode(this.#o.store, this.#o.kube, c.id, m.hostname, {
-          timeoutMs,
-          force: false,
-          actor: 'hardware',
-        });
-        await event('warning', `${head}: drained, ${r.evicted.length} pod(s) evicted; replace the part`, {
-          evicted: r.evicted,
-        });
+        operation = (
+          await startDrain(this.#o.store, c.id, {
+            node: m.hostname,
+            timeoutSeconds,
+            reason: d.reason.slice(0, DRAIN_REASON_MAX),
+            episode: d.episode,
+            actor: HARDWARE_WATCH_ACTOR,
+            events: [
+              line('warning', `${head}: draining it (spec.hardware.onRisk: drain), a drain operation`),
+            ],
+          })
+        ).operation.id;
       } catch (e) {
-        // drainClusterNode put the reason (the PDB) on the cluster's timeline; the machine's gets it too.
-        error = (e as Error).message;
-        await event('error', `${head}: drain stopped, the node stays cordoned: ${error}`);
+        if (!busy(e)) {
+          error = (e as Error).message;
+          await event('error', `${head}: cannot drain it: ${error}`);
+        } else {
+          // Another operation (or a scale) holds the cluster: no new pods now, the drain later.
+          deferred = true;
+          const p = {
+            clusterId: c.id,
+            node: m.hostname,
+            reason: d.reason,
+            episode: d.episode,
+            timeoutSeconds,
+          };
+          this.#deferred.set(m.machineId, p);
+          const cordoned = await this.#o.kube.cordon(kubeconfig, m.hostname).then(
+            () => 'cordoned now',
+            (x: Error) => `not cordoned (${x.message})`,
+          );
+          await event(
+            'warning',
+            `${head}: ${cordoned}; the drain starts on a later pass: ${(e as Error).message.split(';')[0]}`,
+            { deferred: true, timeoutSeconds },
+          );
+        }
       }
     }
     return {
@@ -215,6 +294,91 @@ export class HardwareWatch {
       action: d.action,
       reason: d.reason,
       error,
+      operation,
+      ...(deferred ? { deferred } : {}),
     };
   }
+
+  /** Starts a drain put off earlier, once no other operation holds the cluster. */
+  async #startDeferred(machineId: string, p: Deferred): Promise<HardwareOutcome | null> {
+    const data = { node: p.node, reason: p.reason, episode: p.episode, policy: 'drain', action: 'drain' };
+    let c: Cluster;
+    try {
+      c = await this.#o.store.getCluster(p.clusterId);
+    } catch (e) {
+      if (isIngotError(e, ErrorCode.NotFound)) this.#deferred.delete(machineId);
+      throw e;
+    }
+    const acted = this.#acted.get(machineId);
+    if ((acted !== undefined && acted !== p.episode) || !c.members.some((x) => x.hostname === p.node)) {
+      this.#deferred.delete(machineId); // a new episode acted on, or the node left: this drain is moot
+      return null;
+    }
+    // Another region (sharing the store) may have started this episode's drain meanwhile.
+    const recent = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
+    if (
+      recent.some((e) => e.type === HARDWARE_RISK_EVENT && e.data.episode === p.episode && e.data.operation)
+    ) {
+      this.#deferred.delete(machineId);
+      return null;
+    }
+    try {
+      const { operation } = await startDrain(this.#o.store, c.id, {
+        node: p.node,
+        timeoutSeconds: p.timeoutSeconds,
+        reason: p.reason.slice(0, DRAIN_REASON_MAX),
+        episode: p.episode,
+        actor: HARDWARE_WATCH_ACTOR,
+        events: [
+          {
+            type: HARDWARE_RISK_EVENT,
+            level: 'warning',
+            clusterId: c.id,
+            machineId,
+            actor: 'hardware',
+            message: `${p.node}'s hardware is at risk (${p.reason}): draining it now (spec.hardware.onRisk: drain), a drain operation; the cluster is free again`,
+            data,
+          },
+        ],
+      });
+      this.#deferred.delete(machineId);
+      return {
+        cluster: c.name,
+        node: p.node,
+        machineId,
+        action: HardwareAction.Drain,
+        reason: p.reason,
+        error: null,
+        operation: operation.id,
+      };
+    } catch (e) {
+      if (busy(e)) return null; // still held: a later pass
+      this.#deferred.delete(machineId);
+      await this.#o.store.appendEvents([
+        {
+          type: HARDWARE_RISK_EVENT,
+          level: 'error',
+          clusterId: c.id,
+          machineId,
+          actor: 'hardware',
+          message: `${p.node}'s hardware is at risk (${p.reason}): cannot drain it: ${(e as Error).message}`,
+          data,
+        },
+      ]);
+      return {
+        cluster: c.name,
+        node: p.node,
+        machineId,
+        action: HardwareAction.Drain,
+        reason: p.reason,
+        error: (e as Error).message,
+        operation: null,
+      };
+    }
+  }
+}
+
+/** The cluster cannot take a drain now: another operation holds it, or it is not running yet. */
+function busy(e: unknown): boolean {
+  return isIngotError(e, ErrorCode.OperationRunning) || isIngotError(e, ErrorCode.InvalidTransition);
 }

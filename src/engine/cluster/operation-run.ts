@@ -18,6 +18,7 @@ import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { osReplaceStep } from './operation-os-replace.ts';
 import { runRestore } from './restore-run.ts';
+import { runDrain } from './drain-run.ts';
 import { nodeScript } from './operation-scripts.ts';
 import { clone, halt, nodeEvent, now, record } from './operation-record.ts';
 import { CP_DONE, drainedText, startedText, succeededText } from './operation-texts.ts';
@@ -40,6 +41,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   if (typeof id !== 'string') return { kind: 'fail', reason: `job ${ctx.job.id} names no operation` };
   const op = await ctx.store.getOperation(id);
   if (op.kind === OperationKind.Restore) return runRestore(ctx, op);
+  if (op.kind === OperationKind.Drain) return runDrain(ctx, op);
   const next = nextOperationStep(op);
   const poll = ctx.limits.pollMs;
   const progress = clone(op.progress);

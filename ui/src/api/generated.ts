@@ -1326,7 +1326,7 @@ export type paths = {
     };
   };
   "/api/v1/clusters/{name}/nodes/{node}/drain": {
-    /** Cordon a node and evict its pods, honouring PodDisruptionBudgets (409 names the PDB that holds it) */
+    /** Cordon a node and evict its pods, honouring PodDisruptionBudgets: a durable operation (202; follow it with GET …/operations/{id}); 409 while another operation runs */
     post: {
       parameters: {
         path: {
@@ -1341,21 +1341,33 @@ export type paths = {
           "application/json": {
             /** @description Also evict pods no controller owns (they are gone for good); default false */
             force?: boolean;
-            /** @description How long refused evictions are retried and evicted pods may take to go (default 300); then INGOT_DRAIN_BLOCKED names the PodDisruptionBudget */
+            /** @description Why: on the timeline */
+            reason?: string;
+            /** @description How long refused evictions are retried and evicted pods may take to go (default 300); then the drain fails naming the PodDisruptionBudget, the node left cordoned */
             timeoutSeconds?: number;
           };
         };
       };
       responses: {
         /** @description Default Response */
-        200: {
+        202: {
           content: {
             "application/json": {
-              /** @description Pods evicted, `namespace/name` */
+              /** @description Pods evicted, `namespace/name` (once drained) */
               evicted: string[];
               /** @description Pods left on purpose (DaemonSet, mirror, finished) */
               kept: string[];
+              /** @description What the drain says now (`blocked by PDB ns/name`) */
+              message: string | null;
               node: string;
+              /** @description The drain’s operation: GET /clusters/{name}/operations/{id} follows it */
+              operation: string;
+              reason: string;
+              /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
+              state: string;
+              /** @description The node’s last step done: null, `cordoned`, `drained` */
+              step: string | null;
+              timeoutSeconds: number;
             };
           };
         };
@@ -1460,6 +1472,57 @@ export type paths = {
         200: {
           content: {
             "application/json": components["schemas"]["ClusterOperation"][];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/clusters/{name}/operations/{id}": {
+    /** One of the cluster's operations, with each node's progress (how a drain or a restore is followed) */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The operation’s id */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ClusterOperation"];
           };
         };
         /** @description Default Response */
@@ -4260,7 +4323,7 @@ export type components = {
       finishedAt: string | null;
       id: string;
       jobId: string | null;
-      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace" | "restore";
+      kind: "reconfigure" | "cert-rotate" | "upgrade" | "scale" | "remediate" | "os-replace" | "restore" | "drain";
       params: {
         /** @description A restore's backup */
         backup?: string;
@@ -4269,13 +4332,34 @@ export type components = {
             from: string | null;
             to: string | null;
           })[];
+        /** @description A drain evicts pods no controller owns too */
+        force?: boolean;
         /** @description An OS replacement's image */
         image?: string;
         maxUnavailable: number | string;
+        /** @description A drain's node */
+        node?: string;
+        /** @description Why a drain was asked for (the hardware reason) */
+        reason?: string;
         /** @description An upgrade's target version */
         target?: string;
+        /** @description A drain's timeout */
+        timeoutSeconds?: number;
       };
       progress: {
+        /** @description A drain's attempts and result */
+        drain?: {
+          attempts: number;
+          evicted: string[];
+          kept: string[];
+          pdb: string | null;
+          /** @description The region worker that runs it */
+          runner: string | null;
+          /** @description Its timeout counts from here */
+          startedAt: string;
+          /** @description Why it waits now (`blocked by PDB ns/name`) */
+          waiting: string | null;
+        };
         nodes: ({
             domain: string;
             endedAt: string | null;
