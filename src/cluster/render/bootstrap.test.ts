@@ -130,6 +130,38 @@ describe('the rendered kubeadm join', () => {
     assert.match(r.out, /kubeadm join failed 1 time\(s\) before it started the kubelet/);
   });
 
+  it('a worker whose kubeadm ran out of its 2 min wait for the Node after the TLS bootstrap is joined, not tried again', () => {
+    // kubeadm 1.20's kubelet-start phase: CA and bootstrap kubeconfig written, the kubelet
+    // bootstrapped (kubelet.conf), the bootstrap kubeconfig removed, then the Node wait runs out.
+    const r = runJoin('worker', {
+      kubeadm: [
+        'mkdir -p "$ETC/pki"; echo ca > "$ETC/pki/ca.crt"; echo conf > "$ETC/kubelet.conf"',
+        'echo "error execution phase kubelet-start: error uploading crisocket: timed out waiting for the condition" >&2',
+      ].join('; '),
+      code: 1,
+      kubeletAfter: null,
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.calls.match(/kubeadm join/g)?.length, 1, `one join: ${r.calls}`);
+    assert.match(r.out, /finished its TLS bootstrap after kubeadm stopped waiting: joined/);
+    assert.match(r.calls, /kubectl --kubeconfig .*kubelet.conf annotate --overwrite node w1 /);
+    assert.match(r.out, /JOINED/);
+  });
+
+  it('a join that wrote the CA before it stopped is not tried again (its preflight would refuse the file)', () => {
+    const r = runJoin('worker', {
+      kubeadm: 'mkdir -p "$ETC/pki"; echo ca > "$ETC/pki/ca.crt"; echo "kubelet-start: error" >&2',
+      code: 1,
+      kubeletAfter: null,
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.calls, 'kubeadm join --config /cfg.yaml\n');
+    assert.match(
+      r.out,
+      /kubeadm join failed 1 time\(s\) before it started the kubelet: kubeadm's error is above/,
+    );
+  });
+
   it('a worker whose kubelet never bootstraps fails after the wait, with the kubelet journal', () => {
     const r = runJoin('worker', {
       kubeadm: 'echo bootstrap > "$ETC/bootstrap-kubelet.conf"',

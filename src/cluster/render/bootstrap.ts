@@ -95,9 +95,15 @@ const KUBELET_JOURNAL = 'journalctl -u kubelet -n 25 --no-pager -o cat >&2 || tr
  * `kubeadm join`. A worker's join that stops before kubeadm started the kubelet (no bootstrap
  * kubeconfig yet: preflight, discovery, reading the cluster's configuration) wrote nothing, so it
  * is tried again, 3 tries at most and none started 5 min after the first: an API that answered
- * `livez` can still fail a request on a loaded control plane (CI, 2026-12-03: a worker's join
- * stopped there after 2 min). The failure's reason is kubeadm's own last words, not a journal of
- * a kubelet that never ran.
+ * `livez` can still fail a request on a loaded control plane. Nothing of kubeadm's kubelet-start
+ * phase may be on disk for that (bootstrap kubeconfig, CA, kubelet kubeconfig: a second join's
+ * preflight refuses them). The failure's reason is kubeadm's own last words, not a journal of a
+ * kubelet that never ran.
+ *
+ * After the TLS bootstrap kubeadm 1.20 removes the bootstrap kubeconfig and waits at most 2 min
+ * for the kubelet's Node to annotate it with the CRI socket; on a loaded control plane that wait
+ * runs out (CI, 2026-12-03 and 2026-12-04: a worker's join failed ~2 min after its API check,
+ * the kubelet already bootstrapped). That is the case below too: the kubelet's kubeconfig is there.
  *
  * kubeadm 1.20 gives the kubelet's TLS bootstrap 40 s in its kubelet-start phase; on a loaded
  * host the kubelet can take longer (CI, 2026-12-03: a worker's join failed there while its
@@ -124,7 +130,10 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
     'ingot_join_start=$SECONDS',
     `for ingot_try in $(seq 1 ${JOIN_TRIES}); do`,
     `  if ${join}; then ingot_joined=yes; break; fi`,
-    `  [ -e ${bootstrap} ] && break`,
+    // Anything kubeadm's kubelet-start phase writes (its bootstrap kubeconfig, the CA, or the
+    // kubelet's own kubeconfig once the TLS bootstrap is done and the bootstrap one removed):
+    // past the point a second join could start from (its preflight refuses them).
+    `  { [ -e ${bootstrap} ] || [ -e ${kubelet} ] || [ -e ${dir}/pki/ca.crt ]; } && break`,
     `  echo "kubeadm join stopped before it started the kubelet (try $ingot_try of ${JOIN_TRIES})" >&2`,
     `  [ "$ingot_try" -lt ${JOIN_TRIES} ] && [ $((SECONDS - ingot_join_start)) -lt ${JOIN_RETRY_WINDOW_S} ] || break`,
     `  echo "nothing was written: trying kubeadm join again in ${JOIN_RETRY_PAUSE_S} s"`,
@@ -132,8 +141,10 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
     'done',
     'if [ -z "$ingot_joined" ]; then',
     // Still no bootstrap kubeconfig: kubeadm never started the kubelet; its error is above.
-    `  [ -e ${bootstrap} ] || { echo "kubeadm join failed $ingot_try time(s) before it started the kubelet: kubeadm's error is above" >&2; exit 1; }`,
-    '  echo "kubeadm join stopped waiting; waiting up to 300 s more for the kubelet to finish its TLS bootstrap"',
+    `  { [ -e ${bootstrap} ] || [ -s ${kubelet} ]; } || { echo "kubeadm join failed $ingot_try time(s) before it started the kubelet: kubeadm's error is above" >&2; exit 1; }`,
+    // kubeadm 1.20 removes the bootstrap kubeconfig after the TLS bootstrap, then waits at most
+    // 2 min for the Node to annotate it: on a loaded control plane that wait runs out.
+    '  echo "kubeadm join stopped waiting; waiting up to 300 s more for the kubelet to finish its TLS bootstrap and register"',
     `  for i in $(seq 1 60); do [ -s ${kubelet} ] && break; sleep 5; done`,
     `  [ -s ${kubelet} ] || ${fail('the kubelet did not finish its TLS bootstrap within 300 s after kubeadm join stopped')}`,
     `  for i in $(seq 1 60); do kubectl --kubeconfig ${kubelet} annotate --overwrite node ${node.hostname} kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET} && break; [ "$i" = 60 ] && ${fail(`node ${node.hostname} could not be annotated with its CRI socket within 300 s`)}; sleep 5; done`,
