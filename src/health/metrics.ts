@@ -130,7 +130,7 @@ export function healthMetrics(store: Store, o: { reuseMs?: number } = {}): Healt
   return {
     exposition() {
       const now = Date.now();
-      if (!cached || now - cached.at > reuseMs) {
+      if (!cached || now - cached.at >= reuseMs) {
         const text = render();
         cached = { at: now, text };
         text.catch(() => {
