@@ -87,30 +87,39 @@ describe('health poller', () => {
 
   it('records a BMC that hangs as unreachable with its reason, and its recovery, on the machine’s timeline', async () => {
     const m = await enrol('sys-0002');
-    const poller = startHealthPoller({ store, bmcs: new KeyedSemaphores(4), intervalMs: 0, deadlineMs: 400 });
-    emu.faults.injectNext('timeout');
-    assert.deepEqual(await poller.pollOnce(), { polled: 1, answered: 0 });
-    // Polled again while the hung read still holds its BMC slot: unreachable again, saying why.
-    await poller.pollOnce();
-    const hist = await store.healthHistory(m.id, 0, 10);
-    assert.equal(hist.length, 2);
-    assert.ok(hist.every((s) => !s.reachable && s.health === 'unknown'));
-    assert.match(
-      hist[0].error ?? '',
-      /INGOT_BMC_UNREACHABLE: BMC 127\.0\.0\.1:\d+ did not answer the health poll within 400 ms/,
-    );
-    assert.match(hist[1].error ?? '', /previous health poll .* has not returned/);
-    const events = await store.listEvents({ machineId: m.id, limit: 50 });
-    const down = events.filter((e) => e.type === 'health.bmc-unreachable');
-    assert.equal(down.length, 1, 'one event when it stops answering, not one per poll');
-    assert.equal(down[0].level, 'warning');
-    assert.match(down[0].message, /did not answer the health poll/);
-    // The hang ends (socket closed, the driver retries); the next poll answers.
-    await sleep(3500);
-    await poller.pollOnce();
-    assert.equal((await store.healthHistory(m.id, 0, 10)).at(-1)!.reachable, true);
-    assert.deepEqual((await types(m.id)).sort(), ['health.bmc-recovered', 'health.bmc-unreachable']);
-    await store.deleteMachine(m.id, 'user:test');
+    // Whatever fails, the machine goes: the next cases poll every machine there is.
+    try {
+      const poller = startHealthPoller({
+        store,
+        bmcs: new KeyedSemaphores(4),
+        intervalMs: 0,
+        deadlineMs: 400,
+      });
+      emu.faults.injectNext('timeout');
+      assert.deepEqual(await poller.pollOnce(), { polled: 1, answered: 0 });
+      // Polled again while the hung read still holds its BMC slot: unreachable again, saying why.
+      await poller.pollOnce();
+      const hist = await store.healthHistory(m.id, 0, 10);
+      assert.equal(hist.length, 2);
+      assert.ok(hist.every((s) => !s.reachable && s.health === 'unknown'));
+      assert.match(
+        hist[0].error ?? '',
+        /INGOT_BMC_UNREACHABLE: BMC 127\.0\.0\.1:\d+ did not answer the health poll within 400 ms/,
+      );
+      assert.match(hist[1].error ?? '', /previous health poll .* has not returned/);
+      const events = await store.listEvents({ machineId: m.id, limit: 50 });
+      const down = events.filter((e) => e.type === 'health.bmc-unreachable');
+      assert.equal(down.length, 1, 'one event when it stops answering, not one per poll');
+      assert.equal(down[0].level, 'warning');
+      assert.match(down[0].message, /did not answer the health poll/);
+      // The hang ends (socket closed, the driver retries); the next poll answers.
+      await sleep(3500);
+      await poller.pollOnce();
+      assert.equal((await store.healthHistory(m.id, 0, 10)).at(-1)!.reachable, true);
+      assert.deepEqual((await types(m.id)).sort(), ['health.bmc-recovered', 'health.bmc-unreachable']);
+    } finally {
+      await store.deleteMachine(m.id, 'user:test');
+    }
   });
 
   it('records a BMC answering errors as unreachable with the error', async () => {
