@@ -122,6 +122,41 @@ describe('health poller', () => {
     }
   });
 
+  it('keeps two rounds in the same millisecond as two samples, one ms apart', async () => {
+    const m = await store.createMachine(
+      machineInput({ bmc: { address: 'redfish+http://10.9.9.7:8000', username: 'u', password: 'p' } }),
+      'user:test',
+    );
+    try {
+      const driver = (): BmcDriver =>
+        ({
+          async sensors() {
+            return { health: 'ok', readings: [] };
+          },
+          async eventLog() {
+            return [];
+          },
+          async close() {},
+        }) as unknown as BmcDriver;
+      const T = 1_900_000_000_000;
+      const poller = startHealthPoller({
+        store,
+        bmcs: new KeyedSemaphores(4),
+        intervalMs: 0,
+        driver,
+        now: () => T,
+      });
+      await poller.pollOnce();
+      await poller.pollOnce();
+      assert.deepEqual(
+        (await store.healthHistory(m.id, 0, 10)).map((s) => s.at),
+        [T, T + 1],
+      );
+    } finally {
+      await store.deleteMachine(m.id, 'user:test');
+    }
+  });
+
   it('records a BMC answering errors as unreachable with the error', async () => {
     const bad = await enrol('sys-0001');
     emu.faults.rate = 1;

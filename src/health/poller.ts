@@ -87,6 +87,8 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
   const readingsEveryMs = o.readingsEveryMs ?? 3_600_000;
   /** When each machine's readings were last kept. */
   const readingsKept = new Map<string, number>();
+  /** Each machine's last sample time: the store keeps one sample per machine per ms. */
+  const lastAt = new Map<string, number>();
   const concurrency = o.concurrency ?? 32;
   const open =
     o.driver ??
@@ -146,6 +148,17 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
     return r.events;
   };
 
+  /**
+   * The sample with a time after the machine's last: two rounds in the same millisecond (a
+   * round on demand right after the timer's, sub-ms writes) would otherwise keep only the first.
+   */
+  const stamped = (s: HealthSample): HealthSample => {
+    const last = lastAt.get(s.machineId);
+    const at = last !== undefined && s.at <= last ? last + 1 : s.at;
+    lastAt.set(s.machineId, at);
+    return at === s.at ? s : { ...s, at };
+  };
+
   /** The sample as kept: its readings only once per `readingsEveryMs`, or when the rollup moved. */
   const thinReadings = (s: HealthSample): HealthSample => {
     if (s.readings.length === 0) return s;
@@ -178,7 +191,7 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
           due.slice(i, i + concurrency).map(async (m) => {
             const polledSample = await pollMachine(m);
             if (!polledSample) return;
-            const s = thinReadings(polledSample);
+            const s = thinReadings(stamped(polledSample));
             polled++;
             if (s.reachable) answered++;
             try {
@@ -196,7 +209,8 @@ export function startHealthPoller(o: HealthPollerOptions): HealthPoller {
     } while (cursor && !stopped);
     if (stopped) return { polled, answered };
     // Forget machines gone (deleted, retired, BMC removed) so the maps stay as big as the fleet.
-    for (const map of [known, readingsKept]) for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
+    for (const map of [known, readingsKept, lastAt])
+      for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
     await o.store.pruneHealth(now() - retentionMs);
     await o
       .afterRound?.()
