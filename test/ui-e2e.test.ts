@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type Emulator, startEmulator } from '../src/bmc/emulator/index.ts';
@@ -385,13 +386,24 @@ describe('web console', { timeout: 90_000 }, () => {
 
   it('renders only the visible rows of 2,000 machines and reaches the last with End', async () => {
     await seedMachines(r.region.store, { machines: 1951, prefix: 'bulk', zones: 4, racksPerZone: 10 });
-    await page.goto(`${r.url}/machines`);
-    await page.getByText('2,000 machines').waitFor();
-    const rendered = await page.locator('[role=row][data-index]').count();
-    assert.ok(rendered < 80, `${rendered} rows in the DOM`);
-    await page.getByRole('row', { name: 'node-000' }).focus();
-    await page.keyboard.press('End');
-    await page.getByRole('row', { name: 'bulk-1950' }).waitFor();
+    // The pages after the first arrive late, as on a slow link: End lands on a row still loading,
+    // and the focus must follow it when its machine arrives (it fell to the body once, under load).
+    const later = /\/api\/v1\/machines\?.*cursor=/;
+    await page.route(later, async (route) => {
+      await sleep(1500);
+      await route.continue().catch(() => undefined);
+    });
+    try {
+      await page.goto(`${r.url}/machines`);
+      await page.getByText('2,000 machines').waitFor();
+      const rendered = await page.locator('[role=row][data-index]').count();
+      assert.ok(rendered < 80, `${rendered} rows in the DOM`);
+      await page.getByRole('row', { name: 'node-000' }).focus();
+      await page.keyboard.press('End');
+      await page.getByRole('row', { name: 'bulk-1950' }).waitFor();
+    } finally {
+      await page.unroute(later);
+    }
     // Focus moves to the last row once the virtualiser has mounted it: wait for that, then check.
     await page
       .waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'bulk-1950', undefined, {

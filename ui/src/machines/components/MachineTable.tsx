@@ -63,7 +63,9 @@ export function MachineTable(p: Props) {
     if (!focusPending.current) return;
     const row = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${active}"]`);
     if (row) {
-      focusPending.current = false;
+      // A row still loading is keyed apart from its machine: when the page arrives React mounts
+      // a new element and the focus would fall to the body. Focus it again then.
+      focusPending.current = p.machines[active] === undefined;
       row.focus({ preventScroll: true });
     }
   });
