@@ -28,6 +28,7 @@ interface DrainView {
   node: string;
   step: string | null;
   timeoutSeconds: number;
+  evicted: string[];
 }
 interface Op {
   id: string;
@@ -88,6 +89,16 @@ describe('cluster drain (a durable operation) and uncordon', { timeout: 120_000 
     );
     assert.deepEqual(o.progress.drain?.evicted, ['shop/web-1', 'shop/web-2']);
     assert.ok(kube.cordoned.has('w-1'), 'a drained node stays cordoned');
+    // The node's newest drain, in the view the POST answered.
+    const v = await r.api<DrainView>('GET', '/api/v1/clusters/dc/nodes/w-1/drain');
+    assert.equal(v.status, 200, JSON.stringify(v.body));
+    assert.deepEqual(
+      [v.body.operation, v.body.state, v.body.step, v.body.evicted],
+      [d.body.operation, 'succeeded', 'drained', ['shop/web-1', 'shop/web-2']],
+    );
+    const none = await r.api<{ code: string; message: string }>('GET', '/api/v1/clusters/dc/nodes/w-2/drain');
+    assert.equal(none.status, 404);
+    assert.match(none.body.message, /no drain of node w-2; `ingot cluster drain dc w-2` starts one/);
     assert.equal(await clusterState(), 'running');
     const u = await r.api('POST', '/api/v1/clusters/dc/nodes/w-1/uncordon', {});
     assert.equal(u.status, 200);

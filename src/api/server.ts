@@ -185,7 +185,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         await v1.register(bundleRoutes(deps.store, { artifactsDir, sources }));
       }
       await v1.register(clusterRoutes(deps.store, deps.engine));
-      await v1.register(clusterNodeRoutes(deps.engine));
+      await v1.register(clusterNodeRoutes(deps.engine, deps.store));
       if (deps.backups) await v1.register(clusterBackupRoutes(deps.store, deps.backups.service));
       await v1.register(clusterScaleRoutes(deps.engine));
       await v1.register(clusterOperationRoutes(deps.store, deps.engine.kube));

@@ -27,33 +27,6 @@ interface DrainView {
   kept: string[];
 }
 
-/** What the operation's record says of the drain (GET …/operations/{id}). */
-interface DrainOperation {
-  id: string;
-  state: string;
-  reason: string;
-  params: { node?: string; timeoutSeconds?: number };
-  progress: {
-    nodes: { hostname: string; step: string | null; message: string | null }[];
-    drain?: { evicted: string[]; kept: string[] };
-  };
-}
-
-function viewOf(op: DrainOperation): DrainView {
-  const n = op.progress.nodes[0];
-  return {
-    operation: op.id,
-    state: op.state,
-    reason: op.reason,
-    node: op.params.node ?? n?.hostname ?? '',
-    step: n?.step ?? null,
-    message: n?.message ?? null,
-    timeoutSeconds: op.params.timeoutSeconds ?? 0,
-    evicted: op.progress.drain?.evicted ?? [],
-    kept: op.progress.drain?.kept ?? [],
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const list = (pods: string[]) => (pods.length ? ` (${pods.join(', ')})` : '');
 
@@ -104,11 +77,7 @@ export function registerClusterNodes(cluster: Command): void {
               `drain ${r.operation} is still ${r.state} (${r.message ?? r.step ?? 'pending'}); follow it with \`ingot cluster operations ${name}\``,
             );
           await sleep(1000);
-          r = viewOf(
-            await client.get<DrainOperation>(
-              `/api/v1/clusters/${encodeURIComponent(name)}/operations/${encodeURIComponent(r.operation)}`,
-            ),
-          );
+          r = await client.get<DrainView>(nodePath(name, node, 'drain'));
           const now = `${r.step}|${r.message}`;
           if (now !== last && r.state === 'running') say(r);
           last = now;

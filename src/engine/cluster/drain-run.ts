@@ -23,33 +23,30 @@ import type { ClusterOperation, OperationProgress } from '../../core/operation.t
 import type { DrainResult } from '../../kube/drain.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
-import { ACTIVE, clone, now } from './operation-record.ts';
+import { ACTIVE, clone, now, operationEvent } from './operation-record.ts';
 
 /** One eviction attempt at most: PDBs are asked again within it (drain.ts), then the step records. */
 const ATTEMPT_MS = 30_000;
 /** The longest wait between two attempts after the API did not answer. */
 const BACKOFF_CAP_MS = 30_000;
 
-function ev(
+const ev = (
   ctx: ClusterStepContext,
   op: ClusterOperation,
   type: string,
   level: NewEvent['level'],
   message: string,
   data: Record<string, unknown> = {},
-): NewEvent {
-  const n = op.progress.nodes[0];
-  return {
+): NewEvent =>
+  operationEvent(
+    ctx,
+    op,
     type,
     level,
-    clusterId: ctx.cluster.id,
-    machineId: n?.machineId ?? null,
-    jobId: ctx.job.id,
-    actor: `engine:operation:${op.id}`,
     message,
-    data: { node: op.params.node, operation: op.id, ...data },
-  };
-}
+    { node: op.params.node, ...data },
+    op.progress.nodes[0]?.machineId,
+  );
 
 /** The hardware watch's line on the machine when its drain ends (its episode, so it is not repeated). */
 function hardwareEnd(

@@ -13,6 +13,28 @@ export const now = () => new Date().toISOString();
 export const clone = (p: OperationProgress): OperationProgress =>
   JSON.parse(JSON.stringify(p)) as OperationProgress;
 
+/** An operation's line on the cluster's timeline (and a machine's, when it names one). */
+export function operationEvent(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  type: string,
+  level: NewEvent['level'],
+  message: string,
+  data: Record<string, unknown>,
+  machineId: string | null = null,
+): NewEvent {
+  return {
+    type,
+    level,
+    clusterId: ctx.cluster.id,
+    machineId,
+    jobId: ctx.job.id,
+    actor: `engine:operation:${op.id}`,
+    message,
+    data: { operation: op.id, ...data },
+  };
+}
+
 export function nodeEvent(
   ctx: ClusterStepContext,
   op: ClusterOperation,

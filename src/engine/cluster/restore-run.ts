@@ -22,7 +22,7 @@ import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { AgentNodeShell, type TaskWaitOptions } from './agent-shell.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
-import { ACTIVE } from './operation-record.ts';
+import { ACTIVE, operationEvent } from './operation-record.ts';
 import { restoreStep } from './restore-procedure.ts';
 
 /** What a region needs to run restores (region.ts wires its BackupService). */
@@ -45,15 +45,7 @@ const ev = (
   level: NewEvent['level'],
   message: string,
   data: Record<string, unknown> = {},
-): NewEvent => ({
-  type,
-  level,
-  clusterId: ctx.cluster.id,
-  jobId: ctx.job.id,
-  actor: `engine:operation:${op.id}`,
-  message,
-  data: { operation: op.id, backup: op.params.backup, ...data },
-});
+): NewEvent => operationEvent(ctx, op, type, level, message, { backup: op.params.backup, ...data });
 
 /** Writes the restore's progress (the operation still active); false when it ended meanwhile. */
 async function save(

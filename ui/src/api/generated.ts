@@ -1326,6 +1326,71 @@ export type paths = {
     };
   };
   "/api/v1/clusters/{name}/nodes/{node}/drain": {
+    /** The newest drain of the node: its state, step and message (a PDB holding it is named there), and once it ended the pods evicted and kept */
+    get: {
+      parameters: {
+        path: {
+          /** @description The cluster’s name or id */
+          name: string;
+          /** @description The node (a member’s hostname) */
+          node: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Pods evicted, `namespace/name` (once drained) */
+              evicted: string[];
+              /** @description Pods left on purpose (DaemonSet, mirror, finished) */
+              kept: string[];
+              /** @description What the drain says now (`blocked by PDB ns/name`) */
+              message: string | null;
+              node: string;
+              /** @description The drain’s operation: GET /clusters/{name}/operations/{id} follows it */
+              operation: string;
+              reason: string;
+              /** @description The operation's state (running, paused, aborted, failed, succeeded): running until it ends, succeeded or failed with the reason */
+              state: string;
+              /** @description The node’s last step done: null, `cordoned`, `drained` */
+              step: string | null;
+              timeoutSeconds: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
     /** Cordon a node and evict its pods, honouring PodDisruptionBudgets: a durable operation (202; follow it with GET …/operations/{id}); 409 while another operation runs */
     post: {
       parameters: {
