@@ -1,8 +1,9 @@
 /**
  * One living cluster: its state and why, the conditions read from its API, every node with its
  * machine's state and its newest step on the cluster's timeline (which node stopped where), the
- * latest steps, its day-2 operations with each node's progress (Operations.tsx), and for operators the actions its state allows (retry; delete with a wipe mode,
- * after a confirmation).
+ * latest steps, its day-2 operations with each node's progress (Operations.tsx), and for
+ * operators the actions its state allows (retry; scale the workers, ScaleWorkers.tsx; delete
+ * with a wipe mode, after a confirmation).
  */
 import { useEffect, useState } from 'react';
 import { useCan, useSession } from '../auth/session.tsx';
@@ -12,10 +13,12 @@ import {
   deleteCluster,
   lastStepByMachine,
   retryCluster,
+  scaleCluster,
   type Wipe,
 } from './api.ts';
 import type { ClusterSummary } from './ClusterList.tsx';
 import { Operations } from './Operations.tsx';
+import { ScaleWorkers } from './ScaleWorkers.tsx';
 
 /** How many of the newest timeline entries the card lists. */
 const RECENT = 8;
@@ -135,6 +138,18 @@ export function ClusterCard({ cluster: c, tick, onChanged }: Props) {
                 <button type="button" className="danger" disabled={busy} onClick={() => setConfirming(true)}>
                   Delete…
                 </button>
+              )}
+              {c.allowedActions.includes('scale') && (
+                <ScaleWorkers
+                  cluster={c.name}
+                  current={c.members.filter((m) => m.role === 'worker').length}
+                  busy={busy}
+                  onScale={(workers, w) =>
+                    act(`Scale ${c.name} to ${workers} workers`, () =>
+                      scaleCluster(client, c.name, workers, w),
+                    )
+                  }
+                />
               )}
             </>
           )}

@@ -102,12 +102,26 @@ function region(
   role: 'viewer' | 'operator' = 'viewer',
   operations: unknown[] = [],
 ) {
-  const calls: { method: string; url: string }[] = [];
+  const calls: { method: string; url: string; body?: unknown }[] = [];
   const impl = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), 'http://ingot.test');
     const path = url.pathname;
     const json = (b: unknown, status = 200) => new Response(JSON.stringify(b), { status });
     if (init?.method && init.method !== 'GET') {
+      if (path.endsWith('/scale')) {
+        const body = JSON.parse(String(init.body)) as { workers: number };
+        calls.push({ method: init.method, url: path, body });
+        if (body.workers > 4)
+          return new Response(
+            JSON.stringify({
+              code: 'INGOT_CONFLICT',
+              message: 'workers: 4 more wanted, 2 ready machines in pool general; enrol or release some',
+              details: {},
+            }),
+            { status: 409 },
+          );
+        return json({ cluster: { ...clusters[0], state: 'updating' }, job: null }, 202);
+      }
       calls.push({ method: init.method, url: `${path}${url.search}` });
       if (path.includes('/operations/active/'))
         return json({ ...OPERATIONS[0], state: 'aborted', reason: 'aborted by user:ops' });
@@ -199,6 +213,47 @@ describe('ClusterList', () => {
       { method: 'DELETE', url: '/api/v1/clusters/lab?wipe=secure' },
       { method: 'POST', url: '/api/v1/clusters/lab/actions/retry' },
     ]);
+  });
+
+  it('lets an operator scale a running cluster’s workers: the count checked, the wipe asked for fewer, a refusal’s reason shown', async () => {
+    const running: ClusterSummary = {
+      ...LAB,
+      state: 'running',
+      stateReason: 'created',
+      allowedActions: ['delete', 'scale'],
+    };
+    const calls = region([running], 'operator');
+    const form = await screen.findByRole('group', { name: 'Scale lab' });
+    const input = within(form).getByRole('spinbutton', { name: /Workers wanted/ });
+    assert.equal((input as HTMLInputElement).value, '1', 'the workers it has now');
+    assert.equal(within(form).getByRole('button', { name: 'Scale to 1' }).hasAttribute('disabled'), true);
+    fireEvent.change(input, { target: { value: '-2' } });
+    within(form).getByText(/a whole number of workers from 0 to 1000/);
+    assert.equal(within(form).getByRole('button', { name: 'Scale' }).hasAttribute('disabled'), true);
+    fireEvent.change(input, { target: { value: '3' } });
+    assert.equal(within(form).queryByRole('combobox'), null, 'no wipe asked when adding');
+    fireEvent.click(within(form).getByRole('button', { name: 'Scale to 3' }));
+    await screen.findByText(/Scale lab to 3 workers: the region is on it/);
+    fireEvent.change(input, { target: { value: '0' } });
+    fireEvent.change(within(form).getByRole('combobox', { name: /Wipe of the 1 released/ }), {
+      target: { value: 'secure' },
+    });
+    fireEvent.click(within(form).getByRole('button', { name: 'Scale to 0' }));
+    await screen.findByText(/Scale lab to 0 workers: the region is on it/);
+    fireEvent.change(input, { target: { value: '9' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Scale to 9' }));
+    await screen.findByText(/Scale lab to 9 workers refused: workers: 4 more wanted, 2 ready machines/);
+    assert.deepEqual(calls, [
+      { method: 'POST', url: '/api/v1/clusters/lab/scale', body: { workers: 3 } },
+      { method: 'POST', url: '/api/v1/clusters/lab/scale', body: { workers: 0, wipe: 'secure' } },
+      { method: 'POST', url: '/api/v1/clusters/lab/scale', body: { workers: 9 } },
+    ]);
+  });
+
+  it('gives a viewer no scale control', async () => {
+    region([{ ...LAB, state: 'running', allowedActions: ['delete', 'scale'] }]);
+    await screen.findByRole('article', { name: 'Cluster lab' });
+    assert.equal(screen.queryByRole('group', { name: 'Scale lab' }), null);
   });
 
   it('shows the current operation with each node’s state, step done and why, and the past ones', async () => {

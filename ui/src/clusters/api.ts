@@ -74,6 +74,24 @@ export function retryCluster(client: ApiClient, name: string): Promise<ClusterJo
   return client.request<ClusterJobResult>('POST', `/clusters/${encodeURIComponent(name)}/actions/retry`);
 }
 
+type ScaleOp = paths['/api/v1/clusters/{name}/scale']['post'];
+export type ScaleRequest = ScaleOp['requestBody']['content']['application/json'];
+
+/**
+ * Scales the cluster's workers to `workers`: more are allocated from ready machines and
+ * joined, fewer are drained, deleted and released with `wipe` (newest first; the region's
+ * default, quick, when not given).
+ */
+export function scaleCluster(
+  client: ApiClient,
+  name: string,
+  workers: number,
+  wipe?: Wipe,
+): Promise<ClusterJobResult> {
+  const body: ScaleRequest = { workers, ...(wipe ? { wipe } : {}) };
+  return client.request<ClusterJobResult>('POST', `/clusters/${encodeURIComponent(name)}/scale`, body);
+}
+
 /** A cluster's timeline, oldest first: every page up to EVENTS_MAX events. */
 export async function clusterEvents(
   client: ApiClient,
