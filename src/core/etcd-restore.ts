@@ -61,8 +61,21 @@ export interface RestoreProgress {
   nodes?: RestoreNodes | null;
   /** Seconds from the start until every node was back, once done (null: not all were). */
   nodesAfterSeconds?: number | null;
+  /**
+   * The kubelets restarted, once, on the nodes not back half-way through the nodes' wait (a
+   * kubelet holding a watch or a lease from before the restore may not come back by itself; the
+   * etcd restore runbook restarts the components): when, which, and the ones whose restart failed.
+   */
+  kubeletsRestarted?: KubeletRestarts | null;
   /** A failure whose way back put the old data in place and started the control plane again. */
   rolledBack?: boolean;
+}
+
+export interface KubeletRestarts {
+  readonly at: string;
+  readonly nodes: string[];
+  /** The nodes whose restart failed, with why. */
+  readonly failed: { readonly node: string; readonly error: string }[];
 }
 
 export function newRestoreProgress(at: string): RestoreProgress {

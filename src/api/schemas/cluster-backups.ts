@@ -73,6 +73,19 @@ export const RestoreResultT = Type.Object({
       description: 'Seconds from the start until every node was back, once done (null: not all were)',
     }),
   ),
+  kubeletsRestarted: Nullable(
+    Type.Object(
+      {
+        at: Type.String({ format: 'date-time' }),
+        nodes: Type.Array(Type.String()),
+        failed: Type.Array(Type.Object({ node: Type.String(), error: Type.String() })),
+      },
+      {
+        description:
+          'The kubelets restarted (once) on the nodes not back half-way through their wait, and the restarts that failed; null: none was needed',
+      },
+    ),
+  ),
 });
 
 export const S3KeysBody = Type.Object(

@@ -12,7 +12,7 @@ import { BackupState } from '../../core/backup.ts';
 import type { Cluster } from '../../core/cluster.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterState, ClusterWorkflow } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
-import { newRestoreProgress, type RestoreNodes } from '../../core/etcd-restore.ts';
+import { type KubeletRestarts, newRestoreProgress, type RestoreNodes } from '../../core/etcd-restore.ts';
 import type { Job } from '../../core/job.ts';
 import { type ClusterOperation, newProgress, OperationKind } from '../../core/operation.ts';
 import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
@@ -37,6 +37,8 @@ export interface RestoreView {
   /** The nodes back on the restored data once done (null: not read), and when all were. */
   readonly nodes: RestoreNodes | null;
   readonly nodesAfterSeconds: number | null;
+  /** The kubelets restarted on the nodes not back half-way through their wait (null: none). */
+  readonly kubeletsRestarted: KubeletRestarts | null;
 }
 
 export function restoreView(op: ClusterOperation): RestoreView {
@@ -52,6 +54,7 @@ export function restoreView(op: ClusterOperation): RestoreView {
     apiAfterSeconds: r?.apiAfterSeconds ?? null,
     nodes: r?.nodes ?? null,
     nodesAfterSeconds: r?.nodesAfterSeconds ?? null,
+    kubeletsRestarted: r?.kubeletsRestarted ?? null,
   };
 }
 

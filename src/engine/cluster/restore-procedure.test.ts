@@ -252,6 +252,57 @@ describe('restoreStep: the nodes after a restore', () => {
     assert.match(r.text, /1\/3 nodes back after 300 s; not back: w1, w2/);
   });
 
+  it('half-way through the wait, restarts the kubelet once on each node not back; a refused restart is named; the end says so', async () => {
+    const ran: string[] = [];
+    const shell = {
+      async exec(node: string, argv: readonly string[]) {
+        ran.push(`${node}: ${argv.join(' ')}`);
+        if (node === 'w2') throw new Error('node-exec: the node agent did not take the task up in 120 s');
+        return '';
+      },
+      readFile: async () => Buffer.alloc(0),
+      writeFile: async () => undefined,
+    };
+    const run = (progress: RestoreProgress, now: string) =>
+      restoreStep({
+        shell,
+        progress,
+        backup: record.id,
+        controlPlanes: NODES,
+        snapshot: async () => ({ record, data }),
+        apiAnswers: async () => true,
+        nodesHeard: async () => nodes,
+        nodesWithinMs: 300_000,
+        now: at(now),
+      });
+    // 150 s after the API answered: not yet.
+    assert.equal((await run(answered, '2026-12-04T10:03:00.000Z')).kind, 'wait');
+    assert.deepEqual(ran, []);
+    const r = await run(answered, '2026-12-04T10:03:01.000Z');
+    assert.ok(r.kind === 'recorded');
+    assert.equal(r.progress.step, 'answered', 'still waiting for the nodes');
+    assert.deepEqual(ran.sort(), ['w1: systemctl restart kubelet', 'w2: systemctl restart kubelet']);
+    assert.deepEqual(r.progress.kubeletsRestarted, {
+      at: '2026-12-04T10:03:01.000Z',
+      nodes: ['w1', 'w2'],
+      failed: [{ node: 'w2', error: 'node-exec: the node agent did not take the task up in 120 s' }],
+    });
+    assert.match(
+      r.text,
+      /not back after 151 s: the kubelet restarted on w1, w2; the restart failed on w2 \(node-exec/,
+    );
+    // Recorded: the next passes do not restart again.
+    const again = await run(r.progress, '2026-12-04T10:04:00.000Z');
+    assert.equal(again.kind, 'wait');
+    assert.equal(ran.length, 2);
+    const end = await run(r.progress, '2026-12-04T10:05:31.000Z');
+    assert.ok(end.kind === 'recorded' && end.progress.step === 'done');
+    assert.match(
+      end.text,
+      /not back: w1, w2 \(.*though the kubelet was restarted at 10:03:01\): look at them/,
+    );
+  });
+
   it('an API that does not answer the nodes is waited for, then named at the end', async () => {
     const down = async () => {
       throw new Error('list nodes: no answer within 5 s');

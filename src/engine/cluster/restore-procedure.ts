@@ -11,6 +11,7 @@
  */
 import { ErrorCode, IngotError, isIngotError } from '../../core/errors.ts';
 import {
+  type KubeletRestarts,
   type NodeHeard,
   nextRestoreStep,
   nodesBack,
@@ -46,11 +47,34 @@ export interface RestoreStepInput {
   nodesHeard: (() => Promise<NodeHeard[]>) | null;
   /** How long the nodes may take to be back after the API answered. @default 300 s */
   nodesWithinMs?: number;
+  /**
+   * When the kubelets of the nodes not back yet are restarted (once), after the API answered.
+   * @default half of nodesWithinMs
+   */
+  kubeletRestartAfterMs?: number;
   say?: (line: string) => void;
   /** Test timing: how long etcd may take to go silent and to answer again. */
   silentWithinMs?: number;
   answerWithinMs?: number;
   now?: () => number;
+}
+
+/** `systemctl restart kubelet` on each node, all at once; a node that refuses is named, not fatal. */
+async function restartKubelets(
+  shell: NodeShell,
+  nodes: readonly string[],
+  at: string,
+): Promise<KubeletRestarts> {
+  const failed: { node: string; error: string }[] = [];
+  await Promise.all(
+    nodes.map((node) =>
+      shell.exec(node, ['systemctl', 'restart', 'kubelet']).catch((e: unknown) => {
+        failed.push({ node, error: ((e as Error).message ?? String(e)).slice(0, 300) });
+      }),
+    ),
+  );
+  failed.sort((a, b) => a.node.localeCompare(b.node));
+  return { at, nodes: [...nodes], failed };
 }
 
 export type RestoreStepResult =
@@ -127,6 +151,26 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
           p.nodesAfterSeconds = Math.round((now() - Date.parse(p.startedAt)) / 100) / 10;
           return done(`${RESTORE_STEP_TEXT.done}: ${seen.back}/${seen.total} after ${p.nodesAfterSeconds} s`);
         }
+        const restartAfter = i.kubeletRestartAfterMs ?? within / 2;
+        if (
+          seen &&
+          seen.notBack.length > 0 &&
+          !p.kubeletsRestarted &&
+          waited > restartAfter &&
+          waited <= within
+        ) {
+          p.kubeletsRestarted = await restartKubelets(i.shell, seen.notBack, new Date(now()).toISOString());
+          const failed = p.kubeletsRestarted.failed;
+          return {
+            kind: 'recorded',
+            progress: p,
+            text: `not back after ${Math.round(waited / 1000)} s: the kubelet restarted on ${seen.notBack.join(', ')}${
+              failed.length
+                ? `; the restart failed on ${failed.map((f) => `${f.node} (${f.error})`).join(', ')}`
+                : ''
+            }`,
+          };
+        }
         if (waited <= within)
           return {
             kind: 'wait',
@@ -138,7 +182,11 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
         p.nodesAfterSeconds = null;
         return done(
           seen
-            ? `${seen.back}/${seen.total} nodes back after ${within / 1000} s; not back: ${seen.notBack.join(', ')} (their kubelet has not renewed its lease with the restored API, or the Node is not Ready): look at them`
+            ? `${seen.back}/${seen.total} nodes back after ${within / 1000} s; not back: ${seen.notBack.join(', ')} (their kubelet has not renewed its lease with the restored API, or the Node is not Ready${
+                p.kubeletsRestarted
+                  ? `, though the kubelet was restarted at ${p.kubeletsRestarted.at.slice(11, 19)}`
+                  : ''
+              }): look at them`
             : `the nodes could not be read in ${within / 1000} s: ${error}`,
         );
       }

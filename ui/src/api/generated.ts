@@ -1028,6 +1028,15 @@ export type paths = {
               controlPlanes: string[];
               /** @description The old etcd data directories, kept (`node:path`), once swapped */
               keptDataDirs: string[];
+              kubeletsRestarted: {
+                /** Format: date-time */
+                at: string;
+                failed: {
+                    error: string;
+                    node: string;
+                  }[];
+                nodes: string[];
+              } | null;
               nodes: {
                 back: number;
                 /** @description The nodes not back when the wait ended */
@@ -1098,6 +1107,15 @@ export type paths = {
               controlPlanes: string[];
               /** @description The old etcd data directories, kept (`node:path`), once swapped */
               keptDataDirs: string[];
+              kubeletsRestarted: {
+                /** Format: date-time */
+                at: string;
+                failed: {
+                    error: string;
+                    node: string;
+                  }[];
+                nodes: string[];
+              } | null;
               nodes: {
                 back: number;
                 /** @description The nodes not back when the wait ended */
