@@ -38,6 +38,7 @@ interface RestoreView {
   apiAfterSeconds: number | null;
   nodes: { back: number; total: number; notBack: string[] } | null;
   nodesAfterSeconds: number | null;
+  kubeletsRestarted: { at: string; nodes: string[]; failed: { node: string; error: string }[] } | null;
 }
 
 const base = (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/backups`;
@@ -46,8 +47,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** What a finished restore says of the nodes (back on the restored data, or which are not). */
 function nodesSaid(r: RestoreView): string {
   if (!r.nodes) return '; the nodes were not checked';
-  if (!r.nodes.notBack.length) return `; every node back (${r.nodes.total}) after ${r.nodesAfterSeconds} s`;
-  return `; ${r.nodes.back}/${r.nodes.total} nodes back — not back: ${r.nodes.notBack.join(', ')} (look at them: \`ingot cluster show\`)`;
+  const k = r.kubeletsRestarted;
+  const restarted = k
+    ? ` (the kubelet restarted on ${k.nodes.join(', ')} at ${k.at.slice(11, 19)}${k.failed.length ? `; failed on ${k.failed.map((f) => f.node).join(', ')}` : ''})`
+    : '';
+  if (!r.nodes.notBack.length)
+    return `; every node back (${r.nodes.total}) after ${r.nodesAfterSeconds} s${restarted}`;
+  return `; ${r.nodes.back}/${r.nodes.total} nodes back — not back: ${r.nodes.notBack.join(', ')}${restarted} (look at them: \`ingot cluster show\`)`;
 }
 
 export function registerClusterBackup(cluster: Command): void {
