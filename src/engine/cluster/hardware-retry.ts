@@ -64,8 +64,8 @@ export const busy = (e: unknown): boolean =>
 
 /** One `cluster.node.hardware-risk` line, on the cluster's and the machine's timelines. */
 export function riskLine(
-  c: Cluster,
-  m: ClusterMember,
+  c: Pick<Cluster, 'id'>,
+  m: Pick<ClusterMember, 'machineId' | 'hostname'>,
   level: NewEvent['level'],
   message: string,
   data: Record<string, unknown>,

@@ -10,16 +10,17 @@
  * it, the node left cordoned). When another operation holds the cluster, the node is cordoned
  * now and the drain started on a later pass (said on the timeline, `data.deferred`). Once per
  * episode: the reason acted on is remembered per machine (seeded from the timeline, so a region
- * restart repeats nothing and still starts a deferred drain); a node already cordoned is not
- * cordoned or drained again.
+ * restart repeats nothing and still starts a deferred drain, hardware-deferred.ts); a node
+ * already cordoned is not cordoned or drained again. A cordon or drain that failed is tried again
+ * in the same episode, bounded and with backoff, and with `uncordonWhenHealthy` the node the watch
+ * cordoned is given back once the episode is over (hardware-retry.ts).
  */
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ClusterState } from '../../core/cluster-lifecycle.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
-import { ErrorCode, isIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import {
-  type DiskPair,
+  diskPairs,
   HARDWARE_RISK_EVENT,
   HARDWARE_WATCH_ACTOR,
   HardwareAction,
@@ -27,11 +28,12 @@ import {
   hardwareDecision,
 } from '../../core/hardware-drain.ts';
 import { EpisodeState, episodeRecord } from '../../core/hardware-episode.ts';
-import type { DiskHealth, HealthSample } from '../../core/health.ts';
+import type { HealthSample } from '../../core/health.ts';
 import { DRAIN_REASON_MAX } from '../../core/node-drain.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { startDrain } from './drain-start.ts';
+import { type Deferred, startDeferred } from './hardware-deferred.ts';
 import {
   busy,
   closeEpisode,
@@ -72,30 +74,11 @@ export interface HardwareOutcome {
   readonly gaveUp?: true;
 }
 
-/** A drain put off until the operation holding the cluster ends. */
-interface Deferred {
-  readonly clusterId: string;
-  readonly node: string;
-  readonly reason: string;
-  readonly episode: string;
-  readonly timeoutSeconds: number;
-}
-
 export interface HardwareWatchOptions {
   readonly store: Store;
   readonly kube: KubePort;
   readonly now?: () => number;
   readonly log?: { warn(o: object, msg: string): void };
-}
-
-/** Each serial's newest report and the one before it. */
-export function diskPairs(history: readonly DiskHealth[]): DiskPair[] {
-  const bySerial = new Map<string, DiskHealth[]>();
-  for (const d of history) bySerial.set(d.serial, [...(bySerial.get(d.serial) ?? []), d]);
-  return [...bySerial.values()].map((l) => {
-    const sorted = [...l].sort((a, b) => b.at - a.at);
-    return { newest: sorted[0], previous: sorted[1] ?? null };
-  });
 }
 
 export class HardwareWatch {
@@ -154,7 +137,13 @@ export class HardwareWatch {
     // The drains put off (this pass, an earlier one, or before a restart: seeded above).
     for (const [machineId, p] of this.#deferred) {
       try {
-        const r = await this.#startDeferred(machineId, p);
+        const r = await startDeferred(
+          this.#o.store,
+          this.#deferred,
+          machineId,
+          p,
+          this.#acted.get(machineId),
+        );
         if (r) out.push(r);
       } catch (e) {
         this.#o.log?.warn({ node: p.node, err: (e as Error).message }, 'hardware watch: deferred drain');
@@ -350,90 +339,5 @@ export class HardwareWatch {
       operation,
       ...(deferred ? { deferred } : {}),
     };
-  }
-
-  /** Starts a drain put off earlier, once no other operation holds the cluster. */
-  async #startDeferred(machineId: string, p: Deferred): Promise<HardwareOutcome | null> {
-    const data = {
-      node: p.node,
-      reason: p.reason,
-      episode: p.episode,
-      policy: 'drain',
-      action: 'drain',
-      attempt: 1,
-    };
-    let c: Cluster;
-    try {
-      c = await this.#o.store.getCluster(p.clusterId);
-    } catch (e) {
-      if (isIngotError(e, ErrorCode.NotFound)) this.#deferred.delete(machineId);
-      throw e;
-    }
-    const acted = this.#acted.get(machineId);
-    if ((acted !== undefined && acted !== p.episode) || !c.members.some((x) => x.hostname === p.node)) {
-      this.#deferred.delete(machineId); // a new episode acted on, or the node left: this drain is moot
-      return null;
-    }
-    // Another region (sharing the store) may have started this episode's drain meanwhile.
-    const recent = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
-    if (
-      recent.some((e) => e.type === HARDWARE_RISK_EVENT && e.data.episode === p.episode && e.data.operation)
-    ) {
-      this.#deferred.delete(machineId);
-      return null;
-    }
-    try {
-      const { operation } = await startDrain(this.#o.store, c.id, {
-        node: p.node,
-        timeoutSeconds: p.timeoutSeconds,
-        reason: p.reason.slice(0, DRAIN_REASON_MAX),
-        episode: p.episode,
-        actor: HARDWARE_WATCH_ACTOR,
-        events: [
-          {
-            type: HARDWARE_RISK_EVENT,
-            level: 'warning',
-            clusterId: c.id,
-            machineId,
-            actor: 'hardware',
-            message: `${p.node}'s hardware is at risk (${p.reason}): draining it now (spec.hardware.onRisk: drain), a drain operation; the cluster is free again`,
-            data: { ...data, cordoned: true },
-          },
-        ],
-      });
-      this.#deferred.delete(machineId);
-      return {
-        cluster: c.name,
-        node: p.node,
-        machineId,
-        action: HardwareAction.Drain,
-        reason: p.reason,
-        error: null,
-        operation: operation.id,
-      };
-    } catch (e) {
-      if (busy(e)) return null; // still held: a later pass
-      this.#deferred.delete(machineId);
-      await this.#o.store.appendEvents([
-        {
-          type: HARDWARE_RISK_EVENT,
-          level: 'error',
-          clusterId: c.id,
-          machineId,
-          actor: 'hardware',
-          message: `${p.node}'s hardware is at risk (${p.reason}): cannot drain it: ${(e as Error).message}`,
-          data,
-        },
-      ]);
-      return {
-        cluster: c.name,
-        node: p.node,
-        machineId,
-        action: HardwareAction.Drain,
-        reason: p.reason,
-        error: (e as Error).message,
-        operation: null,
-      };
-    }
   }
 }
