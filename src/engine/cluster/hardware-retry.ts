@@ -171,6 +171,26 @@ export async function retryEpisode(
   }
 }
 
+/** The first operator's drain or uncordon of `node` on the cluster's timeline after event `afterId`. */
+async function operatorSince(
+  store: Store,
+  clusterId: string,
+  node: string,
+  afterId: number,
+): Promise<IngotEvent | null> {
+  for (let after = afterId; ; ) {
+    const page = await store.listEvents({ clusterId, afterId: after, limit: 500 });
+    const hit = page.find(
+      (e) =>
+        e.data.node === node &&
+        ((e.type === 'cluster.node.drain' && e.actor !== HARDWARE_WATCH_ACTOR) ||
+          e.type === 'cluster.node.uncordoned'),
+    );
+    if (hit || page.length < 500) return hit ?? null;
+    after = page[page.length - 1].id;
+  }
+}
+
 /**
  * The episode is over (the hardware gives no reason any more). With `uncordonWhenHealthy`, a
  * node the watch cordoned in it is uncordoned, unless an operator drained it or gave it back
@@ -201,12 +221,7 @@ export async function closeEpisode(
   const head = `${m.hostname}'s hardware gives no reason any more (it was: ${episode})`;
   const cordonedBy = r.cordonedBy;
   // An operator's drain or uncordon of the node since the watch's cordon: it is theirs now.
-  const since = (await deps.store.listEvents({ clusterId: c.id, afterId: cordonedBy, limit: 1000 })).find(
-    (e) =>
-      e.data.node === m.hostname &&
-      ((e.type === 'cluster.node.drain' && e.actor !== HARDWARE_WATCH_ACTOR) ||
-        e.type === 'cluster.node.uncordoned'),
-  );
+  const since = await operatorSince(deps.store, c.id, m.hostname, cordonedBy);
   if (since) {
     await deps.store.appendEvents([
       line('info', `${head}: left as it is, ${since.actor} acted on it since (${since.message})`, {
