@@ -9,6 +9,8 @@
  * Between the two, a drain operation asked through the API under a PodDisruptionBudget
  * `minAvailable: 1`: `blocked by PDB default/web` on the node while it runs, then failed at its
  * 15-s timeout naming the PDB, node2 left cordoned, the pod untouched, the cluster running.
+ * Last, with `uncordonWhenHealthy: true` on the drain's cluster, the disk reported steady again
+ * (the episode over): the watch uncordons node2, read back from the API.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -73,10 +75,10 @@ describe('hardware-driven drain on the 1+1 test bed', {
   });
 
   /** A region whose running cluster `hd` is the bed, with the worker's disk reported twice: 8 then 24. */
-  const regionWith = async (policy: HardwarePolicy, net: string) => {
+  const regionWith = async (policy: HardwarePolicy, net: string, more?: string) => {
     const r = await startTestRegion({ clusterLimits: { pollMs: 200 } });
     regions.push(r);
-    const { id, ids } = await runningCluster(r, 'hd', net, policy);
+    const { id, ids } = await runningCluster(r, 'hd', net, policy, undefined, more);
     await r.region.store.setClusterKubeconfig(id, bedKubeConfig(api).exportConfig());
     await reportDisk(r, ids.get('node2')!, 8, Date.now() - 3_600_000);
     await reportDisk(r, ids.get('node2')!, 24, Date.now());
@@ -160,8 +162,12 @@ describe('hardware-driven drain on the 1+1 test bed', {
     }
   });
 
+  /** The drain case's region, whose cluster uncordons when healthy (the last case). */
+  let drainedIn: { r: TestRegion; ids: Map<string, string> } | null = null;
+
   it('with policy drain: the worker cordoned and its pod evicted to the control plane, the reason on both timelines, once', async () => {
-    const { r, ids } = await regionWith('drain', '10.47');
+    const { r, ids } = await regionWith('drain', '10.47', 'uncordonWhenHealthy: true');
+    drainedIn = { r, ids };
     // The pass returns once the drain operation is started; the operation drains.
     const [o] = await r.region.hardwareWatch.pass();
     assert.deepEqual([o.node, o.action, o.reason, o.error], ['node2', 'drain', RISE, null]);
@@ -185,5 +191,22 @@ describe('hardware-driven drain on the 1+1 test bed', {
     assert.match(onMachine[1].message, /drained, \d pod\(s\) evicted; replace the part/);
     // Once per episode: a second look does nothing more.
     assert.deepEqual(await r.region.hardwareWatch.pass(), []);
+  });
+
+  it('with uncordonWhenHealthy: once the disk reports steady counts, the watch uncordons the node it drained', async (t) => {
+    if (!drainedIn) return t.skip('the drain case did not run');
+    const { r, ids } = drainedIn;
+    assert.equal((await core.readNode({ name: 'node2' })).spec?.unschedulable, true);
+    await reportDisk(r, ids.get('node2')!, 24, Date.now()); // the count steady: the episode over
+    const [o] = await r.region.hardwareWatch.pass();
+    assert.deepEqual([o?.node, o?.action, o?.error], ['node2', 'uncordon', null]);
+    assert.equal(
+      (await core.readNode({ name: 'node2' })).spec?.unschedulable ?? false,
+      false,
+      'node2 schedulable again (the real API)',
+    );
+    const last = (await eventsOf(r, `machines/${ids.get('node2')}`, HARDWARE_RISK_EVENT)).at(-1)!;
+    assert.equal(last.data.uncordoned, true);
+    assert.deepEqual(await r.region.hardwareWatch.pass(), [], 'once');
   });
 });

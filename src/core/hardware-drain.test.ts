@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type HardwareInput, hardwareDecision } from './hardware-drain.ts';
+import { diskPairs, type HardwareInput, hardwareDecision } from './hardware-drain.ts';
 import type { DiskHealth, HealthSample } from './health.ts';
 
 const disk = (over: Partial<DiskHealth>): DiskHealth => ({
@@ -154,6 +154,24 @@ describe('hardware-driven drain decision', () => {
     const later = hardwareDecision(input({ policy: 'alert', sample: at(98), lastEpisode: first.episode }));
     assert.equal(later.reason, 'sensor CPU1 Temp critical (98 °C)');
     assert.equal(later.action, 'none');
+  });
+
+  it("pairs each serial's two newest reports, and leaves out a disk replaced at its device since", () => {
+    const old8 = disk({ at: 1, reallocatedSectors: 8 });
+    const old24 = disk({ at: 2, reallocatedSectors: 24 });
+    const other = disk({ at: 2, serial: 'B', device: '/dev/sdb' });
+    assert.deepEqual(diskPairs([old24, other, old8]), [
+      { newest: old24, previous: old8 },
+      { newest: other, previous: null },
+    ]);
+    assert.equal(hardwareDecision(input({ disks: diskPairs([old8, old24]) })).action, 'drain');
+    // The failing drive swapped: a new serial at /dev/sda; the rise is history, the episode over.
+    const swapped = disk({ at: 3, serial: 'NEW1', reallocatedSectors: 0 });
+    assert.deepEqual(diskPairs([old8, old24, other, swapped]), [
+      { newest: other, previous: null },
+      { newest: swapped, previous: null },
+    ]);
+    assert.equal(hardwareDecision(input({ disks: diskPairs([old8, old24, swapped]) })).reason, '');
   });
 
   it('acts again when a new episode starts (the count rises further)', () => {

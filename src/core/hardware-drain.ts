@@ -51,6 +51,23 @@ export interface HardwareDecision {
   readonly skipped: string | null;
 }
 
+/**
+ * Each serial's newest report and the one before it. A disk replaced — another serial reported
+ * at its device since its newest report — is left out: its old reports are history, and the
+ * episode they made is over once the part is swapped.
+ */
+export function diskPairs(history: readonly DiskHealth[]): DiskPair[] {
+  const bySerial = new Map<string, DiskHealth[]>();
+  for (const d of history) bySerial.set(d.serial, [...(bySerial.get(d.serial) ?? []), d]);
+  const pairs = [...bySerial.values()].map((l) => {
+    const sorted = [...l].sort((a, b) => b.at - a.at);
+    return { newest: sorted[0], previous: sorted[1] ?? null };
+  });
+  const latest = new Map<string, number>();
+  for (const { newest: d } of pairs) latest.set(d.device, Math.max(latest.get(d.device) ?? d.at, d.at));
+  return pairs.filter(({ newest: d }) => d.at >= (latest.get(d.device) ?? d.at));
+}
+
 const name = (device: string) => device.replace(/^\/dev\//, '');
 
 const rose = (label: string, before: number | null | undefined, now: number | null) =>

@@ -12,7 +12,9 @@ import type { HardwarePolicy } from '../../src/core/hardware-drain.ts';
 import { DiskHealthSource } from '../../src/core/health.ts';
 import { parseSmartctl } from '../../src/core/smartctl.ts';
 import { clusterYaml, createRunningCluster, seedClusterRegion } from './cluster-seed.ts';
-import { eventually, type TestRegion } from './region.ts';
+import { after } from 'node:test';
+import type { FakeKube } from '../../src/kube/fake.ts';
+import { eventually, startTestRegion, type TestRegion } from './region.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'smartctl', 'ata-seagate-st3500418as.json');
 
@@ -43,8 +45,9 @@ export function twoNodeCluster(
   net: string,
   policy: HardwarePolicy,
   drainTimeoutSeconds = 180,
+  more = '',
 ): string {
-  return `${clusterYaml(name, { workers: 1, net, version: 'v1.20.2' })}  hardware: { onRisk: ${policy}, drainTimeoutSeconds: ${drainTimeoutSeconds} }\n`;
+  return `${clusterYaml(name, { workers: 1, net, version: 'v1.20.2' })}  hardware: { onRisk: ${policy}, drainTimeoutSeconds: ${drainTimeoutSeconds}${more ? `, ${more}` : ''} }\n`;
 }
 
 /** node1 (control) and node2 (general) commissioned, the cluster created and running; hostname → id. */
@@ -54,13 +57,15 @@ export async function runningCluster(
   net: string,
   policy: HardwarePolicy,
   drainTimeoutSeconds?: number,
+  /** More `spec.hardware` fields, as YAML flow (`drainAttempts: 2, uncordonWhenHealthy: true`). */
+  more?: string,
 ): Promise<{ id: string; ids: Map<string, string> }> {
   const ids = await seedClusterRegion(r, net, [
     ['node1', 'control'],
     ['node2', 'general'],
   ]);
   return {
-    id: await createRunningCluster(r, name, twoNodeCluster(name, net, policy, drainTimeoutSeconds)),
+    id: await createRunningCluster(r, name, twoNodeCluster(name, net, policy, drainTimeoutSeconds, more)),
     ids,
   };
 }
@@ -83,6 +88,33 @@ export async function operationEnded(r: TestRegion, cluster: string, id: string,
     },
     withinMs,
     `operation ${id} ended`,
+  );
+}
+
+/**
+ * A suite's regions on the FakeKube given (drains polled every 20 ms), stopped after the suite:
+ * call it in a `describe`.
+ */
+export function suiteRegions(): (kube: FakeKube) => Promise<TestRegion> {
+  const regions: TestRegion[] = [];
+  after(async () => {
+    for (const r of regions) await r.stop();
+  });
+  return async (kube) => {
+    const r = await startTestRegion({ clusterLimits: { pollMs: 20 }, simulatedKube: kube });
+    regions.push(r);
+    return r;
+  };
+}
+
+/** Until the cluster runs again (an operation's end moves it back a moment later). */
+export async function clusterFree(r: TestRegion, cluster: string) {
+  await eventually(
+    async () =>
+      (await r.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${cluster}`)).body.cluster
+        .state === 'running',
+    10_000,
+    `cluster ${cluster} free again`,
   );
 }
 

@@ -48,7 +48,13 @@ describe('Cluster file validation', () => {
     assert.equal(c.spec.security.podSecurity.default, 'restricted');
     assert.deepEqual(c.spec.placement.tolerate, ['zone', 'rack']);
     assert.equal(c.spec.endpoint.port, 6443);
-    assert.deepEqual(c.spec.hardware, { onRisk: 'alert', drainTimeoutSeconds: 300 });
+    assert.deepEqual(c.spec.hardware, {
+      onRisk: 'alert',
+      drainTimeoutSeconds: 300,
+      drainAttempts: 3,
+      retryAfterSeconds: 600,
+      uncordonWhenHealthy: false,
+    });
   });
 
   it('refuses a hardware policy that is not alert, cordon or drain, naming the field', () => {
@@ -61,6 +67,19 @@ describe('Cluster file validation', () => {
       found.map((p) => p.path),
       ['spec.hardware.onRisk'],
     );
+  });
+
+  it('refuses retry and uncordon fields of the hardware policy out of range, naming each field', () => {
+    const found = problems(() =>
+      parseClusterFile(
+        'apiVersion: ingot.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec:\n  endpoint: {address: 10.0.0.1}\n  hardware: {onRisk: drain, drainAttempts: 0, retryAfterSeconds: 0, uncordonWhenHealthy: maybe}\n',
+      ),
+    );
+    assert.deepEqual(found.map((p) => p.path).sort(), [
+      'spec.hardware.drainAttempts',
+      'spec.hardware.retryAfterSeconds',
+      'spec.hardware.uncordonWhenHealthy',
+    ]);
   });
 
   it('reports every problem at once, each with its field path', () => {

@@ -73,6 +73,24 @@ export const hardware: Schema = obj(
         'What Ingot does to a node whose disk reports SMART failure or rising reallocated/pending sectors, or whose BMC reports a critical sensor: alert (timeline only), cordon, or drain (Eviction API, PDBs honoured)',
     },
     drainTimeoutSeconds: int({ minimum: 1, maximum: 3600, default: 300 }),
+    drainAttempts: int({
+      minimum: 1,
+      maximum: 10,
+      default: 3,
+      description:
+        'How many times per episode Ingot cordons or drains the node when a try fails (the first included); then it gives up, on the timeline',
+    }),
+    retryAfterSeconds: int({
+      minimum: 1,
+      maximum: 86400,
+      default: 600,
+      description:
+        'The wait after a failed cordon or drain before the next try; doubled after each further failure',
+    }),
+    uncordonWhenHealthy: bool(
+      false,
+      'Uncordon a node Ingot cordoned for its hardware once the hardware gives no reason any more (never one cordoned by an operator)',
+    ),
   },
   { default: {} },
 );

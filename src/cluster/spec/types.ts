@@ -111,6 +111,12 @@ export interface ClusterSpec {
     readonly hardware: {
       readonly onRisk: HardwarePolicy;
       readonly drainTimeoutSeconds: number;
+      /** Tries per episode of a cordon or drain that failed (the first included). */
+      readonly drainAttempts: number;
+      /** The wait after a failed try, doubled after each further one. */
+      readonly retryAfterSeconds: number;
+      /** Uncordon a node the watch cordoned once its episode is over. */
+      readonly uncordonWhenHealthy: boolean;
     };
     /** Day-2 remediation of unhealthy nodes (src/engine/cluster/remediation-loop.ts). */
     readonly remediation: {

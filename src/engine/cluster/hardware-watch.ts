@@ -10,27 +10,38 @@
  * it, the node left cordoned). When another operation holds the cluster, the node is cordoned
  * now and the drain started on a later pass (said on the timeline, `data.deferred`). Once per
  * episode: the reason acted on is remembered per machine (seeded from the timeline, so a region
- * restart repeats nothing and still starts a deferred drain); a node already cordoned is not
- * cordoned or drained again.
+ * restart repeats nothing and still starts a deferred drain, hardware-deferred.ts); a node
+ * already cordoned is not cordoned or drained again. A cordon or drain that failed is tried again
+ * in the same episode, bounded and with backoff, and with `uncordonWhenHealthy` the node the watch
+ * cordoned is given back once the episode is over (hardware-retry.ts).
  */
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import { ClusterState } from '../../core/cluster-lifecycle.ts';
 import type { Cluster, ClusterMember } from '../../core/cluster.ts';
-import { ErrorCode, isIngotError } from '../../core/errors.ts';
 import type { NewEvent } from '../../core/event.ts';
 import {
-  type DiskPair,
+  diskPairs,
   HARDWARE_RISK_EVENT,
   HARDWARE_WATCH_ACTOR,
   HardwareAction,
   type HardwarePolicy,
   hardwareDecision,
 } from '../../core/hardware-drain.ts';
-import type { DiskHealth, HealthSample } from '../../core/health.ts';
+import { EpisodeState, episodeRecord } from '../../core/hardware-episode.ts';
+import type { HealthSample } from '../../core/health.ts';
 import { DRAIN_REASON_MAX } from '../../core/node-drain.ts';
 import type { KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
 import { startDrain } from './drain-start.ts';
+import { type Deferred, startDeferred } from './hardware-deferred.ts';
+import {
+  busy,
+  closeEpisode,
+  type HardwareSpec,
+  machineEvents,
+  retryEpisode,
+  riskLine,
+} from './hardware-retry.ts';
 
 export { HARDWARE_RISK_EVENT };
 
@@ -48,7 +59,8 @@ export interface HardwareOutcome {
   readonly cluster: string;
   readonly node: string;
   readonly machineId: string;
-  readonly action: HardwareAction;
+  /** `uncordon`: the episode over, the node the watch cordoned given back (uncordonWhenHealthy). */
+  readonly action: HardwareAction | 'uncordon';
   readonly reason: string;
   /** The drain's or cordon's error, when it did not go through. */
   readonly error: string | null;
@@ -56,15 +68,10 @@ export interface HardwareOutcome {
   readonly operation: string | null;
   /** A drain put off: another operation holds the cluster (the node cordoned meanwhile). */
   readonly deferred?: boolean;
-}
-
-/** A drain put off until the operation holding the cluster ends. */
-interface Deferred {
-  readonly clusterId: string;
-  readonly node: string;
-  readonly reason: string;
-  readonly episode: string;
-  readonly timeoutSeconds: number;
+  /** The try of the episode this was, from the second on (a failed one tried again). */
+  readonly attempt?: number;
+  /** The watch gave up on the episode (its tries failed, or the Node is gone). */
+  readonly gaveUp?: true;
 }
 
 export interface HardwareWatchOptions {
@@ -74,16 +81,6 @@ export interface HardwareWatchOptions {
   readonly log?: { warn(o: object, msg: string): void };
 }
 
-/** Each serial's newest report and the one before it. */
-export function diskPairs(history: readonly DiskHealth[]): DiskPair[] {
-  const bySerial = new Map<string, DiskHealth[]>();
-  for (const d of history) bySerial.set(d.serial, [...(bySerial.get(d.serial) ?? []), d]);
-  return [...bySerial.values()].map((l) => {
-    const sorted = [...l].sort((a, b) => b.at - a.at);
-    return { newest: sorted[0], previous: sorted[1] ?? null };
-  });
-}
-
 export class HardwareWatch {
   readonly #o: HardwareWatchOptions;
   /** Machine → the episode last acted on (absent: none). */
@@ -91,6 +88,8 @@ export class HardwareWatch {
   readonly #seeded = new Set<string>();
   /** Machine → the drain it starts as soon as the cluster is free. */
   readonly #deferred = new Map<string, Deferred>();
+  /** Machine → an episode given up or closed: its events need not be read again. */
+  readonly #settled = new Map<string, string>();
   #running: Promise<HardwareOutcome[]> | null = null;
 
   constructor(o: HardwareWatchOptions) {
@@ -112,12 +111,9 @@ export class HardwareWatch {
       clusters.length ? (await this.#o.store.latestHealth()).map((x) => [x.sample.machineId, x.sample]) : [],
     );
     for (const c of clusters) {
-      let policy: HardwarePolicy;
-      let timeoutMs: number;
+      let hw: HardwareSpec;
       try {
-        const spec = parseClusterFile(c.clusterFile).spec;
-        policy = spec.hardware.onRisk;
-        timeoutMs = spec.hardware.drainTimeoutSeconds * 1000;
+        hw = parseClusterFile(c.clusterFile).spec.hardware;
       } catch (e) {
         this.#o.log?.warn(
           { cluster: c.name, err: (e as Error).message },
@@ -128,7 +124,7 @@ export class HardwareWatch {
       const kubeconfig = await this.#o.store.clusterKubeconfig(c.id);
       for (const m of c.members) {
         try {
-          const r = await this.#member(c, m, policy, timeoutMs, kubeconfig, samples.get(m.machineId) ?? null);
+          const r = await this.#member(c, m, hw, kubeconfig, samples.get(m.machineId) ?? null);
           if (r) out.push(r);
         } catch (e) {
           this.#o.log?.warn(
@@ -141,7 +137,13 @@ export class HardwareWatch {
     // The drains put off (this pass, an earlier one, or before a restart: seeded above).
     for (const [machineId, p] of this.#deferred) {
       try {
-        const r = await this.#startDeferred(machineId, p);
+        const r = await startDeferred(
+          this.#o.store,
+          this.#deferred,
+          machineId,
+          p,
+          this.#acted.get(machineId),
+        );
         if (r) out.push(r);
       } catch (e) {
         this.#o.log?.warn({ node: p.node, err: (e as Error).message }, 'hardware watch: deferred drain');
@@ -155,7 +157,9 @@ export class HardwareWatch {
       this.#seeded.add(machineId);
       const events = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
       const last = events.find((e) => e.type === HARDWARE_RISK_EVENT);
-      if (typeof last?.data?.episode === 'string') this.#acted.set(machineId, last.data.episode);
+      // An episode closed (the node uncordoned or left to the operator) is not one acted on.
+      if (typeof last?.data?.episode === 'string' && last.data.ended !== true)
+        this.#acted.set(machineId, last.data.episode);
       // A drain put off when the region stopped: started on the next pass.
       const d = last?.data;
       if (last?.clusterId && d?.deferred === true && typeof d.episode === 'string')
@@ -183,11 +187,11 @@ export class HardwareWatch {
   async #member(
     c: Cluster,
     m: ClusterMember,
-    policy: HardwarePolicy,
-    timeoutMs: number,
+    hw: HardwareSpec,
     kubeconfig: string | null,
     newest: HealthSample | null,
   ): Promise<HardwareOutcome | null> {
+    const policy: HardwarePolicy = hw.onRisk;
     let sample = newest;
     const now = (this.#o.now ?? Date.now)();
     if (sample?.health === 'critical' && sample.readings.length === 0)
@@ -201,11 +205,43 @@ export class HardwareWatch {
       lastEpisode: await this.#lastEpisode(m.machineId),
     };
     let d = hardwareDecision(input);
+    const deps = { store: this.#o.store, kube: this.#o.kube, now };
+    const told = (o: {
+      action: HardwareOutcome['action'];
+      error: string | null;
+      operation: string | null;
+    }) => ({
+      cluster: c.name,
+      node: m.hostname,
+      machineId: m.machineId,
+      reason: d.reason,
+      ...o,
+    });
     if (!d.reason) {
-      this.#acted.delete(m.machineId); // the episode is over: the next trigger is a new one
-      return null;
+      // The episode is over: the next trigger is a new one; the node the watch cordoned for it
+      // given back first, when the Cluster file says so (looked at again while it cannot be).
+      if (input.lastEpisode === null) return null;
+      const { closed, outcome } = await closeEpisode(deps, c, m, hw, kubeconfig, input.lastEpisode);
+      if (closed) this.#acted.delete(m.machineId);
+      return outcome ? told(outcome) : null;
     }
-    if (d.action === HardwareAction.None) return null;
+    if (d.action === HardwareAction.None) {
+      // The same episode: a try that failed is tried again (bounded, with backoff), else nothing.
+      if (
+        policy === 'alert' ||
+        this.#settled.get(m.machineId) === d.episode ||
+        this.#deferred.has(m.machineId)
+      )
+        return null;
+      const r = episodeRecord(await machineEvents(this.#o.store, m.machineId), d.episode);
+      if (r.state === EpisodeState.GaveUp || r.state === EpisodeState.Ended) {
+        this.#settled.set(m.machineId, d.episode);
+        return null;
+      }
+      const o = await retryEpisode(deps, c, m, hw, kubeconfig, d, r);
+      if (o?.gaveUp) this.#settled.set(m.machineId, d.episode);
+      return o ? told(o) : null;
+    }
     const acts = d.action === HardwareAction.Cordon || d.action === HardwareAction.Drain;
     if (acts && kubeconfig !== null && (await this.#o.kube.isCordoned(kubeconfig, m.hostname)))
       d = hardwareDecision({ ...input, cordoned: true });
@@ -214,21 +250,21 @@ export class HardwareWatch {
       level: 'warning' | 'error',
       message: string,
       data: Record<string, unknown> = {},
-    ): NewEvent => ({
-      type: HARDWARE_RISK_EVENT,
-      level,
-      clusterId: c.id,
-      machineId: m.machineId,
-      actor: 'hardware',
-      message,
-      data: { node: m.hostname, reason: d.reason, episode: d.episode, policy, action: d.action, ...data },
-    });
+    ): NewEvent =>
+      riskLine(c, m, level, message, {
+        reason: d.reason,
+        episode: d.episode,
+        policy,
+        action: d.action,
+        ...data,
+      });
     const event = (level: 'warning' | 'error', message: string, data: Record<string, unknown> = {}) =>
       this.#o.store.appendEvents([line(level, message, data)]);
     const head = `${m.hostname}'s hardware is at risk (${d.reason})`;
     let error: string | null = null;
     let operation: string | null = null;
     let deferred = false;
+    const first = { attempt: 1 };
     if (d.action === HardwareAction.Alert) {
       await event(
         'warning',
@@ -236,17 +272,20 @@ export class HardwareWatch {
       );
     } else if (kubeconfig === null) {
       error = `cluster ${c.name} has no admin kubeconfig`;
-      await event('error', `${head}: cannot ${d.action} it: ${error}`);
+      await event('error', `${head}: cannot ${d.action} it: ${error}`, first);
     } else if (d.action === HardwareAction.Cordon) {
       try {
         await this.#o.kube.cordon(kubeconfig, m.hostname);
-        await event('warning', `${head}: cordoned (spec.hardware.onRisk: cordon); its pods keep running`);
+        await event('warning', `${head}: cordoned (spec.hardware.onRisk: cordon); its pods keep running`, {
+          ...first,
+          cordoned: true,
+        });
       } catch (e) {
         error = (e as Error).message;
-        await event('error', `${head}: cordon failed: ${error}`);
+        await event('error', `${head}: cordon failed: ${error}`, first);
       }
     } else {
-      const timeoutSeconds = Math.round(timeoutMs / 1000);
+      const timeoutSeconds = hw.drainTimeoutSeconds;
       try {
         operation = (
           await startDrain(this.#o.store, c.id, {
@@ -256,14 +295,17 @@ export class HardwareWatch {
             episode: d.episode,
             actor: HARDWARE_WATCH_ACTOR,
             events: [
-              line('warning', `${head}: draining it (spec.hardware.onRisk: drain), a drain operation`),
+              line('warning', `${head}: draining it (spec.hardware.onRisk: drain), a drain operation`, {
+                ...first,
+                cordoned: true,
+              }),
             ],
           })
         ).operation.id;
       } catch (e) {
         if (!busy(e)) {
           error = (e as Error).message;
-          await event('error', `${head}: cannot drain it: ${error}`);
+          await event('error', `${head}: cannot drain it: ${error}`, first);
         } else {
           // Another operation (or a scale) holds the cluster: no new pods now, the drain later.
           deferred = true;
@@ -276,13 +318,13 @@ export class HardwareWatch {
           };
           this.#deferred.set(m.machineId, p);
           const cordoned = await this.#o.kube.cordon(kubeconfig, m.hostname).then(
-            () => 'cordoned now',
-            (x: Error) => `not cordoned (${x.message})`,
+            () => true,
+            (x: Error) => x.message,
           );
           await event(
             'warning',
-            `${head}: ${cordoned}; the drain starts on a later pass: ${(e as Error).message.split(';')[0]}`,
-            { deferred: true, timeoutSeconds },
+            `${head}: ${cordoned === true ? 'cordoned now' : `not cordoned (${cordoned})`}; the drain starts on a later pass: ${(e as Error).message.split(';')[0]}`,
+            { deferred: true, timeoutSeconds, cordoned: cordoned === true },
           );
         }
       }
@@ -298,87 +340,4 @@ export class HardwareWatch {
       ...(deferred ? { deferred } : {}),
     };
   }
-
-  /** Starts a drain put off earlier, once no other operation holds the cluster. */
-  async #startDeferred(machineId: string, p: Deferred): Promise<HardwareOutcome | null> {
-    const data = { node: p.node, reason: p.reason, episode: p.episode, policy: 'drain', action: 'drain' };
-    let c: Cluster;
-    try {
-      c = await this.#o.store.getCluster(p.clusterId);
-    } catch (e) {
-      if (isIngotError(e, ErrorCode.NotFound)) this.#deferred.delete(machineId);
-      throw e;
-    }
-    const acted = this.#acted.get(machineId);
-    if ((acted !== undefined && acted !== p.episode) || !c.members.some((x) => x.hostname === p.node)) {
-      this.#deferred.delete(machineId); // a new episode acted on, or the node left: this drain is moot
-      return null;
-    }
-    // Another region (sharing the store) may have started this episode's drain meanwhile.
-    const recent = await this.#o.store.listEvents({ machineId, limit: 50, newestFirst: true });
-    if (
-      recent.some((e) => e.type === HARDWARE_RISK_EVENT && e.data.episode === p.episode && e.data.operation)
-    ) {
-      this.#deferred.delete(machineId);
-      return null;
-    }
-    try {
-      const { operation } = await startDrain(this.#o.store, c.id, {
-        node: p.node,
-        timeoutSeconds: p.timeoutSeconds,
-        reason: p.reason.slice(0, DRAIN_REASON_MAX),
-        episode: p.episode,
-        actor: HARDWARE_WATCH_ACTOR,
-        events: [
-          {
-            type: HARDWARE_RISK_EVENT,
-            level: 'warning',
-            clusterId: c.id,
-            machineId,
-            actor: 'hardware',
-            message: `${p.node}'s hardware is at risk (${p.reason}): draining it now (spec.hardware.onRisk: drain), a drain operation; the cluster is free again`,
-            data,
-          },
-        ],
-      });
-      this.#deferred.delete(machineId);
-      return {
-        cluster: c.name,
-        node: p.node,
-        machineId,
-        action: HardwareAction.Drain,
-        reason: p.reason,
-        error: null,
-        operation: operation.id,
-      };
-    } catch (e) {
-      if (busy(e)) return null; // still held: a later pass
-      this.#deferred.delete(machineId);
-      await this.#o.store.appendEvents([
-        {
-          type: HARDWARE_RISK_EVENT,
-          level: 'error',
-          clusterId: c.id,
-          machineId,
-          actor: 'hardware',
-          message: `${p.node}'s hardware is at risk (${p.reason}): cannot drain it: ${(e as Error).message}`,
-          data,
-        },
-      ]);
-      return {
-        cluster: c.name,
-        node: p.node,
-        machineId,
-        action: HardwareAction.Drain,
-        reason: p.reason,
-        error: (e as Error).message,
-        operation: null,
-      };
-    }
-  }
-}
-
-/** The cluster cannot take a drain now: another operation holds it, or it is not running yet. */
-function busy(e: unknown): boolean {
-  return isIngotError(e, ErrorCode.OperationRunning) || isIngotError(e, ErrorCode.InvalidTransition);
 }
