@@ -259,7 +259,9 @@ export async function osReplaceControlPlane(
   } catch (e) {
     const err = toIngotError(e);
     if (err.retryable) throw err;
-    // A command on a node that failed: before the member remove nothing changed.
-    return n.step === null || n.step === 'drained' ? haltBefore(err.message) : say.halt(n, err.message);
+    // A command on a node that failed: before any member remove was asked nothing changed; a
+    // remove that failed may still have been applied, so the node stays at its sub-step (a
+    // retry reads the member list again).
+    return n.step === null ? haltBefore(err.message) : say.halt(n, err.message);
   }
 }
