@@ -317,14 +317,17 @@ describe('cluster operations on a simulated cluster', () => {
     assert.equal((await state()).version, 'v1.20.2', "the cluster's version column is the target's");
   });
 
-  it('refuses an OS replacement of a control plane (not done yet), of an unknown node or with an image that is not ready, changing nothing', async () => {
+  it('refuses an OS replacement of the control plane of a 1-control-plane cluster, of an unknown node or with an image that is not ready, changing nothing', async () => {
     const count = (await ops()).length;
     const cp = await r.api<Err>('POST', '/api/v1/clusters/ops/os-replace', {
       image: 'kubernetes-node',
       nodes: ['w-1', 'cp-1'],
     });
     assert.equal(cp.status, 400);
-    assert.match(cp.body.message, /^nodes\[1\]: cp-1 is a control plane: .*not done yet/);
+    assert.match(
+      cp.body.message,
+      /^nodes\[1\]: cp-1 is a control plane and cannot be replaced: the cluster has 1 control plane\(s\): removing one's etcd member .* loses etcd's quorum/,
+    );
     const who = await r.api<Err>('POST', '/api/v1/clusters/ops/os-replace', {
       image: 'kubernetes-node',
       nodes: ['w-9'],

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideControlPlaneReplace, type EtcdMemberInfo, quorumOf } from './control-plane-replace.ts';
+import {
+  controlPlaneRollGap,
+  decideControlPlaneReplace,
+  decideMemberRejoin,
+  type EtcdMemberInfo,
+  quorumOf,
+} from './control-plane-replace.ts';
 
 const member = (name: string, id = `${name}0a`): EtcdMemberInfo => ({ id, name, started: true });
 const three = [member('cp1'), member('cp2'), member('cp3')];
@@ -111,5 +117,60 @@ describe('control-plane replacement decisions', () => {
     const b = decideControlPlaneReplace({ dead: 'cp1', spare: 'cp4', members: three, healthyOn: [] });
     assert.ok(!b.ok);
     assert.match(b.reason, /no etcd member answers.*restore from a snapshot/);
+  });
+});
+
+describe('a running control plane leaving etcd and rejoining (an OS replacement)', () => {
+  const three = [member('cp1', 'a0'), member('cp2', 'a1'), member('cp3', 'a2')];
+
+  it('removes its member through another healthy one when the others keep a quorum while it is away and rejoining', () => {
+    const d = decideMemberRejoin({ node: 'cp1', members: three, healthyOn: ['cp1', 'cp2', 'cp3'] });
+    assert.ok(d.ok);
+    assert.equal(d.via, 'cp2');
+    assert.equal(d.remove?.id, 'a0');
+    assert.match(d.summary, /with cp1 rejoining: 2 of 3 \(quorum 2\)/);
+  });
+
+  it('asked again after the remove (a crash, the join): no member to remove, the join keeps the quorum', () => {
+    const d = decideMemberRejoin({ node: 'cp1', members: three.slice(1), healthyOn: ['cp2', 'cp3'] });
+    assert.ok(d.ok);
+    assert.equal(d.remove, null);
+  });
+
+  it('refuses when another member does not answer: 3 members, 1 other healthy', () => {
+    const d = decideMemberRejoin({ node: 'cp1', members: three, healthyOn: ['cp1', 'cp2'] });
+    assert.ok(!d.ok);
+    assert.match(
+      d.reason,
+      /the other members answering are 1 \(cp2\).*a quorum is 2: replacing it now would leave etcd below quorum/,
+    );
+  });
+
+  it('refuses 1 and 2 members (no other, or one other: below quorum while it is away)', () => {
+    const one = decideMemberRejoin({ node: 'cp1', members: three.slice(0, 1), healthyOn: ['cp1'] });
+    assert.ok(!one.ok);
+    assert.match(one.reason, /no other etcd member answers/);
+    const two = decideMemberRejoin({ node: 'cp1', members: three.slice(0, 2), healthyOn: ['cp1', 'cp2'] });
+    assert.ok(!two.ok);
+    assert.match(two.reason, /a quorum is 2/);
+  });
+
+  it('lets a dead control plane (its member not answering) be removed when the others are a quorum', () => {
+    const d = decideMemberRejoin({ node: 'cp1', members: three, healthyOn: ['cp2', 'cp3'] });
+    assert.ok(d.ok);
+    assert.equal(d.remove?.id, 'a0');
+  });
+});
+
+describe('controlPlaneRollGap', () => {
+  it('refuses external etcd and fewer than 3 control planes, naming why', () => {
+    assert.match(controlPlaneRollGap({ controlPlanes: 3, externalEtcd: true }) ?? '', /its etcd is external/);
+    assert.match(
+      controlPlaneRollGap({ controlPlanes: 2, externalEtcd: false }) ?? '',
+      /has 2 control plane\(s\): .*loses etcd's quorum/,
+    );
+    assert.match(controlPlaneRollGap({ controlPlanes: 1, externalEtcd: false }) ?? '', /has 1 control plane/);
+    assert.equal(controlPlaneRollGap({ controlPlanes: 3, externalEtcd: false }), null);
+    assert.equal(controlPlaneRollGap({ controlPlanes: 5, externalEtcd: false }), null);
   });
 });

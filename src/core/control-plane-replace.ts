@@ -100,3 +100,67 @@ export const ControlPlaneReplaceStep = {
   NodeReady: 'node-ready',
 } as const;
 export type ControlPlaneReplaceStep = (typeof ControlPlaneReplaceStep)[keyof typeof ControlPlaneReplaceStep];
+
+/**
+ * Whether the running control plane `node` may leave etcd and rejoin it (an OS replacement's
+ * control plane, one at a time: its member removed through another member, its machine
+ * redeployed, `kubeadm join --control-plane` again). `healthyOn` are the control planes whose
+ * local member answers (`node` among them or not: a dead one's reprovision). With `n` members
+ * and `h` of the others answering:
+ * - the removal commits with a quorum of the `n` (the node still votes if it answers);
+ * - while the node is away and until its new member has synced, the `n'` members left plus the
+ *   joining one need `h ≥ ⌊(n'+1)/2⌋ + 1` — so 1 or 2 control planes are never enough.
+ * Asked again before the join (its member gone: `remove` null).
+ */
+export function decideMemberRejoin(input: {
+  readonly node: string;
+  readonly members: readonly EtcdMemberInfo[];
+  readonly healthyOn: readonly string[];
+}): ControlPlaneReplaceDecision {
+  const { node, members } = input;
+  const names = new Set(members.map((m) => m.name));
+  const others = input.healthyOn.filter((x) => names.has(x) && x !== node).sort();
+  const n = members.length;
+  const h = others.length;
+  const remove = members.find((m) => m.name === node) ?? null;
+  const list = others.join(', ') || 'none';
+  if (n === 0 || h === 0)
+    return {
+      ok: false,
+      reason: `no other etcd member answers (${n} member(s)): ${node}'s member cannot be removed and rejoined without losing etcd; bring the other control planes back first`,
+    };
+  const voters = h + (remove && input.healthyOn.includes(node) ? 1 : 0);
+  if (remove && voters < quorumOf(n))
+    return {
+      ok: false,
+      reason: `only ${voters} of ${n} etcd members answer (${list}${voters > h ? `, ${node}` : ''}), a quorum is ${quorumOf(n)}: etcd has lost its quorum; bring a member back or restore from a snapshot`,
+    };
+  const after = remove ? n - 1 : n;
+  if (h < quorumOf(after + 1))
+    return {
+      ok: false,
+      reason: `the other members answering are ${h} (${list}); with ${node} away and rejoining, ${after + 1} members of which ${h} healthy until it has synced, a quorum is ${quorumOf(after + 1)}: replacing it now would leave etcd below quorum; bring the others back first`,
+    };
+  return {
+    ok: true,
+    via: others[0],
+    remove,
+    summary: `${h} other etcd member(s) answer (${list}) of ${n}${remove ? `; without ${node}: ${h} of ${after}` : ` (${node} is no member)`}; with ${node} rejoining: ${h} of ${after + 1} (quorum ${quorumOf(after + 1)})`,
+  };
+}
+
+/**
+ * Why the control planes of a cluster with `controlPlanes` of them cannot be replaced one at a
+ * time (an OS replacement), or null: etcd must be stacked (a member to swap) and there must be
+ * 3 or more (removing a member of 1 or 2 loses the quorum while the node is away).
+ */
+export function controlPlaneRollGap(c: {
+  readonly controlPlanes: number;
+  readonly externalEtcd: boolean;
+}): string | null {
+  if (c.externalEtcd)
+    return 'its etcd is external: replacing a control plane without a stacked etcd member to swap is not done yet';
+  if (c.controlPlanes < 3)
+    return `the cluster has ${c.controlPlanes} control plane(s): removing one's etcd member leaves ${c.controlPlanes - 1} of ${c.controlPlanes} (a quorum is ${quorumOf(c.controlPlanes)}) and loses etcd's quorum while it is away; a control plane is replaced one at a time in a cluster of 3 or more`;
+  return null;
+}

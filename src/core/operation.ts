@@ -16,8 +16,9 @@ import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
 /**
  * What an operation does. `reconfigure` (kube-apiserver flags from a changed Cluster file),
  * `cert-rotate` (`kubeadm certs renew all` on each control plane), `upgrade` (kubeadm
- * upgrade, control planes then worker batches) and `os-replace` (workers drained, redeployed
- * with an OS image, rejoined; the remediation's reprovision is one of one node) and `restore`
+ * upgrade, control planes then worker batches) and `os-replace` (control planes one at a time,
+ * then workers: drained, redeployed with an OS image, rejoined; the remediation's reprovision is
+ * one of one node) and `restore`
  * (the cluster's etcd put back to a backup on every control plane: core/etcd-restore.ts) and
  * `drain` (one node cordoned and its pods evicted through the Eviction API: core/node-drain.ts) run today;
  * the others are their future kin.
@@ -119,7 +120,11 @@ export type NodeProgressState = (typeof NodeProgressState)[keyof typeof NodeProg
  * cluster's API answers again; an upgraded control plane uncordoned). A worker: `drained` (cordoned, pods
  * evicted through the Eviction API) → (upgrading: `upgraded`; replacing its OS: `redeployed` —
  * its Node deleted, its machine's disk written again with the image and booted — → `joined`,
- * kubeadm join with a fresh token) → `uncordoned` → `ready`. A drain's one node: `cordoned` →
+ * kubeadm join with a fresh token) → `uncordoned` → `ready`. A control plane replacing its OS:
+ * `drained` (the quorum checked first) → `member-removed` (its etcd member removed through another
+ * member) → `redeployed` → `joining` (`kubeadm join --control-plane` asked of its node agent with
+ * fresh credentials) → `joined` → `ready` (its member started and healthy, its Node Ready,
+ * uncordoned). A drain's one node: `cordoned` →
  * `drained` (its pods evicted; it stays cordoned).
  */
 export const NodeStep = {
@@ -127,7 +132,9 @@ export const NodeStep = {
   Cordoned: 'cordoned',
   Renewed: 'renewed',
   Upgraded: 'upgraded',
+  MemberRemoved: 'member-removed',
   Redeployed: 'redeployed',
+  Joining: 'joining',
   Joined: 'joined',
   Healthy: 'healthy',
   Drained: 'drained',
@@ -147,6 +154,8 @@ export interface OperationNode {
   message: string | null;
   startedAt: string | null;
   endedAt: string | null;
+  /** When its last sub-step was recorded (an OS replacement's control plane: its Ready deadline). */
+  stepAt?: string | null;
 }
 
 export interface OperationProgress {

@@ -55,14 +55,32 @@ describe('rollingPlan', () => {
     ]);
   });
 
-  it('refuses a cluster without exactly one init node, and a node listed twice', () => {
+  it('refuses two init nodes, and a node listed twice', () => {
     assert.throws(
-      () => rollingPlan({ nodes: nodes.filter((n) => n.role !== 'init'), maxUnavailable: 1 }),
-      (e) => isIngotError(e, 'INGOT_VALIDATION') && /^nodes: .*found 0/.test(e.message),
+      () =>
+        rollingPlan({
+          nodes: [...nodes, { node: 'cp0', role: 'init', domain: 'z1/r1' }],
+          maxUnavailable: 1,
+        }),
+      (e) => isIngotError(e, 'INGOT_VALIDATION') && /^nodes: .*found 2/.test(e.message),
     );
     assert.throws(
       () => rollingPlan({ nodes: [...nodes, nodes[0]], maxUnavailable: 1 }),
       /w3 is listed twice/,
+    );
+  });
+});
+
+describe('rollingPlan of some control planes (an OS replacement)', () => {
+  it('rolls the named control planes one at a time without the init node, then the workers', () => {
+    const some = nodes.filter((n) => n.role !== 'init');
+    const phases = rollingPlan({ nodes: some, maxUnavailable: 1, snapshotTaken: true });
+    const cps = phases.filter((p) => p.kind === 'control-plane');
+    assert.ok(cps.length >= 1 && cps.every((p) => p.kind === 'control-plane' && !p.first));
+    const firstWorkers = phases.findIndex((p) => p.kind === 'workers');
+    assert.ok(
+      phases.slice(firstWorkers).every((p) => p.kind === 'workers'),
+      JSON.stringify(phases),
     );
   });
 });

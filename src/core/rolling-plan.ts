@@ -46,10 +46,10 @@ export function rollingPlan(input: {
 }): RollPhase[] {
   const done = new Set(input.done ?? []);
   const inits = input.nodes.filter((n) => n.role === 'init');
-  // A roll of workers only (an OS replacement of workers) has no control plane at all.
-  const cpCount = input.nodes.length - input.nodes.filter((n) => n.role === 'worker').length;
-  if (cpCount > 0 && inits.length !== 1)
-    throw invalid('nodes', `a roll needs exactly one init control plane, found ${inits.length}`);
+  // A roll of workers only (an OS replacement of workers) has no control plane at all, and an
+  // OS replacement of some control planes may leave the init node out; never two init nodes.
+  if (inits.length > 1)
+    throw invalid('nodes', `a roll has at most one init control plane, found ${inits.length}`);
   const names = input.nodes.map((n) => n.node);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw invalid('nodes', `${dup} is listed twice`);

@@ -95,7 +95,7 @@ export function clusterOperationRoutes(store: Store, kube: KubePort | null): Fas
       schema: {
         tags,
         summary:
-          'Replace the workers’ OS in a roll (immutable upgrade): per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane: not done yet; 409 while another operation runs)',
+          'Replace the nodes’ OS in a roll (immutable upgrade): the control planes named first, one at a time (the etcd snapshot, quorum checked, drained, etcd member removed, redeployed, kubeadm join --control-plane with fresh credentials, member healthy, Ready), then the workers, per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane of a cluster with external etcd or fewer than 3; 409 while another operation runs)',
         params: ClusterNameParams,
         body: OsReplaceBody,
         response: { 202: Type.Ref('ClusterOperation'), ...errorResponses },

@@ -66,7 +66,7 @@ export const OsReplaceBody = Type.Object(
         minItems: 1,
         maxItems: 10_000,
         description:
-          'The workers to replace (hostnames); default every worker. Control planes are refused: not done yet',
+          'The nodes to replace (hostnames); default every worker. Control planes (a kubeadm cluster with stacked etcd and 3 or more) go first, one at a time; others are refused',
       }),
     ),
   },

@@ -1,7 +1,7 @@
 /**
  * `ingot cluster reconfigure -f FILE NAME` (roll a changed Cluster file out: today its
  * `spec.apiServer.extraArgs`), `ingot cluster rotate-certs NAME` (renew the control planes'
- * certificates), `ingot cluster os-replace NAME --image IMAGE` (redeploy the workers with an OS
+ * certificates), `ingot cluster os-replace NAME --image IMAGE` (redeploy the nodes with an OS
  * image in a roll), `ingot cluster operations NAME` (each operation with every
  * node's progress) and `ingot cluster pause|resume|abort NAME` (the running one). A second
  * operation while one runs exits 4 (INGOT_OPERATION_RUNNING) naming it.
@@ -78,11 +78,15 @@ export function registerClusterOperations(cluster: Command): void {
   cluster
     .command('os-replace <name>')
     .description(
-      "replace the workers' OS in a roll: each cordoned, drained (PDBs honoured), its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (control planes: not done yet)",
+      "replace the nodes' OS in a roll: control planes named with --node first, one at a time (quorum checked, drained, etcd member removed, redeployed, kubeadm join --control-plane with fresh credentials, member healthy, Ready; 3 or more with stacked etcd), then the workers, each cordoned, drained (PDBs honoured), its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch",
     )
     .requiredOption('--image <name>', 'a ready OS image of the region (ingot image ls)')
     .option('--max-unavailable <n>', 'workers at once: a count or a percentage such as 25%', '1')
-    .option('--node <hostname>', 'replace only this worker; repeat for more (default: every worker)', collect)
+    .option(
+      '--node <hostname>',
+      'replace only this node (a worker or a control plane); repeat for more (default: every worker)',
+      collect,
+    )
     .action(
       async (name: string, o: { image: string; maxUnavailable: string; node?: string[] }, cmd: Command) => {
         const mu = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;

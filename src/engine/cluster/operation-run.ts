@@ -16,7 +16,8 @@ import { nextOperationStep, OperationKind } from '../../core/operation.ts';
 import { takeSnapshot } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
-import { osReplaceStep } from './operation-os-replace.ts';
+import { type OperationRecorder, osReplaceStep } from './operation-os-replace.ts';
+import { osReplaceControlPlane } from './operation-os-replace-cp.ts';
 import { runRestore } from './restore-run.ts';
 import { runDrain } from './drain-run.ts';
 import { nodeScript } from './operation-scripts.ts';
@@ -46,6 +47,16 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
   const poll = ctx.limits.pollMs;
   const progress = clone(op.progress);
   const nodeOf = (h: string) => progress.nodes.find((n) => n.hostname === h)!;
+  const recorder: OperationRecorder = {
+    record: (events) =>
+      record(
+        ctx,
+        op,
+        progress,
+        events.map((e) => nodeEvent(ctx, op, e.node, 'cluster.operation.node', e.message, e.level)),
+      ),
+    halt: (node, why) => halt(ctx, op, progress, node, why),
+  };
 
   if (next.kind === 'paused') return { kind: 'wait', ms: poll, message: `paused: ${op.reason}` };
   if (next.kind === 'end') {
@@ -54,8 +65,12 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       // A worker batch cut short is uncordoned (and an upgrade's control plane, drained first):
       // an abort leaves no node out of service.
       const k = await kubeconfig(ctx);
+      // An OS replacement's control plane is too while its etcd member is not removed yet.
+      const cpBack = (x: { step: string | null }) =>
+        op.kind === OperationKind.Upgrade ||
+        (op.kind === OperationKind.OsReplace && (x.step === null || x.step === 'drained'));
       for (const n of progress.nodes.filter(
-        (x) => x.state === 'running' && (x.role === 'worker' || op.kind === OperationKind.Upgrade),
+        (x) => x.state === 'running' && (x.role === 'worker' || cpBack(x)),
       ))
         if (k) await ctx.kube.uncordon(k, n.hostname).catch(() => undefined);
       return { kind: 'done', message: `${op.kind} ${op.id} ${op.reason}` };
@@ -66,7 +81,9 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
 
   try {
     if (next.kind === 'snapshot') {
-      const init = progress.nodes.find((n) => n.role === 'init')!;
+      // The init node, or the first control plane of an OS replacement that leaves it out.
+      const init =
+        progress.nodes.find((n) => n.role === 'init') ?? progress.nodes.find((n) => n.role !== 'worker')!;
       if (ctx.snapshots) {
         const rec = await takeSnapshot(ctx.snapshots.shell, {
           artifacts: ctx.snapshots.artifacts,
@@ -96,6 +113,8 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
 
     if (next.kind === 'control-plane') {
       const n = nodeOf(next.node);
+      // An OS replacement's control plane: its etcd member swapped (operation-os-replace-cp.ts).
+      if (op.kind === OperationKind.OsReplace) return osReplaceControlPlane(ctx, op, n, recorder);
       const k = await adminKubeconfig(ctx);
       // An upgrade restarts the node's kubelet, and a kubelet 1.20 that restarts reports every
       // container with a readiness probe unready until its first probe passes (kubernetes#78733,
@@ -241,16 +260,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
       }
     // An OS replacement redeploys and rejoins each drained worker (operation-os-replace.ts).
     if (op.kind === OperationKind.OsReplace) {
-      const r = await osReplaceStep(ctx, op, batch, {
-        record: (events) =>
-          record(
-            ctx,
-            op,
-            progress,
-            events.map((e) => nodeEvent(ctx, op, e.node, 'cluster.operation.node', e.message, e.level)),
-          ),
-        halt: (node, why) => halt(ctx, op, progress, node, why),
-      });
+      const r = await osReplaceStep(ctx, op, batch, recorder);
       if (r) return r;
     }
     const before =

@@ -317,7 +317,7 @@ export class RemediationLoop {
   async #reprovision(c: Cluster, m: RemediationMember): Promise<void> {
     if (m.role !== 'worker')
       throw new Error(
-        `${m.node} is a control plane: its reprovision (etcd member remove, redeploy, join --control-plane) is not done yet`,
+        `${m.node} is a control plane: its reprovision is not wired in the remediation yet (an os-replace of a control plane swaps its etcd member; the loop does not start one for a dead control plane)`,
       );
     const store = this.o.store;
     const deploy = (await store.listJobs({ machineId: m.machineId }, 50)).find((j) => j.kind === 'deploy');

@@ -1692,7 +1692,7 @@ export type paths = {
     };
   };
   "/api/v1/clusters/{name}/os-replace": {
-    /** Replace the workers’ OS in a roll (immutable upgrade): per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane: not done yet; 409 while another operation runs) */
+    /** Replace the nodes’ OS in a roll (immutable upgrade): the control planes named first, one at a time (the etcd snapshot, quorum checked, drained, etcd member removed, redeployed, kubeadm join --control-plane with fresh credentials, member healthy, Ready), then the workers, per node cordoned and drained through the Eviction API, its Node deleted, its machine redeployed with the image, joined again with a fresh token, uncordoned and Ready before the next batch (400 naming a control plane of a cluster with external etcd or fewer than 3; 409 while another operation runs) */
     post: {
       parameters: {
         path: {
@@ -1707,7 +1707,7 @@ export type paths = {
             image: string;
             /** @description Workers replaced at once: a count or a percentage (default 1) */
             maxUnavailable?: number | string;
-            /** @description The workers to replace (hostnames); default every worker. Control planes are refused: not done yet */
+            /** @description The nodes to replace (hostnames); default every worker. Control planes (a kubeadm cluster with stacked etcd and 3 or more) go first, one at a time; others are refused */
             nodes?: string[];
           };
         };
