@@ -20,6 +20,10 @@ import { startHealthPoller } from './poller.ts';
 
 const PW = 'emu-Secret-hp1';
 
+/** A BMC driver whose sensors are `sensors()` and whose SEL is empty. */
+const driverOf = (sensors: () => Promise<unknown>) => (): BmcDriver =>
+  ({ sensors, eventLog: async () => [], close: async () => {} }) as unknown as BmcDriver;
+
 describe('health poller', () => {
   let dir: string;
   let store: SqlStore;
@@ -128,16 +132,7 @@ describe('health poller', () => {
       'user:test',
     );
     try {
-      const driver = (): BmcDriver =>
-        ({
-          async sensors() {
-            return { health: 'ok', readings: [] };
-          },
-          async eventLog() {
-            return [];
-          },
-          async close() {},
-        }) as unknown as BmcDriver;
+      const driver = driverOf(async () => ({ health: 'ok', readings: [] }));
       const T = 1_900_000_000_000;
       const poller = startHealthPoller({
         store,
@@ -184,20 +179,13 @@ describe('health poller', () => {
       );
     let inFlight = 0;
     let peak = 0;
-    const driver = (): BmcDriver =>
-      ({
-        async sensors() {
-          inFlight++;
-          peak = Math.max(peak, inFlight);
-          await sleep(30);
-          inFlight--;
-          return { health: 'ok', readings: [] };
-        },
-        async eventLog() {
-          return [];
-        },
-        async close() {},
-      }) as unknown as BmcDriver;
+    const driver = driverOf(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await sleep(30);
+      inFlight--;
+      return { health: 'ok', readings: [] };
+    });
     const bmcs = new KeyedSemaphores(2);
     // An engine step holds one of the two slots for a while: polls get only the other one.
     let release!: () => void;
@@ -219,16 +207,10 @@ describe('health poller', () => {
       'user:test',
     );
     let health: 'ok' | 'critical' = 'ok';
-    const driver = (): BmcDriver =>
-      ({
-        async sensors() {
-          return { health, readings: [{ name: 'CPU', kind: 'temperature', value: 50, unit: 'Cel' }] };
-        },
-        async eventLog() {
-          return [];
-        },
-        async close() {},
-      }) as unknown as BmcDriver;
+    const driver = driverOf(async () => ({
+      health,
+      readings: [{ name: 'CPU', kind: 'temperature', value: 50, unit: 'Cel' }],
+    }));
     let clock = 1_800_000_000_000;
     const poller = startHealthPoller({
       store,
