@@ -196,7 +196,21 @@ describe('the node agent on a deployed machine', () => {
   it('bootstraps an init node: phases in order, the admin kubeconfig returned, sealed at rest, never logged', async () => {
     // A real containerd (Debian's) for the node facts; the others run without one.
     ctd = await startContainerd(join(dir, 'containerd'));
-    const n = await deployedNode({ env: ctd.env });
+    // Each call's run directory as curl starts: what was left on the node when a report went out.
+    const calls = join(dir, 'curl-calls');
+    const n = await deployedNode({
+      env: ctd.env,
+      setup: (root, bin) => {
+        const wrapper = readFileSync(join(bin, 'curl'), 'utf8');
+        writeFileSync(
+          join(bin, 'curl'),
+          wrapper.replace(
+            'exec ',
+            `printf '%s | %s\\n' "$*" "$(ls ${join(root, 'run')} | tr '\\n' ' ')" >>${calls}\nexec `,
+          ),
+        );
+      },
+    });
     const r = await untilEnded(n, {
       role: 'init',
       script: script(
@@ -249,9 +263,14 @@ describe('the node agent on a deployed machine', () => {
         !everything.includes(secret),
         `${secret.slice(0, 12)}… appears in no event and no agent output`,
       );
-    const left = readdirSync(join(dir, `node${seq}`, 'run'));
+    // Gone before the report leaves: once the rack has it, the task is over for everyone watching.
+    const reports = readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`/agent/v1/tasks/`));
+    const atReport = (reports.at(-1) ?? '').split(' | ')[1]?.split(' ') ?? [];
+    assert.ok(reports.length > 0 && atReport.includes('log'), `the done report seen: ${reports.at(-1)}`);
     for (const f of ['result', 'bootstrap.out', 'bootstrap.sh'])
-      assert.ok(!left.includes(f), `${f} does not stay on the node (${left.join(' ')})`);
+      assert.ok(!atReport.includes(f), `${f} is off the node before the report goes (${atReport.join(' ')})`);
     const kept = readFileSync(join(dir, `node${seq}`, 'run', 'log'), 'utf8');
     assert.match(kept, /--token <redacted-token>/, 'the log kept for a look after a failure is redacted');
     assert.ok(!kept.includes(JOIN_TOKEN));
