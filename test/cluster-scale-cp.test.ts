@@ -14,7 +14,9 @@
  *   the reason, nothing added to etcd), retried once it answers → 5;
  * - in 5 → 3, region A dying inside the newest one's `member remove` (applied, never answered):
  *   region B takes the job over, the member removed once, newest first, each Node deleted,
- *   each machine released (ready, no owner), etcd and the members back to 3.
+ *   each machine released (ready, no owner), etcd and the members back to 3;
+ * - out 3 → 5 again, region B dying while it writes a join config (credentials made, the join
+ *   not asked): region C takes over, the join asked once, each member added once.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,6 +71,9 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
   const { bury, buried, registered } = deadRegionHang(kube);
   let a: TestRegion;
   let b: TestRegion | undefined;
+  let c3: TestRegion | undefined;
+  /** Dies (never answers) when it returns true for a join config written to `node`. */
+  let hangOnWrite: ((node: string) => boolean) | null = null;
   const sync = () => {
     for (const n of joining)
       if (registered(n)) {
@@ -101,13 +106,18 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
     readFile: async () => Buffer.alloc(0),
     async writeFile(node, path, data) {
       configs.set(`${node}:${path}`, data.toString());
+      if (hangOnWrite?.(node)) await buried;
       joining.add(node);
     },
   };
   const opts = () => shellRegionOptions(dataDir, kube, shell);
-  const api = () => b ?? a;
+  const api = () => c3 ?? b ?? a;
   const view = async () => (await api().api<View>('GET', '/api/v1/clusters/cps')).body.cluster;
-  const events = async () => (await api().api<Ev[]>('GET', '/api/v1/clusters/cps/events?limit=1000')).body;
+  // Every event of the cluster, oldest first (the API's page holds 1,000).
+  const events = async (): Promise<Ev[]> => {
+    const st = api().region.store;
+    return st.listEvents({ clusterId: (await st.getCluster('cps')).id, limit: 1_000_000 }) as Promise<Ev[]>;
+  };
   const settled = async (ms = 90_000) =>
     eventually(
       async () => {
@@ -161,6 +171,7 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
   });
   after(async () => {
     bury();
+    await c3?.stop().catch(() => undefined);
     await b?.stop().catch(() => undefined);
     await a?.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
@@ -284,5 +295,41 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
       order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
       `${order}\n${ev.join('\n')}`,
     );
+  });
+  it('takes a scale out over after a region died while asking a join: each new member added once, with the credentials made again', async () => {
+    let died: () => void = () => {};
+    const dead = new Promise<void>((r) => {
+      died = r;
+    });
+    const keysBefore = certKeys.length;
+    const askedCp2 = async () =>
+      (await events()).filter((e) =>
+        /^cp-2: quorum kept .*kubeadm join --control-plane asked/.test(e.message),
+      ).length;
+    const askedBefore = await askedCp2();
+    hangOnWrite = (node) => {
+      if (node !== 'cp-2') return false;
+      died();
+      return true;
+    };
+    assert.equal((await b!.api('POST', '/api/v1/clusters/cps/scale', { controlPlanes: 5 })).status, 202);
+    await dead;
+    hangOnWrite = null;
+    void b!.region.engine.worker.halt();
+    assert.equal(await askedCp2(), askedBefore, 'the join was not recorded as asked');
+    c3 = await startTestRegion(opts());
+    const c = await settled();
+    assert.equal(c.state, 'running', c.stateReason);
+    assert.deepEqual(cps(c), ['cp-1', 'cp-2', 'cp-3', 'cp-4', 'cp-5']);
+    assert.deepEqual(added.slice(-2), ['cp-2', 'cp-5']);
+    assert.equal(etcd.members.filter((m) => m.name === 'cp-2').length, 1, 'cp-2 a member once');
+    assert.equal(await askedCp2(), askedBefore + 1, 'its join asked once');
+    assert.equal(
+      certKeys.length,
+      keysBefore + 3,
+      'credentials made again for cp-2 by the region that took over',
+    );
+    const cfg = configs.get('cp-2:/etc/kubernetes/ingot/kubeadm.yaml') ?? '';
+    assert.ok(cfg.includes(`certificateKey: ${certKeys[keysBefore + 1]}`), 'the join config of the takeover');
   });
 });
