@@ -16,7 +16,8 @@
  *   region B takes the job over, the member removed once, newest first, each Node deleted,
  *   each machine released (ready, no owner), etcd and the members back to 3;
  * - out 3 → 5 again, region B dying while it writes a join config (credentials made, the join
- *   not asked): region C takes over, the join asked once, each member added once.
+ *   not asked): region C takes over, the join asked once, each member added once;
+ * - a failed join: `failed_updating` naming the node and the reason; a retry asks it again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NodeShell } from '../src/kube/etcd/shell.ts';
+import type { AgentPort } from '../src/engine/agent-port.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import { clusterYaml, seedClusterRegion } from './support/cluster-seed.ts';
 import {
@@ -110,7 +113,21 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
       joining.add(node);
     },
   };
-  const opts = () => shellRegionOptions(dataDir, kube, shell);
+  // One simulated node-agent side for every region, a failed task staying failed (as the
+  // store-backed port's task rows do).
+  const fake = new FakeAgent({ delayMs: 100, kube });
+  const failedTasks = new Map<string, string>();
+  const agent: AgentPort = {
+    async task(machine, jobId, task, params) {
+      const key = `${jobId}/${machine.id}/${task}`;
+      const failed = failedTasks.get(key);
+      if (failed) return { status: 'failed', reason: failed };
+      const r = await fake.task(machine, jobId, task, params);
+      if (r.status === 'failed') failedTasks.set(key, r.reason);
+      return r;
+    },
+  };
+  const opts = () => ({ ...shellRegionOptions(dataDir, kube, shell), agent });
   const api = () => c3 ?? b ?? a;
   const view = async () => (await api().api<View>('GET', '/api/v1/clusters/cps')).body.cluster;
   // Every event of the cluster, oldest first (the API's page holds 1,000).
@@ -331,5 +348,29 @@ describe('control-plane scale (stacked etcd, simulated)', { timeout: 300_000 }, 
     );
     const cfg = configs.get('cp-2:/etc/kubernetes/ingot/kubeadm.yaml') ?? '';
     assert.ok(cfg.includes(`certificateKey: ${certKeys[keysBefore + 1]}`), 'the join config of the takeover');
+  });
+  it('fails a scale out on a failed join naming the node and the reason, and a retry asks the join again', async () => {
+    assert.equal((await api().api('POST', '/api/v1/clusters/cps/scale', { controlPlanes: 3 })).status, 202);
+    assert.equal((await settled()).state, 'running');
+    fake.options.failBootstrap = {
+      'cp-2': 'kubeadm join: preflight: [ERROR Port-10250]: Port 10250 is in use',
+    };
+    assert.equal((await api().api('POST', '/api/v1/clusters/cps/scale', { controlPlanes: 5 })).status, 202);
+    const failed = await settled();
+    assert.equal(failed.state, 'failed_updating');
+    assert.match(
+      failed.stateReason ?? '',
+      /cp-2: join failed: kubeadm join: preflight: \[ERROR Port-10250\]/,
+    );
+    fake.options.failBootstrap = {};
+    assert.equal((await api().api('POST', '/api/v1/clusters/cps/actions/retry', {})).status, 202);
+    const c = await settled();
+    assert.equal(c.state, 'running', c.stateReason);
+    assert.deepEqual(cps(c), ['cp-1', 'cp-2', 'cp-3', 'cp-4', 'cp-5']);
+    const ev = (await events()).map((e) => e.message);
+    assert.ok(
+      ev.some((m) => /^cp-2: kubeadm join --control-plane failed: /.test(m)),
+      ev.join('\n'),
+    );
   });
 });

@@ -160,7 +160,11 @@ async function addOne(
   lb: string | null,
 ): Promise<StepOutcome> {
   const h = m.hostname;
-  const asked = rec.get('cluster.node.cp-join')?.get(h);
+  // A join that failed is asked again by a retry (after the quorum check, which refuses while
+  // a member it may have left behind does not answer).
+  const joinFailed = rec.get('cluster.node.cp-join-failed')?.get(h);
+  const askedAt = rec.get('cluster.node.cp-join')?.get(h);
+  const asked = askedAt && (!joinFailed || joinFailed.id < askedAt.id) ? askedAt : undefined;
   const shell = clusterShell(ctx, `cps-${ctx.job.id}`);
   const fail = (why: string): StepOutcome => ({ kind: 'fail', reason: `${h}: ${why}` });
   if (!asked) {
@@ -197,7 +201,8 @@ async function addOne(
     );
     return { kind: 'wait', ms: 0, events: [{ ...e, data: { ...e.data, job: ctx.job.id } }] };
   }
-  const started = Date.parse(asked.at);
+  // A retry's job gives the wait its time again.
+  const started = Math.max(Date.parse(asked.at), Date.parse(ctx.job.createdAt));
   if (!rec.get('cluster.node.bootstrapped')?.has(h)) {
     const job = typeof asked.data.job === 'string' ? asked.data.job : ctx.job.id;
     // Asked already (the task is keyed by job and machine): this only reads how it went.
@@ -207,7 +212,13 @@ async function addOne(
     });
     if (t.status === 'pending')
       return { kind: 'wait', ms: ctx.limits.pollMs, message: `${h}: ${t.lastMessage ?? 'joining'}` };
-    if (t.status === 'failed') return fail(`join failed: ${t.reason}`);
+    if (t.status === 'failed')
+      return {
+        ...fail(`join failed: ${t.reason}`),
+        events: [
+          say(m, 'cluster.node.cp-join-failed', `kubeadm join --control-plane failed: ${t.reason}`, 'error'),
+        ],
+      };
     const phases = checkBootstrapResult(t.result, 'control-plane').phases;
     return {
       kind: 'wait',
