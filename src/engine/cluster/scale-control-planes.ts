@@ -84,15 +84,29 @@ export function controlPlaneScaleGap(spec: ClusterSpec): string | null {
 /** The address (no prefix length) a member is reached at. */
 const ipOf = (m: ClusterMember): string => m.address.split('/')[0];
 
-/** This scale's records on the cluster's timeline, by type, then by hostname (newest kept). */
+/**
+ * This scale's records on its members' timelines (a machine's history is short; the cluster's
+ * grows with every job), by type, then by hostname (newest kept).
+ */
 async function records(
   ctx: ClusterStepContext,
-  scale: string,
+  scale: ControlPlaneScale,
 ): Promise<Map<string, Map<string, IngotEvent>>> {
-  const ev = await ctx.store.listEvents({ clusterId: ctx.cluster.id, limit: 1_000_000 });
+  const machines = ctx.cluster.members.filter(
+    (m) => scale.add.includes(m.hostname) || scale.remove.includes(m.hostname),
+  );
+  const ev = (
+    await Promise.all(
+      machines.map((m) =>
+        ctx.store.listEvents({ machineId: m.machineId, clusterId: ctx.cluster.id, limit: 1_000_000 }),
+      ),
+    )
+  )
+    .flat()
+    .sort((x, y) => x.id - y.id);
   const out = new Map<string, Map<string, IngotEvent>>();
   for (const e of ev) {
-    if (e.data?.scale !== scale || typeof e.data.hostname !== 'string') continue;
+    if (e.data?.scale !== scale.id || typeof e.data.hostname !== 'string') continue;
     const byHost = out.get(e.type) ?? new Map<string, IngotEvent>();
     byHost.set(e.data.hostname, e);
     out.set(e.type, byHost);
@@ -105,7 +119,7 @@ export async function scaleControlPlanes(ctx: ClusterStepContext): Promise<StepO
   if (!scale) return { kind: 'done', message: 'no control planes to add or remove' };
   const k = await kubeconfig(ctx);
   if (!k) return { kind: 'fail', reason: 'no admin kubeconfig: the cluster API cannot be asked' };
-  const rec = await records(ctx, scale.id);
+  const rec = await records(ctx, scale);
   const has = (type: string, h: string) => rec.get(type)?.has(h) ?? false;
   const spec = parseClusterFile(ctx.cluster.clusterFile, 'Cluster file');
   const say = (
