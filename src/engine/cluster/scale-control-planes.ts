@@ -136,22 +136,26 @@ export async function scaleControlPlanes(ctx: ClusterStepContext): Promise<StepO
     spec.spec.endpoint.mode === 'external'
       ? `${spec.spec.endpoint.address}:${spec.spec.endpoint.port}`
       : null;
+  // The node at hand, named in a failure (a node command that failed, the API refusing).
+  let at = '';
   try {
     for (const h of scale.add) {
       const m = member(h);
       if (!m) return { kind: 'fail', reason: `${h} is no member of the cluster any more` };
       if (has('cluster.node.cp-ready', h)) continue;
+      at = `${h}: `;
       return await addOne(ctx, m, k, spec, rec, say, lb);
     }
     for (const h of scale.remove) {
       const m = member(h);
       if (!m || has('cluster.node.deleted', h)) continue;
+      at = `${h}: `;
       return await removeOne(ctx, m, k, rec, say, lb);
     }
   } catch (e) {
     const err = toIngotError(e);
     if (err.retryable) throw err;
-    return { kind: 'fail', reason: err.message };
+    return { kind: 'fail', reason: `${at}${err.message}` };
   }
   const what = [
     scale.add.length ? `${scale.add.join(', ')} joined as control planes` : '',
