@@ -21,12 +21,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { caCertHash } from '../src/cluster/pki/generate.ts';
-import { PKI_FILES, type PkiMaterial } from '../src/cluster/pki/types.ts';
 import type { NodeShell } from '../src/kube/etcd/shell.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import { clusterYaml, nodeSubnet, seedClusterRegion } from './support/cluster-seed.ts';
-import { FAKE_JOIN_TOKEN, fakeEtcd } from './support/fake-etcd.ts';
+import {
+  createdCaHash,
+  deadRegionHang,
+  FAKE_JOIN_TOKEN,
+  fakeEtcd,
+  shellRegionOptions,
+} from './support/fake-etcd.ts';
 import { eventually, newMachineBody, startTestRegion, type TestRegion } from './support/region.ts';
 
 const NET = '10.63';
@@ -66,14 +70,9 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
   let onJoin: (node: string) => void = () => {};
   /** A region's shell: `hang(argv)` true → that call is applied and never answers (the region died). */
   let hangOn: ((node: string, argv: readonly string[]) => boolean) | null = null;
-  let bury: () => void = () => {};
-  const buried = new Promise<void>((_, reject) => {
-    bury = () => reject(new Error('the dead region buried'));
-  });
-  buried.catch(() => undefined);
+  const { bury, buried, registered } = deadRegionHang(kube);
   let a: TestRegion;
   let b: TestRegion | undefined;
-  const registered = (node: string) => [...kube.nodes.values()].some((m) => m.has(node));
 
   const sync = () => {
     for (const n of joining)
@@ -114,15 +113,7 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
       joining.add(node);
     },
   };
-  const opts = () => ({
-    dataDir,
-    clusterLimits: { pollMs: 20 },
-    leaseMs: 800,
-    simulatedAgentDelayMs: 100,
-    simulatedKube: kube,
-    nodeShell: shell,
-    restore: { shell: () => shell },
-  });
+  const opts = () => shellRegionOptions(dataDir, kube, shell);
   const api = () => b ?? a;
   const ops = async () => (await api().api<Op[]>('GET', '/api/v1/clusters/osr/operations')).body;
   const events = async () => (await api().api<Ev[]>('GET', '/api/v1/clusters/osr/events?limit=1000')).body;
@@ -149,9 +140,7 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
     ]);
     assert.equal((await a.api('POST', '/api/v1/clusters', { cluster: FILE })).status, 202);
     await eventually(async () => (await state()) === 'running', 60_000, 'the cluster to run');
-    const job = (await a.region.store.listJobs({}, 200)).find((j) => typeof j.params.pkiSecret === 'string')!;
-    const pki = JSON.parse(await a.region.store.getSecret(String(job.params.pkiSecret))) as PkiMaterial;
-    caHash = await caCertHash(pki.files[PKI_FILES.ca]);
+    caHash = await createdCaHash(a.region.store);
   });
   after(async () => {
     bury();

@@ -76,7 +76,11 @@ describe('ingot cluster scale', () => {
     const before = await r.api<Body>('GET', '/api/v1/clusters/sc-cli');
     const cases: [string[], number, RegExp][] = [
       [['--control-planes', '2'], 2, /controlPlanes: 2 is even/],
-      [['--control-planes', '3'], 2, /not done yet: Ingot scales workers only/],
+      [
+        ['--control-planes', '3'],
+        2,
+        /controlPlanes: needs 2 more control-plane machines, 0 ready ones match/,
+      ],
       [['--workers', '4'], 2, /workers: needs 3 more general machines, 1 ready ones match/],
       [['--remove', 'cp-1'], 2, /remove\[0\]: cp-1 is a init node: only workers are removed/],
       [['--workers', '0', '--remove', 'nope'], 2, /remove\[0\]: nope is not a member/],

@@ -64,6 +64,12 @@ export const ClusterStep = {
   ScaleToken: 'scale-token',
   /** Scale out: the new workers' bootstrap (kubeadm join with that token), a bounded number at once. */
   ScaleJoin: 'scale-join',
+  /**
+   * A control-plane scale, one at a time: each new one joined (`kubeadm join --control-plane`,
+   * fresh credentials) after a quorum check, its etcd member healthy and Node Ready; each leaving
+   * one quorum-checked, drained, its etcd member removed, its Node deleted.
+   */
+  ScaleControlPlanes: 'scale-control-planes',
   /** Scale in: cordon and drain (Eviction API, PDBs respected) each leaving worker, delete its Node. */
   ScaleDrain: 'scale-drain',
   /** Scale in: release (and wipe) each leaving worker, then drop it from the members. */
@@ -106,7 +112,15 @@ export const CLUSTER_WORKFLOW_RULES: Readonly<Record<ClusterWorkflow, ClusterWor
   [ClusterWorkflow.Scale]: {
     running: S.Updating,
     success: S.Running,
-    steps: [T.ScaleToken, T.DeployNodes, T.ScaleJoin, T.WaitReady, T.ScaleDrain, T.ScaleRelease],
+    steps: [
+      T.ScaleToken,
+      T.DeployNodes,
+      T.ScaleJoin,
+      T.ScaleControlPlanes,
+      T.WaitReady,
+      T.ScaleDrain,
+      T.ScaleRelease,
+    ],
   },
   [ClusterWorkflow.Operation]: { running: S.Updating, success: S.Running, steps: [T.Operation] },
 };

@@ -83,7 +83,7 @@ describe('control planes', () => {
     assert.match(controlPlaneProblem(1, 0)!, /at least 1/);
   });
 
-  it('a scale naming the control planes it has passes; one changing them is refused with the rule or as not done', () => {
+  it('a scale naming the control planes it has passes; a change is a scale of its own, within the rules', () => {
     assert.deepEqual(decideScale([...three, member('w', 'worker', 3)], { workers: 2, controlPlanes: 3 }), {
       add: 1,
       remove: [],
@@ -94,10 +94,49 @@ describe('control planes', () => {
       'workers left as they are',
     );
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 1 }));
+    refusedOn(/^controlPlanes$/, () => decideScale(three, { controlPlanes: 1 }));
     refusedOn(/^controlPlanes$/, () => decideScale(three, { workers: 0, controlPlanes: 4 }));
     assert.throws(
-      () => decideScale(three, { workers: 0, controlPlanes: 5 }),
-      /not done yet: Ingot scales workers only/,
+      () => decideScale([...three, member('w', 'worker', 3)], { workers: 0, controlPlanes: 5 }),
+      /controlPlanes: the control planes \(3 → 5\) change in a scale of their own/,
+    );
+    assert.throws(
+      () => decideScale([...three, member('w', 'worker', 3)], { remove: ['w'], controlPlanes: 5 }),
+      /change in a scale of their own/,
+    );
+  });
+
+  it('adds control planes; removes them newest first, the init node last, never below the quorum rules', () => {
+    assert.deepEqual(
+      decideScale([member('cp1', 'init', 0), member('w', 'worker', 1)], { controlPlanes: 3 }),
+      {
+        add: 0,
+        remove: [],
+        addControlPlanes: 2,
+        removeControlPlanes: [],
+      },
+    );
+    assert.deepEqual(decideScale(three, { workers: 0, controlPlanes: 5 }).addControlPlanes, 2);
+    const five = [
+      member('cp5', 'control-plane', 9),
+      member('cp1', 'init', 0),
+      member('cp2', 'control-plane', 1),
+      member('cp4', 'control-plane', 7),
+      member('cp3', 'control-plane', 2),
+    ];
+    assert.deepEqual(decideScale(five, { controlPlanes: 3 }).removeControlPlanes, ['cp5', 'cp4']);
+    // An init node that joined later than the others (its order highest) still goes last.
+    const initNewest = [
+      member('a', 'init', 9),
+      member('b', 'control-plane', 1),
+      member('c', 'control-plane', 2),
+    ];
+    assert.match(controlPlaneProblem(3, 1)!, /below the etcd quorum/);
+    assert.deepEqual(
+      decideScale([...initNewest, member('d', 'control-plane', 3), member('e', 'control-plane', 4)], {
+        controlPlanes: 3,
+      }).removeControlPlanes,
+      ['e', 'd'],
     );
   });
 });

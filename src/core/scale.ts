@@ -18,7 +18,7 @@ export interface ScaleRequest {
   readonly workers?: number;
   /** Workers to remove by hostname (the scale-in's choice instead of newest first). */
   readonly remove?: readonly string[];
-  /** The control planes wanted in the end (checked; changing them is refused for now). */
+  /** The control planes wanted in the end (odd, never below the etcd quorum of the members now). */
   readonly controlPlanes?: number;
 }
 
@@ -27,6 +27,10 @@ export interface ScaleDecision {
   readonly add: number;
   /** Workers to remove, by hostname, in the order they go. */
   readonly remove: readonly string[];
+  /** Control planes to add from ready machines (joined one at a time, etcd member added). */
+  readonly addControlPlanes?: number;
+  /** Control planes to remove, by hostname, newest first (etcd member removed one at a time). */
+  readonly removeControlPlanes?: readonly string[];
 }
 
 /** Largest worker count a scale may ask for (the planner's own bound on a cluster). */
@@ -49,8 +53,10 @@ export function controlPlaneProblem(current: number, target: number): string | n
 }
 
 /**
- * Decides a scale: workers added, or removed (the named ones, else the newest first). Throws
- * INGOT_VALIDATION naming the field for a request that cannot be met; changes nothing.
+ * Decides a scale: workers added, or removed (the named ones, else the newest first); or control
+ * planes added, or removed newest first (never the init node while another is left, never
+ * below the quorum rules). A control-plane change is a scale of its own (workers left as they
+ * are). Throws INGOT_VALIDATION naming the field for a request that cannot be met; changes nothing.
  */
 export function decideScale(members: readonly ScaleMember[], req: ScaleRequest): ScaleDecision {
   const workers = members.filter((m) => m.role === 'worker');
@@ -58,12 +64,38 @@ export function decideScale(members: readonly ScaleMember[], req: ScaleRequest):
   if (req.controlPlanes !== undefined) {
     const problem = controlPlaneProblem(controlPlanes.length, req.controlPlanes);
     if (problem) throw invalid('controlPlanes', problem, { current: controlPlanes.length });
-    if (req.controlPlanes !== controlPlanes.length)
-      throw new IngotError(
-        ErrorCode.Validation,
-        `controlPlanes: changing the control planes (${controlPlanes.length} → ${req.controlPlanes}) is not done yet: Ingot scales workers only; the etcd member add/remove of a control-plane scale is planned`,
-        { details: { field: 'controlPlanes', current: controlPlanes.length } },
+    if (req.controlPlanes !== controlPlanes.length) {
+      const workersChange =
+        (req.remove?.length ?? 0) > 0 || (req.workers !== undefined && req.workers !== workers.length);
+      if (workersChange)
+        throw new IngotError(
+          ErrorCode.Validation,
+          `controlPlanes: the control planes (${controlPlanes.length} → ${req.controlPlanes}) change in a scale of their own, one member at a time; scale the workers before or after it`,
+          { details: { field: 'controlPlanes', current: controlPlanes.length } },
+        );
+      if (req.controlPlanes > controlPlanes.length)
+        return {
+          add: 0,
+          remove: [],
+          addControlPlanes: req.controlPlanes - controlPlanes.length,
+          removeControlPlanes: [],
+        };
+      // Newest first; the init node (kubeadm init ran there) last of all.
+      const newestFirst = [...controlPlanes].sort(
+        (a, b) =>
+          Number(a.role === 'init') - Number(b.role === 'init') ||
+          b.order - a.order ||
+          (a.hostname < b.hostname ? 1 : -1),
       );
+      return {
+        add: 0,
+        remove: [],
+        addControlPlanes: 0,
+        removeControlPlanes: newestFirst
+          .slice(0, controlPlanes.length - req.controlPlanes)
+          .map((m) => m.hostname),
+      };
+    }
   }
   const named = [...(req.remove ?? [])];
   for (const [i, h] of named.entries()) {
@@ -93,5 +125,8 @@ export function decideScale(members: readonly ScaleMember[], req: ScaleRequest):
   if (target >= workers.length) return { add: target - workers.length, remove: [] };
   if (named.length > 0) return { add: 0, remove: named };
   const newestFirst = [...workers].sort((a, b) => b.order - a.order || (a.hostname < b.hostname ? 1 : -1));
-  return { add: 0, remove: newestFirst.slice(0, workers.length - target).map((m) => m.hostname) };
+  return {
+    add: 0,
+    remove: newestFirst.slice(0, workers.length - target).map((m) => m.hostname),
+  };
 }

@@ -5,7 +5,11 @@
  * and `kubeadm token create --print-join-command` answer as on a real control plane. The real
  * peer: test/testbed.test.ts's HA suite.
  */
+import { caCertHash } from '../../src/cluster/pki/generate.ts';
+import { PKI_FILES, type PkiMaterial } from '../../src/cluster/pki/types.ts';
 import type { NodeShell } from '../../src/kube/etcd/shell.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { FakeKube } from '../../src/kube/fake.ts';
 
 export const FAKE_JOIN_TOKEN = 'abcdef.0123456789abcdef';
 export const FAKE_CA_HASH = `sha256:${'1'.repeat(64)}`;
@@ -48,4 +52,42 @@ export function fakeEtcd(names: readonly string[]) {
     writeFile: async () => {},
   };
   return { members, up, ran, shell };
+}
+
+/**
+ * A simulated region whose node commands go to `shell` (a fake stacked etcd): fast polls, short
+ * leases (a takeover within a second), the simulated Kubernetes `kube` shared by every region
+ * of the test.
+ */
+export function shellRegionOptions(dataDir: string, kube: FakeKube, shell: NodeShell) {
+  return {
+    dataDir,
+    clusterLimits: { pollMs: 20 },
+    leaseMs: 800,
+    simulatedAgentDelayMs: 100,
+    simulatedKube: kube,
+    nodeShell: shell,
+    restore: { shell: () => shell },
+  };
+}
+
+/**
+ * Where a dead region's hung node command waits (`buried`) until the test ends it (`bury`), so
+ * that region's engine can stop; and whether a node is registered in the simulated Kubernetes.
+ */
+export function deadRegionHang(kube: FakeKube) {
+  let bury: () => void = () => {};
+  const buried = new Promise<void>((_, reject) => {
+    bury = () => reject(new Error('the dead region buried'));
+  });
+  buried.catch(() => undefined);
+  const registered = (node: string) => [...kube.nodes.values()].some((m) => m.has(node));
+  return { bury, buried, registered };
+}
+
+/** The `sha256:` hash of the CA of the cluster the region created (what the join command prints). */
+export async function createdCaHash(store: Store): Promise<string> {
+  const job = (await store.listJobs({}, 200)).find((j) => typeof j.params.pkiSecret === 'string')!;
+  const pki = JSON.parse(await store.getSecret(String(job.params.pkiSecret))) as PkiMaterial;
+  return caCertHash(pki.files[PKI_FILES.ca]);
 }

@@ -25,7 +25,7 @@ export const ScaleClusterBody = Type.Object(
         minimum: 1,
         maximum: 99,
         description:
-          'The control planes wanted: checked (odd, never below the etcd quorum of the members now); a change is refused for now',
+          'The control planes wanted (kubeadm, stacked etcd): odd, never below the etcd quorum of the members now, in a scale of its own; added one at a time (kubeadm join --control-plane, etcd member healthy, Node Ready) or removed newest first (drained, etcd member removed, Node deleted, machine released)',
       }),
     ),
     pool: Type.Optional(

@@ -25,7 +25,7 @@ export function registerClusterScale(cluster: Command): void {
   cluster
     .command('scale <name>')
     .description(
-      'scale the workers: more are allocated from ready machines and joined; fewer are cordoned, drained (PDBs respected), deleted and released with a wipe',
+      "scale the workers or the control planes: more are allocated from ready machines and joined (control planes one at a time, etcd member added); fewer are cordoned, drained (PDBs respected), deleted (a control plane's etcd member removed first) and released with a wipe",
     )
     .option('--workers <n>', 'the workers the cluster should have', count('--workers'))
     .option(
@@ -36,7 +36,7 @@ export function registerClusterScale(cluster: Command): void {
     )
     .option(
       '--control-planes <n>',
-      'checked against the etcd quorum rules; changing them is not done yet',
+      'the control planes the cluster should have (odd, never below the etcd quorum; in a scale of its own)',
       count('--control-planes'),
     )
     .option('--pool <name>', 'the worker pool (default: the only one)')

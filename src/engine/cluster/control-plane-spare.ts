@@ -61,13 +61,21 @@ export interface RegionControlPlaneOptions {
   readonly wait?: TaskWaitOptions;
 }
 
-/** Why the region does not replace this cluster's control planes, or null when it does. */
-export function controlPlaneReplaceGap(spec: ClusterSpec): string | null {
+/**
+ * Why the region does not replace (or, `scales`, scale: scale-control-planes.ts) this cluster's
+ * control planes, or null when it does.
+ */
+export function controlPlaneReplaceGap(
+  spec: ClusterSpec,
+  what: 'replaces' | 'scales' = 'replaces',
+): string | null {
   const s = spec.spec;
   if (s.distribution !== 'kubeadm')
-    return `a ${s.distribution} cluster's servers join their own way: the region replaces kubeadm control planes only`;
+    return `a ${s.distribution} cluster's servers join their own way: the region ${what} kubeadm control planes only`;
   if (s.etcd.topology === 'external')
-    return 'its etcd is external: the control planes hold no etcd member to swap, and a replace without the swap is not done yet';
+    return what === 'replaces'
+      ? 'its etcd is external: the control planes hold no etcd member to swap, and a replace without the swap is not done yet'
+      : 'its etcd is external: a control-plane scale adds and removes stacked etcd members, and one without them is not done yet';
   return null;
 }
 

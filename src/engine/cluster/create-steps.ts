@@ -4,6 +4,7 @@
  * through the node agent's `bootstrap` task, then wait until every node is Ready.
  */
 import type { NodeRender } from '../../cluster/render/index.ts';
+import { controlPlaneScaleOf } from './scale-control-planes.ts';
 import { AgentTask } from '../../core/agent-protocol.ts';
 import { type BootstrapRole, checkBootstrapResult } from '../../core/node-agent-protocol.ts';
 import { type ClusterMember, clusterOwner } from '../../core/cluster.ts';
@@ -312,10 +313,12 @@ export async function waitReady(ctx: ClusterStepContext): Promise<StepOutcome> {
   // External etcd members run etcd only: they never register as Kubernetes nodes; a dead
   // node a replace drops (the job's `broken`, a spare's `replaces`) never comes back; a
   // control-plane spare joins after the job (controlPlaneSpareOf).
+  // A control-plane scale's leaving ones had their Node deleted before (scale-control-planes).
   const dead = deadMembersOf(ctx.job);
   const spare = controlPlaneSpareOf(ctx.job)?.hostname;
+  const leaving = new Set(controlPlaneScaleOf(ctx.job.params)?.remove ?? []);
   const want = ctx.cluster.members.filter(
-    (m) => m.role !== 'etcd' && !dead.has(m.hostname) && m.hostname !== spare,
+    (m) => m.role !== 'etcd' && !dead.has(m.hostname) && m.hostname !== spare && !leaving.has(m.hostname),
   ).length;
   if (!c.apiReachable)
     return { kind: 'wait', ms: ctx.limits.pollMs, message: `API not answering: ${c.apiError}` };

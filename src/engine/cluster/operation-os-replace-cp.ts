@@ -49,13 +49,18 @@ export const CP_READY_WITHIN_MS = 10 * 60_000;
 
 /** The shell on the cluster's nodes for one call (its node tasks' job ids `osr-<op>-<random>.<n>`). */
 function operationShell(ctx: ClusterStepContext, op: ClusterOperation): NodeShell {
+  return clusterShell(ctx, `osr-${op.id}`);
+}
+
+/** The shell on the cluster's nodes for one call of a step (its node tasks' job ids `<prefix>-<random>.<n>`). */
+export function clusterShell(ctx: ClusterStepContext, prefix: string): NodeShell {
   const deps = ctx.restore;
   if (!deps)
     throw new IngotError(
       ErrorCode.Conflict,
-      'this region runs no commands on the nodes (no artifact store for its node agents): run the operation in a region that serves the API',
+      'this region runs no commands on the nodes (no artifact store for its node agents): run the change in a region that serves the API',
     );
-  const id = `osr-${op.id}-${randomBytes(3).toString('hex')}`;
+  const id = `${prefix}-${randomBytes(3).toString('hex')}`;
   return (
     deps.shell?.(ctx.cluster, id) ??
     new AgentNodeShell({
@@ -69,8 +74,8 @@ function operationShell(ctx: ClusterStepContext, op: ClusterOperation): NodeShel
   );
 }
 
-/** Which control planes' local members answer, the member list through one of the others. */
-async function quorumOf(ctx: ClusterStepContext, shell: NodeShell, node: string) {
+/** Which control planes' local members answer, and the member list through one of them but `node`. */
+export async function memberView(ctx: ClusterStepContext, shell: NodeShell, node: string) {
   const cps = ctx.cluster.members
     .filter((m) => m.role === 'init' || m.role === 'control-plane')
     .map((m) => m.hostname);
@@ -78,11 +83,16 @@ async function quorumOf(ctx: ClusterStepContext, shell: NodeShell, node: string)
   for (const h of cps) if (await memberAnswers(shell, h)) healthyOn.push(h);
   const asker = healthyOn.find((h) => h !== node);
   const members: EtcdMemberInfo[] = asker ? await listMembers(shell, asker) : [];
+  return { members, healthyOn };
+}
+
+async function quorumOf(ctx: ClusterStepContext, shell: NodeShell, node: string) {
+  const { members, healthyOn } = await memberView(ctx, shell, node);
   return { members, healthyOn, decision: decideMemberRejoin({ node, members, healthyOn }) };
 }
 
 /** Whether `node`'s Node is registered and Ready (every Node Ready where the port cannot tell one). */
-async function nodeReady(ctx: ClusterStepContext, k: string, node: string): Promise<boolean> {
+export async function nodeReady(ctx: ClusterStepContext, k: string, node: string): Promise<boolean> {
   if (ctx.kube.nodesHeard) return (await ctx.kube.nodesHeard(k)).some((x) => x.node === node && x.ready);
   const c = await ctx.kube.conditions(k);
   return !!c.nodes && c.nodes.ready === c.nodes.total;

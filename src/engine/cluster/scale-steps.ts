@@ -104,20 +104,23 @@ export async function scaleToken(ctx: ClusterStepContext): Promise<StepOutcome> 
 
 export async function scaleJoin(ctx: ClusterStepContext): Promise<StepOutcome> {
   // A control-plane spare joins with the etcd member swap after the job (control-plane-spare.ts).
+  // A control-plane scale's new ones join one at a time in scale-control-planes.
   const spare = controlPlaneSpareOf(ctx.job)?.hostname;
-  const add = scaleMembers(ctx.cluster, ctx.job, 'add').filter((m) => m.hostname !== spare);
+  const add = scaleMembers(ctx.cluster, ctx.job, 'add').filter((m) => m.role === 'worker');
   if (add.length === 0)
     return {
       kind: 'done',
       message: spare
         ? `${spare} deployed; it joins as a control plane with its etcd member swap`
-        : 'no workers to add',
+        : names(ctx.job, 'add').length
+          ? `${names(ctx.job, 'add').join(', ')} deployed; they join as control planes one at a time`
+          : 'no workers to add',
     };
   return joinBounded(ctx, add);
 }
 
 /** Members whose `type` event this job already wrote. */
-async function noted(ctx: ClusterStepContext, type: string): Promise<Set<string>> {
+export async function noted(ctx: ClusterStepContext, type: string): Promise<Set<string>> {
   const ev = await ctx.store.listEvents({ clusterId: ctx.cluster.id, jobId: ctx.job.id, limit: 1_000_000 });
   return new Set(ev.filter((e) => e.type === type && e.machineId).map((e) => e.machineId!));
 }

@@ -214,4 +214,29 @@ describe('cluster scale through the engine', () => {
       'the count it has: nothing to do',
     );
   });
+  it('refuses a control-plane scale of a cluster whose endpoint would not follow it (kube-vip over BGP) with 400 naming controlPlanes, changing nothing', async () => {
+    await readyMachines(store, 'control', 3);
+    await readyMachines(store, 'general', 1);
+    const file = clusterYaml('sc-bgp', { net: '10.30', workers: 1 }).replace(
+      '    address: 10.30.0.10\n',
+      '    address: 10.30.0.11\n    kubeVip:\n      mode: bgp\n      bgp:\n        asn: 64514\n        peers:\n          - { address: 10.10.0.2, asn: 65001 }\n',
+    );
+    assert.match(file, /mode: bgp/);
+    const { cluster } = await createCluster(store, { clusterFile: file, actor: 'user:test' });
+    const running = await settled(cluster.id, 'running');
+    assert.equal(running.state, 'running', running.stateReason);
+    await assert.rejects(
+      scaleCluster(store, 'sc-bgp', { controlPlanes: 3, actor: 'user:test' }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /^controlPlanes: the control planes of cluster sc-bgp cannot be scaled: its API address is announced by kube-vip over BGP/,
+        );
+        return true;
+      },
+    );
+    const after = await store.getCluster('sc-bgp');
+    assert.equal(after.state, 'running');
+    assert.deepEqual(after.members, running.members);
+  });
 });

@@ -19,6 +19,7 @@ import type { Job } from '../../core/job.ts';
 import { decideScale, type ScaleRequest } from '../../core/scale.ts';
 import type { Store } from '../../store/store.ts';
 import { regionInventory } from './inventory.ts';
+import { controlPlaneScaleGap, newControlPlaneScaleId } from './scale-control-planes.ts';
 
 export interface ScaleClusterInput extends ScaleRequest {
   /** The worker pool (the Cluster file's `spec.workers[].name`); default: the only one. */
@@ -32,10 +33,12 @@ export interface ScaleClusterInput extends ScaleRequest {
 
 /** The scale job's parameters beside the create's plan, PKI and image. */
 export interface ScaleParams {
-  /** Hostnames of the workers this scale adds. */
+  /** Hostnames of the members this scale adds (workers, or the control planes below). */
   add: string[];
-  /** Hostnames of the workers this scale removes, in order. */
+  /** Hostnames of the members this scale removes, in order. */
   remove: string[];
+  /** A control-plane scale: which of `add` / `remove` are control planes, joined / removed one at a time. */
+  controlPlanes?: { id: string; add: string[]; remove: string[] };
 }
 
 /** The plan, PKI and image of the cluster's newest job that has them (the create's or a scale's). */
@@ -138,7 +141,54 @@ export async function planControlPlane(
 }
 
 /**
- * Scales a running cluster's workers. Nothing to do (the count it has) answers the cluster and
+ * Plans `count` more control planes onto ready machines matching the Cluster file's
+ * control-plane selector, each pick in the zone, then the rack, holding the fewest control
+ * planes so far (the members' and the picks before it): spread over failure domains as the
+ * create's planner spreads them.
+ */
+async function planControlPlanes(store: Store, cluster: Cluster, count: number): Promise<PlannedNode[]> {
+  const spec = parseClusterFile(cluster.clusterFile, 'Cluster file');
+  const inv = await regionInventory(store);
+  const sel = spec.spec.controlPlane.machines;
+  const candidates = inv.machines
+    .filter((m) => mismatch(m, sel) === null)
+    .sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  if (candidates.length < count)
+    throw invalid(
+      'controlPlanes',
+      `needs ${count} more control-plane machines, ${candidates.length} ready ones match spec.controlPlane.machines. Of ${inv.machines.length} ready machines: ${explainShortfall(inv.machines, sel, new Map())}. Commission matching machines, or scale to fewer.`,
+    );
+  const held: { zone: string; rack: string }[] = [];
+  for (const m of cluster.members.filter((x) => x.role === 'init' || x.role === 'control-plane')) {
+    const machine = await store.getMachine(m.machineId);
+    held.push({ zone: machine.zone, rack: machine.rack });
+  }
+  const picked: InventoryMachine[] = [];
+  for (let i = 0; i < count; i++) {
+    const left = candidates.filter((c) => !picked.includes(c));
+    const score = (c: InventoryMachine) => [
+      held.filter((h) => h.zone === c.zone).length,
+      held.filter((h) => h.zone === c.zone && h.rack === c.rack).length,
+    ];
+    const best = left.reduce((a, b) => {
+      const [za, ra] = score(a);
+      const [zb, rb] = score(b);
+      return zb < za || (zb === za && rb < ra) ? b : a;
+    });
+    picked.push(best);
+    held.push({ zone: best.zone, rack: best.rack });
+  }
+  return placeNodes(spec, inv, picked, {
+    role: Role.ControlPlane,
+    pool: 'control-plane',
+    labels: {},
+    taints: [],
+  });
+}
+
+/**
+ * Scales a running cluster's workers, or its control planes (a scale of their own: kubeadm with
+ * stacked etcd, an endpoint that follows them — controlPlaneScaleGap). Nothing to do (the count it has) answers the cluster and
  * no job; a refusal (bad count, not enough machines, a control-plane change) changes nothing.
  */
 export async function scaleCluster(
@@ -156,31 +206,61 @@ export async function scaleCluster(
         details: { cluster: cluster.name, state: cluster.state, action: 'scale', allowed: decision.allowed },
       },
     );
-  const d = decideScale(cluster.members, req);
-  if (d.add === 0 && d.remove.length === 0) return { cluster, job: null };
+  const decided = decideScale(cluster.members, req);
+  const d = {
+    ...decided,
+    addControlPlanes: decided.addControlPlanes ?? 0,
+    removeControlPlanes: decided.removeControlPlanes ?? [],
+  };
+  const cpChange = d.addControlPlanes > 0 || d.removeControlPlanes.length > 0;
+  if (d.add === 0 && d.remove.length === 0 && !cpChange) return { cluster, job: null };
+  if (cpChange) {
+    const gap = controlPlaneScaleGap(parseClusterFile(cluster.clusterFile, 'Cluster file'));
+    if (gap)
+      throw invalid(
+        'controlPlanes',
+        `the control planes of cluster ${cluster.name} cannot be scaled: ${gap}`,
+      );
+  }
   const last = await lastPlan(store, cluster);
   const plan = last.plan as Plan;
-  const added = d.add > 0 ? await planWorkers(store, cluster, req.pool, d.add) : [];
+  const added =
+    d.add > 0
+      ? await planWorkers(store, cluster, req.pool, d.add)
+      : d.addControlPlanes > 0
+        ? await planControlPlanes(store, cluster, d.addControlPlanes)
+        : [];
+  const leaving = [...d.remove, ...d.removeControlPlanes];
   const top = Math.max(0, ...cluster.members.map((m) => m.order));
   const members: ClusterMember[] = added.map((n, i) => ({
     machineId: n.machineId,
     hostname: n.hostname,
-    role: 'worker',
+    role: n.role === Role.ControlPlane ? 'control-plane' : 'worker',
     order: top + 1 + i,
     address: n.address,
   }));
   const image = req.image ?? (typeof last.image === 'string' ? last.image : undefined);
   const params: ScaleParams & Record<string, unknown> = {
-    plan: { ...plan, nodes: [...plan.nodes.filter((n) => !d.remove.includes(n.hostname)), ...added] },
+    plan: { ...plan, nodes: [...plan.nodes.filter((n) => !leaving.includes(n.hostname)), ...added] },
     pkiSecret: last.pkiSecret,
     ...(image ? { image } : {}),
     ...(req.wipe === 'secure' ? { wipe: 'secure' } : {}),
     add: added.map((n) => n.hostname),
-    remove: [...d.remove],
+    remove: leaving,
+    ...(cpChange
+      ? {
+          controlPlanes: {
+            id: newControlPlaneScaleId(),
+            add: added.map((n) => n.hostname),
+            remove: [...d.removeControlPlanes],
+          },
+        }
+      : {}),
   };
+  const cp = cpChange ? ' control plane(s)' : '';
   const what = [
-    added.length ? `add ${added.map((n) => n.hostname).join(', ')}` : '',
-    d.remove.length ? `remove ${d.remove.join(', ')}` : '',
+    added.length ? `add${cp} ${added.map((n) => n.hostname).join(', ')}` : '',
+    leaving.length ? `remove${cp} ${leaving.join(', ')}` : '',
   ]
     .filter(Boolean)
     .join('; ');

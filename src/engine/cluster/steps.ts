@@ -20,6 +20,7 @@ import {
   waitReady,
 } from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
+import { scaleControlPlanes } from './scale-control-planes.ts';
 import { scaleDrain, scaleJoin, scaleRelease, scaleToken } from './scale-steps.ts';
 import { runOperation } from './operation-run.ts';
 
@@ -43,6 +44,7 @@ export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = 
   'release-nodes': { timeoutMs: 90 * min, run: (ctx) => releaseNodes(ctx) },
   'scale-token': { timeoutMs: 10 * min, run: scaleToken },
   'scale-join': { timeoutMs: 60 * min, run: scaleJoin },
+  'scale-control-planes': { timeoutMs: 120 * min, run: scaleControlPlanes },
   'scale-drain': { timeoutMs: 30 * min, run: scaleDrain },
   'scale-release': { timeoutMs: 90 * min, run: scaleRelease },
   // An operation may stay paused for long; its own sub-steps have their deadlines.

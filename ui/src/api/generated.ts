@@ -1875,7 +1875,7 @@ export type paths = {
       requestBody: {
         content: {
           "application/json": {
-            /** @description The control planes wanted: checked (odd, never below the etcd quorum of the members now); a change is refused for now */
+            /** @description The control planes wanted (kubeadm, stacked etcd): odd, never below the etcd quorum of the members now, in a scale of its own; added one at a time (kubeadm join --control-plane, etcd member healthy, Node Ready) or removed newest first (drained, etcd member removed, Node deleted, machine released) */
             controlPlanes?: number;
             /** @description OS image for new workers (default: the create’s) */
             image?: string;
