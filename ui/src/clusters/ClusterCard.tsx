@@ -2,7 +2,7 @@
  * One living cluster: its state and why, the conditions read from its API, every node with its
  * machine's state and its newest step on the cluster's timeline (which node stopped where), the
  * latest steps, its day-2 operations with each node's progress (Operations.tsx), and for
- * operators the actions its state allows (retry; scale the workers, ScaleWorkers.tsx; delete
+ * operators the actions its state allows (retry; scale the workers or the control planes, ScaleNodes.tsx; delete
  * with a wipe mode, after a confirmation).
  */
 import { useEffect, useState } from 'react';
@@ -18,7 +18,7 @@ import {
 } from './api.ts';
 import type { ClusterSummary } from './ClusterList.tsx';
 import { Operations } from './Operations.tsx';
-import { ScaleWorkers } from './ScaleWorkers.tsx';
+import { ScaleNodes } from './ScaleNodes.tsx';
 
 /** How many of the newest timeline entries the card lists. */
 const RECENT = 8;
@@ -140,17 +140,34 @@ export function ClusterCard({ cluster: c, tick, onChanged }: Props) {
                 </button>
               )}
               {c.allowedActions.includes('scale') && (
-                <ScaleWorkers
+                <ScaleNodes
                   cluster={c.name}
+                  kind="workers"
                   current={c.members.filter((m) => m.role === 'worker').length}
                   busy={busy}
                   onScale={(workers, w) =>
                     act(`Scale ${c.name} to ${workers} workers`, () =>
-                      scaleCluster(client, c.name, workers, w),
+                      scaleCluster(client, c.name, { workers }, w),
                     )
                   }
                 />
               )}
+              {/* kubeadm with stacked etcd only: the region refuses the others' (docs/day2.md "Scale"). */}
+              {c.allowedActions.includes('scale') &&
+                c.distribution === 'kubeadm' &&
+                !c.members.some((m) => m.role === 'etcd') && (
+                  <ScaleNodes
+                    cluster={c.name}
+                    kind="controlPlanes"
+                    current={c.members.filter((m) => m.role === 'init' || m.role === 'control-plane').length}
+                    busy={busy}
+                    onScale={(controlPlanes, w) =>
+                      act(`Scale ${c.name} to ${controlPlanes} control planes`, () =>
+                        scaleCluster(client, c.name, { controlPlanes }, w),
+                      )
+                    }
+                  />
+                )}
             </>
           )}
           {outcome && (

@@ -223,7 +223,7 @@ describe('ClusterList', () => {
       allowedActions: ['delete', 'scale'],
     };
     const calls = region([running], 'operator');
-    const form = await screen.findByRole('group', { name: 'Scale lab' });
+    const form = await screen.findByRole('group', { name: 'Scale lab: workers' });
     const input = within(form).getByRole('spinbutton', { name: /Workers wanted/ });
     assert.equal((input as HTMLInputElement).value, '1', 'the workers it has now');
     assert.equal(within(form).getByRole('button', { name: 'Scale to 1' }).hasAttribute('disabled'), true);
@@ -250,10 +250,60 @@ describe('ClusterList', () => {
     ]);
   });
 
+  it('lets an operator scale the control planes: odd counts only, in a scale request of their own', async () => {
+    const running: ClusterSummary = {
+      ...LAB,
+      state: 'running',
+      stateReason: 'created',
+      allowedActions: ['delete', 'scale'],
+    };
+    const calls = region([running], 'operator');
+    const form = await screen.findByRole('group', { name: 'Scale lab: control planes' });
+    within(form).getByText('Control planes (1 now)');
+    const input = within(form).getByRole('spinbutton', { name: /Control planes wanted/ });
+    assert.equal((input as HTMLInputElement).value, '1', 'the init control plane');
+    for (const bad of ['2', '0', '101']) {
+      fireEvent.change(input, { target: { value: bad } });
+      within(form).getByText(/an odd number of control planes from 1 to 99/);
+      assert.equal(within(form).getByRole('button', { name: 'Scale' }).hasAttribute('disabled'), true, bad);
+    }
+    fireEvent.change(input, { target: { value: '3' } });
+    assert.equal(within(form).queryByRole('combobox'), null, 'no wipe asked when adding');
+    fireEvent.click(within(form).getByRole('button', { name: 'Scale to 3' }));
+    await screen.findByText(/Scale lab to 3 control planes: the region is on it/);
+    assert.deepEqual(calls, [
+      { method: 'POST', url: '/api/v1/clusters/lab/scale', body: { controlPlanes: 3 } },
+    ]);
+  });
+
+  it('offers no control-plane scale for external etcd members or a distribution other than kubeadm', async () => {
+    const running: ClusterSummary = { ...LAB, state: 'running', allowedActions: ['delete', 'scale'] };
+    const etcd = {
+      machineId: 'm-9',
+      hostname: 'etcd-1',
+      role: 'etcd' as const,
+      order: 9,
+      address: '10.30.0.9/22',
+    };
+    region(
+      [
+        { ...running, id: 'c-1', name: 'ext', members: [...LAB.members, etcd] },
+        { ...running, id: 'c-2', name: 'k3s', distribution: 'k3s' },
+        { ...running, id: 'c-3', name: 'kubeadm' },
+      ],
+      'operator',
+    );
+    await screen.findByRole('group', { name: 'Scale kubeadm: control planes' });
+    for (const name of ['ext', 'k3s']) {
+      screen.getByRole('group', { name: `Scale ${name}: workers` });
+      assert.equal(screen.queryByRole('group', { name: `Scale ${name}: control planes` }), null, name);
+    }
+  });
+
   it('gives a viewer no scale control', async () => {
     region([{ ...LAB, state: 'running', allowedActions: ['delete', 'scale'] }]);
     await screen.findByRole('article', { name: 'Cluster lab' });
-    assert.equal(screen.queryByRole('group', { name: 'Scale lab' }), null);
+    assert.equal(screen.queryByRole('group', { name: /^Scale lab/ }), null);
   });
 
   it('shows the current operation with each node’s state, step done and why, and the past ones', async () => {

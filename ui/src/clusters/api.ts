@@ -85,10 +85,10 @@ export type ScaleRequest = ScaleOp['requestBody']['content']['application/json']
 export function scaleCluster(
   client: ApiClient,
   name: string,
-  workers: number,
+  to: { workers: number } | { controlPlanes: number },
   wipe?: Wipe,
 ): Promise<ClusterJobResult> {
-  const body: ScaleRequest = { workers, ...(wipe ? { wipe } : {}) };
+  const body: ScaleRequest = { ...to, ...(wipe ? { wipe } : {}) };
   return client.request<ClusterJobResult>('POST', `/clusters/${encodeURIComponent(name)}/scale`, body);
 }
 
