@@ -32,6 +32,13 @@ const LAB: ClusterSummary = {
   createdAt: '2026-12-02T09:00:00.000Z',
   updatedAt: '2026-12-02T10:00:00.000Z',
 };
+/** LAB once created: the scale controls' cluster. */
+const RUNNING: ClusterSummary = {
+  ...LAB,
+  state: 'running',
+  stateReason: 'created',
+  allowedActions: ['delete', 'scale'],
+};
 
 const EVENTS = [
   { id: 1, machineId: null, level: 'info', message: 'create: planned 2 nodes' },
@@ -216,13 +223,7 @@ describe('ClusterList', () => {
   });
 
   it('lets an operator scale a running cluster’s workers: the count checked, the wipe asked for fewer, a refusal’s reason shown', async () => {
-    const running: ClusterSummary = {
-      ...LAB,
-      state: 'running',
-      stateReason: 'created',
-      allowedActions: ['delete', 'scale'],
-    };
-    const calls = region([running], 'operator');
+    const calls = region([RUNNING], 'operator');
     const form = await screen.findByRole('group', { name: 'Scale lab: workers' });
     const input = within(form).getByRole('spinbutton', { name: /Workers wanted/ });
     assert.equal((input as HTMLInputElement).value, '1', 'the workers it has now');
@@ -251,13 +252,7 @@ describe('ClusterList', () => {
   });
 
   it('lets an operator scale the control planes: odd counts only, in a scale request of their own', async () => {
-    const running: ClusterSummary = {
-      ...LAB,
-      state: 'running',
-      stateReason: 'created',
-      allowedActions: ['delete', 'scale'],
-    };
-    const calls = region([running], 'operator');
+    const calls = region([RUNNING], 'operator');
     const form = await screen.findByRole('group', { name: 'Scale lab: control planes' });
     within(form).getByText('Control planes (1 now)');
     const input = within(form).getByRole('spinbutton', { name: /Control planes wanted/ });
@@ -277,7 +272,6 @@ describe('ClusterList', () => {
   });
 
   it('offers no control-plane scale for external etcd members or a distribution other than kubeadm', async () => {
-    const running: ClusterSummary = { ...LAB, state: 'running', allowedActions: ['delete', 'scale'] };
     const etcd = {
       machineId: 'm-9',
       hostname: 'etcd-1',
@@ -287,9 +281,9 @@ describe('ClusterList', () => {
     };
     region(
       [
-        { ...running, id: 'c-1', name: 'ext', members: [...LAB.members, etcd] },
-        { ...running, id: 'c-2', name: 'k3s', distribution: 'k3s' },
-        { ...running, id: 'c-3', name: 'kubeadm' },
+        { ...RUNNING, id: 'c-1', name: 'ext', members: [...LAB.members, etcd] },
+        { ...RUNNING, id: 'c-2', name: 'k3s', distribution: 'k3s' },
+        { ...RUNNING, id: 'c-3', name: 'kubeadm' },
       ],
       'operator',
     );
@@ -301,7 +295,7 @@ describe('ClusterList', () => {
   });
 
   it('gives a viewer no scale control', async () => {
-    region([{ ...LAB, state: 'running', allowedActions: ['delete', 'scale'] }]);
+    region([RUNNING]);
     await screen.findByRole('article', { name: 'Cluster lab' });
     assert.equal(screen.queryByRole('group', { name: /^Scale lab/ }), null);
   });
