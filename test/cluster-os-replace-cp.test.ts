@@ -14,7 +14,9 @@
  * - the quorum lost mid-roll: halted on the next control plane with the reason, nothing changed
  *   on it; retried once the member is back, it finishes;
  * - region A dies in the middle of a member remove (applied on etcd, never answered); region B
- *   takes the job over and does not remove a member twice.
+ *   takes the job over and does not remove a member twice;
+ * - the remediation's reprovision of a dead control plane (the init node): not drained, the
+ *   snapshot from a live control plane, its member removed, rejoined.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NodeShell } from '../src/kube/etcd/shell.ts';
+import { startOsReplace } from '../src/engine/cluster/operation-os-replace.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import { clusterYaml, nodeSubnet, seedClusterRegion } from './support/cluster-seed.ts';
 import {
@@ -85,6 +88,8 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
   const shell: NodeShell = {
     async exec(node, argv) {
       sync();
+      // A dead node answers nothing (its agent never picks the command up).
+      if (!etcd.up.has(node)) throw new Error(`${node}: its node agent does not answer`);
       const words = argv.filter((x) => !x.startsWith('--'));
       if (words.includes('snapshot') && words.includes('save')) return '';
       if (words.includes('snapshot') && words.includes('status'))
@@ -279,6 +284,47 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
     );
     assert.ok(etcd.members.some((m) => m.name === 'cp-2' && m.started));
     void halted;
+  });
+
+  it("reprovisions a dead control plane (the remediation's rung): not drained, no command to it until redeployed, its member removed through a live one, rejoined", async () => {
+    removed.length = 0;
+    // cp-1 (the init node) is dead: its shell and its etcd member answer nothing until its
+    // redeploy joined it again.
+    etcd.up.delete('cp-1');
+    onJoin = (n) => {
+      if (n === 'cp-1') etcd.up.add('cp-1');
+    };
+    const store = api().region.store;
+    const cluster = await store.getCluster('osr');
+    const { operation } = await startOsReplace(store, cluster.id, {
+      image: 'kubernetes-node',
+      nodes: ['cp-1'],
+      dead: ['cp-1'],
+      abortOnHalt: true,
+      actor: 'remediator',
+    });
+    const op = await ended(operation.id, 60_000);
+    onJoin = () => {};
+    assert.equal(op.state, 'succeeded', op.reason);
+    assert.deepEqual(
+      op.progress.nodes.map((n) => [n.hostname, n.state, n.step]),
+      [['cp-1', 'done', 'ready']],
+    );
+    assert.deepEqual(removed, ['cp-1'], 'its member removed once');
+    assert.deepEqual(etcd.members.map((m) => m.name).sort(), CPS, 'three members again');
+    // The snapshot from a live control plane, never the dead one (its join token's source:
+    // scale-steps.test.ts).
+    const full = await store.getOperation(operation.id);
+    assert.equal(full.progress.snapshot.state, 'done');
+    assert.equal(full.progress.snapshot.node, 'cp-2', 'the first live control plane');
+    const ev = (await events()).filter((e) => e.data.operation === op.id).map((e) => e.message);
+    assert.ok(
+      ev.some((m) => /^cp-1: quorum kept .*; not drained: dead, fenced/.test(m)),
+      ev.join('\n'),
+    );
+    assert.ok(!ev.some((m) => /^cp-1: cordoning and draining/.test(m)), 'a dead node is not drained');
+    assert.ok(ev.some((m) => /^cp-1: done: etcd member b\w+ started and healthy, Node Ready/.test(m)));
+    await eventually(async () => (await state()) === 'running', 10_000, 'the cluster running again');
   });
 
   it('refuses a control plane of a cluster with external etcd, naming the field, changing nothing', async () => {

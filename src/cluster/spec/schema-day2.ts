@@ -114,7 +114,7 @@ export const remediation: Schema = obj(
     },
     reprovision: bool(
       false,
-      'Before replacing a dead worker with a spare, redeploy its machine with its OS image and rejoin it (an os-replace of that node)',
+      'Before replacing a dead node with a spare, redeploy its machine with its OS image and rejoin it (an os-replace of that node; a control plane’s etcd member is removed and it joins again)',
     ),
   },
   { default: {} },

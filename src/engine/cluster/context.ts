@@ -121,9 +121,12 @@ export function controlPlaneSpareOf(job: Job): { hostname: string; replaces: str
     : null;
 }
 
-/** The members a job leaves alone: the dead ones a replace names (`broken`, a spare's `replaces`). */
+/** The members a job leaves alone: the dead ones a replace names (`broken`, a spare's `replaces`), a reprovision's `dead`. */
 export function deadMembersOf(job: Job): Set<string> {
   const out = new Set(Object.keys((job.params.broken as Record<string, unknown> | undefined) ?? {}));
+  // A reprovision's dead node (an os-replace operation's `dead`, operation-os-replace.ts).
+  for (const h of Array.isArray(job.params.dead) ? job.params.dead : [])
+    if (typeof h === 'string') out.add(h);
   const spare = controlPlaneSpareOf(job);
   if (spare) out.add(spare.replaces);
   return out;

@@ -127,7 +127,14 @@ export async function startOsReplace(
       kind: workflow,
       steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps],
       // The newest plan (a scale's workers are in it); the image is the one later scales deploy.
-      params: { plan, pkiSecret: last.pkiSecret, image, freshJoinToken: true },
+      // `dead` here too: no node command (the join token, the snapshot) goes to a dead node.
+      params: {
+        plan,
+        pkiSecret: last.pkiSecret,
+        image,
+        freshJoinToken: true,
+        ...(dead.length ? { dead } : {}),
+      },
     },
     actor: req.actor,
     message: `${dead.length ? 'reprovision' : 'OS replacement'} with image ${image} requested by ${req.actor}: ${names.join(', ')}`,

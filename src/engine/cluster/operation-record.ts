@@ -38,7 +38,7 @@ export function operationEvent(
 export function nodeEvent(
   ctx: ClusterStepContext,
   op: ClusterOperation,
-  n: OperationNode,
+  n: Pick<OperationNode, 'hostname' | 'machineId'>,
   type: string,
   message: string,
   level: NewEvent['level'] = 'info',

@@ -81,9 +81,21 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
 
   try {
     if (next.kind === 'snapshot') {
-      // The init node, or the first control plane of an OS replacement that leaves it out.
+      // The init node, or the first control plane of an OS replacement that leaves it out; never
+      // a reprovision's dead one (then the first live control plane of the cluster).
+      const dead = new Set(op.params.dead ?? []);
+      const live = (n: { hostname: string }) => !dead.has(n.hostname);
       const init =
-        progress.nodes.find((n) => n.role === 'init') ?? progress.nodes.find((n) => n.role !== 'worker')!;
+        progress.nodes.find((n) => n.role === 'init' && live(n)) ??
+        progress.nodes.find((n) => n.role !== 'worker' && live(n)) ??
+        ctx.cluster.members
+          .filter((m) => (m.role === 'init' || m.role === 'control-plane') && live(m))
+          .sort((a, b) => a.order - b.order)[0];
+      if (!init)
+        return {
+          kind: 'fail',
+          reason: `cluster ${ctx.cluster.name} has no live control plane to take the etcd snapshot on`,
+        };
       if (ctx.snapshots) {
         const rec = await takeSnapshot(ctx.snapshots.shell, {
           artifacts: ctx.snapshots.artifacts,

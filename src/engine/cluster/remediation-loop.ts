@@ -20,8 +20,8 @@
  * `controlPlane` port (the region's: control-plane-spare.ts), which also gives the fence its etcd
  * guard; where the region cannot replace one (k3s/RKE2, external etcd) the rung fails with the
  * reason and the node stays fenced. With
- * `spec.remediation.reprovision` a worker's `reprovision` rung is an `os-replace` operation of
- * that one node (operation-os-replace.ts), awaited. Not a durable engine
+ * `spec.remediation.reprovision` a node's `reprovision` rung is an `os-replace` operation of
+ * that one node (operation-os-replace.ts; a control plane's swaps its etcd member), awaited. Not a durable engine
  * operation yet: a region restarted mid-remediation starts again from the health it reads
  * (the replace's scale job itself is durable and resumes).
  */
@@ -83,7 +83,7 @@ export interface RemediationLoopOptions {
   readonly replaceTimeoutMs?: number;
   /**
    * The reprovision port. @default with the Cluster file's `spec.remediation.reprovision`, an
-   * OS replacement of the one dead worker with its machine's image (operation-os-replace.ts),
+   * OS replacement of the one dead node with its machine's image (operation-os-replace.ts),
    * awaited up to `reprovisionTimeoutMs`; without it the rung fails and the ladder goes on to replace
    */
   readonly reprovision?: (cluster: Cluster) => RemediatorPorts['reprovision'];
@@ -309,16 +309,15 @@ export class RemediationLoop {
   }
 
   /**
-   * The default reprovision: an `os-replace` operation over the dead worker alone (not drained,
-   * redeployed with the image its machine runs, joined with a fresh token, Ready), awaited. A
+   * The default reprovision: an `os-replace` operation over the dead node alone (not drained,
+   * redeployed with the image its machine runs, joined with a fresh token, Ready), awaited; a
+   * control plane's (kubeadm, stacked etcd, 3 or more) has its etcd member removed through a
+   * live one first and rejoins with `kubeadm join --control-plane` (operation-os-replace-cp.ts),
+   * where the operation refuses it (the quorum, the topology) the rung fails with why. A
    * halt ends it aborted with the cluster running, so the replace rung can follow; past the
    * timeout it is aborted (and the machine's deploy with it).
    */
   async #reprovision(c: Cluster, m: RemediationMember): Promise<void> {
-    if (m.role !== 'worker')
-      throw new Error(
-        `${m.node} is a control plane: its reprovision is not wired in the remediation yet (an os-replace of a control plane swaps its etcd member; the loop does not start one for a dead control plane)`,
-      );
     const store = this.o.store;
     const deploy = (await store.listJobs({ machineId: m.machineId }, 50)).find((j) => j.kind === 'deploy');
     const image = deploy?.params.image;
