@@ -20,7 +20,7 @@ interface Op {
   params: { changes: { flag: string; from: string | null; to: string | null }[] };
   progress: {
     snapshot: { state: string };
-    nodes: { hostname: string; state: string; step: string | null }[];
+    nodes: { hostname: string; state: string; step: string | null; message?: string | null }[];
   };
 }
 interface Err {
@@ -141,13 +141,39 @@ describe('cluster operations on a simulated cluster', () => {
     assert.match(list.out, /w-2 \(worker\): done, ready/);
   });
 
-  it('halts at the first failure with the node and the reason, and the cluster says so', async () => {
+  it('says on the node why its drain waits, then halts at the first failure with the node and the reason, and the cluster says so', async () => {
     kube.blockedByPdb.set('w-1', 'default/web');
+    // The PDB holds the drain: while it waits, the node's line says why.
+    kube.blockWaits = true;
     try {
       const start = await r.api<Op>('POST', '/api/v1/clusters/ops/reconfigure', {
         cluster: withFlag({ 'max-requests-inflight': '500' }),
       });
       assert.equal(start.status, 202);
+      const waiting = await eventually(
+        async () => {
+          const w1 = (await ops())[0].progress.nodes.find((n) => n.hostname === 'w-1');
+          return w1?.message ? w1 : null;
+        },
+        15_000,
+        "w-1's drain waiting",
+      );
+      assert.equal(waiting.state, 'running');
+      assert.equal(waiting.message, 'drain waits: blocked by PDB default/web (pod default/web-0)');
+      const said = (
+        await r.api<{ type: string; level: string; message: string }[]>(
+          'GET',
+          '/api/v1/clusters/ops/events?limit=1000',
+        )
+      ).body.filter((e) => e.message === 'w-1: drain waits: blocked by PDB default/web (pod default/web-0)');
+      assert.deepEqual(
+        said.map((e) => [e.type, e.level]),
+        [['cluster.operation.node', 'warning']],
+        'once on the timeline',
+      );
+      const listed = await runIngot(['cluster', 'operations', 'ops'], { env: r.cliEnv });
+      assert.match(listed.out, /w-1 \(worker\): running.*drain waits: blocked by PDB default\/web/);
+      kube.blockWaits = false;
       await eventually(async () => (await ops())[0].state === 'failed', 15_000, 'the halt');
       const op = (await ops())[0];
       assert.match(op.reason, /^halted: w-1: drain w-1: pod default\/web-0 blocked by PDB default\/web/);
@@ -158,6 +184,7 @@ describe('cluster operations on a simulated cluster', () => {
       );
       await eventually(async () => (await state()).state === 'failed_updating', 10_000, 'failed_updating');
     } finally {
+      kube.blockWaits = false;
       kube.blockedByPdb.delete('w-1');
     }
   });

@@ -65,6 +65,38 @@ export async function record(
   return (await ctx.store.updateOperation(op.id, { from: ACTIVE, progress }, events)) !== null;
 }
 
+/**
+ * A rolling operation's drain of `n`, told as it waits: each new refusal ("blocked by PDB
+ * ns/name") becomes the node's message and a warning on the timeline, written in order while
+ * the drain goes on; `settled` before the next write of the progress. A drain that gets through
+ * clears the message (`done`).
+ */
+export function drainWaits(
+  ctx: ClusterStepContext,
+  op: ClusterOperation,
+  progress: OperationProgress,
+  n: OperationNode,
+) {
+  let writes: Promise<unknown> = Promise.resolve();
+  let last = '';
+  return {
+    onBlocked(pod: string, reason: string) {
+      const why = `drain waits: ${reason} (pod ${pod})`;
+      if (why === last) return;
+      last = why;
+      n.message = why;
+      const p = clone(progress);
+      const line = nodeEvent(ctx, op, n, 'cluster.operation.node', why, 'warning');
+      writes = writes.then(() => record(ctx, op, p, [line]).catch(() => undefined));
+    },
+    async done(): Promise<void> {
+      await writes;
+      if (last) n.message = null;
+    },
+    settled: () => writes,
+  };
+}
+
 export async function halt(
   ctx: ClusterStepContext,
   op: ClusterOperation,

@@ -21,7 +21,7 @@ import { osReplaceControlPlane } from './operation-os-replace-cp.ts';
 import { runRestore } from './restore-run.ts';
 import { runDrain } from './drain-run.ts';
 import { nodeScript } from './operation-scripts.ts';
-import { clone, halt, nodeEvent, now, record } from './operation-record.ts';
+import { clone, drainWaits, halt, nodeEvent, now, record } from './operation-record.ts';
 import { CP_DONE, drainedText, startedText, succeededText } from './operation-texts.ts';
 
 /** How long a control plane's API may take to answer after its manifest changed. */
@@ -153,13 +153,20 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
           await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', startedText(op))]);
         }
         if (drains && next.step === null) {
+          const waits = drainWaits(ctx, op, progress, n);
           try {
-            const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
+            const d = await ctx.kube.drainNode(k, n.hostname, {
+              timeoutMs: DRAIN_TIMEOUT_MS,
+              force: false,
+              onBlocked: waits.onBlocked,
+            });
+            await waits.done();
             n.step = 'drained';
             await record(ctx, op, progress, [
               nodeEvent(ctx, op, n, 'cluster.operation.node', drainedText(d)),
             ]);
           } catch (e) {
+            await waits.settled();
             return cpHalt(toIngotError(e).message);
           }
           return { kind: 'wait', ms: 0 };
@@ -239,11 +246,18 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         ]);
         return { kind: 'wait', ms: 0 };
       }
+      const waits = drainWaits(ctx, op, progress, n);
       try {
-        const d = await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false });
+        const d = await ctx.kube.drainNode(k, n.hostname, {
+          timeoutMs: DRAIN_TIMEOUT_MS,
+          force: false,
+          onBlocked: waits.onBlocked,
+        });
+        await waits.done();
         n.step = 'drained';
         await record(ctx, op, progress, [nodeEvent(ctx, op, n, 'cluster.operation.node', drainedText(d))]);
       } catch (e) {
+        await waits.settled();
         return halt(ctx, op, progress, n, toIngotError(e).message);
       }
       return { kind: 'wait', ms: 0 };
