@@ -17,6 +17,7 @@ import type { AgentPort } from './agent-port.ts';
 import { jobEnd } from './job-end.ts';
 import type { KeyedSemaphores } from './limits.ts';
 import { type StepContext, type StepOutcome, stepDef } from './steps.ts';
+import { machineJobEnded, sleepOrWake } from './wake.ts';
 
 export interface RetryPolicy {
   /** @default 1000 */
@@ -54,18 +55,6 @@ export interface JobRunDeps {
   /** Binds a cluster job to its cluster (src/engine/cluster); without it cluster jobs are not run. */
   clusterSubject?: (job: Job, d: JobRunDeps) => RunSubject;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 const nowIso = () => new Date().toISOString();
 
@@ -141,7 +130,7 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
             }),
           );
           if (!(await save(d, job, idx, steps, Date.now() + delay, scratch, pendingEvents))) return;
-          await sleep(delay, signal);
+          await sleepOrWake(delay, signal);
           continue;
         }
       }
@@ -170,7 +159,7 @@ export async function runJob(job: Job, d: JobRunDeps): Promise<void> {
             !(await save(d, job, idx, steps, Date.now() + outcome.ms, scratch, pendingEvents))
           )
             return;
-          await sleep(outcome.ms, signal);
+          await sleepOrWake(outcome.ms, signal, outcome.wakeOn);
           continue;
         }
       }
@@ -344,5 +333,7 @@ async function finish(
   if (ok) {
     d.hooks.jobFinished?.(job.kind, status);
     if (transition) d.hooks.transition?.(transition.from, transition.to);
+    // A step of this region waiting on this machine's job (a cluster's deploy-nodes) goes on now.
+    machineJobEnded(job.machineId);
   }
 }

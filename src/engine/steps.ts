@@ -5,6 +5,7 @@
  * Handlers must be idempotent: after a crash the step that was running runs again.
  * Throwing an IngotError with `retryable: true` (BMC unreachable, 5xx) means "retry with backoff".
  */
+import type { WakeOn } from './wake.ts';
 import { type DiskHealth, DiskHealthSource } from '../core/health.ts';
 import { parseSmartctl } from '../core/smartctl.ts';
 import type { BmcDriver } from '../bmc/driver.ts';
@@ -22,7 +23,13 @@ export type StepEvent = Omit<NewEvent, 'actor' | 'jobId' | 'clusterId'>;
 
 export type StepOutcome = (
   | { kind: 'done'; message?: string; machine?: MachineChanges }
-  | { kind: 'wait'; ms: number; message?: string }
+  | {
+      kind: 'wait';
+      ms: number;
+      message?: string;
+      /** Wake before `ms` once this many of these machines' jobs ended in this process (wake.ts). */
+      wakeOn?: WakeOn;
+    }
   | { kind: 'fail'; reason: string }
 ) & {
   /** Written by the runner with the step's progress, under the lease. */

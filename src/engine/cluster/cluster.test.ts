@@ -19,6 +19,7 @@ import type { Worker } from '../worker.ts';
 import { clusterAction, createCluster } from './actions.ts';
 import { refreshConditions } from './conditions.ts';
 import { needsApiServerRestart } from './create-steps.ts';
+import { watchedMachines } from '../wake.ts';
 import { closeClusterStore, openClusterStore, QUICK_RETRY, startWorker } from './testing.ts';
 
 const clusterFile = (name: string, workers = 2) => clusterYaml(name, { workers });
@@ -354,5 +355,31 @@ describe('clusters through the engine', () => {
     assert.deepEqual(e.details.allowed, []);
     assert.equal(e.details.state, 'creating');
     await rejectsWith(clusterAction(store, 'no-such', 'delete', 'user:test'), ErrorCode.NotFound);
+  });
+
+  it('goes on from deploy-nodes as soon as its members’ deploys ended here, not at the next poll', async () => {
+    await readyMachines(store, 'control', 1);
+    await readyMachines(store, 'general', 2);
+    const kube = new FakeKube();
+    // A poll far longer than the deploys: only the wake-up can end the step before it.
+    workers.push(
+      startWorker(store, kube, {
+        agent: new FakeAgent({ kube }),
+        retry: QUICK_RETRY,
+        limits: { deploys: 10, joins: 10, pollMs: 60_000 },
+      }),
+    );
+    const { cluster } = await createCluster(store, { clusterFile: clusterFile('wake'), actor: 'user:test' });
+    const completed = await eventually(
+      async () =>
+        (await store.listEvents({ clusterId: cluster.id, limit: 500 })).find(
+          (e) => e.type === 'step.completed' && e.data.step === 'deploy-nodes',
+        ) ?? null,
+      30_000,
+      'deploy-nodes to complete',
+    );
+    assert.ok(Number(completed.data.ms) < 30_000, `deploy-nodes took ${completed.data.ms} ms`);
+    for (const m of cluster.members) assert.equal((await store.getMachine(m.machineId)).state, 'deployed');
+    assert.equal(watchedMachines(), 0, 'no waiter left behind');
   });
 });

@@ -50,6 +50,8 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
       kind: 'wait',
       ms: ctx.limits.pollMs,
       message: `${done}/${members.length} nodes deployed, ${deploying} deploying`,
+      // Looked at again as soon as the last of them ends in this region, not at the next poll.
+      wakeOn: { machines: members.map((m) => m.machineId), count: deploying },
     };
   }
   const machines = await machinesOf(ctx, members);
@@ -103,6 +105,7 @@ export async function deployNodes(ctx: ClusterStepContext): Promise<StepOutcome>
     ms: ctx.limits.pollMs,
     message: `${deployed}/${members.length} nodes deployed, ${inflight} deploying`,
     events,
+    wakeOn: { machines: members.map((m) => m.machineId), count: inflight },
   };
 }
 
