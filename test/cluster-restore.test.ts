@@ -42,6 +42,35 @@ interface Ev {
   data: Record<string, unknown>;
 }
 
+/** A done backup of cluster `name` whose file is in region `r`'s artifact store (`dataDir`). */
+async function doneBackup(r: TestRegion, dataDir: string, name: string): Promise<string> {
+  const store = r.region.store;
+  const c = await store.getCluster(name);
+  const bk = (await store.backups.insert(
+    { clusterId: c.id, trigger: 'manual', slot: null, reason: 't' },
+    () => [],
+  ))!;
+  await store.backups.claim('test-owner', 60_000);
+  const data = Buffer.from(`snapshot ${bk.id}`);
+  const location = `etcd-snapshots/${name}/${bk.id}.db`;
+  mkdirSync(join(dataDir, `artifacts/etcd-snapshots/${name}`), { recursive: true });
+  writeFileSync(join(dataDir, 'artifacts', location), data);
+  await store.backups.finish(
+    bk.id,
+    'test-owner',
+    {
+      state: 'done',
+      reason: 'ok',
+      sha256: createHash('sha256').update(data).digest('hex'),
+      location,
+      node: c.members[0].hostname,
+      sizeBytes: data.length,
+    },
+    [],
+  );
+  return bk.id;
+}
+
 describe('etcd restore as a durable operation: 202, 409, a region dying mid-restore, a failure', {
   timeout: 120_000,
 }, () => {
@@ -67,34 +96,7 @@ describe('etcd restore as a durable operation: 202, 409, a region dying mid-rest
     },
   });
 
-  /** A done backup of cluster `rs` whose file is in the artifact store. */
-  const backup = async (): Promise<string> => {
-    const store = a.region.store;
-    const c = await store.getCluster('rs');
-    const bk = (await store.backups.insert(
-      { clusterId: c.id, trigger: 'manual', slot: null, reason: 't' },
-      () => [],
-    ))!;
-    await store.backups.claim('test-owner', 60_000);
-    const data = Buffer.from(`snapshot ${bk.id}`);
-    const location = `etcd-snapshots/rs/${bk.id}.db`;
-    mkdirSync(join(dataDir, 'artifacts/etcd-snapshots/rs'), { recursive: true });
-    writeFileSync(join(dataDir, 'artifacts', location), data);
-    await store.backups.finish(
-      bk.id,
-      'test-owner',
-      {
-        state: 'done',
-        reason: 'ok',
-        sha256: createHash('sha256').update(data).digest('hex'),
-        location,
-        node: 'cp-1',
-        sizeBytes: data.length,
-      },
-      [],
-    );
-    return bk.id;
-  };
+  const backup = () => doneBackup(a, dataDir, 'rs');
 
   before(async () => {
     a = await startTestRegion(opts('a'));
@@ -218,5 +220,69 @@ describe('etcd restore as a durable operation: 202, 409, a region dying mid-rest
     assert.equal(cli.code, 0, cli.err);
     const ops = JSON.parse(cli.out) as { kind: string; state: string; params: { backup?: string } }[];
     assert.ok(ops.some((o) => o.kind === 'restore' && o.state === 'succeeded' && o.params.backup === id));
+  });
+});
+
+describe('etcd restore of a cluster with external etcd', { timeout: 120_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ingot-restore-x-'));
+  const nodesDir = mkdtempSync(join(tmpdir(), 'ingot-restore-xn-'));
+  const ETCD = ['e-1', 'e-2', 'e-3'];
+  let r: TestRegion;
+  let nodes: SimNodes;
+  let shell: SimShell;
+  before(async () => {
+    r = await startTestRegion({
+      dataDir,
+      clusterLimits: { pollMs: 20 },
+      simulatedKube: new FakeKube(),
+      restore: { shell: () => shell },
+    });
+    await seedClusterRegion(r, '10.58', [
+      ['cp-1', 'control'],
+      ...ETCD.map((e) => [e, 'etcd'] as const),
+      ['w-1', 'general'],
+    ]);
+    const file = `${clusterYaml('rx', { net: '10.58', workers: 1 })}  etcd: { topology: external, count: 3, machines: { pool: etcd } }\n`;
+    await createRunningCluster(r, 'rx', file, 60_000);
+    // The control plane runs the API server, the etcd nodes a member each (kubeadm's
+    // `init phase etcd local` static pod).
+    nodes = new SimNodes(nodesDir, ['cp-1'], { etcdNodes: ETCD });
+    shell = new SimShell(nodes);
+  });
+  after(async () => {
+    await r?.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(nodesDir, { recursive: true, force: true });
+  });
+
+  it('restores the members on the etcd nodes, with the control plane’s static pods stopped before and started after', async () => {
+    const id = await doneBackup(r, dataDir, 'rx');
+    const cli = await runIngot(['cluster', 'backup', 'restore', 'rx', id], { env: r.cliEnv });
+    assert.equal(cli.code, 0, `${cli.err}\n${cli.out}`);
+    for (const e of ETCD) {
+      assert.equal(nodes.read(e, '/var/lib/etcd/member/db'), `restored snapshot ${id} on ${e}`);
+      assert.equal(nodes.read(e, `/var/lib/etcd.before-${id}/member/db`), `old data of ${e}`);
+      assert.notEqual(nodes.read(e, '/etc/kubernetes/manifests/etcd.yaml'), null, `${e}: etcd started again`);
+    }
+    assert.notEqual(nodes.read('cp-1', '/etc/kubernetes/manifests/kube-apiserver.yaml'), null);
+    assert.deepEqual(nodes.violations, []);
+    const log = shell.log;
+    const first = (re: RegExp) => log.findIndex((l) => re.test(l));
+    const last = (re: RegExp) => log.findLastIndex((l) => re.test(l));
+    const restores = log.filter((l) => l.includes('snapshot restore'));
+    assert.deepEqual(
+      restores.map((l) => l.split(':')[0]),
+      ETCD,
+      'one member restore per etcd node, none on the control plane',
+    );
+    for (const l of restores)
+      assert.match(l, /--initial-cluster=e-1=https:\/\/10\.0\.0\.\d:2380,e-2=\S+,e-3=\S+ /);
+    assert.ok(!log.some((l) => l.startsWith('cp-1: env ETCDCTL_API=3')), 'no etcdctl on the control plane');
+    const stopCp = first(/^cp-1: sh -ec mkdir -p \/etc\/kubernetes\/manifests-ingot-restore/);
+    const startCp = last(
+      /^cp-1: sh -ec .*manifests-ingot-restore\/kube-apiserver\.yaml \/etc\/kubernetes\/manifests/s,
+    );
+    assert.ok(stopCp >= 0 && stopCp < first(/snapshot restore/), 'the API server stopped before any restore');
+    assert.ok(startCp > last(/mv \/var\/lib\/etcd \/var\/lib\/etcd\.before/), 'and started after every swap');
   });
 });

@@ -17,7 +17,7 @@ import type { Job } from '../../core/job.ts';
 import { type ClusterOperation, newProgress, OperationKind } from '../../core/operation.ts';
 import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
 import type { Store } from '../../store/store.ts';
-import { type BackupService, controlPlanes } from './backups.ts';
+import { type BackupService, controlPlanes, etcdNodes } from './backups.ts';
 import { checkCanStart } from './operation-actions.ts';
 
 /** What a restore answers, started or ended (the operation's `progress.restore` and state). */
@@ -128,6 +128,9 @@ export async function startRestore(
     throw e;
   }
   const cps = controlPlanes(c);
+  // External etcd: the members are restored on their own nodes, the control planes stopped around.
+  const members = etcdNodes(c);
+  const external = members.join() !== cps.join();
   const nodes = cps.map((h) => {
     const m = c.members.find((x) => x.hostname === h)!;
     return { hostname: h, machineId: m.machineId, role: m.role as 'init' | 'control-plane', domain: '' };
@@ -152,8 +155,8 @@ export async function startRestore(
         level: 'warning',
         actor,
         clusterId: c.id,
-        message: `restore of etcd backup ${id} (taken ${taken} on ${b.node}) started by ${actor} on ${cps.join(', ')}: everything written since is lost`,
-        data: { backup: id, controlPlanes: cps },
+        message: `restore of etcd backup ${id} (taken ${taken} on ${b.node}) started by ${actor} on ${cps.join(', ')}${external ? ` and the etcd members ${members.join(', ')}` : ''}: everything written since is lost`,
+        data: { backup: id, controlPlanes: cps, etcdNodes: members },
       },
     ],
   });

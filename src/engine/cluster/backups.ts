@@ -47,6 +47,18 @@ export function controlPlanes(c: Cluster): string[] {
     .map((m) => m.hostname);
 }
 
+/**
+ * The nodes running the cluster's etcd members: its dedicated etcd nodes (external topology),
+ * else its control planes (stacked). Snapshots are taken on the first; a restore restores them all.
+ */
+export function etcdNodes(c: Cluster): string[] {
+  const external = c.members
+    .filter((m) => m.role === 'etcd')
+    .sort((a, b) => a.order - b.order)
+    .map((m) => m.hostname);
+  return external.length > 0 ? external : controlPlanes(c);
+}
+
 /** The Cluster file's etcd backup settings, or null (none, or the in-cluster CronJob's S3). */
 export function regionBackups(c: Cluster): NonNullable<Backups['etcd']> | null {
   const b = parseClusterFile(c.clusterFile, `cluster ${c.name}`).spec.backups.etcd;
@@ -255,12 +267,12 @@ export class BackupService {
       message,
       data: { backup: b.id, ...data },
     });
-    const node = controlPlanes(c)[0];
+    const node = etcdNodes(c)[0];
     const upload = this.target.uploadPath(c.name, b.id);
     let target: BackupTarget = this.target;
     try {
       target = await this.targetFor(c);
-      if (!node) throw new IngotError(ErrorCode.Config, `cluster ${c.name} has no control plane to snapshot`);
+      if (!node) throw new IngotError(ErrorCode.Config, `cluster ${c.name} has no etcd member to snapshot`);
       const m = c.members.find((x) => x.hostname === node)!;
       await store.appendEvents([
         ev('cluster.backup.started', 'info', `etcd backup ${b.id}: snapshot on ${node}`, { node }),

@@ -33,7 +33,10 @@ export interface RestoreStepInput {
   readonly shell: NodeShell;
   readonly progress: RestoreProgress;
   readonly backup: string;
+  /** The nodes running the API servers (their static pods stopped and started around the restore). */
   readonly controlPlanes: readonly string[];
+  /** The nodes running the etcd members. @default controlPlanes (stacked etcd) */
+  readonly etcdNodes?: readonly string[];
   /** The backup's bytes, checked against its SHA-256 (read only by the step that copies them). */
   snapshot(): Promise<{ record: SnapshotRecord; data: Buffer }>;
   /** Whether the cluster's API answers (null: the region has no kubeconfig: etcd answering is the end). */
@@ -89,6 +92,7 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
   if (!next) return { kind: 'recorded', progress: i.progress, text: 'done already' };
   const p: RestoreProgress = JSON.parse(JSON.stringify(i.progress)) as RestoreProgress;
   const members = p.members;
+  const others = i.controlPlanes;
   const done = (text: string = RESTORE_STEP_TEXT[next]): RestoreStepResult => {
     p.step = next;
     p.stepAt = new Date(now()).toISOString();
@@ -98,21 +102,21 @@ export async function restoreStep(i: RestoreStepInput): Promise<RestoreStepResul
     switch (next) {
       case 'copied': {
         const snapshot = await i.snapshot();
-        p.members = await readMembers(i.shell, i.controlPlanes);
+        p.members = await readMembers(i.shell, i.etcdNodes ?? i.controlPlanes);
         await copySnapshot(i.shell, p.members, snapshot);
         return done();
       }
       case 'stopped':
-        await stopControlPlane(i.shell, members, { say: i.say, silentWithinMs: i.silentWithinMs });
+        await stopControlPlane(i.shell, members, { say: i.say, silentWithinMs: i.silentWithinMs, others });
         return done();
       case 'restored':
-        await restoreMembers(i.shell, members, i.backup, { say: i.say });
+        await restoreMembers(i.shell, members, i.backup, { say: i.say, others });
         return done();
       case 'swapped':
-        p.keptDataDirs = await swapDataDirs(i.shell, members, i.backup);
+        p.keptDataDirs = await swapDataDirs(i.shell, members, i.backup, { others });
         return done(`${RESTORE_STEP_TEXT.swapped}: ${p.keptDataDirs.join(', ')}`);
       case 'started':
-        await startControlPlane(i.shell, members, { say: i.say, answerWithinMs: i.answerWithinMs });
+        await startControlPlane(i.shell, members, { say: i.say, answerWithinMs: i.answerWithinMs, others });
         p.startedAgainAt = new Date(now()).toISOString();
         return done();
       case 'answered': {

@@ -21,6 +21,7 @@ import type { NodeShell } from '../../kube/etcd/shell.ts';
 import type { SnapshotRecord } from '../../kube/etcd/snapshot.ts';
 import type { StepOutcome } from '../steps.ts';
 import { AgentNodeShell, type TaskWaitOptions } from './agent-shell.ts';
+import { etcdNodes } from './backups.ts';
 import { type ClusterStepContext, kubeconfig } from './context.ts';
 import { ACTIVE, operationEvent } from './operation-record.ts';
 import { restoreStep } from './restore-procedure.ts';
@@ -131,6 +132,7 @@ export async function runRestore(ctx: ClusterStepContext, op: ClusterOperation):
       progress: r0,
       backup,
       controlPlanes: op.progress.nodes.map((n) => n.hostname),
+      etcdNodes: etcdNodes(cluster),
       snapshot: () => deps.read(cluster, backup),
       apiAnswers: k ? async () => (await ctx.kube.conditions(k)).apiReachable : null,
       nodesHeard: k && ctx.kube.nodesHeard ? () => ctx.kube.nodesHeard!(k) : null,

@@ -1,9 +1,12 @@
 /**
- * Restore of a kubeadm cluster with stacked etcd from a snapshot, the documented procedure:
+ * Restore of a kubeadm cluster's etcd from a snapshot, the documented procedure, for stacked
+ * etcd (the members are the control planes) and external etcd (the members are the dedicated
+ * etcd nodes, kubeadm's `init phase etcd local` static pods; the control planes' API servers,
+ * controller managers and schedulers — `others` below — are stopped and started around it):
  *
- * 1. on every control plane, move the static pod manifests out of the kubelet's static pod
- *    path, so the kubelet stops etcd, the API server, the controller manager and the
- *    scheduler, and wait until the local etcd no longer answers;
+ * 1. on every member and control plane, move the static pod manifests out of the kubelet's
+ *    static pod path, so the kubelet stops etcd, the API server, the controller manager and the
+ *    scheduler, and wait until each member's etcd no longer answers;
  * 2. copy the snapshot to each control plane, check its SHA-256 there, and
  *    `etcdctl snapshot restore` it into a new data directory with the member's name and peer
  *    URL from its etcd manifest and the whole control-plane set as the initial cluster (a new
@@ -49,7 +52,7 @@ export function memberOfManifest(node: string, manifest: string): EtcdMember {
   if (!name || !peerUrl || !dataDir)
     throw new IngotError(
       ErrorCode.Config,
-      `${node}: ${MANIFESTS}/etcd.yaml lacks --name, --initial-advertise-peer-urls or --data-dir: not a kubeadm stacked etcd member`,
+      `${node}: ${MANIFESTS}/etcd.yaml lacks --name, --initial-advertise-peer-urls or --data-dir: not a kubeadm etcd member (stacked, or external from kubeadm init phase etcd local)`,
     );
   // The directory goes into the node's shell commands: a plain path only.
   if (!/^\/[A-Za-z0-9._/-]+$/.test(dataDir))
@@ -124,13 +127,14 @@ export async function copySnapshot(
 export async function stopControlPlane(
   shell: NodeShell,
   members: readonly EtcdMember[],
-  o: { say?: Say; silentWithinMs?: number } = {},
+  o: { say?: Say; silentWithinMs?: number; others?: readonly string[] } = {},
 ): Promise<void> {
-  (o.say ?? noSay)(`stopping the control plane's static pods on ${members.map((m) => m.node).join(', ')}`);
+  const nodes = staticPodNodes(members, o.others);
+  (o.say ?? noSay)(`stopping the control plane's static pods on ${nodes.join(', ')}`);
   try {
-    for (const m of members) {
+    for (const node of nodes) {
       const moves = STATIC_PODS.map((p) => move(`${MANIFESTS}/${p}.yaml`, HELD));
-      await shell.exec(m.node, ['sh', '-ec', [`mkdir -p ${HELD}`, ...moves].join('\n')]);
+      await shell.exec(node, ['sh', '-ec', [`mkdir -p ${HELD}`, ...moves].join('\n')]);
     }
     for (const m of members)
       await until(
@@ -139,7 +143,7 @@ export async function stopControlPlane(
         async () => !(await answers(shell, m.node)),
       );
   } catch (e) {
-    await putManifestsBack(shell, members);
+    await putManifestsBack(shell, members, o.others);
     throw new IngotError(
       ErrorCode.StepFailed,
       `restore: stopping the control plane failed (${(e as Error).message.slice(0, 500)}); its manifests were put back, nothing was changed`,
@@ -155,11 +159,20 @@ export async function stopControlPlane(
 const move = (file: string, dir: string) =>
   `if [ -f ${file} ]; then mv ${file} ${dir}/ || [ ! -f ${file} ]; fi`;
 
-/** Puts the held manifests back on every member (those back already are left). */
-export function putManifestsBack(shell: NodeShell, members: readonly EtcdMember[]): Promise<unknown> {
+/** The nodes whose static pods a restore stops and starts: the members, then the others. */
+const staticPodNodes = (members: readonly EtcdMember[], others: readonly string[] = []): string[] => [
+  ...new Set([...members.map((m) => m.node), ...others]),
+];
+
+/** Puts the held manifests back on every member and other node (those back already are left). */
+export function putManifestsBack(
+  shell: NodeShell,
+  members: readonly EtcdMember[],
+  others: readonly string[] = [],
+): Promise<unknown> {
   return Promise.all(
-    members.map((m) =>
-      shell.exec(m.node, [
+    staticPodNodes(members, others).map((node) =>
+      shell.exec(node, [
         'sh',
         '-ec',
         STATIC_PODS.map((p) => move(`${HELD}/${p}.yaml`, MANIFESTS)).join('\n'),
@@ -178,7 +191,7 @@ export async function restoreMembers(
   shell: NodeShell,
   members: readonly EtcdMember[],
   id: string,
-  o: { say?: Say } = {},
+  o: { say?: Say; others?: readonly string[] } = {},
 ): Promise<void> {
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const remote = remoteSnapshot(id);
@@ -202,7 +215,7 @@ export async function restoreMembers(
     }
   } catch (e) {
     for (const m of members) await shell.exec(m.node, ['rm', '-rf', freshDir(m, id), remote]).catch(() => {});
-    await putManifestsBack(shell, members);
+    await putManifestsBack(shell, members, o.others);
     throw new IngotError(
       ErrorCode.StepFailed,
       `restore of ${id} failed before any data was swapped (${(e as Error).message.slice(0, 500)}); the control plane was started again on its old data`,
@@ -222,6 +235,7 @@ export async function swapDataDirs(
   shell: NodeShell,
   members: readonly EtcdMember[],
   id: string,
+  o: { others?: readonly string[] } = {},
 ): Promise<string[]> {
   const remote = remoteSnapshot(id);
   try {
@@ -243,7 +257,7 @@ export async function swapDataDirs(
     }
   } catch (e) {
     for (const m of members) await swapBack(shell, m, id).catch(() => {});
-    await putManifestsBack(shell, members);
+    await putManifestsBack(shell, members, o.others);
     throw new IngotError(
       ErrorCode.StepFailed,
       `restore of ${id}: swapping the data directories failed (${(e as Error).message.slice(0, 500)}); the old data was put back and the control plane started again`,
@@ -272,10 +286,10 @@ function swapBack(shell: NodeShell, m: EtcdMember, id: string): Promise<string> 
 export async function startControlPlane(
   shell: NodeShell,
   members: readonly EtcdMember[],
-  o: { say?: Say; answerWithinMs?: number } = {},
+  o: { say?: Say; answerWithinMs?: number; others?: readonly string[] } = {},
 ): Promise<void> {
   (o.say ?? noSay)('starting the control plane again');
-  await putManifestsBack(shell, members);
+  await putManifestsBack(shell, members, o.others);
   for (const m of members)
     await until(`etcd on ${m.node} did not answer again`, o.answerWithinMs ?? 300_000, () =>
       answers(shell, m.node),
@@ -283,14 +297,15 @@ export async function startControlPlane(
 }
 
 /**
- * Restores the snapshot on every control plane of the cluster (`controlPlanes`: every node
- * running a stacked etcd member), all steps in one go (the test bed's drill). Resolves when each
- * local etcd answers again; the caller then waits for the API.
+ * Restores the snapshot on every etcd member of the cluster, all steps in one go (the test bed's
+ * drill): `controlPlanes` run the API servers; `etcdNodes` run the members (default: the control
+ * planes, stacked etcd). Resolves when each member answers again; the caller then waits for the API.
  */
 export async function restoreSnapshot(
   shell: NodeShell,
   o: {
     controlPlanes: readonly string[];
+    etcdNodes?: readonly string[];
     snapshot: { record: SnapshotRecord; data: Buffer };
     say?: (line: string) => void;
   },
@@ -301,11 +316,12 @@ export async function restoreSnapshot(
       ErrorCode.Conflict,
       `snapshot ${record.id}: its bytes do not match its SHA-256; nothing was changed`,
     );
-  const members = await readMembers(shell, o.controlPlanes);
+  const members = await readMembers(shell, o.etcdNodes ?? o.controlPlanes);
+  const others = o.controlPlanes;
   await copySnapshot(shell, members, o.snapshot);
-  await stopControlPlane(shell, members, { say: o.say });
-  await restoreMembers(shell, members, record.id, { say: o.say });
-  const keptDataDirs = await swapDataDirs(shell, members, record.id);
-  await startControlPlane(shell, members, { say: o.say });
+  await stopControlPlane(shell, members, { say: o.say, others });
+  await restoreMembers(shell, members, record.id, { say: o.say, others });
+  const keptDataDirs = await swapDataDirs(shell, members, record.id, { others });
+  await startControlPlane(shell, members, { say: o.say, others });
   return { members, keptDataDirs };
 }

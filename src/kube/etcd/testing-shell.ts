@@ -40,14 +40,21 @@ export class SimNodes {
   /** Per node: how many `snapshot restore` ran. */
   readonly restores = new Map<string, number>();
 
-  constructor(dir: string, nodes: readonly string[]) {
+  /**
+   * `nodes` are control planes with a stacked etcd member; `o.etcdNodes` (external etcd) run a
+   * member only, and then `nodes` run the API server, controller manager and scheduler only.
+   */
+  constructor(dir: string, nodes: readonly string[], o: { etcdNodes?: readonly string[] } = {}) {
     this.dir = dir;
-    nodes.forEach((n, i) => {
+    const members = o.etcdNodes ?? nodes;
+    [...new Set([...nodes, ...members])].forEach((n, i) => {
       const m = this.path(n, '/etc/kubernetes/manifests');
       mkdirSync(m, { recursive: true });
+      if (nodes.includes(n))
+        for (const p of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
+          writeFileSync(join(m, `${p}.yaml`), `kind: Pod # ${p}\n`);
+      if (!members.includes(n)) return;
       writeFileSync(join(m, 'etcd.yaml'), simManifest(n, `10.0.0.${i + 1}`));
-      for (const p of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
-        writeFileSync(join(m, `${p}.yaml`), `kind: Pod # ${p}\n`);
       mkdirSync(this.path(n, '/var/lib/etcd/member'), { recursive: true });
       writeFileSync(this.path(n, '/var/lib/etcd/member/db'), `old data of ${n}`);
     });
