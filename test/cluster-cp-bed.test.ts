@@ -171,9 +171,11 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     let polling = true;
     const poller = (async () => {
       while (polling) {
+        // A poll counts from when it was asked: one that hangs until the client's 5-s timeout is silence.
+        const at = Date.now();
         const c = await cb.kube!.conditions(kubeconfig);
         polls.push({
-          at: Date.now(),
+          at,
           ok: c.apiReachable,
           etcd: c.etcd ? `${c.etcd.healthy}/${c.etcd.members}` : (c.apiError ?? '').slice(0, 80),
         });
@@ -278,7 +280,10 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     );
     assert.ok(polls.length >= 10, `polled ${polls.length} times`);
     assert.equal(polls.at(-1)?.ok, true, 'the API answers at the end');
-    assert.ok(gap <= 5000, `the API silent for ${gap / 1000} s at most: ${JSON.stringify(polls)}`);
+    // Two control planes serve while node1 is away: at most the load balancer's down-check (1-s
+    // checks, 2 failures) plus a poll that timed out (5 s) on the backend going away; a lost
+    // quorum would silence it until node1 rejoined (a minute or more).
+    assert.ok(gap <= 15_000, `the API silent for ${gap / 1000} s: ${JSON.stringify(polls)}`);
     failed = false;
   });
 });
