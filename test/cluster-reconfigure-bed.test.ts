@@ -45,6 +45,7 @@ import {
   bedName,
   importCoreDnsStandIn,
   importHttpd,
+  longestSilence,
   reapStaleBeds,
   waitFor,
 } from './support/testbed.ts';
@@ -160,15 +161,7 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
     const during = polls.filter((p) => p.at > t0);
     assert.ok(during.filter((p) => p.ok).length >= 3, JSON.stringify(polls));
     assert.equal(polls.at(-1)?.ok, true, 'the API answers at the end');
-    let gap = 0;
-    let down: number | null = null;
-    for (const p of polls) {
-      if (!p.ok) down ??= p.at;
-      else if (down !== null) {
-        gap = Math.max(gap, p.at - down);
-        down = null;
-      }
-    }
+    const gap = longestSilence(polls);
     // The running kube-apiserver (in node1's network namespace) has the flag; the manifest too.
     const shell = bedShell(cb.root, cb.name);
     const manifest = (

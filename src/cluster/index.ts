@@ -38,6 +38,18 @@ export function adminGroup(spec: ClusterSpec): string {
   return spec.spec.distribution === 'kubeadm' && minor >= 29 ? 'kubeadm:cluster-admins' : 'system:masters';
 }
 
+/**
+ * A new cluster's PKI (src/cluster/pki/generate.ts): the admin group its Kubernetes binds, and
+ * an RSA service-account key where kubeadm before 1.31 (v1beta3 and older) needs one for a
+ * control plane to join.
+ */
+export function clusterPki(spec: ClusterSpec, now?: Date): Promise<PkiMaterial> {
+  const minor = Number(spec.spec.version.split('.')[1]);
+  return generatePki(adminGroup(spec), now, {
+    rsaServiceAccountKey: spec.spec.distribution === 'kubeadm' && minor < 31,
+  });
+}
+
 export function loadClusterFiles(
   clusterPath: string,
   inventoryPath: string,
@@ -69,7 +81,7 @@ export async function renderClusterToDir(
   const secrets = resolveSecrets(spec, secretSource);
   const pkiDir = join(outDir, 'pki');
   const existing = readPkiDir(pkiDir);
-  const pki = existing ?? (await generatePki(adminGroup(spec), now));
+  const pki = existing ?? (await clusterPki(spec, now));
   const artifacts = await renderArtifacts(spec, plan, pki, secrets);
   if (!existing) writePkiDir(pkiDir, pki);
   writeArtifacts(outDir, artifacts);

@@ -31,12 +31,14 @@ import { stopBed, waitFor } from './testbed.ts';
 
 /**
  * The Cluster file: 1 control plane (pool control) + 1 worker (pool general) on the bed's
- * network, Kubernetes `version` (default the bundle's v1.20.2).
+ * network, Kubernetes `version` (default the bundle's v1.20.2); `counts` for other sizes (the
+ * 3+0 bed's 3 control planes with stacked etcd and no worker).
  */
 export const bedClusterFile = (
   name: string,
   bed: BedState,
   version = 'v1.20.2',
+  counts: { controlPlanes: number; workers: number } = { controlPlanes: 1, workers: 1 },
 ) => `apiVersion: ingot.dev/v1alpha1
 kind: Cluster
 metadata:
@@ -46,12 +48,12 @@ spec:
   version: ${version}
   packages: { source: preinstalled }
   controlPlane:
-    count: 1
+    count: ${counts.controlPlanes}
     machines: { pool: control }
   placement: { tolerate: [] }
   workers:
     - name: general
-      count: 1
+      count: ${counts.workers}
       machines: { pool: general }
   endpoint:
     address: ${bed.endpoint}
@@ -103,12 +105,31 @@ export interface ClusterBed {
 /** Fills `cb` as it goes, so that `stopClusterBed(cb)` cleans up whatever a failure left. */
 export async function startClusterBed(
   cb: ClusterBed,
-  o: { topology?: '1+1' | '1+2'; extra?: (cb: ClusterBed) => Partial<RegionOptions> } = {},
+  o: {
+    topology?: '1+1' | '1+2' | '3+0';
+    extra?: (cb: ClusterBed) => Partial<RegionOptions>;
+    /**
+     * The nodes resolve no name outside their hosts file: a lookup fails at once (nothing answers
+     * on the node's 127.0.0.1:53) instead of timing out on the host's resolver, which the bed's
+     * network cannot reach. kubeadm's preflight pulls CoreDNS, which the bundle lacks (ImagePull
+     * is ignored, the pull still runs): that lookup took ~50 s of every kubeadm init and join.
+     */
+    noDns?: boolean;
+  } = {},
 ): Promise<void> {
   const creds = { username: 'admin', password: 'bed-bmc-pass' };
   cb.root = mkdtempSync(join(tmpdir(), 'ingot-cc-'));
   const bed = await up({ name: cb.name, topology: o.topology ?? '1+1', root: cb.root, prepared: true });
   cb.bed = bed;
+  // Written through each node's own mount namespace: the overlay keeps it in the node's /etc
+  // layer, across the power cycles of its deploys. The host's file (or link) is removed in the
+  // node first, never followed: a link's target would be the host's.
+  if (o.noDns)
+    for (const n of bed.nodes) {
+      const f = `/proc/${n.pid}/root/etc/resolv.conf`;
+      rmSync(f, { force: true });
+      writeFileSync(f, 'nameserver 127.0.0.1\n', { flag: 'wx' });
+    }
   cb.prepareTimings = bed.timings;
   cb.api = await apiAccess(bed, cb.root);
   cb.kube = forwardedKube(bed, cb.api);
@@ -157,10 +178,12 @@ export async function startClusterBed(
   });
   assert.equal(subnet.status, 201);
   await r.region.store.createImage(NODE_IMAGE, 'user:test');
-  for (const [i, m] of cb.bmc.machines.entries()) {
+  for (const m of cb.bmc.machines) {
+    // The bed's control planes (node1, or node1–node3 of the 3+0 bed) in pool control.
+    const role = bed.nodes.find((n) => n.name === m.node)?.role;
     const res: { status: number; body: { id: string } } = await r.api('POST', '/api/v1/machines', {
       hostname: m.node,
-      pool: i === 0 ? 'control' : 'general',
+      pool: role === 'control-plane' ? 'control' : 'general',
       zone: 'z1',
       rack: 'r1',
       bmc: { address: m.address, ...creds },

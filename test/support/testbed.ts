@@ -77,6 +77,23 @@ export async function waitFor(fn: () => Promise<boolean>, ms: number, what: stri
   }
 }
 
+/**
+ * The longest time the API did not answer in a series of polls (from the first failed poll to
+ * the next answered one), in ms; a silence still going at the end counts to the last poll.
+ */
+export function longestSilence(polls: readonly { at: number; ok: boolean }[]): number {
+  let gap = 0;
+  let down: number | null = null;
+  for (const p of polls) {
+    if (!p.ok) down ??= p.at;
+    else if (down !== null) {
+      gap = Math.max(gap, p.at - down);
+      down = null;
+    }
+  }
+  return down === null ? gap : Math.max(gap, (polls.at(-1)?.at ?? down) - down);
+}
+
 /** Calls `fn` until it resolves, for up to a minute; then throws its last error. */
 export async function eventually<T>(fn: () => Promise<T>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;

@@ -142,7 +142,7 @@ function registerTestbedCommand(lab: Command): void {
     )
     .option(
       '--topology <t>',
-      `${TOPOLOGIES.join(' or ')} (1+2: a control plane and two workers; ha: 3 control planes with stacked etcd behind haproxy + 2 workers)`,
+      `${TOPOLOGIES.join(' or ')} (1+2: a control plane and two workers; 3+0: 3 control planes with stacked etcd behind haproxy, no worker; ha: 3 control planes with stacked etcd behind haproxy + 2 workers)`,
       '1+1',
     )
     .option(

@@ -11,10 +11,13 @@ type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
 /**
  * Every key is ECDSA P-256, as k3s, RKE2 and Talos make theirs and kubeadm ≥ 1.31 offers
- * (`encryptionAlgorithm: ECDSA-P256`): kubeadm 1.20 and later load ECDSA CA and service-account
- * keys, and sign the leaves they make (RSA) with them. Six RSA-2048 keys took 250–450 ms of a
- * create on two cores (docs/bench-cluster.md); six P-256 keys take about a millisecond, and
- * every TLS handshake with them is cheaper too.
+ * (`encryptionAlgorithm: ECDSA-P256`): kubeadm 1.20 and later load ECDSA CA keys and sign the
+ * leaves they make (RSA) with them. Six RSA-2048 keys took 250–450 ms of a create on two cores
+ * (docs/bench-cluster.md); six P-256 keys take about a millisecond, and every TLS handshake with
+ * them is cheaper too. The one exception is the service-account key of a kubeadm before 1.31
+ * (`rsaServiceAccountKey`): `kubeadm join --control-plane` there refuses any other
+ * (`the private key file /etc/kubernetes/pki/sa.key isn't in RSA format`, its preflight's
+ * shared-certificates check), so such a cluster's second control plane never joins.
  */
 const KEY = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' };
@@ -25,6 +28,20 @@ export const LEAF_DAYS = 365;
 
 async function newKeys(): Promise<KeyPair> {
   return (await crypto.subtle.generateKey(KEY, true, ['sign', 'verify'])) as KeyPair;
+}
+
+/** An RSA-2048 pair (what kubeadm makes for its service-account key before 1.31). */
+async function newRsaKeys(): Promise<KeyPair> {
+  return (await crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  )) as KeyPair;
 }
 
 /** SEC 1 PEM (`EC PRIVATE KEY`): the format kubeadm, k3s and RKE2 write for ECDSA keys. */
@@ -129,12 +146,16 @@ export function expiryOf(files: Readonly<Record<string, string>>): CertExpiry[] 
  * `kubeadm:cluster-admins` for kubeadm ≥ 1.29 (kubeadm binds it to cluster-admin) and
  * `system:masters` otherwise.
  */
-export async function generatePki(adminGroup: string, now = new Date()): Promise<PkiMaterial> {
+export async function generatePki(
+  adminGroup: string,
+  now = new Date(),
+  o: { rsaServiceAccountKey?: boolean } = {},
+): Promise<PkiMaterial> {
   const [cluster, etcd, frontProxy, sa] = await Promise.all([
     ca('kubernetes', now),
     ca('etcd-ca', now),
     ca('front-proxy-ca', now),
-    newKeys(),
+    o.rsaServiceAccountKey ? newRsaKeys() : newKeys(),
   ]);
   const [etcdClient, admin] = await Promise.all([
     clientCert(etcd, 'CN=kube-apiserver-etcd-client', now),
@@ -150,7 +171,9 @@ export async function generatePki(adminGroup: string, now = new Date()): Promise
   put(PKI_FILES.frontProxyCa, frontProxy);
   put(PKI_FILES.apiserverEtcdClient, etcdClient);
   put(PKI_FILES.admin, admin);
-  files[PKI_FILES.saKey] = keyPem(sa.privateKey);
+  files[PKI_FILES.saKey] = o.rsaServiceAccountKey
+    ? KeyObject.from(sa.privateKey).export({ type: 'pkcs1', format: 'pem' }).toString()
+    : keyPem(sa.privateKey);
   files[PKI_FILES.saPub] = KeyObject.from(sa.publicKey).export({ type: 'spki', format: 'pem' }).toString();
   return { files, tokens: generateTokens(), expiry: expiryOf(files) };
 }

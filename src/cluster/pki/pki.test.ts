@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { isIngotError } from '../../core/errors.ts';
+import { clusterPki } from '../index.ts';
+import type { ClusterSpec } from '../spec/types.ts';
 import { readPkiDir, writePkiDir } from './dir.ts';
 import { caCertHash, generatePki } from './generate.ts';
 import type { PkiMaterial } from './types.ts';
@@ -54,6 +56,29 @@ describe('cluster PKI', () => {
       createPublicKey(sa).export({ type: 'spki', format: 'pem' }).toString(),
       'sa.pub is the public half of sa.key',
     );
+  });
+
+  it('makes an RSA-2048 service-account key (PKCS #1 PEM) where kubeadm before 1.31 needs one, the rest ECDSA; clusterPki asks for it for those kubeadm versions only', async () => {
+    const rsa = await generatePki('system:masters', now, { rsaServiceAccountKey: true });
+    assert.match(rsa.files['sa.key'], /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    const sa = createPrivateKey(rsa.files['sa.key']);
+    assert.deepEqual([sa.asymmetricKeyType, sa.asymmetricKeyDetails?.modulusLength], ['rsa', 2048]);
+    assert.equal(
+      rsa.files['sa.pub'],
+      createPublicKey(sa).export({ type: 'spki', format: 'pem' }).toString(),
+      'sa.pub is the public half of sa.key',
+    );
+    assert.equal(createPrivateKey(rsa.files['ca.key']).asymmetricKeyType, 'ec');
+    const saType = async (distribution: string, version: string) =>
+      createPrivateKey(
+        (await clusterPki({ spec: { distribution, version } } as unknown as ClusterSpec, now)).files[
+          'sa.key'
+        ],
+      ).asymmetricKeyType;
+    assert.equal(await saType('kubeadm', 'v1.20.2'), 'rsa');
+    assert.equal(await saType('kubeadm', 'v1.30.2'), 'rsa');
+    assert.equal(await saType('kubeadm', 'v1.31.0'), 'ec');
+    assert.equal(await saType('k3s', 'v1.20.2'), 'ec');
   });
 
   it('tracks every certificate’s expiry: CAs ten years, leaves one year', () => {

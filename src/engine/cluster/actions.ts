@@ -5,9 +5,8 @@
  * network-configs, generates its PKI (sealed in the store) and then allocates the machines, records the members and queues the
  * create job in one transaction.
  */
-import { adminGroup } from '../../cluster/index.ts';
+import { clusterPki } from '../../cluster/index.ts';
 import { buildPlan } from '../../cluster/plan/plan.ts';
-import { generatePki } from '../../cluster/pki/generate.ts';
 import { mintJoinToken } from '../../cluster/pki/join-token.ts';
 import { renderNetworkConfigs } from '../../cluster/render/index.ts';
 import { resolveSecrets, type SecretSource } from '../../cluster/render/secrets.ts';
@@ -97,7 +96,7 @@ export async function createCluster(
       { details: { field: 'metadata.name', state: existing!.state, stage: PlanStage.ClusterFile } },
     );
   // The keys are generated off the main thread (WebCrypto) while the plan is made.
-  const pkiPromise = generatePki(adminGroup(spec));
+  const pkiPromise = clusterPki(spec);
   pkiPromise.catch(() => undefined);
   const inventory = await regionInventory(store);
   const plan = await atStage(PlanStage.Plan, () => buildPlan(spec, inventory));

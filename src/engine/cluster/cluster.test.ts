@@ -5,10 +5,12 @@
  * worker killed mid-create whose job another worker resumes.
  */
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { clusterYaml, readyMachines } from '../../../test/support/cluster-seed.ts';
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
+import type { PkiMaterial } from '../../cluster/pki/types.ts';
 import { ErrorCode } from '../../core/errors.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
@@ -291,6 +293,11 @@ describe('clusters through the engine', () => {
         what,
       );
     const init = cluster.members.find((m) => m.role === 'init')!;
+    // kubeadm 1.20's `join --control-plane` loads only an RSA service-account key (its
+    // preflight: "sa.key isn't in RSA format"): the one a joining control plane is deployed with.
+    const [create] = await store.listJobs({ clusterId: cluster.id }, 1);
+    const pki = JSON.parse(await store.getSecret(String(create.params.pkiSecret))) as PkiMaterial;
+    assert.equal(createPrivateKey(pki.files['sa.key']).asymmetricKeyType, 'rsa');
     const failed = await settled('the restart to fail');
     assert.equal(failed.state, 'failed_creating');
     assert.match(

@@ -19,12 +19,18 @@
  *
  * `wipe` (a release) removes what the deploy and Kubernetes wrote, and the OS token; an OS
  * write removes the same first (a redeploy's disk keeps nothing of the OS it held).
+ *
+ * A `bootstrap` asked of a control plane after its deploy (a control-plane join with fresh
+ * credentials: an OS replacement's, a control-plane scale's, the remediation's spare) runs the
+ * kubeadm config the region wrote to the node just before, not the deploy's: that file is
+ * adapted on the node's disk the same way first, then the task goes to the node agent.
  */
 import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { nodeAgentFiles } from '../../agent/node/files.ts';
+import { KUBEADM_DIR } from '../../cluster/render/security.ts';
 import { AgentTask, type InventoryResult } from '../../core/agent-protocol.ts';
 import type { Machine } from '../../core/machine.ts';
 import type { AgentPort, AgentResult } from '../../engine/agent-port.ts';
@@ -83,6 +89,17 @@ export const BED_PREFLIGHT_IGNORED = [
   'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables',
 ];
 
+/** Whether a kubeadm config is adapted to a bed node already (bedKubeadmConfig). */
+export function bedAdapted(yaml: string): boolean {
+  return parseAllDocuments(yaml).some((d) => {
+    const x = d.toJS() as { kind?: string; nodeRegistration?: { ignorePreflightErrors?: string[] } };
+    return (
+      (x?.kind === 'InitConfiguration' || x?.kind === 'JoinConfiguration') &&
+      !!x.nodeRegistration?.ignorePreflightErrors?.includes('SystemVerification')
+    );
+  });
+}
+
 /** A rendered kubeadm config adapted to a bed node: the bed's adaptations, and the preflight checks a namespace cannot pass ignored. */
 export function bedKubeadmConfig(yaml: string): string {
   const docs = parseAllDocuments(adaptKubeadmConfig(yaml)).map((d) => d.toJS() as Record<string, unknown>);
@@ -136,6 +153,10 @@ export class BedDeployAgent implements AgentPort {
         return this.#writeOs(machine, params);
       case AgentTask.Wipe:
         return this.#wipe(machine);
+      case AgentTask.Bootstrap:
+        // Asked once with its script; asked again (to read how it went) with none.
+        if (params?.role === 'control-plane' && params.script) this.#adaptKubeadmConfig(machine);
+        return this.o.real.task(machine, jobId, task, params);
       default:
         return this.o.real.task(machine, jobId, task, params);
     }
@@ -186,6 +207,14 @@ export class BedDeployAgent implements AgentPort {
       return { status: 'failed', reason: `the bed's OS write failed: ${(e as Error).message}` };
     }
     return { status: 'done' };
+  }
+
+  /** The kubeadm config on the node's disk adapted to a namespace, unless it is already. */
+  #adaptKubeadmConfig(machine: Machine): void {
+    const file = layerPath(this.#node(machine).dir, `${KUBEADM_DIR}/kubeadm.yaml`);
+    if (!file || !existsSync(file)) return;
+    const yaml = readFileSync(file, 'utf8');
+    if (!bedAdapted(yaml)) writeFileSync(file, bedKubeadmConfig(yaml), { mode: 0o600 });
   }
 
   async #wipe(machine: Machine): Promise<AgentResult> {

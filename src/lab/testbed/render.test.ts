@@ -8,7 +8,21 @@ import { bedLayout, nodePodCidr } from './topology.ts';
 describe('the test bed’s render', () => {
   it('refuses a bad bed name or topology, naming the field', () => {
     assert.throws(() => bedLayout('Bad-Name', '1+1'), /^IngotError: name: /);
-    assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, 1\+2, ha/);
+    assert.throws(() => bedLayout('tb', '2+2'), /topology: must be one of 1\+1, 1\+2, 3\+0, ha/);
+  });
+
+  it('renders the 3+0 bed: three control planes at .2–.4, no worker, each a backend of the API load balancer', async () => {
+    const r = await renderBed(bedLayout('t', '3+0'));
+    assert.deepEqual(
+      r.nodes.map((n) => [n.hostname, n.ip, n.role, n.init]),
+      [
+        ['node1', '10.78.0.2', 'control-plane', true],
+        ['node2', '10.78.0.3', 'control-plane', false],
+        ['node3', '10.78.0.4', 'control-plane', false],
+      ],
+    );
+    for (const ip of ['10.78.0.2', '10.78.0.3', '10.78.0.4'])
+      assert.match(r.haproxy, new RegExp(`server \\S+ ${ip.replaceAll('.', '\\.')}:6443 `));
   });
 
   it('renders the HA bed with Ingot: one init, two control-plane joins, two workers, v1beta2, adapted kubelet and kube-proxy', async () => {

@@ -13,7 +13,7 @@
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import {
   buildPlan,
-  generatePki,
+  clusterPki,
   type PkiMaterial,
   type PlannedNode,
   renderArtifacts,
@@ -135,7 +135,7 @@ interface WriteFile {
 export async function renderBed(bed: BedLayout): Promise<RenderedBed> {
   const spec = bedCluster(bed);
   const plan = buildPlan(spec, bedInventory(bed));
-  const pki = await generatePki('system:masters');
+  const pki = await clusterPki(spec);
   const artifacts = await renderArtifacts(spec, plan, pki, new Map());
   const containerd: Record<string, string> = {};
   const adminConf = artifacts.find((a) => a.path === 'kubeconfig/admin.conf')?.content ?? '';

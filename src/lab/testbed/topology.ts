@@ -5,8 +5,11 @@
  */
 import { invalid } from '../../core/errors.ts';
 
-/** `1+2`: a third node, e.g. a spare machine a cluster scales onto (test/cluster-scale.test.ts). */
-export const TOPOLOGIES = ['1+1', '1+2', 'ha'] as const;
+/**
+ * `1+2`: a third node, e.g. a spare machine a cluster scales onto (test/cluster-scale.test.ts);
+ * `3+0`: three control planes and no worker, for a region's own HA create (test/cluster-cp-bed.test.ts).
+ */
+export const TOPOLOGIES = ['1+1', '1+2', '3+0', 'ha'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 export interface BedLayout {
@@ -35,8 +38,8 @@ export function bedLayout(name: string, topology: string): BedLayout {
   return {
     name,
     topology: t,
-    controlPlanes: t === 'ha' ? 3 : 1,
-    workers: t === '1+1' ? 1 : 2,
+    controlPlanes: t === 'ha' || t === '3+0' ? 3 : 1,
+    workers: t === '3+0' ? 0 : t === '1+1' ? 1 : 2,
     cidr: '10.78.0.0/24',
     gateway: '10.78.0.1',
     endpoint: '10.78.0.100',
