@@ -30,7 +30,25 @@ async function newKeys(): Promise<KeyPair> {
   return (await crypto.subtle.generateKey(KEY, true, ['sign', 'verify'])) as KeyPair;
 }
 
-/** An RSA-2048 pair (what kubeadm makes for its service-account key before 1.31). */
+/**
+ * The next RSA-2048 pair, generated ahead: an RSA key takes 10–80 ms of prime search (on the
+ * thread pool), so each one handed out starts the next in the background, off the next
+ * create's path. A pair is handed out once; none is ever written anywhere by this cache.
+ */
+let nextRsa: Promise<KeyPair> | null = null;
+
+/** An RSA-2048 pair (what kubeadm makes for its service-account key before 1.31), never one handed out before. */
+export function rsaKeys(): Promise<KeyPair> {
+  const mine = nextRsa ?? newRsaKeys();
+  const next = newRsaKeys();
+  // A failed one is not kept: the next call generates its own.
+  next.catch(() => {
+    if (nextRsa === next) nextRsa = null;
+  });
+  nextRsa = next;
+  return mine;
+}
+
 async function newRsaKeys(): Promise<KeyPair> {
   return (await crypto.subtle.generateKey(
     {
@@ -155,7 +173,7 @@ export async function generatePki(
     ca('kubernetes', now),
     ca('etcd-ca', now),
     ca('front-proxy-ca', now),
-    o.rsaServiceAccountKey ? newRsaKeys() : newKeys(),
+    o.rsaServiceAccountKey ? rsaKeys() : newKeys(),
   ]);
   const [etcdClient, admin] = await Promise.all([
     clientCert(etcd, 'CN=kube-apiserver-etcd-client', now),

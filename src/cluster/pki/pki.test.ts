@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import { mkdtempSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { isIngotError } from '../../core/errors.ts';
 import { clusterPki } from '../index.ts';
 import type { ClusterSpec } from '../spec/types.ts';
 import { readPkiDir, writePkiDir } from './dir.ts';
-import { caCertHash, generatePki } from './generate.ts';
+import { caCertHash, generatePki, rsaKeys } from './generate.ts';
 import type { PkiMaterial } from './types.ts';
 
 describe('cluster PKI', () => {
@@ -79,6 +79,23 @@ describe('cluster PKI', () => {
     assert.equal(await saType('kubeadm', 'v1.30.2'), 'rsa');
     assert.equal(await saType('kubeadm', 'v1.31.0'), 'ec');
     assert.equal(await saType('k3s', 'v1.20.2'), 'ec');
+  });
+
+  it('never hands the same RSA key out twice, though the next one is made ahead', async () => {
+    const keys = await Promise.all(
+      Array.from(
+        { length: 3 },
+        async () =>
+          (await generatePki('system:masters', now, { rsaServiceAccountKey: true })).files['sa.key'],
+      ),
+    );
+    keys.push((await generatePki('system:masters', now, { rsaServiceAccountKey: true })).files['sa.key']);
+    assert.equal(new Set(keys).size, keys.length);
+    const pairs = await Promise.all([rsaKeys(), rsaKeys()]);
+    assert.notEqual(
+      KeyObject.from(pairs[0].privateKey).export({ type: 'pkcs1', format: 'pem' }).toString(),
+      KeyObject.from(pairs[1].privateKey).export({ type: 'pkcs1', format: 'pem' }).toString(),
+    );
   });
 
   it('tracks every certificate’s expiry: CAs ten years, leaves one year', () => {
