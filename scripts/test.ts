@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
-import { kindOf, next, order, type TestFile, weigh } from '../test/support/schedule.ts';
+import { kindOf, next, order, runsAlone, type TestFile, weigh } from '../test/support/schedule.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 process.chdir(ROOT);
@@ -27,7 +27,12 @@ const paths =
 const durations: Record<string, number> = existsSync(DURATIONS)
   ? JSON.parse(readFileSync(DURATIONS, 'utf8'))
   : {};
-let queued = order(paths.map((p) => weigh(p, kindOf(readFileSync(p, 'utf8')), durations)));
+let queued = order(
+  paths.map((p) => {
+    const source = readFileSync(p, 'utf8');
+    return weigh(p, kindOf(source), durations, runsAlone(source));
+  }),
+);
 const running: TestFile[] = [];
 
 interface Done {

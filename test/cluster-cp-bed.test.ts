@@ -1,3 +1,4 @@
+// schedule: no other test bed beside this one (test/support/schedule.ts ALONE_MARK)
 /**
  * A control plane's OS replaced on real Kubernetes 1.20.2 (docs/day2.md "OS replacement"): the
  * region creates a 3-control-plane cluster with stacked etcd (and no worker) from the prepared

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kindOf, next, order, type TestFile, weigh } from './schedule.ts';
+import { ALONE_MARK, kindOf, next, order, runsAlone, type TestFile, weigh } from './schedule.ts';
 
 const f = (path: string, kind: TestFile['kind'], weight: number): TestFile => ({ path, kind, weight });
 
@@ -56,5 +56,23 @@ describe('the test files’ schedule (npm test)', () => {
     assert.equal(next({ queued: [b2, p], running: [q, b1], slots: 3 }), p, 'the second bed waits');
     assert.equal(next({ queued: [b2], running: [q, b1], slots: 3 }), b2, 'no light file left');
     assert.equal(next({ queued: [b1, b2, p], running: [q], slots: 3 }), b1);
+  });
+
+  it('runs a bed marked to run alone with no other bed beside it, light files and QEMU still beside', () => {
+    const q = f('q', 'qemu', 9);
+    const heavy: TestFile = { ...f('h', 'bed', 8), alone: true };
+    const b = f('b', 'bed', 7);
+    const p = f('p', 'plain', 1);
+    assert.equal(next({ queued: [heavy, b], running: [q], slots: 3 }), heavy, 'no bed running: it starts');
+    assert.equal(
+      next({ queued: [b, p], running: [heavy], slots: 3 }),
+      p,
+      'no bed beside it, a light file is',
+    );
+    assert.equal(next({ queued: [b], running: [heavy], slots: 3 }), null, 'the other bed waits for it');
+    assert.equal(next({ queued: [heavy], running: [b], slots: 3 }), null, 'it waits for the running bed');
+    assert.equal(runsAlone(`// ${ALONE_MARK}\n`), true);
+    assert.equal(runsAlone('startBed()'), false);
+    assert.equal(weigh('h', 'bed', {}, true).alone, true);
   });
 });

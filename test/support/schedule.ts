@@ -14,7 +14,17 @@ export interface TestFile {
   readonly kind: TestFileKind;
   /** Seconds a previous run took (test/durations.json), or an estimate by kind. */
   readonly weight: number;
+  /** A test bed that runs with no other bed beside it (`ALONE_MARK` in its source). */
+  readonly alone?: boolean;
 }
+
+/**
+ * What a bed file says in its source to run with no other bed beside it: the 3-control-plane
+ * bed (three etcd members, three API servers) beside another bed starved that one's joining
+ * kubelet past its TLS bootstrap twice in CI rehearsals (2026-12-04).
+ */
+export const ALONE_MARK = 'schedule: no other test bed beside this one';
+export const runsAlone = (source: string): boolean => source.includes(ALONE_MARK);
 
 /** What a file is, from its source: it boots QEMU VMs, starts a Kubernetes test bed, or neither. */
 export function kindOf(source: string): TestFileKind {
@@ -29,8 +39,9 @@ export function weigh(
   path: string,
   kind: TestFileKind,
   durations: Readonly<Record<string, number>>,
+  alone = false,
 ): TestFile {
-  return { path, kind, weight: durations[path] ?? ESTIMATE[kind] };
+  return { path, kind, weight: durations[path] ?? ESTIMATE[kind], ...(alone ? { alone } : {}) };
 }
 
 /** Queue order: QEMU files (slowest first), then the rest, slowest first; ties by path. */
@@ -61,9 +72,12 @@ export function next(s: SchedulerState): TestFile | null {
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
   const bedCap = s.queued.some((f) => f.kind === 'plain') ? 1 : 2;
+  // A bed that runs alone: it waits for the running beds, and none starts beside it.
+  const aloneRunning = s.running.some((f) => f.kind === 'bed' && f.alone);
   for (const f of s.queued) {
     if (f.kind === 'qemu' && count('qemu') >= qemuCap) continue;
-    if (f.kind === 'bed' && count('bed') >= bedCap) continue;
+    if (f.kind === 'bed' && (count('bed') >= bedCap || aloneRunning || (f.alone && count('bed') > 0)))
+      continue;
     return f;
   }
   return null;
