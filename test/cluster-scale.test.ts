@@ -183,16 +183,9 @@ describe('cluster scale on the test bed: a spare ready machine joins a real 1+1 
     );
   });
 
-  // Passed once on 2026-12-03 (load 18-49); in that day's CI rehearsal the redeployed bed node's
-  // kubelet never started after the OS-write seam (kubeadm join: kubelet-start timed out, the
-  // kubelet's healthz refused): the bed's redeploy is not reliable yet (docs/day2.md). The OS
-  // replacement itself is tested on the simulated cluster (test/cluster-operations.test.ts).
-  it('`ingot cluster os-replace --node node3` drains node3, deletes its Node, redeploys its machine, rejoins it with a fresh token, and it runs a pod again', {
-    skip:
-      process.env.INGOT_BED_OS_REPLACE === '1'
-        ? false
-        : "the bed's redeploy left node3's kubelet down in CI: run with INGOT_BED_OS_REPLACE=1",
-  }, async () => {
+  // The OS replacement through the bed's OS-write seam (deploy-agent.ts): the node's disk
+  // rewritten, the node power-cycled into it, its node agent joining it again.
+  it('`ingot cluster os-replace --node node3` drains node3, deletes its Node, redeploys its machine, rejoins it with a fresh token, and it runs a pod again', async () => {
     const api = kc.makeApiClient(CoreV1Api);
     const created = async () =>
       new Date((await api.readNode({ name: 'node3' })).metadata?.creationTimestamp ?? 0).getTime();

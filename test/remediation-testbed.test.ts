@@ -178,16 +178,10 @@ describe('remediation by the region on the test bed: maxUnhealthy, power-on, rep
     say('guard + node3 remediated by power-on', t);
   });
 
-  // A regression found at the end of 2026-12-04's session: the spare (node3, released wiped by
-  // the scale-in just before) never finishes its kubelet TLS bootstrap when it joins again —
-  // alone and beside other beds, 3 of 3 runs; it passed at 081dcbf. Gated until it is found
-  // (docs/day2.md "Not done yet"); run with INGOT_BED_SPARE_REPLACE=1.
-  it('a worker that stays dead is fenced, deleted, not Ready after power-on, not reprovisioned, and replaced by the spare, which runs the workload', {
-    skip:
-      process.env.INGOT_BED_SPARE_REPLACE === '1'
-        ? false
-        : "the spare's join after the scale-in fails since 2026-12-04 (kubelet TLS bootstrap): run with INGOT_BED_SPARE_REPLACE=1",
-  }, async () => {
+  // The spare (node3, released wiped by the scale-in just before) joins again with a fresh token;
+  // its join keeps kubeadm's bootstrap kubeconfig and puts it back if its kubelet is left
+  // without one (src/cluster/render/bootstrap.ts).
+  it('a worker that stays dead is fenced, deleted, not Ready after power-on, not reprovisioned, and replaced by the spare, which runs the workload', async () => {
     // node3 leaves: released with a wipe, a ready spare of the general pool.
     let t = Date.now();
     const scale = await cb.r!.api('POST', `/api/v1/clusters/${CLUSTER}/scale`, { workers: 1 });

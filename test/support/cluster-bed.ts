@@ -213,6 +213,8 @@ export async function stopClusterBed(cb: ClusterBed, keep?: string): Promise<voi
         'phone-home.log',
         'init.log',
         'var-up/log/ingot-bootstrap.log',
+        'var-up/log/kubelet.log',
+        'containerd.log',
         '../rack.log',
       ])
         if (existsSync(join(d, f)))

@@ -10,7 +10,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,6 +39,8 @@ interface Case {
   kubeletAfter: number | null;
   /** The retry window, in seconds, in place of the rendered one. */
   window?: number;
+  /** What the stand-in systemctl does (default: nothing). */
+  systemctl?: string;
 }
 
 let n = 0;
@@ -44,7 +54,11 @@ function runJoin(role: PlannedNode['role'], c: Case) {
     chmodSync(path.join(bin, name), 0o755);
   };
   tool('kubeadm', `${c.kubeadm}\nexit ${c.code}`);
-  tool('kubectl', 'exit 0');
+  tool(
+    'kubectl',
+    '[ "$3 $4" = "get csr" ] && echo "csr-x   5m   kubernetes.io/kube-apiserver-client-kubelet   system:bootstrap:abcdef   Pending"; exit 0',
+  );
+  tool('systemctl', c.systemctl ?? 'exit 0');
   tool('journalctl', 'echo "kubelet: certificate signing request pending"');
   const kubelet =
     c.kubeletAfter === null ? '' : `(sleep ${c.kubeletAfter}; echo conf > ${etc}/kubelet.conf) &\n`;
@@ -179,6 +193,57 @@ describe('the rendered kubeadm join', () => {
     assert.equal(r.calls.match(/kubeadm join/g)?.length, 1, `one join: ${r.calls}`);
     assert.match(r.out, /finished its TLS bootstrap after kubeadm stopped waiting: joined/);
     assert.match(r.out, /JOINED/);
+  });
+
+  it("a worker whose kubelet lost kubeadm's bootstrap kubeconfig gets it back and a kubelet restart, once, and is joined; nothing of the token is left", () => {
+    // kubeadm wrote the bootstrap kubeconfig (with its token), gave up and removed it; a
+    // kubelet that started after that has neither kubeconfig: only the restart with the kept
+    // copy bootstraps it (the stand-in writes kubelet.conf when restarted with it in place).
+    const r = runJoin('worker', {
+      kubeadm: [
+        'mkdir -p "$ETC/pki"; echo ca > "$ETC/pki/ca.crt"',
+        'printf "users:\\n- user:\\n    token: abcdef.0123456789abcdef\\n" > "$ETC/bootstrap-kubelet.conf"',
+        'sleep 0.5',
+        'rm -f "$ETC/bootstrap-kubelet.conf"',
+        'echo "error execution phase kubelet-start: timed out waiting for the condition" >&2',
+      ].join('; '),
+      code: 1,
+      kubeletAfter: null,
+      systemctl:
+        '[ "$1 $2" = "restart kubelet" ] && grep -q token: "$ETC/bootstrap-kubelet.conf" && echo conf > "$ETC/kubelet.conf"; exit 0',
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.calls, /systemctl restart kubelet/);
+    assert.match(r.out, /bootstrap kubeconfig put back and the kubelet restarted/);
+    assert.match(r.out, /finished its TLS bootstrap after kubeadm stopped waiting: joined/);
+    assert.deepEqual(
+      readdirSync(r.etc).filter((f) => f.includes('bootstrap')),
+      [],
+      'neither the bootstrap kubeconfig nor its kept copy is left',
+    );
+  });
+
+  it('a worker whose kubelet never bootstraps after the restart fails with its journal and the certificate signing requests the token sees', () => {
+    const r = runJoin('worker', {
+      kubeadm: [
+        'mkdir -p "$ETC/pki"; echo ca > "$ETC/pki/ca.crt"',
+        'printf "token: abcdef.0123456789abcdef\\n" > "$ETC/bootstrap-kubelet.conf"',
+        'sleep 0.5',
+        'rm -f "$ETC/bootstrap-kubelet.conf"',
+      ].join('; '),
+      code: 1,
+      kubeletAfter: null,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.calls, /systemctl restart kubelet/);
+    const tail = r.out.trimEnd().split('\n').slice(-3).join('\n');
+    assert.match(tail, /certificate signing requests: csr-x 5m .* Pending;/);
+    assert.match(tail, /did not finish its TLS bootstrap within 300 s/);
+    assert.match(r.out, /certificate signing request pending/);
+    assert.deepEqual(
+      readdirSync(r.etc).filter((f) => f.includes('bootstrap')),
+      [],
+    );
   });
 
   it('a worker whose kubelet never bootstraps fails after the wait, with the kubelet journal', () => {

@@ -118,16 +118,29 @@ const KUBELET_JOURNAL = 'journalctl -u kubelet -n 25 --no-pager -o cat >&2 || tr
 export const JOIN_TRIES = 3;
 export const JOIN_RETRY_WINDOW_S = 300;
 export const JOIN_RETRY_PAUSE_S = 20;
+/** How long a worker's join waits for the kubelet's TLS bootstrap after kubeadm stopped waiting. */
+export const JOIN_TLS_WAIT_S = 300;
 
 export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernetes'): string[] {
   const join = `kubeadm join --config ${cfg}`;
   if (node.role !== 'worker') return [`${join} || { ${KUBELET_JOURNAL}; exit 1; }`];
   const kubelet = `${dir}/kubelet.conf`;
   const bootstrap = `${dir}/bootstrap-kubelet.conf`;
-  const fail = (why: string) => `{ echo "${why}" >&2; ${KUBELET_JOURNAL}; exit 1; }`;
+  // kubeadm's bootstrap kubeconfig, kept aside (mode 0600, next to it) while the join runs and
+  // removed whatever the end: the bootstrap token in it is a secret.
+  const kept = `${bootstrap}.ingot-kept`;
+  // The kubelet's last words, then the certificate signing requests as the bootstrap token sees
+  // them (one line), then why: a failure's reason is the output's last lines.
+  const csrs = `{ echo "certificate signing requests: $(kubectl --kubeconfig ${kept} get csr --no-headers 2>&1 | tail -n 4 | tr -s ' ' | tr '\\n' ';' | cut -c1-400)" >&2; } || true`;
+  const fail = (why: string) =>
+    `{ ${KUBELET_JOURNAL}; [ -s ${kept} ] && ${csrs}; echo "${why}" >&2; rm -f ${kept}; [ -z "$ingot_restored" ] || rm -f ${bootstrap}; exit 1; }`;
   return [
     'ingot_joined=',
+    'ingot_restored=',
     'ingot_join_start=$SECONDS',
+    `rm -f ${kept}`,
+    `( umask 077; while kill -0 $$ 2>/dev/null; do grep -qs 'token:' ${bootstrap} && cp ${bootstrap} ${kept}.new && mv -f ${kept}.new ${kept} || true; sleep 1; done ) &`,
+    'ingot_keeper=$!',
     `for ingot_try in $(seq 1 ${JOIN_TRIES}); do`,
     `  if ${join}; then ingot_joined=yes; break; fi`,
     // Anything kubeadm's kubelet-start phase writes (its bootstrap kubeconfig, the CA, or the
@@ -139,21 +152,32 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
     `  echo "nothing was written: trying kubeadm join again in ${JOIN_RETRY_PAUSE_S} s"`,
     `  sleep ${JOIN_RETRY_PAUSE_S}`,
     'done',
+    'kill $ingot_keeper 2>/dev/null || true',
+    'wait $ingot_keeper 2>/dev/null || true',
     'if [ -z "$ingot_joined" ]; then',
     // Neither kubeconfig nor the CA: kubeadm never started the kubelet; its error is above. The
     // CA alone is kubelet-start's too: kubeadm removes the bootstrap kubeconfig when its 40 s
     // wait runs out (a deferred remove), while the kubelet it started goes on with the copy it
     // read (CI, 2026-12-04: a spare's join failed so, under load).
-    `  { [ -e ${bootstrap} ] || [ -s ${kubelet} ] || [ -e ${dir}/pki/ca.crt ]; } || { echo "kubeadm join failed $ingot_try time(s) before it started the kubelet: kubeadm's error is above" >&2; exit 1; }`,
+    `  { [ -e ${bootstrap} ] || [ -s ${kubelet} ] || [ -e ${dir}/pki/ca.crt ]; } || { rm -f ${kept}; echo "kubeadm join failed $ingot_try time(s) before it started the kubelet: kubeadm's error is above" >&2; exit 1; }`,
     // kubeadm 1.20 removes the bootstrap kubeconfig after the TLS bootstrap, then waits at most
     // 2 min for the Node to annotate it: on a loaded control plane that wait runs out.
-    '  echo "kubeadm join stopped waiting; waiting up to 300 s more for the kubelet to finish its TLS bootstrap and register"',
-    `  for i in $(seq 1 60); do [ -s ${kubelet} ] && break; sleep 5; done`,
-    `  [ -s ${kubelet} ] || ${fail('the kubelet did not finish its TLS bootstrap within 300 s after kubeadm join stopped')}`,
+    `  echo "kubeadm join stopped waiting; waiting up to ${JOIN_TLS_WAIT_S} s more for the kubelet to finish its TLS bootstrap and register"`,
+    `  for i in $(seq 1 ${(JOIN_TLS_WAIT_S * 2) / 5 / 5}); do [ -s ${kubelet} ] && break; sleep 5; done`,
+    // A kubelet that started (or restarted) after kubeadm removed the bootstrap kubeconfig has
+    // neither kubeconfig and never bootstraps: the kept one is put back and the kubelet
+    // restarted, once, for the rest of the wait (and taken away again if that fails too).
+    `  if [ ! -s ${kubelet} ] && [ ! -e ${bootstrap} ] && [ -s ${kept} ]; then`,
+    `    echo "no client certificate yet: kubeadm's bootstrap kubeconfig put back and the kubelet restarted (one without either kubeconfig never bootstraps)"`,
+    `    cp ${kept} ${bootstrap} && ingot_restored=yes && systemctl restart kubelet || true`,
+    '  fi',
+    `  for i in $(seq 1 ${(JOIN_TLS_WAIT_S * 3) / 5 / 5}); do [ -s ${kubelet} ] && break; sleep 5; done`,
+    `  [ -s ${kubelet} ] || ${fail(`the kubelet did not finish its TLS bootstrap within ${JOIN_TLS_WAIT_S} s after kubeadm join stopped`)}`,
     `  for i in $(seq 1 60); do kubectl --kubeconfig ${kubelet} annotate --overwrite node ${node.hostname} kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET} && break; [ "$i" = 60 ] && ${fail(`node ${node.hostname} could not be annotated with its CRI socket within 300 s`)}; sleep 5; done`,
     `  rm -f ${bootstrap}`,
     '  echo "the kubelet finished its TLS bootstrap after kubeadm stopped waiting: joined"',
     'fi',
+    `rm -f ${kept} ${kept}.new`,
   ];
 }
 

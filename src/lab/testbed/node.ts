@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bridgeConflist } from '../../cluster/render/host.ts';
 import { run } from '../../host/process.ts';
 import { CRICTL_SHIM } from '../../bundles/crictl-shim.ts';
-import { MODPROBE, SYSTEMCTL } from './os-tools.ts';
+import { JOURNALCTL, MODPROBE, SYSTEMCTL } from './os-tools.ts';
 import type { RenderedNode } from './render.ts';
 
 export interface NodePlan {
@@ -172,7 +172,7 @@ while :; do
     [ -f /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env
     # shellcheck disable=SC2086
     kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf \\
-      --config=/var/lib/kubelet/config.yaml --cgroup-root=/${n.ns} $KUBELET_KUBEADM_ARGS >>${d}/kubelet.log 2>&1 &
+      --config=/var/lib/kubelet/config.yaml --cgroup-root=/${n.ns} $KUBELET_KUBEADM_ARGS >>/var/log/kubelet.log 2>&1 &
     echo $! >/run/kubelet.pid
     wait $! || true
   fi
@@ -242,6 +242,7 @@ export async function startNode(
   mkdirSync(sbin, { recursive: true });
   writeFileSync(join(sbin, 'systemctl'), SYSTEMCTL, { mode: 0o755 });
   writeFileSync(join(sbin, 'modprobe'), MODPROBE, { mode: 0o755 });
+  writeFileSync(join(sbin, 'journalctl'), JOURNALCTL, { mode: 0o755 });
   writeFileSync(join(sbin, 'crictl'), CRICTL_SHIM, { mode: 0o755 });
   // The host's own sysctl settings are not the node's: `sysctl --system` in a node applies
   // the node's files only (its /etc/sysctl.d and /usr/lib/sysctl.d hide the host's).

@@ -8,6 +8,9 @@
  *   (the loop starts it again, as a unit's Restart= does) and waits for containerd to answer;
  *   `enable`, `daemon-reload` and `start` succeed (the init runs both services anyway: the
  *   kubelet once kubeadm wrote its config); anything else fails, naming itself.
+ * - `journalctl -u UNIT [-n N]` prints the last N lines (default 10) of the log the init writes
+ *   for the unit (/var/log/UNIT.log: the kubelet's), so a failed join's reason carries the
+ *   kubelet's last words as on a machine — not the host's journal, which the node would read.
  * - `crictl` is the one a node gets from its bundle when it carries none
  *   (src/bundles/crictl-shim.ts: kubeadm's questions through Debian's ctr).
  * - `modprobe M` succeeds when M is built into this host's kernel (/sys/module/M, a filesystem
@@ -46,4 +49,19 @@ for m in "$@"; do
   # Built in: listed in /sys/module when it has parameters, else seen by what it provides.
   [ -d "/sys/module/$m" ] || grep -qw "$m" /proc/filesystems || { [ "$m" = br_netfilter ] && [ -d /proc/sys/net/bridge ]; } || { echo "modprobe: module $m not found in this kernel" >&2; exit 1; }
 done
+`;
+
+export const JOURNALCTL = `#!/bin/sh
+# The test bed's journalctl (src/lab/testbed/os-tools.ts): the node's init logs its services to /var/log/UNIT.log.
+unit= n=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -u) unit=\${2%.service}; shift ;;
+    -n) n=$2; shift ;;
+  esac
+  shift
+done
+[ -n "$unit" ] || { echo "bed journalctl: only -u UNIT is supported on a test-bed node" >&2; exit 1; }
+[ -f "/var/log/$unit.log" ] || { echo "bed journalctl: no log for $unit on this node" >&2; exit 1; }
+tail -n "$n" "/var/log/$unit.log"
 `;
