@@ -211,6 +211,23 @@ describe('agent protocol: engine port, rack endpoints, store', () => {
     assert.equal(r.status, 'failed');
   });
 
+  it('answers a read of a bootstrap never asked in the job (an empty script) as failed, naming it, and queues nothing', async () => {
+    const { m, job } = await setup('deploy');
+    const r = await port.task(m, job.id, 'bootstrap', { role: 'control-plane', script: '' });
+    assert.equal(r.status, 'failed');
+    assert.match(
+      (r as { reason: string }).reason,
+      new RegExp(`no control-plane bootstrap was asked of ${m.hostname} in this job`),
+    );
+    assert.equal(await h.store.findAgentTask(job.id, 'bootstrap', m.id), null);
+    // Asked with its script, then read with an empty one: the same task.
+    assert.equal(
+      (await port.task(m, job.id, 'bootstrap', { role: 'worker', script: 'true' })).status,
+      'pending',
+    );
+    assert.equal((await port.task(m, job.id, 'bootstrap', { role: 'worker', script: '' })).status, 'pending');
+  });
+
   it('finishes os-booted from cloud-init’s phone_home with the token in the path', async () => {
     const { m, job, token } = await setup('deploy');
     assert.equal((await port.task(m, job.id, 'os-booted')).status, 'pending');

@@ -71,6 +71,8 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
   const joining = new Set<string>();
   /** Called when a member joins again (the test's hook). */
   let onJoin: (node: string) => void = () => {};
+  /** `etcdctl member remove` answered but not applied (a member left behind, as by hand). */
+  let keepMembers = false;
   /** A region's shell: `hang(argv)` true → that call is applied and never answers (the region died). */
   let hangOn: ((node: string, argv: readonly string[]) => boolean) | null = null;
   const { bury, buried, registered } = deadRegionHang(kube);
@@ -106,6 +108,7 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
         const m = etcd.members.find((x) => x.id === id);
         assert.ok(m, `member ${id} removed twice (or never was): ${etcd.members.map((x) => x.id)}`);
         removed.push(m.name);
+        if (keepMembers) return '';
       }
       const out = await etcd.shell.exec(node, argv);
       // The region died here: the call never answers (until buried, so its engine can stop).
@@ -324,6 +327,42 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
     );
     assert.ok(!ev.some((m) => /^cp-1: cordoning and draining/.test(m)), 'a dead node is not drained');
     assert.ok(ev.some((m) => /^cp-1: done: etcd member b\w+ started and healthy, Node Ready/.test(m)));
+    await eventually(async () => (await state()) === 'running', 10_000, 'the cluster running again');
+  });
+
+  it('halts a redeployed control plane whose old etcd member is still listed though no join was asked, naming the member and what to do; a retry once it is removed finishes', async () => {
+    removed.length = 0;
+    keepMembers = true;
+    const start = await a.api<Op>('POST', '/api/v1/clusters/osr/os-replace', {
+      image: 'kubernetes-node',
+      nodes: ['cp-2'],
+    });
+    assert.equal(start.status, 202);
+    const op = await ended(start.body.id);
+    keepMembers = false;
+    assert.equal(op.state, 'failed');
+    const stale = etcd.members.find((m) => m.name === 'cp-2')!;
+    assert.match(
+      op.reason,
+      new RegExp(
+        `^halted: cp-2: an etcd member named cp-2 \\(${stale.id}\\) is listed though its join was never asked: .*remove it \\(etcdctl member remove ${stale.id}\\) and retry`,
+      ),
+    );
+    assert.doesNotMatch(op.reason, /no bootstrap script|nothing to read/);
+    assert.equal(
+      await api().region.store.findAgentTask(
+        (await api().region.store.getOperation(op.id)).jobId ?? '',
+        'bootstrap',
+      ),
+      null,
+      'no join asked',
+    );
+    // The operator removes it; the retry joins cp-2 again.
+    etcd.members.splice(etcd.members.indexOf(stale), 1);
+    assert.equal((await a.api('POST', '/api/v1/clusters/osr/actions/retry', {})).status, 202);
+    const done = await ended(start.body.id);
+    assert.equal(done.state, 'succeeded', done.reason);
+    assert.deepEqual(etcd.members.map((m) => m.name).sort(), CPS, 'three members again');
     await eventually(async () => (await state()) === 'running', 10_000, 'the cluster running again');
   });
 

@@ -156,6 +156,11 @@ export class AgentTasksPort implements AgentPort {
         const role = params?.role;
         if (!(BOOTSTRAP_ROLES as readonly unknown[]).includes(role) || typeof params?.script !== 'string')
           return 'bootstrap needs params.role (init, control-plane or worker) and params.script';
+        // An empty script only reads how an earlier ask went (the task is keyed by job and
+        // machine): with none asked in this job there is nothing to read, and a node agent
+        // handed an empty script could only fail with "the task has no bootstrap script".
+        if (params.script === '')
+          return `no ${role} bootstrap was asked of ${machine.hostname} in this job: nothing to read (ask it with its script first)`;
         return { role: role as BootstrapRole, script: params.script } satisfies BootstrapParams;
       }
       default:

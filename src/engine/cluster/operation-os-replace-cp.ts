@@ -180,7 +180,16 @@ export async function osReplaceControlPlane(
     if (n.step === 'redeployed') {
       const shell = operationShell(ctx, op);
       const q = await quorumOf(ctx, shell, n.hostname);
-      if (q.members.some((m) => m.name === n.hostname)) {
+      const stale = q.members.find((m) => m.name === n.hostname);
+      if (stale) {
+        // A member of its name with no join asked in this job: its old member was never
+        // removed (not by this operation: `member-removed` removes it), and a join would only
+        // clash with it.
+        if (!(await ctx.store.findAgentTask(ctx.job.id, AgentTask.Bootstrap, n.machineId)))
+          return say.halt(
+            n,
+            `an etcd member named ${n.hostname} (${stale.id}) is listed though its join was never asked: its old member is still there; remove it (etcdctl member remove ${stale.id}) and retry`,
+          );
         // A member of its name again: the join asked before a restart is under way.
         n.step = 'joining';
         await tell('its etcd member is back: the kubeadm join asked before is awaited');
