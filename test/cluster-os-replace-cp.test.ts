@@ -330,6 +330,42 @@ describe('OS replacement of control planes (3 control planes, stacked etcd, simu
     await eventually(async () => (await state()) === 'running', 10_000, 'the cluster running again');
   });
 
+  it('says on a control plane why its drain waits (blocked by PDB ns/name), once on the timeline, and clears it when the drain gets through', async () => {
+    removed.length = 0;
+    kube.blockedByPdb.set('cp-3', 'default/web');
+    kube.blockWaits = true;
+    try {
+      const start = await a.api<Op>('POST', '/api/v1/clusters/osr/os-replace', {
+        image: 'kubernetes-node',
+        nodes: ['cp-3'],
+      });
+      assert.equal(start.status, 202);
+      const waiting = await eventually(
+        async () => {
+          const n = (await ops()).find((o) => o.id === start.body.id)!.progress.nodes[0];
+          return n.message?.startsWith('drain waits') ? n : null;
+        },
+        15_000,
+        "cp-3's drain waiting",
+      );
+      assert.equal(waiting.message, 'drain waits: blocked by PDB default/web (pod default/web-0)');
+      kube.blockedByPdb.delete('cp-3');
+      const op = await ended(start.body.id);
+      assert.equal(op.state, 'succeeded', op.reason);
+      assert.doesNotMatch(op.progress.nodes[0].message ?? '', /drain waits/, 'cleared');
+      const said = (await events()).filter(
+        (e) =>
+          e.data.operation === op.id && /^cp-3: drain waits: blocked by PDB default\/web/.test(e.message),
+      );
+      assert.equal(said.length, 1, 'once on the timeline');
+      assert.deepEqual(removed, ['cp-3']);
+    } finally {
+      kube.blockWaits = false;
+      kube.blockedByPdb.delete('cp-3');
+    }
+    await eventually(async () => (await state()) === 'running', 10_000, 'the cluster running again');
+  });
+
   it('halts a redeployed control plane whose old etcd member is still listed though no join was asked, naming the member and what to do; a retry once it is removed finishes', async () => {
     removed.length = 0;
     keepMembers = true;

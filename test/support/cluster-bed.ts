@@ -113,6 +113,7 @@ export async function startClusterBed(
      * on the node's 127.0.0.1:53) instead of timing out on the host's resolver, which the bed's
      * network cannot reach. kubeadm's preflight pulls CoreDNS, which the bundle lacks (ImagePull
      * is ignored, the pull still runs): that lookup took ~50 s of every kubeadm init and join.
+     * The default; `false` leaves the host's resolv.conf in the nodes.
      */
     noDns?: boolean;
   } = {},
@@ -124,7 +125,7 @@ export async function startClusterBed(
   // Written through each node's own mount namespace: the overlay keeps it in the node's /etc
   // layer, across the power cycles of its deploys. The host's file (or link) is removed in the
   // node first, never followed: a link's target would be the host's.
-  if (o.noDns)
+  if (o.noDns ?? true)
     for (const n of bed.nodes) {
       const f = `/proc/${n.pid}/root/etc/resolv.conf`;
       rmSync(f, { force: true });

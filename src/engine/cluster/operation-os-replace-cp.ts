@@ -143,11 +143,19 @@ export async function osReplaceControlPlane(
       if (!q.decision.ok) return haltBefore(`refused: ${q.decision.reason}`);
       let drained = 'not drained: dead, fenced';
       if (!dead) {
+        // Why it waits (blocked by PDB ns/name) on the node and the timeline, as a roll's drain.
+        const waits = say.drainWaits(n);
         try {
           drained = drainedText(
-            await ctx.kube.drainNode(k, n.hostname, { timeoutMs: DRAIN_TIMEOUT_MS, force: false }),
+            await ctx.kube.drainNode(k, n.hostname, {
+              timeoutMs: DRAIN_TIMEOUT_MS,
+              force: false,
+              onBlocked: waits.onBlocked,
+            }),
           );
+          await waits.done();
         } catch (e) {
+          await waits.settled();
           return haltBefore(toIngotError(e).message);
         }
       }

@@ -40,6 +40,7 @@ import { type ClusterStepContext, kubeconfig, memberActor } from './context.ts';
 import { checkCanStart, kubeadmOnly, rollNodes } from './operation-actions.ts';
 import { lastPlan } from './scale.ts';
 import { scaleJoinToken } from './scale-steps.ts';
+import type { drainWaits } from './operation-record.ts';
 
 export interface OsReplaceRequest {
   /** A ready OS image of the region. */
@@ -145,6 +146,8 @@ export async function startOsReplace(
 export interface OperationRecorder {
   record(events: { node: OperationNode; message: string; level?: 'info' | 'warning' }[]): Promise<boolean>;
   halt(node: OperationNode, why: string): Promise<StepOutcome>;
+  /** A drain of `node` told as it waits (operation-record.ts drainWaits). */
+  drainWaits(node: OperationNode): ReturnType<typeof drainWaits>;
 }
 
 /**

@@ -56,6 +56,7 @@ export async function runOperation(ctx: ClusterStepContext): Promise<StepOutcome
         events.map((e) => nodeEvent(ctx, op, e.node, 'cluster.operation.node', e.message, e.level)),
       ),
     halt: (node, why) => halt(ctx, op, progress, node, why),
+    drainWaits: (node) => drainWaits(ctx, op, progress, node),
   };
 
   if (next.kind === 'paused') return { kind: 'wait', ms: poll, message: `paused: ${op.reason}` };
