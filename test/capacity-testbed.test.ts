@@ -19,7 +19,7 @@ import type { Machine } from '../src/core/machine.ts';
 import { FakeKube } from '../src/kube/fake.ts';
 import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
-import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { hostSysctls } from '../src/lab/testbed/sysctls.ts';
 import { NODE_IMAGE, nodeSubnet } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
 import { skipUnless } from './support/needs.ts';
@@ -67,7 +67,7 @@ describe('ingot capacity on the 1+1 test bed', { skip: skipUnless(BED_NEEDS), ti
   let core: CoreV1Api;
   let apps: AppsV1Api;
   let r: TestRegion | undefined;
-  const sysctlsBefore = saveSysctls();
+  const sysctlsBefore = hostSysctls().values;
 
   const capacity = async (): Promise<ClusterCapacity> => {
     const run = await runIngot(['capacity', '--cluster', 'cap', '-o', 'json'], { env: r!.cliEnv });

@@ -31,7 +31,7 @@ import type { BedState } from '../src/lab/testbed/bed.ts';
 import { cgroupPids } from '../src/lab/testbed/node.ts';
 import { bedBmc } from '../src/lab/testbed/power.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
-import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { hostSysctls } from '../src/lab/testbed/sysctls.ts';
 import { createPdb, PDB_API } from './support/workloads.ts';
 import { restoreDrill, waitOnNode, webBackOnWorker, webOnWorker, webPods } from './support/day2.ts';
 import { skipUnless } from './support/needs.ts';
@@ -61,7 +61,7 @@ describe('day 2 on the 1+1 test bed', { skip: skipUnless(NEEDS), timeout: 20 * 6
   let core: CoreV1Api;
   let apps: AppsV1Api;
   let kc: KubeConfig;
-  const sysctlsBefore = saveSysctls();
+  const sysctlsBefore = hostSysctls().values;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-day2-'));

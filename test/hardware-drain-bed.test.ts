@@ -28,7 +28,7 @@ import type { HardwarePolicy } from '../src/core/hardware-drain.ts';
 import { HARDWARE_RISK_EVENT } from '../src/engine/cluster/hardware-watch.ts';
 import type { ApiAccess } from '../src/lab/testbed/api.ts';
 import type { BedState } from '../src/lab/testbed/bed.ts';
-import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { hostSysctls } from '../src/lab/testbed/sysctls.ts';
 import { waitOnNode, webOnWorker, webPods } from './support/day2.ts';
 import { eventsOf, operationEnded, reportDisk, runningCluster, SERIAL } from './support/hardware-drain.ts';
 import { skipUnless } from './support/needs.ts';
@@ -60,7 +60,7 @@ describe('hardware-driven drain on the 1+1 test bed', {
   let core: CoreV1Api;
   let apps: AppsV1Api;
   const regions: TestRegion[] = [];
-  const sysctlsBefore = saveSysctls();
+  const sysctlsBefore = hostSysctls().values;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-hwdrain-'));

@@ -38,7 +38,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import '../src/bmc/index.ts';
 import { FakeAgent } from '../src/engine/fake-agent.ts';
 import { startTestRegion } from './support/region.ts';
-import { saveSysctls } from '../src/lab/testbed/sysctls.ts';
+import { hostSysctls } from '../src/lab/testbed/sysctls.ts';
 import { skipUnless } from './support/needs.ts';
 import {
   BED_NEEDS,
@@ -71,7 +71,7 @@ describe('the test bed, 1 control plane + 1 worker', {
   let api: ApiAccess;
   let core: CoreV1Api;
   let apps: AppsV1Api;
-  const sysctlsBefore = saveSysctls();
+  const sysctlsBefore = hostSysctls().values;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));
@@ -159,7 +159,7 @@ describe('the test bed, HA: 3 control planes with stacked etcd behind haproxy + 
   let api: ApiAccess;
   let core: CoreV1Api;
   let apps: AppsV1Api;
-  const sysctlsBefore = saveSysctls();
+  const sysctlsBefore = hostSysctls().values;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'ingot-testbed-'));

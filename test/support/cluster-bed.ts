@@ -24,7 +24,7 @@ import { type ApiAccess, apiAccess } from '../../src/lab/testbed/api.ts';
 import { type BedState, up } from '../../src/lab/testbed/bed.ts';
 import { BedDeployAgent } from '../../src/lab/testbed/deploy-agent.ts';
 import { type BedBmc, bedBmc } from '../../src/lab/testbed/power.ts';
-import { saveSysctls } from '../../src/lab/testbed/sysctls.ts';
+import { hostSysctls } from '../../src/lab/testbed/sysctls.ts';
 import { NODE_IMAGE } from './cluster-seed.ts';
 import { startTestRegion, type TestRegion } from './region.ts';
 import { stopBed, waitFor } from './testbed.ts';
@@ -233,7 +233,7 @@ export const newClusterBed = (name: string): ClusterBed => ({
   name,
   root: '',
   ids: new Map(),
-  sysctlsBefore: saveSysctls(),
+  sysctlsBefore: hostSysctls().values,
 });
 
 export interface TimelineEvent {

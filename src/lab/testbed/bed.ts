@@ -33,7 +33,7 @@ import { restartApiServer } from './apiserver.ts';
 import { bundleImages, importImages } from './images.ts';
 import { hierarchies, inNode, killNode, type NodePlan, startNode, waitContainerd } from './node.ts';
 import { renderBed } from './render.ts';
-import { restoreSysctls, saveSysctls } from './sysctls.ts';
+import { holdSysctls, releaseSysctls } from './sysctls.ts';
 import { type BedLayout, bedLayout, nodeNs, nodePodCidr } from './topology.ts';
 
 const execFileP = promisify(execFile);
@@ -138,7 +138,7 @@ export async function up(o: UpOptions = {}): Promise<BedState> {
     hubNs: bed.hubNs,
     endpoint: bed.endpoint,
     bundle,
-    sysctls: saveSysctls(),
+    sysctls: holdSysctls(bed.name),
     haproxyPid: null,
     nodes: [],
     timings: {},
@@ -359,10 +359,10 @@ export async function down(o: { name?: string; root?: string } = {}): Promise<st
     await run('ip', ['netns', 'del', ns]).catch(() => {});
     done.push(`deleted netns ${ns}`);
   }
-  if (state) {
-    const restored = restoreSysctls(state.sysctls);
-    if (restored.length) done.push(`restored ${restored.join(', ')}`);
-  }
+  // The last bed down gives the host its values back (sysctls.ts: beds hold them in common).
+  const { restored, holders } = releaseSysctls(name, state?.sysctls ?? {});
+  if (restored.length) done.push(`restored ${restored.join(', ')}`);
+  else if (holders.length) done.push(`sysctls left to the beds still up (${holders.join(', ')})`);
   rmSync(join(root, name), { recursive: true, force: true });
   return done;
 }
