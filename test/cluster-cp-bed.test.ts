@@ -77,10 +77,14 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     await reapStaleBeds(prefix);
     // The operation's etcd snapshot through the bed's shell (as the 1+1 reconfigure bed's); every
     // other node command of the roll goes through the nodes' own node agents.
+    // The remediator passes every 5 s; a node it powers on has 90 s to be Ready.
     await startClusterBed(cb, {
       topology: '3+0',
-      extra: (c) => ({ nodeShell: bedShell(c.root, c.name) }),
-      noDns: true,
+      extra: (c) => ({
+        nodeShell: bedShell(c.root, c.name),
+        remediationIntervalMs: 5000,
+        remediation: { kubeconfig: (k) => c.kube!.rewrite(k), readyTimeoutMs: 90_000 },
+      }),
     });
     process.stderr.write(`prepared 3+0 bed up: ${JSON.stringify(cb.prepareTimings)}\n`);
   });
@@ -119,12 +123,41 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
       .map((e) => e.endpoint)
       .sort();
   const nodes = async () => (await kc.makeApiClient(CoreV1Api).listNode()).items;
+  /** The API polled every second through the bed's load balancer until `stop`. */
+  const pollApi = () => {
+    const polls: { at: number; ok: boolean; etcd: string }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        // A poll counts from when it was asked: one that hangs until the client's 5-s timeout is silence.
+        const at = Date.now();
+        const c = await cb.kube!.conditions(kubeconfig);
+        polls.push({
+          at,
+          ok: c.apiReachable,
+          etcd: c.etcd ? `${c.etcd.healthy}/${c.etcd.members}` : (c.apiError ?? '').slice(0, 80),
+        });
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    })();
+    return {
+      polls,
+      stop: async () => {
+        polling = false;
+        await poller;
+      },
+    };
+  };
   const ready = (n: Awaited<ReturnType<typeof nodes>>[number]) =>
     !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
   it('`ingot cluster create` makes 3 control planes with stacked etcd on the bed: 3 started members, all healthy, Nodes Ready 3/3', async () => {
     const file = join(cb.root, 'cluster.yaml');
-    writeFileSync(file, bedClusterFile(CLUSTER, cb.bed!, 'v1.20.2', { controlPlanes: 3, workers: 0 }));
+    // Remediation on, with reprovision: a lost control plane is redeployed and rejoins (the last case).
+    writeFileSync(
+      file,
+      `${bedClusterFile(CLUSTER, cb.bed!, 'v1.20.2', { controlPlanes: 3, workers: 0 })}  remediation: { enabled: true, unhealthyAfterSeconds: 30, maxUnhealthy: 1, reprovision: true }\n`,
+    );
     const t0 = Date.now();
     const run = await runIngot(
       ['cluster', 'create', '-f', file, '--image', NODE_IMAGE.name, '--wait', '--timeout', '1500'],
@@ -168,21 +201,7 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     assert.ok(oldMember, "node1's etcd member before");
 
     // The API polled every second through the bed's load balancer, while the roll runs.
-    const polls: { at: number; ok: boolean; etcd: string }[] = [];
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        // A poll counts from when it was asked: one that hangs until the client's 5-s timeout is silence.
-        const at = Date.now();
-        const c = await cb.kube!.conditions(kubeconfig);
-        polls.push({
-          at,
-          ok: c.apiReachable,
-          etcd: c.etcd ? `${c.etcd.healthy}/${c.etcd.members}` : (c.apiError ?? '').slice(0, 80),
-        });
-        await new Promise((res) => setTimeout(res, 1000));
-      }
-    })();
+    const { polls, stop } = pollApi();
     const t0 = Date.now();
     let op: Op | undefined;
     try {
@@ -200,8 +219,7 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
         'the OS replacement of node1 to end',
       );
     } finally {
-      polling = false;
-      await poller;
+      await stop();
     }
     const took = (Date.now() - t0) / 1000;
     assert.equal(op!.state, 'succeeded', `${op!.reason}\n${JSON.stringify(op!.progress.nodes)}`);
@@ -284,6 +302,104 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     // Two control planes serve while node1 is away: at most the load balancer's down-check (1-s
     // checks, 2 failures) plus a poll that timed out (5 s) on the backend going away; a lost
     // quorum would silence it until node1 rejoined (a minute or more).
+    assert.ok(gap <= 15_000, `the API silent for ${gap / 1000} s: ${JSON.stringify(polls)}`);
+    failed = false;
+  });
+
+  it('a control plane lost (powered off, its first power-on does nothing) is remediated: fenced, its Node deleted, not Ready after power-on, reprovisioned — its etcd member removed through a live one, redeployed, joined again — with etcd quorum and the API kept throughout', async () => {
+    assert.ok(kc && !failed, 'the earlier cases ran');
+    failed = true;
+    const oldMember = (await etcdMembers('node1')).find((m) => m.name === 'node3');
+    assert.ok(oldMember, "node3's etcd member before");
+    const target = cb.bmc!.targets.get('node3')!;
+    const powerOn = target.powerOn.bind(target);
+    let ignored = 0;
+    // Its power supply ignores the first power-on after the loss (the remediation's), then works.
+    target.powerOn = async (boot) => {
+      if (ignored++ === 0) return;
+      await powerOn(boot);
+    };
+    /** The cluster's remediation lines, oldest first (the timeline in pages of 1000). */
+    const rungs = async () => {
+      const out: (TimelineEvent & { id: number })[] = [];
+      for (;;) {
+        const after = out.length ? `&after=${out.at(-1)!.id}` : '';
+        const page = (
+          await cb.r!.api<(TimelineEvent & { id: number })[]>(
+            'GET',
+            `/api/v1/clusters/${CLUSTER}/events?limit=1000${after}`,
+          )
+        ).body;
+        out.push(...page);
+        if (page.length < 1000) return out.filter((e) => e.type === 'cluster.node.remediation');
+      }
+    };
+    const seen = (await rungs()).length;
+    const { polls, stop } = pollApi();
+    const t0 = Date.now();
+    try {
+      const off = await cb.r!.api('POST', `/api/v1/machines/${cb.ids.get('node3')}/actions/power-off`, {});
+      assert.equal(off.status, 202, JSON.stringify(off.body));
+      await waitFor(
+        async () =>
+          (await rungs()).slice(seen).some((e) => /is Ready again after|remediation halted/.test(e.message)),
+        20 * 60_000,
+        'the remediation of node3 to end',
+      );
+    } finally {
+      await stop();
+    }
+    const took = (Date.now() - t0) / 1000;
+    const ev = (await rungs()).slice(seen).map((e) => e.message);
+    for (const m of ev) process.stderr.write(`remediation ${m}\n`);
+    const at = (re: RegExp) => ev.findIndex((m) => re.test(m));
+    const order = [
+      at(/^node3: unhealthy: Node Ready=(Unknown|False) for \d+ s \(more than 30 s\); remediating/),
+      at(/^node3: fence: done \(the BMC reports power Off\)/),
+      at(/^node3: delete-node: done/),
+      at(/^node3: power-on: failed \(not Ready within 90 s; fenced again/),
+      at(/^node3: reprovision: done/),
+      at(/^node3: node3 is Ready again after reprovision/),
+    ];
+    assert.ok(
+      order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+      `${order}\n${ev.join('\n')}`,
+    );
+    assert.ok(
+      ev.every((m) => m.startsWith('node3: ')),
+      'only node3 was remediated',
+    );
+    assert.equal(ignored >= 2, true, 'the reprovision booted it again');
+    await waitFor(async () => (await cluster()).state === 'running', 60_000, 'the cluster running again');
+
+    // etcd itself: three started members, node3's a new one, every endpoint healthy.
+    for (const via of NODES) {
+      const listed = await etcdMembers(via);
+      assert.deepEqual(
+        listed.map((m) => [m.name, m.started]).sort(),
+        NODES.map((n) => [n, true]),
+        `member list on ${via}: ${JSON.stringify(listed)}`,
+      );
+      assert.notEqual(
+        listed.find((m) => m.name === 'node3')?.id,
+        oldMember.id,
+        "node3's member is a new one",
+      );
+    }
+    assert.deepEqual(await etcdHealthy('node3'), cb.bed!.nodes.map((n) => `https://${n.ip}:2379`).sort());
+    assert.deepEqual(
+      (await nodes())
+        .filter(ready)
+        .map((n) => n.metadata?.name)
+        .sort(),
+      NODES,
+    );
+    // Two control planes kept etcd's quorum and served the API while node3 was lost.
+    const gap = longestSilence(polls);
+    process.stderr.write(
+      `control plane node3 lost → reprovisioned: ${took.toFixed(1)} s; API polls ${polls.length}, answered ${polls.filter((p) => p.ok).length}, longest gap ${(gap / 1000).toFixed(1)} s\n`,
+    );
+    assert.equal(polls.at(-1)?.ok, true, 'the API answers at the end');
     assert.ok(gap <= 15_000, `the API silent for ${gap / 1000} s: ${JSON.stringify(polls)}`);
     failed = false;
   });

@@ -11,7 +11,7 @@ import { clusterYaml, readyMachines } from '../../../test/support/cluster-seed.t
 import { eventually } from '../../../test/support/region.ts';
 import { resetFakeBmcs } from '../../bmc/fake.ts';
 import type { PkiMaterial } from '../../cluster/pki/types.ts';
-import { ErrorCode } from '../../core/errors.ts';
+import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { FakeKube } from '../../kube/fake.ts';
 import type { SqlStore } from '../../store/sql-store.ts';
 import { rejectsWith } from '../../store/testing.ts';
@@ -334,6 +334,42 @@ describe('clusters through the engine', () => {
       restarted.map((e) => e.machineId),
       [init.machineId],
     );
+  });
+
+  it("checks the join token on the control plane once, not on every poll of the joins: the API's blips while control planes join fail nothing", async () => {
+    await readyMachines(store, 'control', 3);
+    await readyMachines(store, 'general', 1);
+    const kube = new FakeKube();
+    const ensure = kube.ensureBootstrapToken.bind(kube);
+    let checks = 0;
+    // The API answers the first check, then blips on every later one (an etcd member joining).
+    kube.ensureBootstrapToken = async (k, t) => {
+      if (++checks > 1)
+        throw new IngotError(
+          ErrorCode.Unreachable,
+          'join token on the control plane: fetch failed (ECONNRESET)',
+          {
+            retryable: true,
+          },
+        );
+      return ensure(k, t);
+    };
+    worker(kube, new FakeAgent({ kube, delayMs: 300 }));
+    const file = clusterFile('tok', 1).replace(
+      'count: 1\n    machines: { pool: control }',
+      'count: 3\n    machines: { pool: control }',
+    );
+    const { cluster } = await createCluster(store, { clusterFile: file, actor: 'user:test' });
+    const done = await eventually(
+      async () => {
+        const c = await store.getCluster(cluster.id);
+        return c.state === 'running' || c.state === 'failed_creating' ? c : null;
+      },
+      30_000,
+      'the create',
+    );
+    assert.equal(done.state, 'running', done.stateReason);
+    assert.equal(checks, 1, 'the token checked once for the control planes and the worker');
   });
 
   it('refuses a create that needs more machines than are ready, naming the pool, and allocates nothing', async () => {

@@ -174,15 +174,30 @@ export async function bootstrapInit(ctx: ClusterStepContext): Promise<StepOutcom
 }
 
 /**
+ * When this region last found a job's join token valid on its cluster (`cluster/job`): asked
+ * again on every poll, the check hit the API while a control plane's etcd member joined, and
+ * its blips used up the step's retries (a 3-control-plane create failed so on the bed,
+ * 2026-12-04: `join token on the control plane: fetch failed (ECONNRESET)`). A token lives
+ * hours; it is checked again after 10 min, and after a restart of the region.
+ */
+const tokenConfirmed = new Map<string, number>();
+const TOKEN_RECHECK_MS = 10 * 60_000;
+
+/**
  * Before joiners are asked: the create's join token is valid on the control plane. kubeadm
  * init wrote it with its short lifetime; when a join starts after that (a retry hours later)
  * it is re-created there with a fresh expiry, so the joiners' configs (deployed with it) work.
  * Nothing before the init node returned its kubeconfig (external etcd members need no token).
  */
 async function joinTokenReady(ctx: ClusterStepContext): Promise<StepEvent[]> {
+  const key = `${ctx.cluster.id}/${ctx.job.id}`;
+  const at = tokenConfirmed.get(key);
+  if (at !== undefined && Date.now() - at < TOKEN_RECHECK_MS) return [];
   const k = await kubeconfig(ctx);
   if (!k) return [];
   const r = await ctx.kube.ensureBootstrapToken(k, await ctx.joinToken());
+  tokenConfirmed.set(key, Date.now());
+  for (const [x, t] of tokenConfirmed) if (Date.now() - t >= TOKEN_RECHECK_MS) tokenConfirmed.delete(x);
   if (r === 'valid') return [];
   return [
     {
