@@ -1,8 +1,9 @@
 /**
  * `ingot cluster scale NAME --workers N [--remove NODE]… [--pool P] [--wait]`: add workers from
  * ready machines, or drain, delete and release workers (newest first, or the ones named).
- * `--control-planes N` is checked against the etcd rules (odd, never below quorum) and a change
- * is refused for now. docs/day2.md "Scale".
+ * `--control-planes N` (a scale of its own; odd, never below the etcd quorum) adds control planes
+ * one at a time (`kubeadm join --control-plane`, etcd member healthy and Node Ready before the
+ * next) or removes the newest (drained, etcd member removed, released). docs/day2.md "Scale".
  */
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.ts';
