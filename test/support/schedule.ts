@@ -62,16 +62,18 @@ export interface SchedulerState {
 /**
  * The next file to start, or null to wait. One QEMU file at a time while other files are queued
  * or running; two once only QEMU files are left (two TCG VMs on two cores, nothing beside them).
- * One test-bed file at a time while plain files are still queued: two beds beside a QEMU file
- * and its image build starved a joining kubelet past kubeadm's wait (CI, 2026-12-03); the plain
- * files fill the third slot meanwhile, and once they are all started the beds take two.
+ * One test-bed file at a time while plain files are still queued or a QEMU file runs: two beds
+ * beside a QEMU file and its image build starved a joining kubelet past kubeadm's wait (CI,
+ * 2026-12-03), and the lab VM's own kubeadm init past its 10 min (a CI rehearsal, 2026-12-04:
+ * the beds took two once the plain files had started, while lab-cluster ran); the plain files
+ * fill the third slot meanwhile, and once they are all started and no VM runs the beds take two.
  */
 export function next(s: SchedulerState): TestFile | null {
   if (s.running.length >= s.slots) return null;
   const count = (kind: TestFileKind) => s.running.filter((f) => f.kind === kind).length;
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
-  const bedCap = s.queued.some((f) => f.kind === 'plain') ? 1 : 2;
+  const bedCap = s.queued.some((f) => f.kind === 'plain') || count('qemu') > 0 ? 1 : 2;
   // A bed that runs alone: it waits for the running beds, and none starts beside it.
   const aloneRunning = s.running.some((f) => f.kind === 'bed' && f.alone);
   for (const f of s.queued) {
