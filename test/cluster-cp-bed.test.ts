@@ -1,16 +1,20 @@
 // schedule: no other test bed beside this one (test/support/schedule.ts ALONE_MARK)
 /**
- * A control plane's OS replaced on real Kubernetes 1.20.2 (docs/day2.md "OS replacement"): the
- * region creates a 3-control-plane cluster with stacked etcd (and no worker) from the prepared
- * 3+0 bed — the nodes enrolled behind the virtual Redfish BMC, `ingot cluster create`, the lab's
- * deploy seam, a node agent per node (test/support/cluster-bed.ts) — then `ingot cluster
- * os-replace --node node1` replaces the init node's OS: the quorum checked through the node
- * agents, node1 drained, its etcd member removed through another member, its Node deleted, its
- * machine redeployed (the lab's OS-write seam writes its disks again and the BMC boots it), and
- * `kubeadm join --control-plane` with a fresh certificate key and token. etcd itself (etcdctl
- * through the bed's shell, not the region's) then lists 3 started members — node1's a new one —
- * all healthy, every Node is Ready, and the API answered through the bed's load balancer while
- * it ran (polled every second).
+ * Control planes on real Kubernetes 1.20.2, a cluster the region made (docs/day2.md "Scale", "OS
+ * replacement", "Remediation"), on the prepared 3+0 bed — the nodes enrolled behind the virtual
+ * Redfish BMC, the lab's deploy seam, a node agent per node (test/support/cluster-bed.ts):
+ * - `ingot cluster create` of 1 control plane (stacked etcd, no worker), then `ingot cluster
+ *   scale --control-planes 3` adds node2 and node3 one at a time (quorum checked, `kubeadm join
+ *   --control-plane` with a fresh certificate key and token, member healthy and Node Ready
+ *   before the next);
+ * - `ingot cluster os-replace --node node1` replaces the init node's OS: node1 drained, its etcd
+ *   member removed through another member, its Node deleted, its machine redeployed (the lab's
+ *   OS-write seam writes its disks again and the BMC boots it), joined again;
+ * - a control plane lost (node3 off, its first power-on ignored) is remediated: fenced, its Node
+ *   deleted, not Ready after power-on, reprovisioned — its member swapped through a live one.
+ * After each, etcd itself (etcdctl through the bed's shell, not the region's) lists 3 started
+ * members, all healthy, every Node is Ready, and (for the last two) the API answered through the
+ * bed's load balancer while it ran (polled every second).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { etcdctl } from '../src/kube/etcd/snapshot.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
   bedClusterFile,
+  clusterTimeline,
   type ClusterBed,
   newClusterBed,
   nodeTimeline,
@@ -123,6 +128,18 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
       .map((e) => e.endpoint)
       .sort();
   const nodes = async () => (await kc.makeApiClient(CoreV1Api).listNode()).items;
+  /** On every control plane etcd lists 3 started members, `node`'s a new one (not `oldId`). */
+  const threeMembersWithNew = async (node: string, oldId: string) => {
+    for (const via of NODES) {
+      const listed = await etcdMembers(via);
+      assert.deepEqual(
+        listed.map((m) => [m.name, m.started]).sort(),
+        NODES.map((n) => [n, true]),
+        `member list on ${via}: ${JSON.stringify(listed)}`,
+      );
+      assert.notEqual(listed.find((m) => m.name === node)?.id, oldId, `${node}'s member is a new one`);
+    }
+  };
   /** The API polled every second through the bed's load balancer until `stop`. */
   const pollApi = () => {
     const polls: { at: number; ok: boolean; etcd: string }[] = [];
@@ -151,12 +168,12 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
   const ready = (n: Awaited<ReturnType<typeof nodes>>[number]) =>
     !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
-  it('`ingot cluster create` makes 3 control planes with stacked etcd on the bed: 3 started members, all healthy, Nodes Ready 3/3', async () => {
+  it('`ingot cluster create` makes 1 control plane; the two other nodes stay ready machines', async () => {
     const file = join(cb.root, 'cluster.yaml');
     // Remediation on, with reprovision: a lost control plane is redeployed and rejoins (the last case).
     writeFileSync(
       file,
-      `${bedClusterFile(CLUSTER, cb.bed!, 'v1.20.2', { controlPlanes: 3, workers: 0 })}  remediation: { enabled: true, unhealthyAfterSeconds: 30, maxUnhealthy: 1, reprovision: true }\n`,
+      `${bedClusterFile(CLUSTER, cb.bed!, 'v1.20.2', { controlPlanes: 1, workers: 0 })}  remediation: { enabled: true, unhealthyAfterSeconds: 30, maxUnhealthy: 1, reprovision: true }\n`,
     );
     const t0 = Date.now();
     const run = await runIngot(
@@ -164,23 +181,48 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
       { env: cb.r!.cliEnv },
     );
     assert.equal(run.code, 0, `${run.err}\n${run.out}`);
-    process.stderr.write(`create 3+0: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    assert.match(run.out, /^cluster bedcp running: API reachable, nodes Ready 3\/3/m);
+    process.stderr.write(`create 1+0: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const c = await cluster();
+    assert.deepEqual(
+      c.members.map((m) => [m.hostname, m.role]),
+      [['node1', 'init']],
+    );
+    kubeconfig = (await cb.r!.region.store.clusterKubeconfig(c.id))!;
+    kc = new KubeConfig();
+    kc.loadFromString(cb.kube!.rewrite(kubeconfig));
+    assert.deepEqual(
+      (await etcdMembers('node1')).map((m) => [m.name, m.started]),
+      [['node1', true]],
+    );
+    for (const n of ['node2', 'node3'])
+      assert.equal(
+        (await cb.r!.api<{ state: string }>('GET', `/api/v1/machines/${cb.ids.get(n)}`)).body.state,
+        'ready',
+      );
+  });
+
+  it('`ingot cluster scale --control-planes 3 --wait` joins the two ready machines one at a time: 3 started, healthy members on every control plane, Nodes Ready 3/3', async () => {
+    assert.ok(kc, 'the create case ran');
+    const t0 = Date.now();
+    const run = await runIngot(
+      ['cluster', 'scale', CLUSTER, '--control-planes', '3', '--wait', '--timeout', '1500'],
+      { env: cb.r!.cliEnv },
+    );
+    assert.equal(run.code, 0, `${run.err}\n${run.out}`);
+    const took = (Date.now() - t0) / 1000;
+    const c = await cluster();
+    assert.equal(c.state, 'running', c.stateReason);
     assert.deepEqual(
       c.members.map((m) => [m.hostname, m.role, m.address.split('/')[0]]).sort(),
       cb.bed!.nodes.map((n, i) => [n.name, i === 0 ? 'init' : 'control-plane', n.ip]).sort(),
       'node1 the init node, node2 and node3 control planes, each at its bed address',
     );
-    kubeconfig = (await cb.r!.region.store.clusterKubeconfig(c.id))!;
-    kc = new KubeConfig();
-    kc.loadFromString(cb.kube!.rewrite(kubeconfig));
-    const listed = await etcdMembers('node2');
-    assert.deepEqual(
-      listed.map((m) => [m.name, m.started]).sort(),
-      NODES.map((n) => [n, true]),
-      JSON.stringify(listed),
-    );
+    for (const via of NODES)
+      assert.deepEqual(
+        (await etcdMembers(via)).map((m) => [m.name, m.started]).sort(),
+        NODES.map((n) => [n, true]),
+        `member list on ${via}`,
+      );
     assert.deepEqual(await etcdHealthy('node2'), cb.bed!.nodes.map((n) => `https://${n.ip}:2379`).sort());
     assert.deepEqual(
       (await nodes())
@@ -189,6 +231,18 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
         .sort(),
       NODES,
     );
+    // One at a time: the second join is asked only after the first one's member is healthy and
+    // its Node Ready. No credential on the timeline.
+    const ev = (await cb.r!.api<TimelineEvent[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`))
+      .body;
+    const asked = ev.filter((e) => e.type === 'cluster.node.cp-join');
+    const joined = ev.filter((e) => e.type === 'cluster.node.cp-ready');
+    assert.equal(asked.length, 2, asked.map((e) => e.message).join('\n'));
+    assert.equal(joined.length, 2, joined.map((e) => e.message).join('\n'));
+    assert.ok(ev.indexOf(joined[0]) < ev.indexOf(asked[1]), 'the first one Ready before the second is asked');
+    assert.notEqual(asked[0].machineId, asked[1].machineId);
+    assert.ok(!JSON.stringify(ev).match(/[a-z0-9]{6}\.[a-z0-9]{16}/), 'no bootstrap token on the timeline');
+    process.stderr.write(`scale 1 → 3 control planes: ${took.toFixed(1)} s\n`);
   });
 
   it('`ingot cluster os-replace --node node1` drains the init node, removes its etcd member, redeploys it and rejoins it with kubeadm join --control-plane: 3 healthy members again (node1 a new one), Nodes Ready, the API answering throughout', async () => {
@@ -232,19 +286,7 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
 
     // etcd itself, through the bed's shell on each control plane: three started members, node1's
     // a new one (its old member was removed, not kept), every endpoint healthy.
-    for (const via of NODES) {
-      const listed = await etcdMembers(via);
-      assert.deepEqual(
-        listed.map((m) => [m.name, m.started]).sort(),
-        NODES.map((n) => [n, true]),
-        `member list on ${via}: ${JSON.stringify(listed)}`,
-      );
-      assert.notEqual(
-        listed.find((m) => m.name === 'node1')?.id,
-        oldMember.id,
-        "node1's member is a new one",
-      );
-    }
+    await threeMembersWithNew('node1', oldMember.id);
     assert.deepEqual(
       await etcdHealthy('node1'),
       cb.bed!.nodes.map((n) => `https://${n.ip}:2379`).sort(),
@@ -319,21 +361,9 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
       if (ignored++ === 0) return;
       await powerOn(boot);
     };
-    /** The cluster's remediation lines, oldest first (the timeline in pages of 1000). */
-    const rungs = async () => {
-      const out: (TimelineEvent & { id: number })[] = [];
-      for (;;) {
-        const after = out.length ? `&after=${out.at(-1)!.id}` : '';
-        const page = (
-          await cb.r!.api<(TimelineEvent & { id: number })[]>(
-            'GET',
-            `/api/v1/clusters/${CLUSTER}/events?limit=1000${after}`,
-          )
-        ).body;
-        out.push(...page);
-        if (page.length < 1000) return out.filter((e) => e.type === 'cluster.node.remediation');
-      }
-    };
+    /** The cluster's remediation lines, oldest first. */
+    const rungs = async () =>
+      (await clusterTimeline(cb, CLUSTER)).filter((e) => e.type === 'cluster.node.remediation');
     const seen = (await rungs()).length;
     const { polls, stop } = pollApi();
     const t0 = Date.now();
@@ -373,19 +403,7 @@ describe('control-plane OS replacement on the test bed: a real 3-control-plane c
     await waitFor(async () => (await cluster()).state === 'running', 60_000, 'the cluster running again');
 
     // etcd itself: three started members, node3's a new one, every endpoint healthy.
-    for (const via of NODES) {
-      const listed = await etcdMembers(via);
-      assert.deepEqual(
-        listed.map((m) => [m.name, m.started]).sort(),
-        NODES.map((n) => [n, true]),
-        `member list on ${via}: ${JSON.stringify(listed)}`,
-      );
-      assert.notEqual(
-        listed.find((m) => m.name === 'node3')?.id,
-        oldMember.id,
-        "node3's member is a new one",
-      );
-    }
+    await threeMembersWithNew('node3', oldMember.id);
     assert.deepEqual(await etcdHealthy('node3'), cb.bed!.nodes.map((n) => `https://${n.ip}:2379`).sort());
     assert.deepEqual(
       (await nodes())

@@ -20,6 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   bedClusterFile,
+  clusterTimeline,
   type ClusterBed,
   newClusterBed,
   startClusterBed,
@@ -57,21 +58,7 @@ describe('remediation by the region on the test bed: maxUnhealthy, power-on, rep
     process.stderr.write(`remediation-testbed wall time ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   });
 
-  /** The whole timeline, oldest first (pages of 1000). */
-  const timeline = async () => {
-    const out: (TimelineEvent & { id: number; data?: unknown })[] = [];
-    for (;;) {
-      const after = out.length ? `&after=${out.at(-1)!.id}` : '';
-      const page = (
-        await cb.r!.api<(TimelineEvent & { id: number })[]>(
-          'GET',
-          `/api/v1/clusters/${CLUSTER}/events?limit=1000${after}`,
-        )
-      ).body;
-      out.push(...page);
-      if (page.length < 1000) return out;
-    }
-  };
+  const timeline = () => clusterTimeline(cb, CLUSTER);
   const rungs = async () =>
     (await timeline()).filter((e) => e.type === 'cluster.node.remediation').map((e) => e as RungEvent);
   const cluster = async () =>

@@ -243,6 +243,25 @@ export interface TimelineEvent {
   at: string;
 }
 
+/** A cluster's whole timeline through the region's API, oldest first (pages of 1000). */
+export async function clusterTimeline(
+  cb: ClusterBed,
+  cluster: string,
+): Promise<(TimelineEvent & { id: number; data: { node: string; step: string } })[]> {
+  const out: (TimelineEvent & { id: number; data: { node: string; step: string } })[] = [];
+  for (;;) {
+    const after = out.length ? `&after=${out.at(-1)!.id}` : '';
+    const page = (
+      await cb.r!.api<(TimelineEvent & { id: number; data: { node: string; step: string } })[]>(
+        'GET',
+        `/api/v1/clusters/${cluster}/events?limit=1000${after}`,
+      )
+    ).body;
+    out.push(...page);
+    if (page.length < 1000) return out;
+  }
+}
+
 /** Seconds after `cluster.created` of each node's reported phases (and deploy/bootstrap notes). */
 export function nodeTimeline(
   events: readonly TimelineEvent[],
