@@ -1,3 +1,4 @@
+// schedule: no other test bed beside this one (test/support/schedule.ts ALONE_MARK)
 /**
  * Clusters from metal, in the lab, on real Kubernetes (issue 15), as root under QEMU TCG:
  * `ingot lab up` one VM sized for a control plane (2 vCPUs, 3 GiB), commission, `ingot bundle
@@ -66,11 +67,24 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
   let api: LabApi | null = null;
   let releaseQemu: () => void = () => undefined;
 
+  /** A failed command's error: what failed first (CI shows a failure's first lines), its output after. */
+  class CliError extends Error {
+    readonly headline: string;
+    readonly output: string;
+    constructor(headline: string, output: string) {
+      super(`${headline}\nconsole (last lines):\n${consoleTail()}\n--- output:\n${output}`);
+      this.headline = headline;
+      this.output = output;
+    }
+  }
   const cli = (args: string[], timeoutMs: number) =>
     execFile(INGOT, args, { env: { ...process.env, ...region!.cliEnv }, timeout: timeoutMs }).catch(
       (e: { code: number; stderr: string; stdout: string; killed?: boolean }) => {
-        throw new Error(
-          `ingot ${args.join(' ')} ${e.killed ? `did not end within ${timeoutMs / 1000} s` : `exited ${e.code}`}:\n${e.stderr}${e.stdout}\nconsole:\n${consoleTail()}`,
+        const output = `${e.stderr}${e.stdout}`;
+        const last = output.trim().split('\n').slice(-2).join('\n');
+        throw new CliError(
+          `ingot ${args.join(' ')} ${e.killed ? `did not end within ${timeoutMs / 1000} s` : `exited ${e.code}`}: ${last}`,
+          output,
         );
       },
     );
@@ -82,7 +96,9 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
     inProv(kubectlBin, ['--kubeconfig', kubeconfig, ...args]).then((r) => r.stdout);
   const consoleTail = () => {
     const log = readState(labDirFor(dataDir, name))?.machines[0]?.consoleLog;
-    return log && existsSync(log) ? readTail(log, 3000).text : '(no console)';
+    return log && existsSync(log)
+      ? readTail(log, 4000).text.split('\n').slice(-40).join('\n')
+      : '(no console)';
   };
   const store = () => region!.region.store;
   const events = async (type?: string): Promise<IngotEvent[]> =>
@@ -167,15 +183,17 @@ describe('lab: ingot cluster create on a QEMU VM, real Kubernetes 1.20.2', {
       ['cluster', 'create', '-f', CLUSTER_FILE, '--image', 'kubernetes-node', '--wait'],
       70 * 60_000,
     ).catch(async (e: Error) => {
+      if (!(e instanceof CliError)) throw e;
       // A silence: the node's side comes with its next word (agent.heartbeat-gap, agent.silence,
-      // the failed beats on the console): wait for it a little, then show the agent's last words.
-      if (/went silent/.test(e.message)) await new Promise((r) => setTimeout(r, 120_000));
+      // the failed beats on the console): wait for it a little, then show the agent's last words
+      // and the console's last lines first, the create's own output last.
+      if (/went silent/.test(e.headline)) await new Promise((r) => setTimeout(r, 120_000));
       const said = (await events())
         .filter((x) => x.type.startsWith('agent.') && Date.parse(x.at) >= start)
         .slice(-25)
         .map((x) => `${x.at} ${x.type} ${x.level}: ${x.message}`);
       throw new Error(
-        `${e.message}\nthe agent's last words:\n${said.join('\n')}\nconsole:\n${consoleTail()}`,
+        `${e.headline}\nthe agent's last words:\n${said.join('\n')}\nconsole (last lines):\n${consoleTail()}\n--- the create's output:\n${e.output}`,
       );
     });
     phase(`cluster create --wait done (${((Date.now() - start) / 1000).toFixed(0)} s)`);

@@ -6,8 +6,10 @@ const f = (path: string, kind: TestFile['kind'], weight: number): TestFile => ({
 
 describe('the test files’ schedule (npm test)', () => {
   it('tells QEMU files, test-bed files and the rest apart by their source', () => {
-    assert.equal(kindOf("releaseQemu = await holdQemuTests('x');"), 'qemu');
-    assert.equal(kindOf('const bed = await startBed({ name: bedName("op") });'), 'bed');
+    // Spelt in pieces: this file itself is neither a QEMU nor a bed file.
+    assert.equal(kindOf(`releaseQemu = await ${'holdQemuTests'}('x');`), 'qemu');
+    assert.equal(kindOf(`const bed = await ${'startBed'}({ name: 'op' });`), 'bed');
+    assert.equal(kindOf(`const name = ${'bedName'}('op');`), 'bed');
     assert.equal(kindOf('import { holdQemuTests } from "./support/qemu-tests.ts";'), 'plain');
     assert.equal(kindOf('it("adds", () => 1 + 1)'), 'plain');
   });
@@ -74,7 +76,35 @@ describe('the test files’ schedule (npm test)', () => {
     assert.equal(next({ queued: [b], running: [heavy], slots: 3 }), null, 'the other bed waits for it');
     assert.equal(next({ queued: [heavy], running: [b], slots: 3 }), null, 'it waits for the running bed');
     assert.equal(runsAlone(`// ${ALONE_MARK}\n`), true);
-    assert.equal(runsAlone('startBed()'), false);
+    assert.equal(runsAlone(`${'startBed'}()`), false);
     assert.equal(weigh('h', 'bed', {}, true).alone, true);
+  });
+
+  it('runs a QEMU file marked to run alone first, with no bed beside it, light files beside it', () => {
+    const vm: TestFile = { ...f('vm', 'qemu', 5), alone: true };
+    const q = f('q', 'qemu', 9);
+    const b = f('b', 'bed', 8);
+    const p = f('p', 'plain', 1);
+    const queue = order([p, b, q, vm]);
+    assert.deepEqual(
+      queue.map((x) => x.path),
+      ['vm', 'q', 'b', 'p'],
+      'before the slower QEMU file',
+    );
+    assert.equal(next({ queued: queue, running: [], slots: 3 }), vm);
+    assert.equal(
+      next({ queued: [q, b, p], running: [vm], slots: 3 }),
+      p,
+      'no bed beside it, a light file is',
+    );
+    assert.equal(next({ queued: [q, b], running: [vm, p], slots: 3 }), null, 'the bed waits for it');
+    assert.equal(next({ queued: [q, b], running: [vm], slots: 3 }), null, 'even with slots free');
+    assert.equal(next({ queued: [q, b], running: [], slots: 3 }), q, 'it ended: the rest as usual');
+    assert.equal(
+      next({ queued: [vm, b, p], running: [b], slots: 3 }),
+      p,
+      'a bed runs: it waits, no bed starts',
+    );
+    assert.equal(next({ queued: [vm, b], running: [b], slots: 3 }), null);
   });
 });

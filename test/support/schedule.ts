@@ -3,8 +3,9 @@
  * that boot QEMU VMs take turns (test/support/qemu-tests.ts), and their chain is the longest
  * path of the run. So they start first, one at a time, beside the rest, the slowest of the rest
  * first (longest-processing-time order), at most one Kubernetes test bed beside them while
- * light files are left; once nothing else is left to run, two QEMU files run at once. Pure:
- * the runner gives the state, this says what to start next.
+ * light files are left; once nothing else is left to run, two QEMU files run at once. A file
+ * marked to run alone (`ALONE_MARK`) has no test bed beside it. Pure: the runner gives the
+ * state, this says what to start next.
  */
 
 export type TestFileKind = 'qemu' | 'bed' | 'plain';
@@ -14,14 +15,17 @@ export interface TestFile {
   readonly kind: TestFileKind;
   /** Seconds a previous run took (test/durations.json), or an estimate by kind. */
   readonly weight: number;
-  /** A test bed that runs with no other bed beside it (`ALONE_MARK` in its source). */
+  /** A bed or QEMU file that runs with no (other) test bed beside it (`ALONE_MARK` in its source). */
   readonly alone?: boolean;
 }
 
 /**
- * What a bed file says in its source to run with no other bed beside it: the 3-control-plane
- * bed (three etcd members, three API servers) beside another bed starved that one's joining
- * kubelet past its TLS bootstrap twice in CI rehearsals (2026-12-04).
+ * What a bed or QEMU file says in its source to run with no other test bed beside it: the
+ * 3-control-plane bed (three etcd members, three API servers) beside another bed starved that
+ * one's joining kubelet past its TLS bootstrap twice in CI rehearsals (2026-12-04); the lab VM's
+ * `kubeadm init` under TCG, with that bed beside it, went silent for 2 min in CI (2026-12-04)
+ * and ran 33 min in a rehearsal. A QEMU file so marked queues before the other QEMU files: it
+ * starts first, while no bed runs yet, with the light files beside it.
  */
 export const ALONE_MARK = 'schedule: no other test bed beside this one';
 export const runsAlone = (source: string): boolean => source.includes(ALONE_MARK);
@@ -44,9 +48,12 @@ export function weigh(
   return { path, kind, weight: durations[path] ?? ESTIMATE[kind], ...(alone ? { alone } : {}) };
 }
 
-/** Queue order: QEMU files (slowest first), then the rest, slowest first; ties by path. */
+/**
+ * Queue order: QEMU files that run alone, the other QEMU files (slowest first), then the rest,
+ * slowest first; ties by path.
+ */
 export function order(files: readonly TestFile[]): TestFile[] {
-  const rank = (f: TestFile) => (f.kind === 'qemu' ? 0 : 1);
+  const rank = (f: TestFile) => (f.kind === 'qemu' ? (f.alone ? 0 : 1) : 2);
   return [...files].sort((a, b) => rank(a) - rank(b) || b.weight - a.weight || a.path.localeCompare(b.path));
 }
 
@@ -67,6 +74,8 @@ export interface SchedulerState {
  * 2026-12-03), and the lab VM's own kubeadm init past its 10 min (a CI rehearsal, 2026-12-04:
  * the beds took two once the plain files had started, while lab-cluster ran); the plain files
  * fill the third slot meanwhile, and once they are all started and no VM runs the beds take two.
+ * No bed starts while a QEMU file that runs alone is queued or running, and such a file waits
+ * for the running beds.
  */
 export function next(s: SchedulerState): TestFile | null {
   if (s.running.length >= s.slots) return null;
@@ -74,11 +83,16 @@ export function next(s: SchedulerState): TestFile | null {
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
   const bedCap = s.queued.some((f) => f.kind === 'plain') || count('qemu') > 0 ? 1 : 2;
-  // A bed that runs alone: it waits for the running beds, and none starts beside it.
-  const aloneRunning = s.running.some((f) => f.kind === 'bed' && f.alone);
+  // A file that runs alone: it waits for the running beds, and no bed starts beside it (nor
+  // before a QEMU one, which would otherwise wait behind the beds that keep starting).
+  const aloneRunning = s.running.some((f) => f.alone);
+  const aloneVmQueued = s.queued.some((f) => f.kind === 'qemu' && f.alone);
   for (const f of s.queued) {
-    if (f.kind === 'qemu' && count('qemu') >= qemuCap) continue;
-    if (f.kind === 'bed' && (count('bed') >= bedCap || aloneRunning || (f.alone && count('bed') > 0)))
+    if (f.kind === 'qemu' && (count('qemu') >= qemuCap || (f.alone && count('bed') > 0))) continue;
+    if (
+      f.kind === 'bed' &&
+      (count('bed') >= bedCap || aloneRunning || aloneVmQueued || (f.alone && count('bed') > 0))
+    )
       continue;
     return f;
   }
