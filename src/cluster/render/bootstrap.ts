@@ -1,6 +1,6 @@
 import { BOOTSTRAP_PHASE_PREFIX } from '../../core/node-agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
-import type { RenderContext } from './context.ts';
+import { perRender, type RenderContext } from './context.ts';
 import { CRI_SOCKET, kubeadmInitFlags } from './kubeadm.ts';
 import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
@@ -122,8 +122,21 @@ export const JOIN_RETRY_PAUSE_S = 20;
 export const JOIN_TLS_WAIT_S = 300;
 
 export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernetes'): string[] {
+  if (node.role !== 'worker') return [`kubeadm join --config ${cfg} || { ${KUBELET_JOURNAL}; exit 1; }`];
+  const key = `${cfg}\n${dir}`;
+  let lines = workerJoins.get(key);
+  if (!lines) {
+    lines = workerJoin(cfg, dir);
+    workerJoins.set(key, lines);
+  }
+  return lines.map((l) => (typeof l === 'string' ? l : l(node.hostname)));
+}
+
+/** A worker's join lines by config and directory: only the CRI-socket annotation names the node. */
+const workerJoins = new Map<string, (string | ((hostname: string) => string))[]>();
+
+function workerJoin(cfg: string, dir: string): (string | ((hostname: string) => string))[] {
   const join = `kubeadm join --config ${cfg}`;
-  if (node.role !== 'worker') return [`${join} || { ${KUBELET_JOURNAL}; exit 1; }`];
   const kubelet = `${dir}/kubelet.conf`;
   const bootstrap = `${dir}/bootstrap-kubelet.conf`;
   // kubeadm's bootstrap kubeconfig, kept aside (mode 0600, next to it) while the join runs and
@@ -173,7 +186,8 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
     '  fi',
     `  for i in $(seq 1 ${(JOIN_TLS_WAIT_S * 3) / 5 / 5}); do [ -s ${kubelet} ] && break; sleep 5; done`,
     `  [ -s ${kubelet} ] || ${fail(`the kubelet did not finish its TLS bootstrap within ${JOIN_TLS_WAIT_S} s after kubeadm join stopped`)}`,
-    `  for i in $(seq 1 60); do kubectl --kubeconfig ${kubelet} annotate --overwrite node ${node.hostname} kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET} && break; [ "$i" = 60 ] && ${fail(`node ${node.hostname} could not be annotated with its CRI socket within 300 s`)}; sleep 5; done`,
+    (hostname) =>
+      `  for i in $(seq 1 60); do kubectl --kubeconfig ${kubelet} annotate --overwrite node ${hostname} kubeadm.alpha.kubernetes.io/cri-socket=${CRI_SOCKET} && break; [ "$i" = 60 ] && ${fail(`node ${hostname} could not be annotated with its CRI socket within 300 s`)}; sleep 5; done`,
     `  rm -f ${bootstrap}`,
     '  echo "the kubelet finished its TLS bootstrap after kubeadm stopped waiting: joined"',
     'fi',
@@ -181,9 +195,10 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
   ];
 }
 
-function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
+/** The start of every kubeadm node's script: firewall, containerd, packages (one per render). */
+function kubeadmPackages(ctx: RenderContext): string[] {
   const v = ctx.spec.spec.version;
-  const lines = [
+  return [
     ...firewall(ctx),
     'systemctl restart containerd',
     ...packageSteps(ctx),
@@ -191,6 +206,10 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     'systemctl enable kubelet',
     phase('packages-installed'),
   ];
+}
+
+function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
+  const lines = perRender(ctx, kubeadmPackages);
   if (node.role === 'etcd') {
     const cfg = `${KUBEADM_DIR}/kubeadm-etcd.yaml`;
     return [

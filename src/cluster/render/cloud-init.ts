@@ -2,7 +2,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { BOOTSTRAP_PATH } from './bootstrap.ts';
 import { type NodeFile, nodeStrings, type RenderContext } from './context.ts';
 import { toYaml } from './yaml.ts';
-import { toYamlWithList } from './yaml-template.ts';
+import { toYamlWithList } from './yaml-list.ts';
 
 /**
  * `#cloud-config` user-data for one node: hostname, hardened SSH defaults, every file, and one

@@ -2,7 +2,7 @@ import type { Plan, PlannedNode } from '../plan/types.ts';
 import type { JoinToken } from '../pki/join-token.ts';
 import type { PkiMaterial } from '../pki/types.ts';
 import type { ClusterSpec } from '../spec/types.ts';
-import type { YamlTemplates } from './yaml-template.ts';
+import { isTemplateWord, type YamlTemplates } from './yaml-template.ts';
 
 /** What kind of file an artifact is: which real validator checks it (test/cluster-validators). */
 export const ArtifactKind = {
@@ -65,6 +65,19 @@ export interface RenderContext {
   readonly yaml?: YamlTemplates;
 }
 
+const perRenders = new WeakMap<RenderContext, Map<unknown, unknown>>();
+
+/** `f(ctx)`, computed once per render context: pieces every node's files share. */
+export function perRender<T>(ctx: RenderContext, f: (ctx: RenderContext) => T): T {
+  let m = perRenders.get(ctx);
+  if (!m) {
+    m = new Map();
+    perRenders.set(ctx, m);
+  }
+  if (!m.has(f)) m.set(f, f(ctx));
+  return m.get(f) as T;
+}
+
 export function secret(ctx: RenderContext, name: string): string {
   const v = ctx.secrets.get(name);
   if (v === undefined) throw new Error(`secret ${name} was not resolved before rendering`);
@@ -91,10 +104,14 @@ export function nodeInterface(ctx: Pick<RenderContext, 'spec'>, node: PlannedNod
 /**
  * The strings that differ between nodes of one shape in what Ingot renders for them: their YAML
  * is shared through templates (yaml-template.ts). Rack, zone and pool are left out on purpose:
- * short names like `r1` also occur inside certificates' base64, which would then differ per rack.
+ * short names like `r1` also occur inside certificates' base64, which would then differ per rack;
+ * the kubelet's `--node-labels` value, which holds them, is in (when it is a template word), so
+ * the nodes of one shape share the kubeadm config's template across racks and zones.
  */
 export function nodeStrings(node: PlannedNode): string[] {
-  return [node.hostname, node.address, node.ip, ...node.nics.map((n) => n.mac)];
+  const labels = nodeLabelsArg(node);
+  const strings = [node.hostname, node.address, node.ip, ...node.nics.map((n) => n.mac)];
+  return isTemplateWord(labels) ? [...strings, labels] : strings;
 }
 
 /** Labels every node carries: where it is and which pool it belongs to. */
@@ -105,4 +122,13 @@ export function topologyLabels(node: PlannedNode): Record<string, string> {
     'ingot.dev/pool': node.pool,
     ...node.labels,
   };
+}
+
+/** The kubelet's `--node-labels` value: the topology labels, sorted, `key=value` by commas. */
+export function nodeLabelsArg(node: PlannedNode): string {
+  const labels = topologyLabels(node);
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
 }

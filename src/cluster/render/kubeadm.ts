@@ -1,7 +1,7 @@
 import { cgroupDriverFor } from '../../core/node-cgroups.ts';
 import { kubeadmDuration } from '../pki/join-token.ts';
 import type { PlannedNode } from '../plan/types.ts';
-import { etcdNodes, nodeStrings, type RenderContext, topologyLabels } from './context.ts';
+import { etcdNodes, nodeLabelsArg, nodeStrings, type RenderContext } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
 import { toYamlOf } from './yaml-template.ts';
@@ -40,14 +40,7 @@ function csv(values: readonly (string | undefined)[]): string {
 }
 
 function kubeletArgs(node: PlannedNode): Args {
-  const labels = topologyLabels(node);
-  return {
-    'node-ip': node.ip,
-    'node-labels': Object.keys(labels)
-      .sort()
-      .map((k) => `${k}=${labels[k]}`)
-      .join(','),
-  };
+  return { 'node-ip': node.ip, 'node-labels': nodeLabelsArg(node) };
 }
 
 function nodeRegistration(ctx: RenderContext, node: PlannedNode): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { formatAny, parseAnyCidr } from '../spec/cidr.ts';
 import type { Role } from '../plan/types.ts';
-import { controlPlanes, etcdNodes, type RenderContext } from './context.ts';
+import { controlPlanes, etcdNodes, perRender, type RenderContext } from './context.ts';
 
 interface Rule {
   readonly comment: string;
@@ -25,8 +25,7 @@ function set(items: readonly string[]): string {
 export function nftablesRuleset(ctx: RenderContext, role: Role): string {
   const s = ctx.spec.spec;
   const n = s.networking;
-  const subnets = [...new Set(ctx.plan.nodes.map((x) => networkOf(x.address)))].sort();
-  const clusterSrc = [...subnets, n.podCIDR];
+  const clusterSrc = [...perRender(ctx, nodeSubnets), n.podCIDR];
   const cluster6 = n.podCIDRv6 ? [n.podCIDRv6] : [];
   const cps = controlPlanes(ctx).map((x) => x.ip);
   const etcd = etcdNodes(ctx).map((x) => x.ip);
@@ -113,6 +112,11 @@ export function nftablesRuleset(ctx: RenderContext, role: Role): string {
     '}',
     '',
   ].join('\n');
+}
+
+/** The subnets of the nodes' addresses, sorted. */
+function nodeSubnets(ctx: RenderContext): string[] {
+  return [...new Set(ctx.plan.nodes.map((x) => networkOf(x.address)))].sort();
 }
 
 /** `10.10.0.14/22` → `10.10.0.0/22`. */

@@ -12,68 +12,155 @@ import { toYaml } from './yaml.ts';
  *   back as that string's own YAML (plain or quoted: a single-line scalar outside keys and flow
  *   collections is written the same wherever it sits);
  * - in a multi-line string (a block literal, written verbatim) each node string becomes a
- *   token; node strings and tokens are single "words" (letters, digits, `.:/-`, starting with a
- *   letter or digit), so no indentation, chomping, blank line or escape changes;
+ *   token; node strings and tokens are single "words" (letters, digits, `.:/=,-`, starting
+ *   with a letter or digit), so no indentation, chomping, blank line or escape changes;
  * - when a map key holds a node string (keys are sorted: a token could sort differently), the
  *   value is not plain data (strings, finite numbers, booleans, null, arrays, plain objects) or
  *   a node string is not a word, it is `toYaml(value)`.
  */
 export interface YamlTemplates {
-  /** Tokenised document's JSON → its YAML. */
-  readonly docs: Map<string, string>;
+  /** Tokenised document's JSON → its YAML, cut at the tokens. */
+  readonly docs: Map<string, Template>;
   /** Single-line string → its YAML as a document. */
   readonly scalars: Map<string, string>;
   /** List items' YAML by their `ListItem.content` and `id`: items shared by every node. */
   readonly items: Map<string, Map<string, string>>;
+  /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
+  readonly shapes: Map<string, ItemShape[]>;
+  /** A node's strings (joined by newlines) → how to find them; null when one is not a word. */
+  readonly vars: Map<string, NodeVars | null>;
 }
 
 export function yamlTemplates(): YamlTemplates {
-  return { docs: new Map(), scalars: new Map(), items: new Map() };
+  return { docs: new Map(), scalars: new Map(), items: new Map(), shapes: new Map(), vars: new Map() };
 }
 
-const WORD = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
-const TOKEN = 'Ingotvar';
+/**
+ * A text cut at its tokens: `parts[0]`, then the text of token 0, `parts[1]`… A token is a node
+ * string (`line` false: its index in `NodeVars.distinct`) or a whole single-line string (`line`
+ * true: its index among the document's tokenised lines).
+ */
+export interface Template {
+  readonly parts: readonly string[];
+  readonly line: readonly boolean[];
+  readonly index: readonly number[];
+}
+
+/**
+ * A list item whose large string holds node strings, as a template: a node's item is this one
+ * when its other fields are `rest` and its large string is `content` filled with its strings;
+ * its YAML is then `yaml` filled with them.
+ */
+export interface ItemShape {
+  readonly rest: string;
+  readonly content: Template;
+  readonly yaml: Template;
+}
+
+/** One node's strings, in the order given; the pattern that finds them is made when needed. */
+export interface NodeVars {
+  readonly distinct: readonly string[];
+  pattern?: RegExp;
+}
+
+const WORD = /^[A-Za-z0-9][A-Za-z0-9._:/=,-]*$/;
+export const TOKEN = 'Ingotvar';
 const TOKENS = /Ingotvar(L?)(\d+)Q/g;
+
+/** Whether a node string can be a template token: a "word" (see `toYamlOf`). */
+export function isTemplateWord(s: string): boolean {
+  return WORD.test(s);
+}
 
 class Fallback extends Error {}
 
-/** Where the first of `strings` starts in `x` from `from`, and which: leftmost, longest first. */
-function firstOf(x: string, strings: readonly string[], from: number): [at: number, which: number] {
-  let at = -1;
-  let which = -1;
-  for (let i = 0; i < strings.length; i++) {
-    const j = x.indexOf(strings[i], from);
-    if (j !== -1 && (at === -1 || j < at)) [at, which] = [j, i];
+/** A node's strings, once per render; null when one is not a word. */
+export function nodeVars(vars: readonly string[], cache: YamlTemplates): NodeVars | null {
+  const key = vars.join('\n');
+  let v = cache.vars.get(key);
+  if (v === undefined) {
+    // Tokens number the strings in the order given, so nodes whose strings differ in length
+    // share templates.
+    const distinct = [...new Set(vars.filter((x) => x !== ''))];
+    v = distinct.every((x) => WORD.test(x)) ? { distinct } : null;
+    cache.vars.set(key, v);
   }
-  return [at, which];
+  return v;
+}
+
+/**
+ * `x` with each node string a token. The pattern tries the longest first, so a string inside
+ * another (an IP inside its CIDR) is found last: at one position a regular expression takes the
+ * first alternative that matches.
+ */
+export function tokenised(x: string, nv: NodeVars): string {
+  nv.pattern ??= new RegExp(
+    [...nv.distinct]
+      .sort((a, b) => b.length - a.length)
+      .map((s) => s.replace(/[./]/g, '\\$&'))
+      .join('|') || '(?!)',
+    'g',
+  );
+  return x.replace(nv.pattern, (s) => `${TOKEN}${nv.distinct.indexOf(s)}Q`);
+}
+
+/** Whether `x` holds one of the node's strings. */
+function holds(x: string, nv: NodeVars): boolean {
+  for (const s of nv.distinct) if (x.includes(s)) return true;
+  return false;
+}
+
+/** A text cut at its tokens. */
+export function template(text: string): Template {
+  const parts: string[] = [];
+  const line: boolean[] = [];
+  const index: number[] = [];
+  let from = 0;
+  for (const m of text.matchAll(TOKENS)) {
+    parts.push(text.slice(from, m.index));
+    line.push(m[1] !== '');
+    index.push(Number(m[2]));
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
+  return { parts, line, index };
+}
+
+/**
+ * The template's text with the node's strings and, for whole-line tokens, `lines`' YAML put
+ * back; undefined when it names a string the node does not have.
+ */
+export function filled(
+  t: Template,
+  distinct: readonly string[],
+  lines: readonly string[] = [],
+): string | undefined {
+  let out = t.parts[0];
+  for (let i = 0; i < t.index.length; i++) {
+    const j = t.index[i];
+    const s = t.line[i] ? lines[j]?.slice(0, -1) : distinct[j];
+    if (s === undefined) return undefined;
+    out += s + t.parts[i + 1];
+  }
+  return out;
 }
 
 /** `toYaml(value)`, through a template shared by documents equal but for `vars`. */
 export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTemplates): string {
-  // Longest first, so a string inside another (an IP inside its CIDR) is found last.
-  const distinct = [...new Set(vars.filter((v) => v !== ''))].sort((a, b) => b.length - a.length);
-  if (!distinct.every((v) => WORD.test(v))) return toYaml(value);
-  const found = (x: string) => distinct.some((v) => x.includes(v));
+  const nv = nodeVars(vars, cache);
+  if (nv === null) return toYaml(value);
   // Single-line strings holding a node string, in order: each becomes one token whose YAML is
   // the string's own (quoted or not); a multi-line one keeps its text with the strings tokenised.
   const lines: string[] = [];
-  let tokens = false;
   const tokenise = (x: unknown): unknown => {
     if (typeof x === 'string') {
       if (x.includes(TOKEN)) throw new Fallback();
-      if (!found(x)) return x;
-      tokens = true;
+      if (!holds(x, nv)) return x;
       if (!x.includes('\n')) {
         lines.push(x);
         return `${TOKEN}L${lines.length - 1}Q`;
       }
-      let out = '';
-      let from = 0;
-      for (let [at, i] = firstOf(x, distinct, 0); at !== -1; [at, i] = firstOf(x, distinct, from)) {
-        out += `${x.slice(from, at)}${TOKEN}${i}Q`;
-        from = at + distinct[i].length;
-      }
-      return out + x.slice(from);
+      return tokenised(x, nv);
     }
     if (x === null || typeof x === 'boolean') return x;
     if (typeof x === 'number') {
@@ -89,31 +176,29 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
     if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(x)) {
-        if (k.includes(TOKEN) || found(k)) throw new Fallback();
+        if (k.includes(TOKEN) || holds(k, nv)) throw new Fallback();
         if (v !== undefined) out[k] = tokenise(v);
       }
       return out;
     }
     throw new Fallback();
   };
-  let tokenised: unknown;
+  let doc: unknown;
   try {
-    tokenised = tokenise(value);
+    doc = tokenise(value);
   } catch (e) {
     if (e instanceof Fallback) return toYaml(value);
     throw e;
   }
   const scalars = lines.map((l) => scalarYaml(l, cache));
   if (scalars.some((y) => y.indexOf('\n') !== y.length - 1)) return toYaml(value);
-  const json = JSON.stringify(tokenised);
-  let yaml = cache.docs.get(json);
-  if (yaml === undefined) {
-    yaml = toYaml(tokenised);
-    cache.docs.set(json, yaml);
+  const json = JSON.stringify(doc);
+  let t = cache.docs.get(json);
+  if (t === undefined) {
+    t = template(toYaml(doc));
+    cache.docs.set(json, t);
   }
-  return tokens
-    ? yaml.replace(TOKENS, (_, line, i) => (line ? scalars[Number(i)].slice(0, -1) : distinct[Number(i)]))
-    : yaml;
+  return filled(t, nv.distinct, scalars) as string;
 }
 
 /**
@@ -136,46 +221,4 @@ export function scalarYaml(s: string, cache: YamlTemplates): string {
     cache.scalars.set(s, y);
   }
   return y;
-}
-
-/** One item of a list: `content` and `id` together identify `value` (a file: content; path, mode). */
-export interface ListItem {
-  readonly value: object;
-  /** The item's large string: the same string object for every node that shares it. */
-  readonly content: string;
-  readonly id: string;
-}
-
-/**
- * `toYaml({ ...head, [key]: items })` when `key` sorts after every key of `head`, built from the
- * head's and each item's YAML (a block sequence's items are serialised independently of each
- * other). A node's user-data shares most files with every other node (CA certificates,
- * containerd, packages…): those are looked up by their content, no scan; its per-node files
- * (bootstrap, kubeadm config) go through `toYamlOf`, shared by nodes of its shape.
- */
-export function toYamlWithList(
-  head: Record<string, unknown>,
-  key: string,
-  items: readonly ListItem[],
-  vars: readonly string[],
-  cache: YamlTemplates,
-): string {
-  if (items.length === 0 || Object.keys(head).some((k) => k >= key))
-    return toYamlOf({ ...head, [key]: items.map((i) => i.value) }, vars, cache);
-  const prefix = `${key}:\n`;
-  let out = `${toYamlOf(head, vars, cache)}${prefix}`;
-  for (const item of items) {
-    let byId = cache.items.get(item.content);
-    let yaml = byId?.get(item.id);
-    if (yaml === undefined) {
-      yaml = toYamlOf({ [key]: [item.value] }, vars, cache).slice(prefix.length);
-      if (!byId) {
-        byId = new Map();
-        cache.items.set(item.content, byId);
-      }
-      byId.set(item.id, yaml);
-    }
-    out += yaml;
-  }
-  return out;
 }
