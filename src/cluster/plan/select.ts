@@ -51,26 +51,29 @@ export function spread(
   }
   for (let n = 0; n < count; n++) {
     let best: { at: number; idx: number[] } | null = null;
-    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+    let bestDomain = '';
+    let bestZone = Infinity;
+    let bestRack = Infinity;
+    let bestAt = Infinity;
     for (const [domain, q] of queues) {
       if (q.at >= q.idx.length) continue;
       const i = q.idx[q.at];
-      const m = pool[i];
       // Fewest picks in the zone, then in the rack; equal: the earlier machine in pool order.
-      const key: [number, number, number] = [zones.get(m.zone) ?? 0, racks.get(domain) ?? 0, i];
-      if (
-        key[0] < bestKey[0] ||
-        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
-      ) {
+      const zone = zones.get(pool[i].zone) ?? 0;
+      const rack = racks.get(domain) ?? 0;
+      if (zone < bestZone || (zone === bestZone && (rack < bestRack || (rack === bestRack && i < bestAt)))) {
         best = q;
-        bestKey = key;
+        bestDomain = domain;
+        bestZone = zone;
+        bestRack = rack;
+        bestAt = i;
       }
     }
     if (!best) break;
     const m = pool[best.idx[best.at++]];
     picked.push(m);
     bump(zones, m.zone);
-    bump(racks, rackKey(m));
+    bump(racks, bestDomain);
   }
   return picked;
 }

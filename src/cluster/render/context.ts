@@ -108,11 +108,19 @@ export function nodeInterface(ctx: Pick<RenderContext, 'spec'>, node: PlannedNod
  * the kubelet's `--node-labels` value, which holds them, is in (when it is a template word), so
  * the nodes of one shape share the kubeadm config's template across racks and zones.
  */
-export function nodeStrings(node: PlannedNode): string[] {
-  const labels = nodeLabelsArg(node);
-  const strings = [node.hostname, node.address, node.ip, ...node.nics.map((n) => n.mac)];
-  return isTemplateWord(labels) ? [...strings, labels] : strings;
+export function nodeStrings(node: PlannedNode): readonly string[] {
+  let strings = nodeStringsOf.get(node);
+  if (!strings) {
+    const labels = nodeLabelsArg(node);
+    strings = [node.hostname, node.address, node.ip, ...node.nics.map((n) => n.mac)];
+    if (isTemplateWord(labels)) strings.push(labels);
+    nodeStringsOf.set(node, strings);
+  }
+  return strings;
 }
+
+/** Each planned node's strings, made once (the same array: yaml-template.ts finds it by identity). */
+const nodeStringsOf = new WeakMap<PlannedNode, string[]>();
 
 /** Labels every node carries: where it is and which pool it belongs to. */
 export function topologyLabels(node: PlannedNode): Record<string, string> {

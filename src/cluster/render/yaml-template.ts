@@ -27,12 +27,12 @@ export interface YamlTemplates {
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
   readonly shapes: Map<string, ItemShape[]>;
-  /** A node's strings (joined by newlines) → how to find them; null when one is not a word. */
-  readonly vars: Map<string, NodeVars | null>;
+  /** A node's strings → how to find them; null when one is not a word. */
+  readonly vars: WeakMap<readonly string[], NodeVars | null>;
 }
 
 export function yamlTemplates(): YamlTemplates {
-  return { docs: new Map(), scalars: new Map(), items: new Map(), shapes: new Map(), vars: new Map() };
+  return { docs: new Map(), scalars: new Map(), items: new Map(), shapes: new Map(), vars: new WeakMap() };
 }
 
 /**
@@ -76,14 +76,13 @@ class Fallback extends Error {}
 
 /** A node's strings, once per render; null when one is not a word. */
 export function nodeVars(vars: readonly string[], cache: YamlTemplates): NodeVars | null {
-  const key = vars.join('\n');
-  let v = cache.vars.get(key);
+  let v = cache.vars.get(vars);
   if (v === undefined) {
     // Tokens number the strings in the order given, so nodes whose strings differ in length
     // share templates.
     const distinct = [...new Set(vars.filter((x) => x !== ''))];
     v = distinct.every((x) => WORD.test(x)) ? { distinct } : null;
-    cache.vars.set(key, v);
+    cache.vars.set(vars, v);
   }
   return v;
 }
