@@ -1,14 +1,12 @@
 import {
-  filled,
   type ItemShape,
   type NodeVars,
   nodeVars,
-  TOKEN,
-  template,
   tokenised,
   toYamlOf,
   type YamlTemplates,
 } from './yaml-template.ts';
+import { filled, TOKEN, template } from './yaml-tokens.ts';
 import { toYaml } from './yaml.ts';
 
 /** One item of a list: `content` and `id` together identify `value` (a file: content; path, mode). */

@@ -1,4 +1,8 @@
 import { toYaml } from './yaml.ts';
+import { type DocShape, fromShapes, keepShape } from './yaml-doc-shapes.ts';
+import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-tokens.ts';
+
+export { scalarYaml } from './yaml-tokens.ts';
 
 /**
  * Per-node YAML from one template per node shape. A 1,000-node render serialises the same
@@ -27,23 +31,21 @@ export interface YamlTemplates {
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
   readonly shapes: Map<string, ItemShape[]>;
+  /** Documents' shapes by their top-level keys (yaml-doc-shapes.ts). */
+  readonly docShapes: Map<string, DocShape[]>;
   /** A node's strings → how to find them; null when one is not a word. */
   readonly vars: WeakMap<readonly string[], NodeVars | null>;
 }
 
 export function yamlTemplates(): YamlTemplates {
-  return { docs: new Map(), scalars: new Map(), items: new Map(), shapes: new Map(), vars: new WeakMap() };
-}
-
-/**
- * A text cut at its tokens: `parts[0]`, then the text of token 0, `parts[1]`… A token is a node
- * string (`line` false: its index in `NodeVars.distinct`) or a whole single-line string (`line`
- * true: its index among the document's tokenised lines).
- */
-export interface Template {
-  readonly parts: readonly string[];
-  readonly line: readonly boolean[];
-  readonly index: readonly number[];
+  return {
+    docs: new Map(),
+    scalars: new Map(),
+    items: new Map(),
+    shapes: new Map(),
+    docShapes: new Map(),
+    vars: new WeakMap(),
+  };
 }
 
 /**
@@ -64,8 +66,6 @@ export interface NodeVars {
 }
 
 const WORD = /^[A-Za-z0-9][A-Za-z0-9._:/=,-]*$/;
-export const TOKEN = 'Ingotvar';
-const TOKENS = /Ingotvar(L?)(\d+)Q/g;
 
 /** Whether a node string can be a template token: a "word" (see `toYamlOf`). */
 export function isTemplateWord(s: string): boolean {
@@ -109,45 +109,12 @@ function holds(x: string, nv: NodeVars): boolean {
   return false;
 }
 
-/** A text cut at its tokens. */
-export function template(text: string): Template {
-  const parts: string[] = [];
-  const line: boolean[] = [];
-  const index: number[] = [];
-  let from = 0;
-  for (const m of text.matchAll(TOKENS)) {
-    parts.push(text.slice(from, m.index));
-    line.push(m[1] !== '');
-    index.push(Number(m[2]));
-    from = m.index + m[0].length;
-  }
-  parts.push(text.slice(from));
-  return { parts, line, index };
-}
-
-/**
- * The template's text with the node's strings and, for whole-line tokens, `lines`' YAML put
- * back; undefined when it names a string the node does not have.
- */
-export function filled(
-  t: Template,
-  distinct: readonly string[],
-  lines: readonly string[] = [],
-): string | undefined {
-  let out = t.parts[0];
-  for (let i = 0; i < t.index.length; i++) {
-    const j = t.index[i];
-    const s = t.line[i] ? lines[j]?.slice(0, -1) : distinct[j];
-    if (s === undefined) return undefined;
-    out += s + t.parts[i + 1];
-  }
-  return out;
-}
-
 /** `toYaml(value)`, through a template shared by documents equal but for `vars`. */
 export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTemplates): string {
   const nv = nodeVars(vars, cache);
   if (nv === null) return toYaml(value);
+  const known = fromShapes(value, cache);
+  if (known !== undefined) return known;
   // Single-line strings holding a node string, in order: each becomes one token whose YAML is
   // the string's own (quoted or not); a multi-line one keeps its text with the strings tokenised.
   const lines: string[] = [];
@@ -196,28 +163,7 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
   if (t === undefined) {
     t = template(toYaml(doc));
     cache.docs.set(json, t);
+    keepShape(value, doc, t, cache);
   }
   return filled(t, nv.distinct, scalars) as string;
-}
-
-/**
- * Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 addresses
- * and CIDRs, MACs; except a MAC a YAML 1.1 reader takes for a base-60 integer (the yaml
- * library's `intTime`: `52:54:00:12:34:56`), which is double-quoted.
- */
-const PLAIN = /^(?:[a-z][a-z0-9-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
-const WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/;
-const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
-const BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/;
-
-/** The YAML of a single-line string as a document: `toYaml(s)`, faster for names and addresses. */
-export function scalarYaml(s: string, cache: YamlTemplates): string {
-  if (PLAIN.test(s) && !WORDS.test(s)) return `${s}\n`;
-  if (MAC.test(s)) return BASE60.test(s) ? `"${s}"\n` : `${s}\n`;
-  let y = cache.scalars.get(s);
-  if (y === undefined) {
-    y = toYaml(s);
-    cache.scalars.set(s, y);
-  }
-  return y;
 }

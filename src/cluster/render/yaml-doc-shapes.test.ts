@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { toYamlOf, yamlTemplates } from './yaml-template.ts';
+import { toYaml } from './yaml.ts';
+
+describe('YAML documents through their shapes', () => {
+  it('writes documents as a plain render does, whether they fit a kept shape or not', () => {
+    const cache = yamlTemplates();
+    const doc = (host: string, ip: string, over: Record<string, unknown> = {}) => ({
+      name: host,
+      args: [{ name: 'node-ip', value: ip }],
+      port: 6443,
+      labels: 'ingot.dev/rack=r1',
+      skip: undefined,
+      ...over,
+    });
+    const cases: [Record<string, unknown>, string[]][] = [
+      [doc('w-1', '10.0.0.11'), ['w-1', '10.0.0.11']],
+      [doc('w-22', '10.0.0.122'), ['w-22', '10.0.0.122']],
+      // YAML 1.1 words come back quoted through the shape too.
+      [doc('on', '10.0.0.13'), ['on', '10.0.0.13']],
+      // Not the shape: a literal differs, a number is -0, a key is new, a line is two lines.
+      [doc('w-4', '10.0.0.14', { labels: 'ingot.dev/rack=r2' }), ['w-4', '10.0.0.14']],
+      [doc('w-5', '10.0.0.15', { port: -0 }), ['w-5', '10.0.0.15']],
+      [doc('w-6', '10.0.0.16', { extra: true }), ['w-6', '10.0.0.16']],
+      [doc('w-7\nand more', '10.0.0.17'), ['w-7', '10.0.0.17']],
+      [doc('Ingotvar0Q', '10.0.0.18'), ['w-8', '10.0.0.18']],
+    ];
+    for (const [value, vars] of cases)
+      assert.equal(toYamlOf(value, vars, cache), toYaml(value), String(value.name));
+    assert.ok((cache.docShapes.get('name\nargs\nport\nlabels\nskip')?.length ?? 0) >= 2);
+  });
+});

@@ -1,0 +1,77 @@
+import type { YamlTemplates } from './yaml-template.ts';
+import { filled, scalarYaml, type Template, TOKEN } from './yaml-tokens.ts';
+
+/**
+ * A tokenised document whose only tokens are whole single-line strings (`toYamlOf`'s `L`
+ * tokens), with its template. Another document is of this shape when it is equal to it but for
+ * those strings, each single-line and token-free: its YAML is then the template with their YAML,
+ * by `toYamlOf`'s argument (a single-line scalar is written the same wherever it sits), without
+ * tokenising it, encoding it as JSON and looking that up.
+ */
+export interface DocShape {
+  readonly doc: unknown;
+  readonly template: Template;
+}
+
+/** Shapes kept per top-level key list: the documents of one kind (a worker's join config…). */
+const SHAPES = 8;
+const LINE = /^IngotvarL(\d+)Q$/;
+
+function fingerprint(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
+    return undefined;
+  return Object.keys(value).join('\n');
+}
+
+/** Whether `x` is `shape` but for its whole-line tokens, whose strings go into `lines`. */
+function fits(x: unknown, shape: unknown, lines: string[]): boolean {
+  if (typeof shape === 'string') {
+    const m = LINE.exec(shape);
+    if (!m) return x === shape;
+    if (typeof x !== 'string' || x.includes('\n') || x.includes(TOKEN)) return false;
+    lines[Number(m[1])] = x;
+    return true;
+  }
+  if (typeof shape !== 'object' || shape === null) return Object.is(x, shape);
+  if (Array.isArray(shape)) {
+    if (!Array.isArray(x) || x.length !== shape.length) return false;
+    for (let i = 0; i < shape.length; i++) if (!fits(x[i], shape[i], lines)) return false;
+    return true;
+  }
+  if (typeof x !== 'object' || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
+  const keys = Object.keys(shape);
+  let i = 0;
+  for (const [k, v] of Object.entries(x)) {
+    if (v === undefined) continue;
+    if (keys[i] !== k || !fits(v, (shape as Record<string, unknown>)[k], lines)) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+/** `toYaml(value)` from a shape it fits, most recently used first; undefined when none does. */
+export function fromShapes(value: unknown, cache: YamlTemplates): string | undefined {
+  const key = fingerprint(value);
+  const shapes = key === undefined ? undefined : cache.docShapes.get(key);
+  if (!shapes) return undefined;
+  for (let s = 0; s < shapes.length; s++) {
+    const shape = shapes[s];
+    const lines: string[] = [];
+    if (!fits(value, shape.doc, lines)) continue;
+    const scalars = lines.map((l) => scalarYaml(l, cache));
+    if (scalars.some((y) => y.indexOf('\n') !== y.length - 1)) return undefined;
+    if (s > 0) shapes.splice(0, 0, ...shapes.splice(s, 1));
+    return filled(shape.template, [], scalars);
+  }
+  return undefined;
+}
+
+/** Keeps a tokenised document as a shape when its only tokens are whole single-line strings. */
+export function keepShape(value: unknown, doc: unknown, template: Template, cache: YamlTemplates): void {
+  const key = fingerprint(value);
+  if (key === undefined || !template.line.every(Boolean)) return;
+  const shapes = cache.docShapes.get(key) ?? [];
+  if (shapes.length >= SHAPES) return;
+  shapes.push({ doc, template });
+  cache.docShapes.set(key, shapes);
+}

@@ -1,0 +1,74 @@
+import { toYaml } from './yaml.ts';
+import type { YamlTemplates } from './yaml-template.ts';
+
+/** A token stands for a node string (`Ingotvar<i>Q`) or a whole single-line string (`IngotvarL<i>Q`). */
+export const TOKEN = 'Ingotvar';
+const TOKENS = /Ingotvar(L?)(\d+)Q/g;
+
+/**
+ * A text cut at its tokens: `parts[0]`, then the text of token 0, `parts[1]`… A token is a node
+ * string (`line` false: its index in `NodeVars.distinct`) or a whole single-line string (`line`
+ * true: its index among the document's tokenised lines).
+ */
+export interface Template {
+  readonly parts: readonly string[];
+  readonly line: readonly boolean[];
+  readonly index: readonly number[];
+}
+
+/** A text cut at its tokens. */
+export function template(text: string): Template {
+  const parts: string[] = [];
+  const line: boolean[] = [];
+  const index: number[] = [];
+  let from = 0;
+  for (const m of text.matchAll(TOKENS)) {
+    parts.push(text.slice(from, m.index));
+    line.push(m[1] !== '');
+    index.push(Number(m[2]));
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
+  return { parts, line, index };
+}
+
+/**
+ * The template's text with the node's strings and, for whole-line tokens, `lines`' YAML put
+ * back; undefined when it names a string the node does not have.
+ */
+export function filled(
+  t: Template,
+  distinct: readonly string[],
+  lines: readonly string[] = [],
+): string | undefined {
+  let out = t.parts[0];
+  for (let i = 0; i < t.index.length; i++) {
+    const j = t.index[i];
+    const s = t.line[i] ? lines[j]?.slice(0, -1) : distinct[j];
+    if (s === undefined) return undefined;
+    out += s + t.parts[i + 1];
+  }
+  return out;
+}
+
+/**
+ * Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 addresses
+ * and CIDRs, MACs; except a MAC a YAML 1.1 reader takes for a base-60 integer (the yaml
+ * library's `intTime`: `52:54:00:12:34:56`), which is double-quoted.
+ */
+const PLAIN = /^(?:[a-z][a-z0-9-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
+const WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/;
+
+/** The YAML of a single-line string as a document: `toYaml(s)`, faster for names and addresses. */
+export function scalarYaml(s: string, cache: YamlTemplates): string {
+  if (PLAIN.test(s) && !WORDS.test(s)) return `${s}\n`;
+  if (MAC.test(s)) return BASE60.test(s) ? `"${s}"\n` : `${s}\n`;
+  let y = cache.scalars.get(s);
+  if (y === undefined) {
+    y = toYaml(s);
+    cache.scalars.set(s, y);
+  }
+  return y;
+}
