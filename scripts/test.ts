@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
-import { kindOf, next, order, runsAlone, type TestFile, weigh } from '../test/support/schedule.ts';
+import { kindOf, next, order, type TestFile, weigh } from '../test/support/schedule.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 process.chdir(ROOT);
@@ -30,7 +30,7 @@ const durations: Record<string, number> = existsSync(DURATIONS)
 let queued = order(
   paths.map((p) => {
     const source = readFileSync(p, 'utf8');
-    return weigh(p, kindOf(source), durations, runsAlone(source));
+    return weigh(p, kindOf(source), durations, source);
   }),
 );
 const running: TestFile[] = [];

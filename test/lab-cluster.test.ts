@@ -1,4 +1,4 @@
-// schedule: no other test bed beside this one (test/support/schedule.ts ALONE_MARK)
+// schedule: no other test file beside this one (test/support/schedule.ts SOLO_MARK)
 /**
  * Clusters from metal, in the lab, on real Kubernetes (issue 15), as root under QEMU TCG:
  * `ingot lab up` one VM sized for a control plane (2 vCPUs, 3 GiB), commission, `ingot bundle

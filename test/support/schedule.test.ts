@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALONE_MARK, kindOf, next, order, runsAlone, type TestFile, weigh } from './schedule.ts';
+import {
+  ALONE_MARK,
+  kindOf,
+  next,
+  order,
+  runsAlone,
+  runsSolo,
+  SOLO_MARK,
+  type TestFile,
+  weigh,
+} from './schedule.ts';
 
 const f = (path: string, kind: TestFile['kind'], weight: number): TestFile => ({ path, kind, weight });
 
@@ -77,11 +87,12 @@ describe('the test files’ schedule (npm test)', () => {
     assert.equal(next({ queued: [heavy], running: [b], slots: 3 }), null, 'it waits for the running bed');
     assert.equal(runsAlone(`// ${ALONE_MARK}\n`), true);
     assert.equal(runsAlone(`${'startBed'}()`), false);
-    assert.equal(weigh('h', 'bed', {}, true).alone, true);
+    assert.equal(weigh('h', 'bed', {}, `// ${ALONE_MARK}\n`).alone, true);
+    assert.equal(weigh('h', 'bed', {}, 'startBed').alone, undefined);
   });
 
-  it('runs a QEMU file marked to run alone first, with no bed beside it, light files beside it', () => {
-    const vm: TestFile = { ...f('vm', 'qemu', 5), alone: true };
+  it('runs a file marked solo first, with nothing beside it; one queued later waits for the running files, nothing starting meanwhile', () => {
+    const vm: TestFile = { ...f('vm', 'qemu', 5), solo: true };
     const q = f('q', 'qemu', 9);
     const b = f('b', 'bed', 8);
     const p = f('p', 'plain', 1);
@@ -92,19 +103,15 @@ describe('the test files’ schedule (npm test)', () => {
       'before the slower QEMU file',
     );
     assert.equal(next({ queued: queue, running: [], slots: 3 }), vm);
+    assert.equal(next({ queued: [q, b, p], running: [vm], slots: 3 }), null, 'nothing beside it');
+    assert.equal(next({ queued: [q, b, p], running: [], slots: 3 }), q, 'it ended: the rest as usual');
     assert.equal(
-      next({ queued: [q, b, p], running: [vm], slots: 3 }),
-      p,
-      'no bed beside it, a light file is',
+      next({ queued: [vm, p], running: [b], slots: 3 }),
+      null,
+      'a file runs: it waits, nothing starts',
     );
-    assert.equal(next({ queued: [q, b], running: [vm, p], slots: 3 }), null, 'the bed waits for it');
-    assert.equal(next({ queued: [q, b], running: [vm], slots: 3 }), null, 'even with slots free');
-    assert.equal(next({ queued: [q, b], running: [], slots: 3 }), q, 'it ended: the rest as usual');
-    assert.equal(
-      next({ queued: [vm, b, p], running: [b], slots: 3 }),
-      p,
-      'a bed runs: it waits, no bed starts',
-    );
-    assert.equal(next({ queued: [vm, b], running: [b], slots: 3 }), null);
+    assert.equal(runsSolo(`// ${SOLO_MARK}\n`), true);
+    assert.equal(runsSolo(`// ${ALONE_MARK}\n`), false);
+    assert.equal(weigh('vm', 'qemu', {}, `// ${SOLO_MARK}\n`).solo, true);
   });
 });

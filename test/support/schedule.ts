@@ -3,9 +3,9 @@
  * that boot QEMU VMs take turns (test/support/qemu-tests.ts), and their chain is the longest
  * path of the run. So they start first, one at a time, beside the rest, the slowest of the rest
  * first (longest-processing-time order), at most one Kubernetes test bed beside them while
- * light files are left; once nothing else is left to run, two QEMU files run at once. A file
- * marked to run alone (`ALONE_MARK`) has no test bed beside it. Pure: the runner gives the
- * state, this says what to start next.
+ * light files are left; once nothing else is left to run, two QEMU files run at once. A bed
+ * marked `ALONE_MARK` has no other bed beside it; a file marked `SOLO_MARK` runs first, with
+ * nothing beside it. Pure: the runner gives the state, this says what to start next.
  */
 
 export type TestFileKind = 'qemu' | 'bed' | 'plain';
@@ -15,20 +15,28 @@ export interface TestFile {
   readonly kind: TestFileKind;
   /** Seconds a previous run took (test/durations.json), or an estimate by kind. */
   readonly weight: number;
-  /** A bed or QEMU file that runs with no (other) test bed beside it (`ALONE_MARK` in its source). */
+  /** A test bed that runs with no other bed beside it (`ALONE_MARK` in its source). */
   readonly alone?: boolean;
+  /** A file that runs with no other file beside it (`SOLO_MARK` in its source). */
+  readonly solo?: boolean;
 }
 
 /**
- * What a bed or QEMU file says in its source to run with no other test bed beside it: the
- * 3-control-plane bed (three etcd members, three API servers) beside another bed starved that
- * one's joining kubelet past its TLS bootstrap twice in CI rehearsals (2026-12-04); the lab VM's
- * `kubeadm init` under TCG, with that bed beside it, went silent for 2 min in CI (2026-12-04)
- * and ran 33 min in a rehearsal. A QEMU file so marked queues before the other QEMU files: it
- * starts first, while no bed runs yet, with the light files beside it.
+ * What a bed file says in its source to run with no other bed beside it: the 3-control-plane
+ * bed (three etcd members, three API servers) beside another bed starved that one's joining
+ * kubelet past its TLS bootstrap twice in CI rehearsals (2026-12-04).
  */
 export const ALONE_MARK = 'schedule: no other test bed beside this one';
 export const runsAlone = (source: string): boolean => source.includes(ALONE_MARK);
+
+/**
+ * What a file says in its source to run with nothing beside it: the lab VM's `kubeadm init`
+ * under TCG (2 vCPUs on this 2-core host) went silent for 2 min in CI beside the 3-control-plane
+ * bed, and its create took 1,593 s beside the light files alone in a rehearsal (2026-12-04; 245 s
+ * on a quiet machine). It queues first and starts while nothing runs yet.
+ */
+export const SOLO_MARK = 'schedule: no other test file beside this one';
+export const runsSolo = (source: string): boolean => source.includes(SOLO_MARK);
 
 /** What a file is, from its source: it boots QEMU VMs, starts a Kubernetes test bed, or neither. */
 export function kindOf(source: string): TestFileKind {
@@ -39,21 +47,28 @@ export function kindOf(source: string): TestFileKind {
 
 const ESTIMATE: Record<TestFileKind, number> = { qemu: 300, bed: 150, plain: 5 };
 
+/** A file's weight, and its marks (`source`: its text). */
 export function weigh(
   path: string,
   kind: TestFileKind,
   durations: Readonly<Record<string, number>>,
-  alone = false,
+  source = '',
 ): TestFile {
-  return { path, kind, weight: durations[path] ?? ESTIMATE[kind], ...(alone ? { alone } : {}) };
+  return {
+    path,
+    kind,
+    weight: durations[path] ?? ESTIMATE[kind],
+    ...(runsAlone(source) ? { alone: true } : {}),
+    ...(runsSolo(source) ? { solo: true } : {}),
+  };
 }
 
 /**
- * Queue order: QEMU files that run alone, the other QEMU files (slowest first), then the rest,
- * slowest first; ties by path.
+ * Queue order: the files that run solo, the QEMU files (slowest first), then the rest, slowest
+ * first; ties by path.
  */
 export function order(files: readonly TestFile[]): TestFile[] {
-  const rank = (f: TestFile) => (f.kind === 'qemu' ? (f.alone ? 0 : 1) : 2);
+  const rank = (f: TestFile) => (f.solo ? 0 : f.kind === 'qemu' ? 1 : 2);
   return [...files].sort((a, b) => rank(a) - rank(b) || b.weight - a.weight || a.path.localeCompare(b.path));
 }
 
@@ -74,25 +89,22 @@ export interface SchedulerState {
  * 2026-12-03), and the lab VM's own kubeadm init past its 10 min (a CI rehearsal, 2026-12-04:
  * the beds took two once the plain files had started, while lab-cluster ran); the plain files
  * fill the third slot meanwhile, and once they are all started and no VM runs the beds take two.
- * No bed starts while a QEMU file that runs alone is queued or running, and such a file waits
- * for the running beds.
+ * A solo file waits for every running file, and nothing starts while it waits or runs.
  */
 export function next(s: SchedulerState): TestFile | null {
   if (s.running.length >= s.slots) return null;
+  if (s.running.some((f) => f.solo)) return null;
+  const solo = s.queued.find((f) => f.solo);
+  if (solo) return s.running.length === 0 ? solo : null;
   const count = (kind: TestFileKind) => s.running.filter((f) => f.kind === kind).length;
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
   const bedCap = s.queued.some((f) => f.kind === 'plain') || count('qemu') > 0 ? 1 : 2;
-  // A file that runs alone: it waits for the running beds, and no bed starts beside it (nor
-  // before a QEMU one, which would otherwise wait behind the beds that keep starting).
-  const aloneRunning = s.running.some((f) => f.alone);
-  const aloneVmQueued = s.queued.some((f) => f.kind === 'qemu' && f.alone);
+  // A bed that runs alone: it waits for the running beds, and none starts beside it.
+  const aloneRunning = s.running.some((f) => f.kind === 'bed' && f.alone);
   for (const f of s.queued) {
-    if (f.kind === 'qemu' && (count('qemu') >= qemuCap || (f.alone && count('bed') > 0))) continue;
-    if (
-      f.kind === 'bed' &&
-      (count('bed') >= bedCap || aloneRunning || aloneVmQueued || (f.alone && count('bed') > 0))
-    )
+    if (f.kind === 'qemu' && count('qemu') >= qemuCap) continue;
+    if (f.kind === 'bed' && (count('bed') >= bedCap || aloneRunning || (f.alone && count('bed') > 0)))
       continue;
     return f;
   }
