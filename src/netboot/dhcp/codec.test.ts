@@ -10,6 +10,7 @@ import { clientPacket } from './client-packet.ts';
 import { decodeSubOptions, MessageType, Opt } from './options.ts';
 import { DhcpDecodeError, decodeDhcp, encodeDhcp, macOf } from './packet.ts';
 import { destination, reply } from './reply.ts';
+import type { Subnet } from '../../core/subnet.ts';
 import { IPXE_BINARIES, ipxeScriptUrl, uefiHttpBootUrl } from '../urls.ts';
 
 const CAPTURED = {
@@ -148,6 +149,48 @@ describe('boot decisions', () => {
     const r = decodeDhcp(encodeDhcp(reply(req, MessageType.Offer, { serverIp: '10.0.0.1' }, { plan: b })));
     assert.equal(r.file, '');
     assert.equal(r.options.get(Opt.BootfileName)?.toString(), b.file);
+  });
+
+  it('encodes a reply from its template the same as from its options map, and honours a changed map', () => {
+    const subnet = {
+      id: 's1',
+      name: 'prov',
+      cidr: '10.9.0.0/24',
+      gateway: '10.9.0.254',
+      dns: ['10.9.0.53', '10.9.0.54'],
+    } as unknown as Subnet;
+    const relayInfo = Buffer.from([1, 4, 0, 1, 0, 5]);
+    for (const profile of ['plain', 'bios-pxe', 'ipxe', 'uefi-http'] as const) {
+      for (const type of [MessageType.Offer, MessageType.Ack, MessageType.Nak]) {
+        const req = decodeDhcp(
+          encodeDhcp(
+            clientPacket({ mac, type: MessageType.Request, profile, giaddr: '10.9.0.1', relayInfo }),
+          ),
+        );
+        const b = bootPlan(req, classify(req), { httpBase: HTTP, mac });
+        const make = () =>
+          reply(
+            req,
+            type,
+            { serverIp: '10.0.0.1', tftpServer: '10.0.0.2' },
+            {
+              yiaddr: '10.9.0.50',
+              subnet,
+              lease: { ip: '10.9.0.50', seconds: 600 },
+              plan: b,
+              message: type === MessageType.Nak ? 'address in use' : undefined,
+            },
+          );
+        const fromTemplate = encodeDhcp(make());
+        const r = make();
+        const { options, ...fields } = r;
+        const fromMap = encodeDhcp({ ...fields, options: new Map(r.options) });
+        assert.deepEqual(fromTemplate, fromMap, `${profile} ${type}`);
+        assert.deepEqual(encodeDhcp(r), fromMap, `${profile} ${type}: encoded through the map once read`);
+        r.options.set(Opt.Hostname, Buffer.from('n1'));
+        assert.equal(decodeDhcp(encodeDhcp(r)).options.get(Opt.Hostname)?.toString(), 'n1');
+      }
+    }
   });
 
   it('echoes option 82 to relays and addresses replies per RFC 2131 §4.1', () => {

@@ -15,6 +15,7 @@ import { MESSAGE_NAMES, MessageType, Opt } from './options.ts';
 import { BOOTREQUEST, type DhcpPacket, macOf } from './packet.ts';
 import { LeaseState, type SubnetPool } from './pool.ts';
 import { type Addressed, destination, type ReplyContext, reply } from './reply.ts';
+import type { ReplyPacket } from './reply-packet.ts';
 
 export interface HandlerOptions extends ReplyContext {
   httpBase: string;
@@ -99,7 +100,7 @@ export class DhcpHandler {
     if (!c.machineId && this.#log.isLevelEnabled('debug')) {
       c.log().debug({ type: MESSAGE_NAMES[c.type], client: c.client.kind }, 'unknown MAC');
     }
-    this.#event(c, c.type, { client: c.client.kind, arch: c.client.arch });
+    if (c.machineId) this.#event(c, c.type, { client: c.client.kind, arch: c.client.arch });
     if (c.pool.subnet.dhcpMode === 'proxy') return this.#answer(c, this.#proxy(c, pxePort), pxePort);
     if (pxePort) return [];
     const out = this.#full(c);
@@ -108,17 +109,18 @@ export class DhcpHandler {
       : this.#answer(c, out, pxePort);
   }
 
-  #answer(c: Ctx, out: DhcpPacket | null, pxePort: boolean): Addressed[] {
+  #answer(c: Ctx, out: ReplyPacket | null, pxePort: boolean): Addressed[] {
     if (!out) return [];
     const { req, type } = c;
-    const outType = out.options.get(Opt.MessageType)![0] as MessageType;
-    this.#event(c, outType, {
-      ip: out.yiaddr,
-      file: out.file || undefined,
-      why: out.options.get(Opt.Message),
-      // A bound client extending its lease (RFC 2131 4.3.2: REQUEST with ciaddr, RENEWING/REBINDING).
-      renewal: type === MessageType.Request && req.ciaddr !== '0.0.0.0' ? true : undefined,
-    });
+    if (c.machineId) {
+      this.#event(c, out.type, {
+        ip: out.yiaddr,
+        file: out.file || undefined,
+        why: out.message ?? undefined,
+        // A bound client extending its lease (RFC 2131 4.3.2: REQUEST with ciaddr, RENEWING/REBINDING).
+        renewal: type === MessageType.Request && req.ciaddr !== '0.0.0.0' ? true : undefined,
+      });
+    }
     const dest = pxePort ? null : destination(req, out);
     return [{ packet: out, address: dest?.address ?? '', port: dest?.port ?? 0 }];
   }
@@ -130,7 +132,7 @@ export class DhcpHandler {
   }
 
   /** ProxyDHCP (RFC 4578 / PXE): boot information only; the site's DHCP server owns addresses. */
-  #proxy(c: Ctx, pxePort: boolean): DhcpPacket | null {
+  #proxy(c: Ctx, pxePort: boolean): ReplyPacket | null {
     const client = c.client;
     if (client.kind === ClientKind.Plain) return null;
     const plan = this.#plan(c);
@@ -145,7 +147,7 @@ export class DhcpHandler {
     return null;
   }
 
-  #full(c: Ctx): DhcpPacket | null | Promise<DhcpPacket | null> {
+  #full(c: Ctx): ReplyPacket | null | Promise<ReplyPacket | null> {
     const now = Date.now();
     const { req, mac, pool } = c;
     const requested = optIp(req, Opt.RequestedIp);
@@ -238,7 +240,7 @@ export class DhcpHandler {
     }
   }
 
-  #ack(c: Ctx, type: MessageType, yiaddr?: string, ciaddr?: string, withLease = true): DhcpPacket {
+  #ack(c: Ctx, type: MessageType, yiaddr?: string, ciaddr?: string, withLease = true): ReplyPacket {
     const lease = withLease && yiaddr ? { ip: yiaddr, seconds: this.#o.leaseSeconds } : undefined;
     return reply(c.req, type, this.#o, { yiaddr, ciaddr, subnet: c.pool.subnet, lease, plan: this.#plan(c) });
   }

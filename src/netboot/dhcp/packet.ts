@@ -4,13 +4,19 @@
  * DhcpDecodeError, never an out-of-range read, so the server can drop it and carry on.
  */
 import { Opt } from './options.ts';
+import { ReplyPacket } from './reply-packet.ts';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  HEADER,
+  MAGIC,
+  MIN_SIZE,
+  optionSize,
+  writeHeader,
+  writeOption,
+} from './wire.ts';
 
-export const BOOTREQUEST = 1;
-export const BOOTREPLY = 2;
-const MAGIC = 0x63825363;
-const HEADER = 236;
-/** RFC 1542: some relays and old clients drop BOOTP replies shorter than 300 bytes. */
-const MIN_SIZE = 300;
+export { BOOTREPLY, BOOTREQUEST };
 /** Largest datagram we decode: a DHCP packet past an Ethernet jumbo frame is garbage. */
 export const MAX_PACKET = 9000;
 
@@ -38,40 +44,51 @@ export class DhcpDecodeError extends Error {
   override name = 'DhcpDecodeError';
 }
 
+const ZERO_IP = '0.0.0.0';
+
 function ip(b: Buffer, off: number): string {
+  // Most address fields of a request are zero: no string to build.
+  if (b[off] === 0 && b[off + 1] === 0 && b[off + 2] === 0 && b[off + 3] === 0) return ZERO_IP;
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-function cstr(b: Buffer): string {
-  if (b[0] === 0) return ''; // the usual case: an empty field
-  const end = b.indexOf(0);
-  return b.toString('latin1', 0, end === -1 ? b.length : end);
+/** The NUL-terminated latin1 string in `b[start, end)`. */
+function cstr(b: Buffer, start: number, end: number): string {
+  if (b[start] === 0) return ''; // the usual case: an empty field
+  const nul = b.indexOf(0, start);
+  return b.toString('latin1', start, nul === -1 || nul > end ? end : nul);
 }
 
-/** `parts` collects repeated codes (RFC 3396); made on the first repeat, as most packets have none. */
-type Parts = { map: Map<number, Buffer[]> | null };
-
-function parseOptions(b: Buffer, into: Map<number, Buffer>, parts: Parts): boolean {
-  let i = 0;
-  while (i < b.length) {
+/**
+ * Parses the options in `b[i, end)` into `into`. Repeated codes (RFC 3396) are collected in the
+ * returned map, made on the first repeat (most packets have none) and passed back in as `parts`.
+ */
+function parseOptions(
+  b: Buffer,
+  i: number,
+  end: number,
+  into: Map<number, Buffer>,
+  parts: Map<number, Buffer[]> | null,
+): Map<number, Buffer[]> | null {
+  while (i < end) {
     const code = b[i++];
     if (code === Opt.Pad) continue;
-    if (code === Opt.End) return true;
-    if (i >= b.length) throw new DhcpDecodeError(`option ${code} has no length byte`);
+    if (code === Opt.End) return parts;
+    if (i >= end) throw new DhcpDecodeError(`option ${code} has no length byte`);
     const len = b[i++];
-    if (i + len > b.length) throw new DhcpDecodeError(`option ${code} runs past the packet (len ${len})`);
+    if (i + len > end) throw new DhcpDecodeError(`option ${code} runs past the packet (len ${len})`);
     const v = b.subarray(i, i + len);
     i += len;
     const prev = into.get(code);
     if (prev === undefined) into.set(code, v);
     else {
-      parts.map ??= new Map();
-      const list = parts.map.get(code);
+      parts ??= new Map();
+      const list = parts.get(code);
       if (list) list.push(v);
-      else parts.map.set(code, [prev, v]);
+      else parts.set(code, [prev, v]);
     }
   }
-  return false;
+  return parts;
 }
 
 export function decodeDhcp(buf: Buffer): DhcpPacket {
@@ -83,15 +100,14 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
   const hlen = buf[2];
   if (hlen > 16) throw new DhcpDecodeError(`bad hlen ${hlen}`);
   const options = new Map<number, Buffer>();
-  const parts: Parts = { map: null };
-  parseOptions(buf.subarray(HEADER + 4), options, parts);
+  let parts = parseOptions(buf, HEADER + 4, buf.length, options, null);
   // Overload (option 52): more options in `file` (1), `sname` (2) or both (3), in that order.
   const overload = options.get(Opt.Overload)?.[0] ?? 0;
-  const fileField = buf.subarray(108, 236);
-  const snameField = buf.subarray(44, 108);
-  if (overload & 1) parseOptions(fileField, options, parts);
-  if (overload & 2) parseOptions(snameField, options, parts);
-  if (parts.map) for (const [code, list] of parts.map) options.set(code, Buffer.concat(list));
+  if (overload & 1) parts = parseOptions(buf, 108, 236, options, parts);
+  if (overload & 2) parts = parseOptions(buf, 44, 108, options, parts);
+  if (parts) for (const [code, list] of parts) options.set(code, Buffer.concat(list));
+  const chaddr = Buffer.allocUnsafe(16);
+  buf.copy(chaddr, 0, 28, 44);
   return {
     op,
     htype: buf[1],
@@ -104,81 +120,40 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
     yiaddr: ip(buf, 16),
     siaddr: ip(buf, 20),
     giaddr: ip(buf, 24),
-    chaddr: Buffer.from(buf.subarray(28, 44)),
-    sname: overload & 2 ? '' : cstr(snameField),
-    file: overload & 1 ? '' : cstr(fileField),
+    chaddr,
+    sname: overload & 2 ? '' : cstr(buf, 44, 108),
+    file: overload & 1 ? '' : cstr(buf, 108, 236),
     options,
   };
 }
 
-function writeIp(b: Buffer, off: number, s: string): void {
-  let part = 0;
-  let idx = off;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      b[idx++] = part;
-      part = 0;
-    } else part = part * 10 + (c - 48);
-  }
-  b[idx] = part;
-}
-
 /** Encodes a packet. Options longer than 255 bytes are split into several (RFC 3396). */
 export function encodeDhcp(p: DhcpPacket): Buffer {
+  if (p instanceof ReplyPacket) {
+    const fast = p.encodeFast();
+    if (fast) return fast;
+  }
   let optLen = 1; // End
-  for (const v of p.options.values()) optLen += v.length === 0 ? 2 : 2 * Math.ceil(v.length / 255) + v.length;
+  for (const v of p.options.values()) optLen += optionSize(v);
   const size = Math.max(MIN_SIZE, HEADER + 4 + optLen);
   // From the shared pool, zeroed: much cheaper than an ArrayBuffer of its own per reply.
   const b = Buffer.allocUnsafe(size).fill(0);
-  b[0] = p.op;
-  b[1] = p.htype;
-  b[2] = p.hlen;
-  b[3] = p.hops;
-  b.writeUInt32BE(p.xid >>> 0, 4);
-  b.writeUInt16BE(p.secs & 0xffff, 8);
-  b.writeUInt16BE(p.flags & 0xffff, 10);
-  writeIp(b, 12, p.ciaddr);
-  writeIp(b, 16, p.yiaddr);
-  writeIp(b, 20, p.siaddr);
-  writeIp(b, 24, p.giaddr);
-  p.chaddr.copy(b, 28, 0, 16);
-  if (p.sname) {
-    if (Buffer.byteLength(p.sname, 'latin1') > 63) throw new RangeError('sname longer than 63 bytes');
-    b.write(p.sname, 44, 'latin1');
-  }
-  if (p.file) {
-    if (Buffer.byteLength(p.file, 'latin1') > 127) throw new RangeError('file longer than 127 bytes');
-    b.write(p.file, 108, 'latin1');
-  }
+  if (Buffer.byteLength(p.sname, 'latin1') > 63) throw new RangeError('sname longer than 63 bytes');
+  if (Buffer.byteLength(p.file, 'latin1') > 127) throw new RangeError('file longer than 127 bytes');
+  writeHeader(b, p);
   b.writeUInt32BE(MAGIC, HEADER);
   let i = HEADER + 4;
-  for (const [code, v] of p.options) {
-    if (v.length === 0) {
-      b[i++] = code;
-      b[i++] = 0;
-      continue;
-    }
-    for (let off = 0; off < v.length; off += 255) {
-      const n = Math.min(255, v.length - off);
-      b[i++] = code;
-      b[i++] = n;
-      v.copy(b, i, off, off + n);
-      i += n;
-    }
-  }
+  for (const [code, v] of p.options) i = writeOption(b, i, code, v);
   b[i] = Opt.End;
   return b;
 }
+
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** `aa:bb:cc:dd:ee:ff` from an Ethernet chaddr; null for other hardware types. */
 export function macOf(p: DhcpPacket): string | null {
   if (p.htype !== 1 || p.hlen !== 6) return null;
   const c = p.chaddr;
-  let s = '';
-  for (let i = 0; i < 6; i++) {
-    const h = c[i].toString(16);
-    s += (i ? ':' : '') + (h.length === 1 ? `0${h}` : h);
-  }
-  return s;
+  return `${HEX[c[0]]}:${HEX[c[1]]}:${HEX[c[2]]}:${HEX[c[3]]}:${HEX[c[4]]}:${HEX[c[5]]}`;
 }

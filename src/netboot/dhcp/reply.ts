@@ -5,7 +5,8 @@ import type { Subnet } from '../../core/subnet.ts';
 import type { BootPlan } from './boot.ts';
 import { subnetMask } from './directory.ts';
 import { ipsToBuf, ipToBuf, MessageType, Opt, u32 } from './options.ts';
-import { BOOTREPLY, type DhcpPacket } from './packet.ts';
+import type { DhcpPacket } from './packet.ts';
+import { ReplyPacket, ReplyTemplate } from './reply-packet.ts';
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
@@ -40,16 +41,54 @@ function optionsOf(s: Subnet): [number, Buffer][] {
   }
   return o;
 }
-const serverIds = new Map<string, Buffer>();
-/** Small constant option values (message types, lease times): allocated once, not per reply. */
-const constants = new Map<string, Buffer>();
-function constant(key: string, make: () => Buffer): Buffer {
-  let b = constants.get(key);
-  if (!b) {
-    b = make();
-    if (constants.size < 1000) constants.set(key, b);
+
+/** Templates by lease time ('none' without a lease), then by message type. */
+type ByLease = Map<number | 'none', ReplyTemplate[]>;
+interface ServerTemplates {
+  bySubnet: WeakMap<Subnet, ByLease>;
+  noSubnet: ByLease;
+}
+/** A handful of server addresses and lease times are ever used: past these, templates are not kept. */
+const MAX_KEYS = 64;
+const templates = new Map<string, ServerTemplates>();
+
+/** The fixed options of a reply: type, server id, lease times, the subnet's (as reply() orders them). */
+function templateFor(type: MessageType, serverIp: string, lease: Lease | undefined, subnet?: Subnet) {
+  let server = templates.get(serverIp);
+  if (!server) {
+    server = { bySubnet: new WeakMap(), noSubnet: new Map() };
+    if (templates.size < MAX_KEYS) templates.set(serverIp, server);
   }
-  return b;
+  let byLease = subnet ? server.bySubnet.get(subnet) : server.noSubnet;
+  if (!byLease) {
+    byLease = new Map();
+    if (subnet) server.bySubnet.set(subnet, byLease);
+  }
+  const key = lease ? lease.seconds : 'none';
+  let byType = byLease.get(key);
+  if (!byType) {
+    byType = [];
+    if (byLease.size < MAX_KEYS) byLease.set(key, byType);
+  }
+  let t = byType[type];
+  if (!t) {
+    const list: [number, Buffer][] = [
+      [Opt.MessageType, Buffer.from([type])],
+      [Opt.ServerId, ipToBuf(serverIp)],
+    ];
+    if (lease) {
+      const secs = lease.seconds;
+      list.push(
+        [Opt.LeaseTime, u32(secs)],
+        [Opt.RenewalTime, u32(Math.floor(secs / 2))],
+        [Opt.RebindingTime, u32(Math.floor((secs * 7) / 8))],
+      );
+    }
+    if (subnet) list.push(...optionsOf(subnet));
+    t = new ReplyTemplate(list);
+    byType[type] = t;
+  }
+  return t;
 }
 
 export function reply(
@@ -64,71 +103,39 @@ export function reply(
     plan?: BootPlan;
     message?: string;
   },
-): DhcpPacket {
-  const o = new Map<number, Buffer>();
-  o.set(
-    Opt.MessageType,
-    constant(`t${type}`, () => Buffer.from([type])),
+): ReplyPacket {
+  const relayed = req.giaddr !== '0.0.0.0';
+  const subnet = opts.subnet && type !== MessageType.Nak ? opts.subnet : undefined;
+  const o = new ReplyPacket(
+    req,
+    type,
+    templateFor(type, ctx.serverIp, opts.lease, subnet),
+    type === MessageType.Nak && relayed ? req.flags | BROADCAST_FLAG : req.flags,
   );
-  let sid = serverIds.get(ctx.serverIp);
-  if (!sid) {
-    sid = ipToBuf(ctx.serverIp);
-    serverIds.set(ctx.serverIp, sid);
+  if (opts.ciaddr !== undefined) o.ciaddr = opts.ciaddr;
+  if (opts.yiaddr !== undefined) o.yiaddr = opts.yiaddr;
+  if (opts.message) {
+    o.message = Buffer.from(opts.message, 'latin1');
+    o.set(Opt.Message, o.message);
   }
-  o.set(Opt.ServerId, sid);
-  if (opts.lease) {
-    const secs = opts.lease.seconds;
-    o.set(
-      Opt.LeaseTime,
-      constant(`l${secs}`, () => u32(secs)),
-    );
-    o.set(
-      Opt.RenewalTime,
-      constant(`r${secs}`, () => u32(Math.floor(secs / 2))),
-    );
-    o.set(
-      Opt.RebindingTime,
-      constant(`b${secs}`, () => u32(Math.floor((secs * 7) / 8))),
-    );
-  }
-  if (opts.subnet && type !== MessageType.Nak) for (const [k, v] of optionsOf(opts.subnet)) o.set(k, v);
-  if (opts.message) o.set(Opt.Message, Buffer.from(opts.message, 'latin1'));
-  let file = '';
-  let siaddr = '0.0.0.0';
   const plan = opts.plan;
   if (plan?.file) {
     const isUrl = plan.file.includes('://');
     if (!isUrl) {
-      siaddr = ctx.tftpServer ?? ctx.serverIp;
+      o.siaddr = ctx.tftpServer ?? ctx.serverIp;
       if (ctx.tftpServer) o.set(Opt.TftpServerName, Buffer.from(ctx.tftpServer));
     }
     const asked = req.options.get(Opt.ParamList)?.includes(Opt.BootfileName) ?? false;
     // The `file` field is what every PXE ROM reads; option 67 carries names that do not fit
     // in its 127 bytes (long URLs) and goes to clients that ask for it (iPXE does).
-    if (Buffer.byteLength(plan.file) <= 127) file = plan.file;
-    if (asked || !file) o.set(Opt.BootfileName, Buffer.from(plan.file));
+    if (Buffer.byteLength(plan.file) <= 127) o.file = plan.file;
+    if (asked || !o.file) o.set(Opt.BootfileName, Buffer.from(plan.file));
   }
-  for (const [code, value] of plan?.options ?? []) o.set(code, value);
+  if (plan) for (const [code, value] of plan.options) o.set(code, value);
   // RFC 3046 §2.2: echo the relay agent information unchanged, as the last option.
   const relay = req.options.get(Opt.RelayAgentInfo);
-  if (relay && req.giaddr !== '0.0.0.0') o.set(Opt.RelayAgentInfo, relay);
-  return {
-    op: BOOTREPLY,
-    htype: req.htype,
-    hlen: req.hlen,
-    hops: 0,
-    xid: req.xid,
-    secs: 0,
-    flags: type === MessageType.Nak && req.giaddr !== '0.0.0.0' ? req.flags | BROADCAST_FLAG : req.flags,
-    ciaddr: opts.ciaddr ?? '0.0.0.0',
-    yiaddr: opts.yiaddr ?? '0.0.0.0',
-    siaddr,
-    giaddr: req.giaddr,
-    chaddr: req.chaddr,
-    sname: '',
-    file,
-    options: o,
-  };
+  if (relay && relayed) o.set(Opt.RelayAgentInfo, relay);
+  return o;
 }
 
 /**
