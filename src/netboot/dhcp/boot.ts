@@ -72,8 +72,6 @@ export interface PlanContext {
 
 /** Decides what to tell a client that asked for an address (or, in proxy mode, for a boot file). */
 export function bootPlan(p: DhcpPacket, client: ClientInfo, ctx: PlanContext): BootPlan {
-  const uuid = p.options.get(Opt.ClientUuid);
-  const echoUuid: [number, Buffer][] = uuid ? [[Opt.ClientUuid, uuid]] : [];
   switch (client.kind) {
     case ClientKind.Ipxe: {
       // 175.176 = 1 (no-pxedhcp): without it iPXE waits for a ProxyDHCP offer that never
@@ -88,7 +86,7 @@ export function bootPlan(p: DhcpPacket, client: ClientInfo, ctx: PlanContext): B
       // UEFI HTTP boot only accepts an offer that echoes vendor class "HTTPClient".
       return {
         file: uefiHttpBootUrl(ctx.httpBase),
-        options: [[Opt.VendorClass, Buffer.from('HTTPClient')], ...echoUuid],
+        options: [[Opt.VendorClass, Buffer.from('HTTPClient')], ...echoUuid(p)],
       };
     }
     case ClientKind.Pxe: {
@@ -99,10 +97,16 @@ export function bootPlan(p: DhcpPacket, client: ClientInfo, ctx: PlanContext): B
       const pxe = encodeSubOptions([[PxeOpt.DiscoveryControl, Buffer.from([8])]]);
       return {
         file: bin,
-        options: [[Opt.VendorClass, Buffer.from('PXEClient')], [Opt.VendorSpecific, pxe], ...echoUuid],
+        options: [[Opt.VendorClass, Buffer.from('PXEClient')], [Opt.VendorSpecific, pxe], ...echoUuid(p)],
       };
     }
     default:
       return { file: null, options: [] };
   }
+}
+
+/** Option 97 (the client's GUID) to echo, when it sent one. */
+function echoUuid(p: DhcpPacket): [number, Buffer][] {
+  const uuid = p.options.get(Opt.ClientUuid);
+  return uuid ? [[Opt.ClientUuid, uuid]] : [];
 }

@@ -26,14 +26,44 @@ export interface HandlerOptions extends ReplyContext {
   declineQuarantineMs?: number;
 }
 
-interface Ctx {
-  req: DhcpPacket;
-  mac: string;
-  type: MessageType;
-  pool: SubnetPool;
+/** One request being served. Its child logger is bound on first use: a child logger per
+ * packet costs more than the rest of the packet's work. */
+class Ctx {
+  readonly req: DhcpPacket;
+  readonly mac: string;
+  readonly type: MessageType;
+  readonly pool: SubnetPool;
   machineId: string | null;
-  client: ClientInfo;
-  log: () => Logger;
+  readonly client: ClientInfo;
+  readonly #base: Logger;
+  #child: Logger | null = null;
+
+  constructor(
+    req: DhcpPacket,
+    mac: string,
+    type: MessageType,
+    pool: SubnetPool,
+    machineId: string | null,
+    client: ClientInfo,
+    base: Logger,
+  ) {
+    this.req = req;
+    this.mac = mac;
+    this.type = type;
+    this.pool = pool;
+    this.machineId = machineId;
+    this.client = client;
+    this.#base = base;
+  }
+
+  log(): Logger {
+    this.#child ??= childLog(this.#base, this.req, this.mac);
+    return this.#child;
+  }
+}
+
+function childLog(base: Logger, req: DhcpPacket, mac: string): Logger {
+  return base.child({ mac, xid: req.xid.toString(16), giaddr: req.giaddr });
 }
 
 const EVENT_OF: Partial<Record<number, BootEvent>> = {
@@ -73,20 +103,16 @@ export class DhcpHandler {
     if (req.op !== BOOTREQUEST || !mac || type === undefined || req.hops > 16) return [];
     if (req.giaddr !== '0.0.0.0' && !isUnicast(req.giaddr)) return [];
     const pool = this.#dir.poolFor(req.giaddr);
-    // A child logger per packet costs more than the rest of the packet's work: bind lazily.
-    const base = this.#log;
-    let child: Logger | null = null;
-    const log = () => {
-      child ??= base.child({ mac, xid: req.xid.toString(16), giaddr: req.giaddr });
-      return child;
-    };
     if (!pool || pool.subnet.dhcpMode === 'off') {
-      log().debug({ type: MESSAGE_NAMES[type] }, pool ? 'subnet has DHCP off' : 'no subnet for this request');
+      childLog(this.#log, req, mac).debug(
+        { type: MESSAGE_NAMES[type] },
+        pool ? 'subnet has DHCP off' : 'no subnet for this request',
+      );
       return [];
     }
     const machineId = this.#dir.machineOf(mac);
     const client = classify(req);
-    const c: Ctx = { req, mac, type, pool, machineId, client, log };
+    const c = new Ctx(req, mac, type, pool, machineId, client, this.#log);
     if (!machineId && pool.subnet.autoEnlist && client.kind !== ClientKind.Plain) {
       return this.#dir.enlist(mac, client.arch, pool.subnet).then((id) => {
         c.machineId = id;

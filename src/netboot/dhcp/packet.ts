@@ -107,7 +107,7 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
   if (overload & 2) parts = parseOptions(buf, 44, 108, options, parts);
   if (parts) for (const [code, list] of parts) options.set(code, Buffer.concat(list));
   const chaddr = Buffer.allocUnsafe(16);
-  buf.copy(chaddr, 0, 28, 44);
+  for (let i = 0; i < 16; i++) chaddr[i] = buf[28 + i];
   return {
     op,
     htype: buf[1],

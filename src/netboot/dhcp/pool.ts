@@ -65,21 +65,27 @@ export class SubnetPool {
 
   #set(l: Lease): void {
     const old = this.#byIp.get(l.ip);
-    if (old) this.#unlink(old);
+    // The indexes `l` is about to take over are overwritten below, not deleted and added
+    // again (a Map delete and insert of the same key costs twice an overwrite).
+    if (old) this.#unlink(old, l);
     this.#byIp.set(l.ip, l);
     if (l.mac && l.state !== LeaseState.Declined) {
       const prev = this.#byMac.get(l.mac);
       // A MAC keeps one lease: a static allocation wins over a dynamic one.
-      if (!prev || prev.state !== LeaseState.Static || l.state === LeaseState.Static)
+      if (!prev || prev === old || prev.state !== LeaseState.Static || l.state === LeaseState.Static)
         this.#byMac.set(l.mac, l);
     }
     if (l.machineId) this.#byMachine.set(l.machineId, l);
   }
 
-  #unlink(l: Lease): void {
-    if (this.#byIp.get(l.ip) === l) this.#byIp.delete(l.ip);
-    if (l.mac && this.#byMac.get(l.mac) === l) this.#byMac.delete(l.mac);
-    if (l.machineId && this.#byMachine.get(l.machineId) === l) this.#byMachine.delete(l.machineId);
+  /** Removes `l` from the indexes, but for those `next` (a lease of the same address) takes over. */
+  #unlink(l: Lease, next?: Lease): void {
+    if (this.#byIp.get(l.ip) === l && !next) this.#byIp.delete(l.ip);
+    const macTaken = next !== undefined && next.mac === l.mac && next.state !== LeaseState.Declined;
+    if (l.mac && !macTaken && this.#byMac.get(l.mac) === l) this.#byMac.delete(l.mac);
+    const machineTaken = next !== undefined && next.machineId === l.machineId;
+    if (l.machineId && !machineTaken && this.#byMachine.get(l.machineId) === l)
+      this.#byMachine.delete(l.machineId);
   }
 
   inDynamicRange(ip: number): boolean {

@@ -113,12 +113,12 @@ export class ReplyPacket implements DhcpPacket {
     if (extra) for (const e of extra) len += optionSize(e[1]);
     if (this.sname.length > 63 || this.file.length > 127) return null; // encodeDhcp throws
     const b = Buffer.allocUnsafe(Math.max(len, MIN_SIZE));
-    head.copy(b, 0);
+    b.set(head); // a builtin copy: Buffer#copy's native call costs more at this size
     writeHeader(b, this);
     let i = head.length;
     if (extra) for (const e of extra) i = writeOption(b, i, e[0], e[1]);
     b[i] = 255; // End
-    if (i + 1 < b.length) b.fill(0, i + 1);
+    for (let j = i + 1; j < b.length; j++) b[j] = 0; // BOOTP padding, a few dozen bytes at most
     return b;
   }
 }

@@ -42,7 +42,8 @@ export function writeOption(b: Buffer, i: number, code: number, v: Buffer): numb
     const n = Math.min(255, v.length - off);
     b[i++] = code;
     b[i++] = n;
-    v.copy(b, i, off, off + n);
+    if (n > 32) v.copy(b, i, off, off + n);
+    else for (let k = 0; k < n; k++) b[i + k] = v[off + k]; // small: cheaper than Buffer#copy's native call
     i += n;
   }
   return i;
@@ -61,7 +62,9 @@ export function writeHeader(b: Buffer, p: DhcpPacket): void {
   writeIp(b, 16, p.yiaddr);
   writeIp(b, 20, p.siaddr);
   writeIp(b, 24, p.giaddr);
-  p.chaddr.copy(b, 28, 0, 16);
+  const c = p.chaddr;
+  const n = Math.min(16, c.length);
+  for (let i = 0; i < n; i++) b[28 + i] = c[i]; // 16 bytes: a loop beats Buffer#copy's native call
   if (p.sname) b.write(p.sname, 44, 'latin1');
   if (p.file) b.write(p.file, 108, 'latin1');
 }
