@@ -1,6 +1,5 @@
 /** Renders every example Cluster file into a temp dir; shared by the cluster tests (not a test itself). */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { type Artifact, loadClusterFiles, type Plan, renderClusterToDir } from '../src/cluster/index.ts';
@@ -27,9 +26,8 @@ export interface Rendered {
   readonly artifacts: readonly Artifact[];
 }
 
-export async function renderExamples(
-  root = mkdtempSync(join(tmpdir(), 'ingot-cluster-')),
-): Promise<Rendered[]> {
+/** Every example rendered under `root` (the caller removes it: test/support/scratch.ts). */
+export async function renderExamples(root: string): Promise<Rendered[]> {
   const out: Rendered[] = [];
   for (const file of exampleFiles()) {
     const { spec, inventory } = loadClusterFiles(file, INVENTORY);

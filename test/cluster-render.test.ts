@@ -1,13 +1,13 @@
 /** `ingot cluster render` end to end: byte stability, file modes, all-or-nothing, and the CLI. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadClusterFiles, renderClusterToDir } from '../src/cluster/index.ts';
 import { EXAMPLES, exampleSecrets, INVENTORY } from './cluster-examples.ts';
+import { scratchDirs } from './support/scratch.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -27,9 +27,10 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('cluster render', () => {
+  const scratch = scratchDirs();
   it('is byte-stable: rendering again with the same PKI directory changes no byte', async () => {
     const { spec, inventory } = loadClusterFiles(join(EXAMPLES, 'kubeadm-ha.yaml'), INVENTORY);
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-render-'));
+    const dir = scratch('ingot-render-');
     await renderClusterToDir(spec, inventory, dir, exampleSecrets());
     const first = snapshot(dir);
     await renderClusterToDir(spec, inventory, dir, exampleSecrets());
@@ -39,7 +40,7 @@ describe('cluster render', () => {
 
   it('writes keys, kubeconfig and user-data readable by root only', async () => {
     const { spec, inventory } = loadClusterFiles(join(EXAMPLES, 'k3s-edge.yaml'), INVENTORY);
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-render-'));
+    const dir = scratch('ingot-render-');
     await renderClusterToDir(spec, inventory, dir, exampleSecrets());
     for (const f of [
       'pki/ca.key',
@@ -60,7 +61,7 @@ describe('cluster render', () => {
   it('writes nothing when the plan is impossible', async () => {
     const { spec, inventory } = loadClusterFiles(join(EXAMPLES, 'kubeadm-ha.yaml'), INVENTORY);
     const few = { ...inventory, machines: inventory.machines.filter((m) => m.pool !== 'gpu') };
-    const dir = join(mkdtempSync(join(tmpdir(), 'ingot-render-')), 'out');
+    const dir = join(scratch('ingot-render-'), 'out');
     await assert.rejects(
       renderClusterToDir(spec, few, dir, exampleSecrets()),
       /spec.workers\[1\].machines: needs 2 gpu machines, 0 match/,
@@ -70,7 +71,7 @@ describe('cluster render', () => {
 
   it('removes files of nodes that are no longer in the plan', async () => {
     const { spec, inventory } = loadClusterFiles(join(EXAMPLES, 'k3s-edge.yaml'), INVENTORY);
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-render-'));
+    const dir = scratch('ingot-render-');
     await renderClusterToDir(spec, inventory, dir, exampleSecrets());
     const smaller = { ...spec, spec: { ...spec.spec, workers: [{ ...spec.spec.workers[0], count: 1 }] } };
     await renderClusterToDir(smaller, inventory, dir, exampleSecrets());
@@ -90,7 +91,7 @@ describe('cluster render', () => {
       'json',
     ]);
     assert.equal(JSON.parse(plan.stdout).nodes.length, 11);
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-cli-'));
+    const dir = scratch('ingot-cli-');
     const r = await run(NODE, [
       MAIN,
       'cluster',

@@ -7,19 +7,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { checkNetworkConfigs } from '../src/engine/network-config.ts';
 import { ManifestValidator } from './cluster-manifest-schemas.ts';
 import { chartValuesErrors, coalesce, pinnedChart, pinnedCharts } from './support/chart-schemas.ts';
 import { type Rendered, renderExamples, writeFilesOf } from './cluster-examples.ts';
+import { scratchDirs } from './support/scratch.ts';
 
 const run = promisify(execFile);
-const scratch = mkdtempSync(join(tmpdir(), 'ingot-validators-'));
+const scratchDir = scratchDirs();
+const scratch = scratchDir('ingot-validators-');
 
 /** Runs a validator; rejects with its output so the test failure shows what it said. */
 async function check(cmd: string, args: readonly string[], cwd?: string): Promise<void> {
@@ -82,10 +83,7 @@ const nodeFiles = () =>
 
 describe('rendered examples pass their real validators', () => {
   before(async () => {
-    rendered = await renderExamples();
-  });
-  after(() => {
-    // Temp dirs are left for inspection on failure; the OS cleans tmp.
+    rendered = await renderExamples(scratchDir('ingot-cluster-'));
   });
 
   it('renders every example, each with nodes, manifests and a kubeconfig', () => {

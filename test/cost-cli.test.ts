@@ -1,15 +1,15 @@
 /** `ingot cost` and `ingot capacity` as a user runs them: child processes against a real region. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runIngot } from './support/ingot-cli.ts';
 import { newMachineBody, startTestRegion, type TestRegion } from './support/region.ts';
+import { scratchDirs } from './support/scratch.ts';
 
 describe('ingot cost and ingot capacity', () => {
   let r: TestRegion;
-  const dir = mkdtempSync(join(tmpdir(), 'ingot-cost-'));
+  const dir = scratchDirs()('ingot-cost-');
   const ingot = (args: string[]) => runIngot(args, { env: { ...r.cliEnv, XDG_CONFIG_HOME: r.dataDir } });
 
   before(async () => {

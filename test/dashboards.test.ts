@@ -24,6 +24,7 @@ import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 import { diskHealthInput, healthSampleInput, machineInput } from '../src/store/testing.ts';
 import { type Rendered, renderExamples } from './cluster-examples.ts';
+import { scratchDirs } from './support/scratch.ts';
 import { skipUnless } from './support/needs.ts';
 
 const run = promisify(execFile);
@@ -299,8 +300,9 @@ type Doc = Record<string, any>;
 
 describe('the rendered observability stack', () => {
   let rendered: Rendered[];
+  const scratch = scratchDirs();
   before(async () => {
-    rendered = await renderExamples();
+    rendered = await renderExamples(scratch('ingot-cluster-'));
   });
   const docsOf = (r: Rendered) =>
     r.artifacts

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
-import { mkdtempSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { isIngotError } from '../../core/errors.ts';
@@ -10,8 +9,10 @@ import type { ClusterSpec } from '../spec/types.ts';
 import { readPkiDir, writePkiDir } from './dir.ts';
 import { caCertHash, generatePki, rsaKeys } from './generate.ts';
 import type { PkiMaterial } from './types.ts';
+import { scratchDirs } from '../../../test/support/scratch.ts';
 
 describe('cluster PKI', () => {
+  const scratch = scratchDirs();
   let pki: PkiMaterial;
   const now = new Date('2026-11-22T00:00:00Z');
   before(async () => {
@@ -126,7 +127,7 @@ describe('cluster PKI', () => {
   });
 
   it('writes keys 0600 and reads back the same material', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-pki-'));
+    const dir = scratch('ingot-pki-');
     writePkiDir(dir, pki);
     assert.equal(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'tokens.yaml')).mode & 0o777, 0o600);
@@ -136,7 +137,7 @@ describe('cluster PKI', () => {
   });
 
   it('refuses a half PKI directory instead of silently replacing the cluster’s CA', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ingot-pki-'));
+    const dir = scratch('ingot-pki-');
     writePkiDir(dir, pki);
     unlinkSync(join(dir, 'etcd', 'ca.key'));
     assert.throws(
