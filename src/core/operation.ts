@@ -20,8 +20,10 @@ import { type RollNode, type RollPhase, rollingPlan } from './rolling-plan.ts';
  * then workers: drained, redeployed with an OS image, rejoined; the remediation's reprovision is
  * one of one node) and `restore`
  * (the cluster's etcd put back to a backup on every control plane: core/etcd-restore.ts) and
- * `drain` (one node cordoned and its pods evicted through the Eviction API: core/node-drain.ts) run today;
- * the others are their future kin.
+ * `drain` (one node cordoned and its pods evicted through the Eviction API: core/node-drain.ts),
+ * `scale` (workers or control planes added and removed: the scale workflow's steps, recorded
+ * per node on the operation: core/scale-operation.ts) and `remediate` (a remediation's
+ * replacement of a dead worker by a spare, the same steps) run today.
  */
 export const OperationKind = {
   Reconfigure: 'reconfigure',
@@ -43,6 +45,8 @@ export const RUNNABLE_OPERATION_KINDS: readonly OperationKind[] = [
   OperationKind.OsReplace,
   OperationKind.Restore,
   OperationKind.Drain,
+  OperationKind.Scale,
+  OperationKind.Remediate,
 ];
 
 export const OperationState = {
@@ -140,6 +144,8 @@ export const NodeStep = {
   Drained: 'drained',
   Uncordoned: 'uncordoned',
   Ready: 'ready',
+  Deleted: 'deleted',
+  Released: 'released',
 } as const;
 export type NodeStep = (typeof NodeStep)[keyof typeof NodeStep];
 
@@ -204,6 +210,14 @@ export interface ReconfigureParams {
   reason?: string;
   /** A hardware-driven drain's episode (core/hardware-drain.ts): its end is told on the machine too. */
   episode?: string;
+  /** A scale's (or a remediation's replacement's) nodes added and removed, and whether they are control planes. */
+  scale?: ScaleOperationParams;
+}
+
+export interface ScaleOperationParams {
+  add: string[];
+  remove: string[];
+  controlPlanes: boolean;
 }
 
 export interface ClusterOperation {

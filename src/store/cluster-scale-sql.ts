@@ -12,7 +12,9 @@ import type { Job } from '../core/job.ts';
 import { clusterTransitionEvent, moveClusterOrRefuse } from './cluster-transitions-sql.ts';
 import { allocateMembers, getCluster } from './clusters-sql.ts';
 import type { Db } from './db.ts';
+import { newId } from './ids.ts';
 import { insertJob } from './jobs-sql.ts';
+import { activeOperation, insertOperation, type NewOperation, operationRunning } from './operations-sql.ts';
 import { insertEvents, placeholders } from './sql-util.ts';
 import type { NewJob } from './types.ts';
 
@@ -25,6 +27,11 @@ export interface ScaleClusterRequest {
   /** New members: each machine must be ready. */
   add: ClusterMember[];
   job: NewJob;
+  /**
+   * The operation the scale is (core/scale-operation.ts): written running with the job, which
+   * names it; refused with INGOT_OPERATION_RUNNING while another operation holds the cluster.
+   */
+  operation?: Pick<NewOperation, 'kind' | 'params' | 'progress'>;
 }
 
 export async function scaleCluster(
@@ -48,8 +55,37 @@ export async function scaleCluster(
         'scale again',
       )),
     );
+    const op = req.operation;
+    const opId = op ? newId('op') : null;
+    if (op) {
+      const active = await activeOperation(t, req.clusterId);
+      if (active) throw operationRunning(active);
+    }
+    const job = await insertJob(
+      t,
+      { clusterId: req.clusterId },
+      opId ? { ...req.job, params: { ...req.job.params, operation: opId } } : req.job,
+      req.actor,
+      now,
+    );
+    if (op && opId) {
+      await insertOperation(
+        t,
+        opId,
+        { ...op, clusterId: req.clusterId, actor: req.actor, message: req.reason, jobId: job.id },
+        now,
+      );
+      events.push({
+        type: 'cluster.operation.started',
+        level: 'info',
+        clusterId: req.clusterId,
+        jobId: job.id,
+        actor: req.actor,
+        message: req.reason,
+        data: { operation: opId, kind: op.kind },
+      });
+    }
     await insertEvents(t, events, now);
-    const job = await insertJob(t, { clusterId: req.clusterId }, req.job, req.actor, now);
     return { cluster: await getCluster(t, req.clusterId), job };
   });
 }

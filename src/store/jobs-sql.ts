@@ -8,6 +8,7 @@ import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { Job, JobStatus, JobStep } from '../core/job.ts';
 import type { Machine } from '../core/machine.ts';
 import { endClusterWorkflow } from './cluster-transitions-sql.ts';
+import { endJobOperation } from './operation-end-sql.ts';
 import type { Db, SqlValue } from './db.ts';
 import { newId } from './ids.ts';
 import { applyMachineChanges, bmcHost, getMachineRow } from './machines-sql.ts';
@@ -322,8 +323,12 @@ export async function finishJob(db: Db, jobId: string, owner: string, f: JobFini
     const job = jobFromRow((await t.query('SELECT * FROM jobs WHERE id = ?', [jobId]))[0]);
     const events = [...f.events];
     if (f.machine && job.machineId) await applyMachineChanges(t, job.machineId, f.machine, `engine:${owner}`);
-    if (f.cluster && job.clusterId)
+    if (f.cluster && job.clusterId) {
       events.push(...(await endClusterWorkflow(t, job.clusterId, job, f.cluster, `engine:${owner}`, now)));
+      events.push(
+        ...(await endJobOperation(t, job, f.status, f.error ?? f.cluster.reason, `engine:${owner}`, now)),
+      );
+    }
     if (f.transition && job.machineId) {
       const tr = { ...f.transition, machineId: job.machineId };
       const actor = `engine:${owner}`;

@@ -100,11 +100,38 @@ export async function activeOperation(db: Db, clusterId: string): Promise<Cluste
   return rows.length ? operationFromRow(rows[0]) : null;
 }
 
-function running(op: ClusterOperation): IngotError {
+export function operationRunning(op: ClusterOperation): IngotError {
   return new IngotError(
     ErrorCode.OperationRunning,
     `cluster ${op.cluster} already runs operation ${op.id} (${op.kind}, ${op.state}); wait for it, or pause/abort it with \`ingot cluster abort ${op.cluster}\``,
     { details: { cluster: op.cluster, operation: op.id, kind: op.kind, state: op.state } },
+  );
+}
+
+/** The operation's row, running, for a job queued in the same transaction. */
+export async function insertOperation(
+  t: Db,
+  id: string,
+  o: Pick<NewOperation, 'clusterId' | 'kind' | 'params' | 'progress' | 'actor' | 'message'> & {
+    jobId: string;
+  },
+  now: number,
+): Promise<void> {
+  await t.run(
+    `INSERT INTO cluster_operations (id, cluster_id, kind, state, reason, params, progress, job_id, actor, created_at, updated_at)
+     VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      id,
+      o.clusterId,
+      o.kind,
+      o.message,
+      JSON.stringify(o.params),
+      JSON.stringify(o.progress),
+      o.jobId,
+      o.actor,
+      now,
+      now,
+    ],
   );
 }
 
@@ -117,7 +144,7 @@ export async function startOperation(
     return await db.tx(async (t) => {
       const now = Date.now();
       const active = await activeOperation(t, o.clusterId);
-      if (active) throw running(active);
+      if (active) throw operationRunning(active);
       const move = { clusterId: o.clusterId, from: o.from, to: o.to, reason: o.message };
       if (!(await writeClusterTransition(t, move, now))) {
         const rows = await t.query<{ name: string; state: string }>(
@@ -140,22 +167,7 @@ export async function startOperation(
         o.actor,
         now,
       );
-      await t.run(
-        `INSERT INTO cluster_operations (id, cluster_id, kind, state, reason, params, progress, job_id, actor, created_at, updated_at)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          id,
-          o.clusterId,
-          o.kind,
-          o.message,
-          JSON.stringify(o.params),
-          JSON.stringify(o.progress),
-          job.id,
-          o.actor,
-          now,
-          now,
-        ],
-      );
+      await insertOperation(t, id, { ...o, jobId: job.id }, now);
       await insertEvents(
         t,
         [
@@ -183,7 +195,7 @@ export async function startOperation(
       /UNIQUE constraint failed: cluster_operations/.test(text)
     ) {
       const active = await activeOperation(db, o.clusterId);
-      if (active) throw running(active);
+      if (active) throw operationRunning(active);
     }
     throw e;
   }

@@ -111,6 +111,19 @@ export const ClusterOperationSchema = Type.Object(
       timeoutSeconds: Type.Optional(Type.Integer({ description: "A drain's timeout" })),
       force: Type.Optional(Type.Boolean({ description: 'A drain evicts pods no controller owns too' })),
       reason: Type.Optional(Type.String({ description: 'Why a drain was asked for (the hardware reason)' })),
+      scale: Type.Optional(
+        Type.Object(
+          {
+            add: Type.Array(Type.String()),
+            remove: Type.Array(Type.String()),
+            controlPlanes: Type.Boolean(),
+          },
+          {
+            description:
+              "A scale's (or a remediation's replacement's) nodes added and removed; a control-plane scale cannot be aborted",
+          },
+        ),
+      ),
     }),
     progress: Type.Object({
       snapshot: Type.Object({

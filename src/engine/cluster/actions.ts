@@ -26,6 +26,7 @@ import type { Store } from '../../store/store.ts';
 import { checkNetworkConfigs } from '../network-config.ts';
 import { regionInventory } from './inventory.ts';
 import { sealBackupS3Keys } from './backup-s3-keys.ts';
+import { scaleRetrySteps } from '../../core/scale-operation.ts';
 import { retryClusterOperation } from './operation-actions.ts';
 
 /** Where a refusal came from: the Cluster file itself, or planning it onto these machines. */
@@ -173,14 +174,19 @@ export async function clusterAction(
     // Resume where the failed job stopped: its plan, PKI and finished steps carry over.
     const [last] = await store.listJobs({ clusterId: cluster.id }, 1);
     const workflow = retryWorkflow(cluster.state, last?.kind ?? null);
-    // A halted operation is retried as that operation, from the node it stopped on.
-    if (workflow === ClusterWorkflow.Operation && last) {
+    // A halted operation (a scale too) is retried as that operation, from where it stopped.
+    if (
+      last &&
+      (workflow === ClusterWorkflow.Operation ||
+        (workflow === ClusterWorkflow.Scale && typeof last.params.operation === 'string'))
+    ) {
       const { job } = await retryClusterOperation(store, cluster, last, actor);
       return { cluster: await store.getCluster(cluster.id), job };
     }
     if (last?.kind === decision.workflow) {
       jobParams = last.params;
       steps = last.steps.slice(last.stepIndex).map((s) => s.name);
+      if (last.kind === ClusterWorkflow.Scale) steps = scaleRetrySteps(steps);
     }
   } else if (action === 'delete') {
     const [create] = (await store.listJobs({ clusterId: cluster.id }, 50)).filter(

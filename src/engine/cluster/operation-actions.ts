@@ -27,9 +27,11 @@ import {
   retryProgress,
 } from '../../core/operation.ts';
 import { batchSize } from '../../core/rolling-plan.ts';
+import { scaleAbortRefusal, scaleRetrySteps } from '../../core/scale-operation.ts';
 import { skewProblems } from '../../core/version-skew.ts';
 import type { ClusterVersions, KubePort } from '../../kube/port.ts';
 import type { Store } from '../../store/store.ts';
+import { lastPlan } from './scale.ts';
 import { checkTargetBundle } from './upgrade-bundle.ts';
 
 /** Cluster states an operation may start from: running, or after an operation that halted. */
@@ -52,13 +54,8 @@ export async function createParams(
   store: Store,
   cluster: Cluster,
 ): Promise<{ plan: Plan; pkiSecret: string }> {
-  const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
-  const create = jobs.find((j) => j.params.plan && typeof j.params.pkiSecret === 'string');
-  if (!create || typeof create.params.pkiSecret !== 'string')
-    throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to roll from`, {
-      details: { cluster: cluster.name },
-    });
-  return { plan: create.params.plan as Plan, pkiSecret: create.params.pkiSecret };
+  const last = await lastPlan(store, cluster);
+  return { plan: last.plan as Plan, pkiSecret: String(last.pkiSecret) };
 }
 
 /** The spec without what a reconfigure rolls: two files equal here differ only in that. */
@@ -308,6 +305,11 @@ export async function controlClusterOperation(
       `cannot ${control} restore ${op.id}: a restore runs to its end (or fails and puts the old data back); wait for it with \`ingot cluster backup restore ${cluster.name} ${op.params.backup} --wait\``,
       { details: { operation: op.id, state: op.state, control, allowed: [] } },
     );
+  const refusal = control === 'abort' ? scaleAbortRefusal(op) : null;
+  if (refusal)
+    throw new IngotError(ErrorCode.InvalidTransition, `cannot abort ${op.kind} ${op.id}: ${refusal}`, {
+      details: { operation: op.id, state: op.state, control, allowed: ['pause', 'resume'] },
+    });
   const verb = { pause: 'paused', resume: 'resumed', abort: 'aborted' }[control];
   const message = `${verb} by ${actor}`;
   const done = await store.updateOperation(op.id, { from: [op.state], to, reason: message }, [
@@ -349,7 +351,12 @@ export async function retryClusterOperation(
   const op = await store.getOperation(id);
   checkRetryable(op.state, op.id);
   const failed = op.progress.nodes.find((n) => n.state === 'failed');
-  const workflow = ClusterWorkflow.Operation;
+  // A scale (its own workflow) resumes at the step that failed, as a failed scale job does.
+  const workflow = last.kind === ClusterWorkflow.Scale ? ClusterWorkflow.Scale : ClusterWorkflow.Operation;
+  const steps =
+    workflow === ClusterWorkflow.Scale
+      ? scaleRetrySteps(last.steps.slice(last.stepIndex).map((s) => s.name))
+      : [...CLUSTER_WORKFLOW_RULES[workflow].steps];
   const { operation: _, ...params } = last.params;
   return store.retryOperation({
     operationId: op.id,
@@ -357,7 +364,7 @@ export async function retryClusterOperation(
     from: cluster.state,
     to: CLUSTER_WORKFLOW_RULES[workflow].running,
     progress: retryProgress(op.progress, new Date().toISOString()),
-    job: { kind: workflow, steps: [...CLUSTER_WORKFLOW_RULES[workflow].steps], params },
+    job: { kind: workflow, steps, params },
     actor,
     message: `retried by ${actor}${failed ? `, resuming at ${failed.hostname}` : ''} (it had ${op.reason})`,
   });

@@ -17,8 +17,10 @@ import { ErrorCode, IngotError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import { MachineState } from '../../core/lifecycle.ts';
 import type { Machine } from '../../core/machine.ts';
+import { OperationKind } from '../../core/operation.ts';
 import type { Store } from '../../store/store.ts';
 import { lastPlan, planWorkers } from './scale.ts';
+import { scaleOperation } from './scale-operation.ts';
 
 /**
  * The ready machines that may replace `failed` (a control plane or a worker): those matching a
@@ -127,6 +129,7 @@ export async function replaceWorker(
         broken: { [req.node]: req.reason },
       },
     },
+    operation: scaleOperation(OperationKind.Remediate, cluster, plan, [added], [req.node], false),
   });
   return { ...r, hostname: added.hostname };
 }

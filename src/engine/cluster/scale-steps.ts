@@ -195,17 +195,8 @@ export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome
       broken.get(m.hostname)!,
       memberActor(ctx),
     );
-  if (leaving.length > 0) {
-    const r = await releaseNodes(ctx, leaving, `removed from cluster ${ctx.cluster.name} by a scale`);
-    if (r.kind !== 'done') return r;
-    for (const m of leaving) await forgetUserData(ctx, m.machineId);
-    await ctx.store.removeClusterMembers(
-      ctx.cluster.id,
-      leaving.map((m) => m.machineId),
-      memberActor(ctx),
-      ctx.job.id,
-    );
-  }
+  const r = await releaseMembers(ctx, leaving, `removed from cluster ${ctx.cluster.name} by a scale`);
+  if (r) return r;
   await forgetJoinToken(ctx);
   const add = names(ctx.job, 'add');
   return {
@@ -218,6 +209,28 @@ export async function scaleRelease(ctx: ClusterStepContext): Promise<StepOutcome
         .filter(Boolean)
         .join('; ') || 'nothing left to do',
   };
+}
+
+/**
+ * Releases (wipes) `leaving` and, once every machine is back, forgets their user-data and drops
+ * them from the members; the release's outcome while it is not done yet, else null.
+ */
+export async function releaseMembers(
+  ctx: ClusterStepContext,
+  leaving: readonly ClusterMember[],
+  why: string,
+): Promise<StepOutcome | null> {
+  if (leaving.length === 0) return null;
+  const r = await releaseNodes(ctx, [...leaving], why);
+  if (r.kind !== 'done') return r;
+  for (const m of leaving) await forgetUserData(ctx, m.machineId);
+  await ctx.store.removeClusterMembers(
+    ctx.cluster.id,
+    leaving.map((m) => m.machineId),
+    memberActor(ctx),
+    ctx.job.id,
+  );
+  return null;
 }
 
 /**
@@ -246,7 +259,7 @@ export async function markReplacedBroken(
 }
 
 /** The sealed join token goes once the scale is done (kubeadm lets it expire after 1 h anyway). */
-async function forgetJoinToken(ctx: ClusterStepContext): Promise<void> {
+export async function forgetJoinToken(ctx: ClusterStepContext): Promise<void> {
   const row = await ctx.store.findAgentTask(ctx.job.id, AgentTask.JoinToken);
   const id = (row?.result as Record<string, unknown> | null | undefined)?.[JOIN_TOKEN_SECRET];
   if (typeof id === 'string') await ctx.store.deleteSecret(id).catch(() => undefined);

@@ -18,7 +18,7 @@ import type { Worker } from '../worker.ts';
 import { createCluster } from './actions.ts';
 import { awaitClusterJob, replaceWorker } from './remediate-replace.ts';
 import { scaleCluster } from './scale.ts';
-import { closeClusterStore, openClusterStore, QUICK_RETRY, startWorker } from './testing.ts';
+import { closeClusterStore, clusterSettled, openClusterStore, QUICK_RETRY, startWorker } from './testing.ts';
 
 describe('cluster scale through the engine', () => {
   let store: SqlStore;
@@ -36,15 +36,7 @@ describe('cluster scale through the engine', () => {
     await closeClusterStore({ store, dir });
   });
 
-  const settled = (id: string, want: string) =>
-    eventually(
-      async () => {
-        const c = await store.getCluster(id);
-        return c.state === want || c.state.startsWith('failed_') ? c : null;
-      },
-      30_000,
-      `the cluster ${want}`,
-    );
+  const settled = (id: string, want: string) => clusterSettled(store, id, want, 30_000);
   const workerNames = (c: Cluster) => c.members.filter((m) => m.role === 'worker').map((m) => m.hostname);
 
   it('adds a worker from a ready machine with a fresh join token, then removes the newest: drained, Node deleted, released, member gone', async () => {

@@ -4,10 +4,12 @@
  * create's placement rules (the pool's machine selector, spread over zones and racks) and
  * addresses (the same IPAM, every address in use — this cluster's members included — kept);
  * then the cluster moves running → updating, the machines are allocated as members and the
- * scale job is queued in one transaction (the cluster's state is the guard: one change at a time).
+ * scale job is queued with its operation (kind `scale`: pause, resume, abort; each node's
+ * progress) in one transaction (the cluster's state is the guard: one change at a time).
  */
 import type { InventoryMachine } from '../../cluster/inventory.ts';
 import { NodeIpam } from '../../cluster/plan/ipam.ts';
+import { memberPlan } from '../../cluster/plan/member-plan.ts';
 import { plannedNode } from '../../cluster/plan/plan.ts';
 import { explainShortfall, mismatch, spread } from '../../cluster/plan/select.ts';
 import { type Plan, type PlannedNode, Role } from '../../cluster/plan/types.ts';
@@ -16,10 +18,12 @@ import type { Cluster, ClusterMember } from '../../core/cluster.ts';
 import { CLUSTER_WORKFLOW_RULES, ClusterWorkflow, planClusterAction } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError, invalid } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
+import { OperationKind } from '../../core/operation.ts';
 import { decideScale, type ScaleRequest } from '../../core/scale.ts';
 import type { Store } from '../../store/store.ts';
 import { regionInventory } from './inventory.ts';
 import { controlPlaneScaleGap, newControlPlaneScaleId } from './scale-control-planes.ts';
+import { scaleOperation } from './scale-operation.ts';
 
 export interface ScaleClusterInput extends ScaleRequest {
   /** The worker pool (the Cluster file's `spec.workers[].name`); default: the only one. */
@@ -41,15 +45,24 @@ export interface ScaleParams {
   controlPlanes?: { id: string; add: string[]; remove: string[] };
 }
 
-/** The plan, PKI and image of the cluster's newest job that has them (the create's or a scale's). */
+/**
+ * The plan, PKI and image of the cluster's newest job that has them (the create's or a scale's),
+ * the plan's nodes being the members as they are (an aborted scale gives part of its plan back:
+ * cluster/plan/member-plan.ts).
+ */
 export async function lastPlan(store: Store, cluster: Cluster): Promise<Job['params']> {
-  const jobs = await store.listJobs({ clusterId: cluster.id }, 200);
-  const j = jobs.find((x) => x.params.plan && typeof x.params.pkiSecret === 'string');
-  if (!j)
-    throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to scale from`, {
+  const jobs = (await store.listJobs({ clusterId: cluster.id }, 200)).filter(
+    (x) => x.params.plan && typeof x.params.pkiSecret === 'string',
+  );
+  if (jobs.length === 0)
+    throw new IngotError(ErrorCode.Conflict, `cluster ${cluster.name} has no create plan to change it from`, {
       details: { cluster: cluster.name },
     });
-  return j.params;
+  const plan = memberPlan(
+    jobs.map((j) => j.params.plan as Plan),
+    cluster.members.map((m) => m.hostname),
+  );
+  return { ...jobs[0].params, plan };
 }
 
 /**
@@ -276,5 +289,6 @@ export async function scaleCluster(
       steps: [...CLUSTER_WORKFLOW_RULES[ClusterWorkflow.Scale].steps],
       params,
     },
+    operation: scaleOperation(OperationKind.Scale, cluster, plan, added, leaving, cpChange),
   });
 }

@@ -6,7 +6,8 @@
  * Members are driven through what already exists: each machine's own deploy and release jobs
  * (requested as actions, so the machine lifecycle table decides), and the agent-tasks port
  * for the `bootstrap` task the node agent runs. A step's notes about a member go on that
- * machine's timeline too (`events` with its machineId).
+ * machine's timeline too (`events` with its machineId). A scale's steps run under its operation
+ * (scale-operation.ts: paused, aborted, each node's progress recorded).
  */
 import { CLUSTER_STEPS, type ClusterStep } from '../../core/cluster-lifecycle.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
@@ -21,6 +22,7 @@ import {
 } from './create-steps.ts';
 import { drain, releaseNodes } from './delete-steps.ts';
 import { scaleControlPlanes } from './scale-control-planes.ts';
+import { scaleGated } from './scale-operation.ts';
 import { scaleDrain, scaleJoin, scaleRelease, scaleToken } from './scale-steps.ts';
 import { runOperation } from './operation-run.ts';
 
@@ -35,18 +37,21 @@ export {
 const min = 60_000;
 
 export const CLUSTER_STEP_DEFS: Readonly<Record<ClusterStep, ClusterStepDef>> = {
-  'deploy-nodes': { timeoutMs: 90 * min, run: deployNodes },
+  'deploy-nodes': { timeoutMs: 90 * min, run: scaleGated('deploy-nodes', deployNodes) },
   'bootstrap-init': { timeoutMs: 30 * min, run: bootstrapInit },
   'bootstrap-control-planes': { timeoutMs: 60 * min, run: bootstrapControlPlanes },
   'bootstrap-workers': { timeoutMs: 60 * min, run: (ctx) => joinBounded(ctx, byRole(ctx, ['worker'])) },
-  'wait-ready': { timeoutMs: 30 * min, run: waitReady },
+  'wait-ready': { timeoutMs: 30 * min, run: scaleGated('wait-ready', waitReady) },
   drain: { timeoutMs: 15 * min, run: drain },
   'release-nodes': { timeoutMs: 90 * min, run: (ctx) => releaseNodes(ctx) },
-  'scale-token': { timeoutMs: 10 * min, run: scaleToken },
-  'scale-join': { timeoutMs: 60 * min, run: scaleJoin },
-  'scale-control-planes': { timeoutMs: 120 * min, run: scaleControlPlanes },
-  'scale-drain': { timeoutMs: 30 * min, run: scaleDrain },
-  'scale-release': { timeoutMs: 90 * min, run: scaleRelease },
+  'scale-token': { timeoutMs: 10 * min, run: scaleGated('scale-token', scaleToken) },
+  'scale-join': { timeoutMs: 60 * min, run: scaleGated('scale-join', scaleJoin) },
+  'scale-control-planes': {
+    timeoutMs: 120 * min,
+    run: scaleGated('scale-control-planes', scaleControlPlanes),
+  },
+  'scale-drain': { timeoutMs: 30 * min, run: scaleGated('scale-drain', scaleDrain) },
+  'scale-release': { timeoutMs: 90 * min, run: scaleGated('scale-release', scaleRelease) },
   // An operation may stay paused for long; its own sub-steps have their deadlines.
   operation: { timeoutMs: 30 * 24 * 60 * min, run: runOperation },
 };

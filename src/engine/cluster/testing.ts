@@ -72,6 +72,18 @@ export function startWorker(
   return worker;
 }
 
+/** The cluster once it is `want` or failed (a test asserts which), within `ms`. */
+export function clusterSettled(store: SqlStore, id: string, want: string, ms = 30_000): Promise<Cluster> {
+  return eventually(
+    async () => {
+      const c = await store.getCluster(id);
+      return c.state === want || c.state.startsWith('failed_') ? c : null;
+    },
+    ms,
+    `the cluster ${want}`,
+  );
+}
+
 /** Creates the cluster of `clusterFile` through the engine and waits until it runs. */
 export async function runCluster(store: SqlStore, clusterFile: string): Promise<Cluster> {
   const created = await createCluster(store, { clusterFile, actor: 'user:test' });

@@ -4424,6 +4424,12 @@ export type components = {
         node?: string;
         /** @description Why a drain was asked for (the hardware reason) */
         reason?: string;
+        /** @description A scale's (or a remediation's replacement's) nodes added and removed; a control-plane scale cannot be aborted */
+        scale?: {
+          add: string[];
+          controlPlanes: boolean;
+          remove: string[];
+        };
         /** @description An upgrade's target version */
         target?: string;
         /** @description A drain's timeout */

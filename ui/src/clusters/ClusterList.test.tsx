@@ -334,4 +334,47 @@ describe('ClusterList', () => {
     await within(ops).findByText(/aborted by user:ops/);
     assert.deepEqual(calls, [{ method: 'POST', url: '/api/v1/clusters/lab/operations/active/abort' }]);
   });
+
+  it("offers no abort for a remediation's replacement or a control-plane scale (they run to their end), and shows a scale's nodes", async () => {
+    const remediate = {
+      ...op('op-3', 'running', 'w-2 replaced by w-3 (remediation by remediator)', [
+        node('w-3', 'worker', { state: 'running', step: 'joined', message: 'joined as worker' }),
+        node('w-2', 'worker', {
+          state: 'running',
+          step: 'deleted',
+          message: 'Node deleted (broken: not drained)',
+        }),
+      ]),
+      kind: 'remediate',
+      params: {
+        changes: [],
+        maxUnavailable: 1,
+        scale: { add: ['w-3'], remove: ['w-2'], controlPlanes: false },
+      },
+    };
+    region([LAB], 'operator', [remediate]);
+    const ops = await screen.findByRole('region', { name: 'Operations of lab' });
+    const current = within(ops).getByRole('table', { name: 'Progress of remediate op-3 on lab' });
+    assert.match(within(current).getByRole('row', { name: /w-2/ }).textContent ?? '', /running.*deleted/);
+    assert.deepEqual(
+      within(ops)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+      ['Pause remediate'],
+    );
+    cleanup();
+    const cpScale = {
+      ...remediate,
+      kind: 'scale',
+      params: { ...remediate.params, scale: { add: ['cp-2'], remove: [], controlPlanes: true } },
+    };
+    region([LAB], 'operator', [cpScale]);
+    const ops2 = await screen.findByRole('region', { name: 'Operations of lab' });
+    assert.deepEqual(
+      within(ops2)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+      ['Pause scale'],
+    );
+  });
 });

@@ -14,6 +14,10 @@ const CONTROLS: Record<string, OperationControl[]> = {
   paused: ['resume', 'abort'],
 };
 
+/** A control-plane scale and a remediation's replacement run to their end: no abort offered (the region refuses it). */
+const abortable = (op: ClusterOperation) =>
+  op.kind !== 'remediate' && !(op.kind === 'scale' && op.params.scale?.controlPlanes);
+
 const time = (at: string | null) => (at ? at.slice(11, 19) : '—');
 
 function summary(o: ClusterOperation): string {
@@ -110,16 +114,18 @@ export function Operations({ cluster, tick, onChanged }: Props) {
           <OperationView op={newest} cluster={cluster} />
           {canAct && (
             <div className="cluster-actions">
-              {CONTROLS[newest.state].map((c) => (
-                <button
-                  key={c}
-                  type="button"
-                  className={c === 'abort' ? 'danger' : undefined}
-                  onClick={() => control(c)}
-                >
-                  {c[0].toUpperCase() + c.slice(1)} {newest.kind}
-                </button>
-              ))}
+              {CONTROLS[newest.state]
+                .filter((c) => c !== 'abort' || abortable(newest))
+                .map((c) => (
+                  <button
+                    key={c}
+                    type="button"
+                    className={c === 'abort' ? 'danger' : undefined}
+                    onClick={() => control(c)}
+                  >
+                    {c[0].toUpperCase() + c.slice(1)} {newest.kind}
+                  </button>
+                ))}
               {outcome && (
                 <p className="result warn" role="status">
                   {outcome}
