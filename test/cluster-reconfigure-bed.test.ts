@@ -7,10 +7,10 @@
  * for the API, then drains (Eviction API), uncordons and waits Ready for node2. The API is
  * polled throughout; afterwards the running kube-apiserver's command line carries the flag.
  * While node1's node agent reconfigures it, the region dies (its worker halted dead: no more
- * writes, as in test/two-regions.test.ts) and a new region on the same store takes the
- * operation's job over and finishes the roll; the real SIGKILL of `ingot serve` mid-roll is
- * test/cluster-operation-crash.test.ts (a simulated cluster: a child region cannot reach the
- * bed's API, which the test reaches through its forward). On the same cluster, a certificate
+ * writes, as in test/two-regions.test.ts); a real `ingot serve` on the same store (run in the
+ * bed's hub namespace, which reaches the cluster's API) takes the operation's job over, records
+ * node1 reconfigured and is killed -9 while it waits for the API; a third region takes the job
+ * over from it and finishes the roll, node1's task asked once. On the same cluster, a certificate
  * rotation (`ingot cluster rotate-certs`) renews node1's certificates through the same rolling
  * machinery; the apiserver certificate node1 serves afterwards is the renewed one. Then a
  * same-version upgrade (`ingot cluster upgrade --to v1.20.2`): refused at node1 while the
@@ -21,11 +21,14 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentTasksPort } from '../src/engine/agent-tasks-port.ts';
 import { listSnapshots } from '../src/kube/etcd/snapshot.ts';
+import { openStore } from '../src/store/open.ts';
 import { readState } from '../src/lab/testbed/bed.ts';
 import { bedShell } from '../src/lab/testbed/shell.ts';
 import {
@@ -37,6 +40,7 @@ import {
 } from './support/cluster-bed.ts';
 import { NODE_IMAGE } from './support/cluster-seed.ts';
 import { runIngot } from './support/ingot-cli.ts';
+import { startServeIn } from './support/serve-process.ts';
 import { startTestRegion, type TestRegion } from './support/region.ts';
 import { skipUnless } from './support/needs.ts';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -57,12 +61,95 @@ const VALUE = '411';
 
 interface Op {
   id: string;
+  jobId: string;
   state: string;
   reason: string;
   progress: {
     snapshot: { state: string; id?: string };
     nodes: { hostname: string; state: string; step: string | null }[];
   };
+}
+
+/**
+ * Stops (SIGSTOP) or continues (SIGCONT) NODE's node agent — its script and its heartbeat
+ * subshell, found by command line in the node's network namespace; how many were signalled.
+ * Stopped, it takes no task: a roll waits at that node for as long as the test holds it.
+ */
+async function signalNodeAgent(
+  shell: ReturnType<typeof bedShell>,
+  node: string,
+  sig: 'STOP' | 'CONT',
+): Promise<number> {
+  const out = await shell.exec(node, [
+    'sh',
+    '-c',
+    `me=$(readlink /proc/self/ns/net); a=ingot-node; n=0; for d in /proc/[0-9]*; do p=\${d#/proc/}; [ "$p" = "$$" ] && continue; [ "$(readlink $d/ns/net 2>/dev/null)" = "$me" ] || continue; c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null); case "$c" in "/bin/sh /usr/local/sbin/$a-agent"*) kill -${sig} "$p" && n=$((n+1)) ;; esac; done; echo $n`,
+  ]);
+  return Number(out.trim());
+}
+
+/**
+ * A real `ingot serve` (bin/ingot, in the bed's hub namespace, on the store in DATADIR) takes
+ * the roll's job over from the dead region (whose lease runs out first); node1's node agent,
+ * held until then, is let go (`release`) and answers its task to it; the child records node1
+ * reconfigured and gets SIGKILL right away, in the middle of the roll.
+ */
+async function killedMidRoll(
+  cb: ClusterBed,
+  dataDir: string,
+  op: { id: string; jobId: string },
+  dead: string,
+  release: () => Promise<void>,
+): Promise<void> {
+  const watch = await openStore({ dataDir });
+  const log = join(cb.root, 'serve.log');
+  let serve: ChildProcess | undefined;
+  const poll = async (ok: () => Promise<boolean>, ms: number, what: string) => {
+    for (const end = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 100)))
+      if (Date.now() > end)
+        throw new Error(
+          `timed out after ${ms / 1000} s waiting for ${what}\n--- ingot serve's log ---\n${readFileSync(log, 'utf8').slice(-4000)}`,
+        );
+  };
+  try {
+    serve = await startServeIn(cb.bed!.hubNs, dataDir, log, [
+      '--lease',
+      '5000',
+      '--cluster-poll',
+      '1000',
+      '--health-poll',
+      '0',
+      '--power-sample',
+      '0',
+    ]);
+    await poll(
+      async () => {
+        const owner = (await watch.getJob(op.jobId)).leaseOwner;
+        return owner !== null && owner !== dead;
+      },
+      3 * 60_000,
+      'the child region to take the job over',
+    );
+    await release();
+    await poll(
+      async () => {
+        const o = await watch.getOperation(op.id);
+        return o.progress.nodes[0].step !== null || o.state !== 'running';
+      },
+      5 * 60_000,
+      'the child region to record node1 reconfigured',
+    );
+    const exited = once(serve, 'exit');
+    serve.kill('SIGKILL');
+    const [, signal] = await exited;
+    assert.equal(signal, 'SIGKILL');
+    const o = await watch.getOperation(op.id);
+    assert.equal(o.state, 'running', o.reason);
+    assert.notEqual(o.progress.nodes[1].state, 'done', 'killed in the middle of the roll');
+  } finally {
+    if (serve && serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
+    await watch.close();
+  }
 }
 
 describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled through kubeadm on a real 1+1 cluster', {
@@ -104,6 +191,14 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       file,
       `${bedClusterFile(CLUSTER, cb.bed!)}  apiServer:\n    extraArgs:\n      ${FLAG}: "${VALUE}"\n`,
     );
+    // node1's node agent held: the roll waits at node1 (its task asked, not taken) for the crash.
+    const shell0 = bedShell(cb.root, cb.name);
+    assert.ok((await signalNodeAgent(shell0, 'node1', 'STOP')) >= 1, "node1's node agent stopped");
+    let held = true;
+    const release = async () => {
+      if (held) assert.ok((await signalNodeAgent(shell0, 'node1', 'CONT')) >= 1);
+      held = false;
+    };
     const t0 = Date.now();
     const start = await runIngot(['cluster', 'reconfigure', CLUSTER, '-f', file], { env: r0.cliEnv });
     assert.equal(start.code, 0, start.err);
@@ -118,9 +213,13 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
         5 * 60_000,
         'node1 reconfiguring',
       );
-      // The region dies mid-roll; a new one opens the same store and takes the job over.
+      // The region dies mid-roll (its worker halted dead: no more writes). A real `ingot serve`
+      // on the same store — in the bed's hub, which reaches the cluster's API — takes the job
+      // over once the dead one's lease runs out, records node1's manifest regenerated, and is
+      // killed -9 while it waits for the API; a third region takes the job over from it.
       await r0.region.engine.worker.halt();
       await r0.stop();
+      await killedMidRoll(cb, r0.dataDir, { id: op!.id, jobId: op!.jobId }, r0.region.engine.owner, release);
       let r2: TestRegion | undefined;
       r2 = await startTestRegion({
         dataDir: r0.dataDir,
@@ -139,6 +238,7 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
         'the reconfigure to end',
       );
     } finally {
+      await release().catch(() => undefined);
       polling = false;
       await poller;
     }
@@ -189,14 +289,17 @@ describe('rolling reconfigure on the test bed: a kube-apiserver flag rolled thro
       (await r.api<{ cluster: { state: string } }>('GET', `/api/v1/clusters/${CLUSTER}`)).body.cluster.state,
       'running',
     );
-    // The new region took the job over; node1's task was not asked for again.
+    // The killed `ingot serve` and then the last region took the job over; node1's task was not
+    // asked for again.
     const all = (
       await r.api<{ type: string; message: string }[]>('GET', `/api/v1/clusters/${CLUSTER}/events?limit=1000`)
     ).body;
-    assert.ok(
-      all.some(
+    assert.equal(
+      all.filter(
         (e) => e.type === 'job.resumed' && /cluster-operation resumed at step operation/.test(e.message),
-      ),
+      ).length,
+      2,
+      'taken over twice: by the child region, then after its kill -9',
     );
     assert.equal(ev.filter((m) => /^node1: reconfigure started/.test(m)).length, 1);
     assert.equal(ev.filter((m) => /^node1: kube-apiserver manifest regenerated/.test(m)).length, 1);

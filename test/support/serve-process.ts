@@ -4,7 +4,7 @@
  * serves HTTPS with the certificate it generates in its data dir; `fetch` and `api` pin it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { certFingerprint } from '../../src/tls/fingerprint.ts';
 import { join } from 'node:path';
@@ -150,4 +150,63 @@ export async function withRestartableServe(
     await pg?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `ingot serve` on DATADIR inside the network namespace NS — a test bed's hub, which reaches
+ * the bed's cluster API where the host does not — on plain HTTP at the namespace's loopback
+ * (nobody outside calls it: the test reads the shared store). Resolves once it says it serves;
+ * its output goes to LOGFILE. The child is the region's own process (`ip netns exec` and
+ * bin/ingot exec into it), so a signal to its pid reaches the region.
+ */
+export async function startServeIn(
+  ns: string,
+  dataDir: string,
+  logFile: string,
+  extra: string[] = [],
+): Promise<ChildProcess> {
+  const { INGOT_DATA: _, ...env } = process.env;
+  const log = openSync(logFile, 'a', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        join(ROOT, 'bin/ingot'),
+        'serve',
+        '--data',
+        dataDir,
+        '--listen',
+        '127.0.0.1:18080',
+        '--http',
+        ...extra,
+      ],
+      { cwd: ROOT, stdio: ['ignore', log, 'pipe'], env: { ...env, INGOT_DATABASE: '' } },
+    );
+  } finally {
+    closeSync(log);
+  }
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ingot serve in ${ns} did not start within 150 s:\n${err}`));
+    }, 150_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      appendFileSync(logFile, d);
+      if (err.includes('ingot: serving')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ingot serve in ${ns} exited (${code}) before serving:\n${err}`));
+    });
+  });
+  return child;
 }
