@@ -49,15 +49,35 @@ export class TestbedPowerTarget implements PowerTarget {
     return cgroupPids(this.#node().ns).length > 0;
   }
 
-  async powerOn(boot: EmulatedBoot): Promise<void> {
-    if (await this.isOn()) return;
-    const n = this.#node();
-    this.boots.push(boot);
-    const pid = bootNode(n.ns, join(this.o.root, this.o.bed, n.name));
-    setNodePid(this.o.root, this.o.bed, n.name, pid);
+  /**
+   * Power changes one at a time: a node's init joins its cgroup a moment after it is spawned,
+   * and until then the node reads as off — a second power-on in that moment (a deploy's, a
+   * retry's) booted a second init beside the first: two node agents took every task twice.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+  #serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(f, f);
+    this.#queue = next.catch(() => undefined);
+    return next;
   }
 
-  async powerOff(graceful: boolean): Promise<void> {
+  powerOn(boot: EmulatedBoot): Promise<void> {
+    return this.#serial(async () => {
+      if (await this.isOn()) return;
+      const n = this.#node();
+      this.boots.push(boot);
+      const pid = bootNode(n.ns, join(this.o.root, this.o.bed, n.name));
+      setNodePid(this.o.root, this.o.bed, n.name, pid);
+      // On once its init is in the node's cgroup (its first line): only then does isOn say so.
+      for (const end = Date.now() + 10_000; Date.now() < end && !(await this.isOn()); ) await sleep(20);
+    });
+  }
+
+  powerOff(graceful: boolean): Promise<void> {
+    return this.#serial(() => this.#off(graceful));
+  }
+
+  async #off(graceful: boolean): Promise<void> {
     const { ns } = this.#node();
     if (graceful) {
       for (const p of cgroupPids(ns)) {
