@@ -8,12 +8,12 @@
  * const tftp = await startTftpServer({ root: '/usr/lib/ipxe', bind: { address: '0.0.0.0' } });
  */
 import dgram from 'node:dgram';
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
 import { EventBatcher } from '../dhcp/event-batcher.ts';
 import { BootEvent, IPXE_BINARIES } from '../urls.ts';
+import { FileCache } from './file-cache.ts';
 import { decodeTftp, errorPacket, MAX_REQUEST, Op, TftpErr, type TftpRequest } from './packet.ts';
 import { runTransfer } from './transfer.ts';
 
@@ -67,6 +67,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   /** Clients (ip:port) with a transfer in progress: a repeated RRQ is a retransmission. */
   const peers = new Set<string>();
   const closing = new AbortController();
+  const files = new FileCache();
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((ok, fail) => {
     sock.once('error', fail);
@@ -102,9 +103,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (peers.has(peer)) return;
     let data: Buffer;
     try {
-      const st = await stat(path);
-      if (!st.isFile()) throw new Error('not a file');
-      data = await readFile(join(root, name));
+      data = await files.read(path);
     } catch {
       return refuse(from, TftpErr.FileNotFound, `${name} not found`);
     }
