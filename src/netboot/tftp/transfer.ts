@@ -7,10 +7,11 @@
  * get an "unknown transfer ID" error and change nothing.
  *
  * The per-block path is what lock-step throughput (one block per ACK, what PXE ROMs do) is
- * made of: no allocation but the 4-byte header, the file's bytes never copied (header and
- * payload go out as two iovecs), one timer per transfer re-armed in place.
+ * made of: the file is laid out as DATA packets once (blocks.ts), so a block's send is one
+ * view of one buffer and allocates nothing of ours; one timer per transfer re-armed in place.
  */
 import type dgram from 'node:dgram';
+import { dataPackets } from './blocks.ts';
 import { decodeTftp, errorPacket, Op, oackPacket, TftpErr } from './packet.ts';
 
 export interface TransferParams {
@@ -31,7 +32,8 @@ export function runTransfer(
   p: TransferParams,
   signal?: AbortSignal,
 ): Promise<TransferResult> {
-  const total = Math.floor(p.data.length / p.blksize) + 1; // the last block is short (maybe empty)
+  const packets = dataPackets(p.data, p.blksize);
+  const total = packets.count;
   const started = Date.now();
   let acked = 0; // highest block (absolute) the client confirmed
   let sentUpTo = 0;
@@ -50,14 +52,7 @@ export function runTransfer(
     signal?.addEventListener('abort', onAbort);
     // A connected socket sends without Node's per-send address lookup.
     const connected = isConnected(sock);
-    const send = (b: Buffer | Buffer[]) => (connected ? sock.send(b) : sock.send(b, peer.port, peer.address));
-    // Header and payload go out as two iovecs: the file's bytes are never copied.
-    const sendBlock = (n: number) => {
-      const h = Buffer.allocUnsafe(4);
-      h.writeUInt32BE(((Op.Data << 16) | (n & 0xffff)) >>> 0, 0);
-      send([h, block(n)]);
-    };
-    const block = (n: number) => p.data.subarray((n - 1) * p.blksize, Math.min(p.data.length, n * p.blksize));
+    const send = (b: Buffer) => (connected ? sock.send(b) : sock.send(b, peer.port, peer.address));
     const onTimeout = () => {
       if (++tries > p.retries) {
         send(errorPacket(TftpErr.NotDefined, 'timed out'));
@@ -75,7 +70,7 @@ export function runTransfer(
       if (acked === 0 && p.oack) send(oackPacket(p.oack));
       else {
         const last = Math.min(total, acked + p.windowsize);
-        for (let n = again ? acked + 1 : sentUpTo + 1; n <= last; n++) sendBlock(n);
+        for (let n = again ? acked + 1 : sentUpTo + 1; n <= last; n++) send(packets.packet(n));
         sentUpTo = Math.max(sentUpTo, last);
       }
       arm();
