@@ -83,10 +83,15 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     sock.send(errorPacket(code, why), to.port, to.address);
   };
 
+  /** Never rejects: it is awaited only after the transfer, and the timeline is diagnostics. */
   async function machineOf(ip: string): Promise<string | null> {
     if (!opts.store) return null;
-    const rows = await opts.store.findIpsByAddress(ip).catch(() => []);
-    return rows.find((r) => r.machineId)?.machineId ?? null;
+    try {
+      const rows = await opts.store.findIpsByAddress(ip);
+      return rows.find((r) => r.machineId)?.machineId ?? null;
+    } catch {
+      return null;
+    }
   }
 
   async function serve(req: TftpRequest, from: dgram.RemoteInfo) {
@@ -119,6 +124,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (win !== null) oack.set('windowsize', String(win));
     const tmo = intOpt(req.options.get('timeout'), 1, 255);
     if (tmo !== null) oack.set('timeout', String(tmo));
+    // Which machine asked only matters for the timeline event at the end: the store's answer is
+    // awaited after the transfer, so a slow query never delays the first packet.
+    const machine = machineOf(from.address);
     const t = dgram.createSocket('udp4');
     transfers.add(t);
     stats.active++;
@@ -131,7 +139,6 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       // kernel's route lookup, and the kernel drops other senders' packets (they get an ICMP
       // port unreachable instead of a TFTP error; the transfer never sees them).
       await new Promise<void>((ok) => t.connect(from.port, from.address, ok));
-      const machineId = await machineOf(from.address);
       const r = await runTransfer(
         t,
         from,
@@ -146,6 +153,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         closing.signal,
       );
       const info = { client: from.address, file: name, blksize: blk ?? 512, windowsize: win ?? 1 };
+      const machineId = await machine;
       if (r.ok) {
         stats.completed++;
         log.info({ ...info, bytes: r.bytes, ms: r.ms }, 'TFTP transfer done');
