@@ -35,6 +35,15 @@ describe('TFTP DATA packets laid out once', () => {
     assert.deepEqual(empty.packet(1), Buffer.from([0, Op.Data, 0, 1]));
   });
 
+  it('gives the right packet whichever block is asked for first', () => {
+    const data = bytes(100);
+    const p = dataPackets(data, 8);
+    const last = decodeTftp(p.packet(13));
+    assert.deepEqual(last.op === Op.Data && [last.block, last.data], [13, data.subarray(96)]);
+    const first = decodeTftp(p.packet(1));
+    assert.deepEqual(first.op === Op.Data && [first.block, first.data], [1, data.subarray(0, 8)]);
+  });
+
   it('numbers blocks past 65535 modulo 65536, carrying the right bytes', () => {
     const data = bytes(70_000);
     const p = dataPackets(data, 1);
