@@ -7,16 +7,28 @@
  * big file once from each, then a 1 MiB file and undionly.kpxe (the iPXE binary a BIOS ROM
  * fetches) four times each. Prints min / median / max of each server and of the per-round
  * ratio, the load average, and Ingot with windowsize 8 (dnsmasq has no windowsize).
+ * Beside throughput, each server's CPU time per block of the big file (all its threads, from
+ * /proc/<pid>/task/<tid>/schedstat): a measure a busy shared machine blurs far less than MiB/s.
+ * With --baseline, a second Ingot server from another checkout (e.g. main) runs on 127.0.0.3 in
+ * the same rounds, so a change is measured against what it changes in one sitting.
  * Needs root, atftp and dnsmasq (skips with a message without them).
  *
- *   node bench/tftp.ts [--runs 5] [--mib 16]
+ *   node bench/tftp.ts [--runs 5] [--mib 16] [--baseline /path/to/other/checkout]
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -27,6 +39,8 @@ const { values } = parseArgs({
     mib: { type: 'string', default: '16' },
     inner: { type: 'string' },
     serve: { type: 'string' },
+    baseline: { type: 'string' },
+    tree: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -39,6 +53,17 @@ async function fetch(host: string, file: string, out: string, options: string[])
   return (performance.now() - t0) / 1000;
 }
 
+/** CPU time a process has run, all threads, in ns (the scheduler's own count, not ticks). */
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {} // a thread that ended between the listing and the read
+  }
+  return ns;
+}
+
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const median = (xs: number[]) => {
   const s = sorted(xs);
@@ -47,27 +72,38 @@ const median = (xs: number[]) => {
 const spread = (xs: number[], d: number) =>
   `${Math.min(...xs).toFixed(d)} / ${median(xs).toFixed(d)} / ${Math.max(...xs).toFixed(d)}`;
 
-/** The Ingot server alone in this process (the bench's own work stays out of its event loop). */
-async function serve(root: string): Promise<void> {
-  const { startTftpServer } = await import('../src/netboot/tftp/index.ts');
+/**
+ * The Ingot server alone in this process (the bench's own work stays out of its event loop):
+ * this checkout's on 127.0.0.1, or another checkout's (`tree`, --baseline) on 127.0.0.3.
+ */
+async function serve(root: string, tree?: string): Promise<void> {
+  const index = tree ? join(tree, 'src/netboot/tftp/index.ts') : '../src/netboot/tftp/index.ts';
+  const { startTftpServer } = await import(index);
   const { default: pino } = await import('pino');
   await startTftpServer({
     root,
-    bind: { address: '127.0.0.1', port: 69 },
+    bind: { address: tree ? '127.0.0.3' : '127.0.0.1', port: 69 },
     allow: ['bench.bin', 'one.bin', 'undionly.kpxe'],
     logger: pino({ level: 'warn' }),
   });
   console.log('ready');
 }
 
-async function inner(root: string): Promise<void> {
-  const ingot = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', root], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startIngot(root: string, tree?: string) {
+  const args = [new URL(import.meta.url).pathname, '--serve', root, ...(tree ? ['--tree', tree] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((ok, fail) => {
-    ingot.stdout.once('data', () => ok());
-    ingot.once('exit', (c) => fail(new Error(`Ingot's TFTP server exited (${c})`)));
+    child.stdout.once('data', () => ok());
+    child.once('exit', (c) =>
+      fail(new Error(`Ingot's TFTP server (${tree ?? 'this checkout'}) exited (${c})`)),
+    );
   });
+  return child;
+}
+
+async function inner(root: string): Promise<void> {
+  const ingot = await startIngot(root);
+  const base = values.baseline ? await startIngot(root, resolve(values.baseline)) : null;
   const dnsmasq = spawn(
     'dnsmasq',
     [
@@ -89,8 +125,18 @@ async function inner(root: string): Promise<void> {
     ],
     { stdio: 'ignore' },
   );
-  const hosts = { ingot: '127.0.0.1', dnsmasq: '127.0.0.2' } as const;
-  const big = { ingot: [] as number[], dnsmasq: [] as number[] };
+  type Server = 'ingot' | 'dnsmasq' | 'baseline';
+  const hosts: Record<Server, string> = { ingot: '127.0.0.1', dnsmasq: '127.0.0.2', baseline: '127.0.0.3' };
+  const pids: Record<Server, number> = {
+    ingot: ingot.pid ?? 0,
+    dnsmasq: dnsmasq.pid ?? 0,
+    baseline: base?.pid ?? 0,
+  };
+  const servers: Server[] = base ? ['ingot', 'dnsmasq', 'baseline'] : ['ingot', 'dnsmasq'];
+  const big = { ingot: [] as number[], dnsmasq: [] as number[], baseline: [] as number[] };
+  const cpu = { ingot: [] as number[], dnsmasq: [] as number[], baseline: [] as number[] };
+  const baseRatio = { big: [] as number[], undi: [] as number[] };
+  const baseUndi: number[] = [];
   const one = { ingot: [] as number[], dnsmasq: [] as number[] };
   const undi = { ingot: [] as number[], dnsmasq: [] as number[] };
   const ratio = { big: [] as number[], one: [] as number[], undi: [] as number[] };
@@ -101,17 +147,19 @@ async function inner(root: string): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, 500));
     // Warm-up: both read the files into the page cache (and Ingot into memory) once.
-    for (const s of ['ingot', 'dnsmasq'] as const)
-      await fetch(hosts[s], 'bench.bin', join(root, 'out'), opts);
+    for (const s of servers) await fetch(hosts[s], 'bench.bin', join(root, 'out'), opts);
+    const blocks = Math.floor((mib * 1048576) / 1468) + 1;
     for (let r = 0; r < runs; r++) {
-      const order = r % 2 === 0 ? (['ingot', 'dnsmasq'] as const) : (['dnsmasq', 'ingot'] as const);
+      const order = r % 2 === 0 ? servers : [...servers].reverse();
       const round = {
-        big: { ingot: 0, dnsmasq: 0 },
-        one: { ingot: [] as number[], dnsmasq: [] as number[] },
+        big: { ingot: 0, dnsmasq: 0, baseline: 0 },
+        one: { ingot: [] as number[], dnsmasq: [] as number[], baseline: [] as number[] },
       };
-      const roundUndi = { ingot: [] as number[], dnsmasq: [] as number[] };
+      const roundUndi = { ingot: [] as number[], dnsmasq: [] as number[], baseline: [] as number[] };
       for (const s of order) {
+        const ns0 = cpuNs(pids[s]);
         const t = await fetch(hosts[s], 'bench.bin', join(root, 'out'), opts);
+        cpu[s].push((cpuNs(pids[s]) - ns0) / blocks / 1000);
         big[s].push(mib / t);
         round.big[s] = mib / t;
       }
@@ -120,9 +168,14 @@ async function inner(root: string): Promise<void> {
           round.one[s].push((await fetch(hosts[s], 'one.bin', join(root, 'out'), opts)) * 1000);
           roundUndi[s].push((await fetch(hosts[s], 'undionly.kpxe', join(root, 'out'), opts)) * 1000);
         }
-      for (const s of order) {
+      for (const s of ['ingot', 'dnsmasq'] as const) {
         one[s].push(median(round.one[s]));
         undi[s].push(median(roundUndi[s]));
+      }
+      if (base) {
+        baseUndi.push(median(roundUndi.baseline));
+        baseRatio.big.push(round.big.baseline / round.big.dnsmasq);
+        baseRatio.undi.push(median(roundUndi.baseline) / median(roundUndi.dnsmasq));
       }
       ratio.big.push(round.big.ingot / round.big.dnsmasq);
       ratio.one.push(median(round.one.ingot) / median(round.one.dnsmasq));
@@ -132,11 +185,12 @@ async function inner(root: string): Promise<void> {
       );
       loads.push(loadavg()[0]);
       console.error(
-        `round ${r + 1}: ${mib} MiB ingot ${round.big.ingot.toFixed(1)} dnsmasq ${round.big.dnsmasq.toFixed(1)} MiB/s; load ${loadavg()[0].toFixed(2)}`,
+        `round ${r + 1}: ${mib} MiB ingot ${round.big.ingot.toFixed(1)} dnsmasq ${round.big.dnsmasq.toFixed(1)}${base ? ` baseline ${round.big.baseline.toFixed(1)}` : ''} MiB/s; load ${loadavg()[0].toFixed(2)}`,
       );
     }
   } finally {
     ingot.kill('SIGTERM');
+    base?.kill('SIGTERM');
     dnsmasq.kill('SIGTERM');
   }
   const atftp = spawnSync('atftp', ['-V']).stderr.toString().trim().split('\n')[0];
@@ -158,10 +212,33 @@ async function inner(root: string): Promise<void> {
   console.log(
     `| undionly.kpxe fetch, ms | ${spread(undi.dnsmasq, 1)} | ${spread(undi.ingot, 1)} | ${spread(ratio.undi, 2)}× (time: lower is better) |`,
   );
+  console.log(
+    `| ${mib} MiB, server CPU µs per block (all threads) | ${spread(cpu.dnsmasq, 1)} | ${spread(cpu.ingot, 1)} | ${spread(
+      cpu.ingot.map((c, i) => c / cpu.dnsmasq[i]),
+      2,
+    )}× |`,
+  );
   console.log(`| ${mib} MiB with windowsize 8, MiB/s | – | ${spread(windowed, 1)} | – |`);
+  if (base) {
+    console.log(`\nBaseline: Ingot from ${resolve(values.baseline ?? '')} in the same rounds`);
+    console.log(
+      `| measure | baseline (min / median / max) | baseline / dnsmasq per round (min / median / max) |`,
+    );
+    console.log('|---|---|---|');
+    console.log(`| ${mib} MiB, MiB/s | ${spread(big.baseline, 1)} | **${spread(baseRatio.big, 2)}×** |`);
+    console.log(
+      `| undionly.kpxe fetch, ms | ${spread(baseUndi, 1)} | ${spread(baseRatio.undi, 2)}× (time) |`,
+    );
+    console.log(
+      `| ${mib} MiB, server CPU µs per block | ${spread(cpu.baseline, 1)} | ${spread(
+        cpu.baseline.map((c, i) => c / cpu.dnsmasq[i]),
+        2,
+      )}× |`,
+    );
+  }
 }
 
-if (values.serve) await serve(values.serve);
+if (values.serve) await serve(values.serve, values.tree);
 else if (values.inner) await inner(values.inner);
 else {
   const missing = ['atftp', 'dnsmasq', 'ip'].filter(
@@ -195,6 +272,7 @@ else {
         String(runs),
         '--mib',
         String(values.mib),
+        ...(values.baseline ? ['--baseline', resolve(values.baseline)] : []),
       ],
       { stdio: 'inherit' },
     );

@@ -17,6 +17,9 @@ import { decodeTftp, Op, requestPacket, TftpErr } from '../src/netboot/tftp/pack
 import { startTftpServer, type TftpServer } from '../src/netboot/tftp/index.ts';
 import { openStore } from '../src/store/open.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
+import type { NewEvent } from '../src/core/event.ts';
+import type { Store } from '../src/store/store.ts';
+import type { IpAllocation } from '../src/store/types.ts';
 
 const run = promisify(execFile);
 const IPXE = '/usr/lib/ipxe';
@@ -219,5 +222,38 @@ describe('TFTP server with real clients', () => {
     assert.equal(ev[0].data.file, 'undionly.kpxe');
     assert.equal(ev[0].data.ok, true);
     writeFileSync(join(dir, 'done'), '');
+  });
+
+  it('sends the file while the store has not yet said which machine asked, then records the fetch', async () => {
+    let answer = (_: IpAllocation[]) => {};
+    const events: NewEvent[] = [];
+    const slow = {
+      findIpsByAddress: () => new Promise<IpAllocation[]>((r) => (answer = r)),
+      appendEvents: async (e: NewEvent[]) => void events.push(...e),
+    } as unknown as Store;
+    const server = await startTftpServer({
+      root: IPXE,
+      bind: { address: '127.0.0.1', port: 0 },
+      store: slow,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const out = join(dir, 'slow-store.kpxe');
+      await run(
+        'tftp',
+        ['-m', 'binary', '127.0.0.1', String(server.port), '-c', 'get', 'undionly.kpxe', out],
+        {
+          timeout: 20_000,
+        },
+      );
+      assert.equal(sha(readFileSync(out)), sha(readFileSync(join(IPXE, 'undionly.kpxe'))));
+      answer([{ machineId: 'm-slow' } as IpAllocation]);
+    } finally {
+      await server.close();
+    }
+    assert.deepEqual(
+      events.map((e) => [e.type, e.machineId]),
+      [['tftp.fetch', 'm-slow']],
+    );
   });
 });

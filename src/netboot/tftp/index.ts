@@ -8,12 +8,12 @@
  * const tftp = await startTftpServer({ root: '/usr/lib/ipxe', bind: { address: '0.0.0.0' } });
  */
 import dgram from 'node:dgram';
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
 import { EventBatcher } from '../dhcp/event-batcher.ts';
 import { BootEvent, IPXE_BINARIES } from '../urls.ts';
+import { FileCache } from './file-cache.ts';
 import { decodeTftp, errorPacket, MAX_REQUEST, Op, TftpErr, type TftpRequest } from './packet.ts';
 import { runTransfer } from './transfer.ts';
 
@@ -67,6 +67,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   /** Clients (ip:port) with a transfer in progress: a repeated RRQ is a retransmission. */
   const peers = new Set<string>();
   const closing = new AbortController();
+  const files = new FileCache();
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((ok, fail) => {
     sock.once('error', fail);
@@ -82,10 +83,15 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     sock.send(errorPacket(code, why), to.port, to.address);
   };
 
+  /** Never rejects: it is awaited only after the transfer, and the timeline is diagnostics. */
   async function machineOf(ip: string): Promise<string | null> {
     if (!opts.store) return null;
-    const rows = await opts.store.findIpsByAddress(ip).catch(() => []);
-    return rows.find((r) => r.machineId)?.machineId ?? null;
+    try {
+      const rows = await opts.store.findIpsByAddress(ip);
+      return rows.find((r) => r.machineId)?.machineId ?? null;
+    } catch {
+      return null;
+    }
   }
 
   async function serve(req: TftpRequest, from: dgram.RemoteInfo) {
@@ -102,9 +108,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (peers.has(peer)) return;
     let data: Buffer;
     try {
-      const st = await stat(path);
-      if (!st.isFile()) throw new Error('not a file');
-      data = await readFile(join(root, name));
+      data = await files.read(path);
     } catch {
       return refuse(from, TftpErr.FileNotFound, `${name} not found`);
     }
@@ -120,6 +124,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (win !== null) oack.set('windowsize', String(win));
     const tmo = intOpt(req.options.get('timeout'), 1, 255);
     if (tmo !== null) oack.set('timeout', String(tmo));
+    // Which machine asked only matters for the timeline event at the end: the store's answer is
+    // awaited after the transfer, so a slow query never delays the first packet.
+    const machine = machineOf(from.address);
     const t = dgram.createSocket('udp4');
     transfers.add(t);
     stats.active++;
@@ -132,7 +139,6 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       // kernel's route lookup, and the kernel drops other senders' packets (they get an ICMP
       // port unreachable instead of a TFTP error; the transfer never sees them).
       await new Promise<void>((ok) => t.connect(from.port, from.address, ok));
-      const machineId = await machineOf(from.address);
       const r = await runTransfer(
         t,
         from,
@@ -147,6 +153,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         closing.signal,
       );
       const info = { client: from.address, file: name, blksize: blk ?? 512, windowsize: win ?? 1 };
+      const machineId = await machine;
       if (r.ok) {
         stats.completed++;
         log.info({ ...info, bytes: r.bytes, ms: r.ms }, 'TFTP transfer done');
