@@ -6,7 +6,7 @@ import {
   toYamlOf,
   type YamlTemplates,
 } from './yaml-template.ts';
-import { filled, TOKEN, template } from './yaml-tokens.ts';
+import { filled, fills, TOKEN, template } from './yaml-tokens.ts';
 import { toYaml } from './yaml.ts';
 
 /** One item of a list: `content` and `id` together identify `value` (a file: content; path, mode). */
@@ -78,8 +78,7 @@ function shapeYaml(item: ListItem, nv: NodeVars, cache: YamlTemplates): string |
   if (!shapes) return undefined;
   const rest = restOf(item);
   for (const s of shapes) {
-    if (s.rest === rest && filled(s.content, nv.distinct) === item.content)
-      return filled(s.yaml, nv.distinct);
+    if (s.rest === rest && fills(s.content, nv.distinct, item.content)) return filled(s.yaml, nv.distinct);
   }
   return undefined;
 }

@@ -52,6 +52,25 @@ export function filled(
 }
 
 /**
+ * Whether `text` is `filled(t, distinct)` (no whole-line tokens), compared piece by piece where
+ * they sit: no per-node copy of a large text (a bootstrap script) is built only to be compared.
+ * (`slice` shares the text's characters; `startsWith` at an offset is ~20× slower in V8.)
+ */
+export function fills(t: Template, distinct: readonly string[], text: string): boolean {
+  let at = 0;
+  for (let i = 0; i <= t.index.length; i++) {
+    const part = t.parts[i];
+    if (text.slice(at, at + part.length) !== part) return false;
+    at += part.length;
+    if (i === t.index.length) break;
+    const s = t.line[i] ? undefined : distinct[t.index[i]];
+    if (s === undefined || text.slice(at, at + s.length) !== s) return false;
+    at += s.length;
+  }
+  return at === text.length;
+}
+
+/**
  * Strings YAML 1.1 writes as they are: DNS names (not a boolean or null word), IPv4 addresses
  * and CIDRs, MACs; except a MAC a YAML 1.1 reader takes for a base-60 integer (the yaml
  * library's `intTime`: `52:54:00:12:34:56`), which is double-quoted.
