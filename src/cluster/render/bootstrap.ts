@@ -208,12 +208,16 @@ function kubeadmPackages(ctx: RenderContext): string[] {
   ];
 }
 
+/** The preamble and `kubeadmPackages`, one text per render: the same on every kubeadm node. */
+function kubeadmHead(ctx: RenderContext): string {
+  return [...PREAMBLE, ...kubeadmPackages(ctx)].join('\n');
+}
+
+/** A kubeadm node's lines after `kubeadmHead`. */
 function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
-  const lines = perRender(ctx, kubeadmPackages);
   if (node.role === 'etcd') {
     const cfg = `${KUBEADM_DIR}/kubeadm-etcd.yaml`;
     return [
-      ...lines,
       'systemctl daemon-reload && systemctl restart kubelet',
       ...['etcd-server', 'etcd-peer', 'etcd-healthcheck-client'].map(
         (c) => `kubeadm init phase certs ${c} --config ${cfg}`,
@@ -225,7 +229,6 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
   if (node.init) {
     const vip = ctx.spec.spec.endpoint.mode === 'kube-vip' && ctx.minor >= 29;
     return [
-      ...lines,
       ['kubeadm init', `--config ${cfg}`, ...kubeadmInitFlags(ctx)].join(' '),
       phase('kubeadm-init-done'),
       ...(vip
@@ -241,7 +244,6 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     ];
   }
   return [
-    ...lines,
     ...waitForApi(ctx),
     phase('api-reachable'),
     ...kubeadmJoin(node, cfg),
@@ -280,6 +282,8 @@ function waitForApiOrSupervisor(ctx: RenderContext, node: PlannedNode): string[]
 
 /** The node's bootstrap script, run once by cloud-init's runcmd. */
 export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
-  const body = ctx.spec.spec.distribution === 'kubeadm' ? kubeadmScript(ctx, node) : rancherScript(ctx, node);
-  return [...PREAMBLE, ...body, ...DONE].join('\n');
+  if (ctx.spec.spec.distribution !== 'kubeadm')
+    return [...PREAMBLE, ...rancherScript(ctx, node), ...DONE].join('\n');
+  // The shared start is joined once per render, not again in each of 1,000 scripts.
+  return `${perRender(ctx, kubeadmHead)}\n${[...kubeadmScript(ctx, node), ...DONE].join('\n')}`;
 }
