@@ -60,7 +60,8 @@ export function yamlTemplates(): YamlTemplates {
  * its YAML is then `yaml` filled with them.
  */
 export interface ItemShape {
-  readonly rest: string;
+  /** The item's other fields, in order: flat data (strings, booleans, finite numbers). */
+  readonly rest: readonly (readonly [string, unknown])[];
   readonly content: Template;
   readonly yaml: Template;
 }
