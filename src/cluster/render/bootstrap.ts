@@ -126,14 +126,36 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
   const key = `${cfg}\n${dir}`;
   let lines = workerJoins.get(key);
   if (!lines) {
-    lines = workerJoin(cfg, dir);
+    lines = joinedRuns(workerJoin(cfg, dir));
     workerJoins.set(key, lines);
   }
   return lines.map((l) => (typeof l === 'string' ? l : l(node.hostname)));
 }
 
-/** A worker's join lines by config and directory: only the CRI-socket annotation names the node. */
+/**
+ * A worker's join lines by config and directory: only the CRI-socket annotation names the node.
+ * The lines around it are kept joined (by newlines, as the script joins them), so 1,000 workers'
+ * scripts do not join the same ~40 lines again each.
+ */
 const workerJoins = new Map<string, (string | ((hostname: string) => string))[]>();
+
+function joinedRuns(
+  lines: (string | ((hostname: string) => string))[],
+): (string | ((hostname: string) => string))[] {
+  const out: (string | ((hostname: string) => string))[] = [];
+  let run: string[] = [];
+  for (const l of lines) {
+    if (typeof l === 'string') {
+      run.push(l);
+      continue;
+    }
+    if (run.length > 0) out.push(run.join('\n'));
+    run = [];
+    out.push(l);
+  }
+  if (run.length > 0) out.push(run.join('\n'));
+  return out;
+}
 
 function workerJoin(cfg: string, dir: string): (string | ((hostname: string) => string))[] {
   const join = `kubeadm join --config ${cfg}`;
