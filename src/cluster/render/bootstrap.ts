@@ -306,6 +306,7 @@ function waitForApiOrSupervisor(ctx: RenderContext, node: PlannedNode): string[]
 export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
   if (ctx.spec.spec.distribution !== 'kubeadm')
     return [...PREAMBLE, ...rancherScript(ctx, node), ...DONE].join('\n');
-  // The shared start is joined once per render, not again in each of 1,000 scripts.
-  return `${perRender(ctx, kubeadmHead)}\n${[...kubeadmScript(ctx, node), ...DONE].join('\n')}`;
+  // The shared start is joined once per render, not again in each of 1,000 scripts; one join
+  // makes the script one flat string (read whole when checked against its shape).
+  return [perRender(ctx, kubeadmHead), ...kubeadmScript(ctx, node), ...DONE].join('\n');
 }
