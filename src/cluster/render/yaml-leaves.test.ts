@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toYamlByLeaves } from './yaml-leaves.ts';
+import { toYamlByLeaves, toYamlStreamByLeaves } from './yaml-leaves.ts';
 import { yamlTemplates } from './yaml-template.ts';
-import { toYaml } from './yaml.ts';
+import { toYaml, toYamlStream } from './yaml.ts';
 
 describe('YAML documents through their leaves', () => {
   const peer = (address: string, asn: unknown, over: Record<string, unknown> = {}) => ({
@@ -55,5 +55,11 @@ describe('YAML documents through their leaves', () => {
       42,
     ];
     for (const v of cases) assert.equal(toYamlByLeaves(v, cache), toYaml(v));
+  });
+
+  it('writes a stream of documents as a plain stream, with templates or without', () => {
+    const values = [peer('10.0.14.1', 65001), peer('10.0.14.2', 65002), { kind: 'Secret', data: 'a\nb' }];
+    assert.equal(toYamlStreamByLeaves(values, yamlTemplates()), toYamlStream(values));
+    assert.equal(toYamlStreamByLeaves(values, undefined), toYamlStream(values));
   });
 });

@@ -27,6 +27,14 @@ export function toYamlByLeaves(value: unknown, cache: YamlTemplates): string {
   return filled(t, [], leaves) as string;
 }
 
+/**
+ * Several objects as one multi-document YAML stream (`toYamlStream`), each through
+ * `toYamlByLeaves` with a render's templates: documents repeated per rack, peer or node.
+ */
+export function toYamlStreamByLeaves(values: readonly unknown[], cache: YamlTemplates | undefined): string {
+  return values.map((v) => (cache ? toYamlByLeaves(v, cache) : toYaml(v))).join('---\n');
+}
+
 /** `tokenised`'s answer when a value cannot go through a template. */
 const NO = Symbol('no template');
 

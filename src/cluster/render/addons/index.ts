@@ -1,6 +1,5 @@
 import type { RenderContext } from '../context.ts';
-import { toYaml } from '../yaml.ts';
-import { toYamlByLeaves } from '../yaml-leaves.ts';
+import { toYamlStreamByLeaves } from '../yaml-leaves.ts';
 import { backupManifests } from './backups.ts';
 import { cniManifests } from './cni.ts';
 import { gitopsManifests } from './gitops.ts';
@@ -36,8 +35,7 @@ export function clusterManifests(
     .map(([name, objects]) => ({
       name: `ingot-${name}`,
       objects,
-      // A YAML stream; with the render's templates, the objects repeated per rack or peer are
-      // serialised once.
-      content: objects.map((o) => (ctx.yaml ? toYamlByLeaves(o, ctx.yaml) : toYaml(o))).join('---\n'),
+      // With the render's templates, the objects repeated per rack or peer are serialised once.
+      content: toYamlStreamByLeaves(objects, ctx.yaml),
     }));
 }
