@@ -1,4 +1,5 @@
 import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
 import type { YamlTemplates } from './yaml-template.ts';
 import { filled, scalarYaml, TOKEN, template } from './yaml-tokens.ts';
 
@@ -21,7 +22,7 @@ export function toYamlByLeaves(value: unknown, cache: YamlTemplates): string {
   const json = JSON.stringify(skeleton);
   let t = cache.skeletons.get(json);
   if (t === undefined) {
-    t = template(toYaml(skeleton));
+    t = template(emitYaml(skeleton) ?? toYaml(skeleton));
     cache.skeletons.set(json, t);
   }
   return filled(t, [], leaves) as string;

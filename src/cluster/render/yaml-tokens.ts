@@ -84,9 +84,14 @@ const EXPONENT = /^[eE][-+]?[0-9]/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/;
 
+/** Whether the yaml library writes `s` as it is, as a value or a key (`PLAIN`). */
+export function plainWord(s: string): boolean {
+  return PLAIN.test(s) && !WORDS.test(s) && !EXPONENT.test(s);
+}
+
 /** The YAML of a single-line string as a document: `toYaml(s)`, faster for names and addresses. */
 export function scalarYaml(s: string, cache: YamlTemplates): string {
-  if (PLAIN.test(s) && !WORDS.test(s) && !EXPONENT.test(s)) return `${s}\n`;
+  if (plainWord(s)) return `${s}\n`;
   if (MAC.test(s)) return BASE60.test(s) ? `"${s}"\n` : `${s}\n`;
   let y = cache.scalars.get(s);
   if (y === undefined) {

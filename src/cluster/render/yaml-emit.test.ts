@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
+
+/** Text pieces for multi-line strings: leading spaces, blank lines, trailing newlines, tabs, markers. */
+const PIECES = [
+  'x',
+  'a b',
+  '  indented',
+  '',
+  '\t tab',
+  '---',
+  '# not a comment',
+  'key: value',
+  ' ',
+  '"q"',
+  "it's",
+  '{',
+  '- item',
+];
+const KEYS = [
+  'apiVersion',
+  'kind',
+  'metadata',
+  'a',
+  'b.c/d',
+  '10.0.0.0/20',
+  'Z',
+  'y',
+  'on',
+  'e1',
+  'valuesContent',
+  'x-y',
+];
+
+/** A small deterministic generator: documents of the shapes the leaf templates hold. */
+function generator(seed: number) {
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const multiLine = () => {
+    const lines = Array.from({ length: 2 + next(4) }, () => PIECES[next(PIECES.length)]);
+    return `${'\n'.repeat(next(3) === 0 ? 1 : 0)}${lines.join('\n')}${'\n'.repeat(next(4))}`;
+  };
+  const value = (depth: number): unknown => {
+    const k = next(depth > 3 ? 5 : 9);
+    if (k === 0) return `IngotvarL${next(20)}Q`;
+    if (k === 1) return next(2) === 0;
+    if (k === 2) return null;
+    if (k === 3 || k === 4) return multiLine();
+    if (k === 5) return next(3) === 0 ? [] : Array.from({ length: 1 + next(3) }, () => value(depth + 1));
+    const o: Record<string, unknown> = {};
+    for (let i = next(4); i > 0; i--) o[KEYS[next(KEYS.length)]] = value(depth + 1);
+    return o;
+  };
+  return value;
+}
+
+describe('YAML written directly for templates', () => {
+  it('writes generated documents as the yaml library does, or leaves them to it', () => {
+    const value = generator(42);
+    let written = 0;
+    for (let i = 0; i < 3000; i++) {
+      const doc = { kind: 'IngotvarL0Q', spec: value(0), list: [value(1), value(1)] };
+      const got = emitYaml(doc);
+      if (got === undefined) continue;
+      written++;
+      assert.equal(got, toYaml(doc), JSON.stringify(doc));
+    }
+    // Most are written directly (the rest hold a key like `y` or `on`, or a blank last line).
+    assert.ok(written > 1500, `${written} of 3000 written directly`);
+  });
+
+  it('leaves to the library what it would quote, and what is not a template', () => {
+    for (const doc of [
+      { y: 'IngotvarL0Q' },
+      { a: 'x\n  ' },
+      { a: 'tab\x01char\nx' },
+      { a: 'single line with spaces' },
+      { a: 1 },
+      {},
+      [],
+      'IngotvarL0Q',
+    ])
+      assert.equal(emitYaml(doc), undefined, JSON.stringify(doc));
+  });
+});
