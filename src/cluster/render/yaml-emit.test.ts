@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toYaml } from './yaml.ts';
 import { emitYaml } from './yaml-emit.ts';
+import { yamlTemplates } from './yaml-template.ts';
 
 /** Text pieces for multi-line strings: leading spaces, blank lines, trailing newlines, tabs, markers. */
 const PIECES = [
@@ -18,6 +19,23 @@ const PIECES = [
   "it's",
   '{',
   '- item',
+];
+/** Single-line scalars: plain, quoted by the library, numbers, a document marker (a block at the root). */
+const SCALARS = [
+  'w-1',
+  '0644',
+  'root:root',
+  'a b',
+  "it's",
+  '- x',
+  '--- x',
+  '',
+  'yes',
+  6443,
+  0.5,
+  -7,
+  1e21,
+  '10.0.0.1',
 ];
 const KEYS = [
   'apiVersion',
@@ -46,7 +64,7 @@ function generator(seed: number) {
   };
   const value = (depth: number): unknown => {
     const k = next(depth > 3 ? 5 : 9);
-    if (k === 0) return `IngotvarL${next(20)}Q`;
+    if (k === 0) return next(2) === 0 ? `IngotvarL${next(20)}Q` : SCALARS[next(SCALARS.length)];
     if (k === 1) return next(2) === 0;
     if (k === 2) return null;
     if (k === 3 || k === 4) return multiLine();
@@ -61,10 +79,11 @@ function generator(seed: number) {
 describe('YAML written directly for templates', () => {
   it('writes generated documents as the yaml library does, or leaves them to it', () => {
     const value = generator(42);
+    const cache = yamlTemplates();
     let written = 0;
     for (let i = 0; i < 3000; i++) {
       const doc = { kind: 'IngotvarL0Q', spec: value(0), list: [value(1), value(1)] };
-      const got = emitYaml(doc);
+      const got = emitYaml(doc, cache);
       if (got === undefined) continue;
       written++;
       assert.equal(got, toYaml(doc), JSON.stringify(doc));
@@ -78,12 +97,14 @@ describe('YAML written directly for templates', () => {
       { y: 'IngotvarL0Q' },
       { a: 'x\n  ' },
       { a: 'tab\x01char\nx' },
-      { a: 'single line with spaces' },
-      { a: 1 },
+      { a: '--- x' },
+      { a: -0 },
+      { a: Number.NaN },
+      { a: undefined, b: [undefined] },
       {},
       [],
       'IngotvarL0Q',
     ])
-      assert.equal(emitYaml(doc), undefined, JSON.stringify(doc));
+      assert.equal(emitYaml(doc, yamlTemplates()), undefined, JSON.stringify(doc));
   });
 });

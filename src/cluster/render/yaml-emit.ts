@@ -1,18 +1,21 @@
-import { plainWord } from './yaml-tokens.ts';
+import type { YamlTemplates } from './yaml-template.ts';
+import { numberYaml, plainWord, scalarYaml } from './yaml-tokens.ts';
 
 /**
- * `toYaml(doc)` for a template's document (yaml-leaves.ts), written directly: block maps with
- * sorted keys, block sequences (indented under their key), `{}` and `[]` when empty, `true`,
- * `false`, `null`, tokens, and multi-line strings as literal blocks — the yaml library's layout
- * with Ingot's options (no line width: literal blocks, never folded). The library builds a node
- * tree per document (~0.1–0.5 ms for a manifest); the per-render templates (~40 a render) are
- * plain data. Undefined for anything else (a single-line string that is not a plain word, a key
- * that is not one, a string the library would quote), which then goes through the library.
- * yaml-emit.test.ts compares both on generated documents.
+ * `toYaml(doc)` for a template's document (yaml-leaves.ts, yaml-template.ts), written directly:
+ * block maps with sorted keys, block sequences (indented under their key), `{}` and `[]` when
+ * empty, `true`, `false`, `null`, multi-line strings as literal blocks — the yaml library's
+ * layout with Ingot's options (no line width: literal blocks, never folded) — and single-line
+ * strings and finite numbers as their own YAML (`scalarYaml`, `numberYaml`: such a scalar is
+ * written the same wherever it sits outside keys, `toYamlOf`'s argument). The library builds a
+ * node tree per document (~0.1–0.5 ms for a manifest); these are plain data. Undefined for
+ * anything else (a key that is not a plain word, a string the library would quote over several
+ * lines, -0…), which then goes through the library. yaml-emit.test.ts compares both on
+ * generated documents.
  */
-export function emitYaml(doc: unknown): string | undefined {
+export function emitYaml(doc: unknown, cache: YamlTemplates): string | undefined {
   const out: string[] = [];
-  if (!block(doc, '', out)) return undefined;
+  if (!block(doc, '', out, cache)) return undefined;
   return `${out.join('\n')}\n`;
 }
 
@@ -27,10 +30,10 @@ const BLOCK_END_NEWLINES = /(^|(?<!\n))\n+(?!\n|$)/g;
  * A value at the start of a line: a non-empty map or sequence, whose first line is pushed whole
  * and the rest pushed at `indent`. False when a part cannot be written here.
  */
-function block(x: unknown, indent: string, out: string[]): boolean {
+function block(x: unknown, indent: string, out: string[], cache: YamlTemplates): boolean {
   if (Array.isArray(x)) {
     if (x.length === 0) return false;
-    for (const item of x) if (!entry(`${indent}- `, item, `${indent}  `, out)) return false;
+    for (const item of x) if (!entry(`${indent}- `, item, `${indent}  `, out, cache)) return false;
     return true;
   }
   if (!isPlainObject(x)) return false;
@@ -39,7 +42,7 @@ function block(x: unknown, indent: string, out: string[]): boolean {
   keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const k of keys) {
     if (!plainWord(k) || k.length > 1000) return false;
-    if (!entry(`${indent}${k}:`, x[k], `${indent}  `, out, true)) return false;
+    if (!entry(`${indent}${k}:`, x[k], `${indent}  `, out, cache, true)) return false;
   }
   return true;
 }
@@ -49,12 +52,19 @@ function block(x: unknown, indent: string, out: string[]): boolean {
  * where the value's own lines start. A map's value collection goes on the next lines (a sequence
  * indented under its key); a sequence item's map or sequence starts on the dash's line.
  */
-function entry(lead: string, v: unknown, inner: string, out: string[], pair = false): boolean {
+function entry(
+  lead: string,
+  v: unknown,
+  inner: string,
+  out: string[],
+  cache: YamlTemplates,
+  pair = false,
+): boolean {
   const sep = pair ? ' ' : '';
   if (v === null) out.push(`${lead}${sep}null`);
   else if (v === true || v === false) out.push(`${lead}${sep}${v}`);
-  else if (typeof v === 'string') {
-    const s = scalar(v, inner);
+  else if (typeof v === 'string' || typeof v === 'number') {
+    const s = scalar(v, inner, cache);
     if (s === undefined) return false;
     out.push(`${lead}${sep}${s}`);
   } else if (Array.isArray(v) || isPlainObject(v)) {
@@ -65,19 +75,24 @@ function entry(lead: string, v: unknown, inner: string, out: string[], pair = fa
     }
     if (pair) {
       out.push(lead);
-      return block(v, inner, out);
+      return block(v, inner, out, cache);
     }
     // On the dash's line: the collection's first line shares it.
     const at = out.length;
-    if (!block(v, inner, out)) return false;
+    if (!block(v, inner, out, cache)) return false;
     out[at] = `${lead}${out[at].slice(inner.length)}`;
   } else return false;
   return true;
 }
 
-/** A string value whose lines start at `indent`: a plain word, or a literal block (blockString). */
-function scalar(value: string, indent: string): string | undefined {
-  if (!value.includes('\n')) return plainWord(value) ? value : undefined;
+/** A scalar value whose lines start at `indent`: one line, or a literal block (blockString). */
+function scalar(value: string | number, indent: string, cache: YamlTemplates): string | undefined {
+  if (typeof value === 'number' || !value.includes('\n')) {
+    if (typeof value === 'string' && plainWord(value)) return value;
+    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return undefined;
+    const y = typeof value === 'number' ? numberYaml(value, cache) : scalarYaml(value, cache);
+    return y.indexOf('\n') === y.length - 1 ? y.slice(0, -1) : undefined;
+  }
   if (CONTROL.test(value) || TRAILING_BLANK.test(value)) return undefined;
   // Chomping from the whitespace at the end.
   let endStart = value.length;

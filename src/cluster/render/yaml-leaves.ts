@@ -1,7 +1,7 @@
 import { toYaml } from './yaml.ts';
 import { emitYaml } from './yaml-emit.ts';
 import type { YamlTemplates } from './yaml-template.ts';
-import { filled, scalarYaml, TOKEN, template } from './yaml-tokens.ts';
+import { filled, numberYaml, scalarYaml, TOKEN, template } from './yaml-tokens.ts';
 
 /**
  * `toYaml(value)` through a template shared by documents equal but for their single-line
@@ -22,7 +22,7 @@ export function toYamlByLeaves(value: unknown, cache: YamlTemplates): string {
   const json = JSON.stringify(skeleton);
   let t = cache.skeletons.get(json);
   if (t === undefined) {
-    t = template(emitYaml(skeleton) ?? toYaml(skeleton));
+    t = template(emitYaml(skeleton, cache) ?? toYaml(skeleton));
     cache.skeletons.set(json, t);
   }
   return filled(t, [], leaves) as string;
@@ -48,12 +48,7 @@ function tokenised(x: unknown, leaves: string[], cache: YamlTemplates): unknown 
   }
   if (typeof x === 'number') {
     if (!Number.isFinite(x) || Object.is(x, -0)) return NO;
-    let y = cache.numbers.get(x);
-    if (y === undefined) {
-      y = toYaml(x);
-      cache.numbers.set(x, y);
-    }
-    return leaf(y, leaves);
+    return leaf(numberYaml(x, cache), leaves);
   }
   if (x === null || typeof x === 'boolean') return x;
   if (Array.isArray(x)) {

@@ -8,6 +8,7 @@ import {
 } from './yaml-template.ts';
 import { filled, fills, TOKEN, template } from './yaml-tokens.ts';
 import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
 
 /** One item of a list: `content` and `id` together identify `value` (a file: content; path, mode). */
 export interface ListItem {
@@ -119,7 +120,7 @@ function newShape(key: string, item: ListItem, nv: NodeVars, cache: YamlTemplate
   const shape: ItemShape = {
     rest,
     content: template(content),
-    yaml: template(toYaml({ [key]: [value] }).slice(key.length + 2)),
+    yaml: template((emitYaml({ [key]: [value] }, cache) ?? toYaml({ [key]: [value] })).slice(key.length + 2)),
   };
   shapes.push(shape);
   cache.shapes.set(item.id, shapes);

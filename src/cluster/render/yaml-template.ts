@@ -1,4 +1,5 @@
 import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
 import { type DocShape, fromShapes, keepShape } from './yaml-doc-shapes.ts';
 import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-tokens.ts';
 
@@ -168,7 +169,7 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
   const json = JSON.stringify(doc);
   let t = cache.docs.get(json);
   if (t === undefined) {
-    t = template(toYaml(doc));
+    t = template(emitYaml(doc, cache) ?? toYaml(doc));
     cache.docs.set(json, t);
     keepShape(value, doc, t, cache);
   }

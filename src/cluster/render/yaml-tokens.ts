@@ -100,3 +100,13 @@ export function scalarYaml(s: string, cache: YamlTemplates): string {
   }
   return y;
 }
+
+/** The YAML of a finite number (not -0) as a document: `toYaml(n)`, once per render. */
+export function numberYaml(n: number, cache: YamlTemplates): string {
+  let y = cache.numbers.get(n);
+  if (y === undefined) {
+    y = toYaml(n);
+    cache.numbers.set(n, y);
+  }
+  return y;
+}
