@@ -140,7 +140,24 @@ describe('YAML templates', () => {
       'NULL',
       'nO',
     ];
-    for (const s of [...words, ...exponents, ...bools, 'inf', 'nan', 'NaN', '.inf', 'x:y', 'x#y'])
+    // Text starting with a letter: plain unless an indicator, `: `, ` #`, a last space or colon,
+    // a control character or a document marker after a JavaScript line break (U+2028) says otherwise.
+    const texts = [
+      "It's a node",
+      'yes no',
+      'a b:c',
+      'a: b',
+      'a #b',
+      'a#b',
+      'x ',
+      'x:',
+      'a %',
+      'a\u2028%',
+      'a\u2028--- b',
+      'a\x01b',
+      'e1 x',
+    ];
+    for (const s of [...words, ...exponents, ...bools, ...texts, 'inf', 'nan', 'NaN', '.inf', 'x:y', 'x#y'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
   });
 });

@@ -89,9 +89,33 @@ export function plainWord(s: string): boolean {
   return PLAIN.test(s) && !WORDS.test(s) && !EXPONENT.test(s);
 }
 
-/** The YAML of a single-line string as a document: `toYaml(s)`, faster for names and addresses. */
+/**
+ * What makes the library quote a single-line string (its `plainString`): an indicator first,
+ * `: ` or ` #` inside, a space or colon last; and control characters (double quotes).
+ */
+const INDICATORS = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :]$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+
+/**
+ * Whether the library writes a single-line value `s` as it is: text starting with a letter that
+ * none of `INDICATORS` quote, not a boolean or null word, not a bare exponent (no other YAML
+ * 1.1 type starts with a letter), and on one line for JavaScript too: after a U+2028 the
+ * library's document-marker test (`/^%|^---/m`) can match, and a whole document is then a block.
+ */
+function plainText(s: string): boolean {
+  return (
+    /^[A-Za-z][^\n\u2028\u2029]*$/.test(s) &&
+    !INDICATORS.test(s) &&
+    !CONTROL.test(s) &&
+    !WORDS.test(s) &&
+    !EXPONENT.test(s)
+  );
+}
+
+/** The YAML of a single-line string as a document: `toYaml(s)`, faster for names, addresses and text. */
 export function scalarYaml(s: string, cache: YamlTemplates): string {
-  if (plainWord(s)) return `${s}\n`;
+  if (plainWord(s) || plainText(s)) return `${s}\n`;
   if (MAC.test(s)) return BASE60.test(s) ? `"${s}"\n` : `${s}\n`;
   let y = cache.scalars.get(s);
   if (y === undefined) {
