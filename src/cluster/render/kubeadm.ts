@@ -247,7 +247,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
       ...skipPhases(ctx),
       ...timeouts(ctx),
     };
-    return toYamlStream([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)]);
+    return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
   const join = {
     apiVersion: api,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toYaml } from './yaml.ts';
-import { emitYaml } from './yaml-emit.ts';
+import { emitYaml, toYamlDirect } from './yaml-emit.ts';
 import { yamlTemplates } from './yaml-template.ts';
+import { numberYaml } from './yaml-tokens.ts';
 
 /** Text pieces for multi-line strings: leading spaces, blank lines, trailing newlines, tabs, markers. */
 const PIECES = [
@@ -106,5 +107,38 @@ describe('YAML written directly for templates', () => {
       'IngotvarL0Q',
     ])
       assert.equal(emitYaml(doc, yamlTemplates()), undefined, JSON.stringify(doc));
+  });
+
+  it('writes numbers as the library does: finite ones as their JSON', () => {
+    const numbers = [
+      0,
+      -0,
+      1,
+      -7,
+      6443,
+      0.5,
+      1e21,
+      1e-7,
+      2 ** 53,
+      -(2 ** 40),
+      Number.NaN,
+      Infinity,
+      -Infinity,
+    ];
+    for (let i = 0; i < 2000; i++) numbers.push(Math.sin(i) * 10 ** ((i % 40) - 20), i * 7919 - 5000);
+    for (const n of numbers) assert.equal(numberYaml(n), toYaml(n), String(n));
+  });
+
+  it('writes a whole document directly when it can, else through the library', () => {
+    const docs = [
+      {
+        groups: [
+          { name: 'ingot', rules: [{ alert: 'Disk', expr: 'a > 1\nand b', for: '5m', labels: { on: 'x' } }] },
+        ],
+      },
+      { port: 6443, ratio: -0, when: new Date(0) },
+      ['list', { of: 'maps' }],
+    ];
+    for (const d of docs) assert.equal(toYamlDirect(d), toYaml(d), JSON.stringify(d));
   });
 });

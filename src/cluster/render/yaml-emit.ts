@@ -1,4 +1,5 @@
-import type { YamlTemplates } from './yaml-template.ts';
+import { toYaml } from './yaml.ts';
+import { type YamlTemplates, yamlTemplates } from './yaml-template.ts';
 import { numberYaml, plainWord, scalarYaml } from './yaml-tokens.ts';
 
 /**
@@ -17,6 +18,14 @@ export function emitYaml(doc: unknown, cache: YamlTemplates): string | undefined
   const out: string[] = [];
   if (!block(doc, '', out, cache)) return undefined;
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * `toYaml(value)`, written directly when it is plain data: a document rendered once per render
+ * (a chart's values, the alert rules, the audit policy, the admin kubeconfig…).
+ */
+export function toYamlDirect(value: unknown): string {
+  return emitYaml(value, yamlTemplates()) ?? toYaml(value);
 }
 
 /** Control characters and lone surrogates: the library double-quotes such a string. */
@@ -90,7 +99,7 @@ function scalar(value: string | number, indent: string, cache: YamlTemplates): s
   if (typeof value === 'number' || !value.includes('\n')) {
     if (typeof value === 'string' && plainWord(value)) return value;
     if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return undefined;
-    const y = typeof value === 'number' ? numberYaml(value, cache) : scalarYaml(value, cache);
+    const y = typeof value === 'number' ? numberYaml(value) : scalarYaml(value, cache);
     return y.indexOf('\n') === y.length - 1 ? y.slice(0, -1) : undefined;
   }
   if (CONTROL.test(value) || TRAILING_BLANK.test(value)) return undefined;

@@ -48,7 +48,7 @@ function tokenised(x: unknown, leaves: string[], cache: YamlTemplates): unknown 
   }
   if (typeof x === 'number') {
     if (!Number.isFinite(x) || Object.is(x, -0)) return NO;
-    return leaf(numberYaml(x, cache), leaves);
+    return leaf(numberYaml(x), leaves);
   }
   if (x === null || typeof x === 'boolean') return x;
   if (Array.isArray(x)) {

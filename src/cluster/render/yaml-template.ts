@@ -28,8 +28,6 @@ export interface YamlTemplates {
   readonly docs: Map<string, Template>;
   /** Single-line string → its YAML as a document. */
   readonly scalars: Map<string, string>;
-  /** Finite number → its YAML as a document (yaml-leaves.ts). */
-  readonly numbers: Map<number, string>;
   /** Document with every leaf a token, as JSON → its YAML, cut at the tokens (yaml-leaves.ts). */
   readonly skeletons: Map<string, Template>;
   /** List items' YAML by their `ListItem.content` and `id`: items shared by every node. */
@@ -46,7 +44,6 @@ export function yamlTemplates(): YamlTemplates {
   return {
     docs: new Map(),
     scalars: new Map(),
-    numbers: new Map(),
     skeletons: new Map(),
     items: new Map(),
     shapes: new Map(),
