@@ -33,10 +33,11 @@ export function spread(
   count: number,
   demand: (m: InventoryMachine) => number = () => 0,
 ): InventoryMachine[] {
-  const score = new Map(candidates.map((m) => [m.id, demand(m)]));
-  const pool = [...candidates].sort(
-    (a, b) => score.get(a.id)! - score.get(b.id)! || (a.hostname < b.hostname ? -1 : 1),
-  );
+  // Each machine's demand computed once, beside it (not looked up twice per comparison).
+  const pool = candidates
+    .map((m) => ({ m, score: demand(m) }))
+    .sort((a, b) => a.score - b.score || (a.m.hostname < b.m.hostname ? -1 : 1))
+    .map((x) => x.m);
   const picked: InventoryMachine[] = [];
   // Within a rack the first free machine (pool order) is the only one worth comparing: each
   // rack is a queue, and a pick compares the racks' heads (racks × picks, not machines × picks).
