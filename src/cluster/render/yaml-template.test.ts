@@ -120,7 +120,20 @@ describe('YAML templates', () => {
     for (const s of ['1:20', '0600', '1e3', '~', 'a: b', '- x'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
     // Words of letters, digits and `._/-` starting with a letter; booleans and null in any case.
-    const words = ['apps/v1', 'ingot.dev/rack', 'CiliumBGPPeerConfig', 'v1.34.1', 'x.', 'a/', 'b-'];
+    const words = [
+      'apps/v1',
+      'ingot.dev/rack',
+      'CiliumBGPPeerConfig',
+      'v1.34.1',
+      'x.',
+      'a/',
+      'b-',
+      '/',
+      '/etc/kubernetes/pki/ca.crt',
+      '//x',
+      '/-',
+      '/.',
+    ];
     // A bare exponent is a YAML 1.1 float to the library: quoted.
     const exponents = ['e1', 'E5', 'e-3', 'E+12', 'e1x', 'eth0'];
     const bools = [

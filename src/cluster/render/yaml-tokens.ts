@@ -71,14 +71,15 @@ export function fills(t: Template, distinct: readonly string[], text: string): b
 }
 
 /**
- * Strings YAML 1.1 writes as they are: DNS names and other words of letters, digits and `._/-`
- * that start with a letter (`apps/v1`, `ingot.dev/rack`: no YAML 1.1 number, timestamp or
- * indicator starts with a letter but a bare exponent, `e1`, which the library reads as a float),
+ * Strings YAML 1.1 writes as they are: DNS names, paths and other words of letters, digits and
+ * `._/-` that start with a letter or `/` (`apps/v1`, `ingot.dev/rack`, `/etc/kubernetes`: no
+ * YAML 1.1 number, timestamp or indicator starts so but a bare exponent, `e1`, which the
+ * library reads as a float),
  * unless a boolean or null word in any case; IPv4 addresses
  * and CIDRs; MACs, except a MAC a YAML 1.1 reader takes for a base-60 integer (the yaml
  * library's `intTime`: `52:54:00:12:34:56`), which is double-quoted.
  */
-const PLAIN = /^(?:[A-Za-z][A-Za-z0-9._/-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
+const PLAIN = /^(?:[A-Za-z/][A-Za-z0-9._/-]*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:\/\d{1,2})?)$/;
 const WORDS = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
 const EXPONENT = /^[eE][-+]?[0-9]/;
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
