@@ -85,7 +85,8 @@ export function nodeVars(vars: readonly string[], cache: YamlTemplates): NodeVar
   if (v === undefined) {
     // Tokens number the strings in the order given, so nodes whose strings differ in length
     // share templates.
-    const distinct = [...new Set(vars.filter((x) => x !== ''))];
+    const distinct: string[] = [];
+    for (const x of vars) if (x !== '' && !distinct.includes(x)) distinct.push(x);
     v = distinct.every((x) => WORD.test(x)) ? { distinct } : null;
     cache.vars.set(vars, v);
   }
