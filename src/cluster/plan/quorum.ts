@@ -42,9 +42,20 @@ export function whatIf(nodes: readonly PlannedNode[], etcd: readonly PlannedNode
   const racks = rackNames(nodes);
   for (const domain of ['zone', 'rack'] as const) {
     const keys = [...new Set(nodes.map((n) => domainKey(n, domain)))].sort();
+    // Each list's nodes per domain, counted in one pass (not a pass per list and domain: 39
+    // domains × 1,000 nodes for the bench's cluster).
+    const counts = new Map<readonly PlannedNode[], Map<string, number>>();
+    for (const list of [etcd, cps, workers, etcdOnly]) {
+      const byKey = new Map<string, number>();
+      for (const n of list) {
+        const k = domainKey(n, domain);
+        byKey.set(k, (byKey.get(k) ?? 0) + 1);
+      }
+      counts.set(list, byKey);
+    }
     for (const key of keys) {
       const name = domain === 'zone' ? key : racks.get(key)!;
-      const lost = (list: readonly PlannedNode[]) => list.filter((n) => domainKey(n, domain) === key).length;
+      const lost = (list: readonly PlannedNode[]) => counts.get(list)?.get(key) ?? 0;
       const etcdLost = lost(etcd);
       const etcdSurvivors = etcd.length - etcdLost;
       const quorum = etcdSurvivors >= quorumOf(etcd.length);

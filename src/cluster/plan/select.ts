@@ -33,47 +33,58 @@ export function spread(
   count: number,
   demand: (m: InventoryMachine) => number = () => 0,
 ): InventoryMachine[] {
-  const score = new Map(candidates.map((m) => [m.id, demand(m)]));
-  const pool = [...candidates].sort(
-    (a, b) => score.get(a.id)! - score.get(b.id)! || (a.hostname < b.hostname ? -1 : 1),
-  );
-  const zones = new Map<string, number>();
-  const racks = new Map<string, number>();
+  // Each machine's demand computed once, beside it (not looked up twice per comparison).
+  const pool = candidates
+    .map((m) => ({ m, score: demand(m) }))
+    .sort((a, b) => a.score - b.score || (a.m.hostname < b.m.hostname ? -1 : 1))
+    .map((x) => x.m);
   const picked: InventoryMachine[] = [];
   // Within a rack the first free machine (pool order) is the only one worth comparing: each
   // rack is a queue, and a pick compares the racks' heads (racks × picks, not machines × picks).
-  const queues = new Map<string, { at: number; idx: number[] }>();
+  // Queues and zones are arrays with their pick counts inside: the loop below runs racks ×
+  // picks times (36,000 for 1,000 nodes) and allocates nothing.
+  const queues: { zone: number; picks: number; at: number; idx: number[] }[] = [];
+  const queueOf = new Map<string, number>();
+  const zoneOf = new Map<string, number>();
+  const zonePicks: number[] = [];
   for (let i = 0; i < pool.length; i++) {
     const domain = rackKey(pool[i]);
-    const q = queues.get(domain) ?? { at: 0, idx: [] };
-    q.idx.push(i);
-    queues.set(domain, q);
+    let q = queueOf.get(domain);
+    if (q === undefined) {
+      let zone = zoneOf.get(pool[i].zone);
+      if (zone === undefined) {
+        zone = zonePicks.push(0) - 1;
+        zoneOf.set(pool[i].zone, zone);
+      }
+      q = queues.push({ zone, picks: 0, at: 0, idx: [] }) - 1;
+      queueOf.set(domain, q);
+    }
+    queues[q].idx.push(i);
   }
   for (let n = 0; n < count; n++) {
-    let best: { at: number; idx: number[] } | null = null;
-    let bestDomain = '';
+    let best = -1;
     let bestZone = Infinity;
     let bestRack = Infinity;
     let bestAt = Infinity;
-    for (const [domain, q] of queues) {
+    for (let b = 0; b < queues.length; b++) {
+      const q = queues[b];
       if (q.at >= q.idx.length) continue;
       const i = q.idx[q.at];
       // Fewest picks in the zone, then in the rack; equal: the earlier machine in pool order.
-      const zone = zones.get(pool[i].zone) ?? 0;
-      const rack = racks.get(domain) ?? 0;
+      const zone = zonePicks[q.zone];
+      const rack = q.picks;
       if (zone < bestZone || (zone === bestZone && (rack < bestRack || (rack === bestRack && i < bestAt)))) {
-        best = q;
-        bestDomain = domain;
+        best = b;
         bestZone = zone;
         bestRack = rack;
         bestAt = i;
       }
     }
-    if (!best) break;
-    const m = pool[best.idx[best.at++]];
-    picked.push(m);
-    bump(zones, m.zone);
-    bump(racks, bestDomain);
+    if (best < 0) break;
+    const q = queues[best];
+    picked.push(pool[q.idx[q.at++]]);
+    q.picks++;
+    zonePicks[q.zone]++;
   }
   return picked;
 }

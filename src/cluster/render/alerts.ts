@@ -1,5 +1,5 @@
 import { type HardwarePolicy, HardwarePolicy as Policy } from '../../core/hardware-drain.ts';
-import { toYaml } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 
 /**
  * Ingot's hardware alert rules, from node-exporter and smartctl-exporter metrics. The same
@@ -126,12 +126,12 @@ export function alertGroups(policy: HardwarePolicy): { name: string; rules: Reco
 }
 
 export function rulesFile(policy: HardwarePolicy): string {
-  return toYaml({ groups: alertGroups(policy) });
+  return toYamlDirect({ groups: alertGroups(policy) });
 }
 
 /** promtool rule unit tests: each alert fires on the bad series and stays silent on the good one. */
 export function ruleTestsFile(rulesName: string, policy: HardwarePolicy): string {
-  return toYaml({
+  return toYamlDirect({
     rule_files: [rulesName],
     evaluation_interval: '1m',
     tests: [

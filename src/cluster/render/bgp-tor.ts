@@ -72,8 +72,12 @@ function prefixLen(cidr: string): number {
   return typeof c === 'string' ? 32 : c.prefix;
 }
 
-function byIp(a: PlannedNode, b: PlannedNode): number {
-  return parseIpv4(a.ip)! - parseIpv4(b.ip)!;
+/** The nodes by address, each address parsed once (not twice per comparison). */
+function byIp(nodes: readonly PlannedNode[]): PlannedNode[] {
+  return nodes
+    .map((n) => ({ n, ip: parseIpv4(n.ip)! }))
+    .sort((a, b) => a.ip - b.ip)
+    .map((x) => x.n);
 }
 
 /** FRR snippet for the router: a peer group for the cluster's nodes, filtered both ways. */
@@ -106,7 +110,7 @@ export function frrConfig(ctx: RenderContext, t: TorSession): string {
   );
   if (t.router.password) lines.push(` neighbor ${g} password ${secret(ctx, t.router.password.secret)}`);
   lines.push(` neighbor ${g} timers 3 9`);
-  for (const n of [...t.nodes].sort(byIp))
+  for (const n of byIp(t.nodes))
     lines.push(` neighbor ${n.ip} peer-group ${g}`, ` neighbor ${n.ip} description ${n.hostname}`);
   lines.push(
     ' !',
@@ -147,7 +151,7 @@ export function birdConfig(ctx: RenderContext, t: TorSession): string {
     '}',
     '',
   ];
-  for (const n of [...t.nodes].sort(byIp)) {
+  for (const n of byIp(t.nodes)) {
     lines.push(
       `protocol bgp ${base}_${n.ip.replace(/\./g, '_')} from ${base} {`,
       `  description "${n.hostname}";`,

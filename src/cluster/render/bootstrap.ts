@@ -126,14 +126,36 @@ export function kubeadmJoin(node: PlannedNode, cfg: string, dir = '/etc/kubernet
   const key = `${cfg}\n${dir}`;
   let lines = workerJoins.get(key);
   if (!lines) {
-    lines = workerJoin(cfg, dir);
+    lines = joinedRuns(workerJoin(cfg, dir));
     workerJoins.set(key, lines);
   }
   return lines.map((l) => (typeof l === 'string' ? l : l(node.hostname)));
 }
 
-/** A worker's join lines by config and directory: only the CRI-socket annotation names the node. */
+/**
+ * A worker's join lines by config and directory: only the CRI-socket annotation names the node.
+ * The lines around it are kept joined (by newlines, as the script joins them), so 1,000 workers'
+ * scripts do not join the same ~40 lines again each.
+ */
 const workerJoins = new Map<string, (string | ((hostname: string) => string))[]>();
+
+function joinedRuns(
+  lines: (string | ((hostname: string) => string))[],
+): (string | ((hostname: string) => string))[] {
+  const out: (string | ((hostname: string) => string))[] = [];
+  let run: string[] = [];
+  for (const l of lines) {
+    if (typeof l === 'string') {
+      run.push(l);
+      continue;
+    }
+    if (run.length > 0) out.push(run.join('\n'));
+    run = [];
+    out.push(l);
+  }
+  if (run.length > 0) out.push(run.join('\n'));
+  return out;
+}
 
 function workerJoin(cfg: string, dir: string): (string | ((hostname: string) => string))[] {
   const join = `kubeadm join --config ${cfg}`;
@@ -208,12 +230,16 @@ function kubeadmPackages(ctx: RenderContext): string[] {
   ];
 }
 
+/** The preamble and `kubeadmPackages`, one text per render: the same on every kubeadm node. */
+function kubeadmHead(ctx: RenderContext): string {
+  return [...PREAMBLE, ...kubeadmPackages(ctx)].join('\n');
+}
+
+/** A kubeadm node's lines after `kubeadmHead`. */
 function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
-  const lines = perRender(ctx, kubeadmPackages);
   if (node.role === 'etcd') {
     const cfg = `${KUBEADM_DIR}/kubeadm-etcd.yaml`;
     return [
-      ...lines,
       'systemctl daemon-reload && systemctl restart kubelet',
       ...['etcd-server', 'etcd-peer', 'etcd-healthcheck-client'].map(
         (c) => `kubeadm init phase certs ${c} --config ${cfg}`,
@@ -225,7 +251,6 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
   if (node.init) {
     const vip = ctx.spec.spec.endpoint.mode === 'kube-vip' && ctx.minor >= 29;
     return [
-      ...lines,
       ['kubeadm init', `--config ${cfg}`, ...kubeadmInitFlags(ctx)].join(' '),
       phase('kubeadm-init-done'),
       ...(vip
@@ -241,7 +266,6 @@ function kubeadmScript(ctx: RenderContext, node: PlannedNode): string[] {
     ];
   }
   return [
-    ...lines,
     ...waitForApi(ctx),
     phase('api-reachable'),
     ...kubeadmJoin(node, cfg),
@@ -280,6 +304,9 @@ function waitForApiOrSupervisor(ctx: RenderContext, node: PlannedNode): string[]
 
 /** The node's bootstrap script, run once by cloud-init's runcmd. */
 export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
-  const body = ctx.spec.spec.distribution === 'kubeadm' ? kubeadmScript(ctx, node) : rancherScript(ctx, node);
-  return [...PREAMBLE, ...body, ...DONE].join('\n');
+  if (ctx.spec.spec.distribution !== 'kubeadm')
+    return [...PREAMBLE, ...rancherScript(ctx, node), ...DONE].join('\n');
+  // The shared start is joined once per render, not again in each of 1,000 scripts; one join
+  // makes the script one flat string (read whole when checked against its shape).
+  return [perRender(ctx, kubeadmHead), ...kubeadmScript(ctx, node), ...DONE].join('\n');
 }

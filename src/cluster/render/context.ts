@@ -134,9 +134,17 @@ export function topologyLabels(node: PlannedNode): Record<string, string> {
 
 /** The kubelet's `--node-labels` value: the topology labels, sorted, `key=value` by commas. */
 export function nodeLabelsArg(node: PlannedNode): string {
-  const labels = topologyLabels(node);
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
+  let arg = nodeLabelsArgOf.get(node);
+  if (arg === undefined) {
+    const labels = topologyLabels(node);
+    arg = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}=${labels[k]}`)
+      .join(',');
+    nodeLabelsArgOf.set(node, arg);
+  }
+  return arg;
 }
+
+/** Each planned node's `--node-labels` value, made once: its strings and its kubelet flags both hold it. */
+const nodeLabelsArgOf = new WeakMap<PlannedNode, string>();

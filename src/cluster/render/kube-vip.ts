@@ -1,7 +1,7 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { nodeInterface, type RenderContext, secret } from './context.ts';
 import { IMAGES } from './versions.ts';
-import { toYaml } from './yaml.ts';
+import { toYamlStreamByLeaves } from './yaml-leaves.ts';
 
 /** Admin kubeconfig kube-vip uses, per distribution (on kubeadm's init node see kubeVipKubeconfig). */
 function kubeconfigPath(ctx: RenderContext, node: PlannedNode): string {
@@ -53,35 +53,41 @@ export function kubeVipManifest(ctx: RenderContext, node: PlannedNode): string {
       .join(',');
   }
   const path = kubeconfigPath(ctx, node);
-  return toYaml({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: 'kube-vip',
-      namespace: 'kube-system',
-      labels: { 'app.kubernetes.io/name': 'kube-vip' },
-    },
-    spec: {
-      hostNetwork: true,
-      hostAliases: [{ ip: '127.0.0.1', hostnames: ['kubernetes'] }],
-      priorityClassName: 'system-node-critical',
-      containers: [
-        {
+  // Every control plane's pod but for its interface and kubeconfig: one template per render.
+  return toYamlStreamByLeaves(
+    [
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
           name: 'kube-vip',
-          image: IMAGES.kubeVip,
-          imagePullPolicy: 'IfNotPresent',
-          args: ['manager'],
-          env: [
-            ...Object.keys(env)
-              .sort()
-              .map((name) => ({ name, value: env[name] })),
-            { name: 'vip_nodename', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-          ],
-          securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } },
-          volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }],
+          namespace: 'kube-system',
+          labels: { 'app.kubernetes.io/name': 'kube-vip' },
         },
-      ],
-      volumes: [{ name: 'kubeconfig', hostPath: { path, type: 'File' } }],
-    },
-  });
+        spec: {
+          hostNetwork: true,
+          hostAliases: [{ ip: '127.0.0.1', hostnames: ['kubernetes'] }],
+          priorityClassName: 'system-node-critical',
+          containers: [
+            {
+              name: 'kube-vip',
+              image: IMAGES.kubeVip,
+              imagePullPolicy: 'IfNotPresent',
+              args: ['manager'],
+              env: [
+                ...Object.keys(env)
+                  .sort()
+                  .map((name) => ({ name, value: env[name] })),
+                { name: 'vip_nodename', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ],
+              securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } },
+              volumeMounts: [{ name: 'kubeconfig', mountPath: '/etc/kubernetes/admin.conf', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'kubeconfig', hostPath: { path, type: 'File' } }],
+        },
+      },
+    ],
+    ctx.yaml,
+  );
 }

@@ -4,6 +4,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, nodeLabelsArg, nodeStrings, type RenderContext } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
+import { toYamlStreamByLeaves } from './yaml-leaves.ts';
 import { toYamlOf } from './yaml-template.ts';
 
 type Args = Record<string, string>;
@@ -246,7 +247,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
       ...skipPhases(ctx),
       ...timeouts(ctx),
     };
-    return toYamlStream([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)]);
+    return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
   const join = {
     apiVersion: api,
@@ -331,7 +332,8 @@ export function kubeadmEtcdConfig(ctx: RenderContext, node: PlannedNode): string
       },
     },
   };
-  return toYamlStream([init, cluster]);
+  // Each etcd member's config but for its names and addresses: one template per render.
+  return toYamlStreamByLeaves([init, cluster], ctx.yaml);
 }
 
 /** kubelet drop-in for etcd-only nodes: kubelet just runs the etcd static pod. */
@@ -343,15 +345,18 @@ Restart=always
 `;
 
 export const etcdKubeletConfig = (ctx: RenderContext): string =>
-  toYamlStream([
-    {
-      apiVersion: 'kubelet.config.k8s.io/v1beta1',
-      kind: 'KubeletConfiguration',
-      address: '127.0.0.1',
-      authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
-      authorization: { mode: 'AlwaysAllow' },
-      cgroupDriver: cgroupDriverFor(ctx.minor),
-      readOnlyPort: 0,
-      staticPodPath: '/etc/kubernetes/manifests',
-    },
-  ]);
+  toYamlStreamByLeaves(
+    [
+      {
+        apiVersion: 'kubelet.config.k8s.io/v1beta1',
+        kind: 'KubeletConfiguration',
+        address: '127.0.0.1',
+        authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+        authorization: { mode: 'AlwaysAllow' },
+        cgroupDriver: cgroupDriverFor(ctx.minor),
+        readOnlyPort: 0,
+        staticPodPath: '/etc/kubernetes/manifests',
+      },
+    ],
+    ctx.yaml,
+  );

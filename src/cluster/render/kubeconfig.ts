@@ -1,6 +1,6 @@
 import { PKI_FILES } from '../pki/types.ts';
 import type { RenderContext } from './context.ts';
-import { toYaml } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -9,7 +9,7 @@ export function adminKubeconfig(ctx: RenderContext): string {
   const name = ctx.spec.metadata.name;
   const f = ctx.pki.files;
   const user = `${name}-admin`;
-  return toYaml({
+  return toYamlDirect({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [

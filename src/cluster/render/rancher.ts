@@ -1,6 +1,6 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, type RenderContext, secret, topologyLabels } from './context.ts';
-import { toYaml } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 
 /** Where a k3s / RKE2 server reads the API server side files Ingot writes. */
 export function rancherDir(ctx: RenderContext): string {
@@ -82,7 +82,7 @@ export function rancherConfig(ctx: RenderContext, node: PlannedNode): string {
   if (!isServer(node)) {
     if (taints.length) cfg['node-taint'] = taints;
     cfg['kubelet-arg'] = kubeletArgs;
-    return toYaml(cfg);
+    return toYamlDirect(cfg);
   }
   const dir = rancherDir(ctx);
   Object.assign(cfg, {
@@ -131,5 +131,5 @@ export function rancherConfig(ctx: RenderContext, node: PlannedNode): string {
     else cfg['disable-etcd'] = true;
   }
   if (etcdNodes(ctx).some((e) => e.hostname === node.hostname)) Object.assign(cfg, etcdSnapshots(ctx));
-  return toYaml(cfg);
+  return toYamlDirect(cfg);
 }

@@ -1,5 +1,5 @@
 import type { RenderContext } from './context.ts';
-import { toYaml } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 
 /** Where Ingot puts API server side files on kubeadm control planes (mounted read-only). */
 export const KUBEADM_DIR = '/etc/kubernetes/ingot';
@@ -9,7 +9,7 @@ export const KUBEADM_DIR = '/etc/kubernetes/ingot';
  * secrets' metadata only (never their payload), nothing for noisy read-only health traffic.
  */
 export function auditPolicy(): string {
-  return toYaml({
+  return toYamlDirect({
     apiVersion: 'audit.k8s.io/v1',
     kind: 'Policy',
     omitStages: ['RequestReceived'],
@@ -49,7 +49,7 @@ export function auditPolicy(): string {
  */
 export function admissionConfig(ctx: RenderContext): string {
   const level = ctx.spec.spec.security.podSecurity.default;
-  return toYaml({
+  return toYamlDirect({
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'AdmissionConfiguration',
     plugins: [
@@ -75,7 +75,7 @@ export function admissionConfig(ctx: RenderContext): string {
 
 /** Secrets (and config maps' cousins) encrypted at rest with secretbox; identity keeps old data readable. */
 export function encryptionConfig(ctx: RenderContext): string {
-  return toYaml({
+  return toYamlDirect({
     apiVersion: 'apiserver.config.k8s.io/v1',
     kind: 'EncryptionConfiguration',
     resources: [

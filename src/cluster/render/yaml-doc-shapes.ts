@@ -26,7 +26,8 @@ function fingerprint(value: unknown): string | undefined {
 /** Whether `x` is `shape` but for its whole-line tokens, whose strings go into `lines`. */
 function fits(x: unknown, shape: unknown, lines: string[]): boolean {
   if (typeof shape === 'string') {
-    const m = LINE.exec(shape);
+    // Only a token starts with `I` among most kept strings: the pattern runs on those alone.
+    const m = shape.charCodeAt(0) === 73 ? LINE.exec(shape) : null;
     if (!m) return x === shape;
     if (typeof x !== 'string' || x.includes('\n') || x.includes(TOKEN)) return false;
     lines[Number(m[1])] = x;
@@ -39,14 +40,28 @@ function fits(x: unknown, shape: unknown, lines: string[]): boolean {
     return true;
   }
   if (typeof x !== 'object' || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
-  const keys = Object.keys(shape);
+  // Read in place (for-in, a shape's keys made once): this runs on every node's documents.
+  const keys = keysOf(shape);
   let i = 0;
-  for (const [k, v] of Object.entries(x)) {
+  for (const k in x) {
+    const v = (x as Record<string, unknown>)[k];
     if (v === undefined) continue;
     if (keys[i] !== k || !fits(v, (shape as Record<string, unknown>)[k], lines)) return false;
     i++;
   }
   return i === keys.length;
+}
+
+const shapeKeys = new WeakMap<object, string[]>();
+
+/** A kept shape's object's keys, in order. */
+function keysOf(shape: object): string[] {
+  let keys = shapeKeys.get(shape);
+  if (!keys) {
+    keys = Object.keys(shape);
+    shapeKeys.set(shape, keys);
+  }
+  return keys;
 }
 
 /** `toYaml(value)` from a shape it fits, most recently used first; undefined when none does. */

@@ -6,8 +6,9 @@ import {
   toYamlOf,
   type YamlTemplates,
 } from './yaml-template.ts';
-import { filled, TOKEN, template } from './yaml-tokens.ts';
+import { filled, fills, TOKEN, template } from './yaml-tokens.ts';
 import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
 
 /** One item of a list: `content` and `id` together identify `value` (a file: content; path, mode). */
 export interface ListItem {
@@ -60,25 +61,39 @@ export function toYamlWithList(
   return out;
 }
 
-/** The value's fields other than its large string, as JSON; null unless they are flat data. */
-function restOf(item: ListItem): string | null {
-  let rest = '';
+/** The value's fields other than its large string, in order; null unless they are flat data. */
+function restOf(item: ListItem): [string, unknown][] | null {
+  const rest: [string, unknown][] = [];
   for (const [k, v] of Object.entries(item.value)) {
     if (v === item.content) continue;
     const number = typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0);
     if (typeof v !== 'string' && typeof v !== 'boolean' && !number) return null;
-    rest += `${JSON.stringify(k)}:${JSON.stringify(v)},`;
+    rest.push([k, v]);
   }
   return rest;
+}
+
+/**
+ * Whether the value's fields other than its large string are `rest` (a shape's: flat data), in
+ * order. Read in place: this runs for each per-node file of each node.
+ */
+function hasRest(item: ListItem, rest: ItemShape['rest']): boolean {
+  let i = 0;
+  for (const k in item.value) {
+    const v = (item.value as Record<string, unknown>)[k];
+    if (v === item.content) continue;
+    if (i >= rest.length || rest[i][0] !== k || rest[i][1] !== v) return false;
+    i++;
+  }
+  return i === rest.length;
 }
 
 /** The YAML of a per-node item from a shape of its id: the same other fields, and its large string the shape's with this node's strings, checked whole. */
 function shapeYaml(item: ListItem, nv: NodeVars, cache: YamlTemplates): string | undefined {
   const shapes = cache.shapes.get(item.id);
   if (!shapes) return undefined;
-  const rest = restOf(item);
   for (const s of shapes) {
-    if (s.rest === rest && filled(s.content, nv.distinct) === item.content)
+    if (hasRest(item, s.rest) && fills(s.content, nv.distinct, item.content))
       return filled(s.yaml, nv.distinct);
   }
   return undefined;
@@ -93,7 +108,9 @@ function shapeYaml(item: ListItem, nv: NodeVars, cache: YamlTemplates): string |
 function newShape(key: string, item: ListItem, nv: NodeVars, cache: YamlTemplates): string | undefined {
   const rest = restOf(item);
   const shapes = cache.shapes.get(item.id) ?? [];
-  if (rest === null || shapes.length >= SHAPES || rest.includes(TOKEN)) return undefined;
+  if (rest === null || shapes.length >= SHAPES) return undefined;
+  if (rest.some(([k, v]) => k.includes(TOKEN) || (typeof v === 'string' && v.includes(TOKEN))))
+    return undefined;
   if (!item.content.includes('\n') || item.content.includes(TOKEN)) return undefined;
   const content = tokenised(item.content, nv);
   if (content === item.content) return undefined;
@@ -103,7 +120,7 @@ function newShape(key: string, item: ListItem, nv: NodeVars, cache: YamlTemplate
   const shape: ItemShape = {
     rest,
     content: template(content),
-    yaml: template(toYaml({ [key]: [value] }).slice(key.length + 2)),
+    yaml: template((emitYaml({ [key]: [value] }, cache) ?? toYaml({ [key]: [value] })).slice(key.length + 2)),
   };
   shapes.push(shape);
   cache.shapes.set(item.id, shapes);

@@ -119,5 +119,58 @@ describe('YAML templates', () => {
     }
     for (const s of ['1:20', '0600', '1e3', '~', 'a: b', '- x'])
       assert.equal(scalarYaml(s, cache), toYaml(s), s);
+    // Words of letters, digits and `._/-` starting with a letter; booleans and null in any case.
+    const words = [
+      'apps/v1',
+      'ingot.dev/rack',
+      'CiliumBGPPeerConfig',
+      'v1.34.1',
+      'x.',
+      'a/',
+      'b-',
+      '/',
+      '/etc/kubernetes/pki/ca.crt',
+      '//x',
+      '/-',
+      '/.',
+    ];
+    // A bare exponent is a YAML 1.1 float to the library: quoted.
+    const exponents = ['e1', 'E5', 'e-3', 'E+12', 'e1x', 'eth0'];
+    const bools = [
+      'Yes',
+      'YES',
+      'True',
+      'TRUE',
+      'On',
+      'ON',
+      'Off',
+      'OFF',
+      'No',
+      'NO',
+      'Y',
+      'N',
+      'Null',
+      'NULL',
+      'nO',
+    ];
+    // Text starting with a letter: plain unless an indicator, `: `, ` #`, a last space or colon,
+    // a control character or a document marker after a JavaScript line break (U+2028) says otherwise.
+    const texts = [
+      "It's a node",
+      'yes no',
+      'a b:c',
+      'a: b',
+      'a #b',
+      'a#b',
+      'x ',
+      'x:',
+      'a %',
+      'a\u2028%',
+      'a\u2028--- b',
+      'a\x01b',
+      'e1 x',
+    ];
+    for (const s of [...words, ...exponents, ...bools, ...texts, 'inf', 'nan', 'NaN', '.inf', 'x:y', 'x#y'])
+      assert.equal(scalarYaml(s, cache), toYaml(s), s);
   });
 });

@@ -1,4 +1,5 @@
 import { toYaml } from './yaml.ts';
+import { emitYaml } from './yaml-emit.ts';
 import { type DocShape, fromShapes, keepShape } from './yaml-doc-shapes.ts';
 import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-tokens.ts';
 
@@ -27,6 +28,8 @@ export interface YamlTemplates {
   readonly docs: Map<string, Template>;
   /** Single-line string → its YAML as a document. */
   readonly scalars: Map<string, string>;
+  /** Document with every leaf a token, as JSON → its YAML, cut at the tokens (yaml-leaves.ts). */
+  readonly skeletons: Map<string, Template>;
   /** List items' YAML by their `ListItem.content` and `id`: items shared by every node. */
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
@@ -41,6 +44,7 @@ export function yamlTemplates(): YamlTemplates {
   return {
     docs: new Map(),
     scalars: new Map(),
+    skeletons: new Map(),
     items: new Map(),
     shapes: new Map(),
     docShapes: new Map(),
@@ -54,7 +58,8 @@ export function yamlTemplates(): YamlTemplates {
  * its YAML is then `yaml` filled with them.
  */
 export interface ItemShape {
-  readonly rest: string;
+  /** The item's other fields, in order: flat data (strings, booleans, finite numbers). */
+  readonly rest: readonly (readonly [string, unknown])[];
   readonly content: Template;
   readonly yaml: Template;
 }
@@ -80,7 +85,8 @@ export function nodeVars(vars: readonly string[], cache: YamlTemplates): NodeVar
   if (v === undefined) {
     // Tokens number the strings in the order given, so nodes whose strings differ in length
     // share templates.
-    const distinct = [...new Set(vars.filter((x) => x !== ''))];
+    const distinct: string[] = [];
+    for (const x of vars) if (x !== '' && !distinct.includes(x)) distinct.push(x);
     v = distinct.every((x) => WORD.test(x)) ? { distinct } : null;
     cache.vars.set(vars, v);
   }
@@ -161,7 +167,7 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
   const json = JSON.stringify(doc);
   let t = cache.docs.get(json);
   if (t === undefined) {
-    t = template(toYaml(doc));
+    t = template(emitYaml(doc, cache) ?? toYaml(doc));
     cache.docs.set(json, t);
     keepShape(value, doc, t, cache);
   }

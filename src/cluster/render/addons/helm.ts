@@ -1,6 +1,6 @@
 import type { RenderContext } from '../context.ts';
 import type { Chart } from '../versions.ts';
-import { toYaml } from '../yaml.ts';
+import { toYamlDirect } from '../yaml-emit.ts';
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
@@ -29,7 +29,7 @@ export function helmChart(
       version: chart.version,
       targetNamespace: chart.namespace,
       ...(bootstrap ? { bootstrap: true } : {}),
-      valuesContent: toYaml(values),
+      valuesContent: toYamlDirect(values),
     },
   };
 }
@@ -40,7 +40,7 @@ export function helmChartConfig(name: string, values: Record<string, unknown>): 
     apiVersion: 'helm.cattle.io/v1',
     kind: 'HelmChartConfig',
     metadata: { name, namespace: 'kube-system' },
-    spec: { valuesContent: toYaml(values) },
+    spec: { valuesContent: toYamlDirect(values) },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { RenderContext } from '../context.ts';
-import { toYamlStream } from '../yaml.ts';
+import { toYamlStreamByLeaves } from '../yaml-leaves.ts';
 import { backupManifests } from './backups.ts';
 import { cniManifests } from './cni.ts';
 import { gitopsManifests } from './gitops.ts';
@@ -32,5 +32,10 @@ export function clusterManifests(
   const charts = files.some(([, objects]) => objects.some((o) => /^HelmChart/.test(String(o.kind))));
   return files
     .filter(([name, objects]) => objects.length > 0 && (charts || name !== '10-helm-controller.yaml'))
-    .map(([name, objects]) => ({ name: `ingot-${name}`, objects, content: toYamlStream(objects) }));
+    .map(([name, objects]) => ({
+      name: `ingot-${name}`,
+      objects,
+      // With the render's templates, the objects repeated per rack or peer are serialised once.
+      content: toYamlStreamByLeaves(objects, ctx.yaml),
+    }));
 }
