@@ -48,8 +48,9 @@ export async function reserveMemberAddresses(
   for (const part of chunks(wanted)) {
     const rows = await t.query<{ ip: string; machine_id: string | null; mac: string | null; kind: string }>(
       `SELECT ip, machine_id, mac, kind FROM ip_addresses
-       WHERE ip IN (${placeholders(part.length)}) AND (expires_at IS NULL OR expires_at > ?)`,
-      [...part.map((w) => w.ip), now],
+       WHERE subnet_id IN (SELECT id FROM subnets) AND ip_num IN (${placeholders(part.length)})
+       AND (expires_at IS NULL OR expires_at > ?)`,
+      [...part.map((w) => w.n), now],
     );
     for (const r of rows) held.set(r.ip, { machineId: r.machine_id, mac: r.mac, kind: r.kind });
   }
@@ -68,8 +69,9 @@ export async function reserveMemberAddresses(
   for (const part of chunks(fresh)) {
     // An expired lease of the address gives way (the DHCP server's own rule).
     await t.run(
-      `DELETE FROM ip_addresses WHERE expires_at IS NOT NULL AND expires_at <= ? AND ip IN (${placeholders(part.length)})`,
-      [now, ...part.map((w) => w.ip)],
+      `DELETE FROM ip_addresses WHERE expires_at IS NOT NULL AND expires_at <= ?
+       AND subnet_id IN (SELECT id FROM subnets) AND ip_num IN (${placeholders(part.length)})`,
+      [now, ...part.map((w) => w.n)],
     );
     await t.run(
       `INSERT INTO ip_addresses (subnet_id, ip_num, ip, machine_id, mac, kind, expires_at, created_at)

@@ -5,6 +5,7 @@
  * (each iPXE script for the ephemeral OS does) replaces the previous one.
  */
 import type { Machine } from '../core/machine.ts';
+import { parseIpv4 } from '../core/subnet.ts';
 import type { Db } from './db.ts';
 import { iso, machineFromRow } from './rows.ts';
 import type { IpAllocation } from './store.ts';
@@ -66,9 +67,13 @@ export async function findMachineByOsToken(db: Db, hash: string): Promise<Machin
 
 /** Unexpired address rows (static and DHCP leases) holding `ip`, across subnets. */
 export async function findIpsByAddress(db: Db, ip: string, now = Date.now()): Promise<IpAllocation[]> {
+  const n = parseIpv4(ip);
+  if (n === null) return [];
+  // Through the primary key (subnet_id, ip_num), one probe per subnet (migration 17).
   const rows = await db.query(
-    'SELECT * FROM ip_addresses WHERE ip = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY subnet_id',
-    [ip, now],
+    `SELECT * FROM ip_addresses WHERE subnet_id IN (SELECT id FROM subnets) AND ip_num = ?
+     AND (expires_at IS NULL OR expires_at > ?) ORDER BY subnet_id`,
+    [n, now],
   );
   return rows.map((r) => ({
     subnetId: r.subnet_id as string,

@@ -9,6 +9,7 @@ import { AGENT_TASK_SEAL_MIGRATION } from './migration-agent-task-seal.ts';
 import { BACKUP_S3_MIGRATION } from './migration-backup-s3.ts';
 import { BACKUPS_MIGRATION } from './migration-backups.ts';
 import { INITIAL_MIGRATION } from './migration-initial.ts';
+import { LEASE_INDEXES_MIGRATION } from './migration-lease-indexes.ts';
 import { HEALTH_MIGRATION } from './migration-health.ts';
 import { OPERATIONS_MIGRATION } from './migration-operations.ts';
 
@@ -237,6 +238,7 @@ CREATE INDEX power_readings_at ON power_readings (at);
   OPERATIONS_MIGRATION,
   BACKUPS_MIGRATION,
   BACKUP_S3_MIGRATION,
+  LEASE_INDEXES_MIGRATION,
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

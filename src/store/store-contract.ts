@@ -15,6 +15,7 @@ import { healthContract } from './health-contract.ts';
 import { backupsContract } from './backups-contract.ts';
 import { operationsContract } from './operations-contract.ts';
 import { agentTasksContract } from './agent-tasks-contract.ts';
+import { leasesContract } from './leases-contract.ts';
 
 export function storeContract(name: string, open: () => Promise<Harness>): void {
   describe(`Store contract on ${name}`, () => {
@@ -34,6 +35,7 @@ export function storeContract(name: string, open: () => Promise<Harness>): void 
     backupsContract(() => h);
     operationsContract(() => h);
     agentTasksContract(() => h);
+    leasesContract(() => h);
 
     it('creates a machine in new with a reason and an enrolment event', async () => {
       const m = await h.store.createMachine(machineInput({ tags: ['gpu', 'ssd'] }), 'user:test');
