@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../src/store/open.ts';
 import { ipxeScriptUrl } from '../src/netboot/urls.ts';
@@ -180,6 +180,15 @@ describe('DHCP server with real clients', { timeout: 120_000 }, () => {
       if (ras === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(ras > 0, 'the client namespace received router advertisements');
+    // Its config's temporary directory is gone once radvd runs: a kill -9 leaves nothing behind.
+    const pids = ip('netns', 'pids', S).split(/\s+/).filter(Boolean);
+    const args = pids
+      .map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'))
+      .find((a) => a[0].endsWith('radvd'));
+    assert.ok(args, 'radvd runs in the server namespace');
+    const conf = args[args.indexOf('-C') + 1];
+    assert.match(conf, /ingot-radvd-/);
+    assert.equal(existsSync(dirname(conf)), false, `${dirname(conf)} is left in the temporary directory`);
   });
 
   it('serves a perfdhcp burst in relay mode with almost no drops', () => {

@@ -70,6 +70,10 @@ export async function startRouterAdvertiser(
       `ra: radvd did not start on ${iface} (exit ${early}); install Debian's radvd and check the interface exists. ${stderr.trim()}`,
     );
   }
+  // radvd has read its config and written its pid file (it only reads the config again on
+  // SIGHUP, which it never gets): the directory goes now, so a server killed with -9 leaves
+  // nothing behind in the temporary directory.
+  rmSync(dir, { recursive: true, force: true });
   log.info({ interface: iface, pid: child.pid }, 'sending IPv6 router advertisements (radvd)');
   let stopping = false;
   child.once('exit', (code, signal) => {
@@ -85,7 +89,6 @@ export async function startRouterAdvertiser(
         await exited;
         clearTimeout(t);
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
