@@ -1,11 +1,26 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Db, Row, SqlValue } from './db.ts';
 
+/** A transaction waiting for its turn: its body and how to answer its caller. */
+interface TxItem {
+  fn: (db: Db) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * node:sqlite behind the Db seam. node:sqlite is synchronous and there is one connection,
  * so every operation goes through one queue: a transaction's awaits cannot interleave with
  * another caller's statements. WAL with synchronous=NORMAL: a commit survives a process
  * kill (the WAL is written before COMMIT returns); only an OS crash may lose the last ones.
+ *
+ * Group commit: transactions queued one after another (nothing else between them in the queue)
+ * run in one SQLite transaction, each inside its own savepoint. A body that throws is rolled
+ * back to its savepoint alone and its caller gets the error; the others are kept. Every caller
+ * is answered only after the one COMMIT, so a resolved tx() is durable as before. A 1,000-job
+ * burst of step saves writes each shared page (the jobs table, the events' indexes) once per
+ * batch instead of once per save: about 20 % less CPU per workflow, 1.4× the throughput
+ * (docs/bench-region.md, 2026-12-05).
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
@@ -13,6 +28,10 @@ export class SqliteDb implements Db {
   readonly #cache = new Map<string, StatementSync>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The batch new transactions join; null once anything else was queued after it. */
+  #open: TxItem[] | null = null;
+  /** Transactions and the SQLite commits that held them (for tests and logs). */
+  readonly stats = { txs: 0, commits: 0 };
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -32,6 +51,8 @@ export class SqliteDb implements Db {
   }
 
   #enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    // Whatever is queued after a batch keeps its place: later transactions start a new batch.
+    this.#open = null;
     const next = this.#queue.then(fn, fn);
     this.#queue = next.catch(() => undefined);
     return next;
@@ -54,23 +75,66 @@ export class SqliteDb implements Db {
   }
 
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.#enqueue(async () => {
-      const inner: Db = {
-        dialect: 'sqlite',
-        query: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#queryNow<R>(sql, params),
-        run: async (sql: string, params: readonly SqlValue[] = []) => this.#runNow(sql, params),
-        tx: () => Promise.reject(new Error('nested transactions are not supported')),
-        close: () => Promise.resolve(),
-      };
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(inner);
-        this.#db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        this.#db.exec('ROLLBACK');
-        throw e;
+    return new Promise<T>((resolve, reject) => {
+      const item: TxItem = { fn, resolve: resolve as (v: unknown) => void, reject };
+      if (this.#open) {
+        this.#open.push(item);
+        return;
       }
+      const batch = [item];
+      void this.#enqueue(() => this.#commitBatch(batch));
+      this.#open = batch;
+    });
+  }
+
+  async #commitBatch(batch: TxItem[]): Promise<void> {
+    if (this.#open === batch) this.#open = null; // from here on, new transactions wait for the next batch
+    const inner: Db = {
+      dialect: 'sqlite',
+      query: async <R>(sql: string, params: readonly SqlValue[] = []) => this.#queryNow<R>(sql, params),
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.#runNow(sql, params),
+      tx: () => Promise.reject(new Error('nested transactions are not supported')),
+      close: () => Promise.resolve(),
+    };
+    try {
+      await this.#runBatch(batch, inner);
+    } catch (e) {
+      // SQLite refused the transaction itself (BEGIN, a savepoint, COMMIT): nothing was written.
+      try {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      } catch {
+        // closed, or already rolled back: nothing of the batch is kept either way
+      }
+      for (const x of batch) x.reject(e);
+    }
+  }
+
+  async #runBatch(batch: TxItem[], inner: Db): Promise<void> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    const alone = batch.length === 1;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    for (const item of batch) {
+      if (!alone) this.#db.exec('SAVEPOINT tx');
+      try {
+        const value = await item.fn(inner);
+        if (!alone) this.#db.exec('RELEASE tx');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        // The whole transaction is gone (a lone body, or an error SQLite rolls everything back
+        // for): no body of the batch was written, so every caller gets the error.
+        if (alone || !this.#db.isTransaction) throw error;
+        this.#db.exec('ROLLBACK TO tx');
+        this.#db.exec('RELEASE tx');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    this.#db.exec('COMMIT');
+    this.stats.commits++;
+    this.stats.txs += batch.length;
+    batch.forEach((item, i) => {
+      const o = outcomes[i];
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
     });
   }
 
