@@ -1,0 +1,107 @@
+/**
+ * The engine alone (issue 19): N concurrent commission workflows started straight in the store
+ * (`requestAction`, no HTTP) and run by one in-process worker with the fake BMC and the
+ * simulated agent (no delay), beside the floor measured in the same run on the same SQLite
+ * file: raw compare-and-set updates of machine rows, as many as there were transitions, each
+ * its own commit, 32 at once (bench/region.ts's floor). bench/region.ts measures the same
+ * workflows through the API; this one leaves the 1,000 HTTP requests and the polls out, to say
+ * what the engine and the store cost. Prints each run, then min / median / max of the ratio.
+ *   node bench/lifecycle-engine.ts [--workflows 1000] [--runs 5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import '../src/bmc/fake.ts';
+import { requestAction } from '../src/engine/actions.ts';
+import { FakeAgent } from '../src/engine/fake-agent.ts';
+import { Worker } from '../src/engine/worker.ts';
+import { openStore } from '../src/store/open.ts';
+import { machineInput } from '../src/store/testing.ts';
+
+const { values } = parseArgs({
+  options: { workflows: { type: 'string', default: '1000' }, runs: { type: 'string', default: '5' } },
+});
+const N = Number(values.workflows);
+const RUNS = Number(values.runs);
+const load = () => loadavg()[0].toFixed(1);
+
+async function pool(n: number, concurrency: number, f: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await f(next++);
+    }),
+  );
+}
+
+async function run(r: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ingot-bench-engine-'));
+  const store = await openStore({ dataDir: dir });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const m = await store.createMachine(
+        machineInput({ rack: `r${i % 20}`, bmc: { address: `fake://wf${i}`, username: 'u', password: 'p' } }),
+        'bench',
+      );
+      ids.push(m.id);
+    }
+    let transitions = 0;
+    const worker = new Worker({
+      store,
+      agent: new FakeAgent(),
+      pollMs: 20,
+      hooks: { transition: () => void transitions++ },
+    });
+    worker.start();
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    await Promise.all(
+      ids.map((id) => requestAction(store, { machineId: id, action: 'commission', actor: 'user:bench' })),
+    );
+    worker.nudge();
+    while (transitions < N) await new Promise((res) => setTimeout(res, 2));
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    await worker.stop();
+    const ready = await store.db.query<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM machines WHERE state = 'ready'",
+    );
+    if (Number(ready[0].n) !== N) throw new Error(`${ready[0].n} of ${N} machines ready`);
+    const perSec = (2 * N) / seconds; // new → commissioning, commissioning → ready
+
+    const rows = await store.db.query<{ id: string; version: number }>('SELECT id, version FROM machines');
+    const c0 = performance.now();
+    await pool(2 * N, 32, async (i) => {
+      const row = rows[i % rows.length];
+      const changed = await store.db.run(
+        'UPDATE machines SET state_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?',
+        [`bench ${i}`, Date.now(), row.id, row.version],
+      );
+      if (changed !== 1) throw new Error(`compare-and-set of ${row.id} changed ${changed} rows`);
+      row.version++;
+    });
+    const casPerSec = (2 * N) / ((performance.now() - c0) / 1000);
+    const ratio = perSec / casPerSec;
+    process.stdout.write(
+      `run ${r}: ${N} workflows in ${seconds.toFixed(2)} s, ${Math.round(perSec)} transitions/s ` +
+        `(${Math.round((cpu.user + cpu.system) / N)} µs CPU per workflow) vs raw CAS ${Math.round(casPerSec)}/s: ` +
+        `${ratio.toFixed(3)}× (load ${load()})\n`,
+    );
+    return ratio;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.stdout.write(
+  `# engine lifecycle bench ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load ${load()}\n`,
+);
+const ratios: number[] = [];
+for (let r = 1; r <= RUNS; r++) ratios.push(await run(r));
+ratios.sort((a, b) => a - b);
+process.stdout.write(
+  `engine transitions/s / raw CAS/s (issue 19's goal for the lifecycle ≥ 0.25): min ${ratios[0].toFixed(3)} / median ${ratios[Math.floor(ratios.length / 2)].toFixed(3)} / max ${ratios[ratios.length - 1].toFixed(3)}; load ${load()}\n`,
+);
