@@ -45,6 +45,24 @@ describe('SQLite group commit', () => {
     );
   });
 
+  it('starts a new batch past 256 transactions, in order', async () => {
+    const before = { ...db.stats };
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 600 }, (_, i) =>
+        db.tx(async (t) => {
+          order.push(i);
+          await t.run('INSERT INTO t (k, v) VALUES (?, ?)', [`n${i}`, i]);
+        }),
+      ),
+    );
+    assert.equal(db.stats.commits - before.commits, 3);
+    assert.deepEqual(
+      order,
+      Array.from({ length: 600 }, (_, i) => i),
+    );
+  });
+
   it('rolls back only the body that throws; the others of its batch are kept', async () => {
     const results = await Promise.allSettled([
       db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1])),
