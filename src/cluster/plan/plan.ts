@@ -158,11 +158,12 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
   for (const want of all) {
     const candidates = inv.machines.filter((m) => !taken.has(m.id) && mismatch(m, want.selector) === null);
     const others = all.filter((w) => w !== want);
-    const machines = spread(
-      candidates,
-      want.count,
-      (m) => others.filter((w) => mismatch(m, w.selector) === null).length,
-    );
+    const machines = spread(candidates, want.count, (m) => {
+      // How many other wants this machine matches, counted without a list per machine.
+      let n = 0;
+      for (const w of others) if (mismatch(m, w.selector) === null) n++;
+      return n;
+    });
     if (machines.length < want.count) {
       problems.push({
         path: want.path,

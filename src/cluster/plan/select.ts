@@ -9,8 +9,8 @@ export function mismatch(m: InventoryMachine, s: MachineSelector): string | null
   if (s.pool !== undefined && m.pool !== s.pool) return `not in pool ${s.pool}`;
   if (s.zones.length > 0 && !s.zones.includes(m.zone)) return `outside zones ${s.zones.join(',')}`;
   if (s.racks.length > 0 && !s.racks.includes(m.rack)) return `outside racks ${s.racks.join(',')}`;
-  const missing = s.tags.filter((t) => !m.tags.includes(t));
-  if (missing.length > 0) return `without tag ${missing[0]}`;
+  // The first missing tag, found without a list of them (this runs per machine and want).
+  for (const t of s.tags) if (!m.tags.includes(t)) return `without tag ${t}`;
   if ((m.cpu?.cores ?? 0) < s.minCpu) return `with fewer than ${s.minCpu} CPU cores`;
   if ((m.memoryBytes ?? 0) < s.minMemoryGiB * 2 ** 30) return `with less than ${s.minMemoryGiB} GiB memory`;
   if (largestDiskGiB(m) < s.minDiskGiB) return `without a ${s.minDiskGiB} GiB disk`;
