@@ -15,7 +15,22 @@ export interface DocShape {
 
 /** Shapes kept per top-level key list: the documents of one kind (a worker's join config…). */
 const SHAPES = 8;
-const LINE = /^IngotvarL(\d+)Q$/;
+
+/**
+ * The index of a whole-line token (`IngotvarL<digits>Q`), -1 for any other string: read in
+ * place, no match array (this runs on every kept string of every node's documents).
+ */
+export function lineToken(s: string): number {
+  const n = s.length;
+  if (n < 11 || s.charCodeAt(n - 1) !== 81 || !s.startsWith('IngotvarL')) return -1;
+  let v = 0;
+  for (let i = 9; i < n - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + c - 48;
+  }
+  return v;
+}
 
 function fingerprint(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
@@ -26,11 +41,11 @@ function fingerprint(value: unknown): string | undefined {
 /** Whether `x` is `shape` but for its whole-line tokens, whose strings go into `lines`. */
 function fits(x: unknown, shape: unknown, lines: string[]): boolean {
   if (typeof shape === 'string') {
-    // Only a token starts with `I` among most kept strings: the pattern runs on those alone.
-    const m = shape.charCodeAt(0) === 73 ? LINE.exec(shape) : null;
-    if (!m) return x === shape;
+    // Only a token starts with `I` among most kept strings: it is read on those alone.
+    const line = shape.charCodeAt(0) === 73 ? lineToken(shape) : -1;
+    if (line < 0) return x === shape;
     if (typeof x !== 'string' || x.includes('\n') || x.includes(TOKEN)) return false;
-    lines[Number(m[1])] = x;
+    lines[line] = x;
     return true;
   }
   if (typeof shape !== 'object' || shape === null) return Object.is(x, shape);
