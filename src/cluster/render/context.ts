@@ -35,6 +35,14 @@ export interface NodeFile {
   readonly path: string;
   readonly content: string;
   readonly mode: number;
+  /** `content` is `head + tail`, `head` shared by the render's nodes (the bootstrap script's start). */
+  readonly split?: ContentSplit;
+}
+
+/** A large string as the render's shared start and a node's own rest. */
+export interface ContentSplit {
+  readonly head: string;
+  readonly tail: string;
 }
 
 export interface RenderContext {

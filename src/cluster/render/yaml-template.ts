@@ -61,6 +61,9 @@ export interface ItemShape {
   /** The item's other fields, in order: flat data (strings, booleans, finite numbers). */
   readonly rest: readonly (readonly [string, unknown])[];
   readonly content: Template;
+  /** The shared start of the content it was made from (`ListItem.split`), and `content` after it. */
+  readonly head?: string;
+  readonly tail?: Template;
   readonly yaml: Template;
 }
 
