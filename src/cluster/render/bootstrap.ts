@@ -309,8 +309,9 @@ export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
 
 /**
  * The node's bootstrap script as a file. A kubeadm node's script is the render's shared start
- * (joined once per render, not copied into each of 1,000 scripts) and its own lines: the file's
- * `split`, so a shape check reads only its own lines (yaml-list.ts).
+ * (joined once per render) and its lines, most of them shared too (a worker's join runs): its
+ * `pieces`, so that 1,000 scripts are neither joined (concatenated, not copied) nor read whole to
+ * be checked against their shape (content-pieces.ts).
  */
 export function bootstrapFile(ctx: RenderContext, node: PlannedNode): NodeFile {
   if (ctx.spec.spec.distribution !== 'kubeadm')
@@ -320,6 +321,17 @@ export function bootstrapFile(ctx: RenderContext, node: PlannedNode): NodeFile {
       mode: 0o700,
     };
   const head = perRender(ctx, kubeadmHead);
-  const tail = [...kubeadmScript(ctx, node), ...DONE].join('\n');
-  return { path: BOOTSTRAP_PATH, content: head + tail, mode: 0o700, split: { head, tail } };
+  const pieces = [head];
+  let content = head;
+  for (const line of [...kubeadmScript(ctx, node), ...DONE]) {
+    if (pieces.length > 1) {
+      pieces.push(NL);
+      content += NL;
+    }
+    pieces.push(line);
+    content += line;
+  }
+  return { path: BOOTSTRAP_PATH, content, mode: 0o700, pieces };
 }
+
+const NL = '\n';

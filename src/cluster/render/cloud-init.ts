@@ -27,7 +27,7 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
     value: { path: f.path, content: f.content, owner: 'root:root', permissions: `0${f.mode.toString(8)}` },
     content: f.content,
     id: `${f.path}\n${f.mode}`,
-    split: f.split,
+    pieces: f.pieces,
   }));
   // With a render's templates, shared files (certificates, containerd, packages…) are
   // serialised once per render and the per-node ones (bootstrap, kubeadm config) once per shape.

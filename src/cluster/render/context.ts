@@ -35,14 +35,11 @@ export interface NodeFile {
   readonly path: string;
   readonly content: string;
   readonly mode: number;
-  /** `content` is `head + tail`, `head` shared by the render's nodes (the bootstrap script's start). */
-  readonly split?: ContentSplit;
-}
-
-/** A large string as the render's shared start and a node's own rest. */
-export interface ContentSplit {
-  readonly head: string;
-  readonly tail: string;
+  /**
+   * `content` as the strings it was made of, in order: most shared by the render's nodes (the
+   * same objects), a few the node's own (the bootstrap script's lines: content-pieces.ts).
+   */
+  readonly pieces?: readonly string[];
 }
 
 export interface RenderContext {

@@ -123,7 +123,13 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
         },
       );
     } else {
-      files.push({ path: `${KUBEADM_DIR}/kubeadm.yaml`, content: kubeadmConfig(ctx, node), mode: SECRET });
+      const pieces: string[] = [];
+      const content = kubeadmConfig(ctx, node, pieces);
+      files.push(
+        pieces.length > 0
+          ? { path: `${KUBEADM_DIR}/kubeadm.yaml`, content, mode: SECRET, pieces }
+          : { path: `${KUBEADM_DIR}/kubeadm.yaml`, content, mode: SECRET },
+      );
     }
     if (cp) {
       files.push({ path: `${KUBEADM_DIR}/admission.yaml`, content: shared.admission, mode: SECRET });

@@ -79,8 +79,11 @@ function keysOf(shape: object): string[] {
   return keys;
 }
 
-/** `toYaml(value)` from a shape it fits, most recently used first; undefined when none does. */
-export function fromShapes(value: unknown, cache: YamlTemplates): string | undefined {
+/**
+ * `toYaml(value)` from a shape it fits, most recently used first; undefined when none does.
+ * With `pieces`, the strings the YAML is made of are added to it (`filled`).
+ */
+export function fromShapes(value: unknown, cache: YamlTemplates, pieces?: string[]): string | undefined {
   const key = fingerprint(value);
   const shapes = key === undefined ? undefined : cache.docShapes.get(key);
   if (!shapes) return undefined;
@@ -91,7 +94,9 @@ export function fromShapes(value: unknown, cache: YamlTemplates): string | undef
     const scalars = lines.map((l) => scalarYaml(l, cache));
     if (scalars.some((y) => y.indexOf('\n') !== y.length - 1)) return undefined;
     if (s > 0) shapes.splice(0, 0, ...shapes.splice(s, 1));
-    return filled(shape.template, [], scalars);
+    const yaml = filled(shape.template, [], scalars, pieces);
+    if (yaml === undefined && pieces) pieces.length = 0;
+    return yaml;
   }
   return undefined;
 }

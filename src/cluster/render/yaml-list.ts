@@ -1,4 +1,4 @@
-import type { ContentSplit } from './context.ts';
+import { cutAtPieces, fitsPieces } from './content-pieces.ts';
 import {
   type ItemShape,
   type NodeVars,
@@ -17,8 +17,8 @@ export interface ListItem {
   /** The item's large string: the same string object for every node that shares it. */
   readonly content: string;
   readonly id: string;
-  /** `content` as the render's shared start and this node's rest, when it is built so. */
-  readonly split?: ContentSplit;
+  /** `content` as the strings it was made of, when it is built so (`NodeFile.pieces`). */
+  readonly pieces?: readonly string[];
 }
 
 /** Templates kept per item id: the shapes of one file (init node, joiners, workers…). */
@@ -95,15 +95,19 @@ function hasRest(item: ListItem, rest: ItemShape['rest']): boolean {
 function shapeYaml(item: ListItem, nv: NodeVars, cache: YamlTemplates): string | undefined {
   const shapes = cache.shapes.get(item.id);
   if (!shapes) return undefined;
-  const split = item.split;
+  // Content and shape both in pieces: checked piece by piece first, the content never read
+  // whole (a miss there is a miss: the item then fits another shape, makes one, or goes to
+  // toYamlOf). Any shape that fits gives the same YAML, so the order does not matter.
+  const pieces = item.pieces;
+  if (pieces !== undefined) {
+    for (const s of shapes)
+      if (s.pieces !== undefined && hasRest(item, s.rest) && fitsPieces(s.pieces, nv.distinct, pieces))
+        return filled(s.yaml, nv.distinct);
+  }
   for (const s of shapes) {
-    if (!hasRest(item, s.rest)) continue;
-    // A shape made from a content with the same shared start: only this node's rest is read.
-    const fits =
-      split !== undefined && s.tail !== undefined && s.head === split.head
-        ? fills(s.tail, nv.distinct, split.tail)
-        : fills(s.content, nv.distinct, item.content);
-    if (fits) return filled(s.yaml, nv.distinct);
+    if (pieces !== undefined && s.pieces !== undefined) continue;
+    if (hasRest(item, s.rest) && fills(s.content, nv.distinct, item.content))
+      return filled(s.yaml, nv.distinct);
   }
   return undefined;
 }
@@ -127,16 +131,11 @@ function newShape(key: string, item: ListItem, nv: NodeVars, cache: YamlTemplate
     Object.entries(item.value).map(([k, v]) => [k, v === item.content ? content : v]),
   );
   const t = template(content);
-  // Its template after the shared start, when no node string falls inside that start.
-  const head = item.split?.head;
-  const tail =
-    head !== undefined && t.parts[0].startsWith(head)
-      ? { ...t, parts: [t.parts[0].slice(head.length), ...t.parts.slice(1)] }
-      : undefined;
+  const pieces = item.pieces && cutAtPieces(t, nv.distinct, item.pieces);
   const shape: ItemShape = {
     rest,
     content: t,
-    ...(tail ? { head, tail } : {}),
+    ...(pieces ? { pieces } : {}),
     yaml: template((emitYaml({ [key]: [value] }, cache) ?? toYaml({ [key]: [value] })).slice(key.length + 2)),
   };
   shapes.push(shape);

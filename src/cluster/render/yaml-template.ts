@@ -1,3 +1,4 @@
+import type { PieceShape } from './content-pieces.ts';
 import { toYaml } from './yaml.ts';
 import { emitYaml } from './yaml-emit.ts';
 import { type DocShape, fromShapes, keepShape } from './yaml-doc-shapes.ts';
@@ -61,9 +62,8 @@ export interface ItemShape {
   /** The item's other fields, in order: flat data (strings, booleans, finite numbers). */
   readonly rest: readonly (readonly [string, unknown])[];
   readonly content: Template;
-  /** The shared start of the content it was made from (`ListItem.split`), and `content` after it. */
-  readonly head?: string;
-  readonly tail?: Template;
+  /** `content` cut at the pieces of the content it was made from (`ListItem.pieces`). */
+  readonly pieces?: PieceShape;
   readonly yaml: Template;
 }
 
@@ -118,11 +118,19 @@ function holds(x: string, nv: NodeVars): boolean {
   return false;
 }
 
-/** `toYaml(value)`, through a template shared by documents equal but for `vars`. */
-export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTemplates): string {
+/**
+ * `toYaml(value)`, through a template shared by documents equal but for `vars`. With `pieces`
+ * (empty), the strings the YAML is made of are added to it when it comes from a template.
+ */
+export function toYamlOf(
+  value: unknown,
+  vars: readonly string[],
+  cache: YamlTemplates,
+  pieces?: string[],
+): string {
   const nv = nodeVars(vars, cache);
   if (nv === null) return toYaml(value);
-  const known = fromShapes(value, cache);
+  const known = fromShapes(value, cache, pieces);
   if (known !== undefined) return known;
   // Single-line strings holding a node string, in order: each becomes one token whose YAML is
   // the string's own (quoted or not); a multi-line one keeps its text with the strings tokenised.
@@ -174,5 +182,5 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
     cache.docs.set(json, t);
     keepShape(value, doc, t, cache);
   }
-  return filled(t, nv.distinct, scalars) as string;
+  return filled(t, nv.distinct, scalars, pieces) as string;
 }

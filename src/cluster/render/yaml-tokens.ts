@@ -34,19 +34,23 @@ export function template(text: string): Template {
 
 /**
  * The template's text with the node's strings and, for whole-line tokens, `lines`' YAML put
- * back; undefined when it names a string the node does not have.
+ * back; undefined when it names a string the node does not have. With `pieces`, the strings
+ * the text is made of are added to it, in order (`NodeFile.pieces`).
  */
 export function filled(
   t: Template,
   distinct: readonly string[],
   lines: readonly string[] = [],
+  pieces?: string[],
 ): string | undefined {
   let out = t.parts[0];
+  pieces?.push(out);
   for (let i = 0; i < t.index.length; i++) {
     const j = t.index[i];
     const s = t.line[i] ? lines[j]?.slice(0, -1) : distinct[j];
     if (s === undefined) return undefined;
     out += s + t.parts[i + 1];
+    pieces?.push(s, t.parts[i + 1]);
   }
   return out;
 }
