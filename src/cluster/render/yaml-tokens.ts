@@ -101,6 +101,7 @@ export function plainWord(s: string): boolean {
 const INDICATORS = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :]$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 
 /**
  * Whether the library writes a single-line value `s` as it is: text starting with a letter that
@@ -112,7 +113,8 @@ function plainText(s: string): boolean {
   return (
     /^[A-Za-z][^\n\u2028\u2029]*$/.test(s) &&
     !INDICATORS.test(s) &&
-    !CONTROL.test(s) &&
+    // Printable ASCII holds no control character: the Unicode-mode pattern only runs on the rest.
+    (!NOT_PRINTABLE_ASCII.test(s) || !CONTROL.test(s)) &&
     !WORDS.test(s) &&
     !EXPONENT.test(s)
   );
