@@ -29,7 +29,8 @@ describe('YAML documents through their shapes', () => {
     ];
     for (const [value, vars] of cases)
       assert.equal(toYamlOf(value, vars, cache), toYaml(value), String(value.name));
-    assert.ok((cache.docShapes.get('name\nargs\nport\nlabels\nskip')?.length ?? 0) >= 2);
+    // Kept under its bucket: key count and first key.
+    assert.ok((cache.docShapes.get('5\nname')?.length ?? 0) >= 2);
   });
 
   it('reads whole-line tokens as the pattern /^IngotvarL(\\d+)Q$/ does', () => {

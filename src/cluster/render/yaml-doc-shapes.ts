@@ -32,10 +32,20 @@ export function lineToken(s: string): number {
   return v;
 }
 
+/**
+ * Which kept shapes a document may fit: its key count and first key (a user-data head, a join
+ * config, a network-config…). Only a bucket: `fits` compares every key, in order.
+ */
 function fingerprint(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
     return undefined;
-  return Object.keys(value).join('\n');
+  let first = '';
+  let n = 0;
+  for (const k in value) {
+    if (n === 0) first = k;
+    n++;
+  }
+  return `${n}\n${first}`;
 }
 
 /** Whether `x` is `shape` but for its whole-line tokens, whose strings go into `lines`. */
