@@ -35,6 +35,8 @@ export interface YamlTemplates {
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
   readonly shapes: Map<string, ItemShape[]>;
+  /** List items' ids by path and mode (cloud-init.ts): one string each per render. */
+  readonly ids: Map<string, Map<number, string>>;
   /** Documents' shapes by their top-level keys (yaml-doc-shapes.ts). */
   readonly docShapes: Map<string, DocShape[]>;
   /** A node's strings → how to find them; null when one is not a word. */
@@ -48,6 +50,7 @@ export function yamlTemplates(): YamlTemplates {
     skeletons: new Map(),
     items: new Map(),
     shapes: new Map(),
+    ids: new Map(),
     docShapes: new Map(),
     vars: new WeakMap(),
   };
