@@ -25,7 +25,14 @@ export function gpuCount(m: InventoryMachine): number {
 
 /** Largest disk in GiB (the planner's minDiskGiB is about the biggest disk a node can use). */
 export function largestDiskGiB(m: Machine): number {
-  return Math.max(0, ...m.disks.map((d) => d.sizeBytes)) / 2 ** 30;
+  // `Math.max(0, ...sizes)` without the list: the planner asks per machine and want.
+  let max = 0;
+  for (const d of m.disks) {
+    const v = Number(d.sizeBytes);
+    if (Number.isNaN(v)) return Number.NaN;
+    if (v > max) max = v;
+  }
+  return max / 2 ** 30;
 }
 
 const REQUIRED: readonly (keyof Machine)[] = [

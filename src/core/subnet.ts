@@ -37,12 +37,26 @@ export interface Subnet {
   readonly updatedAt: string;
 }
 
+/**
+ * `a.b.c.d` (each part 1–3 ASCII digits, at most 255) as a number; null otherwise. Read
+ * character by character: a plan and its render parse every node's address several times.
+ */
 export function parseIpv4(ip: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return null;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return null;
-  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+  let n = 0;
+  let at = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (ip.charCodeAt(at) !== 46) return null;
+      at++;
+    }
+    let v = 0;
+    const start = at;
+    for (let c = ip.charCodeAt(at); c >= 48 && c <= 57 && at - start < 3; c = ip.charCodeAt(++at))
+      v = v * 10 + c - 48;
+    if (at === start || v > 255) return null;
+    n = n * 256 + v;
+  }
+  return at === ip.length ? n : null;
 }
 
 export function formatIpv4(n: number): string {

@@ -1,7 +1,8 @@
-import { KeyObject, randomBytes } from 'node:crypto';
+import { createHash, KeyObject, randomBytes } from 'node:crypto';
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect polyfill first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { subjectPublicKeyInfo } from './spki.ts';
 import { type CertExpiry, type ClusterTokens, keyFileOf, PKI_FILES, type PkiMaterial } from './types.ts';
 
 // Node's WebCrypto is what @peculiar/x509 expects; the cast only bridges the DOM-style typings.
@@ -198,6 +199,8 @@ export async function generatePki(
 
 /** sha256 of the CA's SubjectPublicKeyInfo: kubeadm's `--discovery-token-ca-cert-hash`. */
 export async function caCertHash(caPem: string): Promise<string> {
+  const spki = subjectPublicKeyInfo(caPem);
+  if (spki) return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
   const c = new x509.X509Certificate(caPem);
   const digest = await crypto.subtle.digest('SHA-256', c.publicKey.rawData);
   return `sha256:${Buffer.from(digest).toString('hex')}`;

@@ -5,7 +5,7 @@ import { type Problem, throwProblems } from '../spec/problems.ts';
 import type { ClusterSpec, MachineSelector } from '../spec/types.ts';
 import { type Lease, NodeIpam } from './ipam.ts';
 import { rackKey, checkQuorum, quorumOf, whatIf } from './quorum.ts';
-import { explainShortfall, mismatch, spread } from './select.ts';
+import { explainShortfall, matches, spread } from './select.ts';
 import { type Plan, type PlannedNode, Role } from './types.ts';
 
 interface Want {
@@ -156,13 +156,14 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
   const picked: { want: Want; machines: InventoryMachine[] }[] = [];
   const all = wants(c);
   for (const want of all) {
-    const candidates = inv.machines.filter((m) => !taken.has(m.id) && mismatch(m, want.selector) === null);
+    const candidates = inv.machines.filter((m) => !taken.has(m.id) && matches(m, want.selector));
     const others = all.filter((w) => w !== want);
-    const machines = spread(
-      candidates,
-      want.count,
-      (m) => others.filter((w) => mismatch(m, w.selector) === null).length,
-    );
+    const machines = spread(candidates, want.count, (m) => {
+      // How many other wants this machine matches, counted without a list per machine.
+      let n = 0;
+      for (const w of others) if (matches(m, w.selector)) n++;
+      return n;
+    });
     if (machines.length < want.count) {
       problems.push({
         path: want.path,

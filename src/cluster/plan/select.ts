@@ -3,19 +3,52 @@ import { gpuCount, type InventoryMachine, largestDiskGiB } from '../inventory.ts
 import type { MachineSelector } from '../spec/types.ts';
 import { rackKey } from './quorum.ts';
 
+/**
+ * The first selector criterion a machine fails (1–9, in `mismatch`'s order), 0 when it matches:
+ * no message is made (the planner asks this per machine and want).
+ */
+function failing(m: InventoryMachine, s: MachineSelector): number {
+  if (m.state !== MachineState.Ready) return 1;
+  if (s.pool !== undefined && m.pool !== s.pool) return 2;
+  if (s.zones.length > 0 && !s.zones.includes(m.zone)) return 3;
+  if (s.racks.length > 0 && !s.racks.includes(m.rack)) return 4;
+  for (const t of s.tags) if (!m.tags.includes(t)) return 5;
+  if ((m.cpu?.cores ?? 0) < s.minCpu) return 6;
+  if ((m.memoryBytes ?? 0) < s.minMemoryGiB * 2 ** 30) return 7;
+  if (largestDiskGiB(m) < s.minDiskGiB) return 8;
+  if (gpuCount(m) < s.minGpus) return 9;
+  return 0;
+}
+
+/** Whether a machine meets every selector criterion: `mismatch(m, s) === null`. */
+export function matches(m: InventoryMachine, s: MachineSelector): boolean {
+  return failing(m, s) === 0;
+}
+
 /** The first selector criterion a machine fails, or null when it matches. */
 export function mismatch(m: InventoryMachine, s: MachineSelector): string | null {
-  if (m.state !== MachineState.Ready) return 'not ready';
-  if (s.pool !== undefined && m.pool !== s.pool) return `not in pool ${s.pool}`;
-  if (s.zones.length > 0 && !s.zones.includes(m.zone)) return `outside zones ${s.zones.join(',')}`;
-  if (s.racks.length > 0 && !s.racks.includes(m.rack)) return `outside racks ${s.racks.join(',')}`;
-  const missing = s.tags.filter((t) => !m.tags.includes(t));
-  if (missing.length > 0) return `without tag ${missing[0]}`;
-  if ((m.cpu?.cores ?? 0) < s.minCpu) return `with fewer than ${s.minCpu} CPU cores`;
-  if ((m.memoryBytes ?? 0) < s.minMemoryGiB * 2 ** 30) return `with less than ${s.minMemoryGiB} GiB memory`;
-  if (largestDiskGiB(m) < s.minDiskGiB) return `without a ${s.minDiskGiB} GiB disk`;
-  if (gpuCount(m) < s.minGpus) return `with fewer than ${s.minGpus} GPUs`;
-  return null;
+  switch (failing(m, s)) {
+    case 0:
+      return null;
+    case 1:
+      return 'not ready';
+    case 2:
+      return `not in pool ${s.pool}`;
+    case 3:
+      return `outside zones ${s.zones.join(',')}`;
+    case 4:
+      return `outside racks ${s.racks.join(',')}`;
+    case 5:
+      return `without tag ${s.tags.find((t) => !m.tags.includes(t))}`;
+    case 6:
+      return `with fewer than ${s.minCpu} CPU cores`;
+    case 7:
+      return `with less than ${s.minMemoryGiB} GiB memory`;
+    case 8:
+      return `without a ${s.minDiskGiB} GiB disk`;
+    default:
+      return `with fewer than ${s.minGpus} GPUs`;
+  }
 }
 
 function bump(map: Map<string, number>, key: string): void {

@@ -1,6 +1,6 @@
 import { BOOTSTRAP_PHASE_PREFIX } from '../../core/node-agent-protocol.ts';
 import type { PlannedNode } from '../plan/types.ts';
-import { perRender, type RenderContext } from './context.ts';
+import { type NodeFile, perRender, type RenderContext } from './context.ts';
 import { CRI_SOCKET, kubeadmInitFlags } from './kubeadm.ts';
 import { packageSteps } from './packages.ts';
 import { bootstrapServer, isServer, rancherVersion } from './rancher.ts';
@@ -230,9 +230,9 @@ function kubeadmPackages(ctx: RenderContext): string[] {
   ];
 }
 
-/** The preamble and `kubeadmPackages`, one text per render: the same on every kubeadm node. */
+/** The preamble and `kubeadmPackages` with the newline after them, one text per render: the same on every kubeadm node. */
 function kubeadmHead(ctx: RenderContext): string {
-  return [...PREAMBLE, ...kubeadmPackages(ctx)].join('\n');
+  return `${[...PREAMBLE, ...kubeadmPackages(ctx)].join('\n')}\n`;
 }
 
 /** A kubeadm node's lines after `kubeadmHead`. */
@@ -304,9 +304,34 @@ function waitForApiOrSupervisor(ctx: RenderContext, node: PlannedNode): string[]
 
 /** The node's bootstrap script, run once by cloud-init's runcmd. */
 export function bootstrapScript(ctx: RenderContext, node: PlannedNode): string {
-  if (ctx.spec.spec.distribution !== 'kubeadm')
-    return [...PREAMBLE, ...rancherScript(ctx, node), ...DONE].join('\n');
-  // The shared start is joined once per render, not again in each of 1,000 scripts; one join
-  // makes the script one flat string (read whole when checked against its shape).
-  return [perRender(ctx, kubeadmHead), ...kubeadmScript(ctx, node), ...DONE].join('\n');
+  return bootstrapFile(ctx, node).content;
 }
+
+/**
+ * The node's bootstrap script as a file. A kubeadm node's script is the render's shared start
+ * (joined once per render) and its lines, most of them shared too (a worker's join runs): its
+ * `pieces`, so that 1,000 scripts are neither joined (concatenated, not copied) nor read whole to
+ * be checked against their shape (content-pieces.ts).
+ */
+export function bootstrapFile(ctx: RenderContext, node: PlannedNode): NodeFile {
+  if (ctx.spec.spec.distribution !== 'kubeadm')
+    return {
+      path: BOOTSTRAP_PATH,
+      content: [...PREAMBLE, ...rancherScript(ctx, node), ...DONE].join('\n'),
+      mode: 0o700,
+    };
+  const head = perRender(ctx, kubeadmHead);
+  const pieces = [head];
+  let content = head;
+  for (const line of [...kubeadmScript(ctx, node), ...DONE]) {
+    if (pieces.length > 1) {
+      pieces.push(NL);
+      content += NL;
+    }
+    pieces.push(line);
+    content += line;
+  }
+  return { path: BOOTSTRAP_PATH, content, mode: 0o700, pieces };
+}
+
+const NL = '\n';

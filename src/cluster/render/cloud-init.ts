@@ -3,6 +3,7 @@ import { BOOTSTRAP_PATH } from './bootstrap.ts';
 import { type NodeFile, nodeStrings, type RenderContext } from './context.ts';
 import { toYaml } from './yaml.ts';
 import { toYamlWithList } from './yaml-list.ts';
+import type { YamlTemplates } from './yaml-template.ts';
 
 /**
  * `#cloud-config` user-data for one node: hostname, hardened SSH defaults, every file, and one
@@ -26,7 +27,8 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
   const writeFiles = files.map((f) => ({
     value: { path: f.path, content: f.content, owner: 'root:root', permissions: `0${f.mode.toString(8)}` },
     content: f.content,
-    id: `${f.path}\n${f.mode}`,
+    id: itemId(f.path, f.mode, ctx.yaml),
+    pieces: f.pieces,
   }));
   // With a render's templates, shared files (certificates, containerd, packages…) are
   // serialised once per render and the per-node ones (bootstrap, kubeadm config) once per shape.
@@ -34,4 +36,23 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
     ? toYamlWithList(head, 'write_files', writeFiles, nodeStrings(node), ctx.yaml)
     : toYaml({ ...head, write_files: writeFiles.map((f) => f.value) });
   return `#cloud-config\n# Rendered by Ingot for ${node.hostname} (${node.role}) of cluster ${ctx.spec.metadata.name}.\n${yaml}`;
+}
+
+/**
+ * A file's list-item id (`path` and `mode`), one string per render for each: looked up by its
+ * items' and shapes' maps for each of 1,000 nodes, it is hashed once, not built and hashed again.
+ */
+function itemId(path: string, mode: number, cache: YamlTemplates | undefined): string {
+  if (!cache) return `${path}\n${mode}`;
+  let byMode = cache.ids.get(path);
+  if (!byMode) {
+    byMode = new Map();
+    cache.ids.set(path, byMode);
+  }
+  let id = byMode.get(mode);
+  if (id === undefined) {
+    id = `${path}\n${mode}`;
+    byMode.set(mode, id);
+  }
+  return id;
 }

@@ -35,6 +35,11 @@ export interface NodeFile {
   readonly path: string;
   readonly content: string;
   readonly mode: number;
+  /**
+   * `content` as the strings it was made of, in order: most shared by the render's nodes (the
+   * same objects), a few the node's own (the bootstrap script's lines: content-pieces.ts).
+   */
+  readonly pieces?: readonly string[];
 }
 
 export interface RenderContext {
@@ -136,11 +141,16 @@ export function topologyLabels(node: PlannedNode): Record<string, string> {
 export function nodeLabelsArg(node: PlannedNode): string {
   let arg = nodeLabelsArgOf.get(node);
   if (arg === undefined) {
-    const labels = topologyLabels(node);
-    arg = Object.keys(labels)
-      .sort()
-      .map((k) => `${k}=${labels[k]}`)
-      .join(',');
+    if (Object.keys(node.labels).length === 0) {
+      // Without labels of its own (most nodes): the three topology labels in their sorted order.
+      arg = `ingot.dev/pool=${node.pool},ingot.dev/rack=${node.rack},topology.kubernetes.io/zone=${node.zone}`;
+    } else {
+      const labels = topologyLabels(node);
+      arg = Object.keys(labels)
+        .sort()
+        .map((k) => `${k}=${labels[k]}`)
+        .join(',');
+    }
     nodeLabelsArgOf.set(node, arg);
   }
   return arg;

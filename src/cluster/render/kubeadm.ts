@@ -226,8 +226,11 @@ export function kubeadmInitFlags(ctx: RenderContext): string[] {
     : [];
 }
 
-/** The kubeadm config file for one node: init (first control plane) or join. */
-export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
+/**
+ * The kubeadm config file for one node: init (first control plane) or join. With `pieces`
+ * (empty), a join config from a kept shape also gives the strings it is made of (`NodeFile.pieces`).
+ */
+export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: string[]): string {
   const api = kubeadmApi(ctx.minor);
   const s = ctx.spec.spec;
   if (node.init) {
@@ -271,7 +274,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode): string {
       : {}),
     ...timeouts(ctx),
   };
-  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml) : toYamlStream([join]);
+  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlStream([join]);
 }
 
 /**

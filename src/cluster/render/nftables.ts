@@ -1,3 +1,4 @@
+import { formatIpv4, parseIpv4 } from '../../core/subnet.ts';
 import { formatAny, parseAnyCidr } from '../spec/cidr.ts';
 import type { Role } from '../plan/types.ts';
 import { controlPlanes, etcdNodes, perRender, type RenderContext } from './context.ts';
@@ -120,8 +121,15 @@ function nodeSubnets(ctx: RenderContext): string[] {
 }
 
 /** `10.10.0.14/22` → `10.10.0.0/22`. */
-function networkOf(address: string): string {
+export function networkOf(address: string): string {
   const [ip, prefix] = address.split('/');
+  // IPv4 with a prefix of 0–32 (every node address a plan gives): in numbers, no BigInt.
+  const v4 = parseIpv4(ip);
+  if (v4 !== null && prefix !== undefined && /^\d{1,2}$/.test(prefix) && Number(prefix) <= 32) {
+    const bits = Number(prefix);
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return `${formatIpv4((v4 & mask) >>> 0)}/${prefix}`;
+  }
   const c = parseAnyCidr(`${ip}/32`);
   if (typeof c === 'string') return address;
   const size = 1n << BigInt(32 - Number(prefix));

@@ -1,6 +1,6 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { keyFileOf, PKI_FILES } from '../pki/types.ts';
-import { BOOTSTRAP_PATH, bootstrapScript, KUBEADM_MANIFESTS } from './bootstrap.ts';
+import { bootstrapFile, KUBEADM_MANIFESTS } from './bootstrap.ts';
 import type { NodeFile, RenderContext } from './context.ts';
 import { BRIDGE_CNI_CONFIG, bridgeCniConfig, containerdConfig, MODULES, sysctls } from './host.ts';
 import { ETCD_KUBELET_DROPIN, etcdKubeletConfig, kubeadmConfig, kubeadmEtcdConfig } from './kubeadm.ts';
@@ -89,7 +89,7 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
   const files: NodeFile[] = [
     { path: '/etc/sysctl.d/90-ingot-kubernetes.conf', content: shared.sysctls, mode: PUBLIC },
     { path: '/etc/modules-load.d/ingot-kubernetes.conf', content: MODULES, mode: PUBLIC },
-    { path: BOOTSTRAP_PATH, content: bootstrapScript(ctx, node), mode: 0o700 },
+    bootstrapFile(ctx, node),
   ];
   if (s.security.firewall.enabled)
     files.push({ path: '/etc/nftables.conf', content: shared.nftables[node.role], mode: 0o755 });
@@ -123,7 +123,13 @@ export function nodeFiles(ctx: RenderContext, node: PlannedNode, shared: Shared)
         },
       );
     } else {
-      files.push({ path: `${KUBEADM_DIR}/kubeadm.yaml`, content: kubeadmConfig(ctx, node), mode: SECRET });
+      const pieces: string[] = [];
+      const content = kubeadmConfig(ctx, node, pieces);
+      files.push(
+        pieces.length > 0
+          ? { path: `${KUBEADM_DIR}/kubeadm.yaml`, content, mode: SECRET, pieces }
+          : { path: `${KUBEADM_DIR}/kubeadm.yaml`, content, mode: SECRET },
+      );
     }
     if (cp) {
       files.push({ path: `${KUBEADM_DIR}/admission.yaml`, content: shared.admission, mode: SECRET });

@@ -15,22 +15,47 @@ export interface DocShape {
 
 /** Shapes kept per top-level key list: the documents of one kind (a worker's join config…). */
 const SHAPES = 8;
-const LINE = /^IngotvarL(\d+)Q$/;
 
+/**
+ * The index of a whole-line token (`IngotvarL<digits>Q`), -1 for any other string: read in
+ * place, no match array (this runs on every kept string of every node's documents).
+ */
+export function lineToken(s: string): number {
+  const n = s.length;
+  if (n < 11 || s.charCodeAt(n - 1) !== 81 || !s.startsWith('IngotvarL')) return -1;
+  let v = 0;
+  for (let i = 9; i < n - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + c - 48;
+  }
+  return v;
+}
+
+/**
+ * Which kept shapes a document may fit: its key count and first key (a user-data head, a join
+ * config, a network-config…). Only a bucket: `fits` compares every key, in order.
+ */
 function fingerprint(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
     return undefined;
-  return Object.keys(value).join('\n');
+  let first = '';
+  let n = 0;
+  for (const k in value) {
+    if (n === 0) first = k;
+    n++;
+  }
+  return `${n}\n${first}`;
 }
 
 /** Whether `x` is `shape` but for its whole-line tokens, whose strings go into `lines`. */
 function fits(x: unknown, shape: unknown, lines: string[]): boolean {
   if (typeof shape === 'string') {
-    // Only a token starts with `I` among most kept strings: the pattern runs on those alone.
-    const m = shape.charCodeAt(0) === 73 ? LINE.exec(shape) : null;
-    if (!m) return x === shape;
+    // Only a token starts with `I` among most kept strings: it is read on those alone.
+    const line = shape.charCodeAt(0) === 73 ? lineToken(shape) : -1;
+    if (line < 0) return x === shape;
     if (typeof x !== 'string' || x.includes('\n') || x.includes(TOKEN)) return false;
-    lines[Number(m[1])] = x;
+    lines[line] = x;
     return true;
   }
   if (typeof shape !== 'object' || shape === null) return Object.is(x, shape);
@@ -64,8 +89,11 @@ function keysOf(shape: object): string[] {
   return keys;
 }
 
-/** `toYaml(value)` from a shape it fits, most recently used first; undefined when none does. */
-export function fromShapes(value: unknown, cache: YamlTemplates): string | undefined {
+/**
+ * `toYaml(value)` from a shape it fits, most recently used first; undefined when none does.
+ * With `pieces`, the strings the YAML is made of are added to it (`filled`).
+ */
+export function fromShapes(value: unknown, cache: YamlTemplates, pieces?: string[]): string | undefined {
   const key = fingerprint(value);
   const shapes = key === undefined ? undefined : cache.docShapes.get(key);
   if (!shapes) return undefined;
@@ -76,7 +104,9 @@ export function fromShapes(value: unknown, cache: YamlTemplates): string | undef
     const scalars = lines.map((l) => scalarYaml(l, cache));
     if (scalars.some((y) => y.indexOf('\n') !== y.length - 1)) return undefined;
     if (s > 0) shapes.splice(0, 0, ...shapes.splice(s, 1));
-    return filled(shape.template, [], scalars);
+    const yaml = filled(shape.template, [], scalars, pieces);
+    if (yaml === undefined && pieces) pieces.length = 0;
+    return yaml;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { cutAtPieces, fitsPieces } from './content-pieces.ts';
 import {
   type ItemShape,
   type NodeVars,
@@ -16,6 +17,8 @@ export interface ListItem {
   /** The item's large string: the same string object for every node that shares it. */
   readonly content: string;
   readonly id: string;
+  /** `content` as the strings it was made of, when it is built so (`NodeFile.pieces`). */
+  readonly pieces?: readonly string[];
 }
 
 /** Templates kept per item id: the shapes of one file (init node, joiners, workers…). */
@@ -92,7 +95,17 @@ function hasRest(item: ListItem, rest: ItemShape['rest']): boolean {
 function shapeYaml(item: ListItem, nv: NodeVars, cache: YamlTemplates): string | undefined {
   const shapes = cache.shapes.get(item.id);
   if (!shapes) return undefined;
+  // Content and shape both in pieces: checked piece by piece first, the content never read
+  // whole (a miss there is a miss: the item then fits another shape, makes one, or goes to
+  // toYamlOf). Any shape that fits gives the same YAML, so the order does not matter.
+  const pieces = item.pieces;
+  if (pieces !== undefined) {
+    for (const s of shapes)
+      if (s.pieces !== undefined && hasRest(item, s.rest) && fitsPieces(s.pieces, nv.distinct, pieces))
+        return filled(s.yaml, nv.distinct);
+  }
   for (const s of shapes) {
+    if (pieces !== undefined && s.pieces !== undefined) continue;
     if (hasRest(item, s.rest) && fills(s.content, nv.distinct, item.content))
       return filled(s.yaml, nv.distinct);
   }
@@ -117,9 +130,12 @@ function newShape(key: string, item: ListItem, nv: NodeVars, cache: YamlTemplate
   const value = Object.fromEntries(
     Object.entries(item.value).map(([k, v]) => [k, v === item.content ? content : v]),
   );
+  const t = template(content);
+  const pieces = item.pieces && cutAtPieces(t, nv.distinct, item.pieces);
   const shape: ItemShape = {
     rest,
-    content: template(content),
+    content: t,
+    ...(pieces ? { pieces } : {}),
     yaml: template((emitYaml({ [key]: [value] }, cache) ?? toYaml({ [key]: [value] })).slice(key.length + 2)),
   };
   shapes.push(shape);

@@ -1,3 +1,4 @@
+import type { PieceShape } from './content-pieces.ts';
 import { toYaml } from './yaml.ts';
 import { emitYaml } from './yaml-emit.ts';
 import { type DocShape, fromShapes, keepShape } from './yaml-doc-shapes.ts';
@@ -34,6 +35,8 @@ export interface YamlTemplates {
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
   readonly shapes: Map<string, ItemShape[]>;
+  /** List items' ids by path and mode (cloud-init.ts): one string each per render. */
+  readonly ids: Map<string, Map<number, string>>;
   /** Documents' shapes by their top-level keys (yaml-doc-shapes.ts). */
   readonly docShapes: Map<string, DocShape[]>;
   /** A node's strings → how to find them; null when one is not a word. */
@@ -47,6 +50,7 @@ export function yamlTemplates(): YamlTemplates {
     skeletons: new Map(),
     items: new Map(),
     shapes: new Map(),
+    ids: new Map(),
     docShapes: new Map(),
     vars: new WeakMap(),
   };
@@ -61,6 +65,8 @@ export interface ItemShape {
   /** The item's other fields, in order: flat data (strings, booleans, finite numbers). */
   readonly rest: readonly (readonly [string, unknown])[];
   readonly content: Template;
+  /** `content` cut at the pieces of the content it was made from (`ListItem.pieces`). */
+  readonly pieces?: PieceShape;
   readonly yaml: Template;
 }
 
@@ -115,11 +121,19 @@ function holds(x: string, nv: NodeVars): boolean {
   return false;
 }
 
-/** `toYaml(value)`, through a template shared by documents equal but for `vars`. */
-export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTemplates): string {
+/**
+ * `toYaml(value)`, through a template shared by documents equal but for `vars`. With `pieces`
+ * (empty), the strings the YAML is made of are added to it when it comes from a template.
+ */
+export function toYamlOf(
+  value: unknown,
+  vars: readonly string[],
+  cache: YamlTemplates,
+  pieces?: string[],
+): string {
   const nv = nodeVars(vars, cache);
   if (nv === null) return toYaml(value);
-  const known = fromShapes(value, cache);
+  const known = fromShapes(value, cache, pieces);
   if (known !== undefined) return known;
   // Single-line strings holding a node string, in order: each becomes one token whose YAML is
   // the string's own (quoted or not); a multi-line one keeps its text with the strings tokenised.
@@ -171,5 +185,5 @@ export function toYamlOf(value: unknown, vars: readonly string[], cache: YamlTem
     cache.docs.set(json, t);
     keepShape(value, doc, t, cache);
   }
-  return filled(t, nv.distinct, scalars) as string;
+  return filled(t, nv.distinct, scalars, pieces) as string;
 }

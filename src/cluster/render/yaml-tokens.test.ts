@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { filled, fills, template } from './yaml-tokens.ts';
+import { yamlTemplates } from './yaml-template.ts';
+import { filled, fills, scalarYaml, template } from './yaml-tokens.ts';
+import { toYaml } from './yaml.ts';
 
 describe('YAML token templates', () => {
   it('tell whether a text is the template filled with a node’s strings, without building it', () => {
@@ -20,5 +22,15 @@ describe('YAML token templates', () => {
     // A token the node has no string for, or a whole-line token, never fills.
     assert.equal(fills(t, ['w-1'], '#!/bin/bash\nhostname w-1\nip /24 w-1\n'), false);
     assert.equal(fills(template('a IngotvarL0Q'), [], 'a '), false);
+  });
+
+  it('quotes text with a control character as the library does, whether or not it is ASCII', () => {
+    const cache = yamlTemplates();
+    for (let c = 0; c < 0x120; c++) {
+      const s = `a${String.fromCharCode(c)}b`;
+      assert.equal(scalarYaml(s, cache), toYaml(s), JSON.stringify(s));
+    }
+    for (const s of ['abc ~ def', 'a\ud800b', 'a\u2029b', 'ingot.dev/pool=general,ingot.dev/rack=z1-r1'])
+      assert.equal(scalarYaml(s, cache), toYaml(s), JSON.stringify(s));
   });
 });

@@ -34,19 +34,23 @@ export function template(text: string): Template {
 
 /**
  * The template's text with the node's strings and, for whole-line tokens, `lines`' YAML put
- * back; undefined when it names a string the node does not have.
+ * back; undefined when it names a string the node does not have. With `pieces`, the strings
+ * the text is made of are added to it, in order (`NodeFile.pieces`).
  */
 export function filled(
   t: Template,
   distinct: readonly string[],
   lines: readonly string[] = [],
+  pieces?: string[],
 ): string | undefined {
   let out = t.parts[0];
+  pieces?.push(out);
   for (let i = 0; i < t.index.length; i++) {
     const j = t.index[i];
     const s = t.line[i] ? lines[j]?.slice(0, -1) : distinct[j];
     if (s === undefined) return undefined;
     out += s + t.parts[i + 1];
+    pieces?.push(s, t.parts[i + 1]);
   }
   return out;
 }
@@ -97,6 +101,7 @@ export function plainWord(s: string): boolean {
 const INDICATORS = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :]$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 
 /**
  * Whether the library writes a single-line value `s` as it is: text starting with a letter that
@@ -108,7 +113,8 @@ function plainText(s: string): boolean {
   return (
     /^[A-Za-z][^\n\u2028\u2029]*$/.test(s) &&
     !INDICATORS.test(s) &&
-    !CONTROL.test(s) &&
+    // Printable ASCII holds no control character: the Unicode-mode pattern only runs on the rest.
+    (!NOT_PRINTABLE_ASCII.test(s) || !CONTROL.test(s)) &&
     !WORDS.test(s) &&
     !EXPONENT.test(s)
   );
