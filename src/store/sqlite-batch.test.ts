@@ -90,6 +90,8 @@ describe('SQLite group commit', () => {
   it('answers no caller of a batch whose transaction was lost: every one gets the error, nothing is kept', async () => {
     const results = await Promise.allSettled([
       db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['x', 1])),
+      // A query in the batch would have seen x: it must not answer with a write that was lost.
+      db.query<{ k: string }>('SELECT k FROM t'),
       db.tx(async (t) => {
         await t.run('ROLLBACK'); // what SQLite does itself on some I/O errors
         throw new Error('disk I/O error');
@@ -98,7 +100,7 @@ describe('SQLite group commit', () => {
     ]);
     assert.deepEqual(
       results.map((r) => r.status),
-      ['rejected', 'rejected', 'rejected'],
+      ['rejected', 'rejected', 'rejected', 'rejected'],
     );
     assert.deepEqual(await keys(), []);
     // The connection is usable afterwards.
@@ -106,17 +108,64 @@ describe('SQLite group commit', () => {
     assert.deepEqual(await keys(), ['z']);
   });
 
-  it('keeps the queue order: a query queued between two transactions sees the first, not the second', async () => {
-    const [, seen] = await Promise.all([
+  it('keeps the order: a query asked for between two transactions sees the first, not the second, in the same commit', async () => {
+    const before = { ...db.stats };
+    const [, seen, , changed] = await Promise.all([
       db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['first', 1])),
       db.query<{ k: string }>('SELECT k FROM t'),
       db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['second', 2])),
+      db.run('UPDATE t SET v = v + 10'),
     ]);
     assert.deepEqual(
       seen.map((r) => r.k),
       ['first'],
     );
-    assert.deepEqual(await keys(), ['first', 'second']);
+    assert.equal(changed, 2, 'the plain write saw both transactions');
+    assert.equal(db.stats.commits - before.commits, 1, 'the query and the write did not split the batch');
+    assert.deepEqual(
+      (await db.query<{ v: number }>('SELECT v FROM t ORDER BY k')).map((r) => r.v),
+      [11, 12],
+    );
+  });
+
+  it('a failing plain statement in a batch fails alone', async () => {
+    const results = await Promise.allSettled([
+      db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1])),
+      db.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 2]),
+      db.query('SELECT nope FROM t'),
+      db.tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 3])),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /UNIQUE/);
+    assert.deepEqual(await keys(), ['a', 'b']);
+  });
+
+  it('transactions asked for by different callbacks of one turn of the event loop share a commit', async () => {
+    const before = { ...db.stats };
+    // Timers due together run in one turn, each its own callback (as I/O callbacks do).
+    await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<void>((resolve, reject) =>
+            setTimeout(
+              () =>
+                void db
+                  .tx((t) => t.run('INSERT INTO t (k, v) VALUES (?, ?)', [`cb${i}`, i]))
+                  .then(() => resolve(), reject),
+              0,
+            ),
+          ),
+      ),
+    );
+    assert.equal(db.stats.txs - before.txs, 20);
+    assert.ok(
+      db.stats.commits - before.commits <= 2,
+      `${db.stats.commits - before.commits} commits for 20 transactions of one turn`,
+    );
   });
 
   it('a lone transaction that throws leaves nothing', async () => {
