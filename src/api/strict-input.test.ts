@@ -152,6 +152,13 @@ describe('strict API input', () => {
 
   it('refuses deploy params nested deeper than the bound, or naming a path outside the artifacts, before any job exists', async () => {
     assert.equal((await r.api('POST', `/api/v1/machines/${m.id}/actions/commission`)).status, 202);
+    // The commission runs on its own: the snapshots below are taken once it is over.
+    for (let end = Date.now() + 10_000; ; ) {
+      const { state } = (await r.api<{ state: string }>('GET', `/api/v1/machines/${m.id}`)).body;
+      if (state === 'ready') break;
+      assert.ok(Date.now() < end, `the commission did not end (state ${state})`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
     const deep = (n: number) => JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`);
     const deploy = `/api/v1/machines/${m.id}/actions/deploy`;
     // Sent as text: JSON.stringify of the 20,000-deep value would overflow in the test itself.
