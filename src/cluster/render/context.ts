@@ -158,3 +158,11 @@ export function nodeLabelsArg(node: PlannedNode): string {
 
 /** Each planned node's `--node-labels` value, made once: its strings and its kubelet flags both hold it. */
 const nodeLabelsArgOf = new WeakMap<PlannedNode, string>();
+
+/**
+ * Gives a node its `--node-labels` value instead of making it from its labels: a template node's
+ * (node-template.ts), whose value is a token and whose labels it must not read.
+ */
+export function presetNodeLabelsArg(node: PlannedNode, arg: string): void {
+  nodeLabelsArgOf.set(node, arg);
+}

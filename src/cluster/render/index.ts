@@ -18,6 +18,7 @@ import { kubeadmConfig } from './kubeadm.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
+import { nodeUserData } from './node-template.ts';
 import { KUBEADM_DIR } from './security.ts';
 
 export type { Artifact } from './context.ts';
@@ -159,7 +160,7 @@ export async function renderArtifacts(
   for (const node of plan.nodes) {
     add(
       `nodes/${node.hostname}/user-data`,
-      userData(ctx, node, nodeFiles(ctx, node, shared)),
+      nodeUserData(ctx, node, shared),
       ArtifactKind.CloudConfig,
       SECRET,
     );

@@ -252,8 +252,15 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
     };
     return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
-  const join = {
-    apiVersion: api,
+  const join = joinConfiguration(ctx, node);
+  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlStream([join]);
+}
+
+/** A joining node's JoinConfiguration (control plane or worker), as data. */
+export function joinConfiguration(ctx: RenderContext, node: PlannedNode): Record<string, unknown> {
+  const s = ctx.spec.spec;
+  return {
+    apiVersion: kubeadmApi(ctx.minor),
     kind: 'JoinConfiguration',
     discovery: {
       bootstrapToken: {
@@ -274,7 +281,6 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
       : {}),
     ...timeouts(ctx),
   };
-  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlStream([join]);
 }
 
 /**

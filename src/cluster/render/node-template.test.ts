@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { buildPlan } from '../plan/plan.ts';
+import type { Plan, PlannedNode } from '../plan/types.ts';
+import { generatePki } from '../pki/generate.ts';
+import type { PkiMaterial } from '../pki/types.ts';
+import { cluster, inventory } from '../testing.ts';
+import { clusterManifests } from './addons/index.ts';
+import { userData } from './cloud-init.ts';
+import type { RenderContext } from './context.ts';
+import { nodeFiles, sharedFiles } from './node-files.ts';
+import { nodeTemplates, nodeUserData } from './node-template.ts';
+import { yamlTemplates } from './yaml-template.ts';
+
+let pki: PkiMaterial;
+
+function context(spec: Record<string, unknown>, plan: (c: ReturnType<typeof cluster>) => Plan) {
+  const c = cluster(spec);
+  const p = plan(c);
+  const make = (bootstrapBy: RenderContext['bootstrapBy']): RenderContext => ({
+    spec: c,
+    plan: p,
+    pki,
+    secrets: new Map(),
+    caHash: 'sha256:0123',
+    minor: Number(c.spec.version.split('.')[1]),
+    bootstrapBy,
+    joinToken: { token: 'abcdef.0123456789abcdef', ttlSeconds: 3600 },
+    yaml: yamlTemplates(),
+  });
+  return { plan: p, make };
+}
+
+/** Every node's user-data through its class's template and node by node, each with its own render's templates. */
+function both(ctx: RenderContext, ref: RenderContext): [string[], string[]] {
+  const shared = sharedFiles(ctx, clusterManifests(ctx));
+  const refShared = sharedFiles(ref, clusterManifests(ref));
+  return [
+    ctx.plan.nodes.map((n) => nodeUserData(ctx, n, shared)),
+    ref.plan.nodes.map((n) => userData(ref, n, nodeFiles(ref, n, refShared))),
+  ];
+}
+
+/** The plan with some workers renamed: names the YAML library quotes, token-like, plain. */
+function renamed(plan: Plan, names: readonly string[]): Plan {
+  let w = 0;
+  const nodes = plan.nodes.map((n): PlannedNode => {
+    if (n.role !== 'worker' || w >= names.length) return n;
+    return { ...n, hostname: names[w++] };
+  });
+  return { ...plan, nodes };
+}
+
+const pools = [
+  { name: 'general', count: 6 },
+  { name: 'gpu', count: 3, taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }] },
+  { name: 'edge', count: 3, labels: { 'example.com/tier': 'edge' } },
+  { name: 'odd', count: 2, labels: { 'example.com/note': 'two words' } },
+];
+
+describe('user-data from node templates', () => {
+  before(async () => {
+    pki = await generatePki('kubeadm:cluster-admins', new Date('2026-11-22T00:00:00Z'));
+  });
+
+  for (const version of ['v1.20.2', 'v1.34.1']) {
+    for (const by of ['cloud-init', 'agent'] as const) {
+      it(`gives each node the user-data its own files give (${version}, bootstrap by ${by})`, () => {
+        const { make } = context(
+          {
+            version,
+            controlPlane: { count: 3 },
+            etcd: { topology: 'external', count: 3 },
+            workers: pools,
+            networking: { cni: { plugin: 'cilium' } },
+          },
+          (c) =>
+            renamed(buildPlan(c, inventory(3, 2, 4)), [
+              'yes',
+              'e1',
+              'Ingotvar0Q',
+              '52:54:00:12:34:56',
+              '10.0.0.99',
+              'w-a.example.com',
+            ]),
+        );
+        const ctx = make(by);
+        const [templated, nodeByNode] = both(ctx, make(by));
+        assert.equal(templated.length, 20);
+        for (let i = 0; i < templated.length; i++)
+          assert.equal(templated[i], nodeByNode[i], ctx.plan.nodes[i].hostname);
+        // Workers of one pool share a template; a pool with other taints has its own.
+        const t = nodeTemplates(ctx);
+        assert.ok(t.get('worker\nfalse\n[]'));
+        assert.ok(t.get(`worker\nfalse\n${JSON.stringify(pools[1].taints)}`));
+      });
+    }
+  }
+
+  it('renders node by node a class whose files read more of a node than its class (kube-vip: its NICs)', () => {
+    const { make } = context(
+      {
+        controlPlane: { count: 3 },
+        endpoint: { address: '10.0.0.10', mode: 'kube-vip' },
+        workers: [{ name: 'general', count: 2 }],
+        networking: { cni: { plugin: 'cilium' } },
+      },
+      (c) => buildPlan(c, inventory(3, 1, 3)),
+    );
+    const ctx = make('cloud-init');
+    const [templated, nodeByNode] = both(ctx, make('cloud-init'));
+    assert.deepEqual(templated, nodeByNode);
+    assert.equal(nodeTemplates(ctx).get('control-plane\nfalse\n[]'), null);
+    assert.ok(nodeTemplates(ctx).get('worker\nfalse\n[]'));
+  });
+
+  it('renders node by node where a file holds the node’s place in the plan (bridge CNI)', () => {
+    const { make } = context(
+      { workers: [{ name: 'general', count: 4 }], networking: { cni: { plugin: 'bridge' } } },
+      (c) => buildPlan(c, inventory(3, 1, 3)),
+    );
+    const ctx = make('cloud-init');
+    const [templated, nodeByNode] = both(ctx, make('cloud-init'));
+    assert.deepEqual(templated, nodeByNode);
+    assert.equal(nodeTemplates(ctx).size, 0);
+  });
+});

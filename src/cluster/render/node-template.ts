@@ -1,0 +1,145 @@
+import type { PlannedNode } from '../plan/types.ts';
+import { BOOTSTRAP_PATH } from './bootstrap.ts';
+import { cloudConfig, userData, userDataHead, writeFileValue } from './cloud-init.ts';
+import { nodeLabelsArg, perRender, presetNodeLabelsArg, type RenderContext } from './context.ts';
+import { joinConfiguration } from './kubeadm.ts';
+import { nodeFiles, type Shared } from './node-files.ts';
+import { KUBEADM_DIR } from './security.ts';
+import { emitYaml } from './yaml-emit.ts';
+import { isTemplateWord, type YamlTemplates } from './yaml-template.ts';
+import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-tokens.ts';
+
+/**
+ * A joining kubeadm node's user-data from one template per render and node class, filled with
+ * the node's own strings: its hostname, IP and `--node-labels` value. 994 of the bench's 1,000
+ * nodes are workers whose user-data differ in those three strings only; building each one's
+ * files, documents and list items to find that out again costs ~15 ms a render.
+ *
+ * A class is what a joining node's files may read of it besides those strings: its role and
+ * taints (`classKey`). The template is rendered once, by the same functions as any node's, for
+ * a *template node*: the class's fields, a token for each of the three strings, and nothing
+ * else — reading any other field of it (its address, NICs, rack…) throws, and the class is then
+ * rendered node by node. So are classes whose template holds a token anywhere but whole in a
+ * YAML scalar of the join config, as words in the bootstrap script and join config (literal
+ * blocks), and whole as the hostname at the top. A node's strings fill the template when each
+ * is a template word the YAML library writes as it is (`scalarYaml`): in a literal block and as
+ * a whole plain scalar, such a word is written the same wherever a token stood (`toYamlOf`'s
+ * argument). The class's first node is rendered node by node and must equal its template
+ * filled, or the class is rendered node by node.
+ *
+ * Left out because their files depend on more than a node's fields: the bridge CNI config (the
+ * node's place in the plan), k3s and RKE2 (a server compares its hostname with the first
+ * server's), and the init node and etcd members (one or three a cluster: no gain).
+ */
+export function nodeUserData(ctx: RenderContext, node: PlannedNode, shared: Shared): string {
+  const cache = ctx.yaml;
+  const values = cache && templatable(ctx, node) ? nodeValues(node, cache) : undefined;
+  if (cache === undefined || values === undefined) return userData(ctx, node, nodeFiles(ctx, node, shared));
+  const classes = perRender(ctx, nodeClasses);
+  const key = classKey(node);
+  const t = classes.get(key);
+  if (t) return filled(t, values) as string;
+  const out = userData(ctx, node, nodeFiles(ctx, node, shared));
+  if (t === undefined) {
+    const made = classTemplate(ctx, node, shared, cache);
+    classes.set(key, made !== undefined && filled(made, values) === out ? made : null);
+  }
+  return out;
+}
+
+/** The tokens of a template node's strings: its hostname, IP and `--node-labels` value. */
+const TOKENS = [`${TOKEN}0Q`, `${TOKEN}1Q`, `${TOKEN}2Q`] as const;
+
+/** Templates by class, one map per render; null for a class rendered node by node. */
+const nodeClasses = (): Map<string, Template | null> => new Map();
+
+function templatable(ctx: RenderContext, node: PlannedNode): boolean {
+  const s = ctx.spec.spec;
+  return (
+    s.distribution === 'kubeadm' && s.networking.cni.plugin !== 'bridge' && !node.init && node.role !== 'etcd'
+  );
+}
+
+/** What a template node holds besides its tokens (`templateNode`). */
+function classKey(node: PlannedNode): string {
+  return `${node.role}\n${node.init}\n${JSON.stringify(node.taints)}`;
+}
+
+/** The node's strings in token order, when each fills a template (a word written as it is). */
+function nodeValues(node: PlannedNode, cache: YamlTemplates): string[] | undefined {
+  const values = [node.hostname, node.ip, nodeLabelsArg(node)];
+  for (const v of values)
+    if (!isTemplateWord(v) || v.includes(TOKEN) || scalarYaml(v, cache) !== `${v}\n`) return undefined;
+  return values;
+}
+
+/** A template node read outside its class. */
+class Unfit extends Error {}
+
+/** `node`'s class fields and the tokens; any other read of it throws `Unfit`. */
+function templateNode(node: PlannedNode): PlannedNode {
+  const fields: Record<string, unknown> = {
+    role: node.role,
+    init: node.init,
+    taints: node.taints,
+    hostname: TOKENS[0],
+    ip: TOKENS[1],
+  };
+  const unfit = (): never => {
+    throw new Unfit();
+  };
+  const t = new Proxy(fields, {
+    get: (f, k) => (typeof k === 'string' && Object.hasOwn(f, k) ? f[k] : unfit()),
+    has: unfit,
+    ownKeys: unfit,
+    getOwnPropertyDescriptor: unfit,
+  }) as unknown as PlannedNode;
+  presetNodeLabelsArg(t, TOKENS[2]);
+  return t;
+}
+
+const KUBEADM_CONFIG = `${KUBEADM_DIR}/kubeadm.yaml`;
+
+/** The class's user-data with tokens for the node's strings, cut at them; undefined if it cannot be one. */
+function classTemplate(
+  ctx: RenderContext,
+  node: PlannedNode,
+  shared: Shared,
+  cache: YamlTemplates,
+): Template | undefined {
+  const t = templateNode(node);
+  // Without the render's templates: they are found by the node's strings, which it has not.
+  const bare: RenderContext = { ...ctx, yaml: undefined };
+  try {
+    if (!wholeTokens(joinConfiguration(bare, t))) return undefined;
+    const files = nodeFiles(bare, t, shared);
+    for (const f of files) {
+      if (f.path.includes(TOKEN)) return undefined;
+      if (f.content.includes(TOKEN) && f.path !== BOOTSTRAP_PATH && f.path !== KUBEADM_CONFIG)
+        return undefined;
+    }
+    const yaml = emitYaml(
+      { ...userDataHead(bare, TOKENS[0]), write_files: files.map(writeFileValue) },
+      cache,
+    );
+    return yaml === undefined ? undefined : template(cloudConfig(bare, TOKENS[0], t.role, yaml));
+  } catch (e) {
+    if (e instanceof Unfit) return undefined;
+    throw e;
+  }
+}
+
+/** Whether every string of `x` holding a token is that token alone, and no key holds one. */
+function wholeTokens(x: unknown): boolean {
+  if (typeof x === 'string') return !x.includes(TOKEN) || (TOKENS as readonly string[]).includes(x);
+  if (Array.isArray(x)) return x.every(wholeTokens);
+  if (typeof x === 'object' && x !== null) {
+    for (const k in x) if (k.includes(TOKEN) || !wholeTokens((x as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** The render's node classes and their templates (null: rendered node by node), for tests. */
+export function nodeTemplates(ctx: RenderContext): ReadonlyMap<string, Template | null> {
+  return perRender(ctx, nodeClasses);
+}
