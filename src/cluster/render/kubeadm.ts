@@ -4,6 +4,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, nodeLabelsArg, nodeStrings, type RenderContext } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 import { toYamlStreamByLeaves } from './yaml-leaves.ts';
 import { toYamlOf } from './yaml-template.ts';
 
@@ -253,7 +254,8 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
     return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
   const join = joinConfiguration(ctx, node);
-  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlStream([join]);
+  // Without templates (a node template's class, node-template.ts): written directly, once a class.
+  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlDirect(join);
 }
 
 /** A joining node's JoinConfiguration (control plane or worker), as data. */

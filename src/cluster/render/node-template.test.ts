@@ -9,8 +9,9 @@ import { clusterManifests } from './addons/index.ts';
 import { userData } from './cloud-init.ts';
 import type { RenderContext } from './context.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
-import { nodeTemplates, nodeUserData } from './node-template.ts';
-import { yamlTemplates } from './yaml-template.ts';
+import { asIsWord, nodeTemplates, nodeUserData } from './node-template.ts';
+import { isTemplateWord, yamlTemplates } from './yaml-template.ts';
+import { scalarYaml, TOKEN } from './yaml-tokens.ts';
 
 let pki: PkiMaterial;
 
@@ -123,5 +124,44 @@ describe('user-data from node templates', () => {
     const [templated, nodeByNode] = both(ctx, make('cloud-init'));
     assert.deepEqual(templated, nodeByNode);
     assert.equal(nodeTemplates(ctx).size, 0);
+  });
+
+  it('reads a word as written as it is exactly when the full rules do', () => {
+    const cache = yamlTemplates();
+    const full = (v: string) => !v.includes(TOKEN) && isTemplateWord(v) && scalarYaml(v, cache) === `${v}\n`;
+    const chars = 'aeEyYnNo01259.-_/=,:+ #"';
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const words = [
+      'w-0001',
+      '10.0.0.1',
+      '10.0.0.1/24',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1234.1.1.1',
+      'e1',
+      'e-1',
+      'E+1',
+      'e-a',
+      'yes',
+      'No',
+      'null',
+      'y',
+      'on-1',
+      'ingot.dev/pool=general,ingot.dev/rack=z1-r1',
+      'Ingotvar0Q',
+      'a:b',
+      'a: b',
+      '',
+    ];
+    for (let i = 0; i < 20000; i++) {
+      let w = '';
+      for (let n = 1 + next(6); n > 0; n--) w += chars[next(chars.length)];
+      words.push(w);
+    }
+    for (const w of words) assert.equal(asIsWord(w, cache), full(w), JSON.stringify(w));
   });
 });

@@ -1,7 +1,7 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { BOOTSTRAP_PATH } from './bootstrap.ts';
 import { cloudConfig, userData, userDataHead, writeFileValue } from './cloud-init.ts';
-import { nodeLabelsArg, perRender, presetNodeLabelsArg, type RenderContext } from './context.ts';
+import { labelsArg, perRender, presetNodeLabelsArg, type RenderContext } from './context.ts';
 import { joinConfiguration } from './kubeadm.ts';
 import { nodeFiles, type Shared } from './node-files.ts';
 import { KUBEADM_DIR } from './security.ts';
@@ -67,11 +67,60 @@ function classKey(node: PlannedNode): string {
 
 /** The node's strings in token order, when each fills a template (a word written as it is). */
 function nodeValues(node: PlannedNode, cache: YamlTemplates): string[] | undefined {
-  const values = [node.hostname, node.ip, nodeLabelsArg(node)];
-  for (const v of values)
-    if (!isTemplateWord(v) || v.includes(TOKEN) || scalarYaml(v, cache) !== `${v}\n`) return undefined;
+  const values = [node.hostname, node.ip, labelsArg(node)];
+  for (const v of values) if (!asIsWord(v, cache)) return undefined;
   return values;
 }
+
+/**
+ * Whether `v` is a template word, holds no token and is written as it is (`scalarYaml`). Read
+ * character by character for names and IPv4 addresses (three strings a node): letters, digits and
+ * `._/=,-` starting with a letter, not all letters (a YAML 1.1 boolean or null word), not `e` or
+ * `E`, a minus or not, and a digit (an exponent); or a dotted quad. Anything else is asked of the full rules.
+ */
+export function asIsWord(v: string, cache: YamlTemplates): boolean {
+  if (v.includes(TOKEN)) return false;
+  if (plainName(v) || dottedQuad(v)) return true;
+  return isTemplateWord(v) && scalarYaml(v, cache) === `${v}\n`;
+}
+
+function plainName(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || !isLetter(v.charCodeAt(0))) return false;
+  let letters = true;
+  for (let i = 1; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (isLetter(c)) continue;
+    letters = false;
+    // 0-9 . / = , - _
+    if ((c >= 48 && c <= 57) || c === 46 || c === 47 || c === 61 || c === 44 || c === 45 || c === 95)
+      continue;
+    return false;
+  }
+  // An exponent: e or E, a sign or not, a digit.
+  const c0 = v.charCodeAt(0);
+  const c1 = v.charCodeAt(1);
+  const sign = c1 === 45 ? 1 : 0;
+  const d = v.charCodeAt(1 + sign);
+  return !letters && !((c0 === 101 || c0 === 69) && d >= 48 && d <= 57);
+}
+
+function dottedQuad(v: string): boolean {
+  let dots = 0;
+  let digits = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return false;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      dots++;
+      digits = 0;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
+const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** A template node read outside its class. */
 class Unfit extends Error {}
