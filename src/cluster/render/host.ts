@@ -4,6 +4,7 @@ import { nodeInterface, nodeStrings, type RenderContext } from './context.ts';
 import { pauseImage } from './versions.ts';
 import { toYaml } from './yaml.ts';
 import { toYamlOf } from './yaml-template.ts';
+import { fromShapes } from './yaml-doc-shapes.ts';
 
 /**
  * Kernel settings. The networking ones are what every CNI and kube-proxy need; the CIS ones are
@@ -172,5 +173,7 @@ export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: P
   const network: Record<string, unknown> = { version: 2, ethernets };
   if (Object.keys(bonds).length) network.bonds = bonds;
   if (Object.keys(vlans).length) network.vlans = vlans;
-  return ctx.yaml ? toYamlOf({ network }, nodeStrings(node), ctx.yaml) : toYaml({ network });
+  if (!ctx.yaml) return toYaml({ network });
+  // A kept shape first: the node's strings are made only for a document no shape fits.
+  return fromShapes({ network }, ctx.yaml) ?? toYamlOf({ network }, nodeStrings(node), ctx.yaml);
 }
