@@ -7,9 +7,9 @@ import type { PkiMaterial } from '../pki/types.ts';
 import { cluster, inventory } from '../testing.ts';
 import { clusterManifests } from './addons/index.ts';
 import { userData } from './cloud-init.ts';
-import type { RenderContext } from './context.ts';
+import { nodeLabelsArg, type RenderContext } from './context.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
-import { asIsWord, nodeTemplates, nodeUserData } from './node-template.ts';
+import { asIsWord, nodeTemplates, nodeUserData, templateNode } from './node-template.ts';
 import { isTemplateWord, yamlTemplates } from './yaml-template.ts';
 import { scalarYaml, TOKEN } from './yaml-tokens.ts';
 
@@ -98,7 +98,25 @@ describe('user-data from node templates', () => {
     }
   }
 
-  it('renders node by node a class whose files read more of a node than its class (kube-vip: its NICs)', () => {
+  it('gives a template node its class and tokens and refuses any other read of it', () => {
+    const c = cluster({ workers: [{ name: 'general', count: 2 }] });
+    const node = buildPlan(c, inventory(3, 1, 3)).nodes.find((n) => n.role === 'worker');
+    assert.ok(node);
+    const t = templateNode(node);
+    assert.equal(t.role, 'worker');
+    assert.equal(t.init, false);
+    assert.equal(t.taints, node.taints);
+    assert.equal(t.hostname, 'Ingotvar0Q');
+    assert.equal(t.ip, 'Ingotvar1Q');
+    assert.equal(nodeLabelsArg(t), 'Ingotvar2Q');
+    assert.throws(() => t.address);
+    assert.throws(() => t.nics);
+    assert.throws(() => t.rack);
+    assert.throws(() => ({ ...t }));
+    assert.throws(() => 'address' in t);
+  });
+
+  it('renders control planes node by node (kube-vip reads their interface)', () => {
     const { make } = context(
       {
         controlPlane: { count: 3 },
@@ -111,8 +129,7 @@ describe('user-data from node templates', () => {
     const ctx = make('cloud-init');
     const [templated, nodeByNode] = both(ctx, make('cloud-init'));
     assert.deepEqual(templated, nodeByNode);
-    assert.equal(nodeTemplates(ctx).get('control-plane\nfalse\n[]'), null);
-    assert.ok(nodeTemplates(ctx).get('worker\nfalse\n[]'));
+    assert.deepEqual([...nodeTemplates(ctx).keys()], ['worker\nfalse\n[]']);
   });
 
   it('renders node by node where a file holds the node’s place in the plan (bridge CNI)', () => {

@@ -10,26 +10,27 @@ import { isTemplateWord, type YamlTemplates } from './yaml-template.ts';
 import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-tokens.ts';
 
 /**
- * A joining kubeadm node's user-data from one template per render and node class, filled with
- * the node's own strings: its hostname, IP and `--node-labels` value. 994 of the bench's 1,000
+ * A kubeadm worker's user-data from one template per render and worker class, filled with the
+ * node's own strings: its hostname, IP and `--node-labels` value. 994 of the bench's 1,000
  * nodes are workers whose user-data differ in those three strings only; building each one's
- * files, documents and list items to find that out again costs ~15 ms a render.
+ * files, documents and list items to find that out again cost ~15 ms a render.
  *
- * A class is what a joining node's files may read of it besides those strings: its role and
- * taints (`classKey`). The template is rendered once, by the same functions as any node's, for
- * a *template node*: the class's fields, a token for each of the three strings, and nothing
+ * A class is what a worker's files may read of it besides those strings: its role, init flag
+ * and taints (`classKey`). The template is rendered once, by the same functions as any node's,
+ * for a *template node*: the class's fields, a token for each of the three strings, and nothing
  * else — reading any other field of it (its address, NICs, rack…) throws, and the class is then
  * rendered node by node. So are classes whose template holds a token anywhere but whole in a
  * YAML scalar of the join config, as words in the bootstrap script and join config (literal
  * blocks), and whole as the hostname at the top. A node's strings fill the template when each
- * is a template word the YAML library writes as it is (`scalarYaml`): in a literal block and as
+ * is a template word the YAML library writes as it is (`asIsWord`): in a literal block and as
  * a whole plain scalar, such a word is written the same wherever a token stood (`toYamlOf`'s
  * argument). The class's first node is rendered node by node and must equal its template
  * filled, or the class is rendered node by node.
  *
  * Left out because their files depend on more than a node's fields: the bridge CNI config (the
- * node's place in the plan), k3s and RKE2 (a server compares its hostname with the first
- * server's), and the init node and etcd members (one or three a cluster: no gain).
+ * node's place in the plan) and k3s and RKE2 (a server compares its hostname with the first
+ * server's); and control planes and etcd members (one to five a cluster: a template costs more
+ * than it saves).
  */
 export function nodeUserData(ctx: RenderContext, node: PlannedNode, shared: Shared): string {
   const cache = ctx.yaml;
@@ -55,9 +56,7 @@ const nodeClasses = (): Map<string, Template | null> => new Map();
 
 function templatable(ctx: RenderContext, node: PlannedNode): boolean {
   const s = ctx.spec.spec;
-  return (
-    s.distribution === 'kubeadm' && s.networking.cni.plugin !== 'bridge' && !node.init && node.role !== 'etcd'
-  );
+  return s.distribution === 'kubeadm' && s.networking.cni.plugin !== 'bridge' && node.role === 'worker';
 }
 
 /** What a template node holds besides its tokens (`templateNode`). */
@@ -126,7 +125,7 @@ const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <
 class Unfit extends Error {}
 
 /** `node`'s class fields and the tokens; any other read of it throws `Unfit`. */
-function templateNode(node: PlannedNode): PlannedNode {
+export function templateNode(node: PlannedNode): PlannedNode {
   const fields: Record<string, unknown> = {
     role: node.role,
     init: node.init,
