@@ -118,6 +118,14 @@ export function containerdConfig(ctx: RenderContext): string {
  * cloud-init config and the region checks it with netplan and cloud-init first (docs/cluster.md).
  */
 export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: PlannedNode): string {
+  const doc = networkDoc(ctx, node);
+  if (!ctx.yaml) return toYaml(doc);
+  // A kept shape first: the node's strings are made only for a document no shape fits.
+  return fromShapes(doc, ctx.yaml) ?? toYamlOf(doc, nodeStrings(node), ctx.yaml);
+}
+
+/** `networkConfig`'s document. */
+export function networkDoc(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): { network: unknown } {
   const n = ctx.spec.spec.networking;
   const ethernets: Record<string, unknown> = {};
   const bonds: Record<string, unknown> = {};
@@ -173,7 +181,5 @@ export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: P
   const network: Record<string, unknown> = { version: 2, ethernets };
   if (Object.keys(bonds).length) network.bonds = bonds;
   if (Object.keys(vlans).length) network.vlans = vlans;
-  if (!ctx.yaml) return toYaml({ network });
-  // A kept shape first: the node's strings are made only for a document no shape fits.
-  return fromShapes({ network }, ctx.yaml) ?? toYamlOf({ network }, nodeStrings(node), ctx.yaml);
+  return { network };
 }

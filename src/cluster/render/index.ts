@@ -19,6 +19,7 @@ import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
 import { nodeUserData } from './node-template.ts';
+import { nodeNetworkConfig } from './network-template.ts';
 import { KUBEADM_DIR } from './security.ts';
 
 export type { Artifact } from './context.ts';
@@ -78,7 +79,7 @@ export async function renderNodes(
         node.hostname,
         {
           userData: userData(ctx, node, files),
-          networkConfig: networkConfig(ctx, node),
+          networkConfig: nodeNetworkConfig(ctx, node),
           // The script its user-data carries (rendered once: ~7 ms per 1,000 nodes).
           bootstrap: files.find((f) => f.path === BOOTSTRAP_PATH)?.content ?? bootstrapScript(ctx, node),
         },
@@ -164,7 +165,7 @@ export async function renderArtifacts(
       ArtifactKind.CloudConfig,
       SECRET,
     );
-    add(`nodes/${node.hostname}/network-config`, networkConfig(ctx, node), ArtifactKind.NetworkConfig);
+    add(`nodes/${node.hostname}/network-config`, nodeNetworkConfig(ctx, node), ArtifactKind.NetworkConfig);
   }
   if (spec.spec.security.firewall.enabled) {
     for (const role of Object.keys(shared.nftables).sort()) {

@@ -122,28 +122,35 @@ function dottedQuad(v: string): boolean {
 const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** A template node read outside its class. */
-class Unfit extends Error {}
+export class Unfit extends Error {}
 
 /** `node`'s class fields and the tokens; any other read of it throws `Unfit`. */
 export function templateNode(node: PlannedNode): PlannedNode {
-  const fields: Record<string, unknown> = {
+  const t = guarded<PlannedNode>({
     role: node.role,
     init: node.init,
     taints: node.taints,
     hostname: TOKENS[0],
     ip: TOKENS[1],
-  };
+  });
+  presetNodeLabelsArg(t, TOKENS[2]);
+  return t;
+}
+
+/**
+ * An object with `fields` only, standing for a `T`: reading any other property, listing its keys
+ * or spreading it throws `Unfit` (so a template built from it read nothing else).
+ */
+export function guarded<T>(fields: Record<string, unknown>): T {
   const unfit = (): never => {
     throw new Unfit();
   };
-  const t = new Proxy(fields, {
+  return new Proxy(fields, {
     get: (f, k) => (typeof k === 'string' && Object.hasOwn(f, k) ? f[k] : unfit()),
     has: unfit,
     ownKeys: unfit,
     getOwnPropertyDescriptor: unfit,
-  }) as unknown as PlannedNode;
-  presetNodeLabelsArg(t, TOKENS[2]);
-  return t;
+  }) as unknown as T;
 }
 
 const KUBEADM_CONFIG = `${KUBEADM_DIR}/kubeadm.yaml`;
@@ -178,11 +185,12 @@ function classTemplate(
 }
 
 /** Whether every string of `x` holding a token is that token alone, and no key holds one. */
-function wholeTokens(x: unknown): boolean {
-  if (typeof x === 'string') return !x.includes(TOKEN) || (TOKENS as readonly string[]).includes(x);
-  if (Array.isArray(x)) return x.every(wholeTokens);
+export function wholeTokens(x: unknown, tokens: readonly string[] = TOKENS): boolean {
+  if (typeof x === 'string') return !x.includes(TOKEN) || tokens.includes(x);
+  if (Array.isArray(x)) return x.every((e) => wholeTokens(e, tokens));
   if (typeof x === 'object' && x !== null) {
-    for (const k in x) if (k.includes(TOKEN) || !wholeTokens((x as Record<string, unknown>)[k])) return false;
+    for (const k in x)
+      if (k.includes(TOKEN) || !wholeTokens((x as Record<string, unknown>)[k], tokens)) return false;
   }
   return true;
 }
