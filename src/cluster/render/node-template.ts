@@ -19,13 +19,13 @@ import { filled, scalarYaml, type Template, TOKEN, template } from './yaml-token
  * and taints (`classKey`). The template is rendered once, by the same functions as any node's,
  * for a *template node*: the class's fields, a token for each of the three strings, and nothing
  * else — reading any other field of it (its address, NICs, rack…) throws, and the class is then
- * rendered node by node. So are classes whose template holds a token anywhere but whole in a
- * YAML scalar of the join config, as words in the bootstrap script and join config (literal
- * blocks), and whole as the hostname at the top. A node's strings fill the template when each
- * is a template word the YAML library writes as it is (`asIsWord`): in a literal block and as
- * a whole plain scalar, such a word is written the same wherever a token stood (`toYamlOf`'s
- * argument). The class's first node is rendered node by node and must equal its template
- * filled, or the class is rendered node by node.
+ * rendered node by node. So are classes whose template holds a token anywhere but as a whole
+ * scalar of the join config or the user-data's head, or as words in the bootstrap script and
+ * join config (literal blocks). A node's strings fill the template when each is a template
+ * word the YAML library writes as it is (`asIsWord`): in a literal block and as a whole plain
+ * scalar, such a word is written the same wherever a token stood (`toYamlOf`'s argument).
+ * The class's first node is rendered node by node and must equal its template filled, or the
+ * class is rendered node by node.
  *
  * Left out because their files depend on more than a node's fields: the bridge CNI config (the
  * node's place in the plan) and k3s and RKE2 (a server compares its hostname with the first
@@ -166,17 +166,15 @@ function classTemplate(
   // Without the render's templates: they are found by the node's strings, which it has not.
   const bare: RenderContext = { ...ctx, yaml: undefined };
   try {
-    if (!wholeTokens(joinConfiguration(bare, t))) return undefined;
+    const head = userDataHead(bare, TOKENS[0]);
+    if (!wholeTokens(head) || !wholeTokens(joinConfiguration(bare, t))) return undefined;
     const files = nodeFiles(bare, t, shared);
     for (const f of files) {
       if (f.path.includes(TOKEN)) return undefined;
       if (f.content.includes(TOKEN) && f.path !== BOOTSTRAP_PATH && f.path !== KUBEADM_CONFIG)
         return undefined;
     }
-    const yaml = emitYaml(
-      { ...userDataHead(bare, TOKENS[0]), write_files: files.map(writeFileValue) },
-      cache,
-    );
+    const yaml = emitYaml({ ...head, write_files: files.map(writeFileValue) }, cache);
     return yaml === undefined ? undefined : template(cloudConfig(bare, TOKENS[0], t.role, yaml));
   } catch (e) {
     if (e instanceof Unfit) return undefined;
