@@ -11,9 +11,26 @@ import type { YamlTemplates } from './yaml-template.ts';
  * bootstrap instead of cloud-init carrying on with the next runcmd entry).
  */
 export function userData(ctx: RenderContext, node: PlannedNode, files: readonly NodeFile[]): string {
-  const head = {
-    hostname: node.hostname,
-    fqdn: node.hostname,
+  const head = userDataHead(ctx, node.hostname);
+  const writeFiles = files.map((f) => ({
+    value: writeFileValue(f),
+    content: f.content,
+    id: itemId(f.path, f.mode, ctx.yaml),
+    pieces: f.pieces,
+  }));
+  // With a render's templates, shared files (certificates, containerd, packages…) are
+  // serialised once per render and the per-node ones (bootstrap, kubeadm config) once per shape.
+  const yaml = ctx.yaml
+    ? toYamlWithList(head, 'write_files', writeFiles, nodeStrings(node), ctx.yaml)
+    : toYaml({ ...head, write_files: writeFiles.map((f) => f.value) });
+  return cloudConfig(ctx, node.hostname, node.role, yaml);
+}
+
+/** The user-data's keys before `write_files` (which sorts after all of them). */
+export function userDataHead(ctx: RenderContext, hostname: string): Record<string, unknown> {
+  return {
+    hostname,
+    fqdn: hostname,
     prefer_fqdn_over_hostname: false,
     manage_etc_hosts: true,
     preserve_hostname: false,
@@ -24,18 +41,16 @@ export function userData(ctx: RenderContext, node: PlannedNode, files: readonly 
     // When the region orders the bootstrap, the node agent runs the script on request instead.
     ...(ctx.bootstrapBy === 'agent' ? {} : { runcmd: [[BOOTSTRAP_PATH]] }),
   };
-  const writeFiles = files.map((f) => ({
-    value: { path: f.path, content: f.content, owner: 'root:root', permissions: `0${f.mode.toString(8)}` },
-    content: f.content,
-    id: itemId(f.path, f.mode, ctx.yaml),
-    pieces: f.pieces,
-  }));
-  // With a render's templates, shared files (certificates, containerd, packages…) are
-  // serialised once per render and the per-node ones (bootstrap, kubeadm config) once per shape.
-  const yaml = ctx.yaml
-    ? toYamlWithList(head, 'write_files', writeFiles, nodeStrings(node), ctx.yaml)
-    : toYaml({ ...head, write_files: writeFiles.map((f) => f.value) });
-  return `#cloud-config\n# Rendered by Ingot for ${node.hostname} (${node.role}) of cluster ${ctx.spec.metadata.name}.\n${yaml}`;
+}
+
+/** One `write_files` item. */
+export function writeFileValue(f: NodeFile): Record<string, unknown> {
+  return { path: f.path, content: f.content, owner: 'root:root', permissions: `0${f.mode.toString(8)}` };
+}
+
+/** The user-data's text around its YAML. */
+export function cloudConfig(ctx: RenderContext, hostname: string, role: string, yaml: string): string {
+  return `#cloud-config\n# Rendered by Ingot for ${hostname} (${role}) of cluster ${ctx.spec.metadata.name}.\n${yaml}`;
 }
 
 /**

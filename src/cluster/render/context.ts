@@ -141,20 +141,37 @@ export function topologyLabels(node: PlannedNode): Record<string, string> {
 export function nodeLabelsArg(node: PlannedNode): string {
   let arg = nodeLabelsArgOf.get(node);
   if (arg === undefined) {
-    if (Object.keys(node.labels).length === 0) {
-      // Without labels of its own (most nodes): the three topology labels in their sorted order.
-      arg = `ingot.dev/pool=${node.pool},ingot.dev/rack=${node.rack},topology.kubernetes.io/zone=${node.zone}`;
-    } else {
-      const labels = topologyLabels(node);
-      arg = Object.keys(labels)
-        .sort()
-        .map((k) => `${k}=${labels[k]}`)
-        .join(',');
-    }
+    arg = labelsArg(node);
     nodeLabelsArgOf.set(node, arg);
   }
   return arg;
 }
 
+/** `nodeLabelsArg`, made again: for a caller that reads it once a node (node-template.ts). */
+export function labelsArg(node: PlannedNode): string {
+  // Without labels of its own (most nodes): the three topology labels in their sorted order.
+  if (!hasOwnKeys(node.labels))
+    return `ingot.dev/pool=${node.pool},ingot.dev/rack=${node.rack},topology.kubernetes.io/zone=${node.zone}`;
+  const labels = topologyLabels(node);
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+}
+
+/** Whether `o` has a key of its own (no key array made: this runs for each node). */
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 /** Each planned node's `--node-labels` value, made once: its strings and its kubelet flags both hold it. */
 const nodeLabelsArgOf = new WeakMap<PlannedNode, string>();
+
+/**
+ * Gives a node its `--node-labels` value instead of making it from its labels: a template node's
+ * (node-template.ts), whose value is a token and whose labels it must not read.
+ */
+export function presetNodeLabelsArg(node: PlannedNode, arg: string): void {
+  nodeLabelsArgOf.set(node, arg);
+}

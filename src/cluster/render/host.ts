@@ -4,6 +4,7 @@ import { nodeInterface, nodeStrings, type RenderContext } from './context.ts';
 import { pauseImage } from './versions.ts';
 import { toYaml } from './yaml.ts';
 import { toYamlOf } from './yaml-template.ts';
+import { fromShapes } from './yaml-doc-shapes.ts';
 
 /**
  * Kernel settings. The networking ones are what every CNI and kube-proxy need; the CIS ones are
@@ -117,6 +118,14 @@ export function containerdConfig(ctx: RenderContext): string {
  * cloud-init config and the region checks it with netplan and cloud-init first (docs/cluster.md).
  */
 export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: PlannedNode): string {
+  const doc = networkDoc(ctx, node);
+  if (!ctx.yaml) return toYaml(doc);
+  // A kept shape first: the node's strings are made only for a document no shape fits.
+  return fromShapes(doc, ctx.yaml) ?? toYamlOf(doc, nodeStrings(node), ctx.yaml);
+}
+
+/** `networkConfig`'s document. */
+export function networkDoc(ctx: Pick<RenderContext, 'spec'>, node: PlannedNode): { network: unknown } {
   const n = ctx.spec.spec.networking;
   const ethernets: Record<string, unknown> = {};
   const bonds: Record<string, unknown> = {};
@@ -172,5 +181,5 @@ export function networkConfig(ctx: Pick<RenderContext, 'spec' | 'yaml'>, node: P
   const network: Record<string, unknown> = { version: 2, ethernets };
   if (Object.keys(bonds).length) network.bonds = bonds;
   if (Object.keys(vlans).length) network.vlans = vlans;
-  return ctx.yaml ? toYamlOf({ network }, nodeStrings(node), ctx.yaml) : toYaml({ network });
+  return { network };
 }

@@ -18,6 +18,8 @@ import { kubeadmConfig } from './kubeadm.ts';
 import { adminKubeconfig } from './kubeconfig.ts';
 import { haproxyConfig, keepalivedConfig } from './lb.ts';
 import { nodeFiles, sharedFiles } from './node-files.ts';
+import { nodeUserData } from './node-template.ts';
+import { nodeNetworkConfig } from './network-template.ts';
 import { KUBEADM_DIR } from './security.ts';
 
 export type { Artifact } from './context.ts';
@@ -77,7 +79,7 @@ export async function renderNodes(
         node.hostname,
         {
           userData: userData(ctx, node, files),
-          networkConfig: networkConfig(ctx, node),
+          networkConfig: nodeNetworkConfig(ctx, node),
           // The script its user-data carries (rendered once: ~7 ms per 1,000 nodes).
           bootstrap: files.find((f) => f.path === BOOTSTRAP_PATH)?.content ?? bootstrapScript(ctx, node),
         },
@@ -159,11 +161,11 @@ export async function renderArtifacts(
   for (const node of plan.nodes) {
     add(
       `nodes/${node.hostname}/user-data`,
-      userData(ctx, node, nodeFiles(ctx, node, shared)),
+      nodeUserData(ctx, node, shared),
       ArtifactKind.CloudConfig,
       SECRET,
     );
-    add(`nodes/${node.hostname}/network-config`, networkConfig(ctx, node), ArtifactKind.NetworkConfig);
+    add(`nodes/${node.hostname}/network-config`, nodeNetworkConfig(ctx, node), ArtifactKind.NetworkConfig);
   }
   if (spec.spec.security.firewall.enabled) {
     for (const role of Object.keys(shared.nftables).sort()) {

@@ -4,6 +4,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, nodeLabelsArg, nodeStrings, type RenderContext } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
+import { toYamlDirect } from './yaml-emit.ts';
 import { toYamlStreamByLeaves } from './yaml-leaves.ts';
 import { toYamlOf } from './yaml-template.ts';
 
@@ -252,8 +253,16 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
     };
     return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
-  const join = {
-    apiVersion: api,
+  const join = joinConfiguration(ctx, node);
+  // Without templates (a node template's class, node-template.ts): written directly, once a class.
+  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlDirect(join);
+}
+
+/** A joining node's JoinConfiguration (control plane or worker), as data. */
+export function joinConfiguration(ctx: RenderContext, node: PlannedNode): Record<string, unknown> {
+  const s = ctx.spec.spec;
+  return {
+    apiVersion: kubeadmApi(ctx.minor),
     kind: 'JoinConfiguration',
     discovery: {
       bootstrapToken: {
@@ -274,7 +283,6 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
       : {}),
     ...timeouts(ctx),
   };
-  return ctx.yaml ? toYamlOf(join, nodeStrings(node), ctx.yaml, pieces) : toYamlStream([join]);
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toYaml } from './yaml.ts';
-import { emitYaml, toYamlDirect } from './yaml-emit.ts';
+import { emitYaml, toYamlDirect, trailingBlank } from './yaml-emit.ts';
 import { yamlTemplates } from './yaml-template.ts';
 import { numberYaml } from './yaml-tokens.ts';
 
@@ -140,5 +140,13 @@ describe('YAML written directly for templates', () => {
       ['list', { of: 'maps' }],
     ];
     for (const d of docs) assert.equal(toYamlDirect(d), toYaml(d), JSON.stringify(d));
+  });
+
+  it('finds a block ending in blanks after its last line break as the pattern does', () => {
+    const chars = ['\n', ' ', '\t', 'x', '\r'];
+    const all = (n: number): string[] =>
+      n === 0 ? [''] : all(n - 1).flatMap((s) => chars.map((c) => s + c));
+    for (let n = 0; n <= 6; n++)
+      for (const s of all(n)) assert.equal(trailingBlank(s), /\n[\t ]+$/.test(s), JSON.stringify(s));
   });
 });

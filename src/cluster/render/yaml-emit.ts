@@ -31,8 +31,15 @@ export function toYamlDirect(value: unknown): string {
 /** Control characters and lone surrogates: the library double-quotes such a string. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
-/** A block cannot end in whitespace after its last line break: the library quotes it. */
-const TRAILING_BLANK = /\n[\t ]+$/;
+/**
+ * Whether a block ends in whitespace after its last line break (`/\n[\t ]+$/`): the library quotes
+ * it. Read from the end: the pattern tries every line break of a large block.
+ */
+export function trailingBlank(value: string): boolean {
+  let i = value.length;
+  while (i > 0 && (value.charCodeAt(i - 1) === 32 || value.charCodeAt(i - 1) === 9)) i--;
+  return i < value.length && i > 0 && value.charCodeAt(i - 1) === 10;
+}
 const BLOCK_END_NEWLINES = /(^|(?<!\n))\n+(?!\n|$)/g;
 
 /**
@@ -102,7 +109,7 @@ function scalar(value: string | number, indent: string, cache: YamlTemplates): s
     const y = typeof value === 'number' ? numberYaml(value) : scalarYaml(value, cache);
     return y.indexOf('\n') === y.length - 1 ? y.slice(0, -1) : undefined;
   }
-  if (CONTROL.test(value) || TRAILING_BLANK.test(value)) return undefined;
+  if (CONTROL.test(value) || trailingBlank(value)) return undefined;
   // Chomping from the whitespace at the end.
   let endStart = value.length;
   for (; endStart > 0; --endStart) {

@@ -131,10 +131,11 @@ export function toYamlOf(
   cache: YamlTemplates,
   pieces?: string[],
 ): string {
-  const nv = nodeVars(vars, cache);
-  if (nv === null) return toYaml(value);
+  // A kept shape's tokens are whole single-line strings, which need not be words.
   const known = fromShapes(value, cache, pieces);
   if (known !== undefined) return known;
+  const nv = nodeVars(vars, cache);
+  if (nv === null) return toYaml(value);
   // Single-line strings holding a node string, in order: each becomes one token whose YAML is
   // the string's own (quoted or not); a multi-line one keeps its text with the strings tokenised.
   const lines: string[] = [];
