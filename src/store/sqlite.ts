@@ -1,14 +1,8 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Db, Row, SqlValue } from './db.ts';
-import { Checkpointer, type CheckpointerOptions } from './sqlite-checkpointer.ts';
 
 /** At most this many transactions share a commit: bounds how long a batch holds the write lock. */
 const MAX_BATCH = 256;
-
-export interface SqliteOptions {
-  /** Checkpoints in a worker thread once the WAL grows (the default), or never (false). */
-  checkpointer?: Partial<CheckpointerOptions> | false;
-}
 
 /**
  * What waits in a batch for its turn: a transaction's body, or a plain statement (a query, or
@@ -36,9 +30,6 @@ type BatchItem = { resolve: (v: unknown) => void; reject: (e: unknown) => void }
  * burst of step saves writes each shared page (the jobs table, the events' indexes) once per
  * batch instead of once per save: about 20 % less CPU per workflow, 1.6× the throughput
  * (docs/bench-region.md, 2026-12-05).
- *
- * Checkpoints run in a worker thread once the WAL has grown (sqlite-checkpointer.ts), not
- * inside this connection's COMMITs.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
@@ -48,45 +39,15 @@ export class SqliteDb implements Db {
   #closed = false;
   /** The batch that has not started yet: what is asked for now joins it. */
   #open: BatchItem[] | null = null;
-  readonly #checkpointer: Checkpointer | null;
   /** Transactions and the SQLite commits that held them (for tests and logs). */
   readonly stats = { txs: 0, commits: 0 };
 
-  constructor(path: string, o: SqliteOptions = {}) {
+  constructor(path: string) {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('PRAGMA foreign_keys = ON');
     this.#db.exec('PRAGMA busy_timeout = 5000');
-    this.#checkpointer =
-      o.checkpointer === false || path === ':memory:'
-        ? null
-        : new Checkpointer(path, o.checkpointer ?? {}, {
-            // SQLite's default: the committing connection checkpoints every 1,000 pages.
-            autoCheckpoint: (on) => {
-              if (!this.#closed) this.#db.exec(`PRAGMA wal_autocheckpoint = ${on ? 1000 : 0}`);
-            },
-            checkpointNow: () => {
-              if (this.#closed) return true;
-              const r = this.#stmt('PRAGMA wal_checkpoint(PASSIVE)').get() as {
-                busy: number;
-                log: number;
-                checkpointed: number;
-              };
-              return r.busy === 0 && r.log === r.checkpointed;
-            },
-          });
-    // A WAL a burst grew is cut back to this when it starts again from its beginning.
-    if (this.#checkpointer) this.#db.exec(`PRAGMA journal_size_limit = ${this.#checkpointer.maxWalBytes}`);
-  }
-
-  /** The background checkpointer's state and counts (null when it is off for this file). */
-  get checkpointer(): Pick<Checkpointer, 'state' | 'stats'> | null {
-    return this.#checkpointer;
-  }
-
-  #committed(): void {
-    this.#checkpointer?.committed();
   }
 
   #stmt(sql: string): StatementSync {
@@ -134,11 +95,7 @@ export class SqliteDb implements Db {
       return new Promise((resolve, reject) =>
         open.push({ kind: 'run', sql, params, resolve: resolve as (v: unknown) => void, reject }),
       );
-    return this.#enqueue(() => {
-      const changes = this.#runNow(sql, params);
-      this.#committed();
-      return changes;
-    });
+    return this.#enqueue(() => this.#runNow(sql, params));
   }
 
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -218,7 +175,6 @@ export class SqliteDb implements Db {
     }
     this.#db.exec('COMMIT');
     this.stats.commits++;
-    this.#committed();
     this.stats.txs += txs;
     batch.forEach((item, i) => {
       const o = outcomes[i];
@@ -233,11 +189,9 @@ export class SqliteDb implements Db {
   }
 
   close(): Promise<void> {
-    return this.#enqueue(async () => {
+    return this.#enqueue(() => {
       if (this.#closed) return;
       this.#closed = true;
-      // The worker's connection first: the last one to close checkpoints and removes the WAL.
-      await this.#checkpointer?.stop();
       this.#cache.clear();
       this.#db.close();
     });
