@@ -60,15 +60,25 @@ describe('the test files’ schedule (npm test)', () => {
     assert.equal(next({ queued: [p], running: [q1, q2, f('x', 'bed', 1)], slots: 3 }), null, 'slots full');
   });
 
-  it('runs one test bed at a time while light files are queued or a QEMU file runs, two once neither', () => {
+  it('runs one test bed at a time while a QEMU file runs or is queued, two once the VMs are done', () => {
     const q = f('q', 'qemu', 9);
     const b1 = f('b1', 'bed', 8);
     const b2 = f('b2', 'bed', 7);
     const p = f('p', 'plain', 1);
     assert.equal(next({ queued: [b2, p], running: [q, b1], slots: 3 }), p, 'the second bed waits');
     assert.equal(next({ queued: [b2], running: [q, b1], slots: 3 }), null, 'a VM runs: the second bed waits');
+    assert.equal(
+      next({ queued: [f('q2', 'qemu', 5), b2, p], running: [q, b1], slots: 3 }),
+      p,
+      'a VM queued behind the running one: still one bed',
+    );
     assert.equal(next({ queued: [b2], running: [b1, p], slots: 3 }), b2, 'no light file left, no VM');
-    assert.equal(next({ queued: [b2, p], running: [b1], slots: 3 }), p, 'a light file queued: one bed');
+    assert.equal(
+      next({ queued: [b2, p], running: [b1], slots: 3 }),
+      b2,
+      'no VM left: two beds, light files beside',
+    );
+    assert.equal(next({ queued: [p], running: [b1, b2], slots: 3 }), p, 'the third slot to a light file');
     assert.equal(next({ queued: [b1, b2, p], running: [q], slots: 3 }), b1);
   });
 

@@ -2,8 +2,8 @@
  * The order `npm test` runs the test files in (scripts/test.ts): on this 2-core host the files
  * that boot QEMU VMs take turns (test/support/qemu-tests.ts), and their chain is the longest
  * path of the run. So they start first, one at a time, beside the rest, the slowest of the rest
- * first (longest-processing-time order), at most one Kubernetes test bed beside them while
- * light files are left; once nothing else is left to run, two QEMU files run at once. A bed
+ * first (longest-processing-time order), at most one Kubernetes test bed beside them, two
+ * once the VMs are done; once nothing else is left to run, two QEMU files run at once. A bed
  * marked `ALONE_MARK` has no other bed beside it; a file marked `SOLO_MARK` runs first, with
  * nothing beside it. Pure: the runner gives the state, this says what to start next.
  */
@@ -84,11 +84,12 @@ export interface SchedulerState {
 /**
  * The next file to start, or null to wait. One QEMU file at a time while other files are queued
  * or running; two once only QEMU files are left (two TCG VMs on two cores, nothing beside them).
- * One test-bed file at a time while plain files are still queued or a QEMU file runs: two beds
- * beside a QEMU file and its image build starved a joining kubelet past kubeadm's wait (CI,
- * 2026-12-03), and the lab VM's own kubeadm init past its 10 min (a CI rehearsal, 2026-12-04:
- * the beds took two once the plain files had started, while lab-cluster ran); the plain files
- * fill the third slot meanwhile, and once they are all started and no VM runs the beds take two.
+ * One test-bed file at a time while a QEMU file runs or is queued: two beds beside a QEMU file
+ * and its image build starved a joining kubelet past kubeadm's wait (CI, 2026-12-03), and the
+ * lab VM's own kubeadm init past its 10 min (a CI rehearsal, 2026-12-04); the plain files fill
+ * the third slot meanwhile. Once the QEMU chain is done the beds take two, the light files
+ * left beside them: waiting for those too (as until 2026-12-05) kept one bed idle for the
+ * ~190 s the last few dozen unit-test files took (rehearsal G's log, replayed: 2,552 → 2,460 s).
  * A solo file waits for every running file, and nothing starts while it waits or runs.
  */
 export function next(s: SchedulerState): TestFile | null {
@@ -99,7 +100,7 @@ export function next(s: SchedulerState): TestFile | null {
   const count = (kind: TestFileKind) => s.running.filter((f) => f.kind === kind).length;
   const othersLeft = s.queued.some((f) => f.kind !== 'qemu') || s.running.some((f) => f.kind !== 'qemu');
   const qemuCap = othersLeft ? 1 : 2;
-  const bedCap = s.queued.some((f) => f.kind === 'plain') || count('qemu') > 0 ? 1 : 2;
+  const bedCap = count('qemu') > 0 || s.queued.some((f) => f.kind === 'qemu') ? 1 : 2;
   // A bed that runs alone: it waits for the running beds, and none starts beside it.
   const aloneRunning = s.running.some((f) => f.kind === 'bed' && f.alone);
   for (const f of s.queued) {

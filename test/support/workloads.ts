@@ -75,7 +75,10 @@ export async function createHttpd(apps: AppsV1Api, d: HttpdDeployment): Promise<
                   '/bin/busybox',
                   'sh',
                   '-c',
-                  'mkdir -p /www && echo "$HOSTNAME" > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www',
+                  // A shell that leaves on SIGTERM, as a real server does: busybox httpd as the
+                  // container's PID 1 has no handler, the kernel drops the signal, and every
+                  // deleted or evicted pod held its node's drain for the whole grace period.
+                  'mkdir -p /www && echo "$HOSTNAME" > /www/index.html || exit 1; trap "exit 0" TERM; /bin/busybox httpd -f -p 8080 -h /www & wait',
                 ],
                 ports: [{ containerPort: 8080 }],
                 resources: d.resources,
