@@ -76,13 +76,17 @@ export class BackupService {
   #again = false;
 
   constructor(o: BackupServiceOptions) {
+    // Each default with `??`: an option given as undefined (the region passes its own
+    // `backupTickMs` through) must not win over it. With `{ tickMs: 15_000, ...o }` it did, and
+    // `setInterval(…, undefined)` ticked every millisecond: every region listed its clusters and
+    // wrote the backups table ~120 times a second (issue 19's region bench, 2026-12-05).
     this.#o = {
-      leaseMs: 60_000,
-      tickMs: 15_000,
-      maxBytes: MAX_SNAPSHOT_BYTES,
-      now: Date.now,
-      wait: {},
       ...o,
+      leaseMs: o.leaseMs ?? 60_000,
+      tickMs: o.tickMs ?? 15_000,
+      maxBytes: o.maxBytes ?? MAX_SNAPSHOT_BYTES,
+      now: o.now ?? Date.now,
+      wait: o.wait ?? {},
     };
     this.target = o.target ?? new ArtifactStoreTarget(o.artifactsDir);
   }
