@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import type { AgentPort } from './agent-port.ts';
 import { DEFAULT_LIMITS, isBootHeavy, KeyedCounter, KeyedSemaphores, type Limits } from './limits.ts';
 import { isClusterWorkflow } from '../core/cluster-lifecycle.ts';
+import { withDefaults } from '../core/defaults.ts';
 import { type ClusterEngineOptions, clusterSubject } from './cluster/subject.ts';
 import { type BmcFactory, type EngineHooks, type JobRunDeps, type RetryPolicy, runJob } from './job-run.ts';
 
@@ -68,8 +69,8 @@ export class Worker {
       hooks: o.hooks ?? {},
       clusterSubject: o.cluster ? clusterSubject(o.cluster) : undefined,
     };
-    this.#limits = { ...DEFAULT_LIMITS, ...o.limits };
-    this.#retry = { baseMs: 1000, capMs: 60_000, maxAttempts: 5, ...o.retry };
+    this.#limits = withDefaults(DEFAULT_LIMITS, o.limits);
+    this.#retry = withDefaults({ baseMs: 1000, capMs: 60_000, maxAttempts: 5 }, o.retry);
     this.#bmcs = o.bmcs ?? new KeyedSemaphores(this.#limits.perBmc);
   }
 

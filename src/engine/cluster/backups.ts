@@ -10,6 +10,7 @@ import {
 import type { Cluster } from '../../core/cluster.ts';
 import { ClusterState } from '../../core/cluster-lifecycle.ts';
 import { parseCron } from '../../core/cron.ts';
+import { withDefaults } from '../../core/defaults.ts';
 import { ErrorCode, IngotError } from '../../core/errors.ts';
 import { checkEtcdSnapshotResult, MAX_SNAPSHOT_BYTES } from '../../core/etcd-backup-protocol.ts';
 import type { NewEvent } from '../../core/event.ts';
@@ -76,18 +77,16 @@ export class BackupService {
   #again = false;
 
   constructor(o: BackupServiceOptions) {
-    // Each default with `??`: an option given as undefined (the region passes its own
-    // `backupTickMs` through) must not win over it. With `{ tickMs: 15_000, ...o }` it did, and
-    // `setInterval(…, undefined)` ticked every millisecond: every region listed its clusters and
-    // wrote the backups table ~120 times a second (issue 19's region bench, 2026-12-05).
-    this.#o = {
-      ...o,
-      leaseMs: o.leaseMs ?? 60_000,
-      tickMs: o.tickMs ?? 15_000,
-      maxBytes: o.maxBytes ?? MAX_SNAPSHOT_BYTES,
-      now: o.now ?? Date.now,
-      wait: o.wait ?? {},
+    // withDefaults, not a spread: the region passes its `backupTickMs` through as undefined,
+    // and `{ tickMs: 15_000, ...o }` ticked every millisecond (src/core/defaults.ts).
+    const defaults = {
+      leaseMs: 60_000,
+      tickMs: 15_000,
+      maxBytes: MAX_SNAPSHOT_BYTES,
+      now: Date.now,
+      wait: {},
     };
+    this.#o = { ...o, ...withDefaults<typeof defaults & { wait: TaskWaitOptions }>(defaults, o) };
     this.target = o.target ?? new ArtifactStoreTarget(o.artifactsDir);
   }
 

@@ -4,6 +4,7 @@
  * the PKI sealed in the store and the region's secrets); the job's end moves the cluster as the
  * cluster lifecycle table says.
  */
+import { withDefaults } from '../../core/defaults.ts';
 import { parseClusterFile } from '../../cluster/spec/parse.ts';
 import type { Plan } from '../../cluster/plan/types.ts';
 import { type JoinToken, parseJoinToken } from '../../cluster/pki/join-token.ts';
@@ -55,7 +56,7 @@ async function tokenFor(d: JobRunDeps, job: Job, cluster: Cluster): Promise<Join
 
 /** The `clusterSubject` a worker is given (WorkerOptions.clusterSubject). */
 export function clusterSubject(o: ClusterEngineOptions): (job: Job, d: JobRunDeps) => RunSubject {
-  const limits = { ...DEFAULT_CLUSTER_LIMITS, ...o.limits };
+  const limits = withDefaults(DEFAULT_CLUSTER_LIMITS, o.limits);
   return (job, d) => {
     const clusterId = job.clusterId!;
     let rendered: Promise<Map<string, NodeRender>> | null = null;
