@@ -9,8 +9,10 @@ export function withDefaults<T extends object>(
   given: { readonly [K in keyof T]?: T[K] } | undefined,
 ): T {
   const out = { ...defaults };
+  // The defaults' keys only: the result is exactly T, whatever else `given` carries (a caller
+  // spreads its other options beside it).
   if (given)
-    for (const k of Object.keys(given) as (keyof T)[]) {
+    for (const k of Object.keys(defaults) as (keyof T)[]) {
       const v = given[k];
       if (v !== undefined) out[k] = v as T[keyof T];
     }

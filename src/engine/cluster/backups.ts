@@ -77,8 +77,9 @@ export class BackupService {
   #again = false;
 
   constructor(o: BackupServiceOptions) {
-    // withDefaults, not a spread: the region passes its `backupTickMs` through as undefined,
-    // and `{ tickMs: 15_000, ...o }` ticked every millisecond (src/core/defaults.ts).
+    // The other options as given, the defaulted ones through withDefaults: the region passes its
+    // `backupTickMs` through as undefined, and `{ tickMs: 15_000, ...o }` ticked every
+    // millisecond (src/core/defaults.ts).
     const defaults = {
       leaseMs: 60_000,
       tickMs: 15_000,
