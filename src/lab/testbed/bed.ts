@@ -356,13 +356,18 @@ export async function down(o: { name?: string; root?: string } = {}): Promise<st
       .map(Number)
       .filter((p) => p > 0);
     await Promise.all(pids.map((p) => stopPid(p, 1000)));
-    await run('ip', ['netns', 'del', ns]).catch(() => {});
-    done.push(`deleted netns ${ns}`);
   }
-  // The last bed down gives the host its values back (sysctls.ts: beds hold them in common).
+  // The last bed down gives the host its values back (sysctls.ts: beds hold them in common) —
+  // once its kubelets are dead, and before its namespaces go: a bed without its hub namespace
+  // counts as gone, and one starting in that window saved this bed's kubelet values as the
+  // host's (a CI rehearsal, 2026-12-05: a bed going down as another came up).
   const { restored, holders } = releaseSysctls(name, state?.sysctls ?? {});
   if (restored.length) done.push(`restored ${restored.join(', ')}`);
   else if (holders.length) done.push(`sysctls left to the beds still up (${holders.join(', ')})`);
+  for (const ns of nss) {
+    await run('ip', ['netns', 'del', ns]).catch(() => {});
+    done.push(`deleted netns ${ns}`);
+  }
   rmSync(join(root, name), { recursive: true, force: true });
   return done;
 }
