@@ -51,8 +51,30 @@ export interface StepDef {
   run(ctx: StepContext): Promise<StepOutcome>;
 }
 
-/** How often a waiting step asks again. Overridable for tests and benchmarks. */
-export const POLL = { agentMs: 2_000 };
+/**
+ * How often a waiting step asks again, and how long a power cycle may take to bring the machine
+ * back. Overridable for tests and benchmarks.
+ */
+export const POLL = { agentMs: 2_000, cycleMs: 250, cycleSettleMs: 30_000 };
+
+/**
+ * A power cycle that returns once the BMC reports the machine on again. BMCs cycle
+ * asynchronously (ipmi_sim reads off for about a second, real BMCs for their power-cycle
+ * interval): a step that read the power in that window saw "off", so a power-off right after a
+ * quick commissioning was skipped and the BMC then powered the machine back on. A BMC still
+ * reporting off after `POLL.cycleSettleMs` is powered on explicitly. Returns the step's message.
+ */
+export async function cycleUntilOn(bmc: BmcDriver, cycled: string): Promise<string> {
+  await bmc.power('cycle');
+  const until = Date.now() + POLL.cycleSettleMs;
+  while (Date.now() < until) {
+    if ((await bmc.powerState()) === 'on') return cycled;
+    await new Promise((r) => setTimeout(r, POLL.cycleMs));
+  }
+  if ((await bmc.powerState()) === 'on') return cycled;
+  await bmc.power('on');
+  return `${cycled}; still off ${POLL.cycleSettleMs / 1000} s after the cycle, so powered on`;
+}
 
 function agentStep(
   task: AgentTask,
@@ -121,13 +143,12 @@ export const STEPS: Readonly<Record<StepName, StepDef>> = {
     async run(ctx) {
       const bmc = await ctx.bmc();
       await bmc.setBootDevice({ device: 'network', persistent: false });
-      const state = await bmc.powerState();
-      await bmc.power(state === 'on' ? 'cycle' : 'on');
-      return {
-        kind: 'done',
-        message: state === 'on' ? 'was on: power-cycled' : 'powered on',
-        machine: { powerState: 'on' },
-      };
+      if ((await bmc.powerState()) !== 'on') {
+        await bmc.power('on');
+        return { kind: 'done', message: 'powered on', machine: { powerState: 'on' } };
+      }
+      const message = await cycleUntilOn(bmc, 'was on: power-cycled');
+      return { kind: 'done', message, machine: { powerState: 'on' } };
     },
   },
   'power-on': {
@@ -150,13 +171,12 @@ export const STEPS: Readonly<Record<StepName, StepDef>> = {
     usesBmc: true,
     async run(ctx) {
       const bmc = await ctx.bmc();
-      const state = await bmc.powerState();
-      await bmc.power(state === 'on' ? 'cycle' : 'on');
-      return {
-        kind: 'done',
-        message: state === 'on' ? 'power-cycled' : 'was off: powered on',
-        machine: { powerState: 'on' },
-      };
+      if ((await bmc.powerState()) !== 'on') {
+        await bmc.power('on');
+        return { kind: 'done', message: 'was off: powered on', machine: { powerState: 'on' } };
+      }
+      const message = await cycleUntilOn(bmc, 'power-cycled');
+      return { kind: 'done', message, machine: { powerState: 'on' } };
     },
   },
   'wait-agent': agentStep(AgentTask.Hello, 15 * min),
