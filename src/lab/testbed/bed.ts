@@ -33,7 +33,7 @@ import { restartApiServer } from './apiserver.ts';
 import { bundleImages, importImages } from './images.ts';
 import { hierarchies, inNode, killNode, type NodePlan, startNode, waitContainerd } from './node.ts';
 import { renderBed } from './render.ts';
-import { holdSysctls, releaseSysctls } from './sysctls.ts';
+import { holdSysctls, releaseSysctls, type SysctlHost } from './sysctls.ts';
 import { type BedLayout, bedLayout, nodeNs, nodePodCidr } from './topology.ts';
 
 const execFileP = promisify(execFile);
@@ -334,8 +334,13 @@ async function hub(bed: BedLayout, root: string, haproxyCfg: string, state: BedS
   writeState(root, state);
 }
 
-/** Takes a bed down: every process by PID, namespaces, cgroups, files; restores the sysctls. */
-export async function down(o: { name?: string; root?: string } = {}): Promise<string[]> {
+/**
+ * Takes a bed down: every process by PID, namespaces, cgroups, files; restores the sysctls
+ * (`sysctlHost`: a stand-in /proc/sys and registry, for tests).
+ */
+export async function down(
+  o: { name?: string; root?: string; sysctlHost?: SysctlHost } = {},
+): Promise<string[]> {
   const name = o.name ?? 'tb';
   const root = o.root ?? DEFAULT_ROOT;
   const done: string[] = [];
@@ -361,7 +366,7 @@ export async function down(o: { name?: string; root?: string } = {}): Promise<st
   // once its kubelets are dead, and before its namespaces go: a bed without its hub namespace
   // counts as gone, and one starting in that window saved this bed's kubelet values as the
   // host's (a CI rehearsal, 2026-12-05: a bed going down as another came up).
-  const { restored, holders } = releaseSysctls(name, state?.sysctls ?? {});
+  const { restored, holders } = releaseSysctls(name, state?.sysctls ?? {}, o.sysctlHost);
   if (restored.length) done.push(`restored ${restored.join(', ')}`);
   else if (holders.length) done.push(`sysctls left to the beds still up (${holders.join(', ')})`);
   for (const ns of nss) {
