@@ -2,40 +2,49 @@
  * The power steps against a BMC that cycles the way real ones do: off at once, on again only
  * after its power-cycle interval. A cycle step returns once the machine is on again, so a
  * power-off right after it is sent and holds (CI once saw ipmi_sim power a commissioned machine
- * back on after the power-off step had read "off" mid-cycle and skipped it).
+ * back on after the power-off step had read "off" mid-cycle and skipped it). A power-off is
+ * done once the BMC reports off.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BmcDriver, PowerAction } from '../bmc/driver.ts';
+import type { IngotError } from '../core/errors.ts';
 import type { PowerState } from '../core/machine.ts';
 import type { StepContext } from './steps.ts';
 import { POLL, STEPS } from './steps.ts';
 
-/** Cycles asynchronously: off at once, on again `intervalMs` later (or never). */
+/**
+ * Cycles asynchronously: off at once, on again `intervalMs` later (or never); a force-off
+ * reported `offMs` later (or never).
+ */
 class SlowCycleBmc {
   power: 'on' | 'off' = 'on';
   readonly calls: string[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly intervalMs: number | null;
-  constructor(intervalMs: number | null) {
+  readonly offMs: number | null;
+  constructor(intervalMs: number | null, offMs: number | null = 0) {
     this.intervalMs = intervalMs;
+    this.offMs = offMs;
+  }
+  #later(ms: number, fn: () => void) {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
   }
   async powerState(): Promise<PowerState> {
     return this.power;
   }
   async setPower(action: PowerAction): Promise<void> {
     this.calls.push(action);
-    if (action !== 'cycle') {
-      this.power = action === 'on' ? 'on' : 'off';
-      return;
-    }
-    this.power = 'off';
-    if (this.intervalMs === null) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      this.power = 'on';
-    }, this.intervalMs);
-    this.#timers.add(t);
+    if (action === 'on') this.power = 'on';
+    else if (action === 'cycle') {
+      this.power = 'off';
+      if (this.intervalMs !== null) this.#later(this.intervalMs, () => (this.power = 'on'));
+    } else if (this.offMs === 0) this.power = 'off';
+    else if (this.offMs !== null) this.#later(this.offMs, () => (this.power = 'off'));
   }
   async setBootDevice(): Promise<void> {
     this.calls.push('boot');
@@ -61,14 +70,14 @@ function ctx(bmc: SlowCycleBmc): StepContext {
 describe('power steps with a BMC that cycles asynchronously', () => {
   const saved = { ...POLL };
   const bmcs: SlowCycleBmc[] = [];
-  const slow = (intervalMs: number | null) => {
-    const b = new SlowCycleBmc(intervalMs);
+  const slow = (intervalMs: number | null, offMs: number | null = 0) => {
+    const b = new SlowCycleBmc(intervalMs, offMs);
     bmcs.push(b);
     return b;
   };
   before(() => {
-    POLL.cycleMs = 5;
-    POLL.cycleSettleMs = 500;
+    POLL.powerMs = 5;
+    POLL.powerSettleMs = 500;
   });
   after(() => {
     Object.assign(POLL, saved);
@@ -101,6 +110,23 @@ describe('power steps with a BMC that cycles asynchronously', () => {
       String((out as { message?: string }).message),
       /still off 0\.5 s after the cycle, so powered on/,
     );
+  });
+
+  it('power-off is done once the BMC reports the machine off, not when it accepted the request', async () => {
+    const bmc = slow(60, 80);
+    const out = await STEPS['power-off'].run(ctx(bmc));
+    assert.equal(bmc.power, 'off');
+    assert.deepEqual(out, { kind: 'done', message: 'powered off', machine: { powerState: 'off' } });
+  });
+
+  it('power-off fails retryably, naming the BMC, when the machine never reports off', async () => {
+    const bmc = slow(60, null);
+    await assert.rejects(STEPS['power-off'].run(ctx(bmc)), (e: IngotError) => {
+      assert.equal(e.code, 'INGOT_BMC_ERROR');
+      assert.equal(e.retryable, true);
+      assert.match(e.message, /slow-cycle:\/\/test still reports power on 0\.5 s after a force-off/);
+      return true;
+    });
   });
 
   it('powers on a machine that is off instead of cycling it', async () => {

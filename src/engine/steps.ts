@@ -52,28 +52,33 @@ export interface StepDef {
 }
 
 /**
- * How often a waiting step asks again, and how long a power cycle may take to bring the machine
- * back. Overridable for tests and benchmarks.
+ * How often a waiting step asks again, and how long a BMC has to report the power state a
+ * power step asked for. Overridable for tests and benchmarks.
  */
-export const POLL = { agentMs: 2_000, cycleMs: 250, cycleSettleMs: 30_000 };
+export const POLL = { agentMs: 2_000, powerMs: 250, powerSettleMs: 30_000 };
+
+/** Reads the power state until it is `want` or `POLL.powerSettleMs` have passed; whether it got there. */
+async function settles(bmc: BmcDriver, want: 'on' | 'off'): Promise<boolean> {
+  const until = Date.now() + POLL.powerSettleMs;
+  for (;;) {
+    if ((await bmc.powerState()) === want) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, POLL.powerMs));
+  }
+}
 
 /**
  * A power cycle that returns once the BMC reports the machine on again. BMCs cycle
  * asynchronously (ipmi_sim reads off for about a second, real BMCs for their power-cycle
  * interval): a step that read the power in that window saw "off", so a power-off right after a
  * quick commissioning was skipped and the BMC then powered the machine back on. A BMC still
- * reporting off after `POLL.cycleSettleMs` is powered on explicitly. Returns the step's message.
+ * reporting off after `POLL.powerSettleMs` is powered on explicitly. Returns the step's message.
  */
 export async function cycleUntilOn(bmc: BmcDriver, cycled: string): Promise<string> {
   await bmc.power('cycle');
-  const until = Date.now() + POLL.cycleSettleMs;
-  while (Date.now() < until) {
-    if ((await bmc.powerState()) === 'on') return cycled;
-    await new Promise((r) => setTimeout(r, POLL.cycleMs));
-  }
-  if ((await bmc.powerState()) === 'on') return cycled;
+  if (await settles(bmc, 'on')) return cycled;
   await bmc.power('on');
-  return `${cycled}; still off ${POLL.cycleSettleMs / 1000} s after the cycle, so powered on`;
+  return `${cycled}; still off ${POLL.powerSettleMs / 1000} s after the cycle, so powered on`;
 }
 
 function agentStep(
@@ -164,6 +169,14 @@ export const STEPS: Readonly<Record<StepName, StepDef>> = {
     async run(ctx) {
       const bmc = await ctx.bmc();
       if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
+      // Done once the BMC says so: a BMC that accepts a force-off may report it seconds later,
+      // and the next step (a network boot) would read "on" and cycle a machine going down.
+      if (!(await settles(bmc, 'off')))
+        throw new IngotError(
+          ErrorCode.BmcError,
+          `${bmc.target} still reports power on ${POLL.powerSettleMs / 1000} s after a force-off; check the BMC and the machine's power supply`,
+          { retryable: true },
+        );
       return { kind: 'done', message: 'powered off', machine: { powerState: 'off' } };
     },
   },
