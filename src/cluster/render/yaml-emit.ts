@@ -1,6 +1,6 @@
 import { toYaml } from './yaml.ts';
 import { type YamlTemplates, yamlTemplates } from './yaml-template.ts';
-import { numberYaml, plainWord, scalarYaml } from './yaml-tokens.ts';
+import { hasControl, numberYaml, plainWord, scalarYaml } from './yaml-tokens.ts';
 
 /**
  * `toYaml(doc)` for a template's document (yaml-leaves.ts, yaml-template.ts), written directly:
@@ -28,9 +28,6 @@ export function toYamlDirect(value: unknown): string {
   return emitYaml(value, yamlTemplates()) ?? toYaml(value);
 }
 
-/** Control characters and lone surrogates: the library double-quotes such a string. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
 /**
  * Whether a block ends in whitespace after its last line break (`/\n[\t ]+$/`): the library quotes
  * it. Read from the end: the pattern tries every line break of a large block.
@@ -109,7 +106,7 @@ function scalar(value: string | number, indent: string, cache: YamlTemplates): s
     const y = typeof value === 'number' ? numberYaml(value) : scalarYaml(value, cache);
     return y.indexOf('\n') === y.length - 1 ? y.slice(0, -1) : undefined;
   }
-  if (CONTROL.test(value) || trailingBlank(value)) return undefined;
+  if (hasControl(value) || trailingBlank(value)) return undefined;
   // Chomping from the whitespace at the end.
   let endStart = value.length;
   for (; endStart > 0; --endStart) {

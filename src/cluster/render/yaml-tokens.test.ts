@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { yamlTemplates } from './yaml-template.ts';
-import { filled, fills, scalarYaml, template } from './yaml-tokens.ts';
+import { filled, fills, hasControl, scalarYaml, template } from './yaml-tokens.ts';
 import { toYaml } from './yaml.ts';
 
 describe('YAML token templates', () => {
@@ -32,5 +32,25 @@ describe('YAML token templates', () => {
     }
     for (const s of ['abc ~ def', 'a\ud800b', 'a\u2029b', 'ingot.dev/pool=general,ingot.dev/rack=z1-r1'])
       assert.equal(scalarYaml(s, cache), toYaml(s), JSON.stringify(s));
+  });
+
+  it('finds control characters and lone surrogates exactly as the Unicode-mode pattern, pairs passing', () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern hasControl must agree with.
+    const exact = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+    const units = [
+      0x41, 0x09, 0x0a, 0x0b, 0x1f, 0x20, 0x7e, 0x7f, 0x9f, 0xa0, 0x2028, 0xd800, 0xdbff, 0xdc00, 0xdfff,
+      0xe000,
+    ];
+    let seen = 0;
+    for (const a of units)
+      for (const b of units)
+        for (const c of units) {
+          const s = String.fromCharCode(a, b, c);
+          assert.equal(hasControl(s), exact.test(s), JSON.stringify(s));
+          if (exact.test(s)) seen++;
+        }
+    assert.ok(seen > 0);
+    assert.equal(hasControl('a\ud83d\ude00b\n'), false, 'a surrogate pair is one printable character');
+    assert.equal(hasControl(`${'x'.repeat(100_000)}\u0007`), true);
   });
 });

@@ -101,7 +101,18 @@ export function plainWord(s: string): boolean {
 const INDICATORS = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :]$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the very characters the yaml library quotes (stringifyString).
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
-const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+/** The same by UTF-16 unit: any surrogate, paired or not. Scans ~5× faster than the Unicode-mode pattern. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as CONTROL.
+const CONTROL_OR_SURROGATE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\uD800-\uDFFF]/;
+
+/**
+ * Whether `s` holds a control character or a lone surrogate: the library double-quotes such a
+ * string. Text without either class of unit skips the Unicode-mode pattern (a block of cluster
+ * manifests is ~100 KB, and its scan took ~0.5 ms per render).
+ */
+export function hasControl(s: string): boolean {
+  return CONTROL_OR_SURROGATE.test(s) && CONTROL.test(s);
+}
 
 /**
  * Whether the library writes a single-line value `s` as it is: text starting with a letter that
@@ -113,8 +124,7 @@ function plainText(s: string): boolean {
   return (
     /^[A-Za-z][^\n\u2028\u2029]*$/.test(s) &&
     !INDICATORS.test(s) &&
-    // Printable ASCII holds no control character: the Unicode-mode pattern only runs on the rest.
-    (!NOT_PRINTABLE_ASCII.test(s) || !CONTROL.test(s)) &&
+    !hasControl(s) &&
     !WORDS.test(s) &&
     !EXPONENT.test(s)
   );
