@@ -74,7 +74,7 @@ async function settles(bmc: BmcDriver, want: 'on' | 'off'): Promise<boolean> {
  * quick commissioning was skipped and the BMC then powered the machine back on. A BMC still
  * reporting off after `POLL.powerSettleMs` is powered on explicitly. Returns the step's message.
  */
-export async function cycleUntilOn(bmc: BmcDriver, cycled: string): Promise<string> {
+async function cycleUntilOn(bmc: BmcDriver, cycled: string): Promise<string> {
   await bmc.power('cycle');
   if (await settles(bmc, 'on')) return cycled;
   await bmc.power('on');
@@ -174,7 +174,7 @@ export const STEPS: Readonly<Record<StepName, StepDef>> = {
       if (!(await settles(bmc, 'off')))
         throw new IngotError(
           ErrorCode.BmcError,
-          `${bmc.target} still reports power on ${POLL.powerSettleMs / 1000} s after a force-off; check the BMC and the machine's power supply`,
+          `${bmc.target} does not report power off ${POLL.powerSettleMs / 1000} s after a force-off; check the BMC and the machine's power supply`,
           { retryable: true },
         );
       return { kind: 'done', message: 'powered off', machine: { powerState: 'off' } };
