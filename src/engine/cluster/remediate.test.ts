@@ -30,6 +30,38 @@ class FlappingBmc extends FakeBmc {
 }
 
 /**
+ * A BMC caught in the middle of a power cycle: it reads off, and powers the machine on again
+ * `intervalMs` later unless a force-off comes first (ipmi_sim's behaviour, measured).
+ */
+class MidCycleBmc extends FakeBmc {
+  power_: PowerState = 'off';
+  #timer: NodeJS.Timeout;
+  constructor(address: string, intervalMs: number) {
+    super(address);
+    this.#timer = setTimeout(() => (this.power_ = 'on'), intervalMs);
+  }
+  override async powerState(): Promise<PowerState> {
+    return this.power_;
+  }
+  override async power(action: 'on' | 'force-off' | 'graceful-off' | 'cycle' | 'reset'): Promise<void> {
+    await super.power(action);
+    if (action === 'force-off') clearTimeout(this.#timer);
+    this.power_ = action === 'force-off' || action === 'graceful-off' ? 'off' : 'on';
+  }
+}
+
+/** A BMC whose machine is off and which refuses a force-off of it (some Redfish BMCs answer 409). */
+class RefusesOffWhenOffBmc extends FakeBmc {
+  override async powerState(): Promise<PowerState> {
+    return 'off';
+  }
+  override async power(action: 'on' | 'force-off' | 'graceful-off' | 'cycle' | 'reset'): Promise<void> {
+    await super.power(action);
+    if (action === 'force-off') throw new Error('HTTP 409: the server is already powered off');
+  }
+}
+
+/**
  * A loopback Kubernetes API answering with `handler`, and a kubeconfig that reaches it (`cluster`
  * added to its cluster entry).
  */
@@ -107,6 +139,39 @@ describe('Remediator', () => {
     );
     assert.match(out.reason, /could not be deleted \(the BMC reports power on, not Off: the Node is kept\)/);
     assert.deepEqual(requests, []);
+  });
+});
+
+describe('Remediator fence', () => {
+  // An API that refuses every request at once (403): the ladder stops at delete-node, right
+  // after the fence, and nothing powers the machine on again.
+  let server: Server;
+  let kc: KubeConfig;
+  before(async () => {
+    ({ server, kc } = await startApi(
+      (_req, res) => {
+        res.writeHead(403, { 'content-type': 'application/json' }).end('{"kind":"Status","message":"test"}');
+      },
+      { skipTLSVerify: true },
+    ));
+  });
+  after(() => server.close());
+
+  it('forces off a machine that reads off in the middle of a power cycle, so that it stays off', async () => {
+    const bmc = new MidCycleBmc('fake://midcycle', 150);
+    const r = new Remediator({ kube: kc, bmc: () => bmc, event: () => {} }, { policy, fenceTimeoutMs: 600 });
+    const out = await r.remediate(member, 'broken');
+    assert.deepEqual(out.done[0], { step: 'fence', ok: true, detail: 'the BMC reports power Off' });
+    assert.ok(fakeBmcState('midcycle').calls.includes('power:force-off'), 'the force-off was sent');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(await bmc.powerState(), 'off', 'the cycle did not power the fenced machine on again');
+  });
+
+  it('fences a machine that is off even when its BMC refuses the force-off', async () => {
+    const bmc = new RefusesOffWhenOffBmc('fake://refuses');
+    const r = new Remediator({ kube: kc, bmc: () => bmc, event: () => {} }, { policy, fenceTimeoutMs: 600 });
+    const out = await r.remediate(member, 'broken');
+    assert.deepEqual(out.done[0], { step: 'fence', ok: true, detail: 'the BMC reports power Off' });
   });
 });
 

@@ -327,9 +327,21 @@ export class Remediator {
     }
   }
 
-  /** Force-off through the BMC, then its power state read back until it says Off (never trusting the request alone). */
+  /**
+   * Force-off through the BMC, then its power state read back until it says Off (never trusting
+   * the request alone). The force-off goes to a machine that reads off too: in the middle of a
+   * power cycle (an operator's, a watchdog's) a machine reads off for the cycle's interval and
+   * the BMC then powers it on again, after its Node was deleted; a force-off cancels that
+   * (ipmi_sim does). A BMC that refuses to force off a machine that is off (some Redfish BMCs
+   * answer 409) changes nothing: the read-back decides.
+   */
   async #fence(bmc: BmcDriver): Promise<{ ok: boolean; detail: string }> {
-    if ((await bmc.powerState()) !== 'off') await bmc.power('force-off');
+    const before = await bmc.powerState();
+    try {
+      await bmc.power('force-off');
+    } catch (e) {
+      if (before !== 'off') throw e;
+    }
     const end = Date.now() + (this.o.fenceTimeoutMs ?? 30_000);
     for (;;) {
       const s = await bmc.powerState();
