@@ -334,10 +334,7 @@ async function hub(bed: BedLayout, root: string, haproxyCfg: string, state: BedS
   writeState(root, state);
 }
 
-/**
- * Takes a bed down: every process by PID, namespaces, cgroups, files; restores the sysctls
- * (`sysctlHost`: a stand-in /proc/sys and registry, for tests).
- */
+/** Takes a bed down: processes by PID, namespaces, cgroups, files; restores the sysctls (or `sysctlHost`'s). */
 export async function down(
   o: { name?: string; root?: string; sysctlHost?: SysctlHost } = {},
 ): Promise<string[]> {
