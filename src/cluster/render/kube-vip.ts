@@ -1,7 +1,7 @@
 import type { PlannedNode } from '../plan/types.ts';
 import { nodeInterface, type RenderContext, secret } from './context.ts';
 import { IMAGES } from './versions.ts';
-import { toYamlStreamByLeaves } from './yaml-leaves.ts';
+import { toYamlStreamDirect } from './yaml-emit.ts';
 
 /** Admin kubeconfig kube-vip uses, per distribution (on kubeadm's init node see kubeVipKubeconfig). */
 function kubeconfigPath(ctx: RenderContext, node: PlannedNode): string {
@@ -54,7 +54,7 @@ export function kubeVipManifest(ctx: RenderContext, node: PlannedNode): string {
   }
   const path = kubeconfigPath(ctx, node);
   // Every control plane's pod but for its interface and kubeconfig: one template per render.
-  return toYamlStreamByLeaves(
+  return toYamlStreamDirect(
     [
       {
         apiVersion: 'v1',

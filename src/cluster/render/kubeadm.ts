@@ -4,8 +4,7 @@ import type { PlannedNode } from '../plan/types.ts';
 import { etcdNodes, nodeLabelsArg, nodeStrings, type RenderContext } from './context.ts';
 import { KUBEADM_DIR } from './security.ts';
 import { toYamlStream } from './yaml.ts';
-import { toYamlDirect } from './yaml-emit.ts';
-import { toYamlStreamByLeaves } from './yaml-leaves.ts';
+import { toYamlDirect, toYamlStreamDirect } from './yaml-emit.ts';
 import { toYamlOf } from './yaml-template.ts';
 
 type Args = Record<string, string>;
@@ -251,7 +250,7 @@ export function kubeadmConfig(ctx: RenderContext, node: PlannedNode, pieces?: st
       ...skipPhases(ctx),
       ...timeouts(ctx),
     };
-    return toYamlStreamByLeaves([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
+    return toYamlStreamDirect([init, clusterConfiguration(ctx), kubeletConfiguration(ctx)], ctx.yaml);
   }
   const join = joinConfiguration(ctx, node);
   // Without templates (a node template's class, node-template.ts): written directly, once a class.
@@ -344,7 +343,7 @@ export function kubeadmEtcdConfig(ctx: RenderContext, node: PlannedNode): string
     },
   };
   // Each etcd member's config but for its names and addresses: one template per render.
-  return toYamlStreamByLeaves([init, cluster], ctx.yaml);
+  return toYamlStreamDirect([init, cluster], ctx.yaml);
 }
 
 /** kubelet drop-in for etcd-only nodes: kubelet just runs the etcd static pod. */
@@ -356,7 +355,7 @@ Restart=always
 `;
 
 export const etcdKubeletConfig = (ctx: RenderContext): string =>
-  toYamlStreamByLeaves(
+  toYamlStreamDirect(
     [
       {
         apiVersion: 'kubelet.config.k8s.io/v1beta1',

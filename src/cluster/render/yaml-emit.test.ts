@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toYaml } from './yaml.ts';
-import { emitYaml, toYamlDirect, trailingBlank } from './yaml-emit.ts';
+import { toYaml, toYamlStream } from './yaml.ts';
+import { emitYaml, toYamlDirect, toYamlStreamDirect, trailingBlank } from './yaml-emit.ts';
 import { yamlTemplates } from './yaml-template.ts';
 import { numberYaml } from './yaml-tokens.ts';
 
@@ -148,5 +148,47 @@ describe('YAML written directly for templates', () => {
       n === 0 ? [''] : all(n - 1).flatMap((s) => chars.map((c) => s + c));
     for (let n = 0; n <= 6; n++)
       for (const s of all(n)) assert.equal(trailingBlank(s), /\n[\t ]+$/.test(s), JSON.stringify(s));
+  });
+});
+
+describe('toYamlStreamDirect', () => {
+  const peer = (address: string, asn: unknown, over: Record<string, unknown> = {}) => ({
+    kind: 'CiliumBGPPeerConfig',
+    metadata: { name: `peer-${address}`, labels: { 'ingot.dev/rack': 'r1' } },
+    spec: {
+      peerAddress: address,
+      peerASN: asn,
+      families: [{ afi: 'ipv4', safi: 'unicast', enabled: true, none: null }],
+      empty: [],
+      nothing: {},
+      notes: 'line one\n  line two\n',
+      skipped: undefined,
+    },
+    ...over,
+  });
+
+  it('writes a stream as the library does, plain data directly and the rest through the library', () => {
+    const values: unknown[] = [
+      peer('10.0.14.1', 65001),
+      // Scalars a YAML 1.1 reader would misread come back quoted; floats and big numbers as the library writes them.
+      peer('on', '65003'),
+      peer('10.0.14.4', 0.5),
+      peer('10.0.14.5', 1e21),
+      peer('', -7),
+      peer(' leading space', "it's"),
+      peer('#comment', '52:54:00:12:34:56'),
+      peer('--- a document marker', 1),
+      peer('10.0.14.9', 65009, { list: [['nested', 1], [], [{ a: 'b' }]] }),
+      // Not plain data: the library writes these.
+      peer('10.0.14.1', -0),
+      peer('10.0.14.1', Number.NaN),
+      peer('10.0.14.1', 1, { when: new Date(0) }),
+      { kind: 'Secret', data: 'a\nb' },
+      'a bare string',
+      42,
+    ];
+    assert.equal(toYamlStreamDirect(values, yamlTemplates()), toYamlStream(values));
+    assert.equal(toYamlStreamDirect(values), toYamlStream(values));
+    for (const v of values) assert.equal(toYamlStreamDirect([v]), toYaml(v), JSON.stringify(v));
   });
 });

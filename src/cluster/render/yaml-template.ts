@@ -29,8 +29,6 @@ export interface YamlTemplates {
   readonly docs: Map<string, Template>;
   /** Single-line string → its YAML as a document. */
   readonly scalars: Map<string, string>;
-  /** Document with every leaf a token, as JSON → its YAML, cut at the tokens (yaml-leaves.ts). */
-  readonly skeletons: Map<string, Template>;
   /** List items' YAML by their `ListItem.content` and `id`: items shared by every node. */
   readonly items: Map<string, Map<string, string>>;
   /** Per-node list items' templates by their `ListItem.id` (yaml-list.ts). */
@@ -47,7 +45,6 @@ export function yamlTemplates(): YamlTemplates {
   return {
     docs: new Map(),
     scalars: new Map(),
-    skeletons: new Map(),
     items: new Map(),
     shapes: new Map(),
     ids: new Map(),

@@ -1,5 +1,5 @@
 import type { RenderContext } from '../context.ts';
-import { toYamlStreamByLeaves } from '../yaml-leaves.ts';
+import { toYamlStreamDirect } from '../yaml-emit.ts';
 import { backupManifests } from './backups.ts';
 import { cniManifests } from './cni.ts';
 import { gitopsManifests } from './gitops.ts';
@@ -35,7 +35,6 @@ export function clusterManifests(
     .map(([name, objects]) => ({
       name: `ingot-${name}`,
       objects,
-      // With the render's templates, the objects repeated per rack or peer are serialised once.
-      content: toYamlStreamByLeaves(objects, ctx.yaml),
+      content: toYamlStreamDirect(objects, ctx.yaml),
     }));
 }
