@@ -9,6 +9,7 @@ import type { WakeOn } from './wake.ts';
 import { type DiskHealth, DiskHealthSource } from '../core/health.ts';
 import { parseSmartctl } from '../core/smartctl.ts';
 import type { BmcDriver } from '../bmc/driver.ts';
+import { waitForPower } from '../bmc/power-wait.ts';
 import { AgentTask, checkInventory } from '../core/agent-protocol.ts';
 import { ErrorCode, IngotError } from '../core/errors.ts';
 import type { NewEvent } from '../core/event.ts';
@@ -59,12 +60,7 @@ export const POLL = { agentMs: 2_000, powerMs: 250, powerSettleMs: 30_000 };
 
 /** Reads the power state until it is `want` or `POLL.powerSettleMs` have passed; whether it got there. */
 async function settles(bmc: BmcDriver, want: 'on' | 'off'): Promise<boolean> {
-  const until = Date.now() + POLL.powerSettleMs;
-  for (;;) {
-    if ((await bmc.powerState()) === want) return true;
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, POLL.powerMs));
-  }
+  return (await waitForPower(bmc, want, { timeoutMs: POLL.powerSettleMs, intervalMs: POLL.powerMs })).reached;
 }
 
 /**

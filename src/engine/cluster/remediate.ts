@@ -24,6 +24,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BmcDriver } from '../../bmc/driver.ts';
+import { waitForPower } from '../../bmc/power-wait.ts';
 import {
   type NodeHealth,
   nextRung,
@@ -342,13 +343,10 @@ export class Remediator {
     } catch (e) {
       if (before !== 'off') throw e;
     }
-    const end = Date.now() + (this.o.fenceTimeoutMs ?? 30_000);
-    for (;;) {
-      const s = await bmc.powerState();
-      if (s === 'off') return { ok: true, detail: 'the BMC reports power Off' };
-      if (Date.now() > end) return { ok: false, detail: `the BMC still reports power ${s}` };
-      await sleep(500);
-    }
+    const w = await waitForPower(bmc, 'off', { timeoutMs: this.o.fenceTimeoutMs ?? 30_000, intervalMs: 500 });
+    return w.reached
+      ? { ok: true, detail: 'the BMC reports power Off' }
+      : { ok: false, detail: `the BMC still reports power ${w.last}` };
   }
 
   async #waitReady(m: RemediationMember, meta: NodeMeta | null): Promise<{ ok: boolean; detail: string }> {
