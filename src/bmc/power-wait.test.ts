@@ -31,7 +31,8 @@ describe('waitForPower', () => {
       last: 'on',
     });
     assert.ok(Date.now() - t >= 60, 'it waited the whole timeout');
-    assert.ok(bmc.reads >= 3 && bmc.reads <= 8, `reads every interval (${bmc.reads})`);
+    // Again after each interval, not in a busy loop (a late timer on a loaded machine reads less).
+    assert.ok(bmc.reads >= 2 && bmc.reads <= 12, `reads once an interval (${bmc.reads})`);
   });
 
   it('reads once with no timeout, and a read that throws ends the wait with its error', async () => {
