@@ -9,10 +9,10 @@ export interface PowerWait {
 
 /**
  * Reads the BMC's power state every `intervalMs` until it reports `want` or `timeoutMs` have
- * passed (at least one read; a read that throws ends the wait with its error). A power request
- * is only asked for by a BMC, not done: IPMI's chassis control and Redfish's Reset answer before
- * the machine's power changes (ipmi_sim cycles ~1 s later), and a machine in the middle of a
- * cycle reads off before it reads on. The engine's power steps and the remediator's fence both
+ * passed (at least one read; a read that throws ends the wait with its error). A BMC accepts a
+ * power request before the machine's power changes: IPMI's chassis control and Redfish's Reset
+ * answer at once (ipmi_sim cycles ~1 s later), and a machine in the middle of a cycle reads off
+ * before it reads on. The engine's power steps and the remediator's fence both
  * wait here before they count a power state as reached.
  */
 export async function waitForPower(
