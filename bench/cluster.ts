@@ -8,13 +8,18 @@
  * Floor and product alternate which goes first; each run prints its ratios, the end their
  * min / median / max and the load average. `--warmup` runs of both go first, not counted (since
  * 2026-12-05: the first run's floor, JIT not warm, took 2–3× its later runs and pulled the
- * ratio's median down). Results: docs/bench-cluster.md.
+ * ratio's median down). A full collection goes before each timed floor and product (since
+ * 2026-12-06), so neither pays for the other's garbage: a young-generation collection here takes
+ * 12–17 ms, half the floor, and which of the two it fell in decided a run's ratio (1.05–4.06 in
+ * one sitting without, 1.53–2.80 with). Results: docs/bench-cluster.md.
  *   node bench/cluster.ts [--nodes 1000] [--runs 5] [--warmup 2]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildPlan, generatePki, renderArtifacts, validateCluster } from '../src/cluster/index.ts';
 import { writeArtifacts } from '../src/cluster/render/write.ts';
 import { inventory } from '../src/cluster/testing.ts';
@@ -99,7 +104,12 @@ process.stdout.write(
   `# cluster render bench ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load ${load()}\n`,
 );
 
+// A full collection on demand, without a command-line flag: `node bench/cluster.ts` as before.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 async function floor(): Promise<number> {
+  gc();
   const t = process.hrtime.bigint();
   await generatePki('kubeadm:cluster-admins');
   return ms(t);
@@ -123,6 +133,7 @@ const rows: Row[] = [];
 for (let i = 0; i < runs; i++) {
   // The floor goes first in even runs, last in odd ones: a load change hits both alike.
   const before = i % 2 === 0 ? await floor() : 0;
+  gc();
   const t0 = process.hrtime.bigint();
   const plan = buildPlan(spec, inv2);
   const tPlan = ms(t0);
