@@ -155,8 +155,10 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
   const taken = new Map<string, string>();
   const picked: { want: Want; machines: InventoryMachine[] }[] = [];
   const all = wants(c);
+  // Hostname order once: each role's candidates keep it (spread then only orders them by demand).
+  const byName = [...inv.machines].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
   for (const want of all) {
-    const candidates = inv.machines.filter((m) => !taken.has(m.id) && matches(m, want.selector));
+    const candidates = byName.filter((m) => !taken.has(m.id) && matches(m, want.selector));
     const others = all.filter((w) => w !== want);
     const machines = spread(candidates, want.count, (m) => {
       // How many other wants this machine matches, counted without a list per machine.
@@ -190,7 +192,9 @@ export function buildPlan(c: ClusterSpec, inv: Inventory): Plan {
   const ipam = new NodeIpam(c, inv.subnets);
   const nodes: PlannedNode[] = [];
   for (const { want, machines } of picked) {
-    for (const m of [...machines].sort((a, b) => (a.hostname < b.hostname ? -1 : 1))) {
+    // In hostname order: the picks, read off the inventory in that order (no sort of each role's picks).
+    const mine = new Set(machines);
+    for (const m of byName.filter((x) => mine.has(x))) {
       const subnet = ipam.subnetFor(m.rack);
       if ('path' in subnet) {
         if (!problems.some((p) => p.message === subnet.message)) problems.push(subnet);

@@ -8,6 +8,7 @@ import { type RenderContext, secret } from './context.ts';
 interface TorSession {
   readonly router: BgpPeer;
   readonly clusterAsn: number;
+  /** By address. */
   readonly nodes: readonly PlannedNode[];
   readonly accept: readonly string[];
 }
@@ -57,14 +58,28 @@ export function torSessions(ctx: RenderContext): TorSession[] {
       accept: accepted(ctx, 'kube-vip'),
     });
   }
-  return sources.flatMap((src) =>
-    src.peers.map((router) => ({
+  return sources.flatMap((src) => {
+    // Each source's nodes by address once, and by rack: a router of one rack (36 of them for a
+    // 1,000-node cluster) takes its rack's, not a filter of every node.
+    const sorted = byIp(src.nodes);
+    const byRack = new Map<string, PlannedNode[]>();
+    for (const n of sorted) {
+      const list = byRack.get(n.rack);
+      if (list) list.push(n);
+      else byRack.set(n.rack, [n]);
+    }
+    return src.peers.map((router) => ({
       router,
       clusterAsn: src.asn,
-      nodes: src.nodes.filter((x) => router.racks.length === 0 || router.racks.includes(x.rack)),
+      nodes:
+        router.racks.length === 0
+          ? sorted
+          : router.racks.length === 1
+            ? (byRack.get(router.racks[0]) ?? [])
+            : sorted.filter((x) => router.racks.includes(x.rack)),
       accept: src.accept,
-    })),
-  );
+    }));
+  });
 }
 
 function prefixLen(cidr: string): number {
@@ -110,7 +125,7 @@ export function frrConfig(ctx: RenderContext, t: TorSession): string {
   );
   if (t.router.password) lines.push(` neighbor ${g} password ${secret(ctx, t.router.password.secret)}`);
   lines.push(` neighbor ${g} timers 3 9`);
-  for (const n of byIp(t.nodes))
+  for (const n of t.nodes)
     lines.push(` neighbor ${n.ip} peer-group ${g}`, ` neighbor ${n.ip} description ${n.hostname}`);
   lines.push(
     ' !',
@@ -151,9 +166,9 @@ export function birdConfig(ctx: RenderContext, t: TorSession): string {
     '}',
     '',
   ];
-  for (const n of byIp(t.nodes)) {
+  for (const n of t.nodes) {
     lines.push(
-      `protocol bgp ${base}_${n.ip.replace(/\./g, '_')} from ${base} {`,
+      `protocol bgp ${base}_${n.ip.replaceAll('.', '_')} from ${base} {`,
       `  description "${n.hostname}";`,
       `  neighbor ${n.ip} as ${t.clusterAsn};`,
       '}',
