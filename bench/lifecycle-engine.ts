@@ -166,6 +166,7 @@ async function run(r: number): Promise<{ ratio: number; alone: number }> {
     );
     return { ratio, alone: alone / seconds };
   } finally {
+    stopRecording(); // a run that threw leaves no wrapped statement behind for the next
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
